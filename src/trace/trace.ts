@@ -1,0 +1,106 @@
+// The one narrow layer every kernel-level action passes through (syscall, mount, cgroup file write,
+// ip/iptables command, registry request). Nobody listening costs one array-length check per call;
+// `tocker --explain` subscribes and prints the stream as it happens.
+
+export type TraceKind =
+  | 'syscall' // a libc call / raw syscall made through FFI
+  | 'mount' // mount, umount, pivot_root
+  | 'fs' // special-file work Node cannot do alone (mknod, xattrs)
+  | 'cgroup' // a write to a cgroup v2 file
+  | 'net' // an ip / iptables change
+  | 'registry' // an HTTP request to an image registry
+  | 'exec' // a process we start
+
+export interface TraceEvent {
+  kind: TraceKind
+  op: string // e.g. "unshare", "mount", "GET"
+  detail: string // human-readable arguments, flags already decoded
+  result?: string // e.g. "ok", "fd 7", "200", "EPERM (Operation not permitted)"
+  failed?: boolean
+  ms?: number // how long it took
+}
+
+export type TraceListener = (event: TraceEvent) => void
+
+const listeners: TraceListener[] = []
+
+export function onTrace(listener: TraceListener): () => void {
+  listeners.push(listener)
+  return () => {
+    const i = listeners.indexOf(listener)
+    if (i >= 0) listeners.splice(i, 1)
+  }
+}
+
+export function isTracing(): boolean {
+  return listeners.length > 0
+}
+
+export function report(event: TraceEvent): void {
+  for (const l of listeners) l(event)
+}
+
+/**
+ * Run `fn` and report it. `detail` is a function so that building the description costs nothing
+ * when nobody listens. `describeResult` turns the return value into the reported result.
+ */
+export function traced<T>(
+  kind: TraceKind,
+  op: string,
+  detail: () => string,
+  fn: () => T,
+  describeResult: (value: T) => string = () => 'ok',
+): T {
+  if (listeners.length === 0) return fn()
+  const start = performance.now()
+  try {
+    const value = fn()
+    report({ kind, op, detail: detail(), result: describeResult(value), ms: performance.now() - start })
+    return value
+  } catch (err) {
+    report({ kind, op, detail: detail(), result: errorSummary(err), failed: true, ms: performance.now() - start })
+    throw err
+  }
+}
+
+/** The async twin of `traced`, for registry requests and spawned commands. */
+export async function tracedAsync<T>(
+  kind: TraceKind,
+  op: string,
+  detail: () => string,
+  fn: () => Promise<T>,
+  describeResult: (value: T) => string = () => 'ok',
+): Promise<T> {
+  if (listeners.length === 0) return fn()
+  const start = performance.now()
+  try {
+    const value = await fn()
+    report({ kind, op, detail: detail(), result: describeResult(value), ms: performance.now() - start })
+    return value
+  } catch (err) {
+    report({ kind, op, detail: detail(), result: errorSummary(err), failed: true, ms: performance.now() - start })
+    throw err
+  }
+}
+
+function errorSummary(err: unknown): string {
+  if (err && typeof err === 'object' && 'code' in err && typeof (err as { code: unknown }).code === 'string') {
+    return `${(err as { code: string }).code} (${(err as unknown as Error).message})`
+  }
+  return err instanceof Error ? err.message : String(err)
+}
+
+/** Decode a bit mask into "A|B|0x40" using a table of named bits. */
+export function decodeFlags(value: number | bigint, table: Record<string, number | bigint>): string {
+  let rest = BigInt(value)
+  const names: string[] = []
+  for (const [name, bit] of Object.entries(table)) {
+    const b = BigInt(bit)
+    if (b !== 0n && (rest & b) === b) {
+      names.push(name)
+      rest &= ~b
+    }
+  }
+  if (rest !== 0n) names.push('0x' + rest.toString(16))
+  return names.length ? names.join('|') : '0'
+}
