@@ -1,5 +1,6 @@
-// Builds the native helpers (if any) with the system C compiler. Each helper's source says why it
-// cannot be done inside the Node process. Output goes to native-shims/out/ (git-ignored).
+// Builds the native helpers with the system C compiler: every native-shims/<name>/ folder holding .c
+// files becomes one static binary native-shims/out/<name> (git-ignored). Each helper's main file says
+// why that step cannot be done inside the Node process.
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs'
 import { dirname, join } from 'node:path'
@@ -8,11 +9,16 @@ import { fileURLToPath } from 'node:url'
 const here = dirname(fileURLToPath(import.meta.url))
 const out = join(here, 'out')
 mkdirSync(out, { recursive: true })
-for (const file of readdirSync(here)) {
-  if (!file.endsWith('.c')) continue
-  const src = join(here, file)
-  const bin = join(out, file.slice(0, -2))
-  if (existsSync(bin) && statSync(bin).mtimeMs >= statSync(src).mtimeMs) continue
+for (const entry of readdirSync(here, { withFileTypes: true })) {
+  if (!entry.isDirectory() || entry.name === 'out') continue
+  const dir = join(here, entry.name)
+  const files = readdirSync(dir).filter((f) => f.endsWith('.c') || f.endsWith('.h'))
+  const sources = files.filter((f) => f.endsWith('.c')).map((f) => join(dir, f))
+  if (sources.length === 0) continue
+  const bin = join(out, entry.name)
+  const newest = Math.max(...files.map((f) => statSync(join(dir, f)).mtimeMs))
+  if (existsSync(bin) && statSync(bin).mtimeMs >= newest) continue
   // Static: the helper keeps running after pivot_root into an image that has no libc of ours.
-  execFileSync('cc', ['-O2', '-Wall', '-Werror', '-static', '-o', bin, src], { stdio: 'inherit' })
+  execFileSync('cc', ['-O2', '-Wall', '-Werror', '-static', '-o', bin, ...sources], { stdio: 'inherit' })
+  console.log(`built ${bin}`)
 }
