@@ -31,3 +31,31 @@ export interface Cgroup {
   /** Remove the cgroup (after its processes are gone). Idempotent. */
   remove(): void
 }
+
+/** What a container's cgroup counted so far (read from memory.events, cpu.stat, pids.*). */
+export interface CgroupStats {
+  /** memory.current, bytes in use now. */
+  memoryCurrent?: number
+  /** memory.events "oom_kill": processes the OOM killer killed in this cgroup. */
+  oomKills?: number
+  /** memory.events "max": times usage hit memory.max (reclaim or OOM followed). */
+  memoryMaxEvents?: number
+  /** cpu.stat usage_usec: CPU time used, µs. */
+  cpuUsageUsec?: number
+  /** cpu.stat nr_periods / nr_throttled / throttled_usec: cpu.max enforcement. */
+  cpuPeriods?: number
+  cpuThrottled?: number
+  cpuThrottledUsec?: number
+  /** pids.current: tasks in the cgroup now. */
+  pidsCurrent?: number
+  /** pids.events "max": forks refused because pids.max was reached. */
+  pidsMaxEvents?: number
+}
+
+/** A cgroup the manager made or opened: the runtime's Cgroup plus what exec and stats need. */
+export interface ManagedCgroup extends Cgroup {
+  /** PIDs in the cgroup now (cgroup.procs). */
+  pids(): number[]
+  /** Counters for docker-stats-like output and for tests. */
+  stats(): CgroupStats
+}

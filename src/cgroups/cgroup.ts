@@ -1,0 +1,137 @@
+// One container's cgroup: a directory such as /sys/fs/cgroup/tocker/<id>. Moving a process in is
+// writing its PID to cgroup.procs; its children are born inside and cannot leave on their own.
+import { existsSync, readdirSync } from 'node:fs'
+import { TockerError } from '../errors.js'
+import { parseFlatKeyed, readCgroupFile, removeCgroupDir, sleepSync, writeCgroupFile } from './files.js'
+import type { CgroupStats, ManagedCgroup } from './types.js'
+
+/** How long remove() waits for killed processes to be gone before giving up. */
+const REMOVE_WAIT_MS = 2000
+
+export class CgroupV2 implements ManagedCgroup {
+  constructor(readonly path: string) {}
+
+  /**
+   * Write `pid` to cgroup.procs: the whole process (all its threads) moves. The kernel answers
+   * EINVAL for a task still being born (TASK_NEW, between fork and its first run): runc retries,
+   * and so do we. ESRCH: no such process.
+   */
+  addProcess(pid: number): void {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        writeCgroupFile(`${this.path}/cgroup.procs`, String(pid))
+        return
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EINVAL' && attempt < 5) {
+          sleepSync(30)
+          continue
+        }
+        throw err
+      }
+    }
+  }
+
+  pids(): number[] {
+    return readCgroupFile(`${this.path}/cgroup.procs`).split('\n').filter(Boolean).map(Number)
+  }
+
+  stats(): CgroupStats {
+    const read = (file: string): string | undefined => {
+      try {
+        return readCgroupFile(`${this.path}/${file}`)
+      } catch {
+        return undefined // the controller is not enabled here
+      }
+    }
+    const stats: CgroupStats = {}
+    const memCurrent = read('memory.current')
+    if (memCurrent !== undefined) stats.memoryCurrent = Number(memCurrent)
+    const memEvents = read('memory.events')
+    if (memEvents !== undefined) {
+      const e = parseFlatKeyed(memEvents)
+      stats.oomKills = e.oom_kill ?? 0
+      stats.memoryMaxEvents = e.max ?? 0
+    }
+    const cpu = read('cpu.stat')
+    if (cpu !== undefined) {
+      const c = parseFlatKeyed(cpu)
+      stats.cpuUsageUsec = c.usage_usec
+      stats.cpuPeriods = c.nr_periods
+      stats.cpuThrottled = c.nr_throttled
+      stats.cpuThrottledUsec = c.throttled_usec
+    }
+    const pidsCurrent = read('pids.current')
+    if (pidsCurrent !== undefined) stats.pidsCurrent = Number(pidsCurrent)
+    const pidsEvents = read('pids.events')
+    if (pidsEvents !== undefined) stats.pidsMaxEvents = parseFlatKeyed(pidsEvents).max ?? 0
+    return stats
+  }
+
+  /**
+   * rmdir the cgroup. A cgroup with processes cannot be removed (EBUSY), so when some remain they
+   * are killed first: cgroup.kill (Linux 5.14+) SIGKILLs every process in the subtree at once,
+   * including ones forking right now, which a PID-by-PID loop can miss. Idempotent.
+   */
+  remove(): void {
+    if (!existsSync(this.path)) return
+    try {
+      removeTree(this.path)
+      return
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EBUSY') throw err
+    }
+    const killFile = existsSync(`${this.path}/cgroup.kill`)
+    const deadline = Date.now() + REMOVE_WAIT_MS
+    for (let round = 0; ; round++) {
+      // cgroup.kill is one atomic sweep; without it, sweep again each round to catch new children.
+      if (round === 0 || !killFile) this.killAll(killFile)
+      try {
+        removeTree(this.path)
+        return
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code
+        if (code === 'ENOENT') return
+        if (code !== 'EBUSY' || Date.now() > deadline) {
+          throw new TockerError(`could not remove cgroup ${this.path}: ${(err as Error).message}`, { cause: err })
+        }
+        sleepSync(10)
+      }
+    }
+  }
+
+  private killAll(useKillFile: boolean): void {
+    if (useKillFile) {
+      writeCgroupFile(`${this.path}/cgroup.kill`, '1')
+      return
+    }
+    // Older kernels: SIGKILL each PID we see (in this cgroup and any below it).
+    for (const dir of subtree(this.path)) {
+      for (const pid of readCgroupFile(`${dir}/cgroup.procs`).split('\n').filter(Boolean)) {
+        try {
+          process.kill(Number(pid), 'SIGKILL')
+        } catch {
+          // already gone
+        }
+      }
+    }
+  }
+}
+
+/** The cgroup and every cgroup below it, deepest first (the order rmdir needs). */
+function subtree(dir: string): string[] {
+  const out: string[] = []
+  for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) out.push(...subtree(`${dir}/${e.name}`))
+  out.push(dir)
+  return out
+}
+
+/** A container may have made cgroups of its own below its cgroup (cgroup namespace): rmdir them first. */
+function removeTree(dir: string): void {
+  for (const d of subtree(dir)) {
+    try {
+      removeCgroupDir(d)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+    }
+  }
+}

@@ -1,0 +1,104 @@
+// The cgroup v2 manager: one cgroup per container at <mount>/tocker/<id>, limits written as files.
+// The runtime calls createCgroup() before the container's program starts, addProcess() with the
+// first process's PID, and remove() when the container is deleted.
+//
+// On a host without a usable cgroup v2 (hybrid or v1-only; see support.ts) a container without
+// limits simply gets no cgroup: tocker never creates anything in the controller-less v2 tree of a
+// hybrid host, so nothing can be left behind there, and a container that asks for a limit fails
+// before anything is made, with a message that says why and how to enable cgroup v2.
+import { existsSync, readFileSync } from 'node:fs'
+import { TockerError } from '../errors.js'
+import { CgroupV2 } from './cgroup.js'
+import { makeCgroupDir, writeCgroupFile } from './files.js'
+import { assertOnCgroup2 } from './guard.js'
+import { PARENT_NAME, prepareParent } from './hierarchy.js'
+import { LIMIT_FLAGS, limitFiles, requestedLimits, validateLimits } from './limits.js'
+import { ENABLE_CGROUP_V2_HINT, LIMIT_CONTROLLERS, cgroupSupport } from './support.js'
+import type { CgroupLimits, ManagedCgroup } from './types.js'
+
+export type { Cgroup, CgroupLimits, CgroupStats, CgroupSupport, ManagedCgroup } from './types.js'
+export { cgroupSupport, detectCgroupSupport, ENABLE_CGROUP_V2_HINT, type CgroupSupportReport } from './support.js'
+export { cpuSharesToWeight, cpusToCpuMax, limitFiles, requestedLimits, validateLimits } from './limits.js'
+export { CgroupV2 } from './cgroup.js'
+
+/** runc's rule for container IDs; it also keeps the ID a single path component. */
+const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.+-]*$/
+
+/**
+ * The cgroup for container `id` with `limits`:
+ * - no usable cgroup v2 and no limits: undefined (the container runs without a cgroup of its own);
+ * - no usable cgroup v2 and a limit asked for: TockerError saying why and how to enable cgroup v2;
+ * - usable cgroup v2: <mount>/tocker/<id>, created with its limits written (or nothing, on error).
+ */
+export function createCgroup(id: string, limits: CgroupLimits = {}): ManagedCgroup | undefined {
+  const asked = requestedLimits(limits)
+  if (asked.length) validateLimits(limits)
+  const support = cgroupSupport()
+  if (!support.usable) {
+    if (asked.length === 0) return undefined
+    const flags = asked.map((k) => LIMIT_FLAGS[k]).join(', ')
+    throw new TockerError(`cannot apply ${flags}: limits need cgroup v2, but ${support.why}`, {
+      hint: ENABLE_CGROUP_V2_HINT,
+      code: 'ENOCGROUPV2',
+      daemon: true,
+    })
+  }
+  if (!ID_PATTERN.test(id)) throw new TockerError(`invalid container id for a cgroup: ${JSON.stringify(id)}`, { status: 400 })
+
+  const files = limitFiles(limits)
+  const parent = prepareParent(support.mountpoint!, LIMIT_CONTROLLERS)
+  const path = `${parent}/${id}`
+  try {
+    makeCgroupDir(path)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new TockerError(`cgroup ${path} already exists (a container with this id is running, or one was not cleaned up)`, { status: 409, cause: err })
+    }
+    throw err
+  }
+  const cgroup = new CgroupV2(path)
+  for (const { file, value } of files) {
+    // Without swap accounting (CONFIG_MEMCG_SWAP off, or swapaccount=0) the file does not exist:
+    // Docker then limits memory alone, and so do we.
+    if (file === 'memory.swap.max' && !existsSync(`${path}/${file}`)) continue
+    try {
+      writeCgroupFile(`${path}/${file}`, value)
+    } catch (err) {
+      cgroup.remove() // nothing half-made
+      throw new TockerError(`cannot set ${file} to ${value} in ${path}: ${(err as Error).message}`, { cause: err })
+    }
+  }
+  return cgroup
+}
+
+/** The cgroup of an existing container (for exec, stats, or removal after a restart of tocker). */
+export function openCgroup(id: string): ManagedCgroup | undefined {
+  const support = cgroupSupport()
+  if (!support.usable || !ID_PATTERN.test(id)) return undefined
+  const path = `${support.mountpoint}/${PARENT_NAME}/${id}`
+  return existsSync(path) ? new CgroupV2(path) : undefined
+}
+
+/** A cgroup by absolute path, e.g. the one recorded in a container's state. */
+export function openCgroupPath(path: string): ManagedCgroup | undefined {
+  if (!existsSync(path)) return undefined
+  assertOnCgroup2(path, 'open')
+  return new CgroupV2(path)
+}
+
+/**
+ * The v2 cgroup process `pid` is in, as the runtime's exec needs it to join a container's cgroup
+ * ("0::/tocker/<id>" in /proc/<pid>/cgroup). Undefined without a usable v2 hierarchy, or for a
+ * process that sits in the v2 root (a container that got no cgroup).
+ */
+export function cgroupOfProcess(pid: number): ManagedCgroup | undefined {
+  const support = cgroupSupport()
+  if (!support.usable) return undefined
+  const line = readFileSync(`/proc/${pid}/cgroup`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('0::'))
+  const rel = line?.slice(3)
+  if (!rel || rel === '/' || rel.includes('..')) return undefined
+  return openCgroupPath(`${support.mountpoint}${rel}`)
+}
+
