@@ -27,8 +27,7 @@ const RECIPE_VERSION = 1
  * Kept extracted under OUT/debs/, so it is fetched and unpacked once.
  * @returns {Promise<{ busybox: string, version: string, mtime: number }>}
  */
-export async function busyboxInputs(outDir = DEFAULT_OUT) {
-  const debs = join(outDir, 'debs')
+export async function busyboxInputs(outDir = DEFAULT_OUT, debs = join(outDir, 'debs')) {
   const deb = await fetchDeb('busybox-static', debs)
   const version = await debVersion(deb)
   const extracted = join(debs, `busybox-static_${version.replace(/[^\w.+-]/g, '_')}`)
@@ -104,13 +103,14 @@ async function buildImage(name, recipe, inputs, outDir) {
 
 /**
  * Builds every image that is missing or stale.
- * @param {{ outDir?: string, force?: boolean, only?: string[], log?: (line: string) => void }} [opts]
+ * @param {{ outDir?: string, debCache?: string, force?: boolean, only?: string[], log?: (line: string) => void }} [opts]
+ *   debCache: where .debs are kept and unpacked (default OUT/debs)
  * @returns {Promise<Record<string, { layout: string, tarball: string, manifestDigest: string, tarballDigest: string, built: boolean }>>}
  */
-export async function buildRootfsCache({ outDir = DEFAULT_OUT, force = false, only, log = () => {} } = {}) {
+export async function buildRootfsCache({ outDir = DEFAULT_OUT, debCache, force = false, only, log = () => {} } = {}) {
   outDir = resolve(outDir)
   await mkdir(outDir, { recursive: true })
-  const inputs = await busyboxInputs(outDir)
+  const inputs = await busyboxInputs(outDir, debCache)
   const result = {}
   for (const [name, recipe] of Object.entries(RECIPES)) {
     if (only && !only.includes(name)) continue
