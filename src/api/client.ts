@@ -1,0 +1,216 @@
+// The typed client of the engine's API, used by the CLI: plain HTTP/1.1 over the unix socket
+// (node:http with socketPath), JSON bodies, Docker's error bodies turned into TockerErrors, and the
+// "hijacked" connections of attach/exec (HTTP Upgrade: tcp, then raw bytes both ways).
+import { request as httpRequest, type IncomingMessage } from 'node:http'
+import type { Duplex } from 'node:stream'
+import { TockerError } from '../errors.js'
+import type {
+  ContainerCreateBody,
+  ContainerCreateResponse,
+  ContainerInspect,
+  ContainerSummary,
+  ContainerTopResponse,
+  ContainerWaitResponse,
+  ExecCreateBody,
+  ExecInspect,
+  ImageSummary,
+} from './types.js'
+
+export type Query = Record<string, string | number | boolean | undefined>
+
+function qs(q?: Query): string {
+  if (!q) return ''
+  const parts = Object.entries(q)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`)
+  return parts.length ? `?${parts.join('&')}` : ''
+}
+
+const NOT_RUNNING_CODES = new Set(['ECONNREFUSED', 'ENOENT'])
+
+export function isEngineDown(err: unknown): boolean {
+  return NOT_RUNNING_CODES.has((err as NodeJS.ErrnoException)?.code ?? '')
+}
+
+export class EngineClient {
+  constructor(readonly socketPath: string) {}
+
+  /** One request; resolves with the response (body unread). */
+  raw(method: string, path: string, opts: { query?: Query; body?: unknown; headers?: Record<string, string> } = {}): Promise<IncomingMessage> {
+    const body = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body))
+    return new Promise((resolve, reject) => {
+      const req = httpRequest(
+        {
+          socketPath: this.socketPath,
+          method,
+          path: path + qs(opts.query),
+          headers: {
+            Host: 'tocker',
+            ...(body ? { 'Content-Type': 'application/json', 'Content-Length': String(body.length) } : {}),
+            ...opts.headers,
+          },
+        },
+        resolve,
+      )
+      req.on('error', reject)
+      req.end(body)
+    })
+  }
+
+  async json<T>(method: string, path: string, opts: { query?: Query; body?: unknown } = {}): Promise<T> {
+    const res = await this.raw(method, path, opts)
+    const text = await readBody(res)
+    if ((res.statusCode ?? 500) >= 400) throw errorFrom(res.statusCode ?? 500, text)
+    return (text ? JSON.parse(text) : undefined) as T
+  }
+
+  /** A streamed response (logs): rejects on an error status, else hands over the body stream. */
+  async stream(method: string, path: string, query?: Query): Promise<IncomingMessage> {
+    const res = await this.raw(method, path, { query })
+    if ((res.statusCode ?? 500) >= 400) throw errorFrom(res.statusCode ?? 500, await readBody(res))
+    return res
+  }
+
+  /**
+   * Docker's hijack: POST with "Connection: Upgrade, Upgrade: tcp"; the engine answers
+   * "101 UPGRADED" and the socket carries the container's stdio from then on.
+   */
+  hijack(path: string, query?: Query, body?: unknown): Promise<{ socket: Duplex; head: Buffer; multiplexed: boolean }> {
+    const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body))
+    return new Promise((resolve, reject) => {
+      const req = httpRequest({
+        socketPath: this.socketPath,
+        method: 'POST',
+        path: path + qs(query),
+        headers: {
+          Host: 'tocker',
+          Connection: 'Upgrade',
+          Upgrade: 'tcp',
+          ...(data ? { 'Content-Type': 'application/json', 'Content-Length': String(data.length) } : {}),
+        },
+      })
+      req.on('upgrade', (res, socket, head) => {
+        resolve({ socket, head, multiplexed: res.headers['content-type'] === 'application/vnd.docker.multiplexed-stream' })
+      })
+      req.on('response', async (res) => {
+        reject(errorFrom(res.statusCode ?? 500, await readBody(res)))
+      })
+      req.on('error', reject)
+      req.end(data)
+    })
+  }
+
+  ping(): Promise<string> {
+    return this.raw('GET', '/_ping').then(readBody)
+  }
+
+  // Containers
+  createContainer(body: ContainerCreateBody, name?: string): Promise<ContainerCreateResponse> {
+    return this.json('POST', '/containers/create', { query: { name }, body })
+  }
+  listContainers(query: { all?: boolean; limit?: number; filters?: string; size?: boolean } = {}): Promise<ContainerSummary[]> {
+    return this.json('GET', '/containers/json', { query: query as Query })
+  }
+  inspectContainer(id: string): Promise<ContainerInspect> {
+    return this.json('GET', `/containers/${encodeURIComponent(id)}/json`)
+  }
+  async startContainer(id: string): Promise<void> {
+    await this.json('POST', `/containers/${encodeURIComponent(id)}/start`)
+  }
+  async stopContainer(id: string, t?: number, signal?: string): Promise<void> {
+    await this.json('POST', `/containers/${encodeURIComponent(id)}/stop`, { query: { t, signal } })
+  }
+  async restartContainer(id: string, t?: number): Promise<void> {
+    await this.json('POST', `/containers/${encodeURIComponent(id)}/restart`, { query: { t } })
+  }
+  async killContainer(id: string, signal?: string): Promise<void> {
+    await this.json('POST', `/containers/${encodeURIComponent(id)}/kill`, { query: { signal } })
+  }
+  waitContainer(id: string, condition?: 'not-running' | 'next-exit' | 'removed'): Promise<ContainerWaitResponse> {
+    return this.json('POST', `/containers/${encodeURIComponent(id)}/wait`, { query: { condition } })
+  }
+  async removeContainer(id: string, opts: { force?: boolean; v?: boolean } = {}): Promise<void> {
+    await this.json('DELETE', `/containers/${encodeURIComponent(id)}`, { query: opts })
+  }
+  async renameContainer(id: string, name: string): Promise<void> {
+    await this.json('POST', `/containers/${encodeURIComponent(id)}/rename`, { query: { name } })
+  }
+  topContainer(id: string, psArgs?: string): Promise<ContainerTopResponse> {
+    return this.json('GET', `/containers/${encodeURIComponent(id)}/top`, { query: { ps_args: psArgs } })
+  }
+  async resizeContainer(id: string, h: number, w: number): Promise<void> {
+    await this.json('POST', `/containers/${encodeURIComponent(id)}/resize`, { query: { h, w } })
+  }
+  logs(id: string, query: Query): Promise<IncomingMessage> {
+    return this.stream('GET', `/containers/${encodeURIComponent(id)}/logs`, query)
+  }
+  attach(id: string, query: Query) {
+    return this.hijack(`/containers/${encodeURIComponent(id)}/attach`, query)
+  }
+
+  // Exec
+  createExec(id: string, body: ExecCreateBody): Promise<{ Id: string }> {
+    return this.json('POST', `/containers/${encodeURIComponent(id)}/exec`, { body })
+  }
+  startExecDetached(execId: string, tty: boolean): Promise<void> {
+    return this.json('POST', `/exec/${execId}/start`, { body: { Detach: true, Tty: tty } })
+  }
+  startExecAttached(execId: string, tty: boolean) {
+    return this.hijack(`/exec/${execId}/start`, undefined, { Detach: false, Tty: tty })
+  }
+  inspectExec(execId: string): Promise<ExecInspect> {
+    return this.json('GET', `/exec/${execId}/json`)
+  }
+  async resizeExec(execId: string, h: number, w: number): Promise<void> {
+    await this.json('POST', `/exec/${execId}/resize`, { query: { h, w } })
+  }
+
+  // Images (served from the image store)
+  listImages(query: { all?: boolean; filters?: string } = {}): Promise<ImageSummary[]> {
+    return this.json('GET', '/images/json', { query: query as Query })
+  }
+}
+
+export function readBody(res: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    res.on('data', (c: Buffer) => chunks.push(c))
+    res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
+    res.on('error', reject)
+  })
+}
+
+/** Docker's error body {"message": "..."} → a TockerError the CLI prints as Docker does. */
+export function errorFrom(status: number, text: string): TockerError {
+  let message = text.trim()
+  try {
+    message = (JSON.parse(text) as { message?: string }).message ?? message
+  } catch {
+    /* not JSON: keep the text */
+  }
+  return new TockerError(message || `engine answered ${status}`, { status, daemon: true, code: `HTTP${status}` })
+}
+
+/**
+ * Split Docker's multiplexed stream (8-byte headers: stream id, 3 zero bytes, big-endian length)
+ * into stdout/stderr chunks.
+ */
+export function demultiplex(onFrame: (stream: number, data: Buffer) => void): (chunk: Buffer) => void {
+  let buf: Buffer = Buffer.alloc(0)
+  return (chunk: Buffer) => {
+    buf = buf.length ? Buffer.concat([buf, chunk]) : chunk
+    while (buf.length >= 8) {
+      const size = buf.readUInt32BE(4)
+      if (buf.length < 8 + size) break
+      onFrame(buf[0], buf.subarray(8, 8 + size))
+      buf = buf.subarray(8 + size)
+    }
+  }
+}
+
+export function frame(stream: number, data: Buffer): Buffer {
+  const header = Buffer.alloc(8)
+  header[0] = stream
+  header.writeUInt32BE(data.length, 4)
+  return Buffer.concat([header, data])
+}

@@ -1,0 +1,264 @@
+// The engine's HTTP API on a unix socket, shaped after the Docker Engine API: the same paths (with
+// or without a /v1.xx prefix), query parameters, JSON field names, {"message": …} error bodies and
+// status codes (400 bad input, 404 no such thing, 409 conflict, 500 other). Attach and exec use
+// Docker's hijack: the HTTP connection is upgraded and then carries the process's stdio.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { Duplex } from 'node:stream'
+import { isTockerError, TockerError } from '../errors.js'
+import type { Engine } from '../engine/engine.js'
+import { API_VERSION, type ContainerCreateBody, type ExecCreateBody } from './types.js'
+
+type Params = Record<string, string>
+interface Ctx {
+  req: IncomingMessage
+  res?: ServerResponse
+  /** Set for a hijacked (Upgrade) request. */
+  socket?: Duplex
+  head?: Buffer
+  params: Params
+  query: URLSearchParams
+  body: () => Promise<any>
+}
+type Handler = (ctx: Ctx) => Promise<unknown>
+
+interface Route {
+  method: string
+  pattern: RegExp
+  keys: string[]
+  handler: Handler
+  /** The handler writes the response itself (streams, hijacks). */
+  raw?: boolean
+}
+
+function route(method: string, path: string, handler: Handler, raw = false): Route {
+  const keys: string[] = []
+  const pattern = new RegExp(
+    '^(?:/v[0-9.]+)?' +
+      path.replace(/\{(\w+)\}/g, (_, k: string) => {
+        keys.push(k)
+        return '([^/]+)'
+      }) +
+      '/?$',
+  )
+  return { method, pattern, keys, handler, raw }
+}
+
+function bool(q: URLSearchParams, k: string): boolean {
+  const v = q.get(k)
+  return v === '1' || v === 'true' || v === 'True'
+}
+
+function int(q: URLSearchParams, k: string): number | undefined {
+  const v = q.get(k)
+  if (v === null || v === '') return undefined
+  const n = Number(v)
+  if (!Number.isFinite(n)) throw new TockerError(`invalid value for ${k}: ${v}`, { status: 400 })
+  return n
+}
+
+export function routes(engine: Engine): Route[] {
+  return [
+    route('GET', '/_ping', async () => 'OK'),
+    route('HEAD', '/_ping', async () => 'OK'),
+    route('GET', '/version', async () => engine.version()),
+    route('GET', '/info', async () => engine.info()),
+    route('POST', '/containers/create', async ({ query, body, res }) => {
+      const r = await engine.create((await body()) as ContainerCreateBody, query.get('name') ?? undefined)
+      res!.statusCode = 201
+      return r
+    }),
+    route('GET', '/containers/json', async ({ query }) =>
+      engine.list({
+        all: bool(query, 'all'),
+        limit: int(query, 'limit'),
+        filters: query.get('filters') ? (JSON.parse(query.get('filters')!) as Record<string, string[] | Record<string, boolean>>) : {},
+      }),
+    ),
+    route('GET', '/containers/{id}/json', async ({ params }) => engine.inspect(params.id)),
+    route('POST', '/containers/{id}/start', async ({ params, res }) => {
+      const started = await engine.start(params.id)
+      res!.statusCode = started ? 204 : 304
+    }),
+    route('POST', '/containers/{id}/stop', async ({ params, query, res }) => {
+      const stopped = await engine.stop(params.id, int(query, 't'), query.get('signal') ?? undefined)
+      res!.statusCode = stopped ? 204 : 304
+    }),
+    route('POST', '/containers/{id}/restart', async ({ params, query, res }) => {
+      await engine.restart(params.id, int(query, 't'))
+      res!.statusCode = 204
+    }),
+    route('POST', '/containers/{id}/kill', async ({ params, query, res }) => {
+      await engine.kill(params.id, query.get('signal') ?? 'SIGKILL')
+      res!.statusCode = 204
+    }),
+    route('POST', '/containers/{id}/wait', async (ctx) => {
+      const cond = (ctx.query.get('condition') ?? 'not-running') as 'not-running' | 'next-exit' | 'removed'
+      // Docker sends the headers at once and the body when the container stops.
+      const waiting = engine.wait(ctx.params.id, cond)
+      await waiting.ready
+      ctx.res!.writeHead(200, { 'Content-Type': 'application/json' })
+      ctx.res!.flushHeaders()
+      const r = await waiting.result
+      ctx.res!.end(JSON.stringify(r) + '\n')
+    }, true),
+    route('DELETE', '/containers/{id}', async ({ params, query, res }) => {
+      await engine.remove(params.id, { force: bool(query, 'force'), volumes: bool(query, 'v') })
+      res!.statusCode = 204
+    }),
+    route('POST', '/containers/{id}/rename', async ({ params, query, res }) => {
+      await engine.rename(params.id, query.get('name') ?? '')
+      res!.statusCode = 204
+    }),
+    route('GET', '/containers/{id}/top', async ({ params, query }) => engine.top(params.id, query.get('ps_args') ?? undefined)),
+    route('POST', '/containers/{id}/resize', async ({ params, query, res }) => {
+      await engine.resize(params.id, int(query, 'h') ?? 24, int(query, 'w') ?? 80)
+      res!.statusCode = 200
+    }),
+    route('GET', '/containers/{id}/logs', async ({ params, query, res, req }) => {
+      await engine.logs(
+        params.id,
+        {
+          follow: bool(query, 'follow'),
+          stdout: bool(query, 'stdout'),
+          stderr: bool(query, 'stderr'),
+          timestamps: bool(query, 'timestamps'),
+          tail: query.get('tail') && query.get('tail') !== 'all' ? Number(query.get('tail')) : undefined,
+          since: query.get('since') ? Number(query.get('since')) : undefined,
+          until: query.get('until') ? Number(query.get('until')) : undefined,
+        },
+        res!,
+        req,
+      )
+    }, true),
+    route('POST', '/containers/{id}/attach', async (ctx) => {
+      const conn = hijack(ctx, await engine.attachMode(ctx.params.id))
+      await engine.attach(ctx.params.id, conn, {
+        stream: bool(ctx.query, 'stream'),
+        logs: bool(ctx.query, 'logs'),
+        stdin: bool(ctx.query, 'stdin'),
+        stdout: bool(ctx.query, 'stdout'),
+        stderr: bool(ctx.query, 'stderr'),
+      })
+    }, true),
+    route('POST', '/containers/{id}/exec', async ({ params, body, res }) => {
+      const r = await engine.execCreate(params.id, (await body()) as ExecCreateBody)
+      res!.statusCode = 201
+      return r
+    }),
+    route('POST', '/exec/{id}/start', async (ctx) => {
+      const b = ((await ctx.body()) ?? {}) as { Detach?: boolean; Tty?: boolean }
+      if (b.Detach) {
+        await engine.execStart(ctx.params.id, undefined)
+        ctx.res?.writeHead(200, { 'Content-Type': 'application/json' })
+        ctx.res?.end()
+        return
+      }
+      const conn = hijack(ctx, engine.execTty(ctx.params.id) ? 'raw' : 'multiplexed')
+      await engine.execStart(ctx.params.id, conn)
+    }, true),
+    route('POST', '/exec/{id}/resize', async ({ params, query, res }) => {
+      await engine.execResize(params.id, int(query, 'h') ?? 24, int(query, 'w') ?? 80)
+      res!.statusCode = 200
+    }),
+    route('GET', '/exec/{id}/json', async ({ params }) => engine.execInspect(params.id)),
+    route('GET', '/images/json', async ({ query }) => engine.listImages({ all: bool(query, 'all') })),
+  ]
+}
+
+/**
+ * Take over the connection: with an Upgrade request, answer "101 UPGRADED" as Docker does; a
+ * client that did not ask for an upgrade gets "200 OK" and then the raw stream all the same.
+ */
+function hijack(ctx: Ctx, mode: 'raw' | 'multiplexed'): Duplex {
+  const contentType = mode === 'raw' ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream'
+  if (ctx.socket) {
+    ctx.socket.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`)
+    if (ctx.head?.length) ctx.socket.unshift(ctx.head)
+    return ctx.socket
+  }
+  const res = ctx.res!
+  const socket = res.socket!
+  res.detachSocket(socket)
+  socket.write(`HTTP/1.1 200 OK\r\nContent-Type: ${contentType}\r\n\r\n`)
+  return socket
+}
+
+function readJson(req: IncomingMessage): Promise<any> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8').trim()
+      if (!text) return resolve(undefined)
+      try {
+        resolve(JSON.parse(text))
+      } catch {
+        reject(new TockerError('invalid JSON in the request body', { status: 400 }))
+      }
+    })
+    req.on('error', reject)
+  })
+}
+
+function sendError(res: ServerResponse | undefined, socket: Duplex | undefined, err: unknown, debug: boolean): void {
+  const status = isTockerError(err) ? err.status : 500
+  const message = isTockerError(err) ? err.message : (err as Error)?.message ?? String(err)
+  if (!isTockerError(err) && debug) process.stderr.write(`tockerd: ${(err as Error)?.stack ?? err}\n`)
+  const body = JSON.stringify({ message }) + '\n'
+  if (res && !res.headersSent) {
+    res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) })
+    res.end(body)
+  } else if (res) {
+    res.destroy()
+  } else if (socket && !socket.destroyed) {
+    socket.end(`HTTP/1.1 ${status} Error\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
+  }
+}
+
+export function createApiServer(engine: Engine, opts: { debug?: boolean } = {}): Server {
+  const table = routes(engine)
+  const dispatch = async (req: IncomingMessage, res: ServerResponse | undefined, socket?: Duplex, head?: Buffer) => {
+    const url = new URL(req.url ?? '/', 'http://tocker')
+    const method = req.method ?? 'GET'
+    let matched: Route | undefined
+    let params: Params = {}
+    for (const r of table) {
+      const m = r.pattern.exec(url.pathname)
+      if (!m) continue
+      if (r.method !== method) continue
+      matched = r
+      params = Object.fromEntries(r.keys.map((k, i) => [k, decodeURIComponent(m[i + 1])]))
+      break
+    }
+    try {
+      if (!matched) throw new TockerError(`page not found`, { status: 404 })
+      let bodyPromise: Promise<any> | undefined
+      const ctx: Ctx = { req, res, socket, head, params, query: url.searchParams, body: () => (bodyPromise ??= readJson(req)) }
+      const value = await matched.handler(ctx)
+      if (matched.raw || !res) return
+      res.setHeader('Api-Version', API_VERSION)
+      res.setHeader('Server', 'tockerd')
+      if (value === undefined) {
+        if (!res.statusCode || res.statusCode === 200) res.statusCode = 204
+        res.end()
+      } else if (typeof value === 'string') {
+        res.setHeader('Content-Type', 'text/plain; charset=utf-8')
+        res.end(value)
+      } else {
+        const text = JSON.stringify(value) + '\n'
+        res.setHeader('Content-Type', 'application/json')
+        res.setHeader('Content-Length', Buffer.byteLength(text))
+        res.end(text)
+      }
+    } catch (err) {
+      sendError(res, socket, err, !!opts.debug)
+    }
+  }
+  const server = createServer((req, res) => void dispatch(req, res))
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void dispatch(req, undefined, socket, head))
+  // Long-lived: wait/logs -f/attach may stay open for hours.
+  server.requestTimeout = 0
+  server.headersTimeout = 0
+  server.keepAliveTimeout = 5000
+  return server
+}

@@ -1,0 +1,29 @@
+// Where an engine listens: -H unix://PATH (or TOCKER_HOST) wins; otherwise the default socket
+// /run/tocker/tocker.sock for the default store, and <root>/tocker.sock for any other --root
+// (so that several engines — one per test, one per lab exercise — can run side by side).
+import { join } from 'node:path'
+
+export const DEFAULT_SOCKET = '/run/tocker/tocker.sock'
+export const DEFAULT_PIDFILE = '/run/tocker/tockerd.pid'
+export const DEFAULT_ROOT = '/var/lib/tocker'
+
+export interface EngineAddress {
+  socket: string
+  pidFile: string
+}
+
+export function parseHost(host: string): string {
+  if (host.startsWith('unix://')) return host.slice('unix://'.length)
+  if (host.startsWith('/')) return host
+  throw new Error(`unsupported host ${JSON.stringify(host)}: tocker engines listen on unix sockets (unix:///path/to/tocker.sock)`)
+}
+
+export function engineAddress(root: string, host?: string): EngineAddress {
+  const isDefaultRoot = root.replace(/\/+$/, '') === DEFAULT_ROOT
+  if (host) {
+    const socket = parseHost(host)
+    return { socket, pidFile: isDefaultRoot ? DEFAULT_PIDFILE : join(root, 'tockerd.pid') }
+  }
+  if (isDefaultRoot) return { socket: DEFAULT_SOCKET, pidFile: DEFAULT_PIDFILE }
+  return { socket: join(root, 'tocker.sock'), pidFile: join(root, 'tockerd.pid') }
+}

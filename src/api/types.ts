@@ -1,0 +1,199 @@
+// The wire types of tocker's engine API: the subset of the Docker Engine API (v1.43-ish) tocker
+// serves, with Docker's field names, so that the real `docker` CLI can talk to the engine too.
+// Only types here: the server (server.ts) and the client (client.ts) both import them.
+
+/** Config of POST /containers/create (Docker's container.Config + HostConfig in one body). */
+export interface ContainerConfig {
+  Hostname?: string
+  Domainname?: string
+  User?: string
+  AttachStdin?: boolean
+  AttachStdout?: boolean
+  AttachStderr?: boolean
+  ExposedPorts?: Record<string, object>
+  Tty?: boolean
+  OpenStdin?: boolean
+  StdinOnce?: boolean
+  Env?: string[] | null
+  Cmd?: string[] | null
+  Entrypoint?: string[] | null
+  Image: string
+  Volumes?: Record<string, object> | null
+  WorkingDir?: string
+  Labels?: Record<string, string> | null
+  StopSignal?: string
+  StopTimeout?: number
+}
+
+export interface PortBinding {
+  HostIp?: string
+  HostPort?: string
+}
+
+export interface HostConfig {
+  Binds?: string[] | null
+  NetworkMode?: string
+  PortBindings?: Record<string, PortBinding[] | null> | null
+  PublishAllPorts?: boolean
+  AutoRemove?: boolean
+  Memory?: number
+  MemorySwap?: number
+  NanoCpus?: number
+  CpuShares?: number
+  PidsLimit?: number | null
+  LogConfig?: { Type: string; Config: Record<string, string> }
+  RestartPolicy?: { Name: string; MaximumRetryCount?: number }
+  Privileged?: boolean
+}
+
+export interface ContainerCreateBody extends ContainerConfig {
+  HostConfig?: HostConfig
+}
+
+export interface ContainerCreateResponse {
+  Id: string
+  Warnings: string[]
+}
+
+export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead'
+
+export interface ContainerState {
+  Status: ContainerStatus
+  Running: boolean
+  Paused: boolean
+  Restarting: boolean
+  OOMKilled: boolean
+  Dead: boolean
+  Pid: number
+  ExitCode: number
+  Error: string
+  StartedAt: string // RFC 3339, "0001-01-01T00:00:00Z" when never
+  FinishedAt: string
+}
+
+export interface Port {
+  IP?: string
+  PrivatePort: number
+  PublicPort?: number
+  Type: string
+}
+
+export interface MountPoint {
+  Type: 'bind' | 'volume'
+  Source: string
+  Destination: string
+  Mode: string
+  RW: boolean
+  Propagation: string
+}
+
+export interface NetworkSettings {
+  IPAddress: string
+  IPPrefixLen: number
+  Gateway: string
+  MacAddress: string
+  Ports: Record<string, PortBinding[] | null>
+  Networks?: Record<string, { IPAddress: string; IPPrefixLen: number; Gateway: string; MacAddress: string; NetworkID?: string }>
+}
+
+/** One element of GET /containers/json. */
+export interface ContainerSummary {
+  Id: string
+  Names: string[] // ["/web"]
+  Image: string
+  ImageID: string
+  Command: string
+  Created: number // unix seconds
+  Ports: Port[]
+  Labels: Record<string, string>
+  State: ContainerStatus
+  Status: string // "Up 3 minutes", "Exited (0) 2 hours ago", "Created"
+  HostConfig: { NetworkMode: string }
+  Mounts: MountPoint[]
+}
+
+/** GET /containers/{id}/json. */
+export interface ContainerInspect {
+  Id: string
+  Created: string
+  Path: string
+  Args: string[]
+  State: ContainerState
+  Image: string
+  ResolvConfPath: string
+  HostnamePath: string
+  HostsPath: string
+  LogPath: string
+  Name: string
+  RestartCount: number
+  Driver: string
+  Platform: string
+  MountLabel: string
+  ProcessLabel: string
+  AppArmorProfile: string
+  ExecIDs: string[] | null
+  HostConfig: HostConfig
+  GraphDriver: { Name: string; Data: Record<string, string> }
+  Mounts: MountPoint[]
+  Config: ContainerConfig
+  NetworkSettings: NetworkSettings
+}
+
+export interface ContainerWaitResponse {
+  StatusCode: number
+  Error?: { Message: string } | null
+}
+
+export interface ContainerTopResponse {
+  Titles: string[]
+  Processes: string[][]
+}
+
+export interface ExecCreateBody {
+  AttachStdin?: boolean
+  AttachStdout?: boolean
+  AttachStderr?: boolean
+  DetachKeys?: string
+  Tty?: boolean
+  Env?: string[]
+  Cmd: string[]
+  Privileged?: boolean
+  User?: string
+  WorkingDir?: string
+}
+
+export interface ExecInspect {
+  ID: string
+  Running: boolean
+  ExitCode: number | null
+  ProcessConfig: { entrypoint: string; arguments: string[]; tty: boolean; user: string; privileged: boolean }
+  OpenStdin: boolean
+  OpenStderr: boolean
+  OpenStdout: boolean
+  ContainerID: string
+  Pid: number
+}
+
+/** GET /images/json element (served from the image store). */
+export interface ImageSummary {
+  Id: string
+  ParentId: string
+  RepoTags: string[]
+  RepoDigests: string[]
+  Created: number
+  Size: number
+  SharedSize: number
+  VirtualSize?: number
+  Labels: Record<string, string> | null
+  Containers: number
+}
+
+export interface ErrorBody {
+  message: string
+}
+
+/** The stream ids of Docker's multiplexed attach/logs framing (8-byte header: [stream,0,0,0,size BE32]). */
+export const STREAM = { stdin: 0, stdout: 1, stderr: 2 } as const
+
+export const API_VERSION = '1.43'
+export const ZERO_TIME = '0001-01-01T00:00:00Z'

@@ -1,0 +1,87 @@
+// What the engine needs from the layers below it, as narrow interfaces: the image store (resolve
+// a name, its layers and config, list images), the runtime (start a container under its shim,
+// signal it, exec into it, clean up after it) and the network. runtime-backend.ts,
+// image-backend.ts and network-backend.ts implement them over src/runtime, src/image and
+// src/network; keeping the seam here means the engine's logic reads without those details.
+import type { Duplex } from 'node:stream'
+import type { ImageSummary, NetworkSettings } from '../api/types.js'
+import type { ContainerConfig as ImageRunConfig } from '../image/types.js'
+import type { ContainerRecord, ProcessIdentity } from './state.js'
+
+export interface ResolvedImage {
+  /** sha256:<config digest> */
+  id: string
+  /** Overlay lower dirs, top layer first. */
+  layerDirs: string[]
+  config: ImageRunConfig
+}
+
+export interface ImageBackend {
+  /** undefined when the image is not in the store (the CLI then pulls it). */
+  resolve(name: string): Promise<ResolvedImage | undefined>
+  list(): Promise<ImageSummary[]>
+}
+
+export interface StartedProcess {
+  shim: ProcessIdentity
+  init: ProcessIdentity
+}
+
+/** What the shim recorded when the container's first process ended. */
+export interface ExitRecord {
+  exitCode: number
+  finishedAt: string
+  oomKilled?: boolean
+  error?: string
+}
+
+export interface ExecSpec {
+  args: string[]
+  env: string[]
+  cwd?: string
+  user?: string
+  tty: boolean
+  stdin: boolean
+}
+
+export interface ExecHandle {
+  pid: number
+  /** Present when attached: the process's stdio. */
+  stdout?: NodeJS.ReadableStream
+  stderr?: NodeJS.ReadableStream
+  stdin?: NodeJS.WritableStream
+  /** pty master for a TTY exec, resized through resize(). */
+  resize?(rows: number, cols: number): void
+  exited: Promise<number>
+}
+
+export interface RuntimeBackend {
+  /** The container's files (bundle, rootfs dirs, hostname/hosts/resolv.conf) before its first start. */
+  prepare(rec: ContainerRecord, image: ResolvedImage): Promise<void>
+  /** Start the container's process under a detached shim; resolves once it runs the user's program. */
+  start(rec: ContainerRecord): Promise<StartedProcess>
+  /** The exit the shim recorded for the current start (generation), if it has ended. */
+  readExit(rec: ContainerRecord): ExitRecord | undefined
+  /** Signal the container's first process (in the host's pid namespace). */
+  signal(rec: ContainerRecord, signal: number): void
+  /** After the process ended: unmount the rootfs, remove the cgroup (idempotent). */
+  cleanup(rec: ContainerRecord): Promise<void>
+  /** Remove everything the runtime made for the container (after cleanup). */
+  destroy(rec: ContainerRecord): Promise<void>
+  exec(rec: ContainerRecord, spec: ExecSpec, attached: boolean): Promise<ExecHandle>
+  /** Set the TTY window size of the container's pty (-t). */
+  resize?(rec: ContainerRecord, rows: number, cols: number): void
+  /** Open the container's stdin (OpenStdin) for writing; closing it is the container's EOF. */
+  openStdin?(rec: ContainerRecord): Promise<NodeJS.WritableStream | undefined>
+}
+
+export interface NetworkBackend {
+  /** Give a started container its network (veth, IP, port rules); returns inspect's settings. */
+  attach(rec: ContainerRecord): Promise<NetworkSettings | undefined>
+  /** Release what attach made (idempotent). */
+  release(rec: ContainerRecord): Promise<void>
+  /** At engine start: drop rules/leases of containers that no longer run. */
+  reconcile(running: ContainerRecord[]): Promise<void>
+}
+
+export type Hijacked = Duplex

@@ -1,0 +1,123 @@
+// A container's record on disk: <root>/containers/<id>/container.json, written atomically (a temp
+// file in the same directory, fsync, rename: a crash leaves either the old or the new record, never
+// half of one). The engine keeps the records in memory and writes one after every change.
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs'
+import { join } from 'node:path'
+import type { ContainerConfig, ContainerState, HostConfig, MountPoint, NetworkSettings } from '../api/types.js'
+import { ZERO_TIME } from '../api/types.js'
+
+/** Which process we started, and how to tell it is still the same process after a restart. */
+export interface ProcessIdentity {
+  pid: number
+  /** Field 22 of /proc/<pid>/stat (clock ticks after boot): a recycled pid has another value. */
+  startTime: number
+}
+
+export interface ContainerRecord {
+  Id: string
+  Name: string // without the leading "/"
+  Created: string
+  /** The image as the user named it ("busybox", "httpd:2.4"). */
+  Image: string
+  /** sha256:<config digest> */
+  ImageID: string
+  Path: string
+  Args: string[]
+  Config: ContainerConfig
+  HostConfig: HostConfig
+  State: ContainerState
+  RestartCount: number
+  LogPath: string
+  Mounts: MountPoint[]
+  NetworkSettings: NetworkSettings
+  /** Overlay lower dirs (image layers, top first): GraphDriver.Data.LowerDir. */
+  LowerDirs: string[]
+  /** The shim (the container's parent) and the container's first process, while running. */
+  Shim?: ProcessIdentity
+  Init?: ProcessIdentity
+  /** Start "generation": bumped on every start so that an old shim's exit file is never mistaken. */
+  Generation: number
+}
+
+export function emptyState(): ContainerState {
+  return {
+    Status: 'created',
+    Running: false,
+    Paused: false,
+    Restarting: false,
+    OOMKilled: false,
+    Dead: false,
+    Pid: 0,
+    ExitCode: 0,
+    Error: '',
+    StartedAt: ZERO_TIME,
+    FinishedAt: ZERO_TIME,
+  }
+}
+
+export function containerDir(containersDir: string, id: string): string {
+  return join(containersDir, id)
+}
+
+/** Write `data` to `path` so that readers see the old or the new content, never a mix. */
+export function writeFileAtomic(path: string, data: string | Buffer): void {
+  const tmp = `${path}.tmp-${process.pid}`
+  const fd = openSync(tmp, 'w', 0o600)
+  try {
+    writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data)
+    fsyncSync(fd)
+  } finally {
+    closeSync(fd)
+  }
+  renameSync(tmp, path)
+}
+
+export function saveRecord(containersDir: string, rec: ContainerRecord): void {
+  const dir = containerDir(containersDir, rec.Id)
+  mkdirSync(dir, { recursive: true, mode: 0o710 })
+  writeFileAtomic(join(dir, 'container.json'), JSON.stringify(rec, null, 1))
+}
+
+export function loadRecords(containersDir: string): ContainerRecord[] {
+  let ids: string[]
+  try {
+    ids = readdirSync(containersDir)
+  } catch {
+    return []
+  }
+  const out: ContainerRecord[] = []
+  for (const id of ids) {
+    if (!/^[0-9a-f]{64}$/.test(id)) continue
+    try {
+      out.push(JSON.parse(readFileSync(join(containersDir, id, 'container.json'), 'utf8')) as ContainerRecord)
+    } catch {
+      // A create that died before its first record: nothing of it is usable. Leave it for rm/GC.
+    }
+  }
+  return out
+}
+
+export function removeContainerDir(containersDir: string, id: string): void {
+  rmSync(containerDir(containersDir, id), { recursive: true, force: true })
+}
+
+/** Field 22 (starttime) of /proc/<pid>/stat, or undefined if there is no such process. */
+export function procStartTime(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // The command name (field 2) may contain spaces and parentheses: split after the last ")".
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    // rest[0] is field 3 (state); starttime is field 22.
+    if (rest[0] === 'Z' || rest[0] === 'X') return undefined // a zombie has finished
+    return Number(rest[22 - 3])
+  } catch {
+    return undefined
+  }
+}
+
+/** Is `id` still the very process we recorded (not a recycled pid)? */
+export function isSameProcess(id: ProcessIdentity | undefined): boolean {
+  if (!id || id.pid <= 0) return false
+  const st = procStartTime(id.pid)
+  return st !== undefined && st === id.startTime
+}
