@@ -24,25 +24,22 @@
 //   bench                    2 layers, ~170 MB uncompressed: busybox + host libraries, + host /usr/share files
 //   bench-sibling            bench's first layer (shared) + a different second layer
 import { execFile } from 'node:child_process'
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs'
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { readFile, rm, stat } from 'node:fs/promises'
+import { join } from 'node:path'
 import { promisify } from 'node:util'
-// @ts-ignore: plain JavaScript modules shared with the offline image build
-import { busyboxBaseEntries, busyboxInputs, buildRootfsCache, DEFAULT_OUT } from '../../rootfs-cache/build.mjs'
-// @ts-ignore
-import { OciLayoutWriter, sortEntries, exists } from '../../rootfs-cache/lib/oci-layout.mjs'
-// @ts-ignore
-import { parentDirs, treeEntries } from '../../rootfs-cache/lib/tree.mjs'
+// @ts-ignore: plain JavaScript modules shared with the offline image build and the benchmarks
+import { busyboxBaseEntries, buildRootfsCache, DEFAULT_OUT } from '../../rootfs-cache/build.mjs'
 // @ts-ignore
 import { BUSYBOX_CONFIG } from '../../rootfs-cache/recipes/busybox.mjs'
+// @ts-ignore
+import { benchFixture } from '../bench/fixtures.mjs'
+// @ts-ignore
+import { cachedLayout, FIXTURE_TAG as TAG, FIXTURES_DIR as DIR, withLock } from './layout-cache.mjs'
 
 const run = promisify(execFile)
-const here = dirname(fileURLToPath(import.meta.url))
-export const FIXTURES_DIR = join(here, '..', '.tmp', 'fixtures')
+export const FIXTURES_DIR: string = DIR
 /** The tag every fixture layout holds its image under. */
-export const FIXTURE_TAG = 'latest'
+export const FIXTURE_TAG: string = TAG
 // Bump when a recipe below changes, so cached layouts are rebuilt.
 const FIXTURE_VERSION = 1
 
@@ -167,30 +164,7 @@ function multiarchImage(format: 'oci' | 'docker'): Recipe {
   }
 }
 
-/** Entries of the bench's shared first layer: busybox + ~135 MB of the host's shared libraries. */
-async function benchBaseEntries(inputs: Inputs): Promise<TarEntry[]> {
-  const libs = await treeEntries('/usr/lib/x86_64-linux-gnu', { mtime: inputs.mtime, prefix: 'usr/lib/x86_64-linux-gnu', maxBytes: 135e6 })
-  return mergeEntries([...(await busyboxBaseEntries(inputs)), ...parentDirs('usr/lib/x86_64-linux-gnu/x', inputs.mtime), ...libs])
-}
-
-/** ~30 MB of real files from /usr/share, from the subdirectories whose names match `pick`. */
-async function shareEntries(inputs: Inputs, pick: (top: string) => boolean): Promise<TarEntry[]> {
-  const tree = await treeEntries('/usr/share', {
-    mtime: inputs.mtime,
-    prefix: 'usr/share',
-    include: (rel: string) => pick(rel.split('/')[0]),
-    maxBytes: 30e6,
-  })
-  return mergeEntries([...parentDirs('usr/share/x', inputs.mtime), ...tree])
-}
-
-function mergeEntries(entries: TarEntry[]): TarEntry[] {
-  const byPath = new Map<string, TarEntry>()
-  for (const e of entries) if (!byPath.has(e.path)) byPath.set(e.path, e)
-  return sortEntries([...byPath.values()])
-}
-
-const RECIPES: Record<Exclude<FixtureName, 'busybox' | 'httpd'>, Recipe> = {
+const RECIPES: Record<Exclude<FixtureName, 'busybox' | 'httpd' | 'bench' | 'bench-sibling'>, Recipe> = {
   'busybox-v2s2': async (w, inputs) =>
     w.image({ layers: [await baseLayer(w, inputs)], config: BUSYBOX_CONFIG, created: inputs.mtime, format: 'docker', history: ['busybox'] }),
 
@@ -218,89 +192,20 @@ const RECIPES: Record<Exclude<FixtureName, 'busybox' | 'httpd'>, Recipe> = {
     { path: 'd/up2', type: 'symlink', linkname: 'up/..', mode: 0o777, mtime: m },
     file('d/up2/pwned', 'written through a symlink chain\n', m),
   ]),
-
-  bench: async (w, inputs) => {
-    const base = await w.layer(await benchBaseEntries(inputs))
-    const top = await w.layer(await shareEntries(inputs, (t) => t < 'm'))
-    return w.image({ layers: [base, top], config: BUSYBOX_CONFIG, created: inputs.mtime, history: ['busybox + /usr/lib', '/usr/share a-l'] })
-  },
-  'bench-sibling': async (w, inputs) => {
-    const base = await w.layer(await benchBaseEntries(inputs))
-    const top = await w.layer(await shareEntries(inputs, (t) => t >= 'm'))
-    return w.image({ layers: [base, top], config: BUSYBOX_CONFIG, created: inputs.mtime, history: ['busybox + /usr/lib', '/usr/share m-z'] })
-  },
-}
-
-/**
- * A cross-process lock file (tap runs test files in parallel): O_EXCL create, holder's pid inside;
- * a lock whose holder is gone is taken over.
- */
-async function withLock<T>(lockFile: string, fn: () => Promise<T>): Promise<T> {
-  await mkdir(dirname(lockFile), { recursive: true })
-  for (;;) {
-    try {
-      const fd = openSync(lockFile, 'wx')
-      writeSync(fd, String(process.pid))
-      closeSync(fd)
-      break
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
-      let holder = 0
-      try {
-        holder = Number(readFileSync(lockFile, 'utf8'))
-        if (holder) process.kill(holder, 0)
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ESRCH') {
-          try {
-            unlinkSync(lockFile)
-          } catch {}
-          continue
-        }
-      }
-      await new Promise((r) => setTimeout(r, 100))
-    }
-  }
-  try {
-    return await fn()
-  } finally {
-    try {
-      unlinkSync(lockFile)
-    } catch {}
-  }
 }
 
 /** The OCI layout directory of a fixture, built on first use and cached. Its tag is "latest". */
 export async function fixture(name: FixtureName): Promise<string> {
   if (name === 'busybox' || name === 'httpd') {
-    return withLock(join(FIXTURES_DIR, `.lock-rootfs-cache`), async () => {
+    return withLock(join(FIXTURES_DIR, '.lock-rootfs-cache'), async () => {
       const built = await buildRootfsCache({ outDir: DEFAULT_OUT, only: [name] })
       return built[name].layout as string
     })
   }
+  if (name === 'bench' || name === 'bench-sibling') return benchFixture(name)
   const recipe = RECIPES[name]
   if (!recipe) throw new Error(`no fixture named ${name}`)
-  const layout = join(FIXTURES_DIR, name)
-  const stampFile = join(FIXTURES_DIR, `${name}.stamp`)
-  return withLock(join(FIXTURES_DIR, `.lock-${name}`), async () => {
-    const inputs: Inputs = await busyboxInputs(DEFAULT_OUT)
-    const stamp = JSON.stringify({ v: FIXTURE_VERSION, busybox: inputs.version, mtime: inputs.mtime })
-    if ((await readFile(stampFile, 'utf8').catch(() => '')) === stamp && (await exists(join(layout, 'index.json')))) return layout
-    await rm(stampFile, { force: true })
-    const tmp = join(FIXTURES_DIR, `.tmp-${name}-${process.pid}`)
-    await rm(tmp, { recursive: true, force: true })
-    try {
-      const w: Writer = await new OciLayoutWriter(tmp).init()
-      const descriptor = await recipe(w, inputs)
-      await w.indexJson([{ descriptor, tag: FIXTURE_TAG }])
-      await rm(layout, { recursive: true, force: true })
-      await rename(tmp, layout)
-    } catch (err) {
-      await rm(tmp, { recursive: true, force: true })
-      throw err
-    }
-    await writeFile(stampFile, stamp)
-    return layout
-  })
+  return cachedLayout(name, FIXTURE_VERSION, recipe)
 }
 
 export interface LayoutInfo {
