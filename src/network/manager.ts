@@ -1,0 +1,372 @@
+// The network layer's API for the engine: attach a starting container, release a stopped one,
+// reconcile after an engine restart, tear everything down (tests). One NetworkManager per engine;
+// its state lives in <root>/network/state.json, guarded by an flock, so operations from several
+// processes on one store are serialised, and inside the process a queue keeps them in order.
+//
+// attach (bridge mode), in this order so that a refusal leaves nothing behind:
+//   1. read the state; choose the subnet once (Docker's 172.17.0.0/16 unless the host uses it)
+//   2. allocate the lowest free IP, a veth name, and the host ports: each checked against the
+//      other containers' ports and by really binding it (the socket is then kept, like Docker's)
+//   3. make sure the bridge, the sysctls and tocker's base iptables chains exist (once per engine)
+//   4. record the endpoint (so a crash from here on is cleaned up by reconcile), then
+//      create the veth pair + configure eth0 (2 processes) and add the port rules (1 process)
+//   any failure in 4 undoes what 4 did and drops the record.
+import { randomBytes } from 'node:crypto'
+import { TockerError } from '../errors.js'
+import { BRIDGE_NAME, deleteBridge, ensureBridge } from './bridge.js'
+import { bindError, noAddressesError, noFreePortError, portAllocatedError, setupError } from './errors.js'
+import { networkSettings, type NetworkSettings } from './inspect.js'
+import { allocateIp, newVethName, portOwner } from './ipam.js'
+import { ipv4Addresses, ipv4Routes, linksOnBridge, showLink } from './iproute2.js'
+import { addPortRules, deletePortRules, detectIptables, removeAllRules, restoreRules, saveRules, syncChanges, type IptablesTools } from './iptables.js'
+import { formatCidr, formatIPv4, macForIPv4, parseCidr, parseIPv4 } from './ipv4.js'
+import { dynamicPortRange, holdPort, type HeldPort } from './port-reservation.js'
+import { portRequests, type PortMap, type PortRequest, type PortSet } from './port-spec.js'
+import { readState, removeState, statePaths, writeState, type StatePaths } from './state.js'
+import { withLock } from '../sys/lock.js'
+import { chooseFreeSubnet, DEFAULT_SUBNET, usedBlocks } from './subnet.js'
+import type { Endpoint, NetworkMode, NetworkState, PublishedPort } from './types.js'
+import { configureContainerSide, createVeth, deleteVeth, loopbackUp } from './veth.js'
+
+export interface NetworkOptions {
+  /** The store root (--root); state goes to <root>/network/state.json. */
+  root: string
+  /** Default "tocker0". */
+  bridge?: string
+  /** A fixed subnet for the bridge ("10.99.0.0/24"); default 172.17.0.0/16 or the next free one. */
+  subnet?: string
+  /** The iptables command; default $TOCKER_IPTABLES or "iptables" (Debian: iptables-nft). */
+  iptables?: string
+}
+
+export interface AttachRequest {
+  containerId: string
+  /** For error messages ("... on endpoint web ..."); default the short id. */
+  name?: string
+  /** HostConfig.NetworkMode: "bridge" (also "default" or empty), "none" or "host". */
+  mode?: string
+  /** The container's network namespace: a path (/proc/<pid>/ns/net) or a pid. Not used for host. */
+  netns?: string | number
+  /** HostConfig.PortBindings, Config.ExposedPorts, HostConfig.PublishAllPorts (-P). */
+  portBindings?: PortMap | null
+  exposedPorts?: PortSet | null
+  publishAll?: boolean
+}
+
+export interface LiveContainer {
+  containerId: string
+  /** Where its network namespace is now (/proc/<pid>/ns/net): used only if its veth must be re-made. */
+  netns?: string | number
+}
+
+export interface ReconcileReport {
+  /** Containers whose endpoint (veth, rules, lease) was removed because they no longer run. */
+  released: string[]
+  /** Containers still running whose endpoints were kept (rules rebuilt, ports re-held). */
+  kept: string[]
+  /** veths on the bridge that no container owns, deleted. */
+  orphanLinks: string[]
+  /** Things that could not be fixed (a held port taken meanwhile by another program...). */
+  warnings: string[]
+}
+
+export function normalizeMode(mode: string | undefined): NetworkMode {
+  if (mode === undefined || mode === '' || mode === 'default' || mode === 'bridge') return 'bridge'
+  if (mode === 'none' || mode === 'host') return mode
+  throw new TockerError(`network ${mode} not found`, { code: 'ENONETWORK', daemon: true, status: 404 })
+}
+
+function netnsPath(netns: string | number | undefined): string | undefined {
+  if (netns === undefined) return undefined
+  return typeof netns === 'number' ? `/proc/${netns}/ns/net` : netns
+}
+
+export class NetworkManager {
+  readonly bridge: string
+  readonly paths: StatePaths
+  #opts: NetworkOptions
+  #queue: Promise<unknown> = Promise.resolve()
+  #tools: Promise<IptablesTools> | undefined
+  #baseReady: string | undefined // the subnet the bridge and base chains were verified for
+  #held = new Map<string, HeldPort[]>()
+
+  constructor(opts: NetworkOptions) {
+    this.#opts = opts
+    this.bridge = opts.bridge ?? 'tocker0'
+    if (!BRIDGE_NAME.test(this.bridge)) throw new TockerError(`invalid bridge name: ${this.bridge}`, { status: 400 })
+    this.paths = statePaths(opts.root)
+  }
+
+  /** Which iptables this engine drives ("iptables v1.8.9 (nf_tables)"). */
+  async iptables(): Promise<IptablesTools> {
+    this.#tools ??= detectIptables(this.#opts.iptables)
+    return this.#tools
+  }
+
+  /** Run `fn` after every earlier operation of this manager, under the store's network lock. */
+  #serial<T>(fn: (state: NetworkState) => Promise<T>): Promise<T> {
+    const run = this.#queue.then(() => withLock(this.paths.lock, () => fn(readState(this.paths, this.bridge))))
+    this.#queue = run.catch(() => {})
+    return run
+  }
+
+  /** The endpoint recorded for a container (undefined when it has none). */
+  endpoint(containerId: string): Endpoint | undefined {
+    return readState(this.paths, this.bridge).endpoints[containerId]
+  }
+
+  /** The network's persistent state (subnet, gateway, endpoints), as on disk. */
+  state(): NetworkState {
+    return readState(this.paths, this.bridge)
+  }
+
+  /**
+   * Give a container its network; call it once the container's network namespace exists and
+   * before its program runs. Returns inspect's NetworkSettings. Throws TockerError (Docker's
+   * wording) with nothing left behind when a port is taken or the set-up fails.
+   */
+  async attach(req: AttachRequest): Promise<NetworkSettings> {
+    const mode = normalizeMode(req.mode)
+    const netns = netnsPath(req.netns)
+    if (mode === 'host') return networkSettings({ mode, running: true })
+    if (!netns) throw new TockerError(`attach ${req.containerId}: the container's network namespace is needed`, { status: 500 })
+    if (mode === 'none') {
+      await loopbackUp(netns)
+      return networkSettings({ mode, running: true, sandboxKey: netns })
+    }
+    // Parse before any work: a bad binding is the user's error and costs nothing.
+    const requests = portRequests(req.portBindings, req.publishAll, req.exposedPorts)
+    return this.#serial(async (state) => {
+      if (state.endpoints[req.containerId]) await this.#releaseLocked(state, req.containerId) // a leftover of an earlier start
+      await this.#chooseSubnet(state)
+      const name = req.name ?? req.containerId.slice(0, 12)
+      const endpointId = randomBytes(32).toString('hex')
+      const ip = allocateIp(state)
+      if (!ip) throw noAddressesError()
+      const held = await this.#reservePorts(state, requests, name, endpointId)
+      const e: Endpoint = {
+        containerId: req.containerId,
+        name,
+        endpointId,
+        ip,
+        prefixLen: parseCidr(state.subnet!)!.prefix,
+        gateway: state.gateway!,
+        mac: macForIPv4(parseIPv4(ip)!),
+        hostVeth: newVethName(state),
+        netns,
+        ports: held.map((h) => h.port),
+      }
+      try {
+        await this.#ensureBase(state)
+        state.endpoints[e.containerId] = e
+        writeState(this.paths, state)
+        await createVeth({ bridge: this.bridge, hostVeth: e.hostVeth, netns, mac: e.mac, ip: e.ip, prefixLen: e.prefixLen, gateway: e.gateway })
+        if (e.ports.length) await addPortRules(await this.iptables(), this.bridge, e)
+      } catch (err) {
+        for (const h of held) h.held.close()
+        if (state.endpoints[e.containerId]) {
+          await this.#undo(e).catch(() => {})
+          delete state.endpoints[e.containerId]
+          writeState(this.paths, state)
+        }
+        throw err instanceof TockerError ? err : setupError(name, err)
+      }
+      this.#held.set(e.containerId, held.map((h) => h.held))
+      return networkSettings({ mode, networkId: state.networkId, endpoint: e, exposed: req.exposedPorts })
+    })
+  }
+
+  /** Undo a container's attach: its veth, its iptables rules, its lease, its held ports. Idempotent. */
+  async release(containerId: string): Promise<void> {
+    await this.#serial((state) => this.#releaseLocked(state, containerId))
+  }
+
+  /**
+   * At engine start, with the containers that still run: endpoints of any other container are
+   * released (the engine died before it could), the bridge and base chains are checked, every
+   * per-container rule is rebuilt from the state in one transaction (so a rule is never doubled
+   * and no rule outlives its container), veths nobody owns are deleted, held ports re-taken.
+   */
+  async reconcile(live: LiveContainer[]): Promise<ReconcileReport> {
+    return this.#serial(async (state) => {
+      const report: ReconcileReport = { released: [], kept: [], orphanLinks: [], warnings: [] }
+      const liveById = new Map(live.map((l) => [l.containerId, l]))
+      for (const id of Object.keys(state.endpoints)) {
+        if (liveById.has(id)) continue
+        await this.#releaseLocked(state, id, false)
+        report.released.push(id)
+      }
+      const endpoints = Object.values(state.endpoints)
+      const tools = await this.iptables()
+      const saved = await saveRules(tools)
+      const haveChains = saved.nat?.chains.has('TOCKER') || saved.filter?.chains.has('TOCKER')
+      if (endpoints.length > 0 && state.subnet) {
+        this.#baseReady = undefined
+        await ensureBridge(this.#bridgeSpec(state))
+        await restoreRules(tools, syncChanges(saved, this.bridge, state.subnet, endpoints))
+        this.#baseReady = state.subnet
+      } else if (haveChains && state.subnet) {
+        // No container left: keep the base, drop every per-container rule.
+        await restoreRules(tools, syncChanges(saved, this.bridge, state.subnet, []))
+      }
+      for (const e of endpoints) {
+        report.kept.push(e.containerId)
+        if (!(await showLink(e.hostVeth))) {
+          const netns = netnsPath(liveById.get(e.containerId)?.netns) ?? e.netns
+          try {
+            await createVeth({ bridge: this.bridge, hostVeth: e.hostVeth, netns, mac: e.mac, ip: e.ip, prefixLen: e.prefixLen, gateway: e.gateway })
+            e.netns = netns
+          } catch (err) {
+            report.warnings.push(`${e.containerId.slice(0, 12)}: could not re-create ${e.hostVeth}: ${(err as Error).message}`)
+          }
+        }
+        if (!this.#held.has(e.containerId)) {
+          const held: HeldPort[] = []
+          for (const p of e.ports) {
+            try {
+              held.push(await holdPort(p.hostIp, p.hostPort, p.proto))
+            } catch (err) {
+              report.warnings.push(`${e.containerId.slice(0, 12)}: ${p.hostIp}:${p.hostPort}/${p.proto} is now bound by another program (${(err as NodeJS.ErrnoException).code})`)
+            }
+          }
+          this.#held.set(e.containerId, held)
+        }
+      }
+      const owned = new Set(endpoints.map((e) => e.hostVeth))
+      for (const link of await linksOnBridge(this.bridge)) {
+        if (owned.has(link.ifname)) continue
+        await deleteVeth(link.ifname)
+        report.orphanLinks.push(link.ifname)
+      }
+      for (const [id, held] of this.#held) {
+        if (state.endpoints[id]) continue
+        for (const h of held) h.close()
+        this.#held.delete(id)
+      }
+      writeState(this.paths, state)
+      return report
+    })
+  }
+
+  /** Remove everything tocker made: endpoints, rules and chains, the bridge, the state (tests, uninstall). */
+  async teardown(): Promise<void> {
+    await this.#serial(async (state) => {
+      for (const id of Object.keys(state.endpoints)) await this.#releaseLocked(state, id, false)
+      for (const held of this.#held.values()) for (const h of held) h.close()
+      this.#held.clear()
+      await removeAllRules(await this.iptables())
+      await deleteBridge(this.bridge)
+      removeState(this.paths)
+      this.#baseReady = undefined
+    })
+  }
+
+  /** Close the held port sockets (the engine is shutting down; rules and veths stay for the next start). */
+  close(): void {
+    for (const held of this.#held.values()) for (const h of held) h.close()
+    this.#held.clear()
+  }
+
+  async #releaseLocked(state: NetworkState, containerId: string, save = true): Promise<void> {
+    const held = this.#held.get(containerId)
+    const e = state.endpoints[containerId]
+    if (e) {
+      await this.#undo(e)
+      delete state.endpoints[containerId]
+      if (save) writeState(this.paths, state)
+    }
+    for (const h of held ?? []) h.close()
+    this.#held.delete(containerId)
+  }
+
+  /** Delete a container's veth and rules. The veth first: no packet reaches it once it is gone. */
+  async #undo(e: Endpoint): Promise<void> {
+    await deleteVeth(e.hostVeth)
+    if (e.ports.length) await deletePortRules(await this.iptables(), [e.containerId])
+  }
+
+  async #chooseSubnet(state: NetworkState): Promise<void> {
+    const wanted = this.#opts.subnet
+    if (wanted !== undefined) {
+      const c = parseCidr(wanted, true)
+      if (!c || c.prefix > 30) throw new TockerError(`invalid subnet ${wanted}: want an IPv4 CIDR such as 172.17.0.0/16`, { status: 400 })
+      const text = formatCidr(c)
+      if (state.subnet && state.subnet !== text) {
+        if (Object.keys(state.endpoints).length > 0) {
+          throw new TockerError(`the bridge ${this.bridge} uses ${state.subnet}; stop its containers before changing the subnet to ${text}`, { status: 409 })
+        }
+        await deleteBridge(this.bridge) // re-made with the new address
+        this.#baseReady = undefined
+        delete state.subnet
+      }
+      if (!state.subnet) this.#setSubnet(state, text)
+      return
+    }
+    if (state.subnet) return
+    const used = usedBlocks(await ipv4Routes(), await ipv4Addresses(), this.bridge)
+    const free = chooseFreeSubnet(used)
+    if (!free) throw new TockerError(`no free subnet for ${this.bridge}: ${DEFAULT_SUBNET} and every other candidate overlap the host's routes`, { daemon: true })
+    this.#setSubnet(state, formatCidr(free))
+  }
+
+  #setSubnet(state: NetworkState, subnet: string): void {
+    const c = parseCidr(subnet)!
+    state.subnet = subnet
+    state.gateway = formatIPv4(c.network + 1)
+    state.bridgeMac ??= '02:42:' + [...randomBytes(4)].map((b) => b.toString(16).padStart(2, '0')).join(':')
+  }
+
+  #bridgeSpec(state: NetworkState) {
+    return { name: this.bridge, gateway: state.gateway!, prefixLen: parseCidr(state.subnet!)!.prefix, mac: state.bridgeMac! }
+  }
+
+  /** Bridge, sysctls and base chains: checked once per manager (and again by reconcile). */
+  async #ensureBase(state: NetworkState): Promise<void> {
+    if (this.#baseReady === state.subnet) return
+    await ensureBridge(this.#bridgeSpec(state))
+    const tools = await this.iptables()
+    await restoreRules(tools, syncChanges(await saveRules(tools), this.bridge, state.subnet!))
+    this.#baseReady = state.subnet
+  }
+
+  /** Pick and bind every requested host port; on any refusal, close what was bound and throw. */
+  async #reservePorts(state: NetworkState, requests: PortRequest[], name: string, endpointId: string): Promise<{ port: PublishedPort; held: HeldPort }[]> {
+    const out: { port: PublishedPort; held: HeldPort }[] = []
+    const chosen = () => out.map((o) => o.port)
+    try {
+      for (const r of requests) {
+        if (r.hostPortFirst !== 0 && r.hostPortFirst === r.hostPortLast) {
+          const want = { hostIp: r.hostIp, hostPort: r.hostPortFirst, proto: r.proto }
+          if (portOwner(state, want, chosen())) throw portAllocatedError(name, endpointId, r.hostIp, r.hostPortFirst)
+          try {
+            out.push({ port: { ...want, containerPort: r.containerPort }, held: await holdPort(r.hostIp, r.hostPortFirst, r.proto) })
+          } catch (err) {
+            const e = err as NodeJS.ErrnoException
+            if (e.code === 'EADDRINUSE') throw portAllocatedError(name, endpointId, r.hostIp, r.hostPortFirst)
+            throw bindError(name, endpointId, r.hostIp, r.hostPortFirst, r.proto, e)
+          }
+          continue
+        }
+        // A free port: from -p 8000-8010:80's range, or the kernel's ephemeral range for -p 80 / -P.
+        const [first, last] = r.hostPortFirst === 0 ? dynamicPortRange() : [r.hostPortFirst, r.hostPortLast]
+        let got = false
+        for (let port = first; port <= last && !got; port++) {
+          const want = { hostIp: r.hostIp, hostPort: port, proto: r.proto }
+          if (portOwner(state, want, chosen())) continue
+          try {
+            out.push({ port: { ...want, containerPort: r.containerPort }, held: await holdPort(r.hostIp, port, r.proto) })
+            got = true
+          } catch (err) {
+            const e = err as NodeJS.ErrnoException
+            if (e.code !== 'EADDRINUSE') throw bindError(name, endpointId, r.hostIp, port, r.proto, e)
+          }
+        }
+        if (!got) throw noFreePortError(name, endpointId)
+      }
+      return out
+    } catch (err) {
+      for (const o of out) o.held.close()
+      throw err
+    }
+  }
+}

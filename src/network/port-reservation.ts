@@ -1,0 +1,63 @@
+// The actual bind test behind "port is already allocated": the allocator only knows tocker's own
+// ports, so before publishing a host port we also try to bind it, which fails when any process on
+// the host listens there. Docker then keeps that socket open for the container's lifetime (its
+// "dummy proxy" when the userland proxy is off): iptables DNAT grabs the packets before any socket
+// sees them, so the socket never receives anything, but it stops another program from binding the
+// port later and silently never getting its traffic. We do the same; the sockets live in the
+// engine and are re-taken by reconcile after an engine restart.
+import { readFileSync } from 'node:fs'
+import { createSocket, type Socket as UdpSocket } from 'node:dgram'
+import { createServer, type Server } from 'node:net'
+import type { Proto } from './port-spec.js'
+
+export interface HeldPort {
+  hostIp: string
+  hostPort: number
+  proto: Proto
+  close(): void
+}
+
+/** Bind (and keep bound) hostIp:hostPort; rejects with the OS error (EADDRINUSE, EADDRNOTAVAIL). */
+export function holdPort(hostIp: string, hostPort: number, proto: Proto): Promise<HeldPort> {
+  if (proto === 'tcp') {
+    return new Promise((resolve, reject) => {
+      const server: Server = createServer()
+      server.once('error', reject)
+      // exclusive: never share the handle with cluster workers; backlog 1: nobody will be accepted.
+      server.listen({ host: hostIp, port: hostPort, exclusive: true, backlog: 1 }, () => {
+        server.off('error', reject)
+        server.on('error', () => {})
+        server.unref() // a held port must not keep the engine alive
+        resolve({ hostIp, hostPort, proto, close: () => server.close() })
+      })
+    })
+  }
+  if (proto === 'udp') {
+    return new Promise((resolve, reject) => {
+      const sock: UdpSocket = createSocket({ type: 'udp4' })
+      sock.once('error', (err) => {
+        sock.close()
+        reject(err)
+      })
+      sock.bind({ address: hostIp, port: hostPort, exclusive: true }, () => {
+        sock.removeAllListeners('error')
+        sock.on('error', () => {})
+        sock.unref()
+        resolve({ hostIp, hostPort, proto, close: () => sock.close() })
+      })
+    })
+  }
+  // Node has no SCTP sockets: only the allocator guards sctp ports.
+  return Promise.resolve({ hostIp, hostPort, proto, close: () => {} })
+}
+
+/** The kernel's range for ephemeral ports, where Docker also picks "-p 80" host ports. */
+export function dynamicPortRange(): [number, number] {
+  try {
+    const [a, b] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number)
+    if (a && b && a <= b) return [a, b]
+  } catch {
+    // fall through to Docker's own default
+  }
+  return [49153, 65535]
+}

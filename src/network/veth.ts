@@ -1,0 +1,56 @@
+// A veth pair is a virtual cable: what goes in one end comes out of the other. One end stays in
+// the host's namespace, plugged into the bridge; the other lives in the container's network
+// namespace as its eth0. Two process starts per container:
+//   1. (host)      ip link add vethXXXXXXX master tocker0 up type veth peer name eth0 address MAC netns NS
+//      creates both ends at once and creates the peer directly inside the container's namespace,
+//      already named eth0 (same result as "create, move with `ip link set … netns`, rename", in one
+//      netlink request, and the name eth0 never collides with the host's own eth0);
+//   2. (container) nsenter --net=NS ip -batch -: loopback up, the address, eth0 up, the default route.
+import { ip, ipBatchIn, isNoSuchDevice } from './iproute2.js'
+
+export interface VethSpec {
+  bridge: string
+  hostVeth: string
+  /** The container's network namespace: /proc/<pid>/ns/net or a bind-mounted namespace file. */
+  netns: string
+  mac: string
+  ip: string
+  prefixLen: number
+  gateway: string
+}
+
+export const CONTAINER_IFNAME = 'eth0'
+
+export async function createVeth(spec: VethSpec): Promise<void> {
+  await ip([
+    'link', 'add', spec.hostVeth, 'master', spec.bridge, 'up',
+    'type', 'veth', 'peer', 'name', CONTAINER_IFNAME, 'address', spec.mac, 'netns', spec.netns,
+  ])
+  await configureContainerSide(spec)
+}
+
+export async function configureContainerSide(spec: Pick<VethSpec, 'netns' | 'ip' | 'prefixLen' | 'gateway'>): Promise<void> {
+  await ipBatchIn(spec.netns, [
+    'link set lo up',
+    `addr add ${spec.ip}/${spec.prefixLen} dev ${CONTAINER_IFNAME}`,
+    `link set ${CONTAINER_IFNAME} up`,
+    `route add default via ${spec.gateway}`,
+  ])
+}
+
+/**
+ * Deleting either end deletes the pair. When the container's namespace has died (its last process
+ * exited) the kernel already destroyed the pair with it, so "no such device" counts as done.
+ */
+export async function deleteVeth(hostVeth: string): Promise<void> {
+  try {
+    await ip(['link', 'del', hostVeth])
+  } catch (err) {
+    if (!isNoSuchDevice(err)) throw err
+  }
+}
+
+/** --network none: a fresh namespace has only `lo`, and it starts down. */
+export async function loopbackUp(netns: string): Promise<void> {
+  await ipBatchIn(netns, ['link set lo up'])
+}
