@@ -1,0 +1,289 @@
+/*
+ * logs.c: the container's stdout/stderr → Docker's json-file log, written by the shim.
+ *
+ * Why in the shim and not in the engine: the shim outlives the engine (it is the container's
+ * parent, started detached). If the engine relayed the pipes, killing the engine would either
+ * block the container on a full pipe or lose what it writes meanwhile. Here the pipes' only
+ * reader is the shim, so `tocker logs` after an engine restart shows every line.
+ *
+ * Format (what Docker's json-file driver writes, one JSON object per line):
+ *   {"log":"hello\n","stream":"stdout","time":"2026-11-22T13:52:01.123456789Z"}
+ * A line is cut at its "\n". What is left over after a read without a newline (a shell prompt,
+ * a progress bar) is written at once as a *partial* entry, whose "log" does not end in "\n":
+ * readers concatenate entries, so the text is the same, and `logs -f`/attach see prompts live.
+ * Lines longer than 16 KiB are split into partial entries too, as Docker does.
+ *
+ * Rotation (--log-opt max-size / max-file): when the next entry would make the file exceed
+ * max-size, name.(N-2) → name.(N-1), …, name → name.1 and a new name is started; with
+ * max-file 1 the file is truncated instead.
+ */
+#define _GNU_SOURCE
+#include "logs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define READ_CHUNK 65536
+#define MAX_LINE 16384
+
+struct log_file {
+	int dirfd;
+	int fd;
+	long long size;
+	const struct log_opts *opts;
+};
+
+struct stream {
+	int fd;
+	const char *name; /* "stdout" / "stderr" */
+	char buf[MAX_LINE];
+	size_t len;
+};
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int open_current(struct log_file *lf)
+{
+	lf->fd = openat(lf->dirfd, lf->opts->name, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	if (lf->fd < 0)
+		return -1;
+	struct stat st;
+	lf->size = fstat(lf->fd, &st) == 0 ? st.st_size : 0;
+	return 0;
+}
+
+static int rotate(struct log_file *lf)
+{
+	char from[512], to[512];
+	if (lf->fd >= 0)
+		close(lf->fd);
+	lf->fd = -1;
+	if (lf->opts->max_file <= 1) {
+		/* Only one file allowed: start it again. */
+		int fd = openat(lf->dirfd, lf->opts->name, O_WRONLY | O_TRUNC | O_CLOEXEC);
+		if (fd >= 0)
+			close(fd);
+	} else {
+		for (int i = lf->opts->max_file - 1; i >= 1; i--) {
+			if (i == 1)
+				snprintf(from, sizeof from, "%s", lf->opts->name);
+			else
+				snprintf(from, sizeof from, "%s.%d", lf->opts->name, i - 1);
+			snprintf(to, sizeof to, "%s.%d", lf->opts->name, i);
+			/* rename(2) replaces the oldest file atomically; a missing source is fine. */
+			if (renameat(lf->dirfd, from, lf->dirfd, to) < 0 && errno != ENOENT)
+				return -1;
+		}
+	}
+	return open_current(lf);
+}
+
+/* RFC 3339 with nanoseconds, trailing zeros trimmed like Go's time.RFC3339Nano. */
+static size_t format_time(char *out, size_t cap)
+{
+	struct timespec ts;
+	struct tm tm;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	size_t n = strftime(out, cap, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (ts.tv_nsec != 0) {
+		char frac[16];
+		snprintf(frac, sizeof frac, ".%09ld", ts.tv_nsec);
+		size_t fl = strlen(frac);
+		while (fl > 1 && frac[fl - 1] == '0')
+			frac[--fl] = '\0';
+		n += (size_t)snprintf(out + n, cap - n, "%s", frac);
+	}
+	n += (size_t)snprintf(out + n, cap - n, "Z");
+	return n;
+}
+
+/* JSON-escape p[0..n) into out (which must hold 6*n bytes). Bytes >= 0x80 pass through as UTF-8. */
+static size_t json_escape(char *out, const char *p, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+		switch (c) {
+		case '"': out[o++] = '\\'; out[o++] = '"'; break;
+		case '\\': out[o++] = '\\'; out[o++] = '\\'; break;
+		case '\n': out[o++] = '\\'; out[o++] = 'n'; break;
+		case '\r': out[o++] = '\\'; out[o++] = 'r'; break;
+		case '\t': out[o++] = '\\'; out[o++] = 't'; break;
+		default:
+			if (c < 0x20 || c == 0x7f) {
+				out[o++] = '\\'; out[o++] = 'u'; out[o++] = '0'; out[o++] = '0';
+				out[o++] = hex[c >> 4]; out[o++] = hex[c & 15];
+			} else {
+				out[o++] = (char)c;
+			}
+		}
+	}
+	return o;
+}
+
+static int write_entry(struct log_file *lf, const char *stream, const char *p, size_t n)
+{
+	static char line[MAX_LINE * 6 + 256];
+	char when[64];
+	size_t o = 0;
+	o += (size_t)sprintf(line, "{\"log\":\"");
+	o += json_escape(line + o, p, n);
+	o += (size_t)sprintf(line + o, "\",\"stream\":\"%s\",\"time\":\"", stream);
+	format_time(when, sizeof when);
+	o += (size_t)sprintf(line + o, "%s\"}\n", when);
+	if (lf->opts->max_size > 0 && lf->size > 0 && lf->size + (long long)o > lf->opts->max_size) {
+		if (rotate(lf) < 0)
+			return -1;
+	}
+	if (lf->fd < 0 && open_current(lf) < 0)
+		return -1;
+	if (write_all(lf->fd, line, o) < 0)
+		return -1;
+	lf->size += (long long)o;
+	return 0;
+}
+
+/* Emit every complete line in s->buf, then (if flush) what is left as a partial entry. */
+static int drain_lines(struct log_file *lf, struct stream *s, int flush)
+{
+	int rc = 0;
+	size_t start = 0;
+	for (size_t i = 0; i < s->len; i++) {
+		if (s->buf[i] == '\n') {
+			if (write_entry(lf, s->name, s->buf + start, i + 1 - start) < 0)
+				rc = -1;
+			start = i + 1;
+		}
+	}
+	if ((flush || s->len - start == MAX_LINE) && s->len > start) {
+		if (write_entry(lf, s->name, s->buf + start, s->len - start) < 0)
+			rc = -1;
+		start = s->len;
+	}
+	memmove(s->buf, s->buf + start, s->len - start);
+	s->len -= start;
+	return rc;
+}
+
+/* Read what is available on one stream; returns 0 at end of file, 1 otherwise. */
+static int pump(struct log_file *lf, struct stream *s, int *rc)
+{
+	char chunk[READ_CHUNK];
+	ssize_t n = read(s->fd, chunk, sizeof chunk);
+	if (n < 0) {
+		if (errno == EINTR || errno == EAGAIN)
+			return 1;
+		/* EIO: a pty master whose slaves are all closed. Anything else: treat as closed too. */
+		n = 0;
+	}
+	if (n == 0) {
+		if (drain_lines(lf, s, 1) < 0)
+			*rc = -1;
+		return 0;
+	}
+	for (ssize_t off = 0; off < n;) {
+		size_t room = MAX_LINE - s->len;
+		size_t take = (size_t)(n - off) < room ? (size_t)(n - off) : room;
+		memcpy(s->buf + s->len, chunk + off, take);
+		s->len += take;
+		off += (ssize_t)take;
+		if (drain_lines(lf, s, 0) < 0)
+			*rc = -1;
+	}
+	/* Leftover without a newline: write it now (a prompt must show up in logs -f and attach). */
+	if (drain_lines(lf, s, 1) < 0)
+		*rc = -1;
+	return 1;
+}
+
+int relay_logs(int out_fd, int err_fd, int dirfd, const struct log_opts *opts)
+{
+	struct log_file lf = { .dirfd = dirfd, .fd = -1, .size = 0, .opts = opts };
+	static struct stream out, err;
+	int rc = 0;
+	out.fd = out_fd;
+	out.name = "stdout";
+	out.len = 0;
+	err.fd = err_fd;
+	err.name = "stderr";
+	err.len = 0;
+	if (open_current(&lf) < 0)
+		rc = -1;
+
+	for (;;) {
+		struct pollfd pfd[2];
+		int n = 0;
+		if (out.fd >= 0)
+			pfd[n++] = (struct pollfd){ .fd = out.fd, .events = POLLIN };
+		if (err.fd >= 0)
+			pfd[n++] = (struct pollfd){ .fd = err.fd, .events = POLLIN };
+		if (n == 0)
+			break;
+		if (poll(pfd, (nfds_t)n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = -1;
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			if (!(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			struct stream *s = pfd[i].fd == out.fd ? &out : &err;
+			if (!pump(&lf, s, &rc)) {
+				close(s->fd);
+				s->fd = -1;
+			}
+		}
+	}
+	if (lf.fd >= 0) {
+		fsync(lf.fd);
+		close(lf.fd);
+	}
+	return rc;
+}
+
+long long parse_log_size(const char *s)
+{
+	char *end;
+	if (s == NULL || *s == '\0')
+		return -1;
+	double v = strtod(s, &end);
+	if (end == s || v < 0)
+		return -1;
+	long long mult = 1;
+	switch (*end) {
+	case '\0': break;
+	case 'b': case 'B': mult = 1; end++; break;
+	case 'k': case 'K': mult = 1024LL; end++; break;
+	case 'm': case 'M': mult = 1024LL * 1024; end++; break;
+	case 'g': case 'G': mult = 1024LL * 1024 * 1024; end++; break;
+	default: return -1;
+	}
+	if (*end == 'b' || *end == 'B')
+		end++;
+	if (*end != '\0')
+		return -1;
+	return (long long)(v * (double)mult);
+}
