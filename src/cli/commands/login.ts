@@ -1,0 +1,75 @@
+// tocker login [SERVER]: check credentials against a registry and keep them in
+// $TOCKER_CONFIG/config.json (default ~/.tocker/config.json) in Docker's format. Without SERVER:
+// Docker Hub. Docker's options: -u/--username, -p/--password, --password-stdin.
+import type { TockerCommand } from '../command.js'
+
+/** "http://127.0.0.1:5000/v2/" → "127.0.0.1:5000"; Docker Hub's names → "docker.io". */
+export function registryHostOf(server: string | undefined): string {
+  if (!server) return 'docker.io'
+  const host = server.replace(/^[a-z]+:\/\//i, '').split('/')[0]
+  return ['docker.io', 'index.docker.io', 'registry-1.docker.io'].includes(host) ? 'docker.io' : host
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = []
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '').replace(/\r$/, '')
+}
+
+/** Ask on the terminal; `hidden` reads without echo (for passwords). */
+async function prompt(question: string, hidden: boolean): Promise<string> {
+  const { createInterface } = await import('node:readline')
+  const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: true })
+  if (hidden) {
+    // Keep readline from echoing what is typed.
+    ;(rl as any)._writeToOutput = (s: string) => {
+      if (s.startsWith(question)) process.stdout.write(question)
+    }
+  }
+  try {
+    return await new Promise<string>((resolve) => rl.question(question, resolve))
+  } finally {
+    rl.close()
+    if (hidden) process.stdout.write('\n')
+  }
+}
+
+export const loginCommand: TockerCommand = {
+  command: 'login [server]',
+  describe: 'Log in to a registry',
+  needsRoot: false,
+  builder: (y) =>
+    y
+      .positional('server', { type: 'string', describe: 'Registry host[:port] (default: Docker Hub)' })
+      .option('username', { alias: 'u', type: 'string', describe: 'Username' })
+      .option('password', { alias: 'p', type: 'string', describe: 'Password' })
+      .option('password-stdin', { type: 'boolean', describe: 'Take the password from stdin' }),
+  async run(a) {
+    const [{ TockerError }, { RegistryClient }, { saveCredentials, credentialsPath }] = await Promise.all([
+      import('../../errors.js'),
+      import('../../image/registry/client.js'),
+      import('../../image/registry/config.js'),
+    ])
+    const host = registryHostOf(a.server as string | undefined)
+    let username = a.username as string | undefined
+    let password = a.password as string | undefined
+    if (a.passwordStdin) {
+      if (password !== undefined) throw new TockerError('--password and --password-stdin are mutually exclusive')
+      if (!username) throw new TockerError('Must provide --username with --password-stdin')
+      password = await readStdin()
+    } else if (password !== undefined) {
+      process.stderr.write('WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n')
+    }
+    if (!username || password === undefined) {
+      if (!process.stdin.isTTY) throw new TockerError('Cannot perform an interactive login from a non TTY device')
+      if (!username) username = (await prompt('Username: ', false)).trim()
+      if (password === undefined) password = await prompt('Password: ', true)
+    }
+    if (!username) throw new TockerError('Username is required')
+    if (!password) throw new TockerError('Password is required')
+    await new RegistryClient().checkLogin(host, { username, password })
+    saveCredentials(host, { username, password })
+    process.stderr.write(`WARNING! Your credentials are stored unencrypted in '${credentialsPath()}'.\n`)
+    process.stdout.write('Login Succeeded\n')
+  },
+}

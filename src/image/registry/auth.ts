@@ -1,0 +1,167 @@
+// Registry authentication, as the distribution spec and Docker do it:
+//   1. GET /v2/ (the "ping"): 200 means no auth; 401 carries a WWW-Authenticate challenge.
+//   2. `Basic realm=…`: send the user's credentials on every request (htpasswd registries).
+//      `Bearer realm="https://auth…/token",service="registry…"`: ask the realm (a separate token
+//      server) for a token for a scope such as "repository:library/busybox:pull", anonymously or with
+//      Basic credentials, then send "Authorization: Bearer <token>" to the registry.
+//   3. Tokens are cached (per realm, service, scope and user) until expires_in runs out (at least
+//      60 s when the server says less or nothing, as the token spec and Docker do).
+import type { Credentials } from './config.js'
+import type { Endpoint } from './endpoints.js'
+import { RegistryHttpError, registryHttpError } from './errors.js'
+import { httpRequest, readBody } from './transport.js'
+
+export interface Challenge {
+  scheme: string // lower case: "bearer", "basic"
+  params: Record<string, string>
+}
+
+/** Parse a WWW-Authenticate header: `Bearer realm="…",service="…",scope="…"` (several challenges allowed). */
+export function parseChallenges(header: string): Challenge[] {
+  const out: Challenge[] = []
+  let i = 0
+  const skip = (re: RegExp) => {
+    while (i < header.length && re.test(header[i])) i++
+  }
+  const token = () => {
+    const start = i
+    while (i < header.length && /[^\s,=]/.test(header[i])) i++
+    return header.slice(start, i)
+  }
+  let current: Challenge | undefined
+  while (i < header.length) {
+    skip(/[\s,]/)
+    if (i >= header.length) break
+    const word = token()
+    skip(/\s/)
+    if (header[i] === '=' && current) {
+      i++
+      skip(/\s/)
+      let value = ''
+      if (header[i] === '"') {
+        i++
+        while (i < header.length && header[i] !== '"') {
+          if (header[i] === '\\' && i + 1 < header.length) i++
+          value += header[i++]
+        }
+        i++
+      } else {
+        value = token()
+      }
+      current.params[word.toLowerCase()] = value
+    } else {
+      current = { scheme: word.toLowerCase(), params: {} }
+      out.push(current)
+    }
+  }
+  return out
+}
+
+interface CachedToken {
+  token: string
+  expiresAt: number
+}
+
+/** One process, one cache: a pull asks the token server once per repository scope. */
+const tokenCache = new Map<string, CachedToken>()
+
+const MIN_TOKEN_LIFETIME_S = 60
+/** Refresh a little before the server's deadline, so a token does not expire in flight. */
+const EXPIRY_MARGIN_MS = 5_000
+
+export interface Authorization {
+  /** The Authorization header value, or undefined when the registry wants none. */
+  header?: string
+  /** True if obtained just now (a 401 with it is final); false if it came from the cache. */
+  fresh: boolean
+}
+
+export class Authenticator {
+  /** Endpoint base → its challenge (null: the registry asked for no authentication). */
+  private readonly challenges = new Map<string, Challenge | null>()
+
+  constructor(private readonly credentialsFor: (host: string) => Credentials | undefined) {}
+
+  /** GET /v2/ once per endpoint: is it reachable, and what authentication does it want? */
+  async ping(ep: Endpoint, signal?: AbortSignal): Promise<void> {
+    if (this.challenges.has(ep.base)) return
+    const url = `${ep.base}/v2/`
+    const { response } = await httpRequest({ url, signal })
+    const body = (await readBody(response, 1 << 20, 'registry answer')).toString()
+    if (response.status === 401) {
+      this.challenges.set(ep.base, pickChallenge(response.headers.get('www-authenticate')))
+    } else if (response.ok) {
+      this.challenges.set(ep.base, null)
+    } else {
+      throw registryHttpError(response.status, body)
+    }
+  }
+
+  /** Remember the challenge of a 401 answer (a registry may ask for a different scope than the ping). */
+  updateChallenge(ep: Endpoint, header: string | null): void {
+    const challenge = pickChallenge(header)
+    if (challenge) this.challenges.set(ep.base, challenge)
+  }
+
+  challengeOf(ep: Endpoint): Challenge | null | undefined {
+    return this.challenges.get(ep.base)
+  }
+
+  /** The Authorization header for a request needing `scope` ("repository:x/y:pull"). */
+  async authorize(ep: Endpoint, scope: string | undefined, opts: { signal?: AbortSignal; refresh?: boolean; credentials?: Credentials } = {}): Promise<Authorization> {
+    await this.ping(ep, opts.signal)
+    const challenge = this.challenges.get(ep.base)
+    if (!challenge) return { fresh: false }
+    const creds = opts.credentials ?? this.credentialsFor(ep.host)
+    if (challenge.scheme === 'basic') {
+      if (!creds) throw new RegistryHttpError(401, 'UNAUTHORIZED', 'no basic auth credentials')
+      return { header: basic(creds), fresh: true }
+    }
+    if (challenge.scheme !== 'bearer' || !challenge.params.realm) {
+      throw new RegistryHttpError(401, 'UNAUTHORIZED', `unsupported authentication scheme "${challenge.scheme}"`)
+    }
+    const key = JSON.stringify([challenge.params.realm, challenge.params.service, scope, creds?.username ?? ''])
+    const cached = tokenCache.get(key)
+    if (cached && !opts.refresh && cached.expiresAt - EXPIRY_MARGIN_MS > Date.now()) {
+      return { header: `Bearer ${cached.token}`, fresh: false }
+    }
+    const token = await fetchToken(challenge, scope, creds, opts.signal)
+    tokenCache.set(key, token)
+    return { header: `Bearer ${token.token}`, fresh: true }
+  }
+}
+
+function pickChallenge(header: string | null): Challenge | null {
+  if (!header) return null
+  const all = parseChallenges(header)
+  return all.find((c) => c.scheme === 'bearer') ?? all.find((c) => c.scheme === 'basic') ?? all[0] ?? null
+}
+
+function basic(creds: Credentials): string {
+  return 'Basic ' + Buffer.from(`${creds.username}:${creds.password}`).toString('base64')
+}
+
+/** Ask the realm for a token: GET realm?service=…&scope=…[&account=user], Basic auth if we have credentials. */
+async function fetchToken(challenge: Challenge, scope: string | undefined, creds: Credentials | undefined, signal?: AbortSignal): Promise<CachedToken> {
+  const url = new URL(challenge.params.realm)
+  if (challenge.params.service) url.searchParams.set('service', challenge.params.service)
+  if (scope) url.searchParams.set('scope', scope)
+  if (creds) url.searchParams.set('account', creds.username)
+  const headers: Record<string, string> = {}
+  if (creds) headers.authorization = basic(creds)
+  const { response } = await httpRequest({ url: url.toString(), headers, signal })
+  const body = (await readBody(response, 1 << 20, 'token server answer')).toString()
+  if (!response.ok) throw registryHttpError(response.status, body)
+  let parsed: any
+  try {
+    parsed = JSON.parse(body)
+  } catch {
+    throw new RegistryHttpError(response.status, undefined, 'the authorization server answered with invalid JSON')
+  }
+  const token = parsed?.token || parsed?.access_token
+  if (typeof token !== 'string' || !token) {
+    throw new RegistryHttpError(response.status, undefined, 'authorization server did not include a token in the response')
+  }
+  const expiresIn = Math.max(Number(parsed.expires_in) || 0, MIN_TOKEN_LIFETIME_S)
+  return { token, expiresAt: Date.now() + expiresIn * 1000 }
+}
