@@ -129,6 +129,19 @@ export class EngineClient {
   waitContainer(id: string, condition?: 'not-running' | 'next-exit' | 'removed'): Promise<ContainerWaitResponse> {
     return this.json('POST', `/containers/${encodeURIComponent(id)}/wait`, { query: { condition } })
   }
+  /**
+   * Docker's wait as `run` uses it: `ready` resolves when the engine has registered the wait (its
+   * response headers arrived), so a start sent after it cannot slip past; `result` at the exit.
+   */
+  waitStream(id: string, condition: 'not-running' | 'next-exit' | 'removed'): { ready: Promise<void>; result: Promise<ContainerWaitResponse> } {
+    const res = this.raw('POST', `/containers/${encodeURIComponent(id)}/wait`, { query: { condition } })
+    const ready = res.then(async (r) => {
+      if ((r.statusCode ?? 500) >= 400) throw errorFrom(r.statusCode ?? 500, await readBody(r))
+    })
+    const result = ready.then(() => res).then(async (r) => JSON.parse(await readBody(r)) as ContainerWaitResponse)
+    result.catch(() => {})
+    return { ready, result }
+  }
   async removeContainer(id: string, opts: { force?: boolean; v?: boolean } = {}): Promise<void> {
     await this.json('DELETE', `/containers/${encodeURIComponent(id)}`, { query: opts })
   }

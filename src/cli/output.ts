@@ -1,10 +1,14 @@
 // Docker-like terminal output: tables laid out as Go's tabwriter does (padding 3), relative times,
 // human sizes.
 
-/** Lay out rows as Docker's tables: every column but the last padded to its widest cell + 3. */
-export function table(header: string[], rows: string[][]): string {
+/**
+ * Lay out rows as Docker's tables: every column but the last padded to its widest cell + 3.
+ * `minWidth` is tabwriter's minwidth (Docker's ps/images formatter uses 10: a column is at least
+ * 10 wide, padding included).
+ */
+export function table(header: string[], rows: string[][], minWidth = 0): string {
   const all = [header, ...rows]
-  const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)))
+  const widths = header.map((_, i) => Math.max(minWidth - 3, ...all.map((r) => (r[i] ?? '').length)))
   return (
     all
       .map((r) =>

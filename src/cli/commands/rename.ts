@@ -1,0 +1,12 @@
+// tocker rename OLD NEW
+import type { TockerCommand } from '../command.js'
+
+export const rename: TockerCommand = {
+  command: 'rename <container> <newName>',
+  describe: 'Rename a container',
+  async run(a, g) {
+    const { engineClient } = await import('../engine.js')
+    const client = await engineClient(g)
+    await client.renameContainer(String(a.container), String(a.newName))
+  },
+}

@@ -1,0 +1,60 @@
+// The CLI's way to the engine: a client on the engine's socket, starting the engine in the
+// background first when none answers (as a learner would expect from `sudo tocker ps` on a fresh
+// machine). Said once on stderr; the engine's own output goes to <root>/tockerd.log.
+import { spawn } from 'node:child_process'
+import { closeSync, mkdirSync, openSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { EngineClient, isEngineDown } from '../api/client.js'
+import { engineAddress } from '../api/socket.js'
+import { TockerError } from '../errors.js'
+import type { GlobalOptions } from './context.js'
+
+const STARTUP_TIMEOUT_MS = 15_000
+
+/** A client whose every call first makes sure an engine answers (starting one if needed). */
+export async function engineClient(g: GlobalOptions): Promise<EngineClient> {
+  const { socket } = engineAddress(g.root, g.host)
+  const client = new EngineClient(socket)
+  try {
+    await client.ping()
+    return client
+  } catch (err) {
+    if (!isEngineDown(err)) throw err
+  }
+  if (process.env.TOCKER_NO_AUTOSTART === '1') {
+    throw new TockerError(`Cannot connect to the tocker engine at unix://${socket}. Is the tocker engine running?`, { hint: "Start it with 'tocker daemon'." })
+  }
+  await startEngine(g, client)
+  return client
+}
+
+async function startEngine(g: GlobalOptions, client: EngineClient): Promise<void> {
+  process.stderr.write('Starting the tocker engine…\n')
+  mkdirSync(g.root, { recursive: true, mode: 0o711 })
+  const log = openSync(join(g.root, 'tockerd.log'), 'a', 0o600)
+  const bin = fileURLToPath(new URL('../../../bin/tocker', import.meta.url))
+  const args = [bin, '--root', g.root, ...(g.host ? ['--host', g.host] : []), ...(g.debug ? ['--debug'] : []), 'daemon']
+  // Detached in its own session: the engine must outlive this CLI and its terminal.
+  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log], cwd: '/', env: { ...process.env, TOCKER_AUTOSTARTED: '1' } })
+  closeSync(log)
+  let exited: number | null = null
+  child.on('exit', (code) => (exited = code))
+  child.unref()
+  const deadline = Date.now() + STARTUP_TIMEOUT_MS
+  let delay = 10
+  for (;;) {
+    try {
+      await client.ping()
+      return
+    } catch (err) {
+      if (!isEngineDown(err)) throw err
+    }
+    // Exit code 0 is another CLI's engine winning the race for this root: keep waiting for it.
+    if ((exited !== null && exited !== 0) || Date.now() > deadline) {
+      throw new TockerError(`the tocker engine did not start (see ${join(g.root, 'tockerd.log')})`)
+    }
+    await new Promise((r) => setTimeout(r, delay))
+    delay = Math.min(delay * 2, 100)
+  }
+}

@@ -1,0 +1,82 @@
+// `tocker ps` output as Docker prints it: CONTAINER ID, IMAGE, COMMAND (quoted, cut to 20
+// characters with "…"), CREATED ("5 minutes ago"), STATUS, PORTS, NAMES; --no-trunc, -q, --format.
+import type { ContainerSummary, Port } from '../../api/types.js'
+import { ago, table } from '../output.js'
+import { formatRows, type Row } from './template.js'
+
+/** Go's strconv.Quote for the characters commands contain. */
+function goQuote(s: string): string {
+  return JSON.stringify(s)
+}
+
+/** Docker's formatter.Ellipsis: cut to `max` display characters, the last one "…". */
+export function ellipsis(s: string, max: number): string {
+  const chars = [...s]
+  if (chars.length <= max) return s
+  return chars.slice(0, max - 1).join('') + '…'
+}
+
+/** "0.0.0.0:8081->80/tcp, 443/tcp": published first as Docker groups them. */
+export function formatPorts(ports: Port[]): string {
+  const parts = ports
+    .slice()
+    .sort((a, b) => a.PrivatePort - b.PrivatePort || a.Type.localeCompare(b.Type) || (a.PublicPort ?? 0) - (b.PublicPort ?? 0))
+    .map((p) => {
+      if (p.PublicPort) {
+        const ip = p.IP && p.IP.includes(':') ? `[${p.IP}]` : p.IP ?? '0.0.0.0'
+        return `${ip}:${p.PublicPort}->${p.PrivatePort}/${p.Type}`
+      }
+      return `${p.PrivatePort}/${p.Type}`
+    })
+  return [...new Set(parts)].join(', ')
+}
+
+export function psRow(c: ContainerSummary, trunc: boolean, now = Date.now()): Row {
+  const id = trunc ? c.Id.slice(0, 12) : c.Id
+  const image = trunc && c.Image.startsWith('sha256:') ? c.Image.slice(7, 19) : c.Image
+  const command = goQuote(trunc ? ellipsis(c.Command, 20) : c.Command)
+  const names = c.Names.map((n) => n.replace(/^\//, '')).join(',')
+  return {
+    ID: id,
+    Image: image,
+    Command: command,
+    CreatedAt: new Date(c.Created * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' +0000 UTC'),
+    RunningFor: ago(c.Created * 1000, now),
+    Ports: formatPorts(c.Ports),
+    State: c.State,
+    Status: c.Status,
+    Names: names,
+    Labels: Object.entries(c.Labels ?? {}).map(([k, v]) => `${k}=${v}`).join(','),
+    Mounts: (c.Mounts ?? []).map((m) => m.Source).join(','),
+    Networks: c.HostConfig?.NetworkMode ?? '',
+    Size: '',
+  }
+}
+
+const HEADERS: Record<string, string> = {
+  ID: 'CONTAINER ID',
+  Image: 'IMAGE',
+  Command: 'COMMAND',
+  CreatedAt: 'CREATED AT',
+  RunningFor: 'CREATED',
+  Ports: 'PORTS',
+  State: 'STATE',
+  Status: 'STATUS',
+  Names: 'NAMES',
+  Labels: 'LABELS',
+  Mounts: 'MOUNTS',
+  Networks: 'NETWORKS',
+  Size: 'SIZE',
+}
+
+export function formatPs(list: ContainerSummary[], o: { quiet?: boolean; noTrunc?: boolean; format?: string }): string {
+  const trunc = !o.noTrunc
+  if (o.quiet) return list.map((c) => (trunc ? c.Id.slice(0, 12) : c.Id) + '\n').join('')
+  const rows = list.map((c) => psRow(c, trunc))
+  if (o.format && o.format !== 'table') return formatRows(o.format, rows, HEADERS)
+  return table(
+    ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'],
+    rows.map((r) => [r.ID, r.Image, r.Command, r.RunningFor, r.Status, r.Ports, r.Names] as string[]),
+    10,
+  )
+}
