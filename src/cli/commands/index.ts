@@ -7,6 +7,8 @@ import { daemon } from './daemon.js'
 import { exec } from './exec.js'
 import { inspect } from './inspect.js'
 import { kill } from './kill.js'
+import { loginCommand } from './login.js'
+import { logoutCommand } from './logout.js'
 import { logs } from './logs.js'
 import { ps } from './ps.js'
 import { rename } from './rename.js'
@@ -17,7 +19,25 @@ import { start } from './start.js'
 import { stop } from './stop.js'
 import { top } from './top.js'
 import { wait } from './wait.js'
-import { loginCommand } from './login.js'
-import { logoutCommand } from './logout.js'
 
-export const commands: TockerCommand[] = [loginCommand, logoutCommand]
+export const commands: TockerCommand[] = [
+  attach,
+  container,
+  create,
+  daemon,
+  exec,
+  inspect,
+  kill,
+  loginCommand,
+  logoutCommand,
+  logs,
+  ps,
+  rename,
+  restart,
+  rm,
+  run,
+  start,
+  stop,
+  top,
+  wait,
+]
