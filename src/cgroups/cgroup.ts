@@ -85,17 +85,29 @@ export class CgroupV2 implements ManagedCgroup {
     for (let round = 0; ; round++) {
       // cgroup.kill is one atomic sweep; without it, sweep again each round to catch new children.
       if (round === 0 || !killFile) this.killAll(killFile)
-      try {
-        removeTree(this.path)
-        return
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code
-        if (code === 'ENOENT') return
-        if (code !== 'EBUSY' || Date.now() > deadline) {
-          throw new TockerError(`could not remove cgroup ${this.path}: ${(err as Error).message}`, { cause: err })
+      // SIGKILL is delivered at once, but each process still has to run its exit path: wait until
+      // cgroup.events says "populated 0" (no process left in the subtree), then rmdir.
+      if (!this.populated() || Date.now() > deadline) {
+        try {
+          removeTree(this.path)
+          return
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code
+          if (code === 'ENOENT') return
+          if (code !== 'EBUSY' || Date.now() > deadline) {
+            throw new TockerError(`could not remove cgroup ${this.path}: ${(err as Error).message}`, { cause: err })
+          }
         }
-        sleepSync(10)
       }
+      sleepSync(5)
+    }
+  }
+
+  private populated(): boolean {
+    try {
+      return /^populated 1$/m.test(readCgroupFile(`${this.path}/cgroup.events`))
+    } catch {
+      return false
     }
   }
 

@@ -12,7 +12,7 @@
 //   - /tocker/<id>: holds the container's processes and enables nothing.
 // If the mount's top is not the real root (tocker running inside a container with its own cgroup
 // namespace, where the top holds that container's processes), the write fails with EBUSY: we say so.
-import { mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync } from 'node:fs'
 import { TockerError } from '../errors.js'
 import { readCgroupFile, writeCgroupFile } from './files.js'
 import { assertOnCgroup2 } from './guard.js'
@@ -44,8 +44,11 @@ export function enableForChildren(dir: string, controllers: readonly string[]): 
 export function prepareParent(mountpoint: string, controllers: readonly string[]): string {
   const parent = `${mountpoint}/${PARENT_NAME}`
   enableForChildren(mountpoint, controllers)
-  assertOnCgroup2(parent, 'mkdir')
-  traced('cgroup', 'mkdir', () => `${parent} (if missing)`, () => mkdirSync(parent, { recursive: true }))
+  if (!existsSync(parent)) {
+    assertOnCgroup2(parent, 'mkdir')
+    // recursive: another tocker process may create it at the same moment; EEXIST is fine.
+    traced('cgroup', 'mkdir', () => parent, () => mkdirSync(parent, { recursive: true }))
+  }
   enableForChildren(parent, controllers)
   return parent
 }

@@ -1,0 +1,114 @@
+// The cgroup v2 VM tier: real limits, enforced by a kernel that has cgroup v2 alone. One VM boot runs
+// every check (test/vm/guest/cgroup-checks.mjs prints one CHECK line of facts each); the assertions
+// are made here, on the host. Run it alone: node test/run.mjs test/vm/cgroups.test.ts
+import t from 'tap'
+// @ts-expect-error plain ESM helper without type declarations
+import { ensureBuilt, qemuAvailable, REPO, runInVm } from './vm.mjs'
+
+interface Check {
+  name: string
+  ms: number
+  error?: string
+  stack?: string
+  traced: string[]
+  [fact: string]: any
+}
+
+if (!qemuAvailable()) {
+  t.fail('qemu-system-x86_64 is not installed: apt-get install qemu-system-x86 (bin/lab test does it)')
+} else {
+  ensureBuilt(['src', 'src/cgroups', 'src/trace'])
+  const run = await runInVm('node test/vm/guest/cgroup-checks.mjs', { cwd: REPO, timeoutMs: 300_000 })
+  const checks = new Map<string, Check>()
+  for (const line of run.output.split('\n')) {
+    if (line.startsWith('CHECK ')) {
+      const c = JSON.parse(line.slice(6)) as Check
+      checks.set(c.name, c)
+    }
+  }
+  t.comment(
+    `VM: boot ${((run.bootMs ?? NaN) / 1000).toFixed(1)} s, total ${(run.totalMs / 1000).toFixed(1)} s; ` +
+      [...checks.values()].map((c) => `${c.name} ${c.ms} ms`).join(', '),
+  )
+
+  t.test('the VM booted, ran every check and exited 0', async (t) => {
+    t.equal(run.exitCode, 0, `guest exit code (console tail: ${run.console.slice(-1500)})`)
+    t.match(run.output, /^CHECKS-DONE$/m)
+    t.ok(run.bootMs !== undefined && run.bootMs < 60_000, `booted in ${run.bootMs} ms`)
+  })
+
+  /** A subtest per check: fails with the guest's error if the check threw. */
+  const checkTest = (name: string, title: string, fn: (t: typeof import('tap').default, c: Check) => void) =>
+    t.test(`${title} [${name}]`, async (t) => {
+      const c = checks.get(name)
+      if (!c) return void t.fail(`the guest printed no CHECK line for ${name}`)
+      if (c.error) return void t.fail(`${c.error} (${c.stack})`)
+      fn(t, c)
+      for (const w of c.traced) t.match(w, /^(write \S+ ← .+|mkdir \S+|rmdir \S+)( \(E[A-Z]+ .*\))?$/, `traced: ${w}`)
+    })
+
+  checkTest('support', 'cgroup v2 alone in the guest is detected as usable', (t, c) => {
+    t.equal(c.usable, true, c.reason)
+    t.equal(c.mountpoint, '/sys/fs/cgroup')
+    for (const ctl of ['memory', 'cpu', 'pids']) t.ok(c.controllers.includes(ctl), `${ctl} controller offered`)
+  })
+
+  checkTest('memory', '--memory 32m: a process using 64 MiB is OOM-killed (137) and memory.events counts it', (t, c) => {
+    t.same(c.files, { max: String(32 * 1024 * 1024), swapMax: '0' }, 'memory.max and memory.swap.max (no swap)')
+    t.equal(c.signal, 'SIGKILL')
+    t.equal(c.exitCode, 137)
+    t.ok(c.stats.oomKills >= 1, `memory.events oom_kill = ${c.stats.oomKills}`)
+    t.same(c.remove.gone, true, 'cgroup removed')
+    t.ok(c.traced.includes(`write ${c.path}/memory.max ← ${32 * 1024 * 1024}`), 'the limit write is in the trace')
+  })
+
+  checkTest('pids', '--pids-limit 16: a fork bomb stops at the limit; remove() kills what is left', (t, c) => {
+    t.equal(c.files.max, '16')
+    t.ok(c.peak <= c.limit, `pids.current never above the limit (peak ${c.peak})`)
+    t.ok(c.peak >= c.limit - 2, `the bomb did reach the limit (peak ${c.peak})`)
+    t.ok(c.stats.pidsMaxEvents > 0, `pids.events max = ${c.stats.pidsMaxEvents} refused forks`)
+    t.ok(c.beforeRemove > 0, `${c.beforeRemove} processes still alive before remove()`)
+    t.equal(c.bombSignal, 'SIGKILL')
+    t.equal(c.remove.gone, true, `cgroup removed in ${c.remove.ms} ms`)
+    t.ok(c.traced.includes(`write ${c.path}/cgroup.kill ← 1`), 'cgroup.kill was used')
+  })
+
+  checkTest('cpu', '--cpus 0.5: a busy loop is throttled to half a CPU', (t, c) => {
+    t.equal(c.files.max, '50000 100000')
+    t.ok(c.stats.cpuThrottled > 0, `cpu.stat nr_throttled = ${c.stats.cpuThrottled} of ${c.stats.cpuPeriods} periods`)
+    t.ok(c.share > 0.3 && c.share < 0.65, `used ${(c.share * 100).toFixed(0)}% of one CPU`)
+    t.equal(c.remove.gone, true)
+  })
+
+  checkTest('weight', '--cpu-shares → cpu.weight as runc converts it', (t, c) => {
+    t.same(c.weights, { 512: 59, 1024: 100, 2048: 174 })
+  })
+
+  checkTest('hierarchy', 'controllers are handed down root → tocker → container; tocker holds no process', (t, c) => {
+    for (const ctl of ['cpu', 'memory', 'pids']) {
+      t.ok(c.rootSubtree.includes(ctl), `root subtree_control has ${ctl}`)
+      t.ok(c.parentSubtree.includes(ctl), `tocker/ subtree_control has ${ctl}`)
+      t.ok(c.childControllers.includes(ctl), `the container cgroup can use ${ctl}`)
+    }
+    t.equal(c.parentProcs, '', 'no process in /sys/fs/cgroup/tocker itself (no internal processes)')
+    t.equal(c.path, '/sys/fs/cgroup/tocker/vm-hierarchy', 'a container without limits still gets a cgroup on a cgroup v2 host')
+    t.equal(c.remove.gone, true)
+  })
+
+  checkTest('join', 'exec joins: the cgroup is found by id and from a process, and takes a second process', (t, c) => {
+    t.equal(c.byIdPath, c.path)
+    t.equal(c.byPidPath, c.path)
+    t.same(c.pids, c.expected)
+    t.equal(c.firstSignal, 'SIGKILL')
+    t.equal(c.secondSignal, 'SIGKILL')
+    t.equal(c.remove.gone, true)
+  })
+
+  checkTest('conflict', 'creating an existing cgroup fails (409) and leaves the existing one alone', (t, c) => {
+    t.equal(c.refusal?.name, 'TockerError')
+    t.equal(c.refusal?.status, 409)
+    t.match(c.refusal?.message, /already exists/)
+    t.equal(c.stillThere, true)
+    t.equal(c.memoryMax, String(64 * 1024 * 1024))
+  })
+}

@@ -1,0 +1,188 @@
+// Runs INSIDE the cgroup v2 VM (started by test/vm/cgroups.test.ts through vm.mjs): every cgroup check
+// in one boot, each printed as one line `CHECK {"name":…, "ms":…, …facts}`. It reports facts; the
+// host-side test asserts them, so a wrong fact fails there with a readable diff.
+//
+// Processes are put into a cgroup the way the runtime must: before the program runs. A tiny shell
+// wrapper writes its own PID to cgroup.procs, then execs the program (same PID, already limited).
+import { spawn } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
+
+const dist = new URL('../../../dist/src/', import.meta.url)
+const cgroups = await import(new URL('cgroups/index.js', dist).href)
+const { onTrace } = await import(new URL('trace/trace.js', dist).href)
+
+const MiB = 1024 * 1024
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+const read = (path) => readFileSync(path, 'utf8').trim()
+const SIGNALS = { SIGKILL: 9, SIGTERM: 15 }
+
+/** Start `argv` inside cgroup `path`: the wrapper moves itself in, then execs. */
+function spawnIn(path, argv, opts = {}) {
+  const child = spawn('/bin/sh', ['-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', path, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], ...opts })
+  let output = ''
+  child.stdout.on('data', (d) => (output += d))
+  child.stderr.on('data', (d) => (output.length < 4000 ? (output += d) : undefined))
+  const done = new Promise((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal, exitCode: code ?? 128 + (SIGNALS[signal] ?? 0), output: output.slice(0, 400) })),
+  )
+  return { child, done }
+}
+
+function removeTimed(cg) {
+  const t = performance.now()
+  cg.remove()
+  return { ms: Math.round(performance.now() - t), gone: !existsSync(cg.path) }
+}
+
+async function check(name, fn) {
+  const start = performance.now()
+  const writes = []
+  const stop = onTrace((e) => e.kind === 'cgroup' && writes.push(`${e.op} ${e.detail}${e.failed ? ` (${e.result})` : ''}`))
+  let facts
+  try {
+    facts = await fn()
+  } catch (err) {
+    facts = { error: `${err?.constructor?.name}: ${err?.message}`, stack: String(err?.stack).split('\n').slice(0, 4).join(' | ') }
+  } finally {
+    stop()
+  }
+  console.log(`CHECK ${JSON.stringify({ name, ms: Math.round(performance.now() - start), ...facts, traced: writes })}`)
+}
+
+const only = process.argv[2] ? new Set(process.argv[2].split(',')) : undefined
+const want = (name) => !only || only.has(name)
+
+if (want('support'))
+  await check('support', async () => {
+    const s = cgroups.cgroupSupport()
+    return { usable: s.usable, mountpoint: s.mountpoint, controllers: s.controllers, reason: s.reason }
+  })
+
+if (want('memory'))
+  await check('memory', async () => {
+    const cg = cgroups.createCgroup('vm-memory', { memoryBytes: 32 * MiB })
+    try {
+      const files = { max: read(`${cg.path}/memory.max`), swapMax: read(`${cg.path}/memory.swap.max`) }
+      // dd's 64 MiB buffer is filled from /dev/zero: twice the limit, no swap → the OOM killer.
+      const { done } = spawnIn(cg.path, ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=64M', 'count=1'])
+      const result = await done
+      return { files, ...result, stats: cg.stats(), path: cg.path, remove: removeTimed(cg) }
+    } finally {
+      cg.remove()
+    }
+  })
+
+if (want('pids'))
+  await check('pids', async () => {
+    const limit = 16
+    const cg = cgroups.createCgroup('vm-pids', { pidsLimit: limit })
+    let peak = 0
+    try {
+      const files = { max: read(`${cg.path}/pids.max`) }
+      // The classic fork bomb: every copy starts two more, forever. pids.max makes fork() fail with
+      // EAGAIN once the cgroup holds `limit` tasks. The first shell then waits in `sleep`, so
+      // something is still alive when remove() has to kill it.
+      const { done } = spawnIn(cg.path, ['sh', '-c', 'bomb() { bomb | bomb & }; bomb; exec sleep 600'])
+      const t0 = Date.now()
+      while (Date.now() - t0 < 3000) {
+        peak = Math.max(peak, Number(read(`${cg.path}/pids.current`)))
+        await sleep(50)
+      }
+      const stats = cg.stats()
+      const beforeRemove = cg.pids().length
+      const remove = removeTimed(cg)
+      return { files, limit, peak, stats, beforeRemove, path: cg.path, remove, bombSignal: (await done).signal }
+    } finally {
+      cg.remove()
+    }
+  })
+
+if (want('cpu'))
+  await check('cpu', async () => {
+    const cg = cgroups.createCgroup('vm-cpu', { cpus: 0.5 })
+    try {
+      const files = { max: read(`${cg.path}/cpu.max`) }
+      const { child, done } = spawnIn(cg.path, ['sh', '-c', 'while :; do :; done'])
+      const wallStart = performance.now()
+      await sleep(2000)
+      const stats = cg.stats()
+      const wallUs = (performance.now() - wallStart) * 1000
+      child.kill('SIGKILL')
+      await done
+      return { files, stats, share: stats.cpuUsageUsec / wallUs, path: cg.path, remove: removeTimed(cg) }
+    } finally {
+      cg.remove()
+    }
+  })
+
+if (want('weight'))
+  await check('weight', async () => {
+    const out = {}
+    for (const shares of [512, 1024, 2048]) {
+      const cg = cgroups.createCgroup(`vm-weight-${shares}`, { cpuShares: shares })
+      try {
+        out[shares] = Number(read(`${cg.path}/cpu.weight`))
+      } finally {
+        cg.remove()
+      }
+    }
+    return { weights: out }
+  })
+
+if (want('hierarchy'))
+  await check('hierarchy', async () => {
+    const cg = cgroups.createCgroup('vm-hierarchy', {})
+    try {
+      return {
+        path: cg?.path,
+        rootSubtree: read('/sys/fs/cgroup/cgroup.subtree_control').split(' '),
+        parentSubtree: read('/sys/fs/cgroup/tocker/cgroup.subtree_control').split(' '),
+        parentProcs: read('/sys/fs/cgroup/tocker/cgroup.procs'),
+        childControllers: read(`${cg.path}/cgroup.controllers`).split(' '),
+        remove: removeTimed(cg),
+      }
+    } finally {
+      cg?.remove()
+    }
+  })
+
+if (want('join'))
+  await check('join', async () => {
+    // exec joins a running container: find its cgroup again (by id, and from its first process) and add a process.
+    const cg = cgroups.createCgroup('vm-join', { pidsLimit: 50 })
+    try {
+      const first = spawnIn(cg.path, ['sleep', '60'])
+      await sleep(300)
+      const byId = cgroups.openCgroup('vm-join')
+      const byPid = cgroups.cgroupOfProcess(first.child.pid)
+      const second = spawn('sleep', ['60'], { stdio: 'ignore' })
+      await new Promise((r) => second.once('spawn', r))
+      byId.addProcess(second.pid)
+      const pids = byPid.pids().sort()
+      const expected = [first.child.pid, second.pid].sort()
+      const secondExit = new Promise((r) => second.once('exit', (_c, s) => r(s)))
+      const remove = removeTimed(byPid)
+      return { byIdPath: byId?.path, byPidPath: byPid?.path, path: cg.path, pids, expected, remove, firstSignal: (await first.done).signal, secondSignal: await secondExit }
+    } finally {
+      cg.remove()
+    }
+  })
+
+if (want('conflict'))
+  await check('conflict', async () => {
+    // A second create for the same id must refuse and leave the first one alone.
+    const cg = cgroups.createCgroup('vm-conflict', { memoryBytes: 64 * MiB })
+    try {
+      let refusal
+      try {
+        cgroups.createCgroup('vm-conflict', { memoryBytes: 128 * MiB })
+      } catch (err) {
+        refusal = { name: err.constructor.name, message: err.message, status: err.status }
+      }
+      return { refusal, stillThere: existsSync(cg.path), memoryMax: read(`${cg.path}/memory.max`) }
+    } finally {
+      cg.remove()
+    }
+  })
+
+console.log('CHECKS-DONE')
