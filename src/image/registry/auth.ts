@@ -6,6 +6,7 @@
 //      Basic credentials, then send "Authorization: Bearer <token>" to the registry.
 //   3. Tokens are cached (per realm, service, scope and user) until expires_in runs out (at least
 //      60 s when the server says less or nothing, as the token spec and Docker do).
+import { createHash } from 'node:crypto'
 import type { Credentials } from './config.js'
 import type { Endpoint } from './endpoints.js'
 import { RegistryHttpError, registryHttpError } from './errors.js'
@@ -120,7 +121,9 @@ export class Authenticator {
     if (challenge.scheme !== 'bearer' || !challenge.params.realm) {
       throw new RegistryHttpError(401, 'UNAUTHORIZED', `unsupported authentication scheme "${challenge.scheme}"`)
     }
-    const key = JSON.stringify([challenge.params.realm, challenge.params.service, scope, creds?.username ?? ''])
+    // Keyed by the whole credential: a different password must not reuse the token of the right one.
+    const who = creds ? `${creds.username}:${createHash('sha256').update(creds.password).digest('hex')}` : ''
+    const key = JSON.stringify([challenge.params.realm, challenge.params.service, scope, who])
     const cached = tokenCache.get(key)
     if (cached && !opts.refresh && cached.expiresAt - EXPIRY_MARGIN_MS > Date.now()) {
       return { header: `Bearer ${cached.token}`, fresh: false }

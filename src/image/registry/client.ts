@@ -87,8 +87,11 @@ export class RegistryClient {
       const authz = await this.auth.authorize(ep, undefined, { credentials })
       if (!authz.header) return
       const { response } = await httpRequest({ url, headers: { authorization: authz.header } })
-      const body = (await readBody(response, 1 << 20, 'registry answer')).toString()
-      if (!response.ok) throw registryHttpError(response.status, body)
+      await readBody(response, 1 << 20, 'registry answer')
+      if (!response.ok) {
+        // Docker's wording for a registry that refuses the credentials themselves (Basic auth).
+        throw new TockerError(`login attempt to ${url} failed with status: ${response.status} ${response.statusText}`, { code: 'EUNAUTHORIZED', status: 401, daemon: true })
+      }
     } catch (err) {
       throw failure('GET', url, err)
     }
