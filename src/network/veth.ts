@@ -1,12 +1,12 @@
 // A veth pair is a virtual cable: what goes in one end comes out of the other. One end stays in
 // the host's namespace, plugged into the bridge; the other lives in the container's network
 // namespace as its eth0. Two process starts per container:
-//   1. (host)      ip link add vethXXXXXXX master tocker0 up type veth peer name eth0 address MAC netns NS
-//      creates both ends at once and creates the peer directly inside the container's namespace,
+//   1. (host)      ip -batch: link add vethXXXXXXX master tocker0 up type veth peer name eth0 address MAC netns NS
+//      (+ hairpin on) creates both ends at once and creates the peer directly inside the container's namespace,
 //      already named eth0 (same result as "create, move with `ip link set … netns`, rename", in one
 //      netlink request, and the name eth0 never collides with the host's own eth0);
 //   2. (container) nsenter --net=NS ip -batch -: loopback up, the address, eth0 up, the default route.
-import { ip, ipBatchIn, isNoSuchDevice } from './iproute2.js'
+import { ip, ipBatch, ipBatchIn, isNoSuchDevice } from './iproute2.js'
 
 export interface VethSpec {
   bridge: string
@@ -22,9 +22,12 @@ export interface VethSpec {
 export const CONTAINER_IFNAME = 'eth0'
 
 export async function createVeth(spec: VethSpec): Promise<void> {
-  await ip([
-    'link', 'add', spec.hostVeth, 'master', spec.bridge, 'up',
-    'type', 'veth', 'peer', 'name', CONTAINER_IFNAME, 'address', spec.mac, 'netns', spec.netns,
+  await ipBatch([
+    `link add ${spec.hostVeth} master ${spec.bridge} up type veth peer name ${CONTAINER_IFNAME} address ${spec.mac} netns ${spec.netns}`,
+    // Hairpin: let the bridge send a frame back out of the port it came in on. Needed when a
+    // container talks to its own published port (172.17.0.1:8081 -> DNAT -> itself): with
+    // br_netfilter the DNATed frame is bridged, and a bridge never reflects a frame by default.
+    `link set dev ${spec.hostVeth} type bridge_slave hairpin on`,
   ])
   await configureContainerSide(spec)
 }
