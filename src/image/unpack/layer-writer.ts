@@ -1,0 +1,372 @@
+// Writes the entries of one layer tar into <layer>/diff in the form overlayfs wants as a lowerdir.
+//
+// The OCI/Docker layer format marks deletions with names overlayfs does not understand; they are
+// translated here into what overlayfs reads in a lower layer:
+//   <dir>/.wh.<name>    "name was deleted"      -> a 0:0 character device called <name>
+//   <dir>/.wh..wh..opq  "dir replaces, not merges" -> xattr trusted.overlay.opaque="y" on <dir>
+// Both only hide what LOWER layers have: content of the same layer stays visible whatever the order
+// of the entries (OCI image spec, "Whiteouts"). Since each layer gets a directory of its own, the
+// opaque marker never deletes anything here; a whiteout is skipped when its layer also has the name.
+//
+// Hostile layers: every name is checked before anything is written. Absolute names, ".." components,
+// names whose parent is a symlink (an earlier entry "a" -> /etc, then "a/passwd"), and hard links
+// to such paths are refused with an error naming the entry; the caller then removes everything.
+// Files are created with O_EXCL|O_NOFOLLOW, so no write ever follows a symlink.
+//
+// All calls are synchronous: they run on Node's main thread in between the decompressor's chunks
+// (kernel work for small files is short; the page cache absorbs the data).
+import {
+  closeSync,
+  constants as fsc,
+  fchmodSync,
+  fchownSync,
+  futimesSync,
+  chmodSync,
+  lchownSync,
+  linkSync,
+  lstatSync,
+  lutimesSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+  utimesSync,
+  writeSync,
+  type Stats,
+} from 'node:fs'
+import { join } from 'node:path'
+import { TockerError } from '../../errors.js'
+import { lsetxattr, mknod, S_IFBLK, S_IFCHR, S_IFIFO } from '../../sys/fs.js'
+import type { TarEntry, TarHandler } from './tar-reader.js'
+import type { TarSplitWriter } from './tar-split.js'
+
+export const WHITEOUT_PREFIX = '.wh.'
+export const OPAQUE_MARKER = '.wh..wh..opq'
+export const OPAQUE_XATTR = 'trusted.overlay.opaque'
+
+const CREATE_FLAGS = fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW
+
+/** A layer that tries to write outside its directory (or is otherwise not unpackable as is). */
+export class UnsafeLayerError extends TockerError {
+  constructor(
+    readonly entry: string,
+    reason: string,
+  ) {
+    super(`entry ${JSON.stringify(entry)}: ${reason}`, { code: 'EUNSAFELAYER', status: 400 })
+    this.name = 'UnsafeLayerError'
+  }
+}
+
+interface OpenFile {
+  fd: number
+  entry: TarEntry
+  rel: string
+}
+
+export class LayerWriter implements TarHandler {
+  readonly root: string
+  /** Bytes of regular-file content written (the layer's size as `images` shows it). */
+  size = 0
+  #shadowDir: string
+  #split?: TarSplitWriter
+  #file?: OpenFile
+  #inline = false // the current entry's content is not written to a file: keep it in tar-split
+  #dirs = new Set<string>(['']) // relative paths known to be real directories (not symlinks)
+  #whiteouts = new Set<string>() // 0:0 devices this writer made (real entries may replace them)
+  #dirTimes = new Map<string, [number, number]>() // set last: creating entries changes a dir's mtime
+  #live = new Map<string, number>() // file path -> tar-split id of the content it holds
+  #shadows = 0
+
+  constructor(layerDir: string, split?: TarSplitWriter) {
+    this.root = join(layerDir, 'diff')
+    this.#shadowDir = join(layerDir, 'shadow')
+    this.#split = split
+    mkdirSync(this.root, { mode: 0o755 })
+    chmodSync(this.root, 0o755)
+  }
+
+  raw(chunk: Buffer): void {
+    this.#split?.raw(chunk)
+  }
+
+  entry(e: TarEntry): void {
+    const rel = checkedPath(e.path, e.path)
+    this.#inline = true
+    const base = rel.slice(rel.lastIndexOf('/') + 1)
+    if (base.startsWith(WHITEOUT_PREFIX)) return this.#whiteout(e, rel, base)
+    if (rel === '' && e.type !== 'dir') throw new UnsafeLayerError(e.path, `a ${e.type} cannot replace the layer's root directory`)
+    switch (e.type) {
+      case 'dir':
+        return this.#dir(e, rel)
+      case 'file':
+        return this.#regular(e, rel)
+      case 'hardlink':
+        return this.#hardlink(e, rel)
+      case 'symlink':
+        return this.#symlink(e, rel)
+      case 'char':
+      case 'block':
+      case 'fifo':
+        return this.#special(e, rel)
+    }
+  }
+
+  data(chunk: Buffer): void {
+    if (this.#file) {
+      writeAll(this.#file.fd, chunk)
+    } else if (this.#inline) {
+      this.#split?.raw(chunk)
+    }
+  }
+
+  endEntry(): void {
+    const f = this.#file
+    if (!f) return
+    this.#file = undefined
+    try {
+      // chown first: the kernel clears setuid/setgid bits and security.capability on chown.
+      fchownSync(f.fd, f.entry.uid, f.entry.gid)
+      fchmodSync(f.fd, f.entry.mode)
+      this.#xattrs(f.entry, f.rel)
+      futimesSync(f.fd, f.entry.atime ?? f.entry.mtime, f.entry.mtime)
+    } finally {
+      closeSync(f.fd)
+    }
+  }
+
+  /** After the last entry: directory times (any earlier, creating entries would have changed them). */
+  finish(): void {
+    for (const [rel, [atime, mtime]] of this.#dirTimes) utimesSync(this.#abs(rel), atime, mtime)
+  }
+
+  /** Stop after a failure: close what is open (the caller removes the directory). */
+  abort(): void {
+    if (this.#file) {
+      try {
+        closeSync(this.#file.fd)
+      } catch {
+        // already closed
+      }
+      this.#file = undefined
+    }
+  }
+
+  #abs(rel: string): string {
+    return rel === '' ? this.root : join(this.root, rel)
+  }
+
+  #whiteout(e: TarEntry, rel: string, base: string): void {
+    const parent = parentOf(rel)
+    this.#ensureParent(e.path, rel)
+    if (base === OPAQUE_MARKER) {
+      lsetxattr(this.#abs(parent), OPAQUE_XATTR, Buffer.from('y'))
+      return
+    }
+    const name = base.slice(WHITEOUT_PREFIX.length)
+    // ".wh..wh.*" other than the opaque marker are AUFS bookkeeping (.wh..wh.plnk, .wh..wh.aufs): no meaning here.
+    if (name.startsWith(WHITEOUT_PREFIX)) return
+    if (name === '' || name === '.' || name === '..') throw new UnsafeLayerError(e.path, 'whiteout of an invalid name')
+    const target = parent === '' ? name : `${parent}/${name}`
+    if (lstatOrUndefined(this.#abs(target))) return // this layer has the name itself (or already whited it out)
+    mknod(this.#abs(target), S_IFCHR, 0, 0)
+    this.#whiteouts.add(target)
+  }
+
+  #dir(e: TarEntry, rel: string): void {
+    const abs = this.#abs(rel)
+    if (rel !== '') {
+      this.#ensureParent(e.path, rel)
+      const st = lstatOrUndefined(abs)
+      if (!st?.isDirectory()) {
+        if (st) this.#remove(rel, st)
+        mkdirSync(abs, 0o700)
+      }
+      this.#dirs.add(rel)
+    }
+    lchownSync(abs, e.uid, e.gid)
+    chmodSync(abs, e.mode)
+    this.#xattrs(e, rel)
+    this.#dirTimes.set(rel, [e.atime ?? e.mtime, e.mtime])
+  }
+
+  #regular(e: TarEntry, rel: string): void {
+    this.#ensureParent(e.path, rel)
+    this.#clear(rel)
+    const fd = openSync(this.#abs(rel), CREATE_FLAGS, 0o600)
+    this.#file = { fd, entry: e, rel }
+    this.#inline = false
+    this.size += e.size
+    if (e.size > 0 && this.#split) this.#live.set(rel, this.#split.file(rel, e.size))
+  }
+
+  #hardlink(e: TarEntry, rel: string): void {
+    if (e.linkpath === '') throw new UnsafeLayerError(e.path, 'hard link without a target')
+    const target = checkedPath(e.path, e.linkpath, 'hard link target')
+    if (target === '') throw new UnsafeLayerError(e.path, 'hard link to the layer root')
+    if (target === rel) return
+    // The target's parents must be real directories of this layer: a link made through a
+    // symlinked parent would pin a file from outside the layer.
+    this.#checkExistingParents(e.path, target)
+    const st = lstatOrUndefined(this.#abs(target))
+    if (!st) throw new UnsafeLayerError(e.path, `hard link to ${JSON.stringify(e.linkpath)}, which is not in the layer`)
+    if (st.isDirectory()) throw new UnsafeLayerError(e.path, `hard link to the directory ${JSON.stringify(e.linkpath)}`)
+    this.#ensureParent(e.path, rel)
+    this.#clear(rel)
+    // link(2) does not follow a symlink given as the target: it links the symlink itself.
+    linkSync(this.#abs(target), this.#abs(rel))
+  }
+
+  #symlink(e: TarEntry, rel: string): void {
+    if (e.linkpath === '') throw new UnsafeLayerError(e.path, 'symbolic link without a target')
+    this.#ensureParent(e.path, rel)
+    this.#clear(rel)
+    const abs = this.#abs(rel)
+    // The target is stored as text and only resolved later, inside the container's root: an
+    // absolute or "../" target is fine here; writing THROUGH it is what #ensureParent refuses.
+    symlinkSync(e.linkpath, abs)
+    lchownSync(abs, e.uid, e.gid)
+    this.#xattrs(e, rel)
+    lutimesSync(abs, e.atime ?? e.mtime, e.mtime)
+  }
+
+  #special(e: TarEntry, rel: string): void {
+    this.#ensureParent(e.path, rel)
+    this.#clear(rel)
+    const abs = this.#abs(rel)
+    const type = e.type === 'char' ? S_IFCHR : e.type === 'block' ? S_IFBLK : S_IFIFO
+    mknod(abs, type | e.mode, e.devmajor, e.devminor)
+    lchownSync(abs, e.uid, e.gid)
+    chmodSync(abs, e.mode) // mknod's mode went through the umask
+    this.#xattrs(e, rel)
+    lutimesSync(abs, e.atime ?? e.mtime, e.mtime)
+  }
+
+  #xattrs(e: TarEntry, rel: string): void {
+    for (const [name, value] of e.xattrs) {
+      // trusted.overlay.* steers overlayfs itself (opaque, redirect, metacopy): only the whiteout
+      // translation above may set it, never the layer's own PAX records.
+      if (name.startsWith('trusted.overlay.')) continue
+      try {
+        lsetxattr(this.#abs(rel), name, value)
+      } catch (err) {
+        // A name space this file system does not support (e.g. security.selinux on a host without it).
+        if ((err as { code?: string }).code === 'ENOTSUP' || (err as { code?: string }).code === 'EOPNOTSUPP') continue
+        throw err
+      }
+    }
+  }
+
+  /**
+   * Make sure every parent of `rel` is a real directory inside the layer, creating missing ones
+   * (mode 0755, as Docker does). A symlink on the way means the entry would land elsewhere.
+   */
+  #ensureParent(name: string, rel: string): void {
+    const parent = parentOf(rel)
+    if (this.#dirs.has(parent)) return
+    let at = ''
+    for (const part of parent.split('/')) {
+      at = at === '' ? part : `${at}/${part}`
+      if (this.#dirs.has(at)) continue
+      const abs = this.#abs(at)
+      const st = lstatOrUndefined(abs)
+      if (!st) {
+        mkdirSync(abs, 0o755)
+        chmodSync(abs, 0o755)
+      } else if (st.isSymbolicLink()) {
+        throw new UnsafeLayerError(name, `its parent ${JSON.stringify(at)} is a symbolic link: writing through it could leave the layer`)
+      } else if (!st.isDirectory()) {
+        if (!this.#whiteouts.has(at)) throw new UnsafeLayerError(name, `its parent ${JSON.stringify(at)} is not a directory`)
+        this.#remove(at, st) // a whiteout of this layer gives way to this layer's own content
+        mkdirSync(abs, 0o755)
+        chmodSync(abs, 0o755)
+      }
+      this.#dirs.add(at)
+    }
+  }
+
+  /** Like #ensureParent, for a path that must already exist (a hard link's target). */
+  #checkExistingParents(name: string, rel: string): void {
+    let at = ''
+    for (const part of parentOf(rel).split('/')) {
+      if (part === '') break
+      at = at === '' ? part : `${at}/${part}`
+      if (this.#dirs.has(at)) continue
+      const st = lstatOrUndefined(this.#abs(at))
+      if (st?.isSymbolicLink()) throw new UnsafeLayerError(name, `its target's parent ${JSON.stringify(at)} is a symbolic link`)
+      if (!st?.isDirectory()) throw new UnsafeLayerError(name, `hard link to a path that is not in the layer`)
+      this.#dirs.add(at)
+    }
+  }
+
+  /** Make room for a new non-directory entry at rel (a later entry of the same name wins). */
+  #clear(rel: string): void {
+    const st = lstatOrUndefined(this.#abs(rel))
+    if (st) this.#remove(rel, st)
+  }
+
+  #remove(rel: string, st: Stats): void {
+    const abs = this.#abs(rel)
+    if (this.#whiteouts.delete(rel)) {
+      unlinkSync(abs)
+      return
+    }
+    const prefix = rel + '/'
+    const moved = [...this.#live].filter(([p]) => p === rel || p.startsWith(prefix))
+    if (moved.length > 0) {
+      // Content tar-split still refers to: keep it aside so `save` can rebuild the original tar.
+      mkdirSync(this.#shadowDir, { recursive: true, mode: 0o700 })
+      const n = this.#shadows++
+      renameSync(abs, join(this.#shadowDir, String(n)))
+      const shadow = `shadow/${n}`
+      for (const [p, id] of moved) {
+        this.#split?.moved(id, shadow + p.slice(rel.length))
+        this.#live.delete(p)
+      }
+    } else if (st.isDirectory()) {
+      rmSync(abs, { recursive: true, force: true })
+    } else {
+      unlinkSync(abs)
+    }
+    if (st.isDirectory()) {
+      for (const set of [this.#dirs, this.#whiteouts]) for (const p of set) if (p === rel || p.startsWith(prefix)) set.delete(p)
+      for (const p of this.#dirTimes.keys()) if (p === rel || p.startsWith(prefix)) this.#dirTimes.delete(p)
+    }
+  }
+}
+
+/**
+ * The entry's name as a clean relative path ('' is the layer root), or an UnsafeLayerError.
+ * "./a//b/" -> "a/b". Absolute names and ".." components are refused outright, even when they
+ * would resolve inside the layer: no legitimate layer needs them.
+ */
+export function checkedPath(entry: string, name: string, what = 'path'): string {
+  if (name.startsWith('/')) throw new UnsafeLayerError(entry, `absolute ${what} ${JSON.stringify(name)} would escape the layer`)
+  const parts: string[] = []
+  for (const part of name.split('/')) {
+    if (part === '' || part === '.') continue
+    if (part === '..') throw new UnsafeLayerError(entry, `${what} ${JSON.stringify(name)} has a ".." component that would escape the layer`)
+    parts.push(part)
+  }
+  return parts.join('/')
+}
+
+function parentOf(rel: string): string {
+  const i = rel.lastIndexOf('/')
+  return i === -1 ? '' : rel.slice(0, i)
+}
+
+function lstatOrUndefined(path: string): Stats | undefined {
+  try {
+    return lstatSync(path)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw err
+  }
+}
+
+function writeAll(fd: number, chunk: Buffer): void {
+  let off = 0
+  while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off)
+}
