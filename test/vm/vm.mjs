@@ -31,10 +31,21 @@ function sh(cmd, args, opts = {}) {
 
 /** The kernel package `linux-image-amd64` depends on, e.g. linux-image-6.1.0-56-amd64. */
 function kernelPackage() {
-  const deps = sh('apt-cache', ['depends', 'linux-image-amd64'])
-  const m = /Depends: (linux-image-(\d[\w.+-]*-amd64))\b/.exec(deps)
-  if (!m) throw new Error(`cannot tell which kernel linux-image-amd64 depends on:\n${deps}`)
-  return { pkg: m[1], kver: m[2] }
+  const ask = () => {
+    try {
+      return /Depends: linux-image-(\d[\w.+-]*-amd64)\b/.exec(sh('apt-cache', ['depends', 'linux-image-amd64']))?.[1]
+    } catch {
+      return undefined
+    }
+  }
+  let kver = ask()
+  if (!kver) {
+    // A machine whose package lists were never downloaded knows no kernel package yet.
+    sh('apt-get', ['update', '-qq'])
+    kver = ask()
+  }
+  if (!kver) throw new Error('cannot tell which kernel linux-image-amd64 depends on (apt-cache depends linux-image-amd64)')
+  return { pkg: `linux-image-${kver}`, kver }
 }
 
 /** The cached kernel directory to use: an existing one if any (works offline), else a fresh build. */
@@ -47,9 +58,20 @@ export function prepareVm({ log = () => {} } = {}) {
   } catch (err) {
     if (!ready.length) throw err
   }
-  const chosen = kver && ready.includes(kver) ? kver : !kver ? ready.sort().pop() : undefined
-  if (chosen) return describe(join(VM_CACHE, chosen), chosen)
-  return build(kver, log)
+  if (kver && ready.includes(kver)) return describe(join(VM_CACHE, kver), kver)
+  if (kver) {
+    try {
+      const built = build(kver, log)
+      // A newer kernel replaced an older one: drop the old unpacked tree (~400 MB).
+      for (const old of ready) rmSync(join(VM_CACHE, old), { recursive: true, force: true })
+      return built
+    } catch (err) {
+      if (!ready.length) throw err
+      log(`vm: cannot prepare ${kver} (${err.message.split('\n')[0]}); using the cached ${ready.join(', ')}`)
+    }
+  }
+  const cached = ready.sort().pop()
+  return describe(join(VM_CACHE, cached), cached)
 }
 
 function describe(dir, kver) {
