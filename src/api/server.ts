@@ -210,7 +210,7 @@ function sendError(res: ServerResponse | undefined, socket: Duplex | undefined, 
     res.end(body)
   } else if (res) {
     res.destroy()
-  } else if (socket && !socket.destroyed) {
+  } else if (socket && !socket.destroyed && !socket.writableEnded) {
     socket.end(`HTTP/1.1 ${status} Error\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
   }
 }
@@ -255,7 +255,12 @@ export function createApiServer(engine: Engine, opts: { debug?: boolean } = {}):
     }
   }
   const server = createServer((req, res) => void dispatch(req, res))
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void dispatch(req, undefined, socket, head))
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // A client that goes away mid-stream must never take the engine down with it.
+    socket.on('error', () => socket.destroy())
+    void dispatch(req, undefined, socket, head)
+  })
+  server.on('connection', (socket) => socket.on('error', () => socket.destroy()))
   // Long-lived: wait/logs -f/attach may stay open for hours.
   server.requestTimeout = 0
   server.headersTimeout = 0

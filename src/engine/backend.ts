@@ -58,8 +58,15 @@ export interface ExecHandle {
 export interface RuntimeBackend {
   /** The container's files (bundle, rootfs dirs, hostname/hosts/resolv.conf) before its first start. */
   prepare(rec: ContainerRecord, image: ResolvedImage): Promise<void>
-  /** Start the container's process under a detached shim; resolves once it runs the user's program. */
-  start(rec: ContainerRecord): Promise<StartedProcess>
+  /**
+   * Create the container under a detached shim: namespaces, rootfs, the first process waiting at
+   * its gate (the network is attached to it before it runs anything).
+   */
+  create(rec: ContainerRecord): Promise<StartedProcess>
+  /** Release the gate: the user's program runs. Throws (exitCode 126/127) when it cannot. */
+  begin(rec: ContainerRecord): Promise<void>
+  /** The directory where the shim's exit record appears (watched with inotify). */
+  exitWatchDir(rec: ContainerRecord): string
   /** The exit the shim recorded for the current start (generation), if it has ended. */
   readExit(rec: ContainerRecord): ExitRecord | undefined
   /** Signal the container's first process (in the host's pid namespace). */

@@ -24,7 +24,7 @@ export async function loadBackends(root: string): Promise<{ images: ImageBackend
   const [{ createImageBackend }, { createRuntimeBackend }, net] = await Promise.all([
     import('./image-backend.js'),
     import('./runtime-backend.js'),
-    import('./network-backend.js').catch(() => undefined),
+    import('./network-backend.js' as string).catch(() => undefined) as Promise<{ createNetworkBackend(root: string): Promise<NetworkBackend> } | undefined>,
   ])
   return { images: await createImageBackend(root), runtime: await createRuntimeBackend(root), network: await net?.createNetworkBackend(root) }
 }
@@ -39,6 +39,10 @@ export async function runDaemon(o: DaemonOptions): Promise<number> {
     if (process.env.TOCKER_AUTOSTARTED === '1') return 0
     throw new TockerError(`another tocker engine is already running for ${o.root}`, { hint: `its pid is in ${pidFile}` })
   }
+
+  // One client's broken connection must not take every container's engine down: log and go on.
+  process.on('uncaughtException', (err) => process.stderr.write(`tockerd: unexpected error (continuing): ${err.stack ?? err}\n`))
+  process.on('unhandledRejection', (err) => process.stderr.write(`tockerd: unhandled rejection (continuing): ${(err as Error)?.stack ?? err}\n`))
 
   const backends = await loadBackends(o.root)
   const engine = new Engine({ root: o.root, ...backends, version: o.version, debug: o.debug })

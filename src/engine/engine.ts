@@ -27,7 +27,7 @@ import type {
   Port,
 } from '../api/types.js'
 import { API_VERSION, STREAM, ZERO_TIME } from '../api/types.js'
-import type { ExecHandle, Hijacked, ImageBackend, NetworkBackend, RuntimeBackend } from './backend.js'
+import type { ExecHandle, Hijacked, ImageBackend, NetworkBackend, RuntimeBackend, StartedProcess } from './backend.js'
 import { isFullId, newContainerId, shortId } from './ids.js'
 import { followLog, readLog, type LogEntry } from './logs.js'
 import { KeyedMutex } from './mutex.js'
@@ -96,7 +96,17 @@ export class Engine {
         await this.#finishRemove(rec).catch(() => {})
         continue
       }
-      if (!rec.State.Running) continue
+      if (!rec.State.Running) {
+        // An engine killed between create and start left a gate waiting: end it.
+        if (rec.Shim && isSameProcess(rec.Init)) this.#signal(rec, 9)
+        if (rec.Shim) {
+          rec.Shim = undefined
+          rec.Init = undefined
+          await this.opts.runtime.cleanup(rec).catch(() => {})
+          this.#save(rec)
+        }
+        continue
+      }
       if (isSameProcess(rec.Shim) && !this.opts.runtime.readExit(rec)) {
         this.#watchExit(rec) // still running: adopt
       } else {
@@ -238,21 +248,36 @@ export class Engine {
     await this.#exiting.get(rec.Id)
     rec.Generation++
     rec.State.Error = ''
-    let started
+    let started: StartedProcess | undefined
     try {
-      started = await this.opts.runtime.start(rec)
+      started = await this.opts.runtime.create(rec)
+      rec.Shim = started.shim
+      rec.Init = started.init
+      this.#save(rec)
+      // The network goes in while the first process still waits at its gate, so the program
+      // finds eth0 up from its first instruction.
+      if (this.opts.network) {
+        const ns = await this.opts.network.attach(rec)
+        if (ns) rec.NetworkSettings = ns
+      }
+      await this.opts.runtime.begin(rec)
     } catch (err) {
       const msg = (err as Error).message
+      if (started) {
+        this.#signal(rec, 9)
+        await this.opts.network?.release(rec).catch(() => {})
+      }
+      rec.Shim = undefined
+      rec.Init = undefined
       rec.State.Error = msg
-      const exitCode = (err as TockerError).exitCode ?? 128
-      rec.State.ExitCode = exitCode
+      rec.State.ExitCode = (err as TockerError).exitCode ?? 128
       this.#save(rec)
       await this.opts.runtime.cleanup(rec).catch(() => {})
-      if (err instanceof TockerError) throw new TockerError(err.message, { status: err.status === 500 ? 400 : err.status, daemon: true, exitCode: err.exitCode, hint: err.hint })
+      if (err instanceof TockerError) {
+        throw new TockerError(err.message, { status: err.status === 500 ? 400 : err.status, daemon: true, exitCode: err.exitCode, hint: err.hint })
+      }
       throw new TockerError(`failed to start container ${rec.Id}: ${msg}`, { status: 500, daemon: true })
     }
-    rec.Shim = started.shim
-    rec.Init = started.init
     rec.State = {
       ...rec.State,
       Status: 'running',
@@ -264,18 +289,6 @@ export class Engine {
     }
     this.#save(rec)
     this.#watchExit(rec)
-    if (this.opts.network) {
-      try {
-        const ns = await this.opts.network.attach(rec)
-        if (ns) rec.NetworkSettings = ns
-        this.#save(rec)
-      } catch (err) {
-        // Docker undoes the start when the network cannot be set up.
-        this.opts.runtime.signal(rec, 9)
-        await this.#waitExit(rec, 10_000)
-        throw err
-      }
-    }
     return true
   }
 
@@ -359,7 +372,7 @@ export class Engine {
     this.#watchers.get(rec.Id)?.close()
     try {
       // inotify on the container's directory: the shim writes its exit file there.
-      const w = watch(containerDir(this.layout.containers, rec.Id), () => this.#checkExit(rec))
+      const w = watch(this.opts.runtime.exitWatchDir(rec), () => this.#checkExit(rec))
       w.on('error', () => {})
       this.#watchers.set(rec.Id, w)
     } catch {

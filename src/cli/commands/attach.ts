@@ -7,6 +7,7 @@ export const attach: TockerCommand = {
   describe: "Attach local standard input, output, and error streams to a running container",
   builder: (y) =>
     y
+      .positional('container', { type: 'string' })
       .option('no-stdin', { type: 'boolean', describe: 'Do not attach STDIN' })
       .option('sig-proxy', { type: 'boolean', default: true, describe: 'Proxy all received signals to the process' }),
   async run(a, g) {

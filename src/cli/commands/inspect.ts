@@ -6,6 +6,7 @@ export const inspect: TockerCommand = {
   describe: 'Return low-level information on containers',
   builder: (y) =>
     y
+      .positional('names', { type: 'string', array: true })
       .option('format', { alias: 'f', type: 'string', describe: 'Format output using a Go template, e.g. {{.State.Status}}' })
       .option('type', { type: 'string', describe: 'Only "container" is served by the engine' })
       .option('size', { alias: 's', type: 'boolean', describe: 'Display total file sizes (ignored)' }),

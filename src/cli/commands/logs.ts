@@ -20,6 +20,7 @@ export const logs: TockerCommand = {
   describe: 'Fetch the logs of a container',
   builder: (y) =>
     y
+      .positional('container', { type: 'string' })
       .option('follow', { alias: 'f', type: 'boolean', describe: 'Follow log output' })
       .option('tail', { alias: 'n', type: 'string', default: 'all', describe: 'Number of lines to show from the end of the logs' })
       .option('timestamps', { alias: 't', type: 'boolean', describe: 'Show timestamps' })

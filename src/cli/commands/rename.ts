@@ -4,6 +4,7 @@ import type { TockerCommand } from '../command.js'
 export const rename: TockerCommand = {
   command: 'rename <container> <newName>',
   describe: 'Rename a container',
+  builder: (y) => y.positional('container', { type: 'string' }).positional('newName', { type: 'string' }),
   async run(a, g) {
     const { engineClient } = await import('../engine.js')
     const client = await engineClient(g)

@@ -4,7 +4,7 @@ import type { TockerCommand } from '../command.js'
 export const restart: TockerCommand = {
   command: 'restart <containers..>',
   describe: 'Restart one or more containers',
-  builder: (y) => y.option('time', { alias: 't', type: 'number', describe: 'Seconds to wait before killing the container' }),
+  builder: (y) => y.positional('containers', { type: 'string', array: true }).option('time', { alias: 't', type: 'number', describe: 'Seconds to wait before killing the container' }),
   async run(a, g) {
     const [{ engineClient }, { forEachContainer }] = await Promise.all([import('../engine.js'), import('../each-container.js')])
     const client = await engineClient(g)

@@ -7,6 +7,7 @@ export const rm: TockerCommand = {
   describe: 'Remove one or more containers',
   builder: (y) =>
     y
+      .positional('containers', { type: 'string', array: true })
       .option('force', { alias: 'f', type: 'boolean', describe: 'Force the removal of a running container (uses SIGKILL)' })
       .option('volumes', { alias: 'v', type: 'boolean', describe: 'Remove anonymous volumes associated with the container' }),
   async run(a, g) {

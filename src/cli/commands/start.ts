@@ -8,6 +8,7 @@ export const start: TockerCommand = {
   errorExitCode: 1,
   builder: (y) =>
     y
+      .positional('containers', { type: 'string', array: true })
       .option('attach', { alias: 'a', type: 'boolean', describe: 'Attach STDOUT/STDERR and forward signals' })
       .option('interactive', { alias: 'i', type: 'boolean', describe: "Attach container's STDIN" }),
   async run(a, g) {

@@ -6,6 +6,7 @@ export const stop: TockerCommand = {
   describe: 'Stop one or more running containers',
   builder: (y) =>
     y
+      .positional('containers', { type: 'string', array: true })
       .option('time', { alias: 't', type: 'number', describe: 'Seconds to wait before killing the container' })
       .option('signal', { alias: 's', type: 'string', describe: 'Signal to send to the container' }),
   async run(a, g) {

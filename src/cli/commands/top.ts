@@ -4,7 +4,7 @@ import type { TockerCommand } from '../command.js'
 export const top: TockerCommand = {
   command: 'top <container> [psOptions..]',
   describe: 'Display the running processes of a container',
-  builder: (y) => y.parserConfiguration({ 'unknown-options-as-args': true }).strictOptions(false),
+  builder: (y) => y.positional('container', { type: 'string' }).parserConfiguration({ 'unknown-options-as-args': true }).strictOptions(false),
   async run(a, g) {
     const [{ engineClient }, { table }] = await Promise.all([import('../engine.js'), import('../output.js')])
     const client = await engineClient(g)

@@ -1,0 +1,45 @@
+// The engine's network, through the network layer's NetworkManager (src/network/): attach while the
+// container's first process waits at its gate, release at exit/rm, reconcile at engine start.
+import type { NetworkSettings } from '../api/types.js'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { hostsFile, NetworkManager } from '../network/index.js'
+import type { NetworkBackend } from './backend.js'
+import type { ContainerRecord } from './state.js'
+
+export class EngineNetwork implements NetworkBackend {
+  readonly manager: NetworkManager
+  constructor(readonly root: string) {
+    this.manager = new NetworkManager({ root })
+  }
+
+  async attach(rec: ContainerRecord): Promise<NetworkSettings | undefined> {
+    if (!rec.Init) return undefined
+    const settings = await this.manager.attach({
+      containerId: rec.Id,
+      name: rec.Name,
+      mode: rec.HostConfig.NetworkMode,
+      netns: rec.Init.pid,
+      portBindings: rec.HostConfig.PortBindings as never,
+      exposedPorts: rec.Config.ExposedPorts as never,
+      publishAll: rec.HostConfig.PublishAllPorts,
+    })
+    // /etc/hosts is bind-mounted from the container's dir: rewrite it in place (same inode, so
+    // the container sees it) with the address it just got.
+    const ip = (settings as { IPAddress?: string }).IPAddress
+    if (ip) writeFileSync(join(this.root, 'containers', rec.Id, 'hosts'), hostsFile({ hostname: rec.Config.Hostname!, ip }))
+    return settings as unknown as NetworkSettings
+  }
+
+  async release(rec: ContainerRecord): Promise<void> {
+    await this.manager.release(rec.Id)
+  }
+
+  async reconcile(running: ContainerRecord[]): Promise<void> {
+    await this.manager.reconcile(running.map((r) => ({ containerId: r.Id, netns: r.Init?.pid })))
+  }
+}
+
+export async function createNetworkBackend(root: string): Promise<NetworkBackend> {
+  return new EngineNetwork(root)
+}

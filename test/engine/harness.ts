@@ -1,0 +1,130 @@
+// What the engine tests share: a store in a temp dir, its own engine (started as `tocker daemon`,
+// stopped by PID), the `tocker` CLI run against it, and the offline busybox/httpd images pushed to a
+// real registry on 127.0.0.1 and pulled by tocker.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+
+export const TOCKER_BIN = new URL('../../bin/tocker', import.meta.url).pathname
+
+export interface Result {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+export interface TockerEnv {
+  root: string
+  socket: string
+  engine: ChildProcess | undefined
+  /** Run the CLI; never throws for a non-zero exit. */
+  tocker(args: string[], opts?: { input?: string; timeoutMs?: number; env?: Record<string, string> }): Promise<Result>
+  /** Like tocker(), but the exit code must be 0: returns stdout. */
+  ok(args: string[], opts?: { input?: string }): Promise<string>
+  startEngine(): Promise<void>
+  /** Kill the engine by PID with `signal` and wait until it is gone. */
+  stopEngine(signal?: NodeJS.Signals): Promise<void>
+  /** Remove every container (rm -f), stop the engine, delete the store. */
+  cleanup(): Promise<void>
+}
+
+export function spawnTocker(root: string, args: string[], opts: { input?: string; timeoutMs?: number; env?: Record<string, string> } = {}): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [TOCKER_BIN, '--root', root, ...args], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, TOCKER_NO_AUTOSTART: '1', ...opts.env },
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => (stdout += d))
+    child.stderr.on('data', (d) => (stderr += d))
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000)
+    child.on('error', reject)
+    child.on('close', (code, signal) => {
+      clearTimeout(timer)
+      resolve({ code: code ?? 128 + (signal === 'SIGKILL' ? 9 : 15), stdout, stderr })
+    })
+    child.stdin.end(opts.input ?? '')
+  })
+}
+
+export async function tockerEnv(prefix = 'tocker-engine-'): Promise<TockerEnv> {
+  const root = mkdtempSync(join(tmpdir(), prefix))
+  const env: TockerEnv = {
+    root,
+    socket: join(root, 'tocker.sock'),
+    engine: undefined,
+    tocker: (args, opts) => spawnTocker(root, args, opts),
+    async ok(args, opts) {
+      const r = await spawnTocker(root, args, opts)
+      if (r.code !== 0) throw new Error(`tocker ${args.join(' ')} exited ${r.code}: ${r.stderr}`)
+      return r.stdout
+    },
+    async startEngine() {
+      const child = spawn(process.execPath, [TOCKER_BIN, '--root', root, 'daemon'], { stdio: ['ignore', 'ignore', 'pipe'] })
+      let err = ''
+      child.stderr!.on('data', (d) => (err += d))
+      env.engine = child
+      for (let i = 0; i < 300; i++) {
+        if (existsSync(join(root, 'tockerd.pid')) && existsSync(env.socket)) {
+          const r = await spawnTocker(root, ['ps', '-q'])
+          if (r.code === 0) return
+        }
+        if (child.exitCode !== null) throw new Error(`engine exited ${child.exitCode}: ${err}`)
+        await sleep(50)
+      }
+      throw new Error(`engine did not start: ${err}`)
+    },
+    async stopEngine(signal = 'SIGTERM') {
+      const child = env.engine
+      if (!child || child.exitCode !== null || child.signalCode !== null) return
+      const gone = new Promise((r) => child.once('exit', r))
+      process.kill(child.pid!, signal)
+      await gone
+      env.engine = undefined
+    },
+    async cleanup() {
+      try {
+        if (env.engine) {
+          const ids = (await spawnTocker(root, ['ps', '-aq'])).stdout.split('\n').filter(Boolean)
+          if (ids.length) await spawnTocker(root, ['rm', '-f', ...ids])
+        }
+      } finally {
+        await env.stopEngine('SIGTERM')
+        // Shims that outlived everything (a test that failed half-way): end them by their pid.
+        killLeftoverShims(root)
+        rmSync(root, { recursive: true, force: true })
+      }
+    },
+  }
+  return env
+}
+
+/** The pids of shims whose state lives under `root` (read from the containers' records). */
+function killLeftoverShims(root: string): void {
+  const dir = join(root, 'containers')
+  if (!existsSync(dir)) return
+  for (const id of readdirSync(dir)) {
+    try {
+      const rec = JSON.parse(readFileSync(join(dir, id, 'container.json'), 'utf8'))
+      for (const p of [rec.Init?.pid, rec.Shim?.pid]) if (p) process.kill(p, 'SIGKILL')
+    } catch {
+      /* not running */
+    }
+  }
+}
+
+
+/** Poll `fn` until it returns a truthy value (or time out with the last value in the message). */
+export async function until<T>(fn: () => Promise<T> | T, what: string, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  let last: T | undefined
+  while (Date.now() < deadline) {
+    last = await fn()
+    if (last) return last
+    await sleep(50)
+  }
+  throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`)
+}
