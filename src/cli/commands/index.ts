@@ -15,6 +15,7 @@ import { rename } from './rename.js'
 import { restart } from './restart.js'
 import { rm } from './rm.js'
 import { run } from './run.js'
+import { runtime } from './runtime.js'
 import { start } from './start.js'
 import { stop } from './stop.js'
 import { top } from './top.js'
@@ -36,6 +37,7 @@ export const commands: TockerCommand[] = [
   restart,
   rm,
   run,
+  runtime,
   start,
   stop,
   top,

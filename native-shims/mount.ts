@@ -1,0 +1,145 @@
+// Mounts: mount(2), umount2(2), pivot_root(2), and the *at() calls that resolve paths inside a
+// container's root without following symlinks out of it (openat2 with RESOLVE_IN_ROOT, mkdirat).
+// Raw bindings; src/sys/mount.ts traces them.
+import { check, libc } from './libc.js'
+
+// <sys/mount.h> mount flags.
+export const MS_RDONLY = 0x1
+export const MS_NOSUID = 0x2
+export const MS_NODEV = 0x4
+export const MS_NOEXEC = 0x8
+export const MS_SYNCHRONOUS = 0x10
+export const MS_REMOUNT = 0x20
+export const MS_MANDLOCK = 0x40
+export const MS_DIRSYNC = 0x80
+export const MS_NOSYMFOLLOW = 0x100
+export const MS_NOATIME = 0x400
+export const MS_NODIRATIME = 0x800
+export const MS_BIND = 0x1000
+export const MS_MOVE = 0x2000
+export const MS_REC = 0x4000
+export const MS_SILENT = 0x8000
+export const MS_UNBINDABLE = 0x20000
+export const MS_PRIVATE = 0x40000
+export const MS_SLAVE = 0x80000
+export const MS_SHARED = 0x100000
+export const MS_RELATIME = 0x200000
+export const MS_STRICTATIME = 0x1000000
+export const MS_LAZYTIME = 0x2000000
+
+export const MS_FLAGS: Record<string, number> = {
+  MS_RDONLY,
+  MS_NOSUID,
+  MS_NODEV,
+  MS_NOEXEC,
+  MS_SYNCHRONOUS,
+  MS_REMOUNT,
+  MS_MANDLOCK,
+  MS_DIRSYNC,
+  MS_NOSYMFOLLOW,
+  MS_NOATIME,
+  MS_NODIRATIME,
+  MS_BIND,
+  MS_MOVE,
+  MS_REC,
+  MS_SILENT,
+  MS_UNBINDABLE,
+  MS_PRIVATE,
+  MS_SLAVE,
+  MS_SHARED,
+  MS_RELATIME,
+  MS_STRICTATIME,
+  MS_LAZYTIME,
+}
+
+// umount2 flags.
+export const MNT_FORCE = 1
+export const MNT_DETACH = 2
+export const MNT_EXPIRE = 4
+export const UMOUNT_NOFOLLOW = 8
+export const UMOUNT_FLAGS: Record<string, number> = { MNT_FORCE, MNT_DETACH, MNT_EXPIRE, UMOUNT_NOFOLLOW }
+
+// open(2) flags the resolver needs (Node's fs.constants lacks O_PATH).
+export const O_RDONLY = 0
+export const O_WRONLY = 1
+export const O_RDWR = 2
+export const O_CREAT = 0o100
+export const O_EXCL = 0o200
+export const O_NOCTTY = 0o400
+export const O_DIRECTORY = 0o200000
+export const O_NOFOLLOW = 0o400000
+export const O_CLOEXEC = 0o2000000
+export const O_PATH = 0o10000000
+export const O_FLAGS: Record<string, number> = { O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_NOCTTY, O_DIRECTORY, O_NOFOLLOW, O_CLOEXEC, O_PATH }
+
+// openat2(2) resolve flags.
+export const RESOLVE_NO_XDEV = 0x01
+export const RESOLVE_NO_MAGICLINKS = 0x02
+export const RESOLVE_NO_SYMLINKS = 0x04
+export const RESOLVE_BENEATH = 0x08
+export const RESOLVE_IN_ROOT = 0x10
+export const RESOLVE_FLAGS: Record<string, number> = {
+  RESOLVE_NO_XDEV,
+  RESOLVE_NO_MAGICLINKS,
+  RESOLVE_NO_SYMLINKS,
+  RESOLVE_BENEATH,
+  RESOLVE_IN_ROOT,
+}
+
+export const AT_FDCWD = -100
+
+// Syscall numbers glibc has no wrapper for.
+const SYS = process.arch === 'arm64' ? { pivot_root: 41, openat2: 437 } : { pivot_root: 155, openat2: 437 }
+
+const mount_ = libc.func('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)')
+const umount2_ = libc.func('int umount2(const char *target, int flags)')
+const syscall_ = libc.func('long syscall(long number, ...)')
+const mkdirat_ = libc.func('int mkdirat(int dirfd, const char *path, uint32_t mode)')
+const fchdir_ = libc.func('int fchdir(int fd)')
+const chdir_ = libc.func('int chdir(const char *path)')
+
+export function mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void {
+  check(mount_(source, target, fstype, flags, data) as number, 'mount', target)
+}
+
+export function umount2(target: string, flags: number): void {
+  check(umount2_(target, flags) as number, 'umount2', target)
+}
+
+export function pivotRoot(newRoot: string, putOld: string): void {
+  check(Number(syscall_(SYS.pivot_root, 'const char *', newRoot, 'const char *', putOld)), 'pivot_root', newRoot)
+}
+
+/** openat2(2): open `path` relative to `dirfd` under the `resolve` rules; returns the fd. */
+export function openat2(dirfd: number, path: string, flags: number, mode: number, resolve: number): number {
+  const how = Buffer.alloc(24) // struct open_how { u64 flags; u64 mode; u64 resolve; }
+  how.writeBigUInt64LE(BigInt(flags), 0)
+  how.writeBigUInt64LE(BigInt(mode), 8)
+  how.writeBigUInt64LE(BigInt(resolve), 16)
+  return Number(check(Number(syscall_(SYS.openat2, 'int', dirfd, 'const char *', path, 'void *', how, 'size_t', 24)), 'openat2', path))
+}
+
+export function mkdirat(dirfd: number, path: string, mode: number): void {
+  check(mkdirat_(dirfd, path, mode) as number, 'mkdirat', path)
+}
+
+/** chdir for the calling thread only (Node's process.chdir would also update Node's cached cwd). */
+export function fchdir(fd: number): void {
+  check(fchdir_(fd) as number, 'fchdir')
+}
+
+export function chdir(path: string): void {
+  check(chdir_(path) as number, 'chdir', path)
+}
+
+const statvfs_ = libc.func('int statvfs(const char *path, _Out_ uint8_t *buf)')
+
+/**
+ * The mount flags of the mount `path` is on (statvfs's f_flag; ST_* values equal the MS_* ones
+ * for RDONLY, NOSUID, NODEV, NOEXEC, NOATIME, NODIRATIME, RELATIME).
+ */
+export function mountFlagsOf(path: string): number {
+  const buf = Buffer.alloc(112) // struct statvfs on LP64: f_flag is the 10th 8-byte field
+  check(statvfs_(path, buf) as number, 'statvfs', path)
+  return Number(buf.readBigUInt64LE(72))
+}

@@ -1,0 +1,168 @@
+/*
+ * gate.c: the container's first process until it becomes the user's program.
+ *
+ * Why a "gate" instead of starting the program right away: the runtime must still do things to
+ * the container after its PID 1 exists and before the program runs: put it in its cgroup, mount
+ * /proc for its PID namespace, pivot_root, and (with `create` then `start`) wait for another
+ * command. So PID 1 starts as this small loop that waits at a gate and only execve's the
+ * program when it is released.
+ *
+ * Why /proc is mounted from in here: a procfs shows the PID namespace of the process that
+ * mounts it. Node's thread is still in the host's PID namespace (unshare(CLONE_NEWPID) only
+ * affects children), so if Node mounted /proc the container would see every host process.
+ * (Linux 6.18 added a `pidns=` mount option that names the namespace; older kernels need this.)
+ * The cgroup namespace is unshared in here for the same kind of reason: a cgroup namespace's
+ * root is the cgroup its creator is in at that moment, so it must be made after the runtime moved
+ * this process into the container's cgroup, and cgroup2 must be mounted from inside it.
+ */
+#define _GNU_SOURCE
+#include "shim.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+static char msgbuf[MAX_MSG];
+
+static void do_cgroupns(int ctl, const char *path, size_t len)
+{
+	char why[128];
+	if (len == 0) {
+		if (unshare(CLONE_NEWCGROUP) < 0) {
+			send_error(ctl, errno, 1, "unshare cgroup namespace: %s", go_strerror(errno, why, sizeof why));
+			return;
+		}
+	} else {
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || setns(fd, CLONE_NEWCGROUP) < 0) {
+			send_error(ctl, errno, 1, "join cgroup namespace %s: %s", path, go_strerror(errno, why, sizeof why));
+			if (fd >= 0)
+				close(fd);
+			return;
+		}
+		close(fd);
+	}
+	send_ok(ctl);
+}
+
+/* "source\0target\0fstype\0flags\0data" */
+static void do_mount(int ctl, char *p, size_t len)
+{
+	char *field[5];
+	char *end = p + len;
+	for (int i = 0; i < 5; i++) {
+		if (p >= end) {
+			send_error(ctl, EINVAL, 1, "malformed mount request");
+			return;
+		}
+		field[i] = p;
+		p += strlen(p) + 1;
+	}
+	unsigned long flags = strtoul(field[3], NULL, 10);
+	char why[128];
+	if (mount(field[0], field[1], field[2], flags, field[4][0] ? field[4] : NULL) < 0) {
+		send_error(ctl, errno, 1, "mount %s on %s: %s", field[2], field[1], go_strerror(errno, why, sizeof why));
+		return;
+	}
+	send_ok(ctl);
+}
+
+/* Serve the runtime until the process spec is accepted; returns it. Exits if the runtime goes. */
+static struct process_spec *serve(int ctl)
+{
+	for (;;) {
+		ssize_t n = recv_msg(ctl, msgbuf, sizeof msgbuf - 1);
+		if (n <= 0)
+			_exit(1); /* the runtime gave up on us (or died): nothing to run */
+		msgbuf[n] = 0;
+		char *payload = msgbuf + 1;
+		size_t len = (size_t)n - 1;
+		switch (msgbuf[0]) {
+		case MSG_CGROUPNS:
+			do_cgroupns(ctl, payload, len);
+			break;
+		case MSG_MOUNT:
+			do_mount(ctl, payload, len);
+			break;
+		case MSG_SPEC: {
+			char err[256];
+			struct process_spec *spec = parse_process_spec(payload, len, err, sizeof err);
+			if (!spec) {
+				send_error(ctl, EINVAL, 1, "%s", err);
+				_exit(1);
+			}
+			int err_no, code;
+			char msg[1024];
+			if (prepare_process(spec, &err_no, &code, msg, sizeof msg) < 0) {
+				send_error(ctl, err_no, code, "%s", msg);
+				_exit(code);
+			}
+			send_ok(ctl);
+			return spec;
+		}
+		default:
+			send_error(ctl, EINVAL, 1, "unexpected message '%c'", msgbuf[0]);
+		}
+	}
+}
+
+static void __attribute__((noreturn)) release(int reply_fd, struct process_spec *spec)
+{
+	int err_no, code;
+	char msg[1024];
+	exec_process(spec, &err_no, &code, msg, sizeof msg);
+	send_error(reply_fd, err_no, code, "%s", msg);
+	_exit(code);
+}
+
+void gate_create(int ctl, const char *state_dir)
+{
+	prctl(PR_SET_NAME, "tocker-init", 0, 0, 0);
+	/* The start socket is bound now, while the host's paths are still visible (before
+	 * pivot_root). bind() relative to the state dir avoids sun_path's 108-byte limit. */
+	int lsock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	strcpy(addr.sun_path, "start.sock");
+	char why[128];
+	if (lsock < 0 || chdir(state_dir) < 0 || bind(lsock, (struct sockaddr *)&addr, sizeof addr) < 0 ||
+	    chdir("/") < 0 || listen(lsock, 4) < 0) {
+		send_error(ctl, errno, 1, "start socket in %s: %s", state_dir, go_strerror(errno, why, sizeof why));
+		_exit(1);
+	}
+	send_msg(ctl, MSG_READY, NULL, 0);
+	struct process_spec *spec = serve(ctl);
+	close(ctl);
+	/* Wait for `start`. Anything that connects without saying G (a curious `state`) is ignored. */
+	for (;;) {
+		int conn = accept4(lsock, NULL, NULL, SOCK_CLOEXEC);
+		if (conn < 0) {
+			if (errno == EINTR)
+				continue;
+			_exit(1);
+		}
+		char go;
+		if (recv_msg(conn, &go, 1) == 1 && go == MSG_GO)
+			release(conn, spec);
+		close(conn);
+	}
+}
+
+void gate_exec(int ctl)
+{
+	prctl(PR_SET_NAME, "tocker-exec", 0, 0, 0);
+	send_msg(ctl, MSG_READY, NULL, 0);
+	struct process_spec *spec = serve(ctl);
+	char go;
+	ssize_t n = recv_msg(ctl, &go, 1);
+	if (n != 1 || go != MSG_GO)
+		_exit(1);
+	release(ctl, spec);
+}

@@ -1,0 +1,214 @@
+/*
+ * tocker-shim: the container's parent, and after a fork its PID 1 (the "gate", gate.c).
+ *
+ * Why this is C and not Node: Node.js cannot fork() (V8 marks its heap MADV_DONTFORK, so a
+ * forked copy of Node dies at its first JavaScript instruction), and a new PID namespace only
+ * applies to the *children* of the process that asks for it. Someone has to unshare(CLONE_NEWPID)
+ * and then fork; this program is that someone, and nothing more than it needs to be. The runtime
+ * prepares everything else (mount, UTS, IPC and network namespaces, the root filesystem, /dev,
+ * pivot_root) from Node's main thread, visibly, and tells the gate what to do over a socket.
+ *
+ * Why it stays around as the parent: the runtime starts it detached (its own session), so the
+ * container outlives whoever created it (`tocker runtime create` exits at once; the engine may
+ * be killed and restarted). The shim waits for PID 1, writes its exit status into the container's
+ * state directory (through a directory fd opened before pivot_root, which still points at the
+ * host's directory afterwards) and exits with the same code. In "pipes" mode it also copies the
+ * container's stdout/stderr into Docker's json-file log (logs.c).
+ *
+ * Static: after pivot_root the container's image has none of the host's libraries, and the shim
+ * and gate are re-rooted into it too.
+ *
+ * Usage (the runtime passes the control socket as fd 3, see shim.h):
+ *   shim create --state-dir DIR [--pidns PATH] [--stdio inherit|pipes]
+ *               [--log-dir DIR --log-name NAME [--log-max-size SIZE] [--log-max-file N]]
+ *   shim exec --mntns-fd N
+ */
+#define _GNU_SOURCE
+#include "logs.h"
+#include "shim.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+enum stdio_mode { STDIO_INHERIT, STDIO_PIPES };
+
+struct options {
+	const char *state_dir;
+	const char *pidns;
+	enum stdio_mode stdio;
+	const char *log_dir;
+	struct log_opts log;
+	int mntns_fd;
+};
+
+static void parse_options(int argc, char **argv, struct options *o)
+{
+	o->stdio = STDIO_INHERIT;
+	o->mntns_fd = -1;
+	o->log.max_size = LOG_DEFAULT_MAX_SIZE;
+	o->log.max_file = LOG_DEFAULT_MAX_FILE;
+	for (int i = 2; i < argc; i++) {
+		const char *a = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!v)
+			die("option %s needs a value", a);
+		i++;
+		if (!strcmp(a, "--state-dir"))
+			o->state_dir = v;
+		else if (!strcmp(a, "--pidns"))
+			o->pidns = v;
+		else if (!strcmp(a, "--stdio"))
+			o->stdio = !strcmp(v, "pipes") ? STDIO_PIPES : STDIO_INHERIT;
+		else if (!strcmp(a, "--log-dir"))
+			o->log_dir = v;
+		else if (!strcmp(a, "--log-name"))
+			o->log.name = v;
+		else if (!strcmp(a, "--log-max-size"))
+			o->log.max_size = parse_log_size(v);
+		else if (!strcmp(a, "--log-max-file"))
+			o->log.max_file = atoi(v) > 0 ? atoi(v) : 1;
+		else if (!strcmp(a, "--mntns-fd"))
+			o->mntns_fd = atoi(v);
+		else
+			die("unknown option %s", a);
+	}
+}
+
+/* exit.json, written to a temporary name and renamed, so a reader never sees half of it. */
+static void write_exit_status(int dirfd, int code, int sig)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	struct tm tm;
+	gmtime_r(&ts.tv_sec, &tm);
+	char when[64];
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+	char json[256];
+	int n = snprintf(json, sizeof json, "{\"exitCode\":%d,\"signal\":%d,\"finishedAt\":\"%s.%09ldZ\"}\n", code, sig, when,
+			 ts.tv_nsec);
+	int fd = openat(dirfd, "exit.json.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return; /* the state dir is gone: nobody is waiting for this */
+	int ok = write(fd, json, n) == n;
+	close(fd);
+	if (ok)
+		renameat(dirfd, "exit.json.tmp", dirfd, "exit.json");
+}
+
+static int create(int ctl, struct options *o)
+{
+	char why[128];
+	if (!o->state_dir)
+		die("create needs --state-dir");
+	int dirfd = open(o->state_dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (dirfd < 0 || devnull < 0)
+		die("open %s: %s", o->state_dir, strerror(errno));
+	int logdir = -1;
+	int out[2] = { -1, -1 }, err[2] = { -1, -1 };
+	if (o->stdio == STDIO_PIPES) {
+		if (!o->log_dir || !o->log.name)
+			die("--stdio pipes needs --log-dir and --log-name");
+		logdir = open(o->log_dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+		if (logdir < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
+			die("log relay: %s", strerror(errno));
+	}
+
+	/* A new PID namespace (or an existing one): it applies to the children we fork from now on. */
+	if (o->pidns) {
+		int fd = open(o->pidns, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || setns(fd, CLONE_NEWPID) < 0) {
+			send_error(ctl, errno, 1, "join pid namespace %s: %s", o->pidns, go_strerror(errno, why, sizeof why));
+			return 1;
+		}
+		close(fd);
+	} else if (unshare(CLONE_NEWPID) < 0) {
+		send_error(ctl, errno, 1, "unshare pid namespace: %s", go_strerror(errno, why, sizeof why));
+		return 1;
+	}
+
+	pid_t pid = fork();
+	if (pid < 0) {
+		send_error(ctl, errno, 1, "fork: %s", go_strerror(errno, why, sizeof why));
+		return 1;
+	}
+	if (pid == 0) {
+		if (o->stdio == STDIO_PIPES) {
+			dup2(devnull, 0);
+			dup2(out[1], 1);
+			dup2(err[1], 2);
+		}
+		gate_create(ctl, o->state_dir);
+	}
+
+	char p[32];
+	int len = snprintf(p, sizeof p, "%d", pid);
+	send_msg(ctl, MSG_PID, p, (size_t)len);
+	/* From here on the runtime talks to the gate alone: when the gate dies, the runtime's end of
+	 * the socket must see end-of-file, so our copy goes. Our stdio goes too: the container's
+	 * output pipes must close when the container's processes are gone, not when we are. */
+	close(ctl);
+	dup2(devnull, 0);
+	dup2(devnull, 1);
+	dup2(devnull, 2);
+	prctl(PR_SET_NAME, "tocker-shim", 0, 0, 0);
+
+	if (o->stdio == STDIO_PIPES) {
+		close(out[1]);
+		close(err[1]);
+		relay_logs(out[0], err[0], logdir, &o->log);
+	}
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return 1;
+	int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+	int code = sig ? 128 + sig : WEXITSTATUS(status);
+	write_exit_status(dirfd, code, sig);
+	return code;
+}
+
+static int exec_mode(int ctl, struct options *o)
+{
+	char why[128];
+	/* Join the container's mount namespace here rather than in Node: Node's child would have to
+	 * find this program by a path inside the container's root, which the container controls. */
+	if (o->mntns_fd >= 0) {
+		if (setns(o->mntns_fd, CLONE_NEWNS) < 0) {
+			send_error(ctl, errno, 1, "join mount namespace: %s", go_strerror(errno, why, sizeof why));
+			return 1;
+		}
+		close(o->mntns_fd);
+		if (chdir("/") < 0)
+			return 1;
+	}
+	gate_exec(ctl);
+}
+
+int main(int argc, char **argv)
+{
+	/* Not dumpable: processes in the container cannot ptrace us or open /proc/<pid>/exe (a host
+	 * binary) while we run as root. execve of the user's program makes it dumpable again. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	if (chdir("/") < 0)
+		die("chdir /: %s", strerror(errno));
+	if (argc < 2)
+		die("usage: shim create|exec [options]");
+	struct options o = { 0 };
+	parse_options(argc, argv, &o);
+	if (!strcmp(argv[1], "create"))
+		return create(CONTROL_FD, &o);
+	if (!strcmp(argv[1], "exec"))
+		return exec_mode(CONTROL_FD, &o);
+	die("unknown mode %s", argv[1]);
+}

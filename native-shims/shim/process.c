@@ -1,0 +1,301 @@
+/*
+ * process.c: turn the gate into the container's process. The runtime (Node) decides everything
+ * (it reads the container's /etc/passwd, turns capability names into bit masks, ...) and sends
+ * the result as a list of fields, each one tag byte + a NUL-terminated value:
+ *
+ *   a <arg>    (repeated, in order)       e <NAME=value> (repeated)      c <cwd>
+ *   u <uid>    g <gid>    G <gid> (repeated: additional groups)          m <umask, octal>
+ *   n 1        (no_new_privs)             o <oom_score_adj>
+ *   B/E/P/I/A  <hex mask>: bounding, effective, permitted, inheritable, ambient capabilities
+ *   r <resource soft hard> (repeated; RLIM_INFINITY as 18446744073709551615)
+ *
+ * The order of the steps matters, because each one takes away a power a later one needs:
+ *   rlimits first (raising a hard limit needs CAP_SYS_RESOURCE);
+ *   the bounding set next (dropping needs CAP_SETPCAP);
+ *   then the user: with PR_SET_KEEPCAPS, setuid() away from 0 keeps the permitted set (it would
+ *   otherwise empty it), so capset() can still install the container's sets afterwards;
+ *   then no_new_privs, umask, and chdir as the new user (so permissions are checked as theirs);
+ *   the program is looked up last, also as the new user, like runc (Go's exec.LookPath).
+ * At execve the kernel recomputes the sets: root gets the bounding set as CapEff, any other user
+ * gets an empty CapEff (unless ambient or file capabilities say otherwise), as with Docker.
+ */
+#define _GNU_SOURCE
+#include "shim.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define MAX_RLIMITS 32
+
+struct process_spec {
+	char **argv;
+	size_t argc;
+	char **env;
+	size_t envc;
+	const char *cwd;
+	uid_t uid;
+	gid_t gid;
+	gid_t *groups;
+	size_t ngroups;
+	int umask; /* -1: leave it */
+	int no_new_privs;
+	int has_oom;
+	int oom_score_adj;
+	int has_caps;
+	uint64_t caps[5]; /* bounding, effective, permitted, inheritable, ambient */
+	struct {
+		int resource;
+		struct rlimit lim;
+	} rlimits[MAX_RLIMITS];
+	size_t nrlimits;
+	char *path; /* the program, after lookup */
+	char *buf;  /* owns every string above */
+};
+
+static int push(char ***list, size_t *n, char *s)
+{
+	char **grown = realloc(*list, (*n + 2) * sizeof **list);
+	if (!grown)
+		return -1;
+	grown[(*n)++] = s;
+	grown[*n] = NULL;
+	*list = grown;
+	return 0;
+}
+
+struct process_spec *parse_process_spec(const char *data, size_t len, char *err, size_t errcap)
+{
+	struct process_spec *s = calloc(1, sizeof *s);
+	if (!s || !(s->buf = malloc(len + 1))) {
+		snprintf(err, errcap, "out of memory");
+		return NULL;
+	}
+	memcpy(s->buf, data, len);
+	s->buf[len] = 0;
+	s->umask = -1;
+	s->cwd = "/";
+	char *p = s->buf, *end = s->buf + len;
+	while (p < end) {
+		char tag = *p++;
+		char *val = p;
+		p += strlen(val) + 1;
+		switch (tag) {
+		case 'a':
+			if (push(&s->argv, &s->argc, val) < 0)
+				goto oom;
+			break;
+		case 'e':
+			if (push(&s->env, &s->envc, val) < 0)
+				goto oom;
+			break;
+		case 'c':
+			s->cwd = val;
+			break;
+		case 'u':
+			s->uid = (uid_t)strtoul(val, NULL, 10);
+			break;
+		case 'g':
+			s->gid = (gid_t)strtoul(val, NULL, 10);
+			break;
+		case 'G': {
+			gid_t *grown = realloc(s->groups, (s->ngroups + 1) * sizeof *grown);
+			if (!grown)
+				goto oom;
+			grown[s->ngroups++] = (gid_t)strtoul(val, NULL, 10);
+			s->groups = grown;
+			break;
+		}
+		case 'm':
+			s->umask = (int)strtol(val, NULL, 8);
+			break;
+		case 'n':
+			s->no_new_privs = 1;
+			break;
+		case 'o':
+			s->has_oom = 1;
+			s->oom_score_adj = atoi(val);
+			break;
+		case 'B': case 'E': case 'P': case 'I': case 'A': {
+			static const char order[] = "BEPIA";
+			s->has_caps = 1;
+			s->caps[strchr(order, tag) - order] = strtoull(val, NULL, 16);
+			break;
+		}
+		case 'r':
+			if (s->nrlimits == MAX_RLIMITS) {
+				snprintf(err, errcap, "too many rlimits");
+				return NULL;
+			}
+			unsigned long long soft, hard;
+			int res;
+			if (sscanf(val, "%d %llu %llu", &res, &soft, &hard) != 3) {
+				snprintf(err, errcap, "bad rlimit %s", val);
+				return NULL;
+			}
+			s->rlimits[s->nrlimits].resource = res;
+			s->rlimits[s->nrlimits].lim.rlim_cur = soft;
+			s->rlimits[s->nrlimits].lim.rlim_max = hard;
+			s->nrlimits++;
+			break;
+		default:
+			snprintf(err, errcap, "unknown process field '%c'", tag);
+			return NULL;
+		}
+	}
+	if (s->argc == 0) {
+		snprintf(err, errcap, "args must not be empty");
+		return NULL;
+	}
+	if (!s->env && push(&s->env, &s->envc, NULL) < 0)
+		goto oom;
+	return s;
+oom:
+	snprintf(err, errcap, "out of memory");
+	return NULL;
+}
+
+#define FAIL(code, ...)                                    \
+	do {                                                   \
+		*err_no = errno;                                   \
+		*exit_code = (code);                               \
+		snprintf(msg, cap, __VA_ARGS__);                   \
+		return -1;                                         \
+	} while (0)
+
+static int set_capabilities(const struct process_spec *s)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_data_struct data[2];
+	for (int i = 0; i < 2; i++) {
+		data[i].effective = (uint32_t)(s->caps[1] >> (32 * i));
+		data[i].permitted = (uint32_t)(s->caps[2] >> (32 * i));
+		data[i].inheritable = (uint32_t)(s->caps[3] >> (32 * i));
+	}
+	return (int)syscall(SYS_capset, &hdr, data);
+}
+
+/* Go's exec.LookPath: a name with a slash is used as is; otherwise each $PATH entry is tried and
+ * the first regular file we may execute wins. */
+static int lookup_program(struct process_spec *s, int *err_no, int *exit_code, char *msg, size_t cap)
+{
+	const char *name = s->argv[0];
+	char why[128];
+	if (strchr(name, '/')) {
+		struct stat st;
+		if (stat(name, &st) < 0)
+			FAIL(127, "exec: \"%s\": stat %s: %s", name, name, go_strerror(errno, why, sizeof why));
+		if (S_ISDIR(st.st_mode) || access(name, X_OK) < 0) {
+			errno = EACCES;
+			FAIL(126, "exec: \"%s\": permission denied", name);
+		}
+		s->path = (char *)name;
+		return 0;
+	}
+	const char *path = NULL;
+	for (size_t i = 0; i < s->envc; i++)
+		if (s->env[i] && strncmp(s->env[i], "PATH=", 5) == 0)
+			path = s->env[i] + 5;
+	if (!path)
+		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	const char *dir = path;
+	for (;;) {
+		const char *colon = strchr(dir, ':');
+		size_t dlen = colon ? (size_t)(colon - dir) : strlen(dir);
+		char *cand;
+		if (asprintf(&cand, "%.*s/%s", (int)dlen, dlen ? dir : ".", name) < 0)
+			FAIL(126, "out of memory");
+		struct stat st;
+		if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) && access(cand, X_OK) == 0) {
+			s->path = cand;
+			return 0;
+		}
+		free(cand);
+		if (!colon)
+			break;
+		dir = colon + 1;
+	}
+	errno = ENOENT;
+	FAIL(127, "exec: \"%s\": executable file not found in $PATH", name);
+}
+
+int prepare_process(struct process_spec *s, int *err_no, int *exit_code, char *msg, size_t cap)
+{
+	char why[128];
+	if (s->has_oom) {
+		int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+		char v[16];
+		int n = snprintf(v, sizeof v, "%d", s->oom_score_adj);
+		if (fd < 0 || write(fd, v, n) != n)
+			FAIL(1, "set oom_score_adj: %s", go_strerror(errno, why, sizeof why));
+		close(fd);
+	}
+	for (size_t i = 0; i < s->nrlimits; i++)
+		if (setrlimit(s->rlimits[i].resource, &s->rlimits[i].lim) < 0)
+			FAIL(1, "setrlimit %d: %s", s->rlimits[i].resource, go_strerror(errno, why, sizeof why));
+
+	if (s->has_caps) {
+		/* PR_CAPBSET_READ fails with EINVAL past the last capability this kernel knows. */
+		for (int c = 0; prctl(PR_CAPBSET_READ, c, 0, 0, 0) >= 0; c++)
+			if (!(s->caps[0] & (1ULL << c)) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0)
+				FAIL(1, "drop capability %d from the bounding set: %s", c, go_strerror(errno, why, sizeof why));
+		if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+			FAIL(1, "keepcaps: %s", go_strerror(errno, why, sizeof why));
+	}
+	if (setgroups(s->ngroups, s->groups) < 0)
+		FAIL(1, "setgroups: %s", go_strerror(errno, why, sizeof why));
+	if (setresgid(s->gid, s->gid, s->gid) < 0)
+		FAIL(1, "setgid %u: %s", s->gid, go_strerror(errno, why, sizeof why));
+	if (setresuid(s->uid, s->uid, s->uid) < 0)
+		FAIL(1, "setuid %u: %s", s->uid, go_strerror(errno, why, sizeof why));
+	if (s->has_caps) {
+		prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+		if (set_capabilities(s) < 0)
+			FAIL(1, "capset: %s", go_strerror(errno, why, sizeof why));
+		prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+		for (int c = 0; c < 64; c++)
+			if ((s->caps[4] & (1ULL << c)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0)
+				FAIL(1, "raise ambient capability %d: %s", c, go_strerror(errno, why, sizeof why));
+	}
+	if (s->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		FAIL(1, "no_new_privs: %s", go_strerror(errno, why, sizeof why));
+	if (s->umask >= 0)
+		umask((mode_t)s->umask);
+	if (chdir(s->cwd) < 0)
+		FAIL(1, "chdir to cwd (\"%s\") set in config.json failed: %s", s->cwd, go_strerror(errno, why, sizeof why));
+	return lookup_program(s, err_no, exit_code, msg, cap);
+}
+
+void exec_process(struct process_spec *s, int *err_no, int *exit_code, char *msg, size_t cap)
+{
+	char why[128];
+	/* Every fd but stdio is closed by execve (close_range marks them all close-on-exec, so the
+	 * socket that reports a failed execve is still open if execve returns). */
+	if (syscall(SYS_close_range, 3, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */) < 0)
+		for (int fd = 3; fd < 1024; fd++)
+			fcntl(fd, F_SETFD, FD_CLOEXEC);
+	/* Node puts its stdio in non-blocking mode; the file descriptions are shared with us, and a
+	 * program that gets EAGAIN on stdout would fail. */
+	for (int fd = 0; fd < 3; fd++) {
+		int fl = fcntl(fd, F_GETFL);
+		if (fl >= 0 && (fl & O_NONBLOCK))
+			fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	}
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	execve(s->path, s->argv, s->env);
+	*err_no = errno;
+	*exit_code = errno == ENOENT ? 127 : 126;
+	snprintf(msg, cap, "exec: \"%s\": %s", s->argv[0], go_strerror(errno, why, sizeof why));
+}

@@ -1,0 +1,71 @@
+/*
+ * shim.h: what the parts of tocker's shim share (main.c, gate.c, process.c, channel.c).
+ *
+ * The control socket (fd 3, a SOCK_SEQPACKET socketpair made by the runtime: one send() is one
+ * message, so the shim and the gate can both write to it without their messages mixing):
+ *
+ *   runtime (Node)                    shim (parent)               gate (PID 1 of the container)
+ *   spawn shim ──────────────────────▶ unshare(NEWPID), fork ────▶
+ *        ◀──────────────────────────── P <gate pid>
+ *        ◀─────────────────────────────────────────────────────── R (ready)
+ *   [cgroup: write pid]
+ *   C [path] ─────────────────────────────────────────────────────▶ unshare/setns cgroup ns ─▶ K|E
+ *   M src,dst,type,flags,data ────────────────────────────────────▶ mount(2) from inside  ─▶ K|E
+ *   [Node: /dev, binds, masks, pivot_root]
+ *   S <process spec> ─────────────────────────────────────────────▶ user, caps, rlimits, cwd,
+ *                                                                    find the program     ─▶ K|E
+ *   (create returns; the gate waits in accept() on <state>/start.sock)
+ *   `start` connects (stream socket), sends G ─────────────────────▶ execve; the socket is
+ *        ◀─────────────── EOF (close-on-exec: it ran) or E errno,exit code,message (it did not)
+ *
+ * In exec mode there is no fork and no start socket: the shim itself is the new process, and G
+ * arrives on the control socket.
+ */
+#ifndef TOCKER_SHIM_H
+#define TOCKER_SHIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define CONTROL_FD 3
+#define MAX_MSG (1 << 20)
+
+enum msg_type {
+	MSG_PID = 'P',      /* shim → runtime: the gate's pid, as the runtime sees it */
+	MSG_READY = 'R',    /* gate → runtime: waiting for orders */
+	MSG_CGROUPNS = 'C', /* runtime → gate: unshare the cgroup ns (payload empty) or join it (a path) */
+	MSG_MOUNT = 'M',    /* runtime → gate: mount(2) from inside the PID namespace */
+	MSG_SPEC = 'S',     /* runtime → gate: the process to run (see process.c) */
+	MSG_GO = 'G',       /* start → gate: execve now */
+	MSG_OK = 'K',
+	MSG_ERROR = 'E',    /* "<errno>\0<exit code>\0<message>" */
+};
+
+/* channel.c */
+ssize_t recv_msg(int fd, char *buf, size_t cap);
+int send_msg(int fd, char type, const char *payload, size_t len);
+int send_ok(int fd);
+/* Report a failure: errno value, the exit code the caller should use, a printf-style message. */
+int send_error(int fd, int err, int exit_code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Report on stderr (the shim's own errors before the runtime can hear them). */
+void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+/* Go's spelling of an errno ("no such file or directory"): runc's messages, which Docker shows. */
+const char *go_strerror(int err, char *buf, size_t cap);
+
+/* process.c: the process spec, applied in the gate. */
+struct process_spec;
+struct process_spec *parse_process_spec(const char *buf, size_t len, char *err, size_t errcap);
+/* Everything but the execve: rlimits, user, capabilities, no_new_privs, umask, cwd, program
+ * lookup. Returns 0, or -1 with errno-ish *err_no, *exit_code and a message in msg. */
+int prepare_process(struct process_spec *spec, int *err_no, int *exit_code, char *msg, size_t cap);
+/* execve; returns only on failure, with the same outputs as prepare_process. */
+void exec_process(struct process_spec *spec, int *err_no, int *exit_code, char *msg, size_t cap);
+
+/* gate.c */
+/* PID 1's life in create mode: serve the control socket, then wait for `start` on the start socket. */
+void gate_create(int ctl, const char *state_dir) __attribute__((noreturn));
+/* The new process's life in exec mode: serve the control socket, G comes on it too. */
+void gate_exec(int ctl) __attribute__((noreturn));
+
+#endif

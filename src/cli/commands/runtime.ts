@@ -1,0 +1,212 @@
+// tocker runtime …: the low-level runtime on its own, with runc's commands and semantics, on OCI
+// bundles (a directory with config.json and a root filesystem):
+//   tocker runtime spec                      write a default config.json (Docker's defaults)
+//   tocker runtime create [-b DIR] ID        set the container up; its PID 1 waits at a gate
+//   tocker runtime start ID                  release it: the user's program runs
+//   tocker runtime state ID                  the runtime spec's state JSON
+//   tocker runtime kill ID [SIGNAL]          default SIGTERM, like runc
+//   tocker runtime delete [-f] ID            remove it (a running one only with --force)
+//   tocker runtime run [-b DIR] [-d] ID      create + start (+ wait + delete); exits with its code
+//   tocker runtime exec ID CMD [ARG...]      another process in all its namespaces
+//   tocker runtime list                      ID PID STATUS BUNDLE CREATED OWNER
+//
+// runc calls the state directory `--root`; in tocker the global --root is the image store, so
+// the runtime's is `--state-root DIR` (env TOCKER_RUNTIME_ROOT, default /run/tocker/runtime),
+// accepted before or after the subcommand.
+import { existsSync, writeFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import type { Argv } from 'yargs'
+import { TockerError } from '../../errors.js'
+import type { TockerCommand } from '../command.js'
+import { table } from '../output.js'
+
+const DEFAULT_STATE_ROOT = '/run/tocker/runtime'
+
+const lib = () => import('../../runtime/index.js')
+
+function stateRoot(a: Record<string, any>): string {
+  return String(a['state-root'] ?? process.env.TOCKER_RUNTIME_ROOT ?? DEFAULT_STATE_ROOT)
+}
+
+const withId = (y: Argv): Argv => y.positional('id', { type: 'string', describe: 'Container ID' })
+const withBundle = (y: Argv): Argv =>
+  y
+    .option('bundle', { alias: 'b', type: 'string', default: '.', describe: 'Path to the bundle directory (config.json and the root filesystem)' })
+    .option('pid-file', { type: 'string', describe: 'Write the PID of the container process to this file' })
+
+function writePidFile(file: string | undefined, pid: number): void {
+  if (file) writeFileSync(file, String(pid))
+}
+
+const spec: TockerCommand = {
+  command: 'spec',
+  describe: 'Create a new config.json (runc spec, with Docker\'s defaults)',
+  needsRoot: false,
+  builder: (y) => y.option('bundle', { alias: 'b', type: 'string', default: '.', describe: 'Where to write config.json' }),
+  async run(a) {
+    const { defaultSpec } = await lib()
+    const file = resolve(a.bundle, 'config.json')
+    if (existsSync(file)) throw new TockerError('File config.json exists. Remove it first')
+    writeFileSync(file, JSON.stringify(defaultSpec(), null, 2) + '\n')
+  },
+}
+
+const create: TockerCommand = {
+  command: 'create <id>',
+  describe: 'Create a container (its process waits for start)',
+  builder: (y) => withBundle(withId(y)),
+  async run(a) {
+    const { createContainer } = await lib()
+    const c = await createContainer({ id: a.id, bundle: a.bundle, stateRoot: stateRoot(a) })
+    writePidFile(a['pid-file'], c.pid)
+    c.detach()
+  },
+}
+
+const start: TockerCommand = {
+  command: 'start <id>',
+  describe: 'Start a created container',
+  builder: withId,
+  async run(a) {
+    const { startContainer } = await lib()
+    await startContainer(a.id, { stateRoot: stateRoot(a) })
+  },
+}
+
+const state: TockerCommand = {
+  command: 'state <id>',
+  describe: 'Output the state of a container',
+  builder: withId,
+  async run(a) {
+    const { containerState } = await lib()
+    process.stdout.write(JSON.stringify(containerState(a.id, { stateRoot: stateRoot(a) }), null, 2) + '\n')
+  },
+}
+
+const kill: TockerCommand = {
+  command: 'kill <id> [signal]',
+  describe: 'Send a signal (default SIGTERM) to the container\'s process',
+  builder: (y) =>
+    withId(y)
+      .positional('signal', { type: 'string', default: 'SIGTERM', describe: 'Signal name or number' })
+      .option('all', { alias: 'a', type: 'boolean', describe: 'Send the signal to all processes in the container' }),
+  async run(a) {
+    const { killContainer, parseSignal } = await lib()
+    killContainer(a.id, parseSignal(a.signal), { stateRoot: stateRoot(a), all: a.all })
+  },
+}
+
+const del: TockerCommand = {
+  command: 'delete <id>',
+  describe: 'Delete a container and everything the runtime made for it',
+  builder: (y) => withId(y).option('force', { alias: 'f', type: 'boolean', describe: 'Kill the container first if it is running' }),
+  async run(a) {
+    const { deleteContainer } = await lib()
+    await deleteContainer(a.id, { stateRoot: stateRoot(a), force: a.force })
+  },
+}
+
+const run: TockerCommand = {
+  command: 'run <id>',
+  describe: 'Create and start a container, wait for it and delete it; exit with its exit code',
+  errorExitCode: 125,
+  builder: (y) => withBundle(withId(y)).option('detach', { alias: 'd', type: 'boolean', describe: 'Do not wait: leave the container running' }),
+  async run(a) {
+    const { createContainer, deleteContainer, startContainer } = await lib()
+    const opts = { stateRoot: stateRoot(a) }
+    const c = await createContainer({ id: a.id, bundle: a.bundle, ...opts })
+    try {
+      await startContainer(a.id, opts)
+    } catch (err) {
+      await deleteContainer(a.id, { ...opts, force: true })
+      throw err
+    }
+    writePidFile(a['pid-file'], c.pid)
+    if (a.detach) {
+      c.detach()
+      return 0
+    }
+    const stop = forwardSignals(c.pid)
+    try {
+      return await c.wait()
+    } finally {
+      stop()
+      await deleteContainer(a.id, { ...opts, force: true })
+    }
+  },
+}
+
+const exec: TockerCommand = {
+  command: 'exec <id> <command..>',
+  describe: 'Run another process inside a running container',
+  errorExitCode: 125,
+  builder: (y) =>
+    withId(y)
+      // Everything after the id belongs to the process: `exec ID sh -c 'ls -l'`.
+      .parserConfiguration({ 'halt-at-non-option': true })
+      .positional('command', { type: 'string', array: true })
+      .option('cwd', { type: 'string', describe: 'Working directory in the container' })
+      .option('env', { alias: 'e', type: 'string', array: true, describe: 'Set an environment variable (NAME=value)' })
+      .option('user', { alias: 'u', type: 'string', describe: 'UID[:GID] or NAME[:GROUP] (default: the container\'s user)' })
+      .option('detach', { alias: 'd', type: 'boolean', describe: 'Do not wait for the process' }),
+  async run(a) {
+    const { execProcess } = await lib()
+    const p = await execProcess(a.id, { stateRoot: stateRoot(a), args: (a.command as unknown[]).map(String), env: a.env, cwd: a.cwd, user: a.user })
+    if (a.detach) {
+      p.detach()
+      return 0
+    }
+    const stop = forwardSignals(p.pid)
+    try {
+      return await p.wait()
+    } finally {
+      stop()
+    }
+  },
+}
+
+const list: TockerCommand = {
+  command: 'list',
+  aliases: ['ls'],
+  describe: 'List containers',
+  builder: (y) =>
+    y
+      .option('format', { alias: 'f', type: 'string', default: 'table', choices: ['table', 'json'], describe: 'Output format' })
+      .option('quiet', { alias: 'q', type: 'boolean', describe: 'Display only container IDs' }),
+  async run(a) {
+    const { listContainers } = await lib()
+    const all = listContainers({ stateRoot: stateRoot(a) })
+    if (a.quiet) process.stdout.write(all.map((s) => s.id + '\n').join(''))
+    else if (a.format === 'json') process.stdout.write(JSON.stringify(all) + '\n')
+    else process.stdout.write(table(['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'], all.map((s) => [s.id, String(s.pid), s.status, s.bundle, s.created, s.owner])))
+  },
+}
+
+/** In the foreground, ^C and friends go to the container's process (we are its caller, not its parent). */
+function forwardSignals(pid: number): () => void {
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2']
+  const handler = (sig: NodeJS.Signals): void => {
+    try {
+      process.kill(pid, sig)
+    } catch {
+      // already gone
+    }
+  }
+  for (const s of signals) process.on(s, handler)
+  return () => {
+    for (const s of signals) process.off(s, handler)
+  }
+}
+
+export const runtime: TockerCommand = {
+  command: 'runtime',
+  describe: 'Run OCI bundles with the low-level runtime (runc\'s commands)',
+  builder: (y) =>
+    y.option('state-root', {
+      type: 'string',
+      describe: 'Directory for the containers\' state (runc\'s --root; env TOCKER_RUNTIME_ROOT)',
+      defaultDescription: DEFAULT_STATE_ROOT,
+    }),
+  run: async () => {},
+  subcommands: [spec, create, start, state, kill, del, run, exec, list],
+}

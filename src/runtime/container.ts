@@ -1,0 +1,392 @@
+// The lifecycle of a container, runc's: create → (created) → start → (running) → (stopped) → delete.
+//
+// create, step by step (the numbers appear in comments below):
+//   1. read and check the bundle; make the state dir (atomically: the id is ours) and the cgroup
+//   2. Node's main thread enters new mount/UTS/IPC/network namespaces (unshare), makes / private,
+//      sets the hostname and mounts the root filesystem
+//   3. it spawns the shim, which unshares a PID namespace and forks the gate, PID 1 there
+//   4. the gate joins the cgroup and its own cgroup namespace; the spec's mounts are made
+//      (/proc and cgroup2 by the gate), then /dev, sysctls, masked and read-only paths
+//   5. pivot_root into the rootfs (the shim and gate are re-rooted with it), old root detached
+//   6. the main thread setns()es back home; the gate gets the process spec and prepares it
+// start then releases the gate through <state>/start.sock, and it execve's the user's program.
+// If anything fails, everything made so far is undone: the gate is killed (its PID namespace and,
+// once the shim is gone too, its mount namespace with every mount in it disappear), the cgroup
+// and the state dir are removed. Nothing of a container is ever mounted in the host's namespace.
+import type { ChildProcess } from 'node:child_process'
+import { connect } from 'node:net'
+import { closeSync, openSync, readdirSync, readlinkSync, unlinkSync } from 'node:fs'
+import { constants as osConstants, userInfo } from 'node:os'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { TockerError } from '../errors.js'
+import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWUTS, sethostname, setdomainname } from '../sys/ns.js'
+import { kill as sysKill } from '../sys/proc.js'
+import { mount, O_DIRECTORY, O_PATH } from '../sys/mount.js'
+import { checkedBundle, loadBundle, type Bundle } from './bundle.js'
+import { makeContainerCgroup, openContainerCgroup, pidsOfCgroup } from './cgroup.js'
+import { createDevices, createDevSymlinks, DEFAULT_DEVICES } from './devices.js'
+import { maskPaths, readonlyPaths } from './masks.js'
+import { mountAll } from './mounts.js'
+import { propagationFlags } from './mount-options.js'
+import { enterNamespaces, namespaceOf, restoreNamespaces, saveNamespaces, warmThreadpool } from './namespaces.js'
+import { pivotRoot } from './pivot.js'
+import { encodeProcess, processEnv } from './process-spec.js'
+import { RootDir } from './root-dir.js'
+import { makeRootPrivate, mountRootfs, remountRootReadonly } from './rootfs.js'
+import { ERROR_BYTE, GO_BYTE, INHERIT_STDIO, parseError, spawnShim, type ShimChannel, type StdioFds } from './shim.js'
+import { OCI_VERSION, type Spec, type State } from './spec.js'
+import {
+  DEFAULT_STATE_ROOT,
+  isSameProcess,
+  listIds,
+  makeStateDir,
+  processStartTime,
+  publicState,
+  readExit,
+  readState,
+  removeStateDir,
+  stateDir,
+  statusOf,
+  writeState,
+  type ExitStatus,
+  type StoredState,
+} from './state.js'
+import { applySysctls, checkSysctl } from './sysctl.js'
+import { resolveUser } from './user.js'
+
+export interface RuntimeOptions {
+  /** Where the containers' state directories live (default /run/tocker/runtime). */
+  stateRoot?: string
+}
+
+/** The shim copies the container's stdout/stderr into Docker's json-file log (native-shims/shim/logs.c). */
+export interface LogRelay {
+  dir: string
+  name: string
+  maxSize?: string
+  maxFile?: number
+}
+
+export interface CreateOptions extends RuntimeOptions {
+  id: string
+  /** A bundle directory, or one already read (the engine builds its spec in memory). */
+  bundle: string | { path: string; spec: Spec }
+  /** The container's stdin/stdout/stderr: fds of this process it inherits (default 0, 1, 2). */
+  stdio?: StdioFds
+  /** Instead of stdio: pipes, relayed into a json-file log by the shim. */
+  log?: LogRelay
+}
+
+export interface Container {
+  id: string
+  /** PID 1 of the container, as the host sees it. */
+  pid: number
+  shimPid: number
+  stateDir: string
+  /** The exit code once PID 1 has ended (128+n for a signal, as Docker reports it). */
+  wait(): Promise<number>
+  /** Let this process exit while the container runs on (the CLI's create). */
+  detach(): void
+}
+
+const root = (o: RuntimeOptions): string => o.stateRoot ?? DEFAULT_STATE_ROOT
+
+function conflict(message: string): TockerError {
+  return new TockerError(message, { code: 'ESTATE', status: 409 })
+}
+
+export async function createContainer(opts: CreateOptions): Promise<Container> {
+  // 1. Everything that can be checked without touching the kernel, first.
+  const bundle: Bundle = typeof opts.bundle === 'string' ? loadBundle(opts.bundle) : checkedBundle(opts.bundle.path, opts.bundle.spec)
+  const { spec } = bundle
+  const proc = spec.process!
+  const namespaces = spec.linux?.namespaces ?? []
+  const mountNs = namespaceOf(namespaces, 'mount')
+  if (!mountNs || mountNs.path) throw new TockerError('tocker needs a new mount namespace (a "mount" entry without a path in linux.namespaces)', { status: 400 })
+  const newNet = !!namespaceOf(namespaces, 'network') && !namespaceOf(namespaces, 'network')?.path
+  const newIpc = !!namespaceOf(namespaces, 'ipc') && !namespaceOf(namespaces, 'ipc')?.path
+  for (const key of Object.keys(spec.linux?.sysctl ?? {})) checkSysctl(key, newNet, newIpc)
+  const newUts = !!namespaceOf(namespaces, 'uts') && !namespaceOf(namespaces, 'uts')?.path
+  if ((spec.hostname || spec.domainname) && !newUts) throw new TockerError('unable to set hostname without a private UTS namespace', { status: 400 })
+  const propagation = spec.linux?.rootfsPropagation ? propagationFlags(spec.linux.rootfsPropagation) : undefined
+  if (spec.linux?.rootfsPropagation && propagation === undefined) throw new TockerError(`invalid rootfsPropagation "${spec.linux.rootfsPropagation}"`, { status: 400 })
+
+  await warmThreadpool()
+  const stateRoot = root(opts)
+  const dir = makeStateDir(stateRoot, opts.id)
+  let child: ChildProcess | undefined
+  let channel: ShimChannel | undefined
+  let gatePid = 0
+  let cgroup: ReturnType<typeof makeContainerCgroup>
+  try {
+    cgroup = makeContainerCgroup(opts.id, spec.linux?.resources)
+    const saved = saveNamespaces(namespaces.map((n) => n.type).filter((t) => t !== 'pid' && t !== 'cgroup'))
+    let encoded: Buffer
+    try {
+      // 2. The main thread moves into the container's namespaces: synchronous code only until
+      //    restoreNamespaces (see namespaces.ts).
+      enterNamespaces(namespaces)
+      makeRootPrivate()
+      if (spec.hostname) sethostname(spec.hostname)
+      if (spec.domainname) setdomainname(spec.domainname)
+      mountRootfs(bundle.rootfs, bundle.overlay)
+
+      // 3. PID 1, by way of the shim (Node cannot fork). It inherits our namespaces.
+      const pidNs = namespaceOf(namespaces, 'pid')
+      const args = ['create', '--state-dir', dir]
+      // No pid entry: share ours, by "joining" the namespace we are in.
+      if (!pidNs || pidNs.path) args.push('--pidns', pidNs?.path ?? `/proc/${process.pid}/ns/pid`)
+      if (opts.log) {
+        args.push('--stdio', 'pipes', '--log-dir', opts.log.dir, '--log-name', opts.log.name)
+        if (opts.log.maxSize) args.push('--log-max-size', opts.log.maxSize)
+        if (opts.log.maxFile) args.push('--log-max-file', String(opts.log.maxFile))
+      }
+      const stdio = opts.log ? { stdin: 'ignore' as const, stdout: 'ignore' as const, stderr: 'ignore' as const } : opts.stdio ?? INHERIT_STDIO
+      ;({ child, channel } = spawnShim(args, stdio))
+      gatePid = channel.expectPidAndReady()
+
+      // 4. Into the cgroup before anything else happens in there; then the cgroup namespace,
+      //    whose root is the cgroup the gate is in at this moment.
+      cgroup?.addProcess(gatePid)
+      const cgroupNs = namespaceOf(namespaces, 'cgroup')
+      if (cgroupNs) channel.cgroupNamespace(cgroupNs.path)
+
+      const rootDir = RootDir.open(bundle.rootfs)
+      try {
+        const made = mountAll({ root: rootDir, bundle: bundle.path, gate: channel }, spec.mounts ?? [])
+        if (made.devTmpfs) {
+          createDevices(rootDir, [...DEFAULT_DEVICES, ...(spec.linux?.devices ?? [])])
+          createDevSymlinks(rootDir, made.devPts)
+        } else if (spec.linux?.devices?.length) {
+          createDevices(rootDir, spec.linux.devices)
+        }
+        applySysctls(rootDir, spec.linux?.sysctl ?? {}, newNet, newIpc)
+        maskPaths(rootDir, spec.linux?.maskedPaths ?? [])
+        readonlyPaths(rootDir, spec.linux?.readonlyPaths ?? [])
+        // The user's name means what the container's /etc/passwd says (read inside its root).
+        const user = resolveUser(proc.user, (p) => rootDir.readFile(p))
+        encoded = encodeProcess(proc, user, processEnv(proc, user))
+      } finally {
+        rootDir.close()
+      }
+      if (spec.root?.readonly) remountRootReadonly(bundle.rootfs)
+
+      // 5. The rootfs becomes "/" for the whole mount namespace.
+      pivotRoot(bundle.rootfs)
+      if (propagation !== undefined) mount(null, '/', null, propagation, null)
+    } finally {
+      // 6. Home again, whatever happened.
+      restoreNamespaces(saved)
+    }
+    channel.sendSpec(encoded)
+    channel.close()
+
+    const st: StoredState = {
+      ociVersion: spec.ociVersion || OCI_VERSION,
+      id: opts.id,
+      pid: gatePid,
+      pidStartTime: processStartTime(gatePid) ?? '',
+      shimPid: child.pid!,
+      shimStartTime: processStartTime(child.pid!) ?? '',
+      bundle: bundle.path,
+      rootfs: bundle.rootfs,
+      created: new Date().toISOString(),
+      owner: userInfo().username,
+      annotations: spec.annotations,
+      cgroupPath: cgroup?.path,
+      process: { ...proc, terminal: false },
+    }
+    writeState(stateRoot, st)
+    return handle(stateRoot, st, child)
+  } catch (err) {
+    channel?.close()
+    await undoCreate(stateRoot, opts.id, gatePid, child, cgroup)
+    throw err
+  }
+}
+
+/** Take back everything a failed create made: PID 1, the shim, the cgroup, the state dir. */
+async function undoCreate(stateRoot: string, id: string, gatePid: number, child: ChildProcess | undefined, cgroup: { remove(): void } | undefined): Promise<void> {
+  if (gatePid) sysKill(gatePid, 9)
+  if (child?.pid && child.exitCode === null && child.signalCode === null) {
+    // The shim exits as soon as its gate is gone; with it goes the last process in the mount namespace.
+    const exited = new Promise((r) => child!.once('exit', r))
+    if (!gatePid) sysKill(child.pid, 9)
+    await Promise.race([exited, sleep(5000)])
+  }
+  try {
+    cgroup?.remove()
+  } finally {
+    removeStateDir(stateRoot, id)
+  }
+}
+
+function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number {
+  if (code !== null) return code
+  return 128 + (signal ? ((osConstants.signals as Record<string, number>)[signal] ?? 0) : 0)
+}
+
+function handle(stateRoot: string, st: StoredState, child: ChildProcess | undefined): Container {
+  let exited: Promise<number> | undefined
+  if (child) {
+    exited = new Promise((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) resolve(exitCodeOf(child.exitCode, child.signalCode))
+      else child.once('exit', (code, signal) => resolve(exitCodeOf(code, signal)))
+    })
+  }
+  return {
+    id: st.id,
+    pid: st.pid,
+    shimPid: st.shimPid,
+    stateDir: stateDir(stateRoot, st.id),
+    wait: () => exited ?? waitForExit(stateRoot, st),
+    detach: () => child?.unref(),
+  }
+}
+
+/** Wait for a container some other process created: the shim's exit.json, or the shim's end. */
+export async function waitForExit(stateRoot: string, st: StoredState): Promise<number> {
+  for (let delay = 2; ; delay = Math.min(delay * 2, 100)) {
+    const exit = readExit(stateRoot, st.id)
+    if (exit) return exit.exitCode
+    if (!isSameProcess(st.shimPid, st.shimStartTime) && !isSameProcess(st.pid, st.pidStartTime)) return readExit(stateRoot, st.id)?.exitCode ?? 255
+    await sleep(delay)
+  }
+}
+
+function loadState(opts: RuntimeOptions, id: string): StoredState {
+  const st = readState(root(opts), id)
+  if (!st) throw conflict(`container ${id} is still being created`)
+  return st
+}
+
+/** Release the gate: it execve's the user's program. Throws GateError (126/127) if that fails. */
+export async function startContainer(id: string, opts: RuntimeOptions = {}): Promise<void> {
+  const stateRoot = root(opts)
+  const st = loadState(opts, id)
+  const status = statusOf(stateRoot, st)
+  if (status === 'stopped') throw conflict('cannot start a container that has stopped')
+  if (status === 'running') throw conflict('cannot start an already running container')
+  const dir = stateDir(stateRoot, id)
+  // Connect through /proc/self/fd/N: a unix socket path must fit in 108 bytes, the state dir may not.
+  const dirFd = openSync(dir, O_PATH | O_DIRECTORY)
+  let reply: Buffer
+  try {
+    reply = await new Promise<Buffer>((resolve, reject) => {
+      const sock = connect({ path: `/proc/self/fd/${dirFd}/start.sock` })
+      const chunks: Buffer[] = []
+      sock.on('connect', () => {
+        // From now on the container is running (or failing): `state` must not say "created".
+        unlinkSync(join(dir, 'start.sock'))
+        sock.write(Buffer.from([GO_BYTE]))
+      })
+      sock.on('data', (d) => chunks.push(d))
+      sock.on('end', () => resolve(Buffer.concat(chunks)))
+      sock.on('error', (err) => reject(new TockerError(`cannot start container ${id}: ${err.message}`, { cause: err })))
+    })
+  } finally {
+    closeSync(dirFd)
+  }
+  // End of file without a word: the socket was closed by a successful execve (close-on-exec).
+  if (reply.length > 0 && reply[0] === ERROR_BYTE) throw parseError(reply)
+}
+
+export function containerState(id: string, opts: RuntimeOptions = {}): State {
+  return publicState(root(opts), id)
+}
+
+export function listContainers(opts: RuntimeOptions = {}): State[] {
+  const stateRoot = root(opts)
+  const out: State[] = []
+  for (const id of listIds(stateRoot)) {
+    try {
+      out.push(publicState(stateRoot, id))
+    } catch {
+      // deleted meanwhile
+    }
+  }
+  return out
+}
+
+export function exitStatus(id: string, opts: RuntimeOptions = {}): ExitStatus | undefined {
+  return readExit(root(opts), id)
+}
+
+/** Send a signal to PID 1 (or, with `all`, to every process of the container). */
+export function killContainer(id: string, signal: number, opts: RuntimeOptions & { all?: boolean } = {}): void {
+  const stateRoot = root(opts)
+  const st = loadState(opts, id)
+  if (statusOf(stateRoot, st) === 'stopped') throw conflict('container not running')
+  if (!opts.all) {
+    sysKill(st.pid, signal)
+    return
+  }
+  for (const pid of containerPids(st)) sysKill(pid, signal)
+}
+
+/** Every process of the container: its cgroup's, or (without one) those in its PID namespace. */
+export function containerPids(st: StoredState): number[] {
+  const fromCgroup = pidsOfCgroup(st.cgroupPath)
+  if (fromCgroup) return fromCgroup
+  let ns: string
+  try {
+    ns = readlinkSync(`/proc/${st.pid}/ns/pid`)
+  } catch {
+    return []
+  }
+  const pids: number[] = []
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue
+    try {
+      if (readlinkSync(`/proc/${e}/ns/pid`) === ns) pids.push(Number(e))
+    } catch {
+      // gone
+    }
+  }
+  return pids
+}
+
+/**
+ * Remove a container: its state and cgroup. A running container is refused unless `force`
+ * (then it is killed first); a created one is killed, as runc does.
+ */
+export async function deleteContainer(id: string, opts: RuntimeOptions & { force?: boolean } = {}): Promise<void> {
+  const stateRoot = root(opts)
+  const st = readState(stateRoot, id)
+  if (!st) {
+    if (!opts.force) throw conflict(`container ${id} is still being created`)
+    removeStateDir(stateRoot, id)
+    return
+  }
+  const status = statusOf(stateRoot, st)
+  if (status === 'running' && !opts.force) throw conflict(`cannot delete container ${id} that is not stopped: running`)
+  if (status !== 'stopped') {
+    sysKill(st.pid, 9)
+  }
+  // Wait for PID 1 and the shim: the shim is the last process in the container's mount namespace.
+  for (let delay = 1, waited = 0; isSameProcess(st.pid, st.pidStartTime) || isSameProcess(st.shimPid, st.shimStartTime); waited += delay, delay = Math.min(delay * 2, 50)) {
+    if (waited > 10_000) throw new TockerError(`container ${id} did not stop after SIGKILL`)
+    await sleep(delay)
+  }
+  try {
+    openContainerCgroup(st.cgroupPath)?.remove()
+  } finally {
+    removeStateDir(stateRoot, id)
+  }
+}
+
+/**
+ * create + start + wait, then delete: `runc run`. Returns the container's exit code; a program
+ * that cannot be run throws GateError with exitCode 126 or 127.
+ */
+export async function runContainer(opts: CreateOptions & { onStart?: (c: Container) => void }): Promise<number> {
+  const c = await createContainer(opts)
+  try {
+    await startContainer(opts.id, opts)
+    opts.onStart?.(c)
+    return await c.wait()
+  } finally {
+    await deleteContainer(opts.id, { ...opts, force: true })
+  }
+}

@@ -1,0 +1,120 @@
+// exec: run another process in a running container, `runc exec` / `docker exec`.
+//
+// The new process must be in *all* of the container's namespaces and its cgroup. Node's main
+// thread setns()es into its IPC, UTS, network, cgroup and PID namespaces (PID: for the children
+// it spawns from now on) and spawns the shim in exec mode; the shim joins the mount namespace
+// itself, first thing. Why not Node: the shim would then be started by a path looked up inside
+// the container's root, which the container controls. The shim does not fork here: it becomes
+// the process, after the same preparation as PID 1 (user, capabilities, cwd, ...).
+import type { ChildProcess } from 'node:child_process'
+import { closeSync, openSync } from 'node:fs'
+import { constants as osConstants } from 'node:os'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { TockerError } from '../errors.js'
+import { setns } from '../sys/ns.js'
+import { kill } from '../sys/proc.js'
+import { openContainerCgroup } from './cgroup.js'
+import { NAMESPACES, restoreNamespaces, saveNamespaces, warmThreadpool } from './namespaces.js'
+import { encodeProcess, processEnv } from './process-spec.js'
+import { RootDir } from './root-dir.js'
+import { INHERIT_STDIO, spawnShim, type ShimChannel, type StdioFds } from './shim.js'
+import type { NamespaceType, Process } from './spec.js'
+import { DEFAULT_STATE_ROOT, readState, statusOf } from './state.js'
+import { resolveUser } from './user.js'
+
+export interface ExecOptions {
+  stateRoot?: string
+  args: string[]
+  /** Added to the container's environment (same names replace). */
+  env?: string[]
+  /** Default: the container process's cwd. */
+  cwd?: string
+  /** "uid[:gid]" or "name[:group]"; default: the container process's user. */
+  user?: string
+  stdio?: StdioFds
+}
+
+export interface ExecProcess {
+  /** Its PID as the host sees it. */
+  pid: number
+  /** Its exit code (128+n for a signal). */
+  wait(): Promise<number>
+  /** Let this process exit without waiting for it. */
+  detach(): void
+}
+
+/** The namespaces Node joins for exec (mount is joined by the shim, see above). */
+const JOINED: NamespaceType[] = ['ipc', 'uts', 'network', 'cgroup', 'pid']
+
+export async function execProcess(id: string, o: ExecOptions): Promise<ExecProcess> {
+  const stateRoot = o.stateRoot ?? DEFAULT_STATE_ROOT
+  const st = readState(stateRoot, id)
+  if (!st) throw new TockerError(`container ${id} is still being created`, { status: 409 })
+  if (statusOf(stateRoot, st) === 'stopped') throw new TockerError(`cannot exec in a stopped container`, { status: 409 })
+  if (!o.args.length) throw new TockerError('args must not be empty', { status: 400 })
+
+  const env = mergeEnv(st.process.env ?? [], o.env ?? [])
+  const proc: Process = {
+    ...st.process,
+    args: o.args,
+    env,
+    cwd: o.cwd ?? st.process.cwd,
+    user: o.user ? { uid: 0, gid: 0, username: o.user } : st.process.user,
+  }
+  await warmThreadpool()
+
+  // The container's user database, read inside its root (through /proc/<pid>/root).
+  const rootDir = RootDir.open(`/proc/${st.pid}/root`)
+  let encoded: Buffer
+  try {
+    const user = resolveUser(proc.user, (p) => rootDir.readFile(p))
+    encoded = encodeProcess(proc, user, processEnv(proc, user))
+  } finally {
+    rootDir.close()
+  }
+
+  const nsFds = JOINED.map((type) => ({ type, fd: openSync(`/proc/${st.pid}/ns/${NAMESPACES[type].file}`, 'r') }))
+  const mntFd = openSync(`/proc/${st.pid}/ns/mnt`, 'r')
+  let child: ChildProcess | undefined
+  let channel: ShimChannel | undefined
+  try {
+    const saved = saveNamespaces(JOINED)
+    try {
+      for (const { type, fd } of nsFds) setns(fd, NAMESPACES[type].flag, `/proc/${st.pid}/ns/${NAMESPACES[type].file}`)
+      ;({ child, channel } = spawnShim(['exec', '--mntns-fd', '4'], o.stdio ?? INHERIT_STDIO, [mntFd]))
+    } finally {
+      restoreNamespaces(saved)
+    }
+  } finally {
+    for (const { fd } of nsFds) closeSync(fd)
+    closeSync(mntFd)
+  }
+
+  try {
+    channel.expectReady()
+    openContainerCgroup(st.cgroupPath)?.addProcess(child.pid!)
+    channel.sendSpec(encoded)
+    channel.go()
+  } catch (err) {
+    channel.close()
+    kill(child.pid!, 9)
+    await Promise.race([new Promise((r) => child!.once('exit', r)), sleep(5000)])
+    throw err
+  }
+  channel.close()
+  const c = child
+  const exited = new Promise<number>((resolve) => {
+    const done = (code: number | null, signal: NodeJS.Signals | null): void =>
+      resolve(code ?? 128 + (signal ? ((osConstants.signals as Record<string, number>)[signal] ?? 0) : 0))
+    if (c.exitCode !== null || c.signalCode !== null) done(c.exitCode, c.signalCode)
+    else c.once('exit', done)
+  })
+  return { pid: c.pid!, wait: () => exited, detach: () => c.unref() }
+}
+
+/** The container's env with `extra` on top: a NAME=... in `extra` replaces the same NAME. */
+export function mergeEnv(base: string[], extra: string[]): string[] {
+  const name = (e: string): string => e.split('=', 1)[0]
+  const replaced = new Set(extra.map(name))
+  return [...base.filter((e) => !replaced.has(name(e))), ...extra]
+}

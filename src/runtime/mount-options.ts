@@ -1,0 +1,98 @@
+// A spec mount's "options" → mount(2)'s flags, its propagation change and its data string, as
+// runc's parseMountOptions does: flag words become MS_* bits, propagation words a second
+// mount(2) call (propagation cannot be set in the same call), anything else goes to the
+// filesystem as data ("mode=755,size=65536k").
+import {
+  MS_BIND,
+  MS_NODEV,
+  MS_NOEXEC,
+  MS_NOSUID,
+  MS_PRIVATE,
+  MS_RDONLY,
+  MS_REC,
+  MS_REMOUNT,
+  MS_SHARED,
+  MS_SLAVE,
+  MS_STRICTATIME,
+  MS_UNBINDABLE,
+} from '../sys/mount.js'
+
+const MS_SYNCHRONOUS = 0x10
+const MS_MANDLOCK = 0x40
+const MS_DIRSYNC = 0x80
+const MS_NOSYMFOLLOW = 0x100
+const MS_NOATIME = 0x400
+const MS_NODIRATIME = 0x800
+const MS_RELATIME = 0x200000
+
+/** option → [clear instead of set, flag] */
+const FLAGS: Record<string, [boolean, number]> = {
+  async: [true, MS_SYNCHRONOUS],
+  atime: [true, MS_NOATIME],
+  bind: [false, MS_BIND],
+  defaults: [false, 0],
+  dev: [true, MS_NODEV],
+  diratime: [true, MS_NODIRATIME],
+  dirsync: [false, MS_DIRSYNC],
+  exec: [true, MS_NOEXEC],
+  mand: [false, MS_MANDLOCK],
+  noatime: [false, MS_NOATIME],
+  nodev: [false, MS_NODEV],
+  nodiratime: [false, MS_NODIRATIME],
+  noexec: [false, MS_NOEXEC],
+  nomand: [true, MS_MANDLOCK],
+  norelatime: [true, MS_RELATIME],
+  nostrictatime: [true, MS_STRICTATIME],
+  nosuid: [false, MS_NOSUID],
+  nosymfollow: [false, MS_NOSYMFOLLOW],
+  rbind: [false, MS_BIND | MS_REC],
+  relatime: [false, MS_RELATIME],
+  remount: [false, MS_REMOUNT],
+  ro: [false, MS_RDONLY],
+  rw: [true, MS_RDONLY],
+  strictatime: [false, MS_STRICTATIME],
+  suid: [true, MS_NOSUID],
+  sync: [false, MS_SYNCHRONOUS],
+}
+
+const PROPAGATION: Record<string, number> = {
+  private: MS_PRIVATE,
+  rprivate: MS_PRIVATE | MS_REC,
+  shared: MS_SHARED,
+  rshared: MS_SHARED | MS_REC,
+  slave: MS_SLAVE,
+  rslave: MS_SLAVE | MS_REC,
+  unbindable: MS_UNBINDABLE,
+  runbindable: MS_UNBINDABLE | MS_REC,
+}
+
+/** Options only runc understands, which have no meaning for the kernel. */
+const IGNORED = new Set(['tmpcopyup', 'idmap', 'ridmap'])
+
+export interface ParsedMountOptions {
+  flags: number
+  propagation: number
+  data: string
+}
+
+export function parseMountOptions(options: readonly string[] = []): ParsedMountOptions {
+  let flags = 0
+  let propagation = 0
+  const data: string[] = []
+  for (const o of options) {
+    const f = FLAGS[o]
+    if (f) {
+      flags = f[0] ? flags & ~f[1] : flags | f[1]
+    } else if (PROPAGATION[o] !== undefined) {
+      propagation |= PROPAGATION[o]
+    } else if (!IGNORED.has(o)) {
+      data.push(o)
+    }
+  }
+  return { flags, propagation, data: data.join(',') }
+}
+
+/** The propagation words, for `rootfsPropagation` ("rslave" → MS_SLAVE|MS_REC). */
+export function propagationFlags(word: string): number | undefined {
+  return PROPAGATION[word]
+}

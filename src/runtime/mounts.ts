@@ -1,0 +1,118 @@
+// The spec's mounts, made inside the container's mount namespace before pivot_root, in order.
+// Most are made by Node's main thread (it is in the container's mount and network namespaces);
+// two kinds must be made by a process *inside* the container, so the gate does them:
+//   proc    shows the PID namespace of whoever mounts it, and only the gate is in the new one;
+//   cgroup  (cgroup2) shows the hierarchy from the mounter's cgroup namespace root.
+// Bind mounts go through RootDir, so their targets never leave the rootfs (see root-dir.ts).
+import { statSync } from 'node:fs'
+import { isAbsolute, resolve } from 'node:path'
+import { TockerError } from '../errors.js'
+import { describeMountFlags, mount, MS_BIND, MS_RDONLY, MS_REC, MS_REMOUNT } from '../sys/mount.js'
+import { traced } from '../trace/trace.js'
+import { parseMountOptions } from './mount-options.js'
+import { RootDir } from './root-dir.js'
+import type { ShimChannel } from './shim.js'
+import type { Mount } from './spec.js'
+
+export interface MountContext {
+  root: RootDir
+  /** Relative bind sources are relative to the bundle. */
+  bundle: string
+  /** The gate, for mounts that must be made from inside the PID / cgroup namespace. */
+  gate: ShimChannel
+}
+
+export interface MountSummary {
+  /** /dev is a fresh filesystem of ours (so device nodes go there). */
+  devTmpfs: boolean
+  /** /dev/pts is a devpts of our own (so /dev/ptmx points into it). */
+  devPts: boolean
+}
+
+export function mountAll(ctx: MountContext, mounts: Mount[]): MountSummary {
+  const summary: MountSummary = { devTmpfs: false, devPts: false }
+  for (const m of mounts) {
+    try {
+      mountOne(ctx, m)
+    } catch (err) {
+      const e = err as Error
+      throw new TockerError(`error mounting "${m.source ?? m.type}" to rootfs at "${m.destination}": ${e.message}`, { cause: err, exitCode: (err as TockerError).exitCode })
+    }
+    const dest = resolve('/', m.destination)
+    if (dest === '/dev' && m.type === 'tmpfs') summary.devTmpfs = true
+    if (dest === '/dev/pts' && m.type === 'devpts') summary.devPts = true
+  }
+  return summary
+}
+
+function mountOne(ctx: MountContext, m: Mount): void {
+  if (!isAbsolute(m.destination)) throw new TockerError(`mount destination ${m.destination} is not absolute`, { status: 400 })
+  const { root } = ctx
+  const opts = parseMountOptions(m.options)
+  const isBind = m.type === 'bind' || (opts.flags & MS_BIND) !== 0
+  const shown = root.shown(m.destination)
+
+  if (isBind) {
+    bindMount(ctx, m, opts.flags | MS_BIND, shown)
+  } else {
+    const target = root.mkdirAll(m.destination)
+    const type = m.type ?? 'none'
+    if (type === 'proc' || type === 'cgroup' || type === 'cgroup2') {
+      // The gate sees our fds as /proc/<our pid>/fd/N (the host's /proc is still mounted).
+      const fstype = type === 'proc' ? 'proc' : 'cgroup2'
+      traceGateMount(m.source ?? fstype, shown, fstype, opts.flags, opts.data, () =>
+        ctx.gate.mount(m.source ?? fstype, `/proc/${process.pid}/fd/${target}`, fstype, opts.flags, opts.data),
+      )
+    } else if (type === 'sysfs') {
+      mountSysfs(ctx.root, m, opts.flags, opts.data, target, shown)
+    } else {
+      mount(m.source ?? type, RootDir.fdPath(target), type, opts.flags, opts.data || null, shown)
+    }
+  }
+  if (opts.propagation) {
+    const top = root.open(m.destination) // the new mount, not the directory under it
+    mount(null, RootDir.fdPath(top), null, opts.propagation, null, shown)
+  }
+}
+
+/** Bind a host file or directory into the rootfs; `ro` and friends need a second, remount call. */
+function bindMount(ctx: MountContext, m: Mount, flags: number, shown: string): void {
+  if (!m.source) throw new TockerError('bind mount without a source', { status: 400 })
+  const source = isAbsolute(m.source) ? m.source : resolve(ctx.bundle, m.source)
+  let isDir: boolean
+  try {
+    isDir = statSync(source).isDirectory()
+  } catch {
+    throw new TockerError(`bind source path does not exist: ${source}`, { status: 400 })
+  }
+  const target = isDir ? ctx.root.mkdirAll(m.destination) : ctx.root.ensureFile(m.destination)
+  mount(source, RootDir.fdPath(target), null, MS_BIND | (flags & MS_REC), null, shown)
+  // A bind mount ignores every flag but MS_REC on creation: read-only, nosuid, ... take a
+  // remount of the new mount (MS_REMOUNT|MS_BIND changes the mount, not the filesystem).
+  const extra = flags & ~(MS_BIND | MS_REC | MS_REMOUNT)
+  if (extra) {
+    const top = ctx.root.open(m.destination)
+    mount(null, RootDir.fdPath(top), null, extra | MS_BIND | MS_REMOUNT, null, shown)
+  }
+}
+
+/**
+ * sysfs belongs to a network namespace: mounting it needs the mounter to be the owner of the
+ * current one. In a joined namespace we may not own (EPERM), bind the host's /sys read-only, as
+ * runc does.
+ */
+function mountSysfs(root: RootDir, m: Mount, flags: number, data: string, target: number, shown: string): void {
+  try {
+    mount(m.source ?? 'sysfs', RootDir.fdPath(target), 'sysfs', flags, data || null, shown)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') throw err
+    mount('/sys', RootDir.fdPath(target), null, MS_BIND | MS_REC, null, shown)
+    const top = root.open(m.destination)
+    mount(null, RootDir.fdPath(top), null, MS_BIND | MS_REMOUNT | MS_RDONLY | (flags & ~(MS_BIND | MS_REC)), null, shown)
+  }
+}
+
+/** The gate's mount, reported like one of ours and marked as made by the container's PID 1. */
+function traceGateMount(source: string, shown: string, fstype: string, flags: number, data: string, fn: () => void): void {
+  traced('mount', 'mount', () => `${JSON.stringify(source)}, ${shown}, ${JSON.stringify(fstype)}, ${describeMountFlags(flags)}${data ? `, ${JSON.stringify(data)}` : ''} (by the container's PID 1)`, fn)
+}

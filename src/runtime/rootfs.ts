@@ -1,0 +1,37 @@
+// The container's root filesystem, mounted inside its own mount namespace.
+//
+// Why / is made private first: after unshare(CLONE_NEWNS) the new namespace's mounts are copies
+// that still *propagate* with the host's where they were shared (systemd makes / shared). A mount
+// made in the container would then appear on the host too, and pivot_root refuses to work on a
+// shared tree. MS_REC|MS_PRIVATE on / cuts every propagation link first.
+//
+// The root itself is either an overlay of image layers (the dev.tocker.rootfs.overlay annotation,
+// see spec.ts) or root.path bind-mounted onto itself: pivot_root needs its new root to be a
+// mount point, and a bind mount makes any directory one.
+import { mount, MS_BIND, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT } from '../sys/mount.js'
+import { TockerError } from '../errors.js'
+import type { OverlayRootfs } from './spec.js'
+
+/** Cut propagation between the new mount namespace and the host's. */
+export function makeRootPrivate(): void {
+  mount(null, '/', null, MS_REC | MS_PRIVATE, null)
+}
+
+/** overlayfs options: lowerdir top first, separated by ':'. */
+export function overlayOptions(o: OverlayRootfs): string {
+  let data = `lowerdir=${o.lowerdir.join(':')}`
+  if (o.upperdir) data += `,upperdir=${o.upperdir},workdir=${o.workdir}`
+  // The options travel in one page; Docker shortens the paths by chdir'ing into the layer store.
+  if (data.length > 4000) throw new TockerError(`too many layers for one overlay mount (${o.lowerdir.length}: the options exceed a page)`)
+  return data
+}
+
+export function mountRootfs(rootfs: string, overlay?: OverlayRootfs): void {
+  if (overlay) mount('overlay', rootfs, 'overlay', 0, overlayOptions(overlay))
+  else mount(rootfs, rootfs, null, MS_BIND | MS_REC, null)
+}
+
+/** root.readonly: the whole root read-only (the mounts on top keep their own flags). */
+export function remountRootReadonly(rootfs: string): void {
+  mount(null, rootfs, null, MS_BIND | MS_REMOUNT | MS_RDONLY, null)
+}

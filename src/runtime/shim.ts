@@ -1,0 +1,182 @@
+// Starting tocker's shim (native-shims/shim/, see main.c for why it exists) and talking to it.
+//
+// The control socket is a SOCK_SEQPACKET socketpair: every message keeps its boundaries, so the
+// shim (which reports the PID of the gate it forked) and the gate (which answers requests) can
+// share it. Node reads it with plain blocking read(2)s: the runtime is inside the container's
+// namespaces while it talks to the gate, and there only synchronous calls are allowed.
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
+import { closeSync, existsSync, readSync, writeSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { TockerError } from '../errors.js'
+import { SOCK_CLOEXEC, SOCK_SEQPACKET, socketpair } from '../sys/proc.js'
+import { traced } from '../trace/trace.js'
+
+/** What the gate said when a request failed: errno, the exit code to use, runc-style text. */
+export class GateError extends TockerError {
+  constructor(
+    message: string,
+    readonly errno: number,
+    readonly gateExitCode: number,
+  ) {
+    super(message, { code: 'EGATE', exitCode: gateExitCode === 126 || gateExitCode === 127 ? gateExitCode : undefined })
+  }
+}
+
+let shimPath: string | undefined
+
+/** native-shims/out/shim, found from this file in src/ (tests) or dist/src/ (the CLI); TOCKER_SHIM overrides. */
+export function locateShim(): string {
+  if (shimPath) return shimPath
+  const candidates = [process.env.TOCKER_SHIM]
+  let dir = dirname(fileURLToPath(import.meta.url))
+  for (let i = 0; i < 4; i++, dir = dirname(dir)) candidates.push(join(dir, 'native-shims', 'out', 'shim'))
+  const found = candidates.find((c) => c && existsSync(c))
+  if (!found) throw new TockerError('tocker-shim is not built (native-shims/out/shim is missing)', { hint: "Run 'npm run build' (it compiles the native helpers)." })
+  return (shimPath = found)
+}
+
+export interface StdioFds {
+  stdin: number | 'ignore'
+  stdout: number | 'ignore'
+  stderr: number | 'ignore'
+}
+
+export const INHERIT_STDIO: StdioFds = { stdin: 0, stdout: 1, stderr: 2 }
+
+export interface SpawnedShim {
+  child: ChildProcess
+  channel: ShimChannel
+}
+
+/**
+ * Start the shim with the control socket as its fd 3 (and `extraFds` as 4, 5, ...). Synchronous:
+ * the process exists when this returns, in whatever namespaces the calling thread is in.
+ */
+export function spawnShim(args: string[], stdio: StdioFds, extraFds: number[] = []): SpawnedShim {
+  const bin = locateShim()
+  const [ours, theirs] = socketpair(SOCK_SEQPACKET | SOCK_CLOEXEC)
+  let child: ChildProcess
+  try {
+    child = traced(
+      'exec',
+      'spawn',
+      () => `${bin} ${args.join(' ')} (detached, control socket on fd 3)`,
+      () =>
+        spawn(bin, args, {
+          // Its own session: the terminal's ^C goes to the runtime's caller, which forwards it.
+          detached: true,
+          stdio: [stdio.stdin, stdio.stdout, stdio.stderr, theirs, ...extraFds] as StdioOptions,
+          env: {},
+        }),
+      (c) => `pid ${c.pid}`,
+    )
+  } finally {
+    closeSync(theirs)
+  }
+  if (child.pid === undefined) {
+    closeSync(ours)
+    throw new TockerError(`cannot start ${bin}`)
+  }
+  child.on('error', () => {}) // reported through the channel instead
+  return { child, channel: new ShimChannel(ours) }
+}
+
+const MSG = { pid: 0x50, ready: 0x52, cgroupns: 0x43, mount: 0x4d, spec: 0x53, go: 0x47, ok: 0x4b, error: 0x45 } // 'P' 'R' ...
+
+export class ShimChannel {
+  private readonly buf = Buffer.alloc(64 * 1024)
+  private closed = false
+
+  constructor(readonly fd: number) {}
+
+  /** One message, or undefined at end of file (the other side is gone). */
+  private receive(): Buffer | undefined {
+    for (;;) {
+      try {
+        const n = readSync(this.fd, this.buf, 0, this.buf.length, null)
+        return n === 0 ? undefined : Buffer.from(this.buf.subarray(0, n))
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EAGAIN' || (err as NodeJS.ErrnoException).code === 'EINTR') continue
+        throw err
+      }
+    }
+  }
+
+  private send(type: number, payload: Buffer | string = ''): void {
+    const body = typeof payload === 'string' ? Buffer.from(payload) : payload
+    writeSync(this.fd, Buffer.concat([Buffer.from([type]), body]))
+  }
+
+  /** Wait for a message of `type`; an error message throws, end of file throws `gone`. */
+  private expect(type: number, what: string): Buffer {
+    const msg = this.receive()
+    if (!msg) throw new TockerError(`the container's first process exited before ${what}`)
+    if (msg[0] === MSG.error) throw parseError(msg)
+    if (msg[0] !== type) throw new TockerError(`unexpected message '${String.fromCharCode(msg[0])}' from the shim while waiting for ${what}`)
+    return msg.subarray(1)
+  }
+
+  /**
+   * create mode: the shim reports the PID of the gate it forked (in our PID namespace) and the
+   * gate says it is ready; the two processes race, so either may come first.
+   */
+  expectPidAndReady(): number {
+    let pid = 0
+    let ready = false
+    while (!pid || !ready) {
+      const msg = this.receive()
+      if (!msg) throw new TockerError("the container's first process exited before it was ready")
+      if (msg[0] === MSG.error) throw parseError(msg)
+      if (msg[0] === MSG.pid) pid = Number(msg.subarray(1).toString())
+      else if (msg[0] === MSG.ready) ready = true
+      else throw new TockerError(`unexpected message '${String.fromCharCode(msg[0])}' from the shim`)
+    }
+    return pid
+  }
+
+  /** exec mode: the shim itself is the process; it says when it is ready. */
+  expectReady(): void {
+    this.expect(MSG.ready, 'getting ready')
+  }
+
+  /** Ask the gate to unshare a new cgroup namespace (no path) or join the one at `path`. */
+  cgroupNamespace(path?: string): void {
+    this.send(MSG.cgroupns, path ?? '')
+    this.expect(MSG.ok, 'entering its cgroup namespace')
+  }
+
+  /** Ask the gate to mount(2) from inside the PID namespace. */
+  mount(source: string, target: string, fstype: string, flags: number, data: string): void {
+    this.send(MSG.mount, [source, target, fstype, String(flags), data].join('\0') + '\0')
+    this.expect(MSG.ok, `mounting ${fstype}`)
+  }
+
+  /** Hand over the process to run; the gate prepares everything up to execve and answers. */
+  sendSpec(encoded: Buffer): void {
+    this.send(MSG.spec, encoded)
+    this.expect(MSG.ok, 'preparing the process')
+  }
+
+  /** exec mode: release the gate and wait until its execve succeeded (end of file) or failed. */
+  go(): void {
+    this.send(MSG.go)
+    const msg = this.receive()
+    if (msg && msg[0] === MSG.error) throw parseError(msg)
+  }
+
+  close(): void {
+    if (this.closed) return
+    this.closed = true
+    closeSync(this.fd)
+  }
+}
+
+/** "E<errno>\0<exit code>\0<message>" → GateError. */
+export function parseError(msg: Buffer): GateError {
+  const [errno, code, ...rest] = msg.subarray(1).toString().split('\0')
+  return new GateError(rest.join(' '), Number(errno), Number(code))
+}
+
+export const GO_BYTE = MSG.go
+export const ERROR_BYTE = MSG.error

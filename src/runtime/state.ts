@@ -1,0 +1,152 @@
+// A container's state directory, <state root>/<id>/ (default root /run/tocker/runtime: like
+// runc's /run/runc, it is on a tmpfs, because containers do not survive a reboot either):
+//   state.json   written once by create (temp file + rename): ids, pids, bundle, exec defaults
+//   start.sock   the gate waits on it until `start`; its existence means "created"
+//   exit.json    written by the shim when PID 1 ends: {"exitCode", "signal", "finishedAt"}
+// The status is never stored: it is read from the kernel each time (is PID 1 still the process
+// we started? has it been released?), so a crashed engine or CLI cannot leave it stale.
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { TockerError } from '../errors.js'
+import { OCI_VERSION, type Process, type State } from './spec.js'
+
+export const DEFAULT_STATE_ROOT = '/run/tocker/runtime'
+
+/** runc's rule for container ids. */
+const ID_PATTERN = /^[\w+.-]+$/
+
+export interface StoredState {
+  ociVersion: string
+  id: string
+  /** PID 1 of the container, in the host's PID namespace. */
+  pid: number
+  /** Its start time (field 22 of /proc/<pid>/stat), to tell it from a later process with the same PID. */
+  pidStartTime: string
+  shimPid: number
+  shimStartTime: string
+  bundle: string
+  rootfs: string
+  created: string
+  owner: string
+  annotations?: Record<string, string>
+  /** The container's cgroup, if it got one. */
+  cgroupPath?: string
+  /** What exec starts from: the container process's env, cwd, user and privileges. */
+  process: Process
+}
+
+export interface ExitStatus {
+  exitCode: number
+  signal: number
+  finishedAt: string
+}
+
+export function checkId(id: string): void {
+  if (!id || !ID_PATTERN.test(id) || id === '.' || id === '..') throw new TockerError(`invalid container id format: ${id}`, { code: 'EINVAL', status: 400 })
+}
+
+export function stateDir(root: string, id: string): string {
+  checkId(id)
+  return join(root, id)
+}
+
+/** mkdir of the state dir: atomic, so two creates of the same id cannot both win. */
+export function makeStateDir(root: string, id: string): string {
+  const dir = stateDir(root, id)
+  mkdirSync(root, { recursive: true, mode: 0o711 })
+  try {
+    mkdirSync(dir, { mode: 0o700 })
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new TockerError(`container with id exists: ${id}`, { code: 'EEXIST', status: 409 })
+    throw err
+  }
+  return dir
+}
+
+export function writeState(root: string, st: StoredState): void {
+  const dir = stateDir(root, st.id)
+  writeFileSync(join(dir, 'state.json.tmp'), JSON.stringify(st, null, 2) + '\n', { mode: 0o600 })
+  renameSync(join(dir, 'state.json.tmp'), join(dir, 'state.json'))
+}
+
+/** The stored state, or undefined while the container is still being created. Throws if there is no such container. */
+export function readState(root: string, id: string): StoredState | undefined {
+  const dir = stateDir(root, id)
+  try {
+    return JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as StoredState
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+  }
+  if (!existsSync(dir)) throw notFound(id)
+  return undefined
+}
+
+export function notFound(id: string): TockerError {
+  return new TockerError(`container ${id} does not exist`, { code: 'ENOENT', status: 404 })
+}
+
+export function readExit(root: string, id: string): ExitStatus | undefined {
+  try {
+    return JSON.parse(readFileSync(join(stateDir(root, id), 'exit.json'), 'utf8')) as ExitStatus
+  } catch {
+    return undefined
+  }
+}
+
+export function removeStateDir(root: string, id: string): void {
+  rmSync(stateDir(root, id), { recursive: true, force: true })
+}
+
+export function listIds(root: string): string[] {
+  try {
+    return readdirSync(root, { withFileTypes: true })
+      .filter((e) => e.isDirectory() && ID_PATTERN.test(e.name))
+      .map((e) => e.name)
+      .sort()
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw err
+  }
+}
+
+/** Start time of a live (not zombie) process, or undefined if there is none. */
+export function processStartTime(pid: number): string | undefined {
+  if (!pid) return undefined
+  let stat: string
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  } catch {
+    return undefined
+  }
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  if (fields[0] === 'Z' || fields[0] === 'X') return undefined
+  return fields[19]
+}
+
+export function isSameProcess(pid: number, startTime: string): boolean {
+  return pid > 0 && processStartTime(pid) === startTime
+}
+
+export function statusOf(root: string, st: StoredState): State['status'] {
+  if (!isSameProcess(st.pid, st.pidStartTime)) return 'stopped'
+  return existsSync(join(stateDir(root, st.id), 'start.sock')) ? 'created' : 'running'
+}
+
+/** The runtime spec's State: what `state` prints. */
+export function publicState(root: string, id: string): State {
+  const st = readState(root, id)
+  if (!st) return { ociVersion: OCI_VERSION, id, status: 'creating', pid: 0, bundle: '', rootfs: '', created: '', owner: '' }
+  const status = statusOf(root, st)
+  const out: State = {
+    ociVersion: st.ociVersion,
+    id: st.id,
+    pid: status === 'stopped' ? 0 : st.pid,
+    status,
+    bundle: st.bundle,
+    rootfs: st.rootfs,
+    created: st.created,
+    owner: st.owner,
+  }
+  if (st.annotations && Object.keys(st.annotations).length) out.annotations = st.annotations
+  return out
+}

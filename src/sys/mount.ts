@@ -1,0 +1,87 @@
+// Traced mount calls: mount, umount2, pivot_root, and the in-root path resolution (openat2,
+// mkdirat) mounts use. Every call shows up in `tocker --explain` with its flags decoded.
+import * as native from '../../native-shims/mount.js'
+import { decodeFlags, traced } from '../trace/trace.js'
+
+export {
+  AT_FDCWD,
+  MNT_DETACH,
+  MS_BIND,
+  MS_FLAGS,
+  MS_MOVE,
+  MS_NODEV,
+  MS_NOEXEC,
+  MS_NOSUID,
+  MS_PRIVATE,
+  MS_RDONLY,
+  MS_REC,
+  MS_REMOUNT,
+  MS_SHARED,
+  MS_SLAVE,
+  MS_STRICTATIME,
+  MS_UNBINDABLE,
+  O_CLOEXEC,
+  O_CREAT,
+  O_DIRECTORY,
+  O_EXCL,
+  O_NOFOLLOW,
+  O_PATH,
+  O_RDONLY,
+  O_WRONLY,
+  RESOLVE_IN_ROOT,
+  RESOLVE_NO_MAGICLINKS,
+  RESOLVE_NO_SYMLINKS,
+} from '../../native-shims/mount.js'
+
+export function describeMountFlags(flags: number): string {
+  return decodeFlags(flags, native.MS_FLAGS)
+}
+
+/**
+ * mount(2). `shownTarget` replaces the target in the trace when the real target is an fd path
+ * (/proc/self/fd/N) that a learner could not read.
+ */
+export function mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null, shownTarget?: string): void {
+  traced(
+    'mount',
+    'mount',
+    () => `${JSON.stringify(source ?? '')}, ${shownTarget ?? target}, ${JSON.stringify(fstype ?? '')}, ${describeMountFlags(flags)}${data ? `, ${JSON.stringify(data)}` : ''}`,
+    () => native.mount(source, target, fstype, flags, data),
+  )
+}
+
+export function umount2(target: string, flags: number, shownTarget?: string): void {
+  traced('mount', 'umount2', () => `${shownTarget ?? target}, ${decodeFlags(flags, native.UMOUNT_FLAGS)}`, () => native.umount2(target, flags))
+}
+
+export function pivotRoot(newRoot: string, putOld: string): void {
+  traced('mount', 'pivot_root', () => `${JSON.stringify(newRoot)}, ${JSON.stringify(putOld)}`, () => native.pivotRoot(newRoot, putOld))
+}
+
+export function openat2(dirfd: number, path: string, flags: number, mode: number, resolve: number, shownDir?: string): number {
+  return traced(
+    'syscall',
+    'openat2',
+    () => `${shownDir ?? `fd ${dirfd}`}, ${JSON.stringify(path)}, ${decodeFlags(flags, native.O_FLAGS)}, resolve=${decodeFlags(resolve, native.RESOLVE_FLAGS)}`,
+    () => native.openat2(dirfd, path, flags, mode, resolve),
+    (fd) => `fd ${fd}`,
+  )
+}
+
+export function mkdirat(dirfd: number, path: string, mode: number, shownDir?: string): void {
+  traced('syscall', 'mkdirat', () => `${shownDir ?? `fd ${dirfd}`}, ${JSON.stringify(path)}, 0${mode.toString(8)}`, () => native.mkdirat(dirfd, path, mode))
+}
+
+/** The flags (MS_NOSUID, ...) of the mount `path` is on. A read-only remount must keep them. */
+export function mountFlagsOf(path: string): number {
+  return traced('syscall', 'statvfs', () => path, () => native.mountFlagsOf(path), (f) => `f_flag=${describeMountFlags(f)}`)
+}
+
+/** fchdir/chdir of the calling thread only (Node's process.chdir would also change Node's idea of the cwd). */
+export function fchdir(fd: number, shown?: string): void {
+  traced('syscall', 'fchdir', () => shown ?? `fd ${fd}`, () => native.fchdir(fd))
+}
+
+export function chdirTo(path: string): void {
+  traced('syscall', 'chdir', () => JSON.stringify(path), () => native.chdir(path))
+}

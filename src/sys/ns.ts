@@ -1,0 +1,46 @@
+// Traced namespace calls: every unshare/setns/sethostname shows up in `tocker --explain` with its
+// flags decoded. They act on the calling thread only (see src/runtime/namespaces.ts).
+import { readlinkSync } from 'node:fs'
+import * as native from '../../native-shims/ns.js'
+import { decodeFlags, traced } from '../trace/trace.js'
+
+export {
+  CLONE_FS,
+  CLONE_NEWCGROUP,
+  CLONE_NEWIPC,
+  CLONE_NEWNET,
+  CLONE_NEWNS,
+  CLONE_NEWPID,
+  CLONE_NEWTIME,
+  CLONE_NEWUSER,
+  CLONE_NEWUTS,
+} from '../../native-shims/ns.js'
+
+export function describeCloneFlags(flags: number): string {
+  return decodeFlags(flags, native.CLONE_FLAGS)
+}
+
+export function unshare(flags: number): void {
+  traced('syscall', 'unshare', () => describeCloneFlags(flags), () => native.unshare(flags))
+}
+
+/** setns(fd, nstype); `what` names the namespace for the trace (e.g. "/proc/123/ns/net"). */
+export function setns(fd: number, nstype: number, what?: string): void {
+  traced('syscall', 'setns', () => `${what ?? `fd ${fd}`}${describeTarget(fd)}, ${describeCloneFlags(nstype)}`, () => native.setns(fd, nstype))
+}
+
+export function sethostname(name: string): void {
+  traced('syscall', 'sethostname', () => JSON.stringify(name), () => native.sethostname(name))
+}
+
+export function setdomainname(name: string): void {
+  traced('syscall', 'setdomainname', () => JSON.stringify(name), () => native.setdomainname(name))
+}
+
+function describeTarget(fd: number): string {
+  try {
+    return ` → ${readlinkSync(`/proc/self/fd/${fd}`)}` // e.g. net:[4026532281]
+  } catch {
+    return ''
+  }
+}
