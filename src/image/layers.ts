@@ -1,0 +1,133 @@
+// Unpacked layers: layers/<DiffID hex>/ holds
+//   diff/          the layer's files, ready to be an overlayfs lowerdir
+//   layer.json     { diffID, size, tarSize, ... }
+//   tar-split.gz   the tar's non-content bytes (to rebuild the exact tar for `save`)
+// A layer is unpacked once and shared by every image that lists its DiffID. It is unpacked into the
+// process's tmp/ session and renamed into place only once complete and verified; the rename happens
+// under a per-layer flock (locks/layer-<hex>.lock), so two pulls of the same layer never both unpack
+// it, and garbage collection never removes a layer while a pull is adding or pinning it.
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Readable } from 'node:stream'
+import { TockerError } from '../errors.js'
+import type { StoreLayout } from '../store/layout.js'
+import { lock, tryLock } from '../sys/lock.js'
+import { digestHex } from '../content/blobs.js'
+import type { StoreSession } from './session.js'
+import type { Descriptor } from './types.js'
+import { unpackLayer } from './unpack/unpack.js'
+
+export interface LayerInfo {
+  diffID: string
+  /** Bytes of file content (what `images` adds up). */
+  size: number
+  /** Bytes of the uncompressed tar. */
+  tarSize: number
+  /** The compressed blob it came from, when pulled. */
+  digest?: string
+  mediaType?: string
+  entries: number
+  created: string
+}
+
+export class LayerStore {
+  constructor(
+    private readonly layout: StoreLayout,
+    private readonly session: () => StoreSession,
+  ) {}
+
+  dir(diffID: string): string {
+    return join(this.layout.layers, digestHex(diffID))
+  }
+
+  diffDir(diffID: string): string {
+    return join(this.dir(diffID), 'diff')
+  }
+
+  has(diffID: string): boolean {
+    return existsSync(join(this.dir(diffID), 'layer.json'))
+  }
+
+  info(diffID: string): LayerInfo | undefined {
+    try {
+      return JSON.parse(readFileSync(join(this.dir(diffID), 'layer.json'), 'utf8')) as LayerInfo
+    } catch {
+      return undefined
+    }
+  }
+
+  #lockPath(hex: string): string {
+    return join(this.layout.locks, `layer-${hex}.lock`)
+  }
+
+  /**
+   * Unpack a layer from its (compressed) stream, verify its DiffID, and make it visible atomically.
+   * 'exists' when it is (or meanwhile became) there: the stream is then destroyed unread.
+   */
+  async add(desc: Pick<Descriptor, 'mediaType' | 'digest'>, diffID: string, body: Readable): Promise<'added' | 'exists'> {
+    const hex = digestHex(diffID)
+    const session = this.session()
+    // Pin first: from here on the garbage collector leaves this layer alone (see session.ts).
+    session.pin(hex)
+    const held = await lock(this.#lockPath(hex))
+    try {
+      if (this.has(diffID)) {
+        body.destroy()
+        return 'exists'
+      }
+      const work = session.mkdtemp(`layer-${hex.slice(0, 12)}-`)
+      try {
+        const r = await unpackLayer(body, work, { mediaType: desc.mediaType, expectedDiffID: diffID })
+        const info: LayerInfo = {
+          diffID,
+          size: r.size,
+          tarSize: r.tarSize,
+          digest: desc.digest,
+          mediaType: desc.mediaType,
+          entries: r.entries,
+          created: new Date().toISOString(),
+        }
+        writeFileSync(join(work, 'layer.json'), JSON.stringify(info, null, 2) + '\n')
+        mkdirSync(this.layout.layers, { recursive: true })
+        // A directory without layer.json is not a layer (nothing should make one, but a copy or an
+        // older tocker might have): move it aside so the rename can take its place.
+        if (existsSync(this.dir(diffID))) renameSync(this.dir(diffID), join(session.mkdtemp('stale-'), 'layer'))
+        // The commit point: before this rename the layer does not exist, after it it is complete.
+        renameSync(work, this.dir(diffID))
+        return 'added'
+      } catch (err) {
+        rmSync(work, { recursive: true, force: true })
+        throw layerError(diffID, err)
+      }
+    } finally {
+      held.release()
+    }
+  }
+
+  /**
+   * Take a layer out of the store unless someone is adding or pinning it right now: its directory
+   * is renamed into our tmp/ session (atomic: no image ever sees half a layer). Returns where it
+   * went, for the caller to delete once it released its locks; undefined when the layer was kept.
+   */
+  detach(diffID: string, pinned: () => Set<string>): string | undefined {
+    const hex = digestHex(diffID)
+    const held = tryLock(this.#lockPath(hex))
+    if (!held) return undefined
+    try {
+      if (!existsSync(this.dir(diffID))) return undefined
+      if (pinned().has(hex)) return undefined
+      const trash = join(this.session().mkdtemp(`trash-${hex.slice(0, 12)}-`), 'layer')
+      renameSync(this.dir(diffID), trash)
+      return trash
+    } finally {
+      held.release()
+    }
+  }
+}
+
+function layerError(diffID: string, err: unknown): unknown {
+  if (err instanceof TockerError && (err.code === 'EUNSAFELAYER' || err.code === 'EBADLAYER' || err.code === 'EDIFFID')) {
+    return new TockerError(`failed to register layer ${diffID}: ${err.message}`, { code: err.code, status: err.status, cause: err })
+  }
+  return err
+}
