@@ -104,6 +104,21 @@ export async function addPortRules(tools: IptablesTools, bridge: string, e: Endp
   await restoreRules(tools, portRules(bridge, e))
 }
 
+/**
+ * Remove a container's rules. The fast path deletes exactly the rules attach added, in one
+ * transaction; if any is missing (someone flushed a chain, an earlier release half-ran) the
+ * transaction fails as a whole and we fall back to finding the tagged rules with iptables-save.
+ */
+export async function removePortRules(tools: IptablesTools, bridge: string, e: Endpoint): Promise<void> {
+  const rules = portRules(bridge, e)
+  const del = (lines: string[]) => lines.map((r) => r.replace(/^-A /, '-D '))
+  try {
+    await restoreRules(tools, { nat: del(rules.nat), filter: del(rules.filter) })
+  } catch {
+    await deletePortRules(tools, [e.containerId])
+  }
+}
+
 /** Delete every rule tagged with one of these containers' comments (found with iptables-save). */
 export async function deletePortRules(tools: IptablesTools, containerIds: string[]): Promise<number> {
   const saved = await saveRules(tools)

@@ -18,7 +18,7 @@ import { bindError, noAddressesError, noFreePortError, portAllocatedError, setup
 import { networkSettings, type NetworkSettings } from './inspect.js'
 import { allocateIp, newVethName, portOwner } from './ipam.js'
 import { ipv4Addresses, ipv4Routes, linksOnBridge, showLink } from './iproute2.js'
-import { addPortRules, deletePortRules, detectIptables, removeAllRules, restoreRules, saveRules, syncChanges, type IptablesTools } from './iptables.js'
+import { addPortRules, detectIptables, removeAllRules, removePortRules, restoreRules, saveRules, syncChanges, type IptablesTools } from './iptables.js'
 import { formatCidr, formatIPv4, macForIPv4, parseCidr, parseIPv4 } from './ipv4.js'
 import { dynamicPortRange, holdPort, type HeldPort } from './port-reservation.js'
 import { portRequests, type PortMap, type PortRequest, type PortSet } from './port-spec.js'
@@ -68,6 +68,12 @@ export interface ReconcileReport {
   orphanLinks: string[]
   /** Things that could not be fixed (a held port taken meanwhile by another program...). */
   warnings: string[]
+}
+
+/** Wait for every step (so an undo never races a step still running), then throw the first failure. */
+async function allOrFirstError(steps: Promise<unknown>[]): Promise<void> {
+  const results = await Promise.allSettled(steps)
+  for (const r of results) if (r.status === 'rejected') throw r.reason
 }
 
 export function normalizeMode(mode: string | undefined): NetworkMode {
@@ -160,8 +166,13 @@ export class NetworkManager {
         await this.#ensureBase(state)
         state.endpoints[e.containerId] = e
         writeState(this.paths, state)
-        await createVeth({ bridge: this.bridge, hostVeth: e.hostVeth, netns, mac: e.mac, ip: e.ip, prefixLen: e.prefixLen, gateway: e.gateway })
-        if (e.ports.length) await addPortRules(await this.iptables(), this.bridge, e)
+        // The veth (2 processes, one after the other) and the port rules (1 process) do not depend
+        // on each other: a DNAT rule towards an address that does not exist yet is harmless.
+        const tools = await this.iptables()
+        await allOrFirstError([
+          createVeth({ bridge: this.bridge, hostVeth: e.hostVeth, netns, mac: e.mac, ip: e.ip, prefixLen: e.prefixLen, gateway: e.gateway }),
+          e.ports.length ? addPortRules(tools, this.bridge, e) : Promise.resolve(),
+        ])
       } catch (err) {
         for (const h of held) h.held.close()
         if (state.endpoints[e.containerId]) {
@@ -279,10 +290,10 @@ export class NetworkManager {
     this.#held.delete(containerId)
   }
 
-  /** Delete a container's veth and rules. The veth first: no packet reaches it once it is gone. */
+  /** Delete a container's veth and its rules (independent: both at once). */
   async #undo(e: Endpoint): Promise<void> {
-    await deleteVeth(e.hostVeth)
-    if (e.ports.length) await deletePortRules(await this.iptables(), [e.containerId])
+    const tools = e.ports.length ? await this.iptables() : undefined
+    await allOrFirstError([deleteVeth(e.hostVeth), tools ? removePortRules(tools, this.bridge, e) : Promise.resolve()])
   }
 
   async #chooseSubnet(state: NetworkState): Promise<void> {
@@ -303,7 +314,8 @@ export class NetworkManager {
       return
     }
     if (state.subnet) return
-    const used = usedBlocks(await ipv4Routes(), await ipv4Addresses(), this.bridge)
+    const [routes, addrs] = await Promise.all([ipv4Routes(), ipv4Addresses()])
+    const used = usedBlocks(routes, addrs, this.bridge)
     const free = chooseFreeSubnet(used)
     if (!free) throw new TockerError(`no free subnet for ${this.bridge}: ${DEFAULT_SUBNET} and every other candidate overlap the host's routes`, { daemon: true })
     this.#setSubnet(state, formatCidr(free))

@@ -1,0 +1,182 @@
+#!/usr/bin/env node
+// Networking benchmark, in one run, inside a private network namespace (the script re-executes
+// itself under `unshare --net --mount`; the host's network is never touched):
+//
+//  1. HTTP request rate (wrk) to a container's IP directly vs through its published port on
+//     127.0.0.1 (iptables DNAT + route_localnet, what tocker does), and, for the record, through a
+//     userland proxy on 127.0.0.1 (a Node TCP pipe, the docker-proxy approach tocker did not take).
+//     Two servers: busybox httpd (one connection per request: NAT set-up on every request) and a
+//     keep-alive Node HTTP server (NAT on established flows). Goal: published >= 0.9x direct.
+//  2. What attach + publish costs per container (what `run -d -p` adds over `--network none`):
+//     wall time of attach(-p) and attach(none), and the ip/iptables processes each one starts.
+//
+//   npm run build && node test/bench/network.mjs [seconds per wrk run=4] [rounds=3] [containers=20]
+import { spawn } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createConnection, createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { inNetSandbox, prepareNetSandbox, reexecInNetSandbox, spawnInNetns, startInNewNetns, stopProcess } from '../helpers/netns-sandbox.mjs'
+
+if (!inNetSandbox()) process.exit(await reexecInNetSandbox())
+prepareNetSandbox()
+
+const here = dirname(fileURLToPath(import.meta.url))
+const dist = join(here, '..', '..', 'dist', 'src')
+if (!existsSync(join(dist, 'network', 'index.js'))) {
+  console.error('dist/ is missing: run `npm run build` (or `npx tsc -p .`) first')
+  process.exit(2)
+}
+const { NetworkManager, parsePortSpecs } = await import(join(dist, 'network', 'index.js'))
+const { onTrace } = await import(join(dist, 'trace', 'trace.js'))
+
+const seconds = Number(process.argv[2] ?? 4)
+const rounds = Number(process.argv[3] ?? 3)
+const containers = Number(process.argv[4] ?? 20)
+
+const root = mkdtempSync(join(tmpdir(), 'tocker-bench-net-'))
+const www = join(root, 'www')
+mkdirSync(www)
+writeFileSync(join(www, 'index.html'), '<html><body><h1>It works!</h1></body></html>\n')
+const net = new NetworkManager({ root })
+const cleanup = []
+async function done() {
+  for (const f of cleanup.reverse()) await f().catch(() => {})
+  await net.teardown().catch(() => {})
+  rmSync(root, { recursive: true, force: true })
+}
+process.on('SIGINT', () => done().then(() => process.exit(130)))
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+const bind = (specs) => parsePortSpecs(specs)
+
+async function container(argv) {
+  const c = await startInNewNetns()
+  cleanup.push(c.stop)
+  if (argv) {
+    const p = spawnInNetns(c.netns, argv, { stdio: ['ignore', 'pipe', 'inherit'] })
+    cleanup.push(() => stopProcess(p))
+    c.server = p
+  }
+  return c
+}
+
+/** Run a command without blocking the event loop (the userland proxy lives in this process). */
+function run(cmd, args) {
+  return new Promise((resolve) => {
+    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    p.stdout.on('data', (d) => (stdout += d))
+    p.stderr.on('data', (d) => (stderr += d))
+    p.on('close', (status) => resolve({ status, stdout, stderr }))
+  })
+}
+
+async function wrk(url) {
+  const r = await run('wrk', ['-t', '2', '-c', '32', '-d', `${seconds}s`, url])
+  const m = /Requests\/sec:\s+([0-9.]+)/.exec(r.stdout)
+  const errors = /Non-2xx|Socket errors: ([^\n]+)/.exec(r.stdout)
+  if (!m) throw new Error(`wrk ${url}: ${r.stdout}${r.stderr}`)
+  return { rps: Number(m[1]), errors: errors ? errors[0] : '' }
+}
+
+/** The docker-proxy alternative: accept on 127.0.0.1, open a connection to the container, pipe both ways. */
+function userlandProxy(port, target, targetPort) {
+  const server = createServer((c) => {
+    const up = createConnection({ host: target, port: targetPort })
+    c.pipe(up).pipe(c)
+    c.on('error', () => up.destroy())
+    up.on('error', () => c.destroy())
+  })
+  return new Promise((r) => server.listen(port, '127.0.0.1', () => r(server)))
+}
+
+async function waitHttp(url) {
+  for (let i = 0; i < 200; i++) {
+    if ((await run('curl', ['-sf', '-m', '1', '-o', '/dev/null', url])).status === 0) return
+    await new Promise((r) => setTimeout(r, 20))
+  }
+  throw new Error(`${url} never answered`)
+}
+
+const NODE_SERVER = `require('http').createServer((q,s)=>s.end('<html><body><h1>It works!</h1></body></html>\\n')).listen(80,'0.0.0.0',()=>console.log('ready'))`
+
+async function httpRates() {
+  const rows = []
+  const servers = [
+    ['busybox httpd (a connection per request)', ['busybox', 'httpd', '-f', '-p', '80', '-h', www], 8081, 8091],
+    ['node http (keep-alive)', [process.execPath, '-e', NODE_SERVER], 8082, 8092],
+  ]
+  let n = 0
+  for (const [label, argv, published, proxied] of servers) {
+    const c = await container(argv)
+    const s = await net.attach({ containerId: `bench${n++}`.padEnd(64, '0'), netns: c.netns, ...bind([`${published}:80`]) })
+    const proxy = await userlandProxy(proxied, s.IPAddress, 80)
+    cleanup.push(() => new Promise((r) => proxy.close(r)))
+    const urls = { direct: `http://${s.IPAddress}/`, published: `http://127.0.0.1:${published}/`, proxy: `http://127.0.0.1:${proxied}/` }
+    for (const u of Object.values(urls)) await waitHttp(u)
+    const got = { direct: [], published: [], proxy: [] }
+    for (let r = 0; r < rounds; r++) for (const k of Object.keys(urls)) got[k].push((await wrk(urls[k])).rps)
+    rows.push({ label, direct: median(got.direct), published: median(got.published), proxy: median(got.proxy) })
+  }
+  return rows
+}
+
+async function attachCost() {
+  const cs = []
+  for (let i = 0; i < containers * 2; i++) cs.push(await container())
+  const timings = { bridge: [], none: [], release: [] }
+  // Timed without a trace listener (as a real run without --explain), then the commands counted.
+  for (let i = 0; i < containers; i++) {
+    const id = `p${i}`.padEnd(64, '0')
+    let t0 = performance.now()
+    await net.attach({ containerId: id, netns: cs[i].netns, ...bind([`${9000 + i}:80`]) })
+    timings.bridge.push(performance.now() - t0)
+    t0 = performance.now()
+    await net.attach({ containerId: `n${i}`.padEnd(64, '0'), mode: 'none', netns: cs[containers + i].netns })
+    timings.none.push(performance.now() - t0)
+  }
+  const counts = { attach: [], none: [], release: [] }
+  const count = async (fn) => {
+    const ev = []
+    const off = onTrace((e) => e.kind === 'net' && e.op !== 'sysctl' && ev.push(e))
+    await fn()
+    off()
+    return ev
+  }
+  const extra = await container()
+  const extra2 = await container()
+  const attachEvents = await count(() => net.attach({ containerId: 'x'.padEnd(64, '0'), netns: extra.netns, ...bind(['9999:80']) }))
+  const noneEvents = await count(() => net.attach({ containerId: 'y'.padEnd(64, '0'), mode: 'none', netns: extra2.netns }))
+  const releaseEvents = await count(() => net.release('x'.padEnd(64, '0')))
+  for (let i = 0; i < containers; i++) {
+    const t0 = performance.now()
+    await net.release(`p${i}`.padEnd(64, '0'))
+    timings.release.push(performance.now() - t0)
+  }
+  return { timings, attachEvents, noneEvents, releaseEvents }
+}
+
+try {
+  const ipt = await net.iptables()
+  console.log(`iptables: ${ipt.iptables} v${ipt.version} (${ipt.backend}); wrk -t2 -c32 -d${seconds}s, median of ${rounds} rounds; ${containers} containers for the attach cost`)
+  console.log('')
+  const rows = await httpRates()
+  console.log('HTTP requests/sec          direct IP   published 127.0.0.1 (DNAT)   ratio   userland proxy   ratio')
+  for (const r of rows) {
+    console.log(
+      `${r.label.padEnd(42).slice(0, 42)}\n${''.padEnd(26)}${r.direct.toFixed(0).padStart(9)}   ${r.published.toFixed(0).padStart(26)}   ${(r.published / r.direct).toFixed(2).padStart(5)}   ${r.proxy.toFixed(0).padStart(14)}   ${(r.proxy / r.direct).toFixed(2).padStart(5)}`,
+    )
+  }
+  console.log('')
+  const { timings, attachEvents, noneEvents, releaseEvents } = await attachCost()
+  const show = (evs) => `${evs.length} commands (${evs.map((e) => e.op).join(', ')}), ${evs.reduce((a, e) => a + (e.ms ?? 0), 0).toFixed(1)} ms in them`
+  console.log(`attach --network bridge -p : median ${median(timings.bridge).toFixed(1)} ms  [${show(attachEvents)}]`)
+  console.log(`attach --network none      : median ${median(timings.none).toFixed(1)} ms  [${show(noneEvents)}]`)
+  console.log(`=> run -d -p adds          : ${(median(timings.bridge) - median(timings.none)).toFixed(1)} ms per container over --network none`)
+  console.log(`release (rm)               : median ${median(timings.release).toFixed(1)} ms  [${show(releaseEvents)}]`)
+} finally {
+  await done()
+}
