@@ -32,6 +32,8 @@ export interface PullStore {
     repoDigest?: string
     tag?: string
   }): { id: string; previousId?: string }
+  /** The image a reference ("…@sha256:…") names now, if any. */
+  resolveId(nameOrId: string): string | undefined
 }
 
 /** Docker's per-layer statuses, in the order a layer goes through them. */
@@ -144,16 +146,18 @@ export async function pullImage(ref: Reference, opts: PullOptions): Promise<Pull
 
   if (resolved.index) store.putBlob(resolved.index.digest, resolved.index.bytes)
   const repoDigest = `${fullName(target)}@${resolved.digest}`
+  const tag = byDigest ? undefined : fullString(target)
+  const before = store.resolveId(tag ?? repoDigest)
   const committed = store.commitImage({
     config: configBytes,
     configDigest: manifest.config.digest,
     manifest: resolved.manifest.bytes,
     manifestDigest: resolved.manifest.digest,
     repoDigest,
-    tag: byDigest ? undefined : fullString(target),
+    tag,
   })
-  // Docker: "Downloaded newer image" when the name now points at a different image than before.
-  const downloaded = byDigest ? !imageExisted : committed.previousId !== committed.id
+  // Docker: "Downloaded newer image" when the name (tag, or name@digest) did not point at this image before.
+  const downloaded = before !== committed.id
   return { id: committed.id, digest: resolved.digest, repoDigest, downloaded, manifestDigest: resolved.manifest.digest }
 }
 

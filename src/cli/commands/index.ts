@@ -11,6 +11,7 @@ import { loginCommand } from './login.js'
 import { logoutCommand } from './logout.js'
 import { logs } from './logs.js'
 import { ps } from './ps.js'
+import { pullCommand } from './pull.js'
 import { rename } from './rename.js'
 import { restart } from './restart.js'
 import { rm } from './rm.js'
@@ -33,6 +34,7 @@ export const commands: TockerCommand[] = [
   logoutCommand,
   logs,
   ps,
+  pullCommand,
   rename,
   restart,
   rm,
