@@ -19,6 +19,9 @@ function normalizeKey(key: string): string {
   return key.includes('/') ? key : `${key}/tcp`
 }
 
+/** A Ports map as read back from the API (Docker's PortBinding fields are optional there). */
+export type LoosePortMap = Record<string, { HostIp?: string; HostPort?: string }[] | null | undefined>
+
 /** One element of GET /containers/json's Ports. */
 export interface PortSummary {
   IP?: string
@@ -27,7 +30,7 @@ export interface PortSummary {
   Type: string
 }
 
-export function portSummaries(ports: PortMap | null | undefined): PortSummary[] {
+export function portSummaries(ports: LoosePortMap | null | undefined): PortSummary[] {
   const out: PortSummary[] = []
   for (const [key, bindings] of Object.entries(ports ?? {})) {
     const [port, type = 'tcp'] = key.split('/')
@@ -118,7 +121,7 @@ export function naturalCompare(a: string, b: string): number {
  * `tocker port CONTAINER [PRIVATE_PORT[/PROTO]]`: without a port, "80/tcp -> 0.0.0.0:8081" lines;
  * with one, "0.0.0.0:8081" lines, or Docker's error when it is not published.
  */
-export function portCommandLines(ports: PortMap | null | undefined, container: string, privatePort?: string): string[] {
+export function portCommandLines(ports: LoosePortMap | null | undefined, container: string, privatePort?: string): string[] {
   const out: string[] = []
   if (privatePort !== undefined) {
     const [port, proto = 'tcp'] = privatePort.split('/')
@@ -129,10 +132,10 @@ export function portCommandLines(ports: PortMap | null | undefined, container: s
     if (!frontends || frontends.length === 0) {
       throw new TockerError(`Error: No public port '${privatePort}' published for ${container}`, { status: 404 })
     }
-    for (const f of frontends) out.push(`${f.HostIp}:${f.HostPort}`)
+    for (const f of frontends) out.push(`${f.HostIp ?? ''}:${f.HostPort ?? ''}`)
   } else {
     for (const [from, frontends] of Object.entries(ports ?? {})) {
-      for (const f of frontends ?? []) out.push(`${from} -> ${f.HostIp}:${f.HostPort}`)
+      for (const f of frontends ?? []) out.push(`${from} -> ${f.HostIp ?? ''}:${f.HostPort ?? ''}`)
     }
   }
   return out.sort(naturalCompare)

@@ -10,6 +10,7 @@ import { kill } from './kill.js'
 import { loginCommand } from './login.js'
 import { logoutCommand } from './logout.js'
 import { logs } from './logs.js'
+import { port } from './port.js'
 import { ps } from './ps.js'
 import { pullCommand } from './pull.js'
 import { rename } from './rename.js'
@@ -33,6 +34,7 @@ export const commands: TockerCommand[] = [
   loginCommand,
   logoutCommand,
   logs,
+  port,
   ps,
   pullCommand,
   rename,
