@@ -66,6 +66,14 @@ export interface LogRelay {
   name: string
   maxSize?: string
   maxFile?: number
+  /** A pty instead of pipes (-t): its output is logged as "stdout". */
+  tty?: boolean
+  /** A FIFO (in `dir`) whose bytes become the container's stdin (-i); without it stdin is /dev/null. */
+  stdinFifo?: string
+  /** Close the container's stdin when the FIFO's last writer leaves (Docker's StdinOnce). */
+  stdinOnce?: boolean
+  /** A FIFO (in `dir`) taking "ROWS COLS" lines: the pty's window size (-t). */
+  resizeFifo?: string
 }
 
 export interface CreateOptions extends RuntimeOptions {
@@ -138,7 +146,9 @@ export async function createContainer(opts: CreateOptions): Promise<Container> {
       // No pid entry: share ours, by "joining" the namespace we are in.
       if (!pidNs || pidNs.path) args.push('--pidns', pidNs?.path ?? `/proc/${process.pid}/ns/pid`)
       if (opts.log) {
-        args.push('--stdio', 'pipes', '--log-dir', opts.log.dir, '--log-name', opts.log.name)
+        args.push('--stdio', opts.log.tty ? 'tty' : 'pipes', '--log-dir', opts.log.dir, '--log-name', opts.log.name)
+        if (opts.log.stdinFifo) args.push('--stdin-fifo', opts.log.stdinFifo, '--stdin-once', opts.log.stdinOnce ? '1' : '0')
+        if (opts.log.resizeFifo) args.push('--resize-fifo', opts.log.resizeFifo)
         if (opts.log.maxSize) args.push('--log-max-size', opts.log.maxSize)
         if (opts.log.maxFile) args.push('--log-max-file', String(opts.log.maxFile))
       }

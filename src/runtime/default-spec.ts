@@ -1,5 +1,6 @@
 // The config.json `tocker runtime spec` writes: runc's `runc spec` skeleton with Docker's
-// defaults (moby's oci/defaults.go): its mounts, capabilities, masked and read-only paths.
+// defaults (moby's oci/defaults.go): its mounts, capabilities, masked and read-only paths, no
+// rlimits and no no_new_privs (runc spec would set RLIMIT_NOFILE 1024 and noNewPrivileges).
 import { DEFAULT_CAPABILITIES } from './caps.js'
 import { OCI_VERSION, type Mount, type Spec } from './spec.js'
 
@@ -50,8 +51,8 @@ export function defaultSpec(args: string[] = ['sh']): Spec {
         effective: [...DEFAULT_CAPABILITIES],
         permitted: [...DEFAULT_CAPABILITIES],
       },
-      rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1024, soft: 1024 }],
-      noNewPrivileges: true,
+      // Docker sets neither (runc spec does): limits are inherited, setuid programs work.
+      noNewPrivileges: false,
     },
     root: { path: 'rootfs', readonly: false },
     hostname: 'tocker',

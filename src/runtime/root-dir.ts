@@ -8,7 +8,7 @@
 // mkdirat in the directory that was just resolved. The result is an O_PATH fd, and mounts use
 // its magic link /proc/self/fd/N as their target: the kernel mounts on exactly that directory,
 // whatever happens to the names meanwhile. (runc does the same; see its CVE-2021-30465.)
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs'
+import { closeSync, openSync, readFileSync, readlinkSync, writeSync } from 'node:fs'
 import { posix } from 'node:path'
 import { mkdirat, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_NOFOLLOW, O_PATH, O_WRONLY, openat2, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS } from '../sys/mount.js'
 
@@ -55,25 +55,40 @@ export class RootDir {
     }
   }
 
-  /** mkdir -p inside the root; returns an O_PATH fd of the directory. */
+  /**
+   * mkdir -p inside the root; returns an O_PATH fd of the directory. A dangling symlink on the
+   * way is followed inside the root, and what it names is created there (runc does the same).
+   */
   mkdirAll(containerPath: string, mode = 0o755): number {
-    const parts = rel(containerPath).split('/').filter((p) => p && p !== '.')
-    let dir = this.open('/', O_DIRECTORY)
-    for (let i = 0; i < parts.length; i++) {
-      const sofar = '/' + parts.slice(0, i + 1).join('/')
-      const next = this.tryOpen(sofar, O_DIRECTORY)
-      if (next !== undefined) {
-        dir = next
+    let pending = components(containerPath)
+    let done: string[] = []
+    let links = 0
+    while (pending.length) {
+      const name = pending.shift()!
+      if (name === '..') {
+        done.pop() // ".." of the root is the root, as RESOLVE_IN_ROOT says
         continue
       }
+      const path = '/' + [...done, name].join('/')
+      if (this.tryOpen(path, O_DIRECTORY) !== undefined) {
+        done.push(name)
+        continue
+      }
+      const parent = this.open('/' + done.join('/'), O_DIRECTORY)
       try {
-        mkdirat(dir, parts[i], mode, this.shown(posix.dirname(sofar)))
+        mkdirat(parent, name, mode, this.shown(posix.dirname(path)))
+        done.push(name)
+        continue
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
       }
-      dir = this.open(sofar, O_DIRECTORY)
+      // It exists but does not resolve to a directory: a symlink to nowhere (yet)?
+      const target = readlinkSync(`${RootDir.fdPath(parent)}/${name}`)
+      if (++links > 40) throw Object.assign(new Error(`too many levels of symbolic links in ${containerPath}`), { code: 'ELOOP' })
+      if (target.startsWith('/')) done = []
+      pending = [...components(target), ...pending]
     }
-    return dir
+    return this.open('/' + done.join('/'), O_DIRECTORY)
   }
 
   /** Make sure a file exists at the path (creating parents and an empty file); returns its O_PATH fd. */
@@ -117,6 +132,10 @@ export class RootDir {
     for (const fd of this.opened.splice(0)) closeSync(fd)
     closeSync(this.fd)
   }
+}
+
+function components(path: string): string[] {
+  return path.split('/').filter((p) => p && p !== '.')
 }
 
 function rel(containerPath: string): string {

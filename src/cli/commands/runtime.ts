@@ -136,14 +136,44 @@ const run: TockerCommand = {
   },
 }
 
+const EXEC_VALUE_OPTIONS: Record<string, string> = { '--cwd': 'cwd', '--env': 'env', '-e': 'env', '--user': 'user', '-u': 'user', '--state-root': 'state-root' }
+
+/**
+ * runc's exec syntax: options, the id, then the process's argv untouched (`exec ID sh -c 'ls -l'`).
+ * yargs cannot stop parsing at the id for one subcommand, so the raw arguments are re-read here.
+ */
+export function parseExecArgs(raw: string[]): { id?: string; command: string[]; options: Record<string, any> } {
+  const start = raw.indexOf('exec', raw.indexOf('runtime') + 1)
+  const options: Record<string, any> = {}
+  let i = start + 1
+  for (; i < raw.length; i++) {
+    const a = raw[i]
+    if (a === '--') {
+      i++
+      break
+    }
+    if (!a.startsWith('-')) break
+    const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined]
+    const name = EXEC_VALUE_OPTIONS[flag]
+    if (name) {
+      const value = inline ?? raw[++i]
+      if (name === 'env') (options.env ??= []).push(value)
+      else options[name] = value
+    } else if (flag === '-d' || flag === '--detach') options.detach = true
+    else throw new TockerError(`unknown flag: ${flag}`, { exitCode: 125 })
+  }
+  if (i < raw.length && raw[i - 1] !== '--' && raw[i] === '--') i++
+  return { id: raw[i], command: raw.slice(i + 1).filter((a, k) => !(k === 0 && a === '--')), options }
+}
+
 const exec: TockerCommand = {
   command: 'exec <id> <command..>',
   describe: 'Run another process inside a running container',
   errorExitCode: 125,
   builder: (y) =>
     withId(y)
-      // Everything after the id belongs to the process: `exec ID sh -c 'ls -l'`.
-      .parserConfiguration({ 'halt-at-non-option': true })
+      .parserConfiguration({ 'unknown-options-as-args': true })
+      .strictOptions(false)
       .positional('command', { type: 'string', array: true })
       .option('cwd', { type: 'string', describe: 'Working directory in the container' })
       .option('env', { alias: 'e', type: 'string', array: true, describe: 'Set an environment variable (NAME=value)' })
@@ -151,8 +181,10 @@ const exec: TockerCommand = {
       .option('detach', { alias: 'd', type: 'boolean', describe: 'Do not wait for the process' }),
   async run(a) {
     const { execProcess } = await lib()
-    const p = await execProcess(a.id, { stateRoot: stateRoot(a), args: (a.command as unknown[]).map(String), env: a.env, cwd: a.cwd, user: a.user })
-    if (a.detach) {
+    const { id, command, options: o } = parseExecArgs(process.argv.slice(2))
+    if (!id || command.length === 0) throw new TockerError('"tocker runtime exec" requires a container id and a command', { exitCode: 125 })
+    const p = await execProcess(id, { stateRoot: stateRoot({ ...a, ...o }), args: command, env: o.env, cwd: o.cwd, user: o.user })
+    if (o.detach) {
       p.detach()
       return 0
     }
