@@ -64,10 +64,10 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   })
 }
 
-function describeRequest(method: string, url: string, headers: Record<string, string>): string {
+function describeRequest(url: string, headers: Record<string, string>): string {
   const authz = headers.authorization ?? headers.Authorization
   const scheme = authz ? ` [${authz.split(' ')[0]} auth]` : ''
-  return `${method} ${url}${scheme}`
+  return `${url}${scheme}`
 }
 
 function describeResponse(res: Response): string {
@@ -81,7 +81,7 @@ async function fetchOnce(method: string, url: string, headers: Record<string, st
   return tracedAsync(
     'registry',
     method,
-    () => describeRequest(method, url, headers),
+    () => describeRequest(url, headers),
     async () => {
       try {
         return await fetch(url, { method, headers, redirect: 'manual', signal })
