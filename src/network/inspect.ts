@@ -1,7 +1,7 @@
 // `inspect`'s NetworkSettings, shaped like Docker's: the top-level fields of the default bridge
 // (IPAddress, Gateway, MacAddress, Ports …) and the same under Networks.<name>.
 import { portMap } from './port-format.js'
-import type { PortMap, PortSet } from './port-spec.js'
+import type { PortMap } from './port-spec.js'
 import type { Endpoint, NetworkMode } from './types.js'
 
 export interface EndpointSettings {
@@ -66,7 +66,7 @@ export function networkSettings(opts: {
   mode: NetworkMode
   networkId?: string
   endpoint?: Endpoint
-  exposed?: PortSet | null
+  exposed?: Record<string, unknown> | null
   running?: boolean
   sandboxKey?: string
 }): NetworkSettings {

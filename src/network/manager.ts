@@ -21,7 +21,7 @@ import { ipv4Addresses, ipv4Routes, linksOnBridge, showLink } from './iproute2.j
 import { addPortRules, detectIptables, removeAllRules, removePortRules, restoreRules, saveRules, syncChanges, type IptablesTools } from './iptables.js'
 import { formatCidr, formatIPv4, macForIPv4, parseCidr, parseIPv4 } from './ipv4.js'
 import { dynamicPortRange, holdPort, type HeldPort } from './port-reservation.js'
-import { portRequests, type PortMap, type PortRequest, type PortSet } from './port-spec.js'
+import { portRequests, type LoosePortMap, type PortRequest } from './port-spec.js'
 import { readState, removeState, statePaths, writeState, type StatePaths } from './state.js'
 import { withLock } from '../sys/lock.js'
 import { chooseFreeSubnet, DEFAULT_SUBNET, usedBlocks } from './subnet.js'
@@ -48,8 +48,8 @@ export interface AttachRequest {
   /** The container's network namespace: a path (/proc/<pid>/ns/net) or a pid. Not used for host. */
   netns?: string | number
   /** HostConfig.PortBindings, Config.ExposedPorts, HostConfig.PublishAllPorts (-P). */
-  portBindings?: PortMap | null
-  exposedPorts?: PortSet | null
+  portBindings?: LoosePortMap | null
+  exposedPorts?: Record<string, unknown> | null
   publishAll?: boolean
 }
 

@@ -2,11 +2,11 @@
 // of GET /containers/json, the PORTS column of `ps` ("0.0.0.0:8081->80/tcp, 443/tcp") and the
 // lines of `tocker port` ("80/tcp -> 0.0.0.0:8081"). Pure functions, the same rules as the Docker CLI.
 import { TockerError } from '../errors.js'
-import type { PortMap, PortSet } from './port-spec.js'
+import type { LoosePortMap, PortMap } from './port-spec.js'
 import type { PublishedPort } from './types.js'
 
 /** NetworkSettings.Ports: every exposed port, with its host bindings or null when not published. */
-export function portMap(published: PublishedPort[], exposed?: PortSet | null): PortMap {
+export function portMap(published: PublishedPort[], exposed?: Record<string, unknown> | null): PortMap {
   const map: PortMap = {}
   for (const key of Object.keys(exposed ?? {})) map[normalizeKey(key)] = null
   for (const p of published) {
@@ -18,9 +18,6 @@ export function portMap(published: PublishedPort[], exposed?: PortSet | null): P
 function normalizeKey(key: string): string {
   return key.includes('/') ? key : `${key}/tcp`
 }
-
-/** A Ports map as read back from the API (Docker's PortBinding fields are optional there). */
-export type LoosePortMap = Record<string, { HostIp?: string; HostPort?: string }[] | null | undefined>
 
 /** One element of GET /containers/json's Ports. */
 export interface PortSummary {

@@ -24,6 +24,9 @@ export type PortMap = Record<string, PortBinding[] | null>
 /** "80/tcp" -> {} (Config.ExposedPorts). */
 export type PortSet = Record<string, object>
 
+/** A port map as the API carries it (Docker's PortBinding fields are optional on the wire). */
+export type LoosePortMap = Record<string, { HostIp?: string; HostPort?: string }[] | null | undefined>
+
 export interface PortMapping {
   port: string // "80/tcp"
   binding: PortBinding
@@ -141,8 +144,8 @@ export interface PortRequest {
  * The requests for a container's start: its PortBindings, plus (with -P / PublishAllPorts) every
  * exposed port that has no binding yet, on a free host port. Sorted by container port, then proto.
  */
-export function portRequests(portBindings: PortMap | null | undefined, publishAll = false, exposed?: PortSet | null): PortRequest[] {
-  const map: Record<string, PortBinding[]> = {}
+export function portRequests(portBindings: LoosePortMap | null | undefined, publishAll = false, exposed?: Record<string, unknown> | null): PortRequest[] {
+  const map: Record<string, { HostIp?: string; HostPort?: string }[]> = {}
   for (const [key, list] of Object.entries(portBindings ?? {})) if (list && list.length) map[key] = list
   if (publishAll) for (const key of Object.keys(exposed ?? {})) if (!map[key]) map[key] = [{ HostIp: '', HostPort: '' }]
   const out: PortRequest[] = []

@@ -37,7 +37,11 @@ function netnsOf(pid) {
   return readlinkSync(`/proc/${pid}/ns/net`)
 }
 
-/** Inside the sandbox: make sure it is one, bring its loopback up, give it its own /sys view. */
+/**
+ * Inside the sandbox: make sure it is one and bring its loopback up. /sys is left as it is (a fresh
+ * sysfs would show this namespace's links under /sys/class/net but would also hide the cgroup
+ * mounts under /sys/fs/cgroup that the runtime needs); nothing in src/network reads /sys.
+ */
 export function prepareNetSandbox() {
   const outer = process.env[OUTER_ENV]
   if (!inNetSandbox() || !outer || netnsOf('self') === outer) {
@@ -45,8 +49,6 @@ export function prepareNetSandbox() {
   }
   const lo = spawnSync('ip', ['link', 'set', 'lo', 'up'], { encoding: 'utf8' })
   if (lo.status !== 0) throw new Error(`ip link set lo up: ${lo.stderr}`)
-  // /sys/class/net shows the namespace of whoever mounted sysfs: remount so it shows ours.
-  spawnSync('mount', ['-t', 'sysfs', 'sysfs', '/sys'])
 }
 
 /**
