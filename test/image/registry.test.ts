@@ -207,6 +207,29 @@ t.test('token auth: anonymous refused, credentials accepted, one token per scope
   t.equal(requests.length, 1, 'one token for the manifest, config and layers of a whole pull, and a second resolve')
   t.strictSame(requests[0], { user: 'alice', scopes: ['repository:x/one:pull'], service: 'tocker-test-registry', status: 200 })
 
+  // A cached token the registry stops accepting (revoked, or expired early): one fresh token, one retry.
+  let revoked: string | undefined
+  const front = await startProxy(reg.addr, {
+    handle: (req, res) => {
+      if (!revoked || req.headers.authorization !== `Bearer ${revoked}`) return false
+      res.writeHead(401, {
+        'content-type': 'application/json',
+        'www-authenticate': `Bearer realm="http://${reg.token!.addr}/token",service="tocker-test-registry",scope="repository:x/one:pull"`,
+      })
+      res.end(JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] }))
+      return true
+    },
+  })
+  t.teardown(front.stop)
+  const viaFront = new RegistryClient({ config: config({ username: 'alice', password: 'wonderland' }) })
+  requests.length = 0
+  await viaFront.getManifest(ref(front.addr, 'x/one'), '1')
+  revoked = front.requests.at(-1)!.authorization!.slice('Bearer '.length)
+  await viaFront.getManifest(ref(front.addr, 'x/one'), '1')
+  // (the first request reused alice's token, cached for this process since the pull above)
+  t.equal(requests.length, 1, 'the refused cached token was replaced once')
+  t.not(front.requests.at(-1)!.authorization, `Bearer ${revoked}`, 'and the retry carried the new one')
+
   const wrong = new RegistryClient({ config: config({ username: 'alice', password: 'nope' }) })
   await t.rejects(wrong.getManifest(r, '1'), {
     message: `Get "http://${reg.addr}/v2/x/one/manifests/1": unauthorized: incorrect username or password`,
