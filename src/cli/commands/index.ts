@@ -22,6 +22,12 @@ import { start } from './start.js'
 import { stop } from './stop.js'
 import { top } from './top.js'
 import { wait } from './wait.js'
+import { image } from './image.js'
+import { images } from './images.js'
+import { load } from './load.js'
+import { rmi } from './rmi.js'
+import { save } from './save.js'
+import { tag } from './tag.js'
 
 export const commands: TockerCommand[] = [
   attach,
@@ -46,4 +52,10 @@ export const commands: TockerCommand[] = [
   stop,
   top,
   wait,
+  image,
+  images,
+  load,
+  rmi,
+  save,
+  tag,
 ]

@@ -1,0 +1,332 @@
+// `load`: import images from a tar archive (a file or stdin, optionally gzip'd), in either format:
+//   - docker-archive: manifest.json [{Config, RepoTags, Layers}] (docker save, all versions);
+//   - OCI image layout: oci-layout + index.json + blobs/<alg>/<hex> (skopeo, buildkit, docker 25+).
+// The archive's members are first extracted into this process's tmp/ session (as Docker does: the
+// manifest may come last), then each layer streams from there into the layer store, which verifies
+// its DiffID. OCI blobs are also checked against their (compressed) digest. Names come from
+// RepoTags, or from the annotations io.containerd.image.name / org.opencontainers.image.ref.name.
+import { closeSync, createReadStream, openSync, readFileSync, readSync, writeSync } from 'node:fs'
+import { join } from 'node:path'
+import { pipeline as pipelineCb, type Readable, Writable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { digestHex, sha256 } from '../../content/blobs.js'
+import { TockerError } from '../../errors.js'
+import { fullString, parseReference, withDefaultTag } from '../reference.js'
+import { hostPlatform, platformRank } from '../registry/platform.js'
+import { VerifyingStream } from '../registry/verify.js'
+import type { ImageStore } from '../store.js'
+import { MediaType, type Descriptor, type ImageConfig, type ImageIndex, type ImageManifest } from '../types.js'
+import { decompressor, peek, sniffCompression } from '../unpack/decompress.js'
+import { checkedPath } from '../unpack/layer-writer.js'
+import { TarReader, type TarEntry } from '../unpack/tar-reader.js'
+
+export interface LoadedImage {
+  id: string
+  /** Full references now pointing at it. */
+  tags: string[]
+}
+
+export interface LoadEvents {
+  /** A tag moved away from another image ("The image … already exists, renaming the old one …"). */
+  retagged?: (ref: string, previousId: string) => void
+  layer?: (diffID: string, status: 'exists' | 'loaded') => void
+}
+
+/** Extracted archive members: name -> file in our tmp/, with symlinks and hard links resolved. */
+class ArchiveFiles {
+  files = new Map<string, string>()
+  links = new Map<string, string>()
+
+  path(name: string): string | undefined {
+    let n = checkedPathOrUndefined(name)
+    for (let hops = 0; n !== undefined && hops < 16; hops++) {
+      const f = this.files.get(n)
+      if (f) return f
+      n = this.links.get(n)
+    }
+    return undefined
+  }
+
+  read(name: string, what: string): Buffer {
+    const p = this.path(name)
+    if (!p) throw invalidArchive(`${what} ${JSON.stringify(name)} is not in the archive`)
+    return readFileSync(p)
+  }
+}
+
+export async function loadArchive(store: ImageStore, input: Readable, events: LoadEvents = {}): Promise<LoadedImage[]> {
+  const work = store.session().mkdtemp('load-')
+  const files = await extract(input, work)
+  if (files.path('manifest.json')) return loadDockerArchive(store, files, events)
+  if (files.path('index.json')) return loadOciLayout(store, files, events)
+  throw invalidArchive('no manifest.json (docker-archive) or index.json (OCI layout) in the archive')
+}
+
+async function extract(input: Readable, work: string): Promise<ArchiveFiles> {
+  const files = new ArchiveFiles()
+  let count = 0
+  let fd: number | undefined
+  const reader = new TarReader({
+    entry(e: TarEntry) {
+      const name = checkedPathOrUndefined(e.path)
+      if (name === undefined) throw invalidArchive(`member ${JSON.stringify(e.path)} has an absolute or ".." path`)
+      if (e.type === 'file') {
+        const p = join(work, String(count++))
+        fd = openSync(p, 'wx', 0o600)
+        files.files.set(name, p)
+      } else if (e.type === 'symlink') {
+        // Old `docker save` links duplicate layers: "<id>/layer.tar" -> "../<other id>/layer.tar".
+        const dir = name.includes('/') ? name.slice(0, name.lastIndexOf('/') + 1) : ''
+        const target = resolveRelative(e.linkpath.startsWith('/') ? e.linkpath : dir + e.linkpath)
+        if (target !== undefined) files.links.set(name, target)
+      } else if (e.type === 'hardlink') {
+        const target = checkedPathOrUndefined(e.linkpath)
+        if (target !== undefined) files.links.set(name, target)
+      }
+    },
+    data(chunk) {
+      if (fd === undefined) return
+      let off = 0
+      while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off)
+    },
+    endEntry() {
+      if (fd !== undefined) closeSync(fd)
+      fd = undefined
+    },
+  })
+  const head = await peek(input)
+  if (head === null) throw new TockerError('requested load from stdin, but stdin is empty', { code: 'ELOAD', status: 400 })
+  const compression = sniffCompression(head)
+  const sink = new Writable({
+    highWaterMark: 1 << 20,
+    write(chunk: Buffer, _e, cb) {
+      try {
+        reader.write(chunk)
+        cb()
+      } catch (err) {
+        cb(err as Error)
+      }
+    },
+    final(cb) {
+      try {
+        reader.end()
+        cb()
+      } catch (err) {
+        cb(err as Error)
+      }
+    },
+  })
+  try {
+    await pipeline(input, decompressor(compression), sink)
+  } catch (err) {
+    if (fd !== undefined) closeSync(fd)
+    if (err instanceof TockerError) throw err
+    throw invalidArchive((err as Error).message)
+  }
+  return files
+}
+
+async function loadDockerArchive(store: ImageStore, files: ArchiveFiles, events: LoadEvents): Promise<LoadedImage[]> {
+  let manifest: { Config?: unknown; RepoTags?: unknown; Layers?: unknown }[]
+  try {
+    manifest = JSON.parse(files.read('manifest.json', 'file').toString('utf8'))
+  } catch (err) {
+    if (err instanceof TockerError) throw err
+    throw invalidArchive('manifest.json is not valid JSON')
+  }
+  if (!Array.isArray(manifest)) throw invalidArchive('manifest.json is not a list of images')
+  const loaded: LoadedImage[] = []
+  for (const m of manifest) {
+    if (typeof m?.Config !== 'string' || !Array.isArray(m.Layers) || m.Layers.some((l) => typeof l !== 'string')) {
+      throw invalidArchive('manifest.json: an entry lacks Config or Layers')
+    }
+    const tags = Array.isArray(m.RepoTags) ? (m.RepoTags as unknown[]).map((t) => normalizeTag(String(t))) : []
+    const config = files.read(m.Config, 'image config')
+    const diffIDs = diffIDsOf(config)
+    const layers = m.Layers as string[]
+    if (layers.length !== diffIDs.length) throw invalidArchive(`image ${m.Config}: ${layers.length} layers but ${diffIDs.length} diff_ids in its config`)
+    const descs: Descriptor[] = []
+    for (let i = 0; i < layers.length; i++) {
+      const p = files.path(layers[i])
+      if (!p) throw invalidArchive(`layer ${JSON.stringify(layers[i])} is not in the archive`)
+      const mediaType = layerMediaType(p)
+      await addLayerFrom(store, { mediaType, digest: diffIDs[i], size: 0 }, diffIDs[i], () => createReadStream(p), events)
+      descs.push({ mediaType, digest: diffIDs[i], size: 0 })
+    }
+    loaded.push(commit(store, config, tags, syntheticManifest(config, descs), undefined, events))
+  }
+  return loaded
+}
+
+async function loadOciLayout(store: ImageStore, files: ArchiveFiles, events: LoadEvents): Promise<LoadedImage[]> {
+  const index = parseJson<ImageIndex>(files.read('index.json', 'file'), 'index.json')
+  if (!Array.isArray(index.manifests)) throw invalidArchive('index.json has no manifests')
+  const loaded: LoadedImage[] = []
+  for (const top of index.manifests) {
+    const desc = pickManifest(files, top)
+    const manifestBytes = blob(files, desc)
+    const manifest = parseJson<ImageManifest>(manifestBytes, `manifest ${desc.digest}`)
+    if (!manifest.config || !Array.isArray(manifest.layers)) throw invalidArchive(`manifest ${desc.digest} is not an image manifest`)
+    const config = blob(files, manifest.config)
+    const diffIDs = diffIDsOf(config)
+    if (diffIDs.length !== manifest.layers.length) throw invalidArchive(`manifest ${desc.digest}: ${manifest.layers.length} layers but ${diffIDs.length} diff_ids in its config`)
+    for (let i = 0; i < diffIDs.length; i++) {
+      const l = manifest.layers[i]
+      const p = blobPath(files, l)
+      // The compressed bytes are checked against the manifest's digest as they stream by.
+      await addLayerFrom(store, l, diffIDs[i], () => pipelineCb(createReadStream(p), new VerifyingStream({ digest: l.digest, size: l.size }), () => {}), events)
+    }
+    const tags = ociNames(top.annotations)
+    loaded.push(commit(store, config, tags, manifestBytes, desc.digest, events))
+  }
+  return loaded
+}
+
+async function addLayerFrom(store: ImageStore, desc: Descriptor, diffID: string, open: () => Readable, events: LoadEvents): Promise<void> {
+  if (store.hasLayer(diffID)) {
+    events.layer?.(diffID, 'exists')
+    return
+  }
+  const status = await store.addLayer(desc, diffID, open())
+  events.layer?.(diffID, status === 'added' ? 'loaded' : 'exists')
+}
+
+function commit(store: ImageStore, config: Buffer, tags: string[], manifest: Buffer, manifestDigest: string | undefined, events: LoadEvents): LoadedImage {
+  const configDigest = sha256(config)
+  const first = store.commitImage({ config, configDigest, manifest, manifestDigest: manifestDigest ?? sha256(manifest), tag: tags[0] })
+  if (tags[0] !== undefined && first.previousId) events.retagged?.(tags[0], first.previousId)
+  for (const t of tags.slice(1)) {
+    const before = store.resolveId(t)
+    store.tag(first.id, t)
+    if (before && before !== first.id) events.retagged?.(t, before)
+  }
+  return { id: first.id, tags }
+}
+
+/** For a docker-archive image: the OCI manifest describing its (uncompressed) layers. */
+function syntheticManifest(config: Buffer, layers: Descriptor[]): Buffer {
+  return Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MediaType.OciManifest,
+      config: { mediaType: MediaType.OciConfig, digest: sha256(config), size: config.length },
+      layers: layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
+    }),
+  )
+}
+
+/** An index entry may itself be an index (multi-platform): take this machine's platform. */
+function pickManifest(files: ArchiveFiles, desc: Descriptor, depth = 0): Descriptor {
+  if (desc.mediaType !== MediaType.OciIndex && desc.mediaType !== MediaType.DockerManifestList) return desc
+  if (depth > 4) throw invalidArchive('index nesting too deep')
+  const idx = parseJson<ImageIndex>(blob(files, desc), `index ${desc.digest}`)
+  const want = hostPlatform()
+  const ranked = (idx.manifests ?? [])
+    .map((m) => ({ m, rank: platformRank(want, m.platform) }))
+    .filter((x) => x.rank >= 0)
+    .sort((a, b) => a.rank - b.rank)
+  if (ranked.length === 0) throw new TockerError(`no matching manifest for ${want.os}/${want.architecture} in the archive's index ${desc.digest}`, { code: 'ELOAD', status: 400 })
+  return pickManifest(files, { ...ranked[0].m, annotations: desc.annotations }, depth + 1)
+}
+
+function blobPath(files: ArchiveFiles, desc: Descriptor): string {
+  const hex = digestHex(desc.digest)
+  const p = files.path(`blobs/sha256/${hex}`)
+  if (!p) throw invalidArchive(`blob ${desc.digest} is not in the archive`)
+  return p
+}
+
+/** A small blob (manifest, config), verified against its digest. */
+function blob(files: ArchiveFiles, desc: Descriptor): Buffer {
+  const data = readFileSync(blobPath(files, desc))
+  if (sha256(data) !== desc.digest) throw invalidArchive(`blob ${desc.digest} does not match its digest`)
+  return data
+}
+
+function ociNames(annotations: Record<string, string> | undefined): string[] {
+  const candidates = [annotations?.['io.containerd.image.name'], annotations?.['org.opencontainers.image.ref.name']]
+  for (const c of candidates) {
+    if (!c) continue
+    try {
+      const ref = parseReference(c)
+      // A bare tag ("latest") parses as a repository named "latest": only a name with a tag or a
+      // path counts as a name here.
+      if (ref.tag === undefined && !c.includes('/')) continue
+      if (ref.digest !== undefined) continue
+      return [fullString(withDefaultTag(ref))]
+    } catch {
+      // not a reference
+    }
+  }
+  return []
+}
+
+function normalizeTag(t: string): string {
+  try {
+    const ref = parseReference(t)
+    if (ref.digest !== undefined) throw new Error('digest')
+    return fullString(withDefaultTag(ref))
+  } catch {
+    throw invalidArchive(`invalid tag ${JSON.stringify(t)} in manifest.json`)
+  }
+}
+
+function diffIDsOf(config: Buffer): string[] {
+  const c = parseJson<ImageConfig>(config, 'image config')
+  const d = c?.rootfs?.diff_ids
+  if (!Array.isArray(d) || d.some((x) => typeof x !== 'string')) throw invalidArchive('image config has no rootfs.diff_ids')
+  for (const x of d) digestHex(x)
+  return d
+}
+
+function layerMediaType(path: string): string {
+  const fd = openSync(path, 'r')
+  try {
+    const head = Buffer.alloc(4)
+    const n = readSync(fd, head, 0, head.length, 0)
+    switch (sniffCompression(head.subarray(0, n))) {
+      case 'gzip':
+        return MediaType.DockerLayerGzip
+      case 'zstd':
+        return MediaType.OciLayerZstd
+      default:
+        return MediaType.OciLayerTar
+    }
+  } finally {
+    closeSync(fd)
+  }
+}
+
+function parseJson<T>(data: Buffer, what: string): T {
+  try {
+    return JSON.parse(data.toString('utf8')) as T
+  } catch {
+    throw invalidArchive(`${what} is not valid JSON`)
+  }
+}
+
+function checkedPathOrUndefined(name: string): string | undefined {
+  try {
+    return checkedPath(name, name)
+  } catch {
+    return undefined
+  }
+}
+
+/** "a/b/../c" -> "a/c"; undefined when it climbs out of the archive. */
+function resolveRelative(p: string): string | undefined {
+  const out: string[] = []
+  for (const part of p.split('/')) {
+    if (part === '' || part === '.') continue
+    if (part === '..') {
+      if (out.length === 0) return undefined
+      out.pop()
+    } else out.push(part)
+  }
+  return out.join('/')
+}
+
+function invalidArchive(why: string): TockerError {
+  return new TockerError(`invalid archive: ${why}`, { code: 'ELOAD', status: 400 })
+}
+
