@@ -9,13 +9,15 @@ import { inNetSandbox, prepareNetSandbox, reexecInNetSandbox, runInNetns, spawnI
 
 if (!inNetSandbox()) process.exit(await reexecInNetSandbox())
 prepareNetSandbox()
+// The crash test starts this same file again as a stand-in engine (see engineChild below).
+if (process.env.TOCKER_NET_ENGINE_CHILD) await engineChild(JSON.parse(process.env.TOCKER_NET_ENGINE_CHILD))
 
 const { default: t } = await import('tap')
 const { execFileSync, spawn } = await import('node:child_process')
 const { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } = await import('node:fs')
 const { createServer } = await import('node:net')
 const { tmpdir } = await import('node:os')
-const { join, dirname } = await import('node:path')
+const { join } = await import('node:path')
 const { fileURLToPath } = await import('node:url')
 const { NetworkManager, parsePortSpecs } = await import('../../src/network/index.js')
 const { addPortRules, detectIptables } = await import('../../src/network/iptables.js')
@@ -126,8 +128,9 @@ t.test('release puts links, addresses and rules back as they were', async (t) =>
 t.test('engine killed with SIGKILL, damage injected, reconcile repairs', async (t) => {
   const C = 'c'.repeat(64)
   const c = await httpdContainer()
-  const child = spawn(process.execPath, [...process.execArgv, join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'engine-child.ts'), root, C, c.netns, '8088:80'], {
+  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], {
     stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, TOCKER_NET_ENGINE_CHILD: JSON.stringify({ root, containerId: C, netns: c.netns, spec: '8088:80' }) },
   })
   stops.push(() => stopProcess(child))
   const line = await new Promise<string>((resolve) => child.stdout!.once('data', (d) => resolve(String(d))))
@@ -180,3 +183,11 @@ t.test('teardown leaves no chain, rule, link or state', async (t) => {
   t.notMatch(sh('ip', ['-o', 'link']), /tocker0|veth/)
   t.notOk(existsSync(join(root, 'network', 'state.json')))
 })
+
+/** A stand-in engine: attach one container, say so, then wait to be killed, holding its port sockets. */
+async function engineChild(o: { root: string; containerId: string; netns: string; spec: string }): Promise<never> {
+  const { NetworkManager, parsePortSpecs } = await import('../../src/network/index.js')
+  const s = await new NetworkManager({ root: o.root }).attach({ containerId: o.containerId, netns: o.netns, ...parsePortSpecs([o.spec]) })
+  process.stdout.write(`attached ${s.IPAddress}\n`)
+  return new Promise(() => setInterval(() => {}, 1 << 30))
+}
