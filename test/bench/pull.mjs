@@ -1,0 +1,196 @@
+#!/usr/bin/env node
+// The pull benchmark (issue 2): how fast does `tocker pull` get an image from a registry into a
+// store ready for overlayfs, next to the reference tools, in one run on the same machine?
+//
+//   node test/bench/pull.mjs [runs=5] [--tocker PATH]
+//
+// Image: `bench` (test/bench/fixtures.mjs), 2 layers, ~167 MB uncompressed / ~62 MB gzipped, from
+// real files; `bench-sibling` shares its first layer. Both are pushed with skopeo to Debian's
+// docker-registry, started here on 127.0.0.1 with its storage in a temp dir.
+//
+// Each run, into fresh directories, times:
+//   tocker           bin/tocker --root TMP pull ADDR/bench:latest  (download + verify + unpack)
+//   skopeo+umoci     skopeo copy docker://ADDR/bench:latest oci:DIR:bench; umoci unpack --image DIR:bench BUNDLE
+//   floor            curl of the manifest, config and each layer piped into tar -xz, layers in parallel
+//                    (no digest check, no atomic rename: the least work that gets the files on disk)
+// and then the second pull, of bench-sibling into the same store (tocker: the shared layer
+// "Already exists"; skopeo: the blob is in the layout already, but umoci unpacks every layer again
+// into a new bundle; floor: only the new layer).
+// Prints medians with [min-max] and the ratios tocker/skopeo+umoci and tocker/floor.
+import { spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { benchFixture } from './fixtures.mjs'
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
+const argv = process.argv.slice(2)
+const tockerIdx = argv.indexOf('--tocker')
+const TOCKER = tockerIdx >= 0 ? argv.splice(tockerIdx, 2)[1] : join(repoRoot, 'bin', 'tocker')
+const RUNS = Number(argv[0] ?? 5)
+
+const work = mkdtempSync(join(tmpdir(), 'tocker-bench-pull-'))
+let registry
+function cleanup() {
+  if (registry?.pid && registry.exitCode === null) {
+    try {
+      process.kill(registry.pid, 'SIGTERM')
+    } catch {}
+  }
+  rmSync(work, { recursive: true, force: true })
+}
+process.on('exit', cleanup)
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130))
+
+/** Runs a command; resolves with its output, rejects with its stderr on a non-zero exit. */
+function sh(cmd, args, opts = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts })
+    let out = ''
+    let err = ''
+    child.stdout.on('data', (d) => (out += d))
+    child.stderr.on('data', (d) => (err += d))
+    child.on('error', reject)
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(' ')}: exit ${code}: ${(err || out).trim().split('\n').slice(-3).join(' | ')}`))))
+  })
+}
+
+async function timed(fn) {
+  const start = process.hrtime.bigint()
+  await fn()
+  return Number(process.hrtime.bigint() - start) / 1e9
+}
+
+async function freePort() {
+  const s = createServer()
+  await new Promise((r) => s.listen(0, '127.0.0.1', r))
+  const { port } = s.address()
+  await new Promise((r) => s.close(r))
+  return port
+}
+
+async function startRegistry() {
+  const port = await freePort()
+  const config = join(work, 'registry.yml')
+  writeFileSync(
+    config,
+    `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${join(work, 'registry')}\n` +
+      `http:\n  addr: 127.0.0.1:${port}\n  secret: ${randomBytes(8).toString('hex')}\n`,
+  )
+  registry = spawn('/usr/bin/docker-registry', ['serve', config], { stdio: 'ignore' })
+  const addr = `127.0.0.1:${port}`
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(`http://${addr}/v2/`)).ok) return addr
+    } catch {}
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  throw new Error('docker-registry did not start')
+}
+
+const ACCEPT = 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json'
+async function manifestOf(addr, repo) {
+  const res = await fetch(`http://${addr}/v2/${repo}/manifests/latest`, { headers: { accept: ACCEPT } })
+  return res.json()
+}
+
+// ---- the three ways to pull ---------------------------------------------------------------------
+
+const tocker = {
+  name: 'tocker',
+  async setup() {
+    return { root: mkdtempSync(join(work, 'tocker-')) }
+  },
+  async pull(ctx, addr, repo) {
+    const out = await sh(TOCKER, ['--root', ctx.root, 'pull', `${addr}/${repo}:latest`])
+    // A pull that printed no status did not pull: better no number than a wrong one.
+    if (!/^Status: Downloaded newer image for /m.test(out)) throw new Error(`tocker pull printed no "Status: Downloaded newer image":\n${out}`)
+    if (repo === 'bench-sibling' && !/: Already exists$/m.test(out)) throw new Error(`the second pull did not reuse the shared layer ("Already exists"):\n${out}`)
+  },
+}
+
+const skopeoUmoci = {
+  name: 'skopeo+umoci',
+  async setup() {
+    return { dir: mkdtempSync(join(work, 'skopeo-')) }
+  },
+  async pull(ctx, addr, repo) {
+    await sh('skopeo', ['copy', '--quiet', '--src-tls-verify=false', `docker://${addr}/${repo}:latest`, `oci:${ctx.dir}/layout:${repo}`])
+    await sh('umoci', ['unpack', '--image', `${ctx.dir}/layout:${repo}`, `${ctx.dir}/bundle-${repo}`])
+  },
+}
+
+const floor = {
+  name: 'curl+tar (floor)',
+  async setup() {
+    return { dir: mkdtempSync(join(work, 'floor-')), have: new Set() }
+  },
+  async pull(ctx, addr, repo) {
+    const base = `http://${addr}/v2/${repo}`
+    // The manifest and config are fetched as a client must; then each new layer streams into tar.
+    const script = [
+      `curl -sfS -H 'Accept: ${ACCEPT}' ${base}/manifests/latest > "$D/manifest-${repo}.json"`,
+      `curl -sfS ${base}/blobs/${ctx.manifests[repo].config.digest} > "$D/config-${repo}.json"`,
+      ...ctx.manifests[repo].layers
+        .filter((l) => !ctx.have.has(l.digest))
+        .map((l) => `(mkdir -p "$D/${l.digest.slice(7)}" && curl -sfS ${base}/blobs/${l.digest} | tar -xzf - -C "$D/${l.digest.slice(7)}") &`),
+      'wait',
+    ].join('\n')
+    await sh('sh', ['-ec', script], { env: { ...process.env, D: ctx.dir } })
+    for (const l of ctx.manifests[repo].layers) ctx.have.add(l.digest)
+  },
+}
+
+// ---- main ---------------------------------------------------------------------------------------
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]
+const fmt = (xs) => (xs.length ? `${median(xs).toFixed(2)} s [${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)}]` : 'n/a')
+const ratio = (a, b) => (a.length && b.length ? `${(median(a) / median(b)).toFixed(2)}x` : 'n/a')
+
+process.stderr.write('building the bench images (cached after the first time)...\n')
+const layouts = { bench: await benchFixture('bench'), 'bench-sibling': await benchFixture('bench-sibling') }
+const addr = await startRegistry()
+for (const [repo, layout] of Object.entries(layouts)) {
+  await sh('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `oci:${layout}:latest`, `docker://${addr}/${repo}:latest`])
+}
+const manifests = { bench: await manifestOf(addr, 'bench'), 'bench-sibling': await manifestOf(addr, 'bench-sibling') }
+const config = await (await fetch(`http://${addr}/v2/bench/blobs/${manifests.bench.config.digest}`)).json()
+const compressed = manifests.bench.layers.reduce((n, l) => n + l.size, 0)
+const uncompressed = Number((await sh('sh', ['-c', `for f in ${manifests.bench.layers.map((l) => join(layouts.bench, 'blobs/sha256', l.digest.slice(7))).join(' ')}; do gzip -dc "$f"; done | wc -c`])).trim())
+
+const methods = [tocker, skopeoUmoci, floor]
+const results = Object.fromEntries(methods.map((m) => [m.name, { first: [], second: [], error: undefined }]))
+for (let run = 1; run <= RUNS; run++) {
+  for (const m of methods) {
+    const r = results[m.name]
+    if (r.error) continue
+    const ctx = { ...(await m.setup()), manifests }
+    try {
+      r.first.push(await timed(() => m.pull(ctx, addr, 'bench')))
+      r.second.push(await timed(() => m.pull(ctx, addr, 'bench-sibling')))
+    } catch (err) {
+      r.error = err.message
+      r.first.length = r.second.length = 0
+    } finally {
+      rmSync(ctx.root ?? ctx.dir, { recursive: true, force: true })
+    }
+  }
+  process.stderr.write(`run ${run}/${RUNS} done\n`)
+}
+
+const T = results.tocker
+const S = results['skopeo+umoci']
+const F = results['curl+tar (floor)']
+console.log(`\npull of a 2-layer image from docker-registry on 127.0.0.1: ${(uncompressed / 1e6).toFixed(0)} MB uncompressed, ${(compressed / 1e6).toFixed(1)} MB gzipped (${config.rootfs.diff_ids.length} layers); median [min-max] of ${RUNS} runs, fresh store each run; ${(await sh('nproc', [])).trim()} cores`)
+const rows = [
+  ['', 'tocker', 'skopeo+umoci', 'curl+tar (floor)', 'tocker/skopeo+umoci', 'tocker/floor'],
+  ['first pull', fmt(T.first), fmt(S.first), fmt(F.first), ratio(T.first, S.first), ratio(T.first, F.first)],
+  ['second pull (base layer shared)', fmt(T.second), fmt(S.second), fmt(F.second), ratio(T.second, S.second), ratio(T.second, F.second)],
+]
+const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)))
+for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i])).join('   ').trimEnd())
+for (const [name, r] of Object.entries(results)) if (r.error) console.log(`\n${name} failed: ${r.error}`)
+if (Object.values(results).some((r) => r.error)) process.exitCode = 1
