@@ -61,12 +61,12 @@ export const loginCommand: TockerCommand = {
       process.stderr.write('WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n')
     }
     if (!username || password === undefined) {
-      if (!process.stdin.isTTY) throw new TockerError('Cannot perform an interactive login from a non TTY device')
+      if (!process.stdin.isTTY) throw new TockerError('Error: Cannot perform an interactive login from a non TTY device')
       if (!username) username = (await prompt('Username: ', false)).trim()
       if (password === undefined) password = await prompt('Password: ', true)
     }
-    if (!username) throw new TockerError('Username is required')
-    if (!password) throw new TockerError('Password is required')
+    if (!username) throw new TockerError('Error: Non-null Username Required')
+    if (!password) throw new TockerError('Error: Password Required')
     await new RegistryClient().checkLogin(host, { username, password })
     saveCredentials(host, { username, password })
     process.stderr.write(`WARNING! Your credentials are stored unencrypted in '${credentialsPath()}'.\n`)
