@@ -17,7 +17,7 @@ const TYPEFLAG = { file: '0', hardlink: '1', symlink: '2', char: '3', block: '4'
  * @typedef {object} TarEntry
  * @property {string} path              name inside the archive, written as given ("bin/sh", "../x", "/x")
  * @property {'file'|'dir'|'symlink'|'hardlink'|'char'|'block'|'fifo'} type
- * @property {number} [mode]            permission bits incl. setuid/sticky (default 0644, dirs 0755)
+ * @property {number} [mode]            permission bits incl. setuid/sticky (default 0644, dirs 0755, symlinks 0777)
  * @property {number} [uid]
  * @property {number} [gid]
  * @property {number} [mtime]           seconds since the epoch
@@ -86,7 +86,7 @@ function entryHead(e) {
   if (isDir && !name.endsWith('/')) name += '/'
   const data = e.type === 'file' && e.data !== undefined ? Buffer.from(e.data) : undefined
   const size = e.type !== 'file' ? 0 : data ? data.length : e.size ?? 0
-  const mode = e.mode ?? (isDir ? 0o755 : 0o644)
+  const mode = e.mode ?? (isDir ? 0o755 : e.type === 'symlink' ? 0o777 : 0o644)
   const linkname = e.linkname ?? ''
 
   const pax = []
