@@ -9,6 +9,27 @@ export interface BridgeSpec {
   gateway: string // "172.17.0.1"
   prefixLen: number // 16
   mac: string
+  /**
+   * The engine's store root, written as the bridge's alias (`ip link show tocker0` prints it): the
+   * network state lives in the store, so a second engine with another --root in the same network
+   * namespace must not take over a bridge whose containers the first one tracks.
+   */
+  owner: string
+}
+
+/** A root path as an interface alias (ip -batch splits words on blanks). */
+export function aliasFor(owner: string): string {
+  return owner.replace(/%/g, '%25').replace(/\s/g, (c) => encodeURIComponent(c))
+}
+
+export function ownerFromAlias(alias: string): string {
+  return decodeURIComponent(alias)
+}
+
+/** The owner recorded on an existing bridge, if any. */
+export async function bridgeOwner(name: string): Promise<string | undefined> {
+  const link = await showLink(name)
+  return link?.ifalias ? ownerFromAlias(link.ifalias) : undefined
 }
 
 export const BRIDGE_NAME = /^[a-zA-Z0-9_-]{1,15}$/
@@ -18,7 +39,7 @@ export const BRIDGE_NAME = /^[a-zA-Z0-9_-]{1,15}$/
  * commands in one process). An existing bridge (engine restart) is left as it is when it already
  * has the address; an address is added if missing. Returns true when it created the bridge.
  */
-export async function ensureBridge(spec: BridgeSpec): Promise<boolean> {
+export async function ensureBridge(spec: BridgeSpec, checkOwner: (other: string) => void = () => {}): Promise<boolean> {
   const link = await showLink(spec.name)
   const cidr = `${spec.gateway}/${spec.prefixLen}`
   if (!link) {
@@ -26,14 +47,18 @@ export async function ensureBridge(spec: BridgeSpec): Promise<boolean> {
       // A fixed MAC: a bridge otherwise takes the lowest MAC of its ports, and changes it (and
       // confuses its neighbours' ARP caches) whenever a container comes or goes.
       `link add ${spec.name} address ${spec.mac} type bridge`,
+      `link set ${spec.name} alias ${aliasFor(spec.owner)}`,
       `addr add ${cidr} dev ${spec.name}`,
       `link set ${spec.name} up`,
     ])
   } else {
     if (link.linkinfo?.info_kind !== 'bridge') throw new Error(`${spec.name} exists and is not a bridge`)
+    const other = link.ifalias ? ownerFromAlias(link.ifalias) : undefined
+    if (other !== undefined && other !== spec.owner) checkOwner(other)
     const addrs = JSON.parse(await ip(['-j', '-4', 'addr', 'show', 'dev', spec.name])) as { addr_info: { local: string; prefixlen: number }[] }[]
     const has = (addrs[0]?.addr_info ?? []).some((a) => a.local === spec.gateway && a.prefixlen === spec.prefixLen)
     const lines: string[] = []
+    if (other !== spec.owner) lines.push(`link set ${spec.name} alias ${aliasFor(spec.owner)}`)
     if (!has) lines.push(`addr add ${cidr} dev ${spec.name}`)
     if (!(link.flags ?? []).includes('UP')) lines.push(`link set ${spec.name} up`)
     if (lines.length) await ipBatch(lines)

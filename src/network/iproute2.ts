@@ -38,6 +38,7 @@ export interface LinkInfo {
   address?: string
   master?: string
   operstate?: string
+  ifalias?: string
   linkinfo?: { info_kind?: string }
 }
 

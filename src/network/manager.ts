@@ -13,7 +13,7 @@
 //   any failure in 4 undoes what 4 did and drops the record.
 import { randomBytes } from 'node:crypto'
 import { TockerError } from '../errors.js'
-import { BRIDGE_NAME, deleteBridge, ensureBridge } from './bridge.js'
+import { BRIDGE_NAME, bridgeOwner, deleteBridge, ensureBridge } from './bridge.js'
 import { bindError, noAddressesError, noFreePortError, portAllocatedError, setupError } from './errors.js'
 import { networkSettings, type NetworkSettings } from './inspect.js'
 import { allocateIp, newVethName, portOwner } from './ipam.js'
@@ -208,12 +208,19 @@ export class NetworkManager {
         report.released.push(id)
       }
       const endpoints = Object.values(state.endpoints)
+      if (await this.#bridgeIsForeign()) {
+        // Another engine (another --root) has containers on this bridge: its rules and veths are
+        // not ours to rebuild or delete.
+        if (endpoints.length) report.warnings.push(`the bridge ${this.bridge} is owned by another engine; ${endpoints.length} endpoint(s) of this one left as they are`)
+        writeState(this.paths, state)
+        return report
+      }
       const tools = await this.iptables()
       const saved = await saveRules(tools)
       const haveChains = saved.nat?.chains.has('TOCKER') || saved.filter?.chains.has('TOCKER')
       if (endpoints.length > 0 && state.subnet) {
         this.#baseReady = undefined
-        await ensureBridge(this.#bridgeSpec(state))
+        await ensureBridge(this.#bridgeSpec(state), this.#refuseForeignOwner)
         await restoreRules(tools, syncChanges(saved, this.bridge, state.subnet, endpoints))
         this.#baseReady = state.subnet
       } else if (haveChains && state.subnet) {
@@ -265,10 +272,11 @@ export class NetworkManager {
       for (const id of Object.keys(state.endpoints)) await this.#releaseLocked(state, id, false)
       for (const held of this.#held.values()) for (const h of held) h.close()
       this.#held.clear()
-      await removeAllRules(await this.iptables())
-      await deleteBridge(this.bridge)
       removeState(this.paths)
       this.#baseReady = undefined
+      if (await this.#bridgeIsForeign()) return // the bridge and chains serve another engine's containers
+      await removeAllRules(await this.iptables())
+      await deleteBridge(this.bridge)
     })
   }
 
@@ -329,13 +337,44 @@ export class NetworkManager {
   }
 
   #bridgeSpec(state: NetworkState) {
-    return { name: this.bridge, gateway: state.gateway!, prefixLen: parseCidr(state.subnet!)!.prefix, mac: state.bridgeMac! }
+    return { name: this.bridge, gateway: state.gateway!, prefixLen: parseCidr(state.subnet!)!.prefix, mac: state.bridgeMac!, owner: this.#opts.root }
+  }
+
+  /**
+   * The bridge is one per network namespace but the state is one per store: refuse to share it
+   * with another engine (another --root) that still has containers on it.
+   */
+  #refuseForeignOwner = (other: string): void => {
+    let attached = 0
+    try {
+      attached = Object.keys(readState(statePaths(other), this.bridge).endpoints).length
+    } catch {
+      // that store is gone or unreadable: nobody tracks the bridge any more
+    }
+    if (attached > 0) {
+      throw new TockerError(
+        `the bridge ${this.bridge} is in use by the engine with --root ${other} (${attached} container${attached === 1 ? '' : 's'} attached); stop them first, or run this engine in its own network namespace`,
+        { code: 'EBRIDGEBUSY', daemon: true, status: 409 },
+      )
+    }
+  }
+
+  /** True when another engine's containers are on the bridge (then reconcile keeps its hands off). */
+  async #bridgeIsForeign(): Promise<boolean> {
+    const other = await bridgeOwner(this.bridge)
+    if (other === undefined || other === this.#opts.root) return false
+    try {
+      this.#refuseForeignOwner(other)
+      return false
+    } catch {
+      return true
+    }
   }
 
   /** Bridge, sysctls and base chains: checked once per manager (and again by reconcile). */
   async #ensureBase(state: NetworkState): Promise<void> {
     if (this.#baseReady === state.subnet) return
-    await ensureBridge(this.#bridgeSpec(state))
+    await ensureBridge(this.#bridgeSpec(state), this.#refuseForeignOwner)
     const tools = await this.iptables()
     await restoreRules(tools, syncChanges(await saveRules(tools), this.bridge, state.subnet!))
     this.#baseReady = state.subnet

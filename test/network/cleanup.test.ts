@@ -180,6 +180,23 @@ t.test('engine killed with SIGKILL, damage injected, reconcile repairs', async (
   t.notMatch(sh(SAVE, []), /8088/)
 })
 
+t.test('a second engine (another --root) does not take over the bridge', async (t) => {
+  const otherRoot = mkdtempSync(join(tmpdir(), 'tocker-net-other-'))
+  t.teardown(() => rmSync(otherRoot, { recursive: true, force: true }))
+  const other = new NetworkManager({ root: otherRoot })
+  const before = snapshot()
+  const x = await httpdContainer()
+  const err = await other.attach({ containerId: 'x'.repeat(64), netns: x.netns, ...bind(['8095:80']) }).then(() => undefined, (e: Error) => e)
+  t.match(err?.message, new RegExp(`^the bridge tocker0 is in use by the engine with --root ${root} \\(1 container attached\\)`))
+  t.same(snapshot(), before, 'nothing changed')
+  const r = await other.reconcile([])
+  t.match(r.warnings, [], 'reconcile of the other engine touches nothing')
+  t.same(snapshot(), before)
+  await other.teardown()
+  t.same(snapshot(), before, 'nor does its teardown')
+  t.match(sh('ip', ['link', 'show', 'tocker0']), new RegExp(`alias ${root}`), 'the bridge names its engine')
+})
+
 t.test('teardown leaves no chain, rule, link or state', async (t) => {
   await net.teardown()
   t.notMatch(sh(SAVE, []), /TOCKER|tocker/)
