@@ -33,7 +33,10 @@ export interface NetworkOptions {
   root: string
   /** Default "tocker0". */
   bridge?: string
-  /** A fixed subnet for the bridge ("10.99.0.0/24"); default 172.17.0.0/16 or the next free one. */
+  /**
+   * A fixed subnet for the bridge, like dockerd's --bip: "10.99.0.0/24" (gateway .1) or
+   * "10.99.0.254/24" (that gateway). Default: 172.17.0.0/16, or the next block the host does not use.
+   */
   subnet?: string
   /** The iptables command; default $TOCKER_IPTABLES or "iptables" (Debian: iptables-nft). */
   iptables?: string
@@ -310,7 +313,10 @@ export class NetworkManager {
       const c = parseCidr(wanted, true)
       if (!c || c.prefix > 30) throw new TockerError(`invalid subnet ${wanted}: want an IPv4 CIDR such as 172.17.0.0/16`, { status: 400 })
       const text = formatCidr(c)
-      if (state.subnet && state.subnet !== text) {
+      // Like dockerd's --bip: "10.10.0.5/24" also says which address the bridge (gateway) takes.
+      const given = parseIPv4(wanted.split('/')[0]!)!
+      const gateway = formatIPv4(given === c.network ? c.network + 1 : given)
+      if (state.subnet && (state.subnet !== text || state.gateway !== gateway)) {
         if (Object.keys(state.endpoints).length > 0) {
           throw new TockerError(`the bridge ${this.bridge} uses ${state.subnet}; stop its containers before changing the subnet to ${text}`, { status: 409 })
         }
@@ -318,7 +324,7 @@ export class NetworkManager {
         this.#baseReady = undefined
         delete state.subnet
       }
-      if (!state.subnet) this.#setSubnet(state, text)
+      if (!state.subnet) this.#setSubnet(state, text, gateway)
       return
     }
     if (state.subnet) return
@@ -329,10 +335,10 @@ export class NetworkManager {
     this.#setSubnet(state, formatCidr(free))
   }
 
-  #setSubnet(state: NetworkState, subnet: string): void {
+  #setSubnet(state: NetworkState, subnet: string, gateway?: string): void {
     const c = parseCidr(subnet)!
     state.subnet = subnet
-    state.gateway = formatIPv4(c.network + 1)
+    state.gateway = gateway ?? formatIPv4(c.network + 1)
     state.bridgeMac ??= '02:42:' + [...randomBytes(4)].map((b) => b.toString(16).padStart(2, '0')).join(':')
   }
 

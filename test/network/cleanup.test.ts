@@ -211,3 +211,26 @@ async function engineChild(o: { root: string; containerId: string; netns: string
   process.stdout.write(`attached ${s.IPAddress}\n`)
   return new Promise(() => setInterval(() => {}, 1 << 30))
 }
+
+t.test('subnet: the next free block when the host uses 172.17/16; a fixed one like --bip', async (t) => {
+  // Something else of the host's on 172.17.9.0/24 (a veth pair stands in for a VPN or a bridge).
+  sh('ip', ['link', 'add', 'other0', 'type', 'veth', 'peer', 'name', 'other1'])
+  t.teardown(() => { sh('ip', ['link', 'del', 'other0']) })
+  sh('ip', ['addr', 'add', '172.17.9.1/24', 'dev', 'other0'])
+  sh('ip', ['link', 'set', 'other0', 'up'])
+  const r1 = mkdtempSync(join(tmpdir(), 'tocker-net-sub-'))
+  const r2 = mkdtempSync(join(tmpdir(), 'tocker-net-sub-'))
+  t.teardown(() => { rmSync(r1, { recursive: true, force: true }); rmSync(r2, { recursive: true, force: true }) })
+  const c = await startInNewNetns()
+  stops.push(c.stop)
+  const auto = new NetworkManager({ root: r1 })
+  const s = await auto.attach({ containerId: 's'.repeat(64), netns: c.netns })
+  t.same([s.IPAddress, s.Gateway], ['172.18.0.2', '172.18.0.1'], '172.17.9.0/24 is taken, so 172.18.0.0/16')
+  t.match(sh('ip', ['-o', '-4', 'addr', 'show', 'dev', 'tocker0']), /inet 172\.18\.0\.1\/16/)
+  await auto.teardown()
+  const fixed = new NetworkManager({ root: r2, subnet: '10.99.0.254/24' })
+  const s2 = await fixed.attach({ containerId: 't'.repeat(64), netns: c.netns })
+  t.same([s2.IPAddress, s2.Gateway, s2.IPPrefixLen], ['10.99.0.1', '10.99.0.254', 24])
+  await fixed.teardown()
+  t.notMatch(sh('ip', ['-o', 'link']), /tocker0/)
+})
