@@ -7,10 +7,18 @@ import type { NetworkMode } from './types.js'
 /**
  * /etc/hosts as Docker writes it: loopback names, the IPv6 multicast names, and the container's
  * own address with its hostname (the short container id unless --hostname). With --network none
- * there is no address to name. With --network host Docker copies the host's file; pass it as hostFile.
+ * there is no address to name. With --network host Docker copies the host's file (read here unless
+ * given as hostFile).
  */
 export function hostsFile(opts: { hostname: string; ip?: string; mode?: NetworkMode; hostFile?: string; extra?: [string, string][] }): string {
-  if (opts.mode === 'host' && opts.hostFile !== undefined) return opts.hostFile
+  if (opts.mode === 'host') {
+    if (opts.hostFile !== undefined) return opts.hostFile
+    try {
+      return readFileSync('/etc/hosts', 'utf8')
+    } catch {
+      // no host file: the generated one below
+    }
+  }
   const lines = [
     '127.0.0.1\tlocalhost',
     '::1\tlocalhost ip6-localhost ip6-loopback',
