@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs'
 import { createSocket, type Socket as UdpSocket } from 'node:dgram'
 import { createServer, type Server } from 'node:net'
+import { tracedAsync } from '../trace/trace.js'
 import type { Proto } from './port-spec.js'
 
 export interface HeldPort {
@@ -19,6 +20,10 @@ export interface HeldPort {
 
 /** Bind (and keep bound) hostIp:hostPort; rejects with the OS error (EADDRINUSE, EADDRNOTAVAIL). */
 export function holdPort(hostIp: string, hostPort: number, proto: Proto): Promise<HeldPort> {
+  return tracedAsync('net', 'bind', () => `${proto} ${hostIp}:${hostPort} (kept open while the port is published)`, () => bindPort(hostIp, hostPort, proto))
+}
+
+function bindPort(hostIp: string, hostPort: number, proto: Proto): Promise<HeldPort> {
   if (proto === 'tcp') {
     return new Promise((resolve, reject) => {
       const server: Server = createServer()
