@@ -19,9 +19,14 @@
  * and gate are re-rooted into it too.
  *
  * Usage (the runtime passes the control socket as fd 3, see shim.h):
- *   shim create --state-dir DIR [--pidns PATH] [--stdio inherit|pipes]
+ *   shim create --state-dir DIR [--exit-fd 4] [--pidns PATH] [--stdio inherit|pipes]
  *               [--log-dir DIR --log-name NAME [--log-max-size SIZE] [--log-max-file N]]
  *   shim exec --mntns-fd N
+ *
+ * In create mode the shim first forks and lets its first self exit at once: the runtime reaps
+ * that one immediately, and the shim that stays is nobody's child (the kernel hands it to init),
+ * so an engine that lives for weeks collects no zombies and a CLI can simply exit. The runtime
+ * learns of the end through --exit-fd (a socket on which the shim writes the exit status last).
  */
 #define _GNU_SOURCE
 #include "logs.h"
@@ -35,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -49,12 +55,14 @@ struct options {
 	const char *log_dir;
 	struct log_opts log;
 	int mntns_fd;
+	int exit_fd;
 };
 
 static void parse_options(int argc, char **argv, struct options *o)
 {
 	o->stdio = STDIO_INHERIT;
 	o->mntns_fd = -1;
+	o->exit_fd = -1;
 	o->log.max_size = LOG_DEFAULT_MAX_SIZE;
 	o->log.max_file = LOG_DEFAULT_MAX_FILE;
 	for (int i = 2; i < argc; i++) {
@@ -79,13 +87,16 @@ static void parse_options(int argc, char **argv, struct options *o)
 			o->log.max_file = atoi(v) > 0 ? atoi(v) : 1;
 		else if (!strcmp(a, "--mntns-fd"))
 			o->mntns_fd = atoi(v);
+		else if (!strcmp(a, "--exit-fd"))
+			o->exit_fd = atoi(v);
 		else
 			die("unknown option %s", a);
 	}
 }
 
-/* exit.json, written to a temporary name and renamed, so a reader never sees half of it. */
-static void write_exit_status(int dirfd, int code, int sig)
+/* exit.json, written to a temporary name and renamed, so a reader never sees half of it; then
+ * the same JSON on the exit socket, for a runtime that waits in the same process. */
+static void write_exit_status(int dirfd, int exit_fd, int code, int sig)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -97,12 +108,14 @@ static void write_exit_status(int dirfd, int code, int sig)
 	int n = snprintf(json, sizeof json, "{\"exitCode\":%d,\"signal\":%d,\"finishedAt\":\"%s.%09ldZ\"}\n", code, sig, when,
 			 ts.tv_nsec);
 	int fd = openat(dirfd, "exit.json.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return; /* the state dir is gone: nobody is waiting for this */
-	int ok = write(fd, json, n) == n;
-	close(fd);
-	if (ok)
-		renameat(dirfd, "exit.json.tmp", dirfd, "exit.json");
+	if (fd >= 0) { /* else the state dir is gone: nobody reads it any more */
+		int ok = write(fd, json, n) == n;
+		close(fd);
+		if (ok)
+			renameat(dirfd, "exit.json.tmp", dirfd, "exit.json");
+	}
+	if (exit_fd >= 0)
+		send(exit_fd, json, n, MSG_NOSIGNAL); /* EPIPE if the runtime stopped listening: fine */
 }
 
 static int create(int ctl, struct options *o)
@@ -110,6 +123,15 @@ static int create(int ctl, struct options *o)
 	char why[128];
 	if (!o->state_dir)
 		die("create needs --state-dir");
+	/* Daemonize: the runtime reaps this first process right away (see the top of this file). */
+	pid_t first = fork();
+	if (first < 0)
+		die("fork: %s", strerror(errno));
+	if (first > 0)
+		_exit(0);
+	if (o->exit_fd >= 0)
+		fcntl(o->exit_fd, F_SETFD, FD_CLOEXEC); /* the gate and the container must not hold it */
+
 	int dirfd = open(o->state_dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
 	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (dirfd < 0 || devnull < 0)
@@ -151,8 +173,8 @@ static int create(int ctl, struct options *o)
 		gate_create(ctl, o->state_dir);
 	}
 
-	char p[32];
-	int len = snprintf(p, sizeof p, "%d", pid);
+	char p[64];
+	int len = snprintf(p, sizeof p, "%d %d", pid, getpid());
 	send_msg(ctl, MSG_PID, p, (size_t)len);
 	/* From here on the runtime talks to the gate alone: when the gate dies, the runtime's end of
 	 * the socket must see end-of-file, so our copy goes. Our stdio goes too: the container's
@@ -174,7 +196,7 @@ static int create(int ctl, struct options *o)
 			return 1;
 	int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
 	int code = sig ? 128 + sig : WEXITSTATUS(status);
-	write_exit_status(dirfd, code, sig);
+	write_exit_status(dirfd, o->exit_fd, code, sig);
 	return code;
 }
 

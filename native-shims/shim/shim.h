@@ -6,7 +6,7 @@
  *
  *   runtime (Node)                    shim (parent)               gate (PID 1 of the container)
  *   spawn shim ──────────────────────▶ unshare(NEWPID), fork ────▶
- *        ◀──────────────────────────── P <gate pid>
+ *        ◀──────────────────────────── P <gate pid> <shim pid>
  *        ◀─────────────────────────────────────────────────────── R (ready)
  *   [cgroup: write pid]
  *   C [path] ─────────────────────────────────────────────────────▶ unshare/setns cgroup ns ─▶ K|E
@@ -32,7 +32,7 @@
 #define MAX_MSG (1 << 20)
 
 enum msg_type {
-	MSG_PID = 'P',      /* shim → runtime: the gate's pid, as the runtime sees it */
+	MSG_PID = 'P',      /* shim → runtime: "<gate pid> <shim pid>", as the runtime sees them */
 	MSG_READY = 'R',    /* gate → runtime: waiting for orders */
 	MSG_CGROUPNS = 'C', /* runtime → gate: unshare the cgroup ns (payload empty) or join it (a path) */
 	MSG_MOUNT = 'M',    /* runtime → gate: mount(2) from inside the PID namespace */

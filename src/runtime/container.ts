@@ -13,10 +13,9 @@
 // If anything fails, everything made so far is undone: the gate is killed (its PID namespace and,
 // once the shim is gone too, its mount namespace with every mount in it disappear), the cgroup
 // and the state dir are removed. Nothing of a container is ever mounted in the host's namespace.
-import type { ChildProcess } from 'node:child_process'
-import { connect } from 'node:net'
+import { connect, Socket } from 'node:net'
 import { closeSync, openSync, readdirSync, readlinkSync, unlinkSync } from 'node:fs'
-import { constants as osConstants, userInfo } from 'node:os'
+import { userInfo } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { TockerError } from '../errors.js'
@@ -34,7 +33,7 @@ import { pivotRoot } from './pivot.js'
 import { encodeProcess, processEnv } from './process-spec.js'
 import { RootDir } from './root-dir.js'
 import { makeRootPrivate, mountRootfs, remountRootReadonly } from './rootfs.js'
-import { ERROR_BYTE, GO_BYTE, INHERIT_STDIO, parseError, spawnShim, type ShimChannel, type StdioFds } from './shim.js'
+import { ERROR_BYTE, GO_BYTE, INHERIT_STDIO, parseError, spawnCreateShim, type ShimChannel, type StdioFds } from './shim.js'
 import { OCI_VERSION, type Spec, type State } from './spec.js'
 import {
   DEFAULT_STATE_ROOT,
@@ -123,9 +122,10 @@ export async function createContainer(opts: CreateOptions): Promise<Container> {
   await warmThreadpool()
   const stateRoot = root(opts)
   const dir = makeStateDir(stateRoot, opts.id)
-  let child: ChildProcess | undefined
+  let exitFd: number | undefined
   let channel: ShimChannel | undefined
   let gatePid = 0
+  let shimPid = 0
   let cgroup: ReturnType<typeof makeContainerCgroup>
   try {
     cgroup = makeContainerCgroup(opts.id, spec.linux?.resources)
@@ -153,8 +153,8 @@ export async function createContainer(opts: CreateOptions): Promise<Container> {
         if (opts.log.maxFile) args.push('--log-max-file', String(opts.log.maxFile))
       }
       const stdio = opts.log ? { stdin: 'ignore' as const, stdout: 'ignore' as const, stderr: 'ignore' as const } : opts.stdio ?? INHERIT_STDIO
-      ;({ child, channel } = spawnShim(args, stdio))
-      gatePid = channel.expectPidAndReady()
+      ;({ channel, exitFd } = spawnCreateShim(args, stdio))
+      ;({ pid: gatePid, shimPid } = channel.expectPidAndReady())
 
       // 4. Into the cgroup before anything else happens in there; then the cgroup namespace,
       //    whose root is the cgroup the gate is in at this moment.
@@ -197,8 +197,8 @@ export async function createContainer(opts: CreateOptions): Promise<Container> {
       id: opts.id,
       pid: gatePid,
       pidStartTime: processStartTime(gatePid) ?? '',
-      shimPid: child.pid!,
-      shimStartTime: processStartTime(child.pid!) ?? '',
+      shimPid,
+      shimStartTime: processStartTime(shimPid) ?? '',
       bundle: bundle.path,
       rootfs: bundle.rootfs,
       created: new Date().toISOString(),
@@ -208,23 +208,20 @@ export async function createContainer(opts: CreateOptions): Promise<Container> {
       process: { ...proc, terminal: false },
     }
     writeState(stateRoot, st)
-    return handle(stateRoot, st, child)
+    return handle(stateRoot, st, exitFd)
   } catch (err) {
     channel?.close()
-    await undoCreate(stateRoot, opts.id, gatePid, child, cgroup)
+    await undoCreate(stateRoot, opts.id, gatePid, exitFd, cgroup)
     throw err
   }
 }
 
 /** Take back everything a failed create made: PID 1, the shim, the cgroup, the state dir. */
-async function undoCreate(stateRoot: string, id: string, gatePid: number, child: ChildProcess | undefined, cgroup: { remove(): void } | undefined): Promise<void> {
+async function undoCreate(stateRoot: string, id: string, gatePid: number, exitFd: number | undefined, cgroup: { remove(): void } | undefined): Promise<void> {
   if (gatePid) sysKill(gatePid, 9)
-  if (child?.pid && child.exitCode === null && child.signalCode === null) {
-    // The shim exits as soon as its gate is gone; with it goes the last process in the mount namespace.
-    const exited = new Promise((r) => child!.once('exit', r))
-    if (!gatePid) sysKill(child.pid, 9)
-    await Promise.race([exited, sleep(5000)])
-  }
+  // The shim exits as soon as its gate is gone (or at once if it never made one); with it goes
+  // the last process in the container's mount namespace, and with that every mount in it.
+  if (exitFd !== undefined) await Promise.race([readExitSocket(exitFd), sleep(5000)])
   try {
     cgroup?.remove()
   } finally {
@@ -232,26 +229,44 @@ async function undoCreate(stateRoot: string, id: string, gatePid: number, child:
   }
 }
 
-function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number {
-  if (code !== null) return code
-  return 128 + (signal ? ((osConstants.signals as Record<string, number>)[signal] ?? 0) : 0)
+/** Read the exit socket to its end: the shim's exit.json, or undefined if it died without one. */
+function readExitSocket(fd: number): Promise<ExitStatus | undefined> {
+  return new Promise((resolve) => {
+    const sock = new Socket({ fd, readable: true, writable: false })
+    const chunks: Buffer[] = []
+    sock.on('data', (d) => chunks.push(d))
+    sock.on('error', () => resolve(undefined))
+    sock.on('close', () => {
+      try {
+        resolve(JSON.parse(Buffer.concat(chunks).toString()) as ExitStatus)
+      } catch {
+        resolve(undefined)
+      }
+    })
+  })
 }
 
-function handle(stateRoot: string, st: StoredState, child: ChildProcess | undefined): Container {
+function handle(stateRoot: string, st: StoredState, exitFd: number | undefined): Container {
   let exited: Promise<number> | undefined
-  if (child) {
-    exited = new Promise((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) resolve(exitCodeOf(child.exitCode, child.signalCode))
-      else child.once('exit', (code, signal) => resolve(exitCodeOf(code, signal)))
-    })
-  }
+  let fd = exitFd
   return {
     id: st.id,
     pid: st.pid,
     shimPid: st.shimPid,
     stateDir: stateDir(stateRoot, st.id),
-    wait: () => exited ?? waitForExit(stateRoot, st),
-    detach: () => child?.unref(),
+    wait: () => {
+      if (!exited && fd !== undefined) {
+        const socket = fd
+        fd = undefined
+        exited = readExitSocket(socket).then((e) => e?.exitCode ?? waitForExit(stateRoot, st))
+      }
+      return exited ?? waitForExit(stateRoot, st)
+    },
+    detach: () => {
+      // Stop listening; the shim's last write then fails with EPIPE, which it ignores.
+      if (fd !== undefined) closeSync(fd)
+      fd = undefined
+    },
   }
 }
 

@@ -22,8 +22,11 @@ const TYPE_BITS: Record<Device['type'], number> = { c: S_IFCHR, u: S_IFCHR, b: S
 
 /** Make each device node (an existing file of that name is left alone). */
 export function createDevices(root: RootDir, devices: Device[]): void {
+  const dirs = new Map<string, number>()
   for (const d of devices) {
-    const parent = root.mkdirAll(posix.dirname(d.path))
+    const dir = posix.dirname(d.path)
+    let parent = dirs.get(dir)
+    if (parent === undefined) dirs.set(dir, (parent = root.mkdirAll(dir)))
     const path = `${RootDir.fdPath(parent)}/${posix.basename(d.path)}`
     const mode = d.fileMode ?? 0o666
     try {

@@ -17,7 +17,7 @@ import { openContainerCgroup } from './cgroup.js'
 import { NAMESPACES, restoreNamespaces, saveNamespaces, warmThreadpool } from './namespaces.js'
 import { encodeProcess, processEnv } from './process-spec.js'
 import { RootDir } from './root-dir.js'
-import { INHERIT_STDIO, spawnShim, type ShimChannel, type StdioFds } from './shim.js'
+import { INHERIT_STDIO, spawnExecShim, type ShimChannel, type StdioFds } from './shim.js'
 import type { NamespaceType, Process } from './spec.js'
 import { DEFAULT_STATE_ROOT, readState, statusOf } from './state.js'
 import { resolveUser } from './user.js'
@@ -81,7 +81,7 @@ export async function execProcess(id: string, o: ExecOptions): Promise<ExecProce
     const saved = saveNamespaces(JOINED)
     try {
       for (const { type, fd } of nsFds) setns(fd, NAMESPACES[type].flag, `/proc/${st.pid}/ns/${NAMESPACES[type].file}`)
-      ;({ child, channel } = spawnShim(['exec', '--mntns-fd', '4'], o.stdio ?? INHERIT_STDIO, [mntFd]))
+      ;({ child, channel } = spawnExecShim(['exec', '--mntns-fd', '4'], o.stdio ?? INHERIT_STDIO, [mntFd]))
     } finally {
       restoreNamespaces(saved)
     }

@@ -42,6 +42,7 @@ export function mountAll(ctx: MountContext, mounts: Mount[]): MountSummary {
     if (dest === '/dev' && m.type === 'tmpfs') summary.devTmpfs = true
     if (dest === '/dev/pts' && m.type === 'devpts') summary.devPts = true
   }
+  ctx.gate.flush() // the gate's mounts (/proc, cgroup2) are done before anything looks into them
   return summary
 }
 
@@ -61,7 +62,7 @@ function mountOne(ctx: MountContext, m: Mount): void {
       // The gate sees our fds as /proc/<our pid>/fd/N (the host's /proc is still mounted).
       const fstype = type === 'proc' ? 'proc' : 'cgroup2'
       traceGateMount(m.source ?? fstype, shown, fstype, opts.flags, opts.data, () =>
-        ctx.gate.mount(m.source ?? fstype, `/proc/${process.pid}/fd/${target}`, fstype, opts.flags, opts.data),
+        ctx.gate.mount(m.source ?? fstype, `/proc/${process.pid}/fd/${target}`, fstype, opts.flags, opts.data, `error mounting "${m.source ?? fstype}" to rootfs at "${m.destination}"`),
       )
     } else if (type === 'sysfs') {
       mountSysfs(ctx.root, m, opts.flags, opts.data, target, shown)

@@ -60,6 +60,8 @@ export class RootDir {
    * way is followed inside the root, and what it names is created there (runc does the same).
    */
   mkdirAll(containerPath: string, mode = 0o755): number {
+    const existing = this.tryOpen(containerPath, O_DIRECTORY) // the common case: one call
+    if (existing !== undefined) return existing
     let pending = components(containerPath)
     let done: string[] = []
     let links = 0

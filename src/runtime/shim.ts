@@ -5,11 +5,12 @@
 // share it. Node reads it with plain blocking read(2)s: the runtime is inside the container's
 // namespaces while it talks to the gate, and there only synchronous calls are allowed.
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
-import { closeSync, existsSync, readSync, writeSync } from 'node:fs'
+import { closeSync, existsSync, openSync, readSync, writeSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { TockerError } from '../errors.js'
-import { SOCK_CLOEXEC, SOCK_SEQPACKET, socketpair } from '../sys/proc.js'
+import { SOCK_CLOEXEC, SOCK_SEQPACKET, SOCK_STREAM, socketpair } from '../sys/proc.js'
+import { POSIX_SPAWN_SETSID, posixSpawn, waitpid } from '../sys/spawn.js'
 import { traced } from '../trace/trace.js'
 
 /** What the gate said when a request failed: errno, the exit code to use, runc-style text. */
@@ -49,11 +50,51 @@ export interface SpawnedShim {
   channel: ShimChannel
 }
 
+export interface CreatedShim {
+  channel: ShimChannel
+  /** Our end of the exit socket: the shim writes its exit.json there last (see main.c). */
+  exitFd: number
+}
+
+/** A file descriptor for each stdio entry ('ignore' becomes /dev/null); `opened` are ours to close. */
+function stdioFds(stdio: StdioFds, opened: number[]): number[] {
+  return [stdio.stdin, stdio.stdout, stdio.stderr].map((s, i) => {
+    if (s !== 'ignore') return s
+    const fd = openSync('/dev/null', i === 0 ? 'r' : 'w')
+    opened.push(fd)
+    return fd
+  })
+}
+
 /**
- * Start the shim with the control socket as its fd 3 (and `extraFds` as 4, 5, ...). Synchronous:
- * the process exists when this returns, in whatever namespaces the calling thread is in.
+ * create mode: start the shim with posix_spawn (no copy of Node's memory), the control socket as
+ * its fd 3 and the exit socket as fd 4. The shim forks once and its first self exits at once: we
+ * reap that one here, and the shim that stays is not our child. Synchronous: everything exists
+ * when this returns, in whatever namespaces the calling thread is in.
  */
-export function spawnShim(args: string[], stdio: StdioFds, extraFds: number[] = []): SpawnedShim {
+export function spawnCreateShim(args: string[], stdio: StdioFds): CreatedShim {
+  const bin = locateShim()
+  const [ctlOurs, ctlTheirs] = socketpair(SOCK_SEQPACKET | SOCK_CLOEXEC)
+  const [exitOurs, exitTheirs] = socketpair(SOCK_STREAM | SOCK_CLOEXEC)
+  const opened: number[] = [ctlTheirs, exitTheirs]
+  try {
+    const pid = posixSpawn(bin, [bin, ...args, '--exit-fd', '4'], [], [...stdioFds(stdio, opened), ctlTheirs, exitTheirs], POSIX_SPAWN_SETSID)
+    waitpid(pid)
+  } catch (err) {
+    closeSync(ctlOurs)
+    closeSync(exitOurs)
+    throw err
+  } finally {
+    for (const fd of opened) closeSync(fd)
+  }
+  return { channel: new ShimChannel(ctlOurs), exitFd: exitOurs }
+}
+
+/**
+ * exec mode: the shim becomes the exec'd process itself, so it is our child and we need its
+ * exit status: child_process tracks it for us. `extraFds` become its fds 4, 5, ...
+ */
+export function spawnExecShim(args: string[], stdio: StdioFds, extraFds: number[] = []): SpawnedShim {
   const bin = locateShim()
   const [ours, theirs] = socketpair(SOCK_SEQPACKET | SOCK_CLOEXEC)
   let child: ChildProcess
@@ -61,11 +102,10 @@ export function spawnShim(args: string[], stdio: StdioFds, extraFds: number[] = 
     child = traced(
       'exec',
       'spawn',
-      () => `${bin} ${args.join(' ')} (detached, control socket on fd 3)`,
+      () => `${bin} ${args.join(' ')} (control socket on fd 3)`,
       () =>
         spawn(bin, args, {
-          // Its own session: the terminal's ^C goes to the runtime's caller, which forwards it.
-          detached: true,
+          detached: true, // its own session: the terminal's ^C goes to our caller, which forwards it
           stdio: [stdio.stdin, stdio.stdout, stdio.stderr, theirs, ...extraFds] as StdioOptions,
           env: {},
         }),
@@ -118,21 +158,22 @@ export class ShimChannel {
   }
 
   /**
-   * create mode: the shim reports the PID of the gate it forked (in our PID namespace) and the
-   * gate says it is ready; the two processes race, so either may come first.
+   * create mode: the shim reports the PID of the gate it forked and its own (in our PID
+   * namespace) and the gate says it is ready; the two processes race, so either may come first.
    */
-  expectPidAndReady(): number {
+  expectPidAndReady(): { pid: number; shimPid: number } {
     let pid = 0
+    let shimPid = 0
     let ready = false
     while (!pid || !ready) {
       const msg = this.receive()
       if (!msg) throw new TockerError("the container's first process exited before it was ready")
       if (msg[0] === MSG.error) throw parseError(msg)
-      if (msg[0] === MSG.pid) pid = Number(msg.subarray(1).toString())
+      if (msg[0] === MSG.pid) [pid, shimPid] = msg.subarray(1).toString().split(' ').map(Number)
       else if (msg[0] === MSG.ready) ready = true
       else throw new TockerError(`unexpected message '${String.fromCharCode(msg[0])}' from the shim`)
     }
-    return pid
+    return { pid, shimPid }
   }
 
   /** exec mode: the shim itself is the process; it says when it is ready. */
@@ -140,20 +181,43 @@ export class ShimChannel {
     this.expect(MSG.ready, 'getting ready')
   }
 
-  /** Ask the gate to unshare a new cgroup namespace (no path) or join the one at `path`. */
+  /** Requests sent to the gate whose answers have not been read yet (see flush). */
+  private readonly pending: string[] = []
+
+  /**
+   * Ask the gate to unshare a new cgroup namespace (no path) or join the one at `path`. Like
+   * mount(), the answer is read later, by flush(): the gate works through its requests in order
+   * while Node goes on with its own mounts, which saves a round trip between processes each.
+   */
   cgroupNamespace(path?: string): void {
     this.send(MSG.cgroupns, path ?? '')
-    this.expect(MSG.ok, 'entering its cgroup namespace')
+    this.pending.push('error entering the cgroup namespace')
   }
 
-  /** Ask the gate to mount(2) from inside the PID namespace. */
-  mount(source: string, target: string, fstype: string, flags: number, data: string): void {
+  /** Ask the gate to mount(2) from inside the PID namespace (answer read by flush()). */
+  mount(source: string, target: string, fstype: string, flags: number, data: string, what = `error mounting ${fstype}`): void {
     this.send(MSG.mount, [source, target, fstype, String(flags), data].join('\0') + '\0')
-    this.expect(MSG.ok, `mounting ${fstype}`)
+    this.pending.push(what)
+  }
+
+  /** Wait until the gate has done every request sent so far; the first failure throws. */
+  flush(): void {
+    let first: Error | undefined
+    while (this.pending.length) {
+      const what = this.pending.shift()!
+      try {
+        this.expect(MSG.ok, what)
+      } catch (err) {
+        if (!(err instanceof GateError)) throw err // it is gone: nothing more will come
+        first ??= new GateError(`${what}: ${err.message.replace(/^mount \S+ on \S+: /, '')}`, err.errno, err.gateExitCode)
+      }
+    }
+    if (first) throw first
   }
 
   /** Hand over the process to run; the gate prepares everything up to execve and answers. */
   sendSpec(encoded: Buffer): void {
+    this.flush()
     this.send(MSG.spec, encoded)
     this.expect(MSG.ok, 'preparing the process')
   }
