@@ -11,13 +11,15 @@ import { sortEntries } from './tar-writer.mjs'
  * @param {string} [opts.prefix] path inside the layer the tree lands at ("" = layer root)
  * @param {(rel: string) => boolean} [opts.include] filter on the path relative to root
  * @param {number} [opts.maxBytes] stop adding regular files once their total reaches this
+ * @param {number} [opts.skipBytes] leave out the first regular files, in walk order, up to this total
  * @returns {Promise<import('./tar-writer.mjs').TarEntry[]>} entries in canonical order; directories
  *   leading to `prefix` are not included
  */
-export async function treeEntries(root, { mtime, prefix = '', include = () => true, maxBytes = Infinity }) {
+export async function treeEntries(root, { mtime, prefix = '', include = () => true, maxBytes = Infinity, skipBytes = 0 }) {
   const entries = []
   const seenInodes = new Map() // "dev:ino" -> path of the first link, for hardlinks
   let bytes = 0
+  let skipped = 0
   const inLayer = (rel) => (prefix ? (rel ? `${prefix}/${rel}` : prefix) : rel)
 
   async function walk(rel) {
@@ -37,6 +39,10 @@ export async function treeEntries(root, { mtime, prefix = '', include = () => tr
         const key = `${st.dev}:${st.ino}`
         if (st.nlink > 1 && seenInodes.has(key)) {
           entries.push({ ...base, type: 'hardlink', linkname: seenInodes.get(key) })
+          continue
+        }
+        if (skipped < skipBytes) {
+          skipped += st.size
           continue
         }
         if (bytes + st.size > maxBytes) continue
