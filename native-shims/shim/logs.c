@@ -21,6 +21,9 @@
 #include "logs.h"
 
 #include <errno.h>
+#include <termios.h>
+#include <signal.h>
+#include <sys/ioctl.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
@@ -218,50 +221,233 @@ static int pump(struct log_file *lf, struct stream *s, int *rc)
 	return 1;
 }
 
-int relay_logs(int out_fd, int err_fd, int dirfd, const struct log_opts *opts)
+/* (Re)open a FIFO for reading without waiting for a writer; -1 if it cannot be opened. */
+static int open_fifo(int dirfd, const char *name)
+{
+	if (!name)
+		return -1;
+	return openat(dirfd, name, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+}
+
+/* "ROWS COLS\n" lines → TIOCSWINSZ on the pty master (the kernel then sends SIGWINCH). */
+static void apply_resize(int fd, int master)
+{
+	char buf[256];
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+		unsigned rows, cols;
+		if (sscanf(line, "%u %u", &rows, &cols) == 2 && master >= 0) {
+			struct winsize ws = { .ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols };
+			ioctl(master, TIOCSWINSZ, &ws);
+		}
+	}
+}
+
+int relay_io(struct relay_io *io, int dirfd, const struct log_opts *opts)
 {
 	struct log_file lf = { .dirfd = dirfd, .fd = -1, .size = 0, .opts = opts };
 	static struct stream out, err;
+	static char pending[65536];
+	size_t pending_len = 0;
 	int rc = 0;
-	out.fd = out_fd;
+	/* Writing into a pipe whose reader (the container) is gone must not kill the relay. */
+	signal(SIGPIPE, SIG_IGN);
+	out.fd = io->out_fd;
 	out.name = "stdout";
 	out.len = 0;
-	err.fd = err_fd;
+	err.fd = io->err_fd;
 	err.name = "stderr";
 	err.len = 0;
 	if (open_current(&lf) < 0)
 		rc = -1;
+	int in_fd = io->stdin_dst >= 0 ? open_fifo(io->fifo_dirfd, io->stdin_fifo) : -1;
+	int rs_fd = open_fifo(io->fifo_dirfd, io->resize_fifo);
+	if (io->stdin_dst >= 0 && in_fd < 0) {
+		/* No FIFO to read from: the container's stdin is at its end from the start. */
+		close(io->stdin_dst);
+		io->stdin_dst = -1;
+	}
 
 	for (;;) {
-		struct pollfd pfd[2];
-		int n = 0;
-		if (out.fd >= 0)
+		struct pollfd pfd[5];
+		int n = 0, i_out = -1, i_err = -1, i_in = -1, i_dst = -1, i_rs = -1;
+		if (out.fd >= 0) {
+			i_out = n;
 			pfd[n++] = (struct pollfd){ .fd = out.fd, .events = POLLIN };
-		if (err.fd >= 0)
+		}
+		if (err.fd >= 0) {
+			i_err = n;
 			pfd[n++] = (struct pollfd){ .fd = err.fd, .events = POLLIN };
-		if (n == 0)
+		}
+		if (i_out < 0 && i_err < 0)
 			break;
+		if (in_fd >= 0 && pending_len == 0) {
+			i_in = n;
+			pfd[n++] = (struct pollfd){ .fd = in_fd, .events = POLLIN };
+		}
+		if (io->stdin_dst >= 0 && pending_len > 0) {
+			i_dst = n;
+			pfd[n++] = (struct pollfd){ .fd = io->stdin_dst, .events = POLLOUT };
+		}
+		if (rs_fd >= 0) {
+			i_rs = n;
+			pfd[n++] = (struct pollfd){ .fd = rs_fd, .events = POLLIN };
+		}
 		if (poll(pfd, (nfds_t)n, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			rc = -1;
 			break;
 		}
-		for (int i = 0; i < n; i++) {
-			if (!(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
-				continue;
-			struct stream *s = pfd[i].fd == out.fd ? &out : &err;
-			if (!pump(&lf, s, &rc)) {
-				close(s->fd);
-				s->fd = -1;
+		if (i_out >= 0 && (pfd[i_out].revents & (POLLIN | POLLHUP | POLLERR)) && !pump(&lf, &out, &rc)) {
+			close(out.fd);
+			out.fd = -1;
+		}
+		if (i_err >= 0 && (pfd[i_err].revents & (POLLIN | POLLHUP | POLLERR)) && !pump(&lf, &err, &rc)) {
+			close(err.fd);
+			err.fd = -1;
+		}
+		if (i_in >= 0 && (pfd[i_in].revents & (POLLIN | POLLHUP | POLLERR))) {
+			ssize_t r = read(in_fd, pending, sizeof pending);
+			if (r > 0) {
+				pending_len = (size_t)r;
+			} else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
+				/* The last writer left. */
+				close(in_fd);
+				in_fd = -1;
+				if (io->stdin_once) {
+					close(io->stdin_dst);
+					io->stdin_dst = -1;
+				} else {
+					in_fd = open_fifo(io->fifo_dirfd, io->stdin_fifo);
+				}
+			}
+		}
+		if (i_dst >= 0 && (pfd[i_dst].revents & (POLLOUT | POLLERR | POLLHUP))) {
+			ssize_t w = write(io->stdin_dst, pending, pending_len);
+			if (w > 0) {
+				memmove(pending, pending + w, pending_len - (size_t)w);
+				pending_len -= (size_t)w;
+			} else if (w < 0 && errno != EAGAIN && errno != EINTR) {
+				/* The container closed its stdin: drop what is left, stop reading the FIFO. */
+				pending_len = 0;
+				close(io->stdin_dst);
+				io->stdin_dst = -1;
+				if (in_fd >= 0)
+					close(in_fd);
+				in_fd = -1;
+			}
+		}
+		if (i_rs >= 0 && (pfd[i_rs].revents & (POLLIN | POLLHUP))) {
+			if (pfd[i_rs].revents & POLLIN) {
+				apply_resize(rs_fd, io->pty_master);
+			} else {
+				close(rs_fd);
+				rs_fd = open_fifo(io->fifo_dirfd, io->resize_fifo);
 			}
 		}
 	}
+	if (in_fd >= 0)
+		close(in_fd);
+	if (rs_fd >= 0)
+		close(rs_fd);
+	if (io->stdin_dst >= 0)
+		close(io->stdin_dst);
 	if (lf.fd >= 0) {
 		fsync(lf.fd);
 		close(lf.fd);
 	}
 	return rc;
+}
+
+int relay_logs(int out_fd, int err_fd, int dirfd, const struct log_opts *opts)
+{
+	struct relay_io io = { .out_fd = out_fd, .err_fd = err_fd, .stdin_dst = -1, .fifo_dirfd = -1, .pty_master = -1 };
+	return relay_io(&io, dirfd, opts);
+}
+
+static int make_fifo(int dirfd, const char *name)
+{
+	if (!name)
+		return 0;
+	if (mkfifoat(dirfd, name, 0600) < 0 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+int stdio_prepare(struct shim_stdio *s, const char *log_dir)
+{
+	s->out[0] = s->out[1] = s->err[0] = s->err[1] = s->in[0] = s->in[1] = -1;
+	s->master = s->slave = -1;
+	s->devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	s->logdir = open(log_dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+	if (s->devnull < 0 || s->logdir < 0)
+		return -1;
+	if (make_fifo(s->logdir, s->stdin_fifo) < 0 || (s->tty && make_fifo(s->logdir, s->resize_fifo) < 0))
+		return -1;
+	if (s->tty) {
+		/* The pty comes from the devpts the shim sees now (the host's: pivot_root comes later).
+		 * The slave is opened here, before fork, and handed down: a master whose slave was never
+		 * opened could report EIO (end) before the container even started. */
+		char name[128];
+		s->master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+		if (s->master < 0 || grantpt(s->master) < 0 || unlockpt(s->master) < 0 || ptsname_r(s->master, name, sizeof name) != 0)
+			return -1;
+		s->slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+		return s->slave < 0 ? -1 : 0;
+	}
+	if (pipe2(s->out, O_CLOEXEC) < 0 || pipe2(s->err, O_CLOEXEC) < 0)
+		return -1;
+	if (s->stdin_fifo && pipe2(s->in, O_CLOEXEC) < 0)
+		return -1;
+	return 0;
+}
+
+void stdio_child(struct shim_stdio *s)
+{
+	if (s->tty) {
+		setsid();
+		ioctl(s->slave, TIOCSCTTY, 0);
+		dup2(s->slave, 0);
+		dup2(s->slave, 1);
+		dup2(s->slave, 2);
+		return;
+	}
+	dup2(s->in[0] >= 0 ? s->in[0] : s->devnull, 0);
+	dup2(s->out[1], 1);
+	dup2(s->err[1], 2);
+}
+
+int stdio_relay(struct shim_stdio *s, const struct log_opts *opts)
+{
+	struct relay_io io = { .stdin_dst = -1, .stdin_once = s->stdin_once, .fifo_dirfd = s->logdir,
+			       .stdin_fifo = s->stdin_fifo, .resize_fifo = s->resize_fifo, .pty_master = -1 };
+	if (s->tty) {
+		/* Our copy of the slave goes: when the container's last process closes it, the master
+		 * reads EIO, which is the end of its output. */
+		close(s->slave);
+		io.out_fd = s->master;
+		io.err_fd = -1;
+		io.pty_master = s->master;
+		if (s->stdin_fifo) {
+			io.stdin_dst = dup(s->master);
+			fcntl(io.stdin_dst, F_SETFL, O_NONBLOCK);
+		}
+	} else {
+		close(s->out[1]);
+		close(s->err[1]);
+		io.out_fd = s->out[0];
+		io.err_fd = s->err[0];
+		if (s->in[0] >= 0) {
+			close(s->in[0]);
+			io.stdin_dst = s->in[1];
+			fcntl(io.stdin_dst, F_SETFL, O_NONBLOCK);
+		}
+	}
+	return relay_io(&io, s->logdir, opts);
 }
 
 long long parse_log_size(const char *s)

@@ -23,6 +23,50 @@ struct log_opts {
  */
 int relay_logs(int out_fd, int err_fd, int dirfd, const struct log_opts *opts);
 
+/*
+ * The container's stdin and terminal size, fed through FIFOs in the container's directory so the
+ * engine can come and go: the engine opens `stdin` for writing while a client is attached (its
+ * bytes go to the container's stdin: a pipe, or the pty master with -t) and writes "ROWS COLS\n"
+ * lines into `resize` (-t only). When the last writer of `stdin` closes it and stdin_once is set
+ * (Docker's StdinOnce: `run -i` attached), the container's stdin is closed: it reads end of file.
+ * Without stdin_once a detach leaves the container's stdin open for the next attach.
+ */
+struct relay_io {
+	int out_fd;      /* container's stdout (or the pty master): "stdout" */
+	int err_fd;      /* container's stderr, -1 with a pty */
+	int stdin_dst;   /* where stdin bytes go (pipe write end or a dup of the pty master), -1: none */
+	int stdin_once;
+	int fifo_dirfd;  /* directory holding the FIFOs */
+	const char *stdin_fifo;  /* name of the stdin FIFO, NULL: none */
+	const char *resize_fifo; /* name of the resize FIFO, NULL: none */
+	int pty_master;  /* for TIOCSWINSZ, -1 without a pty */
+};
+
+/* relay_logs plus stdin and resize; returns when out/err reached end of file. */
+int relay_io(struct relay_io *io, int dirfd, const struct log_opts *opts);
+
+/*
+ * The container's stdio in "pipes" and "tty" modes, set up around the shim's fork:
+ *   stdio_prepare  before fork: pipes for stdout/stderr (and stdin with a stdin FIFO), or a pty
+ *                  (master kept by the shim, slave for the container), the FIFOs in log_dir;
+ *   stdio_child    in the child (the future PID 1): its fds 0-2; with a pty, a new session whose
+ *                  controlling terminal is the slave (so ^C in `run -it` reaches the shell);
+ *   stdio_relay    in the shim after fork: relay_io until the container's output ends.
+ */
+struct shim_stdio {
+	int tty;          /* 1: a pty instead of pipes */
+	const char *stdin_fifo;  /* FIFO name in the log dir, NULL: the container's stdin is /dev/null */
+	const char *resize_fifo; /* FIFO name in the log dir (tty only) */
+	int stdin_once;
+	/* filled by stdio_prepare */
+	int logdir, devnull;
+	int out[2], err[2], in[2];
+	int master, slave;
+};
+int stdio_prepare(struct shim_stdio *s, const char *log_dir);
+void stdio_child(struct shim_stdio *s);
+int stdio_relay(struct shim_stdio *s, const struct log_opts *opts);
+
 /* Parse Docker's size syntax ("10m", "512k", "1g", "100") into bytes; -1 if invalid. */
 long long parse_log_size(const char *s);
 

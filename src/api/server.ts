@@ -183,6 +183,38 @@ function hijack(ctx: Ctx, mode: 'raw' | 'multiplexed'): Duplex {
   return socket
 }
 
+function parseJson(text: string): any {
+  if (!text.trim()) return undefined
+  try {
+    return JSON.parse(text)
+  } catch {
+    throw new TockerError('invalid JSON in the request body', { status: 400 })
+  }
+}
+
+async function splitUpgradeBody(socket: Duplex, head: Buffer, length: number): Promise<{ body: Buffer; rest: Buffer }> {
+  let buf = head
+  while (buf.length < length) {
+    const chunk = await new Promise<Buffer | undefined>((resolve) => {
+      const onData = (d: Buffer) => {
+        socket.off('end', onEnd)
+        socket.pause()
+        resolve(d)
+      }
+      const onEnd = () => {
+        socket.off('data', onData)
+        resolve(undefined)
+      }
+      socket.once('data', onData)
+      socket.once('end', onEnd)
+      socket.resume()
+    })
+    if (!chunk) break
+    buf = Buffer.concat([buf, chunk])
+  }
+  return { body: buf.subarray(0, length), rest: buf.subarray(length) }
+}
+
 function readJson(req: IncomingMessage): Promise<any> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
@@ -233,7 +265,15 @@ export function createApiServer(engine: Engine, opts: { debug?: boolean } = {}):
     try {
       if (!matched) throw new TockerError(`page not found`, { status: 404 })
       let bodyPromise: Promise<any> | undefined
-      const ctx: Ctx = { req, res, socket, head, params, query: url.searchParams, body: () => (bodyPromise ??= readJson(req)) }
+      let rest = head
+      if (socket) {
+        // An upgraded request's body is not parsed by node:http: it is the first Content-Length
+        // bytes of the connection; what follows is already the client's stdin.
+        const split = await splitUpgradeBody(socket, head ?? Buffer.alloc(0), Number(req.headers['content-length'] ?? 0))
+        rest = split.rest
+        bodyPromise = Promise.resolve(parseJson(split.body.toString('utf8')))
+      }
+      const ctx: Ctx = { req, res, socket, head: rest, params, query: url.searchParams, body: () => (bodyPromise ??= readJson(req)) }
       const value = await matched.handler(ctx)
       if (matched.raw || !res) return
       res.setHeader('Api-Version', API_VERSION)

@@ -538,7 +538,7 @@ export class Engine {
       ProcessLabel: '',
       AppArmorProfile: '',
       ExecIDs: (() => {
-        const ids = [...this.#execs.values()].filter((e) => e.containerId === rec.Id).map((e) => e.id)
+        const ids = [...this.#execs.values()].filter((e) => e.containerId === rec.Id && e.running).map((e) => e.id)
         return ids.length ? ids : null
       })(),
       HostConfig: rec.HostConfig,
@@ -678,7 +678,9 @@ export class Engine {
   }
 
   async #pipeStdin(rec: ContainerRecord, conn: Hijacked): Promise<void> {
-    const stdin = await this.opts.runtime.openStdin!(rec)
+    // The client's bytes wait in the socket (paused) until the container's stdin can take them.
+    conn.pause()
+    const stdin = await this.opts.runtime.openStdin!(rec).catch(() => undefined)
     if (!stdin) return void conn.resume()
     conn.on('data', (d: Buffer) => stdin.write(d))
     const close = () => {
@@ -688,6 +690,7 @@ export class Engine {
     conn.on('end', close)
     conn.on('close', close)
     stdin.on('error', () => {})
+    conn.resume()
   }
 
   // ---- exec ----
@@ -746,6 +749,8 @@ export class Engine {
     const finished = handle.exited.then((code) => {
       e.running = false
       e.exitCode = code
+      // Docker forgets a finished exec after a while; its exit code stays readable until then.
+      setTimeout(() => this.#execs.delete(e.id), 5 * 60_000).unref()
     })
     if (!conn) return
     const tty = !!b.Tty

@@ -3,7 +3,8 @@
 // into the json-file log, started, signalled, deleted. The runtime's state (pids, exit.json) lives
 // in a state root of its own: /run/tocker/runtime for the default store (a tmpfs, like runc's: it
 // is empty after a reboot, exactly when no container runs any more), <root>/runtime otherwise.
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { closeSync, constants, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs'
+import { Socket } from 'node:net'
 import { join } from 'node:path'
 import { TockerError } from '../errors.js'
 import { containerResolvConf, hostsFile } from '../network/etc-files.js'
@@ -11,10 +12,16 @@ import { createContainer, deleteContainer, exitStatus, killContainer, startConta
 import { DEFAULT_PATH_ENV, defaultSpec } from '../runtime/default-spec.js'
 import { OVERLAY_ANNOTATION, type Mount, type Spec } from '../runtime/spec.js'
 import { DEFAULT_STATE_ROOT } from '../runtime/state.js'
+import { execProcess } from '../runtime/exec.js'
+import { SOCK_CLOEXEC, SOCK_STREAM, socketpair } from '../sys/proc.js'
 import { DEFAULT_ROOT } from '../api/socket.js'
 import type { ExecHandle, ExecSpec, ExitRecord, ResolvedImage, RuntimeBackend, StartedProcess } from './backend.js'
 import { LOG_DEFAULTS } from './logs.js'
 import { containerDir, procStartTime, type ContainerRecord } from './state.js'
+
+/** FIFOs in the container's directory, made by the shim (native-shims/shim/logs.c). */
+const STDIN_FIFO = 'stdin'
+const RESIZE_FIFO = 'resize'
 
 export class EngineRuntime implements RuntimeBackend {
   readonly stateRoot: string
@@ -94,6 +101,10 @@ export class EngineRuntime implements RuntimeBackend {
         name: `${rec.Id}-json.log`,
         maxSize: opts['max-size'] ?? LOG_DEFAULTS.maxSize,
         maxFile: opts['max-file'] ? Number(opts['max-file']) : LOG_DEFAULTS.maxFile,
+        tty: !!rec.Config.Tty,
+        stdinFifo: rec.Config.OpenStdin ? STDIN_FIFO : undefined,
+        stdinOnce: !!rec.Config.StdinOnce,
+        resizeFifo: rec.Config.Tty ? RESIZE_FIFO : undefined,
       },
     })
     // The shim is our child only by accident of birth: let it (and the container) outlive us.
@@ -125,6 +136,40 @@ export class EngineRuntime implements RuntimeBackend {
     }
   }
 
+  /**
+   * The write end of the container's stdin FIFO (the shim reads it and feeds the container). It
+   * appears when the container is created, so an attach made just before `start` waits for it.
+   */
+  async openStdin(rec: ContainerRecord): Promise<NodeJS.WritableStream | undefined> {
+    const path = join(this.dir(rec), STDIN_FIFO)
+    for (let delay = 5, waited = 0; waited < 30_000; waited += delay, delay = Math.min(delay * 2, 100)) {
+      try {
+        // O_NONBLOCK: fail (ENXIO) instead of hanging when no shim is reading the FIFO.
+        const fd = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK)
+        return new Socket({ fd, readable: false, writable: true })
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code
+        if (code !== 'ENOENT' && code !== 'ENXIO') throw err
+      }
+      await new Promise((r) => setTimeout(r, delay))
+    }
+    return undefined
+  }
+
+  /** -t: the pty's window size, through the shim's resize FIFO (the shim holds the pty master). */
+  resize(rec: ContainerRecord, rows: number, cols: number): void {
+    try {
+      const fd = openSync(join(this.dir(rec), RESIZE_FIFO), constants.O_WRONLY | constants.O_NONBLOCK)
+      try {
+        writeSync(fd, `${rows} ${cols}\n`)
+      } finally {
+        closeSync(fd)
+      }
+    } catch {
+      /* no pty, or the container is ending */
+    }
+  }
+
   async cleanup(rec: ContainerRecord): Promise<void> {
     try {
       await deleteContainer(rec.Id, { stateRoot: this.stateRoot, force: true })
@@ -137,8 +182,36 @@ export class EngineRuntime implements RuntimeBackend {
     // The container's directory (record, upper/work, log) goes with the engine's removeContainerDir.
   }
 
-  async exec(_rec: ContainerRecord, _spec: ExecSpec, _attached: boolean): Promise<ExecHandle> {
-    throw new TockerError('exec is not available yet (the runtime has no exec)', { status: 501 })
+  /**
+   * A process in the container's namespaces and cgroup (the runtime's execProcess). Attached, its
+   * stdio are unix socketpairs whose other ends the engine streams to the client; detached, it
+   * gets /dev/null as Docker's exec -d does.
+   */
+  async exec(rec: ContainerRecord, spec: ExecSpec, attached: boolean): Promise<ExecHandle> {
+    if (spec.tty) throw new TockerError('exec -t through the engine is not supported yet: leave out -t', { status: 400 })
+    const ours: Socket[] = []
+    const theirs: number[] = []
+    const pair = (): number => {
+      const [a, b] = socketpair(SOCK_STREAM | SOCK_CLOEXEC)
+      ours.push(new Socket({ fd: a, readable: true, writable: true }))
+      theirs.push(b)
+      return b
+    }
+    const stdio = attached
+      ? { stdin: spec.stdin ? pair() : ('ignore' as const), stdout: pair(), stderr: pair() }
+      : { stdin: 'ignore' as const, stdout: 'ignore' as const, stderr: 'ignore' as const }
+    let p
+    try {
+      p = await execProcess(rec.Id, { stateRoot: this.stateRoot, args: spec.args, env: spec.env, cwd: spec.cwd, user: spec.user, stdio })
+    } catch (err) {
+      for (const s of ours) s.destroy()
+      throw err
+    } finally {
+      for (const fd of theirs) closeSync(fd)
+    }
+    p.detach()
+    const [stdin, stdout, stderr] = spec.stdin && attached ? ours : [undefined, ...ours]
+    return { pid: p.pid, stdin, stdout, stderr, exited: p.wait() }
   }
 }
 
