@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -139,16 +140,30 @@ void gate_create(int ctl, const char *state_dir)
 	}
 	send_msg(ctl, MSG_READY, NULL, 0);
 	struct process_spec *spec = serve(ctl);
-	close(ctl);
-	/* Wait for `start`. Anything that connects without saying G (a curious `state`) is ignored. */
+	/* Wait for `start`: G on the control socket (the runtime that created us, in the same
+	 * process: `run`), or G from a connection to the start socket (any other process). When the
+	 * creator goes away (end of file on the control socket), only the start socket is left. */
+	struct pollfd fds[2] = { { .fd = lsock, .events = POLLIN }, { .fd = ctl, .events = POLLIN } };
+	int nfds = 2;
 	for (;;) {
-		int conn = accept4(lsock, NULL, NULL, SOCK_CLOEXEC);
-		if (conn < 0) {
+		if (poll(fds, nfds, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			_exit(1);
 		}
 		char go;
+		if (nfds == 2 && fds[1].revents) {
+			if (recv_msg(ctl, &go, 1) == 1 && go == MSG_GO)
+				release(ctl, spec);
+			close(ctl); /* the creator is gone (or said something else): only `start` can release us now */
+			nfds = 1;
+		}
+		if (!fds[0].revents)
+			continue;
+		/* Anything that connects without saying G (a curious `state`) is ignored. */
+		int conn = accept4(lsock, NULL, NULL, SOCK_CLOEXEC);
+		if (conn < 0)
+			continue;
 		if (recv_msg(conn, &go, 1) == 1 && go == MSG_GO)
 			release(conn, spec);
 		close(conn);

@@ -19,8 +19,9 @@
  * and gate are re-rooted into it too.
  *
  * Usage (the runtime passes the control socket as fd 3, see shim.h):
- *   shim create --state-dir DIR [--exit-fd 4] [--pidns PATH] [--stdio inherit|pipes]
+ *   shim create --state-dir DIR [--exit-fd 4] [--pidns PATH] [--stdio inherit|pipes|tty]
  *               [--log-dir DIR --log-name NAME [--log-max-size SIZE] [--log-max-file N]]
+ *               [--stdin-fifo NAME [--stdin-once 1]] [--resize-fifo NAME]   (FIFOs in --log-dir)
  *   shim exec --mntns-fd N
  *
  * In create mode the shim first forks and lets its first self exit at once: the runtime reaps
@@ -46,7 +47,7 @@
 #include <time.h>
 #include <unistd.h>
 
-enum stdio_mode { STDIO_INHERIT, STDIO_PIPES };
+enum stdio_mode { STDIO_INHERIT, STDIO_PIPES, STDIO_TTY };
 
 struct options {
 	const char *state_dir;
@@ -56,6 +57,7 @@ struct options {
 	struct log_opts log;
 	int mntns_fd;
 	int exit_fd;
+	struct shim_stdio io; /* pipes/tty mode: stdin and resize FIFOs (logs.c) */
 };
 
 static void parse_options(int argc, char **argv, struct options *o)
@@ -76,7 +78,13 @@ static void parse_options(int argc, char **argv, struct options *o)
 		else if (!strcmp(a, "--pidns"))
 			o->pidns = v;
 		else if (!strcmp(a, "--stdio"))
-			o->stdio = !strcmp(v, "pipes") ? STDIO_PIPES : STDIO_INHERIT;
+			o->stdio = !strcmp(v, "pipes") ? STDIO_PIPES : !strcmp(v, "tty") ? STDIO_TTY : STDIO_INHERIT;
+		else if (!strcmp(a, "--stdin-fifo"))
+			o->io.stdin_fifo = v;
+		else if (!strcmp(a, "--stdin-once"))
+			o->io.stdin_once = !strcmp(v, "1");
+		else if (!strcmp(a, "--resize-fifo"))
+			o->io.resize_fifo = v;
 		else if (!strcmp(a, "--log-dir"))
 			o->log_dir = v;
 		else if (!strcmp(a, "--log-name"))
@@ -136,13 +144,11 @@ static int create(int ctl, struct options *o)
 	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (dirfd < 0 || devnull < 0)
 		die("open %s: %s", o->state_dir, strerror(errno));
-	int logdir = -1;
-	int out[2] = { -1, -1 }, err[2] = { -1, -1 };
-	if (o->stdio == STDIO_PIPES) {
+	if (o->stdio != STDIO_INHERIT) {
 		if (!o->log_dir || !o->log.name)
-			die("--stdio pipes needs --log-dir and --log-name");
-		logdir = open(o->log_dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
-		if (logdir < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
+			die("--stdio pipes|tty needs --log-dir and --log-name");
+		o->io.tty = o->stdio == STDIO_TTY;
+		if (stdio_prepare(&o->io, o->log_dir) < 0)
 			die("log relay: %s", strerror(errno));
 	}
 
@@ -165,11 +171,8 @@ static int create(int ctl, struct options *o)
 		return 1;
 	}
 	if (pid == 0) {
-		if (o->stdio == STDIO_PIPES) {
-			dup2(devnull, 0);
-			dup2(out[1], 1);
-			dup2(err[1], 2);
-		}
+		if (o->stdio != STDIO_INHERIT)
+			stdio_child(&o->io);
 		gate_create(ctl, o->state_dir);
 	}
 
@@ -185,11 +188,8 @@ static int create(int ctl, struct options *o)
 	dup2(devnull, 2);
 	prctl(PR_SET_NAME, "tocker-shim", 0, 0, 0);
 
-	if (o->stdio == STDIO_PIPES) {
-		close(out[1]);
-		close(err[1]);
-		relay_logs(out[0], err[0], logdir, &o->log);
-	}
+	if (o->stdio != STDIO_INHERIT)
+		stdio_relay(&o->io, &o->log);
 	int status;
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)

@@ -14,9 +14,10 @@
  *   [Node: /dev, binds, masks, pivot_root]
  *   S <process spec> ─────────────────────────────────────────────▶ user, caps, rlimits, cwd,
  *                                                                    find the program     ─▶ K|E
- *   (create returns; the gate waits in accept() on <state>/start.sock)
+ *   (create returns; the gate polls the control socket and <state>/start.sock)
  *   `start` connects (stream socket), sends G ─────────────────────▶ execve; the socket is
  *        ◀─────────────── EOF (close-on-exec: it ran) or E errno,exit code,message (it did not)
+ *   (or, in the process that created it: G on the control socket, same answer there)
  *
  * In exec mode there is no fork and no start socket: the shim itself is the new process, and G
  * arrives on the control socket.

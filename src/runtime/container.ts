@@ -91,6 +91,8 @@ export interface Container {
   pid: number
   shimPid: number
   stateDir: string
+  /** Release the gate: the user's program runs (what startContainer does, without start.sock). */
+  start(): Promise<void>
   /** The exit code once PID 1 has ended (128+n for a signal, as Docker reports it). */
   wait(): Promise<number>
   /** Let this process exit while the container runs on (the CLI's create). */
@@ -135,12 +137,9 @@ export async function createContainer(opts: CreateOptions): Promise<Container> {
       // 2. The main thread moves into the container's namespaces: synchronous code only until
       //    restoreNamespaces (see namespaces.ts).
       enterNamespaces(namespaces)
-      makeRootPrivate()
-      if (spec.hostname) sethostname(spec.hostname)
-      if (spec.domainname) setdomainname(spec.domainname)
-      mountRootfs(bundle.rootfs, bundle.overlay)
 
-      // 3. PID 1, by way of the shim (Node cannot fork). It inherits our namespaces.
+      // 3. PID 1, by way of the shim (Node cannot fork). It inherits our namespaces. It is
+      //    started first so that it gets going on the other CPU while we mount the rootfs.
       const pidNs = namespaceOf(namespaces, 'pid')
       const args = ['create', '--state-dir', dir]
       // No pid entry: share ours, by "joining" the namespace we are in.
@@ -154,6 +153,11 @@ export async function createContainer(opts: CreateOptions): Promise<Container> {
       }
       const stdio = opts.log ? { stdin: 'ignore' as const, stdout: 'ignore' as const, stderr: 'ignore' as const } : opts.stdio ?? INHERIT_STDIO
       ;({ channel, exitFd } = spawnCreateShim(args, stdio))
+
+      makeRootPrivate()
+      if (spec.hostname) sethostname(spec.hostname)
+      if (spec.domainname) setdomainname(spec.domainname)
+      mountRootfs(bundle.rootfs, bundle.overlay)
       ;({ pid: gatePid, shimPid } = channel.expectPidAndReady())
 
       // 4. Into the cgroup before anything else happens in there; then the cgroup namespace,
@@ -190,7 +194,6 @@ export async function createContainer(opts: CreateOptions): Promise<Container> {
       restoreNamespaces(saved)
     }
     channel.sendSpec(encoded)
-    channel.close()
 
     const st: StoredState = {
       ociVersion: spec.ociVersion || OCI_VERSION,
@@ -208,7 +211,7 @@ export async function createContainer(opts: CreateOptions): Promise<Container> {
       process: { ...proc, terminal: false },
     }
     writeState(stateRoot, st)
-    return handle(stateRoot, st, exitFd)
+    return handle(stateRoot, st, channel, exitFd)
   } catch (err) {
     channel?.close()
     await undoCreate(stateRoot, opts.id, gatePid, exitFd, cgroup)
@@ -246,14 +249,27 @@ function readExitSocket(fd: number): Promise<ExitStatus | undefined> {
   })
 }
 
-function handle(stateRoot: string, st: StoredState, exitFd: number | undefined): Container {
+function handle(stateRoot: string, st: StoredState, channel: ShimChannel, exitFd: number | undefined): Container {
   let exited: Promise<number> | undefined
   let fd = exitFd
+  let control: ShimChannel | undefined = channel
   return {
     id: st.id,
     pid: st.pid,
     shimPid: st.shimPid,
     stateDir: stateDir(stateRoot, st.id),
+    start: async () => {
+      if (!control) return startContainer(st.id, { stateRoot })
+      // We created it: release the gate over the control socket (no need for start.sock).
+      const ch = control
+      control = undefined
+      unlinkSync(join(stateDir(stateRoot, st.id), 'start.sock'))
+      try {
+        ch.go()
+      } finally {
+        ch.close()
+      }
+    },
     wait: () => {
       if (!exited && fd !== undefined) {
         const socket = fd
@@ -263,7 +279,10 @@ function handle(stateRoot: string, st: StoredState, exitFd: number | undefined):
       return exited ?? waitForExit(stateRoot, st)
     },
     detach: () => {
-      // Stop listening; the shim's last write then fails with EPIPE, which it ignores.
+      // Stop listening: the gate then waits for `start` on start.sock alone, and the shim's last
+      // write on the exit socket fails with EPIPE, which it ignores.
+      control?.close()
+      control = undefined
       if (fd !== undefined) closeSync(fd)
       fd = undefined
     },
@@ -408,7 +427,7 @@ export async function deleteContainer(id: string, opts: RuntimeOptions & { force
 export async function runContainer(opts: CreateOptions & { onStart?: (c: Container) => void }): Promise<number> {
   const c = await createContainer(opts)
   try {
-    await startContainer(opts.id, opts)
+    await c.start()
     opts.onStart?.(c)
     return await c.wait()
   } finally {

@@ -112,11 +112,11 @@ const run: TockerCommand = {
   errorExitCode: 125,
   builder: (y) => withBundle(withId(y)).option('detach', { alias: 'd', type: 'boolean', describe: 'Do not wait: leave the container running' }),
   async run(a) {
-    const { createContainer, deleteContainer, startContainer } = await lib()
+    const { createContainer, deleteContainer } = await lib()
     const opts = { stateRoot: stateRoot(a) }
     const c = await createContainer({ id: a.id, bundle: a.bundle, ...opts })
     try {
-      await startContainer(a.id, opts)
+      await c.start()
     } catch (err) {
       await deleteContainer(a.id, { ...opts, force: true })
       throw err
