@@ -134,12 +134,23 @@ export function chdir(path: string): void {
 
 const statvfs_ = libc.func('int statvfs(const char *path, _Out_ uint8_t *buf)')
 
-/**
- * The mount flags of the mount `path` is on (statvfs's f_flag; ST_* values equal the MS_* ones
- * for RDONLY, NOSUID, NODEV, NOEXEC, NOATIME, NODIRATIME, RELATIME).
- */
+// statvfs's ST_* flags and the MS_* mount flags they stand for (equal values, except relatime).
+const ST_TO_MS: [number, number][] = [
+  [1, MS_RDONLY], // ST_RDONLY
+  [2, MS_NOSUID], // ST_NOSUID
+  [4, MS_NODEV], // ST_NODEV
+  [8, MS_NOEXEC], // ST_NOEXEC
+  [16, MS_SYNCHRONOUS], // ST_SYNCHRONOUS
+  [64, MS_MANDLOCK], // ST_MANDLOCK
+  [1024, MS_NOATIME], // ST_NOATIME
+  [2048, MS_NODIRATIME], // ST_NODIRATIME
+  [4096, MS_RELATIME], // ST_RELATIME
+]
+
+/** The mount flags (MS_*) of the mount `path` is on, from statvfs's f_flag. */
 export function mountFlagsOf(path: string): number {
   const buf = Buffer.alloc(112) // struct statvfs on LP64: f_flag is the 10th 8-byte field
   check(statvfs_(path, buf) as number, 'statvfs', path)
-  return Number(buf.readBigUInt64LE(72))
+  const st = Number(buf.readBigUInt64LE(72))
+  return ST_TO_MS.reduce((ms, [stBit, msBit]) => (st & stBit ? ms | msBit : ms), 0)
 }

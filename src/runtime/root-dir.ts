@@ -64,33 +64,42 @@ export class RootDir {
     if (existing !== undefined) return existing
     let pending = components(containerPath)
     let done: string[] = []
+    let dir = this.open('/', O_DIRECTORY)
+    let missing = false // once a directory was made, everything below it is new too
     let links = 0
     while (pending.length) {
       const name = pending.shift()!
       if (name === '..') {
         done.pop() // ".." of the root is the root, as RESOLVE_IN_ROOT says
+        dir = this.open('/' + done.join('/'), O_DIRECTORY)
         continue
       }
       const path = '/' + [...done, name].join('/')
-      if (this.tryOpen(path, O_DIRECTORY) !== undefined) {
+      const found = missing || (pending.length === 0 && links === 0) ? undefined : this.tryOpen(path, O_DIRECTORY)
+      if (found !== undefined) {
         done.push(name)
+        dir = found
         continue
       }
-      const parent = this.open('/' + done.join('/'), O_DIRECTORY)
       try {
-        mkdirat(parent, name, mode, this.shown(posix.dirname(path)))
+        mkdirat(dir, name, mode, this.shown(posix.dirname(path)))
+        missing = true
         done.push(name)
+        dir = this.open(path, O_DIRECTORY)
         continue
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
       }
       // It exists but does not resolve to a directory: a symlink to nowhere (yet)?
-      const target = readlinkSync(`${RootDir.fdPath(parent)}/${name}`)
+      const target = readlinkSync(`${RootDir.fdPath(dir)}/${name}`)
       if (++links > 40) throw Object.assign(new Error(`too many levels of symbolic links in ${containerPath}`), { code: 'ELOOP' })
-      if (target.startsWith('/')) done = []
+      if (target.startsWith('/')) {
+        done = []
+        dir = this.open('/', O_DIRECTORY)
+      }
       pending = [...components(target), ...pending]
     }
-    return this.open('/' + done.join('/'), O_DIRECTORY)
+    return dir
   }
 
   /** Make sure a file exists at the path (creating parents and an empty file); returns its O_PATH fd. */

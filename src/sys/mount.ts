@@ -74,7 +74,7 @@ export function mkdirat(dirfd: number, path: string, mode: number, shownDir?: st
 
 /** The flags (MS_NOSUID, ...) of the mount `path` is on. A read-only remount must keep them. */
 export function mountFlagsOf(path: string): number {
-  return traced('syscall', 'statvfs', () => path, () => native.mountFlagsOf(path), (f) => `f_flag=${describeMountFlags(f)}`)
+  return traced('syscall', 'statvfs', () => path, () => native.mountFlagsOf(path), (f) => describeMountFlags(f))
 }
 
 /** fchdir/chdir of the calling thread only (Node's process.chdir would also change Node's idea of the cwd). */
