@@ -193,4 +193,5 @@ const rows = [
 const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)))
 for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i])).join('   ').trimEnd())
 for (const [name, r] of Object.entries(results)) if (r.error) console.log(`\n${name} failed: ${r.error}`)
-if (Object.values(results).some((r) => r.error)) process.exitCode = 1
+// exit() runs cleanup(): the registry child would otherwise keep the event loop alive.
+process.exit(Object.values(results).some((r) => r.error) ? 1 : 0)
