@@ -148,7 +148,8 @@ const floor = {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]
 const fmt = (xs) => (xs.length ? `${median(xs).toFixed(2)} s [${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)}]` : 'n/a')
-const ratio = (a, b) => (a.length && b.length ? `${(median(a) / median(b)).toFixed(2)}x` : 'n/a')
+// Ratio of medians, and of the fastest runs (the steadier figure on a busy machine).
+const ratio = (a, b) => (a.length && b.length ? `${(median(a) / median(b)).toFixed(2)}x (min ${(Math.min(...a) / Math.min(...b)).toFixed(2)}x)` : 'n/a')
 
 process.stderr.write('building the bench images (cached after the first time)...\n')
 const layouts = { bench: await benchFixture('bench'), 'bench-sibling': await benchFixture('bench-sibling') }
@@ -184,7 +185,7 @@ for (let run = 1; run <= RUNS; run++) {
 const T = results.tocker
 const S = results['skopeo+umoci']
 const F = results['curl+tar (floor)']
-console.log(`\npull of a 2-layer image from docker-registry on 127.0.0.1: ${(uncompressed / 1e6).toFixed(0)} MB uncompressed, ${(compressed / 1e6).toFixed(1)} MB gzipped (${config.rootfs.diff_ids.length} layers); median [min-max] of ${RUNS} runs, fresh store each run; ${(await sh('nproc', [])).trim()} cores`)
+console.log(`\npull of a 2-layer image from docker-registry on 127.0.0.1: ${(uncompressed / 1e6).toFixed(0)} MB uncompressed, ${(compressed / 1e6).toFixed(1)} MB gzipped (${config.rootfs.diff_ids.length} layers); median [min-max] of ${RUNS} runs, fresh store each run; ${(await sh('nproc', [])).trim()} cores, load average ${(await sh('cat', ['/proc/loadavg'])).split(' ')[0]}`)
 const rows = [
   ['', 'tocker', 'skopeo+umoci', 'curl+tar (floor)', 'tocker/skopeo+umoci', 'tocker/floor'],
   ['first pull', fmt(T.first), fmt(S.first), fmt(F.first), ratio(T.first, S.first), ratio(T.first, F.first)],
