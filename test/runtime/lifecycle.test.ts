@@ -199,3 +199,47 @@ t.test('exec through the library: env, user and cwd defaults come from the conta
   t.equal(await c.wait(), 137)
   t.same(stateDirs(stateRoot), [])
 })
+
+t.test('cgroup: limits land in the container\'s own cgroup (cgroup v2), or fail cleanly without it', async (t) => {
+  const { cgroupSupport } = await import('../../src/cgroups/index.js')
+  const bundle = makeBundle(work, 'cg', ['sh', '-c', 'cat /proc/self/cgroup; sleep 30'], (s) => {
+    s.linux!.resources = { memory: { limit: 64 * 1024 * 1024 }, pids: { limit: 50 } }
+  })
+  const outFile = join(work, 'cg.out')
+  const fd = openSync(outFile, 'w')
+  t.teardown(() => closeSync(fd))
+  if (!cgroupSupport().usable) {
+    await t.rejects(createContainer({ id: 'cg', bundle, stateRoot, stdio: { stdin: 'ignore', stdout: fd, stderr: fd } }), /limits need cgroup v2/)
+    t.same(stateDirs(stateRoot), [], 'nothing left')
+    t.same(shimsOf(stateRoot), [])
+    return
+  }
+  const c = await createContainer({ id: 'cg', bundle, stateRoot, stdio: { stdin: 'ignore', stdout: fd, stderr: fd } })
+  const st = JSON.parse(readFileSync(join(stateRoot, 'cg', 'state.json'), 'utf8'))
+  t.ok(st.cgroupPath, 'the container got a cgroup')
+  t.equal(readFileSync(join(st.cgroupPath, 'memory.max'), 'utf8').trim(), String(64 * 1024 * 1024))
+  t.equal(readFileSync(join(st.cgroupPath, 'pids.max'), 'utf8').trim(), '50')
+  t.match(readFileSync(join(st.cgroupPath, 'cgroup.procs'), 'utf8'), String(c.pid), 'PID 1 is in it before start')
+  await c.start()
+  await waitFor(() => readFileSync(outFile, 'utf8').length > 0, 'the container\'s output')
+  t.equal(readFileSync(outFile, 'utf8'), '0::/\n', 'its own cgroup namespace: it sees its cgroup as the root')
+  const p = await execProcess('cg', { stateRoot, args: ['true'], stdio: { stdin: 'ignore', stdout: 'ignore', stderr: 'ignore' } })
+  t.equal(await p.wait(), 0)
+  await deleteContainer('cg', { stateRoot, force: true })
+  t.notOk(existsSync(st.cgroupPath), 'the cgroup is removed with the container')
+})
+
+t.test('kill --all signals every process of the container', async (t) => {
+  const bundle = makeBundle(work, 'killall', ['sh', '-c', 'trap "" TERM; sleep 30 & sleep 30 & wait'])
+  const c = await createContainer({ id: 'ka', bundle, stateRoot, stdio: { stdin: 'ignore', stdout: 'ignore', stderr: 'ignore' } })
+  await c.start()
+  const { containerPids } = await import('../../src/runtime/container.js')
+  const { readState } = await import('../../src/runtime/state.js')
+  const st = readState(stateRoot, 'ka')!
+  await waitFor(() => containerPids(st).length === 3, 'sh and two sleeps')
+  const r = await cli(['kill', '--all', 'ka', 'KILL'])
+  t.equal(r.code, 0, r.stderr)
+  t.equal(await c.wait(), 137)
+  t.same(containerPids(st), [])
+  await deleteContainer('ka', { stateRoot })
+})
