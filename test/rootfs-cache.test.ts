@@ -45,7 +45,7 @@ t.test('two builds give the same digests, byte for byte', async (t) => {
   t.equal(again.httpd.built, false)
 })
 
-t.test('the busybox tarball is a tagged OCI layout that skopeo reads', async (t) => {
+t.test('the busybox tarball is a tagged OCI layout (and a docker-archive) that skopeo reads', async (t) => {
   const built = await buildRootfsCache({ only: ['busybox'] })
   const { stdout: listing } = await run('tar', ['-tf', built.busybox.tarball])
   const files = listing.split('\n')
@@ -58,6 +58,9 @@ t.test('the busybox tarball is a tagged OCI layout that skopeo reads', async (t)
   t.same(config.config.Cmd, ['sh'])
   t.same(config.config.Env, [IMAGE_PATH])
   t.equal(config.architecture, 'amd64')
+  // manifest.json (docker-archive, as `docker save` writes it too) describes the same image.
+  const { stdout: archive } = await run('skopeo', ['inspect', '--config', `docker-archive:${built.busybox.tarball}`])
+  t.same(JSON.parse(archive).rootfs, config.rootfs)
 })
 
 t.test('umoci unpacks busybox and its shell runs on the real kernel', async (t) => {
