@@ -13,7 +13,7 @@ import { makeCgroupDir, writeCgroupFile } from './files.js'
 import { assertOnCgroup2 } from './guard.js'
 import { PARENT_NAME, prepareParent } from './hierarchy.js'
 import { LIMIT_FLAGS, limitFiles, requestedLimits, validateLimits } from './limits.js'
-import { ENABLE_CGROUP_V2_HINT, LIMIT_CONTROLLERS, cgroupSupport } from './support.js'
+import { ENABLE_CGROUP_V2_HINT, LIMIT_CONTROLLERS, cgroupSupport, type CgroupSupportReport } from './support.js'
 import type { CgroupLimits, ManagedCgroup } from './types.js'
 
 export type { Cgroup, CgroupLimits, CgroupStats, CgroupSupport, ManagedCgroup } from './types.js'
@@ -31,18 +31,8 @@ const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.+-]*$/
  * - usable cgroup v2: <mount>/tocker/<id>, created with its limits written (or nothing, on error).
  */
 export function createCgroup(id: string, limits: CgroupLimits = {}): ManagedCgroup | undefined {
-  const asked = requestedLimits(limits)
-  if (asked.length) validateLimits(limits)
-  const support = cgroupSupport()
-  if (!support.usable) {
-    if (asked.length === 0) return undefined
-    const flags = asked.map((k) => LIMIT_FLAGS[k]).join(', ')
-    throw new TockerError(`cannot apply ${flags}: limits need cgroup v2, but ${support.why}`, {
-      hint: ENABLE_CGROUP_V2_HINT,
-      code: 'ENOCGROUPV2',
-      daemon: true,
-    })
-  }
+  const support = assertLimitsSupported(limits)
+  if (!support.usable) return undefined
   if (!ID_PATTERN.test(id)) throw new TockerError(`invalid container id for a cgroup: ${JSON.stringify(id)}`, { status: 400 })
 
   const files = limitFiles(limits)
@@ -69,6 +59,27 @@ export function createCgroup(id: string, limits: CgroupLimits = {}): ManagedCgro
     }
   }
   return cgroup
+}
+
+/**
+ * Check `limits` without creating anything: Docker's refusals (validateLimits), then "is there a
+ * cgroup v2 to enforce them?". The engine can call this when a container is *created*, so that a
+ * `run --memory` on a host without cgroup v2 fails before anything exists; createCgroup() calls
+ * it again at start. Returns the host's cgroup support (not usable: the container gets no cgroup).
+ */
+export function assertLimitsSupported(limits: CgroupLimits = {}): CgroupSupportReport {
+  const asked = requestedLimits(limits)
+  if (asked.length) validateLimits(limits)
+  const support = cgroupSupport()
+  if (!support.usable && asked.length) {
+    const flags = asked.map((k) => LIMIT_FLAGS[k]).join(', ')
+    throw new TockerError(`cannot apply ${flags}: limits need cgroup v2, but ${support.why}`, {
+      hint: ENABLE_CGROUP_V2_HINT,
+      code: 'ENOCGROUPV2',
+      daemon: true,
+    })
+  }
+  return support
 }
 
 /** The cgroup of an existing container (for exec, stats, or removal after a restart of tocker). */

@@ -17,7 +17,7 @@ interface Check {
 if (!qemuAvailable()) {
   t.fail('qemu-system-x86_64 is not installed: apt-get install qemu-system-x86 (bin/lab test does it)')
 } else {
-  ensureBuilt(['src', 'src/cgroups', 'src/trace'])
+  ensureBuilt()
   const run = await runInVm('node test/vm/guest/cgroup-checks.mjs', { cwd: REPO, timeoutMs: 300_000 })
   const checks = new Map<string, Check>()
   for (const line of run.output.split('\n')) {
@@ -110,5 +110,44 @@ if (!qemuAvailable()) {
     t.match(c.refusal?.message, /already exists/)
     t.equal(c.stillThere, true)
     t.equal(c.memoryMax, String(64 * 1024 * 1024))
+  })
+
+  // ---- The same limits through tocker's runtime (linux.resources in config.json), read back from
+  // inside the container, where the cgroup namespace makes its own cgroup "/".
+  const inContainer = (t: typeof import('tap').default, c: Check) => {
+    t.equal(c.cgroupLeft, false, 'the container cgroup is removed with the container')
+    t.same(c.stateLeft, [], 'no runtime state left')
+  }
+
+  checkTest('rt-memory', 'runtime: memory.limit 32 MiB → the process over it is OOM-killed, the shell sees 137', (t, c) => {
+    t.equal(c.code, 137, `exit code (output: ${c.output})`)
+    t.match(c.output, /^33554432$/m, 'memory.max as the container sees it')
+    t.match(c.output, /^oom_kill [1-9]/m, 'memory.events oom_kill from inside')
+    t.match(c.output, /^0::\/$/m, 'cgroup namespace: the container is at the root of its own view')
+    t.ok(c.traced.some((w) => /\/tocker\/rt-memory\/cgroup\.procs ← \d+$/.test(w)), 'PID 1 was moved in by the runtime')
+    inContainer(t, c)
+  })
+
+  checkTest('rt-oom-pid1', '`tocker runtime run`: PID 1 over the memory limit → exit 137', (t, c) => {
+    t.equal(c.via, 'cli')
+    t.equal(c.code, 137, `exit code (output: ${c.output})`)
+    inContainer(t, c)
+  })
+
+  checkTest('rt-pids', 'runtime: pids.limit 16 → a fork bomb in the container stops at 16', (t, c) => {
+    t.equal(c.code, 0, `exit code (output: ${c.output})`)
+    t.match(c.output, /^16$/m, 'pids.max as the container sees it')
+    t.ok(c.seen.peak <= 16 && c.seen.peak >= 14, `pids.current peaked at ${c.seen.peak}`)
+    t.ok(c.seen.refusedForks > 0, `pids.events max = ${c.seen.refusedForks}`)
+    inContainer(t, c)
+  })
+
+  checkTest('rt-cpu', 'runtime: cpu quota 50000/100000 throttles; shares 512 → cpu.weight 59', (t, c) => {
+    t.equal(c.code, 0, `exit code (output: ${c.output})`)
+    t.match(c.output, /^50000 100000$/m)
+    t.match(c.output, /^59$/m)
+    const throttled = Number(/^nr_throttled (\d+)$/m.exec(c.output)?.[1])
+    t.ok(throttled > 0, `cpu.stat nr_throttled = ${throttled}`)
+    inContainer(t, c)
   })
 }

@@ -329,26 +329,31 @@ export function qemuAvailable() {
 
 
 /**
- * Guest scripts import the compiled dist/ (a TypeScript loader would add seconds under emulation).
- * Make sure dist/ is not older than the sources given (relative to the repo, e.g. 'src/cgroups');
- * compile once if it is. The suite normally builds first (`npm test`), so this rarely runs tsc.
+ * Guest scripts import the compiled dist/ (a TypeScript loader would add seconds under emulation)
+ * and the runtime needs its C helper. Make sure dist/ is not older than the sources in `paths`
+ * (compile once if it is) and that the helpers are built. The suite normally builds
+ * first (`npm test`), so this rarely compiles anything.
  */
-export function ensureBuilt(sourceDirs) {
-  const stale = () => {
-    for (const dir of sourceDirs) {
-      for (const f of readdirSync(join(REPO, dir)).filter((n) => n.endsWith('.ts'))) {
-        const js = join(REPO, 'dist', dir, f.replace(/\.ts$/, '.js'))
-        if (!existsSync(js) || statSync(js).mtimeMs < statSync(join(REPO, dir, f)).mtimeMs) return js
-      }
+export function ensureBuilt(paths = ['src/cgroups', 'src/runtime', 'src/sys', 'src/trace', 'src/errors.ts', 'native-shims']) {
+  const sources = (path) =>
+    !path.endsWith('.ts')
+      ? readdirSync(join(REPO, path), { withFileTypes: true }).flatMap((e) =>
+          e.isDirectory() ? (e.name === 'out' ? [] : sources(join(path, e.name))) : e.name.endsWith('.ts') ? [join(path, e.name)] : [],
+        )
+      : [path]
+  const stale = () =>
+    paths.flatMap(sources).find((ts) => {
+      const js = join(REPO, 'dist', ts.replace(/\.ts$/, '.js'))
+      return !existsSync(js) || statSync(js).mtimeMs < statSync(join(REPO, ts)).mtimeMs
+    })
+  if (stale()) {
+    try {
+      execFileSync('npx', ['tsc', '-p', '.'], { cwd: REPO, stdio: 'ignore' })
+    } catch {
+      // type errors elsewhere in the tree still emit JavaScript; checked below
     }
-    return undefined
+    const still = stale()
+    if (still) throw new Error(`dist/ for ${still} is missing or older than the source after \`npx tsc -p .\``)
   }
-  if (!stale()) return
-  try {
-    execFileSync('npx', ['tsc', '-p', '.'], { cwd: REPO, stdio: 'ignore' })
-  } catch {
-    // type errors elsewhere in the tree still emit JavaScript; checked below
-  }
-  const still = stale()
-  if (still) throw new Error(`${still} is missing or older than its source after \`npx tsc -p .\``)
+  execFileSync(process.execPath, [join(REPO, 'native-shims/build.mjs')], { cwd: REPO, stdio: 'ignore' })
 }

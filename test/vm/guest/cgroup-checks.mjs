@@ -5,7 +5,7 @@
 // Processes are put into a cgroup the way the runtime must: before the program runs. A tiny shell
 // wrapper writes its own PID to cgroup.procs, then execs the program (same PID, already limited).
 import { spawn } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
+import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 
 const dist = new URL('../../../dist/src/', import.meta.url)
 const cgroups = await import(new URL('cgroups/index.js', dist).href)
@@ -184,5 +184,108 @@ if (want('conflict'))
       cg.remove()
     }
   })
+
+// ---- Through tocker's runtime: `tocker runtime run` on an OCI bundle whose config.json carries
+// linux.resources, exactly as runc would get it. The process reads its own cgroup files from inside
+// (cgroup namespace: its cgroup is "/" there, mounted read-only at /sys/fs/cgroup).
+const REPO = new URL('../../../', import.meta.url).pathname.replace(/\/$/, '')
+const runtimeAvailable = existsSync(new URL('runtime/index.js', dist)) && existsSync(`${REPO}/native-shims/out/shim`)
+const STATE_ROOT = '/run/tocker-vm-checks'
+
+async function makeBundle(name, args, resources) {
+  const { defaultSpec } = await import(new URL('runtime/default-spec.js', dist).href)
+  const bundle = `/tmp/bundles/${name}`
+  const bin = `${bundle}/rootfs/bin`
+  mkdirSync(bin, { recursive: true })
+  copyFileSync('/bin/busybox', `${bin}/busybox`)
+  chmodSync(`${bin}/busybox`, 0o755)
+  for (const applet of ['sh', 'dd', 'cat', 'grep', 'sleep', 'timeout']) symlinkSync('busybox', `${bin}/${applet}`)
+  const spec = defaultSpec(args)
+  spec.process.terminal = false
+  spec.linux.resources = resources
+  writeFileSync(`${bundle}/config.json`, JSON.stringify(spec, null, 2))
+  return bundle
+}
+
+/**
+ * Run a container to its end; `during(path, done)` runs meanwhile (the container's cgroup, seen from
+ * outside). `via: 'cli'` spawns `tocker runtime run` (a Node start-up, ~5 s under emulation);
+ * `via: 'library'` calls the same runtime in this process, as the engine does.
+ */
+async function runtimeRun(id, bundle, { via = 'library', during } = {}) {
+  let output = ''
+  let done
+  if (via === 'cli') {
+    const child = spawn(process.execPath, [`${REPO}/bin/tocker`, 'runtime', '--state-root', STATE_ROOT, 'run', '-b', bundle, id], { stdio: ['ignore', 'pipe', 'pipe'] })
+    child.stdout.on('data', (d) => (output += d))
+    child.stderr.on('data', (d) => (output += d))
+    done = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })))
+  } else {
+    const { runContainer } = await import(new URL('runtime/index.js', dist).href)
+    const file = `/tmp/bundles/${id}.out`
+    const fd = openSync(file, 'w')
+    done = runContainer({ id, bundle, stateRoot: STATE_ROOT, stdio: { stdin: 'ignore', stdout: fd, stderr: fd } })
+      .then((code) => ({ code, signal: null }), (err) => ({ error: `${err.constructor.name}: ${err.message}` }))
+      .finally(() => {
+        closeSync(fd)
+        output = readFileSync(file, 'utf8')
+      })
+  }
+  const seen = during ? await during(`/sys/fs/cgroup/tocker/${id}`, done) : undefined
+  const result = await done
+  return { via, ...result, output: output.slice(0, 3000), seen, cgroupLeft: existsSync(`/sys/fs/cgroup/tocker/${id}`), stateLeft: readdirSync(STATE_ROOT).filter((f) => f === id) }
+}
+
+/** Sample pids.current until the run ends (largest value seen), and the last pids.events "max". */
+async function samplePids(path, done) {
+  let peak = 0
+  let refusedForks = 0
+  let ended = false
+  done.then(() => (ended = true))
+  while (!ended) {
+    try {
+      peak = Math.max(peak, Number(read(`${path}/pids.current`)))
+      refusedForks = cgroups.openCgroupPath(path)?.stats().pidsMaxEvents ?? refusedForks
+    } catch {
+      // not made yet, or gone already
+    }
+    await sleep(50)
+  }
+  return { peak, refusedForks }
+}
+
+if (runtimeAvailable) {
+  mkdirSync(STATE_ROOT, { recursive: true })
+  const MEM = String(32 * MiB)
+
+  if (want('rt-memory'))
+    await check('rt-memory', async () => {
+      const bundle = await makeBundle('rt-memory', ['sh', '-c', 'dd if=/dev/zero of=/dev/null bs=64M count=1; rc=$?; cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/memory.events /proc/self/cgroup; exit $rc'], { memory: { limit: 32 * MiB } })
+      return { limit: MEM, ...(await runtimeRun('rt-memory', bundle)) }
+    })
+
+  if (want('rt-oom-pid1'))
+    await check('rt-oom-pid1', async () => {
+      // The container's PID 1 itself over the limit: what `docker run -m` users see as exit 137.
+      const bundle = await makeBundle('rt-oom-pid1', ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=64M', 'count=1'], { memory: { limit: 32 * MiB } })
+      return await runtimeRun('rt-oom-pid1', bundle, { via: 'cli' })
+    })
+
+  if (want('rt-pids'))
+    await check('rt-pids', async () => {
+      const bundle = await makeBundle('rt-pids', ['sh', '-c', 'cat /sys/fs/cgroup/pids.max; bomb() { bomb | bomb & }; bomb 2>/dev/null; exec sleep 3'], { pids: { limit: 16 } })
+      return { limit: 16, ...(await runtimeRun('rt-pids', bundle, { during: samplePids })) }
+    })
+
+  if (want('rt-cpu'))
+    await check('rt-cpu', async () => {
+      const bundle = await makeBundle('rt-cpu', ['sh', '-c', 'timeout 2 sh -c "while :; do :; done"; cat /sys/fs/cgroup/cpu.max /sys/fs/cgroup/cpu.weight /sys/fs/cgroup/cpu.stat'], {
+        cpu: { quota: 50000, period: 100000, shares: 512 },
+      })
+      return await runtimeRun('rt-cpu', bundle)
+    })
+} else {
+  console.log(`CHECK ${JSON.stringify({ name: 'runtime', skipped: 'dist/src/runtime or native-shims/out/shim is missing (npm run build)', traced: [] })}`)
+}
 
 console.log('CHECKS-DONE')
