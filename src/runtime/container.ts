@@ -118,6 +118,8 @@ export async function createContainer(opts: CreateOptions): Promise<Container> {
   for (const key of Object.keys(spec.linux?.sysctl ?? {})) checkSysctl(key, newNet, newIpc)
   const newUts = !!namespaceOf(namespaces, 'uts') && !namespaceOf(namespaces, 'uts')?.path
   if ((spec.hostname || spec.domainname) && !newUts) throw new TockerError('unable to set hostname without a private UTS namespace', { status: 400 })
+  if (proc.terminal && !opts.log?.tty)
+    throw new TockerError('process.terminal is true, but tocker runtime has no --console-socket: set "terminal": false in config.json', { status: 400 })
   const propagation = spec.linux?.rootfsPropagation ? propagationFlags(spec.linux.rootfsPropagation) : undefined
   if (spec.linux?.rootfsPropagation && propagation === undefined) throw new TockerError(`invalid rootfsPropagation "${spec.linux.rootfsPropagation}"`, { status: 400 })
 

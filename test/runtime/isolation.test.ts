@@ -121,7 +121,13 @@ t.test('bind mounts: read-write shows on the host, ro is read-only; targets stay
   writeFileSync(join(ro, 'hello'), 'hi\n')
   const outside = join(work, 'outside')
   mkdirSync(outside)
-  const r = await run(['sh', '-c', 'echo w > /rw/file; cat /ro/hello; touch /ro/nope || echo RO-DENIED; ls /escape'], (s) => {
+  const hostname = join(work, 'hostname-file')
+  writeFileSync(hostname, 'from-the-host\n')
+  const r = await run(['sh', '-c', 'echo w > /rw/file; cat /ro/hello; touch /ro/nope || echo RO-DENIED; cat /etc/hostname /etc/new/hosts; ls /escape'], (s) => {
+    // Files, as the engine binds /etc/hostname, /etc/hosts and /etc/resolv.conf: over an
+    // existing file, and where the image has none (the file and its directory are made).
+    s.mounts!.push({ destination: '/etc/hostname', type: 'bind', source: hostname, options: ['rbind', 'ro'] })
+    s.mounts!.push({ destination: '/etc/new/hosts', type: 'bind', source: hostname, options: ['rbind', 'ro'] })
     s.mounts!.push({ destination: '/rw', type: 'bind', source: rw, options: ['rbind', 'rw'] })
     s.mounts!.push({ destination: '/ro', type: 'bind', source: ro, options: ['rbind', 'ro'] })
     // /escape is a symlink to the host's `outside` dir: the bind must land inside the rootfs.
@@ -130,6 +136,7 @@ t.test('bind mounts: read-write shows on the host, ro is read-only; targets stay
   t.equal(readFileSync(join(rw, 'file'), 'utf8'), 'w\n')
   t.match(r.out, /^hi$/m)
   t.match(r.out, /RO-DENIED/)
+  t.match(r.out, /^from-the-host\nfrom-the-host$/m, 'file binds, onto an existing file and a new one')
   t.notOk(existsSync(join(ro, 'nope')))
   t.same(hostMountsUnder(work), [])
 })
