@@ -10,11 +10,11 @@
 //  2. What attach + publish costs per container (what `run -d -p` adds over `--network none`):
 //     wall time of attach(-p) and attach(none), and the ip/iptables processes each one starts.
 //
-//   npm run build && node test/bench/network.mjs [seconds per wrk run=4] [rounds=3] [containers=20]
+//   npm run build && node test/bench/network.mjs [seconds per wrk run=3] [rounds=5] [containers=20]
 import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createConnection, createServer } from 'node:net'
-import { tmpdir } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { inNetSandbox, prepareNetSandbox, reexecInNetSandbox, spawnInNetns, startInNewNetns, stopProcess } from '../helpers/netns-sandbox.mjs'
@@ -31,8 +31,8 @@ if (!existsSync(join(dist, 'network', 'index.js'))) {
 const { NetworkManager, parsePortSpecs } = await import(join(dist, 'network', 'index.js'))
 const { onTrace } = await import(join(dist, 'trace', 'trace.js'))
 
-const seconds = Number(process.argv[2] ?? 4)
-const rounds = Number(process.argv[3] ?? 3)
+const seconds = Number(process.argv[2] ?? 3)
+const rounds = Number(process.argv[3] ?? 5)
 const containers = Number(process.argv[4] ?? 20)
 
 const root = mkdtempSync(join(tmpdir(), 'tocker-bench-net-'))
@@ -74,8 +74,8 @@ function run(cmd, args) {
   })
 }
 
-async function wrk(url) {
-  const r = await run('wrk', ['-t', '2', '-c', '32', '-d', `${seconds}s`, url])
+async function wrk(url, connections) {
+  const r = await run('wrk', ['-t', '2', '-c', String(connections), '-d', `${seconds}s`, url])
   const m = /Requests\/sec:\s+([0-9.]+)/.exec(r.stdout)
   const errors = /Non-2xx|Socket errors: ([^\n]+)/.exec(r.stdout)
   if (!m) throw new Error(`wrk ${url}: ${r.stdout}${r.stderr}`)
@@ -105,21 +105,44 @@ const NODE_SERVER = `require('http').createServer((q,s)=>s.end('<html><body><h1>
 
 async function httpRates() {
   const rows = []
+  // busybox httpd listens with a backlog of 9: more concurrent connections than that only measure
+  // its dropped SYNs (ListenOverflows) and their retransmits, on every path alike.
   const servers = [
-    ['busybox httpd (a connection per request)', ['busybox', 'httpd', '-f', '-p', '80', '-h', www], 8081, 8091],
-    ['node http (keep-alive)', [process.execPath, '-e', NODE_SERVER], 8082, 8092],
+    ['busybox httpd (a connection per request, -c8)', ['busybox', 'httpd', '-f', '-p', '80', '-h', www], 8081, 8091, 8],
+    ['node http (keep-alive, -c32)', [process.execPath, '-e', NODE_SERVER], 8082, 8092, 32],
   ]
   let n = 0
-  for (const [label, argv, published, proxied] of servers) {
-    const c = await container(argv)
-    const s = await net.attach({ containerId: `bench${n++}`.padEnd(64, '0'), netns: c.netns, ...bind([`${published}:80`]) })
-    const proxy = await userlandProxy(proxied, s.IPAddress, 80)
+  for (const [label, argv, published, proxied, connections] of servers) {
+    // One identical container per path. Sharing one server would let the paths disturb each other:
+    // the direct client (172.17.0.1) and the NATed one (127.0.0.1 masqueraded to 172.17.0.1) reach
+    // the server with the same address/port pairs but different TCP timestamp offsets (Linux
+    // derives them from the client's own source/destination addresses), so a connection of one
+    // path reusing a pair still in the server's TIME_WAIT from the other path is refused by PAWS
+    // (TcpExtPAWSTimewait) and stalls on a SYN retransmit.
+    const attach = async (ports) => {
+      const c = await container(argv)
+      return net.attach({ containerId: `bench${n++}`.padEnd(64, '0'), netns: c.netns, ...bind(ports) })
+    }
+    const direct = await attach([])
+    const pub = await attach([`${published}:80`])
+    const viaProxy = await attach([])
+    const proxy = await userlandProxy(proxied, viaProxy.IPAddress, 80)
     cleanup.push(() => new Promise((r) => proxy.close(r)))
-    const urls = { direct: `http://${s.IPAddress}/`, published: `http://127.0.0.1:${published}/`, proxy: `http://127.0.0.1:${proxied}/` }
+    const urls = { direct: `http://${direct.IPAddress}/`, published: `http://127.0.0.1:${published}/`, proxy: `http://127.0.0.1:${proxied}/` }
     for (const u of Object.values(urls)) await waitHttp(u)
+    // Rounds alternate the order, and the ratio is the median of each round's own ratio, so that
+    // load from elsewhere on the machine drifting during the run hits both sides alike.
     const got = { direct: [], published: [], proxy: [] }
-    for (let r = 0; r < rounds; r++) for (const k of Object.keys(urls)) got[k].push((await wrk(urls[k])).rps)
-    rows.push({ label, direct: median(got.direct), published: median(got.published), proxy: median(got.proxy) })
+    const ratio = { published: [], proxy: [] }
+    for (let r = 0; r < rounds; r++) {
+      const order = r % 2 ? ['proxy', 'published', 'direct'] : ['direct', 'published', 'proxy']
+      const round = {}
+      for (const k of order) round[k] = (await wrk(urls[k], connections)).rps
+      for (const k of order) got[k].push(round[k])
+      ratio.published.push(round.published / round.direct)
+      ratio.proxy.push(round.proxy / round.direct)
+    }
+    rows.push({ label, direct: median(got.direct), published: median(got.published), proxy: median(got.proxy), rPublished: median(ratio.published), rProxy: median(ratio.proxy) })
   }
   return rows
 }
@@ -161,13 +184,13 @@ async function attachCost() {
 
 try {
   const ipt = await net.iptables()
-  console.log(`iptables: ${ipt.iptables} v${ipt.version} (${ipt.backend}); wrk -t2 -c32 -d${seconds}s, median of ${rounds} rounds; ${containers} containers for the attach cost`)
+  console.log(`iptables: ${ipt.iptables} v${ipt.version} (${ipt.backend}); wrk -t2 -d${seconds}s, medians of ${rounds} rounds (ratio: median of per-round ratios); ${containers} containers for the attach cost; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`)
   console.log('')
   const rows = await httpRates()
   console.log('HTTP requests/sec          direct IP   published 127.0.0.1 (DNAT)   ratio   userland proxy   ratio')
   for (const r of rows) {
     console.log(
-      `${r.label.padEnd(42).slice(0, 42)}\n${''.padEnd(26)}${r.direct.toFixed(0).padStart(9)}   ${r.published.toFixed(0).padStart(26)}   ${(r.published / r.direct).toFixed(2).padStart(5)}   ${r.proxy.toFixed(0).padStart(14)}   ${(r.proxy / r.direct).toFixed(2).padStart(5)}`,
+      `${r.label}\n${''.padEnd(26)}${r.direct.toFixed(0).padStart(9)}   ${r.published.toFixed(0).padStart(26)}   ${r.rPublished.toFixed(2).padStart(5)}   ${r.proxy.toFixed(0).padStart(14)}   ${r.rProxy.toFixed(2).padStart(5)}`,
     )
   }
   console.log('')
@@ -177,6 +200,7 @@ try {
   console.log(`attach --network none      : median ${median(timings.none).toFixed(1)} ms  [${show(noneEvents)}]`)
   console.log(`=> run -d -p adds          : ${(median(timings.bridge) - median(timings.none)).toFixed(1)} ms per container over --network none`)
   console.log(`release (rm)               : median ${median(timings.release).toFixed(1)} ms  [${show(releaseEvents)}]`)
+  console.log(`load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`)
 } finally {
   await done()
 }
