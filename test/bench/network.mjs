@@ -195,7 +195,11 @@ try {
   }
   console.log('')
   const { timings, attachEvents, noneEvents, releaseEvents } = await attachCost()
-  const show = (evs) => `${evs.length} commands (${evs.map((e) => e.op).join(', ')}), ${evs.reduce((a, e) => a + (e.ms ?? 0), 0).toFixed(1)} ms in them`
+  const show = (evs) => {
+    const procs = evs.filter((e) => e.op !== 'bind')
+    const binds = evs.length - procs.length
+    return `${procs.length} processes (${procs.map((e) => e.op).join(', ')})${binds ? ` + ${binds} port bind` : ''}, ${evs.reduce((a, e) => a + (e.ms ?? 0), 0).toFixed(1)} ms in them`
+  }
   console.log(`attach --network bridge -p : median ${median(timings.bridge).toFixed(1)} ms  [${show(attachEvents)}]`)
   console.log(`attach --network none      : median ${median(timings.none).toFixed(1)} ms  [${show(noneEvents)}]`)
   console.log(`=> run -d -p adds          : ${(median(timings.bridge) - median(timings.none)).toFixed(1)} ms per container over --network none`)
