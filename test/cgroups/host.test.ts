@@ -2,15 +2,17 @@
 // (hybrid: an empty cgroup2 next to v1 hierarchies) a limit must fail with the why-and-how message and
 // nothing may be written anywhere; on a cgroup v2 host (the Vagrant lab) the limits are real files.
 // Either way the v1 guard is checked without ever giving it a chance to write.
-import { existsSync, readdirSync, readFileSync, statfsSync } from 'node:fs'
-import { spawn } from 'node:child_process'
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync, symlinkSync, writeFileSync } from 'node:fs'
+import { spawn, spawnSync } from 'node:child_process'
 import t from 'tap'
-import { cgroupSupport, createCgroup, openCgroup } from '../../src/cgroups/index.js'
+import { assertLimitsSupported, cgroupSupport, createCgroup, openCgroup } from '../../src/cgroups/index.js'
 import { makeCgroupDir, removeCgroupDir, writeCgroupFile } from '../../src/cgroups/files.js'
 import { assertOnCgroup2, CGROUP2_SUPER_MAGIC, CGROUP_SUPER_MAGIC } from '../../src/cgroups/guard.js'
 import { readMountinfo } from '../../src/cgroups/mountinfo.js'
 import { TockerError } from '../../src/errors.js'
 import { onTrace, type TraceEvent } from '../../src/trace/trace.js'
+// @ts-expect-error plain ESM helper without type declarations
+import { ensureBuilt, REPO } from '../vm/vm.mjs'
 
 const support = cgroupSupport()
 const id = `tocker-test-${process.pid}`
@@ -72,6 +74,8 @@ t.test('without a usable cgroup v2: no limits → no cgroup; a limit → why + h
   const { events, stop } = recordTrace()
   try {
     t.equal(createCgroup(id, {}), undefined, 'a run without limits gets no cgroup and still works')
+    t.equal(assertLimitsSupported({}).usable, false, 'the create-time check passes without limits')
+    t.throws(() => assertLimitsSupported({ memoryBytes: 64 * 1024 * 1024 }), /^cannot apply --memory: limits need cgroup v2/, 'and refuses a limit')
     t.equal(openCgroup(id), undefined)
     for (const [limits, flag] of [
       [{ memoryBytes: 64 * 1024 * 1024 }, '--memory'],
@@ -121,3 +125,38 @@ t.test('with a usable cgroup v2: limits are files, the process is inside, remove
   t.equal(await exited, 'SIGKILL', 'remove() killed what was left')
   t.notOk(existsSync(cg.path))
 })
+
+t.test('`tocker runtime run` without a usable cgroup v2: resources → exit 125 with why + how; none → it runs', { skip: support.usable && 'this host has a usable cgroup v2' }, async (t) => {
+  ensureBuilt()
+  const dir = mkdtempSync('/tmp/tocker-test-cgroups-')
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const bundle = `${dir}/bundle`
+  mkdirSync(`${bundle}/rootfs/bin`, { recursive: true })
+  copyFileSync('/bin/busybox', `${bundle}/rootfs/bin/busybox`)
+  chmodSync(`${bundle}/rootfs/bin/busybox`, 0o755)
+  symlinkSync('busybox', `${bundle}/rootfs/bin/sh`)
+  const tocker = (...args: string[]) => spawnSync(process.execPath, [`${REPO}/bin/tocker`, 'runtime', '--state-root', `${dir}/state`, ...args], { encoding: 'utf8', timeout: 60_000 })
+  t.equal(tocker('spec', '-b', bundle).status, 0, 'tocker runtime spec')
+  const spec = JSON.parse(readFileSync(`${bundle}/config.json`, 'utf8'))
+  spec.process.args = ['sh', '-c', 'echo hello from a container without a cgroup']
+  spec.process.terminal = false
+  const before = tockerCgroupDirs()
+
+  spec.linux.resources = { memory: { limit: 32 * 1024 * 1024 }, pids: { limit: 10 } }
+  writeFileSync(`${bundle}/config.json`, JSON.stringify(spec))
+  const refused = tocker('run', '-b', bundle, id)
+  t.equal(refused.status, 125, 'exit code 125: the runtime itself failed')
+  t.match(refused.stderr, /cannot apply --memory, --pids-limit: limits need cgroup v2, but /)
+  t.match(refused.stderr, /systemd\.unified_cgroup_hierarchy=1/)
+  t.equal(refused.stdout, '')
+  t.same(existsSync(`${dir}/state`) ? readdirSync(`${dir}/state`) : [], [], 'no container state left')
+  t.same(tockerCgroupDirs(), before, 'no cgroup made, v1 or v2')
+
+  delete spec.linux.resources
+  writeFileSync(`${bundle}/config.json`, JSON.stringify(spec))
+  const ran = tocker('run', '-b', bundle, id)
+  t.equal(ran.status, 0, `runs without limits (stderr: ${ran.stderr})`)
+  t.equal(ran.stdout, 'hello from a container without a cgroup\n')
+  t.same(tockerCgroupDirs(), before, 'and no cgroup was made for it')
+})
+
