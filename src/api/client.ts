@@ -133,14 +133,15 @@ export class EngineClient {
    * Docker's wait as `run` uses it: `ready` resolves when the engine has registered the wait (its
    * response headers arrived), so a start sent after it cannot slip past; `result` at the exit.
    */
-  waitStream(id: string, condition: 'not-running' | 'next-exit' | 'removed'): { ready: Promise<void>; result: Promise<ContainerWaitResponse> } {
+  waitStream(id: string, condition: 'not-running' | 'next-exit' | 'removed'): { ready: Promise<void>; result: Promise<ContainerWaitResponse>; cancel: () => void } {
     const res = this.raw('POST', `/containers/${encodeURIComponent(id)}/wait`, { query: { condition } })
+    const cancel = () => void res.then((r) => r.destroy()).catch(() => {})
     const ready = res.then(async (r) => {
       if ((r.statusCode ?? 500) >= 400) throw errorFrom(r.statusCode ?? 500, await readBody(r))
     })
     const result = ready.then(() => res).then(async (r) => JSON.parse(await readBody(r)) as ContainerWaitResponse)
     result.catch(() => {})
-    return { ready, result }
+    return { ready, result, cancel }
   }
   async removeContainer(id: string, opts: { force?: boolean; v?: boolean } = {}): Promise<void> {
     await this.json('DELETE', `/containers/${encodeURIComponent(id)}`, { query: opts })

@@ -3,7 +3,19 @@
 // bytes until the stream ends, and return the container's exit code. Without -t, Ctrl-C and
 // friends are forwarded to the container (--sig-proxy); with -t they are bytes on the raw terminal.
 import type { EngineClient } from '../api/client.js'
+import { TockerError, isTockerError } from '../errors.js'
 import { pipeAttached } from './attach-stdio.js'
+
+/**
+ * Docker's CLI picks `run`'s exit code for a container that could not start from the engine's
+ * message: 127 when the program was not found, 126 when it could not be executed, else 125.
+ */
+export function withRunExitCode(err: unknown): unknown {
+  if (!isTockerError(err)) return err
+  const m = err.message
+  const code = /executable file not found|no such file or directory/.test(m) ? 127 : /permission denied|operation not permitted/.test(m) ? 126 : undefined
+  return code === undefined ? err : new TockerError(m, { status: err.status, daemon: err.daemon, exitCode: code, hint: err.hint })
+}
 
 export interface AttachRunOptions {
   tty: boolean
@@ -28,7 +40,17 @@ export async function attachAndRun(client: EngineClient, id: string, o: AttachRu
       tty: o.tty,
       resize: o.tty ? (rows, cols) => void client.resizeContainer(id, rows, cols).catch(() => {}) : undefined,
     })
-    if (o.start) await client.startContainer(id)
+    if (o.start) {
+      try {
+        await client.startContainer(id)
+      } catch (err) {
+        // Nothing will come through the attachment: let go of it, of the wait and of our stdin.
+        conn.socket.destroy()
+        waiting.cancel()
+        process.stdin.pause()
+        throw withRunExitCode(err)
+      }
+    }
     await piping
     const r = await waiting.result
     return r.StatusCode

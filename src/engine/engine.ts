@@ -273,6 +273,11 @@ export class Engine {
       rec.State.ExitCode = (err as TockerError).exitCode ?? 128
       this.#save(rec)
       await this.opts.runtime.cleanup(rec).catch(() => {})
+      // --rm: Docker removes a container whose start failed, too.
+      if (rec.HostConfig.AutoRemove) {
+        rec.State.Status = 'removing'
+        await this.#finishRemove(rec).catch(() => {})
+      }
       if (err instanceof TockerError) {
         throw new TockerError(err.message, { status: err.status === 500 ? 400 : err.status, daemon: true, exitCode: err.exitCode, hint: err.hint })
       }
@@ -873,7 +878,9 @@ function bindToMount(bind: string) {
 
 function portsOf(r: ContainerRecord): Port[] {
   const out: Port[] = []
-  const published = r.State.Running ? r.NetworkSettings.Ports ?? {} : {}
+  // Docker lists no ports for a container that is not running.
+  if (!r.State.Running) return out
+  const published = r.NetworkSettings.Ports ?? {}
   const keys = new Set([...Object.keys(r.Config.ExposedPorts ?? {}), ...Object.keys(published)])
   for (const key of keys) {
     const [port, proto = 'tcp'] = key.split('/')

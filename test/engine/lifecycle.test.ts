@@ -42,7 +42,7 @@ t.test('run -d pulls a missing image and prints the full ID; ps shows it Up', as
   t.match(ps[0], /^CONTAINER ID   IMAGE +COMMAND +CREATED +STATUS +PORTS +NAMES$/)
   const row = ps.find((l) => l.endsWith(' ws2'))!
   t.ok(row, 'ws2 listed')
-  t.match(row, new RegExp(`^${id.slice(0, 12)}   ${HTTPD.replace(/[.]/g, '\\.')} +"httpd-foreground" +(Less than a second|\\d+ seconds) ago +Up `))
+  t.match(row, new RegExp(`^${id.slice(0, 12)}   ${HTTPD.replace(/[.]/g, '\\.')} +"httpd-foreground" +(Less than a second|\\d+ seconds?) ago +Up `))
   t.match(row, '80/tcp')
   const inspect = JSON.parse(await env.ok(['inspect', 'ws2']))
   t.equal(inspect[0].Id, id)
@@ -65,7 +65,7 @@ t.test('exec edits index.html; rm refuses a running container; stop, ps -a, star
   t.equal(await env.ok(['stop', 'ws2']), 'ws2\n')
   t.ok(Date.now() - started < 8000, 'httpd-foreground stops on its StopSignal, not after the 10 s kill')
   t.notMatch(await env.ok(['ps']), 'ws2')
-  t.match(await env.ok(['ps', '-a']), /Exited \(0\) (Less than a second|\d+ seconds) ago +ws2/)
+  t.match(await env.ok(['ps', '-a']), /Exited \(0\) (Less than a second|\d+ seconds?) ago +ws2/)
   t.equal(await env.ok(['start', 'ws2']), 'ws2\n')
   t.match(await env.ok(['ps']), /Up .* ws2/)
   t.equal(await env.ok(['exec', 'ws2', 'cat', 'htdocs/index.html']), '<h1>edited</h1>\n', 'the writable layer survived stop/start')

@@ -8,6 +8,7 @@ export const attach: TockerCommand = {
   builder: (y) =>
     y
       .positional('container', { type: 'string' })
+      .parserConfiguration({ 'boolean-negation': false })
       .option('no-stdin', { type: 'boolean', describe: 'Do not attach STDIN' })
       .option('sig-proxy', { type: 'boolean', default: true, describe: 'Proxy all received signals to the process' }),
   async run(a, g) {

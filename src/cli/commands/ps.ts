@@ -6,6 +6,8 @@ export const ps: TockerCommand = {
   describe: 'List containers',
   builder: (y) =>
     y
+      // "--no-trunc" is a flag of its own, not the negation of a "--trunc".
+      .parserConfiguration({ 'boolean-negation': false })
       .option('all', { alias: 'a', type: 'boolean', describe: 'Show all containers (default shows just running)' })
       .option('quiet', { alias: 'q', type: 'boolean', describe: 'Only display container IDs' })
       .option('no-trunc', { type: 'boolean', describe: "Don't truncate output" })

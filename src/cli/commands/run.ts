@@ -22,7 +22,10 @@ export const run: TockerCommand = {
     const client = await engineClient(g)
     const { Id } = await createWithPull(() => client.createContainer(body, o.name as string | undefined), body.Image, g)
     if (detach) {
-      await client.startContainer(Id)
+      const { withRunExitCode } = await import('../run-attached.js')
+      await client.startContainer(Id).catch((err) => {
+        throw withRunExitCode(err)
+      })
       process.stdout.write(`${Id}\n`)
       return 0
     }
