@@ -19,7 +19,7 @@ import { networkSettings, type NetworkSettings } from './inspect.js'
 import { allocateIp, newVethName, portOwner } from './ipam.js'
 import { ipv4Addresses, ipv4Routes, linksOnBridge, showLink } from './iproute2.js'
 import { addPortRules, detectIptables, removeAllRules, removePortRules, restoreRules, saveRules, syncChanges, type IptablesTools } from './iptables.js'
-import { formatCidr, formatIPv4, macForIPv4, parseCidr, parseIPv4 } from './ipv4.js'
+import { cidrsOverlap, formatCidr, formatIPv4, macForIPv4, parseCidr, parseIPv4 } from './ipv4.js'
 import { dynamicPortRange, holdPort, type HeldPort } from './port-reservation.js'
 import { portRequests, type LoosePortMap, type PortRequest } from './port-spec.js'
 import { readState, removeState, statePaths, writeState, type StatePaths } from './state.js'
@@ -177,6 +177,7 @@ export class NetworkManager {
           e.ports.length ? addPortRules(tools, this.bridge, e) : Promise.resolve(),
         ])
       } catch (err) {
+        this.#baseReady = undefined // maybe someone deleted the bridge or flushed the chains: check again next time
         for (const h of held) h.held.close()
         if (state.endpoints[e.containerId]) {
           await this.#undo(e).catch(() => {})
@@ -327,9 +328,17 @@ export class NetworkManager {
       if (!state.subnet) this.#setSubnet(state, text, gateway)
       return
     }
-    if (state.subnet) return
+    if (state.subnet && (Object.keys(state.endpoints).length > 0 || this.#baseReady === state.subnet)) return
     const [routes, addrs] = await Promise.all([ipv4Routes(), ipv4Addresses()])
     const used = usedBlocks(routes, addrs, this.bridge)
+    if (state.subnet) {
+      // Nothing attached yet in this engine's life: the subnet chosen earlier is kept unless the
+      // host has started using it meanwhile (a VPN or a cloud route after a reboot).
+      const mine = parseCidr(state.subnet)!
+      if (!used.some((u) => u.prefix > 0 && cidrsOverlap(u, mine))) return
+      await deleteBridge(this.bridge)
+      delete state.subnet
+    }
     const free = chooseFreeSubnet(used)
     if (!free) throw new TockerError(`no free subnet for ${this.bridge}: ${DEFAULT_SUBNET} and every other candidate overlap the host's routes`, { daemon: true })
     this.#setSubnet(state, formatCidr(free))
