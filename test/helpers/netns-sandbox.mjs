@@ -56,7 +56,7 @@ export function prepareNetSandbox() {
  * to a long sleep; the namespace lives as long as the process. Resolves once the process is in
  * its new namespace. stop() kills it by pid (and so the namespace, and with it its veth end).
  */
-export function startInNewNetns(argv = ['sleep', '3600'], opts = {}) {
+export function startInNewNetns(argv = ['sleep', '600'], opts = {}) {
   const child = spawn('unshare', ['--net', '--', ...argv], { stdio: opts.stdio ?? 'ignore', ...opts })
   const mine = netnsOf('self')
   return new Promise((resolve, reject) => {
