@@ -826,7 +826,23 @@ export class Engine {
       GoVersion: `node ${process.version}`,
       GitCommit: '',
       BuildTime: '',
-      Components: [{ Name: 'Engine', Version: this.opts.version ?? '0.0.0', Details: { ApiVersion: API_VERSION } }],
+      Components: [
+        {
+          Name: 'Engine',
+          Version: this.opts.version ?? '0.0.0',
+          Details: {
+            ApiVersion: API_VERSION,
+            MinAPIVersion: '1.24',
+            GoVersion: `node ${process.version}`,
+            Os: 'linux',
+            Arch: process.arch === 'x64' ? 'amd64' : process.arch,
+            KernelVersion: osRelease(),
+            GitCommit: '',
+            BuildTime: '',
+            Experimental: 'false',
+          },
+        },
+      ],
     }
   }
 

@@ -93,8 +93,11 @@ export async function tockerEnv(prefix = 'tocker-engine-'): Promise<TockerEnv> {
         }
       } finally {
         await env.stopEngine('SIGTERM')
-        // Shims that outlived everything (a test that failed half-way): end them by their pid.
+        // Shims that outlived everything (a test that failed half-way): end them by their pid,
+        // then wait until no process of this store is left.
         killLeftoverShims(root)
+        for (let i = 0; i < 100 && processesOf(root).length; i++) await sleep(50)
+        for (const pid of processesOf(root)) process.kill(pid, 'SIGKILL')
         rmSync(root, { recursive: true, force: true })
       }
     },
@@ -116,6 +119,20 @@ function killLeftoverShims(root: string): void {
   }
 }
 
+
+/** Processes whose command line names this store (shims, engines), ours to end. */
+export function processesOf(root: string): number[] {
+  const out: number[] = []
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p) || Number(p) === process.pid) continue
+    try {
+      if (readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(root)) out.push(Number(p))
+    } catch {
+      /* gone */
+    }
+  }
+  return out
+}
 
 /** Poll `fn` until it returns a truthy value (or time out with the last value in the message). */
 export async function until<T>(fn: () => Promise<T> | T, what: string, timeoutMs = 10_000): Promise<T> {
