@@ -26,7 +26,7 @@ import { readState, removeState, statePaths, writeState, type StatePaths } from 
 import { withLock } from '../sys/lock.js'
 import { chooseFreeSubnet, DEFAULT_SUBNET, usedBlocks } from './subnet.js'
 import type { Endpoint, NetworkMode, NetworkState, PublishedPort } from './types.js'
-import { configureContainerSide, createVeth, deleteVeth, loopbackUp } from './veth.js'
+import { createVeth, deleteVeth, loopbackUp } from './veth.js'
 
 export interface NetworkOptions {
   /** The store root (--root); state goes to <root>/network/state.json. */

@@ -2,7 +2,7 @@
 // uses addresses in it (a route or an address: a VPN, a cloud VPC, another bridge) — a bridge on an
 // overlapping subnet would steal that traffic. Then the next candidate, in Docker's own order of
 // default pools: 172.17–172.31 as /16, then 192.168.0.0/16 cut into /20s.
-import { cidrsOverlap, formatCidr, parseCidr, type Cidr } from './ipv4.js'
+import { cidrsOverlap, parseCidr, type Cidr } from './ipv4.js'
 import type { AddrInfo, RouteInfo } from './iproute2.js'
 
 export const DEFAULT_SUBNET = '172.17.0.0/16'
@@ -38,6 +38,3 @@ export function chooseFreeSubnet(used: Cidr[], candidates: Cidr[] = candidateSub
   return candidates.find((c) => !used.some((u) => u.prefix > 0 && cidrsOverlap(c, u)))
 }
 
-export function describeSubnet(c: Cidr): string {
-  return formatCidr(c)
-}
