@@ -2,7 +2,7 @@
 // the spec's linux.resources into the manager's limits and decides *when*: the cgroup exists
 // before PID 1 is forked, PID 1 is moved in before it runs anything of the user's, exec'd
 // processes join it, and it is removed with the container.
-import { createCgroup, openCgroupPath, type Cgroup, type CgroupLimits } from '../cgroups/index.js'
+import { createCgroup, openCgroup, openCgroupPath, type Cgroup, type CgroupLimits } from '../cgroups/index.js'
 import type { LinuxResources } from './spec.js'
 
 export function limitsFromResources(r: LinuxResources | undefined): CgroupLimits {
@@ -27,4 +27,9 @@ export function openContainerCgroup(path: string | undefined): Cgroup | undefine
 
 export function pidsOfCgroup(path: string | undefined): number[] | undefined {
   return path ? openCgroupPath(path)?.pids() : undefined
+}
+
+/** The cgroup a container with this id would have (for a create that died before saving its state). */
+export function cgroupById(id: string): Cgroup | undefined {
+  return openCgroup(id)
 }

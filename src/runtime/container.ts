@@ -23,7 +23,7 @@ import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWUTS, sethostname, setdomainname } 
 import { kill as sysKill } from '../sys/proc.js'
 import { mount, O_DIRECTORY, O_PATH } from '../sys/mount.js'
 import { checkedBundle, loadBundle, type Bundle } from './bundle.js'
-import { makeContainerCgroup, openContainerCgroup, pidsOfCgroup } from './cgroup.js'
+import { cgroupById, makeContainerCgroup, openContainerCgroup, pidsOfCgroup } from './cgroup.js'
 import { createDevices, createDevSymlinks, DEFAULT_DEVICES } from './devices.js'
 import { maskPaths, readonlyPaths } from './masks.js'
 import { mountAll } from './mounts.js'
@@ -195,8 +195,6 @@ export async function createContainer(opts: CreateOptions): Promise<Container> {
       // 6. Home again, whatever happened.
       restoreNamespaces(saved)
     }
-    channel.sendSpec(encoded)
-
     const st: StoredState = {
       ociVersion: spec.ociVersion || OCI_VERSION,
       id: opts.id,
@@ -212,7 +210,10 @@ export async function createContainer(opts: CreateOptions): Promise<Container> {
       cgroupPath: cgroup?.path,
       process: { ...proc, terminal: false },
     }
+    // The state goes to disk before the gate gets its process: from then on the gate outlives
+    // us (it waits for `start`), and whoever finds it must know what it is.
     writeState(stateRoot, st)
+    channel.sendSpec(encoded)
     return handle(stateRoot, st, channel, exitFd)
   } catch (err) {
     channel?.close()
@@ -401,8 +402,14 @@ export async function deleteContainer(id: string, opts: RuntimeOptions & { force
   const stateRoot = root(opts)
   const st = readState(stateRoot, id)
   if (!st) {
+    // No state.json: being created now, or its creator died half-way (its gate then exited too:
+    // it lives only while its creator talks to it). Only --force removes what is left.
     if (!opts.force) throw conflict(`container ${id} is still being created`)
-    removeStateDir(stateRoot, id)
+    try {
+      cgroupById(id)?.remove()
+    } finally {
+      removeStateDir(stateRoot, id)
+    }
     return
   }
   const status = statusOf(stateRoot, st)
