@@ -150,4 +150,12 @@ if (!qemuAvailable()) {
     t.ok(throttled > 0, `cpu.stat nr_throttled = ${throttled}`)
     inContainer(t, c)
   })
+
+  checkTest('cli-run', '`tocker run --rm --memory 32m --pids-limit 20 --cpus 0.5 --cpu-shares 512`: the limits inside, OOM → 137', (t, c) => {
+    t.equal(c.load.code, 0, `tocker load: ${c.load.out}`)
+    t.equal(c.ping.code, 0, `the engine answers: ${c.ping.out}`)
+    t.equal(c.run.code, 137, `tocker run exit code (output: ${c.run.out})`)
+    t.match(c.run.out, /^33554432\n20\n50000 100000\n59\n/, 'memory.max, pids.max, cpu.max, cpu.weight as the container sees them')
+    t.same(c.cgroupsLeft, [], 'no container cgroup left after --rm')
+  })
 }

@@ -284,6 +284,42 @@ if (runtimeAvailable) {
       })
       return await runtimeRun('rt-cpu', bundle)
     })
+
+  if (want('cli-run'))
+    await check('cli-run', async () => {
+      // The learner's command: `tocker run --memory … --pids-limit … --cpus … --cpu-shares …` through
+      // the engine, with the store on the guest's tmpfs /var/lib/tocker. The engine is started here
+      // (auto-start may time out under emulation) and stopped by PID at the end.
+      const root = '/var/lib/tocker'
+      const env = { ...process.env, TOCKER_NO_AUTOSTART: '1' }
+      const tocker = (args) =>
+        new Promise((resolve) => {
+          const t0 = performance.now()
+          const child = spawn(process.execPath, [`${REPO}/bin/tocker`, '--root', root, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env })
+          let out = ''
+          child.stdout.on('data', (d) => (out += d))
+          child.stderr.on('data', (d) => (out += d))
+          child.once('exit', (code) => resolve({ code, out: out.slice(0, 2000), ms: Math.round(performance.now() - t0) }))
+        })
+      const engine = spawn(process.execPath, [`${REPO}/bin/tocker`, '--root', root, 'daemon'], { stdio: 'ignore', env })
+      try {
+        const load = await tocker(['load', '-i', `${REPO}/rootfs-cache/out/busybox.tar`])
+        let ping
+        for (let i = 0; i < 120; i++) {
+          ping = await tocker(['ps', '-q'])
+          if (ping.code === 0) break
+          await sleep(500)
+        }
+        const run = await tocker([
+          'run', '--rm', '--memory', '32m', '--pids-limit', '20', '--cpus', '0.5', '--cpu-shares', '512', 'busybox',
+          'sh', '-c', 'cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max /sys/fs/cgroup/cpu.max /sys/fs/cgroup/cpu.weight; dd if=/dev/zero of=/dev/null bs=64M count=1',
+        ])
+        const left = existsSync('/sys/fs/cgroup/tocker') ? readdirSync('/sys/fs/cgroup/tocker', { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name) : []
+        return { load, ping, run, cgroupsLeft: left }
+      } finally {
+        engine.kill('SIGTERM')
+      }
+    })
 } else {
   console.log(`CHECK ${JSON.stringify({ name: 'runtime', skipped: 'dist/src/runtime or native-shims/out/shim is missing (npm run build)', traced: [] })}`)
 }
