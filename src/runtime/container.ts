@@ -191,6 +191,9 @@ export async function createContainer(opts: CreateOptions): Promise<Container> {
       // 5. The rootfs becomes "/" for the whole mount namespace.
       pivotRoot(bundle.rootfs)
       if (propagation !== undefined) mount(null, '/', null, propagation, null)
+      // The gate prepares the process (user, capabilities, cwd, finding the program) while we
+      // go home and save the state; its answer is read below.
+      channel.sendSpecLater(encoded)
     } finally {
       // 6. Home again, whatever happened.
       restoreNamespaces(saved)
@@ -210,10 +213,10 @@ export async function createContainer(opts: CreateOptions): Promise<Container> {
       cgroupPath: cgroup?.path,
       process: { ...proc, terminal: false },
     }
-    // The state goes to disk before the gate gets its process: from then on the gate outlives
-    // us (it waits for `start`), and whoever finds it must know what it is.
+    // The state goes to disk before the gate has accepted its process: from then on the gate
+    // outlives us (it waits for `start`), and whoever finds it must know what it is.
     writeState(stateRoot, st)
-    channel.sendSpec(encoded)
+    channel.flush()
     return handle(stateRoot, st, channel, exitFd)
   } catch (err) {
     channel?.close()

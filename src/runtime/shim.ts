@@ -51,6 +51,7 @@ export interface SpawnedShim {
 }
 
 export interface CreatedShim {
+  /** Also reaps the shim's first process, which exits at once, once the second has reported. */
   channel: ShimChannel
   /** Our end of the exit socket: the shim writes its exit.json there last (see main.c). */
   exitFd: number
@@ -77,9 +78,9 @@ export function spawnCreateShim(args: string[], stdio: StdioFds): CreatedShim {
   const [ctlOurs, ctlTheirs] = socketpair(SOCK_SEQPACKET | SOCK_CLOEXEC)
   const [exitOurs, exitTheirs] = socketpair(SOCK_STREAM | SOCK_CLOEXEC)
   const opened: number[] = [ctlTheirs, exitTheirs]
+  let firstPid: number
   try {
-    const pid = posixSpawn(bin, [bin, ...args, '--exit-fd', '4'], [], [...stdioFds(stdio, opened), ctlTheirs, exitTheirs], POSIX_SPAWN_SETSID)
-    waitpid(pid)
+    firstPid = posixSpawn(bin, [bin, ...args, '--exit-fd', '4'], [], [...stdioFds(stdio, opened), ctlTheirs, exitTheirs], POSIX_SPAWN_SETSID)
   } catch (err) {
     closeSync(ctlOurs)
     closeSync(exitOurs)
@@ -87,7 +88,7 @@ export function spawnCreateShim(args: string[], stdio: StdioFds): CreatedShim {
   } finally {
     for (const fd of opened) closeSync(fd)
   }
-  return { channel: new ShimChannel(ctlOurs), exitFd: exitOurs }
+  return { channel: new ShimChannel(ctlOurs, firstPid), exitFd: exitOurs }
 }
 
 /**
@@ -128,7 +129,19 @@ export class ShimChannel {
   private readonly buf = Buffer.alloc(64 * 1024)
   private closed = false
 
-  constructor(readonly fd: number) {}
+  /** `firstPid`: create mode's short-lived first shim process, reaped once its successor reported. */
+  constructor(
+    readonly fd: number,
+    private firstPid?: number,
+  ) {}
+
+  /** Reap the shim's first process (it exited right after forking the real shim). */
+  private reapFirst(): void {
+    if (this.firstPid === undefined) return
+    const pid = this.firstPid
+    this.firstPid = undefined
+    waitpid(pid)
+  }
 
   /** One message, or undefined at end of file (the other side is gone). */
   private receive(): Buffer | undefined {
@@ -167,11 +180,15 @@ export class ShimChannel {
     let ready = false
     while (!pid || !ready) {
       const msg = this.receive()
-      if (!msg) throw new TockerError("the container's first process exited before it was ready")
+      if (!msg) {
+        this.reapFirst()
+        throw new TockerError("the container's first process exited before it was ready")
+      }
       if (msg[0] === MSG.error) throw parseError(msg)
       if (msg[0] === MSG.pid) [pid, shimPid] = msg.subarray(1).toString().split(' ').map(Number)
       else if (msg[0] === MSG.ready) ready = true
       else throw new TockerError(`unexpected message '${String.fromCharCode(msg[0])}' from the shim`)
+      if (pid) this.reapFirst() // the second shim is running, so the first has exited (or is exiting)
     }
     return { pid, shimPid }
   }
@@ -181,7 +198,7 @@ export class ShimChannel {
     this.expect(MSG.ready, 'getting ready')
   }
 
-  /** Requests sent to the gate whose answers have not been read yet (see flush). */
+  /** Requests sent to the gate whose answers have not been read yet (see flush); '' = no context. */
   private readonly pending: string[] = []
 
   /**
@@ -209,7 +226,7 @@ export class ShimChannel {
         this.expect(MSG.ok, what)
       } catch (err) {
         if (!(err instanceof GateError)) throw err // it is gone: nothing more will come
-        first ??= new GateError(`${what}: ${err.message.replace(/^mount \S+ on \S+: /, '')}`, err.errno, err.gateExitCode)
+        first ??= what ? new GateError(`${what}: ${err.message.replace(/^mount \S+ on \S+: /, '')}`, err.errno, err.gateExitCode) : err
       }
     }
     if (first) throw first
@@ -217,13 +234,20 @@ export class ShimChannel {
 
   /** Hand over the process to run; the gate prepares everything up to execve and answers. */
   sendSpec(encoded: Buffer): void {
-    this.flush()
     this.send(MSG.spec, encoded)
-    this.expect(MSG.ok, 'preparing the process')
+    this.pending.push('')
+    this.flush()
+  }
+
+  /** sendSpec without waiting: the answer is read by the next flush() (or go()). */
+  sendSpecLater(encoded: Buffer): void {
+    this.send(MSG.spec, encoded)
+    this.pending.push('')
   }
 
   /** exec mode: release the gate and wait until its execve succeeded (end of file) or failed. */
   go(): void {
+    this.flush()
     this.send(MSG.go)
     const msg = this.receive()
     if (msg && msg[0] === MSG.error) throw parseError(msg)
@@ -233,6 +257,7 @@ export class ShimChannel {
     if (this.closed) return
     this.closed = true
     closeSync(this.fd)
+    this.reapFirst()
   }
 }
 

@@ -2,7 +2,7 @@
 // The start benchmark (issue 3): how fast does tocker's low-level runtime start a container that
 // runs /bin/true, next to crun, in one run on the same machine, on the same busybox bundle?
 //
-//   sudo node test/bench/start.mjs [iterations=100] [--runs N]    (after npm run build)
+//   sudo node test/bench/start.mjs [iterations=100] [--runs 40] [--rounds 4]    (after npm run build)
 //
 //   crun            crun --cgroup-manager=disabled run ID     (whole process: create, start, wait, delete)
 //   (a) library     createContainer + startContainer + wait + deleteContainer inside one Node
@@ -11,20 +11,23 @@
 //   floors          node -e 0;  unshare -m -u -i -n -p -f chroot ROOTFS /bin/true
 // Goals: (a) ≤ 0.7 × crun;  (b) ≤ node -e 0 + 40 ms.
 //
-// Process-level commands are timed with hyperfine (-N, no shell). crun refuses to run on a
+// Process-level commands are timed with hyperfine (-N, no shell), in several rounds interleaved
+// with the library's iterations; all samples are pooled. crun refuses to run on a
 // hybrid cgroup host ("cgroups in hybrid mode not supported") even with the cgroup manager
 // disabled, so on such a host this script re-runs itself in a private mount namespace where
 // /sys/fs/cgroup is the (controller-less) cgroup2 hierarchy; nothing of that is visible outside.
-import { execFileSync, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statfsSync, symlinkSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const args = process.argv.slice(2)
 const runsIdx = args.indexOf('--runs')
-const RUNS = runsIdx >= 0 ? Number(args.splice(runsIdx, 2)[1]) : 30
+const RUNS = runsIdx >= 0 ? Number(args.splice(runsIdx, 2)[1]) : 40
+const roundsIdx = args.indexOf('--rounds')
+const ROUNDS = roundsIdx >= 0 ? Number(args.splice(roundsIdx, 2)[1]) : 4
 const ITER = Number(args.find((a) => /^\d+$/.test(a)) ?? 100)
 const CGROUP2_MAGIC = 0x63677270
 
@@ -55,49 +58,63 @@ for (const a of ['sh', 'true']) symlinkSync('busybox', join(rootfs, 'bin', a))
 writeFileSync(join(bundle, 'config.json'), JSON.stringify(defaultSpec(['/bin/true']), null, 2))
 const stateRoot = join(work, 'state')
 
-function hyperfine(commands) {
+/** Times of each command, in ms, from one hyperfine run. */
+function hyperfine(commands, runs) {
   const out = join(work, 'hyperfine.json')
-  execFileSync('hyperfine', ['-N', '--warmup', '5', '--runs', String(RUNS), '--export-json', out, ...commands.map((c) => c.cmd)], {
-    stdio: ['ignore', 'ignore', 'inherit'],
+  const r = spawnSync('hyperfine', ['-N', '--warmup', '3', '--runs', String(runs), '--show-output', '--export-json', out, ...commands.map((c) => c.cmd)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
     cwd: bundle,
+    encoding: 'utf8',
   })
+  if (r.status !== 0) {
+    console.error(`hyperfine failed:\n${r.stderr}\n${r.stdout.split('\n').slice(-30).join('\n')}`)
+    process.exit(1)
+  }
   const results = JSON.parse(readFileSync(out, 'utf8')).results
-  return Object.fromEntries(commands.map((c, i) => [c.name, { mean: results[i].mean * 1000, median: results[i].median * 1000, min: results[i].min * 1000 }]))
+  return Object.fromEntries(commands.map((c, i) => [c.name, results[i].times.map((s) => s * 1000)]))
 }
 
-async function library() {
+/** (a): create + start + wait + delete through the library, `n` times; ms each. */
+async function library(n, warmup) {
   const times = []
-  for (let i = 0; i < ITER + 10; i++) {
+  for (let i = 0; i < n + warmup; i++) {
     const t0 = performance.now()
     const code = await runContainer({ id: `bench-lib-${i}`, bundle, stateRoot, stdio: { stdin: 'ignore', stdout: 1, stderr: 2 } })
     if (code !== 0) throw new Error(`/bin/true exited ${code}`)
-    if (i >= 10) times.push(performance.now() - t0) // the first ones warm up the JIT and the caches
+    if (i >= warmup) times.push(performance.now() - t0) // the first ones warm up the JIT and the caches
   }
-  times.sort((a, b) => a - b)
-  return { mean: times.reduce((a, b) => a + b, 0) / times.length, median: times[times.length >> 1], min: times[0] }
+  return times
 }
 
 const tocker = join(repo, 'bin/tocker')
 const crunRoot = join(work, 'crun')
-// Twice, interleaved, so that a noisy neighbour hurts both sides alike; the better round counts.
-const rounds = []
-for (let round = 0; round < 2; round++) {
-  const procs = hyperfine([
-    { name: 'crun', cmd: `crun --cgroup-manager=disabled --root ${crunRoot} run --bundle ${bundle} bench-crun` },
-    { name: 'cli', cmd: `${tocker} runtime --state-root ${stateRoot} run --bundle ${bundle} bench-cli` },
-    { name: 'node', cmd: `${process.execPath} -e 0` },
-    { name: 'chroot', cmd: `unshare -m -u -i -n -p -f chroot ${rootfs} /bin/true` },
-  ])
-  rounds.push({ ...procs, lib: await library() })
+// Several short rounds, interleaved, so that a busy neighbour hurts every side alike; the samples
+// of all rounds are pooled.
+const samples = { crun: [], lib: [], cli: [], node: [], chroot: [] }
+for (let round = 0; round < ROUNDS; round++) {
+  const procs = hyperfine(
+    [
+      { name: 'crun', cmd: `crun --cgroup-manager=disabled --root ${crunRoot} run --bundle ${bundle} bench-crun` },
+      { name: 'cli', cmd: `${tocker} runtime --state-root ${stateRoot} run --bundle ${bundle} bench-cli` },
+      { name: 'node', cmd: `${process.execPath} -e 0` },
+      { name: 'chroot', cmd: `unshare -m -u -i -n -p -f chroot ${rootfs} /bin/true` },
+    ],
+    Math.ceil(RUNS / ROUNDS),
+  )
+  for (const [k, v] of Object.entries(procs)) samples[k].push(...v)
+  samples.lib.push(...(await library(Math.ceil(ITER / ROUNDS), round === 0 ? 10 : 2)))
 }
-const best = (k) => rounds.map((r) => r[k]).sort((a, b) => a.median - b.median)[0]
-const r = Object.fromEntries(['crun', 'lib', 'cli', 'node', 'chroot'].map((k) => [k, best(k)]))
+const stats = (xs) => {
+  const s = [...xs].sort((a, b) => a - b)
+  return { median: s[s.length >> 1], mean: s.reduce((a, b) => a + b, 0) / s.length, min: s[0], n: s.length }
+}
+const r = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, stats(v)]))
 
 const f = (x) => `${x.toFixed(2).padStart(7)} ms`
-const row = (label, x) => console.log(`${label.padEnd(44)} ${f(x.median)} ${f(x.mean)} ${f(x.min)}`)
-console.log(`\n${''.padEnd(44)} ${'median'.padStart(10)} ${'mean'.padStart(10)} ${'min'.padStart(10)}`)
+const row = (label, x) => console.log(`${label.padEnd(44)} ${f(x.median)} ${f(x.mean)} ${f(x.min)} ${String(x.n).padStart(5)}`)
+console.log(`\n${''.padEnd(44)} ${'median'.padStart(10)} ${'mean'.padStart(10)} ${'min'.padStart(10)} ${'n'.padStart(5)}`)
 row('crun --cgroup-manager=disabled run', r.crun)
-row(`(a) tocker library, in one process (${ITER}x)`, r.lib)
+row('(a) tocker library, in one process', r.lib)
 row('(b) bin/tocker runtime run', r.cli)
 row('floor: node -e 0', r.node)
 row('floor: unshare ... chroot ROOTFS /bin/true', r.chroot)
@@ -106,3 +123,4 @@ const over = r.cli.median - r.node.median
 console.log(`\n(a) / crun            = ${ratio.toFixed(2)}x   (goal <= 0.70x: ${ratio <= 0.7 ? 'met' : 'NOT met'})`)
 console.log(`(b) - node -e 0       = ${over.toFixed(1)} ms   (goal <= 40 ms: ${over <= 40 ? 'met' : 'NOT met'})`)
 console.log(`(a) / chroot floor    = ${(r.lib.median / r.chroot.median).toFixed(2)}x`)
+console.log(`load average at the end: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} (on ${availableParallelism()} CPUs)`)
