@@ -105,7 +105,15 @@ function conflict(message: string): TockerError {
   return new TockerError(message, { code: 'ESTATE', status: 409 })
 }
 
-export async function createContainer(opts: CreateOptions): Promise<Container> {
+export function createContainer(opts: CreateOptions): Promise<Container> {
+  return create(opts, true)
+}
+
+/**
+ * `checked`: wait for the gate to accept the process (the program exists, the user and cwd
+ * work), so that create reports those errors. run skips the wait: start's answer carries them.
+ */
+async function create(opts: CreateOptions, checked: boolean): Promise<Container> {
   // 1. Everything that can be checked without touching the kernel, first.
   const bundle: Bundle = typeof opts.bundle === 'string' ? loadBundle(opts.bundle) : checkedBundle(opts.bundle.path, opts.bundle.spec)
   const { spec } = bundle
@@ -216,7 +224,7 @@ export async function createContainer(opts: CreateOptions): Promise<Container> {
     // The state goes to disk before the gate has accepted its process: from then on the gate
     // outlives us (it waits for `start`), and whoever finds it must know what it is.
     writeState(stateRoot, st)
-    channel.flush()
+    if (checked) channel.flush()
     return handle(stateRoot, st, channel, exitFd)
   } catch (err) {
     channel?.close()
@@ -437,7 +445,7 @@ export async function deleteContainer(id: string, opts: RuntimeOptions & { force
  * that cannot be run throws GateError with exitCode 126 or 127.
  */
 export async function runContainer(opts: CreateOptions & { onStart?: (c: Container) => void }): Promise<number> {
-  const c = await createContainer(opts)
+  const c = await create(opts, false)
   try {
     await c.start()
     opts.onStart?.(c)

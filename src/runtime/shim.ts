@@ -247,8 +247,15 @@ export class ShimChannel {
 
   /** exec mode: release the gate and wait until its execve succeeded (end of file) or failed. */
   go(): void {
+    // G goes out first: the gate may still be preparing the process (sendSpecLater), and then
+    // execs the moment it is done, without waiting for another round trip. If it failed, it
+    // answered E and exited, and writing G finds the socket closed.
+    try {
+      this.send(MSG.go)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EPIPE') throw err
+    }
     this.flush()
-    this.send(MSG.go)
     const msg = this.receive()
     if (msg && msg[0] === MSG.error) throw parseError(msg)
   }
