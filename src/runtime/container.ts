@@ -168,17 +168,27 @@ async function create(opts: CreateOptions, checked: boolean): Promise<Container>
       if (spec.hostname) sethostname(spec.hostname)
       if (spec.domainname) setdomainname(spec.domainname)
       mountRootfs(bundle.rootfs, bundle.overlay)
-      ;({ pid: gatePid, shimPid } = channel.expectPidAndReady())
 
-      // 4. Into the cgroup before anything else happens in there; then the cgroup namespace,
-      //    whose root is the cgroup the gate is in at this moment.
-      cgroup?.addProcess(gatePid)
+      // 4. The gate joins the cgroup (before anything else happens in there), then its cgroup
+      //    namespace, whose root is the cgroup the gate is in at that moment. Done when the
+      //    gate is first needed for it (a cgroup mount), or after the mounts: until then the
+      //    gate gets ready on its own while we mount.
+      const ch = channel
       const cgroupNs = namespaceOf(namespaces, 'cgroup')
-      if (cgroupNs) channel.cgroupNamespace(cgroupNs.path)
+      let joined = false
+      const joinCgroup = (): void => {
+        if (joined) return
+        joined = true
+        ;({ pid: gatePid, shimPid } = ch.expectPidAndReady())
+        cgroup?.addProcess(gatePid)
+        if (cgroupNs) ch.cgroupNamespace(cgroupNs.path)
+      }
 
       const rootDir = RootDir.open(bundle.rootfs)
       try {
-        const made = mountAll({ root: rootDir, bundle: bundle.path, gate: channel }, spec.mounts ?? [])
+        const made = mountAll({ root: rootDir, bundle: bundle.path, gate: channel, beforeCgroupMount: joinCgroup }, spec.mounts ?? [])
+        joinCgroup()
+        channel.flush() // the gate's mounts (/proc, cgroup2) are done before anything looks into them
         if (made.devTmpfs) {
           createDevices(rootDir, [...DEFAULT_DEVICES, ...(spec.linux?.devices ?? [])])
           createDevSymlinks(rootDir, made.devPts)

@@ -20,6 +20,8 @@ export interface MountContext {
   bundle: string
   /** The gate, for mounts that must be made from inside the PID / cgroup namespace. */
   gate: ShimChannel
+  /** Called before a cgroup2 mount: the gate must be in its cgroup namespace by then. */
+  beforeCgroupMount?: () => void
 }
 
 export interface MountSummary {
@@ -42,7 +44,6 @@ export function mountAll(ctx: MountContext, mounts: Mount[]): MountSummary {
     if (dest === '/dev' && m.type === 'tmpfs') summary.devTmpfs = true
     if (dest === '/dev/pts' && m.type === 'devpts') summary.devPts = true
   }
-  ctx.gate.flush() // the gate's mounts (/proc, cgroup2) are done before anything looks into them
   return summary
 }
 
@@ -61,6 +62,7 @@ function mountOne(ctx: MountContext, m: Mount): void {
     if (type === 'proc' || type === 'cgroup' || type === 'cgroup2') {
       // The gate sees our fds as /proc/<our pid>/fd/N (the host's /proc is still mounted).
       const fstype = type === 'proc' ? 'proc' : 'cgroup2'
+      if (fstype === 'cgroup2') ctx.beforeCgroupMount?.()
       traceGateMount(m.source ?? fstype, shown, fstype, opts.flags, opts.data, () =>
         ctx.gate.mount(m.source ?? fstype, `/proc/${process.pid}/fd/${target}`, fstype, opts.flags, opts.data, `error mounting "${m.source ?? fstype}" to rootfs at "${m.destination}"`),
       )

@@ -161,45 +161,61 @@ export class ShimChannel {
     writeSync(this.fd, Buffer.concat([Buffer.from([type]), body]))
   }
 
-  /** Wait for a message of `type`; an error message throws, end of file throws `gone`. */
-  private expect(type: number, what: string): Buffer {
+  // What has been heard so far. Messages come from two processes and are read whenever the
+  // runtime needs one: P (the shim), R (the gate, once it is ready), then K or E for each request
+  // sent to the gate, in order. Requests may be sent before R: the socket keeps them.
+  private gatePid = 0
+  private shimPid = 0
+  private ready = false
+  /** Requests sent to the gate whose answers have not been read yet; '' = report as is. */
+  private readonly pending: string[] = []
+  private failure: GateError | undefined
+
+  /** Read and account for one message; throws at end of file or on an error outside a request. */
+  private pump(waitingFor: string): void {
     const msg = this.receive()
-    if (!msg) throw new TockerError(`the container's first process exited before ${what}`)
-    if (msg[0] === MSG.error) throw parseError(msg)
-    if (msg[0] !== type) throw new TockerError(`unexpected message '${String.fromCharCode(msg[0])}' from the shim while waiting for ${what}`)
-    return msg.subarray(1)
+    if (!msg) {
+      this.reapFirst()
+      throw new TockerError(`the container's first process exited before ${waitingFor}`)
+    }
+    switch (msg[0]) {
+      case MSG.pid:
+        ;[this.gatePid, this.shimPid] = msg.subarray(1).toString().split(' ').map(Number)
+        this.reapFirst() // the second shim is running, so the first has exited (or is exiting)
+        return
+      case MSG.ready:
+        this.ready = true
+        return
+      case MSG.ok:
+      case MSG.error: {
+        // Before R, an error is the shim's or the gate's own (it could not start): fatal.
+        if (msg[0] === MSG.error && !this.ready) throw parseError(msg)
+        const what = this.pending.shift()
+        if (what === undefined) throw new TockerError('the shim answered a request that was never made')
+        if (msg[0] === MSG.error && !this.failure) {
+          const err = parseError(msg)
+          this.failure = what ? new GateError(`${what}: ${err.message.replace(/^mount \S+ on \S+: /, '')}`, err.errno, err.gateExitCode) : err
+        }
+        return
+      }
+      default:
+        throw new TockerError(`unexpected message '${String.fromCharCode(msg[0])}' from the shim`)
+    }
   }
 
   /**
-   * create mode: the shim reports the PID of the gate it forked and its own (in our PID
-   * namespace) and the gate says it is ready; the two processes race, so either may come first.
+   * create mode: the PIDs of the gate and of the shim (in our PID namespace), once both have
+   * reported and the gate is ready. They race, so either message may come first.
    */
   expectPidAndReady(): { pid: number; shimPid: number } {
-    let pid = 0
-    let shimPid = 0
-    let ready = false
-    while (!pid || !ready) {
-      const msg = this.receive()
-      if (!msg) {
-        this.reapFirst()
-        throw new TockerError("the container's first process exited before it was ready")
-      }
-      if (msg[0] === MSG.error) throw parseError(msg)
-      if (msg[0] === MSG.pid) [pid, shimPid] = msg.subarray(1).toString().split(' ').map(Number)
-      else if (msg[0] === MSG.ready) ready = true
-      else throw new TockerError(`unexpected message '${String.fromCharCode(msg[0])}' from the shim`)
-      if (pid) this.reapFirst() // the second shim is running, so the first has exited (or is exiting)
-    }
-    return { pid, shimPid }
+    while (!this.gatePid || !this.ready) this.pump('it was ready')
+    return { pid: this.gatePid, shimPid: this.shimPid }
   }
 
   /** exec mode: the shim itself is the process; it says when it is ready. */
   expectReady(): void {
-    this.expect(MSG.ready, 'getting ready')
+    while (!this.ready) this.pump('it was ready')
   }
-
-  /** Requests sent to the gate whose answers have not been read yet (see flush); '' = no context. */
-  private readonly pending: string[] = []
 
   /**
    * Ask the gate to unshare a new cgroup namespace (no path) or join the one at `path`. Like
@@ -219,17 +235,8 @@ export class ShimChannel {
 
   /** Wait until the gate has done every request sent so far; the first failure throws. */
   flush(): void {
-    let first: Error | undefined
-    while (this.pending.length) {
-      const what = this.pending.shift()!
-      try {
-        this.expect(MSG.ok, what)
-      } catch (err) {
-        if (!(err instanceof GateError)) throw err // it is gone: nothing more will come
-        first ??= what ? new GateError(`${what}: ${err.message.replace(/^mount \S+ on \S+: /, '')}`, err.errno, err.gateExitCode) : err
-      }
-    }
-    if (first) throw first
+    while (this.pending.length) this.pump('it answered')
+    if (this.failure) throw this.failure
   }
 
   /** Hand over the process to run; the gate prepares everything up to execve and answers. */
