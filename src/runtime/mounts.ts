@@ -115,7 +115,16 @@ function mountSysfs(root: RootDir, m: Mount, flags: number, data: string, target
   }
 }
 
-/** The gate's mount, reported like one of ours and marked as made by the container's PID 1. */
+/**
+ * The gate's mount, reported like one of ours and marked as made by the container's PID 1. It
+ * is only requested here; a failure is reported when the answers are read (before pivot_root).
+ */
 function traceGateMount(source: string, shown: string, fstype: string, flags: number, data: string, fn: () => void): void {
-  traced('mount', 'mount', () => `${JSON.stringify(source)}, ${shown}, ${JSON.stringify(fstype)}, ${describeMountFlags(flags)}${data ? `, ${JSON.stringify(data)}` : ''} (by the container's PID 1)`, fn)
+  traced(
+    'mount',
+    'mount',
+    () => `${JSON.stringify(source)}, ${shown}, ${JSON.stringify(fstype)}, ${describeMountFlags(flags)}${data ? `, ${JSON.stringify(data)}` : ''} (by the container's PID 1)`,
+    fn,
+    () => 'requested',
+  )
 }
