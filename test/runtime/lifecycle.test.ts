@@ -51,7 +51,7 @@ function cli(args: string[], opts: { cwd?: string } = {}): Promise<Result> {
 }
 
 async function waitFor(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 1000; i++) {
     if (cond()) return
     await sleep(10)
   }
