@@ -54,7 +54,7 @@ function sh(cmd, args, opts = {}) {
     child.stdout.on('data', (d) => (out += d))
     child.stderr.on('data', (d) => (err += d))
     child.on('error', reject)
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(' ')}: exit ${code}: ${(err || out).trim().split('\n').slice(-3).join(' | ')}`))))
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(' ')}: exit ${code}: ${(err || out).trim().split('\n').slice(-15).join('\n')}`))))
   })
 }
 
