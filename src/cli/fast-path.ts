@@ -1,0 +1,82 @@
+// The hot read-only commands, `ps` and `images` (and their `container ls` / `image ls` spellings),
+// without yargs: loading yargs costs about as much CPU as starting Node itself, and these two are
+// what a learner types most. Only plain invocations take this path; anything it does not know
+// (--help, --explain, an unknown flag) returns false and the full CLI handles it as usual.
+import { isTockerError } from '../errors.js'
+import { parseInterspersed, type OptionSpec } from './argv.js'
+import type { TockerCommand } from './command.js'
+import { globalOptions } from './context.js'
+
+const PS: OptionSpec = {
+  all: { kind: 'boolean', alias: ['a'] },
+  quiet: { kind: 'boolean', alias: ['q'] },
+  'no-trunc': { kind: 'boolean' },
+  last: { kind: 'number', alias: ['n'] },
+  latest: { kind: 'boolean', alias: ['l'] },
+  filter: { kind: 'array', alias: ['f'] },
+  format: { kind: 'string' },
+  size: { kind: 'boolean', alias: ['s'] },
+}
+
+const IMAGES: OptionSpec = {
+  all: { kind: 'boolean', alias: ['a'] },
+  quiet: { kind: 'boolean', alias: ['q'] },
+  digests: { kind: 'boolean' },
+  'no-trunc': { kind: 'boolean' },
+  filter: { kind: 'array', alias: ['f'] },
+  format: { kind: 'string' },
+}
+
+const GLOBAL_VALUE = new Set(['--root', '-H', '--host'])
+
+export async function fastPath(argv: string[]): Promise<boolean> {
+  const globals: Record<string, unknown> = {}
+  let i = 0
+  for (; i < argv.length && argv[i].startsWith('-'); i++) {
+    const a = argv[i]
+    const eq = a.indexOf('=')
+    const name = eq > 0 ? a.slice(0, eq) : a
+    if (GLOBAL_VALUE.has(name)) {
+      const value = eq > 0 ? a.slice(eq + 1) : argv[++i]
+      if (value === undefined) return false
+      globals[name === '--root' ? 'root' : 'host'] = value
+    } else if (a === '--debug' || a === '-D') {
+      globals.debug = true
+    } else {
+      return false
+    }
+  }
+  const words = argv.slice(i)
+  let which: 'ps' | 'images' | undefined
+  let rest: string[] = []
+  if (words[0] === 'ps') [which, rest] = ['ps', words.slice(1)]
+  else if (words[0] === 'container' && ['ls', 'ps', 'list'].includes(words[1])) [which, rest] = ['ps', words.slice(2)]
+  else if (words[0] === 'images') [which, rest] = ['images', words.slice(1)]
+  else if (words[0] === 'image' && ['ls', 'list'].includes(words[1])) [which, rest] = ['images', words.slice(2)]
+  if (!which || process.getuid?.() !== 0) return false
+
+  let parsed
+  try {
+    parsed = parseInterspersed(rest, which === 'ps' ? PS : IMAGES)
+  } catch {
+    return false
+  }
+  const max = which === 'ps' ? 0 : 1
+  if (parsed.positional.length > max || parsed.positional.some((p) => p.startsWith('-'))) return false
+  const args: Record<string, unknown> = { ...parsed.options, ...globals }
+  if (which === 'images' && parsed.positional[0]) args.repository = parsed.positional[0]
+
+  const cmd: TockerCommand = which === 'ps' ? (await import('./commands/ps.js')).ps : (await import('./commands/images.js')).images
+  const g = globalOptions(args)
+  try {
+    process.exitCode = (await cmd.run(args, g)) ?? 0
+  } catch (err) {
+    // As main.ts's reportError prints it (that module loads yargs, which is what we avoid).
+    const e = err as Error
+    process.stderr.write(`${isTockerError(err) && err.daemon ? 'Error response from daemon: ' : isTockerError(err) ? '' : 'Error: '}${e?.message ?? String(err)}\n`)
+    if (isTockerError(err) && err.hint) process.stderr.write(`${err.hint}\n`)
+    if (g.debug && e?.stack) process.stderr.write(e.stack + '\n')
+    process.exitCode = isTockerError(err) ? (err.exitCode ?? 1) : 1
+  }
+  return true
+}
