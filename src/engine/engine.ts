@@ -53,6 +53,8 @@ interface ExecRecord {
   exitCode: number | null
   pid: number
   handle?: ExecHandle
+  /** The last terminal size the client sent (rows, cols). */
+  size?: [number, number]
 }
 
 export interface LogsQuery {
@@ -748,6 +750,7 @@ export class Engine {
         e.exitCode = (err as TockerError).exitCode ?? 126
         throw err
       })
+    const tty = !!b.Tty
     e.running = true
     e.pid = handle.pid
     e.handle = handle
@@ -758,7 +761,6 @@ export class Engine {
       setTimeout(() => this.#execs.delete(e.id), 5 * 60_000).unref()
     })
     if (!conn) return
-    const tty = !!b.Tty
     const pending: Promise<void>[] = []
     const pipeOut = (s: NodeJS.ReadableStream | undefined, stream: number) => {
       if (!s) return
@@ -775,9 +777,13 @@ export class Engine {
     }
     pipeOut(handle.stdout, STREAM.stdout)
     pipeOut(handle.stderr, STREAM.stderr)
+    if (e.size) handle.resize?.(e.size[0], e.size[1])
     if (handle.stdin && b.AttachStdin) {
       conn.on('data', (d: Buffer) => handle.stdin!.write(d))
-      conn.on('end', () => handle.stdin!.end())
+      // With a TTY, stdin and output are one pty master: ending it would end the output too.
+      conn.on('end', () => {
+        if (!tty) handle.stdin!.end()
+      })
       handle.stdin.on('error', () => {})
     } else {
       conn.resume()
@@ -789,7 +795,10 @@ export class Engine {
   }
 
   async execResize(id: string, h: number, w: number): Promise<void> {
-    this.#exec(id).handle?.resize?.(h, w)
+    const e = this.#exec(id)
+    // The client sends its size right after attaching, maybe before the process exists.
+    e.size = [h, w]
+    e.handle?.resize?.(h, w)
   }
 
   execInspect(id: string): ExecInspect {

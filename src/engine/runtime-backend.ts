@@ -5,6 +5,8 @@
 // is empty after a reboot, exactly when no container runs any more), <root>/runtime otherwise.
 import { closeSync, constants, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs'
 import { Socket } from 'node:net'
+import { ReadStream } from 'node:tty'
+import { openPty, setWindowSize } from '../sys/pty.js'
 import { join } from 'node:path'
 import { TockerError } from '../errors.js'
 import { containerResolvConf, hostsFile } from '../network/etc-files.js'
@@ -137,6 +139,48 @@ export class EngineRuntime implements RuntimeBackend {
   }
 
   /**
+   * exec -t: a pty whose slave is the process's stdin/stdout/stderr (the shim makes it its
+   * controlling terminal) and whose master the engine streams to the client, raw. If the engine
+   * goes away, so does the master, and the process gets SIGHUP: an exec session ends with it.
+   */
+  async #execTty(rec: ContainerRecord, spec: ExecSpec): Promise<ExecHandle> {
+    const pty = openPty()
+    let p
+    try {
+      p = await execProcess(rec.Id, {
+        stateRoot: this.stateRoot,
+        args: spec.args,
+        env: spec.env.some((e) => e.startsWith('TERM=')) ? spec.env : [...spec.env, 'TERM=xterm'],
+        cwd: spec.cwd,
+        user: spec.user,
+        stdio: { stdin: pty.slave, stdout: pty.slave, stderr: pty.slave },
+      })
+    } catch (err) {
+      closeSync(pty.master)
+      throw err
+    } finally {
+      closeSync(pty.slave)
+    }
+    p.detach()
+    const master = new ReadStream(pty.master)
+    // The master reads EIO once the last process holding the slave is gone: that is its end.
+    master.on('error', () => master.destroy())
+    return {
+      pid: p.pid,
+      stdout: master,
+      stdin: master as unknown as NodeJS.WritableStream,
+      resize: (rows, cols) => {
+        try {
+          setWindowSize(pty.master, rows, cols)
+        } catch {
+          /* closed */
+        }
+      },
+      exited: p.wait().finally(() => setTimeout(() => master.destroy(), 100)),
+    }
+  }
+
+  /**
    * The write end of the container's stdin FIFO (the shim reads it and feeds the container). It
    * appears when the container is created, so an attach made just before `start` waits for it.
    */
@@ -188,7 +232,7 @@ export class EngineRuntime implements RuntimeBackend {
    * gets /dev/null as Docker's exec -d does.
    */
   async exec(rec: ContainerRecord, spec: ExecSpec, attached: boolean): Promise<ExecHandle> {
-    if (spec.tty) throw new TockerError('exec -t through the engine is not supported yet: leave out -t', { status: 400 })
+    if (spec.tty && attached) return this.#execTty(rec, spec)
     const ours: Socket[] = []
     const theirs: number[] = []
     const pair = (): number => {

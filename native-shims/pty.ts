@@ -1,0 +1,31 @@
+// Pseudo-terminals for `exec -t` through the engine: posix_openpt(3) and friends, and the
+// TIOCSWINSZ ioctl that sets a terminal's window size. Raw bindings; src/sys/pty.ts traces them.
+import { check, libc } from './libc.js'
+
+const O_RDWR = 0o2
+const O_NOCTTY = 0o400
+const O_CLOEXEC = 0o2000000
+export const TIOCSWINSZ = 0x5414
+
+const posix_openpt_ = libc.func('int posix_openpt(int flags)')
+const grantpt_ = libc.func('int grantpt(int fd)')
+const unlockpt_ = libc.func('int unlockpt(int fd)')
+const ptsname_r_ = libc.func('int ptsname_r(int fd, _Out_ char *buf, size_t buflen)')
+const ioctl_ = libc.func('int ioctl(int fd, unsigned long request, ...)')
+
+/** A new pty master (not our controlling terminal, closed on exec) and its slave's path. */
+export function openPtyMaster(): { master: number; slavePath: string } {
+  const master = check(posix_openpt_(O_RDWR | O_NOCTTY | O_CLOEXEC) as number, 'posix_openpt')
+  check(grantpt_(master) as number, 'grantpt')
+  check(unlockpt_(master) as number, 'unlockpt')
+  const buf = Buffer.alloc(128)
+  const rc = ptsname_r_(master, buf, buf.length) as number
+  if (rc !== 0) throw new Error(`ptsname_r: error ${rc}`)
+  return { master, slavePath: buf.subarray(0, buf.indexOf(0)).toString() }
+}
+
+/** struct winsize { unsigned short ws_row, ws_col, ws_xpixel, ws_ypixel; } */
+export function setWindowSize(fd: number, rows: number, cols: number): void {
+  const ws = new Uint16Array([rows, cols, 0, 0])
+  check(ioctl_(fd, TIOCSWINSZ, 'uint16_t *', ws) as number, 'ioctl(TIOCSWINSZ)')
+}

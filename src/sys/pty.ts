@@ -1,0 +1,27 @@
+// Traced pseudo-terminal calls (native-shims/pty.ts): `exec -t` gets a pty whose master the engine
+// keeps (it carries the process's terminal I/O) and whose slave becomes the process's stdio.
+import { closeSync, constants, openSync } from 'node:fs'
+import * as native from '../../native-shims/pty.js'
+import { traced } from '../trace/trace.js'
+
+export interface Pty {
+  master: number
+  slave: number
+  slavePath: string
+}
+
+export function openPty(): Pty {
+  const { master, slavePath } = traced('syscall', 'posix_openpt', () => 'O_RDWR|O_NOCTTY|O_CLOEXEC (+grantpt, unlockpt, ptsname_r)', native.openPtyMaster, (r) => `fd ${r.master}, ${r.slavePath}`)
+  try {
+    // O_NOCTTY: the slave must become the *exec'd process's* controlling terminal, never ours.
+    const slave = openSync(slavePath, constants.O_RDWR | constants.O_NOCTTY)
+    return { master, slave, slavePath }
+  } catch (err) {
+    closeSync(master)
+    throw err
+  }
+}
+
+export function setWindowSize(fd: number, rows: number, cols: number): void {
+  traced('syscall', 'ioctl', () => `${fd}, TIOCSWINSZ, {rows ${rows}, cols ${cols}}`, () => native.setWindowSize(fd, rows, cols))
+}
