@@ -40,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -214,6 +215,10 @@ static int exec_mode(int ctl, struct options *o)
 		if (chdir("/") < 0)
 			return 1;
 	}
+	/* exec -t: stdin is the slave of a pty the engine holds. We are a session leader (spawned
+	 * detached): make it our controlling terminal, so ^C and job control work in the shell. */
+	if (isatty(0))
+		ioctl(0, TIOCSCTTY, 0);
 	gate_exec(ctl);
 }
 
