@@ -243,3 +243,27 @@ t.test('kill --all signals every process of the container', async (t) => {
   t.same(containerPids(st), [])
   await deleteContainer('ka', { stateRoot })
 })
+
+t.test('the runtime\'s own parser (the CLI\'s path without yargs) runs the same commands', async (t) => {
+  const bundle = makeBundle(work, 'fast', ['sh', '-c', 'echo fast; exit 4'])
+  const entry = new URL('../../dist/src/cli/commands/runtime.js', import.meta.url).href
+  const fast = (args: string[]): Promise<Result> =>
+    new Promise((resolve, reject) => {
+      const script = `import(${JSON.stringify(entry)}).then(async (m) => { if (!(await m.runtimeFastPath(${JSON.stringify(args)}))) process.exitCode = 99 })`
+      const child = spawn('env', ['-u', 'NODE_OPTIONS', process.execPath, '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] })
+      let stdout = ''
+      let stderr = ''
+      child.stdout.on('data', (d) => (stdout += d))
+      child.stderr.on('data', (d) => (stderr += d))
+      child.on('error', reject)
+      child.on('exit', (code) => resolve({ code: code ?? -1, stdout, stderr }))
+    })
+  const r = await fast(['--state-root', stateRoot, 'run', '--bundle', bundle, 'fp1'])
+  t.same(r, { code: 4, stdout: 'fast\n', stderr: '' })
+  const missing = await fast(['--state-root', stateRoot, 'state', 'fp-none'])
+  t.equal(missing.code, 1)
+  t.equal(missing.stderr, 'container fp-none does not exist\n')
+  t.equal((await fast(['run', '--help', 'x'])).code, 99, '--help is left to the full CLI')
+  t.equal((await fast(['exec', 'x', 'ls'])).code, 99, 'exec is left to the full CLI')
+  t.same(stateDirs(stateRoot), [])
+})

@@ -242,3 +242,70 @@ export const runtime: TockerCommand = {
   run: async () => {},
   subcommands: [spec, create, start, state, kill, del, run, exec, list],
 }
+
+// ---------------------------------------------------------------------------------------------
+// Without yargs: loading yargs and every command costs about 90 ms before anything happens, more
+// than the container itself. The plain spellings of the runtime's subcommands are parsed here
+// (src/cli/fast-path.ts hands `tocker runtime ...` over); anything else (--help, an unknown
+// flag) returns false and the full CLI takes over, with its usual messages.
+
+const FAST_FLAGS: Record<string, { name: string; value: boolean }> = {
+  '--state-root': { name: 'state-root', value: true },
+  '--bundle': { name: 'bundle', value: true },
+  '-b': { name: 'bundle', value: true },
+  '--pid-file': { name: 'pid-file', value: true },
+  '--detach': { name: 'detach', value: false },
+  '-d': { name: 'detach', value: false },
+  '--force': { name: 'force', value: false },
+  '--all': { name: 'all', value: false },
+  '-a': { name: 'all', value: false },
+}
+
+const FAST: Record<string, { cmd: TockerCommand; positional: string[]; flags: string[] }> = {
+  run: { cmd: run, positional: ['id'], flags: ['state-root', 'bundle', 'pid-file', 'detach'] },
+  create: { cmd: create, positional: ['id'], flags: ['state-root', 'bundle', 'pid-file'] },
+  start: { cmd: start, positional: ['id'], flags: ['state-root'] },
+  state: { cmd: state, positional: ['id'], flags: ['state-root'] },
+  kill: { cmd: kill, positional: ['id', 'signal'], flags: ['state-root', 'all'] },
+  delete: { cmd: del, positional: ['id'], flags: ['state-root', 'force'] },
+  list: { cmd: list, positional: [], flags: ['state-root'] },
+}
+
+/** `args`: what follows `runtime`. Returns false when the full CLI must handle it. */
+export async function runtimeFastPath(args: string[], globals: { debug?: boolean } = {}): Promise<boolean> {
+  const a: Record<string, any> = { bundle: '.', signal: 'SIGTERM', format: 'table' }
+  const positional: string[] = []
+  let sub: (typeof FAST)[string] | undefined
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]
+    if (arg.startsWith('-')) {
+      const eq = arg.indexOf('=')
+      const flag = FAST_FLAGS[eq > 0 ? arg.slice(0, eq) : arg]
+      if (!flag || (flag.name !== 'state-root' && !sub?.flags.includes(flag.name))) return false
+      if (!flag.value) {
+        if (eq > 0) return false
+        a[flag.name] = true
+        continue
+      }
+      const value = eq > 0 ? arg.slice(eq + 1) : args[++i]
+      if (value === undefined) return false
+      a[flag.name] = value
+    } else if (!sub) {
+      sub = FAST[arg]
+      if (!sub) return false
+    } else positional.push(arg)
+  }
+  if (!sub || positional.length < (sub.positional[0] === 'id' ? 1 : 0) || positional.length > sub.positional.length) return false
+  sub.positional.forEach((name, k) => positional[k] !== undefined && (a[name] = positional[k]))
+  if (process.getuid?.() !== 0) return false // the full CLI says "must be run as root"
+  try {
+    process.exitCode = (await sub.cmd.run(a, { root: '', explain: false, debug: !!globals.debug })) ?? 0
+  } catch (err) {
+    const e = err as Error & { exitCode?: number; hint?: string }
+    process.stderr.write(`${e instanceof TockerError ? '' : 'Error: '}${e.message}\n`)
+    if (e instanceof TockerError && e.hint) process.stderr.write(`${e.hint}\n`)
+    if (globals.debug && e.stack) process.stderr.write(e.stack + '\n')
+    process.exitCode = (e instanceof TockerError ? e.exitCode : undefined) ?? sub.cmd.errorExitCode ?? 1
+  }
+  return true
+}
