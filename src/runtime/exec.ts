@@ -13,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { TockerError } from '../errors.js'
 import { setns } from '../sys/ns.js'
 import { kill } from '../sys/proc.js'
+import { report } from '../trace/trace.js'
 import { openContainerCgroup } from './cgroup.js'
 import { NAMESPACES, restoreNamespaces, saveNamespaces, warmThreadpool } from './namespaces.js'
 import { encodeProcess, processEnv } from './process-spec.js'
@@ -92,6 +93,8 @@ export async function execProcess(id: string, o: ExecOptions): Promise<ExecProce
 
   try {
     channel.expectReady()
+    // The shim joined the mount namespace itself (see the top of this file): show it too.
+    report({ kind: 'syscall', op: 'setns', detail: `/proc/${st.pid}/ns/mnt, CLONE_NEWNS (by the shim, pid ${child.pid}, its first act)`, result: 'ok' })
     openContainerCgroup(st.cgroupPath)?.addProcess(child.pid!)
     channel.sendSpec(encoded)
     channel.go()
