@@ -248,7 +248,7 @@ async function undoCreate(stateRoot: string, id: string, gatePid: number, exitFd
   if (gatePid) sysKill(gatePid, 9)
   // The shim exits as soon as its gate is gone (or at once if it never made one); with it goes
   // the last process in the container's mount namespace, and with that every mount in it.
-  if (exitFd !== undefined) await Promise.race([readExitSocket(exitFd), sleep(5000)])
+  if (exitFd !== undefined) await Promise.race([readExitSocket(exitFd), sleep(5000, undefined, { ref: false })]) // unref: never keeps us alive
   try {
     cgroup?.remove()
   } finally {

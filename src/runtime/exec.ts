@@ -101,7 +101,7 @@ export async function execProcess(id: string, o: ExecOptions): Promise<ExecProce
   } catch (err) {
     channel.close()
     kill(child.pid!, 9)
-    await Promise.race([new Promise((r) => child!.once('exit', r)), sleep(5000)])
+    await Promise.race([new Promise((r) => child!.once('exit', r)), sleep(5000, undefined, { ref: false })])
     throw err
   }
   channel.close()
