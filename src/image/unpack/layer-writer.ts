@@ -77,6 +77,9 @@ export class LayerWriter implements TarHandler {
   #whiteouts = new Set<string>() // 0:0 devices this writer made (real entries may replace them)
   #dirTimes = new Map<string, [number, number]>() // set last: creating entries changes a dir's mtime
   #live = new Map<string, number>() // file path -> tar-split id of the content it holds
+  // Every path this writer created. The layer directory starts empty, so a path not in here does
+  // not exist: most entries need no lstat at all.
+  #created = new Set<string>([''])
   #shadows = 0
 
   constructor(layerDir: string, split?: TarSplitWriter) {
@@ -157,6 +160,10 @@ export class LayerWriter implements TarHandler {
     return rel === '' ? this.root : join(this.root, rel)
   }
 
+  #lstat(rel: string): Stats | undefined {
+    return this.#created.has(rel) ? lstatOrUndefined(this.#abs(rel)) : undefined
+  }
+
   #whiteout(e: TarEntry, rel: string, base: string): void {
     const parent = parentOf(rel)
     this.#ensureParent(e.path, rel)
@@ -169,8 +176,9 @@ export class LayerWriter implements TarHandler {
     if (name.startsWith(WHITEOUT_PREFIX)) return
     if (name === '' || name === '.' || name === '..') throw new UnsafeLayerError(e.path, 'whiteout of an invalid name')
     const target = parent === '' ? name : `${parent}/${name}`
-    if (lstatOrUndefined(this.#abs(target))) return // this layer has the name itself (or already whited it out)
+    if (this.#lstat(target)) return // this layer has the name itself (or already whited it out)
     mknod(this.#abs(target), S_IFCHR, 0, 0)
+    this.#created.add(target)
     this.#whiteouts.add(target)
   }
 
@@ -178,10 +186,11 @@ export class LayerWriter implements TarHandler {
     const abs = this.#abs(rel)
     if (rel !== '') {
       this.#ensureParent(e.path, rel)
-      const st = lstatOrUndefined(abs)
+      const st = this.#lstat(rel)
       if (!st?.isDirectory()) {
         if (st) this.#remove(rel, st)
         mkdirSync(abs, 0o700)
+        this.#created.add(rel)
       }
       this.#dirs.add(rel)
     }
@@ -195,6 +204,7 @@ export class LayerWriter implements TarHandler {
     this.#ensureParent(e.path, rel)
     this.#clear(rel)
     const fd = openSync(this.#abs(rel), CREATE_FLAGS, 0o600)
+    this.#created.add(rel)
     this.#file = { fd, entry: e, rel }
     this.#inline = false
     this.size += e.size
@@ -209,13 +219,14 @@ export class LayerWriter implements TarHandler {
     // The target's parents must be real directories of this layer: a link made through a
     // symlinked parent would pin a file from outside the layer.
     this.#checkExistingParents(e.path, target)
-    const st = lstatOrUndefined(this.#abs(target))
+    const st = this.#lstat(target)
     if (!st) throw new UnsafeLayerError(e.path, `hard link to ${JSON.stringify(e.linkpath)}, which is not in the layer`)
     if (st.isDirectory()) throw new UnsafeLayerError(e.path, `hard link to the directory ${JSON.stringify(e.linkpath)}`)
     this.#ensureParent(e.path, rel)
     this.#clear(rel)
     // link(2) does not follow a symlink given as the target: it links the symlink itself.
     linkSync(this.#abs(target), this.#abs(rel))
+    this.#created.add(rel)
   }
 
   #symlink(e: TarEntry, rel: string): void {
@@ -226,6 +237,7 @@ export class LayerWriter implements TarHandler {
     // The target is stored as text and only resolved later, inside the container's root: an
     // absolute or "../" target is fine here; writing THROUGH it is what #ensureParent refuses.
     symlinkSync(e.linkpath, abs)
+    this.#created.add(rel)
     lchownSync(abs, e.uid, e.gid)
     this.#xattrs(e, rel)
     lutimesSync(abs, e.atime ?? e.mtime, e.mtime)
@@ -237,6 +249,7 @@ export class LayerWriter implements TarHandler {
     const abs = this.#abs(rel)
     const type = e.type === 'char' ? S_IFCHR : e.type === 'block' ? S_IFBLK : S_IFIFO
     mknod(abs, type | e.mode, e.devmajor, e.devminor)
+    this.#created.add(rel)
     lchownSync(abs, e.uid, e.gid)
     chmodSync(abs, e.mode) // mknod's mode went through the umask
     this.#xattrs(e, rel)
@@ -270,10 +283,11 @@ export class LayerWriter implements TarHandler {
       at = at === '' ? part : `${at}/${part}`
       if (this.#dirs.has(at)) continue
       const abs = this.#abs(at)
-      const st = lstatOrUndefined(abs)
+      const st = this.#lstat(at)
       if (!st) {
         mkdirSync(abs, 0o755)
         chmodSync(abs, 0o755)
+        this.#created.add(at)
       } else if (st.isSymbolicLink()) {
         throw new UnsafeLayerError(name, `its parent ${JSON.stringify(at)} is a symbolic link: writing through it could leave the layer`)
       } else if (!st.isDirectory()) {
@@ -281,6 +295,7 @@ export class LayerWriter implements TarHandler {
         this.#remove(at, st) // a whiteout of this layer gives way to this layer's own content
         mkdirSync(abs, 0o755)
         chmodSync(abs, 0o755)
+        this.#created.add(at)
       }
       this.#dirs.add(at)
     }
@@ -293,7 +308,7 @@ export class LayerWriter implements TarHandler {
       if (part === '') break
       at = at === '' ? part : `${at}/${part}`
       if (this.#dirs.has(at)) continue
-      const st = lstatOrUndefined(this.#abs(at))
+      const st = this.#lstat(at)
       if (st?.isSymbolicLink()) throw new UnsafeLayerError(name, `its target's parent ${JSON.stringify(at)} is a symbolic link`)
       if (!st?.isDirectory()) throw new UnsafeLayerError(name, `hard link to a path that is not in the layer`)
       this.#dirs.add(at)
@@ -302,12 +317,13 @@ export class LayerWriter implements TarHandler {
 
   /** Make room for a new non-directory entry at rel (a later entry of the same name wins). */
   #clear(rel: string): void {
-    const st = lstatOrUndefined(this.#abs(rel))
+    const st = this.#lstat(rel)
     if (st) this.#remove(rel, st)
   }
 
   #remove(rel: string, st: Stats): void {
     const abs = this.#abs(rel)
+    this.#created.delete(rel)
     if (this.#whiteouts.delete(rel)) {
       unlinkSync(abs)
       return
@@ -330,7 +346,7 @@ export class LayerWriter implements TarHandler {
       unlinkSync(abs)
     }
     if (st.isDirectory()) {
-      for (const set of [this.#dirs, this.#whiteouts]) for (const p of set) if (p === rel || p.startsWith(prefix)) set.delete(p)
+      for (const set of [this.#dirs, this.#whiteouts, this.#created]) for (const p of set) if (p === rel || p.startsWith(prefix)) set.delete(p)
       for (const p of this.#dirTimes.keys()) if (p === rel || p.startsWith(prefix)) this.#dirTimes.delete(p)
     }
   }
@@ -358,12 +374,7 @@ function parentOf(rel: string): string {
 }
 
 function lstatOrUndefined(path: string): Stats | undefined {
-  try {
-    return lstatSync(path)
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw err
-  }
+  return lstatSync(path, { throwIfNoEntry: false })
 }
 
 function writeAll(fd: number, chunk: Buffer): void {

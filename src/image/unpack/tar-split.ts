@@ -15,7 +15,7 @@ import { constants as zc, createGunzip, createGzip, type Gzip } from 'node:zlib'
 
 const RAW = 1
 const FILE = 2
-const RAW_FLUSH = 64 * 1024
+const RAW_FLUSH = 256 * 1024
 
 export const TAR_SPLIT = 'tar-split.gz'
 export const MOVED = 'moved.json'
@@ -25,6 +25,10 @@ export class TarSplitWriter {
   #file: WriteStream
   #raw: Buffer[] = []
   #rawLen = 0
+  // Encoded records wait here and go to gzip in big pieces: each gzip write is a trip to the
+  // thread pool, far too costly per tar entry.
+  #out: Buffer[] = []
+  #outLen = 0
   #nextId = 0
   #moved = new Map<number, string>()
 
@@ -51,7 +55,7 @@ export class TarSplitWriter {
     rec.writeUInt16BE(p.length, 5)
     p.copy(rec, 7)
     rec.writeBigUInt64BE(BigInt(size), 7 + p.length)
-    this.#gzip.write(rec)
+    this.#emit(rec)
     return id
   }
 
@@ -65,13 +69,28 @@ export class TarSplitWriter {
     const head = Buffer.allocUnsafe(5)
     head[0] = RAW
     head.writeUInt32BE(this.#rawLen, 1)
-    this.#gzip.write(Buffer.concat([head, ...this.#raw], 5 + this.#rawLen))
+    this.#emit(head)
+    for (const r of this.#raw) this.#emit(r)
     this.#raw = []
     this.#rawLen = 0
   }
 
+  #emit(b: Buffer): void {
+    this.#out.push(b)
+    this.#outLen += b.length
+    if (this.#outLen >= RAW_FLUSH) this.#flushOut()
+  }
+
+  #flushOut(): void {
+    if (this.#outLen === 0) return
+    this.#gzip.write(Buffer.concat(this.#out, this.#outLen))
+    this.#out = []
+    this.#outLen = 0
+  }
+
   async close(): Promise<void> {
     this.#flushRaw()
+    this.#flushOut()
     this.#gzip.end()
     await finished(this.#file)
     if (this.#moved.size) writeFileSync(join(this.layerDir, MOVED), JSON.stringify(Object.fromEntries(this.#moved)))

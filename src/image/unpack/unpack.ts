@@ -40,16 +40,20 @@ export async function unpackLayer(body: Readable, layerDir: string, opts: Unpack
   const hash = createHash('sha256')
   let tarSize = 0
   const sink = new Writable({
-    highWaterMark: 1 << 20,
+    highWaterMark: 4 << 20,
     write(chunk: Buffer, _enc, cb) {
-      try {
-        hash.update(chunk)
-        tarSize += chunk.length
-        reader.write(chunk)
-        cb()
-      } catch (err) {
-        cb(err as Error)
-      }
+      // Handle the chunk on the next turn of the event loop, not inside the decompressor's push():
+      // meanwhile zlib inflates the next chunk on the thread pool, in parallel with our writes.
+      setImmediate(() => {
+        try {
+          hash.update(chunk)
+          tarSize += chunk.length
+          reader.write(chunk)
+          cb()
+        } catch (err) {
+          cb(err as Error)
+        }
+      })
     },
     final(cb) {
       try {
