@@ -51,6 +51,8 @@ export async function attachAndRun(client: EngineClient, id: string, o: AttachRu
         throw withRunExitCode(err)
       }
     }
+    // The pty exists once the container runs: send our size (again) now, as Docker's CLI does.
+    if (o.tty && o.start && process.stdout.isTTY) await client.resizeContainer(id, process.stdout.rows ?? 24, process.stdout.columns ?? 80).catch(() => {})
     await piping
     const r = await waiting.result
     return r.StatusCode

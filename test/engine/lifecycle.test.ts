@@ -15,7 +15,7 @@ const { existsSync, readFileSync } = await import('node:fs')
 const { join } = await import('node:path')
 const { startRegistry } = await import('../helpers/registry.js')
 const { pushFixture } = await import('../helpers/fixtures.js')
-const { tockerEnv, TOCKER_BIN, until } = await import('./harness.js')
+const { tockerEnv, TOCKER_BIN, until, processesOf } = await import('./harness.js')
 
 const registry = await startRegistry()
 await pushFixture(registry.addr, 'busybox', 'library/busybox:latest')
@@ -24,10 +24,15 @@ const BUSYBOX = `${registry.addr}/library/busybox`
 const HTTPD = `${registry.addr}/library/httpd`
 
 const env = await tockerEnv()
-t.teardown(async () => {
+let cleaned = false
+const cleanup = async () => {
+  if (cleaned) return
+  cleaned = true
   await env.cleanup()
   await registry.stop()
-})
+}
+// The last subtest cleans up (awaited in order); the teardown is for a file that fails half-way.
+t.teardown(cleanup)
 await env.startEngine()
 
 const lines = (s: string) => s.split('\n').filter(Boolean)
@@ -124,6 +129,33 @@ t.test('foreground run: output, exit codes, --rm removes everything', async (t) 
   t.match(notFound.stderr, /no-such-command/)
 })
 
+/** Run the CLI under `script`, so that it has a real terminal; `keys` are typed after a second. */
+function inTerminal(args: string[], keys: string): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    const cmd = [process.execPath, TOCKER_BIN, '--root', env.root, ...args].map((a) => `'${a}'`).join(' ')
+    const child = spawn('script', ['-qec', `stty rows 30 cols 90; ${cmd}`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, TOCKER_NO_AUTOSTART: '1' } })
+    let out = ''
+    child.stdout.on('data', (d) => (out += d))
+    setTimeout(() => child.stdin.write(keys), 1500)
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000)
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      resolve({ code: code ?? -1, out })
+    })
+  })
+}
+
+t.test('-it: run and exec get a terminal of their size; the exit code comes back', async (t) => {
+  const run = await inTerminal(['run', '-it', '--rm', BUSYBOX, 'sh'], 'echo answer=$((6*7)); stty size; exit 3\r')
+  t.equal(run.code, 3)
+  t.match(run.out, 'answer=42')
+  t.match(run.out, '30 90', 'the window size reached the container')
+  const exec = await inTerminal(['exec', '-it', 'ws2', 'sh'], 'echo in=$PWD; stty size; exit 4\r')
+  t.equal(exec.code, 4)
+  t.match(exec.out, 'in=/usr/local/apache2')
+  t.match(exec.out, '30 90')
+})
+
 t.test('stop: sh as PID 1 ignores SIGTERM, so it is killed after -t seconds', async (t) => {
   t.equal((await env.tocker(['run', '-d', '--name', 'stubborn', BUSYBOX, 'sh', '-c', 'while true; do sleep 1; done'])).code, 0)
   const t0 = Date.now()
@@ -160,7 +192,18 @@ t.test('rename, top, restart, kill -s, a prefix of the ID', async (t) => {
   t.same([r.code, r.stderr], [1, 'Error response from daemon: No such container: no-such\n'])
 })
 
-t.test('rm --force $(ps -aq) removes everything, leaving no process, mount or state', async (t) => {
+t.test('rm --force $(ps -aq) removes everything, leaving no process, mount or state; then rmi works', async (t) => {
+  const wsId = (await env.ok(['ps', '-q', '--no-trunc', '--filter', 'name=ws2'])).trim()
+  const imageId = (await env.ok(['inspect', '--format', '{{.Image}}', 'ws2'])).trim()
+  const refused = await env.tocker(['rmi', HTTPD])
+  t.equal(refused.code, 1)
+  // Docker quotes the reference as typed; the image store currently adds ":latest" (reported).
+  t.match(
+    refused.stderr,
+    new RegExp(
+      `^Error response from daemon: conflict: unable to remove repository reference "${HTTPD.replace(/[.]/g, '\\.')}(:latest)?" \\(must force\\) - container ${wsId.slice(0, 12)} is using its referenced image ${imageId.slice(7, 19)}\n$`,
+    ),
+  )
   const ids = lines(await env.ok(['container', 'ls', '--all', '--quiet']))
   t.ok(ids.length >= 4)
   const rm = await env.tocker(['container', 'rm', '--force', ...ids])
@@ -178,4 +221,10 @@ t.test('rm --force $(ps -aq) removes everything, leaving no process, mount or st
   })
   t.same(shims, [], 'no process of this store left but the engine')
   t.same((await import('node:fs')).readdirSync(join(env.root, 'containers')), [], 'no container state left')
+  t.match(await env.ok(['rmi', HTTPD]), `Untagged: ${HTTPD}:latest`, 'no container uses the image any more')
+})
+
+t.test('cleanup: no process of this store is left', async (t) => {
+  await cleanup()
+  t.same(processesOf(env.root), [])
 })

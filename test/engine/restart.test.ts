@@ -13,17 +13,22 @@ const { join } = await import('node:path')
 const { setTimeout: sleep } = await import('node:timers/promises')
 const { startRegistry } = await import('../helpers/registry.js')
 const { pushFixture } = await import('../helpers/fixtures.js')
-const { tockerEnv } = await import('./harness.js')
+const { tockerEnv, processesOf } = await import('./harness.js')
 
 const registry = await startRegistry()
 await pushFixture(registry.addr, 'busybox', 'library/busybox:latest')
 const BUSYBOX = `${registry.addr}/library/busybox`
 
 const env = await tockerEnv()
-t.teardown(async () => {
+let cleaned = false
+const cleanup = async () => {
+  if (cleaned) return
+  cleaned = true
   await env.cleanup()
   await registry.stop()
-})
+}
+// The last subtest cleans up (awaited in order); the teardown is for a file that fails half-way.
+t.teardown(cleanup)
 await env.startEngine()
 await env.ok(['pull', BUSYBOX])
 
@@ -70,4 +75,9 @@ t.test('a container whose shim vanished (as after a reboot) shows as exited', as
   await sleep(200)
   await env.startEngine()
   t.match(await env.ok(['ps', '-a', '--format', '{{.Names}}|{{.Status}}']), /idle\|Exited \((137|255)\)/)
+})
+
+t.test('cleanup: no process of this store is left', async (t) => {
+  await cleanup()
+  t.same(processesOf(env.root), [])
 })
