@@ -179,7 +179,7 @@ async function create(opts: CreateOptions, checked: boolean): Promise<Container>
       const joinCgroup = (): void => {
         if (joined) return
         joined = true
-        ;({ pid: gatePid, shimPid } = ch.expectPidAndReady())
+        ;({ pid: gatePid, shimPid } = ch.expectPids())
         cgroup?.addProcess(gatePid)
         if (cgroupNs) ch.cgroupNamespace(cgroupNs.path)
       }
@@ -187,20 +187,21 @@ async function create(opts: CreateOptions, checked: boolean): Promise<Container>
       const rootDir = RootDir.open(bundle.rootfs)
       try {
         const made = mountAll({ root: rootDir, bundle: bundle.path, gate: channel, beforeCgroupMount: joinCgroup }, spec.mounts ?? [])
-        joinCgroup()
-        channel.flush() // the gate's mounts (/proc, cgroup2) are done before anything looks into them
         if (made.devTmpfs) {
           createDevices(rootDir, [...DEFAULT_DEVICES, ...(spec.linux?.devices ?? [])])
           createDevSymlinks(rootDir, made.devPts)
         } else if (spec.linux?.devices?.length) {
           createDevices(rootDir, spec.linux.devices)
         }
-        applySysctls(rootDir, spec.linux?.sysctl ?? {}, newNet, newIpc)
-        maskPaths(rootDir, spec.linux?.maskedPaths ?? [])
-        readonlyPaths(rootDir, spec.linux?.readonlyPaths ?? [])
         // The user's name means what the container's /etc/passwd says (read inside its root).
         const user = resolveUser(proc.user, (p) => rootDir.readFile(p))
         encoded = encodeProcess(proc, user, processEnv(proc, user))
+        joinCgroup()
+        channel.expectPidAndReady()
+        channel.flush() // the gate's mounts (/proc, cgroup2) are done before anything looks into them
+        applySysctls(rootDir, spec.linux?.sysctl ?? {}, newNet, newIpc)
+        maskPaths(rootDir, spec.linux?.maskedPaths ?? [])
+        readonlyPaths(rootDir, spec.linux?.readonlyPaths ?? [])
       } finally {
         rootDir.close()
       }
@@ -439,9 +440,12 @@ export async function deleteContainer(id: string, opts: RuntimeOptions & { force
     sysKill(st.pid, 9)
   }
   // Wait for PID 1 and the shim: the shim is the last process in the container's mount namespace.
-  for (let delay = 1, waited = 0; isSameProcess(st.pid, st.pidStartTime) || isSameProcess(st.shimPid, st.shimStartTime); waited += delay, delay = Math.min(delay * 2, 50)) {
-    if (waited > 10_000) throw new TockerError(`container ${id} did not stop after SIGKILL`)
-    await sleep(delay)
+  // Usually they are already on their way out (the shim closes its sockets just before it
+  // exits): look again at once a few times before sleeping between looks.
+  const started = Date.now()
+  for (let tries = 0; isSameProcess(st.pid, st.pidStartTime) || isSameProcess(st.shimPid, st.shimStartTime); tries++) {
+    if (Date.now() - started > 10_000) throw new TockerError(`container ${id} did not stop after SIGKILL`)
+    await (tries < 50 ? new Promise((r) => setImmediate(r)) : sleep(Math.min(2 ** (tries - 50), 50)))
   }
   try {
     openContainerCgroup(st.cgroupPath)?.remove()

@@ -2,7 +2,7 @@
 // device nodes every program expects, and the symlinks glibc and shells rely on. Device nodes
 // are made with mknod(2) on that tmpfs; they work because the container has its own /dev mount
 // without "nodev". What a process may *open* is the device cgroup's business, not this file's.
-import { chmodSync, chownSync, symlinkSync, unlinkSync } from 'node:fs'
+import { chmodSync, chownSync, existsSync, symlinkSync, unlinkSync } from 'node:fs'
 import { posix } from 'node:path'
 import { mknod, S_IFBLK, S_IFCHR, S_IFIFO } from '../sys/fs.js'
 import { RootDir } from './root-dir.js'
@@ -17,6 +17,9 @@ export const DEFAULT_DEVICES: Device[] = [
   { path: '/dev/urandom', type: 'c', major: 1, minor: 9, fileMode: 0o666, uid: 0, gid: 0 },
   { path: '/dev/tty', type: 'c', major: 5, minor: 0, fileMode: 0o666, uid: 0, gid: 0 },
 ]
+
+/** /dev/core → /proc/kcore where the kernel has one (same kernel inside and out: the host's answer is the container's). */
+const HOST_HAS_KCORE = existsSync('/proc/kcore')
 
 const TYPE_BITS: Record<Device['type'], number> = { c: S_IFCHR, u: S_IFCHR, b: S_IFBLK, p: S_IFIFO }
 
@@ -54,7 +57,7 @@ export function createDevSymlinks(root: RootDir, hasOwnPts: boolean): void {
     ['/proc/self/fd/1', 'stdout'],
     ['/proc/self/fd/2', 'stderr'],
   ]
-  if (root.tryOpen('/proc/kcore') !== undefined) links.push(['/proc/kcore', 'core'])
+  if (HOST_HAS_KCORE) links.push(['/proc/kcore', 'core'])
   for (const [target, name] of links) {
     try {
       symlinkSync(target, `${RootDir.fdPath(dev)}/${name}`)

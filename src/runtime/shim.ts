@@ -204,9 +204,17 @@ export class ShimChannel {
   }
 
   /**
-   * create mode: the PIDs of the gate and of the shim (in our PID namespace), once both have
-   * reported and the gate is ready. They race, so either message may come first.
+   * create mode: the PIDs of the gate and of the shim (in our PID namespace), as soon as the shim
+   * has reported them. The gate's own "ready" may come before or after; it is only needed before
+   * pivot_root (the gate binds start.sock by a host path), and every answer of the gate to a
+   * request comes after it, so flush() before pivot_root covers it.
    */
+  expectPids(): { pid: number; shimPid: number } {
+    while (!this.gatePid) this.pump('it reported its pid')
+    return { pid: this.gatePid, shimPid: this.shimPid }
+  }
+
+  /** Like expectPids, and the gate is ready too. */
   expectPidAndReady(): { pid: number; shimPid: number } {
     while (!this.gatePid || !this.ready) this.pump('it was ready')
     return { pid: this.gatePid, shimPid: this.shimPid }
