@@ -4,6 +4,7 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { TockerError } from '../errors.js'
+import type { TraceEvent } from '../trace/trace.js'
 import type {
   ContainerCreateBody,
   ContainerCreateResponse,
@@ -98,6 +99,24 @@ export class EngineClient {
       req.on('error', reject)
       req.end(data)
     })
+  }
+
+  /**
+   * Follow the engine's trace stream (kernel-level actions, see src/trace/); resolves once the
+   * subscription is in place. The connection does not keep this process alive.
+   */
+  async followTrace(onEvent: (e: TraceEvent) => void): Promise<void> {
+    const res = await this.raw('GET', '/tocker/trace')
+    if ((res.statusCode ?? 500) >= 400) throw errorFrom(res.statusCode ?? 500, await readBody(res))
+    res.socket.unref()
+    let buf = ''
+    res.on('data', (d: Buffer) => {
+      buf += d.toString('utf8')
+      const lines = buf.split('\n')
+      buf = lines.pop() ?? ''
+      for (const l of lines) if (l) onEvent(JSON.parse(l) as TraceEvent)
+    })
+    res.on('error', () => {})
   }
 
   ping(): Promise<string> {

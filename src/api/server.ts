@@ -5,6 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { isTockerError, TockerError } from '../errors.js'
+import { onTrace } from '../trace/trace.js'
 import type { Engine } from '../engine/engine.js'
 import { API_VERSION, type ContainerCreateBody, type ExecCreateBody } from './types.js'
 
@@ -162,6 +163,18 @@ export function routes(engine: Engine): Route[] {
     }),
     route('GET', '/exec/{id}/json', async ({ params }) => engine.execInspect(params.id)),
     route('GET', '/images/json', async ({ query }) => engine.listImages({ all: bool(query, 'all') })),
+    // tocker's own: every kernel-level action of the engine as it happens, one JSON object per line
+    // (what `tocker --explain` prints for commands the engine carries out).
+    route('GET', '/tocker/trace', async ({ res, req }) => {
+      res!.writeHead(200, { 'Content-Type': 'application/x-ndjson' })
+      res!.flushHeaders()
+      const stop = onTrace((e) => res!.write(JSON.stringify(e) + '\n'))
+      await new Promise<void>((resolve) => {
+        req.on('close', resolve)
+        res!.on('close', resolve)
+      })
+      stop()
+    }, true),
   ]
 }
 

@@ -44,17 +44,19 @@ export const RUN_OPTIONS: OptionSpec = {
 
 /** The same options for yargs (help text and type checks). */
 export function describeCreateOptions(y: Argv, run: boolean): Argv {
+  // Repeatable options are plain strings here: a yargs array option would swallow the image and
+  // the command after it (`-p 8081:80 httpd`). argv.ts collects the repeats.
   y = y
     .parserConfiguration({ 'unknown-options-as-args': true })
     .strictOptions(false)
     .option('interactive', { alias: 'i', type: 'boolean', describe: 'Keep STDIN open even if not attached' })
     .option('tty', { alias: 't', type: 'boolean', describe: 'Allocate a pseudo-TTY' })
-    .option('env', { alias: 'e', type: 'string', array: true, describe: 'Set environment variables' })
+    .option('env', { alias: 'e', type: 'string', describe: 'Set environment variables' })
     .option('workdir', { alias: 'w', type: 'string', describe: 'Working directory inside the container' })
     .option('user', { alias: 'u', type: 'string', describe: 'Username or UID (format: <name|uid>[:<group|gid>])' })
     .option('hostname', { type: 'string', describe: 'Container host name' })
     .option('entrypoint', { type: 'string', describe: 'Overwrite the default ENTRYPOINT of the image' })
-    .option('volume', { alias: 'v', type: 'string', array: true, describe: 'Bind mount a host directory: /host:/ctr[:ro]' })
+    .option('volume', { alias: 'v', type: 'string', describe: 'Bind mount a host directory: /host:/ctr[:ro]' })
     .option('memory', { alias: 'm', type: 'string', describe: 'Memory limit (e.g. 64m)' })
     .option('memory-swap', { type: 'string', describe: "Swap limit equal to memory plus swap: '-1' to enable unlimited swap" })
     .option('cpus', { type: 'string', describe: 'Number of CPUs' })
@@ -62,13 +64,13 @@ export function describeCreateOptions(y: Argv, run: boolean): Argv {
     .option('pids-limit', { type: 'number', describe: 'Tune container pids limit' })
     .option('rm', { type: 'boolean', describe: 'Automatically remove the container when it exits' })
     .option('name', { type: 'string', describe: 'Assign a name to the container' })
-    .option('publish', { alias: 'p', type: 'string', array: true, describe: "Publish a container's port(s) to the host" })
+    .option('publish', { alias: 'p', type: 'string', describe: "Publish a container's port(s) to the host" })
     .option('publish-all', { alias: 'P', type: 'boolean', describe: 'Publish all exposed ports to random ports' })
-    .option('expose', { type: 'string', array: true, describe: 'Expose a port or a range of ports' })
+    .option('expose', { type: 'string', describe: 'Expose a port or a range of ports' })
     .option('network', { type: 'string', describe: 'Connect a container to a network (bridge, none, host)' })
-    .option('label', { alias: 'l', type: 'string', array: true, describe: 'Set meta data on a container' })
+    .option('label', { alias: 'l', type: 'string', describe: 'Set meta data on a container' })
     .option('log-driver', { type: 'string', describe: 'Logging driver for the container (json-file only)' })
-    .option('log-opt', { type: 'string', array: true, describe: 'Log driver options (max-size, max-file)' })
+    .option('log-opt', { type: 'string', describe: 'Log driver options (max-size, max-file)' })
     .option('stop-signal', { type: 'string', describe: 'Signal to stop the container' })
     .option('stop-timeout', { type: 'number', describe: 'Timeout (in seconds) to stop a container' })
     .option('restart', { type: 'string', describe: 'Restart policy (only "no" is supported)' })

@@ -14,6 +14,16 @@ const STARTUP_TIMEOUT_MS = 15_000
 
 /** A client whose every call first makes sure an engine answers (starting one if needed). */
 export async function engineClient(g: GlobalOptions): Promise<EngineClient> {
+  const client = await connect(g)
+  // --explain: the kernel work happens in the engine; print its trace stream here, as it happens.
+  if (g.explain) {
+    const { formatEvent } = await import('../trace/explain.js')
+    await client.followTrace((e) => process.stderr.write(`[engine] ${formatEvent(e)}\n`))
+  }
+  return client
+}
+
+async function connect(g: GlobalOptions): Promise<EngineClient> {
   const { socket } = engineAddress(g.root, g.host)
   const client = new EngineClient(socket)
   try {

@@ -156,6 +156,25 @@ t.test('-it: run and exec get a terminal of their size; the exit code comes back
   t.match(exec.out, '30 90')
 })
 
+t.test('-p publishes a port (ps shows it, the host reaches it); --explain shows the engine\'s kernel work', async (t) => {
+  const r = await env.tocker(['run', '-d', '--name', 'ws3', '-p', '18081:80', HTTPD])
+  t.equal(r.code, 0, r.stderr)
+  t.match(await env.ok(['ps', '--filter', 'name=ws3', '--format', '{{.Ports}}']), '0.0.0.0:18081->80/tcp')
+  const page = await until(async () => {
+    try {
+      return await (await fetch('http://127.0.0.1:18081/')).text()
+    } catch {
+      return undefined
+    }
+  }, 'the published port')
+  t.match(page, 'It works!')
+  await env.ok(['rm', '-f', 'ws3'])
+  const explained = await env.tocker(['--explain', 'run', '--rm', BUSYBOX, 'true'])
+  t.equal(explained.code, 0)
+  t.match(explained.stderr, /\[engine\] \[mount\] mount\("overlay"/)
+  t.match(explained.stderr, /\[engine\] \[syscall\] unshare\(/)
+})
+
 t.test('stop: sh as PID 1 ignores SIGTERM, so it is killed after -t seconds', async (t) => {
   t.equal((await env.tocker(['run', '-d', '--name', 'stubborn', BUSYBOX, 'sh', '-c', 'while true; do sleep 1; done'])).code, 0)
   const t0 = Date.now()

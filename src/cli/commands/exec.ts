@@ -23,7 +23,7 @@ export const exec: TockerCommand = {
       .option('interactive', { alias: 'i', type: 'boolean', describe: 'Keep STDIN open even if not attached' })
       .option('tty', { alias: 't', type: 'boolean', describe: 'Allocate a pseudo-TTY' })
       .option('detach', { alias: 'd', type: 'boolean', describe: 'Detached mode: run command in the background' })
-      .option('env', { alias: 'e', type: 'string', array: true, describe: 'Set environment variables' })
+      .option('env', { alias: 'e', type: 'string', describe: 'Set environment variables' })
       .option('workdir', { alias: 'w', type: 'string', describe: 'Working directory inside the container' })
       .option('user', { alias: 'u', type: 'string', describe: 'Username or UID (format: <name|uid>[:<group|gid>])' }),
   async run(_a, g) {
