@@ -150,7 +150,11 @@ export class ShimChannel {
         const n = readSync(this.fd, this.buf, 0, this.buf.length, null)
         return n === 0 ? undefined : Buffer.from(this.buf.subarray(0, n))
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'EAGAIN' || (err as NodeJS.ErrnoException).code === 'EINTR') continue
+        const code = (err as NodeJS.ErrnoException).code
+        // ECONNRESET: the gate exited with a message of ours unread (G sent while it was
+        // failing). The kernel reports that once, before the messages still queued for us
+        // (its E among them): read again.
+        if (code === 'EAGAIN' || code === 'EINTR' || code === 'ECONNRESET') continue
         throw err
       }
     }
