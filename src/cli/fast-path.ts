@@ -1,4 +1,5 @@
-// The hot read-only commands, `ps` and `images` (and their `container ls` / `image ls` spellings),
+// The hot commands, `ps` and `images` (and their `container ls` / `image ls` spellings) and the
+// plain `runtime` subcommands,
 // without yargs: loading yargs costs about as much CPU as starting Node itself, and these two are
 // what a learner types most. Only plain invocations take this path; anything it does not know
 // (--help, --explain, an unknown flag) returns false and the full CLI handles it as usual.
@@ -47,6 +48,10 @@ export async function fastPath(argv: string[]): Promise<boolean> {
     }
   }
   const words = argv.slice(i)
+  // `tocker runtime …` (the OCI runtime, timed against crun): its own yargs-free parser.
+  if (words[0] === 'runtime' && globals.root === undefined && globals.host === undefined) {
+    return (await import('./commands/runtime.js')).runtimeFastPath(words.slice(1), { debug: !!globals.debug })
+  }
   let which: 'ps' | 'images' | undefined
   let rest: string[] = []
   if (words[0] === 'ps') [which, rest] = ['ps', words.slice(1)]
