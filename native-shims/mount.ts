@@ -1,7 +1,7 @@
 // Mounts: mount(2), umount2(2), pivot_root(2), and the *at() calls that resolve paths inside a
 // container's root without following symlinks out of it (openat2 with RESOLVE_IN_ROOT, mkdirat).
 // Raw bindings; src/sys/mount.ts traces them.
-import { check, libc } from './libc.js'
+import { check, lastErrno, libc, SyscallError } from './libc.js'
 
 // <sys/mount.h> mount flags.
 export const MS_RDONLY = 0x1
@@ -112,11 +112,19 @@ export function pivotRoot(newRoot: string, putOld: string): void {
 
 /** openat2(2): open `path` relative to `dirfd` under the `resolve` rules; returns the fd. */
 export function openat2(dirfd: number, path: string, flags: number, mode: number, resolve: number): number {
+  const fd = openat2OrErrno(dirfd, path, flags, mode, resolve)
+  if (fd < 0) throw new SyscallError('openat2', -fd, path)
+  return fd
+}
+
+/** openat2 that returns -errno instead of throwing (probing for paths that may not exist is common). */
+export function openat2OrErrno(dirfd: number, path: string, flags: number, mode: number, resolve: number): number {
   const how = Buffer.alloc(24) // struct open_how { u64 flags; u64 mode; u64 resolve; }
   how.writeBigUInt64LE(BigInt(flags), 0)
   how.writeBigUInt64LE(BigInt(mode), 8)
   how.writeBigUInt64LE(BigInt(resolve), 16)
-  return Number(check(Number(syscall_(SYS.openat2, 'int', dirfd, 'const char *', path, 'void *', how, 'size_t', 24)), 'openat2', path))
+  const fd = Number(syscall_(SYS.openat2, 'int', dirfd, 'const char *', path, 'void *', how, 'size_t', 24))
+  return fd === -1 ? -lastErrno() : fd
 }
 
 export function mkdirat(dirfd: number, path: string, mode: number): void {

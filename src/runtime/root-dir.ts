@@ -10,7 +10,7 @@
 // whatever happens to the names meanwhile. (runc does the same; see its CVE-2021-30465.)
 import { closeSync, openSync, readFileSync, readlinkSync, writeSync } from 'node:fs'
 import { posix } from 'node:path'
-import { mkdirat, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_NOFOLLOW, O_PATH, O_WRONLY, openat2, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS } from '../sys/mount.js'
+import { mkdirat, openat2IfExists, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_NOFOLLOW, O_PATH, O_WRONLY, openat2, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS } from '../sys/mount.js'
 
 const RESOLVE = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS
 
@@ -47,12 +47,9 @@ export class RootDir {
 
   /** Like open(), but undefined when the path does not exist. */
   tryOpen(containerPath: string, flags = 0): number | undefined {
-    try {
-      return this.open(containerPath, flags)
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-      throw err
-    }
+    const fd = openat2IfExists(this.fd, rel(containerPath), O_PATH | O_CLOEXEC | flags, 0, RESOLVE, this.path)
+    if (fd !== undefined) this.opened.push(fd)
+    return fd
   }
 
   /**

@@ -111,7 +111,7 @@ export function listIds(root: string): string[] {
 
 /** Start time of a live (not zombie) process, or undefined if there is none. */
 export function processStartTime(pid: number): string | undefined {
-  if (!pid) return undefined
+  if (!pid || !existsSync(`/proc/${pid}/stat`)) return undefined // (no exception for the usual case)
   let stat: string
   try {
     stat = readFileSync(`/proc/${pid}/stat`, 'utf8')

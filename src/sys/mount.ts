@@ -1,5 +1,7 @@
 // Traced mount calls: mount, umount2, pivot_root, and the in-root path resolution (openat2,
 // mkdirat) mounts use. Every call shows up in `tocker --explain` with its flags decoded.
+import { constants } from 'node:os'
+import { SyscallError } from '../../native-shims/libc.js'
 import * as native from '../../native-shims/mount.js'
 import { decodeFlags, traced } from '../trace/trace.js'
 
@@ -33,6 +35,8 @@ export {
   RESOLVE_NO_SYMLINKS,
 } from '../../native-shims/mount.js'
 
+const ENOENT = constants.errno.ENOENT
+
 export function describeMountFlags(flags: number): string {
   return decodeFlags(flags, native.MS_FLAGS)
 }
@@ -65,6 +69,22 @@ export function openat2(dirfd: number, path: string, flags: number, mode: number
     () => `${shownDir ?? `fd ${dirfd}`}, ${JSON.stringify(path)}, ${decodeFlags(flags, native.O_FLAGS)}, resolve=${decodeFlags(resolve, native.RESOLVE_FLAGS)}`,
     () => native.openat2(dirfd, path, flags, mode, resolve),
     (fd) => `fd ${fd}`,
+  )
+}
+
+/** openat2 for a path that may not exist: undefined on ENOENT (no exception), throws otherwise. */
+export function openat2IfExists(dirfd: number, path: string, flags: number, mode: number, resolve: number, shownDir?: string): number | undefined {
+  return traced(
+    'syscall',
+    'openat2',
+    () => `${shownDir ?? `fd ${dirfd}`}, ${JSON.stringify(path)}, ${decodeFlags(flags, native.O_FLAGS)}, resolve=${decodeFlags(resolve, native.RESOLVE_FLAGS)}`,
+    () => {
+      const fd = native.openat2OrErrno(dirfd, path, flags, mode, resolve)
+      if (fd >= 0) return fd
+      if (fd === -ENOENT) return undefined
+      throw new SyscallError('openat2', -fd, path)
+    },
+    (fd) => (fd === undefined ? 'ENOENT' : `fd ${fd}`),
   )
 }
 
