@@ -6,6 +6,8 @@ const O_RDWR = 0o2
 const O_NOCTTY = 0o400
 const O_CLOEXEC = 0o2000000
 export const TIOCSWINSZ = 0x5414
+/** Linux 4.13+: an fd for a master's slave without looking its path up (ioctl_tty(2)). */
+export const TIOCGPTPEER = 0x5441
 
 const posix_openpt_ = libc.func('int posix_openpt(int flags)')
 const grantpt_ = libc.func('int grantpt(int fd)')
@@ -28,4 +30,14 @@ export function openPtyMaster(): { master: number; slavePath: string } {
 export function setWindowSize(fd: number, rows: number, cols: number): void {
   const ws = new Uint16Array([rows, cols, 0, 0])
   check(ioctl_(fd, TIOCSWINSZ, 'uint16_t *', ws) as number, 'ioctl(TIOCSWINSZ)')
+}
+
+/** unlockpt(3) on a master opened some other way (a container's own /dev/pts/ptmx). */
+export function unlockPty(master: number): void {
+  check(unlockpt_(master) as number, 'unlockpt')
+}
+
+/** The slave of `master`, opened through the master itself: O_RDWR|O_NOCTTY|O_CLOEXEC. */
+export function openPeer(master: number): number {
+  return check(ioctl_(master, TIOCGPTPEER, 'int', O_RDWR | O_NOCTTY | O_CLOEXEC) as number, 'ioctl(TIOCGPTPEER)')
 }

@@ -6,7 +6,8 @@
 import { closeSync, constants, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs'
 import { Socket } from 'node:net'
 import { ReadStream } from 'node:tty'
-import { openPty, setWindowSize } from '../sys/pty.js'
+import { openPty, openPtyFromPtmx, setWindowSize, type Pty } from '../sys/pty.js'
+import { RootDir } from '../runtime/root-dir.js'
 import { join } from 'node:path'
 import { TockerError } from '../errors.js'
 import { containerResolvConf, hostsFile } from '../network/etc-files.js'
@@ -144,7 +145,7 @@ export class EngineRuntime implements RuntimeBackend {
    * goes away, so does the master, and the process gets SIGHUP: an exec session ends with it.
    */
   async #execTty(rec: ContainerRecord, spec: ExecSpec): Promise<ExecHandle> {
-    const pty = openPty()
+    const pty = this.#containerPty(rec)
     let p
     try {
       p = await execProcess(rec.Id, {
@@ -178,6 +179,26 @@ export class EngineRuntime implements RuntimeBackend {
       },
       exited: p.wait().finally(() => setTimeout(() => master.destroy(), 100)),
     }
+  }
+
+  /**
+   * A pty from the container's own devpts (its /dev/pts/ptmx, resolved inside its root), so that
+   * `tty` in the container names a /dev/pts/N it can see; the host's devpts if that fails.
+   */
+  #containerPty(rec: ContainerRecord): Pty {
+    if (rec.Init) {
+      let root: RootDir | undefined
+      try {
+        root = RootDir.open(`/proc/${rec.Init.pid}/root`)
+        const ptmx = root.tryOpen('/dev/pts/ptmx')
+        if (ptmx !== undefined) return openPtyFromPtmx(ptmx, root.shown('/dev/pts/ptmx'))
+      } catch {
+        /* fall back to the host's */
+      } finally {
+        root?.close()
+      }
+    }
+    return openPty()
   }
 
   /**

@@ -1,6 +1,6 @@
 // Traced pseudo-terminal calls (native-shims/pty.ts): `exec -t` gets a pty whose master the engine
 // keeps (it carries the process's terminal I/O) and whose slave becomes the process's stdio.
-import { closeSync, constants, openSync } from 'node:fs'
+import { closeSync, constants, fstatSync, openSync } from 'node:fs'
 import * as native from '../../native-shims/pty.js'
 import { traced } from '../trace/trace.js'
 
@@ -16,6 +16,25 @@ export function openPty(): Pty {
     // O_NOCTTY: the slave must become the *exec'd process's* controlling terminal, never ours.
     const slave = openSync(slavePath, constants.O_RDWR | constants.O_NOCTTY)
     return { master, slave, slavePath }
+  } catch (err) {
+    closeSync(master)
+    throw err
+  }
+}
+
+/**
+ * A pty of another devpts instance (a container's), from an O_PATH fd of its ptmx node: reopened
+ * read-write through /proc/self/fd (so no path is looked up again), checked to be a ptmx (5:2),
+ * unlocked; the slave comes from TIOCGPTPEER. Inside the container the slave is /dev/pts/N.
+ */
+export function openPtyFromPtmx(ptmxPathFd: number, shown: string): Pty {
+  const master = traced('syscall', 'open', () => `${shown}, O_RDWR|O_NOCTTY`, () => openSync(`/proc/self/fd/${ptmxPathFd}`, constants.O_RDWR | constants.O_NOCTTY), (fd) => `fd ${fd}`)
+  try {
+    const st = fstatSync(master)
+    if (!st.isCharacterDevice() || st.rdev !== (5 << 8 | 2)) throw new Error(`${shown} is not a ptmx device`)
+    native.unlockPty(master)
+    const slave = traced('syscall', 'ioctl', () => `${master}, TIOCGPTPEER, O_RDWR|O_NOCTTY|O_CLOEXEC`, () => native.openPeer(master), (fd) => `fd ${fd}`)
+    return { master, slave, slavePath: '' }
   } catch (err) {
     closeSync(master)
     throw err
