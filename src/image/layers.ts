@@ -6,7 +6,7 @@
 // process's tmp/ session and renamed into place only once complete and verified; the rename happens
 // under a per-layer flock (locks/layer-<hex>.lock), so two pulls of the same layer never both unpack
 // it, and garbage collection never removes a layer while a pull is adding or pinning it.
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Readable } from 'node:stream'
 import { TockerError } from '../errors.js'
@@ -46,6 +46,15 @@ export class LayerStore {
 
   has(diffID: string): boolean {
     return existsSync(join(this.dir(diffID), 'layer.json'))
+  }
+
+  /** The DiffID hexes of every layer directory. */
+  all(): string[] {
+    try {
+      return readdirSync(this.layout.layers).filter((n) => /^[a-f0-9]{64}$/.test(n))
+    } catch {
+      return []
+    }
   }
 
   info(diffID: string): LayerInfo | undefined {

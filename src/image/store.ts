@@ -101,7 +101,13 @@ export class ImageStore {
 
   // --- layers and blobs (what pull uses) ---
 
+  /**
+   * Is the layer unpacked? Also pins it for this process until an image using it is committed:
+   * pull asks this before skipping a download ("Already exists"), and the layer must still be there
+   * when the image is committed, even if an `rmi` of its last other user runs meanwhile.
+   */
   hasLayer(diffID: string): boolean {
+    this.session().pin(digestHex(diffID))
     return this.layers.has(diffID)
   }
 
@@ -380,6 +386,14 @@ export class ImageStore {
           trash.push(moved)
           deleted.push(chain[i])
         }
+      }
+      // Layers of no image at all (a pull killed between unpacking a layer and committing its
+      // image) go too, unless a live pull pinned them.
+      for (const hex of this.layers.all()) {
+        const d = `sha256:${hex}`
+        if (stillUsed.has(d)) continue
+        const moved = this.layers.detach(d, pinned)
+        if (moved) trash.push(moved)
       }
     })
     for (const t of trash) rmSync(t, { recursive: true, force: true })

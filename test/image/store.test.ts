@@ -115,8 +115,8 @@ t.test('rmi: untag, delete, and garbage-collect shared layers only when the last
   r = store.removeImage('one')
   t.same(r.untagged, ['one:latest', `one@${a.manifestDigest}`], 'the last tag of a repository takes its digest references along')
   t.same(r.deleted, [a.id, chainIDs([base.diffID, top1.diffID])[1]], 'image deleted, then its own layer (as a chain ID); the shared base stays')
-  t.ok(store.hasLayer(base.diffID), 'base layer still used by "two"')
-  t.notOk(store.hasLayer(top1.diffID), "one's top layer is gone")
+  t.ok(store.layers.has(base.diffID), 'base layer still used by "two"')
+  t.notOk(store.layers.has(top1.diffID), "one's top layer is gone")
   t.notOk(existsSync(join(store.layout.blobs, a.id.slice(7))), 'config blob removed')
 
   r = store.removeImage(b.id.slice(7, 19))
@@ -167,10 +167,29 @@ t.test('a layer pinned by a pull in progress survives garbage collection', async
   await puller.addLayer(GZ, top1.diffID, Readable.from([top1.gz])) // pinned, no image yet
   const x = await commit(other, [top1], 'docker.io/library/x:1')
   t.same(other.removeImage('x:1').deleted, [x.id], 'the pinned layer is kept')
-  t.ok(other.hasLayer(top1.diffID))
+  t.ok(other.layers.has(top1.diffID))
   puller.close() // the pull ends (or dies): its pins go with its session
   const y = await commit(other, [top1], 'docker.io/library/x:1')
   t.same(other.removeImage('x:1').deleted, [y.id, top1.diffID], 'unpinned: collected')
+
+  // "Already exists": a pull that found the layer (hasLayer) keeps it until it commits its image.
+  const z = await commit(other, [top2], 'docker.io/library/z:1')
+  const pull2 = new ImageStore(root)
+  t.teardown(() => pull2.close())
+  t.ok(pull2.hasLayer(top2.diffID))
+  t.same(other.removeImage('z:1').deleted, [z.id], 'a layer a pull found is kept for it')
+  const config = Buffer.from(JSON.stringify({ created: '2024-01-01T00:00:00Z', rootfs: { type: 'layers', diff_ids: [top2.diffID] } }))
+  const m = Buffer.from('{}')
+  t.doesNotThrow(() => pull2.commitImage({ config, configDigest: sha256(config), manifest: m, manifestDigest: sha256(m), tag: 'docker.io/library/z:2' }), 'its image commits')
+
+  // A layer of no image and no live pull (a pull killed after unpacking, before committing).
+  pull2.close()
+  const orphan = new ImageStore(root)
+  await orphan.addLayer(GZ, base.diffID, Readable.from([base.gz]))
+  orphan.close()
+  t.ok(other.layers.has(base.diffID))
+  other.removeImage('z:2')
+  t.notOk(other.layers.has(base.diffID), 'orphan layers are collected by the next rmi')
 })
 
 /** A layer big enough to be caught in the middle of its unpack. */
