@@ -43,7 +43,19 @@ function cleanup() {
     }
     if (registry?.exitCode === null) process.kill(registry.pid, 'SIGTERM')
   } catch {}
-  spawnSync('sleep', ['0.3'])
+  // Wait (synchronously: this runs in the 'exit' handler) until no process of this store is left.
+  for (let i = 0; i < 50; i++) {
+    const left = readdirSync('/proc').filter((p) => {
+      try {
+        return /^\d+$/.test(p) && Number(p) !== process.pid && readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(work)
+      } catch {
+        return false
+      }
+    })
+    if (left.length === 0) break
+    if (i === 49) for (const p of left) try { process.kill(Number(p), 'SIGKILL') } catch {}
+    spawnSync('sleep', ['0.1'])
+  }
   rmSync(work, { recursive: true, force: true })
 }
 process.on('exit', cleanup)
@@ -159,3 +171,6 @@ for (const target of [10, 50]) {
   console.log(`  ${target} containers: ${(rss[target] / 1024).toFixed(1)} MiB  (+${((rss[target] - rss0) / target / 1024).toFixed(3)} MiB per container; goal < 1)`)
 }
 console.log(`  Node processes for this store: ${nodeProcesses()} (the engine; containers run under the C shim)`)
+
+// The engine and the registry are our children: end them (and every container) before exiting.
+process.exit(0)
