@@ -102,6 +102,22 @@ export async function tockerEnv(prefix = 'tocker-engine-'): Promise<TockerEnv> {
       }
     },
   }
+  // A test file that dies half-way (timeout, crash) must not leave its engine and containers.
+  process.on('exit', () => {
+    try {
+      if (env.engine?.pid && env.engine.exitCode === null) process.kill(env.engine.pid, 'SIGKILL')
+    } catch {
+      /* gone */
+    }
+    killLeftoverShims(root)
+    for (const pid of processesOf(root)) {
+      try {
+        process.kill(pid, 'SIGKILL')
+      } catch {
+        /* gone */
+      }
+    }
+  })
   return env
 }
 
