@@ -15,6 +15,7 @@ import { lock, tryLock } from '../sys/lock.js'
 import { digestHex } from '../content/blobs.js'
 import type { StoreSession } from './session.js'
 import type { Descriptor } from './types.js'
+import { traced } from '../trace/trace.js'
 import { unpackLayer } from './unpack/unpack.js'
 
 export interface LayerInfo {
@@ -102,7 +103,7 @@ export class LayerStore {
         // older tocker might have): move it aside so the rename can take its place.
         if (existsSync(this.dir(diffID))) renameSync(this.dir(diffID), join(session.mkdtemp('stale-'), 'layer'))
         // The commit point: before this rename the layer does not exist, after it it is complete.
-        renameSync(work, this.dir(diffID))
+        traced('fs', 'rename', () => `${work} -> ${this.dir(diffID)} (commit layer: ${r.entries} entries, ${r.size} bytes)`, () => renameSync(work, this.dir(diffID)))
         return 'added'
       } catch (err) {
         rmSync(work, { recursive: true, force: true })

@@ -71,6 +71,14 @@ export interface RemoveResult {
 
 type Tags = Record<string, string>
 
+// Sessions of this process, removed when it exits normally (after a crash, by the next process).
+const openSessions = new Set<StoreSession>()
+let exitHooked = false
+function closeOpenSessions(): void {
+  for (const s of openSessions) s.close()
+  openSessions.clear()
+}
+
 export class ImageStore {
   readonly layout: StoreLayout
   readonly blobs: BlobStore
@@ -86,16 +94,20 @@ export class ImageStore {
   /** This process's tmp/ session, opened (and dead ones cleaned) on first use; closed at exit. */
   session(): StoreSession {
     if (!this.#session) {
-      const s = StoreSession.open(this.layout.tmp)
-      this.#session = s
-      process.once('exit', () => s.close())
+      this.#session = StoreSession.open(this.layout.tmp)
+      openSessions.add(this.#session)
+      if (!exitHooked) process.once('exit', closeOpenSessions)
+      exitHooked = true
     }
     return this.#session
   }
 
   /** Remove our tmp/ session now (tests, long-lived processes). */
   close(): void {
-    this.#session?.close()
+    if (this.#session) {
+      openSessions.delete(this.#session)
+      this.#session.close()
+    }
     this.#session = undefined
   }
 
