@@ -77,6 +77,27 @@ t.test('a container whose shim vanished (as after a reboot) shows as exited', as
   t.match(await env.ok(['ps', '-a', '--format', '{{.Names}}|{{.Status}}']), /idle\|Exited \((137|255)\)/)
 })
 
+t.test('with no engine answering, the CLI starts one in the background and says so once', async (t) => {
+  const { mkdtempSync, rmSync, existsSync } = await import('node:fs')
+  const { tmpdir } = await import('node:os')
+  const { spawnTocker } = await import('./harness.js')
+  const root = mkdtempSync(join(tmpdir(), 'tocker-autostart-'))
+  try {
+    const first = await spawnTocker(root, ['ps'], { env: { TOCKER_NO_AUTOSTART: '0' } })
+    t.equal(first.code, 0, first.stderr)
+    t.equal(first.stderr, 'Starting the tocker engine…\n')
+    t.match(first.stdout, /^CONTAINER ID/)
+    t.ok(existsSync(join(root, 'tocker.sock')) && existsSync(join(root, 'tockerd.pid')))
+    const second = await spawnTocker(root, ['ps', '-q'], { env: { TOCKER_NO_AUTOSTART: '0' } })
+    t.same([second.code, second.stderr], [0, ''], 'the second command finds it running')
+  } finally {
+    const pid = Number(readFileSync(join(root, 'tockerd.pid'), 'utf8'))
+    if (pid) process.kill(pid, 'SIGTERM')
+    for (let i = 0; i < 100 && processesOf(root).length; i++) await sleep(50)
+    rmSync(root, { recursive: true, force: true })
+  }
+})
+
 t.test('cleanup: no process of this store is left', async (t) => {
   await cleanup()
   t.same(processesOf(env.root), [])
