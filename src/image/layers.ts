@@ -79,8 +79,19 @@ export class LayerStore {
     const session = this.session()
     // Pin first: from here on the garbage collector leaves this layer alone (see session.ts).
     session.pin(hex)
-    const held = await lock(this.#lockPath(hex))
+    // While we wait for the lock nobody reads the stream: keep an error it may raise meanwhile
+    // (a reset connection) instead of letting it end the process unheard.
+    let early: Error | undefined
+    const keep = (err: Error) => (early ??= err)
+    body.on('error', keep)
+    let held
     try {
+      held = await lock(this.#lockPath(hex))
+    } finally {
+      body.off('error', keep)
+    }
+    try {
+      if (early) throw early
       if (this.has(diffID)) {
         body.destroy()
         return 'exists'

@@ -285,3 +285,17 @@ t.test('a stale layer directory without layer.json is replaced', async (t) => {
   t.equal(await store.addLayer(GZ, top2.diffID, Readable.from([top2.gz])), 'added')
   t.same(readdirSync(join(dir, 'diff')), ['etc'])
 })
+
+t.test('a stream that fails while its layer waits for the lock is reported, not fatal', async (t) => {
+  const { tryLock } = await import('../../src/sys/lock.js')
+  const store = new ImageStore(freshRoot())
+  t.teardown(() => store.close())
+  const held = tryLock(join(store.layout.locks, `layer-${top1.diffID.slice(7)}.lock`))!
+  t.ok(held, 'another "process" holds the layer lock')
+  const body = new Readable({ read() {} })
+  setTimeout(() => body.destroy(new Error('connection reset by peer')), 20)
+  setTimeout(() => held.release(), 100)
+  await t.rejects(store.addLayer(GZ, top1.diffID, body), { message: 'connection reset by peer' })
+  t.notOk(store.layers.has(top1.diffID))
+  t.same(readdirSync(store.session().dir).filter((n) => n.startsWith('layer-')), [], 'no work directory left')
+})

@@ -44,10 +44,13 @@ export function sniffCompression(head: Buffer): Compression {
 /** Wait for the stream's first chunk and put it back; null for an empty stream. */
 export function peek(stream: Readable): Promise<Buffer | null> {
   return new Promise((resolve, reject) => {
+    if (stream.destroyed) return reject(stream.errored ?? new Error('the layer stream was closed before it was read'))
+    if (stream.readableEnded) return resolve(null)
     const done = (): void => {
       stream.off('readable', onReadable)
       stream.off('end', onEnd)
       stream.off('error', onError)
+      stream.off('close', onClose)
     }
     const onReadable = (): void => {
       const chunk = stream.read() as Buffer | null
@@ -64,9 +67,15 @@ export function peek(stream: Readable): Promise<Buffer | null> {
       done()
       reject(err)
     }
+    const onClose = (): void => {
+      done()
+      stream.off('close', onClose)
+      reject(stream.errored ?? new Error('the layer stream was closed before it was read'))
+    }
     stream.on('readable', onReadable)
     stream.once('end', onEnd)
     stream.once('error', onError)
+    stream.once('close', onClose)
   })
 }
 

@@ -32,10 +32,16 @@ export class TarSplitWriter {
   #nextId = 0
   #moved = new Map<number, string>()
 
+  #error?: Error
+
   constructor(private readonly layerDir: string) {
     this.#file = createWriteStream(join(layerDir, TAR_SPLIT))
     this.#gzip = createGzip({ level: zc.Z_BEST_SPEED })
     this.#gzip.pipe(this.#file)
+    // Kept for close(): an 'error' nobody listens to would end the process.
+    const keep = (err: Error) => (this.#error ??= err)
+    this.#file.on('error', keep)
+    this.#gzip.on('error', keep)
   }
 
   raw(bytes: Buffer): void {
@@ -92,7 +98,9 @@ export class TarSplitWriter {
     this.#flushRaw()
     this.#flushOut()
     this.#gzip.end()
+    if (this.#error) throw this.#error
     await finished(this.#file)
+    if (this.#error) throw this.#error
     if (this.#moved.size) writeFileSync(join(this.layerDir, MOVED), JSON.stringify(Object.fromEntries(this.#moved)))
   }
 
