@@ -34,10 +34,29 @@ export function isEngineDown(err: unknown): boolean {
 }
 
 export class EngineClient {
-  constructor(readonly socketPath: string) {}
+  #starting: Promise<void> | undefined
+
+  /**
+   * `startEngine`: called (once) when the first request finds no engine listening; the request
+   * is then sent again. No separate ping: a command costs one round trip.
+   */
+  constructor(
+    readonly socketPath: string,
+    readonly startEngine?: () => Promise<void>,
+  ) {}
 
   /** One request; resolves with the response (body unread). */
-  raw(method: string, path: string, opts: { query?: Query; body?: unknown; headers?: Record<string, string> } = {}): Promise<IncomingMessage> {
+  async raw(method: string, path: string, opts: { query?: Query; body?: unknown; headers?: Record<string, string> } = {}): Promise<IncomingMessage> {
+    try {
+      return await this.#send(method, path, opts)
+    } catch (err) {
+      if (!this.startEngine || !isEngineDown(err)) throw err
+    }
+    await (this.#starting ??= this.startEngine())
+    return this.#send(method, path, opts)
+  }
+
+  #send(method: string, path: string, opts: { query?: Query; body?: unknown; headers?: Record<string, string> }): Promise<IncomingMessage> {
     const body = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body))
     return new Promise((resolve, reject) => {
       const req = httpRequest(
@@ -76,7 +95,17 @@ export class EngineClient {
    * Docker's hijack: POST with "Connection: Upgrade, Upgrade: tcp"; the engine answers
    * "101 UPGRADED" and the socket carries the container's stdio from then on.
    */
-  hijack(path: string, query?: Query, body?: unknown): Promise<{ socket: Duplex; head: Buffer; multiplexed: boolean }> {
+  async hijack(path: string, query?: Query, body?: unknown): Promise<{ socket: Duplex; head: Buffer; multiplexed: boolean }> {
+    try {
+      return await this.#hijack(path, query, body)
+    } catch (err) {
+      if (!this.startEngine || !isEngineDown(err)) throw err
+    }
+    await (this.#starting ??= this.startEngine())
+    return this.#hijack(path, query, body)
+  }
+
+  #hijack(path: string, query?: Query, body?: unknown): Promise<{ socket: Duplex; head: Buffer; multiplexed: boolean }> {
     const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body))
     return new Promise((resolve, reject) => {
       const req = httpRequest({

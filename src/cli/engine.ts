@@ -14,28 +14,18 @@ const STARTUP_TIMEOUT_MS = 15_000
 
 /** A client whose every call first makes sure an engine answers (starting one if needed). */
 export async function engineClient(g: GlobalOptions): Promise<EngineClient> {
-  const client = await connect(g)
+  const { socket } = engineAddress(g.root, g.host)
+  const client = new EngineClient(socket, async () => {
+    if (process.env.TOCKER_NO_AUTOSTART === '1') {
+      throw new TockerError(`Cannot connect to the tocker engine at unix://${socket}. Is the tocker engine running?`, { hint: "Start it with 'tocker daemon'." })
+    }
+    await startEngine(g, new EngineClient(socket))
+  })
   // --explain: the kernel work happens in the engine; print its trace stream here, as it happens.
   if (g.explain) {
     const { formatEvent } = await import('../trace/explain.js')
     await client.followTrace((e) => process.stderr.write(`[engine] ${formatEvent(e)}\n`))
   }
-  return client
-}
-
-async function connect(g: GlobalOptions): Promise<EngineClient> {
-  const { socket } = engineAddress(g.root, g.host)
-  const client = new EngineClient(socket)
-  try {
-    await client.ping()
-    return client
-  } catch (err) {
-    if (!isEngineDown(err)) throw err
-  }
-  if (process.env.TOCKER_NO_AUTOSTART === '1') {
-    throw new TockerError(`Cannot connect to the tocker engine at unix://${socket}. Is the tocker engine running?`, { hint: "Start it with 'tocker daemon'." })
-  }
-  await startEngine(g, client)
   return client
 }
 
