@@ -139,8 +139,22 @@ engine = spawn(process.execPath, [TOCKER, '--root', root, 'daemon'], { stdio: 'i
 await until(() => existsSync(join(root, 'tocker.sock')) && spawnSync(process.execPath, [TOCKER, '--root', root, 'ps'], { env: { ...process.env, TOCKER_NO_AUTOSTART: '1' } }).status === 0, 'engine')
 tocker(['pull', BUSYBOX])
 
+/** CPU time (user+sys) of one run, from GNU time: steadier than wall time on a busy machine. */
+function cpuMs(cmd, args) {
+  const r = spawnSync('/usr/bin/time', ['-f', 'CPU %U %S', cmd, ...args], { encoding: 'utf8', env: { ...process.env, TOCKER_NO_AUTOSTART: '1' } })
+  const m = /CPU ([\d.]+) ([\d.]+)\s*$/.exec(r.stderr)
+  return m ? (Number(m[1]) + Number(m[2])) * 1000 : NaN
+}
+
+function measureCpu(label, cmd, args) {
+  cpuMs(cmd, args)
+  const st = stats(Array.from({ length: RUNS }, () => cpuMs(cmd, args)))
+  console.log(`  ${label.padEnd(34)} ${st.median.toFixed(0).padStart(7)} ms CPU  [${st.min.toFixed(0)}-${st.max.toFixed(0)}]`)
+  return st.median
+}
+
 console.log(`tocker lifecycle benchmark (${RUNS} runs each, median [min-max])`)
-console.log('CLI start-up:')
+console.log('CLI start-up, wall time:')
 const node0 = measure('node -e 0', () => spawnSync(process.execPath, ['-e', '0']))
 const ps = measure('tocker ps', () => tocker(['ps']))
 let images
@@ -150,6 +164,13 @@ try {
   console.log(`  tocker images: ${err.message.split('\n')[0]}`)
 }
 console.log(`  ratio ps/node: ${(ps / node0).toFixed(2)}x${images ? `   images/node: ${(images / node0).toFixed(2)}x` : ''}   (goal <= 1.2x)`)
+if (existsSync('/usr/bin/time')) {
+  console.log('CLI start-up, CPU time (user+sys, 10 ms resolution):')
+  const n = measureCpu('node -e 0', process.execPath, ['-e', '0'])
+  const p = measureCpu('tocker ps', process.execPath, [TOCKER, '--root', root, 'ps'])
+  const i = measureCpu('tocker images', process.execPath, [TOCKER, '--root', root, 'images'])
+  console.log(`  ratio ps/node: ${(p / n).toFixed(2)}x   images/node: ${(i / n).toFixed(2)}x`)
+}
 
 console.log('run -d + rm -f round trip:')
 const rt = measure('run -d busybox sleep 1000 + rm -f', () => {
