@@ -1,4 +1,4 @@
-// Mounts: mount(2), umount2(2), pivot_root(2), and the *at() calls that resolve paths inside a
+// Mounts: mount(2), umount2(2), pivot_root(2), mount_setattr(2), and the *at() calls that resolve paths inside a
 // container's root without following symlinks out of it (openat2 with RESOLVE_IN_ROOT, mkdirat).
 // Raw bindings; src/sys/mount.ts traces them.
 import { check, lastErrno, libc, SyscallError } from './libc.js'
@@ -89,7 +89,7 @@ export const RESOLVE_FLAGS: Record<string, number> = {
 export const AT_FDCWD = -100
 
 // Syscall numbers glibc has no wrapper for.
-const SYS = process.arch === 'arm64' ? { pivot_root: 41, openat2: 437 } : { pivot_root: 155, openat2: 437 }
+const SYS = process.arch === 'arm64' ? { pivot_root: 41, openat2: 437, mount_setattr: 442 } : { pivot_root: 155, openat2: 437, mount_setattr: 442 }
 
 const mount_ = libc.func('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)')
 const umount2_ = libc.func('int umount2(const char *target, int flags)')
@@ -125,6 +125,26 @@ export function openat2OrErrno(dirfd: number, path: string, flags: number, mode:
   how.writeBigUInt64LE(BigInt(resolve), 16)
   const fd = Number(syscall_(SYS.openat2, 'int', dirfd, 'const char *', path, 'void *', how, 'size_t', 24))
   return fd === -1 ? -lastErrno() : fd
+}
+
+// mount_setattr(2) (Linux 5.12): change some attributes of a mount (or, with AT_RECURSIVE, of a
+// whole tree of mounts) and leave the others alone, which a MS_REMOUNT|MS_BIND cannot do.
+export const AT_EMPTY_PATH = 0x1000
+export const AT_RECURSIVE = 0x8000
+export const MOUNT_SETATTR_FLAGS: Record<string, number> = { AT_EMPTY_PATH, AT_RECURSIVE }
+export const MOUNT_ATTR_RDONLY = 0x1
+export const MOUNT_ATTR_NOSUID = 0x2
+export const MOUNT_ATTR_NODEV = 0x4
+export const MOUNT_ATTR_NOEXEC = 0x8
+export const MOUNT_ATTR_FLAGS: Record<string, number> = { MOUNT_ATTR_RDONLY, MOUNT_ATTR_NOSUID, MOUNT_ATTR_NODEV, MOUNT_ATTR_NOEXEC }
+
+/** mount_setattr(dirfd, path, flags, {attr_set, attr_clr}); throws SyscallError (ENOSYS before 5.12). */
+export function mountSetattr(dirfd: number, path: string, flags: number, attrSet: number, attrClr: number): void {
+  const attr = Buffer.alloc(32) // struct mount_attr { u64 attr_set, attr_clr, propagation, userns_fd; }
+  attr.writeBigUInt64LE(BigInt(attrSet), 0)
+  attr.writeBigUInt64LE(BigInt(attrClr), 8)
+  const r = Number(syscall_(SYS.mount_setattr, 'int', dirfd, 'const char *', path, 'unsigned int', flags, 'void *', attr, 'size_t', 32))
+  if (r === -1) throw new SyscallError('mount_setattr', lastErrno(), path)
 }
 
 export function mkdirat(dirfd: number, path: string, mode: number): void {

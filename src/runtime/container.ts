@@ -187,11 +187,12 @@ async function create(opts: CreateOptions, checked: boolean): Promise<Container>
       const rootDir = RootDir.open(bundle.rootfs)
       try {
         const made = mountAll({ root: rootDir, bundle: bundle.path, gate: channel, beforeCgroupMount: joinCgroup }, spec.mounts ?? [])
+        let devNull: string | undefined
         if (made.devTmpfs) {
-          createDevices(rootDir, [...DEFAULT_DEVICES, ...(spec.linux?.devices ?? [])])
+          devNull = createDevices(rootDir, [...DEFAULT_DEVICES, ...(spec.linux?.devices ?? [])])
           createDevSymlinks(rootDir, made.devPts)
         } else if (spec.linux?.devices?.length) {
-          createDevices(rootDir, spec.linux.devices)
+          devNull = createDevices(rootDir, spec.linux.devices)
         }
         // The user's name means what the container's /etc/passwd says (read inside its root).
         const user = resolveUser(proc.user, (p) => rootDir.readFile(p))
@@ -200,7 +201,7 @@ async function create(opts: CreateOptions, checked: boolean): Promise<Container>
         channel.expectPidAndReady()
         channel.flush() // the gate's mounts (/proc, cgroup2) are done before anything looks into them
         applySysctls(rootDir, spec.linux?.sysctl ?? {}, newNet, newIpc)
-        maskPaths(rootDir, spec.linux?.maskedPaths ?? [])
+        maskPaths(rootDir, spec.linux?.maskedPaths ?? [], devNull)
         readonlyPaths(rootDir, spec.linux?.readonlyPaths ?? [])
       } finally {
         rootDir.close()

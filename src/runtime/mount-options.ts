@@ -92,6 +92,21 @@ export function parseMountOptions(options: readonly string[] = []): ParsedMountO
   return { flags, propagation, data: data.join(',') }
 }
 
+/** Flags a MS_REMOUNT|MS_BIND must repeat, or the kernel would clear them on the new mount. */
+export const REMOUNT_KEPT_FLAGS = MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME
+
+/**
+ * Did the options ask for device nodes to work ("dev", and no "nodev" after it)? Only then does a
+ * mount keep them usable (see device-policy.ts); without either word tocker says nodev.
+ */
+export function allowsDevices(options: readonly string[] = []): boolean {
+  for (let i = options.length - 1; i >= 0; i--) {
+    if (options[i] === 'dev') return true
+    if (options[i] === 'nodev') return false
+  }
+  return false
+}
+
 /** The propagation words, for `rootfsPropagation` ("rslave" → MS_SLAVE|MS_REC). */
 export function propagationFlags(word: string): number | undefined {
   return PROPAGATION[word]

@@ -4,12 +4,15 @@
 //   proc    shows the PID namespace of whoever mounts it, and only the gate is in the new one;
 //   cgroup  (cgroup2) shows the hierarchy from the mounter's cgroup namespace root.
 // Bind mounts go through RootDir, so their targets never leave the rootfs (see root-dir.ts).
+// Every mount gets MS_NODEV unless the spec says "dev" (devpts excepted): tocker's device policy,
+// see device-policy.ts.
 import { statSync } from 'node:fs'
 import { isAbsolute, resolve } from 'node:path'
 import { TockerError } from '../errors.js'
-import { describeMountFlags, mount, MS_BIND, MS_RDONLY, MS_REC, MS_REMOUNT } from '../sys/mount.js'
+import { describeMountFlags, mount, MS_BIND, MS_NODEV, MS_RDONLY, MS_REC, MS_REMOUNT } from '../sys/mount.js'
 import { traced } from '../trace/trace.js'
-import { parseMountOptions } from './mount-options.js'
+import { forbidDevices, forcesNodev } from './device-policy.js'
+import { allowsDevices, parseMountOptions } from './mount-options.js'
 import { RootDir } from './root-dir.js'
 import type { ShimChannel } from './shim.js'
 import type { Mount } from './spec.js'
@@ -59,17 +62,18 @@ function mountOne(ctx: MountContext, m: Mount): void {
   } else {
     const target = root.mkdirAll(m.destination)
     const type = m.type ?? 'none'
+    const flags = opts.flags | (forcesNodev(type, allowsDevices(m.options)) ? MS_NODEV : 0)
     if (type === 'proc' || type === 'cgroup' || type === 'cgroup2') {
       // The gate sees our fds as /proc/<our pid>/fd/N (the host's /proc is still mounted).
       const fstype = type === 'proc' ? 'proc' : 'cgroup2'
       if (fstype === 'cgroup2') ctx.beforeCgroupMount?.()
-      traceGateMount(m.source ?? fstype, shown, fstype, opts.flags, opts.data, () =>
-        ctx.gate.mount(m.source ?? fstype, `/proc/${process.pid}/fd/${target}`, fstype, opts.flags, opts.data, `error mounting "${m.source ?? fstype}" to rootfs at "${m.destination}"`),
+      traceGateMount(m.source ?? fstype, shown, fstype, flags, opts.data, () =>
+        ctx.gate.mount(m.source ?? fstype, `/proc/${process.pid}/fd/${target}`, fstype, flags, opts.data, `error mounting "${m.source ?? fstype}" to rootfs at "${m.destination}"`),
       )
     } else if (type === 'sysfs') {
-      mountSysfs(ctx.root, m, opts.flags, opts.data, target, shown)
+      mountSysfs(ctx.root, m, flags, opts.data, target, shown)
     } else {
-      mount(m.source ?? type, RootDir.fdPath(target), type, opts.flags, opts.data || null, shown)
+      mount(m.source ?? type, RootDir.fdPath(target), type, flags, opts.data || null, shown)
     }
   }
   if (opts.propagation) {
@@ -82,21 +86,28 @@ function mountOne(ctx: MountContext, m: Mount): void {
 function bindMount(ctx: MountContext, m: Mount, flags: number, shown: string): void {
   if (!m.source) throw new TockerError('bind mount without a source', { status: 400 })
   const source = isAbsolute(m.source) ? m.source : resolve(ctx.bundle, m.source)
-  let isDir: boolean
+  let st: ReturnType<typeof statSync>
   try {
-    isDir = statSync(source).isDirectory()
+    st = statSync(source)
   } catch {
     throw new TockerError(`bind source path does not exist: ${source}`, { status: 400 })
   }
+  const isDir = st.isDirectory()
+  // A device node bound on purpose (-v /dev/fuse:/dev/fuse) must open; so must anything under a
+  // bind the spec marks "dev". Everything else binds nodev, submounts included: -v /:/host
+  // would otherwise bring the host's /dev (a devtmpfs mount of its own) along, disks and all.
+  const nodev = !allowsDevices(m.options) && !st.isCharacterDevice() && !st.isBlockDevice()
   const target = isDir ? ctx.root.mkdirAll(m.destination) : ctx.root.ensureFile(m.destination)
   mount(source, RootDir.fdPath(target), null, MS_BIND | (flags & MS_REC), null, shown)
-  // A bind mount ignores every flag but MS_REC on creation: read-only, nosuid, ... take a
-  // remount of the new mount (MS_REMOUNT|MS_BIND changes the mount, not the filesystem).
+  // A bind mount ignores every flag but MS_REC on creation (it copies the source mount's):
+  // nodev, read-only, nosuid, ... take a second call on the new mount.
   const extra = flags & ~(MS_BIND | MS_REC | MS_REMOUNT)
-  if (extra) {
-    const top = ctx.root.open(m.destination)
-    mount(null, RootDir.fdPath(top), null, extra | MS_BIND | MS_REMOUNT, null, shown)
-  }
+  if (!nodev && !extra) return
+  const top = RootDir.fdPath(ctx.root.open(m.destination))
+  if (nodev) forbidDevices(top, isDir && (flags & MS_REC) !== 0, shown)
+  // MS_REMOUNT|MS_BIND changes the mount, not the filesystem, and sets its flags to exactly
+  // these: nodev is repeated.
+  if (extra) mount(null, top, null, extra | (nodev ? MS_NODEV : 0) | MS_BIND | MS_REMOUNT, null, shown)
 }
 
 /**

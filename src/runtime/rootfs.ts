@@ -7,9 +7,12 @@
 //
 // The root itself is either an overlay of image layers (the dev.tocker.rootfs.overlay annotation,
 // see spec.ts) or root.path bind-mounted onto itself: pivot_root needs its new root to be a
-// mount point, and a bind mount makes any directory one.
-import { mount, MS_BIND, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT } from '../sys/mount.js'
+// mount point, and a bind mount makes any directory one. Either way it is nodev: a device node
+// in an image layer, or one made with mknod anywhere on the root, cannot be opened (see
+// device-policy.ts).
+import { mount, MS_BIND, MS_NODEV, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT } from '../sys/mount.js'
 import { TockerError } from '../errors.js'
+import { forbidDevices } from './device-policy.js'
 import type { OverlayRootfs } from './spec.js'
 
 /** Cut propagation between the new mount namespace and the host's. */
@@ -27,11 +30,17 @@ export function overlayOptions(o: OverlayRootfs): string {
 }
 
 export function mountRootfs(rootfs: string, overlay?: OverlayRootfs): void {
-  if (overlay) mount('overlay', rootfs, 'overlay', 0, overlayOptions(overlay))
-  else mount(rootfs, rootfs, null, MS_BIND | MS_REC, null)
+  if (overlay) {
+    mount('overlay', rootfs, 'overlay', MS_NODEV, overlayOptions(overlay))
+  } else {
+    // A bind ignores flags other than MS_REC (it copies the source's): nodev is a second step.
+    mount(rootfs, rootfs, null, MS_BIND | MS_REC, null)
+    forbidDevices(rootfs, true)
+  }
 }
 
 /** root.readonly: the whole root read-only (the mounts on top keep their own flags). */
 export function remountRootReadonly(rootfs: string): void {
-  mount(null, rootfs, null, MS_BIND | MS_REMOUNT | MS_RDONLY, null)
+  // A bind remount sets the mount's flags to exactly these: nodev must be said again.
+  mount(null, rootfs, null, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NODEV, null)
 }

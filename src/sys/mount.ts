@@ -6,7 +6,9 @@ import * as native from '../../native-shims/mount.js'
 import { decodeFlags, traced } from '../trace/trace.js'
 
 export {
+  AT_EMPTY_PATH,
   AT_FDCWD,
+  AT_RECURSIVE,
   MNT_DETACH,
   MS_BIND,
   MS_FLAGS,
@@ -22,6 +24,10 @@ export {
   MS_SLAVE,
   MS_STRICTATIME,
   MS_UNBINDABLE,
+  MOUNT_ATTR_NODEV,
+  MOUNT_ATTR_NOEXEC,
+  MOUNT_ATTR_NOSUID,
+  MOUNT_ATTR_RDONLY,
   O_CLOEXEC,
   O_CREAT,
   O_DIRECTORY,
@@ -51,6 +57,20 @@ export function mount(source: string | null, target: string, fstype: string | nu
     'mount',
     () => `${JSON.stringify(source ?? '')}, ${shownTarget ?? target}, ${JSON.stringify(fstype ?? '')}, ${describeMountFlags(flags)}${data ? `, ${JSON.stringify(data)}` : ''}`,
     () => native.mount(source, target, fstype, flags, data),
+  )
+}
+
+/**
+ * mount_setattr(2): set and clear attributes (MOUNT_ATTR_*) of the mount at `target` (a path or
+ * /proc/self/fd/N), leaving its other attributes as they are; AT_RECURSIVE for its submounts too.
+ */
+export function mountSetattr(target: string, flags: number, attrSet: number, attrClr: number, shownTarget?: string): void {
+  traced(
+    'mount',
+    'mount_setattr',
+    () =>
+      `${shownTarget ?? target}, ${decodeFlags(flags, native.MOUNT_SETATTR_FLAGS)}, set=${decodeFlags(attrSet, native.MOUNT_ATTR_FLAGS)}${attrClr ? `, clr=${decodeFlags(attrClr, native.MOUNT_ATTR_FLAGS)}` : ''}`,
+    () => native.mountSetattr(native.AT_FDCWD, target, flags, attrSet, attrClr),
   )
 }
 

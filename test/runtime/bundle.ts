@@ -8,7 +8,7 @@ import { defaultSpec } from '../../src/runtime/default-spec.js'
 import { runContainer, type CreateOptions } from '../../src/runtime/container.js'
 import type { Spec } from '../../src/runtime/spec.js'
 
-export const APPLETS = ['sh', 'ls', 'ps', 'cat', 'id', 'hostname', 'true', 'false', 'sleep', 'echo', 'touch', 'mkdir', 'rm', 'readlink', 'grep', 'wc', 'stat', 'head']
+export const APPLETS = ['sh', 'ls', 'ps', 'cat', 'id', 'hostname', 'true', 'false', 'sleep', 'echo', 'touch', 'mkdir', 'rm', 'readlink', 'grep', 'wc', 'stat', 'head', 'mknod', 'chmod', 'chown', 'tty']
 
 /** A temp dir under /tmp (ext4 here) named so the suite's leak check would see it left behind. */
 export function tempDir(tag: string): string {

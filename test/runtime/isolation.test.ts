@@ -54,7 +54,7 @@ t.test('mountinfo shows the root and the container\'s own mounts only', async (t
   t.ok(points.includes('/dev/pts') && points.includes('/dev/shm') && points.includes('/dev/mqueue') && points.includes('/sys/fs/cgroup'))
   t.match(r.out, /\/ \/proc rw,nosuid,nodev,noexec,relatime - proc /)
   t.match(r.out, / \/sys ro,nosuid,nodev,noexec,relatime - sysfs /)
-  t.match(r.out, / \/dev rw,nosuid - tmpfs tmpfs rw,size=65536k,mode=755/)
+  t.match(r.out, / \/dev rw,nosuid,nodev - tmpfs tmpfs rw,size=65536k,mode=755/, '/dev is nodev: only the nodes bound onto themselves open (device-policy.ts)')
   t.match(r.out, /devpts .*gid=5,mode=620,ptmxmode=666/)
   t.match(r.out, / \/dev\/shm rw,nosuid,nodev,noexec,relatime - tmpfs shm rw,size=65536k/)
   t.same(hostMountsUnder(work), [], 'nothing of the container is mounted on the host')
