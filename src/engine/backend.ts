@@ -67,7 +67,7 @@ export interface RuntimeBackend {
   begin(rec: ContainerRecord): Promise<void>
   /** The directory where the shim's exit record appears (watched with inotify). */
   exitWatchDir(rec: ContainerRecord): string
-  /** The exit the shim recorded for the current start (generation), if it has ended. */
+  /** The exit the shim recorded for the current run (its state dir is made anew by every start). */
   readExit(rec: ContainerRecord): ExitRecord | undefined
   /** Signal the container's first process (in the host's pid namespace). */
   signal(rec: ContainerRecord, signal: number): void

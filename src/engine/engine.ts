@@ -26,7 +26,7 @@ import type {
   ImageSummary,
   Port,
 } from '../api/types.js'
-import { API_VERSION, STREAM, ZERO_TIME } from '../api/types.js'
+import { API_VERSION, STREAM } from '../api/types.js'
 import type { ExecHandle, Hijacked, ImageBackend, NetworkBackend, RuntimeBackend, StartedProcess } from './backend.js'
 import { isFullId, newContainerId, shortId } from './ids.js'
 import { followLog, readLog, type LogEntry } from './logs.js'
@@ -218,7 +218,6 @@ export class Engine {
         Mounts: (hc.Binds ?? []).map(bindToMount),
         NetworkSettings: { IPAddress: '', IPPrefixLen: 0, Gateway: '', MacAddress: '', Ports: {} },
         LowerDirs: image.layerDirs,
-        Generation: 0,
       }
       delete (rec.Config as Partial<ContainerCreateBody>).HostConfig
       this.#save(rec)
@@ -248,7 +247,6 @@ export class Engine {
     if (rec.State.Running) return false
     if (rec.State.Status === 'removing') throw new TockerError(`container is marked for removal and cannot be started`, { status: 409, daemon: true })
     await this.#exiting.get(rec.Id)
-    rec.Generation++
     rec.State.Error = ''
     let started: StartedProcess | undefined
     try {
@@ -989,4 +987,3 @@ function frame(stream: number, data: Buffer): Buffer {
   return Buffer.concat([header, data])
 }
 
-export { ZERO_TIME }

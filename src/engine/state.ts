@@ -35,8 +35,6 @@ export interface ContainerRecord {
   /** The shim (the container's parent) and the container's first process, while running. */
   Shim?: ProcessIdentity
   Init?: ProcessIdentity
-  /** Start "generation": bumped on every start so that an old shim's exit file is never mistaken. */
-  Generation: number
 }
 
 export function emptyState(): ContainerState {
