@@ -4,7 +4,8 @@ import { existsSync, lstatSync, mkdirSync, readlinkSync, symlinkSync, writeFileS
 import { join } from 'node:path'
 import { capabilityMask, capabilityNames, DEFAULT_CAPABILITIES } from '../../src/runtime/caps.js'
 import { mergeEnv } from '../../src/runtime/exec.js'
-import { parseMountOptions } from '../../src/runtime/mount-options.js'
+import { allowsDevices, parseMountOptions } from '../../src/runtime/mount-options.js'
+import { forcesNodev } from '../../src/runtime/device-policy.js'
 import { parseOverlay } from '../../src/runtime/bundle.js'
 import { encodeProcess } from '../../src/runtime/process-spec.js'
 import { RootDir } from '../../src/runtime/root-dir.js'
@@ -18,6 +19,16 @@ t.test('mount options become flags, propagation and data, as runc parses them', 
   t.same(parseMountOptions(['nosuid', 'noexec', 'nodev', 'ro']), { flags: MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY, propagation: 0, data: '' })
   t.same(parseMountOptions(['rbind', 'rw', 'rslave']), { flags: MS_BIND | MS_REC, propagation: MS_SLAVE | MS_REC, data: '' })
   t.same(parseMountOptions(['ro', 'rw', 'mode=755', 'size=65536k', 'tmpcopyup']), { flags: 0, propagation: 0, data: 'mode=755,size=65536k' })
+})
+
+t.test('device policy: nodev unless the options say "dev" last; devpts keeps its ptys', async (t) => {
+  t.equal(allowsDevices(['rbind', 'rw']), false, 'no word: nodev')
+  t.equal(allowsDevices(['rbind', 'dev']), true)
+  t.equal(allowsDevices(['dev', 'nodev']), false, 'the last word wins')
+  t.equal(allowsDevices(['nodev', 'dev']), true)
+  t.equal(forcesNodev('tmpfs', false), true)
+  t.equal(forcesNodev('tmpfs', true), false)
+  t.equal(forcesNodev('devpts', false), false)
 })
 
 t.test('Docker\'s default capabilities are bits 0-31 a80425fb', async (t) => {
