@@ -121,6 +121,7 @@ t.test('the devices tocker gives work; chmod on them leaves the host\'s alone; c
       'sh',
       '-c',
       `${PROBE}probe /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/extra; echo x > /dev/null && echo null-writable; ` +
+        '(exec 3<>/dev/ptmx && echo ptmx-opens); ' +
         'echo x > /dev/full || echo full-is-full; wc -c < /proc/keys; ls -l /dev/extra; ' +
         // Harmless even if it reached the host's nodes (their modes and owner already), but
         // chmod and chown change the ctime of the inode they reach: that is what is checked.
@@ -135,6 +136,7 @@ t.test('the devices tocker gives work; chmod on them leaves the host\'s alone; c
   t.equal(res.get('/dev/null'), 'OPENED 0')
   for (const d of ['/dev/zero', '/dev/full', '/dev/random', '/dev/urandom', '/dev/extra']) t.equal(res.get(d), 'OPENED 4', `${d} reads`)
   t.match(r.out, /^null-writable$/m)
+  t.match(r.out, /^ptmx-opens$/m, '/dev/ptmx (into the container\'s own devpts) gives a pty')
   t.match(r.out, /No space left on device\nfull-is-full/, '/dev/full is full')
   t.match(r.out, /^0$/m, 'a masked file reads empty')
   t.match(r.out, /^crw-r-----\s+1 root\s+root\s+1,\s+5 .* \/dev\/extra$/m, 'a spec device has its mode')
