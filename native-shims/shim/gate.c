@@ -16,6 +16,7 @@
  * this process into the container's cgroup, and cgroup2 must be mounted from inside it.
  */
 #define _GNU_SOURCE
+#include "logs.h"
 #include "shim.h"
 
 #include <errno.h>
@@ -119,6 +120,12 @@ static void __attribute__((noreturn)) release(int reply_fd, struct process_spec 
 {
 	int err_no, code;
 	char msg[1024];
+	/* -t: the container's own pty becomes our stdio now (logs.c). */
+	if (stdio_tty_handoff() < 0) {
+		char why[128];
+		send_error(reply_fd, errno, 1, "set up the terminal: %s", go_strerror(errno, why, sizeof why));
+		_exit(1);
+	}
 	exec_process(spec, &err_no, &code, msg, sizeof msg);
 	send_error(reply_fd, err_no, code, "%s", msg);
 	_exit(code);

@@ -24,6 +24,11 @@
 #include <termios.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
+
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41) /* Linux 4.13 */
+#endif
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
@@ -35,6 +40,8 @@
 
 #define READ_CHUNK 65536
 #define MAX_LINE 16384
+
+static int recv_fd(int sock);
 
 struct log_file {
 	int dirfd;
@@ -229,6 +236,9 @@ static int open_fifo(int dirfd, const char *name)
 	return openat(dirfd, name, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 }
 
+/* The last size asked for: a resize may come before the pty master does. */
+static struct winsize last_size;
+
 /* "ROWS COLS\n" lines → TIOCSWINSZ on the pty master (the kernel then sends SIGWINCH). */
 static void apply_resize(int fd, int master)
 {
@@ -239,9 +249,10 @@ static void apply_resize(int fd, int master)
 	buf[n] = '\0';
 	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
 		unsigned rows, cols;
-		if (sscanf(line, "%u %u", &rows, &cols) == 2 && master >= 0) {
-			struct winsize ws = { .ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols };
-			ioctl(master, TIOCSWINSZ, &ws);
+		if (sscanf(line, "%u %u", &rows, &cols) == 2) {
+			last_size = (struct winsize){ .ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols };
+			if (master >= 0)
+				ioctl(master, TIOCSWINSZ, &last_size);
 		}
 	}
 }
@@ -263,7 +274,7 @@ int relay_io(struct relay_io *io, int dirfd, const struct log_opts *opts)
 	err.len = 0;
 	if (open_current(&lf) < 0)
 		rc = -1;
-	int in_fd = io->stdin_dst >= 0 ? open_fifo(io->fifo_dirfd, io->stdin_fifo) : -1;
+	int in_fd = io->stdin_dst >= 0 || io->handoff_fd >= 0 ? open_fifo(io->fifo_dirfd, io->stdin_fifo) : -1;
 	int rs_fd = open_fifo(io->fifo_dirfd, io->resize_fifo);
 	if (io->stdin_dst >= 0 && in_fd < 0) {
 		/* No FIFO to read from: the container's stdin is at its end from the start. */
@@ -272,8 +283,8 @@ int relay_io(struct relay_io *io, int dirfd, const struct log_opts *opts)
 	}
 
 	for (;;) {
-		struct pollfd pfd[5];
-		int n = 0, i_out = -1, i_err = -1, i_in = -1, i_dst = -1, i_rs = -1;
+		struct pollfd pfd[6];
+		int n = 0, i_out = -1, i_err = -1, i_in = -1, i_dst = -1, i_rs = -1, i_ho = -1;
 		if (out.fd >= 0) {
 			i_out = n;
 			pfd[n++] = (struct pollfd){ .fd = out.fd, .events = POLLIN };
@@ -282,9 +293,13 @@ int relay_io(struct relay_io *io, int dirfd, const struct log_opts *opts)
 			i_err = n;
 			pfd[n++] = (struct pollfd){ .fd = err.fd, .events = POLLIN };
 		}
-		if (i_out < 0 && i_err < 0)
+		if (io->handoff_fd >= 0) {
+			i_ho = n;
+			pfd[n++] = (struct pollfd){ .fd = io->handoff_fd, .events = POLLIN };
+		}
+		if (i_out < 0 && i_err < 0 && i_ho < 0)
 			break;
-		if (in_fd >= 0 && pending_len == 0) {
+		if (in_fd >= 0 && pending_len == 0 && io->stdin_dst >= 0) {
 			i_in = n;
 			pfd[n++] = (struct pollfd){ .fd = in_fd, .events = POLLIN };
 		}
@@ -301,6 +316,24 @@ int relay_io(struct relay_io *io, int dirfd, const struct log_opts *opts)
 				continue;
 			rc = -1;
 			break;
+		}
+		if (i_ho >= 0 && (pfd[i_ho].revents & (POLLIN | POLLHUP | POLLERR))) {
+			/* -t: PID 1 hands over the pty master just before it runs the program (or closes
+			 * the socket without one: it never ran). From now on the master is the output. */
+			int master = recv_fd(io->handoff_fd);
+			close(io->handoff_fd);
+			io->handoff_fd = -1;
+			if (master >= 0) {
+				out.fd = master;
+				io->pty_master = master;
+				if (last_size.ws_row)
+					ioctl(master, TIOCSWINSZ, &last_size);
+				if (in_fd >= 0) {
+					io->stdin_dst = dup(master);
+					fcntl(io->stdin_dst, F_SETFL, O_NONBLOCK);
+				}
+			}
+			continue;
 		}
 		if (i_out >= 0 && (pfd[i_out].revents & (POLLIN | POLLHUP | POLLERR)) && !pump(&lf, &out, &rc)) {
 			close(out.fd);
@@ -365,8 +398,73 @@ int relay_io(struct relay_io *io, int dirfd, const struct log_opts *opts)
 
 int relay_logs(int out_fd, int err_fd, int dirfd, const struct log_opts *opts)
 {
-	struct relay_io io = { .out_fd = out_fd, .err_fd = err_fd, .stdin_dst = -1, .fifo_dirfd = -1, .pty_master = -1 };
+	struct relay_io io = { .out_fd = out_fd, .err_fd = err_fd, .stdin_dst = -1, .fifo_dirfd = -1, .pty_master = -1, .handoff_fd = -1 };
 	return relay_io(&io, dirfd, opts);
+}
+
+/* PID 1's end of the handoff socket (-t only), set by stdio_child. */
+static int tty_handoff_fd = -1;
+
+static int send_fd(int sock, int fd)
+{
+	char byte = 'T';
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	memset(&u, 0, sizeof u);
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
+}
+
+/* The fd carried by one message on `sock`, or -1 (end of file, or a message without one). */
+static int recv_fd(int sock)
+{
+	char byte;
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) <= 0)
+		return -1;
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	if (!c || c->cmsg_type != SCM_RIGHTS)
+		return -1;
+	int fd;
+	memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	return fd;
+}
+
+int stdio_tty_handoff(void)
+{
+	if (tty_handoff_fd < 0)
+		return 0;
+	/* After pivot_root, /dev/ptmx is the container's (-> pts/ptmx of its own devpts instance). */
+	int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (master < 0 || unlockpt(master) < 0)
+		return -1;
+	int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
+	if (slave < 0)
+		return -1;
+	/* A session of its own whose controlling terminal is the slave: ^C becomes SIGINT. */
+	if (setsid() < 0 || ioctl(slave, TIOCSCTTY, 0) < 0)
+		return -1;
+	if (dup2(slave, 0) < 0 || dup2(slave, 1) < 0 || dup2(slave, 2) < 0)
+		return -1;
+	close(slave);
+	int rc = send_fd(tty_handoff_fd, master);
+	close(master);
+	close(tty_handoff_fd);
+	tty_handoff_fd = -1;
+	return rc;
 }
 
 static int make_fifo(int dirfd, const char *name)
@@ -381,24 +479,15 @@ static int make_fifo(int dirfd, const char *name)
 int stdio_prepare(struct shim_stdio *s, const char *log_dir)
 {
 	s->out[0] = s->out[1] = s->err[0] = s->err[1] = s->in[0] = s->in[1] = -1;
-	s->master = s->slave = -1;
+	s->handoff[0] = s->handoff[1] = -1;
 	s->devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	s->logdir = open(log_dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
 	if (s->devnull < 0 || s->logdir < 0)
 		return -1;
 	if (make_fifo(s->logdir, s->stdin_fifo) < 0 || (s->tty && make_fifo(s->logdir, s->resize_fifo) < 0))
 		return -1;
-	if (s->tty) {
-		/* The pty comes from the devpts the shim sees now (the host's: pivot_root comes later).
-		 * The slave is opened here, before fork, and handed down: a master whose slave was never
-		 * opened could report EIO (end) before the container even started. */
-		char name[128];
-		s->master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-		if (s->master < 0 || grantpt(s->master) < 0 || unlockpt(s->master) < 0 || ptsname_r(s->master, name, sizeof name) != 0)
-			return -1;
-		s->slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
-		return s->slave < 0 ? -1 : 0;
-	}
+	if (s->tty)
+		return socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, s->handoff);
 	if (pipe2(s->out, O_CLOEXEC) < 0 || pipe2(s->err, O_CLOEXEC) < 0)
 		return -1;
 	if (s->stdin_fifo && pipe2(s->in, O_CLOEXEC) < 0)
@@ -409,11 +498,12 @@ int stdio_prepare(struct shim_stdio *s, const char *log_dir)
 void stdio_child(struct shim_stdio *s)
 {
 	if (s->tty) {
-		setsid();
-		ioctl(s->slave, TIOCSCTTY, 0);
-		dup2(s->slave, 0);
-		dup2(s->slave, 1);
-		dup2(s->slave, 2);
+		/* Until stdio_tty_handoff, right before execve. */
+		close(s->handoff[0]);
+		tty_handoff_fd = s->handoff[1];
+		dup2(s->devnull, 0);
+		dup2(s->devnull, 1);
+		dup2(s->devnull, 2);
 		return;
 	}
 	dup2(s->in[0] >= 0 ? s->in[0] : s->devnull, 0);
@@ -424,18 +514,14 @@ void stdio_child(struct shim_stdio *s)
 int stdio_relay(struct shim_stdio *s, const struct log_opts *opts)
 {
 	struct relay_io io = { .stdin_dst = -1, .stdin_once = s->stdin_once, .fifo_dirfd = s->logdir,
-			       .stdin_fifo = s->stdin_fifo, .resize_fifo = s->resize_fifo, .pty_master = -1 };
+			       .stdin_fifo = s->stdin_fifo, .resize_fifo = s->resize_fifo, .pty_master = -1, .handoff_fd = -1 };
 	if (s->tty) {
-		/* Our copy of the slave goes: when the container's last process closes it, the master
-		 * reads EIO, which is the end of its output. */
-		close(s->slave);
-		io.out_fd = s->master;
+		/* The master comes from PID 1 (relay_io waits for it); when the container's last
+		 * process closes the slave, the master reads EIO, which is the end of its output. */
+		close(s->handoff[1]);
+		io.out_fd = -1;
 		io.err_fd = -1;
-		io.pty_master = s->master;
-		if (s->stdin_fifo) {
-			io.stdin_dst = dup(s->master);
-			fcntl(io.stdin_dst, F_SETFL, O_NONBLOCK);
-		}
+		io.handoff_fd = s->handoff[0];
 	} else {
 		close(s->out[1]);
 		close(s->err[1]);

@@ -40,6 +40,7 @@ struct relay_io {
 	const char *stdin_fifo;  /* name of the stdin FIFO, NULL: none */
 	const char *resize_fifo; /* name of the resize FIFO, NULL: none */
 	int pty_master;  /* for TIOCSWINSZ, -1 without a pty */
+	int handoff_fd;  /* -t: the pty master arrives here from PID 1 (SCM_RIGHTS), -1 otherwise */
 };
 
 /* relay_logs plus stdin and resize; returns when out/err reached end of file. */
@@ -47,10 +48,13 @@ int relay_io(struct relay_io *io, int dirfd, const struct log_opts *opts);
 
 /*
  * The container's stdio in "pipes" and "tty" modes, set up around the shim's fork:
- *   stdio_prepare  before fork: pipes for stdout/stderr (and stdin with a stdin FIFO), or a pty
- *                  (master kept by the shim, slave for the container), the FIFOs in log_dir;
- *   stdio_child    in the child (the future PID 1): its fds 0-2; with a pty, a new session whose
- *                  controlling terminal is the slave (so ^C in `run -it` reaches the shell);
+ *   stdio_prepare  before fork: pipes for stdout/stderr (and stdin with a stdin FIFO), or, with
+ *                  -t, a socket on which PID 1 will hand the shim its pty master; the FIFOs;
+ *   stdio_child    in the child (the future PID 1): its fds 0-2 (with -t: /dev/null for now);
+ *   stdio_tty_handoff  in PID 1 just before execve (-t): open the *container's* /dev/ptmx (so the
+ *                  terminal is a /dev/pts/N of the container's own devpts, as `tty` shows), make
+ *                  the slave its stdio and controlling terminal (so ^C reaches the shell), and
+ *                  pass the master to the shim;
  *   stdio_relay    in the shim after fork: relay_io until the container's output ends.
  */
 struct shim_stdio {
@@ -61,10 +65,11 @@ struct shim_stdio {
 	/* filled by stdio_prepare */
 	int logdir, devnull;
 	int out[2], err[2], in[2];
-	int master, slave;
+	int handoff[2];
 };
 int stdio_prepare(struct shim_stdio *s, const char *log_dir);
 void stdio_child(struct shim_stdio *s);
+int stdio_tty_handoff(void);
 int stdio_relay(struct shim_stdio *s, const struct log_opts *opts);
 
 /* Parse Docker's size syntax ("10m", "512k", "1g", "100") into bytes; -1 if invalid. */

@@ -149,9 +149,10 @@ function inTerminal(args: string[], keys: string): Promise<{ code: number; out: 
 }
 
 t.test('-it: run and exec get a terminal of their size; the exit code comes back', async (t) => {
-  const run = await inTerminal(['run', '-it', '--rm', BUSYBOX, 'sh'], 'echo answer=$((6*7)); stty size; exit 3\r')
+  const run = await inTerminal(['run', '-it', '--rm', BUSYBOX, 'sh'], 'echo answer=$((6*7)); stty size; tty; exit 3\r')
   t.equal(run.code, 3)
   t.match(run.out, 'answer=42')
+  t.match(run.out, /\/dev\/pts\/0\r*\n/, "the container's own pty")
   t.match(run.out, '30 90', 'the window size reached the container')
   const exec = await inTerminal(['exec', '-it', 'ws2', 'sh'], 'echo in=$PWD; stty size; tty; exit 4\r')
   t.equal(exec.code, 4)
