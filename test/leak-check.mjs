@@ -70,7 +70,7 @@ function processes() {
 
 function tempStores() {
   return readdirSync('/tmp')
-    .filter((n) => n.startsWith('tocker-test-'))
+    .filter((n) => n.startsWith('tocker-'))
     .map((n) => `/tmp/${n}`)
 }
 
