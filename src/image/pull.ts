@@ -22,6 +22,8 @@ import { MediaType, type Descriptor, type ImageConfig, type Platform } from './t
 export interface PullStore {
   hasLayer(diffID: string): boolean
   addLayer(desc: Descriptor, diffID: string, body: Readable): Promise<'added' | 'exists'>
+  /** Take back layers this pull added when it fails (those no image uses). */
+  discardLayers?(diffIDs: string[]): void
   putBlob(digest: string, data: Buffer): void
   getBlob(digest: string): Buffer | undefined
   commitImage(a: {
@@ -193,11 +195,12 @@ async function pullLayers(
   signal?.addEventListener('abort', onOuterAbort, { once: true })
   let firstError: unknown
   let next = 0
+  const added: string[] = []
   const worker = async () => {
     while (next < todo.length && !abort.signal.aborted) {
       const layer = todo[next++]
       try {
-        await pullLayer(ref, layer, store, client, emit, abort.signal)
+        if ((await pullLayer(ref, layer, store, client, emit, abort.signal)) === 'added') added.push(layer.diffID)
       } catch (err) {
         if (firstError === undefined) firstError = err
         abort.abort(err)
@@ -209,8 +212,12 @@ async function pullLayers(
   } finally {
     signal?.removeEventListener('abort', onOuterAbort)
   }
-  if (firstError !== undefined) throw describeLayerError(firstError)
-  if (signal?.aborted) throw signal.reason
+  if (firstError !== undefined || signal?.aborted) {
+    // Nothing of a failed pull stays: the layers it completed go again (unless an image uses them).
+    store.discardLayers?.(added)
+    if (firstError !== undefined) throw describeLayerError(firstError)
+    throw signal?.reason
+  }
 }
 
 async function pullLayer(
@@ -220,7 +227,7 @@ async function pullLayer(
   client: RegistryClient,
   emit: (e: PullEvent) => void,
   signal: AbortSignal,
-): Promise<void> {
+): Promise<'added' | 'exists'> {
   const { desc, diffID, id } = layer
   let lastReport = 0
   const body = await client.openBlob(ref, desc, {
@@ -240,13 +247,15 @@ async function pullLayer(
   })
   const onAbort = () => body.destroy(signal.reason instanceof Error ? signal.reason : new Error('pull aborted'))
   signal.addEventListener('abort', onAbort, { once: true })
+  let result: 'added' | 'exists'
   try {
-    await store.addLayer(desc, diffID, body)
+    result = await store.addLayer(desc, diffID, body)
   } finally {
     signal.removeEventListener('abort', onAbort)
     if (!body.destroyed) body.destroy()
   }
   emit({ kind: 'layer', id, status: 'Pull complete' })
+  return result
 }
 
 /** The store may wrap the stream's error; find the verification failure or registry error inside. */

@@ -127,6 +127,31 @@ export class ImageStore {
     return this.layers.add(desc, diffID, body)
   }
 
+  /**
+   * Take back layers a failed pull added: each one that no image uses and no other live pull pins
+   * leaves the store, so a failed pull leaves nothing behind (layers other images share stay).
+   */
+  discardLayers(diffIDs: string[]): void {
+    const session = this.session()
+    for (const d of diffIDs) session.unpin(digestHex(d))
+    const trash: string[] = []
+    withLockSync(this.#metaLock, () => {
+      const used = new Set(
+        this.#imageHexes()
+          .map((h) => this.#readImageFile(h))
+          .flatMap((f) => f?.diffIDs ?? []),
+      )
+      let pins: Set<string> | undefined
+      const pinned = () => (pins ??= pinnedLayers(this.layout.tmp))
+      for (const d of diffIDs) {
+        if (used.has(d)) continue
+        const moved = this.layers.detach(d, pinned)
+        if (moved) trash.push(moved)
+      }
+    })
+    for (const t of trash) rmSync(t, { recursive: true, force: true })
+  }
+
   layerInfo(diffID: string): LayerInfo | undefined {
     return this.layers.info(diffID)
   }

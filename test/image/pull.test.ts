@@ -264,6 +264,26 @@ t.test('corrupted and truncated blobs: error, nothing stored', async (t) => {
   assertEmptyStore(t, root2, 'corrupted blob')
 })
 
+t.test('a failed multi-layer pull takes back the layers it completed', async (t) => {
+  const own = await startRegistry()
+  t.teardown(own.stop)
+  await pushFixture(own.addr, 'httpd', 'httpd:latest')
+  const info = await layoutInfo(await fixture('httpd'))
+  t.equal(info.layers!.length, 2)
+  // The big base layer is corrupted; the small page layer completes first, then must go again.
+  const base = info.layers![0]
+  const path = own.blobPath(base.digest)
+  const bytes = readFileSync(path)
+  bytes[Math.floor(bytes.length / 2)] ^= 0xff
+  writeFileSync(path, bytes)
+  const root = freshRoot()
+  const bad = await tocker(root, ['pull', `${own.addr}/httpd`])
+  t.equal(bad.code, 1)
+  t.match(bad.stdout, `${short(info.layers![1].digest)}: Pull complete`, 'the page layer was completed before the failure')
+  t.equal(bad.stderr, `Error response from daemon: filesystem layer verification failed for digest ${base.digest}\n`)
+  assertEmptyStore(t, root, 'failed multi-layer pull')
+})
+
 t.test('token auth: refused anonymously, login, pull with one token, logout', async (t) => {
   const users = { alice: 'wonderland' }
   const own = await startRegistry({ auth: 'token', users })
