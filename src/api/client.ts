@@ -245,12 +245,15 @@ export function readBody(res: IncomingMessage): Promise<string> {
 /** Docker's error body {"message": "..."} → a TockerError the CLI prints as Docker does. */
 export function errorFrom(status: number, text: string): TockerError {
   let message = text.trim()
+  let hint: string | undefined
   try {
-    message = (JSON.parse(text) as { message?: string }).message ?? message
+    const body = JSON.parse(text) as { message?: string; hint?: string }
+    message = body.message ?? message
+    hint = body.hint
   } catch {
     /* not JSON: keep the text */
   }
-  return new TockerError(message || `engine answered ${status}`, { status, daemon: true, code: `HTTP${status}` })
+  return new TockerError(message || `engine answered ${status}`, { status, daemon: true, code: `HTTP${status}`, hint })
 }
 
 /**

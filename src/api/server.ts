@@ -249,7 +249,9 @@ function sendError(res: ServerResponse | undefined, socket: Duplex | undefined, 
   const status = isTockerError(err) ? err.status : 500
   const message = isTockerError(err) ? err.message : (err as Error)?.message ?? String(err)
   if (!isTockerError(err) && debug) process.stderr.write(`tockerd: ${(err as Error)?.stack ?? err}\n`)
-  const body = JSON.stringify({ message }) + '\n'
+  // "hint" is tocker's own field (what to do about it); Docker's clients read only "message".
+  const hint = isTockerError(err) ? err.hint : undefined
+  const body = JSON.stringify(hint ? { message, hint } : { message }) + '\n'
   if (res && !res.headersSent) {
     res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) })
     res.end(body)

@@ -56,6 +56,8 @@ export interface ExecHandle {
 }
 
 export interface RuntimeBackend {
+  /** Refuse resource limits this host cannot enforce, at create time as Docker does. */
+  checkLimits(hc: ContainerRecord['HostConfig']): void
   /** The container's files (bundle, rootfs dirs, hostname/hosts/resolv.conf) before its first start. */
   prepare(rec: ContainerRecord, image: ResolvedImage): Promise<void>
   /**

@@ -177,6 +177,7 @@ export class Engine {
     try {
       const image = await this.opts.images.resolve(body.Image)
       if (!image) throw new TockerError(`No such image: ${familiarOf(body.Image)}`, { status: 404, daemon: true })
+      if (body.HostConfig) this.opts.runtime.checkLimits(body.HostConfig)
       const ic = image.config ?? {}
       const entrypoint = body.Entrypoint != null && body.Entrypoint.length ? body.Entrypoint : body.Entrypoint != null ? [] : ic.Entrypoint ?? []
       // Docker: a user-given entrypoint resets the image's Cmd.

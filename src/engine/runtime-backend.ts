@@ -10,6 +10,7 @@ import { openPty, openPtyFromPtmx, setWindowSize, type Pty } from '../sys/pty.js
 import { RootDir } from '../runtime/root-dir.js'
 import { join } from 'node:path'
 import { TockerError } from '../errors.js'
+import { assertLimitsSupported } from '../cgroups/index.js'
 import { containerResolvConf, hostsFile } from '../network/etc-files.js'
 import { createContainer, deleteContainer, exitStatus, killContainer, startContainer } from '../runtime/container.js'
 import { DEFAULT_PATH_ENV, defaultSpec } from '../runtime/default-spec.js'
@@ -88,6 +89,16 @@ export class EngineRuntime implements RuntimeBackend {
     spec.linux = { ...spec.linux, resources }
     if (networkMode(rec) === 'host') spec.linux.namespaces = spec.linux.namespaces?.filter((n) => n.type !== 'network')
     return spec
+  }
+
+  checkLimits(hc: ContainerRecord['HostConfig']): void {
+    assertLimitsSupported({
+      memoryBytes: hc.Memory || undefined,
+      memorySwapBytes: hc.MemorySwap || undefined,
+      cpus: hc.NanoCpus ? hc.NanoCpus / 1e9 : undefined,
+      cpuShares: hc.CpuShares || undefined,
+      pidsLimit: hc.PidsLimit && hc.PidsLimit > 0 ? hc.PidsLimit : undefined,
+    })
   }
 
   async create(rec: ContainerRecord): Promise<StartedProcess> {

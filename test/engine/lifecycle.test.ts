@@ -216,6 +216,19 @@ t.test('rename, top, restart, kill -s, a prefix of the ID', async (t) => {
   t.same([r.code, r.stderr], [1, 'Error response from daemon: No such container: no-such\n'])
 })
 
+t.test('limits the host cannot enforce are refused at create, as Docker does, and nothing is made', async (t) => {
+  const { cgroupSupport } = await import('../../src/cgroups/index.js')
+  if (cgroupSupport().usable) return t.skip('this host has a usable cgroup v2 (the VM tier tests the limits)')
+  const before = await env.ok(['ps', '-aq', '--no-trunc'])
+  for (const flags of [['--memory', '32m'], ['--pids-limit', '5'], ['--cpus', '0.5']]) {
+    const r = await env.tocker(['create', ...flags, BUSYBOX, 'true'])
+    t.equal(r.code, 125, `create ${flags.join(' ')}`)
+    t.match(r.stderr, new RegExp(`^Error response from daemon: cannot apply ${flags[0]}: limits need cgroup v2`), 'says why')
+    t.match(r.stderr, /To enable cgroup v2, boot Linux with systemd\.unified_cgroup_hierarchy=1/, 'says how to enable it')
+  }
+  t.equal(await env.ok(['ps', '-aq', '--no-trunc']), before, 'no container was created')
+})
+
 t.test('rm --force $(ps -aq) removes everything, leaving no process, mount or state; then rmi works', async (t) => {
   const wsId = (await env.ok(['ps', '-q', '--no-trunc', '--filter', 'name=ws2'])).trim()
   const imageId = (await env.ok(['inspect', '--format', '{{.Image}}', 'ws2'])).trim()
