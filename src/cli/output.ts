@@ -1,5 +1,8 @@
 // Docker-like terminal output: tables laid out as Go's tabwriter does (padding 3), relative times,
 // human sizes.
+import { humanDuration } from '../human-duration.js'
+
+export { humanDuration }
 
 /**
  * Lay out rows as Docker's tables: every column but the last padded to its widest cell + 3.
@@ -33,23 +36,6 @@ export function humanSize(bytes: number): string {
   return `${Number(v.toPrecision(3))}${units[i]}`
 }
 
-/** Docker's units.HumanDuration, as used in "5 minutes ago" and "Up 3 minutes". */
-export function humanDuration(ms: number): string {
-  const s = Math.floor(ms / 1000)
-  if (s < 1) return 'Less than a second'
-  if (s === 1) return '1 second'
-  if (s < 60) return `${s} seconds`
-  const m = Math.floor(s / 60)
-  if (m === 1) return 'About a minute'
-  if (m < 60) return `${m} minutes`
-  const h = Math.round(s / 3600)
-  if (h === 1) return 'About an hour'
-  if (h < 48) return `${h} hours`
-  if (h < 24 * 7 * 2) return `${Math.floor(h / 24)} days`
-  if (h < 24 * 30 * 2) return `${Math.floor(h / 24 / 7)} weeks`
-  if (h < 24 * 365 * 2) return `${Math.floor(h / 24 / 30)} months`
-  return `${Math.floor(h / 24 / 365)} years`
-}
 
 export function ago(date: Date | string | number, now = Date.now()): string {
   return `${humanDuration(now - new Date(date).getTime())} ago`
