@@ -4,7 +4,6 @@ import type { ContainerState } from '../api/types.js'
 import { ZERO_TIME } from '../api/types.js'
 import { humanDuration } from '../human-duration.js'
 
-
 export function statusText(s: ContainerState, now = Date.now()): string {
   switch (s.Status) {
     case 'running':
