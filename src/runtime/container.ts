@@ -399,12 +399,17 @@ export function killContainer(id: string, signal: number, opts: RuntimeOptions &
 export function containerPids(st: StoredState): number[] {
   const fromCgroup = pidsOfCgroup(st.cgroupPath)
   if (fromCgroup) return fromCgroup
+  // Without a cgroup, the container is "every process in PID 1's namespace". Only while PID 1 is the
+  // process we started: a PID the kernel has since given to some host process must never make us
+  // list (and signal) the host's own namespace.
+  if (!isSameProcess(st.pid, st.pidStartTime)) return []
   let ns: string
   try {
     ns = readlinkSync(`/proc/${st.pid}/ns/pid`)
   } catch {
     return []
   }
+  if (ns === readlinkSync('/proc/self/ns/pid')) return []
   const pids: number[] = []
   for (const e of readdirSync('/proc')) {
     if (!/^\d+$/.test(e)) continue
