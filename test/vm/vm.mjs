@@ -230,6 +230,18 @@ function hostTscKhz() {
   return m ? Math.round(Number(m[1]) * 1000) : undefined
 }
 
+/** Shell lines mounting a tmpfs on the guest's /tmp, keeping cwd's top folder under /tmp if it has one. */
+function keepUnderTmp(cwd) {
+  const top = cwd.match(/^\/tmp\/[^/]+/)?.[0]
+  if (!top) return 'mount -t tmpfs -o mode=1777 tmpfs /tmp'
+  const q = shellQuote(top)
+  return [
+    `mkdir -p /.keep && mount --bind ${q} /.keep`,
+    'mount -t tmpfs -o mode=1777 tmpfs /tmp',
+    `mkdir -p ${q} && mount --move /.keep ${q}`,
+  ].join('\n')
+}
+
 function guestInit({ cwd, env }) {
   const exports = Object.entries(env)
     .map(([k, v]) => `export ${k}=${shellQuote(v)}`)
@@ -247,7 +259,8 @@ mount -t tmpfs -o mode=1777 shm /dev/shm
 mount -t mqueue mqueue /dev/mqueue 2>/dev/null
 mount -t cgroup2 -o nsdelegate cgroup2 /sys/fs/cgroup
 mount -t tmpfs tmpfs /run
-mount -t tmpfs -o mode=1777 tmpfs /tmp
+# A project checked out under /tmp (a CI clone) must stay visible through the guest's tmpfs on /tmp.
+${keepUnderTmp(cwd)}
 mkdir -p /var/lib/tocker && mount -t tmpfs tmpfs /var/lib/tocker
 # The kernel runs /sbin/modprobe for modules loaded on demand (veth, bridge, nf_*); without kmod, busybox's.
 [ -e /sbin/modprobe ] || ln -s /bin/busybox /sbin/modprobe
