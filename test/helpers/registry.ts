@@ -177,7 +177,7 @@ async function waitUntilServing(addr: string, child: ChildProcess): Promise<bool
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) return false
     try {
-      const res = await fetch(`http://${addr}/v2/`)
+      const res = await fetch(`http://${addr}/v2/`, { signal: AbortSignal.timeout(2000) })
       await res.arrayBuffer()
       if (res.status === 200 || res.status === 401) return true
     } catch {
@@ -190,10 +190,38 @@ async function waitUntilServing(addr: string, child: ChildProcess): Promise<bool
 
 async function killAndWait(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null || !child.pid) return
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  process.kill(child.pid, 'SIGTERM')
+  const pid = child.pid
+  const gone = () => {
+    try {
+      process.kill(pid, 0)
+      return false
+    } catch {
+      return true
+    }
+  }
+  // Wait for Node's 'exit' event, but never forever: if something else reaped the process, the
+  // event may never come, so also poll for the PID itself (bounded at 10 s).
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => resolve())
+    const poll = setInterval(() => {
+      if (gone()) {
+        clearInterval(poll)
+        resolve()
+      }
+    }, 100)
+    child.once('exit', () => clearInterval(poll))
+    setTimeout(() => {
+      clearInterval(poll)
+      resolve()
+    }, 10_000).unref()
+  })
+  try {
+    process.kill(pid, 'SIGTERM')
+  } catch {
+    return // already gone
+  }
   const timer = setTimeout(() => {
-    if (child.pid && child.exitCode === null) process.kill(child.pid, 'SIGKILL')
+    if (child.exitCode === null && !gone()) process.kill(pid, 'SIGKILL')
   }, 3000)
   await exited
   clearTimeout(timer)
