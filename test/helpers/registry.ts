@@ -150,7 +150,11 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Te
       const stop = async () => {
         await killAndWait(child)
         running.delete(child)
-        if (tokenServer) await new Promise<void>((resolve) => tokenServer!.close(() => resolve()))
+        if (tokenServer) {
+          // close() waits for every connection to end; a client's keep-alive one may never do so.
+          tokenServer.closeAllConnections()
+          await new Promise<void>((resolve) => tokenServer!.close(() => resolve()))
+        }
         rmSync(dir, { recursive: true, force: true })
       }
       return {

@@ -277,7 +277,14 @@ t.test('a blob redirect to another host does not carry Authorization', async (t)
     }
   })
   await new Promise<void>((resolve) => storage.listen(0, '127.0.0.2', resolve))
-  t.teardown(() => new Promise<void>((resolve) => storage.close(() => resolve())))
+  t.teardown(
+    () =>
+      new Promise<void>((resolve) => {
+        // close() waits for every connection to end; the client's keep-alive one may never do so.
+        storage.closeAllConnections()
+        storage.close(() => resolve())
+      }),
+  )
   const storageAddr = `127.0.0.2:${(storage.address() as AddressInfo).port}`
   const front = await startProxy(reg.addr, {
     handle: (req, res) => {
