@@ -154,8 +154,13 @@ t.test('blobs: streamed, verified, corrupted and truncated bodies fail before th
         return true
       },
     })
+    t.teardown(proxy.stop) // also when an assertion below throws: a listening proxy keeps the file alive
     const viaProxy = new RegistryClient({ config: config() })
-    const cut = await readAll(await viaProxy.openBlob(ref(proxy.addr, 'x/one'), big))
+    // The reset can reach the client before it has read the response headers: then openBlob itself
+    // rejects, with the same error. Either way no byte past the cut and no 'end'.
+    const cut = await viaProxy
+      .openBlob(ref(proxy.addr, 'x/one'), big)
+      .then(readAll, (error: Error) => ({ error, ended: false, data: Buffer.alloc(0) }))
     t.ok(cut.error, `${mode}: a truncated blob is an error`)
     t.match(cut.error?.message, /unexpected EOF/, `${mode}: said as Docker says it`)
     t.equal(cut.ended, false, `${mode}: no 'end'`)
