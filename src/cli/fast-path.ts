@@ -52,6 +52,24 @@ export async function fastPath(argv: string[]): Promise<boolean> {
   if (words[0] === 'runtime' && globals.root === undefined && globals.host === undefined) {
     return (await import('./commands/runtime.js')).runtimeFastPath(words.slice(1), { debug: !!globals.debug })
   }
+  // `tocker run …`: the command a learner types most after ps. run.ts parses its own raw argv with
+  // parseInterspersed already; yargs would only dispatch. Plain invocations only (an image given,
+  // no --help): anything else goes to the full CLI, which prints yargs's usage errors.
+  const runWords = words[0] === 'run' ? 1 : words[0] === 'container' && words[1] === 'run' ? 2 : 0
+  if (runWords > 0) {
+    if (process.getuid?.() !== 0) return false
+    const rest = words.slice(runWords)
+    const [{ parseInterspersed: parse }, { RUN_OPTIONS }] = await Promise.all([import('./argv.js'), import('./container-options.js')])
+    try {
+      const parsed = parse(rest, RUN_OPTIONS)
+      if (parsed.positional.length === 0 || rest.includes('--help') || rest.includes('-h')) return false
+    } catch {
+      return false
+    }
+    const { run } = await import('./commands/run.js')
+    await runFast(run, { ...globals }, run.errorExitCode ?? 1)
+    return true
+  }
   let which: 'ps' | 'images' | undefined
   let rest: string[] = []
   if (words[0] === 'ps') [which, rest] = ['ps', words.slice(1)]
@@ -72,16 +90,20 @@ export async function fastPath(argv: string[]): Promise<boolean> {
   if (which === 'images' && parsed.positional[0]) args.repository = parsed.positional[0]
 
   const cmd: TockerCommand = which === 'ps' ? (await import('./commands/ps.js')).ps : (await import('./commands/images.js')).images
+  await runFast(cmd, args, 1)
+  return true
+}
+
+/** Run a command as main.ts would, printing errors as its reportError does (that module loads yargs). */
+async function runFast(cmd: TockerCommand, args: Record<string, unknown>, defaultExit: number): Promise<void> {
   const g = globalOptions(args)
   try {
     process.exitCode = (await cmd.run(args, g)) ?? 0
   } catch (err) {
-    // As main.ts's reportError prints it (that module loads yargs, which is what we avoid).
     const e = err as Error
     process.stderr.write(`${isTockerError(err) && err.daemon ? 'Error response from daemon: ' : isTockerError(err) ? '' : 'Error: '}${e?.message ?? String(err)}\n`)
     if (isTockerError(err) && err.hint) process.stderr.write(`${err.hint}\n`)
     if (g.debug && e?.stack) process.stderr.write(e.stack + '\n')
-    process.exitCode = isTockerError(err) ? (err.exitCode ?? 1) : 1
+    process.exitCode = isTockerError(err) ? (err.exitCode ?? defaultExit) : defaultExit
   }
-  return true
 }
