@@ -4,26 +4,25 @@
 // filesystem as data ("mode=755,size=65536k").
 import {
   MS_BIND,
+  MS_DIRSYNC,
+  MS_MANDLOCK,
+  MS_NOATIME,
   MS_NODEV,
+  MS_NODIRATIME,
   MS_NOEXEC,
   MS_NOSUID,
+  MS_NOSYMFOLLOW,
   MS_PRIVATE,
   MS_RDONLY,
   MS_REC,
+  MS_RELATIME,
   MS_REMOUNT,
   MS_SHARED,
   MS_SLAVE,
   MS_STRICTATIME,
+  MS_SYNCHRONOUS,
   MS_UNBINDABLE,
 } from '../sys/mount.js'
-
-const MS_SYNCHRONOUS = 0x10
-const MS_MANDLOCK = 0x40
-const MS_DIRSYNC = 0x80
-const MS_NOSYMFOLLOW = 0x100
-const MS_NOATIME = 0x400
-const MS_NODIRATIME = 0x800
-const MS_RELATIME = 0x200000
 
 /** option → [clear instead of set, flag] */
 const FLAGS: Record<string, [boolean, number]> = {
