@@ -7,7 +7,7 @@
 // RepoTags, or from the annotations io.containerd.image.name / org.opencontainers.image.ref.name.
 import { closeSync, createReadStream, openSync, readFileSync, readSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
-import { pipeline as pipelineCb, type Readable, Writable } from 'node:stream'
+import { pipeline as pipelineCb, type Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { digestHex, sha256 } from '../../content/blobs.js'
 import { TockerError } from '../../errors.js'
@@ -97,25 +97,7 @@ async function extract(input: Readable, work: string): Promise<ArchiveFiles> {
   const head = await peek(input)
   if (head === null) throw new TockerError('requested load from stdin, but stdin is empty', { code: 'ELOAD', status: 400 })
   const compression = sniffCompression(head)
-  const sink = new Writable({
-    highWaterMark: 1 << 20,
-    write(chunk: Buffer, _e, cb) {
-      try {
-        reader.write(chunk)
-        cb()
-      } catch (err) {
-        cb(err as Error)
-      }
-    },
-    final(cb) {
-      try {
-        reader.end()
-        cb()
-      } catch (err) {
-        cb(err as Error)
-      }
-    },
-  })
+  const sink = reader.sink({ highWaterMark: 1 << 20 })
   try {
     await pipeline(input, decompressor(compression), sink)
   } catch (err) {

@@ -14,6 +14,8 @@
 // a PAX extended header (type 'x': "len key=value\n" records) or a GNU long name ('L'/'K').
 // Two zero blocks end the archive.
 
+import { Writable } from 'node:stream'
+
 export type TarEntryType = 'file' | 'hardlink' | 'symlink' | 'char' | 'block' | 'dir' | 'fifo'
 
 export interface TarEntry {
@@ -135,6 +137,36 @@ export class TarReader {
     if (this.#state === 'end') return
     if (this.#state === 'header' && this.#headerFill === 0 && this.#pax.size === 0 && !this.#longName && !this.#longLink) return
     throw new TarFormatError('unexpected end of tar stream (truncated layer)')
+  }
+
+  /**
+   * This reader as the end of a stream pipeline: chunks go to write(), the stream's end to end(),
+   * and a throw from either fails the pipeline. `onChunk` sees each chunk first (hashing);
+   * `deferEachChunk` handles a chunk on the next turn of the event loop instead of inside the
+   * upstream push(), so that zlib inflates the next chunk on the thread pool meanwhile.
+   */
+  sink(opts: { highWaterMark: number; onChunk?: (chunk: Buffer) => void; deferEachChunk?: boolean }): Writable {
+    const take = (chunk: Buffer, cb: (err?: Error) => void) => {
+      try {
+        opts.onChunk?.(chunk)
+        this.write(chunk)
+        cb()
+      } catch (err) {
+        cb(err as Error)
+      }
+    }
+    return new Writable({
+      highWaterMark: opts.highWaterMark,
+      write: (chunk: Buffer, _enc, cb) => (opts.deferEachChunk ? setImmediate(() => take(chunk, cb)) : take(chunk, cb)),
+      final: (cb) => {
+        try {
+          this.end()
+          cb()
+        } catch (err) {
+          cb(err as Error)
+        }
+      },
+    })
   }
 
   #onHeader(block: Buffer): void {

@@ -2,7 +2,7 @@
 // reader -> layer writer. No temporary tarball: the HTTP response (or an archive member) flows
 // straight into the files, and the DiffID is checked when the last byte has gone through.
 import { createHash } from 'node:crypto'
-import { type Readable, Writable } from 'node:stream'
+import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { TockerError } from '../../errors.js'
 import { decompressor, layerCompression, peek, sniffCompression, type Compression } from './decompress.js'
@@ -39,29 +39,12 @@ export async function unpackLayer(body: Readable, layerDir: string, opts: Unpack
   const reader = new TarReader(writer)
   const hash = createHash('sha256')
   let tarSize = 0
-  const sink = new Writable({
+  const sink = reader.sink({
     highWaterMark: 4 << 20,
-    write(chunk: Buffer, _enc, cb) {
-      // Handle the chunk on the next turn of the event loop, not inside the decompressor's push():
-      // meanwhile zlib inflates the next chunk on the thread pool, in parallel with our writes.
-      setImmediate(() => {
-        try {
-          hash.update(chunk)
-          tarSize += chunk.length
-          reader.write(chunk)
-          cb()
-        } catch (err) {
-          cb(err as Error)
-        }
-      })
-    },
-    final(cb) {
-      try {
-        reader.end()
-        cb()
-      } catch (err) {
-        cb(err as Error)
-      }
+    deferEachChunk: true,
+    onChunk: (chunk) => {
+      hash.update(chunk)
+      tarSize += chunk.length
     },
   })
   let compression: Compression = 'none'
