@@ -161,3 +161,27 @@ export async function until<T>(fn: () => Promise<T> | T, what: string, timeoutMs
   }
   throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`)
 }
+
+/**
+ * What every engine test file starts with: a real registry on 127.0.0.1 holding the offline images
+ * (`images`: fixture names such as 'busybox', 'httpd', pushed as library/<name>:latest), its own
+ * store, and its own engine, started. `cleanup()` (idempotent) removes the containers, stops the
+ * engine and the registry: call it in the last subtest and in t.teardown for a file that fails
+ * half-way.
+ */
+export async function engineTestBed(images: string[], prefix?: string): Promise<{ env: TockerEnv; ref: (name: string) => string; cleanup: () => Promise<void> }> {
+  const { startRegistry } = await import('../helpers/registry.js')
+  const { pushFixture } = await import('../helpers/fixtures.js')
+  const registry = await startRegistry()
+  for (const name of images) await pushFixture(registry.addr, name, `library/${name}:latest`)
+  const env = await tockerEnv(prefix)
+  let cleaned = false
+  const cleanup = async () => {
+    if (cleaned) return
+    cleaned = true
+    await env.cleanup()
+    await registry.stop()
+  }
+  await env.startEngine()
+  return { env, ref: (name) => `${registry.addr}/library/${name}`, cleanup }
+}

@@ -13,27 +13,13 @@ const { default: t } = await import('tap')
 const { spawn } = await import('node:child_process')
 const { existsSync, readFileSync } = await import('node:fs')
 const { join } = await import('node:path')
-const { startRegistry } = await import('../helpers/registry.js')
-const { pushFixture } = await import('../helpers/fixtures.js')
-const { tockerEnv, TOCKER_BIN, until, processesOf } = await import('./harness.js')
+const { engineTestBed, TOCKER_BIN, until, processesOf } = await import('./harness.js')
 
-const registry = await startRegistry()
-await pushFixture(registry.addr, 'busybox', 'library/busybox:latest')
-await pushFixture(registry.addr, 'httpd', 'library/httpd:latest')
-const BUSYBOX = `${registry.addr}/library/busybox`
-const HTTPD = `${registry.addr}/library/httpd`
-
-const env = await tockerEnv()
-let cleaned = false
-const cleanup = async () => {
-  if (cleaned) return
-  cleaned = true
-  await env.cleanup()
-  await registry.stop()
-}
+const { env, ref, cleanup } = await engineTestBed(['busybox', 'httpd'])
+const BUSYBOX = ref('busybox')
+const HTTPD = ref('httpd')
 // The last subtest cleans up (awaited in order); the teardown is for a file that fails half-way.
 t.teardown(cleanup)
-await env.startEngine()
 
 const lines = (s: string) => s.split('\n').filter(Boolean)
 

@@ -11,25 +11,12 @@ const { default: t } = await import('tap')
 const { readFileSync } = await import('node:fs')
 const { join } = await import('node:path')
 const { setTimeout: sleep } = await import('node:timers/promises')
-const { startRegistry } = await import('../helpers/registry.js')
-const { pushFixture } = await import('../helpers/fixtures.js')
-const { tockerEnv, processesOf } = await import('./harness.js')
+const { engineTestBed, processesOf } = await import('./harness.js')
 
-const registry = await startRegistry()
-await pushFixture(registry.addr, 'busybox', 'library/busybox:latest')
-const BUSYBOX = `${registry.addr}/library/busybox`
-
-const env = await tockerEnv()
-let cleaned = false
-const cleanup = async () => {
-  if (cleaned) return
-  cleaned = true
-  await env.cleanup()
-  await registry.stop()
-}
+const { env, ref, cleanup } = await engineTestBed(['busybox'])
+const BUSYBOX = ref('busybox')
 // The last subtest cleans up (awaited in order); the teardown is for a file that fails half-way.
 t.teardown(cleanup)
-await env.startEngine()
 await env.ok(['pull', BUSYBOX])
 
 const lines = (s: string) => s.split('\n').filter(Boolean)

@@ -11,19 +11,11 @@ prepareNetSandbox()
 const { default: t } = await import('tap')
 const { execFileSync } = await import('node:child_process')
 const { setTimeout: sleep } = await import('node:timers/promises')
-const { startRegistry } = await import('../helpers/registry.js')
-const { pushFixture } = await import('../helpers/fixtures.js')
-const { tockerEnv } = await import('../engine/harness.js')
+const { engineTestBed } = await import('../engine/harness.js')
 
-const registry = await startRegistry()
-await pushFixture(registry.addr, 'httpd', 'library/httpd:latest')
-const HTTPD = `${registry.addr}/library/httpd`
-const env = await tockerEnv('tocker-test-netrestart-')
-t.teardown(async () => {
-  await env.cleanup()
-  await registry.stop()
-})
-await env.startEngine()
+const { env, ref, cleanup } = await engineTestBed(['httpd'], 'tocker-test-netrestart-')
+const HTTPD = ref('httpd')
+t.teardown(cleanup)
 await env.ok(['pull', HTTPD])
 
 const iptablesRules = () =>
