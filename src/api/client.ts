@@ -256,26 +256,4 @@ export function errorFrom(status: number, text: string): TockerError {
   return new TockerError(message || `engine answered ${status}`, { status, daemon: true, code: `HTTP${status}`, hint })
 }
 
-/**
- * Split Docker's multiplexed stream (8-byte headers: stream id, 3 zero bytes, big-endian length)
- * into stdout/stderr chunks.
- */
-export function demultiplex(onFrame: (stream: number, data: Buffer) => void): (chunk: Buffer) => void {
-  let buf: Buffer = Buffer.alloc(0)
-  return (chunk: Buffer) => {
-    buf = buf.length ? Buffer.concat([buf, chunk]) : chunk
-    while (buf.length >= 8) {
-      const size = buf.readUInt32BE(4)
-      if (buf.length < 8 + size) break
-      onFrame(buf[0], buf.subarray(8, 8 + size))
-      buf = buf.subarray(8 + size)
-    }
-  }
-}
-
-export function frame(stream: number, data: Buffer): Buffer {
-  const header = Buffer.alloc(8)
-  header[0] = stream
-  header.writeUInt32BE(data.length, 4)
-  return Buffer.concat([header, data])
-}
+export { demultiplex } from './framing.js'

@@ -7,6 +7,7 @@ import type { Duplex } from 'node:stream'
 import { isTockerError, TockerError } from '../errors.js'
 import { onTrace } from '../trace/trace.js'
 import type { Engine } from '../engine/engine.js'
+import { connectionSink, MULTIPLEXED_STREAM, RAW_STREAM, responseSink } from './streams.js'
 import { API_VERSION, type ContainerCreateBody, type ExecCreateBody } from './types.js'
 
 type Params = Record<string, string>
@@ -127,12 +128,12 @@ export function routes(engine: Engine): Route[] {
           since: query.get('since') ? Number(query.get('since')) : undefined,
           until: query.get('until') ? Number(query.get('until')) : undefined,
         },
-        res!,
-        req,
+        (tty) => responseSink(req, res!, tty),
       )
     }, true),
     route('POST', '/containers/{id}/attach', async (ctx) => {
-      const conn = hijack(ctx, await engine.attachMode(ctx.params.id))
+      const mode = await engine.attachMode(ctx.params.id)
+      const conn = connectionSink(hijack(ctx, mode), mode === 'raw')
       await engine.attach(ctx.params.id, conn, {
         stream: bool(ctx.query, 'stream'),
         logs: bool(ctx.query, 'logs'),
@@ -154,7 +155,8 @@ export function routes(engine: Engine): Route[] {
         ctx.res?.end()
         return
       }
-      const conn = hijack(ctx, engine.execTty(ctx.params.id) ? 'raw' : 'multiplexed')
+      const tty = engine.execTty(ctx.params.id)
+      const conn = connectionSink(hijack(ctx, tty ? 'raw' : 'multiplexed'), tty)
       await engine.execStart(ctx.params.id, conn)
     }, true),
     route('POST', '/exec/{id}/resize', async ({ params, query, res }) => {
@@ -183,7 +185,7 @@ export function routes(engine: Engine): Route[] {
  * client that did not ask for an upgrade gets "200 OK" and then the raw stream all the same.
  */
 function hijack(ctx: Ctx, mode: 'raw' | 'multiplexed'): Duplex {
-  const contentType = mode === 'raw' ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream'
+  const contentType = mode === 'raw' ? RAW_STREAM : MULTIPLEXED_STREAM
   if (ctx.socket) {
     ctx.socket.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`)
     if (ctx.head?.length) ctx.socket.unshift(ctx.head)

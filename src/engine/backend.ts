@@ -3,7 +3,6 @@
 // signal it, exec into it, clean up after it) and the network. runtime-backend.ts,
 // image-backend.ts and network-backend.ts implement them over src/runtime, src/image and
 // src/network; keeping the seam here means the engine's logic reads without those details.
-import type { Duplex } from 'node:stream'
 import type { ImageSummary, NetworkSettings } from '../api/types.js'
 import type { ContainerConfig as ImageRunConfig } from '../image/types.js'
 import type { ContainerRecord, ProcessIdentity } from './state.js'
@@ -67,10 +66,15 @@ export interface RuntimeBackend {
   create(rec: ContainerRecord): Promise<StartedProcess>
   /** Release the gate: the user's program runs. Throws (exitCode 126/127) when it cannot. */
   begin(rec: ContainerRecord): Promise<void>
-  /** The directory where the shim's exit record appears (watched with inotify). */
-  exitWatchDir(rec: ContainerRecord): string
+  /**
+   * Call `onChange` when the shim's exit record may have appeared (inotify on its state
+   * directory); undefined when it cannot be watched (the engine's sweep timer covers it then).
+   */
+  watchExit(rec: ContainerRecord, onChange: () => void): { close(): void } | undefined
   /** The exit the shim recorded for the current run (its state dir is made anew by every start). */
   readExit(rec: ContainerRecord): ExitRecord | undefined
+  /** `docker top`: `ps` with `psArgs`, only the container's processes (it is running). */
+  top(rec: ContainerRecord, psArgs: string): Promise<{ Titles: string[]; Processes: string[][] }>
   /** Signal the container's first process (in the host's pid namespace). */
   signal(rec: ContainerRecord, signal: number): void
   /** After the process ended: unmount the rootfs, remove the cgroup (idempotent). */
@@ -92,5 +96,3 @@ export interface NetworkBackend {
   /** At engine start: drop rules/leases of containers that no longer run. */
   reconcile(running: ContainerRecord[]): Promise<void>
 }
-
-export type Hijacked = Duplex

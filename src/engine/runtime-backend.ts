@@ -3,7 +3,7 @@
 // into the json-file log, started, signalled, deleted. The runtime's state (pids, exit.json) lives
 // in a state root of its own: /run/tocker/runtime for the default store (a tmpfs, like runc's: it
 // is empty after a reboot, exactly when no container runs any more), <root>/runtime otherwise.
-import { closeSync, constants, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs'
+import { closeSync, constants, mkdirSync, openSync, watch, writeFileSync, writeSync } from 'node:fs'
 import { Socket } from 'node:net'
 import { ReadStream } from 'node:tty'
 import { openPty, openPtyFromPtmx, setWindowSize, type Pty } from '../sys/pty.js'
@@ -17,6 +17,7 @@ import { DEFAULT_PATH_ENV, defaultSpec } from '../runtime/default-spec.js'
 import { OVERLAY_ANNOTATION, type Mount, type Spec } from '../runtime/spec.js'
 import { DEFAULT_STATE_ROOT } from '../runtime/state.js'
 import { execProcess } from '../runtime/exec.js'
+import { top, type TopResult } from '../runtime/top.js'
 import { SOCK_CLOEXEC, SOCK_STREAM, socketpair } from '../sys/proc.js'
 import { DEFAULT_ROOT } from '../api/socket.js'
 import type { ExecHandle, ExecSpec, ExitRecord, ResolvedImage, RuntimeBackend, StartedProcess } from './backend.js'
@@ -37,9 +38,19 @@ export class EngineRuntime implements RuntimeBackend {
     return containerDir(join(this.root, 'containers'), rec.Id)
   }
 
-  /** Where the shim writes exit.json (the engine watches it with inotify). */
-  exitWatchDir(rec: ContainerRecord): string {
-    return join(this.stateRoot, rec.Id)
+  /** inotify on the directory where the shim writes exit.json. */
+  watchExit(rec: ContainerRecord, onChange: () => void): { close(): void } | undefined {
+    try {
+      const w = watch(join(this.stateRoot, rec.Id), onChange)
+      w.on('error', () => {})
+      return w
+    } catch {
+      return undefined
+    }
+  }
+
+  async top(rec: ContainerRecord, psArgs: string): Promise<TopResult> {
+    return top(rec.Init!.pid, psArgs)
   }
 
   async prepare(rec: ContainerRecord, _image: ResolvedImage): Promise<void> {

@@ -1,6 +1,9 @@
-// Signal names and numbers as Docker accepts them: "SIGTERM", "TERM", "15", case-insensitive.
+// Signal names and numbers as Docker accepts them: "SIGTERM", "TERM", "15", case-insensitive;
+// and sending one to a container.
 import { constants } from 'node:os'
 import { TockerError } from '../errors.js'
+import type { RuntimeBackend } from './backend.js'
+import type { ContainerRecord } from './state.js'
 
 const SIGNALS = constants.signals as Record<string, number>
 
@@ -19,4 +22,13 @@ export function parseSignal(s: string | number | undefined, fallback = 'SIGTERM'
 
 export function signalName(n: number): string {
   return Object.entries(SIGNALS).find(([, v]) => v === n)?.[0] ?? String(n)
+}
+
+/** Signal the container's first process; one that is already gone (ESRCH) is not an error. */
+export function signalContainer(runtime: RuntimeBackend, rec: ContainerRecord, sig: number): void {
+  try {
+    runtime.signal(rec, sig)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err
+  }
 }

@@ -160,6 +160,15 @@ export function familiarString(ref: Reference): string {
   return familiarName(ref) + suffix(ref)
 }
 
+/** How Docker shows what a user typed ("busybox" → "busybox:latest"); unchanged if it does not parse. */
+export function familiarOf(image: string): string {
+  try {
+    return familiarString(withDefaultTag(parseReference(image)))
+  } catch {
+    return image
+  }
+}
+
 function suffix(ref: Reference): string {
   return (ref.tag !== undefined ? `:${ref.tag}` : '') + (ref.digest !== undefined ? `@${ref.digest}` : '')
 }

@@ -1,0 +1,139 @@
+// The exit monitor: notices that a container's first process ended (inotify on the shim's state
+// directory, through the runtime backend, plus a slow sweep for a shim that died without writing
+// its exit file), records the exit once, cleans up after it and tells whoever waits.
+import type { NetworkBackend, RuntimeBackend } from './backend.js'
+import type { ContainerTable } from './container-table.js'
+import { isSameProcess, type ContainerRecord } from './state.js'
+
+const EXIT_SHIM_GONE = 255 // Docker's code for a container whose state was lost (reboot, crashed shim)
+
+export interface ExitHooks {
+  /** The run has ended and is being recorded (before the network and rootfs are released). */
+  ended(rec: ContainerRecord): void
+  /** The exit is recorded and every waiter told (--rm removes the container here). */
+  recorded(rec: ContainerRecord): void
+  log(msg: string): void
+}
+
+export class ExitMonitor {
+  readonly #listeners = new Map<string, Set<() => void>>()
+  readonly #watchers = new Map<string, { close(): void }>()
+  readonly #exiting = new Map<string, Promise<void>>()
+  #sweep: NodeJS.Timeout | undefined
+
+  constructor(
+    readonly table: ContainerTable,
+    readonly runtime: RuntimeBackend,
+    readonly network: NetworkBackend | undefined,
+    readonly hooks: ExitHooks,
+  ) {}
+
+  /** A slow safety net besides inotify: a shim that died without writing its exit file. */
+  startSweep(): void {
+    this.#sweep = setInterval(() => this.#sweepExits(), 2000)
+    this.#sweep.unref()
+  }
+
+  close(): void {
+    if (this.#sweep) clearInterval(this.#sweep)
+    for (const w of this.#watchers.values()) w.close()
+    this.#watchers.clear()
+  }
+
+  /** The exit being recorded now, if any (resolves once it is). */
+  pending(id: string): Promise<void> | undefined {
+    return this.#exiting.get(id)
+  }
+
+  /** Call `fn` when the current (or, if not running, the next) run has ended and been recorded. */
+  onNextExit(id: string, fn: () => void): () => void {
+    let set = this.#listeners.get(id)
+    if (!set) this.#listeners.set(id, (set = new Set()))
+    set.add(fn)
+    return () => set!.delete(fn)
+  }
+
+  /** Tell every waiter now (the container is gone: removed). */
+  release(id: string): void {
+    const listeners = this.#listeners.get(id)
+    this.#listeners.delete(id)
+    for (const fn of listeners ?? []) fn()
+  }
+
+  /** Resolves true once the current run has ended and been recorded, false after `ms`. */
+  waitExit(rec: ContainerRecord, ms: number): Promise<boolean> {
+    if (!rec.State.Running) return (this.#exiting.get(rec.Id) ?? Promise.resolve()).then(() => true)
+    return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined
+      const done = () => {
+        if (timer) clearTimeout(timer)
+        resolve(true)
+      }
+      this.onNextExit(rec.Id, done)
+      if (ms !== Infinity) {
+        timer = setTimeout(() => {
+          this.#listeners.get(rec.Id)?.delete(done)
+          resolve(false)
+        }, ms)
+      }
+      this.#checkExit(rec) // in case it ended before we listened
+    })
+  }
+
+  /** Watch a running container for the end of its run. */
+  watch(rec: ContainerRecord): void {
+    this.#watchers.get(rec.Id)?.close()
+    const w = this.runtime.watchExit(rec, () => this.#checkExit(rec))
+    if (w) this.#watchers.set(rec.Id, w) // else: the sweep timer covers it
+    this.#checkExit(rec)
+  }
+
+  #sweepExits(): void {
+    for (const rec of this.table.all()) if (rec.State.Running) this.#checkExit(rec)
+  }
+
+  #checkExit(rec: ContainerRecord): void {
+    if (!rec.State.Running || this.#exiting.has(rec.Id)) return
+    const ended = this.runtime.readExit(rec) !== undefined || !isSameProcess(rec.Shim)
+    if (ended) void this.processExit(rec)
+  }
+
+  /** Record the end of the current run (idempotent), clean up, tell the waiters. */
+  processExit(rec: ContainerRecord): Promise<void> {
+    const existing = this.#exiting.get(rec.Id)
+    if (existing) return existing
+    const p = (async () => {
+      this.#watchers.get(rec.Id)?.close()
+      this.#watchers.delete(rec.Id)
+      // The shim writes its exit file after its last log line, and exits right after: give a
+      // shim that is still alive a moment to finish, so that the exit code is the real one.
+      let exit = this.runtime.readExit(rec)
+      for (let i = 0; !exit && i < 20 && isSameProcess(rec.Shim); i++) {
+        await new Promise((r) => setTimeout(r, 25))
+        exit = this.runtime.readExit(rec)
+      }
+      rec.State = {
+        ...rec.State,
+        Status: 'exited',
+        Running: false,
+        Pid: 0,
+        ExitCode: exit?.exitCode ?? EXIT_SHIM_GONE,
+        OOMKilled: exit?.oomKilled ?? false,
+        Error: exit?.error ?? (exit ? '' : 'the container\'s shim is gone (host rebooted or shim killed): exit status unknown'),
+        FinishedAt: exit?.finishedAt ?? new Date().toISOString(),
+      }
+      rec.Shim = undefined
+      rec.Init = undefined
+      this.hooks.ended(rec)
+      await this.network?.release(rec).catch((e) => this.hooks.log(`network release: ${(e as Error).message}`))
+      await this.runtime.cleanup(rec).catch((e) => this.hooks.log(`cleanup ${rec.Id}: ${(e as Error).message}`))
+      if (this.table.has(rec.Id)) this.table.save(rec)
+    })()
+    this.#exiting.set(rec.Id, p)
+    return p.finally(() => {
+      this.#exiting.delete(rec.Id)
+      this.release(rec.Id)
+      this.hooks.recorded(rec)
+    })
+  }
+}

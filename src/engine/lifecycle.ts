@@ -1,0 +1,228 @@
+// A container's lifecycle: create (the record, its name and its files), start (under a detached
+// shim, the network attached while the first process waits at its gate), stop, kill, restart and
+// wait. Every operation on one container runs under its mutex (KeyedMutex), one at a time.
+import { join } from 'node:path'
+import { TockerError } from '../errors.js'
+import { familiarOf } from '../image/reference.js'
+import type { ContainerCreateBody, ContainerCreateResponse, ContainerWaitResponse } from '../api/types.js'
+import type { ImageBackend, NetworkBackend, RuntimeBackend, StartedProcess } from './backend.js'
+import type { ContainerTable } from './container-table.js'
+import type { ExitMonitor } from './exits.js'
+import { newContainerId, shortId } from './ids.js'
+import { mergeEnv } from './env.js'
+import type { KeyedMutex } from './mutex.js'
+import type { Removal } from './removal.js'
+import { parseSignal, signalContainer } from './signals.js'
+import { containerDir, emptyState, removeContainerDir, type ContainerRecord } from './state.js'
+
+export interface LifecycleDeps {
+  table: ContainerTable
+  mutex: KeyedMutex
+  exits: ExitMonitor
+  removal: Removal
+  images: ImageBackend
+  runtime: RuntimeBackend
+  network?: NetworkBackend
+}
+
+export class Lifecycle {
+  constructor(readonly d: LifecycleDeps) {}
+
+  // ---- create ----
+
+  async create(body: ContainerCreateBody, name?: string): Promise<ContainerCreateResponse> {
+    if (!body || !body.Image) throw new TockerError('Config cannot be empty in order to create a container', { status: 400, daemon: true })
+    const { table } = this.d
+    const id = newContainerId()
+    // Reserve the name before the first await: this is what makes two concurrent `--name x` safe.
+    const finalName = table.reserveName(name, id)
+    try {
+      const image = await this.d.images.resolve(body.Image)
+      if (!image) throw new TockerError(`No such image: ${familiarOf(body.Image)}`, { status: 404, daemon: true })
+      if (body.HostConfig) this.d.runtime.checkLimits(body.HostConfig)
+      const ic = image.config ?? {}
+      const entrypoint = body.Entrypoint != null && body.Entrypoint.length ? body.Entrypoint : body.Entrypoint != null ? [] : ic.Entrypoint ?? []
+      // Docker: a user-given entrypoint resets the image's Cmd.
+      const cmd = body.Cmd && body.Cmd.length ? body.Cmd : body.Entrypoint != null ? [] : ic.Cmd ?? []
+      const argv = [...(entrypoint ?? []), ...(cmd ?? [])]
+      if (argv.length === 0) throw new TockerError('No command specified', { status: 400, daemon: true })
+      const env = mergeEnv(ic.Env ?? [], body.Env ?? [])
+      const hc = body.HostConfig ?? {}
+      const dir = containerDir(table.dir, id)
+      const rec: ContainerRecord = {
+        Id: id,
+        Name: finalName,
+        Created: new Date().toISOString(),
+        Image: body.Image,
+        ImageID: image.id,
+        Path: argv[0],
+        Args: argv.slice(1),
+        Config: {
+          ...body,
+          Hostname: body.Hostname || shortId(id),
+          Env: env,
+          Cmd: cmd && cmd.length ? cmd : null,
+          Entrypoint: entrypoint && entrypoint.length ? entrypoint : null,
+          WorkingDir: body.WorkingDir || ic.WorkingDir || '',
+          User: body.User || ic.User || '',
+          StopSignal: body.StopSignal || ic.StopSignal || undefined,
+          ExposedPorts: { ...(ic.ExposedPorts ?? {}), ...(body.ExposedPorts ?? {}) },
+          Labels: { ...(ic.Labels ?? {}), ...(body.Labels ?? {}) },
+          Volumes: ic.Volumes ?? null,
+        },
+        HostConfig: {
+          NetworkMode: 'default',
+          ...hc,
+          LogConfig: { Type: 'json-file', Config: hc.LogConfig?.Config ?? {} },
+        },
+        State: emptyState(),
+        RestartCount: 0,
+        LogPath: join(dir, `${id}-json.log`),
+        Mounts: (hc.Binds ?? []).map(bindToMount),
+        NetworkSettings: { IPAddress: '', IPPrefixLen: 0, Gateway: '', MacAddress: '', Ports: {} },
+        LowerDirs: image.layerDirs,
+      }
+      delete (rec.Config as Partial<ContainerCreateBody>).HostConfig
+      table.save(rec)
+      try {
+        await this.d.runtime.prepare(rec, image)
+      } catch (err) {
+        removeContainerDir(table.dir, id)
+        throw err
+      }
+      table.add(rec)
+      return { Id: id, Warnings: [] }
+    } catch (err) {
+      table.releaseName(finalName, id)
+      throw err
+    }
+  }
+
+  // ---- start / stop / kill / restart ----
+
+  /** false when it was already running (Docker's 304). */
+  start(ref: string): Promise<boolean> {
+    const rec = this.d.table.find(ref)
+    return this.d.mutex.run(rec.Id, () => this.#start(rec))
+  }
+
+  async #start(rec: ContainerRecord): Promise<boolean> {
+    if (rec.State.Running) return false
+    if (rec.State.Status === 'removing') throw new TockerError(`container is marked for removal and cannot be started`, { status: 409, daemon: true })
+    const { runtime, network, table } = this.d
+    await this.d.exits.pending(rec.Id)
+    rec.State.Error = ''
+    let started: StartedProcess | undefined
+    try {
+      started = await runtime.create(rec)
+      rec.Shim = started.shim
+      rec.Init = started.init
+      table.save(rec)
+      // The network goes in while the first process still waits at its gate, so the program
+      // finds eth0 up from its first instruction.
+      if (network) {
+        const ns = await network.attach(rec)
+        if (ns) rec.NetworkSettings = ns
+      }
+      await runtime.begin(rec)
+    } catch (err) {
+      const msg = (err as Error).message
+      if (started) {
+        signalContainer(runtime, rec, 9)
+        await network?.release(rec).catch(() => {})
+      }
+      rec.Shim = undefined
+      rec.Init = undefined
+      rec.State.Error = msg
+      rec.State.ExitCode = (err as TockerError).exitCode ?? 128
+      table.save(rec)
+      await runtime.cleanup(rec).catch(() => {})
+      // --rm: Docker removes a container whose start failed, too.
+      if (rec.HostConfig.AutoRemove) {
+        rec.State.Status = 'removing'
+        await this.d.removal.finish(rec).catch(() => {})
+      }
+      if (err instanceof TockerError) {
+        throw new TockerError(err.message, { status: err.status === 500 ? 400 : err.status, daemon: true, exitCode: err.exitCode, hint: err.hint })
+      }
+      throw new TockerError(`failed to start container ${rec.Id}: ${msg}`, { status: 500, daemon: true })
+    }
+    rec.State = {
+      ...rec.State,
+      Status: 'running',
+      Running: true,
+      Pid: started.init.pid,
+      ExitCode: 0,
+      OOMKilled: false,
+      StartedAt: new Date().toISOString(),
+    }
+    table.save(rec)
+    this.d.exits.watch(rec)
+    return true
+  }
+
+  /** false when it was not running (Docker's 304). */
+  stop(ref: string, timeout?: number, signal?: string): Promise<boolean> {
+    const rec = this.d.table.find(ref)
+    return this.d.mutex.run(rec.Id, () => this.#stop(rec, timeout, signal))
+  }
+
+  async #stop(rec: ContainerRecord, timeout?: number, signal?: string): Promise<boolean> {
+    if (!rec.State.Running) return false
+    const sig = parseSignal(signal || rec.Config.StopSignal || 'SIGTERM')
+    const t = timeout ?? rec.Config.StopTimeout ?? 10
+    signalContainer(this.d.runtime, rec, sig)
+    // A negative timeout waits forever, as in Docker.
+    if (await this.d.exits.waitExit(rec, t < 0 ? Infinity : t * 1000)) return true
+    signalContainer(this.d.runtime, rec, 9)
+    await this.d.exits.waitExit(rec, Infinity)
+    return true
+  }
+
+  kill(ref: string, signal: string): Promise<void> {
+    const rec = this.d.table.find(ref)
+    const sig = parseSignal(signal, 'SIGKILL')
+    return this.d.mutex.run(rec.Id, async () => {
+      if (!rec.State.Running) {
+        throw new TockerError(`cannot kill container: ${ref}: container ${rec.Id} is not running`, { status: 409, daemon: true })
+      }
+      signalContainer(this.d.runtime, rec, sig)
+      if (sig === 9) await this.d.exits.waitExit(rec, 10_000)
+    })
+  }
+
+  restart(ref: string, timeout?: number): Promise<void> {
+    const rec = this.d.table.find(ref)
+    return this.d.mutex.run(rec.Id, async () => {
+      await this.#stop(rec, timeout)
+      await this.#start(rec)
+      rec.RestartCount = 0
+    })
+  }
+
+  /**
+   * POST /containers/{id}/wait. `ready` resolves once the wait is registered (Docker sends the
+   * headers then, so `run` can start the container without missing its exit).
+   */
+  wait(ref: string, condition: 'not-running' | 'next-exit' | 'removed'): { ready: Promise<void>; result: Promise<ContainerWaitResponse> } {
+    const rec = this.d.table.find(ref)
+    const result = new Promise<ContainerWaitResponse>((resolve) => {
+      const answer = () => resolve({ StatusCode: rec.State.ExitCode, Error: null })
+      if (condition === 'removed') return this.d.removal.onRemoved(rec.Id, answer)
+      if (condition === 'not-running' && !rec.State.Running && !this.d.exits.pending(rec.Id)) return answer()
+      this.d.exits.onNextExit(rec.Id, answer)
+    })
+    return { ready: Promise.resolve(), result }
+  }
+
+  async resize(ref: string, h: number, w: number): Promise<void> {
+    const rec = this.d.table.find(ref)
+    if (!rec.State.Running) throw new TockerError(`Container ${rec.Id} is not running`, { status: 409, daemon: true })
+    this.d.runtime.resize?.(rec, h, w)
+  }
+}
+
+function bindToMount(bind: string) {
+  const [src, dst, mode = ''] = bind.split(':')
+  return { Type: 'bind' as const, Source: src, Destination: dst, Mode: mode, RW: !mode.split(',').includes('ro'), Propagation: 'rprivate' }
+}

@@ -1,0 +1,58 @@
+// Removing a container: refuse a running one unless forced (then kill it and wait for its exit to
+// be recorded), mark it "removing" on disk (an engine killed mid-way finishes the job at its next
+// start), release network and rootfs, delete its directory and name, tell `wait --condition removed`.
+import { TockerError } from '../errors.js'
+import type { NetworkBackend, RuntimeBackend } from './backend.js'
+import type { ContainerTable } from './container-table.js'
+import type { ExitMonitor } from './exits.js'
+import { signalContainer } from './signals.js'
+import { removeContainerDir, type ContainerRecord } from './state.js'
+
+export class Removal {
+  readonly #listeners = new Map<string, Set<() => void>>()
+
+  constructor(
+    readonly table: ContainerTable,
+    readonly exits: ExitMonitor,
+    readonly runtime: RuntimeBackend,
+    readonly network: NetworkBackend | undefined,
+  ) {}
+
+  /** Call `fn` once the container is removed. */
+  onRemoved(id: string, fn: () => void): void {
+    let set = this.#listeners.get(id)
+    if (!set) this.#listeners.set(id, (set = new Set()))
+    set.add(fn)
+  }
+
+  async remove(rec: ContainerRecord, o: { force: boolean; volumes: boolean }): Promise<void> {
+    if (!this.table.has(rec.Id)) return
+    if (rec.State.Running) {
+      if (!o.force) {
+        throw new TockerError(
+          `cannot remove container "/${rec.Name}": container is running: stop the container before removing or force remove`,
+          { status: 409, daemon: true },
+        )
+      }
+      signalContainer(this.runtime, rec, 9)
+      await this.exits.waitExit(rec, Infinity)
+    }
+    await this.exits.pending(rec.Id)
+    rec.State.Status = 'removing'
+    this.table.save(rec)
+    await this.finish(rec)
+  }
+
+  /** The part after the "removing" mark (also run at engine start for a removal cut short). */
+  async finish(rec: ContainerRecord): Promise<void> {
+    await this.network?.release(rec).catch(() => {})
+    await this.runtime.cleanup(rec)
+    await this.runtime.destroy(rec)
+    removeContainerDir(this.table.dir, rec.Id)
+    this.table.delete(rec)
+    const listeners = this.#listeners.get(rec.Id)
+    this.#listeners.delete(rec.Id)
+    for (const fn of listeners ?? []) fn()
+    this.exits.release(rec.Id)
+  }
+}

@@ -1,0 +1,125 @@
+// A container's output to a client: `logs` (what the json-file log holds, then, with -f, what it
+// gets until the container stops) and `attach` (from now on, plus the client's bytes into the
+// container's stdin). The engine hands out stdout/stderr chunks to an OutputSink; how they travel
+// (HTTP response or hijacked connection, Docker's 8-byte frames or a TTY's raw bytes) is the API's
+// business (api/streams.ts).
+import { TockerError } from '../errors.js'
+import type { RuntimeBackend } from './backend.js'
+import type { ExitMonitor } from './exits.js'
+import { followLog, readLog, type LogEntry } from './logs.js'
+import type { ContainerRecord } from './state.js'
+
+export type StdStream = 'stdout' | 'stderr'
+
+/** Where output goes. Writes after the client went away are dropped. */
+export interface OutputSink {
+  write(stream: StdStream, data: Buffer): void
+  end(): void
+  /** Resolves when the client goes away. */
+  readonly closed: Promise<void>
+}
+
+/** A hijacked connection (attach, exec): output one way, the client's bytes (stdin) the other. */
+export interface ClientConnection extends OutputSink {
+  /** The client's bytes; a consumer pauses/resumes it. Unread bytes are discarded with resume(). */
+  readonly input: NodeJS.ReadableStream
+}
+
+export interface LogsQuery {
+  follow: boolean
+  stdout: boolean
+  stderr: boolean
+  timestamps: boolean
+  tail?: number
+  since?: number
+  until?: number
+}
+
+export interface AttachOptions {
+  stream: boolean
+  logs: boolean
+  stdin: boolean
+  stdout: boolean
+  stderr: boolean
+}
+
+export class Streams {
+  constructor(
+    readonly exits: ExitMonitor,
+    readonly runtime: RuntimeBackend,
+  ) {}
+
+  /** `open(tty)` is called once the request is known to be valid: it starts the response. */
+  async logs(rec: ContainerRecord, q: LogsQuery, open: (tty: boolean) => OutputSink): Promise<void> {
+    const tty = !!rec.Config.Tty
+    if (!q.stdout && !q.stderr) throw new TockerError('Bad parameters: you must choose at least one stream', { status: 400, daemon: true })
+    const out = open(tty)
+    const write = (e: LogEntry) => out.write(e.stream, entryBytes(e, q.timestamps))
+    const opts = { stdout: q.stdout, stderr: q.stderr, since: q.since, until: q.until, tail: q.tail }
+    const now = readLog(rec.LogPath, opts)
+    for (const e of now.entries) write(e)
+    if (!q.follow || !rec.State.Running) return out.end()
+    const done = new Promise<void>((resolve) => {
+      this.exits.onNextExit(rec.Id, resolve)
+      void out.closed.then(resolve)
+    })
+    const f = followLog(rec.LogPath, now, { ...opts, tail: undefined }, write, done)
+    await f.finished
+    out.end()
+  }
+
+  /**
+   * Attach to the container's stdio: what it writes from now on (read from its log file, which
+   * the shim writes even when nobody is attached) and, with stdin, the connection's bytes into
+   * its stdin. Ends when the current (or, if not running, the next) run ends.
+   */
+  async attach(rec: ContainerRecord, conn: ClientConnection, o: AttachOptions): Promise<void> {
+    const opts = { stdout: o.stdout, stderr: o.stderr }
+    const write = (e: LogEntry) => conn.write(e.stream, entryBytes(e, false))
+    const now = readLog(rec.LogPath, { ...opts, tail: o.logs ? undefined : 0 })
+    for (const e of now.entries) write(e)
+    if (!o.stream) return conn.end()
+    const ended = new Promise<void>((resolve) => {
+      this.exits.onNextExit(rec.Id, resolve)
+      void conn.closed.then(resolve)
+    })
+    if (o.stdin && rec.Config.OpenStdin && this.runtime.openStdin) {
+      void this.#pipeStdin(rec, conn)
+    } else {
+      conn.input.resume() // discard
+    }
+    const f = followLog(rec.LogPath, now, opts, write, ended)
+    await f.finished
+    conn.end()
+  }
+
+  async #pipeStdin(rec: ContainerRecord, conn: ClientConnection): Promise<void> {
+    const input = conn.input
+    // The client's bytes wait in the socket (paused) until the container's stdin can take them.
+    input.pause()
+    const stdin = await this.runtime.openStdin!(rec).catch(() => undefined)
+    if (!stdin) return void input.resume()
+    input.on('data', (d: Buffer) => stdin.write(d))
+    const close = () => {
+      // Docker's StdinOnce: the container's stdin closes when the attached client's does.
+      if (rec.Config.StdinOnce) stdin.end()
+    }
+    input.on('end', close)
+    input.on('close', close)
+    stdin.on('error', () => {})
+    input.resume()
+  }
+}
+
+/** One log entry's bytes, with Docker's timestamp in front when asked for. */
+function entryBytes(e: LogEntry, timestamps: boolean): Buffer {
+  const data = Buffer.from(e.log, 'utf8')
+  return timestamps ? Buffer.concat([Buffer.from(`${fixedNano(e.time)} `), data]) : data
+}
+
+/** Docker prints log timestamps with exactly 9 fractional digits (RFC3339NanoFixed). */
+function fixedNano(time: string): string {
+  const m = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-].*)$/.exec(time)
+  if (!m) return time
+  return `${m[1]}.${(m[2] ?? '').padEnd(9, '0').slice(0, 9)}${m[3]}`
+}
