@@ -21,6 +21,8 @@ import { top, type TopResult } from '../runtime/top.js'
 import { SOCK_CLOEXEC, SOCK_STREAM, socketpair } from '../sys/proc.js'
 import { DEFAULT_ROOT } from '../api/socket.js'
 import type { ExecHandle, ExecSpec, ExitRecord, ResolvedImage, RuntimeBackend, StartedProcess } from './backend.js'
+import { shortLowerDirs } from '../image/layer-links.js'
+import { storeLayout } from '../store/layout.js'
 import { LOG_DEFAULTS } from './logs.js'
 import { containerDir, procStartTime, type ContainerRecord } from './state.js'
 
@@ -78,8 +80,11 @@ export class EngineRuntime implements RuntimeBackend {
     spec.process!.terminal = false
     spec.hostname = rec.Config.Hostname
     spec.root = { path: join(dir, 'rootfs'), readonly: false }
+    // The layers by their short links (layers/l/…): an image of 100+ layers fits in one mount.
+    // The record keeps the real directories, which inspect shows (as Docker's GraphDriver does).
+    const lowerdir = shortLowerDirs(storeLayout(this.root).layers, rec.LowerDirs)
     spec.annotations = {
-      [OVERLAY_ANNOTATION]: JSON.stringify({ lowerdir: rec.LowerDirs, upperdir: join(dir, 'upper'), workdir: join(dir, 'work') }),
+      [OVERLAY_ANNOTATION]: JSON.stringify({ lowerdir, upperdir: join(dir, 'upper'), workdir: join(dir, 'work') }),
     }
     const binds: Mount[] = (rec.HostConfig.Binds ?? []).map((b) => {
       const [source, destination, mode = ''] = b.split(':')

@@ -2,6 +2,7 @@
 //   diff/          the layer's files, ready to be an overlayfs lowerdir
 //   layer.json     { diffID, size, tarSize, ... }
 //   tar-split.gz   the tar's non-content bytes (to rebuild the exact tar for `save`)
+// and layers/l/<26 letters> is its short name, a symlink to ../<hex>/diff (see layer-links.ts).
 // A layer is unpacked once and shared by every image that lists its DiffID. It is unpacked into the
 // process's tmp/ session and renamed into place only once complete and verified; the rename happens
 // under a per-layer flock (locks/layer-<hex>.lock), so two pulls of the same layer never both unpack
@@ -13,6 +14,7 @@ import { TockerError } from '../errors.js'
 import type { StoreLayout } from '../store/layout.js'
 import { lock, tryLock } from '../sys/lock.js'
 import { digestHex } from '../content/blobs.js'
+import { ensureLink, removeLink } from './layer-links.js'
 import type { StoreSession } from './session.js'
 import type { Descriptor } from './types.js'
 import { traced } from '../trace/trace.js'
@@ -114,6 +116,10 @@ export class LayerStore {
         // older tocker might have): move it aside so the rename can take its place.
         if (existsSync(this.dir(diffID))) renameSync(this.dir(diffID), join(session.mkdtemp('stale-'), 'layer'))
         // The commit point: before this rename the layer does not exist, after it it is complete.
+        // Its short name, for overlay mounts of many layers, before the layer itself: a link without
+        // its layer (we die between the two) is harmless and swept by rmi; a failure here (no
+        // space) fails the pull before anything is committed.
+        ensureLink(this.layout.layers, hex)
         traced('fs', 'rename', () => `${work} -> ${this.dir(diffID)} (commit layer: ${r.entries} entries, ${r.size} bytes)`, () => renameSync(work, this.dir(diffID)))
         return 'added'
       } catch (err) {
@@ -138,6 +144,9 @@ export class LayerStore {
       if (!existsSync(this.dir(diffID))) return undefined
       if (pinned().has(hex)) return undefined
       const trash = join(this.session().mkdtemp(`trash-${hex.slice(0, 12)}-`), 'layer')
+      // The link first: a layer without its link is repaired on use, a link without its layer
+      // would dangle until the next garbage collection.
+      removeLink(this.layout.layers, hex)
       renameSync(this.dir(diffID), trash)
       return trash
     } finally {

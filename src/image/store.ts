@@ -2,6 +2,7 @@
 //
 //   <root>/blobs/sha256/<hex>        manifests, indexes, image configs (content-addressed)
 //   <root>/layers/<diffID hex>/diff  one unpacked layer = one overlay lowerdir (see layers.ts)
+//   <root>/layers/l/<26 letters>     its short name, for mounts of many layers (layer-links.ts)
 //   <root>/images/<config hex>.json  one record per image; the image ID is its config's digest
 //   <root>/repositories.json         {"docker.io/library/busybox:latest": "sha256:<image id>",
 //                                     "docker.io/library/busybox@sha256:<manifest>": "sha256:<image id>"}
@@ -18,6 +19,7 @@ import { BlobStore, digestHex, sha256 } from '../content/blobs.js'
 import { TockerError } from '../errors.js'
 import { storeLayout, type StoreLayout } from '../store/layout.js'
 import { withLockSync } from '../sys/lock.js'
+import { removeDanglingLinks } from './layer-links.js'
 import { LayerStore, type LayerInfo } from './layers.js'
 import { familiarString, fullName, fullString, parseReference, withDefaultTag, type Reference } from './reference.js'
 import { pinnedLayers, StoreSession } from './session.js'
@@ -432,6 +434,8 @@ export class ImageStore {
         const moved = this.layers.detach(d, pinned)
         if (moved) trash.push(moved)
       }
+      // Short links whose layer went by some other way (a process killed half-way).
+      removeDanglingLinks(this.layout.layers)
     })
     for (const t of trash) rmSync(t, { recursive: true, force: true })
     return { untagged, deleted }

@@ -11,8 +11,8 @@
 // in an image layer, or one made with mknod anywhere on the root, cannot be opened (see
 // device-policy.ts).
 import { mount, MS_BIND, MS_NODEV, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT } from '../sys/mount.js'
-import { TockerError } from '../errors.js'
 import { forbidDevices } from './device-policy.js'
+import { mountOverlay } from './overlay.js'
 import type { OverlayRootfs } from './spec.js'
 
 /** Cut propagation between the new mount namespace and the host's. */
@@ -20,18 +20,9 @@ export function makeRootPrivate(): void {
   mount(null, '/', null, MS_REC | MS_PRIVATE, null)
 }
 
-/** overlayfs options: lowerdir top first, separated by ':'. */
-export function overlayOptions(o: OverlayRootfs): string {
-  let data = `lowerdir=${o.lowerdir.join(':')}`
-  if (o.upperdir) data += `,upperdir=${o.upperdir},workdir=${o.workdir}`
-  // The options travel in one page; Docker shortens the paths by chdir'ing into the layer store.
-  if (data.length > 4000) throw new TockerError(`too many layers for one overlay mount (${o.lowerdir.length}: the options exceed a page)`)
-  return data
-}
-
 export function mountRootfs(rootfs: string, overlay?: OverlayRootfs): void {
   if (overlay) {
-    mount('overlay', rootfs, 'overlay', MS_NODEV, overlayOptions(overlay))
+    mountOverlay(rootfs, overlay) // many layers: see overlay.ts
   } else {
     // A bind ignores flags other than MS_REC (it copies the source's): nodev is a second step.
     mount(rootfs, rootfs, null, MS_BIND | MS_REC, null)

@@ -56,13 +56,14 @@ export function describeMountFlags(flags: number): string {
 
 /**
  * mount(2). `shownTarget` replaces the target in the trace when the real target is an fd path
- * (/proc/self/fd/N) that a learner could not read.
+ * (/proc/self/fd/N) that a learner could not read; `shownData` the options when they are too long
+ * to read (an overlay of 100 layers).
  */
-export function mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null, shownTarget?: string): void {
+export function mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null, shownTarget?: string, shownData?: string): void {
   traced(
     'mount',
     'mount',
-    () => `${JSON.stringify(source ?? '')}, ${shownTarget ?? target}, ${JSON.stringify(fstype ?? '')}, ${describeMountFlags(flags)}${data ? `, ${JSON.stringify(data)}` : ''}`,
+    () => `${JSON.stringify(source ?? '')}, ${shownTarget ?? target}, ${JSON.stringify(fstype ?? '')}, ${describeMountFlags(flags)}${data ? `, ${JSON.stringify(shownData ?? data)}` : ''}`,
     () => native.mount(source, target, fstype, flags, data),
   )
 }

@@ -21,6 +21,8 @@
 //   hostile-hardlink         "hostname" hardlinked to "../../etc/hostname"
 //   hostile-symlink-chain    "d/up" -> "..", "d/up2" -> "up/..", then "d/up2/pwned": no path has a
 //                            ".." component, but d/up2 resolves to the layer dir's parent
+//   layers-125               125 layers: busybox's base layer at the bottom, 123 layers each adding
+//                            /layers/NNN and rewriting /order ("NNN"), and /top ("top") on top
 //   bench                    2 layers, ~170 MB uncompressed: busybox + host libraries, + host /usr/share files
 //   bench-sibling            bench's first layer (shared) + a different second layer
 import { execFile } from 'node:child_process'
@@ -57,6 +59,7 @@ export type FixtureName =
   | 'hostile-symlink'
   | 'hostile-hardlink'
   | 'hostile-symlink-chain'
+  | 'layers-125'
   | 'bench'
   | 'bench-sibling'
 
@@ -172,6 +175,17 @@ const RECIPES: Record<Exclude<FixtureName, 'busybox' | 'httpd' | 'bench' | 'benc
     const base = await baseLayer(w, inputs)
     const top = await w.layer([dir('etc', inputs.mtime), file('etc/two-layer', 'second layer\n', inputs.mtime)])
     return w.image({ layers: [base, top], config: BUSYBOX_CONFIG, created: inputs.mtime, history: ['busybox', 'etc/two-layer'] })
+  },
+
+  'layers-125': async (w, inputs) => {
+    const { mtime } = inputs
+    const layers = [await baseLayer(w, inputs)]
+    for (let i = 2; i <= 124; i++) {
+      const n = String(i).padStart(3, '0')
+      layers.push(await w.layer([dir('layers', mtime), file(`layers/${n}`, `${n}\n`, mtime), file('order', `${n}\n`, mtime)]))
+    }
+    layers.push(await w.layer([file('top', 'top\n', mtime), file('order', '125\n', mtime)]))
+    return w.image({ layers, config: BUSYBOX_CONFIG, created: mtime, history: layers.map((_, i) => `layer ${i + 1}`) })
   },
 
   whiteout: whiteoutImage(false),

@@ -11,7 +11,7 @@ import { encodeProcess } from '../../src/runtime/process-spec.js'
 import { RootDir } from '../../src/runtime/root-dir.js'
 import { parseSignal } from '../../src/runtime/signals.js'
 import { resolveUser } from '../../src/runtime/user.js'
-import { overlayOptions } from '../../src/runtime/rootfs.js'
+import { commonDirectory, MOUNT_DATA_MAX, overlayOptions, planOverlayMount } from '../../src/runtime/overlay.js'
 import { MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REC, MS_SLAVE } from '../../src/sys/mount.js'
 import { removeDir, tempDir } from './bundle.js'
 
@@ -74,6 +74,25 @@ t.test('overlay annotation: checked, and turned into overlayfs options', async (
   t.throws(() => parseOverlay(JSON.stringify({ lowerdir: ['/a'], upperdir: '/u' })), /upperdir and workdir go together/)
   t.throws(() => parseOverlay(JSON.stringify({ lowerdir: ['/a:b'] })), /overlayfs cannot take/)
   t.throws(() => parseOverlay(JSON.stringify({ lowerdir: ['rel'] })), /not an absolute path/)
+})
+
+t.test('overlay of many layers: relative to the links\' directory once absolute paths exceed a page', async (t) => {
+  const upper = { upperdir: '/var/lib/tocker/containers/' + 'c'.repeat(64) + '/upper', workdir: '/var/lib/tocker/containers/' + 'c'.repeat(64) + '/work' }
+  const links = (n: number) => Array.from({ length: n }, (_, i) => `/var/lib/tocker/layers/l/${String(i).padStart(26, 'A')}`)
+  const few = planOverlayMount({ lowerdir: links(3), ...upper })
+  t.equal(few.cwd, undefined, 'absolute paths when they fit')
+  t.equal(few.data, overlayOptions({ lowerdir: links(3), ...upper }))
+  const many = planOverlayMount({ lowerdir: links(125), ...upper })
+  t.equal(many.cwd, '/var/lib/tocker/layers/l')
+  t.ok(many.data.startsWith(`lowerdir=${'0'.padStart(26, 'A')}:${'1'.padStart(26, 'A')}:`))
+  t.ok(Buffer.byteLength(many.data) <= MOUNT_DATA_MAX, `${Buffer.byteLength(many.data)} bytes fit in a page`)
+  t.match(many.shown, /:…120 more…:.*\(125 layers, relative to the cwd \/var\/lib\/tocker\/layers\/l\)$/)
+  t.throws(() => planOverlayMount({ lowerdir: links(160), ...upper }), { code: 'ETOOMANYLAYERS', message: /160 layers need \d+ bytes of mount options, the kernel takes 4095/ })
+  const old = Array.from({ length: 45 }, (_, i) => `/var/lib/tocker/layers/${String(i).padStart(64, 'a')}/diff`)
+  t.equal(planOverlayMount({ lowerdir: old, ...upper }).cwd, '/var/lib/tocker/layers', 'directories of an older record: relative to their common parent')
+  t.equal(commonDirectory(['/a/b/c', '/a/b/d/e']), '/a/b')
+  t.equal(commonDirectory(['/a/bc', '/a/b/d']), '/a')
+  t.equal(commonDirectory(['/x/y', '/z']), '/')
 })
 
 t.test('signals and environments', async (t) => {

@@ -1,0 +1,96 @@
+// The overlay root filesystem: its mount options, and the mount.
+//
+// Surprise: mount(2) copies its options (`data`) in ONE page, 4096 bytes with the final NUL, and
+// overlayfs wants every layer in that one string (lowerdir=top:…:bottom). With absolute paths of
+// ~94 bytes (/var/lib/tocker/layers/<64 hex>/diff) an image of ~40 layers no longer fits. Ways out:
+//   - the new mount API's "lowerdir+" (fsconfig(2), one layer per call, no total limit): Linux
+//     6.8+ only, and Debian 12 runs 6.1. (fsconfig's plain "lowerdir", 5.2+ for overlayfs since
+//     6.5, is worse: it caps one string value at 256 bytes.)
+//   - relative paths: overlayfs looks each lowerdir up as a path of the mounting thread, so after
+//     chdir(D) "X" means D/X. Docker's overlay2 does this (its mountFrom), with short names for its
+//     layers in an l/ directory. Works on every kernel tocker supports.
+// tocker does what Docker does: the image store keeps a short link per layer
+// (layers/l/<26 letters>, see src/image/layer-links.ts), the engine names the links, and when the
+// absolute paths do not fit in a page the thread chdir()s into their common directory and mounts
+// with names relative to it: 27 bytes per layer, ~145 layers (Docker allows 125 at build time,
+// 128 at run time; overlayfs itself stops at 500).
+//
+// The chdir moves only the calling thread: the runtime mounts the root from Node's main thread
+// after unshare(CLONE_NEWNS), which gave that thread a filesystem context (root, cwd) of its own;
+// libuv's threads keep theirs. The cwd is restored right after the mount (and again by
+// restoreNamespaces, see namespaces.ts).
+import { closeSync, openSync } from 'node:fs'
+import { dirname, relative, sep } from 'node:path'
+import { TockerError } from '../errors.js'
+import { chdirTo, fchdir, mount, MS_NODEV, O_DIRECTORY, O_PATH } from '../sys/mount.js'
+import type { OverlayRootfs } from './spec.js'
+
+/** The most option bytes mount(2) takes: a page, less its terminating NUL. */
+export const MOUNT_DATA_MAX = 4095
+
+export interface OverlayMountPlan {
+  /** The options, as the kernel gets them. */
+  data: string
+  /** Set when the lowerdirs in `data` are relative to this directory. */
+  cwd?: string
+  /** The options as --explain shows them: long lowerdir lists cut in the middle. */
+  shown: string
+}
+
+/** overlayfs options: lowerdir top first, separated by ':'. */
+export function overlayOptions(o: OverlayRootfs, lowerdir: string[] = o.lowerdir): string {
+  let data = `lowerdir=${lowerdir.join(':')}`
+  if (o.upperdir) data += `,upperdir=${o.upperdir},workdir=${o.workdir}`
+  return data
+}
+
+/** How to mount `o`: absolute paths when they fit in a page, else relative to their common directory. */
+export function planOverlayMount(o: OverlayRootfs): OverlayMountPlan {
+  const absolute = overlayOptions(o)
+  if (Buffer.byteLength(absolute) <= MOUNT_DATA_MAX) return { data: absolute, shown: shownOptions(o, o.lowerdir) }
+  const base = commonDirectory(o.lowerdir)
+  const names = o.lowerdir.map((d) => relative(base, d))
+  const data = overlayOptions(o, names)
+  const bytes = Buffer.byteLength(data)
+  if (bytes > MOUNT_DATA_MAX) {
+    throw new TockerError(`too many layers for one overlay mount: ${o.lowerdir.length} layers need ${bytes} bytes of mount options, the kernel takes ${MOUNT_DATA_MAX}`, {
+      code: 'ETOOMANYLAYERS',
+      status: 400,
+      hint:
+        'Docker runs at most 128 layers too: rebuild the image with fewer layers (fewer RUN/COPY steps).\n' +
+        '레이어가 너무 많습니다 (Docker도 최대 128개): RUN/COPY 단계를 줄여 더 적은 레이어로 이미지를 다시 빌드하세요.',
+    })
+  }
+  return { data, cwd: base, shown: shownOptions(o, names, base) }
+}
+
+/** Mount the overlay at `target` (from a thread with its own cwd: see the top of this file). */
+export function mountOverlay(target: string, o: OverlayRootfs): void {
+  const plan = planOverlayMount(o)
+  if (!plan.cwd) return mount('overlay', target, 'overlay', MS_NODEV, plan.data, undefined, plan.shown)
+  const saved = openSync('.', O_PATH | O_DIRECTORY)
+  try {
+    chdirTo(plan.cwd)
+    try {
+      mount('overlay', target, 'overlay', MS_NODEV, plan.data, undefined, plan.shown)
+    } finally {
+      fchdir(saved, 'back to the cwd before the overlay mount')
+    }
+  } finally {
+    closeSync(saved)
+  }
+}
+
+/** The deepest directory that holds every path of `paths` (all absolute). */
+export function commonDirectory(paths: string[]): string {
+  let base = dirname(paths[0])
+  while (!paths.every((p) => p.startsWith(base === sep ? sep : base + sep))) base = dirname(base)
+  return base
+}
+
+/** Options for --explain: a list of more than 6 layers shows its first 3 and last 2. */
+function shownOptions(o: OverlayRootfs, lowerdir: string[], base?: string): string {
+  const list = lowerdir.length <= 6 ? lowerdir : [...lowerdir.slice(0, 3), `…${lowerdir.length - 5} more…`, ...lowerdir.slice(-2)]
+  const data = overlayOptions(o, list)
+  return base ? `${data} (${lowerdir.length} layers, relative to the cwd ${base})` : data
+}
