@@ -54,7 +54,8 @@ function storeContents(root: string) {
   const list = (d: string) => (existsSync(d) ? readdirSync(d) : [])
   const repos = join(root, 'repositories.json')
   return {
-    layers: list(join(root, 'layers')),
+    layers: list(join(root, 'layers')).filter((n) => n !== 'l'),
+    links: list(join(root, 'layers', 'l')),
     images: list(join(root, 'images')),
     tags: existsSync(repos) ? Object.keys(JSON.parse(readFileSync(repos, 'utf8'))) : [],
     tmp: list(join(root, 'tmp')),
@@ -240,6 +241,6 @@ t.test('load refuses bad archives and hostile layers, leaving nothing in the sto
     t.equal(r.code, 1, `${name}: refused`)
     t.match(r.stderr, /^failed to register layer sha256:[0-9a-f]{64}: entry "[^"]+": /, `${name}: the error names the entry (${r.stderr.trim()})`)
   }
-  t.same(storeContents(root), { layers: [], images: [], tags: [], tmp: [] }, 'nothing left in the store')
+  t.same(storeContents(root), { layers: [], links: [], images: [], tags: [], tmp: [] }, 'nothing left in the store')
   t.notOk(existsSync('/tmp/pwned') || existsSync('/escape'), 'nothing written outside')
 })

@@ -59,12 +59,13 @@ function storeContents(root: string) {
   const list = (d: string) => (existsSync(d) ? readdirSync(d).filter((n) => !n.startsWith('.')) : [])
   const repos = join(root, 'repositories.json')
   const tags = existsSync(repos) ? Object.keys(JSON.parse(readFileSync(repos, 'utf8') || '{}')) : []
-  return { layers: list(join(root, 'layers')), images: list(join(root, 'images')), tags, tmp: list(join(root, 'tmp')) }
+  const links = list(join(root, 'layers', 'l'))
+  return { layers: list(join(root, 'layers')).filter((n) => n !== 'l'), links, images: list(join(root, 'images')), tags, tmp: list(join(root, 'tmp')) }
 }
 
 function assertEmptyStore(t: { strictSame(found: unknown, wanted: unknown, message?: string): unknown }, root: string, what: string) {
   const c = storeContents(root)
-  t.strictSame({ layers: c.layers, images: c.images, tags: c.tags, tmp: c.tmp }, { layers: [], images: [], tags: [], tmp: [] }, `${what}: nothing left in the store`)
+  t.strictSame({ layers: c.layers, links: c.links, images: c.images, tags: c.tags, tmp: c.tmp }, { layers: [], links: [], images: [], tags: [], tmp: [] }, `${what}: nothing left in the store`)
 }
 
 const short = (digest: string) => digest.slice(7, 19)
