@@ -101,8 +101,10 @@ export class Streams {
     if (!stdin) return void input.resume()
     input.on('data', (d: Buffer) => stdin.write(d))
     const close = () => {
-      // Docker's StdinOnce: the container's stdin closes when the attached client's does.
-      if (rec.Config.StdinOnce) stdin.end()
+      // Docker's StdinOnce: the container's stdin closes when the attached client's does — but
+      // not with a TTY (moby: CloseStdin && !TTY): there EOF is a key (Ctrl-D) the terminal
+      // sends as a byte, and a client that went away (Ctrl-P Ctrl-Q) leaves the shell running.
+      if (rec.Config.StdinOnce && !rec.Config.Tty) stdin.end()
     }
     input.on('end', close)
     input.on('close', close)
