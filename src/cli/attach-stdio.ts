@@ -4,6 +4,7 @@
 import type { Duplex } from 'node:stream'
 import { demultiplex } from '../api/client.js'
 import { STREAM } from '../api/types.js'
+import { DEFAULT_DETACH_KEYS, EscapeProxy, parseDetachKeys } from './detach-keys.js'
 
 export interface AttachOptions {
   socket: Duplex
@@ -13,10 +14,27 @@ export interface AttachOptions {
   tty: boolean
   /** Called with the terminal size at start and on every SIGWINCH (when -t and a terminal). */
   resize?: (rows: number, cols: number) => void
+  /** --detach-keys (default ctrl-p,ctrl-q); read with a TTY and stdin only, as Docker does. */
+  detachKeys?: string
 }
 
-/** Resolves when the engine closes the stream (the process ended, or was detached). */
-export function pipeAttached(o: AttachOptions): Promise<void> {
+export interface AttachEnd {
+  /** The user typed the detach keys: the container goes on without us. */
+  detached: boolean
+}
+
+function escapeKeys(spec: string | undefined): Buffer {
+  if (!spec) return DEFAULT_DETACH_KEYS
+  try {
+    return parseDetachKeys(spec)
+  } catch (err) {
+    process.stderr.write(`WARN invalid detach escape keys, using default: ${(err as Error).message}\n`)
+    return DEFAULT_DETACH_KEYS
+  }
+}
+
+/** Resolves when the engine closes the stream (the process ended) or the user detached. */
+export function pipeAttached(o: AttachOptions): Promise<AttachEnd> {
   const { socket } = o
   const write = o.multiplexed
     ? demultiplex((stream, data) => (stream === STREAM.stderr ? process.stderr : process.stdout).write(data))
@@ -24,7 +42,6 @@ export function pipeAttached(o: AttachOptions): Promise<void> {
   if (o.head.length) write(o.head)
   socket.on('data', write)
 
-  const stdinIsTTY = process.stdin.isTTY
   let rawSet = false
   const restore = () => {
     if (rawSet) {
@@ -37,28 +54,45 @@ export function pipeAttached(o: AttachOptions): Promise<void> {
     onResize()
     process.stdout.on('resize', onResize)
   }
-  if (o.stdin) {
-    if (o.tty && stdinIsTTY) {
-      process.stdin.setRawMode(true)
-      rawSet = true
-    }
-    process.stdin.on('data', (d) => socket.write(d))
-    process.stdin.on('end', () => {
-      // Half-close: the container sees EOF on its stdin but we keep reading its output.
-      ;(socket as Duplex & { end: () => void }).end()
-    })
-    process.stdin.resume()
-  }
   process.once('exit', restore)
   return new Promise((resolve) => {
+    let finished = false
+    let detached = false
     const done = () => {
+      if (finished) return
+      finished = true
       restore()
       process.stdout.off('resize', onResize)
       if (o.stdin) {
         process.stdin.pause()
         process.stdin.removeAllListeners('data')
       }
-      resolve()
+      resolve({ detached })
+    }
+    if (o.stdin) {
+      if (o.tty && process.stdin.isTTY) {
+        process.stdin.setRawMode(true)
+        rawSet = true
+      }
+      // With a TTY, Docker reads the detach keys from what is typed (moby/term's escape proxy).
+      const proxy = o.tty ? new EscapeProxy(escapeKeys(o.detachKeys)) : undefined
+      process.stdin.on('data', (d: Buffer) => {
+        const out = proxy ? proxy.feed(d) : d
+        if (out === 'detach') {
+          // Docker closes its side of the connection; the engine keeps the container (and, with
+          // a TTY, its stdin) as they are.
+          detached = true
+          socket.destroy()
+          done()
+        } else if (out.length) {
+          socket.write(out)
+        }
+      })
+      process.stdin.on('end', () => {
+        // Half-close: the container sees EOF on its stdin but we keep reading its output.
+        ;(socket as Duplex & { end: () => void }).end()
+      })
+      process.stdin.resume()
     }
     socket.on('end', done)
     socket.on('close', done)

@@ -1,87 +1,48 @@
-// The options `run` and `create` share, and how they become the body of POST /containers/create
-// (Docker's Config + HostConfig). Parsed with argv.ts so that everything after the image is the
-// container's command.
+// The options `run` and `create` share (one table, Docker's names, types and wording), and how
+// they become the body of POST /containers/create (Docker's Config + HostConfig).
 import { resolve } from 'node:path'
-import type { Argv } from 'yargs'
 import type { ContainerCreateBody } from '../api/types.js'
 import { TockerError } from '../errors.js'
-import type { OptionSpec } from './argv.js'
+import type { OptionDef } from './spec.js'
 
-export const CREATE_OPTIONS: OptionSpec = {
-  interactive: { kind: 'boolean', alias: ['i'] },
-  tty: { kind: 'boolean', alias: ['t'] },
-  env: { kind: 'array', alias: ['e'] },
-  workdir: { kind: 'string', alias: ['w'] },
-  user: { kind: 'string', alias: ['u'] },
-  hostname: { kind: 'string', alias: ['h'] },
-  entrypoint: { kind: 'string' },
-  volume: { kind: 'array', alias: ['v'] },
-  memory: { kind: 'string', alias: ['m'] },
-  'memory-swap': { kind: 'string' },
-  cpus: { kind: 'string' },
-  'cpu-shares': { kind: 'number', alias: ['c'] },
-  'pids-limit': { kind: 'number' },
-  rm: { kind: 'boolean' },
-  name: { kind: 'string' },
-  publish: { kind: 'array', alias: ['p'] },
-  'publish-all': { kind: 'boolean', alias: ['P'] },
-  expose: { kind: 'array' },
-  network: { kind: 'string', alias: ['net'] },
-  label: { kind: 'array', alias: ['l'] },
-  'log-driver': { kind: 'string' },
-  'log-opt': { kind: 'array' },
-  'stop-signal': { kind: 'string' },
-  'stop-timeout': { kind: 'number' },
-  restart: { kind: 'string' },
-  platform: { kind: 'string' },
-}
+export const CREATE_OPTIONS: OptionDef[] = [
+  { name: 'interactive', short: 'i', type: 'bool', description: { en: 'Keep STDIN open even if not attached', ko: '표준 입력(STDIN)을 열어 둡니다 (키보드 입력을 컨테이너로 보냄)' } },
+  { name: 'tty', short: 't', type: 'bool', description: { en: 'Allocate a pseudo-TTY', ko: '가상 터미널(TTY)을 할당합니다 (-it로 셸을 쓸 때)' } },
+  { name: 'env', short: 'e', type: 'list', description: { en: 'Set environment variables', ko: '환경 변수를 설정합니다 (-e 이름=값, 여러 번 쓸 수 있음)' } },
+  { name: 'workdir', short: 'w', type: 'string', description: { en: 'Working directory inside the container', ko: '컨테이너 안의 작업 디렉터리' } },
+  { name: 'user', short: 'u', type: 'string', description: { en: 'Username or UID (format: "<name|uid>[:<group|gid>]")', ko: '사용자 이름 또는 UID (형식: "<이름|uid>[:<그룹|gid>]")' } },
+  { name: 'hostname', short: 'h', type: 'string', description: { en: 'Container host name', ko: '컨테이너의 호스트 이름 (UTS 네임스페이스)' } },
+  { name: 'entrypoint', type: 'string', description: { en: 'Overwrite the default ENTRYPOINT of the image', ko: '이미지의 기본 ENTRYPOINT를 바꿉니다' } },
+  { name: 'volume', short: 'v', type: 'list', description: { en: 'Bind mount a volume', ko: '호스트 디렉터리를 컨테이너에 연결합니다 (바인드 마운트, /호스트:/컨테이너[:ro])' } },
+  { name: 'memory', short: 'm', type: 'string', valueName: 'bytes', description: { en: 'Memory limit', ko: '메모리 제한 (예: 64m, cgroup의 memory.max)' } },
+  { name: 'memory-swap', type: 'string', valueName: 'bytes', description: { en: "Swap limit equal to memory plus swap: '-1' to enable unlimited swap", ko: "메모리와 스왑을 합한 제한: '-1'이면 스왑 무제한" } },
+  { name: 'cpus', type: 'decimal', description: { en: 'Number of CPUs', ko: '쓸 수 있는 CPU 개수 (예: 0.5)' } },
+  { name: 'cpu-shares', short: 'c', type: 'int', description: { en: 'CPU shares (relative weight)', ko: 'CPU 몫 (상대적 가중치)' } },
+  { name: 'pids-limit', type: 'int', description: { en: 'Tune container pids limit (set -1 for unlimited)', ko: '컨테이너 안 프로세스 개수 제한 (-1이면 무제한)' } },
+  { name: 'rm', type: 'bool', description: { en: 'Automatically remove the container and its associated anonymous volumes when it exits', ko: '컨테이너가 끝나면 자동으로 삭제합니다' } },
+  { name: 'name', type: 'string', description: { en: 'Assign a name to the container', ko: '컨테이너에 이름을 붙입니다' } },
+  { name: 'publish', short: 'p', type: 'list', description: { en: "Publish a container's port(s) to the host", ko: '컨테이너의 포트를 호스트에 공개합니다 (포트포워딩, -p 호스트포트:컨테이너포트)' } },
+  { name: 'publish-all', short: 'P', type: 'bool', description: { en: 'Publish all exposed ports to random ports', ko: '노출된(EXPOSE) 모든 포트를 임의의 호스트 포트로 공개합니다' } },
+  { name: 'expose', type: 'list', description: { en: 'Expose a port or a range of ports', ko: '포트(또는 포트 범위)를 노출합니다' } },
+  { name: 'network', type: 'string', valueName: 'network', description: { en: 'Connect a container to a network', ko: '컨테이너를 네트워크에 연결합니다 (bridge, none, host)' } },
+  { name: 'net', type: 'string', hidden: true, description: { en: 'Connect a container to a network' } },
+  { name: 'label', short: 'l', type: 'list', description: { en: 'Set meta data on a container', ko: '컨테이너에 메타데이터(레이블)를 붙입니다' } },
+  { name: 'log-driver', type: 'string', description: { en: 'Logging driver for the container', ko: '컨테이너의 로그 드라이버 (json-file만 지원)' } },
+  { name: 'log-opt', type: 'list', description: { en: 'Log driver options', ko: '로그 드라이버 옵션 (max-size, max-file)' } },
+  { name: 'stop-signal', type: 'string', description: { en: 'Signal to stop the container', ko: '컨테이너를 멈출 때 보낼 시그널' } },
+  { name: 'stop-timeout', type: 'int', description: { en: 'Timeout (in seconds) to stop a container', ko: '컨테이너를 멈출 때 기다리는 시간(초), 지나면 SIGKILL' } },
+  { name: 'restart', type: 'string', default: 'no', description: { en: 'Restart policy to apply when a container exits', ko: '컨테이너가 끝났을 때의 재시작 정책 ("no"만 지원)' } },
+  { name: 'platform', type: 'string', description: { en: 'Set platform if server is multi-platform capable', ko: '플랫폼을 지정합니다 (예: linux/amd64)' } },
+]
 
-export const RUN_OPTIONS: OptionSpec = {
+export const RUN_OPTIONS: OptionDef[] = ([
+  { name: 'detach', short: 'd', type: 'bool', description: { en: 'Run container in background and print container ID', ko: '컨테이너를 백그라운드에서 실행하고 컨테이너 ID를 출력합니다' } },
+  { name: 'sig-proxy', type: 'bool', default: true, description: { en: 'Proxy received signals to the process', ko: '받은 시그널을 컨테이너의 프로세스에 전달합니다' } },
+  { name: 'detach-keys', type: 'string', description: { en: 'Override the key sequence for detaching a container', ko: '컨테이너에서 빠져나오는(detach) 키 조합을 바꿉니다 (기본 ctrl-p,ctrl-q)' } },
   ...CREATE_OPTIONS,
-  detach: { kind: 'boolean', alias: ['d'] },
-  'sig-proxy': { kind: 'boolean' },
-}
+] as OptionDef[]).sort((a, b) => a.name.localeCompare(b.name))
 
-/** The same options for yargs (help text and type checks). */
-export function describeCreateOptions(y: Argv, run: boolean): Argv {
-  // Repeatable options are plain strings here: a yargs array option would swallow the image and
-  // the command after it (`-p 8081:80 httpd`). argv.ts collects the repeats.
-  y = y
-    .parserConfiguration({ 'unknown-options-as-args': true })
-    .strictOptions(false)
-    .option('interactive', { alias: 'i', type: 'boolean', describe: 'Keep STDIN open even if not attached' })
-    .option('tty', { alias: 't', type: 'boolean', describe: 'Allocate a pseudo-TTY' })
-    .option('env', { alias: 'e', type: 'string', describe: 'Set environment variables' })
-    .option('workdir', { alias: 'w', type: 'string', describe: 'Working directory inside the container' })
-    .option('user', { alias: 'u', type: 'string', describe: 'Username or UID (format: <name|uid>[:<group|gid>])' })
-    .option('hostname', { type: 'string', describe: 'Container host name' })
-    .option('entrypoint', { type: 'string', describe: 'Overwrite the default ENTRYPOINT of the image' })
-    .option('volume', { alias: 'v', type: 'string', describe: 'Bind mount a host directory: /host:/ctr[:ro]' })
-    .option('memory', { alias: 'm', type: 'string', describe: 'Memory limit (e.g. 64m)' })
-    .option('memory-swap', { type: 'string', describe: "Swap limit equal to memory plus swap: '-1' to enable unlimited swap" })
-    .option('cpus', { type: 'string', describe: 'Number of CPUs' })
-    .option('cpu-shares', { alias: 'c', type: 'number', describe: 'CPU shares (relative weight)' })
-    .option('pids-limit', { type: 'number', describe: 'Tune container pids limit' })
-    .option('rm', { type: 'boolean', describe: 'Automatically remove the container when it exits' })
-    .option('name', { type: 'string', describe: 'Assign a name to the container' })
-    .option('publish', { alias: 'p', type: 'string', describe: "Publish a container's port(s) to the host" })
-    .option('publish-all', { alias: 'P', type: 'boolean', describe: 'Publish all exposed ports to random ports' })
-    .option('expose', { type: 'string', describe: 'Expose a port or a range of ports' })
-    .option('network', { type: 'string', describe: 'Connect a container to a network (bridge, none, host)' })
-    .option('label', { alias: 'l', type: 'string', describe: 'Set meta data on a container' })
-    .option('log-driver', { type: 'string', describe: 'Logging driver for the container (json-file only)' })
-    .option('log-opt', { type: 'string', describe: 'Log driver options (max-size, max-file)' })
-    .option('stop-signal', { type: 'string', describe: 'Signal to stop the container' })
-    .option('stop-timeout', { type: 'number', describe: 'Timeout (in seconds) to stop a container' })
-    .option('restart', { type: 'string', describe: 'Restart policy (only "no" is supported)' })
-    .option('platform', { type: 'string', describe: 'Set platform if server is multi-platform capable' })
-  if (run) {
-    y = y
-      .option('detach', { alias: 'd', type: 'boolean', describe: 'Run container in background and print container ID' })
-      .option('sig-proxy', { type: 'boolean', default: true, describe: 'Proxy received signals to the process' })
-  }
-  return y
-}
+CREATE_OPTIONS.sort((a, b) => a.name.localeCompare(b.name))
 
 /** Docker's RAMInBytes: "64m" → 67108864 (1024-based, optional trailing "b"). */
 export function parseBytes(s: string, flag: string): number {
@@ -118,7 +79,6 @@ function parseBind(v: string): string {
 
 export async function createBody(o: Record<string, any>, positional: string[], detach: boolean): Promise<ContainerCreateBody> {
   const [image, ...cmd] = positional
-  if (!image) throw new TockerError(`"${detach ? 'run' : 'create'}" requires at least 1 argument.`, { exitCode: 125, hint: 'See \'tocker run --help\'.' })
   if (o.restart && o.restart !== 'no') throw new TockerError(`restart policies are not supported by tocker (got --restart ${o.restart})`, { exitCode: 125 })
   if (o['log-driver'] && o['log-driver'] !== 'json-file') throw new TockerError(`logging driver "${o['log-driver']}" is not supported: tocker writes json-file logs`, { exitCode: 125 })
   let exposedPorts: Record<string, object> | undefined
@@ -168,7 +128,7 @@ export async function createBody(o: Record<string, any>, positional: string[], d
       AutoRemove: !!o.rm,
       PortBindings: portBindings ?? {},
       PublishAllPorts: !!o['publish-all'],
-      NetworkMode: o.network ?? 'default',
+      NetworkMode: o.network ?? o.net ?? 'default',
       LogConfig: { Type: 'json-file', Config: parseLogOpts(o['log-opt'] ?? []) },
     },
   }

@@ -1,7 +1,7 @@
 // Commands that take several containers (stop, start, rm, kill, restart, wait) act on each in turn
 // like Docker: the argument is printed on success, each failure on stderr, and the exit code is 1
 // when any failed.
-import { isTockerError } from '../errors.js'
+import { errorText } from './report.js'
 
 export async function forEachContainer(refs: string[], fn: (ref: string) => Promise<string | void>): Promise<number> {
   let failed = 0
@@ -12,8 +12,7 @@ export async function forEachContainer(refs: string[], fn: (ref: string) => Prom
       process.stdout.write(`${r.value ?? refs[i]}\n`)
     } else {
       failed++
-      const e = r.reason
-      process.stderr.write(`${isTockerError(e) && e.daemon ? 'Error response from daemon: ' : 'Error: '}${(e as Error).message}\n`)
+      process.stderr.write(errorText(r.reason))
     }
   })
   return failed ? 1 : 0

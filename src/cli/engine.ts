@@ -22,10 +22,8 @@ export async function engineClient(g: GlobalOptions): Promise<EngineClient> {
     await startEngine(g, new EngineClient(socket))
   })
   // --explain: the kernel work happens in the engine; print its trace stream here, as it happens.
-  if (g.explain) {
-    const { formatEvent } = await import('../trace/explain.js')
-    await client.followTrace((e) => process.stderr.write(`[engine] ${formatEvent(e)}\n`))
-  }
+  const session = g.explain ? (await import('./explain.js')).explainSession() : undefined
+  if (session) await client.followTrace((e) => session.engineEvent(e))
   return client
 }
 

@@ -1,92 +1,168 @@
-// The `tocker` command line: Docker's syntax (`tocker <command> [options]`), parsed by yargs.
-// Each command lives in its own module under commands/; this file only wires globals and errors.
-import { readFileSync } from 'node:fs'
-import yargs, { type Argv } from 'yargs'
-import { hideBin } from 'yargs/helpers'
-import { isTockerError } from '../errors.js'
-import { startExplain } from '../trace/explain.js'
-import type { TockerCommand } from './command.js'
-import { commands } from './commands/index.js'
-import { DEFAULT_ROOT, globalOptions } from './context.js'
+// The `tocker` command line: Docker's syntax (`tocker [OPTIONS] COMMAND [ARG...]`). The words are
+// read by one parser (parse.ts) against each command's table (spec.ts, commands/): the global
+// options, then the command's name (and a group's subcommand), then the command's own options and
+// arguments. Global options are accepted after the command's name too (`tocker run --explain …`).
+// Only the command that runs is loaded: `tocker ps` reads the registry, ps.ts and what ps needs.
+import { TockerError } from '../errors.js'
+import { COMMANDS } from './commands/index.js'
+import { globalOptions } from './context.js'
+import { checkArgs, compileTable, parseWith, withDefaults } from './parse.js'
+import { reportError } from './report.js'
+import { GLOBAL_OPTIONS, HELP_OPTION, type Command, type CommandEntry, type OptionDef } from './spec.js'
+import { ArgsError, UnknownCommandError, suggest } from './usage-error.js'
 
-const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version
+const ROOT_OPTIONS: OptionDef[] = [
+  ...GLOBAL_OPTIONS,
+  { ...HELP_OPTION, short: 'h', hidden: true },
+  { name: 'version', short: 'v', type: 'bool', description: { en: 'Print version information and quit', ko: '버전 정보를 출력하고 끝냅니다' } },
+]
 
-function register(y: Argv, cmd: TockerCommand): Argv {
-  return y.command({
-    command: cmd.command,
-    describe: cmd.describe,
-    aliases: cmd.aliases,
-    builder: (sub: Argv) => {
-      let b = cmd.builder ? cmd.builder(sub) : sub
-      if (cmd.subcommands) {
-        for (const s of cmd.subcommands) b = register(b, s)
-        b = b.demandCommand(1, `"tocker ${firstWord(cmd.command)}" requires a subcommand; see 'tocker ${firstWord(cmd.command)} --help'`)
-      }
-      return b
-    },
-    handler: async (argv: Record<string, any>) => {
-      if (cmd.subcommands) return
-      const g = globalOptions(argv)
-      if ((cmd.needsRoot ?? true) && process.getuid?.() !== 0) {
-        process.stderr.write('tocker must be run as root (try sudo)\n')
-        process.exitCode = 1
-        return
-      }
-      const stopExplain = g.explain ? startExplain() : undefined
-      try {
-        const code = await cmd.run(argv, g)
-        process.exitCode = code ?? 0
-      } catch (err) {
-        process.exitCode = reportError(err, g.debug, cmd.errorExitCode ?? 1)
-      } finally {
-        stopExplain?.()
-      }
-    },
-  })
-}
-
-function firstWord(command: string | string[]): string {
-  return (Array.isArray(command) ? command[0] : command).split(' ')[0]
-}
-
-/** Print an error the way Docker's CLI does: one line on stderr; return the exit code. */
-export function reportError(err: unknown, debug: boolean, defaultExit: number): number {
-  if (isTockerError(err)) {
-    process.stderr.write(`${err.daemon ? 'Error response from daemon: ' : ''}${err.message}\n`)
-    if (err.hint) process.stderr.write(`${err.hint}\n`)
-    if (debug && err.stack) process.stderr.write(err.stack + '\n')
-    return err.exitCode ?? defaultExit
+/** Run the command line `argv` (without node and the script); resolves with the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  quietOnBrokenPipe()
+  let root
+  try {
+    root = parseWith(compileTable(ROOT_OPTIONS), argv, { interspersed: false })
+  } catch (err) {
+    return reportError(err, { path: [], usage: '[OPTIONS] COMMAND' })
   }
-  const e = err as Error
-  process.stderr.write(`Error: ${e?.message ?? String(err)}\n`)
-  if (debug && e?.stack) process.stderr.write(e.stack + '\n')
-  return defaultExit
+  if (root.opts.version) {
+    process.stdout.write(`tocker version ${await packageVersion()}\n`)
+    return 0
+  }
+  const [name, ...rest] = root.args
+  if (name === undefined || (root.opts.help && name === undefined)) return printRootHelp()
+  if (root.opts.help) return runEntry([name], lookup(COMMANDS, name), ['--help', ...rest], root.opts, GLOBAL_OPTIONS, [])
+  if (name === 'help') return helpFor(rest)
+  const entry = lookup(COMMANDS, name)
+  if (!entry) return reportError(unknownCommand([], name, COMMANDS), { path: [] })
+  return runEntry([name], entry, rest, root.opts, GLOBAL_OPTIONS, [])
 }
 
-export async function main(args: string[]): Promise<void> {
-  let y: Argv<any> = yargs(args)
-    .scriptName('tocker')
-    .usage('Usage:  tocker [OPTIONS] COMMAND\n\nA container runtime for learning how Docker really works')
-    .option('root', { type: 'string', describe: `Root of the image and container store (env TOCKER_ROOT)`, defaultDescription: DEFAULT_ROOT })
-    .option('host', { alias: 'H', type: 'string', describe: 'Engine socket to connect to, unix://PATH (env TOCKER_HOST)' })
-    .option('explain', { type: 'boolean', describe: 'Print every kernel-level action (syscalls, mounts, cgroup writes, network and registry requests) as it happens' })
-    .option('debug', { alias: 'D', type: 'boolean', describe: 'Print stack traces for errors' })
-    .version(`tocker version ${VERSION}`)
-    .alias('version', 'v')
-    .help()
-    .alias('help', 'h')
-    .strictCommands()
-    .strictOptions()
-    .demandCommand(1, "tocker: 'tocker' requires a command.")
-    .wrap(Math.min(120, process.stdout.columns ?? 100))
-    .parserConfiguration({ 'halt-at-non-option': false })
-    .fail((msg, err, yi) => {
-      if (err) throw err
-      process.stderr.write(`${msg}\nSee 'tocker --help'.\n`)
-      process.exit(125)
-    })
-  for (const cmd of commands) y = register(y, cmd)
-  await y.parseAsync()
+function lookup(entries: CommandEntry[], word: string): CommandEntry | undefined {
+  return entries.find((e) => e.name === word || e.aliases?.includes(word))
 }
 
-export { hideBin }
+function unknownCommand(parent: string[], word: string, entries: CommandEntry[]): UnknownCommandError {
+  const names = entries.filter((e) => !e.hidden).map((e) => e.name)
+  return new UnknownCommandError(`unknown command: ${['tocker', ...parent, word].join(' ')}`, suggest(word, names))
+}
+
+async function printRootHelp(): Promise<number> {
+  const { rootHelp } = await import('./help.js')
+  process.stdout.write(rootHelp(COMMANDS, GLOBAL_OPTIONS))
+  return 0
+}
+
+/** `tocker help [COMMAND...]`: cobra's help command. */
+async function helpFor(words: string[]): Promise<number> {
+  if (!words.length) return printRootHelp()
+  let entries = COMMANDS
+  const path: string[] = []
+  let entry: CommandEntry | undefined
+  let cmd: Command | undefined
+  for (const w of words) {
+    entry = lookup(entries, w)
+    if (!entry) {
+      process.stderr.write(`unknown help topic: ${[...path, w].join(' ')}\n`)
+      return 1
+    }
+    path.push(entry.name)
+    cmd = await entry.load()
+    entries = cmd.subcommands ?? []
+  }
+  const { commandHelp } = await import('./help.js')
+  process.stdout.write(commandHelp(path, entry!, cmd!))
+  return 0
+}
+
+/**
+ * Parse and run one command. `inherited`: option values read before its name (globals, a group's
+ * own options); `inheritedDefs`: their tables, which it accepts after its name too.
+ */
+async function runEntry(
+  path: string[],
+  entry: CommandEntry | undefined,
+  argv: string[],
+  inherited: Record<string, any>,
+  inheritedDefs: OptionDef[],
+  parentDefs: OptionDef[],
+): Promise<number> {
+  if (!entry) return reportError(unknownCommand(path.slice(0, -1), path[path.length - 1], COMMANDS), { path: [] })
+  const cmd = await entry.load()
+  const help = { ...HELP_OPTION, hidden: true, short: cmd.options.some((o) => o.short === 'h') ? undefined : 'h' }
+  const table = compileTable([...cmd.options, ...inheritedDefs, help])
+  const ctx = { path, usage: cmd.subcommands ? 'COMMAND' : cmd.usage }
+  let parsed
+  try {
+    parsed = parseWith(table, argv, { interspersed: cmd.subcommands ? false : cmd.interspersed })
+  } catch (err) {
+    return reportError(err, ctx)
+  }
+  const opts = mergeOptions(inherited, parsed.opts)
+  if (opts.help) {
+    const { commandHelp } = await import('./help.js')
+    process.stdout.write(commandHelp(path, entry, cmd))
+    return 0
+  }
+  if (cmd.subcommands) {
+    const [sub, ...rest] = parsed.args
+    if (sub === undefined) {
+      const { commandHelp } = await import('./help.js')
+      process.stdout.write(commandHelp(path, entry, cmd))
+      return 0
+    }
+    const subEntry = lookup(cmd.subcommands, sub)
+    if (!subEntry) return reportError(unknownCommand(path, sub, cmd.subcommands), { path })
+    return runEntry([...path, subEntry.name], subEntry, rest, opts, [...cmd.options, ...inheritedDefs], cmd.options)
+  }
+  const bad = checkArgs(cmd.args, parsed.args.length)
+  if (bad) return reportError(new ArgsError(bad.message, bad.see), ctx)
+  withDefaults(opts, [...cmd.options, ...parentDefs])
+  let g
+  try {
+    g = globalOptions(opts)
+  } catch (err) {
+    return reportError(err, ctx)
+  }
+  const reportCtx = { path, usage: cmd.usage, debug: g.debug, defaultExit: cmd.errorExitCode ?? 1 }
+  if ((cmd.needsRoot ?? true) && process.getuid?.() !== 0) {
+    return reportError(new TockerError('tocker must be run as root (try sudo)', { code: 'ENOTROOT' }), reportCtx)
+  }
+  const explain = g.explain ? await import('./explain.js') : undefined
+  const session = await explain?.beginExplain(g)
+  explain?.setExplainSession(session)
+  try {
+    return (await cmd.run!({ opts, args: parsed.args, g, path })) ?? 0
+  } catch (err) {
+    return reportError(err, reportCtx)
+  } finally {
+    session?.stop()
+  }
+}
+
+/** Values read later (closer to the command) win; repeatable ones add up. */
+function mergeOptions(before: Record<string, any>, after: Record<string, any>): Record<string, any> {
+  const out: Record<string, any> = { ...before }
+  for (const [k, v] of Object.entries(after)) out[k] = Array.isArray(v) && Array.isArray(out[k]) ? [...out[k], ...v] : v
+  return out
+}
+
+/**
+ * `tocker ps | head -1`: when the reader goes away, end quietly as Docker's CLI does (Go dies of
+ * SIGPIPE; Node ignores SIGPIPE and reports EPIPE as an error event, which would print a stack
+ * trace). 141 = 128 + SIGPIPE, the status a shell shows for Docker's CLI in the same pipe.
+ */
+function quietOnBrokenPipe(): void {
+  const onError = (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(141)
+    throw err
+  }
+  process.stdout.on('error', onError)
+  process.stderr.on('error', onError)
+}
+
+async function packageVersion(): Promise<string> {
+  const { readFileSync } = await import('node:fs')
+  return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version
+}

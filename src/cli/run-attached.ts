@@ -24,14 +24,27 @@ export interface AttachRunOptions {
   /** --rm: the engine removes the container at exit; wait for that, not just the exit. */
   removeAfter: boolean
   sigProxy?: boolean
+  detachKeys?: string
+  /** attach: the detach keys end the command with Docker's "read escape sequence" (exit 1). */
+  escapeIsError?: boolean
 }
+
+/** Docker's CLI gives up on the third SIGINT/SIGTERM even when the container ignores them. */
+const FORCE_EXIT_AFTER = 3
 
 export async function attachAndRun(client: EngineClient, id: string, o: AttachRunOptions): Promise<number> {
   const waiting = client.waitStream(id, o.removeAfter ? 'removed' : o.start ? 'next-exit' : 'not-running')
   await waiting.ready
   const conn = await client.attach(id, { stream: 1, stdin: o.stdin ? 1 : undefined, stdout: 1, stderr: 1 })
   const proxied: NodeJS.Signals[] = o.tty || o.sigProxy === false ? [] : ['SIGINT', 'SIGTERM', 'SIGHUP']
-  const forward = (sig: NodeJS.Signals) => void client.killContainer(id, sig).catch(() => {})
+  let terminations = 0
+  const forward = (sig: NodeJS.Signals) => {
+    if ((sig === 'SIGINT' || sig === 'SIGTERM') && ++terminations >= FORCE_EXIT_AFTER) {
+      process.stderr.write(`\ngot ${FORCE_EXIT_AFTER} SIGTERM/SIGINTs, forcefully exiting\n`)
+      process.exit(1)
+    }
+    void client.killContainer(id, sig).catch(() => {})
+  }
   for (const s of proxied) process.on(s, forward)
   try {
     const piping = pipeAttached({
@@ -39,6 +52,7 @@ export async function attachAndRun(client: EngineClient, id: string, o: AttachRu
       stdin: o.stdin,
       tty: o.tty,
       resize: o.tty ? (rows, cols) => void client.resizeContainer(id, rows, cols).catch(() => {}) : undefined,
+      detachKeys: o.detachKeys,
     })
     if (o.start) {
       try {
@@ -53,7 +67,13 @@ export async function attachAndRun(client: EngineClient, id: string, o: AttachRu
     }
     // The pty exists once the container runs: send our size (again) now, as Docker's CLI does.
     if (o.tty && o.start && process.stdout.isTTY) await client.resizeContainer(id, process.stdout.rows ?? 24, process.stdout.columns ?? 80).catch(() => {})
-    await piping
+    const end = await piping
+    if (end.detached) {
+      // The container runs on; nobody waits for it here.
+      waiting.cancel()
+      if (o.escapeIsError) throw new TockerError('read escape sequence', { code: 'EDETACHED' })
+      return 0
+    }
     const r = await waiting.result
     return r.StatusCode
   } finally {

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
-import { parseInterspersed } from '../../src/cli/argv.js'
+import { compileTable, parseWith } from '../../src/cli/parse.js'
 import { CREATE_OPTIONS, RUN_OPTIONS, parseBytes } from '../../src/cli/container-options.js'
 import { ellipsis, formatPorts, formatPs } from '../../src/cli/format/ps.js'
 import { formatRows, render } from '../../src/cli/format/template.js'
@@ -27,11 +27,12 @@ t.test('ids and names', async (t) => {
 })
 
 t.test('everything after the image is the container command', async (t) => {
-  const r = parseInterspersed(['-dit', '--name=web', '-e', 'A=1', '-eB=2', '-p', '8080:80', 'busybox', 'top', '-d', '1'], RUN_OPTIONS)
-  t.same(r.options, { detach: true, interactive: true, tty: true, name: 'web', env: ['A=1', 'B=2'], publish: ['8080:80'] })
-  t.same(r.positional, ['busybox', 'top', '-d', '1'])
-  t.same(parseInterspersed(['--rm', 'busybox', 'ls', '-l'], CREATE_OPTIONS).positional, ['busybox', 'ls', '-l'])
-  t.throws(() => parseInterspersed(['--bogus', 'x'], RUN_OPTIONS), /unknown flag: --bogus/)
+  const run = compileTable(RUN_OPTIONS)
+  const r = parseWith(run, ['-dit', '--name=web', '-e', 'A=1', '-eB=2', '-p', '8080:80', 'busybox', 'top', '-d', '1'], { interspersed: false })
+  t.same(r.opts, { detach: true, interactive: true, tty: true, name: 'web', env: ['A=1', 'B=2'], publish: ['8080:80'] })
+  t.same(r.args, ['busybox', 'top', '-d', '1'])
+  t.same(parseWith(compileTable(CREATE_OPTIONS), ['--rm', 'busybox', 'ls', '-l'], { interspersed: false }).args, ['busybox', 'ls', '-l'])
+  t.throws(() => parseWith(run, ['--bogus', 'x'], { interspersed: false }), /unknown flag: --bogus/)
   t.equal(parseBytes('64m', '--memory'), 64 * 1024 * 1024)
   t.equal(parseBytes('1g', '--memory'), 1024 ** 3)
 })

@@ -1,14 +1,12 @@
 // tocker image inspect IMAGE...: Docker-shaped JSON of images (an array), or -f/--format.
-import type { TockerCommand } from '../command.js'
+import type { Command } from '../spec.js'
 
-export const imageInspect: TockerCommand = {
-  command: 'inspect <images..>',
-  describe: 'Display detailed information on one or more images',
-  builder: (y) =>
-    y
-      .positional('images', { type: 'string', array: true })
-      .option('format', { alias: 'f', type: 'string', describe: 'Format output using a Go template, e.g. {{.Config.Cmd}}' }),
-  async run(a, g) {
+export const imageInspect: Command = {
+  usage: '[OPTIONS] IMAGE [IMAGE...]',
+  args: { min: 1 },
+  complete: 'images',
+  options: [{ name: 'format', short: 'f', type: 'string', description: { en: 'Format output using a custom template', ko: 'Go 템플릿 형식으로 출력합니다 (예: {{.Config.Cmd}})' } }],
+  async run({ opts: a, args, g }) {
     const [{ ImageStore }, { imageInspect: toJson }, { render }] = await Promise.all([
       import('../../image/store.js'),
       import('../format/image-inspect.js'),
@@ -17,7 +15,7 @@ export const imageInspect: TockerCommand = {
     const store = new ImageStore(g.root)
     const found: Record<string, unknown>[] = []
     const missing: string[] = []
-    for (const name of a.images as string[]) {
+    for (const name of args) {
       const img = store.resolve(String(name))
       if (img) found.push(toJson(img, store.layerDirs(img.id)))
       else missing.push(String(name))

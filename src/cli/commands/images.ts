@@ -1,23 +1,9 @@
 // tocker images [REPOSITORY[:TAG]] (also `image ls`): the images in the store, as Docker lists them:
 // REPOSITORY TAG IMAGE ID CREATED SIZE, newest first; -q IDs only, --digests, --no-trunc,
 // -f/--filter (dangling, reference, label, before, since), --format.
-import type { Argv } from 'yargs'
-import type { TockerCommand } from '../command.js'
+import type { Command, CommandContext } from '../spec.js'
 
-function builder(y: Argv): Argv {
-  return y
-    .positional('repository', { type: 'string', describe: 'REPOSITORY[:TAG] (wildcards * and ? allowed)' })
-    .option('all', { alias: 'a', type: 'boolean', describe: 'Show all images (default hides intermediate images)' })
-    .option('quiet', { alias: 'q', type: 'boolean', describe: 'Only show image IDs' })
-    .option('digests', { type: 'boolean', describe: 'Show digests' })
-    .option('no-trunc', { type: 'boolean', describe: "Don't truncate output" })
-    // yargs reads "--no-trunc" as "trunc = false" (boolean negation): declare that too.
-    .option('trunc', { type: 'boolean', hidden: true })
-    .option('filter', { alias: 'f', type: 'string', array: true, describe: 'Filter output based on conditions provided (dangling=, reference=, label=, before=, since=)' })
-    .option('format', { type: 'string', describe: 'Format output using a Go template, e.g. "{{.Repository}}:{{.Tag}}" or "table {{.ID}}\\t{{.Size}}"' })
-}
-
-async function run(a: Record<string, any>, g: { root: string }): Promise<number> {
+async function run({ opts: a, args, g }: CommandContext): Promise<number> {
   const [{ ImageStore }, { imageRows, filterImages, parseImageFilters, IMAGE_HEADERS }, { formatRows }] = await Promise.all([
     import('../../image/store.js'),
     import('../format/images.js'),
@@ -25,10 +11,10 @@ async function run(a: Record<string, any>, g: { root: string }): Promise<number>
   ])
   const store = new ImageStore(g.root)
   const filterArgs = ((a.filter as string[] | undefined) ?? []).map(String)
-  if (a.repository) filterArgs.push(`reference=${String(a.repository)}`)
+  if (args[0]) filterArgs.push(`reference=${args[0]}`)
   const filter = parseImageFilters(filterArgs, (n) => store.resolve(n))
   const images = filterImages(store.list(), filter)
-  const noTrunc = Boolean(a['no-trunc']) || a.trunc === false
+  const noTrunc = Boolean(a['no-trunc'])
   const rows = imageRows(images, { digests: Boolean(a.digests), noTrunc })
   let format: string
   if (a.quiet) format = '{{.ID}}'
@@ -39,17 +25,18 @@ async function run(a: Record<string, any>, g: { root: string }): Promise<number>
   return 0
 }
 
-export const images: TockerCommand = {
-  command: 'images [repository]',
-  describe: 'List images',
-  builder,
-  run,
-}
-
-export const imageLs: TockerCommand = {
-  command: 'ls [repository]',
-  aliases: ['list'],
-  describe: 'List images',
-  builder,
+export const images: Command = {
+  usage: '[OPTIONS] [REPOSITORY[:TAG]]',
+  paths: ['image ls', 'image list', 'images'],
+  args: { max: 1 },
+  complete: 'images',
+  options: [
+    { name: 'all', short: 'a', type: 'bool', description: { en: 'Show all images (default hides intermediate images)', ko: '모든 이미지를 보여 줍니다 (기본은 중간 이미지를 숨김)' } },
+    { name: 'digests', type: 'bool', description: { en: 'Show digests', ko: '다이제스트(sha256)도 보여 줍니다' } },
+    { name: 'filter', short: 'f', type: 'list', valueName: 'filter', description: { en: 'Filter output based on conditions provided', ko: '조건으로 걸러 냅니다 (dangling=, reference=, label=, before=, since=)' } },
+    { name: 'format', type: 'string', description: { en: 'Format output using a custom template', ko: 'Go 템플릿 형식으로 출력합니다 (예: "{{.Repository}}:{{.Tag}}")' } },
+    { name: 'no-trunc', type: 'bool', description: { en: "Don't truncate output", ko: '출력을 줄이지 않습니다 (전체 ID)' } },
+    { name: 'quiet', short: 'q', type: 'bool', description: { en: 'Only show image IDs', ko: '이미지 ID만 출력합니다' } },
+  ],
   run,
 }

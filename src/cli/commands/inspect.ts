@@ -1,44 +1,57 @@
 // tocker inspect / container inspect: Docker-shaped JSON of containers (an array), or --format.
-import type { TockerCommand } from '../command.js'
+import type { Command, CommandContext } from '../spec.js'
 
-export const inspect: TockerCommand = {
-  command: 'inspect <names..>',
-  describe: 'Return low-level information on containers',
-  builder: (y) =>
-    y
-      .positional('names', { type: 'string', array: true })
-      .option('format', { alias: 'f', type: 'string', describe: 'Format output using a Go template, e.g. {{.State.Status}}' })
-      .option('type', { type: 'string', choices: ['container', 'image'], describe: 'Only inspect objects of the given type' })
-      .option('size', { alias: 's', type: 'boolean', describe: 'Display total file sizes (ignored)' }),
-  async run(a, g) {
-    const [{ engineClient }, { render }, { isTockerError }] = await Promise.all([import('../engine.js'), import('../format/template.js'), import('../../errors.js')])
-    const client = a.type === 'image' ? undefined : await engineClient(g)
-    const found: unknown[] = []
-    let failed = false
-    for (const name of a.names as string[]) {
-      if (client) {
-        try {
-          found.push(await client.inspectContainer(name))
-          continue
-        } catch (err) {
-          if (!isTockerError(err) || err.status !== 404 || a.type === 'container') throw err
-        }
-      }
-      // Like Docker's `inspect`: a name that is no container may be an image.
-      const image = await inspectImage(g.root, name)
-      if (image) found.push(image)
-      else {
-        failed = true
-        process.stderr.write(`Error: No such object: ${name}\n`)
+const FORMAT = { name: 'format', short: 'f', type: 'string', description: { en: 'Format output using a custom template', ko: 'Go 템플릿 형식으로 출력합니다 (예: {{.State.Status}})' } } as const
+
+export const inspect: Command = {
+  usage: '[OPTIONS] NAME|ID [NAME|ID...]',
+  args: { min: 1 },
+  complete: 'containers',
+  options: [
+    FORMAT,
+    { name: 'size', short: 's', type: 'bool', description: { en: 'Display total file sizes if the type is container', ko: '파일 크기 합계를 보여 줍니다 (무시됨)' } },
+    { name: 'type', type: 'string', description: { en: 'Only inspect objects of the given type', ko: '이 종류의 객체만 봅니다 (container, image)' } },
+  ],
+  run: (ctx) => inspectObjects(ctx, ctx.opts.type as string | undefined),
+}
+
+export const containerInspect: Command = {
+  usage: '[OPTIONS] CONTAINER [CONTAINER...]',
+  args: { min: 1 },
+  complete: 'containers',
+  options: [FORMAT, { name: 'size', short: 's', type: 'bool', description: { en: 'Display total file sizes', ko: '파일 크기 합계를 보여 줍니다 (무시됨)' } }],
+  run: (ctx) => inspectObjects(ctx, 'container'),
+}
+
+async function inspectObjects({ opts: a, args, g }: CommandContext, type: string | undefined): Promise<number> {
+  const [{ engineClient }, { render }, { isTockerError, TockerError }] = await Promise.all([import('../engine.js'), import('../format/template.js'), import('../../errors.js')])
+  if (type !== undefined && type !== 'container' && type !== 'image') throw new TockerError(`"${type}" is not a valid value for --type`)
+  const client = type === 'image' ? undefined : await engineClient(g)
+  const found: unknown[] = []
+  let failed = false
+  for (const name of args) {
+    if (client) {
+      try {
+        found.push(await client.inspectContainer(name))
+        continue
+      } catch (err) {
+        if (!isTockerError(err) || err.status !== 404 || type === 'container') throw err
       }
     }
-    if (a.format) {
-      for (const o of found) process.stdout.write(render(String(a.format), o) + '\n')
-    } else {
-      process.stdout.write(JSON.stringify(found, null, 4) + '\n')
+    // Like Docker's `inspect`: a name that is no container may be an image.
+    const image = await inspectImage(g.root, name)
+    if (image) found.push(image)
+    else {
+      failed = true
+      process.stderr.write(`Error: No such object: ${name}\n`)
     }
-    return failed ? 1 : 0
-  },
+  }
+  if (a.format) {
+    for (const o of found) process.stdout.write(render(String(a.format), o) + '\n')
+  } else {
+    process.stdout.write(JSON.stringify(found, null, 4) + '\n')
+  }
+  return failed ? 1 : 0
 }
 
 async function inspectImage(root: string, name: string): Promise<unknown | undefined> {

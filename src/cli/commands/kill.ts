@@ -1,13 +1,15 @@
 // tocker kill: send a signal (default SIGKILL) to the container's first process.
-import type { TockerCommand } from '../command.js'
+import type { Command } from '../spec.js'
 
-export const kill: TockerCommand = {
-  command: 'kill <containers..>',
-  describe: 'Kill one or more running containers',
-  builder: (y) => y.positional('containers', { type: 'string', array: true }).option('signal', { alias: 's', type: 'string', default: 'KILL', describe: 'Signal to send to the container' }),
-  async run(a, g) {
+export const kill: Command = {
+  usage: '[OPTIONS] CONTAINER [CONTAINER...]',
+  paths: ['container kill', 'kill'],
+  args: { min: 1 },
+  complete: 'containers',
+  options: [{ name: 'signal', short: 's', type: 'string', default: 'KILL', description: { en: 'Signal to send to the container', ko: '컨테이너에 보낼 시그널' } }],
+  async run({ opts: a, args, g }) {
     const [{ engineClient }, { forEachContainer }] = await Promise.all([import('../engine.js'), import('../each-container.js')])
     const client = await engineClient(g)
-    return forEachContainer(a.containers as string[], (c) => client.killContainer(c, a.signal as string))
+    return forEachContainer(args, (c) => client.killContainer(c, a.signal as string))
   },
 }

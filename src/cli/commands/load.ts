@@ -1,15 +1,16 @@
 // tocker load [-i FILE]: import images from a tar archive (docker save output or an OCI layout,
 // plain or gzip'd) read from FILE or STDIN; prints "Loaded image: NAME:TAG" or "Loaded image ID: …".
-import type { TockerCommand } from '../command.js'
+import type { Command } from '../spec.js'
 
-export const load: TockerCommand = {
-  command: 'load',
-  describe: 'Load an image from a tar archive or STDIN',
-  builder: (y) =>
-    y
-      .option('input', { alias: 'i', type: 'string', describe: 'Read from tar archive file, instead of STDIN' })
-      .option('quiet', { alias: 'q', type: 'boolean', describe: 'Suppress the load output' }),
-  async run(a, g) {
+export const load: Command = {
+  usage: '[OPTIONS]',
+  paths: ['image load', 'load'],
+  args: { max: 0 },
+  options: [
+    { name: 'input', short: 'i', type: 'string', description: { en: 'Read from tar archive file, instead of STDIN', ko: '표준 입력 대신 이 tar 아카이브 파일에서 읽습니다' } },
+    { name: 'quiet', short: 'q', type: 'bool', description: { en: 'Suppress the load output', ko: '불러오는 과정을 출력하지 않습니다' } },
+  ],
+  async run({ opts: a, g }) {
     const [{ ImageStore }, { loadArchive }, { familiarString, parseReference }, { TockerError }, fs] = await Promise.all([
       import('../../image/store.js'),
       import('../../image/archive/load.js'),

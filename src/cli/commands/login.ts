@@ -1,7 +1,7 @@
 // tocker login [SERVER]: check credentials against a registry and keep them in
 // $TOCKER_CONFIG/config.json (default ~/.tocker/config.json) in Docker's format. Without SERVER:
 // Docker Hub. Docker's options: -u/--username, -p/--password, --password-stdin.
-import type { TockerCommand } from '../command.js'
+import type { Command } from '../spec.js'
 
 /** "http://127.0.0.1:5000/v2/" → "127.0.0.1:5000"; Docker Hub's names → "docker.io". */
 export function registryHostOf(server: string | undefined): string {
@@ -34,26 +34,25 @@ async function prompt(question: string, hidden: boolean): Promise<string> {
   }
 }
 
-export const loginCommand: TockerCommand = {
-  command: 'login [server]',
-  describe: 'Log in to a registry',
+export const login: Command = {
+  usage: '[OPTIONS] [SERVER]',
+  args: { max: 1 },
   needsRoot: false,
-  builder: (y) =>
-    y
-      .positional('server', { type: 'string', describe: 'Registry host[:port] (default: Docker Hub)' })
-      .option('username', { alias: 'u', type: 'string', describe: 'Username' })
-      .option('password', { alias: 'p', type: 'string', describe: 'Password' })
-      .option('password-stdin', { type: 'boolean', describe: 'Take the password from stdin' }),
-  async run(a) {
+  options: [
+    { name: 'password', short: 'p', type: 'string', description: { en: 'Password or Personal Access Token (PAT)', ko: '비밀번호 또는 개인 액세스 토큰' } },
+    { name: 'password-stdin', type: 'bool', description: { en: 'Take the Password or Personal Access Token (PAT) from stdin', ko: '비밀번호를 표준 입력에서 읽습니다' } },
+    { name: 'username', short: 'u', type: 'string', description: { en: 'Username', ko: '사용자 이름' } },
+  ],
+  async run({ opts: a, args }) {
     const [{ TockerError }, { RegistryClient }, { saveCredentials, credentialsPath }] = await Promise.all([
       import('../../errors.js'),
       import('../../image/registry/client.js'),
       import('../../image/registry/config.js'),
     ])
-    const host = registryHostOf(a.server as string | undefined)
+    const host = registryHostOf(args[0])
     let username = a.username as string | undefined
     let password = a.password as string | undefined
-    if (a.passwordStdin) {
+    if (a['password-stdin']) {
       if (password !== undefined) throw new TockerError('--password and --password-stdin are mutually exclusive')
       if (!username) throw new TockerError('Must provide --username with --password-stdin')
       password = await readStdin()

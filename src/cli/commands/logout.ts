@@ -1,15 +1,15 @@
 // tocker logout [SERVER]: forget the credentials `tocker login` stored for a registry.
-import type { TockerCommand } from '../command.js'
+import type { Command } from '../spec.js'
 import { registryHostOf } from './login.js'
 
-export const logoutCommand: TockerCommand = {
-  command: 'logout [server]',
-  describe: 'Log out from a registry',
+export const logout: Command = {
+  usage: '[SERVER]',
+  args: { max: 1 },
   needsRoot: false,
-  builder: (y) => y.positional('server', { type: 'string', describe: 'Registry host[:port] (default: Docker Hub)' }),
-  async run(a) {
+  options: [],
+  async run({ args }) {
     const { removeCredentials, credentialKey } = await import('../../image/registry/config.js')
-    const host = registryHostOf(a.server as string | undefined)
+    const host = registryHostOf(args[0])
     const name = credentialKey(host)
     if (!removeCredentials(host)) {
       process.stdout.write(`Not logged in to ${name}\n`)

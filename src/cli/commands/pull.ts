@@ -1,16 +1,16 @@
 // tocker pull NAME[:TAG|@DIGEST]: download an image from a registry into the store, with Docker's
 // output (see src/image/pull.ts for the steps).
-import type { TockerCommand } from '../command.js'
+import type { Command } from '../spec.js'
 
-export const pullCommand: TockerCommand = {
-  command: 'pull <name>',
-  describe: 'Download an image from a registry',
-  builder: (y) =>
-    y
-      .positional('name', { type: 'string', describe: 'NAME[:TAG|@DIGEST]' })
-      .option('quiet', { alias: 'q', type: 'boolean', describe: 'Suppress verbose output' })
-      .option('platform', { type: 'string', describe: 'Set platform if server is multi-platform capable (os/arch[/variant])' }),
-  async run(a, g) {
+export const pull: Command = {
+  usage: '[OPTIONS] NAME[:TAG|@DIGEST]',
+  paths: ['image pull', 'pull'],
+  args: { min: 1, max: 1 },
+  options: [
+    { name: 'platform', type: 'string', description: { en: 'Set platform if server is multi-platform capable', ko: '플랫폼을 지정합니다 (예: linux/arm64)' } },
+    { name: 'quiet', short: 'q', type: 'bool', description: { en: 'Suppress verbose output', ko: '진행 상황을 출력하지 않습니다' } },
+  ],
+  async run({ opts: a, args, g }) {
     const [{ parseReference, withDefaultTag, familiarString, fullString }, { pullImage }, { ImageStore }, { parsePlatform }, { PullPrinter }] =
       await Promise.all([
         import('../../image/reference.js'),
@@ -20,7 +20,7 @@ export const pullCommand: TockerCommand = {
         import('../format/pull-progress.js'),
       ])
     const quiet = Boolean(a.quiet)
-    let ref = parseReference(String(a.name))
+    let ref = parseReference(args[0])
     if (ref.tag === undefined && ref.digest === undefined) {
       ref = withDefaultTag(ref)
       if (!quiet) process.stdout.write(`Using default tag: ${ref.tag}\n`)

@@ -1,13 +1,15 @@
 // tocker rename OLD NEW
-import type { TockerCommand } from '../command.js'
+import type { Command } from '../spec.js'
 
-export const rename: TockerCommand = {
-  command: 'rename <container> <newName>',
-  describe: 'Rename a container',
-  builder: (y) => y.positional('container', { type: 'string' }).positional('newName', { type: 'string' }),
-  async run(a, g) {
+export const rename: Command = {
+  usage: 'CONTAINER NEW_NAME',
+  paths: ['container rename', 'rename'],
+  args: { min: 2, max: 2 },
+  complete: 'containers',
+  options: [],
+  async run({ args, g }) {
     const { engineClient } = await import('../engine.js')
     const client = await engineClient(g)
-    await client.renameContainer(String(a.container), String(a.newName))
+    await client.renameContainer(args[0], args[1])
   },
 }

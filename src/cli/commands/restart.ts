@@ -1,13 +1,18 @@
 // tocker restart: stop (as `stop` does) then start again, keeping the writable layer.
-import type { TockerCommand } from '../command.js'
+import type { Command } from '../spec.js'
 
-export const restart: TockerCommand = {
-  command: 'restart <containers..>',
-  describe: 'Restart one or more containers',
-  builder: (y) => y.positional('containers', { type: 'string', array: true }).option('time', { alias: 't', type: 'number', describe: 'Seconds to wait before killing the container' }),
-  async run(a, g) {
+export const restart: Command = {
+  usage: '[OPTIONS] CONTAINER [CONTAINER...]',
+  paths: ['container restart', 'restart'],
+  args: { min: 1 },
+  complete: 'containers',
+  options: [
+    { name: 'signal', short: 's', type: 'string', description: { en: 'Signal to send to the container', ko: '컨테이너에 보낼 시그널' } },
+    { name: 'time', short: 't', type: 'int', description: { en: 'Seconds to wait before killing the container', ko: '강제로 멈추기(SIGKILL) 전에 기다릴 시간(초)' } },
+  ],
+  async run({ opts: a, args, g }) {
     const [{ engineClient }, { forEachContainer }] = await Promise.all([import('../engine.js'), import('../each-container.js')])
     const client = await engineClient(g)
-    return forEachContainer(a.containers as string[], (c) => client.restartContainer(c, a.time as number | undefined))
+    return forEachContainer(args, (c) => client.restartContainer(c, a.time as number | undefined))
   },
 }

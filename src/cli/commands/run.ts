@@ -1,35 +1,51 @@
 // tocker run: create a container from an image (pulling it if needed) and start it; -d prints the
 // full ID and returns, otherwise the terminal is attached until the container exits and its exit
 // code becomes ours.
-import type { TockerCommand } from '../command.js'
-import { describeCreateOptions } from '../container-options.js'
+import { RUN_OPTIONS } from '../container-options.js'
+import type { Command } from '../spec.js'
 
-export const run: TockerCommand = {
-  command: 'run <image> [command..]',
-  describe: 'Create and run a new container from an image',
+export const run: Command = {
+  usage: '[OPTIONS] IMAGE [COMMAND] [ARG...]',
+  paths: ['container run', 'run'],
+  options: RUN_OPTIONS,
+  args: { min: 1 },
+  interspersed: false,
   errorExitCode: 125,
-  builder: (y) => describeCreateOptions(y, true),
-  async run(_a, g) {
-    const [{ engineClient }, { rawCommandArgs, parseInterspersed }, { RUN_OPTIONS, createBody }, { createWithPull }] = await Promise.all([
+  complete: 'images',
+  async run({ opts: o, args, g }) {
+    const detach = !!o.detach
+    const { refuseTtyWithoutTerminal } = await import('../tty.js')
+    if (!detach) refuseTtyWithoutTerminal(!!o.interactive, !!o.tty)
+    const [{ engineClient }, { createBody }, { createWithPull }, { withHelp }, { withRunExitCode, attachAndRun }] = await Promise.all([
       import('../engine.js'),
-      import('../argv.js'),
       import('../container-options.js'),
       import('../pull-image.js'),
+      import('../report.js'),
+      import('../run-attached.js'),
     ])
-    const { options: o, positional } = parseInterspersed(rawCommandArgs([['run'], ['container', 'run']]), RUN_OPTIONS)
-    const detach = !!o.detach
-    const body = await createBody(o, positional, detach)
+    const body = await createBody(o, args, detach)
     const client = await engineClient(g)
-    const { Id } = await createWithPull(() => client.createContainer(body, o.name as string | undefined), body.Image, g)
+    const { Id } = await createWithPull(() => client.createContainer(body, o.name as string | undefined), body.Image, g).catch((err) => {
+      throw withHelp(err)
+    })
     if (detach) {
-      const { withRunExitCode } = await import('../run-attached.js')
       await client.startContainer(Id).catch((err) => {
-        throw withRunExitCode(err)
+        throw withHelp(withRunExitCode(err))
       })
       process.stdout.write(`${Id}\n`)
       return 0
     }
-    const { attachAndRun } = await import('../run-attached.js')
-    return attachAndRun(client, Id, { tty: !!o.tty, stdin: !!o.interactive, start: true, removeAfter: !!o.rm, sigProxy: o['sig-proxy'] !== false })
+    const code = await attachAndRun(client, Id, {
+      tty: !!o.tty,
+      stdin: !!o.interactive,
+      start: true,
+      removeAfter: !!o.rm,
+      sigProxy: o['sig-proxy'] !== false,
+      detachKeys: o['detach-keys'] as string | undefined,
+    }).catch(async (err) => {
+      throw withHelp(await (await import('../missing-command.js')).withMissingCommandHint(err, client, body.Image, body.Cmd ?? []))
+    })
+    if (code === 127) await (await import('../missing-command.js')).hintMissingCommand(client, body.Image, body.Cmd ?? [])
+    return code
   },
 }

@@ -15,35 +15,30 @@
 // accepted before or after the subcommand.
 import { existsSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
-import type { Argv } from 'yargs'
 import { TockerError } from '../../errors.js'
-import type { TockerCommand } from '../command.js'
+import type { Command, CommandEntry, OptionDef } from '../spec.js'
 import { table } from '../output.js'
 
 const DEFAULT_STATE_ROOT = '/run/tocker/runtime'
-
 const lib = () => import('../../runtime/index.js')
 
 function stateRoot(a: Record<string, any>): string {
   return String(a['state-root'] ?? process.env.TOCKER_RUNTIME_ROOT ?? DEFAULT_STATE_ROOT)
 }
 
-const withId = (y: Argv): Argv => y.positional('id', { type: 'string', describe: 'Container ID' })
-const withBundle = (y: Argv): Argv =>
-  y
-    .option('bundle', { alias: 'b', type: 'string', default: '.', describe: 'Path to the bundle directory (config.json and the root filesystem)' })
-    .option('pid-file', { type: 'string', describe: 'Write the PID of the container process to this file' })
+const BUNDLE: OptionDef = { name: 'bundle', short: 'b', type: 'string', default: '.', description: { en: 'Path to the bundle directory (config.json and the root filesystem)', ko: '번들 디렉터리 (config.json과 루트 파일시스템)' } }
+const PID_FILE: OptionDef = { name: 'pid-file', type: 'string', description: { en: 'Write the PID of the container process to this file', ko: '컨테이너 프로세스의 PID를 이 파일에 씁니다' } }
 
 function writePidFile(file: string | undefined, pid: number): void {
   if (file) writeFileSync(file, String(pid))
 }
 
-const spec: TockerCommand = {
-  command: 'spec',
-  describe: 'Create a new config.json (runc spec, with Docker\'s defaults)',
+const spec: Command = {
+  usage: '[OPTIONS]',
+  args: { max: 0 },
   needsRoot: false,
-  builder: (y) => y.option('bundle', { alias: 'b', type: 'string', default: '.', describe: 'Where to write config.json' }),
-  async run(a) {
+  options: [{ ...BUNDLE, description: { en: 'Where to write config.json', ko: 'config.json을 쓸 디렉터리' } }],
+  async run({ opts: a }) {
     const { defaultSpec } = await lib()
     const file = resolve(a.bundle, 'config.json')
     if (existsSync(file)) throw new TockerError('File config.json exists. Remove it first')
@@ -51,74 +46,72 @@ const spec: TockerCommand = {
   },
 }
 
-const create: TockerCommand = {
-  command: 'create <id>',
-  describe: 'Create a container (its process waits for start)',
-  builder: (y) => withBundle(withId(y)),
-  async run(a) {
+const create: Command = {
+  usage: '[OPTIONS] CONTAINER_ID',
+  args: { min: 1, max: 1 },
+  options: [BUNDLE, PID_FILE],
+  async run({ opts: a, args }) {
     const { createContainer } = await lib()
-    const c = await createContainer({ id: a.id, bundle: a.bundle, stateRoot: stateRoot(a) })
+    const c = await createContainer({ id: args[0], bundle: a.bundle, stateRoot: stateRoot(a) })
     writePidFile(a['pid-file'], c.pid)
     c.detach()
   },
 }
 
-const start: TockerCommand = {
-  command: 'start <id>',
-  describe: 'Start a created container',
-  builder: withId,
-  async run(a) {
+const start: Command = {
+  usage: 'CONTAINER_ID',
+  args: { min: 1, max: 1 },
+  options: [],
+  async run({ opts: a, args }) {
     const { startContainer } = await lib()
-    await startContainer(a.id, { stateRoot: stateRoot(a) })
+    await startContainer(args[0], { stateRoot: stateRoot(a) })
   },
 }
 
-const state: TockerCommand = {
-  command: 'state <id>',
-  describe: 'Output the state of a container',
-  builder: withId,
-  async run(a) {
+const state: Command = {
+  usage: 'CONTAINER_ID',
+  args: { min: 1, max: 1 },
+  options: [],
+  async run({ opts: a, args }) {
     const { containerState } = await lib()
-    process.stdout.write(JSON.stringify(containerState(a.id, { stateRoot: stateRoot(a) }), null, 2) + '\n')
+    process.stdout.write(JSON.stringify(containerState(args[0], { stateRoot: stateRoot(a) }), null, 2) + '\n')
   },
 }
 
-const kill: TockerCommand = {
-  command: 'kill <id> [signal]',
-  describe: 'Send a signal (default SIGTERM) to the container\'s process',
-  builder: (y) =>
-    withId(y)
-      .positional('signal', { type: 'string', default: 'SIGTERM', describe: 'Signal name or number' })
-      .option('all', { alias: 'a', type: 'boolean', describe: 'Send the signal to all processes in the container' }),
-  async run(a) {
+const kill: Command = {
+  usage: '[OPTIONS] CONTAINER_ID [SIGNAL]',
+  args: { min: 1, max: 2 },
+  options: [{ name: 'all', short: 'a', type: 'bool', description: { en: 'Send the signal to all processes in the container', ko: '컨테이너의 모든 프로세스에 시그널을 보냅니다' } }],
+  async run({ opts: a, args }) {
     const { killContainer, parseSignal } = await lib()
-    killContainer(a.id, parseSignal(a.signal), { stateRoot: stateRoot(a), all: a.all })
+    killContainer(args[0], parseSignal(args[1] ?? 'SIGTERM'), { stateRoot: stateRoot(a), all: !!a.all })
   },
 }
 
-const del: TockerCommand = {
-  command: 'delete <id>',
-  describe: 'Delete a container and everything the runtime made for it',
-  builder: (y) => withId(y).option('force', { alias: 'f', type: 'boolean', describe: 'Kill the container first if it is running' }),
-  async run(a) {
+const del: Command = {
+  usage: '[OPTIONS] CONTAINER_ID',
+  args: { min: 1, max: 1 },
+  options: [{ name: 'force', short: 'f', type: 'bool', description: { en: 'Forcibly delete the container if it is still running (uses SIGKILL)', ko: '실행 중이면 먼저 SIGKILL로 멈춥니다' } }],
+  async run({ opts: a, args }) {
     const { deleteContainer } = await lib()
-    await deleteContainer(a.id, { stateRoot: stateRoot(a), force: a.force })
+    await deleteContainer(args[0], { stateRoot: stateRoot(a), force: !!a.force })
   },
 }
 
-const run: TockerCommand = {
-  command: 'run <id>',
-  describe: 'Create and start a container, wait for it and delete it; exit with its exit code',
+const run: Command = {
+  usage: '[OPTIONS] CONTAINER_ID',
+  args: { min: 1, max: 1 },
   errorExitCode: 125,
-  builder: (y) => withBundle(withId(y)).option('detach', { alias: 'd', type: 'boolean', describe: 'Do not wait: leave the container running' }),
-  async run(a) {
+  options: [BUNDLE, { name: 'detach', short: 'd', type: 'bool', description: { en: 'Detach from the container\'s process', ko: '기다리지 않고 컨테이너를 실행 중인 채로 둡니다' } }, PID_FILE],
+  async run({ opts: a, args }) {
+    const id = args[0]
     const { createContainer, deleteContainer } = await lib()
     const opts = { stateRoot: stateRoot(a) }
-    const c = await createContainer({ id: a.id, bundle: a.bundle, ...opts })
+    const c = await createContainer({ id, bundle: a.bundle, ...opts })
     try {
       await c.start()
     } catch (err) {
-      await deleteContainer(a.id, { ...opts, force: true })
+      await deleteContainer(id, { ...opts, force: true })
       throw err
     }
     writePidFile(a['pid-file'], c.pid)
@@ -131,59 +124,27 @@ const run: TockerCommand = {
       return await c.wait()
     } finally {
       stop()
-      await deleteContainer(a.id, { ...opts, force: true })
+      await deleteContainer(id, { ...opts, force: true })
     }
   },
 }
 
-const EXEC_VALUE_OPTIONS: Record<string, string> = { '--cwd': 'cwd', '--env': 'env', '-e': 'env', '--user': 'user', '-u': 'user', '--state-root': 'state-root' }
-
-/**
- * runc's exec syntax: options, the id, then the process's argv untouched (`exec ID sh -c 'ls -l'`).
- * yargs cannot stop parsing at the id for one subcommand, so the raw arguments are re-read here.
- */
-export function parseExecArgs(raw: string[]): { id?: string; command: string[]; options: Record<string, any> } {
-  const start = raw.indexOf('exec', raw.indexOf('runtime') + 1)
-  const options: Record<string, any> = {}
-  let i = start + 1
-  for (; i < raw.length; i++) {
-    const a = raw[i]
-    if (a === '--') {
-      i++
-      break
-    }
-    if (!a.startsWith('-')) break
-    const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined]
-    const name = EXEC_VALUE_OPTIONS[flag]
-    if (name) {
-      const value = inline ?? raw[++i]
-      if (name === 'env') (options.env ??= []).push(value)
-      else options[name] = value
-    } else if (flag === '-d' || flag === '--detach') options.detach = true
-    else throw new TockerError(`unknown flag: ${flag}`, { exitCode: 125 })
-  }
-  if (i < raw.length && raw[i - 1] !== '--' && raw[i] === '--') i++
-  return { id: raw[i], command: raw.slice(i + 1).filter((a, k) => !(k === 0 && a === '--')), options }
-}
-
-const exec: TockerCommand = {
-  command: 'exec <id> <command..>',
-  describe: 'Run another process inside a running container',
+/** runc's exec: options, the id, then the process's argv untouched (`exec ID sh -c 'ls -l'`). */
+const exec: Command = {
+  usage: '[OPTIONS] CONTAINER_ID COMMAND [ARG...]',
+  args: { min: 2 },
+  interspersed: false,
   errorExitCode: 125,
-  builder: (y) =>
-    withId(y)
-      .parserConfiguration({ 'unknown-options-as-args': true })
-      .strictOptions(false)
-      .positional('command', { type: 'string', array: true })
-      .option('cwd', { type: 'string', describe: 'Working directory in the container' })
-      .option('env', { alias: 'e', type: 'string', array: true, describe: 'Set an environment variable (NAME=value)' })
-      .option('user', { alias: 'u', type: 'string', describe: 'UID[:GID] or NAME[:GROUP] (default: the container\'s user)' })
-      .option('detach', { alias: 'd', type: 'boolean', describe: 'Do not wait for the process' }),
-  async run(a) {
+  options: [
+    { name: 'cwd', type: 'string', description: { en: 'Current working directory in the container', ko: '컨테이너 안의 작업 디렉터리' } },
+    { name: 'detach', short: 'd', type: 'bool', description: { en: 'Detach from the container\'s process', ko: '프로세스를 기다리지 않습니다' } },
+    { name: 'env', short: 'e', type: 'list', description: { en: 'Set environment variables', ko: '환경 변수를 설정합니다 (이름=값)' } },
+    { name: 'user', short: 'u', type: 'string', description: { en: 'UID (format: <uid>[:<gid>])', ko: 'UID (형식: <uid>[:<gid>])' } },
+  ],
+  async run({ opts: o, args }) {
     const { execProcess } = await lib()
-    const { id, command, options: o } = parseExecArgs(process.argv.slice(2))
-    if (!id || command.length === 0) throw new TockerError('"tocker runtime exec" requires a container id and a command', { exitCode: 125 })
-    const p = await execProcess(id, { stateRoot: stateRoot({ ...a, ...o }), args: command, env: o.env, cwd: o.cwd, user: o.user })
+    const [id, ...command] = args
+    const p = await execProcess(id, { stateRoot: stateRoot(o), args: command, env: o.env, cwd: o.cwd, user: o.user })
     if (o.detach) {
       p.detach()
       return 0
@@ -197,15 +158,15 @@ const exec: TockerCommand = {
   },
 }
 
-const list: TockerCommand = {
-  command: 'list',
-  aliases: ['ls'],
-  describe: 'List containers',
-  builder: (y) =>
-    y
-      .option('format', { alias: 'f', type: 'string', default: 'table', choices: ['table', 'json'], describe: 'Output format' })
-      .option('quiet', { alias: 'q', type: 'boolean', describe: 'Display only container IDs' }),
-  async run(a) {
+const list: Command = {
+  usage: '[OPTIONS]',
+  args: { max: 0 },
+  options: [
+    { name: 'format', short: 'f', type: 'string', default: 'table', description: { en: 'Select one of: table or json', ko: 'table 또는 json' } },
+    { name: 'quiet', short: 'q', type: 'bool', description: { en: 'Display only container IDs', ko: '컨테이너 ID만 출력합니다' } },
+  ],
+  async run({ opts: a }) {
+    if (a.format !== 'table' && a.format !== 'json') throw new TockerError(`invalid format option: ${a.format}`)
     const { listContainers } = await lib()
     const all = listContainers({ stateRoot: stateRoot(a) })
     if (a.quiet) process.stdout.write(all.map((s) => s.id + '\n').join(''))
@@ -230,82 +191,31 @@ function forwardSignals(pid: number): () => void {
   }
 }
 
-export const runtime: TockerCommand = {
-  command: 'runtime',
-  describe: 'Run OCI bundles with the low-level runtime (runc\'s commands)',
-  builder: (y) =>
-    y.option('state-root', {
+const sub = (name: string, en: string, ko: string, cmd: Command, aliases?: string[]): CommandEntry => ({ name, aliases, summary: { en, ko }, load: async () => cmd })
+
+/**
+ * runc's flags, in runc's table (colleagues reshaping the runtime's CLI, issue 13, change it
+ * here); the same parser as every other command. `--state-root` is accepted before or after the
+ * subcommand.
+ */
+export const runtime: Command = {
+  usage: 'COMMAND',
+  options: [
+    {
+      name: 'state-root',
       type: 'string',
-      describe: 'Directory for the containers\' state (runc\'s --root; env TOCKER_RUNTIME_ROOT)',
-      defaultDescription: DEFAULT_STATE_ROOT,
-    }),
-  run: async () => {},
-  subcommands: [spec, create, start, state, kill, del, run, exec, list],
-}
-
-// ---------------------------------------------------------------------------------------------
-// Without yargs: loading yargs and every command costs about 90 ms before anything happens, more
-// than the container itself. The plain spellings of the runtime's subcommands are parsed here
-// (src/cli/fast-path.ts hands `tocker runtime ...` over); anything else (--help, an unknown
-// flag) returns false and the full CLI takes over, with its usual messages.
-
-const FAST_FLAGS: Record<string, { name: string; value: boolean }> = {
-  '--state-root': { name: 'state-root', value: true },
-  '--bundle': { name: 'bundle', value: true },
-  '-b': { name: 'bundle', value: true },
-  '--pid-file': { name: 'pid-file', value: true },
-  '--detach': { name: 'detach', value: false },
-  '-d': { name: 'detach', value: false },
-  '--force': { name: 'force', value: false },
-  '--all': { name: 'all', value: false },
-  '-a': { name: 'all', value: false },
-}
-
-const FAST: Record<string, { cmd: TockerCommand; positional: string[]; flags: string[] }> = {
-  run: { cmd: run, positional: ['id'], flags: ['state-root', 'bundle', 'pid-file', 'detach'] },
-  create: { cmd: create, positional: ['id'], flags: ['state-root', 'bundle', 'pid-file'] },
-  start: { cmd: start, positional: ['id'], flags: ['state-root'] },
-  state: { cmd: state, positional: ['id'], flags: ['state-root'] },
-  kill: { cmd: kill, positional: ['id', 'signal'], flags: ['state-root', 'all'] },
-  delete: { cmd: del, positional: ['id'], flags: ['state-root', 'force'] },
-  list: { cmd: list, positional: [], flags: ['state-root'] },
-}
-
-/** `args`: what follows `runtime`. Returns false when the full CLI must handle it. */
-export async function runtimeFastPath(args: string[], globals: { debug?: boolean } = {}): Promise<boolean> {
-  const a: Record<string, any> = { bundle: '.', signal: 'SIGTERM', format: 'table' }
-  const positional: string[] = []
-  let sub: (typeof FAST)[string] | undefined
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]
-    if (arg.startsWith('-')) {
-      const eq = arg.indexOf('=')
-      const flag = FAST_FLAGS[eq > 0 ? arg.slice(0, eq) : arg]
-      if (!flag || (flag.name !== 'state-root' && !sub?.flags.includes(flag.name))) return false
-      if (!flag.value) {
-        if (eq > 0) return false
-        a[flag.name] = true
-        continue
-      }
-      const value = eq > 0 ? arg.slice(eq + 1) : args[++i]
-      if (value === undefined) return false
-      a[flag.name] = value
-    } else if (!sub) {
-      sub = FAST[arg]
-      if (!sub) return false
-    } else positional.push(arg)
-  }
-  if (!sub || positional.length < (sub.positional[0] === 'id' ? 1 : 0) || positional.length > sub.positional.length) return false
-  sub.positional.forEach((name, k) => positional[k] !== undefined && (a[name] = positional[k]))
-  if (process.getuid?.() !== 0) return false // the full CLI says "must be run as root"
-  try {
-    process.exitCode = (await sub.cmd.run(a, { root: '', explain: false, debug: !!globals.debug })) ?? 0
-  } catch (err) {
-    const e = err as Error & { exitCode?: number; hint?: string }
-    process.stderr.write(`${e instanceof TockerError ? '' : 'Error: '}${e.message}\n`)
-    if (e instanceof TockerError && e.hint) process.stderr.write(`${e.hint}\n`)
-    if (globals.debug && e.stack) process.stderr.write(e.stack + '\n')
-    process.exitCode = (e instanceof TockerError ? e.exitCode : undefined) ?? sub.cmd.errorExitCode ?? 1
-  }
-  return true
+      description: { en: `Directory for the containers' state (runc's --root; env TOCKER_RUNTIME_ROOT) (default "${DEFAULT_STATE_ROOT}")`, ko: `컨테이너 상태 디렉터리 (runc의 --root, 환경 변수 TOCKER_RUNTIME_ROOT, 기본값 "${DEFAULT_STATE_ROOT}")` },
+    },
+  ],
+  subcommands: [
+    sub('create', 'Create a container (its process waits for start)', '컨테이너를 만듭니다 (프로세스는 start를 기다립니다)', create),
+    sub('delete', 'Delete a container and everything the runtime made for it', '컨테이너와 런타임이 만든 모든 것을 지웁니다', del),
+    sub('exec', 'Run another process inside a running container', '실행 중인 컨테이너 안에서 프로세스를 하나 더 실행합니다', exec),
+    sub('kill', "Send a signal (default SIGTERM) to the container's process", '컨테이너의 프로세스에 시그널을 보냅니다 (기본 SIGTERM)', kill),
+    sub('list', 'List containers', '컨테이너 목록을 보여 줍니다', list, ['ls']),
+    sub('run', 'Create and start a container, wait for it and delete it; exit with its exit code', '컨테이너를 만들고 시작해서 끝날 때까지 기다린 뒤 지웁니다', run),
+    sub('spec', "Create a new config.json (runc spec, with Docker's defaults)", '새 config.json을 만듭니다 (Docker의 기본값)', spec),
+    sub('start', 'Start a created container', '만들어 둔 컨테이너를 시작합니다', start),
+    sub('state', 'Output the state of a container', '컨테이너의 상태를 출력합니다', state),
+  ],
 }

@@ -4,16 +4,15 @@
 import { once } from 'node:events'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import type { TockerCommand } from '../command.js'
+import type { Command } from '../spec.js'
 
-export const save: TockerCommand = {
-  command: 'save <images..>',
-  describe: 'Save one or more images to a tar archive (streamed to STDOUT by default)',
-  builder: (y) =>
-    y
-      .positional('images', { type: 'string', array: true })
-      .option('output', { alias: 'o', type: 'string', describe: 'Write to a file, instead of STDOUT' }),
-  async run(a, g) {
+export const save: Command = {
+  usage: '[OPTIONS] IMAGE [IMAGE...]',
+  paths: ['image save', 'save'],
+  args: { min: 1 },
+  complete: 'images',
+  options: [{ name: 'output', short: 'o', type: 'string', description: { en: 'Write to a file, instead of STDOUT', ko: '표준 출력 대신 이 파일에 씁니다' } }],
+  async run({ opts: a, args, g }) {
     const [{ ImageStore }, { saveImages }, ref, { TockerError }] = await Promise.all([
       import('../../image/store.js'),
       import('../../image/archive/save.js'),
@@ -24,7 +23,7 @@ export const save: TockerCommand = {
     if (!output && process.stdout.isTTY) throw new TockerError('cowardly refusing to save to a terminal. Use the -o flag or redirect')
     const store = new ImageStore(g.root)
     const items = new Map<string, { image: NonNullable<ReturnType<typeof store.get>>; tags: string[] }>()
-    for (const name of a.images as string[]) {
+    for (const name of args) {
       const img = store.resolve(String(name))
       if (!img) {
         let shown = String(name)

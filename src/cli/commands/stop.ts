@@ -1,17 +1,18 @@
 // tocker stop: StopSignal (default SIGTERM), then SIGKILL after -t seconds (default 10).
-import type { TockerCommand } from '../command.js'
+import type { Command } from '../spec.js'
 
-export const stop: TockerCommand = {
-  command: 'stop <containers..>',
-  describe: 'Stop one or more running containers',
-  builder: (y) =>
-    y
-      .positional('containers', { type: 'string', array: true })
-      .option('time', { alias: 't', type: 'number', describe: 'Seconds to wait before killing the container' })
-      .option('signal', { alias: 's', type: 'string', describe: 'Signal to send to the container' }),
-  async run(a, g) {
+export const stop: Command = {
+  usage: '[OPTIONS] CONTAINER [CONTAINER...]',
+  paths: ['container stop', 'stop'],
+  args: { min: 1 },
+  complete: 'containers',
+  options: [
+    { name: 'signal', short: 's', type: 'string', description: { en: 'Signal to send to the container', ko: '컨테이너에 보낼 시그널 (기본은 이미지의 STOPSIGNAL, 보통 SIGTERM)' } },
+    { name: 'time', short: 't', type: 'int', description: { en: 'Seconds to wait before killing the container', ko: '강제로 멈추기(SIGKILL) 전에 기다릴 시간(초, 기본 10)' } },
+  ],
+  async run({ opts: a, args, g }) {
     const [{ engineClient }, { forEachContainer }] = await Promise.all([import('../engine.js'), import('../each-container.js')])
     const client = await engineClient(g)
-    return forEachContainer(a.containers as string[], (c) => client.stopContainer(c, a.time as number | undefined, a.signal as string | undefined))
+    return forEachContainer(args, (c) => client.stopContainer(c, a.time as number | undefined, a.signal as string | undefined))
   },
 }

@@ -1,22 +1,21 @@
 // tocker tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]: another name for an image (a new key in
 // repositories.json pointing at the same image ID; nothing is copied).
-import type { TockerCommand } from '../command.js'
+import type { Command } from '../spec.js'
 
-export const tag: TockerCommand = {
-  command: 'tag <source> <target>',
-  describe: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE',
-  builder: (y) =>
-    y
-      .positional('source', { type: 'string', describe: 'SOURCE_IMAGE[:TAG] (or image ID)' })
-      .positional('target', { type: 'string', describe: 'TARGET_IMAGE[:TAG]' }),
-  async run(a, g) {
+export const tag: Command = {
+  usage: 'SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]',
+  paths: ['image tag', 'tag'],
+  args: { min: 2, max: 2 },
+  complete: 'images',
+  options: [],
+  async run({ args, g }) {
     const [{ ImageStore }, { parseReference, withDefaultTag, fullString, familiarString }, { TockerError }] = await Promise.all([
       import('../../image/store.js'),
       import('../../image/reference.js'),
       import('../../errors.js'),
     ])
-    const source = String(a.source)
-    const target = String(a.target)
+    const source = args[0]
+    const target = args[1]
     let ref
     try {
       ref = parseReference(target)
@@ -38,5 +37,3 @@ export const tag: TockerCommand = {
     store.tag(id, fullString(withDefaultTag(ref)))
   },
 }
-
-export const imageTag: TockerCommand = tag

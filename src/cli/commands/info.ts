@@ -1,0 +1,50 @@
+// tocker info (also `system info`): Docker's layout of GET /info — containers by state, images,
+// storage and cgroup drivers, kernel, OS, CPUs, memory, the store root, the bridge — or --format.
+import type { Command } from '../spec.js'
+
+export const info: Command = {
+  usage: '[OPTIONS]',
+  paths: ['system info', 'info'],
+  args: { max: 0 },
+  needsRoot: false,
+  options: [
+    {
+      name: 'format',
+      short: 'f',
+      type: 'string',
+      description: { en: "Format output using a custom template:\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template.", ko: "출력 형식: 'json'은 JSON으로, 그 밖에는 Go 템플릿으로 (예: '{{.DockerRootDir}}')" },
+    },
+  ],
+  async run({ opts: a, g }) {
+    const [{ EngineClient }, { engineAddress }, fmt] = await Promise.all([import('../../api/client.js'), import('../../api/socket.js'), import('../format/system.js')])
+    let server: any
+    let failure: unknown
+    try {
+      server = await new EngineClient(engineAddress(g.root, g.host).socket).json('GET', '/info')
+    } catch (err) {
+      failure = err
+    }
+    if (a.format) {
+      if (failure) throw await failureOf(failure, g)
+      const { render } = await import('../format/template.js')
+      process.stdout.write((a.format === 'json' ? JSON.stringify(server) : render(String(a.format), server)) + '\n')
+      return
+    }
+    process.stdout.write(`Client:\n Version:    ${await clientVersion()}\n Context:    default\n Debug Mode: ${g.debug}\n\n`)
+    if (failure) {
+      process.stdout.write('Server:\n')
+      throw await failureOf(failure, g)
+    }
+    process.stdout.write(fmt.serverInfoText(server))
+  },
+}
+
+async function clientVersion(): Promise<string> {
+  const { readFileSync } = await import('node:fs')
+  return (JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version: string }).version
+}
+
+async function failureOf(err: unknown, g: { root: string; host?: string }): Promise<unknown> {
+  const [{ isTockerError }, { engineDown }] = await Promise.all([import('../../errors.js'), import('./version.js')])
+  return isTockerError(err) ? err : engineDown(g)
+}

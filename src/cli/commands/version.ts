@@ -1,0 +1,58 @@
+// tocker version: Docker's "Client:" / "Server:" sections (the client's own facts, the engine's
+// from GET /version), or --format with a Go template over {Client, Server} / "json".
+import type { Command } from '../spec.js'
+
+const FORMAT_HELP = { en: "Format output using a custom template:\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template.", ko: "출력 형식: 'json'은 JSON으로, 그 밖에는 Go 템플릿으로 (예: '{{.Server.Version}}')" }
+
+export const version: Command = {
+  usage: '[OPTIONS]',
+  args: { max: 0 },
+  options: [{ name: 'format', short: 'f', type: 'string', description: FORMAT_HELP }],
+  needsRoot: false,
+  async run({ opts: a, g }) {
+    const [{ readFileSync }, { API_VERSION }, fmt, { isTockerError }] = await Promise.all([
+      import('node:fs'),
+      import('../../api/types.js'),
+      import('../format/system.js'),
+      import('../../errors.js'),
+    ])
+    const pkg = JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version: string }
+    const client = {
+      Version: pkg.version,
+      ApiVersion: API_VERSION,
+      DefaultAPIVersion: API_VERSION,
+      GitCommit: '',
+      GoVersion: process.version,
+      Os: 'linux',
+      Arch: process.arch === 'x64' ? 'amd64' : process.arch,
+      BuildTime: '',
+      Context: 'default',
+    }
+    let server: unknown = null
+    let failure: unknown
+    try {
+      const { EngineClient } = await import('../../api/client.js')
+      const { engineAddress } = await import('../../api/socket.js')
+      // Asking for the version never starts an engine: "is it installed, is it running?"
+      server = await new EngineClient(engineAddress(g.root, g.host).socket).json('GET', '/version')
+    } catch (err) {
+      failure = err
+    }
+    if (a.format) {
+      const data = { Client: client, Server: server }
+      process.stdout.write((a.format === 'json' ? JSON.stringify(data) : (await import('../format/template.js')).render(String(a.format), data)) + '\n')
+    } else {
+      process.stdout.write(fmt.clientVersionText(client))
+      if (server) process.stdout.write(fmt.serverVersionText(server))
+    }
+    if (failure) throw isTockerError(failure) ? failure : await engineDown(g)
+  },
+}
+
+async function engineDown(g: { root: string; host?: string }): Promise<Error> {
+  const [{ TockerError }, { engineAddress }] = await Promise.all([import('../../errors.js'), import('../../api/socket.js')])
+  const { socket } = engineAddress(g.root, g.host)
+  return new TockerError(`Cannot connect to the tocker engine at unix://${socket}. Is the tocker engine running?`, { code: 'EENGINEDOWN' })
+}
+
+export { engineDown }

@@ -1,0 +1,77 @@
+// Usage errors, worded and numbered as Docker 28's CLI does (measured with its binary):
+//
+//   unknown flag: --foo                       exit 125, then the usage and
+//                                             "Run 'tocker run --help' for more information"
+//   tocker: 'tocker run' requires at least 1 argument          exit 1, usage, "See '…' …"
+//   tocker: 'tocker ps' accepts no arguments                   exit 1, usage, "Run '…' …"
+//   tocker: unknown command: tocker foo                        exit 1, "Run 'tocker --help' …"
+//
+// The parser throws these without knowing the command's name; main.ts adds the name and usage.
+import { TockerError } from '../errors.js'
+
+/** A bad option (unknown, missing value, wrong type): Docker exits 125. */
+export class FlagError extends TockerError {
+  constructor(message: string) {
+    super(message, { code: 'EUSAGE_FLAG', exitCode: 125, status: 400 })
+  }
+}
+
+/** Wrong number of arguments: Docker exits 1. `see`: the footer says "See" (Docker's min-args). */
+export class ArgsError extends TockerError {
+  readonly see: boolean
+  constructor(message: string, see: boolean) {
+    super(message, { code: 'EUSAGE_ARGS', exitCode: 1, status: 400 })
+    this.see = see
+  }
+}
+
+export class UnknownCommandError extends TockerError {
+  readonly suggestions: string[]
+  constructor(message: string, suggestions: string[]) {
+    super(message, { code: 'EUSAGE_COMMAND', exitCode: 1, status: 400 })
+    this.suggestions = suggestions
+  }
+}
+
+export function isUsageError(err: unknown): err is FlagError | ArgsError | UnknownCommandError {
+  return err instanceof FlagError || err instanceof ArgsError || err instanceof UnknownCommandError
+}
+
+/** The lines Docker prints for a usage error of `tocker <path>` (whose usage line is `usage`). */
+export function formatUsageError(err: FlagError | ArgsError, path: string[], usage: string): string {
+  const cmd = ['tocker', ...path].join(' ')
+  const usageLine = `Usage:  ${cmd}${usage ? ' ' + usage : ''}`
+  if (err instanceof ArgsError) {
+    return `tocker: '${cmd}' ${err.message}\n\n${usageLine}\n\n${err.see ? 'See' : 'Run'} '${cmd} --help' for more information\n`
+  }
+  return `${err.message}\n\n${usageLine}\n\nRun '${cmd} --help' for more information\n`
+}
+
+/** Docker 28's unknown command, with cobra's "Did you mean this?" (Docker turned those off). */
+export function formatUnknownCommand(err: UnknownCommandError, parent: string[], parentUsage?: string): string {
+  const cmd = ['tocker', ...parent].join(' ')
+  let out = `tocker: ${err.message}\n`
+  if (err.suggestions.length) out += `\nDid you mean this?\n${err.suggestions.map((s) => `\t${s}\n`).join('')}`
+  if (parentUsage !== undefined) out += `\nUsage:  ${cmd}${parentUsage ? ' ' + parentUsage : ''}\n`
+  return out + `\nRun '${cmd} --help' for more information\n`
+}
+
+/** Levenshtein distance (cobra suggests names within 2 edits, or with the typed word as prefix). */
+export function distance(a: string, b: string): number {
+  const prev = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0]
+    prev[0] = i
+    for (let j = 1; j <= b.length; j++) {
+      const up = prev[j]
+      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1))
+      diag = up
+    }
+  }
+  return prev[b.length]
+}
+
+export function suggest(typed: string, names: string[]): string[] {
+  const t = typed.toLowerCase()
+  return names.filter((n) => distance(t, n.toLowerCase()) <= 2 || (t.length > 1 && n.toLowerCase().startsWith(t)))
+}
