@@ -29,7 +29,6 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 static char msgbuf[MAX_MSG];
@@ -131,18 +130,14 @@ static void __attribute__((noreturn)) release(int reply_fd, struct process_spec 
 	_exit(code);
 }
 
-void gate_create(int ctl, const char *state_dir)
+void gate_create(int ctl, int lsock)
 {
 	prctl(PR_SET_NAME, "tocker-init", 0, 0, 0);
-	/* The start socket is bound now, while the host's paths are still visible (before
-	 * pivot_root). bind() relative to the state dir avoids sun_path's 108-byte limit. */
-	int lsock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	strcpy(addr.sun_path, "start.sock");
-	char why[128];
-	if (lsock < 0 || chdir(state_dir) < 0 || bind(lsock, (struct sockaddr *)&addr, sizeof addr) < 0 ||
-	    chdir("/") < 0 || listen(lsock, 4) < 0) {
-		send_error(ctl, errno, 1, "start socket in %s: %s", state_dir, go_strerror(errno, why, sizeof why));
+	/* Nothing of the shim's but what we need: its state and log dirs are host directories
+	 * (hygiene.c). Again before chdir to the cwd, in prepare_process. */
+	if (fds_close_others() < 0) {
+		char why[128];
+		send_error(ctl, errno, 1, "close inherited fds: %s", go_strerror(errno, why, sizeof why));
 		_exit(1);
 	}
 	send_msg(ctl, MSG_READY, NULL, 0);

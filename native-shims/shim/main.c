@@ -44,6 +44,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -127,6 +128,26 @@ static void write_exit_status(int dirfd, int exit_fd, int code, int sig)
 		send(exit_fd, json, n, MSG_NOSIGNAL); /* EPIPE if the runtime stopped listening: fine */
 }
 
+/*
+ * The start socket, <state>/start.sock, on which `start` releases the gate. Bound here, before
+ * the fork, while the host's paths are visible (before pivot_root), relative to the state dir
+ * (sun_path holds 108 bytes): the gate inherits it listening, and never has a host directory as
+ * its cwd or an fd on one (hygiene.c).
+ */
+static int bind_start_socket(int ctl, int dirfd, const char *state_dir)
+{
+	char why[128];
+	int lsock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	strcpy(addr.sun_path, "start.sock");
+	if (lsock < 0 || fchdir(dirfd) < 0 || bind(lsock, (struct sockaddr *)&addr, sizeof addr) < 0 || chdir("/") < 0 ||
+	    listen(lsock, 4) < 0) {
+		send_error(ctl, errno, 1, "start socket in %s: %s", state_dir, go_strerror(errno, why, sizeof why));
+		return -1;
+	}
+	return lsock;
+}
+
 static int create(int ctl, struct options *o)
 {
 	char why[128];
@@ -166,6 +187,9 @@ static int create(int ctl, struct options *o)
 		return 1;
 	}
 
+	int lsock = bind_start_socket(ctl, dirfd, o->state_dir);
+	if (lsock < 0)
+		return 1;
 	pid_t pid = fork();
 	if (pid < 0) {
 		send_error(ctl, errno, 1, "fork: %s", go_strerror(errno, why, sizeof why));
@@ -174,8 +198,13 @@ static int create(int ctl, struct options *o)
 	if (pid == 0) {
 		if (o->stdio != STDIO_INHERIT)
 			stdio_child(&o->io);
-		gate_create(ctl, o->state_dir);
+		/* The gate keeps its stdio, the control and start sockets and (-t) the terminal
+		 * handoff socket; the state dir, log dir, exit socket and pipes' other ends go. */
+		int keep[] = { ctl, lsock, o->stdio == STDIO_TTY ? o->io.handoff[1] : -1 };
+		fds_keep(keep, 3);
+		gate_create(ctl, lsock);
 	}
+	close(lsock);
 
 	char p[64];
 	int len = snprintf(p, sizeof p, "%d %d", pid, getpid());
@@ -215,6 +244,8 @@ static int exec_mode(int ctl, struct options *o)
 		if (chdir("/") < 0)
 			return 1;
 	}
+	int keep[] = { ctl };
+	fds_keep(keep, 1);
 	/* exec -t: stdin is the slave of a pty the engine holds. We are a session leader (spawned
 	 * detached): make it our controlling terminal, so ^C and job control work in the shell. */
 	if (isatty(0))
@@ -233,6 +264,11 @@ int main(int argc, char **argv)
 		die("usage: shim create|exec [options]");
 	struct options o = { 0 };
 	parse_options(argc, argv, &o);
+	/* Whatever our parent let us inherit beyond what we were given goes (hygiene.c). */
+	int keep[] = { CONTROL_FD, o.exit_fd, o.mntns_fd };
+	fds_keep(keep, 3);
+	if (fds_close_others() < 0)
+		die("close inherited fds: %s", strerror(errno));
 	if (!strcmp(argv[1], "create"))
 		return create(CONTROL_FD, &o);
 	if (!strcmp(argv[1], "exec"))

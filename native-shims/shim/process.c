@@ -271,8 +271,16 @@ int prepare_process(struct process_spec *s, int *err_no, int *exit_code, char *m
 		FAIL(1, "no_new_privs: %s", go_strerror(errno, why, sizeof why));
 	if (s->umask >= 0)
 		umask((mode_t)s->umask);
+	/* Only stdio and the sockets to the runtime stay open while the cwd is resolved, and the
+	 * result must be inside our root (hygiene.c: the CVE-2024-21626 class). */
+	if (fds_close_others() < 0)
+		FAIL(1, "close inherited fds: %s", go_strerror(errno, why, sizeof why));
 	if (chdir(s->cwd) < 0)
 		FAIL(1, "chdir to cwd (\"%s\") set in config.json failed: %s", s->cwd, go_strerror(errno, why, sizeof why));
+	if (cwd_check(err_no, msg, cap) < 0) {
+		*exit_code = 1;
+		return -1;
+	}
 	return lookup_program(s, err_no, exit_code, msg, cap);
 }
 

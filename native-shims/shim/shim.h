@@ -63,9 +63,18 @@ int prepare_process(struct process_spec *spec, int *err_no, int *exit_code, char
 /* execve; returns only on failure, with the same outputs as prepare_process. */
 void exec_process(struct process_spec *spec, int *err_no, int *exit_code, char *msg, size_t cap);
 
+/* hygiene.c: nothing of the host reaches the container's process (see there). */
+/* The fds above 2 that fds_close_others() leaves open (replaces the previous list). */
+void fds_keep(const int *fds, size_t n);
+/* Close every fd but 0-2 and the kept ones. Returns 0, or -1 with errno. */
+int fds_close_others(void);
+/* After chdir: is the cwd inside this process's root? 0, or -1 with *err_no and runc's message. */
+int cwd_check(int *err_no, char *msg, size_t cap);
+
 /* gate.c */
 /* PID 1's life in create mode: serve the control socket, then wait for `start` on the start socket. */
-void gate_create(int ctl, const char *state_dir) __attribute__((noreturn));
+/* lsock: the start socket, bound and listening (main.c binds it in the state dir before the fork). */
+void gate_create(int ctl, int lsock) __attribute__((noreturn));
 /* The new process's life in exec mode: serve the control socket, G comes on it too. */
 void gate_exec(int ctl) __attribute__((noreturn));
 
