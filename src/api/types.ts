@@ -196,4 +196,72 @@ export interface ErrorBody {
 export const STREAM = { stdin: 0, stdout: 1, stderr: 2 } as const
 
 export const API_VERSION = '1.43'
+/** The oldest API version the engine answers (Docker's own minimum). */
+export const MIN_API_VERSION = '1.24'
 export const ZERO_TIME = '0001-01-01T00:00:00Z'
+
+// ---- images and system (Docker Engine API 1.43 shapes) ----
+
+/** One element of DELETE /images/{name} and of ImagesDeleted in POST /images/prune. */
+export type ImageDeleteItem = { Untagged: string } | { Deleted: string }
+
+export interface ImagePruneReport {
+  ImagesDeleted: ImageDeleteItem[] | null
+  SpaceReclaimed: number
+}
+
+export interface ContainerPruneReport {
+  ContainersDeleted: string[] | null
+  SpaceReclaimed: number
+}
+
+/** GET /images/{name}/history element, newest first. */
+export interface ImageHistoryItem {
+  Id: string // the image ID for the top entry, "<missing>" below it
+  Created: number // unix seconds
+  CreatedBy: string
+  Tags: string[] | null
+  Size: number
+  Comment: string
+}
+
+/** GET /images/{name}/json. */
+export interface ImageInspect {
+  Id: string
+  RepoTags: string[]
+  RepoDigests: string[]
+  Parent: string
+  Comment: string
+  Created: string
+  DockerVersion: string
+  Author: string
+  Config: Record<string, unknown>
+  Architecture: string
+  Variant?: string
+  Os: string
+  Size: number
+  VirtualSize?: number
+  GraphDriver: { Name: string; Data: Record<string, string> }
+  RootFS: { Type: string; Layers: string[] }
+  Metadata: { LastTagTime: string }
+}
+
+/** POST /auth body (Docker's registry.AuthConfig), also what X-Registry-Auth carries, base64url'd. */
+export interface AuthConfig {
+  username?: string
+  password?: string
+  auth?: string
+  email?: string
+  serveraddress?: string
+  identitytoken?: string
+  registrytoken?: string
+}
+
+/** GET /system/df. */
+export interface DiskUsage {
+  LayersSize: number
+  Images: ImageSummary[]
+  Containers: (ContainerSummary & { SizeRw: number; SizeRootFs: number })[]
+  Volumes: unknown[]
+  BuildCache: unknown[]
+}

@@ -1,56 +1,238 @@
-// GET /version and GET /info: what the engine says about itself and the host, in Docker's shape.
-import { existsSync } from 'node:fs'
-import { release as osRelease } from 'node:os'
-import { API_VERSION } from '../api/types.js'
+// GET /version, GET /info, GET /system/df and the headers of /_ping, with Docker's shapes and this
+// machine's real values: counts from the engine's records and the image store, CPUs and memory
+// from the kernel, the OS from /etc/os-release, the storage and cgroup drivers tocker really uses,
+// the bridge's subnet. `docker info`/`docker version`/`docker system df` print these.
+import { execFile } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { availableParallelism, hostname, machine, release, totalmem } from 'node:os'
+import { join } from 'node:path'
+import type { ContainerSummary, DiskUsage } from '../api/types.js'
+import { API_VERSION, MIN_API_VERSION } from '../api/types.js'
+import { cgroupSupport } from '../cgroups/support.js'
+import { readMountinfo } from '../cgroups/mountinfo.js'
+import { writeFileAtomic } from '../content/atomic.js'
+import { loadDaemonConfig } from '../image/registry/config.js'
+import type { ImageService } from './images/service.js'
 import type { ContainerRecord } from './state.js'
 
-export function versionView(version = '0.0.0') {
+export interface SystemSources {
+  root: string
+  version: string
+  records(): ContainerRecord[]
+  images: ImageService
+  /** Streams of GET /events open now. */
+  eventListeners(): number
+  /** The default bridge's subnet ("172.17.0.0/16"), when networking is set up. */
+  bridgeSubnet?(): string | undefined
+}
+
+const arch = () => (process.arch === 'x64' ? 'amd64' : process.arch)
+
+export function version(s: Pick<SystemSources, 'version'>) {
+  const details = {
+    ApiVersion: API_VERSION,
+    MinAPIVersion: MIN_API_VERSION,
+    GitCommit: '',
+    GoVersion: `node ${process.version}`,
+    Os: 'linux',
+    Arch: arch(),
+    KernelVersion: release(),
+    BuildTime: '',
+    Experimental: 'false',
+  }
   return {
     Platform: { Name: 'tocker' },
-    Version: version,
+    Components: [{ Name: 'Engine', Version: s.version, Details: details }],
+    Version: s.version,
     ApiVersion: API_VERSION,
-    MinAPIVersion: '1.24',
-    Os: 'linux',
-    Arch: process.arch === 'x64' ? 'amd64' : process.arch,
-    KernelVersion: osRelease(),
-    GoVersion: `node ${process.version}`,
+    MinAPIVersion: MIN_API_VERSION,
     GitCommit: '',
+    GoVersion: `node ${process.version}`,
+    Os: 'linux',
+    Arch: arch(),
+    KernelVersion: release(),
     BuildTime: '',
-    Components: [
-      {
-        Name: 'Engine',
-        Version: version,
-        Details: {
-          ApiVersion: API_VERSION,
-          MinAPIVersion: '1.24',
-          GoVersion: `node ${process.version}`,
-          Os: 'linux',
-          Arch: process.arch === 'x64' ? 'amd64' : process.arch,
-          KernelVersion: osRelease(),
-          GitCommit: '',
-          BuildTime: '',
-          Experimental: 'false',
-        },
-      },
-    ],
   }
 }
 
-export function infoView(recs: ContainerRecord[], root: string, version = '0.0.0') {
-  return {
-    ID: 'tocker',
-    Containers: recs.length,
-    ContainersRunning: recs.filter((r) => r.State.Running).length,
-    ContainersPaused: 0,
-    ContainersStopped: recs.filter((r) => !r.State.Running).length,
-    Driver: 'overlay2',
-    DockerRootDir: root,
-    OperatingSystem: 'tocker',
-    OSType: 'linux',
-    Architecture: process.arch,
-    KernelVersion: osRelease(),
-    ServerVersion: version,
-    LoggingDriver: 'json-file',
-    CgroupVersion: existsSync('/sys/fs/cgroup/cgroup.controllers') ? '2' : '1',
+/** /etc/os-release's PRETTY_NAME and VERSION_ID, as Docker reports the host. */
+function osRelease(): { name: string; version: string } {
+  for (const path of ['/etc/os-release', '/usr/lib/os-release']) {
+    let text: string
+    try {
+      text = readFileSync(path, 'utf8')
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue
+      throw err
+    }
+    const get = (k: string) => (new RegExp(`^${k}=(.*)$`, 'm').exec(text)?.[1] ?? '').replace(/^"(.*)"$/, '$1')
+    return { name: get('PRETTY_NAME') || 'Linux', version: get('VERSION_ID') }
   }
+  return { name: 'Linux', version: '' }
+}
+
+/** Docker's "Cgroup Version": 2 when /sys/fs/cgroup itself is cgroup2 (unified), else 1. */
+function cgroupVersion(): '1' | '2' {
+  const atRoot = readMountinfo().filter((m) => m.mountPoint === '/sys/fs/cgroup').pop()
+  return atRoot?.fsType === 'cgroup2' ? '2' : '1'
+}
+
+function readSysctl(path: string): boolean {
+  try {
+    return readFileSync(path, 'utf8').trim() === '1'
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false
+    throw err
+  }
+}
+
+/** The backing filesystem of the store root, as overlay2's DriverStatus names it. */
+function backingFilesystem(root: string): string {
+  const mounts = readMountinfo()
+  let best = { len: -1, fs: 'unknown' }
+  for (const m of mounts) {
+    if ((root === m.mountPoint || root.startsWith(m.mountPoint.endsWith('/') ? m.mountPoint : m.mountPoint + '/')) && m.mountPoint.length >= best.len) {
+      best = { len: m.mountPoint.length, fs: m.fsType === 'ext4' || m.fsType === 'ext3' ? 'extfs' : m.fsType }
+    }
+  }
+  return best.fs
+}
+
+/** A stable ID for this engine's store (Docker keeps one in engine-id). */
+function engineId(root: string): string {
+  const path = join(root, 'engine-id')
+  try {
+    return readFileSync(path, 'utf8').trim()
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+  }
+  const id = randomUUID()
+  writeFileAtomic(path, id + '\n')
+  return id
+}
+
+export function info(s: SystemSources) {
+  const recs = s.records()
+  const running = recs.filter((r) => r.State.Running && !r.State.Paused).length
+  const paused = recs.filter((r) => r.State.Paused).length
+  const cg = cgroupSupport()
+  const limits = cg.usable ? cg.controllers : []
+  const os = osRelease()
+  const daemon = loadDaemonConfig()
+  const subnet = s.bridgeSubnet?.()
+  const warnings: string[] = []
+  if (!cg.usable) warnings.push(`WARNING: resource limits (--memory, --cpus, --pids-limit) are not available: ${cg.why ?? cg.reason}`)
+  const insecure = daemon.insecureRegistries
+  return {
+    ID: engineId(s.root),
+    Containers: recs.length,
+    ContainersRunning: running,
+    ContainersPaused: paused,
+    ContainersStopped: recs.length - running - paused,
+    Images: s.images.count(),
+    Driver: 'overlay2',
+    DriverStatus: [
+      ['Backing Filesystem', backingFilesystem(s.root)],
+      ['Supports d_type', 'true'],
+      ['Using metacopy', 'false'],
+      ['Native Overlay Diff', 'true'],
+      ['userxattr', 'false'],
+    ],
+    Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'none'], Authorization: null, Log: ['json-file'] },
+    MemoryLimit: limits.includes('memory'),
+    SwapLimit: limits.includes('memory'),
+    CpuCfsPeriod: limits.includes('cpu'),
+    CpuCfsQuota: limits.includes('cpu'),
+    CPUShares: limits.includes('cpu'),
+    CPUSet: limits.includes('cpuset'),
+    PidsLimit: limits.includes('pids'),
+    OomKillDisable: false,
+    IPv4Forwarding: readSysctl('/proc/sys/net/ipv4/ip_forward'),
+    BridgeNfIptables: readSysctl('/proc/sys/net/bridge/bridge-nf-call-iptables'),
+    BridgeNfIp6tables: readSysctl('/proc/sys/net/bridge/bridge-nf-call-ip6tables'),
+    Debug: false,
+    NFd: readdirSync('/proc/self/fd').length,
+    NEventsListener: s.eventListeners(),
+    SystemTime: new Date().toISOString(),
+    LoggingDriver: 'json-file',
+    CgroupDriver: 'cgroupfs',
+    CgroupVersion: cgroupVersion(),
+    KernelVersion: release(),
+    OperatingSystem: os.name,
+    OSVersion: os.version,
+    OSType: 'linux',
+    Architecture: machine(),
+    IndexServerAddress: 'https://index.docker.io/v1/',
+    RegistryConfig: {
+      AllowNondistributableArtifactsCIDRs: [],
+      AllowNondistributableArtifactsHostnames: [],
+      InsecureRegistryCIDRs: ['127.0.0.0/8', ...insecure.filter((r) => r.includes('/'))],
+      IndexConfigs: {
+        'docker.io': { Name: 'docker.io', Mirrors: daemon.mirrors, Secure: true, Official: true },
+        ...Object.fromEntries(insecure.filter((r) => !r.includes('/')).map((r) => [r, { Name: r, Mirrors: [], Secure: false, Official: false }])),
+      },
+      Mirrors: daemon.mirrors,
+    },
+    NCPU: availableParallelism(),
+    MemTotal: totalmem(),
+    GenericResources: null,
+    DockerRootDir: s.root,
+    HttpProxy: process.env.HTTP_PROXY ?? process.env.http_proxy ?? '',
+    HttpsProxy: process.env.HTTPS_PROXY ?? process.env.https_proxy ?? '',
+    NoProxy: process.env.NO_PROXY ?? process.env.no_proxy ?? '',
+    Name: hostname(),
+    Labels: [],
+    ExperimentalBuild: false,
+    ServerVersion: s.version,
+    Runtimes: { tocker: { path: 'tocker runtime' } },
+    DefaultRuntime: 'tocker',
+    Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
+    // Containers outlive the engine (each has its own shim): Docker calls that live restore.
+    LiveRestoreEnabled: true,
+    Isolation: '',
+    InitBinary: '',
+    ContainerdCommit: { ID: '', Expected: '' },
+    RuncCommit: { ID: '', Expected: '' },
+    InitCommit: { ID: '', Expected: '' },
+    SecurityOptions: ['name=cgroupns'],
+    DefaultAddressPools: subnet ? [{ Base: subnet, Size: Number(subnet.split('/')[1] ?? 16) }] : [],
+    Warnings: warnings.length ? warnings : null,
+  }
+}
+
+/**
+ * Bytes in a container's writable layer, as Docker's SizeRw counts them (files, not directories).
+ * The directory is the container's to fill: `find -P` walks it in a child process (never following
+ * a link, never blocking the engine), and a bound on time keeps a huge tree from holding df up.
+ */
+export function writableLayerSize(upper: string): Promise<number> {
+  if (!existsSync(upper)) return Promise.resolve(0)
+  return new Promise((resolve) => {
+    execFile('find', ['-P', upper, '-xdev', '-mindepth', '1', '!', '-type', 'd', '-printf', '%i %s\\n'], { timeout: 10_000, maxBuffer: 64 << 20 }, (err, stdout) => {
+      const seen = new Set<string>()
+      let total = 0
+      for (const line of stdout.split('\n')) {
+        const [ino, size] = line.split(' ')
+        if (!ino || seen.has(ino)) continue
+        seen.add(ino)
+        total += Number(size) || 0
+      }
+      // find reports vanished files (a running container deletes them) on stderr: still a size.
+      void err
+      resolve(total)
+    })
+  })
+}
+
+export async function diskUsage(s: SystemSources, containers: ContainerSummary[]): Promise<DiskUsage> {
+  const { layersSize, images } = s.images.diskUsage()
+  const imageSize = new Map(images.map((i) => [i.Id, i.Size]))
+  const withSizes = await Promise.all(
+    containers.map(async (c) => {
+      const rw = await writableLayerSize(join(s.root, 'containers', c.Id, 'upper'))
+      return { ...c, SizeRw: rw, SizeRootFs: rw + (imageSize.get(c.ImageID) ?? 0) }
+    }),
+  )
+  return { LayersSize: layersSize, Images: images, Containers: withSizes, Volumes: [], BuildCache: [] }
 }

@@ -55,16 +55,20 @@ export class LayerStore {
   all(): string[] {
     try {
       return readdirSync(this.layout.layers).filter((n) => /^[a-f0-9]{64}$/.test(n))
-    } catch {
-      return []
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
+      throw new TockerError(`cannot read the layer store ${this.layout.layers}: ${(err as Error).message}`, { code: 'ESTATE', cause: err })
     }
   }
 
+  /** The layer's layer.json; undefined only when the layer is not there (unreadable is an error). */
   info(diffID: string): LayerInfo | undefined {
+    const path = join(this.dir(diffID), 'layer.json')
     try {
-      return JSON.parse(readFileSync(join(this.dir(diffID), 'layer.json'), 'utf8')) as LayerInfo
-    } catch {
-      return undefined
+      return JSON.parse(readFileSync(path, 'utf8')) as LayerInfo
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+      throw new TockerError(`cannot read ${path}: ${(err as Error).message}`, { code: 'ESTATE', cause: err })
     }
   }
 

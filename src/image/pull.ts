@@ -46,6 +46,7 @@ export type LayerStatus =
   | 'Downloading'
   | 'Verifying Checksum'
   | 'Download complete'
+  | 'Extracting'
   | 'Pull complete'
 
 export type PullEvent =
@@ -244,6 +245,9 @@ async function pullLayer(
     // The verifier ends only once size and digest are right.
     emit({ kind: 'layer', id, status: 'Verifying Checksum' })
     emit({ kind: 'layer', id, status: 'Download complete' })
+    // The layer is unpacked while it streams in; what is left now is the tail of the unpack and
+    // the check of its DiffID (Docker extracts only after the download, hence its separate step).
+    emit({ kind: 'layer', id, status: 'Extracting', current: desc.size, total: desc.size })
   })
   const onAbort = () => body.destroy(signal.reason instanceof Error ? signal.reason : new Error('pull aborted'))
   signal.addEventListener('abort', onAbort, { once: true })

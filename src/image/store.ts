@@ -448,27 +448,48 @@ export class ImageStore {
   }
 
   #imageHexes(): string[] {
+    let names: string[]
     try {
-      return readdirSync(this.layout.images)
-        .filter((f) => /^[a-f0-9]{64}\.json$/.test(f))
-        .map((f) => f.slice(0, 64))
-    } catch {
-      return []
+      names = readdirSync(this.layout.images)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
+      throw unreadableState(this.layout.images, err)
     }
+    return names.filter((f) => /^[a-f0-9]{64}\.json$/.test(f)).map((f) => f.slice(0, 64))
   }
 
+  /**
+   * An image's record; undefined only when there is none. A record that cannot be read is an
+   * error, never "no image": rmi would otherwise count that image's layers as unused and delete them.
+   */
   #readImageFile(hex: string): ImageFile | undefined {
+    const path = join(this.layout.images, `${hex}.json`)
+    let text: string
     try {
-      return JSON.parse(readFileSync(join(this.layout.images, `${hex}.json`), 'utf8')) as ImageFile
-    } catch {
-      return undefined
+      text = readFileSync(path, 'utf8')
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+      throw unreadableState(path, err)
     }
+    let file: ImageFile
+    try {
+      file = JSON.parse(text) as ImageFile
+    } catch (err) {
+      throw unreadableState(path, err)
+    }
+    if (!file || typeof file.id !== 'string' || !Array.isArray(file.diffIDs)) throw unreadableState(path, new Error('not an image record'))
+    return file
   }
 
   #record(file: ImageFile, tags: Tags): ImageRecord | undefined {
     const raw = this.blobs.get(file.id)
-    if (!raw) return undefined
-    const config = JSON.parse(raw.toString('utf8')) as ImageConfig
+    if (!raw) throw unreadableState(join(this.layout.blobs, digestHex(file.id)), new Error(`the config of image ${file.id} is missing`))
+    let config: ImageConfig
+    try {
+      config = JSON.parse(raw.toString('utf8')) as ImageConfig
+    } catch (err) {
+      throw unreadableState(join(this.layout.blobs, digestHex(file.id)), err)
+    }
     const refs = refsOf(tags, file.id)
     return {
       id: file.id,
@@ -569,7 +590,7 @@ function sumSizes(infos: (LayerInfo | undefined)[]): number {
   return n
 }
 
-function noSuchImage(name: string): TockerError {
+export function noSuchImage(name: string): TockerError {
   let shown = name
   try {
     if (!/^(sha256:)?[a-f0-9]+$/.test(name)) shown = familiarString(withDefaultTag(parseReference(name)))
@@ -577,6 +598,16 @@ function noSuchImage(name: string): TockerError {
     // shown as typed
   }
   return new TockerError(`No such image: ${shown}`, { code: 'ENOSUCHIMAGE', status: 404, daemon: true })
+}
+
+/** A file of the store that exists but cannot be read: an error that stops the operation. */
+function unreadableState(path: string, cause: unknown): TockerError {
+  return new TockerError(`cannot read the image store's ${path}: ${(cause as Error)?.message ?? cause}`, {
+    code: 'ESTATE',
+    status: 500,
+    cause,
+    hint: 'The image store is damaged; nothing was removed. Restore that file, or remove it by hand and pull or load the image again.',
+  })
 }
 
 function conflict(message: string): TockerError {
