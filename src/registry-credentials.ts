@@ -106,3 +106,10 @@ export function removeCredentials(host: string): boolean {
   writeCredentialsFile(data)
   return true
 }
+
+/** "http://127.0.0.1:5000/v2/" → "127.0.0.1:5000"; Docker Hub's names (and nothing) → "docker.io". */
+export function registryHostOf(server: string | undefined): string {
+  if (!server) return 'docker.io'
+  const host = keyHost(server)
+  return HUB_HOSTS.includes(host) ? 'docker.io' : host
+}

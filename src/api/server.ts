@@ -7,8 +7,10 @@ import type { Duplex } from 'node:stream'
 import { isTockerError, TockerError } from '../errors.js'
 import { onTrace } from '../trace/trace.js'
 import type { Engine } from '../engine/engine.js'
+import { imageHandlers } from './image-routes.js'
+import { ENGINE_HEADERS, systemHandlers } from './system-routes.js'
 import { connectionSink, MULTIPLEXED_STREAM, RAW_STREAM, responseSink } from './streams.js'
-import { API_VERSION, type ContainerCreateBody, type ExecCreateBody } from './types.js'
+import type { ContainerCreateBody, ExecCreateBody } from './types.js'
 
 type Params = Record<string, string>
 interface Ctx {
@@ -36,9 +38,10 @@ function route(method: string, path: string, handler: Handler, raw = false): Rou
   const keys: string[] = []
   const pattern = new RegExp(
     '^(?:/v[0-9.]+)?' +
-      path.replace(/\{(\w+)\}/g, (_, k: string) => {
+      // {name:.*} may contain slashes (image names: "127.0.0.1:5000/library/busybox").
+      path.replace(/\{(\w+)(:\.\*)?\}/g, (_, k: string, greedy?: string) => {
         keys.push(k)
-        return '([^/]+)'
+        return greedy ? '(.+?)' : '([^/]+)'
       }) +
       '/?$',
   )
@@ -59,11 +62,27 @@ function int(q: URLSearchParams, k: string): number | undefined {
 }
 
 export function routes(engine: Engine): Route[] {
+  const img = imageHandlers(engine)
+  const sys = systemHandlers(engine)
   return [
-    route('GET', '/_ping', async () => 'OK'),
-    route('HEAD', '/_ping', async () => 'OK'),
-    route('GET', '/version', async () => engine.version()),
-    route('GET', '/info', async () => engine.info()),
+    route('GET', '/_ping', sys.ping, true),
+    route('HEAD', '/_ping', sys.ping, true),
+    route('GET', '/version', sys.version),
+    route('GET', '/info', sys.info),
+    route('GET', '/events', sys.events, true),
+    route('GET', '/system/df', sys.df),
+    route('POST', '/containers/prune', sys.pruneContainers),
+    route('POST', '/auth', img.auth),
+    route('POST', '/images/create', img.pull, true),
+    route('GET', '/images/json', img.list),
+    route('GET', '/images/get', img.save, true),
+    route('POST', '/images/load', img.load, true),
+    route('POST', '/images/prune', img.prune),
+    route('GET', '/images/{name:.*}/json', img.inspect),
+    route('GET', '/images/{name:.*}/history', img.history),
+    route('GET', '/images/{name:.*}/get', img.save, true),
+    route('POST', '/images/{name:.*}/tag', img.tag),
+    route('DELETE', '/images/{name:.*}', img.remove),
     route('POST', '/containers/create', async ({ query, body, res }) => {
       const r = await engine.create((await body()) as ContainerCreateBody, query.get('name') ?? undefined)
       res!.statusCode = 201
@@ -164,7 +183,6 @@ export function routes(engine: Engine): Route[] {
       res!.statusCode = 200
     }),
     route('GET', '/exec/{id}/json', async ({ params }) => engine.execInspect(params.id)),
-    route('GET', '/images/json', async ({ query }) => engine.listImages({ all: bool(query, 'all') })),
     // tocker's own: every kernel-level action of the engine as it happens, one JSON object per line
     // (what `tocker --explain` prints for commands the engine carries out).
     route('GET', '/tocker/trace', async ({ res, req }) => {
@@ -269,6 +287,7 @@ export function createApiServer(engine: Engine, opts: { debug?: boolean } = {}):
   const dispatch = async (req: IncomingMessage, res: ServerResponse | undefined, socket?: Duplex, head?: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://tocker')
     const method = req.method ?? 'GET'
+    if (res) for (const [k, v] of Object.entries(ENGINE_HEADERS)) res.setHeader(k, v)
     let matched: Route | undefined
     let params: Params = {}
     for (const r of table) {
@@ -293,8 +312,6 @@ export function createApiServer(engine: Engine, opts: { debug?: boolean } = {}):
       const ctx: Ctx = { req, res, socket, head: rest, params, query: url.searchParams, body: () => (bodyPromise ??= readJson(req)) }
       const value = await matched.handler(ctx)
       if (matched.raw || !res) return
-      res.setHeader('Api-Version', API_VERSION)
-      res.setHeader('Server', 'tockerd')
       if (value === undefined) {
         if (!res.statusCode || res.statusCode === 200) res.statusCode = 204
         res.end()

@@ -1,9 +1,9 @@
 // What the engine needs from the layers below it, as narrow interfaces: the image store (resolve
 // a name, its layers and config, list images), the runtime (start a container under its shim,
 // signal it, exec into it, clean up after it) and the network. runtime-backend.ts,
-// image-backend.ts and network-backend.ts implement them over src/runtime, src/image and
+// images/service.ts and network-backend.ts implement them over src/runtime, src/image and
 // src/network; keeping the seam here means the engine's logic reads without those details.
-import type { ImageSummary, NetworkSettings } from '../api/types.js'
+import type { NetworkSettings } from '../api/types.js'
 import type { ContainerConfig as ImageRunConfig } from '../image/types.js'
 import type { ContainerRecord, ProcessIdentity } from './state.js'
 
@@ -16,9 +16,11 @@ export interface ResolvedImage {
 }
 
 export interface ImageBackend {
-  /** undefined when the image is not in the store (the CLI then pulls it). */
-  resolve(name: string): Promise<ResolvedImage | undefined>
-  list(): Promise<ImageSummary[]>
+  /**
+   * Resolve `name` (undefined when the store does not have it: the client then pulls it) and run
+   * `fn`, which saves the container's record, while no rmi/prune can remove the image's layers.
+   */
+  forCreate<T>(name: string, fn: (image: ResolvedImage | undefined) => Promise<T>): Promise<T>
 }
 
 export interface StartedProcess {
@@ -93,6 +95,8 @@ export interface NetworkBackend {
   attach(rec: ContainerRecord): Promise<NetworkSettings | undefined>
   /** Release what attach made (idempotent). */
   release(rec: ContainerRecord): Promise<void>
-  /** At engine start: drop rules/leases of containers that no longer run. */
-  reconcile(running: ContainerRecord[]): Promise<void>
+  /** At engine start: drop rules/leases of containers that no longer run; what it could not do. */
+  reconcile(running: ContainerRecord[]): Promise<{ warnings: string[] } | void>
+  /** The default bridge's subnet ("172.17.0.0/16"), once chosen. */
+  subnet?(): string | undefined
 }

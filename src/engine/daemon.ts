@@ -8,7 +8,7 @@ import { createApiServer } from '../api/server.js'
 import { engineAddress } from '../api/socket.js'
 import { TockerError } from '../errors.js'
 import { tryLock } from '../sys/lock.js'
-import type { ImageBackend, NetworkBackend, RuntimeBackend } from './backend.js'
+import type { NetworkBackend, RuntimeBackend } from './backend.js'
 import { Engine } from './engine.js'
 
 export interface DaemonOptions {
@@ -20,13 +20,18 @@ export interface DaemonOptions {
   onReady?: (socket: string) => void
 }
 
-export async function loadBackends(root: string): Promise<{ images: ImageBackend; runtime: RuntimeBackend; network?: NetworkBackend }> {
-  const [{ createImageBackend }, { createRuntimeBackend }, net] = await Promise.all([
-    import('./image-backend.js'),
+/**
+ * The runtime and the network. A network layer that fails to load is an engine that cannot
+ * start, never an engine without networking (where `-p` would be silently ignored).
+ */
+export async function loadBackends(root: string): Promise<{ runtime: RuntimeBackend; network: NetworkBackend }> {
+  const [{ createRuntimeBackend }, net] = await Promise.all([
     import('./runtime-backend.js'),
-    import('./network-backend.js' as string).catch(() => undefined) as Promise<{ createNetworkBackend(root: string): Promise<NetworkBackend> } | undefined>,
+    import('./network-backend.js').catch((err: Error) => {
+      throw new TockerError(`cannot load the network layer: ${err.message}`, { cause: err, hint: 'The tocker installation is incomplete: rebuild it (npm run build).' })
+    }),
   ])
-  return { images: await createImageBackend(root), runtime: await createRuntimeBackend(root), network: await net?.createNetworkBackend(root) }
+  return { runtime: await createRuntimeBackend(root), network: await net.createNetworkBackend(root) }
 }
 
 export async function runDaemon(o: DaemonOptions): Promise<number> {
@@ -40,9 +45,19 @@ export async function runDaemon(o: DaemonOptions): Promise<number> {
     throw new TockerError(`another tocker engine is already running for ${o.root}`, { hint: `its pid is in ${pidFile}` })
   }
 
-  // One client's broken connection must not take every container's engine down: log and go on.
-  process.on('uncaughtException', (err) => process.stderr.write(`tockerd: unexpected error (continuing): ${err.stack ?? err}\n`))
-  process.on('unhandledRejection', (err) => process.stderr.write(`tockerd: unhandled rejection (continuing): ${(err as Error)?.stack ?? err}\n`))
+  // An exception nobody caught means the engine's state may be half-changed: going on could act
+  // on it (release a live container's network, delete layers). So the engine logs it and stops;
+  // containers keep running under their shims, and the next engine (the CLI starts one) re-adopts
+  // them from their records. A client's broken connection is not such an error: sockets have their
+  // own error handlers (api/server.ts).
+  let removeFiles = () => {}
+  const onFatal = (what: string) => (err: unknown) => {
+    process.stderr.write(`tockerd: ${what}, stopping the engine: ${(err as Error)?.stack ?? err}\n`)
+    removeFiles()
+    process.exit(70) // EX_SOFTWARE; the kernel drops the engine lock with the process
+  }
+  process.on('uncaughtException', onFatal('unexpected error'))
+  process.on('unhandledRejection', onFatal('unhandled rejection'))
 
   const backends = await loadBackends(o.root)
   const engine = new Engine({ root: o.root, ...backends, version: o.version, debug: o.debug })
@@ -61,6 +76,10 @@ export async function runDaemon(o: DaemonOptions): Promise<number> {
   chmodSync(socket, 0o600)
   mkdirSync(dirname(pidFile), { recursive: true })
   writeFileSync(pidFile, `${process.pid}\n`)
+  removeFiles = () => {
+    rmSync(socket, { force: true })
+    rmSync(pidFile, { force: true })
+  }
   if (o.debug) process.stderr.write(`tockerd: listening on unix://${socket} (root ${o.root}, pid ${process.pid})\n`)
   o.onReady?.(socket)
 

@@ -14,9 +14,11 @@
 //
 // Concurrency: operations on one container run one at a time (KeyedMutex); names are reserved
 // synchronously before any await, so of two `run --name x` at once exactly one gets the name.
+import { join } from 'node:path'
 import { TockerError } from '../errors.js'
 import { storeLayout, type StoreLayout } from '../store/layout.js'
 import type {
+  AuthConfig,
   ContainerCreateBody,
   ContainerCreateResponse,
   ContainerInspect,
@@ -25,9 +27,8 @@ import type {
   ContainerWaitResponse,
   ExecCreateBody,
   ExecInspect,
-  ImageSummary,
 } from '../api/types.js'
-import type { ImageBackend, NetworkBackend, RuntimeBackend } from './backend.js'
+import type { NetworkBackend, RuntimeBackend } from './backend.js'
 import { ContainerTable } from './container-table.js'
 import { ExecRegistry } from './execs.js'
 import { ExitMonitor } from './exits.js'
@@ -37,7 +38,10 @@ import { Removal } from './removal.js'
 import { signalContainer } from './signals.js'
 import { isSameProcess, type ContainerRecord } from './state.js'
 import { Streams, type AttachOptions, type ClientConnection, type LogsQuery, type OutputSink } from './streams.js'
-import { infoView, versionView } from './system.js'
+import { ContainerEvents, EventBus, type EventQuery, type Subscription, type EventMessage } from './events.js'
+import { ImageService } from './images/service.js'
+import { diskUsage, info, version, writableLayerSize } from './system.js'
+import { pruneContainers } from './prune.js'
 import { inspectView, listView, type ListFilters } from './views.js'
 
 export type { AttachOptions, ClientConnection, LogsQuery, OutputSink } from './streams.js'
@@ -45,7 +49,6 @@ export { mergeEnv } from './env.js'
 
 export interface EngineOptions {
   root: string
-  images: ImageBackend
   runtime: RuntimeBackend
   network?: NetworkBackend
   version?: string
@@ -61,23 +64,40 @@ export class Engine {
   readonly #lifecycle: Lifecycle
   readonly #execs: ExecRegistry
   readonly #streams: Streams
+  /** Docker's event stream (GET /events): containers and images. */
+  readonly events = new EventBus()
+  readonly #containerEvents = new ContainerEvents(this.events)
+  /** Every image operation; the one owner of the image store. */
+  readonly images: ImageService
 
   constructor(readonly opts: EngineOptions) {
     this.layout = storeLayout(opts.root)
-    const { images, runtime, network } = opts
+    const { runtime, network } = opts
     const table = (this.#table = new ContainerTable(this.layout.containers))
+    const events = this.#containerEvents
+    const warn = (msg: string) => this.#warn(msg)
+    // The image lock (images.forCreate) keeps rmi from deleting what a create is about to use.
+    const images = (this.images = new ImageService({
+      root: opts.root,
+      events: this.events,
+      users: (imageId) => table.all().filter((r) => r.ImageID === imageId).map((r) => ({ id: r.Id, running: r.State.Running })),
+    }))
     this.#execs = new ExecRegistry(runtime, (id) => table.find(id))
     this.#exits = new ExitMonitor(table, runtime, network, {
-      ended: (rec) => this.#execs.forgetFinished(rec.Id),
+      ended: (rec) => {
+        this.#execs.forgetFinished(rec.Id)
+        if (rec.State.OOMKilled) events.container(rec, 'oom')
+        events.container(rec, 'die', { exitCode: String(rec.State.ExitCode) })
+      },
       recorded: (rec) => {
         if (rec.HostConfig.AutoRemove && table.has(rec.Id)) {
-          void this.#mutex.run(rec.Id, () => this.#removal.remove(rec, { force: true, volumes: true })).catch(() => {})
+          void this.#mutex.run(rec.Id, () => this.#removal.remove(rec, { force: true, volumes: true })).catch((e) => warn(`--rm of ${rec.Id}: ${(e as Error).message}`))
         }
       },
-      log: (msg) => this.#log(msg),
+      log: warn,
     })
-    this.#removal = new Removal(table, this.#exits, runtime, network)
-    this.#lifecycle = new Lifecycle({ table, mutex: this.#mutex, exits: this.#exits, removal: this.#removal, images, runtime, network })
+    this.#removal = new Removal(table, this.#exits, runtime, network, events, warn)
+    this.#lifecycle = new Lifecycle({ table, mutex: this.#mutex, exits: this.#exits, removal: this.#removal, images, runtime, network, events, warn })
     this.#streams = new Streams(this.#exits, runtime)
   }
 
@@ -88,7 +108,7 @@ export class Engine {
     const records = this.#table.load()
     for (const rec of records) {
       if (rec.State.Status === 'removing') {
-        await this.#removal.finish(rec).catch(() => {})
+        await this.#removal.finish(rec).catch((e) => this.#warn(`finishing the removal of ${rec.Id}: ${(e as Error).message}`))
         continue
       }
       if (!rec.State.Running) {
@@ -97,7 +117,7 @@ export class Engine {
         if (rec.Shim) {
           rec.Shim = undefined
           rec.Init = undefined
-          await runtime.cleanup(rec).catch(() => {})
+          await runtime.cleanup(rec).catch((e) => this.#warn(`cleanup of ${rec.Id}: ${(e as Error).message}`))
           this.#table.save(rec)
         }
         continue
@@ -109,16 +129,22 @@ export class Engine {
       }
     }
     const running = this.#table.all().filter((r) => r.State.Running)
-    await network?.reconcile(running).catch((e) => this.#log(`network reconcile: ${(e as Error).message}`))
+    const report = await network?.reconcile(running).catch((e) => this.#warn(`network reconcile: ${(e as Error).message}`))
+    for (const w of report?.warnings ?? []) this.#warn(`network reconcile: ${w}`)
     this.#exits.startSweep()
   }
 
   async close(): Promise<void> {
     this.#exits.close()
+    this.images.close()
   }
 
-  #log(msg: string): void {
-    if (this.opts.debug) process.stderr.write(`tockerd: ${msg}\n`)
+  /**
+   * Something failed that the engine got past (a cleanup, a release): never dropped. It goes to
+   * the engine's log (stderr: tockerd.log for an engine the CLI started) as a warning.
+   */
+  #warn(msg: string): void {
+    process.stderr.write(`tockerd: warning: ${msg}\n`)
   }
 
   /** Docker's order: full ID, exact name, then a unique ID prefix. */
@@ -227,18 +253,47 @@ export class Engine {
     return this.#execs.inspect(id)
   }
 
-  // ---- images, version, info ----
+  /** POST /auth */
+  checkLogin(auth: AuthConfig): Promise<void> {
+    return this.images.login(auth)
+  }
 
-  async listImages(_q: { all: boolean }): Promise<ImageSummary[]> {
-    const images = await this.opts.images.list()
-    return images.map((i) => ({ ...i, Containers: this.containersUsingImage(i.Id).length }))
+  // ---- events, system ----
+
+  /** GET /events: past events asked for with `since`, then each new one until `until`. */
+  subscribeEvents(q: EventQuery, onEvent: (e: EventMessage) => void): Subscription {
+    return this.events.subscribe(q, onEvent)
+  }
+
+  #system() {
+    return {
+      root: this.opts.root,
+      version: this.opts.version ?? '0.0.0',
+      records: () => this.#table.all(),
+      images: this.images,
+      eventListeners: () => this.events.listeners,
+      bridgeSubnet: () => this.opts.network?.subnet?.(),
+    }
   }
 
   version() {
-    return versionView(this.opts.version)
+    return version(this.#system())
   }
 
   info() {
-    return infoView(this.#table.all(), this.opts.root, this.opts.version)
+    return info(this.#system())
+  }
+
+  diskUsage() {
+    return diskUsage(this.#system(), listView(this.#table.all(), { all: true, filters: {} }))
+  }
+
+  /** POST /containers/prune: every container that is not running (filters: until, label). */
+  pruneContainers(filters: string | null | undefined) {
+    return pruneContainers(this.#table.all(), filters, {
+      remove: (rec) => this.#mutex.run(rec.Id, () => this.#removal.remove(rec, { force: false, volumes: false })),
+      sizeOf: (rec) => writableLayerSize(join(this.layout.containers, rec.Id, 'upper')),
+      event: (reclaimed) => this.events.emit('container', 'prune', '', { reclaimed: String(reclaimed) }),
+    })
   }
 }

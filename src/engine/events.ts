@@ -129,3 +129,12 @@ function stripTag(ref: string | undefined): string | undefined {
   const colon = ref.lastIndexOf(':')
   return colon > ref.lastIndexOf('/') ? ref.slice(0, colon) : ref
 }
+
+/** A container's events, with Docker's attributes: its labels, then image and name. */
+export class ContainerEvents {
+  constructor(readonly bus: EventBus) {}
+
+  container(rec: { Id: string; Name: string; Image: string; Config: { Labels?: Record<string, string> | null } }, action: string, extra: Record<string, string> = {}): void {
+    this.bus.emit('container', action, rec.Id, { ...(rec.Config.Labels ?? {}), image: rec.Image, name: rec.Name, ...extra })
+  }
+}

@@ -10,6 +10,8 @@ import type { ContainerTable } from './container-table.js'
 import type { ExitMonitor } from './exits.js'
 import { newContainerId, shortId } from './ids.js'
 import { mergeEnv } from './env.js'
+import type { ContainerEvents } from './events.js'
+import { checkHostConfig, parseBind } from './host-config.js'
 import type { KeyedMutex } from './mutex.js'
 import type { Removal } from './removal.js'
 import { parseSignal, signalContainer } from './signals.js'
@@ -23,6 +25,9 @@ export interface LifecycleDeps {
   images: ImageBackend
   runtime: RuntimeBackend
   network?: NetworkBackend
+  events: ContainerEvents
+  /** Something that failed while undoing a failed start: the engine log reports it. */
+  warn(msg: string): void
 }
 
 export class Lifecycle {
@@ -37,61 +42,65 @@ export class Lifecycle {
     // Reserve the name before the first await: this is what makes two concurrent `--name x` safe.
     const finalName = table.reserveName(name, id)
     try {
-      const image = await this.d.images.resolve(body.Image)
-      if (!image) throw new TockerError(`No such image: ${familiarOf(body.Image)}`, { status: 404, daemon: true })
-      if (body.HostConfig) this.d.runtime.checkLimits(body.HostConfig)
-      const ic = image.config ?? {}
-      const entrypoint = body.Entrypoint != null && body.Entrypoint.length ? body.Entrypoint : body.Entrypoint != null ? [] : ic.Entrypoint ?? []
-      // Docker: a user-given entrypoint resets the image's Cmd.
-      const cmd = body.Cmd && body.Cmd.length ? body.Cmd : body.Entrypoint != null ? [] : ic.Cmd ?? []
-      const argv = [...(entrypoint ?? []), ...(cmd ?? [])]
-      if (argv.length === 0) throw new TockerError('No command specified', { status: 400, daemon: true })
-      const env = mergeEnv(ic.Env ?? [], body.Env ?? [])
-      const hc = body.HostConfig ?? {}
-      const dir = containerDir(table.dir, id)
-      const rec: ContainerRecord = {
-        Id: id,
-        Name: finalName,
-        Created: new Date().toISOString(),
-        Image: body.Image,
-        ImageID: image.id,
-        Path: argv[0],
-        Args: argv.slice(1),
-        Config: {
-          ...body,
-          Hostname: body.Hostname || shortId(id),
-          Env: env,
-          Cmd: cmd && cmd.length ? cmd : null,
-          Entrypoint: entrypoint && entrypoint.length ? entrypoint : null,
-          WorkingDir: body.WorkingDir || ic.WorkingDir || '',
-          User: body.User || ic.User || '',
-          StopSignal: body.StopSignal || ic.StopSignal || undefined,
-          ExposedPorts: { ...(ic.ExposedPorts ?? {}), ...(body.ExposedPorts ?? {}) },
-          Labels: { ...(ic.Labels ?? {}), ...(body.Labels ?? {}) },
-          Volumes: ic.Volumes ?? null,
-        },
-        HostConfig: {
-          NetworkMode: 'default',
-          ...hc,
-          LogConfig: { Type: 'json-file', Config: hc.LogConfig?.Config ?? {} },
-        },
-        State: emptyState(),
-        RestartCount: 0,
-        LogPath: join(dir, `${id}-json.log`),
-        Mounts: (hc.Binds ?? []).map(bindToMount),
-        NetworkSettings: { IPAddress: '', IPPrefixLen: 0, Gateway: '', MacAddress: '', Ports: {} },
-        LowerDirs: image.layerDirs,
-      }
-      delete (rec.Config as Partial<ContainerCreateBody>).HostConfig
-      table.save(rec)
-      try {
-        await this.d.runtime.prepare(rec, image)
-      } catch (err) {
-        removeContainerDir(table.dir, id)
-        throw err
-      }
-      table.add(rec)
-      return { Id: id, Warnings: [] }
+      checkHostConfig(body.HostConfig)
+      // From the resolve until the record is saved, no rmi can take the image's layers away.
+      return await this.d.images.forCreate(body.Image, async (image) => {
+        if (!image) throw new TockerError(`No such image: ${familiarOf(body.Image)}`, { status: 404, daemon: true })
+        if (body.HostConfig) this.d.runtime.checkLimits(body.HostConfig)
+        const ic = image.config ?? {}
+        const entrypoint = body.Entrypoint != null && body.Entrypoint.length ? body.Entrypoint : body.Entrypoint != null ? [] : ic.Entrypoint ?? []
+        // Docker: a user-given entrypoint resets the image's Cmd.
+        const cmd = body.Cmd && body.Cmd.length ? body.Cmd : body.Entrypoint != null ? [] : ic.Cmd ?? []
+        const argv = [...(entrypoint ?? []), ...(cmd ?? [])]
+        if (argv.length === 0) throw new TockerError('No command specified', { status: 400, daemon: true })
+        const env = mergeEnv(ic.Env ?? [], body.Env ?? [])
+        const hc = body.HostConfig ?? {}
+        const dir = containerDir(table.dir, id)
+        const rec: ContainerRecord = {
+          Id: id,
+          Name: finalName,
+          Created: new Date().toISOString(),
+          Image: body.Image,
+          ImageID: image.id,
+          Path: argv[0],
+          Args: argv.slice(1),
+          Config: {
+            ...body,
+            Hostname: body.Hostname || shortId(id),
+            Env: env,
+            Cmd: cmd && cmd.length ? cmd : null,
+            Entrypoint: entrypoint && entrypoint.length ? entrypoint : null,
+            WorkingDir: body.WorkingDir || ic.WorkingDir || '',
+            User: body.User || ic.User || '',
+            StopSignal: body.StopSignal || ic.StopSignal || undefined,
+            ExposedPorts: { ...(ic.ExposedPorts ?? {}), ...(body.ExposedPorts ?? {}) },
+            Labels: { ...(ic.Labels ?? {}), ...(body.Labels ?? {}) },
+            Volumes: ic.Volumes ?? null,
+          },
+          HostConfig: {
+            NetworkMode: 'default',
+            ...hc,
+            LogConfig: { Type: 'json-file', Config: hc.LogConfig?.Config ?? {} },
+          },
+          State: emptyState(),
+          RestartCount: 0,
+          LogPath: join(dir, `${id}-json.log`),
+          Mounts: (hc.Binds ?? []).map(bindToMount),
+          NetworkSettings: { IPAddress: '', IPPrefixLen: 0, Gateway: '', MacAddress: '', Ports: {} },
+          LowerDirs: image.layerDirs,
+        }
+        delete (rec.Config as Partial<ContainerCreateBody>).HostConfig
+        table.save(rec)
+        try {
+          await this.d.runtime.prepare(rec, image)
+        } catch (err) {
+          removeContainerDir(table.dir, id)
+          throw err
+        }
+        table.add(rec)
+        this.d.events.container(rec, 'create')
+        return { Id: id, Warnings: [] }
+      })
     } catch (err) {
       table.releaseName(finalName, id)
       throw err
@@ -129,18 +138,18 @@ export class Lifecycle {
       const msg = (err as Error).message
       if (started) {
         signalContainer(runtime, rec, 9)
-        await network?.release(rec).catch(() => {})
+        await network?.release(rec).catch((e) => this.d.warn(`network release of ${rec.Id} after a failed start: ${(e as Error).message}`))
       }
       rec.Shim = undefined
       rec.Init = undefined
       rec.State.Error = msg
       rec.State.ExitCode = (err as TockerError).exitCode ?? 128
       table.save(rec)
-      await runtime.cleanup(rec).catch(() => {})
+      await runtime.cleanup(rec).catch((e) => this.d.warn(`cleanup of ${rec.Id} after a failed start: ${(e as Error).message}`))
       // --rm: Docker removes a container whose start failed, too.
       if (rec.HostConfig.AutoRemove) {
         rec.State.Status = 'removing'
-        await this.d.removal.finish(rec).catch(() => {})
+        await this.d.removal.finish(rec).catch((e) => this.d.warn(`--rm of ${rec.Id} after a failed start: ${(e as Error).message}`))
       }
       if (err instanceof TockerError) {
         throw new TockerError(err.message, { status: err.status === 500 ? 400 : err.status, daemon: true, exitCode: err.exitCode, hint: err.hint })
@@ -158,6 +167,7 @@ export class Lifecycle {
     }
     table.save(rec)
     this.d.exits.watch(rec)
+    this.d.events.container(rec, 'start')
     return true
   }
 
@@ -171,12 +181,20 @@ export class Lifecycle {
     if (!rec.State.Running) return false
     const sig = parseSignal(signal || rec.Config.StopSignal || 'SIGTERM')
     const t = timeout ?? rec.Config.StopTimeout ?? 10
-    signalContainer(this.d.runtime, rec, sig)
+    this.#signal(rec, sig)
     // A negative timeout waits forever, as in Docker.
-    if (await this.d.exits.waitExit(rec, t < 0 ? Infinity : t * 1000)) return true
-    signalContainer(this.d.runtime, rec, 9)
-    await this.d.exits.waitExit(rec, Infinity)
+    if (!(await this.d.exits.waitExit(rec, t < 0 ? Infinity : t * 1000))) {
+      this.#signal(rec, 9)
+      await this.d.exits.waitExit(rec, Infinity)
+    }
+    this.d.events.container(rec, 'stop')
     return true
+  }
+
+  /** Signal the container's first process, with Docker's "kill" event. */
+  #signal(rec: ContainerRecord, sig: number): void {
+    signalContainer(this.d.runtime, rec, sig)
+    this.d.events.container(rec, 'kill', { signal: String(sig) })
   }
 
   kill(ref: string, signal: string): Promise<void> {
@@ -186,7 +204,7 @@ export class Lifecycle {
       if (!rec.State.Running) {
         throw new TockerError(`cannot kill container: ${ref}: container ${rec.Id} is not running`, { status: 409, daemon: true })
       }
-      signalContainer(this.d.runtime, rec, sig)
+      this.#signal(rec, sig)
       if (sig === 9) await this.d.exits.waitExit(rec, 10_000)
     })
   }
@@ -197,6 +215,7 @@ export class Lifecycle {
       await this.#stop(rec, timeout)
       await this.#start(rec)
       rec.RestartCount = 0
+      this.d.events.container(rec, 'restart')
     })
   }
 
@@ -223,6 +242,6 @@ export class Lifecycle {
 }
 
 function bindToMount(bind: string) {
-  const [src, dst, mode = ''] = bind.split(':')
-  return { Type: 'bind' as const, Source: src, Destination: dst, Mode: mode, RW: !mode.split(',').includes('ro'), Propagation: 'rprivate' }
+  const { source, destination, mode } = parseBind(bind)
+  return { Type: 'bind' as const, Source: source, Destination: destination, Mode: mode, RW: !mode.split(',').includes('ro'), Propagation: 'rprivate' }
 }

@@ -35,8 +35,12 @@ export class EngineNetwork implements NetworkBackend {
     await this.manager.release(rec.Id)
   }
 
-  async reconcile(running: ContainerRecord[]): Promise<void> {
-    await this.manager.reconcile(running.map((r) => ({ containerId: r.Id, netns: r.Init?.pid })))
+  async reconcile(running: ContainerRecord[]): Promise<{ warnings: string[] }> {
+    return this.manager.reconcile(running.map((r) => ({ containerId: r.Id, netns: r.Init?.pid })))
+  }
+
+  subnet(): string | undefined {
+    return this.manager.state().subnet
   }
 }
 

@@ -4,6 +4,7 @@
 import { TockerError } from '../errors.js'
 import type { NetworkBackend, RuntimeBackend } from './backend.js'
 import type { ContainerTable } from './container-table.js'
+import type { ContainerEvents } from './events.js'
 import type { ExitMonitor } from './exits.js'
 import { signalContainer } from './signals.js'
 import { removeContainerDir, type ContainerRecord } from './state.js'
@@ -16,6 +17,9 @@ export class Removal {
     readonly exits: ExitMonitor,
     readonly runtime: RuntimeBackend,
     readonly network: NetworkBackend | undefined,
+    readonly events: ContainerEvents,
+    /** A release that failed on the way (the removal goes on; the engine log reports it). */
+    readonly warn: (msg: string) => void,
   ) {}
 
   /** Call `fn` once the container is removed. */
@@ -45,11 +49,12 @@ export class Removal {
 
   /** The part after the "removing" mark (also run at engine start for a removal cut short). */
   async finish(rec: ContainerRecord): Promise<void> {
-    await this.network?.release(rec).catch(() => {})
+    await this.network?.release(rec).catch((e) => this.warn(`network release of ${rec.Id}: ${(e as Error).message}`))
     await this.runtime.cleanup(rec)
     await this.runtime.destroy(rec)
     removeContainerDir(this.table.dir, rec.Id)
     this.table.delete(rec)
+    this.events.container(rec, 'destroy')
     const listeners = this.#listeners.get(rec.Id)
     this.#listeners.delete(rec.Id)
     for (const fn of listeners ?? []) fn()

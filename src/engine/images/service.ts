@@ -8,8 +8,9 @@
 import type { Readable, Writable } from 'node:stream'
 import { TockerError } from '../../errors.js'
 import type { JSONMessage } from '../../api/json-message.js'
-import type { ImageDeleteItem, ImageHistoryItem, ImageInspect, ImagePruneReport, ImageSummary } from '../../api/types.js'
+import type { AuthConfig, ImageDeleteItem, ImageHistoryItem, ImageInspect, ImagePruneReport, ImageSummary } from '../../api/types.js'
 import { familiarString, fullString, parseReference, withDefaultTag } from '../../image/reference.js'
+import { registryHostOf } from '../../registry-credentials.js'
 import { chainIDs, ImageStore, noSuchImage, type ImageRecord } from '../../image/store.js'
 import type { ResolvedImage } from '../backend.js'
 import type { EventBus } from '../events.js'
@@ -17,7 +18,7 @@ import { boolFilter, matchLabels, matchNotLabels, parseFilters, parseTimestamp }
 import { RWLock } from '../rwlock.js'
 import { loadFromStream, saveItems, saveToStream } from './archive.js'
 import { filterImages, IMAGE_LIST_FILTERS } from './list-filters.js'
-import { pullToStream, type PullRequest } from './pull.js'
+import { credentialsOf, pullToStream, requestClient, type PullRequest } from './pull.js'
 import { familiar, imageHistory, imageInspect, imageSummary } from './views.js'
 
 export interface ImageUser {
@@ -76,6 +77,13 @@ export class ImageService {
   async pull(req: PullRequest, send: (m: JSONMessage) => void, signal?: AbortSignal): Promise<void> {
     const { ref } = await pullToStream(this.store, req, send, signal)
     this.opts.events.emit('image', 'pull', familiarString(ref), { name: familiarString({ domain: ref.domain, path: ref.path }) })
+  }
+
+  /** POST /auth: are these credentials good for that registry? (The client stores them.) */
+  async login(auth: AuthConfig): Promise<void> {
+    const creds = credentialsOf(auth)
+    if (!creds) throw new TockerError('Error: Non-null Username Required', { status: 400, daemon: true })
+    await requestClient(auth).checkLogin(registryHostOf(auth.serveraddress), creds)
   }
 
   // ---- list / inspect / history ----

@@ -1,0 +1,85 @@
+// Checks of a create request's HostConfig that Docker's daemon makes before anything exists, with
+// Docker's messages, so that any API client (not only tocker's CLI) gets them:
+//   - bind mounts ("SRC:DST[:MODE]"): both paths absolute. A relative source would otherwise be
+//     resolved against the engine's working directory (or the container's own state directory):
+//     `-v config.json:/x` must not hand the container its own OCI spec.
+//   - the json-file log options: max-size (a size: "10m", "1g", "500k"; decimal units as Docker's
+//     go-units FromHumanSize) and max-file (an integer ≥ 1). A bad value must be refused here, not
+//     silently turned into "no rotation" by the shim.
+import { isAbsolute } from 'node:path'
+import { TockerError } from '../errors.js'
+import type { HostConfig } from '../api/types.js'
+
+const VOLUME_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/
+
+function invalid(message: string): TockerError {
+  return new TockerError(message, { status: 400, daemon: true })
+}
+
+export interface ParsedBind {
+  source: string
+  destination: string
+  mode: string
+}
+
+/** "SRC:DST[:MODE]" → its parts, refusing what Docker refuses. */
+export function parseBind(bind: string): ParsedBind {
+  const parts = bind.split(':')
+  if (parts.length < 2 || parts.length > 3 || parts.some((p, i) => p === '' && i < 2)) throw invalid(`invalid volume specification: '${bind}'`)
+  const [source, destination, mode = ''] = parts
+  if (!isAbsolute(source)) {
+    // Docker reads a relative source as the name of a volume (which tocker does not have).
+    if (!VOLUME_NAME.test(source)) {
+      throw invalid(
+        `create ${source}: "${source}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`,
+      )
+    }
+    throw invalid(`invalid mount config for type "bind": invalid mount path: '${source}' mount path must be absolute`)
+  }
+  if (!isAbsolute(destination)) throw invalid(`invalid mount config for type "bind": invalid mount path: '${destination}' mount path must be absolute`)
+  for (const m of mode.split(',').filter(Boolean)) {
+    if (!['ro', 'rw', 'z', 'Z', 'private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave', 'nocopy'].includes(m)) throw invalid(`invalid mode: ${m}`)
+  }
+  return { source, destination, mode }
+}
+
+/**
+ * go-units FromHumanSize, which Docker's json-file driver uses for max-size: a number with an
+ * optional decimal unit (k, m, g, t, p; "b"/"B" and an "i" allowed after it: "10m", "10MB", "1.5g").
+ */
+export function parseLogSize(value: string): number {
+  const m = /^(\d+(?:\.\d+)?) ?([kmgtp])?i?b?$/i.exec(value.trim())
+  if (!m) throw invalid(`failed to initialize logging driver: invalid size: '${value}'`)
+  const mult = { '': 1, k: 1e3, m: 1e6, g: 1e9, t: 1e12, p: 1e15 }[(m[2] ?? '').toLowerCase() as '' | 'k' | 'm' | 'g' | 't' | 'p']
+  const bytes = Math.floor(Number(m[1]) * mult)
+  if (bytes <= 0) throw invalid('failed to initialize logging driver: max-size must be a positive number')
+  return bytes
+}
+
+/** Go's strconv.Atoi, as json-file reads max-file, then its own check. */
+export function parseLogFiles(value: string): number {
+  if (!/^[+-]?\d+$/.test(value)) throw invalid(`failed to initialize logging driver: strconv.Atoi: parsing "${value}": invalid syntax`)
+  const n = Number(value)
+  if (n < 1) throw invalid('failed to initialize logging driver: max-file cannot be less than 1')
+  return n
+}
+
+const LOG_OPTS = ['max-size', 'max-file', 'compress', 'labels', 'labels-regex', 'env', 'env-regex', 'tag']
+
+export function checkLogConfig(lc: HostConfig['LogConfig']): void {
+  if (!lc) return
+  if (lc.Type && lc.Type !== 'json-file') {
+    throw invalid(`logger: no log driver named '${lc.Type}' is registered`)
+  }
+  const cfg = lc.Config ?? {}
+  for (const key of Object.keys(cfg)) if (!LOG_OPTS.includes(key)) throw invalid(`unknown log opt '${key}' for json-file log driver`)
+  if (cfg['max-size'] !== undefined) parseLogSize(cfg['max-size'])
+  if (cfg['max-file'] !== undefined) parseLogFiles(cfg['max-file'])
+}
+
+/** Everything in a create's HostConfig that can be refused before anything is made. */
+export function checkHostConfig(hc: HostConfig | undefined): void {
+  if (!hc) return
+  for (const b of hc.Binds ?? []) parseBind(b)
+  checkLogConfig(hc.LogConfig)
+}
