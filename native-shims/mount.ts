@@ -66,11 +66,12 @@ export const O_RDWR = 2
 export const O_CREAT = 0o100
 export const O_EXCL = 0o200
 export const O_NOCTTY = 0o400
+export const O_NONBLOCK = 0o4000
 export const O_DIRECTORY = 0o200000
 export const O_NOFOLLOW = 0o400000
 export const O_CLOEXEC = 0o2000000
 export const O_PATH = 0o10000000
-export const O_FLAGS: Record<string, number> = { O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_NOCTTY, O_DIRECTORY, O_NOFOLLOW, O_CLOEXEC, O_PATH }
+export const O_FLAGS: Record<string, number> = { O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_NOCTTY, O_NONBLOCK, O_DIRECTORY, O_NOFOLLOW, O_CLOEXEC, O_PATH }
 
 // openat2(2) resolve flags.
 export const RESOLVE_NO_XDEV = 0x01

@@ -8,11 +8,46 @@
 // mkdirat in the directory that was just resolved. The result is an O_PATH fd, and mounts use
 // its magic link /proc/self/fd/N as their target: the kernel mounts on exactly that directory,
 // whatever happens to the names meanwhile. (runc does the same; see its CVE-2021-30465.)
-import { closeSync, openSync, readFileSync, readlinkSync, writeSync } from 'node:fs'
+//
+// Reading and writing files in there is the other danger: the container decides what they are.
+// /etc/passwd may be a FIFO (open(2) for reading waits for a writer: forever), a symlink to
+// /dev/zero (an endless file) or simply huge, and a running container can swap it between two
+// `exec`s. The engine runs all of this on its one main thread, so every file it reads or writes
+// inside a root goes through openRegular(): an O_PATH open (no open(2) side effects: a FIFO, a
+// device, a socket are never really opened), fstat on that fd, and only a regular file is reopened
+// through /proc/self/fd/N (the very same inode, with O_NONBLOCK) and read with a size cap.
+import { closeSync, fstatSync, openSync, readlinkSync, readSync, writeSync, type Stats } from 'node:fs'
 import { posix } from 'node:path'
-import { mkdirat, openat2IfExists, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_NOFOLLOW, O_PATH, O_WRONLY, openat2, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS } from '../sys/mount.js'
+import { TockerError } from '../errors.js'
+import {
+  mkdirat,
+  openat2IfExists,
+  O_CLOEXEC,
+  O_CREAT,
+  O_DIRECTORY,
+  O_EXCL,
+  O_NOCTTY,
+  O_NOFOLLOW,
+  O_NONBLOCK,
+  O_PATH,
+  O_RDONLY,
+  O_WRONLY,
+  openat2,
+  RESOLVE_IN_ROOT,
+  RESOLVE_NO_MAGICLINKS,
+  RESOLVE_NO_SYMLINKS,
+} from '../sys/mount.js'
+import { traced } from '../trace/trace.js'
 
 const RESOLVE = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS
+
+/** The most the engine reads of one file inside a container (its /etc/passwd, /etc/group). */
+export const MAX_ROOT_FILE_BYTES = 4 * 1024 * 1024
+
+const UNSAFE_FILE_HINT =
+  'tocker reads a file inside a container only if it is a regular file of at most 4 MiB, so that no image or container can stall or exhaust the engine: ' +
+  'make it an ordinary file in the image (or in the container). / 엔진이 멈추거나 메모리를 다 쓰지 않도록, tocker는 컨테이너 안의 파일을 4 MiB 이하의 일반 파일일 때만 읽습니다: ' +
+  '이미지(또는 컨테이너)에서 이 경로를 일반 파일로 바꾸세요.'
 
 export class RootDir {
   private readonly opened: number[] = []
@@ -99,40 +134,97 @@ export class RootDir {
     return dir
   }
 
-  /** Make sure a file exists at the path (creating parents and an empty file); returns its O_PATH fd. */
+  /**
+   * Make sure a file exists at the path (creating parents and an empty file); returns its O_PATH
+   * fd. Whatever is there already (a FIFO, a device) is only ever opened O_PATH. A new file is made
+   * with O_CREAT|O_EXCL, which never follows a symlink nor opens anything that exists; a dangling
+   * symlink on the way is followed *inside the root* and its target made there (as runc does),
+   * so an image's "/etc/hostname -> /host/path" gets a file in the container, never on the host.
+   */
   ensureFile(containerPath: string, mode = 0o644): number {
-    const existing = this.tryOpen(containerPath)
-    if (existing !== undefined) return existing
-    this.mkdirAll(posix.dirname(posix.resolve('/', containerPath)))
-    const fd = openat2(this.fd, rel(containerPath), O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, mode, RESOLVE, this.path)
-    closeSync(fd)
-    return this.open(containerPath)
+    let path = posix.resolve('/', containerPath)
+    for (let links = 0; links <= 40; links++) {
+      const existing = this.tryOpen(path)
+      if (existing !== undefined) return existing
+      const dir = this.mkdirAll(posix.dirname(path))
+      const name = posix.basename(path)
+      try {
+        const shownDir = this.shown(posix.dirname(path))
+        closeSync(openat2(dir, name, O_CREAT | O_EXCL | O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC, mode, RESOLVE, shownDir))
+        const fd = openat2(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0, RESOLVE, shownDir)
+        this.opened.push(fd)
+        return fd
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+      }
+      // It exists but does not resolve: a symlink to nowhere (yet). readlink fails (EINVAL) for
+      // anything else, which is the right error too.
+      path = posix.resolve(posix.dirname(path), readlinkSync(`${RootDir.fdPath(dir)}/${name}`))
+    }
+    throw Object.assign(new Error(`too many levels of symbolic links in ${containerPath}`), { code: 'ELOOP' })
   }
 
-  /** The contents of a file inside the root, or undefined when it does not exist. */
-  readFile(containerPath: string): string | undefined {
-    let fd: number
+  /**
+   * The contents of a file inside the root, or undefined when it does not exist. Only a regular
+   * file of at most `maxBytes` is read (see the top of this file); anything else is a clear error.
+   */
+  readFile(containerPath: string, maxBytes = MAX_ROOT_FILE_BYTES): string | undefined {
+    const pathFd = openat2IfExists(this.fd, rel(containerPath), O_PATH | O_CLOEXEC, 0, RESOLVE, this.path)
+    if (pathFd === undefined) return undefined
     try {
-      fd = openat2(this.fd, rel(containerPath), O_CLOEXEC, 0, RESOLVE, this.path)
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-      throw err
-    }
-    try {
-      return readFileSync(fd, 'utf8')
+      const fd = this.#openRegular(pathFd, containerPath, O_RDONLY, maxBytes)
+      try {
+        return readCapped(fd, containerPath, maxBytes).toString('utf8')
+      } finally {
+        closeSync(fd)
+      }
     } finally {
-      closeSync(fd)
+      closeSync(pathFd)
     }
   }
 
-  /** Write an existing file inside the root (e.g. under /proc/sys). */
+  /**
+   * Write an existing file inside the root: the /proc/sys files of linux.sysctl. No symlink is
+   * followed on the way (procfs has none there; an image whose /proc is not procfs might), and
+   * only a regular file is opened, O_NONBLOCK: never a FIFO left where /proc should be.
+   */
   writeFile(containerPath: string, data: string): void {
-    const fd = openat2(this.fd, rel(containerPath), O_WRONLY | O_CLOEXEC, 0, RESOLVE, this.path)
+    const pathFd = openat2(this.fd, rel(containerPath), O_PATH | O_CLOEXEC, 0, RESOLVE | RESOLVE_NO_SYMLINKS, this.path)
     try {
-      writeSync(fd, data)
+      const fd = this.#openRegular(pathFd, containerPath, O_WRONLY, Infinity)
+      try {
+        writeSync(fd, data)
+      } finally {
+        closeSync(fd)
+      }
     } finally {
-      closeSync(fd)
+      closeSync(pathFd)
     }
+  }
+
+  /**
+   * A real fd for what the O_PATH fd `pathFd` names, if it is a regular file no larger than
+   * `maxBytes`: reopened through /proc/self/fd/N, which reaches exactly that inode whatever the
+   * names do meanwhile, with O_NONBLOCK and O_NOCTTY.
+   */
+  #openRegular(pathFd: number, containerPath: string, flags: number, maxBytes: number): number {
+    const st = fstatSync(pathFd)
+    const verb = flags === O_WRONLY ? 'write' : 'read'
+    if (!st.isFile()) throw unsafeFile(containerPath, `it is ${kindOf(st)}, not a regular file`, verb)
+    if (st.size > maxBytes) throw unsafeFile(containerPath, `it is larger than ${mib(maxBytes)} (${mib(st.size)})`)
+    const fd = traced(
+      'syscall',
+      'open',
+      () => `${RootDir.fdPath(pathFd)} (${this.shown(containerPath)}), ${flags === O_WRONLY ? 'O_WRONLY' : 'O_RDONLY'}|O_NONBLOCK|O_NOCTTY|O_CLOEXEC`,
+      () => openSync(RootDir.fdPath(pathFd), flags | O_NONBLOCK | O_NOCTTY | O_CLOEXEC),
+      (fd) => `fd ${fd}`,
+    )
+    const again = fstatSync(fd)
+    if (again.ino !== st.ino || again.dev !== st.dev) {
+      closeSync(fd)
+      throw unsafeFile(containerPath, 'it changed while it was opened', verb)
+    }
+    return fd
   }
 
   /** Close every fd this object handed out, and the root's own. */
@@ -140,6 +232,43 @@ export class RootDir {
     for (const fd of this.opened.splice(0)) closeSync(fd)
     closeSync(this.fd)
   }
+}
+
+/** Read the file, but no more than `maxBytes` (past that: an error, the file grew since fstat). */
+function readCapped(fd: number, containerPath: string, maxBytes: number): Buffer {
+  const chunks: Buffer[] = []
+  let total = 0
+  for (;;) {
+    const buf = Buffer.allocUnsafe(65536) // whole 64 KiB reads: /proc files such as pagemap want multiples of 8
+    let n: number
+    try {
+      n = readSync(fd, buf, 0, buf.length, null)
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      throw unsafeFile(containerPath, code === 'EAGAIN' ? 'reading it would block' : `read: ${code ?? (err as Error).message}`)
+    }
+    if (n === 0) return Buffer.concat(chunks, total)
+    chunks.push(buf.subarray(0, n))
+    total += n
+    if (total > maxBytes) throw unsafeFile(containerPath, `it is larger than ${mib(maxBytes)}`)
+  }
+}
+
+function unsafeFile(containerPath: string, why: string, verb: 'read' | 'write' = 'read'): TockerError {
+  return new TockerError(`unable to ${verb} ${posix.resolve('/', containerPath)} in the container: ${why}`, { code: 'EUNSAFEFILE', status: 400, hint: UNSAFE_FILE_HINT })
+}
+
+function kindOf(st: Stats): string {
+  if (st.isFIFO()) return 'a FIFO'
+  if (st.isCharacterDevice()) return 'a character device'
+  if (st.isBlockDevice()) return 'a block device'
+  if (st.isSocket()) return 'a socket'
+  if (st.isDirectory()) return 'a directory'
+  return 'not a regular file'
+}
+
+function mib(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${Math.round((bytes / 1024 / 1024) * 10) / 10} MiB` : `${bytes} bytes`
 }
 
 function components(path: string): string[] {

@@ -40,6 +40,8 @@ export {
   O_DIRECTORY,
   O_EXCL,
   O_NOFOLLOW,
+  O_NONBLOCK,
+  O_NOCTTY,
   O_PATH,
   O_RDONLY,
   O_WRONLY,

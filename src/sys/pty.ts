@@ -1,6 +1,6 @@
 // Traced pseudo-terminal calls (native-shims/pty.ts): `exec -t` gets a pty whose master the engine
 // keeps (it carries the process's terminal I/O) and whose slave becomes the process's stdio.
-import { closeSync, constants, fstatSync, openSync } from 'node:fs'
+import { closeSync, constants, fstatSync, openSync, type Stats } from 'node:fs'
 import * as native from '../../native-shims/pty.js'
 import { traced } from '../trace/trace.js'
 
@@ -28,10 +28,12 @@ export function openPty(): Pty {
  * unlocked; the slave comes from TIOCGPTPEER. Inside the container the slave is /dev/pts/N.
  */
 export function openPtyFromPtmx(ptmxPathFd: number, shown: string): Pty {
+  // Checked on the O_PATH fd first: the container decides what is at that path, and opening a
+  // FIFO or some other device from the engine could block it or do what that device does on open.
+  if (!isPtmx(fstatSync(ptmxPathFd))) throw new Error(`${shown} is not a ptmx device`)
   const master = traced('syscall', 'open', () => `${shown}, O_RDWR|O_NOCTTY`, () => openSync(`/proc/self/fd/${ptmxPathFd}`, constants.O_RDWR | constants.O_NOCTTY), (fd) => `fd ${fd}`)
   try {
-    const st = fstatSync(master)
-    if (!st.isCharacterDevice() || st.rdev !== (5 << 8 | 2)) throw new Error(`${shown} is not a ptmx device`)
+    if (!isPtmx(fstatSync(master))) throw new Error(`${shown} is not a ptmx device`)
     native.unlockPty(master)
     const slave = traced('syscall', 'ioctl', () => `${master}, TIOCGPTPEER, O_RDWR|O_NOCTTY|O_CLOEXEC`, () => native.openPeer(master), (fd) => `fd ${fd}`)
     return { master, slave, slavePath: '' }
@@ -39,6 +41,10 @@ export function openPtyFromPtmx(ptmxPathFd: number, shown: string): Pty {
     closeSync(master)
     throw err
   }
+}
+
+function isPtmx(st: Stats): boolean {
+  return st.isCharacterDevice() && st.rdev === ((5 << 8) | 2)
 }
 
 export function setWindowSize(fd: number, rows: number, cols: number): void {

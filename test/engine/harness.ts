@@ -23,7 +23,10 @@ export interface TockerEnv {
   tocker(args: string[], opts?: { input?: string; timeoutMs?: number; env?: Record<string, string> }): Promise<Result>
   /** Like tocker(), but the exit code must be 0: returns stdout. */
   ok(args: string[], opts?: { input?: string }): Promise<string>
-  startEngine(): Promise<void>
+  /** Start the engine (`tocker daemon`, with `args` such as --debug after it). */
+  startEngine(args?: string[]): Promise<void>
+  /** What the engine started last wrote on stderr (its log, e.g. with --debug). */
+  engineLog(): string
   /** Kill the engine by PID with `signal` and wait until it is gone. */
   stopEngine(signal?: NodeJS.Signals): Promise<void>
   /** Remove every container (rm -f), stop the engine, delete the store. */
@@ -52,6 +55,7 @@ export function spawnTocker(root: string, args: string[], opts: { input?: string
 
 export async function tockerEnv(prefix = 'tocker-engine-'): Promise<TockerEnv> {
   const root = mkdtempSync(join(tmpdir(), prefix))
+  let engineErr = ''
   const env: TockerEnv = {
     root,
     socket: join(root, 'tocker.sock'),
@@ -62,10 +66,15 @@ export async function tockerEnv(prefix = 'tocker-engine-'): Promise<TockerEnv> {
       if (r.code !== 0) throw new Error(`tocker ${args.join(' ')} exited ${r.code}: ${r.stderr}`)
       return r.stdout
     },
-    async startEngine() {
-      const child = spawn(process.execPath, [TOCKER_BIN, '--root', root, 'daemon'], { stdio: ['ignore', 'ignore', 'pipe'] })
+    engineLog: () => engineErr,
+    async startEngine(args = []) {
+      const child = spawn(process.execPath, [TOCKER_BIN, '--root', root, 'daemon', ...args], { stdio: ['ignore', 'ignore', 'pipe'] })
       let err = ''
-      child.stderr!.on('data', (d) => (err += d))
+      engineErr = ''
+      child.stderr!.on('data', (d) => {
+        err += d
+        engineErr += d
+      })
       env.engine = child
       for (let i = 0; i < 300; i++) {
         if (existsSync(join(root, 'tockerd.pid')) && existsSync(env.socket)) {
