@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { TockerError } from '../errors.js'
-import { writeFileAtomic } from './atomic.js'
+import { writeFileAtomic } from '../sys/atomic-file.js'
 
 const DIGEST = /^sha256:([a-f0-9]{64})$/
 

@@ -1,10 +1,11 @@
 // A container's record on disk: <root>/containers/<id>/container.json, written atomically (a temp
 // file in the same directory, fsync, rename: a crash leaves either the old or the new record, never
 // half of one). The engine keeps the records in memory and writes one after every change.
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import type { ContainerConfig, ContainerState, HostConfig, MountPoint, NetworkSettings } from '../api/types.js'
 import { ZERO_TIME } from '../api/types.js'
+import { writeFileAtomic } from '../sys/atomic-file.js'
 
 /** Which process we started, and how to tell it is still the same process after a restart. */
 export interface ProcessIdentity {
@@ -57,23 +58,10 @@ export function containerDir(containersDir: string, id: string): string {
   return join(containersDir, id)
 }
 
-/** Write `data` to `path` so that readers see the old or the new content, never a mix. */
-export function writeFileAtomic(path: string, data: string | Buffer): void {
-  const tmp = `${path}.tmp-${process.pid}`
-  const fd = openSync(tmp, 'w', 0o600)
-  try {
-    writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data)
-    fsyncSync(fd)
-  } finally {
-    closeSync(fd)
-  }
-  renameSync(tmp, path)
-}
-
 export function saveRecord(containersDir: string, rec: ContainerRecord): void {
   const dir = containerDir(containersDir, rec.Id)
   mkdirSync(dir, { recursive: true, mode: 0o710 })
-  writeFileAtomic(join(dir, 'container.json'), JSON.stringify(rec, null, 1))
+  writeFileAtomic(join(dir, 'container.json'), JSON.stringify(rec, null, 1), { mode: 0o600 })
 }
 
 export function loadRecords(containersDir: string): ContainerRecord[] {

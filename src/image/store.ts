@@ -14,7 +14,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Readable } from 'node:stream'
-import { writeFileAtomic } from '../content/atomic.js'
+import { writeFileAtomic } from '../sys/atomic-file.js'
 import { BlobStore, digestHex, sha256 } from '../content/blobs.js'
 import { TockerError } from '../errors.js'
 import { storeLayout, type StoreLayout } from '../store/layout.js'

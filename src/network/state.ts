@@ -3,10 +3,11 @@
 // reconcile work from, so it is read and rewritten only under an flock(2) on
 // <root>/locks/network.lock (several engines or CLI processes may share a store), and written
 // atomically (temp file, fsync, rename): a crash leaves the old file or the new one, never half.
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs'
+import { mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import { dirname, join } from 'node:path'
 import { storeLayout } from '../store/layout.js'
+import { writeFileAtomic } from '../sys/atomic-file.js'
 import { withLock } from '../sys/lock.js'
 import type { NetworkState } from './types.js'
 
@@ -39,15 +40,7 @@ export function readState(paths: StatePaths, bridge: string): NetworkState {
 
 export function writeState(paths: StatePaths, state: NetworkState): void {
   mkdirSync(dirname(paths.file), { recursive: true, mode: 0o700 })
-  const tmp = `${paths.file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
-  const fd = openSync(tmp, 'w', 0o600)
-  try {
-    writeSync(fd, JSON.stringify(state, null, 2) + '\n')
-    fsyncSync(fd)
-  } finally {
-    closeSync(fd)
-  }
-  renameSync(tmp, paths.file)
+  writeFileAtomic(paths.file, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 })
 }
 
 export function removeState(paths: StatePaths): void {

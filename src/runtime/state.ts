@@ -5,9 +5,10 @@
 //   exit.json    written by the shim when PID 1 ends: {"exitCode", "signal", "finishedAt"}
 // The status is never stored: it is read from the kernel each time (is PID 1 still the process
 // we started? has it been released?), so a crashed engine or CLI cannot leave it stale.
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { TockerError } from '../errors.js'
+import { writeFileAtomic } from '../sys/atomic-file.js'
 import { OCI_VERSION, type Process, type State } from './spec.js'
 
 export const DEFAULT_STATE_ROOT = '/run/tocker/runtime'
@@ -65,8 +66,7 @@ export function makeStateDir(root: string, id: string): string {
 
 export function writeState(root: string, st: StoredState): void {
   const dir = stateDir(root, st.id)
-  writeFileSync(join(dir, 'state.json.tmp'), JSON.stringify(st, null, 2) + '\n', { mode: 0o600 })
-  renameSync(join(dir, 'state.json.tmp'), join(dir, 'state.json'))
+  writeFileAtomic(join(dir, 'state.json'), JSON.stringify(st, null, 2) + '\n', { mode: 0o600 })
 }
 
 /** The stored state, or undefined while the container is still being created. Throws if there is no such container. */

@@ -1,4 +1,5 @@
-// Whole-file replacement that readers never see half-done: write a temporary file in the same
+// Whole-file replacement that readers never see half-done (the one implementation: image store, blobs,
+// container records, runtime and network state): write a temporary file in the same
 // directory tree, then rename(2) it over the target (rename is atomic within one file system).
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
