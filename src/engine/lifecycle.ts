@@ -14,7 +14,8 @@ import type { ContainerEvents } from './events.js'
 import { checkHostConfig, parseBind } from './host-config.js'
 import type { KeyedMutex } from './mutex.js'
 import type { Removal } from './removal.js'
-import { parseSignal, signalContainer } from './signals.js'
+import { parseSignal } from '../sys/signals.js'
+import { signalContainer } from './signals.js'
 import { containerDir, emptyState, removeContainerDir, type ContainerRecord } from './state.js'
 
 export interface LifecycleDeps {

@@ -1,7 +1,7 @@
 // Traced process calls: the SOCK_SEQPACKET socketpair the runtime talks to its shim over, and kill(2).
-import { constants } from 'node:os'
 import * as native from '../../native-shims/proc.js'
 import { traced } from '../trace/trace.js'
+import { signalName } from './signals.js'
 
 export { SOCK_CLOEXEC, SOCK_SEQPACKET, SOCK_STREAM } from '../../native-shims/proc.js'
 
@@ -36,9 +36,4 @@ export function kill(pid: number, signal: number): boolean {
     },
     (sent) => (sent ? 'ok' : 'ESRCH (already gone)'),
   )
-}
-
-
-export function signalName(signal: number): string {
-  return Object.entries(constants.signals).find(([, n]) => n === signal)?.[0] ?? String(signal)
 }

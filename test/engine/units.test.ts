@@ -14,7 +14,7 @@ import { newContainerId, shortId } from '../../src/engine/ids.js'
 import { readLog, logTimeSeconds } from '../../src/engine/logs.js'
 import { statusText } from '../../src/engine/status.js'
 import { emptyState, procStartTime, isSameProcess } from '../../src/engine/state.js'
-import { parseSignal } from '../../src/engine/signals.js'
+import { parseSignal } from '../../src/sys/signals.js'
 
 t.test('ids and names', async (t) => {
   const id = newContainerId()

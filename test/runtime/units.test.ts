@@ -9,7 +9,7 @@ import { forcesNodev } from '../../src/runtime/device-policy.js'
 import { parseOverlay } from '../../src/runtime/bundle.js'
 import { encodeProcess } from '../../src/runtime/process-spec.js'
 import { RootDir } from '../../src/runtime/root-dir.js'
-import { parseSignal } from '../../src/runtime/signals.js'
+import { parseSignal } from '../../src/sys/signals.js'
 import { resolveUser } from '../../src/runtime/user.js'
 import { commonDirectory, MOUNT_DATA_MAX, overlayOptions, planOverlayMount } from '../../src/runtime/overlay.js'
 import { MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REC, MS_SLAVE } from '../../src/sys/mount.js'
@@ -100,7 +100,7 @@ t.test('signals and environments', async (t) => {
   t.equal(parseSignal('SIGTERM'), 15)
   t.equal(parseSignal('hup'), 1)
   t.equal(parseSignal('10'), 10)
-  t.throws(() => parseSignal('NOPE'), /invalid signal: NOPE/)
+  t.throws(() => parseSignal('NOPE'), /Invalid signal: NOPE/)
   t.same(mergeEnv(['PATH=/bin', 'A=1'], ['A=2', 'B=3']), ['PATH=/bin', 'A=2', 'B=3'])
 })
 

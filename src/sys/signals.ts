@@ -1,0 +1,25 @@
+// Signal names and numbers as Docker and runc accept them: "SIGTERM", "TERM", "15", any case.
+import { constants } from 'node:os'
+import { TockerError } from '../errors.js'
+
+const SIGNALS = constants.signals as Record<string, number>
+
+/** The signal's number; `fallback` when `s` is empty. Throws (400) for anything else. */
+export function parseSignal(s: string | number | undefined, fallback = 'SIGTERM'): number {
+  if (s === undefined || s === '') s = fallback
+  if (typeof s === 'number') return s
+  const v = s.trim().toUpperCase()
+  if (/^\d+$/.test(v)) {
+    const n = Number(v)
+    if (n > 0 && n < 65) return n
+  } else {
+    const name = v.startsWith('SIG') ? v : `SIG${v}`
+    if (SIGNALS[name] !== undefined) return SIGNALS[name]
+  }
+  throw new TockerError(`Invalid signal: ${s}`, { code: 'EINVAL', status: 400, daemon: true })
+}
+
+/** 15 → "SIGTERM"; a number without a name stays a number. */
+export function signalName(n: number): string {
+  return Object.entries(SIGNALS).find(([, v]) => v === n)?.[0] ?? String(n)
+}
