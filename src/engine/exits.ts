@@ -3,7 +3,8 @@
 // its exit file), records the exit once, cleans up after it and tells whoever waits.
 import type { NetworkBackend, RuntimeBackend } from './backend.js'
 import type { ContainerTable } from './container-table.js'
-import { isSameProcess, type ContainerRecord } from './state.js'
+import { isSameProcess } from '../sys/proc-stat.js'
+import type { ContainerRecord } from './state.js'
 
 const EXIT_SHIM_GONE = 255 // Docker's code for a container whose state was lost (reboot, crashed shim)
 

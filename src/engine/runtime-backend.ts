@@ -24,7 +24,8 @@ import type { ExecHandle, ExecSpec, ExitRecord, ResolvedImage, RuntimeBackend, S
 import { shortLowerDirs } from '../image/layer-links.js'
 import { storeLayout } from '../store/layout.js'
 import { LOG_DEFAULTS } from './logs.js'
-import { containerDir, procStartTime, type ContainerRecord } from './state.js'
+import { processStartTime } from '../sys/proc-stat.js'
+import { containerDir, type ContainerRecord } from './state.js'
 
 /** FIFOs in the container's directory, made by the shim (native-shims/shim/logs.c). */
 const STDIN_FIFO = 'stdin'
@@ -140,8 +141,8 @@ export class EngineRuntime implements RuntimeBackend {
     // The shim is our child only by accident of birth: let it (and the container) outlive us.
     c.detach()
     return {
-      shim: { pid: c.shimPid, startTime: procStartTime(c.shimPid) ?? 0 },
-      init: { pid: c.pid, startTime: procStartTime(c.pid) ?? 0 },
+      shim: { pid: c.shimPid, startTime: processStartTime(c.shimPid) ?? 0 },
+      init: { pid: c.pid, startTime: processStartTime(c.pid) ?? 0 },
     }
   }
 

@@ -6,13 +6,9 @@ import { join } from 'node:path'
 import type { ContainerConfig, ContainerState, HostConfig, MountPoint, NetworkSettings } from '../api/types.js'
 import { ZERO_TIME } from '../api/types.js'
 import { writeFileAtomic } from '../sys/atomic-file.js'
+import type { ProcessIdentity } from '../sys/proc-stat.js'
 
-/** Which process we started, and how to tell it is still the same process after a restart. */
-export interface ProcessIdentity {
-  pid: number
-  /** Field 22 of /proc/<pid>/stat (clock ticks after boot): a recycled pid has another value. */
-  startTime: number
-}
+export type { ProcessIdentity } from '../sys/proc-stat.js'
 
 export interface ContainerRecord {
   Id: string
@@ -85,25 +81,4 @@ export function loadRecords(containersDir: string): ContainerRecord[] {
 
 export function removeContainerDir(containersDir: string, id: string): void {
   rmSync(containerDir(containersDir, id), { recursive: true, force: true })
-}
-
-/** Field 22 (starttime) of /proc/<pid>/stat, or undefined if there is no such process. */
-export function procStartTime(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    // The command name (field 2) may contain spaces and parentheses: split after the last ")".
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    // rest[0] is field 3 (state); starttime is field 22.
-    if (rest[0] === 'Z' || rest[0] === 'X') return undefined // a zombie has finished
-    return Number(rest[22 - 3])
-  } catch {
-    return undefined
-  }
-}
-
-/** Is `id` still the very process we recorded (not a recycled pid)? */
-export function isSameProcess(id: ProcessIdentity | undefined): boolean {
-  if (!id || id.pid <= 0) return false
-  const st = procStartTime(id.pid)
-  return st !== undefined && st === id.startTime
 }

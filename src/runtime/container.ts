@@ -35,12 +35,11 @@ import { RootDir } from './root-dir.js'
 import { makeRootPrivate, mountRootfs, remountRootReadonly } from './rootfs.js'
 import { ERROR_BYTE, GO_BYTE, INHERIT_STDIO, parseError, spawnCreateShim, type ShimChannel, type StdioFds } from './shim.js'
 import { OCI_VERSION, type Spec, type State } from './spec.js'
+import { isSameProcess, processStartTime } from '../sys/proc-stat.js'
 import {
   DEFAULT_STATE_ROOT,
-  isSameProcess,
   listIds,
   makeStateDir,
-  processStartTime,
   publicState,
   readExit,
   readState,
@@ -222,9 +221,9 @@ async function create(opts: CreateOptions, checked: boolean): Promise<Container>
       ociVersion: spec.ociVersion || OCI_VERSION,
       id: opts.id,
       pid: gatePid,
-      pidStartTime: processStartTime(gatePid) ?? '',
+      pidStartTime: String(processStartTime(gatePid) ?? ''),
       shimPid,
-      shimStartTime: processStartTime(shimPid) ?? '',
+      shimStartTime: String(processStartTime(shimPid) ?? ''),
       bundle: bundle.path,
       rootfs: bundle.rootfs,
       created: new Date().toISOString(),
@@ -320,7 +319,7 @@ export async function waitForExit(stateRoot: string, st: StoredState): Promise<n
   for (let delay = 2; ; delay = Math.min(delay * 2, 100)) {
     const exit = readExit(stateRoot, st.id)
     if (exit) return exit.exitCode
-    if (!isSameProcess(st.shimPid, st.shimStartTime) && !isSameProcess(st.pid, st.pidStartTime)) return readExit(stateRoot, st.id)?.exitCode ?? 255
+    if (!isSameProcess({ pid: st.shimPid, startTime: st.shimStartTime }) && !isSameProcess({ pid: st.pid, startTime: st.pidStartTime })) return readExit(stateRoot, st.id)?.exitCode ?? 255
     await sleep(delay)
   }
 }
@@ -402,7 +401,7 @@ export function containerPids(st: StoredState): number[] {
   // Without a cgroup, the container is "every process in PID 1's namespace". Only while PID 1 is the
   // process we started: a PID the kernel has since given to some host process must never make us
   // list (and signal) the host's own namespace.
-  if (!isSameProcess(st.pid, st.pidStartTime)) return []
+  if (!isSameProcess({ pid: st.pid, startTime: st.pidStartTime })) return []
   let ns: string
   try {
     ns = readlinkSync(`/proc/${st.pid}/ns/pid`)
@@ -449,7 +448,7 @@ export async function deleteContainer(id: string, opts: RuntimeOptions & { force
   // Usually they are already on their way out (the shim closes its sockets just before it
   // exits): look again at once a few times before sleeping between looks.
   const started = Date.now()
-  for (let tries = 0; isSameProcess(st.pid, st.pidStartTime) || isSameProcess(st.shimPid, st.shimStartTime); tries++) {
+  for (let tries = 0; isSameProcess({ pid: st.pid, startTime: st.pidStartTime }) || isSameProcess({ pid: st.shimPid, startTime: st.shimStartTime }); tries++) {
     if (Date.now() - started > 10_000) throw new TockerError(`container ${id} did not stop after SIGKILL`)
     await (tries < 50 ? new Promise((r) => setImmediate(r)) : sleep(Math.min(2 ** (tries - 50), 50)))
   }

@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:f
 import { join } from 'node:path'
 import { TockerError } from '../errors.js'
 import { writeFileAtomic } from '../sys/atomic-file.js'
+import { isSameProcess } from '../sys/proc-stat.js'
 import { OCI_VERSION, type Process, type State } from './spec.js'
 
 export const DEFAULT_STATE_ROOT = '/run/tocker/runtime'
@@ -109,26 +110,8 @@ export function listIds(root: string): string[] {
   }
 }
 
-/** Start time of a live (not zombie) process, or undefined if there is none. */
-export function processStartTime(pid: number): string | undefined {
-  if (!pid || !existsSync(`/proc/${pid}/stat`)) return undefined // (no exception for the usual case)
-  let stat: string
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  } catch {
-    return undefined
-  }
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  if (fields[0] === 'Z' || fields[0] === 'X') return undefined
-  return fields[19]
-}
-
-export function isSameProcess(pid: number, startTime: string): boolean {
-  return pid > 0 && processStartTime(pid) === startTime
-}
-
 export function statusOf(root: string, st: StoredState): State['status'] {
-  if (!isSameProcess(st.pid, st.pidStartTime)) return 'stopped'
+  if (!isSameProcess({ pid: st.pid, startTime: st.pidStartTime })) return 'stopped'
   return existsSync(join(stateDir(root, st.id), 'start.sock')) ? 'created' : 'running'
 }
 

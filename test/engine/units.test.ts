@@ -13,7 +13,8 @@ import { generateName, normalizeName } from '../../src/engine/names.js'
 import { newContainerId, shortId } from '../../src/engine/ids.js'
 import { readLog, logTimeSeconds } from '../../src/engine/logs.js'
 import { statusText } from '../../src/engine/status.js'
-import { emptyState, procStartTime, isSameProcess } from '../../src/engine/state.js'
+import { emptyState } from '../../src/engine/state.js'
+import { isSameProcess, processStartTime } from '../../src/sys/proc-stat.js'
 import { parseSignal } from '../../src/sys/signals.js'
 
 t.test('ids and names', async (t) => {
@@ -82,7 +83,7 @@ t.test('signals, times, process identity', async (t) => {
   t.equal(logTimeSeconds('2026-01-01T00:00:01.5Z'), Date.parse('2026-01-01T00:00:01Z') / 1000 + 0.5)
   t.ok(Math.abs(parseTimeArg('10m') - (Date.now() / 1000 - 600)) < 2)
   t.equal(parseTimeArg('1700000000'), 1700000000)
-  const st = procStartTime(process.pid)
+  const st = processStartTime(process.pid)
   t.ok(st && st > 0)
   t.ok(isSameProcess({ pid: process.pid, startTime: st! }))
   t.notOk(isSameProcess({ pid: process.pid, startTime: st! + 1 }), 'a recycled pid has another start time')
