@@ -46,7 +46,6 @@ import { pruneContainers } from './prune.js'
 import { inspectView, listView, type ListFilters } from './views.js'
 
 export type { AttachOptions, ClientConnection, LogsQuery, OutputSink } from './streams.js'
-export { mergeEnv } from './env.js'
 
 export interface EngineOptions {
   root: string

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto'
 import { TockerError } from '../errors.js'
 import type { ExecCreateBody, ExecInspect } from '../api/types.js'
 import type { ExecHandle, RuntimeBackend } from './backend.js'
-import { mergeEnv } from './env.js'
+import { mergeEnv } from '../runtime/env.js'
 import type { ContainerRecord } from './state.js'
 import type { ClientConnection, StdStream } from './streams.js'
 

@@ -9,7 +9,7 @@ import type { ImageBackend, NetworkBackend, RuntimeBackend, StartedProcess } fro
 import type { ContainerTable } from './container-table.js'
 import type { ExitMonitor } from './exits.js'
 import { newContainerId, shortId } from './ids.js'
-import { mergeEnv } from './env.js'
+import { mergeEnv } from '../runtime/env.js'
 import type { ContainerEvents } from './events.js'
 import { checkHostConfig, parseBind } from './host-config.js'
 import type { KeyedMutex } from './mutex.js'

@@ -20,6 +20,7 @@ import { encodeProcess, processEnv } from './process-spec.js'
 import { RootDir } from './root-dir.js'
 import { INHERIT_STDIO, spawnExecShim, type ShimChannel, type StdioFds } from './shim.js'
 import type { NamespaceType, Process } from './spec.js'
+import { mergeEnv } from './env.js'
 import { DEFAULT_STATE_ROOT, readState, statusOf } from './state.js'
 import { resolveUser } from './user.js'
 
@@ -113,11 +114,4 @@ export async function execProcess(id: string, o: ExecOptions): Promise<ExecProce
     else c.once('exit', done)
   })
   return { pid: c.pid!, wait: () => exited, detach: () => c.unref() }
-}
-
-/** The container's env with `extra` on top: a NAME=... in `extra` replaces the same NAME. */
-export function mergeEnv(base: string[], extra: string[]): string[] {
-  const name = (e: string): string => e.split('=', 1)[0]
-  const replaced = new Set(extra.map(name))
-  return [...base.filter((e) => !replaced.has(name(e))), ...extra]
 }

@@ -3,7 +3,7 @@ import t from 'tap'
 import { existsSync, lstatSync, mkdirSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { capabilityMask, capabilityNames, DEFAULT_CAPABILITIES } from '../../src/runtime/caps.js'
-import { mergeEnv } from '../../src/runtime/exec.js'
+import { mergeEnv } from '../../src/runtime/env.js'
 import { allowsDevices, parseMountOptions } from '../../src/runtime/mount-options.js'
 import { forcesNodev } from '../../src/runtime/device-policy.js'
 import { parseOverlay } from '../../src/runtime/bundle.js'
@@ -102,6 +102,7 @@ t.test('signals and environments', async (t) => {
   t.equal(parseSignal('10'), 10)
   t.throws(() => parseSignal('NOPE'), /Invalid signal: NOPE/)
   t.same(mergeEnv(['PATH=/bin', 'A=1'], ['A=2', 'B=3']), ['PATH=/bin', 'A=2', 'B=3'])
+  t.same(mergeEnv(['A=1', 'PATH=/bin'], ['A=2']), ['A=2', 'PATH=/bin'], 'replaced in place, as Docker does')
 })
 
 t.test('RootDir resolves every path inside the root, symlinks and ".." included', async (t) => {
