@@ -2,10 +2,12 @@
 // /run/tocker/tocker.sock for the default store, and <root>/tocker.sock for any other --root
 // (so that several engines — one per test, one per lab exercise — can run side by side).
 import { join } from 'node:path'
+import { DEFAULT_ROOT } from '../store/layout.js'
+
+export { DEFAULT_ROOT }
 
 export const DEFAULT_SOCKET = '/run/tocker/tocker.sock'
 export const DEFAULT_PIDFILE = '/run/tocker/tockerd.pid'
-export const DEFAULT_ROOT = '/var/lib/tocker'
 
 export interface EngineAddress {
   socket: string

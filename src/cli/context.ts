@@ -1,4 +1,5 @@
 // What every command receives: the global options, resolved once.
+import { DEFAULT_ROOT } from '../api/socket.js'
 import { TockerError } from '../errors.js'
 
 export type ExplainMode = 'phases' | 'full'
@@ -13,7 +14,7 @@ export interface GlobalOptions {
   debug: boolean
 }
 
-export const DEFAULT_ROOT = '/var/lib/tocker'
+export { DEFAULT_ROOT }
 
 export function globalOptions(opts: Record<string, unknown>): GlobalOptions {
   const explain = opts.explain as string | undefined

@@ -2,6 +2,9 @@
 // the image store, the runtime and the engine agree on paths.
 import { join } from 'node:path'
 
+/** The store when no --root (or TOCKER_ROOT) is given. */
+export const DEFAULT_ROOT = '/var/lib/tocker'
+
 export interface StoreLayout {
   root: string
   /** Content-addressed manifests, indexes and image configs: blobs/sha256/<hex>. */

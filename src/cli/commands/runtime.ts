@@ -17,9 +17,9 @@ import { existsSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { TockerError } from '../../errors.js'
 import type { Command, CommandEntry, OptionDef } from '../spec.js'
+import { DEFAULT_STATE_ROOT } from '../../runtime/state.js'
 import { table } from '../output.js'
 
-const DEFAULT_STATE_ROOT = '/run/tocker/runtime'
 const lib = () => import('../../runtime/index.js')
 
 function stateRoot(a: Record<string, any>): string {
