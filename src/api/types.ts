@@ -1,6 +1,7 @@
 // The wire types of tocker's engine API: the subset of the Docker Engine API (v1.43-ish) tocker
 // serves, with Docker's field names, so that the real `docker` CLI can talk to the engine too.
-// Only types here: the server (server.ts) and the client (client.ts) both import them.
+// Only types here, defined once: the server, the client, the engine and the network layer (which
+// builds NetworkSettings and reads port maps) import them; this file imports nothing.
 
 /** Config of POST /containers/create (Docker's container.Config + HostConfig in one body). */
 export interface ContainerConfig {
@@ -10,7 +11,7 @@ export interface ContainerConfig {
   AttachStdin?: boolean
   AttachStdout?: boolean
   AttachStderr?: boolean
-  ExposedPorts?: Record<string, object>
+  ExposedPorts?: PortSet
   Tty?: boolean
   OpenStdin?: boolean
   StdinOnce?: boolean
@@ -25,15 +26,21 @@ export interface ContainerConfig {
   StopTimeout?: number
 }
 
+/** Docker's PortBinding: HostIp "" means every address, HostPort "" means "pick one" (both may be absent on the wire). */
 export interface PortBinding {
   HostIp?: string
   HostPort?: string
 }
 
+/** "80/tcp" -> bindings (HostConfig.PortBindings; NetworkSettings.Ports with null for unpublished). */
+export type PortMap = Record<string, PortBinding[] | null>
+/** "80/tcp" -> {} (Config.ExposedPorts). */
+export type PortSet = Record<string, object>
+
 export interface HostConfig {
   Binds?: string[] | null
   NetworkMode?: string
-  PortBindings?: Record<string, PortBinding[] | null> | null
+  PortBindings?: PortMap | null
   PublishAllPorts?: boolean
   AutoRemove?: boolean
   Memory?: number
@@ -87,13 +94,42 @@ export interface MountPoint {
   Propagation: string
 }
 
+/** One network of a container (NetworkSettings.Networks.<name>). */
+export interface EndpointSettings {
+  IPAMConfig: null
+  Links: null
+  Aliases: null
+  MacAddress: string
+  NetworkID: string
+  EndpointID: string
+  Gateway: string
+  IPAddress: string
+  IPPrefixLen: number
+  IPv6Gateway: string
+  GlobalIPv6Address: string
+  GlobalIPv6PrefixLen: number
+  DriverOpts: null
+  DNSNames: null
+}
+
+/**
+ * inspect's NetworkSettings: the default bridge's fields at the top and the same under
+ * Networks.<name>. A container that never started has only the first five (empty).
+ */
 export interface NetworkSettings {
   IPAddress: string
   IPPrefixLen: number
   Gateway: string
   MacAddress: string
-  Ports: Record<string, PortBinding[] | null>
-  Networks?: Record<string, { IPAddress: string; IPPrefixLen: number; Gateway: string; MacAddress: string; NetworkID?: string }>
+  Ports: PortMap
+  Bridge?: string
+  SandboxKey?: string
+  HairpinMode?: boolean
+  EndpointID?: string
+  GlobalIPv6Address?: string
+  GlobalIPv6PrefixLen?: number
+  IPv6Gateway?: string
+  Networks?: Record<string, EndpointSettings>
 }
 
 /** One element of GET /containers/json. */

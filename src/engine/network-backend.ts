@@ -20,15 +20,15 @@ export class EngineNetwork implements NetworkBackend {
       name: rec.Name,
       mode: rec.HostConfig.NetworkMode,
       netns: rec.Init.pid,
-      portBindings: rec.HostConfig.PortBindings as never,
-      exposedPorts: rec.Config.ExposedPorts as never,
+      portBindings: rec.HostConfig.PortBindings,
+      exposedPorts: rec.Config.ExposedPorts,
       publishAll: rec.HostConfig.PublishAllPorts,
     })
     // /etc/hosts is bind-mounted from the container's dir: rewrite it in place (same inode, so
     // the container sees it) with the address it just got.
-    const ip = (settings as { IPAddress?: string }).IPAddress
+    const ip = settings.IPAddress
     if (ip) writeFileSync(join(this.root, 'containers', rec.Id, 'hosts'), hostsFile({ hostname: rec.Config.Hostname!, ip }))
-    return settings as unknown as NetworkSettings
+    return settings
   }
 
   async release(rec: ContainerRecord): Promise<void> {

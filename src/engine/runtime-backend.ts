@@ -197,7 +197,7 @@ export class EngineRuntime implements RuntimeBackend {
     return {
       pid: p.pid,
       stdout: master,
-      stdin: master as unknown as NodeJS.WritableStream,
+      stdin: master,
       resize: (rows, cols) => {
         try {
           setWindowSize(pty.master, rows, cols)

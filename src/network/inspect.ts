@@ -1,41 +1,9 @@
 // `inspect`'s NetworkSettings, shaped like Docker's: the top-level fields of the default bridge
-// (IPAddress, Gateway, MacAddress, Ports …) and the same under Networks.<name>.
+// (IPAddress, Gateway, MacAddress, Ports …) and the same under Networks.<name>. The types are the
+// API's wire types (api/types.ts).
 import { portMap } from './port-format.js'
-import type { PortMap } from './port-spec.js'
+import type { EndpointSettings, NetworkSettings } from '../api/types.js'
 import type { Endpoint, NetworkMode } from './types.js'
-
-export interface EndpointSettings {
-  IPAMConfig: null
-  Links: null
-  Aliases: null
-  MacAddress: string
-  NetworkID: string
-  EndpointID: string
-  Gateway: string
-  IPAddress: string
-  IPPrefixLen: number
-  IPv6Gateway: string
-  GlobalIPv6Address: string
-  GlobalIPv6PrefixLen: number
-  DriverOpts: null
-  DNSNames: null
-}
-
-export interface NetworkSettings {
-  Bridge: string
-  SandboxKey: string
-  Ports: PortMap
-  HairpinMode: boolean
-  EndpointID: string
-  Gateway: string
-  GlobalIPv6Address: string
-  GlobalIPv6PrefixLen: number
-  IPAddress: string
-  IPPrefixLen: number
-  IPv6Gateway: string
-  MacAddress: string
-  Networks: Record<string, EndpointSettings>
-}
 
 function endpointSettings(networkId: string, e?: Endpoint): EndpointSettings {
   return {

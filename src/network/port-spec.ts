@@ -8,24 +8,20 @@
 // The result has Docker's wire shape (Config.ExposedPorts, HostConfig.PortBindings), so the CLI puts
 // it into the create request unchanged and the engine hands it back at start. Errors use Docker's
 // words ("invalid containerPort: abc"). No I/O here.
+import type { PortBinding as WirePortBinding, PortSet } from '../api/types.js'
 import { TockerError } from '../errors.js'
 import { isIPv4 } from './ipv4.js'
 
 export type Proto = 'tcp' | 'udp' | 'sctp'
 
-/** Docker's PortBinding: HostIp "" means every address, HostPort "" means "pick one". */
-export interface PortBinding {
-  HostIp: string
-  HostPort: string
-}
-
-/** "80/tcp" -> bindings (HostConfig.PortBindings; NetworkSettings.Ports with null for unpublished). */
+/** A binding as this layer makes it: both fields always set (the wire type allows them absent). */
+export type PortBinding = Required<WirePortBinding>
+/** "80/tcp" -> bindings, as this layer makes them. */
 export type PortMap = Record<string, PortBinding[] | null>
-/** "80/tcp" -> {} (Config.ExposedPorts). */
-export type PortSet = Record<string, object>
+export type { PortSet }
 
 /** A port map as the API carries it (Docker's PortBinding fields are optional on the wire). */
-export type LoosePortMap = Record<string, { HostIp?: string; HostPort?: string }[] | null | undefined>
+export type LoosePortMap = Record<string, WirePortBinding[] | null | undefined>
 
 export interface PortMapping {
   port: string // "80/tcp"
