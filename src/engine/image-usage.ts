@@ -10,5 +10,5 @@ export function imageUsers(root: string, imageId: string): ImageUser[] {
   const want = imageId.startsWith('sha256:') ? imageId : `sha256:${imageId}`
   return loadRecords(storeLayout(root).containers)
     .filter((r) => r.ImageID === want)
-    .map((r) => ({ id: r.Id, name: r.Name, running: r.State.Running }))
+    .map((r) => ({ id: r.Id, running: r.State.Running }))
 }
