@@ -1,7 +1,6 @@
 // The CLI's way to the engine: a client on the engine's socket, starting the engine in the
 // background first when none answers (as a learner would expect from `sudo tocker ps` on a fresh
 // machine). Said once on stderr; the engine's own output goes to <root>/tockerd.log.
-import { spawn } from 'node:child_process'
 import { closeSync, mkdirSync, openSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -34,6 +33,7 @@ async function startEngine(g: GlobalOptions, client: EngineClient): Promise<void
   const bin = fileURLToPath(new URL('../../../bin/tocker', import.meta.url))
   const args = [bin, '--root', g.root, ...(g.host ? ['--host', g.host] : []), ...(g.debug ? ['--debug'] : []), 'daemon']
   // Detached in its own session: the engine must outlive this CLI and its terminal.
+  const { spawn } = await import('node:child_process')
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log], cwd: '/', env: { ...process.env, TOCKER_AUTOSTARTED: '1' } })
   closeSync(log)
   let exited: number | null = null

@@ -13,7 +13,7 @@ function width(): number {
 
 function defaultText(o: OptionDef): string {
   if (o.default === undefined || o.default === false || o.default === '' || o.bareValue !== undefined) return ''
-  return typeof o.default === 'string' ? ` (default "${o.default}")` : ` (default ${o.default})`
+  return ' ' + t('help.default', { value: typeof o.default === 'string' ? `"${o.default}"` : String(o.default) })
 }
 
 /** pflag's wrapN: cut at the last blank before `w` columns, unless the rest fits within `slop`. */

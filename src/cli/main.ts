@@ -7,9 +7,13 @@ import { TockerError } from '../errors.js'
 import { COMMANDS } from './commands/index.js'
 import { globalOptions } from './context.js'
 import { checkArgs, compileTable, parseWith, withDefaults } from './parse.js'
-import { reportError } from './report.js'
 import { GLOBAL_OPTIONS, HELP_OPTION, type Command, type CommandEntry, type OptionDef } from './spec.js'
 import { ArgsError, UnknownCommandError, suggest } from './usage-error.js'
+
+/** The error printer, loaded only when there is something to print. */
+async function reportError(err: unknown, ctx: import('./report.js').ReportContext): Promise<number> {
+  return (await import('./report.js')).reportError(err, ctx)
+}
 
 const ROOT_OPTIONS: OptionDef[] = [
   ...GLOBAL_OPTIONS,

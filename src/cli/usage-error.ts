@@ -71,7 +71,10 @@ export function distance(a: string, b: string): number {
   return prev[b.length]
 }
 
+/** The closest names (within 2 edits, or starting with what was typed); only the closest ones. */
 export function suggest(typed: string, names: string[]): string[] {
   const t = typed.toLowerCase()
-  return names.filter((n) => distance(t, n.toLowerCase()) <= 2 || (t.length > 1 && n.toLowerCase().startsWith(t)))
+  const scored = names.map((n) => ({ n, d: t.length > 1 && n.toLowerCase().startsWith(t) ? 0 : distance(t, n.toLowerCase()) })).filter((x) => x.d <= 2)
+  const best = Math.min(...scored.map((x) => x.d))
+  return scored.filter((x) => x.d === best).map((x) => x.n)
 }

@@ -7,6 +7,7 @@ export const MESSAGES = {
   'help.commands': { en: 'Commands:', ko: '명령:' },
   'help.common': { en: 'Common Commands:', ko: '자주 쓰는 명령:' },
   'help.management': { en: 'Management Commands:', ko: '관리 명령:' },
+  'help.default': { en: '(default {value})', ko: '(기본값 {value})' },
   'help.global': { en: 'Global Options:', ko: '전역 옵션:' },
   'help.root': { en: 'A container runtime for learning how Docker really works', ko: 'Docker가 실제로 어떻게 동작하는지 배우기 위한 컨테이너 런타임' },
   'help.more': { en: "Run '{cmd} COMMAND --help' for more information on a command.", ko: "명령별 자세한 설명은 '{cmd} COMMAND --help'를 실행하세요." },

@@ -1,11 +1,11 @@
 // tocker image inspect IMAGE...: Docker-shaped JSON of images (an array), or -f/--format.
-import type { Command } from '../spec.js'
+import { OBJECT_FORMAT_HELP, type Command } from '../spec.js'
 
 export const imageInspect: Command = {
   usage: '[OPTIONS] IMAGE [IMAGE...]',
   args: { min: 1 },
   complete: 'images',
-  options: [{ name: 'format', short: 'f', type: 'string', description: { en: 'Format output using a custom template', ko: 'Go 템플릿 형식으로 출력합니다 (예: {{.Config.Cmd}})' } }],
+  options: [{ name: 'format', short: 'f', type: 'string', description: OBJECT_FORMAT_HELP }],
   async run({ opts: a, args, g }) {
     const [{ ImageStore }, { imageInspect: toJson }, { render }] = await Promise.all([
       import('../../image/store.js'),

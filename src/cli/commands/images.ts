@@ -1,7 +1,7 @@
 // tocker images [REPOSITORY[:TAG]] (also `image ls`): the images in the store, as Docker lists them:
 // REPOSITORY TAG IMAGE ID CREATED SIZE, newest first; -q IDs only, --digests, --no-trunc,
 // -f/--filter (dangling, reference, label, before, since), --format.
-import type { Command, CommandContext } from '../spec.js'
+import { LIST_FORMAT_HELP, type Command, type CommandContext } from '../spec.js'
 
 async function run({ opts: a, args, g }: CommandContext): Promise<number> {
   const [{ ImageStore }, { imageRows, filterImages, parseImageFilters, IMAGE_HEADERS }, { formatRows }] = await Promise.all([
@@ -34,7 +34,7 @@ export const images: Command = {
     { name: 'all', short: 'a', type: 'bool', description: { en: 'Show all images (default hides intermediate images)', ko: '모든 이미지를 보여 줍니다 (기본은 중간 이미지를 숨김)' } },
     { name: 'digests', type: 'bool', description: { en: 'Show digests', ko: '다이제스트(sha256)도 보여 줍니다' } },
     { name: 'filter', short: 'f', type: 'list', valueName: 'filter', description: { en: 'Filter output based on conditions provided', ko: '조건으로 걸러 냅니다 (dangling=, reference=, label=, before=, since=)' } },
-    { name: 'format', type: 'string', description: { en: 'Format output using a custom template', ko: 'Go 템플릿 형식으로 출력합니다 (예: "{{.Repository}}:{{.Tag}}")' } },
+    { name: 'format', type: 'string', description: LIST_FORMAT_HELP },
     { name: 'no-trunc', type: 'bool', description: { en: "Don't truncate output", ko: '출력을 줄이지 않습니다 (전체 ID)' } },
     { name: 'quiet', short: 'q', type: 'bool', description: { en: 'Only show image IDs', ko: '이미지 ID만 출력합니다' } },
   ],

@@ -1,6 +1,6 @@
 // tocker info (also `system info`): Docker's layout of GET /info — containers by state, images,
 // storage and cgroup drivers, kernel, OS, CPUs, memory, the store root, the bridge — or --format.
-import type { Command } from '../spec.js'
+import { OBJECT_FORMAT_HELP, type Command } from '../spec.js'
 
 export const info: Command = {
   usage: '[OPTIONS]',
@@ -12,7 +12,7 @@ export const info: Command = {
       name: 'format',
       short: 'f',
       type: 'string',
-      description: { en: "Format output using a custom template:\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template.", ko: "출력 형식: 'json'은 JSON으로, 그 밖에는 Go 템플릿으로 (예: '{{.DockerRootDir}}')" },
+      description: OBJECT_FORMAT_HELP,
     },
   ],
   async run({ opts: a, g }) {

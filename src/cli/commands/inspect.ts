@@ -1,7 +1,7 @@
 // tocker inspect / container inspect: Docker-shaped JSON of containers (an array), or --format.
-import type { Command, CommandContext } from '../spec.js'
+import { OBJECT_FORMAT_HELP, type Command, type CommandContext } from '../spec.js'
 
-const FORMAT = { name: 'format', short: 'f', type: 'string', description: { en: 'Format output using a custom template', ko: 'Go 템플릿 형식으로 출력합니다 (예: {{.State.Status}})' } } as const
+const FORMAT = { name: 'format', short: 'f', type: 'string', description: OBJECT_FORMAT_HELP } as const
 
 export const inspect: Command = {
   usage: '[OPTIONS] NAME|ID [NAME|ID...]',

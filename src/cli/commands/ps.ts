@@ -1,5 +1,5 @@
 // tocker ps / container ls: list containers like `docker ps`.
-import type { Command } from '../spec.js'
+import { LIST_FORMAT_HELP, type Command } from '../spec.js'
 
 export const ps: Command = {
   usage: '[OPTIONS]',
@@ -8,7 +8,7 @@ export const ps: Command = {
   options: [
     { name: 'all', short: 'a', type: 'bool', description: { en: 'Show all containers (default shows just running)', ko: '멈춘 것까지 모든 컨테이너를 보여 줍니다 (기본은 실행 중인 것만)' } },
     { name: 'filter', short: 'f', type: 'list', valueName: 'filter', description: { en: 'Filter output based on conditions provided', ko: '조건으로 걸러 냅니다 (status=, name=, id=, exited=, ancestor=, label=)' } },
-    { name: 'format', type: 'string', description: { en: 'Format output using a custom template', ko: 'Go 템플릿 형식으로 출력합니다 (예: "{{.ID}} {{.Names}}", "table …")' } },
+    { name: 'format', type: 'string', description: LIST_FORMAT_HELP },
     { name: 'last', short: 'n', type: 'int', default: -1, description: { en: 'Show n last created containers (includes all states)', ko: '마지막으로 만든 n개의 컨테이너를 보여 줍니다 (모든 상태 포함)' } },
     { name: 'latest', short: 'l', type: 'bool', description: { en: 'Show the latest created container (includes all states)', ko: '가장 최근에 만든 컨테이너를 보여 줍니다 (모든 상태 포함)' } },
     { name: 'no-trunc', type: 'bool', description: { en: "Don't truncate output", ko: '출력을 줄이지 않습니다 (전체 ID 등)' } },

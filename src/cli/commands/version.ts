@@ -1,13 +1,11 @@
 // tocker version: Docker's "Client:" / "Server:" sections (the client's own facts, the engine's
 // from GET /version), or --format with a Go template over {Client, Server} / "json".
-import type { Command } from '../spec.js'
-
-const FORMAT_HELP = { en: "Format output using a custom template:\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template.", ko: "출력 형식: 'json'은 JSON으로, 그 밖에는 Go 템플릿으로 (예: '{{.Server.Version}}')" }
+import { OBJECT_FORMAT_HELP, type Command } from '../spec.js'
 
 export const version: Command = {
   usage: '[OPTIONS]',
   args: { max: 0 },
-  options: [{ name: 'format', short: 'f', type: 'string', description: FORMAT_HELP }],
+  options: [{ name: 'format', short: 'f', type: 'string', description: OBJECT_FORMAT_HELP }],
   needsRoot: false,
   async run({ opts: a, g }) {
     const [{ readFileSync }, { API_VERSION }, fmt, { isTockerError }] = await Promise.all([

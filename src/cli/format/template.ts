@@ -47,6 +47,8 @@ function unescape(s: string): string {
  */
 export function formatRows(format: string, rows: Row[], headers: Record<string, string>): string {
   const trimmed = format.trim()
+  // Docker's "json": one JSON object per row, with the template's field names.
+  if (trimmed === 'json') return rows.map((r) => JSON.stringify(r) + '\n').join('')
   if (trimmed.startsWith('table')) {
     const body = trimmed.slice('table'.length).trim()
     const cols = unescape(body).split('\t')
