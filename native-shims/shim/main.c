@@ -22,7 +22,7 @@
  *   shim create --state-dir DIR [--exit-fd 4] [--pidns PATH] [--stdio inherit|pipes|tty]
  *               [--log-dir DIR --log-name NAME [--log-max-size SIZE] [--log-max-file N]]
  *               [--stdin-fifo NAME [--stdin-once 1]] [--resize-fifo NAME]   (FIFOs in --log-dir)
- *   shim exec --mntns-fd N
+ *   shim exec --mntns-fd N [--pidns-fd N]
  *
  * In create mode the shim first forks and lets its first self exit at once: the runtime reaps
  * that one immediately, and the shim that stays is nobody's child (the kernel hands it to init),
@@ -58,6 +58,7 @@ struct options {
 	const char *log_dir;
 	struct log_opts log;
 	int mntns_fd;
+	int pidns_fd;
 	int exit_fd;
 	struct shim_stdio io; /* pipes/tty mode: stdin and resize FIFOs (logs.c) */
 };
@@ -66,6 +67,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 {
 	o->stdio = STDIO_INHERIT;
 	o->mntns_fd = -1;
+	o->pidns_fd = -1;
 	o->exit_fd = -1;
 	o->log.max_size = LOG_DEFAULT_MAX_SIZE;
 	o->log.max_file = LOG_DEFAULT_MAX_FILE;
@@ -97,6 +99,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 			o->log.max_file = atoi(v) > 0 ? atoi(v) : 1;
 		else if (!strcmp(a, "--mntns-fd"))
 			o->mntns_fd = atoi(v);
+		else if (!strcmp(a, "--pidns-fd"))
+			o->pidns_fd = atoi(v);
 		else if (!strcmp(a, "--exit-fd"))
 			o->exit_fd = atoi(v);
 		else
@@ -126,6 +130,25 @@ static void write_exit_status(int dirfd, int exit_fd, int code, int sig)
 	}
 	if (exit_fd >= 0)
 		send(exit_fd, json, n, MSG_NOSIGNAL); /* EPIPE if the runtime stopped listening: fine */
+}
+
+/*
+ * After forking the container's process (the gate, or exec's process): tell the runtime its PID
+ * and ours, then step aside. From here on the runtime talks to the child alone: when the child
+ * dies (or execs, close-on-exec), the runtime's end of the control socket must see end-of-file, so
+ * our copy goes. Our stdio goes too: the container's output pipes must close when the container's
+ * processes are gone, not when we are.
+ */
+static void step_aside(int ctl, pid_t child, int devnull)
+{
+	char p[64];
+	int len = snprintf(p, sizeof p, "%d %d", child, getpid());
+	send_msg(ctl, MSG_PID, p, (size_t)len);
+	close(ctl);
+	dup2(devnull, 0);
+	dup2(devnull, 1);
+	dup2(devnull, 2);
+	prctl(PR_SET_NAME, "tocker-shim", 0, 0, 0);
 }
 
 /*
@@ -206,17 +229,7 @@ static int create(int ctl, struct options *o)
 	}
 	close(lsock);
 
-	char p[64];
-	int len = snprintf(p, sizeof p, "%d %d", pid, getpid());
-	send_msg(ctl, MSG_PID, p, (size_t)len);
-	/* From here on the runtime talks to the gate alone: when the gate dies, the runtime's end of
-	 * the socket must see end-of-file, so our copy goes. Our stdio goes too: the container's
-	 * output pipes must close when the container's processes are gone, not when we are. */
-	close(ctl);
-	dup2(devnull, 0);
-	dup2(devnull, 1);
-	dup2(devnull, 2);
-	prctl(PR_SET_NAME, "tocker-shim", 0, 0, 0);
+	step_aside(ctl, pid, devnull);
 
 	if (o->stdio != STDIO_INHERIT)
 		stdio_relay(&o->io, &o->log);
@@ -230,9 +243,33 @@ static int create(int ctl, struct options *o)
 	return code;
 }
 
+/* The exec'd process's status, as our own exit status (128+n for a signal, as a shell says it). */
+static pid_t exec_child;
+static void forward_signal(int sig)
+{
+	if (exec_child > 0)
+		kill(exec_child, sig);
+}
+
+/*
+ * exec: join the container's mount namespace, then its PID namespace, and only then fork the
+ * process (gate_exec in the child). Why this order and the fork: a process in the container's PID
+ * namespace is visible in the container's /proc, and /proc/<pid>/root, /cwd, /exe and /fd of it
+ * lead wherever that process is. Had we been started in the PID namespace (Node joining it before
+ * spawning us, as it once did), we would sit there with the host's root and cwd until the
+ * setns(mnt) below: a container allowed to ptrace (CAP_SYS_PTRACE) could open /proc/<us>/root and
+ * walk the host's filesystem. The child is born in the container's PID namespace already inside
+ * its mount namespace, with the container's root and cwd (runc's nsexec joins in the same order).
+ * We stay outside, its parent: we tell the runtime its PID, forward signals and exit with its
+ * status.
+ */
 static int exec_mode(int ctl, struct options *o)
 {
 	char why[128];
+	/* The host's /dev/null, opened before we enter the container (its /dev is the container's). */
+	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (devnull < 0)
+		die("open /dev/null: %s", strerror(errno));
 	/* Join the container's mount namespace here rather than in Node: Node's child would have to
 	 * find this program by a path inside the container's root, which the container controls. */
 	if (o->mntns_fd >= 0) {
@@ -244,20 +281,50 @@ static int exec_mode(int ctl, struct options *o)
 		if (chdir("/") < 0)
 			return 1;
 	}
-	int keep[] = { ctl };
-	fds_keep(keep, 1);
-	/* exec -t: stdin is the slave of a pty the engine holds. We are a session leader (spawned
-	 * detached): make it our controlling terminal, so ^C and job control work in the shell. */
-	if (isatty(0))
-		ioctl(0, TIOCSCTTY, 0);
-	gate_exec(ctl);
+	if (o->pidns_fd >= 0) {
+		if (setns(o->pidns_fd, CLONE_NEWPID) < 0) {
+			send_error(ctl, errno, 1, "join pid namespace: %s", go_strerror(errno, why, sizeof why));
+			return 1;
+		}
+		close(o->pidns_fd);
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		send_error(ctl, errno, 1, "fork: %s", go_strerror(errno, why, sizeof why));
+		return 1;
+	}
+	if (pid == 0) {
+		/* Killing us (the runtime gives up) takes the process with it. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		int keep[] = { ctl };
+		fds_keep(keep, 1);
+		/* exec -t: stdin is the slave of a pty the engine holds. A session of our own whose
+		 * controlling terminal it is, so ^C and job control work in the shell. */
+		if (isatty(0) && setsid() >= 0)
+			ioctl(0, TIOCSCTTY, 0);
+		gate_exec(ctl);
+	}
+	exec_child = pid;
+	step_aside(ctl, pid, devnull);
+	struct sigaction sa = { .sa_handler = forward_signal };
+	sigemptyset(&sa.sa_mask);
+	static const int forwarded[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM, SIGCONT, SIGWINCH };
+	for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
+		sigaction(forwarded[i], &sa, NULL);
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return 1;
+	return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 }
 
 int main(int argc, char **argv)
 {
-	/* Not dumpable: processes in the container cannot ptrace us or open /proc/<pid>/exe (a host
-	 * binary) while we run as root. execve of the user's program makes it dumpable again. */
+	/* Not dumpable: processes in the container cannot ptrace us or open /proc/<pid>/exe, root,
+	 * cwd or fd of us while we run as root. execve of the user's program makes it dumpable again. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/* And /proc/<pid>/exe is a sealed copy in memory, never the host's file (sealed.c). */
+	run_sealed(argv);
 	if (chdir("/") < 0)
 		die("chdir /: %s", strerror(errno));
 	if (argc < 2)
@@ -265,8 +332,8 @@ int main(int argc, char **argv)
 	struct options o = { 0 };
 	parse_options(argc, argv, &o);
 	/* Whatever our parent let us inherit beyond what we were given goes (hygiene.c). */
-	int keep[] = { CONTROL_FD, o.exit_fd, o.mntns_fd };
-	fds_keep(keep, 3);
+	int keep[] = { CONTROL_FD, o.exit_fd, o.mntns_fd, o.pidns_fd };
+	fds_keep(keep, 4);
 	if (fds_close_others() < 0)
 		die("close inherited fds: %s", strerror(errno));
 	if (!strcmp(argv[1], "create"))

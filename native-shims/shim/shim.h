@@ -19,8 +19,9 @@
  *        ◀─────────────── EOF (close-on-exec: it ran) or E errno,exit code,message (it did not)
  *   (or, in the process that created it: G on the control socket, same answer there)
  *
- * In exec mode there is no fork and no start socket: the shim itself is the new process, and G
- * arrives on the control socket.
+ * In exec mode there is no start socket: the shim joins the container's mount and PID namespaces,
+ * forks the new process and says "P <pid> <shim pid>"; the process says R, takes the spec and its
+ * G on the control socket (main.c's exec_mode says why the fork).
  */
 #ifndef TOCKER_SHIM_H
 #define TOCKER_SHIM_H
@@ -70,6 +71,9 @@ void fds_keep(const int *fds, size_t n);
 int fds_close_others(void);
 /* After chdir: is the cwd inside this process's root? 0, or -1 with *err_no and runc's message. */
 int cwd_check(int *err_no, char *msg, size_t cap);
+
+/* sealed.c: re-execute from a sealed memfd copy unless already running from one. */
+void run_sealed(char **argv);
 
 /* gate.c */
 /* PID 1's life in create mode: serve the control socket, then wait for `start` on the start socket. */

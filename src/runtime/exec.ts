@@ -1,11 +1,13 @@
 // exec: run another process in a running container, `runc exec` / `docker exec`.
 //
 // The new process must be in *all* of the container's namespaces and its cgroup. Node's main
-// thread setns()es into its IPC, UTS, network, cgroup and PID namespaces (PID: for the children
-// it spawns from now on) and spawns the shim in exec mode; the shim joins the mount namespace
-// itself, first thing. Why not Node: the shim would then be started by a path looked up inside
-// the container's root, which the container controls. The shim does not fork here: it becomes
-// the process, after the same preparation as PID 1 (user, capabilities, cwd, ...).
+// thread setns()es into its IPC, UTS, network and cgroup namespaces and spawns the shim in exec
+// mode; the shim joins the mount namespace, then the PID namespace, and forks the process, which
+// gets the same preparation as PID 1 (user, capabilities, cwd, ...). Why not Node for the mount
+// namespace: the shim would then be started by a path looked up inside the container's root,
+// which the container controls. Why not Node for the PID namespace: the shim would then be a
+// process of the container (visible in its /proc) while its root is still the host's
+// (native-shims/shim/main.c, exec_mode).
 import type { ChildProcess } from 'node:child_process'
 import { closeSync, openSync } from 'node:fs'
 import { constants as osConstants } from 'node:os'
@@ -37,7 +39,7 @@ export interface ExecOptions {
 }
 
 export interface ExecProcess {
-  /** Its PID as the host sees it. */
+  /** Its PID as the host sees it (the shim's child; the shim exits with its status). */
   pid: number
   /** Its exit code (128+n for a signal). */
   wait(): Promise<number>
@@ -45,8 +47,8 @@ export interface ExecProcess {
   detach(): void
 }
 
-/** The namespaces Node joins for exec (mount is joined by the shim, see above). */
-const JOINED: NamespaceType[] = ['ipc', 'uts', 'network', 'cgroup', 'pid']
+/** The namespaces Node joins for exec (mount and pid are joined by the shim, see above). */
+const JOINED: NamespaceType[] = ['ipc', 'uts', 'network', 'cgroup']
 
 export async function execProcess(id: string, o: ExecOptions): Promise<ExecProcess> {
   const stateRoot = o.stateRoot ?? DEFAULT_STATE_ROOT
@@ -77,26 +79,31 @@ export async function execProcess(id: string, o: ExecOptions): Promise<ExecProce
 
   const nsFds = JOINED.map((type) => ({ type, fd: openSync(`/proc/${st.pid}/ns/${NAMESPACES[type].file}`, 'r') }))
   const mntFd = openSync(`/proc/${st.pid}/ns/mnt`, 'r')
+  const pidFd = openSync(`/proc/${st.pid}/ns/pid`, 'r')
   let child: ChildProcess | undefined
   let channel: ShimChannel | undefined
   try {
     const saved = saveNamespaces(JOINED)
     try {
       for (const { type, fd } of nsFds) setns(fd, NAMESPACES[type].flag, `/proc/${st.pid}/ns/${NAMESPACES[type].file}`)
-      ;({ child, channel } = spawnExecShim(['exec', '--mntns-fd', '4'], o.stdio ?? INHERIT_STDIO, [mntFd]))
+      ;({ child, channel } = spawnExecShim(['exec', '--mntns-fd', '4', '--pidns-fd', '5'], o.stdio ?? INHERIT_STDIO, [mntFd, pidFd]))
     } finally {
       restoreNamespaces(saved)
     }
   } finally {
     for (const { fd } of nsFds) closeSync(fd)
     closeSync(mntFd)
+    closeSync(pidFd)
   }
 
+  let pid: number
   try {
-    channel.expectReady()
-    // The shim joined the mount namespace itself (see the top of this file): show it too.
+    ;({ pid } = channel.expectPidAndReady())
+    // The shim joined the mount and PID namespaces itself (see the top of this file): show it too.
     report({ kind: 'syscall', op: 'setns', detail: `/proc/${st.pid}/ns/mnt, CLONE_NEWNS (by the shim, pid ${child.pid}, its first act)`, result: 'ok' })
-    openContainerCgroup(st.cgroupPath)?.addProcess(child.pid!)
+    report({ kind: 'syscall', op: 'setns', detail: `/proc/${st.pid}/ns/pid, CLONE_NEWPID (by the shim, for the process it forks)`, result: 'ok' })
+    report({ kind: 'exec', op: 'fork', detail: `the shim forked the process: pid ${pid}, in the container's namespaces from birth`, result: 'ok' })
+    openContainerCgroup(st.cgroupPath)?.addProcess(pid)
     channel.sendSpec(encoded)
     channel.go()
   } catch (err) {
@@ -113,5 +120,5 @@ export async function execProcess(id: string, o: ExecOptions): Promise<ExecProce
     if (c.exitCode !== null || c.signalCode !== null) done(c.exitCode, c.signalCode)
     else c.once('exit', done)
   })
-  return { pid: c.pid!, wait: () => exited, detach: () => c.unref() }
+  return { pid, wait: () => exited, detach: () => c.unref() }
 }

@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { TockerError } from '../errors.js'
 import { SOCK_CLOEXEC, SOCK_SEQPACKET, SOCK_STREAM, socketpair } from '../sys/proc.js'
+import { sealedCopy } from '../sys/memfd.js'
 import { POSIX_SPAWN_SETSID, posixSpawn, waitpid } from '../sys/spawn.js'
 import { traced } from '../trace/trace.js'
 
@@ -35,6 +36,19 @@ export function locateShim(): string {
   const found = candidates.find((c) => c && existsSync(c))
   if (!found) throw new TockerError('tocker-shim is not built (native-shims/out/shim is missing)', { hint: "Run 'npm run build' (it compiles the native helpers)." })
   return (shimPath = found)
+}
+
+let executable: { path: string; argv0: string } | undefined
+
+/**
+ * What the shim is started from: a sealed, read-only memfd copy of native-shims/out/shim, made
+ * once per process (src/sys/memfd.ts says why), as /proc/self/fd/N; argv[0] stays the file's path
+ * so `ps` shows what it is.
+ */
+export function shimExecutable(): { path: string; argv0: string } {
+  if (executable) return executable
+  const bin = locateShim()
+  return (executable = { path: `/proc/self/fd/${sealedCopy(bin, 'tocker-shim')}`, argv0: bin })
 }
 
 export interface StdioFds {
@@ -74,13 +88,13 @@ function stdioFds(stdio: StdioFds, opened: number[]): number[] {
  * when this returns, in whatever namespaces the calling thread is in.
  */
 export function spawnCreateShim(args: string[], stdio: StdioFds): CreatedShim {
-  const bin = locateShim()
+  const { path, argv0 } = shimExecutable()
   const [ctlOurs, ctlTheirs] = socketpair(SOCK_SEQPACKET | SOCK_CLOEXEC)
   const [exitOurs, exitTheirs] = socketpair(SOCK_STREAM | SOCK_CLOEXEC)
   const opened: number[] = [ctlTheirs, exitTheirs]
   let firstPid: number
   try {
-    firstPid = posixSpawn(bin, [bin, ...args, '--exit-fd', '4'], [], [...stdioFds(stdio, opened), ctlTheirs, exitTheirs], POSIX_SPAWN_SETSID)
+    firstPid = posixSpawn(path, [argv0, ...args, '--exit-fd', '4'], [], [...stdioFds(stdio, opened), ctlTheirs, exitTheirs], POSIX_SPAWN_SETSID)
   } catch (err) {
     closeSync(ctlOurs)
     closeSync(exitOurs)
@@ -96,16 +110,17 @@ export function spawnCreateShim(args: string[], stdio: StdioFds): CreatedShim {
  * exit status: child_process tracks it for us. `extraFds` become its fds 4, 5, ...
  */
 export function spawnExecShim(args: string[], stdio: StdioFds, extraFds: number[] = []): SpawnedShim {
-  const bin = locateShim()
+  const { path, argv0 } = shimExecutable()
   const [ours, theirs] = socketpair(SOCK_SEQPACKET | SOCK_CLOEXEC)
   let child: ChildProcess
   try {
     child = traced(
       'exec',
       'spawn',
-      () => `${bin} ${args.join(' ')} (control socket on fd 3)`,
+      () => `${argv0} ${args.join(' ')} (from ${path}, control socket on fd 3)`,
       () =>
-        spawn(bin, args, {
+        spawn(path, args, {
+          argv0,
           detached: true, // its own session: the terminal's ^C goes to our caller, which forwards it
           stdio: [stdio.stdin, stdio.stdout, stdio.stderr, theirs, ...extraFds] as StdioOptions,
           env: {},
@@ -117,7 +132,7 @@ export function spawnExecShim(args: string[], stdio: StdioFds, extraFds: number[
   }
   if (child.pid === undefined) {
     closeSync(ours)
-    throw new TockerError(`cannot start ${bin}`)
+    throw new TockerError(`cannot start ${argv0}`)
   }
   child.on('error', () => {}) // reported through the channel instead
   return { child, channel: new ShimChannel(ours) }

@@ -8,7 +8,7 @@ export function posixSpawn(path: string, argv: string[], env: string[], fds: num
   return traced(
     'exec',
     'posix_spawn',
-    () => `${path} ${argv.slice(1).join(' ')}${flags & native.POSIX_SPAWN_SETSID ? ' (new session)' : ''}, fds ${fds.map((f, i) => `${i}←${f}`).join(' ')}`,
+    () => `${argv[0] === path ? path : `${argv[0]} (from ${path})`} ${argv.slice(1).join(' ')}${flags & native.POSIX_SPAWN_SETSID ? ' (new session)' : ''}, fds ${fds.map((f, i) => `${i}←${f}`).join(' ')}`,
     () => native.posixSpawn(path, argv, env, fds, flags),
     (pid) => `pid ${pid}`,
   )

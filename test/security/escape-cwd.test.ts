@@ -46,7 +46,7 @@ t.test('the CLI: run -w and an image WorkingDir refused with runc\'s error, a no
     const r = await env.tocker(['run', '--rm', ...args, 'sh', '-c', h.script])
     t.same(h.escapes(r, `run ${args.join(' ')}`), [])
     t.not(r.code, 0, `run ${args.join(' ')} refused`)
-    t.match(r.stderr, /^Error response from daemon: chdir to cwd \("\/proc\/(self|thread-self)\/fd\/\d"\) set in config\.json failed: /)
+    t.match(r.stderr, /Error response from daemon: chdir to cwd \("\/proc\/(self|thread-self)\/fd\/\d"\) set in config\.json failed: /)
   }
   t.equal(await env.ok(['ps', '-aq']), '', 'run --rm left no container')
 })

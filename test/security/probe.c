@@ -8,10 +8,11 @@
  *                     and ETXTBSY on the helper means only "busy" stood between us and its binary;
  *   /proc/<pid>/root, /proc/<pid>/cwd   opened and entered: a directory outside our root (getcwd
  *                     says "(unreachable)") is the host;
- *   /proc/<pid>/fd/N  for a process we could not identify as one of ours, any fd we can open.
+ *   /proc/<pid>/fd/N  of a process whose exe we were refused (the helper): any fd we can open.
  * Usage: probe MILLISECONDS [STOPFILE]. Prints one line of counts at the end:
- *   probe rounds=R helper=H exe_write_ok=.. exe_write_etxtbsy=.. exe_read_ok=.. outside_root=.. fd_open_ok=..
- * ("helper": sightings of a process whose /proc/<pid>/exe we were refused, i.e. not one of ours.)
+ *   probe rounds=R helper=H exe_write_ok=.. exe_write_etxtbsy=.. exe_read_ok=.. host_exe=.. outside_root=.. fd_open_ok=..
+ * ("helper": sightings of a process whose /proc/<pid>/exe we were refused, i.e. not one of ours;
+ * "host_exe": an exe we could open that is neither ours nor a sealed memfd: a file of the host.)
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -26,7 +27,7 @@
 #include <unistd.h>
 
 static struct stat own[2]; /* the image's programs: /bin/busybox and this probe */
-static long helper, w_ok, w_txtbsy, r_ok, outside, fd_ok;
+static long helper, w_ok, w_txtbsy, r_ok, host_exe, outside, fd_ok;
 
 static long now_ms(void)
 {
@@ -67,8 +68,14 @@ static void look_at(const char *pid)
 	int fd = open(p, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {
 		ours = is_own(fd);
-		if (!ours)
+		if (!ours) {
 			r_ok++;
+			/* A sealed memfd (what the helper should run from) cannot be changed by anyone;
+			 * anything else is a file of the host's. */
+			int seals = fcntl(fd, F_GET_SEALS);
+			if (seals < 0 || !(seals & F_SEAL_WRITE))
+				host_exe++;
+		}
 		close(fd);
 	} else if (errno == EACCES || errno == EPERM) {
 		ours = 0;
@@ -79,12 +86,16 @@ static void look_at(const char *pid)
 		w_ok++;
 		close(fd);
 	} else if (errno == ETXTBSY) {
-		/* Busy: legitimate for our own running programs. Whose was it? */
+		/* Busy: legitimate for our own running programs. Whose was it? (If the process is gone
+		 * meanwhile, nobody can tell: not counted.) */
 		int again = open(p, O_RDONLY | O_CLOEXEC);
-		if (again < 0 || !is_own(again))
-			w_txtbsy++;
-		if (again >= 0)
+		if (again >= 0) {
+			if (!is_own(again))
+				w_txtbsy++;
 			close(again);
+		} else if (errno == EACCES || errno == EPERM) {
+			w_txtbsy++;
+		}
 	}
 	for (int i = 0; i < 2; i++) {
 		snprintf(p, sizeof p, "/proc/%s/%s", pid, i ? "cwd" : "root");
@@ -95,13 +106,14 @@ static void look_at(const char *pid)
 			close(d);
 		}
 	}
-	if (ours == 1)
-		return;
+	if (ours != 0)
+		return; /* one of ours, or gone (a process that exits loses its exe before its fds) */
 	snprintf(p, sizeof p, "/proc/%s/fd", pid);
 	DIR *fds = opendir(p);
 	if (!fds)
 		return;
 	struct dirent *e;
+	long opened = 0;
 	while ((e = readdir(fds))) {
 		if (e->d_name[0] == '.')
 			continue;
@@ -109,7 +121,7 @@ static void look_at(const char *pid)
 		snprintf(q, sizeof q, "/proc/%s/fd/%s", pid, e->d_name);
 		int f = open(q, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 		if (f >= 0) {
-			fd_ok++;
+			opened++;
 			struct stat st;
 			if (fstat(f, &st) == 0 && S_ISDIR(st.st_mode) && outside_root(f))
 				outside++;
@@ -117,6 +129,16 @@ static void look_at(const char *pid)
 		}
 	}
 	closedir(fds);
+	/* The helper only ever becomes one of our programs: if it is one now, the fds may have been
+	 * the program's (it exec'd meanwhile). Still refused: they were the helper's. */
+	if (opened) {
+		snprintf(p, sizeof p, "/proc/%s/exe", pid);
+		int again = open(p, O_RDONLY | O_CLOEXEC);
+		if (again < 0 ? errno == EACCES || errno == EPERM : !is_own(again))
+			fd_ok += opened;
+		if (again >= 0)
+			close(again);
+	}
 }
 
 int main(int argc, char **argv)
@@ -143,7 +165,7 @@ int main(int argc, char **argv)
 		closedir(proc);
 		rounds++;
 	}
-	printf("probe rounds=%ld helper=%ld exe_write_ok=%ld exe_write_etxtbsy=%ld exe_read_ok=%ld outside_root=%ld fd_open_ok=%ld\n", rounds, helper,
-	       w_ok, w_txtbsy, r_ok, outside, fd_ok);
+	printf("probe rounds=%ld helper=%ld exe_write_ok=%ld exe_write_etxtbsy=%ld exe_read_ok=%ld host_exe=%ld outside_root=%ld fd_open_ok=%ld\n", rounds,
+	       helper, w_ok, w_txtbsy, r_ok, host_exe, outside, fd_ok);
 	return 0;
 }
