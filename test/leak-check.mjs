@@ -57,7 +57,7 @@ function processes() {
   const found = []
   for (const pid of readdirSync('/proc')) {
     if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue
-    let cmd = ''
+    let cmd
     try {
       cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim()
     } catch {

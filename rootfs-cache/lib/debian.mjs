@@ -23,7 +23,7 @@ export async function fetchDeb(pkg, cacheDir) {
       // No apt lists yet (fresh machine) or no mirror: the apt cache may still hold the package.
       const cached = await find('/var/cache/apt/archives')
       if (cached.length === 0) {
-        throw new Error(`cannot get the Debian package ${pkg}: \`apt-get download ${pkg}\` failed (${String(err.stderr || err.message).trim().split('\n').pop()}); run \`apt-get update\` first`)
+        throw new Error(`cannot get the Debian package ${pkg}: \`apt-get download ${pkg}\` failed (${String(err.stderr || err.message).trim().split('\n').pop()}); run \`apt-get update\` first`, { cause: err })
       }
       await run('cp', [join('/var/cache/apt/archives', cached.at(-1)), cacheDir])
     } finally {

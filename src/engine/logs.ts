@@ -113,7 +113,7 @@ export function followLog(
   let pending = ''
   let stopped = false
   let watcher: FSWatcher | undefined
-  let timer: NodeJS.Timeout | undefined
+  let timer: NodeJS.Timeout | undefined = undefined
   let resolveFinished!: () => void
   const finished = new Promise<void>((r) => (resolveFinished = r))
 

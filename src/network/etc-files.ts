@@ -71,7 +71,7 @@ export function resolvConf(hostText: string, mode: NetworkMode = 'bridge'): stri
  * /etc/resolv.conf only points at the local stub (Ubuntu, Debian with resolved).
  */
 export function hostResolvConf(read: (path: string) => string = (p) => readFileSync(p, 'utf8')): string {
-  let text = ''
+  let text: string
   try {
     text = read('/etc/resolv.conf')
   } catch {

@@ -37,7 +37,7 @@ export function networkSettings(opts: {
   exposed?: Record<string, unknown> | null
   running?: boolean
   sandboxKey?: string
-}): NetworkSettings {
+}): Required<NetworkSettings> {
   const e = opts.mode === 'bridge' ? opts.endpoint : undefined
   const running = opts.running ?? e !== undefined
   const networkName = opts.mode === 'bridge' ? 'bridge' : opts.mode

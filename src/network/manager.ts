@@ -132,10 +132,10 @@ export class NetworkManager {
 
   /**
    * Give a container its network; call it once the container's network namespace exists and
-   * before its program runs. Returns inspect's NetworkSettings. Throws TockerError (Docker's
+   * before its program runs. Returns inspect's NetworkSettings (every field). Throws TockerError (Docker's
    * wording) with nothing left behind when a port is taken or the set-up fails.
    */
-  async attach(req: AttachRequest): Promise<NetworkSettings> {
+  async attach(req: AttachRequest): Promise<Required<NetworkSettings>> {
     const mode = normalizeMode(req.mode)
     const netns = netnsPath(req.netns)
     if (mode === 'host') return networkSettings({ mode, running: true })

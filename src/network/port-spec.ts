@@ -52,9 +52,10 @@ function splitParts(raw: string): [ip: string, hostPort: string, containerPort: 
 
 /** One `-p` value -> one mapping per container port (ranges expand). */
 export function parsePortSpec(raw: string): PortMapping[] {
-  let [ip, hostPort, containerPart] = splitParts(raw)
+  const [ip0, hostPort, containerPart] = splitParts(raw)
+  let ip = ip0
   const slash = containerPart.indexOf('/')
-  let containerPort = slash < 0 ? containerPart : containerPart.slice(0, slash)
+  const containerPort = slash < 0 ? containerPart : containerPart.slice(0, slash)
   let proto = slash < 0 ? '' : containerPart.slice(slash + 1)
   if (containerPort === '') throw invalid(`no port specified: ${raw}<empty>`)
   proto = (proto || 'tcp').toLowerCase()

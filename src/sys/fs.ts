@@ -51,6 +51,5 @@ export function flock(fd: number, operation: number, what?: string): boolean {
 
 /** An xattr value for humans: text when it is text, hex otherwise. */
 function printable(value: Buffer): string {
-  // eslint-disable-next-line no-control-regex
   return /^[\x20-\x7e]*$/.test(value.toString('latin1')) ? JSON.stringify(value.toString('latin1')) : `0x${value.toString('hex')}`
 }

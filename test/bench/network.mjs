@@ -124,7 +124,7 @@ async function httpRates() {
       return net.attach({ containerId: `bench${n++}`.padEnd(64, '0'), netns: c.netns, ...bind(ports) })
     }
     const direct = await attach([])
-    const pub = await attach([`${published}:80`])
+    await attach([`${published}:80`])
     const viaProxy = await attach([])
     const proxy = await userlandProxy(proxied, viaProxy.IPAddress, 80)
     cleanup.push(() => new Promise((r) => proxy.close(r)))
@@ -161,7 +161,6 @@ async function attachCost() {
     await net.attach({ containerId: `n${i}`.padEnd(64, '0'), mode: 'none', netns: cs[containers + i].netns })
     timings.none.push(performance.now() - t0)
   }
-  const counts = { attach: [], none: [], release: [] }
   const count = async (fn) => {
     const ev = []
     const off = onTrace((e) => e.kind === 'net' && e.op !== 'sysctl' && ev.push(e))

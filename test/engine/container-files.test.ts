@@ -7,6 +7,7 @@
 // an engine without these bounds cannot take the machine down.
 // @ts-ignore: plain JavaScript helper
 import { inNetSandbox, prepareNetSandbox, reexecInNetSandbox } from '../helpers/netns-sandbox.mjs'
+import type { Test } from 'tap'
 
 if (!inNetSandbox()) process.exit(await reexecInNetSandbox())
 prepareNetSandbox()
@@ -159,7 +160,7 @@ async function watched(args: string[], timeoutMs = 20_000) {
   return { ...r, ms, maxRss, pingFailures, killed }
 }
 
-function healthy(t: { equal(a: unknown, b: unknown, m?: string): void; ok(v: unknown, m?: string): void }, r: Awaited<ReturnType<typeof watched>>): void {
+function healthy(t: Test, r: Awaited<ReturnType<typeof watched>>): void {
   t.equal(r.killed, '', 'the engine was never stuck nor too big')
   t.equal(r.pingFailures, 0, '_ping answered within 2 s throughout')
   t.ok(r.maxRss < MAX_RSS_MB, `engine RSS stayed under ${MAX_RSS_MB} MB (max ${Math.round(r.maxRss)} MB)`)

@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
+import type { FixtureName } from '../helpers/fixtures.js'
 
 export const TOCKER_BIN = new URL('../../bin/tocker', import.meta.url).pathname
 
@@ -160,7 +161,7 @@ export function processesOf(root: string): number[] {
 }
 
 /** Poll `fn` until it returns a truthy value (or time out with the last value in the message). */
-export async function until<T>(fn: () => Promise<T> | T, what: string, timeoutMs = 10_000): Promise<T> {
+export async function until<T>(fn: () => Promise<T> | T, what: string, timeoutMs = 10_000): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs
   let last: T | undefined
   while (Date.now() < deadline) {
@@ -178,7 +179,7 @@ export async function until<T>(fn: () => Promise<T> | T, what: string, timeoutMs
  * engine and the registry: call it in the last subtest and in t.teardown for a file that fails
  * half-way.
  */
-export async function engineTestBed(images: string[], prefix?: string): Promise<{ env: TockerEnv; ref: (name: string) => string; cleanup: () => Promise<void> }> {
+export async function engineTestBed(images: FixtureName[], prefix?: string): Promise<{ env: TockerEnv; ref: (name: string) => string; cleanup: () => Promise<void> }> {
   const { startRegistry } = await import('../helpers/registry.js')
   const { pushFixture } = await import('../helpers/fixtures.js')
   const registry = await startRegistry()

@@ -283,7 +283,7 @@ export async function pushFixture(registryAddr: string, name: FixtureName, destR
     return (await readFile(digestFile, 'utf8')).trim()
   } catch (err) {
     const e = err as Error & { stderr?: string }
-    throw new Error(`skopeo ${args.join(' ')} failed: ${e.stderr?.trim() || e.message}`)
+    throw new Error(`skopeo ${args.join(' ')} failed: ${e.stderr?.trim() || e.message}`, { cause: err })
   } finally {
     await rm(digestFile, { force: true })
   }

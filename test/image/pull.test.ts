@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { hostPlatform } from '../../src/image/registry/platform.js'
 import { fixture, layoutInfo, pushFixture } from '../helpers/fixtures.js'
 import { startProxy } from '../helpers/http-proxy.js'
@@ -13,7 +13,7 @@ import { freePort, push, registryToolsMissing, startRegistry, type TestRegistry 
 
 const missing = registryToolsMissing()
 if (missing) {
-  t.skip(`pull tests need ${missing}`)
+  t.skip(`pull tests need ${missing}`, () => {})
   process.exit(0)
 }
 
@@ -63,7 +63,7 @@ function storeContents(root: string) {
   return { layers: list(join(root, 'layers')).filter((n) => n !== 'l'), links, images: list(join(root, 'images')), tags, tmp: list(join(root, 'tmp')) }
 }
 
-function assertEmptyStore(t: { strictSame(found: unknown, wanted: unknown, message?: string): unknown }, root: string, what: string) {
+function assertEmptyStore(t: Test, root: string, what: string) {
   const c = storeContents(root)
   t.strictSame({ layers: c.layers, links: c.links, images: c.images, tags: c.tags, tmp: c.tmp }, { layers: [], links: [], images: [], tags: [], tmp: [] }, `${what}: nothing left in the store`)
 }

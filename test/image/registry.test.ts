@@ -21,7 +21,7 @@ import { noise, writeImageLayout } from '../helpers/tiny-images.js'
 
 const missing = registryToolsMissing()
 if (missing) {
-  t.skip(`registry tests need ${missing}`)
+  t.skip(`registry tests need ${missing}`, () => {})
   process.exit(0)
 }
 
@@ -213,7 +213,7 @@ t.test('token auth: anonymous refused, credentials accepted, one token per scope
   t.strictSame(requests[0], { user: 'alice', scopes: ['repository:x/one:pull'], service: 'tocker-test-registry', status: 200 })
 
   // A cached token the registry stops accepting (revoked, or expired early): one fresh token, one retry.
-  let revoked: string | undefined
+  let revoked: string | undefined = undefined
   const front = await startProxy(reg.addr, {
     handle: (req, res) => {
       if (!revoked || req.headers.authorization !== `Bearer ${revoked}`) return false

@@ -98,10 +98,13 @@ t.test('udp publish', async (t) => {
 
 t.test('-P and -p 80 pick free host ports; -p 127.0.0.1:… binds only there', async (t) => {
   const c = await httpdContainer()
-  const s = await net.attach({ containerId: 'p'.repeat(64), netns: c.netns, exposedPorts: { '80/tcp': {} }, publishAll: true, ...bindings(['127.0.0.1:8090:80']) })
+  // The image's EXPOSE (80 and 81) together with -p's: -P publishes 81 only (80 has its -p).
+  const p = bindings(['127.0.0.1:8090:80'])
+  const s = await net.attach({ containerId: 'p'.repeat(64), netns: c.netns, publishAll: true, portBindings: p.portBindings, exposedPorts: { '80/tcp': {}, '81/tcp': {}, ...p.exposedPorts } })
   const [loopOnly, dynamic] = [s.Ports['80/tcp']![0]!, s.Ports['80/tcp']![1]!]
   t.same(loopOnly, { HostIp: '127.0.0.1', HostPort: '8090' })
   t.notOk(dynamic, '-P adds nothing for a port that already has a binding')
+  t.match(s.Ports['81/tcp'], [{ HostIp: '0.0.0.0', HostPort: /^\d+$/ }], '-P publishes an exposed port that has no -p')
   const s2 = await net.attach({ containerId: 'q'.repeat(64), netns: (await httpdContainer()).netns, ...bindings(['80']) })
   const port = Number(s2.Ports['80/tcp']![0]!.HostPort)
   const [lo, hi] = execFileSync('cat', ['/proc/sys/net/ipv4/ip_local_port_range'], { encoding: 'utf8' }).trim().split(/\s+/).map(Number)

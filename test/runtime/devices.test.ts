@@ -13,7 +13,7 @@ import { mknod, S_IFBLK, S_IFCHR } from '../../src/sys/fs.js'
 import { busyboxRootfs, hostMountsUnder, makeBundle, removeDir, runCaptured, tempDir } from './bundle.js'
 
 if (process.getuid?.() !== 0) {
-  t.skip('needs root')
+  t.skip('needs root', () => {})
   process.exit(0)
 }
 

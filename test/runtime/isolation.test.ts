@@ -9,7 +9,7 @@ import { OVERLAY_ANNOTATION } from '../../src/runtime/spec.js'
 import { busyboxRootfs, hostMountsUnder, makeBundle, removeDir, runCaptured, shimsOf, stateDirs, tempDir } from './bundle.js'
 
 if (process.getuid?.() !== 0) {
-  t.skip('needs root')
+  t.skip('needs root', () => {})
   process.exit(0)
 }
 

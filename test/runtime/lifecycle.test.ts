@@ -11,7 +11,7 @@ import { execProcess } from '../../src/runtime/exec.js'
 import { hostMountsUnder, makeBundle, removeDir, shimsOf, stateDirs, tempDir } from './bundle.js'
 
 if (process.getuid?.() !== 0) {
-  t.skip('needs root')
+  t.skip('needs root', () => {})
   process.exit(0)
 }
 

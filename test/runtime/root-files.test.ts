@@ -11,7 +11,7 @@ import { mknod, S_IFIFO } from '../../src/sys/fs.js'
 import { makeBundle, removeDir, runCaptured, shimsOf, stateDirs, tempDir } from './bundle.js'
 
 if (process.getuid?.() !== 0) {
-  t.skip('needs root')
+  t.skip('needs root', () => {})
   process.exit(0)
 }
 

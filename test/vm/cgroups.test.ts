@@ -1,7 +1,7 @@
 // The cgroup v2 VM tier: real limits, enforced by a kernel that has cgroup v2 alone. One VM boot runs
 // every check (test/vm/guest/cgroup-checks.mjs prints one CHECK line of facts each); the assertions
 // are made here, on the host. Run it alone: node test/run.mjs test/vm/cgroups.test.ts
-import t from 'tap'
+import t, { type Test } from 'tap'
 // @ts-expect-error plain ESM helper without type declarations
 import { ensureBuilt, qemuAvailable, REPO, runInVm } from './vm.mjs'
 
@@ -38,7 +38,7 @@ if (!qemuAvailable()) {
   })
 
   /** A subtest per check: fails with the guest's error if the check threw. */
-  const checkTest = (name: string, title: string, fn: (t: typeof import('tap').default, c: Check) => void) =>
+  const checkTest = (name: string, title: string, fn: (t: Test, c: Check) => void) =>
     t.test(`${title} [${name}]`, async (t) => {
       const c = checks.get(name)
       if (!c) return void t.fail(`the guest printed no CHECK line for ${name}`)
@@ -114,7 +114,7 @@ if (!qemuAvailable()) {
 
   // ---- The same limits through tocker's runtime (linux.resources in config.json), read back from
   // inside the container, where the cgroup namespace makes its own cgroup "/".
-  const inContainer = (t: typeof import('tap').default, c: Check) => {
+  const inContainer = (t: Test, c: Check) => {
     t.equal(c.cgroupLeft, false, 'the container cgroup is removed with the container')
     t.same(c.stateLeft, [], 'no runtime state left')
   }

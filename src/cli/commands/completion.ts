@@ -6,17 +6,17 @@ import { TockerError } from '../../errors.js'
 import type { Command, CommandEntry, OptionDef } from '../spec.js'
 import { GLOBAL_OPTIONS } from '../spec.js'
 
-export const completion: Command = {
+/** `commands`: the command table (index.ts passes it in, so this module never imports it back). */
+export const completionCommand = (commands: CommandEntry[]): Command => ({
   usage: 'SHELL',
   args: { min: 1, max: 1 },
   needsRoot: false,
   options: [],
   async run({ args }) {
     if (args[0] !== 'bash') throw new TockerError(`unsupported shell "${args[0]}": tocker completes bash only`)
-    const { COMMANDS } = await import('./index.js')
-    process.stdout.write(await bashScript(COMMANDS))
+    process.stdout.write(await bashScript(commands))
   },
-}
+})
 
 const flagWords = (opts: OptionDef[]) => opts.filter((o) => !o.hidden).flatMap((o) => [`--${o.name}`, ...(o.short ? [`-${o.short}`] : [])])
 const valueWords = (opts: OptionDef[]) => opts.filter((o) => o.type !== 'bool' && o.bareValue === undefined).flatMap((o) => [`--${o.name}`, ...(o.short ? [`-${o.short}`] : [])])

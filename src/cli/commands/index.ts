@@ -119,7 +119,7 @@ export const COMMANDS: CommandEntry[] = [
   }),
 
   entry('attach', S.attach, load.attach),
-  entry('completion', { en: 'Generate the autocompletion script for the specified shell', ko: '셸 자동 완성 스크립트를 만듭니다' }, () => import('./completion.js').then((m) => m.completion)),
+  entry('completion', { en: 'Generate the autocompletion script for the specified shell', ko: '셸 자동 완성 스크립트를 만듭니다' }, () => import('./completion.js').then((m) => m.completionCommand(COMMANDS))),
   entry('create', S.create, load.create),
   entry('daemon', { en: 'Run the tocker engine in the foreground', ko: 'tocker 엔진을 포그라운드에서 실행합니다' }, () => import('./daemon.js').then((m) => m.daemon)),
   entry('inspect', S.inspect, load.inspect),

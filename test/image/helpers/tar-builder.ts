@@ -70,7 +70,7 @@ export function buildTar(entries: TEntry[], opts: { trailingZeros?: number } = {
     }
     if (pax.length) {
       const body = Buffer.concat(pax.map(([k, v]) => paxRecord(k, v)))
-      parts.push(header('PaxHeader/x', 'x', body.length, {}), padded(body))
+      parts.push(header('PaxHeader/x', 'x', body.length, { name: 'PaxHeader/x' }), padded(body))
     }
     parts.push(header(name, TYPEFLAG[type], type === 'file' ? data.length : 0, e))
     if (type === 'file') parts.push(padded(data))

@@ -1,15 +1,15 @@
-// tockerd: the engine process. Takes the root's engine lock (one engine per store), listens on its
+// tockerd: the engine process (the engine behind its API server). Takes the root's engine lock (one engine per store), listens on its
 // unix socket (mode 0600: root only, like Docker's), writes its pid file, re-adopts containers,
 // and serves until SIGTERM/SIGINT. Stopping the engine never stops containers: their shims keep
 // running and the next engine adopts them.
 import { chmodSync, mkdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { createApiServer } from '../api/server.js'
-import { engineAddress } from '../api/socket.js'
+import { createApiServer } from './server.js'
+import { engineAddress } from './socket.js'
 import { TockerError } from '../errors.js'
 import { tryLock } from '../sys/lock.js'
-import type { NetworkBackend, RuntimeBackend } from './backend.js'
-import { Engine } from './engine.js'
+import type { NetworkBackend, RuntimeBackend } from '../engine/backend.js'
+import { Engine } from '../engine/engine.js'
 
 export interface DaemonOptions {
   root: string
@@ -26,8 +26,8 @@ export interface DaemonOptions {
  */
 export async function loadBackends(root: string): Promise<{ runtime: RuntimeBackend; network: NetworkBackend }> {
   const [{ createRuntimeBackend }, net] = await Promise.all([
-    import('./runtime-backend.js'),
-    import('./network-backend.js').catch((err: Error) => {
+    import('../engine/runtime-backend.js'),
+    import('../engine/network-backend.js').catch((err: Error) => {
       throw new TockerError(`cannot load the network layer: ${err.message}`, { cause: err, hint: 'The tocker installation is incomplete: rebuild it (npm run build).' })
     }),
   ])
