@@ -94,9 +94,20 @@ static void parse_options(int argc, char **argv, struct options *o)
 		else if (!strcmp(a, "--log-name"))
 			o->log.name = v;
 		else if (!strcmp(a, "--log-max-size"))
+		{
+			/* The engine checks these at create; a bad value here must not quietly mean "never rotate". */
 			o->log.max_size = parse_log_size(v);
+			if (o->log.max_size <= 0)
+				die("invalid --log-max-size %s", v);
+		}
 		else if (!strcmp(a, "--log-max-file"))
-			o->log.max_file = atoi(v) > 0 ? atoi(v) : 1;
+		{
+			char *end;
+			long n = strtol(v, &end, 10);
+			if (*v == '\0' || *end != '\0' || n < 1 || n > 1000000)
+				die("invalid --log-max-file %s", v);
+			o->log.max_file = (int)n;
+		}
 		else if (!strcmp(a, "--mntns-fd"))
 			o->mntns_fd = atoi(v);
 		else if (!strcmp(a, "--pidns-fd"))

@@ -23,6 +23,7 @@ import { DEFAULT_ROOT } from '../store/layout.js'
 import type { ExecHandle, ExecSpec, ExitRecord, ResolvedImage, RuntimeBackend, StartedProcess } from './backend.js'
 import { shortLowerDirs } from '../image/layer-links.js'
 import { storeLayout } from '../store/layout.js'
+import { parseLogFiles, parseLogSize } from './host-config.js'
 import { LOG_DEFAULTS } from './logs.js'
 import { processStartTime } from '../sys/proc-stat.js'
 import { containerDir, type ContainerRecord } from './state.js'
@@ -130,8 +131,9 @@ export class EngineRuntime implements RuntimeBackend {
       log: {
         dir,
         name: `${rec.Id}-json.log`,
-        maxSize: opts['max-size'] ?? LOG_DEFAULTS.maxSize,
-        maxFile: opts['max-file'] ? Number(opts['max-file']) : LOG_DEFAULTS.maxFile,
+        // Checked at create (host-config.ts); the shim gets plain numbers.
+        maxSize: String(parseLogSize(opts['max-size'] ?? LOG_DEFAULTS.maxSize)),
+        maxFile: opts['max-file'] !== undefined ? parseLogFiles(opts['max-file']) : LOG_DEFAULTS.maxFile,
         tty: !!rec.Config.Tty,
         stdinFifo: rec.Config.OpenStdin ? STDIN_FIFO : undefined,
         stdinOnce: !!rec.Config.StdinOnce,

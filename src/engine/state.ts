@@ -3,6 +3,7 @@
 // half of one). The engine keeps the records in memory and writes one after every change.
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
+import { TockerError } from '../errors.js'
 import type { ContainerConfig, ContainerState, HostConfig, MountPoint, NetworkSettings } from '../api/types.js'
 import { ZERO_TIME } from '../api/types.js'
 import { writeFileAtomic } from '../sys/atomic-file.js'
@@ -60,23 +61,49 @@ export function saveRecord(containersDir: string, rec: ContainerRecord): void {
   writeFileAtomic(join(dir, 'container.json'), JSON.stringify(rec, null, 1), { mode: 0o600 })
 }
 
+/**
+ * Every container's record. A directory without a record is a create that died before writing its
+ * first one (records are written whole, by rename): nothing of it is usable, it is skipped. A record
+ * that exists but cannot be read is an error: skipping it would make the engine treat a live
+ * container as gone (and, for one, release its network endpoint at start).
+ */
 export function loadRecords(containersDir: string): ContainerRecord[] {
   let ids: string[]
   try {
     ids = readdirSync(containersDir)
-  } catch {
-    return []
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw unreadableRecord(containersDir, err)
   }
   const out: ContainerRecord[] = []
   for (const id of ids) {
     if (!/^[0-9a-f]{64}$/.test(id)) continue
+    const path = join(containersDir, id, 'container.json')
+    let text: string
     try {
-      out.push(JSON.parse(readFileSync(join(containersDir, id, 'container.json'), 'utf8')) as ContainerRecord)
-    } catch {
-      // A create that died before its first record: nothing of it is usable. Leave it for rm/GC.
+      text = readFileSync(path, 'utf8')
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue
+      throw unreadableRecord(path, err)
     }
+    let rec: ContainerRecord
+    try {
+      rec = JSON.parse(text) as ContainerRecord
+    } catch (err) {
+      throw unreadableRecord(path, err)
+    }
+    if (!rec || rec.Id !== id || typeof rec.Name !== 'string' || !rec.State) throw unreadableRecord(path, new Error('not a container record'))
+    out.push(rec)
   }
   return out
+}
+
+function unreadableRecord(path: string, cause: unknown): TockerError {
+  return new TockerError(`cannot read the container record ${path}: ${(cause as Error)?.message ?? cause}`, {
+    code: 'ESTATE',
+    cause,
+    hint: 'The engine did not start, so that nothing is released for a container it cannot see. Restore that file (or remove its container directory if the container is gone for good), then start the engine again.',
+  })
 }
 
 export function removeContainerDir(containersDir: string, id: string): void {
