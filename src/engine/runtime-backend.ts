@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import { TockerError } from '../errors.js'
 import { assertLimitsSupported } from '../cgroups/index.js'
 import { containerResolvConf, hostsFile } from '../network/etc-files.js'
-import { createContainer, deleteContainer, exitStatus, killContainer, startContainer } from '../runtime/container.js'
+import { createContainer, deleteContainer, exitStatus, killContainer, oomKillCount, startContainer } from '../runtime/container.js'
 import { DEFAULT_PATH_ENV, defaultSpec } from '../runtime/default-spec.js'
 import { OVERLAY_ANNOTATION, type Mount, type Spec } from '../runtime/spec.js'
 import { DEFAULT_STATE_ROOT } from '../runtime/state.js'
@@ -154,7 +154,10 @@ export class EngineRuntime implements RuntimeBackend {
 
   readExit(rec: ContainerRecord): ExitRecord | undefined {
     const e = exitStatus(rec.Id, { stateRoot: this.stateRoot })
-    return e ? { exitCode: e.exitCode, finishedAt: e.finishedAt } : undefined
+    if (!e) return undefined
+    // Docker's OOMKilled: the kernel's OOM killer ended a process of this container during the
+    // run (its cgroup still exists here: cleanup removes it after the exit is recorded).
+    return { exitCode: e.exitCode, finishedAt: e.finishedAt, oomKilled: (oomKillCount(rec.Id, { stateRoot: this.stateRoot }) ?? 0) > 0 }
   }
 
   signal(rec: ContainerRecord, signal: number): void {

@@ -2,7 +2,7 @@
 // the spec's linux.resources into the manager's limits and decides *when*: the cgroup exists
 // before PID 1 is forked, PID 1 is moved in before it runs anything of the user's, exec'd
 // processes join it, and it is removed with the container.
-import { createCgroup, openCgroup, openCgroupPath, type Cgroup, type CgroupLimits } from '../cgroups/index.js'
+import { createCgroup, openCgroup, openCgroupPath, type Cgroup, type CgroupLimits, type ManagedCgroup } from '../cgroups/index.js'
 import type { LinuxResources } from './spec.js'
 
 export function limitsFromResources(r: LinuxResources | undefined): CgroupLimits {
@@ -21,7 +21,7 @@ export function makeContainerCgroup(id: string, resources: LinuxResources | unde
   return createCgroup(id, limitsFromResources(resources))
 }
 
-export function openContainerCgroup(path: string | undefined): Cgroup | undefined {
+export function openContainerCgroup(path: string | undefined): ManagedCgroup | undefined {
   return path ? openCgroupPath(path) : undefined
 }
 

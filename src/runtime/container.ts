@@ -382,6 +382,16 @@ export function exitStatus(id: string, opts: RuntimeOptions = {}): ExitStatus | 
   return readExit(root(opts), id)
 }
 
+/**
+ * How many processes the kernel's OOM killer ended in the container's cgroup during this run (the
+ * `oom_kill` count of cgroup v2's memory.events); undefined when the container has no cgroup (no
+ * usable cgroup v2, no limits). Read before the container is deleted: the count goes with its cgroup.
+ */
+export function oomKillCount(id: string, opts: RuntimeOptions = {}): number | undefined {
+  const st = loadState(opts, id)
+  return openContainerCgroup(st.cgroupPath)?.stats().oomKills
+}
+
 /** Send a signal to PID 1 (or, with `all`, to every process of the container). */
 export function killContainer(id: string, signal: number, opts: RuntimeOptions & { all?: boolean } = {}): void {
   const stateRoot = root(opts)

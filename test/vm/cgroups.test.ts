@@ -158,4 +158,12 @@ if (!qemuAvailable()) {
     t.match(c.run.out, /^33554432\n20\n50000 100000\n59\n/, 'memory.max, pids.max, cpu.max, cpu.weight as the container sees them')
     t.same(c.cgroupsLeft, [], 'no container cgroup left after --rm')
   })
+
+  checkTest('cli-run', 'OOM through the engine: inspect says OOMKilled, an "oom" event comes before "die"', (t, c) => {
+    t.equal(c.oomRun.code, 137, `run --memory 32m of a 64 MiB dd exits 137 (output: ${c.oomRun.out})`)
+    t.equal(c.oomInspect, 'true 137 exited', 'State.OOMKilled, ExitCode, Status')
+    t.same(c.oomActions.filter((a: string) => a === 'oom' || a === 'die'), ['oom', 'die'], `events of the container: ${c.oomActions.join(', ')}`)
+    t.equal(c.calm, 0)
+    t.equal(c.calmInspect, 'false 0', 'a container that was not OOM-killed says so')
+  })
 }

@@ -285,6 +285,20 @@ if (runtimeAvailable) {
       return await runtimeRun('rt-cpu', bundle)
     })
 
+  /** GET on the engine's API over its unix socket; the body as text. */
+  const apiGet = async (socketPath, path) => {
+    const { request } = await import('node:http')
+    return new Promise((resolve, reject) => {
+      const req = request({ socketPath, path, method: 'GET' }, (res) => {
+        let body = ''
+        res.on('data', (d) => (body += d))
+        res.on('end', () => resolve(body))
+      })
+      req.on('error', reject)
+      req.end()
+    })
+  }
+
   if (want('cli-run'))
     await check('cli-run', async () => {
       // The learner's command: `tocker run --memory … --pids-limit … --cpus … --cpu-shares …` through
@@ -314,8 +328,26 @@ if (runtimeAvailable) {
           'run', '--rm', '--memory', '32m', '--pids-limit', '20', '--cpus', '0.5', '--cpu-shares', '512', 'busybox',
           'sh', '-c', 'cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max /sys/fs/cgroup/cpu.max /sys/fs/cgroup/cpu.weight; dd if=/dev/zero of=/dev/null bs=64M count=1',
         ])
+        // Issue 10: an OOM kill shows in inspect's State.OOMKilled and as an "oom" event.
+        const oomRun = await tocker(['run', '--name', 'oom', '--memory', '32m', 'busybox', 'sh', '-c', 'dd if=/dev/zero of=/dev/null bs=64M count=1'])
+        const oomInspect = await tocker(['inspect', '--format', '{{.State.OOMKilled}} {{.State.ExitCode}} {{.State.Status}}', 'oom'])
+        // The default store's engine listens on /run/tocker/tocker.sock.
+        const oomEvents = await apiGet('/run/tocker/tocker.sock', `/events?since=0&until=${Math.ceil(Date.now() / 1000)}&filters=${encodeURIComponent(JSON.stringify({ container: ['oom'] }))}`)
+        const calm = await tocker(['run', '--name', 'calm', '--memory', '32m', 'busybox', 'true'])
+        const calmInspect = await tocker(['inspect', '--format', '{{.State.OOMKilled}} {{.State.ExitCode}}', 'calm'])
+        await tocker(['rm', 'oom', 'calm'])
         const left = existsSync('/sys/fs/cgroup/tocker') ? readdirSync('/sys/fs/cgroup/tocker', { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name) : []
-        return { load, ping, run, cgroupsLeft: left }
+        return {
+          load,
+          ping,
+          run,
+          oomRun,
+          oomInspect: oomInspect.out.trim(),
+          oomActions: oomEvents.split('\n').filter(Boolean).map((l) => JSON.parse(l).Action),
+          calm: calm.code,
+          calmInspect: calmInspect.out.trim(),
+          cgroupsLeft: left,
+        }
       } finally {
         engine.kill('SIGTERM')
       }
