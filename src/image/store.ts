@@ -334,6 +334,9 @@ export class ImageStore {
     const trash: string[] = []
     this.session() // cleans dead sessions first, so that their pins do not keep layers
     withLockSync(this.#metaLock, () => {
+      // Every image record first: one that cannot be read stops rmi before anything changes
+      // (otherwise that image's layers would look unused and go).
+      const records = new Map(this.#imageHexes().map((h) => [h, this.#readImageFile(h)] as const))
       const id = this.resolveId(nameOrId)
       if (id === undefined) throw noSuchImage(nameOrId)
       const tags = this.#readTags()
@@ -402,14 +405,12 @@ export class ImageStore {
         untagged.push(familiarString(parseReference(r)))
       }
       this.#writeTags(tags)
-      const file = this.#readImageFile(digestHex(id))
+      const file = records.get(digestHex(id))
       rmSync(join(this.layout.images, `${digestHex(id)}.json`), { force: true })
       deleted.push(id)
       if (!file) return
       // Garbage: the config, the manifest if no other image came from it, and unused layers.
-      const others = this.#imageHexes()
-        .map((h) => this.#readImageFile(h))
-        .filter((f): f is ImageFile => f !== undefined)
+      const others = [...records].filter(([h, f]) => h !== digestHex(id) && f !== undefined).map(([, f]) => f as ImageFile)
       this.blobs.remove(id)
       if (file.manifestDigest && !others.some((o) => o.manifestDigest === file.manifestDigest)) this.blobs.remove(file.manifestDigest)
       const stillUsed = new Set(others.flatMap((o) => o.diffIDs))

@@ -27,7 +27,15 @@ export interface PullRequest {
 
 /** fromImage + tag as Docker's daemon joins them: a tag that is a digest pins the digest. */
 export function pullReference(fromImage: string, tag?: string): Reference {
-  if (!fromImage) throw new TockerError('invalid reference format', { status: 400, daemon: true })
+  try {
+    return joinReference(fromImage, tag)
+  } catch (err) {
+    throw new TockerError((err as Error).message, { status: 400, daemon: true, cause: err })
+  }
+}
+
+function joinReference(fromImage: string, tag?: string): Reference {
+  if (!fromImage) throw new Error('invalid reference format')
   let ref = parseReference(fromImage)
   if (tag) {
     if (/^[a-z0-9]+(?:[+._-][a-z0-9]+)*:/.test(tag)) {
