@@ -8,6 +8,7 @@
  *   n 1        (no_new_privs)             o <oom_score_adj>
  *   B/E/P/I/A  <hex mask>: bounding, effective, permitted, inheritable, ambient capabilities
  *   r <resource soft hard> (repeated; RLIM_INFINITY as 18446744073709551615)
+ *   F <flags> <hex>: the seccomp filter, compiled by the runtime (seccomp.c)
  *
  * The order of the steps matters, because each one takes away a power a later one needs:
  *   rlimits first (raising a hard limit needs CAP_SYS_RESOURCE);
@@ -16,6 +17,16 @@
  *   otherwise empty it), so capset() can still install the container's sets afterwards;
  *   then no_new_privs, umask, and chdir as the new user (so permissions are checked as theirs);
  *   the program is looked up last, also as the new user, like runc (Go's exec.LookPath).
+ * The seccomp filter (compiled beforehand by the runtime) is loaded as late as it can be, which
+ * depends on no_new_privs, as in runc:
+ *   - loading a filter needs no_new_privs or CAP_SYS_ADMIN (otherwise a filter could make a
+ *     setuid program misbehave in the middle of its privileged work and so be used against it);
+ *   - with no_new_privs (--security-opt no-new-privileges) it is the very last step, right before
+ *     execve: nothing of our own setup has to pass through it;
+ *   - without (Docker's default), it must be loaded while we still hold CAP_SYS_ADMIN, before the
+ *     capabilities and the user change: the rest of the setup (setgroups, setresuid, capset,
+ *     prctl, chdir, stat, execve, ...) then runs under the filter, so a custom profile that
+ *     refuses one of those makes the container fail to start (runc behaves the same).
  * At execve the kernel recomputes the sets: root gets the bounding set as CapEff, any other user
  * gets an empty CapEff (unless ambient or file capabilities say otherwise), as with Docker.
  */
@@ -59,6 +70,7 @@ struct process_spec {
 		struct rlimit lim;
 	} rlimits[MAX_RLIMITS];
 	size_t nrlimits;
+	struct seccomp_filter *seccomp; /* NULL: no filter */
 	char *path; /* the program, after lookup */
 	char *buf;  /* owns every string above */
 };
@@ -132,6 +144,10 @@ struct process_spec *parse_process_spec(const char *data, size_t len, char *err,
 			s->caps[strchr(order, tag) - order] = strtoull(val, NULL, 16);
 			break;
 		}
+		case 'F':
+			if (!(s->seccomp = parse_seccomp_filter(val, err, errcap)))
+				return NULL;
+			break;
 		case 'r':
 			if (s->nrlimits == MAX_RLIMITS) {
 				snprintf(err, errcap, "too many rlimits");
@@ -244,6 +260,9 @@ int prepare_process(struct process_spec *s, int *err_no, int *exit_code, char *m
 		if (setrlimit(s->rlimits[i].resource, &s->rlimits[i].lim) < 0)
 			FAIL(1, "setrlimit %d: %s", s->rlimits[i].resource, go_strerror(errno, why, sizeof why));
 
+	/* Without no_new_privs: now, while we still hold CAP_SYS_ADMIN (see the top of this file). */
+	if (s->seccomp && !s->no_new_privs && load_seccomp_filter(s->seccomp) < 0)
+		FAIL(1, "error loading seccomp filter into kernel: %s", go_strerror(errno, why, sizeof why));
 	if (s->has_caps) {
 		/* PR_CAPBSET_READ fails with EINVAL past the last capability this kernel knows. */
 		for (int c = 0; prctl(PR_CAPBSET_READ, c, 0, 0, 0) >= 0; c++)
@@ -302,6 +321,13 @@ void exec_process(struct process_spec *s, int *err_no, int *exit_code, char *msg
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* With no_new_privs: the last step before execve (see the top of this file). */
+	if (s->seccomp && s->no_new_privs && load_seccomp_filter(s->seccomp) < 0) {
+		*err_no = errno;
+		*exit_code = 1;
+		snprintf(msg, cap, "error loading seccomp filter into kernel: %s", go_strerror(errno, why, sizeof why));
+		return;
+	}
 	execve(s->path, s->argv, s->env);
 	*err_no = errno;
 	*exit_code = errno == ENOENT ? 127 : 126;

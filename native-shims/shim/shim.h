@@ -75,6 +75,12 @@ int cwd_check(int *err_no, char *msg, size_t cap);
 /* sealed.c: re-execute from a sealed memfd copy unless already running from one. */
 void run_sealed(char **argv);
 
+/* seccomp.c: the container's filter, compiled by the runtime (field F of the process spec). */
+struct seccomp_filter;
+struct seccomp_filter *parse_seccomp_filter(const char *val, char *err, size_t cap);
+/* seccomp(2): from now on every syscall of this process and its children goes through it. */
+int load_seccomp_filter(const struct seccomp_filter *f);
+
 /* gate.c */
 /* PID 1's life in create mode: serve the control socket, then wait for `start` on the start socket. */
 /* lsock: the start socket, bound and listening (main.c binds it in the state dir before the fork). */

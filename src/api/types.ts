@@ -51,6 +51,11 @@ export interface HostConfig {
   LogConfig?: { Type: string; Config: Record<string, string> }
   RestartPolicy?: { Name: string; MaximumRetryCount?: number }
   Privileged?: boolean
+  /** "seccomp=unconfined|builtin|<profile JSON>", "no-new-privileges[=bool]", "apparmor=…", "label=…" */
+  SecurityOpt?: string[] | null
+  /** Set (to []) by the CLI's --security-opt systempaths=unconfined: no masked / read-only paths. */
+  MaskedPaths?: string[] | null
+  ReadonlyPaths?: string[] | null
 }
 
 export interface ContainerCreateBody extends ContainerConfig {

@@ -3,6 +3,7 @@
 import { resolve } from 'node:path'
 import type { ContainerCreateBody } from '../api/types.js'
 import { TockerError } from '../errors.js'
+import { clientSecurityOpts } from './security-opts.js'
 import type { OptionDef } from './spec.js'
 
 export const CREATE_OPTIONS: OptionDef[] = [
@@ -33,6 +34,8 @@ export const CREATE_OPTIONS: OptionDef[] = [
   { name: 'stop-timeout', type: 'int', description: { en: 'Timeout (in seconds) to stop a container', ko: '컨테이너를 멈출 때 기다리는 시간(초), 지나면 SIGKILL' } },
   { name: 'restart', type: 'string', default: 'no', description: { en: 'Restart policy to apply when a container exits', ko: '컨테이너가 끝났을 때의 재시작 정책 ("no"만 지원)' } },
   { name: 'platform', type: 'string', description: { en: 'Set platform if server is multi-platform capable', ko: '플랫폼을 지정합니다 (예: linux/amd64)' } },
+  { name: 'security-opt', type: 'list', description: { en: 'Security Options', ko: '보안 옵션 (seccomp=unconfined|프로파일.json, no-new-privileges)' } },
+  { name: 'privileged', type: 'bool', description: { en: 'Give extended privileges to this container', ko: '컨테이너에 확장 권한을 줍니다 (모든 capability, seccomp 필터 없음, 호스트의 장치)' } },
 ]
 
 export const RUN_OPTIONS: OptionDef[] = ([
@@ -99,6 +102,7 @@ export async function createBody(o: Record<string, any>, positional: string[], d
     const i = l.indexOf('=')
     labels[i < 0 ? l : l.slice(0, i)] = i < 0 ? '' : l.slice(i + 1)
   }
+  const security = clientSecurityOpts(o['security-opt'] ?? [])
   const env = (o.env ?? []).map((e: string) => (e.includes('=') ? e : process.env[e] !== undefined ? `${e}=${process.env[e]}` : e))
   return {
     Image: image,
@@ -130,6 +134,9 @@ export async function createBody(o: Record<string, any>, positional: string[], d
       PublishAllPorts: !!o['publish-all'],
       NetworkMode: o.network ?? o.net ?? 'default',
       LogConfig: { Type: 'json-file', Config: parseLogOpts(o['log-opt'] ?? []) },
+      Privileged: !!o.privileged,
+      SecurityOpt: security.securityOpt.length ? security.securityOpt : null,
+      ...(security.maskedPaths ? { MaskedPaths: security.maskedPaths, ReadonlyPaths: security.readonlyPaths } : {}),
     },
   }
 }

@@ -3,12 +3,14 @@
 //   - bind mounts ("SRC:DST[:MODE]"): both paths absolute. A relative source would otherwise be
 //     resolved against the engine's working directory (or the container's own state directory):
 //     `-v config.json:/x` must not hand the container its own OCI spec.
+//   - --security-opt and the seccomp profile it may carry (security-opts.ts).
 //   - the json-file log options: max-size (a size: "10m", "1g", "500k"; decimal units as Docker's
 //     go-units FromHumanSize) and max-file (an integer ≥ 1). A bad value must be refused here, not
 //     silently turned into "no rotation" by the shim.
 import { isAbsolute } from 'node:path'
 import { TockerError } from '../errors.js'
 import type { HostConfig } from '../api/types.js'
+import { checkSecurityOptions } from './security-opts.js'
 
 const VOLUME_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/
 
@@ -82,4 +84,5 @@ export function checkHostConfig(hc: HostConfig | undefined): void {
   if (!hc) return
   for (const b of hc.Binds ?? []) parseBind(b)
   checkLogConfig(hc.LogConfig)
+  checkSecurityOptions(hc)
 }

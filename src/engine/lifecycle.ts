@@ -80,6 +80,8 @@ export class Lifecycle {
           },
           HostConfig: {
             NetworkMode: 'default',
+            Privileged: false,
+            SecurityOpt: null,
             ...hc,
             LogConfig: { Type: 'json-file', Config: hc.LogConfig?.Config ?? {} },
           },

@@ -27,6 +27,7 @@ import { parseLogFiles, parseLogSize } from './host-config.js'
 import { LOG_DEFAULTS } from './logs.js'
 import { processStartTime } from '../sys/proc-stat.js'
 import { containerDir, type ContainerRecord } from './state.js'
+import { applySecurityOptions } from './security-opts.js'
 
 /** FIFOs in the container's directory, made by the shim (native-shims/shim/logs.c). */
 const STDIN_FIFO = 'stdin'
@@ -106,6 +107,9 @@ export class EngineRuntime implements RuntimeBackend {
     if (hc.PidsLimit && hc.PidsLimit > 0) resources.pids = { limit: hc.PidsLimit }
     spec.linux = { ...spec.linux, resources }
     if (networkMode(rec) === 'host') spec.linux.namespaces = spec.linux.namespaces?.filter((n) => n.type !== 'network')
+    // --security-opt, --privileged: seccomp (Docker's default profile unless told otherwise),
+    // no_new_privs, and what --privileged opens up.
+    applySecurityOptions(spec, hc)
     return spec
   }
 

@@ -195,7 +195,7 @@ export function info(s: SystemSources) {
     ContainerdCommit: { ID: '', Expected: '' },
     RuncCommit: { ID: '', Expected: '' },
     InitCommit: { ID: '', Expected: '' },
-    SecurityOptions: ['name=cgroupns'],
+    SecurityOptions: ['name=seccomp,profile=builtin', 'name=cgroupns'],
     DefaultAddressPools: subnet ? [{ Base: subnet, Size: Number(subnet.split('/')[1] ?? 16) }] : [],
     Warnings: warnings.length ? warnings : null,
   }

@@ -1,5 +1,6 @@
 // Capabilities: the names the spec uses ("CAP_NET_RAW") and the bit numbers the kernel uses.
 // The gate applies the masks (native-shims/shim/process.c); this file only translates.
+import { readFileSync } from 'node:fs'
 import { TockerError } from '../errors.js'
 
 /** <linux/capability.h>, in bit order. */
@@ -83,4 +84,15 @@ export function capabilityMask(names: readonly string[] = []): bigint {
 /** The names in a mask, e.g. from CapEff in /proc/<pid>/status. */
 export function capabilityNames(mask: bigint): string[] {
   return CAPABILITIES.filter((_, bit) => (mask >> BigInt(bit)) & 1n)
+}
+
+/**
+ * The capabilities this process may hand out: its bounding set (CapBnd). All of them on an
+ * ordinary host; fewer when tocker itself runs confined (in a container, or a VM whose init
+ * dropped some), where asking the kernel for more fails with EPERM. runc skips those too.
+ */
+export function availableCapabilities(): string[] {
+  const line = /^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))
+  if (!line) throw new TockerError('cannot read CapBnd from /proc/self/status')
+  return capabilityNames(BigInt(`0x${line[1]}`))
 }

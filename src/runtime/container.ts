@@ -31,6 +31,7 @@ import { propagationFlags } from './mount-options.js'
 import { enterNamespaces, namespaceOf, restoreNamespaces, saveNamespaces, warmThreadpool } from './namespaces.js'
 import { pivotRoot } from './pivot.js'
 import { encodeProcess, processEnv } from './process-spec.js'
+import { compileSeccomp, reportSeccompHandover } from './seccomp/compile.js'
 import { RootDir } from './root-dir.js'
 import { makeRootPrivate, mountRootfs, remountRootReadonly } from './rootfs.js'
 import { ERROR_BYTE, GO_BYTE, INHERIT_STDIO, parseError, spawnCreateShim, type ShimChannel, type StdioFds } from './shim.js'
@@ -131,6 +132,8 @@ async function create(opts: CreateOptions, checked: boolean): Promise<Container>
   if (spec.linux?.rootfsPropagation && propagation === undefined) throw new TockerError(`invalid rootfsPropagation "${spec.linux.rootfsPropagation}"`, { status: 400 })
 
   await warmThreadpool()
+  const seccomp = spec.linux?.seccomp
+  const filter = seccomp ? await compileSeccomp(seccomp) : undefined
   const stateRoot = root(opts)
   const dir = makeStateDir(stateRoot, opts.id)
   let exitFd: number | undefined
@@ -195,7 +198,7 @@ async function create(opts: CreateOptions, checked: boolean): Promise<Container>
         }
         // The user's name means what the container's /etc/passwd says (read inside its root).
         const user = resolveUser(proc.user, (p) => rootDir.readFile(p))
-        encoded = encodeProcess(proc, user, processEnv(proc, user))
+        encoded = encodeProcess(proc, user, processEnv(proc, user), filter)
         joinCgroup()
         channel.expectPidAndReady()
         channel.flush() // the gate's mounts (/proc, cgroup2) are done before anything looks into them
@@ -210,8 +213,9 @@ async function create(opts: CreateOptions, checked: boolean): Promise<Container>
       // 5. The rootfs becomes "/" for the whole mount namespace.
       pivotRoot(bundle.rootfs)
       if (propagation !== undefined) mount(null, '/', null, propagation, null)
-      // The gate prepares the process (user, capabilities, cwd, finding the program) while we
-      // go home and save the state; its answer is read below.
+      // The gate prepares the process (user, capabilities, cwd, finding the program, compiling
+      // the seccomp filter) while we go home and save the state; its answer is read below.
+      if (seccomp && filter) reportSeccompHandover(seccomp, filter, !!proc.noNewPrivileges)
       channel.sendSpecLater(encoded)
     } finally {
       // 6. Home again, whatever happened.
@@ -231,6 +235,7 @@ async function create(opts: CreateOptions, checked: boolean): Promise<Container>
       annotations: spec.annotations,
       cgroupPath: cgroup?.path,
       process: { ...proc, terminal: false },
+      seccomp: spec.linux?.seccomp,
     }
     // The state goes to disk before the gate has accepted its process: from then on the gate
     // outlives us (it waits for `start`), and whoever finds it must know what it is.

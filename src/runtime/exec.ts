@@ -20,6 +20,7 @@ import { openContainerCgroup } from './cgroup.js'
 import { NAMESPACES, restoreNamespaces, saveNamespaces, warmThreadpool } from './namespaces.js'
 import { encodeProcess, processEnv } from './process-spec.js'
 import { RootDir } from './root-dir.js'
+import { compileSeccomp, reportSeccompHandover } from './seccomp/compile.js'
 import { INHERIT_STDIO, spawnExecShim, type ShimChannel, type StdioFds } from './shim.js'
 import type { NamespaceType, Process } from './spec.js'
 import { mergeEnv } from './env.js'
@@ -66,13 +67,15 @@ export async function execProcess(id: string, o: ExecOptions): Promise<ExecProce
     user: o.user ? { uid: 0, gid: 0, username: o.user } : st.process.user,
   }
   await warmThreadpool()
+  // The container's own filter, for every process that enters it (as runc exec does).
+  const filter = st.seccomp ? await compileSeccomp(st.seccomp) : undefined
 
   // The container's user database, read inside its root (through /proc/<pid>/root).
   const rootDir = RootDir.open(`/proc/${st.pid}/root`)
   let encoded: Buffer
   try {
     const user = resolveUser(proc.user, (p) => rootDir.readFile(p))
-    encoded = encodeProcess(proc, user, processEnv(proc, user))
+    encoded = encodeProcess(proc, user, processEnv(proc, user), filter)
   } finally {
     rootDir.close()
   }
@@ -104,6 +107,7 @@ export async function execProcess(id: string, o: ExecOptions): Promise<ExecProce
     report({ kind: 'syscall', op: 'setns', detail: `/proc/${st.pid}/ns/pid, CLONE_NEWPID (by the shim, for the process it forks)`, result: 'ok' })
     report({ kind: 'exec', op: 'fork', detail: `the shim forked the process: pid ${pid}, in the container's namespaces from birth`, result: 'ok' })
     openContainerCgroup(st.cgroupPath)?.addProcess(pid)
+    if (st.seccomp && filter) reportSeccompHandover(st.seccomp, filter, !!proc.noNewPrivileges)
     channel.sendSpec(encoded)
     channel.go()
   } catch (err) {

@@ -3,6 +3,7 @@
 // HOME is added like runc does, and everything is packed as tag byte + NUL-terminated value.
 import { TockerError } from '../errors.js'
 import { capabilityMask } from './caps.js'
+import type { CompiledSeccomp } from './seccomp/compile.js'
 import type { Process } from './spec.js'
 import type { ResolvedUser } from './user.js'
 
@@ -35,7 +36,8 @@ export function processEnv(proc: Process, user: ResolvedUser): string[] {
   return env
 }
 
-export function encodeProcess(proc: Process, user: ResolvedUser, env = processEnv(proc, user)): Buffer {
+/** `seccomp`: the container's filter, compiled (seccomp/compile.ts), if it has one. */
+export function encodeProcess(proc: Process, user: ResolvedUser, env = processEnv(proc, user), seccomp?: CompiledSeccomp): Buffer {
   const fields: string[] = []
   const put = (tag: string, value: string | number | bigint): void => {
     const v = String(value)
@@ -65,5 +67,6 @@ export function encodeProcess(proc: Process, user: ResolvedUser, env = processEn
     const lim = (n: number): bigint => (n < 0 || n >= Number.MAX_SAFE_INTEGER ? RLIM_INFINITY : BigInt(n))
     put('r', `${res} ${lim(r.soft)} ${lim(r.hard)}`)
   }
+  if (seccomp) put('F', `${seccomp.flags} ${seccomp.program}`)
   return Buffer.from(fields.join(''))
 }

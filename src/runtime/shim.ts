@@ -5,14 +5,13 @@
 // share it. Node reads it with plain blocking read(2)s: the runtime is inside the container's
 // namespaces while it talks to the gate, and there only synchronous calls are allowed.
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
-import { closeSync, existsSync, openSync, readSync, writeSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { closeSync, openSync, readSync, writeSync } from 'node:fs'
 import { TockerError } from '../errors.js'
 import { SOCK_CLOEXEC, SOCK_SEQPACKET, SOCK_STREAM, socketpair } from '../sys/proc.js'
 import { sealedCopy } from '../sys/memfd.js'
 import { POSIX_SPAWN_SETSID, posixSpawn, waitpid } from '../sys/spawn.js'
 import { traced } from '../trace/trace.js'
+import { locateNativeHelper } from './native-helper.js'
 
 /** What the gate said when a request failed: errno, the exit code to use, runc-style text. */
 export class GateError extends TockerError {
@@ -27,15 +26,9 @@ export class GateError extends TockerError {
 
 let shimPath: string | undefined
 
-/** native-shims/out/shim, found from this file in src/ (tests) or dist/src/ (the CLI); TOCKER_SHIM overrides. */
+/** native-shims/out/shim (TOCKER_SHIM overrides). */
 export function locateShim(): string {
-  if (shimPath) return shimPath
-  const candidates = [process.env.TOCKER_SHIM]
-  let dir = dirname(fileURLToPath(import.meta.url))
-  for (let i = 0; i < 4; i++, dir = dirname(dir)) candidates.push(join(dir, 'native-shims', 'out', 'shim'))
-  const found = candidates.find((c) => c && existsSync(c))
-  if (!found) throw new TockerError('tocker-shim is not built (native-shims/out/shim is missing)', { hint: "Run 'npm run build' (it compiles the native helpers)." })
-  return (shimPath = found)
+  return (shimPath ??= locateNativeHelper('shim', 'TOCKER_SHIM'))
 }
 
 let executable: { path: string; argv0: string } | undefined

@@ -99,6 +99,33 @@ export interface LinuxResources {
   [key: string]: unknown
 }
 
+/** One condition on a syscall argument: `arg[index] op value` (MASKED_EQ: `arg & value == valueTwo`). */
+export interface LinuxSeccompArg {
+  index: number
+  value: number
+  valueTwo?: number
+  op: string // "SCMP_CMP_EQ", ...
+}
+
+export interface LinuxSyscall {
+  names: string[]
+  action: string // "SCMP_ACT_ALLOW", ...
+  errnoRet?: number
+  /** All must hold (AND). */
+  args?: LinuxSeccompArg[]
+}
+
+/** linux.seccomp: the filter the runtime loads just before the container's program runs. */
+export interface LinuxSeccomp {
+  defaultAction: string
+  defaultErrnoRet?: number
+  architectures?: string[] // "SCMP_ARCH_X86_64", ...
+  flags?: string[] // "SECCOMP_FILTER_FLAG_LOG", ...
+  listenerPath?: string
+  listenerMetadata?: string
+  syscalls?: LinuxSyscall[]
+}
+
 export interface Linux {
   namespaces?: Namespace[]
   uidMappings?: unknown[]
@@ -111,7 +138,7 @@ export interface Linux {
   readonlyPaths?: string[]
   sysctl?: Record<string, string>
   mountLabel?: string
-  seccomp?: unknown
+  seccomp?: LinuxSeccomp
 }
 
 export interface Spec {

@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { TockerError } from '../errors.js'
 import { writeFileAtomic } from '../sys/atomic-file.js'
 import { isSameProcess } from '../sys/proc-stat.js'
-import { OCI_VERSION, type Process, type State } from './spec.js'
+import { OCI_VERSION, type LinuxSeccomp, type Process, type State } from './spec.js'
 
 export const DEFAULT_STATE_ROOT = '/run/tocker/runtime'
 
@@ -35,6 +35,8 @@ export interface StoredState {
   cgroupPath?: string
   /** What exec starts from: the container process's env, cwd, user and privileges. */
   process: Process
+  /** The container's seccomp filter: every exec'd process gets the same one. */
+  seccomp?: LinuxSeccomp
 }
 
 export interface ExitStatus {
