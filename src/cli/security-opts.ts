@@ -4,6 +4,7 @@
 // systempaths=unconfined is the client's too: it becomes empty MaskedPaths and ReadonlyPaths.
 import { readFileSync } from 'node:fs'
 import { TockerError } from '../errors.js'
+import { withHelp } from './report.js'
 
 export interface ClientSecurityOpts {
   securityOpt: string[]
@@ -11,8 +12,9 @@ export interface ClientSecurityOpts {
   readonlyPaths?: string[]
 }
 
-function invalid(message: string): TockerError {
-  return new TockerError(message, { exitCode: 125, hint: "See 'tocker run --help'." })
+/** Docker prints these as "docker: <message>" and a pointer to --help, exit 125. */
+function invalid(message: string, code = 'ESECURITYOPT'): TockerError {
+  return withHelp(new TockerError(message, { code, exitCode: 125 }))
 }
 
 /** Go's wording of a failed open: "open /x.json: no such file or directory". */
@@ -64,12 +66,12 @@ export function clientSecurityOpts(opts: readonly string[]): ClientSecurityOpts 
       try {
         text = readFileSync(value, 'utf8')
       } catch (err) {
-        throw invalid(`opening seccomp profile (${value}) failed: ${goOpenError(value, err as NodeJS.ErrnoException)}`)
+        throw invalid(`opening seccomp profile (${value}) failed: ${goOpenError(value, err as NodeJS.ErrnoException)}`, 'ESECCOMPPROFILE')
       }
       try {
         out.securityOpt.push(`seccomp=${compactJson(text)}`)
       } catch (err) {
-        throw invalid(`compacting json for seccomp profile (${value}) failed: ${(err as Error).message}`)
+        throw invalid(`compacting json for seccomp profile (${value}) failed: ${(err as Error).message}`, 'ESECCOMPPROFILE')
       }
       continue
     }

@@ -33,11 +33,7 @@ export interface SecurityOptions {
 }
 
 function invalidOpt(n: 1 | 2, opt: string): TockerError {
-  return new TockerError(`invalid --security-opt ${n}: ${JSON.stringify(opt)}`, {
-    status: 400,
-    daemon: true,
-    hint: 'Valid: seccomp=unconfined|builtin|<profile.json>, no-new-privileges[=true|false], apparmor=…, label=… / 사용할 수 있는 값: seccomp=unconfined|builtin|<프로파일.json>, no-new-privileges[=true|false]',
-  })
+  return new TockerError(`invalid --security-opt ${n}: ${JSON.stringify(opt)}`, { code: 'ESECURITYOPT', status: 400, daemon: true })
 }
 
 /** moby's parseSecurityOpt: the same keys, the same errors ("invalid --security-opt 1: …" when there is no separator). */
@@ -101,7 +97,7 @@ export function checkSecurityOptions(hc: HostConfig): void {
   try {
     checkSeccomp(sc)
   } catch (err) {
-    throw new TockerError(`Decoding seccomp profile failed: ${(err as Error).message.replace(/^seccomp: /, '')}`, { status: 400, daemon: true, cause: err })
+    throw new TockerError(`Decoding seccomp profile failed: ${(err as Error).message.replace(/^seccomp: /, '')}`, { code: 'ESECCOMPPROFILE', status: 400, daemon: true, cause: err })
   }
 }
 

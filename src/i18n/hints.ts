@@ -33,6 +33,18 @@ export const HINTS: Hint[] = [
     en: "Hint: the image {image} has no {wanted}; its package manager is {found} (try '{found} {verb} …').",
     ko: "힌트: 이미지 {image}에는 {wanted}가 없고, 패키지 관리자는 {found}입니다 ('{found} {verb} …'를 써 보세요).",
   },
+  {
+    code: 'ESECURITYOPT',
+    match: /[Ii]nvalid --security-opt/,
+    en: 'Hint: --security-opt takes seccomp=unconfined, seccomp=builtin or seccomp=<profile.json>, no-new-privileges[=true|false], apparmor=… or label=….',
+    ko: '힌트: --security-opt에는 seccomp=unconfined, seccomp=builtin, seccomp=<프로파일.json>, no-new-privileges[=true|false], apparmor=…, label=…을 쓸 수 있습니다.',
+  },
+  {
+    code: 'ESECCOMPPROFILE',
+    match: /Decoding seccomp profile failed|seccomp profile \(.*\) failed/,
+    en: "Hint: a seccomp profile is a JSON file in Docker's format: \"defaultAction\" (SCMP_ACT_ERRNO, …) and \"syscalls\": [{\"names\": [...], \"action\": \"SCMP_ACT_…\"}]. Docker's default profile, the one every container gets, is in src/runtime/seccomp/default-profile.ts.",
+    ko: '힌트: seccomp 프로파일은 Docker 형식의 JSON 파일입니다: "defaultAction"(SCMP_ACT_ERRNO 등)과 "syscalls": [{"names": [...], "action": "SCMP_ACT_…"}]. 모든 컨테이너가 받는 Docker 기본 프로파일은 src/runtime/seccomp/default-profile.ts에 있습니다.',
+  },
   // Docker's errors, explained in Korean.
   { code: 'ENOSUCHCONTAINER', match: /No such container: (?<name>\S+)/, ko: "힌트: '{name}'라는 이름이나 ID의 컨테이너가 없습니다. 'tocker ps -a'로 컨테이너 목록을 확인하세요." },
   { code: 'ENOSUCHIMAGE', match: /No such image: (?<name>\S+)/, ko: "힌트: 이미지 '{name}'가 저장소에 없습니다. 'tocker images'로 목록을 보거나 'tocker pull'로 받으세요." },

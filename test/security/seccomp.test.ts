@@ -185,19 +185,22 @@ t.test('bad security options are refused with Docker\'s messages, exit 125, and 
   const wrongArch = join(work, 'wrong-arch.json')
   writeFileSync(wrongArch, JSON.stringify({ defaultAction: 'SCMP_ACT_ERRNO', architectures: ['SCMP_ARCH_Z80'], syscalls: [] }))
   const cases: [string[], RegExp][] = [
-    [['--security-opt', 'foo'], /^Invalid --security-opt: "foo"$/m],
-    [['--security-opt', 'foo=bar'], /^Error response from daemon: invalid --security-opt 2: "foo=bar"$/m],
-    [['--security-opt', 'no-new-privileges=maybe'], /^Error response from daemon: invalid --security-opt 2: "no-new-privileges=maybe"$/m],
-    [['--security-opt', `seccomp=${join(work, 'missing.json')}`], new RegExp(`^opening seccomp profile \\(${join(work, 'missing.json')}\\) failed: open ${join(work, 'missing.json')}: no such file or directory$`, 'm')],
-    [['--security-opt', `seccomp=${bad}`], new RegExp(`^compacting json for seccomp profile \\(${bad}\\) failed: `, 'm')],
-    [['--security-opt', `seccomp=${wrongAction}`], /^Error response from daemon: Decoding seccomp profile failed: string SCMP_ACT_MAYBE is not a valid action for seccomp/m],
-    [['--security-opt', `seccomp=${wrongShape}`], /^Error response from daemon: Decoding seccomp profile failed: "syscalls" must be an array$/m],
-    [['--security-opt', `seccomp=${wrongArch}`], /^Error response from daemon: Decoding seccomp profile failed: string SCMP_ARCH_Z80 is not a valid arch for seccomp$/m],
+    // Docker's CLI prints run's errors as "docker: <error>", then "Run 'docker run --help' …".
+    [['--security-opt', 'foo'], /^tocker: Invalid --security-opt: "foo"$/m],
+    [['--security-opt', 'foo=bar'], /^tocker: Error response from daemon: invalid --security-opt 2: "foo=bar"$/m],
+    [['--security-opt', 'no-new-privileges=maybe'], /^tocker: Error response from daemon: invalid --security-opt 2: "no-new-privileges=maybe"$/m],
+    [['--security-opt', `seccomp=${join(work, 'missing.json')}`], new RegExp(`^tocker: opening seccomp profile \\(${join(work, 'missing.json')}\\) failed: open ${join(work, 'missing.json')}: no such file or directory$`, 'm')],
+    [['--security-opt', `seccomp=${bad}`], new RegExp(`^tocker: compacting json for seccomp profile \\(${bad}\\) failed: `, 'm')],
+    [['--security-opt', `seccomp=${wrongAction}`], /^tocker: Error response from daemon: Decoding seccomp profile failed: string SCMP_ACT_MAYBE is not a valid action for seccomp/m],
+    [['--security-opt', `seccomp=${wrongShape}`], /^tocker: Error response from daemon: Decoding seccomp profile failed: "syscalls" must be an array$/m],
+    [['--security-opt', `seccomp=${wrongArch}`], /^tocker: Error response from daemon: Decoding seccomp profile failed: string SCMP_ARCH_Z80 is not a valid arch for seccomp$/m],
   ]
   for (const [opts, message] of cases) {
     const r = await env.tocker(['run', '--rm', ...opts, BUSYBOX, 'true'])
     t.equal(r.code, 125, `${opts.join(' ')}: exit 125`)
     t.match(r.stderr, message, opts.join(' '))
+    t.match(r.stderr, /^Hint: (--security-opt takes|a seccomp profile is a JSON file)/m, 'with a hint saying what is accepted')
+    t.match(r.stderr, /Run 'tocker run --help' for more information/)
     t.equal(r.stdout, '')
   }
   t.equal((await env.ok(['ps', '-aq'])).trim(), before, 'no container was made')

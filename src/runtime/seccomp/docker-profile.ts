@@ -78,11 +78,7 @@ export function kernelVersion(text = release()): [number, number] {
 }
 
 function decodingFailed(what: string): TockerError {
-  return new TockerError(`Decoding seccomp profile failed: ${what}`, {
-    code: 'EINVAL',
-    status: 400,
-    hint: 'Check the profile against Docker\'s format (defaultAction, syscalls[].names/action/args). / 프로파일 형식을 확인하세요 (Docker seccomp 프로파일 형식).',
-  })
+  return new TockerError(`Decoding seccomp profile failed: ${what}`, { code: 'ESECCOMPPROFILE', status: 400 })
 }
 
 const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string')
