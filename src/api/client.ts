@@ -14,6 +14,9 @@ import type {
   ContainerWaitResponse,
   ExecCreateBody,
   ExecInspect,
+  AuthConfig,
+  ImageDeleteItem,
+  ImageInspect,
   ImageSummary,
 } from './types.js'
 
@@ -227,10 +230,53 @@ export class EngineClient {
     await this.json('POST', `/exec/${execId}/resize`, { query: { h, w } })
   }
 
-  // Images (served from the image store)
+  // Images (the engine owns the store; these are Docker's image routes)
   listImages(query: { all?: boolean; filters?: string } = {}): Promise<ImageSummary[]> {
     return this.json('GET', '/images/json', { query: query as Query })
   }
+  inspectImage(name: string): Promise<ImageInspect> {
+    return this.json('GET', `/images/${imagePath(name)}/json`)
+  }
+  removeImage(name: string, opts: { force?: boolean; noprune?: boolean } = {}): Promise<ImageDeleteItem[]> {
+    return this.json('DELETE', `/images/${imagePath(name)}`, { query: opts })
+  }
+  async tagImage(name: string, repo: string, tag?: string): Promise<void> {
+    await this.json('POST', `/images/${imagePath(name)}/tag`, { query: { repo, tag } })
+  }
+  /** POST /images/create: Docker's JSON message stream (see json-message.ts); `auth` is X-Registry-Auth. */
+  async pullImage(q: { fromImage: string; tag?: string; platform?: string }, auth?: string): Promise<IncomingMessage> {
+    const res = await this.raw('POST', '/images/create', { query: q, headers: auth ? { 'X-Registry-Auth': auth } : {} })
+    if ((res.statusCode ?? 500) >= 400) throw errorFrom(res.statusCode ?? 500, await readBody(res))
+    return res
+  }
+  /** GET /images/get: a tar of the images. */
+  saveImages(names: string[]): Promise<IncomingMessage> {
+    return this.stream('GET', `/images/get?${names.map((n) => `names=${encodeURIComponent(n)}`).join('&')}`)
+  }
+  /** POST /images/load with the archive as the body; answers with a JSON message stream. */
+  async loadImages(archive: NodeJS.ReadableStream, quiet: boolean): Promise<IncomingMessage> {
+    await this.ping() // an engine that must be started first would find the body half-read
+    return new Promise((resolve, reject) => {
+      const req = httpRequest(
+        { socketPath: this.socketPath, method: 'POST', path: `/images/load${qs({ quiet: quiet ? 1 : undefined })}`, headers: { Host: 'tocker', 'Content-Type': 'application/x-tar' } },
+        (res) => {
+          if ((res.statusCode ?? 500) < 400) return resolve(res)
+          readBody(res).then((text) => reject(errorFrom(res.statusCode ?? 500, text)), reject)
+        },
+      )
+      req.on('error', reject)
+      archive.on('error', (err) => req.destroy(err))
+      archive.pipe(req)
+    })
+  }
+  auth(config: AuthConfig): Promise<{ Status: string; IdentityToken?: string }> {
+    return this.json('POST', '/auth', { body: config })
+  }
+}
+
+/** An image name in a path: its slashes stay (the engine's routes match names greedily). */
+function imagePath(name: string): string {
+  return name.split('/').map(encodeURIComponent).join('/')
 }
 
 export function readBody(res: IncomingMessage): Promise<string> {

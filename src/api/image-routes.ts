@@ -36,13 +36,17 @@ function clientGone(res: ServerResponse): AbortSignal {
   return ac.signal
 }
 
-/** Run a JSON-message producer; errors after the first message go into the stream. */
-async function messageStream(res: ServerResponse, produce: (w: JsonMessageWriter) => Promise<void>): Promise<void> {
+/**
+ * Run a JSON-message producer; errors after the first message go into the stream. `alwaysStream`:
+ * every error goes into the stream (moby's load answers 200 and writes its error as a message, so
+ * `docker load` prints it bare, without "Error response from daemon:").
+ */
+async function messageStream(res: ServerResponse, produce: (w: JsonMessageWriter) => Promise<void>, alwaysStream = false): Promise<void> {
   const w = new JsonMessageWriter(res)
   try {
     await produce(w)
   } catch (err) {
-    if (!w.flushed) throw err
+    if (!w.flushed && !alwaysStream) throw err
     if (!res.destroyed) w.write(errorMessage((err as Error).message))
   }
   if (!res.headersSent) res.writeHead(200, { 'Content-Type': 'application/json' })
@@ -107,7 +111,7 @@ export function imageHandlers(engine: Engine) {
 
     /** POST /images/load?quiet=…: the request body is the archive. */
     load: (async ({ req, res, query }) => {
-      await messageStream(res!, (w) => images.load(req, flag(query, 'quiet'), (m) => w.write(m)))
+      await messageStream(res!, (w) => images.load(req, flag(query, 'quiet'), (m) => w.write(m)), true)
     }) as Handler,
 
     /** POST /images/prune?filters=… */

@@ -1,37 +1,34 @@
-// `run`/`create` with an image that is not in the store: Docker's CLI says "Unable to find image
-// 'busybox:latest' locally", pulls it (progress on stderr, so that stdout stays the container's),
-// and tries again. The pull itself is the image layer's (src/image/pull.ts), as `tocker pull` uses it.
+// Pulls through the engine (POST /images/create): `tocker pull`, and `run`/`create` with an image
+// the store does not have — Docker's CLI says "Unable to find image 'busybox:latest' locally",
+// pulls it (progress on stderr, so that stdout stays the container's), and tries again.
+import type { EngineClient } from '../api/client.js'
 import { isTockerError } from '../errors.js'
-import type { GlobalOptions } from './context.js'
+import { familiarString, fullName, parseReference, withDefaultTag, type Reference } from '../image/reference.js'
+import { displayJsonMessages, type PullOutput } from './format/pull-progress.js'
+import { registryAuthFor } from './registry-auth.js'
 
 export function isNoSuchImage(err: unknown): boolean {
   return isTockerError(err) && err.status === 404 && err.message.startsWith('No such image:')
 }
 
-export async function pullForRun(image: string, g: GlobalOptions): Promise<void> {
-  const [{ parseReference, withDefaultTag, familiarString }, { pullImage }, { ImageStore }, { PullPrinter }] = await Promise.all([
-    import('../image/reference.js'),
-    import('../image/pull.js'),
-    import('../image/store.js'),
-    import('./format/pull-progress.js'),
-  ])
-  let ref = parseReference(image)
-  if (ref.tag === undefined && ref.digest === undefined) ref = withDefaultTag(ref)
-  process.stderr.write(`Unable to find image '${familiarString(ref)}' locally\n`)
-  const printer = new PullPrinter(process.stderr)
-  const platformArg = process.env.TOCKER_DEFAULT_PLATFORM
-  const platform = platformArg ? (await import('../image/registry/platform.js')).parsePlatform(platformArg) : undefined
-  const result = await pullImage(ref, { store: new ImageStore(g.root), platform, onEvent: (e) => printer.event(e) })
-  printer.line(`Digest: ${result.digest}`)
-  printer.line(`Status: Downloaded newer image for ${familiarString(ref.digest !== undefined ? { ...ref, tag: undefined } : ref)}`)
+/** Pull `ref` (tag or digest given) through the engine, printing Docker's progress to `out`. */
+export async function pullThroughEngine(client: EngineClient, ref: Reference, out: PullOutput, platform?: string): Promise<void> {
+  const res = await client.pullImage(
+    { fromImage: fullName(ref), tag: ref.digest ?? ref.tag ?? 'latest', platform: platform || process.env.TOCKER_DEFAULT_PLATFORM || undefined },
+    registryAuthFor(ref),
+  )
+  await displayJsonMessages(res, out)
 }
 
-export async function createWithPull<T>(create: () => Promise<T>, image: string, g: GlobalOptions): Promise<T> {
+export async function createWithPull<T>(create: () => Promise<T>, image: string, client: EngineClient, platform?: string): Promise<T> {
   try {
     return await create()
   } catch (err) {
     if (!isNoSuchImage(err)) throw err
   }
-  await pullForRun(image, g)
+  let ref = parseReference(image)
+  if (ref.tag === undefined && ref.digest === undefined) ref = withDefaultTag(ref)
+  process.stderr.write(`Unable to find image '${familiarString(ref)}' locally\n`)
+  await pullThroughEngine(client, ref, process.stderr, platform)
   return create()
 }

@@ -12,7 +12,7 @@
 // Every change becomes visible by a rename. Image records, tags and garbage collection are changed
 // under one lock (locks/images.lock, held for microseconds); layers under their own lock.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import type { Readable } from 'node:stream'
 import { writeFileAtomic } from '../sys/atomic-file.js'
 import { BlobStore, digestHex, sha256 } from '../content/blobs.js'
@@ -151,7 +151,8 @@ export class ImageStore {
         if (moved) trash.push(moved)
       }
     })
-    for (const t of trash) rmSync(t, { recursive: true, force: true })
+    // The trash dir too: in the engine the session (and its tmp dir) lives as long as the engine.
+    for (const t of trash) rmSync(dirname(t), { recursive: true, force: true })
   }
 
   layerInfo(diffID: string): LayerInfo | undefined {
@@ -438,7 +439,8 @@ export class ImageStore {
       // Short links whose layer went by some other way (a process killed half-way).
       removeDanglingLinks(this.layout.layers)
     })
-    for (const t of trash) rmSync(t, { recursive: true, force: true })
+    // The trash dir too: in the engine the session (and its tmp dir) lives as long as the engine.
+    for (const t of trash) rmSync(dirname(t), { recursive: true, force: true })
     return { untagged, deleted }
   }
 

@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path'
 import { createHash } from 'node:crypto'
 import t from 'tap'
 import { chainIDs } from '../../src/image/store.js'
+import { Engines } from '../helpers/engines.js'
 import { fixture, layoutInfo } from '../helpers/fixtures.js'
 
 const repoRoot = resolve(import.meta.dirname, '..', '..')
@@ -19,7 +20,14 @@ if (!existsSync(join(repoRoot, 'dist', 'src', 'cli', 'main.js'))) {
 const work = mkdtempSync(join(tmpdir(), 'tocker-image-cmd-test-'))
 t.teardown(() => rmSync(work, { recursive: true, force: true }))
 let roots = 0
-const freshRoot = () => join(work, `root-${++roots}`)
+// The CLI asks the engine (the one owner of the store): one engine per fresh store.
+const engines = new Engines()
+t.teardown(() => engines.stopAll())
+async function freshRoot(): Promise<string> {
+  const root = join(work, `root-${++roots}`)
+  await engines.start(root)
+  return root
+}
 
 interface Run {
   code: number
@@ -28,7 +36,7 @@ interface Run {
 }
 
 function tocker(root: string, args: string[], input?: Buffer): Run {
-  const r = spawnSync(process.execPath, [bin, '--root', root, ...args], { input, env: { ...process.env, NODE_OPTIONS: '' }, encoding: 'utf8', maxBuffer: 1 << 28 })
+  const r = spawnSync(process.execPath, [bin, '--root', root, ...args], { input, env: { ...process.env, NODE_OPTIONS: '', TOCKER_NO_AUTOSTART: '1' }, encoding: 'utf8', maxBuffer: 1 << 28 })
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr }
 }
 
@@ -50,6 +58,18 @@ function layoutTar(layout: string, name: string, opts: { gzip?: boolean; dropDoc
   return out
 }
 
+/**
+ * What is left in the store's tmp/: the engine keeps a session directory there (<pid>-<random>,
+ * with its .lock and layer pins) while it runs; what matters is that nothing else is left inside it.
+ */
+function tmpLeftovers(root: string): string[] {
+  const tmp = join(root, 'tmp')
+  if (!existsSync(tmp)) return []
+  return readdirSync(tmp)
+    .filter((n) => !n.endsWith('.lock'))
+    .flatMap((n) => (/^\d+-[0-9a-f]+$/.test(n) ? readdirSync(join(tmp, n)).filter((x) => x !== 'pins').map((x) => `${n}/${x}`) : [n]))
+}
+
 function storeContents(root: string) {
   const list = (d: string) => (existsSync(d) ? readdirSync(d) : [])
   const repos = join(root, 'repositories.json')
@@ -58,7 +78,7 @@ function storeContents(root: string) {
     links: list(join(root, 'layers', 'l')),
     images: list(join(root, 'images')),
     tags: existsSync(repos) ? Object.keys(JSON.parse(readFileSync(repos, 'utf8'))) : [],
-    tmp: list(join(root, 'tmp')),
+    tmp: tmpLeftovers(root),
   }
 }
 
@@ -79,7 +99,7 @@ t.before(async () => {
 })
 
 t.test('load, images, tag, image inspect', async (t) => {
-  const root = freshRoot()
+  const root = await freshRoot()
   let r = tocker(root, ['load', '-i', busyboxTar])
   t.equal(r.code, 0, r.stderr)
   t.equal(r.stdout, 'Loaded image: busybox:latest\n', 'OCI layout: name from io.containerd.image.name')
@@ -122,7 +142,7 @@ t.test('load, images, tag, image inspect', async (t) => {
   t.same(doc.RootFS, { Type: 'layers', Layers: busybox.diffIds })
   t.equal(doc.Os, 'linux')
   t.same(doc.Config.Cmd, ['sh'])
-  t.equal(doc.GraphDriver.Name, 'overlay')
+  t.equal(doc.GraphDriver.Name, 'overlay2', "Docker's name for the overlay driver")
   t.equal(doc.GraphDriver.Data.UpperDir, join(root, 'layers', busybox.diffIds![0].slice(7), 'diff'))
   t.ok(doc.Size > 0)
   t.equal(tocker(root, ['image', 'inspect', '-f', '{{.Os}}/{{.Architecture}}', 'httpd']).stdout, 'linux/amd64\n', '--format')
@@ -131,7 +151,7 @@ t.test('load, images, tag, image inspect', async (t) => {
 })
 
 t.test('rmi: Docker output, conflicts, shared layers collected with their last user', async (t) => {
-  const root = freshRoot()
+  const root = await freshRoot()
   t.equal(tocker(root, ['load', '-i', busyboxTar]).code, 0)
   t.equal(tocker(root, ['load', '-i', httpdTar]).code, 0)
   t.equal(tocker(root, ['tag', 'busybox', 'mirror/busybox:1']).code, 0)
@@ -160,7 +180,7 @@ t.test('rmi: Docker output, conflicts, shared layers collected with their last u
 })
 
 t.test('save -> load reproduces the same images; the archive is docker-archive and OCI layout at once', async (t) => {
-  const root = freshRoot()
+  const root = await freshRoot()
   t.equal(tocker(root, ['load', '-i', busyboxTar]).code, 0)
   t.equal(tocker(root, ['load', '-i', httpdTar]).code, 0)
   const archive = join(work, 'saved.tar')
@@ -191,7 +211,7 @@ t.test('save -> load reproduces the same images; the archive is docker-archive a
     if (s2.status === 0) t.same(JSON.parse(s2.stdout).rootfs.diff_ids, busybox.diffIds)
   }
 
-  const root2 = freshRoot()
+  const root2 = await freshRoot()
   r = tocker(root2, ['load', '-i', archive])
   t.equal(r.code, 0, r.stderr)
   t.equal(r.stdout, 'Loaded image: busybox:latest\nLoaded image: httpd:latest\n')
@@ -203,7 +223,7 @@ t.test('save -> load reproduces the same images; the archive is docker-archive a
   // By ID: no name in the archive, "Loaded image ID".
   const byId = join(work, 'byid.tar')
   t.equal(tocker(root, ['save', '-o', byId, busybox.configDigest!.slice(7, 19)]).code, 0)
-  const root3 = freshRoot()
+  const root3 = await freshRoot()
   r = tocker(root3, ['load', '-i', byId])
   t.equal(r.stdout, `Loaded image ID: ${busybox.configDigest}\n`)
   // Loading again over a moved tag: Docker's rename notice.
@@ -217,7 +237,7 @@ t.test('save -> load reproduces the same images; the archive is docker-archive a
 })
 
 t.test('load of a multi-platform OCI layout takes the host platform', async (t) => {
-  const root = freshRoot()
+  const root = await freshRoot()
   const r = tocker(root, ['load', '-i', layoutTar(await fixture('multiarch'), 'multiarch')])
   t.equal(r.code, 0, r.stderr)
   t.match(r.stdout, /^Loaded image ID: sha256:[0-9a-f]{64}\n$/, 'a bare "latest" ref name is no image name')
@@ -228,7 +248,7 @@ t.test('load of a multi-platform OCI layout takes the host platform', async (t) 
 })
 
 t.test('load refuses bad archives and hostile layers, leaving nothing in the store', async (t) => {
-  const root = freshRoot()
+  const root = await freshRoot()
   let r = tocker(root, ['load', '-i', join(work, 'missing.tar')])
   t.same([r.code, r.stderr], [1, `open ${join(work, 'missing.tar')}: no such file or directory\n`])
   const junk = join(work, 'junk.tar')

@@ -18,7 +18,7 @@ export const create: Command = {
     ])
     const body = await createBody(o, args, false)
     const client = await engineClient(g)
-    const { Id } = await createWithPull(() => client.createContainer(body, o.name as string | undefined), body.Image, g)
+    const { Id } = await createWithPull(() => client.createContainer(body, o.name as string | undefined), body.Image, client, o.platform as string | undefined)
     process.stdout.write(`${Id}\n`)
   },
 }

@@ -1,4 +1,4 @@
-// tocker image inspect IMAGE...: Docker-shaped JSON of images (an array), or -f/--format.
+// tocker image inspect IMAGE...: the engine's GET /images/{name}/json (an array), or -f/--format.
 import { OBJECT_FORMAT_HELP, type Command } from '../spec.js'
 
 export const imageInspect: Command = {
@@ -7,18 +7,17 @@ export const imageInspect: Command = {
   complete: 'images',
   options: [{ name: 'format', short: 'f', type: 'string', description: OBJECT_FORMAT_HELP }],
   async run({ opts: a, args, g }) {
-    const [{ ImageStore }, { imageInspect: toJson }, { render }] = await Promise.all([
-      import('../../image/store.js'),
-      import('../format/image-inspect.js'),
-      import('../format/template.js'),
-    ])
-    const store = new ImageStore(g.root)
-    const found: Record<string, unknown>[] = []
+    const [{ engineClient }, { render }, { isTockerError }] = await Promise.all([import('../engine.js'), import('../format/template.js'), import('../../errors.js')])
+    const client = await engineClient(g)
+    const found: unknown[] = []
     const missing: string[] = []
     for (const name of args) {
-      const img = store.resolve(String(name))
-      if (img) found.push(toJson(img, store.layerDirs(img.id)))
-      else missing.push(String(name))
+      try {
+        found.push(await client.inspectImage(name))
+      } catch (err) {
+        if (!isTockerError(err) || err.status !== 404) throw err
+        missing.push(name)
+      }
     }
     if (a.format) {
       for (const o of found) process.stdout.write(render(String(a.format), o) + '\n')

@@ -4,18 +4,19 @@
 import { LIST_FORMAT_HELP, type Command, type CommandContext } from '../spec.js'
 
 async function run({ opts: a, args, g }: CommandContext): Promise<number> {
-  const [{ ImageStore }, { imageRows, filterImages, parseImageFilters, IMAGE_HEADERS }, { formatRows }] = await Promise.all([
-    import('../../image/store.js'),
-    import('../format/images.js'),
-    import('../format/template.js'),
-  ])
-  const store = new ImageStore(g.root)
-  const filterArgs = ((a.filter as string[] | undefined) ?? []).map(String)
-  if (args[0]) filterArgs.push(`reference=${args[0]}`)
-  const filter = parseImageFilters(filterArgs, (n) => store.resolve(n))
-  const images = filterImages(store.list(), filter)
-  const noTrunc = Boolean(a['no-trunc'])
-  const rows = imageRows(images, { digests: Boolean(a.digests), noTrunc })
+  const [{ engineClient }, { imageRows, IMAGE_HEADERS }, { formatRows }] = await Promise.all([import('../engine.js'), import('../format/images.js'), import('../format/template.js')])
+  // Docker's CLI sends the filters to the engine as {"name": {"value": true}}.
+  const filters: Record<string, Record<string, boolean>> = {}
+  const add = (k: string, v: string) => ((filters[k] ??= {})[v] = true)
+  for (const f of (a.filter as string[] | undefined) ?? []) {
+    const eq = f.indexOf('=')
+    if (eq <= 0) throw new (await import('../../errors.js')).TockerError('bad format of filter (expected name=value)')
+    add(f.slice(0, eq).toLowerCase(), f.slice(eq + 1))
+  }
+  if (args[0]) add('reference', args[0])
+  const client = await engineClient(g)
+  const list = await client.listImages({ all: !!a.all, filters: Object.keys(filters).length ? JSON.stringify(filters) : undefined })
+  const rows = imageRows(list, { digests: Boolean(a.digests), noTrunc: Boolean(a['no-trunc']) })
   let format: string
   if (a.quiet) format = '{{.ID}}'
   else if (a.format) format = String(a.format)

@@ -39,9 +39,10 @@ async function inspectObjects({ opts: a, args, g }: CommandContext, type: string
       }
     }
     // Like Docker's `inspect`: a name that is no container may be an image.
-    const image = await inspectImage(g.root, name)
-    if (image) found.push(image)
-    else {
+    try {
+      found.push(await (client ?? (await engineClient(g))).inspectImage(name))
+    } catch (err) {
+      if (!isTockerError(err) || err.status !== 404) throw err
       failed = true
       process.stderr.write(`Error: No such object: ${name}\n`)
     }
@@ -52,11 +53,4 @@ async function inspectObjects({ opts: a, args, g }: CommandContext, type: string
     process.stdout.write(JSON.stringify(found, null, 4) + '\n')
   }
   return failed ? 1 : 0
-}
-
-async function inspectImage(root: string, name: string): Promise<unknown | undefined> {
-  const [{ ImageStore }, { imageInspect }] = await Promise.all([import('../../image/store.js'), import('../format/image-inspect.js')])
-  const store = new ImageStore(root)
-  const img = store.resolve(name)
-  return img ? imageInspect(img, store.layerDirs(img.id)) : undefined
 }

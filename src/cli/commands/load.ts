@@ -1,5 +1,6 @@
-// tocker load [-i FILE]: import images from a tar archive (docker save output or an OCI layout,
-// plain or gzip'd) read from FILE or STDIN; prints "Loaded image: NAME:TAG" or "Loaded image ID: …".
+// tocker load [-i FILE]: send a tar archive (docker save output or an OCI layout, plain or gzip'd)
+// from FILE or STDIN to the engine (POST /images/load), which prints "Loaded image: NAME:TAG" or
+// "Loaded image ID: …" through its JSON message stream.
 import type { Command } from '../spec.js'
 
 export const load: Command = {
@@ -11,15 +12,14 @@ export const load: Command = {
     { name: 'quiet', short: 'q', type: 'bool', description: { en: 'Suppress the load output', ko: '불러오는 과정을 출력하지 않습니다' } },
   ],
   async run({ opts: a, g }) {
-    const [{ ImageStore }, { loadArchive }, { familiarString, parseReference }, { TockerError }, fs] = await Promise.all([
-      import('../../image/store.js'),
-      import('../../image/archive/load.js'),
-      import('../../image/reference.js'),
+    const [{ engineClient }, { displayJsonMessages }, { TockerError }, fs] = await Promise.all([
+      import('../engine.js'),
+      import('../format/pull-progress.js'),
       import('../../errors.js'),
       import('node:fs'),
     ])
     const input = a.input as string | undefined
-    let stream: NodeJS.ReadableStream & import('node:stream').Readable
+    let stream: NodeJS.ReadableStream
     if (input) {
       try {
         fs.accessSync(input, fs.constants.R_OK)
@@ -32,17 +32,8 @@ export const load: Command = {
       if (process.stdin.isTTY) throw new TockerError('requested load from stdin, but stdin is empty')
       stream = process.stdin
     }
-    const store = new ImageStore(g.root)
-    const familiar = (full: string) => familiarString(parseReference(full))
-    const loaded = await loadArchive(store, stream, {
-      retagged: (r, previous) => {
-        if (!a.quiet) process.stdout.write(`The image ${familiar(r)} already exists, renaming the old one with ID ${previous} to empty string\n`)
-      },
-    })
-    if (a.quiet) return
-    for (const img of loaded) {
-      if (img.tags.length === 0) process.stdout.write(`Loaded image ID: ${img.id}\n`)
-      for (const t of img.tags) process.stdout.write(`Loaded image: ${familiar(t)}\n`)
-    }
+    const client = await engineClient(g)
+    const res = await client.loadImages(stream, Boolean(a.quiet))
+    await displayJsonMessages(res, process.stdout)
   },
 }

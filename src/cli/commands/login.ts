@@ -3,13 +3,6 @@
 // Docker Hub. Docker's options: -u/--username, -p/--password, --password-stdin.
 import type { Command } from '../spec.js'
 
-/** "http://127.0.0.1:5000/v2/" → "127.0.0.1:5000"; Docker Hub's names → "docker.io". */
-export function registryHostOf(server: string | undefined): string {
-  if (!server) return 'docker.io'
-  const host = server.replace(/^[a-z]+:\/\//i, '').split('/')[0]
-  return ['docker.io', 'index.docker.io', 'registry-1.docker.io'].includes(host) ? 'docker.io' : host
-}
-
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = []
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
@@ -37,17 +30,16 @@ async function prompt(question: string, hidden: boolean): Promise<string> {
 export const login: Command = {
   usage: '[OPTIONS] [SERVER]',
   args: { max: 1 },
-  needsRoot: false,
   options: [
     { name: 'password', short: 'p', type: 'string', description: { en: 'Password or Personal Access Token (PAT)', ko: '비밀번호 또는 개인 액세스 토큰' } },
     { name: 'password-stdin', type: 'bool', description: { en: 'Take the Password or Personal Access Token (PAT) from stdin', ko: '비밀번호를 표준 입력에서 읽습니다' } },
     { name: 'username', short: 'u', type: 'string', description: { en: 'Username', ko: '사용자 이름' } },
   ],
-  async run({ opts: a, args }) {
-    const [{ TockerError }, { RegistryClient }, { saveCredentials, credentialsPath }] = await Promise.all([
+  async run({ opts: a, args, g }) {
+    const [{ TockerError }, { saveCredentials, credentialsPath, registryHostOf }, { engineClient }] = await Promise.all([
       import('../../errors.js'),
-      import('../../image/registry/client.js'),
-      import('../../image/registry/config.js'),
+      import('../../registry-credentials.js'),
+      import('../engine.js'),
     ])
     const host = registryHostOf(args[0])
     let username = a.username as string | undefined
@@ -66,7 +58,8 @@ export const login: Command = {
     }
     if (!username) throw new TockerError('Error: Non-null Username Required')
     if (!password) throw new TockerError('Error: Password Required')
-    await new RegistryClient().checkLogin(host, { username, password })
+    // The engine checks them against the registry (POST /auth); the client keeps them.
+    await (await engineClient(g)).auth({ username, password, serveraddress: host })
     saveCredentials(host, { username, password })
     process.stderr.write(`WARNING! Your credentials are stored unencrypted in '${credentialsPath()}'.\n`)
     process.stdout.write('Login Succeeded\n')

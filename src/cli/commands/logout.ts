@@ -1,6 +1,5 @@
 // tocker logout [SERVER]: forget the credentials `tocker login` stored for a registry.
 import type { Command } from '../spec.js'
-import { registryHostOf } from './login.js'
 
 export const logout: Command = {
   usage: '[SERVER]',
@@ -8,7 +7,7 @@ export const logout: Command = {
   needsRoot: false,
   options: [],
   async run({ args }) {
-    const { removeCredentials, credentialKey } = await import('../../image/registry/config.js')
+    const { removeCredentials, credentialKey, registryHostOf } = await import('../../registry-credentials.js')
     const host = registryHostOf(args[0])
     const name = credentialKey(host)
     if (!removeCredentials(host)) {

@@ -1,6 +1,6 @@
-// tocker rmi IMAGE... (also `image rm`): untag, then delete images nothing references any more, and
-// the layers no other image uses. Docker's output ("Untagged: …", "Deleted: sha256:…") and conflicts
-// (an image tagged in several repositories named by ID; an image a container uses).
+// tocker rmi IMAGE... (also `image rm`): DELETE /images/{name} for each; the engine untags, then
+// deletes images nothing references any more and the layers no other image uses, and answers with
+// Docker's list ("Untagged: …", "Deleted: sha256:…") or its conflicts.
 import type { Command } from '../spec.js'
 
 export const rmi: Command = {
@@ -13,19 +13,14 @@ export const rmi: Command = {
     { name: 'no-prune', type: 'bool', description: { en: 'Do not delete untagged parents', ko: '태그 없는 부모 이미지를 지우지 않습니다' } },
   ],
   async run({ opts: a, args, g }) {
-    const [{ ImageStore }, { imageUsers }, { isTockerError }, { errorText }] = await Promise.all([
-      import('../../image/store.js'),
-      import('../../engine/image-usage.js'),
-      import('../../errors.js'),
-      import('../report.js'),
-    ])
-    const store = new ImageStore(g.root)
+    const [{ engineClient }, { isTockerError }, { errorText }] = await Promise.all([import('../engine.js'), import('../../errors.js'), import('../report.js')])
+    const client = await engineClient(g)
     let failed = false
     for (const name of args) {
       try {
-        const r = store.removeImage(String(name), { force: Boolean(a.force), users: (id) => imageUsers(g.root, id) })
-        for (const u of r.untagged) process.stdout.write(`Untagged: ${u}\n`)
-        for (const d of r.deleted) process.stdout.write(`Deleted: ${d}\n`)
+        for (const item of await client.removeImage(name, { force: Boolean(a.force), noprune: Boolean(a['no-prune']) })) {
+          process.stdout.write('Untagged' in item ? `Untagged: ${item.Untagged}\n` : `Deleted: ${item.Deleted}\n`)
+        }
       } catch (err) {
         if (!isTockerError(err)) throw err
         failed = true

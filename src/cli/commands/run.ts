@@ -25,7 +25,7 @@ export const run: Command = {
     ])
     const body = await createBody(o, args, detach)
     const client = await engineClient(g)
-    const { Id } = await createWithPull(() => client.createContainer(body, o.name as string | undefined), body.Image, g).catch((err) => {
+    const { Id } = await createWithPull(() => client.createContainer(body, o.name as string | undefined), body.Image, client, o.platform as string | undefined).catch((err) => {
       throw withHelp(err)
     })
     if (detach) {

@@ -1,5 +1,5 @@
-// tocker tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]: another name for an image (a new key in
-// repositories.json pointing at the same image ID; nothing is copied).
+// tocker tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]: another name for an image (POST
+// /images/{name}/tag: the engine adds a key in repositories.json pointing at the same image ID).
 import type { Command } from '../spec.js'
 
 export const tag: Command = {
@@ -9,13 +9,13 @@ export const tag: Command = {
   complete: 'images',
   options: [],
   async run({ args, g }) {
-    const [{ ImageStore }, { parseReference, withDefaultTag, fullString, familiarString }, { TockerError }] = await Promise.all([
-      import('../../image/store.js'),
+    const [{ parseReference, familiarName }, { TockerError }, { engineClient }] = await Promise.all([
       import('../../image/reference.js'),
       import('../../errors.js'),
+      import('../engine.js'),
     ])
-    const source = args[0]
-    const target = args[1]
+    const [source, target] = args
+    // Docker's CLI checks the new name before asking the engine.
     let ref
     try {
       ref = parseReference(target)
@@ -23,17 +23,7 @@ export const tag: Command = {
       throw new TockerError(`Error parsing reference: "${target}" is not a valid repository/tag: ${(err as Error).message}`)
     }
     if (ref.digest !== undefined) throw new TockerError('refusing to create a tag with a digest reference', { daemon: true, status: 400 })
-    const store = new ImageStore(g.root)
-    const id = store.resolveId(source)
-    if (!id) {
-      let shown = source
-      try {
-        shown = familiarString(withDefaultTag(parseReference(source)))
-      } catch {
-        // an ID prefix or something unparsable: shown as typed
-      }
-      throw new TockerError(`No such image: ${shown}`, { daemon: true, status: 404 })
-    }
-    store.tag(id, fullString(withDefaultTag(ref)))
+    const client = await engineClient(g)
+    await client.tagImage(source, familiarName(ref), ref.tag ?? 'latest')
   },
 }

@@ -1,7 +1,9 @@
-// Docker's pull output: one line per layer. On a terminal the lines are redrawn in place with
-// progress bars (cursor up, clear line, rewrite, cursor back down); otherwise every status change
-// is a plain line and progress updates are left out, as Docker's jsonmessage printer does.
-import type { PullEvent } from '../../image/pull.js'
+// Docker's JSON message stream (pull, load) on the CLI's side, as moby's jsonmessage printer shows
+// it: one line per layer; on a terminal the lines are redrawn in place with progress bars (cursor
+// up, clear line, rewrite, cursor back down); otherwise every status change is a plain line and
+// progress updates are left out. An error message in the stream ends it as an error.
+import { readJsonMessages, type JSONMessage } from '../../api/json-message.js'
+import { TockerError } from '../../errors.js'
 import { humanSize } from '../output.js'
 
 export interface PullOutput {
@@ -26,27 +28,42 @@ export class PullPrinter {
     this.ids = []
   }
 
-  event(e: PullEvent): void {
-    if (e.kind === 'pulling') {
-      this.line(`${e.id}: Pulling from ${e.path}`)
+  message(m: JSONMessage): void {
+    if (m.error !== undefined || m.errorDetail) throw new TockerError(m.errorDetail?.message ?? m.error ?? 'unknown error', { code: 'ESTREAM' })
+    if (m.stream !== undefined) {
+      this.out.write(m.stream)
+      this.ids = []
       return
     }
-    const progress = e.status === 'Downloading' && e.total ? progressBar(e.current ?? 0, e.total, this.out.columns ?? 80) : ''
+    if (m.status === undefined) return
+    // Layer lines carry progressDetail (empty without numbers); "latest: Pulling from …" has an id only.
+    if (m.id === undefined || m.progressDetail === undefined) {
+      this.line(m.id ? `${m.id}: ${m.status}` : m.status)
+      return
+    }
+    const p = m.progressDetail
+    const progress = p.current !== undefined && p.total ? progressBar(p.current, p.total, this.out.columns ?? 80) : ''
     if (!this.tty) {
       if (progress) return
-      this.out.write(`${e.id}: ${e.status}\n`)
+      this.out.write(`${m.id}: ${m.status}\n`)
       return
     }
-    const text = `${e.id}: ${e.status}${progress ? ' ' + progress : ''}`
-    const index = this.ids.indexOf(e.id)
+    const text = `${m.id}: ${m.status}${progress ? ' ' + progress : ''}`
+    const index = this.ids.indexOf(m.id)
     if (index < 0) {
-      this.ids.push(e.id)
+      this.ids.push(m.id)
       this.out.write(text + '\n')
       return
     }
     const up = this.ids.length - index
     this.out.write(`\x1b[${up}A\r\x1b[2K${text}\r\x1b[${up}B`)
   }
+}
+
+/** Read a JSON message stream to its end, printing it; rejects with the stream's error, if any. */
+export async function displayJsonMessages(stream: AsyncIterable<Buffer | string>, out: PullOutput): Promise<void> {
+  const printer = new PullPrinter(out)
+  for await (const m of readJsonMessages(stream)) printer.message(m)
 }
 
 /** Docker's JSONProgress.String(): "[=====>      ]  1.23MB/4.56MB" (the bar only on wide terminals). */

@@ -5,7 +5,7 @@
 // manifest may come last), then each layer streams from there into the layer store, which verifies
 // its DiffID. OCI blobs are also checked against their (compressed) digest. Names come from
 // RepoTags, or from the annotations io.containerd.image.name / org.opencontainers.image.ref.name.
-import { closeSync, createReadStream, openSync, readFileSync, readSync, writeSync } from 'node:fs'
+import { closeSync, createReadStream, openSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { pipeline as pipelineCb, type Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -55,11 +55,18 @@ class ArchiveFiles {
 }
 
 export async function loadArchive(store: ImageStore, input: Readable, events: LoadEvents = {}): Promise<LoadedImage[]> {
+  // The extracted archive goes as soon as the load ends: in the engine the session (and its tmp
+  // dir) lives as long as the engine, so leaving it to the session would keep a copy of every
+  // archive ever loaded.
   const work = store.session().mkdtemp('load-')
-  const files = await extract(input, work)
-  if (files.path('manifest.json')) return loadDockerArchive(store, files, events)
-  if (files.path('index.json')) return loadOciLayout(store, files, events)
-  throw invalidArchive('no manifest.json (docker-archive) or index.json (OCI layout) in the archive')
+  try {
+    const files = await extract(input, work)
+    if (files.path('manifest.json')) return await loadDockerArchive(store, files, events)
+    if (files.path('index.json')) return await loadOciLayout(store, files, events)
+    throw invalidArchive('no manifest.json (docker-archive) or index.json (OCI layout) in the archive')
+  } finally {
+    rmSync(work, { recursive: true, force: true })
+  }
 }
 
 async function extract(input: Readable, work: string): Promise<ArchiveFiles> {
