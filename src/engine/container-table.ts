@@ -3,22 +3,36 @@
 //
 // Names are reserved synchronously, before any await: of two `run --name x` at once exactly one
 // gets the name (a name being created maps to '').
+//
+// A record that cannot be written (a full disk) never makes the engine's picture wrong: where the
+// change has already happened (a container started, or ended), the record stays right in memory
+// and its write is retried every second until it succeeds (saveOrDefer).
 import { mkdirSync } from 'node:fs'
 import { TockerError } from '../errors.js'
 import { isFullId } from './ids.js'
 import { generateName, normalizeName } from './names.js'
-import { loadRecords, saveRecord, type ContainerRecord } from './state.js'
+import { loadRecords, saveRecord, sweepContainersDir, type ContainerRecord } from './state.js'
+
+const RETRY_MS = 1000
 
 export class ContainerTable {
   readonly #records = new Map<string, ContainerRecord>()
   readonly #names = new Map<string, string>() // name → id (reserved names map to '')
+  /** Records whose last write failed: what to do once one is written at last. */
+  readonly #deferred = new Map<string, (() => void) | undefined>()
+  #retry: NodeJS.Timeout | undefined
 
-  /** `dir`: <root>/containers, one directory per container. */
-  constructor(readonly dir: string) {}
+  /** `dir`: <root>/containers, one directory per container. `log`: the engine's debug log. */
+  constructor(
+    readonly dir: string,
+    readonly log: (msg: string) => void = () => {},
+  ) {}
 
-  /** Read every record from disk (at engine start). */
+  /** Read every record from disk (at engine start), after removing what interrupted writes left. */
   load(): ContainerRecord[] {
     mkdirSync(this.dir, { recursive: true, mode: 0o710 })
+    const swept = sweepContainersDir(this.dir)
+    if (swept.length) this.log(`removed leftovers in ${this.dir}: ${swept.join(', ')}`)
     for (const rec of loadRecords(this.dir)) {
       this.#records.set(rec.Id, rec)
       this.#names.set(rec.Name, rec.Id)
@@ -81,6 +95,7 @@ export class ContainerTable {
   /** Forget a removed container and free its name. */
   delete(rec: ContainerRecord): void {
     this.#records.delete(rec.Id)
+    this.#deferred.delete(rec.Id)
     this.releaseName(rec.Name, rec.Id)
   }
 
@@ -95,14 +110,70 @@ export class ContainerTable {
         { status: 409, daemon: true },
       )
     }
+    const old = rec.Name
     this.#names.set(name, rec.Id)
-    this.#names.delete(rec.Name)
+    this.#names.delete(old)
     rec.Name = name
-    this.save(rec)
+    try {
+      this.save(rec)
+    } catch (err) {
+      // Not written: the old name stays, on disk and here.
+      this.#names.delete(name)
+      this.#names.set(old, rec.Id)
+      rec.Name = old
+      throw err
+    }
   }
 
-  /** Write the record (atomically) after every change. */
+  /** Write the record (atomically) after every change; throws when it cannot (see storeWriteError). */
   save(rec: ContainerRecord): void {
     saveRecord(this.dir, rec)
+    const writtenLater = this.#deferred.get(rec.Id)
+    this.#deferred.delete(rec.Id)
+    writtenLater?.()
+  }
+
+  /**
+   * For a change that has happened whether or not it can be written (the container started, or
+   * ended): write the record now (true), or keep retrying until the disk takes it (false), and
+   * then run `writtenLater`.
+   */
+  saveOrDefer(rec: ContainerRecord, writtenLater?: () => void): boolean {
+    try {
+      this.save(rec)
+    } catch (err) {
+      this.log(`record of ${rec.Id} not written (retrying every ${RETRY_MS / 1000} s): ${(err as Error).message}`)
+      const earlier = this.#deferred.get(rec.Id)
+      this.#deferred.set(rec.Id, earlier && writtenLater ? () => (earlier(), writtenLater()) : earlier ?? writtenLater)
+      this.#retry ??= setInterval(() => this.#retryDeferred(), RETRY_MS).unref()
+      return false
+    }
+    return true
+  }
+
+  #retryDeferred(): void {
+    for (const id of [...this.#deferred.keys()]) {
+      const rec = this.#records.get(id)
+      if (!rec) {
+        this.#deferred.delete(id) // removed meanwhile
+        continue
+      }
+      try {
+        this.save(rec) // runs its writtenLater
+      } catch {
+        return // still no space: the next tick tries again
+      }
+    }
+    if (this.#deferred.size === 0) this.close()
+  }
+
+  /** Whether a record's last write failed and is still being retried. */
+  unwritten(id: string): boolean {
+    return this.#deferred.has(id)
+  }
+
+  close(): void {
+    if (this.#retry) clearInterval(this.#retry)
+    this.#retry = undefined
   }
 }

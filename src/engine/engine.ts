@@ -73,7 +73,7 @@ export class Engine {
   constructor(readonly opts: EngineOptions) {
     this.layout = storeLayout(opts.root)
     const { runtime, network } = opts
-    const table = (this.#table = new ContainerTable(this.layout.containers))
+    const table = (this.#table = new ContainerTable(this.layout.containers, (msg) => this.#warn(msg)))
     const events = this.#containerEvents
     const warn = (msg: string) => this.#warn(msg)
     // The image lock (images.forCreate) keeps rmi from deleting what a create is about to use.
@@ -118,7 +118,7 @@ export class Engine {
           rec.Shim = undefined
           rec.Init = undefined
           await runtime.cleanup(rec).catch((e) => this.#warn(`cleanup of ${rec.Id}: ${(e as Error).message}`))
-          this.#table.save(rec)
+          this.#table.saveOrDefer(rec)
         }
         continue
       }
@@ -137,6 +137,7 @@ export class Engine {
   async close(): Promise<void> {
     this.#exits.close()
     this.images.close()
+    this.#table.close()
   }
 
   /**

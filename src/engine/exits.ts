@@ -127,8 +127,12 @@ export class ExitMonitor {
       rec.Init = undefined
       this.hooks.ended(rec)
       await this.network?.release(rec).catch((e) => this.hooks.log(`network release: ${(e as Error).message}`))
-      await this.runtime.cleanup(rec).catch((e) => this.hooks.log(`cleanup ${rec.Id}: ${(e as Error).message}`))
-      if (this.table.has(rec.Id)) this.table.save(rec)
+      const cleanup = () => this.runtime.cleanup(rec).catch((e) => this.hooks.log(`cleanup ${rec.Id}: ${(e as Error).message}`))
+      // The runtime's state (exit.json) is the exit's only copy on disk until the record is
+      // written: on a full disk it stays, so that an engine restarted meanwhile finds the same
+      // exit code; it goes once the record is written (unless a new run has begun by then).
+      const written = !this.table.has(rec.Id) || this.table.saveOrDefer(rec, () => void (rec.Shim ? undefined : cleanup()))
+      if (written) await cleanup()
     })()
     this.#exiting.set(rec.Id, p)
     return p.finally(() => {

@@ -16,7 +16,7 @@ import type { KeyedMutex } from './mutex.js'
 import type { Removal } from './removal.js'
 import { parseSignal } from '../sys/signals.js'
 import { signalContainer } from './signals.js'
-import { containerDir, emptyState, removeContainerDir, type ContainerRecord } from './state.js'
+import { containerDir, emptyState, removeContainerDir, storeWriteError, type ContainerRecord } from './state.js'
 
 export interface LifecycleDeps {
   table: ContainerTable
@@ -93,12 +93,13 @@ export class Lifecycle {
           LowerDirs: image.layerDirs,
         }
         delete (rec.Config as Partial<ContainerCreateBody>).HostConfig
-        table.save(rec)
         try {
+          table.save(rec)
           await this.d.runtime.prepare(rec, image)
         } catch (err) {
+          // Nothing of it stays (a record cut short by a full disk included).
           removeContainerDir(table.dir, id)
-          throw err
+          throw storeWriteError(err, `the files of container ${id}`, table.dir)
         }
         table.add(rec)
         this.d.events.container(rec, 'create')
@@ -147,7 +148,7 @@ export class Lifecycle {
       rec.Init = undefined
       rec.State.Error = msg
       rec.State.ExitCode = (err as TockerError).exitCode ?? 128
-      table.save(rec)
+      table.saveOrDefer(rec) // the start failed whether or not the disk can say so
       await runtime.cleanup(rec).catch((e) => this.d.warn(`cleanup of ${rec.Id} after a failed start: ${(e as Error).message}`))
       // --rm: Docker removes a container whose start failed, too.
       if (rec.HostConfig.AutoRemove) {
@@ -168,7 +169,8 @@ export class Lifecycle {
       OOMKilled: false,
       StartedAt: new Date().toISOString(),
     }
-    table.save(rec)
+    // It runs, written or not: its exit must be watched and the client told it started.
+    table.saveOrDefer(rec)
     this.d.exits.watch(rec)
     this.d.events.container(rec, 'start')
     return true

@@ -43,7 +43,9 @@ export class Removal {
     }
     await this.exits.pending(rec.Id)
     rec.State.Status = 'removing'
-    this.table.save(rec)
+    // The mark lets an engine killed mid-way finish the removal at its next start. On a full disk
+    // it cannot be written, and removing is what frees space: go on without it.
+    this.table.saveOrDefer(rec)
     await this.finish(rec)
   }
 

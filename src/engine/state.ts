@@ -1,7 +1,8 @@
 // A container's record on disk: <root>/containers/<id>/container.json, written atomically (a temp
 // file in the same directory, fsync, rename: a crash leaves either the old or the new record, never
 // half of one). The engine keeps the records in memory and writes one after every change.
-import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { TockerError } from '../errors.js'
 import { join } from 'node:path'
 import { TockerError } from '../errors.js'
 import type { ContainerConfig, ContainerState, HostConfig, MountPoint, NetworkSettings } from '../api/types.js'
@@ -57,8 +58,63 @@ export function containerDir(containersDir: string, id: string): string {
 
 export function saveRecord(containersDir: string, rec: ContainerRecord): void {
   const dir = containerDir(containersDir, rec.Id)
-  mkdirSync(dir, { recursive: true, mode: 0o710 })
-  writeFileAtomic(join(dir, 'container.json'), JSON.stringify(rec, null, 1), { mode: 0o600 })
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o710 })
+    writeFileAtomic(join(dir, 'container.json'), JSON.stringify(rec, null, 1), { mode: 0o600 })
+  } catch (err) {
+    throw storeWriteError(err, `the record of container ${rec.Id}`, containersDir)
+  }
+}
+
+/** A failed write into the store, said plainly: what could not be written, why, and what to do. */
+export function storeWriteError(err: unknown, what: string, where: string): unknown {
+  const code = (err as NodeJS.ErrnoException).code
+  if (code !== 'ENOSPC' && code !== 'EDQUOT' && code !== 'EIO' && code !== 'EROFS') return err
+  const why = code === 'ENOSPC' ? 'no space left on device' : code === 'EDQUOT' ? 'disk quota exceeded' : code === 'EIO' ? 'input/output error' : 'read-only file system'
+  return new TockerError(`cannot write ${what}: ${why}`, {
+    code,
+    status: 500,
+    daemon: true,
+    cause: err,
+    hint:
+      `Free space on the file system of ${where} (tocker rm, tocker rmi, or delete other files), then try again.\n` +
+      `${where} 파일 시스템에 공간을 확보한 뒤 (tocker rm, tocker rmi 등) 다시 시도하세요.`,
+  })
+}
+
+/**
+ * At engine start (nobody else writes containers/ then: one engine per store): remove what writes
+ * cut short left, the temporary files of records, and directories with no record at all (a create
+ * that died before its record was written: invisible to ps -a, usable by nobody). Returns what went.
+ */
+export function sweepContainersDir(containersDir: string): string[] {
+  const removed: string[] = []
+  let ids: string[]
+  try {
+    ids = readdirSync(containersDir)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return removed
+    throw err
+  }
+  for (const id of ids) {
+    if (!/^[0-9a-f]{64}$/.test(id)) continue
+    const dir = join(containersDir, id)
+    if (!statSync(dir).isDirectory()) continue
+    const files = readdirSync(dir)
+    if (!files.includes('container.json')) {
+      rmSync(dir, { recursive: true, force: true })
+      removed.push(`${id}/`)
+      continue
+    }
+    for (const f of files) {
+      // sys/atomic-file.ts's (.<name>.<pid>.<random>.tmp), and older tockers' (container.json.tmp-<pid>).
+      if (/\.tmp-\d+$/.test(f) || /^\..+\.\d+\.[0-9a-f]+\.tmp$/.test(f)) {
+        rmSync(join(dir, f), { force: true })
+        removed.push(`${id}/${f}`)
+      }
+    }
+  }
+  return removed
 }
 
 /**

@@ -22,7 +22,7 @@ import { withLockSync } from '../sys/lock.js'
 import { removeDanglingLinks } from './layer-links.js'
 import { LayerStore, type LayerInfo } from './layers.js'
 import { familiarString, fullName, fullString, parseReference, withDefaultTag, type Reference } from './reference.js'
-import { pinnedLayers, StoreSession } from './session.js'
+import { pinnedLayers, removeDeadSessions, StoreSession } from './session.js'
 import type { Descriptor, ImageConfig } from './types.js'
 
 export interface ImageRecord {
@@ -102,6 +102,15 @@ export class ImageStore {
       exitHooked = true
     }
     return this.#session
+  }
+
+  /**
+   * Remove the tmp/ work of processes that died (a pull killed half-way: partly unpacked layers,
+   * downloads). A live process's work is never touched: its session is flock'ed, and flock(2)
+   * refuses the lock to another open file even within the same process (an engine pulling now).
+   */
+  removeGarbage(): void {
+    removeDeadSessions(this.layout.tmp)
   }
 
   /** Remove our tmp/ session now (tests, long-lived processes). */

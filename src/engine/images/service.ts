@@ -39,8 +39,14 @@ export class ImageService {
   readonly store: ImageStore
   readonly lock = new RWLock()
 
+  /**
+   * Made at engine start. What pulls killed half-way (with their engine, or an older CLI that
+   * pulled itself) left in tmp/ goes now, and again at every `images` and `run`: a live pull's
+   * work is never touched (see ImageStore.removeGarbage).
+   */
   constructor(readonly opts: ImageServiceOptions) {
     this.store = new ImageStore(opts.root)
+    this.store.removeGarbage()
   }
 
   close(): void {
@@ -49,6 +55,7 @@ export class ImageService {
 
   /** An image for `run`/`create`, or undefined when the store does not have it (the client pulls). */
   resolve(name: string): ResolvedImage | undefined {
+    this.store.removeGarbage()
     const rec = this.store.resolve(name)
     if (!rec) return undefined
     return { id: rec.id, layerDirs: this.store.layerDirs(rec.id), config: rec.config.config ?? {} }
@@ -90,6 +97,7 @@ export class ImageService {
 
   list(q: { all?: boolean; filters?: string | null }): ImageSummary[] {
     const filters = parseFilters(q.filters, IMAGE_LIST_FILTERS)
+    this.store.removeGarbage()
     const images = filterImages(this.store.list(), filters, (n) => this.store.resolve(n))
     return images
       .sort((a, b) => Date.parse(b.created || '0') - Date.parse(a.created || '0') || a.id.localeCompare(b.id))
