@@ -119,30 +119,6 @@ static void parse_options(int argc, char **argv, struct options *o)
 	}
 }
 
-/* exit.json, written to a temporary name and renamed, so a reader never sees half of it; then
- * the same JSON on the exit socket, for a runtime that waits in the same process. */
-static void write_exit_status(int dirfd, int exit_fd, int code, int sig)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	struct tm tm;
-	gmtime_r(&ts.tv_sec, &tm);
-	char when[64];
-	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
-	char json[256];
-	int n = snprintf(json, sizeof json, "{\"exitCode\":%d,\"signal\":%d,\"finishedAt\":\"%s.%09ldZ\"}\n", code, sig, when,
-			 ts.tv_nsec);
-	int fd = openat(dirfd, "exit.json.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd >= 0) { /* else the state dir is gone: nobody reads it any more */
-		int ok = write(fd, json, n) == n;
-		close(fd);
-		if (ok)
-			renameat(dirfd, "exit.json.tmp", dirfd, "exit.json");
-	}
-	if (exit_fd >= 0)
-		send(exit_fd, json, n, MSG_NOSIGNAL); /* EPIPE if the runtime stopped listening: fine */
-}
-
 /*
  * After forking the container's process (the gate, or exec's process): tell the runtime its PID
  * and ours, then step aside. From here on the runtime talks to the child alone: when the child
@@ -200,6 +176,12 @@ static int create(int ctl, struct options *o)
 	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (dirfd < 0 || devnull < 0)
 		die("open %s: %s", o->state_dir, strerror(errno));
+	/* The exit status's space, taken now: the container may end on a full disk (exit.c). */
+	int reserved = exit_reserve(dirfd);
+	if (reserved < 0) {
+		send_error(ctl, errno, 1, "reserve space for the exit status in %s: %s", o->state_dir, go_strerror(errno, why, sizeof why));
+		return 1;
+	}
 	if (o->stdio != STDIO_INHERIT) {
 		if (!o->log_dir || !o->log.name)
 			die("--stdio pipes|tty needs --log-dir and --log-name");
@@ -250,7 +232,7 @@ static int create(int ctl, struct options *o)
 			return 1;
 	int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
 	int code = sig ? 128 + sig : WEXITSTATUS(status);
-	write_exit_status(dirfd, o->exit_fd, code, sig);
+	write_exit_status(dirfd, reserved, o->exit_fd, code, sig);
 	return code;
 }
 

@@ -2,7 +2,8 @@
 // runc's /run/runc, it is on a tmpfs, because containers do not survive a reboot either):
 //   state.json   written once by create (temp file + rename): ids, pids, bundle, exec defaults
 //   start.sock   the gate waits on it until `start`; its existence means "created"
-//   exit.json    written by the shim when PID 1 ends: {"exitCode", "signal", "finishedAt"}
+//   exit.json    written by the shim when PID 1 ends: {"exitCode", "signal", "finishedAt"}, into
+//                exit.reserved, space the shim takes at create so that a full disk cannot lose it
 // The status is never stored: it is read from the kernel each time (is PID 1 still the process
 // we started? has it been released?), so a crashed engine or CLI cannot leave it stale.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'

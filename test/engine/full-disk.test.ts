@@ -111,6 +111,7 @@ t.test('run refused for lack of space leaves nothing in containers/', async (t) 
       const r = await env.tocker(['run', '-d', BUSYBOX, 'true'])
       t.not(r.code, 0, 'refused')
       t.match(r.stderr, /no space left on device/i)
+      if (i === 0) t.comment(r.stderr.trim())
     }
     t.same(strays(), [])
     t.equal(readdirSync(join(env.root, 'containers')).length, before, 'no half-made container')

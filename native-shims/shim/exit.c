@@ -1,0 +1,88 @@
+/*
+ * exit.c: the exit status of a container's first process, written into its state directory as
+ * exit.json, even when the disk is full.
+ *
+ * exit.json is the record of the exit for whoever looks later: the engine (also after a restart),
+ * `tocker runtime state`. Written the obvious way (a new file, then a rename) it needs a free
+ * block at the very moment the container ends, and a container killed because the disk filled
+ * up is just when there is none: the status was lost ("Exited (255) … exit status unknown"
+ * instead of 137). So the space is taken at create: exit.reserved, EXIT_RESERVE bytes, is written
+ * then. At the exit the status overwrites it in place (its blocks are allocated, or on ext4
+ * reserved by delayed allocation: no new space on tmpfs, ext4 or xfs; a copy-on-write file system
+ * such as btrfs may still refuse), the file is cut to the status's length (shrinking frees space,
+ * it never needs any) and renamed to exit.json (a rename within one directory needs no data
+ * block), so a reader sees no exit.json or a whole one. Should any of that fail, the old way is
+ * tried. The same JSON goes on the exit socket, for a runtime that waits in the same process.
+ */
+#define _GNU_SOURCE
+#include "shim.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define EXIT_RESERVE 512 /* the JSON is under 100 bytes */
+#define RESERVED_NAME "exit.reserved"
+
+int exit_reserve(int dirfd)
+{
+	int fd = openat(dirfd, RESERVED_NAME, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	char pad[EXIT_RESERVE];
+	memset(pad, ' ', sizeof pad);
+	ssize_t n = write(fd, pad, sizeof pad);
+	if (n != (ssize_t)sizeof pad) {
+		int err = n < 0 ? errno : ENOSPC;
+		close(fd);
+		unlinkat(dirfd, RESERVED_NAME, 0);
+		errno = err;
+		return -1;
+	}
+	return fd;
+}
+
+/* Into the reserved file, cut and renamed; 0 on success. */
+static int write_reserved(int dirfd, int reserved_fd, const char *json, int n)
+{
+	if (reserved_fd < 0)
+		return -1;
+	int ok = pwrite(reserved_fd, json, n, 0) == n && ftruncate(reserved_fd, n) == 0;
+	close(reserved_fd);
+	return ok && renameat(dirfd, RESERVED_NAME, dirfd, "exit.json") == 0 ? 0 : -1;
+}
+
+/* A new file, renamed: needs free space. */
+static void write_new(int dirfd, const char *json, int n)
+{
+	int fd = openat(dirfd, "exit.json.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return; /* the state dir is gone: nobody reads it any more */
+	int ok = write(fd, json, n) == n;
+	close(fd);
+	if (ok)
+		renameat(dirfd, "exit.json.tmp", dirfd, "exit.json");
+	else
+		unlinkat(dirfd, "exit.json.tmp", 0);
+}
+
+void write_exit_status(int dirfd, int reserved_fd, int exit_fd, int code, int sig)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	struct tm tm;
+	gmtime_r(&ts.tv_sec, &tm);
+	char when[64];
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+	char json[256];
+	int n = snprintf(json, sizeof json, "{\"exitCode\":%d,\"signal\":%d,\"finishedAt\":\"%s.%09ldZ\"}\n", code, sig, when,
+			 ts.tv_nsec);
+	if (write_reserved(dirfd, reserved_fd, json, n) < 0)
+		write_new(dirfd, json, n);
+	if (exit_fd >= 0)
+		send(exit_fd, json, n, MSG_NOSIGNAL); /* EPIPE if the runtime stopped listening: fine */
+}
