@@ -2,7 +2,6 @@
 // file in the same directory, fsync, rename: a crash leaves either the old or the new record, never
 // half of one). The engine keeps the records in memory and writes one after every change.
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
-import { TockerError } from '../errors.js'
 import { join } from 'node:path'
 import { TockerError } from '../errors.js'
 import type { ContainerConfig, ContainerState, HostConfig, MountPoint, NetworkSettings } from '../api/types.js'
