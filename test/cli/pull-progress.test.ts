@@ -1,5 +1,6 @@
 // The pull printer (Docker's JSON messages): plain lines when not on a terminal (progress updates left out, as Docker does),
 // lines redrawn in place with Docker's progress bar on a terminal.
+import { Readable } from 'node:stream'
 import t from 'tap'
 import { PullPrinter, progressBar } from '../../src/cli/format/pull-progress.js'
 
@@ -42,7 +43,7 @@ t.test('a stream: split lines, "stream" text, an error message ends it as an err
   const out = sink(false)
   const { displayJsonMessages } = await import('../../src/cli/format/pull-progress.js')
   const lines = ['{"status":"Pulling from library/busybox","id":"latest"}', '{"status":"Downloading","progressDetail":{"current":1,"total":2},"progress":"x","id":"aa"}', '{"status":"Pull complete","progressDetail":{},"id":"aa"}', '{"stream":"Loaded image: busybox:latest\\n"}']
-  await displayJsonMessages([Buffer.from(lines.join('\n').slice(0, 30)), Buffer.from(lines.join('\n').slice(30) + '\n')], out)
+  await displayJsonMessages(Readable.from([Buffer.from(lines.join('\n').slice(0, 30)), Buffer.from(lines.join('\n').slice(30) + '\n')]), out)
   t.equal(out.text, 'latest: Pulling from library/busybox\naa: Pull complete\nLoaded image: busybox:latest\n')
-  await t.rejects(displayJsonMessages([Buffer.from('{"errorDetail":{"message":"boom"},"error":"boom"}\n')], sink(false)), { message: 'boom' })
+  await t.rejects(displayJsonMessages(Readable.from([Buffer.from('{"errorDetail":{"message":"boom"},"error":"boom"}\n')]), sink(false)), { message: 'boom' })
 })
