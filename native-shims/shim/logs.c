@@ -16,6 +16,14 @@
  * Rotation (--log-opt max-size / max-file): when the next entry would make the file exceed
  * max-size, name.(N-2) → name.(N-1), …, name → name.1 and a new name is started; with
  * max-file 1 the file is truncated instead.
+ *
+ * Whole lines or none. The entries of one read are gathered and written with one write(2) (a
+ * container writing at full speed costs a syscall per 64 KiB, not per line). When the disk is
+ * full a write stops part-way (a short write, then ENOSPC): the file is cut back with ftruncate
+ * to the end of the last whole line that made it, so no torn entry is left for the next one to
+ * be glued to (a reader would lose both). If even that fails, or the file already ends without
+ * a newline when it is opened (a shim killed mid-write), the next write starts with a newline:
+ * the torn entry stays alone on its line, and the reader skips just that line (engine/logs.ts).
  */
 #define _GNU_SOURCE
 #include "logs.h"
@@ -40,13 +48,20 @@
 
 #define READ_CHUNK 65536
 #define MAX_LINE 16384
+/* The longest entry: every byte escaped as \u00XX, plus the JSON around it and the time. */
+#define MAX_ENTRY (MAX_LINE * 6 + 256)
+/* Entries gathered before one write(2); always room for one more entry. */
+#define OUT_CAP (256 * 1024)
 
 static int recv_fd(int sock);
 
 struct log_file {
 	int dirfd;
 	int fd;
-	long long size;
+	long long size;     /* the file's size: whole lines only */
+	int need_newline;   /* the file ends in a torn entry: start the next write with "\n" */
+	char out[OUT_CAP];  /* entries not written yet */
+	size_t out_len;
 	const struct log_opts *opts;
 };
 
@@ -57,29 +72,88 @@ struct stream {
 	size_t len;
 };
 
-static int write_all(int fd, const char *p, size_t n)
+/* write(2) until done; returns 0, or -1 with errno and *done = the bytes that were written. */
+static int write_all(int fd, const char *p, size_t n, size_t *done)
 {
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
+	*done = 0;
+	while (*done < n) {
+		ssize_t w = write(fd, p + *done, n - *done);
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
 			return -1;
 		}
-		p += w;
-		n -= (size_t)w;
+		if (w == 0) {
+			errno = ENOSPC;
+			return -1;
+		}
+		*done += (size_t)w;
 	}
 	return 0;
 }
 
 static int open_current(struct log_file *lf)
 {
-	lf->fd = openat(lf->dirfd, lf->opts->name, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	/* O_RDWR only to look at the last byte below; writes append. */
+	lf->fd = openat(lf->dirfd, lf->opts->name, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640);
 	if (lf->fd < 0)
 		return -1;
 	struct stat st;
 	lf->size = fstat(lf->fd, &st) == 0 ? st.st_size : 0;
+	/* A previous shim killed (or starved of space) mid-entry left a torn last line. */
+	char last = '\n';
+	lf->need_newline = lf->size > 0 && pread(lf->fd, &last, 1, lf->size - 1) == 1 && last != '\n';
 	return 0;
+}
+
+/*
+ * Write the first n bytes of the gathered entries (whole lines) and keep the rest. On a failed
+ * write, what made it is cut back to its last whole line; -1 then, and those n bytes are dropped
+ * (the disk is full: a relay must never block the container, so they cannot wait).
+ */
+static int flush_prefix(struct log_file *lf, size_t n)
+{
+	int rc = 0;
+	if (n == 0)
+		return 0;
+	if (lf->fd < 0 && open_current(lf) < 0) {
+		rc = -1;
+	} else if (lf->need_newline) {
+		size_t done;
+		if (write_all(lf->fd, "\n", 1, &done) < 0)
+			rc = -1;
+		else
+			lf->need_newline = 0, lf->size += 1;
+	}
+	if (rc == 0) {
+		size_t done;
+		if (write_all(lf->fd, lf->out, n, &done) == 0) {
+			lf->size += (long long)n;
+		} else {
+			int err = errno;
+			size_t keep = done;
+			while (keep > 0 && lf->out[keep - 1] != '\n')
+				keep--;
+			long long whole = lf->size + (long long)keep;
+			struct stat st;
+			long long actual = fstat(lf->fd, &st) == 0 ? st.st_size : whole + (long long)(done - keep);
+			if (actual > whole && ftruncate(lf->fd, whole) < 0) {
+				lf->need_newline = 1; /* the torn bytes stay: the next entry goes on a line of its own */
+				whole = actual;
+			}
+			lf->size = whole;
+			errno = err;
+			rc = -1;
+		}
+	}
+	memmove(lf->out, lf->out + n, lf->out_len - n);
+	lf->out_len -= n;
+	return rc;
+}
+
+static int flush_out(struct log_file *lf)
+{
+	return flush_prefix(lf, lf->out_len);
 }
 
 static int rotate(struct log_file *lf)
@@ -111,11 +185,20 @@ static int rotate(struct log_file *lf)
 /* RFC 3339 with nanoseconds, trailing zeros trimmed like Go's time.RFC3339Nano. */
 static size_t format_time(char *out, size_t cap)
 {
+	static time_t cached_sec = -1;
+	static char cached[32];
+	static size_t cached_len;
 	struct timespec ts;
-	struct tm tm;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	size_t n = strftime(out, cap, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (ts.tv_sec != cached_sec) {
+		/* gmtime_r + strftime once a second, not once per line */
+		struct tm tm;
+		gmtime_r(&ts.tv_sec, &tm);
+		cached_len = strftime(cached, sizeof cached, "%Y-%m-%dT%H:%M:%S", &tm);
+		cached_sec = ts.tv_sec;
+	}
+	size_t n = cached_len < cap ? cached_len : 0;
+	memcpy(out, cached, n);
 	if (ts.tv_nsec != 0) {
 		char frac[16];
 		snprintf(frac, sizeof frac, ".%09ld", ts.tv_nsec);
@@ -153,26 +236,31 @@ static size_t json_escape(char *out, const char *p, size_t n)
 	return o;
 }
 
+/* Add one entry to the gathered ones (written by flush_out, or here when full or at rotation). */
 static int write_entry(struct log_file *lf, const char *stream, const char *p, size_t n)
 {
-	static char line[MAX_LINE * 6 + 256];
+	int rc = 0;
 	char when[64];
+	if (OUT_CAP - lf->out_len < MAX_ENTRY && flush_out(lf) < 0)
+		rc = -1;
+	size_t start = lf->out_len;
+	char *line = lf->out + start;
 	size_t o = 0;
 	o += (size_t)sprintf(line, "{\"log\":\"");
 	o += json_escape(line + o, p, n);
 	o += (size_t)sprintf(line + o, "\",\"stream\":\"%s\",\"time\":\"", stream);
 	format_time(when, sizeof when);
 	o += (size_t)sprintf(line + o, "%s\"}\n", when);
-	if (lf->opts->max_size > 0 && lf->size > 0 && lf->size + (long long)o > lf->opts->max_size) {
+	lf->out_len += o;
+	long long before = lf->size + (long long)start;
+	if (lf->opts->max_size > 0 && before > 0 && before + (long long)o > lf->opts->max_size) {
+		/* The entries before this one end the current file; this one starts the next. */
+		if (flush_prefix(lf, start) < 0)
+			rc = -1;
 		if (rotate(lf) < 0)
-			return -1;
+			rc = -1;
 	}
-	if (lf->fd < 0 && open_current(lf) < 0)
-		return -1;
-	if (write_all(lf->fd, line, o) < 0)
-		return -1;
-	lf->size += (long long)o;
-	return 0;
+	return rc;
 }
 
 /* Emit every complete line in s->buf, then (if flush) what is left as a partial entry. */
@@ -209,7 +297,7 @@ static int pump(struct log_file *lf, struct stream *s, int *rc)
 		n = 0;
 	}
 	if (n == 0) {
-		if (drain_lines(lf, s, 1) < 0)
+		if (drain_lines(lf, s, 1) < 0 || flush_out(lf) < 0)
 			*rc = -1;
 		return 0;
 	}
@@ -224,6 +312,8 @@ static int pump(struct log_file *lf, struct stream *s, int *rc)
 	}
 	/* Leftover without a newline: write it now (a prompt must show up in logs -f and attach). */
 	if (drain_lines(lf, s, 1) < 0)
+		*rc = -1;
+	if (flush_out(lf) < 0)
 		*rc = -1;
 	return 1;
 }
@@ -259,7 +349,13 @@ static void apply_resize(int fd, int master)
 
 int relay_io(struct relay_io *io, int dirfd, const struct log_opts *opts)
 {
-	struct log_file lf = { .dirfd = dirfd, .fd = -1, .size = 0, .opts = opts };
+	static struct log_file lf; /* static: its buffer is large */
+	lf.dirfd = dirfd;
+	lf.fd = -1;
+	lf.size = 0;
+	lf.need_newline = 0;
+	lf.out_len = 0;
+	lf.opts = opts;
 	static struct stream out, err;
 	static char pending[65536];
 	size_t pending_len = 0;
@@ -389,6 +485,8 @@ int relay_io(struct relay_io *io, int dirfd, const struct log_opts *opts)
 		close(rs_fd);
 	if (io->stdin_dst >= 0)
 		close(io->stdin_dst);
+	if (flush_out(&lf) < 0)
+		rc = -1;
 	if (lf.fd >= 0) {
 		fsync(lf.fd);
 		close(lf.fd);

@@ -2,7 +2,7 @@
 // response or over a hijacked connection, writing Docker's multiplexed frames, or raw bytes for a
 // TTY. The engine only hands out stdout/stderr chunks (engine/streams.ts).
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { Duplex } from 'node:stream'
+import type { Duplex, Writable } from 'node:stream'
 import type { ClientConnection, OutputSink, StdStream } from '../engine/streams.js'
 import { frame } from './framing.js'
 import { STREAM } from './types.js'
@@ -14,6 +14,20 @@ function encode(tty: boolean, stream: StdStream, data: Buffer): Buffer {
   return tty ? data : frame(STREAM[stream], data)
 }
 
+/** Resolves once `w` has room again (its buffer drained below the high-water mark), or is gone. */
+function drained(w: Writable): Promise<void> {
+  if (!w.writableNeedDrain || w.destroyed || w.writableEnded) return Promise.resolve()
+  return new Promise((resolve) => {
+    const done = () => {
+      w.off('drain', done)
+      w.off('close', done)
+      resolve()
+    }
+    w.on('drain', done)
+    w.on('close', done)
+  })
+}
+
 /** GET /containers/{id}/logs: answers 200 with the stream's content type, then the output. */
 export function responseSink(req: IncomingMessage, res: ServerResponse, tty: boolean): OutputSink {
   res.writeHead(200, { 'Content-Type': tty ? RAW_STREAM : MULTIPLEXED_STREAM })
@@ -23,6 +37,7 @@ export function responseSink(req: IncomingMessage, res: ServerResponse, tty: boo
   })
   return {
     write: (stream, data) => void res.write(encode(tty, stream, data)),
+    ready: () => drained(res),
     end: () => void res.end(),
     closed,
   }
@@ -36,6 +51,7 @@ export function connectionSink(conn: Duplex, tty: boolean): ClientConnection {
     write: (stream, data) => {
       if (!conn.destroyed) conn.write(encode(tty, stream, data))
     },
+    ready: () => drained(conn),
     end: () => {
       if (!conn.destroyed) conn.end()
     },

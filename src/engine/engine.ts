@@ -98,7 +98,7 @@ export class Engine {
     })
     this.#removal = new Removal(table, this.#exits, runtime, network, events, warn)
     this.#lifecycle = new Lifecycle({ table, mutex: this.#mutex, exits: this.#exits, removal: this.#removal, images, runtime, network, events, warn })
-    this.#streams = new Streams(this.#exits, runtime)
+    this.#streams = new Streams(this.#exits, runtime, (msg) => opts.debug && process.stderr.write(`tockerd: ${msg}\n`))
   }
 
   // ---- start-up: re-adopt what runs, record what ended while the engine was away ----

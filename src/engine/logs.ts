@@ -1,7 +1,20 @@
 // Reading a container's json-file log (written by the shim's logs.c): the rotated files in order,
-// `--tail N`, `--since`, and `-f` (follow the file as it grows and across rotations until the
-// container stops). Docker's format: one {"log","stream","time"} object per line.
-import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, statSync, watch, type FSWatcher } from 'node:fs'
+// `--tail N`, `--since`/`--until`, and `-f` (follow the file as it grows and across rotations until
+// the container stops). Docker's format: one {"log","stream","time"} object per line.
+//
+// The cost is bounded whatever the container writes, because the engine serves every client from
+// one thread:
+//   - reads are asynchronous (libuv's threadpool) and 64 KiB at a time, so the event loop runs
+//     between chunks (`ps` answers while a `logs -f` follows a container writing at full speed);
+//   - after each chunk the consumer's `emit` is awaited: it resolves when the client has taken what
+//     it got (backpressure), so a slow client slows the reading, never fills the engine's memory;
+//   - `--tail N` reads backwards from the end, a chunk at a time, until it has N entries, then
+//     streams forward from there: a 30 MB log costs the last few KiB, not a parse of 30 MB;
+//   - nothing holds the whole log: a full `logs` is a stream of chunks.
+// Torn lines (the writer died or the disk filled mid-entry; see logs.c) are skipped at the next
+// newline and counted; an entry glued to a torn one on the same line is still found.
+import { existsSync, statSync, watch, type FSWatcher } from 'node:fs'
+import { open, stat, type FileHandle } from 'node:fs/promises'
 import { basename, dirname } from 'node:path'
 
 export interface LogEntry {
@@ -21,7 +34,38 @@ export interface LogReadOptions {
   tail?: number
 }
 
+/** What a reader met on the way that it could not use. */
+export interface LogStats {
+  /** Lines that were not a whole entry (each loses at most that one entry). */
+  torn: number
+}
+
+/**
+ * Takes the entries of one chunk, in order; resolves when the client can take more (the reader
+ * awaits it before reading on: that is the backpressure), to false if the client is gone.
+ */
+export type LogEmit = (entries: LogEntry[]) => Promise<boolean | void>
+
+export interface FollowOptions {
+  /** Resolves when the container stopped: what it wrote last is still read, then the stream ends. */
+  exited: Promise<unknown>
+  /** Resolves when the client went away: the stream ends at once. */
+  cancelled: Promise<unknown>
+}
+
 export const LOG_DEFAULTS = { maxSize: '10m', maxFile: 3 } as const
+
+/** Bytes per read. */
+const CHUNK = 64 * 1024
+/**
+ * The longest line kept while looking for its end. The shim cuts lines at 16 KiB of output, at
+ * most ~100 KiB once JSON-escaped; anything longer is no entry of ours and is skipped as torn.
+ */
+const MAX_LINE = 1024 * 1024
+/** After the container stopped: how long the shim may still be writing its last lines. */
+const EXIT_GRACE_MS = 50
+/** inotify can miss events under pressure: look at the file this often anyway. */
+const POLL_MS = 500
 
 /** Files of one log, oldest first: name.(N-1) … name.1, name. */
 export function logFiles(path: string): string[] {
@@ -38,14 +82,28 @@ export function logTimeSeconds(time: string): number {
   return whole + (m[2] ? Number('0.' + m[2]) : 0)
 }
 
-function parseLine(line: string): LogEntry | undefined {
-  if (!line) return undefined
+function tryParse(text: string): LogEntry | undefined {
   try {
-    const e = JSON.parse(line) as LogEntry
-    return typeof e.log === 'string' ? e : undefined
+    const e = JSON.parse(text) as LogEntry
+    return e && typeof e.log === 'string' && (e.stream === 'stdout' || e.stream === 'stderr') ? e : undefined
   } catch {
-    return undefined // a torn last line (the shim was killed mid-write)
+    return undefined
   }
+}
+
+/**
+ * One line of the log. A line that is no entry is torn: an entry cut short by a full disk or a
+ * killed writer, possibly with the next entry glued to it (an older shim did not start a new
+ * line after a failed write). Inside a JSON string every '"' is escaped, so `{"log":` appears
+ * unescaped only where an entry begins: the last one on the line may be a whole entry.
+ */
+export function parseLogLine(text: string, stats?: LogStats): LogEntry | undefined {
+  if (!text) return undefined
+  const e = tryParse(text)
+  if (e) return e
+  if (stats) stats.torn++
+  const at = text.lastIndexOf('{"log":')
+  return at > 0 ? tryParse(text.slice(at)) : undefined
 }
 
 function wanted(e: LogEntry, o: LogReadOptions): boolean {
@@ -55,150 +113,335 @@ function wanted(e: LogEntry, o: LogReadOptions): boolean {
   return true
 }
 
-/** Everything in the log now, filtered; plus where the current file ended (for follow). */
-export function readLog(path: string, o: LogReadOptions): { entries: LogEntry[]; offset: number; ino: number } {
-  let entries: LogEntry[] = []
-  let offset = 0
-  let ino = 0
-  for (const file of logFiles(path)) {
-    let text: string
-    try {
-      const fd = openSync(file, 'r')
-      try {
-        const st = fstatSync(fd)
-        const buf = Buffer.alloc(st.size)
-        let got = 0
-        while (got < st.size) {
-          const n = readSync(fd, buf, got, st.size - got, got)
-          if (n === 0) break
-          got += n
-        }
-        // Only whole lines: a line still being written is picked up by follow.
-        const end = buf.lastIndexOf(0x0a, got - 1) + 1
-        text = buf.subarray(0, end).toString('utf8')
-        if (file === path) {
-          offset = end
-          ino = st.ino
-        }
-      } finally {
-        closeSync(fd)
-      }
-    } catch {
-      continue // rotated away between listing and opening
-    }
-    for (const line of text.split('\n')) {
-      const e = parseLine(line)
-      if (e && wanted(e, o)) entries.push(e)
-    }
+/** Splits chunks into whole lines; what follows the last newline waits for the next chunk. */
+class Lines {
+  #rest: Buffer = Buffer.alloc(0)
+  /** Inside an overlong line (dropped): everything up to the next newline is skipped. */
+  #skipping = false
+
+  /** Bytes of an unfinished line held back. */
+  get pending(): number {
+    return this.#rest.length
   }
-  if (o.tail !== undefined && o.tail >= 0) entries = o.tail === 0 ? [] : entries.slice(-o.tail)
-  return { entries, offset, ino }
+
+  /** The whole lines in what was held back plus `chunk` (without their newline). */
+  feed(chunk: Buffer, stats: LogStats): string[] {
+    const buf = this.#rest.length ? Buffer.concat([this.#rest, chunk]) : chunk
+    let start = 0
+    if (this.#skipping) {
+      const nl = buf.indexOf(0x0a)
+      if (nl < 0) return []
+      start = nl + 1
+      this.#skipping = false
+    }
+    const lines: string[] = []
+    for (let nl = buf.indexOf(0x0a, start); nl >= 0; nl = buf.indexOf(0x0a, start)) {
+      lines.push(buf.toString('utf8', start, nl))
+      start = nl + 1
+    }
+    this.#rest = Buffer.from(buf.subarray(start)) // a copy: the chunk's buffer is reused
+    if (this.#rest.length > MAX_LINE) {
+      stats.torn++
+      this.#rest = Buffer.alloc(0)
+      this.#skipping = true
+    }
+    return lines
+  }
+
+  /** Forget an unfinished line (its file ended: it was torn). */
+  drop(stats: LogStats): void {
+    if (this.#rest.length || this.#skipping) stats.torn++
+    this.#rest = Buffer.alloc(0)
+    this.#skipping = false
+  }
+}
+
+interface OpenLog {
+  fh: FileHandle
+  ino: number
+  /** Where reading stops (the size when opened: a full `logs` does not chase a growing file). */
+  size: number
+}
+
+async function openLog(file: string): Promise<OpenLog | undefined> {
+  let fh: FileHandle
+  try {
+    fh = await open(file, 'r')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined // rotated away meanwhile
+    throw err
+  }
+  const st = await fh.stat()
+  return { fh, ino: st.ino, size: st.size }
 }
 
 /**
- * Follow the log from (offset, ino) of the current file: calls `onEntry` for each new entry until
- * `stop()` is called or `done` resolves (the container stopped; what it wrote last is still read).
- * Rotation: when the name points to a new inode, the old file is read to its end first.
+ * Where the last `n` wanted entries begin: lines are read backwards, a chunk at a time, from the
+ * end of the last file, then the files before it. Returns the file index and offset to stream from.
  */
-export function followLog(
-  path: string,
-  start: { offset: number; ino: number },
-  o: LogReadOptions,
-  onEntry: (e: LogEntry) => void,
-  done: Promise<unknown>,
-): { stop: () => void; finished: Promise<void> } {
-  let fd = -1
-  let ino = start.ino
-  let offset = start.offset
-  let pending = ''
-  let stopped = false
-  let watcher: FSWatcher | undefined
-  let timer: NodeJS.Timeout | undefined = undefined
-  let resolveFinished!: () => void
-  const finished = new Promise<void>((r) => (resolveFinished = r))
-
-  const openCurrent = (): boolean => {
-    try {
-      fd = openSync(path, 'r')
-      const st = fstatSync(fd)
-      if (st.ino !== ino) {
-        // A file we have not read yet (the log was created or rotated): start at 0.
-        ino = st.ino
-        offset = 0
-      }
-      return true
-    } catch {
-      fd = -1
-      return false
+async function tailStart(files: OpenLog[], n: number, o: LogReadOptions): Promise<{ index: number; offset: number }> {
+  let found = 0
+  for (let index = files.length - 1; index >= 0; index--) {
+    const back = new BackwardLines(files[index])
+    for (let line = await back.previous(); line; line = await back.previous()) {
+      const e = parseLogLine(line.text) // torn lines are counted when they are streamed
+      if (e && wanted(e, o) && ++found === n) return { index, offset: line.offset }
     }
   }
+  return { index: 0, offset: 0 }
+}
 
-  const drainFd = () => {
-    if (fd < 0) return
-    const buf = Buffer.alloc(65536)
+/** The whole lines of a file, last first, read a chunk at a time from its end. */
+class BackwardLines {
+  /** Bytes [start, start + data.length) of the file: whole lines, the last one ending in "\n". */
+  #data: Buffer = Buffer.alloc(0)
+  #start: number
+  #found = false
+
+  constructor(readonly f: OpenLog) {
+    this.#start = f.size
+  }
+
+  /** The previous chunk of the file, or undefined at its start. */
+  async #chunk(): Promise<{ buf: Buffer; at: number } | undefined> {
+    if (this.#start === 0) return undefined
+    const len = Math.min(CHUNK, this.#start)
+    this.#start -= len
+    const buf = Buffer.allocUnsafe(len)
+    const { bytesRead } = await this.f.fh.read(buf, 0, len, this.#start)
+    return { buf: buf.subarray(0, bytesRead), at: this.#start }
+  }
+
+  /**
+   * Skip back to the newline before the current position, dropping what lies after it (an
+   * unfinished line at the end of the file, or an overlong one): `data` then ends at that newline.
+   */
+  async #toNewline(): Promise<boolean> {
+    for (let c = await this.#chunk(); c; c = await this.#chunk()) {
+      const nl = c.buf.lastIndexOf(0x0a)
+      if (nl >= 0) {
+        this.#data = c.buf.subarray(0, nl + 1)
+        return true
+      }
+    }
+    return false
+  }
+
+  /** The line before the last one returned: its text, where it starts, and where its newline ends. */
+  async previous(): Promise<{ text: string; offset: number; end: number } | undefined> {
+    if (!this.#found) {
+      this.#found = true
+      if (!(await this.#toNewline())) return undefined
+    }
     for (;;) {
-      const n = readSync(fd, buf, 0, buf.length, offset)
-      if (n <= 0) break
-      offset += n
-      pending += buf.subarray(0, n).toString('utf8')
-      const lines = pending.split('\n')
-      pending = lines.pop() ?? ''
-      for (const line of lines) {
-        const e = parseLine(line)
-        if (e && wanted(e, o)) onEntry(e)
+      if (this.#data.length === 0) {
+        if (this.#start === 0) return undefined
+        if (!(await this.#toNewline())) return undefined
       }
+      const nl = this.#data.lastIndexOf(0x0a, this.#data.length - 2)
+      if (nl < 0 && this.#start > 0) {
+        if (this.#data.length > MAX_LINE) {
+          // Never an entry of ours: drop it, go on before it.
+          this.#data = Buffer.alloc(0)
+          if (!(await this.#toNewline())) return undefined
+          continue
+        }
+        const c = (await this.#chunk())!
+        this.#data = Buffer.concat([c.buf, this.#data])
+        continue
+      }
+      const lineStart = nl + 1 // 0 at the file's start
+      const text = this.#data.toString('utf8', lineStart, this.#data.length - 1)
+      const end = this.#start + this.#data.length
+      this.#data = this.#data.subarray(0, lineStart)
+      return { text, offset: this.#start + lineStart, end }
     }
   }
+}
 
-  const poll = () => {
-    if (stopped) return
-    if (fd < 0 && !openCurrent()) return
-    drainFd()
-    // Rotated? Then the name is a new file: we drained the old one, switch.
-    let nameIno = ino
+/** The offset just past the file's last newline (where an unfinished last line begins). */
+async function wholeLinesEnd(f: OpenLog): Promise<number> {
+  return (await new BackwardLines(f).previous())?.end ?? 0
+}
+
+/**
+ * The log to a client: what it holds now (filtered, `tail`), then with `follow` what is written
+ * until the container stops or the client leaves. Resolves when done; `stats` counts torn lines.
+ */
+export async function streamLog(path: string, o: LogReadOptions, emit: LogEmit, follow?: FollowOptions, stats: LogStats = { torn: 0 }): Promise<void> {
+  await new LogStream(path, o, emit, stats).run(follow)
+}
+
+class LogStream {
+  /** The client went away (emit said so, or follow's `cancelled`): read nothing more. */
+  #stopped = false
+  readonly #buf = Buffer.allocUnsafe(CHUNK)
+
+  constructor(
+    readonly path: string,
+    readonly o: LogReadOptions,
+    readonly emit: LogEmit,
+    readonly stats: LogStats,
+  ) {}
+
+  async run(follow?: FollowOptions): Promise<void> {
+    void follow?.cancelled.then(() => (this.#stopped = true))
+    const { current, offset } = await this.#readNow()
+    if (!follow || this.#stopped) return void (await current?.fh.close())
+    await this.#follow(current, offset, follow)
+  }
+
+  /**
+   * The log as it is now, a chunk at a time (with `tail`: from where its last N entries begin).
+   * Returns the current file, still open, and where its whole lines end: follow goes on from there.
+   */
+  async #readNow(): Promise<{ current?: OpenLog; offset: number }> {
+    const files: OpenLog[] = []
+    for (const file of logFiles(this.path)) {
+      const f = await openLog(file)
+      if (f) files.push(f)
+    }
+    const current = files.at(-1)
     try {
-      nameIno = statSync(path).ino
+      let start = { index: 0, offset: 0 }
+      const { tail } = this.o
+      if (tail !== undefined && tail >= 0) {
+        start = tail === 0 ? { index: files.length - 1, offset: current ? await wholeLinesEnd(current) : 0 } : await tailStart(files, tail, this.o)
+      }
+      let offset = 0
+      for (let index = Math.max(start.index, 0); index < files.length && !this.#stopped; index++) {
+        const f = files[index]
+        const lines = new Lines()
+        offset = index === start.index ? start.offset : 0
+        while (offset < f.size && !this.#stopped) {
+          const n = await this.#read(f, offset, f.size - offset, lines)
+          if (n === 0) break
+          offset += n
+        }
+        if (f !== current) lines.drop(this.stats) // a rotated file is complete: an unfinished line is torn
+        else offset -= lines.pending // follow reads that line again, whole
+      }
+      return { current, offset }
+    } finally {
+      for (const f of files) if (f !== current) await f.fh.close()
+    }
+  }
+
+  /** One chunk from `offset` into `lines`, its entries emitted (awaiting the client). Returns the bytes read. */
+  async #read(f: OpenLog, offset: number, max: number, lines: Lines): Promise<number> {
+    const { bytesRead } = await f.fh.read(this.#buf, 0, Math.min(CHUNK, max), offset)
+    if (bytesRead === 0) return 0
+    const entries: LogEntry[] = []
+    for (const line of lines.feed(this.#buf.subarray(0, bytesRead), this.stats)) {
+      const e = parseLogLine(line, this.stats)
+      if (e && wanted(e, this.o)) entries.push(e)
+    }
+    if (entries.length && (await this.emit(entries)) === false) this.#stopped = true
+    return bytesRead
+  }
+
+  /** Follow from `offset` of `log` (or from the first file to appear), across rotations. */
+  async #follow(log: OpenLog | undefined, offset: number, f: FollowOptions): Promise<void> {
+    let exited = false
+    let signalled = false
+    let waiter: (() => void) | undefined
+    const wake = () => {
+      signalled = true
+      const w = waiter
+      waiter = undefined
+      w?.()
+    }
+    const changed = (): Promise<void> => {
+      if (signalled) {
+        signalled = false
+        return Promise.resolve()
+      }
+      return new Promise((r) => (waiter = r))
+    }
+    const exit = () => ((exited = true), wake())
+    void f.exited.then(() => setTimeout(exit, EXIT_GRACE_MS), exit)
+    void f.cancelled.then(wake)
+    let watcher: FSWatcher | undefined
+    try {
+      // inotify on the directory sees writes, creates and renames of the log files.
+      watcher = watch(dirname(this.path), (_event, file) => {
+        if (!file || String(file).startsWith(basename(this.path))) wake()
+      })
+      watcher.on('error', () => {}) // the directory went away (rm -f): the timer and `exited` end it
     } catch {
-      /* between rename and create */
+      /* no inotify: the timer alone */
     }
-    if (nameIno !== ino) {
-      closeSync(fd)
-      fd = -1
-      pending = ''
-      if (openCurrent()) drainFd()
+    const timer = setInterval(wake, POLL_MS)
+    timer.unref()
+
+    const lines = new Lines()
+    try {
+      while (!this.#stopped) {
+        if (!log) {
+          log = await openLog(this.path)
+          offset = 0
+          if (!log) {
+            if (exited) break
+            await changed()
+            continue
+          }
+        }
+        const n = await this.#read(log, offset, CHUNK, lines)
+        if (n > 0) {
+          offset += n
+          continue
+        }
+        // At the end of this file. Rotated? Then its name is another file now: once this one is
+        // read to its very end (the writer may have added a last line before renaming), go on
+        // with the file that came after it.
+        if (nameIno(this.path) !== log.ino) {
+          const more = await this.#read(log, offset, CHUNK, lines)
+          if (more > 0) {
+            offset += more
+            continue
+          }
+          lines.drop(this.stats)
+          const next = await successor(this.path, log.ino)
+          await log.fh.close()
+          log = next
+          offset = 0
+          continue
+        }
+        if (exited) break
+        await changed()
+      }
+    } finally {
+      clearInterval(timer)
+      watcher?.close()
+      await log?.fh.close()
     }
   }
+}
 
-  const stop = () => {
-    if (stopped) return
-    poll()
-    stopped = true
-    watcher?.close()
-    if (timer) clearInterval(timer)
-    if (fd >= 0) closeSync(fd)
-    fd = -1
-    resolveFinished()
-  }
-
-  openCurrent()
-  poll()
+function nameIno(path: string): number | undefined {
   try {
-    // inotify on the directory sees writes, creates and renames of the log files.
-    watcher = watch(dirname(path), (_event, file) => {
-      if (file && !String(file).startsWith(basename(path))) return
-      poll()
-    })
+    return statSync(path).ino
   } catch {
-    /* no inotify: the timer alone */
+    return undefined // between the shim's rename and create
   }
-  // A slow timer as well: inotify can miss events under pressure.
-  timer = setInterval(poll, 500)
-  timer.unref?.()
-  done.then(
-    () => setTimeout(stop, 50),
-    () => stop(),
-  )
-  return { stop, finished }
+}
+
+/**
+ * The file written after the one with inode `ino`: the next in logFiles() order. If that file is
+ * gone (the reader fell more than max-file rotations behind), the oldest one left: what was in
+ * between is lost, as with Docker's json-file.
+ */
+async function successor(path: string, ino: number): Promise<OpenLog | undefined> {
+  const files = logFiles(path)
+  let next = 0
+  for (let i = 0; i < files.length; i++) {
+    const st = await stat(files[i]).catch(() => undefined)
+    if (st?.ino === ino) {
+      next = i + 1
+      break
+    }
+  }
+  return next < files.length ? openLog(files[next]) : undefined
 }
 
 /** Bytes of text from Docker's size syntax: "10m" → 10485760. */
@@ -209,14 +452,9 @@ export function parseSize(s: string): number | undefined {
   return Math.floor(Number(m[1]) * mult)
 }
 
-/** Read the whole log, for tests and small tools. */
-export function readLogText(path: string): string {
-  return logFiles(path)
-    .map((f) => readFileSync(f, 'utf8'))
-    .join('')
-    .split('\n')
-    .map(parseLine)
-    .filter((e): e is LogEntry => !!e)
-    .map((e) => e.log)
-    .join('')
+/** Every wanted entry of the log as it is now, in memory: for tests and small tools only. */
+export async function readLogEntries(path: string, o: LogReadOptions, stats?: LogStats): Promise<LogEntry[]> {
+  const out: LogEntry[] = []
+  await streamLog(path, o, async (entries) => void out.push(...entries), undefined, stats)
+  return out
 }

@@ -6,7 +6,7 @@
 import { TockerError } from '../errors.js'
 import type { RuntimeBackend } from './backend.js'
 import type { ExitMonitor } from './exits.js'
-import { followLog, readLog, type LogEntry } from './logs.js'
+import { streamLog, type LogEmit, type LogEntry, type LogStats } from './logs.js'
 import type { ContainerRecord } from './state.js'
 
 export type StdStream = 'stdout' | 'stderr'
@@ -14,6 +14,8 @@ export type StdStream = 'stdout' | 'stderr'
 /** Where output goes. Writes after the client went away are dropped. */
 export interface OutputSink {
   write(stream: StdStream, data: Buffer): void
+  /** Resolves when the client can take more (what was written has drained), or is gone. */
+  ready?(): Promise<void>
   end(): void
   /** Resolves when the client goes away. */
   readonly closed: Promise<void>
@@ -47,6 +49,8 @@ export class Streams {
   constructor(
     readonly exits: ExitMonitor,
     readonly runtime: RuntimeBackend,
+    /** The engine's --debug log. */
+    readonly debug: (msg: string) => void = () => {},
   ) {}
 
   /** `open(tty)` is called once the request is known to be valid: it starts the response. */
@@ -54,17 +58,9 @@ export class Streams {
     const tty = !!rec.Config.Tty
     if (!q.stdout && !q.stderr) throw new TockerError('Bad parameters: you must choose at least one stream', { status: 400, daemon: true })
     const out = open(tty)
-    const write = (e: LogEntry) => out.write(e.stream, entryBytes(e, q.timestamps))
     const opts = { stdout: q.stdout, stderr: q.stderr, since: q.since, until: q.until, tail: q.tail }
-    const now = readLog(rec.LogPath, opts)
-    for (const e of now.entries) write(e)
-    if (!q.follow || !rec.State.Running) return out.end()
-    const done = new Promise<void>((resolve) => {
-      this.exits.onNextExit(rec.Id, resolve)
-      void out.closed.then(resolve)
-    })
-    const f = followLog(rec.LogPath, now, { ...opts, tail: undefined }, write, done)
-    await f.finished
+    const follow = q.follow && rec.State.Running ? { exited: this.#nextExit(rec), cancelled: out.closed } : undefined
+    await this.#stream(rec, opts, sinkEmit(out, q.timestamps), follow)
     out.end()
   }
 
@@ -74,23 +70,31 @@ export class Streams {
    * its stdin. Ends when the current (or, if not running, the next) run ends.
    */
   async attach(rec: ContainerRecord, conn: ClientConnection, o: AttachOptions): Promise<void> {
-    const opts = { stdout: o.stdout, stderr: o.stderr }
-    const write = (e: LogEntry) => conn.write(e.stream, entryBytes(e, false))
-    const now = readLog(rec.LogPath, { ...opts, tail: o.logs ? undefined : 0 })
-    for (const e of now.entries) write(e)
-    if (!o.stream) return conn.end()
-    const ended = new Promise<void>((resolve) => {
-      this.exits.onNextExit(rec.Id, resolve)
-      void conn.closed.then(resolve)
-    })
-    if (o.stdin && rec.Config.OpenStdin && this.runtime.openStdin) {
-      void this.#pipeStdin(rec, conn)
-    } else {
-      conn.input.resume() // discard
+    const opts = { stdout: o.stdout, stderr: o.stderr, tail: o.logs ? undefined : 0 }
+    if (o.stream) {
+      if (o.stdin && rec.Config.OpenStdin && this.runtime.openStdin) {
+        void this.#pipeStdin(rec, conn)
+      } else {
+        conn.input.resume() // discard
+      }
     }
-    const f = followLog(rec.LogPath, now, opts, write, ended)
-    await f.finished
+    const follow = o.stream ? { exited: this.#nextExit(rec), cancelled: conn.closed } : undefined
+    await this.#stream(rec, opts, sinkEmit(conn, false), follow)
     conn.end()
+  }
+
+  #nextExit(rec: ContainerRecord): Promise<void> {
+    return new Promise<void>((resolve) => this.exits.onNextExit(rec.Id, resolve))
+  }
+
+  /** The log through `emit` (logs.ts bounds the cost); torn lines met on the way go to the debug log. */
+  async #stream(rec: ContainerRecord, opts: Parameters<typeof streamLog>[1], emit: LogEmit, follow: Parameters<typeof streamLog>[3]): Promise<void> {
+    const stats: LogStats = { torn: 0 }
+    try {
+      await streamLog(rec.LogPath, opts, emit, follow, stats)
+    } finally {
+      if (stats.torn) this.debug(`logs of ${rec.Id}: skipped ${stats.torn} torn line(s) in ${rec.LogPath} (an entry cut by a full disk or a killed shim)`)
+    }
   }
 
   async #pipeStdin(rec: ContainerRecord, conn: ClientConnection): Promise<void> {
@@ -110,6 +114,26 @@ export class Streams {
     input.on('close', close)
     stdin.on('error', () => {})
     input.resume()
+  }
+}
+
+/**
+ * Entries to a sink: one write per run of entries of the same stream (a multiplexed frame may
+ * hold many lines), then wait until the client took them. False once the client is gone.
+ */
+function sinkEmit(out: OutputSink, timestamps: boolean): LogEmit {
+  let gone = false
+  void out.closed.then(() => (gone = true))
+  return async (entries) => {
+    if (gone) return false
+    for (let i = 0; i < entries.length; ) {
+      const stream = entries[i].stream
+      const parts: Buffer[] = []
+      for (; i < entries.length && entries[i].stream === stream; i++) parts.push(entryBytes(entries[i], timestamps))
+      out.write(stream, parts.length === 1 ? parts[0] : Buffer.concat(parts))
+    }
+    await out.ready?.()
+    return !gone
   }
 }
 

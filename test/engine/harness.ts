@@ -24,7 +24,7 @@ export interface TockerEnv {
   tocker(args: string[], opts?: { input?: string; timeoutMs?: number; env?: Record<string, string> }): Promise<Result>
   /** Like tocker(), but the exit code must be 0: returns stdout. */
   ok(args: string[], opts?: { input?: string }): Promise<string>
-  /** Start the engine (`tocker daemon`, with `args` such as --debug after it; `extraEnv` for its environment). */
+  /** Start the engine (`tocker [args] daemon`: global options such as --debug; `extraEnv` for its environment). */
   startEngine(args?: string[], extraEnv?: Record<string, string>): Promise<void>
   /** What the engine started last wrote on stderr (its log, e.g. with --debug). */
   engineLog(): string
@@ -69,7 +69,7 @@ export async function tockerEnv(prefix = 'tocker-engine-'): Promise<TockerEnv> {
     },
     engineLog: () => engineErr,
     async startEngine(args = [], extraEnv = {}) {
-      const child = spawn(process.execPath, [TOCKER_BIN, '--root', root, 'daemon', ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...extraEnv } })
+      const child = spawn(process.execPath, [TOCKER_BIN, '--root', root, ...args, 'daemon'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...extraEnv } })
       let err = ''
       engineErr = ''
       child.stderr!.on('data', (d) => {

@@ -11,7 +11,7 @@ import { formatRows, render } from '../../src/cli/format/template.js'
 import { parseTimeArg } from '../../src/cli/commands/logs.js'
 import { generateName, normalizeName } from '../../src/engine/names.js'
 import { newContainerId, shortId } from '../../src/engine/ids.js'
-import { readLog, logTimeSeconds } from '../../src/engine/logs.js'
+import { readLogEntries, logTimeSeconds } from '../../src/engine/logs.js'
 import { statusText } from '../../src/engine/status.js'
 import { emptyState } from '../../src/engine/state.js'
 import { isSameProcess, processStartTime } from '../../src/sys/proc-stat.js'
@@ -96,10 +96,10 @@ t.test('json-file reader: rotated files in order, tail, since, streams', async (
   const line = (log: string, stream: string, time: string) => JSON.stringify({ log, stream, time }) + '\n'
   writeFileSync(`${path}.1`, line('one\n', 'stdout', '2026-01-01T00:00:01Z') + line('two\n', 'stderr', '2026-01-01T00:00:02Z'))
   writeFileSync(path, line('three\n', 'stdout', '2026-01-01T00:00:03.5Z') + line('par', 'stdout', '2026-01-01T00:00:04Z') + line('tial\n', 'stdout', '2026-01-01T00:00:04.1Z') + '{"log":"torn')
-  const all = readLog(path, { stdout: true, stderr: true })
-  t.same(all.entries.map((e) => e.log).join(''), 'one\ntwo\nthree\npartial\n')
-  t.same(readLog(path, { stdout: true, stderr: false }).entries.map((e) => e.log), ['one\n', 'three\n', 'par', 'tial\n'])
-  t.same(readLog(path, { stdout: true, stderr: true, tail: 2 }).entries.map((e) => e.log), ['par', 'tial\n'])
-  t.same(readLog(path, { stdout: true, stderr: true, since: Date.parse('2026-01-01T00:00:03Z') / 1000 }).entries.length, 3)
-  t.same(readLog(path, { stdout: true, stderr: true, tail: 0 }).entries, [])
+  const all = await readLogEntries(path, { stdout: true, stderr: true })
+  t.same(all.map((e) => e.log).join(''), 'one\ntwo\nthree\npartial\n')
+  t.same((await readLogEntries(path, { stdout: true, stderr: false })).map((e) => e.log), ['one\n', 'three\n', 'par', 'tial\n'])
+  t.same((await readLogEntries(path, { stdout: true, stderr: true, tail: 2 })).map((e) => e.log), ['par', 'tial\n'])
+  t.same((await readLogEntries(path, { stdout: true, stderr: true, since: Date.parse('2026-01-01T00:00:03Z') / 1000 })).length, 3)
+  t.same(await readLogEntries(path, { stdout: true, stderr: true, tail: 0 }), [])
 })
