@@ -31,6 +31,8 @@ function drained(w: Writable): Promise<void> {
 /** GET /containers/{id}/logs: answers 200 with the stream's content type, then the output. */
 export function responseSink(req: IncomingMessage, res: ServerResponse, tty: boolean): OutputSink {
   res.writeHead(200, { 'Content-Type': tty ? RAW_STREAM : MULTIPLEXED_STREAM })
+  // Headers go out now, as Docker's do: a client following a quiet container knows it is attached.
+  res.flushHeaders()
   const closed = new Promise<void>((resolve) => {
     req.on('close', resolve)
     res.on('close', resolve)

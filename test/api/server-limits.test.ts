@@ -70,7 +70,7 @@ interface Reply {
 
 function send(method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = request({ socketPath: sock, method, path, headers: { Host: 'x', ...(body !== undefined ? { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)) } : {}), ...headers } }, (res) => {
+    const req = request({ socketPath: sock, agent: false, method, path, headers: { Host: 'x', ...(body !== undefined ? { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)) } : {}), ...headers } }, (res) => {
       let data = ''
       res.setEncoding('utf8')
       res.on('data', (d) => (data += d))
@@ -127,7 +127,7 @@ t.test('bodies over the route limit get 413 before the engine sees them, without
   const started = Date.now()
   const reply = await new Promise<{ status: number; body: string; sent: number }>((resolve, reject) => {
     let sent = 0
-    const req = request({ socketPath: sock, method: 'POST', path: '/containers/create', headers: { 'Content-Type': 'application/json', 'Content-Length': String(size) } }, (res) => {
+    const req = request({ socketPath: sock, agent: false, method: 'POST', path: '/containers/create', headers: { 'Content-Type': 'application/json', 'Content-Length': String(size) } }, (res) => {
       let body = ''
       res.on('data', (d) => (body += d))
       res.on('end', () => {
@@ -152,7 +152,7 @@ t.test('bodies over the route limit get 413 before the engine sees them, without
 
   // Chunked: no Content-Length to refuse up front; refused when the limit is passed.
   const chunked = await new Promise<number>((resolve, reject) => {
-    const req = request({ socketPath: sock, method: 'POST', path: '/containers/abc/exec', headers: { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' } }, (res) => {
+    const req = request({ socketPath: sock, agent: false, method: 'POST', path: '/containers/abc/exec', headers: { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' } }, (res) => {
       res.resume()
       res.on('end', () => {
         req.destroy()
@@ -263,7 +263,7 @@ t.test('long-lived responses are never cut by the timeouts (logs -f, attach)', a
   // Idle for many times every timeout of the server, then the stream must still deliver.
   const quiet = HEADERS_TIMEOUT * 6
   const logs = await new Promise<string>((resolve, reject) => {
-    const req = request({ socketPath: sock, path: '/containers/x/logs?follow=1&stdout=1' }, (res) => {
+    const req = request({ socketPath: sock, agent: false, path: '/containers/x/logs?follow=1&stdout=1' }, (res) => {
       let data = ''
       res.on('data', (d) => (data += d))
       res.on('end', () => resolve(data))
