@@ -137,14 +137,34 @@ function sendError(req: IncomingMessage, res: ServerResponse | undefined, socket
   // the connection closes after the answer instead.
   const close = !req.complete
   if (res && !res.headersSent) {
+    if (close) lingeringClose(req.socket)
     res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), ...(close ? { Connection: 'close' } : {}) })
     res.end(body)
-    if (close) res.once('finish', () => req.socket.destroySoon())
   } else if (res) {
     res.destroy()
   } else if (socket && !socket.destroyed && !socket.writableEnded) {
+    lingeringClose(socket)
     socket.end(`HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
+    socket.resume() // discard what the client still sends
   }
+}
+
+/** How long a refused client may go on sending while it reads the answer. */
+const LINGER_MS = 1000
+
+/**
+ * A lingering close, as Go's net/http does it: after an answer to a request whose body was not
+ * read (413, 408), stop writing (FIN) but go on reading and discarding for a moment, then close.
+ * Closing at once would reset a client that is still sending, and it could lose the answer.
+ * Bounded by time only: discarding costs no memory.
+ */
+function lingeringClose(socket: Duplex): void {
+  const s = socket as Duplex & { destroySoon?: () => void }
+  // node:http calls destroySoon() once a Connection: close answer is out: make that a half-close.
+  s.destroySoon = () => s.end()
+  const timer = setTimeout(() => s.destroy(), LINGER_MS)
+  timer.unref()
+  s.once('close', () => clearTimeout(timer))
 }
 
 // ---- the server ----

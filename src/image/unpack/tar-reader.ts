@@ -13,6 +13,15 @@
 // whole block. Names longer than 100 bytes and extra attributes travel in a preceding pseudo-member:
 // a PAX extended header (type 'x': "len key=value\n" records) or a GNU long name ('L'/'K').
 // Two zero blocks end the archive.
+//
+// Layers and archives come from anyone, so every number is checked before it is used: sizes, ids
+// and device numbers must be non-negative integers that fit their kernel types; PAX numbers are
+// plain decimal (no sign, exponent, hex or blanks); a PAX record's length must fit its body;
+// metadata (PAX bodies, GNU long names) is capped per member (MAX_META) and in total while it waits
+// for its member (MAX_PENDING_META); names and link targets at PATH_MAX. So the read position only
+// moves forward, memory stays bounded whatever the input, and a bad member is refused with a
+// TarFormatError naming the entry and its byte offset. GNU sparse files are refused: no image tool
+// writes them (Go's archive/tar, which Docker and BuildKit use, cannot).
 
 import { Writable } from 'node:stream'
 
@@ -43,7 +52,22 @@ export interface TarHandler {
 }
 
 const BLOCK = 512
-const MAX_META = 16 << 20 // a PAX or GNU long-name body larger than this is not a real layer
+/** One PAX or GNU long-name body; real ones are well under 1 KiB. */
+export const MAX_META = 1 << 20
+/** PAX and long-name bytes waiting for their member, and global PAX records kept for all members. */
+export const MAX_PENDING_META = 2 << 20
+/** Linux's PATH_MAX: no longer name or link target can be created. */
+export const MAX_PATH = 4096
+/** The kernel's limits on one extended attribute (XATTR_NAME_MAX, XATTR_SIZE_MAX). */
+const MAX_XATTR_NAME = 255
+const MAX_XATTR_VALUE = 64 << 10
+/** Members per stream: a whole root file system has 10^4–10^5, and each costs the unpacker memory. */
+export const MAX_ENTRIES = 1_000_000
+/** uid_t/gid_t; (uid_t)-1 means "leave unchanged" to chown(2), so it is no owner. */
+const MAX_ID = 0xfffffffe
+const MAX_DEV = 0xffffffff
+/** |seconds| for times: ±2^53 ms is as far as a JavaScript Date (and utimes through Node) goes. */
+const MAX_TIME = 8.64e12
 
 export class TarFormatError extends Error {
   constructor(message: string) {
@@ -53,6 +77,11 @@ export class TarFormatError extends Error {
 }
 
 type State = 'header' | 'body' | 'meta' | 'padding' | 'end'
+
+export interface TarReaderLimits {
+  /** Refuse streams with more members than this (default MAX_ENTRIES). */
+  maxEntries?: number
+}
 
 export class TarReader {
   #state: State = 'header'
@@ -67,67 +96,91 @@ export class TarReader {
   #globalPax = new Map<string, Buffer>()
   #longName?: string
   #longLink?: string
+  #pendingMeta = 0 // bytes held in #pax, #longName, #longLink
+  #globalMeta = 0 // bytes held in #globalPax
   #zeroBlocks = 0
   #entries = 0
+  #offset = 0 // stream bytes consumed before the current chunk
+  #headerAt = 0 // stream offset of the header being handled (for messages)
+  readonly #maxEntries: number
 
-  constructor(private readonly handler: TarHandler) {}
+  constructor(
+    private readonly handler: TarHandler,
+    limits: TarReaderLimits = {},
+  ) {
+    this.#maxEntries = limits.maxEntries ?? MAX_ENTRIES
+  }
 
   get entries(): number {
     return this.#entries
   }
 
+  /** Bytes of the stream read so far. */
+  get offset(): number {
+    return this.#offset
+  }
+
   write(chunk: Buffer): void {
     let off = 0
     const len = chunk.length
-    while (off < len) {
-      switch (this.#state) {
-        case 'end': {
-          // After the end-of-archive blocks anything left (more zeros, usually) belongs to the DiffID
-          // but to no member.
-          this.handler.raw?.(chunk.subarray(off))
-          return
-        }
-        case 'header': {
-          const n = Math.min(BLOCK - this.#headerFill, len - off)
-          if (this.#headerFill === 0 && n === BLOCK) {
-            // Fast path: the whole header is in this chunk.
-            this.#onHeader(chunk.subarray(off, off + BLOCK))
-          } else {
-            chunk.copy(this.#header, this.#headerFill, off, off + n)
-            this.#headerFill += n
-            if (this.#headerFill === BLOCK) {
-              this.#headerFill = 0
-              this.#onHeader(this.#header)
-            }
+    try {
+      while (off < len) {
+        const n = this.#step(chunk, off, len)
+        // Each step takes at least one byte and never more than there is: the read position only
+        // moves forward. (A negative size used to move it back: an endless loop.)
+        if (!(n > 0 && n <= len - off)) throw new TarFormatError(`invalid tar: the reader made no progress at byte ${this.#offset + off}`)
+        off += n
+      }
+    } finally {
+      this.#offset += off
+    }
+  }
+
+  /** Handle bytes from chunk[off]; returns how many were consumed. */
+  #step(chunk: Buffer, off: number, len: number): number {
+    switch (this.#state) {
+      case 'end':
+        // After the end-of-archive blocks anything left (more zeros, usually) belongs to the DiffID
+        // but to no member.
+        this.handler.raw?.(chunk.subarray(off))
+        return len - off
+      case 'header': {
+        const n = Math.min(BLOCK - this.#headerFill, len - off)
+        this.#headerAt = this.#offset + off - this.#headerFill
+        if (this.#headerFill === 0 && n === BLOCK) {
+          // Fast path: the whole header is in this chunk.
+          this.#onHeader(chunk.subarray(off, off + BLOCK))
+        } else {
+          chunk.copy(this.#header, this.#headerFill, off, off + n)
+          this.#headerFill += n
+          if (this.#headerFill === BLOCK) {
+            this.#headerFill = 0
+            this.#onHeader(this.#header)
           }
-          off += n
-          break
         }
-        case 'body': {
-          const n = Math.min(this.#remaining, len - off)
-          this.handler.data(chunk.subarray(off, off + n))
-          off += n
-          this.#remaining -= n
-          if (this.#remaining === 0) this.#afterBody()
-          break
-        }
-        case 'meta': {
-          const n = Math.min(this.#remaining, len - off)
-          this.#meta.push(Buffer.from(chunk.subarray(off, off + n)))
-          this.handler.raw?.(chunk.subarray(off, off + n))
-          off += n
-          this.#remaining -= n
-          if (this.#remaining === 0) this.#afterMeta()
-          break
-        }
-        case 'padding': {
-          const n = Math.min(this.#remaining, len - off)
-          this.handler.raw?.(chunk.subarray(off, off + n))
-          off += n
-          this.#remaining -= n
-          if (this.#remaining === 0) this.#state = 'header'
-          break
-        }
+        return n
+      }
+      case 'body': {
+        const n = Math.min(this.#remaining, len - off)
+        this.handler.data(chunk.subarray(off, off + n))
+        this.#remaining -= n
+        if (this.#remaining === 0) this.#afterBody()
+        return n
+      }
+      case 'meta': {
+        const n = Math.min(this.#remaining, len - off)
+        this.#meta.push(Buffer.from(chunk.subarray(off, off + n)))
+        this.handler.raw?.(chunk.subarray(off, off + n))
+        this.#remaining -= n
+        if (this.#remaining === 0) this.#afterMeta()
+        return n
+      }
+      case 'padding': {
+        const n = Math.min(this.#remaining, len - off)
+        this.handler.raw?.(chunk.subarray(off, off + n))
+        this.#remaining -= n
+        if (this.#remaining === 0) this.#state = 'header'
+        return n
       }
     }
   }
@@ -135,8 +188,10 @@ export class TarReader {
   /** The input ended: it must have ended between members (a missing end block is tolerated, as Go does). */
   end(): void {
     if (this.#state === 'end') return
-    if (this.#state === 'header' && this.#headerFill === 0 && this.#pax.size === 0 && !this.#longName && !this.#longLink) return
-    throw new TarFormatError('unexpected end of tar stream (truncated layer)')
+    if (this.#state === 'header' && this.#headerFill === 0 && this.#pax.size === 0 && this.#longName === undefined && this.#longLink === undefined) return
+    const where =
+      this.#state === 'body' ? `inside the content of the member at byte ${this.#headerAt}, ${this.#remaining} bytes short` : this.#state === 'header' ? `inside a header at byte ${this.#headerAt}` : `at byte ${this.#offset}`
+    throw new TarFormatError(`unexpected end of tar stream (truncated layer): it ends ${where}`)
   }
 
   /**
@@ -169,6 +224,11 @@ export class TarReader {
     })
   }
 
+  #fail(what: string, entry?: string): TarFormatError {
+    const name = entry !== undefined ? `entry ${JSON.stringify(entry.length > 200 ? entry.slice(0, 200) + '…' : entry)}` : 'header'
+    return new TarFormatError(`invalid tar ${name} at byte ${this.#headerAt}: ${what}`)
+  }
+
   #onHeader(block: Buffer): void {
     // Copy: the handler may keep raw bytes past this call, and #header is reused.
     this.handler.raw?.(block === this.#header ? Buffer.from(block) : block)
@@ -177,12 +237,19 @@ export class TarReader {
       if (this.#zeroBlocks === 2) this.#state = 'end'
       return
     }
-    if (this.#zeroBlocks > 0) throw new TarFormatError('invalid tar: data after an end-of-archive block')
-    verifyChecksum(block)
+    if (this.#zeroBlocks > 0) throw this.#fail('data after an end-of-archive block')
+    verifyChecksum(block, (what) => this.#fail(what))
     const typeflag = String.fromCharCode(block[156] || 0x30)
-    const size = readNumber(block, 124, 12)
+    // The name as far as the header tells, for messages (a long name may come later).
+    const shownName = this.#longName ?? cString(block.subarray(0, 100))
+    const size = this.#number(block, 124, 12, 'size', shownName)
+    if (size < 0) throw this.#fail(`negative size ${size}`, shownName)
     if (typeflag === 'x' || typeflag === 'g' || typeflag === 'L' || typeflag === 'K') {
-      if (size > MAX_META) throw new TarFormatError(`invalid tar: ${size}-byte extended header`)
+      if (size > MAX_META) throw this.#fail(`${size}-byte ${metaName(typeflag)}: more than the ${MAX_META} bytes any real one needs`, shownName)
+      const pending = typeflag === 'g' ? this.#globalMeta : this.#pendingMeta
+      if (pending + size > MAX_PENDING_META) {
+        throw this.#fail(`${metaName(typeflag)}s adding up to more than ${MAX_PENDING_META} bytes before the next member`, shownName)
+      }
       this.#metaType = typeflag
       this.#meta = []
       this.#remaining = size
@@ -191,6 +258,7 @@ export class TarReader {
       if (size === 0) this.#afterMeta()
       return
     }
+    if (this.#entries >= this.#maxEntries) throw this.#fail(`more than ${this.#maxEntries} members: not a layer anyone builds`, shownName)
     const entry = this.#buildEntry(block, typeflag, size)
     this.#entries++
     this.handler.entry(entry)
@@ -210,19 +278,31 @@ export class TarReader {
     this.#meta = []
     switch (this.#metaType) {
       case 'x':
-        for (const [k, v] of parsePax(body)) this.#pax.set(k, v)
+        for (const [k, v] of this.#parsePax(body)) this.#pax.set(k, v)
+        this.#pendingMeta += body.length
         break
       case 'g':
-        for (const [k, v] of parsePax(body)) this.#globalPax.set(k, v)
+        for (const [k, v] of this.#parsePax(body)) this.#globalPax.set(k, v)
+        this.#globalMeta += body.length
         break
       case 'L':
         this.#longName = cString(body)
+        this.#pendingMeta += body.length
         break
       case 'K':
         this.#longLink = cString(body)
+        this.#pendingMeta += body.length
         break
     }
     this.#afterContent()
+  }
+
+  #parsePax(body: Buffer): [string, Buffer][] {
+    try {
+      return parsePax(body)
+    } catch (err) {
+      throw this.#fail((err as Error).message, this.#longName)
+    }
   }
 
   #afterContent(): void {
@@ -235,7 +315,16 @@ export class TarReader {
     }
   }
 
-  #buildEntry(block: Buffer, typeflag: string, size: number): TarEntry {
+  /** A numeric header field, as a safe integer (octal or base-256); the error names the field. */
+  #number(block: Buffer, off: number, len: number, field: string, entry: string): number {
+    try {
+      return readNumber(block, off, len)
+    } catch (err) {
+      throw this.#fail(`${field}: ${(err as Error).message}`, entry)
+    }
+  }
+
+  #buildEntry(block: Buffer, typeflag: string, headerSize: number): TarEntry {
     const magic = block.toString('latin1', 257, 263)
     const ustar = magic === 'ustar\0' // POSIX; GNU's "ustar  " uses the prefix field for other things
     let path = cString(block.subarray(0, 100))
@@ -244,55 +333,76 @@ export class TarReader {
       if (prefix) path = `${prefix}/${path}`
     }
     let linkpath = cString(block.subarray(157, 257))
-    const pax = this.#globalPax.size ? new Map([...this.#globalPax, ...this.#pax]) : this.#pax
-    const xattrs = new Map<string, Buffer>()
-    let uid = readNumber(block, 108, 8)
-    let gid = readNumber(block, 116, 8)
-    let mtime = readNumber(block, 136, 12)
-    let atime: number | undefined
     if (this.#longName !== undefined) path = this.#longName
     if (this.#longLink !== undefined) linkpath = this.#longLink
+    const pax = this.#globalPax.size ? new Map([...this.#globalPax, ...this.#pax]) : this.#pax
+    // The name first: every later message names the entry.
+    const paxPath = pax.get('path')
+    if (paxPath !== undefined) path = this.#paxText('path', paxPath, path)
+    const paxLink = pax.get('linkpath')
+    if (paxLink !== undefined) linkpath = this.#paxText('linkpath', paxLink, path)
+
+    let size = headerSize
+    let uid = this.#number(block, 108, 8, 'uid', path)
+    let gid = this.#number(block, 116, 8, 'gid', path)
+    let mtime = this.#number(block, 136, 12, 'mtime', path)
+    let atime: number | undefined
+    const mode = this.#number(block, 100, 8, 'mode', path)
+    const xattrs = new Map<string, Buffer>()
     for (const [key, value] of pax) {
       if (key.startsWith('SCHILY.xattr.')) {
-        xattrs.set(key.slice('SCHILY.xattr.'.length), value)
+        const name = key.slice('SCHILY.xattr.'.length)
+        if (name === '' || Buffer.byteLength(name) > MAX_XATTR_NAME) throw this.#fail(`extended attribute name ${JSON.stringify(name.slice(0, 64))} is empty or longer than ${MAX_XATTR_NAME} bytes`, path)
+        if (value.length > MAX_XATTR_VALUE) throw this.#fail(`extended attribute ${name}: ${value.length}-byte value, at most ${MAX_XATTR_VALUE}`, path)
+        xattrs.set(name, value)
         continue
       }
-      const v = value.toString('utf8')
       switch (key) {
-        case 'path':
-          path = v
-          break
-        case 'linkpath':
-          linkpath = v
-          break
         case 'size':
-          size = paxNumber(key, v)
+          size = this.#paxInteger(key, value, path)
           break
         case 'uid':
-          uid = paxNumber(key, v)
+          uid = this.#paxInteger(key, value, path)
           break
         case 'gid':
-          gid = paxNumber(key, v)
+          gid = this.#paxInteger(key, value, path)
           break
         case 'mtime':
-          mtime = paxNumber(key, v)
+          mtime = this.#paxTime(key, value, path)
           break
         case 'atime':
-          atime = paxNumber(key, v)
+          atime = this.#paxTime(key, value, path)
           break
         default:
-          if (key.startsWith('GNU.sparse.')) throw new TarFormatError(`unsupported tar entry ${JSON.stringify(path)}: GNU sparse file`)
+          if (key.startsWith('GNU.sparse.')) throw this.#fail('GNU sparse file (not supported: no image tool writes them)', path)
       }
     }
     this.#pax = new Map()
     this.#longName = undefined
     this.#longLink = undefined
+    this.#pendingMeta = 0
     const type = ENTRY_TYPES[typeflag]
-    if (!type) throw new TarFormatError(`unsupported tar entry ${JSON.stringify(path)}: type flag ${JSON.stringify(typeflag)}`)
+    if (!type) {
+      const why = typeflag === 'S' ? 'GNU sparse file (not supported: no image tool writes them)' : `unsupported type flag ${JSON.stringify(typeflag)}`
+      throw this.#fail(why, path)
+    }
+    if (path === '') throw this.#fail('empty name')
+    checkName('name', path, (what) => this.#fail(what, path))
+    if (linkpath !== '' && (type === 'hardlink' || type === 'symlink')) checkName('link target', linkpath, (what) => this.#fail(what, path))
+    if (uid > MAX_ID || gid > MAX_ID) throw this.#fail(`owner ${uid}:${gid} out of range (at most ${MAX_ID})`, path)
+    for (const [what, t] of [['mtime', mtime], ['atime', atime]] as const) {
+      if (t !== undefined && !(Math.abs(t) <= MAX_TIME)) throw this.#fail(`${what} ${t} out of range`, path)
+    }
+    const devmajor = type === 'char' || type === 'block' ? this.#number(block, 329, 8, 'devmajor', path) : 0
+    const devminor = type === 'char' || type === 'block' ? this.#number(block, 337, 8, 'devminor', path) : 0
+    if (devmajor > MAX_DEV || devminor > MAX_DEV) throw this.#fail(`device number ${devmajor}:${devminor} out of range`, path)
+    for (const [what, v] of [['uid', uid], ['gid', gid], ['mode', mode], ['device number', Math.min(devmajor, devminor)]] as const) {
+      if (v < 0) throw this.#fail(`negative ${what} ${v}`, path)
+    }
     return {
       path,
       type,
-      mode: readNumber(block, 100, 8) & 0o7777,
+      mode: mode & 0o7777,
       uid,
       gid,
       // Like Go's archive/tar: only regular files have content, whatever the size field says.
@@ -300,10 +410,30 @@ export class TarReader {
       mtime,
       atime,
       linkpath,
-      devmajor: type === 'char' || type === 'block' ? readNumber(block, 329, 8) : 0,
-      devminor: type === 'char' || type === 'block' ? readNumber(block, 337, 8) : 0,
+      devmajor,
+      devminor,
       xattrs,
     }
+  }
+
+  /** PAX size/uid/gid: decimal digits only (no sign, blank, exponent or hex), a safe integer. */
+  #paxInteger(key: string, value: Buffer, entry: string): number {
+    const v = value.toString('latin1')
+    if (!/^[0-9]{1,16}$/.test(v) || !Number.isSafeInteger(Number(v))) throw this.#fail(`PAX record ${key}=${JSON.stringify(v.slice(0, 40))} is not a non-negative decimal integer`, entry)
+    return Number(v)
+  }
+
+  /** PAX times: "[-]seconds[.fraction]" in decimal (POSIX), e.g. "1700000000.123456789". */
+  #paxTime(key: string, value: Buffer, entry: string): number {
+    const v = value.toString('latin1')
+    if (!/^-?[0-9]{1,16}(\.[0-9]{0,30})?$/.test(v)) throw this.#fail(`PAX record ${key}=${JSON.stringify(v.slice(0, 40))} is not a decimal time`, entry)
+    return Number(v)
+  }
+
+  /** PAX path/linkpath: UTF-8 text without NUL (POSIX; a NUL would cut the name short in the kernel). */
+  #paxText(key: string, value: Buffer, entry: string): string {
+    if (value.includes(0)) throw this.#fail(`PAX record ${key} contains a NUL byte`, entry)
+    return value.toString('utf8')
   }
 }
 
@@ -318,6 +448,17 @@ const ENTRY_TYPES: Record<string, TarEntryType> = {
   '6': 'fifo',
 }
 
+function metaName(typeflag: string): string {
+  return typeflag === 'x' ? 'PAX header' : typeflag === 'g' ? 'global PAX header' : typeflag === 'L' ? 'GNU long name' : 'GNU long link name'
+}
+
+/** Names and link targets: at most PATH_MAX bytes, each component at most NAME_MAX (255). */
+function checkName(what: string, name: string, fail: (what: string) => TarFormatError): void {
+  const bytes = Buffer.byteLength(name)
+  if (bytes >= MAX_PATH) throw fail(`${what} of ${bytes} bytes: longer than PATH_MAX (${MAX_PATH})`)
+  for (const part of name.split('/')) if (Buffer.byteLength(part) > 255) throw fail(`${what} has a component longer than 255 bytes (NAME_MAX)`)
+}
+
 function pad(size: number): number {
   return (BLOCK - (size % BLOCK)) % BLOCK
 }
@@ -328,8 +469,14 @@ function isZero(block: Buffer): boolean {
 }
 
 /** The header checksum: the byte sum with the checksum field itself counted as spaces. */
-function verifyChecksum(block: Buffer): void {
-  const stored = readNumber(block, 148, 8)
+function verifyChecksum(block: Buffer, fail: (what: string) => TarFormatError): void {
+  if (block[148] & 0x80) throw fail('checksum field is not octal text (not a tar stream, or a corrupted one)')
+  let stored: number
+  try {
+    stored = readNumber(block, 148, 8)
+  } catch {
+    throw fail('checksum field is not octal text (not a tar stream, or a corrupted one)')
+  }
   let unsigned = 8 * 0x20
   let signed = 8 * 0x20
   for (let i = 0; i < BLOCK; i++) {
@@ -337,30 +484,47 @@ function verifyChecksum(block: Buffer): void {
     unsigned += block[i]
     signed += (block[i] << 24) >> 24
   }
-  if (stored !== unsigned && stored !== signed) throw new TarFormatError('invalid tar header (checksum mismatch): not a tar stream, or a corrupted one')
+  if (stored !== unsigned && stored !== signed) throw fail('checksum mismatch (not a tar stream, or a corrupted one)')
 }
 
-/** A numeric field: octal text, or GNU base-256 when the top bit of the first byte is set. */
-function readNumber(block: Buffer, off: number, len: number): number {
+/**
+ * A numeric field: octal text (leading blanks; ended by a NUL, or by a space and then only blanks),
+ * or GNU base-256 when the top bit of the first byte is set (big-endian two's complement; negative
+ * only with 0xff first). Always a safe integer; callers check the sign and range of each field.
+ */
+export function readNumber(block: Buffer, off: number, len: number): number {
   const first = block[off]
-  if (first & 0x80) {
-    // Base-256, big-endian, two's complement (0xff prefix = negative).
-    let v = first === 0xff ? -1 : first & 0x7f
-    for (let i = 1; i < len; i++) v = v * 256 + block[off + i] - (first === 0xff ? 255 : 0)
-    if (!Number.isSafeInteger(v)) throw new TarFormatError('invalid tar header: numeric field out of range')
-    return v
-  }
-  let v = 0
-  let i = off
   const end = off + len
+  if (first & 0x80) {
+    // Base-256: the remaining bits of the first byte, then len-1 whole bytes.
+    const negative = first === 0xff
+    if (first !== 0x80 && first !== 0xff) throw new TarFormatError('base-256 number out of range')
+    let v = 0
+    for (let i = off + 1; i < end; i++) {
+      const b = negative ? 255 - block[i] : block[i]
+      v = v * 256 + b
+      if (v > Number.MAX_SAFE_INTEGER) throw new TarFormatError('base-256 number out of range')
+    }
+    return negative ? -(v + 1) : v
+  }
+  let i = off
   while (i < end && (block[i] === 0x20 || block[i] === 0)) i++
+  let v = 0
+  let digits = 0
   for (; i < end; i++) {
     const c = block[i]
-    if (c === 0 || c === 0x20) break
-    if (c < 0x30 || c > 0x37) throw new TarFormatError('invalid tar header: bad octal number')
+    if (c === 0) return digits ? v : 0 // a NUL ends the text (as in Go's reader, whatever follows)
+    if (c === 0x20) break
+    if (c < 0x30 || c > 0x37) throw new TarFormatError(`bad octal number ${JSON.stringify(block.toString('latin1', off, end))}`)
     v = v * 8 + (c - 0x30)
+    digits++
   }
-  return v
+  // After a space only blanks may follow.
+  for (; i < end; i++) {
+    if (block[i] !== 0 && block[i] !== 0x20) throw new TarFormatError(`bad octal number ${JSON.stringify(block.toString('latin1', off, end))}`)
+  }
+  // A 12-byte field holds at most 12 digits (2^36): always safe.
+  return digits ? v : 0
 }
 
 function cString(buf: Buffer): string {
@@ -368,26 +532,31 @@ function cString(buf: Buffer): string {
   return buf.toString('utf8', 0, nul === -1 ? buf.length : nul)
 }
 
-function paxNumber(key: string, v: string): number {
-  const n = Number(v)
-  if (v === '' || !Number.isFinite(n)) throw new TarFormatError(`invalid tar PAX record ${key}=${JSON.stringify(v)}`)
-  return n
-}
-
-/** PAX records: "<len> <key>=<value>\n", len counting the whole record; values are bytes. */
+/**
+ * PAX records: "<len> <key>=<value>\n", len (decimal, no sign) counting the whole record, which
+ * must fit in the body; keys are text without NUL; values are bytes.
+ */
 export function parsePax(body: Buffer): [string, Buffer][] {
   const out: [string, Buffer][] = []
   let off = 0
   while (off < body.length) {
-    if (body[off] === 0) break // NUL padding inside the body
-    const sp = body.indexOf(0x20, off)
-    const len = sp === -1 ? NaN : Number(body.toString('latin1', off, sp))
-    if (!Number.isInteger(len) || len <= 0 || off + len > body.length || body[off + len - 1] !== 0x0a) {
-      throw new TarFormatError('invalid tar PAX header')
+    if (body[off] === 0) {
+      // NUL padding inside the body: allowed only at its end.
+      for (let i = off; i < body.length; i++) if (body[i] !== 0) throw new TarFormatError('PAX header: data after NUL padding')
+      break
+    }
+    // The length: 1–7 decimal digits (a record is at most MAX_META long), then one space.
+    let sp = off
+    while (sp < body.length && sp - off < 8 && body[sp] >= 0x30 && body[sp] <= 0x39) sp++
+    if (sp === off || sp >= body.length || body[sp] !== 0x20 || body[off] === 0x30) throw new TarFormatError(`PAX header: bad record length at byte ${off} of its body`)
+    const len = Number(body.toString('latin1', off, sp))
+    if (len < sp - off + 4 || off + len > body.length || body[off + len - 1] !== 0x0a) {
+      throw new TarFormatError(`PAX header: record length ${len} at byte ${off} does not fit its body`)
     }
     const rec = body.subarray(sp + 1, off + len - 1)
     const eq = rec.indexOf(0x3d)
-    if (eq <= 0) throw new TarFormatError('invalid tar PAX record')
+    if (eq <= 0) throw new TarFormatError(`PAX header: record at byte ${off} has no key`)
+    if (rec.subarray(0, eq).includes(0)) throw new TarFormatError(`PAX header: record key at byte ${off} contains a NUL byte`)
     out.push([rec.toString('utf8', 0, eq), Buffer.from(rec.subarray(eq + 1))])
     off += len
   }
