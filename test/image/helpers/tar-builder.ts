@@ -93,18 +93,18 @@ export function buildTar(entries: TEntry[], opts: { trailingZeros?: number } = {
     if (Buffer.byteLength(name) > 100) {
       if (e.gnuLong) {
         const body = Buffer.from(name + '\0')
-        parts.push(header('././@LongLink', 'L', body.length, {}), padded(body))
+        parts.push(header('././@LongLink', 'L', body.length, { name: '././@LongLink' }), padded(body))
       } else pax.push(['path', Buffer.from(name)])
       name = Buffer.from(name).subarray(0, 99).toString('latin1')
     }
     if (linkname !== undefined && Buffer.byteLength(linkname) > 100) {
       if (e.gnuLong) {
         const body = Buffer.from(linkname + '\0')
-        parts.push(header('././@LongLink', 'K', body.length, {}), padded(body))
+        parts.push(header('././@LongLink', 'K', body.length, { name: '././@LongLink' }), padded(body))
       } else pax.push(['linkpath', Buffer.from(linkname)])
       linkname = Buffer.from(linkname).subarray(0, 99).toString('latin1')
     }
-    if (e.rawPax) parts.push(header('PaxHeader/raw', 'x', e.rawPax.length, {}), padded(e.rawPax))
+    if (e.rawPax) parts.push(header('PaxHeader/raw', 'x', e.rawPax.length, { name: 'PaxHeader/raw' }), padded(e.rawPax))
     if (pax.length) {
       const body = Buffer.concat(pax.map(([k, v]) => paxRecord(k, v)))
       parts.push(header('PaxHeader/x', 'x', body.length, { name: 'PaxHeader/x' }), padded(body))
