@@ -137,7 +137,7 @@ function sendError(req: IncomingMessage, res: ServerResponse | undefined, socket
   // the connection closes after the answer instead.
   const close = !req.complete
   if (res && !res.headersSent) {
-    if (close) lingeringClose(req.socket)
+    if (close && req.socket) lingeringClose(req.socket)
     res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), ...(close ? { Connection: 'close' } : {}) })
     res.end(body)
   } else if (res) {
@@ -257,7 +257,12 @@ export function serve(table: Route[], opts: ServeOptions = {}): Server {
         res.end(text)
       }
     } catch (err) {
-      sendError(req, res, socket, err, !!opts.debug)
+      try {
+        sendError(req, res, socket, err, !!opts.debug)
+      } catch {
+        // The connection is beyond answering: drop it rather than the engine.
+        ;(socket ?? res?.socket ?? req.socket)?.destroy()
+      }
     }
   }
   const server = createServer(
