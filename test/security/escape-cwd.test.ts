@@ -47,6 +47,7 @@ t.test('the CLI: run -w and an image WorkingDir refused with runc\'s error, a no
     t.same(h.escapes(r, `run ${args.join(' ')}`), [])
     t.not(r.code, 0, `run ${args.join(' ')} refused`)
     t.match(r.stderr, /Error response from daemon: chdir to cwd \("\/proc\/(self|thread-self)\/fd\/\d"\) set in config\.json failed: /)
+    t.match(r.stderr, /tocker closes every such fd before it changes directory.* \/ .*CVE-2024-21626/, 'a hint says why, in English and Korean')
   }
   t.equal(await env.ok(['ps', '-aq']), '', 'run --rm left no container')
 })
@@ -98,6 +99,7 @@ t.test('tocker runtime: process.cwd /proc/self/fd/N in a bundle; a host director
   t.same(h.escapes(r, 'runtime run, cwd /proc/self/fd/0 = a host dir'), [])
   t.not(r.code, 0, 'refused')
   t.match(r.stderr, /current working directory is outside of container mount namespace root -- possible container breakout detected/)
+  t.match(r.stderr, /the check runc added after CVE-2024-21626.* \/ /, 'with a hint')
   t.same(existsSync(stateRoot) ? readdirSync(stateRoot) : [], [], 'no state left behind')
 })
 
