@@ -1,6 +1,7 @@
 // The default bridge, tocker0: a virtual switch in the host's namespace. Every container's veth
 // plugs into it, and it carries the gateway address (172.17.0.1/16) so the host routes the
 // containers' subnet to it and the containers route everything else through it.
+import { TockerError } from '../errors.js'
 import { ipBatch, isNoSuchDevice, ip, showLink } from './iproute2.js'
 import { ensureSysctl } from './sysctl.js'
 
@@ -52,7 +53,7 @@ export async function ensureBridge(spec: BridgeSpec, checkOwner: (other: string)
       `link set ${spec.name} up`,
     ])
   } else {
-    if (link.linkinfo?.info_kind !== 'bridge') throw new Error(`${spec.name} exists and is not a bridge`)
+    if (link.linkinfo?.info_kind !== 'bridge') throw new TockerError(`${spec.name} exists and is not a bridge`, { code: 'ENOTBRIDGE' })
     const other = link.ifalias ? ownerFromAlias(link.ifalias) : undefined
     if (other !== undefined && other !== spec.owner) checkOwner(other)
     const addrs = JSON.parse(await ip(['-j', '-4', 'addr', 'show', 'dev', spec.name])) as { addr_info: { local: string; prefixlen: number }[] }[]

@@ -3,6 +3,7 @@
 // and reports each one through the trace layer, so `tocker --explain` prints the exact command line
 // (and, for a batch, the lines fed on stdin) with how long it took.
 import { spawn } from 'node:child_process'
+import { TockerError } from '../errors.js'
 import { tracedAsync } from '../trace/trace.js'
 
 export interface CommandOptions {
@@ -12,16 +13,18 @@ export interface CommandOptions {
   describe?: () => string
 }
 
-/** A command exited non-zero. `stderr` holds the tool's own message ("Cannot find device ..."). */
-export class NetworkCommandError extends Error {
-  readonly code = 'ENETCOMMAND'
+/**
+ * A command exited non-zero (code ENETCOMMAND). `stderr` holds the tool's own message ("Cannot find
+ * device ..."), `exitStatus` its exit status. A low-level error: the manager words it for people.
+ */
+export class NetworkCommandError extends TockerError {
   constructor(
     readonly file: string,
     readonly args: string[],
-    readonly exitCode: number | null,
+    readonly exitStatus: number | null,
     readonly stderr: string,
   ) {
-    super(`${[file, ...args].join(' ')}: ${stderr.trim() || `exit status ${exitCode}`}`)
+    super(`${[file, ...args].join(' ')}: ${stderr.trim() || `exit status ${exitStatus}`}`, { code: 'ENETCOMMAND' })
     this.name = 'NetworkCommandError'
   }
 }

@@ -30,6 +30,14 @@ export function noFreePortError(endpoint: string, endpointId: string): TockerErr
   )
 }
 
+/** Codes of the layer's own low-level errors: a person gets them inside setupError's words. */
+const LOW_LEVEL = new Set(['ENETCOMMAND', 'ENETSTATE', 'ENOTBRIDGE'])
+
+/** What attach throws: an error already worded for people as is, anything else inside setupError. */
+export function attachError(containerName: string, err: unknown): TockerError {
+  return err instanceof TockerError && !LOW_LEVEL.has(err.code) ? err : setupError(containerName, err)
+}
+
 /** A kernel-side step failed (ip/iptables said no): Docker's generic shape plus the tool's own words. */
 export function setupError(containerName: string, cause: unknown): TockerError {
   const why = cause instanceof Error ? cause.message : String(cause)

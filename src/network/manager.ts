@@ -14,7 +14,7 @@
 import { randomBytes } from 'node:crypto'
 import { TockerError } from '../errors.js'
 import { BRIDGE_NAME, bridgeOwner, deleteBridge, ensureBridge } from './bridge.js'
-import { bindError, noAddressesError, noFreePortError, portAllocatedError, setupError } from './errors.js'
+import { attachError, bindError, noAddressesError, noFreePortError, portAllocatedError } from './errors.js'
 import type { NetworkSettings } from '../api/types.js'
 import { networkSettings } from './inspect.js'
 import { allocateIp, newVethName, portOwner } from './ipam.js'
@@ -185,7 +185,7 @@ export class NetworkManager {
           delete state.endpoints[e.containerId]
           writeState(this.paths, state)
         }
-        throw err instanceof TockerError ? err : setupError(name, err)
+        throw attachError(name, err)
       }
       this.#held.set(e.containerId, held.map((h) => h.held))
       return networkSettings({ mode, networkId: state.networkId, endpoint: e, exposed: req.exposedPorts })

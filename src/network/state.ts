@@ -6,6 +6,7 @@
 import { mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import { dirname, join } from 'node:path'
+import { TockerError } from '../errors.js'
 import { storeLayout } from '../store/layout.js'
 import { writeFileAtomic } from '../sys/atomic-file.js'
 import { withLock } from '../sys/lock.js'
@@ -33,7 +34,7 @@ export function readState(paths: StatePaths, bridge: string): NetworkState {
     throw err
   }
   const s = JSON.parse(text) as NetworkState
-  if (s.version !== 1) throw new Error(`${paths.file}: unknown version ${String(s.version)}`)
+  if (s.version !== 1) throw new TockerError(`${paths.file}: unknown version ${String(s.version)}`, { code: 'ENETSTATE' })
   s.endpoints ??= {}
   return s
 }
