@@ -4,6 +4,7 @@
 // NULL-terminated, which is what execve and friends need.
 import koffi from 'koffi'
 import { constants as osConstants } from 'node:os'
+import { TockerError } from '../src/errors.js'
 
 export const libc = koffi.load('libc.so.6')
 export { koffi }
@@ -21,18 +22,20 @@ export function lastErrno(): number {
 
 const strerror = libc.func('const char *strerror(int errnum)')
 
-/** An error from a failed libc call, shaped like Node's own (code = "EPERM", errno, syscall, path). */
-export class SyscallError extends Error {
-  readonly code: string
+/**
+ * The kernel's errno from a failed libc call: a TockerError shaped like Node's own errors (code =
+ * "EPERM", errno, syscall, path). Internal: the layer above says what it was doing, with this as
+ * the cause.
+ */
+export class SyscallError extends TockerError {
   readonly errno: number
   readonly syscall: string
   readonly path?: string
 
   constructor(syscall: string, errno: number, path?: string) {
     const code = errnoName(errno)
-    super(`${syscall}${path ? ` ${path}` : ''}: ${code} (${strerror(errno) as string})`)
+    super(`${syscall}${path ? ` ${path}` : ''}: ${code} (${strerror(errno) as string})`, { code, internal: true })
     this.name = 'SyscallError'
-    this.code = code
     this.errno = errno
     this.syscall = syscall
     this.path = path

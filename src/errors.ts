@@ -1,6 +1,14 @@
-// Errors that reach a person. `message` is one line saying what was wrong (Docker's wording where
-// Docker has one); `hint` says what to do; `exitCode` follows Docker (1 for most commands,
-// 125 for tocker's own failure in run/create/start, 126/127 for a command that cannot run).
+// tocker's one error type, for every layer. `code` names the failure ("ENETCOMMAND", "EBADLAYER",
+// an errno name such as "EPERM" for a failed system call); `message` is one line saying what was
+// wrong (Docker's wording where Docker has one); `hint` says what to do; `cause` is what went wrong
+// underneath (the kernel's errno travels there, as a SyscallError); `exitCode` follows Docker (1 for
+// most commands, 125 for tocker's own failure in run/create/start, 126/127 for a command that cannot
+// run).
+//
+// An `internal` error is a layer's low-level failure (a tool's exit status, a malformed tar stream,
+// a registry's HTTP answer, a system call's errno): the layer above words it for people, usually
+// with it as the cause. isUserFacing() tells the two apart; where an internal error reaches a
+// person unworded, it is printed as a plain "Error: …" line.
 
 export class TockerError extends Error {
   readonly code: string
@@ -11,8 +19,10 @@ export class TockerError extends Error {
   readonly status: number
   /** Docker prints engine-side errors as "Error response from daemon: …"; set where Docker does. */
   readonly daemon: boolean
+  /** A low-level failure for the layer above to word (see the top of this file). */
+  readonly internal: boolean
 
-  constructor(message: string, opts: { code?: string; exitCode?: number; hint?: string; status?: number; daemon?: boolean; cause?: unknown } = {}) {
+  constructor(message: string, opts: TockerErrorOptions = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause })
     this.name = 'TockerError'
     this.code = opts.code ?? 'ETOCKER'
@@ -20,9 +30,25 @@ export class TockerError extends Error {
     this.hint = opts.hint
     this.status = opts.status ?? 500
     this.daemon = opts.daemon ?? false
+    this.internal = opts.internal ?? false
   }
+}
+
+export interface TockerErrorOptions {
+  code?: string
+  exitCode?: number
+  hint?: string
+  status?: number
+  daemon?: boolean
+  internal?: boolean
+  cause?: unknown
 }
 
 export function isTockerError(err: unknown): err is TockerError {
   return err instanceof TockerError
+}
+
+/** A TockerError worded for people (not `internal`): pass it on as it is. */
+export function isUserFacing(err: unknown): err is TockerError {
+  return err instanceof TockerError && !err.internal
 }

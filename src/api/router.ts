@@ -13,7 +13,7 @@
 // Errors go out as Docker's {"message": …} body with Docker's status codes.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
-import { isTockerError, TockerError } from '../errors.js'
+import { isTockerError, isUserFacing, TockerError } from '../errors.js'
 import { DEFAULT_BODY_LIMIT, DEFAULT_BODY_TIMEOUT_MS, parseJsonBody, readBody, readUpgradeBody, type BodyLimits } from './http-body.js'
 import { MULTIPLEXED_STREAM, RAW_STREAM } from './streams.js'
 import type { BodyValidator } from './validate.js'
@@ -129,7 +129,7 @@ const REASONS: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 
 function sendError(req: IncomingMessage, res: ServerResponse | undefined, socket: Duplex | undefined, err: unknown, debug: boolean): void {
   const status = isTockerError(err) ? err.status : 500
   const message = isTockerError(err) ? err.message : (err as Error)?.message ?? String(err)
-  if (!isTockerError(err) && debug) process.stderr.write(`tockerd: ${(err as Error)?.stack ?? err}\n`)
+  if (!isUserFacing(err) && debug) process.stderr.write(`tockerd: ${(err as Error)?.stack ?? err}\n`)
   // "hint" is tocker's own field (what to do about it); Docker's clients read only "message".
   const hint = isTockerError(err) ? err.hint : undefined
   const body = JSON.stringify(hint ? { message, hint } : { message }) + '\n'

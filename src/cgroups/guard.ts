@@ -3,6 +3,7 @@
 // ASCII), a v1 hierarchy is CGROUP_SUPER_MAGIC 0x27e0eb. On a hybrid host both sit side by side under
 // /sys/fs/cgroup, and a v1 hierarchy belongs to someone else (systemd, a process manager): one
 // misjoined path must never become a write there.
+import { TockerError } from '../errors.js'
 import { statfsSync } from 'node:fs'
 import { dirname } from 'node:path'
 
@@ -23,11 +24,11 @@ export function filesystemMagic(path: string): number {
 /** Throw unless `path` is on cgroup2. `what` says what was about to happen, for the message. */
 export function assertOnCgroup2(path: string, what: string): void {
   if (!path.startsWith('/') || path.split('/').includes('..')) {
-    throw new Error(`refusing to ${what} ${path}: cgroup paths must be absolute and without ".."`)
+    throw new TockerError(`refusing to ${what} ${path}: cgroup paths must be absolute and without ".."`, { code: 'ECGROUPGUARD', internal: true })
   }
   const magic = filesystemMagic(path)
   if (magic !== CGROUP2_SUPER_MAGIC) {
     const kind = magic === CGROUP_SUPER_MAGIC ? 'a cgroup v1 hierarchy' : `not a cgroup2 filesystem (statfs magic 0x${magic.toString(16)})`
-    throw new Error(`refusing to ${what} ${path}: it is on ${kind}; tocker only writes to cgroup v2`)
+    throw new TockerError(`refusing to ${what} ${path}: it is on ${kind}; tocker only writes to cgroup v2`, { code: 'ECGROUPGUARD', internal: true })
   }
 }

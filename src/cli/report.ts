@@ -1,7 +1,7 @@
 // The CLI's one error printer. Docker's English line always comes first (so a search finds it);
 // then the error's own hint; then the catalogue's hint for its code or message (src/i18n/hints.ts:
 // a learner's hint in both languages, a Korean explanation with a Korean locale).
-import { isTockerError } from '../errors.js'
+import { isTockerError, isUserFacing } from '../errors.js'
 import { hintForError, hintLines, lang } from '../i18n/index.js'
 import { ArgsError, FlagError, UnknownCommandError, formatUnknownCommand, formatUsageError } from './usage-error.js'
 
@@ -29,7 +29,7 @@ export interface ReportContext {
 /** The lines for one error, without the usage parts (also used by commands that go on after one). */
 export function errorText(err: unknown, debug = false): string {
   let out: string
-  if (isTockerError(err)) {
+  if (isUserFacing(err)) {
     out = `${err.daemon ? 'Error response from daemon: ' : ''}${err.message}\n`
     if (err.hint) out += `${err.hint}\n`
     out += extraHints(err.code, err.message, err.hint)

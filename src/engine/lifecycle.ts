@@ -2,7 +2,7 @@
 // shim, the network attached while the first process waits at its gate), stop, kill, restart and
 // wait. Every operation on one container runs under its mutex (KeyedMutex), one at a time.
 import { join } from 'node:path'
-import { TockerError } from '../errors.js'
+import { isUserFacing, TockerError } from '../errors.js'
 import { familiarOf } from '../image/reference.js'
 import type { ContainerCreateBody, ContainerCreateResponse, ContainerWaitResponse } from '../api/types.js'
 import type { ImageBackend, NetworkBackend, RuntimeBackend, StartedProcess } from './backend.js'
@@ -155,7 +155,7 @@ export class Lifecycle {
         rec.State.Status = 'removing'
         await this.d.removal.finish(rec).catch((e) => this.d.warn(`--rm of ${rec.Id} after a failed start: ${(e as Error).message}`))
       }
-      if (err instanceof TockerError) {
+      if (isUserFacing(err)) {
         throw new TockerError(err.message, { status: err.status === 500 ? 400 : err.status, daemon: true, exitCode: err.exitCode, hint: err.hint })
       }
       throw new TockerError(`failed to start container ${rec.Id}: ${msg}`, { status: 500, daemon: true })

@@ -170,7 +170,7 @@ export class EngineRuntime implements RuntimeBackend {
     } catch (err) {
       // Already stopped (or its state is gone): nothing to signal, as kill(2)'s ESRCH.
       if ((err as TockerError).code === 'ESTATE' || (err as TockerError).code === 'ENOENT') {
-        throw Object.assign(new Error('no such process'), { code: 'ESRCH' })
+        throw new TockerError('no such process', { code: 'ESRCH', internal: true, cause: err })
       }
       throw err
     }

@@ -13,6 +13,7 @@
 // migration: a missing link is made when a container first needs it. Two different layers would
 // need a 130-bit collision of sha256 to share a name; a link found pointing elsewhere (a damaged
 // store) is replaced, since the right target follows from the name's owner.
+import { TockerError } from '../errors.js'
 import { mkdirSync, readdirSync, readlinkSync, statSync, symlinkSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { traced } from '../trace/trace.js'
@@ -25,7 +26,7 @@ const HEX64 = /^[a-f0-9]{64}$/
 
 /** The short name of the layer whose DiffID hex is `hex`: 26 base32 letters. */
 export function linkName(hex: string): string {
-  if (!HEX64.test(hex)) throw new Error(`not a layer id: ${hex}`)
+  if (!HEX64.test(hex)) throw new TockerError(`not a layer id: ${hex}`, { code: 'EINVAL', internal: true })
   const bytes = Buffer.from(hex, 'hex')
   let out = ''
   let bits = 0
@@ -71,7 +72,7 @@ export function ensureLink(layersDir: string, hex: string): string {
       else if (code !== 'EEXIST') throw err // EEXIST: made meanwhile by another process; look again
     }
   }
-  throw new Error(`cannot make the short link ${path} of layer ${hex}`)
+  throw new TockerError(`cannot make the short link ${path} of layer ${hex}`, { code: 'ELAYERLINK', internal: true })
 }
 
 /** A symlink's target; undefined when there is nothing, '' when something else has the name. */

@@ -11,7 +11,7 @@
 // A failure anywhere stops the other downloads and nothing is committed (the store's addLayer leaves
 // nothing behind for a layer it rejects).
 import type { Readable } from 'node:stream'
-import { TockerError } from '../errors.js'
+import { isUserFacing, TockerError } from '../errors.js'
 import { familiarString, fullName, fullString, type Reference } from './reference.js'
 import { RegistryClient } from './registry/client.js'
 import { formatPlatform, normalizePlatform } from './registry/platform.js'
@@ -268,6 +268,6 @@ function describeLayerError(err: unknown): Error {
     if (e instanceof BlobVerificationError) return pullError(e.message, err)
     if (e instanceof TockerError && e.code === 'EREGISTRY') return e
   }
-  if (err instanceof TockerError) return err
+  if (isUserFacing(err)) return err
   return pullError((err as Error)?.message ?? String(err), err)
 }

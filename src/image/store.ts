@@ -489,13 +489,13 @@ export class ImageStore {
     } catch (err) {
       throw unreadableState(path, err)
     }
-    if (!file || typeof file.id !== 'string' || !Array.isArray(file.diffIDs)) throw unreadableState(path, new Error('not an image record'))
+    if (!file || typeof file.id !== 'string' || !Array.isArray(file.diffIDs)) throw unreadableState(path, new TockerError('not an image record', { code: 'EBADRECORD', internal: true }))
     return file
   }
 
   #record(file: ImageFile, tags: Tags): ImageRecord | undefined {
     const raw = this.blobs.get(file.id)
-    if (!raw) throw unreadableState(join(this.layout.blobs, digestHex(file.id)), new Error(`the config of image ${file.id} is missing`))
+    if (!raw) throw unreadableState(join(this.layout.blobs, digestHex(file.id)), new TockerError(`the config of image ${file.id} is missing`, { code: 'EBADRECORD', internal: true }))
     let config: ImageConfig
     try {
       config = JSON.parse(raw.toString('utf8')) as ImageConfig

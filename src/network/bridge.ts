@@ -53,7 +53,7 @@ export async function ensureBridge(spec: BridgeSpec, checkOwner: (other: string)
       `link set ${spec.name} up`,
     ])
   } else {
-    if (link.linkinfo?.info_kind !== 'bridge') throw new TockerError(`${spec.name} exists and is not a bridge`, { code: 'ENOTBRIDGE' })
+    if (link.linkinfo?.info_kind !== 'bridge') throw new TockerError(`${spec.name} exists and is not a bridge`, { code: 'ENOTBRIDGE', internal: true })
     const other = link.ifalias ? ownerFromAlias(link.ifalias) : undefined
     if (other !== undefined && other !== spec.owner) checkOwner(other)
     const addrs = JSON.parse(await ip(['-j', '-4', 'addr', 'show', 'dev', spec.name])) as { addr_info: { local: string; prefixlen: number }[] }[]

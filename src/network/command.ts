@@ -24,7 +24,7 @@ export class NetworkCommandError extends TockerError {
     readonly exitStatus: number | null,
     readonly stderr: string,
   ) {
-    super(`${[file, ...args].join(' ')}: ${stderr.trim() || `exit status ${exitStatus}`}`, { code: 'ENETCOMMAND' })
+    super(`${[file, ...args].join(' ')}: ${stderr.trim() || `exit status ${exitStatus}`}`, { code: 'ENETCOMMAND', internal: true })
     this.name = 'NetworkCommandError'
   }
 }

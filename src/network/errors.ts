@@ -1,5 +1,5 @@
 // The network layer's errors that reach a person, in Docker's words.
-import { TockerError } from '../errors.js'
+import { isUserFacing, TockerError } from '../errors.js'
 
 /** "driver failed programming external connectivity on endpoint web (<id>): Bind for 0.0.0.0:8081 failed: port is already allocated" */
 export function portAllocatedError(endpoint: string, endpointId: string, hostIp: string, hostPort: number | string): TockerError {
@@ -30,12 +30,9 @@ export function noFreePortError(endpoint: string, endpointId: string): TockerErr
   )
 }
 
-/** Codes of the layer's own low-level errors: a person gets them inside setupError's words. */
-const LOW_LEVEL = new Set(['ENETCOMMAND', 'ENETSTATE', 'ENOTBRIDGE'])
-
 /** What attach throws: an error already worded for people as is, anything else inside setupError. */
 export function attachError(containerName: string, err: unknown): TockerError {
-  return err instanceof TockerError && !LOW_LEVEL.has(err.code) ? err : setupError(containerName, err)
+  return isUserFacing(err) ? err : setupError(containerName, err)
 }
 
 /** A kernel-side step failed (ip/iptables said no): Docker's generic shape plus the tool's own words. */

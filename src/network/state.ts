@@ -34,7 +34,7 @@ export function readState(paths: StatePaths, bridge: string): NetworkState {
     throw err
   }
   const s = JSON.parse(text) as NetworkState
-  if (s.version !== 1) throw new TockerError(`${paths.file}: unknown version ${String(s.version)}`, { code: 'ENETSTATE' })
+  if (s.version !== 1) throw new TockerError(`${paths.file}: unknown version ${String(s.version)}`, { code: 'ENETSTATE', internal: true })
   s.endpoints ??= {}
   return s
 }

@@ -124,7 +124,7 @@ export class RootDir {
       }
       // It exists but does not resolve to a directory: a symlink to nowhere (yet)?
       const target = readlinkSync(`${RootDir.fdPath(dir)}/${name}`)
-      if (++links > 40) throw Object.assign(new Error(`too many levels of symbolic links in ${containerPath}`), { code: 'ELOOP' })
+      if (++links > 40) throw new TockerError(`too many levels of symbolic links in ${containerPath}`, { code: 'ELOOP', internal: true })
       if (target.startsWith('/')) {
         done = []
         dir = this.open('/', O_DIRECTORY)
@@ -161,7 +161,7 @@ export class RootDir {
       // anything else, which is the right error too.
       path = posix.resolve(posix.dirname(path), readlinkSync(`${RootDir.fdPath(dir)}/${name}`))
     }
-    throw Object.assign(new Error(`too many levels of symbolic links in ${containerPath}`), { code: 'ELOOP' })
+    throw new TockerError(`too many levels of symbolic links in ${containerPath}`, { code: 'ELOOP', internal: true })
   }
 
   /**

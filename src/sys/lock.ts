@@ -6,6 +6,7 @@
 // Waiting never blocks Node's event loop: `lock()` asks with LOCK_NB and retries on a timer.
 // `lockSync()` uses a blocking flock and is only for critical sections that last microseconds
 // (rewriting repositories.json); a long holder would stall the caller's whole process.
+import { TockerError } from '../errors.js'
 import { closeSync, fstatSync, mkdirSync, openSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -89,7 +90,7 @@ export async function lock(path: string, opts: LockOptions = {}): Promise<FileLo
     const l = tryLock(path, opts)
     if (l) return l
     if (Date.now() >= deadline) {
-      throw Object.assign(new Error(`timed out waiting for the lock ${path}`), { code: 'ELOCKTIMEOUT' })
+      throw new TockerError(`timed out waiting for the lock ${path}`, { code: 'ELOCKTIMEOUT', internal: true })
     }
     await sleep(Math.min(delay, Math.max(1, deadline - Date.now())), undefined, { signal: opts.signal })
     delay = Math.min(delay * 2, 100)

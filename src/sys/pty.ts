@@ -1,5 +1,6 @@
 // Traced pseudo-terminal calls (native-shims/pty.ts): `exec -t` gets a pty whose master the engine
 // keeps (it carries the process's terminal I/O) and whose slave becomes the process's stdio.
+import { TockerError } from '../errors.js'
 import { closeSync, constants, fstatSync, openSync, type Stats } from 'node:fs'
 import * as native from '../../native-shims/pty.js'
 import { traced } from '../trace/trace.js'
@@ -30,10 +31,10 @@ export function openPty(): Pty {
 export function openPtyFromPtmx(ptmxPathFd: number, shown: string): Pty {
   // Checked on the O_PATH fd first: the container decides what is at that path, and opening a
   // FIFO or some other device from the engine could block it or do what that device does on open.
-  if (!isPtmx(fstatSync(ptmxPathFd))) throw new Error(`${shown} is not a ptmx device`)
+  if (!isPtmx(fstatSync(ptmxPathFd))) throw new TockerError(`${shown} is not a ptmx device`, { code: 'ENOTPTMX', internal: true })
   const master = traced('syscall', 'open', () => `${shown}, O_RDWR|O_NOCTTY`, () => openSync(`/proc/self/fd/${ptmxPathFd}`, constants.O_RDWR | constants.O_NOCTTY), (fd) => `fd ${fd}`)
   try {
-    if (!isPtmx(fstatSync(master))) throw new Error(`${shown} is not a ptmx device`)
+    if (!isPtmx(fstatSync(master))) throw new TockerError(`${shown} is not a ptmx device`, { code: 'ENOTPTMX', internal: true })
     native.unlockPty(master)
     const slave = traced('syscall', 'ioctl', () => `${master}, TIOCGPTPEER, O_RDWR|O_NOCTTY|O_CLOEXEC`, () => native.openPeer(master), (fd) => `fd ${fd}`)
     return { master, slave, slavePath: '' }

@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { pipeline as pipelineCb, type Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { digestHex, sha256 } from '../../content/blobs.js'
-import { TockerError } from '../../errors.js'
+import { isUserFacing, TockerError } from '../../errors.js'
 import { fullString, parseReference, withDefaultTag } from '../reference.js'
 import { hostPlatform, platformRank } from '../registry/platform.js'
 import { VerifyingStream } from '../registry/verify.js'
@@ -109,7 +109,7 @@ async function extract(input: Readable, work: string): Promise<ArchiveFiles> {
     await pipeline(input, decompressor(compression), sink)
   } catch (err) {
     if (fd !== undefined) closeSync(fd)
-    if (err instanceof TockerError) throw err
+    if (isUserFacing(err)) throw err
     throw invalidArchive((err as Error).message)
   }
   return files
@@ -120,7 +120,7 @@ async function loadDockerArchive(store: ImageStore, files: ArchiveFiles, events:
   try {
     manifest = JSON.parse(files.read('manifest.json', 'file').toString('utf8'))
   } catch (err) {
-    if (err instanceof TockerError) throw err
+    if (isUserFacing(err)) throw err
     throw invalidArchive('manifest.json is not valid JSON')
   }
   if (!Array.isArray(manifest)) throw invalidArchive('manifest.json is not a list of images')

@@ -1,6 +1,7 @@
 // Writing a tar archive member by member to a stream (what `save` produces). Headers are encoded by
 // the `tar` package's Header; content is streamed with back-pressure, so a multi-GB image never
 // sits in memory.
+import { TockerError } from '../../errors.js'
 import { once } from 'node:events'
 import type { Writable } from 'node:stream'
 import { Header } from 'tar'
@@ -29,10 +30,10 @@ export class TarWriter {
     let n = 0
     for await (const c of chunks) {
       n += c.length
-      if (n > size) throw new Error(`${path}: more than the ${size} bytes announced`)
+      if (n > size) throw new TockerError(`${path}: more than the ${size} bytes announced`, { code: 'ETARWRITE', internal: true })
       await this.#write(c)
     }
-    if (n !== size) throw new Error(`${path}: ${n} bytes instead of ${size}`)
+    if (n !== size) throw new TockerError(`${path}: ${n} bytes instead of ${size}`, { code: 'ETARWRITE', internal: true })
     await this.#pad(size)
   }
 
@@ -45,7 +46,7 @@ export class TarWriter {
     const header = new Header({ ...h, uid: 0, gid: 0, uname: '', gname: '', mtime: this.mtime })
     const block = Buffer.alloc(BLOCK)
     header.encode(block, 0)
-    if (header.needPax) throw new Error(`tar member name too long: ${h.path}`)
+    if (header.needPax) throw new TockerError(`tar member name too long: ${h.path}`, { code: 'ETARWRITE', internal: true })
     await this.#write(block)
   }
 

@@ -8,7 +8,7 @@
 // config and the layers must hash to the digests in the manifest, which the store then records.
 import { Readable } from 'node:stream'
 import type { ReadableStream as WebReadableStream } from 'node:stream/web'
-import { TockerError } from '../../errors.js'
+import { isUserFacing, TockerError } from '../../errors.js'
 import { familiarString, type Reference } from '../reference.js'
 import { MediaType, type Descriptor, type ImageIndex, type ImageManifest, type Platform } from '../types.js'
 import { Authenticator, type Authorization } from './auth.js'
@@ -56,10 +56,10 @@ export interface RegistryClientOptions {
 
 /** Turn any failure into the one line a person reads. */
 function failure(method: string, url: string, err: unknown): Error {
-  if (err instanceof TockerError || err instanceof BlobVerificationError) return err
+  if (isUserFacing(err) || err instanceof BlobVerificationError) return err
   if (err instanceof RegistryNetworkError) return new TockerError(err.message, { code: 'EREGISTRY', daemon: true, cause: err })
   if (err instanceof RegistryHttpError) {
-    return new TockerError(`${goMethod(method)} "${url}": ${err.description}`, { code: 'EREGISTRY', daemon: true, status: err.status === 401 ? 401 : 500, cause: err })
+    return new TockerError(`${goMethod(method)} "${url}": ${err.description}`, { code: 'EREGISTRY', daemon: true, status: err.httpStatus === 401 ? 401 : 500, cause: err })
   }
   if ((err as Error)?.name === 'AbortError') return err as Error
   return new TockerError(`${goMethod(method)} "${url}": ${describeNetworkError(err, url)}`, { code: 'EREGISTRY', daemon: true, cause: err })

@@ -4,17 +4,19 @@
 // each as "<code in lower case with spaces>: <message>", e.g. "manifest unknown: manifest unknown".
 // Network failures are worded as Go's net package words them, which is what Docker users see:
 //   Get "http://127.0.0.1:5000/v2/": dial tcp 127.0.0.1:5000: connect: connection refused
+import { TockerError } from '../../errors.js'
 
-/** A non-success HTTP answer from a registry or token server. */
-export class RegistryHttpError extends Error {
+/** A non-success HTTP answer from a registry or token server (internal: the client words it). */
+export class RegistryHttpError extends TockerError {
   constructor(
-    readonly status: number,
+    /** The registry's HTTP status (not this error's `status`, which is the engine API's). */
+    readonly httpStatus: number,
     /** The first error code of the body ("MANIFEST_UNKNOWN", "UNAUTHORIZED"), if any. */
     readonly errorCode: string | undefined,
     /** Docker's rendering of the body: "manifest unknown: manifest unknown". */
     readonly description: string,
   ) {
-    super(description)
+    super(description, { code: 'EREGISTRYHTTP', internal: true })
     this.name = 'RegistryHttpError'
   }
 }

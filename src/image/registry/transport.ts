@@ -11,6 +11,7 @@
 //     "connection refused" or "no such host" (nothing will change by waiting a second);
 //   - network errors worded as Docker users know them: Get "URL": dial tcp …: connection refused.
 import { tracedAsync } from '../../trace/trace.js'
+import { TockerError } from '../../errors.js'
 import { describeNetworkError, isRetryableNetworkError, isRetryableStatus } from './errors.js'
 
 export interface HttpRequest {
@@ -28,15 +29,15 @@ export interface HttpResponse {
   url: string
 }
 
-/** A request that got no HTTP answer at all. */
-export class RegistryNetworkError extends Error {
+/** A request that got no HTTP answer at all (internal: the client words it, code EREGISTRY). */
+export class RegistryNetworkError extends TockerError {
   constructor(
     readonly method: string,
     readonly url: string,
     readonly description: string,
     cause: unknown,
   ) {
-    super(`${goMethod(method)} "${url}": ${description}`, { cause })
+    super(`${goMethod(method)} "${url}": ${description}`, { code: 'EREGISTRYNET', internal: true, cause })
     this.name = 'RegistryNetworkError'
   }
 }
@@ -146,14 +147,14 @@ export async function readBody(response: Response, limit: number, what: string):
   const declared = Number(response.headers.get('content-length'))
   if (Number.isFinite(declared) && declared > limit) {
     await response.body?.cancel()
-    throw new Error(`${what} is too large (${declared} bytes, at most ${limit})`)
+    throw new TockerError(`${what} is too large (${declared} bytes, at most ${limit})`, { code: 'ETOOLARGE', internal: true })
   }
   if (!response.body) return Buffer.alloc(0)
   const chunks: Buffer[] = []
   let total = 0
   for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
     total += chunk.byteLength
-    if (total > limit) throw new Error(`${what} is too large (more than ${limit} bytes)`)
+    if (total > limit) throw new TockerError(`${what} is too large (more than ${limit} bytes)`, { code: 'ETOOLARGE', internal: true })
     chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))
   }
   return Buffer.concat(chunks)

@@ -4,16 +4,18 @@
 // so a consumer that commits only on a clean end never keeps a corrupted or truncated layer.
 import { createHash, type Hash } from 'node:crypto'
 import { Transform, type TransformCallback } from 'node:stream'
+import { TockerError } from '../../errors.js'
 
 export type BlobProblem = 'digest' | 'too-long' | 'truncated'
 
-export class BlobVerificationError extends Error {
+/** The bytes are not the blob the manifest names (internal: pull words it, code EBLOBVERIFY). */
+export class BlobVerificationError extends TockerError {
   constructor(
     readonly problem: BlobProblem,
     readonly digest: string,
     message: string,
   ) {
-    super(message)
+    super(message, { code: 'EBLOBVERIFY', internal: true })
     this.name = 'BlobVerificationError'
   }
 }

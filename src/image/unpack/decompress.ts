@@ -44,7 +44,7 @@ export function sniffCompression(head: Buffer): Compression {
 /** Wait for the stream's first chunk and put it back; null for an empty stream. */
 export function peek(stream: Readable): Promise<Buffer | null> {
   return new Promise((resolve, reject) => {
-    if (stream.destroyed) return reject(stream.errored ?? new Error('the layer stream was closed before it was read'))
+    if (stream.destroyed) return reject(stream.errored ?? new TockerError('the layer stream was closed before it was read', { code: 'ESTREAMCLOSED', internal: true }))
     if (stream.readableEnded) return resolve(null)
     const done = (): void => {
       stream.off('readable', onReadable)
@@ -70,7 +70,7 @@ export function peek(stream: Readable): Promise<Buffer | null> {
     const onClose = (): void => {
       done()
       stream.off('close', onClose)
-      reject(stream.errored ?? new Error('the layer stream was closed before it was read'))
+      reject(stream.errored ?? new TockerError('the layer stream was closed before it was read', { code: 'ESTREAMCLOSED', internal: true }))
     }
     stream.on('readable', onReadable)
     stream.once('end', onEnd)

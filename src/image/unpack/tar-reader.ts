@@ -22,8 +22,8 @@
 // moves forward, memory stays bounded whatever the input, and a bad member is refused with a
 // TarFormatError naming the entry and its byte offset. GNU sparse files are refused: no image tool
 // writes them (Go's archive/tar, which Docker and BuildKit use, cannot).
-
 import { Writable } from 'node:stream'
+import { TockerError } from '../../errors.js'
 
 export type TarEntryType = 'file' | 'hardlink' | 'symlink' | 'char' | 'block' | 'dir' | 'fifo'
 
@@ -69,9 +69,10 @@ const MAX_DEV = 0xffffffff
 /** |seconds| for times: ±2^53 ms is as far as a JavaScript Date (and utimes through Node) goes. */
 const MAX_TIME = 8.64e12
 
-export class TarFormatError extends Error {
+/** Not a tar stream we can read (internal: unpack and load word it, code ETARFORMAT). */
+export class TarFormatError extends TockerError {
   constructor(message: string) {
-    super(message)
+    super(message, { code: 'ETARFORMAT', internal: true })
     this.name = 'TarFormatError'
   }
 }

@@ -7,6 +7,7 @@
 //   0x02 FILE u32 id, u16 n, path[n], u64 size   content of entry `id`: `size` bytes of diff/<path>
 // A file that a later entry of the same tar replaced was moved aside to shadow/<n>; moved.json maps
 // such ids to their new place (relative to the layer directory).
+import { TockerError } from '../../errors.js'
 import { createReadStream, createWriteStream, existsSync, readFileSync, writeFileSync, type WriteStream } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -140,12 +141,12 @@ export async function* assembleTar(layerDir: string): AsyncGenerator<Buffer> {
         off += 7 + n + 8
         yield* readExactly(join(layerDir, moved[id] ?? join('diff', path)), size)
       } else {
-        throw new Error(`corrupted ${TAR_SPLIT} in ${layerDir}`)
+        throw new TockerError(`corrupted ${TAR_SPLIT} in ${layerDir}`, { code: 'ETARSPLIT', internal: true })
       }
     }
     pending = pending.subarray(off)
   }
-  if (pending.length) throw new Error(`truncated ${TAR_SPLIT} in ${layerDir}`)
+  if (pending.length) throw new TockerError(`truncated ${TAR_SPLIT} in ${layerDir}`, { code: 'ETARSPLIT', internal: true })
 }
 
 async function* readExactly(path: string, size: number): AsyncGenerator<Buffer> {
@@ -156,7 +157,7 @@ async function* readExactly(path: string, size: number): AsyncGenerator<Buffer> 
     while (left > 0) {
       const buf = Buffer.allocUnsafe(Math.min(left, 1 << 20))
       const { bytesRead } = await fh.read(buf, 0, buf.length, pos)
-      if (bytesRead === 0) throw new Error(`${path} is shorter than when it was unpacked (the layer was modified)`)
+      if (bytesRead === 0) throw new TockerError(`${path} is shorter than when it was unpacked (the layer was modified)`, { code: 'ETARSPLIT', internal: true })
       pos += bytesRead
       left -= bytesRead
       yield buf.subarray(0, bytesRead)

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto'
 import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { TockerError } from '../../errors.js'
+import { isUserFacing, TockerError } from '../../errors.js'
 import { decompressor, layerCompression, peek, sniffCompression, type Compression } from './decompress.js'
 import { LayerWriter, UnsafeLayerError } from './layer-writer.js'
 import { TarFormatError, TarReader } from './tar-reader.js'
@@ -70,7 +70,7 @@ export async function unpackLayer(body: Readable, layerDir: string, opts: Unpack
 
 /** Turn low-level failures into one clear line. */
 function explain(err: unknown, compression: Compression): unknown {
-  if (err instanceof TockerError) return err
+  if (isUserFacing(err)) return err
   if (err instanceof TarFormatError) return new TockerError(err.message, { code: 'EBADLAYER', status: 400, cause: err })
   const e = err as NodeJS.ErrnoException
   if (e?.code?.startsWith('Z_') || e?.code === 'ERR_ZLIB') {
