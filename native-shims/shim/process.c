@@ -11,11 +11,13 @@
  *   F <flags> <hex>: the seccomp filter, compiled by the runtime (seccomp.c)
  *
  * The order of the steps matters, because each one takes away a power a later one needs:
- *   rlimits first (raising a hard limit needs CAP_SYS_RESOURCE);
+ *   every fd but stdio and the runtime's sockets is closed first (hygiene.c);
+ *   rlimits next (raising a hard limit needs CAP_SYS_RESOURCE);
  *   the bounding set next (dropping needs CAP_SETPCAP);
  *   then the user: with PR_SET_KEEPCAPS, setuid() away from 0 keeps the permitted set (it would
  *   otherwise empty it), so capset() can still install the container's sets afterwards;
- *   then no_new_privs, umask, and chdir as the new user (so permissions are checked as theirs);
+ *   then no_new_privs, umask, and chdir as the new user (so permissions are checked as theirs),
+ *   checked to have landed inside the root (hygiene.c: getcwd);
  *   the program is looked up last, also as the new user, like runc (Go's exec.LookPath).
  * The seccomp filter (compiled beforehand by the runtime) is loaded as late as it can be, which
  * depends on no_new_privs, as in runc:
@@ -248,6 +250,11 @@ static int lookup_program(struct process_spec *s, int *err_no, int *exit_code, c
 int prepare_process(struct process_spec *s, int *err_no, int *exit_code, char *msg, size_t cap)
 {
 	char why[128];
+	/* First, before the seccomp filter (which may not allow close_range): only stdio and the
+	 * sockets to the runtime stay open from here to execve (hygiene.c). Every fd opened below is
+	 * closed again before the chdir. */
+	if (fds_close_others() < 0)
+		FAIL(1, "close inherited fds: %s", go_strerror(errno, why, sizeof why));
 	if (s->has_oom) {
 		int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
 		char v[16];
@@ -290,10 +297,8 @@ int prepare_process(struct process_spec *s, int *err_no, int *exit_code, char *m
 		FAIL(1, "no_new_privs: %s", go_strerror(errno, why, sizeof why));
 	if (s->umask >= 0)
 		umask((mode_t)s->umask);
-	/* Only stdio and the sockets to the runtime stay open while the cwd is resolved, and the
-	 * result must be inside our root (hygiene.c: the CVE-2024-21626 class). */
-	if (fds_close_others() < 0)
-		FAIL(1, "close inherited fds: %s", go_strerror(errno, why, sizeof why));
+	/* No fd but stdio and the runtime's sockets is open (closed at the top), and where chdir
+	 * lands must be inside our root (hygiene.c: the CVE-2024-21626 class). */
 	if (chdir(s->cwd) < 0)
 		FAIL(1, "chdir to cwd (\"%s\") set in config.json failed: %s", s->cwd, go_strerror(errno, why, sizeof why));
 	if (cwd_check(err_no, msg, cap) < 0) {
