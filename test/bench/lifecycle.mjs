@@ -20,6 +20,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { waitForProcessesNaming } from '../helpers/leftover-processes.mjs'
 import { inNetSandbox, prepareNetSandbox, reexecInNetSandbox } from '../helpers/netns-sandbox.mjs'
 import { buildRootfsCache, DEFAULT_OUT } from '../../rootfs-cache/build.mjs'
 
@@ -44,18 +45,7 @@ function cleanup() {
     if (registry?.exitCode === null) process.kill(registry.pid, 'SIGTERM')
   } catch {}
   // Wait (synchronously: this runs in the 'exit' handler) until no process of this store is left.
-  for (let i = 0; i < 50; i++) {
-    const left = readdirSync('/proc').filter((p) => {
-      try {
-        return /^\d+$/.test(p) && Number(p) !== process.pid && readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(work)
-      } catch {
-        return false
-      }
-    })
-    if (left.length === 0) break
-    if (i === 49) for (const p of left) try { process.kill(Number(p), 'SIGKILL') } catch {}
-    spawnSync('sleep', ['0.1'])
-  }
+  waitForProcessesNaming(work)
   rmSync(work, { recursive: true, force: true })
 }
 process.on('exit', cleanup)

@@ -12,10 +12,11 @@
 //
 // Runs in a private network namespace (unshare --net --mount), like the tests.
 import { spawn, spawnSync } from 'node:child_process'
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { waitForProcessesNaming } from '../helpers/leftover-processes.mjs'
 import { inNetSandbox, prepareNetSandbox, reexecInNetSandbox } from '../helpers/netns-sandbox.mjs'
 
 if (!inNetSandbox()) process.exit(await reexecInNetSandbox())
@@ -33,18 +34,7 @@ function cleanup() {
   try {
     if (engine?.exitCode === null) process.kill(engine.pid, 'SIGTERM')
   } catch {}
-  for (let i = 0; i < 50; i++) {
-    const left = readdirSync('/proc').filter((p) => {
-      try {
-        return /^\d+$/.test(p) && Number(p) !== process.pid && readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(work)
-      } catch {
-        return false
-      }
-    })
-    if (left.length === 0) break
-    if (i === 49) for (const p of left) try { process.kill(Number(p), 'SIGKILL') } catch {}
-    spawnSync('sleep', ['0.1'])
-  }
+  waitForProcessesNaming(work)
   rmSync(work, { recursive: true, force: true })
 }
 process.on('exit', cleanup)

@@ -2,6 +2,7 @@
 // every check (test/vm/guest/cgroup-checks.mjs prints one CHECK line of facts each); the assertions
 // are made here, on the host. Run it alone: node test/run.mjs test/vm/cgroups.test.ts
 import t, { type Test } from 'tap'
+import { execFileSync } from 'node:child_process'
 // @ts-expect-error plain ESM helper without type declarations
 import { ensureBuilt, qemuAvailable, REPO, runInVm } from './vm.mjs'
 
@@ -18,6 +19,9 @@ if (!qemuAvailable()) {
   t.fail('qemu-system-x86_64 is not installed: apt-get install qemu-system-x86 (bin/lab test does it)')
 } else {
   ensureBuilt()
+  // The seccomp check's probe (see test/security/syscall-probe.c), built here: the guest sees the
+  // host's files read-only.
+  execFileSync('cc', ['-O2', '-static', '-o', `${REPO}/test/.tmp/syscall-probe`, `${REPO}/test/security/syscall-probe.c`])
   const run = await runInVm('node test/vm/guest/cgroup-checks.mjs', { cwd: REPO, timeoutMs: 300_000 })
   const checks = new Map<string, Check>()
   for (const line of run.output.split('\n')) {
@@ -148,6 +152,19 @@ if (!qemuAvailable()) {
     t.match(c.output, /^59$/m)
     const throttled = Number(/^nr_throttled (\d+)$/m.exec(c.output)?.[1])
     t.ok(throttled > 0, `cpu.stat nr_throttled = ${throttled}`)
+    inContainer(t, c)
+  })
+
+  checkTest('seccomp', "Docker's default seccomp profile on Debian's kernel: apt, dpkg, bash, python threads run; keyctl, unshare, mount, io_uring refused", (t, c) => {
+    t.equal(c.code, 0, `exit code (kernel ${c.kernel}, output: ${c.output})`)
+    t.match(c.output, /^apt \d+\.\d+/m, 'apt --version')
+    t.match(c.output, /^Debian 'dpkg' package management program version/m, 'dpkg --version')
+    t.match(c.output, /^bash [45]$/m, 'bash')
+    t.match(c.output, /^thread ok$/m, 'python3 starts a thread (clone3 → ENOSYS → clone)')
+    t.match(c.output, /^Seccomp:\t2$/m, 'under a seccomp filter')
+    for (const refused of ['keyctl', 'unshare', 'mount', 'io_uring_setup']) t.match(c.output, new RegExp(`^${refused} EPERM$`, 'm'), `${refused} refused`)
+    t.match(c.output, /^clone3 ENOSYS$/m)
+    t.match(c.output, /^getpid OK$/m)
     inContainer(t, c)
   })
 

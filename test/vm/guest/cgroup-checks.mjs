@@ -285,6 +285,31 @@ if (runtimeAvailable) {
       return await runtimeRun('rt-cpu', bundle)
     })
 
+  if (want('seccomp'))
+    await check('seccomp', async () => {
+      // Docker's default seccomp profile on Debian's stock kernel, with Debian's own programs (the
+      // host's /usr, bound read-only into a busybox bundle): apt, dpkg, bash, python threads
+      // (glibc's pthread_create tries clone3 first: the filter answers ENOSYS, glibc falls back to
+      // clone). The probe (test/security/syscall-probe.c, compiled on the host by cgroups.test.ts)
+      // shows the refusals.
+      const { DEFAULT_SECCOMP_PROFILE } = await import(new URL('runtime/seccomp/default-profile.js', dist).href)
+      const { toLinuxSeccomp } = await import(new URL('runtime/seccomp/docker-profile.js', dist).href)
+      const { DEFAULT_CAPABILITIES } = await import(new URL('runtime/caps.js', dist).href)
+      const bundle = await makeBundle('seccomp', ['sh', '-c', [
+        'apt --version', 'dpkg --version | head -n 1', 'bash -c \'echo bash ${BASH_VERSINFO[0]}\'',
+        'python3 -c "import threading; t = threading.Thread(target=print, args=(\'thread ok\',)); t.start(); t.join()"',
+        'grep Seccomp: /proc/self/status', '/probe keyctl unshare mount io_uring_setup clone3 getpid',
+      ].join('; ')], undefined)
+      const spec = JSON.parse(readFileSync(`${bundle}/config.json`, 'utf8'))
+      const ro = (source, destination) => ({ destination, type: 'bind', source, options: ['rbind', 'ro'] })
+      spec.mounts.push(ro('/usr', '/usr'), ro('/usr/lib', '/lib'), ro('/usr/lib64', '/lib64'), ro('/etc/apt', '/etc/apt'))
+      spec.linux.seccomp = toLinuxSeccomp(DEFAULT_SECCOMP_PROFILE, { capabilities: DEFAULT_CAPABILITIES })
+      writeFileSync(`${bundle}/config.json`, JSON.stringify(spec, null, 2))
+      const probe = `${REPO}/test/.tmp/syscall-probe`
+      if (existsSync(probe)) copyFileSync(probe, `${bundle}/rootfs/probe`), chmodSync(`${bundle}/rootfs/probe`, 0o755)
+      return { kernel: read('/proc/sys/kernel/osrelease'), ...(await runtimeRun('seccomp', bundle)) }
+    })
+
   /** GET on the engine's API over its unix socket; the body as text. */
   const apiGet = async (socketPath, path) => {
     const { request } = await import('node:http')
