@@ -7,7 +7,8 @@ import type { ContainerTable } from './container-table.js'
 import type { ContainerEvents } from './events.js'
 import type { ExitMonitor } from './exits.js'
 import { signalContainer } from './signals.js'
-import { removeContainerDir, type ContainerRecord } from './state.js'
+import { removeTree } from './remove-tree.js'
+import { containerDir, type ContainerRecord } from './state.js'
 
 export class Removal {
   readonly #listeners = new Map<string, Set<() => void>>()
@@ -54,7 +55,7 @@ export class Removal {
     await this.network?.release(rec).catch((e) => this.warn(`network release of ${rec.Id}: ${(e as Error).message}`))
     await this.runtime.cleanup(rec)
     await this.runtime.destroy(rec)
-    removeContainerDir(this.table.dir, rec.Id)
+    await removeTree(containerDir(this.table.dir, rec.Id)) // off the engine's thread: see remove-tree.ts
     this.table.delete(rec)
     this.events.container(rec, 'destroy')
     const listeners = this.#listeners.get(rec.Id)

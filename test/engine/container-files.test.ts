@@ -89,11 +89,15 @@ const hostile = (name: string) => `${registry}/hostile/${name}`
 
 // ---- the engine's health ----
 
-function ping(timeoutMs = 2000): Promise<boolean> {
+function ping(timeoutMs = 2000, took?: (ms: number) => void): Promise<boolean> {
+  const started = Date.now()
   return new Promise((resolve) => {
     const req = request({ socketPath: env.socket, path: '/_ping', timeout: timeoutMs }, (res) => {
       res.resume()
-      res.on('end', () => resolve(res.statusCode === 200))
+      res.on('end', () => {
+        took?.(Date.now() - started)
+        resolve(res.statusCode === 200)
+      })
     })
     req.on('timeout', () => {
       req.destroy()
@@ -122,6 +126,7 @@ async function watched(args: string[], timeoutMs = 20_000) {
   const pid = env.engine!.pid!
   let maxRss = rssMb(pid)
   let pingFailures = 0
+  let slowestPing = 0
   let killed = ''
   let done = false
   const kill = (why: string) => {
@@ -141,7 +146,7 @@ async function watched(args: string[], timeoutMs = 20_000) {
   }, 10)
   const watcher = (async () => {
     while (!done && !killed) {
-      if (!(await ping())) pingFailures++
+      if (!(await ping(2000, (ms) => (slowestPing = Math.max(slowestPing, ms))))) pingFailures++
       if (pingFailures >= 2) kill('no answer to _ping')
       await new Promise((r) => setTimeout(r, 200))
     }
@@ -157,7 +162,7 @@ async function watched(args: string[], timeoutMs = 20_000) {
     env.engine = undefined
     await env.startEngine()
   }
-  return { ...r, ms, maxRss, pingFailures, killed }
+  return { ...r, ms, maxRss, pingFailures, slowestPing, killed }
 }
 
 function healthy(t: Test, r: Awaited<ReturnType<typeof watched>>): void {
@@ -279,6 +284,17 @@ t.test('a huge /etc/group (image, running container): a clear error, no unbounde
   t.match(output(e), 'unable to read /etc/group in the container: it is larger than 4 MiB (9.5 MiB)')
   await plant(GOOD_PASSWD)
   t.equal(await env.ok(['exec', '-u', 'root:root', 'planter', 'id', '-g']), '0\n')
+})
+
+t.test('rm of a container with 120k files in its writable layer: the engine answers while they go', async (t) => {
+  await env.ok(['run', '--name', 'many', '--network', 'none', BUSYBOX, 'sh', '-c',
+    'mkdir -p /many/a /many/b /many/c && for d in a b c; do (cd /many/$d && seq 40000 | xargs touch); done'])
+  const id = (await env.ok(['inspect', '--format', '{{.Id}}', 'many'])).trim()
+  const r = await watched(['rm', 'many'], 60_000)
+  healthy(t, r)
+  t.equal(r.code, 0, r.stderr)
+  t.ok(r.slowestPing < 1000, `_ping answered in under 1 s during the removal (slowest ${r.slowestPing} ms; rm took ${r.ms} ms)`)
+  t.notOk(existsSync(join(env.root, 'containers', id)), 'the container\'s directory is gone')
 })
 
 t.test('bind targets planted by the image (FIFO /etc/hosts, /etc/resolv.conf and /etc/hostname and a volume target linked out): made inside the root', async (t) => {
