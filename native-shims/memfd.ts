@@ -12,6 +12,7 @@ const EINVAL = 22
 
 const F_DUPFD_CLOEXEC = 1030
 const F_ADD_SEALS = 1033
+const F_GET_SEALS = 1034
 export const F_SEAL_SEAL = 0x1
 export const F_SEAL_SHRINK = 0x2
 export const F_SEAL_GROW = 0x4
@@ -31,6 +32,11 @@ export function memfdCreate(name: string): number {
 
 export function addSeals(fd: number, seals: number): void {
   check(fcntl_(fd, F_ADD_SEALS, 'int', seals) as number, 'fcntl(F_ADD_SEALS)')
+}
+
+/** The seals of a memfd (F_GET_SEALS); EINVAL for any other file. */
+export function getSeals(fd: number): number {
+  return check(fcntl_(fd, F_GET_SEALS, 'int', 0) as number, 'fcntl(F_GET_SEALS)')
 }
 
 /** A close-on-exec copy of `fd` numbered `min` or above. */

@@ -32,6 +32,10 @@ t.test("exec: the helper's binary, root, cwd and fds are out of reach from insid
   // Each exec puts the helper into the container's PID namespace until it becomes `true`.
   const codes = await pool(Array.from({ length: 80 }, (_, i) => i), 2, async (i) => (await h.exec('prober', ['true'], i % 2 ? { user: '65534' } : {})).code)
   t.same([...new Set(codes)], [0], 'every exec ran')
+  const explained = await env.tocker(['--explain', 'exec', 'prober', 'true'])
+  t.equal(explained.code, 0, explained.stderr)
+  t.match(explained.stderr, /\[engine\] \[exec\] spawn\(\S+native-shims\/out\/shim exec --mntns-fd 4 --pidns-fd 5 \(from \/proc\/self\/fd\/\d+/, '--explain: the shim runs from the sealed copy')
+  t.match(explained.stderr, /setns\(\/proc\/\d+\/ns\/pid, CLONE_NEWPID \(by the shim/, '--explain: the shim joins the PID namespace itself, then forks')
   // The probe exits as soon as it sees the file: the container (and this exec's record) may be
   // gone before the exec's exit code can be read.
   await h.exec('prober', ['touch', '/tmp/stop']).catch(() => undefined)
@@ -77,4 +81,34 @@ t.test('with CAP_SYS_PTRACE (tocker runtime bundle): the helper is a sealed copy
   const c = counts(report)
   t.ok(c.rounds > 0, `the probe ran: ${report.trim()}`)
   t.same({ exe_write_ok: c.exe_write_ok, host_exe: c.host_exe, outside_root: c.outside_root }, { exe_write_ok: 0, host_exe: 0, outside_root: 0 }, "never writable, never the host's inode, never outside the root")
+})
+
+t.test('started by hand (not from the runtime\'s copy), the shim copies itself into a sealed memfd first', async (t) => {
+  const { spawn } = await import('node:child_process')
+  const { closeSync, openSync, readlinkSync, readSync } = await import('node:fs')
+  const { locateShim } = await import('../../src/runtime/shim.js')
+  const { socketpair, SOCK_CLOEXEC, SOCK_SEQPACKET } = await import('../../src/sys/proc.js')
+  const [ours, theirs] = socketpair(SOCK_SEQPACKET | SOCK_CLOEXEC)
+  const bin = locateShim()
+  // exec mode without namespaces to join: it forks its child, which waits for orders on fd 3.
+  const shim = spawn(bin, ['exec'], { stdio: ['ignore', 'ignore', 'ignore', theirs] })
+  closeSync(theirs)
+  const exited = new Promise((r) => shim.once('exit', r))
+  try {
+    const buf = Buffer.alloc(256)
+    const n = readSync(ours, buf, 0, buf.length, null)
+    t.match(String.fromCharCode(buf[0]), /[PR]/, `the shim is up: ${buf.subarray(0, n)}`)
+    t.equal(readlinkSync(`/proc/${shim.pid}/exe`), '/memfd:tocker-shim (deleted)', `it runs from a memfd, not from ${bin}`)
+    const exe = openSync(`/proc/${shim.pid}/exe`, 'r')
+    try {
+      const { F_SEAL_SEAL, F_SEAL_SHRINK, F_SEAL_GROW, F_SEAL_WRITE, getSeals } = await import('../../native-shims/memfd.js')
+      const all = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE
+      t.equal(getSeals(exe) & all, all, 'sealed: no write, no resize, no unsealing')
+    } finally {
+      closeSync(exe)
+    }
+  } finally {
+    closeSync(ours) // end of file: the child gives up, the shim exits
+    await exited
+  }
 })
