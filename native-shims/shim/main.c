@@ -22,7 +22,7 @@
  *   shim create --state-dir DIR [--exit-fd 4] [--pidns PATH] [--stdio inherit|pipes|tty]
  *               [--log-dir DIR --log-name NAME [--log-max-size SIZE] [--log-max-file N]]
  *               [--stdin-fifo NAME [--stdin-once 1]] [--resize-fifo NAME]   (FIFOs in --log-dir)
- *   shim exec --mntns-fd N [--pidns-fd N]
+ *   shim exec --mntns-fd N [--pidns-fd N] [--status-dir-fd N --status-name NAME]
  *
  * In create mode the shim first forks and lets its first self exit at once: the runtime reaps
  * that one immediately, and the shim that stays is nobody's child (the kernel hands it to init),
@@ -60,6 +60,8 @@ struct options {
 	int mntns_fd;
 	int pidns_fd;
 	int exit_fd;
+	int status_dir_fd; /* exec: where <status_name>.json goes (the container's execs/ state dir) */
+	const char *status_name;
 	struct shim_stdio io; /* pipes/tty mode: stdin and resize FIFOs (logs.c) */
 };
 
@@ -68,6 +70,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 	o->stdio = STDIO_INHERIT;
 	o->mntns_fd = -1;
 	o->pidns_fd = -1;
+	o->status_dir_fd = -1;
 	o->exit_fd = -1;
 	o->log.max_size = LOG_DEFAULT_MAX_SIZE;
 	o->log.max_file = LOG_DEFAULT_MAX_FILE;
@@ -114,6 +117,10 @@ static void parse_options(int argc, char **argv, struct options *o)
 			o->pidns_fd = atoi(v);
 		else if (!strcmp(a, "--exit-fd"))
 			o->exit_fd = atoi(v);
+		else if (!strcmp(a, "--status-dir-fd"))
+			o->status_dir_fd = atoi(v);
+		else if (!strcmp(a, "--status-name"))
+			o->status_name = v;
 		else
 			die("unknown option %s", a);
 	}
@@ -177,7 +184,7 @@ static int create(int ctl, struct options *o)
 	if (dirfd < 0 || devnull < 0)
 		die("open %s: %s", o->state_dir, strerror(errno));
 	/* The exit status's space, taken now: the container may end on a full disk (exit.c). */
-	int reserved = exit_reserve(dirfd);
+	int reserved = exit_reserve(dirfd, "exit");
 	if (reserved < 0) {
 		send_error(ctl, errno, 1, "reserve space for the exit status in %s: %s", o->state_dir, go_strerror(errno, why, sizeof why));
 		return 1;
@@ -232,7 +239,7 @@ static int create(int ctl, struct options *o)
 			return 1;
 	int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
 	int code = sig ? 128 + sig : WEXITSTATUS(status);
-	write_exit_status(dirfd, reserved, o->exit_fd, code, sig);
+	write_exit_status(dirfd, "exit", reserved, o->exit_fd, code, sig);
 	return code;
 }
 
@@ -263,6 +270,18 @@ static int exec_mode(int ctl, struct options *o)
 	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (devnull < 0)
 		die("open /dev/null: %s", strerror(errno));
+	/* With --status-dir-fd: the process's exit status goes to <dir>/<name>.json when it ends, for
+	 * a runtime that was not there to see it (an engine restarted meanwhile). Its space is taken
+	 * now (exit.c); the fd stays ours, the process never gets it (hygiene.c). */
+	int reserved = -1;
+	if (o->status_dir_fd >= 0) {
+		fcntl(o->status_dir_fd, F_SETFD, FD_CLOEXEC);
+		reserved = o->status_name ? exit_reserve(o->status_dir_fd, o->status_name) : (errno = EINVAL, -1);
+		if (reserved < 0) {
+			send_error(ctl, errno, 1, "reserve space for the exec's exit status: %s", go_strerror(errno, why, sizeof why));
+			return 1;
+		}
+	}
 	/* Join the container's mount namespace here rather than in Node: Node's child would have to
 	 * find this program by a path inside the container's root, which the container controls. */
 	if (o->mntns_fd >= 0) {
@@ -308,7 +327,11 @@ static int exec_mode(int ctl, struct options *o)
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return 1;
-	return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+	int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+	int code = sig ? 128 + sig : WEXITSTATUS(status);
+	if (o->status_dir_fd >= 0)
+		write_exit_status(o->status_dir_fd, o->status_name, reserved, -1, code, sig);
+	return code;
 }
 
 int main(int argc, char **argv)
@@ -325,8 +348,8 @@ int main(int argc, char **argv)
 	struct options o = { 0 };
 	parse_options(argc, argv, &o);
 	/* Whatever our parent let us inherit beyond what we were given goes (hygiene.c). */
-	int keep[] = { CONTROL_FD, o.exit_fd, o.mntns_fd, o.pidns_fd };
-	fds_keep(keep, 4);
+	int keep[] = { CONTROL_FD, o.exit_fd, o.mntns_fd, o.pidns_fd, o.status_dir_fd };
+	fds_keep(keep, 5);
 	if (fds_close_others() < 0)
 		die("close inherited fds: %s", strerror(errno));
 	if (!strcmp(argv[1], "create"))

@@ -81,11 +81,12 @@ struct seccomp_filter *parse_seccomp_filter(const char *val, char *err, size_t c
 /* seccomp(2): from now on every syscall of this process and its children goes through it. */
 int load_seccomp_filter(const struct seccomp_filter *f);
 
-/* exit.c: exit.json, written into space reserved at create (a full disk cannot lose it). */
-/* Create <state>/exit.reserved; its fd (O_CLOEXEC), or -1 with errno (no space even now). */
-int exit_reserve(int dirfd);
-/* exit.json (through the reserved file when reserved_fd >= 0), then the same JSON on exit_fd. */
-void write_exit_status(int dirfd, int reserved_fd, int exit_fd, int code, int sig);
+/* exit.c: <name>.json (exit.json, execs/<id>.json), written into space reserved at the start (a
+ * full disk cannot lose it). */
+/* Create <name>.reserved in dirfd; its fd (O_CLOEXEC), or -1 with errno (no space even now). */
+int exit_reserve(int dirfd, const char *name);
+/* <name>.json (through the reserved file when reserved_fd >= 0), then the same JSON on exit_fd. */
+void write_exit_status(int dirfd, const char *name, int reserved_fd, int exit_fd, int code, int sig);
 
 /* gate.c */
 /* PID 1's life in create mode: serve the control socket, then wait for `start` on the start socket. */

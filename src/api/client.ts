@@ -55,8 +55,16 @@ export class EngineClient {
     } catch (err) {
       if (!this.startEngine || !isEngineDown(err)) throw err
     }
-    await (this.#starting ??= this.startEngine())
+    await this.#engineStarted()
     return this.#send(method, path, opts)
+  }
+
+  /**
+   * One start at a time (concurrent requests share it); once it has settled the next request that
+   * finds no engine asks again: an engine can go away and come back during one command.
+   */
+  #engineStarted(): Promise<void> {
+    return (this.#starting ??= this.startEngine!().finally(() => (this.#starting = undefined)))
   }
 
   #send(method: string, path: string, opts: { query?: Query; body?: unknown; headers?: Record<string, string> }): Promise<IncomingMessage> {
@@ -104,7 +112,7 @@ export class EngineClient {
     } catch (err) {
       if (!this.startEngine || !isEngineDown(err)) throw err
     }
-    await (this.#starting ??= this.startEngine())
+    await this.#engineStarted()
     return this.#hijack(path, query, body)
   }
 

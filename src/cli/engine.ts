@@ -16,7 +16,7 @@ export async function engineClient(g: GlobalOptions): Promise<EngineClient> {
   const { socket } = engineAddress(g.root, g.host)
   const client = new EngineClient(socket, async () => {
     if (process.env.TOCKER_NO_AUTOSTART === '1') {
-      throw new TockerError(`Cannot connect to the tocker engine at unix://${socket}. Is the tocker engine running?`, { hint: "Start it with 'tocker daemon'." })
+      throw new TockerError(`Cannot connect to the tocker engine at unix://${socket}. Is the tocker engine running?`, { code: 'EENGINEDOWN', hint: "Start it with 'tocker daemon'." })
     }
     await startEngine(g, new EngineClient(socket))
   })

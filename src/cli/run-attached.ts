@@ -5,6 +5,7 @@
 import type { EngineClient } from '../api/client.js'
 import { TockerError, isTockerError } from '../errors.js'
 import { pipeAttached } from './attach-stdio.js'
+import { exitCodeSurvivingRestart, isLostConnection, noteLostStream, startSurvivingRestart } from './reconnect.js'
 
 /**
  * Docker's CLI picks `run`'s exit code for a container that could not start from the engine's
@@ -56,7 +57,8 @@ export async function attachAndRun(client: EngineClient, id: string, o: AttachRu
     })
     if (o.start) {
       try {
-        await client.startContainer(id)
+        // Its answer may be lost (the engine restarted): the engine then says whether it started.
+        await startSurvivingRestart(client, id)
       } catch (err) {
         // Nothing will come through the attachment: let go of it, of the wait and of our stdin.
         conn.socket.destroy()
@@ -74,8 +76,14 @@ export async function attachAndRun(client: EngineClient, id: string, o: AttachRu
       if (o.escapeIsError) throw new TockerError('read escape sequence', { code: 'EDETACHED' })
       return 0
     }
-    const r = await waiting.result
-    return r.StatusCode
+    try {
+      return (await waiting.result).StatusCode
+    } catch (err) {
+      // The engine went away while the container runs on under its shim: ask the next one.
+      if (!isLostConnection(err)) throw err
+      noteLostStream(id)
+      return await exitCodeSurvivingRestart(client, id)
+    }
   } finally {
     for (const s of proxied) process.off(s, forward)
   }

@@ -37,6 +37,8 @@ export interface ExitRecord {
 }
 
 export interface ExecSpec {
+  /** The exec instance's ID: the runtime records its exit status under it (readExecExit). */
+  id?: string
   args: string[]
   env: string[]
   cwd?: string
@@ -47,6 +49,8 @@ export interface ExecSpec {
 
 export interface ExecHandle {
   pid: number
+  /** The shim that waits for the process and records its exit (it outlives the engine). */
+  shim?: ProcessIdentity
   /** Present when attached: the process's stdio. */
   stdout?: NodeJS.ReadableStream
   stderr?: NodeJS.ReadableStream
@@ -69,6 +73,11 @@ export interface RuntimeBackend {
   /** Release the gate: the user's program runs. Throws (exitCode 126/127) when it cannot. */
   begin(rec: ContainerRecord): Promise<void>
   /**
+   * When the gate was released (begin went through), or undefined while it still waits (or the
+   * container is gone): what an engine restarted in the middle of a start needs to know.
+   */
+  releasedAt?(rec: ContainerRecord): string | undefined
+  /**
    * Call `onChange` when the shim's exit record may have appeared (inotify on its state
    * directory); undefined when it cannot be watched (the engine's sweep timer covers it then).
    */
@@ -84,6 +93,8 @@ export interface RuntimeBackend {
   /** Remove everything the runtime made for the container (after cleanup). */
   destroy(rec: ContainerRecord): Promise<void>
   exec(rec: ContainerRecord, spec: ExecSpec, attached: boolean): Promise<ExecHandle>
+  /** The exit the shim recorded for the exec `execId` (started with spec.id); undefined while it runs. */
+  readExecExit?(rec: ContainerRecord, execId: string): ExitRecord | undefined
   /** Set the TTY window size of the container's pty (-t). */
   resize?(rec: ContainerRecord, rows: number, cols: number): void
   /** Open the container's stdin (OpenStdin) for writing; closing it is the container's EOF. */
@@ -95,6 +106,8 @@ export interface NetworkBackend {
   attach(rec: ContainerRecord): Promise<NetworkSettings | undefined>
   /** Release what attach made (idempotent). */
   release(rec: ContainerRecord): Promise<void>
+  /** inspect's settings of an attached container, from the network's own state (recovery). */
+  settingsOf?(rec: ContainerRecord): NetworkSettings | undefined
   /** At engine start: drop rules/leases of containers that no longer run; what it could not do. */
   reconcile(running: ContainerRecord[]): Promise<{ warnings: string[] } | void>
   /** The default bridge's subnet ("172.17.0.0/16"), once chosen. */

@@ -82,7 +82,7 @@ export class Engine {
       events: this.events,
       users: (imageId) => table.all().filter((r) => r.ImageID === imageId).map((r) => ({ id: r.Id, running: r.State.Running })),
     }))
-    this.#execs = new ExecRegistry(runtime, (id) => table.find(id))
+    this.#execs = new ExecRegistry(runtime, (id) => table.find(id), this.layout.containers, warn)
     this.#exits = new ExitMonitor(table, runtime, network, {
       ended: (rec) => {
         this.#execs.forgetFinished(rec.Id)
@@ -112,6 +112,13 @@ export class Engine {
         continue
       }
       if (!rec.State.Running) {
+        const releasedAt = rec.Shim && isSameProcess(rec.Init) ? runtime.releasedAt?.(rec) : undefined
+        if (releasedAt) {
+          // An engine killed in the middle of a start, after releasing the first process but
+          // before recording it: the container runs (its client may have been told otherwise).
+          this.#adoptStarted(rec, releasedAt)
+          continue
+        }
         // An engine killed between create and start left a gate waiting: end it.
         if (rec.Shim && isSameProcess(rec.Init)) signalContainer(runtime, rec, 9)
         if (rec.Shim) {
@@ -128,14 +135,26 @@ export class Engine {
         await this.#exits.processExit(rec)
       }
     }
+    this.#execs.adopt(this.#table.all())
     const running = this.#table.all().filter((r) => r.State.Running)
     const report = await network?.reconcile(running).catch((e) => this.#warn(`network reconcile: ${(e as Error).message}`))
     for (const w of report?.warnings ?? []) this.#warn(`network reconcile: ${w}`)
     this.#exits.startSweep()
   }
 
+  /** Record as running a container whose start an earlier engine did not live to record. */
+  #adoptStarted(rec: ContainerRecord, startedAt: string): void {
+    rec.State = { ...rec.State, Status: 'running', Running: true, Pid: rec.Init!.pid, ExitCode: 0, Error: '', OOMKilled: false, StartedAt: startedAt }
+    const ns = this.opts.network?.settingsOf?.(rec)
+    if (ns) rec.NetworkSettings = ns
+    this.#table.saveOrDefer(rec)
+    this.#exits.watch(rec)
+    this.#warn(`container ${rec.Id} was started by the previous engine, which did not record it: now recorded as running`)
+  }
+
   async close(): Promise<void> {
     this.#exits.close()
+    this.#execs.close()
     this.images.close()
     this.#table.close()
   }

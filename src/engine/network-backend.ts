@@ -3,7 +3,7 @@
 import type { NetworkSettings } from '../api/types.js'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { hostsFile, NetworkManager } from '../network/index.js'
+import { hostsFile, NetworkManager, networkSettings, normalizeMode } from '../network/index.js'
 import type { NetworkBackend } from './backend.js'
 import type { ContainerRecord } from './state.js'
 
@@ -33,6 +33,14 @@ export class EngineNetwork implements NetworkBackend {
 
   async release(rec: ContainerRecord): Promise<void> {
     await this.manager.release(rec.Id)
+  }
+
+  settingsOf(rec: ContainerRecord): NetworkSettings | undefined {
+    const mode = normalizeMode(rec.HostConfig.NetworkMode)
+    if (mode !== 'bridge') return networkSettings({ mode, running: true, sandboxKey: rec.Init ? `/proc/${rec.Init.pid}/ns/net` : undefined })
+    const endpoint = this.manager.endpoint(rec.Id)
+    if (!endpoint) return undefined
+    return networkSettings({ mode, networkId: this.manager.state().networkId, endpoint, exposed: rec.Config.ExposedPorts })
   }
 
   async reconcile(running: ContainerRecord[]): Promise<{ warnings: string[] }> {

@@ -3,7 +3,7 @@
 // into the json-file log, started, signalled, deleted. The runtime's state (pids, exit.json) lives
 // in a state root of its own: /run/tocker/runtime for the default store (a tmpfs, like runc's: it
 // is empty after a reboot, exactly when no container runs any more), <root>/runtime otherwise.
-import { closeSync, constants, mkdirSync, openSync, watch, writeFileSync, writeSync } from 'node:fs'
+import { closeSync, constants, mkdirSync, openSync, statSync, watch, writeFileSync, writeSync } from 'node:fs'
 import { Socket } from 'node:net'
 import { ReadStream } from 'node:tty'
 import { openPty, openPtyFromPtmx, setWindowSize, type Pty } from '../sys/pty.js'
@@ -12,11 +12,11 @@ import { join } from 'node:path'
 import { TockerError } from '../errors.js'
 import { assertLimitsSupported } from '../cgroups/index.js'
 import { containerResolvConf, hostsFile } from '../network/etc-files.js'
-import { createContainer, deleteContainer, exitStatus, killContainer, oomKillCount, startContainer } from '../runtime/container.js'
+import { containerState, createContainer, deleteContainer, exitStatus, killContainer, oomKillCount, startContainer } from '../runtime/container.js'
 import { DEFAULT_PATH_ENV, defaultSpec } from '../runtime/default-spec.js'
 import { OVERLAY_ANNOTATION, type Mount, type Spec } from '../runtime/spec.js'
 import { DEFAULT_STATE_ROOT } from '../runtime/state.js'
-import { execProcess } from '../runtime/exec.js'
+import { execProcess, execStatus } from '../runtime/exec.js'
 import { top, type TopResult } from '../runtime/top.js'
 import { SOCK_CLOEXEC, SOCK_STREAM, socketpair } from '../sys/proc.js'
 import { DEFAULT_ROOT } from '../store/layout.js'
@@ -187,6 +187,7 @@ export class EngineRuntime implements RuntimeBackend {
     try {
       p = await execProcess(rec.Id, {
         stateRoot: this.stateRoot,
+        statusName: spec.id,
         args: spec.args,
         env: spec.env.some((e) => e.startsWith('TERM=')) ? spec.env : [...spec.env, 'TERM=xterm'],
         cwd: spec.cwd,
@@ -205,6 +206,7 @@ export class EngineRuntime implements RuntimeBackend {
     master.on('error', () => master.destroy())
     return {
       pid: p.pid,
+      shim: { pid: p.shimPid, startTime: processStartTime(p.shimPid) ?? 0 },
       stdout: master,
       stdin: master,
       resize: (rows, cols) => {
@@ -304,7 +306,7 @@ export class EngineRuntime implements RuntimeBackend {
       : { stdin: 'ignore' as const, stdout: 'ignore' as const, stderr: 'ignore' as const }
     let p
     try {
-      p = await execProcess(rec.Id, { stateRoot: this.stateRoot, args: spec.args, env: spec.env, cwd: spec.cwd, user: spec.user, stdio })
+      p = await execProcess(rec.Id, { stateRoot: this.stateRoot, statusName: spec.id, args: spec.args, env: spec.env, cwd: spec.cwd, user: spec.user, stdio })
     } catch (err) {
       for (const s of ours) s.destroy()
       throw err
@@ -313,7 +315,25 @@ export class EngineRuntime implements RuntimeBackend {
     }
     p.detach()
     const [stdin, stdout, stderr] = spec.stdin && attached ? ours : [undefined, ...ours]
-    return { pid: p.pid, stdin, stdout, stderr, exited: p.wait() }
+    return { pid: p.pid, shim: { pid: p.shimPid, startTime: processStartTime(p.shimPid) ?? 0 }, stdin, stdout, stderr, exited: p.wait() }
+  }
+
+  releasedAt(rec: ContainerRecord): string | undefined {
+    let state
+    try {
+      state = containerState(rec.Id, { stateRoot: this.stateRoot })
+    } catch (err) {
+      if ((err as TockerError).code === 'ENOENT') return undefined
+      throw err
+    }
+    if (state.status !== 'running') return undefined
+    // Releasing the gate unlinks <state>/start.sock: the state dir's mtime is that moment.
+    return statSync(join(this.stateRoot, rec.Id)).mtime.toISOString()
+  }
+
+  readExecExit(rec: ContainerRecord, execId: string): ExitRecord | undefined {
+    const e = execStatus(rec.Id, execId, { stateRoot: this.stateRoot })
+    return e ? { exitCode: e.exitCode, finishedAt: e.finishedAt } : undefined
   }
 }
 

@@ -9,7 +9,8 @@
 // process of the container (visible in its /proc) while its root is still the host's
 // (native-shims/shim/main.c, exec_mode).
 import type { ChildProcess } from 'node:child_process'
-import { closeSync, openSync } from 'node:fs'
+import { closeSync, constants, mkdirSync, openSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { constants as osConstants } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { TockerError } from '../errors.js'
@@ -24,7 +25,7 @@ import { compileSeccomp, reportSeccompHandover } from './seccomp/compile.js'
 import { INHERIT_STDIO, spawnExecShim, type ShimChannel, type StdioFds } from './shim.js'
 import type { NamespaceType, Process } from './spec.js'
 import { mergeEnv } from './env.js'
-import { DEFAULT_STATE_ROOT, readState, statusOf } from './state.js'
+import { DEFAULT_STATE_ROOT, readState, stateDir, statusOf, type ExitStatus } from './state.js'
 import { resolveUser } from './user.js'
 
 export interface ExecOptions {
@@ -37,11 +38,18 @@ export interface ExecOptions {
   /** "uid[:gid]" or "name[:group]"; default: the container process's user. */
   user?: string
   stdio?: StdioFds
+  /**
+   * Also record the exit status as <state dir>/execs/<statusName>.json (see execStatus), for
+   * whoever was not there to see the process end (an engine restarted meanwhile).
+   */
+  statusName?: string
 }
 
 export interface ExecProcess {
   /** Its PID as the host sees it (the shim's child; the shim exits with its status). */
   pid: number
+  /** The shim waiting for it (outside the container: it writes the status, then exits with it). */
+  shimPid: number
   /** Its exit code (128+n for a signal). */
   wait(): Promise<number>
   /** Let this process exit without waiting for it. */
@@ -83,13 +91,16 @@ export async function execProcess(id: string, o: ExecOptions): Promise<ExecProce
   const nsFds = JOINED.map((type) => ({ type, fd: openSync(`/proc/${st.pid}/ns/${NAMESPACES[type].file}`, 'r') }))
   const mntFd = openSync(`/proc/${st.pid}/ns/mnt`, 'r')
   const pidFd = openSync(`/proc/${st.pid}/ns/pid`, 'r')
+  const statusFd = o.statusName === undefined ? undefined : openExecStatusDir(stateRoot, id, o.statusName)
   let child: ChildProcess | undefined
   let channel: ShimChannel | undefined
   try {
     const saved = saveNamespaces(JOINED)
     try {
       for (const { type, fd } of nsFds) setns(fd, NAMESPACES[type].flag, `/proc/${st.pid}/ns/${NAMESPACES[type].file}`)
-      ;({ child, channel } = spawnExecShim(['exec', '--mntns-fd', '4', '--pidns-fd', '5'], o.stdio ?? INHERIT_STDIO, [mntFd, pidFd]))
+      const args = ['exec', '--mntns-fd', '4', '--pidns-fd', '5']
+      if (statusFd !== undefined) args.push('--status-dir-fd', '6', '--status-name', o.statusName!)
+      ;({ child, channel } = spawnExecShim(args, o.stdio ?? INHERIT_STDIO, statusFd === undefined ? [mntFd, pidFd] : [mntFd, pidFd, statusFd]))
     } finally {
       restoreNamespaces(saved)
     }
@@ -97,6 +108,7 @@ export async function execProcess(id: string, o: ExecOptions): Promise<ExecProce
     for (const { fd } of nsFds) closeSync(fd)
     closeSync(mntFd)
     closeSync(pidFd)
+    if (statusFd !== undefined) closeSync(statusFd)
   }
 
   let pid: number
@@ -124,5 +136,29 @@ export async function execProcess(id: string, o: ExecOptions): Promise<ExecProce
     if (c.exitCode !== null || c.signalCode !== null) done(c.exitCode, c.signalCode)
     else c.once('exit', done)
   })
-  return { pid, wait: () => exited, detach: () => c.unref() }
+  return { pid, shimPid: c.pid!, wait: () => exited, detach: () => c.unref() }
+}
+
+const STATUS_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/
+
+/** <state dir>/execs/, made if needed, opened for the shim (which writes <name>.json into it). */
+function openExecStatusDir(stateRoot: string, id: string, name: string): number {
+  if (!STATUS_NAME.test(name)) throw new TockerError(`invalid exec status name ${JSON.stringify(name)}`, { status: 400 })
+  const dir = join(stateDir(stateRoot, id), 'execs')
+  mkdirSync(dir, { recursive: true, mode: 0o700 })
+  return openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY)
+}
+
+/** The exit status the shim recorded for an exec started with `statusName` (undefined while it runs). */
+export function execStatus(id: string, statusName: string, o: { stateRoot?: string } = {}): ExitStatus | undefined {
+  if (!STATUS_NAME.test(statusName)) return undefined
+  const path = join(stateDir(o.stateRoot ?? DEFAULT_STATE_ROOT, id), 'execs', `${statusName}.json`)
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw err
+  }
+  return JSON.parse(text) as ExitStatus
 }

@@ -49,7 +49,8 @@ export const exec: Command = {
       detachKeys: o['detach-keys'] as string | undefined,
     })
     if (end.detached) return 0
-    const info = await client.inspectExec(Id)
+    // The stream also ends when the engine goes away: the outcome is the process's, asked again.
+    const info = await (await import('../reconnect.js')).execOutcome(client, Id)
     if (info.ExitCode === 127) {
       const image = (await client.inspectContainer(container)).Config.Image
       await (await import('../missing-command.js')).hintMissingCommand(client, image, cmd)

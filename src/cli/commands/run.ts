@@ -29,7 +29,8 @@ export const run: Command = {
       throw withHelp(err)
     })
     if (detach) {
-      await client.startContainer(Id).catch((err) => {
+      // Its answer may be lost (the engine restarted): the engine then says whether it started.
+      await (await import('../reconnect.js')).startSurvivingRestart(client, Id).catch((err) => {
         throw withHelp(withRunExitCode(err))
       })
       process.stdout.write(`${Id}\n`)
