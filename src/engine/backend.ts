@@ -95,6 +95,8 @@ export interface RuntimeBackend {
   exec(rec: ContainerRecord, spec: ExecSpec, attached: boolean): Promise<ExecHandle>
   /** The exit the shim recorded for the exec `execId` (started with spec.id); undefined while it runs. */
   readExecExit?(rec: ContainerRecord, execId: string): ExitRecord | undefined
+  /** The exec is forgotten: what the runtime kept of it goes. */
+  forgetExec?(rec: ContainerRecord, execId: string): void
   /** Set the TTY window size of the container's pty (-t). */
   resize?(rec: ContainerRecord, rows: number, cols: number): void
   /** Open the container's stdin (OpenStdin) for writing; closing it is the container's EOF. */

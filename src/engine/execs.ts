@@ -65,6 +65,13 @@ export class ExecRegistry {
   #forget(e: ExecRecord): void {
     this.#execs.delete(e.id)
     removeExec(this.containersDir, e)
+    let rec: ContainerRecord | undefined
+    try {
+      rec = this.container(e.containerId)
+    } catch {
+      return // removed: its runtime state went with it
+    }
+    this.runtime.forgetExec?.(rec, e.id)
   }
 
   #finished(e: ExecRecord, code: number): void {

@@ -16,7 +16,7 @@ import { containerState, createContainer, deleteContainer, exitStatus, killConta
 import { DEFAULT_PATH_ENV, defaultSpec } from '../runtime/default-spec.js'
 import { OVERLAY_ANNOTATION, type Mount, type Spec } from '../runtime/spec.js'
 import { DEFAULT_STATE_ROOT } from '../runtime/state.js'
-import { execProcess, execStatus } from '../runtime/exec.js'
+import { execProcess, execStatus, removeExecStatus } from '../runtime/exec.js'
 import { top, type TopResult } from '../runtime/top.js'
 import { SOCK_CLOEXEC, SOCK_STREAM, socketpair } from '../sys/proc.js'
 import { DEFAULT_ROOT } from '../store/layout.js'
@@ -329,6 +329,10 @@ export class EngineRuntime implements RuntimeBackend {
     if (state.status !== 'running') return undefined
     // Releasing the gate unlinks <state>/start.sock: the state dir's mtime is that moment.
     return statSync(join(this.stateRoot, rec.Id)).mtime.toISOString()
+  }
+
+  forgetExec(rec: ContainerRecord, execId: string): void {
+    removeExecStatus(rec.Id, execId, { stateRoot: this.stateRoot })
   }
 
   readExecExit(rec: ContainerRecord, execId: string): ExitRecord | undefined {

@@ -65,20 +65,15 @@ export function saveRecord(containersDir: string, rec: ContainerRecord): void {
   }
 }
 
-/** A failed write into the store, said plainly: what could not be written, why, and what to do. */
+/**
+ * A failed write into the store, said plainly: what could not be written, where, and why (its hint,
+ * in both languages, is in src/i18n/hints.ts: ENOSPC).
+ */
 export function storeWriteError(err: unknown, what: string, where: string): unknown {
   const code = (err as NodeJS.ErrnoException).code
-  if (code !== 'ENOSPC' && code !== 'EDQUOT' && code !== 'EIO' && code !== 'EROFS') return err
+  if (err instanceof TockerError || (code !== 'ENOSPC' && code !== 'EDQUOT' && code !== 'EIO' && code !== 'EROFS')) return err
   const why = code === 'ENOSPC' ? 'no space left on device' : code === 'EDQUOT' ? 'disk quota exceeded' : code === 'EIO' ? 'input/output error' : 'read-only file system'
-  return new TockerError(`cannot write ${what}: ${why}`, {
-    code,
-    status: 500,
-    daemon: true,
-    cause: err,
-    hint:
-      `Free space on the file system of ${where} (tocker rm, tocker rmi, or delete other files), then try again.\n` +
-      `${where} 파일 시스템에 공간을 확보한 뒤 (tocker rm, tocker rmi 등) 다시 시도하세요.`,
-  })
+  return new TockerError(`cannot write ${what} in ${where}: ${why}`, { code, status: 500, daemon: true, cause: err })
 }
 
 /**

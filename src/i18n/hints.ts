@@ -78,4 +78,16 @@ export const HINTS: Hint[] = [
   { code: 'EENGINEDOWN', match: /Cannot connect to the tocker engine/, ko: "힌트: tocker 엔진(tockerd)이 실행 중이 아닙니다. 'sudo tocker daemon'으로 시작하세요." },
   { code: 'ECGROUPV2', match: /limits need cgroup v2/, ko: '힌트: 메모리/CPU 제한은 cgroup v2가 있어야 적용됩니다. 실습 VM에서 해 보세요.' },
   { code: 'EREGISTRYREFUSED', match: /connect: connection refused/, ko: '힌트: 그 주소에서 응답하는 서버가 없습니다. 레지스트리가 실행 중인지, 주소와 포트가 맞는지 확인하세요.' },
+  {
+    code: 'ENOSPC',
+    match: /^cannot write .*: no space left on device/,
+    en: "Hint: the disk that holds tocker's store (--root, /var/lib/tocker by default) is full. Free space (tocker rm, tocker rmi, or other files there), then try again.",
+    ko: '힌트: tocker 저장소(--root, 기본 /var/lib/tocker)가 있는 디스크가 가득 찼습니다. 공간을 확보한 뒤 (tocker rm, tocker rmi 또는 다른 파일 삭제) 다시 시도하세요.',
+  },
+  {
+    code: 'ETOOMANYLAYERS',
+    match: /too many layers for one overlay mount/,
+    en: 'Hint: Docker runs at most 128 layers too. Rebuild the image with fewer layers (fewer RUN/COPY steps).',
+    ko: '힌트: 레이어가 너무 많습니다 (Docker도 최대 128개). RUN/COPY 단계를 줄여 더 적은 레이어로 이미지를 다시 빌드하세요.',
+  },
 ]

@@ -9,7 +9,7 @@
 // process of the container (visible in its /proc) while its root is still the host's
 // (native-shims/shim/main.c, exec_mode).
 import type { ChildProcess } from 'node:child_process'
-import { closeSync, constants, mkdirSync, openSync, readFileSync } from 'node:fs'
+import { closeSync, constants, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { constants as osConstants } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -161,4 +161,11 @@ export function execStatus(id: string, statusName: string, o: { stateRoot?: stri
     throw err
   }
   return JSON.parse(text) as ExitStatus
+}
+
+/** Forget an exec's recorded status (its reader has it): the files go. */
+export function removeExecStatus(id: string, statusName: string, o: { stateRoot?: string } = {}): void {
+  if (!STATUS_NAME.test(statusName)) return
+  const dir = join(stateDir(o.stateRoot ?? DEFAULT_STATE_ROOT, id), 'execs')
+  for (const suffix of ['.json', '.reserved']) rmSync(join(dir, statusName + suffix), { force: true })
 }

@@ -53,12 +53,10 @@ export function planOverlayMount(o: OverlayRootfs): OverlayMountPlan {
   const data = overlayOptions(o, names)
   const bytes = Buffer.byteLength(data)
   if (bytes > MOUNT_DATA_MAX) {
+    // (Its hint, in both languages, is in src/i18n/hints.ts.)
     throw new TockerError(`too many layers for one overlay mount: ${o.lowerdir.length} layers need ${bytes} bytes of mount options, the kernel takes ${MOUNT_DATA_MAX}`, {
       code: 'ETOOMANYLAYERS',
       status: 400,
-      hint:
-        'Docker runs at most 128 layers too: rebuild the image with fewer layers (fewer RUN/COPY steps).\n' +
-        '레이어가 너무 많습니다 (Docker도 최대 128개): RUN/COPY 단계를 줄여 더 적은 레이어로 이미지를 다시 빌드하세요.',
     })
   }
   return { data, cwd: base, shown: shownOptions(o, names, base) }
