@@ -2,7 +2,7 @@
 // pull): the CLI is a client of the engine's API, so each store needs its engine. Started as
 // `tocker daemon` (NODE_OPTIONS cleared: tap's loaders are not for bin/tocker), stopped by PID.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, readdirSync } from 'node:fs'
 import { request } from 'node:http'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -53,4 +53,16 @@ export class Engines {
     )
     this.#engines.clear()
   }
+}
+
+/**
+ * What is left in the store's tmp/: the engine keeps a session directory there (<pid>-<random>,
+ * with its .lock and layer pins) while it runs; what matters is that nothing else is left inside it.
+ */
+export function tmpLeftovers(root: string): string[] {
+  const tmp = join(root, 'tmp')
+  if (!existsSync(tmp)) return []
+  return readdirSync(tmp)
+    .filter((n) => !n.endsWith('.lock'))
+    .flatMap((n) => (/^\d+-[0-9a-f]+$/.test(n) ? readdirSync(join(tmp, n)).filter((x) => x !== 'pins').map((x) => `${n}/${x}`) : [n]))
 }

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path'
 import { createHash } from 'node:crypto'
 import t from 'tap'
 import { chainIDs } from '../../src/image/store.js'
-import { Engines } from '../helpers/engines.js'
+import { Engines, tmpLeftovers } from '../helpers/engines.js'
 import { fixture, layoutInfo } from '../helpers/fixtures.js'
 
 const repoRoot = resolve(import.meta.dirname, '..', '..')
@@ -56,18 +56,6 @@ function layoutTar(layout: string, name: string, opts: { gzip?: boolean; dropDoc
   const r = spawnSync('tar', ['-C', dir, opts.gzip ? '-czf' : '-cf', out, ...members])
   if (r.status !== 0) throw new Error(String(r.stderr))
   return out
-}
-
-/**
- * What is left in the store's tmp/: the engine keeps a session directory there (<pid>-<random>,
- * with its .lock and layer pins) while it runs; what matters is that nothing else is left inside it.
- */
-function tmpLeftovers(root: string): string[] {
-  const tmp = join(root, 'tmp')
-  if (!existsSync(tmp)) return []
-  return readdirSync(tmp)
-    .filter((n) => !n.endsWith('.lock'))
-    .flatMap((n) => (/^\d+-[0-9a-f]+$/.test(n) ? readdirSync(join(tmp, n)).filter((x) => x !== 'pins').map((x) => `${n}/${x}`) : [n]))
 }
 
 function storeContents(root: string) {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import t, { type Test } from 'tap'
 import { hostPlatform } from '../../src/image/registry/platform.js'
-import { Engines } from '../helpers/engines.js'
+import { Engines, tmpLeftovers } from '../helpers/engines.js'
 import { fixture, layoutInfo, pushFixture } from '../helpers/fixtures.js'
 import { startProxy } from '../helpers/http-proxy.js'
 import { freePort, push, registryToolsMissing, startRegistry, type TestRegistry } from '../helpers/registry.js'
@@ -61,18 +61,6 @@ async function freshRoot(): Promise<string> {
 }
 
 /** What a store holds: committed layers, image records, tags; and leftovers in tmp. */
-/**
- * What is left in the store's tmp/: the engine keeps a session directory there (<pid>-<random>,
- * with its .lock and layer pins) while it runs; what matters is that nothing else is left inside it.
- */
-function tmpLeftovers(root: string): string[] {
-  const tmp = join(root, 'tmp')
-  if (!existsSync(tmp)) return []
-  return readdirSync(tmp)
-    .filter((n) => !n.endsWith('.lock'))
-    .flatMap((n) => (/^\d+-[0-9a-f]+$/.test(n) ? readdirSync(join(tmp, n)).filter((x) => x !== 'pins').map((x) => `${n}/${x}`) : [n]))
-}
-
 function storeContents(root: string) {
   const list = (d: string) => (existsSync(d) ? readdirSync(d).filter((n) => !n.startsWith('.')) : [])
   const repos = join(root, 'repositories.json')

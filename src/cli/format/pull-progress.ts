@@ -2,9 +2,8 @@
 // it: one line per layer; on a terminal the lines are redrawn in place with progress bars (cursor
 // up, clear line, rewrite, cursor back down); otherwise every status change is a plain line and
 // progress updates are left out. An error message in the stream ends it as an error.
-import { readJsonMessages, type JSONMessage } from '../../api/json-message.js'
+import { progressString, readJsonMessages, type JSONMessage } from '../../api/json-message.js'
 import { TockerError } from '../../errors.js'
-import { humanSize } from '../output.js'
 
 export interface PullOutput {
   write(s: string): unknown
@@ -66,10 +65,7 @@ export async function displayJsonMessages(stream: AsyncIterable<Buffer | string>
   for await (const m of readJsonMessages(stream)) printer.message(m)
 }
 
-/** Docker's JSONProgress.String(): "[=====>      ]  1.23MB/4.56MB" (the bar only on wide terminals). */
+/** Docker's JSONProgress.String() for this terminal's width (the bar only when it is wider than 110). */
 export function progressBar(current: number, total: number, columns: number): string {
-  const numbers = `${humanSize(current).padStart(8)}/${humanSize(total)}`
-  if (columns <= 110) return numbers
-  const filled = Math.min(50, Math.floor(Math.floor((current / total) * 100) / 2))
-  return `[${'='.repeat(filled)}>${' '.repeat(Math.max(0, 50 - filled))}] ${numbers}`
+  return progressString({ current, total }, columns)
 }

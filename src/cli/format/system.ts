@@ -79,9 +79,21 @@ export function serverInfoText(i: any): string {
   add(1, 'Logging Driver', i.LoggingDriver)
   add(1, 'Cgroup Driver', i.CgroupDriver)
   add(1, 'Cgroup Version', i.CgroupVersion)
+  if (i.Plugins) {
+    lines.push(' Plugins:')
+    for (const [k, v] of Object.entries(i.Plugins as Record<string, string[] | null>)) if (v?.length) lines.push(`  ${k}: ${v.join(' ')}`)
+  }
+  add(1, 'Swarm', i.Swarm?.LocalNodeState)
+  if (i.Runtimes) add(1, 'Runtimes', Object.keys(i.Runtimes).join(' '))
+  add(1, 'Default Runtime', i.DefaultRuntime)
   if (i.SecurityOptions?.length) {
     lines.push(' Security Options:')
-    for (const o of i.SecurityOptions as string[]) for (const part of o.split(',')) lines.push(part.startsWith('name=') ? `  ${part.slice(5)}` : `   ${part.replace('=', ': ')}`)
+    for (const o of i.SecurityOptions as string[]) {
+      for (const part of o.split(',')) {
+        const [k, v] = part.split('=')
+        lines.push(k === 'name' ? `  ${v}` : `   ${k[0].toUpperCase()}${k.slice(1)}: ${v}`)
+      }
+    }
   }
   add(1, 'Kernel Version', i.KernelVersion)
   add(1, 'Operating System', i.OperatingSystem)
@@ -103,11 +115,10 @@ export function serverInfoText(i: any): string {
   }
   if (i.RegistryConfig?.Mirrors?.length) lines.push(' Registry Mirrors:', ...(i.RegistryConfig.Mirrors as string[]).map((m) => `  ${m}`))
   add(1, 'Live Restore Enabled', i.LiveRestoreEnabled === undefined ? undefined : String(i.LiveRestoreEnabled))
+  // The default bridge's subnet (what a learner finds with `ip addr show tocker0`).
   if (i.DefaultAddressPools?.length) {
     lines.push(' Default Address Pools:', ...(i.DefaultAddressPools as { Base: string; Size: number }[]).map((p) => `   Base: ${p.Base}, Size: ${p.Size}`))
   }
-  // tocker's own: the default bridge a learner finds with `ip addr show tocker0`.
-  if (i.Bridge?.Subnet) add(1, 'Bridge', `${i.Bridge.Name ?? 'tocker0'} ${i.Bridge.Subnet}${i.Bridge.Gateway ? ` (gateway ${i.Bridge.Gateway})` : ''}`)
   let out = lines.join('\n') + '\n'
   if (i.Warnings?.length) out += '\n' + (i.Warnings as string[]).join('\n') + '\n'
   return out
