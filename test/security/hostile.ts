@@ -49,6 +49,8 @@ export async function hostileEngine(prefix: string): Promise<Hostile> {
   const canary = join(canaryDir, 'secret')
   writeFileSync(canary, `${token}\n`)
   let env: TockerEnv | undefined
+  // A test file killed half-way (a timeout) must not leave the canary dir behind either.
+  process.on('exit', () => rmSync(work, { recursive: true, force: true }))
   const cleanup = async (): Promise<void> => {
     try {
       await env?.cleanup()
