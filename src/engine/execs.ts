@@ -203,7 +203,15 @@ export class ExecRegistry {
       if (!s) return
       pending.push(
         new Promise((resolve) => {
-          s.on('data', (d: Buffer) => conn.write(stream, d))
+          s.on('data', (d: Buffer) => {
+            conn.write(stream, d)
+            // The client's pace: a process writing faster than its client reads must wait (its
+            // pipe fills up) instead of the engine holding its output.
+            if (conn.ready) {
+              s.pause()
+              void conn.ready().then(() => s.resume())
+            }
+          })
           s.on('end', resolve)
           s.on('error', () => resolve())
           s.on('close', resolve)
@@ -215,7 +223,13 @@ export class ExecRegistry {
     if (e.size) handle.resize?.(e.size[0], e.size[1])
     const input = conn.input
     if (handle.stdin && b.AttachStdin) {
-      input.on('data', (d: Buffer) => handle.stdin!.write(d))
+      input.on('data', (d: Buffer) => {
+        // And the process's pace: a client sending faster than it reads waits for it.
+        if (!handle.stdin!.write(d)) {
+          input.pause()
+          handle.stdin!.once('drain', () => input.resume())
+        }
+      })
       // With a TTY, stdin and output are one pty master: ending it would end the output too.
       input.on('end', () => {
         if (!tty) handle.stdin!.end()

@@ -103,7 +103,13 @@ export class Streams {
     input.pause()
     const stdin = await this.runtime.openStdin!(rec).catch(() => undefined)
     if (!stdin) return void input.resume()
-    input.on('data', (d: Buffer) => stdin.write(d))
+    input.on('data', (d: Buffer) => {
+      // The container's pace: when it does not read its stdin, the client waits (not the engine's memory).
+      if (!stdin.write(d)) {
+        input.pause()
+        stdin.once('drain', () => input.resume())
+      }
+    })
     const close = () => {
       // Docker's StdinOnce: the container's stdin closes when the attached client's does — but
       // not with a TTY (moby: CloseStdin && !TTY): there EOF is a key (Ctrl-D) the terminal

@@ -151,6 +151,47 @@ t.test('a logs -f client that stops reading: the engine does not buffer the log 
   await env.ok(['rm', '-f', 'spew2'])
 })
 
+/** POST with a JSON body; the parsed answer. */
+function post(path: string, body: unknown): Promise<{ status: number; json: { Id?: string } }> {
+  return new Promise((resolve, reject) => {
+    const data = JSON.stringify(body)
+    const req = request({ socketPath: env.socket, path, method: 'POST', headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) } }, (res) => {
+      let text = ''
+      res.on('data', (d) => (text += d))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: text ? JSON.parse(text) : {} }))
+    })
+    req.on('error', reject)
+    req.end(data)
+  })
+}
+
+t.test('an exec whose client stops reading: the engine does not hold its output', async (t) => {
+  await ensureEngine()
+  await env.ok(['run', '-d', '--name', 'quiet', '--network', 'none', BUSYBOX, 'sleep', '600'])
+  const created = await post('/containers/quiet/exec', { AttachStdout: true, AttachStderr: true, Cmd: ['yes', 'y'.repeat(200)] })
+  t.equal(created.status, 201)
+  // A raw client: starts the exec attached, reads the first bytes, then never reads again.
+  const sock = connect(env.socket)
+  const body = JSON.stringify({ Detach: false, Tty: false })
+  sock.write(`POST /exec/${created.json.Id}/start HTTP/1.1\r\nHost: tocker\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`)
+  await new Promise<void>((resolve) => sock.once('data', () => resolve()))
+  sock.pause()
+  const rss = watchRss()
+  let worst = 0
+  for (let i = 0; i < 20; i++) {
+    const r = await api('/containers/json')
+    worst = Math.max(worst, r.status === 200 ? r.ms : 10_000)
+    await new Promise((r) => setTimeout(r, 250))
+  }
+  const { max, killed } = rss.stop()
+  t.notOk(killed, 'the engine never passed 1 GB')
+  t.ok(max < MAX_RSS_MB, `engine RSS stayed under ${MAX_RSS_MB} MB with a stalled exec client (max ${Math.round(max)} MB)`)
+  t.ok(worst < 1000, `ps answered in under 1 s (worst ${worst} ms)`)
+  sock.destroy()
+  await ensureEngine()
+  await env.ok(['rm', '-f', 'quiet'])
+})
+
 t.test('logs --tail 5 of a 30 MB log reads only its end; a full logs streams it', async (t) => {
   await ensureEngine()
   // ~330k lines of 40 characters: a 30+ MB json-file log (one file: max-size raised).
