@@ -1,4 +1,4 @@
-// Request bodies are checked against a JSON Schema before any handler sees them (ajv; see the
+// Request bodies are checked against a JSON Schema before any handler sees them (json-schema.ts; see the
 // README's dependency table for why ajv). The rules follow what Docker's Go decoder accepts, so the
 // real docker CLI, compose and podman keep working:
 //   - unknown fields are ignored (Go's encoding/json drops them), never an error;
@@ -8,22 +8,10 @@
 //       json: cannot unmarshal string into Go struct field HostConfig.Memory of type int64
 //   - beyond Go: bounds that keep a body from costing the engine much (lengths, counts), worded
 //     "invalid <field>: …".
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import { TockerError } from '../errors.js'
+import { schemaAt, schemaChecker, valueAt, type JsonSchema, type SchemaProblem } from '../json-schema.js'
 
-/** A JSON Schema (draft-07) with tocker's one annotation: `goType`, the Go type Docker decodes into. */
-export type JsonSchema = { [key: string]: unknown; goType?: string }
-
-let ajv: Ajv | undefined
-
-function engine(): Ajv {
-  if (!ajv) {
-    // allErrors off: the first error is the one reported (as Go's decoder stops at the first).
-    ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true })
-    ajv.addKeyword({ keyword: 'goType', schemaType: 'string' })
-  }
-  return ajv
-}
+export type { JsonSchema }
 
 export interface BodyValidator<T> {
   (value: unknown): T
@@ -36,12 +24,12 @@ export interface BodyValidator<T> {
  * ("ContainerCreate": Go's struct name, so the message reads as Docker's).
  */
 export function bodyValidator<T>(what: string, schema: JsonSchema): BodyValidator<T> {
-  let compiled: ValidateFunction | undefined // compiled on first use: the engine starts faster
+  const problem = schemaChecker(schema)
   const check = ((value: unknown): T => {
-    compiled ??= engine().compile(schema)
     const cleaned = dropNulls(value, schema)
-    if (compiled(cleaned)) return cleaned as T
-    throw new TockerError(describe(what, schema, cleaned, compiled.errors?.[0]), { status: 400, code: 'EBADBODY', daemon: true })
+    const p = problem(cleaned)
+    if (!p) return cleaned as T
+    throw new TockerError(describe(what, schema, cleaned, p), { status: 400, code: 'EBADBODY', daemon: true })
   }) as BodyValidator<T>
   Object.defineProperty(check, 'schema', { value: schema })
   return check
@@ -69,26 +57,6 @@ function dropNulls(value: unknown, schema: JsonSchema): unknown {
 function allowsNull(s: JsonSchema): boolean {
   const t = s.type
   return t === 'null' || (Array.isArray(t) && t.includes('null'))
-}
-
-/** The schema at a JSON pointer ("/HostConfig/Memory"), following properties and items. */
-function schemaAt(root: JsonSchema, pointer: string[]): JsonSchema | undefined {
-  let s: JsonSchema | undefined = root
-  for (const part of pointer) {
-    if (!s) return undefined
-    const props = s.properties as Record<string, JsonSchema> | undefined
-    if (props && Object.hasOwn(props, part)) s = props[part]
-    else if (s.items && /^\d+$/.test(part)) s = s.items as JsonSchema
-    else if (typeof s.additionalProperties === 'object') s = s.additionalProperties as JsonSchema
-    else return undefined
-  }
-  return s
-}
-
-function valueAt(root: unknown, pointer: string[]): unknown {
-  let v: any = root
-  for (const part of pointer) v = v?.[part]
-  return v
 }
 
 /** Go's name for a schema's type: the `goType` annotation, or one derived from the JSON type. */
@@ -123,33 +91,27 @@ function jsonKind(v: unknown): string {
   return typeof v
 }
 
-function decodePointer(p: string): string[] {
-  return p === '' ? [] : p.slice(1).split('/').map((x) => x.replace(/~1/g, '/').replace(/~0/g, '~'))
-}
-
 /** One line naming the field and what was wrong with it. */
-function describe(what: string, schema: JsonSchema, value: unknown, e: ErrorObject | undefined): string {
-  if (!e) return `invalid ${what} body`
-  const path = decodePointer(e.instancePath)
-  if (e.keyword === 'type') {
+function describe(what: string, schema: JsonSchema, value: unknown, p: SchemaProblem): string {
+  const path = p.path
+  if (p.keyword === 'type') {
     const got = valueAt(value, path)
     if (path.length === 0) return `json: cannot unmarshal ${jsonKind(got)} into Go value of type ${goTypeOf(schema) === 'struct' ? what : goTypeOf(schema)}`
-    const field = path.filter((p) => !/^\d+$/.test(p)).join('.')
+    const field = path.filter((x) => !/^\d+$/.test(x)).join('.')
     return `json: cannot unmarshal ${jsonKind(got)} into Go struct field ${what}.${field} of type ${goTypeOf(schemaAt(schema, path))}`
   }
   const field = path.length ? path.join('.') : what
-  switch (e.keyword) {
+  switch (p.keyword) {
     case 'required':
-      return `invalid ${what}: ${(e.params as { missingProperty: string }).missingProperty} is required`
+      return `invalid ${what}: ${p.params.missingProperty} is required`
     case 'maxLength':
-      return `invalid ${field}: longer than ${(e.params as { limit: number }).limit} characters`
+      return `invalid ${field}: longer than ${p.params.limit} characters`
     case 'maxItems':
-      return `invalid ${field}: more than ${(e.params as { limit: number }).limit} entries`
     case 'maxProperties':
-      return `invalid ${field}: more than ${(e.params as { limit: number }).limit} entries`
+      return `invalid ${field}: more than ${p.params.limit} entries`
     case 'enum':
-      return `invalid ${field}: ${JSON.stringify(valueAt(value, path))} is not one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`
+      return `invalid ${field}: ${JSON.stringify(valueAt(value, path))} is not one of ${(p.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`
     default:
-      return `invalid ${field}: ${e.message ?? e.keyword}`
+      return `invalid ${field}: ${p.message}`
   }
 }

@@ -12,11 +12,12 @@
 // nothing behind for a layer it rejects).
 import type { Readable } from 'node:stream'
 import { isUserFacing, TockerError } from '../errors.js'
+import { ImageConfigDoc, parseDocument } from './documents.js'
 import { familiarString, fullName, fullString, type Reference } from './reference.js'
 import { RegistryClient } from './registry/client.js'
 import { formatPlatform, normalizePlatform } from './registry/platform.js'
 import { BlobVerificationError } from './registry/verify.js'
-import { MediaType, type Descriptor, type ImageConfig, type Platform } from './types.js'
+import { MediaType, type Descriptor, type Platform } from './types.js'
 
 /** What pull needs from the image store (src/image/store.ts's ImageStore provides it). */
 export interface PullStore {
@@ -120,13 +121,8 @@ export async function pullImage(ref: Reference, opts: PullOptions): Promise<Pull
   }
 
   const configBytes = await client.getBlob(target, manifest.config, { signal: opts.signal })
-  let config: ImageConfig
-  try {
-    config = JSON.parse(configBytes.toString('utf8')) as ImageConfig
-  } catch {
-    throw pullError(`invalid image config ${manifest.config.digest}: not JSON`)
-  }
-  const diffIDs = config?.rootfs?.diff_ids
+  const config = parseDocument(ImageConfigDoc, configBytes, `image config ${manifest.config.digest}`, (m) => pullError(`invalid ${m}`))
+  const diffIDs = config.rootfs.diff_ids
   if (!Array.isArray(diffIDs) || diffIDs.length !== manifest.layers.length) {
     throw pullError(
       `invalid image config ${manifest.config.digest}: ${manifest.layers.length} layers but ${Array.isArray(diffIDs) ? diffIDs.length : 'no'} diff_ids`,

@@ -2,10 +2,17 @@
 // without the engine buffering it, a malformed path escape is a 400 with no unhandled rejection,
 // and the engine keeps answering. Bounded: every request has a deadline, and the engine is killed
 // by PID at the end whatever happened (before the fix it hung with the body in memory).
-import { request } from 'node:http'
-import { readFileSync } from 'node:fs'
-import t from 'tap'
-import { tockerEnv } from '../engine/harness.js'
+// Runs in a private network namespace (the engine stays there).
+// @ts-ignore: plain JavaScript helper
+import { inNetSandbox, prepareNetSandbox, reexecInNetSandbox } from '../helpers/netns-sandbox.mjs'
+
+if (!inNetSandbox()) process.exit(await reexecInNetSandbox())
+prepareNetSandbox()
+
+const { default: t } = await import('tap')
+const { request } = await import('node:http')
+const { readFileSync } = await import('node:fs')
+const { tockerEnv } = await import('../engine/harness.js')
 
 const env = await tockerEnv('tocker-api-engine-')
 t.teardown(() => env.cleanup())

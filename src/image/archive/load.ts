@@ -5,17 +5,26 @@
 // manifest may come last), then each layer streams from there into the layer store, which verifies
 // its DiffID. OCI blobs are also checked against their (compressed) digest. Names come from
 // RepoTags, or from the annotations io.containerd.image.name / org.opencontainers.image.ref.name.
-import { closeSync, createReadStream, openSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs'
+import { closeSync, createReadStream, fstatSync, openSync, readSync, rmSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { pipeline as pipelineCb, type Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { digestHex, sha256 } from '../../content/blobs.js'
 import { isUserFacing, TockerError } from '../../errors.js'
+import {
+  DockerArchiveManifestDoc,
+  ImageConfigDoc,
+  ImageIndexDoc,
+  ImageManifestDoc,
+  OciLayoutDoc,
+  parseDocument,
+  type DockerArchiveEntry,
+} from '../documents.js'
 import { fullString, parseReference, withDefaultTag } from '../reference.js'
 import { hostPlatform, platformRank } from '../registry/platform.js'
 import { VerifyingStream } from '../registry/verify.js'
 import type { ImageStore } from '../store.js'
-import { MediaType, type Descriptor, type ImageConfig, type ImageIndex, type ImageManifest } from '../types.js'
+import { MediaType, type Descriptor } from '../types.js'
 import { decompressor, peek, sniffCompression } from '../unpack/decompress.js'
 import { checkedPath } from '../unpack/layer-writer.js'
 import { TarReader, type TarEntry } from '../unpack/tar-reader.js'
@@ -47,10 +56,11 @@ class ArchiveFiles {
     return undefined
   }
 
-  read(name: string, what: string): Buffer {
+  /** A small member (a JSON document) read whole: its size is checked before it is read. */
+  read(name: string, what: string, max: number): Buffer {
     const p = this.path(name)
     if (!p) throw invalidArchive(`${what} ${JSON.stringify(name)} is not in the archive`)
-    return readFileSync(p)
+    return readCapped(p, max, `${what} ${JSON.stringify(name)}`)
   }
 }
 
@@ -69,38 +79,44 @@ export async function loadArchive(store: ImageStore, input: Readable, events: Lo
   }
 }
 
+/** Members of one archive: docker save writes about three per layer. */
+const MAX_MEMBERS = 65_536
+
 async function extract(input: Readable, work: string): Promise<ArchiveFiles> {
   const files = new ArchiveFiles()
   let count = 0
   let fd: number | undefined
-  const reader = new TarReader({
-    entry(e: TarEntry) {
-      const name = checkedPathOrUndefined(e.path)
-      if (name === undefined) throw invalidArchive(`member ${JSON.stringify(e.path)} has an absolute or ".." path`)
-      if (e.type === 'file') {
-        const p = join(work, String(count++))
-        fd = openSync(p, 'wx', 0o600)
-        files.files.set(name, p)
-      } else if (e.type === 'symlink') {
-        // Old `docker save` links duplicate layers: "<id>/layer.tar" -> "../<other id>/layer.tar".
-        const dir = name.includes('/') ? name.slice(0, name.lastIndexOf('/') + 1) : ''
-        const target = resolveRelative(e.linkpath.startsWith('/') ? e.linkpath : dir + e.linkpath)
-        if (target !== undefined) files.links.set(name, target)
-      } else if (e.type === 'hardlink') {
-        const target = checkedPathOrUndefined(e.linkpath)
-        if (target !== undefined) files.links.set(name, target)
-      }
+  const reader = new TarReader(
+    {
+      entry(e: TarEntry) {
+        const name = checkedPathOrUndefined(e.path)
+        if (name === undefined) throw invalidArchive(`member ${JSON.stringify(e.path)} has an absolute or ".." path`)
+        if (e.type === 'file') {
+          const p = join(work, String(count++))
+          fd = openSync(p, 'wx', 0o600)
+          files.files.set(name, p)
+        } else if (e.type === 'symlink') {
+          // Old `docker save` links duplicate layers: "<id>/layer.tar" -> "../<other id>/layer.tar".
+          const dir = name.includes('/') ? name.slice(0, name.lastIndexOf('/') + 1) : ''
+          const target = resolveRelative(e.linkpath.startsWith('/') ? e.linkpath : dir + e.linkpath)
+          if (target !== undefined) files.links.set(name, target)
+        } else if (e.type === 'hardlink') {
+          const target = checkedPathOrUndefined(e.linkpath)
+          if (target !== undefined) files.links.set(name, target)
+        }
+      },
+      data(chunk) {
+        if (fd === undefined) return
+        let off = 0
+        while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off)
+      },
+      endEntry() {
+        if (fd !== undefined) closeSync(fd)
+        fd = undefined
+      },
     },
-    data(chunk) {
-      if (fd === undefined) return
-      let off = 0
-      while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off)
-    },
-    endEntry() {
-      if (fd !== undefined) closeSync(fd)
-      fd = undefined
-    },
-  })
+    { maxEntries: MAX_MEMBERS },
+  )
   const head = await peek(input)
   if (head === null) throw new TockerError('requested load from stdin, but stdin is empty', { code: 'ELOAD', status: 400 })
   const compression = sniffCompression(head)
@@ -116,23 +132,13 @@ async function extract(input: Readable, work: string): Promise<ArchiveFiles> {
 }
 
 async function loadDockerArchive(store: ImageStore, files: ArchiveFiles, events: LoadEvents): Promise<LoadedImage[]> {
-  let manifest: { Config?: unknown; RepoTags?: unknown; Layers?: unknown }[]
-  try {
-    manifest = JSON.parse(files.read('manifest.json', 'file').toString('utf8'))
-  } catch (err) {
-    if (isUserFacing(err)) throw err
-    throw invalidArchive('manifest.json is not valid JSON')
-  }
-  if (!Array.isArray(manifest)) throw invalidArchive('manifest.json is not a list of images')
+  const manifest = document<DockerArchiveEntry[]>(DockerArchiveManifestDoc, files.read('manifest.json', 'file', DockerArchiveManifestDoc.max), 'manifest.json')
   const loaded: LoadedImage[] = []
   for (const m of manifest) {
-    if (typeof m?.Config !== 'string' || !Array.isArray(m.Layers) || m.Layers.some((l) => typeof l !== 'string')) {
-      throw invalidArchive('manifest.json: an entry lacks Config or Layers')
-    }
-    const tags = Array.isArray(m.RepoTags) ? (m.RepoTags as unknown[]).map((t) => normalizeTag(String(t))) : []
-    const config = files.read(m.Config, 'image config')
-    const diffIDs = diffIDsOf(config)
-    const layers = m.Layers as string[]
+    const tags = (m.RepoTags ?? []).map((t) => normalizeTag(t))
+    const config = files.read(m.Config, 'image config', ImageConfigDoc.max)
+    const diffIDs = diffIDsOf(config, m.Config)
+    const layers = m.Layers
     if (layers.length !== diffIDs.length) throw invalidArchive(`image ${m.Config}: ${layers.length} layers but ${diffIDs.length} diff_ids in its config`)
     const descs: Descriptor[] = []
     for (let i = 0; i < layers.length; i++) {
@@ -148,16 +154,19 @@ async function loadDockerArchive(store: ImageStore, files: ArchiveFiles, events:
 }
 
 async function loadOciLayout(store: ImageStore, files: ArchiveFiles, events: LoadEvents): Promise<LoadedImage[]> {
-  const index = parseJson<ImageIndex>(files.read('index.json', 'file'), 'index.json')
-  if (!Array.isArray(index.manifests)) throw invalidArchive('index.json has no manifests')
+  // oci-layout is required by the spec; old writers left it out, so only a wrong one is refused.
+  if (files.path('oci-layout')) {
+    const layout = document(OciLayoutDoc, files.read('oci-layout', 'file', OciLayoutDoc.max), 'oci-layout')
+    if (!/^1\.\d+\.\d+$/.test(layout.imageLayoutVersion)) throw invalidArchive(`oci-layout: unsupported imageLayoutVersion ${JSON.stringify(layout.imageLayoutVersion)}`)
+  }
+  const index = document(ImageIndexDoc, files.read('index.json', 'file', ImageIndexDoc.max), 'index.json')
   const loaded: LoadedImage[] = []
   for (const top of index.manifests) {
     const desc = pickManifest(files, top)
-    const manifestBytes = blob(files, desc)
-    const manifest = parseJson<ImageManifest>(manifestBytes, `manifest ${desc.digest}`)
-    if (!manifest.config || !Array.isArray(manifest.layers)) throw invalidArchive(`manifest ${desc.digest} is not an image manifest`)
-    const config = blob(files, manifest.config)
-    const diffIDs = diffIDsOf(config)
+    const manifestBytes = blob(files, desc, ImageManifestDoc.max)
+    const manifest = document(ImageManifestDoc, manifestBytes, `image manifest ${desc.digest}`)
+    const config = blob(files, manifest.config, ImageConfigDoc.max)
+    const diffIDs = diffIDsOf(config, manifest.config.digest)
     if (diffIDs.length !== manifest.layers.length) throw invalidArchive(`manifest ${desc.digest}: ${manifest.layers.length} layers but ${diffIDs.length} diff_ids in its config`)
     for (let i = 0; i < diffIDs.length; i++) {
       const l = manifest.layers[i]
@@ -208,7 +217,7 @@ function syntheticManifest(config: Buffer, layers: Descriptor[]): Buffer {
 function pickManifest(files: ArchiveFiles, desc: Descriptor, depth = 0): Descriptor {
   if (desc.mediaType !== MediaType.OciIndex && desc.mediaType !== MediaType.DockerManifestList) return desc
   if (depth > 4) throw invalidArchive('index nesting too deep')
-  const idx = parseJson<ImageIndex>(blob(files, desc), `index ${desc.digest}`)
+  const idx = document(ImageIndexDoc, blob(files, desc, ImageIndexDoc.max), `image index ${desc.digest}`)
   const want = hostPlatform()
   const ranked = (idx.manifests ?? [])
     .map((m) => ({ m, rank: platformRank(want, m.platform) }))
@@ -225,11 +234,31 @@ function blobPath(files: ArchiveFiles, desc: Descriptor): string {
   return p
 }
 
-/** A small blob (manifest, config), verified against its digest. */
-function blob(files: ArchiveFiles, desc: Descriptor): Buffer {
-  const data = readFileSync(blobPath(files, desc))
+/** A small blob (manifest, config), at most `max` bytes, verified against its size and digest. */
+function blob(files: ArchiveFiles, desc: Descriptor, max: number): Buffer {
+  const data = readCapped(blobPath(files, desc), max, `blob ${desc.digest}`)
+  if (data.length !== desc.size) throw invalidArchive(`blob ${desc.digest} has ${data.length} bytes, its descriptor says ${desc.size}`)
   if (sha256(data) !== desc.digest) throw invalidArchive(`blob ${desc.digest} does not match its digest`)
   return data
+}
+
+/** Read a whole extracted member, refusing one larger than `max` before reading it. */
+function readCapped(path: string, max: number, what: string): Buffer {
+  const fd = openSync(path, 'r')
+  try {
+    const size = fstatSync(fd).size
+    if (size > max) throw invalidArchive(`${what} is too large (${size} bytes, at most ${max})`)
+    const buf = Buffer.alloc(size)
+    let off = 0
+    while (off < size) {
+      const n = readSync(fd, buf, off, size - off, off)
+      if (n === 0) break
+      off += n
+    }
+    return buf.subarray(0, off)
+  } finally {
+    closeSync(fd)
+  }
 }
 
 function ociNames(annotations: Record<string, string> | undefined): string[] {
@@ -260,10 +289,8 @@ function normalizeTag(t: string): string {
   }
 }
 
-function diffIDsOf(config: Buffer): string[] {
-  const c = parseJson<ImageConfig>(config, 'image config')
-  const d = c?.rootfs?.diff_ids
-  if (!Array.isArray(d) || d.some((x) => typeof x !== 'string')) throw invalidArchive('image config has no rootfs.diff_ids')
+function diffIDsOf(config: Buffer, name: string): string[] {
+  const d = document(ImageConfigDoc, config, `image config ${name}`).rootfs.diff_ids
   for (const x of d) digestHex(x)
   return d
 }
@@ -286,12 +313,9 @@ function layerMediaType(path: string): string {
   }
 }
 
-function parseJson<T>(data: Buffer, what: string): T {
-  try {
-    return JSON.parse(data.toString('utf8')) as T
-  } catch {
-    throw invalidArchive(`${what} is not valid JSON`)
-  }
+/** Parse and check one of the archive's JSON documents (documents.ts). */
+function document<T>(kind: Parameters<typeof parseDocument<T>>[0], data: Buffer, what: string): T {
+  return parseDocument(kind, data, what, invalidArchive)
 }
 
 function checkedPathOrUndefined(name: string): string | undefined {

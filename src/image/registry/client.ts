@@ -9,6 +9,7 @@
 import { Readable } from 'node:stream'
 import type { ReadableStream as WebReadableStream } from 'node:stream/web'
 import { isUserFacing, TockerError } from '../../errors.js'
+import { ImageIndexDoc, ImageManifestDoc, MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES, parseDocument } from '../documents.js'
 import { familiarString, type Reference } from '../reference.js'
 import { MediaType, type Descriptor, type ImageIndex, type ImageManifest, type Platform } from '../types.js'
 import { Authenticator, type Authorization } from './auth.js'
@@ -27,8 +28,6 @@ export const MANIFEST_ACCEPT = [
   MediaType.OciManifest,
 ].join(', ')
 
-const MAX_MANIFEST_BYTES = 4 << 20
-const MAX_CONFIG_BYTES = 64 << 20
 const DOCKER_SCHEMA1 = ['application/vnd.docker.distribution.manifest.v1+json', 'application/vnd.docker.distribution.manifest.v1+prettyjws']
 
 export interface FetchedManifest {
@@ -201,16 +200,13 @@ export class RegistryClient {
     for (let depth = 0; isIndex(manifest.mediaType); depth++) {
       if (depth > 2) throw new TockerError(`index nesting too deep in ${familiarString(ref)}`, { code: 'EMANIFEST', daemon: true })
       index = manifest
-      const parsed = parseJson<ImageIndex>(manifest.bytes)
+      const parsed = parseDocument(ImageIndexDoc, manifest.bytes, `image index ${manifest.digest} of ${familiarString(ref)}`, badManifest)
       const entry = choosePlatform(parsed, opts.platform ?? hostPlatform())
       platform = entry.platform
       manifest = await this.getManifest(ref, entry.digest, opts.signal)
       if (manifest.digest !== entry.digest) throw new TockerError(`manifest verification failed for digest ${entry.digest}`, { code: 'EDIGEST', daemon: true })
     }
-    const parsed = parseJson<ImageManifest>(manifest.bytes)
-    if (!parsed?.config?.digest || !Array.isArray(parsed.layers)) {
-      throw new TockerError(`invalid manifest ${manifest.digest} for ${familiarString(ref)}: no config or layers`, { code: 'EMANIFEST', daemon: true })
-    }
+    const parsed = parseDocument(ImageManifestDoc, manifest.bytes, `image manifest ${manifest.digest} of ${familiarString(ref)}`, badManifest)
     return { digest: top.digest, mediaType: top.mediaType, index, manifest, parsed, platform }
   }
 
@@ -271,8 +267,9 @@ function isIndex(mediaType: string): boolean {
   return mediaType === MediaType.OciIndex || mediaType === MediaType.DockerManifestList
 }
 
-function parseJson<T>(bytes: Buffer): T {
-  return JSON.parse(bytes.toString('utf8')) as T
+/** A registry's document that is not what it claims (Docker: "invalid manifest …"). */
+function badManifest(message: string): TockerError {
+  return new TockerError(`invalid ${message}`, { code: 'EMANIFEST', daemon: true })
 }
 
 /** Pick the index entry for `want`; the error names the platforms that are there. */
