@@ -7,6 +7,7 @@
 // Runs in a private network namespace (the engine stays there).
 // @ts-ignore: plain JavaScript helper
 import { inNetSandbox, prepareNetSandbox, reexecInNetSandbox } from '../helpers/netns-sandbox.mjs'
+import type { Test } from 'tap'
 
 if (!inNetSandbox()) process.exit(await reexecInNetSandbox())
 prepareNetSandbox()
@@ -123,7 +124,7 @@ async function guarded(args: string[], opts: { timeoutMs?: number; maxRssMiB?: n
   return { ...r, ms, killed, peakGrowth: peak - base }
 }
 
-function storeIsEmpty(t: Tap.Test): void {
+function storeIsEmpty(t: Test): void {
   const layers = join(env.root, 'layers')
   const left = existsSync(layers) ? readdirSync(layers).filter((d) => d !== 'l') : []
   t.same(left, [], 'no layer left in the store')
