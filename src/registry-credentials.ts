@@ -4,10 +4,11 @@
 // client's business, as in Docker: the CLI reads it and sends the credentials a pull needs in the
 // request (X-Registry-Auth); the engine never reads it. A leaf module: the CLI and the image
 // layer (the registry client used as a library) both use it.
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { TockerError } from './errors.js'
+import { writeFileAtomic } from './sys/atomic-file.js'
 
 export interface Credentials {
   username: string
@@ -81,10 +82,8 @@ export function storedCredentials(host: string): Credentials | undefined {
 function writeCredentialsFile(data: Record<string, any>): void {
   const path = credentialsFile()
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
-  const tmp = `${path}.${process.pid}.tmp`
-  writeFileSync(tmp, JSON.stringify(data, null, '\t') + '\n', { mode: 0o600 })
-  chmodSync(tmp, 0o600)
-  renameSync(tmp, path)
+  // (A write cut short, no space left, takes its temporary file back.)
+  writeFileAtomic(path, JSON.stringify(data, null, '\t') + '\n', { mode: 0o600 })
 }
 
 export function saveCredentials(host: string, creds: Credentials): void {
