@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,6 +36,17 @@ static int file_name(char *buf, size_t cap, const char *name, const char *suffix
 		return -1;
 	int n = snprintf(buf, cap, "%s%s", name, suffix);
 	return n > 0 && (size_t)n < cap ? 0 : -1;
+}
+
+int wait_exit(pid_t pid, int *code, int *sig)
+{
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	*sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+	*code = *sig ? 128 + *sig : WEXITSTATUS(status);
+	return 0;
 }
 
 int exit_reserve(int dirfd, const char *name)

@@ -233,12 +233,9 @@ static int create(int ctl, struct options *o)
 
 	if (o->stdio != STDIO_INHERIT)
 		stdio_relay(&o->io, &o->log);
-	int status;
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return 1;
-	int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-	int code = sig ? 128 + sig : WEXITSTATUS(status);
+	int code, sig;
+	if (wait_exit(pid, &code, &sig) < 0)
+		return 1;
 	write_exit_status(dirfd, "exit", reserved, o->exit_fd, code, sig);
 	return code;
 }
@@ -323,12 +320,9 @@ static int exec_mode(int ctl, struct options *o)
 	static const int forwarded[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM, SIGCONT, SIGWINCH };
 	for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
 		sigaction(forwarded[i], &sa, NULL);
-	int status;
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return 1;
-	int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-	int code = sig ? 128 + sig : WEXITSTATUS(status);
+	int code, sig;
+	if (wait_exit(pid, &code, &sig) < 0)
+		return 1;
 	if (o->status_dir_fd >= 0)
 		write_exit_status(o->status_dir_fd, o->status_name, reserved, -1, code, sig);
 	return code;

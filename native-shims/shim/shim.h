@@ -83,6 +83,8 @@ int load_seccomp_filter(const struct seccomp_filter *f);
 
 /* exit.c: <name>.json (exit.json, execs/<id>.json), written into space reserved at the start (a
  * full disk cannot lose it). */
+/* Wait for the child `pid`: its exit code as Docker reports it (128+n for signal n), and n. */
+int wait_exit(pid_t pid, int *code, int *sig);
 /* Create <name>.reserved in dirfd; its fd (O_CLOEXEC), or -1 with errno (no space even now). */
 int exit_reserve(int dirfd, const char *name);
 /* <name>.json (through the reserved file when reserved_fd >= 0), then the same JSON on exit_fd. */

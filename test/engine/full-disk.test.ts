@@ -10,24 +10,24 @@ prepareNetSandbox()
 
 const { default: t } = await import('tap')
 const { execFileSync } = await import('node:child_process')
-const { closeSync, existsSync, openSync, readdirSync, rmSync, writeFileSync, writeSync } = await import('node:fs')
+const { existsSync, readdirSync, rmSync, writeFileSync } = await import('node:fs')
 const { join } = await import('node:path')
 const { tockerEnv, processesOf } = await import('./harness.js')
 const { startRegistry } = await import('../helpers/registry.js')
 const { pushFixture } = await import('../helpers/fixtures.js')
+const { mountSmallDisk } = await import('../helpers/small-disk.js')
 
 const registry = await startRegistry()
 await pushFixture(registry.addr, 'busybox', 'library/busybox:latest')
 const BUSYBOX = `${registry.addr}/library/busybox`
 const env = await tockerEnv('tocker-fulldisk-')
 // Only this process's mount namespace (the sandbox's) sees the tmpfs: it goes with the test.
-execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=24m,mode=0711', 'tocker-fulldisk', env.root])
-const filler = join(env.root, 'filler')
+const disk = mountSmallDisk(env.root, '24m', 'tocker-fulldisk')
 let cleaned = false
 const cleanup = async () => {
   if (cleaned) return
   cleaned = true
-  rmSync(filler, { force: true })
+  disk.free()
   try {
     if (env.engine) {
       const ids = (await env.tocker(['ps', '-aq'])).stdout.split('\n').filter(Boolean)
@@ -36,7 +36,7 @@ const cleanup = async () => {
   } finally {
     await env.stopEngine()
     for (const pid of processesOf(env.root)) process.kill(pid, 'SIGKILL')
-    execFileSync('umount', ['-l', env.root])
+    disk.unmount()
     await env.cleanup()
     await registry.stop()
   }
@@ -45,25 +45,8 @@ t.teardown(cleanup)
 await env.startEngine()
 await env.ok(['pull', BUSYBOX])
 
-/** Fill the file system to the last byte. */
-function fillDisk(): void {
-  const fd = openSync(filler, 'w')
-  const chunk = Buffer.alloc(64 << 10, 0x78)
-  try {
-    for (let size = chunk.length; size >= 1; ) {
-      try {
-        writeSync(fd, chunk, 0, size)
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err
-        size >>= 1
-      }
-    }
-  } finally {
-    closeSync(fd)
-  }
-  t.throws(() => writeFileSync(join(env.root, 'probe'), 'x'), { code: 'ENOSPC' }, 'the disk is full')
-}
-const freeDisk = () => rmSync(filler, { force: true })
+const fillDisk = () => disk.fill()
+const freeDisk = () => disk.free()
 const status = async (name: string) => (await env.ok(['ps', '-a', '--filter', `name=^${name}$`, '--format', '{{.Status}}'])).trim()
 const state = async (name: string) => JSON.parse(await env.ok(['inspect', '--format', '{{json .State}}', name]))
 
