@@ -104,7 +104,14 @@ t.test('the compiler (libseccomp): Docker\'s profile becomes one BPF program, co
   t.ok(c.instructions > 300 && c.instructions <= 4096, `${c.instructions} BPF instructions (the kernel takes at most 4096)`)
   t.equal(c.program.length, c.instructions * 16, 'struct sock_filter is 8 bytes')
   t.equal(c.program.slice(0, 16), '2000000004000000', 'the ENOSYS stub starts: ld [4] (seccomp_data.arch)')
+  const ENOSYS_RET = '0600000026000500' // ret SECCOMP_RET_ERRNO | ENOSYS
+  t.ok(c.program.includes(ENOSYS_RET), 'the ENOSYS stub answers syscalls newer than the profile')
   t.equal(await compileSeccomp(structuredClone(sc)), c, 'the same filter again: the program already made')
+  const unknownOnly = await compileSeccomp({ defaultAction: 'SCMP_ACT_KILL_PROCESS', architectures: ['SCMP_ARCH_X86_64'], syscalls: [{ names: ['no_such_syscall'], action: 'SCMP_ACT_ALLOW' }] })
+  t.equal(unknownOnly.unknownNames, 1)
+  t.notOk(unknownOnly.program.includes(ENOSYS_RET), 'no name resolves: nothing to be newer than, no stub (KILL stays KILL)')
+  const permissive = await compileSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO' }] })
+  t.notOk(permissive.program.includes(ENOSYS_RET), 'an allow-by-default filter gets no stub (runc neither)')
   await t.rejects(compileSeccomp({ defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{ names: ['read'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: 1, op: 'SCMP_CMP_EQ' }, { index: 0, value: 1, op: 'SCMP_CMP_EQ' }, { index: 0, value: 1, op: 'SCMP_CMP_EQ' }, { index: 0, value: 1, op: 'SCMP_CMP_EQ' }, { index: 0, value: 1, op: 'SCMP_CMP_EQ' }, { index: 0, value: 1, op: 'SCMP_CMP_EQ' }, { index: 0, value: 1, op: 'SCMP_CMP_EQ' }] }] }), /seccomp: invalid argument condition/)
 })
 

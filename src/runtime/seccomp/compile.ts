@@ -1,6 +1,6 @@
 // Compiling a container's seccomp filter into the BPF program the gate loads: done by
 // native-shims/out/seccomp (libseccomp, plus runc's ENOSYS stub), once per distinct filter and
-// process. Why once: libseccomp needs 7-35 ms for Docker's profile on x86_64 + i386 + x32 (its
+// process. Why once: libseccomp needs 10-70 ms for Docker's profile on x86_64 + i386 + x32 (its
 // BPF generation), measured here; every container and every exec of a long-lived engine gets the
 // same filter, so the engine pays it at its first container only and then hands the gate the
 // program it already has (see native-shims/seccomp/compile.c).
