@@ -250,6 +250,18 @@ static scmp_filter_ctx arch_filter(struct seccomp_spec *s, uint32_t arch, const 
 	return ctx;
 }
 
+/* The filter's architectures: the native one first (seccomp_merge keeps the first filter's
+ * attributes), then the profile's others. */
+static size_t filter_arches(const struct seccomp_spec *s, uint32_t out[MAX_ARCHES + 1])
+{
+	size_t n = 0;
+	out[n++] = seccomp_arch_native();
+	for (size_t i = 0; i < s->narches; i++)
+		if (s->arches[i] != out[0])
+			out[n++] = s->arches[i];
+	return n;
+}
+
 /* The highest syscall number among the rules, for one architecture (0 if none resolves). */
 static uint32_t highest_known(struct seccomp_spec *s, uint32_t arch, char **names, size_t n)
 {
@@ -281,12 +293,8 @@ static int add_enosys_stub(struct seccomp_spec *s, struct sock_filter *orig, siz
 	struct sock_filter stub[64];
 	size_t n = 0;
 	uint32_t arches[MAX_ARCHES + 1], maxes[MAX_ARCHES + 1], all[MAX_ARCHES + 1];
-	size_t narches = 0, nall = 0;
+	size_t narches = 0, nall = filter_arches(s, all);
 	uint32_t xmax = 0;
-	all[nall++] = seccomp_arch_native();
-	for (size_t i = 0; i < s->narches; i++)
-		if (s->arches[i] != all[0])
-			all[nall++] = s->arches[i];
 	/* An architecture on which no rule's name resolves has nothing to be newer than: no stub. */
 	for (size_t i = 0; i < nall; i++) {
 		uint32_t max = highest_known(s, all[i], names, nnames);
@@ -400,13 +408,8 @@ int seccomp_build_filter(struct seccomp_spec *s, char *err, size_t cap)
 		else if (rules[i].action != s->default_action)
 			s->rules_added++;
 	}
-	/* The native architecture first (seccomp_merge keeps the first filter's), then the others. */
 	uint32_t arches[MAX_ARCHES + 1];
-	size_t narches = 0;
-	arches[narches++] = seccomp_arch_native();
-	for (size_t i = 0; i < s->narches; i++)
-		if (s->arches[i] != arches[0])
-			arches[narches++] = s->arches[i];
+	size_t narches = filter_arches(s, arches);
 	for (size_t i = 0; i < narches; i++) {
 		scmp_filter_ctx one = arch_filter(s, arches[i], rules, s->nrules, err, cap);
 		if (!one)

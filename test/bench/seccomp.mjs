@@ -59,7 +59,11 @@ tocker(['load', '-i', busyboxTar])
 const cli = { on: [], off: [] }
 const WITH = ['run', '--rm', 'busybox', 'true']
 const WITHOUT = ['run', '--rm', '--security-opt', 'seccomp=unconfined', 'busybox', 'true']
-for (let i = 0; i < 3; i++) (tocker(WITH), tocker(WITHOUT)) // warm-up (and the engine's one compile)
+for (let i = 0; i < 3; i++) {
+  // warm-up (and the engine's one compile)
+  tocker(WITH)
+  tocker(WITHOUT)
+}
 for (let i = 0; i < RUNS; i++) {
   for (const [mode, args] of i % 2 ? [['on', WITH], ['off', WITHOUT]] : [['off', WITHOUT], ['on', WITH]]) {
     const t0 = now()

@@ -15,7 +15,7 @@ import type { LinuxSeccomp, Spec } from '../../src/runtime/spec.js'
 import { makeBundle, removeDir, runCaptured, shimsOf, stateDirs, tempDir } from '../runtime/bundle.js'
 
 if (process.getuid?.() !== 0) {
-  t.skip('needs root')
+  t.skip('needs root', () => {})
   process.exit(0)
 }
 

@@ -306,7 +306,10 @@ if (runtimeAvailable) {
       spec.linux.seccomp = toLinuxSeccomp(DEFAULT_SECCOMP_PROFILE, { capabilities: DEFAULT_CAPABILITIES })
       writeFileSync(`${bundle}/config.json`, JSON.stringify(spec, null, 2))
       const probe = `${REPO}/test/.tmp/syscall-probe`
-      if (existsSync(probe)) copyFileSync(probe, `${bundle}/rootfs/probe`), chmodSync(`${bundle}/rootfs/probe`, 0o755)
+      if (existsSync(probe)) {
+        copyFileSync(probe, `${bundle}/rootfs/probe`)
+        chmodSync(`${bundle}/rootfs/probe`, 0o755)
+      }
       return { kernel: read('/proc/sys/kernel/osrelease'), ...(await runtimeRun('seccomp', bundle)) }
     })
 
