@@ -4,9 +4,10 @@
 // An import may skip layers downward, never point upward, and no module may import itself through
 // others (no cycles). Leaves every layer may use: errors.ts, human-duration.ts, json-schema.ts, i18n/, and the API's
 // wire formats (api/types.ts, api/json-message.ts: plain data shapes and their encoding, no I/O).
-// Static and dynamic imports alike. Not checked yet: that cli/ reaches the engine only through the
-// API (the engine-API issue is moving the image commands behind it); see them with
-//   npx depcruise src --no-config --output-type text --include-only '^src/cli' | grep -v 'src/(cli|api)/'
+// Static and dynamic imports alike. And the CLI is a thin client: it reaches state only through
+// the API. Besides api/ it may use pure helpers that do no I/O (reference parsing, -p specs, port
+// formatting, the trace formatter) and the client's own credential file; only the low-level
+// `tocker runtime` (runc's commands, no engine) and `tocker daemon` (which is the engine) reach below.
 const LEAVES = '^src/(errors\\.ts|human-duration\\.ts|json-schema\\.ts|i18n/|api/types\\.ts|api/json-message\\.ts)'
 
 /** Layers from the top; each may import only those after it. */
@@ -38,6 +39,16 @@ module.exports = {
       to: { circular: true },
     },
     ...upward,
+    {
+      name: 'cli-only-through-the-api',
+      comment: 'a CLI command must not touch the store, the runtime or the engine directly: ask the engine through the API (src/api/client.ts)',
+      severity: 'error',
+      from: { path: '^src/cli/', pathNot: '^src/cli/commands/(runtime|daemon)\\.ts$' },
+      to: {
+        path: '^src/(engine|runtime|image|network|cgroups|content|store|sys)/',
+        pathNot: '^src/image/reference\\.ts$|^src/network/(port-spec|port-format)\\.ts$',
+      },
+    },
     {
       name: 'not-to-unresolvable',
       severity: 'error',

@@ -15,8 +15,12 @@ import type {
   ExecCreateBody,
   ExecInspect,
   AuthConfig,
+  ContainerPruneReport,
+  DiskUsage,
   ImageDeleteItem,
+  ImageHistoryItem,
   ImageInspect,
+  ImagePruneReport,
   ImageSummary,
 } from './types.js'
 
@@ -279,6 +283,20 @@ export class EngineClient {
   }
   auth(config: AuthConfig): Promise<{ Status: string; IdentityToken?: string }> {
     return this.json('POST', '/auth', { body: config })
+  }
+  imageHistory(name: string): Promise<ImageHistoryItem[]> {
+    return this.json('GET', `/images/${imagePath(name)}/history`)
+  }
+  pruneImages(filters?: string): Promise<ImagePruneReport> {
+    return this.json('POST', '/images/prune', { query: { filters } })
+  }
+
+  // System
+  pruneContainers(filters?: string): Promise<ContainerPruneReport> {
+    return this.json('POST', '/containers/prune', { query: { filters } })
+  }
+  systemDf(): Promise<DiskUsage> {
+    return this.json('GET', '/system/df')
   }
 }
 

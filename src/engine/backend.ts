@@ -112,6 +112,6 @@ export interface NetworkBackend {
   settingsOf?(rec: ContainerRecord): NetworkSettings | undefined
   /** At engine start: drop rules/leases of containers that no longer run; what it could not do. */
   reconcile(running: ContainerRecord[]): Promise<{ warnings: string[] } | void>
-  /** The default bridge's subnet ("172.17.0.0/16"), once chosen. */
-  subnet?(): string | undefined
+  /** The default bridge: its name, and its subnet and gateway once chosen. */
+  bridge?(): { name: string; subnet?: string; gateway?: string }
 }

@@ -292,7 +292,7 @@ export class Engine {
       records: () => this.#table.all(),
       images: this.images,
       eventListeners: () => this.events.listeners,
-      bridgeSubnet: () => this.opts.network?.subnet?.(),
+      bridge: () => this.opts.network?.bridge?.(),
     }
   }
 

@@ -47,8 +47,9 @@ export class EngineNetwork implements NetworkBackend {
     return this.manager.reconcile(running.map((r) => ({ containerId: r.Id, netns: r.Init?.pid })))
   }
 
-  subnet(): string | undefined {
-    return this.manager.state().subnet
+  bridge(): { name: string; subnet?: string; gateway?: string } {
+    const st = this.manager.state()
+    return { name: this.manager.bridge, subnet: st.subnet, gateway: st.gateway }
   }
 }
 

@@ -23,8 +23,8 @@ export interface SystemSources {
   images: ImageService
   /** Streams of GET /events open now. */
   eventListeners(): number
-  /** The default bridge's subnet ("172.17.0.0/16"), when networking is set up. */
-  bridgeSubnet?(): string | undefined
+  /** The default bridge (its subnet once the first container chose one). */
+  bridge?(): { name: string; subnet?: string; gateway?: string } | undefined
 }
 
 const arch = () => (process.arch === 'x64' ? 'amd64' : process.arch)
@@ -120,7 +120,8 @@ export function info(s: SystemSources) {
   const limits = cg.usable ? cg.controllers : []
   const os = osRelease()
   const daemon = loadDaemonConfig()
-  const subnet = s.bridgeSubnet?.()
+  const bridge = s.bridge?.()
+  const subnet = bridge?.subnet
   const warnings: string[] = []
   if (!cg.usable) warnings.push(`WARNING: resource limits (--memory, --cpus, --pids-limit) are not available: ${cg.why ?? cg.reason}`)
   const insecure = daemon.insecureRegistries
@@ -197,6 +198,8 @@ export function info(s: SystemSources) {
     InitCommit: { ID: '', Expected: '' },
     SecurityOptions: ['name=seccomp,profile=builtin', 'name=cgroupns'],
     DefaultAddressPools: subnet ? [{ Base: subnet, Size: Number(subnet.split('/')[1] ?? 16) }] : [],
+    // tocker's own: the bridge containers are attached to (`tocker info` shows it).
+    ...(bridge ? { Bridge: { Name: bridge.name, Subnet: bridge.subnet ?? '', Gateway: bridge.gateway ?? '' } } : {}),
     Warnings: warnings.length ? warnings : null,
   }
 }

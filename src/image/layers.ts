@@ -118,7 +118,11 @@ export class LayerStore {
         mkdirSync(this.layout.layers, { recursive: true })
         // A directory without layer.json is not a layer (nothing should make one, but a copy or an
         // older tocker might have): move it aside so the rename can take its place.
-        if (existsSync(this.dir(diffID))) renameSync(this.dir(diffID), join(session.mkdtemp('stale-'), 'layer'))
+        if (existsSync(this.dir(diffID))) {
+          const stale = session.mkdtemp('stale-')
+          renameSync(this.dir(diffID), join(stale, 'layer'))
+          rmSync(stale, { recursive: true, force: true })
+        }
         // The commit point: before this rename the layer does not exist, after it it is complete.
         // Its short name, for overlay mounts of many layers, before the layer itself: a link without
         // its layer (we die between the two) is harmless and swept by rmi; a failure here (no

@@ -25,6 +25,8 @@ export interface PullStore {
   addLayer(desc: Descriptor, diffID: string, body: Readable): Promise<'added' | 'exists'>
   /** Take back layers this pull added when it fails (those no image uses). */
   discardLayers?(diffIDs: string[]): void
+  /** Release the pins of a pull that failed before its commit. */
+  unpinLayers?(diffIDs: string[]): void
   putBlob(digest: string, data: Buffer): void
   getBlob(digest: string): Buffer | undefined
   commitImage(a: {
@@ -140,8 +142,30 @@ export async function pullImage(ref: Reference, opts: PullOptions): Promise<Pull
   }
 
   // Docker skips the layers entirely when the image itself is already in the store.
+  // From here layers are pinned (hasLayer); the commit releases them. A pull that fails before it
+  // releases them itself: in a long-lived engine a pin left behind would keep them from rmi forever.
+  try {
+    return await fetchAndCommit(target, resolved, configBytes, diffIDs, store, client, emit, opts.signal)
+  } catch (err) {
+    store.unpinLayers?.(diffIDs)
+    throw err
+  }
+}
+
+async function fetchAndCommit(
+  target: Reference,
+  resolved: Awaited<ReturnType<RegistryClient['resolveImage']>>,
+  configBytes: Buffer,
+  diffIDs: string[],
+  store: PullStore,
+  client: RegistryClient,
+  emit: (e: PullEvent) => void,
+  signal?: AbortSignal,
+): Promise<PullResult> {
+  const manifest = resolved.parsed
+  const byDigest = target.digest !== undefined
   const imageExisted = store.getBlob(manifest.config.digest) !== undefined && diffIDs.every((d) => store.hasLayer(d))
-  if (!imageExisted) await pullLayers(target, manifest.layers, diffIDs, store, client, emit, opts.signal)
+  if (!imageExisted) await pullLayers(target, manifest.layers, diffIDs, store, client, emit, signal)
 
   if (resolved.index) store.putBlob(resolved.index.digest, resolved.index.bytes)
   const repoDigest = `${fullName(target)}@${resolved.digest}`

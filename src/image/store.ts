@@ -164,6 +164,12 @@ export class ImageStore {
     for (const t of trash) rmSync(dirname(t), { recursive: true, force: true })
   }
 
+  /** Release this process's pins of these layers (a pull or load that failed before committing). */
+  unpinLayers(diffIDs: string[]): void {
+    const session = this.session()
+    for (const d of diffIDs) session.unpin(digestHex(d))
+  }
+
   layerInfo(diffID: string): LayerInfo | undefined {
     return this.layers.info(diffID)
   }

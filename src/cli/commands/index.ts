@@ -35,6 +35,10 @@ const S = {
   save: { en: 'Save one or more images to a tar archive (streamed to STDOUT by default)', ko: '이미지를 tar 아카이브로 저장합니다 (기본은 표준 출력)' },
   tag: { en: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE', ko: 'SOURCE_IMAGE를 가리키는 새 이름(태그) TARGET_IMAGE를 만듭니다' },
   info: { en: 'Display system-wide information', ko: '시스템 전체 정보를 보여 줍니다' },
+  history: { en: 'Show the history of an image', ko: '이미지가 어떻게 만들어졌는지(레이어별 단계) 보여 줍니다' },
+  imagePrune: { en: 'Remove unused images', ko: '쓰이지 않는 이미지를 지웁니다' },
+  containerPrune: { en: 'Remove all stopped containers', ko: '멈춘 컨테이너를 모두 지웁니다' },
+  df: { en: 'Show tocker disk usage', ko: '이미지와 컨테이너가 차지하는 디스크 공간을 보여 줍니다' },
 } satisfies Record<string, Text>
 
 const load = {
@@ -63,6 +67,10 @@ const load = {
   save: () => import('./save.js').then((m) => m.save),
   tag: () => import('./tag.js').then((m) => m.tag),
   info: () => import('./info.js').then((m) => m.info),
+  history: () => import('./history.js').then((m) => m.history),
+  imagePrune: () => import('./prune.js').then((m) => m.imagePrune),
+  containerPrune: () => import('./prune.js').then((m) => m.containerPrune),
+  df: () => import('./system-df.js').then((m) => m.systemDf),
 } satisfies Record<string, Load>
 
 const CONTAINER_COMMANDS: CommandEntry[] = [
@@ -73,6 +81,7 @@ const CONTAINER_COMMANDS: CommandEntry[] = [
   entry('kill', S.kill, load.kill),
   entry('logs', S.logs, load.logs),
   entry('ls', S.ps, load.ps, { aliases: ['ps', 'list'] }),
+  entry('prune', S.containerPrune, load.containerPrune),
   entry('port', S.port, load.port),
   entry('rename', S.rename, load.rename),
   entry('restart', S.restart, load.restart),
@@ -85,16 +94,18 @@ const CONTAINER_COMMANDS: CommandEntry[] = [
 ]
 
 const IMAGE_COMMANDS: CommandEntry[] = [
+  entry('history', S.history, load.history),
   entry('inspect', S.imageInspect, load.imageInspect),
   entry('load', S.load, load.load),
   entry('ls', S.images, load.images, { aliases: ['list'] }),
+  entry('prune', S.imagePrune, load.imagePrune),
   entry('pull', S.pull, load.pull),
   entry('rm', S.rmi, load.rmi, { aliases: ['remove', 'rmi'] }),
   entry('save', S.save, load.save),
   entry('tag', S.tag, load.tag),
 ]
 
-const SYSTEM_COMMANDS: CommandEntry[] = [entry('info', S.info, load.info)]
+const SYSTEM_COMMANDS: CommandEntry[] = [entry('df', S.df, load.df), entry('info', S.info, load.info)]
 
 function group(options: Command['options'], subcommands: CommandEntry[]): Load {
   return async () => ({ usage: 'COMMAND', options, subcommands })
@@ -122,6 +133,7 @@ export const COMMANDS: CommandEntry[] = [
   entry('completion', { en: 'Generate the autocompletion script for the specified shell', ko: '셸 자동 완성 스크립트를 만듭니다' }, () => import('./completion.js').then((m) => m.completionCommand(COMMANDS))),
   entry('create', S.create, load.create),
   entry('daemon', { en: 'Run the tocker engine in the foreground', ko: 'tocker 엔진을 포그라운드에서 실행합니다' }, () => import('./daemon.js').then((m) => m.daemon)),
+  entry('history', S.history, load.history),
   entry('inspect', S.inspect, load.inspect),
   entry('kill', S.kill, load.kill),
   entry('load', S.load, load.load),

@@ -69,11 +69,19 @@ export async function loadArchive(store: ImageStore, input: Readable, events: Lo
   // dir) lives as long as the engine, so leaving it to the session would keep a copy of every
   // archive ever loaded.
   const work = store.session().mkdtemp('load-')
+  const track: LayerTrack = { pinned: new Set(), added: [] }
   try {
     const files = await extract(input, work)
-    if (files.path('manifest.json')) return await loadDockerArchive(store, files, events)
-    if (files.path('index.json')) return await loadOciLayout(store, files, events)
+    if (files.path('manifest.json')) return await loadDockerArchive(store, files, events, track)
+    if (files.path('index.json')) return await loadOciLayout(store, files, events, track)
     throw invalidArchive('no manifest.json (docker-archive) or index.json (OCI layout) in the archive')
+  } catch (err) {
+    // Nothing of a failed load stays: the layers it added go (unless an image uses them), and the
+    // layers it pinned are free again for rmi to collect (a pin left in the engine's long-lived
+    // session would keep them forever).
+    store.discardLayers(track.added)
+    store.unpinLayers([...track.pinned])
+    throw err
   } finally {
     rmSync(work, { recursive: true, force: true })
   }
@@ -131,7 +139,13 @@ async function extract(input: Readable, work: string): Promise<ArchiveFiles> {
   return files
 }
 
-async function loadDockerArchive(store: ImageStore, files: ArchiveFiles, events: LoadEvents): Promise<LoadedImage[]> {
+/** Layers a load has pinned (hasLayer) and added, to take back if it fails. */
+interface LayerTrack {
+  pinned: Set<string>
+  added: string[]
+}
+
+async function loadDockerArchive(store: ImageStore, files: ArchiveFiles, events: LoadEvents, track: LayerTrack): Promise<LoadedImage[]> {
   const manifest = document<DockerArchiveEntry[]>(DockerArchiveManifestDoc, files.read('manifest.json', 'file', DockerArchiveManifestDoc.max), 'manifest.json')
   const loaded: LoadedImage[] = []
   for (const m of manifest) {
@@ -145,7 +159,7 @@ async function loadDockerArchive(store: ImageStore, files: ArchiveFiles, events:
       const p = files.path(layers[i])
       if (!p) throw invalidArchive(`layer ${JSON.stringify(layers[i])} is not in the archive`)
       const mediaType = layerMediaType(p)
-      await addLayerFrom(store, { mediaType, digest: diffIDs[i], size: 0 }, diffIDs[i], () => createReadStream(p), events)
+      await addLayerFrom(store, { mediaType, digest: diffIDs[i], size: 0 }, diffIDs[i], () => createReadStream(p), events, track)
       descs.push({ mediaType, digest: diffIDs[i], size: 0 })
     }
     loaded.push(commit(store, config, tags, syntheticManifest(config, descs), undefined, events))
@@ -153,7 +167,7 @@ async function loadDockerArchive(store: ImageStore, files: ArchiveFiles, events:
   return loaded
 }
 
-async function loadOciLayout(store: ImageStore, files: ArchiveFiles, events: LoadEvents): Promise<LoadedImage[]> {
+async function loadOciLayout(store: ImageStore, files: ArchiveFiles, events: LoadEvents, track: LayerTrack): Promise<LoadedImage[]> {
   // oci-layout is required by the spec; old writers left it out, so only a wrong one is refused.
   if (files.path('oci-layout')) {
     const layout = document(OciLayoutDoc, files.read('oci-layout', 'file', OciLayoutDoc.max), 'oci-layout')
@@ -172,7 +186,7 @@ async function loadOciLayout(store: ImageStore, files: ArchiveFiles, events: Loa
       const l = manifest.layers[i]
       const p = blobPath(files, l)
       // The compressed bytes are checked against the manifest's digest as they stream by.
-      await addLayerFrom(store, l, diffIDs[i], () => pipelineCb(createReadStream(p), new VerifyingStream({ digest: l.digest, size: l.size }), () => {}), events)
+      await addLayerFrom(store, l, diffIDs[i], () => pipelineCb(createReadStream(p), new VerifyingStream({ digest: l.digest, size: l.size }), () => {}), events, track)
     }
     const tags = ociNames(top.annotations)
     loaded.push(commit(store, config, tags, manifestBytes, desc.digest, events))
@@ -180,12 +194,14 @@ async function loadOciLayout(store: ImageStore, files: ArchiveFiles, events: Loa
   return loaded
 }
 
-async function addLayerFrom(store: ImageStore, desc: Descriptor, diffID: string, open: () => Readable, events: LoadEvents): Promise<void> {
+async function addLayerFrom(store: ImageStore, desc: Descriptor, diffID: string, open: () => Readable, events: LoadEvents, track: LayerTrack): Promise<void> {
+  track.pinned.add(diffID)
   if (store.hasLayer(diffID)) {
     events.layer?.(diffID, 'exists')
     return
   }
   const status = await store.addLayer(desc, diffID, open())
+  if (status === 'added') track.added.push(diffID)
   events.layer?.(diffID, status === 'added' ? 'loaded' : 'exists')
 }
 

@@ -345,13 +345,14 @@ if (runtimeAvailable) {
         })
       const engine = spawn(process.execPath, [`${REPO}/bin/tocker`, '--root', root, 'daemon'], { stdio: 'ignore', env })
       try {
-        const load = await tocker(['load', '-i', `${REPO}/rootfs-cache/out/busybox.tar`])
         let ping
         for (let i = 0; i < 120; i++) {
           ping = await tocker(['ps', '-q'])
           if (ping.code === 0) break
           await sleep(500)
         }
+        // The engine loads the image (the CLI streams the archive to it).
+        const load = await tocker(['load', '-i', `${REPO}/rootfs-cache/out/busybox.tar`])
         const run = await tocker([
           'run', '--rm', '--memory', '32m', '--pids-limit', '20', '--cpus', '0.5', '--cpu-shares', '512', 'busybox',
           'sh', '-c', 'cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max /sys/fs/cgroup/cpu.max /sys/fs/cgroup/cpu.weight; dd if=/dev/zero of=/dev/null bs=64M count=1',
