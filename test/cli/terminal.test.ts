@@ -153,6 +153,16 @@ t.test('exit 127 of a package manager in a minimal image: a hint that says what 
   t.equal(await env.ok(['ps', '-aq']), '', 'the probe container is gone')
 })
 
+t.test('a registry that cannot be resolved: Docker\'s line, then how to work offline', async (t) => {
+  // This namespace has no network: the name does not resolve, as on a lab machine without internet.
+  const r = await env.tocker(['pull', 'registry.example.org/busybox'], { env: { LANG: 'ko_KR.UTF-8' } })
+  t.equal(r.code, 1)
+  const lines = r.stderr.split('\n')
+  t.equal(lines[0], 'Error response from daemon: Get "https://registry.example.org/v2/": dial tcp: lookup registry.example.org: no such host')
+  t.match(lines[1], /^Hint: the registry registry\.example\.org could not be found.*tocker load -i .*registry-mirrors/)
+  t.match(lines[2], /^힌트: 레지스트리 registry\.example\.org의 주소를 찾지 못했습니다/)
+})
+
 t.test('version and info from the engine, shaped like Docker\'s', async (t) => {
   const v = await env.tocker(['version'])
   t.equal(v.code, 0, v.stderr)
