@@ -118,19 +118,24 @@ export class ExecRegistry {
 
   /** An exec started by an earlier engine: has it ended? */
   #checkAdopted(e: ExecRecord): void {
-    let exit
+    let rec: ContainerRecord
     try {
-      const rec = this.container(e.containerId)
-      exit = this.runtime.readExecExit?.(rec, e.id)
-    } catch (err) {
-      this.warn(`exec ${e.id}: ${(err as Error).message}`)
+      rec = this.container(e.containerId)
+    } catch {
+      this.#execs.delete(e.id) // its container was removed, and its files with it
+      return
     }
-    if (exit) return this.#finished(e, exit.exitCode)
-    if (isSameProcess(e.shim)) return // still running
-    // The shim may have written its status just before it exited: look once more.
-    const rec = this.container(e.containerId)
-    exit = this.runtime.readExecExit?.(rec, e.id)
-    this.#finished(e, exit?.exitCode ?? EXIT_UNKNOWN)
+    try {
+      let exit = this.runtime.readExecExit?.(rec, e.id)
+      if (!exit && isSameProcess(e.shim)) return // still running
+      // The shim may have written its status just before it exited: look once more.
+      exit ??= this.runtime.readExecExit?.(rec, e.id)
+      this.#finished(e, exit?.exitCode ?? EXIT_UNKNOWN)
+    } catch (err) {
+      // An unreadable status: said once, and the exit is unknown rather than asked forever.
+      this.warn(`exec ${e.id} of container ${e.containerId}: ${(err as Error).message}`)
+      this.#finished(e, EXIT_UNKNOWN)
+    }
   }
 
   close(): void {
