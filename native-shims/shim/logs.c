@@ -120,10 +120,12 @@ static int flush_prefix(struct log_file *lf, size_t n)
 		rc = -1;
 	} else if (lf->need_newline) {
 		size_t done;
-		if (write_all(lf->fd, "\n", 1, &done) < 0)
+		if (write_all(lf->fd, "\n", 1, &done) < 0) {
 			rc = -1;
-		else
-			lf->need_newline = 0, lf->size += 1;
+		} else {
+			lf->need_newline = 0;
+			lf->size += 1;
+		}
 	}
 	if (rc == 0) {
 		size_t done;

@@ -358,7 +358,10 @@ class LogStream {
       }
       return new Promise((r) => (waiter = r))
     }
-    const exit = () => ((exited = true), wake())
+    const exit = () => {
+      exited = true
+      wake()
+    }
     void f.exited.then(() => setTimeout(exit, EXIT_GRACE_MS), exit)
     void f.cancelled.then(wake)
     let watcher: FSWatcher | undefined
