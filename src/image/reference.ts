@@ -27,6 +27,7 @@ const OFFICIAL_REPO_PREFIX = 'library/'
 export const DEFAULT_TAG = 'latest'
 /** Docker limits the repository path (not the whole name) to 255 characters. */
 const NAME_TOTAL_LENGTH_MAX = 255
+const MAX_REFERENCE_LENGTH = 1024
 
 // The grammar of distribution/reference's regexp.go, piece by piece.
 const alphanumeric = '[a-z0-9]+'
@@ -97,6 +98,9 @@ function splitDockerDomain(name: string): { domain: string; remainder: string } 
  * use withDefaultTag for that (so callers can print Docker's "Using default tag: latest").
  */
 export function parseReference(s: string): Reference {
+  // Longer than any valid reference (host 255, path 255, tag 128, digest ~140): refused before the
+  // regular expressions run, so their cost stays bounded whatever a client or an archive sends.
+  if (s.length > MAX_REFERENCE_LENGTH) throw invalid(`invalid reference format: longer than ${MAX_REFERENCE_LENGTH} characters`)
   if (anchoredIdentifierRegexp.test(s)) {
     throw invalid(`invalid repository name (${s}), cannot specify 64-byte hexadecimal strings`)
   }
@@ -113,7 +117,11 @@ export function parseReference(s: string): Reference {
     throw invalid('invalid reference format')
   }
   const nameMatch = anchoredNameRegexp.exec(m[1])
-  const ref: Reference = nameMatch && nameMatch[1] !== undefined ? { domain: nameMatch[1], path: nameMatch[2] } : { domain: '', path: m[1] }
+  // A first component that looked like a host ('.' or ':') but is not a valid one ("a_b.c/x"):
+  // Docker's parser leaves such a name without a domain and fails later, when it contacts the
+  // registry; here it is refused now.
+  if (!nameMatch || nameMatch[1] === undefined) throw invalid('invalid reference format')
+  const ref: Reference = { domain: nameMatch[1], path: nameMatch[2] }
   if (ref.path.length > NAME_TOTAL_LENGTH_MAX) {
     throw invalid(`repository name must not be more than ${NAME_TOTAL_LENGTH_MAX} characters`)
   }

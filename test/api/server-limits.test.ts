@@ -6,8 +6,10 @@ import { request, type Server } from 'node:http'
 import { connect, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import fc from 'fast-check'
 import t from 'tap'
 import { createApiServer } from '../../src/api/server.js'
+import { TockerError } from '../../src/errors.js'
 import type { Engine } from '../../src/engine/engine.js'
 import type { ClientConnection, OutputSink } from '../../src/engine/streams.js'
 
@@ -16,7 +18,7 @@ const sock = join(dir, 'api.sock')
 const calls: { op: string; arg?: unknown }[] = []
 let logsSink: OutputSink | undefined
 
-const engine = {
+const recording = {
   async create(body: unknown, name?: string) {
     calls.push({ op: 'create', arg: { body, name } })
     return { Id: 'c0ffee', Warnings: [] }
@@ -39,6 +41,10 @@ const engine = {
     logsSink = sink
     await sink.closed
   },
+  execTty(id: string): boolean {
+    // Synchronous in the engine too.
+    throw new TockerError(`No such exec instance: ${id}`, { status: 404, daemon: true })
+  },
   async attachMode() {
     return 'raw'
   },
@@ -47,7 +53,16 @@ const engine = {
     conn.input!.on('data', (d: Buffer) => conn.write('stdout', d))
     await conn.closed
   },
-} as unknown as Engine
+}
+
+/** Anything else the routes ask of the engine answers as a real engine does for a name it lacks. */
+function notFound(): any {
+  const fn = async () => {
+    throw new TockerError('No such container or image', { status: 404, daemon: true })
+  }
+  return new Proxy(fn, { get: (target, k) => (k === 'then' ? undefined : k in target ? (target as any)[k] : notFound()) })
+}
+const engine = new Proxy(recording, { get: (target, k) => (k in target ? (target as any)[k] : notFound()) }) as unknown as Engine
 
 // Short timeouts so the bounded tests stay short; the production values are checked separately.
 const HEADERS_TIMEOUT = 600
@@ -301,4 +316,54 @@ t.test('the production server has the timeouts set', async (t) => {
   t.equal(s.requestTimeout, 0, 'no limit on a whole request (streamed uploads, hijacked streams)')
   t.equal(s.keepAliveTimeout, 5_000)
   t.equal(s.timeout, 0, 'no socket idle timeout (logs -f of a quiet container)')
+})
+
+/** The status line only (a stream such as /events stays open: its headers are the answer), within 3 s. */
+function statusOf(method: string, path: string, body?: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath: sock, agent: false, method, path, timeout: 3000, headers: body === undefined ? {} : { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)) } }, (res) => {
+      if (res.statusCode! < 400) {
+        req.destroy()
+        return resolve({ status: res.statusCode!, body: '' })
+      }
+      let data = ''
+      res.on('data', (d) => (data += d))
+      res.on('end', () => resolve({ status: res.statusCode!, body: data }))
+    })
+    req.on('timeout', () => req.destroy(new Error(`no answer to ${method} ${path} within 3 s`)))
+    req.on('error', reject)
+    req.end(body)
+  })
+}
+
+t.test('property: any path and any JSON body get a 2xx or 4xx answer, never a 500 or silence', async (t) => {
+  const before = unhandled.length
+  const segment = fc.oneof(
+    fc.string({ maxLength: 12 }).map(encodeURIComponent),
+    fc.stringMatching(/^(%[0-9A-Fa-f]{0,2}|[a-z0-9._~-]){0,8}$/),
+    fc.constantFrom('%', '%E0%A4%A', '%FF', '%00', '..', '.', '', '%2F', 'json'),
+  )
+  const pathArb = fc.tuple(fc.constantFrom('', '/v1.43', '/v1.24', '/v99'), fc.constantFrom('containers', 'exec', 'images', '_ping', 'x'), fc.array(segment, { maxLength: 3 }), fc.string({ maxLength: 10 }).map(encodeURIComponent))
+    .map(([v, top, segs, q]) => `${v}/${top}/${segs.join('/')}?filters=${q}&limit=${q}`)
+  await fc.assert(
+    fc.asyncProperty(pathArb, fc.constantFrom('GET', 'POST', 'DELETE', 'HEAD'), async (p, method) => {
+      const r = await statusOf(method, p)
+      if (r.status >= 500) throw new Error(`${method} ${p}: ${r.status} ${r.body}`)
+    }),
+    { numRuns: 300 },
+  )
+  const body = fc.oneof(
+    fc.jsonValue({ maxDepth: 3 }),
+    fc.record({ Image: fc.oneof(fc.string(), fc.jsonValue()), Cmd: fc.jsonValue(), Env: fc.jsonValue(), HostConfig: fc.oneof(fc.jsonValue(), fc.record({ Memory: fc.jsonValue(), Binds: fc.jsonValue(), PortBindings: fc.jsonValue() })) }, { requiredKeys: [] }),
+  )
+  await fc.assert(
+    fc.asyncProperty(body, fc.constantFrom('/containers/create', '/containers/x/exec', '/exec/e1/start'), async (b, p) => {
+      const r = await statusOf('POST', p, JSON.stringify(b) ?? 'null')
+      if (r.status >= 500) throw new Error(`POST ${p} ${JSON.stringify(b)}: ${r.status} ${r.body}`)
+      if (r.status >= 400 && !JSON.parse(r.body).message) throw new Error('an error without a message')
+    }),
+    { numRuns: 300 },
+  )
+  t.same(unhandled.slice(before).map((e) => String((e as Error)?.stack ?? e)), [], 'no unhandled rejection')
+  t.equal((await send('GET', '/_ping')).status, 200)
 })
