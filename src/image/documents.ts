@@ -101,7 +101,7 @@ export interface DockerArchiveEntry {
 /** How a caller words a refusal (its error code, "invalid archive: …" or a registry error). */
 export type Refuse = (message: string) => Error
 
-interface DocumentKind<T> {
+export interface DocumentKind<T> {
   name: string
   max: number
   check: (v: unknown) => ReturnType<ReturnType<typeof schemaChecker>>

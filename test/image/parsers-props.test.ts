@@ -14,6 +14,7 @@ import {
   ImageManifestDoc,
   OciLayoutDoc,
   parseDocument,
+  type DocumentKind,
 } from '../../src/image/documents.js'
 import { fullString, isValidTag, parseReference, validateDigest } from '../../src/image/reference.js'
 import { choosePlatform } from '../../src/image/registry/client.js'
@@ -115,7 +116,7 @@ const config = fc.record({
   rootfs: fc.record({ type: fc.constant('layers'), diff_ids: fc.array(digest, { maxLength: 5 }) }),
 })
 
-const kinds = [ImageManifestDoc, ImageIndexDoc, ImageConfigDoc, DockerArchiveManifestDoc, OciLayoutDoc]
+const kinds: DocumentKind<unknown>[] = [ImageManifestDoc, ImageIndexDoc, ImageConfigDoc, DockerArchiveManifestDoc, OciLayoutDoc]
 
 /** Parse with every kind: a value, or our refusal; nothing else may come out. */
 function parseAll(bytes: Buffer): void {
@@ -132,7 +133,7 @@ function parseAll(bytes: Buffer): void {
 t.test('property: generated documents are accepted as they are', async (t) => {
   fc.assert(
     fc.property(manifest, index, config, (m, i, c) => {
-      const same = (kind: (typeof kinds)[number], v: unknown) => {
+      const same = (kind: DocumentKind<unknown>, v: unknown) => {
         const got = parseDocument(kind, Buffer.from(JSON.stringify(v)), kind.name, refuse)
         if (JSON.stringify(got) !== JSON.stringify(v)) throw new Error(`${kind.name} changed`)
       }
