@@ -82,6 +82,8 @@ export interface RuntimeBackend {
    * directory); undefined when it cannot be watched (the engine's sweep timer covers it then).
    */
   watchExit(rec: ContainerRecord, onChange: () => void): { close(): void } | undefined
+  /** Is this still the very process we started (not gone, not a recycled pid)? */
+  isRunning(id: ProcessIdentity | undefined): boolean
   /** The exit the shim recorded for the current run (its state dir is made anew by every start). */
   readExit(rec: ContainerRecord): ExitRecord | undefined
   /** `docker top`: `ps` with `psArgs`, only the container's processes (it is running). */

@@ -28,7 +28,7 @@ import type {
   ExecCreateBody,
   ExecInspect,
 } from '../api/types.js'
-import type { NetworkBackend, RuntimeBackend } from './backend.js'
+import type { ImageBackend, NetworkBackend, RuntimeBackend } from './backend.js'
 import { ContainerTable } from './container-table.js'
 import { ExecRegistry } from './execs.js'
 import { ExitMonitor } from './exits.js'
@@ -36,7 +36,6 @@ import { Lifecycle } from './lifecycle.js'
 import { KeyedMutex } from './mutex.js'
 import { Removal } from './removal.js'
 import { signalContainer } from './signals.js'
-import { isSameProcess } from '../sys/proc-stat.js'
 import type { ContainerRecord } from './state.js'
 import { Streams, type AttachOptions, type ClientConnection, type LogsQuery, type OutputSink } from './streams.js'
 import { ContainerEvents, EventBus, type EventQuery, type Subscription, type EventMessage } from './events.js'
@@ -49,6 +48,8 @@ export type { AttachOptions, ClientConnection, LogsQuery, OutputSink } from './s
 
 export interface EngineOptions {
   root: string
+  /** What containers are created from: the image store under `root` unless given (a fake in unit tests). */
+  images?: ImageBackend
   runtime: RuntimeBackend
   network?: NetworkBackend
   version?: string
@@ -97,7 +98,7 @@ export class Engine {
       log: warn,
     })
     this.#removal = new Removal(table, this.#exits, runtime, network, events, warn)
-    this.#lifecycle = new Lifecycle({ table, mutex: this.#mutex, exits: this.#exits, removal: this.#removal, images, runtime, network, events, warn })
+    this.#lifecycle = new Lifecycle({ table, mutex: this.#mutex, exits: this.#exits, removal: this.#removal, images: opts.images ?? images, runtime, network, events, warn })
     this.#streams = new Streams(this.#exits, runtime, (msg) => opts.debug && process.stderr.write(`tockerd: ${msg}\n`))
   }
 
@@ -120,7 +121,7 @@ export class Engine {
           continue
         }
         // An engine killed between create and start left a gate waiting: end it.
-        if (rec.Shim && isSameProcess(rec.Init)) signalContainer(runtime, rec, 9)
+        if (rec.Shim && runtime.isRunning(rec.Init)) signalContainer(runtime, rec, 9)
         if (rec.Shim) {
           rec.Shim = undefined
           rec.Init = undefined
@@ -129,7 +130,7 @@ export class Engine {
         }
         continue
       }
-      if (isSameProcess(rec.Shim) && !runtime.readExit(rec)) {
+      if (runtime.isRunning(rec.Shim) && !runtime.readExit(rec)) {
         this.#exits.watch(rec) // still running: adopt
       } else {
         await this.#exits.processExit(rec)

@@ -3,7 +3,6 @@
 // its exit file), records the exit once, cleans up after it and tells whoever waits.
 import type { NetworkBackend, RuntimeBackend } from './backend.js'
 import type { ContainerTable } from './container-table.js'
-import { isSameProcess } from '../sys/proc-stat.js'
 import type { ContainerRecord } from './state.js'
 
 const EXIT_SHIM_GONE = 255 // Docker's code for a container whose state was lost (reboot, crashed shim)
@@ -95,7 +94,7 @@ export class ExitMonitor {
 
   #checkExit(rec: ContainerRecord): void {
     if (!rec.State.Running || this.#exiting.has(rec.Id)) return
-    const ended = this.runtime.readExit(rec) !== undefined || !isSameProcess(rec.Shim)
+    const ended = this.runtime.readExit(rec) !== undefined || !this.runtime.isRunning(rec.Shim)
     if (ended) void this.processExit(rec)
   }
 
@@ -109,7 +108,7 @@ export class ExitMonitor {
       // The shim writes its exit file after its last log line, and exits right after: give a
       // shim that is still alive a moment to finish, so that the exit code is the real one.
       let exit = this.runtime.readExit(rec)
-      for (let i = 0; !exit && i < 20 && isSameProcess(rec.Shim); i++) {
+      for (let i = 0; !exit && i < 20 && this.runtime.isRunning(rec.Shim); i++) {
         await new Promise((r) => setTimeout(r, 25))
         exit = this.runtime.readExit(rec)
       }

@@ -25,7 +25,7 @@ import { shortLowerDirs } from '../image/layer-links.js'
 import { storeLayout } from '../store/layout.js'
 import { parseLogFiles, parseLogSize } from './host-config.js'
 import { LOG_DEFAULTS } from './logs.js'
-import { processStartTime } from '../sys/proc-stat.js'
+import { isSameProcess, processStartTime, type ProcessIdentity } from '../sys/proc-stat.js'
 import { containerDir, type ContainerRecord } from './state.js'
 import { applySecurityOptions } from './security-opts.js'
 
@@ -154,6 +154,10 @@ export class EngineRuntime implements RuntimeBackend {
 
   async begin(rec: ContainerRecord): Promise<void> {
     await startContainer(rec.Id, { stateRoot: this.stateRoot })
+  }
+
+  isRunning(id: ProcessIdentity | undefined): boolean {
+    return isSameProcess(id)
   }
 
   readExit(rec: ContainerRecord): ExitRecord | undefined {
