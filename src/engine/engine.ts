@@ -113,7 +113,7 @@ export class Engine {
         continue
       }
       if (!rec.State.Running) {
-        const releasedAt = rec.Shim && isSameProcess(rec.Init) ? runtime.releasedAt?.(rec) : undefined
+        const releasedAt = rec.Shim && runtime.isRunning(rec.Init) ? runtime.releasedAt?.(rec) : undefined
         if (releasedAt) {
           // An engine killed in the middle of a start, after releasing the first process but
           // before recording it: the container runs (its client may have been told otherwise).

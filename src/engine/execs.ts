@@ -10,7 +10,6 @@ import { TockerError } from '../errors.js'
 import type { ExecCreateBody, ExecInspect } from '../api/types.js'
 import type { ExecHandle, RuntimeBackend } from './backend.js'
 import { mergeEnv } from '../runtime/env.js'
-import { isSameProcess } from '../sys/proc-stat.js'
 import { loadExecs, removeExec, removeExecs, saveExec, type StoredExec } from './exec-records.js'
 import { storeWriteError, type ContainerRecord } from './state.js'
 import type { ClientConnection, StdStream } from './streams.js'
@@ -127,7 +126,7 @@ export class ExecRegistry {
     }
     try {
       let exit = this.runtime.readExecExit?.(rec, e.id)
-      if (!exit && isSameProcess(e.shim)) return // still running
+      if (!exit && this.runtime.isRunning(e.shim)) return // still running
       // The shim may have written its status just before it exited: look once more.
       exit ??= this.runtime.readExecExit?.(rec, e.id)
       this.#finished(e, exit?.exitCode ?? EXIT_UNKNOWN)
