@@ -171,8 +171,10 @@ export class Lifecycle {
     }
     // It runs, written or not: its exit must be watched and the client told it started.
     table.saveOrDefer(rec)
-    this.d.exits.watch(rec)
+    // "start" before the exit watch: a program that has already ended is recorded (and its "die"
+    // sent) as soon as the watch begins.
     this.d.events.container(rec, 'start')
+    this.d.exits.watch(rec)
     return true
   }
 

@@ -105,10 +105,11 @@ function matchesFilters(r: ContainerRecord, f: Record<string, string[]>): boolea
     any('id', (v) => r.Id.startsWith(v)) &&
     any('exited', (v) => r.State.Status === 'exited' && r.State.ExitCode === Number(v)) &&
     any('ancestor', (v) => r.Image === v || r.ImageID === v || r.ImageID.startsWith(`sha256:${v}`) || familiarOf(r.Image) === familiarOf(v)) &&
-    any('label', (v) => {
-      const [k, val] = v.split('=')
+    // Docker's label filter wants every label asked for (docker-compose asks for project and oneoff).
+    (f.label ?? []).every((v) => {
+      const i = v.indexOf('=')
       const labels = r.Config.Labels ?? {}
-      return val === undefined ? k in labels : labels[k] === val
+      return i < 0 ? v in labels : labels[v.slice(0, i)] === v.slice(i + 1)
     })
   )
 }
