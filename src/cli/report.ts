@@ -3,18 +3,8 @@
 // a learner's hint in both languages, a Korean explanation with a Korean locale).
 import { isTockerError, isUserFacing } from '../errors.js'
 import { hintForError, hintLines, lang } from '../i18n/index.js'
+import { isWithHelp } from './with-help.js'
 import { ArgsError, FlagError, UnknownCommandError, formatUnknownCommand, formatUsageError } from './usage-error.js'
-
-const WITH_HELP = new WeakSet<object>()
-
-/**
- * Docker prints run's failures to create or start as "docker: <error>" followed by a pointer to
- * `run --help` (run.go's withHelp); other errors of run (a TTY check) print plain.
- */
-export function withHelp<T>(err: T): T {
-  if (err && typeof err === 'object') WITH_HELP.add(err)
-  return err
-}
 
 export interface ReportContext {
   /** The words naming the command (['container', 'run']); [] at the root. */
@@ -54,7 +44,7 @@ export function reportError(err: unknown, ctx: ReportContext): number {
     out = formatUsageError(err, ctx.path, ctx.usage ?? '') + extraHints(err.code, err.message)
   } else if (err instanceof UnknownCommandError) {
     out = formatUnknownCommand(err, ctx.path, ctx.path.length ? '' : undefined) + extraHints(err.code, err.message)
-  } else if (err && typeof err === 'object' && WITH_HELP.has(err)) {
+  } else if (isWithHelp(err)) {
     const cmd = ['tocker', ...ctx.path].join(' ')
     out = `tocker: ${errorText(err, ctx.debug)}\nRun '${cmd} --help' for more information\n`
   } else {
@@ -63,3 +53,5 @@ export function reportError(err: unknown, ctx: ReportContext): number {
   process.stderr.write(out)
   return (isTockerError(err) ? err.exitCode : undefined) ?? ctx.defaultExit ?? 1
 }
+
+export { withHelp } from './with-help.js'

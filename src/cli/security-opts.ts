@@ -4,7 +4,7 @@
 // systempaths=unconfined is the client's too: it becomes empty MaskedPaths and ReadonlyPaths.
 import { readFileSync } from 'node:fs'
 import { TockerError } from '../errors.js'
-import { withHelp } from './report.js'
+import { withHelp } from './with-help.js'
 
 export interface ClientSecurityOpts {
   securityOpt: string[]

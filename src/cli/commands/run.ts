@@ -20,7 +20,7 @@ export const run: Command = {
       import('../engine.js'),
       import('../container-options.js'),
       import('../pull-image.js'),
-      import('../report.js'),
+      import('../with-help.js'),
       import('../run-attached.js'),
     ])
     const body = await createBody(o, args, detach)
