@@ -182,7 +182,7 @@ export interface ServeOptions {
 }
 
 /** Find the route and decode its parameters; 404 (no path) or 405-as-404 (no method), 400 (bad escape). */
-function match(table: Route[], method: string, pathname: string): { route: Route; params: Params } {
+export function match(table: Route[], method: string, pathname: string): { route: Route; params: Params } {
   for (const r of table) {
     if (r.method !== method) continue
     const m = r.pattern.exec(pathname)

@@ -1,0 +1,77 @@
+// Coverage-guided fuzzing (Jazzer.js: libFuzzer driving instrumented JavaScript) of every parser of
+// untrusted input, for a bounded time per target: the tar reader, image references, image documents,
+// archive loading and the API's request handling (targets/*.mjs; corpus and how to fuzz longer:
+// test/fuzz/README.md). A target fails on any exception that is not the parser's own refusal, on an
+// input that runs longer than 10 s (a hang) and past 1 GiB of memory; the input that did it is kept
+// under test/.tmp/fuzz/<target>/ and named here, so it can become a regression test.
+// TOCKER_FUZZ_SECONDS sets the time per target (default 25: 5 targets ≈ 2.5 minutes of CI).
+import { spawn } from 'node:child_process'
+import { cpSync, mkdirSync, readdirSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import t from 'tap'
+// @ts-ignore: plain JavaScript helper
+import { jazzerEnv } from './jazzer-env.mjs'
+
+const repo = new URL('../..', import.meta.url).pathname
+const seconds = Number(process.env.TOCKER_FUZZ_SECONDS ?? 25)
+// Not the test runner's own NODE_OPTIONS (tap's process-info hooks): only what Jazzer needs here.
+const env: Record<string, string | undefined> = {
+  ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(_?TAP|NODE_OPTIONS$)/.test(k))),
+  ...(jazzerEnv() as Record<string, string>),
+}
+const cli = join(repo, 'node_modules/@jazzer.js/core/dist/cli.js')
+
+const TARGETS: { name: string; sync: boolean }[] = [
+  { name: 'tar', sync: true },
+  { name: 'reference', sync: true },
+  { name: 'documents', sync: true },
+  { name: 'api', sync: true },
+  { name: 'archive', sync: false },
+]
+
+for (const target of TARGETS) {
+  t.test(`fuzz ${target.name} for ${seconds} s`, async (t) => {
+    const work = join(repo, 'test/.tmp/fuzz', target.name)
+    rmSync(work, { recursive: true, force: true })
+    const corpus = join(work, 'corpus')
+    const artifacts = join(work, 'findings')
+    mkdirSync(artifacts, { recursive: true })
+    // The fuzzer adds what it finds to its first corpus directory: a copy, never the seeds.
+    cpSync(join(repo, 'test/fuzz/corpus', target.name), corpus, { recursive: true })
+    const args = [
+      cli,
+      join(repo, 'test/fuzz/targets', `${target.name}.mjs`),
+      corpus,
+      ...(target.sync ? ['--sync'] : []),
+      '--includes',
+      join(repo, 'dist/src/'),
+      // Jazzer's own per-input time limit (libFuzzer's -timeout uses SIGALRM, which in Jazzer's
+      // async mode reaches Node's thread and kills the process).
+      '--timeout=10000',
+      '--',
+      `-max_total_time=${seconds}`,
+      '-rss_limit_mb=1024',
+      `-artifact_prefix=${artifacts}/`,
+      '-print_final_stats=1',
+    ]
+    const out = await new Promise<{ code: number | null; signal: string | null; text: string }>((resolve) => {
+      const child = spawn(process.execPath, args, { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] })
+      let text = ''
+      child.stdout.on('data', (d) => (text += d))
+      child.stderr.on('data', (d) => (text += d))
+      // libFuzzer stops itself at max_total_time; this is the backstop for a stuck process.
+      const timer = setTimeout(() => child.kill('SIGKILL'), (seconds + 60) * 1000)
+      child.on('close', (code, signal) => {
+        clearTimeout(timer)
+        resolve({ code, signal, text })
+      })
+    })
+    const stat = (k: string) => Number(new RegExp(`stat::${k}:\\s+(\\d+)`).exec(out.text)?.[1] ?? NaN)
+    const findings = readdirSync(artifacts)
+    const runs = stat('number_of_executed_units')
+    t.same(findings, [], findings.length ? `findings kept in ${artifacts}:\n${out.text.split('\n').slice(-40).join('\n')}` : 'no crash, hang or memory blow-up')
+    t.equal(out.code, 0, `the fuzzer ended on its own, cleanly${out.code === 0 ? '' : ` (exit ${out.code}, signal ${out.signal}):\n${out.text.split('\n').slice(-15).join('\n')}`}`)
+    t.ok(runs > 0, `${runs} inputs, ${stat('average_exec_per_sec')}/s, ${stat('new_units_added')} new corpus entries, peak RSS ${stat('peak_rss_mb')} MB`)
+    if (findings.length === 0) rmSync(work, { recursive: true, force: true })
+  })
+}
