@@ -177,6 +177,8 @@ export interface ServeOptions {
   checkIntervalMs?: number
   /** The time limit of JSON bodies whose route sets none; default 60 s. */
   bodyTimeoutMs?: number
+  /** A route with a streamed body ({ body: 'stream' }) drops a sender idle this long; default 5 min. */
+  streamIdleTimeoutMs?: number
   /** Headers on every response (Docker's Api-Version, Server, Ostype …). */
   headers?: Record<string, string>
 }
@@ -215,6 +217,7 @@ export function serve(table: Route[], opts: ServeOptions = {}): Server {
       let bodyPromise: Promise<any> | undefined
       let rest = head
       const spec = r.body
+      if (spec === 'stream' && !socket) idleUntilBodyEnds(req, opts.streamIdleTimeoutMs ?? DEFAULT_STREAM_IDLE_MS)
       if (spec !== 'stream') {
         const limits: BodyLimits = { limit: spec.limit ?? DEFAULT_BODY_LIMIT, timeoutMs: spec.timeoutMs ?? opts.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS, what: `${method} ${url.pathname}` }
         const decode = (data: Buffer) => {
@@ -295,6 +298,22 @@ export function serve(table: Route[], opts: ServeOptions = {}): Server {
     socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
   })
   return server
+}
+
+/** A streamed upload that stops sending for this long is cut (an image load from a stalled pipe). */
+const DEFAULT_STREAM_IDLE_MS = 5 * 60_000
+
+/**
+ * A streamed body has no overall time limit (a big image over a slow pipe is fine), but a sender
+ * that goes quiet mid-body is dropped after `ms` of silence. Once the body is in, the answer may
+ * take as long as it takes (a load's progress, a long pull).
+ */
+function idleUntilBodyEnds(req: IncomingMessage, ms: number): void {
+  if (!hasBody(req) || req.complete) return
+  const socket = req.socket
+  socket.setTimeout(ms, () => socket.destroy())
+  req.once('end', () => socket.setTimeout(0))
+  req.once('close', () => socket.setTimeout(0))
 }
 
 /** Does the request carry a body (a Content-Length above 0, or chunked)? */

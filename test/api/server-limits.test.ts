@@ -41,6 +41,16 @@ const recording = {
     logsSink = sink
     await sink.closed
   },
+  images: new Proxy(
+    {
+      // An image load reads its whole body (the archive) before answering.
+      async load(req: import('node:http').IncomingMessage) {
+        for await (const chunk of req) void chunk
+        return []
+      },
+    },
+    { get: (target, k) => (k in target ? (target as any)[k] : notFound()) },
+  ),
   execTty(id: string): boolean {
     // Synchronous in the engine too.
     throw new TockerError(`No such exec instance: ${id}`, { status: 404, daemon: true })
@@ -68,7 +78,7 @@ const engine = new Proxy(recording, { get: (target, k) => (k in target ? (target
 const HEADERS_TIMEOUT = 600
 let server: Server
 t.before(async () => {
-  server = createApiServer(engine, { headersTimeoutMs: HEADERS_TIMEOUT, checkIntervalMs: 100, bodyTimeoutMs: 800 })
+  server = createApiServer(engine, { headersTimeoutMs: HEADERS_TIMEOUT, checkIntervalMs: 100, bodyTimeoutMs: 800, streamIdleTimeoutMs: 800 })
   await new Promise<void>((r) => server.listen(sock, r))
 })
 t.teardown(() => {
@@ -253,6 +263,9 @@ t.test('a body sent too slowly gets 408, headers too slow are dropped', async (t
   t.ok(slow.ms < HEADERS_TIMEOUT + 1500, `after ${slow.ms} ms (headers timeout ${HEADERS_TIMEOUT} ms)`)
   const idle = await raw('', 5000)
   t.ok(idle.closed, 'so is a connection that never sends anything')
+  // A streamed upload (image load) has no overall limit, but a sender that stops mid-body is dropped.
+  const stalled = await raw('POST /images/load HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-tar\r\nContent-Length: 100000\r\n\r\n' + 'x'.repeat(1000), 5000)
+  t.ok(stalled.closed && stalled.ms < 3000, `a stalled image upload is dropped after ${stalled.ms} ms of silence`)
 })
 
 t.test('malformed HTTP and header floods are answered and dropped', async (t) => {
