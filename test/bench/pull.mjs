@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// The pull benchmark (issue 2): how fast does `tocker pull` get an image from a registry into a
-// store ready for overlayfs, next to the reference tools, in one run on the same machine?
+// The pull benchmark (issues 2 and 9): how fast does `tocker pull` get an image from a registry into
+// a store ready for overlayfs, next to the reference tools, in one run on the same machine?
 //
 //   node test/bench/pull.mjs [runs=5] [--tocker PATH]
 //
@@ -9,22 +9,43 @@
 // docker-registry, started here on 127.0.0.1 with its storage in a temp dir.
 //
 // Each run, into fresh directories, times:
-//   tocker           bin/tocker --root TMP pull ADDR/bench:latest  (download + verify + unpack)
+//   tocker           bin/tocker --root TMP pull ADDR/bench:latest: the CLI asks the store's engine
+//                    (POST /images/create) and prints its progress stream (the engine is started
+//                    before the clock, as a running engine is the normal case)
+//   tocker direct    the pull library in a process of its own, as `tocker pull` worked before the
+//                    engine owned the images (download + verify + unpack, no API): "before"
+//   podman           podman pull (its own store under TMP; vfs or overlay as podman chooses)
 //   skopeo+umoci     skopeo copy docker://ADDR/bench:latest oci:DIR:bench; umoci unpack --image DIR:bench BUNDLE
 //   floor            curl of the manifest, config and each layer piped into tar -xz, layers in parallel
 //                    (no digest check, no atomic rename: the least work that gets the files on disk)
 // and then the second pull, of bench-sibling into the same store (tocker: the shared layer
 // "Already exists"; skopeo: the blob is in the layout already, but umoci unpacks every layer again
 // into a new bundle; floor: only the new layer).
-// Prints medians with [min-max] and the ratios tocker/skopeo+umoci and tocker/floor.
+// Prints medians with [min-max] and the ratios to tocker.
+//
+// Runs in private network and mount namespaces (the engines and the registry stay there); on a
+// hybrid cgroup host, /sys/fs/cgroup is the controller-less cgroup2 hierarchy inside (podman refuses
+// hybrid mode), as test/bench/start.mjs does. Nothing of it is visible outside.
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { benchFixture } from './fixtures.mjs'
+
+const CGROUP2_MAGIC = 0x63677270
+if (!process.env.TOCKER_BENCH_WRAPPED) {
+  const mountCgroup2 = statfsSync('/sys/fs/cgroup').type !== CGROUP2_MAGIC ? 'mount -t cgroup2 cgroup2 /sys/fs/cgroup && ' : ''
+  const child = spawn(
+    'unshare',
+    ['--net', '--mount', '--propagation', 'private', 'sh', '-c', `ip link set lo up && ${mountCgroup2}exec "$@"`, 'sh', process.execPath, fileURLToPath(import.meta.url), ...process.argv.slice(2)],
+    { stdio: 'inherit', env: { ...process.env, TOCKER_BENCH_WRAPPED: '1' } },
+  )
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)))
+  await new Promise(() => {})
+}
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const argv = process.argv.slice(2)
@@ -99,16 +120,67 @@ async function manifestOf(addr, repo) {
 
 // ---- the three ways to pull ---------------------------------------------------------------------
 
+/** The store's engine, started (and answering) before the clock starts. */
+async function startEngine(root) {
+  const engine = spawn(process.execPath, [TOCKER, '--root', root, 'daemon'], { stdio: 'ignore' })
+  for (let i = 0; i < 400 && !existsSync(join(root, 'tocker.sock')); i++) await new Promise((r) => setTimeout(r, 25))
+  await sh(TOCKER, ['--root', root, 'version'], { env: { ...process.env, TOCKER_NO_AUTOSTART: '1' } })
+  return engine
+}
+
 const tocker = {
   name: 'tocker',
   async setup() {
-    return { root: mkdtempSync(join(work, 'tocker-')) }
+    const root = mkdtempSync(join(work, 'tocker-'))
+    return { root, engine: await startEngine(root) }
+  },
+  async teardown(ctx) {
+    const gone = new Promise((r) => ctx.engine.once('exit', r))
+    ctx.engine.kill('SIGTERM')
+    await gone
   },
   async pull(ctx, addr, repo) {
-    const out = await sh(TOCKER, ['--root', ctx.root, 'pull', `${addr}/${repo}:latest`])
+    const out = await sh(TOCKER, ['--root', ctx.root, 'pull', `${addr}/${repo}:latest`], { env: { ...process.env, TOCKER_NO_AUTOSTART: '1' } })
     // A pull that printed no status did not pull: better no number than a wrong one.
     if (!/^Status: Downloaded newer image for /m.test(out)) throw new Error(`tocker pull printed no "Status: Downloaded newer image":\n${out}`)
     if (repo === 'bench-sibling' && !/: Already exists$/m.test(out)) throw new Error(`the second pull did not reuse the shared layer ("Already exists"):\n${out}`)
+  },
+}
+
+// `tocker pull` before the engine owned the images: the CLI process ran the pull library itself.
+const DIRECT = `
+const [{ pullImage }, { ImageStore }, { parseReference }] = await Promise.all([
+  import(${JSON.stringify(join(repoRoot, 'dist/src/image/pull.js'))}),
+  import(${JSON.stringify(join(repoRoot, 'dist/src/image/store.js'))}),
+  import(${JSON.stringify(join(repoRoot, 'dist/src/image/reference.js'))}),
+])
+const lines = []
+const r = await pullImage(parseReference(process.argv[1]), { store: new ImageStore(process.argv[2]), onEvent: (e) => lines.push(e.kind === 'layer' ? e.id + ': ' + e.status : e.id) })
+process.stdout.write(lines.join('\\n') + '\\nStatus: ' + (r.downloaded ? 'Downloaded newer image for ' : 'Image is up to date for ') + process.argv[1] + '\\n')
+`
+const tockerDirect = {
+  name: 'tocker direct',
+  async setup() {
+    return { root: mkdtempSync(join(work, 'direct-')) }
+  },
+  async pull(ctx, addr, repo) {
+    const out = await sh(process.execPath, ['--input-type=module', '-e', DIRECT, `${addr}/${repo}:latest`, ctx.root])
+    if (!/^Status: Downloaded newer image for /m.test(out)) throw new Error(`the direct pull printed no "Status: Downloaded newer image":\n${out}`)
+  },
+}
+
+const podman = {
+  name: 'podman',
+  async setup() {
+    const dir = mkdtempSync(join(work, 'podman-'))
+    return { dir, args: ['--root', join(dir, 'root'), '--runroot', join(dir, 'run'), '--cgroup-manager', 'cgroupfs', '--events-backend', 'none'] }
+  },
+  async teardown(ctx) {
+    // podman's store may hold overlay mounts: let podman itself take them down.
+    await sh('podman', [...ctx.args, 'system', 'reset', '--force']).catch(() => {})
+  },
+  async pull(ctx, addr, repo) {
+    await sh('podman', [...ctx.args, 'pull', '--quiet', '--tls-verify=false', `${addr}/${repo}:latest`])
   },
 }
 
@@ -162,7 +234,8 @@ const config = await (await fetch(`http://${addr}/v2/bench/blobs/${manifests.ben
 const compressed = manifests.bench.layers.reduce((n, l) => n + l.size, 0)
 const uncompressed = Number((await sh('sh', ['-c', `for f in ${manifests.bench.layers.map((l) => join(layouts.bench, 'blobs/sha256', l.digest.slice(7))).join(' ')}; do gzip -dc "$f"; done | wc -c`])).trim())
 
-const methods = [tocker, skopeoUmoci, floor]
+const haveCommand = async (c) => sh('sh', ['-c', `command -v ${c}`]).then(() => true, () => false)
+const methods = [tocker, tockerDirect, ...((await haveCommand('podman')) ? [podman] : []), skopeoUmoci, floor]
 const results = Object.fromEntries(methods.map((m) => [m.name, { first: [], second: [], error: undefined }]))
 for (let run = 1; run <= RUNS; run++) {
   for (const m of methods) {
@@ -176,6 +249,7 @@ for (let run = 1; run <= RUNS; run++) {
       r.error = err.message
       r.first.length = r.second.length = 0
     } finally {
+      await m.teardown?.(ctx)
       rmSync(ctx.root ?? ctx.dir, { recursive: true, force: true })
     }
   }
@@ -183,13 +257,12 @@ for (let run = 1; run <= RUNS; run++) {
 }
 
 const T = results.tocker
-const S = results['skopeo+umoci']
-const F = results['curl+tar (floor)']
 console.log(`\npull of a 2-layer image from docker-registry on 127.0.0.1: ${(uncompressed / 1e6).toFixed(0)} MB uncompressed, ${(compressed / 1e6).toFixed(1)} MB gzipped (${config.rootfs.diff_ids.length} layers); median [min-max] of ${RUNS} runs, fresh store each run; ${(await sh('nproc', [])).trim()} cores, load average ${(await sh('cat', ['/proc/loadavg'])).split(' ')[0]}`)
+const others = methods.slice(1).map((m) => m.name)
 const rows = [
-  ['', 'tocker', 'skopeo+umoci', 'curl+tar (floor)', 'tocker/skopeo+umoci', 'tocker/floor'],
-  ['first pull', fmt(T.first), fmt(S.first), fmt(F.first), ratio(T.first, S.first), ratio(T.first, F.first)],
-  ['second pull (base layer shared)', fmt(T.second), fmt(S.second), fmt(F.second), ratio(T.second, S.second), ratio(T.second, F.second)],
+  ['', ...methods.map((m) => m.name), ...others.map((n) => `tocker/${n}`)],
+  ['first pull', ...methods.map((m) => fmt(results[m.name].first)), ...others.map((n) => ratio(T.first, results[n].first))],
+  ['second pull (base layer shared)', ...methods.map((m) => fmt(results[m.name].second)), ...others.map((n) => ratio(T.second, results[n].second))],
 ]
 const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)))
 for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i])).join('   ').trimEnd())
