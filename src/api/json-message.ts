@@ -47,15 +47,18 @@ export function progressString(p: JSONProgress, columns: number): string {
   const current = p.current ?? 0
   const total = p.total ?? 0
   if (current <= 0 && total <= 0) return ''
-  if (total <= 0) return humanSize4(current).padStart(8)
+  if (total <= 0) return decimalSize(current).padStart(8)
   const percentage = Math.min(50, Math.floor(Math.floor((current / total) * 100) / 2))
   const bar = columns > 110 ? `[${'='.repeat(percentage)}>${' '.repeat(Math.max(0, 50 - percentage))}] ` : ''
-  const numbers = current > total ? humanSize4(current).padStart(8) : `${humanSize4(current).padStart(8)}/${humanSize4(total)}`
+  const numbers = current > total ? decimalSize(current).padStart(8) : `${decimalSize(current).padStart(8)}/${decimalSize(total)}`
   return bar + numbers
 }
 
-/** go-units' HumanSize: decimal units, 4 significant digits ("32.77kB", "2.217MB"). */
-export function humanSize4(bytes: number): string {
+/**
+ * go-units' HumanSizeWithPrecision: decimal units ("32.77kB", "2.217MB"). HumanSize, which progress
+ * and `system df` use, keeps 4 significant digits; `docker images` keeps 3 ("4.26MB").
+ */
+export function decimalSize(bytes: number, precision = 4): string {
   const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB']
   let i = 0
   let v = bytes
@@ -63,7 +66,7 @@ export function humanSize4(bytes: number): string {
     v /= 1000
     i++
   }
-  return `${Number(v.toPrecision(4))}${units[i]}`
+  return `${Number(v.toPrecision(precision))}${units[i]}`
 }
 
 /**

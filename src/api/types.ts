@@ -183,6 +183,8 @@ export interface ContainerInspect {
 export interface ContainerWaitResponse {
   StatusCode: number
   Error?: { Message: string } | null
+  /** tocker's own: the kernel's OOM killer ended a process of the container (so `run` can say why). */
+  OOMKilled?: boolean
 }
 
 export interface ContainerTopResponse {

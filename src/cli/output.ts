@@ -1,5 +1,6 @@
 // Docker-like terminal output: tables laid out as Go's tabwriter does (padding 3), relative times,
 // human sizes.
+import { decimalSize } from '../api/json-message.js'
 import { humanDuration } from '../human-duration.js'
 
 export { humanDuration }
@@ -24,18 +25,10 @@ export function table(header: string[], rows: string[][], minWidth = 0): string 
   )
 }
 
-/** Docker's units.HumanSize: decimal (1000-based), 3 significant digits: "4.26MB", "1.2GB", "0B". */
+/** What `docker images` shows: decimal (1000-based) units, 3 significant digits: "4.26MB", "1.2GB", "0B". */
 export function humanSize(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB']
-  let i = 0
-  let v = bytes
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000
-    i++
-  }
-  return `${Number(v.toPrecision(3))}${units[i]}`
+  return decimalSize(bytes, 3)
 }
-
 
 export function ago(date: Date | string | number, now = Date.now()): string {
   return `${humanDuration(now - new Date(date).getTime())} ago`

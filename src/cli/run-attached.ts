@@ -4,6 +4,7 @@
 // friends are forwarded to the container (--sig-proxy); with -t they are bytes on the raw terminal.
 import type { EngineClient } from '../api/client.js'
 import { TockerError, isTockerError } from '../errors.js'
+import { hintLines } from '../i18n/index.js'
 import { pipeAttached } from './attach-stdio.js'
 import { exitCodeSurvivingRestart, isLostConnection, noteLostStream, startSurvivingRestart } from './reconnect.js'
 
@@ -77,7 +78,9 @@ export async function attachAndRun(client: EngineClient, id: string, o: AttachRu
       return 0
     }
     try {
-      return (await waiting.result).StatusCode
+      const result = await waiting.result
+      if (result.OOMKilled) process.stderr.write(oomNote())
+      return result.StatusCode
     } catch (err) {
       // The engine went away while the container runs on under its shim: ask the next one.
       if (!isLostConnection(err)) throw err
@@ -87,4 +90,16 @@ export async function attachAndRun(client: EngineClient, id: string, o: AttachRu
   } finally {
     for (const s of proxied) process.off(s, forward)
   }
+}
+
+/** Docker says nothing when the kernel's OOM killer ends a container; a learner should know why. */
+function oomNote(): string {
+  return (
+    hintLines({
+      en: 'The container was killed by the kernel\'s OOM killer: it needed more memory than its --memory limit (its cgroup counted the kill in memory.events, oom_kill; `tocker inspect` shows "OOMKilled": true).',
+      ko: '컨테이너가 메모리 제한(--memory)보다 많은 메모리를 쓰려 해서 커널의 OOM killer가 종료했습니다 (cgroup의 memory.events에 oom_kill로 기록됩니다).',
+    })
+      .map((l) => l + '\n')
+      .join('')
+  )
 }

@@ -233,7 +233,7 @@ export class Lifecycle {
   wait(ref: string, condition: 'not-running' | 'next-exit' | 'removed'): { ready: Promise<void>; result: Promise<ContainerWaitResponse> } {
     const rec = this.d.table.find(ref)
     const result = new Promise<ContainerWaitResponse>((resolve) => {
-      const answer = () => resolve({ StatusCode: rec.State.ExitCode, Error: null })
+      const answer = () => resolve({ StatusCode: rec.State.ExitCode, Error: null, ...(rec.State.OOMKilled ? { OOMKilled: true } : {}) })
       if (condition === 'removed') return this.d.removal.onRemoved(rec.Id, answer)
       if (condition === 'not-running' && !rec.State.Running && !this.d.exits.pending(rec.Id)) return answer()
       this.d.exits.onNextExit(rec.Id, answer)

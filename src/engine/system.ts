@@ -30,7 +30,7 @@ export interface SystemSources {
 const arch = () => (process.arch === 'x64' ? 'amd64' : process.arch)
 
 export function version(s: Pick<SystemSources, 'version'>) {
-  const details = {
+  const facts = {
     ApiVersion: API_VERSION,
     MinAPIVersion: MIN_API_VERSION,
     GitCommit: '',
@@ -39,20 +39,12 @@ export function version(s: Pick<SystemSources, 'version'>) {
     Arch: arch(),
     KernelVersion: release(),
     BuildTime: '',
-    Experimental: 'false',
   }
   return {
     Platform: { Name: 'tocker' },
-    Components: [{ Name: 'Engine', Version: s.version, Details: details }],
+    Components: [{ Name: 'Engine', Version: s.version, Details: { ...facts, Experimental: 'false' } }],
     Version: s.version,
-    ApiVersion: API_VERSION,
-    MinAPIVersion: MIN_API_VERSION,
-    GitCommit: '',
-    GoVersion: `node ${process.version}`,
-    Os: 'linux',
-    Arch: arch(),
-    KernelVersion: release(),
-    BuildTime: '',
+    ...facts,
   }
 }
 

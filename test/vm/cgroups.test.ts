@@ -178,6 +178,7 @@ if (!qemuAvailable()) {
 
   checkTest('cli-run', 'OOM through the engine: inspect says OOMKilled, an "oom" event comes before "die"', (t, c) => {
     t.equal(c.oomRun.code, 137, `run --memory 32m of a 64 MiB dd exits 137 (output: ${c.oomRun.out})`)
+    t.match(c.oomRun.out, /The container was killed by the kernel's OOM killer/, 'run says why the container died')
     t.equal(c.oomInspect, 'true 137 exited', 'State.OOMKilled, ExitCode, Status')
     t.same(c.oomActions.filter((a: string) => a === 'oom' || a === 'die'), ['oom', 'die'], `events of the container: ${c.oomActions.join(', ')}`)
     t.equal(c.calm, 0)

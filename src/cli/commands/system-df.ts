@@ -8,16 +8,16 @@ export const systemDf: Command = {
   args: { max: 0 },
   options: [],
   async run({ g }) {
-    const [{ engineClient }, { table }, { humanSize4 }] = await Promise.all([import('../engine.js'), import('../output.js'), import('../../api/json-message.js')])
+    const [{ engineClient }, { table }, { decimalSize }] = await Promise.all([import('../engine.js'), import('../output.js'), import('../../api/json-message.js')])
     const df = await (await engineClient(g)).systemDf()
-    const pct = (part: number, total: number) => (total > 0 ? `${humanSize4(part)} (${Math.floor((part * 100) / total)}%)` : humanSize4(part))
+    const pct = (part: number, total: number) => (total > 0 ? `${decimalSize(part)} (${Math.floor((part * 100) / total)}%)` : decimalSize(part))
     let used = 0
     for (const i of df.Images) if (i.Containers > 0 && i.Size >= 0 && i.SharedSize >= 0) used += i.Size - i.SharedSize
     const rw = df.Containers.reduce((n, c) => n + c.SizeRw, 0)
     const idleRw = df.Containers.filter((c) => c.State !== 'running').reduce((n, c) => n + c.SizeRw, 0)
     const rows = [
-      ['Images', String(df.Images.length), String(df.Images.filter((i) => i.Containers > 0).length), humanSize4(df.LayersSize), pct(df.LayersSize - used, df.LayersSize)],
-      ['Containers', String(df.Containers.length), String(df.Containers.filter((c) => c.State === 'running').length), humanSize4(rw), pct(idleRw, rw)],
+      ['Images', String(df.Images.length), String(df.Images.filter((i) => i.Containers > 0).length), decimalSize(df.LayersSize), pct(df.LayersSize - used, df.LayersSize)],
+      ['Containers', String(df.Containers.length), String(df.Containers.filter((c) => c.State === 'running').length), decimalSize(rw), pct(idleRw, rw)],
       ['Local Volumes', '0', '0', '0B', '0B'],
       ['Build Cache', '0', '0', '0B', '0B'],
     ]
