@@ -8,7 +8,10 @@ if (!inNetSandbox()) process.exit(await reexecInNetSandbox())
 prepareNetSandbox()
 
 const { default: t } = await import('tap')
-const { engineTestBed } = await import('./harness.js')
+const { mkdtempSync, readdirSync, rmSync } = await import('node:fs')
+const { tmpdir } = await import('node:os')
+const { join } = await import('node:path')
+const { engineTestBed, spawnTocker } = await import('./harness.js')
 
 const { env, ref, cleanup } = await engineTestBed(['busybox', 'httpd'], 'tocker-image-cli-')
 t.teardown(cleanup)
@@ -67,6 +70,21 @@ t.test('image prune: dangling only by default; -a takes every image no container
   t.match(all.stdout, /\n\nTotal reclaimed space: \d[\d.]*[kM]?B\n$/)
   t.same(lines(await env.ok(['images', '--format', '{{.Repository}}'])), [BUSYBOX], 'the image a container uses stays')
   await env.ok(['rm', 'keep'])
+})
+
+t.test('-H names another engine: every image command goes there, nothing to the local store', async (t) => {
+  const local = mkdtempSync(join(tmpdir(), 'tocker-image-cli-local-'))
+  t.teardown(() => rmSync(local, { recursive: true, force: true }))
+  const viaH = (args: string[]) => spawnTocker(local, ['-H', `unix://${env.socket}`, ...args])
+  await env.ok(['rmi', BUSYBOX])
+  const run = await viaH(['run', '--rm', BUSYBOX, 'echo', 'remote'])
+  t.same([run.code, run.stdout], [0, 'remote\n'], run.stderr)
+  t.match(run.stderr, `Unable to find image '${BUSYBOX}:latest' locally`, "the engine's store lacked it: pulled there")
+  t.match((await viaH(['images', '--format', '{{.Repository}}'])).stdout, BUSYBOX)
+  t.equal((await viaH(['tag', BUSYBOX, 'remote:1'])).code, 0)
+  t.match(await env.ok(['images', 'remote']), /remote +1 /, 'the tag is in the engine -H named')
+  t.equal((await viaH(['rmi', 'remote:1'])).stdout, 'Untagged: remote:1\n')
+  t.same(readdirSync(local), [], 'the --root of this CLI was never touched')
 })
 
 t.test('cleanup', async () => {
