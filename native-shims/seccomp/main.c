@@ -6,17 +6,25 @@
  *   y <action> <errno|-> <name> [<index> <op> <value> <valueTwo>]…
  * Output (stdout), one line: "<rules> <instructions> <unknown names> <flags> <program in hex>",
  * the program being the struct sock_filter array the gate passes to seccomp(2). On failure: a
- * message on stderr and exit status 1.
+ * message on stderr and exit status 1. `tocker-seccomp --version` prints libseccomp's version.
  */
 #define _GNU_SOURCE
 #include "compile.h"
+
+#include <seccomp.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-int main(void)
+int main(int argc, char **argv)
 {
+	/* `--version`: the libseccomp linked in (tocker-runtime --version and features print it). */
+	if (argc > 1 && !strcmp(argv[1], "--version")) {
+		const struct scmp_version *v = seccomp_version();
+		printf("%u.%u.%u\n", v->major, v->minor, v->micro);
+		return 0;
+	}
 	struct seccomp_spec *spec = NULL;
 	char err[512];
 	char *line = NULL;

@@ -76,6 +76,28 @@ static void do_mount(int ctl, char *p, size_t len)
 	send_ok(ctl);
 }
 
+/* createContainer hooks, now (see hooks.c): the payload is a hook list's fields. */
+static void do_hooks(int ctl, char *p, size_t len)
+{
+	struct hook_list *l = hooks_new("createContainer");
+	char *end = p + len;
+	while (l && p < end) {
+		char tag = *p++;
+		char *val = p;
+		p += strlen(val) + 1;
+		if (hooks_field(l, tag, val) <= 0) {
+			send_error(ctl, EINVAL, 1, "malformed hook request (field '%c')", tag);
+			return;
+		}
+	}
+	char msg[16384];
+	if (!l || hooks_run(l, msg, sizeof msg) < 0) {
+		send_error(ctl, EINVAL, 1, "%s", l ? msg : "out of memory");
+		return;
+	}
+	send_ok(ctl);
+}
+
 /* Serve the runtime until the process spec is accepted; returns it. Exits if the runtime goes. */
 static struct process_spec *serve(int ctl)
 {
@@ -92,6 +114,9 @@ static struct process_spec *serve(int ctl)
 			break;
 		case MSG_MOUNT:
 			do_mount(ctl, payload, len);
+			break;
+		case MSG_HOOKS:
+			do_hooks(ctl, payload, len);
 			break;
 		case MSG_SPEC: {
 			char err[256];
@@ -118,14 +143,20 @@ static struct process_spec *serve(int ctl)
 static void __attribute__((noreturn)) release(int reply_fd, struct process_spec *spec)
 {
 	int err_no, code;
-	char msg[1024];
+	char msg[16384];
+	/* startContainer hooks: after `start`, before the program (runc runs them at this point too:
+	 * as the container's user, under its seccomp filter). A failure stops the container. */
+	if (process_start_hooks(spec, msg, sizeof msg) < 0) {
+		send_error(reply_fd, EINVAL, 1, "%s", msg);
+		_exit(1);
+	}
 	/* -t: the container's own pty becomes our stdio now (logs.c). */
 	if (stdio_tty_handoff() < 0) {
 		char why[128];
 		send_error(reply_fd, errno, 1, "set up the terminal: %s", go_strerror(errno, why, sizeof why));
 		_exit(1);
 	}
-	exec_process(spec, &err_no, &code, msg, sizeof msg);
+	exec_process(spec, &reply_fd, &err_no, &code, msg, sizeof msg);
 	send_error(reply_fd, err_no, code, "%s", msg);
 	_exit(code);
 }

@@ -38,6 +38,14 @@
 
 static int kept[MAX_KEPT];
 static size_t nkept;
+/* One contiguous range kept besides (runc's --preserve-fds / LISTEN_FDS: any number of fds). */
+static int range_lo = -1, range_n;
+
+void fds_keep_range(int lo, int n)
+{
+	range_lo = n > 0 ? lo : -1;
+	range_n = n;
+}
 
 void fds_keep(const int *fds, size_t n)
 {
@@ -71,15 +79,30 @@ static int close_span(unsigned lo, unsigned hi)
 	return 0;
 }
 
+/* Is fd kept by the range? */
+static int in_range(unsigned fd)
+{
+	return range_lo >= 0 && fd >= (unsigned)range_lo && fd < (unsigned)(range_lo + range_n);
+}
+
 int fds_close_others(void)
 {
 	unsigned lo = 3;
-	for (size_t i = 0; i < nkept; i++) {
-		if ((unsigned)kept[i] < lo)
-			continue; /* a duplicate */
-		if (close_span(lo, (unsigned)kept[i] - 1) < 0)
+	/* The singles and the range's ends, as one sorted walk: close what lies between them. */
+	for (size_t i = 0; i <= nkept; i++) {
+		unsigned next = i < nkept ? (unsigned)kept[i] : ~0U;
+		if (range_lo >= 0 && (unsigned)range_lo >= lo && (unsigned)range_lo < next) {
+			if (close_span(lo, (unsigned)range_lo - 1) < 0)
+				return -1;
+			lo = (unsigned)(range_lo + range_n);
+		}
+		if (i == nkept)
+			break;
+		if (next < lo || in_range(next))
+			continue; /* a duplicate, or inside the range */
+		if (close_span(lo, next - 1) < 0)
 			return -1;
-		lo = (unsigned)kept[i] + 1;
+		lo = next + 1;
 	}
 	return close_span(lo, ~0U);
 }

@@ -22,12 +22,25 @@
  *   shim create --state-dir DIR [--exit-fd 4] [--pidns PATH] [--stdio inherit|pipes|tty]
  *               [--log-dir DIR --log-name NAME [--log-max-size SIZE] [--log-max-file N]]
  *               [--stdin-fifo NAME [--stdin-once 1]] [--resize-fifo NAME]   (FIFOs in --log-dir)
- *   shim exec --mntns-fd N [--pidns-fd N] [--status-dir-fd N --status-name NAME]
+ *   shim exec --mntns-fd N [--pidns-fd N] [--status-dir-fd N --status-name NAME] [--detach 1]
+ * Both: [--console-socket PATH] (process.terminal: where the pty master goes, console.c)
+ *       [--preserve-base B --preserve-fds N] (fds B.. become the program's 3..3+N-1)
+ *       create: [--parent caller] (runc's process model, below)
  *
  * In create mode the shim first forks and lets its first self exit at once: the runtime reaps
  * that one immediately, and the shim that stays is nobody's child (the kernel hands it to init),
  * so an engine that lives for weeks collects no zombies and a CLI can simply exit. The runtime
  * learns of the end through --exit-fd (a socket on which the shim writes the exit status last).
+ *
+ * runc's process model (`--parent caller`, bin/tocker-runtime when an engine runs it): conmon and
+ * containerd-shim start the runtime as their child and make themselves "child subreapers"
+ * (PR_SET_CHILD_SUBREAPER): an orphan below them is handed to them, not to init. They expect the
+ * container's PID 1 to become their child that way, so that they reap it and see its real exit
+ * status. So in that mode the shim does not daemonize and does not stay: it forks the gate, says
+ * P, and exits at once. The runtime process (Node) reaps the shim; the gate, orphaned, goes to the
+ * nearest subreaper above us: the engine's monitor. No exit.json is written (the caller has the
+ * status), and the same code path as the shim model prepares namespaces, mounts and the gate.
+ * With --detach 1 in exec mode, the same for an exec'd process (runc exec -d).
  */
 #define _GNU_SOURCE
 #include "logs.h"
@@ -51,7 +64,12 @@
 
 enum stdio_mode { STDIO_INHERIT, STDIO_PIPES, STDIO_TTY };
 
+struct shim_fds shim_fds = { .console = -1, .preserve_base = -1 };
+
 struct options {
+	int caller_parent; /* --parent caller */
+	const char *console_socket; /* --console-socket PATH: connected here, kept as shim_fds.console */
+	int detach;        /* exec --detach 1 */
 	const char *state_dir;
 	const char *pidns;
 	enum stdio_mode stdio;
@@ -121,6 +139,20 @@ static void parse_options(int argc, char **argv, struct options *o)
 			o->status_dir_fd = atoi(v);
 		else if (!strcmp(a, "--status-name"))
 			o->status_name = v;
+		else if (!strcmp(a, "--parent"))
+			o->caller_parent = !strcmp(v, "caller");
+		else if (!strcmp(a, "--detach"))
+			o->detach = !strcmp(v, "1");
+		else if (!strcmp(a, "--console-socket"))
+			o->console_socket = v;
+		else if (!strcmp(a, "--preserve-base"))
+			shim_fds.preserve_base = atoi(v);
+		else if (!strcmp(a, "--preserve-fds"))
+		{
+			shim_fds.preserve_n = atoi(v);
+			if (shim_fds.preserve_n < 0 || shim_fds.preserve_n > 65536)
+				die("invalid --preserve-fds %s", v);
+		}
 		else
 			die("unknown option %s", a);
 	}
@@ -139,10 +171,57 @@ static void step_aside(int ctl, pid_t child, int devnull)
 	int len = snprintf(p, sizeof p, "%d %d", child, getpid());
 	send_msg(ctl, MSG_PID, p, (size_t)len);
 	close(ctl);
+	/* The console socket and preserved fds are the child's: a caller waiting for the end of
+	 * either must not wait for us. */
+	if (shim_fds.console >= 0)
+		close(shim_fds.console);
+	for (int i = 0; i < shim_fds.preserve_n; i++)
+		close(shim_fds.preserve_base + i);
 	dup2(devnull, 0);
 	dup2(devnull, 1);
 	dup2(devnull, 2);
 	prctl(PR_SET_NAME, "tocker-shim", 0, 0, 0);
+}
+
+/*
+ * --console-socket: connect to the caller's socket now, while the host's paths are visible (the
+ * gate sends the pty master on it after pivot_root). A path longer than sun_path's 108 bytes is
+ * reached through its directory, opened, as /proc/self/fd/N/name.
+ */
+static int connect_console(int ctl, const char *path)
+{
+	char why[128];
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	int dirfd = -1;
+	if (strlen(path) < sizeof addr.sun_path) {
+		strcpy(addr.sun_path, path);
+	} else {
+		const char *slash = strrchr(path, '/');
+		char dir[4096];
+		if (!slash || (size_t)(slash - path) >= sizeof dir) {
+			send_error(ctl, ENAMETOOLONG, 1, "console socket path %s is too long", path);
+			return -1;
+		}
+		snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+		dirfd = open(dir[0] ? dir : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (dirfd < 0 || snprintf(addr.sun_path, sizeof addr.sun_path, "/proc/self/fd/%d/%s", dirfd, slash + 1) >= (int)sizeof addr.sun_path) {
+			send_error(ctl, errno ? errno : ENAMETOOLONG, 1, "console socket %s: %s", path, go_strerror(errno ? errno : ENAMETOOLONG, why, sizeof why));
+			return -1;
+		}
+	}
+	int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int ok = sock >= 0 && connect(sock, (struct sockaddr *)&addr, sizeof addr) == 0;
+	int err = errno;
+	if (dirfd >= 0)
+		close(dirfd);
+	if (!ok) {
+		send_error(ctl, err, 1, "failed to connect to console socket %s: %s", path, go_strerror(err, why, sizeof why));
+		if (sock >= 0)
+			close(sock);
+		return -1;
+	}
+	shim_fds.console = sock;
+	return 0;
 }
 
 /*
@@ -170,12 +249,15 @@ static int create(int ctl, struct options *o)
 	char why[128];
 	if (!o->state_dir)
 		die("create needs --state-dir");
-	/* Daemonize: the runtime reaps this first process right away (see the top of this file). */
-	pid_t first = fork();
-	if (first < 0)
-		die("fork: %s", strerror(errno));
-	if (first > 0)
-		_exit(0);
+	/* Daemonize: the runtime reaps this first process right away (see the top of this file). In
+	 * runc's model we stay the runtime's child and exit once the gate exists. */
+	if (!o->caller_parent) {
+		pid_t first = fork();
+		if (first < 0)
+			die("fork: %s", strerror(errno));
+		if (first > 0)
+			_exit(0);
+	}
 	if (o->exit_fd >= 0)
 		fcntl(o->exit_fd, F_SETFD, FD_CLOEXEC); /* the gate and the container must not hold it */
 
@@ -184,8 +266,8 @@ static int create(int ctl, struct options *o)
 	if (dirfd < 0 || devnull < 0)
 		die("open %s: %s", o->state_dir, strerror(errno));
 	/* The exit status's space, taken now: the container may end on a full disk (exit.c). */
-	int reserved = exit_reserve(dirfd, "exit");
-	if (reserved < 0) {
+	int reserved = o->caller_parent ? -1 : exit_reserve(dirfd, "exit");
+	if (reserved < 0 && !o->caller_parent) {
 		send_error(ctl, errno, 1, "reserve space for the exit status in %s: %s", o->state_dir, go_strerror(errno, why, sizeof why));
 		return 1;
 	}
@@ -196,6 +278,9 @@ static int create(int ctl, struct options *o)
 		if (stdio_prepare(&o->io, o->log_dir) < 0)
 			die("log relay: %s", strerror(errno));
 	}
+
+	if (o->console_socket && connect_console(ctl, o->console_socket) < 0)
+		return 1;
 
 	/* A new PID namespace (or an existing one): it applies to the children we fork from now on. */
 	if (o->pidns) {
@@ -221,15 +306,19 @@ static int create(int ctl, struct options *o)
 	if (pid == 0) {
 		if (o->stdio != STDIO_INHERIT)
 			stdio_child(&o->io);
-		/* The gate keeps its stdio, the control and start sockets and (-t) the terminal
-		 * handoff socket; the state dir, log dir, exit socket and pipes' other ends go. */
-		int keep[] = { ctl, lsock, o->stdio == STDIO_TTY ? o->io.handoff[1] : -1 };
-		fds_keep(keep, 3);
+		/* The gate keeps its stdio, the control and start sockets, (-t) the terminal handoff
+		 * socket, the console socket and preserved fds; the state dir, log dir, exit socket and
+		 * pipes' other ends go. */
+		int keep[] = { ctl, lsock, o->stdio == STDIO_TTY ? o->io.handoff[1] : -1, shim_fds.console };
+		fds_keep(keep, 4);
+		fds_keep_range(shim_fds.preserve_base, shim_fds.preserve_n);
 		gate_create(ctl, lsock);
 	}
 	close(lsock);
 
 	step_aside(ctl, pid, devnull);
+	if (o->caller_parent)
+		return 0; /* the gate is the caller's now (see the top of this file) */
 
 	if (o->stdio != STDIO_INHERIT)
 		stdio_relay(&o->io, &o->log);
@@ -279,6 +368,8 @@ static int exec_mode(int ctl, struct options *o)
 			return 1;
 		}
 	}
+	if (o->console_socket && connect_console(ctl, o->console_socket) < 0)
+		return 1;
 	/* Join the container's mount namespace here rather than in Node: Node's child would have to
 	 * find this program by a path inside the container's root, which the container controls. */
 	if (o->mntns_fd >= 0) {
@@ -303,10 +394,13 @@ static int exec_mode(int ctl, struct options *o)
 		return 1;
 	}
 	if (pid == 0) {
-		/* Killing us (the runtime gives up) takes the process with it. */
-		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-		int keep[] = { ctl };
-		fds_keep(keep, 1);
+		/* Killing us (the runtime gives up) takes the process with it; detached, we exit at once
+		 * and it lives on under the caller's subreaper. */
+		if (!o->detach)
+			prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		int keep[] = { ctl, shim_fds.console };
+		fds_keep(keep, 2);
+		fds_keep_range(shim_fds.preserve_base, shim_fds.preserve_n);
 		/* exec -t: stdin is the slave of a pty the engine holds. A session of our own whose
 		 * controlling terminal it is, so ^C and job control work in the shell. */
 		if (isatty(0) && setsid() >= 0)
@@ -315,6 +409,8 @@ static int exec_mode(int ctl, struct options *o)
 	}
 	exec_child = pid;
 	step_aside(ctl, pid, devnull);
+	if (o->detach)
+		return 0;
 	struct sigaction sa = { .sa_handler = forward_signal };
 	sigemptyset(&sa.sa_mask);
 	static const int forwarded[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM, SIGCONT, SIGWINCH };
@@ -344,6 +440,7 @@ int main(int argc, char **argv)
 	/* Whatever our parent let us inherit beyond what we were given goes (hygiene.c). */
 	int keep[] = { CONTROL_FD, o.exit_fd, o.mntns_fd, o.pidns_fd, o.status_dir_fd };
 	fds_keep(keep, 5);
+	fds_keep_range(shim_fds.preserve_base, shim_fds.preserve_n);
 	if (fds_close_others() < 0)
 		die("close inherited fds: %s", strerror(errno));
 	if (!strcmp(argv[1], "create"))

@@ -9,6 +9,10 @@
  *   B/E/P/I/A  <hex mask>: bounding, effective, permitted, inheritable, ambient capabilities
  *   r <resource soft hard> (repeated; RLIM_INFINITY as 18446744073709551615)
  *   F <flags> <hex>: the seccomp filter, compiled by the runtime (seccomp.c)
+ *   T <rows> <cols> <1: bind on /dev/console>: process.terminal (console.c, --console-fd)
+ *   k <name>   join a new session keyring of that name (runc's "_ses.<id>"; absent: --no-new-keyring)
+ *   p <profile>: the AppArmor profile to change to at execve (sent only where AppArmor is enabled)
+ *   h/j/J/V/X  the startContainer hooks (hooks.c), run between `start` and execve
  *
  * The order of the steps matters, because each one takes away a power a later one needs:
  *   every fd but stdio and the runtime's sockets is closed first (hygiene.c);
@@ -39,6 +43,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <linux/keyctl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +78,12 @@ struct process_spec {
 	} rlimits[MAX_RLIMITS];
 	size_t nrlimits;
 	struct seccomp_filter *seccomp; /* NULL: no filter */
+	int has_term;
+	unsigned rows, cols;
+	int console;
+	const char *keyring;  /* NULL: keep the session keyring we have */
+	const char *apparmor; /* NULL: none */
+	struct hook_list *start_hooks;
 	char *path; /* the program, after lookup */
 	char *buf;  /* owns every string above */
 };
@@ -100,10 +111,17 @@ struct process_spec *parse_process_spec(const char *data, size_t len, char *err,
 	s->umask = -1;
 	s->cwd = "/";
 	char *p = s->buf, *end = s->buf + len;
+	if (!(s->start_hooks = hooks_new("startContainer")))
+		goto oom;
 	while (p < end) {
 		char tag = *p++;
 		char *val = p;
 		p += strlen(val) + 1;
+		int hook = hooks_field(s->start_hooks, tag, val);
+		if (hook < 0)
+			goto oom;
+		if (hook > 0)
+			continue;
 		switch (tag) {
 		case 'a':
 			if (push(&s->argv, &s->argc, val) < 0)
@@ -146,6 +164,19 @@ struct process_spec *parse_process_spec(const char *data, size_t len, char *err,
 			s->caps[strchr(order, tag) - order] = strtoull(val, NULL, 16);
 			break;
 		}
+		case 'T':
+			s->has_term = 1;
+			if (sscanf(val, "%u %u %d", &s->rows, &s->cols, &s->console) != 3) {
+				snprintf(err, errcap, "bad terminal field %s", val);
+				return NULL;
+			}
+			break;
+		case 'k':
+			s->keyring = val;
+			break;
+		case 'p':
+			s->apparmor = val;
+			break;
 		case 'F':
 			if (!(s->seccomp = parse_seccomp_filter(val, err, errcap)))
 				return NULL;
@@ -247,6 +278,49 @@ static int lookup_program(struct process_spec *s, int *err_no, int *exit_code, c
 	FAIL(127, "exec: \"%s\": executable file not found in $PATH", name);
 }
 
+/*
+ * runc's session keyring: without it the container shares the session keyring of whoever started
+ * the runtime (a login's keys, say). KEYCTL_JOIN_SESSION_KEYRING makes a new one of this name (or
+ * joins the container's own, for exec), then "possessor" gets every right on it and the user
+ * "search", as runc sets it (ModKeyringPerm(id, 0xffffffff, 0x080000)).
+ */
+static int join_keyring(const char *name)
+{
+	long id = syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name);
+	if (id < 0)
+		return errno == ENOSYS ? 0 : -1;
+	char desc[512];
+	long n = syscall(SYS_keyctl, KEYCTL_DESCRIBE, id, desc, sizeof desc - 1);
+	if (n < 0)
+		return -1;
+	desc[n < (long)sizeof desc ? n : (long)sizeof desc - 1] = 0;
+	/* "type;uid;gid;perm;description" */
+	char *f = desc;
+	for (int i = 0; i < 3 && f; i++)
+		f = strchr(f, ';') ? strchr(f, ';') + 1 : NULL;
+	if (!f)
+		return 0;
+	unsigned long perm = strtoul(f, NULL, 16) | 0x080000;
+	return syscall(SYS_keyctl, KEYCTL_SETPERM, id, perm) < 0 ? -1 : 0;
+}
+
+/* Change to the AppArmor profile at the next execve (runc's apparmor.ApplyProfile). */
+static int apparmor_on_exec(const char *profile)
+{
+	int fd = open("/proc/thread-self/attr/apparmor/exec", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		fd = open("/proc/self/attr/exec", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	char buf[512];
+	int n = snprintf(buf, sizeof buf, "exec %s", profile);
+	int ok = n > 0 && n < (int)sizeof buf && write(fd, buf, (size_t)n) == n;
+	int e = errno;
+	close(fd);
+	errno = e;
+	return ok ? 0 : -1;
+}
+
 int prepare_process(struct process_spec *s, int *err_no, int *exit_code, char *msg, size_t cap)
 {
 	char why[128];
@@ -266,6 +340,16 @@ int prepare_process(struct process_spec *s, int *err_no, int *exit_code, char *m
 	for (size_t i = 0; i < s->nrlimits; i++)
 		if (setrlimit(s->rlimits[i].resource, &s->rlimits[i].lim) < 0)
 			FAIL(1, "setrlimit %d: %s", s->rlimits[i].resource, go_strerror(errno, why, sizeof why));
+	if (s->keyring && join_keyring(s->keyring) < 0)
+		FAIL(1, "unable to join session keyring: %s", go_strerror(errno, why, sizeof why));
+	/* The terminal: opened and mounted as root, before the filter (which refuses mount). */
+	if (s->has_term && console_setup(shim_fds.console, s->rows, s->cols, s->console, msg, cap) < 0) {
+		*err_no = errno;
+		*exit_code = 1;
+		return -1;
+	}
+	if (s->apparmor && apparmor_on_exec(s->apparmor) < 0)
+		FAIL(1, "apply apparmor profile %s: %s", s->apparmor, go_strerror(errno, why, sizeof why));
 
 	/* Without no_new_privs: now, while we still hold CAP_SYS_ADMIN (see the top of this file). */
 	if (s->seccomp && !s->no_new_privs && load_seccomp_filter(s->seccomp) < 0)
@@ -289,8 +373,11 @@ int prepare_process(struct process_spec *s, int *err_no, int *exit_code, char *m
 		if (set_capabilities(s) < 0)
 			FAIL(1, "capset: %s", go_strerror(errno, why, sizeof why));
 		prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+		/* The kernel raises an ambient capability only if it is permitted *and* inheritable;
+		 * runc only warns about the others (runc spec lists ambient caps without inheritable
+		 * ones), so they are skipped here. */
 		for (int c = 0; c < 64; c++)
-			if ((s->caps[4] & (1ULL << c)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0)
+			if ((s->caps[4] & (1ULL << c)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0 && errno != EPERM)
 				FAIL(1, "raise ambient capability %d: %s", c, go_strerror(errno, why, sizeof why));
 	}
 	if (s->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
@@ -308,7 +395,12 @@ int prepare_process(struct process_spec *s, int *err_no, int *exit_code, char *m
 	return lookup_program(s, err_no, exit_code, msg, cap);
 }
 
-void exec_process(struct process_spec *s, int *err_no, int *exit_code, char *msg, size_t cap)
+int process_start_hooks(struct process_spec *s, char *msg, size_t cap)
+{
+	return hooks_run(s->start_hooks, msg, cap);
+}
+
+void exec_process(struct process_spec *s, int *reply_fd, int *err_no, int *exit_code, char *msg, size_t cap)
 {
 	char why[128];
 	/* Every fd but stdio is closed by execve (close_range marks them all close-on-exec, so the
@@ -316,6 +408,29 @@ void exec_process(struct process_spec *s, int *err_no, int *exit_code, char *msg
 	if (syscall(SYS_close_range, 3, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */) < 0)
 		for (int fd = 3; fd < 1024; fd++)
 			fcntl(fd, F_SETFD, FD_CLOEXEC);
+	/* --preserve-fds / LISTEN_FDS: ours at preserve_base.. become the program's 3, 4, ... (dup2
+	 * leaves the copies without close-on-exec). The reporting socket moves above them first.
+	 * Sources are never below their targets (preserve_base >= 3), so going up never overwrites a
+	 * source still to be copied. */
+	int n = shim_fds.preserve_n, base = shim_fds.preserve_base;
+	if (n > 0) {
+		int above = (base > 3 ? base : 3) + n;
+		if (*reply_fd >= 0 && *reply_fd < above) {
+			int moved = fcntl(*reply_fd, F_DUPFD_CLOEXEC, above);
+			if (moved >= 0)
+				*reply_fd = moved;
+		}
+		for (int i = 0; i < n; i++) {
+			if (base + i == 3 + i)
+				fcntl(3 + i, F_SETFD, 0);
+			else if (dup2(base + i, 3 + i) < 0) {
+				*err_no = errno;
+				*exit_code = 1;
+				snprintf(msg, cap, "preserve fd %d: %s", base + i, go_strerror(errno, why, sizeof why));
+				return;
+			}
+		}
+	}
 	/* Node puts its stdio in non-blocking mode; the file descriptions are shared with us, and a
 	 * program that gets EAGAIN on stdout would fail. */
 	for (int fd = 0; fd < 3; fd++) {

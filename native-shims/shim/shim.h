@@ -39,10 +39,19 @@ enum msg_type {
 	MSG_CGROUPNS = 'C', /* runtime → gate: unshare the cgroup ns (payload empty) or join it (a path) */
 	MSG_MOUNT = 'M',    /* runtime → gate: mount(2) from inside the PID namespace */
 	MSG_SPEC = 'S',     /* runtime → gate: the process to run (see process.c) */
+	MSG_HOOKS = 'H',    /* runtime → gate: run these hooks now, in here (createContainer; hooks.c) */
 	MSG_GO = 'G',       /* start → gate: execve now */
 	MSG_OK = 'K',
 	MSG_ERROR = 'E',    /* "<errno>\0<exit code>\0<message>" */
 };
+
+/* main.c: what the command line gave the gate and the process beyond the control socket. */
+struct shim_fds {
+	int console;       /* a connected socket: send the pty master there (--console-fd); -1: none */
+	int preserve_base; /* --preserve-fds N: fds preserve_base.. become 3..3+N-1 of the process */
+	int preserve_n;
+};
+extern struct shim_fds shim_fds;
 
 /* channel.c */
 ssize_t recv_msg(int fd, char *buf, size_t cap);
@@ -61,12 +70,30 @@ struct process_spec *parse_process_spec(const char *buf, size_t len, char *err, 
 /* Everything but the execve: rlimits, user, capabilities, no_new_privs, umask, cwd, program
  * lookup. Returns 0, or -1 with errno-ish *err_no, *exit_code and a message in msg. */
 int prepare_process(struct process_spec *spec, int *err_no, int *exit_code, char *msg, size_t cap);
-/* execve; returns only on failure, with the same outputs as prepare_process. */
-void exec_process(struct process_spec *spec, int *err_no, int *exit_code, char *msg, size_t cap);
+/* execve; returns only on failure, with the same outputs as prepare_process. *reply_fd (the socket
+ * a failure is reported on) may be moved out of the way of preserved fds. */
+void exec_process(struct process_spec *spec, int *reply_fd, int *err_no, int *exit_code, char *msg, size_t cap);
+/* The startContainer hooks of the spec (run by the gate between `start` and execve). */
+int process_start_hooks(struct process_spec *spec, char *msg, size_t cap);
+
+/* hooks.c: OCI hooks run from inside the container's namespaces (createContainer, startContainer). */
+struct hook_list;
+struct hook_list *hooks_new(const char *name);
+/* A field of the hook encoding (see hooks.c): 1 taken, 0 not a hook field, -1 out of memory. */
+int hooks_field(struct hook_list *l, char tag, char *val);
+/* Run them in order; 0, or -1 with runc's message in msg. */
+int hooks_run(const struct hook_list *l, char *msg, size_t cap);
+
+/* console.c: process.terminal with --console-socket, as runc does it. */
+/* A pty from the container's own devpts (/dev/ptmx), its master sent over `sock` (SCM_RIGHTS);
+ * the slave becomes our controlling terminal and stdio; `console`: bind it on /dev/console. */
+int console_setup(int sock, unsigned rows, unsigned cols, int console, char *msg, size_t cap);
 
 /* hygiene.c: nothing of the host reaches the container's process (see there). */
 /* The fds above 2 that fds_close_others() leaves open (replaces the previous list). */
 void fds_keep(const int *fds, size_t n);
+/* Also keep [lo, lo+n) (preserved fds). */
+void fds_keep_range(int lo, int n);
 /* Close every fd but 0-2 and the kept ones. Returns 0, or -1 with errno. */
 int fds_close_others(void);
 /* After chdir: is the cwd inside this process's root? 0, or -1 with *err_no and runc's message. */

@@ -28,7 +28,9 @@ import { createDevices, createDevSymlinks, DEFAULT_DEVICES } from './devices.js'
 import { maskPaths, readonlyPaths } from './masks.js'
 import { mountAll } from './mounts.js'
 import { propagationFlags } from './mount-options.js'
-import { enterNamespaces, namespaceOf, restoreNamespaces, saveNamespaces, warmThreadpool } from './namespaces.js'
+import { enterNamespaces, joinNamespace, namespaceOf, restoreNamespaces, saveNamespaces, warmThreadpool, type SavedNamespaces } from './namespaces.js'
+import { encodeHooks, hookState, runHooks, runHooksWarning } from './hooks.js'
+import { appArmorProfile } from './apparmor.js'
 import { pivotRoot } from './pivot.js'
 import { encodeProcess, processEnv } from './process-spec.js'
 import { compileSeccomp, reportSeccompHandover } from './seccomp/compile.js'
@@ -57,6 +59,8 @@ import { resolveUser } from './user.js'
 export interface RuntimeOptions {
   /** Where the containers' state directories live (default /run/tocker/runtime). */
   stateRoot?: string
+  /** Warnings for the caller's log (resources ignored, a poststart hook that failed, ...). */
+  warn?: (message: string) => void
 }
 
 /** The shim copies the container's stdout/stderr into Docker's json-file log (native-shims/shim/logs.c). */
@@ -76,6 +80,20 @@ export interface LogRelay {
 }
 
 export interface CreateOptions extends RuntimeOptions {
+  /**
+   * Who is PID 1's parent. 'shim' (tocker's engine, the default): the shim stays, waits for it and
+   * writes exit.json. 'caller' (runc's model, for conmon and containerd-shim): the shim exits once
+   * PID 1 exists, which is then handed to the caller's subreaper (see native-shims/shim/main.c).
+   */
+  parent?: 'shim' | 'caller'
+  /** process.terminal: the caller's unix socket; the pty master is sent there (runc --console-socket). */
+  consoleSocket?: string
+  /** fds of this process that the container's process gets as 3, 4, ... (runc --preserve-fds, LISTEN_FDS). */
+  preserveFds?: number[]
+  /** runc --no-new-keyring: keep the caller's session keyring. */
+  noNewKeyring?: boolean
+  /** crun's --cgroup-manager=disabled (podman --cgroups=disabled): no cgroup; resources only warned about. */
+  cgroupsDisabled?: boolean
   id: string
   /** A bundle directory, or one already read (the engine builds its spec in memory). */
   bundle: string | { path: string; spec: Spec }
@@ -126,8 +144,9 @@ async function create(opts: CreateOptions, checked: boolean): Promise<Container>
   for (const key of Object.keys(spec.linux?.sysctl ?? {})) checkSysctl(key, newNet, newIpc)
   const newUts = !!namespaceOf(namespaces, 'uts') && !namespaceOf(namespaces, 'uts')?.path
   if ((spec.hostname || spec.domainname) && !newUts) throw new TockerError('unable to set hostname without a private UTS namespace', { status: 400 })
-  if (proc.terminal && !opts.log?.tty)
-    throw new TockerError('process.terminal is true, but tocker runtime has no --console-socket: set "terminal": false in config.json', { status: 400 })
+  if (proc.terminal && !opts.log?.tty && !opts.consoleSocket)
+    throw new TockerError('cannot allocate tty if runc will detach without setting console socket', { status: 400 })
+  if (!proc.terminal && opts.consoleSocket) throw new TockerError('cannot use console socket if runc will not detach or allocate tty', { status: 400 })
   const propagation = spec.linux?.rootfsPropagation ? propagationFlags(spec.linux.rootfsPropagation) : undefined
   if (spec.linux?.rootfsPropagation && propagation === undefined) throw new TockerError(`invalid rootfsPropagation "${spec.linux.rootfsPropagation}"`, { status: 400 })
 
@@ -143,7 +162,7 @@ async function create(opts: CreateOptions, checked: boolean): Promise<Container>
   let cgroup: ReturnType<typeof makeContainerCgroup>
   try {
     cgroup = makeContainerCgroup(opts.id, spec.linux?.resources)
-    const saved = saveNamespaces(namespaces.map((n) => n.type).filter((t) => t !== 'pid' && t !== 'cgroup'))
+    let saved: SavedNamespaces | undefined = saveNamespaces(namespaces.map((n) => n.type).filter((t) => t !== 'pid' && t !== 'cgroup'))
     let encoded: Buffer
     try {
       // 2. The main thread moves into the container's namespaces: synchronous code only until
@@ -163,8 +182,10 @@ async function create(opts: CreateOptions, checked: boolean): Promise<Container>
         if (opts.log.maxSize) args.push('--log-max-size', opts.log.maxSize)
         if (opts.log.maxFile) args.push('--log-max-file', String(opts.log.maxFile))
       }
+      if (opts.parent === 'caller') args.push('--parent', 'caller')
+      if (opts.consoleSocket) args.push('--console-socket', opts.consoleSocket)
       const stdio = opts.log ? { stdin: 'ignore' as const, stdout: 'ignore' as const, stderr: 'ignore' as const } : opts.stdio ?? INHERIT_STDIO
-      ;({ channel, exitFd } = spawnCreateShim(args, stdio))
+      ;({ channel, exitFd } = spawnCreateShim(args, stdio, opts.preserveFds))
 
       makeRootPrivate()
       if (spec.hostname) sethostname(spec.hostname)
@@ -198,8 +219,14 @@ async function create(opts: CreateOptions, checked: boolean): Promise<Container>
         }
         // The user's name means what the container's /etc/passwd says (read inside its root).
         const user = resolveUser(proc.user, (p) => rootDir.readFile(p))
-        encoded = encodeProcess(proc, user, processEnv(proc, user), filter)
         joinCgroup()
+        const hookBase = { ociVersion: spec.ociVersion || OCI_VERSION, id: opts.id, pid: gatePid, bundle: bundle.path, annotations: spec.annotations }
+        encoded = encodeProcess(proc, user, processEnv(proc, user), filter, {
+          terminal: proc.terminal && opts.consoleSocket ? { rows: proc.consoleSize?.height ?? 0, cols: proc.consoleSize?.width ?? 0, console: true } : undefined,
+          keyring: opts.noNewKeyring ? undefined : `_ses.${opts.id}`,
+          apparmor: appArmorProfile(proc.apparmorProfile, opts.warn),
+          startHooks: encodeHooks(spec.hooks?.startContainer, hookState(hookBase, 'created')),
+        })
         channel.expectPidAndReady()
         channel.flush() // the gate's mounts (/proc, cgroup2) are done before anything looks into them
         applySysctls(rootDir, spec.linux?.sysctl ?? {}, newNet, newIpc)
@@ -210,6 +237,23 @@ async function create(opts: CreateOptions, checked: boolean): Promise<Container>
       }
       if (spec.root?.readonly) remountRootReadonly(bundle.rootfs)
 
+      // Hooks before pivot_root: prestart and createRuntime in the runtime's namespaces (our
+      // thread goes home for them and comes back into the container's mount namespace, which
+      // the gate keeps alive meanwhile), createContainer in the container's, by the gate.
+      const hooks = spec.hooks ?? {}
+      if (hooks.prestart?.length || hooks.createRuntime?.length || hooks.createContainer?.length) {
+        const state = hookState({ ociVersion: spec.ociVersion || OCI_VERSION, id: opts.id, pid: gatePid, bundle: bundle.path, annotations: spec.annotations }, 'creating')
+        if (hooks.prestart?.length || hooks.createRuntime?.length) {
+          restoreNamespaces(saved)
+          saved = undefined
+          runHooks('prestart', hooks.prestart, state)
+          runHooks('createRuntime', hooks.createRuntime, state)
+          saved = saveNamespaces(['mount'])
+          joinNamespace('mount', `/proc/${gatePid}/ns/mnt`)
+        }
+        if (hooks.createContainer?.length) channel.runHooks(encodeHooks(hooks.createContainer, state))
+      }
+
       // 5. The rootfs becomes "/" for the whole mount namespace.
       pivotRoot(bundle.rootfs)
       if (propagation !== undefined) mount(null, '/', null, propagation, null)
@@ -219,7 +263,7 @@ async function create(opts: CreateOptions, checked: boolean): Promise<Container>
       channel.sendSpecLater(encoded)
     } finally {
       // 6. Home again, whatever happened.
-      restoreNamespaces(saved)
+      if (saved) restoreNamespaces(saved)
     }
     const st: StoredState = {
       ociVersion: spec.ociVersion || OCI_VERSION,
@@ -236,12 +280,14 @@ async function create(opts: CreateOptions, checked: boolean): Promise<Container>
       cgroupPath: cgroup?.path,
       process: { ...proc, terminal: false },
       seccomp: spec.linux?.seccomp,
+      parent: opts.parent === 'caller' ? 'caller' : undefined,
+      hooks: spec.hooks?.poststart?.length || spec.hooks?.poststop?.length ? { poststart: spec.hooks.poststart, poststop: spec.hooks.poststop } : undefined,
     }
     // The state goes to disk before the gate has accepted its process: from then on the gate
     // outlives us (it waits for `start`), and whoever finds it must know what it is.
     writeState(stateRoot, st)
     if (checked) channel.flush()
-    return handle(stateRoot, st, channel, exitFd)
+    return handle(stateRoot, st, channel, exitFd, opts)
   } catch (err) {
     channel?.close()
     await undoCreate(stateRoot, opts.id, gatePid, exitFd, cgroup)
@@ -279,7 +325,7 @@ function readExitSocket(fd: number): Promise<ExitStatus | undefined> {
   })
 }
 
-function handle(stateRoot: string, st: StoredState, channel: ShimChannel, exitFd: number | undefined): Container {
+function handle(stateRoot: string, st: StoredState, channel: ShimChannel, exitFd: number | undefined, opts: RuntimeOptions): Container {
   let exited: Promise<number> | undefined
   let fd = exitFd
   let control: ShimChannel | undefined = channel
@@ -289,7 +335,7 @@ function handle(stateRoot: string, st: StoredState, channel: ShimChannel, exitFd
     shimPid: st.shimPid,
     stateDir: stateDir(stateRoot, st.id),
     start: async () => {
-      if (!control) return startContainer(st.id, { stateRoot })
+      if (!control) return startContainer(st.id, { stateRoot, warn: opts.warn })
       // We created it: release the gate over the control socket (no need for start.sock).
       const ch = control
       control = undefined
@@ -299,6 +345,7 @@ function handle(stateRoot: string, st: StoredState, channel: ShimChannel, exitFd
       } finally {
         ch.close()
       }
+      runPoststart(st, opts.warn)
     },
     wait: () => {
       if (!exited && fd !== undefined) {
@@ -364,6 +411,12 @@ export async function startContainer(id: string, opts: RuntimeOptions = {}): Pro
   }
   // End of file without a word: the socket was closed by a successful execve (close-on-exec).
   if (reply.length > 0 && reply[0] === ERROR_BYTE) throw parseError(reply)
+  runPoststart(st, opts.warn)
+}
+
+/** poststart hooks: the program runs; a failure is only a warning (runtime spec, lifecycle step 9). */
+function runPoststart(st: StoredState, warn?: (message: string) => void): void {
+  if (st.hooks?.poststart?.length) runHooksWarning('poststart', st.hooks.poststart, hookState(st, 'running'), warn ?? (() => {}))
 }
 
 export function containerState(id: string, opts: RuntimeOptions = {}): State {
@@ -472,6 +525,8 @@ export async function deleteContainer(id: string, opts: RuntimeOptions & { force
   } finally {
     removeStateDir(stateRoot, id)
   }
+  // poststop: after everything is taken down; a failure is only a warning (lifecycle step 13).
+  if (st.hooks?.poststop?.length) runHooksWarning('poststop', st.hooks.poststop, hookState(st, 'stopped'), opts.warn ?? (() => {}))
 }
 
 /**

@@ -110,3 +110,6 @@ export function allowsDevices(options: readonly string[] = []): boolean {
 export function propagationFlags(word: string): number | undefined {
   return PROPAGATION[word]
 }
+
+/** Every option word this runtime acts on (for `features`; the ignored ones are not listed). */
+export const MOUNT_OPTION_NAMES: readonly string[] = [...Object.keys(FLAGS), ...Object.keys(PROPAGATION)]

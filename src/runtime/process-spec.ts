@@ -36,8 +36,20 @@ export function processEnv(proc: Process, user: ResolvedUser): string[] {
   return env
 }
 
+/** What the gate does besides the process itself (process.c's T, k, p and hook fields). */
+export interface ProcessExtras {
+  /** process.terminal with a console socket: size, and whether /dev/console gets the slave (create). */
+  terminal?: { rows: number; cols: number; console: boolean }
+  /** Join a new session keyring of this name (runc: "_ses.<id>", unless --no-new-keyring). */
+  keyring?: string
+  /** AppArmor profile to change to at execve (only where AppArmor is enabled). */
+  apparmor?: string
+  /** startContainer hooks, encoded (hooks.ts encodeHooks). */
+  startHooks?: string[]
+}
+
 /** `seccomp`: the container's filter, compiled (seccomp/compile.ts), if it has one. */
-export function encodeProcess(proc: Process, user: ResolvedUser, env = processEnv(proc, user), seccomp?: CompiledSeccomp): Buffer {
+export function encodeProcess(proc: Process, user: ResolvedUser, env = processEnv(proc, user), seccomp?: CompiledSeccomp, extras: ProcessExtras = {}): Buffer {
   const fields: string[] = []
   const put = (tag: string, value: string | number | bigint): void => {
     const v = String(value)
@@ -68,5 +80,9 @@ export function encodeProcess(proc: Process, user: ResolvedUser, env = processEn
     put('r', `${res} ${lim(r.soft)} ${lim(r.hard)}`)
   }
   if (seccomp) put('F', `${seccomp.flags} ${seccomp.program}`)
+  if (extras.terminal) put('T', `${extras.terminal.rows} ${extras.terminal.cols} ${extras.terminal.console ? 1 : 0}`)
+  if (extras.keyring) put('k', extras.keyring)
+  if (extras.apparmor) put('p', extras.apparmor)
+  fields.push(...(extras.startHooks ?? []))
   return Buffer.from(fields.join(''))
 }

@@ -61,6 +61,9 @@ export function shimExecutable(): { path: string; argv0: string } {
   return (executable = { path: `/proc/self/fd/${sealedCopy(bin, 'tocker-shim')}`, argv0: bin })
 }
 
+/** Where preserved fds sit in the create shim (after stdio, the control and the exit socket). */
+const PRESERVE_BASE = 5
+
 export interface StdioFds {
   stdin: number | 'ignore'
   stdout: number | 'ignore'
@@ -97,14 +100,17 @@ function stdioFds(stdio: StdioFds, opened: number[]): number[] {
  * reap that one here, and the shim that stays is not our child. Synchronous: everything exists
  * when this returns, in whatever namespaces the calling thread is in.
  */
-export function spawnCreateShim(args: string[], stdio: StdioFds): CreatedShim {
+export function spawnCreateShim(args: string[], stdio: StdioFds, preserveFds: number[] = []): CreatedShim {
   const { path, argv0 } = shimExecutable()
   const [ctlOurs, ctlTheirs] = socketpair(SOCK_SEQPACKET | SOCK_CLOEXEC)
   const [exitOurs, exitTheirs] = socketpair(SOCK_STREAM | SOCK_CLOEXEC)
   const opened: number[] = [ctlTheirs, exitTheirs]
   let firstPid: number
   try {
-    firstPid = posixSpawn(path, [argv0, ...args, '--exit-fd', '4'], [], [...stdioFds(stdio, opened), ctlTheirs, exitTheirs], POSIX_SPAWN_SETSID)
+    // Preserved fds (runc --preserve-fds, LISTEN_FDS) follow as fds 5, 6, ...: the gate moves them
+    // down to 3, 4, ... just before execve (process.c).
+    const preserve = preserveFds.length ? ['--preserve-base', String(PRESERVE_BASE), '--preserve-fds', String(preserveFds.length)] : []
+    firstPid = posixSpawn(path, [argv0, ...args, ...preserve, '--exit-fd', '4'], [], [...stdioFds(stdio, opened), ctlTheirs, exitTheirs, ...preserveFds], POSIX_SPAWN_SETSID)
   } catch (err) {
     closeSync(ctlOurs)
     closeSync(exitOurs)
@@ -148,7 +154,7 @@ export function spawnExecShim(args: string[], stdio: StdioFds, extraFds: number[
   return { child, channel: new ShimChannel(ours) }
 }
 
-const MSG = { pid: 0x50, ready: 0x52, cgroupns: 0x43, mount: 0x4d, spec: 0x53, go: 0x47, ok: 0x4b, error: 0x45 } // 'P' 'R' ...
+const MSG = { pid: 0x50, ready: 0x52, cgroupns: 0x43, mount: 0x4d, hooks: 0x48, spec: 0x53, go: 0x47, ok: 0x4b, error: 0x45 } // 'P' 'R' ...
 
 export class ShimChannel {
   private readonly buf = Buffer.alloc(64 * 1024)
@@ -268,6 +274,13 @@ export class ShimChannel {
   mount(source: string, target: string, fstype: string, flags: number, data: string, what = `error mounting ${fstype}`): void {
     this.send(MSG.mount, [source, target, fstype, String(flags), data].join('\0') + '\0')
     this.pending.push(what)
+  }
+
+  /** Have the gate run hooks now, inside the container's namespaces (hooks.c), and wait for it. */
+  runHooks(encoded: string[]): void {
+    this.send(MSG.hooks, encoded.join(''))
+    this.pending.push('')
+    this.flush()
   }
 
   /** Wait until the gate has done every request sent so far; the first failure throws. */

@@ -91,6 +91,12 @@ export interface Device {
   gid?: number
 }
 
+export interface IdMapping {
+  containerID: number
+  hostID: number
+  size: number
+}
+
 export interface LinuxResources {
   memory?: { limit?: number; swap?: number; reservation?: number }
   cpu?: { shares?: number; quota?: number; period?: number; cpus?: string; mems?: string }
@@ -128,8 +134,8 @@ export interface LinuxSeccomp {
 
 export interface Linux {
   namespaces?: Namespace[]
-  uidMappings?: unknown[]
-  gidMappings?: unknown[]
+  uidMappings?: IdMapping[]
+  gidMappings?: IdMapping[]
   devices?: Device[]
   cgroupsPath?: string
   resources?: LinuxResources
@@ -141,6 +147,24 @@ export interface Linux {
   seccomp?: LinuxSeccomp
 }
 
+/** A hook (config.md "POSIX-platform Hooks"): args includes argv[0]; timeout in seconds. */
+export interface Hook {
+  path: string
+  args?: string[]
+  env?: string[]
+  timeout?: number
+}
+
+export interface Hooks {
+  /** Deprecated by the spec (createRuntime replaces it), still run, first. */
+  prestart?: Hook[]
+  createRuntime?: Hook[]
+  createContainer?: Hook[]
+  startContainer?: Hook[]
+  poststart?: Hook[]
+  poststop?: Hook[]
+}
+
 export interface Spec {
   ociVersion: string
   process?: Process
@@ -150,14 +174,14 @@ export interface Spec {
   mounts?: Mount[]
   annotations?: Record<string, string>
   linux?: Linux
-  hooks?: unknown
+  hooks?: Hooks
 }
 
 /** The state of a container, as `state` prints it (runtime spec, "State"). */
 export interface State {
   ociVersion: string
   id: string
-  status: 'creating' | 'created' | 'running' | 'stopped'
+  status: 'creating' | 'created' | 'running' | 'paused' | 'stopped'
   pid: number
   bundle: string
   rootfs: string

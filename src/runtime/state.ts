@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { TockerError } from '../errors.js'
 import { writeFileAtomic } from '../sys/atomic-file.js'
 import { isSameProcess } from '../sys/proc-stat.js'
-import { OCI_VERSION, type LinuxSeccomp, type Process, type State } from './spec.js'
+import { OCI_VERSION, type Hooks, type LinuxSeccomp, type Process, type State } from './spec.js'
 
 export const DEFAULT_STATE_ROOT = '/run/tocker/runtime'
 
@@ -38,6 +38,10 @@ export interface StoredState {
   process: Process
   /** The container's seccomp filter: every exec'd process gets the same one. */
   seccomp?: LinuxSeccomp
+  /** 'caller': runc's process model (no shim stays; PID 1 is the caller's subreaper's child). */
+  parent?: 'caller'
+  /** The hooks still to run after create: poststart (by start) and poststop (by delete). */
+  hooks?: Pick<Hooks, 'poststart' | 'poststop'>
 }
 
 export interface ExitStatus {
