@@ -8,11 +8,13 @@
 // the API. Besides api/ it may use pure helpers that do no I/O (reference parsing, -p specs, port
 // formatting, the trace formatter) and the client's own credential file; only the low-level
 // `tocker runtime` (runc's commands, no engine) and `tocker daemon` (which is the engine) reach below.
+// src/runtime-cli/ (bin/tocker-runtime, runc's command line) sits beside cli/: it drives the runtime
+// library directly, as runc does, and shares cli/'s parser.
 const LEAVES = '^src/(errors\\.ts|human-duration\\.ts|json-schema\\.ts|i18n/|api/types\\.ts|api/json-message\\.ts)'
 
 /** Layers from the top; each may import only those after it. */
 const LAYERS = [
-  ['cli', '^src/cli/'],
+  ['cli', '^src/(cli|runtime-cli)/'],
   ['api', '^src/api/'],
   ['engine', '^src/engine/'],
   ['image/runtime/network', '^src/(image|runtime|network)/'],
