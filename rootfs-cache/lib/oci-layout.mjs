@@ -246,3 +246,26 @@ export async function fileDigest(path) {
 
 export { sortEntries, writeTar }
 export const exists = (p) => stat(p).then(() => true, () => false)
+
+/**
+ * A copy of a single-image layout at `dst` under another name (index.json's annotations and
+ * manifest.json's RepoTags); the blobs, and so every digest, stay the same. Up to date when `dst`
+ * already holds the same manifest under that name.
+ */
+export async function retagLayout(src, dst, imageName) {
+  const { cp } = await import('node:fs/promises')
+  const srcIndex = JSON.parse(await readFile(join(src, 'index.json'), 'utf8'))
+  const dstIndex = await readFile(join(dst, 'index.json'), 'utf8').then(JSON.parse, () => undefined)
+  const annotations = nameAnnotations(imageName)
+  const same = dstIndex?.manifests?.length === 1 && dstIndex.manifests[0].digest === srcIndex.manifests[0].digest && dstIndex.manifests[0].annotations?.['io.containerd.image.name'] === imageName
+  if (same) return dst
+  const tmp = `${dst}.tmp-${process.pid}`
+  await rm(tmp, { recursive: true, force: true })
+  await cp(src, tmp, { recursive: true })
+  await writeFile(join(tmp, 'index.json'), json({ ...srcIndex, manifests: [{ ...srcIndex.manifests[0], annotations }] }))
+  const archive = await readFile(join(tmp, 'manifest.json'), 'utf8').then(JSON.parse, () => undefined)
+  if (archive) await writeFile(join(tmp, 'manifest.json'), json([{ ...archive[0], RepoTags: [imageName.replace(/^docker\.io\/(library\/)?/, '')] }]))
+  await rm(dst, { recursive: true, force: true })
+  await rename(tmp, dst)
+  return dst
+}

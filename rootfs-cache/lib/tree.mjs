@@ -1,5 +1,6 @@
-// Turns a directory on the host into tar entries for a layer: sorted, owned by root, with one fixed
-// mtime, so that the same tree always gives the same layer bytes.
+// Turns a directory on the host into tar entries for a layer: sorted, with one fixed mtime, owned by
+// root (or, with `owners`, by the files' own uid/gid: a Debian root has root:shadow /etc/shadow and
+// setgid programs), so that the same tree always gives the same layer bytes.
 import { lstat, readdir, readlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { sortEntries } from './tar-writer.mjs'
@@ -12,10 +13,11 @@ import { sortEntries } from './tar-writer.mjs'
  * @param {(rel: string) => boolean} [opts.include] filter on the path relative to root
  * @param {number} [opts.maxBytes] stop adding regular files once their total reaches this
  * @param {number} [opts.skipBytes] leave out the first regular files, in walk order, up to this total
+ * @param {boolean} [opts.owners]  keep each file's uid and gid (default: everything 0:0)
  * @returns {Promise<import('./tar-writer.mjs').TarEntry[]>} entries in canonical order; directories
  *   leading to `prefix` are not included
  */
-export async function treeEntries(root, { mtime, prefix = '', include = () => true, maxBytes = Infinity, skipBytes = 0 }) {
+export async function treeEntries(root, { mtime, prefix = '', include = () => true, maxBytes = Infinity, skipBytes = 0, owners = false }) {
   const entries = []
   const seenInodes = new Map() // "dev:ino" -> path of the first link, for hardlinks
   let bytes = 0
@@ -29,7 +31,7 @@ export async function treeEntries(root, { mtime, prefix = '', include = () => tr
       if (!include(childRel)) continue
       const host = join(root, childRel)
       const st = await lstat(host)
-      const base = { path: inLayer(childRel), mode: st.mode & 0o7777, uid: 0, gid: 0, mtime }
+      const base = { path: inLayer(childRel), mode: st.mode & 0o7777, uid: owners ? st.uid : 0, gid: owners ? st.gid : 0, mtime }
       if (st.isDirectory()) {
         entries.push({ ...base, type: 'dir' })
         await walk(childRel)

@@ -6,7 +6,9 @@
 //   await pushFixture(registry.addr, 'whiteout', 'lab/whiteout:latest', { format: 'v2s2' })
 //
 // Fixtures:
-//   busybox, httpd           the offline images (rootfs-cache), OCI media types
+//   busybox                  the offline image (rootfs-cache), OCI media types
+//   httpd                    rootfs-cache's httpd:busybox (busybox's httpd, starts in milliseconds)
+//                            named httpd:latest; the learners' httpd:latest is Apache, too big for tests
 //   busybox-v2s2             busybox with Docker schema2 media types
 //   two-layer                busybox's base layer (same digest) + a layer with /etc/two-layer
 //   whiteout                 layer 1: /a/file, /a/keep, /dir/x, /opq/old
@@ -31,6 +33,8 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 // @ts-ignore: plain JavaScript modules shared with the offline image build and the benchmarks
 import { busyboxBaseEntries, buildRootfsCache, DEFAULT_OUT } from '../../rootfs-cache/build.mjs'
+// @ts-ignore
+import { retagLayout } from '../../rootfs-cache/lib/oci-layout.mjs'
 // @ts-ignore
 import { BUSYBOX_CONFIG } from '../../rootfs-cache/recipes/busybox.mjs'
 // @ts-ignore
@@ -210,10 +214,16 @@ const RECIPES: Record<Exclude<FixtureName, 'busybox' | 'httpd' | 'bench' | 'benc
 
 /** The OCI layout directory of a fixture, built on first use and cached. Its tag is "latest". */
 export async function fixture(name: FixtureName): Promise<string> {
-  if (name === 'busybox' || name === 'httpd') {
+  if (name === 'busybox') {
     return withLock(join(FIXTURES_DIR, '.lock-rootfs-cache'), async () => {
       const built = await buildRootfsCache({ outDir: DEFAULT_OUT, only: [name] })
       return built[name].layout as string
+    })
+  }
+  if (name === 'httpd') {
+    return withLock(join(FIXTURES_DIR, '.lock-rootfs-cache'), async () => {
+      const built = await buildRootfsCache({ outDir: DEFAULT_OUT, only: ['httpd-busybox'] })
+      return retagLayout(built['httpd-busybox'].layout, join(FIXTURES_DIR, 'httpd'), 'docker.io/library/httpd:latest') as Promise<string>
     })
   }
   if (name === 'bench' || name === 'bench-sibling') return benchFixture(name)
