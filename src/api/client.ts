@@ -22,6 +22,10 @@ import type {
   ImageInspect,
   ImagePruneReport,
   ImageSummary,
+  Volume,
+  VolumeCreateBody,
+  VolumeListResponse,
+  VolumePruneReport,
 } from './types.js'
 
 export type Query = Record<string, string | number | boolean | undefined>
@@ -295,6 +299,24 @@ export class EngineClient {
   pruneContainers(filters?: string): Promise<ContainerPruneReport> {
     return this.json('POST', '/containers/prune', { query: { filters } })
   }
+  // ---- volumes ----
+
+  listVolumes(filters?: string): Promise<VolumeListResponse> {
+    return this.json('GET', '/volumes', { query: { filters } })
+  }
+  createVolume(body: VolumeCreateBody): Promise<Volume> {
+    return this.json('POST', '/volumes/create', { body })
+  }
+  inspectVolume(name: string): Promise<Volume> {
+    return this.json('GET', `/volumes/${encodeURIComponent(name)}`)
+  }
+  async removeVolume(name: string, force = false): Promise<void> {
+    await this.json('DELETE', `/volumes/${encodeURIComponent(name)}`, { query: { force: force ? 1 : undefined } })
+  }
+  pruneVolumes(filters?: string): Promise<VolumePruneReport> {
+    return this.json('POST', '/volumes/prune', { query: { filters } })
+  }
+
   systemDf(): Promise<DiskUsage> {
     return this.json('GET', '/system/df')
   }

@@ -2,7 +2,7 @@
 // (the `goType` annotation makes the error read as Docker's: "… of type int64"). Only the fields
 // tocker reads or stores are typed; anything else passes through, as it does through Docker.
 // A new route with a JSON body adds its schema here and names it in its route (server.ts).
-import type { AuthConfig, ContainerCreateBody, ExecCreateBody } from './types.js'
+import type { AuthConfig, ContainerCreateBody, ExecCreateBody, VolumeCreateBody } from './types.js'
 import { bodyValidator, type JsonSchema } from './validate.js'
 
 const string: JsonSchema = { type: 'string' }
@@ -52,6 +52,27 @@ const hostConfig = object('container.HostConfig', {
   VolumesFrom: stringList,
   GroupAdd: stringList,
   Tmpfs: stringMap,
+  Mounts: {
+    type: ['array', 'null'],
+    goType: '[]mount.Mount',
+    items: object('mount.Mount', {
+      Type: string,
+      Source: string,
+      Target: string,
+      ReadOnly: bool,
+      Consistency: string,
+      BindOptions: nullable(object('mount.BindOptions', { Propagation: string, NonRecursive: bool, CreateMountpoint: bool })),
+      VolumeOptions: nullable(
+        object('mount.VolumeOptions', {
+          NoCopy: bool,
+          Labels: stringMap,
+          Subpath: string,
+          DriverConfig: nullable(object('mount.Driver', { Name: string, Options: stringMap })),
+        }),
+      ),
+      TmpfsOptions: nullable(object('mount.TmpfsOptions', { SizeBytes: int64, Mode: { type: 'integer', minimum: 0, goType: 'os.FileMode' } })),
+    }),
+  },
   Sysctls: stringMap,
   IpcMode: string,
   PidMode: string,
@@ -138,5 +159,16 @@ export const authConfigBody = bodyValidator<AuthConfig>(
     serveraddress: string,
     identitytoken: string,
     registrytoken: string,
+  }),
+)
+
+/** POST /volumes/create */
+export const volumeCreateBody = bodyValidator<VolumeCreateBody>(
+  'CreateOptions',
+  object('volume.CreateOptions', {
+    Name: string,
+    Driver: string,
+    DriverOpts: stringMap,
+    Labels: stringMap,
   }),
 )

@@ -12,7 +12,8 @@ import type { Engine } from '../engine/engine.js'
 import { onTrace } from '../trace/trace.js'
 import { imageHandlers } from './image-routes.js'
 import { bool, hijack, int, jsonQuery, route, serve, type Route, type ServeOptions } from './router.js'
-import { authConfigBody, containerCreateBody, execCreateBody, execStartBody } from './schemas.js'
+import { authConfigBody, containerCreateBody, execCreateBody, execStartBody, volumeCreateBody } from './schemas.js'
+import { volumeHandlers } from './volume-routes.js'
 import { connectionSink, responseSink } from './streams.js'
 import { ENGINE_HEADERS, systemHandlers } from './system-routes.js'
 import type { ContainerCreateBody, ExecCreateBody } from './types.js'
@@ -23,6 +24,7 @@ const CREATE_BODY_LIMIT = 4 << 20
 export function routes(engine: Engine): Route[] {
   const img = imageHandlers(engine)
   const sys = systemHandlers(engine)
+  const vol = volumeHandlers(engine)
   return [
     route('GET', '/_ping', sys.ping, true),
     route('HEAD', '/_ping', sys.ping, true),
@@ -43,6 +45,11 @@ export function routes(engine: Engine): Route[] {
     route('GET', '/images/{name:.*}/get', img.save, true),
     route('POST', '/images/{name:.*}/tag', img.tag),
     route('DELETE', '/images/{name:.*}', img.remove),
+    route('GET', '/volumes', vol.list),
+    route('POST', '/volumes/create', vol.create, { body: { schema: volumeCreateBody } }),
+    route('POST', '/volumes/prune', vol.prune),
+    route('GET', '/volumes/{name}', vol.inspect),
+    route('DELETE', '/volumes/{name}', vol.remove),
     route(
       'POST',
       '/containers/create',

@@ -38,7 +38,14 @@ export type PortMap = Record<string, PortBinding[] | null>
 export type PortSet = Record<string, object>
 
 export interface HostConfig {
+  /** -v: "SRC:DST[:MODE]", SRC a host path (absolute) or a volume name. */
   Binds?: string[] | null
+  /** --mount. */
+  Mounts?: MountSpecBody[] | null
+  /** --tmpfs: destination -> mount options ("rw,size=64m"). */
+  Tmpfs?: Record<string, string> | null
+  /** --link: "NAME:ALIAS" (Docker stores "/name:/container/alias"). */
+  Links?: string[] | null
   NetworkMode?: string
   PortBindings?: PortMap | null
   PublishAllPorts?: boolean
@@ -60,6 +67,33 @@ export interface HostConfig {
 
 export interface ContainerCreateBody extends ContainerConfig {
   HostConfig?: HostConfig
+  NetworkingConfig?: NetworkingConfig | null
+}
+
+/** One element of HostConfig.Mounts (Docker's mount.Mount): what --mount sends. */
+export interface MountSpecBody {
+  Type?: 'bind' | 'volume' | 'tmpfs' | string
+  Source?: string
+  Target?: string
+  ReadOnly?: boolean
+  Consistency?: string
+  BindOptions?: { Propagation?: string; NonRecursive?: boolean; CreateMountpoint?: boolean } | null
+  VolumeOptions?: { NoCopy?: boolean; Labels?: Record<string, string> | null; DriverConfig?: { Name?: string; Options?: Record<string, string> | null } | null; Subpath?: string } | null
+  TmpfsOptions?: { SizeBytes?: number; Mode?: number } | null
+}
+
+/** The create body's NetworkingConfig: per network, what the container's endpoint asks for. */
+export interface NetworkingConfig {
+  EndpointsConfig?: Record<string, EndpointConfigBody | null> | null
+}
+
+/** What a client asks of an endpoint (create's NetworkingConfig, POST /networks/{id}/connect). */
+export interface EndpointConfigBody {
+  IPAMConfig?: { IPv4Address?: string; IPv6Address?: string; LinkLocalIPs?: string[] | null } | null
+  Links?: string[] | null
+  Aliases?: string[] | null
+  MacAddress?: string
+  DriverOpts?: Record<string, string> | null
 }
 
 export interface ContainerCreateResponse {
@@ -91,9 +125,13 @@ export interface Port {
 }
 
 export interface MountPoint {
-  Type: 'bind' | 'volume'
+  Type: 'bind' | 'volume' | 'tmpfs'
+  /** The volume's name (Type volume). */
+  Name?: string
   Source: string
   Destination: string
+  /** The volume's driver (Type volume): "local". */
+  Driver?: string
   Mode: string
   RW: boolean
   Propagation: string
@@ -101,9 +139,9 @@ export interface MountPoint {
 
 /** One network of a container (NetworkSettings.Networks.<name>). */
 export interface EndpointSettings {
-  IPAMConfig: null
-  Links: null
-  Aliases: null
+  IPAMConfig: { IPv4Address?: string } | null
+  Links: string[] | null
+  Aliases: string[] | null
   MacAddress: string
   NetworkID: string
   EndpointID: string
@@ -114,7 +152,7 @@ export interface EndpointSettings {
   GlobalIPv6Address: string
   GlobalIPv6PrefixLen: number
   DriverOpts: null
-  DNSNames: null
+  DNSNames: string[] | null
 }
 
 /**
@@ -305,6 +343,102 @@ export interface DiskUsage {
   LayersSize: number
   Images: ImageSummary[]
   Containers: (ContainerSummary & { SizeRw: number; SizeRootFs: number })[]
-  Volumes: unknown[]
+  Volumes: (Volume & { UsageData: { Size: number; RefCount: number } })[]
   BuildCache: unknown[]
+}
+
+// ---- volumes and networks (Docker Engine API 1.43 shapes) ----
+
+/** GET /volumes/{name}, an element of GET /volumes. */
+export interface Volume {
+  CreatedAt: string
+  Driver: string
+  Labels: Record<string, string> | null
+  Mountpoint: string
+  Name: string
+  Options: Record<string, string> | null
+  Scope: 'local'
+}
+
+/** POST /volumes/create */
+export interface VolumeCreateBody {
+  Name?: string
+  Driver?: string
+  DriverOpts?: Record<string, string> | null
+  Labels?: Record<string, string> | null
+}
+
+export interface VolumeListResponse {
+  Volumes: Volume[]
+  Warnings: string[] | null
+}
+
+export interface VolumePruneReport {
+  VolumesDeleted: string[] | null
+  SpaceReclaimed: number
+}
+
+export interface IPAMConfig {
+  Subnet?: string
+  IPRange?: string
+  Gateway?: string
+  AuxiliaryAddresses?: Record<string, string> | null
+}
+
+/** GET /networks/{id}, an element of GET /networks (Containers empty in lists, as Docker's). */
+export interface NetworkResource {
+  Name: string
+  Id: string
+  Created: string
+  Scope: 'local'
+  Driver: string
+  EnableIPv6: boolean
+  IPAM: { Driver: string; Options: Record<string, string> | null; Config: IPAMConfig[] | null }
+  Internal: boolean
+  Attachable: boolean
+  Ingress: boolean
+  ConfigFrom: { Network: string }
+  ConfigOnly: boolean
+  Containers: Record<string, { Name: string; EndpointID: string; MacAddress: string; IPv4Address: string; IPv6Address: string }>
+  Options: Record<string, string>
+  Labels: Record<string, string>
+}
+
+/** POST /networks/create */
+export interface NetworkCreateBody {
+  Name: string
+  CheckDuplicate?: boolean
+  Driver?: string
+  Scope?: string
+  Internal?: boolean
+  Attachable?: boolean
+  Ingress?: boolean
+  ConfigOnly?: boolean
+  ConfigFrom?: { Network?: string } | null
+  EnableIPv4?: boolean
+  EnableIPv6?: boolean
+  IPAM?: { Driver?: string; Config?: IPAMConfig[] | null; Options?: Record<string, string> | null } | null
+  Options?: Record<string, string> | null
+  Labels?: Record<string, string> | null
+}
+
+export interface NetworkCreateResponse {
+  Id: string
+  Warning: string
+}
+
+/** POST /networks/{id}/connect */
+export interface NetworkConnectBody {
+  Container: string
+  EndpointConfig?: EndpointConfigBody | null
+}
+
+/** POST /networks/{id}/disconnect */
+export interface NetworkDisconnectBody {
+  Container: string
+  Force?: boolean
+}
+
+export interface NetworkPruneReport {
+  NetworksDeleted: string[] | null
 }

@@ -1,6 +1,5 @@
 // The options `run` and `create` share (one table, Docker's names, types and wording), and how
 // they become the body of POST /containers/create (Docker's Config + HostConfig).
-import { resolve } from 'node:path'
 import type { ContainerCreateBody } from '../api/types.js'
 import { TockerError } from '../errors.js'
 import { clientSecurityOpts } from './security-opts.js'
@@ -14,7 +13,9 @@ export const CREATE_OPTIONS: OptionDef[] = [
   { name: 'user', short: 'u', type: 'string', description: { en: 'Username or UID (format: "<name|uid>[:<group|gid>]")', ko: '사용자 이름 또는 UID (형식: "<이름|uid>[:<그룹|gid>]")' } },
   { name: 'hostname', short: 'h', type: 'string', description: { en: 'Container host name', ko: '컨테이너의 호스트 이름 (UTS 네임스페이스)' } },
   { name: 'entrypoint', type: 'string', description: { en: 'Overwrite the default ENTRYPOINT of the image', ko: '이미지의 기본 ENTRYPOINT를 바꿉니다' } },
-  { name: 'volume', short: 'v', type: 'list', description: { en: 'Bind mount a volume', ko: '호스트 디렉터리를 컨테이너에 연결합니다 (바인드 마운트, /호스트:/컨테이너[:ro])' } },
+  { name: 'volume', short: 'v', type: 'list', description: { en: 'Bind mount a volume', ko: '볼륨이나 호스트 디렉터리를 컨테이너에 연결합니다 (볼륨이름:/경로, /호스트:/경로[:ro], /경로는 익명 볼륨)' } },
+  { name: 'mount', type: 'list', valueName: 'mount', description: { en: 'Attach a filesystem mount to the container', ko: '파일 시스템을 연결합니다 (type=volume|bind|tmpfs,source=…,target=…[,readonly])' } },
+  { name: 'tmpfs', type: 'list', valueName: 'list', description: { en: 'Mount a tmpfs directory', ko: '메모리 위의 임시 파일 시스템(tmpfs)을 연결합니다 (/경로[:size=64m])' } },
   { name: 'memory', short: 'm', type: 'string', valueName: 'bytes', description: { en: 'Memory limit', ko: '메모리 제한 (예: 64m, cgroup의 memory.max)' } },
   { name: 'memory-swap', type: 'string', valueName: 'bytes', description: { en: "Swap limit equal to memory plus swap: '-1' to enable unlimited swap", ko: "메모리와 스왑을 합한 제한: '-1'이면 스왑 무제한" } },
   { name: 'cpus', type: 'decimal', description: { en: 'Number of CPUs', ko: '쓸 수 있는 CPU 개수 (예: 0.5)' } },
@@ -67,19 +68,6 @@ function parseLogOpts(opts: string[]): Record<string, string> {
   return out
 }
 
-function parseBind(v: string): string {
-  const parts = v.split(':')
-  if (parts.length < 2 || parts.length > 3 || !parts[1]) throw new TockerError(`invalid volume specification: '${v}'`, { exitCode: 125 })
-  let src = parts[0]
-  if (src.startsWith('.')) src = resolve(src)
-  if (!src.startsWith('/')) {
-    throw new TockerError(`named volumes are not supported by tocker: "${src}" (use an absolute host path, e.g. -v $PWD/${src}:${parts[1]})`, { exitCode: 125 })
-  }
-  if (!parts[1].startsWith('/')) throw new TockerError(`invalid volume specification: '${v}': invalid mount config: mount path must be absolute`, { exitCode: 125 })
-  if (parts[2] && !parts[2].split(',').every((m) => ['ro', 'rw', 'z', 'Z'].includes(m))) throw new TockerError(`invalid mode: ${parts[2]}`, { exitCode: 125 })
-  return [src, ...parts.slice(1)].join(':')
-}
-
 export async function createBody(o: Record<string, any>, positional: string[], detach: boolean): Promise<ContainerCreateBody> {
   const [image, ...cmd] = positional
   if (o.restart && o.restart !== 'no') throw new TockerError(`restart policies are not supported by tocker (got --restart ${o.restart})`, { exitCode: 125 })
@@ -104,6 +92,10 @@ export async function createBody(o: Record<string, any>, positional: string[], d
   }
   const security = clientSecurityOpts(o['security-opt'] ?? [])
   const env = (o.env ?? []).map((e: string) => (e.includes('=') ? e : process.env[e] !== undefined ? `${e}=${process.env[e]}` : e))
+  const { parseMountFlag, splitVolumeFlags, tmpfsFlags } = await import('./mount-spec.js')
+  const { binds, volumes } = splitVolumeFlags(o.volume ?? [])
+  const mounts = ((o.mount as string[] | undefined) ?? []).map(parseMountFlag)
+  const tmpfs = tmpfsFlags(o.tmpfs ?? [])
   return {
     Image: image,
     Cmd: cmd.length ? cmd : null,
@@ -122,8 +114,11 @@ export async function createBody(o: Record<string, any>, positional: string[], d
     StopSignal: o['stop-signal'],
     StopTimeout: o['stop-timeout'],
     ExposedPorts: exposedPorts,
+    Volumes: Object.keys(volumes).length ? volumes : undefined,
     HostConfig: {
-      Binds: (o.volume ?? []).map(parseBind),
+      Binds: binds,
+      Mounts: mounts.length ? mounts : undefined,
+      Tmpfs: Object.keys(tmpfs).length ? tmpfs : undefined,
       Memory: o.memory ? parseBytes(o.memory, '--memory') : 0,
       MemorySwap: o['memory-swap'] ? (o['memory-swap'] === '-1' ? -1 : parseBytes(o['memory-swap'], '--memory-swap')) : 0,
       NanoCpus: cpus ? Math.round(cpus * 1e9) : 0,

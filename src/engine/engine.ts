@@ -43,6 +43,7 @@ import { ImageService } from './images/service.js'
 import { diskUsage, info, version, writableLayerSize } from './system.js'
 import { pruneContainers } from './prune.js'
 import { inspectView, listView, type ListFilters } from './views.js'
+import { VolumeService, type VolumeUser } from './volumes/service.js'
 
 export type { AttachOptions, ClientConnection, LogsQuery, OutputSink } from './streams.js'
 
@@ -70,6 +71,8 @@ export class Engine {
   readonly #containerEvents = new ContainerEvents(this.events)
   /** Every image operation; the one owner of the image store. */
   readonly images: ImageService
+  /** Volumes (/volumes, and the mounts of containers). */
+  readonly volumes: VolumeService
 
   constructor(readonly opts: EngineOptions) {
     this.layout = storeLayout(opts.root)
@@ -83,6 +86,7 @@ export class Engine {
       events: this.events,
       users: (imageId) => table.all().filter((r) => r.ImageID === imageId).map((r) => ({ id: r.Id, running: r.State.Running })),
     }))
+    this.volumes = new VolumeService({ root: opts.root, events: this.events, users: () => table.all().map(volumeUse) })
     this.#execs = new ExecRegistry(runtime, (id) => table.find(id), this.layout.containers, warn)
     this.#exits = new ExitMonitor(table, runtime, network, {
       ended: (rec) => {
@@ -97,8 +101,8 @@ export class Engine {
       },
       log: warn,
     })
-    this.#removal = new Removal(table, this.#exits, runtime, network, events, warn)
-    this.#lifecycle = new Lifecycle({ table, mutex: this.#mutex, exits: this.#exits, removal: this.#removal, images: opts.images ?? images, runtime, network, events, warn })
+    this.#removal = new Removal(table, this.#exits, runtime, network, events, warn, (rec) => this.volumes.removeAnonymous(volumeUse(rec).anonymous, warn))
+    this.#lifecycle = new Lifecycle({ table, mutex: this.#mutex, exits: this.#exits, removal: this.#removal, images: opts.images ?? images, runtime, network, volumes: this.volumes, events, warn })
     this.#streams = new Streams(this.#exits, runtime, (msg) => opts.debug && process.stderr.write(`tockerd: ${msg}\n`))
   }
 
@@ -107,6 +111,7 @@ export class Engine {
   async init(): Promise<void> {
     const { runtime, network } = this.opts
     const records = this.#table.load()
+    this.volumes.load()
     for (const rec of records) {
       if (rec.State.Status === 'removing') {
         await this.#removal.finish(rec).catch((e) => this.#warn(`finishing the removal of ${rec.Id}: ${(e as Error).message}`))
@@ -305,8 +310,9 @@ export class Engine {
     return info(this.#system())
   }
 
-  diskUsage() {
-    return diskUsage(this.#system(), listView(this.#table.all(), { all: true, filters: {} }))
+  async diskUsage() {
+    const du = await diskUsage(this.#system(), listView(this.#table.all(), { all: true, filters: {} }))
+    return { ...du, Volumes: await this.volumes.diskUsage() }
   }
 
   /** POST /containers/prune: every container that is not running (filters: until, label). */
@@ -317,4 +323,10 @@ export class Engine {
       event: (reclaimed) => this.events.emit('container', 'prune', '', { reclaimed: String(reclaimed) }),
     })
   }
+}
+
+/** Which volumes a container's record mounts, and which of them were made for it alone. */
+function volumeUse(rec: ContainerRecord): VolumeUser {
+  const plans = (rec.MountPlans ?? []).filter((p) => p.Type === 'volume')
+  return { id: rec.Id, volumes: plans.map((p) => p.Source), anonymous: plans.filter((p) => p.Anonymous).map((p) => p.Source) }
 }

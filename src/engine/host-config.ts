@@ -1,48 +1,20 @@
 // Checks of a create request's HostConfig that Docker's daemon makes before anything exists, with
 // Docker's messages, so that any API client (not only tocker's CLI) gets them:
-//   - bind mounts ("SRC:DST[:MODE]"): both paths absolute. A relative source would otherwise be
-//     resolved against the engine's working directory (or the container's own state directory):
-//     `-v config.json:/x` must not hand the container its own OCI spec.
+//   - mounts (-v SRC:DST[:MODE], --mount, --tmpfs): volumes/mounts.ts. A source that is not an
+//     absolute path is a volume's name (`-v config.json:/x` is the volume "config.json", never a
+//     file relative to the engine's working directory or the container's state directory).
 //   - --security-opt and the seccomp profile it may carry (security-opts.ts).
 //   - the json-file log options: max-size (a size: "10m", "1g", "500k"; decimal units as Docker's
 //     go-units FromHumanSize) and max-file (an integer ≥ 1). A bad value must be refused here, not
 //     silently turned into "no rotation" by the shim.
-import { isAbsolute } from 'node:path'
+import { existsSync } from 'node:fs'
 import { TockerError } from '../errors.js'
 import type { HostConfig } from '../api/types.js'
 import { checkSecurityOptions } from './security-opts.js'
-
-const VOLUME_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/
+import { planMounts } from './volumes/mounts.js'
 
 function invalid(message: string): TockerError {
   return new TockerError(message, { status: 400, daemon: true })
-}
-
-export interface ParsedBind {
-  source: string
-  destination: string
-  mode: string
-}
-
-/** "SRC:DST[:MODE]" → its parts, refusing what Docker refuses. */
-export function parseBind(bind: string): ParsedBind {
-  const parts = bind.split(':')
-  if (parts.length < 2 || parts.length > 3 || parts.some((p, i) => p === '' && i < 2)) throw invalid(`invalid volume specification: '${bind}'`)
-  const [source, destination, mode = ''] = parts
-  if (!isAbsolute(source)) {
-    // Docker reads a relative source as the name of a volume (which tocker does not have).
-    if (!VOLUME_NAME.test(source)) {
-      throw invalid(
-        `create ${source}: "${source}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`,
-      )
-    }
-    throw invalid(`invalid mount config for type "bind": invalid mount path: '${source}' mount path must be absolute`)
-  }
-  if (!isAbsolute(destination)) throw invalid(`invalid mount config for type "bind": invalid mount path: '${destination}' mount path must be absolute`)
-  for (const m of mode.split(',').filter(Boolean)) {
-    if (!['ro', 'rw', 'z', 'Z', 'private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave', 'nocopy'].includes(m)) throw invalid(`invalid mode: ${m}`)
-  }
-  return { source, destination, mode }
 }
 
 /**
@@ -82,7 +54,11 @@ export function checkLogConfig(lc: HostConfig['LogConfig']): void {
 /** Everything in a create's HostConfig that can be refused before anything is made. */
 export function checkHostConfig(hc: HostConfig | undefined): void {
   if (!hc) return
-  for (const b of hc.Binds ?? []) parseBind(b)
+  // -v, --mount, --tmpfs: Docker's checks and words (volumes/mounts.ts); the image's VOLUMEs come later.
+  for (const m of planMounts(hc, undefined, undefined)) {
+    // --mount type=bind wants its source to exist (-v creates a missing one at start instead).
+    if (m.Type === 'bind' && !m.CreateSource && !existsSync(m.Source)) throw invalid(`invalid mount config for type "bind": bind source path does not exist: ${m.Source}`)
+  }
   checkLogConfig(hc.LogConfig)
   checkSecurityOptions(hc)
 }

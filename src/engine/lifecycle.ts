@@ -11,7 +11,9 @@ import type { ExitMonitor } from './exits.js'
 import { newContainerId, shortId } from './ids.js'
 import { mergeEnv } from '../runtime/env.js'
 import type { ContainerEvents } from './events.js'
-import { checkHostConfig, parseBind } from './host-config.js'
+import { checkHostConfig } from './host-config.js'
+import { planMounts } from './volumes/mounts.js'
+import type { VolumeService } from './volumes/service.js'
 import type { KeyedMutex } from './mutex.js'
 import type { Removal } from './removal.js'
 import { parseSignal } from '../sys/signals.js'
@@ -26,6 +28,7 @@ export interface LifecycleDeps {
   images: ImageBackend
   runtime: RuntimeBackend
   network?: NetworkBackend
+  volumes?: VolumeService
   events: ContainerEvents
   /** Something that failed while undoing a failed start: the engine log reports it. */
   warn(msg: string): void
@@ -57,6 +60,11 @@ export class Lifecycle {
         const env = mergeEnv(ic.Env ?? [], body.Env ?? [])
         const hc = body.HostConfig ?? {}
         const dir = containerDir(table.dir, id)
+        // Volumes: named ones ensured, anonymous ones made, empty ones filled from the image.
+        const plans = planMounts(hc, body.Volumes, ic.Volumes)
+        const mounts = this.d.volumes ? await this.d.volumes.resolve(plans, image.layerDirs) : undefined
+        if (!mounts && plans.some((p) => p.Type === 'volume')) throw new TockerError('volumes are not available in this engine', { status: 500, daemon: true })
+        const volumes = { ...(ic.Volumes ?? {}), ...(body.Volumes ?? {}) }
         const rec: ContainerRecord = {
           Id: id,
           Name: finalName,
@@ -76,7 +84,7 @@ export class Lifecycle {
             StopSignal: body.StopSignal || ic.StopSignal || undefined,
             ExposedPorts: { ...(ic.ExposedPorts ?? {}), ...(body.ExposedPorts ?? {}) },
             Labels: { ...(ic.Labels ?? {}), ...(body.Labels ?? {}) },
-            Volumes: ic.Volumes ?? null,
+            Volumes: Object.keys(volumes).length ? volumes : null,
           },
           HostConfig: {
             NetworkMode: 'default',
@@ -88,7 +96,8 @@ export class Lifecycle {
           State: emptyState(),
           RestartCount: 0,
           LogPath: join(dir, `${id}-json.log`),
-          Mounts: (hc.Binds ?? []).map(bindToMount),
+          Mounts: mounts?.mounts ?? [],
+          MountPlans: mounts?.plans ?? plans,
           NetworkSettings: { IPAddress: '', IPPrefixLen: 0, Gateway: '', MacAddress: '', Ports: {} },
           LowerDirs: image.layerDirs,
         }
@@ -97,11 +106,13 @@ export class Lifecycle {
           table.save(rec)
           await this.d.runtime.prepare(rec, image)
         } catch (err) {
-          // Nothing of it stays (a record cut short by a full disk included).
+          // Nothing of it stays (a record cut short by a full disk included), nor the volumes it made.
           removeContainerDir(table.dir, id)
+          await mounts?.undo()
           throw storeWriteError(err, `the files of container ${id}`, table.dir)
         }
         table.add(rec)
+        mounts?.release()
         this.d.events.container(rec, 'create')
         return { Id: id, Warnings: [] }
       })
@@ -246,9 +257,4 @@ export class Lifecycle {
     if (!rec.State.Running) throw new TockerError(`Container ${rec.Id} is not running`, { status: 409, daemon: true })
     this.d.runtime.resize?.(rec, h, w)
   }
-}
-
-function bindToMount(bind: string) {
-  const { source, destination, mode } = parseBind(bind)
-  return { Type: 'bind' as const, Source: source, Destination: destination, Mode: mode, RW: !mode.split(',').includes('ro'), Propagation: 'rprivate' }
 }

@@ -21,6 +21,8 @@ export class Removal {
     readonly events: ContainerEvents,
     /** A release that failed on the way (the removal goes on; the engine log reports it). */
     readonly warn: (msg: string) => void,
+    /** rm -v (and --rm): the container's anonymous volumes go with it. */
+    readonly removeVolumes: (rec: ContainerRecord) => Promise<void> = async () => {},
   ) {}
 
   /** Call `fn` once the container is removed. */
@@ -48,6 +50,7 @@ export class Removal {
     // it cannot be written, and removing is what frees space: go on without it.
     this.table.saveOrDefer(rec)
     await this.finish(rec)
+    if (o.volumes) await this.removeVolumes(rec)
   }
 
   /** The part after the "removing" mark (also run at engine start for a removal cut short). */

@@ -3,7 +3,7 @@
 // into the json-file log, started, signalled, deleted. The runtime's state (pids, exit.json) lives
 // in a state root of its own: /run/tocker/runtime for the default store (a tmpfs, like runc's: it
 // is empty after a reboot, exactly when no container runs any more), <root>/runtime otherwise.
-import { closeSync, constants, mkdirSync, openSync, statSync, watch, writeFileSync, writeSync } from 'node:fs'
+import { closeSync, constants, existsSync, mkdirSync, openSync, statSync, watch, writeFileSync, writeSync } from 'node:fs'
 import { Socket } from 'node:net'
 import { ReadStream } from 'node:tty'
 import { openPty, openPtyFromPtmx, setWindowSize, type Pty } from '../sys/pty.js'
@@ -24,6 +24,7 @@ import type { ExecHandle, ExecSpec, ExitRecord, ResolvedImage, RuntimeBackend, S
 import { shortLowerDirs } from '../image/layer-links.js'
 import { storeLayout } from '../store/layout.js'
 import { parseLogFiles, parseLogSize } from './host-config.js'
+import { parseBind } from './volumes/mounts.js'
 import { LOG_DEFAULTS } from './logs.js'
 import { isSameProcess, processStartTime, type ProcessIdentity } from '../sys/proc-stat.js'
 import { containerDir, type ContainerRecord } from './state.js'
@@ -89,10 +90,7 @@ export class EngineRuntime implements RuntimeBackend {
     spec.annotations = {
       [OVERLAY_ANNOTATION]: JSON.stringify({ lowerdir, upperdir: join(dir, 'upper'), workdir: join(dir, 'work') }),
     }
-    const binds: Mount[] = (rec.HostConfig.Binds ?? []).map((b) => {
-      const [source, destination, mode = ''] = b.split(':')
-      return { destination, type: 'bind', source, options: ['rbind', mode.split(',').includes('ro') ? 'ro' : 'rw'] }
-    })
+    const binds = userMounts(rec, this.root)
     const etc = (name: string): Mount => ({ destination: `/etc/${name}`, type: 'bind', source: join(dir, name), options: ['rbind', 'rprivate'] })
     spec.mounts = [...(spec.mounts ?? []), etc('hostname'), etc('hosts'), etc('resolv.conf'), ...binds]
     const hc = rec.HostConfig
@@ -125,6 +123,8 @@ export class EngineRuntime implements RuntimeBackend {
 
   async create(rec: ContainerRecord): Promise<StartedProcess> {
     const dir = this.dir(rec)
+    // -v with a host directory that does not exist: Docker makes it (--mount type=bind refuses at create).
+    for (const p of rec.MountPlans ?? []) if (p.Type === 'bind' && p.CreateSource && !existsSync(p.Source)) mkdirSync(p.Source, { recursive: true, mode: 0o755 })
     // A previous run's state dir (deleted at exit, unless the engine died before it could).
     await this.cleanup(rec)
     const opts = rec.HostConfig.LogConfig?.Config ?? {}
@@ -343,6 +343,28 @@ export class EngineRuntime implements RuntimeBackend {
     const e = execStatus(rec.Id, execId, { stateRoot: this.stateRoot })
     return e ? { exitCode: e.exitCode, finishedAt: e.finishedAt } : undefined
   }
+}
+
+/**
+ * The container's own mounts as OCI spec mounts: binds, volumes (their _data bound, or what a
+ * volume made with -o type/device/o says), tmpfs with Docker's defaults (noexec, nosuid, nodev;
+ * 64 MiB unless a size is given). Records from before volumes have only HostConfig.Binds.
+ */
+export function userMounts(rec: ContainerRecord, root: string): Mount[] {
+  const plans = rec.MountPlans ?? (rec.HostConfig.Binds ?? []).map(parseBind)
+  return plans.map((p): Mount => {
+    const rw = p.RW ? 'rw' : 'ro'
+    if (p.Type === 'tmpfs') return { destination: p.Destination, type: 'tmpfs', source: 'tmpfs', options: ['noexec', 'nosuid', 'nodev', ...(p.Data ? p.Data.split(',') : ['size=65536k']), rw] }
+    if (p.Type === 'bind') return { destination: p.Destination, type: 'bind', source: p.Source, options: ['rbind', rw, ...(p.Propagation ? [p.Propagation] : [])] }
+    const o = p.DriverOpts
+    if (o?.type || o?.device) {
+      const words = (o.o ?? '').split(',').filter(Boolean)
+      if (words.includes('bind') || words.includes('rbind')) return { destination: p.Destination, type: 'bind', source: o.device, options: [...words, rw] }
+      if (o.size && o.type === 'tmpfs') words.push(`size=${o.size}`)
+      return { destination: p.Destination, type: o.type, source: o.device, options: [...words, rw] }
+    }
+    return { destination: p.Destination, type: 'bind', source: join(root, 'volumes', p.Source, '_data'), options: ['rbind', rw] }
+  })
 }
 
 function networkMode(rec: ContainerRecord): 'bridge' | 'none' | 'host' {

@@ -8,6 +8,7 @@ import type { ContainerConfig, ContainerState, HostConfig, MountPoint, NetworkSe
 import { ZERO_TIME } from '../api/types.js'
 import { writeFileAtomic } from '../sys/atomic-file.js'
 import type { ProcessIdentity } from '../sys/proc-stat.js'
+import type { MountPlan } from './volumes/mounts.js'
 
 export type { ProcessIdentity } from '../sys/proc-stat.js'
 
@@ -27,6 +28,8 @@ export interface ContainerRecord {
   RestartCount: number
   LogPath: string
   Mounts: MountPoint[]
+  /** What to mount, resolved at create (volumes named): the runtime's source. Absent in old records. */
+  MountPlans?: MountPlan[]
   NetworkSettings: NetworkSettings
   /** Overlay lower dirs (image layers, top first): GraphDriver.Data.LowerDir. */
   LowerDirs: string[]

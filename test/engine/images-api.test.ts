@@ -274,8 +274,13 @@ t.test('/info and /version say what is true here; /system/df adds it up', async 
 
 t.test('create refuses relative bind sources and bad log options, with Docker\'s messages', async (t) => {
   const create = (hc: object) => api(sock, 'POST', '/containers/create', { body: { Image: BUSYBOX, Cmd: ['true'], HostConfig: hc } })
+  // A source that is not absolute is a volume's name, never a path relative to the engine's cwd.
   const rel = await create({ Binds: ['config.json:/x'] })
-  t.same([rel.status, rel.json.message], [400, `invalid mount config for type "bind": invalid mount path: 'config.json' mount path must be absolute`])
+  t.equal(rel.status, 201, 'config.json is a volume name')
+  const mounts = (await api(sock, 'GET', `/containers/${rel.json.Id}/json`)).json.Mounts
+  t.match(mounts, [{ Type: 'volume', Name: 'config.json', Source: /\/volumes\/config\.json\/_data$/, Destination: '/x' }])
+  await api(sock, 'DELETE', `/containers/${rel.json.Id}`)
+  t.equal((await api(sock, 'DELETE', '/volumes/config.json')).status, 204)
   const slash = await create({ Binds: ['sub/dir:/x'] })
   t.same([slash.status, slash.json.message], [
     400,

@@ -39,6 +39,12 @@ const S = {
   imagePrune: { en: 'Remove unused images', ko: '쓰이지 않는 이미지를 지웁니다' },
   containerPrune: { en: 'Remove all stopped containers', ko: '멈춘 컨테이너를 모두 지웁니다' },
   df: { en: 'Show tocker disk usage', ko: '이미지와 컨테이너가 차지하는 디스크 공간을 보여 줍니다' },
+  volume: { en: 'Manage volumes', ko: '볼륨을 관리합니다' },
+  volumeCreate: { en: 'Create a volume', ko: '볼륨을 만듭니다 (컨테이너를 지워도 남는 데이터 저장소)' },
+  volumeInspect: { en: 'Display detailed information on one or more volumes', ko: '볼륨의 자세한 정보를 JSON으로 보여 줍니다 (실제 위치 Mountpoint 포함)' },
+  volumeLs: { en: 'List volumes', ko: '볼륨 목록을 보여 줍니다' },
+  volumePrune: { en: 'Remove unused local volumes', ko: '쓰이지 않는 볼륨을 지웁니다 (기본은 익명 볼륨만)' },
+  volumeRm: { en: 'Remove one or more volumes', ko: '볼륨을 삭제합니다 (쓰는 컨테이너가 있으면 거부)' },
 } satisfies Record<string, Text>
 
 const load = {
@@ -71,6 +77,11 @@ const load = {
   imagePrune: () => import('./prune.js').then((m) => m.imagePrune),
   containerPrune: () => import('./prune.js').then((m) => m.containerPrune),
   df: () => import('./system-df.js').then((m) => m.systemDf),
+  volumeCreate: () => import('./volume.js').then((m) => m.volumeCreate),
+  volumeInspect: () => import('./volume.js').then((m) => m.volumeInspect),
+  volumeLs: () => import('./volume.js').then((m) => m.volumeLs),
+  volumePrune: () => import('./volume.js').then((m) => m.volumePrune),
+  volumeRm: () => import('./volume.js').then((m) => m.volumeRm),
 } satisfies Record<string, Load>
 
 const CONTAINER_COMMANDS: CommandEntry[] = [
@@ -105,6 +116,14 @@ const IMAGE_COMMANDS: CommandEntry[] = [
   entry('tag', S.tag, load.tag),
 ]
 
+const VOLUME_COMMANDS: CommandEntry[] = [
+  entry('create', S.volumeCreate, load.volumeCreate),
+  entry('inspect', S.volumeInspect, load.volumeInspect),
+  entry('ls', S.volumeLs, load.volumeLs, { aliases: ['list'] }),
+  entry('prune', S.volumePrune, load.volumePrune),
+  entry('rm', S.volumeRm, load.volumeRm, { aliases: ['remove'] }),
+]
+
 const SYSTEM_COMMANDS: CommandEntry[] = [entry('df', S.df, load.df), entry('info', S.info, load.info)]
 
 function group(options: Command['options'], subcommands: CommandEntry[]): Load {
@@ -125,6 +144,7 @@ export const COMMANDS: CommandEntry[] = [
   entry('container', { en: 'Manage containers', ko: '컨테이너를 관리합니다' }, group([], CONTAINER_COMMANDS), { category: 'management' }),
   entry('image', { en: 'Manage images', ko: '이미지를 관리합니다' }, group([], IMAGE_COMMANDS), { category: 'management' }),
   entry('system', { en: 'Manage tocker', ko: 'tocker를 관리합니다' }, group([], SYSTEM_COMMANDS), { category: 'management' }),
+  entry('volume', S.volume, group([], VOLUME_COMMANDS), { category: 'management' }),
   entry('runtime', { en: "Run OCI bundles with the low-level runtime (runc's commands)", ko: '저수준 런타임으로 OCI 번들을 실행합니다 (runc의 명령)' }, () => import('./runtime.js').then((m) => m.runtime), {
     category: 'management',
   }),

@@ -7,7 +7,7 @@ const FORCE = { name: 'force', short: 'f', type: 'bool', description: { en: 'Do 
 const FILTER = { name: 'filter', type: 'list', valueName: 'filter', description: { en: 'Provide filter values (e.g. "until=<timestamp>")', ko: '조건으로 걸러 냅니다 (예: "until=24h", "label=k=v")' } } as const
 
 /** Docker's prompt: "Are you sure you want to continue? [y/N]"; anything but y/yes is no. */
-async function confirm(warning: string): Promise<boolean> {
+export async function confirm(warning: string): Promise<boolean> {
   process.stdout.write(`${warning}\nAre you sure you want to continue? [y/N] `)
   const { createInterface } = await import('node:readline')
   const rl = createInterface({ input: process.stdin, terminal: false })

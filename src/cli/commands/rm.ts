@@ -1,5 +1,5 @@
-// tocker rm: remove containers (-f kills a running one first; -v is accepted: tocker has no
-// anonymous volumes, so there is nothing more to remove).
+// tocker rm: remove containers (-f kills a running one first; -v also removes the container's
+// anonymous volumes: those of the image's VOLUME and of -v /path).
 import type { Command } from '../spec.js'
 
 export const rm: Command = {
