@@ -217,7 +217,11 @@ export class Engine {
 
   rename(ref: string, newName: string): Promise<void> {
     const rec = this.#table.find(ref)
-    return this.#mutex.run(rec.Id, async () => this.#table.rename(rec, newName))
+    return this.#mutex.run(rec.Id, async () => {
+      const oldName = rec.Name
+      this.#table.rename(rec, newName)
+      this.#containerEvents.container(rec, 'rename', { oldName: `/${oldName}` })
+    })
   }
 
   // ---- views ----

@@ -41,6 +41,8 @@ export interface NetworkOptions {
   subnet?: string
   /** The iptables command; default $TOCKER_IPTABLES or "iptables" (Debian: iptables-nft). */
   iptables?: string
+  /** What failed on the way but was got past (an undo): default, the engine's log on stderr. */
+  warn?: (msg: string) => void
 }
 
 export interface AttachRequest {
@@ -181,7 +183,9 @@ export class NetworkManager {
         this.#baseReady = undefined // maybe someone deleted the bridge or flushed the chains: check again next time
         for (const h of held) h.held.close()
         if (state.endpoints[e.containerId]) {
-          await this.#undo(e).catch(() => {})
+          // A failed undo leaves a veth or rules the state no longer lists: say so (the next
+          // engine start's reconcile removes them).
+          await this.#undo(e).catch((u) => this.#warn(`undoing the network of ${name} after a failed attach: ${(u as Error).message}`))
           delete state.endpoints[e.containerId]
           writeState(this.paths, state)
         }
@@ -373,6 +377,11 @@ export class NetworkManager {
         { code: 'EBRIDGEBUSY', daemon: true, status: 409 },
       )
     }
+  }
+
+  #warn(msg: string): void {
+    if (this.#opts.warn) this.#opts.warn(msg)
+    else process.stderr.write(`tockerd: warning: ${msg}\n`)
   }
 
   /** True when another engine's containers are on the bridge (then reconcile keeps its hands off). */

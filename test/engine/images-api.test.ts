@@ -227,18 +227,20 @@ t.test('/events: live, replayed with since/until, filtered', async (t) => {
   await api(sock, 'DELETE', '/images/evt:1')
   await live.waitFor((e) => e.Action === 'untag')
   const created = await api(sock, 'POST', '/containers/create?name=evt', { body: { Image: BUSYBOX, Cmd: ['true'] } })
-  await api(sock, 'DELETE', '/containers/evt')
+  await api(sock, 'POST', '/containers/evt/rename?name=evt2')
+  await api(sock, 'DELETE', '/containers/evt2')
   live.close()
   t.notOk(live.items.some((e) => e.Type === 'container'), 'type=image: no container events')
 
   const until = Math.ceil(Date.now() / 1000) + 1
-  const replay = await api(sock, 'GET', `/events?since=${since}&until=${until}&filters=${q(JSON.stringify({ container: ['evt'] }))}`, { timeoutMs: 10_000 })
+  const replay = await api(sock, 'GET', `/events?since=${since}&until=${until}&filters=${q(JSON.stringify({ container: [created.json.Id.slice(0, 12)] }))}`, { timeoutMs: 10_000 })
   t.same(
     replay.lines.map((e) => e.Action),
-    ['create', 'destroy'],
+    ['create', 'rename', 'destroy'],
     'since/until: the past events, then the stream ends',
   )
   t.match(replay.lines[0], { Type: 'container', id: created.json.Id, from: BUSYBOX, Actor: { Attributes: { name: 'evt', image: BUSYBOX } } })
+  t.match(replay.lines[1].Actor.Attributes, { name: 'evt2', oldName: '/evt' })
   const bad = await api(sock, 'GET', `/events?filters=${q(JSON.stringify({ nope: ['x'] }))}`)
   t.equal(bad.status, 400)
 })
