@@ -45,9 +45,13 @@ for (const target of TARGETS) {
       ...(target.sync ? ['--sync'] : []),
       '--includes',
       join(repo, 'dist/src/'),
-      // Jazzer's own per-input time limit (libFuzzer's -timeout uses SIGALRM, which in Jazzer's
-      // async mode reaches Node's thread and kills the process).
-      '--timeout=10000',
+      // Jazzer always hands libFuzzer `-timeout=<this in s>`, and libFuzzer then arms SIGALRM
+      // every timeout/2+1 s for its per-input watchdog. In Jazzer's async mode that signal can reach
+      // the process with no handler left and end it (seen on a loaded 2-core machine: killed
+      // mid-run with exec/s 160). So the watchdog's period is made longer than the whole run: an
+      // input that hangs is caught by the backstop below instead (SIGKILL: the test fails, and the
+      // corpus entry is in the output).
+      `--timeout=${(seconds + 120) * 1000}`,
       '--',
       `-max_total_time=${seconds}`,
       '-rss_limit_mb=1024',
@@ -55,7 +59,11 @@ for (const target of TARGETS) {
       '-print_final_stats=1',
     ]
     const out = await new Promise<{ code: number | null; signal: string | null; text: string }>((resolve) => {
-      const child = spawn(process.execPath, args, { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] })
+      // A target's temp files go under work/ (removed below): libFuzzer ends the process with
+      // exit(), so a target's own process.on('exit') clean-up never runs.
+      const tmp = join(work, 'tmp')
+      mkdirSync(tmp, { recursive: true })
+      const child = spawn(process.execPath, args, { cwd: repo, env: { ...env, TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'] })
       let text = ''
       child.stdout.on('data', (d) => (text += d))
       child.stderr.on('data', (d) => (text += d))
