@@ -11,7 +11,7 @@ import { TockerError } from '../errors.js'
 import { CgroupV2 } from './cgroup.js'
 import { makeCgroupDir, writeCgroupFile } from './files.js'
 import { assertOnCgroup2 } from './guard.js'
-import { PARENT_NAME, prepareParent } from './hierarchy.js'
+import { enableForChildren, PARENT_NAME, prepareParent } from './hierarchy.js'
 import { LIMIT_FLAGS, limitFiles, requestedLimits, validateLimits } from './limits.js'
 import { ENABLE_CGROUP_V2_HINT, LIMIT_CONTROLLERS, cgroupSupport, type CgroupSupportReport } from './support.js'
 import type { CgroupLimits, ManagedCgroup } from './types.js'
@@ -80,6 +80,73 @@ export function assertLimitsSupported(limits: CgroupLimits = {}): CgroupSupportR
     })
   }
   return support
+}
+
+/**
+ * runc's cgroupsPath: a cgroup at `path` (absolute, below the v2 mount at `mountpoint`), its missing
+ * parents made, the controllers the limits need enabled down the path, the limits written. Unlike
+ * createCgroup it works on a v2 hierarchy that offers no controllers too, as long as no limit is
+ * asked (the cgroup then still groups the container's processes: kill --all, ps, the freezer,
+ * which cgroup v2 has in every cgroup without any controller). An existing cgroup is joined, as
+ * runc does. `created`: whether the leaf was made here (a failure removes only what it made).
+ */
+export function createCgroupAt(mountpoint: string, path: string, limits: CgroupLimits = {}): { cgroup: ManagedCgroup; created: boolean } {
+  if (requestedLimits(limits).length) validateLimits(limits)
+  const rel = path.split('/').filter(Boolean)
+  if (!rel.length || rel.includes('..') || rel.includes('.')) throw new TockerError(`invalid cgroupsPath ${JSON.stringify(path)}`, { status: 400 })
+  const files = limitFiles(limits)
+  const controllers = [...new Set(files.map((f) => f.controller))]
+  const available = readFileSync(`${mountpoint}/cgroup.controllers`, 'utf8').trim().split(/\s+/).filter(Boolean)
+  const missing = controllers.filter((c) => !available.includes(c))
+  if (missing.length) {
+    throw new TockerError(`the cgroup v2 hierarchy at ${mountpoint} does not offer the ${missing.join(', ')} controller${missing.length > 1 ? 's' : ''} these limits need`, {
+      code: 'ENOCGROUPV2',
+      hint: ENABLE_CGROUP_V2_HINT,
+    })
+  }
+  let dir = mountpoint
+  for (const part of rel.slice(0, -1)) {
+    if (controllers.length) enableForChildren(dir, controllers)
+    dir = `${dir}/${part}`
+    if (!existsSync(dir)) {
+      try {
+        makeCgroupDir(dir)
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+      }
+    }
+  }
+  if (controllers.length) enableForChildren(dir, controllers)
+  const leaf = `${dir}/${rel[rel.length - 1]}`
+  let created = false
+  try {
+    makeCgroupDir(leaf)
+    created = true
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+  }
+  const cgroup = new CgroupV2(leaf)
+  for (const { file, value } of files) {
+    if (file === 'memory.swap.max' && !existsSync(`${leaf}/${file}`)) continue
+    try {
+      writeCgroupFile(`${leaf}/${file}`, value)
+    } catch (err) {
+      if (created) cgroup.remove()
+      throw new TockerError(`cannot set ${file} to ${value} in ${leaf}: ${(err as Error).message}`, { cause: err })
+    }
+  }
+  return { cgroup, created }
+}
+
+/** Change the limits of an existing cgroup (runc update): the same files createCgroup writes. */
+export function applyLimits(cgroup: { path: string }, limits: CgroupLimits): void {
+  validateLimits(limits)
+  for (const { file, value } of limitFiles(limits)) {
+    const path = `${cgroup.path}/${file}`
+    if (file === 'memory.swap.max' && !existsSync(path)) continue
+    if (!existsSync(path)) throw new TockerError(`cannot set ${file}: ${cgroup.path} has no such file (the controller is not enabled for it)`, { code: 'ENOCGROUPV2' })
+    writeCgroupFile(path, value)
+  }
 }
 
 /** The cgroup of an existing container (for exec, stats, or removal after a restart of tocker). */

@@ -56,6 +56,10 @@ export interface CgroupStats {
 export interface ManagedCgroup extends Cgroup {
   /** PIDs in the cgroup now (cgroup.procs). */
   pids(): number[]
+  /** cgroup v2's freezer: stop (true) or resume (false) every process, and wait until it is so. */
+  freeze(on: boolean): void
+  /** Are they frozen? */
+  frozen(): boolean
   /** Counters for docker-stats-like output and for tests. */
   stats(): CgroupStats
 }

@@ -23,7 +23,8 @@ import { sethostname, setdomainname } from '../sys/ns.js'
 import { kill as sysKill } from '../sys/proc.js'
 import { mount, O_DIRECTORY, O_PATH } from '../sys/mount.js'
 import { checkedBundle, loadBundle, type Bundle } from './bundle.js'
-import { cgroupById, makeContainerCgroup, openContainerCgroup, pidsOfCgroup } from './cgroup.js'
+import { cgroupById, limitsFromResources, makeContainerCgroup, openContainerCgroup, pidsOfCgroup, resourceFields } from './cgroup.js'
+import { applyLimits, type CgroupStats } from '../cgroups/index.js'
 import { createDevices, createDevSymlinks, DEFAULT_DEVICES } from './devices.js'
 import { maskPaths, readonlyPaths } from './masks.js'
 import { mountAll } from './mounts.js'
@@ -37,7 +38,7 @@ import { compileSeccomp, reportSeccompHandover } from './seccomp/compile.js'
 import { RootDir } from './root-dir.js'
 import { makeRootPrivate, mountRootfs, remountRootReadonly } from './rootfs.js'
 import { ERROR_BYTE, GO_BYTE, INHERIT_STDIO, parseError, spawnCreateShim, type ShimChannel, type StdioFds } from './shim.js'
-import { OCI_VERSION, type Spec, type State } from './spec.js'
+import { OCI_VERSION, type LinuxResources, type Spec, type State } from './spec.js'
 import { isSameProcess, processStartTime } from '../sys/proc-stat.js'
 import {
   DEFAULT_STATE_ROOT,
@@ -94,6 +95,8 @@ export interface CreateOptions extends RuntimeOptions {
   noNewKeyring?: boolean
   /** crun's --cgroup-manager=disabled (podman --cgroups=disabled): no cgroup; resources only warned about. */
   cgroupsDisabled?: boolean
+  /** runc --systemd-cgroup: cgroupsPath is "slice:prefix:name" (mapped onto cgroupfs). */
+  systemdCgroup?: boolean
   id: string
   /** A bundle directory, or one already read (the engine builds its spec in memory). */
   bundle: string | { path: string; spec: Spec }
@@ -161,7 +164,7 @@ async function create(opts: CreateOptions, checked: boolean): Promise<Container>
   let shimPid = 0
   let cgroup: ReturnType<typeof makeContainerCgroup>
   try {
-    cgroup = makeContainerCgroup(opts.id, spec.linux?.resources)
+    cgroup = makeContainerCgroup(opts.id, spec.linux, { disabled: opts.cgroupsDisabled, systemd: opts.systemdCgroup, warn: opts.warn })
     let saved: SavedNamespaces | undefined = saveNamespaces(namespaces.map((n) => n.type).filter((t) => t !== 'pid' && t !== 'cgroup'))
     let encoded: Buffer
     try {
@@ -281,6 +284,7 @@ async function create(opts: CreateOptions, checked: boolean): Promise<Container>
       process: { ...proc, terminal: false },
       seccomp: spec.linux?.seccomp,
       parent: opts.parent === 'caller' ? 'caller' : undefined,
+      keyring: opts.noNewKeyring ? undefined : `_ses.${opts.id}`,
       hooks: spec.hooks?.poststart?.length || spec.hooks?.poststop?.length ? { poststart: spec.hooks.poststart, poststop: spec.hooks.poststop } : undefined,
     }
     // The state goes to disk before the gate has accepted its process: from then on the gate
@@ -389,6 +393,7 @@ export async function startContainer(id: string, opts: RuntimeOptions = {}): Pro
   const status = statusOf(stateRoot, st)
   if (status === 'stopped') throw conflict('cannot start a container that has stopped')
   if (status === 'running') throw conflict('cannot start an already running container')
+  if (status === 'paused') throw conflict('cannot start a paused container')
   const dir = stateDir(stateRoot, id)
   // Connect through /proc/self/fd/N: a unix socket path must fit in 108 bytes, the state dir may not.
   const dirFd = openSync(dir, O_PATH | O_DIRECTORY)
@@ -450,6 +455,38 @@ export function oomKillCount(id: string, opts: RuntimeOptions = {}): number | un
   return openContainerCgroup(st.cgroupPath)?.stats().oomKills
 }
 
+/**
+ * pause / resume: cgroup v2's freezer on the container's cgroup (every process stops where it
+ * is; SIGKILL still ends them). A container without a cgroup cannot be paused.
+ */
+export function pauseContainer(id: string, pause: boolean, opts: RuntimeOptions = {}): void {
+  const stateRoot = root(opts)
+  const st = loadState(opts, id)
+  const status = statusOf(stateRoot, st)
+  if (pause && status !== 'running') throw conflict(status === 'paused' ? 'container already paused' : 'container not running')
+  if (!pause && status !== 'paused') throw conflict('container not paused')
+  const cg = openContainerCgroup(st.cgroupPath)
+  if (!cg) throw new TockerError(`cannot ${pause ? 'pause' : 'resume'} container ${id}: it has no cgroup (cgroups are disabled, or /sys/fs/cgroup is not cgroup v2)`, { status: 409 })
+  cg.freeze(pause)
+}
+
+/** runc update: new linux.resources for a running container's cgroup. */
+export function updateContainer(id: string, resources: LinuxResources, opts: RuntimeOptions = {}): void {
+  const st = loadState(opts, id)
+  const cg = openContainerCgroup(st.cgroupPath)
+  if (!cg) throw new TockerError(`cannot update container ${id}: it has no cgroup (cgroups are disabled, or /sys/fs/cgroup is not cgroup v2)`, { status: 409 })
+  const ignored = resourceFields(resources).filter((f) => !/^(memory\.(limit|swap)|cpu\.(shares|quota|period)|pids\.limit)$/.test(f))
+  if (ignored.length) throw new TockerError(`cannot update ${ignored.map((f) => `linux.resources.${f}`).join(', ')}: not supported by tocker`, { status: 400 })
+  applyLimits(cg, limitsFromResources(resources))
+}
+
+/** Counters of the container's cgroup (runc events --stats), or undefined without one. */
+export function containerStats(id: string, opts: RuntimeOptions = {}): { stats: CgroupStats; pids: number[] } | undefined {
+  const st = loadState(opts, id)
+  const cg = openContainerCgroup(st.cgroupPath)
+  return cg ? { stats: cg.stats(), pids: cg.pids() } : undefined
+}
+
 /** Send a signal to PID 1 (or, with `all`, to every process of the container). */
 export function killContainer(id: string, signal: number, opts: RuntimeOptions & { all?: boolean } = {}): void {
   const stateRoot = root(opts)
@@ -508,7 +545,7 @@ export async function deleteContainer(id: string, opts: RuntimeOptions & { force
     return
   }
   const status = statusOf(stateRoot, st)
-  if (status === 'running' && !opts.force) throw conflict(`cannot delete container ${id} that is not stopped: running`)
+  if ((status === 'running' || status === 'paused') && !opts.force) throw conflict(`cannot delete container ${id} that is not stopped: ${status}`)
   if (status !== 'stopped') {
     sysKill(st.pid, 9)
   }

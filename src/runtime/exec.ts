@@ -27,6 +27,7 @@ import type { NamespaceType, Process } from './spec.js'
 import { mergeEnv } from './env.js'
 import { DEFAULT_STATE_ROOT, readState, stateDir, statusOf, type ExitStatus } from './state.js'
 import { resolveUser } from './user.js'
+import { appArmorProfile } from './apparmor.js'
 
 export interface ExecOptions {
   stateRoot?: string
@@ -37,7 +38,23 @@ export interface ExecOptions {
   cwd?: string
   /** "uid[:gid]" or "name[:group]"; default: the container process's user. */
   user?: string
+  /**
+   * The whole process instead of args/env/cwd/user on top of the container's (runc exec
+   * --process FILE, or what its flags made of the container's process).
+   */
+  process?: Process
   stdio?: StdioFds
+  /** process.terminal: the caller's unix socket; the pty master is sent there (runc --console-socket). */
+  consoleSocket?: string
+  /** runc exec -d: the shim leaves once the process runs; it goes to the caller's subreaper. */
+  detach?: boolean
+  /** fds of this process the new one gets as 3, 4, ... (runc --preserve-fds). */
+  preserveFds?: number[]
+  /** runc exec --cgroup: a cgroup below the container's to put the process in (cgroup v2). */
+  subCgroup?: string
+  /** runc exec refuses a paused container unless told (--ignore-paused). */
+  ignorePaused?: boolean
+  warn?: (message: string) => void
   /**
    * Also record the exit status as <state dir>/execs/<statusName>.json (see execStatus), for
    * whoever was not there to see the process end (an engine restarted meanwhile).
@@ -63,17 +80,20 @@ export async function execProcess(id: string, o: ExecOptions): Promise<ExecProce
   const stateRoot = o.stateRoot ?? DEFAULT_STATE_ROOT
   const st = readState(stateRoot, id)
   if (!st) throw new TockerError(`container ${id} is still being created`, { status: 409 })
-  if (statusOf(stateRoot, st) === 'stopped') throw new TockerError(`cannot exec in a stopped container`, { status: 409 })
-  if (!o.args.length) throw new TockerError('args must not be empty', { status: 400 })
+  const status = statusOf(stateRoot, st)
+  if (status === 'stopped') throw new TockerError(`cannot exec in a stopped container`, { status: 409 })
+  if (status === 'paused' && !o.ignorePaused) throw new TockerError('cannot exec in a paused container (use --ignore-paused to override)', { status: 409 })
 
-  const env = mergeEnv(st.process.env ?? [], o.env ?? [])
-  const proc: Process = {
+  const proc: Process = o.process ?? {
     ...st.process,
     args: o.args,
-    env,
+    env: mergeEnv(st.process.env ?? [], o.env ?? []),
     cwd: o.cwd ?? st.process.cwd,
     user: o.user ? { uid: 0, gid: 0, username: o.user } : st.process.user,
   }
+  if (!proc.args?.length) throw new TockerError('args must not be empty', { status: 400 })
+  if (proc.terminal && !o.consoleSocket) throw new TockerError('cannot allocate tty if runc will detach without setting console socket', { status: 400 })
+  const subCgroup = o.subCgroup ? subCgroupOf(st.cgroupPath, o.subCgroup) : undefined
   await warmThreadpool()
   // The container's own filter, for every process that enters it (as runc exec does).
   const filter = st.seccomp ? await compileSeccomp(st.seccomp) : undefined
@@ -83,7 +103,11 @@ export async function execProcess(id: string, o: ExecOptions): Promise<ExecProce
   let encoded: Buffer
   try {
     const user = resolveUser(proc.user, (p) => rootDir.readFile(p))
-    encoded = encodeProcess(proc, user, processEnv(proc, user), filter)
+    encoded = encodeProcess(proc, user, processEnv(proc, user), filter, {
+      terminal: proc.terminal ? { rows: proc.consoleSize?.height ?? 0, cols: proc.consoleSize?.width ?? 0, console: false } : undefined,
+      keyring: st.keyring,
+      apparmor: appArmorProfile(proc.apparmorProfile, o.warn),
+    })
   } finally {
     rootDir.close()
   }
@@ -100,7 +124,11 @@ export async function execProcess(id: string, o: ExecOptions): Promise<ExecProce
       for (const { type, fd } of nsFds) setns(fd, NAMESPACES[type].flag, `/proc/${st.pid}/ns/${NAMESPACES[type].file}`)
       const args = ['exec', '--mntns-fd', '4', '--pidns-fd', '5']
       if (statusFd !== undefined) args.push('--status-dir-fd', '6', '--status-name', o.statusName!)
-      ;({ child, channel } = spawnExecShim(args, o.stdio ?? INHERIT_STDIO, statusFd === undefined ? [mntFd, pidFd] : [mntFd, pidFd, statusFd]))
+      const extra = statusFd === undefined ? [mntFd, pidFd] : [mntFd, pidFd, statusFd]
+      if (o.preserveFds?.length) args.push('--preserve-base', String(4 + extra.length), '--preserve-fds', String(o.preserveFds.length))
+      if (o.consoleSocket) args.push('--console-socket', o.consoleSocket)
+      if (o.detach) args.push('--detach', '1')
+      ;({ child, channel } = spawnExecShim(args, o.stdio ?? INHERIT_STDIO, [...extra, ...(o.preserveFds ?? [])]))
     } finally {
       restoreNamespaces(saved)
     }
@@ -118,7 +146,7 @@ export async function execProcess(id: string, o: ExecOptions): Promise<ExecProce
     report({ kind: 'syscall', op: 'setns', detail: `/proc/${st.pid}/ns/mnt, CLONE_NEWNS (by the shim, pid ${child.pid}, its first act)`, result: 'ok' })
     report({ kind: 'syscall', op: 'setns', detail: `/proc/${st.pid}/ns/pid, CLONE_NEWPID (by the shim, for the process it forks)`, result: 'ok' })
     report({ kind: 'exec', op: 'fork', detail: `the shim forked the process: pid ${pid}, in the container's namespaces from birth`, result: 'ok' })
-    openContainerCgroup(st.cgroupPath)?.addProcess(pid)
+    ;(subCgroup ?? openContainerCgroup(st.cgroupPath))?.addProcess(pid)
     if (st.seccomp && filter) reportSeccompHandover(st.seccomp, filter, !!proc.noNewPrivileges)
     channel.sendSpec(encoded)
     channel.go()
@@ -137,6 +165,17 @@ export async function execProcess(id: string, o: ExecOptions): Promise<ExecProce
     else c.once('exit', done)
   })
   return { pid, shimPid: c.pid!, wait: () => exited, detach: () => c.unref() }
+}
+
+/** runc exec --cgroup: an existing cgroup below the container's (cgroup v2: a relative path). */
+function subCgroupOf(containerCgroup: string | undefined, sub: string) {
+  if (!containerCgroup) throw new TockerError(`--cgroup ${sub}: the container has no cgroup`, { status: 400 })
+  // runc's v2 form is "path" or ":path" (the controller list of v1 is empty).
+  const rel = sub.replace(/^:/, '')
+  if (rel.startsWith('/') || rel.split('/').includes('..')) throw new TockerError(`--cgroup ${sub}: must be a path below the container's cgroup`, { status: 400 })
+  const cg = openContainerCgroup(join(containerCgroup, rel))
+  if (!cg) throw new TockerError(`--cgroup ${sub}: no such cgroup ${join(containerCgroup, rel)}`, { status: 400 })
+  return cg
 }
 
 const STATUS_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/

@@ -8,6 +8,10 @@ export {
   exitStatus,
   killContainer,
   listContainers,
+  oomKillCount,
+  pauseContainer,
+  updateContainer,
+  containerStats,
   runContainer,
   startContainer,
   waitForExit,
@@ -23,4 +27,4 @@ export { defaultSpec, defaultMounts, DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATH
 export { GateError, type StdioFds } from './shim.js'
 export { parseSignal } from '../sys/signals.js'
 export { DEFAULT_STATE_ROOT, readState, type ExitStatus, type StoredState } from './state.js'
-export { OCI_VERSION, OVERLAY_ANNOTATION, type OverlayRootfs, type Process, type Spec, type State } from './spec.js'
+export { OCI_VERSION, OVERLAY_ANNOTATION, type LinuxResources as LinuxResourcesInput, type OverlayRootfs, type Process, type Spec, type State } from './spec.js'

@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import { TockerError } from '../errors.js'
 import { writeFileAtomic } from '../sys/atomic-file.js'
 import { isSameProcess } from '../sys/proc-stat.js'
+import { openCgroupPath } from '../cgroups/index.js'
 import { OCI_VERSION, type Hooks, type LinuxSeccomp, type Process, type State } from './spec.js'
 
 export const DEFAULT_STATE_ROOT = '/run/tocker/runtime'
@@ -38,6 +39,8 @@ export interface StoredState {
   process: Process
   /** The container's seccomp filter: every exec'd process gets the same one. */
   seccomp?: LinuxSeccomp
+  /** The session keyring the container joined (runc: "_ses.<id>"): exec joins it too. */
+  keyring?: string
   /** 'caller': runc's process model (no shim stays; PID 1 is the caller's subreaper's child). */
   parent?: 'caller'
   /** The hooks still to run after create: poststart (by start) and poststop (by delete). */
@@ -119,7 +122,9 @@ export function listIds(root: string): string[] {
 
 export function statusOf(root: string, st: StoredState): State['status'] {
   if (!isSameProcess({ pid: st.pid, startTime: st.pidStartTime })) return 'stopped'
-  return existsSync(join(stateDir(root, st.id), 'start.sock')) ? 'created' : 'running'
+  if (existsSync(join(stateDir(root, st.id), 'start.sock'))) return 'created'
+  // Frozen by `pause` (cgroup v2's freezer): runc calls that "paused".
+  return st.cgroupPath && openCgroupPath(st.cgroupPath)?.frozen() ? 'paused' : 'running'
 }
 
 /** The runtime spec's State: what `state` prints. */

@@ -2,5 +2,7 @@
 import type { RuntimeCommand } from '../command.js'
 import { checkpoint, featuresCommand, list, restore, spec, state } from './info.js'
 import { create, del, kill, run, start } from './lifecycle.js'
+import { exec } from './exec.js'
+import { events, pause, ps, resume, update } from './cgroup.js'
 
-export const COMMANDS: RuntimeCommand[] = [checkpoint, create, del, kill, list, restore, run, spec, start, state, featuresCommand]
+export const COMMANDS: RuntimeCommand[] = [checkpoint, create, del, events, exec, kill, list, pause, ps, restore, resume, run, spec, start, state, update, featuresCommand]

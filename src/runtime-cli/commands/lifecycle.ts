@@ -72,6 +72,7 @@ async function createFor(ctx: RuntimeContext, parent: 'caller' | 'shim') {
     preserveFds: preserved.fds,
     noNewKeyring: !!o['no-new-keyring'],
     cgroupsDisabled: g.cgroupManager === 'disabled',
+    systemdCgroup: g.systemdCgroup,
     warn: (m) => log.warn(m),
   })
 }
@@ -199,7 +200,7 @@ export const del: RuntimeCommand = {
 }
 
 /** In the foreground, ^C and friends go to the container's process (runc's signal proxy). */
-function forwardSignals(pid: number): () => void {
+export function forwardSignals(pid: number): () => void {
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH']
   const handler = (sig: NodeJS.Signals): void => {
     try {
