@@ -5,7 +5,7 @@
 // Only the command that runs is loaded: `tocker ps` reads the registry, ps.ts and what ps needs.
 import { TockerError } from '../errors.js'
 import { COMMANDS } from './commands/index.js'
-import { globalOptions } from './context.js'
+import { globalOptions, type GlobalOptions } from './context.js'
 import { checkArgs, compileTable, parseWith, withDefaults } from './parse.js'
 import { GLOBAL_OPTIONS, HELP_OPTION, type Command, type CommandEntry, type OptionDef } from './spec.js'
 import { ArgsError, UnknownCommandError, suggest } from './usage-error.js'
@@ -139,10 +139,17 @@ async function runEntry(
   try {
     return (await cmd.run!({ opts, args: parsed.args, g, path })) ?? 0
   } catch (err) {
-    return reportError(err, reportCtx)
+    return reportError(await didYouMean(err, g), reportCtx)
   } finally {
     session?.stop()
   }
+}
+
+/** A container name that is not there: the closest ones that are (asked of the engine only then). */
+async function didYouMean(err: unknown, g: GlobalOptions): Promise<unknown> {
+  if (!(err instanceof Error) || !/^No such (container|object): /.test(err.message)) return err
+  const [{ engineClient }, { withContainerSuggestion }] = await Promise.all([import('./engine.js'), import('./did-you-mean.js')])
+  return withContainerSuggestion(err, await engineClient(g))
 }
 
 /** Values read later (closer to the command) win; repeatable ones add up. */

@@ -17,6 +17,23 @@ export const HINTS: Hint[] = [
   { code: 'ENOTROOT', ko: '힌트: 컨테이너를 만들려면 root 권한이 필요합니다. 명령 앞에 sudo를 붙이세요 (sudo tocker …).' },
   { code: 'ENOTTY', match: /^the input device is not a TTY/, ko: '힌트: -t(터미널 할당)는 키보드로 입력하는 터미널에서만 쓸 수 있습니다. 파이프나 스크립트에서는 -t 없이 -i만 쓰세요.' },
   // Learners' hints, in both languages.
+  // A pull with no internet, rendered by cli/pull-image.ts with the image and this checkout's
+  // offline images; before EREGISTRYDNS, so that its general hint is not printed too.
+  {
+    code: 'EOFFLINEIMAGE',
+    en: "Hint: the registry {host} could not be found (no internet?). {image} is one of the offline images: load it with 'sudo tocker load -i {tarball}'. Or set a mirror under \"registry-mirrors\" in /etc/tocker/daemon.json.",
+    ko: "힌트: 레지스트리 {host}의 주소를 찾지 못했습니다 (인터넷 연결이 없나요?). {image}는 오프라인 이미지로 들어 있습니다: 'sudo tocker load -i {tarball}'로 불러오세요. 또는 /etc/tocker/daemon.json의 \"registry-mirrors\"에 미러를 설정하세요.",
+  },
+  {
+    code: 'ENOTOFFLINE',
+    en: "Hint: the registry {host} could not be found (no internet?). {image} is not one of the offline images, which are in {dir}: {list}. Load one with 'sudo tocker load -i {dir}/<name>.tar', or set a mirror under \"registry-mirrors\" in /etc/tocker/daemon.json.",
+    ko: "힌트: 레지스트리 {host}의 주소를 찾지 못했습니다 (인터넷 연결이 없나요?). {image}는 오프라인 이미지에 없습니다. 오프라인 이미지는 {dir}에 있습니다: {list}. 'sudo tocker load -i {dir}/<이름>.tar'로 불러오거나, /etc/tocker/daemon.json의 \"registry-mirrors\"에 미러를 설정하세요.",
+  },
+  {
+    code: 'EDIDYOUMEAN',
+    en: "Hint: did you mean {names}? ('{list}' lists them)",
+    ko: "힌트: 혹시 {names} 말인가요? ('{list}'로 목록을 볼 수 있습니다)",
+  },
   {
     code: 'EREGISTRYDNS',
     match: /lookup (?<host>[^\s:]+): no such host/,
@@ -25,8 +42,8 @@ export const HINTS: Hint[] = [
   },
   {
     code: 'ENOPKGMGR',
-    en: 'Hint: the image {image} has no package manager ({wanted} is not there): it is a minimal image.{editor} For apt, use a Debian-based image.',
-    ko: '힌트: 이미지 {image}에는 패키지 관리자가 없습니다 ({wanted} 없음). 최소한의 이미지입니다.{editor_ko} apt를 쓰려면 Debian 기반 이미지를 쓰세요.',
+    en: 'Hint: the image {image} has no package manager ({wanted} is not there): it is a minimal image.{editor} For apt, use a Debian-based image, such as debian or httpd (Apache on Debian).',
+    ko: '힌트: 이미지 {image}에는 패키지 관리자가 없습니다 ({wanted} 없음). 최소한의 이미지입니다.{editor_ko} apt를 쓰려면 debian이나 httpd(Debian 위의 Apache) 같은 Debian 기반 이미지를 쓰세요.',
   },
   {
     code: 'EOTHERPKGMGR',

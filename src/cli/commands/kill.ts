@@ -10,6 +10,6 @@ export const kill: Command = {
   async run({ opts: a, args, g }) {
     const [{ engineClient }, { forEachContainer }] = await Promise.all([import('../engine.js'), import('../each-container.js')])
     const client = await engineClient(g)
-    return forEachContainer(args, (c) => client.killContainer(c, a.signal as string))
+    return forEachContainer(args, (c) => client.killContainer(c, a.signal as string), client)
   },
 }

@@ -15,6 +15,6 @@ export const rm: Command = {
   async run({ opts: a, args, g }) {
     const [{ engineClient }, { forEachContainer }] = await Promise.all([import('../engine.js'), import('../each-container.js')])
     const client = await engineClient(g)
-    return forEachContainer(args, (c) => client.removeContainer(c, { force: !!a.force, v: !!a.volumes }))
+    return forEachContainer(args, (c) => client.removeContainer(c, { force: !!a.force, v: !!a.volumes }), client)
   },
 }

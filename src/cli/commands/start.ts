@@ -15,7 +15,7 @@ export const start: Command = {
   async run({ opts: a, args, g }) {
     const [{ engineClient }, { forEachContainer }] = await Promise.all([import('../engine.js'), import('../each-container.js')])
     const client = await engineClient(g)
-    if (!a.attach && !a.interactive) return forEachContainer(args, (c) => client.startContainer(c))
+    if (!a.attach && !a.interactive) return forEachContainer(args, (c) => client.startContainer(c), client)
     if (args.length > 1) throw new Error('you cannot start and attach multiple containers at once')
     const { attachAndRun } = await import('../run-attached.js')
     const info = await client.inspectContainer(args[0])

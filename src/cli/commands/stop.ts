@@ -13,6 +13,6 @@ export const stop: Command = {
   async run({ opts: a, args, g }) {
     const [{ engineClient }, { forEachContainer }] = await Promise.all([import('../engine.js'), import('../each-container.js')])
     const client = await engineClient(g)
-    return forEachContainer(args, (c) => client.stopContainer(c, a.time as number | undefined, a.signal as string | undefined))
+    return forEachContainer(args, (c) => client.stopContainer(c, a.time as number | undefined, a.signal as string | undefined), client)
   },
 }

@@ -10,6 +10,6 @@ export const wait: Command = {
   async run({ args, g }) {
     const [{ engineClient }, { forEachContainer }] = await Promise.all([import('../engine.js'), import('../each-container.js')])
     const client = await engineClient(g)
-    return forEachContainer(args, async (c) => String((await client.waitContainer(c, 'not-running')).StatusCode))
+    return forEachContainer(args, async (c) => String((await client.waitContainer(c, 'not-running')).StatusCode), client)
   },
 }
