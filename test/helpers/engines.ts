@@ -6,6 +6,8 @@ import { existsSync, readdirSync } from 'node:fs'
 import { request } from 'node:http'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
+// @ts-ignore: plain JavaScript helper
+import { inNetSandbox } from './netns-sandbox.mjs'
 
 const BIN = new URL('../../bin/tocker', import.meta.url).pathname
 
@@ -26,6 +28,8 @@ export class Engines {
   /** Start the engine of `root` (once); resolves when it answers. */
   async start(root: string, env: Record<string, string> = {}): Promise<void> {
     if (this.#engines.has(root)) return
+    // An engine reconciles and may set up the bridge and iptables: never in the host's namespace.
+    if (!inNetSandbox()) throw new Error('Engines.start: call reexecInNetSandbox() first (test/helpers/netns-sandbox.mjs)')
     const child = spawn(process.execPath, [BIN, '--root', root, 'daemon'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NODE_OPTIONS: '', ...env } })
     let err = ''
     child.stderr!.on('data', (d) => (err += d))

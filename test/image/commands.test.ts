@@ -1,15 +1,22 @@
 // images / tag / rmi / image inspect / save / load through bin/tocker (built with `npx tsc -p .`),
 // on a fresh --root per test, with the rootfs-cache images and the test fixtures as input. Output is
 // compared with Docker's; failures must leave nothing in the store.
+// @ts-ignore: plain JavaScript helper
+import { inNetSandbox, prepareNetSandbox, reexecInNetSandbox } from '../helpers/netns-sandbox.mjs'
 import { spawnSync } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { createHash } from 'node:crypto'
-import t from 'tap'
 import { chainIDs } from '../../src/image/store.js'
 import { Engines, tmpLeftovers } from '../helpers/engines.js'
 import { fixture, layoutInfo } from '../helpers/fixtures.js'
+
+// The engines this file starts reconcile networking when they start: a private network namespace
+// (tap is loaded only inside it: the parent must print nothing).
+if (!inNetSandbox()) process.exit(await reexecInNetSandbox())
+prepareNetSandbox()
+const { default: t } = await import('tap')
 
 const repoRoot = resolve(import.meta.dirname, '..', '..')
 const bin = join(repoRoot, 'bin', 'tocker')

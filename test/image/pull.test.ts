@@ -1,16 +1,24 @@
 // `tocker pull` end to end: bin/tocker (built with `npx tsc -p .`) against Debian's docker-registry on
 // 127.0.0.1, a fresh --root store and a fresh TOCKER_CONFIG per test file. Output compared with
 // Docker's line for line; on every failure, nothing may be left in the store.
+// @ts-ignore: plain JavaScript helper
+import { inNetSandbox, prepareNetSandbox, reexecInNetSandbox } from '../helpers/netns-sandbox.mjs'
 import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import t, { type Test } from 'tap'
+import type { Test } from 'tap'
 import { hostPlatform } from '../../src/image/registry/platform.js'
 import { Engines, tmpLeftovers } from '../helpers/engines.js'
 import { fixture, layoutInfo, pushFixture } from '../helpers/fixtures.js'
 import { startProxy } from '../helpers/http-proxy.js'
 import { freePort, push, registryToolsMissing, startRegistry, type TestRegistry } from '../helpers/registry.js'
+
+// The engines this file starts reconcile networking when they start: a private network namespace
+// (tap is loaded only inside it: the parent must print nothing).
+if (!inNetSandbox()) process.exit(await reexecInNetSandbox())
+prepareNetSandbox()
+const { default: t } = await import('tap')
 
 const missing = registryToolsMissing()
 if (missing) {
