@@ -4,6 +4,7 @@ import { readFileSync, statSync } from 'node:fs'
 import { isAbsolute, resolve } from 'node:path'
 import { TockerError } from '../errors.js'
 import { checkSeccomp } from './seccomp/filter.js'
+import { checkConfigSchema } from './config-schema.js'
 import { OVERLAY_ANNOTATION, type OverlayRootfs, type Spec } from './spec.js'
 
 export interface Bundle {
@@ -35,6 +36,7 @@ export function loadBundle(dir: string): Bundle {
   } catch (err) {
     throw invalid(`config.json in bundle ${path} is not valid JSON: ${(err as Error).message}`)
   }
+  checkConfigSchema(spec, 'config.json')
   return checkedBundle(path, spec)
 }
 
