@@ -36,20 +36,25 @@ static char msgbuf[MAX_MSG];
 static void do_cgroupns(int ctl, const char *path, size_t len)
 {
 	char why[128];
+	uint64_t t0 = trace_clock();
 	if (len == 0) {
 		if (unshare(CLONE_NEWCGROUP) < 0) {
+			trace_step(t0, "unshare", errno, NULL, "CLONE_NEWCGROUP");
 			send_error(ctl, errno, 1, "unshare cgroup namespace: %s", go_strerror(errno, why, sizeof why));
 			return;
 		}
+		trace_step(t0, "unshare", 0, NULL, "CLONE_NEWCGROUP (its root is the cgroup PID 1 is in now: the container's own)");
 	} else {
 		int fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0 || setns(fd, CLONE_NEWCGROUP) < 0) {
+			trace_step(t0, "setns", errno, NULL, "%s, CLONE_NEWCGROUP", path);
 			send_error(ctl, errno, 1, "join cgroup namespace %s: %s", path, go_strerror(errno, why, sizeof why));
 			if (fd >= 0)
 				close(fd);
 			return;
 		}
 		close(fd);
+		trace_step(t0, "setns", 0, NULL, "%s, CLONE_NEWCGROUP", path);
 	}
 	send_ok(ctl);
 }
@@ -69,10 +74,14 @@ static void do_mount(int ctl, char *p, size_t len)
 	}
 	unsigned long flags = strtoul(field[3], NULL, 10);
 	char why[128];
+	uint64_t t0 = trace_clock();
+	/* The runtime describes the target (it sent an fd path); we say what we mounted and that it worked. */
 	if (mount(field[0], field[1], field[2], flags, field[4][0] ? field[4] : NULL) < 0) {
+		trace_step(t0, "mount", errno, NULL, "%s", field[2]);
 		send_error(ctl, errno, 1, "mount %s on %s: %s", field[2], field[1], go_strerror(errno, why, sizeof why));
 		return;
 	}
+	trace_step(t0, "mount", 0, NULL, "%s", field[2]);
 	send_ok(ctl);
 }
 
@@ -140,10 +149,12 @@ static struct process_spec *serve(int ctl)
 	}
 }
 
-static void __attribute__((noreturn)) release(int reply_fd, struct process_spec *spec)
+/* stream: reply_fd is a connection to the start socket (trace reports are framed there). */
+static void __attribute__((noreturn)) release(int reply_fd, int stream, struct process_spec *spec)
 {
 	int err_no, code;
 	char msg[16384];
+	trace_to(reply_fd, stream);
 	/* startContainer hooks: after `start`, before the program (runc runs them at this point too:
 	 * as the container's user, under its seccomp filter). A failure stops the container. */
 	if (process_start_hooks(spec, msg, sizeof msg) < 0) {
@@ -187,8 +198,9 @@ void gate_create(int ctl, int lsock)
 		char go;
 		if (nfds == 2 && fds[1].revents) {
 			if (recv_msg(ctl, &go, 1) == 1 && go == MSG_GO)
-				release(ctl, spec);
+				release(ctl, 0, spec);
 			close(ctl); /* the creator is gone (or said something else): only `start` can release us now */
+			trace_to(-1, 0);
 			nfds = 1;
 		}
 		if (!fds[0].revents)
@@ -198,7 +210,7 @@ void gate_create(int ctl, int lsock)
 		if (conn < 0)
 			continue;
 		if (recv_msg(conn, &go, 1) == 1 && go == MSG_GO)
-			release(conn, spec);
+			release(conn, 1, spec);
 		close(conn);
 	}
 }
@@ -212,5 +224,5 @@ void gate_exec(int ctl)
 	ssize_t n = recv_msg(ctl, &go, 1);
 	if (n != 1 || go != MSG_GO)
 		_exit(1);
-	release(ctl, spec);
+	release(ctl, 0, spec);
 }

@@ -26,6 +26,7 @@
  * Both: [--console-socket PATH] (process.terminal: where the pty master goes, console.c)
  *       [--preserve-base B --preserve-fds N] (fds B.. become the program's 3..3+N-1)
  *       create: [--parent caller] (runc's process model, below)
+ * Both: [--trace 1] (report each step on the control socket for `tocker --explain`, trace.c)
  *
  * In create mode the shim first forks and lets its first self exit at once: the runtime reaps
  * that one immediately, and the shim that stays is nobody's child (the kernel hands it to init),
@@ -153,6 +154,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 			if (shim_fds.preserve_n < 0 || shim_fds.preserve_n > 65536)
 				die("invalid --preserve-fds %s", v);
 		}
+		else if (!strcmp(a, "--trace"))
+			trace_enable(!strcmp(v, "1"));
 		else
 			die("unknown option %s", a);
 	}
@@ -283,27 +286,37 @@ static int create(int ctl, struct options *o)
 		return 1;
 
 	/* A new PID namespace (or an existing one): it applies to the children we fork from now on. */
+	trace_to(ctl, 0);
+	uint64_t t0 = trace_clock();
 	if (o->pidns) {
 		int fd = open(o->pidns, O_RDONLY | O_CLOEXEC);
 		if (fd < 0 || setns(fd, CLONE_NEWPID) < 0) {
+			trace_step(t0, "setns", errno, NULL, "%s, CLONE_NEWPID (a PID namespace that already exists)", o->pidns);
 			send_error(ctl, errno, 1, "join pid namespace %s: %s", o->pidns, go_strerror(errno, why, sizeof why));
 			return 1;
 		}
 		close(fd);
+		trace_step(t0, "setns", 0, NULL, "%s, CLONE_NEWPID (a PID namespace that already exists)", o->pidns);
 	} else if (unshare(CLONE_NEWPID) < 0) {
+		trace_step(t0, "unshare", errno, NULL, "CLONE_NEWPID");
 		send_error(ctl, errno, 1, "unshare pid namespace: %s", go_strerror(errno, why, sizeof why));
 		return 1;
+	} else {
+		trace_step(t0, "unshare", 0, NULL, "CLONE_NEWPID (only our children enter it: the next fork makes its PID 1)");
 	}
 
 	int lsock = bind_start_socket(ctl, dirfd, o->state_dir);
 	if (lsock < 0)
 		return 1;
+	t0 = trace_clock();
 	pid_t pid = fork();
 	if (pid < 0) {
+		trace_step(t0, "fork", errno, NULL, "the container's first process");
 		send_error(ctl, errno, 1, "fork: %s", go_strerror(errno, why, sizeof why));
 		return 1;
 	}
 	if (pid == 0) {
+		trace_actor("PID 1");
 		if (o->stdio != STDIO_INHERIT)
 			stdio_child(&o->io);
 		/* The gate keeps its stdio, the control and start sockets, (-t) the terminal handoff
@@ -315,6 +328,11 @@ static int create(int ctl, struct options *o)
 		gate_create(ctl, lsock);
 	}
 	close(lsock);
+	{
+		char res[64];
+		snprintf(res, sizeof res, "pid %d on the host", pid);
+		trace_step(t0, "fork", 0, res, "the container's first process: PID 1 in its new PID namespace");
+	}
 
 	step_aside(ctl, pid, devnull);
 	if (o->caller_parent)
@@ -372,28 +390,39 @@ static int exec_mode(int ctl, struct options *o)
 		return 1;
 	/* Join the container's mount namespace here rather than in Node: Node's child would have to
 	 * find this program by a path inside the container's root, which the container controls. */
+	trace_to(ctl, 0);
+	trace_actor("exec shim");
+	uint64_t t0 = trace_clock();
 	if (o->mntns_fd >= 0) {
 		if (setns(o->mntns_fd, CLONE_NEWNS) < 0) {
+			trace_step(t0, "setns", errno, NULL, "the container's mount namespace, CLONE_NEWNS");
 			send_error(ctl, errno, 1, "join mount namespace: %s", go_strerror(errno, why, sizeof why));
 			return 1;
 		}
 		close(o->mntns_fd);
 		if (chdir("/") < 0)
 			return 1;
+		trace_step(t0, "setns", 0, NULL, "the container's mount namespace, CLONE_NEWNS (its / is now the container's root)");
 	}
+	t0 = trace_clock();
 	if (o->pidns_fd >= 0) {
 		if (setns(o->pidns_fd, CLONE_NEWPID) < 0) {
+			trace_step(t0, "setns", errno, NULL, "the container's PID namespace, CLONE_NEWPID");
 			send_error(ctl, errno, 1, "join pid namespace: %s", go_strerror(errno, why, sizeof why));
 			return 1;
 		}
 		close(o->pidns_fd);
+		trace_step(t0, "setns", 0, NULL, "the container's PID namespace, CLONE_NEWPID (for the process we fork next)");
 	}
+	t0 = trace_clock();
 	pid_t pid = fork();
 	if (pid < 0) {
+		trace_step(t0, "fork", errno, NULL, "the exec'd process");
 		send_error(ctl, errno, 1, "fork: %s", go_strerror(errno, why, sizeof why));
 		return 1;
 	}
 	if (pid == 0) {
+		trace_actor("process");
 		/* Killing us (the runtime gives up) takes the process with it; detached, we exit at once
 		 * and it lives on under the caller's subreaper. */
 		if (!o->detach)
@@ -408,6 +437,11 @@ static int exec_mode(int ctl, struct options *o)
 		gate_exec(ctl);
 	}
 	exec_child = pid;
+	{
+		char res[64];
+		snprintf(res, sizeof res, "pid %d on the host", pid);
+		trace_step(t0, "fork", 0, res, "the exec'd process, born inside the container's mount and PID namespaces");
+	}
 	step_aside(ctl, pid, devnull);
 	if (o->detach)
 		return 0;

@@ -321,25 +321,50 @@ static int apparmor_on_exec(const char *profile)
 	return ok ? 0 : -1;
 }
 
+/* The seccomp filter's load, traced: `when` says why it is loaded at this point. */
+static int load_filter(const struct process_spec *s, const char *when)
+{
+	uint64_t t0 = trace_clock();
+	int r = load_seccomp_filter(s->seccomp);
+	trace_step(t0, "seccomp", r < 0 ? errno : 0, NULL, "SECCOMP_SET_MODE_FILTER, %u BPF instructions, %s", seccomp_filter_length(s->seccomp), when);
+	return r;
+}
+
+static const char *const RLIMIT_NAMES[] = { "RLIMIT_CPU", "RLIMIT_FSIZE", "RLIMIT_DATA", "RLIMIT_STACK", "RLIMIT_CORE", "RLIMIT_RSS", "RLIMIT_NPROC", "RLIMIT_NOFILE",
+	"RLIMIT_MEMLOCK", "RLIMIT_AS", "RLIMIT_LOCKS", "RLIMIT_SIGPENDING", "RLIMIT_MSGQUEUE", "RLIMIT_NICE", "RLIMIT_RTPRIO", "RLIMIT_RTTIME" };
+
+static const char *rlimit_name(int r)
+{
+	return r >= 0 && (size_t)r < sizeof RLIMIT_NAMES / sizeof RLIMIT_NAMES[0] ? RLIMIT_NAMES[r] : "RLIMIT_?";
+}
+
 int prepare_process(struct process_spec *s, int *err_no, int *exit_code, char *msg, size_t cap)
 {
 	char why[128];
+	uint64_t t0;
 	/* First, before the seccomp filter (which may not allow close_range): only stdio and the
 	 * sockets to the runtime stay open from here to execve (hygiene.c). Every fd opened below is
 	 * closed again before the chdir. */
 	if (fds_close_others() < 0)
 		FAIL(1, "close inherited fds: %s", go_strerror(errno, why, sizeof why));
 	if (s->has_oom) {
+		t0 = trace_clock();
 		int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
 		char v[16];
 		int n = snprintf(v, sizeof v, "%d", s->oom_score_adj);
 		if (fd < 0 || write(fd, v, n) != n)
 			FAIL(1, "set oom_score_adj: %s", go_strerror(errno, why, sizeof why));
 		close(fd);
+		trace_step(t0, "write", 0, NULL, "/proc/self/oom_score_adj <- %d", s->oom_score_adj);
 	}
-	for (size_t i = 0; i < s->nrlimits; i++)
-		if (setrlimit(s->rlimits[i].resource, &s->rlimits[i].lim) < 0)
+	for (size_t i = 0; i < s->nrlimits; i++) {
+		t0 = trace_clock();
+		int r = setrlimit(s->rlimits[i].resource, &s->rlimits[i].lim);
+		trace_step(t0, "setrlimit", r < 0 ? errno : 0, NULL, "%s, soft %llu, hard %llu", rlimit_name(s->rlimits[i].resource),
+			   (unsigned long long)s->rlimits[i].lim.rlim_cur, (unsigned long long)s->rlimits[i].lim.rlim_max);
+		if (r < 0)
 			FAIL(1, "setrlimit %d: %s", s->rlimits[i].resource, go_strerror(errno, why, sizeof why));
+	}
 	if (s->keyring && join_keyring(s->keyring) < 0)
 		FAIL(1, "unable to join session keyring: %s", go_strerror(errno, why, sizeof why));
 	/* The terminal: opened and mounted as root, before the filter (which refuses mount). */
@@ -352,26 +377,39 @@ int prepare_process(struct process_spec *s, int *err_no, int *exit_code, char *m
 		FAIL(1, "apply apparmor profile %s: %s", s->apparmor, go_strerror(errno, why, sizeof why));
 
 	/* Without no_new_privs: now, while we still hold CAP_SYS_ADMIN (see the top of this file). */
-	if (s->seccomp && !s->no_new_privs && load_seccomp_filter(s->seccomp) < 0)
+	if (s->seccomp && !s->no_new_privs && load_filter(s, "before the capabilities are dropped (without no_new_privs, loading a filter needs CAP_SYS_ADMIN)") < 0)
 		FAIL(1, "error loading seccomp filter into kernel: %s", go_strerror(errno, why, sizeof why));
 	if (s->has_caps) {
+		t0 = trace_clock();
+		int dropped = 0;
 		/* PR_CAPBSET_READ fails with EINVAL past the last capability this kernel knows. */
 		for (int c = 0; prctl(PR_CAPBSET_READ, c, 0, 0, 0) >= 0; c++)
-			if (!(s->caps[0] & (1ULL << c)) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0)
-				FAIL(1, "drop capability %d from the bounding set: %s", c, go_strerror(errno, why, sizeof why));
+			if (!(s->caps[0] & (1ULL << c))) {
+				if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0) {
+					trace_step(t0, "prctl", errno, NULL, "PR_CAPBSET_DROP, capability %d", c);
+					FAIL(1, "drop capability %d from the bounding set: %s", c, go_strerror(errno, why, sizeof why));
+				}
+				dropped++;
+			}
+		trace_step(t0, "prctl", 0, NULL, "PR_CAPBSET_DROP x %d: bounding set caps=0x%016llx", dropped, (unsigned long long)s->caps[0]);
 		if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
 			FAIL(1, "keepcaps: %s", go_strerror(errno, why, sizeof why));
 	}
+	t0 = trace_clock();
 	if (setgroups(s->ngroups, s->groups) < 0)
 		FAIL(1, "setgroups: %s", go_strerror(errno, why, sizeof why));
 	if (setresgid(s->gid, s->gid, s->gid) < 0)
 		FAIL(1, "setgid %u: %s", s->gid, go_strerror(errno, why, sizeof why));
 	if (setresuid(s->uid, s->uid, s->uid) < 0)
 		FAIL(1, "setuid %u: %s", s->uid, go_strerror(errno, why, sizeof why));
+	trace_step(t0, "setresuid", 0, NULL, "uid %u, gid %u, %zu supplementary group(s) (setgroups, setresgid, setresuid)", s->uid, s->gid, s->ngroups);
 	if (s->has_caps) {
+		t0 = trace_clock();
 		prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
 		if (set_capabilities(s) < 0)
 			FAIL(1, "capset: %s", go_strerror(errno, why, sizeof why));
+		trace_step(t0, "capset", 0, NULL, "effective caps=0x%016llx, permitted caps=0x%016llx, inheritable caps=0x%016llx", (unsigned long long)s->caps[1],
+			   (unsigned long long)s->caps[2], (unsigned long long)s->caps[3]);
 		prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 		/* The kernel raises an ambient capability only if it is permitted *and* inheritable;
 		 * runc only warns about the others (runc spec lists ambient caps without inheritable
@@ -380,19 +418,33 @@ int prepare_process(struct process_spec *s, int *err_no, int *exit_code, char *m
 			if ((s->caps[4] & (1ULL << c)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0 && errno != EPERM)
 				FAIL(1, "raise ambient capability %d: %s", c, go_strerror(errno, why, sizeof why));
 	}
-	if (s->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		FAIL(1, "no_new_privs: %s", go_strerror(errno, why, sizeof why));
+	if (s->no_new_privs) {
+		t0 = trace_clock();
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+			FAIL(1, "no_new_privs: %s", go_strerror(errno, why, sizeof why));
+		trace_step(t0, "prctl", 0, NULL, "PR_SET_NO_NEW_PRIVS, 1 (setuid programs and file capabilities can no longer raise privileges)");
+	}
 	if (s->umask >= 0)
 		umask((mode_t)s->umask);
 	/* No fd but stdio and the runtime's sockets is open (closed at the top), and where chdir
 	 * lands must be inside our root (hygiene.c: the CVE-2024-21626 class). */
-	if (chdir(s->cwd) < 0)
+	t0 = trace_clock();
+	if (chdir(s->cwd) < 0) {
+		trace_step(t0, "chdir", errno, NULL, "\"%s\"", s->cwd);
 		FAIL(1, "chdir to cwd (\"%s\") set in config.json failed: %s", s->cwd, go_strerror(errno, why, sizeof why));
+	}
+	trace_step(t0, "chdir", 0, NULL, "\"%s\"", s->cwd);
+	t0 = trace_clock();
 	if (cwd_check(err_no, msg, cap) < 0) {
+		trace_step(t0, "getcwd", *err_no, msg, "is the working directory inside the container's root?");
 		*exit_code = 1;
 		return -1;
 	}
-	return lookup_program(s, err_no, exit_code, msg, cap);
+	trace_step(t0, "getcwd", 0, "inside the root", "is the working directory inside the container's root?");
+	t0 = trace_clock();
+	int r = lookup_program(s, err_no, exit_code, msg, cap);
+	trace_step(t0, "lookup", r < 0 ? *err_no : 0, r < 0 ? msg : s->path, "\"%s\" (Go's exec.LookPath: $PATH, as the container's user)", s->argv[0]);
+	return r;
 }
 
 int process_start_hooks(struct process_spec *s, char *msg, size_t cap)
@@ -417,8 +469,10 @@ void exec_process(struct process_spec *s, int *reply_fd, int *err_no, int *exit_
 		int above = (base > 3 ? base : 3) + n;
 		if (*reply_fd >= 0 && *reply_fd < above) {
 			int moved = fcntl(*reply_fd, F_DUPFD_CLOEXEC, above);
-			if (moved >= 0)
+			if (moved >= 0) {
+				trace_fd_moved(*reply_fd, moved);
 				*reply_fd = moved;
+			}
 		}
 		for (int i = 0; i < n; i++) {
 			if (base + i == 3 + i)
@@ -442,11 +496,24 @@ void exec_process(struct process_spec *s, int *reply_fd, int *err_no, int *exit_
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	/* With no_new_privs: the last step before execve (see the top of this file). */
-	if (s->seccomp && s->no_new_privs && load_seccomp_filter(s->seccomp) < 0) {
+	if (s->seccomp && s->no_new_privs && load_filter(s, "after no_new_privs, just before execve") < 0) {
 		*err_no = errno;
 		*exit_code = 1;
 		snprintf(msg, cap, "error loading seccomp filter into kernel: %s", go_strerror(errno, why, sizeof why));
 		return;
+	}
+	/* Reported before: if it works there is nobody left to report it (the runtime sees the
+	 * close-on-exec socket close). */
+	if (trace_on()) {
+		char args[1024];
+		size_t len = 0;
+		for (size_t i = 0; i < s->argc && len + 8 < sizeof args; i++) {
+			int n = snprintf(args + len, sizeof args - len, "%s\"%s\"", i ? ", " : "", s->argv[i]);
+			if (n < 0)
+				break;
+			len += (size_t)n < sizeof args - len ? (size_t)n : sizeof args - len - 1;
+		}
+		trace_step(0, "execve", 0, "pending", "\"%s\", [%s]", s->path, args);
 	}
 	execve(s->path, s->argv, s->env);
 	*err_no = errno;

@@ -61,6 +61,11 @@ struct seccomp_filter *parse_seccomp_filter(const char *val, char *err, size_t c
 	return f;
 }
 
+unsigned int seccomp_filter_length(const struct seccomp_filter *f)
+{
+	return f->prog.len;
+}
+
 int load_seccomp_filter(const struct seccomp_filter *f)
 {
 	return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, f->flags, &f->prog);

@@ -22,6 +22,19 @@
  * In exec mode there is no start socket: the shim joins the container's mount and PID namespaces,
  * forks the new process and says "P <pid> <shim pid>"; the process says R, takes the spec and its
  * G on the control socket (main.c's exec_mode says why the fork).
+ *
+ * With --trace 1 (someone runs `tocker --explain`), the shim, the gate and exec's process also
+ * report each step they take as a T message (trace.c), on the channel their answers go to, before
+ * that answer; the runtime turns them into trace events in that order:
+ *
+ *   runtime (Node)                    shim (parent)               gate (PID 1 of the container)
+ *        ◀──────────────────────────── T unshare(CLONE_NEWPID), T fork → PID 1, then P
+ *   C, M ─────────────────────────────────────────────────────────▶ T unshare cgroup ns, T mount proc
+ *   S ────────────────────────────────────────────────────────────▶ T setrlimit, seccomp, bounding
+ *                                                                    set, setresuid, capset, chdir,
+ *                                                                    getcwd check, program lookup; K|E
+ *   G (control socket or start.sock) ─────────────────────────────▶ T execve, then EOF (it ran) or E
+ *   On start.sock (a stream) each T is framed: 'T', 8 hex digits of length, the payload.
  */
 #ifndef TOCKER_SHIM_H
 #define TOCKER_SHIM_H
@@ -43,6 +56,7 @@ enum msg_type {
 	MSG_GO = 'G',       /* start → gate: execve now */
 	MSG_OK = 'K',
 	MSG_ERROR = 'E',    /* "<errno>\0<exit code>\0<message>" */
+	MSG_TRACE = 'T',    /* shim/gate → runtime, with --trace 1: "<op>\0<detail>\0<result>\0<errno>\0<usec>\0<who>" */
 };
 
 /* main.c: what the command line gave the gate and the process beyond the control socket. */
@@ -107,6 +121,8 @@ struct seccomp_filter;
 struct seccomp_filter *parse_seccomp_filter(const char *val, char *err, size_t cap);
 /* seccomp(2): from now on every syscall of this process and its children goes through it. */
 int load_seccomp_filter(const struct seccomp_filter *f);
+/* Its length in BPF instructions (for the trace). */
+unsigned int seccomp_filter_length(const struct seccomp_filter *f);
 
 /* exit.c: <name>.json (exit.json, execs/<id>.json), written into space reserved at the start (a
  * full disk cannot lose it). */
@@ -116,6 +132,20 @@ int wait_exit(pid_t pid, int *code, int *sig);
 int exit_reserve(int dirfd, const char *name);
 /* <name>.json (through the reserved file when reserved_fd >= 0), then the same JSON on exit_fd. */
 void write_exit_status(int dirfd, const char *name, int reserved_fd, int exit_fd, int code, int sig);
+
+/* trace.c: the shim's own steps for `tocker --explain` (only with --trace 1: otherwise free). */
+void trace_enable(int on);
+int trace_on(void);
+/* Where reports go from now on: the control socket (stream 0) or the start socket's connection (1). */
+void trace_to(int fd, int stream);
+/* The reporting socket was moved to another fd (exec_process, around preserved fds). */
+void trace_fd_moved(int from, int to);
+/* Who is speaking: "shim", "PID 1", "exec shim", "process". */
+void trace_actor(const char *who);
+/* A start time for trace_step's duration (0 when tracing is off: no clock read). */
+uint64_t trace_clock(void);
+/* One step: op, errno (0: it worked), result (NULL: "ok" or the errno's name), detail (printf). */
+void trace_step(uint64_t start, const char *op, int err, const char *result, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* gate.c */
 /* PID 1's life in create mode: serve the control socket, then wait for `start` on the start socket. */

@@ -12,6 +12,7 @@ import type {
   ContainerSummary,
   ContainerTopResponse,
   ContainerWaitResponse,
+  KernelView,
   ExecCreateBody,
   ExecInspect,
   AuthConfig,
@@ -44,8 +45,13 @@ export function isEngineDown(err: unknown): boolean {
   return NOT_RUNNING_CODES.has((err as NodeJS.ErrnoException)?.code ?? '')
 }
 
+/** A line of the trace stream that is not an event: the session's id, a --step pause. */
+export type TraceControl = { session: string; step: boolean } | { pause: { n: number; phase: string; changes: unknown } }
+
 export class EngineClient {
   #starting: Promise<void> | undefined
+  /** `tocker --explain`'s trace session: sent with every request (X-Tocker-Session) so the engine reports our work to it. */
+  traceSession: string | undefined
 
   /**
    * `startEngine`: called (once) when the first request finds no engine listening; the request
@@ -86,6 +92,7 @@ export class EngineClient {
           headers: {
             Host: 'tocker',
             ...(body ? { 'Content-Type': 'application/json', 'Content-Length': String(body.length) } : {}),
+            ...(this.traceSession ? { 'X-Tocker-Session': this.traceSession } : {}),
             ...opts.headers,
           },
         },
@@ -135,6 +142,7 @@ export class EngineClient {
           Host: 'tocker',
           Connection: 'Upgrade',
           Upgrade: 'tcp',
+          ...(this.traceSession ? { 'X-Tocker-Session': this.traceSession } : {}),
           ...(data ? { 'Content-Type': 'application/json', 'Content-Length': String(data.length) } : {}),
         },
       })
@@ -151,20 +159,40 @@ export class EngineClient {
 
   /**
    * Follow the engine's trace stream (kernel-level actions, see src/trace/); resolves once the
-   * subscription is in place. The connection does not keep this process alive.
+   * subscription is in place. With `session`, only this client's work is followed (the session id
+   * is sent with every request from then on); with `step`, the engine pauses at each phase and
+   * `onControl` gets the pause (answer with continueStep). The connection does not keep this
+   * process alive.
    */
-  async followTrace(onEvent: (e: TraceEvent) => void): Promise<void> {
-    const res = await this.raw('GET', '/tocker/trace')
+  async followTrace(onEvent: (e: TraceEvent) => void, o: { session?: boolean; step?: boolean; onControl?: (c: TraceControl) => void } = {}): Promise<void> {
+    const res = await this.raw('GET', '/tocker/trace', { query: o.session ? { session: 1, step: o.step ? 1 : undefined } : undefined })
     if ((res.statusCode ?? 500) >= 400) throw errorFrom(res.statusCode ?? 500, await readBody(res))
-    res.socket.unref()
     let buf = ''
+    let first: ((id: string | undefined) => void) | undefined
+    const ready = o.session ? new Promise<string | undefined>((r) => (first = r)) : undefined
     res.on('data', (d: Buffer) => {
       buf += d.toString('utf8')
       const lines = buf.split('\n')
       buf = lines.pop() ?? ''
-      for (const l of lines) if (l) onEvent(JSON.parse(l) as TraceEvent)
+      for (const l of lines) {
+        if (!l) continue
+        const obj = JSON.parse(l) as TraceEvent | TraceControl
+        if ('kind' in obj) onEvent(obj)
+        else if ('session' in obj) first?.(obj.session)
+        else o.onControl?.(obj)
+      }
     })
     res.on('error', () => {})
+    res.on('end', () => first?.(undefined))
+    // Unreferenced only once the session's first line is in: until then nothing else may keep
+    // this process alive, and it would end in the middle of the await.
+    if (ready) this.traceSession = await ready
+    res.socket.unref()
+  }
+
+  /** --step: let the engine go on after pause `n`. */
+  async continueStep(n: number): Promise<void> {
+    await this.json('POST', `/tocker/sessions/${encodeURIComponent(this.traceSession ?? '')}/continue`, { query: { n } })
   }
 
   ping(): Promise<string> {
@@ -180,6 +208,10 @@ export class EngineClient {
   }
   inspectContainer(id: string): Promise<ContainerInspect> {
     return this.json('GET', `/containers/${encodeURIComponent(id)}/json`)
+  }
+  /** tocker's own GET /containers/{id}/kernel. */
+  kernelView(id: string): Promise<KernelView> {
+    return this.json('GET', `/containers/${encodeURIComponent(id)}/kernel`)
   }
   async startContainer(id: string): Promise<void> {
     await this.json('POST', `/containers/${encodeURIComponent(id)}/start`)

@@ -17,6 +17,8 @@ import { isTockerError, isUserFacing, TockerError } from '../errors.js'
 import { DEFAULT_BODY_LIMIT, DEFAULT_BODY_TIMEOUT_MS, parseJsonBody, readBody, readUpgradeBody, type BodyLimits } from './http-body.js'
 import { MULTIPLEXED_STREAM, RAW_STREAM } from './streams.js'
 import type { BodyValidator } from './validate.js'
+import { runInScope, type TraceScope } from '../trace/scope.js'
+import { report } from '../trace/trace.js'
 
 export type Params = Record<string, string>
 
@@ -181,6 +183,12 @@ export interface ServeOptions {
   streamIdleTimeoutMs?: number
   /** Headers on every response (Docker's Api-Version, Server, Ostype …). */
   headers?: Record<string, string>
+  /**
+   * The trace scope a request runs in (an explaining client's session, trace/scope.ts), by its
+   * headers. The request's end is then reported as an `api` trace event in that scope: the client
+   * knows its engine-side work for that request is all on its trace stream.
+   */
+  scope?: (req: IncomingMessage) => TraceScope | undefined
 }
 
 /** Find the route and decode its parameters; 404 (no path) or 405-as-404 (no method), 400 (bad escape). */
@@ -203,7 +211,18 @@ export function match(table: Route[], method: string, pathname: string): { route
 }
 
 export function serve(table: Route[], opts: ServeOptions = {}): Server {
-  const dispatch = async (req: IncomingMessage, res: ServerResponse | undefined, socket?: Duplex, head?: Buffer) => {
+  const dispatch = (req: IncomingMessage, res: ServerResponse | undefined, socket?: Duplex, head?: Buffer): Promise<void> => {
+    const scope = opts.scope?.(req)
+    if (!scope) return handle(req, res, socket, head)
+    return runInScope(scope, async () => {
+      try {
+        await handle(req, res, socket, head)
+      } finally {
+        report({ kind: 'api', op: req.method ?? 'GET', detail: (req.url ?? '/').split('?')[0], result: String(res?.statusCode ?? 101) })
+      }
+    })
+  }
+  const handle = async (req: IncomingMessage, res: ServerResponse | undefined, socket?: Duplex, head?: Buffer) => {
     if (res) for (const [k, v] of Object.entries(opts.headers ?? {})) res.setHeader(k, v)
     try {
       let url: URL

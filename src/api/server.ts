@@ -9,19 +9,19 @@
 // tar, a build context) says { body: 'stream' } and reads ctx.req itself, bounded by its own means.
 import type { Server } from 'node:http'
 import type { Engine } from '../engine/engine.js'
-import { onTrace } from '../trace/trace.js'
 import { imageHandlers } from './image-routes.js'
 import { bool, hijack, int, jsonQuery, route, serve, type Route, type ServeOptions } from './router.js'
 import { authConfigBody, containerCreateBody, execCreateBody, execStartBody, volumeCreateBody } from './schemas.js'
 import { volumeHandlers } from './volume-routes.js'
 import { connectionSink, responseSink } from './streams.js'
 import { ENGINE_HEADERS, systemHandlers } from './system-routes.js'
+import { TraceSessions, type StepProbe } from './trace-sessions.js'
 import type { ContainerCreateBody, ExecCreateBody } from './types.js'
 
 /** containers/create may carry big Env/Labels; other JSON bodies get the 1 MiB default. */
 const CREATE_BODY_LIMIT = 4 << 20
 
-export function routes(engine: Engine): Route[] {
+export function routes(engine: Engine, sessions = new TraceSessions()): Route[] {
   const img = imageHandlers(engine)
   const sys = systemHandlers(engine)
   const vol = volumeHandlers(engine)
@@ -103,6 +103,8 @@ export function routes(engine: Engine): Route[] {
       res!.statusCode = 204
     }),
     route('GET', '/containers/{id}/top', async ({ params, query }) => engine.top(params.id, query.get('ps_args') ?? undefined)),
+    // tocker's own: the namespaces, mounts, cgroup, network and capabilities of a running container.
+    route('GET', '/containers/{id}/kernel', async ({ params }) => engine.kernel(params.id)),
     route('POST', '/containers/{id}/resize', async ({ params, query, res }) => {
       await engine.resize(params.id, int(query, 'h') ?? 24, int(query, 'w') ?? 80)
       res!.statusCode = 200
@@ -161,20 +163,19 @@ export function routes(engine: Engine): Route[] {
     }),
     route('GET', '/exec/{id}/json', async ({ params }) => engine.execInspect(params.id)),
     // tocker's own: every kernel-level action of the engine as it happens, one JSON object per line
-    // (what `tocker --explain` prints for commands the engine carries out).
-    route('GET', '/tocker/trace', async ({ res, req }) => {
-      res!.writeHead(200, { 'Content-Type': 'application/x-ndjson' })
-      res!.flushHeaders()
-      const stop = onTrace((e) => res!.write(JSON.stringify(e) + '\n'))
-      await new Promise<void>((resolve) => {
-        req.on('close', resolve)
-        res!.on('close', resolve)
-      })
-      stop()
+    // (what `tocker --explain` prints for commands the engine carries out); ?session=1 follows one
+    // client's requests only, &step=1 pauses them at each phase (trace-sessions.ts).
+    route('GET', '/tocker/trace', async ({ res, req, query }) => {
+      await sessions.follow(req, res!, { session: bool(query, 'session'), step: bool(query, 'step') })
     }, true),
+    route('POST', '/tocker/sessions/{id}/continue', async ({ params, query, res }) => {
+      sessions.continue(params.id, int(query, 'n') ?? 0)
+      res!.statusCode = 204
+    }),
   ]
 }
 
 export function createApiServer(engine: Engine, opts: ServeOptions = {}): Server {
-  return serve(routes(engine), { headers: ENGINE_HEADERS, ...opts })
+  const sessions = new TraceSessions(engine.stepProbe() as StepProbe<unknown>)
+  return serve(routes(engine, sessions), { headers: ENGINE_HEADERS, scope: (req) => sessions.scopeOf(req), ...opts })
 }

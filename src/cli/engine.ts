@@ -20,9 +20,9 @@ export async function engineClient(g: GlobalOptions): Promise<EngineClient> {
     }
     await startEngine(g, new EngineClient(socket))
   })
-  // --explain: the kernel work happens in the engine; print its trace stream here, as it happens.
+  // --explain: the kernel work happens in the engine; it reports ours on a trace session of ours.
   const session = g.explain ? (await import('./explain.js')).explainSession() : undefined
-  if (session) await client.followTrace((e) => session.engineEvent(e))
+  if (session) await session.follow(client)
   return client
 }
 

@@ -134,14 +134,21 @@ async function runEntry(
     return reportError(new TockerError('tocker must be run as root (try sudo)', { code: 'ENOTROOT' }), reportCtx)
   }
   const explain = g.explain ? await import('./explain.js') : undefined
-  const session = await explain?.beginExplain(g)
+  let session
+  try {
+    session = await explain?.beginExplain(g, { interactive: !!opts.interactive })
+  } catch (err) {
+    return reportError(err, reportCtx)
+  }
   explain?.setExplainSession(session)
   try {
     return (await cmd.run!({ opts, args: parsed.args, g, path })) ?? 0
   } catch (err) {
+    await session?.stop()
+    session = undefined
     return reportError(await didYouMean(err, g), reportCtx)
   } finally {
-    session?.stop()
+    await session?.stop()
   }
 }
 

@@ -3,6 +3,8 @@
 // signal it, exec into it, clean up after it) and the network. runtime-backend.ts,
 // images/service.ts and network-backend.ts implement them over src/runtime, src/image and
 // src/network; keeping the seam here means the engine's logic reads without those details.
+import type { ProcessKernelView } from '../runtime/kernel-view.js'
+import type { NetworkKernelView } from '../network/kernel-view.js'
 import type { NetworkSettings } from '../api/types.js'
 import type { ContainerConfig as ImageRunConfig } from '../image/types.js'
 import type { ContainerRecord, ProcessIdentity } from './state.js'
@@ -101,6 +103,8 @@ export interface RuntimeBackend {
   forgetExec?(rec: ContainerRecord, execId: string): void
   /** Set the TTY window size of the container's pty (-t). */
   resize?(rec: ContainerRecord, rows: number, cols: number): void
+  /** What /proc says of the running container's first process (`tocker kernel`). */
+  kernel?(rec: ContainerRecord): Promise<ProcessKernelView>
   /** Open the container's stdin (OpenStdin) for writing; closing it is the container's EOF. */
   openStdin?(rec: ContainerRecord): Promise<NodeJS.WritableStream | undefined>
 }
@@ -116,4 +120,6 @@ export interface NetworkBackend {
   reconcile(running: ContainerRecord[]): Promise<{ warnings: string[] } | void>
   /** The default bridge: its name, and its subnet and gateway once chosen. */
   bridge?(): { name: string; subnet?: string; gateway?: string }
+  /** The container's interfaces, veth and rules as the kernel has them; `pid` undefined once it stopped. */
+  kernel?(containerId: string, pid: number | undefined): Promise<NetworkKernelView | undefined>
 }

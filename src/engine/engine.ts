@@ -18,6 +18,8 @@ import { join } from 'node:path'
 import { TockerError } from '../errors.js'
 import { storeLayout, type StoreLayout } from '../store/layout.js'
 import type {
+  KernelChanges,
+  KernelView,
   AuthConfig,
   ContainerCreateBody,
   ContainerCreateResponse,
@@ -44,6 +46,8 @@ import { diskUsage, info, version, writableLayerSize } from './system.js'
 import { pruneContainers } from './prune.js'
 import { inspectView, listView, type ListFilters } from './views.js'
 import { VolumeService, type VolumeUser } from './volumes/service.js'
+import { hostSnapshot, kernelChanges, kernelView, stepSnapshot, type KernelSnapshot } from './kernel-view.js'
+import type { StepSubject } from '../trace/scope.js'
 
 export type { AttachOptions, ClientConnection, LogsQuery, OutputSink } from './streams.js'
 
@@ -244,6 +248,25 @@ export class Engine {
     const rec = this.#table.find(ref)
     if (!rec.State.Running || !rec.Init) throw new TockerError(`container ${rec.Id} is not running`, { status: 409, daemon: true })
     return this.opts.runtime.top(rec, psArgs)
+  }
+
+  /** GET /containers/{id}/kernel: what the kernel holds for a running container (kernel-view.ts). */
+  async kernel(ref: string): Promise<KernelView> {
+    const rec = this.#table.find(ref)
+    const { runtime, network } = this.opts
+    if (!rec.State.Running || !rec.Init || !runtime.kernel) throw new TockerError(`Container ${rec.Id} is not running`, { status: 409, daemon: true })
+    const [proc, net] = await Promise.all([runtime.kernel(rec), network?.kernel?.(rec.Id, rec.Init.pid)])
+    return kernelView({ id: rec.Id, name: rec.Name, mergedDir: join(this.#table.dir, rec.Id, 'rootfs'), proc, net })
+  }
+
+  /** What a --step pause shows (api/trace-sessions.ts): kernel snapshots and their difference. */
+  stepProbe(): { baseline(): Promise<KernelSnapshot>; snapshot(s: StepSubject): Promise<KernelSnapshot>; changes(a: KernelSnapshot, b: KernelSnapshot): KernelChanges } {
+    const network = this.opts.network
+    return {
+      baseline: hostSnapshot,
+      snapshot: (subject) => stepSnapshot(subject, network?.kernel ? (id, pid) => network.kernel!(id, pid) : undefined),
+      changes: kernelChanges,
+    }
   }
 
   // ---- logs / attach ----

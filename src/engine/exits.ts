@@ -3,6 +3,10 @@
 // its exit file), records the exit once, cleans up after it and tells whoever waits.
 import type { NetworkBackend, RuntimeBackend } from './backend.js'
 import type { ContainerTable } from './container-table.js'
+import { signalName } from '../sys/signals.js'
+import { currentScope, runInScopeOnly, type TraceScope } from '../trace/scope.js'
+import { report } from '../trace/trace.js'
+import { stepPause } from '../trace/step.js'
 import type { ContainerRecord } from './state.js'
 
 const EXIT_SHIM_GONE = 255 // Docker's code for a container whose state was lost (reboot, crashed shim)
@@ -19,6 +23,13 @@ export class ExitMonitor {
   readonly #listeners = new Map<string, Set<() => void>>()
   readonly #watchers = new Map<string, { close(): void }>()
   readonly #exiting = new Map<string, Promise<void>>()
+  /**
+   * Whose --explain session sees the end of a run (trace/scope.ts): the latest waiter's (`stop`,
+   * `wait`), else the session that started it (`run` waiting for its --rm). Nobody's once both
+   * are gone: the cleanup runs outside any session.
+   */
+  readonly #waiterScope = new Map<string, TraceScope>()
+  readonly #startScope = new Map<string, TraceScope>()
   #sweep: NodeJS.Timeout | undefined
 
   constructor(
@@ -47,6 +58,8 @@ export class ExitMonitor {
 
   /** Call `fn` when the current (or, if not running, the next) run has ended and been recorded. */
   onNextExit(id: string, fn: () => void): () => void {
+    const scope = currentScope()
+    if (scope) this.#waiterScope.set(id, scope)
     let set = this.#listeners.get(id)
     if (!set) this.#listeners.set(id, (set = new Set()))
     set.add(fn)
@@ -57,6 +70,7 @@ export class ExitMonitor {
   release(id: string): void {
     const listeners = this.#listeners.get(id)
     this.#listeners.delete(id)
+    this.#waiterScope.delete(id)
     for (const fn of listeners ?? []) fn()
   }
 
@@ -82,6 +96,9 @@ export class ExitMonitor {
 
   /** Watch a running container for the end of its run. */
   watch(rec: ContainerRecord): void {
+    const scope = currentScope()
+    if (scope) this.#startScope.set(rec.Id, scope)
+    else this.#startScope.delete(rec.Id)
     this.#watchers.get(rec.Id)?.close()
     const w = this.runtime.watchExit(rec, () => this.#checkExit(rec))
     if (w) this.#watchers.set(rec.Id, w) // else: the sweep timer covers it
@@ -102,6 +119,12 @@ export class ExitMonitor {
   processExit(rec: ContainerRecord): Promise<void> {
     const existing = this.#exiting.get(rec.Id)
     if (existing) return existing
+    const scope = this.#waiterScope.get(rec.Id) ?? this.#startScope.get(rec.Id)
+    this.#startScope.delete(rec.Id)
+    return runInScopeOnly(scope, () => this.#processExit(rec))
+  }
+
+  #processExit(rec: ContainerRecord): Promise<void> {
     const p = (async () => {
       this.#watchers.get(rec.Id)?.close()
       this.#watchers.delete(rec.Id)
@@ -124,6 +147,14 @@ export class ExitMonitor {
       }
       rec.Shim = undefined
       rec.Init = undefined
+      const code = rec.State.ExitCode
+      report({
+        kind: 'note',
+        op: 'exit',
+        detail: exit
+          ? `PID 1 (${rec.Path}) exited with code ${code}${code > 128 && code < 160 ? ` = 128 + ${code - 128}: killed by ${signalName(code - 128)}` : ''}${rec.State.OOMKilled ? ' (the kernel\'s OOM killer)' : ''}`
+          : `PID 1 is gone without an exit status (its shim died): code ${code}`,
+      })
       this.hooks.ended(rec)
       await this.network?.release(rec).catch((e) => this.hooks.log(`network release: ${(e as Error).message}`))
       const cleanup = () => this.runtime.cleanup(rec).catch((e) => this.hooks.log(`cleanup ${rec.Id}: ${(e as Error).message}`))
@@ -132,6 +163,8 @@ export class ExitMonitor {
       // exit code; it goes once the record is written (unless a new run has begun by then).
       const written = !this.table.has(rec.Id) || this.table.saveOrDefer(rec, () => void (rec.Shim ? undefined : cleanup()))
       if (written) await cleanup()
+      // --step: what the exit took down (never holds the cleanup back: a client gone, it goes on).
+      await stepPause('cleanup', { containerId: rec.Id }, false)
     })()
     this.#exiting.set(rec.Id, p)
     return p.finally(() => {

@@ -16,7 +16,9 @@ import { planMounts } from './volumes/mounts.js'
 import type { VolumeService } from './volumes/service.js'
 import type { KeyedMutex } from './mutex.js'
 import type { Removal } from './removal.js'
-import { parseSignal } from '../sys/signals.js'
+import { parseSignal, signalName } from '../sys/signals.js'
+import { report } from '../trace/trace.js'
+import { stepPause } from '../trace/step.js'
 import { signalContainer } from './signals.js'
 import { containerDir, emptyState, removeContainerDir, storeWriteError, type ContainerRecord } from './state.js'
 
@@ -148,6 +150,8 @@ export class Lifecycle {
         const ns = await network.attach(rec)
         if (ns) rec.NetworkSettings = ns
       }
+      // --step: the network phase is over (a client that goes away now makes this start fail and undo).
+      await stepPause('network', { pid: started.init.pid, containerId: rec.Id })
       await runtime.begin(rec)
     } catch (err) {
       const msg = (err as Error).message
@@ -199,11 +203,19 @@ export class Lifecycle {
     if (!rec.State.Running) return false
     const sig = parseSignal(signal || rec.Config.StopSignal || 'SIGTERM')
     const t = timeout ?? rec.Config.StopTimeout ?? 10
+    const sent = Date.now()
     this.#signal(rec, sig)
     // A negative timeout waits forever, as in Docker.
     if (!(await this.d.exits.waitExit(rec, t < 0 ? Infinity : t * 1000))) {
+      report({
+        kind: 'note',
+        op: 'stop',
+        detail: `PID 1 ignored ${signalName(sig)} for ${t} s (a PID 1 has no default action for a signal it does not handle): SIGKILL`,
+      })
       this.#signal(rec, 9)
       await this.d.exits.waitExit(rec, Infinity)
+    } else {
+      report({ kind: 'note', op: 'stop', detail: `PID 1 handled ${signalName(sig)}: it exited after ${((Date.now() - sent) / 1000).toFixed(1)} s of the ${t} s it was given` })
     }
     this.d.events.container(rec, 'stop')
     return true

@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { hostsFile, NetworkManager, networkSettings, normalizeMode } from '../network/index.js'
 import type { NetworkBackend } from './backend.js'
+import { networkKernelView, type NetworkKernelView } from '../network/kernel-view.js'
 import type { ContainerRecord } from './state.js'
 
 export class EngineNetwork implements NetworkBackend {
@@ -50,6 +51,15 @@ export class EngineNetwork implements NetworkBackend {
   bridge(): { name: string; subnet?: string; gateway?: string } {
     const st = this.manager.state()
     return { name: this.manager.bridge, subnet: st.subnet, gateway: st.gateway }
+  }
+
+  async kernel(containerId: string, pid: number | undefined): Promise<NetworkKernelView | undefined> {
+    const endpoint = this.manager.endpoint(containerId)
+    if (!pid && !endpoint) {
+      // Stopped and released: only its rules could be left (none should be).
+      return networkKernelView({ containerId, pid: undefined, iptables: () => this.manager.iptables() })
+    }
+    return networkKernelView({ containerId, pid, hostVeth: endpoint?.hostVeth, bridge: endpoint ? this.manager.bridge : undefined, iptables: () => this.manager.iptables() })
   }
 }
 

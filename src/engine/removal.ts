@@ -58,7 +58,8 @@ export class Removal {
     await this.network?.release(rec).catch((e) => this.warn(`network release of ${rec.Id}: ${(e as Error).message}`))
     await this.runtime.cleanup(rec)
     await this.runtime.destroy(rec)
-    await removeTree(containerDir(this.table.dir, rec.Id)) // off the engine's thread: see remove-tree.ts
+    // Off the engine's thread: see remove-tree.ts. With it goes upper/, the writable layer.
+    await removeTree(containerDir(this.table.dir, rec.Id), "upper/ = its writable layer, config.json, the log; the image stays")
     this.table.delete(rec)
     this.events.container(rec, 'destroy')
     const listeners = this.#listeners.get(rec.Id)

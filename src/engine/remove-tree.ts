@@ -6,12 +6,16 @@
 // while the engine goes on serving.
 import { execFile } from 'node:child_process'
 import { TockerError } from '../errors.js'
+import { tracedAsync } from '../trace/trace.js'
 
-export function removeTree(dir: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile('rm', ['-rf', '--one-file-system', '--', dir], { maxBuffer: 1 << 20 }, (err, _stdout, stderr) => {
-      if (!err) return resolve()
-      reject(new TockerError(`removing ${dir}: ${String(stderr).trim().split('\n')[0] || err.message}`, { cause: err }))
-    })
-  })
+/** `what`: what the directory holds, for --explain. */
+export function removeTree(dir: string, what?: string): Promise<void> {
+  return tracedAsync('exec', 'rm', () => `-rf --one-file-system ${dir}${what ? ` (${what})` : ''}`, () =>
+    new Promise<void>((resolve, reject) => {
+      execFile('rm', ['-rf', '--one-file-system', '--', dir], { maxBuffer: 1 << 20 }, (err, _stdout, stderr) => {
+        if (!err) return resolve()
+        reject(new TockerError(`removing ${dir}: ${String(stderr).trim().split('\n')[0] || err.message}`, { cause: err }))
+      })
+    }),
+  )
 }

@@ -8,6 +8,7 @@ import { Socket } from 'node:net'
 import { ReadStream } from 'node:tty'
 import { openPty, openPtyFromPtmx, setWindowSize, type Pty } from '../sys/pty.js'
 import { RootDir } from '../runtime/root-dir.js'
+import { traced } from '../trace/trace.js'
 import { join } from 'node:path'
 import { TockerError } from '../errors.js'
 import { assertLimitsSupported } from '../cgroups/index.js'
@@ -15,7 +16,8 @@ import { containerResolvConf, hostsFile } from '../network/etc-files.js'
 import { containerState, createContainer, deleteContainer, exitStatus, killContainer, oomKillCount, startContainer } from '../runtime/container.js'
 import { DEFAULT_PATH_ENV, defaultSpec } from '../runtime/default-spec.js'
 import { OVERLAY_ANNOTATION, type Mount, type Spec } from '../runtime/spec.js'
-import { DEFAULT_STATE_ROOT } from '../runtime/state.js'
+import { DEFAULT_STATE_ROOT, readState } from '../runtime/state.js'
+import { processKernelView, type ProcessKernelView } from '../runtime/kernel-view.js'
 import { execProcess, execStatus, removeExecStatus } from '../runtime/exec.js'
 import { top, type TopResult } from '../runtime/top.js'
 import { SOCK_CLOEXEC, SOCK_STREAM, socketpair } from '../sys/proc.js'
@@ -61,13 +63,17 @@ export class EngineRuntime implements RuntimeBackend {
 
   async prepare(rec: ContainerRecord, _image: ResolvedImage): Promise<void> {
     const dir = this.dir(rec)
-    for (const d of ['rootfs', 'upper', 'work']) mkdirSync(join(dir, d), { recursive: true, mode: 0o755 })
+    traced('fs', 'mkdir', () => `${dir}/{rootfs,upper,work} (upper/ = the writable layer, empty; rootfs/ = where the overlay goes)`, () => {
+      for (const d of ['rootfs', 'upper', 'work']) mkdirSync(join(dir, d), { recursive: true, mode: 0o755 })
+    })
     const mode = networkMode(rec)
-    writeFileSync(join(dir, 'hostname'), `${rec.Config.Hostname}\n`)
-    writeFileSync(join(dir, 'hosts'), hostsFile({ hostname: rec.Config.Hostname!, mode }))
-    writeFileSync(join(dir, 'resolv.conf'), containerResolvConf(mode))
-    // The bundle's config.json, for learners to read (the runtime gets the same spec in memory).
-    writeFileSync(join(dir, 'config.json'), JSON.stringify(this.spec(rec), null, 2) + '\n')
+    traced('fs', 'write', () => `${dir}/config.json (the OCI bundle's spec: process, namespaces, mounts, limits) + hostname, hosts, resolv.conf`, () => {
+      writeFileSync(join(dir, 'hostname'), `${rec.Config.Hostname}\n`)
+      writeFileSync(join(dir, 'hosts'), hostsFile({ hostname: rec.Config.Hostname!, mode }))
+      writeFileSync(join(dir, 'resolv.conf'), containerResolvConf(mode))
+      // The bundle's config.json, for learners to read (the runtime gets the same spec in memory).
+      writeFileSync(join(dir, 'config.json'), JSON.stringify(this.spec(rec), null, 2) + '\n')
+    })
   }
 
   /** The OCI spec: Docker's defaults, the image's config and the user's options. */
@@ -333,6 +339,12 @@ export class EngineRuntime implements RuntimeBackend {
     if (state.status !== 'running') return undefined
     // Releasing the gate unlinks <state>/start.sock: the state dir's mtime is that moment.
     return statSync(join(this.stateRoot, rec.Id)).mtime.toISOString()
+  }
+
+  async kernel(rec: ContainerRecord): Promise<ProcessKernelView> {
+    if (!rec.Init) throw new TockerError(`Container ${rec.Id} is not running`, { status: 409, daemon: true })
+    const st = readState(this.stateRoot, rec.Id)
+    return processKernelView(rec.Init, { cgroupDir: st?.cgroupPath })
   }
 
   forgetExec(rec: ContainerRecord, execId: string): void {

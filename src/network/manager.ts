@@ -18,6 +18,7 @@ import { attachError, bindError, noAddressesError, noFreePortError, portAllocate
 import type { NetworkSettings } from '../api/types.js'
 import { networkSettings } from './inspect.js'
 import { allocateIp, newVethName, portOwner } from './ipam.js'
+import { report } from '../trace/trace.js'
 import { ipv4Addresses, ipv4Routes, linksOnBridge, showLink } from './iproute2.js'
 import { addPortRules, detectIptables, removeAllRules, removePortRules, restoreRules, saveRules, syncChanges, type IptablesTools } from './iptables.js'
 import { cidrsOverlap, formatCidr, formatIPv4, macForIPv4, parseCidr, parseIPv4 } from './ipv4.js'
@@ -302,6 +303,7 @@ export class NetworkManager {
       await this.#undo(e)
       delete state.endpoints[containerId]
       if (save) writeState(this.paths, state)
+      report({ kind: 'note', op: 'release', detail: `address ${e.ip} returned to ${this.bridge}'s pool${held?.length ? `; host port${held.length > 1 ? 's' : ''} ${e.ports.map((p) => p.hostPort).join(', ')} freed` : ''}` })
     }
     for (const h of held ?? []) h.close()
     this.#held.delete(containerId)

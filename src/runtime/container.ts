@@ -29,15 +29,18 @@ import { createDevices, createDevSymlinks, DEFAULT_DEVICES } from './devices.js'
 import { maskPaths, readonlyPaths } from './masks.js'
 import { mountAll } from './mounts.js'
 import { propagationFlags } from './mount-options.js'
-import { enterNamespaces, joinNamespace, namespaceOf, restoreNamespaces, saveNamespaces, warmThreadpool, type SavedNamespaces } from './namespaces.js'
+import { enterNamespaces, joinNamespace, NAMESPACES, namespaceOf, restoreNamespaces, saveNamespaces, warmThreadpool, type SavedNamespaces } from './namespaces.js'
 import { encodeHooks, hookState, runHooks, runHooksWarning } from './hooks.js'
 import { appArmorProfile } from './apparmor.js'
 import { pivotRoot } from './pivot.js'
 import { encodeProcess, processEnv } from './process-spec.js'
-import { compileSeccomp, reportSeccompHandover } from './seccomp/compile.js'
+import { compileSeccomp, seccompHandover } from './seccomp/compile.js'
 import { RootDir } from './root-dir.js'
 import { makeRootPrivate, mountRootfs, remountRootReadonly } from './rootfs.js'
-import { ERROR_BYTE, GO_BYTE, INHERIT_STDIO, parseError, spawnCreateShim, type ShimChannel, type StdioFds } from './shim.js'
+import { GO_BYTE, INHERIT_STDIO, parseStartReply, shimTraceArgs, spawnCreateShim, type ShimChannel, type StdioFds } from './shim.js'
+import { isTracing, report } from '../trace/trace.js'
+import type { PhaseId } from '../trace/phases.js'
+import { stepPause, stepping } from '../trace/step.js'
 import { OCI_VERSION, type LinuxResources, type Spec, type State } from './spec.js'
 import { isSameProcess, processStartTime } from '../sys/proc-stat.js'
 import {
@@ -165,7 +168,25 @@ async function create(opts: CreateOptions, checked: boolean): Promise<Container>
   let cgroup: ReturnType<typeof makeContainerCgroup>
   try {
     cgroup = makeContainerCgroup(opts.id, spec.linux, { disabled: opts.cgroupsDisabled, systemd: opts.systemdCgroup, warn: opts.warn })
-    let saved: SavedNamespaces | undefined = saveNamespaces(namespaces.map((n) => n.type).filter((t) => t !== 'pid' && t !== 'cgroup'))
+    const joinedNs = namespaces.filter((n) => n.type !== 'pid' && n.type !== 'cgroup')
+    // Where the main thread goes back to; undefined while it is at home (hooks, a --step pause).
+    let saved: SavedNamespaces | undefined = saveNamespaces(joinedNs.map((n) => n.type))
+    const step = stepping()
+    /**
+     * --step: pause after a phase with the main thread at home, then come back through PID 1's
+     * namespace files (/proc/<pid>/ns/*): nothing else may run on this thread while it is inside
+     * the container's namespaces, and a pause lets the engine serve other requests meanwhile.
+     */
+    const pauseOutside = async (phase: PhaseId): Promise<void> => {
+      restoreNamespaces(saved!)
+      saved = undefined
+      await stepPause(phase, { pid: gatePid, cgroupPath: cgroup?.path })
+      saved = saveNamespaces(joinedNs.map((n) => n.type))
+      for (const n of joinedNs) {
+        const path = `/proc/${gatePid}/ns/${NAMESPACES[n.type].file}`
+        joinNamespace(n.type, path, `back into ${path} after the --step pause`)
+      }
+    }
     let encoded: Buffer
     try {
       // 2. The main thread moves into the container's namespaces: synchronous code only until
@@ -187,13 +208,18 @@ async function create(opts: CreateOptions, checked: boolean): Promise<Container>
       }
       if (opts.parent === 'caller') args.push('--parent', 'caller')
       if (opts.consoleSocket) args.push('--console-socket', opts.consoleSocket)
+      args.push(...shimTraceArgs())
       const stdio = opts.log ? { stdin: 'ignore' as const, stdout: 'ignore' as const, stderr: 'ignore' as const } : opts.stdio ?? INHERIT_STDIO
       ;({ channel, exitFd } = spawnCreateShim(args, stdio, opts.preserveFds))
+      // --explain: hear the shim's PID namespace and fork now, so they are told in the order they happened.
+      if (isTracing() || step) ({ pid: gatePid, shimPid } = channel.expectPids())
 
       makeRootPrivate()
       if (spec.hostname) sethostname(spec.hostname)
       if (spec.domainname) setdomainname(spec.domainname)
+      if (step) await pauseOutside('namespaces')
       mountRootfs(bundle.rootfs, bundle.overlay)
+      if (step) await pauseOutside('rootfs')
 
       // 4. The gate joins the cgroup (before anything else happens in there), then its cgroup
       //    namespace, whose root is the cgroup the gate is in at that moment. Done when the
@@ -235,6 +261,7 @@ async function create(opts: CreateOptions, checked: boolean): Promise<Container>
         applySysctls(rootDir, spec.linux?.sysctl ?? {}, newNet, newIpc)
         maskPaths(rootDir, spec.linux?.maskedPaths ?? [], devNull)
         readonlyPaths(rootDir, spec.linux?.readonlyPaths ?? [])
+        if (step) await pauseOutside('dev')
       } finally {
         rootDir.close()
       }
@@ -262,8 +289,9 @@ async function create(opts: CreateOptions, checked: boolean): Promise<Container>
       if (propagation !== undefined) mount(null, '/', null, propagation, null)
       // The gate prepares the process (user, capabilities, cwd, finding the program, compiling
       // the seccomp filter) while we go home and save the state; its answer is read below.
-      if (seccomp && filter) reportSeccompHandover(seccomp, filter, !!proc.noNewPrivileges)
-      channel.sendSpecLater(encoded)
+      if (seccomp && filter) channel.describeNext('seccomp', seccompHandover(seccomp, filter, !!proc.noNewPrivileges))
+      // (--step: after the pause below, so that the pause shows pivot_root alone.)
+      if (!step) channel.sendSpecLater(encoded)
     } finally {
       // 6. Home again, whatever happened.
       if (saved) restoreNamespaces(saved)
@@ -290,6 +318,11 @@ async function create(opts: CreateOptions, checked: boolean): Promise<Container>
     // The state goes to disk before the gate has accepted its process: from then on the gate
     // outlives us (it waits for `start`), and whoever finds it must know what it is.
     writeState(stateRoot, st)
+    if (step) {
+      await stepPause('pivot', { pid: gatePid, cgroupPath: cgroup?.path })
+      channel.sendSpec(encoded)
+      await stepPause('security', { pid: gatePid, cgroupPath: cgroup?.path })
+    }
     if (checked) channel.flush()
     return handle(stateRoot, st, channel, exitFd, opts)
   } catch (err) {
@@ -415,7 +448,10 @@ export async function startContainer(id: string, opts: RuntimeOptions = {}): Pro
     closeSync(dirFd)
   }
   // End of file without a word: the socket was closed by a successful execve (close-on-exec).
-  if (reply.length > 0 && reply[0] === ERROR_BYTE) throw parseError(reply)
+  // Before it, with --trace, the gate's reports of its last steps (execve).
+  const { events, error } = parseStartReply(reply)
+  for (const e of events) report(e)
+  if (error) throw error
   runPoststart(st, opts.warn)
 }
 
@@ -557,6 +593,9 @@ export async function deleteContainer(id: string, opts: RuntimeOptions & { force
     if (Date.now() - started > 10_000) throw new TockerError(`container ${id} did not stop after SIGKILL`)
     await (tries < 50 ? new Promise((r) => setImmediate(r)) : sleep(Math.min(2 ** (tries - 50), 50)))
   }
+  // Nothing to unmount: every mount of the container lived in its mount namespace, and the kernel
+  // took the namespace (and its mounts) down with the last process in it, the shim.
+  report({ kind: 'note', op: 'unmount', detail: 'nothing to unmount: the mount namespace ended with its last process, its mounts with it' })
   try {
     openContainerCgroup(st.cgroupPath)?.remove()
   } finally {

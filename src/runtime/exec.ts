@@ -16,13 +16,12 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { TockerError } from '../errors.js'
 import { setns } from '../sys/ns.js'
 import { kill } from '../sys/proc.js'
-import { report } from '../trace/trace.js'
 import { openContainerCgroup } from './cgroup.js'
 import { NAMESPACES, restoreNamespaces, saveNamespaces, warmThreadpool } from './namespaces.js'
 import { encodeProcess, processEnv } from './process-spec.js'
 import { RootDir } from './root-dir.js'
-import { compileSeccomp, reportSeccompHandover } from './seccomp/compile.js'
-import { INHERIT_STDIO, spawnExecShim, type ShimChannel, type StdioFds } from './shim.js'
+import { compileSeccomp, seccompHandover } from './seccomp/compile.js'
+import { INHERIT_STDIO, shimTraceArgs, spawnExecShim, type ShimChannel, type StdioFds } from './shim.js'
 import type { NamespaceType, Process } from './spec.js'
 import { mergeEnv } from './env.js'
 import { DEFAULT_STATE_ROOT, readState, stateDir, statusOf, type ExitStatus } from './state.js'
@@ -128,6 +127,7 @@ export async function execProcess(id: string, o: ExecOptions): Promise<ExecProce
       if (o.preserveFds?.length) args.push('--preserve-base', String(4 + extra.length), '--preserve-fds', String(o.preserveFds.length))
       if (o.consoleSocket) args.push('--console-socket', o.consoleSocket)
       if (o.detach) args.push('--detach', '1')
+      args.push(...shimTraceArgs())
       ;({ child, channel } = spawnExecShim(args, o.stdio ?? INHERIT_STDIO, [...extra, ...(o.preserveFds ?? [])]))
     } finally {
       restoreNamespaces(saved)
@@ -141,13 +141,13 @@ export async function execProcess(id: string, o: ExecOptions): Promise<ExecProce
 
   let pid: number
   try {
+    // The shim joins the mount and PID namespaces itself (see the top of this file) and reports it
+    // (with --trace): /proc/<pid>/ns/mnt, then pid, then the fork.
+    channel.describeNext('setns', `/proc/${st.pid}/ns/mnt, CLONE_NEWNS (by the shim, pid ${child.pid}, its first act)`)
+    channel.describeNext('setns', `/proc/${st.pid}/ns/pid, CLONE_NEWPID (by the shim, for the process it forks)`)
     ;({ pid } = channel.expectPidAndReady())
-    // The shim joined the mount and PID namespaces itself (see the top of this file): show it too.
-    report({ kind: 'syscall', op: 'setns', detail: `/proc/${st.pid}/ns/mnt, CLONE_NEWNS (by the shim, pid ${child.pid}, its first act)`, result: 'ok' })
-    report({ kind: 'syscall', op: 'setns', detail: `/proc/${st.pid}/ns/pid, CLONE_NEWPID (by the shim, for the process it forks)`, result: 'ok' })
-    report({ kind: 'exec', op: 'fork', detail: `the shim forked the process: pid ${pid}, in the container's namespaces from birth`, result: 'ok' })
     ;(subCgroup ?? openContainerCgroup(st.cgroupPath))?.addProcess(pid)
-    if (st.seccomp && filter) reportSeccompHandover(st.seccomp, filter, !!proc.noNewPrivileges)
+    if (st.seccomp && filter) channel.describeNext('seccomp', seccompHandover(st.seccomp, filter, !!proc.noNewPrivileges))
     channel.sendSpec(encoded)
     channel.go()
   } catch (err) {

@@ -14,7 +14,6 @@ import { statSync } from 'node:fs'
 import { isAbsolute, resolve } from 'node:path'
 import { TockerError } from '../errors.js'
 import { describeMountFlags, mount, MS_BIND, MS_NODEV, MS_RDONLY, MS_REC, MS_REMOUNT } from '../sys/mount.js'
-import { traced } from '../trace/trace.js'
 import { forbidDevices, forcesNodev } from './device-policy.js'
 import { allowsDevices, parseMountOptions } from './mount-options.js'
 import { RootDir } from './root-dir.js'
@@ -72,9 +71,10 @@ function mountOne(ctx: MountContext, m: Mount): void {
       // The gate sees our fds as /proc/<our pid>/fd/N (the host's /proc is still mounted).
       const fstype = type === 'proc' ? 'proc' : 'cgroup2'
       if (fstype === 'cgroup2') ctx.beforeCgroupMount?.()
-      traceGateMount(m.source ?? fstype, shown, fstype, flags, opts.data, () =>
-        ctx.gate.mount(m.source ?? fstype, `/proc/${process.pid}/fd/${target}`, fstype, flags, opts.data, `error mounting "${m.source ?? fstype}" to rootfs at "${m.destination}"`),
-      )
+      const source = m.source ?? fstype
+      // The gate reports the mount itself (with --trace); its report reads like one of ours.
+      const described = `${JSON.stringify(source)}, ${shown}, ${JSON.stringify(fstype)}, ${describeMountFlags(flags)}${opts.data ? `, ${JSON.stringify(opts.data)}` : ''}`
+      ctx.gate.mount(source, `/proc/${process.pid}/fd/${target}`, fstype, flags, opts.data, `error mounting "${source}" to rootfs at "${m.destination}"`, described)
       ctx.gate.flush()
     } else if (type === 'sysfs') {
       mountSysfs(ctx.root, m, flags, opts.data, target, shown)
@@ -130,18 +130,4 @@ function mountSysfs(root: RootDir, m: Mount, flags: number, data: string, target
     const top = root.open(m.destination)
     mount(null, RootDir.fdPath(top), null, MS_BIND | MS_REMOUNT | MS_RDONLY | (flags & ~(MS_BIND | MS_REC)), null, shown)
   }
-}
-
-/**
- * The gate's mount, reported like one of ours and marked as made by the container's PID 1. It
- * is only requested here; a failure is reported when the answers are read (before pivot_root).
- */
-function traceGateMount(source: string, shown: string, fstype: string, flags: number, data: string, fn: () => void): void {
-  traced(
-    'mount',
-    'mount',
-    () => `${JSON.stringify(source)}, ${shown}, ${JSON.stringify(fstype)}, ${describeMountFlags(flags)}${data ? `, ${JSON.stringify(data)}` : ''} (by the container's PID 1)`,
-    fn,
-    () => 'requested',
-  )
 }

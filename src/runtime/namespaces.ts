@@ -91,8 +91,8 @@ export function enterNamespaces(list: Namespace[]): number {
   return unshareFlags
 }
 
-/** setns into the namespace at `path` (e.g. /proc/123/ns/net). */
-export function joinNamespace(type: NamespaceType, path: string): void {
+/** setns into the namespace at `path` (e.g. /proc/123/ns/net); `what` names it in the trace. */
+export function joinNamespace(type: NamespaceType, path: string, what = path): void {
   let fd: number
   try {
     fd = openSync(path, 'r')
@@ -101,7 +101,7 @@ export function joinNamespace(type: NamespaceType, path: string): void {
   }
   try {
     if (type === 'mount') sys.unshare(sys.CLONE_FS)
-    sys.setns(fd, NAMESPACES[type].flag, path)
+    sys.setns(fd, NAMESPACES[type].flag, what)
   } finally {
     closeSync(fd)
   }

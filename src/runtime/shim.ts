@@ -10,7 +10,8 @@ import { TockerError } from '../errors.js'
 import { SOCK_CLOEXEC, SOCK_SEQPACKET, SOCK_STREAM, socketpair } from '../sys/proc.js'
 import { sealedCopy } from '../sys/memfd.js'
 import { POSIX_SPAWN_SETSID, posixSpawn, waitpid } from '../sys/spawn.js'
-import { traced } from '../trace/trace.js'
+import { isTracing, report, traced, type TraceEvent } from '../trace/trace.js'
+import { capabilityNames } from './caps.js'
 import { locateNativeHelper } from './native-helper.js'
 
 /** What the gate said when a request failed: errno, the exit code to use, runc-style text. */
@@ -154,7 +155,37 @@ export function spawnExecShim(args: string[], stdio: StdioFds, extraFds: number[
   return { child, channel: new ShimChannel(ours) }
 }
 
-const MSG = { pid: 0x50, ready: 0x52, cgroupns: 0x43, mount: 0x4d, hooks: 0x48, spec: 0x53, go: 0x47, ok: 0x4b, error: 0x45 } // 'P' 'R' ...
+const MSG = { pid: 0x50, ready: 0x52, cgroupns: 0x43, mount: 0x4d, hooks: 0x48, spec: 0x53, go: 0x47, ok: 0x4b, error: 0x45, trace: 0x54 } // 'P' 'R' ...
+
+/** The shim's arguments that make it report its steps (trace.c), when somebody listens here. */
+export function shimTraceArgs(): string[] {
+  return isTracing() ? ['--trace', '1'] : []
+}
+
+/**
+ * A T message (the shim's, the gate's or exec's process's own step, see native-shims/shim/trace.c)
+ * as a trace event: "<op>\0<detail>\0<result>\0<errno>\0<usec>\0<who>". Capability masks are
+ * named; `describe` replaces the detail when the runtime knows better (a mount target it sent as
+ * an fd path).
+ */
+export function shimTraceEvent(payload: Buffer, describe?: string): TraceEvent {
+  const [op = '?', detail = '', result = '', errno = '0', usec = '0', who = 'shim'] = payload.toString().split('\0')
+  const kind: TraceEvent['kind'] = op === 'mount' ? 'mount' : op === 'fork' || op === 'execve' ? 'exec' : 'syscall'
+  return {
+    kind,
+    op,
+    detail: describe ?? detail.replace(/caps=0x([0-9a-f]+)/g, (_, hex: string) => `${hex.replace(/^0+(?=.)/, '0x')} (${capabilitySummary(BigInt(`0x${hex}`))})`),
+    result,
+    failed: errno !== '0' || undefined,
+    ms: Number(usec) > 0 ? Number(usec) / 1000 : undefined,
+    by: who,
+  }
+}
+
+function capabilitySummary(mask: bigint): string {
+  const names = capabilityNames(mask)
+  return names.length ? `${names.length}: ${names.map((n) => n.replace(/^CAP_/, '')).join(' ')}` : 'none'
+}
 
 export class ShimChannel {
   private readonly buf = Buffer.alloc(64 * 1024)
@@ -214,6 +245,9 @@ export class ShimChannel {
       throw new TockerError(`the container's first process exited before ${waitingFor}`)
     }
     switch (msg[0]) {
+      case MSG.trace:
+        this.traceReport(msg.subarray(1))
+        return
       case MSG.pid:
         ;[this.gatePid, this.shimPid] = msg.subarray(1).toString().split(' ').map(Number)
         this.reapFirst() // the second shim is running, so the first has exited (or is exiting)
@@ -270,10 +304,44 @@ export class ShimChannel {
     this.pending.push('error entering the cgroup namespace')
   }
 
-  /** Ask the gate to mount(2) from inside the PID namespace (answer read by flush()). */
-  mount(source: string, target: string, fstype: string, flags: number, data: string, what = `error mounting ${fstype}`): void {
+  /**
+   * Ask the gate to mount(2) from inside the PID namespace (answer read by flush()). `shown`: how
+   * the gate's trace report of it reads (it only knows the fd path it was sent).
+   */
+  mount(source: string, target: string, fstype: string, flags: number, data: string, what = `error mounting ${fstype}`, shown?: string): void {
     this.send(MSG.mount, [source, target, fstype, String(flags), data].join('\0') + '\0')
     this.pending.push(what)
+    if (shown) this.describeNext('mount', shown)
+  }
+
+  /** The gate's next trace report of `op` reads `detail` (the runtime's fuller description). */
+  describeNext(op: string, detail: string): void {
+    const queue = this.described.get(op) ?? []
+    queue.push(detail)
+    this.described.set(op, queue)
+  }
+
+  /** What the runtime knows better than the gate about its next reports of an op (a mount's target, the filter's rules). */
+  private readonly described = new Map<string, string[]>()
+  /** exec: the process's execve report, held until we know whether it worked. */
+  private execveReport: TraceEvent | undefined
+
+  private traceReport(payload: Buffer): void {
+    const e = shimTraceEvent(payload)
+    const better = this.described.get(e.op)?.shift()
+    if (better) e.detail = better
+    if (e.op === 'execve' && !e.failed) {
+      this.execveReport = e
+      return
+    }
+    report(e)
+  }
+
+  /** The held execve report, with its outcome (the socket closed: it ran; or the gate's error). */
+  private reportExecve(error?: GateError): void {
+    const e = this.execveReport
+    this.execveReport = undefined
+    if (e) report(error ? { ...e, result: error.message, failed: true } : { ...e, result: 'ok (the process is now the program)' })
   }
 
   /** Have the gate run hooks now, inside the container's namespaces (hooks.c), and wait for it. */
@@ -313,8 +381,18 @@ export class ShimChannel {
       if ((err as NodeJS.ErrnoException).code !== 'EPIPE') throw err
     }
     this.flush()
-    const msg = this.receive()
-    if (msg && msg[0] === MSG.error) throw parseError(msg)
+    // Its execve report (with --trace) comes first, then end of file (it ran) or E.
+    let msg = this.receive()
+    while (msg && msg[0] === MSG.trace) {
+      this.traceReport(msg.subarray(1))
+      msg = this.receive()
+    }
+    if (msg && msg[0] === MSG.error) {
+      const err = parseError(msg)
+      this.reportExecve(err)
+      throw err
+    }
+    this.reportExecve()
   }
 
   close(): void {
@@ -323,6 +401,28 @@ export class ShimChannel {
     closeSync(this.fd)
     this.reapFirst()
   }
+}
+
+/**
+ * The start socket's answer (a stream: the gate frames its trace reports there as 'T', 8 hex
+ * digits of length, payload): the reports as events, in order, and the error if it did not run.
+ * An execve report is completed with the outcome, as ShimChannel does on the control socket.
+ */
+export function parseStartReply(reply: Buffer): { events: TraceEvent[]; error?: GateError } {
+  const events: TraceEvent[] = []
+  let at = 0
+  while (at + 9 <= reply.length && reply[at] === MSG.trace) {
+    const len = parseInt(reply.subarray(at + 1, at + 9).toString(), 16)
+    if (!Number.isFinite(len) || at + 9 + len > reply.length) break
+    events.push(shimTraceEvent(reply.subarray(at + 9, at + 9 + len)))
+    at += 9 + len
+  }
+  const rest = reply.subarray(at)
+  const error = rest.length > 0 && rest[0] === MSG.error ? parseError(rest) : undefined
+  for (const e of events) {
+    if (e.op === 'execve' && !e.failed) Object.assign(e, error ? { result: error.message, failed: true } : { result: 'ok (the process is now the program)' })
+  }
+  return { events, error }
 }
 
 /** "E<errno>\0<exit code>\0<message>" → GateError. */

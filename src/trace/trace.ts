@@ -1,6 +1,11 @@
 // The one narrow layer every kernel-level action passes through (syscall, mount, cgroup file write,
 // ip/iptables command, registry request). Nobody listening costs one array-length check per call;
 // `tocker --explain` subscribes and prints the stream as it happens.
+//
+// Scopes (scope.ts): the engine runs each API request of an explaining client inside that client's
+// trace session (AsyncLocalStorage), so a listener can follow one client's work only: its events,
+// not those of another terminal's `tocker ps` loop. A listener without a session sees everything.
+import { currentScope } from './scope.js'
 
 export type TraceKind =
   | 'syscall' // a libc call / raw syscall made through FFI
@@ -10,6 +15,8 @@ export type TraceKind =
   | 'net' // an ip / iptables change
   | 'registry' // an HTTP request to an image registry
   | 'exec' // a process we start
+  | 'api' // an engine API request of the explaining client ended (a boundary between its steps)
+  | 'note' // a fact the runtime observed rather than did (e.g. a namespace that vanished with its last process)
 
 export interface TraceEvent {
   kind: TraceKind
@@ -18,26 +25,52 @@ export interface TraceEvent {
   result?: string // e.g. "ok", "fd 7", "200", "EPERM (Operation not permitted)"
   failed?: boolean
   ms?: number // how long it took
+  /** Who did it when it was not the runtime itself: "shim", "PID 1", "process" (exec's), reported by the C helper. */
+  by?: string
 }
 
 export type TraceListener = (event: TraceEvent) => void
 
-const listeners: TraceListener[] = []
+interface Subscription {
+  listener: TraceListener
+  /** Only events reported inside this session's scope (see scope.ts); undefined: every event. */
+  session?: string
+}
 
-export function onTrace(listener: TraceListener): () => void {
-  listeners.push(listener)
+const listeners: Subscription[] = []
+
+/** Listen to every event, or (with `session`) only to those reported in that session's scope. */
+export function onTrace(listener: TraceListener, opts: { session?: string } = {}): () => void {
+  const sub: Subscription = { listener, session: opts.session }
+  listeners.push(sub)
   return () => {
-    const i = listeners.indexOf(listener)
+    const i = listeners.indexOf(sub)
     if (i >= 0) listeners.splice(i, 1)
   }
 }
 
+/** Does anyone listen to what happens here and now (in the current scope)? */
 export function isTracing(): boolean {
-  return listeners.length > 0
+  if (listeners.length === 0) return false
+  let session: string | undefined | null = null
+  for (const l of listeners) {
+    if (l.session === undefined) return true
+    if (session === null) session = currentScope()?.session
+    if (l.session === session) return true
+  }
+  return false
 }
 
 export function report(event: TraceEvent): void {
-  for (const l of listeners) l(event)
+  if (listeners.length === 0) return
+  let session: string | undefined | null = null
+  for (const l of [...listeners]) {
+    if (l.session !== undefined) {
+      if (session === null) session = currentScope()?.session
+      if (l.session !== session) continue
+    }
+    l.listener(event)
+  }
 }
 
 /**
@@ -51,7 +84,7 @@ export function traced<T>(
   fn: () => T,
   describeResult: (value: T) => string = () => 'ok',
 ): T {
-  if (listeners.length === 0) return fn()
+  if (!isTracing()) return fn()
   const start = performance.now()
   try {
     const value = fn()
@@ -71,7 +104,7 @@ export async function tracedAsync<T>(
   fn: () => Promise<T>,
   describeResult: (value: T) => string = () => 'ok',
 ): Promise<T> {
-  if (listeners.length === 0) return fn()
+  if (!isTracing()) return fn()
   const start = performance.now()
   try {
     const value = await fn()

@@ -13,41 +13,17 @@ const { default: t } = await import('tap')
 const { spawn } = await import('node:child_process')
 const { setTimeout: sleep } = await import('node:timers/promises')
 const { engineTestBed, TOCKER_BIN, until } = await import('../engine/harness.js')
+const { shellLine, underPty: underPtyHelper } = await import('../helpers/pty.js')
 
 const { env, ref, cleanup } = await engineTestBed(['busybox'])
 const BUSYBOX = ref('busybox')
 t.teardown(cleanup)
 
 const CHILD_ENV = { ...process.env, NODE_OPTIONS: '', TOCKER_NO_AUTOSTART: '1', LANG: 'C', LC_ALL: '' }
-const tockerLine = (args: string[]) => [process.execPath, TOCKER_BIN, '--root', env.root, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ')
+const tockerLine = (args: string[]) => shellLine([process.execPath, TOCKER_BIN, '--root', env.root, ...args])
 
 /** A command under a pseudo-terminal: keys typed one read at a time, the terminal's output read back. */
-function underPty(args: string[]) {
-  const child = spawn('script', ['-q', '-e', '-c', tockerLine(args), '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: CHILD_ENV })
-  let out = ''
-  child.stdout.on('data', (d) => (out += d))
-  child.stderr.on('data', (d) => (out += d))
-  const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)))
-  const killer = setTimeout(() => child.kill('SIGKILL'), 60_000)
-  exited.then(() => clearTimeout(killer))
-  return {
-    type: async (s: string | number[]) => {
-      child.stdin.write(typeof s === 'string' ? s : Buffer.from(s))
-      await sleep(150)
-    },
-    output: () => out,
-    waitFor: async (re: RegExp, what: string) => {
-      try {
-        await until(() => re.test(out), what, 20_000)
-      } catch {
-        throw new Error(`timed out waiting for ${what}; the terminal showed ${JSON.stringify(out)}`)
-      }
-    },
-    exited,
-    /** The exit code, or undefined if it is still running after `ms`. */
-    exitWithin: (ms: number) => Promise.race([exited, sleep(ms).then(() => undefined)]),
-  }
-}
+const underPty = (args: string[]) => underPtyHelper([process.execPath, TOCKER_BIN, '--root', env.root, ...args], CHILD_ENV)
 
 function shell(script: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -127,7 +103,7 @@ t.test('a reader that goes away (| head -1) ends the CLI quietly', async (t) => 
 t.test('--explain after the command name, for run and exec', async (t) => {
   const r = await env.tocker(['run', '--explain', '--rm', BUSYBOX, 'true'])
   t.equal(r.code, 0, r.stderr)
-  t.match(r.stderr, /\[engine\] \[syscall\] unshare\(/)
+  t.match(r.stderr, /▸ Namespaces — [^\n]*\n    unshare\(CLONE_NEWNS/, 'the phases, the namespaces among them')
   await env.ok(['run', '-d', '--name', 'ex1', BUSYBOX, 'sleep', '60'])
   const e = await env.tocker(['exec', '--explain=full', 'ex1', 'true'])
   t.equal(e.code, 0, e.stderr)

@@ -160,7 +160,7 @@ t.test('-p publishes a port (ps shows it, the host reaches it); --explain shows 
   }, 'the published port')
   t.match(page, 'It works!')
   await env.ok(['rm', '-f', 'ws3'])
-  const explained = await env.tocker(['--explain', 'run', '--rm', BUSYBOX, 'true'])
+  const explained = await env.tocker(['--explain=full', 'run', '--rm', BUSYBOX, 'true'])
   t.equal(explained.code, 0)
   t.match(explained.stderr, /\[engine\] \[mount\] mount\("overlay"/)
   t.match(explained.stderr, /\[engine\] \[syscall\] unshare\(/)

@@ -29,7 +29,7 @@ t.test('a 125-layer image runs and sees its bottom and top layers', async (t) =>
   t.equal(readdirSync(links).length, 125, 'one short link per layer')
   const odd = readdirSync(links).filter((n) => !/^[A-Z2-7]{26}$/.test(n) || !/^\.\.\/[a-f0-9]{64}\/diff$/.test(readlinkSync(join(links, n))))
   t.same(odd, [], 'each is 26 base32 letters -> ../<hex>/diff')
-  const r = await env.tocker(['--explain', 'run', '--rm', IMAGE, 'sh', '-c', PROBE])
+  const r = await env.tocker(['--explain=full', 'run', '--rm', IMAGE, 'sh', '-c', PROBE])
   t.equal(r.code, 0, r.stderr)
   t.equal(r.stdout, EXPECTED)
   const line = r.stderr.split('\n').find((l) => l.includes('"overlay"') && l.includes('lowerdir='))

@@ -32,7 +32,7 @@ t.test("exec: the helper's binary, root, cwd and fds are out of reach from insid
   // Each exec puts the helper into the container's PID namespace until it becomes `true`.
   const codes = await pool(Array.from({ length: 80 }, (_, i) => i), 2, async (i) => (await h.exec('prober', ['true'], i % 2 ? { user: '65534' } : {})).code)
   t.same([...new Set(codes)], [0], 'every exec ran')
-  const explained = await env.tocker(['--explain', 'exec', 'prober', 'true'])
+  const explained = await env.tocker(['--explain=full', 'exec', 'prober', 'true'])
   t.equal(explained.code, 0, explained.stderr)
   t.match(explained.stderr, /\[engine\] \[exec\] spawn\(\S+native-shims\/out\/shim exec --mntns-fd 4 --pidns-fd 5 [^()]*\(from \/proc\/self\/fd\/\d+/, '--explain: the shim runs from the sealed copy')
   t.match(explained.stderr, /setns\(\/proc\/\d+\/ns\/pid, CLONE_NEWPID \(by the shim/, '--explain: the shim joins the PID namespace itself, then forks')

@@ -230,12 +230,12 @@ t.test('the real docker CLI: --security-opt and --privileged go through HostConf
 })
 
 t.test('--explain shows the filter being compiled and loaded, with its rules and instructions', async (t) => {
-  const r = await env.tocker(['--explain', 'run', '--rm', BUSYBOX, 'true'])
+  const r = await env.tocker(['--explain=full', 'run', '--rm', BUSYBOX, 'true'])
   t.equal(r.code, 0, r.stderr)
   t.match(r.stderr, /\[engine\] \[syscall\] seccomp\(SECCOMP_SET_MODE_FILTER, \d+ BPF instructions \(\d+ rules, default ERRNO\(EPERM\), x86_64\+x86\+x32\), by the gate before it drops its capabilities/)
-  const nnp = await env.tocker(['--explain', 'run', '--rm', '--security-opt', 'no-new-privileges', BUSYBOX, 'true'])
+  const nnp = await env.tocker(['--explain=full', 'run', '--rm', '--security-opt', 'no-new-privileges', BUSYBOX, 'true'])
   t.match(nnp.stderr, /seccomp\(SECCOMP_SET_MODE_FILTER, .* after no_new_privs, just before execve\)/)
-  const none = await env.tocker(['--explain', 'run', '--rm', '--security-opt', 'seccomp=unconfined', BUSYBOX, 'true'])
+  const none = await env.tocker(['--explain=full', 'run', '--rm', '--security-opt', 'seccomp=unconfined', BUSYBOX, 'true'])
   t.notMatch(none.stderr, /SECCOMP_SET_MODE_FILTER/, 'no filter, nothing loaded')
 })
 

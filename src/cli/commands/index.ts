@@ -45,6 +45,7 @@ const S = {
   volumeLs: { en: 'List volumes', ko: '볼륨 목록을 보여 줍니다' },
   volumePrune: { en: 'Remove unused local volumes', ko: '쓰이지 않는 볼륨을 지웁니다 (기본은 익명 볼륨만)' },
   volumeRm: { en: 'Remove one or more volumes', ko: '볼륨을 삭제합니다 (쓰는 컨테이너가 있으면 거부)' },
+  kernel: { en: 'Show what the kernel holds for a running container (namespaces, mounts, cgroup, network, capabilities)', ko: '실행 중인 컨테이너를 커널에서 본 모습을 보여 줍니다 (네임스페이스, 마운트, cgroup, 네트워크, 권한)' },
 } satisfies Record<string, Text>
 
 const load = {
@@ -82,6 +83,7 @@ const load = {
   volumeLs: () => import('./volume.js').then((m) => m.volumeLs),
   volumePrune: () => import('./volume.js').then((m) => m.volumePrune),
   volumeRm: () => import('./volume.js').then((m) => m.volumeRm),
+  kernel: () => import('./kernel.js').then((m) => m.kernel),
 } satisfies Record<string, Load>
 
 const CONTAINER_COMMANDS: CommandEntry[] = [
@@ -89,6 +91,7 @@ const CONTAINER_COMMANDS: CommandEntry[] = [
   entry('create', S.create, load.create),
   entry('exec', S.exec, load.exec),
   entry('inspect', S.containerInspect, load.containerInspect),
+  entry('kernel', S.kernel, load.kernel),
   entry('kill', S.kill, load.kill),
   entry('logs', S.logs, load.logs),
   entry('ls', S.ps, load.ps, { aliases: ['ps', 'list'] }),
@@ -155,6 +158,7 @@ export const COMMANDS: CommandEntry[] = [
   entry('daemon', { en: 'Run the tocker engine in the foreground', ko: 'tocker 엔진을 포그라운드에서 실행합니다' }, () => import('./daemon.js').then((m) => m.daemon)),
   entry('history', S.history, load.history),
   entry('inspect', S.inspect, load.inspect),
+  entry('kernel', S.kernel, load.kernel),
   entry('kill', S.kill, load.kill),
   entry('load', S.load, load.load),
   entry('logs', S.logs, load.logs),

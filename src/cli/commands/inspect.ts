@@ -2,6 +2,8 @@
 import { OBJECT_FORMAT_HELP, type Command, type CommandContext } from '../spec.js'
 
 const FORMAT = { name: 'format', short: 'f', type: 'string', description: OBJECT_FORMAT_HELP } as const
+/** tocker's own: the kernel view of a running container instead of Docker's JSON (commands/kernel.ts). */
+const KERNEL = { name: 'kernel', type: 'bool', description: { en: "Show what the kernel holds for a running container (as 'tocker kernel')", ko: "실행 중인 컨테이너를 커널에서 본 모습을 보여 줍니다 ('tocker kernel'과 같음)" } } as const
 
 export const inspect: Command = {
   usage: '[OPTIONS] NAME|ID [NAME|ID...]',
@@ -11,16 +13,17 @@ export const inspect: Command = {
     FORMAT,
     { name: 'size', short: 's', type: 'bool', description: { en: 'Display total file sizes if the type is container', ko: '파일 크기 합계를 보여 줍니다 (무시됨)' } },
     { name: 'type', type: 'string', description: { en: 'Only inspect objects of the given type', ko: '이 종류의 객체만 봅니다 (container, image)' } },
+    KERNEL,
   ],
-  run: (ctx) => inspectObjects(ctx, ctx.opts.type as string | undefined),
+  run: (ctx) => (ctx.opts.kernel ? import('./kernel.js').then((m) => m.showKernel(ctx)) : inspectObjects(ctx, ctx.opts.type as string | undefined)),
 }
 
 export const containerInspect: Command = {
   usage: '[OPTIONS] CONTAINER [CONTAINER...]',
   args: { min: 1 },
   complete: 'containers',
-  options: [FORMAT, { name: 'size', short: 's', type: 'bool', description: { en: 'Display total file sizes', ko: '파일 크기 합계를 보여 줍니다 (무시됨)' } }],
-  run: (ctx) => inspectObjects(ctx, 'container'),
+  options: [FORMAT, { name: 'size', short: 's', type: 'bool', description: { en: 'Display total file sizes', ko: '파일 크기 합계를 보여 줍니다 (무시됨)' } }, KERNEL],
+  run: (ctx) => (ctx.opts.kernel ? import('./kernel.js').then((m) => m.showKernel(ctx)) : inspectObjects(ctx, 'container')),
 }
 
 async function inspectObjects({ opts: a, args, g }: CommandContext, type: string | undefined): Promise<number> {

@@ -69,17 +69,14 @@ export async function compileSeccomp(sc: LinuxSeccomp): Promise<CompiledSeccomp>
 const archName = (a: string): string => a.replace(/^SCMP_ARCH_/, '').toLowerCase()
 
 /**
- * --explain: the filter goes to the gate, which loads it with seccomp(2) at the point process.c
- * explains (with no_new_privs: last, right before execve; without: before the capabilities go).
+ * --explain: how the gate's report of its seccomp(2) reads (ShimChannel.describeNext): the gate
+ * loads the filter at the point process.c explains (with no_new_privs: last, right before execve;
+ * without: before the capabilities go).
  */
-export function reportSeccompHandover(sc: LinuxSeccomp, c: CompiledSeccomp, noNewPrivs: boolean): void {
-  report({
-    kind: 'syscall',
-    op: 'seccomp',
-    detail:
-      `SECCOMP_SET_MODE_FILTER, ${c.instructions} BPF instructions (${c.rules} rules, default ${actionText(sc.defaultAction, sc.defaultErrnoRet)}, ` +
-      `${(sc.architectures ?? []).map(archName).join('+') || 'native arch'}), by the gate ` +
-      (noNewPrivs ? 'after no_new_privs, just before execve' : 'before it drops its capabilities (without no_new_privs, loading a filter needs CAP_SYS_ADMIN)'),
-    result: 'sent',
-  })
+export function seccompHandover(sc: LinuxSeccomp, c: CompiledSeccomp, noNewPrivs: boolean): string {
+  return (
+    `SECCOMP_SET_MODE_FILTER, ${c.instructions} BPF instructions (${c.rules} rules, default ${actionText(sc.defaultAction, sc.defaultErrnoRet)}, ` +
+    `${(sc.architectures ?? []).map(archName).join('+') || 'native arch'}), by the gate ` +
+    (noNewPrivs ? 'after no_new_privs, just before execve' : 'before it drops its capabilities (without no_new_privs, loading a filter needs CAP_SYS_ADMIN)')
+  )
 }
