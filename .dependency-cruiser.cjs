@@ -10,11 +10,14 @@
 // `tocker runtime` (runc's commands, no engine) and `tocker daemon` (which is the engine) reach below.
 // src/runtime-cli/ (bin/tocker-runtime, runc's command line) sits beside cli/: it drives the runtime
 // library directly, as runc does, and shares cli/'s parser.
+// The dashboard (`tocker dashboard`, a web server for the browser) sits under the CLI and is a client
+// of the API in the same way.
 const LEAVES = '^src/(errors\\.ts|human-duration\\.ts|json-schema\\.ts|i18n/|api/types\\.ts|api/json-message\\.ts)'
 
 /** Layers from the top; each may import only those after it. */
 const LAYERS = [
   ['cli', '^src/(cli|runtime-cli)/'],
+  ['dashboard', '^src/dashboard/'],
   ['api', '^src/api/'],
   ['engine', '^src/engine/'],
   ['image/runtime/network', '^src/(image|runtime|network)/'],
@@ -50,6 +53,13 @@ module.exports = {
         path: '^src/(engine|runtime|image|network|cgroups|content|store|sys)/',
         pathNot: '^src/image/reference\\.ts$|^src/network/(port-spec|port-format)\\.ts$',
       },
+    },
+    {
+      name: 'dashboard-only-through-the-api',
+      comment: 'the dashboard is a client of the engine like the CLI: it reaches state only through the API (src/api/client.ts)',
+      severity: 'error',
+      from: { path: '^src/dashboard/' },
+      to: { path: '^src/(engine|runtime|image|network|cgroups|content|store|sys)/' },
     },
     {
       name: 'not-to-unresolvable',

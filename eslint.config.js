@@ -25,6 +25,11 @@ export default tseslint.config(
     },
   },
   {
+    // The dashboard's page: plain ES modules that run in the browser as they are (no build step).
+    files: ['src/dashboard/web/**/*.js'],
+    languageOptions: { globals: globals.browser },
+  },
+  {
     // TypeScript itself reports undefined names (typescript-eslint's advice: no-undef off for TS).
     files: ['**/*.ts'],
     rules: { 'no-undef': 'off' },

@@ -1,5 +1,8 @@
 // Catalogued sentences: the CLI's own words in English and Korean (help headings, notices). Docker's
 // own error lines are not here: they stay English (see hints.ts for what is added under them).
+// The dashboard's words live in dashboard.ts (the page reads the dashboard.* keys).
+import { DASHBOARD_MESSAGES } from './dashboard.js'
+
 export const MESSAGES = {
   'help.usage': { en: 'Usage:', ko: '사용법:' },
   'help.aliases': { en: 'Aliases:', ko: '별칭:' },
@@ -14,6 +17,7 @@ export const MESSAGES = {
   'help.guide': { en: 'For the lab guide, see docs/lab/en/ (Korean: docs/lab/ko/).', ko: '실습 안내서는 docs/lab/ko/에 있습니다 (영어: docs/lab/en/).' },
   'run.forceExit': { en: '\ngot 3 SIGTERM/SIGINTs, forcefully exiting\n', ko: '\ngot 3 SIGTERM/SIGINTs, forcefully exiting\n' },
   'engine.starting': { en: 'Starting the tocker engine…', ko: 'tocker 엔진을 시작합니다…' },
+  ...DASHBOARD_MESSAGES,
 } as const
 
 export type MessageKey = keyof typeof MESSAGES

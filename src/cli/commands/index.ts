@@ -156,6 +156,7 @@ export const COMMANDS: CommandEntry[] = [
   entry('completion', { en: 'Generate the autocompletion script for the specified shell', ko: '셸 자동 완성 스크립트를 만듭니다' }, () => import('./completion.js').then((m) => m.completionCommand(COMMANDS))),
   entry('create', S.create, load.create),
   entry('daemon', { en: 'Run the tocker engine in the foreground', ko: 'tocker 엔진을 포그라운드에서 실행합니다' }, () => import('./daemon.js').then((m) => m.daemon)),
+  entry('dashboard', { en: 'Show images and containers in a browser, with an x-ray of their kernel side', ko: '이미지와 컨테이너를 브라우저에서 보여 줍니다 (커널 쪽 엑스레이 포함)' }, () => import('./dashboard.js').then((m) => m.dashboard)),
   entry('history', S.history, load.history),
   entry('inspect', S.inspect, load.inspect),
   entry('kernel', S.kernel, load.kernel),
