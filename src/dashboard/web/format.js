@@ -12,8 +12,20 @@ export function humanSize(bytes) {
   return `${Number(n.toPrecision(3))}${units[i]}`
 }
 
-/** Docker's "About a minute ago", "3 hours ago". */
+import { lang } from './i18n.js'
+
+const KO_UNITS = { second: '초', minute: '분', hour: '시간', day: '일', week: '주', month: '개월', year: '년' }
+
+/** Docker's "About a minute ago", "3 hours ago" (in Korean: "3시간 전"). */
 export function ago(unixSeconds, now = Date.now()) {
+  const en = agoEnglish(unixSeconds, now)
+  if (lang() !== 'ko') return en
+  if (en.startsWith('Less than')) return '방금 전'
+  const m = /^(?:About an? |(\d+) )(second|minute|hour|day|week|month|year)s? ago$/.exec(en)
+  return m ? `${m[1] ?? 1}${KO_UNITS[m[2]]} 전` : en
+}
+
+function agoEnglish(unixSeconds, now) {
   const s = Math.max(0, Math.round(now / 1000 - unixSeconds))
   if (s < 1) return 'Less than a second ago'
   if (s < 60) return `${s} seconds ago`

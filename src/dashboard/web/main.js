@@ -5,7 +5,7 @@ import { call, jsonLines, onTrouble, setToken, takeTokenFromAddress, token } fro
 import { h, clear } from './dom.js'
 import { lang, loadMessages, setLang, t, translateStatic } from './i18n.js'
 import { changed, loadContainers, loadImages } from './state.js'
-import { engineIsUp, setEngine, showError } from './banner.js'
+import { clearError, engineIsUp, setEngine, showError } from './banner.js'
 import { containersView } from './containers.js'
 import { imagesView } from './images.js'
 import { containerView } from './container.js'
@@ -49,6 +49,8 @@ function route() {
 function show() {
   if (stopped) return
   const r = route()
+  // An error belongs to the view it happened in (the engine-down one stays until it is up).
+  if (!document.getElementById('banner').dataset.persistent) clearError()
   document.getElementById('nav-containers').classList.toggle('active', r.name !== 'images')
   document.getElementById('nav-images').classList.toggle('active', r.name === 'images')
   if (current && current.route.name === r.name && current.route.id === r.id && current.view.route) {
@@ -117,6 +119,9 @@ async function followEvents() {
 // ---- start ----
 async function boot() {
   takeTokenFromAddress()
+  // The printed address pasted into a tab that is already open: only the fragment changes, which
+  // loads nothing; start again with the new token.
+  window.addEventListener('hashchange', () => takeTokenFromAddress() && location.reload())
   await loadMessages()
   translateStatic()
   const langButton = document.getElementById('lang')
