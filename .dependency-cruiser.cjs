@@ -72,6 +72,7 @@ module.exports = {
     doNotFollow: { path: 'node_modules' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    exclude: { path: '^(dist|node_modules)/' },
+    // src/dashboard/web/ is the browser's code (it imports the page's own /vendor/ URLs), not Node's.
+    exclude: { path: '^(dist|node_modules)/|^src/dashboard/web/' },
   },
 }

@@ -78,15 +78,18 @@ export function imagesView(el) {
     pullButton.disabled = true
     clear(progress)
     const layers = new Map()
+    // As Docker prints it: "Pulling from …", one line per layer, then "Digest:" and "Status:".
+    const head = h('div', { class: 'mono' })
+    const rowsEl = h('div')
     const lines = h('div', { class: 'mono', id: 'pull-status' })
-    progress.append(lines)
+    progress.append(head, rowsEl, lines)
     try {
       // Leaving the view does not stop the pull: the engine goes on, and its event updates the list.
       const res = await call('POST', '/images/create', { query: splitReference(name) })
       for await (const m of jsonLines(res)) {
         if (m.error || m.errorDetail) throw new Error(m.errorDetail?.message ?? m.error)
         if (!m.id || m.status?.startsWith('Pulling from')) {
-          lines.append(h('div', {}, m.id ? `${m.id}: ${m.status}` : m.status))
+          ;(layers.size ? lines : head).append(h('div', {}, m.id ? `${m.id}: ${m.status}` : m.status))
           continue
         }
         let row = layers.get(m.id)
@@ -94,7 +97,7 @@ export function imagesView(el) {
           row = { bar: h('span'), status: h('span'), el: null }
           row.el = h('div', { class: 'row', dataset: { layer: m.id } }, h('span', { class: 'mono' }, m.id), row.status, h('div', { class: 'bar' }, row.bar))
           layers.set(m.id, row)
-          progress.insertBefore(row.el, lines)
+          rowsEl.append(row.el)
         }
         row.status.textContent = m.status + (m.progressDetail?.total ? ` ${humanSize(m.progressDetail.current)}/${humanSize(m.progressDetail.total)}` : '')
         const d = m.progressDetail
