@@ -237,11 +237,15 @@ t.test('the exec terminal runs hostname and shows the container id', async (t) =
 
 t.test('the x-ray: own net/pid/mnt/uts namespaces, the overlay with the image\'s layer count', async (t) => {
   const probe = await raw(`/api/containers/${webId}/kernel`, bearer)
+  await page.goto(`${dash.origin}/#/containers/${webId}/xray`)
   if (probe.status === 404 && /page not found/.test(probe.body)) {
-    t.skip('GET /containers/{id}/kernel is not in this engine yet (teach-explain)', async () => {})
+    // An engine without the route (teach-explain's GET /containers/{id}/kernel not landed yet): the
+    // tab says so plainly instead of drawing nothing.
+    t.comment('GET /containers/{id}/kernel is not in this engine: only the x-ray\'s fallback is checked')
+    await page.waitForSelector('#xray-error', WAIT)
+    t.equal(await page.locator('#xray-error').innerText(), 'This engine has no kernel view (GET /containers/{id}/kernel).')
     return
   }
-  await page.goto(`${dash.origin}/#/containers/${webId}/xray`)
   await page.waitForSelector('#xray-namespaces', WAIT)
   for (const ns of ['net', 'pid', 'mnt', 'uts']) {
     const row = page.locator(`#xray-namespaces tr[data-ns="${ns}"]`)
