@@ -9,6 +9,7 @@
 // tar, a build context) says { body: 'stream' } and reads ctx.req itself, bounded by its own means.
 import type { Server } from 'node:http'
 import type { Engine } from '../engine/engine.js'
+import { buildHandler } from './build-routes.js'
 import { imageHandlers } from './image-routes.js'
 import { bool, hijack, int, jsonQuery, route, serve, type Route, type ServeOptions } from './router.js'
 import { authConfigBody, containerCreateBody, execCreateBody, execStartBody, volumeCreateBody } from './schemas.js'
@@ -40,6 +41,8 @@ export function routes(engine: Engine, sessions = new TraceSessions()): Route[] 
     // The body is the archive: the image store streams it to disk and bounds it there.
     route('POST', '/images/load', img.load, { raw: true, body: 'stream' }),
     route('POST', '/images/prune', img.prune),
+    // The body is the build context: unpacked to disk, capped there (TOCKER_BUILD_CONTEXT_MAX).
+    route('POST', '/build', buildHandler(engine), { raw: true, body: 'stream' }),
     route('GET', '/images/{name:.*}/json', img.inspect),
     route('GET', '/images/{name:.*}/history', img.history),
     route('GET', '/images/{name:.*}/get', img.save, true),

@@ -48,6 +48,9 @@ import { inspectView, listView, type ListFilters } from './views.js'
 import { VolumeService, type VolumeUser } from './volumes/service.js'
 import { hostSnapshot, kernelChanges, kernelView, stepSnapshot, type KernelSnapshot } from './kernel-view.js'
 import type { StepSubject } from '../trace/scope.js'
+import { Builder, type BuildHost, type BuildOutput, type BuildRequest, type StepOutput } from './build/builder.js'
+import { containerDir } from './state.js'
+import { Readable } from 'node:stream'
 
 export type { AttachOptions, ClientConnection, LogsQuery, OutputSink } from './streams.js'
 
@@ -304,6 +307,60 @@ export class Engine {
 
   execInspect(id: string): ExecInspect {
     return this.#execs.inspect(id)
+  }
+
+  // ---- build ----
+
+  /** POST /build: a Docker classic build; `cancelled` resolves when the client goes away. */
+  async build(req: BuildRequest, out: BuildOutput, cancelled: Promise<void>): Promise<string> {
+    const builder = new Builder(this.#buildHost(), req, out)
+    void cancelled.then(() => builder.cancel())
+    return builder.run()
+  }
+
+  #buildHost(): BuildHost {
+    return {
+      images: this.images,
+      createContainer: async (body) => (await this.create(body)).Id,
+      runContainer: (id, out, signal) => this.#runBuildContainer(id, out, signal),
+      removeContainer: (id) => this.remove(id, { force: true, volumes: true }),
+      upperDir: (id) => join(containerDir(this.layout.containers, id), 'upper'),
+      pull: (ref, platform, auth, send, signal) =>
+        this.images.pull({ fromImage: ref, platform, auth: auth ? Buffer.from(JSON.stringify(auth)).toString('base64') : undefined }, send, signal),
+    }
+  }
+
+  /** A build step's container: attached (its output to `out`), started, waited for. */
+  async #runBuildContainer(id: string, out: StepOutput, signal: AbortSignal): Promise<number> {
+    let closeConn!: () => void
+    const closed = new Promise<void>((resolve) => (closeConn = resolve))
+    const conn: ClientConnection = {
+      write: (stream, data) => out.write(stream, data),
+      ready: () => out.ready(),
+      end: () => closeConn(),
+      closed,
+      input: Readable.from([]),
+    }
+    const waiting = this.wait(id, 'next-exit')
+    await waiting.ready
+    const attached = this.attach(id, conn, { stream: true, logs: false, stdin: false, stdout: true, stderr: true })
+    const onAbort = () => void this.kill(id, 'SIGKILL').catch(() => {})
+    signal.addEventListener('abort', onAbort, { once: true })
+    try {
+      try {
+        await this.start(id)
+      } catch (err) {
+        // It never ran (an exec-form command that does not exist, …): no exit will come.
+        closeConn()
+        throw err
+      }
+      const r = await waiting.result
+      await attached
+      return r.StatusCode
+    } finally {
+      signal.removeEventListener('abort', onAbort)
+      closeConn()
+    }
   }
 
   /** POST /auth */

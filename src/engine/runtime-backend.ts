@@ -63,8 +63,9 @@ export class EngineRuntime implements RuntimeBackend {
 
   async prepare(rec: ContainerRecord, _image: ResolvedImage): Promise<void> {
     const dir = this.dir(rec)
-    traced('fs', 'mkdir', () => `${dir}/{rootfs,upper,work} (upper/ = the writable layer, empty; rootfs/ = where the overlay goes)`, () => {
+    traced('fs', 'mkdir', () => `${dir}/{rootfs,upper,work,init} (upper/ = the writable layer, empty; init/ = the mount points /proc, /sys, /dev, /etc/hosts… as a read-only layer below it; rootfs/ = where the overlay goes)`, () => {
       for (const d of ['rootfs', 'upper', 'work']) mkdirSync(join(dir, d), { recursive: true, mode: 0o755 })
+      makeInitLayer(join(dir, INIT_LAYER))
     })
     const mode = networkMode(rec)
     traced('fs', 'write', () => `${dir}/config.json (the OCI bundle's spec: process, namespaces, mounts, limits) + hostname, hosts, resolv.conf`, () => {
@@ -92,7 +93,9 @@ export class EngineRuntime implements RuntimeBackend {
     spec.root = { path: join(dir, 'rootfs'), readonly: false }
     // The layers by their short links (layers/l/…): an image of 100+ layers fits in one mount.
     // The record keeps the real directories, which inspect shows (as Docker's GraphDriver does).
-    const lowerdir = shortLowerDirs(storeLayout(this.root).layers, rec.LowerDirs)
+    // The init layer (see makeInitLayer) on top, when the container has one (older ones do not).
+    const init = join(dir, INIT_LAYER)
+    const lowerdir = [...(existsSync(init) ? [init] : []), ...shortLowerDirs(storeLayout(this.root).layers, rec.LowerDirs)]
     spec.annotations = {
       [OVERLAY_ANNOTATION]: JSON.stringify({ lowerdir, upperdir: join(dir, 'upper'), workdir: join(dir, 'work') }),
     }
@@ -377,6 +380,21 @@ export function userMounts(rec: ContainerRecord, root: string): Mount[] {
     }
     return { destination: p.Destination, type: 'bind', source: join(root, 'volumes', p.Source, '_data'), options: ['rbind', rw] }
   })
+}
+
+/** The container's init layer: containers/<id>/init. */
+export const INIT_LAYER = 'init'
+
+/**
+ * Docker's "-init" layer: the mount points the runtime needs in every container's root (/proc,
+ * /sys, /dev, and the files /etc/hosts, /etc/hostname, /etc/resolv.conf are bind-mounted onto),
+ * made in a read-only layer of their own between the image and the container's writable layer.
+ * Without it the runtime would create them in the writable layer whenever the image lacks them,
+ * and every `diff`, `commit` and build step would carry them (and a copy of /etc with them).
+ */
+function makeInitLayer(dir: string): void {
+  for (const d of ['', 'proc', 'sys', 'dev', 'etc']) mkdirSync(join(dir, d), { recursive: true, mode: 0o755 })
+  for (const f of ['etc/hosts', 'etc/hostname', 'etc/resolv.conf']) writeFileSync(join(dir, f), '', { mode: 0o644 })
 }
 
 function networkMode(rec: ContainerRecord): 'bridge' | 'none' | 'host' {

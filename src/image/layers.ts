@@ -105,30 +105,7 @@ export class LayerStore {
       const work = session.mkdtemp(`layer-${hex.slice(0, 12)}-`)
       try {
         const r = await unpackLayer(body, work, { mediaType: desc.mediaType, expectedDiffID: diffID })
-        const info: LayerInfo = {
-          diffID,
-          size: r.size,
-          tarSize: r.tarSize,
-          digest: desc.digest,
-          mediaType: desc.mediaType,
-          entries: r.entries,
-          created: new Date().toISOString(),
-        }
-        writeFileSync(join(work, 'layer.json'), JSON.stringify(info, null, 2) + '\n')
-        mkdirSync(this.layout.layers, { recursive: true })
-        // A directory without layer.json is not a layer (nothing should make one, but a copy or an
-        // older tocker might have): move it aside so the rename can take its place.
-        if (existsSync(this.dir(diffID))) {
-          const stale = session.mkdtemp('stale-')
-          renameSync(this.dir(diffID), join(stale, 'layer'))
-          rmSync(stale, { recursive: true, force: true })
-        }
-        // The commit point: before this rename the layer does not exist, after it it is complete.
-        // Its short name, for overlay mounts of many layers, before the layer itself: a link without
-        // its layer (we die between the two) is harmless and swept by rmi; a failure here (no
-        // space) fails the pull before anything is committed.
-        ensureLink(this.layout.layers, hex)
-        traced('fs', 'rename', () => `${work} -> ${this.dir(diffID)} (commit layer: ${r.entries} entries, ${r.size} bytes)`, () => renameSync(work, this.dir(diffID)))
+        this.#commitWork(work, { diffID, size: r.size, tarSize: r.tarSize, digest: desc.digest, mediaType: desc.mediaType, entries: r.entries, created: new Date().toISOString() })
         return 'added'
       } catch (err) {
         rmSync(work, { recursive: true, force: true })
@@ -137,6 +114,64 @@ export class LayerStore {
     } finally {
       held.release()
     }
+  }
+
+  /**
+   * A layer made here (a build step, a commit): its tar stream is unpacked like a pulled layer's,
+   * and its DiffID is what the stream hashed to. 'exists' when the store had that layer already
+   * (the new copy is dropped). The layer is pinned for this process until an image holds it.
+   */
+  async addStream(body: Readable): Promise<{ diffID: string; status: 'added' | 'exists'; info: LayerInfo }> {
+    const session = this.session()
+    const work = session.mkdtemp('layer-new-')
+    let r
+    try {
+      r = await unpackLayer(body, work)
+    } catch (err) {
+      rmSync(work, { recursive: true, force: true })
+      throw err
+    }
+    const diffID = r.diffID
+    const hex = digestHex(diffID)
+    session.pin(hex)
+    const held = await lock(this.#lockPath(hex))
+    try {
+      if (this.has(diffID)) {
+        rmSync(work, { recursive: true, force: true })
+        return { diffID, status: 'exists', info: this.info(diffID)! }
+      }
+      const info: LayerInfo = { diffID, size: r.size, tarSize: r.tarSize, entries: r.entries, created: new Date().toISOString() }
+      try {
+        this.#commitWork(work, info)
+      } catch (err) {
+        rmSync(work, { recursive: true, force: true })
+        throw err
+      }
+      return { diffID, status: 'added', info }
+    } finally {
+      held.release()
+    }
+  }
+
+  /** Make an unpacked layer in `work` the layer `info.diffID` (under its lock). */
+  #commitWork(work: string, info: LayerInfo): void {
+    const hex = digestHex(info.diffID)
+    const session = this.session()
+    writeFileSync(join(work, 'layer.json'), JSON.stringify(info, null, 2) + '\n')
+    mkdirSync(this.layout.layers, { recursive: true })
+    // A directory without layer.json is not a layer (nothing should make one, but a copy or an
+    // older tocker might have): move it aside so the rename can take its place.
+    if (existsSync(this.dir(info.diffID))) {
+      const stale = session.mkdtemp('stale-')
+      renameSync(this.dir(info.diffID), join(stale, 'layer'))
+      rmSync(stale, { recursive: true, force: true })
+    }
+    // The commit point: before this rename the layer does not exist, after it it is complete.
+    // Its short name, for overlay mounts of many layers, before the layer itself: a link without
+    // its layer (we die between the two) is harmless and swept by rmi; a failure here (no
+    // space) fails the pull before anything is committed.
+    ensureLink(this.layout.layers, hex)
+    traced('fs', 'rename', () => `${work} -> ${this.dir(info.diffID)} (commit layer: ${info.entries} entries, ${info.size} bytes)`, () => renameSync(work, this.dir(info.diffID)))
   }
 
   /**

@@ -41,6 +41,8 @@ export interface ImageRecord {
   manifestDigest?: string
   /** When a name last moved to this image. */
   lastTagTime?: string
+  /** The image this one was built on, step by step (`build`, `commit`): Docker's Parent. */
+  parent?: string
 }
 
 /** What the store keeps in images/<hex>.json (the rest comes from the config blob and the tags). */
@@ -51,6 +53,10 @@ interface ImageFile {
   size: number
   added: string
   lastTagTime?: string
+  /** Local images (build steps, commit): the image they were made on. */
+  parent?: string
+  /** A build step's cache key (see engine/build/cache.ts): what made this image from its parent. */
+  buildKey?: string
 }
 
 export interface ImageUser {
@@ -60,6 +66,8 @@ export interface ImageUser {
 
 export interface RemoveOptions {
   force?: boolean
+  /** Keep the untagged parent images (build steps) an image was made on. */
+  noprune?: boolean
   /** Containers using an image (the engine's records); rmi refuses or keeps the image as Docker does. */
   users?: (imageId: string) => ImageUser[]
 }
@@ -138,6 +146,11 @@ export class ImageStore {
     return this.layers.add(desc, diffID, body)
   }
 
+  /** A layer made here from its tar stream (build steps, commit); pinned until an image holds it. */
+  addLayerStream(body: Readable): Promise<{ diffID: string; status: 'added' | 'exists'; info: LayerInfo }> {
+    return this.layers.addStream(body)
+  }
+
   /**
    * Take back layers a failed pull added: each one that no image uses and no other live pull pins
    * leaves the store, so a failed pull leaves nothing behind (layers other images share stay).
@@ -191,10 +204,13 @@ export class ImageStore {
   commitImage(a: {
     config: Buffer
     configDigest: string
-    manifest: Buffer
-    manifestDigest: string
+    /** Pulled and loaded images have one; images made here get theirs when they are pushed. */
+    manifest?: Buffer
+    manifestDigest?: string
     repoDigest?: string
     tag?: string
+    parent?: string
+    buildKey?: string
   }): { id: string; previousId?: string } {
     const id = a.configDigest
     const hex = digestHex(id)
@@ -219,8 +235,11 @@ export class ImageStore {
           throw new TockerError(`layer ${d} of image ${id} is not in the store (removed meanwhile?): pull again`, { code: 'ELAYERMISSING', status: 500 })
         }
       }
+      if (a.parent !== undefined && !this.#readImageFile(digestHex(a.parent))) {
+        throw new TockerError(`parent image ${a.parent} of image ${id} is not in the store (removed meanwhile?)`, { code: 'ENOSUCHIMAGE', status: 500 })
+      }
       this.blobs.put(id, a.config)
-      this.blobs.put(a.manifestDigest, a.manifest)
+      if (a.manifest && a.manifestDigest) this.blobs.put(a.manifestDigest, a.manifest)
       const now = new Date().toISOString()
       const existing = this.#readImageFile(hex)
       const file: ImageFile = {
@@ -230,6 +249,8 @@ export class ImageStore {
         size: sumSizes(diffIDs.map((d) => this.layers.info(d))),
         added: existing?.added ?? now,
         lastTagTime: tag ? now : existing?.lastTagTime,
+        parent: existing?.parent ?? a.parent,
+        buildKey: existing?.buildKey ?? a.buildKey,
       }
       mkdirSync(this.layout.images, { recursive: true })
       writeFileAtomic(join(this.layout.images, `${hex}.json`), JSON.stringify(file, null, 2) + '\n', { tmpDir: session.dir })
@@ -306,6 +327,25 @@ export class ImageStore {
       dirs.push(this.layers.diffDir(d))
     }
     return dirs
+  }
+
+  /** Images made on `id` (build steps and commits whose parent it is). */
+  children(id: string): string[] {
+    return this.#imageHexes()
+      .map((h) => this.#readImageFile(h))
+      .filter((f): f is ImageFile => f !== undefined && f.parent === id)
+      .map((f) => f.id)
+  }
+
+  /** The build cache: an image made on `parent` by the step whose key is `buildKey`. */
+  cachedChild(parent: string, buildKey: string): string | undefined {
+    let found: ImageFile | undefined
+    for (const h of this.#imageHexes()) {
+      const f = this.#readImageFile(h)
+      // The most recent one, as Docker's cache takes the newest child.
+      if (f && f.parent === parent && f.buildKey === buildKey && (!found || f.added > found.added)) found = f
+    }
+    return found?.id
   }
 
   /** Point a full reference ("docker.io/library/busybox:latest") at an image. */
@@ -405,6 +445,12 @@ export class ImageStore {
       // Now the image itself.
       const running = users(id).find((u) => u.running)
       const stopped = users(id)[0]
+      const children = [...records.values()].filter((f) => f?.parent === id)
+      if (children.length > 0) {
+        // A step of a build that later steps (or images) were made on: it stays while they do.
+        if (quiet) return
+        throw conflict(`conflict: unable to delete ${short} (cannot be forced) - image has dependent child images`)
+      }
       if (running) {
         if (quiet) return // untagged; the image stays (dangling) while its container runs
         throw conflict(`conflict: unable to delete ${short} (cannot be forced) - image is being used by running container ${running.id.slice(0, 12)}`)
@@ -421,30 +467,44 @@ export class ImageStore {
         untagged.push(familiarString(parseReference(r)))
       }
       this.#writeTags(tags)
-      const file = records.get(digestHex(id))
-      rmSync(join(this.layout.images, `${digestHex(id)}.json`), { force: true })
-      deleted.push(id)
-      if (!file) return
-      // Garbage: the config, the manifest if no other image came from it, and unused layers.
-      const others = [...records].filter(([h, f]) => h !== digestHex(id) && f !== undefined).map(([, f]) => f as ImageFile)
-      this.blobs.remove(id)
-      if (file.manifestDigest && !others.some((o) => o.manifestDigest === file.manifestDigest)) this.blobs.remove(file.manifestDigest)
-      const stillUsed = new Set(others.flatMap((o) => o.diffIDs))
-      const chain = chainIDs(file.diffIDs)
+      const remaining = new Map(records)
       let pins: Set<string> | undefined
       const pinned = () => (pins ??= pinnedLayers(this.layout.tmp))
-      for (let i = file.diffIDs.length - 1; i >= 0; i--) {
-        const d = file.diffIDs[i]
-        if (stillUsed.has(d)) continue
-        stillUsed.add(d) // listed twice in this image: remove once
-        const moved = this.layers.detach(d, pinned)
-        if (moved) {
-          trash.push(moved)
-          deleted.push(chain[i])
+      // The image, then (unless noprune) the untagged build steps under it that nothing else uses,
+      // as Docker's rmi deletes a built image's intermediate images with it.
+      for (let target: string | undefined = id; target !== undefined; ) {
+        const hex = digestHex(target)
+        const file = remaining.get(hex)
+        rmSync(join(this.layout.images, `${hex}.json`), { force: true })
+        remaining.delete(hex)
+        deleted.push(target)
+        if (!file) break
+        // Garbage: the config, the manifest if no other image came from it, and unused layers.
+        const others = [...remaining.values()].filter((f): f is ImageFile => f !== undefined)
+        this.blobs.remove(target)
+        if (file.manifestDigest && !others.some((o) => o.manifestDigest === file.manifestDigest)) this.blobs.remove(file.manifestDigest)
+        const stillUsed = new Set(others.flatMap((o) => o.diffIDs))
+        const chain = chainIDs(file.diffIDs)
+        for (let i = file.diffIDs.length - 1; i >= 0; i--) {
+          const d = file.diffIDs[i]
+          if (stillUsed.has(d)) continue
+          stillUsed.add(d) // listed twice in this image: remove once
+          const moved = this.layers.detach(d, pinned)
+          if (moved) {
+            trash.push(moved)
+            deleted.push(chain[i])
+          }
         }
+        const parent = file.parent
+        target = undefined
+        if (parent === undefined || opts.noprune) break
+        const pf = remaining.get(digestHex(parent))
+        if (!pf || refsOf(tags, parent).length > 0 || users(parent).length > 0 || others.some((o) => o.parent === parent)) break
+        target = parent
       }
       // Layers of no image at all (a pull killed between unpacking a layer and committing its
       // image) go too, unless a live pull pinned them.
+      const stillUsed = new Set([...remaining.values()].flatMap((o) => o?.diffIDs ?? []))
       for (const hex of this.layers.all()) {
         const d = `sha256:${hex}`
         if (stillUsed.has(d)) continue
@@ -519,6 +579,7 @@ export class ImageStore {
       config,
       manifestDigest: file.manifestDigest,
       lastTagTime: file.lastTagTime,
+      parent: file.parent,
     }
   }
 

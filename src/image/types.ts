@@ -56,6 +56,11 @@ export interface ContainerConfig {
   WorkingDir?: string
   Labels?: Record<string, string>
   StopSignal?: string
+  /** Docker's additions to the OCI config (recorded by builds: HEALTHCHECK, ONBUILD, SHELL). */
+  ArgsEscaped?: boolean
+  Healthcheck?: { Test?: string[]; Interval?: number; Timeout?: number; StartPeriod?: number; StartInterval?: number; Retries?: number }
+  OnBuild?: string[] | null
+  Shell?: string[]
 }
 
 export interface ImageConfig {
@@ -66,5 +71,13 @@ export interface ImageConfig {
   author?: string
   config?: ContainerConfig
   rootfs: { type: 'layers'; diff_ids: string[] }
-  history?: { created?: string; created_by?: string; empty_layer?: boolean; comment?: string }[]
+  history?: HistoryEntry[]
+}
+
+export interface HistoryEntry {
+  created?: string
+  created_by?: string
+  author?: string
+  comment?: string
+  empty_layer?: boolean
 }

@@ -48,8 +48,10 @@ export function overlayOptions(o: OverlayRootfs, lowerdir: string[] = o.lowerdir
 export function planOverlayMount(o: OverlayRootfs): OverlayMountPlan {
   const absolute = overlayOptions(o)
   if (Buffer.byteLength(absolute) <= MOUNT_DATA_MAX) return { data: absolute, shown: shownOptions(o, o.lowerdir) }
-  const base = commonDirectory(o.lowerdir)
-  const names = o.lowerdir.map((d) => relative(base, d))
+  // Relative to the directory most of them share (the layers' short links), the others absolute:
+  // a container's own init layer (containers/<id>/init) must not lengthen every layer's name.
+  const base = mostCommonParent(o.lowerdir)
+  const names = o.lowerdir.map((d) => (d.startsWith(base + sep) ? relative(base, d) : d))
   const data = overlayOptions(o, names)
   const bytes = Buffer.byteLength(data)
   if (bytes > MOUNT_DATA_MAX) {
@@ -77,6 +79,14 @@ export function mountOverlay(target: string, o: OverlayRootfs): void {
   } finally {
     closeSync(saved)
   }
+}
+
+/** The parent directory of the most paths of `paths` (all absolute); their common directory on a tie. */
+export function mostCommonParent(paths: string[]): string {
+  const counts = new Map<string, number>()
+  for (const p of paths) counts.set(dirname(p), (counts.get(dirname(p)) ?? 0) + 1)
+  const [best, n] = [...counts].sort((a, b) => b[1] - a[1])[0]
+  return n > 1 ? best : commonDirectory(paths)
 }
 
 /** The deepest directory that holds every path of `paths` (all absolute). */

@@ -98,7 +98,12 @@ export class ImageService {
   list(q: { all?: boolean; filters?: string | null }): ImageSummary[] {
     const filters = parseFilters(q.filters, IMAGE_LIST_FILTERS)
     this.store.removeGarbage()
-    const images = filterImages(this.store.list(), filters, (n) => this.store.resolve(n))
+    const all = this.store.list()
+    // Without --all, the intermediate images of builds (untagged, with images made on them) are
+    // not shown, as Docker hides them.
+    const parents = new Set(all.map((i) => i.parent).filter((p): p is string => p !== undefined))
+    const shown = q.all ? all : all.filter((i) => i.repoTags.length > 0 || i.repoDigests.length > 0 || !parents.has(i.id))
+    const images = filterImages(shown, filters, (n) => this.store.resolve(n))
     return images
       .sort((a, b) => Date.parse(b.created || '0') - Date.parse(a.created || '0') || a.id.localeCompare(b.id))
       .map((img) => imageSummary(img, this.opts.users(img.id).length))
@@ -132,12 +137,12 @@ export class ImageService {
 
   /** DELETE /images/{name}: Docker's untag-then-delete rules (see ImageStore.removeImage). */
   remove(name: string, o: { force: boolean; noprune?: boolean }): Promise<ImageDeleteItem[]> {
-    return this.lock.write(async () => this.#remove(name, o.force))
+    return this.lock.write(async () => this.#remove(name, o.force, o.noprune))
   }
 
-  #remove(name: string, force: boolean): ImageDeleteItem[] {
+  #remove(name: string, force: boolean, noprune = false): ImageDeleteItem[] {
     const id = this.store.resolveId(name)
-    const r = this.store.removeImage(name, { force, users: this.opts.users })
+    const r = this.store.removeImage(name, { force, noprune, users: this.opts.users })
     for (const u of r.untagged) this.opts.events.emit('image', 'untag', id ?? u, { name: u })
     if (r.deleted[0]) this.opts.events.emit('image', 'delete', r.deleted[0], { name: r.deleted[0] })
     return [...r.untagged.map((u) => ({ Untagged: u })), ...r.deleted.map((d) => ({ Deleted: d }))]

@@ -22,7 +22,7 @@ function unixSeconds(date: string | undefined): number {
 export function imageSummary(img: ImageRecord, containers: number, sharedSize = -1): ImageSummary {
   return {
     Id: img.id,
-    ParentId: '',
+    ParentId: img.parent ?? '',
     RepoTags: img.repoTags.map(familiar),
     RepoDigests: img.repoDigests.map(familiar),
     Created: unixSeconds(img.created),
@@ -47,7 +47,7 @@ export function imageInspect(img: ImageRecord, layerDirs: string[]): ImageInspec
     Id: img.id,
     RepoTags: img.repoTags.map(familiar),
     RepoDigests: img.repoDigests.map(familiar),
-    Parent: '',
+    Parent: img.parent ?? '',
     Comment: c.history?.find((h) => h.comment)?.comment ?? '',
     Created: img.created || ZERO_TIME,
     DockerVersion: (c as { docker_version?: string }).docker_version ?? '',
@@ -86,8 +86,9 @@ export function imageInspect(img: ImageRecord, layerDirs: string[]): ImageInspec
 
 /**
  * moby's ImageHistory: one entry per history record of the config, newest first; a record that
- * made a layer gets that layer's size. Only the top entry names the image (ID and tags): tocker's
- * images have no parent images, so the ones below are "<missing>", as for any pulled image.
+ * made a layer gets that layer's size. The entries are named by walking the parent chain: the top
+ * one is the image, the next its parent (the build step before), and so on while images made here
+ * have parents; below that (a pulled image has none) they are "<missing>", as in Docker.
  */
 export function imageHistory(img: ImageRecord, store: ImageStore): ImageHistoryItem[] {
   const out: ImageHistoryItem[] = []
@@ -100,10 +101,13 @@ export function imageHistory(img: ImageRecord, store: ImageStore): ImageHistoryI
     }
     out.unshift({ Id: '<missing>', Created: unixSeconds(h.created), CreatedBy: h.created_by ?? '', Tags: null, Size: size, Comment: h.comment ?? '' })
   }
-  if (out.length) {
-    out[0].Id = img.id
-    const tags = img.repoTags.map(familiar)
-    out[0].Tags = tags.length ? tags : null
+  let at: ImageRecord | undefined = img
+  for (const entry of out) {
+    if (!at) break
+    entry.Id = at.id
+    const tags = at.repoTags.map(familiar)
+    entry.Tags = tags.length ? tags : null
+    at = at.parent ? store.get(at.parent) : undefined
   }
   return out
 }

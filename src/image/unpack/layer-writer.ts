@@ -82,7 +82,14 @@ export class LayerWriter implements TarHandler {
   #created = new Set<string>([''])
   #shadows = 0
 
-  constructor(layerDir: string, split?: TarSplitWriter) {
+  /**
+   * `literal`: the tar is not a layer but plain files (a build context, an archive ADD unpacks):
+   * names starting with ".wh." are ordinary names, not deletions.
+   */
+  readonly #literal: boolean
+
+  constructor(layerDir: string, split?: TarSplitWriter, opts: { literal?: boolean } = {}) {
+    this.#literal = opts.literal ?? false
     this.root = join(layerDir, 'diff')
     this.#shadowDir = join(layerDir, 'shadow')
     this.#split = split
@@ -98,7 +105,7 @@ export class LayerWriter implements TarHandler {
     const rel = checkedPath(e.path, e.path)
     this.#inline = true
     const base = rel.slice(rel.lastIndexOf('/') + 1)
-    if (base.startsWith(WHITEOUT_PREFIX)) return this.#whiteout(e, rel, base)
+    if (base.startsWith(WHITEOUT_PREFIX) && !this.#literal) return this.#whiteout(e, rel, base)
     if (rel === '' && e.type !== 'dir') throw new UnsafeLayerError(e.path, `a ${e.type} cannot replace the layer's root directory`)
     switch (e.type) {
       case 'dir':
