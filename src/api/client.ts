@@ -317,6 +317,25 @@ export class EngineClient {
       archive.pipe(req)
     })
   }
+  /**
+   * POST /build with the context tar as the body; answers with Docker's JSON message stream.
+   * `query` values may repeat (t=a&t=b); X-Registry-Config carries every stored credential.
+   */
+  async build(context: NodeJS.ReadableStream, query: [string, string][], registryConfig?: string): Promise<IncomingMessage> {
+    await this.ping() // an engine that must be started first would find the body half-read
+    const search = query.length ? `?${query.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&')}` : ''
+    return new Promise((resolve, reject) => {
+      const headers: Record<string, string> = { Host: 'tocker', 'Content-Type': 'application/x-tar' }
+      if (registryConfig) headers['X-Registry-Config'] = registryConfig
+      const req = httpRequest({ socketPath: this.socketPath, method: 'POST', path: `/build${search}`, headers }, (res) => {
+        if ((res.statusCode ?? 500) < 400) return resolve(res)
+        readBody(res).then((text) => reject(errorFrom(res.statusCode ?? 500, text)), reject)
+      })
+      req.on('error', reject)
+      context.on('error', (err) => req.destroy(err))
+      context.pipe(req)
+    })
+  }
   auth(config: AuthConfig): Promise<{ Status: string; IdentityToken?: string }> {
     return this.json('POST', '/auth', { body: config })
   }

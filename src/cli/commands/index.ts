@@ -46,6 +46,7 @@ const S = {
   volumePrune: { en: 'Remove unused local volumes', ko: '쓰이지 않는 볼륨을 지웁니다 (기본은 익명 볼륨만)' },
   volumeRm: { en: 'Remove one or more volumes', ko: '볼륨을 삭제합니다 (쓰는 컨테이너가 있으면 거부)' },
   kernel: { en: 'Show what the kernel holds for a running container (namespaces, mounts, cgroup, network, capabilities)', ko: '실행 중인 컨테이너를 커널에서 본 모습을 보여 줍니다 (네임스페이스, 마운트, cgroup, 네트워크, 권한)' },
+  build: { en: 'Build an image from a Dockerfile', ko: 'Dockerfile로 이미지를 빌드합니다' },
 } satisfies Record<string, Text>
 
 const load = {
@@ -84,6 +85,7 @@ const load = {
   volumePrune: () => import('./volume.js').then((m) => m.volumePrune),
   volumeRm: () => import('./volume.js').then((m) => m.volumeRm),
   kernel: () => import('./kernel.js').then((m) => m.kernel),
+  build: () => import('./build.js').then((m) => m.build),
 } satisfies Record<string, Load>
 
 const CONTAINER_COMMANDS: CommandEntry[] = [
@@ -108,6 +110,7 @@ const CONTAINER_COMMANDS: CommandEntry[] = [
 ]
 
 const IMAGE_COMMANDS: CommandEntry[] = [
+  entry('build', S.build, load.build),
   entry('history', S.history, load.history),
   entry('inspect', S.imageInspect, load.imageInspect),
   entry('load', S.load, load.load),
@@ -137,6 +140,7 @@ export const COMMANDS: CommandEntry[] = [
   entry('run', S.run, load.run, { category: 'common' }),
   entry('exec', S.exec, load.exec, { category: 'common' }),
   entry('ps', S.ps, load.ps, { category: 'common' }),
+  entry('build', S.build, load.build, { category: 'common' }),
   entry('pull', S.pull, load.pull, { category: 'common' }),
   entry('images', S.images, load.images, { category: 'common' }),
   entry('login', { en: 'Authenticate to a registry', ko: '레지스트리에 로그인합니다' }, () => import('./login.js').then((m) => m.login), { category: 'common' }),

@@ -195,7 +195,9 @@ export async function performCopy(spec: CopySpec, prepared: PreparedCopy, target
     if (inf.entry.st.isDirectory()) {
       const existed = w.existingDir(dest)
       w.ensureDir(dest)
+      // A destination the copy creates gets the owner (and --chmod mode) of what is copied into it.
       if (!existed && identity) lchownSync(join(target, dest), identity.uid, identity.gid)
+      if (!existed && mode !== undefined) chmodSync(join(target, dest), mode)
       await w.copyTree(inf.stack, inf.entry, dest, identity, mode)
       continue
     }
