@@ -28,7 +28,7 @@ export const build: Command = {
     { name: 'target', type: 'string', description: en('Set the target build stage to build.', '빌드할 단계(스테이지)를 지정합니다') },
   ],
   async run({ opts: a, args, g }) {
-    const [{ engineClient }, { packContext }, { readJsonMessages, humanSize4 }, { PullPrinter }, { TockerError }, { parseReference }, credentials, fs] = await Promise.all([
+    const [{ engineClient }, { packContext }, { readJsonMessages, decimalSize }, { PullPrinter }, { TockerError }, { parseReference }, credentials, fs] = await Promise.all([
       import('../engine.js'),
       import('../build-context.js'),
       import('../../api/json-message.js'),
@@ -98,7 +98,7 @@ export const build: Command = {
     }
     const client = await engineClient(g)
     const sending = () => {
-      if (!quiet && target !== '-') process.stdout.write(`Sending build context to Docker daemon  ${humanSize4(sent()).padStart(7)}\n`)
+      if (!quiet && target !== '-') process.stdout.write(`Sending build context to Docker daemon  ${decimalSize(sent()).padStart(7)}\n`)
     }
     let res
     try {

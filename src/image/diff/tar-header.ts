@@ -31,7 +31,7 @@ export interface HeaderFields {
 const MAX_OCTAL_7 = 0o7777777 // uid, gid, mode (8-byte fields)
 const MAX_OCTAL_11 = 0o77777777777 // size, mtime (12-byte fields)
 
-const isAscii = (s: string) => /^[\x00-\x7f]*$/.test(s)
+const isAscii = (s: string) => Buffer.from(s, 'utf8').every((b) => b < 0x80)
 
 /** The header block(s) of one entry: [PAX header + its records, padded] + the USTAR header. */
 export function encodeHeader(h: HeaderFields): Buffer {
@@ -95,7 +95,7 @@ function fits(s: string, n: number): boolean {
 }
 
 function truncateAscii(s: string, n: number): string {
-  return s.replace(/[^\x00-\x7f]/g, '?').slice(0, n)
+  return Array.from(s, (c) => (c.charCodeAt(0) < 0x80 ? c : '?')).join('').slice(0, n)
 }
 
 /** Go's splitUSTARPath: a prefix of at most 155 bytes and a name of at most 100, split at a "/". */
