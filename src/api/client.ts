@@ -23,6 +23,12 @@ import type {
   ImageInspect,
   ImagePruneReport,
   ImageSummary,
+  NetworkConnectBody,
+  NetworkCreateBody,
+  NetworkCreateResponse,
+  NetworkDisconnectBody,
+  NetworkPruneReport,
+  NetworkResource,
   Volume,
   VolumeCreateBody,
   VolumeListResponse,
@@ -350,6 +356,30 @@ export class EngineClient {
   pruneContainers(filters?: string): Promise<ContainerPruneReport> {
     return this.json('POST', '/containers/prune', { query: { filters } })
   }
+  // ---- networks ----
+
+  listNetworks(filters?: string): Promise<NetworkResource[]> {
+    return this.json('GET', '/networks', { query: { filters } })
+  }
+  createNetwork(body: NetworkCreateBody): Promise<NetworkCreateResponse> {
+    return this.json('POST', '/networks/create', { body })
+  }
+  inspectNetwork(ref: string): Promise<NetworkResource> {
+    return this.json('GET', `/networks/${encodeURIComponent(ref)}`)
+  }
+  async removeNetwork(ref: string): Promise<void> {
+    await this.json('DELETE', `/networks/${encodeURIComponent(ref)}`)
+  }
+  async connectNetwork(ref: string, body: NetworkConnectBody): Promise<void> {
+    await this.json('POST', `/networks/${encodeURIComponent(ref)}/connect`, { body })
+  }
+  async disconnectNetwork(ref: string, body: NetworkDisconnectBody): Promise<void> {
+    await this.json('POST', `/networks/${encodeURIComponent(ref)}/disconnect`, { body })
+  }
+  pruneNetworks(filters?: string): Promise<NetworkPruneReport> {
+    return this.json('POST', '/networks/prune', { query: { filters } })
+  }
+
   // ---- volumes ----
 
   listVolumes(filters?: string): Promise<VolumeListResponse> {

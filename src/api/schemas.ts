@@ -2,7 +2,7 @@
 // (the `goType` annotation makes the error read as Docker's: "… of type int64"). Only the fields
 // tocker reads or stores are typed; anything else passes through, as it does through Docker.
 // A new route with a JSON body adds its schema here and names it in its route (server.ts).
-import type { AuthConfig, ContainerCreateBody, ExecCreateBody, VolumeCreateBody } from './types.js'
+import type { AuthConfig, ContainerCreateBody, ExecCreateBody, NetworkConnectBody, NetworkCreateBody, NetworkDisconnectBody, VolumeCreateBody } from './types.js'
 import { bodyValidator, type JsonSchema } from './validate.js'
 
 const string: JsonSchema = { type: 'string' }
@@ -172,3 +172,38 @@ export const volumeCreateBody = bodyValidator<VolumeCreateBody>(
     Labels: stringMap,
   }),
 )
+
+const ipamConfig = object('network.IPAMConfig', { Subnet: string, IPRange: string, Gateway: string, AuxiliaryAddresses: stringMap })
+const endpointConfig = object('network.EndpointSettings', {
+  IPAMConfig: nullable(object('network.EndpointIPAMConfig', { IPv4Address: string, IPv6Address: string, LinkLocalIPs: stringList })),
+  Links: stringList,
+  Aliases: stringList,
+  MacAddress: string,
+  DriverOpts: stringMap,
+})
+
+/** POST /networks/create */
+export const networkCreateBody = bodyValidator<NetworkCreateBody>(
+  'CreateRequest',
+  object('network.CreateRequest', {
+    Name: string,
+    CheckDuplicate: bool,
+    Driver: string,
+    Scope: string,
+    EnableIPv4: nullable(bool),
+    EnableIPv6: nullable(bool),
+    Internal: bool,
+    Attachable: bool,
+    Ingress: bool,
+    ConfigOnly: bool,
+    IPAM: nullable(object('network.IPAM', { Driver: string, Options: stringMap, Config: { type: ['array', 'null'], items: ipamConfig, goType: '[]network.IPAMConfig' } })),
+    Options: stringMap,
+    Labels: stringMap,
+  }),
+)
+
+/** POST /networks/{id}/connect */
+export const networkConnectBody = bodyValidator<NetworkConnectBody>('ConnectOptions', object('network.ConnectOptions', { Container: string, EndpointConfig: nullable(endpointConfig) }))
+
+/** POST /networks/{id}/disconnect */
+export const networkDisconnectBody = bodyValidator<NetworkDisconnectBody>('DisconnectOptions', object('network.DisconnectOptions', { Container: string, Force: bool }))

@@ -12,7 +12,8 @@ import type { Engine } from '../engine/engine.js'
 import { buildHandler } from './build-routes.js'
 import { imageHandlers } from './image-routes.js'
 import { bool, hijack, int, jsonQuery, route, serve, type Route, type ServeOptions } from './router.js'
-import { authConfigBody, containerCreateBody, execCreateBody, execStartBody, volumeCreateBody } from './schemas.js'
+import { authConfigBody, containerCreateBody, execCreateBody, execStartBody, networkConnectBody, networkCreateBody, networkDisconnectBody, volumeCreateBody } from './schemas.js'
+import { networkHandlers } from './network-routes.js'
 import { volumeHandlers } from './volume-routes.js'
 import { connectionSink, responseSink } from './streams.js'
 import { ENGINE_HEADERS, systemHandlers } from './system-routes.js'
@@ -26,6 +27,7 @@ export function routes(engine: Engine, sessions = new TraceSessions()): Route[] 
   const img = imageHandlers(engine)
   const sys = systemHandlers(engine)
   const vol = volumeHandlers(engine)
+  const net = networkHandlers(engine)
   return [
     route('GET', '/_ping', sys.ping, true),
     route('HEAD', '/_ping', sys.ping, true),
@@ -53,6 +55,13 @@ export function routes(engine: Engine, sessions = new TraceSessions()): Route[] 
     route('POST', '/volumes/prune', vol.prune),
     route('GET', '/volumes/{name}', vol.inspect),
     route('DELETE', '/volumes/{name}', vol.remove),
+    route('GET', '/networks', net.list),
+    route('POST', '/networks/create', net.create, { body: { schema: networkCreateBody } }),
+    route('POST', '/networks/prune', net.prune),
+    route('GET', '/networks/{id}', net.inspect),
+    route('DELETE', '/networks/{id}', net.remove),
+    route('POST', '/networks/{id}/connect', net.connect, { body: { schema: networkConnectBody } }),
+    route('POST', '/networks/{id}/disconnect', net.disconnect, { body: { schema: networkDisconnectBody } }),
     route(
       'POST',
       '/containers/create',

@@ -26,7 +26,10 @@ export const CREATE_OPTIONS: OptionDef[] = [
   { name: 'publish', short: 'p', type: 'list', description: { en: "Publish a container's port(s) to the host", ko: '컨테이너의 포트를 호스트에 공개합니다 (포트포워딩, -p 호스트포트:컨테이너포트)' } },
   { name: 'publish-all', short: 'P', type: 'bool', description: { en: 'Publish all exposed ports to random ports', ko: '노출된(EXPOSE) 모든 포트를 임의의 호스트 포트로 공개합니다' } },
   { name: 'expose', type: 'list', description: { en: 'Expose a port or a range of ports', ko: '포트(또는 포트 범위)를 노출합니다' } },
-  { name: 'network', type: 'string', valueName: 'network', description: { en: 'Connect a container to a network', ko: '컨테이너를 네트워크에 연결합니다 (bridge, none, host)' } },
+  { name: 'network', type: 'string', valueName: 'network', description: { en: 'Connect a container to a network', ko: '컨테이너를 네트워크에 연결합니다 (bridge, none, host, 또는 network create로 만든 이름)' } },
+  { name: 'network-alias', type: 'list', description: { en: 'Add network-scoped alias for the container', ko: '이 네트워크에서만 통하는 컨테이너의 별칭 (다른 컨테이너가 이 이름으로 찾습니다)' } },
+  { name: 'ip', type: 'string', description: { en: 'IPv4 address (e.g., 172.30.100.104)', ko: '컨테이너의 IPv4 주소를 정합니다 (--subnet을 준 네트워크에서)' } },
+  { name: 'link', type: 'list', description: { en: 'Add link to another container', ko: '다른 컨테이너를 연결합니다 (이름[:별칭], /etc/hosts와 환경 변수)' } },
   { name: 'net', type: 'string', hidden: true, description: { en: 'Connect a container to a network' } },
   { name: 'label', short: 'l', type: 'list', description: { en: 'Set meta data on a container', ko: '컨테이너에 메타데이터(레이블)를 붙입니다' } },
   { name: 'log-driver', type: 'string', description: { en: 'Logging driver for the container', ko: '컨테이너의 로그 드라이버 (json-file만 지원)' } },
@@ -96,6 +99,10 @@ export async function createBody(o: Record<string, any>, positional: string[], d
   const { binds, volumes } = splitVolumeFlags(o.volume ?? [])
   const mounts = ((o.mount as string[] | undefined) ?? []).map(parseMountFlag)
   const tmpfs = tmpfsFlags(o.tmpfs ?? [])
+  const network: string = o.network ?? o.net ?? 'default'
+  // --network-alias and --ip go to the container's network (Docker's NetworkingConfig).
+  const aliases: string[] = o['network-alias'] ?? []
+  const endpoint = aliases.length || o.ip ? { Aliases: aliases.length ? aliases : undefined, IPAMConfig: o.ip ? { IPv4Address: String(o.ip) } : undefined } : undefined
   return {
     Image: image,
     Cmd: cmd.length ? cmd : null,
@@ -115,6 +122,7 @@ export async function createBody(o: Record<string, any>, positional: string[], d
     StopTimeout: o['stop-timeout'],
     ExposedPorts: exposedPorts,
     Volumes: Object.keys(volumes).length ? volumes : undefined,
+    NetworkingConfig: endpoint ? { EndpointsConfig: { [network === 'default' ? 'bridge' : network]: endpoint } } : undefined,
     HostConfig: {
       Binds: binds,
       Mounts: mounts.length ? mounts : undefined,
@@ -127,7 +135,8 @@ export async function createBody(o: Record<string, any>, positional: string[], d
       AutoRemove: !!o.rm,
       PortBindings: portBindings ?? {},
       PublishAllPorts: !!o['publish-all'],
-      NetworkMode: o.network ?? o.net ?? 'default',
+      NetworkMode: network,
+      Links: o.link?.length ? o.link : undefined,
       LogConfig: { Type: 'json-file', Config: parseLogOpts(o['log-opt'] ?? []) },
       Privileged: !!o.privileged,
       SecurityOpt: security.securityOpt.length ? security.securityOpt : null,

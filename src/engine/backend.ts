@@ -110,6 +110,14 @@ export interface RuntimeBackend {
 }
 
 export interface NetworkBackend {
+  /** At create: which networks the container is on (rec.Networks), checked; throws Docker's 4xx. */
+  configure?(rec: ContainerRecord, body: import('../api/types.js').ContainerCreateBody): void
+  /** Before the container's first process is made: what its spec needs (legacy links' variables). */
+  prepareStart?(rec: ContainerRecord): Promise<void>
+  /** The engine's containers and events (the engine is made after its backends). */
+  bind?(containers: { find(ref: string): ContainerRecord; all(): ContainerRecord[] }, events: import('./events.js').EventBus): void
+  /** After a rename: the container's DNS names. */
+  renamed?(rec: ContainerRecord, oldName: string): Promise<void>
   /** Give a started container its network (veth, IP, port rules); returns inspect's settings. */
   attach(rec: ContainerRecord): Promise<NetworkSettings | undefined>
   /** Release what attach made (idempotent). */

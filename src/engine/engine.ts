@@ -29,6 +29,7 @@ import type {
   ContainerWaitResponse,
   ExecCreateBody,
   ExecInspect,
+  EndpointConfigBody,
 } from '../api/types.js'
 import type { ImageBackend, NetworkBackend, RuntimeBackend } from './backend.js'
 import { ContainerTable } from './container-table.js'
@@ -51,6 +52,7 @@ import type { StepSubject } from '../trace/scope.js'
 import { Builder, type BuildHost, type BuildOutput, type BuildRequest, type StepOutput } from './build/builder.js'
 import { containerDir } from './state.js'
 import { Readable } from 'node:stream'
+import type { EngineNetwork } from './network-backend.js'
 
 export type { AttachOptions, ClientConnection, LogsQuery, OutputSink } from './streams.js'
 
@@ -93,6 +95,7 @@ export class Engine {
       events: this.events,
       users: (imageId) => table.all().filter((r) => r.ImageID === imageId).map((r) => ({ id: r.Id, running: r.State.Running })),
     }))
+    network?.bind?.({ find: (ref) => table.find(ref), all: () => table.all() }, this.events)
     this.volumes = new VolumeService({ root: opts.root, events: this.events, users: () => table.all().map(volumeUse) })
     this.#execs = new ExecRegistry(runtime, (id) => table.find(id), this.layout.containers, warn)
     this.#exits = new ExitMonitor(table, runtime, network, {
@@ -227,7 +230,40 @@ export class Engine {
     return this.#mutex.run(rec.Id, async () => {
       const oldName = rec.Name
       this.#table.rename(rec, newName)
+      // Other containers on its networks now find it by its new name only.
+      await this.opts.network?.renamed?.(rec, oldName)
+      this.#table.saveOrDefer(rec)
       this.#containerEvents.container(rec, 'rename', { oldName: `/${oldName}` })
+    })
+  }
+
+  // ---- networks (/networks) ----
+
+  /** The network backend with its /networks API (the engine's real one). */
+  get networks(): EngineNetwork {
+    // Duck-typed: the network layer is loaded dynamically (api/daemon.ts), never imported here.
+    const n = this.opts.network as Partial<EngineNetwork> | undefined
+    if (!n || typeof n.list !== 'function' || typeof n.create !== 'function') throw new TockerError('networks are not available in this engine', { status: 500, daemon: true })
+    return n as EngineNetwork
+  }
+
+  /** POST /networks/{id}/connect: configured now, attached now if it runs. */
+  connectNetwork(ref: string, containerRef: string, cfg: EndpointConfigBody): Promise<void> {
+    const net = this.networks
+    const rec = this.#table.find(containerRef)
+    return this.#mutex.run(rec.Id, async () => {
+      await net.connect(rec, ref, cfg)
+      this.#table.saveOrDefer(rec)
+    })
+  }
+
+  /** POST /networks/{id}/disconnect */
+  disconnectNetwork(ref: string, containerRef: string, force: boolean): Promise<void> {
+    const net = this.networks
+    const rec = this.#table.find(containerRef)
+    return this.#mutex.run(rec.Id, async () => {
+      await net.disconnect(rec, ref, force)
+      this.#table.saveOrDefer(rec)
     })
   }
 

@@ -104,6 +104,14 @@ export class Lifecycle {
           LowerDirs: image.layerDirs,
         }
         delete (rec.Config as Partial<ContainerCreateBody>).HostConfig
+        delete (rec.Config as Partial<ContainerCreateBody>).NetworkingConfig
+        try {
+          // Its networks (they must exist; aliases and --ip where Docker allows them).
+          this.d.network?.configure?.(rec, body)
+        } catch (err) {
+          await mounts?.undo()
+          throw err
+        }
         try {
           table.save(rec)
           await this.d.runtime.prepare(rec, image)
@@ -140,6 +148,7 @@ export class Lifecycle {
     rec.State.Error = ''
     let started: StartedProcess | undefined
     try {
+      await network?.prepareStart?.(rec)
       started = await runtime.create(rec)
       rec.Shim = started.shim
       rec.Init = started.init

@@ -81,7 +81,9 @@ export class EngineRuntime implements RuntimeBackend {
   spec(rec: ContainerRecord): Spec {
     const dir = this.dir(rec)
     const spec = defaultSpec([rec.Path, ...rec.Args])
-    const env = [...(rec.Config.Env ?? [])]
+    // Legacy links' variables first: the container's own -e/ENV win over them (Docker's order).
+    const own = new Set((rec.Config.Env ?? []).map((e) => e.split('=')[0]))
+    const env = [...(rec.LinkEnv ?? []).filter((e) => !own.has(e.split('=')[0])), ...(rec.Config.Env ?? [])]
     if (!env.some((e) => e.startsWith('PATH='))) env.unshift(DEFAULT_PATH_ENV)
     if (!env.some((e) => e.startsWith('HOSTNAME='))) env.push(`HOSTNAME=${rec.Config.Hostname}`)
     if (rec.Config.Tty && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm')

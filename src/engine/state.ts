@@ -33,9 +33,26 @@ export interface ContainerRecord {
   NetworkSettings: NetworkSettings
   /** Overlay lower dirs (image layers, top first): GraphDriver.Data.LowerDir. */
   LowerDirs: string[]
+  /**
+   * The networks it is configured for, by name (create's NetworkMode and NetworkingConfig, connect,
+   * disconnect): what inspect's NetworkSettings.Networks shows and what start attaches. Absent in
+   * records from before user-defined networks (then: HostConfig.NetworkMode alone).
+   */
+  Networks?: Record<string, NetworkAttachment>
+  /** Legacy links' variables for the current run (computed at start from the linked containers). */
+  LinkEnv?: string[]
   /** The shim (the container's parent) and the container's first process, while running. */
   Shim?: ProcessIdentity
   Init?: ProcessIdentity
+}
+
+/** What a container asked of one network. */
+export interface NetworkAttachment {
+  NetworkID: string
+  Aliases: string[] | null
+  IPv4Address?: string
+  /** --link on a user-defined network: "name:alias" (DNS names for this container alone). */
+  Links: string[] | null
 }
 
 export function emptyState(): ContainerState {

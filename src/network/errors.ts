@@ -18,8 +18,8 @@ export function bindError(endpoint: string, endpointId: string, hostIp: string, 
   )
 }
 
-export function noAddressesError(): TockerError {
-  return new TockerError("no available IPv4 addresses on this network's address pools: bridge", { code: 'ENOADDR', daemon: true, status: 500 })
+export function noAddressesError(network = 'bridge'): TockerError {
+  return new TockerError(`no available IPv4 addresses on this network's address pools: ${network}`, { code: 'ENOADDR', daemon: true, status: 500 })
 }
 
 /** Every port of the dynamic range (or of a -p 8000-8010:80 range) is taken: Docker's portallocator words. */

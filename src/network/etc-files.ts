@@ -10,7 +10,7 @@ import type { NetworkMode } from './types.js'
  * there is no address to name. With --network host Docker copies the host's file (read here unless
  * given as hostFile).
  */
-export function hostsFile(opts: { hostname: string; ip?: string; mode?: NetworkMode; hostFile?: string; extra?: [string, string][] }): string {
+export function hostsFile(opts: { hostname: string; ip?: string; ips?: string[]; mode?: NetworkMode; hostFile?: string; extra?: [string, string][] }): string {
   if (opts.mode === 'host') {
     if (opts.hostFile !== undefined) return opts.hostFile
     try {
@@ -28,7 +28,8 @@ export function hostsFile(opts: { hostname: string; ip?: string; mode?: NetworkM
     'ff02::2\tip6-allrouters',
   ]
   for (const [ip, name] of opts.extra ?? []) lines.push(`${ip}\t${name}`)
-  if (opts.ip) lines.push(`${opts.ip}\t${opts.hostname}`)
+  // One line per address the container has (one per network it is on).
+  for (const ip of opts.ips ?? (opts.ip ? [opts.ip] : [])) lines.push(`${ip}\t${opts.hostname}`)
   return lines.join('\n') + '\n'
 }
 

@@ -5,7 +5,7 @@
 // commands: iptables-nft (rules stored in nf_tables; Debian's default since 10) and iptables-legacy
 // (the old x_tables); `iptables --version` says which one `iptables` is.
 import { oneLine, runCommand } from './command.js'
-import { BASE_CHAINS, chainOf, hasComment, JUMPS, OUR_CHAINS, PORTS_CHAIN, baseRules, portRules, ruleComment, targetOf, type Table } from './rules.js'
+import { BASE_CHAINS, chainOf, hasComment, JUMPS, OUR_CHAINS, PORTS_CHAIN, baseRules, portRules, ruleComment, targetOf, type BridgeNet, type Table } from './rules.js'
 import type { Endpoint } from './types.js'
 
 export interface IptablesTools {
@@ -70,13 +70,13 @@ function declare(chain: string): string {
 }
 
 /**
- * The changes that make tocker's base chains exactly right: base chains declared (in a --noflush
- * restore, declaring a chain flushes it) and refilled, the per-container chain created when
+ * The changes that make tocker's base chains exactly right for `nets` (every network with a subnet):
+ * base chains declared (in a --noflush restore, declaring a chain flushes it) and refilled, the per-container chain created when
  * missing (or, with `endpoints`, flushed and refilled from them: that is reconcile), and one jump
  * from each built-in chain, removing duplicates a crash or a second engine may have left.
  */
-export function syncChanges(saved: Ruleset, bridge: string, subnet: string, endpoints?: Endpoint[]): Record<Table, string[]> {
-  const base = baseRules(bridge, subnet)
+export function syncChanges(saved: Ruleset, nets: BridgeNet[], endpoints?: { bridge: string; endpoint: Endpoint }[]): Record<Table, string[]> {
+  const base = baseRules(nets)
   const out: Record<Table, string[]> = { nat: [], filter: [] }
   for (const table of ['nat', 'filter'] as Table[]) {
     const dump = saved[table]
@@ -84,7 +84,7 @@ export function syncChanges(saved: Ruleset, bridge: string, subnet: string, endp
     for (const chain of BASE_CHAINS[table]) lines.push(declare(chain))
     if (endpoints || !dump?.chains.has(PORTS_CHAIN)) lines.push(declare(PORTS_CHAIN))
     lines.push(...base[table])
-    if (endpoints) for (const e of endpoints) lines.push(...portRules(bridge, e)[table])
+    if (endpoints) for (const e of endpoints) lines.push(...portRules(e.bridge, e.endpoint)[table])
     // Jumps: exactly one canonical rule per built-in chain, at the top.
     const existing = (dump?.rules ?? []).filter((r) => OUR_CHAINS[table].includes(targetOf(r) ?? '') && !OUR_CHAINS[table].includes(chainOf(r)))
     for (const jump of JUMPS[table]) {

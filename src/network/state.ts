@@ -1,16 +1,18 @@
-// The network's memory: <root>/network/state.json holds the bridge's subnet and every endpoint
-// (container -> IP, MAC, veth, published ports). It is the single source of truth that release and
-// reconcile work from, so it is read and rewritten only under an flock(2) on
-// <root>/locks/network.lock (several engines or CLI processes may share a store), and written
-// atomically (temp file, fsync, rename): a crash leaves the old file or the new one, never half.
+// The network's memory: <root>/network/state.json holds every network (the default bridge, the
+// user-defined ones, their subnets) and every endpoint (container -> network, IP, MAC, veth,
+// published ports, DNS names). It is the single source of truth that release and reconcile work
+// from, so it is read and rewritten only under an flock(2) on <root>/locks/network.lock (several
+// engines or CLI processes may share a store), and written atomically (temp file, fsync, rename):
+// a crash leaves the old file or the new one, never half.
+//
+// Version 1 (before user-defined networks) held the default bridge alone; it is read as version 2.
 import { mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import { dirname, join } from 'node:path'
 import { TockerError } from '../errors.js'
 import { storeLayout } from '../store/layout.js'
 import { writeFileAtomic } from '../sys/atomic-file.js'
-import { withLock } from '../sys/lock.js'
-import type { NetworkState } from './types.js'
+import type { Endpoint, NetworkRecord, NetworkState } from './types.js'
 
 export interface StatePaths {
   file: string
@@ -21,8 +23,44 @@ export function statePaths(root: string): StatePaths {
   return { file: join(root, 'network', 'state.json'), lock: join(storeLayout(root).locks, 'network.lock') }
 }
 
+export function newNetworkId(): string {
+  return randomBytes(32).toString('hex')
+}
+
+/** Docker's Created: RFC 3339 with nanoseconds. */
+export function createdNow(): string {
+  const d = new Date()
+  return d.toISOString().replace(/\.(\d{3})Z$/, (_, ms: string) => `.${ms}${String(process.hrtime()[1] % 1_000_000).padStart(6, '0')}Z`)
+}
+
+/** The predefined networks every engine has: bridge (the default), host, none. */
 export function emptyState(bridge: string): NetworkState {
-  return { version: 1, networkId: randomBytes(32).toString('hex'), bridge, endpoints: {} }
+  const state: NetworkState = { version: 2, networks: {} }
+  ensurePredefined(state, bridge)
+  return state
+}
+
+function ensurePredefined(state: NetworkState, bridge: string, defaultId?: string): void {
+  const names = new Set(Object.values(state.networks).map((n) => n.name))
+  if (!names.has('bridge')) {
+    const id = defaultId ?? newNetworkId()
+    state.networks[id] = { id, name: 'bridge', driver: 'bridge', created: createdNow(), predefined: true, bridge, endpoints: {} }
+  }
+  for (const [name, driver] of [['host', 'host'], ['none', 'null']] as const) {
+    if (names.has(name)) continue
+    const id = newNetworkId()
+    state.networks[id] = { id, name, driver, created: createdNow(), predefined: true, endpoints: {} }
+  }
+}
+
+interface StateV1 {
+  version: 1
+  networkId: string
+  bridge: string
+  subnet?: string
+  gateway?: string
+  bridgeMac?: string
+  endpoints: Record<string, Endpoint>
 }
 
 export function readState(paths: StatePaths, bridge: string): NetworkState {
@@ -33,9 +71,32 @@ export function readState(paths: StatePaths, bridge: string): NetworkState {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return emptyState(bridge)
     throw err
   }
-  const s = JSON.parse(text) as NetworkState
-  if (s.version !== 1) throw new TockerError(`${paths.file}: unknown version ${String(s.version)}`, { code: 'ENETSTATE', internal: true })
-  s.endpoints ??= {}
+  const s = JSON.parse(text) as NetworkState | StateV1
+  if (s.version === 1) {
+    const state: NetworkState = { version: 2, networks: {} }
+    for (const e of Object.values(s.endpoints ?? {})) e.networkId = s.networkId
+    state.networks[s.networkId] = {
+      id: s.networkId,
+      name: 'bridge',
+      driver: 'bridge',
+      created: createdNow(),
+      predefined: true,
+      bridge: s.bridge,
+      subnet: s.subnet,
+      gateway: s.gateway,
+      bridgeMac: s.bridgeMac,
+      endpoints: s.endpoints ?? {},
+    }
+    ensurePredefined(state, bridge)
+    return state
+  }
+  if (s.version !== 2) throw new TockerError(`${paths.file}: unknown version ${String((s as { version: unknown }).version)}`, { code: 'ENETSTATE', internal: true })
+  s.networks ??= {}
+  for (const n of Object.values(s.networks)) {
+    n.endpoints ??= {}
+    for (const e of Object.values(n.endpoints)) e.networkId ??= n.id
+  }
+  ensurePredefined(s, bridge)
   return s
 }
 
@@ -48,7 +109,7 @@ export function removeState(paths: StatePaths): void {
   rmSync(paths.file, { force: true })
 }
 
-/** Read-modify-write under the lock: `fn` gets the state and may change it; it is saved if `fn` says so. */
-export function withState<T>(paths: StatePaths, bridge: string, fn: (state: NetworkState) => Promise<T>): Promise<T> {
-  return withLock(paths.lock, () => fn(readState(paths, bridge)))
+/** The default bridge network of a state. */
+export function defaultNetwork(state: NetworkState): NetworkRecord {
+  return Object.values(state.networks).find((n) => n.predefined && n.name === 'bridge')!
 }

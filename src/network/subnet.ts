@@ -1,7 +1,8 @@
-// Which subnet the default bridge gets. Docker's 172.17.0.0/16 unless something on the host already
-// uses addresses in it (a route or an address: a VPN, a cloud VPC, another bridge) — a bridge on an
-// overlapping subnet would steal that traffic. Then the next candidate, in Docker's own order of
-// default pools: 172.17–172.31 as /16, then 192.168.0.0/16 cut into /20s.
+// Which subnet a network gets. Docker's 172.17.0.0/16 for the default bridge unless something on the
+// host already uses addresses in it (a route or an address: a VPN, a cloud VPC, another bridge) — a
+// bridge on an overlapping subnet would steal that traffic. Then the next candidate, in Docker's own
+// order of default pools: 172.17–172.31 as /16, then 192.168.0.0/16 cut into /20s. A user-defined
+// network takes the first candidate that overlaps neither the host nor any other network.
 import { cidrsOverlap, parseCidr, type Cidr } from './ipv4.js'
 import type { AddrInfo, RouteInfo } from './iproute2.js'
 

@@ -1,6 +1,7 @@
 // A veth pair is a virtual cable: what goes in one end comes out of the other. One end stays in
 // the host's namespace, plugged into the bridge; the other lives in the container's network
-// namespace as its eth0. Two process starts per container:
+// namespace as its eth0 (eth1, eth2… for each further network it joins). Two process starts per
+// container and network:
 //   1. (host)      ip -batch: link add vethXXXXXXX master tocker0 up type veth peer name eth0 address MAC netns NS
 //      (+ hairpin on) creates both ends at once and creates the peer directly inside the container's namespace,
 //      already named eth0 (same result as "create, move with `ip link set … netns`, rename", in one
@@ -17,13 +18,17 @@ export interface VethSpec {
   ip: string
   prefixLen: number
   gateway: string
+  /** The container's end: eth0 unless said. */
+  ifname?: string
+  /** Add the default route via `gateway` (the container's first non-internal network only). */
+  defaultRoute?: boolean
 }
 
 export const CONTAINER_IFNAME = 'eth0'
 
 export async function createVeth(spec: VethSpec): Promise<void> {
   await ipBatch([
-    `link add ${spec.hostVeth} master ${spec.bridge} up type veth peer name ${CONTAINER_IFNAME} address ${spec.mac} netns ${spec.netns}`,
+    `link add ${spec.hostVeth} master ${spec.bridge} up type veth peer name ${spec.ifname ?? CONTAINER_IFNAME} address ${spec.mac} netns ${spec.netns}`,
     // Hairpin: let the bridge send a frame back out of the port it came in on. Needed when a
     // container talks to its own published port (172.17.0.1:8081 -> DNAT -> itself): with
     // br_netfilter the DNATed frame is bridged, and a bridge never reflects a frame by default.
@@ -32,12 +37,13 @@ export async function createVeth(spec: VethSpec): Promise<void> {
   await configureContainerSide(spec)
 }
 
-export async function configureContainerSide(spec: Pick<VethSpec, 'netns' | 'ip' | 'prefixLen' | 'gateway'>): Promise<void> {
+export async function configureContainerSide(spec: Pick<VethSpec, 'netns' | 'ip' | 'prefixLen' | 'gateway' | 'ifname' | 'defaultRoute'>): Promise<void> {
+  const dev = spec.ifname ?? CONTAINER_IFNAME
   await ipBatchIn(spec.netns, [
     'link set lo up',
-    `addr add ${spec.ip}/${spec.prefixLen} dev ${CONTAINER_IFNAME}`,
-    `link set ${CONTAINER_IFNAME} up`,
-    `route add default via ${spec.gateway}`,
+    `addr add ${spec.ip}/${spec.prefixLen} dev ${dev}`,
+    `link set ${dev} up`,
+    ...(spec.defaultRoute === false ? [] : [`route add default via ${spec.gateway}`]),
   ])
 }
 

@@ -150,7 +150,8 @@ t.test('engine killed with SIGKILL, damage injected, reconcile repairs', async (
   sh('ip', ['link', 'add', 'vethorphan01', 'master', 'tocker0', 'type', 'veth', 'peer', 'name', 'vethorphan02'])
   const D = 'd'.repeat(64)
   const state = JSON.parse(readFileSync(join(root, 'network', 'state.json'), 'utf8'))
-  state.endpoints[D] = { ...state.endpoints[C], containerId: D, ip: '172.17.0.99', hostVeth: 'vethdead0001', ports: [{ hostIp: '0.0.0.0', hostPort: 8099, containerPort: 80, proto: 'tcp' }] }
+  const bridgeNet = Object.values(state.networks as Record<string, any>).find((n) => n.name === 'bridge')
+  bridgeNet.endpoints[D] = { ...bridgeNet.endpoints[C], containerId: D, ip: '172.17.0.99', hostVeth: 'vethdead0001', ports: [{ hostIp: '0.0.0.0', hostPort: 8099, containerPort: 80, proto: 'tcp' }] }
   writeFileSync(join(root, 'network', 'state.json'), JSON.stringify(state))
   t.equal(sh(SAVE, ['-t', 'nat']).split('\n').filter((l) => l.includes('--dport 8088')).length, 2, 'the DNAT rule is doubled')
 

@@ -11,7 +11,7 @@ import { hostsFile, hostResolvConf, resolvConf } from '../../src/network/etc-fil
 import { chooseFreeSubnet, usedBlocks } from '../../src/network/subnet.js'
 import { hasComment, portRules, ruleComment } from '../../src/network/rules.js'
 import { parseSave, syncChanges } from '../../src/network/iptables.js'
-import type { Endpoint, NetworkState } from '../../src/network/types.js'
+import type { Endpoint, NetworkRecord, NetworkState } from '../../src/network/types.js'
 
 t.test('-p forms parse like Docker', async (t) => {
   t.same(parsePortSpec('8081:80'), [{ port: '80/tcp', binding: { HostIp: '', HostPort: '8081' } }])
@@ -133,24 +133,28 @@ t.test('subnet: 172.17.0.0/16 unless the host uses it', async (t) => {
 })
 
 t.test('allocator: lowest free IP, no port shared', async (t) => {
-  const state: NetworkState = { version: 1, networkId: 'n', bridge: 'tocker0', subnet: '172.17.0.0/16', gateway: '172.17.0.1', endpoints: {} }
-  t.equal(allocateIp(state), '172.17.0.2')
+  const net: NetworkRecord = { id: 'n', name: 'bridge', driver: 'bridge', created: '', predefined: true, bridge: 'tocker0', subnet: '172.17.0.0/16', gateway: '172.17.0.1', endpoints: {} }
+  const state: NetworkState = { version: 2, networks: { n: net } }
+  t.equal(allocateIp(net), '172.17.0.2')
   const e = (id: string, ip: string, port?: number): Endpoint => ({
     containerId: id, endpointId: id, ip, prefixLen: 16, gateway: '172.17.0.1', mac: macForIPv4(parseIPv4(ip)!), hostVeth: newVethName(state), netns: '',
     ports: port ? [{ hostIp: '0.0.0.0', hostPort: port, containerPort: 80, proto: 'tcp' }] : [],
   })
-  state.endpoints.a = e('a', '172.17.0.2', 8081)
-  state.endpoints.b = e('b', '172.17.0.3')
-  t.equal(allocateIp(state), '172.17.0.4')
-  delete state.endpoints.a
-  t.equal(allocateIp(state), '172.17.0.2', 'a released address is reused, like Docker')
-  state.endpoints.a = e('a', '172.17.0.2', 8081)
+  net.endpoints.a = e('a', '172.17.0.2', 8081)
+  net.endpoints.b = e('b', '172.17.0.3')
+  t.equal(allocateIp(net), '172.17.0.4')
+  delete net.endpoints.a
+  t.equal(allocateIp(net), '172.17.0.2', 'a released address is reused, like Docker')
+  net.endpoints.a = e('a', '172.17.0.2', 8081)
   t.equal((portOwner(state, { hostIp: '127.0.0.1', hostPort: 8081, proto: 'tcp' }) as Endpoint).containerId, 'a', '0.0.0.0 covers 127.0.0.1')
   t.equal(portOwner(state, { hostIp: '0.0.0.0', hostPort: 8081, proto: 'udp' }), undefined, 'udp and tcp are separate')
+  // A port published on another network is taken too: host ports are one space.
+  state.networks.m = { ...net, id: 'm', name: 'front', predefined: false, bridge: 'br-m', subnet: '172.18.0.0/16', gateway: '172.18.0.1', endpoints: { c: e('c', '172.18.0.2', 9090) } }
+  t.equal((portOwner(state, { hostIp: '0.0.0.0', hostPort: 9090, proto: 'tcp' }) as Endpoint).containerId, 'c')
   t.notOk(bindingsClash({ hostIp: '127.0.0.1', hostPort: 1, proto: 'tcp' }, { hostIp: '127.0.0.2', hostPort: 1, proto: 'tcp' }))
   t.match(newVethName(state), /^veth[0-9a-f]{7}$/)
   t.equal(macForIPv4(parseIPv4('172.17.0.2')!), '02:42:ac:11:00:02')
-  const full: NetworkState = { ...state, subnet: '10.0.0.0/30', gateway: '10.0.0.1', endpoints: { x: e('x', '10.0.0.2') } }
+  const full: NetworkRecord = { ...net, subnet: '10.0.0.0/30', gateway: '10.0.0.1', endpoints: { x: e('x', '10.0.0.2') } }
   t.equal(allocateIp(full), undefined, 'a /30 has room for one container')
   t.same(parseCidr('172.17.0.1/16'), undefined, 'host bits set is not a network')
 })
@@ -166,10 +170,11 @@ t.test('rules: comments, and sync fixes duplicate jumps', async (t) => {
   const saved = parseSave(
     '*nat\n:PREROUTING ACCEPT [0:0]\n:TOCKER - [0:0]\n-A PREROUTING -m addrtype --dst-type LOCAL -j TOCKER\n-A PREROUTING -m addrtype --dst-type LOCAL -j TOCKER\nCOMMIT\n*filter\n:FORWARD ACCEPT [0:0]\n-A FORWARD -j TOCKER-FORWARD\nCOMMIT\n',
   )
-  const c = syncChanges(saved, 'tocker0', '172.17.0.0/16')
+  const nets = [{ bridge: 'tocker0', subnet: '172.17.0.0/16' }]
+  const c = syncChanges(saved, nets)
   t.equal(c.nat.filter((l) => l.startsWith('-D PREROUTING')).length, 2, 'both copies deleted')
   t.equal(c.nat.filter((l) => l.startsWith('-I PREROUTING 1 ')).length, 1, 'one put back')
   t.notOk(c.nat.includes(':TOCKER - [0:0]'), 'the ports chain is not flushed when it exists')
   t.notOk(c.filter.some((l) => l.includes('FORWARD -j TOCKER-FORWARD') && !l.startsWith(':')), 'a single correct jump is left alone')
-  t.ok(syncChanges(saved, 'tocker0', '172.17.0.0/16', [e]).nat.includes(':TOCKER - [0:0]'), 'reconcile flushes and refills it')
+  t.ok(syncChanges(saved, nets, [{ bridge: 'tocker0', endpoint: e }]).nat.includes(':TOCKER - [0:0]'), 'reconcile flushes and refills it')
 })

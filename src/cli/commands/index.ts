@@ -40,6 +40,14 @@ const S = {
   containerPrune: { en: 'Remove all stopped containers', ko: '멈춘 컨테이너를 모두 지웁니다' },
   df: { en: 'Show tocker disk usage', ko: '이미지와 컨테이너가 차지하는 디스크 공간을 보여 줍니다' },
   volume: { en: 'Manage volumes', ko: '볼륨을 관리합니다' },
+  network: { en: 'Manage networks', ko: '네트워크를 관리합니다' },
+  networkConnect: { en: 'Connect a container to a network', ko: '컨테이너를 네트워크에 연결합니다 (실행 중이면 바로 새 네트워크 카드가 생깁니다)' },
+  networkCreate: { en: 'Create a network', ko: '네트워크를 만듭니다 (자기 브리지와 서브넷, 이름으로 서로 찾는 DNS)' },
+  networkDisconnect: { en: 'Disconnect a container from a network', ko: '컨테이너를 네트워크에서 떼어 냅니다' },
+  networkInspect: { en: 'Display detailed information on one or more networks', ko: '네트워크의 자세한 정보를 JSON으로 보여 줍니다 (서브넷, 연결된 컨테이너)' },
+  networkLs: { en: 'List networks', ko: '네트워크 목록을 보여 줍니다' },
+  networkPrune: { en: 'Remove all unused networks', ko: '쓰이지 않는 네트워크를 모두 지웁니다' },
+  networkRm: { en: 'Remove one or more networks', ko: '네트워크를 삭제합니다 (실행 중인 컨테이너가 있으면 거부)' },
   volumeCreate: { en: 'Create a volume', ko: '볼륨을 만듭니다 (컨테이너를 지워도 남는 데이터 저장소)' },
   volumeInspect: { en: 'Display detailed information on one or more volumes', ko: '볼륨의 자세한 정보를 JSON으로 보여 줍니다 (실제 위치 Mountpoint 포함)' },
   volumeLs: { en: 'List volumes', ko: '볼륨 목록을 보여 줍니다' },
@@ -79,6 +87,13 @@ const load = {
   imagePrune: () => import('./prune.js').then((m) => m.imagePrune),
   containerPrune: () => import('./prune.js').then((m) => m.containerPrune),
   df: () => import('./system-df.js').then((m) => m.systemDf),
+  networkConnect: () => import('./network.js').then((m) => m.networkConnect),
+  networkCreate: () => import('./network.js').then((m) => m.networkCreate),
+  networkDisconnect: () => import('./network.js').then((m) => m.networkDisconnect),
+  networkInspect: () => import('./network.js').then((m) => m.networkInspect),
+  networkLs: () => import('./network.js').then((m) => m.networkLs),
+  networkPrune: () => import('./network.js').then((m) => m.networkPrune),
+  networkRm: () => import('./network.js').then((m) => m.networkRm),
   volumeCreate: () => import('./volume.js').then((m) => m.volumeCreate),
   volumeInspect: () => import('./volume.js').then((m) => m.volumeInspect),
   volumeLs: () => import('./volume.js').then((m) => m.volumeLs),
@@ -122,6 +137,16 @@ const IMAGE_COMMANDS: CommandEntry[] = [
   entry('tag', S.tag, load.tag),
 ]
 
+const NETWORK_COMMANDS: CommandEntry[] = [
+  entry('connect', S.networkConnect, load.networkConnect),
+  entry('create', S.networkCreate, load.networkCreate),
+  entry('disconnect', S.networkDisconnect, load.networkDisconnect),
+  entry('inspect', S.networkInspect, load.networkInspect),
+  entry('ls', S.networkLs, load.networkLs, { aliases: ['list'] }),
+  entry('prune', S.networkPrune, load.networkPrune),
+  entry('rm', S.networkRm, load.networkRm, { aliases: ['remove'] }),
+]
+
 const VOLUME_COMMANDS: CommandEntry[] = [
   entry('create', S.volumeCreate, load.volumeCreate),
   entry('inspect', S.volumeInspect, load.volumeInspect),
@@ -151,6 +176,7 @@ export const COMMANDS: CommandEntry[] = [
   entry('container', { en: 'Manage containers', ko: '컨테이너를 관리합니다' }, group([], CONTAINER_COMMANDS), { category: 'management' }),
   entry('image', { en: 'Manage images', ko: '이미지를 관리합니다' }, group([], IMAGE_COMMANDS), { category: 'management' }),
   entry('system', { en: 'Manage tocker', ko: 'tocker를 관리합니다' }, group([], SYSTEM_COMMANDS), { category: 'management' }),
+  entry('network', S.network, group([], NETWORK_COMMANDS), { category: 'management' }),
   entry('volume', S.volume, group([], VOLUME_COMMANDS), { category: 'management' }),
   entry('runtime', { en: "Run OCI bundles with the low-level runtime (runc's commands)", ko: '저수준 런타임으로 OCI 번들을 실행합니다 (runc의 명령)' }, () => import('./runtime.js').then((m) => m.runtime), {
     category: 'management',

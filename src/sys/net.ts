@@ -1,0 +1,49 @@
+// Sockets inside another network namespace (a container's), made synchronously while Node's main
+// thread is in that namespace, then handed back as fds (see native-shims/net.ts for why). A socket
+// keeps the namespace it was made in for its whole life: once the thread is back in its own
+// namespace, Node's event loop serves it like any other.
+//
+// setns(2) moves only the calling thread (namespaces belong to threads: see runtime/namespaces.ts);
+// between the two setns calls nothing here waits or yields, so no other JavaScript runs while the
+// main thread is away.
+import { closeSync, openSync } from 'node:fs'
+import * as native from '../../native-shims/net.js'
+import { traced } from '../trace/trace.js'
+import { CLONE_NEWNET, setns } from './ns.js'
+
+export interface BoundSockets {
+  udp: { fd: number; port: number }
+  tcp: { fd: number; port: number }
+}
+
+/**
+ * A UDP and a listening TCP socket on `ip` (port 0: the kernel picks), made inside the network
+ * namespace at `netnsPath` (/proc/<pid>/ns/net). Non-blocking, close-on-exec.
+ */
+export function socketsInNetns(netnsPath: string, ip: string): BoundSockets {
+  const target = openSync(netnsPath, 'r')
+  const own = openSync('/proc/thread-self/ns/net', 'r')
+  const made: number[] = []
+  try {
+    setns(target, CLONE_NEWNET, netnsPath)
+    try {
+      const make = (type: number, proto: string) =>
+        traced('syscall', 'socket', () => `AF_INET, ${proto}|SOCK_NONBLOCK|SOCK_CLOEXEC; bind ${ip}:0 (in ${netnsPath})`, () => {
+          const fd = native.socket(native.AF_INET, type | native.SOCK_NONBLOCK | native.SOCK_CLOEXEC)
+          made.push(fd)
+          native.bindInet(fd, ip, 0)
+          if (type === native.SOCK_STREAM) native.listen(fd, 64)
+          return { fd, port: native.boundPort(fd) }
+        }, (r) => `fd ${r.fd}, port ${r.port}`)
+      return { udp: make(native.SOCK_DGRAM, 'SOCK_DGRAM'), tcp: make(native.SOCK_STREAM, 'SOCK_STREAM') }
+    } finally {
+      setns(own, CLONE_NEWNET, "the engine's own net ns")
+    }
+  } catch (err) {
+    for (const fd of made) native.closeFd(fd)
+    throw err
+  } finally {
+    closeSync(target)
+    closeSync(own)
+  }
+}

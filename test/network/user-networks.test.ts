@@ -1,0 +1,248 @@
+// User-defined networks through the tocker CLI against a real engine: network create/ls/inspect/
+// rm/connect/disconnect/prune with Docker's output and errors (and nothing half-made), containers
+// that find each other by name, alias and short id through the embedded DNS at 127.0.0.11 (names
+// following start, stop and rename), Docker's isolation between bridges, --internal, --ip, legacy
+// --link on the default bridge, and nothing left behind (bridges, veths, rules) after rm, network
+// rm and an engine kill -9. Runs in a private network namespace.
+// @ts-ignore: plain JavaScript helper
+import { inNetSandbox, prepareNetSandbox, reexecInNetSandbox } from '../helpers/netns-sandbox.mjs'
+
+if (!inNetSandbox()) process.exit(await reexecInNetSandbox())
+prepareNetSandbox()
+
+const { default: t } = await import('tap')
+const { execFileSync, spawn } = await import('node:child_process')
+const { engineTestBed, until } = await import('../engine/harness.js')
+const { api } = await import('../helpers/engine-api.js')
+
+const { env, ref, cleanup } = await engineTestBed(['busybox', 'httpd'], 'tocker-user-networks-')
+t.teardown(cleanup)
+const BUSYBOX = ref('busybox')
+const HTTPD = ref('httpd')
+await env.ok(['pull', '-q', BUSYBOX])
+await env.ok(['pull', '-q', HTTPD])
+
+const sh = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 'utf8' })
+const links = () => sh('ip', ['-o', 'link']).split('\n').map((l) => l.split(': ')[1]?.split('@')[0]).filter(Boolean) as string[]
+/** The rules, without iptables-save's dated comment lines. */
+const rules = () => (sh('iptables-save', []) + sh('iptables-save', ['-t', 'nat'])).split('\n').filter((l) => !l.startsWith('#')).join('\n')
+const idOf = async (name: string) => (await env.ok(['network', 'inspect', '-f', '{{.Id}}', name])).trim()
+/** Run a command in a throw-away busybox container on `net`; its output and exit code. */
+const inNet = (net: string, script: string, extra: string[] = []) => env.tocker(['run', '--rm', '--network', net, ...extra, BUSYBOX, 'sh', '-c', script])
+
+t.test('network create / ls / inspect: Docker\'s output and shapes', async (t) => {
+  t.match(await env.ok(['network', 'ls']), /^NETWORK ID +NAME +DRIVER +SCOPE\n[0-9a-f]{12} +bridge +bridge +local\n[0-9a-f]{12} +host +host +local\n[0-9a-f]{12} +none +null +local\n$/)
+  const id = (await env.ok(['network', 'create', 'front'])).trim()
+  t.match(id, /^[0-9a-f]{64}$/)
+  await env.ok(['network', 'create', '--subnet', '10.77.0.0/24', '--gateway', '10.77.0.254', '--label', 'tier=back', 'back'])
+  const ls = await env.ok(['network', 'ls'])
+  t.match(ls, new RegExp(`\\n${id.slice(0, 12)} +front +bridge +local\\n`))
+  t.equal(await env.ok(['network', 'ls', '-q', '--filter', 'label=tier=back']), `${(await idOf('back')).slice(0, 12)}\n`)
+  t.equal(await env.ok(['network', 'ls', '--format', '{{.Name}}', '--filter', 'type=custom']), 'back\nfront\n')
+  const [front] = JSON.parse(await env.ok(['network', 'inspect', 'front']))
+  t.match(front, { Name: 'front', Id: id, Scope: 'local', Driver: 'bridge', EnableIPv6: false, Internal: false, Attachable: false, Containers: {}, Labels: {}, IPAM: { Driver: 'default', Config: [{ Subnet: '172.18.0.0/16', Gateway: '172.18.0.1' }] } })
+  t.match(front.Created, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z$/)
+  t.equal(await env.ok(['network', 'inspect', '-f', '{{json .IPAM.Config}}', 'back']), '[{"Subnet":"10.77.0.0/24","Gateway":"10.77.0.254"}]\n')
+  // Each network is its own bridge, up, with its gateway address.
+  t.match(sh('ip', ['-4', '-o', 'addr', 'show', 'dev', `br-${id.slice(0, 12)}`]), /inet 172\.18\.0\.1\/16/)
+  t.match(sh('ip', ['-4', '-o', 'addr', 'show', 'dev', `br-${(await idOf('back')).slice(0, 12)}`]), /inet 10\.77\.0\.254\/24/)
+  // Prefix lookups as Docker's.
+  t.equal((await env.ok(['network', 'inspect', '-f', '{{.Name}}', id.slice(0, 5)])).trim(), 'front')
+})
+
+t.test('bad input: Docker\'s messages, nothing half-made', async (t) => {
+  const before = { links: links(), rules: rules(), ls: await env.ok(['network', 'ls', '-q']) }
+  const cases: [string[], string][] = [
+    [['network', 'create', 'front'], 'Error response from daemon: network with name front already exists'],
+    [['network', 'create', '--subnet', '10.77.0.128/25', 'overlap'], 'Error response from daemon: invalid pool request: Pool overlaps with other one on this address space'],
+    [['network', 'create', '--subnet', '172.18.5.0/24', 'overlap2'], 'Pool overlaps with other one on this address space'],
+    [['network', 'create', '--subnet', '10.88.0.1/24', 'hostbits'], 'invalid subnet 10.88.0.1/24: it should be 10.88.0.0/24'],
+    [['network', 'create', '--subnet', '10.88.0.0/24', '--gateway', '10.89.0.1', 'gw'], 'invalid gateway 10.89.0.1: it must be in subnet 10.88.0.0/24'],
+    [['network', 'create', '--subnet', 'banana', 'bad'], 'invalid subnet banana'],
+    [['network', 'create', '-d', 'overlay', 'ov'], 'Error response from daemon: plugin "overlay" not found'],
+    [['network', 'create', 'host'], 'operation is not permitted on predefined host network'],
+    [['network', 'rm', 'bridge'], 'Error response from daemon: bridge is a pre-defined network and cannot be removed'],
+    [['network', 'rm', 'nosuch'], 'Error response from daemon: network nosuch not found'],
+    [['network', 'inspect', 'nosuch'], 'network nosuch not found'],
+    [['run', '--rm', '--network', 'nosuch', BUSYBOX, 'true'], 'network nosuch not found'],
+    [['run', '--rm', '--network-alias', 'x', BUSYBOX, 'true'], 'network-scoped alias is supported only for containers in user defined networks'],
+    [['run', '--rm', '--network', 'front', '--ip', '172.18.0.50', BUSYBOX, 'true'], 'user specified IP address is supported only when connecting to networks with user configured subnets'],
+    [['run', '--rm', '--network', 'back', '--ip', '10.99.0.5', BUSYBOX, 'true'], 'no configured subnet or ip-range contain the IP address 10.99.0.5'],
+    [['run', '--rm', '--link', 'nosuch:db', BUSYBOX, 'true'], 'could not get container for nosuch'],
+  ]
+  for (const [args, message] of cases) {
+    const r = await env.tocker(args)
+    t.not(r.code, 0, args.join(' '))
+    t.match(r.stderr, message, args.join(' '))
+  }
+  t.same(links(), before.links, 'no bridge or veth was made')
+  t.equal(rules(), before.rules, 'no rule was added')
+  t.equal(await env.ok(['network', 'ls', '-q']), before.ls)
+  t.equal((await env.ok(['ps', '-aq'])).trim(), '', 'no container left')
+})
+
+t.test('containers on one network find each other by name, alias and short id', async (t) => {
+  const web = (await env.ok(['run', '-d', '--name', 'web', '--network', 'front', '--network-alias', 'www', HTTPD])).trim()
+  const r = await inNet('front', 'cat /etc/resolv.conf; wget -qO- http://web/; wget -qO- http://www/; wget -qO- http://' + web.slice(0, 12) + '/; wget -qO- http://web.front/; nslookup web 2>&1')
+  t.equal(r.code, 0, r.stderr)
+  t.match(r.stdout, /^# .*\nnameserver 127\.0\.0\.11\n(search .*\n)?options ndots:0/)
+  t.equal(r.stdout.split('It works!').length - 1, 4, 'by name, alias, short id and name.network')
+  t.match(r.stdout, /Server:\s+127\.0\.0\.11[\s\S]*Name:\s+web\s+Address: 172\.18\.0\.2/)
+  const [ns] = JSON.parse(await env.ok(['inspect', '-f', '{{json .NetworkSettings.Networks}}', 'web']).then((s) => `[${s}]`))
+  t.match(ns.front, { Aliases: ['www', web.slice(0, 12)], DNSNames: ['web', web.slice(0, 12), 'www'], IPAddress: '172.18.0.2', Gateway: '172.18.0.1', IPPrefixLen: 16, NetworkID: await idOf('front') })
+  t.equal((await env.ok(['inspect', '-f', '{{.NetworkSettings.IPAddress}}', 'web'])).trim(), '', 'the top-level address is the default bridge\'s only')
+  const [net] = JSON.parse(await env.ok(['network', 'inspect', 'front']))
+  t.match(net.Containers[web], { Name: 'web', IPv4Address: '172.18.0.2/16' })
+  // A name nobody has: NXDOMAIN at once (the test's namespace is offline); AAAA of a known name: no error.
+  const q = await inNet('front', 'nslookup nosuchname.example 2>&1; echo "exit=$?"; nslookup -type=AAAA web 2>&1 | tail -2')
+  t.match(q.stdout, /NXDOMAIN/)
+  t.notMatch(q.stdout.split('exit=')[1] ?? '', /NXDOMAIN|SERVFAIL/, 'AAAA of a container name is not an error')
+  // The default bridge and other networks see neither the name nor the address.
+  const other = await inNet('back', 'nslookup web 2>&1; timeout 3 wget -qO- http://172.18.0.2/ 2>&1 || echo unreachable')
+  t.match(other.stdout, /NXDOMAIN/)
+  t.match(other.stdout, /unreachable/)
+  const dflt = await env.tocker(['run', '--rm', BUSYBOX, 'sh', '-c', 'timeout 3 wget -qO- http://172.18.0.2/ 2>&1 || echo unreachable'])
+  t.match(dflt.stdout, /unreachable/, 'the default bridge is isolated from user-defined networks too')
+})
+
+t.test('names follow start, stop and rename', async (t) => {
+  await env.ok(['run', '-d', '--name', 'pinger', '--network', 'front', BUSYBOX, 'sleep', '600'])
+  const look = async (name: string) => (await env.tocker(['exec', 'pinger', 'nslookup', name])).stdout
+  t.match(await look('web'), /Address: 172\.18\.0\.2/)
+  await env.ok(['stop', '-t', '1', 'web'])
+  t.match(await look('web'), /NXDOMAIN/, 'a stopped container has no name')
+  await env.ok(['start', 'web'])
+  t.match(await look('web'), /Address: 172\.18\.0\.\d+/)
+  await env.ok(['rename', 'web', 'web2'])
+  t.match(await look('web2'), /Address: 172\.18\.0\.\d+/, 'the new name resolves')
+  t.match(await look('web'), /NXDOMAIN/, 'the old name does not')
+  t.match(await look('www'), /Address: 172\.18\.0\.\d+/, 'aliases stay')
+  // Two containers with one alias: both addresses.
+  await env.ok(['run', '-d', '--name', 'web3', '--network', 'front', '--network-alias', 'www', HTTPD])
+  t.match(await look('www'), /Address: 172\.18\.0\.\d+[\s\S]*Address: 172\.18\.0\.\d+/)
+  await env.ok(['rm', '-f', 'web3'])
+})
+
+t.test('connect and disconnect a running container; --ip', async (t) => {
+  const r = await env.tocker(['network', 'connect', '--ip', '10.77.0.10', '--alias', 'pong', 'back', 'pinger'])
+  t.equal(r.code, 0, r.stderr)
+  const ifs = await env.ok(['exec', 'pinger', 'ip', '-o', '-4', 'addr'])
+  t.match(ifs, /eth0 +inet 172\.18\.0\.\d+\/16/)
+  t.match(ifs, /eth1 +inet 10\.77\.0\.10\/24/)
+  const b = await inNet('back', 'nslookup pong 2>&1; nslookup pinger 2>&1; nslookup web2 2>&1')
+  t.match(b.stdout, /Name:\s+pong\s+Address: 10\.77\.0\.10/)
+  t.match(b.stdout, /Name:\s+pinger\s+Address: 10\.77\.0\.10/)
+  t.match(b.stdout, /can't find web2: NXDOMAIN/, 'web2 is on front only')
+  const again = await env.tocker(['network', 'connect', 'back', 'pinger'])
+  t.match(again.stderr, 'endpoint with name pinger already exists in network back')
+  const taken = await env.tocker(['run', '--rm', '--network', 'back', '--ip', '10.77.0.10', BUSYBOX, 'true'])
+  t.match(taken.stderr, 'Address already in use')
+  t.equal((await env.tocker(['network', 'disconnect', 'back', 'pinger'])).code, 0)
+  t.notMatch(await env.ok(['exec', 'pinger', 'ip', '-o', 'link']), /eth1/)
+  const gone = await env.tocker(['network', 'disconnect', 'back', 'pinger'])
+  t.match(gone.stderr, /is not connected to network back/)
+  // A created (not running) container: only its configuration changes; start attaches it.
+  await env.ok(['create', '--name', 'later', '--network', 'front', BUSYBOX, 'sleep', '600'])
+  await env.ok(['network', 'connect', 'back', 'later'])
+  await env.ok(['start', 'later'])
+  t.match(await env.ok(['exec', 'later', 'ip', '-o', '-4', 'addr']), /eth1 +inet 10\.77\.0\.\d+/)
+  await env.ok(['rm', '-f', 'later'])
+})
+
+t.test('network rm refuses a network in use; rm and prune leave no bridge, veth or rule', async (t) => {
+  const inUse = await env.tocker(['network', 'rm', 'front'])
+  t.equal(inUse.code, 1)
+  t.match(inUse.stderr, new RegExp(`Error response from daemon: error while removing network: network front id ${await idOf('front')} has active endpoints`))
+  const frontBridge = `br-${(await idOf('front')).slice(0, 12)}`
+  await env.ok(['rm', '-f', 'web2', 'pinger'])
+  t.same(links().filter((l) => l.startsWith('veth')), [], 'no veth left')
+  t.equal(await env.ok(['network', 'rm', 'front']), 'front\n')
+  t.notOk(links().includes(frontBridge), 'its bridge is gone')
+  t.notMatch(rules(), new RegExp(frontBridge), 'its rules are gone')
+  t.equal(await env.ok(['network', 'prune', '-f']), 'Deleted Networks:\nback\n')
+  t.same(links().filter((l) => l.startsWith('br-')), [], 'no bridge left')
+  t.notMatch(rules(), /br-/)
+})
+
+t.test('--internal: no way out, no NAT', async (t) => {
+  // "Outside": an address of the host that is on no bridge, with a server behind it.
+  // (A veth pair: the dummy module may not be loaded, and a test cannot load it.)
+  sh('ip', ['link', 'add', 'outside0', 'type', 'veth', 'peer', 'name', 'outside1'])
+  t.teardown(() => void sh('ip', ['link', 'del', 'outside0']))
+  sh('ip', ['addr', 'add', '10.250.0.1/24', 'dev', 'outside0'])
+  sh('ip', ['link', 'set', 'outside0', 'up'])
+  sh('ip', ['link', 'set', 'outside1', 'up'])
+  const server = spawn('busybox', ['httpd', '-f', '-p', '10.250.0.1:8090', '-h', '/etc'], { stdio: 'ignore' })
+  t.teardown(() => void server.kill('SIGKILL'))
+  await env.ok(['network', 'create', 'open'])
+  await env.ok(['network', 'create', '--internal', 'closed'])
+  const open = await inNet('open', 'timeout 5 wget -qO- http://10.250.0.1:8090/hostname >/dev/null && echo reached')
+  t.match(open.stdout, /reached/, 'a normal network gets out')
+  const closed = await inNet('closed', 'ip route; timeout 5 wget -qO- http://10.250.0.1:8090/hostname 2>&1 || echo blocked')
+  t.match(closed.stdout, /blocked/)
+  t.notMatch(closed.stdout, /default/, 'no default route')
+  const subnet = JSON.parse(await env.ok(['network', 'inspect', '-f', '{{json .IPAM.Config}}', 'closed']))[0].Subnet
+  t.notMatch(sh('iptables-save', ['-t', 'nat']), new RegExp(`-s ${subnet.replace(/\./g, '\\.')} ! -o \\S+ -j MASQUERADE`), 'no MASQUERADE for it')
+  t.equal((await env.ok(['network', 'inspect', '-f', '{{.Internal}}', 'closed'])).trim(), 'true')
+  await env.ok(['network', 'rm', 'open', 'closed'])
+})
+
+t.test('--link on the default bridge: /etc/hosts and Docker\'s variables', async (t) => {
+  const db = (await env.ok(['run', '-d', '--name', 'db', '-e', 'SECRET=s3', '--expose', '5432', HTTPD])).trim()
+  const ip = (await env.ok(['inspect', '-f', '{{.NetworkSettings.IPAddress}}', 'db'])).trim()
+  const r = await env.tocker(['run', '--rm', '--name', 'client', '--link', 'db:database', BUSYBOX, 'sh', '-c', 'grep database /etc/hosts; env | grep ^DATABASE_ | sort; wget -qO- http://database/'])
+  t.equal(r.code, 0, r.stderr)
+  t.match(r.stdout, new RegExp(`^${ip.replace(/\./g, '\\.')}\\tdatabase ${db.slice(0, 12)} db\\n`))
+  t.match(r.stdout, `DATABASE_ENV_SECRET=s3\n`)
+  t.match(r.stdout, `DATABASE_NAME=/client/database\n`)
+  t.match(r.stdout, `DATABASE_PORT=tcp://${ip}:80\n`)
+  t.match(r.stdout, `DATABASE_PORT_5432_TCP=tcp://${ip}:5432\nDATABASE_PORT_5432_TCP_ADDR=${ip}\nDATABASE_PORT_5432_TCP_PORT=5432\nDATABASE_PORT_5432_TCP_PROTO=tcp\n`)
+  t.match(r.stdout, /It works!/)
+  t.notMatch(r.stdout, /DATABASE_ENV_PATH/)
+  const inspect = await env.ok(['run', '--name', 'client2', '--link', 'db', BUSYBOX, 'true']).then(() => env.ok(['inspect', '-f', '{{json .HostConfig.Links}}', 'client2']))
+  t.equal(inspect.trim(), '["/db:/client2/db"]')
+  await env.ok(['rm', 'client2'])
+  await env.ok(['stop', '-t', '1', 'db'])
+  const stopped = await env.tocker(['run', '--rm', '--link', 'db:database', BUSYBOX, 'true'])
+  t.match(stopped.stderr, 'Cannot link to a non running container: /db AS /')
+  await env.ok(['rm', 'db'])
+})
+
+t.test('engine kill -9: DNS comes back with the engine, nothing orphaned', async (t) => {
+  await env.ok(['network', 'create', 'lasting'])
+  await env.ok(['run', '-d', '--name', 's1', '--network', 'lasting', HTTPD])
+  await env.ok(['run', '-d', '--name', 's2', '--network', 'lasting', BUSYBOX, 'sleep', '600'])
+  t.match((await env.tocker(['exec', 's2', 'wget', '-qO-', 'http://s1/'])).stdout, /It works!/)
+  await env.stopEngine('SIGKILL')
+  // A bridge of ours that no network owns (a network rm cut short), and a veth nobody owns.
+  sh('ip', ['link', 'add', 'br-deadbeef0000', 'type', 'bridge'])
+  sh('ip', ['link', 'set', 'br-deadbeef0000', 'alias', env.root])
+  await env.startEngine()
+  const r = await until(async () => {
+    const x = await env.tocker(['exec', 's2', 'timeout', '3', 'wget', '-qO-', 'http://s1/'])
+    return x.stdout.includes('It works!') ? x : undefined
+  }, 'name resolution after the restart', 20_000)
+  t.ok(r)
+  t.notOk(links().includes('br-deadbeef0000'), 'the orphan bridge is gone')
+  await env.ok(['rm', '-f', 's1', 's2'])
+  await env.ok(['network', 'rm', 'lasting'])
+  t.same(links().filter((l) => /^(br-|veth)/.test(l)), [], 'no bridge or veth left')
+  t.notMatch(rules(), /br-/, 'no rule of a removed network left')
+})
+
+t.test('the API: create 201, connect with aliases, list filters', async (t) => {
+  const c = await api(env.socket, 'POST', '/networks/create', { body: { Name: 'apinet', CheckDuplicate: true, Labels: { a: 'b' } } })
+  t.equal(c.status, 201)
+  t.match(c.json, { Id: /^[0-9a-f]{64}$/, Warning: '' })
+  const dup = await api(env.socket, 'POST', '/networks/create', { body: { Name: 'apinet' } })
+  t.equal(dup.status, 409)
+  const l = await api(env.socket, 'GET', '/networks?filters=' + encodeURIComponent(JSON.stringify({ name: ['apinet'] })))
+  t.same(l.json.map((n: any) => n.Name), ['apinet'])
+  t.same(l.json[0].Containers, {}, 'lists carry no containers, as Docker\'s')
+  const rm = await api(env.socket, 'DELETE', `/networks/${c.json.Id}`)
+  t.equal(rm.status, 204)
+})
+
+t.test('cleanup', async () => {
+  await cleanup()
+})
