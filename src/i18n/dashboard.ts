@@ -124,6 +124,10 @@ export const DASHBOARD_MESSAGES = {
     en: '{n} read-only image layers below, one writable layer on top: removing the container removes only the upper one.',
     ko: '아래에 읽기 전용 이미지 레이어 {n}개, 위에 쓰기 가능한 레이어 하나: 컨테이너를 지우면 upper만 지워집니다.',
   },
+  'dashboard.mergedNote': {
+    en: '{dir} is only the mount point: the overlay is mounted in the container\'s own mount namespace, so on the host that directory stays empty. See the merged tree through the container\'s root: sudo ls {seeAt}/ (or: tocker exec {name} ls /).',
+    ko: '{dir}는 마운트 지점일 뿐입니다: overlay는 컨테이너 자신의 마운트 네임스페이스에 마운트되므로 호스트에서는 빈 디렉터리로 보입니다. 합쳐진 트리는 컨테이너의 루트로 보세요: sudo ls {seeAt}/ (또는 tocker exec {name} ls /).',
+  },
   'dashboard.cgroup': { en: 'Control group (cgroup)', ko: '컨트롤 그룹 (cgroup)' },
   'dashboard.cgroupNoV2': {
     en: 'No cgroup v2 controllers on this machine: usage cannot be measured here (the lab VM has them).',

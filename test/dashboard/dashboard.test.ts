@@ -46,7 +46,7 @@ page.on('pageerror', (e) => pageErrors.push(e.message))
 // Delete asks "Delete the container web?" first.
 page.on('dialog', (d) => void d.accept())
 
-const shot = (name: string, p: Page = page) => p.screenshot({ path: join(shots, `${name}.png`) })
+const shot = (name: string, p: Page = page, fullPage = false) => p.screenshot({ path: join(shots, `${name}.png`), fullPage })
 const WAIT = { timeout: 30_000 }
 
 interface Answer {
@@ -257,9 +257,10 @@ t.test('the x-ray: own net/pid/mnt/uts namespaces, the overlay with the image\'s
   t.equal(await page.locator('#xray-overlay').getAttribute('data-layers'), String(layers), 'as many lower layers as the image has')
   t.equal(await page.locator('#xray-overlay .layer.lower').count(), layers)
   t.equal(await page.locator('#xray-overlay .layer.upper').count(), 1)
-  t.match(await page.locator('#xray-rules').innerText(), /DNAT.*8090/, 'the DNAT rule of -p 8090:80')
+  t.match(await page.locator('#xray-rules').innerText(), /--dport 8090\b.*-j DNAT --to-destination [\d.]+:80\b/, 'the DNAT rule of -p 8090:80')
+  t.match(await page.locator('#xray-merged-note').innerText(), /^\S+\/rootfs is only the mount point.*sudo ls \/proc\/\d+\/root\/ \(or: tocker exec web ls \/\)\.$/, 'where to see the merged tree, in the page\'s language only')
   t.match(await page.locator('#xray-seccomp').innerText(), /filter/, 'seccomp on')
-  await shot('xray')
+  await shot('xray', page, true)
 })
 
 t.test('stop, start, restart and remove from the page', async (t) => {
@@ -295,6 +296,18 @@ t.test('an image in use is refused as Docker words it', async (t) => {
   t.match(message, new RegExp(tickerId.slice(0, 12)), 'naming the container that uses it')
   t.ok(await page.locator('tr[data-ref="busybox:latest"]').count(), 'still listed')
   await shot('image-in-use')
+})
+
+t.test('an unused image is deleted from the page (the tutorials\' rmi)', async (t) => {
+  const pulled = `${ref('two-layer')}:latest`
+  await page.click('#nav-images')
+  await page.waitForSelector(`tr[data-ref="${pulled}"] button[data-action=delete]`, WAIT)
+  await page.click(`tr[data-ref="${pulled}"] button[data-action=delete]`)
+  // The engine's `delete` event takes the row away: no reload.
+  await page.waitForSelector(`tr[data-ref="${pulled}"]`, { state: 'detached', timeout: 30_000 })
+  t.equal((await env.tocker(['image', 'inspect', pulled])).code, 1, 'gone from the engine')
+  t.ok(await page.locator('tr[data-ref="busybox:latest"]').count(), 'busybox, whose layer it shared, stays')
+  t.ok(await page.locator('#banner[hidden]').count(), 'no error shown')
 })
 
 t.test('labels in Korean from the same catalogue', async (t) => {

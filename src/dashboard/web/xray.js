@@ -56,6 +56,7 @@ function namespaces(k) {
 }
 
 function overlay(k) {
+  const name = (k.Name ?? '').replace(/^\//, '') || '<name>'
   const r = k.Root ?? {}
   // overlayfs lists lowerdir top first: the image's first layer is the last one.
   const lowers = [...(r.LowerDirs ?? [])].reverse()
@@ -71,7 +72,8 @@ function overlay(k) {
       h('div', { class: 'layer merged', title: r.MergedDir }, h('b', {}, '/'), h('span', {}, t('merged')), h('span', { class: 'badge mono' }, r.SeeAt ?? '')),
     ),
     h('p', { class: 'muted', id: 'xray-overlay-note' }, t('overlayNote', { n })),
-    r.Note ? h('p', { class: 'muted' }, r.Note) : null,
+    // The engine's Note says this in both languages at once; the page says it in the one chosen.
+    r.SeeAt && r.MergedDir ? h('p', { class: 'muted', id: 'xray-merged-note' }, t('mergedNote', { dir: r.MergedDir, seeAt: r.SeeAt, name })) : r.Note ? h('p', { class: 'muted' }, r.Note) : null,
   )
 }
 
