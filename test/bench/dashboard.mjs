@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/* global document -- the functions handed to page.waitForFunction run in the browser */
 // The dashboard benchmark (issue 16), in one run on this machine:
 //   1. page load to first render of the containers view with 50 containers, and of the images view
 //      with 20 images (Debian's Chromium, headless, through playwright-core; a fresh page each run,
