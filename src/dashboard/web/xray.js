@@ -95,7 +95,8 @@ function cgroupSection(k) {
     t('cgroup'),
     h('div', { class: 'kv' }, h('dt', {}, 'path'), h('dd', {}, k.Cgroup?.Path ?? '?')),
     hasV2 ? graphs : h('p', { class: 'muted', id: 'xray-no-v2' }, t('cgroupNoV2')),
-    h('h3', {}, 'files'),
+    // No files at all (no cgroup of its own on a machine without cgroup v2 controllers): no empty heading.
+    Object.keys(files).length ? h('h3', {}, 'files') : null,
     list,
   )
   const history = { mem: [], cpu: [], pids: [] }
