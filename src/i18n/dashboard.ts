@@ -120,6 +120,10 @@ export const DASHBOARD_MESSAGES = {
   'dashboard.merged': { en: 'merged: what the container sees as /', ko: 'merged: 컨테이너가 /로 보는 것' },
   'dashboard.upper': { en: 'upper: the container\'s own changes (writable)', ko: 'upper: 컨테이너가 바꾼 것 (쓰기 가능)' },
   'dashboard.lower': { en: 'lower {i}: image layer (read-only)', ko: 'lower {i}: 이미지 레이어 (읽기 전용)' },
+  'dashboard.initLayer': {
+    en: 'init: the empty mount points of /proc, /sys, /dev, /etc/hosts, hostname, resolv.conf (Docker\'s "-init" layer, read-only)',
+    ko: 'init: /proc, /sys, /dev, /etc/hosts, hostname, resolv.conf의 빈 마운트 지점 (Docker의 "-init" 레이어, 읽기 전용)',
+  },
   'dashboard.overlayNote': {
     en: '{n} read-only image layers below, one writable layer on top: removing the container removes only the upper one.',
     ko: '아래에 읽기 전용 이미지 레이어 {n}개, 위에 쓰기 가능한 레이어 하나: 컨테이너를 지우면 upper만 지워집니다.',

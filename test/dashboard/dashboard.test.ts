@@ -257,6 +257,8 @@ t.test('the x-ray: own net/pid/mnt/uts namespaces, the overlay with the image\'s
   t.equal(await page.locator('#xray-overlay').getAttribute('data-layers'), String(layers), 'as many lower layers as the image has')
   t.equal(await page.locator('#xray-overlay .layer.lower').count(), layers)
   t.equal(await page.locator('#xray-overlay .layer.upper').count(), 1)
+  // The container's own init layer (Docker's "-init") between the image's layers and the upper one.
+  t.equal(await page.locator('#xray-overlay .layer.init').count(), 1, 'the init layer, drawn apart from the image\'s')
   t.match(await page.locator('#xray-rules').innerText(), /--dport 8090\b.*-j DNAT --to-destination [\d.]+:80\b/, 'the DNAT rule of -p 8090:80')
   t.match(await page.locator('#xray-merged-note').innerText(), /^\S+\/rootfs is only the mount point.*sudo ls \/proc\/\d+\/root\/ \(or: tocker exec web ls \/\)\.$/, 'where to see the merged tree, in the page\'s language only')
   t.match(await page.locator('#xray-seccomp').innerText(), /filter/, 'seccomp on')

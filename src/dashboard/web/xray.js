@@ -58,9 +58,14 @@ function namespaces(k) {
 function overlay(k) {
   const name = (k.Name ?? '').replace(/^\//, '') || '<name>'
   const r = k.Root ?? {}
-  // overlayfs lists lowerdir top first: the image's first layer is the last one.
-  const lowers = [...(r.LowerDirs ?? [])].reverse()
-  const n = r.Layers ?? lowers.length
+  // overlayfs lists lowerdir top first: the image's first layer is the last one. On top of the
+  // image's layers the engine puts the container's own init layer (containers/<id>/init, Docker's
+  // "-init" layer: the empty mount points of /proc, /sys, /dev, /etc/hosts…); containers made
+  // before it existed have none.
+  const isInit = (dir) => /\/containers\/[0-9a-f]{64}\/init$/.test(dir)
+  const init = (r.LowerDirs ?? []).filter(isInit)
+  const lowers = (r.LowerDirs ?? []).filter((dir) => !isInit(dir)).reverse()
+  const n = r.LowerDirs ? lowers.length : (r.Layers ?? 0)
   return section(
     t('overlay'),
     h('div', { class: 'kv' }, h('dt', {}, 'fstype'), h('dd', {}, r.FsType ?? '?')),
@@ -68,6 +73,7 @@ function overlay(k) {
       'div',
       { class: 'stack', id: 'xray-overlay', dataset: { layers: String(n) } },
       lowers.map((dir, i) => h('div', { class: 'layer lower', title: dir }, h('b', {}, `L${i + 1}`), h('span', {}, t('lower', { i: i + 1 })), h('span', { class: 'badge mono' }, dir.split('/').slice(-2).join('/')))),
+      init.map((dir) => h('div', { class: 'layer init', title: dir }, h('b', {}, 'init'), h('span', {}, t('initLayer')), h('span', { class: 'badge mono' }, dir.split('/').slice(-2).join('/').replace(/^(.{12}).*\//, '$1…/')))),
       r.UpperDir ? h('div', { class: 'layer upper', title: r.UpperDir }, h('b', {}, '↑'), h('span', {}, t('upper')), h('span', { class: 'badge mono' }, r.UpperDir.split('/').slice(-2).join('/'))) : null,
       h('div', { class: 'layer merged', title: r.MergedDir }, h('b', {}, '/'), h('span', {}, t('merged')), h('span', { class: 'badge mono' }, r.SeeAt ?? '')),
     ),
