@@ -59,7 +59,8 @@ async function waitFor(cond: () => boolean, what: string): Promise<void> {
 }
 
 t.test('create / state / start / exec / kill / delete / list across separate CLI invocations', async (t) => {
-  const bundle = makeBundle(work, 'life', ['sh', '-c', 'echo started > /tmp/marker; trap "echo got TERM; exit 42" TERM; while true; do sleep 0.05; done'])
+  // One background sleep, not a loop of them: a loop would use up PIDs, and the exec below checks it gets a small one.
+  const bundle = makeBundle(work, 'life', ['sh', '-c', 'echo started > /tmp/marker; trap "echo got TERM; exit 42" TERM; sleep 300 & wait'])
   const id = `life-${process.pid}`
   const created = await cli(['create', '--bundle', bundle, '--pid-file', join(work, 'pid'), id])
   t.equal(created.code, 0, created.stderr)
