@@ -22,8 +22,10 @@
  *   shim create --state-dir DIR [--exit-fd 4] [--pidns PATH] [--stdio inherit|pipes|tty]
  *               [--log-dir DIR --log-name NAME [--log-max-size SIZE] [--log-max-file N]]
  *               [--stdin-fifo NAME [--stdin-once 1]] [--resize-fifo NAME]   (FIFOs in --log-dir)
+ *   shim userns --unshare FLAGS [--userns-path PATH]   (the user namespace's holder, below)
  *   shim exec --mntns-fd N [--pidns-fd N] [--status-dir-fd N --status-name NAME] [--detach 1]
- * Both: [--console-socket PATH] (process.terminal: where the pty master goes, console.c)
+ * Both: [--timens new|PATH] (a time namespace, which like a PID namespace applies to our children)
+ *       [--console-socket PATH] (process.terminal: where the pty master goes, console.c)
  *       [--preserve-base B --preserve-fds N] (fds B.. become the program's 3..3+N-1)
  *       create: [--parent caller] (runc's process model, below)
  * Both: [--trace 1] (report each step on the control socket for `tocker --explain`, trace.c)
@@ -65,11 +67,14 @@
 
 enum stdio_mode { STDIO_INHERIT, STDIO_PIPES, STDIO_TTY };
 
-struct shim_fds shim_fds = { .console = -1, .preserve_base = -1 };
+struct shim_fds shim_fds = { .console = -1, .preserve_base = -1, .userns = -1 };
 
 struct options {
 	int caller_parent; /* --parent caller */
+	unsigned long unshare_flags; /* userns: --unshare FLAGS (clone flags, decimal) */
+	const char *userns_path;     /* userns: --userns-path PATH (join instead of making one) */
 	const char *console_socket; /* --console-socket PATH: connected here, kept as shim_fds.console */
+	const char *timens;         /* --timens new|PATH: a time namespace for the child (as --pidns) */
 	int detach;        /* exec --detach 1 */
 	const char *state_dir;
 	const char *pidns;
@@ -146,6 +151,14 @@ static void parse_options(int argc, char **argv, struct options *o)
 			o->detach = !strcmp(v, "1");
 		else if (!strcmp(a, "--console-socket"))
 			o->console_socket = v;
+		else if (!strcmp(a, "--timens"))
+			o->timens = v;
+		else if (!strcmp(a, "--unshare"))
+			o->unshare_flags = strtoul(v, NULL, 10);
+		else if (!strcmp(a, "--userns-path"))
+			o->userns_path = v;
+		else if (!strcmp(a, "--userns-fd"))
+			shim_fds.userns = atoi(v);
 		else if (!strcmp(a, "--preserve-base"))
 			shim_fds.preserve_base = atoi(v);
 		else if (!strcmp(a, "--preserve-fds"))
@@ -178,6 +191,8 @@ static void step_aside(int ctl, pid_t child, int devnull)
 	 * either must not wait for us. */
 	if (shim_fds.console >= 0)
 		close(shim_fds.console);
+	if (shim_fds.userns >= 0)
+		close(shim_fds.userns);
 	for (int i = 0; i < shim_fds.preserve_n; i++)
 		close(shim_fds.preserve_base + i);
 	dup2(devnull, 0);
@@ -191,6 +206,35 @@ static void step_aside(int ctl, pid_t child, int devnull)
  * gate sends the pty master on it after pivot_root). A path longer than sun_path's 108 bytes is
  * reached through its directory, opened, as /proc/self/fd/N/name.
  */
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+/*
+ * --timens: a new time namespace (Linux 5.6) or the one at PATH. Like a PID namespace, unshare
+ * makes it the namespace of the children we fork next (the gate, the exec'd process); setns
+ * (which only a single-threaded process may do: Node could not) moves us there too.
+ */
+static int enter_timens(int ctl, const char *which)
+{
+	char why[128];
+	if (!strcmp(which, "new")) {
+		if (unshare(CLONE_NEWTIME) == 0)
+			return 0;
+		send_error(ctl, errno, 1, "unshare time namespace: %s", go_strerror(errno, why, sizeof why));
+		return -1;
+	}
+	int fd = open(which, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || setns(fd, CLONE_NEWTIME) < 0) {
+		send_error(ctl, errno, 1, "join time namespace %s: %s", which, go_strerror(errno, why, sizeof why));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
 static int connect_console(int ctl, const char *path)
 {
 	char why[128];
@@ -284,6 +328,8 @@ static int create(int ctl, struct options *o)
 
 	if (o->console_socket && connect_console(ctl, o->console_socket) < 0)
 		return 1;
+	if (o->timens && enter_timens(ctl, o->timens) < 0)
+		return 1;
 
 	/* A new PID namespace (or an existing one): it applies to the children we fork from now on. */
 	trace_to(ctl, 0);
@@ -322,8 +368,8 @@ static int create(int ctl, struct options *o)
 		/* The gate keeps its stdio, the control and start sockets, (-t) the terminal handoff
 		 * socket, the console socket and preserved fds; the state dir, log dir, exit socket and
 		 * pipes' other ends go. */
-		int keep[] = { ctl, lsock, o->stdio == STDIO_TTY ? o->io.handoff[1] : -1, shim_fds.console };
-		fds_keep(keep, 4);
+		int keep[] = { ctl, lsock, o->stdio == STDIO_TTY ? o->io.handoff[1] : -1, shim_fds.console, shim_fds.userns };
+		fds_keep(keep, 5);
 		fds_keep_range(shim_fds.preserve_base, shim_fds.preserve_n);
 		gate_create(ctl, lsock);
 	}
@@ -388,6 +434,8 @@ static int exec_mode(int ctl, struct options *o)
 	}
 	if (o->console_socket && connect_console(ctl, o->console_socket) < 0)
 		return 1;
+	if (o->timens && enter_timens(ctl, o->timens) < 0)
+		return 1;
 	/* Join the container's mount namespace here rather than in Node: Node's child would have to
 	 * find this program by a path inside the container's root, which the container controls. */
 	trace_to(ctl, 0);
@@ -427,8 +475,8 @@ static int exec_mode(int ctl, struct options *o)
 		 * and it lives on under the caller's subreaper. */
 		if (!o->detach)
 			prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-		int keep[] = { ctl, shim_fds.console };
-		fds_keep(keep, 2);
+		int keep[] = { ctl, shim_fds.console, shim_fds.userns };
+		fds_keep(keep, 3);
 		fds_keep_range(shim_fds.preserve_base, shim_fds.preserve_n);
 		/* exec -t: stdin is the slave of a pty the engine holds. A session of our own whose
 		 * controlling terminal it is, so ^C and job control work in the shell. */
@@ -458,6 +506,42 @@ static int exec_mode(int ctl, struct options *o)
 	return code;
 }
 
+/*
+ * userns: the holder of a container's user namespace (src/runtime/userns.ts says why). Node is
+ * multi-threaded and the kernel refuses it CLONE_NEWUSER, so this single-threaded process makes the
+ * user namespace and, in the same unshare(2), the container's other new namespaces (mount, UTS,
+ * IPC, network; not PID: see userns.ts), which are then *owned* by the user namespace: root in the
+ * container has its capabilities over them, as with runc. It says R and waits: meanwhile the
+ * runtime writes its uid_map and gid_map (a privileged process of the parent namespace may map any
+ * ids), joins those namespaces, and has the shim join the PID namespace. End of file on the
+ * control socket: the namespaces are held by others now, we exit.
+ */
+static int userns_mode(int ctl, struct options *o)
+{
+	char why[128];
+	unsigned long flags = o->unshare_flags;
+	if (o->userns_path) {
+		int fd = open(o->userns_path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || setns(fd, CLONE_NEWUSER) < 0) {
+			send_error(ctl, errno, 1, "join user namespace %s: %s", o->userns_path, go_strerror(errno, why, sizeof why));
+			return 1;
+		}
+		close(fd);
+	} else {
+		flags |= CLONE_NEWUSER;
+	}
+	if (flags && unshare((int)flags) < 0) {
+		send_error(ctl, errno, 1, "unshare namespaces (flags 0x%lx): %s", flags, go_strerror(errno, why, sizeof why));
+		return 1;
+	}
+	prctl(PR_SET_NAME, "tocker-userns", 0, 0, 0);
+	send_msg(ctl, MSG_READY, NULL, 0);
+	char c;
+	while (recv_msg(ctl, &c, 1) > 0)
+		;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	/* Not dumpable: processes in the container cannot ptrace us or open /proc/<pid>/exe, root,
@@ -472,8 +556,8 @@ int main(int argc, char **argv)
 	struct options o = { 0 };
 	parse_options(argc, argv, &o);
 	/* Whatever our parent let us inherit beyond what we were given goes (hygiene.c). */
-	int keep[] = { CONTROL_FD, o.exit_fd, o.mntns_fd, o.pidns_fd, o.status_dir_fd };
-	fds_keep(keep, 5);
+	int keep[] = { CONTROL_FD, o.exit_fd, o.mntns_fd, o.pidns_fd, o.status_dir_fd, shim_fds.userns };
+	fds_keep(keep, 6);
 	fds_keep_range(shim_fds.preserve_base, shim_fds.preserve_n);
 	if (fds_close_others() < 0)
 		die("close inherited fds: %s", strerror(errno));
@@ -481,5 +565,7 @@ int main(int argc, char **argv)
 		return create(CONTROL_FD, &o);
 	if (!strcmp(argv[1], "exec"))
 		return exec_mode(CONTROL_FD, &o);
+	if (!strcmp(argv[1], "userns"))
+		return userns_mode(CONTROL_FD, &o);
 	die("unknown mode %s", argv[1]);
 }

@@ -44,6 +44,7 @@
 #include <grp.h>
 #include <linux/capability.h>
 #include <linux/keyctl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -375,6 +376,16 @@ int prepare_process(struct process_spec *s, int *err_no, int *exit_code, char *m
 	}
 	if (s->apparmor && apparmor_on_exec(s->apparmor) < 0)
 		FAIL(1, "apply apparmor profile %s: %s", s->apparmor, go_strerror(errno, why, sizeof why));
+	/* The user namespace last of the host's powers: everything above needed the init namespace's
+	 * capabilities (raising rlimits, the /dev/console mount, ...). From here the process is root of
+	 * its own namespace (all capabilities there, none over what the host owns), and the uid and
+	 * gids below are the container's numbers, mapped by uid_map/gid_map. */
+	if (shim_fds.userns >= 0) {
+		if (setns(shim_fds.userns, CLONE_NEWUSER) < 0)
+			FAIL(1, "join the user namespace: %s", go_strerror(errno, why, sizeof why));
+		close(shim_fds.userns);
+		shim_fds.userns = -1;
+	}
 
 	/* Without no_new_privs: now, while we still hold CAP_SYS_ADMIN (see the top of this file). */
 	if (s->seccomp && !s->no_new_privs && load_filter(s, "before the capabilities are dropped (without no_new_privs, loading a filter needs CAP_SYS_ADMIN)") < 0)

@@ -64,6 +64,7 @@ struct shim_fds {
 	int console;       /* a connected socket: send the pty master there (--console-fd); -1: none */
 	int preserve_base; /* --preserve-fds N: fds preserve_base.. become 3..3+N-1 of the process */
 	int preserve_n;
+	int userns;        /* --userns-fd N: the container's user namespace, entered before the user switch */
 };
 extern struct shim_fds shim_fds;
 

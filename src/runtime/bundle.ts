@@ -5,6 +5,7 @@ import { isAbsolute, resolve } from 'node:path'
 import { TockerError } from '../errors.js'
 import { checkSeccomp } from './seccomp/filter.js'
 import { checkConfigSchema } from './config-schema.js'
+import { checkUserNamespace } from './userns.js'
 import { OVERLAY_ANNOTATION, type OverlayRootfs, type Spec } from './spec.js'
 
 export interface Bundle {
@@ -46,8 +47,7 @@ export function checkedBundle(path: string, spec: Spec): Bundle {
   if (!spec.process) throw invalid('process is required in config.json')
   if (!Array.isArray(spec.process.args) || spec.process.args.length === 0) throw invalid('args must not be empty')
   if (!spec.process.cwd || !isAbsolute(spec.process.cwd)) throw invalid('cwd property must not be empty and must be an absolute path')
-  if (spec.linux?.uidMappings?.length || spec.linux?.namespaces?.some((n) => n.type === 'user'))
-    throw invalid('user namespaces are not supported by tocker (Node.js is multi-threaded and the kernel refuses unshare(CLONE_NEWUSER) to such processes)')
+  checkUserNamespace(spec)
   if (spec.linux?.seccomp) checkSeccomp(spec.linux.seccomp)
   const rootfs = resolve(path, spec.root.path)
   const overlay = parseOverlay(spec.annotations?.[OVERLAY_ANNOTATION])

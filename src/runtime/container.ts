@@ -29,9 +29,12 @@ import { createDevices, createDevSymlinks, DEFAULT_DEVICES } from './devices.js'
 import { maskPaths, readonlyPaths } from './masks.js'
 import { mountAll } from './mounts.js'
 import { propagationFlags } from './mount-options.js'
-import { enterNamespaces, joinNamespace, NAMESPACES, namespaceOf, restoreNamespaces, saveNamespaces, warmThreadpool, type SavedNamespaces } from './namespaces.js'
+import { enterNamespaces, joinNamespace, NAMESPACES, namespaceOf, privateNamespace, restoreNamespaces, saveNamespaces, warmThreadpool, type SavedNamespaces } from './namespaces.js'
 import { encodeHooks, hookState, runHooks, runHooksWarning } from './hooks.js'
 import { appArmorProfile } from './apparmor.js'
+import { rootfsNeedsIdmap, ROOTFS_IDMAP_ANNOTATION, startUserNamespace, type UserNamespace } from './userns.js'
+import { idmappedMount } from '../sys/mount.js'
+import { asFsOwner } from '../sys/creds.js'
 import { pivotRoot } from './pivot.js'
 import { encodeProcess, processEnv } from './process-spec.js'
 import { compileSeccomp, seccompHandover } from './seccomp/compile.js'
@@ -143,12 +146,14 @@ async function create(opts: CreateOptions, checked: boolean): Promise<Container>
   const { spec } = bundle
   const proc = spec.process!
   const namespaces = spec.linux?.namespaces ?? []
-  const mountNs = namespaceOf(namespaces, 'mount')
-  if (!mountNs || mountNs.path) throw new TockerError('tocker needs a new mount namespace (a "mount" entry without a path in linux.namespaces)', { status: 400 })
-  const newNet = !!namespaceOf(namespaces, 'network') && !namespaceOf(namespaces, 'network')?.path
-  const newIpc = !!namespaceOf(namespaces, 'ipc') && !namespaceOf(namespaces, 'ipc')?.path
+  // A mount namespace of its own or one given by path (runc's linux_ns_path case: the rootfs is set
+  // up, and pivot_root done, in that namespace, which the caller made for the container).
+  if (!namespaceOf(namespaces, 'mount')) throw new TockerError('tocker needs a mount namespace (a "mount" entry in linux.namespaces)', { status: 400 })
+  // Private: new, or joined by path but not the runtime's own (runc refuses the host's for these).
+  const newNet = privateNamespace(namespaces, 'network')
+  const newIpc = privateNamespace(namespaces, 'ipc')
   for (const key of Object.keys(spec.linux?.sysctl ?? {})) checkSysctl(key, newNet, newIpc)
-  const newUts = !!namespaceOf(namespaces, 'uts') && !namespaceOf(namespaces, 'uts')?.path
+  const newUts = privateNamespace(namespaces, 'uts')
   if ((spec.hostname || spec.domainname) && !newUts) throw new TockerError('unable to set hostname without a private UTS namespace', { status: 400 })
   if (proc.terminal && !opts.log?.tty && !opts.consoleSocket)
     throw new TockerError('cannot allocate tty if runc will detach without setting console socket', { status: 400 })
@@ -166,9 +171,15 @@ async function create(opts: CreateOptions, checked: boolean): Promise<Container>
   let gatePid = 0
   let shimPid = 0
   let cgroup: ReturnType<typeof makeContainerCgroup>
+  let userns: UserNamespace | undefined
   try {
     cgroup = makeContainerCgroup(opts.id, spec.linux, { disabled: opts.cgroupsDisabled, systemd: opts.systemdCgroup, warn: opts.warn })
-    const joinedNs = namespaces.filter((n) => n.type !== 'pid' && n.type !== 'cgroup')
+    // A user namespace: its holder makes it and the new namespaces it owns (userns.ts); from here
+    // on those are joined by path like any other.
+    userns = startUserNamespace(spec)
+    const nsList = userns ? namespaces.map((n) => (userns!.paths[n.type] ? { type: n.type, path: userns!.paths[n.type] } : n)) : namespaces
+    // The ones this thread joins (pid, time: the shim's; cgroup: the gate's; user: see userns.ts).
+    const joinedNs = namespaces.filter((n) => n.type !== 'pid' && n.type !== 'cgroup' && n.type !== 'time' && n.type !== 'user')
     // Where the main thread goes back to; undefined while it is at home (hooks, a --step pause).
     let saved: SavedNamespaces | undefined = saveNamespaces(joinedNs.map((n) => n.type))
     const step = stepping()
@@ -191,14 +202,16 @@ async function create(opts: CreateOptions, checked: boolean): Promise<Container>
     try {
       // 2. The main thread moves into the container's namespaces: synchronous code only until
       //    restoreNamespaces (see namespaces.ts).
-      enterNamespaces(namespaces)
+      enterNamespaces(nsList)
 
       // 3. PID 1, by way of the shim (Node cannot fork). It inherits our namespaces. It is
       //    started first so that it gets going on the other CPU while we mount the rootfs.
-      const pidNs = namespaceOf(namespaces, 'pid')
+      const pidNs = namespaceOf(nsList, 'pid')
       const args = ['create', '--state-dir', dir]
       // No pid entry: share ours, by "joining" the namespace we are in.
       if (!pidNs || pidNs.path) args.push('--pidns', pidNs?.path ?? `/proc/${process.pid}/ns/pid`)
+      const timeNs = namespaceOf(namespaces, 'time')
+      if (timeNs) args.push('--timens', timeNs.path ?? 'new')
       if (opts.log) {
         args.push('--stdio', opts.log.tty ? 'tty' : 'pipes', '--log-dir', opts.log.dir, '--log-name', opts.log.name)
         if (opts.log.stdinFifo) args.push('--stdin-fifo', opts.log.stdinFifo, '--stdin-once', opts.log.stdinOnce ? '1' : '0')
@@ -210,7 +223,7 @@ async function create(opts: CreateOptions, checked: boolean): Promise<Container>
       if (opts.consoleSocket) args.push('--console-socket', opts.consoleSocket)
       args.push(...shimTraceArgs())
       const stdio = opts.log ? { stdin: 'ignore' as const, stdout: 'ignore' as const, stderr: 'ignore' as const } : opts.stdio ?? INHERIT_STDIO
-      ;({ channel, exitFd } = spawnCreateShim(args, stdio, opts.preserveFds))
+      ;({ channel, exitFd } = spawnCreateShim(args, stdio, opts.preserveFds, userns?.fd))
       // --explain: hear the shim's PID namespace and fork now, so they are told in the order they happened.
       if (isTracing() || step) ({ pid: gatePid, shimPid } = channel.expectPids())
 
@@ -219,6 +232,7 @@ async function create(opts: CreateOptions, checked: boolean): Promise<Container>
       if (spec.domainname) setdomainname(spec.domainname)
       if (step) await pauseOutside('namespaces')
       mountRootfs(bundle.rootfs, bundle.overlay)
+      if (userns && rootfsNeedsIdmap(bundle.rootfs, userns, spec.annotations?.[ROOTFS_IDMAP_ANNOTATION])) idmappedMount(bundle.rootfs, bundle.rootfs, userns.fd, false)
       if (step) await pauseOutside('rootfs')
 
       // 4. The gate joins the cgroup (before anything else happens in there), then its cgroup
@@ -236,31 +250,37 @@ async function create(opts: CreateOptions, checked: boolean): Promise<Container>
         if (cgroupNs) ch.cgroupNamespace(cgroupNs.path)
       }
 
+      // In a user namespace, what we make in the rootfs is the container root's (src/sys/creds.ts).
+      const owner = userns ? { uid: userns.uid(0), gid: userns.gid(0) } : undefined
+      const asOwner = <T>(fn: () => T): T => (owner?.uid !== undefined && owner.gid !== undefined ? asFsOwner(owner.uid, owner.gid, fn) : fn())
       const rootDir = RootDir.open(bundle.rootfs)
       try {
-        const made = mountAll({ root: rootDir, bundle: bundle.path, gate: channel, beforeCgroupMount: joinCgroup }, spec.mounts ?? [])
-        let devNull: string | undefined
-        if (made.devTmpfs) {
-          devNull = createDevices(rootDir, [...DEFAULT_DEVICES, ...(spec.linux?.devices ?? [])])
-          createDevSymlinks(rootDir, made.devPts)
-        } else if (spec.linux?.devices?.length) {
-          devNull = createDevices(rootDir, spec.linux.devices)
-        }
-        // The user's name means what the container's /etc/passwd says (read inside its root).
-        const user = resolveUser(proc.user, (p) => rootDir.readFile(p))
-        joinCgroup()
-        const hookBase = { ociVersion: spec.ociVersion || OCI_VERSION, id: opts.id, pid: gatePid, bundle: bundle.path, annotations: spec.annotations }
-        encoded = encodeProcess(proc, user, processEnv(proc, user), filter, {
-          terminal: proc.terminal && opts.consoleSocket ? { rows: proc.consoleSize?.height ?? 0, cols: proc.consoleSize?.width ?? 0, console: true } : undefined,
-          keyring: opts.noNewKeyring ? undefined : `_ses.${opts.id}`,
-          apparmor: appArmorProfile(proc.apparmorProfile, opts.warn),
-          startHooks: encodeHooks(spec.hooks?.startContainer, hookState(hookBase, 'created')),
+        encoded = asOwner(() => {
+          const made = mountAll({ root: rootDir, bundle: bundle.path, gate: ch, beforeCgroupMount: joinCgroup, userns }, spec.mounts ?? [])
+          let devNull: string | undefined
+          if (made.devTmpfs) {
+            devNull = createDevices(rootDir, [...DEFAULT_DEVICES, ...(spec.linux?.devices ?? [])], userns)
+            createDevSymlinks(rootDir, made.devPts)
+          } else if (spec.linux?.devices?.length) {
+            devNull = createDevices(rootDir, spec.linux.devices, userns)
+          }
+          // The user's name means what the container's /etc/passwd says (read inside its root).
+          const user = resolveUser(proc.user, (p) => rootDir.readFile(p))
+          joinCgroup()
+          const hookBase = { ociVersion: spec.ociVersion || OCI_VERSION, id: opts.id, pid: gatePid, bundle: bundle.path, annotations: spec.annotations }
+          const encodedProcess = encodeProcess(proc, user, processEnv(proc, user), filter, {
+            terminal: proc.terminal && opts.consoleSocket ? { rows: proc.consoleSize?.height ?? 0, cols: proc.consoleSize?.width ?? 0, console: true } : undefined,
+            keyring: opts.noNewKeyring ? undefined : `_ses.${opts.id}`,
+            apparmor: appArmorProfile(proc.apparmorProfile, opts.warn),
+            startHooks: encodeHooks(spec.hooks?.startContainer, hookState(hookBase, 'created')),
+          })
+          ch.expectPidAndReady()
+          ch.flush() // the gate's mounts (/proc, cgroup2) are done before anything looks into them
+          applySysctls(rootDir, spec.linux?.sysctl ?? {}, newNet, newIpc)
+          maskPaths(rootDir, spec.linux?.maskedPaths ?? [], devNull)
+          readonlyPaths(rootDir, spec.linux?.readonlyPaths ?? [])
+          return encodedProcess
         })
-        channel.expectPidAndReady()
-        channel.flush() // the gate's mounts (/proc, cgroup2) are done before anything looks into them
-        applySysctls(rootDir, spec.linux?.sysctl ?? {}, newNet, newIpc)
-        maskPaths(rootDir, spec.linux?.maskedPaths ?? [], devNull)
-        readonlyPaths(rootDir, spec.linux?.readonlyPaths ?? [])
         if (step) await pauseOutside('dev')
       } finally {
         rootDir.close()
@@ -324,8 +344,10 @@ async function create(opts: CreateOptions, checked: boolean): Promise<Container>
       await stepPause('security', { pid: gatePid, cgroupPath: cgroup?.path })
     }
     if (checked) channel.flush()
+    userns?.close()
     return handle(stateRoot, st, channel, exitFd, opts)
   } catch (err) {
+    userns?.close()
     channel?.close()
     await undoCreate(stateRoot, opts.id, gatePid, exitFd, cgroup)
     throw err

@@ -34,7 +34,7 @@ const TYPE_BITS: Record<Device['type'], number> = { c: S_IFCHR, u: S_IFCHR, b: S
  * the path is left alone (a nodev mount keeps it dead), unless it is the very device asked for.
  * Returns the path of the container's working /dev/null, if one was made (masks.ts binds it).
  */
-export function createDevices(root: RootDir, devices: Device[]): string | undefined {
+export function createDevices(root: RootDir, devices: Device[], owners?: { uid(id: number): number | undefined; gid(id: number): number | undefined }): string | undefined {
   const dirs = new Map<string, number>()
   const byPath = new Map(devices.map((d) => [posix.resolve('/', d.path), d])) // a later entry wins
   let devNull: string | undefined
@@ -48,7 +48,10 @@ export function createDevices(root: RootDir, devices: Device[]): string | undefi
     try {
       mknod(path, type | mode, d.major ?? 0, d.minor ?? 0)
       chmodSync(path, mode) // mknod's mode went through our umask
-      if (d.uid || d.gid) chownSync(path, d.uid ?? 0, d.gid ?? 0)
+      // In a user namespace the owners are the container's ids, mapped to the host's (userns.ts).
+      const uid = owners ? (owners.uid(d.uid ?? 0) ?? 65534) : (d.uid ?? 0)
+      const gid = owners ? (owners.gid(d.gid ?? 0) ?? 65534) : (d.gid ?? 0)
+      if (uid || gid) chownSync(path, uid, gid)
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
       if (!isDevice(path, type, d.major ?? 0, d.minor ?? 0)) continue

@@ -9,7 +9,7 @@
 // process of the container (visible in its /proc) while its root is still the host's
 // (native-shims/shim/main.c, exec_mode).
 import type { ChildProcess } from 'node:child_process'
-import { closeSync, constants, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs'
+import { closeSync, constants, mkdirSync, openSync, readFileSync, readlinkSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { constants as osConstants } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -115,6 +115,9 @@ export async function execProcess(id: string, o: ExecOptions): Promise<ExecProce
   const mntFd = openSync(`/proc/${st.pid}/ns/mnt`, 'r')
   const pidFd = openSync(`/proc/${st.pid}/ns/pid`, 'r')
   const statusFd = o.statusName === undefined ? undefined : openExecStatusDir(stateRoot, id, o.statusName)
+  // A user namespace of the container's own (userns.ts): the process enters it last, right before it
+  // takes its uid (process.c), as PID 1 did.
+  const usernsFd = readlinkSync(`/proc/${st.pid}/ns/user`) !== readlinkSync('/proc/self/ns/user') ? openSync(`/proc/${st.pid}/ns/user`, 'r') : undefined
   let child: ChildProcess | undefined
   let channel: ShimChannel | undefined
   try {
@@ -124,10 +127,13 @@ export async function execProcess(id: string, o: ExecOptions): Promise<ExecProce
       const args = ['exec', '--mntns-fd', '4', '--pidns-fd', '5']
       if (statusFd !== undefined) args.push('--status-dir-fd', '6', '--status-name', o.statusName!)
       const extra = statusFd === undefined ? [mntFd, pidFd] : [mntFd, pidFd, statusFd]
+      if (usernsFd !== undefined) args.push('--userns-fd', String(4 + extra.push(usernsFd) - 1))
       if (o.preserveFds?.length) args.push('--preserve-base', String(4 + extra.length), '--preserve-fds', String(o.preserveFds.length))
       if (o.consoleSocket) args.push('--console-socket', o.consoleSocket)
       if (o.detach) args.push('--detach', '1')
       args.push(...shimTraceArgs())
+      // A time namespace of the container's own: the shim joins it too (Node's threads cannot).
+      if (readlinkSync(`/proc/${st.pid}/ns/time`) !== readlinkSync('/proc/self/ns/time')) args.push('--timens', `/proc/${st.pid}/ns/time`)
       ;({ child, channel } = spawnExecShim(args, o.stdio ?? INHERIT_STDIO, [...extra, ...(o.preserveFds ?? [])]))
     } finally {
       restoreNamespaces(saved)
@@ -137,6 +143,7 @@ export async function execProcess(id: string, o: ExecOptions): Promise<ExecProce
     closeSync(mntFd)
     closeSync(pidFd)
     if (statusFd !== undefined) closeSync(statusFd)
+    if (usernsFd !== undefined) closeSync(usernsFd)
   }
 
   let pid: number

@@ -13,7 +13,8 @@
 import { statSync } from 'node:fs'
 import { isAbsolute, resolve } from 'node:path'
 import { TockerError } from '../errors.js'
-import { describeMountFlags, mount, MS_BIND, MS_NODEV, MS_RDONLY, MS_REC, MS_REMOUNT } from '../sys/mount.js'
+import { describeMountFlags, idmappedMount, mount, MS_BIND, MS_NODEV, MS_RDONLY, MS_REC, MS_REMOUNT } from '../sys/mount.js'
+import { mapMountData, type UserNamespace } from './userns.js'
 import { forbidDevices, forcesNodev } from './device-policy.js'
 import { allowsDevices, parseMountOptions } from './mount-options.js'
 import { RootDir } from './root-dir.js'
@@ -28,6 +29,8 @@ export interface MountContext {
   gate: ShimChannel
   /** Called before a cgroup2 mount: the gate must be in its cgroup namespace by then. */
   beforeCgroupMount?: () => void
+  /** The container's user namespace: ids in mount options are the container's (userns.ts). */
+  userns?: UserNamespace
 }
 
 export interface MountSummary {
@@ -67,6 +70,7 @@ function mountOne(ctx: MountContext, m: Mount): void {
     const target = root.mkdirAll(m.destination)
     const type = m.type ?? 'none'
     const flags = opts.flags | (forcesNodev(type, allowsDevices(m.options)) ? MS_NODEV : 0)
+    if (ctx.userns && (type === 'tmpfs' || type === 'devpts')) opts.data = mapMountData(type, opts.data, ctx.userns)
     if (type === 'proc' || type === 'cgroup' || type === 'cgroup2') {
       // The gate sees our fds as /proc/<our pid>/fd/N (the host's /proc is still mounted).
       const fstype = type === 'proc' ? 'proc' : 'cgroup2'
@@ -104,7 +108,14 @@ function bindMount(ctx: MountContext, m: Mount, flags: number, shown: string): v
   // would otherwise bring the host's /dev (a devtmpfs mount of its own) along, disks and all.
   const nodev = !allowsDevices(m.options) && !st.isCharacterDevice() && !st.isBlockDevice()
   const target = isDir ? ctx.root.mkdirAll(m.destination) : ctx.root.ensureFile(m.destination)
-  mount(source, RootDir.fdPath(target), null, MS_BIND | (flags & MS_REC), null, shown)
+  const idmap = m.options?.includes('idmap') || m.options?.includes('ridmap')
+  if (idmap) {
+    // crun's "idmap": the source as the container's user namespace sees it (userns.ts).
+    if (!ctx.userns) throw new TockerError('the "idmap" mount option needs a user namespace', { status: 400 })
+    idmappedMount(source, RootDir.fdPath(target), ctx.userns.fd, !!m.options?.includes('ridmap') || (flags & MS_REC) !== 0, shown)
+  } else {
+    mount(source, RootDir.fdPath(target), null, MS_BIND | (flags & MS_REC), null, shown)
+  }
   // A bind mount ignores every flag but MS_REC on creation (it copies the source mount's):
   // nodev, read-only, nosuid, ... take a second call on the new mount.
   const extra = flags & ~(MS_BIND | MS_REC | MS_REMOUNT)

@@ -14,7 +14,7 @@
 // Surprise 3: CLONE_NEWPID and CLONE_NEWUSER are not done here. A new PID namespace only
 // applies to the caller's future children (the shim forks PID 1); user namespaces are refused
 // to multi-threaded processes, which Node always is.
-import { closeSync, openSync, promises as fsp } from 'node:fs'
+import { closeSync, openSync, promises as fsp, statSync } from 'node:fs'
 import { TockerError } from '../errors.js'
 import * as sys from '../sys/ns.js'
 import { fchdir, O_DIRECTORY, O_PATH } from '../sys/mount.js'
@@ -82,8 +82,9 @@ function closeSaved(saved: SavedNamespaces): void {
 export function enterNamespaces(list: Namespace[]): number {
   let unshareFlags = 0
   for (const ns of list) {
-    if (ns.type === 'pid' || ns.type === 'cgroup') continue
-    if (ns.type === 'user' || ns.type === 'time') throw new TockerError(`${ns.type} namespaces are not supported`, { code: 'EINVAL', status: 400 })
+    // pid, time: they apply to the children of whoever makes or joins them: the shim does.
+    // cgroup: the gate does (see gate.c). user: see userns.ts.
+    if (ns.type === 'pid' || ns.type === 'cgroup' || ns.type === 'time' || ns.type === 'user') continue
     if (ns.path) joinNamespace(ns.type, ns.path)
     else unshareFlags |= NAMESPACES[ns.type].flag
   }
@@ -104,6 +105,23 @@ export function joinNamespace(type: NamespaceType, path: string, what = path): v
     sys.setns(fd, NAMESPACES[type].flag, what)
   } finally {
     closeSync(fd)
+  }
+}
+
+/**
+ * Is the container's namespace of this type its own: a new one, or one joined by path that is not
+ * the runtime's (the host's) own? (runc refuses a hostname or namespaced sysctls otherwise.)
+ */
+export function privateNamespace(list: Namespace[] | undefined, type: NamespaceType): boolean {
+  const ns = namespaceOf(list, type)
+  if (!ns) return false
+  if (!ns.path) return true
+  try {
+    const a = statSync(ns.path)
+    const b = statSync(`/proc/self/ns/${NAMESPACES[type].file}`)
+    return a.ino !== b.ino || a.dev !== b.dev
+  } catch (err) {
+    throw new TockerError(`cannot open ${type} namespace ${ns.path}: ${(err as Error).message}`, { code: 'EINVAL', status: 400, cause: err })
   }
 }
 

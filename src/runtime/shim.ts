@@ -101,7 +101,7 @@ function stdioFds(stdio: StdioFds, opened: number[]): number[] {
  * reap that one here, and the shim that stays is not our child. Synchronous: everything exists
  * when this returns, in whatever namespaces the calling thread is in.
  */
-export function spawnCreateShim(args: string[], stdio: StdioFds, preserveFds: number[] = []): CreatedShim {
+export function spawnCreateShim(args: string[], stdio: StdioFds, preserveFds: number[] = [], usernsFd?: number): CreatedShim {
   const { path, argv0 } = shimExecutable()
   const [ctlOurs, ctlTheirs] = socketpair(SOCK_SEQPACKET | SOCK_CLOEXEC)
   const [exitOurs, exitTheirs] = socketpair(SOCK_STREAM | SOCK_CLOEXEC)
@@ -110,8 +110,12 @@ export function spawnCreateShim(args: string[], stdio: StdioFds, preserveFds: nu
   try {
     // Preserved fds (runc --preserve-fds, LISTEN_FDS) follow as fds 5, 6, ...: the gate moves them
     // down to 3, 4, ... just before execve (process.c).
-    const preserve = preserveFds.length ? ['--preserve-base', String(PRESERVE_BASE), '--preserve-fds', String(preserveFds.length)] : []
-    firstPid = posixSpawn(path, [argv0, ...args, ...preserve, '--exit-fd', '4'], [], [...stdioFds(stdio, opened), ctlTheirs, exitTheirs, ...preserveFds], POSIX_SPAWN_SETSID)
+    // The user namespace's fd (userns.ts) goes first, as fd 5.
+    const userns = usernsFd === undefined ? [] : ['--userns-fd', String(PRESERVE_BASE)]
+    const base = PRESERVE_BASE + (usernsFd === undefined ? 0 : 1)
+    const preserve = preserveFds.length ? ['--preserve-base', String(base), '--preserve-fds', String(preserveFds.length)] : []
+    const extra = usernsFd === undefined ? preserveFds : [usernsFd, ...preserveFds]
+    firstPid = posixSpawn(path, [argv0, ...args, ...userns, ...preserve, '--exit-fd', '4'], [], [...stdioFds(stdio, opened), ctlTheirs, exitTheirs, ...extra], POSIX_SPAWN_SETSID)
   } catch (err) {
     closeSync(ctlOurs)
     closeSync(exitOurs)
@@ -120,6 +124,25 @@ export function spawnCreateShim(args: string[], stdio: StdioFds, preserveFds: nu
     for (const fd of opened) closeSync(fd)
   }
   return { channel: new ShimChannel(ctlOurs, firstPid), exitFd: exitOurs }
+}
+
+/**
+ * userns mode (userns.ts): the holder of a new user namespace, our child; its stdio /dev/null. The
+ * channel says R once its namespaces exist; closing it lets the holder exit (and reaps it).
+ */
+export function spawnHolder(args: string[]): { pid: number; channel: ShimChannel } {
+  const { path, argv0 } = shimExecutable()
+  const [ours, theirs] = socketpair(SOCK_SEQPACKET | SOCK_CLOEXEC)
+  const opened: number[] = [theirs]
+  try {
+    const pid = traced('syscall', 'posix_spawn', () => `${argv0} ${args.join(' ')} (the user namespace's holder)`, () => posixSpawn(path, [argv0, ...args], [], [...stdioFds({ stdin: 'ignore', stdout: 'ignore', stderr: 'ignore' }, opened), theirs], 0), (p) => `pid ${p}`)
+    return { pid, channel: new ShimChannel(ours, pid) }
+  } catch (err) {
+    closeSync(ours)
+    throw err
+  } finally {
+    for (const fd of opened) closeSync(fd)
+  }
 }
 
 /**

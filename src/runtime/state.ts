@@ -41,6 +41,8 @@ export interface StoredState {
   seccomp?: LinuxSeccomp
   /** The session keyring the container joined (runc: "_ses.<id>"): exec joins it too. */
   keyring?: string
+  /** In a user namespace of its own: exec enters it too. */
+  userns?: boolean
   /** 'caller': runc's process model (no shim stays; PID 1 is the caller's subreaper's child). */
   parent?: 'caller'
   /** The hooks still to run after create: poststart (by start) and poststop (by delete). */

@@ -2,6 +2,7 @@
 // mkdirat) mounts use. Every call shows up in `tocker --explain` with its flags decoded.
 import { constants } from 'node:os'
 import { SyscallError } from '../../native-shims/libc.js'
+import { closeSync } from 'node:fs'
 import * as native from '../../native-shims/mount.js'
 import { decodeFlags, traced } from '../trace/trace.js'
 
@@ -81,6 +82,29 @@ export function mountSetattr(target: string, flags: number, attrSet: number, att
     () =>
       `${shownTarget ?? target}, ${decodeFlags(flags, native.MOUNT_SETATTR_FLAGS)}, set=${decodeFlags(attrSet, native.MOUNT_ATTR_FLAGS)}${attrClr ? `, clr=${decodeFlags(attrClr, native.MOUNT_ATTR_FLAGS)}` : ''}`,
     () => native.mountSetattr(native.AT_FDCWD, target, flags, attrSet, attrClr),
+  )
+}
+
+/**
+ * An id-mapped copy of the mount at `source` attached at `target` (which may be the same path: the
+ * copy then covers the original): files owned by uid N on disk are seen as owned by whatever N
+ * maps to in the user namespace `usernsFd` (open_tree + mount_setattr(MOUNT_ATTR_IDMAP) +
+ * move_mount). `recursive`: its submounts too (AT_RECURSIVE; every one must support id-mapping).
+ */
+export function idmappedMount(source: string, target: string, usernsFd: number, recursive: boolean, shownTarget?: string): void {
+  traced(
+    'mount',
+    'idmapped mount',
+    () => `open_tree(${source}, OPEN_TREE_CLONE${recursive ? '|AT_RECURSIVE' : ''}), mount_setattr(MOUNT_ATTR_IDMAP, userns fd ${usernsFd}), move_mount(→ ${shownTarget ?? target})`,
+    () => {
+      const fd = native.openTree(source, native.OPEN_TREE_CLONE | native.OPEN_TREE_CLOEXEC | (recursive ? native.AT_RECURSIVE : 0))
+      try {
+        native.mountSetIdmap(fd, usernsFd, recursive ? native.AT_RECURSIVE : 0)
+        native.moveMount(fd, target)
+      } finally {
+        closeSync(fd)
+      }
+    },
   )
 }
 

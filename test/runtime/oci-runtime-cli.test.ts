@@ -15,9 +15,11 @@ if (!inNetSandbox()) process.exit(await reexecInNetSandbox())
 prepareNetSandbox()
 
 const { default: t } = await import('tap')
-const { existsSync, readFileSync, writeFileSync } = await import('node:fs')
+const { spawn } = await import('node:child_process')
+const { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } = await import('node:fs')
+const { setTimeout: sleep } = await import('node:timers/promises')
 const { join } = await import('node:path')
-const { prepareEngineSandbox, run, TOCKER_RUNTIME } = await import('../helpers/oci-engines.js')
+const { prepareEngineSandbox, REPO, TOCKER_RUNTIME } = await import('../helpers/oci-engines.js')
 const { makeBundle, removeDir, tempDir } = await import('./bundle.js')
 
 prepareEngineSandbox()
@@ -25,11 +27,32 @@ const work = tempDir('ocicli')
 const stateRoot = join(work, 'state')
 const env = { ...process.env }
 delete env.NODE_OPTIONS // tap's loaders are not for bin/tocker-runtime
-t.teardown(() => removeDir(work))
+t.teardown(async () => {
+  for (const id of ['uns-run', 'uns-life']) await rt(['delete', '--force', id])
+  removeDir(work)
+})
 
-function rt(args: string[], timeoutMs = 60_000) {
-  return run(TOCKER_RUNTIME, ['--root', stateRoot, ...args], { env, timeoutMs })
+/**
+ * bin/tocker-runtime ARGS, bounded. Output to files, not pipes: a container made by `create`
+ * inherits the runtime's stdio and would hold a pipe open for as long as it runs.
+ */
+function rt(args: string[], timeoutMs = 60_000): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = join(work, `rt-${++calls}`)
+  const outFd = openSync(`${out}.out`, 'w')
+  const errFd = openSync(`${out}.err`, 'w')
+  return new Promise((resolve, reject) => {
+    const child = spawn(TOCKER_RUNTIME, ['--root', stateRoot, ...args], { env, stdio: ['ignore', outFd, errFd] })
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+    child.on('error', reject)
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer)
+      closeSync(outFd)
+      closeSync(errFd)
+      resolve({ code: code ?? 128 + (signal === 'SIGKILL' ? 9 : 15), stdout: readFileSync(`${out}.out`, 'utf8'), stderr: readFileSync(`${out}.err`, 'utf8') })
+    })
+  })
 }
+let calls = 0
 
 /** A bundle whose config.json is edited as raw JSON (so that it can be made invalid). */
 function rawBundle(name: string, edit: (c: Record<string, any>) => void): string {
@@ -68,3 +91,117 @@ t.test('a missing bundle, a missing config.json: runc\'s words', async (t) => {
   t.match(none.stderr, /JSON specification file config\.json not found/)
   t.notOk(existsSync(join(stateRoot, 'nb')), 'no state left')
 })
+
+// User namespaces: container uid 0 is host uid 100000 (the holder in the C shim makes the namespace,
+// the runtime writes the maps: src/runtime/userns.ts).
+const MAP = [{ containerID: 0, hostID: 100000, size: 65536 }]
+function userns(c: Record<string, any>): void {
+  c.linux.namespaces.push({ type: 'user' })
+  c.linux.uidMappings = MAP
+  c.linux.gidMappings = MAP
+}
+
+t.test('user namespace: root inside is uid 100000 outside; the rootfs (host root\'s) is seen as root\'s through an id-mapped mount', async (t) => {
+  const canary = join(work, 'canary')
+  writeFileSync(canary, 'host root owns me\n', { mode: 0o644 })
+  const shared = join(work, 'shared')
+  mkdirSync(shared, { mode: 0o777 })
+  chmodSync(shared, 0o777)
+  const b = rawBundle('uns-run', (c) => {
+    userns(c)
+    c.mounts.push({ destination: '/canary', type: 'bind', source: canary, options: ['rbind', 'rw'] })
+    c.mounts.push({ destination: '/shared', type: 'bind', source: shared, options: ['rbind', 'rw'] })
+    // CAP_SYS_ADMIN: in the container's user namespace only, so good for its own UTS namespace.
+    for (const set of ['bounding', 'effective', 'permitted']) c.process.capabilities[set].push('CAP_SYS_ADMIN')
+    c.process.args = [
+      'sh',
+      '-c',
+      [
+        'id -u; id -g',
+        'cat /proc/self/uid_map /proc/self/gid_map',
+        'stat -c "%u:%g %n" /bin/busybox /etc /dev/null /dev/pts/ptmx /dev/shm /tmp',
+        'touch /etc/made-inside && echo rootfs-writable',
+        'echo pwned > /canary 2>/dev/null || echo canary-refused',
+        'touch /shared/from-inside && stat -c "%u:%g shared-file" /shared/from-inside',
+        'hostname uns-host && hostname',
+        'mknod /tmp/mem c 1 1 2>/dev/null && echo mknod-done || echo mknod-refused',
+      ].join('; '),
+    ]
+  })
+  const r = await rt(['run', '--bundle', b, 'uns-run'])
+  t.equal(r.code, 0, r.stderr)
+  const lines = r.stdout.split('\n')
+  t.same(lines.slice(0, 2), ['0', '0'], 'uid 0, gid 0 inside')
+  t.match(lines[2], /^\s*0\s+100000\s+65536$/, 'uid_map as asked')
+  t.match(lines[3], /^\s*0\s+100000\s+65536$/, 'gid_map as asked')
+  for (const f of ['/bin/busybox', '/etc', '/dev/null', '/dev/shm', '/tmp']) t.match(r.stdout, new RegExp(`^0:0 ${f}$`, 'm'), `${f} is root's inside`)
+  t.match(r.stdout, /^rootfs-writable$/m, 'root inside may write the rootfs (id-mapped)')
+  t.equal(statSync(join(b, 'rootfs/etc/made-inside')).uid, 0, 'on disk the new file is host root\'s (an id-mapped mount writes back through the mapping)')
+  t.match(r.stdout, /^canary-refused$/m, 'a host root file bind-mounted in is not writable by the container\'s root')
+  t.equal(readFileSync(canary, 'utf8'), 'host root owns me\n', 'the canary is intact')
+  t.match(r.stdout, /^0:0 shared-file$/m, 'a file made in a plain bind mount is root\'s inside')
+  t.equal(statSync(join(shared, 'from-inside')).uid, 100000, '… and host uid 100000\'s on the host')
+  t.match(r.stdout, /^uns-host$/m, 'the UTS namespace belongs to the user namespace: its root (with CAP_SYS_ADMIN there) may set the hostname')
+  t.match(r.stdout, /^mknod-refused$/m, 'CAP_MKNOD in a user namespace makes no device node (the host\'s /dev/mem stays out of reach)')
+  t.notOk(existsSync(join(stateRoot, 'uns-run')), 'run deleted it')
+})
+
+t.test('user namespace: create / exec / kill / delete; exec joins the user namespace', async (t) => {
+  const b = rawBundle('uns-life', (c) => {
+    userns(c)
+    c.process.args = ['sleep', '300']
+  })
+  t.equal((await rt(['create', '--bundle', b, 'uns-life'])).code, 0)
+  const st = JSON.parse((await rt(['state', 'uns-life'])).stdout)
+  t.equal(st.status, 'created')
+  t.equal((await rt(['start', 'uns-life'])).code, 0)
+  t.match(readFileSync(`/proc/${st.pid}/status`, 'utf8'), /^Uid:\s+100000\s+100000\s+100000\s+100000$/m, 'PID 1 is host uid 100000')
+  t.equal(readlinkSync(`/proc/${st.pid}/ns/user`) === readlinkSync('/proc/self/ns/user'), false, 'in a user namespace of its own')
+  const ex = await rt(['exec', 'uns-life', 'sh', '-c', 'id -u; cat /proc/self/uid_map; touch /etc/by-exec && echo ok'])
+  t.equal(ex.code, 0, ex.stderr)
+  t.match(ex.stdout, /^0\n\s*0\s+100000\s+65536\nok\n$/, 'exec: root of the same user namespace')
+  const ex2 = await rt(['exec', '-u', '1000', 'uns-life', 'sh', '-c', 'id -u; sleep 0.2 & cat /proc/$!/status | grep ^Uid'])
+  t.match(ex2.stdout, /^1000\n/, 'exec -u 1000: uid 1000 inside')
+  t.equal((await rt(['kill', 'uns-life', 'KILL'])).code, 0)
+  for (let i = 0; i < 200 && JSON.parse((await rt(['state', 'uns-life'])).stdout).status !== 'stopped'; i++) await sleep(50)
+  t.equal((await rt(['delete', 'uns-life'])).code, 0)
+  t.notOk(existsSync(join(stateRoot, 'uns-life')))
+  t.notOk(processesNamed('tocker-userns').length, 'no holder left')
+})
+
+t.test('user namespace: bad mappings in runc\'s words', async (t) => {
+  const cases: [string, (c: Record<string, any>) => void, RegExp][] = [
+    ['uns-nons', (c) => (c.linux.uidMappings = c.linux.gidMappings = MAP), /user namespace mappings specified, but USER namespace isn't enabled in the config/],
+    ['uns-nomap', (c) => c.linux.namespaces.push({ type: 'user' }), /user namespaces enabled, but no uid mappings found/],
+    ['uns-nogid', (c) => (c.linux.namespaces.push({ type: 'user' }), (c.linux.uidMappings = MAP)), /user namespaces enabled, but no gid mappings found/],
+  ]
+  for (const [name, edit, want] of cases) {
+    const r = await rt(['create', '--bundle', rawBundle(name, edit), name])
+    t.equal(r.code, 1, `${name}: exit 1`)
+    t.match(r.stderr, want, name)
+    t.notOk(existsSync(join(stateRoot, name)), `${name}: nothing left`)
+  }
+  // A mapping the kernel refuses (overlapping ranges): its error, and no holder, state or mount left.
+  const bad = rawBundle('uns-overlap', (c) => {
+    userns(c)
+    c.linux.uidMappings = [...MAP, { containerID: 10, hostID: 300000, size: 10 }]
+  })
+  const r = await rt(['create', '--bundle', bad, 'uns-overlap'])
+  t.equal(r.code, 1, 'overlapping uid ranges: exit 1')
+  t.match(r.stderr, /failed to write uid_map \(0 100000 65536, 10 300000 10\) of the container's user namespace: .*EINVAL/, r.stderr.trim())
+  t.notOk(existsSync(join(stateRoot, 'uns-overlap')), 'nothing left')
+  t.same(processesNamed('tocker-userns'), [], 'no holder left')
+})
+
+function processesNamed(comm: string): string[] {
+  const found: string[] = []
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === comm && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(REPO)) found.push(pid)
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found
+}
