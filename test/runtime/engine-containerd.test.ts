@@ -18,7 +18,7 @@ if (!inNetSandbox()) process.exit(await reexecInNetSandbox())
 prepareNetSandbox()
 
 const { default: t } = await import('tap')
-const { rmSync } = await import('node:fs')
+const { chmodSync, mkdirSync, rmSync, writeFileSync } = await import('node:fs')
 const { join } = await import('node:path')
 const { setTimeout: sleep } = await import('node:timers/promises')
 const { engineTempDir, have, noCgroupWrapper, prepareEngineSandbox, runInPty, startContainerd, TOCKER_RUNTIME } = await import('../helpers/oci-engines.js')
@@ -30,6 +30,13 @@ if (!have('containerd') || !have('ctr') || !have('crun') || !have('containerd-sh
 prepareEngineSandbox()
 const work = engineTempDir('containerd')
 t.teardown(() => rmSync(work, { recursive: true, force: true }))
+// ctr 1.6 drops --runc-binary when --uidmap is given (the shim then runs "runc" from its PATH): a
+// "runc" on containerd's PATH that runs whichever runtime the file runtime-choice names (runc itself
+// when there is none), so the user-namespace case below can still compare crun and tocker-runtime.
+const choice = join(work, 'runtime-choice')
+mkdirSync(join(work, 'bin'))
+writeFileSync(join(work, 'bin/runc'), `#!/bin/sh\nif [ -s ${choice} ]; then exec "$(cat ${choice})" "$@"; fi\nexec /usr/bin/runc "$@"\n`, { mode: 0o755 })
+process.env.PATH = `${join(work, 'bin')}:${process.env.PATH}`
 const ctd = await startContainerd(join(work, 'containerd'))
 const { ctr } = ctd
 const IMAGE = 'docker.io/library/busybox:latest'
@@ -97,4 +104,24 @@ t.test('resources that cannot be applied: a clear error through containerd, noth
   t.match(r.stderr, /tocker-runtime create failed: cannot apply linux\.resources\.cpu\.shares: .*--cgroup-manager=disabled/, `the error names the field and the way out (${r.stderr.trim()})`)
   t.equal(await taskStatus('nocg'), undefined, 'no task left')
   await ctr(['container', 'rm', 'nocg'])
+})
+
+t.test('ctr run --uidmap/--gidmap: a user namespace (containerd chowns a copy of the snapshot), crun and tocker-runtime alike', async (t) => {
+  const seen: Record<string, unknown> = {}
+  // The container's root (host uid 100000) must be able to walk down to its rootfs (runc checks).
+  chmodSync(work, 0o755)
+  for (const [label, runc] of [
+    ['crun', crun],
+    ['tocker', tocker],
+  ]) {
+    const maps = ['--uidmap', '0:100000:65536', '--gidmap', '0:100000:65536']
+    writeFileSync(choice, runc)
+    // (not /dev/null: crun bind-mounts the host's, root's, so nobody's inside, or makes its own: it varies)
+    const r = await ctr(['run', ...maps, '--rm', IMAGE, `${label}-uns`, 'sh', '-c', 'id -u; cat /proc/self/uid_map; stat -c %u:%g /bin/busybox; touch /etc/x && echo writable; exit 7'])
+    t.equal(r.code, 7, `${label}: exit code passed through (${r.stderr.trim()})`)
+    t.match(r.stdout, /^0\n\s*0\s+100000\s+65536\n0:0\nwritable\n$/, `${label}: root inside, host uid 100000 outside, the image's files root's inside`)
+    seen[label] = [r.code, r.stdout]
+  }
+  writeFileSync(choice, '')
+  t.same(seen.tocker, seen.crun, 'tocker-runtime as crun')
 })
