@@ -303,6 +303,12 @@ export class EngineClient {
     if ((res.statusCode ?? 500) >= 400) throw errorFrom(res.statusCode ?? 500, await readBody(res))
     return res
   }
+  /** POST /images/{name}/push?tag=…: Docker's JSON message stream; `auth` is X-Registry-Auth. */
+  async pushImage(name: string, tag: string | undefined, auth?: string): Promise<IncomingMessage> {
+    const res = await this.raw('POST', `/images/${imagePath(name)}/push`, { query: tag ? { tag } : {}, headers: { 'X-Registry-Auth': auth ?? Buffer.from('{}').toString('base64url') } })
+    if ((res.statusCode ?? 500) >= 400) throw errorFrom(res.statusCode ?? 500, await readBody(res))
+    return res
+  }
   /** GET /images/get: a tar of the images. */
   saveImages(names: string[]): Promise<IncomingMessage> {
     return this.stream('GET', `/images/get?${names.map((n) => `names=${encodeURIComponent(n)}`).join('&')}`)

@@ -74,6 +74,12 @@ export function imageHandlers(engine: Engine) {
       )
     }) as Handler,
 
+    /** POST /images/{name}/push?tag=… (X-Registry-Auth) */
+    push: (async ({ req, res, params, query }) => {
+      const auth = req.headers['x-registry-auth']
+      await messageStream(res!, (w) => images.push({ name: params.name, tag: query.get('tag') || undefined, auth: Array.isArray(auth) ? auth[0] : auth }, (m) => w.write(m)))
+    }) as Handler,
+
     /** GET /images/json?all=…&filters=… */
     list: (async ({ query }) => images.list({ all: flag(query, 'all'), filters: query.get('filters') })) as Handler,
 

@@ -49,6 +49,7 @@ export function routes(engine: Engine, sessions = new TraceSessions()): Route[] 
     route('GET', '/images/{name:.*}/history', img.history),
     route('GET', '/images/{name:.*}/get', img.save, true),
     route('POST', '/images/{name:.*}/tag', img.tag),
+    route('POST', '/images/{name:.*}/push', img.push, true),
     route('DELETE', '/images/{name:.*}', img.remove),
     route('GET', '/volumes', vol.list),
     route('POST', '/volumes/create', vol.create, { body: { schema: volumeCreateBody } }),

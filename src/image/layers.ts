@@ -18,6 +18,7 @@ import { ensureLink, removeLink } from './layer-links.js'
 import type { StoreSession } from './session.js'
 import type { Descriptor } from './types.js'
 import { traced } from '../trace/trace.js'
+import { writeFileAtomic } from '../sys/atomic-file.js'
 import { unpackLayer } from './unpack/unpack.js'
 
 export interface LayerInfo {
@@ -31,6 +32,12 @@ export interface LayerInfo {
   mediaType?: string
   entries: number
   created: string
+  /**
+   * The compressed blob tocker made of this layer when it pushed it (a layer built here, or one whose
+   * pulled blob the registry did not have): the next push HEADs this digest first, so a layer sent
+   * once says "Layer already exists" (Docker keeps the same in its distribution metadata).
+   */
+  pushedBlob?: { digest: string; size: number; mediaType: string }
 }
 
 export class LayerStore {
@@ -148,6 +155,18 @@ export class LayerStore {
         throw err
       }
       return { diffID, status: 'added', info }
+    } finally {
+      held.release()
+    }
+  }
+
+  /** Remember the compressed blob a push made of this layer (layer.json rewritten under its lock). */
+  async recordPushedBlob(diffID: string, blob: NonNullable<LayerInfo['pushedBlob']>): Promise<void> {
+    const held = await lock(this.#lockPath(digestHex(diffID)))
+    try {
+      const info = this.info(diffID)
+      if (!info) return
+      writeFileAtomic(join(this.dir(diffID), 'layer.json'), JSON.stringify({ ...info, pushedBlob: blob }, null, 2) + '\n', { tmpDir: this.session().dir })
     } finally {
       held.release()
     }

@@ -19,6 +19,7 @@ import { RWLock } from '../rwlock.js'
 import { loadFromStream, saveItems, saveToStream } from './archive.js'
 import { filterImages, IMAGE_LIST_FILTERS } from './list-filters.js'
 import { credentialsOf, pullToStream, requestClient, type PullRequest } from './pull.js'
+import { pushToStream, type PushRequest } from './push.js'
 import { familiar, imageHistory, imageInspect, imageSummary } from './views.js'
 
 export interface ImageUser {
@@ -84,6 +85,12 @@ export class ImageService {
   async pull(req: PullRequest, send: (m: JSONMessage) => void, signal?: AbortSignal): Promise<void> {
     const { ref } = await pullToStream(this.store, req, send, signal)
     this.opts.events.emit('image', 'pull', familiarString(ref), { name: familiarString({ domain: ref.domain, path: ref.path }) })
+  }
+
+  /** POST /images/{name}/push: no rmi or prune removes a layer while it is being sent. */
+  async push(req: PushRequest, send: (m: JSONMessage) => void): Promise<void> {
+    const pushed = await this.lock.read(() => pushToStream(this.store, req, send))
+    for (const name of pushed) this.opts.events.emit('image', 'push', name, { name })
   }
 
   /** POST /auth: are these credentials good for that registry? (The client stores them.) */

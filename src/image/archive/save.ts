@@ -90,7 +90,7 @@ export async function saveImages(store: ImageStore, items: SaveItem[], out: Writ
 }
 
 /** Pass the chunks through, and fail at the end if they do not hash to `diffID`. */
-async function* verified(chunks: AsyncIterable<Buffer>, diffID: string): AsyncGenerator<Buffer> {
+export async function* verified(chunks: AsyncIterable<Buffer>, diffID: string): AsyncGenerator<Buffer> {
   const hash = createHash('sha256')
   for await (const c of chunks) {
     hash.update(c)

@@ -54,7 +54,7 @@ export interface RegistryClientOptions {
 }
 
 /** Turn any failure into the one line a person reads. */
-function failure(method: string, url: string, err: unknown): Error {
+export function failure(method: string, url: string, err: unknown): Error {
   if (isUserFacing(err) || err instanceof BlobVerificationError) return err
   if (err instanceof RegistryNetworkError) return new TockerError(err.message, { code: 'EREGISTRY', daemon: true, cause: err })
   if (err instanceof RegistryHttpError) {

@@ -15,9 +15,11 @@ import { TockerError } from '../../errors.js'
 import { describeNetworkError, isRetryableNetworkError, isRetryableStatus } from './errors.js'
 
 export interface HttpRequest {
-  method?: 'GET' | 'HEAD'
+  method?: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH'
   url: string
   headers?: Record<string, string>
+  /** A push's upload: a Buffer (may be sent again on a retry) or a stream (sent once, never retried). */
+  body?: Buffer | AsyncIterable<Uint8Array>
   signal?: AbortSignal
   /** Extra attempts after the first, for 5xx answers and broken connections (default 3). */
   retries?: number
@@ -78,14 +80,16 @@ function describeResponse(res: Response): string {
 }
 
 /** One request, one hop: no redirects, no retries. */
-async function fetchOnce(method: string, url: string, headers: Record<string, string>, signal?: AbortSignal): Promise<Response> {
+async function fetchOnce(method: string, url: string, headers: Record<string, string>, signal?: AbortSignal, body?: HttpRequest['body']): Promise<Response> {
   return tracedAsync(
     'registry',
     method,
     () => describeRequest(url, headers),
     async () => {
       try {
-        return await fetch(url, { method, headers, redirect: 'manual', signal })
+        // A streamed body needs duplex 'half' (undici sends it chunked while the answer may start).
+        const init = body === undefined ? {} : Buffer.isBuffer(body) ? { body } : { body: body as unknown as ReadableStream, duplex: 'half' }
+        return await fetch(url, { method, headers, redirect: 'manual', signal, ...init } as RequestInit)
       } catch (err) {
         if (signal?.aborted) throw err
         throw new RegistryNetworkError(method, url, describeNetworkError(err, url), err)
@@ -102,8 +106,10 @@ async function fetchFollowing(req: HttpRequest): Promise<HttpResponse> {
   let url = req.url
   let headers = { ...(req.headers ?? {}) }
   for (let hop = 0; ; hop++) {
-    const response = await fetchOnce(method, url, headers, req.signal)
+    const response = await fetchOnce(method, url, headers, req.signal, req.body)
     const location = response.headers.get('location')
+    // An upload's answer carries a Location too (where to send the next part): it is no redirect.
+    if (method !== 'GET' && method !== 'HEAD') return { response, url }
     if (![301, 302, 303, 307, 308].includes(response.status) || !location) return { response, url }
     await response.body?.cancel()
     if (hop >= MAX_REDIRECTS) {
@@ -119,7 +125,7 @@ async function fetchFollowing(req: HttpRequest): Promise<HttpResponse> {
 
 /** A registry request with redirects, retries and tracing. */
 export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
-  const retries = req.retries ?? 3
+  const retries = req.body !== undefined && !Buffer.isBuffer(req.body) ? 0 : (req.retries ?? 3)
   for (let attempt = 0; ; attempt++) {
     let result: HttpResponse
     try {
