@@ -14,11 +14,11 @@ if (!inNetSandbox()) process.exit(await reexecInNetSandbox())
 prepareNetSandbox()
 
 const { default: t } = await import('tap')
-const { execFileSync, spawn } = await import('node:child_process')
+const { execFileSync } = await import('node:child_process')
 const { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, symlinkSync } = await import('node:fs')
 const { tmpdir } = await import('node:os')
 const { join } = await import('node:path')
-const { engineTestBed } = await import('./harness.js')
+const { dockerCli, engineTestBed } = await import('./harness.js')
 
 const { env, ref, cleanup } = await engineTestBed(['busybox'])
 const BUSYBOX = ref('busybox')
@@ -39,17 +39,7 @@ function context(name: string, files: Record<string, string>): string {
   return dir
 }
 
-function docker(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn('docker', ['-H', `unix://${env.socket}`, ...args], { env: { ...process.env, DOCKER_BUILDKIT: '0', DOCKER_CONFIG: join(work, 'docker-config') } })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => (stdout += d))
-    child.stderr.on('data', (d) => (stderr += d))
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }))
-    child.stdin.end(input ?? '')
-  })
-}
+const docker = dockerCli(env.socket, join(work, 'docker-config'))
 
 /** No build containers left, no build scratch in the engine's tmp/, every layer held by an image. */
 async function nothingLeft(t: Test, what: string) {

@@ -195,3 +195,17 @@ export async function engineTestBed(images: FixtureName[], prefix?: string): Pro
   await env.startEngine()
   return { env, ref: (name) => `${registry.addr}/library/${name}`, cleanup }
 }
+
+/** Debian's docker CLI against this engine's socket (classic builder, its own config dir). */
+export function dockerCli(socket: string, configDir: string): (args: string[], input?: string) => Promise<{ code: number; stdout: string; stderr: string }> {
+  return (args, input) =>
+    new Promise((resolve) => {
+      const child = spawn('docker', ['-H', `unix://${socket}`, ...args], { env: { ...process.env, DOCKER_BUILDKIT: '0', DOCKER_CONFIG: configDir } })
+      let stdout = ''
+      let stderr = ''
+      child.stdout.on('data', (d) => (stdout += d))
+      child.stderr.on('data', (d) => (stderr += d))
+      child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }))
+      child.stdin.end(input ?? '')
+    })
+}

@@ -13,11 +13,11 @@ if (!inNetSandbox()) process.exit(await reexecInNetSandbox())
 prepareNetSandbox()
 
 const { default: t } = await import('tap')
-const { execFileSync, spawn } = await import('node:child_process')
+const { execFileSync } = await import('node:child_process')
 const { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } = await import('node:fs')
 const { tmpdir } = await import('node:os')
 const { join } = await import('node:path')
-const { engineTestBed, until } = await import('./harness.js')
+const { dockerCli, engineTestBed, until } = await import('./harness.js')
 
 const { env, ref, cleanup } = await engineTestBed(['httpd'])
 t.teardown(cleanup)
@@ -45,17 +45,7 @@ function layerLines(out: string): Map<string, string> {
   return m
 }
 
-function docker(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn('docker', ['-H', `unix://${env.socket}`, ...args], { env: { ...process.env, DOCKER_BUILDKIT: '0', DOCKER_CONFIG: join(work, 'docker-config') } })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => (stdout += d))
-    child.stderr.on('data', (d) => (stderr += d))
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }))
-    child.stdin.end()
-  })
-}
+const docker = dockerCli(env.socket, join(work, 'docker-config'))
 
 let firstDigest = ''
 let baseLayers = 0

@@ -99,70 +99,47 @@ export class RegistryUploader {
     throw await this.refused('POST', url, res.response)
   }
 
-  /** Upload a blob streamed from `body` (POST, one PATCH, PUT ?digest=): the registry checks the digest. */
-  async upload(body: AsyncIterable<Uint8Array>, digestOf: () => string): Promise<void> {
-    const start = this.url('blobs/uploads/')
+  /** One request of an upload that must answer with one of `expect`; its body is dropped. */
+  private async step(method: 'POST' | 'PATCH' | 'PUT', url: string, expect: number[], req: { headers?: Record<string, string>; body?: HttpRequest['body'] } = {}): Promise<Response> {
     let res: HttpResponse
     try {
-      res = await this.send({ method: 'POST', url: start, headers: { 'content-length': '0' } })
+      res = await this.send({ method, url, headers: req.headers ?? { 'content-length': '0' }, body: req.body })
     } catch (err) {
-      throw failure('POST', start, err)
+      throw failure(method, url, err)
     }
-    if (res.response.status !== 202) throw await this.refused('POST', start, res.response)
+    if (!expect.includes(res.response.status)) throw await this.refused(method, url, res.response)
     await res.response.body?.cancel()
-    let location = this.location(res.response, start)
-    try {
-      res = await this.send({ method: 'PATCH', url: location, headers: { 'content-type': 'application/octet-stream' }, body })
-    } catch (err) {
-      throw failure('PATCH', location, err)
-    }
-    if (res.response.status !== 202) throw await this.refused('PATCH', location, res.response)
-    await res.response.body?.cancel()
-    location = this.location(res.response, location)
+    return res.response
+  }
+
+  /** POST /blobs/uploads/: a new upload session, its URL. */
+  private async startUpload(): Promise<string> {
+    const start = this.url('blobs/uploads/')
+    return this.location(await this.step('POST', start, [202]), start)
+  }
+
+  /** `location` with ?digest=: the URL that closes an upload. */
+  private closing(location: string, digest: string): string {
     const u = new URL(location)
-    u.searchParams.set('digest', digestOf())
-    try {
-      res = await this.send({ method: 'PUT', url: u.toString(), headers: { 'content-length': '0' } })
-    } catch (err) {
-      throw failure('PUT', u.toString(), err)
-    }
-    if (res.response.status !== 201) throw await this.refused('PUT', u.toString(), res.response)
-    await res.response.body?.cancel()
+    u.searchParams.set('digest', digest)
+    return u.toString()
+  }
+
+  /** Upload a blob streamed from `body` (POST, one PATCH, PUT ?digest=): the registry checks the digest. */
+  async upload(body: AsyncIterable<Uint8Array>, digestOf: () => string): Promise<void> {
+    const location = await this.startUpload()
+    const patched = await this.step('PATCH', location, [202], { headers: { 'content-type': 'application/octet-stream' }, body })
+    await this.step('PUT', this.closing(this.location(patched, location), digestOf()), [201])
   }
 
   /** A small blob (the image config) in one request: POST, then PUT ?digest= with the bytes. */
   async uploadBytes(bytes: Buffer, digest: string): Promise<void> {
-    const start = this.url('blobs/uploads/')
-    let res: HttpResponse
-    try {
-      res = await this.send({ method: 'POST', url: start, headers: { 'content-length': '0' } })
-    } catch (err) {
-      throw failure('POST', start, err)
-    }
-    if (res.response.status !== 202) throw await this.refused('POST', start, res.response)
-    await res.response.body?.cancel()
-    const u = new URL(this.location(res.response, start))
-    u.searchParams.set('digest', digest)
-    try {
-      res = await this.send({ method: 'PUT', url: u.toString(), headers: { 'content-type': 'application/octet-stream' }, body: bytes })
-    } catch (err) {
-      throw failure('PUT', u.toString(), err)
-    }
-    if (res.response.status !== 201) throw await this.refused('PUT', u.toString(), res.response)
-    await res.response.body?.cancel()
+    await this.step('PUT', this.closing(await this.startUpload(), digest), [201], { headers: { 'content-type': 'application/octet-stream' }, body: bytes })
   }
 
   /** PUT the manifest under a tag. */
   async putManifest(tag: string, bytes: Buffer, mediaType: string): Promise<void> {
-    const url = this.url(`manifests/${tag}`)
-    let res: HttpResponse
-    try {
-      res = await this.send({ method: 'PUT', url, headers: { 'content-type': mediaType }, body: bytes })
-    } catch (err) {
-      throw failure('PUT', url, err)
-    }
-    if (res.response.status !== 201 && res.response.status !== 200) throw await this.refused('PUT', url, res.response)
-    await res.response.body?.cancel()
+    await this.step('PUT', this.url(`manifests/${tag}`), [200, 201], { headers: { 'content-type': mediaType }, body: bytes })
   }
 
   /** The upload session's URL from a Location header (registries may answer with a relative one). */
