@@ -55,6 +55,9 @@ function namespaces(k) {
   )
 }
 
+/** containers/<64 hex>/upper → "<12 hex>…/upper" (the whole path is the row's tooltip). */
+const shortDir = (dir) => dir.split('/').slice(-2).join('/').replace(/^([0-9a-f]{12})[0-9a-f]{52}\//, '$1…/')
+
 function overlay(k) {
   const name = (k.Name ?? '').replace(/^\//, '') || '<name>'
   const r = k.Root ?? {}
@@ -73,8 +76,8 @@ function overlay(k) {
       'div',
       { class: 'stack', id: 'xray-overlay', dataset: { layers: String(n) } },
       lowers.map((dir, i) => h('div', { class: 'layer lower', title: dir }, h('b', {}, `L${i + 1}`), h('span', {}, t('lower', { i: i + 1 })), h('span', { class: 'badge mono' }, dir.split('/').slice(-2).join('/')))),
-      init.map((dir) => h('div', { class: 'layer init', title: dir }, h('b', {}, 'init'), h('span', {}, t('initLayer')), h('span', { class: 'badge mono' }, dir.split('/').slice(-2).join('/').replace(/^(.{12}).*\//, '$1…/')))),
-      r.UpperDir ? h('div', { class: 'layer upper', title: r.UpperDir }, h('b', {}, '↑'), h('span', {}, t('upper')), h('span', { class: 'badge mono' }, r.UpperDir.split('/').slice(-2).join('/'))) : null,
+      init.map((dir) => h('div', { class: 'layer init', title: dir }, h('b', {}, 'init'), h('span', {}, t('initLayer')), h('span', { class: 'badge mono' }, shortDir(dir)))),
+      r.UpperDir ? h('div', { class: 'layer upper', title: r.UpperDir }, h('b', {}, '↑'), h('span', {}, t('upper')), h('span', { class: 'badge mono' }, shortDir(r.UpperDir))) : null,
       h('div', { class: 'layer merged', title: r.MergedDir }, h('b', {}, '/'), h('span', {}, t('merged')), h('span', { class: 'badge mono' }, r.SeeAt ?? '')),
     ),
     h('p', { class: 'muted', id: 'xray-overlay-note' }, t('overlayNote', { n })),
@@ -207,7 +210,8 @@ export function xrayTab(el, ctx) {
     }
     if (gone) return
     cg = cgroupSection(k)
-    clear(body, h('div', { class: 'grid2' }, namespaces(k), overlay(k)), cg.el, h('div', { class: 'grid2' }, network(k), processSection(k)))
+    // The network diagram gets the whole width: container, veth, host side and bridge in one row.
+    clear(body, h('div', { class: 'grid2' }, namespaces(k), overlay(k)), cg.el, network(k), processSection(k))
     if (cg.live) timer = setTimeout(poll, POLL_MS)
   }
   load()
