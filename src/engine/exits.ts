@@ -5,7 +5,7 @@ import type { NetworkBackend, RuntimeBackend } from './backend.js'
 import type { ContainerTable } from './container-table.js'
 import { signalName } from '../sys/signals.js'
 import { currentScope, runInScopeOnly, type TraceScope } from '../trace/scope.js'
-import { report } from '../trace/trace.js'
+import { note } from '../trace/trace.js'
 import { stepPause } from '../trace/step.js'
 import type { ContainerRecord } from './state.js'
 
@@ -148,13 +148,10 @@ export class ExitMonitor {
       rec.Shim = undefined
       rec.Init = undefined
       const code = rec.State.ExitCode
-      report({
-        kind: 'note',
-        op: 'exit',
-        detail: exit
-          ? `PID 1 (${rec.Path}) exited with code ${code}${code > 128 && code < 160 ? ` = 128 + ${code - 128}: killed by ${signalName(code - 128)}` : ''}${rec.State.OOMKilled ? ' (the kernel\'s OOM killer)' : ''}`
-          : `PID 1 is gone without an exit status (its shim died): code ${code}`,
-      })
+      if (!exit) note('exit', 'explain.note.exit.unknown', { code })
+      else if (rec.State.OOMKilled) note('exit', 'explain.note.exit.oom', { path: rec.Path, code })
+      else if (code > 128 && code < 160) note('exit', 'explain.note.exit.signal', { path: rec.Path, code, n: code - 128, signal: signalName(code - 128) })
+      else note('exit', 'explain.note.exit', { path: rec.Path, code })
       this.hooks.ended(rec)
       await this.network?.release(rec).catch((e) => this.hooks.log(`network release: ${(e as Error).message}`))
       const cleanup = () => this.runtime.cleanup(rec).catch((e) => this.hooks.log(`cleanup ${rec.Id}: ${(e as Error).message}`))

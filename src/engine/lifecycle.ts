@@ -17,7 +17,7 @@ import type { VolumeService } from './volumes/service.js'
 import type { KeyedMutex } from './mutex.js'
 import type { Removal } from './removal.js'
 import { parseSignal, signalName } from '../sys/signals.js'
-import { report } from '../trace/trace.js'
+import { note } from '../trace/trace.js'
 import { stepPause } from '../trace/step.js'
 import { signalContainer } from './signals.js'
 import { containerDir, emptyState, removeContainerDir, storeWriteError, type ContainerRecord } from './state.js'
@@ -216,15 +216,11 @@ export class Lifecycle {
     this.#signal(rec, sig)
     // A negative timeout waits forever, as in Docker.
     if (!(await this.d.exits.waitExit(rec, t < 0 ? Infinity : t * 1000))) {
-      report({
-        kind: 'note',
-        op: 'stop',
-        detail: `PID 1 ignored ${signalName(sig)} for ${t} s (a PID 1 has no default action for a signal it does not handle): SIGKILL`,
-      })
+      note('stop', 'explain.note.stop.ignored', { signal: signalName(sig), seconds: t })
       this.#signal(rec, 9)
       await this.d.exits.waitExit(rec, Infinity)
     } else {
-      report({ kind: 'note', op: 'stop', detail: `PID 1 handled ${signalName(sig)}: it exited after ${((Date.now() - sent) / 1000).toFixed(1)} s of the ${t} s it was given` })
+      note('stop', 'explain.note.stop.handled', { signal: signalName(sig), took: ((Date.now() - sent) / 1000).toFixed(1), seconds: t })
     }
     this.d.events.container(rec, 'stop')
     return true

@@ -45,6 +45,11 @@ export function text(x: Text, vars?: Record<string, string | number>, l: Lang = 
   return fill((l === 'ko' && x.ko) || x.en, vars)
 }
 
+/** Is `key` in the catalogue (a key that crossed the API as a string)? */
+export function isMessageKey(key: string): key is MessageKey {
+  return Object.hasOwn(MESSAGES, key)
+}
+
 /** A catalogued sentence in the current language. */
 export function t(key: MessageKey, vars?: Record<string, string | number>, l: Lang = lang()): string {
   return text(MESSAGES[key], vars, l)
@@ -101,3 +106,4 @@ export function displayWidth(s: string): number {
 }
 
 export type { MessageKey }
+export { MESSAGES }

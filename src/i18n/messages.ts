@@ -2,6 +2,8 @@
 // own error lines are not here: they stay English (see hints.ts for what is added under them).
 // The dashboard's words live in dashboard.ts (the page reads the dashboard.* keys).
 import { DASHBOARD_MESSAGES } from './dashboard.js'
+// --explain's words are in explain-messages.ts.
+import { EXPLAIN_MESSAGES } from './explain-messages.js'
 
 export const MESSAGES = {
   'help.usage': { en: 'Usage:', ko: '사용법:' },
@@ -18,6 +20,7 @@ export const MESSAGES = {
   'run.forceExit': { en: '\ngot 3 SIGTERM/SIGINTs, forcefully exiting\n', ko: '\ngot 3 SIGTERM/SIGINTs, forcefully exiting\n' },
   'engine.starting': { en: 'Starting the tocker engine…', ko: 'tocker 엔진을 시작합니다…' },
   ...DASHBOARD_MESSAGES,
+  ...EXPLAIN_MESSAGES,
 } as const
 
 export type MessageKey = keyof typeof MESSAGES

@@ -17,7 +17,7 @@ import { familiarString, fullName, fullString, type Reference } from './referenc
 import { RegistryClient } from './registry/client.js'
 import { formatPlatform, normalizePlatform } from './registry/platform.js'
 import { BlobVerificationError } from './registry/verify.js'
-import { report } from '../trace/trace.js'
+import { note } from '../trace/trace.js'
 import { MediaType, type Descriptor, type Platform } from './types.js'
 
 /** What pull needs from the image store (src/image/store.ts's ImageStore provides it). */
@@ -131,10 +131,10 @@ export async function pullImage(ref: Reference, opts: PullOptions): Promise<Pull
       `invalid image config ${manifest.config.digest}: ${manifest.layers.length} layers but ${Array.isArray(diffIDs) ? diffIDs.length : 'no'} diff_ids`,
     )
   }
-  report({
-    kind: 'note',
-    op: 'config',
-    detail: `manifest ${shortLayerID(resolved.manifest.digest)}: config ${shortLayerID(manifest.config.digest)} (sha256 checked) + ${manifest.layers.length} layer${manifest.layers.length === 1 ? '' : 's'}`,
+  note('config', manifest.layers.length === 1 ? 'explain.note.config.one' : 'explain.note.config.many', {
+    manifest: shortLayerID(resolved.manifest.digest),
+    config: shortLayerID(manifest.config.digest),
+    n: manifest.layers.length,
   })
   if (opts.platform && !resolved.index) {
     // A single-platform image: its config says what it runs on.
@@ -209,7 +209,7 @@ async function pullLayers(
     seen.add(diffIDs[i])
     if (store.hasLayer(diffIDs[i])) {
       emit({ kind: 'layer', id, status: 'Already exists' })
-      report({ kind: 'note', op: 'layer', detail: `layer ${id}: already in the store (another image has it: layers are shared, not downloaded again)` })
+      note('layer', 'explain.note.layer.shared', { id })
       continue
     }
     todo.push({ desc, diffID: diffIDs[i], id })
@@ -286,7 +286,7 @@ async function pullLayer(
     if (!body.destroyed) body.destroy()
   }
   emit({ kind: 'layer', id, status: 'Pull complete' })
-  report({ kind: 'note', op: 'layer', detail: `layer ${id}: ${desc.size} bytes downloaded, sha256 checked, unpacked into layers/${shortLayerID(diffID)}/ (its diff_id)` })
+  note('layer', 'explain.note.layer.unpacked', { id, size: desc.size, dir: shortLayerID(diffID) })
   return result
 }
 

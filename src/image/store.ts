@@ -19,6 +19,7 @@ import { BlobStore, digestHex, sha256 } from '../content/blobs.js'
 import { TockerError } from '../errors.js'
 import { storeLayout, type StoreLayout } from '../store/layout.js'
 import { withLockSync } from '../sys/lock.js'
+import { isTracing, note } from '../trace/trace.js'
 import { removeDanglingLinks } from './layer-links.js'
 import { LayerStore, type LayerInfo } from './layers.js'
 import { familiarString, fullName, fullString, parseReference, withDefaultTag, type Reference } from './reference.js'
@@ -478,6 +479,7 @@ export class ImageStore {
         rmSync(join(this.layout.images, `${hex}.json`), { force: true })
         remaining.delete(hex)
         deleted.push(target)
+        note('rmi', 'explain.note.rmi.config', { id: hex.slice(0, 12) })
         if (!file) break
         // Garbage: the config, the manifest if no other image came from it, and unused layers.
         const others = [...remaining.values()].filter((f): f is ImageFile => f !== undefined)
@@ -487,12 +489,18 @@ export class ImageStore {
         const chain = chainIDs(file.diffIDs)
         for (let i = file.diffIDs.length - 1; i >= 0; i--) {
           const d = file.diffIDs[i]
-          if (stillUsed.has(d)) continue
+          if (stillUsed.has(d)) {
+            // --explain: the tutorials' point that layers are shared between images
+            const user = isTracing() ? [...remaining].find(([, f]) => f?.diffIDs.includes(d))?.[0] : undefined
+            if (user) note('rmi', 'explain.note.rmi.kept', { id: digestHex(d).slice(0, 12), image: user.slice(0, 12) })
+            continue
+          }
           stillUsed.add(d) // listed twice in this image: remove once
           const moved = this.layers.detach(d, pinned)
           if (moved) {
             trash.push(moved)
             deleted.push(chain[i])
+            note('rmi', 'explain.note.rmi.deleted', { id: digestHex(d).slice(0, 12) })
           }
         }
         const parent = file.parent

@@ -25,7 +25,7 @@ import { attachError, bindError, noAddressesError, noFreePortError, portAllocate
 import type { NetworkSettings } from '../api/types.js'
 import { networkSettings } from './inspect.js'
 import { allEndpoints, allocateIp, newVethName, portOwner, requestIp } from './ipam.js'
-import { report } from '../trace/trace.js'
+import { note } from '../trace/trace.js'
 import { ip, ipv4Addresses, ipv4Routes, linksOnBridge, showLink } from './iproute2.js'
 import { addPortRules, detectIptables, removeAllRules, removePortRules, restoreRules, saveRules, syncChanges, type IptablesTools } from './iptables.js'
 import { cidrsOverlap, formatCidr, formatIPv4, macForIPv4, parseCidr, parseIPv4 } from './ipv4.js'
@@ -557,7 +557,8 @@ export class NetworkManager {
     await this.#undo(net, e)
     delete net.endpoints[containerId]
     if (save) this.#write(state)
-    report({ kind: 'note', op: 'release', detail: `address ${e.ip} returned to ${net.bridge}'s pool${e.ports.length ? `; host port${e.ports.length > 1 ? 's' : ''} ${e.ports.map((p) => p.hostPort).join(', ')} freed` : ''}` })
+    if (e.ports.length) note('release', 'explain.note.release.ports', { ip: e.ip, bridge: net.bridge, ports: e.ports.map((p) => p.hostPort).join(', ') })
+    else note('release', 'explain.note.release', { ip: e.ip, bridge: net.bridge })
     if (e.ports.length) {
       // The held sockets of these ports (a container publishes on one endpoint only).
       const held = this.#held.get(containerId) ?? []

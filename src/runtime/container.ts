@@ -41,7 +41,7 @@ import { compileSeccomp, seccompHandover } from './seccomp/compile.js'
 import { RootDir } from './root-dir.js'
 import { makeRootPrivate, mountRootfs, remountRootReadonly } from './rootfs.js'
 import { GO_BYTE, INHERIT_STDIO, parseStartReply, shimTraceArgs, spawnCreateShim, type ShimChannel, type StdioFds } from './shim.js'
-import { isTracing, report } from '../trace/trace.js'
+import { isTracing, note, report } from '../trace/trace.js'
 import type { PhaseId } from '../trace/phases.js'
 import { stepPause, stepping } from '../trace/step.js'
 import { OCI_VERSION, type LinuxResources, type Spec, type State } from './spec.js'
@@ -617,7 +617,7 @@ export async function deleteContainer(id: string, opts: RuntimeOptions & { force
   }
   // Nothing to unmount: every mount of the container lived in its mount namespace, and the kernel
   // took the namespace (and its mounts) down with the last process in it, the shim.
-  report({ kind: 'note', op: 'unmount', detail: 'nothing to unmount: the mount namespace ended with its last process, its mounts with it' })
+  note('unmount', 'explain.note.unmount.none')
   try {
     openContainerCgroup(st.cgroupPath)?.remove()
   } finally {

@@ -4,8 +4,13 @@
 //     the phase's title and why, then its few essential lines, paths shortened (<root>, 12-hex ids).
 //   full: every event as it happens, one line each, complete, with a header whenever the phase
 //     changes.
-// Titles and whys are in Korean under a Korean locale (LANG=ko_KR.UTF-8).
-import { text, type Lang } from '../i18n/index.js'
+// Titles, whys, the engine's notes and the explanations on the lines are in Korean under a Korean
+// locale (LANG=ko_KR.UTF-8): the words are in src/i18n/explain-messages.ts.
+//
+// Grouping: an API request's events are printed in the table's order when it ends. A request that
+// takes a container down and then up again (restart) is printed in that order: the first event
+// that brings a container up after events that took one down flushes what came before.
+import { lang, t, text, type Lang } from '../i18n/index.js'
 import { PHASE_BY_ID, PHASES, phaseOf, type PhaseId } from './phases.js'
 import { onTrace, type TraceEvent } from './trace.js'
 
@@ -47,6 +52,10 @@ export function shortenPaths(s: string, root?: string): string {
   return out.replace(/\b([0-9a-f]{12})[0-9a-f]{52}\b/g, '$1')
 }
 
+/** Phases that bring a container up, and those that take it down (see the grouping above). */
+const UP = new Set<PhaseId>(['create', 'cgroup', 'namespaces', 'rootfs', 'pid1', 'dev', 'volumes', 'pivot', 'join', 'security', 'network', 'start'])
+const DOWN = new Set<PhaseId>(['stop', 'cleanup', 'remove'])
+
 /** Renders a stream of events (the engine's and this process's) in one of the two modes. */
 export class ExplainRenderer {
   #buffer: { phase: PhaseId; e: TraceEvent }[] = []
@@ -55,6 +64,7 @@ export class ExplainRenderer {
   #lastPrinted: PhaseId | undefined
   #events = 0
   #lines = 0
+  #phaseLines = 0
 
   constructor(readonly o: ExplainOptions) {}
 
@@ -79,13 +89,14 @@ export class ExplainRenderer {
     this.#events++
     const phase = placed === null ? undefined : (placed ?? this.#lastPhase)
     if (this.o.mode === 'full') {
-      if (phase && phase !== this.#lastPhase) this.#write(`── ${text(PHASE_BY_ID.get(phase)!.title, undefined, this.o.lang)} ──`)
+      if (phase && phase !== this.#lastPhase) this.#write(`── ${text(PHASE_BY_ID.get(phase)!.title, undefined, this.#lang)} ──`)
       if (phase) this.#lastPhase = phase
       this.#write(`${engine ? '[engine] ' : ''}${formatEvent(e)}`)
       return
     }
     if (!phase) return
     this.#lastPhase = phase
+    if (UP.has(phase) && this.#buffer.some((b) => DOWN.has(b.phase))) this.flush()
     this.#buffer.push({ phase, e })
   }
 
@@ -97,20 +108,27 @@ export class ExplainRenderer {
     for (const phase of PHASES) {
       const events = buffered.filter((b) => b.phase === phase.id).map((b) => b.e)
       if (events.length === 0) continue
-      const lines = phase.essentials(events)
+      const lines = phase.essentials(events, this.#lang)
       if (lines.length === 0) continue
-      if (phase.id !== this.#lastPrinted) this.#write(`▸ ${text(phase.title, undefined, this.o.lang)} — ${text(phase.why, undefined, this.o.lang)}`)
+      if (phase.id !== this.#lastPrinted) this.#write(`▸ ${text(phase.title, undefined, this.#lang)} — ${text(phase.why, undefined, this.#lang)}`)
       this.#lastPrinted = phase.id
-      for (const l of lines) this.#write(`    ${shortenPaths(l, this.o.root)}`)
+      for (const l of lines) {
+        this.#phaseLines++
+        this.#write(`    ${shortenPaths(l, this.o.root)}`)
+      }
     }
   }
 
   /** The end of the command: flush, and in phases mode say how to see everything. */
   end(): void {
     this.flush()
-    if (this.o.mode === 'phases' && this.#events > 0) {
-      this.#write(text({ en: '  ({n} kernel-level actions in all: --explain=full shows each one)', ko: '  (커널 수준 동작 모두 {n}개: --explain=full로 하나하나 볼 수 있습니다)' }, { n: this.#events }, this.o.lang))
-    }
+    if (this.o.mode !== 'phases') return
+    if (this.#events === 0) this.#write(t('explain.none', {}, this.#lang))
+    else if (this.#phaseLines > 0) this.#write(t(this.#events === 1 ? 'explain.total.one' : 'explain.total', { n: this.#events }, this.#lang))
+  }
+
+  get #lang(): Lang {
+    return this.o.lang ?? lang()
   }
 }
 

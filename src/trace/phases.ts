@@ -5,7 +5,7 @@
 //
 // An event the rules do not place (a path check, a lock, a socketpair) belongs to the phase of the
 // event before it: it is part of that step's machinery, shown only by --explain=full.
-import type { Text } from '../i18n/index.js'
+import { isMessageKey, MESSAGES, t, type Lang, type Text } from '../i18n/index.js'
 import type { TraceEvent } from './trace.js'
 
 export type PhaseId =
@@ -26,14 +26,15 @@ export type PhaseId =
   | 'stop'
   | 'cleanup'
   | 'remove'
+  | 'rmi'
 
 export interface Phase {
   id: PhaseId
   title: Text
   /** One sentence: why this happens. */
   why: Text
-  /** The phase's few essential lines, from its events (paths already shortened). */
-  essentials(events: TraceEvent[]): string[]
+  /** The phase's few essential lines, from its events, in language `l` (paths shortened later). */
+  essentials(events: TraceEvent[], l: Lang): string[]
 }
 
 /** Where a rule looks: every given field must match. */
@@ -81,6 +82,7 @@ export const RULES: { phase: PhaseId | null; when: EventPattern }[] = [
   { phase: 'cleanup', when: { kind: 'net', detail: /link del |^--noflush <<< \*nat; -D |-D TOCKER/ } },
   { phase: 'remove', when: { kind: 'exec', op: 'rm' } },
   { phase: 'remove', when: { kind: 'note', op: 'remove' } },
+  { phase: 'rmi', when: { kind: 'note', op: 'rmi' } },
   // cgroups
   { phase: 'cgroup', when: { kind: 'cgroup' } },
   // exec: Node joins the container's namespaces, the shim the mount and PID ones, then forks
@@ -124,6 +126,14 @@ export function phaseOf(e: TraceEvent): PhaseId | null | undefined {
 
 // ---- how essential lines read ----
 
+/** A note in the learner's language (its catalogue key), else its English detail. */
+export const noteText = (e: TraceEvent, l: Lang): string => (e.msg && isMessageKey(e.msg.key) ? t(e.msg.key, e.msg.vars, l) : e.detail)
+const notes = (events: TraceEvent[], l: Lang): string[] => events.filter((e) => e.kind === 'note').map((e) => noteText(e, l))
+/** A fork's result, "pid 123 on the host", in the learner's language. */
+const hostPid = (e: TraceEvent, l: Lang): string => {
+  const pid = /^pid (\d+) on the host$/.exec(e.result ?? '')?.[1]
+  return pid ? t('explain.line.hostPid', { pid }, l) : (e.result ?? '?')
+}
 const ok = (e: TraceEvent): string => (e.failed ? `  ✗ ${e.result ?? 'failed'}` : '')
 const by = (e: TraceEvent): string => (e.by ? `${e.by}: ` : '')
 /** The events of `events` matching `p`. */
@@ -139,17 +149,17 @@ const mountType = (e: TraceEvent): string => /^"[^"]*", [^,]+, "([^"]*)"/.exec(e
 const list = (xs: string[], max = 6): string => (xs.length > max ? `${xs.slice(0, max).join(' ')} … (${xs.length})` : xs.join(' '))
 const bits = (hex: string): number => [...BigInt(`0x${hex}`).toString(2)].filter((b) => b === '1').length
 
-function overlayLine(e: TraceEvent): string {
+function overlayLine(e: TraceEvent, l: Lang): string {
   const target = mountTarget(e)
   const data = /"((?:lowerdir)=[^"]*)"/.exec(e.detail)?.[1] ?? ''
   const lower = /lowerdir=([^,]*)/.exec(data)?.[1] ?? ''
   const counted = /\((\d+) layers?/.exec(lower)
   const layers = counted ? Number(counted[1]) : lower ? lower.split(':').length : 0
   const upper = /upperdir=([^,]*)/.exec(data)?.[1]
-  return `mount overlay on ${target}: ${layers} image layer${layers === 1 ? '' : 's'} (read-only)${upper ? ` + ${upper.replace(/^.*\//, '')}/ (writable)` : ''}${ok(e)}`
+  return `${t(layers === 1 ? 'explain.line.overlay.one' : 'explain.line.overlay', { target, n: layers }, l)}${upper ? t('explain.line.overlay.upper', { upper: upper.replace(/^.*\//, '') }, l) : ''}${ok(e)}`
 }
 
-function devLines(events: TraceEvent[]): string[] {
+function devLines(events: TraceEvent[], l: Lang): string[] {
   const mounts = pick(events, { kind: 'mount', op: 'mount' })
   const fresh = mounts.filter((e) => !/MS_BIND|MS_REMOUNT|MS_REC\|MS_(PRIVATE|SLAVE)/.test(e.detail) && mountType(e) !== '')
   const masked = mounts.filter((e) => /\/(proc|sys)\//.test(inContainer(mountTarget(e))) && (mountType(e) === 'tmpfs' || /\/null", /.test(e.detail)))
@@ -159,37 +169,37 @@ function devLines(events: TraceEvent[]): string[] {
   const lines: string[] = []
   const filesystems = fresh.filter((e) => !masked.includes(e)).map((e) => `${inContainer(mountTarget(e))}=${mountType(e)}${/MS_RDONLY/.test(e.detail) ? '(ro)' : ''}`)
   if (filesystems.length) lines.push(`mount ${list(filesystems, 8)}`)
-  if (nodes.length) lines.push(`mknod /dev/{${nodes.join(',')}}: its only devices`)
+  if (nodes.length) lines.push(t('explain.line.mknod', { nodes: nodes.join(',') }, l))
   const hidden = [
-    ...(masked.length ? [`masked ${list(masked.map((e) => inContainer(mountTarget(e))), 4)}`] : []),
-    ...(readonly.length ? [`read-only ${list(readonly.map((e) => inContainer(mountTarget(e))), 4)}`] : []),
+    ...(masked.length ? [t('explain.line.masked', { paths: list(masked.map((e) => inContainer(mountTarget(e))), 4) }, l)] : []),
+    ...(readonly.length ? [t('explain.line.readonly', { paths: list(readonly.map((e) => inContainer(mountTarget(e))), 4) }, l)] : []),
   ]
   if (hidden.length) lines.push(hidden.join('; '))
-  if (etc.length) lines.push(`bind ${[...new Set(etc)].join(' ')} from the container's directory`)
+  if (etc.length) lines.push(t('explain.line.etc', { files: [...new Set(etc)].join(' ') }, l))
   const failed = events.filter((e) => e.failed && e.kind === 'mount')
   for (const e of failed.slice(0, 2)) lines.push(call(e))
   return lines
 }
 
-function networkLines(events: TraceEvent[]): string[] {
+function networkLines(events: TraceEvent[], l: Lang): string[] {
   const lines: string[] = []
   for (const e of events) {
     const d = e.detail
     if (e.op === 'ip' && /link add (\S+)[^;]* type bridge/.test(d)) {
       const addr = /addr add (\S+) dev/.exec(d)?.[1]
       const forward = events.some((x) => x.op === 'sysctl' && /ip_forward=1/.test(x.detail))
-      lines.push(`ip link add ${/link add (\S+)/.exec(d)![1]} type bridge, ${addr ?? '?'}${forward ? '; ip_forward=1' : ''} (made by the first container)${ok(e)}`)
+      lines.push(`${t('explain.line.bridge', { bridge: /link add (\S+)/.exec(d)![1], addr: addr ?? '?', forward: forward ? '; ip_forward=1' : '' }, l)}${ok(e)}`)
     } else if (e.op === 'ip' && /type veth peer name/.test(d)) {
       const m = /link add (\S+) master (\S+) .*peer name (\S+)/.exec(d)
-      lines.push(m ? `ip link add ${m[1]} master ${m[2]} type veth peer name ${m[3]} (moved into the container)${ok(e)}` : call(e))
+      lines.push(m ? `${t('explain.line.veth', { host: m[1], bridge: m[2], peer: m[3] }, l)}${ok(e)}` : call(e))
     } else if (e.op === 'nsenter' && /addr add/.test(d)) {
       const addr = /addr add ([^;\s]+) dev ([^;\s]+)/.exec(d)
       const gw = /route add default via ([^;\s]+)/.exec(d)?.[1]
-      lines.push(`in the container: ${addr ? `${addr[2]} ${addr[1]}` : '?'}${gw ? `, default via ${gw}` : ''}${ok(e)}`)
+      lines.push(`${t('explain.line.address', { dev: addr?.[2] ?? '?', addr: addr?.[1] ?? '', gw: gw ? t('explain.line.gateway', { gw }, l) : '' }, l)}${ok(e)}`)
     } else if (e.op === 'iptables-restore' && /-j DNAT/.test(d)) {
       for (const r of d.matchAll(/-A (\S+) -p (\w+) -m \w+ --dport (\d+)[^;]*-j DNAT --to-destination ([^;\s]+)/g)) lines.push(`iptables -t nat -A ${r[1]} -p ${r[2]} --dport ${r[3]} -j DNAT --to-destination ${r[4]}${ok(e)}`)
     } else if (e.op === 'bind') {
-      lines.push(`${call(e)} (the host port stays taken)`)
+      lines.push(t('explain.line.portBind', { call: call(e) }, l))
     } else if (e.failed && !/does not exist|Cannot find device/.test(e.result ?? '')) {
       lines.push(call(e))
     }
@@ -197,7 +207,7 @@ function networkLines(events: TraceEvent[]): string[] {
   return lines
 }
 
-function securityLines(events: TraceEvent[]): string[] {
+function securityLines(events: TraceEvent[], l: Lang): string[] {
   const lines: string[] = []
   for (const e of events) {
     if (e.op === 'seccomp' && e.by) {
@@ -207,7 +217,7 @@ function securityLines(events: TraceEvent[]): string[] {
     } else if (e.op === 'prctl' && /PR_CAPBSET_DROP/.test(e.detail)) {
       const kept = /0x([0-9a-f]+)/.exec(e.detail)?.[1]
       const dropped = /x (\d+):/.exec(e.detail)?.[1]
-      lines.push(`${by(e)}bounding set: ${kept ? bits(kept) : '?'} capabilities kept, ${dropped ?? '?'} dropped (PR_CAPBSET_DROP)${ok(e)}`)
+      lines.push(`${t('explain.line.bounding', { who: by(e), kept: kept ? bits(kept) : '?', dropped: dropped ?? '?' }, l)}${ok(e)}`)
     } else if (e.op === 'capset') {
       const eff = /effective (0x[0-9a-f]+) \((\d+|none)/.exec(e.detail)
       const names = /effective 0x[0-9a-f]+ \(\d+: ([^)]*)\)/.exec(e.detail)?.[1]
@@ -222,7 +232,7 @@ function securityLines(events: TraceEvent[]): string[] {
       lines.push(call(e))
     }
   }
-  if (events.some((e) => e.by && GATE.test(e.by)) && !events.some((e) => /NO_NEW_PRIVS/.test(e.detail))) lines.push('no_new_privs: not set (Docker\'s default; --security-opt no-new-privileges sets it)')
+  if (events.some((e) => e.by && GATE.test(e.by)) && !events.some((e) => /NO_NEW_PRIVS/.test(e.detail))) lines.push(t('explain.line.noNewPrivs.off', {}, l))
   return lines
 }
 
@@ -231,44 +241,44 @@ function securityLines(events: TraceEvent[]): string[] {
 export const PHASES: Phase[] = [
   {
     id: 'registry',
-    title: { en: 'Registry', ko: '레지스트리' },
-    why: { en: "the image's manifest lists its layers and config by their sha256 digests", ko: '이미지의 매니페스트에 레이어와 설정이 sha256 다이제스트로 적혀 있습니다' },
-    essentials: (ev) => [
+    title: MESSAGES['explain.phase.registry.title'],
+    why: MESSAGES['explain.phase.registry.why'],
+    essentials: (ev, l) => [
       ...ev.filter((e) => e.kind === 'registry' && /\/manifests\//.test(e.detail)).slice(0, 2).map((e) => `${e.op} ${e.detail.replace(/ \(.*$/, '')} = ${e.result ?? ''}`),
       ...ev.filter((e) => e.kind === 'registry' && e.failed && !/\/manifests\//.test(e.detail)).slice(0, 2).map((e) => `${e.op} ${e.detail} = ${e.result ?? ''}`),
-      ...pick(ev, { kind: 'note' }).map((e) => e.detail),
+      ...notes(ev, l),
     ],
   },
   {
     id: 'layers',
-    title: { en: 'Layers', ko: '레이어' },
-    why: { en: 'each layer downloaded, checked against its sha256, unpacked in its own directory', ko: '레이어마다 내려받아 sha256을 확인하고 자기 디렉터리에 풉니다' },
-    essentials: (ev) => {
-      const notes = pick(ev, { kind: 'note' }).map((e) => e.detail)
+    title: MESSAGES['explain.phase.layers.title'],
+    why: MESSAGES['explain.phase.layers.why'],
+    essentials: (ev, l) => {
+      const layers = notes(ev, l)
       const failed = ev.filter((e) => e.failed && e.kind === 'registry').map((e) => `${e.op} ${e.detail} = ${e.result ?? ''}`)
-      return [...(notes.length > 6 ? [...notes.slice(0, 5), `… ${notes.length - 5} more layers`] : notes), ...failed.slice(0, 2)]
+      return [...(layers.length > 6 ? [...layers.slice(0, 5), t('explain.line.layersMore', { n: layers.length - 5 }, l)] : layers), ...failed.slice(0, 2)]
     },
   },
   {
     id: 'create',
-    title: { en: 'The container', ko: '컨테이너' },
-    why: { en: 'the image + an empty writable layer + a config; nothing runs yet', ko: '이미지 + 비어 있는 쓰기 레이어 + 설정. 아직 아무것도 실행되지 않습니다' },
-    essentials: (ev) => {
+    title: MESSAGES['explain.phase.create.title'],
+    why: MESSAGES['explain.phase.create.why'],
+    essentials: (ev, l) => {
       const dir = /^(\S+)\/\{rootfs/.exec(pick(ev, { kind: 'fs', op: 'mkdir' })[0]?.detail ?? '')?.[1]
       const failed = ev.filter((e) => e.failed).map((e) => call(e))
-      return dir ? [`${dir}/: upper/ (the writable layer, empty), rootfs/, config.json (the OCI spec)`, ...failed] : failed
+      return dir ? [t('explain.line.create', { dir }, l), ...failed] : failed
     },
   },
   {
     id: 'cgroup',
-    title: { en: 'cgroup limits', ko: 'cgroup 제한' },
-    why: { en: 'the kernel limits memory, CPU and process count of all that is in the cgroup', ko: '커널이 cgroup 안의 모든 프로세스에 메모리, CPU, 프로세스 수 제한을 겁니다' },
+    title: MESSAGES['explain.phase.cgroup.title'],
+    why: MESSAGES['explain.phase.cgroup.why'],
     essentials: (ev) => ev.filter((e) => e.kind === 'cgroup' && e.op !== 'rmdir').map((e) => `${e.op} ${e.detail.replace(/^\/sys\/fs\/cgroup\//, '')}${ok(e)}`).slice(0, 6),
   },
   {
     id: 'namespaces',
-    title: { en: 'Namespaces', ko: '네임스페이스' },
-    why: { en: 'its own hostname (uts), IPC, mounts (mnt), network (net), PIDs, cgroups', ko: '컨테이너만의 호스트 이름(uts), IPC, 마운트(mnt), 네트워크(net), PID, cgroup' },
+    title: MESSAGES['explain.phase.namespaces.title'],
+    why: MESSAGES['explain.phase.namespaces.why'],
     essentials: (ev) =>
       ev
         .filter((e) => /^(unshare|setns|sethostname|setdomainname)$/.test(e.op) && !/^saved /.test(e.detail))
@@ -276,39 +286,39 @@ export const PHASES: Phase[] = [
   },
   {
     id: 'rootfs',
-    title: { en: 'Root filesystem', ko: '루트 파일시스템' },
-    why: { en: "overlayfs stacks the image's read-only layers under one writable layer", ko: 'overlayfs가 이미지의 읽기 전용 레이어 위에 쓰기 레이어 하나를 겹칩니다' },
-    essentials: (ev) => pick(ev, { kind: 'mount', detail: /^"overlay"/ }).map(overlayLine),
+    title: MESSAGES['explain.phase.rootfs.title'],
+    why: MESSAGES['explain.phase.rootfs.why'],
+    essentials: (ev, l) => pick(ev, { kind: 'mount', detail: /^"overlay"/ }).map((e) => overlayLine(e, l)),
   },
   {
     id: 'pid1',
-    title: { en: 'PID 1 and /proc', ko: 'PID 1과 /proc' },
-    why: { en: "a new PID namespace's first process is PID 1; its /proc shows only the container", ko: '새 PID 네임스페이스의 첫 프로세스가 PID 1. 그가 마운트한 /proc에는 컨테이너만 보입니다' },
-    essentials: (ev) => {
+    title: MESSAGES['explain.phase.pid1.title'],
+    why: MESSAGES['explain.phase.pid1.why'],
+    essentials: (ev, l) => {
       const spawned = ev.find((e) => e.kind === 'exec' && /^(posix_spawn|spawn)$/.test(e.op))
       const fork = ev.find((e) => e.op === 'fork')
       const lines: string[] = []
-      if (spawned || fork) lines.push(`${spawned ? `posix_spawn(tocker-shim)${ok(spawned)}, ` : ''}${fork ? `${by(fork)}fork() = ${fork.result ?? '?'}${ok(fork)}` : ''}`)
+      if (spawned || fork) lines.push(`${spawned ? `posix_spawn(tocker-shim)${ok(spawned)}, ` : ''}${fork ? `${by(fork)}fork() = ${hostPid(fork, l)}${ok(fork)}` : ''}`)
       for (const e of pick(ev, { kind: 'mount' })) lines.push(`${by(e)}mount("proc", /proc, "proc")${ok(e)}`)
       return lines
     },
   },
   {
     id: 'dev',
-    title: { en: '/dev, /sys and masked paths', ko: '/dev, /sys, 가려진 경로' },
-    why: { en: 'a minimal /dev, a read-only /sys; kernel files about the host are masked', ko: '최소한의 /dev와 읽기 전용 /sys. 호스트를 드러내는 커널 파일은 가립니다' },
+    title: MESSAGES['explain.phase.dev.title'],
+    why: MESSAGES['explain.phase.dev.why'],
     essentials: devLines,
   },
   {
     id: 'volumes',
-    title: { en: 'Bind mounts (-v)', ko: '바인드 마운트 (-v)' },
-    why: { en: 'a host directory appears inside the container: both sides see the same files', ko: '호스트 디렉터리가 컨테이너 안에 보입니다. 양쪽이 같은 파일을 봅니다' },
+    title: MESSAGES['explain.phase.volumes.title'],
+    why: MESSAGES['explain.phase.volumes.why'],
     essentials: (ev) => pick(ev, { kind: 'mount', detail: /MS_BIND/ }).filter((e) => !/MS_REMOUNT/.test(e.detail)).map((e) => `bind ${mountSource(e)} → ${inContainer(mountTarget(e))}${ok(e)}`),
   },
   {
     id: 'pivot',
-    title: { en: 'pivot_root', ko: 'pivot_root' },
-    why: { en: "the merged tree becomes /; the host's root is detached and out of reach", ko: '합쳐진 트리가 /가 되고, 호스트의 루트는 떼어져 닿을 수 없습니다' },
+    title: MESSAGES['explain.phase.pivot.title'],
+    why: MESSAGES['explain.phase.pivot.why'],
     essentials: (ev) => {
       const root = pick(ev, { kind: 'syscall', op: 'fchdir', detail: /\/rootfs$/ })[0]
       const pivot = pick(ev, { op: 'pivot_root' })[0]
@@ -319,31 +329,31 @@ export const PHASES: Phase[] = [
   },
   {
     id: 'join',
-    title: { en: 'Entering the container', ko: '컨테이너에 들어가기' },
-    why: { en: "no new container: a new process joins the running one's namespaces and cgroup", ko: '새 컨테이너가 아니라, 새 프로세스가 실행 중인 컨테이너의 네임스페이스와 cgroup에 들어갑니다' },
-    essentials: (ev) => {
+    title: MESSAGES['explain.phase.join.title'],
+    why: MESSAGES['explain.phase.join.why'],
+    essentials: (ev, l) => {
       const joined = pick(ev, { op: 'setns' }).map((e) => nsNames(e.detail))
-      const lines = joined.length ? [`setns() into the container's ${joined.join(', ')} namespaces`] : []
-      for (const e of pick(ev, { op: 'fork' })) lines.push(`${by(e)}fork() = ${e.result ?? '?'}${ok(e)}`)
+      const lines = joined.length ? [t('explain.line.join', { namespaces: joined.join(', ') }, l)] : []
+      for (const e of pick(ev, { op: 'fork' })) lines.push(`${by(e)}fork() = ${hostPid(e, l)}${ok(e)}`)
       return lines
     },
   },
   {
     id: 'security',
-    title: { en: 'Capabilities, seccomp', ko: '권한(capability), seccomp' },
-    why: { en: "root inside is not the host's root: capabilities dropped, syscalls filtered", ko: '컨테이너의 root는 호스트의 root가 아닙니다: 권한을 버리고 시스템 콜을 거릅니다' },
+    title: MESSAGES['explain.phase.security.title'],
+    why: MESSAGES['explain.phase.security.why'],
     essentials: securityLines,
   },
   {
     id: 'network',
-    title: { en: 'Network', ko: '네트워크' },
-    why: { en: 'a veth pair to the tocker0 bridge, an IP of its own, a DNAT rule per -p', ko: 'tocker0 브리지로 가는 veth 쌍, 자기 IP, -p마다 DNAT 규칙(포트포워딩)' },
+    title: MESSAGES['explain.phase.network.title'],
+    why: MESSAGES['explain.phase.network.why'],
     essentials: networkLines,
   },
   {
     id: 'start',
-    title: { en: 'The program starts', ko: '프로그램 시작' },
-    why: { en: 'execve: the process tocker prepared becomes your program', ko: 'execve: tocker가 준비한 프로세스가 사용자의 프로그램이 됩니다' },
+    title: MESSAGES['explain.phase.start.title'],
+    why: MESSAGES['explain.phase.start.why'],
     essentials: (ev) => {
       const parts = ev.flatMap((e) => {
         if (e.op === 'chdir' && e.by) return [`chdir(${e.detail})${ok(e)}`]
@@ -358,21 +368,21 @@ export const PHASES: Phase[] = [
   },
   {
     id: 'stop',
-    title: { en: 'Stopping: signals', ko: '정지: 시그널' },
-    why: { en: 'SIGTERM, a grace period (10 s by default), then SIGKILL, which cannot be ignored', ko: 'SIGTERM, 기다리는 시간(기본 10초), 그다음 무시할 수 없는 SIGKILL' },
-    essentials: (ev) => ev.flatMap((e) => (e.op === 'kill' ? [`kill(${e.detail.replace(/^(\d+)/, 'PID 1 = $1')})${ok(e)}`] : e.kind === 'note' ? [e.detail] : [])),
+    title: MESSAGES['explain.phase.stop.title'],
+    why: MESSAGES['explain.phase.stop.why'],
+    essentials: (ev, l) => ev.flatMap((e) => (e.op === 'kill' ? [`kill(${e.detail.replace(/^(\d+)/, 'PID 1 = $1')})${ok(e)}`] : e.kind === 'note' ? [noteText(e, l)] : [])),
   },
   {
     id: 'cleanup',
-    title: { en: 'After the exit', ko: '종료 뒤 정리' },
-    why: { en: 'its last process gone, the kernel ends its namespaces; tocker frees IP, rules, cgroup', ko: '마지막 프로세스가 끝나면 커널이 네임스페이스를 없애고, tocker는 IP, 규칙, cgroup을 돌려놓습니다' },
-    essentials: (ev) =>
+    title: MESSAGES['explain.phase.cleanup.title'],
+    why: MESSAGES['explain.phase.cleanup.why'],
+    essentials: (ev, l) =>
       ev.flatMap((e) => {
-        if (e.kind === 'note') return [e.detail]
+        if (e.kind === 'note') return [noteText(e, l)]
         if (e.kind === 'cgroup') return [`rmdir ${e.detail.replace(/^\/sys\/fs\/cgroup\//, '')}${ok(e)}`]
         if (e.op === 'ip' && /link del (\S+)/.test(e.detail)) {
           const veth = /link del (\S+)/.exec(e.detail)![1]
-          return [e.failed ? `ip link del ${veth}: already gone (a veth dies with its network namespace)` : `ip link del ${veth}`]
+          return [e.failed ? t('explain.line.vethGone', { veth }, l) : `ip link del ${veth}`]
         }
         if (e.op === 'iptables-restore') return [...e.detail.matchAll(/-D (\S+) -p (\w+) -m \w+ --dport (\d+)[^;]*-j DNAT --to-destination ([^;\s]+)/g)].map((r) => `iptables -t nat -D ${r[1]} -p ${r[2]} --dport ${r[3]} -j DNAT --to-destination ${r[4]}${ok(e)}`)
         return []
@@ -380,14 +390,23 @@ export const PHASES: Phase[] = [
   },
   {
     id: 'remove',
-    title: { en: 'Removal', ko: '삭제' },
-    why: { en: "the writable layer is deleted: the container's changes are lost when it is removed", ko: '쓰기 레이어를 지웁니다. 컨테이너를 지우면 그 안에서 바꾼 내용은 사라집니다' },
-    essentials: (ev) =>
+    title: MESSAGES['explain.phase.remove.title'],
+    why: MESSAGES['explain.phase.remove.why'],
+    essentials: (ev, l) =>
       ev.flatMap((e) => {
-        if (e.kind === 'note') return [e.detail]
+        if (e.kind === 'note') return [noteText(e, l)]
         const m = /^-rf --one-file-system (\S+)(?: \((.*)\))?$/.exec(e.detail)
-        return e.op === 'rm' ? [m ? `rm -rf ${m[1]}${m[2] ? `: ${m[2]}` : ''}${ok(e)}` : `rm ${e.detail}${ok(e)}`] : []
+        if (e.op !== 'rm') return []
+        // a container's directory: say what went with it (upper/ is the writable layer)
+        if (m && /\/containers\/[0-9a-f]{12,64}$/.test(m[1])) return [`${t('explain.line.rmContainer', { dir: m[1] }, l)}${ok(e)}`]
+        return [m ? `rm -rf ${m[1]}${m[2] ? `: ${m[2]}` : ''}${ok(e)}` : `rm ${e.detail}${ok(e)}`]
       }),
+  },
+  {
+    id: 'rmi',
+    title: MESSAGES['explain.phase.rmi.title'],
+    why: MESSAGES['explain.phase.rmi.why'],
+    essentials: notes,
   },
 ]
 

@@ -5,6 +5,7 @@
 // Scopes (scope.ts): the engine runs each API request of an explaining client inside that client's
 // trace session (AsyncLocalStorage), so a listener can follow one client's work only: its events,
 // not those of another terminal's `tocker ps` loop. A listener without a session sees everything.
+import { t, type MessageKey } from '../i18n/index.js'
 import { currentScope } from './scope.js'
 
 export type TraceKind =
@@ -27,6 +28,11 @@ export interface TraceEvent {
   ms?: number // how long it took
   /** Who did it when it was not the runtime itself: "shim", "PID 1", "process" (exec's), reported by the C helper. */
   by?: string
+  /**
+   * A note's sentence as a catalogue key and its values (src/i18n/explain-messages.ts): the CLI
+   * prints it in the learner's language; `detail` is its English text.
+   */
+  msg?: { key: string; vars?: Record<string, string | number> }
 }
 
 export type TraceListener = (event: TraceEvent) => void
@@ -71,6 +77,12 @@ export function report(event: TraceEvent): void {
     }
     l.listener(event)
   }
+}
+
+/** Report a fact the engine observed (kind 'note'), as a catalogued sentence with its values. */
+export function note(op: string, key: MessageKey, vars: Record<string, string | number> = {}): void {
+  if (listeners.length === 0) return
+  report({ kind: 'note', op, detail: t(key, vars, 'en'), msg: { key, vars } })
 }
 
 /**

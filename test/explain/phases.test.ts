@@ -2,7 +2,8 @@
 // kernel: the phases a learner sees for the tutorial commands (pull, run, run -p, exec, stop, rm)
 // and their order, the shim's own steps among them, ≤ 40 lines for `run --rm busybox true`,
 // --explain=full still complete, Korean titles, the flag after the command's name; the kernel view
-// of a running container. (--step: step.test.ts.)
+// of a running container; Korean notes for stop and rm; restart in order; rmi's shared layers.
+// (--step: step.test.ts.)
 // Runs in a private network namespace (containers on the default bridge get veths there).
 import type { Test } from 'tap'
 // @ts-ignore: plain JavaScript helper
@@ -166,6 +167,37 @@ t.test('stop: PID 1 ignored SIGTERM, tocker waited, then SIGKILL', async (t) => 
   await env.ok(['rm', 'sleeper'])
 })
 
+t.test('Korean: stop and rm explained in Korean, the syscalls as the kernel spells them', async (t) => {
+  await env.ok(['run', '-d', '--name', 'sleeper-ko', BUSYBOX, 'sleep', '300'])
+  const stop = await explain(['stop', '--explain', '-t', '1', 'sleeper-ko'], { env: KO })
+  t.equal(stop.code, 0, stop.stderr)
+  t.same(stop.headers, ['정지: 시그널', '종료 뒤 정리'])
+  t.match(stop.stderr, /kill\(PID 1 = \d+, SIGTERM\)\n    PID 1이 SIGTERM 시그널을 1초 동안 무시했습니다 [^\n]*: 그래서 SIGKILL\n    kill\(PID 1 = \d+, SIGKILL\)/)
+  t.match(stop.stderr, /PID 1 \(sleep\) 끝남: 종료 코드 137 = 128 \+ 9, SIGKILL 시그널에 죽었습니다/)
+  t.match(stop.stderr, /마운트 해제할 것이 없습니다/)
+  t.match(stop.stderr, /주소 172\.17\.\d+\.\d+: tocker0의 주소 풀로 돌려주었습니다/)
+  const rm = await explain(['rm', '--explain', 'sleeper-ko'], { env: KO })
+  t.equal(rm.code, 0, rm.stderr)
+  t.match(rm.stderr, /▸ 삭제 — 쓰기 레이어를 지웁니다[^\n]*\n    rm -rf <root>\/containers\/[0-9a-f]{12}: upper\/ = 쓰기 레이어, config\.json, 로그\. 이미지는 남습니다/)
+  t.match(rm.lines.at(-1)!, /커널 수준 동작 모두 \d+개/)
+  for (const english of [/exited with code/, /nothing to unmount/, /returned to/, /its writable layer/]) t.notMatch(`${stop.stderr}${rm.stderr}`, english, `no English left: ${english}`)
+})
+
+t.test('restart: the container goes down, then up, in that order', async (t) => {
+  await env.ok(['run', '-d', '--name', 'again', BUSYBOX, 'sleep', '300'])
+  const r = await explain(['restart', '--explain', '-t', '1', 'again'], { name: 'restart' })
+  t.equal(r.code, 0, r.stderr)
+  t.same(r.headers.slice(0, 2), ['Stopping: signals', 'After the exit'], 'down first')
+  inOrder(t, r.headers.slice(2), ['Namespaces', 'Root filesystem', 'PID 1 and /proc', 'pivot_root', 'Network', 'The program starts'], 'then up')
+  await env.ok(['rm', '-f', 'again'])
+})
+
+t.test('ps does nothing in the kernel, and says so', async (t) => {
+  const r = await explain(['ps', '--explain'])
+  t.equal(r.code, 0, r.stderr)
+  t.same(r.lines, ['  (no kernel-level action traced for this command)'])
+})
+
 t.test('the shim reports its steps only when somebody listens', async (t) => {
   const shimArgs = async (name: string) => {
     const pid = Number((await env.ok(['inspect', '-f', '{{.State.Pid}}', name])).trim())
@@ -177,6 +209,18 @@ t.test('the shim reports its steps only when somebody listens', async (t) => {
   t.equal((await env.tocker(['--explain', 'run', '-d', '--name', 'told', BUSYBOX, 'sleep', '300'], { env: C })).code, 0)
   t.match((await shimArgs('told')).join(' '), /--trace 1/)
   await env.ok(['rm', '-f', 'quiet', 'told'])
+})
+
+t.test('rmi: a layer another image uses is kept, the others deleted (last: it removes httpd)', async (t) => {
+  const r = await explain(['rmi', '--explain', HTTPD], { name: 'rmi' })
+  t.equal(r.code, 0, r.stderr)
+  t.same(r.headers, ['Image removal'])
+  t.match(r.stderr, /layer [0-9a-f]{12}: kept: image [0-9a-f]{12} uses it too/, "httpd's busybox layer stays: busybox has it")
+  t.match(r.stderr, /layer [0-9a-f]{12}: deleted \(layers\/[0-9a-f]{12}\/\): no image uses it any more/, 'its own layer goes')
+  const ko = await explain(['pull', '--explain', HTTPD], { env: KO })
+  t.equal(ko.code, 0, ko.stderr)
+  t.match(ko.stderr, /레이어 [0-9a-f]{12}: 이미 저장소에 있습니다/, 'pulled again: the shared layer is not downloaded (in Korean)')
+  t.match(ko.stderr, /레이어 [0-9a-f]{12}: \d+바이트 내려받음, sha256 확인/)
 })
 
 t.test('lines of default --explain output per command', async (t) => {

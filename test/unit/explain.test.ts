@@ -3,14 +3,14 @@
 // (control socket and the framed start socket), the trace sessions' scoping of events, and the
 // --step changes between two kernel snapshots and their text.
 import t from 'tap'
-import { setLang } from '../../src/i18n/index.js'
+import { MESSAGES, setLang } from '../../src/i18n/index.js'
 import { kernelChanges, mountRole, type KernelSnapshot } from '../../src/engine/kernel-view.js'
 import { formatChanges } from '../../src/cli/format/kernel.js'
 import { parseStartReply, shimTraceEvent } from '../../src/runtime/shim.js'
 import { ExplainRenderer, formatEvent, shortenPaths } from '../../src/trace/explain.js'
-import { PHASES, phaseOf } from '../../src/trace/phases.js'
+import { noteText, PHASES, phaseOf } from '../../src/trace/phases.js'
 import { runInScope } from '../../src/trace/scope.js'
-import { isTracing, onTrace, report, type TraceEvent } from '../../src/trace/trace.js'
+import { isTracing, note, onTrace, report, type TraceEvent } from '../../src/trace/trace.js'
 
 const ID = 'dc8e04a832a2' + 'a'.repeat(52)
 const ROOT = '/var/lib/tocker'
@@ -49,9 +49,9 @@ const RUN: TraceEvent[] = [
   { kind: 'net', op: 'nsenter', detail: '--net=/proc/11/ns/net ip -batch - <<< link set lo up; addr add 172.17.0.2/16 dev eth0; link set eth0 up; route add default via 172.17.0.1', result: 'ok' },
   { kind: 'exec', op: 'execve', detail: '"/bin/true", ["true"]', result: 'ok (the process is now the program)', by: 'PID 1' },
   { kind: 'api', op: 'POST', detail: `/containers/${ID}/start`, result: '204' },
-  { kind: 'note', op: 'exit', detail: 'PID 1 (true) exited with code 0' },
+  { kind: 'note', op: 'exit', detail: 'PID 1 (true) exited with code 0', msg: { key: 'explain.note.exit', vars: { path: 'true', code: 0 } } },
   { kind: 'net', op: 'ip', detail: 'link del vethabc', result: 'ENETCOMMAND (Cannot find device "vethabc")', failed: true },
-  { kind: 'note', op: 'unmount', detail: 'nothing to unmount: the mount namespace ended with its last process, its mounts with it' },
+  { kind: 'note', op: 'unmount', detail: 'nothing to unmount: the mount namespace ended with its last process, its mounts with it', msg: { key: 'explain.note.unmount.none' } },
   { kind: 'exec', op: 'rm', detail: `-rf --one-file-system ${CTR} (upper/ = its writable layer)`, result: 'ok' },
 ]
 
@@ -134,6 +134,97 @@ t.test('Korean titles and whys under a Korean locale', async (t) => {
   } finally {
     setLang(undefined)
   }
+})
+
+t.test('Korean: the notes and the explanations on the lines too, not only the titles', async (t) => {
+  const lines: string[] = []
+  const r = new ExplainRenderer({ mode: 'phases', root: ROOT, write: (l) => lines.push(l), lang: 'ko' })
+  // as the engine sends them: over the API as JSON
+  for (const e of RUN) r.event(JSON.parse(JSON.stringify(e)) as TraceEvent, true)
+  r.end()
+  const out = lines.join('\n')
+  t.match(out, /PID 1 \(true\) 끝남: 종료 코드 0/, "the engine's exit note")
+  t.match(out, /마운트 해제할 것이 없습니다/, 'the unmount note')
+  t.match(out, /rm -rf <root>\/containers\/dc8e04a832a2: upper\/ = 쓰기 레이어/, 'what rm deleted')
+  t.match(out, /overlay 마운트: 이미지 레이어 2개 \(읽기 전용\) \+ upper\/ \(쓰기 가능\)/)
+  t.match(out, /bounding set: 권한 14개 유지, 27개 버림/)
+  t.match(out, /ip link add vethabc master tocker0 type veth peer name eth0 \(eth0: 컨테이너 안으로/)
+  t.match(out, /컨테이너 안: eth0 172\.17\.0\.2\/16, 기본 경로 172\.17\.0\.1/)
+  t.match(out, /shim: fork\(\) = 호스트에서 본 pid 11/)
+  for (const english of [/the writable layer/, /moved into the container/, /its only devices/, /capabilities kept/, /from the container's directory/, /exited with code/, /nothing to unmount/, /on the host/, /kernel-level/]) {
+    t.notMatch(out, english, `no English explanation left: ${english}`)
+  }
+  // the syscalls themselves stay as the kernel spells them
+  t.match(out, /shim: unshare\(CLONE_NEWPID\)/)
+  t.match(out, /pivot_root\("\.", "\."\)/)
+})
+
+t.test('the catalogue: every --explain sentence in English and Korean, with the same placeholders', async (t) => {
+  const keys = Object.keys(MESSAGES).filter((k) => k.startsWith('explain.'))
+  t.ok(keys.length >= 60, `${keys.length} sentences`)
+  for (const k of keys) {
+    const m = MESSAGES[k as keyof typeof MESSAGES] as { en: string; ko?: string }
+    t.ok(m.ko && m.ko !== '', `${k} has Korean`)
+    const vars = (s: string) => [...new Set([...s.matchAll(/\{(\w+)\}/g)].map((x) => x[1]))].sort()
+    t.same(vars(m.ko ?? ''), vars(m.en), `${k}: same placeholders`)
+  }
+  for (const p of PHASES) {
+    t.equal(p.title, MESSAGES[`explain.phase.${p.id}.title` as keyof typeof MESSAGES], `${p.id}: title from the catalogue`)
+    t.equal(p.why, MESSAGES[`explain.phase.${p.id}.why` as keyof typeof MESSAGES], `${p.id}: why from the catalogue`)
+  }
+})
+
+t.test("note(): the catalogue's key and values travel with the English text", async (t) => {
+  const seen: TraceEvent[] = []
+  const off = onTrace((e) => seen.push(e))
+  try {
+    note('stop', 'explain.note.stop.ignored', { signal: 'SIGTERM', seconds: 10 })
+  } finally {
+    off()
+  }
+  t.equal(seen.length, 1)
+  t.equal(seen[0].detail, 'PID 1 ignored SIGTERM for 10 s (a PID 1 has no default action for a signal it does not handle): SIGKILL')
+  t.same(seen[0].msg, { key: 'explain.note.stop.ignored', vars: { signal: 'SIGTERM', seconds: 10 } })
+  t.equal(noteText(seen[0], 'ko'), 'PID 1이 SIGTERM 시그널을 10초 동안 무시했습니다 (PID 1은 처리하지 않는 시그널에 기본 동작이 없습니다): 그래서 SIGKILL')
+  t.equal(noteText({ ...seen[0], msg: { key: 'explain.no.such.key' } }, 'ko'), seen[0].detail, 'an unknown key (a newer engine): its English detail')
+})
+
+t.test('restart: the container goes down, then up, in that order (one request)', async (t) => {
+  const lines: string[] = []
+  const r = new ExplainRenderer({ mode: 'phases', root: ROOT, write: (l) => lines.push(l), lang: 'en' })
+  const restart: TraceEvent[] = [
+    { kind: 'syscall', op: 'kill', detail: '4242, SIGTERM', result: 'ok' },
+    { kind: 'note', op: 'stop', detail: 'PID 1 handled SIGTERM', msg: { key: 'explain.note.stop.handled', vars: { signal: 'SIGTERM', took: '0.1', seconds: 10 } } },
+    { kind: 'note', op: 'exit', detail: 'PID 1 (sh) exited with code 0', msg: { key: 'explain.note.exit', vars: { path: 'sh', code: 0 } } },
+    ...RUN.filter((e) => ['unshare', 'pivot_root', 'execve'].includes(e.op)),
+    { kind: 'api', op: 'POST', detail: `/containers/${ID}/restart`, result: '204' },
+  ]
+  for (const e of restart) r.event(e, true)
+  r.end()
+  const headers = lines.filter((l) => l.startsWith('▸ ')).map((l) => l.slice(2).split(' — ')[0])
+  t.same(headers, ['Stopping: signals', 'After the exit', 'Namespaces', 'pivot_root', 'The program starts'])
+})
+
+t.test('the end line: none for a command that did nothing in the kernel, none after an empty output', async (t) => {
+  const quiet: string[] = []
+  const r = new ExplainRenderer({ mode: 'phases', write: (l) => quiet.push(l), lang: 'en' })
+  r.event({ kind: 'api', op: 'GET', detail: '/containers/json', result: '200' }, true)
+  r.end()
+  t.same(quiet, ['  (no kernel-level action traced for this command)'])
+  const locks: string[] = []
+  const r2 = new ExplainRenderer({ mode: 'phases', write: (l) => locks.push(l), lang: 'ko' })
+  r2.event({ kind: 'syscall', op: 'flock', detail: '/x/locks/images.lock, LOCK_EX', result: 'ok' }, true)
+  r2.end()
+  t.same(locks, [], 'only a lock (no phase): no "1 kernel-level action" line under nothing')
+  const one: string[] = []
+  const r3 = new ExplainRenderer({ mode: 'phases', write: (l) => one.push(l), lang: 'en' })
+  r3.event({ kind: 'note', op: 'rmi', detail: 'layer abc: deleted', msg: { key: 'explain.note.rmi.deleted', vars: { id: 'abcdefabcdef' } } }, true)
+  r3.end()
+  t.same(one, [
+    '▸ Image removal — layers are shared: a layer is deleted only when no image uses it any more',
+    '    layer abcdefabcdef: deleted (layers/abcdefabcdef/): no image uses it any more',
+    '  (1 kernel-level action in all: --explain=full shows it)',
+  ])
 })
 
 t.test('a phase that goes on after a pause (or a request) prints no second header', async (t) => {

@@ -23,6 +23,7 @@ import {
 import { fullString, parseReference, withDefaultTag } from '../reference.js'
 import { hostPlatform, platformRank } from '../registry/platform.js'
 import { VerifyingStream } from '../registry/verify.js'
+import { note } from '../../trace/trace.js'
 import type { ImageStore } from '../store.js'
 import { MediaType, type Descriptor } from '../types.js'
 import { decompressor, peek, sniffCompression } from '../unpack/decompress.js'
@@ -196,12 +197,15 @@ async function loadOciLayout(store: ImageStore, files: ArchiveFiles, events: Loa
 
 async function addLayerFrom(store: ImageStore, desc: Descriptor, diffID: string, open: () => Readable, events: LoadEvents, track: LayerTrack): Promise<void> {
   track.pinned.add(diffID)
+  const id = digestHex(diffID).slice(0, 12)
   if (store.hasLayer(diffID)) {
     events.layer?.(diffID, 'exists')
+    note('layer', 'explain.note.layer.shared', { id })
     return
   }
   const status = await store.addLayer(desc, diffID, open())
   if (status === 'added') track.added.push(diffID)
+  note('layer', status === 'added' ? 'explain.note.layer.loaded' : 'explain.note.layer.shared', { id })
   events.layer?.(diffID, status === 'added' ? 'loaded' : 'exists')
 }
 
