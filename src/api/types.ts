@@ -455,7 +455,8 @@ export interface KernelView {
   /** Each namespace's inode beside the engine's (the host's): Shared when they are the same. */
   Namespaces: { Type: string; Container: string; Host: string; Shared: boolean }[]
   /** The container's "/": its overlay and where to see the merged tree. */
-  Root: { FsType: string; Layers?: number; LowerDirs?: string[]; UpperDir?: string; WorkDir?: string; MergedDir: string; SeeAt: string; Note: string }
+  /** Layers and LowerDirs: the image's layers (top first); InitDir: the container's init layer above them (its mount points), when it has one. */
+  Root: { FsType: string; Layers?: number; LowerDirs?: string[]; InitDir?: string; UpperDir?: string; WorkDir?: string; MergedDir: string; SeeAt: string; Note: string }
   /** Its mount table as it sees it (/proc/<pid>/mountinfo); Role says what each one is for. */
   Mounts: KernelMount[]
   MountsTruncated?: boolean

@@ -66,6 +66,8 @@ export function kernelView(o: { id: string; name: string; mergedDir: string; pro
   const lower = root?.superOptions.find((x) => x.startsWith('lowerdir='))?.slice('lowerdir='.length)
   const opt = (k: string): string | undefined => root?.superOptions.find((x) => x.startsWith(`${k}=`))?.slice(k.length + 1)
   const lowerDirs = lower ? lower.split(':') : undefined
+  // The container's init layer (containers/<id>/init: its mount points) tops the image's layers.
+  const initDir = lowerDirs?.[0]?.endsWith(`/containers/${o.id}/init`) ? lowerDirs.shift() : undefined
   return {
     Id: o.id,
     Name: o.name,
@@ -73,7 +75,7 @@ export function kernelView(o: { id: string; name: string; mergedDir: string; pro
     Namespaces: o.proc.namespaces.map((n) => ({ Type: n.type, Container: n.container, Host: n.host, Shared: n.container === n.host })),
     Root: {
       FsType: root?.fsType ?? '?',
-      ...(root?.fsType === 'overlay' ? { Layers: lowerDirs?.length, LowerDirs: lowerDirs, UpperDir: opt('upperdir'), WorkDir: opt('workdir') } : {}),
+      ...(root?.fsType === 'overlay' ? { Layers: lowerDirs?.length, LowerDirs: lowerDirs, ...(initDir ? { InitDir: initDir } : {}), UpperDir: opt('upperdir'), WorkDir: opt('workdir') } : {}),
       MergedDir: o.mergedDir,
       SeeAt: `/proc/${o.proc.pid}/root`,
       Note: mergedDirNote(o.proc.pid, o.mergedDir),

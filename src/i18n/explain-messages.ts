@@ -68,6 +68,7 @@ export const EXPLAIN_MESSAGES = {
   'explain.line.create': { en: '{dir}/: upper/ (the writable layer, empty), rootfs/, config.json (the OCI spec)', ko: '{dir}/: upper/ (쓰기 레이어, 비어 있음), rootfs/, config.json (OCI 명세)' },
   'explain.line.overlay': { en: 'mount overlay on {target}: {n} image layers (read-only)', ko: '{target}에 overlay 마운트: 이미지 레이어 {n}개 (읽기 전용)' },
   'explain.line.overlay.one': { en: 'mount overlay on {target}: 1 image layer (read-only)', ko: '{target}에 overlay 마운트: 이미지 레이어 1개 (읽기 전용)' },
+  'explain.line.overlay.init': { en: ' + init/ (its mount points)', ko: ' + init/ (마운트 지점)' },
   'explain.line.overlay.upper': { en: ' + {upper}/ (writable)', ko: ' + {upper}/ (쓰기 가능)' },
   'explain.line.hostPid': { en: 'pid {pid} on the host', ko: '호스트에서 본 pid {pid}' },
   'explain.line.mknod': { en: 'mknod /dev/{{nodes}}: its only devices', ko: 'mknod /dev/{{nodes}}: 컨테이너가 가진 장치는 이것뿐' },

@@ -153,10 +153,12 @@ function overlayLine(e: TraceEvent, l: Lang): string {
   const target = mountTarget(e)
   const data = /"((?:lowerdir)=[^"]*)"/.exec(e.detail)?.[1] ?? ''
   const lower = /lowerdir=([^,]*)/.exec(data)?.[1] ?? ''
-  const counted = /\((\d+) layers?/.exec(lower)
-  const layers = counted ? Number(counted[1]) : lower ? lower.split(':').length : 0
+  const counted = /\((\d+) layers?/.exec(e.detail)
+  // the container's init layer (its mount points) is no image layer
+  const init = /^[^:]*\/containers\/[0-9a-f]{12,64}\/init(:|$)/.test(lower)
+  const layers = (counted ? Number(counted[1]) : lower ? lower.split(':').length : 0) - (init ? 1 : 0)
   const upper = /upperdir=([^,]*)/.exec(data)?.[1]
-  return `${t(layers === 1 ? 'explain.line.overlay.one' : 'explain.line.overlay', { target, n: layers }, l)}${upper ? t('explain.line.overlay.upper', { upper: upper.replace(/^.*\//, '') }, l) : ''}${ok(e)}`
+  return `${t(layers === 1 ? 'explain.line.overlay.one' : 'explain.line.overlay', { target, n: layers }, l)}${init ? t('explain.line.overlay.init', {}, l) : ''}${upper ? t('explain.line.overlay.upper', { upper: upper.replace(/^.*\//, '') }, l) : ''}${ok(e)}`
 }
 
 function devLines(events: TraceEvent[], l: Lang): string[] {

@@ -27,7 +27,7 @@ const RUN: TraceEvent[] = [
   { kind: 'exec', op: 'fork', detail: "the container's first process: PID 1 in its new PID namespace", result: 'pid 11 on the host', by: 'shim' },
   { kind: 'mount', op: 'mount', detail: '"", /, "", MS_REC|MS_PRIVATE', result: 'ok' },
   { kind: 'syscall', op: 'sethostname', detail: '"dc8e04a832a2"', result: 'ok' },
-  { kind: 'mount', op: 'mount', detail: `"overlay", ${CTR}/rootfs, "overlay", MS_NODEV, "lowerdir=${ROOT}/layers/l/AAA:${ROOT}/layers/l/BBB,upperdir=${CTR}/upper,workdir=${CTR}/work"`, result: 'ok' },
+  { kind: 'mount', op: 'mount', detail: `"overlay", ${CTR}/rootfs, "overlay", MS_NODEV, "lowerdir=${CTR}/init:${ROOT}/layers/l/AAA:${ROOT}/layers/l/BBB,upperdir=${CTR}/upper,workdir=${CTR}/work"`, result: 'ok' },
   { kind: 'syscall', op: 'openat2', detail: `${CTR}/rootfs, "proc", O_PATH`, result: 'fd 3' },
   { kind: 'mount', op: 'mount', detail: `"proc", ${CTR}/rootfs/proc, "proc", MS_NOSUID|MS_NODEV|MS_NOEXEC`, result: 'ok', by: 'PID 1' },
   { kind: 'mount', op: 'mount', detail: `"tmpfs", ${CTR}/rootfs/dev, "tmpfs", MS_NOSUID, "mode=755"`, result: 'ok' },
@@ -97,7 +97,7 @@ t.test('phases mode: one header per phase in the table order, essential lines on
   t.match(text, /<root>\/containers\/dc8e04a832a2\//)
   t.match(text, /unshare\(CLONE_NEWNS\|CLONE_NEWUTS\|CLONE_NEWIPC\|CLONE_NEWNET\)  → mnt uts ipc net/, 'flags decoded into namespace names')
   t.match(text, /shim: unshare\(CLONE_NEWPID\)  → pid/)
-  t.match(text, /mount overlay on <root>\/containers\/dc8e04a832a2\/rootfs: 2 image layers \(read-only\) \+ upper\/ \(writable\)/, 'lowerdirs counted, not listed')
+  t.match(text, /mount overlay on <root>\/containers\/dc8e04a832a2\/rootfs: 2 image layers \(read-only\) \+ init\/ \(its mount points\) \+ upper\/ \(writable\)/, 'lowerdirs counted, not listed; the init layer is no image layer')
   t.match(text, /PID 1: mount\("proc", \/proc, "proc"\)/)
   t.match(text, /bind \/srv\/data → \/data/)
   t.match(text, /iptables -t nat -A TOCKER -p tcp --dport 8080 -j DNAT --to-destination 172\.17\.0\.2:80\n/, 'the DNAT rule, without its batch around it')
@@ -146,7 +146,7 @@ t.test('Korean: the notes and the explanations on the lines too, not only the ti
   t.match(out, /PID 1 \(true\) 끝남: 종료 코드 0/, "the engine's exit note")
   t.match(out, /마운트 해제할 것이 없습니다/, 'the unmount note')
   t.match(out, /rm -rf <root>\/containers\/dc8e04a832a2: upper\/ = 쓰기 레이어/, 'what rm deleted')
-  t.match(out, /overlay 마운트: 이미지 레이어 2개 \(읽기 전용\) \+ upper\/ \(쓰기 가능\)/)
+  t.match(out, /overlay 마운트: 이미지 레이어 2개 \(읽기 전용\) \+ init\/ \(마운트 지점\) \+ upper\/ \(쓰기 가능\)/)
   t.match(out, /bounding set: 권한 14개 유지, 27개 버림/)
   t.match(out, /ip link add vethabc master tocker0 type veth peer name eth0 \(eth0: 컨테이너 안으로/)
   t.match(out, /컨테이너 안: eth0 172\.17\.0\.2\/16, 기본 경로 172\.17\.0\.1/)

@@ -82,6 +82,7 @@ export function formatKernelView(v: KernelView, root?: string): string {
     s(`  / = overlay: ${r.Layers ?? '?'} ${text({ en: 'image layer(s), read-only', ko: '개의 이미지 레이어 (읽기 전용)' })} + upperdir ${text({ en: '(writable)', ko: '(쓰기 가능)' })}`)
     for (const [i, d] of (r.LowerDirs ?? []).entries()) if (i < 4 || i === (r.LowerDirs?.length ?? 0) - 1) s(`    lowerdir ${i + 1}: ${d}`)
     if ((r.LowerDirs?.length ?? 0) > 5) s(`    … ${(r.LowerDirs?.length ?? 0) - 5} ${text({ en: 'more', ko: '개 더' })}`)
+    if (r.InitDir) s(`    init:     ${r.InitDir} ${text({ en: '(its mount points: /proc /sys /dev /etc/hosts …, read-only)', ko: '(마운트 지점: /proc /sys /dev /etc/hosts …, 읽기 전용)' })}`)
     if (r.UpperDir) s(`    upperdir: ${r.UpperDir}`)
     if (r.WorkDir) s(`    workdir:  ${r.WorkDir}`)
   } else {
