@@ -557,8 +557,8 @@ export class NetworkManager {
     await this.#undo(net, e)
     delete net.endpoints[containerId]
     if (save) this.#write(state)
-    if (e.ports.length) note('release', 'explain.note.release.ports', { ip: e.ip, bridge: net.bridge, ports: e.ports.map((p) => p.hostPort).join(', ') })
-    else note('release', 'explain.note.release', { ip: e.ip, bridge: net.bridge })
+    if (e.ports.length) note('release', 'explain.note.release.ports', { ip: e.ip, bridge: net.bridge ?? networkId, ports: e.ports.map((p) => p.hostPort).join(', ') })
+    else note('release', 'explain.note.release', { ip: e.ip, bridge: net.bridge ?? networkId })
     if (e.ports.length) {
       // The held sockets of these ports (a container publishes on one endpoint only).
       const held = this.#held.get(containerId) ?? []
