@@ -3,7 +3,8 @@
 // engine with the default store and socket, busybox loaded from the offline images, `sudo` that
 // just runs its command. The rest of the guide runs in test/docs/guide.test.ts; the chapters are
 // read and paired the same way (test/docs/guide.ts): the same commands in both languages, a command
-// whose Korean output differs runs under a Korean locale and must match both chapters.
+// whose Korean output differs runs under a Korean locale and must match both chapters. The same VM
+// runs the lab VM's every-boot provisioning step (contrib/lab-provision.sh mounts).
 import t from 'tap'
 import { join } from 'node:path'
 import { readdirSync } from 'node:fs'
@@ -40,6 +41,12 @@ if (!qemuAvailable()) {
     'tocker daemon >/tmp/guide/engine.log 2>&1 &',
     'i=0; until tocker ps -q >/dev/null 2>&1; do i=$((i+1)); [ $i -lt 120 ] || { cat /tmp/guide/engine.log; exit 1; }; sleep 1; done',
     `tocker load -q -i ${shellQuote(join(REPO, 'rootfs-cache/out/busybox.tar'))} >/dev/null`,
+    // The lab VM's provisioning, its every-boot part, on this VM's own kernel: node_modules bind-mounted
+    // once however often it runs (test/docs/lab-vm.test.ts checks the rest of the script on the host).
+    'mkdir -p /tmp/lab/project',
+    `for i in 1 2; do TOCKER_LAB_DIR=/tmp/lab/project TOCKER_LAB_LOCAL=/tmp/lab/local sh ${shellQuote(join(REPO, 'contrib/lab-provision.sh'))} mounts; done`,
+    'echo x > /tmp/lab/project/node_modules/x',
+    'echo "LAB-MOUNTS $(grep -c " /tmp/lab/project/node_modules " /proc/self/mountinfo) $(cat /tmp/lab/local/node_modules/x)"',
     'echo GUIDE-READY',
     'set +e',
     'exec 2>&1',
@@ -53,6 +60,7 @@ if (!qemuAvailable()) {
   t.test('the VM set up a lab machine and ran every vm block of the guide', async (t) => {
     t.match(run.output, /^GUIDE-READY$/m, 'engine started, busybox loaded', { output: run.output.slice(-3000) })
     t.equal(run.exitCode, 0, 'the guest finished', { console: run.console.slice(-3000) })
+    t.match(run.output, /^LAB-MOUNTS 1 x$/m, "contrib/lab-provision.sh mounts, run twice: one bind mount, node_modules on the VM's disk")
   })
 
   t.test('each command printed what the chapters show', async (t) => {
