@@ -66,7 +66,8 @@ function overlay(k) {
   // "-init" layer: the empty mount points of /proc, /sys, /dev, /etc/hosts…); containers made
   // before it existed have none.
   const isInit = (dir) => /\/containers\/[0-9a-f]{64}\/init$/.test(dir)
-  const init = (r.LowerDirs ?? []).filter(isInit)
+  // (An InitDir field of its own, should the kernel view ever split it out, is drawn the same way.)
+  const init = r.InitDir ? [r.InitDir] : (r.LowerDirs ?? []).filter(isInit)
   const lowers = (r.LowerDirs ?? []).filter((dir) => !isInit(dir)).reverse()
   const n = r.LowerDirs ? lowers.length : (r.Layers ?? 0)
   return section(
