@@ -50,3 +50,34 @@ export function boundPort(fd: number): number {
 export function closeFd(fd: number): void {
   close_(fd)
 }
+
+// An interface's flags through the SIOCGIFFLAGS/SIOCSIFFLAGS ioctls (netdevice(7)) on a datagram
+// socket: what `ip link set lo up` does, without starting a process. The interface an ioctl names
+// is looked up in the socket's network namespace.
+export const SIOCGIFFLAGS = 0x8913
+export const SIOCSIFFLAGS = 0x8914
+export const IFF_UP = 0x1
+/** struct ifreq: char ifr_name[IFNAMSIZ = 16], then a 24-byte union whose first member is short ifr_flags. */
+const IFREQ_SIZE = 40
+const IFNAMSIZ = 16
+
+const ioctl_ = libc.func('int ioctl(int fd, unsigned long request, ...)')
+
+function ifreq(name: string): Buffer {
+  if (Buffer.byteLength(name) >= IFNAMSIZ) throw new Error(`interface name too long: ${name}`)
+  const req = Buffer.alloc(IFREQ_SIZE)
+  req.write(name, 0, 'utf8')
+  return req
+}
+
+export function getLinkFlags(fd: number, name: string): number {
+  const req = ifreq(name)
+  check(ioctl_(fd, SIOCGIFFLAGS, 'uint8_t *', req) as number, 'ioctl(SIOCGIFFLAGS)', name)
+  return req.readUInt16LE(IFNAMSIZ)
+}
+
+export function setLinkFlags(fd: number, name: string, flags: number): void {
+  const req = ifreq(name)
+  req.writeUInt16LE(flags & 0xffff, IFNAMSIZ)
+  check(ioctl_(fd, SIOCSIFFLAGS, 'uint8_t *', req) as number, 'ioctl(SIOCSIFFLAGS)', name)
+}

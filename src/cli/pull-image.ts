@@ -66,6 +66,11 @@ export async function createWithPull<T>(create: () => Promise<T>, image: string,
   } catch (err) {
     if (!isNoSuchImage(err)) throw err
   }
+  return pullThenCreate(create, image, client, platform)
+}
+
+/** The image is missing (create answered "No such image"): pull it, then create again. */
+export async function pullThenCreate<T>(create: () => Promise<T>, image: string, client: EngineClient, platform?: string): Promise<T> {
   // Only now (the image is missing) load what a pull needs: `run` of a present image does not.
   const { familiarString, parseReference, withDefaultTag } = await import('../image/reference.js')
   let ref = parseReference(image)

@@ -5,7 +5,6 @@
 // the exec ended, with which code?).
 import type { EngineClient } from '../api/client.js'
 import type { ExecInspect } from '../api/types.js'
-import { text } from '../i18n/index.js'
 
 /** How long a command waits for a restarted engine to answer again. */
 const ENGINE_BACK_MS = 30_000
@@ -85,7 +84,8 @@ export async function exitCodeSurvivingRestart(client: EngineClient, id: string)
 }
 
 /** Said once when the output stream broke but the container runs on (its exit code follows). */
-export function noteLostStream(id: string): void {
+export async function noteLostStream(id: string): Promise<void> {
+  const { text } = await import('../i18n/index.js') // the catalogue only on this rare path
   process.stderr.write(
     text({
       en: `tocker: the connection to the engine broke; the container runs on, its output from here is in 'tocker logs ${id.slice(0, 12)}'\n`,

@@ -4,7 +4,6 @@
 // friends are forwarded to the container (--sig-proxy); with -t they are bytes on the raw terminal.
 import type { EngineClient } from '../api/client.js'
 import { TockerError, isTockerError } from '../errors.js'
-import { hintLines } from '../i18n/index.js'
 import { pipeAttached } from './attach-stdio.js'
 import { exitCodeSurvivingRestart, isLostConnection, noteLostStream, startSurvivingRestart } from './reconnect.js'
 
@@ -35,9 +34,17 @@ export interface AttachRunOptions {
 const FORCE_EXIT_AFTER = 3
 
 export async function attachAndRun(client: EngineClient, id: string, o: AttachRunOptions): Promise<number> {
+  // The wait and the attachment both go in before the start (neither may miss what the container
+  // does), and not one after the other: two round trips at once instead of in a row.
   const waiting = client.waitStream(id, o.removeAfter ? 'removed' : o.start ? 'next-exit' : 'not-running')
-  await waiting.ready
-  const conn = await client.attach(id, { stream: 1, stdin: o.stdin ? 1 : undefined, stdout: 1, stderr: 1 })
+  const attaching = client.attach(id, { stream: 1, stdin: o.stdin ? 1 : undefined, stdout: 1, stderr: 1 })
+  const [registered, attached] = await Promise.allSettled([waiting.ready, attaching])
+  if (registered.status === 'rejected' || attached.status === 'rejected') {
+    if (attached.status === 'fulfilled') attached.value.socket.destroy()
+    waiting.cancel()
+    throw registered.status === 'rejected' ? registered.reason : (attached as PromiseRejectedResult).reason
+  }
+  const conn = attached.value
   const proxied: NodeJS.Signals[] = o.tty || o.sigProxy === false ? [] : ['SIGINT', 'SIGTERM', 'SIGHUP']
   let terminations = 0
   const forward = (sig: NodeJS.Signals) => {
@@ -79,12 +86,12 @@ export async function attachAndRun(client: EngineClient, id: string, o: AttachRu
     }
     try {
       const result = await waiting.result
-      if (result.OOMKilled) process.stderr.write(oomNote())
+      if (result.OOMKilled) process.stderr.write(await oomNote())
       return result.StatusCode
     } catch (err) {
       // The engine went away while the container runs on under its shim: ask the next one.
       if (!isLostConnection(err)) throw err
-      noteLostStream(id)
+      await noteLostStream(id)
       return await exitCodeSurvivingRestart(client, id)
     }
   } finally {
@@ -93,7 +100,8 @@ export async function attachAndRun(client: EngineClient, id: string, o: AttachRu
 }
 
 /** Docker says nothing when the kernel's OOM killer ends a container; a learner should know why. */
-function oomNote(): string {
+async function oomNote(): Promise<string> {
+  const { hintLines } = await import('../i18n/index.js') // the catalogue only when there is something to say
   return (
     hintLines({
       en: 'The container was killed by the kernel\'s OOM killer: it needed more memory than its --memory limit (its cgroup counted the kill in memory.events, oom_kill; `tocker inspect` shows "OOMKilled": true).',

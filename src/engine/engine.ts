@@ -49,6 +49,7 @@ import { inspectView, listView, type ListFilters } from './views.js'
 import { VolumeService, type VolumeUser } from './volumes/service.js'
 import { hostSnapshot, kernelChanges, kernelView, stepSnapshot, type KernelSnapshot } from './kernel-view.js'
 import type { StepSubject } from '../trace/scope.js'
+import { isTracing } from '../trace/trace.js'
 import { Builder, type BuildHost, type BuildOutput, type BuildRequest, type StepOutput } from './build/builder.js'
 import { containerDir } from './state.js'
 import { Readable } from 'node:stream'
@@ -106,7 +107,10 @@ export class Engine {
       },
       recorded: (rec) => {
         if (rec.HostConfig.AutoRemove && table.has(rec.Id)) {
-          void this.#mutex.run(rec.Id, () => this.#removal.remove(rec, { force: true, volumes: true })).catch((e) => warn(`--rm of ${rec.Id}: ${(e as Error).message}`))
+          // `run --rm` is told once the container is forgotten, before its directory goes (a
+          // process start) — unless someone follows the trace (--explain): then its `rm -rf` must
+          // be seen before the answer, as a step of the removal.
+          void this.#mutex.run(rec.Id, () => this.#removal.remove(rec, { force: true, volumes: true, early: !isTracing() })).catch((e) => warn(`--rm of ${rec.Id}: ${(e as Error).message}`))
         }
       },
       log: warn,

@@ -32,7 +32,14 @@ export class Removal {
     set.add(fn)
   }
 
-  async remove(rec: ContainerRecord, o: { force: boolean; volumes: boolean }): Promise<void> {
+  /**
+   * `early` (--rm, which nobody's DELETE waits on): the container is forgotten and its waiters
+   * (`run --rm` waits for "removed") are told as soon as nothing of it runs or holds a name, an
+   * address or a volume; its directory (record, writable layer, log) is deleted after that, off the
+   * critical path of `run --rm` (`rm -rf` is a process start). An explicit `rm` still answers only
+   * once the directory is gone, so that a failure to delete it reaches the user.
+   */
+  async remove(rec: ContainerRecord, o: { force: boolean; volumes: boolean; early?: boolean }): Promise<void> {
     if (!this.table.has(rec.Id)) return
     if (rec.State.Running) {
       if (!o.force) {
@@ -49,18 +56,39 @@ export class Removal {
     // The mark lets an engine killed mid-way finish the removal at its next start. On a full disk
     // it cannot be written, and removing is what frees space: go on without it.
     this.table.saveOrDefer(rec)
+    if (o.early) return this.finish(rec, () => (o.volumes ? this.removeVolumes(rec) : Promise.resolve()))
     await this.finish(rec)
     if (o.volumes) await this.removeVolumes(rec)
   }
 
-  /** The part after the "removing" mark (also run at engine start for a removal cut short). */
-  async finish(rec: ContainerRecord): Promise<void> {
+  /**
+   * The part after the "removing" mark (also run at engine start for a removal cut short). With
+   * `beforeDir` (see remove's `early`): forget the container, run it, tell the waiters, and only
+   * then delete the directory. An engine killed before the directory is gone finds the "removing"
+   * mark in it at its next start and finishes the job.
+   */
+  async finish(rec: ContainerRecord, beforeDir?: () => Promise<void>): Promise<void> {
     await this.network?.release(rec).catch((e) => this.warn(`network release of ${rec.Id}: ${(e as Error).message}`))
     await this.runtime.cleanup(rec)
     await this.runtime.destroy(rec)
+    const dir = containerDir(this.table.dir, rec.Id)
+    const what = "upper/ = its writable layer, config.json, the log; the image stays"
+    if (beforeDir) {
+      this.table.delete(rec)
+      // The waiters are told whatever happens now: a volume left behind is reported, not waited on.
+      await beforeDir().catch((e) => this.warn(`removing the anonymous volumes of ${rec.Id}: ${(e as Error).message}`))
+      this.#gone(rec)
+      await removeTree(dir, what)
+      return
+    }
     // Off the engine's thread: see remove-tree.ts. With it goes upper/, the writable layer.
-    await removeTree(containerDir(this.table.dir, rec.Id), "upper/ = its writable layer, config.json, the log; the image stays")
+    await removeTree(dir, what)
     this.table.delete(rec)
+    this.#gone(rec)
+  }
+
+  /** Removed: Docker's "destroy" event, and every `wait` for it (or for the exit) answered. */
+  #gone(rec: ContainerRecord): void {
     this.events.container(rec, 'destroy')
     const listeners = this.#listeners.get(rec.Id)
     this.#listeners.delete(rec.Id)

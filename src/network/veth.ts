@@ -8,6 +8,8 @@
 //      netlink request, and the name eth0 never collides with the host's own eth0);
 //   2. (container) nsenter --net=NS ip -batch -: loopback up, the address, eth0 up, the default route.
 import { ip, ipBatch, ipBatchIn, isNoSuchDevice } from './iproute2.js'
+import { linkUpIn } from '../sys/net.js'
+import { traced } from '../trace/trace.js'
 
 export interface VethSpec {
   bridge: string
@@ -59,7 +61,12 @@ export async function deleteVeth(hostVeth: string): Promise<void> {
   }
 }
 
-/** --network none: a fresh namespace has only `lo`, and it starts down. */
+/**
+ * --network none: a fresh namespace has only `lo`, and it starts down. Brought up with two ioctls
+ * (SIOCGIFFLAGS/SIOCSIFFLAGS) from a socket made inside the namespace, as `ip link set lo up` would
+ * over netlink, without starting `nsenter ip` (a process start: most of a `run --network none`'s
+ * network cost).
+ */
 export async function loopbackUp(netns: string): Promise<void> {
-  await ipBatchIn(netns, ['link set lo up'])
+  traced('net', 'link', () => `set lo up in ${netns}`, () => linkUpIn(netns, 'lo'))
 }

@@ -16,18 +16,25 @@ export const run: Command = {
     const detach = !!o.detach
     const { refuseTtyWithoutTerminal } = await import('../tty.js')
     if (!detach) refuseTtyWithoutTerminal(!!o.interactive, !!o.tty)
-    const [{ engineClient }, { createBody }, { createWithPull }, { withHelp }, { withRunExitCode, attachAndRun }] = await Promise.all([
+    const [{ engineClient }, { createBody }, { withHelp }, { withRunExitCode, attachAndRun }] = await Promise.all([
       import('../engine.js'),
       import('../container-options.js'),
-      import('../pull-image.js'),
       import('../with-help.js'),
       import('../run-attached.js'),
     ])
     const body = await createBody(o, args, detach)
     const client = await engineClient(g)
-    const { Id } = await createWithPull(() => client.createContainer(body, o.name as string | undefined), body.Image, client, o.platform as string | undefined).catch((err) => {
-      throw withHelp(err)
-    })
+    const create = () => client.createContainer(body, o.name as string | undefined)
+    // The pull code (and its hints) is loaded only when the engine says the image is missing.
+    const { Id } = await create()
+      .catch(async (err) => {
+        const pull = await import('../pull-image.js')
+        if (!pull.isNoSuchImage(err)) throw err
+        return pull.pullThenCreate(create, body.Image, client, o.platform as string | undefined)
+      })
+      .catch((err) => {
+        throw withHelp(err)
+      })
     if (detach) {
       // Its answer may be lost (the engine restarted): the engine then says whether it started.
       await (await import('../reconnect.js')).startSurvivingRestart(client, Id).catch((err) => {

@@ -1,0 +1,295 @@
+#!/usr/bin/env node
+// The fast path (issue 14), in one run on this machine:
+//   1. hyperfine (-N, interleaved by hyperfine's own order, same engine, warm): `node -e 0`, `tocker
+//      run --rm --network none busybox true`, the same on the default bridge, podman's `run --rm
+//      --network none --cgroups disabled busybox true`, `tocker ps`, `tocker images`; printed as
+//      medians and as ratios (to node, to podman) and as "node + N ms".
+//   2. The profile of one `run --rm --network none busybox true`, phase by phase (median of the
+//      profiled runs): the CLI and the engine are started with test/bench/profile-hook.mjs
+//      preloaded, which stamps Node's start, the first request, every API round trip (client and
+//      server side), the engine's create/start/exit/removal and the runtime's and network's steps,
+//      and the trace layer's kernel steps. Times are offsets from the CLI process's start.
+//
+//   node test/bench/run-profile.mjs [runs=15] [profiled=10] [--baseline DIR]   (after npm run build; root)
+//
+// --baseline DIR: another built checkout (e.g. `git archive <commit> | tar -x -C DIR`, node_modules
+// linked, npm run build): its engine (own store) and CLI run in the same hyperfine run, as
+// "base: …" rows, so that a change is judged before/after on the same load.
+//
+// Runs in private network and mount namespaces (the engine, its bridge and podman stay there); on a
+// hybrid cgroup host /sys/fs/cgroup is the controller-less cgroup2 hierarchy inside (podman and
+// crun refuse hybrid mode) and /run, /var/lib/containers are private tmpfs, as
+// test/helpers/oci-engines.ts does. podman gets ulimits this VM can grant and no pids limit.
+import { spawn, spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs'
+import { availableParallelism, tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { waitForProcessesNaming } from '../helpers/leftover-processes.mjs'
+
+const CGROUP2_MAGIC = 0x63677270
+const self = fileURLToPath(import.meta.url)
+if (!process.env.TOCKER_BENCH_WRAPPED) {
+  const cg = statfsSync('/sys/fs/cgroup').type !== CGROUP2_MAGIC ? 'mount -t cgroup2 cgroup2 /sys/fs/cgroup && ' : ''
+  const vlc = existsSync('/var/lib/containers') ? 'mount -t tmpfs -o mode=700 tmpfs /var/lib/containers && ' : ''
+  const r = spawnSync(
+    'unshare',
+    ['--net', '--mount', '--propagation', 'private', 'sh', '-c', `ip link set lo up && ${cg}mount -t tmpfs -o mode=755 tmpfs /run && ${vlc}exec "$@"`, 'sh', process.execPath, self, ...process.argv.slice(2)],
+    { stdio: 'inherit', env: { ...process.env, TOCKER_BENCH_WRAPPED: '1', TOCKER_NET_SANDBOX: '1' } },
+  )
+  process.exit(r.status ?? 1)
+}
+
+const repo = resolve(dirname(self), '..', '..')
+const TOCKER = join(repo, 'bin', 'tocker')
+const HOOK = join(repo, 'test', 'bench', 'profile-hook.mjs')
+const argv = process.argv.slice(2)
+const baseIdx = argv.indexOf('--baseline')
+const BASE = baseIdx >= 0 ? resolve(argv.splice(baseIdx, 2)[1]) : undefined
+const RUNS = Number(argv[0] ?? 15)
+const PROFILED = Number(argv[1] ?? 10)
+const work = mkdtempSync(join(tmpdir(), 'tocker-bench-run-'))
+const root = join(work, 'store')
+const baseEnv = { ...process.env, TOCKER_NO_AUTOSTART: '1', NODE_OPTIONS: '' }
+let engine
+let baseEngine
+const baseRoot = join(work, 'base-store')
+
+function stopEngine() {
+  if (engine && engine.exitCode === null) {
+    // Containers first (none should be left: every run is --rm), then the engine itself.
+    const ids = tocker('ps', '-aq').stdout?.split('\n').filter(Boolean) ?? []
+    if (ids.length) tocker('rm', '-f', ...ids)
+    engine.kill('SIGTERM')
+    for (let i = 0; i < 100 && spawnSync('kill', ['-0', String(engine.pid)]).status === 0; i++) spawnSync('sleep', ['0.05'])
+  }
+}
+let podmanArgs
+process.on('exit', () => {
+  stopEngine()
+  if (baseEngine && baseEngine.exitCode === null) baseEngine.kill('SIGTERM')
+  if (podmanArgs) spawnSync('podman', [...podmanArgs, 'system', 'reset', '--force'], { stdio: 'ignore' })
+  waitForProcessesNaming(work)
+  rmSync(work, { recursive: true, force: true })
+})
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130))
+
+function tocker(...args) {
+  return spawnSync(process.execPath, [TOCKER, '--root', root, ...args], { encoding: 'utf8', env: baseEnv, timeout: 60_000 })
+}
+
+function base(...args) {
+  return spawnSync(process.execPath, [join(BASE, 'bin', 'tocker'), '--root', baseRoot, ...args], { encoding: 'utf8', env: baseEnv, timeout: 60_000 })
+}
+
+function startEngine(env) {
+  engine = spawn(process.execPath, [...(env.TOCKER_BENCH_PROFILE ? ['--import', HOOK] : []), TOCKER, '--root', root, 'daemon'], { stdio: 'ignore', env })
+  for (let i = 0; i < 300 && !(existsSync(join(root, 'tocker.sock')) && tocker('ps').status === 0); i++) spawnSync('sleep', ['0.05'])
+  if (tocker('ps').status !== 0) throw new Error('the engine did not start')
+}
+
+const median = (xs) => {
+  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b)
+  return s.length ? s[s.length >> 1] : NaN
+}
+
+// ---- set-up ----
+startEngine(baseEnv)
+const loaded = tocker('load', '-i', join(repo, 'rootfs-cache', 'out', 'busybox.tar'))
+if (loaded.status !== 0) throw new Error(`load: ${loaded.stderr}`)
+// Bring the default bridge up once, so the first bridge run does not pay for it.
+const first = tocker('run', '--rm', 'busybox', 'true')
+if (first.status !== 0) throw new Error(`run: ${first.stderr}`)
+
+if (BASE) {
+  baseEngine = spawn(process.execPath, [join(BASE, 'bin', 'tocker'), '--root', baseRoot, 'daemon'], { stdio: 'ignore', env: baseEnv })
+  for (let i = 0; i < 300 && !(existsSync(join(baseRoot, 'tocker.sock')) && base('ps').status === 0); i++) spawnSync('sleep', ['0.05'])
+  for (const args of [['load', '-i', join(repo, 'rootfs-cache', 'out', 'busybox.tar')], ['run', '--rm', 'busybox', 'true']]) {
+    const r = base(...args)
+    if (r.status !== 0) throw new Error(`baseline ${args[0]}: ${r.stderr}`)
+  }
+}
+
+const havePodman = spawnSync('podman', ['--version']).status === 0
+const podmanEnv = { ...baseEnv }
+if (havePodman) {
+  const dir = join(work, 'podman')
+  mkdirSync(dir)
+  const conf = join(dir, 'containers.conf')
+  writeFileSync(
+    conf,
+    ['[containers]', 'default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]', 'pids_limit = 0', '[engine]', 'cgroup_manager = "cgroupfs"', 'events_logger = "none"', ''].join('\n'),
+  )
+  podmanEnv.CONTAINERS_CONF = conf
+  podmanArgs = ['--root', join(dir, 'root'), '--runroot', join(dir, 'run'), '--tmpdir', join(dir, 'tmp'), '--log-level', 'error']
+  const l = spawnSync('podman', [...podmanArgs, 'load', '-i', join(repo, 'rootfs-cache', 'out', 'busybox.tar')], { encoding: 'utf8', env: podmanEnv })
+  if (l.status !== 0) throw new Error(`podman load: ${l.stderr}`)
+}
+
+// ---- 1. one hyperfine run ----
+const t = (args) => [process.execPath, TOCKER, '--root', root, ...args].join(' ')
+const commands = [
+  ['node -e 0', `${process.execPath} -e 0`],
+  ['tocker run --rm --network none', t(['run', '--rm', '--network', 'none', 'busybox', 'true'])],
+  ['tocker run --rm (bridge)', t(['run', '--rm', 'busybox', 'true'])],
+  ['tocker ps', t(['ps'])],
+  ['tocker images', t(['images'])],
+]
+if (BASE) {
+  const b = (args) => [process.execPath, join(BASE, 'bin', 'tocker'), '--root', baseRoot, ...args].join(' ')
+  commands.push(
+    ['base: run --rm --network none', b(['run', '--rm', '--network', 'none', 'busybox', 'true'])],
+    ['base: run --rm (bridge)', b(['run', '--rm', 'busybox', 'true'])],
+    ['base: ps', b(['ps'])],
+    ['base: images', b(['images'])],
+  )
+}
+if (havePodman) commands.push(['podman run --rm --network none', `podman ${podmanArgs.join(' ')} run --rm --network none --cgroups disabled busybox true`])
+const out = join(work, 'hyperfine.json')
+const hfArgs = ['-N', '--warmup', '3', '--runs', String(RUNS), '--export-json', out]
+for (const [name, cmd] of commands) hfArgs.push('-n', name, cmd)
+// podman reads CONTAINERS_CONF; it changes nothing for node and tocker.
+const hf = spawnSync('hyperfine', hfArgs, { stdio: ['ignore', 'ignore', 'inherit'], env: podmanEnv })
+if (hf.status !== 0) throw new Error('hyperfine failed')
+const results = JSON.parse(readFileSync(out, 'utf8')).results.map((r) => ({ name: r.command, median: r.median * 1000, cpu: (r.user + r.system) * 1000 }))
+const byName = Object.fromEntries(results.map((r) => [r.name, r]))
+const node = byName['node -e 0']
+const podman = byName['podman run --rm --network none']
+console.log(`\n1. wall time, median of ${RUNS} (hyperfine -N); cpu = user+sys of the client process (mean)`)
+console.log(`${'command'.padEnd(34)} ${'median'.padStart(9)} ${'x node'.padStart(7)} ${'node+'.padStart(8)} ${'x podman'.padStart(9)} ${'cpu'.padStart(8)}`)
+for (const r of results) {
+  const vsPodman = podman ? `${(r.median / podman.median).toFixed(2)}x` : '-'
+  console.log(`${r.name.padEnd(34)} ${r.median.toFixed(1).padStart(7)}ms ${(r.median / node.median).toFixed(2).padStart(6)}x ${(r.median - node.median).toFixed(1).padStart(6)}ms ${vsPodman.padStart(9)} ${r.cpu.toFixed(1).padStart(6)}ms`)
+}
+const none = byName['tocker run --rm --network none']
+const bridge = byName['tocker run --rm (bridge)']
+const goal = (label, ok) => `${label}: ${ok ? 'met' : 'NOT met'}`
+console.log(
+  [
+    goal(`run --network none <= node + 40 ms (${(none.median - node.median).toFixed(1)})`, none.median - node.median <= 40),
+    podman ? goal(`<= 0.8x podman (${(none.median / podman.median).toFixed(2)})`, none.median / podman.median <= 0.8) : 'podman: not installed',
+    goal(`bridge <= node + 55 ms (${(bridge.median - node.median).toFixed(1)})`, bridge.median - node.median <= 55),
+    goal(`ps <= 1.2x (${(byName['tocker ps'].median / node.median).toFixed(2)})`, byName['tocker ps'].median / node.median <= 1.2),
+    goal(`images <= 1.2x (${(byName['tocker images'].median / node.median).toFixed(2)})`, byName['tocker images'].median / node.median <= 1.2),
+  ].join('\n'),
+)
+
+// CPU per run, engine and CLI apart (user+sys from /proc: steadier than wall time on a loaded
+// machine): K runs one after the other against each engine.
+const ticks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100
+const cpuOf = (pid) => {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+  return ((Number(f[11]) + Number(f[12])) * 1000) / ticks // utime + stime (fields 14, 15)
+}
+const childCpu = () => {
+  const f = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ')
+  return ((Number(f[13]) + Number(f[14])) * 1000) / ticks // cutime + cstime of waited-for children
+}
+function cpuPerRun(label, pid, cli, k = 10) {
+  const e0 = cpuOf(pid)
+  const c0 = childCpu()
+  for (let i = 0; i < k; i++) if (cli('run', '--rm', '--network', 'none', 'busybox', 'true').status !== 0) throw new Error(`${label}: run failed`)
+  const e = (cpuOf(pid) - e0) / k
+  const c = (childCpu() - c0) / k
+  console.log(`${label.padEnd(34)} engine ${e.toFixed(1).padStart(6)} ms  CLI ${c.toFixed(1).padStart(6)} ms  (CPU per run --rm --network none, ${k} runs)`)
+  return { e, c }
+}
+console.log('')
+const cpuMine = cpuPerRun('tocker', engine.pid, tocker)
+if (BASE) {
+  const cpuBase = cpuPerRun('base', baseEngine.pid, base)
+  console.log(`engine CPU ${(cpuMine.e / cpuBase.e).toFixed(2)}x of base, CLI CPU ${(cpuMine.c / cpuBase.c).toFixed(2)}x of base`)
+}
+
+if (BASE) {
+  const vs = (mine, theirs) => `${mine}: ${(byName[mine].median / byName[theirs].median).toFixed(2)}x of base (${(byName[mine].median - byName[theirs].median).toFixed(1)} ms)`
+  console.log(
+    [
+      vs('tocker run --rm --network none', 'base: run --rm --network none'),
+      vs('tocker run --rm (bridge)', 'base: run --rm (bridge)'),
+      vs('tocker ps', 'base: ps'),
+      vs('tocker images', 'base: images'),
+    ].join('\n'),
+  )
+}
+
+// ---- 2. the profile ----
+if (baseEngine) baseEngine.kill('SIGTERM')
+stopEngine()
+const engineLog = join(work, 'engine-profile.jsonl')
+startEngine({ ...baseEnv, TOCKER_BENCH_PROFILE: engineLog, TOCKER_BENCH_PROFILE_TRACE: '1' })
+const runs = []
+for (let i = 0; i < PROFILED + 2; i++) {
+  const cliLog = join(work, `cli-profile-${i}.jsonl`)
+  const r = spawnSync(process.execPath, ['--import', HOOK, TOCKER, '--root', root, 'run', '--rm', '--network', 'none', 'busybox', 'true'], {
+    encoding: 'utf8',
+    env: { ...baseEnv, TOCKER_BENCH_PROFILE: cliLog },
+    timeout: 60_000,
+  })
+  if (r.status !== 0) throw new Error(`profiled run: ${r.stderr}`)
+  if (i >= 2) runs.push(cliLog) // the first two warm the engine's JIT
+}
+const engineEvents = readFileSync(engineLog, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
+
+/** One run's rows: [label, start offset, duration] relative to the CLI's process start. */
+function rowsOf(cliLog) {
+  const cli = readFileSync(cliLog, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
+  const t0 = cli.find((e) => e.ev === 'process-start').t
+  const end = cli.find((e) => e.ev === 'exit').t
+  const eng = engineEvents.filter((e) => e.t >= t0 && e.t <= end + 50)
+  const rows = []
+  const at = (e) => e.t - t0
+  const preload = cli.find((e) => e.ev === 'preload')
+  const firstReq = cli.find((e) => e.ev === 'req')
+  rows.push(['cli: Node start (exec to first line of JS)', 0, at(preload)])
+  rows.push(['cli: module loading, parsing, request body', at(preload), firstReq.t - preload.t])
+  for (const req of cli.filter((e) => e.ev === 'req')) {
+    const done = cli.find((e) => e.t >= req.t && e.name === req.name && (e.ev === 'res-end' || e.ev === 'res-upgrade'))
+    const head = cli.find((e) => e.t >= req.t && e.name === req.name && e.ev === 'res-head')
+    const label = req.name.startsWith('POST /containers/{id}/wait') ? 'api: POST wait (until the answer)' : `api: ${req.name}`
+    if (req.name.endsWith('/wait') && head) rows.push(['api: POST wait (registered, headers back)', at(req), head.t - req.t])
+    rows.push([label, at(req), (done ?? head ?? req).t - req.t])
+    const srv = eng.find((e) => e.ev === 'srv-req' && e.name === req.name && e.t >= req.t)
+    if (srv) rows.push([`  engine: request arrives (${req.name.split(' ')[1].replace('/containers/{id}', '')})`, at(req), srv.t - req.t])
+  }
+  const seen = {}
+  for (const s of eng.filter((e) => e.ev === 'span').sort((a, b) => a.t0 - b.t0)) {
+    const n = (seen[s.name] = (seen[s.name] ?? 0) + 1)
+    rows.push([`  engine: ${s.name}${n > 1 ? ` (#${n})` : ''}`, s.t0 - t0, s.t - s.t0])
+  }
+  const beganAt = eng.find((e) => e.ev === 'span' && e.name.startsWith('runtime begin'))
+  const exitAt = eng.find((e) => e.ev === 'span' && e.name.startsWith('exit recorded'))
+  if (beganAt && exitAt) rows.push(['  engine: container runs, exit noticed (begin end to exit)', beganAt.t - t0, exitAt.t0 - beganAt.t])
+  const lastRes = cli.filter((e) => e.ev === 'res-end').pop()
+  rows.push(['cli: after the last answer until exit', at(lastRes), end - lastRes.t])
+  rows.push(['total: CLI process start to exit', 0, end - t0])
+  const trace = {}
+  for (const e of eng.filter((x) => x.ev === 'trace')) {
+    const k = `${e.kind} ${e.op}`
+    trace[k] = trace[k] ?? { n: 0, ms: 0 }
+    trace[k].n++
+    trace[k].ms += e.ms
+  }
+  return { rows, trace }
+}
+
+const perRun = runs.map(rowsOf)
+const labels = []
+for (const r of perRun) for (const [l] of r.rows) if (!labels.includes(l)) labels.push(l)
+const table = labels.map((l) => {
+  const got = perRun.map((r) => r.rows.find((x) => x[0] === l)).filter(Boolean)
+  return { l, start: median(got.map((x) => x[1])), dur: median(got.map((x) => x[2])), n: got.length }
+})
+table.sort((a, b) => (a.l.startsWith('total') ? 1 : b.l.startsWith('total') ? -1 : a.start - b.start))
+console.log(`\n2. profile of \`run --rm --network none busybox true\`, median of ${perRun.length} profiled runs (ms from the CLI's process start)`)
+console.log(`${'phase'.padEnd(62)} ${'starts'.padStart(8)} ${'takes'.padStart(8)}`)
+for (const r of table) console.log(`${r.l.padEnd(62)} ${r.start.toFixed(1).padStart(8)} ${r.dur.toFixed(1).padStart(8)}${r.n < perRun.length ? `  (${r.n} runs)` : ''}`)
+const kinds = {}
+for (const r of perRun) for (const [k, v] of Object.entries(r.trace)) (kinds[k] ??= []).push(v)
+const traceRows = Object.entries(kinds)
+  .map(([k, v]) => ({ k, n: median(v.map((x) => x.n)), ms: median(v.map((x) => x.ms)) }))
+  .sort((a, b) => b.ms - a.ms)
+console.log(`\nkernel steps in the engine (trace layer; median per run of count and summed ms, top 12)`)
+for (const r of traceRows.slice(0, 12)) console.log(`  ${r.k.padEnd(40)} ${String(r.n).padStart(4)}x ${r.ms.toFixed(2).padStart(8)} ms`)
+console.log(`\nload average at the end: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} (on ${availableParallelism()} CPUs)`)
+process.exit(0)
