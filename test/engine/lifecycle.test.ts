@@ -11,7 +11,7 @@ prepareNetSandbox()
 
 const { default: t } = await import('tap')
 const { spawn } = await import('node:child_process')
-const { readFileSync } = await import('node:fs')
+const { readdirSync, readFileSync } = await import('node:fs')
 const { join } = await import('node:path')
 const { engineTestBed, TOCKER_BIN, until, processesOf } = await import('./harness.js')
 
@@ -111,6 +111,11 @@ t.test('foreground run: output, exit codes, --rm removes everything', async (t) 
   const before = (await env.ok(['ps', '-aq'])).split('\n').length
   t.equal((await env.tocker(['run', '--rm', BUSYBOX, 'true'])).code, 0)
   t.equal((await env.ok(['ps', '-aq'])).split('\n').length, before, '--rm left no container')
+  // --rm answers once the container is forgotten; its directory goes right after (issue 14).
+  const dirsBefore = readdirSync(join(env.root, 'containers')).length
+  for (const round of [1, 2]) t.equal((await env.tocker(['run', '--rm', '--name', 'reused', BUSYBOX, 'true'])).code, 0, `run --rm --name reused (${round}): the name is free again at once`)
+  for (let i = 0; i < 100 && readdirSync(join(env.root, 'containers')).length > dirsBefore; i++) await new Promise((r) => setTimeout(r, 50))
+  t.equal(readdirSync(join(env.root, 'containers')).length, dirsBefore, "--rm: the containers' directories are gone too")
   const piped = await env.tocker(['run', '-i', '--rm', BUSYBOX, 'sh', '-c', 'tr a-z A-Z'], { input: 'shout\n' })
   t.same([piped.code, piped.stdout], [0, 'SHOUT\n'], '-i forwards stdin and closes it at its end')
   const notFound = await env.tocker(['run', '--rm', BUSYBOX, 'no-such-command'])
