@@ -158,7 +158,10 @@ export class ExitMonitor {
       // The runtime's state (exit.json) is the exit's only copy on disk until the record is
       // written: on a full disk it stays, so that an engine restarted meanwhile finds the same
       // exit code; it goes once the record is written (unless a new run has begun by then).
-      const written = !this.table.has(rec.Id) || this.table.saveOrDefer(rec, () => void (rec.Shim ? undefined : cleanup()))
+      // --rm: the record is not written (an fsync on the engine's one thread) since the removal
+      // follows at once. An engine that dies before the removal is done finds the record as the
+      // start left it ("running", its shim gone), records the exit then and removes it (init).
+      const written = !this.table.has(rec.Id) || !!rec.HostConfig.AutoRemove || this.table.saveOrDefer(rec, () => void (rec.Shim ? undefined : cleanup()))
       if (written) await cleanup()
       // --step: what the exit took down (never holds the cleanup back: a client gone, it goes on).
       await stepPause('cleanup', { containerId: rec.Id }, false)

@@ -54,8 +54,10 @@ export class Removal {
     await this.exits.pending(rec.Id)
     rec.State.Status = 'removing'
     // The mark lets an engine killed mid-way finish the removal at its next start. On a full disk
-    // it cannot be written, and removing is what frees space: go on without it.
-    this.table.saveOrDefer(rec)
+    // it cannot be written, and removing is what frees space: go on without it. --rm (`early`)
+    // needs no mark: its record still says "running" (see exits.ts), and an engine restarted
+    // mid-way records that run's end and removes it as --rm asks.
+    if (!o.early) this.table.saveOrDefer(rec)
     if (o.early) return this.finish(rec, () => (o.volumes ? this.removeVolumes(rec) : Promise.resolve()))
     await this.finish(rec)
     if (o.volumes) await this.removeVolumes(rec)
