@@ -159,6 +159,9 @@ export const OPEN_TREE_CLONE = 1
 export const OPEN_TREE_CLOEXEC = 0o2000000
 export const MOUNT_ATTR_IDMAP = 0x100000
 export const MOVE_MOUNT_F_EMPTY_PATH = 0x4
+// move_mount does not follow a symlink in the target path unless told: a /proc/self/fd/N target
+// (a magic link) would name the link itself (EINVAL: a symlink is not a directory).
+export const MOVE_MOUNT_T_SYMLINKS = 0x10
 
 /** open_tree(AT_FDCWD, path, flags): an fd of the mount (a detached copy with OPEN_TREE_CLONE). */
 export function openTree(path: string, flags: number): number {
@@ -176,7 +179,7 @@ export function mountSetIdmap(fd: number, usernsFd: number, flags: number): void
 
 /** move_mount(fd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH): attach a detached mount at target. */
 export function moveMount(fd: number, target: string): void {
-  check(Number(syscall_(SYS.move_mount, 'int', fd, 'const char *', '', 'int', AT_FDCWD, 'const char *', target, 'unsigned int', MOVE_MOUNT_F_EMPTY_PATH)), 'move_mount', target)
+  check(Number(syscall_(SYS.move_mount, 'int', fd, 'const char *', '', 'int', AT_FDCWD, 'const char *', target, 'unsigned int', MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_SYMLINKS)), 'move_mount', target)
 }
 
 export function mkdirat(dirfd: number, path: string, mode: number): void {

@@ -109,13 +109,10 @@ function bindMount(ctx: MountContext, m: Mount, flags: number, shown: string): v
   const nodev = !allowsDevices(m.options) && !st.isCharacterDevice() && !st.isBlockDevice()
   const target = isDir ? ctx.root.mkdirAll(m.destination) : ctx.root.ensureFile(m.destination)
   const idmap = m.options?.includes('idmap') || m.options?.includes('ridmap')
-  if (idmap) {
-    // crun's "idmap": the source as the container's user namespace sees it (userns.ts).
-    if (!ctx.userns) throw new TockerError('the "idmap" mount option needs a user namespace', { status: 400 })
-    idmappedMount(source, RootDir.fdPath(target), ctx.userns.fd, !!m.options?.includes('ridmap') || (flags & MS_REC) !== 0, shown)
-  } else {
-    mount(source, RootDir.fdPath(target), null, MS_BIND | (flags & MS_REC), null, shown)
-  }
+  if (idmap && !ctx.userns) throw new TockerError('the "idmap" mount option needs a user namespace', { status: 400 })
+  // crun's "idmap": the source as the container's user namespace sees it (userns.ts).
+  if (idmap) idmappedMount(source, RootDir.fdPath(target), ctx.userns!.fd, !!m.options?.includes('ridmap') || (flags & MS_REC) !== 0, shown)
+  else mount(source, RootDir.fdPath(target), null, MS_BIND | (flags & MS_REC), null, shown)
   // A bind mount ignores every flag but MS_REC on creation (it copies the source mount's):
   // nodev, read-only, nosuid, ... take a second call on the new mount.
   const extra = flags & ~(MS_BIND | MS_REC | MS_REMOUNT)

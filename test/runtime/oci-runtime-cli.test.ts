@@ -107,10 +107,14 @@ t.test('user namespace: root inside is uid 100000 outside; the rootfs (host root
   const shared = join(work, 'shared')
   mkdirSync(shared, { mode: 0o777 })
   chmodSync(shared, 0o777)
+  const idmapped = join(work, 'idmapped')
+  mkdirSync(idmapped, { mode: 0o755 })
   const b = rawBundle('uns-run', (c) => {
     userns(c)
     c.mounts.push({ destination: '/canary', type: 'bind', source: canary, options: ['rbind', 'rw'] })
     c.mounts.push({ destination: '/shared', type: 'bind', source: shared, options: ['rbind', 'rw'] })
+    // crun's "idmap" option: the host dir (host root's, 0755) as the container's mapping sees it.
+    c.mounts.push({ destination: '/idmapped', type: 'bind', source: idmapped, options: ['bind', 'rw', 'idmap'] })
     // CAP_SYS_ADMIN: in the container's user namespace only, so good for its own UTS namespace.
     for (const set of ['bounding', 'effective', 'permitted']) c.process.capabilities[set].push('CAP_SYS_ADMIN')
     c.process.args = [
@@ -123,6 +127,7 @@ t.test('user namespace: root inside is uid 100000 outside; the rootfs (host root
         'touch /etc/made-inside && echo rootfs-writable',
         'echo pwned > /canary 2>/dev/null || echo canary-refused',
         'touch /shared/from-inside && stat -c "%u:%g shared-file" /shared/from-inside',
+        'stat -c "%u:%g idmapped-dir" /idmapped; touch /idmapped/by-root && echo idmapped-writable',
         'hostname uns-host && hostname',
         'mknod /tmp/mem c 1 1 2>/dev/null && echo mknod-done || echo mknod-refused',
       ].join('; '),
@@ -141,6 +146,9 @@ t.test('user namespace: root inside is uid 100000 outside; the rootfs (host root
   t.equal(readFileSync(canary, 'utf8'), 'host root owns me\n', 'the canary is intact')
   t.match(r.stdout, /^0:0 shared-file$/m, 'a file made in a plain bind mount is root\'s inside')
   t.equal(statSync(join(shared, 'from-inside')).uid, 100000, '… and host uid 100000\'s on the host')
+  t.match(r.stdout, /^0:0 idmapped-dir$/m, 'an "idmap" bind mount: the host root\'s dir is root\'s inside')
+  t.match(r.stdout, /^idmapped-writable$/m, '… and writable by the container\'s root')
+  t.equal(statSync(join(idmapped, 'by-root')).uid, 0, '… a file made there is host root\'s on disk')
   t.match(r.stdout, /^uns-host$/m, 'the UTS namespace belongs to the user namespace: its root (with CAP_SYS_ADMIN there) may set the hostname')
   t.match(r.stdout, /^mknod-refused$/m, 'CAP_MKNOD in a user namespace makes no device node (the host\'s /dev/mem stays out of reach)')
   t.notOk(existsSync(join(stateRoot, 'uns-run')), 'run deleted it')
