@@ -115,3 +115,10 @@ t.test("docs/lab: every chapter in both languages, with the same commands, outpu
     }
   }
 })
+
+t.test('every numbered chapter is run by guide-1.test.ts or guide-2.test.ts', async (t) => {
+  const here = new URL('.', import.meta.url).pathname
+  const parts = ['guide-1.test.ts', 'guide-2.test.ts'].flatMap((f) => /GUIDE_PART = '([^']*)'/.exec(readFileSync(join(here, f), 'utf8'))?.[1].split(',') ?? [])
+  const lab = new URL('../../docs/lab/en/', import.meta.url).pathname
+  for (const f of readdirSync(lab).filter((f) => /^\d\d-.*\.md$/.test(f))) t.ok(parts.includes(f.slice(0, 2)), `${f} is in a GUIDE_PART`)
+})
