@@ -37,7 +37,7 @@ export const EXPLAIN_MESSAGES = {
   'explain.phase.start.title': { en: 'The program starts', ko: '프로그램 시작' },
   'explain.phase.start.why': { en: 'execve: the process tocker prepared becomes your program', ko: 'execve: tocker가 준비한 프로세스가 사용자의 프로그램이 됩니다' },
   'explain.phase.stop.title': { en: 'Stopping: signals', ko: '정지: 시그널' },
-  'explain.phase.stop.why': { en: 'SIGTERM, a grace period (10 s by default), then SIGKILL, which cannot be ignored', ko: 'SIGTERM, 기다리는 시간(기본 10초), 그다음 무시할 수 없는 SIGKILL' },
+  'explain.phase.stop.why': { en: "the stop signal (SIGTERM unless the image names another), a grace period (10 s by default), then SIGKILL, which cannot be ignored", ko: '멈춤 시그널(이미지가 따로 정하지 않으면 SIGTERM), 기다리는 시간(기본 10초), 그다음 무시할 수 없는 SIGKILL' },
   'explain.phase.cleanup.title': { en: 'After the exit', ko: '종료 뒤 정리' },
   'explain.phase.cleanup.why': { en: 'its last process gone, the kernel ends its namespaces; tocker frees IP, rules, cgroup', ko: '마지막 프로세스가 끝나면 커널이 네임스페이스를 없애고, tocker는 IP, 규칙, cgroup을 돌려놓습니다' },
   'explain.phase.remove.title': { en: 'Removal', ko: '삭제' },
