@@ -13,6 +13,7 @@ prepareNetSandbox()
 const { default: t } = await import('tap')
 const { execFileSync } = await import('node:child_process')
 const { engineTestBed } = await import('../engine/harness.js')
+const { api } = await import('../helpers/engine-api.js')
 
 const { env, ref, cleanup } = await engineTestBed(['busybox', 'httpd'], 'tocker-user-networks-')
 t.teardown(cleanup)
@@ -51,18 +52,9 @@ t.test('network create / ls / inspect: Docker\'s output and shapes', async (t) =
 
 t.test('bad input: Docker\'s messages, nothing half-made', async (t) => {
   const before = { links: links(), rules: rules(), ls: await env.ok(['network', 'ls', '-q']) }
+  // Through the CLI: what it prints (Docker's "Error response from daemon: " first) and its exit code.
   const cases: [string[], string][] = [
     [['network', 'create', 'front'], 'Error response from daemon: network with name front already exists'],
-    [['network', 'create', '--subnet', '10.77.0.128/25', 'overlap'], 'Error response from daemon: invalid pool request: Pool overlaps with other one on this address space'],
-    [['network', 'create', '--subnet', '172.18.5.0/24', 'overlap2'], 'Pool overlaps with other one on this address space'],
-    [['network', 'create', '--subnet', '10.88.0.1/24', 'hostbits'], 'invalid subnet 10.88.0.1/24: it should be 10.88.0.0/24'],
-    [['network', 'create', '--subnet', '10.88.0.0/24', '--gateway', '10.89.0.1', 'gw'], 'invalid gateway 10.89.0.1: it must be in subnet 10.88.0.0/24'],
-    [['network', 'create', '--subnet', 'banana', 'bad'], 'invalid subnet banana'],
-    [['network', 'create', '-d', 'overlay', 'ov'], 'Error response from daemon: plugin "overlay" not found'],
-    [['network', 'create', 'host'], 'operation is not permitted on predefined host network'],
-    [['network', 'rm', 'bridge'], 'Error response from daemon: bridge is a pre-defined network and cannot be removed'],
-    [['network', 'rm', 'nosuch'], 'Error response from daemon: network nosuch not found'],
-    [['network', 'inspect', 'nosuch'], 'network nosuch not found'],
     [['run', '--rm', '--network', 'nosuch', BUSYBOX, 'true'], 'network nosuch not found'],
     [['run', '--rm', '--network-alias', 'x', BUSYBOX, 'true'], 'network-scoped alias is supported only for containers in user defined networks'],
     [['run', '--rm', '--network', 'front', '--ip', '172.18.0.50', BUSYBOX, 'true'], 'user specified IP address is supported only when connecting to networks with user configured subnets'],
@@ -73,6 +65,25 @@ t.test('bad input: Docker\'s messages, nothing half-made', async (t) => {
     const r = await env.tocker(args)
     t.not(r.code, 0, args.join(' '))
     t.match(r.stderr, message, args.join(' '))
+  }
+  // Through the API (the same daemon messages; no CLI start-up per case).
+  const create = (body: object) => api(env.socket, 'POST', '/networks/create', { body })
+  const apiCases: [() => ReturnType<typeof api>, number, string][] = [
+    [() => create({ Name: 'overlap', IPAM: { Config: [{ Subnet: '10.77.0.128/25' }] } }), 403, 'invalid pool request: Pool overlaps with other one on this address space'],
+    [() => create({ Name: 'overlap2', IPAM: { Config: [{ Subnet: '172.18.5.0/24' }] } }), 403, 'Pool overlaps with other one on this address space'],
+    [() => create({ Name: 'hostbits', IPAM: { Config: [{ Subnet: '10.88.0.1/24' }] } }), 400, 'invalid subnet 10.88.0.1/24: it should be 10.88.0.0/24'],
+    [() => create({ Name: 'gw', IPAM: { Config: [{ Subnet: '10.88.0.0/24', Gateway: '10.89.0.1' }] } }), 400, 'invalid gateway 10.89.0.1: it must be in subnet 10.88.0.0/24'],
+    [() => create({ Name: 'bad', IPAM: { Config: [{ Subnet: 'banana' }] } }), 400, 'invalid subnet banana'],
+    [() => create({ Name: 'ov', Driver: 'overlay' }), 404, 'plugin "overlay" not found'],
+    [() => create({ Name: 'host' }), 403, 'operation is not permitted on predefined host network'],
+    [() => api(env.socket, 'DELETE', '/networks/bridge'), 403, 'bridge is a pre-defined network and cannot be removed'],
+    [() => api(env.socket, 'DELETE', '/networks/nosuch'), 404, 'network nosuch not found'],
+    [() => api(env.socket, 'GET', '/networks/nosuch'), 404, 'network nosuch not found'],
+  ]
+  for (const [call, status, message] of apiCases) {
+    const r = await call()
+    t.equal(r.status, status, `${message}: Docker's status`)
+    t.match(r.json?.message, message)
   }
   t.same(links(), before.links, 'no bridge or veth was made')
   t.equal(rules(), before.rules, 'no rule was added')
