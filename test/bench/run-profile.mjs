@@ -10,7 +10,7 @@
 //      server side), the engine's create/start/exit/removal and the runtime's and network's steps,
 //      and the trace layer's kernel steps. Times are offsets from the CLI process's start.
 //
-//   node test/bench/run-profile.mjs [runs=15] [profiled=10] [--baseline DIR]   (after npm run build; root)
+//   node test/bench/run-profile.mjs [runs=15] [profiled=10] [--baseline DIR] [--trace]   (after npm run build; root)
 //
 // --baseline DIR: another built checkout (e.g. `git archive <commit> | tar -x -C DIR`, node_modules
 // linked, npm run build): its engine (own store) and CLI run in the same hyperfine run, as
@@ -46,6 +46,8 @@ const HOOK = join(repo, 'test', 'bench', 'profile-hook.mjs')
 const argv = process.argv.slice(2)
 const baseIdx = argv.indexOf('--baseline')
 const BASE = baseIdx >= 0 ? resolve(argv.splice(baseIdx, 2)[1]) : undefined
+const traceIdx = argv.indexOf('--trace')
+const TRACE = traceIdx >= 0 && argv.splice(traceIdx, 1).length > 0
 const RUNS = Number(argv[0] ?? 15)
 const PROFILED = Number(argv[1] ?? 10)
 const work = mkdtempSync(join(tmpdir(), 'tocker-bench-run-'))
@@ -201,6 +203,28 @@ if (BASE) {
   console.log(`engine CPU ${(cpuMine.e / cpuBase.e).toFixed(2)}x of base, CLI CPU ${(cpuMine.c / cpuBase.c).toFixed(2)}x of base`)
 }
 
+// Interleaved A/B against the baseline (one of each in turn, so a load that comes and goes hurts
+// both alike; hyperfine above runs each command's runs in one block).
+if (BASE) {
+  const wall = (fn) => {
+    const t0 = performance.now()
+    if (fn().status !== 0) throw new Error('A/B run failed')
+    return performance.now() - t0
+  }
+  for (const [label, args] of [
+    ['run --rm --network none', ['run', '--rm', '--network', 'none', 'busybox', 'true']],
+    ['run --rm (bridge)', ['run', '--rm', 'busybox', 'true']],
+  ]) {
+    const mine = []
+    const theirs = []
+    for (let i = 0; i < RUNS; i++) {
+      mine.push(wall(() => tocker(...args)))
+      theirs.push(wall(() => base(...args)))
+    }
+    console.log(`A/B interleaved ${label.padEnd(26)} tocker ${median(mine).toFixed(1).padStart(7)} ms  base ${median(theirs).toFixed(1).padStart(7)} ms  = ${(median(mine) / median(theirs)).toFixed(2)}x (${RUNS} each)`)
+  }
+}
+
 if (BASE) {
   const vs = (mine, theirs) => `${mine}: ${(byName[mine].median / byName[theirs].median).toFixed(2)}x of base (${(byName[mine].median - byName[theirs].median).toFixed(1)} ms)`
   console.log(
@@ -217,7 +241,9 @@ if (BASE) {
 if (baseEngine) baseEngine.kill('SIGTERM')
 stopEngine()
 const engineLog = join(work, 'engine-profile.jsonl')
-startEngine({ ...baseEnv, TOCKER_BENCH_PROFILE: engineLog, TOCKER_BENCH_PROFILE_TRACE: '1' })
+// --trace: the kernel steps too. Off by default: a trace listener makes the engine explain-ready
+// (isTracing(): --rm then deletes the directory before answering, as --explain shows it).
+startEngine({ ...baseEnv, TOCKER_BENCH_PROFILE: engineLog, TOCKER_BENCH_PROFILE_TRACE: TRACE ? '1' : '' })
 const runs = []
 for (let i = 0; i < PROFILED + 2; i++) {
   const cliLog = join(work, `cli-profile-${i}.jsonl`)
@@ -289,7 +315,7 @@ for (const r of perRun) for (const [k, v] of Object.entries(r.trace)) (kinds[k] 
 const traceRows = Object.entries(kinds)
   .map(([k, v]) => ({ k, n: median(v.map((x) => x.n)), ms: median(v.map((x) => x.ms)) }))
   .sort((a, b) => b.ms - a.ms)
-console.log(`\nkernel steps in the engine (trace layer; median per run of count and summed ms, top 12)`)
-for (const r of traceRows.slice(0, 12)) console.log(`  ${r.k.padEnd(40)} ${String(r.n).padStart(4)}x ${r.ms.toFixed(2).padStart(8)} ms`)
+if (TRACE) console.log(`\nkernel steps in the engine (trace layer; median per run of count and summed ms, top 12)`)
+if (TRACE) for (const r of traceRows.slice(0, 12)) console.log(`  ${r.k.padEnd(40)} ${String(r.n).padStart(4)}x ${r.ms.toFixed(2).padStart(8)} ms`)
 console.log(`\nload average at the end: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} (on ${availableParallelism()} CPUs)`)
 process.exit(0)
