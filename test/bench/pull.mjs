@@ -1,88 +1,155 @@
 #!/usr/bin/env node
-// The pull benchmark (issues 2 and 9): how fast does `tocker pull` get an image from a registry into
-// a store ready for overlayfs, next to the reference tools, in one run on the same machine?
+// The pull benchmark (issues 2 and 17): how fast does `tocker pull` get an image from a registry into
+// a store ready for overlayfs, next to Docker's engine, podman and the least work possible, in one
+// run on the same machine?
 //
-//   node test/bench/pull.mjs [runs=5] [--tocker PATH]
+//   node test/bench/pull.mjs [runs=3] [--only tocker,direct,docker,podman,skopeo,floor] [--settle SECONDS]
+//
+// (default: all but `direct`)
 //
 // Image: `bench` (test/bench/fixtures.mjs), 2 layers, ~167 MB uncompressed / ~62 MB gzipped, from
 // real files; `bench-sibling` shares its first layer. Both are pushed with skopeo to Debian's
-// docker-registry, started here on 127.0.0.1 with its storage in a temp dir.
+// docker-registry on 127.0.0.1, storage in a temp dir.
 //
-// Each run, into fresh directories, times:
-//   tocker           bin/tocker --root TMP pull ADDR/bench:latest: the CLI asks the store's engine
-//                    (POST /images/create) and prints its progress stream (the engine is started
-//                    before the clock, as a running engine is the normal case)
-//   tocker direct    the pull library in a process of its own, as `tocker pull` worked before the
-//                    engine owned the images (download + verify + unpack, no API): "before"
-//   podman           podman pull (its own store under TMP; vfs or overlay as podman chooses)
-//   skopeo+umoci     skopeo copy docker://ADDR/bench:latest oci:DIR:bench; umoci unpack --image DIR:bench BUNDLE
-//   floor            curl of the manifest, config and each layer piped into tar -xz, layers in parallel
-//                    (no digest check, no atomic rename: the least work that gets the files on disk)
-// and then the second pull, of bench-sibling into the same store (tocker: the shared layer
-// "Already exists"; skopeo: the blob is in the layout already, but umoci unpacks every layer again
-// into a new bundle; floor: only the new layer).
-// Prints medians with [min-max] and the ratios to tocker.
+// Everything runs in a private network and mount namespace (test/helpers/netns-sandbox.mjs) with
+// the host's cgroups hidden under a cgroup2 mount and a fresh /run (test/bench/docker-engine.mjs):
+//   tocker   a fresh engine (`tocker daemon`) per run; `tocker pull` is its CLI → engine → registry
+//   docker   Debian's Docker engine (docker.io 20.10: dockerd + its containerd, crun as runtime,
+//            no networking) with its data root in a temp dir; its own `docker pull`
+//   direct   (opt-in) the pull library in a process of its own, as `tocker pull` worked before the
+//            engine owned the images: download + verify + unpack, no API (engine overhead = tocker - direct)
+//   podman   podman pull into a temp --root/--runroot (overlay, cgroupfs, no events)
+//   skopeo   skopeo copy docker://ADDR/bench:latest oci:DIR:bench, then umoci unpack of it into a
+//            bundle (second pull: the shared blob is in the layout already, but umoci unpacks every
+//            layer again into a new bundle)
+//   floor    curl of manifest, config and each new layer piped into `tar -xzf`, layers in parallel
+//            (no digest check, no atomic commit: the least work that gets the files on disk)
+// Each run times the first pull into an empty store, then the pull of bench-sibling into the same
+// store (its base layer "Already exists"). The order of the tools rotates from run to run.
 //
-// Runs in private network and mount namespaces (the engines and the registry stay there); on a
-// hybrid cgroup host, /sys/fs/cgroup is the controller-less cgroup2 hierarchy inside (podman refuses
-// hybrid mode), as test/bench/start.mjs does. Nothing of it is visible outside.
-import { spawn } from 'node:child_process'
+// Measured per pull: wall time, and user and system CPU of everything that worked for it: the
+// client process and its children, plus (tocker, docker) the engine's process tree (dockerd's
+// containerd and its untar children included). The registry's own CPU is the same for all and left
+// out. The machine is shared: the load average is printed, and ratios are also given as the median
+// of each run's own ratio (load drifting during the run then hits both sides alike).
+//
+// The file system here is ext4 without a journal: for such a file system the kernel skips
+// "recently deleted" inodes (deleted less than 30 s ago, or 5.5 min while their inode table block
+// is dirty) when it allocates a new one, re-checking each from the start of the group for every
+// file created. Deleting one run's stores right before the next run's pulls would make all of them
+// pay for it (it was most of their system CPU); so after a run's stores are removed the benchmark
+// syncs and waits --settle seconds (default 31) before the next.
+import { spawn, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { waitForProcessesNaming } from '../helpers/leftover-processes.mjs'
+import { inNetSandbox, prepareNetSandbox, reexecInNetSandbox } from '../helpers/netns-sandbox.mjs'
+import { dockerEngineBinaries, hideHostState, startDockerd } from './docker-engine.mjs'
 import { benchFixture } from './fixtures.mjs'
 
-const CGROUP2_MAGIC = 0x63677270
-if (!process.env.TOCKER_BENCH_WRAPPED) {
-  const mountCgroup2 = statfsSync('/sys/fs/cgroup').type !== CGROUP2_MAGIC ? 'mount -t cgroup2 cgroup2 /sys/fs/cgroup && ' : ''
-  const child = spawn(
-    'unshare',
-    ['--net', '--mount', '--propagation', 'private', 'sh', '-c', `ip link set lo up && ${mountCgroup2}exec "$@"`, 'sh', process.execPath, fileURLToPath(import.meta.url), ...process.argv.slice(2)],
-    { stdio: 'inherit', env: { ...process.env, TOCKER_BENCH_WRAPPED: '1' } },
-  )
-  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)))
-  await new Promise(() => {})
+if (!inNetSandbox()) {
+  // Outside first: the sandbox has no network for apt-get to fetch Docker's engine with.
+  if (!process.argv.includes('--only') || process.argv[process.argv.indexOf('--only') + 1].includes('docker')) dockerEngineBinaries()
+  process.exit(await reexecInNetSandbox())
 }
+prepareNetSandbox()
+hideHostState()
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
+const TOCKER = join(repoRoot, 'bin', 'tocker')
 const argv = process.argv.slice(2)
-const tockerIdx = argv.indexOf('--tocker')
-const TOCKER = tockerIdx >= 0 ? argv.splice(tockerIdx, 2)[1] : join(repoRoot, 'bin', 'tocker')
-const RUNS = Number(argv[0] ?? 5)
+function option(name, fallback) {
+  const i = argv.indexOf(name)
+  return i >= 0 ? argv.splice(i, 2)[1] : fallback
+}
+const ONLY = option('--only', 'tocker,docker,podman,skopeo,floor').split(',')
+const SETTLE = Number(option('--settle', '31'))
+const RUNS = Number(argv[0] ?? 3)
+const TICK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim() || 100)
 
-const work = mkdtempSync(join(tmpdir(), 'tocker-bench-pull-'))
+// Short: dockerd's socket lives under it (108-byte limit on socket paths).
+const work = mkdtempSync('/tmp/tbp-')
+const daemons = []
 let registry
 function cleanup() {
-  if (registry?.pid && registry.exitCode === null) {
-    try {
-      process.kill(registry.pid, 'SIGTERM')
-    } catch {}
-  }
+  // By their ChildProcess: a pid that ended could meanwhile belong to someone else.
+  for (const d of daemons) if (d.exitCode === null && d.signalCode === null) d.kill('SIGTERM')
+  if (registry?.exitCode === null) process.kill(registry.pid, 'SIGTERM')
+  waitForProcessesNaming(work)
   rmSync(work, { recursive: true, force: true })
 }
 process.on('exit', cleanup)
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130))
 
-/** Runs a command; resolves with its output, rejects with its stderr on a non-zero exit. */
-function sh(cmd, args, opts = {}) {
+// ---- measuring ----------------------------------------------------------------------------------
+
+/** /proc/<pid>/stat: [ppid, user ticks incl. reaped children, system ticks incl. reaped children]. */
+function procStat(pid) {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ')
+    return [Number(f[1]), Number(f[11]) + Number(f[13]), Number(f[12]) + Number(f[14])]
+  } catch {
+    return undefined // gone
+  }
+}
+
+/** CPU ticks of a process and all its descendants (threads are in their process's numbers). */
+function treeCpu(root) {
+  const stats = new Map()
+  for (const p of readdirSync('/proc')) if (/^\d+$/.test(p)) stats.set(Number(p), procStat(p))
+  const cpu = { user: 0, sys: 0 }
+  const todo = [root]
+  while (todo.length) {
+    const pid = todo.pop()
+    const st = stats.get(pid)
+    if (!st) continue
+    cpu.user += st[1]
+    cpu.sys += st[2]
+    for (const [child, cs] of stats) if (cs?.[0] === pid) todo.push(child)
+  }
+  return cpu
+}
+
+/**
+ * Run a client command; resolves with { out, err, wall, user, sys } (seconds), its CPU including its
+ * children's (read by the wrapping shell from its own /proc/$$/stat after the command ended).
+ */
+function client(cmd, args, opts = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts })
+    const start = process.hrtime.bigint()
+    const child = spawn('sh', ['-c', '"$@"; s=$?; cat /proc/$$/stat >&3; exit $s', 'sh', cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe', 'pipe'], ...opts })
     let out = ''
     let err = ''
+    let stat = ''
     child.stdout.on('data', (d) => (out += d))
     child.stderr.on('data', (d) => (err += d))
+    child.stdio[3].on('data', (d) => (stat += d))
     child.on('error', reject)
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(' ')}: exit ${code}: ${(err || out).trim().split('\n').slice(-15).join('\n')}`))))
+    child.on('close', (code) => {
+      const wall = Number(process.hrtime.bigint() - start) / 1e9
+      if (code !== 0) return reject(new Error(`${cmd} ${args.join(' ')}: exit ${code}: ${(err || out).trim().split('\n').slice(-15).join('\n')}`))
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      resolve({ out, err, wall, user: Number(f[13]) / TICK, sys: Number(f[14]) / TICK })
+    })
   })
 }
 
-async function timed(fn) {
-  const start = process.hrtime.bigint()
-  await fn()
-  return Number(process.hrtime.bigint() - start) / 1e9
+/** A client command plus what a daemon's process tree spent meanwhile. */
+async function withDaemon(daemonPid, run) {
+  const before = treeCpu(daemonPid)
+  const r = await run()
+  const after = treeCpu(daemonPid)
+  return { ...r, user: r.user + (after.user - before.user) / TICK, sys: r.sys + (after.sys - before.sys) / TICK }
+}
+
+function sh(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', ...opts })
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: exit ${r.status}: ${r.error?.message ?? r.stderr}`)
+  return r.stdout
 }
 
 async function freePort() {
@@ -118,32 +185,46 @@ async function manifestOf(addr, repo) {
   return res.json()
 }
 
-// ---- the three ways to pull ---------------------------------------------------------------------
+async function waitForSocket(path, child) {
+  for (let i = 0; i < 400; i++) {
+    if (child.exitCode !== null) throw new Error(`${path}: the daemon exited ${child.exitCode}`)
+    if (spawnSync('curl', ['-sf', '--unix-socket', path, 'http://d/_ping'], { stdio: 'ignore' }).status === 0) return
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  throw new Error(`${path} did not answer`)
+}
 
-/** The store's engine, started (and answering) before the clock starts. */
-async function startEngine(root) {
-  const engine = spawn(process.execPath, [TOCKER, '--root', root, 'daemon'], { stdio: 'ignore' })
-  for (let i = 0; i < 400 && !existsSync(join(root, 'tocker.sock')); i++) await new Promise((r) => setTimeout(r, 25))
-  await sh(TOCKER, ['--root', root, 'version'], { env: { ...process.env, TOCKER_NO_AUTOSTART: '1' } })
-  return engine
+// ---- the ways to pull -----------------------------------------------------------------------------
+
+const expect = (ok, what, r) => {
+  if (!ok) throw new Error(`${what}:\n${r.out}${r.err}`)
+  return r
 }
 
 const tocker = {
   name: 'tocker',
-  async setup() {
-    const root = mkdtempSync(join(work, 'tocker-'))
-    return { root, engine: await startEngine(root) }
-  },
-  async teardown(ctx) {
-    const gone = new Promise((r) => ctx.engine.once('exit', r))
-    ctx.engine.kill('SIGTERM')
-    await gone
+  async setup(dir) {
+    const root = join(dir, 'store')
+    const engine = spawn(process.execPath, [TOCKER, '--root', root, 'daemon'], { stdio: 'ignore', env: { ...process.env, NODE_OPTIONS: '' } })
+    daemons.push(engine)
+    await waitForSocket(join(root, 'tocker.sock'), engine)
+    return {
+      root,
+      engine,
+      stop: async () => {
+        if (engine.exitCode !== null) return
+        const gone = new Promise((r) => engine.once('exit', r))
+        engine.kill('SIGTERM')
+        await gone
+      },
+    }
   },
   async pull(ctx, addr, repo) {
-    const out = await sh(TOCKER, ['--root', ctx.root, 'pull', `${addr}/${repo}:latest`], { env: { ...process.env, TOCKER_NO_AUTOSTART: '1' } })
+    const r = await withDaemon(ctx.engine.pid, () => client(process.execPath, [TOCKER, '--root', ctx.root, 'pull', `${addr}/${repo}:latest`], { env: { ...process.env, TOCKER_NO_AUTOSTART: '1' } }))
     // A pull that printed no status did not pull: better no number than a wrong one.
-    if (!/^Status: Downloaded newer image for /m.test(out)) throw new Error(`tocker pull printed no "Status: Downloaded newer image":\n${out}`)
-    if (repo === 'bench-sibling' && !/: Already exists$/m.test(out)) throw new Error(`the second pull did not reuse the shared layer ("Already exists"):\n${out}`)
+    expect(/^Status: Downloaded newer image for /m.test(r.out), 'tocker pull printed no "Status: Downloaded newer image"', r)
+    if (repo === 'bench-sibling') expect(/: Already exists$/m.test(r.out), 'the second pull did not reuse the shared layer ("Already exists")', r)
+    return r
   },
 }
 
@@ -160,112 +241,186 @@ process.stdout.write(lines.join('\\n') + '\\nStatus: ' + (r.downloaded ? 'Downlo
 `
 const tockerDirect = {
   name: 'tocker direct',
-  async setup() {
-    return { root: mkdtempSync(join(work, 'direct-')) }
+  async setup(dir) {
+    return { root: join(dir, 'store') }
   },
   async pull(ctx, addr, repo) {
-    const out = await sh(process.execPath, ['--input-type=module', '-e', DIRECT, `${addr}/${repo}:latest`, ctx.root])
-    if (!/^Status: Downloaded newer image for /m.test(out)) throw new Error(`the direct pull printed no "Status: Downloaded newer image":\n${out}`)
+    const r = await client(process.execPath, ['--input-type=module', '-e', DIRECT, `${addr}/${repo}:latest`, ctx.root])
+    return expect(/^Status: Downloaded newer image for /m.test(r.out), 'the direct pull printed no "Status: Downloaded newer image"', r)
+  },
+}
+
+let dockerBins
+const docker = {
+  name: 'docker',
+  async setup(dir) {
+    const d = await startDockerd(dir, dockerBins)
+    daemons.push(d.child)
+    return d
+  },
+  async pull(ctx, addr, repo) {
+    const [cmd, args] = ctx.docker('pull', `${addr}/${repo}:latest`)
+    const r = await withDaemon(ctx.pid, () => client(cmd, args))
+    expect(/^Status: Downloaded newer image for /m.test(r.out), 'docker pull printed no "Status: Downloaded newer image"', r)
+    if (repo === 'bench-sibling') expect(/: Already exists$/m.test(r.out), 'docker: the second pull did not reuse the shared layer', r)
+    return r
   },
 }
 
 const podman = {
   name: 'podman',
-  async setup() {
-    const dir = mkdtempSync(join(work, 'podman-'))
-    return { dir, args: ['--root', join(dir, 'root'), '--runroot', join(dir, 'run'), '--cgroup-manager', 'cgroupfs', '--events-backend', 'none'] }
-  },
-  async teardown(ctx) {
-    // podman's store may hold overlay mounts: let podman itself take them down.
-    await sh('podman', [...ctx.args, 'system', 'reset', '--force']).catch(() => {})
+  async setup(dir) {
+    const args = ['--root', join(dir, 'root'), '--runroot', join(dir, 'run'), '--tmpdir', join(dir, 'tmp'), '--storage-driver', 'overlay', '--cgroup-manager', 'cgroupfs', '--events-backend', 'none']
+    return {
+      args,
+      // podman's overlay driver makes its home a private bind mount: let podman itself take it down.
+      stop: async () => void (await client('podman', [...args, 'system', 'reset', '--force']).catch(() => {})),
+    }
   },
   async pull(ctx, addr, repo) {
-    await sh('podman', [...ctx.args, 'pull', '--quiet', '--tls-verify=false', `${addr}/${repo}:latest`])
+    // podman 4.3 downloads the shared blob again (its storage knows the layer by its DiffID only)
+    // but does not store it twice: that is its second pull as it is.
+    return client('podman', [...ctx.args, 'pull', '--tls-verify=false', `${addr}/${repo}:latest`])
   },
 }
 
 const skopeoUmoci = {
   name: 'skopeo+umoci',
-  async setup() {
-    return { dir: mkdtempSync(join(work, 'skopeo-')) }
+  async setup(dir) {
+    return { dir, stop: async () => {} }
   },
   async pull(ctx, addr, repo) {
-    await sh('skopeo', ['copy', '--quiet', '--src-tls-verify=false', `docker://${addr}/${repo}:latest`, `oci:${ctx.dir}/layout:${repo}`])
-    await sh('umoci', ['unpack', '--image', `${ctx.dir}/layout:${repo}`, `${ctx.dir}/bundle-${repo}`])
+    const copy = await client('skopeo', ['copy', '--quiet', '--src-tls-verify=false', `docker://${addr}/${repo}:latest`, `oci:${ctx.dir}/layout:${repo}`])
+    const unpack = await client('umoci', ['unpack', '--image', `${ctx.dir}/layout:${repo}`, `${ctx.dir}/bundle-${repo}`])
+    return { out: '', err: '', wall: copy.wall + unpack.wall, user: copy.user + unpack.user, sys: copy.sys + unpack.sys }
   },
 }
 
 const floor = {
   name: 'curl+tar (floor)',
-  async setup() {
-    return { dir: mkdtempSync(join(work, 'floor-')), have: new Set() }
+  async setup(dir) {
+    return { dir, have: new Set(), stop: async () => {} }
   },
   async pull(ctx, addr, repo) {
     const base = `http://${addr}/v2/${repo}`
     // The manifest and config are fetched as a client must; then each new layer streams into tar.
     const script = [
       `curl -sfS -H 'Accept: ${ACCEPT}' ${base}/manifests/latest > "$D/manifest-${repo}.json"`,
-      `curl -sfS ${base}/blobs/${ctx.manifests[repo].config.digest} > "$D/config-${repo}.json"`,
-      ...ctx.manifests[repo].layers
+      `curl -sfS ${base}/blobs/${manifests[repo].config.digest} > "$D/config-${repo}.json"`,
+      ...manifests[repo].layers
         .filter((l) => !ctx.have.has(l.digest))
         .map((l) => `(mkdir -p "$D/${l.digest.slice(7)}" && curl -sfS ${base}/blobs/${l.digest} | tar -xzf - -C "$D/${l.digest.slice(7)}") &`),
       'wait',
     ].join('\n')
-    await sh('sh', ['-ec', script], { env: { ...process.env, D: ctx.dir } })
-    for (const l of ctx.manifests[repo].layers) ctx.have.add(l.digest)
+    const r = await client('sh', ['-ec', script], { env: { ...process.env, D: ctx.dir } })
+    for (const l of manifests[repo].layers) ctx.have.add(l.digest)
+    return r
   },
 }
 
 // ---- main ---------------------------------------------------------------------------------------
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]
-const fmt = (xs) => (xs.length ? `${median(xs).toFixed(2)} s [${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)}]` : 'n/a')
-// Ratio of medians, and of the fastest runs (the steadier figure on a busy machine).
-const ratio = (a, b) => (a.length && b.length ? `${(median(a) / median(b)).toFixed(2)}x (min ${(Math.min(...a) / Math.min(...b)).toFixed(2)}x)` : 'n/a')
+const methods = []
+if (ONLY.includes('tocker')) methods.push(tocker)
+if (ONLY.includes('direct')) methods.push(tockerDirect)
+if (ONLY.includes('docker')) {
+  dockerBins = dockerEngineBinaries()
+  if (dockerBins) methods.push(docker)
+}
+if (ONLY.includes('podman')) {
+  if (spawnSync('sh', ['-c', 'command -v podman']).status === 0) methods.push(podman)
+  else process.stderr.write('podman is not installed (apt-get install podman): left out\n')
+}
+if (ONLY.includes('skopeo')) {
+  if (spawnSync('sh', ['-c', 'command -v skopeo && command -v umoci']).status === 0) methods.push(skopeoUmoci)
+  else process.stderr.write('skopeo or umoci is not installed (apt-get install skopeo umoci): left out\n')
+}
+if (ONLY.includes('floor')) methods.push(floor)
 
 process.stderr.write('building the bench images (cached after the first time)...\n')
 const layouts = { bench: await benchFixture('bench'), 'bench-sibling': await benchFixture('bench-sibling') }
 const addr = await startRegistry()
 for (const [repo, layout] of Object.entries(layouts)) {
-  await sh('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `oci:${layout}:latest`, `docker://${addr}/${repo}:latest`])
+  sh('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `oci:${layout}:latest`, `docker://${addr}/${repo}:latest`])
 }
 const manifests = { bench: await manifestOf(addr, 'bench'), 'bench-sibling': await manifestOf(addr, 'bench-sibling') }
 const config = await (await fetch(`http://${addr}/v2/bench/blobs/${manifests.bench.config.digest}`)).json()
 const compressed = manifests.bench.layers.reduce((n, l) => n + l.size, 0)
-const uncompressed = Number((await sh('sh', ['-c', `for f in ${manifests.bench.layers.map((l) => join(layouts.bench, 'blobs/sha256', l.digest.slice(7))).join(' ')}; do gzip -dc "$f"; done | wc -c`])).trim())
+const uncompressed = Number(sh('sh', ['-c', `for f in ${manifests.bench.layers.map((l) => join(layouts.bench, 'blobs/sha256', l.digest.slice(7))).join(' ')}; do gzip -dc "$f"; done | wc -c`]).trim())
 
-const haveCommand = async (c) => sh('sh', ['-c', `command -v ${c}`]).then(() => true, () => false)
-const methods = [tocker, tockerDirect, ...((await haveCommand('podman')) ? [podman] : []), skopeoUmoci, floor]
+const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
+const loadAtStart = loadavg()
 const results = Object.fromEntries(methods.map((m) => [m.name, { first: [], second: [], error: undefined }]))
-for (let run = 1; run <= RUNS; run++) {
-  for (const m of methods) {
+for (let run = 0; run < RUNS; run++) {
+  const runDir = join(work, `run${run}`)
+  const order = methods.map((_, i) => methods[(i + run) % methods.length])
+  for (const m of order) {
     const r = results[m.name]
     if (r.error) continue
-    const ctx = { ...(await m.setup()), manifests }
+    const dir = join(runDir, m.name.split(/[ +]/)[0])
+    mkdirSync(dir, { recursive: true })
+    let ctx
     try {
-      r.first.push(await timed(() => m.pull(ctx, addr, 'bench')))
-      r.second.push(await timed(() => m.pull(ctx, addr, 'bench-sibling')))
+      ctx = await m.setup(dir)
+      r.first.push(await m.pull(ctx, addr, 'bench'))
+      r.second.push(await m.pull(ctx, addr, 'bench-sibling'))
     } catch (err) {
       r.error = err.message
-      r.first.length = r.second.length = 0
     } finally {
-      await m.teardown?.(ctx)
-      rmSync(ctx.root ?? ctx.dir, { recursive: true, force: true })
+      await ctx?.stop?.()
     }
   }
-  process.stderr.write(`run ${run}/${RUNS} done\n`)
+  rmSync(runDir, { recursive: true, force: true })
+  process.stderr.write(`run ${run + 1}/${RUNS} done (load ${loadavg()})\n`)
+  if (run + 1 < RUNS && SETTLE > 0) {
+    // See the header: let the inodes just freed stop counting as "recently deleted".
+    sh('sync', [])
+    await new Promise((r) => setTimeout(r, SETTLE * 1000))
+  }
 }
 
-const T = results.tocker
-console.log(`\npull of a 2-layer image from docker-registry on 127.0.0.1: ${(uncompressed / 1e6).toFixed(0)} MB uncompressed, ${(compressed / 1e6).toFixed(1)} MB gzipped (${config.rootfs.diff_ids.length} layers); median [min-max] of ${RUNS} runs, fresh store each run; ${(await sh('nproc', [])).trim()} cores, load average ${(await sh('cat', ['/proc/loadavg'])).split(' ')[0]}`)
-const others = methods.slice(1).map((m) => m.name)
-const rows = [
-  ['', ...methods.map((m) => m.name), ...others.map((n) => `tocker/${n}`)],
-  ['first pull', ...methods.map((m) => fmt(results[m.name].first)), ...others.map((n) => ratio(T.first, results[n].first))],
-  ['second pull (base layer shared)', ...methods.map((m) => fmt(results[m.name].second)), ...others.map((n) => ratio(T.second, results[n].second))],
-]
+// ---- report ---------------------------------------------------------------------------------------
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]
+const col = (rs, k) => rs.map((r) => r[k])
+const cell = (rs) => (rs.length ? `${median(col(rs, 'wall')).toFixed(2)} s [${Math.min(...col(rs, 'wall')).toFixed(2)}-${Math.max(...col(rs, 'wall')).toFixed(2)}]` : 'n/a')
+const cpu = (rs) => (rs.length ? `${median(col(rs, 'user')).toFixed(2)} / ${median(col(rs, 'sys')).toFixed(2)}` : 'n/a')
+console.log(
+  `\npull of a ${config.rootfs.diff_ids.length}-layer image from docker-registry on 127.0.0.1: ${(uncompressed / 1e6).toFixed(0)} MB uncompressed, ` +
+    `${(compressed / 1e6).toFixed(1)} MB gzipped; median [min-max] of ${RUNS} runs, fresh store each run; ${sh('nproc', []).trim()} cores, ` +
+    `load average ${loadAtStart} at the start, ${loadavg()} at the end${dockerBins ? `; Docker engine ${dockerBins.version}` : ''}`,
+)
+const rows = [['', 'first pull: wall', 'CPU user / sys (s)', 'second pull (shared base): wall', 'CPU user / sys (s)']]
+for (const m of methods) {
+  const r = results[m.name]
+  rows.push([m.name, cell(r.first), cpu(r.first), cell(r.second), cpu(r.second)])
+}
 const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)))
 for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i])).join('   ').trimEnd())
+
+/** tocker / other: ratio of the medians, and the median of each run's own ratio. */
+function ratio(a, b, k = 'wall') {
+  if (!a.length || !b.length) return 'n/a'
+  const n = Math.min(a.length, b.length)
+  const perRun = median(Array.from({ length: n }, (_, i) => a[i][k] / b[i][k]))
+  return `${(median(col(a, k)) / median(col(b, k))).toFixed(2)}x (per run ${perRun.toFixed(2)}x)`
+}
+const T = results.tocker
+if (T) {
+  console.log('')
+  for (const m of methods.filter((x) => x !== tocker)) {
+    const o = results[m.name]
+    console.log(`tocker / ${m.name}: first ${ratio(T.first, o.first)}, second ${ratio(T.second, o.second)}; CPU (user+sys) first ${ratio(cpuSum(T.first), cpuSum(o.first), 'cpu')}`)
+  }
+  const D = results.docker
+  if (D?.first.length && T.first.length) {
+    const goal = (a, b) => median(col(a, 'wall')) / median(col(b, 'wall')) <= 0.8
+    console.log(`\ngoal tocker <= 0.8x docker: first pull ${goal(T.first, D.first) ? 'met' : 'NOT met'}, second pull ${goal(T.second, D.second) ? 'met' : 'NOT met'}`)
+  }
+}
+function cpuSum(rs) {
+  return rs.map((r) => ({ cpu: r.user + r.sys }))
+}
 for (const [name, r] of Object.entries(results)) if (r.error) console.log(`\n${name} failed: ${r.error}`)
 // exit() runs cleanup(): the registry child would otherwise keep the event loop alive.
 process.exit(Object.values(results).some((r) => r.error) ? 1 : 0)

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { gzipSync } from 'node:zlib'
-import t from 'tap'
-import { lgetxattr } from '../../src/sys/fs.js'
+import t, { type Test } from 'tap'
+import { lgetxattr, lsetxattr } from '../../src/sys/fs.js'
 import { assembleTar } from '../../src/image/unpack/tar-split.js'
 import { unpackLayer } from '../../src/image/unpack/unpack.js'
 import { buildTar, sha256, type TEntry } from './helpers/tar-builder.js'
@@ -98,6 +98,105 @@ t.test('ownership, modes, links, devices, fifos, xattrs and mtimes are kept', as
   t.equal(lgetxattr(join(diff, 'ping'), 'user.note')?.toString(), 'hello', 'user xattr kept')
   t.equal(lgetxattr(join(diff, 'ping'), 'trusted.overlay.redirect'), undefined, "a layer's own trusted.overlay.* xattrs are not applied")
   t.equal(readFileSync(join(diff, 'long/'.repeat(30) + 'name.txt'), 'utf8'), 'deep', 'PAX long path')
+})
+
+/** A POSIX ACL xattr value (version 2): [tag, perm, id] entries. */
+function aclXattr(entries: [number, number, number][]): Buffer {
+  const b = Buffer.alloc(4 + 8 * entries.length)
+  b.writeUInt32LE(2, 0)
+  entries.forEach(([tag, perm, id], i) => {
+    b.writeUInt16LE(tag, 4 + 8 * i)
+    b.writeUInt16LE(perm, 6 + 8 * i)
+    b.writeUInt32LE(id, 8 + 8 * i)
+  })
+  return b
+}
+const ACL_USER_OBJ = 0x01
+const ACL_GROUP_OBJ = 0x04
+const ACL_OTHER = 0x20
+const UNDEFINED_ID = 0xffffffff
+/** A default ACL u::rwx,g::---,o::--- : new inodes below get no group/other bits, whatever the umask. */
+const privateAcl = aclXattr([
+  [ACL_USER_OBJ, 7, UNDEFINED_ID],
+  [ACL_GROUP_OBJ, 0, UNDEFINED_ID],
+  [ACL_OTHER, 0, UNDEFINED_ID],
+])
+
+// The writer skips chown/chmod when the kernel already gave a new inode the entry's owner and mode
+// (umask, setgid directories, default ACLs decide what the kernel gives): every such case must still
+// end with exactly the entry's owner and mode.
+t.test("owners and modes are exact whatever the kernel's own choice (umask, setgid directories, default ACLs)", async (t) => {
+  const entries: TEntry[] = [
+    { name: 'plain', data: 'x', mode: 0o644 },
+    { name: 'open', data: 'x', mode: 0o777 },
+    { name: 'none', data: 'x', mode: 0o000 },
+    { name: 'opendir/', type: 'dir', mode: 0o777 },
+    { name: 'sg/', type: 'dir', mode: 0o2775, uid: 0, gid: 1234 },
+    { name: 'sg/same-group', data: 'x', mode: 0o644, gid: 1234 },
+    { name: 'sg/root-group', data: 'x', mode: 0o644, gid: 0 },
+    { name: 'sg/link', type: 'symlink', linkname: 'same-group', gid: 0 },
+    { name: 'sg/sub/', type: 'dir', mode: 0o755, gid: 1234 },
+    { name: 'sg/sgsub/', type: 'dir', mode: 0o2755, gid: 1234 },
+    { name: 'sg/implicit/file', data: 'x', mode: 0o600, gid: 1234 },
+    // A directory stops being setgid when a later entry describes it again without the bit.
+    { name: 'sg2/', type: 'dir', mode: 0o2755, gid: 55 },
+    { name: 'sg2/', type: 'dir', mode: 0o755, gid: 55 },
+    { name: 'sg2/f', data: 'x', mode: 0o644, gid: 0 },
+    { name: 'acl/', type: 'dir', mode: 0o755, pax: { 'SCHILY.xattr.system.posix_acl_default': privateAcl } },
+    { name: 'acl/f', data: 'x', mode: 0o644 },
+    { name: 'acl/d/', type: 'dir', mode: 0o755 },
+    { name: 'acl/implicit/f', data: 'x', mode: 0o644 },
+  ]
+  const tar = buildTar(entries)
+  const check = (t: Test, diff: string, aclOn: boolean) => {
+    const st = (p: string) => lstatSync(join(diff, p))
+    const is = (p: string, mode: number, uid: number, gid: number) => t.same([(st(p).mode & 0o7777).toString(8), st(p).uid, st(p).gid], [mode.toString(8), uid, gid], p)
+    is('plain', 0o644, 0, 0)
+    is('open', 0o777, 0, 0)
+    is('none', 0o000, 0, 0)
+    is('opendir', 0o777, 0, 0)
+    is('sg', 0o2775, 0, 1234)
+    is('sg/same-group', 0o644, 0, 1234)
+    is('sg/root-group', 0o644, 0, 0)
+    t.same([st('sg/link').uid, st('sg/link').gid], [0, 0], 'symlink in a setgid dir keeps its own group')
+    is('sg/sub', 0o755, 0, 1234)
+    is('sg/sgsub', 0o2755, 0, 1234)
+    is('sg/implicit', 0o755, 0, 1234)
+    is('sg/implicit/file', 0o600, 0, 1234)
+    is('sg2/f', 0o644, 0, 0)
+    if (aclOn) {
+      is('acl/f', 0o644, 0, 0)
+      is('acl/d', 0o755, 0, 0)
+      is('acl/implicit', 0o755, 0, 0)
+      is('acl/implicit/f', 0o644, 0, 0)
+    }
+  }
+  // The file system of the temp dir may lack POSIX ACLs: the ACL cases then only run without them.
+  const probe = freshDir()
+  let aclOn = true
+  try {
+    lsetxattr(probe, 'system.posix_acl_default', privateAcl)
+  } catch {
+    aclOn = false
+  }
+  for (const umask of [0o022, 0o077, 0o000]) {
+    const old = process.umask(umask)
+    try {
+      const { diff } = await unpack(tar, { expect: sha256(tar) })
+      t.test(`umask ${umask.toString(8).padStart(3, '0')}`, async (t) => check(t, diff, aclOn))
+    } finally {
+      process.umask(old)
+    }
+  }
+  // A default ACL the layer directory inherits from the store (the kernel ignores the umask there).
+  if (aclOn) {
+    const dir = freshDir()
+    lsetxattr(dir, 'system.posix_acl_default', privateAcl)
+    await unpackLayer(chunked(gzipSync(tar)), dir, { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip' })
+    t.test('under an inherited default ACL', async (t) => check(t, join(dir, 'diff'), true))
+  } else {
+    t.comment('POSIX ACLs not supported by the temp dir: ACL cases skipped')
+  }
 })
 
 t.test('plain tar and zstd layers', async (t) => {

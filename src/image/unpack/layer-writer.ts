@@ -13,8 +13,15 @@
 // to such paths are refused with an error naming the entry; the caller then removes everything.
 // Files are created with O_EXCL|O_NOFOLLOW, so no write ever follows a symlink.
 //
-// All calls are synchronous: they run on Node's main thread in between the decompressor's chunks
-// (kernel work for small files is short; the page cache absorbs the data).
+// All calls are synchronous: they run in the unpacking thread (see unpack-worker.ts) in between the
+// decompressor's chunks (kernel work for small files is short; the page cache absorbs the data).
+//
+// Few system calls per entry: a file is created with its final permission bits (one openat; the
+// kernel applies the umask), and fchown/fchmod are made only when the kernel's own choice differs
+// from the entry: a new inode belongs to our euid and to our egid, or to its directory's group when
+// that directory is setgid (and a new directory there inherits the setgid bit). A root-owned 0644
+// file costs openat, write, futimens, close; a root-owned 0755 directory mkdir and, at the end, its
+// times.
 import {
   closeSync,
   constants as fsc,
@@ -38,13 +45,14 @@ import {
 } from 'node:fs'
 import { join } from 'node:path'
 import { TockerError } from '../../errors.js'
-import { lsetxattr, mknod, S_IFBLK, S_IFCHR, S_IFIFO } from '../../sys/fs.js'
+import { lgetxattr, lsetxattr, mknod, S_IFBLK, S_IFCHR, S_IFIFO } from '../../sys/fs.js'
 import type { TarEntry, TarHandler } from './tar-reader.js'
 import type { TarSplitWriter } from './tar-split.js'
 
 export const WHITEOUT_PREFIX = '.wh.'
 export const OPAQUE_MARKER = '.wh..wh..opq'
 export const OPAQUE_XATTR = 'trusted.overlay.opaque'
+const DEFAULT_ACL = 'system.posix_acl_default'
 
 const CREATE_FLAGS = fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW
 
@@ -80,7 +88,15 @@ export class LayerWriter implements TarHandler {
   // Every path this writer created. The layer directory starts empty, so a path not in here does
   // not exist: most entries need no lstat at all.
   #created = new Set<string>([''])
+  // Directories of this layer that are setgid now, with their group: what a new inode in them gets.
+  #sgid = new Map<string, number>()
+  // Directories given a default ACL by the layer, and whether the root inherited one (#unpredictable).
+  #aclDirs = new Set<string>()
+  #aclRoot: boolean
   #shadows = 0
+  readonly #umask: number
+  readonly #uid: number
+  readonly #gid: number
 
   /**
    * `literal`: the tar is not a layer but plain files (a build context, an archive ADD unpacks):
@@ -88,13 +104,18 @@ export class LayerWriter implements TarHandler {
    */
   readonly #literal: boolean
 
-  constructor(layerDir: string, split?: TarSplitWriter, opts: { literal?: boolean } = {}) {
+  constructor(layerDir: string, split?: TarSplitWriter, opts: { literal?: boolean; umask?: number } = {}) {
     this.#literal = opts.literal ?? false
     this.root = join(layerDir, 'diff')
     this.#shadowDir = join(layerDir, 'shadow')
     this.#split = split
+    // process.umask() only reads it (setting it is what worker threads may not do).
+    this.#umask = opts.umask ?? process.umask()
+    this.#uid = process.geteuid?.() ?? 0
+    this.#gid = process.getegid?.() ?? 0
     mkdirSync(this.root, { mode: 0o755 })
     chmodSync(this.root, 0o755)
+    this.#aclRoot = lgetxattr(this.root, DEFAULT_ACL) !== undefined
   }
 
   raw(chunk: Buffer): void {
@@ -137,8 +158,9 @@ export class LayerWriter implements TarHandler {
     this.#file = undefined
     try {
       // chown first: the kernel clears setuid/setgid bits and security.capability on chown.
-      fchownSync(f.fd, f.entry.uid, f.entry.gid)
-      fchmodSync(f.fd, f.entry.mode)
+      const chowned = this.#needsChown(f.entry, f.rel)
+      if (chowned) fchownSync(f.fd, f.entry.uid, f.entry.gid)
+      if (chowned || this.#needsChmod(f.entry.mode, f.rel)) fchmodSync(f.fd, f.entry.mode)
       this.#xattrs(f.entry, f.rel)
       futimesSync(f.fd, f.entry.atime ?? f.entry.mtime, f.entry.mtime)
     } finally {
@@ -171,6 +193,36 @@ export class LayerWriter implements TarHandler {
     return this.#created.has(rel) ? lstatOrUndefined(this.#abs(rel)) : undefined
   }
 
+  /** Does a new inode at rel differ in owner from the entry (see the header)? */
+  #needsChown(e: TarEntry, rel: string): boolean {
+    return e.uid !== this.#uid || e.gid !== (this.#sgid.get(parentOf(rel)) ?? this.#gid) || this.#unpredictable(rel)
+  }
+
+  /** Does a new inode at rel, created with mode's permission bits, end up with other bits than the entry's? */
+  #needsChmod(mode: number, rel: string): boolean {
+    return (mode & 0o7777) !== (mode & 0o777 & ~this.#umask) || this.#unpredictable(rel)
+  }
+
+  /**
+   * Under a directory with a default ACL the kernel derives a new inode's mode from the ACL, not
+   * from the umask: there (the layer's root may inherit one from the store's directories, a layer
+   * may set system.posix_acl_default on its own), owner and mode are always set explicitly.
+   */
+  #unpredictable(rel: string): boolean {
+    if (this.#aclRoot) return true
+    if (this.#aclDirs.size === 0) return false
+    for (let p = parentOf(rel); ; p = parentOf(p)) {
+      if (this.#aclDirs.has(p)) return true
+      if (p === '') return false
+    }
+  }
+
+  /** Remember whether a directory of this layer is setgid now (new inodes in it take its group). */
+  #noteDir(rel: string, mode: number, gid: number): void {
+    if (mode & 0o2000) this.#sgid.set(rel, gid)
+    else this.#sgid.delete(rel)
+  }
+
   #whiteout(e: TarEntry, rel: string, base: string): void {
     const parent = parentOf(rel)
     this.#ensureParent(e.path, rel)
@@ -191,18 +243,32 @@ export class LayerWriter implements TarHandler {
 
   #dir(e: TarEntry, rel: string): void {
     const abs = this.#abs(rel)
+    let made = false
     if (rel !== '') {
       this.#ensureParent(e.path, rel)
       const st = this.#lstat(rel)
       if (!st?.isDirectory()) {
         if (st) this.#remove(rel, st)
-        mkdirSync(abs, 0o700)
+        mkdirSync(abs, e.mode & 0o777)
         this.#created.add(rel)
+        made = true
       }
       this.#dirs.add(rel)
     }
-    lchownSync(abs, e.uid, e.gid)
-    chmodSync(abs, e.mode)
+    if (made) {
+      // New: the kernel gave it our owner (or a setgid parent's group, and the setgid bit) and the
+      // entry's permission bits less the umask.
+      const parentGid = this.#sgid.get(parentOf(rel))
+      const chowned = this.#needsChown(e, rel)
+      if (chowned) lchownSync(abs, e.uid, e.gid)
+      const got = (e.mode & 0o777 & ~this.#umask) | (parentGid !== undefined ? 0o2000 : 0)
+      if (chowned || (e.mode & 0o7777) !== got || this.#unpredictable(rel)) chmodSync(abs, e.mode)
+    } else {
+      // A directory that was there already (the root, or one made for an earlier entry inside it).
+      lchownSync(abs, e.uid, e.gid)
+      chmodSync(abs, e.mode)
+    }
+    this.#noteDir(rel, e.mode, e.gid)
     this.#xattrs(e, rel)
     this.#dirTimes.set(rel, [e.atime ?? e.mtime, e.mtime])
   }
@@ -210,7 +276,9 @@ export class LayerWriter implements TarHandler {
   #regular(e: TarEntry, rel: string): void {
     this.#ensureParent(e.path, rel)
     this.#clear(rel)
-    const fd = openSync(this.#abs(rel), CREATE_FLAGS, 0o600)
+    // Created with its final permission bits: the layer is built inside the store's private tmp/
+    // session (0700), where nobody else can open it meanwhile.
+    const fd = openSync(this.#abs(rel), CREATE_FLAGS, e.mode & 0o777)
     this.#created.add(rel)
     this.#file = { fd, entry: e, rel }
     this.#inline = false
@@ -245,7 +313,7 @@ export class LayerWriter implements TarHandler {
     // absolute or "../" target is fine here; writing THROUGH it is what #ensureParent refuses.
     symlinkSync(e.linkpath, abs)
     this.#created.add(rel)
-    lchownSync(abs, e.uid, e.gid)
+    if (this.#needsChown(e, rel)) lchownSync(abs, e.uid, e.gid)
     this.#xattrs(e, rel)
     lutimesSync(abs, e.atime ?? e.mtime, e.mtime)
   }
@@ -268,6 +336,7 @@ export class LayerWriter implements TarHandler {
       // trusted.overlay.* steers overlayfs itself (opaque, redirect, metacopy): only the whiteout
       // translation above may set it, never the layer's own PAX records.
       if (name.startsWith('trusted.overlay.')) continue
+      if (name === DEFAULT_ACL) this.#aclDirs.add(rel)
       try {
         lsetxattr(this.#abs(rel), name, value)
       } catch (err) {
@@ -289,23 +358,26 @@ export class LayerWriter implements TarHandler {
     for (const part of parent.split('/')) {
       at = at === '' ? part : `${at}/${part}`
       if (this.#dirs.has(at)) continue
-      const abs = this.#abs(at)
       const st = this.#lstat(at)
       if (!st) {
-        mkdirSync(abs, 0o755)
-        chmodSync(abs, 0o755)
-        this.#created.add(at)
+        this.#implicitDir(at)
       } else if (st.isSymbolicLink()) {
         throw new UnsafeLayerError(name, `its parent ${JSON.stringify(at)} is a symbolic link: writing through it could leave the layer`)
       } else if (!st.isDirectory()) {
         if (!this.#whiteouts.has(at)) throw new UnsafeLayerError(name, `its parent ${JSON.stringify(at)} is not a directory`)
         this.#remove(at, st) // a whiteout of this layer gives way to this layer's own content
-        mkdirSync(abs, 0o755)
-        chmodSync(abs, 0o755)
-        this.#created.add(at)
+        this.#implicitDir(at)
       }
       this.#dirs.add(at)
     }
+  }
+
+  /** A parent no entry describes: 0755 (as Docker makes them), never setgid, group as the kernel chose. */
+  #implicitDir(rel: string): void {
+    const abs = this.#abs(rel)
+    mkdirSync(abs, 0o755)
+    if (this.#sgid.has(parentOf(rel)) || (0o755 & this.#umask) !== 0 || this.#unpredictable(rel)) chmodSync(abs, 0o755)
+    this.#created.add(rel)
   }
 
   /** Like #ensureParent, for a path that must already exist (a hard link's target). */
@@ -354,7 +426,8 @@ export class LayerWriter implements TarHandler {
     }
     if (st.isDirectory()) {
       for (const set of [this.#dirs, this.#whiteouts, this.#created]) for (const p of set) if (p === rel || p.startsWith(prefix)) set.delete(p)
-      for (const p of this.#dirTimes.keys()) if (p === rel || p.startsWith(prefix)) this.#dirTimes.delete(p)
+      for (const map of [this.#dirTimes, this.#sgid]) for (const p of map.keys()) if (p === rel || p.startsWith(prefix)) map.delete(p)
+      for (const p of this.#aclDirs) if (p === rel || p.startsWith(prefix)) this.#aclDirs.delete(p)
     }
   }
 }
