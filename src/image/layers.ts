@@ -19,6 +19,7 @@ import type { StoreSession } from './session.js'
 import type { Descriptor } from './types.js'
 import { traced } from '../trace/trace.js'
 import { writeFileAtomic } from '../sys/atomic-file.js'
+import { unpackLayerInWorker } from './unpack/unpack-thread.js'
 import { unpackLayer } from './unpack/unpack.js'
 
 export interface LayerInfo {
@@ -111,7 +112,7 @@ export class LayerStore {
       }
       const work = session.mkdtemp(`layer-${hex.slice(0, 12)}-`)
       try {
-        const r = await unpackLayer(body, work, { mediaType: desc.mediaType, expectedDiffID: diffID })
+        const r = await unpackLayerInWorker(body, work, { mediaType: desc.mediaType, expectedDiffID: diffID })
         this.#commitWork(work, { diffID, size: r.size, tarSize: r.tarSize, digest: desc.digest, mediaType: desc.mediaType, entries: r.entries, created: new Date().toISOString() })
         return 'added'
       } catch (err) {

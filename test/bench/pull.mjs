@@ -3,7 +3,7 @@
 // a store ready for overlayfs, next to Docker's engine, podman and the least work possible, in one
 // run on the same machine?
 //
-//   node test/bench/pull.mjs [runs=3] [--only tocker,direct,docker,podman,skopeo,floor] [--settle SECONDS]
+//   node test/bench/pull.mjs [runs=3] [--only tocker,direct,docker,podman,skopeo,floor] [--settle SECONDS] [--baseline CHECKOUT]
 //
 // (default: all but `direct`)
 //
@@ -14,6 +14,8 @@
 // Everything runs in a private network and mount namespace (test/helpers/netns-sandbox.mjs) with
 // the host's cgroups hidden under a cgroup2 mount and a fresh /run (test/bench/docker-engine.mjs):
 //   tocker   a fresh engine (`tocker daemon`) per run; `tocker pull` is its CLI → engine → registry
+//   tocker baseline   the same with the bin/tocker of another built checkout (--baseline DIR):
+//            before/after a change, in the same run
 //   docker   Debian's Docker engine (docker.io 20.10: dockerd + its containerd, crun as runtime,
 //            no networking) with its data root in a temp dir; its own `docker pull`
 //   direct   (opt-in) the pull library in a process of its own, as `tocker pull` worked before the
@@ -40,15 +42,13 @@
 // pay for it (it was most of their system CPU); so after a run's stores are removed the benchmark
 // syncs and waits --settle seconds (default 31) before the next.
 import { spawn, spawnSync } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { waitForProcessesNaming } from '../helpers/leftover-processes.mjs'
 import { inNetSandbox, prepareNetSandbox, reexecInNetSandbox } from '../helpers/netns-sandbox.mjs'
 import { dockerEngineBinaries, hideHostState, startDockerd } from './docker-engine.mjs'
-import { benchFixture } from './fixtures.mjs'
+import { ACCEPT, startBenchRegistry } from './bench-registry.mjs'
 
 if (!inNetSandbox()) {
   // Outside first: the sandbox has no network for apt-get to fetch Docker's engine with.
@@ -65,6 +65,8 @@ function option(name, fallback) {
   const i = argv.indexOf(name)
   return i >= 0 ? argv.splice(i, 2)[1] : fallback
 }
+// Another checkout (built) to compare with in the same run, e.g. the commit before a change.
+const BASELINE = option('--baseline', undefined)
 const ONLY = option('--only', 'tocker,docker,podman,skopeo,floor').split(',')
 const SETTLE = Number(option('--settle', '31'))
 const RUNS = Number(argv[0] ?? 3)
@@ -152,39 +154,6 @@ function sh(cmd, args, opts = {}) {
   return r.stdout
 }
 
-async function freePort() {
-  const s = createServer()
-  await new Promise((r) => s.listen(0, '127.0.0.1', r))
-  const { port } = s.address()
-  await new Promise((r) => s.close(r))
-  return port
-}
-
-async function startRegistry() {
-  const port = await freePort()
-  const config = join(work, 'registry.yml')
-  writeFileSync(
-    config,
-    `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${join(work, 'registry')}\n` +
-      `http:\n  addr: 127.0.0.1:${port}\n  secret: ${randomBytes(8).toString('hex')}\n`,
-  )
-  registry = spawn('/usr/bin/docker-registry', ['serve', config], { stdio: 'ignore' })
-  const addr = `127.0.0.1:${port}`
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(`http://${addr}/v2/`)).ok) return addr
-    } catch {}
-    await new Promise((r) => setTimeout(r, 50))
-  }
-  throw new Error('docker-registry did not start')
-}
-
-const ACCEPT = 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json'
-async function manifestOf(addr, repo) {
-  const res = await fetch(`http://${addr}/v2/${repo}/manifests/latest`, { headers: { accept: ACCEPT } })
-  return res.json()
-}
-
 async function waitForSocket(path, child) {
   for (let i = 0; i < 400; i++) {
     if (child.exitCode !== null) throw new Error(`${path}: the daemon exited ${child.exitCode}`)
@@ -201,32 +170,37 @@ const expect = (ok, what, r) => {
   return r
 }
 
-const tocker = {
-  name: 'tocker',
-  async setup(dir) {
-    const root = join(dir, 'store')
-    const engine = spawn(process.execPath, [TOCKER, '--root', root, 'daemon'], { stdio: 'ignore', env: { ...process.env, NODE_OPTIONS: '' } })
-    daemons.push(engine)
-    await waitForSocket(join(root, 'tocker.sock'), engine)
-    return {
-      root,
-      engine,
-      stop: async () => {
-        if (engine.exitCode !== null) return
-        const gone = new Promise((r) => engine.once('exit', r))
-        engine.kill('SIGTERM')
-        await gone
-      },
-    }
-  },
-  async pull(ctx, addr, repo) {
-    const r = await withDaemon(ctx.engine.pid, () => client(process.execPath, [TOCKER, '--root', ctx.root, 'pull', `${addr}/${repo}:latest`], { env: { ...process.env, TOCKER_NO_AUTOSTART: '1' } }))
-    // A pull that printed no status did not pull: better no number than a wrong one.
-    expect(/^Status: Downloaded newer image for /m.test(r.out), 'tocker pull printed no "Status: Downloaded newer image"', r)
-    if (repo === 'bench-sibling') expect(/: Already exists$/m.test(r.out), 'the second pull did not reuse the shared layer ("Already exists")', r)
-    return r
-  },
+/** tocker through a fresh engine of the checkout at `checkout` (its bin/tocker). */
+function tockerAt(name, checkout) {
+  const bin = join(checkout, 'bin', 'tocker')
+  return {
+    name,
+    async setup(dir) {
+      const root = join(dir, 'store')
+      const engine = spawn(process.execPath, [bin, '--root', root, 'daemon'], { stdio: 'ignore', env: { ...process.env, NODE_OPTIONS: '' } })
+      daemons.push(engine)
+      await waitForSocket(join(root, 'tocker.sock'), engine)
+      return {
+        root,
+        engine,
+        stop: async () => {
+          if (engine.exitCode !== null) return
+          const gone = new Promise((r) => engine.once('exit', r))
+          engine.kill('SIGTERM')
+          await gone
+        },
+      }
+    },
+    async pull(ctx, addr, repo) {
+      const r = await withDaemon(ctx.engine.pid, () => client(process.execPath, [bin, '--root', ctx.root, 'pull', `${addr}/${repo}:latest`], { env: { ...process.env, TOCKER_NO_AUTOSTART: '1' } }))
+      // A pull that printed no status did not pull: better no number than a wrong one.
+      expect(/^Status: Downloaded newer image for /m.test(r.out), `${name} pull printed no "Status: Downloaded newer image"`, r)
+      if (repo === 'bench-sibling') expect(/: Already exists$/m.test(r.out), `${name}: the second pull did not reuse the shared layer ("Already exists")`, r)
+      return r
+    },
+  }
 }
+const tocker = tockerAt('tocker', repoRoot)
 
 // `tocker pull` before the engine owned the images: the CLI process ran the pull library itself.
 const DIRECT = `
@@ -322,6 +296,7 @@ const floor = {
 
 const methods = []
 if (ONLY.includes('tocker')) methods.push(tocker)
+if (BASELINE) methods.push(tockerAt('tocker baseline', resolve(BASELINE)))
 if (ONLY.includes('direct')) methods.push(tockerDirect)
 if (ONLY.includes('docker')) {
   dockerBins = dockerEngineBinaries()
@@ -338,12 +313,8 @@ if (ONLY.includes('skopeo')) {
 if (ONLY.includes('floor')) methods.push(floor)
 
 process.stderr.write('building the bench images (cached after the first time)...\n')
-const layouts = { bench: await benchFixture('bench'), 'bench-sibling': await benchFixture('bench-sibling') }
-const addr = await startRegistry()
-for (const [repo, layout] of Object.entries(layouts)) {
-  sh('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `oci:${layout}:latest`, `docker://${addr}/${repo}:latest`])
-}
-const manifests = { bench: await manifestOf(addr, 'bench'), 'bench-sibling': await manifestOf(addr, 'bench-sibling') }
+const { addr, child: registryChild, layouts, manifests } = await startBenchRegistry(work)
+registry = registryChild
 const config = await (await fetch(`http://${addr}/v2/bench/blobs/${manifests.bench.config.digest}`)).json()
 const compressed = manifests.bench.layers.reduce((n, l) => n + l.size, 0)
 const uncompressed = Number(sh('sh', ['-c', `for f in ${manifests.bench.layers.map((l) => join(layouts.bench, 'blobs/sha256', l.digest.slice(7))).join(' ')}; do gzip -dc "$f"; done | wc -c`]).trim())

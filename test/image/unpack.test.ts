@@ -6,12 +6,14 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Readable } from 'node:stream'
+import { PassThrough, Readable } from 'node:stream'
 import { gzipSync } from 'node:zlib'
 import t, { type Test } from 'tap'
 import { lgetxattr, lsetxattr } from '../../src/sys/fs.js'
 import { assembleTar } from '../../src/image/unpack/tar-split.js'
 import { unpackLayer } from '../../src/image/unpack/unpack.js'
+import { unpackLayerInWorker } from '../../src/image/unpack/unpack-thread.js'
+import { onTrace } from '../../src/trace/trace.js'
 import { buildTar, sha256, type TEntry } from './helpers/tar-builder.js'
 
 const work = mkdtempSync(join(tmpdir(), 'tocker-unpack-test-'))
@@ -372,4 +374,65 @@ t.test('the original tar is rebuilt byte for byte from the unpacked layer (tar-s
   const again = await rebuilt(dir)
   t.equal(again.length, tar.length, 'same length')
   t.ok(again.equals(tar), 'same bytes: headers, PAX records, content of replaced entries, padding, trailing zeros')
+})
+
+// The store unpacks in a worker thread (unpack-thread.ts): same result and errors as in-thread, the
+// stream's own error when the download fails, and nothing written after the promise settled.
+t.test('in the unpacking thread: same layer, errors by code, a failed download stops it before it settles', async (t) => {
+  const entries: TEntry[] = [
+    { name: 'a/', type: 'dir', mode: 0o755 },
+    { name: 'a/f', data: 'hello', mode: 0o4755, uid: 3, gid: 4 },
+    { name: 'a/l', type: 'symlink', linkname: 'f' },
+    { name: 'big', data: Buffer.alloc(3 << 20, 7) },
+    { name: 'dev', type: 'char', mode: 0o600, devmajor: 1, devminor: 3 },
+  ]
+  const tar = buildTar(entries)
+  const gz = gzipSync(tar)
+  const dir = freshDir()
+  const events: string[] = []
+  const stop = onTrace((e) => events.push(`${e.kind} ${e.op}`))
+  const r = await unpackLayerInWorker(chunked(gz, 4096), dir, { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', expectedDiffID: sha256(tar) })
+  stop()
+  t.equal(r.diffID, sha256(tar))
+  t.equal(r.entries, entries.length)
+  t.equal(lstatSync(join(dir, 'diff/a/f')).mode & 0o7777, 0o4755)
+  t.same([lstatSync(join(dir, 'diff/a/f')).uid, lstatSync(join(dir, 'diff/a/f')).gid], [3, 4])
+  t.equal(readFileSync(join(dir, 'diff/big')).length, 3 << 20)
+  t.ok(lstatSync(join(dir, 'diff/dev')).isCharacterDevice())
+  t.same(await rebuilt(dir), tar, 'tar-split written by the thread')
+  t.ok(events.includes('fs mknod'), 'the thread\'s trace events reach the main thread (--explain)')
+
+  const code = async (p: Promise<unknown>) => p.then(() => 'resolved', (e: any) => e.code)
+  t.equal(await code(unpackLayerInWorker(chunked(Buffer.from('not gzip at all, not a tar either')), freshDir())), 'EBADLAYER', 'not a layer')
+  t.equal(await code(unpackLayerInWorker(chunked(gzipSync(buildTar([{ name: '../evil', data: 'x' }]))), freshDir())), 'EUNSAFELAYER', 'escape refused')
+  t.equal(await code(unpackLayerInWorker(chunked(gz), freshDir(), { expectedDiffID: `sha256:${'0'.repeat(64)}` })), 'EDIFFID', 'DiffID checked')
+  t.equal(await code(unpackLayerInWorker(chunked(gz), freshDir(), { mediaType: 'text/plain' })), 'EUNSUPPORTEDMEDIA')
+
+  // The download fails half way: the caller gets that very error, and the thread wrote its last
+  // byte before: a directory removed right then stays removed.
+  const failing = new Error('blob verification failed (test)')
+  const half = new PassThrough()
+  const target = freshDir()
+  const p = unpackLayerInWorker(half, target)
+  half.write(gz.subarray(0, gz.length >> 1))
+  setTimeout(() => half.destroy(failing), 50)
+  const got = await p.then(() => undefined, (e: unknown) => e)
+  t.equal(got, failing, "the stream's own error")
+  rmSync(target, { recursive: true, force: true })
+  await new Promise((r) => setTimeout(r, 300))
+  t.notOk(existsSync(target), 'nothing written after the promise settled')
+
+  // An abort while streaming.
+  const ac = new AbortController()
+  const slow = new PassThrough()
+  const q = unpackLayerInWorker(slow, freshDir(), { signal: ac.signal })
+  slow.write(gz.subarray(0, 1000))
+  setTimeout(() => ac.abort(new Error('stop (test)')), 50)
+  t.match(await q.then(() => 'resolved', (e: Error) => e.message), /stop \(test\)/, 'abort rejects with its reason')
+  slow.destroy()
+
+  // Threads are reused: many small layers one after another, then in parallel.
+  for (let i = 0; i < 5; i++) await unpackLayerInWorker(chunked(gzipSync(buildTar([{ name: `f${i}`, data: 'x' }]))), freshDir())
+  const all = await Promise.all(Array.from({ length: 6 }, (_, i) => unpackLayerInWorker(chunked(gzipSync(buildTar([{ name: `p${i}`, data: 'y' }]))), freshDir())))
+  t.equal(all.length, 6)
 })

@@ -1,0 +1,53 @@
+// The unpacking thread: runs unpackLayer (gunzip, DiffID hash, tar reader, layer writer, tar-split)
+// for layers whose compressed bytes arrive from the main thread (see unpack-thread.ts for the
+// protocol). The layer writer's synchronous file-system calls run here, never on the engine's main
+// thread, and two layers unpack on two cores at once.
+import { PassThrough } from 'node:stream'
+import { parentPort } from 'node:worker_threads'
+import { onTrace } from '../../trace/trace.js'
+import { errorToWire, type FromWorker, type ToWorker } from './unpack-protocol.js'
+import { unpackLayer } from './unpack.js'
+
+const port = parentPort
+if (!port) throw new Error('unpack-worker.js is a worker thread: load it with new Worker()')
+
+let current: { id: number; source: PassThrough } | undefined
+const post = (m: FromWorker): void => port.postMessage(m)
+
+port.on('message', (m: ToWorker) => {
+  if (m.type === 'start') {
+    // The source is bounded: the main thread sends only so much ahead of the acknowledgements.
+    const source = new PassThrough({ highWaterMark: 1 << 20 })
+    const job = { id: m.id, source }
+    current = job
+    const stopTrace = m.trace ? onTrace((event) => post({ type: 'trace', id: job.id, event })) : undefined
+    unpackLayer(source, m.layerDir, m.opts)
+      .then(
+        (result) => post({ type: 'done', id: job.id, result }),
+        (err: unknown) => post({ type: 'error', id: job.id, error: errorToWire(err) }),
+      )
+      .finally(() => {
+        stopTrace?.()
+        if (current === job) current = undefined
+      })
+    return
+  }
+  // Messages of a job that already ended (it failed while the main thread was still sending) are dropped.
+  const job = current
+  if (!job || job.id !== m.id) return
+  switch (m.type) {
+    case 'data': {
+      const bytes = m.chunk.byteLength
+      job.source.write(Buffer.from(m.chunk), () => post({ type: 'ack', id: job.id, bytes }))
+      break
+    }
+    case 'end':
+      job.source.end()
+      break
+    case 'fail':
+      // The main thread's stream failed (a digest mismatch, a broken connection, an abort): stop
+      // here; unpackLayer closes what it opened and reports back, then the caller removes the layer.
+      job.source.destroy(new Error(m.message))
+      break
+  }
+})
