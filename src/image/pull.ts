@@ -23,6 +23,8 @@ import { MediaType, type Descriptor, type Platform } from './types.js'
 /** What pull needs from the image store (src/image/store.ts's ImageStore provides it). */
 export interface PullStore {
   hasLayer(diffID: string): boolean
+  /** Get ready to unpack this many layers (e.g. start unpacking threads) while the pull talks to the registry. */
+  prepareLayers?(count: number): void
   addLayer(desc: Descriptor, diffID: string, body: Readable): Promise<'added' | 'exists'>
   /** Take back layers this pull added when it fails (those no image uses). */
   discardLayers?(diffIDs: string[]): void
@@ -113,6 +115,8 @@ export async function pullImage(ref: Reference, opts: PullOptions): Promise<Pull
   const byDigest = ref.digest !== undefined
   const target: Reference = byDigest ? { domain: ref.domain, path: ref.path, digest: ref.digest } : { ...ref, tag: ref.tag ?? 'latest' }
 
+  // One unpacking thread starts meanwhile (more once the manifest says how many layers are new).
+  store.prepareLayers?.(1)
   const resolved = await client.resolveImage(target, { platform: opts.platform, signal: opts.signal })
   emit({ kind: 'pulling', id: byDigest ? target.digest! : target.tag!, path: target.path })
 
@@ -214,6 +218,7 @@ async function pullLayers(
     }
     todo.push({ desc, diffID: diffIDs[i], id })
   }
+  store.prepareLayers?.(Math.min(todo.length, MAX_CONCURRENT_LAYERS))
   for (const l of todo) emit({ kind: 'layer', id: l.id, status: 'Pulling fs layer' })
   for (const l of todo.slice(MAX_CONCURRENT_LAYERS)) emit({ kind: 'layer', id: l.id, status: 'Waiting' })
 

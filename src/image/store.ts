@@ -21,6 +21,7 @@ import { storeLayout, type StoreLayout } from '../store/layout.js'
 import { withLockSync } from '../sys/lock.js'
 import { isTracing, note } from '../trace/trace.js'
 import { removeDanglingLinks } from './layer-links.js'
+import { prewarmUnpackThreads } from './unpack/unpack-thread.js'
 import { LayerStore, type LayerInfo } from './layers.js'
 import { familiarString, fullName, fullString, parseReference, withDefaultTag, type Reference } from './reference.js'
 import { pinnedLayers, removeDeadSessions, StoreSession } from './session.js'
@@ -141,6 +142,11 @@ export class ImageStore {
   hasLayer(diffID: string): boolean {
     this.session().pin(digestHex(diffID))
     return this.layers.has(diffID)
+  }
+
+  /** Get ready to unpack `count` layers (their threads start while the pull talks to the registry). */
+  prepareLayers(count: number): void {
+    prewarmUnpackThreads(count)
   }
 
   addLayer(desc: Descriptor, diffID: string, body: Readable): Promise<'added' | 'exists'> {

@@ -17,7 +17,9 @@
 //   files+tar-split  the same with tar-split.gz written (what the unpacker does)
 //   unpackLayer      the whole unpacker from the gzip'd bytes in memory (gunzip, DiffID, tar, files)
 //   syncfs           one syncfs(2) after the unpacks above (what durability before the commit costs)
-//   pull library     pullImage() into a fresh store in this process: everything, layers in parallel
+//   pull library     pullImage() into a fresh store in this process: everything, layers in parallel;
+//                    with the longest and the 99th-percentile stall of this thread's event loop
+//                    meanwhile (in the engine, every API request waits that long)
 // --strace: the pull library once more in a child under `strace -c -f` (system calls by count/time).
 //
 // Runs in a private network and mount namespace (the registry binds 127.0.0.1 there). Work
@@ -30,6 +32,7 @@ import { dirname, join, resolve } from 'node:path'
 import { Readable, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { fileURLToPath } from 'node:url'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { createGunzip, gunzipSync } from 'node:zlib'
 import { waitForProcessesNaming } from '../helpers/leftover-processes.mjs'
 import { inNetSandbox, prepareNetSandbox, reexecInNetSandbox } from '../helpers/netns-sandbox.mjs'
@@ -151,8 +154,15 @@ const phases = {
     const r = spawnSync('sync', ['-f', work])
     if (r.status !== 0) throw new Error('sync -f failed')
   },
-  'pull library': () => pullImage(ref, { store: new ImageStore(freshDir()) }),
+  'pull library': async () => {
+    const h = monitorEventLoopDelay({ resolution: 10 })
+    h.enable()
+    await pullImage(ref, { store: new ImageStore(freshDir()) })
+    h.disable()
+    stalls.push({ max: h.max / 1e6, p99: h.percentile(99) / 1e6 })
+  },
 }
+const stalls = []
 
 const results = Object.fromEntries(Object.keys(phases).map((k) => [k, []]))
 for (let run = 0; run < RUNS; run++) {
@@ -178,6 +188,7 @@ for (const [name, rs] of Object.entries(results)) {
 }
 const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)))
 for (const r of rows) console.log(r.map((c, i) => (i ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('   '))
+console.log(`event loop during the pull library: longest stall ${median(stalls.map((s) => s.max)).toFixed(0)} ms, p99 ${median(stalls.map((s) => s.p99)).toFixed(0)} ms (median of runs)`)
 
 if (STRACE) {
   const script = `

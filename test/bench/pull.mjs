@@ -59,7 +59,6 @@ prepareNetSandbox()
 hideHostState()
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
-const TOCKER = join(repoRoot, 'bin', 'tocker')
 const argv = process.argv.slice(2)
 function option(name, fallback) {
   const i = argv.indexOf(name)
@@ -328,7 +327,7 @@ for (let run = 0; run < RUNS; run++) {
   for (const m of order) {
     const r = results[m.name]
     if (r.error) continue
-    const dir = join(runDir, m.name.split(/[ +]/)[0])
+    const dir = join(runDir, m.name.replace(/[^a-z0-9]+/gi, '-'))
     mkdirSync(dir, { recursive: true })
     let ctx
     try {

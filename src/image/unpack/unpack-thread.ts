@@ -25,34 +25,59 @@ import type { UnpackOptions, UnpackResult } from './unpack.js'
 const HIGH_WATER = 8 << 20
 const BATCH = 256 << 10
 const POOL_SIZE = 3
+/** An idle thread holds a V8 heap of its own (~10 MB): it ends after this long without a layer. */
+const IDLE_MS = 15_000
 
 const idle: Worker[] = []
+const idleTimers = new Map<Worker, NodeJS.Timeout>()
 let nextJob = 0
 
 // Run from the sources (tests load .ts through a loader the worker inherits) or from dist/.
 const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './unpack-worker.ts' : './unpack-worker.js', import.meta.url)
 
-function acquire(): Worker {
-  let w = idle.pop()
-  if (!w) {
-    const made = new Worker(WORKER_URL)
-    // An idle thread that dies is simply not reused (a job's own listeners report it to its caller).
-    const drop = () => {
-      const i = idle.indexOf(made)
-      if (i >= 0) idle.splice(i, 1)
-    }
-    made.on('error', drop)
-    made.on('exit', drop)
-    w = made
+function spawnWorker(): Worker {
+  const made = new Worker(WORKER_URL)
+  // An idle thread that dies is simply not reused (a job's own listeners report it to its caller).
+  const drop = () => {
+    clearTimeout(idleTimers.get(made))
+    idleTimers.delete(made)
+    const i = idle.indexOf(made)
+    if (i >= 0) idle.splice(i, 1)
   }
+  made.on('error', drop)
+  made.on('exit', drop)
+  return made
+}
+
+function acquire(): Worker {
+  const w = idle.pop() ?? spawnWorker()
+  clearTimeout(idleTimers.get(w))
+  idleTimers.delete(w)
   w.ref()
   return w
+}
+
+/**
+ * Start up to `count` unpacking threads now (a thread takes 70-350 ms to start and load its modules
+ * here), so that they are ready when the layers' bytes arrive: a pull calls it before its manifest
+ * and config round trips. Threads not used end after IDLE_MS.
+ */
+export function prewarmUnpackThreads(count: number): void {
+  for (let n = idle.length; n < Math.min(count, POOL_SIZE); n++) release(spawnWorker())
 }
 
 function release(w: Worker): void {
   if (idle.length < POOL_SIZE) {
     w.unref()
     idle.push(w)
+    const timer = setTimeout(() => {
+      idleTimers.delete(w)
+      const i = idle.indexOf(w)
+      if (i >= 0) idle.splice(i, 1)
+      void w.terminate()
+    }, IDLE_MS)
+    timer.unref()
+    idleTimers.set(w, timer)
   } else {
     void w.terminate()
   }
