@@ -105,9 +105,16 @@ export class TarSplitWriter {
     if (this.#moved.size) writeFileSync(join(this.layerDir, MOVED), JSON.stringify(Object.fromEntries(this.#moved)))
   }
 
-  abort(): void {
+  /**
+   * Stop after a failure. Resolves once the file is closed: its open(2) runs on the thread pool and
+   * may still be pending, and the caller removes the layer directory right after (a file created
+   * then would make that removal fail with ENOTEMPTY and leave garbage).
+   */
+  abort(): Promise<void> {
     this.#gzip.destroy()
     this.#file.destroy()
+    if (this.#file.closed) return Promise.resolve()
+    return new Promise((resolve) => this.#file.once('close', () => resolve()))
   }
 }
 

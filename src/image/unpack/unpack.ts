@@ -57,8 +57,8 @@ export async function unpackLayer(body: Readable, layerDir: string, opts: Unpack
     await split.close()
   } catch (err) {
     writer.abort()
-    split.abort()
     body.destroy()
+    await split.abort()
     throw explain(err, compression)
   }
   const diffID = `sha256:${hash.digest('hex')}`
