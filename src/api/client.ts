@@ -215,6 +215,14 @@ export class EngineClient {
   inspectContainer(id: string): Promise<ContainerInspect> {
     return this.json('GET', `/containers/${encodeURIComponent(id)}/json`)
   }
+  /** GET /containers/{id}/changes: [{Path, Kind}] (0 changed, 1 added, 2 deleted). */
+  containerChanges(id: string): Promise<{ Path: string; Kind: 0 | 1 | 2 }[] | null> {
+    return this.json('GET', `/containers/${encodeURIComponent(id)}/changes`)
+  }
+  /** POST /commit: the container's writable layer as a new image. */
+  commit(q: { container: string; repo?: string; tag?: string; comment?: string; author?: string; changes?: string }): Promise<{ Id: string }> {
+    return this.json('POST', '/commit', { query: q as Query })
+  }
   /** tocker's own GET /containers/{id}/kernel. */
   kernelView(id: string): Promise<KernelView> {
     return this.json('GET', `/containers/${encodeURIComponent(id)}/kernel`)

@@ -8,6 +8,7 @@
 // a limit: { body: { schema: fooBody, limit: 4 << 20 } }. A route whose body is a stream (an image
 // tar, a build context) says { body: 'stream' } and reads ctx.req itself, bounded by its own means.
 import type { Server } from 'node:http'
+import { TockerError } from '../errors.js'
 import type { Engine } from '../engine/engine.js'
 import { buildHandler } from './build-routes.js'
 import { imageHandlers } from './image-routes.js'
@@ -114,6 +115,22 @@ export function routes(engine: Engine, sessions = new TraceSessions()): Route[] 
     route('POST', '/containers/{id}/rename', async ({ params, query, res }) => {
       await engine.rename(params.id, query.get('name') ?? '')
       res!.statusCode = 204
+    }),
+    route('GET', '/containers/{id}/changes', async ({ params }) => engine.changes(params.id)),
+    route('POST', '/commit', async ({ query, body, res }) => {
+      const container = query.get('container')
+      if (!container) throw new TockerError('No such container: ', { status: 404, daemon: true })
+      const config = ((await body()) ?? undefined) as Record<string, unknown> | undefined
+      const id = await engine.commit(container, {
+        repo: query.get('repo') || undefined,
+        tag: query.get('tag') || undefined,
+        comment: query.get('comment') || undefined,
+        author: query.get('author') || undefined,
+        changes: query.getAll('changes').flatMap((c) => c.split('\n')),
+        config: config && typeof config === 'object' ? config : undefined,
+      })
+      res!.statusCode = 201
+      return { Id: id }
     }),
     route('GET', '/containers/{id}/top', async ({ params, query }) => engine.top(params.id, query.get('ps_args') ?? undefined)),
     // tocker's own: the namespaces, mounts, cgroup, network and capabilities of a running container.

@@ -16,6 +16,8 @@
 // synchronously before any await, so of two `run --name x` at once exactly one gets the name.
 import { join } from 'node:path'
 import { TockerError } from '../errors.js'
+import { parseReference } from '../image/reference.js'
+import type { ContainerConfig } from '../image/types.js'
 import { storeLayout, type StoreLayout } from '../store/layout.js'
 import type {
   KernelChanges,
@@ -51,8 +53,10 @@ import { hostSnapshot, kernelChanges, kernelView, stepSnapshot, type KernelSnaps
 import type { StepSubject } from '../trace/scope.js'
 import { isTracing } from '../trace/trace.js'
 import { Builder, type BuildHost, type BuildOutput, type BuildRequest, type StepOutput } from './build/builder.js'
-import { containerDir } from './state.js'
+import { containerDir, INIT_LAYER } from './state.js'
 import { Readable } from 'node:stream'
+import { containerChanges, type Change } from './changes.js'
+import { commitContainer, type CommitRequest } from './commit.js'
 import type { EngineNetwork } from './network-backend.js'
 
 export type { AttachOptions, ClientConnection, LogsQuery, OutputSink } from './streams.js'
@@ -347,6 +351,33 @@ export class Engine {
 
   execInspect(id: string): ExecInspect {
     return this.#execs.inspect(id)
+  }
+
+  // ---- diff / commit ----
+
+  /** GET /containers/{id}/changes: what the container changed (changes.ts). */
+  async changes(ref: string): Promise<Change[]> {
+    const rec = this.#table.find(ref)
+    const dir = containerDir(this.layout.containers, rec.Id)
+    return containerChanges(join(dir, 'upper'), [join(dir, INIT_LAYER), ...rec.LowerDirs])
+  }
+
+  /** POST /commit: the container's writable layer as a new image (commit.ts). No rmi meanwhile. */
+  async commit(ref: string, req: CommitRequest): Promise<string> {
+    const rec = this.#table.find(ref)
+    if (req.repo) {
+      try {
+        parseReference(`${req.repo}:${req.tag || 'latest'}`)
+      } catch (err) {
+        throw new TockerError((err as Error).message, { status: 400, daemon: true })
+      }
+    }
+    const platform = { os: 'linux', architecture: this.images.store.get(rec.ImageID)?.config.architecture ?? 'amd64' }
+    const id = await this.images.lock.read(() =>
+      commitContainer(this.images.store, { upperDir: join(containerDir(this.layout.containers, rec.Id), 'upper'), imageId: rec.ImageID, config: rec.Config as ContainerConfig, platform }, req),
+    )
+    this.events.emit('container', 'commit', rec.Id, { name: rec.Name, ...(req.comment ? { comment: req.comment } : {}) })
+    return id
   }
 
   // ---- build ----

@@ -29,7 +29,7 @@ import { parseLogFiles, parseLogSize } from './host-config.js'
 import { parseBind } from './volumes/mounts.js'
 import { LOG_DEFAULTS } from './logs.js'
 import { isSameProcess, processStartTime, type ProcessIdentity } from '../sys/proc-stat.js'
-import { containerDir, type ContainerRecord } from './state.js'
+import { containerDir, INIT_LAYER, type ContainerRecord } from './state.js'
 import { applySecurityOptions } from './security-opts.js'
 
 /** FIFOs in the container's directory, made by the shim (native-shims/shim/logs.c). */
@@ -384,8 +384,6 @@ export function userMounts(rec: ContainerRecord, root: string): Mount[] {
   })
 }
 
-/** The container's init layer: containers/<id>/init. */
-export const INIT_LAYER = 'init'
 
 /**
  * Docker's "-init" layer: the mount points the runtime needs in every container's root (/proc,

@@ -179,3 +179,6 @@ function unreadableRecord(path: string, cause: unknown): TockerError {
 export function removeContainerDir(containersDir: string, id: string): void {
   rmSync(containerDir(containersDir, id), { recursive: true, force: true })
 }
+
+/** The container's init layer (Docker's "-init"): containers/<id>/init, made by the runtime backend. */
+export const INIT_LAYER = 'init'

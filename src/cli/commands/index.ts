@@ -31,6 +31,8 @@ const S = {
   images: { en: 'List images', ko: '이미지 목록을 보여 줍니다' },
   load: { en: 'Load an image from a tar archive or STDIN', ko: 'tar 아카이브(또는 표준 입력)에서 이미지를 불러옵니다' },
   pull: { en: 'Download an image from a registry', ko: '레지스트리에서 이미지를 내려받습니다' },
+  diff: { en: "Inspect changes to files or directories on a container's filesystem", ko: '컨테이너가 파일시스템에서 바꾼 것을 보여 줍니다 (A 추가, C 변경, D 삭제)' },
+  commit: { en: "Create a new image from a container's changes", ko: '컨테이너의 변경 내용으로 새 이미지를 만듭니다' },
   push: { en: 'Upload an image to a registry', ko: '이미지를 레지스트리에 올립니다 (바뀐 레이어만 전송)' },
   rmi: { en: 'Remove one or more images', ko: '이미지를 삭제합니다' },
   save: { en: 'Save one or more images to a tar archive (streamed to STDOUT by default)', ko: '이미지를 tar 아카이브로 저장합니다 (기본은 표준 출력)' },
@@ -81,6 +83,8 @@ const load = {
   load: () => import('./load.js').then((m) => m.load),
   pull: () => import('./pull.js').then((m) => m.pull),
   push: () => import('./push.js').then((m) => m.push),
+  diff: () => import('./diff.js').then((m) => m.diff),
+  commit: () => import('./commit.js').then((m) => m.commit),
   rmi: () => import('./rmi.js').then((m) => m.rmi),
   save: () => import('./save.js').then((m) => m.save),
   tag: () => import('./tag.js').then((m) => m.tag),
@@ -106,6 +110,8 @@ const load = {
 } satisfies Record<string, Load>
 
 const CONTAINER_COMMANDS: CommandEntry[] = [
+  entry('commit', S.commit, load.commit),
+  entry('diff', S.diff, load.diff),
   entry('attach', S.attach, load.attach),
   entry('create', S.create, load.create),
   entry('exec', S.exec, load.exec),
@@ -171,6 +177,8 @@ export const COMMANDS: CommandEntry[] = [
   entry('build', S.build, load.build, { category: 'common' }),
   entry('pull', S.pull, load.pull, { category: 'common' }),
   entry('push', S.push, load.push, { category: 'common' }),
+  entry('commit', S.commit, load.commit),
+  entry('diff', S.diff, load.diff),
   entry('images', S.images, load.images, { category: 'common' }),
   entry('login', { en: 'Authenticate to a registry', ko: '레지스트리에 로그인합니다' }, () => import('./login.js').then((m) => m.login), { category: 'common' }),
   entry('logout', { en: 'Log out from a registry', ko: '레지스트리에서 로그아웃합니다' }, () => import('./logout.js').then((m) => m.logout), { category: 'common' }),

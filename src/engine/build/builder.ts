@@ -19,19 +19,18 @@
 // context and scratch space go with the build, and a layer that no image took is collected.
 import { chmodSync, lchownSync, lstatSync, mkdirSync, rmSync } from 'node:fs'
 import { join, posix } from 'node:path'
-import { Readable } from 'node:stream'
+import type { Readable } from 'node:stream'
 import { sha256 } from '../../content/blobs.js'
 import { isUserFacing, TockerError } from '../../errors.js'
 import type { JSONMessage } from '../../api/json-message.js'
 import type { AuthConfig, ContainerCreateBody } from '../../api/types.js'
-import { dirTar, type DirTarStats } from '../../image/diff/dir-tar.js'
+import { layerFromDir } from './layer-from-dir.js'
 import { LayerStack } from '../../image/diff/layer-stack.js'
 import { familiarString, fullString, parseReference, withDefaultTag } from '../../image/reference.js'
 import { hostPlatform, parsePlatform } from '../../image/registry/platform.js'
 import type { ImageRecord } from '../../image/store.js'
 import type { ContainerConfig, ImageConfig } from '../../image/types.js'
 import { parseSignal } from '../../sys/signals.js'
-import { traced } from '../../trace/trace.js'
 import { cleanPath } from '../../dockerignore.js'
 import type { ImageService } from '../images/service.js'
 import { BuildArgs } from './args.js'
@@ -530,29 +529,8 @@ export class Builder {
   }
 
   /** A directory (a container's upper, or a COPY step's new files) to a layer; undefined when empty. */
-  async #layerFrom(dir: string, overlay: boolean): Promise<string | undefined> {
-    const stats: DirTarStats = { entries: 0, whiteouts: 0, opaqueDirs: 0, size: 0 }
-    // An empty directory makes the empty layer: no layer at all (empty_layer), as Docker does.
-    const tar = dirTar(dir, stats, { overlay })
-    const first = await tar.next()
-    if (stats.entries === 0) {
-      await tar.return(undefined)
-      return undefined
-    }
-    const all = async function* () {
-      if (!first.done) yield first.value
-      yield* tar
-    }
-    const started = performance.now()
-    const r = await this.#store.addLayerStream(Readable.from(all()))
-    traced(
-      'fs',
-      'layer-diff',
-      () =>
-        `${dir} -> layer ${r.diffID}: ${stats.entries} entries (${stats.whiteouts} whiteouts as .wh.<name>, ${stats.opaqueDirs} opaque directories as .wh..wh..opq), ${stats.size} bytes of files, ${r.status === 'exists' ? 'already in the store' : 'stored'} in ${Math.round(performance.now() - started)} ms`,
-      () => undefined,
-    )
-    return r.diffID
+  #layerFrom(dir: string, overlay: boolean): Promise<string | undefined> {
+    return layerFromDir(this.#store, dir, overlay)
   }
 
   #commitImage(state: State, diffID: string | undefined, createdBy: string, buildKey: string): void {
