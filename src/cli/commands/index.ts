@@ -110,10 +110,10 @@ const load = {
 } satisfies Record<string, Load>
 
 const CONTAINER_COMMANDS: CommandEntry[] = [
-  entry('commit', S.commit, load.commit),
-  entry('diff', S.diff, load.diff),
   entry('attach', S.attach, load.attach),
+  entry('commit', S.commit, load.commit),
   entry('create', S.create, load.create),
+  entry('diff', S.diff, load.diff),
   entry('exec', S.exec, load.exec),
   entry('inspect', S.containerInspect, load.containerInspect),
   entry('kernel', S.kernel, load.kernel),
@@ -177,8 +177,6 @@ export const COMMANDS: CommandEntry[] = [
   entry('build', S.build, load.build, { category: 'common' }),
   entry('pull', S.pull, load.pull, { category: 'common' }),
   entry('push', S.push, load.push, { category: 'common' }),
-  entry('commit', S.commit, load.commit),
-  entry('diff', S.diff, load.diff),
   entry('images', S.images, load.images, { category: 'common' }),
   entry('login', { en: 'Authenticate to a registry', ko: '레지스트리에 로그인합니다' }, () => import('./login.js').then((m) => m.login), { category: 'common' }),
   entry('logout', { en: 'Log out from a registry', ko: '레지스트리에서 로그아웃합니다' }, () => import('./logout.js').then((m) => m.logout), { category: 'common' }),
@@ -195,10 +193,12 @@ export const COMMANDS: CommandEntry[] = [
   }),
 
   entry('attach', S.attach, load.attach),
+  entry('commit', S.commit, load.commit),
   entry('completion', { en: 'Generate the autocompletion script for the specified shell', ko: '셸 자동 완성 스크립트를 만듭니다' }, () => import('./completion.js').then((m) => m.completionCommand(COMMANDS))),
   entry('create', S.create, load.create),
   entry('daemon', { en: 'Run the tocker engine in the foreground', ko: 'tocker 엔진을 포그라운드에서 실행합니다' }, () => import('./daemon.js').then((m) => m.daemon)),
   entry('dashboard', { en: 'Show images and containers in a browser, with an x-ray of their kernel side', ko: '이미지와 컨테이너를 브라우저에서 보여 줍니다 (커널 쪽 엑스레이 포함)' }, () => import('./dashboard.js').then((m) => m.dashboard)),
+  entry('diff', S.diff, load.diff),
   entry('history', S.history, load.history),
   entry('inspect', S.inspect, load.inspect),
   entry('kernel', S.kernel, load.kernel),
