@@ -120,7 +120,7 @@ t.test('global options before or after the command; --explain takes only "=value
   for (const args of [
     ['--explain', 'ps'],
     ['ps', '--explain'],
-    ['ps', '--explain=full', '--step'],
+    ['ps', '--explain=full'],
     ['ps', '-D'],
     ['exec', '--explain', 'c', 'true'],
     ['run', '--explain', '-H', `unix://${root}/x.sock`, '--rm', 'busybox', 'true'],
@@ -129,6 +129,11 @@ t.test('global options before or after the command; --explain takes only "=value
     t.match(r.stderr, /Cannot connect to the tocker engine/, `tocker ${args.join(' ')}: parsed, then the engine is asked`)
     t.notMatch(r.stderr, /unknown flag/)
   }
+  // --step after the command is parsed too; without a terminal it is refused before the engine is asked.
+  const step = tocker(['--root', root, 'ps', '--explain=full', '--step'])
+  t.not(step.code, 0)
+  t.match(step.stderr, /the input device is not a TTY: --step waits for Enter/)
+  t.notMatch(step.stderr, /unknown flag/)
   const bad = tocker(['ps', '--explain=bogus'])
   t.equal(bad.code, 125)
   t.match(bad.stderr, /^invalid argument "bogus" for "--explain" flag: must be "phases" or "full"\n/)
