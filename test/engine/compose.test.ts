@@ -10,11 +10,12 @@ if (!inNetSandbox()) process.exit(await reexecInNetSandbox())
 prepareNetSandbox()
 
 const { default: t } = await import('tap')
-const { spawn, spawnSync } = await import('node:child_process')
+const { spawnSync } = await import('node:child_process')
 const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs')
 const { tmpdir } = await import('node:os')
 const { join } = await import('node:path')
 const { engineTestBed, until } = await import('./harness.js')
+const { clientEnv, runClient } = await import('../helpers/clients.js')
 
 const COMPOSE = spawnSync('sh', ['-c', 'command -v docker-compose'], { encoding: 'utf8' }).stdout.trim()
 if (!COMPOSE) {
@@ -31,24 +32,9 @@ writeFileSync(
   join(project, 'docker-compose.yml'),
   ['version: "3.7"', 'services:', '  web:', `    image: ${HTTPD}`, '    network_mode: bridge', '    ports:', '      - "8091:80"', ''].join('\n'),
 )
-const ENV = { ...process.env, DOCKER_HOST: `unix://${env.socket}`, COMPOSE_PROJECT_NAME: 'lab', DOCKER_CONFIG: project }
-delete (ENV as Record<string, string | undefined>).NODE_OPTIONS
+const ENV = clientEnv({ DOCKER_HOST: `unix://${env.socket}`, COMPOSE_PROJECT_NAME: 'lab', DOCKER_CONFIG: project })
 
-function compose(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(COMPOSE, ['--ansi', 'never', ...args], { cwd: project, env: ENV, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => (stdout += d))
-    child.stderr.on('data', (d) => (stderr += d))
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000)
-    child.on('error', reject)
-    child.on('close', (code) => {
-      clearTimeout(timer)
-      resolve({ code: code ?? -1, stdout, stderr })
-    })
-  })
-}
+const compose = (args: string[]) => runClient(COMPOSE, ['--ansi', 'never', ...args], { cwd: project, env: ENV })
 
 t.test('up -d pulls the image and starts the service with its port', async (t) => {
   const up = await compose(['up', '-d'])

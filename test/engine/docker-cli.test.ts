@@ -4,6 +4,7 @@
 // image not yet pulled, run -d -p, ps, logs -f, exec -it, stop, start, rm -f, events while a
 // container starts, system df, container prune, image prune. Images come from a real registry on
 // 127.0.0.1. Runs in a private network namespace.
+import type { ClientRun } from '../helpers/clients.js'
 // @ts-ignore: plain JavaScript helper
 import { inNetSandbox, prepareNetSandbox, reexecInNetSandbox } from '../helpers/netns-sandbox.mjs'
 
@@ -16,6 +17,7 @@ const { mkdtempSync, rmSync } = await import('node:fs')
 const { tmpdir } = await import('node:os')
 const { join } = await import('node:path')
 const { engineTestBed, until } = await import('./harness.js')
+const { clientEnv, runClient } = await import('../helpers/clients.js')
 
 const DOCKER = spawnSync('sh', ['-c', 'command -v docker'], { encoding: 'utf8' }).stdout.trim()
 if (!DOCKER) {
@@ -32,33 +34,12 @@ const HOST = `unix://${env.socket}`
 // The docker CLI keeps its own config (contexts, credentials): a private one, never the user's.
 const dockerConfig = mkdtempSync(join(tmpdir(), 'tocker-docker-cli-config-'))
 t.teardown(() => rmSync(dockerConfig, { recursive: true, force: true }))
-const DOCKER_ENV = { ...process.env, DOCKER_CONFIG: dockerConfig, DOCKER_HOST: HOST, DOCKER_CLI_HINTS: 'false' }
-delete (DOCKER_ENV as Record<string, string | undefined>).NODE_OPTIONS
+const DOCKER_ENV = clientEnv({ DOCKER_CONFIG: dockerConfig, DOCKER_HOST: HOST, DOCKER_CLI_HINTS: 'false' })
 
-interface Run {
-  code: number
-  stdout: string
-  stderr: string
-}
+type Run = ClientRun
 
-function docker(args: string[], opts: { input?: string | Buffer; timeoutMs?: number } = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(DOCKER, args, { env: DOCKER_ENV, stdio: ['pipe', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => (stdout += d))
-    child.stderr.on('data', (d) => (stderr += d))
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000)
-    child.on('error', reject)
-    child.on('close', (code) => {
-      clearTimeout(timer)
-      resolve({ code: code ?? -1, stdout, stderr })
-    })
-    // A client that exits before reading its stdin (rmi's quick refusal) must not fail the test with EPIPE.
-    child.stdin.on('error', () => {})
-    child.stdin.end(opts.input ?? '')
-  })
-}
+const docker = (args: string[], opts: { input?: string | Buffer; timeoutMs?: number } = {}): Promise<Run> =>
+  runClient(DOCKER, args, { env: DOCKER_ENV, input: opts.input ?? '', timeoutMs: opts.timeoutMs })
 
 async function ok(args: string[], opts?: { input?: string | Buffer }): Promise<string> {
   const r = await docker(args, opts)

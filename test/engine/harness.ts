@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FixtureName } from '../helpers/fixtures.js'
+import { clientEnv, runClient } from '../helpers/clients.js'
 
 export const TOCKER_BIN = new URL('../../bin/tocker', import.meta.url).pathname
 
@@ -198,14 +199,6 @@ export async function engineTestBed(images: FixtureName[], prefix?: string): Pro
 
 /** Debian's docker CLI against this engine's socket (classic builder, its own config dir). */
 export function dockerCli(socket: string, configDir: string): (args: string[], input?: string) => Promise<{ code: number; stdout: string; stderr: string }> {
-  return (args, input) =>
-    new Promise((resolve) => {
-      const child = spawn('docker', ['-H', `unix://${socket}`, ...args], { env: { ...process.env, DOCKER_BUILDKIT: '0', DOCKER_CONFIG: configDir } })
-      let stdout = ''
-      let stderr = ''
-      child.stdout.on('data', (d) => (stdout += d))
-      child.stderr.on('data', (d) => (stderr += d))
-      child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }))
-      child.stdin.end(input ?? '')
-    })
+  const env = clientEnv({ DOCKER_BUILDKIT: '0', DOCKER_CONFIG: configDir })
+  return (args, input) => runClient('docker', ['-H', `unix://${socket}`, ...args], { env, input: input ?? '' })
 }

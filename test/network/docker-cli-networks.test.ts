@@ -9,11 +9,12 @@ if (!inNetSandbox()) process.exit(await reexecInNetSandbox())
 prepareNetSandbox()
 
 const { default: t } = await import('tap')
-const { execFileSync, spawn, spawnSync } = await import('node:child_process')
+const { execFileSync, spawnSync } = await import('node:child_process')
 const { mkdtempSync, rmSync } = await import('node:fs')
 const { tmpdir } = await import('node:os')
 const { join } = await import('node:path')
 const { engineTestBed } = await import('../engine/harness.js')
+const { clientEnv, runClient } = await import('../helpers/clients.js')
 
 const DOCKER = spawnSync('sh', ['-c', 'command -v docker'], { encoding: 'utf8' }).stdout.trim()
 if (!DOCKER) {
@@ -27,24 +28,9 @@ const BUSYBOX = ref('busybox')
 const HTTPD = ref('httpd')
 const dockerConfig = mkdtempSync(join(tmpdir(), 'tocker-docker-cli-networks-config-'))
 t.teardown(() => rmSync(dockerConfig, { recursive: true, force: true }))
-const DOCKER_ENV = { ...process.env, DOCKER_CONFIG: dockerConfig, DOCKER_HOST: `unix://${env.socket}`, DOCKER_CLI_HINTS: 'false' }
-delete (DOCKER_ENV as Record<string, string | undefined>).NODE_OPTIONS
+const DOCKER_ENV = clientEnv({ DOCKER_CONFIG: dockerConfig, DOCKER_HOST: `unix://${env.socket}`, DOCKER_CLI_HINTS: 'false' })
 
-function docker(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(DOCKER, args, { env: DOCKER_ENV, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => (stdout += d))
-    child.stderr.on('data', (d) => (stderr += d))
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000)
-    child.on('error', reject)
-    child.on('close', (code) => {
-      clearTimeout(timer)
-      resolve({ code: code ?? -1, stdout, stderr })
-    })
-  })
-}
+const docker = (args: string[]) => runClient(DOCKER, args, { env: DOCKER_ENV })
 
 async function ok(args: string[]): Promise<string> {
   const r = await docker(args)
