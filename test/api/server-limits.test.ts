@@ -51,6 +51,10 @@ const recording = {
     },
     { get: (target, k) => (k in target ? (target as any)[k] : notFound()) },
   ),
+  stepProbe() {
+    // Synchronous in the engine (the server asks it once, when it is made): no --step probe here.
+    return undefined
+  },
   execTty(id: string): boolean {
     // Synchronous in the engine too.
     throw new TockerError(`No such exec instance: ${id}`, { status: 404, daemon: true })
