@@ -23,3 +23,21 @@ export function parseSignal(s: string | number | undefined, fallback = 'SIGTERM'
 export function signalName(n: number): string {
   return Object.entries(SIGNALS).find(([, v]) => v === n)?.[0] ?? String(n)
 }
+
+/**
+ * Forward `signals` received by this process to `pid` (a foreground container's process: ^C and friends
+ * go to it, as runc's signal proxy does). Returns the function that stops forwarding.
+ */
+export function forwardSignals(pid: number, signals: readonly NodeJS.Signals[]): () => void {
+  const handler = (sig: NodeJS.Signals): void => {
+    try {
+      process.kill(pid, sig)
+    } catch {
+      // already gone
+    }
+  }
+  for (const s of signals) process.on(s, handler)
+  return () => {
+    for (const s of signals) process.off(s, handler)
+  }
+}

@@ -18,6 +18,7 @@ import { resolve } from 'node:path'
 import { TockerError } from '../../errors.js'
 import type { Command, CommandEntry, OptionDef } from '../spec.js'
 import { DEFAULT_STATE_ROOT } from '../../runtime/state.js'
+import { forwardSignals } from '../../sys/signals.js'
 import { table } from '../output.js'
 
 const lib = () => import('../../runtime/index.js')
@@ -119,7 +120,7 @@ const run: Command = {
       c.detach()
       return 0
     }
-    const stop = forwardSignals(c.pid)
+    const stop = forwardSignals(c.pid, FORWARDED)
     try {
       return await c.wait()
     } finally {
@@ -149,7 +150,7 @@ const exec: Command = {
       p.detach()
       return 0
     }
-    const stop = forwardSignals(p.pid)
+    const stop = forwardSignals(p.pid, FORWARDED)
     try {
       return await p.wait()
     } finally {
@@ -176,20 +177,7 @@ const list: Command = {
 }
 
 /** In the foreground, ^C and friends go to the container's process (we are its caller, not its parent). */
-function forwardSignals(pid: number): () => void {
-  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2']
-  const handler = (sig: NodeJS.Signals): void => {
-    try {
-      process.kill(pid, sig)
-    } catch {
-      // already gone
-    }
-  }
-  for (const s of signals) process.on(s, handler)
-  return () => {
-    for (const s of signals) process.off(s, handler)
-  }
-}
+const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2']
 
 const sub = (name: string, en: string, ko: string, cmd: Command, aliases?: string[]): CommandEntry => ({ name, aliases, summary: { en, ko }, load: async () => cmd })
 

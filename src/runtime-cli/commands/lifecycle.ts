@@ -8,6 +8,7 @@ import { basename, dirname, join, resolve } from 'node:path'
 import { TockerError } from '../../errors.js'
 import { createContainer, deleteContainer, killContainer, loadBundle, startContainer } from '../../runtime/index.js'
 import { DEFAULT_SIGNALS } from '../signals.js'
+import { forwardSignals as forwardSignalsTo } from '../../sys/signals.js'
 import { opt, type RuntimeCommand, type RuntimeContext } from '../command.js'
 
 const BUNDLE = opt('bundle', 'string', 'path to the root of the bundle directory, defaults to the current directory', { short: 'b', default: '' })
@@ -201,16 +202,5 @@ export const del: RuntimeCommand = {
 
 /** In the foreground, ^C and friends go to the container's process (runc's signal proxy). */
 export function forwardSignals(pid: number): () => void {
-  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH']
-  const handler = (sig: NodeJS.Signals): void => {
-    try {
-      process.kill(pid, sig)
-    } catch {
-      // already gone
-    }
-  }
-  for (const s of signals) process.on(s, handler)
-  return () => {
-    for (const s of signals) process.off(s, handler)
-  }
+  return forwardSignalsTo(pid, ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'])
 }
