@@ -5,7 +5,10 @@
 //      server) for a token for a scope such as "repository:library/busybox:pull", anonymously or with
 //      Basic credentials, then send "Authorization: Bearer <token>" to the registry.
 //   3. Tokens are cached (per realm, service, scope and user) until expires_in runs out (at least
-//      60 s when the server says less or nothing, as the token spec and Docker do).
+//      60 s when the server says less or nothing, as the token spec and Docker do; at most an hour,
+//      whatever the server says: the engine lives for weeks, and a token server answering
+//      "expires_in": 1e12 must not pin one token, or one cache entry, for that long). The cache
+//      drops expired tokens and holds at most MAX_CACHED_TOKENS.
 import { createHash } from 'node:crypto'
 import type { Credentials } from './config.js'
 import type { Endpoint } from './endpoints.js'
@@ -67,6 +70,9 @@ interface CachedToken {
 const tokenCache = new Map<string, CachedToken>()
 
 const MIN_TOKEN_LIFETIME_S = 60
+/** Docker has no upper bound; ours keeps a long-lived engine from trusting a token server's "forever". */
+const MAX_TOKEN_LIFETIME_S = 3600
+const MAX_CACHED_TOKENS = 256
 /** Refresh a little before the server's deadline, so a token does not expire in flight. */
 const EXPIRY_MARGIN_MS = 5_000
 
@@ -129,9 +135,25 @@ export class Authenticator {
       return { header: `Bearer ${cached.token}`, fresh: false }
     }
     const token = await fetchToken(challenge, scope, creds, opts.signal)
-    tokenCache.set(key, token)
+    cacheToken(key, token)
     return { header: `Bearer ${token.token}`, fresh: true }
   }
+}
+
+function cacheToken(key: string, token: CachedToken): void {
+  const now = Date.now()
+  for (const [k, t] of tokenCache) if (t.expiresAt <= now) tokenCache.delete(k)
+  // Still full: drop the oldest (a Map iterates in insertion order).
+  while (tokenCache.size >= MAX_CACHED_TOKENS) tokenCache.delete(tokenCache.keys().next().value!)
+  tokenCache.delete(key)
+  tokenCache.set(key, token)
+}
+
+/** How long a token is kept: the server's expires_in, within [60 s, 1 h]; NaN, negative or absent = 60 s. */
+export function tokenLifetimeSeconds(expiresIn: unknown): number {
+  const n = Number(expiresIn)
+  if (Number.isNaN(n)) return MIN_TOKEN_LIFETIME_S
+  return Math.min(Math.max(n, MIN_TOKEN_LIFETIME_S), MAX_TOKEN_LIFETIME_S)
 }
 
 function pickChallenge(header: string | null): Challenge | null {
@@ -166,6 +188,5 @@ async function fetchToken(challenge: Challenge, scope: string | undefined, creds
   if (typeof token !== 'string' || !token) {
     throw new RegistryHttpError(response.status, undefined, 'authorization server did not include a token in the response')
   }
-  const expiresIn = Math.max(Number(parsed.expires_in) || 0, MIN_TOKEN_LIFETIME_S)
-  return { token, expiresAt: Date.now() + expiresIn * 1000 }
+  return { token, expiresAt: Date.now() + tokenLifetimeSeconds(parsed.expires_in) * 1000 }
 }

@@ -17,7 +17,7 @@ import type { Reference } from '../reference.js'
 import type { Authorization } from './auth.js'
 import { failure, type RegistryClient } from './client.js'
 import { endpointsFor, type Endpoint } from './endpoints.js'
-import { registryHttpError } from './errors.js'
+import { RegistryHttpError, registryHttpError } from './errors.js'
 import { httpRequest, readBody, type HttpRequest, type HttpResponse } from './transport.js'
 
 export interface BlobDescriptor {
@@ -39,8 +39,14 @@ export class RegistryUploader {
     this.scope = `repository:${ref.path}:pull,push`
   }
 
-  /** One authorised request; a 401 with a cached token is retried once with a fresh one. */
+  /**
+   * One authorised request; a 401 with a cached token is retried once with a fresh one. The token
+   * (or the Basic password) goes only to the registry's own origin: an upload session's Location may
+   * name another host, which gets the request without Authorization (Docker's client likewise
+   * authorises only hosts whose challenge it knows).
+   */
   private async send(req: Omit<HttpRequest, 'headers'> & { headers?: Record<string, string> }, scope = this.scope): Promise<HttpResponse> {
+    if (new URL(req.url).origin !== new URL(this.ep.base).origin) return httpRequest(req)
     let authz: Authorization = await this.client.auth.authorize(this.ep, scope)
     for (let attempt = 0; ; attempt++) {
       const res = await httpRequest({ ...req, headers: { ...req.headers, ...(authz.header ? { authorization: authz.header } : {}) } })
@@ -59,9 +65,18 @@ export class RegistryUploader {
   /** The error of a failed answer, in Docker's words. */
   private async refused(method: string, url: string, res: Response): Promise<Error> {
     const body = await readBody(res, 1 << 20, 'registry answer').catch(() => Buffer.alloc(0))
-    const err = registryHttpError(res.status, body.toString())
-    // Docker's push says these bare (no method and URL): "denied: requested access to the resource is denied".
-    if (err.errorCode === 'DENIED' || err.errorCode === 'UNAUTHORIZED') return new TockerError(err.description, { code: 'EDENIED', status: err.httpStatus === 401 ? 401 : 403, daemon: true, cause: err })
+    return this.failed(method, url, registryHttpError(res.status, body.toString()))
+  }
+
+  /**
+   * The error of a request that failed. Docker's push says a refusal bare (no method and URL):
+   * "denied: requested access to the resource is denied", and a token server's refusal of the
+   * stored password "unauthorized: incorrect username or password".
+   */
+  private failed(method: string, url: string, err: unknown): Error {
+    if (err instanceof RegistryHttpError && (err.errorCode === 'DENIED' || err.errorCode === 'UNAUTHORIZED')) {
+      return new TockerError(err.description, { code: 'EDENIED', status: err.httpStatus === 401 ? 401 : 403, daemon: true, cause: err })
+    }
     return failure(method, url, err)
   }
 
@@ -72,7 +87,7 @@ export class RegistryUploader {
     try {
       res = await this.send({ method: 'HEAD', url })
     } catch (err) {
-      throw failure('HEAD', url, err)
+      throw this.failed('HEAD', url, err)
     }
     await res.response.body?.cancel()
     if (res.response.status === 404) return undefined
@@ -88,7 +103,7 @@ export class RegistryUploader {
     try {
       res = await this.send({ method: 'POST', url, headers: { 'content-length': '0' } }, `${this.scope} repository:${from}:pull`)
     } catch (err) {
-      throw failure('POST', url, err)
+      throw this.failed('POST', url, err)
     }
     await res.response.body?.cancel()
     if (res.response.status === 201) return true
@@ -105,7 +120,7 @@ export class RegistryUploader {
     try {
       res = await this.send({ method, url, headers: req.headers ?? { 'content-length': '0' }, body: req.body })
     } catch (err) {
-      throw failure(method, url, err)
+      throw this.failed(method, url, err)
     }
     if (!expect.includes(res.response.status)) throw await this.refused(method, url, res.response)
     await res.response.body?.cancel()
