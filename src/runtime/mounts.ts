@@ -26,7 +26,7 @@ export interface MountContext {
   /** Relative bind sources are relative to the bundle. */
   bundle: string
   /** The gate, for mounts that must be made from inside the PID / cgroup namespace. */
-  gate: ShimChannel
+  gate: Pick<ShimChannel, 'mount' | 'flush'>
   /** Called before a cgroup2 mount: the gate must be in its cgroup namespace by then. */
   beforeCgroupMount?: () => void
   /** The container's user namespace: ids in mount options are the container's (userns.ts). */

@@ -2,6 +2,7 @@
 // extended attributes and flock. Each call shows up in `tocker --explain` with its flags decoded.
 import * as native from '../../native-shims/fs.js'
 import { decodeFlags, traced } from '../trace/trace.js'
+import { syscalls } from './syscalls.js'
 
 export { LOCK_EX, LOCK_NB, LOCK_SH, LOCK_UN, S_IFBLK, S_IFCHR, S_IFIFO, S_IFMT } from '../../native-shims/fs.js'
 
@@ -17,7 +18,7 @@ export function describeMode(mode: number): string {
  * disappears from the merged view.
  */
 export function mknod(path: string, mode: number, major = 0, minor = 0): void {
-  traced('fs', 'mknod', () => `${path}, ${describeMode(mode)}, ${major}:${minor}`, () => native.mknod(path, mode, major, minor))
+  traced('fs', 'mknod', () => `${path}, ${describeMode(mode)}, ${major}:${minor}`, () => syscalls().mknod(path, mode, major, minor))
 }
 
 export function lsetxattr(path: string, name: string, value: Buffer): void {

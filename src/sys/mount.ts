@@ -2,9 +2,9 @@
 // mkdirat) mounts use. Every call shows up in `tocker --explain` with its flags decoded.
 import { constants } from 'node:os'
 import { SyscallError } from '../../native-shims/libc.js'
-import { closeSync } from 'node:fs'
 import * as native from '../../native-shims/mount.js'
 import { decodeFlags, traced } from '../trace/trace.js'
+import { syscalls } from './syscalls.js'
 
 export {
   AT_EMPTY_PATH,
@@ -67,7 +67,7 @@ export function mount(source: string | null, target: string, fstype: string | nu
     'mount',
     'mount',
     () => `${JSON.stringify(source ?? '')}, ${shownTarget ?? target}, ${JSON.stringify(fstype ?? '')}, ${describeMountFlags(flags)}${data ? `, ${JSON.stringify(shownData ?? data)}` : ''}`,
-    () => native.mount(source, target, fstype, flags, data),
+    () => syscalls().mount(source, target, fstype, flags, data),
   )
 }
 
@@ -81,7 +81,7 @@ export function mountSetattr(target: string, flags: number, attrSet: number, att
     'mount_setattr',
     () =>
       `${shownTarget ?? target}, ${decodeFlags(flags, native.MOUNT_SETATTR_FLAGS)}, set=${decodeFlags(attrSet, native.MOUNT_ATTR_FLAGS)}${attrClr ? `, clr=${decodeFlags(attrClr, native.MOUNT_ATTR_FLAGS)}` : ''}`,
-    () => native.mountSetattr(native.AT_FDCWD, target, flags, attrSet, attrClr),
+    () => syscalls().mountSetattr(target, flags, attrSet, attrClr),
   )
 }
 
@@ -96,24 +96,16 @@ export function idmappedMount(source: string, target: string, usernsFd: number, 
     'mount',
     'idmapped mount',
     () => `open_tree(${source}, OPEN_TREE_CLONE${recursive ? '|AT_RECURSIVE' : ''}), mount_setattr(MOUNT_ATTR_IDMAP, userns fd ${usernsFd}), move_mount(→ ${shownTarget ?? target})`,
-    () => {
-      const fd = native.openTree(source, native.OPEN_TREE_CLONE | native.OPEN_TREE_CLOEXEC | (recursive ? native.AT_RECURSIVE : 0))
-      try {
-        native.mountSetIdmap(fd, usernsFd, recursive ? native.AT_RECURSIVE : 0)
-        native.moveMount(fd, target)
-      } finally {
-        closeSync(fd)
-      }
-    },
+    () => syscalls().idmappedMount(source, target, usernsFd, recursive),
   )
 }
 
 export function umount2(target: string, flags: number, shownTarget?: string): void {
-  traced('mount', 'umount2', () => `${shownTarget ?? target}, ${decodeFlags(flags, native.UMOUNT_FLAGS)}`, () => native.umount2(target, flags))
+  traced('mount', 'umount2', () => `${shownTarget ?? target}, ${decodeFlags(flags, native.UMOUNT_FLAGS)}`, () => syscalls().umount2(target, flags))
 }
 
 export function pivotRoot(newRoot: string, putOld: string): void {
-  traced('mount', 'pivot_root', () => `${JSON.stringify(newRoot)}, ${JSON.stringify(putOld)}`, () => native.pivotRoot(newRoot, putOld))
+  traced('mount', 'pivot_root', () => `${JSON.stringify(newRoot)}, ${JSON.stringify(putOld)}`, () => syscalls().pivotRoot(newRoot, putOld))
 }
 
 export function openat2(dirfd: number, path: string, flags: number, mode: number, resolve: number, shownDir?: string): number {
@@ -148,14 +140,14 @@ export function mkdirat(dirfd: number, path: string, mode: number, shownDir?: st
 
 /** The flags (MS_NOSUID, ...) of the mount `path` is on. A read-only remount must keep them. */
 export function mountFlagsOf(path: string): number {
-  return traced('syscall', 'statvfs', () => path, () => native.mountFlagsOf(path), (f) => describeMountFlags(f))
+  return traced('syscall', 'statvfs', () => path, () => syscalls().mountFlagsOf(path), (f) => describeMountFlags(f))
 }
 
 /** fchdir/chdir of the calling thread only (Node's process.chdir would also change Node's idea of the cwd). */
 export function fchdir(fd: number, shown?: string): void {
-  traced('syscall', 'fchdir', () => shown ?? `fd ${fd}`, () => native.fchdir(fd))
+  traced('syscall', 'fchdir', () => shown ?? `fd ${fd}`, () => syscalls().fchdir(fd))
 }
 
 export function chdirTo(path: string): void {
-  traced('syscall', 'chdir', () => JSON.stringify(path), () => native.chdir(path))
+  traced('syscall', 'chdir', () => JSON.stringify(path), () => syscalls().chdir(path))
 }

@@ -3,6 +3,7 @@
 import { readlinkSync } from 'node:fs'
 import * as native from '../../native-shims/ns.js'
 import { decodeFlags, traced } from '../trace/trace.js'
+import { syscalls } from './syscalls.js'
 
 export {
   CLONE_FS,
@@ -21,20 +22,20 @@ export function describeCloneFlags(flags: number): string {
 }
 
 export function unshare(flags: number): void {
-  traced('syscall', 'unshare', () => describeCloneFlags(flags), () => native.unshare(flags))
+  traced('syscall', 'unshare', () => describeCloneFlags(flags), () => syscalls().unshare(flags))
 }
 
 /** setns(fd, nstype); `what` names the namespace for the trace (e.g. "/proc/123/ns/net"). */
 export function setns(fd: number, nstype: number, what?: string): void {
-  traced('syscall', 'setns', () => `${what ?? `fd ${fd}`}${describeTarget(fd)}, ${describeCloneFlags(nstype)}`, () => native.setns(fd, nstype))
+  traced('syscall', 'setns', () => `${what ?? `fd ${fd}`}${describeTarget(fd)}, ${describeCloneFlags(nstype)}`, () => syscalls().setns(fd, nstype))
 }
 
 export function sethostname(name: string): void {
-  traced('syscall', 'sethostname', () => JSON.stringify(name), () => native.sethostname(name))
+  traced('syscall', 'sethostname', () => JSON.stringify(name), () => syscalls().sethostname(name))
 }
 
 export function setdomainname(name: string): void {
-  traced('syscall', 'setdomainname', () => JSON.stringify(name), () => native.setdomainname(name))
+  traced('syscall', 'setdomainname', () => JSON.stringify(name), () => syscalls().setdomainname(name))
 }
 
 function describeTarget(fd: number): string {
