@@ -74,7 +74,8 @@ export function removeImage(store: RemoveParts, nameOrId: string, opts: RemoveOp
         const user = users(id)[0]
         if (user) {
           throw conflict(
-            `conflict: unable to remove repository reference "${familiarString(withDefaultTag(ref))}" (must force) - container ${user.id.slice(0, 12)} is using its referenced image ${short}`,
+            // Docker quotes the reference as it was given (`docker rmi busybox` → "busybox").
+            `conflict: unable to remove repository reference "${nameOrId}" (must force) - container ${user.id.slice(0, 12)} is using its referenced image ${short}`,
           )
         }
       }

@@ -49,7 +49,7 @@ export async function ensureBridge(spec: BridgeSpec, checkOwner: (other: string)
       // confuses its neighbours' ARP caches) whenever a container comes or goes.
       `link add ${spec.name} address ${spec.mac} type bridge`,
       `link set ${spec.name} alias ${aliasFor(spec.owner)}`,
-      `addr add ${cidr} dev ${spec.name}`,
+      `addr add ${cidr} dev ${spec.name} broadcast +`,
       `link set ${spec.name} up`,
     ])
   } else {
@@ -60,7 +60,7 @@ export async function ensureBridge(spec: BridgeSpec, checkOwner: (other: string)
     const has = (addrs[0]?.addr_info ?? []).some((a) => a.local === spec.gateway && a.prefixlen === spec.prefixLen)
     const lines: string[] = []
     if (other !== spec.owner) lines.push(`link set ${spec.name} alias ${aliasFor(spec.owner)}`)
-    if (!has) lines.push(`addr add ${cidr} dev ${spec.name}`)
+    if (!has) lines.push(`addr add ${cidr} dev ${spec.name} broadcast +`)
     if (!(link.flags ?? []).includes('UP')) lines.push(`link set ${spec.name} up`)
     if (lines.length) await ipBatch(lines)
   }

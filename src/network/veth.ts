@@ -43,7 +43,8 @@ export async function configureContainerSide(spec: Pick<VethSpec, 'netns' | 'ip'
   const dev = spec.ifname ?? CONTAINER_IFNAME
   await ipBatchIn(spec.netns, [
     'link set lo up',
-    `addr add ${spec.ip}/${spec.prefixLen} dev ${dev}`,
+    // `broadcast +`: the subnet's last address, as Docker sets it (`ip addr` shows "brd 172.17.255.255").
+    `addr add ${spec.ip}/${spec.prefixLen} dev ${dev} broadcast +`,
     `link set ${dev} up`,
     ...(spec.defaultRoute === false ? [] : [`route add default via ${spec.gateway}`]),
   ])

@@ -169,6 +169,7 @@ export async function create(opts: CreateOptions, checked: boolean): Promise<Con
       const rootDir = RootDir.open(bundle.rootfs)
       try {
         encoded = asOwner(() => {
+          rootDir.makeWorkingDir(proc.cwd)
           const made = mountAll({ root: rootDir, bundle: bundle.path, gate: ch, beforeCgroupMount: joinCgroup, userns }, spec.mounts ?? [])
           let devNull: string | undefined
           if (made.devTmpfs) {

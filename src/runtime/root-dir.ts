@@ -135,6 +135,27 @@ export class RootDir {
   }
 
   /**
+   * The process's working directory, made when it is missing, as Docker does (the daemon's
+   * SetupWorkingDirectory, at create: mkdir -p, 0755, owned by root whatever --user says; runc's
+   * prepareRootfs does the same): `run -w /newdir` starts in a new, empty directory. Call it on
+   * the bare rootfs, before any mount: what is made lands in the container's own layer (as with
+   * Docker, `tocker diff` shows it), and nothing mounted later (procfs, a bind of a host
+   * directory) is ever written here. Where the path leads once /proc and the binds are mounted is
+   * for the gate to judge: its chdir, then its getcwd check (native-shims/shim/hygiene.c).
+   */
+  makeWorkingDir(containerPath: string): void {
+    let fd: number | undefined
+    try {
+      fd = this.tryOpen(containerPath)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') throw notADirectory(containerPath)
+      throw err
+    }
+    if (fd === undefined) this.mkdirAll(containerPath)
+    else if (!fstatSync(fd).isDirectory()) throw notADirectory(containerPath)
+  }
+
+  /**
    * Make sure a file exists at the path (creating parents and an empty file); returns its O_PATH
    * fd. Whatever is there already (a FIFO, a device) is only ever opened O_PATH. A new file is made
    * with O_CREAT|O_EXCL, which never follows a symlink nor opens anything that exists; a dangling
@@ -252,6 +273,11 @@ function readCapped(fd: number, containerPath: string, maxBytes: number): Buffer
     total += n
     if (total > maxBytes) throw unsafeFile(containerPath, `it is larger than ${mib(maxBytes)}`)
   }
+}
+
+/** Docker's words (container.SetupWorkingDirectory) for a working directory that is a file. */
+function notADirectory(containerPath: string): TockerError {
+  return new TockerError(`Cannot mkdir: ${posix.resolve('/', containerPath)} is not a directory`, { code: 'ENOTDIR', status: 400 })
 }
 
 function unsafeFile(containerPath: string, why: string, verb: 'read' | 'write' = 'read'): TockerError {

@@ -153,7 +153,7 @@ t.test("tag, and DELETE with Docker's conflict rules and Untagged/Deleted lists"
   t.equal(created.status, 201)
   const cid = created.json.Id.slice(0, 12)
   const used = await api(sock, 'DELETE', `/images/${BUSYBOX}`)
-  t.same([used.status, used.json.message], [409, `conflict: unable to remove repository reference "${BUSYBOX}:latest" (must force) - container ${cid} is using its referenced image ${short}`])
+  t.same([used.status, used.json.message], [409, `conflict: unable to remove repository reference "${BUSYBOX}" (must force) - container ${cid} is using its referenced image ${short}`])
   const byId = await api(sock, 'DELETE', `/images/${busyboxId}`)
   t.same([byId.status, byId.json.message], [409, `conflict: unable to delete ${short} (must be forced) - image is being used by stopped container ${cid}`])
   t.equal((await api(sock, 'DELETE', '/containers/user')).status, 204)

@@ -142,8 +142,11 @@ t.test('rmi conflicts like Docker: several repositories by ID, containers using 
   const stopped = () => [{ id: 'dead00'.repeat(10), running: false }]
   store.untag('docker.io/library/other:latest')
   t.throws(() => store.removeImage('one', { users: stopped }), {
-    message: `conflict: unable to remove repository reference "one:latest" (must force) - container dead00dead00 is using its referenced image ${short}`,
+    message: `conflict: unable to remove repository reference "one" (must force) - container dead00dead00 is using its referenced image ${short}`,
   })
+  t.throws(() => store.removeImage('docker.io/library/one:latest', { users: stopped }), {
+    message: `conflict: unable to remove repository reference "docker.io/library/one:latest" (must force) - container dead00dead00 is using its referenced image ${short}`,
+  }, 'quoted as given, as Docker does')
   t.throws(() => store.removeImage(short, { force: true, users: running }), {
     message: `conflict: unable to delete ${short} (cannot be forced) - image is being used by running container c0ffeec0ffee`,
   })

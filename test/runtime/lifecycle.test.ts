@@ -150,7 +150,8 @@ t.test('a failing create leaves no state, shim, mount or cgroup behind', async (
     ['bad-mount', (s) => s.mounts!.push({ destination: '/data', type: 'bind', source: join(work, 'does-not-exist'), options: ['rbind'] }), /bind source path does not exist/],
     ['bad-fstype', (s) => s.mounts!.push({ destination: '/x', type: 'nosuchfs', source: 'none' }), /error mounting "none" to rootfs at "\/x"/],
     ['bad-command', (s) => (s.process!.args = ['/no/such/program']), /no such file or directory/],
-    ['bad-cwd', (s) => (s.process!.cwd = '/nowhere'), /chdir to cwd \("\/nowhere"\) set in config.json failed/],
+    // A missing cwd is made (as runc and Docker do); a file there is refused.
+    ['bad-cwd', (s) => (s.process!.cwd = '/etc/passwd'), /Cannot mkdir: \/etc\/passwd is not a directory/],
     ['bad-user', (s) => (s.process!.user = { uid: 0, gid: 0, username: 'nobody-here' }), /unable to find user/],
     ['bad-sysctl', (s) => (s.linux!.sysctl = { 'kernel.panic': '1' }), /not in a separate kernel namespace/],
   ]
