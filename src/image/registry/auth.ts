@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto'
 import type { Credentials } from './config.js'
 import type { Endpoint } from './endpoints.js'
 import { RegistryHttpError, registryHttpError } from './errors.js'
-import { httpRequest, readBody } from './transport.js'
+import { httpRequest, readBody, type Fetch } from './transport.js'
 
 export interface Challenge {
   scheme: string // lower case: "bearer", "basic"
@@ -87,13 +87,17 @@ export class Authenticator {
   /** Endpoint base → its challenge (null: the registry asked for no authentication). */
   private readonly challenges = new Map<string, Challenge | null>()
 
-  constructor(private readonly credentialsFor: (host: string) => Credentials | undefined) {}
+  constructor(
+    private readonly credentialsFor: (host: string) => Credentials | undefined,
+    /** The transport (transport.ts; default: Node's fetch). */
+    private readonly fetch?: Fetch,
+  ) {}
 
   /** GET /v2/ once per endpoint: is it reachable, and what authentication does it want? */
   async ping(ep: Endpoint, signal?: AbortSignal): Promise<void> {
     if (this.challenges.has(ep.base)) return
     const url = `${ep.base}/v2/`
-    const { response } = await httpRequest({ url, signal })
+    const { response } = await httpRequest({ url, signal, fetch: this.fetch })
     const body = (await readBody(response, 1 << 20, 'registry answer')).toString()
     if (response.status === 401) {
       this.challenges.set(ep.base, pickChallenge(response.headers.get('www-authenticate')))
@@ -134,7 +138,7 @@ export class Authenticator {
     if (cached && !opts.refresh && cached.expiresAt - EXPIRY_MARGIN_MS > Date.now()) {
       return { header: `Bearer ${cached.token}`, fresh: false }
     }
-    const token = await fetchToken(challenge, scope, creds, opts.signal)
+    const token = await fetchToken(challenge, scope, creds, opts.signal, this.fetch)
     cacheToken(key, token)
     return { header: `Bearer ${token.token}`, fresh: true }
   }
@@ -167,7 +171,7 @@ function basic(creds: Credentials): string {
 }
 
 /** Ask the realm for a token: GET realm?service=…&scope=…[&account=user], Basic auth if we have credentials. */
-async function fetchToken(challenge: Challenge, scope: string | undefined, creds: Credentials | undefined, signal?: AbortSignal): Promise<CachedToken> {
+async function fetchToken(challenge: Challenge, scope: string | undefined, creds: Credentials | undefined, signal?: AbortSignal, fetch?: Fetch): Promise<CachedToken> {
   const url = new URL(challenge.params.realm)
   if (challenge.params.service) url.searchParams.set('service', challenge.params.service)
   // Several scopes (a push that mounts from another repository) are several scope parameters, as Docker sends them.
@@ -175,7 +179,7 @@ async function fetchToken(challenge: Challenge, scope: string | undefined, creds
   if (creds) url.searchParams.set('account', creds.username)
   const headers: Record<string, string> = {}
   if (creds) headers.authorization = basic(creds)
-  const { response } = await httpRequest({ url: url.toString(), headers, signal })
+  const { response } = await httpRequest({ url: url.toString(), headers, signal, fetch })
   const body = (await readBody(response, 1 << 20, 'token server answer')).toString()
   if (!response.ok) throw registryHttpError(response.status, body)
   let parsed: any

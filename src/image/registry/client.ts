@@ -17,7 +17,7 @@ import { loadRegistryConfig, type Credentials, type RegistryConfig } from './con
 import { endpointsFor, type Endpoint } from './endpoints.js'
 import { RegistryHttpError, describeNetworkError, registryHttpError } from './errors.js'
 import { formatPlatform, hostPlatform, normalizePlatform, platformRank } from './platform.js'
-import { RegistryNetworkError, goMethod, httpRequest, readBody, type HttpResponse } from './transport.js'
+import { RegistryNetworkError, goMethod, httpRequest, readBody, type Fetch, type HttpResponse } from './transport.js'
 import { BlobVerificationError, VerifyingStream, computeDigest, digestAlgorithm } from './verify.js'
 
 /** Every manifest type tocker understands, in Docker's order of preference. */
@@ -51,6 +51,11 @@ export interface ResolvedImage {
 
 export interface RegistryClientOptions {
   config?: RegistryConfig
+  /**
+   * The transport every request of this client (and its token requests and uploads) goes through;
+   * default Node's fetch. Tests give an in-memory registry (test/unit/fakes/registry.ts).
+   */
+  fetch?: Fetch
 }
 
 /** Turn any failure into the one line a person reads. */
@@ -67,12 +72,14 @@ export function failure(method: string, url: string, err: unknown): Error {
 export class RegistryClient {
   readonly config: RegistryConfig
   readonly auth: Authenticator
+  readonly fetch?: Fetch
   /** The endpoint that answered for a domain (a mirror or the registry itself); blobs come from the same one. */
   private readonly chosen = new Map<string, Endpoint>()
 
   constructor(opts: RegistryClientOptions = {}) {
     this.config = opts.config ?? loadRegistryConfig()
-    this.auth = new Authenticator((host) => this.config.credentials(host))
+    this.fetch = opts.fetch
+    this.auth = new Authenticator((host) => this.config.credentials(host), opts.fetch)
   }
 
   /**
@@ -85,7 +92,7 @@ export class RegistryClient {
     try {
       const authz = await this.auth.authorize(ep, undefined, { credentials })
       if (!authz.header) return
-      const { response } = await httpRequest({ url, headers: { authorization: authz.header } })
+      const { response } = await httpRequest({ url, headers: { authorization: authz.header }, fetch: this.fetch })
       await readBody(response, 1 << 20, 'registry answer')
       if (!response.ok) {
         // Docker's wording for a registry that refuses the credentials themselves (Basic auth).
@@ -103,7 +110,7 @@ export class RegistryClient {
     let authz: Authorization = await this.auth.authorize(ep, scope, { signal })
     for (let attempt = 0; ; attempt++) {
       const h = { ...headers, ...(authz.header ? { authorization: authz.header } : {}) }
-      const res = await httpRequest({ url, headers: h, signal })
+      const res = await httpRequest({ url, headers: h, signal, fetch: this.fetch })
       if (res.response.status !== 401 || attempt > 0 || authz.fresh) return res
       // A cached token was refused (expired early, or the registry wants another scope): ask again once.
       await res.response.body?.cancel()

@@ -14,7 +14,16 @@ import { tracedAsync } from '../../trace/trace.js'
 import { TockerError } from '../../errors.js'
 import { describeNetworkError, isRetryableNetworkError, isRetryableStatus } from './errors.js'
 
+/**
+ * The one call that reaches the network: Node's fetch by default. The registry client takes another
+ * (RegistryClientOptions.fetch, as go-containerregistry's remote.WithTransport) so that its flows —
+ * token auth, redirects, retries, verification — can be tested against an in-memory registry.
+ */
+export type Fetch = (url: string, init: RequestInit) => Promise<Response>
+
 export interface HttpRequest {
+  /** The transport (default: Node's fetch). */
+  fetch?: Fetch
   method?: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH'
   url: string
   headers?: Record<string, string>
@@ -80,7 +89,7 @@ function describeResponse(res: Response): string {
 }
 
 /** One request, one hop: no redirects, no retries. */
-async function fetchOnce(method: string, url: string, headers: Record<string, string>, signal?: AbortSignal, body?: HttpRequest['body']): Promise<Response> {
+async function fetchOnce(send: Fetch, method: string, url: string, headers: Record<string, string>, signal?: AbortSignal, body?: HttpRequest['body']): Promise<Response> {
   return tracedAsync(
     'registry',
     method,
@@ -89,7 +98,7 @@ async function fetchOnce(method: string, url: string, headers: Record<string, st
       try {
         // A streamed body needs duplex 'half' (undici sends it chunked while the answer may start).
         const init = body === undefined ? {} : Buffer.isBuffer(body) ? { body } : { body: body as unknown as ReadableStream, duplex: 'half' }
-        return await fetch(url, { method, headers, redirect: 'manual', signal, ...init } as RequestInit)
+        return await send(url, { method, headers, redirect: 'manual', signal, ...init } as RequestInit)
       } catch (err) {
         if (signal?.aborted) throw err
         throw new RegistryNetworkError(method, url, describeNetworkError(err, url), err)
@@ -106,7 +115,7 @@ async function fetchFollowing(req: HttpRequest): Promise<HttpResponse> {
   let url = req.url
   let headers = { ...(req.headers ?? {}) }
   for (let hop = 0; ; hop++) {
-    const response = await fetchOnce(method, url, headers, req.signal, req.body)
+    const response = await fetchOnce(req.fetch ?? fetch, method, url, headers, req.signal, req.body)
     const location = response.headers.get('location')
     // An upload's answer carries a Location too (where to send the next part): it is no redirect.
     if (method !== 'GET' && method !== 'HEAD') return { response, url }
