@@ -38,11 +38,19 @@ export const FLOCK_OPS: Record<string, number> = { LOCK_SH, LOCK_EX, LOCK_NB, LO
 export const XATTR_CREATE = 1
 export const XATTR_REPLACE = 2
 
+// <linux/fs.h>: inode flags, what chattr(1) sets and lsattr(1) shows. The kernel reads and writes an
+// int although the ioctl numbers say "long".
+export const FS_IOC_GETFLAGS = 0x80086601
+export const FS_IOC_SETFLAGS = 0x40086602
+/** chattr +T: "top of directory hierarchies" for the Orlov allocator of ext2/3/4. */
+export const FS_TOPDIR_FL = 0x00020000
+
 const mknod_ = libc.func('int mknod(const char *path, uint32_t mode, uint64_t dev)')
 const lsetxattr_ = libc.func('int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)')
 const lgetxattr_ = libc.func('intptr_t lgetxattr(const char *path, const char *name, _Out_ void *value, size_t size)')
 const llistxattr_ = libc.func('intptr_t llistxattr(const char *path, _Out_ void *list, size_t size)')
 const flock_ = libc.func('int flock(int fd, int operation)')
+const ioctl_ = libc.func('int ioctl(int fd, unsigned long request, ...)')
 
 /** glibc's makedev(): the 64-bit dev_t encoding of a (major, minor) pair. */
 export function makedev(major: number, minor: number): bigint {
@@ -92,4 +100,18 @@ export function flock(fd: number, operation: number): boolean {
   const errno = lastErrno()
   if ((operation & LOCK_NB) !== 0 && errno === E.EWOULDBLOCK) return false
   throw new SyscallError('flock', errno)
+}
+
+/** FS_IOC_GETFLAGS: the inode flags of an open file (ENOTTY/EOPNOTSUPP where the file system has none). */
+export function inodeFlags(fd: number, path?: string): number {
+  const buf = Buffer.alloc(4)
+  check(ioctl_(fd, FS_IOC_GETFLAGS, 'uint8_t *', buf) as number, 'ioctl(FS_IOC_GETFLAGS)', path)
+  return buf.readInt32LE(0)
+}
+
+/** FS_IOC_SETFLAGS: set the inode flags of an open file (all of them: read them first). */
+export function setInodeFlags(fd: number, flags: number, path?: string): void {
+  const buf = Buffer.alloc(4)
+  buf.writeInt32LE(flags | 0, 0)
+  check(ioctl_(fd, FS_IOC_SETFLAGS, 'uint8_t *', buf) as number, 'ioctl(FS_IOC_SETFLAGS)', path)
 }

@@ -10,6 +10,7 @@
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { markTopDir } from '../sys/fs.js'
 import { tryLock, type FileLock } from '../sys/lock.js'
 
 const SESSION_NAME = /^\d+-[0-9a-f]{8}$/
@@ -48,6 +49,10 @@ export class StoreSession {
       }
       const dir = join(tmpRoot, name)
       mkdirSync(dir, { mode: 0o700 })
+      // Layers are unpacked in directories made here (mkdtemp): each is a tree of its own, unrelated
+      // to its siblings. Tell ext4 so (see markTopDir): their files then go to a block group of
+      // their own instead of one where thousands of files were just deleted.
+      markTopDir(dir)
       return new StoreSession(dir, lock)
     }
   }

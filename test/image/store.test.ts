@@ -1,7 +1,7 @@
 // The image store with real files, real flocks and real processes: commit/resolve/tag, Docker's rmi
 // rules, garbage collection of shared layers, pins, a pull killed mid-unpack (SIGKILL) repaired by
 // the next process, and two processes adding the same layer at once.
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -302,4 +302,35 @@ t.test('a stream that fails while its layer waits for the lock is reported, not 
   await t.rejects(store.addLayer(GZ, top1.diffID, body), { message: 'connection reset by peer' })
   t.notOk(store.layers.has(top1.diffID))
   t.same(readdirSync(store.session().dir).filter((n) => n.startsWith('layer-')), [], 'no work directory left')
+})
+
+t.test("layers are unpacked under a session directory marked chattr +T (ext4's Orlov allocator spreads them)", async (t) => {
+  const { closeSync, constants: fsc, openSync } = await import('node:fs')
+  const { inodeFlags, FS_TOPDIR_FL } = await import('../../native-shims/fs.js')
+  const { markTopDir } = await import('../../src/sys/fs.js')
+  const flagsOf = (dir: string) => {
+    const fd = openSync(dir, fsc.O_RDONLY | fsc.O_DIRECTORY)
+    try {
+      return inodeFlags(fd, dir)
+    } finally {
+      closeSync(fd)
+    }
+  }
+  const store = new ImageStore(freshRoot())
+  t.teardown(() => store.close())
+  const fsType = spawnSync('stat', ['-f', '-c', '%T', work], { encoding: 'utf8' }).stdout.trim()
+  if (fsType === 'ext2/ext3') {
+    t.ok(flagsOf(store.session().dir) & FS_TOPDIR_FL, 'the session directory has FS_TOPDIR_FL')
+    const lsattr = spawnSync('lsattr', ['-d', store.session().dir], { encoding: 'utf8' })
+    if (lsattr.status === 0) t.match(lsattr.stdout.split(' ')[0], /T/, 'lsattr shows T')
+    t.equal(await store.addLayer(GZ, top1.diffID, Readable.from([top1.gz])), 'added')
+    t.equal(flagsOf(store.layers.dir(top1.diffID)) & FS_TOPDIR_FL, 0, 'not inherited by the layers made in it')
+  } else {
+    t.comment(`${work} is on ${fsType}, not ext4: only the fallback is checked`)
+  }
+  // A file system without the flag: nothing changes, no error.
+  const shm = mkdtempSync('/dev/shm/tocker-store-test-')
+  t.teardown(() => rmSync(shm, { recursive: true, force: true }))
+  t.equal(markTopDir(shm), false, 'tmpfs has no FS_TOPDIR_FL: false, no error')
+  t.throws(() => markTopDir(join(shm, 'missing')), { code: 'ENOENT' }, 'a missing directory is an error')
 })
