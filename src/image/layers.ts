@@ -19,8 +19,9 @@ import type { StoreSession } from './session.js'
 import type { Descriptor } from './types.js'
 import { traced } from '../trace/trace.js'
 import { writeFileAtomic } from '../sys/atomic-file.js'
-import { unpackLayerInWorker } from './unpack/unpack-thread.js'
-import { unpackLayer } from './unpack/unpack.js'
+import type { DirTarStats } from './diff/dir-tar.js'
+import { layerFromDirInWorker, unpackLayerInWorker } from './unpack/unpack-thread.js'
+import type { UnpackResult } from './unpack/unpack.js'
 
 export interface LayerInfo {
   diffID: string
@@ -125,23 +126,48 @@ export class LayerStore {
   }
 
   /**
-   * A layer made here (a build step, a commit): its tar stream is unpacked like a pulled layer's,
-   * and its DiffID is what the stream hashed to. 'exists' when the store had that layer already
-   * (the new copy is dropped). The layer is pinned for this process until an image holds it.
+   * A layer from a tar stream made here (`import`): unpacked in an unpacking thread like a pulled
+   * layer, its DiffID what the stream hashed to. 'exists' when the store had that layer already (the
+   * new copy is dropped). The layer is pinned for this process until an image holds it.
    */
   async addStream(body: Readable): Promise<{ diffID: string; status: 'added' | 'exists'; info: LayerInfo }> {
-    const session = this.session()
-    const work = session.mkdtemp('layer-new-')
+    const work = this.session().mkdtemp('layer-new-')
     let r
     try {
-      r = await unpackLayer(body, work)
+      r = await unpackLayerInWorker(body, work)
     } catch (err) {
       rmSync(work, { recursive: true, force: true })
       throw err
     }
+    return this.#adopt(work, r)
+  }
+
+  /**
+   * A directory as a layer (a build step's or a commit's upper directory, or the files a COPY
+   * made): an unpacking thread reads it as a layer tar and unpacks that, so the engine's main thread
+   * does neither. undefined (and nothing stored) when the directory is empty: Docker's empty_layer.
+   */
+  async addFromDir(dir: string, overlay: boolean): Promise<{ diffID: string; status: 'added' | 'exists'; info: LayerInfo; stats: DirTarStats } | undefined> {
+    const work = this.session().mkdtemp('layer-new-')
+    let r
+    try {
+      r = await layerFromDirInWorker({ dir, overlay }, work)
+    } catch (err) {
+      rmSync(work, { recursive: true, force: true })
+      throw err
+    }
+    if (r.dirStats.entries === 0) {
+      rmSync(work, { recursive: true, force: true })
+      return undefined
+    }
+    return { ...(await this.#adopt(work, r)), stats: r.dirStats }
+  }
+
+  /** An unpacked layer in `work` becomes the layer it hashed to, unless the store has it already. */
+  async #adopt(work: string, r: UnpackResult): Promise<{ diffID: string; status: 'added' | 'exists'; info: LayerInfo }> {
     const diffID = r.diffID
     const hex = digestHex(diffID)
-    session.pin(hex)
+    this.session().pin(hex)
     const held = await lock(this.#lockPath(hex))
     try {
       if (this.has(diffID)) {

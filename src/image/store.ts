@@ -105,9 +105,14 @@ export class ImageStore {
     return this.layers.add(desc, diffID, body)
   }
 
-  /** A layer made here from its tar stream (build steps, commit); pinned until an image holds it. */
+  /** A layer made here from its tar stream (import); pinned until an image holds it. */
   addLayerStream(body: Readable): Promise<{ diffID: string; status: 'added' | 'exists'; info: LayerInfo }> {
     return this.layers.addStream(body)
+  }
+
+  /** A layer made here from a directory (build steps, commit), off the main thread; undefined when empty. */
+  addLayerFromDir(dir: string, overlay: boolean): ReturnType<LayerStore['addFromDir']> {
+    return this.layers.addFromDir(dir, overlay)
   }
 
   /**

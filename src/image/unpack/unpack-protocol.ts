@@ -3,10 +3,18 @@
 // name, while callers decide by its code (EBADLAYER, EDIFFID, ENOSPC, …).
 import { TockerError } from '../../errors.js'
 import type { TraceEvent } from '../../trace/trace.js'
+import type { DirTarStats } from '../diff/dir-tar.js'
 import type { UnpackOptions, UnpackResult } from './unpack.js'
 
+/** A layer made here: the thread itself reads `dir` as a layer tar (dir-tar.ts) instead of receiving bytes. */
+export interface FromDir {
+  dir: string
+  /** Read it as an overlayfs upper directory (whiteouts, opaque directories). */
+  overlay: boolean
+}
+
 export type ToWorker =
-  | { type: 'start'; id: number; layerDir: string; opts: Omit<UnpackOptions, 'signal'>; trace: boolean }
+  | { type: 'start'; id: number; layerDir: string; opts: Omit<UnpackOptions, 'signal'>; trace: boolean; fromDir?: FromDir }
   /** Compressed bytes of the layer, in order (the ArrayBuffer is transferred). */
   | { type: 'data'; id: number; chunk: ArrayBuffer }
   | { type: 'end'; id: number }
@@ -17,7 +25,7 @@ export type FromWorker =
   /** `bytes` of compressed data were taken in (the main thread may send that much more). */
   | { type: 'ack'; id: number; bytes: number }
   | { type: 'trace'; id: number; event: TraceEvent }
-  | { type: 'done'; id: number; result: UnpackResult }
+  | { type: 'done'; id: number; result: UnpackResult; dirStats?: DirTarStats }
   /** The unpack failed; everything it opened is closed, nothing is written any more. */
   | { type: 'error'; id: number; error: WireError }
 

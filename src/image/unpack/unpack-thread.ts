@@ -19,7 +19,8 @@ import { Worker } from 'node:worker_threads'
 import { TockerError } from '../../errors.js'
 import { isTracing, report } from '../../trace/trace.js'
 import { layerCompression } from './decompress.js'
-import { errorFromWire, type FromWorker, type ToWorker } from './unpack-protocol.js'
+import type { DirTarStats } from '../diff/dir-tar.js'
+import { errorFromWire, type FromDir, type FromWorker, type ToWorker } from './unpack-protocol.js'
 import type { UnpackOptions, UnpackResult } from './unpack.js'
 
 const HIGH_WATER = 8 << 20
@@ -202,5 +203,47 @@ export async function unpackLayerInWorker(body: Readable, layerDir: string, opts
     body.on('error', onError)
     body.once('close', onClose)
     if (body.destroyed && !ended) fail((body.errored as Error | null) ?? new TockerError('the layer stream was closed before it was read', { code: 'ESTREAMCLOSED', internal: true }))
+  })
+}
+
+/**
+ * A layer made here (a build step's or a commit's upper directory): an unpacking thread reads `dir`
+ * as a layer tar (dir-tar.ts) and unpacks that into layerDir, both off the engine's main thread
+ * (a RUN that made 20k files used to stall the engine's event loop for the whole walk and unpack).
+ * Resolves with the unpack's result and what the walk counted; rejects once the thread stopped
+ * writing (the caller then removes layerDir).
+ */
+export async function layerFromDirInWorker(fromDir: FromDir, layerDir: string): Promise<UnpackResult & { dirStats: DirTarStats }> {
+  const worker = acquire()
+  const id = ++nextJob
+  return new Promise((resolve, reject) => {
+    const detach = () => {
+      worker.off('message', onMessage)
+      worker.off('error', onWorkerError)
+      worker.off('exit', onWorkerExit)
+    }
+    const onMessage = (m: FromWorker) => {
+      if (m.id !== id) return
+      if (m.type === 'trace') return report(m.event)
+      if (m.type === 'done') {
+        detach()
+        release(worker)
+        resolve({ ...m.result, dirStats: m.dirStats! })
+      } else if (m.type === 'error') {
+        detach()
+        release(worker)
+        reject(errorFromWire(m.error))
+      }
+    }
+    const onWorkerError = (err: Error) => {
+      detach()
+      void worker.terminate()
+      reject(new TockerError(`the unpacking thread failed: ${err.message}`, { code: 'EUNPACKTHREAD', cause: err }))
+    }
+    const onWorkerExit = (code: number) => onWorkerError(new Error(`it exited with code ${code}`))
+    worker.on('message', onMessage)
+    worker.on('error', onWorkerError)
+    worker.on('exit', onWorkerExit)
+    worker.postMessage({ type: 'start', id, layerDir, opts: {}, trace: isTracing(), fromDir } satisfies ToWorker)
   })
 }
