@@ -17,94 +17,38 @@
 // Multi-stage: only the target stage (--target, else the last) and the stages it needs (its base,
 // COPY --from) are built. Nothing is left behind: every container is removed, failed or not, the
 // context and scratch space go with the build, and a layer that no image took is collected.
-import { chmodSync, lchownSync, lstatSync, mkdirSync, rmSync } from 'node:fs'
+import { mkdirSync, rmSync } from 'node:fs'
 import { join, posix } from 'node:path'
-import type { Readable } from 'node:stream'
 import { sha256 } from '../../content/blobs.js'
 import { isUserFacing, TockerError } from '../../errors.js'
-import type { JSONMessage } from '../../api/json-message.js'
-import type { AuthConfig, ContainerCreateBody } from '../../api/types.js'
+import type { ContainerCreateBody } from '../../api/types.js'
 import { layerFromDir } from './layer-from-dir.js'
 import { LayerStack } from '../../image/diff/layer-stack.js'
 import { familiarString, fullString, parseReference, withDefaultTag } from '../../image/reference.js'
 import { hostPlatform, parsePlatform } from '../../image/registry/platform.js'
 import type { ImageRecord } from '../../image/store.js'
 import type { ContainerConfig, ImageConfig } from '../../image/types.js'
-import { parseSignal } from '../../sys/signals.js'
 import { cleanPath } from '../../dockerignore.js'
-import type { ImageService } from '../images/service.js'
 import { BuildArgs } from './args.js'
 import { receiveContext } from './context.js'
 import { performCopy, prepareCopy, type CopySpec } from './copy.js'
 import { parseInstruction, parseInstructions, stepText, type Dockerfile, type Instruction, type Stage } from './dockerfile/instructions.js'
 import { parseDockerfile } from './dockerfile/parser.js'
 import { envMap, LexError, Lexer } from './dockerfile/lexer.js'
-import { cacheKey, childImageConfig, goHealthcheck, goList, goQuoteList, nopComment, nopCommentString } from './image-config.js'
-import { parsePortSpecs } from '../../network/port-spec.js'
+import { cacheKey, childImageConfig, nopComment, nopCommentString } from './image-config.js'
+import { mkdirInUpper, neededStages } from './stages.js'
+import { commandLine, configStep, shellOf } from './config-steps.js'
+import type { BuildHost, BuildOutput, BuildRequest, StageState } from './types.js'
 
-export interface BuildRequest {
-  context: Readable
-  dockerfile?: string
-  /** Full references ("docker.io/library/web:latest"). */
-  tags: string[]
-  buildArgs: Record<string, string | null>
-  labels: Record<string, string>
-  noCache: boolean
-  pull: boolean
-  /** Remove intermediate containers after a successful step (Docker's rm, default true). */
-  remove: boolean
-  target?: string
-  networkMode?: string
-  platform?: string
-  /** X-Registry-Config: credentials per registry, for FROM images that must be pulled. */
-  authConfigs: Record<string, AuthConfig>
-}
+// The builder's public surface, as before the split into types.ts and config-steps.ts.
+export type { BuildHost, BuildOutput, BuildRequest, StepOutput } from './types.js'
 
-/** What the builder needs from the rest of the engine. */
-export interface BuildHost {
-  images: ImageService
-  createContainer(body: ContainerCreateBody): Promise<string>
-  /** Start it; its output goes to `out` until it ends; resolves with its exit code. */
-  runContainer(id: string, out: StepOutput, signal: AbortSignal): Promise<number>
-  removeContainer(id: string): Promise<void>
-  /** The container's writable layer (its overlay upper directory). */
-  upperDir(id: string): string
-  /** Pull `ref` (JSON messages go to send). */
-  pull(ref: string, platform: string | undefined, auth: AuthConfig | undefined, send: (m: JSONMessage) => void, signal: AbortSignal): Promise<void>
-}
-
-/** A RUN step's output, at the client's pace. */
-export interface StepOutput {
-  write(stream: 'stdout' | 'stderr', data: Buffer): void
-  ready(): Promise<void>
-}
-
-export interface BuildOutput {
-  send(m: JSONMessage): void
-  /** Resolves when the client took what was sent. */
-  ready(): Promise<void>
-}
-
-const DEFAULT_SHELL = ['/bin/sh', '-c']
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 
 interface StageResult {
   name?: string
   imageId: string
 }
-
-/** The state of the stage being built (moby's dispatchState). */
-interface State {
-  imageId: string
-  image: ImageConfig | undefined
-  runConfig: ContainerConfig
-  maintainer: string
-  cmdSet: boolean
-  args: BuildArgs
-  stageName?: string
-}
-
-export class BuildError extends TockerError {}
 
 export class Builder {
   #lexer: Lexer
@@ -175,7 +119,13 @@ export class Builder {
       target.commands.push({ kind: 'label', node, pairs: [{ key, value: this.req.labels[key] }], literal: true } as Instruction)
     }
     // The meta args first (they are steps too), then the stages the target needs.
-    const needed = this.#neededStages(last, metaEnv)
+    const needed = neededStages(df.stages, last, (stage) => {
+      try {
+        return this.#lexer.processWord(stage.baseName, metaEnv())
+      } catch {
+        return stage.baseName
+      }
+    })
     this.#total = df.metaArgs.length + needed.reduce((n, i) => n + 1 + df.stages[i].commands.length, 0)
     for (const meta of df.metaArgs) {
       this.#stepLine(meta.node)
@@ -197,36 +147,6 @@ export class Builder {
       this.#print(`Successfully tagged ${familiarString(parseReference(tag))}\n`)
     }
     return id
-  }
-
-  /** The target and every stage it needs (FROM another stage, COPY --from), in file order. */
-  #neededStages(last: number, metaEnv: () => Map<string, string>): number[] {
-    const stages = this.#df.stages.slice(0, last + 1)
-    const byName = (name: string, before: number) => {
-      for (let j = before - 1; j >= 0; j--) if (stages[j].name === name.toLowerCase()) return j
-      return undefined
-    }
-    const need = new Set<number>()
-    const visit = (i: number) => {
-      if (need.has(i)) return
-      need.add(i)
-      const s = stages[i]
-      let base: string
-      try {
-        base = this.#lexer.processWord(s.baseName, metaEnv())
-      } catch {
-        base = s.baseName
-      }
-      const from = byName(base, i)
-      if (from !== undefined) visit(from)
-      for (const c of s.commands) {
-        if (c.kind !== 'copy' || !c.from) continue
-        const idx = /^\d+$/.test(c.from) ? Number(c.from) : byName(c.from, i)
-        if (idx !== undefined && idx < i) visit(idx)
-      }
-    }
-    visit(last)
-    return [...need].sort((a, b) => a - b)
   }
 
   #stepLine(node: { original: string }): void {
@@ -262,7 +182,7 @@ export class Builder {
 
   #emptyImage = ''
 
-  async #initializeStage(stage: Stage): Promise<State> {
+  async #initializeStage(stage: Stage): Promise<StageState> {
     const base = this.#expand(stage.baseName, envMap(this.#args.metaEnv()))
     if (base === '') throw new TockerError(`base name (${stage.baseName}) should not be blank`, { code: 'EBUILD', status: 400 })
     let image: ImageRecord | undefined
@@ -273,7 +193,7 @@ export class Builder {
     const runConfig: ContainerConfig = structuredClone(image?.config.config ?? {})
     const env = runConfig.Env ?? []
     if (!env.some((e) => e.startsWith('PATH='))) runConfig.Env = [...env, DEFAULT_PATH]
-    const state: State = { imageId, image: image?.config, runConfig, maintainer: '', cmdSet: false, args: this.#args.forStage(), stageName: stage.name }
+    const state: StageState = { imageId, image: image?.config, runConfig, maintainer: '', cmdSet: false, args: this.#args.forStage(), stageName: stage.name }
     // ONBUILD triggers of the base run first, and are not inherited further.
     const triggers = runConfig.OnBuild ?? []
     if (triggers.length) {
@@ -354,134 +274,37 @@ export class Builder {
   // ---- one instruction ----
 
   /** The environment variable substitution sees: the config's Env, then the stage's build args. */
-  #env(state: State): Map<string, string> {
+  #env(state: StageState): Map<string, string> {
     const env = state.runConfig.Env ?? []
     return envMap([...env, ...state.args.filterAllowed(env)])
   }
 
-  #shell(state: State): string[] {
-    return state.runConfig.Shell?.length ? state.runConfig.Shell : DEFAULT_SHELL
-  }
-
-  async #dispatch(state: State, cmd: Instruction): Promise<void> {
+  async #dispatch(state: StageState, cmd: Instruction): Promise<void> {
     const env = this.#env(state)
     const x = (w: string) => this.#expand(w, env)
-    const rc = state.runConfig
     switch (cmd.kind) {
-      case 'env': {
-        const parts: string[] = []
-        for (const { key, value } of cmd.pairs) {
-          const k = x(key)
-          const v = x(value)
-          if (k === '') throw new TockerError('ENV names can not be blank', { code: 'EBUILD', status: 400 })
-          parts.push(`${k}=${v}`)
-          const list = rc.Env ?? []
-          const i = list.findIndex((e) => e.split('=', 1)[0] === k)
-          if (i >= 0) list[i] = `${k}=${v}`
-          else list.push(`${k}=${v}`)
-          rc.Env = list
-        }
-        return this.#commit(state, `ENV ${parts.join(' ')}`)
-      }
-      case 'label': {
-        const literal = (cmd as { literal?: boolean }).literal
-        const parts: string[] = []
-        rc.Labels = rc.Labels ?? {}
-        for (const { key, value } of cmd.pairs) {
-          const k = literal ? key : x(key)
-          const v = literal ? value : x(value)
-          rc.Labels[k] = v
-          parts.push(`${k}=${v}`)
-        }
-        return this.#commit(state, `LABEL ${parts.join(' ')}`)
-      }
-      case 'maintainer':
-        state.maintainer = cmd.maintainer
-        return this.#commit(state, `MAINTAINER ${cmd.maintainer}`)
       case 'workdir':
         return this.#workdir(state, x(cmd.path))
       case 'run':
         return this.#runStep(state, cmd)
-      case 'cmd': {
-        const c = this.#cmdLine(state, cmd.cmdLine, cmd.prependShell)
-        rc.Cmd = c
-        rc.ArgsEscaped = true
-        if (cmd.cmdLine.length) state.cmdSet = true
-        return this.#commit(state, `CMD ${goQuoteList(c ?? [])}`)
-      }
-      case 'entrypoint': {
-        const c = this.#cmdLine(state, cmd.cmdLine, cmd.prependShell)
-        rc.Entrypoint = c
-        rc.ArgsEscaped = true
-        if (!state.cmdSet) rc.Cmd = null
-        return this.#commit(state, `ENTRYPOINT ${goQuoteList(c ?? [])}`)
-      }
-      case 'healthcheck': {
-        const old = rc.Healthcheck?.Test
-        if (old?.length && old[0] !== 'NONE') this.#print(`Note: overriding previous HEALTHCHECK: ${goList(old)}\n`)
-        rc.Healthcheck = Object.fromEntries(Object.entries(cmd.health).filter(([, v]) => v !== undefined))
-        return this.#commit(state, `HEALTHCHECK ${goHealthcheck(rc.Healthcheck)}`)
-      }
-      case 'expose': {
-        const ports = cmd.ports.flatMap((p) => this.#lexer.processWords(p, env))
-        rc.ExposedPorts = { ...(rc.ExposedPorts ?? {}) }
-        for (const p of Object.keys(parsePortSpecs(ports).exposedPorts)) rc.ExposedPorts[p] = {}
-        return this.#commit(state, `EXPOSE ${ports.join(' ')}`)
-      }
-      case 'user':
-        rc.User = x(cmd.user)
-        return this.#commit(state, `USER ${rc.User}`)
-      case 'volume': {
-        const vols = cmd.volumes.map(x)
-        if (vols.some((v) => v === '')) throw new TockerError('VOLUME specified can not be an empty string', { code: 'EBUILD', status: 400 })
-        rc.Volumes = { ...(rc.Volumes ?? {}) }
-        for (const v of vols) rc.Volumes[v] = {}
-        return this.#commit(state, `VOLUME ${goList(vols)}`)
-      }
-      case 'stopsignal': {
-        const sig = x(cmd.signal)
-        parseSignal(sig)
-        rc.StopSignal = sig
-        return this.#commit(state, `STOPSIGNAL ${sig}`)
-      }
-      case 'arg': {
-        const parts: string[] = []
-        for (const a of cmd.args) {
-          const value = a.value === undefined ? undefined : x(a.value)
-          state.args.addArg(a.key, value)
-          parts.push(value === undefined ? a.key : `${a.key}=${value}`)
-        }
-        return this.#commit(state, `ARG ${parts.join(' ')}`)
-      }
-      case 'shell':
-        rc.Shell = cmd.shell
-        return this.#commit(state, `SHELL ${goList(cmd.shell)}`)
-      case 'onbuild':
-        rc.OnBuild = [...(rc.OnBuild ?? []), cmd.expression]
-        return this.#commit(state, `ONBUILD ${cmd.expression}`)
       case 'copy':
       case 'add':
         return this.#copyStep(state, cmd, x)
     }
-  }
-
-  /** Shell form: the SHELL (default /bin/sh -c) plus the text; exec form: the array as written. */
-  #cmdLine(state: State, line: string[], prependShell: boolean): string[] | null {
-    if (!prependShell) return [...line]
-    if (line.length === 0) return null
-    return [...this.#shell(state), line.join(' ')]
+    const comment = configStep(state, cmd, { expand: x, words: (p) => this.#lexer.processWords(p, env), print: (t) => this.#print(t) })
+    return this.#commit(state, comment)
   }
 
   /** A metadata step: a container made (not run) and committed, as Docker's classic builder does. */
-  async #commit(state: State, comment: string): Promise<void> {
-    const probe = { ...structuredClone(state.runConfig), Cmd: nopComment(this.#shell(state), comment) }
+  async #commit(state: StageState, comment: string): Promise<void> {
+    const probe = { ...structuredClone(state.runConfig), Cmd: nopComment(shellOf(state), comment) }
     if (this.#probeCache(state, probe)) return
     const id = await this.#createContainer(state, probe)
     await this.#commitContainer(state, id, probe)
   }
 
   /** Docker's ImageProber: a child of this image made by the same step. */
-  #probeCache(state: State, probe: ContainerConfig, extra = ''): boolean {
+  #probeCache(state: StageState, probe: ContainerConfig, extra = ''): boolean {
     if (this.req.noCache) return false
     const hit = this.#store.cachedChild(state.imageId, cacheKey(probe, extra))
     if (!hit) return false
@@ -493,7 +316,7 @@ export class Builder {
     return true
   }
 
-  async #createContainer(state: State, config: ContainerConfig, overrides: Partial<ContainerCreateBody> = {}): Promise<string> {
+  async #createContainer(state: StageState, config: ContainerConfig, overrides: Partial<ContainerCreateBody> = {}): Promise<string> {
     const body: ContainerCreateBody = {
       Image: state.imageId,
       User: config.User,
@@ -514,7 +337,7 @@ export class Builder {
    * The container's upper directory becomes the step's layer (none when the step changed nothing),
    * the image config gets the step's history entry; the container goes.
    */
-  async #commitContainer(state: State, containerId: string, probe: ContainerConfig, extraKey = ''): Promise<void> {
+  async #commitContainer(state: StageState, containerId: string, probe: ContainerConfig, extraKey = ''): Promise<void> {
     try {
       const diffID = await this.#layerFrom(this.host.upperDir(containerId), true)
       this.#commitImage(state, diffID, probe.Cmd?.join(' ') ?? '', cacheKey(probe, extraKey))
@@ -533,7 +356,7 @@ export class Builder {
     return layerFromDir(this.#store, dir, overlay)
   }
 
-  #commitImage(state: State, diffID: string | undefined, createdBy: string, buildKey: string): void {
+  #commitImage(state: StageState, diffID: string | undefined, createdBy: string, buildKey: string): void {
     const config = childImageConfig({
       parent: state.image,
       config: state.runConfig,
@@ -551,44 +374,25 @@ export class Builder {
 
   // ---- WORKDIR ----
 
-  async #workdir(state: State, requested: string): Promise<void> {
+  async #workdir(state: StageState, requested: string): Promise<void> {
     const rc = state.runConfig
     rc.WorkingDir = requested.startsWith('/') ? cleanPath(requested) : cleanPath(posix.join('/', rc.WorkingDir || '/', requested))
-    const probe = { ...structuredClone(rc), Cmd: nopCommentString(this.#shell(state), `WORKDIR ${rc.WorkingDir}`) }
+    const probe = { ...structuredClone(rc), Cmd: nopCommentString(shellOf(state), `WORKDIR ${rc.WorkingDir}`) }
     if (this.#probeCache(state, probe)) return
     const id = await this.#createContainer(state, probe)
     // Docker makes the directory now (in the container's writable layer), owned by root, 0755.
-    this.#mkdirInUpper(state, this.host.upperDir(id), rc.WorkingDir)
+    mkdirInUpper(new LayerStack(this.#store.layerDirs(state.imageId)), this.host.upperDir(id), rc.WorkingDir)
     await this.#commitContainer(state, id, probe)
-  }
-
-  /** mkdir -p of a path the image may lack, in an upper directory (existing parents copied up). */
-  #mkdirInUpper(state: State, upper: string, path: string): void {
-    const stack = new LayerStack(this.#store.layerDirs(state.imageId))
-    if (stack.tryLookup(path, true)?.st.isDirectory()) return
-    let canonical = '/'
-    const parts = cleanPath(path).split('/').filter(Boolean)
-    for (let i = 0; i < parts.length; i++) {
-      const next = posix.join(canonical, parts[i])
-      const e = stack.tryLookup(next, true)
-      canonical = e ? e.path : next
-      const host = join(upper, canonical)
-      if (lstatSync(host, { throwIfNoEntry: false })) continue
-      mkdirSync(host)
-      // An existing directory is copied up as overlayfs would (its mode and owner); a new one is 0755 root.
-      chmodSync(host, e?.st.isDirectory() ? e.st.mode & 0o7777 : 0o755)
-      if (e?.st.isDirectory()) lchownSync(host, e.st.uid, e.st.gid)
-    }
   }
 
   // ---- RUN ----
 
-  async #runStep(state: State, cmd: Extract<Instruction, { kind: 'run' | 'cmd' | 'entrypoint' }>): Promise<void> {
+  async #runStep(state: StageState, cmd: Extract<Instruction, { kind: 'run' | 'cmd' | 'entrypoint' }>): Promise<void> {
     if (cmd.flags.length) {
       throw new TockerError(`the --${cmd.flags[0]} option requires BuildKit. Refer to https://docs.docker.com/go/buildkit/ to learn how to build images with BuildKit enabled`, { code: 'EBUILD', status: 400 })
     }
     const rc = state.runConfig
-    const cmdLine = this.#cmdLine(state, cmd.cmdLine, cmd.prependShell) ?? []
+    const cmdLine = commandLine(state, cmd.cmdLine, cmd.prependShell) ?? []
     const buildArgs = state.args.filterAllowed(rc.Env ?? [])
     let saveCmd = cmdLine
     if (buildArgs.length) {
@@ -629,7 +433,7 @@ export class Builder {
 
   // ---- COPY / ADD ----
 
-  async #copyStep(state: State, cmd: Extract<Instruction, { kind: 'copy' | 'add' }>, x: (w: string) => string): Promise<void> {
+  async #copyStep(state: StageState, cmd: Extract<Instruction, { kind: 'copy' | 'add' }>, x: (w: string) => string): Promise<void> {
     const name = cmd.kind === 'copy' ? 'COPY' : 'ADD'
     if (cmd.from !== undefined && /\$/.test(cmd.from)) throw new TockerError(`invalid from flag value ${cmd.from}: variable expansion is not supported for --from`, { code: 'EBUILD', status: 400 })
     const from = cmd.from ? await this.#fromSource(cmd.from) : undefined
@@ -649,7 +453,7 @@ export class Builder {
     }
     const prepared = await prepareCopy(spec)
     const chown = spec.chown ? `--chown=${spec.chown} ` : ''
-    const probe = { ...structuredClone(state.runConfig), Cmd: nopCommentString(this.#shell(state), `${name} ${chown}${prepared.hash} in ${spec.dest} `) }
+    const probe = { ...structuredClone(state.runConfig), Cmd: nopCommentString(shellOf(state), `${name} ${chown}${prepared.hash} in ${spec.dest} `) }
     if (this.#probeCache(state, probe)) return
     const target = join(scratch, 'layer')
     mkdirSync(target)
