@@ -3,7 +3,9 @@
 // and reports each one through the trace layer, so `tocker --explain` prints the exact command line
 // (and, for a batch, the lines fed on stdin) with how long it took.
 import { spawn } from 'node:child_process'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { TockerError } from '../errors.js'
+import { linkUpIn } from '../sys/net.js'
 import { tracedAsync } from '../trace/trace.js'
 
 export interface CommandOptions {
@@ -34,30 +36,83 @@ export function oneLine(lines: string[]): string {
   return lines.map((l) => l.trim()).filter((l) => l.length > 0).join('; ')
 }
 
-/** Run `file args…`, feed `input` on stdin, resolve with stdout; reject with NetworkCommandError. */
+/**
+ * The seam between the network layer and the host: what it asks of the kernel, as commands (ip,
+ * iptables-save/-restore, nsenter), the /proc/sys/net switches, and bringing a link up inside a
+ * namespace. The real one is `linuxNetworkHost`; unit tests install a fake that models links and
+ * rules in memory and can fail any command (test/unit/fakes/network-host.ts). runCommand and
+ * sysctl.ts trace above it, so `--explain` and the tests see the same commands.
+ * Installed rather than passed down (see src/sys/syscalls.ts for the same choice): the bridge,
+ * veth, iptables and DNS helpers are free functions called from many places.
+ */
+export interface NetworkHost {
+  /** Run `file args…`, feed `input` on stdin, resolve with stdout; reject with NetworkCommandError. */
+  run(file: string, args: string[], input?: string): Promise<string>
+  /** A /proc/sys value ("net.ipv4.ip_forward"), undefined when the key does not exist here. */
+  readSysctl(key: string): string | undefined
+  writeSysctl(key: string, value: string): void
+  /** Bring link `ifname` up inside the network namespace at `netns` (no process started). */
+  linkUpIn(netns: string, ifname: string): void
+}
+
+function sysctlPath(key: string): string {
+  return '/proc/sys/' + key.replace(/\./g, '/')
+}
+
+export const linuxNetworkHost: NetworkHost = {
+  run: spawnCommand,
+  readSysctl(key) {
+    try {
+      return readFileSync(sysctlPath(key), 'utf8').trim()
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+      throw err
+    }
+  },
+  writeSysctl(key, value) {
+    writeFileSync(sysctlPath(key), value + '\n')
+  },
+  linkUpIn,
+}
+
+let installed: NetworkHost = linuxNetworkHost
+
+/** The host the network layer works on (linuxNetworkHost unless a test installed a fake). */
+export function networkHost(): NetworkHost {
+  return installed
+}
+
+/** Install a fake host until the returned function is called (tests only). */
+export function useNetworkHost(host: NetworkHost): () => void {
+  const before = installed
+  installed = host
+  return () => {
+    installed = before
+  }
+}
+
+/** Run `file args…` on the network host, traced; resolve with stdout; reject with NetworkCommandError. */
 export function runCommand(file: string, args: string[], opts: CommandOptions = {}): Promise<string> {
   const op = file.split('/').pop()!
-  return tracedAsync(
-    'net',
-    op,
-    opts.describe ?? (() => args.join(' ')),
-    () =>
-      new Promise<string>((resolve, reject) => {
-        const child = spawn(file, args, { stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] })
-        const out: Buffer[] = []
-        const err: Buffer[] = []
-        child.stdout!.on('data', (d: Buffer) => out.push(d))
-        child.stderr!.on('data', (d: Buffer) => err.push(d))
-        child.on('error', (e) => reject(e))
-        child.on('close', (code) => {
-          const stderr = Buffer.concat(err).toString()
-          if (code === 0) resolve(Buffer.concat(out).toString())
-          else reject(new NetworkCommandError(file, args, code, stderr))
-        })
-        if (opts.input !== undefined) {
-          child.stdin!.on('error', () => {}) // a tool that exits early closes its stdin; the exit code tells
-          child.stdin!.end(opts.input)
-        }
-      }),
-  )
+  return tracedAsync('net', op, opts.describe ?? (() => args.join(' ')), () => installed.run(file, args, opts.input))
+}
+
+function spawnCommand(file: string, args: string[], input?: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const child = spawn(file, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] })
+    const out: Buffer[] = []
+    const err: Buffer[] = []
+    child.stdout!.on('data', (d: Buffer) => out.push(d))
+    child.stderr!.on('data', (d: Buffer) => err.push(d))
+    child.on('error', (e) => reject(e))
+    child.on('close', (code) => {
+      const stderr = Buffer.concat(err).toString()
+      if (code === 0) resolve(Buffer.concat(out).toString())
+      else reject(new NetworkCommandError(file, args, code, stderr))
+    })
+    if (input !== undefined) {
+      child.stdin!.on('error', () => {}) // a tool that exits early closes its stdin; the exit code tells
+      child.stdin!.end(input)
+    }
+  })
 }

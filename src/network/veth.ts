@@ -8,7 +8,7 @@
 //      netlink request, and the name eth0 never collides with the host's own eth0);
 //   2. (container) nsenter --net=NS ip -batch -: loopback up, the address, eth0 up, the default route.
 import { ip, ipBatch, ipBatchIn, isNoSuchDevice } from './iproute2.js'
-import { linkUpIn } from '../sys/net.js'
+import { networkHost } from './command.js'
 import { traced } from '../trace/trace.js'
 
 export interface VethSpec {
@@ -69,5 +69,5 @@ export async function deleteVeth(hostVeth: string): Promise<void> {
  * network cost).
  */
 export async function loopbackUp(netns: string): Promise<void> {
-  traced('net', 'link', () => `set lo up in ${netns}`, () => linkUpIn(netns, 'lo'))
+  traced('net', 'link', () => `set lo up in ${netns}`, () => networkHost().linkUpIn(netns, 'lo'))
 }
