@@ -86,6 +86,11 @@ export async function attachAndRun(client: EngineClient, id: string, o: AttachRu
     }
     try {
       const result = await waiting.result
+      // The engine could not remove an --rm container (it is "Dead" now): Docker's CLI says so, 125.
+      if (result.Error?.Message) {
+        process.stderr.write(`Error waiting for container: ${result.Error.Message}\n`)
+        return 125
+      }
       if (result.OOMKilled) process.stderr.write(await oomNote())
       return result.StatusCode
     } catch (err) {

@@ -110,7 +110,7 @@ export class Engine {
         events.container(rec, 'die', { exitCode: String(rec.State.ExitCode) })
       },
       recorded: (rec) => {
-        if (rec.HostConfig.AutoRemove && table.has(rec.Id)) {
+        if (rec.HostConfig.AutoRemove && table.has(rec.Id) && !this.#lifecycle.restarting(rec.Id)) {
           // `run --rm` is told once the container is forgotten, before its directory goes (a
           // process start) — unless someone follows the trace (--explain): then its `rm -rf` must
           // be seen before the answer, as a step of the removal.

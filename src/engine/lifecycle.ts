@@ -37,6 +37,7 @@ export interface LifecycleDeps {
 }
 
 export class Lifecycle {
+  readonly #restarting = new Set<string>()
   constructor(readonly d: LifecycleDeps) {}
 
   // ---- create ----
@@ -142,7 +143,8 @@ export class Lifecycle {
 
   async #start(rec: ContainerRecord): Promise<boolean> {
     if (rec.State.Running) return false
-    if (rec.State.Status === 'removing') throw new TockerError(`container is marked for removal and cannot be started`, { status: 409, daemon: true })
+    // Docker refuses both: one being removed, and one whose removal failed (Dead).
+    if (rec.State.Status === 'removing' || rec.State.Status === 'dead') throw new TockerError(`container is marked for removal and cannot be started`, { status: 409, daemon: true })
     const { runtime, network, table } = this.d
     await this.d.exits.pending(rec.Id)
     rec.State.Error = ''
@@ -247,11 +249,23 @@ export class Lifecycle {
   restart(ref: string, timeout?: number): Promise<void> {
     const rec = this.d.table.find(ref)
     return this.d.mutex.run(rec.Id, async () => {
-      await this.#stop(rec, timeout)
+      // The exit that #stop causes is not the end of an --rm container: Docker does not remove it
+      // (HasBeenManuallyRestarted), it starts again and goes at its next exit.
+      this.#restarting.add(rec.Id)
+      try {
+        await this.#stop(rec, timeout)
+      } finally {
+        this.#restarting.delete(rec.Id)
+      }
       await this.#start(rec)
       rec.RestartCount = 0
       this.d.events.container(rec, 'restart')
     })
+  }
+
+  /** Whether the container's exit now is one that `restart` caused (--rm must not remove it). */
+  restarting(id: string): boolean {
+    return this.#restarting.has(id)
   }
 
   /**
@@ -261,10 +275,10 @@ export class Lifecycle {
   wait(ref: string, condition: 'not-running' | 'next-exit' | 'removed'): { ready: Promise<void>; result: Promise<ContainerWaitResponse> } {
     const rec = this.d.table.find(ref)
     const result = new Promise<ContainerWaitResponse>((resolve) => {
-      const answer = () => resolve({ StatusCode: rec.State.ExitCode, Error: null, ...(rec.State.OOMKilled ? { OOMKilled: true } : {}) })
+      const answer = (error?: string) => resolve({ StatusCode: rec.State.ExitCode, Error: error ? { Message: error } : null, ...(rec.State.OOMKilled ? { OOMKilled: true } : {}) })
       if (condition === 'removed') return this.d.removal.onRemoved(rec.Id, answer)
       if (condition === 'not-running' && !rec.State.Running && !this.d.exits.pending(rec.Id)) return answer()
-      this.d.exits.onNextExit(rec.Id, answer)
+      this.d.exits.onNextExit(rec.Id, () => answer())
     })
     return { ready: Promise.resolve(), result }
   }

@@ -11,7 +11,7 @@ import { removeTree } from './remove-tree.js'
 import { containerDir, type ContainerRecord } from './state.js'
 
 export class Removal {
-  readonly #listeners = new Map<string, Set<() => void>>()
+  readonly #listeners = new Map<string, Set<(error?: string) => void>>()
 
   constructor(
     readonly table: ContainerTable,
@@ -25,8 +25,8 @@ export class Removal {
     readonly removeVolumes: (rec: ContainerRecord) => Promise<void> = async () => {},
   ) {}
 
-  /** Call `fn` once the container is removed. */
-  onRemoved(id: string, fn: () => void): void {
+  /** Call `fn` once the container is removed, or with the error when its removal failed. */
+  onRemoved(id: string, fn: (error?: string) => void): void {
     let set = this.#listeners.get(id)
     if (!set) this.#listeners.set(id, (set = new Set()))
     set.add(fn)
@@ -71,10 +71,17 @@ export class Removal {
    */
   async finish(rec: ContainerRecord, beforeDir?: () => Promise<void>): Promise<void> {
     await this.network?.release(rec).catch((e) => this.warn(`network release of ${rec.Id}: ${(e as Error).message}`))
-    await this.runtime.cleanup(rec)
-    await this.runtime.destroy(rec)
     const dir = containerDir(this.table.dir, rec.Id)
     const what = "upper/ = its writable layer, config.json, the log; the image stays"
+    try {
+      await this.runtime.cleanup(rec)
+      await this.runtime.destroy(rec)
+      // Off the engine's thread: see remove-tree.ts. With it goes upper/, the writable layer.
+      if (!beforeDir) await removeTree(dir, what)
+    } catch (err) {
+      this.#failed(rec, err as Error)
+      throw err
+    }
     if (beforeDir) {
       this.table.delete(rec)
       // The waiters are told whatever happens now: a volume left behind is reported, not waited on.
@@ -83,10 +90,23 @@ export class Removal {
       await removeTree(dir, what)
       return
     }
-    // Off the engine's thread: see remove-tree.ts. With it goes upper/, the writable layer.
-    await removeTree(dir, what)
     this.table.delete(rec)
     this.#gone(rec)
+  }
+
+  /**
+   * A removal that failed half-way, as Docker handles it (daemon/delete.go, SetRemovalError): the
+   * container is "Dead" (never started again; `rm` may try again), and whoever waits for its
+   * removal (`run --rm`, `wait --condition removed`) is told, with the error, instead of waiting
+   * forever.
+   */
+  #failed(rec: ContainerRecord, err: Error): void {
+    const message = `unable to remove container ${rec.Id}: ${err.message}`
+    rec.State = { ...rec.State, Status: 'dead', Dead: true, Running: false, Error: message }
+    this.table.saveOrDefer(rec)
+    const listeners = this.#listeners.get(rec.Id)
+    this.#listeners.delete(rec.Id)
+    for (const fn of listeners ?? []) fn(message)
   }
 
   /** Removed: Docker's "destroy" event, and every `wait` for it (or for the exit) answered. */

@@ -1,6 +1,7 @@
 // Small things a learner following Docker's own docs sees, each compared with what Docker does:
 // `run -w` into a directory the image does not have, the broadcast address of eth0 and of the
-// bridge, and rmi's refusal naming the image as it was typed. Real engine, real kernel.
+// bridge, rmi's refusal naming the image as it was typed, restart of an --rm container, and an
+// --rm container whose removal fails. Real engine, real kernel.
 // Runs in a private network namespace: containers on the default bridge get veths and rules there.
 // @ts-ignore: plain JavaScript helper
 import { inNetSandbox, prepareNetSandbox, reexecInNetSandbox } from '../helpers/netns-sandbox.mjs'
@@ -9,8 +10,9 @@ if (!inNetSandbox()) process.exit(await reexecInNetSandbox())
 prepareNetSandbox()
 
 const { default: t } = await import('tap')
-const { execFileSync } = await import('node:child_process')
-const { engineTestBed } = await import('./harness.js')
+const { execFileSync, spawn } = await import('node:child_process')
+const { join } = await import('node:path')
+const { engineTestBed, until, TOCKER_BIN } = await import('./harness.js')
 
 const { env, ref, cleanup } = await engineTestBed(['busybox'])
 const BUSYBOX = ref('busybox')
@@ -48,6 +50,48 @@ t.test('eth0 and the bridge have the broadcast address Docker gives them', async
   t.teardown(() => env.tocker(['network', 'rm', 'parity']))
   const u = await env.tocker(['run', '--rm', '--network', 'parity', BUSYBOX, 'ip', '-4', 'addr', 'show', 'eth0'])
   t.match(u.stdout, /inet 10\.77\.0\.2\/24 brd 10\.77\.0\.255 /, u.stderr)
+})
+
+t.test('restart of an --rm container starts it again (Docker does not remove it then); its next exit removes it', async (t) => {
+  const id = (await env.ok(['run', '-d', '--rm', '--network', 'none', '--name', 'again', BUSYBOX, 'sleep', '100'])).trim()
+  await env.ok(['restart', '-t', '1', 'again'])
+  // The removal the old code queued behind the restart killed the new run a moment later.
+  await new Promise((r) => setTimeout(r, 1500))
+  t.equal((await env.ok(['ps', '--no-trunc', '--format', '{{.ID}} {{.Status}}', '--filter', 'name=again'])).split(' ')[0], id, 'the same container, running')
+  t.match(await env.ok(['ps', '--format', '{{.Names}} {{.Status}}']), /^again Up /m)
+  await env.ok(['stop', '-t', '1', 'again'])
+  await until(async () => !(await env.ok(['ps', '-aq', '--no-trunc'])).includes(id), 'the --rm container removed at its exit')
+})
+
+t.test('an --rm container whose removal fails: run says so (125) instead of hanging, the container is Dead, rm works later', async (t) => {
+  // An immutable runtime state directory (chattr +i, ext4): the runtime cannot delete its files.
+  const run = spawn(process.execPath, [TOCKER_BIN, '--root', env.root, 'run', '--rm', '--network', 'none', '--name', 'stuck', BUSYBOX, 'sh', '-c', 'sleep 2; echo done'], {
+    env: { ...process.env, TOCKER_NO_AUTOSTART: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let out = ''
+  let err = ''
+  run.stdout.on('data', (d) => (out += d))
+  run.stderr.on('data', (d) => (err += d))
+  const ended = new Promise<number | null>((resolve) => run.on('close', (code) => resolve(code)))
+  const timer = setTimeout(() => run.kill('SIGKILL'), 60_000)
+  const id = await until(async () => /^true (\w+)$/.exec((await env.tocker(['inspect', '-f', '{{.State.Running}} {{.Id}}', 'stuck'])).stdout.trim())?.[1], 'the container running')
+  const state = join(env.root, 'runtime', id)
+  execFileSync('chattr', ['+i', state])
+  let locked = true
+  t.teardown(() => void (locked && execFileSync('chattr', ['-i', state])))
+  const code = await ended
+  clearTimeout(timer)
+  t.equal(code, 125, 'run ended (before the fix it waited for the removal forever)')
+  t.equal(out, 'done\n')
+  t.match(err, new RegExp(`^Error waiting for container: unable to remove container ${id}: `))
+  t.match(await env.ok(['ps', '-a', '--format', '{{.Names}} {{.Status}}']), /^stuck Dead$/m, 'Dead, as Docker marks it')
+  const start = await env.tocker(['start', 'stuck'])
+  t.same([start.code, start.stderr], [1, 'Error response from daemon: container is marked for removal and cannot be started\n'])
+  execFileSync('chattr', ['-i', state])
+  locked = false
+  t.equal(await env.ok(['rm', 'stuck']), 'stuck\n')
+  t.notMatch(await env.ok(['ps', '-a']), 'stuck')
 })
 
 t.test('rmi of an image a container uses quotes the name as typed, as Docker does', async (t) => {
