@@ -224,6 +224,38 @@ export class EngineClient {
     return this.json('POST', '/commit', { query: q as Query })
   }
   /** tocker's own GET /containers/{id}/kernel. */
+  /** HEAD /containers/{id}/archive: Docker's stat of a path in the container (404: no such container:path). */
+  async statContainerPath(id: string, path: string): Promise<ContainerPathStat> {
+    const res = await this.raw('HEAD', `/containers/${encodeURIComponent(id)}/archive`, { query: { path } })
+    const text = await readBody(res)
+    if ((res.statusCode ?? 500) >= 400) throw errorFrom(res.statusCode ?? 500, text)
+    return pathStatFrom(res)
+  }
+  /** GET /containers/{id}/archive: the path's stat and its tar (the response body). */
+  async copyFromContainer(id: string, path: string): Promise<{ stat: ContainerPathStat; tar: IncomingMessage }> {
+    const tar = await this.stream('GET', `/containers/${encodeURIComponent(id)}/archive`, { path })
+    return { stat: pathStatFrom(tar), tar }
+  }
+  /** PUT /containers/{id}/archive: a tar extracted into the directory `path`. */
+  async copyToContainer(id: string, path: string, tar: NodeJS.ReadableStream, o: { copyUIDGID?: boolean; noOverwriteDirNonDir?: boolean } = {}): Promise<void> {
+    await this.ping() // an engine that must be started first would find the body half-read
+    const q = qs({ path, noOverwriteDirNonDir: o.noOverwriteDirNonDir === false ? 'false' : 'true', copyUIDGID: o.copyUIDGID ? 'true' : undefined })
+    await new Promise<void>((resolve, reject) => {
+      const req = httpRequest(
+        { socketPath: this.socketPath, method: 'PUT', path: `/containers/${encodeURIComponent(id)}/archive${q}`, headers: { Host: 'tocker', 'Content-Type': 'application/x-tar', ...(this.traceSession ? { 'X-Tocker-Session': this.traceSession } : {}) } },
+        (res) => {
+          readBody(res).then((text) => ((res.statusCode ?? 500) >= 400 ? reject(errorFrom(res.statusCode ?? 500, text)) : resolve()), reject)
+        },
+      )
+      req.on('error', reject)
+      tar.on('error', (err) => req.destroy(err))
+      tar.pipe(req)
+    })
+  }
+  /** GET /containers/{id}/export: the container's file system as a tar. */
+  exportContainer(id: string): Promise<IncomingMessage> {
+    return this.stream('GET', `/containers/${encodeURIComponent(id)}/export`)
+  }
   kernelView(id: string): Promise<KernelView> {
     return this.json('GET', `/containers/${encodeURIComponent(id)}/kernel`)
   }
@@ -356,6 +388,23 @@ export class EngineClient {
       context.pipe(req)
     })
   }
+  /** POST /images/create?fromSrc=- with a tar of files as the body (`import`); a JSON message stream. */
+  async importImage(archive: NodeJS.ReadableStream, query: [string, string][]): Promise<IncomingMessage> {
+    await this.ping() // an engine that must be started first would find the body half-read
+    const search = query.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&')
+    return new Promise((resolve, reject) => {
+      const req = httpRequest(
+        { socketPath: this.socketPath, method: 'POST', path: `/images/create?${search}`, headers: { Host: 'tocker', 'Content-Type': 'application/x-tar', ...(this.traceSession ? { 'X-Tocker-Session': this.traceSession } : {}) } },
+        (res) => {
+          if ((res.statusCode ?? 500) < 400) return resolve(res)
+          readBody(res).then((text) => reject(errorFrom(res.statusCode ?? 500, text)), reject)
+        },
+      )
+      req.on('error', reject)
+      archive.on('error', (err) => req.destroy(err))
+      archive.pipe(req)
+    })
+  }
   auth(config: AuthConfig): Promise<{ Status: string; IdentityToken?: string }> {
     return this.json('POST', '/auth', { body: config })
   }
@@ -432,6 +481,26 @@ export function readBody(res: IncomingMessage): Promise<string> {
 }
 
 /** Docker's error body {"message": "..."} → a TockerError the CLI prints as Docker does. */
+/** Docker's stat of a container path, from the X-Docker-Container-Path-Stat header (base64 JSON). */
+export interface ContainerPathStat {
+  name: string
+  size: number
+  /** Go's os.FileMode bits (1<<31 a directory, 1<<27 a symlink). */
+  mode: number
+  mtime: string
+  linkTarget: string
+}
+
+function pathStatFrom(res: IncomingMessage): ContainerPathStat {
+  const h = res.headers['x-docker-container-path-stat']
+  const text = Buffer.from(String(Array.isArray(h) ? h[0] : h ?? ''), 'base64').toString('utf8')
+  try {
+    return JSON.parse(text) as ContainerPathStat
+  } catch {
+    throw new TockerError(`the engine sent no valid X-Docker-Container-Path-Stat header: ${JSON.stringify(text.slice(0, 100))}`, { code: 'EBADSTAT' })
+  }
+}
+
 export function errorFrom(status: number, text: string): TockerError {
   let message = text.trim()
   let hint: string | undefined

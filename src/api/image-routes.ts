@@ -59,10 +59,27 @@ export function imageHandlers(engine: Engine) {
     /** POST /images/create?fromImage=…&tag=…&platform=… (X-Registry-Auth) */
     pull: (async ({ req, res, query }) => {
       const fromImage = query.get('fromImage')
-      if (!fromImage) {
-        if (query.get('fromSrc') !== null) throw new TockerError('importing a root filesystem (fromSrc) is not supported by tocker', { status: 501, daemon: true })
-        throw new TockerError('fromImage is required', { status: 400, daemon: true })
+      const fromSrc = query.get('fromSrc')
+      if (!fromImage && fromSrc) {
+        // `docker import`: the body is the tar (engine/images/import.ts).
+        const platform = (query.get('platform') || 'linux/amd64').split('/')
+        await messageStream(res!, (w) =>
+          images.import(
+            req,
+            {
+              fromSrc,
+              repo: query.get('repo') || undefined,
+              tag: query.get('tag') || undefined,
+              message: query.get('message') || undefined,
+              changes: query.getAll('changes').flatMap((c) => c.split('\n')),
+              platform: { os: platform[0] || 'linux', architecture: platform[1] || 'amd64', ...(platform[2] ? { variant: platform[2] } : {}) },
+            },
+            (m) => w.write(m),
+          ),
+        )
+        return
       }
+      if (!fromImage) throw new TockerError('fromImage is required', { status: 400, daemon: true })
       const signal = clientGone(res!)
       const auth = req.headers['x-registry-auth']
       await messageStream(res!, (w) =>

@@ -10,6 +10,7 @@
 import type { Server } from 'node:http'
 import { TockerError } from '../errors.js'
 import type { Engine } from '../engine/engine.js'
+import { archiveHandlers } from './archive-routes.js'
 import { buildHandler } from './build-routes.js'
 import { imageHandlers } from './image-routes.js'
 import { bool, hijack, int, jsonQuery, route, serve, type Route, type ServeOptions } from './router.js'
@@ -29,6 +30,7 @@ export function routes(engine: Engine, sessions = new TraceSessions()): Route[] 
   const sys = systemHandlers(engine)
   const vol = volumeHandlers(engine)
   const net = networkHandlers(engine)
+  const archive = archiveHandlers(engine)
   return [
     route('GET', '/_ping', sys.ping, true),
     route('HEAD', '/_ping', sys.ping, true),
@@ -38,7 +40,8 @@ export function routes(engine: Engine, sessions = new TraceSessions()): Route[] 
     route('GET', '/system/df', sys.df),
     route('POST', '/containers/prune', sys.pruneContainers),
     route('POST', '/auth', img.auth, { body: { schema: authConfigBody } }),
-    route('POST', '/images/create', img.pull, true),
+    // A pull has no body; an import (fromSrc=-) streams its tar as the body (the layer store bounds it).
+    route('POST', '/images/create', img.pull, { raw: true, body: 'stream' }),
     route('GET', '/images/json', img.list),
     route('GET', '/images/get', img.save, true),
     // The body is the archive: the image store streams it to disk and bounds it there.
@@ -132,6 +135,11 @@ export function routes(engine: Engine, sessions = new TraceSessions()): Route[] 
       res!.statusCode = 201
       return { Id: id }
     }),
+    // cp and export (archive-routes.ts): the PUT body is a tar the engine extracts as it comes.
+    route('HEAD', '/containers/{id}/archive', archive.stat, true),
+    route('GET', '/containers/{id}/archive', archive.get, true),
+    route('PUT', '/containers/{id}/archive', archive.put, { raw: true, body: 'stream' }),
+    route('GET', '/containers/{id}/export', archive.export, true),
     route('GET', '/containers/{id}/top', async ({ params, query }) => engine.top(params.id, query.get('ps_args') ?? undefined)),
     // tocker's own: the namespaces, mounts, cgroup, network and capabilities of a running container.
     route('GET', '/containers/{id}/kernel', async ({ params }) => engine.kernel(params.id)),

@@ -57,6 +57,7 @@ import { containerDir, INIT_LAYER } from './state.js'
 import { Readable } from 'node:stream'
 import { containerChanges, type Change } from './changes.js'
 import { commitContainer, type CommitRequest } from './commit.js'
+import { archiveContainerPath, exportContainer, extractToContainer, statContainerPath, type ArchiveSource, type ArchiveTarget, type ContainerPathStat } from './archive/service.js'
 import type { EngineNetwork } from './network-backend.js'
 
 export type { AttachOptions, ClientConnection, LogsQuery, OutputSink } from './streams.js'
@@ -378,6 +379,43 @@ export class Engine {
     )
     this.events.emit('container', 'commit', rec.Id, { name: rec.Name, ...(req.comment ? { comment: req.comment } : {}) })
     return id
+  }
+
+  // ---- cp / export (archive/service.ts) ----
+
+  #archiveTarget(ref: string): ArchiveTarget {
+    const rec = this.#table.find(ref)
+    return { rec, ref, dir: containerDir(this.layout.containers, rec.Id) }
+  }
+
+  /** HEAD /containers/{id}/archive */
+  archiveStat(ref: string, path: string): Promise<ContainerPathStat> {
+    return statContainerPath(this.#archiveTarget(ref), path)
+  }
+
+  /** GET /containers/{id}/archive */
+  async archiveGet(ref: string, path: string): Promise<ArchiveSource> {
+    const t = this.#archiveTarget(ref)
+    const src = await archiveContainerPath(t, path)
+    this.#containerEvents.container(t.rec, 'archive-path')
+    return src
+  }
+
+  /** PUT /containers/{id}/archive: under the container's lock, as Docker's (no start or rm meanwhile). */
+  archivePut(ref: string, path: string, body: AsyncIterable<Buffer>, opts: { noOverwriteDirNonDir: boolean; copyUIDGID: boolean }): Promise<void> {
+    const t = this.#archiveTarget(ref)
+    return this.#mutex.run(t.rec.Id, async () => {
+      await extractToContainer(t, path, body, opts)
+      this.#containerEvents.container(t.rec, 'extract-to-dir')
+    })
+  }
+
+  /** GET /containers/{id}/export */
+  async export(ref: string): Promise<AsyncGenerator<Buffer>> {
+    const t = this.#archiveTarget(ref)
+    const tar = await exportContainer(t)
+    this.#containerEvents.container(t.rec, 'export')
+    return tar
   }
 
   // ---- build ----

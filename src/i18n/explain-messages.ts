@@ -53,6 +53,27 @@ export const EXPLAIN_MESSAGES = {
   'explain.note.layer.loaded': { en: 'layer {id}: read from the archive, sha256 checked, unpacked into layers/{id}/ (its diff_id)', ko: '레이어 {id}: 아카이브에서 읽어 sha256 확인, layers/{id}/에 풀었습니다 (diff_id)' },
   'explain.note.stop.ignored': { en: 'PID 1 ignored {signal} for {seconds} s (a PID 1 has no default action for a signal it does not handle): SIGKILL', ko: 'PID 1이 {signal} 시그널을 {seconds}초 동안 무시했습니다 (PID 1은 처리하지 않는 시그널에 기본 동작이 없습니다): 그래서 SIGKILL' },
   'explain.note.stop.handled': { en: 'PID 1 handled {signal}: it exited after {took} s of the {seconds} s it was given', ko: 'PID 1이 {signal} 시그널을 처리했습니다: 주어진 {seconds}초 중 {took}초 만에 끝났습니다' },
+  'explain.note.cp.root.running': {
+    en: "the container runs: its files are reached through /proc/{pid}/root (its own root, volumes included); every path is resolved in it with openat2(RESOLVE_IN_ROOT): its symlinks and \"..\" cannot lead out",
+    ko: '컨테이너가 실행 중입니다: 파일은 /proc/{pid}/root(컨테이너 자신의 루트, 볼륨 포함)로 닿습니다. 모든 경로는 openat2(RESOLVE_IN_ROOT)로 그 안에서 풀므로, 컨테이너의 심볼릭 링크나 ".."가 밖으로 이끌 수 없습니다',
+  },
+  'explain.note.cp.root.mounted.ro': {
+    en: 'the container does not run (or export wants its own layers): its overlay is mounted read-only for this copy alone, in a private mount namespace nobody else sees, with the writable layer {upper} on top',
+    ko: '컨테이너가 실행 중이 아닙니다(또는 export는 레이어만 원합니다): 이번 복사만을 위해, 아무도 보지 못하는 사적인 마운트 네임스페이스에 overlay를 읽기 전용으로 마운트합니다. 쓰기 레이어 {upper}가 맨 위입니다',
+  },
+  'explain.note.cp.root.mounted.rw': {
+    en: 'the container does not run: its overlay (upperdir {upper}) is mounted for this copy alone, in a private mount namespace nobody else sees',
+    ko: '컨테이너가 실행 중이 아닙니다: 이번 복사만을 위해, 아무도 보지 못하는 사적인 마운트 네임스페이스에 overlay(upperdir {upper})를 마운트합니다',
+  },
+  'explain.note.cp.resolved': { en: '{path} resolved inside the container: {resolved}', ko: '{path}를 컨테이너 안에서 풀었습니다: {resolved}' },
+  'explain.note.cp.upper.running': {
+    en: 'files written into {path} go through the overlay: new ones land in the writable layer {upper}; a file of the image is copied up there before it changes (tocker diff shows them)',
+    ko: '{path}에 쓰는 파일은 overlay를 거칩니다: 새 파일은 쓰기 레이어 {upper}에 생기고, 이미지의 파일은 바뀌기 전에 그곳으로 복사(copy-up)됩니다 (tocker diff로 볼 수 있습니다)',
+  },
+  'explain.note.cp.upper.mounted': {
+    en: 'files written into {path} go through the overlay: they land in the writable layer {upper}, with copy-ups and whiteouts made by overlayfs itself (tocker diff shows them)',
+    ko: '{path}에 쓰는 파일은 overlay를 거칩니다: 쓰기 레이어 {upper}에 쓰이고, copy-up과 whiteout은 overlayfs가 직접 만듭니다 (tocker diff로 볼 수 있습니다)',
+  },
   'explain.note.exit': { en: 'PID 1 ({path}) exited with code {code}', ko: 'PID 1 ({path}) 끝남: 종료 코드 {code}' },
   'explain.note.exit.signal': { en: 'PID 1 ({path}) exited with code {code} = 128 + {n}: killed by {signal}', ko: 'PID 1 ({path}) 끝남: 종료 코드 {code} = 128 + {n}, {signal} 시그널에 죽었습니다' },
   'explain.note.exit.oom': { en: "PID 1 ({path}) exited with code {code} = 128 + 9: killed by SIGKILL (the kernel's OOM killer: the cgroup's memory limit)", ko: 'PID 1 ({path}) 끝남: 종료 코드 {code} = 128 + 9, 커널의 OOM killer가 SIGKILL 시그널로 죽였습니다 (cgroup 메모리 제한)' },

@@ -175,7 +175,7 @@ t.test('info and version layout', async (t) => {
 t.test('bash completion: a script bash accepts, made from the tables', async (t) => {
   const script = await bashScript(COMMANDS)
   t.match(script, /\['run'\]='[^']*--detach -d[^']*'/)
-  t.match(script, /\['container'\]='attach commit create diff exec /)
+  t.match(script, /\['container'\]='attach commit cp create diff exec export /)
   const check = spawnSync('bash', ['-n'], { input: script, encoding: 'utf8' })
   t.equal(check.status, 0, check.stderr)
   // Complete "tocker container l" and "tocker run --det" in a real bash.

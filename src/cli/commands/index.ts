@@ -58,6 +58,9 @@ const S = {
   volumeRm: { en: 'Remove one or more volumes', ko: '볼륨을 삭제합니다 (쓰는 컨테이너가 있으면 거부)' },
   kernel: { en: 'Show what the kernel holds for a running container (namespaces, mounts, cgroup, network, capabilities)', ko: '실행 중인 컨테이너를 커널에서 본 모습을 보여 줍니다 (네임스페이스, 마운트, cgroup, 네트워크, 권한)' },
   build: { en: 'Build an image from a Dockerfile', ko: 'Dockerfile로 이미지를 빌드합니다' },
+  cp: { en: 'Copy files/folders between a container and the local filesystem', ko: '컨테이너와 이 컴퓨터 사이에 파일이나 폴더를 복사합니다' },
+  export: { en: "Export a container's filesystem as a tar archive", ko: '컨테이너의 파일시스템 전체를 tar 아카이브로 내보냅니다' },
+  import: { en: 'Import the contents from a tarball to create a filesystem image', ko: 'tar 아카이브의 내용으로 파일시스템 이미지를 만듭니다 (레이어 하나)' },
 } satisfies Record<string, Text>
 
 const load = {
@@ -107,14 +110,19 @@ const load = {
   volumeRm: () => import('./volume.js').then((m) => m.volumeRm),
   kernel: () => import('./kernel.js').then((m) => m.kernel),
   build: () => import('./build.js').then((m) => m.build),
+  cp: () => import('./cp.js').then((m) => m.cp),
+  export: () => import('./export.js').then((m) => m.exportCommand),
+  import: () => import('./import.js').then((m) => m.importCommand),
 } satisfies Record<string, Load>
 
 const CONTAINER_COMMANDS: CommandEntry[] = [
   entry('attach', S.attach, load.attach),
   entry('commit', S.commit, load.commit),
+  entry('cp', S.cp, load.cp),
   entry('create', S.create, load.create),
   entry('diff', S.diff, load.diff),
   entry('exec', S.exec, load.exec),
+  entry('export', S.export, load.export),
   entry('inspect', S.containerInspect, load.containerInspect),
   entry('kernel', S.kernel, load.kernel),
   entry('kill', S.kill, load.kill),
@@ -135,6 +143,7 @@ const CONTAINER_COMMANDS: CommandEntry[] = [
 const IMAGE_COMMANDS: CommandEntry[] = [
   entry('build', S.build, load.build),
   entry('history', S.history, load.history),
+  entry('import', S.import, load.import),
   entry('inspect', S.imageInspect, load.imageInspect),
   entry('load', S.load, load.load),
   entry('ls', S.images, load.images, { aliases: ['list'] }),
@@ -195,11 +204,14 @@ export const COMMANDS: CommandEntry[] = [
   entry('attach', S.attach, load.attach),
   entry('commit', S.commit, load.commit),
   entry('completion', { en: 'Generate the autocompletion script for the specified shell', ko: '셸 자동 완성 스크립트를 만듭니다' }, () => import('./completion.js').then((m) => m.completionCommand(COMMANDS))),
+  entry('cp', S.cp, load.cp),
   entry('create', S.create, load.create),
   entry('daemon', { en: 'Run the tocker engine in the foreground', ko: 'tocker 엔진을 포그라운드에서 실행합니다' }, () => import('./daemon.js').then((m) => m.daemon)),
   entry('dashboard', { en: 'Show images and containers in a browser, with an x-ray of their kernel side', ko: '이미지와 컨테이너를 브라우저에서 보여 줍니다 (커널 쪽 엑스레이 포함)' }, () => import('./dashboard.js').then((m) => m.dashboard)),
   entry('diff', S.diff, load.diff),
+  entry('export', S.export, load.export),
   entry('history', S.history, load.history),
+  entry('import', S.import, load.import),
   entry('inspect', S.inspect, load.inspect),
   entry('kernel', S.kernel, load.kernel),
   entry('kill', S.kill, load.kill),

@@ -20,6 +20,7 @@ import { loadFromStream, saveItems, saveToStream } from './archive.js'
 import { filterImages, IMAGE_LIST_FILTERS } from './list-filters.js'
 import { credentialsOf, pullToStream, requestClient, type PullRequest } from './pull.js'
 import { pushToStream, type PushRequest } from './push.js'
+import { importImage, type ImportRequest } from './import.js'
 import { familiar, imageHistory, imageInspect, imageSummary } from './views.js'
 
 export interface ImageUser {
@@ -204,6 +205,13 @@ export class ImageService {
   async load(input: Readable, quiet: boolean, send: (m: JSONMessage) => void): Promise<void> {
     const loaded = await loadFromStream(this.store, input, quiet, send)
     for (const img of loaded) this.opts.events.emit('image', 'load', img.id, { name: img.tags[0] ? familiar(img.tags[0]) : img.id })
+  }
+
+  /** POST /images/create?fromSrc=-: a tar of files as a one-layer image (import.ts); sends its ID. */
+  async import(body: Readable, req: ImportRequest, send: (m: JSONMessage) => void): Promise<void> {
+    const r = await this.lock.read(() => importImage(this.store, body, req))
+    this.opts.events.emit('image', 'import', r.id, { name: r.tag ? familiar(r.tag) : r.id })
+    send({ status: r.id })
   }
 
   // ---- disk usage ----
