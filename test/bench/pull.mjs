@@ -3,7 +3,9 @@
 // a store ready for overlayfs, next to Docker's engine, podman and the least work possible, in one
 // run on the same machine?
 //
-//   node test/bench/pull.mjs [runs=3] [--only tocker,direct,docker,podman,skopeo,floor] [--settle SECONDS] [--baseline CHECKOUT]
+//   node test/bench/pull.mjs [runs=3] [--only tocker,direct,docker,podman,skopeo,floor] [--settle SECONDS]
+//                            [--baseline CHECKOUT] [--spread]
+//   node test/bench/pull.mjs --help      (the options, and a configuration that ends within 10 minutes)
 //
 // (default: all but `direct`)
 //
@@ -36,11 +38,14 @@
 // of each run's own ratio (load drifting during the run then hits both sides alike).
 //
 // The file system here is ext4 without a journal: for such a file system the kernel skips
-// "recently deleted" inodes (deleted less than 30 s ago, or 5.5 min while their inode table block
-// is dirty) when it allocates a new one, re-checking each from the start of the group for every
-// file created. Deleting one run's stores right before the next run's pulls would make all of them
-// pay for it (it was most of their system CPU); so after a run's stores are removed the benchmark
-// syncs and waits --settle seconds (default 31) before the next.
+// "recently deleted" inodes (fs/ext4/ialloc.c: freed less than 60 s ago, 360 s while their inode
+// table block is dirty) when it allocates a new one, re-checking each from the start of the group
+// for every file created. Deleting one run's stores right before the next run's pulls would make
+// all of them pay for it (it was most of their system CPU); so after a run's stores are removed the
+// benchmark syncs and waits --settle seconds (default 61) before the next. Other processes of the
+// machine delete files too: tocker makes its layers' directories chattr +T (src/sys/fs.ts
+// markTopDir), so that they land in a block group of their own; --spread does the same for every
+// tool's store (the comparison without that effect).
 import { spawn, spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
@@ -49,6 +54,37 @@ import { waitForProcessesNaming } from '../helpers/leftover-processes.mjs'
 import { inNetSandbox, prepareNetSandbox, reexecInNetSandbox } from '../helpers/netns-sandbox.mjs'
 import { dockerEngineBinaries, hideHostState, startDockerd } from './docker-engine.mjs'
 import { ACCEPT, startBenchRegistry } from './bench-registry.mjs'
+
+const HELP = `usage: node test/bench/pull.mjs [RUNS=3] [options]
+
+tocker pull beside docker pull (Debian's docker.io engine, unpacked under test/.tmp, run in this
+benchmark's private namespaces), podman, skopeo+umoci and curl+tar, in one run; each run: a first
+pull of \`bench\` (2 layers, 175 MB) into an empty store, then \`bench-sibling\` (shares the base).
+Prints wall time and CPU (user / sys of client + engine process tree) per pull, each run's own
+numbers, and the ratios tocker / other (of the medians, and the median of each run's ratio).
+
+options:
+  RUNS               runs (default 3); the order of the tools rotates from run to run
+  --only LIST        tools, comma-separated: tocker,direct,docker,podman,skopeo,floor
+                     (default: all but direct; direct = the pull library without the engine)
+  --baseline DIR     also another built checkout's tocker (e.g. main before a change), same run
+  --settle SECONDS   wait after deleting a run's stores (default 61: ext4 without a journal skips
+                     inodes freed less than 60 s ago, see the header of this file)
+  --spread           chattr +T on the run's directory: every tool's store gets an ext4 block group
+                     of its own, away from what the machine just deleted (tocker does this for its
+                     own layers anyway; this makes Docker and the others avoid it too)
+  --help             this text
+
+within 10 minutes on 2 loaded cores (the configuration for a final measurement):
+  node test/bench/pull.mjs 3 --only tocker,docker,floor       (about 5-7 min at load 15)
+  node test/bench/pull.mjs 5 --only tocker,docker             (about 7-9 min at load 15)
+a quick before/after of a change (about 4 min):
+  node test/bench/pull.mjs 2 --only tocker,docker --baseline /path/to/built/checkout
+`
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  process.stdout.write(HELP)
+  process.exit(0)
+}
 
 if (!inNetSandbox()) {
   // Outside first: the sandbox has no network for apt-get to fetch Docker's engine with.
@@ -67,7 +103,8 @@ function option(name, fallback) {
 // Another checkout (built) to compare with in the same run, e.g. the commit before a change.
 const BASELINE = option('--baseline', undefined)
 const ONLY = option('--only', 'tocker,docker,podman,skopeo,floor').split(',')
-const SETTLE = Number(option('--settle', '31'))
+const SETTLE = Number(option('--settle', '61'))
+const SPREAD = argv.includes('--spread') ? argv.splice(argv.indexOf('--spread'), 1).length > 0 : false
 const RUNS = Number(argv[0] ?? 3)
 const TICK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim() || 100)
 
@@ -323,6 +360,8 @@ const loadAtStart = loadavg()
 const results = Object.fromEntries(methods.map((m) => [m.name, { first: [], second: [], error: undefined }]))
 for (let run = 0; run < RUNS; run++) {
   const runDir = join(work, `run${run}`)
+  mkdirSync(runDir)
+  if (SPREAD) sh('chattr', ['+T', runDir])
   const order = methods.map((_, i) => methods[(i + run) % methods.length])
   for (const m of order) {
     const r = results[m.name]
@@ -342,6 +381,11 @@ for (let run = 0; run < RUNS; run++) {
   }
   rmSync(runDir, { recursive: true, force: true })
   process.stderr.write(`run ${run + 1}/${RUNS} done (load ${loadavg()})\n`)
+  for (const m of order) {
+    const r = results[m.name]
+    const one = (x) => (x ? `${x.wall.toFixed(2)} s (${x.user.toFixed(2)} u / ${x.sys.toFixed(2)} s)` : 'n/a')
+    process.stderr.write(`  ${m.name.padEnd(16)} first ${one(r.first[run])}, second ${one(r.second[run])}\n`)
+  }
   if (run + 1 < RUNS && SETTLE > 0) {
     // See the header: let the inodes just freed stop counting as "recently deleted".
     sh('sync', [])

@@ -436,3 +436,22 @@ t.test('in the unpacking thread: same layer, errors by code, a failed download s
   const all = await Promise.all(Array.from({ length: 6 }, (_, i) => unpackLayerInWorker(chunked(gzipSync(buildTar([{ name: `p${i}`, data: 'y' }]))), freshDir())))
   t.equal(all.length, 6)
 })
+
+t.test('the unpacking thread starts from a process run with --input-type=module -e (it does not inherit that flag)', async (t) => {
+  const thread = join(import.meta.dirname, '..', '..', 'dist', 'src', 'image', 'unpack', 'unpack-thread.js')
+  const script = `
+import { Readable } from 'node:stream'
+import { gzipSync } from 'node:zlib'
+import { readFileSync } from 'node:fs'
+const { unpackLayerInWorker } = await import(${JSON.stringify(thread)})
+const tar = Buffer.from(process.argv[2], 'base64')
+const r = await unpackLayerInWorker(Readable.from([gzipSync(tar)]), process.argv[1])
+process.stdout.write(r.entries + ' ' + readFileSync(process.argv[1] + '/diff/hello', 'utf8'))
+`
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, freshDir(), buildTar([{ name: 'hello', data: 'world' }]).toString('base64')], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  })
+  t.equal(r.status, 0, r.stderr)
+  t.equal(r.stdout, '1 world')
+})

@@ -36,8 +36,13 @@ let nextJob = 0
 // Run from the sources (tests load .ts through a loader the worker inherits) or from dist/.
 const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './unpack-worker.ts' : './unpack-worker.js', import.meta.url)
 
+// A worker starts with its parent's execArgv (tests' loaders must reach it), but --input-type is
+// for a script given with -e or on stdin: a worker started from one (`node --input-type=module -e
+// "…pull…"`) would refuse its own file with ERR_INPUT_TYPE_NOT_ALLOWED.
+const WORKER_EXEC_ARGV = process.execArgv.filter((a, i, all) => !a.startsWith('--input-type') && all[i - 1] !== '--input-type')
+
 function spawnWorker(): Worker {
-  const made = new Worker(WORKER_URL)
+  const made = new Worker(WORKER_URL, { execArgv: WORKER_EXEC_ARGV })
   // An idle thread that dies is simply not reused (a job's own listeners report it to its caller).
   const drop = () => {
     clearTimeout(idleTimers.get(made))
