@@ -1,7 +1,8 @@
 // Small things a learner following Docker's own docs sees, each compared with what Docker does:
 // `run -w` into a directory the image does not have, the broadcast address of eth0 and of the
-// bridge, rmi's refusal naming the image as it was typed, restart of an --rm container, and an
-// --rm container whose removal fails. Real engine, real kernel.
+// bridge, rmi's refusal naming the image as it was typed, restart of an --rm container, an --rm
+// container whose removal fails, and --format templates (the docker CLI, Go's text/template, as
+// the reference). Real engine, real kernel.
 // Runs in a private network namespace: containers on the default bridge get veths and rules there.
 // @ts-ignore: plain JavaScript helper
 import { inNetSandbox, prepareNetSandbox, reexecInNetSandbox } from '../helpers/netns-sandbox.mjs'
@@ -12,7 +13,9 @@ prepareNetSandbox()
 const { default: t } = await import('tap')
 const { execFileSync, spawn } = await import('node:child_process')
 const { join } = await import('node:path')
-const { engineTestBed, until, TOCKER_BIN } = await import('./harness.js')
+const { mkdtempSync, rmSync } = await import('node:fs')
+const { tmpdir } = await import('node:os')
+const { engineTestBed, until, TOCKER_BIN, dockerCli } = await import('./harness.js')
 
 const { env, ref, cleanup } = await engineTestBed(['busybox'])
 const BUSYBOX = ref('busybox')
@@ -92,6 +95,30 @@ t.test('an --rm container whose removal fails: run says so (125) instead of hang
   locked = false
   t.equal(await env.ok(['rm', 'stuck']), 'stuck\n')
   t.notMatch(await env.ok(['ps', '-a']), 'stuck')
+})
+
+t.test("inspect --format: Docker's documented templates give what the docker CLI (Go's text/template) gives", async (t) => {
+  const config = mkdtempSync(join(tmpdir(), 'tocker-parity-docker-'))
+  t.teardown(() => rmSync(config, { recursive: true, force: true }))
+  const docker = dockerCli(env.socket, config)
+  await env.ok(['run', '-d', '--name', 'fmt', '-l', 'com.example.vendor=ACME', '-l', 'version=1.0', '-e', 'A=1', '-p', '8080:80', '-p', '8443:443', BUSYBOX, 'sleep', '100'])
+  const templates = [
+    '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}',
+    '{{index .Config.Labels "com.example.vendor"}}|{{index .Config.Labels "nope"}}',
+    '{{range $p, $conf := .NetworkSettings.Ports}}{{$p}} -> {{(index $conf 0).HostPort}} {{end}}',
+    '{{.Config.Labels}} {{json .Config.Labels}} {{json .NetworkSettings.Ports}}',
+    '{{.Config.Env}} {{len .Config.Env}} {{join .Config.Cmd " "}}',
+    '{{.NetworkSettings.Networks.bridge.Gateway}} {{.State.ExitCode}} {{.RestartCount}} {{.Mounts}}',
+    '{{if eq .State.Status "running"}}up{{else}}down{{end}} {{title .State.Status}} {{upper .Name}} {{printf "%s/%d" .Name .State.ExitCode}}',
+    '{{- range $k, $v := .Config.Labels -}} {{$k}}={{$v}}; {{- end}}',
+  ]
+  for (const f of templates) {
+    const ours = await env.tocker(['inspect', '-f', f, 'fmt'])
+    const theirs = await docker(['inspect', '-f', f, 'fmt'])
+    t.same([ours.code, ours.stdout], [theirs.code, theirs.stdout], f)
+    t.equal(theirs.code, 0, theirs.stderr)
+  }
+  await env.ok(['rm', '-f', 'fmt'])
 })
 
 t.test('rmi of an image a container uses quotes the name as typed, as Docker does', async (t) => {
