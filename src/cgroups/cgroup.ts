@@ -1,7 +1,7 @@
 // One container's cgroup: a directory such as /sys/fs/cgroup/tocker/<id>. Moving a process in is
 // writing its PID to cgroup.procs; its children are born inside and cannot leave on their own.
-import { existsSync, readdirSync } from 'node:fs'
 import { TockerError } from '../errors.js'
+import { cgroupHost } from './host.js'
 import { parseFlatKeyed, readCgroupFile, removeCgroupDir, sleepSync, writeCgroupFile } from './files.js'
 import type { CgroupStats, ManagedCgroup } from './types.js'
 
@@ -97,14 +97,14 @@ export class CgroupV2 implements ManagedCgroup {
    * including ones forking right now, which a PID-by-PID loop can miss. Idempotent.
    */
   remove(): void {
-    if (!existsSync(this.path)) return
+    if (!cgroupHost().exists(this.path)) return
     try {
       removeTree(this.path)
       return
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EBUSY') throw err
     }
-    const killFile = existsSync(`${this.path}/cgroup.kill`)
+    const killFile = cgroupHost().exists(`${this.path}/cgroup.kill`)
     const deadline = Date.now() + REMOVE_WAIT_MS
     for (let round = 0; ; round++) {
       // cgroup.kill is one atomic sweep; without it, sweep again each round to catch new children.
@@ -144,7 +144,7 @@ export class CgroupV2 implements ManagedCgroup {
     for (const dir of subtree(this.path)) {
       for (const pid of readCgroupFile(`${dir}/cgroup.procs`).split('\n').filter(Boolean)) {
         try {
-          process.kill(Number(pid), 'SIGKILL')
+          cgroupHost().kill(Number(pid), 'SIGKILL')
         } catch {
           // already gone
         }
@@ -156,7 +156,7 @@ export class CgroupV2 implements ManagedCgroup {
 /** The cgroup and every cgroup below it, deepest first (the order rmdir needs). */
 function subtree(dir: string): string[] {
   const out: string[] = []
-  for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) out.push(...subtree(`${dir}/${e.name}`))
+  for (const name of cgroupHost().subdirs(dir)) out.push(...subtree(`${dir}/${name}`))
   out.push(dir)
   return out
 }

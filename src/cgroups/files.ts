@@ -1,9 +1,9 @@
 // cgroup v2 is a filesystem: a cgroup is a directory, a setting is a file, and the kernel checks each
 // write on the spot (a bad value fails the write() itself with EINVAL, a busy one with EBUSY). Every
 // change goes through here: guarded against v1 and shown by `tocker --explain`.
-import { closeSync, mkdirSync, openSync, readFileSync, rmdirSync, writeSync, constants as fsConstants } from 'node:fs'
 import { traced } from '../trace/trace.js'
 import { assertOnCgroup2 } from './guard.js'
+import { cgroupHost } from './host.js'
 
 /**
  * Write `value` to a cgroup interface file. Opened O_WRONLY without O_CREAT or O_TRUNC: interface
@@ -12,30 +12,23 @@ import { assertOnCgroup2 } from './guard.js'
  */
 export function writeCgroupFile(path: string, value: string): void {
   assertOnCgroup2(path, 'write')
-  traced('cgroup', 'write', () => `${path} ← ${value}`, () => {
-    const fd = openSync(path, fsConstants.O_WRONLY)
-    try {
-      writeSync(fd, value)
-    } finally {
-      closeSync(fd)
-    }
-  })
+  traced('cgroup', 'write', () => `${path} ← ${value}`, () => cgroupHost().write(path, value))
 }
 
 export function readCgroupFile(path: string): string {
-  return readFileSync(path, 'utf8')
+  return cgroupHost().read(path)
 }
 
 /** mkdir in cgroupfs creates a cgroup: the kernel fills the directory with its interface files. */
 export function makeCgroupDir(path: string): void {
   assertOnCgroup2(path, 'mkdir')
-  traced('cgroup', 'mkdir', () => path, () => mkdirSync(path))
+  traced('cgroup', 'mkdir', () => path, () => cgroupHost().mkdir(path))
 }
 
 /** rmdir removes a cgroup; it fails with EBUSY while processes (or child cgroups) remain. */
 export function removeCgroupDir(path: string): void {
   assertOnCgroup2(path, 'rmdir')
-  traced('cgroup', 'rmdir', () => path, () => rmdirSync(path))
+  traced('cgroup', 'rmdir', () => path, () => cgroupHost().rmdir(path))
 }
 
 /** "key value" lines (memory.events, cpu.stat, pids.events) as a map of numbers. */

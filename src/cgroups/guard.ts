@@ -4,7 +4,7 @@
 // /sys/fs/cgroup, and a v1 hierarchy belongs to someone else (systemd, a process manager): one
 // misjoined path must never become a write there.
 import { TockerError } from '../errors.js'
-import { statfsSync } from 'node:fs'
+import { cgroupHost } from './host.js'
 import { dirname } from 'node:path'
 
 export const CGROUP2_SUPER_MAGIC = 0x63677270
@@ -14,7 +14,7 @@ export const CGROUP_SUPER_MAGIC = 0x27e0eb
 export function filesystemMagic(path: string): number {
   for (let p = path; ; p = dirname(p)) {
     try {
-      return Number(statfsSync(p).type)
+      return cgroupHost().magic(p)
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || p === '/') throw err
     }

@@ -12,10 +12,10 @@
 //   - /tocker/<id>: holds the container's processes and enables nothing.
 // If the mount's top is not the real root (tocker running inside a container with its own cgroup
 // namespace, where the top holds that container's processes), the write fails with EBUSY: we say so.
-import { existsSync, mkdirSync } from 'node:fs'
 import { TockerError } from '../errors.js'
 import { readCgroupFile, writeCgroupFile } from './files.js'
 import { assertOnCgroup2 } from './guard.js'
+import { cgroupHost } from './host.js'
 import { traced } from '../trace/trace.js'
 
 export const PARENT_NAME = 'tocker'
@@ -44,10 +44,10 @@ export function enableForChildren(dir: string, controllers: readonly string[]): 
 export function prepareParent(mountpoint: string, controllers: readonly string[]): string {
   const parent = `${mountpoint}/${PARENT_NAME}`
   enableForChildren(mountpoint, controllers)
-  if (!existsSync(parent)) {
+  if (!cgroupHost().exists(parent)) {
     assertOnCgroup2(parent, 'mkdir')
     // recursive: another tocker process may create it at the same moment; EEXIST is fine.
-    traced('cgroup', 'mkdir', () => parent, () => mkdirSync(parent, { recursive: true }))
+    traced('cgroup', 'mkdir', () => parent, () => cgroupHost().mkdir(parent, { recursive: true }))
   }
   enableForChildren(parent, controllers)
   return parent

@@ -6,10 +6,11 @@
 // limits simply gets no cgroup: tocker never creates anything in the controller-less v2 tree of a
 // hybrid host, so nothing can be left behind there, and a container that asks for a limit fails
 // before anything is made, with a message that says why and how to enable cgroup v2.
-import { existsSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { TockerError } from '../errors.js'
 import { CgroupV2 } from './cgroup.js'
-import { makeCgroupDir, writeCgroupFile } from './files.js'
+import { makeCgroupDir, readCgroupFile, writeCgroupFile } from './files.js'
+import { cgroupHost } from './host.js'
 import { assertOnCgroup2 } from './guard.js'
 import { enableForChildren, PARENT_NAME, prepareParent } from './hierarchy.js'
 import { LIMIT_FLAGS, limitFiles, requestedLimits, validateLimits } from './limits.js'
@@ -50,7 +51,7 @@ export function createCgroup(id: string, limits: CgroupLimits = {}): ManagedCgro
   for (const { file, value } of files) {
     // Without swap accounting (CONFIG_MEMCG_SWAP off, or swapaccount=0) the file does not exist:
     // Docker then limits memory alone, and so do we.
-    if (file === 'memory.swap.max' && !existsSync(`${path}/${file}`)) continue
+    if (file === 'memory.swap.max' && !cgroupHost().exists(`${path}/${file}`)) continue
     try {
       writeCgroupFile(`${path}/${file}`, value)
     } catch (err) {
@@ -96,7 +97,7 @@ export function createCgroupAt(mountpoint: string, path: string, limits: CgroupL
   if (!rel.length || rel.includes('..') || rel.includes('.')) throw new TockerError(`invalid cgroupsPath ${JSON.stringify(path)}`, { status: 400 })
   const files = limitFiles(limits)
   const controllers = [...new Set(files.map((f) => f.controller))]
-  const available = readFileSync(`${mountpoint}/cgroup.controllers`, 'utf8').trim().split(/\s+/).filter(Boolean)
+  const available = readCgroupFile(`${mountpoint}/cgroup.controllers`).trim().split(/\s+/).filter(Boolean)
   const missing = controllers.filter((c) => !available.includes(c))
   if (missing.length) {
     throw new TockerError(`the cgroup v2 hierarchy at ${mountpoint} does not offer the ${missing.join(', ')} controller${missing.length > 1 ? 's' : ''} these limits need`, {
@@ -108,7 +109,7 @@ export function createCgroupAt(mountpoint: string, path: string, limits: CgroupL
   for (const part of rel.slice(0, -1)) {
     if (controllers.length) enableForChildren(dir, controllers)
     dir = `${dir}/${part}`
-    if (!existsSync(dir)) {
+    if (!cgroupHost().exists(dir)) {
       try {
         makeCgroupDir(dir)
       } catch (err) {
@@ -127,7 +128,7 @@ export function createCgroupAt(mountpoint: string, path: string, limits: CgroupL
   }
   const cgroup = new CgroupV2(leaf)
   for (const { file, value } of files) {
-    if (file === 'memory.swap.max' && !existsSync(`${leaf}/${file}`)) continue
+    if (file === 'memory.swap.max' && !cgroupHost().exists(`${leaf}/${file}`)) continue
     try {
       writeCgroupFile(`${leaf}/${file}`, value)
     } catch (err) {
@@ -143,8 +144,8 @@ export function applyLimits(cgroup: { path: string }, limits: CgroupLimits): voi
   validateLimits(limits)
   for (const { file, value } of limitFiles(limits)) {
     const path = `${cgroup.path}/${file}`
-    if (file === 'memory.swap.max' && !existsSync(path)) continue
-    if (!existsSync(path)) throw new TockerError(`cannot set ${file}: ${cgroup.path} has no such file (the controller is not enabled for it)`, { code: 'ENOCGROUPV2' })
+    if (file === 'memory.swap.max' && !cgroupHost().exists(path)) continue
+    if (!cgroupHost().exists(path)) throw new TockerError(`cannot set ${file}: ${cgroup.path} has no such file (the controller is not enabled for it)`, { code: 'ENOCGROUPV2' })
     writeCgroupFile(path, value)
   }
 }
@@ -154,12 +155,12 @@ export function openCgroup(id: string): ManagedCgroup | undefined {
   const support = cgroupSupport()
   if (!support.usable || !ID_PATTERN.test(id)) return undefined
   const path = `${support.mountpoint}/${PARENT_NAME}/${id}`
-  return existsSync(path) ? new CgroupV2(path) : undefined
+  return cgroupHost().exists(path) ? new CgroupV2(path) : undefined
 }
 
 /** A cgroup by absolute path, e.g. the one recorded in a container's state. */
 export function openCgroupPath(path: string): ManagedCgroup | undefined {
-  if (!existsSync(path)) return undefined
+  if (!cgroupHost().exists(path)) return undefined
   assertOnCgroup2(path, 'open')
   return new CgroupV2(path)
 }

@@ -2,7 +2,7 @@
 // One line per mount: "36 25 0:31 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw,nsdelegate".
 // Fields before " - " are fixed plus optional tags (shared:N, master:N); after it: fstype, source,
 // super options. Paths escape space, tab, newline and backslash as octal (\040, \011, \012, \134).
-import { readFileSync } from 'node:fs'
+import { cgroupHost } from './host.js'
 
 export interface MountEntry {
   mountId: number
@@ -44,5 +44,5 @@ export function parseMountinfo(text: string): MountEntry[] {
 }
 
 export function readMountinfo(): MountEntry[] {
-  return parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8'))
+  return parseMountinfo(cgroupHost().mountinfo())
 }

@@ -7,7 +7,7 @@
 //   legacy   cgroup v1 only: not usable.
 // tocker never writes to a v1 hierarchy: other software on such hosts (systemd, a process manager)
 // owns it, and v1's semantics differ (memory.limit_in_bytes, cpu.shares, ...).
-import { readFileSync } from 'node:fs'
+import { cgroupHost } from './host.js'
 import type { CgroupSupport } from './types.js'
 import { type MountEntry, readMountinfo } from './mountinfo.js'
 
@@ -28,7 +28,7 @@ export interface CgroupSupportReport extends CgroupSupport {
 
 /** Read the host's mounts and the v2 root's cgroup.controllers. */
 export function cgroupSupport(): CgroupSupportReport {
-  return detectCgroupSupport(readMountinfo(), (dir) => readFileSync(`${dir}/cgroup.controllers`, 'utf8'))
+  return detectCgroupSupport(readMountinfo(), (dir) => cgroupHost().read(`${dir}/cgroup.controllers`))
 }
 
 /** The decision itself, from a mount table and a way to read cgroup.controllers (pure given its inputs). */
