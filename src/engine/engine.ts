@@ -1,6 +1,6 @@
 // The engine (tockerd's heart): the one owner of the containers' state, and the API's entry
-// point. This file wires the parts together and re-adopts containers at start; each concern lives
-// in its own module:
+// point. This file wires the parts together; each concern lives in its own module:
+//   adoption.ts         start-up: re-adopt what runs, record what ended while the engine was away
 //   container-table.ts  names and lookup, records on disk
 //   lifecycle.ts        create, start, stop, kill, restart, wait, resize
 //   exits.ts            the exit monitor (inotify + sweep), recording an exit once
@@ -9,6 +9,7 @@
 //   streams.ts          logs and attach (output to an OutputSink; the wire framing is api/streams.ts)
 //   execs.ts            the exec registry
 //   system.ts           version and info
+//   build/host.ts       what a build needs of the engine (its step containers)
 // Containers run under detached shims (the runtime backend), so the engine can die and come back:
 // init() re-adopts what still runs and records what ended meanwhile.
 //
@@ -40,7 +41,6 @@ import { ExitMonitor } from './exits.js'
 import { Lifecycle } from './lifecycle.js'
 import { KeyedMutex } from './mutex.js'
 import { Removal } from './removal.js'
-import { signalContainer } from './signals.js'
 import type { ContainerRecord } from './state.js'
 import { Streams, type AttachOptions, type ClientConnection, type LogsQuery, type OutputSink } from './streams.js'
 import { ContainerEvents, EventBus, type EventQuery, type Subscription, type EventMessage } from './events.js'
@@ -52,9 +52,10 @@ import { VolumeService, type VolumeUser } from './volumes/service.js'
 import { hostSnapshot, kernelChanges, kernelView, stepSnapshot, type KernelSnapshot } from './kernel-view.js'
 import type { StepSubject } from '../trace/scope.js'
 import { isTracing } from '../trace/trace.js'
-import { Builder, type BuildHost, type BuildOutput, type BuildRequest, type StepOutput } from './build/builder.js'
+import { Builder, type BuildOutput, type BuildRequest } from './build/builder.js'
+import { engineBuildHost } from './build/host.js'
+import { adoptContainers } from './adoption.js'
 import { containerDir, INIT_LAYER } from './state.js'
-import { Readable } from 'node:stream'
 import { containerChanges, type Change } from './changes.js'
 import { commitContainer, type CommitRequest } from './commit.js'
 import { archiveContainerPath, exportContainer, extractToContainer, statContainerPath, type ArchiveSource, type ArchiveTarget, type ContainerPathStat } from './archive/service.js'
@@ -128,53 +129,8 @@ export class Engine {
   // ---- start-up: re-adopt what runs, record what ended while the engine was away ----
 
   async init(): Promise<void> {
-    const { runtime, network } = this.opts
-    const records = this.#table.load()
     this.volumes.load()
-    for (const rec of records) {
-      if (rec.State.Status === 'removing') {
-        await this.#removal.finish(rec).catch((e) => this.#warn(`finishing the removal of ${rec.Id}: ${(e as Error).message}`))
-        continue
-      }
-      if (!rec.State.Running) {
-        const releasedAt = rec.Shim && runtime.isRunning(rec.Init) ? runtime.releasedAt?.(rec) : undefined
-        if (releasedAt) {
-          // An engine killed in the middle of a start, after releasing the first process but
-          // before recording it: the container runs (its client may have been told otherwise).
-          this.#adoptStarted(rec, releasedAt)
-          continue
-        }
-        // An engine killed between create and start left a gate waiting: end it.
-        if (rec.Shim && runtime.isRunning(rec.Init)) signalContainer(runtime, rec, 9)
-        if (rec.Shim) {
-          rec.Shim = undefined
-          rec.Init = undefined
-          await runtime.cleanup(rec).catch((e) => this.#warn(`cleanup of ${rec.Id}: ${(e as Error).message}`))
-          this.#table.saveOrDefer(rec)
-        }
-        continue
-      }
-      if (runtime.isRunning(rec.Shim) && !runtime.readExit(rec)) {
-        this.#exits.watch(rec) // still running: adopt
-      } else {
-        await this.#exits.processExit(rec)
-      }
-    }
-    this.#execs.adopt(this.#table.all())
-    const running = this.#table.all().filter((r) => r.State.Running)
-    const report = await network?.reconcile(running).catch((e) => this.#warn(`network reconcile: ${(e as Error).message}`))
-    for (const w of report?.warnings ?? []) this.#warn(`network reconcile: ${w}`)
-    this.#exits.startSweep()
-  }
-
-  /** Record as running a container whose start an earlier engine did not live to record. */
-  #adoptStarted(rec: ContainerRecord, startedAt: string): void {
-    rec.State = { ...rec.State, Status: 'running', Running: true, Pid: rec.Init!.pid, ExitCode: 0, Error: '', OOMKilled: false, StartedAt: startedAt }
-    const ns = this.opts.network?.settingsOf?.(rec)
-    if (ns) rec.NetworkSettings = ns
-    this.#table.saveOrDefer(rec)
-    this.#exits.watch(rec)
-    this.#warn(`container ${rec.Id} was started by the previous engine, which did not record it: now recorded as running`)
+    await adoptContainers({ table: this.#table, removal: this.#removal, exits: this.#exits, execs: this.#execs, runtime: this.opts.runtime, network: this.opts.network, warn: (msg) => this.#warn(msg) })
   }
 
   async close(): Promise<void> {
@@ -422,54 +378,9 @@ export class Engine {
 
   /** POST /build: a Docker classic build; `cancelled` resolves when the client goes away. */
   async build(req: BuildRequest, out: BuildOutput, cancelled: Promise<void>): Promise<string> {
-    const builder = new Builder(this.#buildHost(), req, out)
+    const builder = new Builder(engineBuildHost(this), req, out)
     void cancelled.then(() => builder.cancel())
     return builder.run()
-  }
-
-  #buildHost(): BuildHost {
-    return {
-      images: this.images,
-      createContainer: async (body) => (await this.create(body)).Id,
-      runContainer: (id, out, signal) => this.#runBuildContainer(id, out, signal),
-      removeContainer: (id) => this.remove(id, { force: true, volumes: true }),
-      upperDir: (id) => join(containerDir(this.layout.containers, id), 'upper'),
-      pull: (ref, platform, auth, send, signal) =>
-        this.images.pull({ fromImage: ref, platform, auth: auth ? Buffer.from(JSON.stringify(auth)).toString('base64') : undefined }, send, signal),
-    }
-  }
-
-  /** A build step's container: attached (its output to `out`), started, waited for. */
-  async #runBuildContainer(id: string, out: StepOutput, signal: AbortSignal): Promise<number> {
-    let closeConn!: () => void
-    const closed = new Promise<void>((resolve) => (closeConn = resolve))
-    const conn: ClientConnection = {
-      write: (stream, data) => out.write(stream, data),
-      ready: () => out.ready(),
-      end: () => closeConn(),
-      closed,
-      input: Readable.from([]),
-    }
-    const waiting = this.wait(id, 'next-exit')
-    await waiting.ready
-    const attached = this.attach(id, conn, { stream: true, logs: false, stdin: false, stdout: true, stderr: true })
-    const onAbort = () => void this.kill(id, 'SIGKILL').catch(() => {})
-    signal.addEventListener('abort', onAbort, { once: true })
-    try {
-      try {
-        await this.start(id)
-      } catch (err) {
-        // It never ran (an exec-form command that does not exist, …): no exit will come.
-        closeConn()
-        throw err
-      }
-      const r = await waiting.result
-      await attached
-      return r.StatusCode
-    } finally {
-      signal.removeEventListener('abort', onAbort)
-      closeConn()
-    }
   }
 
   /** POST /auth */
