@@ -16,22 +16,18 @@
 // The new layer holds only what the step wrote: the copied files and the directories above them
 // (copies of the image's own, as overlayfs would copy them up). No container is involved.
 import { createHash } from 'node:crypto'
-import { createReadStream, createWriteStream, readlinkSync, linkSync, lstatSync, mkdirSync, openSync, readSync, closeSync, rmSync, symlinkSync, chmodSync, lchownSync, lutimesSync, utimesSync, writeFileSync, type Stats } from 'node:fs'
-import { copyFile, open } from 'node:fs/promises'
-import { spawn } from 'node:child_process'
+import { createWriteStream, readlinkSync, mkdirSync, rmSync, chmodSync, lchownSync, utimesSync, writeFileSync } from 'node:fs'
+import { open } from 'node:fs/promises'
 import { join, posix } from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { TockerError } from '../../errors.js'
-import { major, minor } from '../../image/diff/dir-tar.js'
 import { LayerStack, type StackEntry } from '../../image/diff/layer-stack.js'
 import { describeNetworkError } from '../../image/registry/errors.js'
-import { decompressor, peek, sniffCompression } from '../../image/unpack/decompress.js'
-import { LayerWriter } from '../../image/unpack/layer-writer.js'
-import { TarReader } from '../../image/unpack/tar-reader.js'
-import { lgetxattr, lsetxattr, mknod, S_IFBLK, S_IFCHR, S_IFIFO } from '../../sys/fs.js'
 import { cleanPath } from '../../dockerignore.js'
 import { containsWildcards, globRegExp } from './glob.js'
+import { LayerFiles, type Owner } from './layer-files.js'
+import { isArchive, unpackArchive } from './add-archive.js'
 
 export interface CopySpec {
   cmd: 'COPY' | 'ADD'
@@ -176,11 +172,6 @@ function sha256(s: string): string {
 
 // ---- the copy itself ----
 
-interface Owner {
-  uid: number
-  gid: number
-}
-
 /** Copy into `target` (the new layer's directory). */
 export async function performCopy(spec: CopySpec, prepared: PreparedCopy, target: string): Promise<void> {
   const identity = spec.chown ? resolveChown(spec.chown, spec.image) : spec.fromImage ? undefined : { uid: 0, gid: 0 }
@@ -226,121 +217,6 @@ export async function performCopy(spec: CopySpec, prepared: PreparedCopy, target
   w.finish()
 }
 
-/** The new layer's files, written with what the image below has in mind. */
-class LayerFiles {
-  #times: [string, Stats][] = []
-
-  constructor(
-    readonly target: string,
-    readonly merged: LayerStack,
-    readonly parentOwner: Owner,
-  ) {}
-
-  /** A destination path with the symlinks of its existing part resolved inside the image. */
-  canonical(path: string): string {
-    const clean = cleanPath('/' + path)
-    if (clean === '/') return '/'
-    const e = this.merged.tryLookup(clean, true)
-    if (e) return e.path
-    return posix.join(this.canonical(posix.dirname(clean)), posix.basename(clean))
-  }
-
-  existingDir(path: string): boolean {
-    return this.merged.tryLookup(path, true)?.st.isDirectory() ?? false
-  }
-
-  /** mkdir -p in the layer: existing image directories are copied up (their mode and owner), new ones 0755. */
-  ensureDir(path: string): void {
-    let at = ''
-    for (const part of cleanPath('/' + path).split('/').filter(Boolean)) {
-      at = `${at}/${part}`
-      const host = join(this.target, at)
-      const here = lstatSync(host, { throwIfNoEntry: false })
-      if (here?.isDirectory()) continue
-      const below = this.merged.tryLookup(at, false)
-      if (here) rmSync(host, { recursive: true, force: true })
-      else if (below && !below.st.isDirectory()) throw new TockerError(`cannot copy to non-directory: ${at}`, { code: 'EBUILD', status: 400 })
-      mkdirSync(host)
-      if (below?.st.isDirectory()) {
-        chmodSync(host, below.st.mode & 0o7777)
-        lchownSync(host, below.st.uid, below.st.gid)
-      } else {
-        chmodSync(host, 0o755)
-        lchownSync(host, this.parentOwner.uid, this.parentOwner.gid)
-      }
-    }
-  }
-
-  async copyTree(stack: LayerStack, dir: StackEntry, dest: string, owner: Owner | undefined, mode: number | undefined): Promise<void> {
-    const links = new Map<string, string>()
-    const visit = async (d: StackEntry, to: string) => {
-      for (const name of stack.readdir(d)) {
-        const c = stack.child(d, name)!
-        const t = to === '/' ? `/${name}` : `${to}/${name}`
-        if (c.st.isDirectory()) {
-          const host = join(this.target, t)
-          const here = lstatSync(host, { throwIfNoEntry: false })
-          if (here && !here.isDirectory()) rmSync(host, { force: true })
-          // (A file in the image where the source has a directory: the directory replaces it.)
-          if (!here?.isDirectory()) mkdirSync(host)
-          this.#meta(host, c.st, owner, mode)
-          await visit(c, t)
-          this.#times.push([host, c.st])
-        } else {
-          await this.copyOne(c, t, owner, mode, links)
-        }
-      }
-    }
-    await visit(dir, dest)
-  }
-
-  /** One non-directory entry (a symlink is copied as a symlink). */
-  async copyOne(e: StackEntry, to: string, owner: Owner | undefined, mode: number | undefined, links: Map<string, string>): Promise<void> {
-    const host = join(this.target, to)
-    const here = lstatSync(host, { throwIfNoEntry: false })
-    if (here?.isDirectory()) throw new TockerError(`cannot replace to directory ${to} with file`, { code: 'EBUILD', status: 400 })
-    if (here) rmSync(host, { force: true })
-    const st = e.st
-    if (st.isFile() && st.nlink > 1) {
-      const key = `${st.dev}:${st.ino}`
-      const first = links.get(key)
-      if (first) {
-        linkSync(first, host)
-        return
-      }
-      links.set(key, host)
-    }
-    if (st.isFile()) {
-      await copyFile(e.host, host)
-    } else if (st.isSymbolicLink()) {
-      symlinkSync(readlinkSync(e.host), host)
-      lchownSync(host, owner?.uid ?? st.uid, owner?.gid ?? st.gid)
-      lutimesSync(host, st.atime, st.mtime)
-      return
-    } else if (st.isCharacterDevice() || st.isBlockDevice() || st.isFIFO()) {
-      const type = st.isCharacterDevice() ? S_IFCHR : st.isBlockDevice() ? S_IFBLK : S_IFIFO
-      mknod(host, type | (st.mode & 0o7777), major(st.rdev), minor(st.rdev))
-    } else {
-      return // a socket: not copied
-    }
-    this.#meta(host, st, owner, mode)
-    const cap = lgetxattr(e.host, 'security.capability')
-    // chown (above) clears security.capability: set it after.
-    if (cap && owner === undefined) lsetxattr(host, 'security.capability', cap)
-    utimesSync(host, st.atime, st.mtime)
-  }
-
-  #meta(host: string, st: Stats, owner: Owner | undefined, mode: number | undefined): void {
-    lchownSync(host, owner?.uid ?? st.uid, owner?.gid ?? st.gid)
-    chmodSync(host, mode ?? st.mode & 0o7777)
-  }
-
-  /** Directory times last: creating entries changed them. */
-  finish(): void {
-    for (const [host, st] of this.#times.reverse()) utimesSync(host, st.atime, st.mtime)
-  }
-}
-
 // ---- --chown and --chmod ----
 
 function parseChmod(s: string): number {
@@ -366,80 +242,7 @@ export function resolveChown(chown: string, image: LayerStack): Owner {
   return { uid, gid }
 }
 
-// ---- ADD's archives and URLs ----
-
-async function isArchive(path: string): Promise<boolean> {
-  const fd = openSync(path, 'r')
-  let head: Buffer
-  try {
-    head = Buffer.alloc(6)
-    readSync(fd, head, 0, 6, 0)
-  } finally {
-    closeSync(fd)
-  }
-  const kind = compressionOf(head)
-  let first: Buffer | null
-  const raw = createReadStream(path, { start: 0 })
-  try {
-    const stream = kind === 'bzip2' || kind === 'xz' ? externalDecompress(kind, raw) : raw.pipe(decompressor(kind))
-    first = await readAtLeast(stream, 512)
-    stream.destroy()
-  } catch {
-    return false
-  } finally {
-    raw.destroy()
-  }
-  return first !== null && first.length >= 512 && validTarHeader(first.subarray(0, 512))
-}
-
-function compressionOf(head: Buffer): 'gzip' | 'zstd' | 'none' | 'bzip2' | 'xz' {
-  if (head.subarray(0, 3).toString('latin1') === 'BZh') return 'bzip2'
-  if (head.equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return 'xz'
-  return sniffCompression(head)
-}
-
-function externalDecompress(kind: 'bzip2' | 'xz', input: Readable): Readable {
-  const child = spawn(kind, ['-dc'], { stdio: ['pipe', 'pipe', 'ignore'] })
-  input.pipe(child.stdin)
-  child.stdin.on('error', () => {})
-  child.on('error', (err) => child.stdout.destroy(new TockerError(`cannot unpack a ${kind} archive: ${err.message} (install ${kind})`, { code: 'EBUILD', cause: err })))
-  return child.stdout
-}
-
-async function readAtLeast(stream: Readable, n: number): Promise<Buffer | null> {
-  const parts: Buffer[] = []
-  let len = 0
-  for await (const c of stream) {
-    parts.push(c as Buffer)
-    len += (c as Buffer).length
-    if (len >= n) break
-  }
-  return len ? Buffer.concat(parts) : null
-}
-
-function validTarHeader(b: Buffer): boolean {
-  const stored = parseInt(b.toString('latin1', 148, 156).replace(/\0.*$/, '').trim(), 8)
-  if (!Number.isFinite(stored)) return false
-  let sum = 0
-  for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 32 : b[i]
-  return sum === stored
-}
-
-async function unpackArchive(path: string, work: string): Promise<void> {
-  const raw = createReadStream(path)
-  const head = await peek(raw)
-  const kind = compressionOf(head ?? Buffer.alloc(0))
-  const writer = new LayerWriter(work, undefined, { literal: true })
-  const reader = new TarReader(writer)
-  const source = kind === 'bzip2' || kind === 'xz' ? externalDecompress(kind, raw) : raw.pipe(decompressor(kind))
-  try {
-    await pipeline(source, reader.sink({ highWaterMark: 1 << 20 }))
-    writer.finish()
-  } catch (err) {
-    writer.abort()
-    throw new TockerError(`ADD failed: cannot unpack ${posix.basename(path)}: ${(err as Error).message}`, { code: 'EBUILD', status: 400, cause: err })
-  }
-}
+// ---- ADD's URLs ----
 
 /** ADD <url>: the file, named after the URL's last path component, mode 0600, mtime Last-Modified. */
 async function download(url: string, spec: CopySpec): Promise<SourceInfo> {
