@@ -30,6 +30,12 @@ export default tseslint.config(
     languageOptions: { globals: globals.browser },
   },
   {
+    // CommonJS on purpose (bin/bundle-loader.cjs: Node loads it without its ES module loader).
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     // TypeScript itself reports undefined names (typescript-eslint's advice: no-undef off for TS).
     files: ['**/*.ts'],
     rules: { 'no-undef': 'off' },

@@ -9,8 +9,20 @@
 // a registry's HTTP answer, a system call's errno): the layer above words it for people, usually
 // with it as the cause. isUserFacing() tells the two apart; where an internal error reaches a
 // person unworded, it is printed as a plain "Error: …" line.
+//
+// `instanceof TockerError` holds for a TockerError made by another copy of this module too (a brand
+// in the global symbol registry): bin/tocker runs the CLI from a bundle (dist/bundle/) while the
+// commands it leaves out (daemon, runtime, dashboard) run from the compiled tree (dist/src/), so one
+// process can hold two copies of this class. A subclass (`instanceof GateError`) keeps the
+// ordinary prototype check.
+const BRAND = Symbol.for('tocker.TockerError')
 
 export class TockerError extends Error {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (this !== TockerError) return Function.prototype[Symbol.hasInstance].call(this, value)
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true
+  }
+
   readonly code: string
   /** Set only where it must differ from the command's own default (1, or 125 for run/create/start). */
   readonly exitCode?: number
@@ -31,6 +43,7 @@ export class TockerError extends Error {
     this.status = opts.status ?? 500
     this.daemon = opts.daemon ?? false
     this.internal = opts.internal ?? false
+    Object.defineProperty(this, BRAND, { value: true })
   }
 }
 

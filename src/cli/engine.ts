@@ -3,7 +3,6 @@
 // machine). Said once on stderr; the engine's own output goes to <root>/tockerd.log.
 import { closeSync, mkdirSync, openSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { EngineClient, isEngineDown } from '../api/client.js'
 import { engineAddress } from '../api/socket.js'
 import { TockerError } from '../errors.js'
@@ -30,7 +29,7 @@ async function startEngine(g: GlobalOptions, client: EngineClient): Promise<void
   process.stderr.write('Starting the tocker engine…\n')
   mkdirSync(g.root, { recursive: true, mode: 0o711 })
   const log = openSync(join(g.root, 'tockerd.log'), 'a', 0o600)
-  const bin = fileURLToPath(new URL('../../../bin/tocker', import.meta.url))
+  const bin = (await import('../package-root.js')).packagePath('bin', 'tocker')
   const args = [bin, '--root', g.root, ...(g.host ? ['--host', g.host] : []), ...(g.debug ? ['--debug'] : []), 'daemon']
   // Detached in its own session: the engine must outlive this CLI and its terminal.
   const { spawn } = await import('node:child_process')

@@ -181,6 +181,5 @@ function quietOnBrokenPipe(): void {
 }
 
 async function packageVersion(): Promise<string> {
-  const { readFileSync } = await import('node:fs')
-  return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version
+  return (await import('../package-root.js')).packageVersion()
 }

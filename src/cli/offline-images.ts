@@ -4,7 +4,7 @@
 // rootfs-cache/out/<name>/index.json (a few hundred bytes each).
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { packagePath } from '../package-root.js'
 
 export interface OfflineImage {
   /** The image's names, as Docker shortens them ("busybox:latest", "httpd:busybox"). */
@@ -12,9 +12,9 @@ export interface OfflineImage {
   tarball: string
 }
 
-/** rootfs-cache/out of this checkout (dist/src/cli/ → the checkout's root). */
+/** rootfs-cache/out of this checkout. */
 export function offlineDir(): string {
-  return fileURLToPath(new URL('../../../rootfs-cache/out', import.meta.url))
+  return packagePath('rootfs-cache', 'out')
 }
 
 /** The offline images that are built; [] when there are none (an install without rootfs-cache). */

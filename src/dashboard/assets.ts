@@ -3,7 +3,7 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { extname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { packagePath } from '../package-root.js'
 import { MESSAGES } from '../i18n/messages.js'
 import type { Lang } from '../i18n/index.js'
 
@@ -22,8 +22,8 @@ export interface Asset {
   body: Buffer
 }
 
-/** This file runs from dist/src/dashboard/; the page's sources stay in src/dashboard/web/. */
-const WEB_DIR = fileURLToPath(new URL('../../../src/dashboard/web/', import.meta.url))
+/** The page's sources stay in src/dashboard/web/ (this file runs from dist/). */
+const WEB_DIR = packagePath('src', 'dashboard', 'web')
 
 /** The catalogue's dashboard.* sentences, both languages, for the page (i18n.js). */
 export function pageMessages(defaultLang: Lang): Record<string, unknown> {

@@ -189,9 +189,8 @@ async function runCommand(cmd: RuntimeCommand, argv: string[], globals: Record<s
 
 /** runc's --version: the program's version, then commit, spec, and the libraries that matter. */
 async function versionText(): Promise<string> {
-  const { readFileSync } = await import('node:fs')
   const { OCI_VERSION } = await import('../runtime/spec.js')
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
+  const pkg = { version: (await import('../package-root.js')).packageVersion() }
   const { libseccompVersion } = await import('./features.js')
   return (
     `${basename(PROGRAM)} version ${pkg.version}\n` +
@@ -205,9 +204,10 @@ async function versionText(): Promise<string> {
 async function gitCommit(): Promise<string> {
   try {
     const { readFileSync } = await import('node:fs')
-    const head = readFileSync(new URL('../../../.git/HEAD', import.meta.url), 'utf8').trim()
+    const { packagePath } = await import('../package-root.js')
+    const head = readFileSync(packagePath('.git', 'HEAD'), 'utf8').trim()
     if (!head.startsWith('ref: ')) return head.slice(0, 12)
-    return readFileSync(new URL(`../../../.git/${head.slice(5)}`, import.meta.url), 'utf8').trim().slice(0, 12)
+    return readFileSync(packagePath('.git', head.slice(5)), 'utf8').trim().slice(0, 12)
   } catch {
     return 'unknown'
   }

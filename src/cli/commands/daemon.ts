@@ -7,8 +7,8 @@ export const daemon: Command = {
   args: { max: 0 },
   options: [],
   async run({ g }) {
-    const [{ runDaemon }, { readFileSync }] = await Promise.all([import('../../api/daemon.js'), import('node:fs')])
-    const version = (JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version: string }).version
+    const [{ runDaemon }, { packageVersion }] = await Promise.all([import('../../api/daemon.js'), import('../../package-root.js')])
+    const version = packageVersion()
     return runDaemon({ root: g.root, host: g.host, debug: g.debug, version })
   },
 }

@@ -40,8 +40,7 @@ export const info: Command = {
 }
 
 async function clientVersion(): Promise<string> {
-  const { readFileSync } = await import('node:fs')
-  return (JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version: string }).version
+  return (await import('../../package-root.js')).packageVersion()
 }
 
 async function failureOf(err: unknown, g: { root: string; host?: string }): Promise<unknown> {

@@ -8,13 +8,12 @@ export const version: Command = {
   options: [{ name: 'format', short: 'f', type: 'string', description: OBJECT_FORMAT_HELP }],
   needsRoot: false,
   async run({ opts: a, g }) {
-    const [{ readFileSync }, { API_VERSION }, fmt, { isTockerError }] = await Promise.all([
-      import('node:fs'),
+    const [{ API_VERSION }, fmt, { isTockerError }] = await Promise.all([
       import('../../api/types.js'),
       import('../format/system.js'),
       import('../../errors.js'),
     ])
-    const pkg = JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version: string }
+    const pkg = { version: (await import('../../package-root.js')).packageVersion() }
     const client = {
       Version: pkg.version,
       ApiVersion: API_VERSION,

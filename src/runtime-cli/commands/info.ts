@@ -1,11 +1,12 @@
 // state, list, features, spec, and checkpoint/restore (refused): runc's informational commands.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { TockerError } from '../../errors.js'
 import { containerState, listContainers } from '../../runtime/index.js'
 import { runcSpec } from '../runc-spec.js'
 import { features } from '../features.js'
 import { opt, type RuntimeCommand } from '../command.js'
+import { packageVersion } from '../../package-root.js'
 
 export const state: RuntimeCommand = {
   name: 'state',
@@ -60,7 +61,7 @@ export const featuresCommand: RuntimeCommand = {
   args: { exact: 0 },
   options: [],
   async run() {
-    const pkg = JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version: string }
+    const pkg = { version: packageVersion() }
     process.stdout.write(JSON.stringify(features(pkg.version), null, 4) + '\n')
   },
 }

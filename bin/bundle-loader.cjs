@@ -1,0 +1,57 @@
+// Runs a CLI from its bundle (dist/bundle/<name>.cjs, written by `npm run build`: scripts/bundle.mjs
+// says why) through V8's code cache: the first run compiles it and saves the compiled code beside it
+// (<name>.cjs.cache), later runs read that instead of compiling (Node 20 has no compile cache of its
+// own). A missing bundle, or TOCKER_NO_BUNDLE=1, runs the compiled tree (dist/src/) instead.
+'use strict'
+const { readFileSync, renameSync, rmSync, writeFileSync } = require('node:fs')
+const { join } = require('node:path')
+
+/** Run `main(argv)` of the bundle `name` (or of `treeEntry` under dist/src/); sets the exit code. */
+module.exports = function run(name, treeEntry) {
+  const dist = join(__dirname, '..', 'dist')
+  const file = join(dist, 'bundle', `${name}.cjs`)
+  let source
+  if (!process.env.TOCKER_NO_BUNDLE) {
+    try {
+      source = readFileSync(file, 'utf8')
+    } catch (err) {
+      if (err.code !== 'ENOENT') throw err
+    }
+  }
+  if (source === undefined) {
+    import(join(dist, 'src', treeEntry)).then(async (cli) => {
+      process.exitCode = await cli.main(process.argv.slice(2))
+    })
+    return
+  }
+  const vm = require('node:vm')
+  const cacheFile = `${file}.cache`
+  let cachedData
+  try {
+    cachedData = readFileSync(cacheFile)
+  } catch {} // none yet (or unreadable): compiled from the source, as without a cache
+  const script = new vm.Script(require('node:module').wrap(source), {
+    filename: file,
+    cachedData,
+  })
+  // The tree's modules the bundle leaves out (the engine, the runtime library), by paths relative
+  // to the bundle: imported from here, since code compiled by vm.Script cannot import() on Node 20.
+  const mod = { exports: {}, treeImport: (path) => import(require('node:url').pathToFileURL(join(dist, 'bundle', path)).href) }
+  script.runInThisContext()(mod.exports, require, mod, file, join(dist, 'bundle'))
+  mod.exports.main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code
+    // Saved after the command ran, so the cache holds the functions it compiled on the way.
+    if (cachedData === undefined || script.cachedDataRejected) saveCache(cacheFile, script.createCachedData())
+  })
+}
+
+/** Best effort (a read-only checkout, another user): a run without the cache is only slower. */
+function saveCache(path, data) {
+  const tmp = `${path}.${process.pid}.tmp`
+  try {
+    writeFileSync(tmp, data)
+    renameSync(tmp, path)
+  } catch {
+    rmSync(tmp, { force: true })
+  }
+}

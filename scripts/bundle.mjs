@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+// `npm run build`'s last step: one CommonJS file per CLI (dist/bundle/tocker.cjs,
+// dist/bundle/tocker-runtime.cjs), made by esbuild from the compiled tree (dist/src/). Why: a
+// command's start-up was mostly Node loading ~20-60 ES modules one by one (resolve, read, compile,
+// link each); one CommonJS file is read and compiled in one go, and bin/bundle-loader.cjs keeps
+// V8's code cache of it, so a later start skips the compile too (Node 20 has no
+// module.enableCompileCache). The tree stays runnable as it is: TOCKER_NO_BUNDLE=1 runs
+// dist/src/ instead, and a missing bundle falls back to it.
+//
+// What the `tocker` bundle leaves out (imported at run time from dist/src/): the engine (`tocker
+// daemon`), the dashboard and the runtime library behind `tocker runtime`: their commands load the
+// tree's modules when they run, so the client commands' file stays small (the engine's RSS is that
+// of the tree, as before).
+import { build } from 'esbuild'
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { dirname, join, relative, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+const tree = join(repo, 'dist', 'src')
+const out = join(repo, 'dist', 'bundle')
+mkdirSync(out, { recursive: true })
+// Old code caches belong to old bundles (V8 checks only the source's length): remove them.
+for (const f of readdirSync(out)) if (f.endsWith('.cache')) rmSync(join(out, f))
+
+/** Modules of the tree that the tocker bundle imports at run time instead of containing them. */
+const LEFT_OUT = ['api/daemon.js', 'dashboard/server.js', 'dashboard/guard.js', 'runtime/index.js'].map((p) => join(tree, p))
+
+// A left-out module's import() becomes __treeImport(path): a script compiled with vm.Script (as
+// bin/bundle-loader.cjs does, for the code cache) cannot call import() itself on Node 20 without
+// --experimental-vm-modules, so the loader hands it one (module.treeImport); required as a plain
+// CommonJS file, the bundle imports by itself.
+const TREE_MARK = 'tocker-tree:'
+const TREE_IMPORT =
+  "const __treeImport = module.treeImport ?? ((p) => import(require('node:url').pathToFileURL(require('node:path').join(__dirname, p)).href));"
+
+/** import("node:fs") → require (the same module object); any other import() left is an error. */
+function withoutImportCalls(code) {
+  const out = code.replace(/\bimport\("(node:[a-z_/]+)"\)/g, 'Promise.resolve().then(() => require("$1"))')
+  const left = out.match(/\bimport\("(?!tocker-tree:)[^"]*"\)/)
+  if (left) throw new Error(`the bundle keeps ${left[0]}: code compiled by vm.Script cannot import() (bin/bundle-loader.cjs)`)
+  return out
+}
+
+const leaveOut = {
+  name: 'leave-out',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.?\// }, (args) => {
+      const abs = resolve(args.resolveDir, args.path)
+      if (!LEFT_OUT.includes(abs)) return undefined
+      if (args.kind !== 'dynamic-import') throw new Error(`${relative(repo, args.importer)} imports ${args.path} statically: only a dynamic import() can be left out of the bundle`)
+      return { path: `${TREE_MARK}${relative(out, abs)}`, external: true }
+    })
+  },
+}
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  // Packages stay in node_modules (required where they are used, so a command that needs none loads
+  // none; all of them have a CommonJS entry).
+  packages: 'external',
+  // import.meta.url in a CommonJS file: the bundle's own URL (src/package-root.ts finds the
+  // checkout's root from it; the runtime's native helpers and schema validator walk up from it).
+  define: { 'import.meta.url': '__bundle_url' },
+  banner: { js: "'use strict';\nconst __bundle_url = require('node:url').pathToFileURL(__filename).href;" },
+  logLevel: 'warning',
+  legalComments: 'none',
+}
+
+await Promise.all([
+  build({ ...common, entryPoints: [join(tree, 'cli', 'main.js')], outfile: join(out, 'tocker.cjs'), plugins: [leaveOut], write: false }).then(({ outputFiles: [f] }) => {
+    const code = withoutImportCalls(f.text).replaceAll(`import("${TREE_MARK}`, '__treeImport("')
+    if (code.includes(TREE_MARK)) throw new Error(`${f.path}: a left-out module is imported in a way this script does not rewrite`)
+    writeFileSync(f.path, code.replace('\n', `\n${TREE_IMPORT}\n`))
+  }),
+  build({ ...common, entryPoints: [join(tree, 'runtime-cli', 'main.js')], outfile: join(out, 'tocker-runtime.cjs'), write: false }).then(({ outputFiles: [f] }) => {
+    writeFileSync(f.path, withoutImportCalls(f.text))
+  }),
+])
+console.log(`built ${relative(process.cwd(), out)}/tocker.cjs, tocker-runtime.cjs`)
