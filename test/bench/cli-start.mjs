@@ -59,3 +59,6 @@ for (const r of results) {
     `${r.command.padEnd(46)} ${(r.mean * 1000).toFixed(1).padStart(7)}ms ${(r.mean / base.mean).toFixed(2).padStart(6)}x ${(cpu(r) * 1000).toFixed(1).padStart(7)}ms ${(cpu(r) / cpu(base)).toFixed(2).padStart(6)}x`,
   )
 }
+// The engine child keeps the event loop alive: without this the bench never ended (its 'exit'
+// handler, which stops the engine, never ran).
+process.exit(0)

@@ -29,6 +29,23 @@ import { waitForProcessesNaming } from '../helpers/leftover-processes.mjs'
 
 const CGROUP2_MAGIC = 0x63677270
 const self = fileURLToPath(import.meta.url)
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  process.stdout.write(`Usage: node test/bench/run-profile.mjs [runs=15] [profiled=10] [--baseline DIR] [--trace]   (root, after npm run build)
+
+The fast path of issue 14 in one run: hyperfine medians of node -e 0, tocker run --rm (--network none
+and bridge), ps, images and podman; CPU per run (engine, CLI); with --baseline an interleaved A/B
+against another built checkout; then the phase-by-phase profile of one run --rm --network none.
+
+A quiet-window rerun (the coordinator's), ~3-4 min on 2 cores, before/after against the session's base:
+  mkdir -p /tmp/fast-base && git archive 4ab96b9 | tar -x -C /tmp/fast-base
+  ln -s "$PWD/node_modules" /tmp/fast-base/node_modules && mkdir -p /tmp/fast-base/rootfs-cache
+  ln -s "$PWD/rootfs-cache/out" /tmp/fast-base/rootfs-cache/out && (cd /tmp/fast-base && npm run build)
+  npm run build && node test/bench/run-profile.mjs 15 8 --baseline /tmp/fast-base
+Quote the "A/B interleaved" and CPU rows (the load moves hyperfine's blocks by +-30 %).
+--trace adds the trace layer's kernel steps to the profile (a trace listener changes the --rm order).
+`)
+  process.exit(0)
+}
 if (!process.env.TOCKER_BENCH_WRAPPED) {
   const cg = statfsSync('/sys/fs/cgroup').type !== CGROUP2_MAGIC ? 'mount -t cgroup2 cgroup2 /sys/fs/cgroup && ' : ''
   const vlc = existsSync('/var/lib/containers') ? 'mount -t tmpfs -o mode=700 tmpfs /var/lib/containers && ' : ''
