@@ -34,12 +34,17 @@ const TREE_MARK = 'tocker-tree:'
 const TREE_IMPORT =
   "const __treeImport = module.treeImport ?? ((p) => import(require('node:url').pathToFileURL(require('node:path').join(__dirname, p)).href));"
 
-/** import("node:fs") → require (the same module object); any other import() left is an error. */
+/**
+ * import("node:fs"), import("tar") → require() (the same module; `default` is module.exports, as
+ * import() of a CommonJS module gives), since code compiled by vm.Script cannot import().
+ */
+const IMPORT_REQUIRE =
+  'const __importRequire = (id) => Promise.resolve().then(() => { const m = require(id); return m && m.__esModule ? m : { ...m, default: m } });'
 function withoutImportCalls(code) {
-  const out = code.replace(/\bimport\("(node:[a-z_/]+)"\)/g, 'Promise.resolve().then(() => require("$1"))')
-  const left = out.match(/\bimport\("(?!tocker-tree:)[^"]*"\)/)
-  if (left) throw new Error(`the bundle keeps ${left[0]}: code compiled by vm.Script cannot import() (bin/bundle-loader.cjs)`)
-  return out
+  const out = code.replace(/\bimport\("(?!tocker-tree:)([^"]+)"\)/g, '__importRequire("$1")')
+  const left = out.match(/\bimport\((?!"tocker-tree:)/)
+  if (left) throw new Error(`the bundle keeps an import() of a computed name: code compiled by vm.Script cannot import() (bin/bundle-loader.cjs)`)
+  return out.replace('\n', `\n${IMPORT_REQUIRE}\n`)
 }
 
 const leaveOut = {
