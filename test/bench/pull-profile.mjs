@@ -4,7 +4,7 @@
 // in user and system CPU of this process (zlib's and the hash's work on libuv's thread pool
 // included), then the whole pull library and the system calls it makes:
 //
-//   node test/bench/pull-profile.mjs [runs=3] [--strace]
+//   node test/bench/pull-profile.mjs [runs=3] [--strace] [--plain]
 //
 //   http             GET of each layer blob from docker-registry on 127.0.0.1, layers in parallel,
 //                    read through fetch → Readable.fromWeb as the registry client does, discarded
@@ -43,7 +43,7 @@ prepareNetSandbox()
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const dist = (p) => import(join(repoRoot, 'dist', 'src', p))
-const [{ TarReader }, { LayerWriter }, { TarSplitWriter }, { unpackLayer }, { RegistryClient }, { pullImage }, { ImageStore }, { parseReference }] = await Promise.all([
+const [{ TarReader }, { LayerWriter }, { TarSplitWriter }, { unpackLayer }, { RegistryClient }, { pullImage }, { ImageStore }, { parseReference }, { markTopDir }] = await Promise.all([
   dist('image/unpack/tar-reader.js'),
   dist('image/unpack/layer-writer.js'),
   dist('image/unpack/tar-split.js'),
@@ -52,6 +52,7 @@ const [{ TarReader }, { LayerWriter }, { TarSplitWriter }, { unpackLayer }, { Re
   dist('image/pull.js'),
   dist('image/store.js'),
   dist('image/reference.js'),
+  dist('sys/fs.js'),
 ])
 
 const argv = process.argv.slice(2)
@@ -59,6 +60,9 @@ const STRACE = argv.includes('--strace')
 const RUNS = Number(argv.filter((a) => !a.startsWith('--'))[0] ?? 3)
 
 const work = mkdtempSync('/tmp/tocker-bench-profile-')
+// As the store's session directory (src/image/session.ts): each phase's directory gets a block group
+// of its own (ext4: chattr +T), not one where the machine just deleted files. --plain: without.
+if (!argv.includes('--plain')) markTopDir(work)
 let registry
 process.on('exit', () => {
   if (registry?.exitCode === null) registry.kill('SIGTERM')

@@ -181,7 +181,7 @@ async function withDaemon(daemonPid, run) {
   const before = treeCpu(daemonPid)
   const r = await run()
   const after = treeCpu(daemonPid)
-  return { ...r, user: r.user + (after.user - before.user) / TICK, sys: r.sys + (after.sys - before.sys) / TICK }
+  return { ...r, client: r.user + r.sys, user: r.user + (after.user - before.user) / TICK, sys: r.sys + (after.sys - before.sys) / TICK }
 }
 
 function sh(cmd, args, opts = {}) {
@@ -383,7 +383,7 @@ for (let run = 0; run < RUNS; run++) {
   process.stderr.write(`run ${run + 1}/${RUNS} done (load ${loadavg()})\n`)
   for (const m of order) {
     const r = results[m.name]
-    const one = (x) => (x ? `${x.wall.toFixed(2)} s (${x.user.toFixed(2)} u / ${x.sys.toFixed(2)} s)` : 'n/a')
+    const one = (x) => (x ? `${x.wall.toFixed(2)} s (${x.user.toFixed(2)} u / ${x.sys.toFixed(2)} s${x.client !== undefined ? `, client ${x.client.toFixed(2)}` : ''})` : 'n/a')
     process.stderr.write(`  ${m.name.padEnd(16)} first ${one(r.first[run])}, second ${one(r.second[run])}\n`)
   }
   if (run + 1 < RUNS && SETTLE > 0) {
