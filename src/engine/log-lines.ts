@@ -4,7 +4,6 @@
 import { existsSync } from 'node:fs'
 import { open, type FileHandle } from 'node:fs/promises'
 
-
 export interface LogEntry {
   stream: 'stdout' | 'stderr'
   log: string
@@ -231,4 +230,3 @@ class BackwardLines {
 export async function wholeLinesEnd(f: OpenLog): Promise<number> {
   return (await new BackwardLines(f).previous())?.end ?? 0
 }
-

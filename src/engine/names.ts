@@ -13,6 +13,7 @@ export function normalizeName(name: string): string {
   return name.replace(/^\//, '')
 }
 
+// dprint-ignore: a table, laid out by hand
 const LEFT = [
   'admiring', 'adoring', 'affectionate', 'agitated', 'amazing', 'angry', 'awesome', 'beautiful', 'blissful',
   'bold', 'boring', 'brave', 'busy', 'charming', 'clever', 'compassionate', 'competent', 'condescending',
@@ -28,6 +29,7 @@ const LEFT = [
   'vigilant', 'vigorous', 'wizardly', 'wonderful', 'xenodochial', 'youthful', 'zealous', 'zen',
 ]
 
+// dprint-ignore: a table, laid out by hand
 const RIGHT = [
   'agnesi', 'albattani', 'allen', 'almeida', 'archimedes', 'ardinghelli', 'aryabhata', 'austin', 'babbage',
   'banach', 'bardeen', 'bartik', 'bassi', 'bell', 'benz', 'bhabha', 'bhaskara', 'blackwell', 'bohr', 'booth',

@@ -139,7 +139,7 @@ export function removeImage(store: RemoveParts, nameOrId: string, opts: RemoveOp
     const pinned = () => (pins ??= pinnedLayers(store.tmp))
     // The image, then (unless noprune) the untagged build steps under it that nothing else uses,
     // as Docker's rmi deletes a built image's intermediate images with it.
-    for (let target: string | undefined = id; target !== undefined; ) {
+    for (let target: string | undefined = id; target !== undefined;) {
       const hex = digestHex(target)
       const file = remaining.get(hex)
       rmSync(records.path(hex), { force: true })

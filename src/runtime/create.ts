@@ -68,8 +68,9 @@ export async function create(opts: CreateOptions, checked: boolean): Promise<Con
   for (const key of Object.keys(spec.linux?.sysctl ?? {})) checkSysctl(key, newNet, newIpc)
   const newUts = privateNamespace(namespaces, 'uts')
   if ((spec.hostname || spec.domainname) && !newUts) throw new TockerError('unable to set hostname without a private UTS namespace', { status: 400 })
-  if (proc.terminal && !opts.log?.tty && !opts.consoleSocket)
+  if (proc.terminal && !opts.log?.tty && !opts.consoleSocket) {
     throw new TockerError('cannot allocate tty if runc will detach without setting console socket', { status: 400 })
+  }
   if (!proc.terminal && opts.consoleSocket) throw new TockerError('cannot use console socket if runc will not detach or allocate tty', { status: 400 })
   const propagation = spec.linux?.rootfsPropagation ? propagationFlags(spec.linux.rootfsPropagation) : undefined
   if (spec.linux?.rootfsPropagation && propagation === undefined) throw new TockerError(`invalid rootfsPropagation "${spec.linux.rootfsPropagation}"`, { status: 400 })
@@ -338,4 +339,3 @@ function handle(stateRoot: string, st: StoredState, channel: ShimChannel, exitFd
     },
   }
 }
-

@@ -14,17 +14,7 @@ import { GO_BYTE, parseStartReply } from './shim.js'
 import { note, report } from '../trace/trace.js'
 import type { LinuxResources, State } from './spec.js'
 import { isSameProcess } from '../sys/proc-stat.js'
-import {
-  listIds,
-  publicState,
-  readExit,
-  readState,
-  removeStateDir,
-  stateDir,
-  statusOf,
-  type ExitStatus,
-  type StoredState,
-} from './state.js'
+import { listIds, publicState, readExit, readState, removeStateDir, stateDir, statusOf, type ExitStatus, type StoredState } from './state.js'
 import { stateRootOf, type RuntimeOptions } from './options.js'
 
 function conflict(message: string): TockerError {
@@ -33,7 +23,7 @@ function conflict(message: string): TockerError {
 
 /** Wait for a container some other process created: the shim's exit.json, or the shim's end. */
 export async function waitForExit(stateRoot: string, st: StoredState): Promise<number> {
-  for (let delay = 2; ; delay = Math.min(delay * 2, 100)) {
+  for (let delay = 2;; delay = Math.min(delay * 2, 100)) {
     const exit = readExit(stateRoot, st.id)
     if (exit) return exit.exitCode
     if (!isSameProcess({ pid: st.shimPid, startTime: st.shimStartTime }) && !isSameProcess({ pid: st.pid, startTime: st.pidStartTime })) return readExit(stateRoot, st.id)?.exitCode ?? 255
@@ -232,4 +222,3 @@ export async function deleteContainer(id: string, opts: RuntimeOptions & { force
   // poststop: after everything is taken down; a failure is only a warning (lifecycle step 13).
   if (st.hooks?.poststop?.length) runHooksWarning('poststop', st.hooks.poststop, hookState(st, 'stopped'), opts.warn ?? (() => {}))
 }
-

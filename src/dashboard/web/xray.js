@@ -13,6 +13,7 @@ import { humanSize } from './format.js'
 import { t } from './i18n.js'
 
 /** Every capability of Linux 5.9+ (CAP_LAST_CAP = 40): what root on the host has. */
+// dprint-ignore: a table, laid out by hand
 const ALL_CAPS = [
   'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_SETGID', 'CAP_SETUID', 'CAP_SETPCAP',
   'CAP_LINUX_IMMUTABLE', 'CAP_NET_BIND_SERVICE', 'CAP_NET_BROADCAST', 'CAP_NET_ADMIN', 'CAP_NET_RAW', 'CAP_IPC_LOCK', 'CAP_IPC_OWNER', 'CAP_SYS_MODULE',

@@ -82,4 +82,3 @@ export async function unpackArchive(path: string, work: string): Promise<void> {
     throw new TockerError(`ADD failed: cannot unpack ${posix.basename(path)}: ${(err as Error).message}`, { code: 'EBUILD', status: 400, cause: err })
   }
 }
-

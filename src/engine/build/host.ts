@@ -28,8 +28,7 @@ export function engineBuildHost(engine: BuildEngine): BuildHost {
     runContainer: (id, out, signal) => runBuildContainer(engine, id, out, signal),
     removeContainer: (id) => engine.remove(id, { force: true, volumes: true }),
     upperDir: (id) => join(containerDir(engine.layout.containers, id), 'upper'),
-    pull: (ref, platform, auth, send, signal) =>
-      engine.images.pull({ fromImage: ref, platform, auth: auth ? Buffer.from(JSON.stringify(auth)).toString('base64') : undefined }, send, signal),
+    pull: (ref, platform, auth, send, signal) => engine.images.pull({ fromImage: ref, platform, auth: auth ? Buffer.from(JSON.stringify(auth)).toString('base64') : undefined }, send, signal),
   }
 }
 

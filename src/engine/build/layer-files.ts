@@ -129,4 +129,3 @@ export class LayerFiles {
     for (const [host, st] of this.#times.reverse()) utimesSync(host, st.atime, st.mtime)
   }
 }
-

@@ -60,4 +60,3 @@ export interface StageState {
   args: BuildArgs
   stageName?: string
 }
-
