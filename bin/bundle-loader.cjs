@@ -11,7 +11,12 @@ module.exports = function run(name, treeEntry) {
   const dist = join(__dirname, '..', 'dist')
   const file = join(dist, 'bundle', `${name}.cjs`)
   let source
-  if (!process.env.TOCKER_NO_BUNDLE) {
+  // The engine (`tocker daemon`) runs from the tree, as before: it loads the tree's modules anyway,
+  // and the bundle would only add its own copy of the CLI to a long-lived process's memory. (A
+  // `daemon` that is some other word of the command line, e.g. an image's argument, only costs that
+  // command the bundle's speed.)
+  const daemon = name === 'tocker' && process.argv.includes('daemon')
+  if (!process.env.TOCKER_NO_BUNDLE && !daemon) {
     try {
       source = readFileSync(file, 'utf8')
     } catch (err) {
