@@ -84,3 +84,19 @@ export async function withMissingCommandHint(err: unknown, client: EngineClient,
   if (!lines.length) return err
   return new TockerError(err.message, { code: err.code, status: err.status, daemon: err.daemon, exitCode: 127, hint: [err.hint, ...lines].filter(Boolean).join('\n'), cause: err })
 }
+
+/** The program a command line ran: its first word, or the first word of `sh -c '…'`. */
+function programOf(cmd: string[]): string | undefined {
+  const base = (w: string) => w.slice(w.lastIndexOf('/') + 1)
+  if (!cmd.length) return undefined
+  const shell = ['sh', 'bash', 'ash', 'dash'].includes(base(cmd[0])) && cmd.indexOf('-c') >= 0
+  const first = shell ? cmd[cmd.indexOf('-c') + 1]?.trim().split(/[\s;&|()]+/)[0] : cmd[0]
+  return first === undefined ? undefined : base(first)
+}
+
+/** After `run` ended with 139 (SIGSEGV): busybox's wget is a known crasher (hints.ts, EWGETSEGV). */
+export function hintCrashedProgram(cmd: string[]): void {
+  if (programOf(cmd) !== 'wget' && !(programOf(cmd) === 'timeout' && cmd.includes('wget'))) return
+  const lines = hintLines(hintFor('EWGETSEGV'))
+  if (lines.length) process.stderr.write(lines.join('\n') + '\n')
+}

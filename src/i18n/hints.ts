@@ -46,6 +46,14 @@ export const HINTS: Hint[] = [
     ko: '힌트: 이미지 {image}에는 패키지 관리자가 없습니다 ({wanted} 없음). 최소한의 이미지입니다.{editor_ko} apt를 쓰려면 debian이나 httpd(Debian 위의 Apache) 같은 Debian 기반 이미지를 쓰세요.',
   },
   {
+    // Debian's busybox-static (the offline busybox image): its wget dies of SIGSEGV with -T N, and
+    // when a name does not resolve through the static glibc's resolver; Docker Hub's busybox
+    // prints "wget: bad address". Not the container's fault: say so, and what works instead.
+    code: 'EWGETSEGV',
+    en: "Hint: busybox's wget crashed (exit 139 = 128 + 11, SIGSEGV). Debian's static busybox does that with -T N and when a name does not resolve: it is busybox's bug, not the container's. Use 'timeout N wget …' instead of -T, and check the name with 'nslookup NAME' (a container reaches another by name only on the same user network, or with --link).",
+    ko: "힌트: busybox의 wget이 비정상 종료했습니다 (exit 139 = 128 + 11, SIGSEGV). Debian의 정적 busybox는 -T N을 쓰거나 이름을 찾지 못할 때 이렇게 됩니다. 컨테이너가 아니라 busybox의 버그입니다. -T 대신 'timeout N wget …'을 쓰고, 이름은 'nslookup 이름'으로 확인하세요 (다른 컨테이너의 이름은 같은 사용자 네트워크에 있거나 --link로 연결했을 때만 찾을 수 있습니다).",
+  },
+  {
     code: 'EOTHERPKGMGR',
     en: "Hint: the image {image} has no {wanted}; its package manager is {found} (try '{found} {verb} …').",
     ko: "힌트: 이미지 {image}에는 {wanted}가 없고, 패키지 관리자는 {found}입니다 ('{found} {verb} …'를 써 보세요).",

@@ -54,6 +54,7 @@ export const run: Command = {
       throw withHelp(await (await import('../missing-command.js')).withMissingCommandHint(err, client, body.Image, body.Cmd ?? []))
     })
     if (code === 127) await (await import('../missing-command.js')).hintMissingCommand(client, body.Image, body.Cmd ?? [])
+    if (code === 139) (await import('../missing-command.js')).hintCrashedProgram([...(body.Entrypoint ?? []), ...(body.Cmd ?? [])])
     return code
   },
 }
