@@ -7,6 +7,7 @@
 // delegation, clean-up on failure, the v1 guard) runs without root. files.ts traces above it, so
 // `--explain` and the tests see the same writes. Installed, not passed down (see src/sys/syscalls.ts).
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, statfsSync, writeSync, constants as fsConstants } from 'node:fs'
+import { seam } from '../sys/seam.js'
 
 export interface CgroupHost {
   /** statfs(2)'s f_type of the filesystem `path` is on (throws ENOENT for a missing path). */
@@ -43,17 +44,10 @@ export const linuxCgroupHost: CgroupHost = {
   kill: (pid, signal) => void process.kill(pid, signal),
 }
 
-let installed: CgroupHost = linuxCgroupHost
+const installed = seam<CgroupHost>(linuxCgroupHost)
 
-export function cgroupHost(): CgroupHost {
-  return installed
-}
+/** The cgroupfs the manager works on (linuxCgroupHost unless a test installed a fake). */
+export const cgroupHost = installed.get
 
 /** Install a fake cgroupfs until the returned function is called (tests only). */
-export function useCgroupHost(host: CgroupHost): () => void {
-  const before = installed
-  installed = host
-  return () => {
-    installed = before
-  }
-}
+export const useCgroupHost = installed.use

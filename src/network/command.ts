@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { TockerError } from '../errors.js'
 import { linkUpIn } from '../sys/net.js'
+import { seam } from '../sys/seam.js'
 import { tracedAsync } from '../trace/trace.js'
 
 export interface CommandOptions {
@@ -75,26 +76,18 @@ export const linuxNetworkHost: NetworkHost = {
   linkUpIn,
 }
 
-let installed: NetworkHost = linuxNetworkHost
+const host = seam<NetworkHost>(linuxNetworkHost)
 
 /** The host the network layer works on (linuxNetworkHost unless a test installed a fake). */
-export function networkHost(): NetworkHost {
-  return installed
-}
+export const networkHost = host.get
 
 /** Install a fake host until the returned function is called (tests only). */
-export function useNetworkHost(host: NetworkHost): () => void {
-  const before = installed
-  installed = host
-  return () => {
-    installed = before
-  }
-}
+export const useNetworkHost = host.use
 
 /** Run `file args…` on the network host, traced; resolve with stdout; reject with NetworkCommandError. */
 export function runCommand(file: string, args: string[], opts: CommandOptions = {}): Promise<string> {
   const op = file.split('/').pop()!
-  return tracedAsync('net', op, opts.describe ?? (() => args.join(' ')), () => installed.run(file, args, opts.input))
+  return tracedAsync('net', op, opts.describe ?? (() => args.join(' ')), () => host.get().run(file, args, opts.input))
 }
 
 function spawnCommand(file: string, args: string[], input?: string): Promise<string> {

@@ -23,6 +23,7 @@ import { closeSync } from 'node:fs'
 import * as fs from '../../native-shims/fs.js'
 import * as mnt from '../../native-shims/mount.js'
 import * as ns from '../../native-shims/ns.js'
+import { seam } from './seam.js'
 
 export interface Syscalls {
   /** mount(2) */
@@ -73,21 +74,10 @@ export const linuxSyscalls: Syscalls = {
   mknod: fs.mknod,
 }
 
-let installed: Syscalls = linuxSyscalls
+const installed = seam<Syscalls>(linuxSyscalls)
 
 /** The implementation the traced layer (sys/mount.ts, sys/ns.ts, sys/fs.ts) calls through. */
-export function syscalls(): Syscalls {
-  return installed
-}
+export const syscalls = installed.get
 
-/**
- * Install `impl` (a test's recording fake) until the returned function is called, which puts back
- * what was there before. Only tests do this; the engine and the runtime always run on linuxSyscalls.
- */
-export function useSyscalls(impl: Syscalls): () => void {
-  const before = installed
-  installed = impl
-  return () => {
-    installed = before
-  }
-}
+/** Install a test's recording fake until the returned function is called; the engine and the runtime always run on linuxSyscalls. */
+export const useSyscalls = installed.use
