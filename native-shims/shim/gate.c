@@ -26,7 +26,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <linux/openat2.h>
 #include <sys/mount.h>
+#include <sys/syscall.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -75,8 +77,28 @@ static void do_mount(int ctl, char *p, size_t len)
 	unsigned long flags = strtoul(field[3], NULL, 10);
 	char why[128];
 	uint64_t t0 = trace_clock();
-	/* The runtime describes the target (it sent an fd path); we say what we mounted and that it worked. */
-	if (mount(field[0], field[1], field[2], flags, field[4][0] ? field[4] : NULL) < 0) {
+	/* The target: one of the runtime's fds (/proc/<its pid>/fd/N), or, when we are in the
+	 * container's user namespace and so may not look at the runtime's fds, the path the runtime
+	 * resolved, opened here refusing symlinks (nothing of the container runs yet to swap one in). */
+	char target[64];
+	int tfd = -1;
+	if (strncmp(field[1], "/proc/", 6)) {
+		struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
+		tfd = (int)syscall(SYS_openat2, AT_FDCWD, field[1], &how, sizeof how);
+		if (tfd < 0) {
+			send_error(ctl, errno, 1, "mount %s on %s: %s", field[2], field[1], go_strerror(errno, why, sizeof why));
+			return;
+		}
+		snprintf(target, sizeof target, "/proc/self/fd/%d", tfd);
+		field[1] = target;
+	}
+	/* The runtime describes the target; we say what we mounted and that it worked. */
+	int r = mount(field[0], field[1], field[2], flags, field[4][0] ? field[4] : NULL);
+	int saved = errno;
+	if (tfd >= 0)
+		close(tfd);
+	errno = saved;
+	if (r < 0) {
 		trace_step(t0, "mount", errno, NULL, "%s", field[2]);
 		send_error(ctl, errno, 1, "mount %s on %s: %s", field[2], field[1], go_strerror(errno, why, sizeof why));
 		return;

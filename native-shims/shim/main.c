@@ -25,9 +25,12 @@
  *   shim userns --unshare FLAGS [--userns-path PATH]   (the user namespace's holder, below)
  *   shim exec --mntns-fd N [--pidns-fd N] [--status-dir-fd N --status-name NAME] [--detach 1]
  * Both: [--timens new|PATH] (a time namespace, which like a PID namespace applies to our children)
+ *   [--timens-offsets "monotonic S N\nboottime S N"] (linux.timeOffsets, with --timens new)
  *       [--console-socket PATH] (process.terminal: where the pty master goes, console.c)
  *       [--preserve-base B --preserve-fds N] (fds B.. become the program's 3..3+N-1)
  *       create: [--parent caller] (runc's process model, below)
+ *       create, with --userns-fd: [--prlimits RES:SOFT:HARD,...] [--oom-score-adj N] (see
+ *       fork_gate_in_userns: set on the gate from outside, with the host's powers)
  * Both: [--trace 1] (report each step on the control socket for `tocker --explain`, trace.c)
  *
  * In create mode the shim first forks and lets its first self exit at once: the runtime reaps
@@ -58,6 +61,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -75,6 +79,9 @@ struct options {
 	const char *userns_path;     /* userns: --userns-path PATH (join instead of making one) */
 	const char *console_socket; /* --console-socket PATH: connected here, kept as shim_fds.console */
 	const char *timens;         /* --timens new|PATH: a time namespace for the child (as --pidns) */
+	const char *timens_offsets; /* --timens-offsets "monotonic S N\nboottime S N": written after unshare */
+	const char *prlimits;       /* create, user namespace: --prlimits "RES:SOFT:HARD,..." (applied from outside) */
+	const char *oom_score_adj;  /* create, user namespace: --oom-score-adj N (written from outside) */
 	int detach;        /* exec --detach 1 */
 	const char *state_dir;
 	const char *pidns;
@@ -153,6 +160,12 @@ static void parse_options(int argc, char **argv, struct options *o)
 			o->console_socket = v;
 		else if (!strcmp(a, "--timens"))
 			o->timens = v;
+		else if (!strcmp(a, "--timens-offsets"))
+			o->timens_offsets = v;
+		else if (!strcmp(a, "--prlimits"))
+			o->prlimits = v;
+		else if (!strcmp(a, "--oom-score-adj"))
+			o->oom_score_adj = v;
 		else if (!strcmp(a, "--unshare"))
 			o->unshare_flags = strtoul(v, NULL, 10);
 		else if (!strcmp(a, "--userns-path"))
@@ -215,14 +228,30 @@ static void step_aside(int ctl, pid_t child, int devnull)
  * makes it the namespace of the children we fork next (the gate, the exec'd process); setns
  * (which only a single-threaded process may do: Node could not) moves us there too.
  */
-static int enter_timens(int ctl, const char *which)
+static int enter_timens(int ctl, const char *which, const char *offsets)
 {
 	char why[128];
 	if (!strcmp(which, "new")) {
-		if (unshare(CLONE_NEWTIME) == 0)
-			return 0;
-		send_error(ctl, errno, 1, "unshare time namespace: %s", go_strerror(errno, why, sizeof why));
-		return -1;
+		if (unshare(CLONE_NEWTIME) < 0) {
+			send_error(ctl, errno, 1, "unshare time namespace: %s", go_strerror(errno, why, sizeof why));
+			return -1;
+		}
+		/* linux.timeOffsets: the clocks' offsets can be written to /proc/self/timens_offsets only
+		 * while no process is in the new namespace yet (we are not: unshare(CLONE_NEWTIME) moves
+		 * only our future children), in one write of "<clock> <secs> <nanosecs>" lines; after the
+		 * first child the kernel answers EACCES (Linux 5.6, kernel/time/namespace.c). */
+		if (offsets && *offsets) {
+			int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+			ssize_t len = (ssize_t)strlen(offsets);
+			if (fd < 0 || write(fd, offsets, (size_t)len) != len) {
+				send_error(ctl, errno, 1, "write time namespace offsets (%s): %s", offsets, go_strerror(errno, why, sizeof why));
+				if (fd >= 0)
+					close(fd);
+				return -1;
+			}
+			close(fd);
+		}
+		return 0;
 	}
 	int fd = open(which, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || setns(fd, CLONE_NEWTIME) < 0) {
@@ -291,6 +320,138 @@ static int bind_start_socket(int ctl, int dirfd, const char *state_dir)
 	return lsock;
 }
 
+/* The child that becomes PID 1: the gate (gate.c). */
+static void __attribute__((noreturn)) become_gate(int ctl, struct options *o, int lsock)
+{
+	trace_actor("PID 1");
+	if (o->stdio != STDIO_INHERIT)
+		stdio_child(&o->io);
+	/* The gate keeps its stdio, the control and start sockets, (-t) the terminal handoff
+	 * socket, the console socket and preserved fds; the state dir, log dir, exit socket and
+	 * pipes' other ends go. */
+	int keep[] = { ctl, lsock, o->stdio == STDIO_TTY ? o->io.handoff[1] : -1, shim_fds.console, shim_fds.userns };
+	fds_keep(keep, 5);
+	fds_keep_range(shim_fds.preserve_base, shim_fds.preserve_n);
+	gate_create(ctl, lsock);
+	_exit(1);
+}
+
+/*
+ * A user namespace (--userns-fd) and a new PID namespace: the PID namespace must belong to the
+ * user namespace, as with runc and crun, or the container's root could not mount a /proc of its
+ * own (nested containers) nor write ns_last_pid. A namespace belongs to the user namespace of the
+ * process that creates it, and we must stay in the host's (the exit status and log files, and
+ * set_gate_limits, need the host's powers). So a short-lived child ("mid") joins the user
+ * namespace, unshares CLONE_NEWPID (and CLONE_NEWTIME for --timens new) and forks the gate, which
+ * is thus born inside the user namespace; mid tells us the gate's pid and exits. We are a child
+ * subreaper, so the orphaned gate becomes our child (before waitpid(mid) returns: the kernel
+ * reparents a dying process's children before it notifies the parent). The cgroup namespace,
+ * which the gate unshares later (gate.c), then belongs to the user namespace too. Returns the
+ * gate's pid (0 in the gate itself), or -1 once the error has been sent.
+ */
+static pid_t fork_gate_in_userns(int ctl, struct options *o, int lsock)
+{
+	char why[128];
+	int pp[2];
+	uint64_t t0 = trace_clock();
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0 || pipe2(pp, O_CLOEXEC) < 0) {
+		send_error(ctl, errno, 1, "prepare the user namespace's PID 1: %s", go_strerror(errno, why, sizeof why));
+		return -1;
+	}
+	pid_t mid = fork();
+	if (mid < 0) {
+		send_error(ctl, errno, 1, "fork: %s", go_strerror(errno, why, sizeof why));
+		close(pp[0]);
+		close(pp[1]);
+		return -1;
+	}
+	if (mid == 0) {
+		close(pp[0]);
+		if (setns(shim_fds.userns, CLONE_NEWUSER) < 0) {
+			trace_step(t0, "setns", errno, NULL, "CLONE_NEWUSER (the container's user namespace)");
+			send_error(ctl, errno, 1, "join the user namespace: %s", go_strerror(errno, why, sizeof why));
+			_exit(1);
+		}
+		trace_step(t0, "setns", 0, NULL, "CLONE_NEWUSER (the container's user namespace: what we make next belongs to it)");
+		/* The gate is in the user namespace already: process.c must not join it again. */
+		close(shim_fds.userns);
+		shim_fds.userns = -1;
+		if (o->timens && !strcmp(o->timens, "new") && enter_timens(ctl, o->timens, o->timens_offsets) < 0)
+			_exit(1);
+		t0 = trace_clock();
+		if (unshare(CLONE_NEWPID) < 0) {
+			trace_step(t0, "unshare", errno, NULL, "CLONE_NEWPID");
+			send_error(ctl, errno, 1, "unshare pid namespace: %s", go_strerror(errno, why, sizeof why));
+			_exit(1);
+		}
+		trace_step(t0, "unshare", 0, NULL, "CLONE_NEWPID (owned by the user namespace; the next fork makes its PID 1)");
+		pid_t gate = fork();
+		if (gate < 0) {
+			send_error(ctl, errno, 1, "fork: %s", go_strerror(errno, why, sizeof why));
+			_exit(1);
+		}
+		if (gate == 0) {
+			close(pp[1]);
+			return 0;
+		}
+		_exit(write(pp[1], &gate, sizeof gate) == sizeof gate ? 0 : 1);
+	}
+	close(pp[1]);
+	pid_t gate = -1;
+	ssize_t n = read(pp[0], &gate, sizeof gate);
+	close(pp[0]);
+	int status;
+	while (waitpid(mid, &status, 0) < 0 && errno == EINTR)
+		;
+	(void)lsock;
+	if (n != sizeof gate || gate <= 0)
+		return -1; /* mid said why on the control socket */
+	return gate;
+}
+
+/*
+ * Inside the user namespace the gate lacks the host's CAP_SYS_RESOURCE: it could not raise a hard
+ * rlimit above ours nor lower oom_score_adj. We set them on it from outside (as runc's parent
+ * does with prlimit); its own setrlimit/write of the same values later changes nothing.
+ */
+static int set_gate_limits(int ctl, struct options *o, pid_t gate)
+{
+	char why[128];
+	for (const char *p = o->prlimits; p && *p;) {
+		unsigned long long res, soft, hard;
+		int used = 0;
+		if (sscanf(p, "%llu:%llu:%llu%n", &res, &soft, &hard, &used) != 3) {
+			send_error(ctl, EINVAL, 1, "bad --prlimits %s", o->prlimits);
+			return -1;
+		}
+		struct rlimit lim = { .rlim_cur = (rlim_t)soft, .rlim_max = (rlim_t)hard };
+		uint64_t t0 = trace_clock();
+		if (prlimit(gate, (int)res, &lim, NULL) < 0) {
+			trace_step(t0, "prlimit", errno, NULL, "PID 1, resource %llu", res);
+			send_error(ctl, errno, 1, "setrlimit %llu: %s", res, go_strerror(errno, why, sizeof why));
+			return -1;
+		}
+		trace_step(t0, "prlimit", 0, NULL, "PID 1, resource %llu, soft %llu, hard %llu (from outside the user namespace)", res, soft, hard);
+		p += used;
+		if (*p == ',')
+			p++;
+	}
+	if (o->oom_score_adj) {
+		char path[64];
+		snprintf(path, sizeof path, "/proc/%d/oom_score_adj", gate);
+		int fd = open(path, O_WRONLY | O_CLOEXEC);
+		ssize_t len = (ssize_t)strlen(o->oom_score_adj);
+		if (fd < 0 || write(fd, o->oom_score_adj, (size_t)len) != len) {
+			send_error(ctl, errno, 1, "set oom_score_adj: %s", go_strerror(errno, why, sizeof why));
+			if (fd >= 0)
+				close(fd);
+			return -1;
+		}
+		close(fd);
+	}
+	return 0;
+}
+
 static int create(int ctl, struct options *o)
 {
 	char why[128];
@@ -328,50 +489,51 @@ static int create(int ctl, struct options *o)
 
 	if (o->console_socket && connect_console(ctl, o->console_socket) < 0)
 		return 1;
-	if (o->timens && enter_timens(ctl, o->timens) < 0)
+	/* With a user namespace and a new PID namespace, the gate is forked from inside the user
+	 * namespace (fork_gate_in_userns); a time namespace given by path is joined here first. */
+	int in_userns = shim_fds.userns >= 0 && !o->pidns;
+	if (o->timens && (!in_userns || strcmp(o->timens, "new")) && enter_timens(ctl, o->timens, o->timens_offsets) < 0)
 		return 1;
 
-	/* A new PID namespace (or an existing one): it applies to the children we fork from now on. */
 	trace_to(ctl, 0);
 	uint64_t t0 = trace_clock();
-	if (o->pidns) {
-		int fd = open(o->pidns, O_RDONLY | O_CLOEXEC);
-		if (fd < 0 || setns(fd, CLONE_NEWPID) < 0) {
-			trace_step(t0, "setns", errno, NULL, "%s, CLONE_NEWPID (a PID namespace that already exists)", o->pidns);
-			send_error(ctl, errno, 1, "join pid namespace %s: %s", o->pidns, go_strerror(errno, why, sizeof why));
+	if (!in_userns) {
+		/* A new PID namespace (or an existing one): it applies to the children we fork from now on. */
+		if (o->pidns) {
+			int fd = open(o->pidns, O_RDONLY | O_CLOEXEC);
+			if (fd < 0 || setns(fd, CLONE_NEWPID) < 0) {
+				trace_step(t0, "setns", errno, NULL, "%s, CLONE_NEWPID (a PID namespace that already exists)", o->pidns);
+				send_error(ctl, errno, 1, "join pid namespace %s: %s", o->pidns, go_strerror(errno, why, sizeof why));
+				return 1;
+			}
+			close(fd);
+			trace_step(t0, "setns", 0, NULL, "%s, CLONE_NEWPID (a PID namespace that already exists)", o->pidns);
+		} else if (unshare(CLONE_NEWPID) < 0) {
+			trace_step(t0, "unshare", errno, NULL, "CLONE_NEWPID");
+			send_error(ctl, errno, 1, "unshare pid namespace: %s", go_strerror(errno, why, sizeof why));
 			return 1;
+		} else {
+			trace_step(t0, "unshare", 0, NULL, "CLONE_NEWPID (only our children enter it: the next fork makes its PID 1)");
 		}
-		close(fd);
-		trace_step(t0, "setns", 0, NULL, "%s, CLONE_NEWPID (a PID namespace that already exists)", o->pidns);
-	} else if (unshare(CLONE_NEWPID) < 0) {
-		trace_step(t0, "unshare", errno, NULL, "CLONE_NEWPID");
-		send_error(ctl, errno, 1, "unshare pid namespace: %s", go_strerror(errno, why, sizeof why));
-		return 1;
-	} else {
-		trace_step(t0, "unshare", 0, NULL, "CLONE_NEWPID (only our children enter it: the next fork makes its PID 1)");
 	}
 
 	int lsock = bind_start_socket(ctl, dirfd, o->state_dir);
 	if (lsock < 0)
 		return 1;
 	t0 = trace_clock();
-	pid_t pid = fork();
+	pid_t pid = in_userns ? fork_gate_in_userns(ctl, o, lsock) : fork();
 	if (pid < 0) {
-		trace_step(t0, "fork", errno, NULL, "the container's first process");
-		send_error(ctl, errno, 1, "fork: %s", go_strerror(errno, why, sizeof why));
+		if (!in_userns) {
+			trace_step(t0, "fork", errno, NULL, "the container's first process");
+			send_error(ctl, errno, 1, "fork: %s", go_strerror(errno, why, sizeof why));
+		}
 		return 1;
 	}
-	if (pid == 0) {
-		trace_actor("PID 1");
-		if (o->stdio != STDIO_INHERIT)
-			stdio_child(&o->io);
-		/* The gate keeps its stdio, the control and start sockets, (-t) the terminal handoff
-		 * socket, the console socket and preserved fds; the state dir, log dir, exit socket and
-		 * pipes' other ends go. */
-		int keep[] = { ctl, lsock, o->stdio == STDIO_TTY ? o->io.handoff[1] : -1, shim_fds.console, shim_fds.userns };
-		fds_keep(keep, 5);
-		fds_keep_range(shim_fds.preserve_base, shim_fds.preserve_n);
-		gate_create(ctl, lsock);
+	if (pid == 0)
+		become_gate(ctl, o, lsock);
+	if (in_userns && set_gate_limits(ctl, o, pid) < 0) {
+		kill(pid, SIGKILL);
+		return 1;
 	}
 	close(lsock);
 	{
@@ -434,7 +596,7 @@ static int exec_mode(int ctl, struct options *o)
 	}
 	if (o->console_socket && connect_console(ctl, o->console_socket) < 0)
 		return 1;
-	if (o->timens && enter_timens(ctl, o->timens) < 0)
+	if (o->timens && enter_timens(ctl, o->timens, o->timens_offsets) < 0)
 		return 1;
 	/* Join the container's mount namespace here rather than in Node: Node's child would have to
 	 * find this program by a path inside the container's root, which the container controls. */

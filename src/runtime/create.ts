@@ -29,11 +29,12 @@ import { propagationFlags } from './mount-options.js'
 import { enterNamespaces, joinNamespace, NAMESPACES, namespaceOf, privateNamespace, restoreNamespaces, saveNamespaces, warmThreadpool, type SavedNamespaces } from './namespaces.js'
 import { encodeHooks, hookState, runHooks } from './hooks.js'
 import { appArmorProfile } from './apparmor.js'
+import { timeOffsetsText } from './timens.js'
 import { rootfsNeedsIdmap, ROOTFS_IDMAP_ANNOTATION, startUserNamespace, type UserNamespace } from './userns.js'
 import { idmappedMount } from '../sys/mount.js'
 import { asFsOwner } from '../sys/creds.js'
 import { pivotRoot } from './pivot.js'
-import { encodeProcess, processEnv } from './process-spec.js'
+import { encodeProcess, processEnv, rlimitTriples } from './process-spec.js'
 import { compileSeccomp, seccompHandover } from './seccomp/compile.js'
 import { RootDir } from './root-dir.js'
 import { makeRootPrivate, mountRootfs, remountRootReadonly } from './rootfs.js'
@@ -72,6 +73,7 @@ export async function create(opts: CreateOptions, checked: boolean): Promise<Con
     throw new TockerError('cannot allocate tty if runc will detach without setting console socket', { status: 400 })
   }
   if (!proc.terminal && opts.consoleSocket) throw new TockerError('cannot use console socket if runc will not detach or allocate tty', { status: 400 })
+  const timeOffsets = timeOffsetsText(spec)
   const propagation = spec.linux?.rootfsPropagation ? propagationFlags(spec.linux.rootfsPropagation) : undefined
   if (spec.linux?.rootfsPropagation && propagation === undefined) throw new TockerError(`invalid rootfsPropagation "${spec.linux.rootfsPropagation}"`, { status: 400 })
 
@@ -126,6 +128,14 @@ export async function create(opts: CreateOptions, checked: boolean): Promise<Con
       if (!pidNs || pidNs.path) args.push('--pidns', pidNs?.path ?? `/proc/${process.pid}/ns/pid`)
       const timeNs = namespaceOf(namespaces, 'time')
       if (timeNs) args.push('--timens', timeNs.path ?? 'new')
+      if (timeOffsets) args.push('--timens-offsets', timeOffsets)
+      // In a user namespace PID 1 is born inside it (the shim's fork_gate_in_userns): the shim
+      // sets what needs the host's CAP_SYS_RESOURCE on it from outside.
+      if (userns) {
+        const limits = rlimitTriples(proc)
+        if (limits.length) args.push('--prlimits', limits.map((l) => l.join(':')).join(','))
+        if (proc.oomScoreAdj !== undefined) args.push('--oom-score-adj', String(proc.oomScoreAdj))
+      }
       if (opts.log) {
         args.push('--stdio', opts.log.tty ? 'tty' : 'pipes', '--log-dir', opts.log.dir, '--log-name', opts.log.name)
         if (opts.log.stdinFifo) args.push('--stdin-fifo', opts.log.stdinFifo, '--stdin-once', opts.log.stdinOnce ? '1' : '0')
@@ -207,11 +217,14 @@ export async function create(opts: CreateOptions, checked: boolean): Promise<Con
       // the gate keeps alive meanwhile), createContainer in the container's, by the gate.
       const hooks = spec.hooks ?? {}
       if (hooks.prestart?.length || hooks.createRuntime?.length || hooks.createContainer?.length) {
-        const state = hookState({ ociVersion: spec.ociVersion || OCI_VERSION, id: opts.id, pid: gatePid, bundle: bundle.path, annotations: spec.annotations }, 'creating')
+        const base = { ociVersion: spec.ociVersion || OCI_VERSION, id: opts.id, pid: gatePid, bundle: bundle.path, annotations: spec.annotations }
+        const state = hookState(base, 'creating')
         if (hooks.prestart?.length || hooks.createRuntime?.length) {
           restoreNamespaces(saved)
           saved = undefined
-          runHooks('prestart', hooks.prestart, state)
+          // prestart (deprecated) sees "created", as with crun and as the OCI validation suite's
+          // hooks_stdin expects; createRuntime/createContainer see "creating", as with runc.
+          runHooks('prestart', hooks.prestart, hookState(base, 'created'))
           runHooks('createRuntime', hooks.createRuntime, state)
           saved = saveNamespaces(['mount'])
           joinNamespace('mount', `/proc/${gatePid}/ns/mnt`)

@@ -10,7 +10,7 @@
 // Bind mounts go through RootDir, so their targets never leave the rootfs (see root-dir.ts).
 // Every mount gets MS_NODEV unless the spec says "dev" (devpts excepted): tocker's device policy,
 // see device-policy.ts.
-import { statSync } from 'node:fs'
+import { readlinkSync, statSync } from 'node:fs'
 import { isAbsolute, resolve } from 'node:path'
 import { TockerError } from '../errors.js'
 import { describeMountFlags, idmappedMount, mount, MS_BIND, MS_NODEV, MS_RDONLY, MS_REC, MS_REMOUNT } from '../sys/mount.js'
@@ -78,7 +78,11 @@ function mountOne(ctx: MountContext, m: Mount): void {
       const source = m.source ?? fstype
       // The gate reports the mount itself (with --trace); its report reads like one of ours.
       const described = `${JSON.stringify(source)}, ${shown}, ${JSON.stringify(fstype)}, ${describeMountFlags(flags)}${opts.data ? `, ${JSON.stringify(opts.data)}` : ''}`
-      ctx.gate.mount(source, `/proc/${process.pid}/fd/${target}`, fstype, flags, opts.data, `error mounting "${source}" to rootfs at "${m.destination}"`, described)
+      // In a user namespace the gate may not look at our fds (the kernel's ptrace check: it has no
+      // capabilities over the host's processes), so it gets the target's path as we resolved it,
+      // which it opens refusing any symlink (no container process exists yet to change it).
+      const gateTarget = ctx.userns ? readlinkSync(RootDir.fdPath(target)) : `/proc/${process.pid}/fd/${target}`
+      ctx.gate.mount(source, gateTarget, fstype, flags, opts.data, `error mounting "${source}" to rootfs at "${m.destination}"`, described)
       ctx.gate.flush()
     } else if (type === 'sysfs') {
       mountSysfs(ctx.root, m, flags, opts.data, target, shown)

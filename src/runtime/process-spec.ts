@@ -73,16 +73,21 @@ export function encodeProcess(proc: Process, user: ResolvedUser, env = processEn
     put('I', capabilityMask(caps.inheritable).toString(16))
     put('A', capabilityMask(caps.ambient).toString(16))
   }
-  for (const r of proc.rlimits ?? []) {
-    const res = RLIMITS[r.type]
-    if (res === undefined) throw new TockerError(`unknown rlimit type "${r.type}"`, { status: 400 })
-    const lim = (n: number): bigint => (n < 0 || n >= Number.MAX_SAFE_INTEGER ? RLIM_INFINITY : BigInt(n))
-    put('r', `${res} ${lim(r.soft)} ${lim(r.hard)}`)
-  }
+  for (const r of rlimitTriples(proc)) put('r', r.join(' '))
   if (seccomp) put('F', `${seccomp.flags} ${seccomp.program}`)
   if (extras.terminal) put('T', `${extras.terminal.rows} ${extras.terminal.cols} ${extras.terminal.console ? 1 : 0}`)
   if (extras.keyring) put('k', extras.keyring)
   if (extras.apparmor) put('p', extras.apparmor)
   fields.push(...(extras.startHooks ?? []))
   return Buffer.from(fields.join(''))
+}
+
+/** process.rlimits as [resource number, soft, hard] (RLIM_INFINITY for "unlimited"); an unknown name is an error. */
+export function rlimitTriples(proc: Process): [number, bigint, bigint][] {
+  const lim = (n: number): bigint => (n < 0 || n >= Number.MAX_SAFE_INTEGER ? RLIM_INFINITY : BigInt(n))
+  return (proc.rlimits ?? []).map((r) => {
+    const res = RLIMITS[r.type]
+    if (res === undefined) throw new TockerError(`unknown rlimit type "${r.type}"`, { status: 400 })
+    return [res, lim(r.soft), lim(r.hard)]
+  })
 }

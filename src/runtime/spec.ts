@@ -145,6 +145,8 @@ export interface Linux {
   sysctl?: Record<string, string>
   mountLabel?: string
   seccomp?: LinuxSeccomp
+  /** runtime-spec 1.1: offsets of the time namespace's clocks (with a new "time" namespace). */
+  timeOffsets?: Partial<Record<'monotonic' | 'boottime', { secs?: number; nanosecs?: number }>>
 }
 
 /** A hook (config.md "POSIX-platform Hooks"): args includes argv[0]; timeout in seconds. */
