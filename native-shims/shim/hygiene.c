@@ -26,12 +26,14 @@
 #include "shim.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define MAX_KEPT 8
@@ -107,12 +109,59 @@ int fds_close_others(void)
 	return close_span(lo, ~0U);
 }
 
+/*
+ * Is the working directory below our root? Without getcwd: climb ".." from "." until the
+ * directory is our root (yes) or is its own parent (the top of a tree that is not our root: no).
+ * For a seccomp profile that refuses getcwd (the OCI validation suite's linux_seccomp does:
+ * getcwd -> ERRNO); crun starts such a container, runc does not. 1 inside, 0 outside, -1 error.
+ */
+static int cwd_below_root(void)
+{
+	struct stat root, cur, up;
+	if (stat("/", &root) < 0)
+		return -1;
+	int fd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	for (int depth = 0; fd >= 0 && depth < 4096; depth++) {
+		if (fstat(fd, &cur) < 0)
+			break;
+		if (cur.st_dev == root.st_dev && cur.st_ino == root.st_ino) {
+			close(fd);
+			return 1;
+		}
+		int parent = openat(fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (parent < 0 || fstat(parent, &up) < 0) {
+			if (parent >= 0)
+				close(parent);
+			break;
+		}
+		close(fd);
+		fd = parent;
+		if (up.st_dev == cur.st_dev && up.st_ino == cur.st_ino) {
+			close(fd);
+			return 0;
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
 int cwd_check(int *err_no, char *msg, size_t cap)
 {
 	char cwd[PATH_MAX + 1];
 	/* The raw system call, which says "(unreachable)/..." as the kernel does; glibc's getcwd()
 	 * turns that into ENOENT, other libcs may not. Both mean the same here. */
 	long n = syscall(SYS_getcwd, cwd, sizeof cwd - 1);
+	if (n < 0 && errno != ENOENT) {
+		int saved = errno;
+		int inside = cwd_below_root();
+		if (inside == 1)
+			return 0;
+		if (inside == 0)
+			errno = ENOENT;
+		else
+			errno = saved;
+	}
 	if (n < 0) {
 		*err_no = errno;
 		if (errno == ENOENT)

@@ -87,12 +87,15 @@ export function runHooks(name: HookName, hooks: Hook[] | undefined, state: strin
   }
 }
 
-/** Like runHooks, but a failure is only reported (poststart, poststop: the spec's "log a warning"). */
+/**
+ * Like runHooks, but a failure is only reported (poststart, poststop): the spec's "the runtime MUST
+ * log a warning, but the remaining hooks and lifecycle continue as if the hook had succeeded", so
+ * the hooks after a failed one still run (crun does the same for poststop).
+ */
 export function runHooksWarning(name: HookName, hooks: Hook[] | undefined, state: string, warn: (message: string) => void): void {
-  try {
-    runHooks(name, hooks, state)
-  } catch (err) {
-    warn((err as Error).message)
+  for (const [i, h] of (hooks ?? []).entries()) {
+    const why = runOne(h, state)
+    if (why !== undefined) warn(`error running ${name} hook #${i}: ${why}`)
   }
 }
 

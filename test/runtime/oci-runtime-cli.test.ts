@@ -15,7 +15,7 @@ if (!inNetSandbox()) process.exit(await reexecInNetSandbox())
 prepareNetSandbox()
 
 const { default: t } = await import('tap')
-const { spawn } = await import('node:child_process')
+const { spawn, spawnSync } = await import('node:child_process')
 const { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } = await import('node:fs')
 const { setTimeout: sleep } = await import('node:timers/promises')
 const { join } = await import('node:path')
@@ -28,7 +28,7 @@ const stateRoot = join(work, 'state')
 const env = { ...process.env }
 delete env.NODE_OPTIONS // tap's loaders are not for bin/tocker-runtime
 t.teardown(async () => {
-  for (const id of ['uns-run', 'uns-life']) await rt(['delete', '--force', id])
+  for (const id of ['uns-run', 'uns-life', 'timens', 'hooks-post']) await rt(['delete', '--force', id])
   removeDir(work)
 })
 
@@ -130,8 +130,14 @@ t.test('user namespace: root inside is uid 100000 outside; the rootfs (host root
         'stat -c "%u:%g idmapped-dir" /idmapped; touch /idmapped/by-root && echo idmapped-writable',
         'hostname uns-host && hostname',
         'mknod /tmp/mem c 1 1 2>/dev/null && echo mknod-done || echo mknod-refused',
+        // The PID namespace belongs to the user namespace: its root may mount a /proc of its own.
+        'mkdir -p /tmp/p && mount -t proc proc /tmp/p && echo inner-proc-$(ls /tmp/p | grep -c "^[0-9]")',
+        'echo nofile-$(ulimit -n) oom-$(cat /proc/self/oom_score_adj)',
       ].join('; '),
     ]
+    // Set on PID 1 from outside the user namespace (the shim's set_gate_limits).
+    c.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 500, hard: 600 }]
+    c.process.oomScoreAdj = 123
   })
   const r = await rt(['run', '--bundle', b, 'uns-run'])
   t.equal(r.code, 0, r.stderr)
@@ -151,6 +157,8 @@ t.test('user namespace: root inside is uid 100000 outside; the rootfs (host root
   t.equal(statSync(join(idmapped, 'by-root')).uid, 0, '… a file made there is host root\'s on disk')
   t.match(r.stdout, /^uns-host$/m, 'the UTS namespace belongs to the user namespace: its root (with CAP_SYS_ADMIN there) may set the hostname')
   t.match(r.stdout, /^mknod-refused$/m, 'CAP_MKNOD in a user namespace makes no device node (the host\'s /dev/mem stays out of reach)')
+  t.match(r.stdout, /^inner-proc-[1-9]$/m, 'the container\'s root mounts a /proc of its own PID namespace (which its user namespace owns): a handful of processes, not the host\'s')
+  t.match(r.stdout, /^nofile-500 oom-123$/m, 'rlimits and oom_score_adj land on PID 1 born in the user namespace')
   t.notOk(existsSync(join(stateRoot, 'uns-run')), 'run deleted it')
 })
 
@@ -162,6 +170,16 @@ t.test('user namespace: create / exec / kill / delete; exec joins the user names
   t.equal((await rt(['create', '--bundle', b, 'uns-life'])).code, 0)
   const st = JSON.parse((await rt(['state', 'uns-life'])).stdout)
   t.equal(st.status, 'created')
+  // Every namespace the container made belongs to its user namespace (as with runc and crun):
+  // lsns's ONS column is the owner's inode (ioctl NS_GET_USERNS).
+  const userIno = /\[(\d+)\]/.exec(readlinkSync(`/proc/${st.pid}/ns/user`))![1]
+  const owners = new Map(
+    spawnSync('lsns', ['-p', String(st.pid), '-o', 'TYPE,ONS', '-n'], { encoding: 'utf8' })
+      .stdout.trim()
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/) as [string, string]),
+  )
+  for (const type of ['pid', 'cgroup', 'mnt', 'net', 'ipc', 'uts']) t.equal(owners.get(type), userIno, `the ${type} namespace is owned by the container's user namespace`)
   t.equal((await rt(['start', 'uns-life'])).code, 0)
   t.match(readFileSync(`/proc/${st.pid}/status`, 'utf8'), /^Uid:\s+100000\s+100000\s+100000\s+100000$/m, 'PID 1 is host uid 100000')
   t.equal(readlinkSync(`/proc/${st.pid}/ns/user`) === readlinkSync('/proc/self/ns/user'), false, 'in a user namespace of its own')
@@ -199,6 +217,46 @@ t.test('user namespace: bad mappings in runc\'s words', async (t) => {
   t.match(r.stderr, /failed to write uid_map \(0 100000 65536, 10 300000 10\) of the container's user namespace: .*EINVAL/, r.stderr.trim())
   t.notOk(existsSync(join(stateRoot, 'uns-overlap')), 'nothing left')
   t.same(processesNamed('tocker-userns'), [], 'no holder left')
+})
+
+t.test('a time namespace with linux.timeOffsets (runtime-spec 1.1): accepted by the schema, the clocks moved', async (t) => {
+  const b = rawBundle('timens', (c) => {
+    c.linux.namespaces.push({ type: 'time' })
+    c.linux.timeOffsets = { monotonic: { secs: 864000, nanosecs: 0 }, boottime: { secs: 864000 } }
+    c.process.args = ['cat', '/proc/uptime']
+  })
+  const r = await rt(['run', '--bundle', b, 'timens'])
+  t.equal(r.code, 0, r.stderr)
+  const inside = Number(r.stdout.split(' ')[0])
+  const outside = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0])
+  t.ok(inside - outside > 863000 && inside - outside < 865000, `uptime inside ${inside} = outside ${outside} + 10 days (boottime offset)`)
+  const bad = rawBundle('timens-bad', (c) => {
+    c.linux.timeOffsets = { monotonic: { secs: 1 } }
+  })
+  const e = await rt(['create', '--bundle', bad, 'timens-bad'])
+  t.equal(e.code, 1, 'offsets without a time namespace: exit 1')
+  t.match(e.stderr, /time namespace offsets specified, but time namespace isn't enabled in the config/)
+  t.notOk(existsSync(join(stateRoot, 'timens-bad')), 'nothing left')
+})
+
+t.test('a failing poststop hook: a warning, the remaining hooks still run, delete succeeds (runtime-spec lifecycle step 13)', async (t) => {
+  const mark = join(work, 'poststop-ran')
+  const b = rawBundle('hooks-post', (c) => {
+    c.hooks = { poststop: [{ path: '/bin/false', args: ['false'] }, { path: '/bin/sh', args: ['sh', '-c', `echo ran > ${mark}`] }] }
+  })
+  t.equal((await rt(['run', '--bundle', b, 'hooks-post'])).code, 0)
+  t.equal(readFileSync(mark, 'utf8'), 'ran\n', 'the hook after the failed one ran')
+  t.notOk(existsSync(join(stateRoot, 'hooks-post')), 'deleted')
+})
+
+t.test('a seccomp profile that refuses getcwd: the container still starts (the working-directory check climbs ".." instead)', async (t) => {
+  const b = rawBundle('seccomp-getcwd', (c) => {
+    c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['getcwd'], action: 'SCMP_ACT_ERRNO' }] }
+    c.process.args = ['echo', 'started']
+  })
+  const r = await rt(['run', '--bundle', b, 'seccomp-getcwd'])
+  t.equal(r.code, 0, r.stderr)
+  t.equal(r.stdout, 'started\n')
 })
 
 function processesNamed(comm: string): string[] {
