@@ -28,7 +28,7 @@ const stateRoot = join(work, 'state')
 const env = { ...process.env }
 delete env.NODE_OPTIONS // tap's loaders are not for bin/tocker-runtime
 t.teardown(async () => {
-  for (const id of ['uns-run', 'uns-life', 'timens', 'hooks-post']) await rt(['delete', '--force', id])
+  for (const id of ['uns-run', 'uns-life', 'timens', 'timens-bad', 'hooks-post', 'seccomp-getcwd']) await rt(['delete', '--force', id])
   removeDir(work)
 })
 
