@@ -81,7 +81,7 @@ function verdict(code: number, tap: string): { pass: boolean; why: string } {
 }
 
 async function validate(name: string): Promise<{ pass: boolean; why: string; out: string }> {
-  const r = await run(join(SUITE, `${name}.t`), [], { env, timeoutMs: 150_000, cwd: SUITE })
+  const r = await run(join(SUITE, `${name}.t`), [], { env, timeoutMs: 240_000, cwd: SUITE })
   const v = verdict(r.code, r.stdout)
   return { ...v, out: `${r.stdout.slice(-1500)}\n${r.stderr.slice(-1500)}` }
 }
