@@ -220,7 +220,7 @@ export class EngineClient {
     return this.json('GET', `/containers/${encodeURIComponent(id)}/changes`)
   }
   /** POST /commit: the container's writable layer as a new image. */
-  commit(q: { container: string; repo?: string; tag?: string; comment?: string; author?: string; changes?: string }): Promise<{ Id: string }> {
+  commit(q: { container: string; repo?: string; tag?: string; comment?: string; author?: string; changes?: string; pause?: string }): Promise<{ Id: string }> {
     return this.json('POST', '/commit', { query: q as Query })
   }
   /** tocker's own GET /containers/{id}/kernel. */

@@ -130,6 +130,8 @@ export function routes(engine: Engine, sessions = new TraceSessions()): Route[] 
         comment: query.get('comment') || undefined,
         author: query.get('author') || undefined,
         changes: query.getAll('changes').flatMap((c) => c.split('\n')),
+        // Docker's default is true: only an explicit pause=0/false turns it off.
+        pause: query.get('pause') === null || query.get('pause') === '' ? true : bool(query, 'pause'),
         config: config && typeof config === 'object' ? config : undefined,
       })
       res!.statusCode = 201

@@ -6,16 +6,18 @@
 //   history  one entry: created_by = the container's Cmd joined, comment (-m), author (-a);
 //            empty_layer when the container changed nothing;
 //   parent   the container's image (Docker's Parent).
-// The container is not paused while its layer is read (tocker's engine has no pause yet).
+// A running container is frozen while its layer is read (--pause, the default: pause.ts).
 import { TockerError } from '../errors.js'
 import { sha256 } from '../content/blobs.js'
-import { parsePortSpecs } from '../network/port-spec.js'
-import { parseSignal } from '../sys/signals.js'
 import type { ContainerConfig, ImageConfig } from '../image/types.js'
 import type { ImageStore } from '../image/store.js'
 import { parseDockerfile } from './build/dockerfile/parser.js'
 import { parseInstruction } from './build/dockerfile/instructions.js'
 import { childImageConfig } from './build/image-config.js'
+import { configStep } from './build/config-steps.js'
+import { BuildArgs } from './build/args.js'
+import { envMap, LexError, Lexer } from './build/dockerfile/lexer.js'
+import type { StageState } from './build/types.js'
 import { layerFromDir } from './build/layer-from-dir.js'
 
 export interface CommitRequest {
@@ -24,6 +26,8 @@ export interface CommitRequest {
   comment?: string
   author?: string
   changes: string[]
+  /** Freeze the container while its layer is read (Docker's default true; see pause.ts). */
+  pause?: boolean
   /** The request body: config fields that replace the container's. */
   config?: ContainerConfig
 }
@@ -32,9 +36,15 @@ const COMMIT_FIELDS = ['User', 'ExposedPorts', 'Env', 'Entrypoint', 'Cmd', 'Volu
 
 const VALID_CHANGES = new Set(['cmd', 'entrypoint', 'env', 'expose', 'healthcheck', 'label', 'onbuild', 'stopsignal', 'user', 'volume', 'workdir'])
 
-/** Apply `--change` lines (Dockerfile instructions) to a config. */
+/**
+ * Apply `--change` lines (Dockerfile instructions) to a config, as Docker's BuildFromConfig does:
+ * each instruction runs as a build step would (config-steps.ts), its words expanded with the
+ * config's environment at that point ($VAR, ${VAR:-default}; quotes removed): `-c 'ENV B=$A'` sees
+ * the container's A. CMD, ENTRYPOINT, HEALTHCHECK and ONBUILD are not expanded (as in a Dockerfile).
+ */
 export function applyChanges(config: ContainerConfig, changes: string[]): ContainerConfig {
-  const c: ContainerConfig = structuredClone(config)
+  const state: StageState = { imageId: '', image: undefined, runConfig: structuredClone(config), maintainer: '', cmdSet: false, args: new BuildArgs() }
+  const lexer = new Lexer()
   for (const line of changes) {
     if (!line.trim()) continue
     const parsed = parseDockerfile(line)
@@ -42,51 +52,31 @@ export function applyChanges(config: ContainerConfig, changes: string[]): Contai
       // Docker's words, with the instruction as its parser keeps it (lower case).
       if (!VALID_CHANGES.has(node.cmd)) throw new TockerError(`${node.cmd} is not a valid change command`, { status: 400, daemon: true })
       const cmd = parseInstruction(node)
-      const shellForm = (l: string[], prepend: boolean) => (prepend ? [...(c.Shell ?? ['/bin/sh', '-c']), l.join(' ')] : l)
-      switch (cmd.kind) {
-        case 'cmd':
-          c.Cmd = shellForm(cmd.cmdLine, cmd.prependShell)
-          break
-        case 'entrypoint':
-          c.Entrypoint = shellForm(cmd.cmdLine, cmd.prependShell)
-          break
-        case 'env':
-          for (const { key, value } of cmd.pairs) c.Env = [...(c.Env ?? []).filter((e) => e.split('=', 1)[0] !== key), `${key}=${value}`]
-          break
-        case 'expose':
-          c.ExposedPorts = { ...(c.ExposedPorts ?? {}) }
-          for (const p of Object.keys(parsePortSpecs(cmd.ports).exposedPorts)) c.ExposedPorts[p] = {}
-          break
-        case 'label':
-          c.Labels = { ...(c.Labels ?? {}) }
-          for (const { key, value } of cmd.pairs) c.Labels[key] = value
-          break
-        case 'onbuild':
-          c.OnBuild = [...(c.OnBuild ?? []), cmd.expression]
-          break
-        case 'stopsignal':
-          parseSignal(cmd.signal)
-          c.StopSignal = cmd.signal
-          break
-        case 'user':
-          c.User = cmd.user
-          break
-        case 'volume':
-          c.Volumes = { ...(c.Volumes ?? {}) }
-          for (const v of cmd.volumes) c.Volumes[v] = {}
-          break
-        case 'workdir':
-          c.WorkingDir = cmd.path.startsWith('/') ? cmd.path : `${c.WorkingDir || '/'}/${cmd.path}`.replace(/\/+/g, '/')
-          break
-        case 'healthcheck':
-          c.Healthcheck = cmd.health
-          break
-        default:
-          throw new TockerError(`${cmd.kind} is not a valid change command`, { status: 400, daemon: true })
+      const env = envMap(state.runConfig.Env ?? [])
+      const expand = (w: string) => {
+        try {
+          return lexer.processWord(w, env)
+        } catch (err) {
+          if (err instanceof LexError) throw new TockerError(err.message, { status: 400, daemon: true })
+          throw err
+        }
+      }
+      if (cmd.kind === 'workdir') {
+        const path = expand(cmd.path)
+        const c = state.runConfig
+        c.WorkingDir = path.startsWith('/') ? path : `${c.WorkingDir || '/'}/${path}`.replace(/\/+/g, '/')
+        continue
+      }
+      try {
+        configStep(state, cmd, { expand, words: (w) => lexer.processWords(w, env), print: () => {} })
+      } catch (err) {
+        // A build step's error, as an API answer to the commit.
+        if (err instanceof TockerError && !err.daemon) throw new TockerError(err.message, { status: 400, daemon: true, cause: err })
+        throw err
       }
     }
   }
-  return c
+  return state.runConfig
 }
 
 export interface CommitSource {

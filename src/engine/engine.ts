@@ -58,6 +58,7 @@ import { adoptContainers } from './adoption.js'
 import { containerDir, INIT_LAYER } from './state.js'
 import { containerChanges, type Change } from './changes.js'
 import { commitContainer, type CommitRequest } from './commit.js'
+import { whileFrozen } from './pause.js'
 import { archiveContainerPath, exportContainer, extractToContainer, statContainerPath, type ArchiveSource, type ArchiveTarget, type ContainerPathStat } from './archive/service.js'
 import type { EngineNetwork } from './network-backend.js'
 
@@ -330,8 +331,12 @@ export class Engine {
       }
     }
     const platform = { os: 'linux', architecture: this.images.store.get(rec.ImageID)?.config.architecture ?? 'amd64' }
+    // --pause (Docker's default): frozen while its layer is read, when it runs (pause.ts).
+    const pid = rec.State.Running && this.opts.runtime.isRunning(rec.Init) ? rec.Init!.pid : undefined
     const id = await this.images.lock.read(() =>
-      commitContainer(this.images.store, { upperDir: join(containerDir(this.layout.containers, rec.Id), 'upper'), imageId: rec.ImageID, config: rec.Config as ContainerConfig, platform }, req),
+      whileFrozen(pid, req.pause !== false, () =>
+        commitContainer(this.images.store, { upperDir: join(containerDir(this.layout.containers, rec.Id), 'upper'), imageId: rec.ImageID, config: rec.Config as ContainerConfig, platform }, req),
+      ),
     )
     this.events.emit('container', 'commit', rec.Id, { name: rec.Name, ...(req.comment ? { comment: req.comment } : {}) })
     return id

@@ -44,6 +44,16 @@ export const EXPLAIN_MESSAGES = {
   'explain.phase.remove.why': { en: "the writable layer is deleted: the container's changes are lost when it is removed", ko: '쓰기 레이어를 지웁니다. 컨테이너를 지우면 그 안에서 바꾼 내용은 사라집니다' },
   'explain.phase.rmi.title': { en: 'Image removal', ko: '이미지 삭제' },
   'explain.phase.rmi.why': { en: 'layers are shared: a layer is deleted only when no image uses it any more', ko: '레이어는 이미지끼리 나눠 씁니다. 어떤 이미지도 쓰지 않는 레이어만 지웁니다' },
+  'explain.phase.copy.title': { en: 'Files in the container', ko: '컨테이너의 파일' },
+  'explain.phase.copy.why': {
+    en: 'the container owns its files and links: every path is resolved inside its root, never on the host',
+    ko: '파일과 링크는 컨테이너의 것입니다: 모든 경로를 호스트가 아니라 컨테이너의 루트 안에서 풉니다',
+  },
+  'explain.phase.commit.title': { en: 'Commit', ko: '커밋' },
+  'explain.phase.commit.why': {
+    en: "the writable layer (the overlay's upper dir) becomes one more image layer on top of the container's image",
+    ko: '쓰기 레이어(overlay의 upper 디렉터리)가 컨테이너 이미지 위의 새 레이어가 됩니다',
+  },
 
   // ---- the engine's notes (TraceEvent.msg) ----
   'explain.note.config.one': { en: 'manifest {manifest}: config {config} (sha256 checked) + 1 layer', ko: '매니페스트 {manifest}: 설정 {config} (sha256 확인) + 레이어 1개' },
@@ -73,6 +83,14 @@ export const EXPLAIN_MESSAGES = {
   'explain.note.cp.upper.mounted': {
     en: 'files written into {path} go through the overlay: they land in the writable layer {upper}, with copy-ups and whiteouts made by overlayfs itself (tocker diff shows them)',
     ko: '{path}에 쓰는 파일은 overlay를 거칩니다: 쓰기 레이어 {upper}에 쓰이고, copy-up과 whiteout은 overlayfs가 직접 만듭니다 (tocker diff로 볼 수 있습니다)',
+  },
+  'explain.note.commit.freeze': {
+    en: 'the container is frozen while its writable layer is read (cgroup v2 freezer: 1 written to {path}/cgroup.freeze, until cgroup.events says "frozen 1"), then thawed',
+    ko: '쓰기 레이어를 읽는 동안 컨테이너를 얼립니다 (cgroup v2 freezer: {path}/cgroup.freeze에 1을 쓰고 cgroup.events가 "frozen 1"이 될 때까지 기다림). 다 읽으면 다시 풉니다',
+  },
+  'explain.note.commit.nofreeze': {
+    en: 'the container is not paused during the commit (as with --pause=false): {why}. tocker freezes only with cgroup v2 and never writes to cgroup v1',
+    ko: '커밋하는 동안 컨테이너를 멈추지 않습니다 (--pause=false와 같음): {why}. tocker는 cgroup v2로만 얼리고 cgroup v1에는 절대 쓰지 않습니다',
   },
   'explain.note.exit': { en: 'PID 1 ({path}) exited with code {code}', ko: 'PID 1 ({path}) 끝남: 종료 코드 {code}' },
   'explain.note.exit.signal': { en: 'PID 1 ({path}) exited with code {code} = 128 + {n}: killed by {signal}', ko: 'PID 1 ({path}) 끝남: 종료 코드 {code} = 128 + {n}, {signal} 시그널에 죽었습니다' },

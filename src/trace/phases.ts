@@ -27,6 +27,8 @@ export type PhaseId =
   | 'cleanup'
   | 'remove'
   | 'rmi'
+  | 'copy'
+  | 'commit'
 
 export interface Phase {
   id: PhaseId
@@ -63,6 +65,10 @@ const SHIM = /^(shim|exec shim)$/
  */
 export const RULES: { phase: PhaseId | null; when: EventPattern }[] = [
   { phase: null, when: { kind: 'api' } },
+  // cp / export (engine/archive/): the in-root resolution; commit's note, then its freezer writes (engine/pause.ts)
+  { phase: 'copy', when: { kind: 'note', op: 'cp' } },
+  { phase: 'copy', when: { kind: 'syscall', op: 'openat2', detail: /RESOLVE_IN_ROOT: the container's "\/"/ } },
+  { phase: 'commit', when: { kind: 'note', op: 'commit' } },
   // the runtime's thread going home and back (around a --step pause): machinery, not a step
   { phase: null, when: { kind: 'syscall', op: /^(setns|fchdir)$/, detail: /^(back into |saved )/ } },
   { phase: null, when: { kind: 'syscall', op: 'unshare', detail: /^CLONE_FS$/ } },
@@ -409,6 +415,18 @@ export const PHASES: Phase[] = [
     title: MESSAGES['explain.phase.rmi.title'],
     why: MESSAGES['explain.phase.rmi.why'],
     essentials: notes,
+  },
+  {
+    id: 'copy',
+    title: MESSAGES['explain.phase.copy.title'],
+    why: MESSAGES['explain.phase.copy.why'],
+    essentials: (ev, l) => ev.flatMap((e) => (e.kind === 'note' ? [noteText(e, l)] : e.op === 'openat2' ? [call(e, e.detail.replace(/ \(RESOLVE_IN_ROOT: the container's "\/"\)/, ''))] : [])).slice(0, 8),
+  },
+  {
+    id: 'commit',
+    title: MESSAGES['explain.phase.commit.title'],
+    why: MESSAGES['explain.phase.commit.why'],
+    essentials: (ev, l) => ev.flatMap((e) => (e.kind === 'note' ? [noteText(e, l)] : e.kind === 'cgroup' ? [`write ${e.detail}${ok(e)}`] : [])),
   },
 ]
 

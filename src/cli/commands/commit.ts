@@ -15,7 +15,7 @@ export const commit: Command = {
     { name: 'author', short: 'a', type: 'string', description: en('Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")', '만든 사람') },
     { name: 'change', short: 'c', type: 'list', description: en('Apply Dockerfile instruction to the created image', 'Dockerfile 명령(CMD, ENV 등)을 새 이미지에 적용합니다') },
     { name: 'message', short: 'm', type: 'string', description: en('Commit message', '커밋 메시지 (history의 COMMENT)') },
-    { name: 'pause', short: 'p', type: 'bool', default: true, description: en('Pause container during commit', '커밋하는 동안 컨테이너를 멈춥니다 (tocker는 아직 멈추지 않습니다)') },
+    { name: 'pause', short: 'p', type: 'bool', default: true, description: en('Pause container during commit', '커밋하는 동안 컨테이너를 멈춥니다 (cgroup v2 freezer, 기본값)') },
   ],
   async run({ opts: a, args, g }) {
     const [{ engineClient }, { parseReference, familiarName }, { TockerError }] = await Promise.all([import('../engine.js'), import('../../image/reference.js'), import('../../errors.js')])
@@ -35,6 +35,7 @@ export const commit: Command = {
       comment: a.message as string | undefined,
       author: a.author as string | undefined,
       ...(changes.length ? { changes: changes.join('\n') } : {}),
+      ...(a.pause === false ? { pause: '0' } : {}),
     })
     process.stdout.write(`${r.Id}\n`)
   },
