@@ -64,7 +64,7 @@ export function imageHandlers(engine: Engine) {
         // `docker import`: the body is the tar (engine/images/import.ts).
         const platform = (query.get('platform') || 'linux/amd64').split('/')
         await messageStream(res!, (w) =>
-          images.import(
+          engine.importImage(
             req,
             {
               fromSrc,

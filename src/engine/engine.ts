@@ -57,7 +57,9 @@ import { engineBuildHost } from './build/host.js'
 import { adoptContainers } from './adoption.js'
 import { containerDir, INIT_LAYER } from './state.js'
 import { containerChanges, type Change } from './changes.js'
-import { commitContainer, type CommitRequest } from './commit.js'
+import { applyChanges, commitContainer, type CommitRequest } from './commit.js'
+import type { ImportRequest } from './images/import.js'
+import type { JSONMessage } from '../api/json-message.js'
 import { whileFrozen } from './pause.js'
 import { archiveContainerPath, exportContainer, extractToContainer, statContainerPath, type ArchiveSource, type ArchiveTarget, type ContainerPathStat } from './archive/service.js'
 import type { EngineNetwork } from './network-backend.js'
@@ -340,6 +342,12 @@ export class Engine {
     )
     this.events.emit('container', 'commit', rec.Id, { name: rec.Name, ...(req.comment ? { comment: req.comment } : {}) })
     return id
+  }
+
+  /** POST /images/create?fromSrc=-: the --change lines applied first (a bad one fails before the tar is read). */
+  importImage(body: Readable, req: Omit<ImportRequest, 'config'> & { changes: string[] }, send: (m: JSONMessage) => void): Promise<void> {
+    const { changes, ...rest } = req
+    return this.images.import(body, { ...rest, config: applyChanges({}, changes) }, send)
   }
 
   // ---- cp / export (archive/service.ts) ----

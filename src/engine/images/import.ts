@@ -10,7 +10,6 @@ import { sha256 } from '../../content/blobs.js'
 import type { ContainerConfig } from '../../image/types.js'
 import type { ImageStore } from '../../image/store.js'
 import { decompressor, peek, sniffCompression } from '../../image/unpack/decompress.js'
-import { applyChanges } from '../commit.js'
 import { orderedConfig } from '../build/image-config.js'
 
 export interface ImportRequest {
@@ -19,7 +18,8 @@ export interface ImportRequest {
   repo?: string
   tag?: string
   message?: string
-  changes: string[]
+  /** The run config: what the --change lines made (the engine applies them: commit.ts). */
+  config: ContainerConfig
   platform: { os: string; architecture: string; variant?: string }
 }
 
@@ -27,8 +27,7 @@ export async function importImage(store: ImageStore, body: Readable, req: Import
   if (req.fromSrc !== '-') {
     throw new TockerError(`importing from a URL (${req.fromSrc}) is not supported by tocker: download the file and import it from a file or stdin`, { status: 400, daemon: true })
   }
-  // The changes first: a bad --change fails before anything is unpacked.
-  const config: ContainerConfig = applyChanges({}, req.changes)
+  const config = req.config
   const head = await peek(body)
   if (head === null) throw new TockerError('EOF', { status: 400, daemon: true })
   const tar = new PassThrough({ highWaterMark: 1 << 20 })
