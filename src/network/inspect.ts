@@ -54,10 +54,20 @@ export function networkSettings(opts: {
   const networkName = opts.networkName ?? (opts.mode === 'bridge' ? 'bridge' : opts.mode)
   // Docker's top-level addresses are the default bridge's only.
   const top = networkName === 'bridge' ? e : undefined
+  return settingsView(
+    running ? (opts.sandboxKey ?? e?.netns ?? '') : '',
+    running ? portMap(e?.ports ?? [], opts.mode === 'bridge' ? opts.exposed : undefined) : {},
+    top,
+    { [networkName]: endpointSettings(opts.mode === 'bridge' ? (opts.networkId ?? '') : '', e) },
+  )
+}
+
+/** Docker's NetworkSettings; the top-level addresses are those of `top`, the default bridge's endpoint. */
+function settingsView(sandboxKey: string, ports: ReturnType<typeof portMap>, top: Endpoint | undefined, networks: Record<string, EndpointSettings>): Required<NetworkSettings> {
   return {
     Bridge: '',
-    SandboxKey: running ? (opts.sandboxKey ?? e?.netns ?? '') : '',
-    Ports: running ? portMap(e?.ports ?? [], opts.mode === 'bridge' ? opts.exposed : undefined) : {},
+    SandboxKey: sandboxKey,
+    Ports: ports,
     HairpinMode: false,
     EndpointID: top?.endpointId ?? '',
     Gateway: top?.gateway ?? '',
@@ -67,7 +77,7 @@ export function networkSettings(opts: {
     IPPrefixLen: top?.prefixLen ?? 0,
     IPv6Gateway: '',
     MacAddress: top?.mac ?? '',
-    Networks: { [networkName]: endpointSettings(opts.mode === 'bridge' ? (opts.networkId ?? '') : '', e) },
+    Networks: networks,
   }
 }
 
@@ -88,21 +98,7 @@ export function containerNetworkSettings(opts: {
   const bridge = byName.get('bridge')
   const networks: Record<string, EndpointSettings> = {}
   for (const c of opts.configured) networks[c.name] = endpointSettings(c.id, byName.get(c.name), c.config)
-  return {
-    Bridge: '',
-    SandboxKey: opts.running ? (opts.sandboxKey ?? opts.attached[0]?.endpoint.netns ?? '') : '',
-    Ports: opts.running ? portMap(withPorts?.ports ?? [], opts.exposed) : {},
-    HairpinMode: false,
-    EndpointID: bridge?.endpointId ?? '',
-    Gateway: bridge?.gateway ?? '',
-    GlobalIPv6Address: '',
-    GlobalIPv6PrefixLen: 0,
-    IPAddress: bridge?.ip ?? '',
-    IPPrefixLen: bridge?.prefixLen ?? 0,
-    IPv6Gateway: '',
-    MacAddress: bridge?.mac ?? '',
-    Networks: networks,
-  }
+  return settingsView(opts.running ? (opts.sandboxKey ?? opts.attached[0]?.endpoint.netns ?? '') : '', opts.running ? portMap(withPorts?.ports ?? [], opts.exposed) : {}, bridge, networks)
 }
 
 /** GET /networks/{id} (and, with `containers` false, an element of GET /networks). */
@@ -133,8 +129,8 @@ export function networkResource(n: NetworkRecord, containers: boolean): NetworkR
     ConfigOnly: false,
     Containers: containers
       ? Object.fromEntries(
-          Object.values(n.endpoints).map((e) => [e.containerId, { Name: e.name ?? e.containerId.slice(0, 12), EndpointID: e.endpointId, MacAddress: e.mac, IPv4Address: `${e.ip}/${e.prefixLen}`, IPv6Address: '' }]),
-        )
+        Object.values(n.endpoints).map((e) => [e.containerId, { Name: e.name ?? e.containerId.slice(0, 12), EndpointID: e.endpointId, MacAddress: e.mac, IPv4Address: `${e.ip}/${e.prefixLen}`, IPv6Address: '' }]),
+      )
       : {},
     Options: options,
     Labels: { ...(n.labels ?? {}) },
