@@ -13,15 +13,16 @@
 //      digest stays the pulled one); otherwise a new one (Docker schema 2, or OCI for an OCI image);
 //   4. "latest: digest: sha256:… size: N", and the image gets that repo digest.
 //
-// A layer's blob is gzip-compressed by Node's zlib at its default level, deterministically: the same
-// layer compresses to the same digest, but never to the bytes of the registry it was pulled from
-// (which is why a pulled blob is first looked for, then mounted, and only then sent anew).
+// A layer's blob is gzip-compressed by Node's zlib (level 4), on every core (one gzip member per
+// 4 MiB of tar, gzip-members.ts), deterministically: the same layer compresses to the same
+// digest, but never to the bytes of the registry it was pulled from (which is why a pulled blob is
+// first looked for, then mounted, and only then sent anew).
 import { createHash } from 'node:crypto'
-import { Readable, pipeline } from 'node:stream'
-import { createGzip } from 'node:zlib'
+import { Readable } from 'node:stream'
 import { digestHex } from '../content/blobs.js'
 import { TockerError } from '../errors.js'
 import { verified } from './archive/save.js'
+import { gzipMembers } from './gzip-members.js'
 import { fullName, parseReference, type Reference } from './reference.js'
 import type { RegistryClient } from './registry/client.js'
 import { RegistryUploader, type BlobDescriptor } from './registry/upload.js'
@@ -116,18 +117,15 @@ export async function pushImage(image: ImageRecord, ref: Reference & { tag: stri
         }
       })(),
     )
-    const gzip = createGzip()
-    pipeline(source, gzip, () => {})
     const body = (async function* () {
       try {
-        for await (const chunk of gzip as AsyncIterable<Buffer>) {
+        for await (const chunk of gzipMembers(source)) {
           hash.update(chunk)
           size += chunk.length
           yield chunk
         }
       } finally {
         source.destroy()
-        gzip.destroy()
       }
     })()
     let digest = ''
