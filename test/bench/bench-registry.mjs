@@ -19,16 +19,15 @@ async function freePort() {
 }
 
 /**
- * Start the registry under `work` and push `bench` and `bench-sibling`. Resolves with its address, its
- * ChildProcess (the caller ends it), the OCI layouts and the manifests.
+ * Start an empty docker-registry with its storage and config under `dir` (name: the config file's
+ * name, so that several can share a dir). Resolves with its address and ChildProcess (the caller ends it).
  */
-export async function startBenchRegistry(work) {
-  const layouts = { bench: await benchFixture('bench'), 'bench-sibling': await benchFixture('bench-sibling') }
+export async function startPlainRegistry(dir, name = 'registry') {
   const port = await freePort()
-  const config = join(work, 'registry.yml')
+  const config = join(dir, `${name}.yml`)
   writeFileSync(
     config,
-    `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${join(work, 'registry')}\n` +
+    `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, name)}\n` +
       `http:\n  addr: 127.0.0.1:${port}\n  secret: ${randomBytes(8).toString('hex')}\n`,
   )
   const child = spawn('/usr/bin/docker-registry', ['serve', config], { stdio: 'ignore' })
@@ -44,6 +43,16 @@ export async function startBenchRegistry(work) {
     child.kill('SIGTERM')
     throw new Error('docker-registry did not start')
   }
+  return { addr, child }
+}
+
+/**
+ * Start the registry under `work` and push `bench` and `bench-sibling`. Resolves with its address, its
+ * ChildProcess (the caller ends it), the OCI layouts and the manifests.
+ */
+export async function startBenchRegistry(work) {
+  const layouts = { bench: await benchFixture('bench'), 'bench-sibling': await benchFixture('bench-sibling') }
+  const { addr, child } = await startPlainRegistry(work)
   const manifests = {}
   for (const [repo, layout] of Object.entries(layouts)) {
     const r = spawnSync('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `oci:${layout}:latest`, `docker://${addr}/${repo}:latest`], { encoding: 'utf8' })
