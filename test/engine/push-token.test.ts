@@ -6,7 +6,8 @@
 //     ("repository:alice/web:pull,push" + "repository:alice/base:pull"), the base layer "Mounted from";
 //   - a built image pushed on top (its new layer "Pushed", the base "Layer already exists");
 //   - skopeo, with its own credentials, reads what tocker pushed (inspect, copy), and without them
-//     is refused; stored credentials gone bad (another password) fail the push in Docker's words.
+//     is refused; Docker's CLI logs in and pushes through tockerd; stored credentials gone bad
+//     (another password) fail the push in Docker's words.
 // Every client call is bounded; skopeo and tocker get private config files (never the user's).
 // Runs in a private network namespace.
 // @ts-ignore: plain JavaScript helper
@@ -24,7 +25,7 @@ const work = mkdtempSync(join(tmpdir(), 'tocker-push-token-test-'))
 process.env.TOCKER_CONFIG = join(work, 'tocker-config')
 mkdirSync(process.env.TOCKER_CONFIG)
 
-const { engineTestBed } = await import('./harness.js')
+const { dockerCli, engineTestBed } = await import('./harness.js')
 const { runClient, clientEnv } = await import('../helpers/clients.js')
 const { startRegistry, push, registryToolsMissing } = await import('../helpers/registry.js')
 const { fixture } = await import('../helpers/fixtures.js')
@@ -141,6 +142,21 @@ t.test('skopeo reads what tocker pushed with its own credentials, and is refused
   t.equal(unpack.code, 0, unpack.stderr)
   t.equal(readFileSync(join(bundle, 'rootfs/www/index.html'), 'utf8'), '<h1>token</h1>\n')
   t.equal(readFileSync(join(bundle, 'rootfs/built.txt'), 'utf8'), 'built\n')
+})
+
+t.test("Docker's CLI logs in and pushes through tockerd (X-Registry-Auth), and hears the same refusal", async (t) => {
+  const docker = dockerCli(env.socket, join(work, 'docker-config'))
+  const wrong = await docker(['login', '-u', 'alice', '--password-stdin', REG], 'nope\n')
+  t.equal(wrong.code, 1)
+  t.match(wrong.stderr, `Error response from daemon: Get "http://${REG}/v2/": unauthorized: incorrect username or password`)
+  const login = await docker(['login', '-u', 'alice', '--password-stdin', REG], 'wonderland\n')
+  t.equal(login.code, 0, login.stderr)
+  t.match(login.stdout, 'Login Succeeded')
+  await env.ok(['tag', `${REG}/alice/web:2`, `${REG}/alice/web:docker`])
+  const p = await docker(['push', `${REG}/alice/web:docker`])
+  t.equal(p.code, 0, p.stderr)
+  t.match(p.stdout, /Layer already exists/)
+  t.match(p.stdout, `docker: digest: ${webDigest} size: `, 'the same manifest, under a new tag')
 })
 
 t.test('stored credentials gone bad: the push fails in Docker\'s words, exit 1', async (t) => {
