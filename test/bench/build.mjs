@@ -38,7 +38,7 @@ import { waitForProcessesNaming } from '../helpers/leftover-processes.mjs'
 import { inNetSandbox, prepareNetSandbox, reexecInNetSandbox } from '../helpers/netns-sandbox.mjs'
 import { hideHostState } from './docker-engine.mjs'
 import { ACCEPT, startBenchRegistry, startPlainRegistry } from './bench-registry.mjs'
-import { client, loadAverage, median, withDaemon } from './measure.mjs'
+import { client, loadAverage, median, waitForSocket, withDaemon } from './measure.mjs'
 
 if (!inNetSandbox()) {
   // Outside first: the Debian-based httpd may need building (debootstrap fetches from the mirror; a
@@ -83,15 +83,6 @@ function must(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 300_000, ...opts })
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: exit ${r.status}: ${r.error?.message ?? r.stderr}`)
   return r.stdout
-}
-
-async function waitForSocket(path, child) {
-  for (let i = 0; i < 400; i++) {
-    if (child.exitCode !== null) throw new Error(`${path}: the engine exited ${child.exitCode}`)
-    if (spawnSync('curl', ['-sf', '--unix-socket', path, 'http://d/_ping'], { stdio: 'ignore' }).status === 0) return
-    await new Promise((r) => setTimeout(r, 50))
-  }
-  throw new Error(`${path} did not answer`)
 }
 
 // ---- set-up (not timed) -------------------------------------------------------------------------

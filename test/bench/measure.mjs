@@ -1,6 +1,6 @@
 // What a benchmark measures of a client command: wall time, and the user and system CPU of the
 // command and its children, plus (withDaemon) what a daemon's process tree spent meanwhile. Shared by
-// the benchmarks that put tocker beside another tool (build.mjs; pull.mjs has the same shape).
+// the benchmarks that put tocker beside another tool (build.mjs, pull.mjs).
 import { spawn, spawnSync } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
 
@@ -67,7 +67,8 @@ export async function withDaemon(daemonPid, run) {
   const before = treeCpu(daemonPid)
   const r = await run()
   const after = treeCpu(daemonPid)
-  return { ...r, user: r.user + (after.user - before.user) / TICK, sys: r.sys + (after.sys - before.sys) / TICK }
+  // client: the client's own CPU (seconds), before the daemon's is added.
+  return { ...r, client: r.user + r.sys, user: r.user + (after.user - before.user) / TICK, sys: r.sys + (after.sys - before.sys) / TICK }
 }
 
 export function median(xs) {
@@ -77,4 +78,14 @@ export function median(xs) {
 
 export function loadAverage() {
   return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
+}
+
+/** Wait until a daemon answers GET /_ping on its socket (it must not exit meanwhile). */
+export async function waitForSocket(path, child) {
+  for (let i = 0; i < 400; i++) {
+    if (child.exitCode !== null) throw new Error(`${path}: the daemon exited ${child.exitCode}`)
+    if (spawnSync('curl', ['-sf', '--unix-socket', path, 'http://d/_ping'], { stdio: 'ignore' }).status === 0) return
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  throw new Error(`${path} did not answer`)
 }

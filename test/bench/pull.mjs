@@ -47,13 +47,14 @@
 // markTopDir), so that they land in a block group of their own; --spread does the same for every
 // tool's store (the comparison without that effect).
 import { spawn, spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { waitForProcessesNaming } from '../helpers/leftover-processes.mjs'
 import { inNetSandbox, prepareNetSandbox, reexecInNetSandbox } from '../helpers/netns-sandbox.mjs'
 import { dockerEngineBinaries, hideHostState, startDockerd } from './docker-engine.mjs'
 import { ACCEPT, startBenchRegistry } from './bench-registry.mjs'
+import { client, waitForSocket, withDaemon } from './measure.mjs'
 
 const HELP = `usage: node test/bench/pull.mjs [RUNS=3] [options]
 
@@ -106,7 +107,6 @@ const ONLY = option('--only', 'tocker,docker,podman,skopeo,floor').split(',')
 const SETTLE = Number(option('--settle', '61'))
 const SPREAD = argv.includes('--spread') ? argv.splice(argv.indexOf('--spread'), 1).length > 0 : false
 const RUNS = Number(argv[0] ?? 3)
-const TICK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim() || 100)
 
 // Short: dockerd's socket lives under it (108-byte limit on socket paths).
 const work = mkdtempSync('/tmp/tbp-')
@@ -124,79 +124,12 @@ for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130)
 
 // ---- measuring ----------------------------------------------------------------------------------
 
-/** /proc/<pid>/stat: [ppid, user ticks incl. reaped children, system ticks incl. reaped children]. */
-function procStat(pid) {
-  try {
-    const s = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const f = s.slice(s.lastIndexOf(')') + 2).split(' ')
-    return [Number(f[1]), Number(f[11]) + Number(f[13]), Number(f[12]) + Number(f[14])]
-  } catch {
-    return undefined // gone
-  }
-}
-
-/** CPU ticks of a process and all its descendants (threads are in their process's numbers). */
-function treeCpu(root) {
-  const stats = new Map()
-  for (const p of readdirSync('/proc')) if (/^\d+$/.test(p)) stats.set(Number(p), procStat(p))
-  const cpu = { user: 0, sys: 0 }
-  const todo = [root]
-  while (todo.length) {
-    const pid = todo.pop()
-    const st = stats.get(pid)
-    if (!st) continue
-    cpu.user += st[1]
-    cpu.sys += st[2]
-    for (const [child, cs] of stats) if (cs?.[0] === pid) todo.push(child)
-  }
-  return cpu
-}
-
-/**
- * Run a client command; resolves with { out, err, wall, user, sys } (seconds), its CPU including its
- * children's (read by the wrapping shell from its own /proc/$$/stat after the command ended).
- */
-function client(cmd, args, opts = {}) {
-  return new Promise((resolve, reject) => {
-    const start = process.hrtime.bigint()
-    const child = spawn('sh', ['-c', '"$@"; s=$?; cat /proc/$$/stat >&3; exit $s', 'sh', cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe', 'pipe'], ...opts })
-    let out = ''
-    let err = ''
-    let stat = ''
-    child.stdout.on('data', (d) => (out += d))
-    child.stderr.on('data', (d) => (err += d))
-    child.stdio[3].on('data', (d) => (stat += d))
-    child.on('error', reject)
-    child.on('close', (code) => {
-      const wall = Number(process.hrtime.bigint() - start) / 1e9
-      if (code !== 0) return reject(new Error(`${cmd} ${args.join(' ')}: exit ${code}: ${(err || out).trim().split('\n').slice(-15).join('\n')}`))
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      resolve({ out, err, wall, user: Number(f[13]) / TICK, sys: Number(f[14]) / TICK })
-    })
-  })
-}
-
-/** A client command plus what a daemon's process tree spent meanwhile. */
-async function withDaemon(daemonPid, run) {
-  const before = treeCpu(daemonPid)
-  const r = await run()
-  const after = treeCpu(daemonPid)
-  return { ...r, client: r.user + r.sys, user: r.user + (after.user - before.user) / TICK, sys: r.sys + (after.sys - before.sys) / TICK }
-}
+// client(), withDaemon() and waitForSocket() are in measure.mjs (shared with build.mjs).
 
 function sh(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', ...opts })
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: exit ${r.status}: ${r.error?.message ?? r.stderr}`)
   return r.stdout
-}
-
-async function waitForSocket(path, child) {
-  for (let i = 0; i < 400; i++) {
-    if (child.exitCode !== null) throw new Error(`${path}: the daemon exited ${child.exitCode}`)
-    if (spawnSync('curl', ['-sf', '--unix-socket', path, 'http://d/_ping'], { stdio: 'ignore' }).status === 0) return
-    await new Promise((r) => setTimeout(r, 50))
-  }
-  throw new Error(`${path} did not answer`)
 }
 
 // ---- the ways to pull -----------------------------------------------------------------------------
