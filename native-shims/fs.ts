@@ -69,7 +69,7 @@ export function lsetxattr(path: string, name: string, value: Buffer, flags = 0):
 
 /** The value of one extended attribute, or undefined when the file has none by that name (ENODATA). */
 export function lgetxattr(path: string, name: string): Buffer | undefined {
-  for (let size = 256; ; size *= 4) {
+  for (let size = 256;; size *= 4) {
     const buf = Buffer.alloc(size)
     const n = Number(lgetxattr_(path, name, buf, size))
     if (n >= 0) return buf.subarray(0, n)

@@ -90,10 +90,9 @@ export const RESOLVE_FLAGS: Record<string, number> = {
 export const AT_FDCWD = -100
 
 // Syscall numbers glibc has no wrapper for.
-const SYS =
-  process.arch === 'arm64'
-    ? { pivot_root: 41, openat2: 437, mount_setattr: 442, open_tree: 428, move_mount: 429 }
-    : { pivot_root: 155, openat2: 437, mount_setattr: 442, open_tree: 428, move_mount: 429 }
+const SYS = process.arch === 'arm64'
+  ? { pivot_root: 41, openat2: 437, mount_setattr: 442, open_tree: 428, move_mount: 429 }
+  : { pivot_root: 155, openat2: 437, mount_setattr: 442, open_tree: 428, move_mount: 429 }
 
 const mount_ = libc.func('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)')
 const umount2_ = libc.func('int umount2(const char *target, int flags)')

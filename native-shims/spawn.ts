@@ -75,4 +75,3 @@ export function waitpid(pid: number, options: number): number | undefined {
   const r = check(waitpid_(pid, status, options) as number, 'waitpid')
   return r === 0 ? undefined : status[0]
 }
-

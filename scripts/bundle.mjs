@@ -31,15 +31,13 @@ const LEFT_OUT = ['api/daemon.js', 'dashboard/server.js', 'dashboard/guard.js', 
 // --experimental-vm-modules, so the loader hands it one (module.treeImport); required as a plain
 // CommonJS file, the bundle imports by itself.
 const TREE_MARK = 'tocker-tree:'
-const TREE_IMPORT =
-  "const __treeImport = module.treeImport ?? ((p) => import(require('node:url').pathToFileURL(require('node:path').join(__dirname, p)).href));"
+const TREE_IMPORT = "const __treeImport = module.treeImport ?? ((p) => import(require('node:url').pathToFileURL(require('node:path').join(__dirname, p)).href));"
 
 /**
  * import("node:fs"), import("tar") → require() (the same module; `default` is module.exports, as
  * import() of a CommonJS module gives), since code compiled by vm.Script cannot import().
  */
-const IMPORT_REQUIRE =
-  'const __importRequire = (id) => Promise.resolve().then(() => { const m = require(id); return m && m.__esModule ? m : { ...m, default: m } });'
+const IMPORT_REQUIRE = 'const __importRequire = (id) => Promise.resolve().then(() => { const m = require(id); return m && m.__esModule ? m : { ...m, default: m } });'
 function withoutImportCalls(code) {
   const out = code.replace(/\bimport\("(?!tocker-tree:)([^"]+)"\)/g, '__importRequire("$1")')
   const left = out.match(/\bimport\((?!"tocker-tree:)/)

@@ -148,7 +148,7 @@ async function layerListing(layout: string, digest: string): Promise<string[]> {
 }
 const entry = (listing: string[], path: string) => listing.find((l) => l.endsWith(` ${path}`) || l.includes(` ${path} -> `))
 
-t.test('debian and Apache httpd are laid out like Docker Hub\'s, httpd on debian\'s layer', async (t) => {
+t.test("debian and Apache httpd are laid out like Docker Hub's, httpd on debian's layer", async (t) => {
   const built = await buildRootfsCache({ only: ['httpd'], log: (l: string) => t.comment(l) })
   t.ok(built.debian.names.includes('debian:latest'), 'debian:latest')
   t.ok(built.debian.names.some((n: string) => /^debian:[a-z]+$/.test(n)), `debian:<codename> in ${built.debian.names}`)
@@ -156,7 +156,7 @@ t.test('debian and Apache httpd are laid out like Docker Hub\'s, httpd on debian
   const debian = await layoutInfo(built.debian.layout)
   const httpd = await layoutInfo(built.httpd.layout)
   t.equal(httpd.layers!.length, 2)
-  t.equal(httpd.layers![0].digest, debian.layers![0].digest, 'httpd\'s first layer is the debian layer, one blob')
+  t.equal(httpd.layers![0].digest, debian.layers![0].digest, "httpd's first layer is the debian layer, one blob")
 
   const { stdout: cfg } = await run('skopeo', ['inspect', '--config', `oci:${built.httpd.layout}:latest`])
   const config = JSON.parse(cfg).config
@@ -181,7 +181,7 @@ t.test('debian and Apache httpd are laid out like Docker Hub\'s, httpd on debian
   const apache = await layerListing(built.httpd.layout, httpd.layers![1].digest)
   t.match(entry(apache, 'usr/local/apache2/bin/httpd'), / -> \/usr\/sbin\/apache2$/)
   t.match(entry(apache, 'etc/apache2/apache2.conf'), / -> \/usr\/local\/apache2\/conf\/httpd\.conf$/)
-  t.ok(entry(apache, 'usr/sbin/apache2'), 'Debian\'s Apache binary')
+  t.ok(entry(apache, 'usr/sbin/apache2'), "Debian's Apache binary")
   t.same(apache.filter((l) => l.includes('.wh.')), [])
   const file = async (path: string) => (await run('tar', ['-xzOf', join(built.httpd.layout, 'blobs', 'sha256', httpd.layers![1].digest.slice(7)), path])).stdout
   t.equal(await file('usr/local/apache2/htdocs/index.html'), '<html><body><h1>It works!</h1></body></html>\n')

@@ -36,16 +36,18 @@ function runTap(command, commandArgs, env = process.env) {
   })
   tap.stdout.on('data', (d) => process.stdout.write(d))
   tap.stdout.pipe(parser)
-  return new Promise((resolve) => tap.on('close', (code) => {
-    parser.end()
-    setImmediate(() => resolve(code ?? 1))
-  }))
+  return new Promise((resolve) =>
+    tap.on('close', (code) => {
+      parser.end()
+      setImmediate(() => resolve(code ?? 1))
+    })
+  )
 }
 
 /** tap's own state dir (.tap/) must be writable by the unprivileged run too. */
 function chownTree(path, uid) {
   chownSync(path, uid, uid)
-  if (statSync(path).isDirectory()) for (const e of readdirSync(path)) chownTree(join(path, e), uid)
+  if (statSync(path).isDirectory()) { for (const e of readdirSync(path)) chownTree(join(path, e), uid) }
 }
 
 let code = 0

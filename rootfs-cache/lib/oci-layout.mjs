@@ -217,9 +217,7 @@ export async function tarLayout(dir, outFile, mtime) {
   const tmp = `${outFile}.tmp-${process.pid}`
   const out = createWriteStream(tmp)
   try {
-    await writeTar(sortEntries(entries), (chunk) =>
-      out.write(chunk) ? Promise.resolve() : new Promise((resolve) => out.once('drain', resolve)),
-    )
+    await writeTar(sortEntries(entries), (chunk) => out.write(chunk) ? Promise.resolve() : new Promise((resolve) => out.once('drain', resolve)))
     await new Promise((resolve, reject) => out.end((err) => (err ? reject(err) : resolve())))
     await rename(tmp, outFile)
   } catch (err) {

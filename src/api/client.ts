@@ -242,7 +242,12 @@ export class EngineClient {
     const q = qs({ path, noOverwriteDirNonDir: o.noOverwriteDirNonDir === false ? 'false' : 'true', copyUIDGID: o.copyUIDGID ? 'true' : undefined })
     await new Promise<void>((resolve, reject) => {
       const req = httpRequest(
-        { socketPath: this.socketPath, method: 'PUT', path: `/containers/${encodeURIComponent(id)}/archive${q}`, headers: { Host: 'tocker', 'Content-Type': 'application/x-tar', ...(this.traceSession ? { 'X-Tocker-Session': this.traceSession } : {}) } },
+        {
+          socketPath: this.socketPath,
+          method: 'PUT',
+          path: `/containers/${encodeURIComponent(id)}/archive${q}`,
+          headers: { Host: 'tocker', 'Content-Type': 'application/x-tar', ...(this.traceSession ? { 'X-Tocker-Session': this.traceSession } : {}) },
+        },
         (res) => {
           readBody(res).then((text) => ((res.statusCode ?? 500) >= 400 ? reject(errorFrom(res.statusCode ?? 500, text)) : resolve()), reject)
         },

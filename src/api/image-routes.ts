@@ -75,8 +75,7 @@ export function imageHandlers(engine: Engine) {
               platform: { os: platform[0] || 'linux', architecture: platform[1] || 'amd64', ...(platform[2] ? { variant: platform[2] } : {}) },
             },
             (m) => w.write(m),
-          ),
-        )
+          ))
         return
       }
       if (!fromImage) throw new TockerError('fromImage is required', { status: 400, daemon: true })
@@ -87,8 +86,7 @@ export function imageHandlers(engine: Engine) {
           { fromImage, tag: query.get('tag') ?? undefined, platform: query.get('platform') || undefined, auth: Array.isArray(auth) ? auth[0] : auth },
           (m) => w.write(m),
           signal,
-        ),
-      )
+        ))
     }) as Handler,
 
     /** POST /images/{name}/push?tag=… (X-Registry-Auth) */

@@ -223,7 +223,7 @@ export function serve(table: Route[], opts: ServeOptions = {}): Server {
     })
   }
   const handle = async (req: IncomingMessage, res: ServerResponse | undefined, socket?: Duplex, head?: Buffer) => {
-    if (res) for (const [k, v] of Object.entries(opts.headers ?? {})) res.setHeader(k, v)
+    if (res) { for (const [k, v] of Object.entries(opts.headers ?? {})) res.setHeader(k, v) }
     try {
       let url: URL
       try {

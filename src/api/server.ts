@@ -82,8 +82,7 @@ export function routes(engine: Engine, sessions = new TraceSessions()): Route[] 
         all: bool(query, 'all'),
         limit: int(query, 'limit'),
         filters: jsonQuery<Record<string, string[] | Record<string, boolean>>>(query, 'filters') ?? {},
-      }),
-    ),
+      })),
     route('GET', '/containers/{id}/json', async ({ params }) => engine.inspect(params.id)),
     route('POST', '/containers/{id}/start', async ({ params, res }) => {
       const started = await engine.start(params.id)

@@ -17,7 +17,7 @@ export class CgroupV2 implements ManagedCgroup {
    * and so do we. ESRCH: no such process.
    */
   addProcess(pid: number): void {
-    for (let attempt = 1; ; attempt++) {
+    for (let attempt = 1;; attempt++) {
       try {
         writeCgroupFile(`${this.path}/cgroup.procs`, String(pid))
         return
@@ -106,7 +106,7 @@ export class CgroupV2 implements ManagedCgroup {
     }
     const killFile = cgroupHost().exists(`${this.path}/cgroup.kill`)
     const deadline = Date.now() + REMOVE_WAIT_MS
-    for (let round = 0; ; round++) {
+    for (let round = 0;; round++) {
       // cgroup.kill is one atomic sweep; without it, sweep again each round to catch new children.
       if (round === 0 || !killFile) this.killAll(killFile)
       // SIGKILL is delivered at once, but each process still has to run its exit path: wait until

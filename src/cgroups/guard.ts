@@ -12,7 +12,7 @@ export const CGROUP_SUPER_MAGIC = 0x27e0eb
 
 /** The statfs magic of the filesystem `path` (or, if it does not exist yet, its nearest existing ancestor) lives on. */
 export function filesystemMagic(path: string): number {
-  for (let p = path; ; p = dirname(p)) {
+  for (let p = path;; p = dirname(p)) {
     try {
       return cgroupHost().magic(p)
     } catch (err) {

@@ -17,10 +17,10 @@ import { LIMIT_FLAGS, limitFiles, requestedLimits, validateLimits } from './limi
 import { ENABLE_CGROUP_V2_HINT, LIMIT_CONTROLLERS, cgroupSupport, type CgroupSupportReport } from './support.js'
 import type { CgroupLimits, ManagedCgroup } from './types.js'
 
-export type { Cgroup, CgroupLimits, CgroupStats, CgroupSupport, ManagedCgroup } from './types.js'
-export { cgroupSupport, detectCgroupSupport, ENABLE_CGROUP_V2_HINT, type CgroupSupportReport } from './support.js'
-export { cpuSharesToWeight, cpusToCpuMax, limitFiles, requestedLimits, validateLimits } from './limits.js'
 export { CgroupV2 } from './cgroup.js'
+export { cpuSharesToWeight, cpusToCpuMax, limitFiles, requestedLimits, validateLimits } from './limits.js'
+export { cgroupSupport, detectCgroupSupport, ENABLE_CGROUP_V2_HINT, type CgroupSupportReport } from './support.js'
+export type { Cgroup, CgroupLimits, CgroupStats, CgroupSupport, ManagedCgroup } from './types.js'
 
 /** runc's rule for container IDs; it also keeps the ID a single path component. */
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.+-]*$/
@@ -180,4 +180,3 @@ export function cgroupOfProcess(pid: number): ManagedCgroup | undefined {
   if (!rel || rel === '/' || rel.includes('..')) return undefined
   return openCgroupPath(`${support.mountpoint}${rel}`)
 }
-

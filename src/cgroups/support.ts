@@ -15,8 +15,7 @@ import { type MountEntry, readMountinfo } from './mountinfo.js'
 export const LIMIT_CONTROLLERS = ['memory', 'cpu', 'pids'] as const
 
 /** What a learner can do about it; the "how" half of every "cgroup v2 is not usable" message. */
-export const ENABLE_CGROUP_V2_HINT =
-  'To enable cgroup v2, boot Linux with systemd.unified_cgroup_hierarchy=1 (or cgroup_no_v1=all) on the kernel command line, ' +
+export const ENABLE_CGROUP_V2_HINT = 'To enable cgroup v2, boot Linux with systemd.unified_cgroup_hierarchy=1 (or cgroup_no_v1=all) on the kernel command line, ' +
   'or use the Vagrant lab (vagrant up), which runs cgroup v2 alone.'
 
 export interface CgroupSupportReport extends CgroupSupport {

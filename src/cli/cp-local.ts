@@ -3,7 +3,28 @@
 // existing directory and sends a path's tar named by its last element; every "rename" (cp a.txt
 // c1:/tmp/b.txt, cp dir c1:/new) is done here by renaming the tar's entries (rebase), and "/."
 // (copy a directory's contents) is a tar whose entries start with "./".
-import { closeSync, constants as fsc, createReadStream, fchmodSync, futimesSync, linkSync, lstatSync, lutimesSync, mkdirSync, openSync, readdirSync, readlinkSync, realpathSync, statSync, symlinkSync, unlinkSync, utimesSync, chmodSync, writeSync, type Stats } from 'node:fs'
+import {
+  closeSync,
+  constants as fsc,
+  createReadStream,
+  fchmodSync,
+  futimesSync,
+  linkSync,
+  lstatSync,
+  lutimesSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readlinkSync,
+  realpathSync,
+  statSync,
+  symlinkSync,
+  unlinkSync,
+  utimesSync,
+  chmodSync,
+  writeSync,
+  type Stats,
+} from 'node:fs'
 import * as path from 'node:path'
 import { PassThrough, Readable, Transform, Writable } from 'node:stream'
 import { TockerError } from '../errors.js'

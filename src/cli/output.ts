@@ -19,7 +19,7 @@ export function table(header: string[], rows: string[][], minWidth = 0): string 
         r
           .map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i] + 3)))
           .join('')
-          .trimEnd(),
+          .trimEnd()
       )
       .join('\n') + '\n'
   )

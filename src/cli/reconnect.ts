@@ -26,7 +26,7 @@ export function isLostConnection(err: unknown): boolean {
 /** Call `fn`; while the engine cannot be reached, try again (for up to 30 s). */
 export async function whenEngineAnswers<T>(fn: () => Promise<T>): Promise<T> {
   const deadline = Date.now() + ENGINE_BACK_MS
-  for (let delay = 50; ; delay = Math.min(delay * 2, 500)) {
+  for (let delay = 50;; delay = Math.min(delay * 2, 500)) {
     try {
       return await fn()
     } catch (err) {

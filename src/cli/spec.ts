@@ -126,12 +126,14 @@ export const HELP_OPTION: OptionDef = { name: 'help', type: 'bool', description:
 
 /** Docker's --format help for list commands (ps, images). */
 export const LIST_FORMAT_HELP: Text = {
-  en: "Format output using a custom template:\n'table':            Print output in table format with column headers (default)\n'table TEMPLATE':   Print output in table format using the given Go template\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template.\nRefer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates",
+  en:
+    "Format output using a custom template:\n'table':            Print output in table format with column headers (default)\n'table TEMPLATE':   Print output in table format using the given Go template\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template.\nRefer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates",
   ko: "출력 형식:\n'table':            머리글이 있는 표 (기본값)\n'table TEMPLATE':   Go 템플릿으로 만든 표\n'json':             JSON\n'TEMPLATE':         Go 템플릿 (예: '{{.ID}} {{.Names}}')",
 }
 
 /** Docker's --format help for single objects (version, info, inspect). */
 export const OBJECT_FORMAT_HELP: Text = {
-  en: "Format output using a custom template:\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template.\nRefer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates",
+  en:
+    "Format output using a custom template:\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template.\nRefer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates",
   ko: "출력 형식:\n'json':             JSON\n'TEMPLATE':         Go 템플릿 (예: '{{.State.Status}}')",
 }

@@ -337,9 +337,7 @@ export class Engine {
     // --pause (Docker's default): frozen while its layer is read, when it runs (pause.ts).
     const pid = rec.State.Running && this.opts.runtime.isRunning(rec.Init) ? rec.Init!.pid : undefined
     const id = await this.images.lock.read(() =>
-      whileFrozen(pid, req.pause !== false, () =>
-        commitContainer(this.images.store, { upperDir: join(containerDir(this.layout.containers, rec.Id), 'upper'), imageId: rec.ImageID, config: rec.Config as ContainerConfig, platform }, req),
-      ),
+      whileFrozen(pid, req.pause !== false, () => commitContainer(this.images.store, { upperDir: join(containerDir(this.layout.containers, rec.Id), 'upper'), imageId: rec.ImageID, config: rec.Config as ContainerConfig, platform }, req))
     )
     this.events.emit('container', 'commit', rec.Id, { name: rec.Name, ...(req.comment ? { comment: req.comment } : {}) })
     return id

@@ -61,7 +61,7 @@ export class ExitMonitor {
     const scope = currentScope()
     if (scope) this.#waiterScope.set(id, scope)
     let set = this.#listeners.get(id)
-    if (!set) this.#listeners.set(id, (set = new Set()))
+    if (!set) this.#listeners.set(id, set = new Set())
     set.add(fn)
     return () => set!.delete(fn)
   }
@@ -142,7 +142,7 @@ export class ExitMonitor {
         Pid: 0,
         ExitCode: exit?.exitCode ?? EXIT_SHIM_GONE,
         OOMKilled: exit?.oomKilled ?? false,
-        Error: exit?.error ?? (exit ? '' : 'the container\'s shim is gone (host rebooted or shim killed): exit status unknown'),
+        Error: exit?.error ?? (exit ? '' : "the container's shim is gone (host rebooted or shim killed): exit status unknown"),
         FinishedAt: exit?.finishedAt ?? new Date().toISOString(),
       }
       rec.Shim = undefined

@@ -36,7 +36,7 @@ export function linkEnv(opts: { alias: string; linkName: string; ip: string; exp
   const out: string[] = []
   const url = (p: LinkedPort) => `${p.proto}://${opts.ip}:${p.port}`
   if (ports.length) out.push(`${alias}_PORT=${url(ports[0]!)}`)
-  for (let i = 0; i < ports.length; ) {
+  for (let i = 0; i < ports.length;) {
     const p = ports[i]!
     let j = i + 1
     while (j < ports.length && ports[j]!.proto === p.proto && ports[j]!.port === ports[j - 1]!.port + 1) j++

@@ -6,17 +6,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { ContainerCreateBody, EndpointConfigBody, NetworkCreateBody, NetworkCreateResponse, NetworkResource, NetworkSettings } from '../api/types.js'
 import { TockerError } from '../errors.js'
-import {
-  containerNetworkSettings,
-  containerResolvConf,
-  DNS_IP,
-  hostResolvConf,
-  hostsFile,
-  isUserDefined,
-  NetworkManager,
-  networkResource,
-  type NetworkRecord,
-} from '../network/index.js'
+import { containerNetworkSettings, containerResolvConf, DNS_IP, hostResolvConf, hostsFile, isUserDefined, NetworkManager, networkResource, type NetworkRecord } from '../network/index.js'
 import type { NetworkBackend } from './backend.js'
 import { networkKernelView, type NetworkKernelView } from '../network/kernel-view.js'
 import type { EventBus } from './events.js'

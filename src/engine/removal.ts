@@ -28,7 +28,7 @@ export class Removal {
   /** Call `fn` once the container is removed, or with the error when its removal failed. */
   onRemoved(id: string, fn: (error?: string) => void): void {
     let set = this.#listeners.get(id)
-    if (!set) this.#listeners.set(id, (set = new Set()))
+    if (!set) this.#listeners.set(id, set = new Set())
     set.add(fn)
   }
 
@@ -72,7 +72,7 @@ export class Removal {
   async finish(rec: ContainerRecord, beforeDir?: () => Promise<void>): Promise<void> {
     await this.network?.release(rec).catch((e) => this.warn(`network release of ${rec.Id}: ${(e as Error).message}`))
     const dir = containerDir(this.table.dir, rec.Id)
-    const what = "upper/ = its writable layer, config.json, the log; the image stays"
+    const what = 'upper/ = its writable layer, config.json, the log; the image stays'
     try {
       await this.runtime.cleanup(rec)
       await this.runtime.destroy(rec)

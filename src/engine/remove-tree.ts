@@ -16,6 +16,5 @@ export function removeTree(dir: string, what?: string): Promise<void> {
         if (!err) return resolve()
         reject(new TockerError(`removing ${dir}: ${String(stderr).trim().split('\n')[0] || err.message}`, { cause: err }))
       })
-    }),
-  )
+    }))
 }

@@ -384,7 +384,6 @@ export function userMounts(rec: ContainerRecord, root: string): Mount[] {
   })
 }
 
-
 /**
  * Docker's "-init" layer: the mount points the runtime needs in every container's root (/proc,
  * /sys, /dev, and the files /etc/hosts, /etc/hostname, /etc/resolv.conf are bind-mounted onto),

@@ -132,7 +132,7 @@ function sinkEmit(out: OutputSink, timestamps: boolean): LogEmit {
   void out.closed.then(() => (gone = true))
   return async (entries) => {
     if (gone) return false
-    for (let i = 0; i < entries.length; ) {
+    for (let i = 0; i < entries.length;) {
       const stream = entries[i].stream
       const parts: Buffer[] = []
       for (; i < entries.length && entries[i].stream === stream; i++) parts.push(entryBytes(entries[i], timestamps))

@@ -118,7 +118,7 @@ export const DASHBOARD_MESSAGES = {
   'dashboard.ns.uts': { en: 'host name', ko: '호스트 이름' },
   'dashboard.overlay': { en: 'Root filesystem (overlay)', ko: '루트 파일 시스템 (overlay)' },
   'dashboard.merged': { en: 'merged: what the container sees as /', ko: 'merged: 컨테이너가 /로 보는 것' },
-  'dashboard.upper': { en: 'upper: the container\'s own changes (writable)', ko: 'upper: 컨테이너가 바꾼 것 (쓰기 가능)' },
+  'dashboard.upper': { en: "upper: the container's own changes (writable)", ko: 'upper: 컨테이너가 바꾼 것 (쓰기 가능)' },
   'dashboard.lower': { en: 'lower {i}: image layer (read-only)', ko: 'lower {i}: 이미지 레이어 (읽기 전용)' },
   'dashboard.initLayer': {
     en: 'init: the empty mount points of /proc, /sys, /dev, /etc/hosts, hostname, resolv.conf (Docker\'s "-init" layer, read-only)',
@@ -129,7 +129,8 @@ export const DASHBOARD_MESSAGES = {
     ko: '아래에 읽기 전용 이미지 레이어 {n}개, 위에 쓰기 가능한 레이어 하나: 컨테이너를 지우면 upper만 지워집니다.',
   },
   'dashboard.mergedNote': {
-    en: '{dir} is only the mount point: the overlay is mounted in the container\'s own mount namespace, so on the host that directory stays empty. See the merged tree through the container\'s root: sudo ls {seeAt}/ (or: tocker exec {name} ls /).',
+    en:
+      "{dir} is only the mount point: the overlay is mounted in the container's own mount namespace, so on the host that directory stays empty. See the merged tree through the container's root: sudo ls {seeAt}/ (or: tocker exec {name} ls /).",
     ko: '{dir}는 마운트 지점일 뿐입니다: overlay는 컨테이너 자신의 마운트 네임스페이스에 마운트되므로 호스트에서는 빈 디렉터리로 보입니다. 합쳐진 트리는 컨테이너의 루트로 보세요: sudo ls {seeAt}/ (또는 tocker exec {name} ls /).',
   },
   'dashboard.cgroup': { en: 'Control group (cgroup)', ko: '컨트롤 그룹 (cgroup)' },

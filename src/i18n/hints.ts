@@ -21,13 +21,16 @@ export const HINTS: Hint[] = [
   // offline images; before EREGISTRYDNS, so that its general hint is not printed too.
   {
     code: 'EOFFLINEIMAGE',
-    en: "Hint: the registry {host} could not be found (no internet?). {image} is one of the offline images: load it with 'sudo tocker load -i {tarball}'. Or set a mirror under \"registry-mirrors\" in /etc/tocker/daemon.json.",
-    ko: "힌트: 레지스트리 {host}의 주소를 찾지 못했습니다 (인터넷 연결이 없나요?). {image}는 오프라인 이미지로 들어 있습니다: 'sudo tocker load -i {tarball}'로 불러오세요. 또는 /etc/tocker/daemon.json의 \"registry-mirrors\"에 미러를 설정하세요.",
+    en: 'Hint: the registry {host} could not be found (no internet?). {image} is one of the offline images: load it with \'sudo tocker load -i {tarball}\'. Or set a mirror under "registry-mirrors" in /etc/tocker/daemon.json.',
+    ko:
+      '힌트: 레지스트리 {host}의 주소를 찾지 못했습니다 (인터넷 연결이 없나요?). {image}는 오프라인 이미지로 들어 있습니다: \'sudo tocker load -i {tarball}\'로 불러오세요. 또는 /etc/tocker/daemon.json의 "registry-mirrors"에 미러를 설정하세요.',
   },
   {
     code: 'ENOTOFFLINE',
-    en: "Hint: the registry {host} could not be found (no internet?). {image} is not one of the offline images, which are in {dir}: {list}. Load one with 'sudo tocker load -i {dir}/<name>.tar', or set a mirror under \"registry-mirrors\" in /etc/tocker/daemon.json.",
-    ko: "힌트: 레지스트리 {host}의 주소를 찾지 못했습니다 (인터넷 연결이 없나요?). {image}는 오프라인 이미지에 없습니다. 오프라인 이미지는 {dir}에 있습니다: {list}. 'sudo tocker load -i {dir}/<이름>.tar'로 불러오거나, /etc/tocker/daemon.json의 \"registry-mirrors\"에 미러를 설정하세요.",
+    en:
+      'Hint: the registry {host} could not be found (no internet?). {image} is not one of the offline images, which are in {dir}: {list}. Load one with \'sudo tocker load -i {dir}/<name>.tar\', or set a mirror under "registry-mirrors" in /etc/tocker/daemon.json.',
+    ko:
+      '힌트: 레지스트리 {host}의 주소를 찾지 못했습니다 (인터넷 연결이 없나요?). {image}는 오프라인 이미지에 없습니다. 오프라인 이미지는 {dir}에 있습니다: {list}. \'sudo tocker load -i {dir}/<이름>.tar\'로 불러오거나, /etc/tocker/daemon.json의 "registry-mirrors"에 미러를 설정하세요.',
   },
   {
     code: 'EDIDYOUMEAN',
@@ -37,8 +40,9 @@ export const HINTS: Hint[] = [
   {
     code: 'EREGISTRYDNS',
     match: /lookup (?<host>[^\s:]+): no such host/,
-    en: "Hint: the registry {host} could not be found (no internet?). Load the offline images instead: 'tocker load -i rootfs-cache/out/busybox.tar' (and httpd.tar), or set a mirror under \"registry-mirrors\" in /etc/tocker/daemon.json.",
-    ko: "힌트: 레지스트리 {host}의 주소를 찾지 못했습니다 (인터넷 연결이 없나요?). 오프라인 이미지를 불러오세요: 'tocker load -i rootfs-cache/out/busybox.tar' (httpd.tar도). 또는 /etc/tocker/daemon.json의 \"registry-mirrors\"에 미러를 설정하세요.",
+    en: 'Hint: the registry {host} could not be found (no internet?). Load the offline images instead: \'tocker load -i rootfs-cache/out/busybox.tar\' (and httpd.tar), or set a mirror under "registry-mirrors" in /etc/tocker/daemon.json.',
+    ko:
+      '힌트: 레지스트리 {host}의 주소를 찾지 못했습니다 (인터넷 연결이 없나요?). 오프라인 이미지를 불러오세요: \'tocker load -i rootfs-cache/out/busybox.tar\' (httpd.tar도). 또는 /etc/tocker/daemon.json의 "registry-mirrors"에 미러를 설정하세요.',
   },
   {
     code: 'ENOPKGMGR',
@@ -50,8 +54,10 @@ export const HINTS: Hint[] = [
     // when a name does not resolve through the static glibc's resolver; Docker Hub's busybox
     // prints "wget: bad address". Not the container's fault: say so, and what works instead.
     code: 'EWGETSEGV',
-    en: "Hint: busybox's wget crashed (exit 139 = 128 + 11, SIGSEGV). Debian's static busybox does that with -T N and when a name does not resolve: it is busybox's bug, not the container's. Use 'timeout N wget …' instead of -T, and check the name with 'nslookup NAME' (a container reaches another by name only on the same user network, or with --link).",
-    ko: "힌트: busybox의 wget이 비정상 종료했습니다 (exit 139 = 128 + 11, SIGSEGV). Debian의 정적 busybox는 -T N을 쓰거나 이름을 찾지 못할 때 이렇게 됩니다. 컨테이너가 아니라 busybox의 버그입니다. -T 대신 'timeout N wget …'을 쓰고, 이름은 'nslookup 이름'으로 확인하세요 (다른 컨테이너의 이름은 같은 사용자 네트워크에 있거나 --link로 연결했을 때만 찾을 수 있습니다).",
+    en:
+      "Hint: busybox's wget crashed (exit 139 = 128 + 11, SIGSEGV). Debian's static busybox does that with -T N and when a name does not resolve: it is busybox's bug, not the container's. Use 'timeout N wget …' instead of -T, and check the name with 'nslookup NAME' (a container reaches another by name only on the same user network, or with --link).",
+    ko:
+      "힌트: busybox의 wget이 비정상 종료했습니다 (exit 139 = 128 + 11, SIGSEGV). Debian의 정적 busybox는 -T N을 쓰거나 이름을 찾지 못할 때 이렇게 됩니다. 컨테이너가 아니라 busybox의 버그입니다. -T 대신 'timeout N wget …'을 쓰고, 이름은 'nslookup 이름'으로 확인하세요 (다른 컨테이너의 이름은 같은 사용자 네트워크에 있거나 --link로 연결했을 때만 찾을 수 있습니다).",
   },
   {
     code: 'EOTHERPKGMGR',
@@ -67,8 +73,10 @@ export const HINTS: Hint[] = [
   {
     code: 'ESECCOMPPROFILE',
     match: /Decoding seccomp profile failed|seccomp profile \(.*\) failed/,
-    en: "Hint: a seccomp profile is a JSON file in Docker's format: \"defaultAction\" (SCMP_ACT_ERRNO, …) and \"syscalls\": [{\"names\": [...], \"action\": \"SCMP_ACT_…\"}]. Docker's default profile, the one every container gets, is in src/runtime/seccomp/default-profile.ts.",
-    ko: '힌트: seccomp 프로파일은 Docker 형식의 JSON 파일입니다: "defaultAction"(SCMP_ACT_ERRNO 등)과 "syscalls": [{"names": [...], "action": "SCMP_ACT_…"}]. 모든 컨테이너가 받는 Docker 기본 프로파일은 src/runtime/seccomp/default-profile.ts에 있습니다.',
+    en:
+      'Hint: a seccomp profile is a JSON file in Docker\'s format: "defaultAction" (SCMP_ACT_ERRNO, …) and "syscalls": [{"names": [...], "action": "SCMP_ACT_…"}]. Docker\'s default profile, the one every container gets, is in src/runtime/seccomp/default-profile.ts.',
+    ko:
+      '힌트: seccomp 프로파일은 Docker 형식의 JSON 파일입니다: "defaultAction"(SCMP_ACT_ERRNO 등)과 "syscalls": [{"names": [...], "action": "SCMP_ACT_…"}]. 모든 컨테이너가 받는 Docker 기본 프로파일은 src/runtime/seccomp/default-profile.ts에 있습니다.',
   },
   // Docker's errors, explained in Korean.
   { code: 'ENOSUCHCONTAINER', match: /No such container: (?<name>\S+)/, ko: "힌트: '{name}'라는 이름이나 ID의 컨테이너가 없습니다. 'tocker ps -a'로 컨테이너 목록을 확인하세요." },

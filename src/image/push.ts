@@ -106,7 +106,7 @@ export async function pushImage(image: ImageRecord, ref: Reference & { tag: stri
     let read = 0
     let lastReport = 0
     const source = Readable.from(
-      (async function* () {
+      (async function*() {
         for await (const chunk of verified(assembleTar(dir), diffID)) {
           read += chunk.length
           if (read - lastReport >= 512 * 1024 || read === tarSize) {
@@ -117,7 +117,7 @@ export async function pushImage(image: ImageRecord, ref: Reference & { tag: stri
         }
       })(),
     )
-    const body = (async function* () {
+    const body = (async function*() {
       try {
         for await (const chunk of gzipMembers(source)) {
           hash.update(chunk)

@@ -28,10 +28,10 @@ import { pinnedLayers, removeDeadSessions, StoreSession } from './session.js'
 import type { Descriptor, ImageConfig } from './types.js'
 
 // The store's public surface, as before the split into records.ts, remove.ts and chain-ids.ts.
-export type { ImageRecord } from './records.js'
-export type { ImageUser, RemoveOptions, RemoveResult } from './remove.js'
-export { noSuchImage } from './records.js'
 export { chainIDs } from './chain-ids.js'
+export type { ImageRecord } from './records.js'
+export { noSuchImage } from './records.js'
+export type { ImageUser, RemoveOptions, RemoveResult } from './remove.js'
 
 // Sessions of this process, removed when it exits normally (after a crash, by the next process).
 const openSessions = new Set<StoreSession>()

@@ -63,7 +63,7 @@ export function resolvConf(hostText: string, mode: NetworkMode = 'bridge'): stri
     out.push(line)
   }
   while (out.length && out[out.length - 1]!.trim() === '') out.pop()
-  if (servers === 0) for (const ns of DEFAULT_NAMESERVERS) out.push(`nameserver ${ns}`)
+  if (servers === 0) { for (const ns of DEFAULT_NAMESERVERS) out.push(`nameserver ${ns}`) }
   return out.join('\n') + '\n'
 }
 

@@ -84,7 +84,7 @@ export function syncChanges(saved: Ruleset, nets: BridgeNet[], endpoints?: { bri
     for (const chain of BASE_CHAINS[table]) lines.push(declare(chain))
     if (endpoints || !dump?.chains.has(PORTS_CHAIN)) lines.push(declare(PORTS_CHAIN))
     lines.push(...base[table])
-    if (endpoints) for (const e of endpoints) lines.push(...portRules(e.bridge, e.endpoint)[table])
+    if (endpoints) { for (const e of endpoints) lines.push(...portRules(e.bridge, e.endpoint)[table]) }
     // Jumps: exactly one canonical rule per built-in chain, at the top.
     const existing = (dump?.rules ?? []).filter((r) => OUR_CHAINS[table].includes(targetOf(r) ?? '') && !OUR_CHAINS[table].includes(chainOf(r)))
     for (const jump of JUMPS[table]) {

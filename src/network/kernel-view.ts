@@ -46,18 +46,18 @@ export async function networkKernelView(o: { containerId: string; pid: number | 
   const veth = o.hostVeth ? showLink(o.hostVeth) : Promise.resolve(undefined)
   const bridge = o.bridge
     ? ip(['-j', 'addr', 'show', 'dev', o.bridge])
-        .then((out) => (JSON.parse(out || '[]') as IpAddr[]).map(asView)[0])
-        .catch((err) => {
-          if (isNoSuchDevice(err)) return undefined
-          throw err
-        })
+      .then((out) => (JSON.parse(out || '[]') as IpAddr[]).map(asView)[0])
+      .catch((err) => {
+        if (isNoSuchDevice(err)) return undefined
+        throw err
+      })
     : Promise.resolve(undefined)
   const rules = o.iptables
     ? o.iptables().then(async (tools) => {
-        const saved = await saveRules(tools)
-        const comment = ruleComment(o.containerId)
-        return (['nat', 'filter'] as const).flatMap((t) => (saved[t]?.rules ?? []).filter((r) => hasComment(r, comment)).map((r) => `-t ${t} ${r}`))
-      })
+      const saved = await saveRules(tools)
+      const comment = ruleComment(o.containerId)
+      return (['nat', 'filter'] as const).flatMap((t) => (saved[t]?.rules ?? []).filter((r) => hasComment(r, comment)).map((r) => `-t ${t} ${r}`))
+    })
     : Promise.resolve([])
   const [interfaces, link, br, own] = await Promise.all([inside, veth, bridge, rules])
   return {

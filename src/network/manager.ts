@@ -163,7 +163,7 @@ export class NetworkManager {
         const state = readState(this.paths, this.bridge)
         this.#cache = state
         return fn(state)
-      }),
+      })
     )
     this.#queue = run.catch(() => {})
     return run
@@ -685,7 +685,7 @@ export class NetworkManager {
   /** A network's bridge: made (or checked) once per manager. */
   async #ensureBridge(net: NetworkRecord): Promise<void> {
     if (this.#bridgesReady.has(net.bridge!)) return
-    const spec = { name: net.bridge!, gateway: net.gateway!, prefixLen: parseCidr(net.subnet!)!.prefix, mac: (net.bridgeMac ??= randomMac()), owner: this.#opts.root }
+    const spec = { name: net.bridge!, gateway: net.gateway!, prefixLen: parseCidr(net.subnet!)!.prefix, mac: net.bridgeMac ??= randomMac(), owner: this.#opts.root }
     await ensureBridge(spec, net.predefined ? this.#refuseForeignOwner : () => {})
     this.#bridgesReady.add(net.bridge!)
   }
@@ -756,4 +756,3 @@ function setSubnet(net: NetworkRecord, subnet: string, gateway?: string): void {
   net.gateway = gateway ?? formatIPv4(c.network + 1)
   net.bridgeMac ??= randomMac()
 }
-

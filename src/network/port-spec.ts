@@ -144,7 +144,7 @@ export interface PortRequest {
 export function portRequests(portBindings: LoosePortMap | null | undefined, publishAll = false, exposed?: Record<string, unknown> | null): PortRequest[] {
   const map: Record<string, { HostIp?: string; HostPort?: string }[]> = {}
   for (const [key, list] of Object.entries(portBindings ?? {})) if (list && list.length) map[key] = list
-  if (publishAll) for (const key of Object.keys(exposed ?? {})) if (!map[key]) map[key] = [{ HostIp: '', HostPort: '' }]
+  if (publishAll) { for (const key of Object.keys(exposed ?? {})) if (!map[key]) map[key] = [{ HostIp: '', HostPort: '' }] }
   const out: PortRequest[] = []
   for (const [key, list] of Object.entries(map)) {
     const { port, proto } = splitPortKey(key)

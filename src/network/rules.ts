@@ -60,16 +60,16 @@ export function networkRules(n: BridgeNet): Record<Table, string[]> {
   const nat = n.internal
     ? []
     : [
-        // Containers talking to the outside world leave with the host's address.
-        `-A TOCKER-POSTROUTING -s ${subnet} ! -o ${bridge} -j MASQUERADE`,
-        // The host's own 127.0.0.1 -> published port: after DNAT the packet goes out on the bridge with
-        // source 127.0.0.1, which the container could never answer; give it the gateway's address.
-        `-A TOCKER-POSTROUTING -s 127.0.0.0/8 -o ${bridge} -m addrtype --src-type LOCAL -j MASQUERADE`,
-        // Hairpin: a container reaching a published port (its own or another's) through a host address
-        // is DNATed back onto the bridge; without this the answer would go straight back over the
-        // bridge from an address the client never talked to.
-        `-A TOCKER-POSTROUTING -s ${subnet} -d ${subnet} -o ${bridge} -m conntrack --ctstate DNAT -j MASQUERADE`,
-      ]
+      // Containers talking to the outside world leave with the host's address.
+      `-A TOCKER-POSTROUTING -s ${subnet} ! -o ${bridge} -j MASQUERADE`,
+      // The host's own 127.0.0.1 -> published port: after DNAT the packet goes out on the bridge with
+      // source 127.0.0.1, which the container could never answer; give it the gateway's address.
+      `-A TOCKER-POSTROUTING -s 127.0.0.0/8 -o ${bridge} -m addrtype --src-type LOCAL -j MASQUERADE`,
+      // Hairpin: a container reaching a published port (its own or another's) through a host address
+      // is DNATed back onto the bridge; without this the answer would go straight back over the
+      // bridge from an address the client never talked to.
+      `-A TOCKER-POSTROUTING -s ${subnet} -d ${subnet} -o ${bridge} -m conntrack --ctstate DNAT -j MASQUERADE`,
+    ]
   const filter = [
     `-A TOCKER-FORWARD -o ${bridge} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`,
     `-A TOCKER-FORWARD -o ${bridge} -j ${PORTS_CHAIN}`,

@@ -38,4 +38,3 @@ export function usedBlocks(routes: RouteInfo[], addrs: AddrInfo[], ignoreDev?: s
 export function chooseFreeSubnet(used: Cidr[], candidates: Cidr[] = candidateSubnets()): Cidr | undefined {
   return candidates.find((c) => !used.some((u) => u.prefix > 0 && cidrsOverlap(c, u)))
 }
-

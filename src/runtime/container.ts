@@ -19,21 +19,8 @@ import { deleteContainer } from './operations.js'
 import type { Container, CreateOptions } from './options.js'
 
 // The runtime's public surface, as before the split into create.ts, operations.ts and options.ts.
+export { containerPids, containerState, containerStats, deleteContainer, exitStatus, killContainer, listContainers, oomKillCount, pauseContainer, startContainer, updateContainer, waitForExit } from './operations.js'
 export type { Container, CreateOptions, LogRelay, RuntimeOptions } from './options.js'
-export {
-  containerPids,
-  containerState,
-  containerStats,
-  deleteContainer,
-  exitStatus,
-  killContainer,
-  listContainers,
-  oomKillCount,
-  pauseContainer,
-  startContainer,
-  updateContainer,
-  waitForExit,
-} from './operations.js'
 
 export function createContainer(opts: CreateOptions): Promise<Container> {
   return create(opts, true)

@@ -41,7 +41,7 @@ export function createDevices(root: RootDir, devices: Device[], owners?: { uid(i
   for (const [containerPath, d] of byPath) {
     const dir = posix.dirname(containerPath)
     let parent = dirs.get(dir)
-    if (parent === undefined) dirs.set(dir, (parent = root.mkdirAll(dir)))
+    if (parent === undefined) dirs.set(dir, parent = root.mkdirAll(dir))
     const path = `${RootDir.fdPath(parent)}/${posix.basename(containerPath)}`
     const mode = d.fileMode ?? 0o666
     const type = TYPE_BITS[d.type]

@@ -166,8 +166,7 @@ export async function execProcess(id: string, o: ExecOptions): Promise<ExecProce
   channel.close()
   const c = child
   const exited = new Promise<number>((resolve) => {
-    const done = (code: number | null, signal: NodeJS.Signals | null): void =>
-      resolve(code ?? 128 + (signal ? ((osConstants.signals as Record<string, number>)[signal] ?? 0) : 0))
+    const done = (code: number | null, signal: NodeJS.Signals | null): void => resolve(code ?? 128 + (signal ? ((osConstants.signals as Record<string, number>)[signal] ?? 0) : 0))
     if (c.exitCode !== null || c.signalCode !== null) done(c.exitCode, c.signalCode)
     else c.once('exit', done)
   })

@@ -12,7 +12,6 @@ import { mount, mountFlagsOf, MS_BIND, MS_NODEV, MS_RDONLY, MS_REC, MS_REMOUNT }
 import { REMOUNT_KEPT_FLAGS } from './mount-options.js'
 import { RootDir } from './root-dir.js'
 
-
 /**
  * `devNull`: the container's /dev/null (devices.ts); the host's only for a spec without one,
  * which has no /dev of its own.

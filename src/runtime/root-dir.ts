@@ -19,24 +19,7 @@
 import { closeSync, fstatSync, openSync, readlinkSync, readSync, writeSync, type Stats } from 'node:fs'
 import { posix } from 'node:path'
 import { TockerError } from '../errors.js'
-import {
-  mkdirat,
-  openat2IfExists,
-  O_CLOEXEC,
-  O_CREAT,
-  O_DIRECTORY,
-  O_EXCL,
-  O_NOCTTY,
-  O_NOFOLLOW,
-  O_NONBLOCK,
-  O_PATH,
-  O_RDONLY,
-  O_WRONLY,
-  openat2,
-  RESOLVE_IN_ROOT,
-  RESOLVE_NO_MAGICLINKS,
-  RESOLVE_NO_SYMLINKS,
-} from '../sys/mount.js'
+import { mkdirat, openat2IfExists, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NOCTTY, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_RDONLY, O_WRONLY, openat2, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS } from '../sys/mount.js'
 import { traced } from '../trace/trace.js'
 
 const RESOLVE = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS
@@ -44,8 +27,7 @@ const RESOLVE = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS
 /** The most the engine reads of one file inside a container (its /etc/passwd, /etc/group). */
 export const MAX_ROOT_FILE_BYTES = 4 * 1024 * 1024
 
-const UNSAFE_FILE_HINT =
-  'tocker reads a file inside a container only if it is a regular file of at most 4 MiB, so that no image or container can stall or exhaust the engine: ' +
+const UNSAFE_FILE_HINT = 'tocker reads a file inside a container only if it is a regular file of at most 4 MiB, so that no image or container can stall or exhaust the engine: ' +
   'make it an ordinary file in the image (or in the container). / 엔진이 멈추거나 메모리를 다 쓰지 않도록, tocker는 컨테이너 안의 파일을 4 MiB 이하의 일반 파일일 때만 읽습니다: ' +
   '이미지(또는 컨테이너)에서 이 경로를 일반 파일로 바꾸세요.'
 

@@ -81,7 +81,7 @@ export function resolveUser(user: User, readFile: (path: string) => string | und
       }
     }
     // Supplementary groups: every group that lists the user as a member (Docker's getUser).
-    if (entry) for (const ge of groupList()) if (ge.members.includes(entry.name)) extra.add(ge.gid)
+    if (entry) { for (const ge of groupList()) if (ge.members.includes(entry.name)) extra.add(ge.gid) }
   } else {
     entry = users().find((e) => e.uid === uid)
   }

@@ -65,7 +65,7 @@ export function checkUserNamespace(spec: Spec): void {
   const user = l?.namespaces?.find((n) => n.type === 'user')
   const mapped = !!(l?.uidMappings?.length || l?.gidMappings?.length)
   if (!user) {
-    if (mapped) throw new TockerError('user namespace mappings specified, but USER namespace isn\'t enabled in the config', { status: 400 })
+    if (mapped) throw new TockerError("user namespace mappings specified, but USER namespace isn't enabled in the config", { status: 400 })
     return
   }
   if (user.path) return
@@ -75,8 +75,9 @@ export function checkUserNamespace(spec: Spec): void {
     if (![m.containerID, m.hostID, m.size].every((n) => Number.isInteger(n) && n >= 0) || m.size === 0) throw new TockerError(`invalid id mapping ${JSON.stringify(m)}`, { status: 400 })
   }
   for (const m of spec.mounts ?? []) {
-    if ((m as { uidMappings?: unknown }).uidMappings || (m as { gidMappings?: unknown }).gidMappings)
+    if ((m as { uidMappings?: unknown }).uidMappings || (m as { gidMappings?: unknown }).gidMappings) {
       throw new TockerError(`mount ${m.destination}: per-mount uidMappings/gidMappings are not supported by tocker; use the "idmap" option (the container's own mapping)`, { status: 400 })
+    }
   }
 }
 
@@ -115,7 +116,12 @@ export function startUserNamespace(spec: Spec): UserNamespace | undefined {
       // Only one write to each file is allowed, and gid_map is needed before any setgroups.
       writeMap(pid, 'uid_map', spec.linux!.uidMappings!)
       writeMap(pid, 'gid_map', spec.linux!.gidMappings!)
-      report({ kind: 'syscall', op: 'write', detail: `/proc/${pid}/uid_map ← ${JSON.stringify(mapText(spec.linux!.uidMappings!))}, gid_map ← ${JSON.stringify(mapText(spec.linux!.gidMappings!))} (the holder's new user namespace)`, result: 'ok' })
+      report({
+        kind: 'syscall',
+        op: 'write',
+        detail: `/proc/${pid}/uid_map ← ${JSON.stringify(mapText(spec.linux!.uidMappings!))}, gid_map ← ${JSON.stringify(mapText(spec.linux!.gidMappings!))} (the holder's new user namespace)`,
+        result: 'ok',
+      })
     }
     fd = openSync(`/proc/${pid}/ns/user`, 'r')
     const paths: Partial<Record<NamespaceType, string>> = {}

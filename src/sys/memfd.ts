@@ -33,7 +33,7 @@ export function sealedCopy(path: string, name: string): number {
       const rw = native.memfdCreate(name)
       let ro: number
       try {
-        for (let off = 0; off < data.length; ) off += writeSync(rw, data, off, data.length - off)
+        for (let off = 0; off < data.length;) off += writeSync(rw, data, off, data.length - off)
         native.addSeals(rw, SEALS)
         const reopened = openSync(`/proc/self/fd/${rw}`, 'r')
         try {

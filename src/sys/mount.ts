@@ -79,8 +79,7 @@ export function mountSetattr(target: string, flags: number, attrSet: number, att
   traced(
     'mount',
     'mount_setattr',
-    () =>
-      `${shownTarget ?? target}, ${decodeFlags(flags, native.MOUNT_SETATTR_FLAGS)}, set=${decodeFlags(attrSet, native.MOUNT_ATTR_FLAGS)}${attrClr ? `, clr=${decodeFlags(attrClr, native.MOUNT_ATTR_FLAGS)}` : ''}`,
+    () => `${shownTarget ?? target}, ${decodeFlags(flags, native.MOUNT_SETATTR_FLAGS)}, set=${decodeFlags(attrSet, native.MOUNT_ATTR_FLAGS)}${attrClr ? `, clr=${decodeFlags(attrClr, native.MOUNT_ATTR_FLAGS)}` : ''}`,
     () => syscalls().mountSetattr(target, flags, attrSet, attrClr),
   )
 }

@@ -5,17 +5,7 @@ import * as native from '../../native-shims/ns.js'
 import { decodeFlags, traced } from '../trace/trace.js'
 import { syscalls } from './syscalls.js'
 
-export {
-  CLONE_FS,
-  CLONE_NEWCGROUP,
-  CLONE_NEWIPC,
-  CLONE_NEWNET,
-  CLONE_NEWNS,
-  CLONE_NEWPID,
-  CLONE_NEWTIME,
-  CLONE_NEWUSER,
-  CLONE_NEWUTS,
-} from '../../native-shims/ns.js'
+export { CLONE_FS, CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWTIME, CLONE_NEWUSER, CLONE_NEWUTS } from '../../native-shims/ns.js'
 
 export function describeCloneFlags(flags: number): string {
   return decodeFlags(flags, native.CLONE_FLAGS)

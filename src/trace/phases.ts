@@ -164,7 +164,9 @@ function overlayLine(e: TraceEvent, l: Lang): string {
   const init = /^[^:]*\/containers\/[0-9a-f]{12,64}\/init(:|$)/.test(lower)
   const layers = (counted ? Number(counted[1]) : lower ? lower.split(':').length : 0) - (init ? 1 : 0)
   const upper = /upperdir=([^,]*)/.exec(data)?.[1]
-  return `${t(layers === 1 ? 'explain.line.overlay.one' : 'explain.line.overlay', { target, n: layers }, l)}${init ? t('explain.line.overlay.init', {}, l) : ''}${upper ? t('explain.line.overlay.upper', { upper: upper.replace(/^.*\//, '') }, l) : ''}${ok(e)}`
+  return `${t(layers === 1 ? 'explain.line.overlay.one' : 'explain.line.overlay', { target, n: layers }, l)}${init ? t('explain.line.overlay.init', {}, l) : ''}${
+    upper ? t('explain.line.overlay.upper', { upper: upper.replace(/^.*\//, '') }, l) : ''
+  }${ok(e)}`
 }
 
 function devLines(events: TraceEvent[], l: Lang): string[] {
@@ -392,7 +394,9 @@ export const PHASES: Phase[] = [
           const veth = /link del (\S+)/.exec(e.detail)![1]
           return [e.failed ? t('explain.line.vethGone', { veth }, l) : `ip link del ${veth}`]
         }
-        if (e.op === 'iptables-restore') return [...e.detail.matchAll(/-D (\S+) -p (\w+) -m \w+ --dport (\d+)[^;]*-j DNAT --to-destination ([^;\s]+)/g)].map((r) => `iptables -t nat -D ${r[1]} -p ${r[2]} --dport ${r[3]} -j DNAT --to-destination ${r[4]}${ok(e)}`)
+        if (e.op === 'iptables-restore') {
+          return [...e.detail.matchAll(/-D (\S+) -p (\w+) -m \w+ --dport (\d+)[^;]*-j DNAT --to-destination ([^;\s]+)/g)].map((r) => `iptables -t nat -D ${r[1]} -p ${r[2]} --dport ${r[3]} -j DNAT --to-destination ${r[4]}${ok(e)}`)
+        }
         return []
       }),
   },

@@ -99,12 +99,15 @@ interface Reply {
 
 function send(method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = request({ socketPath: sock, agent: false, method, path, headers: { Host: 'x', ...(body !== undefined ? { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)) } : {}), ...headers } }, (res) => {
-      let data = ''
-      res.setEncoding('utf8')
-      res.on('data', (d) => (data += d))
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: data }))
-    })
+    const req = request(
+      { socketPath: sock, agent: false, method, path, headers: { Host: 'x', ...(body !== undefined ? { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)) } : {}), ...headers } },
+      (res) => {
+        let data = ''
+        res.setEncoding('utf8')
+        res.on('data', (d) => (data += d))
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: data }))
+      },
+    )
     req.on('error', reject)
     req.end(body)
   })
@@ -372,7 +375,9 @@ t.test('property: any path and any JSON body get a 2xx or 4xx answer, never a 50
   )
   const body = fc.oneof(
     fc.jsonValue({ maxDepth: 3 }),
-    fc.record({ Image: fc.oneof(fc.string(), fc.jsonValue()), Cmd: fc.jsonValue(), Env: fc.jsonValue(), HostConfig: fc.oneof(fc.jsonValue(), fc.record({ Memory: fc.jsonValue(), Binds: fc.jsonValue(), PortBindings: fc.jsonValue() })) }, { requiredKeys: [] }),
+    fc.record({ Image: fc.oneof(fc.string(), fc.jsonValue()), Cmd: fc.jsonValue(), Env: fc.jsonValue(), HostConfig: fc.oneof(fc.jsonValue(), fc.record({ Memory: fc.jsonValue(), Binds: fc.jsonValue(), PortBindings: fc.jsonValue() })) }, {
+      requiredKeys: [],
+    }),
   )
   await fc.assert(
     fc.asyncProperty(body, fc.constantFrom('/containers/create', '/containers/x/exec', '/exec/e1/start'), async (b, p) => {

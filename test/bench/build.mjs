@@ -110,7 +110,7 @@ writeFileSync(join(podmanDir, 'containers.conf'), '[containers]\ndefault_ulimits
 const podmanEnv = { ...process.env, CONTAINERS_CONF: join(podmanDir, 'containers.conf') }
 podmanArgs = ['--root', join(podmanDir, 'root'), '--runroot', join(podmanDir, 'run'), '--tmpdir', join(podmanDir, 'tmp'), '--storage-driver', 'overlay', '--cgroup-manager', 'cgroupfs', '--events-backend', 'none']
 const podman = (args) => client('podman', [...podmanArgs, ...args], { env: podmanEnv })
-if (wantBuild) for (const name of ['busybox', 'httpd']) await podman(['pull', '--quiet', '--tls-verify=false', `${REG}/${name}`])
+if (wantBuild) { for (const name of ['busybox', 'httpd']) await podman(['pull', '--quiet', '--tls-verify=false', `${REG}/${name}`]) }
 
 // ---- the contexts -------------------------------------------------------------------------------
 

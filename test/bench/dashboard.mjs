@@ -130,7 +130,11 @@ const rssOpen = rssMiB(engine.pid)
 console.log(`dashboard benchmark: 50 containers (10 running), 20 images, median of ${RUNS} page loads (Chromium headless)`)
 console.log(`  containers view, load to 50 rows drawn: ${median(containersMs).toFixed(0)} ms  (runs: ${containersMs.map((x) => x.toFixed(0)).join(' ')})`)
 console.log(`  images view, load to 20 rows drawn:     ${median(imagesMs).toFixed(0)} ms  (runs: ${imagesMs.map((x) => x.toFixed(0)).join(' ')})`)
-console.log(`  engine CPU over ${IDLE_S} s idle: ${cpuOpen} ms with the page open, ${cpuAlone} ms without (reference) (${cpuAlone ? `ratio ${(cpuOpen / cpuAlone).toFixed(2)}` : 'the kernel counts in 10 ms ticks'}); the dashboard process: ${cpuDash} ms`)
+console.log(
+  `  engine CPU over ${IDLE_S} s idle: ${cpuOpen} ms with the page open, ${cpuAlone} ms without (reference) (${
+    cpuAlone ? `ratio ${(cpuOpen / cpuAlone).toFixed(2)}` : 'the kernel counts in 10 ms ticks'
+  }); the dashboard process: ${cpuDash} ms`,
+)
 console.log(`  engine memory (VmRSS): ${rssOpen.toFixed(1)} MiB with the page open, ${rssAlone.toFixed(1)} MiB before it  ratio ${(rssOpen / rssAlone).toFixed(2)}`)
 
 await browser.close()

@@ -32,11 +32,14 @@ async function freePort() {
 const dir = mkdtempSync(join(tmpdir(), 'tocker-bench-http-'))
 const port = await freePort()
 const config = join(dir, 'config.yml')
-writeFileSync(config, `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'storage')}\nhttp:\n  addr: 127.0.0.1:${port}\n  secret: ${randomBytes(8).toString('hex')}\n`)
+writeFileSync(
+  config,
+  `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'storage')}\nhttp:\n  addr: 127.0.0.1:${port}\n  secret: ${randomBytes(8).toString('hex')}\n`,
+)
 const registry = spawn('/usr/bin/docker-registry', ['serve', config], { stdio: 'ignore' })
 const base = `http://127.0.0.1:${port}`
 try {
-  for (let i = 0; ; i++) {
+  for (let i = 0;; i++) {
     try {
       if ((await fetch(`${base}/v2/`)).ok) break
     } catch {}
@@ -67,7 +70,7 @@ try {
       const res = await fetch(url)
       const h = createHash('sha256')
       // eslint-disable-next-line require-yield -- a sink: it consumes the stream and yields nothing
-      await pipeline(Readable.fromWeb(res.body), async function* (src) {
+      await pipeline(Readable.fromWeb(res.body), async function*(src) {
         for await (const chunk of src) h.update(chunk)
       })
       check(h.digest('hex'))

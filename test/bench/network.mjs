@@ -183,7 +183,11 @@ async function attachCost() {
 
 try {
   const ipt = await net.iptables()
-  console.log(`iptables: ${ipt.iptables} v${ipt.version} (${ipt.backend}); wrk -t2 -d${seconds}s, medians of ${rounds} rounds (ratio: median of per-round ratios); ${containers} containers for the attach cost; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`)
+  console.log(
+    `iptables: ${ipt.iptables} v${ipt.version} (${ipt.backend}); wrk -t2 -d${seconds}s, medians of ${rounds} rounds (ratio: median of per-round ratios); ${containers} containers for the attach cost; load average ${
+      loadavg().map((l) => l.toFixed(1)).join(' ')
+    }`,
+  )
   console.log('')
   const rows = await httpRates()
   console.log('HTTP requests/sec          direct IP   published 127.0.0.1 (DNAT)   ratio   userland proxy   ratio')

@@ -42,7 +42,7 @@ if (FILE) {
 
 function hookClient() {
   const request = http.request
-  http.request = function (...args) {
+  http.request = function(...args) {
     const o = args.find((a) => a && typeof a === 'object') ?? {}
     const name = `${o.method ?? 'GET'} ${(o.path ?? '').split('?')[0].replace(/[0-9a-f]{64}/, '{id}')}`
     record('req', { name })
@@ -60,7 +60,7 @@ function hookClient() {
 
 async function hookEngine() {
   const emit = http.Server.prototype.emit
-  http.Server.prototype.emit = function (type, req, resOrSocket) {
+  http.Server.prototype.emit = function(type, req, resOrSocket) {
     if (type === 'request' || type === 'upgrade') {
       const name = `${req.method} ${req.url.split('?')[0].replace(/[0-9a-f]{64}/, '{id}')}`
       record('srv-req', { name })
@@ -73,7 +73,7 @@ async function hookEngine() {
   const span = (cls, method, name) => {
     const orig = cls.prototype[method]
     if (typeof orig !== 'function') throw new Error(`profile-hook: ${cls.name}.${method} is gone (update test/bench/profile-hook.mjs)`)
-    cls.prototype[method] = async function (...args) {
+    cls.prototype[method] = async function(...args) {
       const t0 = now()
       try {
         return await orig.apply(this, args)
@@ -85,7 +85,7 @@ async function hookEngine() {
   const syncSpan = (cls, method, name) => {
     const orig = cls.prototype[method]
     if (typeof orig !== 'function') throw new Error(`profile-hook: ${cls.name}.${method} is gone (update test/bench/profile-hook.mjs)`)
-    cls.prototype[method] = function (...args) {
+    cls.prototype[method] = function(...args) {
       const t0 = now()
       try {
         return orig.apply(this, args)

@@ -101,10 +101,11 @@ async function measure(fn) {
 }
 
 const phases = {
-  http: () => Promise.all(layers.map(async (l) => {
-    const res = await fetch(`http://${reg.addr}/v2/bench/blobs/${l.digest}`)
-    await pipeline(Readable.fromWeb(res.body), discard())
-  })),
+  http: () =>
+    Promise.all(layers.map(async (l) => {
+      const res = await fetch(`http://${reg.addr}/v2/bench/blobs/${l.digest}`)
+      await pipeline(Readable.fromWeb(res.body), discard())
+    })),
   'http + verify': () => {
     const client = new RegistryClient()
     return Promise.all(layers.map(async (l) => pipeline(await client.openBlob(ref, l), discard())))

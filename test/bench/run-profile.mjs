@@ -228,10 +228,12 @@ if (BASE) {
     if (fn().status !== 0) throw new Error('A/B run failed')
     return performance.now() - t0
   }
-  for (const [label, args] of [
-    ['run --rm --network none', ['run', '--rm', '--network', 'none', 'busybox', 'true']],
-    ['run --rm (bridge)', ['run', '--rm', 'busybox', 'true']],
-  ]) {
+  for (
+    const [label, args] of [
+      ['run --rm --network none', ['run', '--rm', '--network', 'none', 'busybox', 'true']],
+      ['run --rm (bridge)', ['run', '--rm', 'busybox', 'true']],
+    ]
+  ) {
     const mine = []
     const theirs = []
     for (let i = 0; i < RUNS; i++) {
@@ -333,6 +335,6 @@ const traceRows = Object.entries(kinds)
   .map(([k, v]) => ({ k, n: median(v.map((x) => x.n)), ms: median(v.map((x) => x.ms)) }))
   .sort((a, b) => b.ms - a.ms)
 if (TRACE) console.log(`\nkernel steps in the engine (trace layer; median per run of count and summed ms, top 12)`)
-if (TRACE) for (const r of traceRows.slice(0, 12)) console.log(`  ${r.k.padEnd(40)} ${String(r.n).padStart(4)}x ${r.ms.toFixed(2).padStart(8)} ms`)
+if (TRACE) { for (const r of traceRows.slice(0, 12)) console.log(`  ${r.k.padEnd(40)} ${String(r.n).padStart(4)}x ${r.ms.toFixed(2).padStart(8)} ms`) }
 console.log(`\nload average at the end: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} (on ${availableParallelism()} CPUs)`)
 process.exit(0)

@@ -156,7 +156,21 @@ if (COMPOSE) {
   mkdirSync(project)
   writeFileSync(
     join(project, 'docker-compose.yml'),
-    ['version: "3.7"', 'services:', '  web:', `    image: ${BUSYBOX}`, '    command: ["httpd", "-f", "-p", "80", "-h", "/www"]', '    volumes:', '      - www:/www', '  client:', `    image: ${BUSYBOX}`, '    command: ["sleep", "1000"]', 'volumes:', '  www: {}', ''].join('\n'),
+    [
+      'version: "3.7"',
+      'services:',
+      '  web:',
+      `    image: ${BUSYBOX}`,
+      '    command: ["httpd", "-f", "-p", "80", "-h", "/www"]',
+      '    volumes:',
+      '      - www:/www',
+      '  client:',
+      `    image: ${BUSYBOX}`,
+      '    command: ["sleep", "1000"]',
+      'volumes:',
+      '  www: {}',
+      '',
+    ].join('\n'),
   )
   const cenv = { ...process.env, DOCKER_HOST: `unix://${join(root, 'tocker.sock')}`, COMPOSE_PROJECT_NAME: 'bench', DOCKER_CONFIG: project }
   const compose = (args) => {

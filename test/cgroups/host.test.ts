@@ -77,12 +77,14 @@ t.test('without a usable cgroup v2: no limits → no cgroup; a limit → why + h
     t.equal(assertLimitsSupported({}).usable, false, 'the create-time check passes without limits')
     t.throws(() => assertLimitsSupported({ memoryBytes: 64 * 1024 * 1024 }), /^cannot apply --memory: limits need cgroup v2/, 'and refuses a limit')
     t.equal(openCgroup(id), undefined)
-    for (const [limits, flag] of [
-      [{ memoryBytes: 64 * 1024 * 1024 }, '--memory'],
-      [{ cpus: 0.5 }, '--cpus'],
-      [{ pidsLimit: 10 }, '--pids-limit'],
-      [{ cpuShares: 512 }, '--cpu-shares'],
-    ] as const) {
+    for (
+      const [limits, flag] of [
+        [{ memoryBytes: 64 * 1024 * 1024 }, '--memory'],
+        [{ cpus: 0.5 }, '--cpus'],
+        [{ pidsLimit: 10 }, '--pids-limit'],
+        [{ cpuShares: 512 }, '--cpu-shares'],
+      ] as const
+    ) {
       try {
         createCgroup(id, limits)
         t.fail(`${flag} was accepted`)
@@ -160,4 +162,3 @@ t.test('`tocker runtime run` without a usable cgroup v2: resources → exit 125 
   t.equal(ran.stdout, 'hello from a container without a cgroup\n')
   t.same(tockerCgroupDirs(), before, 'and no cgroup was made for it')
 })
-

@@ -49,7 +49,7 @@ t.test('pflag forms: clusters, =values, repeats, negative numbers, bool values',
   t.same(parseWith(ps, ['--', '-a']).args, ['-a'])
 })
 
-t.test('bad options: Docker 28\'s words', async (t) => {
+t.test("bad options: Docker 28's words", async (t) => {
   const msg = (argv: string[]) => {
     try {
       runArgs(argv)
@@ -70,7 +70,7 @@ t.test('bad options: Docker 28\'s words', async (t) => {
   t.equal(msg(['--no-such=1', 'x']), 'unknown flag: --no-such')
 })
 
-t.test('argument counts: cobra\'s validators as Docker words them', async (t) => {
+t.test("argument counts: cobra's validators as Docker words them", async (t) => {
   t.same(checkArgs({ min: 1 }, 0), { message: 'requires at least 1 argument', see: true })
   t.same(checkArgs({ min: 2 }, 1), { message: 'requires at least 2 arguments', see: true })
   t.same(checkArgs({ min: 1, max: 1 }, 0), { message: 'requires 1 argument', see: false })
@@ -102,7 +102,7 @@ function COMMANDS_TABLE(name: string): OptionDef[] {
   return TABLES.get(name)!
 }
 
-t.test('help: the layout of Docker\'s (cobra and pflag, 80 columns when not a terminal)', async (t) => {
+t.test("help: the layout of Docker's (cobra and pflag, 80 columns when not a terminal)", async (t) => {
   const ps = COMMANDS.find((c) => c.name === 'ps')!
   const help = commandHelp(['ps'], ps, await ps.load())
   t.match(help, /^Usage: {2}tocker ps \[OPTIONS\]\n\nList containers\n\nAliases:\n {2}tocker container ls, tocker container list, tocker container ps, tocker ps\n\nOptions:\n/)
@@ -122,7 +122,7 @@ t.test('help: the layout of Docker\'s (cobra and pflag, 80 columns when not a te
   t.equal(displayWidth('컨테이너 ps'), 11)
 })
 
-t.test('detach keys: moby/term\'s escape proxy', async (t) => {
+t.test("detach keys: moby/term's escape proxy", async (t) => {
   t.same([...parseDetachKeys('ctrl-p,ctrl-q')], [16, 17])
   t.same([...parseDetachKeys('a,ctrl-\\,ctrl-@')], [97, 28, 0])
   t.throws(() => parseDetachKeys('ctrl-1'), /Unknown character: 'ctrl-1'/)
@@ -137,7 +137,7 @@ t.test('detach keys: moby/term\'s escape proxy', async (t) => {
   t.same(p.feed(Buffer.from([16])), Buffer.from([16, 16]), '^P ^P: both sent, the sequence starts over')
 })
 
-t.test('locale and hints: English by default, Korean hint under Docker\'s English line', async (t) => {
+t.test("locale and hints: English by default, Korean hint under Docker's English line", async (t) => {
   t.equal(lang({}), 'en')
   t.equal(lang({ LANG: 'ko_KR.UTF-8' }), 'ko')
   t.equal(lang({ LANG: 'ko_KR.UTF-8', LC_ALL: 'C' }), 'en', 'LC_ALL wins')

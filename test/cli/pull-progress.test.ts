@@ -42,7 +42,12 @@ t.test("progress bar as Docker's JSONProgress draws it", async (t) => {
 t.test('a stream: split lines, "stream" text, an error message ends it as an error', async (t) => {
   const out = sink(false)
   const { displayJsonMessages } = await import('../../src/cli/format/pull-progress.js')
-  const lines = ['{"status":"Pulling from library/busybox","id":"latest"}', '{"status":"Downloading","progressDetail":{"current":1,"total":2},"progress":"x","id":"aa"}', '{"status":"Pull complete","progressDetail":{},"id":"aa"}', '{"stream":"Loaded image: busybox:latest\\n"}']
+  const lines = [
+    '{"status":"Pulling from library/busybox","id":"latest"}',
+    '{"status":"Downloading","progressDetail":{"current":1,"total":2},"progress":"x","id":"aa"}',
+    '{"status":"Pull complete","progressDetail":{},"id":"aa"}',
+    '{"stream":"Loaded image: busybox:latest\\n"}',
+  ]
   await displayJsonMessages(Readable.from([Buffer.from(lines.join('\n').slice(0, 30)), Buffer.from(lines.join('\n').slice(30) + '\n')]), out)
   t.equal(out.text, 'latest: Pulling from library/busybox\naa: Pull complete\nLoaded image: busybox:latest\n')
   await t.rejects(displayJsonMessages(Readable.from([Buffer.from('{"errorDetail":{"message":"boom"},"error":"boom"}\n')]), sink(false)), { message: 'boom' })

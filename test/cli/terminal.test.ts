@@ -64,12 +64,12 @@ t.test('Ctrl-P Ctrl-Q detaches run -it and leaves the shell running; attach and 
   const exec = underPty(['exec', '-it', 'd1', 'sh'])
   await exec.waitFor(/\/ # /, 'the exec shell prompt')
   await exec.type('tty; exit 3\r')
-  t.equal(await exec.exitWithin(10_000), 3, 'exec -it: the exit code is the process\'s')
+  t.equal(await exec.exitWithin(10_000), 3, "exec -it: the exit code is the process's")
   t.match(exec.output(), /\/dev\/pts\/\d+/, 'it had a terminal')
   t.equal((await env.tocker(['rm', '-f', 'd1'])).code, 0)
 })
 
-t.test('three SIGINTs force-exit a foreground run as Docker\'s CLI does; the container goes on', async (t) => {
+t.test("three SIGINTs force-exit a foreground run as Docker's CLI does; the container goes on", async (t) => {
   const child = spawn(process.execPath, [TOCKER_BIN, '--root', env.root, 'run', '--name', 'sig3', BUSYBOX, 'sleep', '60'], { stdio: ['ignore', 'pipe', 'pipe'], env: CHILD_ENV })
   let stderr = ''
   child.stderr.on('data', (d) => (stderr += d))
@@ -129,7 +129,7 @@ t.test('exit 127 of a package manager in a minimal image: a hint that says what 
   t.equal(await env.ok(['ps', '-aq']), '', 'the probe container is gone')
 })
 
-t.test('a registry that cannot be resolved: Docker\'s line, then how to work offline', async (t) => {
+t.test("a registry that cannot be resolved: Docker's line, then how to work offline", async (t) => {
   // This namespace has no network: the name does not resolve, as on a lab machine without internet.
   const r = await env.tocker(['pull', 'registry.example.org/busybox'], { env: { LANG: 'ko_KR.UTF-8' } })
   t.equal(r.code, 1)
@@ -139,12 +139,12 @@ t.test('a registry that cannot be resolved: Docker\'s line, then how to work off
   t.match(lines[2], /^힌트: 레지스트리 registry\.example\.org의 주소를 찾지 못했습니다/)
 })
 
-t.test('version and info from the engine, shaped like Docker\'s', async (t) => {
+t.test("version and info from the engine, shaped like Docker's", async (t) => {
   const v = await env.tocker(['version'])
   t.equal(v.code, 0, v.stderr)
   t.match(v.stdout, /^Client:\n Version: +\d+\.\d+\.\d+\n API version: +1\.\d+\n/)
   t.match(v.stdout, /\n\nServer: tocker\n Engine:\n {2}Version: +\d+\.\d+\.\d+\n {2}API version: +1\.\d+ \(minimum version 1\.\d+\)\n/)
-  t.match(JSON.parse((await env.ok(['version', '--format', 'json']))).Server.ApiVersion, /^1\.\d+$/)
+  t.match(JSON.parse(await env.ok(['version', '--format', 'json'])).Server.ApiVersion, /^1\.\d+$/)
   const i = await env.tocker(['info'])
   t.equal(i.code, 0, i.stderr)
   t.match(i.stdout, /^Client:\n Version: +\S+\n Context: +default\n Debug Mode: false\n\nServer:\n Containers: \d+\n {2}Running: \d+\n {2}Paused: 0\n {2}Stopped: \d+\n/)
@@ -159,7 +159,7 @@ t.test('version and info from the engine, shaped like Docker\'s', async (t) => {
   t.equal((await env.ok(['system', 'info', '--format', '{{.OSType}}'])).trim(), 'linux')
 })
 
-t.test('Korean: Docker\'s English line first, then a Korean hint', async (t) => {
+t.test("Korean: Docker's English line first, then a Korean hint", async (t) => {
   await env.ok(['run', '-d', '--name', 'busy', BUSYBOX, 'sleep', '60'])
   const r = await env.tocker(['rm', 'busy'], { env: { LANG: 'ko_KR.UTF-8' } })
   t.equal(r.code, 1)
@@ -167,7 +167,7 @@ t.test('Korean: Docker\'s English line first, then a Korean hint', async (t) => 
   t.equal(first, 'Error response from daemon: cannot remove container "/busy": container is running: stop the container before removing or force remove')
   t.match(second, /^힌트: 실행 중인 컨테이너는 지울 수 없습니다.*'tocker stop busy'/)
   const en = await env.tocker(['rm', 'busy'])
-  t.equal(en.stderr.split('\n').length, 2, 'English: Docker\'s line only')
+  t.equal(en.stderr.split('\n').length, 2, "English: Docker's line only")
   t.equal((await env.tocker(['rm', '-f', 'busy'])).code, 0)
 })
 

@@ -26,7 +26,7 @@ const EXPECTED: [string[], number, string][] = [
   [['run'], 1, "tocker: 'tocker run' requires at least 1 argument\n\nUsage:  tocker run [OPTIONS] IMAGE [COMMAND] [ARG...]\n\nSee 'tocker run --help' for more information\n"],
   [['run', '--foo', 'busybox'], 125, "unknown flag: --foo\n\nUsage:  tocker run [OPTIONS] IMAGE [COMMAND] [ARG...]\n\nRun 'tocker run --help' for more information\n"],
   [['run', '-x', 'busybox'], 125, "unknown shorthand flag: 'x' in -x\n\nUsage:  tocker run [OPTIONS] IMAGE [COMMAND] [ARG...]\n\nRun 'tocker run --help' for more information\n"],
-  [['run', '--memory'], 125, 'flag needs an argument: --memory\n\nUsage:  tocker run [OPTIONS] IMAGE [COMMAND] [ARG...]\n\nRun \'tocker run --help\' for more information\n'],
+  [['run', '--memory'], 125, "flag needs an argument: --memory\n\nUsage:  tocker run [OPTIONS] IMAGE [COMMAND] [ARG...]\n\nRun 'tocker run --help' for more information\n"],
   [['exec', 'c'], 1, "tocker: 'tocker exec' requires at least 2 arguments\n\nUsage:  tocker exec [OPTIONS] CONTAINER COMMAND [ARG...]\n\nSee 'tocker exec --help' for more information\n"],
   [['ps', 'x'], 1, "tocker: 'tocker ps' accepts no arguments\n\nUsage:  tocker ps [OPTIONS]\n\nRun 'tocker ps --help' for more information\n"],
   [['ps', '-n', 'abc'], 125, 'invalid argument "abc" for "-n, --last" flag: strconv.ParseInt: parsing "abc": invalid syntax\n\nUsage:  tocker ps [OPTIONS]\n\nRun \'tocker ps --help\' for more information\n'],
@@ -37,7 +37,7 @@ const EXPECTED: [string[], number, string][] = [
   [['image', 'lss'], 1, "tocker: unknown command: tocker image lss\n\nDid you mean this?\n\tls\n\nUsage:  tocker image\n\nRun 'tocker image --help' for more information\n"],
 ]
 
-t.test('usage errors: Docker 28\'s words and exit codes', async (t) => {
+t.test("usage errors: Docker 28's words and exit codes", async (t) => {
   for (const [args, code, stderr] of EXPECTED) {
     const r = tocker(args)
     t.same([r.code, r.stderr, r.stdout], [code, stderr, ''], `tocker ${args.join(' ')}`)
@@ -117,14 +117,16 @@ t.test('help: root, commands, groups; --help anywhere before the image; -v', asy
 t.test('global options before or after the command; --explain takes only "=value"', async (t) => {
   // No engine answers on this root: the error comes after parsing, so the options were accepted.
   const root = '/nonexistent/tocker-root'
-  for (const args of [
-    ['--explain', 'ps'],
-    ['ps', '--explain'],
-    ['ps', '--explain=full'],
-    ['ps', '-D'],
-    ['exec', '--explain', 'c', 'true'],
-    ['run', '--explain', '-H', `unix://${root}/x.sock`, '--rm', 'busybox', 'true'],
-  ]) {
+  for (
+    const args of [
+      ['--explain', 'ps'],
+      ['ps', '--explain'],
+      ['ps', '--explain=full'],
+      ['ps', '-D'],
+      ['exec', '--explain', 'c', 'true'],
+      ['run', '--explain', '-H', `unix://${root}/x.sock`, '--rm', 'busybox', 'true'],
+    ]
+  ) {
     const r = tocker(['--root', root, ...args])
     t.match(r.stderr, /Cannot connect to the tocker engine/, `tocker ${args.join(' ')}: parsed, then the engine is asked`)
     t.notMatch(r.stderr, /unknown flag/)
@@ -139,7 +141,7 @@ t.test('global options before or after the command; --explain takes only "=value
   t.match(bad.stderr, /^invalid argument "bogus" for "--explain" flag: must be "phases" or "full"\n/)
 })
 
-t.test('Korean: help and hints in Korean, Docker\'s English line first', async (t) => {
+t.test("Korean: help and hints in Korean, Docker's English line first", async (t) => {
   const ko = { LANG: 'ko_KR.UTF-8' }
   const help = tocker(['run', '--help'], ko)
   t.match(help.stdout, /^사용법: {2}tocker run \[OPTIONS\] IMAGE \[COMMAND\] \[ARG\.\.\.\]\n\n이미지로 새 컨테이너를 만들고 실행합니다\n/)
@@ -152,7 +154,7 @@ t.test('Korean: help and hints in Korean, Docker\'s English line first', async (
   const err = tocker(['run'], ko)
   t.equal(err.code, 1)
   const lines = err.stderr.split('\n')
-  t.equal(lines[0], "tocker: 'tocker run' requires at least 1 argument", 'Docker\'s English line first')
+  t.equal(lines[0], "tocker: 'tocker run' requires at least 1 argument", "Docker's English line first")
   t.match(err.stderr, /\n힌트: 인자의 개수가 맞지 않습니다/)
   t.notMatch(tocker(['run']).stderr, /힌트/, 'English by default')
   const down = tocker(['--root', '/nonexistent/tocker-root', 'ps'], { LC_ALL: 'ko_KR.UTF-8' })

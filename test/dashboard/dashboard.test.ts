@@ -142,7 +142,7 @@ t.test('the images view lists the offline images, with layer stacks and shared l
   t.equal(await layers.count(), 2)
   t.equal(await layers.nth(0).getAttribute('data-shared'), '1', 'the base layer is shared')
   t.match(await layers.nth(0).innerText(), /busybox:latest/, 'with busybox')
-  t.equal(await layers.nth(1).getAttribute('data-shared'), '0', 'the top layer is httpd\'s own')
+  t.equal(await layers.nth(1).getAttribute('data-shared'), '0', "the top layer is httpd's own")
   await shot('images')
 })
 
@@ -189,11 +189,15 @@ t.test('Run from the page starts an httpd with a published port; its link serves
   const link = page.locator('#container-ports a[data-port="8090"]')
   t.equal(await link.getAttribute('href'), 'http://127.0.0.1:8090/')
   const [tab] = await Promise.all([context.waitForEvent('page'), link.click()])
-  const body = await until(async () => {
-    await tab.reload().catch(() => {})
-    const text = await tab.locator('body').innerText().catch(() => '')
-    return /It works!/.test(text) ? text : undefined
-  }, 'the published port serving the httpd page', 20_000)
+  const body = await until(
+    async () => {
+      await tab.reload().catch(() => {})
+      const text = await tab.locator('body').innerText().catch(() => '')
+      return /It works!/.test(text) ? text : undefined
+    },
+    'the published port serving the httpd page',
+    20_000,
+  )
   t.match(body, /It works!/)
   await shot('published-port', tab)
   await tab.close()
@@ -209,10 +213,14 @@ t.test('logs stream while the page is open (stdout and stderr)', async (t) => {
   await page.waitForSelector('#logs', WAIT)
   await page.waitForFunction(() => /line 0\n/.test(document.getElementById('logs')?.textContent ?? ''), undefined, WAIT)
   // Lines written after the page opened arrive by themselves (logs -f), not by reloading.
-  const later = await page.waitForFunction(() => {
-    const m = [...(document.getElementById('logs')?.textContent ?? '').matchAll(/line (\d+)/g)]
-    return m.length && Number(m.at(-1)![1]) >= 8 ? m.length : 0
-  }, undefined, WAIT)
+  const later = await page.waitForFunction(
+    () => {
+      const m = [...(document.getElementById('logs')?.textContent ?? '').matchAll(/line (\d+)/g)]
+      return m.length && Number(m.at(-1)![1]) >= 8 ? m.length : 0
+    },
+    undefined,
+    WAIT,
+  )
   t.ok(Number(await later.jsonValue()) >= 8)
   t.match(await page.locator('#logs .err').first().innerText(), /oops \d+/, 'stderr is marked')
   await shot('logs')
@@ -235,13 +243,13 @@ t.test('the exec terminal runs hostname and shows the container id', async (t) =
   t.pass('exit ends the shell and the page says its exit code')
 })
 
-t.test('the x-ray: own net/pid/mnt/uts namespaces, the overlay with the image\'s layer count', async (t) => {
+t.test("the x-ray: own net/pid/mnt/uts namespaces, the overlay with the image's layer count", async (t) => {
   const probe = await raw(`/api/containers/${webId}/kernel`, bearer)
   await page.goto(`${dash.origin}/#/containers/${webId}/xray`)
   if (probe.status === 404 && /page not found/.test(probe.body)) {
     // An engine without the route (teach-explain's GET /containers/{id}/kernel not landed yet): the
     // tab says so plainly instead of drawing nothing.
-    t.comment('GET /containers/{id}/kernel is not in this engine: only the x-ray\'s fallback is checked')
+    t.comment("GET /containers/{id}/kernel is not in this engine: only the x-ray's fallback is checked")
     await page.waitForSelector('#xray-error', WAIT)
     t.equal(await page.locator('#xray-error').innerText(), 'This engine has no kernel view (GET /containers/{id}/kernel).')
     return
@@ -258,9 +266,9 @@ t.test('the x-ray: own net/pid/mnt/uts namespaces, the overlay with the image\'s
   t.equal(await page.locator('#xray-overlay .layer.lower').count(), layers)
   t.equal(await page.locator('#xray-overlay .layer.upper').count(), 1)
   // The container's own init layer (Docker's "-init") between the image's layers and the upper one.
-  t.equal(await page.locator('#xray-overlay .layer.init').count(), 1, 'the init layer, drawn apart from the image\'s')
+  t.equal(await page.locator('#xray-overlay .layer.init').count(), 1, "the init layer, drawn apart from the image's")
   t.match(await page.locator('#xray-rules').innerText(), /--dport 8090\b.*-j DNAT --to-destination [\d.]+:80\b/, 'the DNAT rule of -p 8090:80')
-  t.match(await page.locator('#xray-merged-note').innerText(), /^\S+\/rootfs is only the mount point.*sudo ls \/proc\/\d+\/root\/ \(or: tocker exec web ls \/\)\.$/, 'where to see the merged tree, in the page\'s language only')
+  t.match(await page.locator('#xray-merged-note').innerText(), /^\S+\/rootfs is only the mount point.*sudo ls \/proc\/\d+\/root\/ \(or: tocker exec web ls \/\)\.$/, "where to see the merged tree, in the page's language only")
   t.match(await page.locator('#xray-seccomp').innerText(), /filter/, 'seccomp on')
   await shot('xray', page, true)
 })
@@ -300,7 +308,7 @@ t.test('an image in use is refused as Docker words it', async (t) => {
   await shot('image-in-use')
 })
 
-t.test('an unused image is deleted from the page (the tutorials\' rmi)', async (t) => {
+t.test("an unused image is deleted from the page (the tutorials' rmi)", async (t) => {
   const pulled = `${ref('two-layer')}:latest`
   await page.click('#nav-images')
   await page.waitForSelector(`tr[data-ref="${pulled}"] button[data-action=delete]`, WAIT)

@@ -95,7 +95,7 @@ t.test('the shape two languages must share ignores the expected output of plain 
   t.not(sessionShape(en).join('\n'), sessionShape(other).join('\n'), 'flags count')
 })
 
-t.test("docs/lab: every chapter in both languages, with the same commands, outputs differing only where they may", async (t) => {
+t.test('docs/lab: every chapter in both languages, with the same commands, outputs differing only where they may', async (t) => {
   const lab = new URL('../../docs/lab/', import.meta.url).pathname
   const md = (lang: string) => readdirSync(join(lab, lang)).filter((f) => f.endsWith('.md')).sort()
   const chapters = md('en').filter((f) => /^\d\d-/.test(f))

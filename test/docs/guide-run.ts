@@ -136,7 +136,7 @@ async function labMachine() {
     rmSync(run, { recursive: true, force: true })
   }
   try {
-    for (let i = 0; ; i++) {
+    for (let i = 0;; i++) {
       if (existsSync('/run/tocker/tocker.sock') && tocker(['ps', '-q']).status === 0) break
       if (engine.exitCode !== null || i > 600) throw new Error(`the engine did not start: ${engineLog}`)
       await sleep(100)

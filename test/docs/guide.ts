@@ -245,10 +245,11 @@ export function pairChapters(en: Chapter, ko: Chapter, name: string): { blocks: 
       const koLines = b.flags.has('tty') ? ttyScript(k).shown : k.expected
       if (same(enLines, koLines)) return { where, text: c.text, lang: 'en', expected: c.expected, status }
       if (status === 0 && !b.flags.has('tty') && REPEATABLE.test(c.text)) return { where, text: c.text, lang: 'en', expected: c.expected, korean: k.expected, status }
-      if (status === 0 || b.flags.has('tty'))
+      if (status === 0 || b.flags.has('tty')) {
         problems.push(
           `${where} (ko ${k.line}): the Korean chapter shows another output for a command that succeeds; only errors (a Korean hint under Docker's line) and an --explain that can run twice (run --rm, exec) may differ`,
         )
+      }
       return { where, text: c.text, lang: 'ko', expected: k.expected, english: c.expected, status }
     })
     return { where: `${name}:${b.line}`, flags: b.flags, steps, commands: b.commands }

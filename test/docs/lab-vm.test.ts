@@ -33,8 +33,9 @@ function guidePorts(): number[] {
   for (const lang of ['en', 'ko']) {
     const dir = join(REPO, 'docs', 'lab', lang)
     for (const f of readdirSync(dir).filter((f) => /^\d\d-.*\.md$/.test(f))) {
-      for (const b of readChapter(join(dir, f)).blocks)
+      for (const b of readChapter(join(dir, f)).blocks) {
         for (const c of b.commands) for (const m of c.text.matchAll(/-p (\d+):\d+|localhost:(\d+)/g)) ports.add(Number(m[1] ?? m[2]))
+      }
     }
   }
   return [...ports].sort()

@@ -84,7 +84,7 @@ CMD ["greeting"]
 
 let built = ''
 
-t.test('build: every instruction, multi-stage, Docker\'s classic output, the image it makes', async (t) => {
+t.test("build: every instruction, multi-stage, Docker's classic output, the image it makes", async (t) => {
   const dir = context('full', { Dockerfile: DOCKERFILE, 'conf/app.conf': 'x=1\n', 'one.txt': '1\n', 'two.txt': '2\n', 'other.md': 'no\n' })
   execFileSync('tar', ['-czf', join(dir, 'files.tar.gz'), '-C', join(dir, 'conf'), 'app.conf'])
   const r = await env.tocker(['build', '-t', 'full:1', '--build-arg', 'MSG=from-arg', dir])
@@ -139,8 +139,15 @@ t.test('build: every instruction, multi-stage, Docker\'s classic output, the ima
   t.equal(hist[16].Size, 0)
   t.ok(hist[10].Size > 0, 'the RUN step made a layer')
 
-  const run = await env.tocker(['run', '--rm', '--entrypoint', 'sh', 'full:1', '-c',
-    'id -u; cat greeting; cat /app/msg; stat -c "%h %u:%g %a" /app/msg; cat /unpacked/app.conf; ls /app/dir; ls /app/work; test -e /etc/group || echo no-group'])
+  const run = await env.tocker([
+    'run',
+    '--rm',
+    '--entrypoint',
+    'sh',
+    'full:1',
+    '-c',
+    'id -u; cat greeting; cat /app/msg; stat -c "%h %u:%g %a" /app/msg; cat /unpacked/app.conf; ls /app/dir; ls /app/work; test -e /etc/group || echo no-group',
+  ])
   t.equal(run.code, 0, run.stderr)
   t.equal(run.stdout, '33\nhello world\nfrom-arg\n2 0:0 644\nx=1\nb\ngreeting\none.txt\ntwo.txt\nno-group\n')
   // --chmod=640 applies to the directory the copy creates too (as BuildKit does): user 33 cannot enter it.
@@ -192,11 +199,18 @@ t.test('the cache: a rebuild reuses every step; --no-cache none; a changed file 
   await nothingLeft(t, 'after cached builds')
 })
 
-t.test('docker\'s own CLI (DOCKER_BUILDKIT=0) builds against the engine', async (t) => {
+t.test("docker's own CLI (DOCKER_BUILDKIT=0) builds against the engine", async (t) => {
   const dir = context('docker-cli', {
     Dockerfile: `FROM ${BUSYBOX}\nCOPY . /ctx/\nRUN cd /ctx && find . | sort > /listing\nCMD ["cat", "/listing"]\n`,
     '.dockerignore': '# comment\n*.md\n!keep.md\ndir\n!dir/keep.txt\n**/*.log\n/top.txt\n',
-    'a.md': '', 'keep.md': '', 'dir/x': '', 'dir/keep.txt': '', 'sub/b.log': '', 'sub/c': '', 'top.txt': '', 'sub/top.txt': '',
+    'a.md': '',
+    'keep.md': '',
+    'dir/x': '',
+    'dir/keep.txt': '',
+    'sub/b.log': '',
+    'sub/c': '',
+    'top.txt': '',
+    'sub/top.txt': '',
   })
   const d = await docker(['build', '-t', 'viadocker', dir])
   t.equal(d.code, 0, d.stderr)
@@ -227,7 +241,7 @@ t.test('docker\'s own CLI (DOCKER_BUILDKIT=0) builds against the engine', async 
   await nothingLeft(t, 'after a failed RUN')
 })
 
-t.test('bad input: Docker\'s messages, exit codes, the line named, nothing half-made', async (t) => {
+t.test("bad input: Docker's messages, exit codes, the line named, nothing half-made", async (t) => {
   const cases: [string, Record<string, string>, RegExp, number][] = [
     ['unknown', { Dockerfile: `FROM ${BUSYBOX}\nRUNN echo\n` }, /^Error response from daemon: dockerfile parse error on line 2: unknown instruction: RUNN \(did you mean RUN\?\)\n/, 1],
     ['no-from', { Dockerfile: 'RUN echo\n' }, /^Error response from daemon: dockerfile parse error on line 1: no build stage in current context\n/, 1],

@@ -28,11 +28,16 @@ await env.ok(['run', '-d', '--name', 'c1', '-e', 'A=from-container', '-e', 'HOME
 t.test("--change: $VAR expanded with the container's environment, quotes removed", async (t) => {
   const r = await env.tocker([
     'commit',
-    '-c', 'ENV B=$A C="two words" D=${NOPE:-fallback}',
-    '-c', 'LABEL origin=${A}',
-    '-c', 'WORKDIR $HOME/work',
-    '-c', 'CMD echo $A',
-    'c1', 'me/expanded',
+    '-c',
+    'ENV B=$A C="two words" D=${NOPE:-fallback}',
+    '-c',
+    'LABEL origin=${A}',
+    '-c',
+    'WORKDIR $HOME/work',
+    '-c',
+    'CMD echo $A',
+    'c1',
+    'me/expanded',
   ])
   t.equal(r.code, 0, r.stderr)
   const [img] = JSON.parse(await env.ok(['image', 'inspect', 'me/expanded']))
@@ -45,7 +50,7 @@ t.test("--change: $VAR expanded with the container's environment, quotes removed
   t.equal(await env.ok(['run', '--rm', 'me/expanded']), 'from-container\n')
   const bad = await env.tocker(['commit', '-c', 'ENV X=${NOPE:?missing}', 'c1'])
   t.equal(bad.code, 1)
-  t.equal(bad.stderr.split("\n")[0], 'Error response from daemon: failed to process "${NOPE:?missing}": NOPE: missing', "Docker's words")
+  t.equal(bad.stderr.split('\n')[0], 'Error response from daemon: failed to process "${NOPE:?missing}": NOPE: missing', "Docker's words")
 })
 
 t.test('import -c expands too (an empty environment)', async (t) => {

@@ -192,8 +192,7 @@ const ctl = join(tmp, 'ctl')
 
 async function startPlanter(): Promise<void> {
   await run('mkdir', ['-p', ctl])
-  await env.ok(['run', '-d', '--name', 'planter', '--network', 'none', '-v', `${ctl}:/ctl`, BUSYBOX, 'sh', '-c',
-    'while :; do if [ -f /ctl/cmd ]; then sh /ctl/cmd > /ctl/out 2>&1; rm /ctl/cmd; fi; sleep 0.05; done'])
+  await env.ok(['run', '-d', '--name', 'planter', '--network', 'none', '-v', `${ctl}:/ctl`, BUSYBOX, 'sh', '-c', 'while :; do if [ -f /ctl/cmd ]; then sh /ctl/cmd > /ctl/out 2>&1; rm /ctl/cmd; fi; sleep 0.05; done'])
 }
 
 async function plant(script: string): Promise<void> {
@@ -287,14 +286,13 @@ t.test('a huge /etc/group (image, running container): a clear error, no unbounde
 })
 
 t.test('rm of a container with 120k files in its writable layer: the engine answers while they go', async (t) => {
-  await env.ok(['run', '--name', 'many', '--network', 'none', BUSYBOX, 'sh', '-c',
-    'mkdir -p /many/a /many/b /many/c && for d in a b c; do (cd /many/$d && seq 40000 | xargs touch); done'])
+  await env.ok(['run', '--name', 'many', '--network', 'none', BUSYBOX, 'sh', '-c', 'mkdir -p /many/a /many/b /many/c && for d in a b c; do (cd /many/$d && seq 40000 | xargs touch); done'])
   const id = (await env.ok(['inspect', '--format', '{{.Id}}', 'many'])).trim()
   const r = await watched(['rm', 'many'], 60_000)
   healthy(t, r)
   t.equal(r.code, 0, r.stderr)
   t.ok(r.slowestPing < 1000, `_ping answered in under 1 s during the removal (slowest ${r.slowestPing} ms; rm took ${r.ms} ms)`)
-  t.notOk(existsSync(join(env.root, 'containers', id)), 'the container\'s directory is gone')
+  t.notOk(existsSync(join(env.root, 'containers', id)), "the container's directory is gone")
 })
 
 t.test('bind targets planted by the image (FIFO /etc/hosts, /etc/resolv.conf and /etc/hostname and a volume target linked out): made inside the root', async (t) => {
@@ -304,8 +302,18 @@ t.test('bind targets planted by the image (FIFO /etc/hosts, /etc/resolv.conf and
   await run('mkdir', ['-p', src])
   writeFileSync(join(src, 'in-volume'), 'volume\n')
   const r = await watched([
-    'run', '--rm', '--network', 'none', '--hostname', 'planted', '-v', `${src}:/data`, hostile('etc-planted'),
-    'sh', '-c', 'cat /etc/hostname; grep -c localhost /etc/hosts; cat /data/in-volume',
+    'run',
+    '--rm',
+    '--network',
+    'none',
+    '--hostname',
+    'planted',
+    '-v',
+    `${src}:/data`,
+    hostile('etc-planted'),
+    'sh',
+    '-c',
+    'cat /etc/hostname; grep -c localhost /etc/hosts; cat /data/in-volume',
   ])
   healthy(t, r)
   t.equal(r.code, 0, r.stderr)

@@ -38,8 +38,7 @@ const DOCKER_ENV = clientEnv({ DOCKER_CONFIG: dockerConfig, DOCKER_HOST: HOST, D
 
 type Run = ClientRun
 
-const docker = (args: string[], opts: { input?: string | Buffer; timeoutMs?: number } = {}): Promise<Run> =>
-  runClient(DOCKER, args, { env: DOCKER_ENV, input: opts.input ?? '', timeoutMs: opts.timeoutMs })
+const docker = (args: string[], opts: { input?: string | Buffer; timeoutMs?: number } = {}): Promise<Run> => runClient(DOCKER, args, { env: DOCKER_ENV, input: opts.input ?? '', timeoutMs: opts.timeoutMs })
 
 async function ok(args: string[], opts?: { input?: string | Buffer }): Promise<string> {
   const r = await docker(args, opts)

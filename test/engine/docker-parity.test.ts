@@ -123,7 +123,7 @@ t.test("inspect --format: Docker's documented templates give what the docker CLI
 
 t.test("busybox's wget crashing (Debian's static busybox, exit 139) gets a hint in English and Korean", async (t) => {
   const r = await env.tocker(['run', '--rm', '--network', 'none', BUSYBOX, 'wget', '-T', '2', '-qO-', 'http://127.0.0.1:1/'])
-  t.equal(r.code, 139, 'the crash itself is busybox\'s')
+  t.equal(r.code, 139, "the crash itself is busybox's")
   t.match(r.stderr, /^Hint: busybox's wget crashed \(exit 139 = 128 \+ 11, SIGSEGV\)\. .*'timeout N wget …'/m)
   const ko = await env.tocker(['run', '--rm', '--network', 'none', BUSYBOX, 'sh', '-c', 'wget -T 2 -qO- http://127.0.0.1:1/'], { env: { LANG: 'ko_KR.UTF-8' } })
   t.equal(ko.code, 139)

@@ -49,14 +49,18 @@ t.test('build the example FROM the offline httpd, run it, get the page', async (
 
   const r = await env.tocker(['run', '-d', '--name', 'web', '-p', '18092:80', 'my-web'])
   t.equal(r.code, 0, r.stderr)
-  const page = await until(async () => {
-    try {
-      const res = await fetch('http://127.0.0.1:18092/')
-      return res.ok ? await res.text() : undefined
-    } catch {
-      return undefined
-    }
-  }, 'the page', 30_000)
+  const page = await until(
+    async () => {
+      try {
+        const res = await fetch('http://127.0.0.1:18092/')
+        return res.ok ? await res.text() : undefined
+      } catch {
+        return undefined
+      }
+    },
+    'the page',
+    30_000,
+  )
   t.equal(page, readFileSync(join(EXAMPLE, 'index.html'), 'utf8'), 'Apache serves the copied page')
   const built = await (await fetch('http://127.0.0.1:18092/build.txt')).text()
   t.match(built, /^built on Debian \d+/, 'and the file the RUN step wrote')

@@ -51,7 +51,7 @@ t.test('export: the merged file system as one tar (changes in, deleted files out
   const list = await sh(`tar -tf ${tarFile}`)
   t.equal(list.code, 0, list.stderr)
   const names = list.stdout.split('\n')
-  t.ok(names.includes('hello.txt'), 'the container\'s new file')
+  t.ok(names.includes('hello.txt'), "the container's new file")
   t.ok(names.includes('bin/busybox') || names.includes('bin/sh'), "the image's files")
   t.notOk(names.includes('etc/group'), 'a deleted file is not there')
   t.ok(names.includes('etc/passwd'))

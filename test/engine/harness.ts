@@ -146,7 +146,6 @@ function killLeftoverShims(root: string): void {
   }
 }
 
-
 /** Processes whose command line names this store (shims, engines), ours to end. */
 export function processesOf(root: string): number[] {
   const out: number[] = []

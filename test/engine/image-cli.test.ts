@@ -21,7 +21,7 @@ await env.ok(['pull', '-q', BUSYBOX])
 await env.ok(['pull', '-q', HTTPD])
 const lines = (s: string) => s.split('\n').filter(Boolean)
 
-t.test('history: Docker\'s columns, the top step names the image', async (t) => {
+t.test("history: Docker's columns, the top step names the image", async (t) => {
   const id = JSON.parse(await env.ok(['image', 'inspect', BUSYBOX]))[0].Id as string
   const out = lines(await env.ok(['history', BUSYBOX]))
   t.match(out[0], /^IMAGE {10}CREATED {8}CREATED BY {5,}SIZE {6}COMMENT$/)

@@ -46,7 +46,7 @@ t.test('_ping: "OK" with the headers clients negotiate with', async (t) => {
 
 let busyboxId = ''
 
-t.test('POST /images/create streams Docker\'s pull messages', async (t) => {
+t.test("POST /images/create streams Docker's pull messages", async (t) => {
   const r = await pull(BUSYBOX)
   t.equal(r.status, 200)
   t.equal(r.headers['content-type'], 'application/json')
@@ -274,7 +274,7 @@ t.test('/info and /version say what is true here; /system/df adds it up', async 
   await api(sock, 'DELETE', '/containers/df')
 })
 
-t.test('create refuses relative bind sources and bad log options, with Docker\'s messages', async (t) => {
+t.test("create refuses relative bind sources and bad log options, with Docker's messages", async (t) => {
   const create = (hc: object) => api(sock, 'POST', '/containers/create', { body: { Image: BUSYBOX, Cmd: ['true'], HostConfig: hc } })
   // A source that is not absolute is a volume's name, never a path relative to the engine's cwd.
   const rel = await create({ Binds: ['config.json:/x'] })

@@ -45,7 +45,7 @@ t.test('run -d pulls a missing image and prints the full ID; ps shows it Up', as
 
 t.test('exec edits index.html; rm refuses a running container; stop, ps -a, start keeps the edit', async (t) => {
   t.equal((await env.tocker(['exec', 'ws2', 'sh', '-c', 'echo "<h1>edited</h1>" > htdocs/index.html'])).code, 0)
-  t.equal((await env.ok(['exec', 'ws2', 'cat', '/usr/local/apache2/htdocs/index.html'])), '<h1>edited</h1>\n')
+  t.equal(await env.ok(['exec', 'ws2', 'cat', '/usr/local/apache2/htdocs/index.html']), '<h1>edited</h1>\n')
   const refused = await env.tocker(['rm', 'ws2'])
   t.equal(refused.code, 1)
   t.equal(
@@ -152,7 +152,7 @@ t.test('-it: run and exec get a terminal of their size; the exit code comes back
   t.match(exec.out, '30 90')
 })
 
-t.test('-p publishes a port (ps shows it, the host reaches it); --explain shows the engine\'s kernel work', async (t) => {
+t.test("-p publishes a port (ps shows it, the host reaches it); --explain shows the engine's kernel work", async (t) => {
   const r = await env.tocker(['run', '-d', '--name', 'ws3', '-p', '18081:80', HTTPD])
   t.equal(r.code, 0, r.stderr)
   t.match(await env.ok(['ps', '--filter', 'name=ws3', '--format', '{{.Ports}}']), '0.0.0.0:18081->80/tcp')
@@ -178,7 +178,7 @@ t.test('stop: sh as PID 1 ignores SIGTERM, so it is killed after -t seconds', as
   const took = Date.now() - t0
   t.ok(took >= 1900 && took < 6000, `stopped after ${took} ms`)
   t.match(await env.ok(['ps', '-a', '--filter', 'name=stubborn']), /Exited \(137\)/)
-  t.equal((await env.ok(['wait', 'stubborn'])), '137\n')
+  t.equal(await env.ok(['wait', 'stubborn']), '137\n')
   const notRunning = await env.tocker(['exec', 'stubborn', 'true'])
   t.equal(notRunning.code, 1)
   t.match(notRunning.stderr, /^Error response from daemon: container [0-9a-f]{64} is not running\n$/)

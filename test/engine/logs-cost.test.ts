@@ -74,7 +74,7 @@ function api(path: string, timeoutMs = 10_000): Promise<{ status: number; body: 
 /** Docker's multiplexed frames → the payload text. */
 function demux(buf: Buffer): string {
   let out = ''
-  for (let i = 0; i + 8 <= buf.length; ) {
+  for (let i = 0; i + 8 <= buf.length;) {
     const len = buf.readUInt32BE(i + 4)
     out += buf.toString('utf8', i + 8, i + 8 + len)
     i += 8 + len
@@ -228,4 +228,3 @@ t.test('logs --tail 5 of a 30 MB log reads only its end; a full logs streams it'
 t.test('clean up', async () => {
   await cleanup()
 })
-

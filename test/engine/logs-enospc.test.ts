@@ -70,16 +70,29 @@ async function waitFor(file: string, what: string): Promise<void> {
 }
 
 t.test('a full disk while the container writes: whole lines only, nothing after the cut is lost', async (t) => {
-  await env.ok(['run', '-d', '--name', 'writer', '--network', 'none', '-v', `${ctl}:/ctl`, BUSYBOX, 'sh', '-c', [
-    'echo started', // the log's last page is partly used: lines that fit there still go in
-    'while [ ! -f /ctl/go ]; do sleep 0.05; done',
-    `i=0; while [ $i -lt 3000 ]; do echo "line $i ${'.'.repeat(90)}"; i=$((i+1)); done`,
-    'touch /ctl/phase1',
-    'while [ ! -f /ctl/go2 ]; do sleep 0.05; done',
-    'echo after-1; echo after-2; echo after-3',
-    'touch /ctl/phase2',
-    'exec sleep 600',
-  ].join('\n')])
+  await env.ok([
+    'run',
+    '-d',
+    '--name',
+    'writer',
+    '--network',
+    'none',
+    '-v',
+    `${ctl}:/ctl`,
+    BUSYBOX,
+    'sh',
+    '-c',
+    [
+      'echo started', // the log's last page is partly used: lines that fit there still go in
+      'while [ ! -f /ctl/go ]; do sleep 0.05; done',
+      `i=0; while [ $i -lt 3000 ]; do echo "line $i ${'.'.repeat(90)}"; i=$((i+1)); done`,
+      'touch /ctl/phase1',
+      'while [ ! -f /ctl/go2 ]; do sleep 0.05; done',
+      'echo after-1; echo after-2; echo after-3',
+      'touch /ctl/phase2',
+      'exec sleep 600',
+    ].join('\n'),
+  ])
   const id = (await env.ok(['inspect', '--format', '{{.Id}}', 'writer'])).trim()
   const log = join(containers, id, `${id}-json.log`)
   await until(() => existsSync(log) && readFileSync(log, 'utf8').includes('started'), 'the first line')
@@ -118,7 +131,7 @@ t.test('torn lines left by an older shim: the glued entry is shown, the torn one
   writeFileSync(log, `${lines[0]}\n${lines[0].slice(0, 20)}${lines[1]}\n`)
   const r = await env.tocker(['logs', 'torn'])
   t.equal(r.stdout, 'first\nsecond\n', 'the entry glued to the torn one is not lost')
-  await until(() => env.engineLog().includes(`logs of ${id}: skipped 1 torn line(s)`), 'the torn line in the engine\'s debug log', 5000)
+  await until(() => env.engineLog().includes(`logs of ${id}: skipped 1 torn line(s)`), "the torn line in the engine's debug log", 5000)
   t.pass('reported with --debug')
 
   // A torn last line (a shim killed mid-write): the next shim starts a new line.
@@ -133,4 +146,3 @@ t.test('torn lines left by an older shim: the glued entry is shown, the torn one
 t.test('clean up', async () => {
   await cleanup()
 })
-

@@ -35,7 +35,7 @@ t.test('a 125-layer image runs and sees its bottom and top layers', async (t) =>
   const line = r.stderr.split('\n').find((l) => l.includes('"overlay"') && l.includes('lowerdir='))
   t.ok(line, 'the overlay mount is explained')
   // 125 image layers + the container's init layer (its mount points, since a968686) below upper/
-    t.match(line!, /126 layers, relative to the cwd .*\/layers\/l\)/, 'it says the names are relative, and to what')
+  t.match(line!, /126 layers, relative to the cwd .*\/layers\/l\)/, 'it says the names are relative, and to what')
   t.ok(line!.length < 1000, `the line stays readable (${line!.length} characters)`)
   t.comment(line!)
   t.match(r.stderr, /\[engine\] \[syscall\] chdir\(".*\/layers\/l"\)/, 'the chdir is shown')

@@ -134,7 +134,7 @@ t.test('images and run while a pull is under way leave its work alone; the pull 
   const before = unpackedBytes()
   await env.ok(['images'])
   await env.ok(['run', '--rm', ref('busybox'), 'true'])
-  t.ok(unpackedBytes() >= before, 'the pull\'s work is still there')
+  t.ok(unpackedBytes() >= before, "the pull's work is still there")
   release()
   t.equal(await pull.exited, 0, pull.output())
   t.match(pull.output(), /Status: Downloaded newer image/)

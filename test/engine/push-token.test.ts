@@ -61,7 +61,7 @@ function layerLines(out: string): Map<string, string> {
 
 const configFile = join(process.env.TOCKER_CONFIG, 'config.json')
 
-t.test('login: a wrong password in Docker\'s words, nothing saved; without login a push is refused', async (t) => {
+t.test("login: a wrong password in Docker's words, nothing saved; without login a push is refused", async (t) => {
   // The base image, in the registry only (put there by skopeo with alice's credentials).
   await push(await fixture('busybox'), `${REG}/alice/base:latest`, { creds: { username: 'alice', password: 'wonderland' } })
   const wrong = await tocker(['login', '-u', 'alice', '--password-stdin', REG], 'nope\n')
@@ -159,7 +159,7 @@ t.test("Docker's CLI logs in and pushes through tockerd (X-Registry-Auth), and h
   t.match(p.stdout, `docker: digest: ${webDigest} size: `, 'the same manifest, under a new tag')
 })
 
-t.test('stored credentials gone bad: the push fails in Docker\'s words, exit 1', async (t) => {
+t.test("stored credentials gone bad: the push fails in Docker's words, exit 1", async (t) => {
   const auth = Buffer.from('alice:changed-since').toString('base64')
   writeFileSync(configFile, JSON.stringify({ auths: { [REG]: { auth } } }, null, '\t') + '\n')
   requests.length = 0

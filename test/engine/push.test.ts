@@ -112,13 +112,17 @@ t.test('rmi, then run pulls it back from the registry and serves the page', asyn
   t.equal(r.code, 0, r.stderr)
   t.match(r.stderr, `Unable to find image '${WEB}:latest' locally`)
   t.match(r.stderr, `Digest: ${firstDigest}`, 'the digest pushed is the digest pulled')
-  const body = await until(async () => {
-    try {
-      return await (await fetch('http://127.0.0.1:18090/')).text()
-    } catch {
-      return undefined
-    }
-  }, 'the page', 15_000)
+  const body = await until(
+    async () => {
+      try {
+        return await (await fetch('http://127.0.0.1:18090/')).text()
+      } catch {
+        return undefined
+      }
+    },
+    'the page',
+    15_000,
+  )
   t.equal(body, '<h1>hello from tocker</h1>\n')
   await env.ok(['rm', '-f', 'web'])
 })

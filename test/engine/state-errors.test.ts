@@ -145,4 +145,3 @@ t.test('an uncaught exception stops the engine', async (t) => {
 t.test('cleanup', async () => {
   await cleanup()
 })
-

@@ -85,7 +85,7 @@ const volumesDir = join(env.root, 'volumes')
 const names = async () => (await env.ok(['volume', 'ls', '-q'])).split('\n').filter(Boolean)
 const sock = env.socket
 
-t.test('volume create / ls / inspect / rm, with Docker\'s output', async (t) => {
+t.test("volume create / ls / inspect / rm, with Docker's output", async (t) => {
   t.equal(await env.ok(['volume', 'create', 'data1']), 'data1\n')
   t.equal(await env.ok(['volume', 'create', '--label', 'team=web', '--name', 'data2']), 'data2\n')
   t.equal(await env.ok(['volume', 'create', 'data1']), 'data1\n', 'creating an existing volume returns it')
@@ -122,7 +122,7 @@ t.test('volume create / ls / inspect / rm, with Docker\'s output', async (t) => 
   t.same(readdirSync(volumesDir), [], 'their directories are gone')
 })
 
-t.test('-v NAME:/path creates the volume and copies the image\'s content into it, once', async (t) => {
+t.test("-v NAME:/path creates the volume and copies the image's content into it, once", async (t) => {
   // httpd's htdocs holds index.html: the new volume starts with it.
   t.equal(await env.ok(['run', '--rm', '-v', 'site:/usr/local/apache2/htdocs', HTTPD, 'cat', '/usr/local/apache2/htdocs/index.html']), '<html><body><h1>It works!</h1></body></html>\n')
   t.same(await names(), ['site'])
@@ -132,7 +132,7 @@ t.test('-v NAME:/path creates the volume and copies the image\'s content into it
   t.equal(await env.ok(['run', '--rm', '-v', 'site:/usr/local/apache2/htdocs', HTTPD, 'cat', '/usr/local/apache2/htdocs/index.html']), 'changed\n', 'a volume with content is not copied into again')
   // An empty volume is filled from whichever image mounts it first at a path where it has files.
   await env.ok(['run', '--rm', '-v', 'site:/usr/local/apache2/htdocs', HTTPD, 'rm', '/usr/local/apache2/htdocs/index.html'])
-  t.equal(await env.ok(['run', '--rm', '-v', 'site:/usr/local/apache2/htdocs', HTTPD, 'cat', '/usr/local/apache2/htdocs/index.html']), '<html><body><h1>It works!</h1></body></html>\n', 'empty again: copied again (Docker\'s rule)')
+  t.equal(await env.ok(['run', '--rm', '-v', 'site:/usr/local/apache2/htdocs', HTTPD, 'cat', '/usr/local/apache2/htdocs/index.html']), '<html><body><h1>It works!</h1></body></html>\n', "empty again: copied again (Docker's rule)")
   // nocopy: the mode word that turns the copy off.
   t.equal(await env.ok(['run', '--rm', '-v', 'bare:/usr/local/apache2/htdocs:nocopy', HTTPD, 'ls', '-A', '/usr/local/apache2/htdocs']), '')
   // Ownership and mode of the image's directory come along (declared image: /data is 1000:1000 0700).
@@ -167,7 +167,7 @@ t.test('anonymous volumes: VOLUME and -v /path; rm keeps them, rm -v and --rm re
   for (const m of mounts) t.match(m, { Type: 'volume', Name: /^[0-9a-f]{64}$/, Source: /\/volumes\/[0-9a-f]{64}\/_data$/, Driver: 'local', RW: true })
   t.same(mounts.map((m: any) => m.Destination).sort(), ['/data', '/scratch'])
   const data = mounts.find((m: any) => m.Destination === '/data')
-  t.equal(readFileSync(join(data.Source, 'seed'), 'utf8'), 'from the image\n', 'the image\'s VOLUME content was copied')
+  t.equal(readFileSync(join(data.Source, 'seed'), 'utf8'), 'from the image\n', "the image's VOLUME content was copied")
   const [v] = JSON.parse(await env.ok(['volume', 'inspect', data.Name]))
   t.same(v.Labels, { 'com.docker.volume.anonymous': '' }, "Docker's label for anonymous volumes")
   await env.ok(['rm', id])
@@ -205,13 +205,22 @@ t.test('a volume in use cannot be removed; prune leaves it too', async (t) => {
 
 t.test('--mount, --tmpfs and :ro', async (t) => {
   const out = await env.ok([
-    'run', '--rm',
-    '--mount', 'type=volume,source=m1,target=/m1',
-    '--mount', `type=bind,source=${tmp},target=/host,readonly`,
-    '--mount', 'type=tmpfs,target=/t1,tmpfs-size=2m,tmpfs-mode=1770',
-    '--tmpfs', '/t2:size=1m',
-    '-v', 'ro1:/ro1:ro',
-    BUSYBOX, 'sh', '-c', 'grep -E " /(m1|host|t1|t2|ro1) " /proc/mounts | sort -k2; touch /host/x 2>&1; touch /ro1/x 2>&1; stat -c %a /t1',
+    'run',
+    '--rm',
+    '--mount',
+    'type=volume,source=m1,target=/m1',
+    '--mount',
+    `type=bind,source=${tmp},target=/host,readonly`,
+    '--mount',
+    'type=tmpfs,target=/t1,tmpfs-size=2m,tmpfs-mode=1770',
+    '--tmpfs',
+    '/t2:size=1m',
+    '-v',
+    'ro1:/ro1:ro',
+    BUSYBOX,
+    'sh',
+    '-c',
+    'grep -E " /(m1|host|t1|t2|ro1) " /proc/mounts | sort -k2; touch /host/x 2>&1; touch /ro1/x 2>&1; stat -c %a /t1',
   ])
   t.match(out, /tmpfs \/t1 tmpfs rw,nosuid,nodev,noexec,relatime,size=2048k,mode=1770/)
   t.match(out, /tmpfs \/t2 tmpfs rw,nosuid,nodev,noexec,relatime,size=1024k/)
@@ -235,7 +244,7 @@ t.test('-v with a missing host directory creates it; --mount type=bind refuses i
   t.notOk(existsSync(join(tmp, 'absent')))
 })
 
-t.test('bad mounts: Docker\'s messages, nothing created', async (t) => {
+t.test("bad mounts: Docker's messages, nothing created", async (t) => {
   const before = (await env.ok(['ps', '-aq'])).trim()
   const cases: [string[], string][] = [
     [['--mount', 'type=bind'], 'invalid argument "type=bind" for "--mount" flag: target is required'],

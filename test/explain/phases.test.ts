@@ -115,7 +115,7 @@ t.test('run -p, exec, the kernel view, stop and rm', async (t) => {
   const view = JSON.parse(await env.ok(['kernel', '--format', '{{json .}}', 'web']))
   const ns = Object.fromEntries(view.Namespaces.map((n: any) => [n.Type, n]))
   for (const type of ['net', 'pid', 'mnt', 'uts', 'ipc']) t.equal(ns[type].Shared, false, `${type}: its own (${ns[type].Container} vs ${ns[type].Host})`)
-  t.equal(ns.user.Shared, true, 'no user namespace: the host\'s')
+  t.equal(ns.user.Shared, true, "no user namespace: the host's")
   const layers = JSON.parse(await env.ok(['image', 'inspect', HTTPD]))[0].RootFS.Layers.length
   t.same([view.Root.FsType, view.Root.Layers], ['overlay', layers], `the overlay with the image's ${layers} layers`)
   t.match(view.Root.UpperDir, /\/containers\/[0-9a-f]{64}\/upper$/)
@@ -124,7 +124,22 @@ t.test('run -p, exec, the kernel view, stop and rm', async (t) => {
   t.equal(view.Root.SeeAt, `/proc/${view.Pid}/root`)
   t.ok(readdirSync(join(env.root, 'containers', view.Id, 'rootfs')).length === 0, 'MergedDir is empty on the host indeed')
   t.ok(readdirSync(`/proc/${view.Pid}/root/usr/local/apache2`).length > 0, 'and the tree is there through /proc/<pid>/root')
-  t.same(view.Process.CapEffNames, ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_SETGID', 'CAP_SETUID', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_NET_RAW', 'CAP_SYS_CHROOT', 'CAP_MKNOD', 'CAP_AUDIT_WRITE', 'CAP_SETFCAP'], "Docker's 14 default capabilities, decoded from CapEff")
+  t.same(view.Process.CapEffNames, [
+    'CAP_CHOWN',
+    'CAP_DAC_OVERRIDE',
+    'CAP_FOWNER',
+    'CAP_FSETID',
+    'CAP_KILL',
+    'CAP_SETGID',
+    'CAP_SETUID',
+    'CAP_SETPCAP',
+    'CAP_NET_BIND_SERVICE',
+    'CAP_NET_RAW',
+    'CAP_SYS_CHROOT',
+    'CAP_MKNOD',
+    'CAP_AUDIT_WRITE',
+    'CAP_SETFCAP',
+  ], "Docker's 14 default capabilities, decoded from CapEff")
   t.same([view.Process.Seccomp, view.Process.SeccompFilters, view.Process.NoNewPrivs], [2, 1, false], 'seccomp mode 2 with one filter, no no_new_privs')
   const roles = (role: string) => view.Mounts.filter((m: any) => m.Role === role).map((m: any) => m.Target)
   t.ok(roles('masked').includes('/proc/keys') && roles('readonly').includes('/proc/sys'), 'masked and read-only paths')

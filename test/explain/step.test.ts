@@ -35,7 +35,7 @@ const prompts = (s: string) => s.split('Enter to continue').length - 1
 t.test('--step walks through the phases, showing what each changed in the kernel', async (t) => {
   const p = underPty(['--step', 'run', '--rm', '-p', '8081:80', BUSYBOX, 'true'])
   const pauses: string[] = []
-  for (let answered = 0; ; answered++) {
+  for (let answered = 0;; answered++) {
     const done = await Promise.race([until(() => prompts(p.output()) > answered, `pause ${answered + 1}`, 60_000).then(() => false), p.exited.then(() => true)])
     if (done) break
     pauses.push(/⏸ in the kernel now \(([^)]+)\):(?![^]*⏸)/.exec(p.output())?.[1] ?? '?')
@@ -45,7 +45,7 @@ t.test('--step walks through the phases, showing what each changed in the kernel
   t.equal(await p.exited, 0, p.output())
   t.same(pauses, ['Namespaces', 'Root filesystem', '/dev, /sys and masked paths', 'pivot_root', 'Capabilities, seccomp', 'Network', 'After the exit'])
   const out = p.output()
-  t.match(out, /namespaces \(container vs host\):\n\s+mnt \d+≠\d+ uts \d+≠\d+ ipc \d+≠\d+/, 'the new namespaces beside the host\'s')
+  t.match(out, /namespaces \(container vs host\):\n\s+mnt \d+≠\d+ uts \d+≠\d+ ipc \d+≠\d+/, "the new namespaces beside the host's")
   t.match(out, /\+ 1 mount\(s\) under <root>\/containers\/[0-9a-f]{12}\/rootfs[^\n]*\n\s+root: \/=overlay/, 'the overlay, as the first new mount')
   t.match(out, /proc: \/proc=proc/)
   t.match(out, /= \d+ mounts: the overlay and everything on it are now its \/ tree\n\s+- \d+ mount\(s\) gone from its view/, 'pivot_root')
@@ -81,4 +81,3 @@ t.test('Ctrl-C at a pause: the engine undoes the half-made container', async (t)
   t.notMatch(spawnSync('ip', ['-o', 'link'], { encoding: 'utf8' }).stdout, /veth/, 'no veth')
   await env.ok(['rm', 'halfway'])
 })
-

@@ -68,7 +68,7 @@ function patchElf(bytes) {
     if (SHIMMED.has(str(b.readUInt32LE(dynsym.offset + i * 24)))) b.writeUInt16LE(1, versym.offset + i * 2) // VER_NDX_GLOBAL
   }
   const aux = []
-  for (let vn = verneed.offset; ; ) {
+  for (let vn = verneed.offset;;) {
     const count = b.readUInt16LE(vn + 2)
     let a = vn + b.readUInt32LE(vn + 8)
     for (let j = 0; j < count; j++) {

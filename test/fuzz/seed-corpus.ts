@@ -33,8 +33,17 @@ for (const [i, r] of ['busybox', 'busybox:1.36', 'lab/tools/busybox:1.35', '127.
 const layer = buildTar([{ name: 'hello', data: 'hi' }])
 const config = { architecture: 'amd64', os: 'linux', config: { Cmd: ['sh'], Env: ['PATH=/bin'], Labels: null }, rootfs: { type: 'layers', diff_ids: [sha(layer)] }, history: [{ created_by: 'seed' }] }
 const desc = (mediaType: string, data: Buffer | string) => ({ mediaType, digest: sha(data), size: Buffer.byteLength(data) })
-const manifest = { schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: desc('application/vnd.oci.image.config.v1+json', JSON.stringify(config)), layers: [desc('application/vnd.oci.image.layer.v1.tar+gzip', gzipSync(layer))] }
-const index = { schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [{ ...desc(manifest.mediaType, JSON.stringify(manifest)), platform: { architecture: 'amd64', os: 'linux' } }, { ...desc(manifest.mediaType, 'x'), platform: { architecture: 'arm', os: 'linux', variant: 'v7' } }] }
+const manifest = {
+  schemaVersion: 2,
+  mediaType: 'application/vnd.oci.image.manifest.v1+json',
+  config: desc('application/vnd.oci.image.config.v1+json', JSON.stringify(config)),
+  layers: [desc('application/vnd.oci.image.layer.v1.tar+gzip', gzipSync(layer))],
+}
+const index = {
+  schemaVersion: 2,
+  mediaType: 'application/vnd.oci.image.index.v1+json',
+  manifests: [{ ...desc(manifest.mediaType, JSON.stringify(manifest)), platform: { architecture: 'amd64', os: 'linux' } }, { ...desc(manifest.mediaType, 'x'), platform: { architecture: 'arm', os: 'linux', variant: 'v7' } }],
+}
 put('documents', 'config', JSON.stringify(config))
 put('documents', 'manifest', JSON.stringify(manifest))
 put('documents', 'index', JSON.stringify(index))

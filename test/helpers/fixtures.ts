@@ -172,8 +172,7 @@ function multiarchImage(format: 'oci' | 'docker'): Recipe {
 }
 
 const RECIPES: Record<Exclude<FixtureName, 'busybox' | 'httpd' | 'bench' | 'bench-sibling'>, Recipe> = {
-  'busybox-v2s2': async (w, inputs) =>
-    w.image({ layers: [await baseLayer(w, inputs)], config: BUSYBOX_CONFIG, created: inputs.mtime, format: 'docker', history: ['busybox'] }),
+  'busybox-v2s2': async (w, inputs) => w.image({ layers: [await baseLayer(w, inputs)], config: BUSYBOX_CONFIG, created: inputs.mtime, format: 'docker', history: ['busybox'] }),
 
   'two-layer': async (w, inputs) => {
     const base = await baseLayer(w, inputs)
@@ -323,7 +322,7 @@ export async function pushLayoutRaw(registryAddr: string, layout: string, destRe
   const pushManifest = async (desc: { digest: string; mediaType: string }, ref: string) => {
     const body = await read(desc.digest)
     const doc = JSON.parse(body.toString('utf8'))
-    if (doc.manifests) for (const m of doc.manifests) await pushManifest(m, m.digest)
+    if (doc.manifests) { for (const m of doc.manifests) await pushManifest(m, m.digest) }
     else for (const b of [doc.config, ...doc.layers]) await pushBlob(b.digest)
     await check(await fetch(`${base}/manifests/${ref}`, { method: 'PUT', body, headers: { 'content-type': desc.mediaType } }), `put manifest ${ref}`)
   }

@@ -17,7 +17,13 @@ export function waitForProcessesNaming(dir) {
   for (let i = 0; i < 50; i++) {
     const left = processesNaming(dir)
     if (left.length === 0) return
-    if (i === 49) for (const p of left) try { process.kill(Number(p), 'SIGKILL') } catch {}
+    if (i === 49) {
+      for (const p of left) {
+        try {
+          process.kill(Number(p), 'SIGKILL')
+        } catch {}
+      }
+    }
     spawnSync('sleep', ['0.1'])
   }
 }

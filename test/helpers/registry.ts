@@ -96,16 +96,13 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Te
   try {
     let authYaml = ''
     if (opts.auth === 'htpasswd') {
-      const lines = Object.entries(users).map(([u, p]) =>
-        execFileSync('htpasswd', ['-nbB', u, p], { encoding: 'utf8' }).trim(),
-      )
+      const lines = Object.entries(users).map(([u, p]) => execFileSync('htpasswd', ['-nbB', u, p], { encoding: 'utf8' }).trim())
       writeFileSync(join(dir, 'htpasswd'), lines.join('\n') + '\n')
       authYaml = `auth:\n  htpasswd:\n    realm: tocker-test\n    path: ${join(dir, 'htpasswd')}\n`
     } else if (opts.auth === 'token') {
       const keyPath = join(dir, 'token.key')
       const certPath = join(dir, 'token.crt')
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyPath, '-out', certPath,
-        '-days', '2', '-subj', '/CN=tocker-test-token-issuer'], { stdio: 'ignore' })
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyPath, '-out', certPath, '-days', '2', '-subj', '/CN=tocker-test-token-issuer'], { stdio: 'ignore' })
       const requests: TokenRequest[] = []
       const started = await startTokenServer({
         key: readFileSync(keyPath, 'utf8'),
@@ -117,17 +114,15 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Te
       })
       tokenServer = started.server
       token = { addr: started.addr, requests }
-      authYaml =
-        `auth:\n  token:\n    realm: http://${started.addr}/token\n    service: ${SERVICE}\n` +
+      authYaml = `auth:\n  token:\n    realm: http://${started.addr}/token\n    service: ${SERVICE}\n` +
         `    issuer: ${ISSUER}\n    rootcertbundle: ${certPath}\n`
     }
 
     // The port is free when we ask; another process could take it before the registry binds, so retry.
-    for (let attempt = 0; ; attempt++) {
+    for (let attempt = 0;; attempt++) {
       const port = await freePort()
       const addr = `127.0.0.1:${port}`
-      const config =
-        `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\n` +
+      const config = `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\n` +
         `storage:\n  filesystem:\n    rootdirectory: ${storageDir}\n  delete:\n    enabled: true\n` +
         `  maintenance:\n    uploadpurging:\n      enabled: false\n` +
         `http:\n  addr: ${addr}\n  secret: ${randomBytes(16).toString('hex')}\n` +
@@ -338,9 +333,7 @@ export async function push(source: string, dest: string, opts: PushOptions = {})
     let stderr = ''
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
     child.once('error', reject)
-    child.once('exit', (code) =>
-      code === 0 ? resolve() : reject(new Error(`skopeo ${args.join(' ')} failed (${code}): ${stderr.trim()}`)),
-    )
+    child.once('exit', (code) => code === 0 ? resolve() : reject(new Error(`skopeo ${args.join(' ')} failed (${code}): ${stderr.trim()}`)))
   })
 }
 

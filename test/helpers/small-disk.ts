@@ -25,7 +25,7 @@ export function mountSmallDisk(dir: string, size: string, name = 'tocker-small-d
       const fd = openSync(filler, 'w')
       const chunk = Buffer.alloc(64 << 10, 0x78)
       try {
-        for (let size = chunk.length; size >= 1; ) {
+        for (let size = chunk.length; size >= 1;) {
           try {
             writeSync(fd, chunk, 0, size)
           } catch (err) {

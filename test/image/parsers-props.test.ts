@@ -7,15 +7,7 @@
 import fc from 'fast-check'
 import t from 'tap'
 import { TockerError } from '../../src/errors.js'
-import {
-  DockerArchiveManifestDoc,
-  ImageConfigDoc,
-  ImageIndexDoc,
-  ImageManifestDoc,
-  OciLayoutDoc,
-  parseDocument,
-  type DocumentKind,
-} from '../../src/image/documents.js'
+import { DockerArchiveManifestDoc, ImageConfigDoc, ImageIndexDoc, ImageManifestDoc, OciLayoutDoc, parseDocument, type DocumentKind } from '../../src/image/documents.js'
 import { fullString, isValidTag, parseReference, validateDigest } from '../../src/image/reference.js'
 import { choosePlatform } from '../../src/image/registry/client.js'
 import { hostPlatform, parsePlatform } from '../../src/image/registry/platform.js'
@@ -171,7 +163,9 @@ t.test('property: any JSON (or not JSON) is parsed or refused with a message nam
 })
 
 t.test('property: every index the schema accepts can be given to the platform choice', async (t) => {
-  const anyPlatform = fc.record({ architecture: fc.string({ maxLength: 8 }), os: fc.string({ maxLength: 8 }), variant: fc.option(fc.string({ maxLength: 4 }), { nil: undefined }), 'os.features': fc.array(fc.string(), { maxLength: 2 }) }, { requiredKeys: ['architecture', 'os'] })
+  const anyPlatform = fc.record({ architecture: fc.string({ maxLength: 8 }), os: fc.string({ maxLength: 8 }), variant: fc.option(fc.string({ maxLength: 4 }), { nil: undefined }), 'os.features': fc.array(fc.string(), { maxLength: 2 }) }, {
+    requiredKeys: ['architecture', 'os'],
+  })
   const wanted = fc.oneof(fc.constant(hostPlatform()), fc.constantFrom('linux/amd64', 'linux/arm/v7', 'linux/arm64/v8', 'windows/amd64').map(parsePlatform))
   fc.assert(
     fc.property(fc.array(fc.record({ mediaType, digest, size: fc.nat(), platform: fc.option(anyPlatform, { nil: undefined }) }, { requiredKeys: ['mediaType', 'digest', 'size'] }), { maxLength: 6 }), wanted, (manifests, want) => {

@@ -107,7 +107,7 @@ t.test('a realm that redirects to another host: the credentials stay behind', as
   t.equal(other.seen[0].authorization, undefined, 'the host it redirected to did not')
 })
 
-t.test("an upload session on another host gets no Authorization", { skip: registryToolsMissing() }, async (t) => {
+t.test('an upload session on another host gets no Authorization', { skip: registryToolsMissing() }, async (t) => {
   const registry = await startRegistry({ auth: 'htpasswd', users: { bob: 'builder' } })
   t.teardown(registry.stop)
   const [rhost, rport] = registry.addr.split(':')

@@ -2,14 +2,7 @@
 // Docker CLI 28 (`docker pull X` prints the reference error before contacting any daemon).
 import t from 'tap'
 import { TockerError } from '../../src/errors.js'
-import {
-  familiarName,
-  familiarString,
-  fullName,
-  fullString,
-  parseReference,
-  withDefaultTag,
-} from '../../src/image/reference.js'
+import { familiarName, familiarString, fullName, fullString, parseReference, withDefaultTag } from '../../src/image/reference.js'
 
 const D = 'sha256:' + 'a'.repeat(64)
 
@@ -45,7 +38,7 @@ t.test('normalises names like Docker', async (t) => {
   t.equal(withDefaultTag(parseReference(`busybox@${D}`)).tag, undefined, 'a digest reference gets no default tag')
 })
 
-t.test('rejects bad references with Docker\'s messages', async (t) => {
+t.test("rejects bad references with Docker's messages", async (t) => {
   const a = (n: number) => 'a'.repeat(n)
   const cases: [string, string][] = [
     ['UPPER', 'invalid reference format: repository name (library/UPPER) must be lowercase'],

@@ -225,9 +225,14 @@ function startChild(args: string[]) {
     const check = () => (out.includes('started') || closed ? res() : setTimeout(check, 5))
     check()
   })
-  return { p, done, started, get out() {
-    return out
-  } }
+  return {
+    p,
+    done,
+    started,
+    get out() {
+      return out
+    },
+  }
 }
 
 t.test('a pull killed in the middle of an unpack leaves only tmp/ garbage, which the next process removes', async (t) => {

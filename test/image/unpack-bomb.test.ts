@@ -31,7 +31,7 @@ function zeroTar(): Readable {
   for (const b of header) sum += b
   header.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 'latin1')
   return Readable.from(
-    (function* () {
+    (function*() {
       yield header
       const mib = Buffer.alloc(1 << 20)
       for (let i = 0; i < SIZE >> 20; i++) yield mib

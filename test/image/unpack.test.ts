@@ -28,7 +28,7 @@ const freshDir = () => {
 /** Stream a buffer in small chunks (headers split across chunks, as from the network). */
 function chunked(data: Buffer, size = 777): Readable {
   return Readable.from(
-    (function* () {
+    (function*() {
       for (let i = 0; i < data.length; i += size) yield data.subarray(i, i + size)
     })(),
     { objectMode: false },
@@ -235,7 +235,7 @@ t.test('whiteouts become 0:0 char devices, opaque markers an xattr, same-layer c
   t.equal(gone.mode & 0o7777, 0, 'mode 0000')
   t.notOk(existsSync(join(diff, 'a/.wh.gone')), 'no .wh. file left')
   t.equal(lgetxattr(join(diff, 'o'), 'trusted.overlay.opaque')?.toString(), 'y', 'opaque dir has trusted.overlay.opaque=y')
-  t.same(readdirSync(join(diff, 'o')).sort(), ['new-after', 'new-before'], "the opaque marker hides nothing of its own layer, whatever the order")
+  t.same(readdirSync(join(diff, 'o')).sort(), ['new-after', 'new-before'], 'the opaque marker hides nothing of its own layer, whatever the order')
   t.equal(readFileSync(join(diff, 'same-before'), 'utf8'), 'kept', 'a whiteout after its name in the same layer is ignored')
   t.equal(readFileSync(join(diff, 'same-after'), 'utf8'), 'kept too', 'a name after its whiteout in the same layer replaces it')
   t.ok(lstatSync(join(diff, 'deep/er/x')).isCharacterDevice(), 'missing parents of a whiteout are created')
@@ -400,7 +400,7 @@ t.test('in the unpacking thread: same layer, errors by code, a failed download s
   t.equal(readFileSync(join(dir, 'diff/big')).length, 3 << 20)
   t.ok(lstatSync(join(dir, 'diff/dev')).isCharacterDevice())
   t.same(await rebuilt(dir), tar, 'tar-split written by the thread')
-  t.ok(events.includes('fs mknod'), 'the thread\'s trace events reach the main thread (--explain)')
+  t.ok(events.includes('fs mknod'), "the thread's trace events reach the main thread (--explain)")
 
   const code = async (p: Promise<unknown>) => p.then(() => 'resolved', (e: any) => e.code)
   t.equal(await code(unpackLayerInWorker(chunked(Buffer.from('not gzip at all, not a tar either')), freshDir())), 'EBADLAYER', 'not a layer')

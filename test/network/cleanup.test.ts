@@ -58,7 +58,7 @@ async function httpdContainer() {
   return c
 }
 async function get(port: number): Promise<string> {
-  for (let i = 0; ; i++) {
+  for (let i = 0;; i++) {
     const r = await runInNetns('/proc/self/ns/net', ['curl', '-sS', '-m', '3', `http://127.0.0.1:${port}/`])
     if (r.status === 0 || i > 50) return r.stdout
     await new Promise((res) => setTimeout(res, 20))
@@ -83,7 +83,7 @@ async function attachError(req: Parameters<typeof net.attach>[0]): Promise<Error
 const A = 'a'.repeat(64)
 let a: Awaited<ReturnType<typeof httpdContainer>>
 
-t.test('a taken port fails with Docker\'s error and leaves nothing', async (t) => {
+t.test("a taken port fails with Docker's error and leaves nothing", async (t) => {
   a = await httpdContainer()
   await net.attach({ containerId: A, name: 'ws1', netns: a.netns, ...bind(['8081:80']) })
   t.match(await get(8081), /It works!/)
@@ -157,7 +157,7 @@ t.test('engine killed with SIGKILL, damage injected, reconcile repairs', async (
 
   net = new NetworkManager({ root }) // the engine comes back
   const report = await net.reconcile([{ containerId: A, netns: a.netns }, { containerId: C, netns: c.netns }])
-  t.same(report.released, [D], 'the dead container\'s lease is released')
+  t.same(report.released, [D], "the dead container's lease is released")
   t.same(report.kept.sort(), [A, C])
   t.same(report.orphanLinks, ['vethorphan01'])
   t.same(report.warnings, [])
@@ -216,12 +216,17 @@ async function engineChild(o: { root: string; containerId: string; netns: string
 t.test('subnet: the next free block when the host uses 172.17/16; a fixed one like --bip', async (t) => {
   // Something else of the host's on 172.17.9.0/24 (a veth pair stands in for a VPN or a bridge).
   sh('ip', ['link', 'add', 'other0', 'type', 'veth', 'peer', 'name', 'other1'])
-  t.teardown(() => { sh('ip', ['link', 'del', 'other0']) })
+  t.teardown(() => {
+    sh('ip', ['link', 'del', 'other0'])
+  })
   sh('ip', ['addr', 'add', '172.17.9.1/24', 'dev', 'other0'])
   sh('ip', ['link', 'set', 'other0', 'up'])
   const r1 = mkdtempSync(join(tmpdir(), 'tocker-net-sub-'))
   const r2 = mkdtempSync(join(tmpdir(), 'tocker-net-sub-'))
-  t.teardown(() => { rmSync(r1, { recursive: true, force: true }); rmSync(r2, { recursive: true, force: true }) })
+  t.teardown(() => {
+    rmSync(r1, { recursive: true, force: true })
+    rmSync(r2, { recursive: true, force: true })
+  })
   const c = await startInNewNetns()
   stops.push(c.stop)
   const auto = new NetworkManager({ root: r1 })

@@ -61,10 +61,14 @@ const links = () => sh('ip', ['-o', 'link']).split('\n').map((l) => l.split(': '
 const rules = () => sh('iptables-save', []) + sh('iptables-save', ['-t', 'nat'])
 /** What the client fetched last, from its logs. */
 const clientSaw = (what: RegExp) =>
-  until(async () => {
-    const r = await compose(['logs', '--no-color', '--tail', '3', 'client'])
-    return what.test(r.stdout) ? r.stdout : undefined
-  }, `the client's logs to show ${what}`, 60_000)
+  until(
+    async () => {
+      const r = await compose(['logs', '--no-color', '--tail', '3', 'client'])
+      return what.test(r.stdout) ? r.stdout : undefined
+    },
+    `the client's logs to show ${what}`,
+    60_000,
+  )
 
 t.test('up -d: the project network, the named volume, both services', async (t) => {
   const up = await compose(['up', '-d'])
@@ -79,7 +83,7 @@ t.test('up -d: the project network, the named volume, both services', async (t) 
   t.ok(links().includes(`br-${net.Id.slice(0, 12)}`), 'the network is its own bridge')
 })
 
-t.test('the client reaches web by its service name; the volume holds the image\'s page', async (t) => {
+t.test("the client reaches web by its service name; the volume holds the image's page", async (t) => {
   t.match(await clientSaw(/fetched: .*It works!/), /fetched:/)
   const ps = await compose(['ps'])
   t.equal(ps.code, 0, ps.stderr)

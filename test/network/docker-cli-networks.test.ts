@@ -86,7 +86,7 @@ t.test('connect / disconnect', async (t) => {
   t.match((await docker(['exec', 'worker', 'nslookup', 'web'])).stdout, /NXDOMAIN/, 'gone from front')
 })
 
-t.test('Docker\'s errors through the CLI, nothing half-made', async (t) => {
+t.test("Docker's errors through the CLI, nothing half-made", async (t) => {
   const before = links()
   const cases: [string[], RegExp | string][] = [
     [['network', 'create', 'front'], 'Error response from daemon: network with name front already exists'],

@@ -30,7 +30,7 @@ t.test('-p forms parse like Docker', async (t) => {
   t.same(parseExposeSpec('8000-8001/udp'), ['8000/udp', '8001/udp'])
 })
 
-t.test('bad -p values fail with Docker\'s words', async (t) => {
+t.test("bad -p values fail with Docker's words", async (t) => {
   const msg = (spec: string) => {
     try {
       parsePortSpec(spec)
@@ -88,8 +88,14 @@ t.test('PORTS column, port command and inspect Ports like the Docker CLI', async
 
 t.test('inspect NetworkSettings shape', async (t) => {
   const e: Endpoint = {
-    containerId: 'c'.repeat(64), endpointId: 'e'.repeat(64), ip: '172.17.0.2', prefixLen: 16, gateway: '172.17.0.1',
-    mac: '02:42:ac:11:00:02', hostVeth: 'veth1234567', netns: '/proc/1/ns/net',
+    containerId: 'c'.repeat(64),
+    endpointId: 'e'.repeat(64),
+    ip: '172.17.0.2',
+    prefixLen: 16,
+    gateway: '172.17.0.1',
+    mac: '02:42:ac:11:00:02',
+    hostVeth: 'veth1234567',
+    netns: '/proc/1/ns/net',
     ports: [{ hostIp: '0.0.0.0', hostPort: 8081, containerPort: 80, proto: 'tcp' }],
   }
   const s = networkSettings({ mode: 'bridge', networkId: 'n'.repeat(64), endpoint: e, exposed: { '80/tcp': {} } })
@@ -117,15 +123,25 @@ t.test('/etc/hosts and /etc/resolv.conf', async (t) => {
     '/etc/resolv.conf': 'nameserver 127.0.0.53\noptions edns0 trust-ad\n',
     '/run/systemd/resolve/resolv.conf': 'nameserver 192.0.2.53\n',
   }
-  t.equal(hostResolvConf((p) => files[p] ?? (() => { throw new Error('ENOENT') })()), 'nameserver 192.0.2.53\n', 'systemd-resolved upstream file')
+  t.equal(
+    hostResolvConf((p) =>
+      files[p] ?? (() => {
+        throw new Error('ENOENT')
+      })()
+    ),
+    'nameserver 192.0.2.53\n',
+    'systemd-resolved upstream file',
+  )
 })
 
 t.test('subnet: 172.17.0.0/16 unless the host uses it', async (t) => {
   const free = (routes: string[], addrs: string[] = []) =>
-    formatCidr(chooseFreeSubnet(usedBlocks(
-      routes.map((dst) => ({ dst })),
-      [{ ifname: 'eth0', addr_info: addrs.map((a) => ({ family: 'inet', local: a.split('/')[0]!, prefixlen: Number(a.split('/')[1]) })) }],
-    ))!)
+    formatCidr(
+      chooseFreeSubnet(usedBlocks(
+        routes.map((dst) => ({ dst })),
+        [{ ifname: 'eth0', addr_info: addrs.map((a) => ({ family: 'inet', local: a.split('/')[0]!, prefixlen: Number(a.split('/')[1]) })) }],
+      ))!,
+    )
   t.equal(free(['default', '192.0.2.0/24']), '172.17.0.0/16')
   t.equal(free(['172.17.5.0/24']), '172.18.0.0/16')
   t.equal(free(['172.16.0.0/12']), '192.168.0.0/20', 'a /12 VPC covers every 172.x candidate')
@@ -137,7 +153,14 @@ t.test('allocator: lowest free IP, no port shared', async (t) => {
   const state: NetworkState = { version: 2, networks: { n: net } }
   t.equal(allocateIp(net), '172.17.0.2')
   const e = (id: string, ip: string, port?: number): Endpoint => ({
-    containerId: id, endpointId: id, ip, prefixLen: 16, gateway: '172.17.0.1', mac: macForIPv4(parseIPv4(ip)!), hostVeth: newVethName(state), netns: '',
+    containerId: id,
+    endpointId: id,
+    ip,
+    prefixLen: 16,
+    gateway: '172.17.0.1',
+    mac: macForIPv4(parseIPv4(ip)!),
+    hostVeth: newVethName(state),
+    netns: '',
     ports: port ? [{ hostIp: '0.0.0.0', hostPort: port, containerPort: 80, proto: 'tcp' }] : [],
   })
   net.endpoints.a = e('a', '172.17.0.2', 8081)
@@ -161,7 +184,14 @@ t.test('allocator: lowest free IP, no port shared', async (t) => {
 
 t.test('rules: comments, and sync fixes duplicate jumps', async (t) => {
   const e: Endpoint = {
-    containerId: 'abcdef0123456789', endpointId: 'x', ip: '172.17.0.2', prefixLen: 16, gateway: '172.17.0.1', mac: '', hostVeth: 'veth1', netns: '',
+    containerId: 'abcdef0123456789',
+    endpointId: 'x',
+    ip: '172.17.0.2',
+    prefixLen: 16,
+    gateway: '172.17.0.1',
+    mac: '',
+    hostVeth: 'veth1',
+    netns: '',
     ports: [{ hostIp: '127.0.0.1', hostPort: 8081, containerPort: 80, proto: 'tcp' }],
   }
   const r = portRules('tocker0', e)

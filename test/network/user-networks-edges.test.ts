@@ -51,7 +51,7 @@ t.test('--internal: no way out, no NAT', async (t) => {
   await env.ok(['network', 'rm', 'open', 'closed'])
 })
 
-t.test('--link on the default bridge: /etc/hosts and Docker\'s variables', async (t) => {
+t.test("--link on the default bridge: /etc/hosts and Docker's variables", async (t) => {
   const db = (await env.ok(['run', '-d', '--name', 'db', '-e', 'SECRET=s3', '--expose', '5432', HTTPD])).trim()
   const ip = (await env.ok(['inspect', '-f', '{{.NetworkSettings.IPAddress}}', 'db'])).trim()
   const r = await env.tocker(['run', '--rm', '--name', 'client', '--link', 'db:database', BUSYBOX, 'sh', '-c', 'grep database /etc/hosts; env | grep ^DATABASE_ | sort; wget -qO- http://database/'])
@@ -82,10 +82,14 @@ t.test('engine kill -9: DNS comes back with the engine, nothing orphaned', async
   sh('ip', ['link', 'add', 'br-deadbeef0000', 'type', 'bridge'])
   sh('ip', ['link', 'set', 'br-deadbeef0000', 'alias', env.root])
   await env.startEngine()
-  const r = await until(async () => {
-    const x = await env.tocker(['exec', 's2', 'timeout', '3', 'wget', '-qO-', 'http://s1/'])
-    return x.stdout.includes('It works!') ? x : undefined
-  }, 'name resolution after the restart', 20_000)
+  const r = await until(
+    async () => {
+      const x = await env.tocker(['exec', 's2', 'timeout', '3', 'wget', '-qO-', 'http://s1/'])
+      return x.stdout.includes('It works!') ? x : undefined
+    },
+    'name resolution after the restart',
+    20_000,
+  )
   t.ok(r)
   t.notOk(links().includes('br-deadbeef0000'), 'the orphan bridge is gone')
   await env.ok(['rm', '-f', 's1', 's2'])
@@ -102,7 +106,7 @@ t.test('the API: create 201, connect with aliases, list filters', async (t) => {
   t.equal(dup.status, 409)
   const l = await api(env.socket, 'GET', '/networks?filters=' + encodeURIComponent(JSON.stringify({ name: ['apinet'] })))
   t.same(l.json.map((n: any) => n.Name), ['apinet'])
-  t.same(l.json[0].Containers, {}, 'lists carry no containers, as Docker\'s')
+  t.same(l.json[0].Containers, {}, "lists carry no containers, as Docker's")
   const rm = await api(env.socket, 'DELETE', `/networks/${c.json.Id}`)
   t.equal(rm.status, 204)
 })

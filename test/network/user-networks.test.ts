@@ -30,7 +30,7 @@ const idOf = async (name: string) => (await env.ok(['network', 'inspect', '-f', 
 /** Run a command in a throw-away busybox container on `net`; its output and exit code. */
 const inNet = (net: string, script: string, extra: string[] = []) => env.tocker(['run', '--rm', '--network', net, ...extra, BUSYBOX, 'sh', '-c', script])
 
-t.test('network create / ls / inspect: Docker\'s output and shapes', async (t) => {
+t.test("network create / ls / inspect: Docker's output and shapes", async (t) => {
   t.match(await env.ok(['network', 'ls']), /^NETWORK ID +NAME +DRIVER +SCOPE\n[0-9a-f]{12} +bridge +bridge +local\n[0-9a-f]{12} +host +host +local\n[0-9a-f]{12} +none +null +local\n$/)
   const id = (await env.ok(['network', 'create', 'front'])).trim()
   t.match(id, /^[0-9a-f]{64}$/)
@@ -40,7 +40,18 @@ t.test('network create / ls / inspect: Docker\'s output and shapes', async (t) =
   t.equal(await env.ok(['network', 'ls', '-q', '--filter', 'label=tier=back']), `${(await idOf('back')).slice(0, 12)}\n`)
   t.equal(await env.ok(['network', 'ls', '--format', '{{.Name}}', '--filter', 'type=custom']), 'back\nfront\n')
   const [front] = JSON.parse(await env.ok(['network', 'inspect', 'front']))
-  t.match(front, { Name: 'front', Id: id, Scope: 'local', Driver: 'bridge', EnableIPv6: false, Internal: false, Attachable: false, Containers: {}, Labels: {}, IPAM: { Driver: 'default', Config: [{ Subnet: '172.18.0.0/16', Gateway: '172.18.0.1' }] } })
+  t.match(front, {
+    Name: 'front',
+    Id: id,
+    Scope: 'local',
+    Driver: 'bridge',
+    EnableIPv6: false,
+    Internal: false,
+    Attachable: false,
+    Containers: {},
+    Labels: {},
+    IPAM: { Driver: 'default', Config: [{ Subnet: '172.18.0.0/16', Gateway: '172.18.0.1' }] },
+  })
   t.match(front.Created, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z$/)
   t.equal(await env.ok(['network', 'inspect', '-f', '{{json .IPAM.Config}}', 'back']), '[{"Subnet":"10.77.0.0/24","Gateway":"10.77.0.254"}]\n')
   // Each network is its own bridge, up, with its gateway address.
@@ -50,7 +61,7 @@ t.test('network create / ls / inspect: Docker\'s output and shapes', async (t) =
   t.equal((await env.ok(['network', 'inspect', '-f', '{{.Name}}', id.slice(0, 5)])).trim(), 'front')
 })
 
-t.test('bad input: Docker\'s messages, nothing half-made', async (t) => {
+t.test("bad input: Docker's messages, nothing half-made", async (t) => {
   const before = { links: links(), rules: rules(), ls: await env.ok(['network', 'ls', '-q']) }
   // Through the CLI: what it prints (Docker's "Error response from daemon: " first) and its exit code.
   const cases: [string[], string][] = [
@@ -100,7 +111,7 @@ t.test('containers on one network find each other by name, alias and short id', 
   t.match(r.stdout, /Server:\s+127\.0\.0\.11[\s\S]*Name:\s+web\s+Address: 172\.18\.0\.2/)
   const [ns] = JSON.parse(await env.ok(['inspect', '-f', '{{json .NetworkSettings.Networks}}', 'web']).then((s) => `[${s}]`))
   t.match(ns.front, { Aliases: ['www', web.slice(0, 12)], DNSNames: ['web', web.slice(0, 12), 'www'], IPAddress: '172.18.0.2', Gateway: '172.18.0.1', IPPrefixLen: 16, NetworkID: await idOf('front') })
-  t.equal((await env.ok(['inspect', '-f', '{{.NetworkSettings.IPAddress}}', 'web'])).trim(), '', 'the top-level address is the default bridge\'s only')
+  t.equal((await env.ok(['inspect', '-f', '{{.NetworkSettings.IPAddress}}', 'web'])).trim(), '', "the top-level address is the default bridge's only")
   const [net] = JSON.parse(await env.ok(['network', 'inspect', 'front']))
   t.match(net.Containers[web], { Name: 'web', IPv4Address: '172.18.0.2/16' })
   // A name nobody has: NXDOMAIN at once (the test's namespace is offline); AAAA of a known name: no error.

@@ -87,7 +87,7 @@ t.test('a node made with mknod opens nowhere: rootfs, /tmp, /dev, /dev/shm, a bi
   t.same(hostMountsUnder(work).filter((l) => !l.includes(join(src, 'sub'))), [], 'nothing of the container on the host')
 })
 
-t.test('an image layer\'s device nodes cannot be opened; its whiteouts still shape the tree', async (t) => {
+t.test("an image layer's device nodes cannot be opened; its whiteouts still shape the tree", async (t) => {
   const base = busyboxRootfs(join(work, 'layer-base'))
   writeFileSync(join(base, 'etc/kept'), 'kept\n')
   writeFileSync(join(base, 'etc/removed'), 'removed\n')
@@ -108,12 +108,12 @@ t.test('an image layer\'s device nodes cannot be opened; its whiteouts still sha
   t.match(res.get('/devnull'), /^DENIED .*Permission denied/, 'a 1:3 node from a layer')
   t.match(res.get('/devzero'), /^DENIED .*Permission denied/, 'a 1:5 node from a layer')
   t.match(res.get('/made'), /^DENIED .*Permission denied/, 'a node made on the overlay root')
-  t.match(r.out, /^kept$/m, 'the lower layer\'s files are there')
+  t.match(r.out, /^kept$/m, "the lower layer's files are there")
   t.notMatch(r.out, /^removed$/m, 'the whiteout hides etc/removed')
   t.ok(statSync(join(upper, 'made')).isCharacterDevice(), 'the node landed in the upper dir, dead')
 })
 
-t.test('the devices tocker gives work; chmod on them leaves the host\'s alone; caps are Docker\'s', async (t) => {
+t.test("the devices tocker gives work; chmod on them leaves the host's alone; caps are Docker's", async (t) => {
   const nullBefore = statSync('/dev/null').ctimeMs
   const zeroBefore = statSync('/dev/zero').ctimeMs
   const r = await run(
@@ -121,11 +121,11 @@ t.test('the devices tocker gives work; chmod on them leaves the host\'s alone; c
       'sh',
       '-c',
       `${PROBE}probe /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/extra; echo x > /dev/null && echo null-writable; ` +
-        '(exec 3<>/dev/ptmx && echo ptmx-opens); ' +
-        'echo x > /dev/full || echo full-is-full; wc -c < /proc/keys; ls -l /dev/extra; ' +
-        // Harmless even if it reached the host's nodes (their modes and owner already), but
-        // chmod and chown change the ctime of the inode they reach: that is what is checked.
-        'chmod 666 /dev/null /dev/zero /proc/keys; chown 0:0 /dev/zero; grep CapEff /proc/self/status',
+      '(exec 3<>/dev/ptmx && echo ptmx-opens); ' +
+      'echo x > /dev/full || echo full-is-full; wc -c < /proc/keys; ls -l /dev/extra; ' +
+      // Harmless even if it reached the host's nodes (their modes and owner already), but
+      // chmod and chown change the ctime of the inode they reach: that is what is checked.
+      'chmod 666 /dev/null /dev/zero /proc/keys; chown 0:0 /dev/zero; grep CapEff /proc/self/status',
     ],
     (s) => {
       s.linux!.devices = [{ path: '/dev/extra', type: 'c', major: 1, minor: 5, fileMode: 0o640, uid: 0, gid: 0 }]
@@ -136,14 +136,14 @@ t.test('the devices tocker gives work; chmod on them leaves the host\'s alone; c
   t.equal(res.get('/dev/null'), 'OPENED 0')
   for (const d of ['/dev/zero', '/dev/full', '/dev/random', '/dev/urandom', '/dev/extra']) t.equal(res.get(d), 'OPENED 4', `${d} reads`)
   t.match(r.out, /^null-writable$/m)
-  t.match(r.out, /^ptmx-opens$/m, '/dev/ptmx (into the container\'s own devpts) gives a pty')
+  t.match(r.out, /^ptmx-opens$/m, "/dev/ptmx (into the container's own devpts) gives a pty")
   t.match(r.out, /No space left on device\nfull-is-full/, '/dev/full is full')
   t.match(r.out, /^0$/m, 'a masked file reads empty')
   t.match(r.out, /^crw-r-----\s+1 root\s+root\s+1,\s+5 .* \/dev\/extra$/m, 'a spec device has its mode')
-  t.equal(statSync('/dev/null').ctimeMs, nullBefore, 'chmod of /dev/null and /proc/keys inside did not touch the host\'s /dev/null')
-  t.equal(statSync('/dev/zero').ctimeMs, zeroBefore, 'chmod/chown of /dev/zero inside did not touch the host\'s')
+  t.equal(statSync('/dev/null').ctimeMs, nullBefore, "chmod of /dev/null and /proc/keys inside did not touch the host's /dev/null")
+  t.equal(statSync('/dev/zero').ctimeMs, zeroBefore, "chmod/chown of /dev/zero inside did not touch the host's")
   const capEff = BigInt('0x' + /^CapEff:\s+(\S+)$/m.exec(r.out)![1])
-  t.equal(capEff, capabilityMask(DEFAULT_CAPABILITIES), 'CapEff is Docker\'s default set')
+  t.equal(capEff, capabilityMask(DEFAULT_CAPABILITIES), "CapEff is Docker's default set")
   t.ok(capEff & (1n << 27n), 'CAP_MKNOD included')
 })
 

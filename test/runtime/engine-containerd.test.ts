@@ -110,10 +110,12 @@ t.test('ctr run --uidmap/--gidmap: a user namespace (containerd chowns a copy of
   const seen: Record<string, unknown> = {}
   // The container's root (host uid 100000) must be able to walk down to its rootfs (runc checks).
   chmodSync(work, 0o755)
-  for (const [label, runc] of [
-    ['crun', crun],
-    ['tocker', tocker],
-  ]) {
+  for (
+    const [label, runc] of [
+      ['crun', crun],
+      ['tocker', tocker],
+    ]
+  ) {
     const maps = ['--uidmap', '0:100000:65536', '--gidmap', '0:100000:65536']
     writeFileSync(choice, runc)
     // (not /dev/null: crun bind-mounts the host's, root's, so nobody's inside, or makes its own: it varies)

@@ -96,7 +96,7 @@ t.test('podman with cgroups: tocker-runtime makes the cgroupsPath podman asks fo
   t.equal(d.code, 0, `run -d with cgroups (${d.stderr.trim()})`)
   const pid = (await podman(['inspect', '--format', '{{.State.Pid}}', 'cg'])).stdout.trim()
   const cgroup = readFileSync(`/proc/${pid}/cgroup`, 'utf8')
-  t.match(cgroup, /^0::\/libpod_parent\/libpod-[0-9a-f]{64}$/m, 'PID 1 is in podman\'s cgroupsPath')
+  t.match(cgroup, /^0::\/libpod_parent\/libpod-[0-9a-f]{64}$/m, "PID 1 is in podman's cgroupsPath")
   const top = await podman(['exec', 'cg', 'cat', '/proc/self/cgroup'])
   t.match(top.stdout, /^0::\/$/m, 'an exec sees it as the root of its cgroup namespace (v2 line; this host lists its v1 ones too)')
   const pause = await podman(['pause', 'cg'])

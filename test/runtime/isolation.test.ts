@@ -32,13 +32,13 @@ t.test('the program is PID 1 and ps shows only the container', async (t) => {
   t.same(rows.map((l) => l.trim().split(/\s+/)[1]), ['sh', 'ps'], `ps lists only sh and ps:\n${r.out}`)
 })
 
-t.test('the hostname is the spec\'s, in its own UTS namespace', async (t) => {
+t.test("the hostname is the spec's, in its own UTS namespace", async (t) => {
   const r = await run(['hostname'], (s) => (s.hostname = 'box-42'))
   t.equal(r.out.trim(), 'box-42')
   t.not(readFileSync('/proc/sys/kernel/hostname', 'utf8').trim(), 'box-42', 'the host keeps its name')
 })
 
-t.test('mountinfo shows the root and the container\'s own mounts only', async (t) => {
+t.test("mountinfo shows the root and the container's own mounts only", async (t) => {
   const r = await run(['cat', '/proc/self/mountinfo'])
   const points = r.out
     .trim()
@@ -84,7 +84,7 @@ t.test('an overlay root: writes land in the upper dir, the layers stay as they w
   t.equal(readFileSync(join(lower2, 'etc/shadowed'), 'utf8'), 'top\n', 'the layers are untouched')
   t.equal(readFileSync(join(lower1, 'etc/doomed'), 'utf8'), 'bye\n')
   t.notOk(existsSync(join(lower1, 'newfile')) || existsSync(join(lower2, 'newfile')))
-  t.same(hostMountsUnder(work), [], 'the overlay was mounted only in the container\'s namespace')
+  t.same(hostMountsUnder(work), [], "the overlay was mounted only in the container's namespace")
 })
 
 t.test('masked paths are empty, read-only paths cannot be written', async (t) => {
@@ -96,7 +96,7 @@ t.test('masked paths are empty, read-only paths cannot be written', async (t) =>
   t.match(r.out, /Read-only file system/)
 })
 
-t.test('capabilities are Docker\'s default set, bounding set included', async (t) => {
+t.test("capabilities are Docker's default set, bounding set included", async (t) => {
   const r = await run(['grep', 'Cap', '/proc/self/status'])
   const caps = Object.fromEntries(
     r.out
@@ -155,7 +155,7 @@ t.test('a symlink in the image cannot send a mount target out of the rootfs', as
   t.ok(existsSync(join(bundle, 'rootfs', outside, 'sub')), 'the link was resolved inside the rootfs')
 })
 
-t.test('users: uid:gid from the spec, and a name looked up in the container\'s /etc/passwd', async (t) => {
+t.test("users: uid:gid from the spec, and a name looked up in the container's /etc/passwd", async (t) => {
   const numeric = await run(['sh', '-c', 'id -u; id -g; grep CapEff /proc/self/status'], (s) => (s.process!.user = { uid: 1000, gid: 1001, additionalGids: [1002] }))
   t.match(numeric.out, /^1000\n1001\nCapEff:\s+0000000000000000$/m, 'a non-root user has no effective capabilities, as with Docker')
 
@@ -169,7 +169,7 @@ t.test('users: uid:gid from the spec, and a name looked up in the container\'s /
   await t.rejects(runCaptured({ id: id(), bundle: bad, stateRoot }, work), /unable to find user ghost: no matching entries in passwd file/)
 })
 
-t.test('exit codes: 0, 1; 127 not found and 126 not executable (Docker\'s)', async (t) => {
+t.test("exit codes: 0, 1; 127 not found and 126 not executable (Docker's)", async (t) => {
   t.equal((await run(['true'])).code, 0)
   t.equal((await run(['sh', '-c', 'exit 1'])).code, 1)
   // PID 1 of a PID namespace ignores signals it has no handler for, even SIGKILL, when they come

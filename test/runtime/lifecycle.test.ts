@@ -85,7 +85,7 @@ t.test('create / state / start / exec / kill / delete / list across separate CLI
   const exec = await cli(['exec', id, 'sh', '-c', 'cat /tmp/marker; echo pid1=$(cat /proc/1/cmdline | head -c 2); echo me=$$'])
   t.equal(exec.code, 0, exec.stderr)
   t.match(exec.stdout, /^started\npid1=sh\nme=\d+\n$/)
-  t.ok(Number(/me=(\d+)/.exec(exec.stdout)![1]) < 100, 'the exec\'d process has a small PID: it is in the container\'s PID namespace')
+  t.ok(Number(/me=(\d+)/.exec(exec.stdout)![1]) < 100, "the exec'd process has a small PID: it is in the container's PID namespace")
   const execFail = await cli(['exec', id, 'no-such-cmd'])
   t.equal(execFail.code, 127)
   t.match(execFail.stderr, /executable file not found in \$PATH/)
@@ -109,7 +109,7 @@ t.test('create / state / start / exec / kill / delete / list across separate CLI
   t.same(shimsOf(stateRoot), [])
 })
 
-t.test('run: the container\'s exit code; 125, 126, 127 like Docker', async (t) => {
+t.test("run: the container's exit code; 125, 126, 127 like Docker", async (t) => {
   const ok = makeBundle(work, 'run-ok', ['sh', '-c', 'echo out; echo err >&2; exit 3'])
   const r = await cli(['run', 'r1'], { cwd: ok })
   t.equal(r.code, 3)
@@ -121,7 +121,7 @@ t.test('run: the container\'s exit code; 125, 126, 127 like Docker', async (t) =
   const ne = await cli(['run', '--bundle', makeBundle(work, 'run-126', ['/etc/passwd']), 'r3'])
   t.equal(ne.code, 126)
   const missing = await cli(['run', '--bundle', makeBundle(work, 'run-125', ['true'], undefined, false), 'r4'])
-  t.equal(missing.code, 125, 'tocker\'s own error')
+  t.equal(missing.code, 125, "tocker's own error")
   t.match(missing.stderr, /rootfs \(.*run-125\/rootfs\) does not exist/)
   const killed = makeBundle(work, 'run-137', ['sleep', '10'])
   const running = cli(['run', '--bundle', killed, 'r5'])
@@ -131,7 +131,7 @@ t.test('run: the container\'s exit code; 125, 126, 127 like Docker', async (t) =
   t.same(stateDirs(stateRoot), [], 'run deletes its containers')
 })
 
-t.test('spec writes Docker\'s defaults and refuses to overwrite', async (t) => {
+t.test("spec writes Docker's defaults and refuses to overwrite", async (t) => {
   const dir = join(work, 'spec')
   mkdirSync(dir)
   t.equal((await cli(['spec', '--bundle', dir])).code, 0)
@@ -164,7 +164,7 @@ t.test('a failing create leaves no state, shim, mount or cgroup behind', async (
   const missing = makeBundle(work, 'fail-rootfs', ['true'], undefined, false)
   await t.rejects(createContainer({ id: 'fail-rootfs', bundle: missing, stateRoot }), /rootfs .* does not exist/)
   t.same(stateDirs(stateRoot), [])
-  t.same(hostMountsUnder(work), mountsBefore, 'the host\'s mount table did not change')
+  t.same(hostMountsUnder(work), mountsBefore, "the host's mount table did not change")
   t.notOk(existsSync('/sys/fs/cgroup/unified/tocker/fail-bad-mount'), 'no cgroup')
 })
 
@@ -202,7 +202,7 @@ t.test('exec through the library: env, user and cwd defaults come from the conta
   t.same(stateDirs(stateRoot), [])
 })
 
-t.test('cgroup: limits land in the container\'s own cgroup (cgroup v2), or fail cleanly without it', async (t) => {
+t.test("cgroup: limits land in the container's own cgroup (cgroup v2), or fail cleanly without it", async (t) => {
   const { cgroupSupport } = await import('../../src/cgroups/index.js')
   const bundle = makeBundle(work, 'cg', ['sh', '-c', 'cat /proc/self/cgroup; sleep 30'], (s) => {
     s.linux!.resources = { memory: { limit: 64 * 1024 * 1024 }, pids: { limit: 50 } }
@@ -223,7 +223,7 @@ t.test('cgroup: limits land in the container\'s own cgroup (cgroup v2), or fail 
   t.equal(readFileSync(join(st.cgroupPath, 'pids.max'), 'utf8').trim(), '50')
   t.match(readFileSync(join(st.cgroupPath, 'cgroup.procs'), 'utf8'), String(c.pid), 'PID 1 is in it before start')
   await c.start()
-  await waitFor(() => readFileSync(outFile, 'utf8').length > 0, 'the container\'s output')
+  await waitFor(() => readFileSync(outFile, 'utf8').length > 0, "the container's output")
   t.equal(readFileSync(outFile, 'utf8'), '0::/\n', 'its own cgroup namespace: it sees its cgroup as the root')
   const p = await execProcess('cg', { stateRoot, args: ['true'], stdio: { stdin: 'ignore', stdout: 'ignore', stderr: 'ignore' } })
   t.equal(await p.wait(), 0)

@@ -85,7 +85,7 @@ t.test('config.json against the OCI schema: the first problem named by its field
   }
 })
 
-t.test('a missing bundle, a missing config.json: runc\'s words', async (t) => {
+t.test("a missing bundle, a missing config.json: runc's words", async (t) => {
   const none = await rt(['create', '--bundle', join(work, 'nowhere'), 'nb'])
   t.equal(none.code, 1)
   t.match(none.stderr, /JSON specification file config\.json not found/)
@@ -101,7 +101,7 @@ function userns(c: Record<string, any>): void {
   c.linux.gidMappings = MAP
 }
 
-t.test('user namespace: root inside is uid 100000 outside; the rootfs (host root\'s) is seen as root\'s through an id-mapped mount', async (t) => {
+t.test("user namespace: root inside is uid 100000 outside; the rootfs (host root's) is seen as root's through an id-mapped mount", async (t) => {
   const canary = join(work, 'canary')
   writeFileSync(canary, 'host root owns me\n', { mode: 0o644 })
   const shared = join(work, 'shared')
@@ -147,17 +147,17 @@ t.test('user namespace: root inside is uid 100000 outside; the rootfs (host root
   t.match(lines[3], /^\s*0\s+100000\s+65536$/, 'gid_map as asked')
   for (const f of ['/bin/busybox', '/etc', '/dev/null', '/dev/shm', '/tmp']) t.match(r.stdout, new RegExp(`^0:0 ${f}$`, 'm'), `${f} is root's inside`)
   t.match(r.stdout, /^rootfs-writable$/m, 'root inside may write the rootfs (id-mapped)')
-  t.equal(statSync(join(b, 'rootfs/etc/made-inside')).uid, 0, 'on disk the new file is host root\'s (an id-mapped mount writes back through the mapping)')
-  t.match(r.stdout, /^canary-refused$/m, 'a host root file bind-mounted in is not writable by the container\'s root')
+  t.equal(statSync(join(b, 'rootfs/etc/made-inside')).uid, 0, "on disk the new file is host root's (an id-mapped mount writes back through the mapping)")
+  t.match(r.stdout, /^canary-refused$/m, "a host root file bind-mounted in is not writable by the container's root")
   t.equal(readFileSync(canary, 'utf8'), 'host root owns me\n', 'the canary is intact')
-  t.match(r.stdout, /^0:0 shared-file$/m, 'a file made in a plain bind mount is root\'s inside')
-  t.equal(statSync(join(shared, 'from-inside')).uid, 100000, '… and host uid 100000\'s on the host')
+  t.match(r.stdout, /^0:0 shared-file$/m, "a file made in a plain bind mount is root's inside")
+  t.equal(statSync(join(shared, 'from-inside')).uid, 100000, "… and host uid 100000's on the host")
   t.match(r.stdout, /^0:0 idmapped-dir$/m, 'an "idmap" bind mount: the host root\'s dir is root\'s inside')
-  t.match(r.stdout, /^idmapped-writable$/m, '… and writable by the container\'s root')
-  t.equal(statSync(join(idmapped, 'by-root')).uid, 0, '… a file made there is host root\'s on disk')
+  t.match(r.stdout, /^idmapped-writable$/m, "… and writable by the container's root")
+  t.equal(statSync(join(idmapped, 'by-root')).uid, 0, "… a file made there is host root's on disk")
   t.match(r.stdout, /^uns-host$/m, 'the UTS namespace belongs to the user namespace: its root (with CAP_SYS_ADMIN there) may set the hostname')
-  t.match(r.stdout, /^mknod-refused$/m, 'CAP_MKNOD in a user namespace makes no device node (the host\'s /dev/mem stays out of reach)')
-  t.match(r.stdout, /^inner-proc-[1-9]$/m, 'the container\'s root mounts a /proc of its own PID namespace (which its user namespace owns): a handful of processes, not the host\'s')
+  t.match(r.stdout, /^mknod-refused$/m, "CAP_MKNOD in a user namespace makes no device node (the host's /dev/mem stays out of reach)")
+  t.match(r.stdout, /^inner-proc-[1-9]$/m, "the container's root mounts a /proc of its own PID namespace (which its user namespace owns): a handful of processes, not the host's")
   t.match(r.stdout, /^nofile-500 oom-123$/m, 'rlimits and oom_score_adj land on PID 1 born in the user namespace')
   t.notOk(existsSync(join(stateRoot, 'uns-run')), 'run deleted it')
 })
@@ -195,7 +195,7 @@ t.test('user namespace: create / exec / kill / delete; exec joins the user names
   t.notOk(processesNamed('tocker-userns').length, 'no holder left')
 })
 
-t.test('user namespace: bad mappings in runc\'s words', async (t) => {
+t.test("user namespace: bad mappings in runc's words", async (t) => {
   const cases: [string, (c: Record<string, any>) => void, RegExp][] = [
     ['uns-nons', (c) => (c.linux.uidMappings = c.linux.gidMappings = MAP), /user namespace mappings specified, but USER namespace isn't enabled in the config/],
     ['uns-nomap', (c) => c.linux.namespaces.push({ type: 'user' }), /user namespaces enabled, but no uid mappings found/],

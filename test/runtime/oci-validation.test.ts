@@ -36,14 +36,37 @@ const { prepareEngineSandbox, run, TOCKER_RUNTIME } = await import('../helpers/o
 
 /** The validations crun passes here (see the top of this file), in the suite's own names. */
 const CRUN_PASSES = [
-  'config_updates_without_affect', 'create', 'hooks_stdin', 'hostname', 'kill', 'kill_no_effect', 'killsig', 'linux_devices',
-  'linux_masked_paths', 'linux_mount_label', 'linux_ns_itype', 'linux_ns_path', 'linux_ns_path_type', 'linux_readonly_paths',
-  'linux_rootfs_propagation', 'linux_seccomp', 'linux_sysctl', 'mounts', 'pidfile', 'poststart', 'poststop_fail', 'prestart_fail',
-  'process', 'process_oom_score_adj', 'process_user', 'root_readonly_true', 'state',
+  'config_updates_without_affect',
+  'create',
+  'hooks_stdin',
+  'hostname',
+  'kill',
+  'kill_no_effect',
+  'killsig',
+  'linux_devices',
+  'linux_masked_paths',
+  'linux_mount_label',
+  'linux_ns_itype',
+  'linux_ns_path',
+  'linux_ns_path_type',
+  'linux_readonly_paths',
+  'linux_rootfs_propagation',
+  'linux_seccomp',
+  'linux_sysctl',
+  'mounts',
+  'pidfile',
+  'poststart',
+  'poststop_fail',
+  'prestart_fail',
+  'process',
+  'process_oom_score_adj',
+  'process_user',
+  'root_readonly_true',
+  'state',
 ]
 /** crun passes these, tocker does not yet: why (reported as TODO, so a fix shows up as "passes now"). */
 const KNOWN: Record<string, string> = {
-  linux_ns_itype: 'no mount namespace in the config: crun then mounts into the caller\'s mount namespace and chroots; tocker needs one',
+  linux_ns_itype: "no mount namespace in the config: crun then mounts into the caller's mount namespace and chroots; tocker needs one",
   pidfile: 'races the container\'s `true` against `start` + `state`: it passes only if `state` says "running" before `true` exits (crun answers in ms, tocker-runtime in ~0.5-1 s)',
 }
 

@@ -64,7 +64,7 @@ function noProcBundle(name: string, plant: (rootfs: string) => void): string {
   return bundle
 }
 
-t.test('linux.sysctl is written through the container\'s own /proc/sys', async (t) => {
+t.test("linux.sysctl is written through the container's own /proc/sys", async (t) => {
   const bundle = makeBundle(work, 'sysctl', ['cat', `/${SYSCTL_FILE}`], (s) => (s.linux!.sysctl = { [SYSCTL]: '0' }))
   const r = await runCaptured({ id: 'sysctl', bundle, stateRoot }, work)
   t.equal(r.code, 0, r.out)

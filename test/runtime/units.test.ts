@@ -31,14 +31,14 @@ t.test('device policy: nodev unless the options say "dev" last; devpts keeps its
   t.equal(forcesNodev('devpts', false), false)
 })
 
-t.test('Docker\'s default capabilities are bits 0-31 a80425fb', async (t) => {
+t.test("Docker's default capabilities are bits 0-31 a80425fb", async (t) => {
   t.equal(capabilityMask(DEFAULT_CAPABILITIES), 0xa80425fbn)
   t.equal(capabilityMask(['NET_RAW', 'cap_chown']), (1n << 13n) | 1n)
   t.same(capabilityNames(0x3n), ['CAP_CHOWN', 'CAP_DAC_OVERRIDE'])
   t.throws(() => capabilityMask(['CAP_FLY']), /unknown capability "CAP_FLY"/)
 })
 
-t.test('users: names and numbers from the container\'s passwd and group files', async (t) => {
+t.test("users: names and numbers from the container's passwd and group files", async (t) => {
   const files: Record<string, string> = {
     '/etc/passwd': 'root:x:0:0:root:/root:/bin/sh\nweb:x:33:33:www:/var/www:/bin/false\n# comment\n',
     '/etc/group': 'root:x:0:\nweb:x:33:\nadm:x:4:web,other\nstaff:x:50:web\n',
@@ -76,7 +76,7 @@ t.test('overlay annotation: checked, and turned into overlayfs options', async (
   t.throws(() => parseOverlay(JSON.stringify({ lowerdir: ['rel'] })), /not an absolute path/)
 })
 
-t.test('overlay of many layers: relative to the links\' directory once absolute paths exceed a page', async (t) => {
+t.test("overlay of many layers: relative to the links' directory once absolute paths exceed a page", async (t) => {
   const upper = { upperdir: '/var/lib/tocker/containers/' + 'c'.repeat(64) + '/upper', workdir: '/var/lib/tocker/containers/' + 'c'.repeat(64) + '/work' }
   const links = (n: number) => Array.from({ length: n }, (_, i) => `/var/lib/tocker/layers/l/${String(i).padStart(26, 'A')}`)
   const few = planOverlayMount({ lowerdir: links(3), ...upper })

@@ -42,7 +42,7 @@ t.test('run: a WorkingDir that is a symlink in the image to /proc/self/fd/N reac
   t.same(found, [])
 })
 
-t.test('the CLI: run -w and an image WorkingDir refused with runc\'s error, a non-zero exit and no container left', async (t) => {
+t.test("the CLI: run -w and an image WorkingDir refused with runc's error, a non-zero exit and no container left", async (t) => {
   for (const args of [['-w', '/proc/self/fd/5', 'hostile/wd:base'], ['hostile/wd:self-8'], ['-w', '/proc/thread-self/fd/8', 'hostile/wd:base']]) {
     const r = await env.tocker(['run', '--rm', ...args, 'sh', '-c', h.script])
     t.same(h.escapes(r, `run ${args.join(' ')}`), [])

@@ -47,7 +47,7 @@ t.test("exec: the helper's binary, root, cwd and fds are out of reach from insid
   t.equal((await env.tocker(['rm', '-f', 'prober'])).code, 0)
 })
 
-t.test('with CAP_SYS_PTRACE (tocker runtime bundle): the helper is a sealed copy, never the host\'s binary, root or cwd', async (t) => {
+t.test("with CAP_SYS_PTRACE (tocker runtime bundle): the helper is a sealed copy, never the host's binary, root or cwd", async (t) => {
   // A container allowed to ptrace passes the kernel's ptrace checks on /proc/<pid>/exe, root, cwd
   // and fd of a non-dumpable process: what it finds there must still be harmless.
   const { copyFileSync, closeSync, openSync, readFileSync } = await import('node:fs')
@@ -83,7 +83,7 @@ t.test('with CAP_SYS_PTRACE (tocker runtime bundle): the helper is a sealed copy
   t.same({ exe_write_ok: c.exe_write_ok, host_exe: c.host_exe, outside_root: c.outside_root }, { exe_write_ok: 0, host_exe: 0, outside_root: 0 }, "never writable, never the host's inode, never outside the root")
 })
 
-t.test('started by hand (not from the runtime\'s copy), the shim copies itself into a sealed memfd first', async (t) => {
+t.test("started by hand (not from the runtime's copy), the shim copies itself into a sealed memfd first", async (t) => {
   const { spawn } = await import('node:child_process')
   const { closeSync, openSync, readlinkSync, readSync } = await import('node:fs')
   const { locateShim } = await import('../../src/runtime/shim.js')

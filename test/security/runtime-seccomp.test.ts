@@ -41,7 +41,7 @@ function bundle(args: string[], seccomp?: LinuxSeccomp, edit?: (s: Spec) => void
   return dir
 }
 
-t.test('the library: a bundle\'s own filter is loaded (Docker\'s default, or any other)', async (t) => {
+t.test("the library: a bundle's own filter is loaded (Docker's default, or any other)", async (t) => {
   const r = await runCaptured({ id: id(), bundle: bundle(['sh', '-c', 'probe keyctl unshare getpid; grep Seccomp: /proc/self/status'], DOCKER_DEFAULT), stateRoot }, work)
   t.equal(r.code, 0, r.out)
   t.equal(r.out, 'keyctl EPERM\nunshare EPERM\ngetpid OK\nSeccomp:\t2\n')
@@ -52,7 +52,7 @@ t.test('the library: a bundle\'s own filter is loaded (Docker\'s default, or any
   t.equal(none.out, 'Seccomp:\t0\n', 'no linux.seccomp: no filter (runc spec has none either)')
 })
 
-t.test('exec gets the container\'s filter', async (t) => {
+t.test("exec gets the container's filter", async (t) => {
   const cid = id()
   const c = await createContainer({ id: cid, bundle: bundle(['sleep', '60'], MKDIR_DENIED), stateRoot, stdio: { stdin: 'ignore', stdout: 'ignore', stderr: 'ignore' } })
   try {
@@ -90,7 +90,7 @@ t.test('a filter the kernel side could not build is refused before anything is m
   t.same(shimsOf(stateRoot), [], 'no shim left')
 })
 
-t.test('a profile that refuses what the gate itself needs fails to start, with the gate\'s error', async (t) => {
+t.test("a profile that refuses what the gate itself needs fails to start, with the gate's error", async (t) => {
   // Without no_new_privs the filter is loaded before the user switch (process.c): a profile that
   // refuses setresuid stops the container there, as it would under runc.
   const blocksSetuid: LinuxSeccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['setresuid'], action: 'SCMP_ACT_ERRNO' }] }

@@ -53,7 +53,7 @@ const STATUS = 'grep -E "^(Seccomp|Seccomp_filters|NoNewPrivs|CapEff|CapBnd):" /
 /** Refused by Docker's profile, and what the kernel answers them without a filter (see syscall-probe.c). */
 const REFUSED = ['keyctl', 'add_key', 'request_key', 'unshare', 'clone_newuser', 'mount', 'umount2', 'perf_event_open', 'userfaultfd', 'io_uring_setup', 'setns', 'socket_vsock', 'personality_bsd']
 
-t.test('a default container: Docker\'s profile refuses keyrings, namespaces, mount, perf, userfaultfd, io_uring (EPERM), clone3 (ENOSYS)', async (t) => {
+t.test("a default container: Docker's profile refuses keyrings, namespaces, mount, perf, userfaultfd, io_uring (EPERM), clone3 (ENOSYS)", async (t) => {
   const r = await env.tocker(['run', '--rm', ...PROBE, BUSYBOX, 'sh', '-c', `/probe; ${STATUS}`])
   t.equal(r.code, 0, r.stderr)
   const a = answers(r.stdout)
@@ -84,14 +84,14 @@ t.test('ordinary programs still work under the filter: busybox applets and a she
   t.equal(r.stderr, '')
 })
 
-t.test('exec gets the container\'s filter too (as root and as another user)', async (t) => {
+t.test("exec gets the container's filter too (as root and as another user)", async (t) => {
   const id = (await env.ok(['run', '-d', '--name', 'sc-exec', ...PROBE, BUSYBOX, 'sleep', '300'])).trim()
   t.match(id, /^[0-9a-f]{64}$/)
   const r = await env.tocker(['exec', 'sc-exec', 'sh', '-c', `/probe keyctl unshare mount io_uring_setup clone3 getpid; ${STATUS}`])
   t.equal(r.code, 0, r.stderr)
   t.same(answers(r.stdout), { keyctl: 'EPERM', unshare: 'EPERM', mount: 'EPERM', io_uring_setup: 'EPERM', clone3: 'ENOSYS', getpid: 'OK' })
   t.equal(status(r.stdout).Seccomp, '2')
-  t.equal(status(r.stdout).Seccomp_filters, '1', 'one filter: exec does not stack a second one on PID 1\'s')
+  t.equal(status(r.stdout).Seccomp_filters, '1', "one filter: exec does not stack a second one on PID 1's")
   const u = await env.tocker(['exec', '-u', '1000:1000', 'sc-exec', 'sh', '-c', `id -u; /probe keyctl; ${STATUS}`])
   t.equal(u.code, 0, u.stderr)
   t.match(u.stdout, /^1000\nkeyctl EPERM\n/)
@@ -100,7 +100,16 @@ t.test('exec gets the container\'s filter too (as root and as another user)', as
 })
 
 t.test('--privileged: every capability, no filter, writable /sys, no masked paths, host devices', async (t) => {
-  const r = await env.tocker(['run', '--rm', '--privileged', ...PROBE, BUSYBOX, 'sh', '-c', `/probe keyctl unshare mount io_uring_setup clone3; ${STATUS}; grep " /sys " /proc/self/mountinfo; grep -c " /proc/kcore " /proc/self/mountinfo; ls /dev`])
+  const r = await env.tocker([
+    'run',
+    '--rm',
+    '--privileged',
+    ...PROBE,
+    BUSYBOX,
+    'sh',
+    '-c',
+    `/probe keyctl unshare mount io_uring_setup clone3; ${STATUS}; grep " /sys " /proc/self/mountinfo; grep -c " /proc/kcore " /proc/self/mountinfo; ls /dev`,
+  ])
   t.equal(r.code, 0, r.stderr)
   const a = answers(r.stdout)
   t.equal(a.keyctl, 'OK', 'keyctl reaches the kernel')
@@ -126,7 +135,7 @@ t.test('--security-opt seccomp=unconfined: no filter; the calls reach the kernel
   t.equal(r.code, 0, r.stderr)
   t.same(answers(r.stdout), { keyctl: 'OK', unshare: 'OK', io_uring_setup: 'EFAULT', perf_event_open: 'EFAULT' })
   t.equal(status(r.stdout).Seccomp, '0')
-  t.equal(status(r.stdout).CapEff, '00000000a80425fb', 'still only Docker\'s default capabilities')
+  t.equal(status(r.stdout).CapEff, '00000000a80425fb', "still only Docker's default capabilities")
 })
 
 t.test('--security-opt no-new-privileges sets no_new_privs (and the filter is still loaded, last)', async (t) => {
@@ -166,7 +175,7 @@ t.test('a profile of your own: ERRNO with its errno, KILL_PROCESS; inspect shows
   t.equal(status(r.stdout).Seccomp, '2')
   const id = (await env.ok(['create', '--security-opt', `seccomp=${profile}`, '--security-opt', 'no-new-privileges', BUSYBOX, 'true'])).trim()
   const hc = JSON.parse(await env.ok(['inspect', id]))[0].HostConfig
-  t.same(hc.SecurityOpt, ['seccomp=' + JSON.stringify(JSON.parse(readFileSync(profile, 'utf8'))), 'no-new-privileges'], 'the profile\'s content, compacted, as Docker\'s CLI sends it')
+  t.same(hc.SecurityOpt, ['seccomp=' + JSON.stringify(JSON.parse(readFileSync(profile, 'utf8'))), 'no-new-privileges'], "the profile's content, compacted, as Docker's CLI sends it")
   t.equal(hc.Privileged, false)
   const config = JSON.parse(readFileSync(join(env.root, 'containers', id, 'config.json'), 'utf8'))
   t.equal(config.linux.seccomp.defaultAction, 'SCMP_ACT_ALLOW', 'the bundle carries the filter as OCI linux.seccomp')
@@ -174,7 +183,7 @@ t.test('a profile of your own: ERRNO with its errno, KILL_PROCESS; inspect shows
   await env.ok(['rm', id])
 })
 
-t.test('bad security options are refused with Docker\'s messages, exit 125, and nothing is created', async (t) => {
+t.test("bad security options are refused with Docker's messages, exit 125, and nothing is created", async (t) => {
   const before = (await env.ok(['ps', '-aq'])).trim()
   const bad = join(work, 'bad.json')
   writeFileSync(bad, '{"defaultAction": ')

@@ -291,7 +291,15 @@ t.test('trace sessions: a listener of one session hears only the work done in it
 })
 
 t.test('--step: the changes between two kernel snapshots, and their text', async (t) => {
-  const mount = (Target: string, FsType: string, o: Partial<{ Root: string; Options: string; Under: string }> = {}) => ({ Target, FsType, Source: FsType, Root: o.Root ?? '/', Options: o.Options ?? 'rw', Role: 'other', ...(o.Under ? { Under: o.Under } : {}) })
+  const mount = (Target: string, FsType: string, o: Partial<{ Root: string; Options: string; Under: string }> = {}) => ({
+    Target,
+    FsType,
+    Source: FsType,
+    Root: o.Root ?? '/',
+    Options: o.Options ?? 'rw',
+    Role: 'other',
+    ...(o.Under ? { Under: o.Under } : {}),
+  })
   const ns = (Type: string, Container: string, Host: string) => ({ Type, Container, Host, Shared: Container === Host })
   const host: KernelSnapshot = { namespaces: [ns('mnt', '1', '1'), ns('net', '2', '2'), ns('user', '3', '3')], mounts: [mount('/', 'ext4'), mount('/sys', 'sysfs')] }
   const unshared: KernelSnapshot = { namespaces: [ns('mnt', '11', '1'), ns('net', '12', '2'), ns('user', '3', '3')], mounts: [mount('/', 'ext4'), mount('/sys', 'sysfs')] }
@@ -309,7 +317,11 @@ t.test('--step: the changes between two kernel snapshots, and their text', async
   const proc = { Uid: '0', Gid: '0', CapEff: '000001ffffffffff', CapEffNames: [], CapBnd: '000001ffffffffff', CapBndNames: [], Seccomp: 0, SeccompFilters: 0, NoNewPrivs: false }
   const c4 = kernelChanges({ process: proc }, { process: { ...proc, CapEff: 'a80425fb', CapEffNames: ['CAP_CHOWN'], Seccomp: 2, SeccompFilters: 1 } })
   t.same(c4.Process, { CapEff: 'a80425fb', Seccomp: 2, SeccompFilters: 1, CapEffNames: ['CAP_CHOWN'] })
-  const net = { Interfaces: [{ Name: 'eth0', Addresses: ['172.17.0.2/16'] }], HostVeth: { Name: 'veth1', Master: 'tocker0', Exists: true }, Rules: ['-t nat -A TOCKER -p tcp -m tcp --dport 8080 -m comment --comment "tocker:x" -j DNAT --to-destination 172.17.0.2:80'] }
+  const net = {
+    Interfaces: [{ Name: 'eth0', Addresses: ['172.17.0.2/16'] }],
+    HostVeth: { Name: 'veth1', Master: 'tocker0', Exists: true },
+    Rules: ['-t nat -A TOCKER -p tcp -m tcp --dport 8080 -m comment --comment "tocker:x" -j DNAT --to-destination 172.17.0.2:80'],
+  }
   const c5 = kernelChanges({}, { network: net })
   t.same([c5.Interfaces?.length, c5.HostVeth?.Name, c5.RulesAdded?.length], [1, 'veth1', 1])
   const c6 = kernelChanges({ network: net }, { gone: true, network: { Interfaces: [], Rules: [] } })

@@ -19,15 +19,39 @@ import type { LinuxSeccomp } from '../../src/runtime/spec.js'
 const namesWith = (sc: LinuxSeccomp, action: string) => new Set((sc.syscalls ?? []).filter((s) => s.action === action).flatMap((s) => s.names))
 const rulesFor = (sc: LinuxSeccomp, name: string) => (sc.syscalls ?? []).filter((s) => s.names.includes(name))
 
-t.test('the default profile for Docker\'s default capabilities on amd64', async (t) => {
+t.test("the default profile for Docker's default capabilities on amd64", async (t) => {
   const sc = toLinuxSeccomp(DEFAULT_SECCOMP_PROFILE, { capabilities: DEFAULT_CAPABILITIES, arch: 'amd64', kernel: [6, 1] })!
   t.equal(sc.defaultAction, 'SCMP_ACT_ERRNO')
   t.equal(sc.defaultErrnoRet, 1)
   t.same(sc.architectures, ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'], 'the native arch and the ones its kernel also runs')
   const allowed = namesWith(sc, 'SCMP_ACT_ALLOW')
   for (const n of ['read', 'execve', 'clone', 'futex', 'ptrace', 'arch_prctl', 'modify_ldt', 'chroot', 'socket', 'personality', 'mseal']) t.ok(allowed.has(n), `${n} allowed`)
-  for (const n of ['keyctl', 'add_key', 'request_key', 'unshare', 'setns', 'mount', 'umount2', 'perf_event_open', 'bpf', 'userfaultfd', 'io_uring_setup', 'io_uring_enter', 'reboot', 'init_module', 'kexec_load', 'open_by_handle_at', 'clone3', 'swapon', 'acct', 'syslog'])
+  for (
+    const n of [
+      'keyctl',
+      'add_key',
+      'request_key',
+      'unshare',
+      'setns',
+      'mount',
+      'umount2',
+      'perf_event_open',
+      'bpf',
+      'userfaultfd',
+      'io_uring_setup',
+      'io_uring_enter',
+      'reboot',
+      'init_module',
+      'kexec_load',
+      'open_by_handle_at',
+      'clone3',
+      'swapon',
+      'acct',
+      'syslog',
+    ]
+  ) {
     t.notOk(allowed.has(n), `${n} not allowed`)
+  }
   t.same(rulesFor(sc, 'clone3'), [{ names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: 38 }], 'clone3 → ENOSYS')
   t.same(rulesFor(sc, 'clone'), [{ names: ['clone'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: 0x7e020000, valueTwo: 0, op: 'SCMP_CMP_MASKED_EQ' }] }], 'clone without namespace flags only (not the s390 form)')
   t.same(rulesFor(sc, 'socket'), [{ names: ['socket'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: 40, valueTwo: 0, op: 'SCMP_CMP_NE' }] }], 'socket, but not AF_VSOCK')
@@ -53,7 +77,7 @@ t.test('architectures and kernel versions select rules as Docker does', async (t
   t.ok(namesWith(arm, 'SCMP_ACT_ALLOW').has('set_tls'))
   t.notOk(namesWith(arm, 'SCMP_ACT_ALLOW').has('arch_prctl'))
   const s390 = toLinuxSeccomp(DEFAULT_SECCOMP_PROFILE, { capabilities: DEFAULT_CAPABILITIES, arch: 's390x', kernel: [6, 1] })!
-  t.same(rulesFor(s390, 'clone').map((r) => r.args![0].index), [1], 's390: clone\'s flags are its second argument')
+  t.same(rulesFor(s390, 'clone').map((r) => r.args![0].index), [1], "s390: clone's flags are its second argument")
   const old = toLinuxSeccomp(DEFAULT_SECCOMP_PROFILE, { capabilities: DEFAULT_CAPABILITIES, arch: 'amd64', kernel: [4, 4] })!
   t.notOk(namesWith(old, 'SCMP_ACT_ALLOW').has('ptrace'), 'ptrace only from 4.8 (a filter could be bypassed with it before)')
   t.same(kernelVersion('6.18.44-fc-v1147'), [6, 18])
@@ -92,12 +116,18 @@ t.test('the runtime refuses filters the kernel side could not build, naming what
   t.throws(bad({ syscalls: [{ names: ['read'], action: 'SCMP_ACT_ALLOW', args: [{ index: 6, value: 0, op: 'SCMP_CMP_EQ' }] }] }), /argument index 6 out of range/)
   t.throws(bad({ syscalls: [{ names: ['read'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: 0, op: 'SCMP_CMP_LIKE' }] }] }), /SCMP_CMP_LIKE is not a valid operator/)
   t.equal(
-    compilerInput({ defaultAction: 'SCMP_ACT_ERRNO', defaultErrnoRet: 1, architectures: ['SCMP_ARCH_X86_64'], flags: ['SECCOMP_FILTER_FLAG_LOG'], syscalls: [{ names: ['read', 'socket'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: 40, op: 'SCMP_CMP_NE' }] }] }),
+    compilerInput({
+      defaultAction: 'SCMP_ACT_ERRNO',
+      defaultErrnoRet: 1,
+      architectures: ['SCMP_ARCH_X86_64'],
+      flags: ['SECCOMP_FILTER_FLAG_LOG'],
+      syscalls: [{ names: ['read', 'socket'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: 40, op: 'SCMP_CMP_NE' }] }],
+    }),
     'zSCMP_ACT_ERRNO 1\nZSCMP_ARCH_X86_64\nfSECCOMP_FILTER_FLAG_LOG\nySCMP_ACT_ALLOW - read 0 SCMP_CMP_NE 40 0\nySCMP_ACT_ALLOW - socket 0 SCMP_CMP_NE 40 0\n',
   )
 })
 
-t.test('the compiler (libseccomp): Docker\'s profile becomes one BPF program, compiled once per process', async (t) => {
+t.test("the compiler (libseccomp): Docker's profile becomes one BPF program, compiled once per process", async (t) => {
   const sc = toLinuxSeccomp(DEFAULT_SECCOMP_PROFILE, { capabilities: DEFAULT_CAPABILITIES })!
   const c = await compileSeccomp(sc)
   t.ok(c.rules > 300, `${c.rules} rules`)
@@ -112,10 +142,24 @@ t.test('the compiler (libseccomp): Docker\'s profile becomes one BPF program, co
   t.notOk(unknownOnly.program.includes(ENOSYS_RET), 'no name resolves: nothing to be newer than, no stub (KILL stays KILL)')
   const permissive = await compileSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO' }] })
   t.notOk(permissive.program.includes(ENOSYS_RET), 'an allow-by-default filter gets no stub (runc neither)')
-  await t.rejects(compileSeccomp({ defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{ names: ['read'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: 1, op: 'SCMP_CMP_EQ' }, { index: 0, value: 1, op: 'SCMP_CMP_EQ' }, { index: 0, value: 1, op: 'SCMP_CMP_EQ' }, { index: 0, value: 1, op: 'SCMP_CMP_EQ' }, { index: 0, value: 1, op: 'SCMP_CMP_EQ' }, { index: 0, value: 1, op: 'SCMP_CMP_EQ' }, { index: 0, value: 1, op: 'SCMP_CMP_EQ' }] }] }), /seccomp: invalid argument condition/)
+  await t.rejects(
+    compileSeccomp({
+      defaultAction: 'SCMP_ACT_ERRNO',
+      syscalls: [{
+        names: ['read'],
+        action: 'SCMP_ACT_ALLOW',
+        args: [{ index: 0, value: 1, op: 'SCMP_CMP_EQ' }, { index: 0, value: 1, op: 'SCMP_CMP_EQ' }, { index: 0, value: 1, op: 'SCMP_CMP_EQ' }, { index: 0, value: 1, op: 'SCMP_CMP_EQ' }, { index: 0, value: 1, op: 'SCMP_CMP_EQ' }, {
+          index: 0,
+          value: 1,
+          op: 'SCMP_CMP_EQ',
+        }, { index: 0, value: 1, op: 'SCMP_CMP_EQ' }],
+      }],
+    }),
+    /seccomp: invalid argument condition/,
+  )
 })
 
-t.test('engine: --security-opt as Docker\'s daemon reads it', async (t) => {
+t.test("engine: --security-opt as Docker's daemon reads it", async (t) => {
   t.same(parseSecurityOpts(['no-new-privileges']), { noNewPrivileges: true, labels: [] })
   t.equal(parseSecurityOpts(['no-new-privileges=false']).noNewPrivileges, false)
   t.equal(parseSecurityOpts(['no-new-privileges:true']).noNewPrivileges, true, 'the deprecated ":" separator')
@@ -136,7 +180,7 @@ t.test('engine: --security-opt as Docker\'s daemon reads it', async (t) => {
   t.equal(spec.linux!.seccomp!.defaultAction, 'SCMP_ACT_ERRNO')
 })
 
-t.test('CLI: a profile file is read and sent compacted, as docker\'s CLI does', async (t) => {
+t.test("CLI: a profile file is read and sent compacted, as docker's CLI does", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'tocker-test-unit-seccomp-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   const file = join(dir, 'p.json')

@@ -51,9 +51,7 @@ if (!qemuAvailable()) {
     'set +e',
     'exec 2>&1',
   ]
-  const body = steps.map((s, i) =>
-    [`__rc=$?; export LANG=${guide.LOCALES[s.lang]}; (exit $__rc)`, `{ ${s.text}\n} </dev/null`, `__rc=$?; printf '\\n${MARK} ${i} %d\\036\\n' "$__rc"; (exit $__rc)`].join('\n'),
-  )
+  const body = steps.map((s, i) => [`__rc=$?; export LANG=${guide.LOCALES[s.lang]}; (exit $__rc)`, `{ ${s.text}\n} </dev/null`, `__rc=$?; printf '\\n${MARK} ${i} %d\\036\\n' "$__rc"; (exit $__rc)`].join('\n'))
   const run = await runInVm([...setup, ...body, 'tocker ps -aq | xargs -r tocker rm -f >/dev/null', 'exit 0'].join('\n'), { cwd: '/', timeoutMs: 240_000 })
   t.comment(`VM: boot ${((run.bootMs ?? NaN) / 1000).toFixed(1)} s, total ${(run.totalMs / 1000).toFixed(1)} s, ${steps.length} commands`)
 

@@ -291,15 +291,38 @@ export async function runInVm(command, { cwd = process.cwd(), env = {}, timeoutM
     const khz = hostTscKhz()
     const append = ['console=ttyS0', 'quiet', 'loglevel=1', 'panic=-1', 'rdinit=/init', ...(khz ? [`tsc_early_khz=${khz}`, 'tsc=reliable'] : [])]
     const share = (id, path, tag, ro) => [
-      '-fsdev', `local,id=${id},path=${path},security_model=none${ro ? ',readonly=on' : ''},multidevs=remap`,
-      '-device', `virtio-9p-device,fsdev=${id},mount_tag=${tag}`,
+      '-fsdev',
+      `local,id=${id},path=${path},security_model=none${ro ? ',readonly=on' : ''},multidevs=remap`,
+      '-device',
+      `virtio-9p-device,fsdev=${id},mount_tag=${tag}`,
     ]
     // prettier-ignore
     const args = [
-      '-M', 'microvm', '-accel', 'tcg', '-cpu', 'max', '-m', memory, '-smp', '1',
-      '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot', '-serial', 'stdio',
-      '-global', 'virtio-mmio.force-legacy=false',
-      '-kernel', vm.vmlinux, '-initrd', vm.initramfs, '-append', append.join(' '),
+      '-M',
+      'microvm',
+      '-accel',
+      'tcg',
+      '-cpu',
+      'max',
+      '-m',
+      memory,
+      '-smp',
+      '1',
+      '-nodefaults',
+      '-no-user-config',
+      '-display',
+      'none',
+      '-no-reboot',
+      '-serial',
+      'stdio',
+      '-global',
+      'virtio-mmio.force-legacy=false',
+      '-kernel',
+      vm.vmlinux,
+      '-initrd',
+      vm.initramfs,
+      '-append',
+      append.join(' '),
       ...share('r', '/', 'hostroot', true),
       ...share('m', vm.modules, 'modules', true),
       ...share('o', out, 'vmout', false),
@@ -340,7 +363,6 @@ export function qemuAvailable() {
   return hasCommand('qemu-system-x86_64')
 }
 
-
 /**
  * Guest scripts import the compiled dist/ (a TypeScript loader would add seconds under emulation)
  * and the runtime needs its C helper. Make sure dist/ is not older than the sources in `paths`
@@ -350,9 +372,7 @@ export function qemuAvailable() {
 export function ensureBuilt(paths = ['src/cgroups', 'src/runtime', 'src/sys', 'src/trace', 'src/errors.ts', 'native-shims']) {
   const sources = (path) =>
     !path.endsWith('.ts')
-      ? readdirSync(join(REPO, path), { withFileTypes: true }).flatMap((e) =>
-          e.isDirectory() ? (e.name === 'out' ? [] : sources(join(path, e.name))) : e.name.endsWith('.ts') ? [join(path, e.name)] : [],
-        )
+      ? readdirSync(join(REPO, path), { withFileTypes: true }).flatMap((e) => e.isDirectory() ? (e.name === 'out' ? [] : sources(join(path, e.name))) : e.name.endsWith('.ts') ? [join(path, e.name)] : [])
       : [path]
   const stale = () =>
     paths.flatMap(sources).find((ts) => {

@@ -16,7 +16,7 @@ export const cp: Command = {
   args: { min: 2, max: 2 },
   complete: 'files',
   options: [
-    { name: 'archive', short: 'a', type: 'bool', description: en('Archive mode (copy all uid/gid information)', "아카이브 모드: 파일의 소유자를 컨테이너의 사용자(USER)로 맞춥니다") },
+    { name: 'archive', short: 'a', type: 'bool', description: en('Archive mode (copy all uid/gid information)', '아카이브 모드: 파일의 소유자를 컨테이너의 사용자(USER)로 맞춥니다') },
     { name: 'follow-link', short: 'L', type: 'bool', description: en('Always follow symbol link in SRC_PATH', 'SRC_PATH가 심볼릭 링크이면 링크가 가리키는 파일을 복사합니다') },
     {
       name: 'quiet',

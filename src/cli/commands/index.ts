@@ -207,7 +207,11 @@ export const COMMANDS: CommandEntry[] = [
   entry('cp', S.cp, load.cp),
   entry('create', S.create, load.create),
   entry('daemon', { en: 'Run the tocker engine in the foreground', ko: 'tocker 엔진을 포그라운드에서 실행합니다' }, () => import('./daemon.js').then((m) => m.daemon)),
-  entry('dashboard', { en: 'Show images and containers in a browser, with an x-ray of their kernel side', ko: '이미지와 컨테이너를 브라우저에서 보여 줍니다 (커널 쪽 엑스레이 포함)' }, () => import('./dashboard.js').then((m) => m.dashboard)),
+  entry(
+    'dashboard',
+    { en: 'Show images and containers in a browser, with an x-ray of their kernel side', ko: '이미지와 컨테이너를 브라우저에서 보여 줍니다 (커널 쪽 엑스레이 포함)' },
+    () => import('./dashboard.js').then((m) => m.dashboard),
+  ),
   entry('diff', S.diff, load.diff),
   entry('export', S.export, load.export),
   entry('history', S.history, load.history),

@@ -23,13 +23,17 @@ export const logs: Command = {
   options: [
     { name: 'details', type: 'bool', description: { en: 'Show extra details provided to logs', ko: '로그의 추가 정보를 보여 줍니다 (tocker에는 없음)' } },
     { name: 'follow', short: 'f', type: 'bool', description: { en: 'Follow log output', ko: '새로 나오는 로그를 계속 보여 줍니다 (Ctrl-C로 끝냄)' } },
-    { name: 'since', type: 'string', description: { en: 'Show logs since timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)', ko: '이 시각 이후의 로그만 (예: "2013-01-02T13:23:37Z" 또는 "42m"은 42분 전부터)' } },
+    {
+      name: 'since',
+      type: 'string',
+      description: { en: 'Show logs since timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)', ko: '이 시각 이후의 로그만 (예: "2013-01-02T13:23:37Z" 또는 "42m"은 42분 전부터)' },
+    },
     { name: 'tail', short: 'n', type: 'string', default: 'all', description: { en: 'Number of lines to show from the end of the logs', ko: '로그의 끝에서부터 보여 줄 줄 수' } },
     { name: 'timestamps', short: 't', type: 'bool', description: { en: 'Show timestamps', ko: '각 줄의 시각을 보여 줍니다' } },
     { name: 'until', type: 'string', description: { en: 'Show logs before a timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)', ko: '이 시각 이전의 로그만' } },
   ],
   async run({ opts: a, args, g }) {
-    const [{ engineClient, }, { demultiplex }] = await Promise.all([import('../engine.js'), import('../../api/client.js')])
+    const [{ engineClient }, { demultiplex }] = await Promise.all([import('../engine.js'), import('../../api/client.js')])
     const client = await engineClient(g)
     const res = await client.logs(args[0], {
       follow: a.follow ? 1 : undefined,

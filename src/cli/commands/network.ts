@@ -114,7 +114,7 @@ export const networkInspect: Command = {
         process.stderr.write(errorText(err))
       }
     }
-    if (a.format) for (const o of found) process.stdout.write(render(String(a.format), o) + '\n')
+    if (a.format) { for (const o of found) process.stdout.write(render(String(a.format), o) + '\n') }
     else process.stdout.write(JSON.stringify(found, null, 4) + '\n')
     return failed ? 1 : 0
   },

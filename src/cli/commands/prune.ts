@@ -24,12 +24,11 @@ async function prune(ctx: CommandContext, kind: 'image' | 'container'): Promise<
   const { opts: a, g } = ctx
   const filters = ((a.filter as string[] | undefined) ?? []).map(String)
   if (kind === 'image' && a.all) filters.push('dangling=false')
-  const warning =
-    kind === 'container'
-      ? 'WARNING! This will remove all stopped containers.'
-      : a.all
-        ? 'WARNING! This will remove all images without at least one container associated to them.'
-        : 'WARNING! This will remove all dangling images.'
+  const warning = kind === 'container'
+    ? 'WARNING! This will remove all stopped containers.'
+    : a.all
+    ? 'WARNING! This will remove all images without at least one container associated to them.'
+    : 'WARNING! This will remove all dangling images.'
   if (!a.force && !(await confirm(warning))) return 0
   const client = await engineClient(g)
   if (kind === 'container') {

@@ -29,7 +29,7 @@ export const push: Command = {
     let ref = parseReference(args[0])
     if (ref.digest !== undefined) throw new TockerError('cannot push a digest reference', { exitCode: 1 })
     if (a['all-tags']) {
-      if (ref.tag !== undefined) throw new TockerError('tag can\'t be used with --all-tags/-a', { exitCode: 1 })
+      if (ref.tag !== undefined) throw new TockerError("tag can't be used with --all-tags/-a", { exitCode: 1 })
     } else if (ref.tag === undefined) {
       ref = withDefaultTag(ref)
       if (!quiet) process.stdout.write(`Using default tag: ${ref.tag}\n`)

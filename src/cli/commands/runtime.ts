@@ -103,7 +103,7 @@ const run: Command = {
   usage: '[OPTIONS] CONTAINER_ID',
   args: { min: 1, max: 1 },
   errorExitCode: 125,
-  options: [BUNDLE, { name: 'detach', short: 'd', type: 'bool', description: { en: 'Detach from the container\'s process', ko: '기다리지 않고 컨테이너를 실행 중인 채로 둡니다' } }, PID_FILE],
+  options: [BUNDLE, { name: 'detach', short: 'd', type: 'bool', description: { en: "Detach from the container's process", ko: '기다리지 않고 컨테이너를 실행 중인 채로 둡니다' } }, PID_FILE],
   async run({ opts: a, args }) {
     const id = args[0]
     const { createContainer, deleteContainer } = await lib()
@@ -138,7 +138,7 @@ const exec: Command = {
   errorExitCode: 125,
   options: [
     { name: 'cwd', type: 'string', description: { en: 'Current working directory in the container', ko: '컨테이너 안의 작업 디렉터리' } },
-    { name: 'detach', short: 'd', type: 'bool', description: { en: 'Detach from the container\'s process', ko: '프로세스를 기다리지 않습니다' } },
+    { name: 'detach', short: 'd', type: 'bool', description: { en: "Detach from the container's process", ko: '프로세스를 기다리지 않습니다' } },
     { name: 'env', short: 'e', type: 'list', description: { en: 'Set environment variables', ko: '환경 변수를 설정합니다 (이름=값)' } },
     { name: 'user', short: 'u', type: 'string', description: { en: 'UID (format: <uid>[:<gid>])', ko: 'UID (형식: <uid>[:<gid>])' } },
   ],
@@ -192,7 +192,10 @@ export const runtime: Command = {
     {
       name: 'state-root',
       type: 'string',
-      description: { en: `Directory for the containers' state (runc's --root; env TOCKER_RUNTIME_ROOT) (default "${DEFAULT_STATE_ROOT}")`, ko: `컨테이너 상태 디렉터리 (runc의 --root, 환경 변수 TOCKER_RUNTIME_ROOT, 기본값 "${DEFAULT_STATE_ROOT}")` },
+      description: {
+        en: `Directory for the containers' state (runc's --root; env TOCKER_RUNTIME_ROOT) (default "${DEFAULT_STATE_ROOT}")`,
+        ko: `컨테이너 상태 디렉터리 (runc의 --root, 환경 변수 TOCKER_RUNTIME_ROOT, 기본값 "${DEFAULT_STATE_ROOT}")`,
+      },
     },
   ],
   subcommands: [

@@ -73,7 +73,7 @@ async function inspectEach(ctx: CommandContext, get: (name: string) => Promise<u
       process.stderr.write(errorText(err))
     }
   }
-  if (ctx.opts.format) for (const o of found) process.stdout.write(render(String(ctx.opts.format), o) + '\n')
+  if (ctx.opts.format) { for (const o of found) process.stdout.write(render(String(ctx.opts.format), o) + '\n') }
   else process.stdout.write(JSON.stringify(found, null, 4) + '\n')
   return failed ? 1 : 0
 }

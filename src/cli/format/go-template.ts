@@ -110,7 +110,7 @@ class Parser {
     while (this.i < this.toks.length) {
       const t = this.toks[this.i]
       if (t === ')') {
-        if (!stopAtParen) fail("unexpected right paren")
+        if (!stopAtParen) fail('unexpected right paren')
         break
       }
       this.i++
@@ -266,11 +266,14 @@ export function show(v: Value): string {
   if (v === undefined) return '<no value>'
   if (v === null) return '<nil>'
   if (Array.isArray(v)) return `[${v.map(show).join(' ')}]`
-  if (typeof v === 'object')
-    return `map[${Object.keys(v as object)
-      .sort()
-      .map((k) => `${k}:${show((v as Record<string, Value>)[k])}`)
-      .join(' ')}]`
+  if (typeof v === 'object') {
+    return `map[${
+      Object.keys(v as object)
+        .sort()
+        .map((k) => `${k}:${show((v as Record<string, Value>)[k])}`)
+        .join(' ')
+    }]`
+  }
   return String(v)
 }
 
@@ -438,11 +441,12 @@ function getVar(scope: Scope, name: string): Value {
 
 function setVar(scope: Scope, name: string, v: Value, assign: boolean): void {
   if (assign) {
-    for (let i = scope.vars.length - 1; i >= 0; i--)
+    for (let i = scope.vars.length - 1; i >= 0; i--) {
       if (scope.vars[i].has(name)) {
         scope.vars[i].set(name, v)
         return
       }
+    }
     fail(`undefined variable: ${name}`)
   }
   scope.vars[scope.vars.length - 1].set(name, v)
@@ -534,11 +538,11 @@ function run(nodes: Node[], dot: Value, scope: Scope, out: string[]): void {
           let items: [Value, Value][]
           if (v === null || v === undefined) items = []
           else if (Array.isArray(v)) items = v.map((x, i) => [i, x])
-          else if (typeof v === 'object')
+          else if (typeof v === 'object') {
             items = Object.keys(v as object)
               .sort()
               .map((k) => [k, (v as Record<string, Value>)[k]])
-          else if (typeof v === 'number' && Number.isInteger(v)) items = Array.from({ length: Math.max(0, v) }, (_, i) => [i, i])
+          } else if (typeof v === 'number' && Number.isInteger(v)) items = Array.from({ length: Math.max(0, v) }, (_, i) => [i, i])
           else return void fail(`range can't iterate over ${show(v)}`)
           if (!items.length) {
             if (n.else) run(n.else, dot, scope, out)
@@ -575,7 +579,7 @@ const cache = new Map<string, Node[]>()
 /** Parse (once per template text) and execute `template` with `data` as dot and as $. */
 export function execute(template: string, data: Value): string {
   let nodes = cache.get(template)
-  if (!nodes) cache.set(template, (nodes = parse(template)))
+  if (!nodes) cache.set(template, nodes = parse(template))
   const out: string[] = []
   run(nodes, data, { vars: [new Map([['$', data]])] }, out)
   return out.join('')

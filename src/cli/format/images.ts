@@ -60,7 +60,7 @@ export function imageRows(images: ImageSummary[], opts: ImageRowOptions): Row[] 
       }
     }
     for (const repo of [...digestsByRepo.keys()].sort()) {
-      if (opts.digests) for (const d of digestsByRepo.get(repo)!) add(repo, '<none>', d)
+      if (opts.digests) { for (const d of digestsByRepo.get(repo)!) add(repo, '<none>', d) }
       else add(repo, '<none>', '')
     }
   }

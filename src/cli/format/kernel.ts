@@ -9,7 +9,7 @@ const L = {
   namespaces: { en: 'Namespaces', ko: '네임스페이스' },
   nsHead: { en: '  type     container     host          ', ko: '  종류     컨테이너      호스트        ' },
   own: { en: 'its own', ko: '자기 것' },
-  shared: { en: "shared with the host", ko: '호스트와 같음' },
+  shared: { en: 'shared with the host', ko: '호스트와 같음' },
   root: { en: 'Root filesystem', ko: '루트 파일시스템' },
   mounts: { en: 'Mounts (its /proc/{pid}/mountinfo)', ko: '마운트 (/proc/{pid}/mountinfo)' },
   cgroup: { en: 'cgroup', ko: 'cgroup' },
@@ -141,10 +141,14 @@ export function formatChanges(phase: string, changes: unknown, root?: string): s
     add(`    + ${c.MountsAdded.length} mount(s)${under ? ` ${text({ en: 'under', ko: '위치' })} ${under} ${text({ en: "(the container's / to be)", ko: '(곧 컨테이너의 /)' })}` : ''}:`)
     for (const l of mountLines(c.MountsAdded, '      ')) add(l)
   }
-  if (c.MountsNowRoot) add(`    = ${c.MountsNowRoot} ${text({ en: "mounts: the overlay and everything on it are now its / tree", ko: '개의 마운트: overlay와 그 위의 모든 것이 이제 컨테이너의 / 트리입니다' })}`)
+  if (c.MountsNowRoot) add(`    = ${c.MountsNowRoot} ${text({ en: 'mounts: the overlay and everything on it are now its / tree', ko: '개의 마운트: overlay와 그 위의 모든 것이 이제 컨테이너의 / 트리입니다' })}`)
   if (c.MountsRemoved?.length) {
     const old = c.MountsRemoved.filter((m) => !m.Under)
-    add(`    - ${c.MountsRemoved.length} mount(s) ${text({ en: 'gone from its view', ko: '보이지 않게 됨' })}${old.length > 3 ? ` ${text({ en: "(the host's, with the old root)", ko: '(이전 루트와 함께 떨어져 나간 호스트의 마운트)' })}` : `: ${c.MountsRemoved.map((m) => m.Target).join(' ')}`}`)
+    add(
+      `    - ${c.MountsRemoved.length} mount(s) ${text({ en: 'gone from its view', ko: '보이지 않게 됨' })}${
+        old.length > 3 ? ` ${text({ en: "(the host's, with the old root)", ko: '(이전 루트와 함께 떨어져 나간 호스트의 마운트)' })}` : `: ${c.MountsRemoved.map((m) => m.Target).join(' ')}`
+      }`,
+    )
   }
   if (c.Process) {
     const p = c.Process

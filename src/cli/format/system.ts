@@ -32,13 +32,15 @@ export interface ClientVersion {
 }
 
 export function clientVersionText(c: ClientVersion): string {
-  return `Client:\n${aligned([
-    [' Version:', c.Version],
-    [' API version:', c.ApiVersion],
-    [' Node version:', c.GoVersion],
-    [' OS/Arch:', `${c.Os}/${c.Arch}`],
-    [' Context:', c.Context],
-  ])}\n`
+  return `Client:\n${
+    aligned([
+      [' Version:', c.Version],
+      [' API version:', c.ApiVersion],
+      [' Node version:', c.GoVersion],
+      [' OS/Arch:', `${c.Os}/${c.Arch}`],
+      [' Context:', c.Context],
+    ])
+  }\n`
 }
 
 export function serverVersionText(s: any): string {
@@ -46,17 +48,16 @@ export function serverVersionText(s: any): string {
   for (const c of s?.Components ?? []) {
     const d = c.Details ?? {}
     out += ` ${c.Name}:\n`
-    const rows: [string, string][] =
-      c.Name === 'Engine'
-        ? [
-            ['  Version:', c.Version],
-            ['  API version:', `${d.ApiVersion} (minimum version ${d.MinAPIVersion})`],
-            ['  Node version:', String(d.GoVersion ?? '').replace(/^node /, '')],
-            ['  OS/Arch:', `${d.Os}/${d.Arch}`],
-            ['  Kernel Version:', d.KernelVersion ?? s.KernelVersion ?? ''],
-            ['  Experimental:', String(d.Experimental ?? false)],
-          ]
-        : [['  Version:', c.Version], ...Object.entries(d).map(([k, v]): [string, string] => [`  ${k}:`, String(v)])]
+    const rows: [string, string][] = c.Name === 'Engine'
+      ? [
+        ['  Version:', c.Version],
+        ['  API version:', `${d.ApiVersion} (minimum version ${d.MinAPIVersion})`],
+        ['  Node version:', String(d.GoVersion ?? '').replace(/^node /, '')],
+        ['  OS/Arch:', `${d.Os}/${d.Arch}`],
+        ['  Kernel Version:', d.KernelVersion ?? s.KernelVersion ?? ''],
+        ['  Experimental:', String(d.Experimental ?? false)],
+      ]
+      : [['  Version:', c.Version], ...Object.entries(d).map(([k, v]): [string, string] => [`  ${k}:`, String(v)])]
     out += aligned(rows.filter(([, v]) => v !== '' && v !== undefined)) + '\n'
   }
   return out

@@ -30,7 +30,8 @@ export function containerView(el, route) {
   const renderHead = () => {
     const s = c()
     const running = inspect?.State?.Running ?? s.State === 'running'
-    clear(head,
+    clear(
+      head,
       h('h1', { id: 'container-name' }, containerName(inspect ? { Name: inspect.Name, Id: inspect.Id } : s)),
       h('span', { class: 'mono muted' }, s.Image ?? inspect?.Config?.Image ?? ''),
       h('span', { class: `state ${running ? 'running' : (inspect?.State?.Status ?? s.State)}`, id: 'container-status' }, s.Status ?? inspect?.State?.Status ?? ''),

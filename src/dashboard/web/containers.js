@@ -14,7 +14,7 @@ export function portLinks(ports) {
       'a',
       { href: `http://${location.hostname}:${p.PublicPort}/`, target: '_blank', rel: 'noopener noreferrer', class: 'port', dataset: { port: String(p.PublicPort) } },
       `${p.PublicPort}:${p.PrivatePort}/${p.Type}`,
-    ),
+    )
   )
 }
 

@@ -26,7 +26,8 @@ function showTokenPage() {
   current?.view.unmount?.()
   current = undefined
   const input = h('input', { type: 'password', id: 'token-input', autocomplete: 'off' })
-  clear(viewEl,
+  clear(
+    viewEl,
     h(
       'div',
       { class: 'panel token-page', id: 'token-page' },

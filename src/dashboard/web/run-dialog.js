@@ -115,4 +115,3 @@ async function run(image, s) {
   await call('POST', `/containers/${encodeURIComponent(Id)}/start`)
   return Id
 }
-

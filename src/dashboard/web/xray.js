@@ -48,7 +48,7 @@ function namespaces(k) {
             h('td', { class: 'mono' }, n.Container),
             h('td', { class: 'mono' }, n.Host),
             h('td', { class: n.Shared ? 'shared' : 'own' }, n.Shared ? t('nsShared') : t('nsOwn')),
-          ),
+          )
         ),
       ),
     ),
@@ -122,8 +122,15 @@ function cgroupSection(k) {
     if (Number.isFinite(usec) && lastCpu) push(history.cpu, Math.max(0, (100 * (usec - lastCpu.usec)) / ((at - lastCpu.at) * 1000)))
     if (Number.isFinite(usec)) lastCpu = { usec, at }
     const limit = (v) => (v && v !== 'max' ? v : t('noLimit'))
-    clear(graphs,
-      h('div', { class: 'spark' }, h('b', {}, `${t('memory')}: ${humanSize(history.mem.at(-1))}`), sparkline(history.mem), h('span', { class: 'muted' }, `${t('limit')}: ${f['memory.max'] && f['memory.max'] !== 'max' ? humanSize(f['memory.max']) : t('noLimit')}`)),
+    clear(
+      graphs,
+      h(
+        'div',
+        { class: 'spark' },
+        h('b', {}, `${t('memory')}: ${humanSize(history.mem.at(-1))}`),
+        sparkline(history.mem),
+        h('span', { class: 'muted' }, `${t('limit')}: ${f['memory.max'] && f['memory.max'] !== 'max' ? humanSize(f['memory.max']) : t('noLimit')}`),
+      ),
       h('div', { class: 'spark' }, h('b', {}, `${t('pids')}: ${history.pids.at(-1)}`), sparkline(history.pids), h('span', { class: 'muted' }, `${t('limit')}: ${limit(f['pids.max'])}`)),
       history.cpu.length || 'cpu.stat' in f
         ? h('div', { class: 'spark' }, h('b', {}, `${t('cpu')}: ${(history.cpu.at(-1) ?? 0).toFixed(1)}%`), sparkline(history.cpu, 100), h('span', { class: 'muted' }, `${t('limit')}: ${limit(f['cpu.max'])}`))

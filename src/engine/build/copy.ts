@@ -71,14 +71,14 @@ export async function prepareCopy(spec: CopySpec): Promise<PreparedCopy> {
   const infos: SourceInfo[] = []
   for (const orig of spec.sources) {
     if (isUrl(orig)) {
-      if (spec.cmd === 'COPY' || spec.fromImage) throw failed(spec.cmd, 'source can\'t be a URL for COPY')
+      if (spec.cmd === 'COPY' || spec.fromImage) throw failed(spec.cmd, "source can't be a URL for COPY")
       infos.push(await download(orig, spec))
       continue
     }
     let path = orig.replace(/^\/+/, '').replace(/^\.\//, '')
     if (containsWildcards(path)) {
       const re = globRegExp(cleanPath(path))
-      if (re) for (const rel of walkPaths(spec.source)) if (re.test(rel)) infos.push(await info(spec.source, rel, rel))
+      if (re) { for (const rel of walkPaths(spec.source)) if (re.test(rel)) infos.push(await info(spec.source, rel, rel)) }
       continue
     }
     path = cleanPath('/' + path).slice(1)
@@ -116,7 +116,7 @@ function failed(cmd: string, msg: string): TockerError {
 
 /** Every path under a root, parents first (for wildcard matching). */
 function* walkPaths(stack: LayerStack): Generator<string> {
-  const visit = function* (dir: StackEntry, rel: string): Generator<string> {
+  const visit = function*(dir: StackEntry, rel: string): Generator<string> {
     for (const name of stack.readdir(dir)) {
       const child = stack.child(dir, name)!
       const p = rel ? `${rel}/${name}` : name
@@ -153,7 +153,7 @@ async function entryHash(e: StackEntry, rel: string): Promise<string> {
     const fh = await open(e.host, 'r')
     try {
       const buf = Buffer.allocUnsafe(1 << 20)
-      for (let pos = 0; ; ) {
+      for (let pos = 0;;) {
         const { bytesRead } = await fh.read(buf, 0, buf.length, pos)
         if (bytesRead === 0) break
         h.update(buf.subarray(0, bytesRead))

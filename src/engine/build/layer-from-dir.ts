@@ -17,7 +17,9 @@ export async function layerFromDir(store: ImageStore, dir: string, overlay: bool
     'fs',
     'layer-diff',
     () =>
-      `${dir} -> layer ${r.diffID}: ${stats.entries} entries (${stats.whiteouts} whiteouts as .wh.<name>, ${stats.opaqueDirs} opaque directories as .wh..wh..opq), ${stats.size} bytes of files, ${r.status === 'exists' ? 'already in the store' : 'stored'} in ${Math.round(performance.now() - started)} ms`,
+      `${dir} -> layer ${r.diffID}: ${stats.entries} entries (${stats.whiteouts} whiteouts as .wh.<name>, ${stats.opaqueDirs} opaque directories as .wh..wh..opq), ${stats.size} bytes of files, ${
+        r.status === 'exists' ? 'already in the store' : 'stored'
+      } in ${Math.round(performance.now() - started)} ms`,
     () => undefined,
   )
   return r.diffID

@@ -11,15 +11,7 @@ import { pipeline as pipelineCb, type Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { digestHex, sha256 } from '../../content/blobs.js'
 import { isUserFacing, TockerError } from '../../errors.js'
-import {
-  DockerArchiveManifestDoc,
-  ImageConfigDoc,
-  ImageIndexDoc,
-  ImageManifestDoc,
-  OciLayoutDoc,
-  parseDocument,
-  type DockerArchiveEntry,
-} from '../documents.js'
+import { DockerArchiveManifestDoc, ImageConfigDoc, ImageIndexDoc, ImageManifestDoc, OciLayoutDoc, parseDocument, type DockerArchiveEntry } from '../documents.js'
 import { fullString, parseReference, withDefaultTag } from '../reference.js'
 import { hostPlatform, platformRank } from '../registry/platform.js'
 import { VerifyingStream } from '../registry/verify.js'
@@ -362,4 +354,3 @@ function resolveRelative(p: string): string | undefined {
 function invalidArchive(why: string): TockerError {
   return new TockerError(`invalid archive: ${why}`, { code: 'ELOAD', status: 400 })
 }
-

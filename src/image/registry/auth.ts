@@ -175,7 +175,7 @@ async function fetchToken(challenge: Challenge, scope: string | undefined, creds
   const url = new URL(challenge.params.realm)
   if (challenge.params.service) url.searchParams.set('service', challenge.params.service)
   // Several scopes (a push that mounts from another repository) are several scope parameters, as Docker sends them.
-  if (scope) for (const s of scope.split(' ')) url.searchParams.append('scope', s)
+  if (scope) { for (const s of scope.split(' ')) url.searchParams.append('scope', s) }
   if (creds) url.searchParams.set('account', creds.username)
   const headers: Record<string, string> = {}
   if (creds) headers.authorization = basic(creds)

@@ -108,7 +108,7 @@ export class RegistryClient {
     const scope = `repository:${ref.path}:pull`
     const url = `${ep.base}/v2/${ref.path}/${path}`
     let authz: Authorization = await this.auth.authorize(ep, scope, { signal })
-    for (let attempt = 0; ; attempt++) {
+    for (let attempt = 0;; attempt++) {
       const h = { ...headers, ...(authz.header ? { authorization: authz.header } : {}) }
       const res = await httpRequest({ url, headers: h, signal, fetch: this.fetch })
       if (res.response.status !== 401 || attempt > 0 || authz.fresh) return res

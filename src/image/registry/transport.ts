@@ -114,7 +114,7 @@ async function fetchFollowing(req: HttpRequest): Promise<HttpResponse> {
   const origin = new URL(req.url).origin
   let url = req.url
   let headers = { ...(req.headers ?? {}) }
-  for (let hop = 0; ; hop++) {
+  for (let hop = 0;; hop++) {
     const response = await fetchOnce(req.fetch ?? fetch, method, url, headers, req.signal, req.body)
     const location = response.headers.get('location')
     // An upload's answer carries a Location too (where to send the next part): it is no redirect.
@@ -135,7 +135,7 @@ async function fetchFollowing(req: HttpRequest): Promise<HttpResponse> {
 /** A registry request with redirects, retries and tracing. */
 export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
   const retries = req.body !== undefined && !Buffer.isBuffer(req.body) ? 0 : (req.retries ?? 3)
-  for (let attempt = 0; ; attempt++) {
+  for (let attempt = 0;; attempt++) {
     let result: HttpResponse
     try {
       result = await fetchFollowing(req)

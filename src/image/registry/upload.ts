@@ -48,7 +48,7 @@ export class RegistryUploader {
   private async send(req: Omit<HttpRequest, 'headers'> & { headers?: Record<string, string> }, scope = this.scope): Promise<HttpResponse> {
     if (new URL(req.url).origin !== new URL(this.ep.base).origin) return httpRequest({ ...req, fetch: this.client.fetch })
     let authz: Authorization = await this.client.auth.authorize(this.ep, scope)
-    for (let attempt = 0; ; attempt++) {
+    for (let attempt = 0;; attempt++) {
       const res = await httpRequest({ ...req, fetch: this.client.fetch, headers: { ...req.headers, ...(authz.header ? { authorization: authz.header } : {}) } })
       const replayable = req.body === undefined || Buffer.isBuffer(req.body)
       if (res.response.status !== 401 || attempt > 0 || authz.fresh || !replayable) return res
@@ -164,4 +164,3 @@ export class RegistryUploader {
     return new URL(loc, base).toString()
   }
 }
-

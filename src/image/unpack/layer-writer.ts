@@ -211,7 +211,7 @@ export class LayerWriter implements TarHandler {
   #unpredictable(rel: string): boolean {
     if (this.#aclRoot) return true
     if (this.#aclDirs.size === 0) return false
-    for (let p = parentOf(rel); ; p = parentOf(p)) {
+    for (let p = parentOf(rel);; p = parentOf(p)) {
       if (this.#aclDirs.has(p)) return true
       if (p === '') return false
     }

@@ -25,8 +25,26 @@
 // The header's fields and PAX records: tar-fields.ts.
 import { Writable } from 'node:stream'
 import {
-  BLOCK, checkName, cString, ENTRY_TYPES, isZero, MAX_DEV, MAX_ENTRIES, MAX_ID, MAX_META, MAX_PENDING_META, MAX_TIME, MAX_XATTR_NAME, MAX_XATTR_VALUE,
-  metaName, pad, parsePax, readNumber, TarFormatError, verifyChecksum, type TarEntry,
+  BLOCK,
+  checkName,
+  cString,
+  ENTRY_TYPES,
+  isZero,
+  MAX_DEV,
+  MAX_ENTRIES,
+  MAX_ID,
+  MAX_META,
+  MAX_PENDING_META,
+  MAX_TIME,
+  MAX_XATTR_NAME,
+  MAX_XATTR_VALUE,
+  metaName,
+  pad,
+  parsePax,
+  readNumber,
+  TarFormatError,
+  verifyChecksum,
+  type TarEntry,
 } from './tar-fields.js'
 
 // The reader's public surface, as before the split into tar-fields.ts.
@@ -154,8 +172,7 @@ export class TarReader {
   end(): void {
     if (this.#state === 'end') return
     if (this.#state === 'header' && this.#headerFill === 0 && this.#pax.size === 0 && this.#longName === undefined && this.#longLink === undefined) return
-    const where =
-      this.#state === 'body' ? `inside the content of the member at byte ${this.#headerAt}, ${this.#remaining} bytes short` : this.#state === 'header' ? `inside a header at byte ${this.#headerAt}` : `at byte ${this.#offset}`
+    const where = this.#state === 'body' ? `inside the content of the member at byte ${this.#headerAt}, ${this.#remaining} bytes short` : this.#state === 'header' ? `inside a header at byte ${this.#headerAt}` : `at byte ${this.#offset}`
     throw new TarFormatError(`unexpected end of tar stream (truncated layer): it ends ${where}`)
   }
 
@@ -401,4 +418,3 @@ export class TarReader {
     return value.toString('utf8')
   }
 }
-

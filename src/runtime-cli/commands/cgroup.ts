@@ -150,11 +150,10 @@ export const update: RuntimeCommand = {
   name: 'update',
   summary: 'update container resource constraints',
   usage: '<container-id>',
-  description:
-    'Where "<container-id>" is the name for the instance of the container.\n\nThe accepted format of the --resources file is the linux.resources object of\nconfig.json (memory, cpu, pids); "-" reads it from the standard input.',
+  description: 'Where "<container-id>" is the name for the instance of the container.\n\nThe accepted format of the --resources file is the linux.resources object of\nconfig.json (memory, cpu, pids); "-" reads it from the standard input.',
   args: { exact: 1 },
   options: [
-    opt('resources', 'string', 'path to a file containing the resources to update or \'-\' to read from the standard input', { short: 'r' }),
+    opt('resources', 'string', "path to a file containing the resources to update or '-' to read from the standard input", { short: 'r' }),
     opt('blkio-weight', 'string', 'Specifies per cgroup weight, range is from 10 to 1000 (not supported)'),
     opt('cpu-period', 'string', 'CPU CFS period to be used for hardcapping (in usecs). 0 to use system default'),
     opt('cpu-quota', 'string', 'CPU CFS hardcap limit (in usecs). Allowed cpu time in a given period'),
@@ -167,7 +166,7 @@ export const update: RuntimeCommand = {
     opt('kernel-memory-tcp', 'string', 'Kernel memory limit (in bytes) for tcp buffer (not supported)'),
     opt('memory', 'string', 'Memory limit (in bytes)'),
     opt('memory-reservation', 'string', 'Memory reservation or soft_limit (in bytes) (not supported)'),
-    opt('memory-swap', 'string', 'Total memory usage (memory + swap); set \'-1\' to enable unlimited swap'),
+    opt('memory-swap', 'string', "Total memory usage (memory + swap); set '-1' to enable unlimited swap"),
     opt('pids-limit', 'string', 'Maximum number of pids allowed in the container'),
     opt('l3-cache-schema', 'string', 'The string of Intel RDT/CAT L3 cache schema (not supported)'),
     opt('mem-bw-schema', 'string', 'The string of Intel RDT/MBA memory bandwidth schema (not supported)'),

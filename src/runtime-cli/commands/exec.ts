@@ -49,8 +49,7 @@ export const exec: RuntimeCommand = {
   name: 'exec',
   summary: 'execute new process inside the container',
   usage: '<container-id> <command> [command options]  || -p process.json <container-id>',
-  description:
-    'Where "<container-id>" is the name for the instance of the container and\n"<command>" is the command to be executed in the container.\n"<command>" can\'t be empty unless a "-p" flag provided.',
+  description: 'Where "<container-id>" is the name for the instance of the container and\n"<command>" is the command to be executed in the container.\n"<command>" can\'t be empty unless a "-p" flag provided.',
   args: { min: 1 },
   interspersed: false,
   errorExitCode: 255,
@@ -63,7 +62,7 @@ export const exec: RuntimeCommand = {
     opt('user', 'string', 'UID (format: <uid>[:<gid>])', { short: 'u' }),
     opt('additional-gids', 'list', 'additional gids', { short: 'g' }),
     opt('process', 'string', 'path to the process.json', { short: 'p' }),
-    opt('detach', 'bool', 'detach from the container\'s process', { short: 'd' }),
+    opt('detach', 'bool', "detach from the container's process", { short: 'd' }),
     opt('pid-file', 'string', 'specify the file to write the process id to'),
     opt('process-label', 'string', 'set the asm process label for the process commonly used with selinux'),
     opt('apparmor', 'string', 'set the apparmor profile for the process'),

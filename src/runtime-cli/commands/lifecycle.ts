@@ -111,7 +111,7 @@ export const run: RuntimeCommand = {
   options: [
     BUNDLE,
     CONSOLE_SOCKET,
-    opt('detach', 'bool', 'detach from the container\'s process', { short: 'd' }),
+    opt('detach', 'bool', "detach from the container's process", { short: 'd' }),
     opt('keep', 'bool', 'do not delete the container after it exits'),
     PID_FILE,
     opt('no-subreaper', 'bool', 'disable the use of the subreaper used to reap reparented processes'),
@@ -173,8 +173,7 @@ export const kill: RuntimeCommand = {
   name: 'kill',
   summary: "kill sends the specified signal (default: SIGTERM) to the container's init process",
   usage: '<container-id> [signal]',
-  description:
-    'Where "<container-id>" is the name for the instance of the container and\n"[signal]" is the signal to be sent to the init process.',
+  description: 'Where "<container-id>" is the name for the instance of the container and\n"[signal]" is the signal to be sent to the init process.',
   args: { min: 1, max: 2 },
   options: [opt('all', 'bool', 'send the specified signal to all processes inside the container', { short: 'a' })],
   async run({ opts, args, g }) {

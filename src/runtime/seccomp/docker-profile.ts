@@ -108,8 +108,9 @@ export function parseDockerProfile(text: string): DockerSeccompProfile {
   if (!optional(p.archMap)) {
     if (!Array.isArray(p.archMap)) throw decodingFailed('"archMap" must be an array')
     p.archMap.forEach((a, i) => {
-      if (!a || typeof a !== 'object' || typeof a.architecture !== 'string' || !(optional(a.subArchitectures) || isStringArray(a.subArchitectures)))
+      if (!a || typeof a !== 'object' || typeof a.architecture !== 'string' || !(optional(a.subArchitectures) || isStringArray(a.subArchitectures))) {
         throw decodingFailed(`"archMap[${i}]" must be {"architecture": string, "subArchitectures": [string]}`)
+      }
     })
   }
   if (!optional(p.syscalls)) {
@@ -133,8 +134,9 @@ function checkRuleShape(s: unknown, at: string): void {
   if (!optional(r.args)) {
     if (!Array.isArray(r.args)) throw decodingFailed(`"${at}.args" must be an array`)
     r.args.forEach((a, j) => {
-      if (!a || typeof a !== 'object' || !isUint(a.index) || !isUint(a.value) || !(optional(a.valueTwo) || isUint(a.valueTwo)) || typeof a.op !== 'string')
+      if (!a || typeof a !== 'object' || !isUint(a.index) || !isUint(a.value) || !(optional(a.valueTwo) || isUint(a.valueTwo)) || typeof a.op !== 'string') {
         throw decodingFailed(`"${at}.args[${j}]" must be {"index": n, "value": n, "valueTwo": n, "op": "SCMP_CMP_…"}`)
+      }
     })
   }
   for (const k of ['includes', 'excludes']) {
@@ -144,8 +146,9 @@ function checkRuleShape(s: unknown, at: string): void {
     const c = f as Record<string, unknown>
     if (!optional(c.caps) && !isStringArray(c.caps)) throw decodingFailed(`"${at}.${k}.caps" must be an array of strings`)
     if (!optional(c.arches) && !isStringArray(c.arches)) throw decodingFailed(`"${at}.${k}.arches" must be an array of strings`)
-    if (!optional(c.minKernel) && (typeof c.minKernel !== 'string' || !/^\d+\.\d+$/.test(c.minKernel)))
+    if (!optional(c.minKernel) && (typeof c.minKernel !== 'string' || !/^\d+\.\d+$/.test(c.minKernel))) {
       throw decodingFailed(`invalid kernel version: ${JSON.stringify(c.minKernel)} in "${at}.${k}.minKernel", expected "<kernel>.<major>"`)
+    }
   }
 }
 
@@ -160,8 +163,9 @@ const atLeast = (kernel: [number, number], min: string): boolean => {
  */
 export function toLinuxSeccomp(profile: DockerSeccompProfile, target: SeccompTarget): LinuxSeccomp | undefined {
   if (!profile.defaultAction && !profile.syscalls?.length) return undefined
-  if (profile.architectures?.length && profile.archMap?.length)
+  if (profile.architectures?.length && profile.archMap?.length) {
     throw decodingFailed("both 'architectures' and 'archMap' are specified in the seccomp profile, use either 'architectures' or 'archMap'")
+  }
   const arch = target.arch ?? goArch()
   const kernel = target.kernel ?? kernelVersion()
   const caps = new Set(target.capabilities)

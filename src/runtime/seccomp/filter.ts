@@ -58,8 +58,9 @@ export function checkSeccomp(sc: LinuxSeccomp): void {
   if (!sc || typeof sc !== 'object') throw invalid('linux.seccomp must be an object')
   if (!SECCOMP_ACTIONS.includes(sc.defaultAction)) throw invalid(`seccomp: string ${sc.defaultAction || '""'} is not a valid action for seccomp`)
   if (sc.defaultErrnoRet !== undefined && !isUint(sc.defaultErrnoRet)) throw invalid('seccomp: defaultErrnoRet must be a non-negative integer')
-  if (sc.listenerPath || sc.defaultAction === 'SCMP_ACT_NOTIFY')
+  if (sc.listenerPath || sc.defaultAction === 'SCMP_ACT_NOTIFY') {
     throw invalid('seccomp: SCMP_ACT_NOTIFY and listenerPath (a seccomp agent) are not supported by tocker')
+  }
   for (const a of sc.architectures ?? []) if (!SECCOMP_ARCHES.includes(a)) throw invalid(`seccomp: string ${a} is not a valid arch for seccomp`)
   for (const f of sc.flags ?? []) if (!SECCOMP_FLAGS.includes(f)) throw invalid(`seccomp: flag ${f} is not supported`)
   if (sc.syscalls !== undefined && !Array.isArray(sc.syscalls)) throw invalid('seccomp: syscalls must be an array')

@@ -81,7 +81,7 @@ t.test('builder flags: --name=value, --name value, quotes, and where they stop',
   t.same(parseWords(`a "b c" d\\ e 'f\\g'`, '\\'), ['a', '"b c"', 'd\\ e', "'f\\g'"])
 })
 
-t.test('instructions: stages, meta ARGs, and Docker\'s errors naming the line', async (t) => {
+t.test("instructions: stages, meta ARGs, and Docker's errors naming the line", async (t) => {
   const df = parse('ARG BASE=busybox\nFROM $BASE AS Build\nRUN make\nFROM scratch\nCOPY --from=build /out /\nCMD ["/out"]\n')
   t.equal(df.metaArgs.length, 1)
   t.equal(df.stages.length, 2)
@@ -103,7 +103,7 @@ t.test('instructions: stages, meta ARGs, and Docker\'s errors naming the line', 
     ['FROM x\nWORKDIR', 'dockerfile parse error on line 2: WORKDIR requires exactly one argument'],
     ['FROM x\nSHELL /bin/bash -c', 'dockerfile parse error on line 2: SHELL requires the arguments to be in JSON form'],
     ['FROM x\nEXPOSE', 'dockerfile parse error on line 2: EXPOSE requires at least one argument'],
-    ['FROM x\nONBUILD ONBUILD RUN x', 'dockerfile parse error on line 2: Chaining ONBUILD via `ONBUILD ONBUILD` isn\'t allowed'],
+    ['FROM x\nONBUILD ONBUILD RUN x', "dockerfile parse error on line 2: Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed"],
     ['FROM x\nONBUILD FROM y', "dockerfile parse error on line 2: FROM isn't allowed as an ONBUILD trigger"],
     ['FROM x\nHEALTHCHECK NONE x', 'dockerfile parse error on line 2: HEALTHCHECK NONE takes no arguments'],
     ['FROM x\nHEALTHCHECK CURL x', 'dockerfile parse error on line 2: Unknown type "CURL" in HEALTHCHECK (try CMD)'],

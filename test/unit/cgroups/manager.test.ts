@@ -78,7 +78,9 @@ t.test('a hybrid host (controllers held by v1): no limit → no cgroup, nothing 
   t.equal(createCgroup('c1', {}), undefined)
   t.throws(() => createCgroup('c1', { memoryBytes: 64 * MiB }), {
     code: 'ENOCGROUPV2',
-    message: new RegExp(`^cannot apply --memory: limits need cgroup v2, but cgroup v2 is mounted at ${fs.root} without the memory, cpu, pids controllers: this host runs cgroup v1 and v2 side by side \\(hybrid mode\\) and its v1 hierarchies \\(/sys/fs/cgroup/memory\\) hold them`),
+    message: new RegExp(
+      `^cannot apply --memory: limits need cgroup v2, but cgroup v2 is mounted at ${fs.root} without the memory, cpu, pids controllers: this host runs cgroup v1 and v2 side by side \\(hybrid mode\\) and its v1 hierarchies \\(/sys/fs/cgroup/memory\\) hold them`,
+    ),
   })
   t.same(fs.log, [])
 })

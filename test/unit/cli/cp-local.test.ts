@@ -56,7 +56,8 @@ t.test('human sizes as docker cp prints them; Go FileMode bits', async (t) => {
   t.equal(humanSize(2048), '2.05kB')
   t.equal(humanSize(10_240), '10.2kB')
   t.equal(humanSize(1_000_000), '1MB')
-  const st = (mode: number) => ({ mode, isDirectory: () => (mode & 0o170000) === 0o040000, isSymbolicLink: () => (mode & 0o170000) === 0o120000, isBlockDevice: () => false, isCharacterDevice: () => false, isFIFO: () => false, isSocket: () => false }) as never
+  const st = (mode: number) =>
+    ({ mode, isDirectory: () => (mode & 0o170000) === 0o040000, isSymbolicLink: () => (mode & 0o170000) === 0o120000, isBlockDevice: () => false, isCharacterDevice: () => false, isFIFO: () => false, isSocket: () => false }) as never
   t.equal(goFileMode(st(0o040755)), 2 ** 31 + 0o755, 'ModeDir')
   t.equal(goFileMode(st(0o120777)), (1 << 27) + 0o777, 'ModeSymlink')
   t.equal(goFileMode(st(0o104755)), (1 << 23) + 0o755, 'ModeSetuid')

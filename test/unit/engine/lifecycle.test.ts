@@ -44,7 +44,7 @@ function collect(): OutputSink & { text: () => string; streams: string[]; ended:
   return sink
 }
 
-t.test('create: the record, a name, Docker\'s conflicts and missing images', async (t) => {
+t.test("create: the record, a name, Docker's conflicts and missing images", async (t) => {
   const { engine, runtime, root } = await bed(t)
   const { Id } = await engine.create({ Image: 'busybox', Cmd: ['echo', 'hi'], Env: ['A=1'] }, 'web')
   const c = engine.inspect('web')

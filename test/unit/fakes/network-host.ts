@@ -114,7 +114,7 @@ export class FakeNetworkHost implements NetworkHost {
 
   #ns(netns: string) {
     let ns = this.namespaces.get(netns)
-    if (!ns) this.namespaces.set(netns, (ns = { links: new Map([['lo', { up: false, addrs: ['127.0.0.1/8'] }]]) }))
+    if (!ns) this.namespaces.set(netns, ns = { links: new Map([['lo', { up: false, addrs: ['127.0.0.1/8'] }]]) })
     return ns
   }
 

@@ -10,7 +10,14 @@ import { BLOCK, gzipMembers } from '../../../src/image/gzip-members.js'
 
 async function gz(chunks: Buffer[], parallel?: number): Promise<Buffer> {
   const out: Buffer[] = []
-  for await (const b of gzipMembers((async function* () { yield* chunks })(), parallel)) out.push(b)
+  for await (
+    const b of gzipMembers(
+      (async function*() {
+        yield* chunks
+      })(),
+      parallel,
+    )
+  ) out.push(b)
   return Buffer.concat(out)
 }
 
@@ -30,7 +37,7 @@ function text(size: number): Buffer {
 t.test('several blocks, odd chunk sizes: Node and GNU gzip read back the input', async (t) => {
   const input = text(BLOCK * 2 + 12345)
   const chunks: Buffer[] = []
-  for (let at = 0; at < input.length; ) {
+  for (let at = 0; at < input.length;) {
     const n = Math.min(input.length - at, 1 + Math.floor(Math.random() * 3_000_000))
     chunks.push(input.subarray(at, at + n))
     at += n
@@ -53,7 +60,7 @@ t.test('exactly one block, a tiny input, an empty input', async (t) => {
 })
 
 t.test('a source that fails fails the output', async (t) => {
-  const failing = (async function* () {
+  const failing = (async function*() {
     yield text(BLOCK + 10)
     throw new Error('disk gone')
   })()

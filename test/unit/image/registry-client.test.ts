@@ -38,7 +38,7 @@ t.test('token auth: a 401 challenge, one token for the scope, then every request
   ])
   const token = new URL(registry.requests[1]!.url)
   t.equal(token.searchParams.get('service'), `svc-${host}`)
-  t.same(token.searchParams.getAll('scope'), ['repository:team/app:pull'], "the scope Docker asks for a pull")
+  t.same(token.searchParams.getAll('scope'), ['repository:team/app:pull'], 'the scope Docker asks for a pull')
 })
 
 t.test('a cached token the registry refuses is replaced once, then the request is repeated', async (t) => {

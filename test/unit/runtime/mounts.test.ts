@@ -71,7 +71,7 @@ t.test('a bind mount: bound, then nodev for it and its submounts, then a remount
   ])
 })
 
-t.test('before Linux 5.12 (mount_setattr: ENOSYS) nodev is a remount that keeps the mount\'s other flags', async (t) => {
+t.test("before Linux 5.12 (mount_setattr: ENOSYS) nodev is a remount that keeps the mount's other flags", async (t) => {
   const { dir, root, sys, lines } = rootfs(t)
   const src = mkdtempSync(join(tmpdir(), 'tocker-unit-bindsrc-'))
   t.teardown(() => rmSync(src, { recursive: true, force: true }))
@@ -137,7 +137,7 @@ t.test('devices: each node made, then bound on itself nosuid,noexec (so it opens
   t.equal((statSync(join(dir, 'dev', 'null')).mode & 0o777).toString(8), '666', 'the mode asked, not what the umask left')
 })
 
-t.test('masked paths: a directory gets an empty read-only tmpfs, a file the container\'s /dev/null; missing ones are skipped', async (t) => {
+t.test("masked paths: a directory gets an empty read-only tmpfs, a file the container's /dev/null; missing ones are skipped", async (t) => {
   const { dir, root, lines } = rootfs(t)
   mkdirSync(join(dir, 'proc', 'scsi'), { recursive: true })
   writeFileSync(join(dir, 'proc', 'kcore'), '')

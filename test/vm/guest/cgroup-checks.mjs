@@ -22,9 +22,7 @@ function spawnIn(path, argv, opts = {}) {
   let output = ''
   child.stdout.on('data', (d) => (output += d))
   child.stderr.on('data', (d) => (output.length < 4000 ? (output += d) : undefined))
-  const done = new Promise((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal, exitCode: code ?? 128 + (SIGNALS[signal] ?? 0), output: output.slice(0, 400) })),
-  )
+  const done = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, exitCode: code ?? 128 + (SIGNALS[signal] ?? 0), output: output.slice(0, 400) })))
   return { child, done }
 }
 
@@ -52,13 +50,14 @@ async function check(name, fn) {
 const only = process.argv[2] ? new Set(process.argv[2].split(',')) : undefined
 const want = (name) => !only || only.has(name)
 
-if (want('support'))
+if (want('support')) {
   await check('support', async () => {
     const s = cgroups.cgroupSupport()
     return { usable: s.usable, mountpoint: s.mountpoint, controllers: s.controllers, reason: s.reason }
   })
+}
 
-if (want('memory'))
+if (want('memory')) {
   await check('memory', async () => {
     const cg = cgroups.createCgroup('vm-memory', { memoryBytes: 32 * MiB })
     try {
@@ -71,8 +70,9 @@ if (want('memory'))
       cg.remove()
     }
   })
+}
 
-if (want('pids'))
+if (want('pids')) {
   await check('pids', async () => {
     const limit = 16
     const cg = cgroups.createCgroup('vm-pids', { pidsLimit: limit })
@@ -96,8 +96,9 @@ if (want('pids'))
       cg.remove()
     }
   })
+}
 
-if (want('cpu'))
+if (want('cpu')) {
   await check('cpu', async () => {
     const cg = cgroups.createCgroup('vm-cpu', { cpus: 0.5 })
     try {
@@ -114,8 +115,9 @@ if (want('cpu'))
       cg.remove()
     }
   })
+}
 
-if (want('weight'))
+if (want('weight')) {
   await check('weight', async () => {
     const out = {}
     for (const shares of [512, 1024, 2048]) {
@@ -128,8 +130,9 @@ if (want('weight'))
     }
     return { weights: out }
   })
+}
 
-if (want('hierarchy'))
+if (want('hierarchy')) {
   await check('hierarchy', async () => {
     const cg = cgroups.createCgroup('vm-hierarchy', {})
     try {
@@ -145,8 +148,9 @@ if (want('hierarchy'))
       cg?.remove()
     }
   })
+}
 
-if (want('join'))
+if (want('join')) {
   await check('join', async () => {
     // exec joins a running container: find its cgroup again (by id, and from its first process) and add a process.
     const cg = cgroups.createCgroup('vm-join', { pidsLimit: 50 })
@@ -167,8 +171,9 @@ if (want('join'))
       cg.remove()
     }
   })
+}
 
-if (want('conflict'))
+if (want('conflict')) {
   await check('conflict', async () => {
     // A second create for the same id must refuse and leave the first one alone.
     const cg = cgroups.createCgroup('vm-conflict', { memoryBytes: 64 * MiB })
@@ -184,6 +189,7 @@ if (want('conflict'))
       cg.remove()
     }
   })
+}
 
 // ---- Through tocker's runtime: `tocker runtime run` on an OCI bundle whose config.json carries
 // linux.resources, exactly as runc would get it. The process reads its own cgroup files from inside
@@ -258,34 +264,38 @@ if (runtimeAvailable) {
   mkdirSync(STATE_ROOT, { recursive: true })
   const MEM = String(32 * MiB)
 
-  if (want('rt-memory'))
+  if (want('rt-memory')) {
     await check('rt-memory', async () => {
       const bundle = await makeBundle('rt-memory', ['sh', '-c', 'dd if=/dev/zero of=/dev/null bs=64M count=1; rc=$?; cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/memory.events /proc/self/cgroup; exit $rc'], { memory: { limit: 32 * MiB } })
       return { limit: MEM, ...(await runtimeRun('rt-memory', bundle)) }
     })
+  }
 
-  if (want('rt-oom-pid1'))
+  if (want('rt-oom-pid1')) {
     await check('rt-oom-pid1', async () => {
       // The container's PID 1 itself over the limit: what `docker run -m` users see as exit 137.
       const bundle = await makeBundle('rt-oom-pid1', ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=64M', 'count=1'], { memory: { limit: 32 * MiB } })
       return await runtimeRun('rt-oom-pid1', bundle, { via: 'cli' })
     })
+  }
 
-  if (want('rt-pids'))
+  if (want('rt-pids')) {
     await check('rt-pids', async () => {
       const bundle = await makeBundle('rt-pids', ['sh', '-c', 'cat /sys/fs/cgroup/pids.max; bomb() { bomb | bomb & }; bomb 2>/dev/null; exec sleep 3'], { pids: { limit: 16 } })
       return { limit: 16, ...(await runtimeRun('rt-pids', bundle, { during: samplePids })) }
     })
+  }
 
-  if (want('rt-cpu'))
+  if (want('rt-cpu')) {
     await check('rt-cpu', async () => {
       const bundle = await makeBundle('rt-cpu', ['sh', '-c', 'timeout 2 sh -c "while :; do :; done"; cat /sys/fs/cgroup/cpu.max /sys/fs/cgroup/cpu.weight /sys/fs/cgroup/cpu.stat'], {
         cpu: { quota: 50000, period: 100000, shares: 512 },
       })
       return await runtimeRun('rt-cpu', bundle)
     })
+  }
 
-  if (want('seccomp'))
+  if (want('seccomp')) {
     await check('seccomp', async () => {
       // Docker's default seccomp profile on Debian's stock kernel, with Debian's own programs (the
       // host's /usr, bound read-only into a busybox bundle): apt, dpkg, bash, python threads
@@ -295,11 +305,18 @@ if (runtimeAvailable) {
       const { DEFAULT_SECCOMP_PROFILE } = await import(new URL('runtime/seccomp/default-profile.js', dist).href)
       const { toLinuxSeccomp } = await import(new URL('runtime/seccomp/docker-profile.js', dist).href)
       const { DEFAULT_CAPABILITIES } = await import(new URL('runtime/caps.js', dist).href)
-      const bundle = await makeBundle('seccomp', ['sh', '-c', [
-        'apt --version', 'dpkg --version | head -n 1', 'bash -c \'echo bash ${BASH_VERSINFO[0]}\'',
-        'python3 -c "import threading; t = threading.Thread(target=print, args=(\'thread ok\',)); t.start(); t.join()"',
-        'grep Seccomp: /proc/self/status', '/probe keyctl unshare mount io_uring_setup clone3 getpid',
-      ].join('; ')], undefined)
+      const bundle = await makeBundle('seccomp', [
+        'sh',
+        '-c',
+        [
+          'apt --version',
+          'dpkg --version | head -n 1',
+          "bash -c 'echo bash ${BASH_VERSINFO[0]}'",
+          'python3 -c "import threading; t = threading.Thread(target=print, args=(\'thread ok\',)); t.start(); t.join()"',
+          'grep Seccomp: /proc/self/status',
+          '/probe keyctl unshare mount io_uring_setup clone3 getpid',
+        ].join('; '),
+      ], undefined)
       const spec = JSON.parse(readFileSync(`${bundle}/config.json`, 'utf8'))
       const ro = (source, destination) => ({ destination, type: 'bind', source, options: ['rbind', 'ro'] })
       spec.mounts.push(ro('/usr', '/usr'), ro('/usr/lib', '/lib'), ro('/usr/lib64', '/lib64'), ro('/etc/apt', '/etc/apt'))
@@ -312,6 +329,7 @@ if (runtimeAvailable) {
       }
       return { kernel: read('/proc/sys/kernel/osrelease'), ...(await runtimeRun('seccomp', bundle)) }
     })
+  }
 
   /** GET on the engine's API over its unix socket; the body as text. */
   const apiGet = async (socketPath, path) => {
@@ -327,7 +345,7 @@ if (runtimeAvailable) {
     })
   }
 
-  if (want('cli-run'))
+  if (want('cli-run')) {
     await check('cli-run', async () => {
       // The learner's command: `tocker run --memory … --pids-limit … --cpus … --cpu-shares …` through
       // the engine, with the store on the guest's tmpfs /var/lib/tocker. The engine is started here
@@ -354,8 +372,20 @@ if (runtimeAvailable) {
         // The engine loads the image (the CLI streams the archive to it).
         const load = await tocker(['load', '-i', `${REPO}/rootfs-cache/out/busybox.tar`])
         const run = await tocker([
-          'run', '--rm', '--memory', '32m', '--pids-limit', '20', '--cpus', '0.5', '--cpu-shares', '512', 'busybox',
-          'sh', '-c', 'cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max /sys/fs/cgroup/cpu.max /sys/fs/cgroup/cpu.weight; dd if=/dev/zero of=/dev/null bs=64M count=1',
+          'run',
+          '--rm',
+          '--memory',
+          '32m',
+          '--pids-limit',
+          '20',
+          '--cpus',
+          '0.5',
+          '--cpu-shares',
+          '512',
+          'busybox',
+          'sh',
+          '-c',
+          'cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max /sys/fs/cgroup/cpu.max /sys/fs/cgroup/cpu.weight; dd if=/dev/zero of=/dev/null bs=64M count=1',
         ])
         // Issue 10: an OOM kill shows in inspect's State.OOMKilled and as an "oom" event.
         const oomRun = await tocker(['run', '--name', 'oom', '--memory', '32m', 'busybox', 'sh', '-c', 'dd if=/dev/zero of=/dev/null bs=64M count=1'])
@@ -381,6 +411,7 @@ if (runtimeAvailable) {
         engine.kill('SIGTERM')
       }
     })
+  }
 } else {
   console.log(`CHECK ${JSON.stringify({ name: 'runtime', skipped: 'dist/src/runtime or native-shims/out/shim is missing (npm run build)', traced: [] })}`)
 }

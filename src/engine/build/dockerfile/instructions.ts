@@ -59,8 +59,24 @@ export interface Dockerfile {
 }
 
 export const INSTRUCTIONS = [
-  'add', 'arg', 'cmd', 'copy', 'entrypoint', 'env', 'expose', 'from', 'healthcheck', 'label',
-  'maintainer', 'onbuild', 'run', 'shell', 'stopsignal', 'user', 'volume', 'workdir',
+  'add',
+  'arg',
+  'cmd',
+  'copy',
+  'entrypoint',
+  'env',
+  'expose',
+  'from',
+  'healthcheck',
+  'label',
+  'maintainer',
+  'onbuild',
+  'run',
+  'shell',
+  'stopsignal',
+  'user',
+  'volume',
+  'workdir',
 ] as const
 
 /** The instruction code as Docker prints it in "Step N/M : …". */
@@ -140,7 +156,7 @@ export function parseInstruction(node: DockerfileNode): Instruction {
       if (!node.sub) fail(`${upper} requires at least one argument`)
       flags.parse()
       const trigger = node.sub!.name.toUpperCase()
-      if (trigger === 'ONBUILD') fail('Chaining ONBUILD via `ONBUILD ONBUILD` isn\'t allowed')
+      if (trigger === 'ONBUILD') fail("Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed")
       if (trigger === 'MAINTAINER' || trigger === 'FROM') fail(`${trigger} isn't allowed as an ONBUILD trigger`)
       return { kind: 'onbuild', node, expression: node.original.replace(/^\s*ONBUILD\s*/i, '') }
     }
