@@ -9,6 +9,7 @@ import type {
   ContainerCreateBody,
   ContainerCreateResponse,
   ContainerInspect,
+  ContainerPathStat,
   ContainerSummary,
   ContainerTopResponse,
   ContainerWaitResponse,
@@ -106,6 +107,31 @@ export class EngineClient {
       )
       req.on('error', reject)
       req.end(body)
+    })
+  }
+
+  /**
+   * A request whose body is a tar stream (load, build, import, PUT archive): rejects with the engine's
+   * error on an error status, else hands over the response. `traced` sends the --explain session
+   * (the requests whose kernel work --explain shows).
+   */
+  #sendTar(method: string, path: string, tar: NodeJS.ReadableStream, o: { traced?: boolean; headers?: Record<string, string> } = {}): Promise<IncomingMessage> {
+    return new Promise((resolve, reject) => {
+      const req = httpRequest(
+        {
+          socketPath: this.socketPath,
+          method,
+          path,
+          headers: { Host: 'tocker', 'Content-Type': 'application/x-tar', ...(o.traced && this.traceSession ? { 'X-Tocker-Session': this.traceSession } : {}), ...o.headers },
+        },
+        (res) => {
+          if ((res.statusCode ?? 500) < 400) return resolve(res)
+          readBody(res).then((text) => reject(errorFrom(res.statusCode ?? 500, text)), reject)
+        },
+      )
+      req.on('error', reject)
+      tar.on('error', (err) => req.destroy(err))
+      tar.pipe(req)
     })
   }
 
@@ -223,7 +249,6 @@ export class EngineClient {
   commit(q: { container: string; repo?: string; tag?: string; comment?: string; author?: string; changes?: string; pause?: string }): Promise<{ Id: string }> {
     return this.json('POST', '/commit', { query: q as Query })
   }
-  /** tocker's own GET /containers/{id}/kernel. */
   /** HEAD /containers/{id}/archive: Docker's stat of a path in the container (404: no such container:path). */
   async statContainerPath(id: string, path: string): Promise<ContainerPathStat> {
     const res = await this.raw('HEAD', `/containers/${encodeURIComponent(id)}/archive`, { query: { path } })
@@ -240,27 +265,14 @@ export class EngineClient {
   async copyToContainer(id: string, path: string, tar: NodeJS.ReadableStream, o: { copyUIDGID?: boolean; noOverwriteDirNonDir?: boolean } = {}): Promise<void> {
     await this.ping() // an engine that must be started first would find the body half-read
     const q = qs({ path, noOverwriteDirNonDir: o.noOverwriteDirNonDir === false ? 'false' : 'true', copyUIDGID: o.copyUIDGID ? 'true' : undefined })
-    await new Promise<void>((resolve, reject) => {
-      const req = httpRequest(
-        {
-          socketPath: this.socketPath,
-          method: 'PUT',
-          path: `/containers/${encodeURIComponent(id)}/archive${q}`,
-          headers: { Host: 'tocker', 'Content-Type': 'application/x-tar', ...(this.traceSession ? { 'X-Tocker-Session': this.traceSession } : {}) },
-        },
-        (res) => {
-          readBody(res).then((text) => ((res.statusCode ?? 500) >= 400 ? reject(errorFrom(res.statusCode ?? 500, text)) : resolve()), reject)
-        },
-      )
-      req.on('error', reject)
-      tar.on('error', (err) => req.destroy(err))
-      tar.pipe(req)
-    })
+    const res = await this.#sendTar('PUT', `/containers/${encodeURIComponent(id)}/archive${q}`, tar, { traced: true })
+    await readBody(res)
   }
   /** GET /containers/{id}/export: the container's file system as a tar. */
   exportContainer(id: string): Promise<IncomingMessage> {
     return this.stream('GET', `/containers/${encodeURIComponent(id)}/export`)
   }
+  /** tocker's own GET /containers/{id}/kernel. */
   kernelView(id: string): Promise<KernelView> {
     return this.json('GET', `/containers/${encodeURIComponent(id)}/kernel`)
   }
@@ -361,18 +373,7 @@ export class EngineClient {
   /** POST /images/load with the archive as the body; answers with a JSON message stream. */
   async loadImages(archive: NodeJS.ReadableStream, quiet: boolean): Promise<IncomingMessage> {
     await this.ping() // an engine that must be started first would find the body half-read
-    return new Promise((resolve, reject) => {
-      const req = httpRequest(
-        { socketPath: this.socketPath, method: 'POST', path: `/images/load${qs({ quiet: quiet ? 1 : undefined })}`, headers: { Host: 'tocker', 'Content-Type': 'application/x-tar' } },
-        (res) => {
-          if ((res.statusCode ?? 500) < 400) return resolve(res)
-          readBody(res).then((text) => reject(errorFrom(res.statusCode ?? 500, text)), reject)
-        },
-      )
-      req.on('error', reject)
-      archive.on('error', (err) => req.destroy(err))
-      archive.pipe(req)
-    })
+    return this.#sendTar('POST', `/images/load${qs({ quiet: quiet ? 1 : undefined })}`, archive)
   }
   /**
    * POST /build with the context tar as the body; answers with Docker's JSON message stream.
@@ -381,34 +382,13 @@ export class EngineClient {
   async build(context: NodeJS.ReadableStream, query: [string, string][], registryConfig?: string): Promise<IncomingMessage> {
     await this.ping() // an engine that must be started first would find the body half-read
     const search = query.length ? `?${query.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&')}` : ''
-    return new Promise((resolve, reject) => {
-      const headers: Record<string, string> = { Host: 'tocker', 'Content-Type': 'application/x-tar' }
-      if (registryConfig) headers['X-Registry-Config'] = registryConfig
-      const req = httpRequest({ socketPath: this.socketPath, method: 'POST', path: `/build${search}`, headers }, (res) => {
-        if ((res.statusCode ?? 500) < 400) return resolve(res)
-        readBody(res).then((text) => reject(errorFrom(res.statusCode ?? 500, text)), reject)
-      })
-      req.on('error', reject)
-      context.on('error', (err) => req.destroy(err))
-      context.pipe(req)
-    })
+    return this.#sendTar('POST', `/build${search}`, context, { headers: registryConfig ? { 'X-Registry-Config': registryConfig } : undefined })
   }
   /** POST /images/create?fromSrc=- with a tar of files as the body (`import`); a JSON message stream. */
   async importImage(archive: NodeJS.ReadableStream, query: [string, string][]): Promise<IncomingMessage> {
     await this.ping() // an engine that must be started first would find the body half-read
     const search = query.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&')
-    return new Promise((resolve, reject) => {
-      const req = httpRequest(
-        { socketPath: this.socketPath, method: 'POST', path: `/images/create?${search}`, headers: { Host: 'tocker', 'Content-Type': 'application/x-tar', ...(this.traceSession ? { 'X-Tocker-Session': this.traceSession } : {}) } },
-        (res) => {
-          if ((res.statusCode ?? 500) < 400) return resolve(res)
-          readBody(res).then((text) => reject(errorFrom(res.statusCode ?? 500, text)), reject)
-        },
-      )
-      req.on('error', reject)
-      archive.on('error', (err) => req.destroy(err))
-      archive.pipe(req)
-    })
+    return this.#sendTar('POST', `/images/create?${search}`, archive, { traced: true })
   }
   auth(config: AuthConfig): Promise<{ Status: string; IdentityToken?: string }> {
     return this.json('POST', '/auth', { body: config })
@@ -485,17 +465,6 @@ export function readBody(res: IncomingMessage): Promise<string> {
   })
 }
 
-/** Docker's error body {"message": "..."} → a TockerError the CLI prints as Docker does. */
-/** Docker's stat of a container path, from the X-Docker-Container-Path-Stat header (base64 JSON). */
-export interface ContainerPathStat {
-  name: string
-  size: number
-  /** Go's os.FileMode bits (1<<31 a directory, 1<<27 a symlink). */
-  mode: number
-  mtime: string
-  linkTarget: string
-}
-
 function pathStatFrom(res: IncomingMessage): ContainerPathStat {
   const h = res.headers['x-docker-container-path-stat']
   const text = Buffer.from(String(Array.isArray(h) ? h[0] : h ?? ''), 'base64').toString('utf8')
@@ -506,6 +475,7 @@ function pathStatFrom(res: IncomingMessage): ContainerPathStat {
   }
 }
 
+/** Docker's error body {"message": "..."} → a TockerError the CLI prints as Docker does. */
 export function errorFrom(status: number, text: string): TockerError {
   let message = text.trim()
   let hint: string | undefined

@@ -524,3 +524,13 @@ export interface KernelChanges {
   /** The view could not be read (the pause still happens). */
   Error?: string
 }
+
+/** Docker's ContainerPathStat: what HEAD/GET /containers/{id}/archive send, base64 JSON in X-Docker-Container-Path-Stat. */
+export interface ContainerPathStat {
+  name: string
+  size: number
+  /** Go's os.FileMode bits (1<<31 a directory, 1<<27 a symlink). */
+  mode: number
+  mtime: string
+  linkTarget: string
+}

@@ -15,7 +15,10 @@ import { closeSync, fstatSync, lstatSync, readlinkSync, statfsSync, type Stats }
 import { posix } from 'node:path'
 import { TockerError } from '../../errors.js'
 import { O_CLOEXEC, O_DIRECTORY, O_NOFOLLOW, O_PATH, openat2, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS } from '../../sys/mount.js'
+import type { ContainerPathStat } from '../../api/types.js'
 import type { ContainerRoot } from './container-root.js'
+
+export type { ContainerPathStat }
 
 export const IN_ROOT = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS
 
@@ -120,16 +123,6 @@ function dupRoot(root: ContainerRoot): number {
 
 function components(path: string): string[] {
   return path.split('/').filter((p) => p !== '' && p !== '.')
-}
-
-/** Docker's ContainerPathStat: what HEAD /containers/{id}/archive sends, base64 JSON in a header. */
-export interface ContainerPathStat {
-  name: string
-  size: number
-  /** Go's os.FileMode bits. */
-  mode: number
-  mtime: string
-  linkTarget: string
 }
 
 /** st_mode → Go's os.FileMode (what Docker's API carries). */
