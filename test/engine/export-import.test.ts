@@ -13,8 +13,7 @@ const { default: t } = await import('tap')
 const { mkdtempSync, rmSync, statSync } = await import('node:fs')
 const { tmpdir } = await import('node:os')
 const { join } = await import('node:path')
-const { spawn } = await import('node:child_process')
-const { dockerCli, engineTestBed, TOCKER_BIN } = await import('./harness.js')
+const { dockerCli, engineTestBed, tockerShell } = await import('./harness.js')
 
 const { env, ref, cleanup } = await engineTestBed(['busybox'])
 t.teardown(cleanup)
@@ -23,22 +22,8 @@ const work = mkdtempSync(join(tmpdir(), 'tocker-export-test-'))
 t.teardown(() => rmSync(work, { recursive: true, force: true }))
 const docker = dockerCli(env.socket, join(work, 'docker-config'))
 
-function sh(script: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const tocker = `${process.execPath} ${TOCKER_BIN} --root ${env.root}`
-    const child = spawn('bash', ['-o', 'pipefail', '-c', script], { env: { ...process.env, TOCKER_NO_AUTOSTART: '1', TOCKER: tocker }, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => (stdout += d))
-    child.stderr.on('data', (d) => (stderr += d))
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000)
-    child.on('error', reject)
-    child.on('close', (code) => {
-      clearTimeout(timer)
-      resolve({ code: code ?? -1, stdout, stderr })
-    })
-  })
-}
+/** A shell pipeline with $TOCKER meaning this engine's CLI. */
+const sh = (script: string) => tockerShell(env, script)
 
 const tarFile = join(work, 'c1.tar')
 

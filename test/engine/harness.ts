@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FixtureName } from '../helpers/fixtures.js'
-import { clientEnv, runClient } from '../helpers/clients.js'
+import { clientEnv, runClient, type ClientRun } from '../helpers/clients.js'
 
 export const TOCKER_BIN = new URL('../../bin/tocker', import.meta.url).pathname
 
@@ -200,4 +200,10 @@ export async function engineTestBed(images: FixtureName[], prefix?: string): Pro
 export function dockerCli(socket: string, configDir: string): (args: string[], input?: string) => Promise<{ code: number; stdout: string; stderr: string }> {
   const env = clientEnv({ DOCKER_BUILDKIT: '0', DOCKER_CONFIG: configDir })
   return (args, input) => runClient('docker', ['-H', `unix://${socket}`, ...args], { env, input: input ?? '' })
+}
+
+/** A bash pipeline (-o pipefail) in which $TOCKER is this engine's CLI (tars through stdin/stdout), killed after 60 s. */
+export function tockerShell(env: TockerEnv, script: string): Promise<ClientRun> {
+  const tocker = `${process.execPath} ${TOCKER_BIN} --root ${env.root}`
+  return runClient('bash', ['-o', 'pipefail', '-c', script], { env: { ...process.env, TOCKER_NO_AUTOSTART: '1', TOCKER: tocker }, timeoutMs: 60_000 })
 }
