@@ -3,6 +3,7 @@
 // through the event loop), so a socket that must live in *another* namespace (the DNS responder's
 // 127.0.0.11 inside a container) is made here, synchronously, while the main thread is in that
 // namespace, then handed to Node by its fd. Raw bindings; src/sys/net.ts traces them.
+import { TockerError } from '../src/errors.js'
 import { check, libc } from './libc.js'
 
 export const AF_INET = 2
@@ -64,7 +65,7 @@ const IFNAMSIZ = 16
 const ioctl_ = libc.func('int ioctl(int fd, unsigned long request, ...)')
 
 function ifreq(name: string): Buffer {
-  if (Buffer.byteLength(name) >= IFNAMSIZ) throw new Error(`interface name too long: ${name}`)
+  if (Buffer.byteLength(name) >= IFNAMSIZ) throw new TockerError(`interface name too long: ${name}`, { code: 'EINVAL', internal: true })
   const req = Buffer.alloc(IFREQ_SIZE)
   req.write(name, 0, 'utf8')
   return req

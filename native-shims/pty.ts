@@ -1,6 +1,6 @@
 // Pseudo-terminals for `exec -t` through the engine: posix_openpt(3) and friends, and the
 // TIOCSWINSZ ioctl that sets a terminal's window size. Raw bindings; src/sys/pty.ts traces them.
-import { check, libc } from './libc.js'
+import { check, libc, SyscallError } from './libc.js'
 
 const O_RDWR = 0o2
 const O_NOCTTY = 0o400
@@ -22,7 +22,8 @@ export function openPtyMaster(): { master: number; slavePath: string } {
   check(unlockpt_(master) as number, 'unlockpt')
   const buf = Buffer.alloc(128)
   const rc = ptsname_r_(master, buf, buf.length) as number
-  if (rc !== 0) throw new Error(`ptsname_r: error ${rc}`)
+  // ptsname_r returns the errno instead of setting it.
+  if (rc !== 0) throw new SyscallError('ptsname_r', rc)
   return { master, slavePath: buf.subarray(0, buf.indexOf(0)).toString() }
 }
 

@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { TockerError } from './errors.js'
 
 let root: string | undefined
 
@@ -13,7 +14,7 @@ export function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url))
   while (!existsSync(join(dir, 'package.json'))) {
     const up = dirname(dir)
-    if (up === dir) throw new Error(`no package.json above ${fileURLToPath(import.meta.url)}`)
+    if (up === dir) throw new TockerError(`no package.json above ${fileURLToPath(import.meta.url)}`, { code: 'ENOPACKAGEROOT', internal: true })
     dir = up
   }
   return (root = dir)

@@ -5,6 +5,7 @@
 // pool does the read(2), never the engine's main thread), O_NONBLOCK|O_NOFOLLOW, a regular-file
 // check on the open fd, and at most `cap` bytes (the rest is left unread: `truncated`).
 import { constants, promises as fsp } from 'node:fs'
+import { TockerError } from '../errors.js'
 
 export interface ProcFile {
   text: string
@@ -15,7 +16,7 @@ export interface ProcFile {
 export async function readProcFile(path: string, cap = 1 << 20): Promise<ProcFile> {
   const fh = await fsp.open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW | constants.O_NOCTTY)
   try {
-    if (!(await fh.stat()).isFile()) throw Object.assign(new Error(`${path} is not a regular file`), { code: 'EINVAL' })
+    if (!(await fh.stat()).isFile()) throw new TockerError(`${path} is not a regular file`, { code: 'EINVAL', internal: true })
     const chunks: Buffer[] = []
     let total = 0
     for (;;) {
