@@ -281,7 +281,7 @@ async function pullLayer(
     // the check of its DiffID (Docker extracts only after the download, hence its separate step).
     emit({ kind: 'layer', id, status: 'Extracting', current: desc.size, total: desc.size })
   })
-  const onAbort = () => body.destroy(signal.reason instanceof Error ? signal.reason : new Error('pull aborted'))
+  const onAbort = () => body.destroy(signal.reason instanceof Error ? signal.reason : new TockerError('pull aborted', { code: 'EABORTED', internal: true }))
   signal.addEventListener('abort', onAbort, { once: true })
   let result: 'added' | 'exists'
   try {

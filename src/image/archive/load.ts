@@ -12,7 +12,7 @@ import { pipeline } from 'node:stream/promises'
 import { digestHex, sha256 } from '../../content/blobs.js'
 import { isUserFacing, TockerError } from '../../errors.js'
 import { DockerArchiveManifestDoc, ImageConfigDoc, ImageIndexDoc, ImageManifestDoc, OciLayoutDoc, parseDocument, type DockerArchiveEntry } from '../documents.js'
-import { fullString, parseReference, withDefaultTag } from '../reference.js'
+import { fullString, parseReference, type Reference, withDefaultTag } from '../reference.js'
 import { hostPlatform, platformRank } from '../registry/platform.js'
 import { VerifyingStream } from '../registry/verify.js'
 import { note } from '../../trace/trace.js'
@@ -292,13 +292,14 @@ function ociNames(annotations: Record<string, string> | undefined): string[] {
 }
 
 function normalizeTag(t: string): string {
+  let ref: Reference
   try {
-    const ref = parseReference(t)
-    if (ref.digest !== undefined) throw new Error('digest')
-    return fullString(withDefaultTag(ref))
-  } catch {
-    throw invalidArchive(`invalid tag ${JSON.stringify(t)} in manifest.json`)
+    ref = parseReference(t)
+  } catch (err) {
+    throw invalidArchive(`invalid tag ${JSON.stringify(t)} in manifest.json`, err)
   }
+  if (ref.digest !== undefined) throw invalidArchive(`invalid tag ${JSON.stringify(t)} in manifest.json`)
+  return fullString(withDefaultTag(ref))
 }
 
 function diffIDsOf(config: Buffer, name: string): string[] {
@@ -351,6 +352,6 @@ function resolveRelative(p: string): string | undefined {
   return out.join('/')
 }
 
-function invalidArchive(why: string): TockerError {
-  return new TockerError(`invalid archive: ${why}`, { code: 'ELOAD', status: 400 })
+function invalidArchive(why: string, cause?: unknown): TockerError {
+  return new TockerError(`invalid archive: ${why}`, { code: 'ELOAD', status: 400, cause })
 }

@@ -11,6 +11,7 @@
 // root, never the host's (at most 40 links per lookup, like the kernel).
 import { lstatSync, readdirSync, readFileSync, readlinkSync, type Stats } from 'node:fs'
 import { join } from 'node:path'
+import { TockerError } from '../../errors.js'
 import { lgetxattr } from '../../sys/fs.js'
 
 export interface StackEntry {
@@ -22,12 +23,16 @@ export interface StackEntry {
   dirs?: string[]
 }
 
-export class StackError extends Error {
+/** A lookup through the layers failed as the kernel's would (code: the errno it would give). */
+export class StackError extends TockerError {
+  declare readonly code: 'ENOENT' | 'ENOTDIR' | 'ELOOP'
+
   constructor(
-    readonly code: 'ENOENT' | 'ENOTDIR' | 'ELOOP',
+    code: 'ENOENT' | 'ENOTDIR' | 'ELOOP',
     readonly path: string,
   ) {
-    super(`${code === 'ENOENT' ? 'no such file or directory' : code === 'ENOTDIR' ? 'not a directory' : 'too many levels of symbolic links'}: ${path}`)
+    super(`${code === 'ENOENT' ? 'no such file or directory' : code === 'ENOTDIR' ? 'not a directory' : 'too many levels of symbolic links'}: ${path}`, { code, internal: true })
+    this.name = 'StackError'
   }
 }
 

@@ -54,7 +54,9 @@ export function errorFromWire(wire: WireError): Error {
   if (wire.tocker) {
     err = new TockerError(wire.message, wire.tocker)
   } else {
-    err = new Error(wire.message)
+    // Node's own error (an fs call's errno, or a bug): its code, errno, syscall and path come back
+    // on an internal TockerError, where callers find them as on Node's (err.code === 'ENOSPC').
+    err = new TockerError(wire.message, { code: wire.errno?.code ?? 'EUNPACKTHREAD', internal: true })
     if (wire.errno) Object.assign(err, wire.errno)
   }
   if (wire.name) err.name = wire.name

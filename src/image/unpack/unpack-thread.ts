@@ -143,7 +143,7 @@ export async function unpackLayerInWorker(body: Readable, layerDir: string, opts
     const onClose = () => {
       if (!ended) fail(new TockerError('the layer stream was closed before its end', { code: 'ESTREAMCLOSED', internal: true }))
     }
-    const onAbort = () => fail(opts.signal?.reason instanceof Error ? opts.signal.reason : new Error('unpack aborted'))
+    const onAbort = () => fail(opts.signal?.reason instanceof Error ? opts.signal.reason : new TockerError('unpack aborted', { code: 'EABORTED', internal: true }))
 
     const detach = () => {
       body.off('data', onData)
@@ -194,7 +194,7 @@ export async function unpackLayerInWorker(body: Readable, layerDir: string, opts
       body.destroy()
       reject(bodyError ?? new TockerError(`the unpacking thread failed: ${err.message}`, { code: 'EUNPACKTHREAD', cause: err }))
     }
-    const onWorkerExit = (code: number) => onWorkerError(new Error(`it exited with code ${code}`))
+    const onWorkerExit = (code: number) => onWorkerError(new TockerError(`it exited with code ${code}`, { code: 'EWORKEREXIT', internal: true }))
 
     worker.on('message', onMessage)
     worker.on('error', onWorkerError)
@@ -245,7 +245,7 @@ export async function layerFromDirInWorker(fromDir: FromDir, layerDir: string): 
       void worker.terminate()
       reject(new TockerError(`the unpacking thread failed: ${err.message}`, { code: 'EUNPACKTHREAD', cause: err }))
     }
-    const onWorkerExit = (code: number) => onWorkerError(new Error(`it exited with code ${code}`))
+    const onWorkerExit = (code: number) => onWorkerError(new TockerError(`it exited with code ${code}`, { code: 'EWORKEREXIT', internal: true }))
     worker.on('message', onMessage)
     worker.on('error', onWorkerError)
     worker.on('exit', onWorkerExit)

@@ -5,13 +5,14 @@
 // thread, and two layers unpack on two cores at once.
 import { PassThrough, Readable } from 'node:stream'
 import { parentPort } from 'node:worker_threads'
+import { TockerError } from '../../errors.js'
 import { onTrace } from '../../trace/trace.js'
 import { dirTar, type DirTarStats } from '../diff/dir-tar.js'
 import { errorToWire, type FromWorker, type ToWorker } from './unpack-protocol.js'
 import { unpackLayer } from './unpack.js'
 
 const port = parentPort
-if (!port) throw new Error('unpack-worker.js is a worker thread: load it with new Worker()')
+if (!port) throw new TockerError('unpack-worker.js is a worker thread: load it with new Worker()', { code: 'ENOTWORKER', internal: true })
 
 let current: { id: number; source: PassThrough; input: Readable } | undefined
 const post = (m: FromWorker): void => port.postMessage(m)
@@ -53,7 +54,7 @@ port.on('message', (m: ToWorker) => {
     case 'fail':
       // The main thread's stream failed (a digest mismatch, a broken connection, an abort): stop
       // here; unpackLayer closes what it opened and reports back, then the caller removes the layer.
-      job.input.destroy(new Error(m.message))
+      job.input.destroy(new TockerError(m.message, { code: 'EUNPACKINPUT', internal: true }))
       break
   }
 })
