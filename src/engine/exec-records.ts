@@ -58,7 +58,7 @@ export function loadExecs(containersDir: string, containerId: string): StoredExe
     const path = join(dir, name)
     try {
       const e = JSON.parse(readFileSync(path, 'utf8')) as StoredExec
-      if (e.id !== id || e.containerId !== containerId || !Array.isArray(e.body?.Cmd)) throw new Error('not an exec record')
+      if (e.id !== id || e.containerId !== containerId || !Array.isArray(e.body?.Cmd)) throw new TockerError('not an exec record', { code: 'ESTATE', internal: true })
       out.push(e)
     } catch (err) {
       throw new TockerError(`cannot read the exec record ${path}: ${(err as Error).message}`, { code: 'ESTATE', cause: err })

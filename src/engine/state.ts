@@ -162,7 +162,7 @@ export function loadRecords(containersDir: string): ContainerRecord[] {
     } catch (err) {
       throw unreadableRecord(path, err)
     }
-    if (!rec || rec.Id !== id || typeof rec.Name !== 'string' || !rec.State) throw unreadableRecord(path, new Error('not a container record'))
+    if (!rec || rec.Id !== id || typeof rec.Name !== 'string' || !rec.State) throw unreadableRecord(path, new TockerError('not a container record', { code: 'ESTATE', internal: true }))
     out.push(rec)
   }
   return out

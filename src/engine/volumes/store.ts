@@ -100,7 +100,7 @@ export class VolumeStore {
       } catch (err) {
         throw unreadable(path, err)
       }
-      if (rec?.Name !== entry) throw unreadable(path, new Error('not a volume record'))
+      if (rec?.Name !== entry) throw unreadable(path, new TockerError('not a volume record', { code: 'ESTATE', internal: true }))
       rec.Labels ??= {}
       rec.Options ??= {}
       this.#records.set(entry, rec)

@@ -15,6 +15,7 @@
 // are looked up as variables of those names (so they expand to ""); a `$` before anything else
 // stays. processWords() also splits the result into words at unquoted blanks (after expansion:
 // a value with spaces splits, a quoted one does not).
+import { TockerError } from '../../../errors.js'
 import { isSpace } from './parser.js'
 
 const SPECIAL_PARAMS = '@*#?-$!0'
@@ -32,7 +33,13 @@ export function envMap(entries: Iterable<string>): Env {
   return m
 }
 
-export class LexError extends Error {}
+/** A word that cannot be expanded (an unmatched quote, a bad ${…}); the caller words it for its instruction. */
+export class LexError extends TockerError {
+  constructor(message: string) {
+    super(message, { code: 'ELEX', internal: true })
+    this.name = 'LexError'
+  }
+}
 
 export class Lexer {
   constructor(readonly escapeToken = '\\') {}

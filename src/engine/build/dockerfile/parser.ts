@@ -49,6 +49,11 @@ export class DockerfileParseError extends TockerError {
   }
 }
 
+/** What is wrong with one instruction's arguments: parseLine() words it as a DockerfileParseError naming the line. */
+function lineError(detail: string): TockerError {
+  return new TockerError(detail, { code: 'EDOCKERFILE', internal: true })
+}
+
 /** Go's unicode.IsSpace for the characters that appear in text files. */
 export function isSpace(ch: string): boolean {
   return /^[\s\u0085]$/u.test(ch)
@@ -361,13 +366,13 @@ function parseNameVal(rest: string, key: string, escapeToken: string): string[] 
   if (words.length === 0) return []
   if (!words[0].includes('=')) {
     const m = /[\t\v\f\r ]+/.exec(rest)
-    if (!m) throw new Error(`${key} must have two arguments`)
+    if (!m) throw lineError(`${key} must have two arguments`)
     return [rest.slice(0, m.index), rest.slice(m.index + m[0].length)]
   }
   const out: string[] = []
   for (const w of words) {
     const eq = w.indexOf('=')
-    if (eq < 0) throw new Error(`Syntax error - can't find = in ${goQuote(w)}. Must be of the form: name=value`)
+    if (eq < 0) throw lineError(`Syntax error - can't find = in ${goQuote(w)}. Must be of the form: name=value`)
     out.push(w.slice(0, eq), w.slice(eq + 1))
   }
   return out
@@ -391,7 +396,7 @@ function parseJsonArray(rest: string): string[] | undefined {
     return undefined
   }
   if (!Array.isArray(value)) return undefined
-  if (value.some((v) => typeof v !== 'string')) throw new Error(NOT_STRINGS)
+  if (value.some((v) => typeof v !== 'string')) throw lineError(NOT_STRINGS)
   return value as string[]
 }
 
