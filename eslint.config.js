@@ -41,6 +41,21 @@ export default tseslint.config(
     rules: { 'no-undef': 'off' },
   },
   {
+    // One error type (src/errors.ts): everything src/ and native-shims/ throw is a TockerError (or a
+    // subclass) with a code; a plain Error, its built-in kin, or an Error subclass would reach the
+    // API and the CLI without one.
+    files: ['src/**/*.ts', 'native-shims/**/*.ts'],
+    ignores: ['src/errors.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'NewExpression[callee.name=/^(Error|TypeError|RangeError|SyntaxError|EvalError|URIError|AggregateError)$/]', message: 'Throw a TockerError with a code (src/errors.ts), not a plain Error.' },
+        { selector: 'CallExpression[callee.name=/^(Error|TypeError|RangeError|SyntaxError|EvalError|URIError|AggregateError)$/]', message: 'Throw a TockerError with a code (src/errors.ts), not a plain Error.' },
+        { selector: ':matches(ClassDeclaration, ClassExpression)[superClass.name=/^(Error|TypeError|RangeError|SyntaxError)$/]', message: 'Extend TockerError (src/errors.ts), not Error.' },
+      ],
+    },
+  },
+  {
     // Tests import the untyped .mjs helpers (netns sandbox, leak check) behind @ts-ignore.
     files: ['test/**/*.ts'],
     rules: { '@typescript-eslint/ban-ts-comment': ['error', { 'ts-ignore': false, 'ts-expect-error': 'allow-with-description' }] },

@@ -10,6 +10,7 @@
 // `**` does; a pattern that matches a directory excludes everything under it; the last matching
 // line wins, so `!` re-includes what an earlier line excluded.
 import ignore from '@balena/dockerignore'
+import { TockerError } from './errors.js'
 
 export interface DockerignoreMatcher {
   /** The cleaned patterns, "!" kept on exceptions. */
@@ -39,7 +40,7 @@ export function parseDockerignore(text: string): string[] {
       line = cleanPath(line)
       if (line.startsWith('/') && line.length > 1) line = line.slice(1)
     }
-    if (invert && line === '') throw new Error('illegal exclusion pattern: "!"')
+    if (invert && line === '') throw new TockerError('illegal exclusion pattern: "!"', { code: 'EDOCKERIGNORE', internal: true })
     out.push(invert ? `!${line}` : line)
   }
   return out

@@ -2,6 +2,7 @@
 // /run/tocker/tocker.sock for the default store, and <root>/tocker.sock for any other --root
 // (so that several engines — one per test, one per lab exercise — can run side by side).
 import { join } from 'node:path'
+import { TockerError } from '../errors.js'
 import { DEFAULT_ROOT } from '../store/layout.js'
 
 export { DEFAULT_ROOT }
@@ -17,7 +18,7 @@ export interface EngineAddress {
 export function parseHost(host: string): string {
   if (host.startsWith('unix://')) return host.slice('unix://'.length)
   if (host.startsWith('/')) return host
-  throw new Error(`unsupported host ${JSON.stringify(host)}: tocker engines listen on unix sockets (unix:///path/to/tocker.sock)`)
+  throw new TockerError(`unsupported host ${JSON.stringify(host)}: tocker engines listen on unix sockets (unix:///path/to/tocker.sock)`, { code: 'EHOST', status: 400 })
 }
 
 export function engineAddress(root: string, host?: string): EngineAddress {

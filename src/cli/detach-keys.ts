@@ -1,6 +1,8 @@
 // Ctrl-P Ctrl-Q: leave a container running and get the terminal back, as Docker's CLI does with a
 // TTY (moby/term's escape proxy). Only keys read one at a time count (typed, not pasted); a
 // partial match is held back and sent on when the next key does not continue it.
+import { TockerError } from '../errors.js'
+
 export const DEFAULT_DETACH_KEYS = Buffer.from([16, 17]) // ctrl-p, ctrl-q
 
 const CTRL = ['@', ...'abcdefghijklmnopqrstuvwxyz', '[', '\\', ']', '^', '_']
@@ -15,7 +17,7 @@ export function parseDetachKeys(spec: string): Buffer {
     }
     const m = /^ctrl-(.)$/i.exec(key)
     const code = m ? CTRL.indexOf(m[1].toLowerCase()) : -1
-    if (code < 0) throw new Error(`Unknown character: '${key}'`)
+    if (code < 0) throw new TockerError(`Unknown character: '${key}'`, { code: 'EDETACHKEYS', status: 400 })
     out.push(code)
   }
   return Buffer.from(out)

@@ -7,6 +7,7 @@
 // Everything else (sources, names, modes) the engine checks, so every API client gets the same words.
 import { resolve } from 'node:path'
 import type { MountSpecBody } from '../api/types.js'
+import { TockerError } from '../errors.js'
 import { FlagError } from './usage-error.js'
 
 /** Go's strconv.ParseBool. */
@@ -25,7 +26,7 @@ export function csvFields(line: string): string[] {
     if (line[i] === '"') {
       i++
       for (;;) {
-        if (i >= line.length) throw new Error('extraneous or missing " in quoted-field')
+        if (i >= line.length) throw new TockerError('extraneous or missing " in quoted-field', { code: 'ECSV', internal: true })
         if (line[i] === '"') {
           if (line[i + 1] === '"') {
             field += '"'
@@ -37,7 +38,7 @@ export function csvFields(line: string): string[] {
         }
         field += line[i++]
       }
-      if (i < line.length && line[i] !== ',') throw new Error('extraneous or missing " in quoted-field')
+      if (i < line.length && line[i] !== ',') throw new TockerError('extraneous or missing " in quoted-field', { code: 'ECSV', internal: true })
     } else {
       while (i < line.length && line[i] !== ',') field += line[i++]
     }

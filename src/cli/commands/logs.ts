@@ -1,5 +1,6 @@
 // tocker logs: what the container wrote, from its json-file log (kept by the shim even while the
 // engine is down). -f follows until the container stops (or Ctrl-C).
+import { TockerError } from '../../errors.js'
 import type { Command } from '../spec.js'
 
 /** Docker's --since/--until: a duration ("10m", "1h30m"), an RFC 3339 time, or unix seconds. */
@@ -11,7 +12,7 @@ export function parseTimeArg(v: string, now = Date.now()): number {
     return (now - (Number(h) * 3600e3 + Number(m) * 60e3 + Number(s) * 1e3 + Number(ms))) / 1000
   }
   const t = Date.parse(v)
-  if (Number.isNaN(t)) throw new Error(`invalid value for "since": failed to parse value as time or duration: "${v}"`)
+  if (Number.isNaN(t)) throw new TockerError(`invalid value for "since": failed to parse value as time or duration: "${v}"`, { code: 'EINVALIDTIME', status: 400 })
   return t / 1000
 }
 

@@ -1,5 +1,6 @@
 // tocker start: start stopped containers (their writable layer and config are kept); -a attaches
 // to the output and returns the container's exit code, -i also forwards stdin.
+import { TockerError } from '../../errors.js'
 import type { Command } from '../spec.js'
 
 export const start: Command = {
@@ -16,7 +17,7 @@ export const start: Command = {
     const [{ engineClient }, { forEachContainer }] = await Promise.all([import('../engine.js'), import('../each-container.js')])
     const client = await engineClient(g)
     if (!a.attach && !a.interactive) return forEachContainer(args, (c) => client.startContainer(c), client)
-    if (args.length > 1) throw new Error('you cannot start and attach multiple containers at once')
+    if (args.length > 1) throw new TockerError('you cannot start and attach multiple containers at once', { code: 'EATTACHMANY', status: 400 })
     const { attachAndRun } = await import('../run-attached.js')
     const info = await client.inspectContainer(args[0])
     const tty = !!info.Config.Tty

@@ -9,6 +9,8 @@
 // printf, no comparison) and add functions Go does not have. The data here is the API's JSON, so a
 // "struct" is an object and a missing field prints "<no value>", as a missing map key does in Go.
 
+import { TockerError } from '../../errors.js'
+
 type Value = unknown
 
 type Node =
@@ -30,7 +32,13 @@ type Arg =
   | { k: 'fn'; name: string }
   | { k: 'sub'; p: Pipe; path: string[] } // (pipeline).A.B
 
-export class TemplateError extends Error {}
+/** Go's text/template's parse or execution error ("template: :1: …"); template.ts words it. */
+export class TemplateError extends TockerError {
+  constructor(message: string) {
+    super(message, { code: 'ETEMPLATE', internal: true })
+    this.name = 'TemplateError'
+  }
+}
 
 const fail = (msg: string): never => {
   throw new TemplateError(`template: :1: ${msg}`)
