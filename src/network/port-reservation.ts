@@ -9,7 +9,10 @@ import { readFileSync } from 'node:fs'
 import { createSocket, type Socket as UdpSocket } from 'node:dgram'
 import { createServer, type Server } from 'node:net'
 import { tracedAsync } from '../trace/trace.js'
-import type { Proto } from './port-spec.js'
+import { bindError, noFreePortError, portAllocatedError } from './errors.js'
+import { portOwner } from './ipam.js'
+import type { PortRequest, Proto } from './port-spec.js'
+import type { NetworkState, PublishedPort } from './types.js'
 
 export interface HeldPort {
   hostIp: string
@@ -65,4 +68,45 @@ export function dynamicPortRange(): [number, number] {
     // fall through to Docker's own default
   }
   return [49153, 65535]
+}
+
+/** Pick and bind every requested host port; on any refusal, close what was bound and throw. */
+export async function reservePorts(state: NetworkState, requests: PortRequest[], name: string, endpointId: string): Promise<{ port: PublishedPort; held: HeldPort }[]> {
+  const out: { port: PublishedPort; held: HeldPort }[] = []
+  const chosen = () => out.map((o) => o.port)
+  try {
+    for (const r of requests) {
+      if (r.hostPortFirst !== 0 && r.hostPortFirst === r.hostPortLast) {
+        const want = { hostIp: r.hostIp, hostPort: r.hostPortFirst, proto: r.proto }
+        if (portOwner(state, want, chosen())) throw portAllocatedError(name, endpointId, r.hostIp, r.hostPortFirst)
+        try {
+          out.push({ port: { ...want, containerPort: r.containerPort }, held: await holdPort(r.hostIp, r.hostPortFirst, r.proto) })
+        } catch (err) {
+          const e = err as NodeJS.ErrnoException
+          if (e.code === 'EADDRINUSE') throw portAllocatedError(name, endpointId, r.hostIp, r.hostPortFirst)
+          throw bindError(name, endpointId, r.hostIp, r.hostPortFirst, r.proto, e)
+        }
+        continue
+      }
+      // A free port: from -p 8000-8010:80's range, or the kernel's ephemeral range for -p 80 / -P.
+      const [first, last] = r.hostPortFirst === 0 ? dynamicPortRange() : [r.hostPortFirst, r.hostPortLast]
+      let got = false
+      for (let port = first; port <= last && !got; port++) {
+        const want = { hostIp: r.hostIp, hostPort: port, proto: r.proto }
+        if (portOwner(state, want, chosen())) continue
+        try {
+          out.push({ port: { ...want, containerPort: r.containerPort }, held: await holdPort(r.hostIp, port, r.proto) })
+          got = true
+        } catch (err) {
+          const e = err as NodeJS.ErrnoException
+          if (e.code !== 'EADDRINUSE') throw bindError(name, endpointId, r.hostIp, port, r.proto, e)
+        }
+      }
+      if (!got) throw noFreePortError(name, endpointId)
+    }
+    return out
+  } catch (err) {
+    for (const o of out) o.held.close()
+    throw err
+  }
 }
