@@ -38,8 +38,6 @@ export interface FollowOptions {
 
 export const LOG_DEFAULTS = { maxSize: '10m', maxFile: 3 } as const
 
-/** After the container stopped: how long the shim may still be writing its last lines. */
-const EXIT_GRACE_MS = 50
 /** inotify can miss events under pressure: look at the file this often anyway. */
 const POLL_MS = 500
 
@@ -141,7 +139,12 @@ class LogStream {
       exited = true
       wake()
     }
-    void f.exited.then(() => setTimeout(exit, EXIT_GRACE_MS), exit)
+    // No grace after the exit: the shim writes exit.json only once its relay has read the
+    // container's pipes (or pty) to their end and written the last entries (native-shims/shim
+    // main.c: stdio_relay, then wait_exit, then write_exit_status), so when the exit is recorded
+    // the log is whole: one more read to its end delivers the rest. (A 50 ms grace here held
+    // every attached `run` that long after its container ended.)
+    void f.exited.then(exit, exit)
     void f.cancelled.then(wake)
     let watcher: FSWatcher | undefined
     try {

@@ -132,6 +132,28 @@ t.test('follow: new lines, a line written in two pieces, rotation, then the cont
   t.same(seen, ['one\n', 'two\n', 'three\n', 'four\n', 'five\n', 'six\n'])
 })
 
+t.test('follow: ends as soon as the container stopped (what was written before is delivered, no grace)', async (t) => {
+  // The shim records the exit only after the log is whole, so follow has no reason to wait. The
+  // best of 5 tries (the machine is shared: one try can be descheduled); a 50 ms grace failed it.
+  let best = Infinity
+  for (let i = 0; i < 5; i++) {
+    const path = fresh()
+    writeFileSync(path, line('before\n'))
+    const seen: string[] = []
+    let exit!: () => void
+    const exited = new Promise<void>((r) => (exit = r))
+    const done = streamLog(path, { stdout: true, stderr: true, tail: 0 }, async (es) => void seen.push(...texts(es)), { exited, cancelled: new Promise(() => {}) })
+    await new Promise((r) => setTimeout(r, 20))
+    appendFileSync(path, line('last\n'))
+    const t0 = performance.now()
+    exit()
+    await done
+    best = Math.min(best, performance.now() - t0)
+    t.same(seen, ['last\n'])
+  }
+  t.ok(best < 30, `follow ended ${best.toFixed(1)} ms after the exit (best of 5)`)
+})
+
 t.test('follow: a client that leaves ends it at once', async (t) => {
   const path = fresh()
   writeFileSync(path, line('x\n'))
