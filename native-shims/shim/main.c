@@ -27,6 +27,7 @@
  * Both: [--timens new|PATH] (a time namespace, which like a PID namespace applies to our children)
  *   [--timens-offsets "monotonic S N\nboottime S N"] (linux.timeOffsets, with --timens new)
  *       [--console-socket PATH] (process.terminal: where the pty master goes, console.c)
+ *       exec: [--console-fd N] (the same, on a socket already connected: the engine's socketpair)
  *       [--preserve-base B --preserve-fds N] (fds B.. become the program's 3..3+N-1)
  *       create: [--parent caller] (runc's process model, below)
  *       create, with --userns-fd: [--prlimits RES:SOFT:HARD,...] [--oom-score-adj N] (see
@@ -158,6 +159,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 			o->detach = !strcmp(v, "1");
 		else if (!strcmp(a, "--console-socket"))
 			o->console_socket = v;
+		else if (!strcmp(a, "--console-fd"))
+			shim_fds.console = atoi(v);
 		else if (!strcmp(a, "--timens"))
 			o->timens = v;
 		else if (!strcmp(a, "--timens-offsets"))
@@ -596,6 +599,9 @@ static int exec_mode(int ctl, struct options *o)
 	}
 	if (o->console_socket && connect_console(ctl, o->console_socket) < 0)
 		return 1;
+	/* --console-fd: never the program's, even should the terminal not be set up (console.c closes it). */
+	if (shim_fds.console >= 0)
+		fcntl(shim_fds.console, F_SETFD, FD_CLOEXEC);
 	if (o->timens && enter_timens(ctl, o->timens, o->timens_offsets) < 0)
 		return 1;
 	/* Join the container's mount namespace here rather than in Node: Node's child would have to
@@ -718,8 +724,8 @@ int main(int argc, char **argv)
 	struct options o = { 0 };
 	parse_options(argc, argv, &o);
 	/* Whatever our parent let us inherit beyond what we were given goes (hygiene.c). */
-	int keep[] = { CONTROL_FD, o.exit_fd, o.mntns_fd, o.pidns_fd, o.status_dir_fd, shim_fds.userns };
-	fds_keep(keep, 6);
+	int keep[] = { CONTROL_FD, o.exit_fd, o.mntns_fd, o.pidns_fd, o.status_dir_fd, shim_fds.userns, shim_fds.console };
+	fds_keep(keep, 7);
 	fds_keep_range(shim_fds.preserve_base, shim_fds.preserve_n);
 	if (fds_close_others() < 0)
 		die("close inherited fds: %s", strerror(errno));

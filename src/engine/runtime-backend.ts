@@ -6,8 +6,7 @@
 import { closeSync, constants, existsSync, mkdirSync, openSync, statSync, watch, writeFileSync, writeSync } from 'node:fs'
 import { Socket } from 'node:net'
 import { ReadStream } from 'node:tty'
-import { openPty, openPtyFromPtmx, setWindowSize, type Pty } from '../sys/pty.js'
-import { RootDir } from '../runtime/root-dir.js'
+import { setWindowSize } from '../sys/pty.js'
 import { traced } from '../trace/trace.js'
 import { join } from 'node:path'
 import { TockerError } from '../errors.js'
@@ -192,30 +191,29 @@ export class EngineRuntime implements RuntimeBackend {
   }
 
   /**
-   * exec -t: a pty whose slave is the process's stdin/stdout/stderr (the shim makes it its
-   * controlling terminal) and whose master the engine streams to the client, raw. If the engine
-   * goes away, so does the master, and the process gets SIGHUP: an exec session ends with it.
+   * exec -t: a pty of the container's own devpts, whose slave is the process's stdin/stdout/stderr
+   * and controlling terminal, and whose master the engine streams to the client, raw. The process
+   * opens the container's /dev/ptmx itself, after it joined the container's mount namespace, and
+   * sends the master back (ExecOptions.terminal, as runc exec -t does): the engine never opens a
+   * path the container controls, and a container without a devpts of its own gets an error, never
+   * one of the host's ptys. If the engine goes away, so does the master, and the process gets
+   * SIGHUP: an exec session ends with it.
    */
   async #execTty(rec: ContainerRecord, spec: ExecSpec): Promise<ExecHandle> {
-    const pty = this.#containerPty(rec)
-    let p
-    try {
-      p = await execProcess(rec.Id, {
-        stateRoot: this.stateRoot,
-        statusName: spec.id,
-        args: spec.args,
-        env: spec.env.some((e) => e.startsWith('TERM=')) ? spec.env : [...spec.env, 'TERM=xterm'],
-        cwd: spec.cwd,
-        user: spec.user,
-        stdio: { stdin: pty.slave, stdout: pty.slave, stderr: pty.slave },
-      })
-    } catch (err) {
-      closeSync(pty.master)
-      throw err
-    } finally {
-      closeSync(pty.slave)
-    }
+    const p = await execProcess(rec.Id, {
+      stateRoot: this.stateRoot,
+      statusName: spec.id,
+      args: spec.args,
+      env: spec.env.some((e) => e.startsWith('TERM=')) ? spec.env : [...spec.env, 'TERM=xterm'],
+      cwd: spec.cwd,
+      user: spec.user,
+      // The size comes with the client's first resize.
+      terminal: { rows: 0, cols: 0 },
+      stdio: { stdin: 'ignore', stdout: 'ignore', stderr: 'ignore' },
+    })
     p.detach()
+    if (p.console === undefined) throw new TockerError('exec -t: the process sent no terminal', { internal: true })
+    const pty = { master: p.console }
     const master = new ReadStream(pty.master)
     // The master reads EIO once the last process holding the slave is gone: that is its end.
     master.on('error', () => master.destroy())
@@ -233,26 +231,6 @@ export class EngineRuntime implements RuntimeBackend {
       },
       exited: p.wait().finally(() => setTimeout(() => master.destroy(), 100)),
     }
-  }
-
-  /**
-   * A pty from the container's own devpts (its /dev/pts/ptmx, resolved inside its root), so that
-   * `tty` in the container names a /dev/pts/N it can see; the host's devpts if that fails.
-   */
-  #containerPty(rec: ContainerRecord): Pty {
-    if (rec.Init) {
-      let root: RootDir | undefined
-      try {
-        root = RootDir.open(`/proc/${rec.Init.pid}/root`)
-        const ptmx = root.tryOpen('/dev/pts/ptmx')
-        if (ptmx !== undefined) return openPtyFromPtmx(ptmx, root.shown('/dev/pts/ptmx'))
-      } catch {
-        /* fall back to the host's */
-      } finally {
-        root?.close()
-      }
-    }
-    return openPty()
   }
 
   /**

@@ -15,7 +15,7 @@ import { constants as osConstants } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { TockerError } from '../errors.js'
 import { setns } from '../sys/ns.js'
-import { kill } from '../sys/proc.js'
+import { kill, receiveFd, SOCK_CLOEXEC, SOCK_SEQPACKET, socketpair } from '../sys/proc.js'
 import { openContainerCgroup } from './cgroup.js'
 import { NAMESPACES, restoreNamespaces, saveNamespaces, warmThreadpool } from './namespaces.js'
 import { encodeProcess, processEnv } from './process-spec.js'
@@ -45,6 +45,14 @@ export interface ExecOptions {
   stdio?: StdioFds
   /** process.terminal: the caller's unix socket; the pty master is sent there (runc --console-socket). */
   consoleSocket?: string
+  /**
+   * A terminal whose master the caller keeps (the engine's exec -t): the process gets
+   * process.terminal of this size, from the container's own devpts, and ExecProcess.console is the
+   * master. As runc does it: the process opens the container's /dev/ptmx after joining its mount
+   * namespace and sends the master back over a socketpair (SCM_RIGHTS, console.c), so the slave
+   * is a /dev/pts/N the container sees, never one of the host's ptys.
+   */
+  terminal?: { rows: number; cols: number }
   /** runc exec -d: the shim leaves once the process runs; it goes to the caller's subreaper. */
   detach?: boolean
   /** fds of this process the new one gets as 3, 4, ... (runc --preserve-fds). */
@@ -66,6 +74,8 @@ export interface ExecProcess {
   pid: number
   /** The shim waiting for it (outside the container: it writes the status, then exits with it). */
   shimPid: number
+  /** With ExecOptions.terminal: the pty's master (ours to close). */
+  console?: number
   /** Its exit code (128+n for a signal). */
   wait(): Promise<number>
   /** Let this process exit without waiting for it. */
@@ -89,9 +99,11 @@ export async function execProcess(id: string, o: ExecOptions): Promise<ExecProce
     env: mergeEnv(st.process.env ?? [], o.env ?? []),
     cwd: o.cwd ?? st.process.cwd,
     user: o.user ? { uid: 0, gid: 0, username: o.user } : st.process.user,
+    ...(o.terminal ? { terminal: true, consoleSize: { height: o.terminal.rows, width: o.terminal.cols } } : {}),
   }
   if (!proc.args?.length) throw new TockerError('args must not be empty', { status: 400 })
-  if (proc.terminal && !o.consoleSocket) throw new TockerError('cannot allocate tty if runc will detach without setting console socket', { status: 400 })
+  if (o.terminal && (o.process || o.consoleSocket)) throw new TockerError("terminal: the master is ours or the console socket's, not both", { status: 400, internal: true })
+  if (proc.terminal && !o.consoleSocket && !o.terminal) throw new TockerError('cannot allocate tty if runc will detach without setting console socket', { status: 400 })
   const subCgroup = o.subCgroup ? subCgroupOf(st.cgroupPath, o.subCgroup) : undefined
   await warmThreadpool()
   // The container's own filter, for every process that enters it (as runc exec does).
@@ -118,8 +130,11 @@ export async function execProcess(id: string, o: ExecOptions): Promise<ExecProce
   // A user namespace of the container's own (userns.ts): the process enters it last, right before it
   // takes its uid (process.c), as PID 1 did.
   const usernsFd = readlinkSync(`/proc/${st.pid}/ns/user`) !== readlinkSync('/proc/self/ns/user') ? openSync(`/proc/${st.pid}/ns/user`, 'r') : undefined
+  // -t for the caller: our end receives the master, the other goes to the shim (--console-fd).
+  const consolePair = o.terminal ? socketpair(SOCK_SEQPACKET | SOCK_CLOEXEC) : undefined
   let child: ChildProcess | undefined
   let channel: ShimChannel | undefined
+  let spawned = false
   try {
     const saved = saveNamespaces(JOINED)
     try {
@@ -128,6 +143,7 @@ export async function execProcess(id: string, o: ExecOptions): Promise<ExecProce
       if (statusFd !== undefined) args.push('--status-dir-fd', '6', '--status-name', o.statusName!)
       const extra = statusFd === undefined ? [mntFd, pidFd] : [mntFd, pidFd, statusFd]
       if (usernsFd !== undefined) args.push('--userns-fd', String(4 + extra.push(usernsFd) - 1))
+      if (consolePair) args.push('--console-fd', String(4 + extra.push(consolePair[1]) - 1))
       if (o.preserveFds?.length) args.push('--preserve-base', String(4 + extra.length), '--preserve-fds', String(o.preserveFds.length))
       if (o.consoleSocket) args.push('--console-socket', o.consoleSocket)
       if (o.detach) args.push('--detach', '1')
@@ -135,6 +151,7 @@ export async function execProcess(id: string, o: ExecOptions): Promise<ExecProce
       // A time namespace of the container's own: the shim joins it too (Node's threads cannot).
       if (readlinkSync(`/proc/${st.pid}/ns/time`) !== readlinkSync('/proc/self/ns/time')) args.push('--timens', `/proc/${st.pid}/ns/time`)
       ;({ child, channel } = spawnExecShim(args, o.stdio ?? INHERIT_STDIO, [...extra, ...(o.preserveFds ?? [])]))
+      spawned = true
     } finally {
       restoreNamespaces(saved)
     }
@@ -144,9 +161,12 @@ export async function execProcess(id: string, o: ExecOptions): Promise<ExecProce
     closeSync(pidFd)
     if (statusFd !== undefined) closeSync(statusFd)
     if (usernsFd !== undefined) closeSync(usernsFd)
+    if (consolePair) closeSync(consolePair[1])
+    if (consolePair && !spawned) closeSync(consolePair[0])
   }
 
   let pid: number
+  let consoleFd: number | undefined
   try {
     // The shim joins the mount and PID namespaces itself (see the top of this file) and reports it
     // (with --trace): /proc/<pid>/ns/mnt, then pid, then the fork.
@@ -156,21 +176,26 @@ export async function execProcess(id: string, o: ExecOptions): Promise<ExecProce
     ;(subCgroup ?? openContainerCgroup(st.cgroupPath))?.addProcess(pid)
     if (st.seccomp && filter) channel.describeNext('seccomp', seccompHandover(st.seccomp, filter, !!proc.noNewPrivileges))
     channel.sendSpec(encoded)
+    // The process set its terminal up before it answered the spec: the master is queued.
+    if (consolePair) consoleFd = receiveFd(consolePair[0], "the exec's pty master")
     channel.go()
   } catch (err) {
+    if (consoleFd !== undefined) closeSync(consoleFd)
+    if (consolePair) closeSync(consolePair[0])
     channel.close()
     kill(child.pid!, 9)
     await Promise.race([new Promise((r) => child!.once('exit', r)), sleep(5000, undefined, { ref: false })])
     throw err
   }
   channel.close()
+  if (consolePair) closeSync(consolePair[0])
   const c = child
   const exited = new Promise<number>((resolve) => {
     const done = (code: number | null, signal: NodeJS.Signals | null): void => resolve(code ?? 128 + (signal ? ((osConstants.signals as Record<string, number>)[signal] ?? 0) : 0))
     if (c.exitCode !== null || c.signalCode !== null) done(c.exitCode, c.signalCode)
     else c.once('exit', done)
   })
-  return { pid, shimPid: c.pid!, wait: () => exited, detach: () => c.unref() }
+  return { pid, shimPid: c.pid!, console: consoleFd, wait: () => exited, detach: () => c.unref() }
 }
 
 /** runc exec --cgroup: an existing cgroup below the container's (cgroup v2: a relative path). */

@@ -1,5 +1,6 @@
 // Traced process calls: the SOCK_SEQPACKET socketpair the runtime talks to its shim over, and kill(2).
 import * as native from '../../native-shims/proc.js'
+import { TockerError } from '../errors.js'
 import { traced } from '../trace/trace.js'
 import { signalName } from './signals.js'
 
@@ -13,6 +14,16 @@ export function socketpair(type: number): [number, number] {
     () => native.socketpair(type),
     ([a, b]) => `[${a}, ${b}]`,
   )
+}
+
+/**
+ * The fd sent (SCM_RIGHTS) on `sock`, which must already be queued: recvmsg without waiting, so the
+ * caller's thread never blocks on a peer that sent nothing (it throws then).
+ */
+export function receiveFd(sock: number, what: string): number {
+  const got = traced('syscall', 'recvmsg', () => `${sock}, MSG_DONTWAIT|MSG_CMSG_CLOEXEC (${what}, SCM_RIGHTS)`, () => native.recvFd(sock), (r) => (typeof r === 'number' ? `fd ${r}` : String(r)))
+  if (typeof got === 'number') return got
+  throw new TockerError(`${what} was not received (${got === undefined ? 'a message without an fd' : got === 'eof' ? 'the sender closed the socket' : 'nothing was sent'})`, { internal: true })
 }
 
 export function setCloexec(fd: number, on: boolean): void {
