@@ -57,8 +57,10 @@ export function removeImage(store: RemoveParts, nameOrId: string, opts: RemoveOp
   const trash: string[] = []
   withLockSync(records.lock, () => {
     // Every image record first: one that cannot be read stops rmi before anything changes
-    // (otherwise that image's layers would look unused and go).
+    // (otherwise that image's layers would look unused and go). The same for the live pulls' pins:
+    // they are read again when a layer is about to go (detach() asks under the layer's lock).
     const all = new Map(records.hexes().map((h) => [h, records.read(h)] as const))
+    pinnedLayers(store.tmp)
     const id = records.resolveId(nameOrId)
     if (id === undefined) throw noSuchImage(nameOrId)
     const tags = records.readTags()

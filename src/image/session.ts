@@ -10,6 +10,7 @@
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { TockerError } from '../errors.js'
 import { markTopDir } from '../sys/fs.js'
 import { tryLock, type FileLock } from '../sys/lock.js'
 
@@ -86,12 +87,7 @@ export class StoreSession {
 
 /** Remove the directories of sessions whose process is gone (their lock is free). */
 export function removeDeadSessions(tmpRoot: string): void {
-  let names: string[]
-  try {
-    names = readdirSync(tmpRoot)
-  } catch {
-    return
-  }
+  const names = namesIn(tmpRoot)
   const present = new Set(names)
   for (const name of names) {
     if (name.endsWith(LOCK_SUFFIX)) {
@@ -117,19 +113,23 @@ export function removeDeadSessions(tmpRoot: string): void {
 /** Layers pinned by live sessions (ours included). */
 export function pinnedLayers(tmpRoot: string): Set<string> {
   const pins = new Set<string>()
-  let names: string[]
-  try {
-    names = readdirSync(tmpRoot)
-  } catch {
-    return pins
-  }
-  for (const name of names) {
+  for (const name of namesIn(tmpRoot)) {
     if (!SESSION_NAME.test(name)) continue
-    try {
-      for (const p of readdirSync(join(tmpRoot, name, 'pins'))) pins.add(p)
-    } catch {
-      // no pins
-    }
+    for (const p of namesIn(join(tmpRoot, name, 'pins'))) pins.add(p)
   }
   return pins
+}
+
+/**
+ * The names in a directory; none when it does not exist (no pins yet, or a session that just
+ * ended). Any other failure is an error: read as "no pins", it would let rmi's garbage collector
+ * remove a layer a live pull is about to commit.
+ */
+function namesIn(dir: string): string[] {
+  try {
+    return readdirSync(dir)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw new TockerError(`cannot read the image store's ${dir}: ${(err as Error).message}`, { code: 'ESTATE', cause: err })
+  }
 }

@@ -3,7 +3,7 @@
 // the next process, and two processes adding the same layer at once.
 import { spawn, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { Readable } from 'node:stream'
@@ -194,6 +194,28 @@ t.test('a layer pinned by a pull in progress survives garbage collection', async
   t.ok(other.layers.has(base.diffID))
   other.removeImage('z:2')
   t.notOk(other.layers.has(base.diffID), 'orphan layers are collected by the next rmi')
+
+  t.test("a live pull's pins that cannot be read stop the garbage collector (not read as 'no pins')", async (t) => {
+    const root = freshRoot()
+    const puller = new ImageStore(root)
+    const other = new ImageStore(root)
+    t.teardown(() => {
+      puller.close()
+      other.close()
+    })
+    await puller.addLayer(GZ, top1.diffID, Readable.from([top1.gz])) // pinned, no image yet
+    const x = await commit(other, [top1], 'docker.io/library/x:1')
+    // The pins directory fails to read (ELOOP here; EIO or EACCES on a real machine).
+    const pins = join(puller.session().dir, 'pins')
+    renameSync(pins, `${pins}.kept`)
+    symlinkSync('pins', pins)
+    t.throws(() => other.removeImage('x:1'), { code: 'ESTATE', message: /cannot read the image store's .*pins: ELOOP/ })
+    t.ok(other.layers.has(top1.diffID), 'the pinned layer is still there')
+    t.equal(other.resolveId('x:1'), x.id, 'and the image and its tag: rmi changed nothing')
+    rmSync(pins)
+    renameSync(`${pins}.kept`, pins)
+    t.same(other.removeImage('x:1').deleted, [x.id], 'readable again: the pin holds')
+  })
 })
 
 /** A layer big enough to be caught in the middle of its unpack. */
