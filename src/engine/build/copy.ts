@@ -82,11 +82,13 @@ export async function prepareCopy(spec: CopySpec): Promise<PreparedCopy> {
       continue
     }
     path = cleanPath('/' + path).slice(1)
+    // Absent is only "no such file" (or a file where a directory was named); a symbolic-link loop or
+    // a failed read says so instead of passing for a missing file.
     let entry: StackEntry | undefined
     try {
-      entry = spec.source.lookup('/' + path, true)
-    } catch {
-      entry = undefined
+      entry = spec.source.tryLookup('/' + path, true)
+    } catch (err) {
+      throw failed(spec.cmd, (err as Error).message, err)
     }
     if (!entry) {
       const stat = `stat ${orig.replace(/^\/+/, '').replace(/^\.\//, '')}: file does not exist`
@@ -110,8 +112,8 @@ export function normalizeDest(workingDir: string, dest: string): string {
   return dest.endsWith('/') || dest === '.' ? joined.replace(/\/?$/, '/') : joined
 }
 
-function failed(cmd: string, msg: string): TockerError {
-  return new TockerError(`${cmd} failed: ${msg}`, { code: 'EBUILD', status: 400 })
+function failed(cmd: string, msg: string, cause?: unknown): TockerError {
+  return new TockerError(`${cmd} failed: ${msg}`, { code: 'EBUILD', status: 400, cause })
 }
 
 /** Every path under a root, parents first (for wildcard matching). */
