@@ -4,8 +4,9 @@
 // npm run format). No root needed.
 import { spawnSync } from 'node:child_process'
 import t from 'tap'
+import { REPO_ROOT } from './helpers/paths.js'
 
-const ROOT = new URL('../', import.meta.url).pathname
+const ROOT = REPO_ROOT + '/'
 
 for (
   const [script, what] of [

@@ -3,8 +3,9 @@
 // "docker", the same exit codes. Also Korean help and hints with a Korean locale.
 import { spawnSync } from 'node:child_process'
 import t from 'tap'
+import { TOCKER_BIN } from '../helpers/paths.js'
 
-const BIN = new URL('../../bin/tocker', import.meta.url).pathname
+const BIN = TOCKER_BIN
 // tap's process-info hook adds its loaders to NODE_OPTIONS of every child: not for bin/tocker.
 const baseEnv = { ...process.env, NODE_OPTIONS: '', TOCKER_NO_AUTOSTART: '1', LANG: 'C', LC_ALL: '', LC_MESSAGES: '', COLUMNS: '' }
 

@@ -9,6 +9,7 @@
 // said plainly. Screenshots of each view go to a temp dir (TOCKER_SCREENSHOTS to choose it).
 // @ts-ignore: plain JavaScript helper
 import { inNetSandbox, prepareNetSandbox, reexecInNetSandbox } from '../helpers/netns-sandbox.mjs'
+import { OFFLINE_IMAGES } from '../helpers/paths.js'
 
 if (!inNetSandbox()) process.exit(await reexecInNetSandbox())
 prepareNetSandbox()
@@ -18,7 +19,6 @@ const { request } = await import('node:http')
 const { mkdirSync, mkdtempSync, readFileSync } = await import('node:fs')
 const { tmpdir } = await import('node:os')
 const { join } = await import('node:path')
-const { fileURLToPath } = await import('node:url')
 const { WebSocket } = await import('ws')
 const { engineTestBed, until } = await import('../engine/harness.js')
 // @ts-ignore: plain JavaScript helper
@@ -26,7 +26,7 @@ const { launchBrowser, startDashboard } = await import('../helpers/dashboard.mjs
 type Page = import('playwright-core').Page
 type Browser = import('playwright-core').Browser
 
-const OFFLINE = fileURLToPath(new URL('../../rootfs-cache/out/', import.meta.url))
+const OFFLINE = OFFLINE_IMAGES + '/'
 const shots = process.env.TOCKER_SCREENSHOTS ?? mkdtempSync(join(tmpdir(), 'dashboard-screenshots-'))
 mkdirSync(shots, { recursive: true })
 t.comment(`screenshots: ${shots}`)

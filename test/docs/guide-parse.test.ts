@@ -5,6 +5,7 @@ import t from 'tap'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { linePattern, matchInOrder, matchLines, pairChapters, parseChapter, readChapter, sessionShape, terminalLines, ttyScript } from './guide.js'
+import { repoPath } from '../helpers/paths.js'
 
 const md = (s: string) => s.replace(/^ {2}/gm, '')
 
@@ -96,7 +97,7 @@ t.test('the shape two languages must share ignores the expected output of plain 
 })
 
 t.test('docs/lab: every chapter in both languages, with the same commands, outputs differing only where they may', async (t) => {
-  const lab = new URL('../../docs/lab/', import.meta.url).pathname
+  const lab = repoPath('docs', 'lab') + '/'
   const md = (lang: string) => readdirSync(join(lab, lang)).filter((f) => f.endsWith('.md')).sort()
   const chapters = md('en').filter((f) => /^\d\d-/.test(f))
   t.ok(chapters.length >= 8, `${chapters.length} chapters`)
@@ -119,6 +120,6 @@ t.test('docs/lab: every chapter in both languages, with the same commands, outpu
 t.test('every numbered chapter is run by guide-1.test.ts or guide-2.test.ts', async (t) => {
   const here = new URL('.', import.meta.url).pathname
   const parts = ['guide-1.test.ts', 'guide-2.test.ts'].flatMap((f) => /GUIDE_PART = '([^']*)'/.exec(readFileSync(join(here, f), 'utf8'))?.[1].split(',') ?? [])
-  const lab = new URL('../../docs/lab/en/', import.meta.url).pathname
+  const lab = repoPath('docs', 'lab', 'en') + '/'
   for (const f of readdirSync(lab).filter((f) => /^\d\d-.*\.md$/.test(f))) t.ok(parts.includes(f.slice(0, 2)), `${f} is in a GUIDE_PART`)
 })

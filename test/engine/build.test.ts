@@ -9,6 +9,7 @@
 import type { Test } from 'tap'
 // @ts-ignore: plain JavaScript helper
 import { inNetSandbox, prepareNetSandbox, reexecInNetSandbox } from '../helpers/netns-sandbox.mjs'
+import { TOCKER_BIN } from '../helpers/paths.js'
 
 if (!inNetSandbox()) process.exit(await reexecInNetSandbox())
 prepareNetSandbox()
@@ -160,7 +161,7 @@ t.test("build: every instruction, multi-stage, Docker's classic output, the imag
 t.test('the RUN layer read by umoci from `tocker save`: whiteouts and an opaque directory', async (t) => {
   const out = join(work, 'saved')
   mkdirSync(out, { recursive: true })
-  execFileSync(process.execPath, [new URL('../../bin/tocker', import.meta.url).pathname, '--root', env.root, 'save', '-o', join(out, 'img.tar'), 'full:1'], { env: { ...process.env, TOCKER_NO_AUTOSTART: '1' } })
+  execFileSync(process.execPath, [TOCKER_BIN, '--root', env.root, 'save', '-o', join(out, 'img.tar'), 'full:1'], { env: { ...process.env, TOCKER_NO_AUTOSTART: '1' } })
   execFileSync('tar', ['-xf', join(out, 'img.tar'), '-C', out])
   const bundle = join(out, 'bundle')
   execFileSync('umoci', ['unpack', '--rootless', '--image', `${out}:1`, bundle], { stdio: 'pipe' })

@@ -5,6 +5,7 @@
 // LABEL is an empty layer in its history. Runs in a private network namespace.
 // @ts-ignore: plain JavaScript helper
 import { inNetSandbox, prepareNetSandbox, reexecInNetSandbox } from '../helpers/netns-sandbox.mjs'
+import { repoPath } from '../helpers/paths.js'
 
 if (!inNetSandbox()) process.exit(await reexecInNetSandbox())
 prepareNetSandbox()
@@ -18,7 +19,7 @@ const { buildRootfsCache, DEFAULT_OUT } = await import('../../rootfs-cache/build
 // @ts-ignore
 const { withLock, FIXTURES_DIR } = await import('../helpers/layout-cache.mjs')
 
-const EXAMPLE = new URL('../../rootfs-cache/examples/web', import.meta.url).pathname
+const EXAMPLE = repoPath('rootfs-cache', 'examples', 'web')
 // The offline images are built once per machine (bin/lab does it; a no-op when their stamps match).
 await withLock(join(FIXTURES_DIR, '.lock-rootfs-cache'), () => buildRootfsCache({ outDir: DEFAULT_OUT, only: ['httpd'] }))
 

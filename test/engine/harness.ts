@@ -8,8 +8,9 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FixtureName } from '../helpers/fixtures.js'
 import { clientEnv, runClient, type ClientRun } from '../helpers/clients.js'
+import { TOCKER_BIN } from '../helpers/paths.js'
 
-export const TOCKER_BIN = new URL('../../bin/tocker', import.meta.url).pathname
+export { TOCKER_BIN }
 
 export interface Result {
   code: number

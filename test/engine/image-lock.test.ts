@@ -4,7 +4,7 @@
 // real store; the runtime backend's prepare() is held open to widen the window deterministically.
 import { mkdtempSync, rmSync, existsSync, createReadStream } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import t from 'tap'
 import { ContainerTable } from '../../src/engine/container-table.js'
 import { ContainerEvents, EventBus } from '../../src/engine/events.js'
@@ -13,8 +13,9 @@ import { Lifecycle, type LifecycleDeps } from '../../src/engine/lifecycle.js'
 import type { RuntimeBackend } from '../../src/engine/backend.js'
 import { RWLock } from '../../src/engine/rwlock.js'
 import { loadArchive } from '../../src/image/archive/load.js'
+import { OFFLINE_IMAGES } from '../helpers/paths.js'
 
-const BUSYBOX_TAR = resolve(import.meta.dirname, '..', '..', 'rootfs-cache', 'out', 'busybox.tar')
+const BUSYBOX_TAR = join(OFFLINE_IMAGES, 'busybox.tar')
 
 t.test('RWLock: readers share, a writer waits for them and holds back later readers', async (t) => {
   const lock = new RWLock()

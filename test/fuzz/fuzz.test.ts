@@ -11,8 +11,9 @@ import { join } from 'node:path'
 import t from 'tap'
 // @ts-ignore: plain JavaScript helper
 import { jazzerEnv } from './jazzer-env.mjs'
+import { REPO_ROOT } from '../helpers/paths.js'
 
-const repo = new URL('../..', import.meta.url).pathname
+const repo = REPO_ROOT
 const seconds = Number(process.env.TOCKER_FUZZ_SECONDS ?? 25)
 // Not the test runner's own NODE_OPTIONS (tap's process-info hooks): only what Jazzer needs here.
 const env: Record<string, string | undefined> = {

@@ -6,11 +6,12 @@ import { inNetSandbox, prepareNetSandbox, reexecInNetSandbox } from '../helpers/
 import { spawnSync } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { createHash } from 'node:crypto'
 import { chainIDs } from '../../src/image/store.js'
 import { Engines, tmpLeftovers } from '../helpers/engines.js'
 import { fixture, layoutInfo } from '../helpers/fixtures.js'
+import { REPO_ROOT } from '../helpers/paths.js'
 
 // The engines this file starts reconcile networking when they start: a private network namespace
 // (tap is loaded only inside it: the parent must print nothing).
@@ -18,7 +19,7 @@ if (!inNetSandbox()) process.exit(await reexecInNetSandbox())
 prepareNetSandbox()
 const { default: t } = await import('tap')
 
-const repoRoot = resolve(import.meta.dirname, '..', '..')
+const repoRoot = REPO_ROOT
 const bin = join(repoRoot, 'bin', 'tocker')
 if (!existsSync(join(repoRoot, 'dist', 'src', 'cli', 'main.js'))) {
   t.fail('build first: npx tsc -p .')

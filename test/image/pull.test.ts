@@ -6,13 +6,14 @@ import { inNetSandbox, prepareNetSandbox, reexecInNetSandbox } from '../helpers/
 import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import type { Test } from 'tap'
 import { hostPlatform } from '../../src/image/registry/platform.js'
 import { Engines, tmpLeftovers } from '../helpers/engines.js'
 import { fixture, layoutInfo, pushFixture } from '../helpers/fixtures.js'
 import { startProxy } from '../helpers/http-proxy.js'
 import { freePort, push, registryToolsMissing, startRegistry, type TestRegistry } from '../helpers/registry.js'
+import { REPO_ROOT } from '../helpers/paths.js'
 
 // The engines this file starts reconcile networking when they start: a private network namespace
 // (tap is loaded only inside it: the parent must print nothing).
@@ -26,7 +27,7 @@ if (missing) {
   process.exit(0)
 }
 
-const repoRoot = resolve(import.meta.dirname, '..', '..')
+const repoRoot = REPO_ROOT
 const bin = join(repoRoot, 'bin', 'tocker')
 const work = mkdtempSync(join(tmpdir(), 'tocker-pull-test-'))
 t.teardown(() => rmSync(work, { recursive: true, force: true }))

@@ -5,15 +5,17 @@ import { spawn, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { Readable } from 'node:stream'
 import { gzipSync } from 'node:zlib'
 import t from 'tap'
 import { chainIDs, ImageStore } from '../../src/image/store.js'
 import { MediaType } from '../../src/image/types.js'
 import { buildTar, sha256, type TEntry } from './helpers/tar-builder.js'
+import { REPO_ROOT } from '../helpers/paths.js'
 
-const repoRoot = resolve(import.meta.dirname, '..', '..')
+const repoRoot = REPO_ROOT
 const work = mkdtempSync(join(tmpdir(), 'tocker-store-test-'))
 t.teardown(() => rmSync(work, { recursive: true, force: true }))
 let roots = 0
@@ -228,7 +230,7 @@ function bigLayerFile(): { file: string; diffID: string; files: number } {
   return { file, diffID: sha256(tar), files: 400 }
 }
 
-const child = join(repoRoot, 'test', 'image', 'helpers', 'store-child.mjs')
+const child = fileURLToPath(new URL('./helpers/store-child.mjs', import.meta.url))
 if (!existsSync(join(repoRoot, 'dist', 'src', 'image', 'store.js'))) {
   t.fail('build first: npx tsc -p .')
   process.exit(1)

@@ -5,11 +5,13 @@
 //     order, either as content or as raw bytes (what tar-split and the DiffID rely on);
 //   - any input either reads or fails with a TarFormatError (never another error, never a hang),
 //     and the reader never hands out more bytes than it was given (the position never goes back).
+import { pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import fc from 'fast-check'
 import t from 'tap'
 import { MAX_META, parsePax, readNumber, TarFormatError, TarReader, type TarEntry } from '../../src/image/unpack/tar-reader.js'
 import { base256, buildTar, paxRecord, type TEntry } from './helpers/tar-builder.js'
+import { distPath } from '../helpers/paths.js'
 
 interface ReadResult {
   entries: TarEntry[]
@@ -338,7 +340,7 @@ t.test('regression: PAX size=-1536 on the old reader (bounded: a worker, killed 
          try { r.write(Buffer.from(workerData.tar)); r.end(); parentPort.postMessage('read') }
          catch (e) { parentPort.postMessage(e.name + ': ' + e.message) }
        })`,
-      { eval: true, workerData: { url: new URL('../../dist/src/image/unpack/tar-reader.js', import.meta.url).href, tar }, resourceLimits: { maxOldGenerationSizeMb: 256 } },
+      { eval: true, workerData: { url: pathToFileURL(distPath('image/unpack/tar-reader.js')).href, tar }, resourceLimits: { maxOldGenerationSizeMb: 256 } },
     )
     const timer = setTimeout(() => void w.terminate().then(() => resolve('still running after 5 s')), 5000)
     w.on('message', (m) => {

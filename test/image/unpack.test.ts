@@ -15,6 +15,7 @@ import { unpackLayer } from '../../src/image/unpack/unpack.js'
 import { unpackLayerInWorker } from '../../src/image/unpack/unpack-thread.js'
 import { onTrace } from '../../src/trace/trace.js'
 import { buildTar, sha256, type TEntry } from './helpers/tar-builder.js'
+import { distPath } from '../helpers/paths.js'
 
 const work = mkdtempSync(join(tmpdir(), 'tocker-unpack-test-'))
 t.teardown(() => rmSync(work, { recursive: true, force: true }))
@@ -438,7 +439,7 @@ t.test('in the unpacking thread: same layer, errors by code, a failed download s
 })
 
 t.test('the unpacking thread starts from a process run with --input-type=module -e (it does not inherit that flag)', async (t) => {
-  const thread = join(import.meta.dirname, '..', '..', 'dist', 'src', 'image', 'unpack', 'unpack-thread.js')
+  const thread = distPath('image/unpack/unpack-thread.js')
   const script = `
 import { Readable } from 'node:stream'
 import { gzipSync } from 'node:zlib'

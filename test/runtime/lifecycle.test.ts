@@ -9,13 +9,14 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { createContainer, deleteContainer, killContainer, startContainer } from '../../src/runtime/container.js'
 import { execProcess } from '../../src/runtime/exec.js'
 import { hostMountsUnder, makeBundle, removeDir, shimsOf, stateDirs, tempDir } from './bundle.js'
+import { TOCKER_BIN } from '../helpers/paths.js'
 
 if (process.getuid?.() !== 0) {
   t.skip('needs root', () => {})
   process.exit(0)
 }
 
-const TOCKER = new URL('../../bin/tocker', import.meta.url).pathname
+const TOCKER = TOCKER_BIN
 const work = tempDir('life')
 const stateRoot = join(work, 'state')
 t.teardown(async () => {

@@ -9,13 +9,14 @@ import { lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from '
 import { join } from 'node:path'
 import { mknod, S_IFIFO } from '../../src/sys/fs.js'
 import { makeBundle, removeDir, runCaptured, shimsOf, stateDirs, tempDir } from './bundle.js'
+import { distPath } from '../helpers/paths.js'
 
 if (process.getuid?.() !== 0) {
   t.skip('needs root', () => {})
   process.exit(0)
 }
 
-const DIST = new URL('../../dist/src/runtime/container.js', import.meta.url).pathname
+const DIST = distPath('runtime/container.js')
 const work = tempDir('rootfiles')
 const stateRoot = join(work, 'state')
 t.teardown(() => removeDir(work))

@@ -13,6 +13,7 @@ import { DEFAULT_SECCOMP_PROFILE } from '../../src/runtime/seccomp/default-profi
 import { toLinuxSeccomp } from '../../src/runtime/seccomp/docker-profile.js'
 import type { LinuxSeccomp, Spec } from '../../src/runtime/spec.js'
 import { makeBundle, removeDir, runCaptured, shimsOf, stateDirs, tempDir } from '../runtime/bundle.js'
+import { TOCKER_BIN } from '../helpers/paths.js'
 
 if (process.getuid?.() !== 0) {
   t.skip('needs root', () => {})
@@ -69,7 +70,7 @@ t.test("exec gets the container's filter", async (t) => {
 
 t.test('`tocker runtime run` reads linux.seccomp from config.json', async (t) => {
   const dir = bundle(['sh', '-c', 'mkdir /z; echo mkdir=$?'], MKDIR_DENIED)
-  const r = spawnSync(process.execPath, [new URL('../../bin/tocker', import.meta.url).pathname, 'runtime', '--state-root', stateRoot, 'run', '-b', dir, id()], { encoding: 'utf8', timeout: 60_000 })
+  const r = spawnSync(process.execPath, [TOCKER_BIN, 'runtime', '--state-root', stateRoot, 'run', '-b', dir, id()], { encoding: 'utf8', timeout: 60_000 })
   t.equal(r.status, 0, r.stderr)
   t.match(r.stdout + r.stderr, /mkdir: can't create directory '\/z': Read-only file system/)
   t.match(r.stdout, /mkdir=1/)
