@@ -25,7 +25,7 @@ const { tmpdir } = await import('node:os')
 const { join } = await import('node:path')
 const { setTimeout: sleep } = await import('node:timers/promises')
 const guide = await import('./guide.js')
-const { TOCKER_BIN, processesOf } = await import('../engine/harness.js')
+const { TOCKER_BIN, processesOf } = await import('../integration/engine/harness.js')
 const { startRegistry, push } = await import('../helpers/registry.js')
 // @ts-ignore: plain JavaScript modules
 const { buildRootfsCache, DEFAULT_OUT } = await import('../../rootfs-cache/build.mjs')

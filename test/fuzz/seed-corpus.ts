@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
-import { base256, buildTar } from '../image/helpers/tar-builder.js'
+import { base256, buildTar } from '../helpers/tar-builder.js'
 
 const dir = new URL('./corpus/', import.meta.url).pathname
 const sha = (b: Buffer | string) => 'sha256:' + createHash('sha256').update(b).digest('hex')

@@ -3,7 +3,7 @@
 // under `unshare --net --mount`, so bridges, veths, routes, sysctls and iptables rules it makes all
 // live in a namespace that disappears with the process. The host's own network is never touched.
 //
-//   import { inNetSandbox, reexecInNetSandbox, prepareNetSandbox } from '../helpers/netns-sandbox.mjs'
+//   import { inNetSandbox, reexecInNetSandbox, prepareNetSandbox } from '../../helpers/netns-sandbox.mjs'
 //   if (!inNetSandbox()) process.exit(await reexecInNetSandbox())
 //   prepareNetSandbox()
 //   const { default: t } = await import('tap')   // import tap only inside (the parent must print nothing)

@@ -2,7 +2,7 @@
 // terminal (-it, detach keys, --step's pauses): keys typed, the terminal's output read back.
 import { spawn } from 'node:child_process'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { until } from '../engine/harness.js'
+import { until } from '../integration/engine/harness.js'
 
 /** `argv` as one shell command line (each word single-quoted). */
 export function shellLine(argv: string[]): string {

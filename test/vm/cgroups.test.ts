@@ -19,7 +19,7 @@ if (!qemuAvailable()) {
   t.fail('qemu-system-x86_64 is not installed: apt-get install qemu-system-x86 (bin/lab test does it)')
 } else {
   ensureBuilt()
-  // The seccomp check's probe (see test/security/syscall-probe.c), built here: the guest sees the
+  // The seccomp check's probe (see test/integration/security/syscall-probe.c), built here: the guest sees the
   // host's files read-only.
   execFileSync('cc', ['-O2', '-static', '-o', `${REPO}/test/.tmp/syscall-probe`, `${REPO}/test/security/syscall-probe.c`])
   const run = await runInVm('node test/vm/guest/cgroup-checks.mjs', { cwd: REPO, timeoutMs: 300_000 })

@@ -9,7 +9,7 @@ import t from 'tap'
 import { join } from 'node:path'
 import { readdirSync } from 'node:fs'
 import * as guide from '../docs/guide.js'
-import { TOCKER_BIN } from '../engine/harness.js'
+import { TOCKER_BIN } from '../integration/engine/harness.js'
 // @ts-expect-error plain ESM helper without type declarations
 import { ensureBuilt, qemuAvailable, REPO, runInVm, shellQuote } from './vm.mjs'
 

@@ -1,5 +1,5 @@
 // The engine's lifecycle and state machine with a fake runtime (test/unit/fakes/runtime.ts): no
-// root, no kernel, no processes. What the real runtime does is tested in test/engine/ (root); here
+// root, no kernel, no processes. What the real runtime does is tested in test/integration/engine/ (root); here
 // the engine's own logic: names, states and exit codes, stop's escalation, --rm, wait, removal,
 // re-adoption by a restarted engine, logs, ps filters.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'

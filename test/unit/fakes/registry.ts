@@ -5,7 +5,7 @@
 // blob downloads redirected to another host (https://storage.test, as registries hand blobs to a
 // CDN), and programmed faults: an HTTP status or a network error for the next N matching requests.
 // Every request is recorded (method, URL, Authorization header) so a test can check the flow.
-// The real registry (Debian's docker-registry) is tested in test/image/registry.test.ts (integration).
+// The real registry (Debian's docker-registry) is tested in test/integration/image/registry.test.ts (integration).
 import { createHash } from 'node:crypto'
 
 export interface Recorded {

@@ -1,7 +1,7 @@
 // The network manager's rule generation and its undo, through the fake network host
 // (test/unit/fakes/network-host.ts): no root, no bridge, no iptables — the fake models links and
 // rules in memory and can fail any command. What the kernel does with the real commands is tested
-// in test/network/ (root, in a network namespace of the test's own).
+// in test/integration/network/ (root, in a network namespace of the test's own).
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'

@@ -2,7 +2,7 @@
 // seam (test/unit/fakes/syscalls.ts): no root, no mount namespace. The rootfs is a real temp dir,
 // resolved with the real openat2(RESOLVE_IN_ROOT) (unprivileged), so the targets recorded are the
 // directories the kernel would mount on. What the kernel then does with these calls is tested in
-// test/runtime/ (root) and test/vm/.
+// test/integration/runtime/ (root) and test/vm/.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'

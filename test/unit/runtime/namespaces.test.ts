@@ -1,6 +1,6 @@
 // Namespace entry, the rootfs mount and pivot_root as sequences of kernel calls, through the
 // recording fake of the seam (test/unit/fakes/syscalls.ts): no root. The real kernel's side is in
-// test/runtime/ (root).
+// test/integration/runtime/ (root).
 import { closeSync, mkdtempSync, realpathSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'

@@ -300,7 +300,7 @@ if (runtimeAvailable) {
       // Docker's default seccomp profile on Debian's stock kernel, with Debian's own programs (the
       // host's /usr, bound read-only into a busybox bundle): apt, dpkg, bash, python threads
       // (glibc's pthread_create tries clone3 first: the filter answers ENOSYS, glibc falls back to
-      // clone). The probe (test/security/syscall-probe.c, compiled on the host by cgroups.test.ts)
+      // clone). The probe (test/integration/security/syscall-probe.c, compiled on the host by cgroups.test.ts)
       // shows the refusals.
       const { DEFAULT_SECCOMP_PROFILE } = await import(new URL('runtime/seccomp/default-profile.js', dist).href)
       const { toLinuxSeccomp } = await import(new URL('runtime/seccomp/docker-profile.js', dist).href)

@@ -1,0 +1,230 @@
+// What a container's output may cost the engine: a container writing at full speed (`yes`) while a
+// `logs -f` follows it must leave the engine answering (`ps` through the API under 1 s) and small
+// (RSS under 200 MB) for 60 s; a client that stops reading must not make the engine buffer the log;
+// `logs --tail 5` of a 30 MB log reads its end only; a full `logs` streams it.
+// The engine is killed if it passes 1 GB (an unbounded engine must not take the machine down).
+// Runs in a private network namespace.
+// @ts-ignore: plain JavaScript helper
+import { inNetSandbox, prepareNetSandbox, reexecInNetSandbox } from '../../helpers/netns-sandbox.mjs'
+
+if (!inNetSandbox()) process.exit(await reexecInNetSandbox())
+prepareNetSandbox()
+
+const { default: t } = await import('tap')
+const { request } = await import('node:http')
+const { spawn } = await import('node:child_process')
+const { connect } = await import('node:net')
+const { readFileSync, statSync } = await import('node:fs')
+const { join } = await import('node:path')
+const { engineTestBed, TOCKER_BIN } = await import('./harness.js')
+
+const { env, ref, cleanup } = await engineTestBed(['busybox'], 'tocker-engine-logcost-')
+const BUSYBOX = ref('busybox')
+t.teardown(cleanup)
+
+const FOLLOW_SECONDS = Number(process.env.TOCKER_LOGS_FOLLOW_SECONDS ?? 60)
+const MAX_RSS_MB = 200
+const KILL_RSS_MB = 1024
+
+function rssMb(): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${env.engine!.pid}/status`, 'utf8'))
+    return m ? Number(m[1]) / 1024 : 0
+  } catch {
+    return 0
+  }
+}
+
+/** Watch the engine's RSS every 10 ms; kill it past KILL_RSS_MB. stop() returns the maximum. */
+function watchRss(): { stop: () => { max: number; killed: boolean } } {
+  let max = 0
+  let killed = false
+  const timer = setInterval(() => {
+    const rss = rssMb()
+    max = Math.max(max, rss)
+    if (rss > KILL_RSS_MB && !killed) {
+      killed = true
+      process.kill(env.engine!.pid!, 'SIGKILL')
+    }
+  }, 10)
+  return {
+    stop: () => {
+      clearInterval(timer)
+      return { max, killed }
+    },
+  }
+}
+
+/** GET `path` on the engine's socket: status, body and how long it took (a timeout counts as 10 s). */
+function api(path: string, timeoutMs = 10_000): Promise<{ status: number; body: Buffer; ms: number }> {
+  const started = Date.now()
+  return new Promise((resolve) => {
+    const req = request({ socketPath: env.socket, path, timeout: timeoutMs }, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (d: Buffer) => chunks.push(d))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), ms: Date.now() - started }))
+    })
+    const fail = () => resolve({ status: 0, body: Buffer.alloc(0), ms: timeoutMs })
+    req.on('timeout', () => (req.destroy(), fail()))
+    req.on('error', fail)
+    req.end()
+  })
+}
+
+/** Docker's multiplexed frames → the payload text. */
+function demux(buf: Buffer): string {
+  let out = ''
+  for (let i = 0; i + 8 <= buf.length;) {
+    const len = buf.readUInt32BE(i + 4)
+    out += buf.toString('utf8', i + 8, i + 8 + len)
+    i += 8 + len
+  }
+  return out
+}
+
+async function ensureEngine(): Promise<void> {
+  const e = env.engine
+  if (e && e.exitCode === null && e.signalCode === null) return
+  env.engine = undefined
+  await env.startEngine()
+}
+
+t.test(`a container writing at full speed with a logs -f follower: ps answers in < 1 s, RSS < ${MAX_RSS_MB} MB for ${FOLLOW_SECONDS} s`, async (t) => {
+  await env.ok(['run', '-d', '--name', 'spew', '--network', 'none', BUSYBOX, 'yes', 'all work and no play makes jack a dull boy'])
+  const follower = spawn(process.execPath, [TOCKER_BIN, '--root', env.root, 'logs', '-f', 'spew'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let followed = 0
+  follower.stdout.on('data', (d: Buffer) => (followed += d.length))
+  const rss = watchRss()
+  const latencies: number[] = []
+  const deadline = Date.now() + FOLLOW_SECONDS * 1000
+  try {
+    while (Date.now() < deadline) {
+      const r = await api('/containers/json')
+      latencies.push(r.status === 200 ? r.ms : 10_000)
+      if (r.status !== 200 && env.engine?.exitCode !== null) break
+      await new Promise((r) => setTimeout(r, 250))
+    }
+  } finally {
+    const { max, killed } = rss.stop()
+    latencies.sort((a, b) => a - b)
+    const worst = latencies.at(-1) ?? Infinity
+    const p50 = latencies[Math.floor(latencies.length / 2)]
+    t.comment(`ps through the API: ${latencies.length} calls, median ${p50} ms, worst ${worst} ms; engine RSS max ${Math.round(max)} MB; follower got ${Math.round(followed / 1e6)} MB`)
+    t.notOk(killed, 'the engine never passed 1 GB')
+    t.ok(worst < 1000, `every ps answered in under 1 s (worst ${worst} ms)`)
+    t.ok(max < MAX_RSS_MB, `engine RSS stayed under ${MAX_RSS_MB} MB (max ${Math.round(max)} MB)`)
+    t.ok(followed > 10e6, `the follower got the output (${Math.round(followed / 1e6)} MB)`)
+    const ended = new Promise((r) => follower.once('exit', r))
+    await ensureEngine()
+    await env.tocker(['kill', 'spew'])
+    const stopped = await Promise.race([ended.then(() => true), new Promise((r) => setTimeout(() => r(false), 10_000))])
+    t.ok(stopped, 'logs -f ended when the container stopped')
+    if (!stopped) follower.kill('SIGKILL')
+  }
+  const id = (await env.ok(['inspect', '--format', '{{.Id}}', 'spew'])).trim()
+  const size = statSync(join(env.root, 'containers', id, `${id}-json.log`)).size
+  t.ok(size <= 10 * 1024 * 1024, `the log rotated at max-size (current file ${size} bytes)`)
+  await env.ok(['rm', '-f', 'spew'])
+})
+
+t.test('a logs -f client that stops reading: the engine does not buffer the log for it', async (t) => {
+  await ensureEngine()
+  await env.ok(['run', '-d', '--name', 'spew2', '--network', 'none', BUSYBOX, 'yes', 'y'.repeat(200)])
+  // A raw client: sends the request, reads the first bytes, then never reads again.
+  const sock = connect(env.socket)
+  sock.write('GET /containers/spew2/logs?follow=1&stdout=1&stderr=1 HTTP/1.1\r\nHost: tocker\r\n\r\n')
+  await new Promise<void>((resolve) => sock.once('data', () => resolve()))
+  sock.pause()
+  const rss = watchRss()
+  let worst = 0
+  for (let i = 0; i < 20; i++) {
+    const r = await api('/containers/json')
+    worst = Math.max(worst, r.status === 200 ? r.ms : 10_000)
+    await new Promise((r) => setTimeout(r, 250))
+  }
+  const { max, killed } = rss.stop()
+  t.notOk(killed)
+  t.ok(max < MAX_RSS_MB, `engine RSS stayed under ${MAX_RSS_MB} MB with a stalled client (max ${Math.round(max)} MB)`)
+  t.ok(worst < 1000, `ps answered in under 1 s (worst ${worst} ms)`)
+  sock.destroy()
+  await ensureEngine()
+  await env.ok(['rm', '-f', 'spew2'])
+})
+
+/** POST with a JSON body; the parsed answer. */
+function post(path: string, body: unknown): Promise<{ status: number; json: { Id?: string } }> {
+  return new Promise((resolve, reject) => {
+    const data = JSON.stringify(body)
+    const req = request({ socketPath: env.socket, path, method: 'POST', headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) } }, (res) => {
+      let text = ''
+      res.on('data', (d) => (text += d))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: text ? JSON.parse(text) : {} }))
+    })
+    req.on('error', reject)
+    req.end(data)
+  })
+}
+
+t.test('an exec whose client stops reading: the engine does not hold its output', async (t) => {
+  await ensureEngine()
+  await env.ok(['run', '-d', '--name', 'quiet', '--network', 'none', BUSYBOX, 'sleep', '600'])
+  const created = await post('/containers/quiet/exec', { AttachStdout: true, AttachStderr: true, Cmd: ['yes', 'y'.repeat(200)] })
+  t.equal(created.status, 201)
+  // A raw client: starts the exec attached, reads the first bytes, then never reads again.
+  const sock = connect(env.socket)
+  const body = JSON.stringify({ Detach: false, Tty: false })
+  sock.write(`POST /exec/${created.json.Id}/start HTTP/1.1\r\nHost: tocker\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`)
+  await new Promise<void>((resolve) => sock.once('data', () => resolve()))
+  sock.pause()
+  const rss = watchRss()
+  let worst = 0
+  for (let i = 0; i < 20; i++) {
+    const r = await api('/containers/json')
+    worst = Math.max(worst, r.status === 200 ? r.ms : 10_000)
+    await new Promise((r) => setTimeout(r, 250))
+  }
+  const { max, killed } = rss.stop()
+  t.notOk(killed, 'the engine never passed 1 GB')
+  t.ok(max < MAX_RSS_MB, `engine RSS stayed under ${MAX_RSS_MB} MB with a stalled exec client (max ${Math.round(max)} MB)`)
+  t.ok(worst < 1000, `ps answered in under 1 s (worst ${worst} ms)`)
+  sock.destroy()
+  await ensureEngine()
+  await env.ok(['rm', '-f', 'quiet'])
+})
+
+t.test('logs --tail 5 of a 30 MB log reads only its end; a full logs streams it', async (t) => {
+  await ensureEngine()
+  // ~330k lines of 40 characters: a 30+ MB json-file log (one file: max-size raised).
+  await env.ok(['run', '--name', 'big', '--network', 'none', '--log-opt', 'max-size=100m', BUSYBOX, 'sh', '-c', "yes 'line of forty characters, more or less' | head -n 330000; echo the-end"])
+  const id = (await env.ok(['inspect', '--format', '{{.Id}}', 'big'])).trim()
+  const size = statSync(join(env.root, 'containers', id, `${id}-json.log`)).size
+  t.ok(size > 30e6, `the log is ${Math.round(size / 1e6)} MB`)
+  const times: number[] = []
+  for (let i = 0; i < 5; i++) {
+    const r = await api(`/containers/big/logs?stdout=1&stderr=1&tail=5`)
+    t.equal(r.status, 200)
+    t.equal(demux(r.body), 'line of forty characters, more or less\n'.repeat(4) + 'the-end\n')
+    times.push(r.ms)
+  }
+  const best = Math.min(...times)
+  t.comment(`logs --tail 5 of a ${Math.round(size / 1e6)} MB log through the API: ${times.join(', ')} ms`)
+  t.ok(best < 250, `--tail 5 answered in ${best} ms (it took 0.9-1.9 s when it parsed the whole log)`)
+  const cli = await env.tocker(['logs', '--tail', '2', 'big'])
+  t.equal(cli.stdout, 'line of forty characters, more or less\nthe-end\n')
+
+  const rss = watchRss()
+  const full = spawn(process.execPath, [TOCKER_BIN, '--root', env.root, 'logs', 'big'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let bytes = 0
+  full.stdout.on('data', (d: Buffer) => (bytes += d.length))
+  const code = await new Promise((r) => full.on('exit', r))
+  const { max, killed } = rss.stop()
+  t.equal(code, 0)
+  t.equal(bytes, 330000 * 39 + 8, 'every line arrived')
+  t.notOk(killed)
+  t.ok(max < MAX_RSS_MB, `engine RSS stayed under ${MAX_RSS_MB} MB during a full logs (max ${Math.round(max)} MB)`)
+  await env.ok(['rm', 'big'])
+})
+
+t.test('clean up', async () => {
+  await cleanup()
+})

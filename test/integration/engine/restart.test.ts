@@ -1,0 +1,91 @@
+// Restart safety: the engine is killed with SIGKILL while containers run. Their shims keep them
+// running and keep writing their logs; the next engine re-adopts them (ps, logs, exec, stop work),
+// and one that exited meanwhile shows its real exit code. No log line is lost.
+// @ts-ignore: plain JavaScript helper
+import { inNetSandbox, prepareNetSandbox, reexecInNetSandbox } from '../../helpers/netns-sandbox.mjs'
+
+if (!inNetSandbox()) process.exit(await reexecInNetSandbox())
+prepareNetSandbox()
+
+const { default: t } = await import('tap')
+const { readFileSync } = await import('node:fs')
+const { join } = await import('node:path')
+const { setTimeout: sleep } = await import('node:timers/promises')
+const { engineTestBed, processesOf } = await import('./harness.js')
+
+const { env, ref, cleanup } = await engineTestBed(['busybox'])
+const BUSYBOX = ref('busybox')
+// The last subtest cleans up (awaited in order); the teardown is for a file that fails half-way.
+t.teardown(cleanup)
+await env.ok(['pull', BUSYBOX])
+
+const lines = (s: string) => s.split('\n').filter(Boolean)
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+t.test('kill -9 the engine: containers keep running, logs keep being written, exits are recorded', async (t) => {
+  const counter = 'i=0; while true; do echo "n $i"; i=$((i+1)); sleep 0.05; done'
+  await env.ok(['run', '-d', '--name', 'counter', BUSYBOX, 'sh', '-c', counter])
+  await env.ok(['run', '-d', '--name', 'quitter', BUSYBOX, 'sh', '-c', 'sleep 2; echo bye; exit 7'])
+  await env.ok(['run', '-d', '--name', 'idle', BUSYBOX, 'sleep', '1000'])
+  const pids = JSON.parse(await env.ok(['inspect', '--format', '{{json .State.Pid}}', 'counter']))
+  await env.stopEngine('SIGKILL')
+  t.ok(alive(pids), 'the container outlived its engine')
+  const down = await env.tocker(['ps'], { env: { TOCKER_NO_AUTOSTART: '1' } })
+  t.equal(down.code, 1, 'no engine answers meanwhile')
+  await sleep(3000) // quitter exits while no engine runs
+  await env.startEngine()
+  const ps = await env.ok(['ps', '-a', '--format', '{{.Names}}|{{.Status}}'])
+  t.match(ps, /counter\|Up /)
+  t.match(ps, /idle\|Up /)
+  t.match(ps, /quitter\|Exited \(7\) /, 'the exit code the shim recorded while the engine was down')
+  t.equal(await env.ok(['logs', 'quitter']), 'bye\n')
+  t.equal(await env.ok(['exec', 'idle', 'echo', 'still here']), 'still here\n', 'exec into a re-adopted container')
+  t.equal(await env.ok(['stop', '-t', '1', 'counter']), 'counter\n', 'stop a re-adopted container')
+  const nums = lines(await env.ok(['logs', 'counter'])).map((l) => Number(l.split(' ')[1]))
+  t.ok(nums.length > 60, `${nums.length} lines, including the ones written while the engine was down`)
+  t.same(nums, nums.map((_, i) => i), 'no line lost or repeated')
+  t.equal(await env.ok(['wait', 'quitter']), '7\n')
+})
+
+t.test('a container whose shim vanished (as after a reboot) shows as exited', async (t) => {
+  const rec = JSON.parse(readFileSync(join(env.root, 'containers', (await env.ok(['ps', '-q', '--no-trunc', '--filter', 'name=idle'])).trim(), 'container.json'), 'utf8'))
+  await env.stopEngine('SIGKILL')
+  process.kill(rec.Shim.pid, 'SIGKILL')
+  process.kill(rec.Init.pid, 'SIGKILL')
+  await sleep(200)
+  await env.startEngine()
+  t.match(await env.ok(['ps', '-a', '--format', '{{.Names}}|{{.Status}}']), /idle\|Exited \((137|255)\)/)
+})
+
+t.test('with no engine answering, the CLI starts one in the background and says so once', async (t) => {
+  const { mkdtempSync, rmSync, existsSync } = await import('node:fs')
+  const { tmpdir } = await import('node:os')
+  const { spawnTocker } = await import('./harness.js')
+  const root = mkdtempSync(join(tmpdir(), 'tocker-autostart-'))
+  try {
+    const first = await spawnTocker(root, ['ps'], { env: { TOCKER_NO_AUTOSTART: '0' } })
+    t.equal(first.code, 0, first.stderr)
+    t.equal(first.stderr, 'Starting the tocker engine…\n')
+    t.match(first.stdout, /^CONTAINER ID/)
+    t.ok(existsSync(join(root, 'tocker.sock')) && existsSync(join(root, 'tockerd.pid')))
+    const second = await spawnTocker(root, ['ps', '-q'], { env: { TOCKER_NO_AUTOSTART: '0' } })
+    t.same([second.code, second.stderr], [0, ''], 'the second command finds it running')
+  } finally {
+    const pid = Number(readFileSync(join(root, 'tockerd.pid'), 'utf8'))
+    if (pid) process.kill(pid, 'SIGTERM')
+    for (let i = 0; i < 100 && processesOf(root).length; i++) await sleep(50)
+    rmSync(root, { recursive: true, force: true })
+  }
+})
+
+t.test('cleanup: no process of this store is left', async (t) => {
+  await cleanup()
+  t.same(processesOf(env.root), [])
+})
