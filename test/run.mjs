@@ -2,7 +2,8 @@
 // "N passed, N failed[, N skipped]". A test is each subtest (or loose assertion) directly inside a
 // test file; the leak check counts as one more.
 // The whole suite run as root (CI) runs the unit tier (test/unit) first as uid 65534, which proves
-// it needs no root, and then everything else as root.
+// it needs no root, and then everything else as root: the integration tier (test/integration), the
+// VM tier (test/vm), the lab guide (test/docs), the fuzz targets (test/fuzz) and test/lint.test.ts.
 // Usage: node test/run.mjs [tap args, e.g. a file list]
 import { spawn } from 'node:child_process'
 import { chownSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
