@@ -107,6 +107,28 @@ static void do_mount(int ctl, char *p, size_t len)
 	send_ok(ctl);
 }
 
+/*
+ * chroot instead of pivot_root, for a config with no mount namespace (runtime-tools'
+ * linux_ns_itype): the container shares the caller's mount namespace, so pivot_root would swap
+ * the caller's own root (every process in that namespace re-rooted into the container). chroot
+ * changes the root of this process alone (and of what it execs); it is weaker (a process with
+ * CAP_SYS_CHROOT can walk back out, and the host's mounts stay in the namespace), which is what a
+ * config that asks to share the caller's mount namespace gets, with crun too. Nothing of the
+ * container runs yet, so the path cannot be swapped under us.
+ */
+static void do_chroot(int ctl, const char *path)
+{
+	char why[128];
+	uint64_t t0 = trace_clock();
+	if (chdir(path) < 0 || chroot(".") < 0 || chdir("/") < 0) {
+		trace_step(t0, "chroot", errno, NULL, "\"%s\"", path);
+		send_error(ctl, errno, 1, "chroot %s: %s", path, go_strerror(errno, why, sizeof why));
+		return;
+	}
+	trace_step(t0, "chroot", 0, NULL, "\"%s\" (no mount namespace of its own: the caller's is shared, so no pivot_root)", path);
+	send_ok(ctl);
+}
+
 /* createContainer hooks, now (see hooks.c): the payload is a hook list's fields. */
 static void do_hooks(int ctl, char *p, size_t len)
 {
@@ -148,6 +170,9 @@ static struct process_spec *serve(int ctl)
 			break;
 		case MSG_HOOKS:
 			do_hooks(ctl, payload, len);
+			break;
+		case MSG_CHROOT:
+			do_chroot(ctl, payload);
 			break;
 		case MSG_SPEC: {
 			char err[256];

@@ -23,7 +23,7 @@
  *               [--log-dir DIR --log-name NAME [--log-max-size SIZE] [--log-max-file N]]
  *               [--stdin-fifo NAME [--stdin-once 1]] [--resize-fifo NAME]   (FIFOs in --log-dir)
  *   shim userns --unshare FLAGS [--userns-path PATH]   (the user namespace's holder, below)
- *   shim exec --mntns-fd N [--pidns-fd N] [--status-dir-fd N --status-name NAME] [--detach 1]
+ *   shim exec --mntns-fd N [--pidns-fd N] [--root-fd N] [--status-dir-fd N --status-name NAME] [--detach 1]
  * Both: [--timens new|PATH] (a time namespace, which like a PID namespace applies to our children)
  *   [--timens-offsets "monotonic S N\nboottime S N"] (linux.timeOffsets, with --timens new)
  *       [--console-socket PATH] (process.terminal: where the pty master goes, console.c)
@@ -91,6 +91,7 @@ struct options {
 	struct log_opts log;
 	int mntns_fd;
 	int pidns_fd;
+	int root_fd; /* exec: the container's root when it has no mount namespace of its own (chroot) */
 	int exit_fd;
 	int status_dir_fd; /* exec: where <status_name>.json goes (the container's execs/ state dir) */
 	const char *status_name;
@@ -102,6 +103,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 	o->stdio = STDIO_INHERIT;
 	o->mntns_fd = -1;
 	o->pidns_fd = -1;
+	o->root_fd = -1;
 	o->status_dir_fd = -1;
 	o->exit_fd = -1;
 	o->log.max_size = LOG_DEFAULT_MAX_SIZE;
@@ -147,6 +149,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 			o->mntns_fd = atoi(v);
 		else if (!strcmp(a, "--pidns-fd"))
 			o->pidns_fd = atoi(v);
+		else if (!strcmp(a, "--root-fd"))
+			o->root_fd = atoi(v);
 		else if (!strcmp(a, "--exit-fd"))
 			o->exit_fd = atoi(v);
 		else if (!strcmp(a, "--status-dir-fd"))
@@ -620,6 +624,18 @@ static int exec_mode(int ctl, struct options *o)
 			return 1;
 		trace_step(t0, "setns", 0, NULL, "the container's mount namespace, CLONE_NEWNS (its / is now the container's root)");
 	}
+	/* A container with no mount namespace of its own shares the caller's: its root is a chroot of
+	 * PID 1's (gate.c, do_chroot), which joining the namespace does not give; take PID 1's root. */
+	if (o->root_fd >= 0) {
+		t0 = trace_clock();
+		if (fchdir(o->root_fd) < 0 || chroot(".") < 0 || chdir("/") < 0) {
+			trace_step(t0, "chroot", errno, NULL, "PID 1's root");
+			send_error(ctl, errno, 1, "chroot into the container's root: %s", go_strerror(errno, why, sizeof why));
+			return 1;
+		}
+		close(o->root_fd);
+		trace_step(t0, "chroot", 0, NULL, "PID 1's root (no mount namespace of its own: chroot, as PID 1 was)");
+	}
 	t0 = trace_clock();
 	if (o->pidns_fd >= 0) {
 		if (setns(o->pidns_fd, CLONE_NEWPID) < 0) {
@@ -724,8 +740,8 @@ int main(int argc, char **argv)
 	struct options o = { 0 };
 	parse_options(argc, argv, &o);
 	/* Whatever our parent let us inherit beyond what we were given goes (hygiene.c). */
-	int keep[] = { CONTROL_FD, o.exit_fd, o.mntns_fd, o.pidns_fd, o.status_dir_fd, shim_fds.userns, shim_fds.console };
-	fds_keep(keep, 7);
+	int keep[] = { CONTROL_FD, o.exit_fd, o.mntns_fd, o.pidns_fd, o.root_fd, o.status_dir_fd, shim_fds.userns, shim_fds.console };
+	fds_keep(keep, sizeof keep / sizeof keep[0]);
 	fds_keep_range(shim_fds.preserve_base, shim_fds.preserve_n);
 	if (fds_close_others() < 0)
 		die("close inherited fds: %s", strerror(errno));

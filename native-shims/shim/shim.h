@@ -53,6 +53,7 @@ enum msg_type {
 	MSG_MOUNT = 'M',    /* runtime → gate: mount(2) from inside the PID namespace */
 	MSG_SPEC = 'S',     /* runtime → gate: the process to run (see process.c) */
 	MSG_HOOKS = 'H',    /* runtime → gate: run these hooks now, in here (createContainer; hooks.c) */
+	MSG_CHROOT = 'J',   /* runtime → gate: chroot into this path (no mount namespace of its own: gate.c) */
 	MSG_GO = 'G',       /* start → gate: execve now */
 	MSG_OK = 'K',
 	MSG_ERROR = 'E',    /* "<errno>\0<exit code>\0<message>" */

@@ -112,6 +112,14 @@ export const EXPLAIN_MESSAGES = {
     en: 'nothing to unmount: the mount namespace ended with its last process, its mounts with it',
     ko: '마운트 해제할 것이 없습니다: 마지막 프로세스와 함께 마운트 네임스페이스가, 그와 함께 마운트가 사라졌습니다',
   },
+  'explain.note.unmount.shared': {
+    en: "no mount namespace of its own: its root and every mount under it were in the caller's namespace, so they are unmounted now (umount2 MNT_DETACH)",
+    ko: '자기 마운트 네임스페이스가 없습니다: 루트와 그 아래 모든 마운트가 호출한 쪽의 네임스페이스에 있었으므로 지금 마운트 해제합니다 (umount2 MNT_DETACH)',
+  },
+  'explain.note.chroot': {
+    en: "no mount namespace in the config: the container shares the caller's, so pivot_root (which would change the root of every process in it) is replaced by chroot of PID 1 alone",
+    ko: '설정에 마운트 네임스페이스가 없습니다: 컨테이너가 호출한 쪽의 것을 함께 쓰므로, (그 안의 모든 프로세스의 루트를 바꿀) pivot_root 대신 PID 1 하나만 chroot 합니다',
+  },
   'explain.note.release': { en: "address {ip} returned to {bridge}'s pool", ko: '주소 {ip}: {bridge}의 주소 풀로 돌려주었습니다' },
   'explain.note.release.ports': { en: "address {ip} returned to {bridge}'s pool; host port {ports} freed", ko: '주소 {ip}: {bridge}의 주소 풀로 돌려주었습니다. 호스트 포트 {ports}: 놓아주었습니다' },
   'explain.note.rmi.deleted': { en: 'layer {id}: deleted (layers/{id}/): no image uses it any more', ko: '레이어 {id}: 삭제 (layers/{id}/): 이제 어떤 이미지도 쓰지 않습니다' },

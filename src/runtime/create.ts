@@ -10,7 +10,10 @@
 // start then releases the gate through <state>/start.sock, and it execve's the user's program.
 // If anything fails, everything made so far is undone: the gate is killed (its PID namespace and,
 // once the shim is gone too, its mount namespace with every mount in it disappear), the cgroup
-// and the state dir are removed. Nothing of a container is ever mounted in the host's namespace.
+// and the state dir are removed. Nothing of a container is ever mounted in the host's namespace,
+// except when its config has no mount namespace at all (runc allows it: it shares the caller's):
+// then steps 2-5 mount in the caller's namespace under a private rootfs mount, PID 1 chroot()s
+// instead of pivot_root, and delete (or a failed create) unmounts the tree (shared-mounts.ts).
 import { Socket } from 'node:net'
 import { closeSync, unlinkSync } from 'node:fs'
 import { userInfo } from 'node:os'
@@ -39,11 +42,12 @@ import { compileSeccomp, seccompHandover } from './seccomp/compile.js'
 import { RootDir } from './root-dir.js'
 import { makeRootPrivate, mountRootfs, remountRootReadonly } from './rootfs.js'
 import { INHERIT_STDIO, shimTraceArgs, spawnCreateShim, type ShimChannel } from './shim.js'
-import { isTracing } from '../trace/trace.js'
+import { isTracing, note } from '../trace/trace.js'
 import type { PhaseId } from '../trace/phases.js'
 import { stepPause, stepping } from '../trace/step.js'
 import { OCI_VERSION } from './spec.js'
 import { processStartTime } from '../sys/proc-stat.js'
+import { recordSharedRoot, sharedRootMounted, unmountSharedRoot } from './shared-mounts.js'
 import { makeStateDir, removeStateDir, stateDir, writeState, type ExitStatus, type StoredState } from './state.js'
 import { applySysctls, checkSysctl } from './sysctl.js'
 import { resolveUser } from './user.js'
@@ -61,8 +65,10 @@ export async function create(opts: CreateOptions, checked: boolean): Promise<Con
   const proc = spec.process!
   const namespaces = spec.linux?.namespaces ?? []
   // A mount namespace of its own or one given by path (runc's linux_ns_path case: the rootfs is set
-  // up, and pivot_root done, in that namespace, which the caller made for the container).
-  if (!namespaceOf(namespaces, 'mount')) throw new TockerError('tocker needs a mount namespace (a "mount" entry in linux.namespaces)', { status: 400 })
+  // up, and pivot_root done, in that namespace, which the caller made for the container); or none,
+  // sharing the caller's (shared-mounts.ts).
+  const sharedMnt = !namespaceOf(namespaces, 'mount')
+  if (sharedMnt && namespaceOf(namespaces, 'user')) throw new TockerError('a user namespace needs a mount namespace with it (add a "mount" entry to linux.namespaces)', { status: 400 })
   // Private: new, or joined by path but not the runtime's own (runc refuses the host's for these).
   const newNet = privateNamespace(namespaces, 'network')
   const newIpc = privateNamespace(namespaces, 'ipc')
@@ -88,6 +94,8 @@ export async function create(opts: CreateOptions, checked: boolean): Promise<Con
   let shimPid = 0
   let cgroup: ReturnType<typeof makeContainerCgroup>
   let userns: UserNamespace | undefined
+  /** Without a mount namespace of its own: where its root is mounted in ours, once recorded. */
+  let sharedRoot: string | undefined
   try {
     cgroup = makeContainerCgroup(opts.id, spec.linux, { disabled: opts.cgroupsDisabled, systemd: opts.systemdCgroup, warn: opts.warn })
     // A user namespace: its holder makes it and the new namespaces it owns (userns.ts); from here
@@ -151,11 +159,14 @@ export async function create(opts: CreateOptions, checked: boolean): Promise<Con
       // --explain: hear the shim's PID namespace and fork now, so they are told in the order they happened.
       if (isTracing() || step) ({ pid: gatePid, shimPid } = channel.expectPids())
 
-      makeRootPrivate()
+      // The caller's mount namespace keeps its propagation: only our rootfs mount is made private.
+      if (!sharedMnt) makeRootPrivate()
       if (spec.hostname) sethostname(spec.hostname)
       if (spec.domainname) setdomainname(spec.domainname)
       if (step) await pauseOutside('namespaces')
+      if (sharedMnt) sharedRoot = recordSharedRoot(dir, bundle.rootfs)
       mountRootfs(bundle.rootfs, bundle.overlay)
+      if (sharedMnt) sharedRootMounted(dir, bundle.rootfs)
       if (userns && rootfsNeedsIdmap(bundle.rootfs, userns, spec.annotations?.[ROOTFS_IDMAP_ANNOTATION])) idmappedMount(bundle.rootfs, bundle.rootfs, userns.fd, false)
       if (step) await pauseOutside('rootfs')
 
@@ -226,15 +237,24 @@ export async function create(opts: CreateOptions, checked: boolean): Promise<Con
           // hooks_stdin expects; createRuntime/createContainer see "creating", as with runc.
           runHooks('prestart', hooks.prestart, hookState(base, 'created'))
           runHooks('createRuntime', hooks.createRuntime, state)
-          saved = saveNamespaces(['mount'])
-          joinNamespace('mount', `/proc/${gatePid}/ns/mnt`)
+          if (!sharedMnt) {
+            saved = saveNamespaces(['mount'])
+            joinNamespace('mount', `/proc/${gatePid}/ns/mnt`)
+          }
         }
         if (hooks.createContainer?.length) channel.runHooks(encodeHooks(hooks.createContainer, state))
       }
 
-      // 5. The rootfs becomes "/" for the whole mount namespace.
-      pivotRoot(bundle.rootfs)
-      if (propagation !== undefined) mount(null, '/', null, propagation, null)
+      // 5. The rootfs becomes "/" for the whole mount namespace. Without a mount namespace of its
+      //    own, for PID 1 alone (chroot: pivot_root would re-root every process of the caller's).
+      if (sharedMnt) {
+        if (propagation !== undefined) mount(null, bundle.rootfs, null, propagation, null)
+        note('chroot', 'explain.note.chroot')
+        channel.chroot(bundle.rootfs)
+      } else {
+        pivotRoot(bundle.rootfs)
+        if (propagation !== undefined) mount(null, '/', null, propagation, null)
+      }
       // The gate prepares the process (user, capabilities, cwd, finding the program, compiling
       // the seccomp filter) while we go home and save the state; its answer is read below.
       if (seccomp && filter) channel.describeNext('seccomp', seccompHandover(seccomp, filter, !!proc.noNewPrivileges))
@@ -277,6 +297,17 @@ export async function create(opts: CreateOptions, checked: boolean): Promise<Con
   } catch (err) {
     userns?.close()
     channel?.close()
+    // What a create without a mount namespace mounted in ours goes first (its record is in the
+    // state dir, which undoCreate removes). The create's own error is the one reported.
+    if (sharedRoot) {
+      try {
+        unmountSharedRoot(dir, opts.warn ?? (() => {}))
+      } catch (undoErr) {
+        const also = `cannot unmount ${sharedRoot} after the failed create: ${(undoErr as Error).message}`
+        if (opts.warn) opts.warn(also)
+        else if (err instanceof Error) err.message += ` (and: ${also})`
+      }
+    }
     await undoCreate(stateRoot, opts.id, gatePid, exitFd, cgroup)
     throw err
   }

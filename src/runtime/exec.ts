@@ -16,6 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { TockerError } from '../errors.js'
 import { setns } from '../sys/ns.js'
 import { kill, receiveFd, SOCK_CLOEXEC, SOCK_SEQPACKET, socketpair } from '../sys/proc.js'
+import { O_DIRECTORY, O_PATH } from '../sys/mount.js'
 import { openContainerCgroup } from './cgroup.js'
 import { NAMESPACES, restoreNamespaces, saveNamespaces, warmThreadpool } from './namespaces.js'
 import { encodeProcess, processEnv } from './process-spec.js'
@@ -26,6 +27,7 @@ import type { NamespaceType, Process } from './spec.js'
 import { mergeEnv } from './env.js'
 import { DEFAULT_STATE_ROOT, readState, stateDir, statusOf, type ExitStatus } from './state.js'
 import { resolveUser } from './user.js'
+import { sharesMountNamespace } from './shared-mounts.js'
 import { appArmorProfile } from './apparmor.js'
 
 export interface ExecOptions {
@@ -130,6 +132,9 @@ export async function execProcess(id: string, o: ExecOptions): Promise<ExecProce
   // A user namespace of the container's own (userns.ts): the process enters it last, right before it
   // takes its uid (process.c), as PID 1 did.
   const usernsFd = readlinkSync(`/proc/${st.pid}/ns/user`) !== readlinkSync('/proc/self/ns/user') ? openSync(`/proc/${st.pid}/ns/user`, 'r') : undefined
+  // No mount namespace of its own (shared-mounts.ts): joining the namespace does not give PID 1's
+  // root (a chroot); the shim chroot()s into it, through this fd.
+  const rootFd = sharesMountNamespace(stateDir(stateRoot, id)) ? openSync(`/proc/${st.pid}/root`, O_PATH | O_DIRECTORY) : undefined
   // -t for the caller: our end receives the master, the other goes to the shim (--console-fd).
   const consolePair = o.terminal ? socketpair(SOCK_SEQPACKET | SOCK_CLOEXEC) : undefined
   let child: ChildProcess | undefined
@@ -144,6 +149,7 @@ export async function execProcess(id: string, o: ExecOptions): Promise<ExecProce
       const extra = statusFd === undefined ? [mntFd, pidFd] : [mntFd, pidFd, statusFd]
       if (usernsFd !== undefined) args.push('--userns-fd', String(4 + extra.push(usernsFd) - 1))
       if (consolePair) args.push('--console-fd', String(4 + extra.push(consolePair[1]) - 1))
+      if (rootFd !== undefined) args.push('--root-fd', String(4 + extra.push(rootFd) - 1))
       if (o.preserveFds?.length) args.push('--preserve-base', String(4 + extra.length), '--preserve-fds', String(o.preserveFds.length))
       if (o.consoleSocket) args.push('--console-socket', o.consoleSocket)
       if (o.detach) args.push('--detach', '1')
@@ -163,6 +169,7 @@ export async function execProcess(id: string, o: ExecOptions): Promise<ExecProce
     if (usernsFd !== undefined) closeSync(usernsFd)
     if (consolePair) closeSync(consolePair[1])
     if (consolePair && !spawned) closeSync(consolePair[0])
+    if (rootFd !== undefined) closeSync(rootFd)
   }
 
   let pid: number

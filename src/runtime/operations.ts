@@ -16,6 +16,7 @@ import type { LinuxResources, State } from './spec.js'
 import { isSameProcess } from '../sys/proc-stat.js'
 import { listIds, publicState, readExit, readState, removeStateDir, stateDir, statusOf, type ExitStatus, type StoredState } from './state.js'
 import { stateRootOf, type RuntimeOptions } from './options.js'
+import { sharesMountNamespace, unmountSharedRoot } from './shared-mounts.js'
 
 function conflict(message: string): TockerError {
   return new TockerError(message, { code: 'ESTATE', status: 409 })
@@ -167,7 +168,8 @@ export function containerPids(st: StoredState): number[] {
   } catch {
     return []
   }
-  if (ns === readlinkSync('/proc/self/ns/pid')) return []
+  // No PID namespace of its own (and no cgroup): PID 1 alone, never the host's whole namespace.
+  if (ns === readlinkSync('/proc/self/ns/pid')) return [st.pid]
   const pids: number[] = []
   for (const e of readdirSync('/proc')) {
     if (!/^\d+$/.test(e)) continue
@@ -192,6 +194,7 @@ export async function deleteContainer(id: string, opts: RuntimeOptions & { force
     // it lives only while its creator talks to it). Only --force removes what is left.
     if (!opts.force) throw conflict(`container ${id} is still being created`)
     try {
+      unmountSharedRoot(stateDir(stateRoot, id), opts.warn ?? (() => {}))
       cgroupById(id)?.remove()
     } finally {
       removeStateDir(stateRoot, id)
@@ -212,8 +215,13 @@ export async function deleteContainer(id: string, opts: RuntimeOptions & { force
     await (tries < 50 ? new Promise((r) => setImmediate(r)) : sleep(Math.min(2 ** (tries - 50), 50)))
   }
   // Nothing to unmount: every mount of the container lived in its mount namespace, and the kernel
-  // took the namespace (and its mounts) down with the last process in it, the shim.
-  note('unmount', 'explain.note.unmount.none')
+  // took the namespace (and its mounts) down with the last process in it, the shim. Unless it had
+  // none of its own (shared-mounts.ts): then its mounts are in ours, and go now.
+  const dir = stateDir(stateRoot, id)
+  if (sharesMountNamespace(dir)) {
+    note('unmount', 'explain.note.unmount.shared')
+    unmountSharedRoot(dir, opts.warn ?? (() => {}))
+  } else note('unmount', 'explain.note.unmount.none')
   try {
     openContainerCgroup(st.cgroupPath)?.remove()
   } finally {

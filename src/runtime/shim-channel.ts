@@ -136,6 +136,15 @@ export class ShimChannel {
     if (shown) this.describeNext('mount', shown)
   }
 
+  /**
+   * Have the gate chroot() into `rootfs` (answer read by flush()): instead of pivot_root, for a
+   * container that shares the caller's mount namespace (shared-mounts.ts, gate.c do_chroot).
+   */
+  chroot(rootfs: string): void {
+    this.send(MSG.chroot, rootfs)
+    this.pending.push(`error entering the root ${rootfs}`)
+  }
+
   /** The gate's next trace report of `op` reads `detail` (the runtime's fuller description). */
   describeNext(op: string, detail: string): void {
     const queue = this.described.get(op) ?? []

@@ -107,6 +107,9 @@ export const RULES: { phase: PhaseId | null; when: EventPattern }[] = [
   { phase: 'rootfs', when: { kind: 'mount', detail: /^"", \/, "", MS_REC\|MS_(PRIVATE|SLAVE)/ } },
   { phase: 'rootfs', when: { kind: 'syscall', op: 'chdir', detail: /\/layers\/l"/ } },
   { phase: 'pivot', when: { kind: 'mount', op: /^(pivot_root|umount2)$/ } },
+  // no mount namespace in the config: chroot of PID 1 instead (runtime/shared-mounts.ts)
+  { phase: 'pivot', when: { kind: 'note', op: 'chroot' } },
+  { phase: 'pivot', when: { op: 'chroot', by: GATE } },
   { phase: 'pivot', when: { kind: 'mount', detail: /old root/ } },
   { phase: 'pivot', when: { kind: 'syscall', op: 'fchdir', detail: /\/rootfs$/ } },
   { phase: 'pivot', when: { kind: 'syscall', op: 'chdir', detail: /^"\/"$/, by: '' } },
@@ -329,10 +332,12 @@ export const PHASES: Phase[] = [
     id: 'pivot',
     title: MESSAGES['explain.phase.pivot.title'],
     why: MESSAGES['explain.phase.pivot.why'],
-    essentials: (ev) => {
+    essentials: (ev, l) => {
       const root = pick(ev, { kind: 'syscall', op: 'fchdir', detail: /\/rootfs$/ })[0]
       const pivot = pick(ev, { op: 'pivot_root' })[0]
       const umount = pick(ev, { op: 'umount2' })[0]
+      const chroot = pick(ev, { kind: 'syscall', op: 'chroot' })[0]
+      if (!pivot && chroot) return [...notes(ev, l), call(chroot)]
       if (!pivot) return []
       return [`${root ? `cd ${root.detail}; ` : ''}${call(pivot)}${umount ? `; ${call(umount)}` : ''}`]
     },

@@ -109,6 +109,31 @@ t.test('phases mode: one header per phase in the table order, essential lines on
   t.match(lines.at(-1)!, /\(\d+ kernel-level actions in all: --explain=full shows each one\)/)
 })
 
+t.test('no mount namespace in the config (tocker-runtime, runc mode): the pivot phase shows chroot and says why, in English and Korean', async (t) => {
+  const rootfs = '/tmp/bundle/rootfs'
+  const events: TraceEvent[] = [
+    { kind: 'mount', op: 'mount', detail: `"${rootfs}", ${rootfs}, "", MS_BIND|MS_REC`, result: 'ok' },
+    { kind: 'note', op: 'chroot', detail: MESSAGES['explain.note.chroot'].en, msg: { key: 'explain.note.chroot' } },
+    { kind: 'syscall', op: 'chroot', detail: `"${rootfs}" (no mount namespace of its own: the caller's is shared, so no pivot_root)`, result: 'ok', by: 'PID 1' },
+    { kind: 'note', op: 'unmount', detail: MESSAGES['explain.note.unmount.shared'].en, msg: { key: 'explain.note.unmount.shared' } },
+  ]
+  t.equal(phaseOf(events[1]), 'pivot')
+  t.equal(phaseOf(events[2]), 'pivot', "PID 1's chroot")
+  const text = render(events).join('\n')
+  t.match(text, /▸ pivot_root — [^\n]*\n[^\n]*no mount namespace in the config: the container shares the caller's, so pivot_root[^\n]*\n\s*PID 1: chroot\("\/tmp\/bundle\/rootfs"\)/)
+  t.match(text, /its root and every mount under it were in the caller's namespace, so they are unmounted now/)
+  setLang('ko')
+  try {
+    const lines: string[] = []
+    const r = new ExplainRenderer({ mode: 'phases', root: ROOT, write: (l) => lines.push(l) })
+    for (const e of events) r.event(e, true)
+    r.end()
+    t.match(lines.join('\n'), /pivot_root 대신 PID 1 하나만 chroot 합니다/)
+  } finally {
+    setLang(undefined)
+  }
+})
+
 t.test('full mode: every event, complete, in order, with a header when the phase changes', async (t) => {
   const lines = render(RUN, 'full')
   const events = lines.filter((l) => l.startsWith('[engine] '))

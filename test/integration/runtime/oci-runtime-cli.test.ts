@@ -16,7 +16,7 @@ prepareNetSandbox()
 
 const { default: t } = await import('tap')
 const { spawn, spawnSync } = await import('node:child_process')
-const { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } = await import('node:fs')
+const { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync, writeFileSync } = await import('node:fs')
 const { setTimeout: sleep } = await import('node:timers/promises')
 const { join } = await import('node:path')
 const { prepareEngineSandbox, REPO, TOCKER_RUNTIME } = await import('../../helpers/oci-engines.js')
@@ -28,7 +28,7 @@ const stateRoot = join(work, 'state')
 const env = { ...process.env }
 delete env.NODE_OPTIONS // tap's loaders are not for bin/tocker-runtime
 t.teardown(async () => {
-  for (const id of ['uns-run', 'uns-life', 'timens', 'timens-bad', 'hooks-post', 'seccomp-getcwd']) await rt(['delete', '--force', id])
+  for (const id of ['uns-run', 'uns-life', 'timens', 'timens-bad', 'hooks-post', 'seccomp-getcwd', 'no-ns', 'no-ns-created', 'no-ns-run']) await rt(['delete', '--force', id])
   removeDir(work)
 })
 
@@ -257,6 +257,85 @@ t.test('a seccomp profile that refuses getcwd: the container still starts (the w
   const r = await rt(['run', '--bundle', b, 'seccomp-getcwd'])
   t.equal(r.code, 0, r.stderr)
   t.equal(r.stdout, 'started\n')
+})
+
+/** Until `state` says stopped, 15 s at most. */
+async function waitStopped(id: string): Promise<void> {
+  for (const end = Date.now() + 15_000; Date.now() < end && JSON.parse((await rt(['state', id])).stdout).status !== 'stopped';) await sleep(50)
+}
+
+/** Mounts in this (the test's private) mount namespace at or under `dir`. */
+function mountsUnder(dir: string): string[] {
+  const real = realpathSync(dir)
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[4])
+    .filter((m) => m !== undefined && (m === real || m.startsWith(`${real}/`)))
+}
+
+t.test("no namespaces at all in the config: the container shares the caller's (runc's linux_ns_itype); chroot, and every mount it made in the caller's mount namespace is undone", async (t) => {
+  const noNs = (name: string, args: string[], edit?: (c: Record<string, any>) => void): string =>
+    rawBundle(name, (c) => {
+      c.linux.namespaces = []
+      delete c.hostname
+      c.process.args = args
+      edit?.(c)
+    })
+  const b = noNs('no-ns', ['sleep', '300'])
+  const rootfs = join(b, 'rootfs')
+  writeFileSync(join(rootfs, 'marker-no-ns'), 'inside the rootfs\n')
+  const c = await rt(['create', '--bundle', b, 'no-ns'])
+  t.equal(c.code, 0, c.stderr)
+  const st = JSON.parse((await rt(['state', 'no-ns'])).stdout)
+  for (const ns of ['mnt', 'pid', 'net', 'ipc', 'uts', 'cgroup', 'user']) t.equal(readlinkSync(`/proc/${st.pid}/ns/${ns}`), readlinkSync(`/proc/self/ns/${ns}`), `${ns}: the caller's`)
+  t.equal(readlinkSync(`/proc/${st.pid}/root`), realpathSync(rootfs), "PID 1's root is the rootfs (chroot)")
+  t.equal(readlinkSync('/proc/self/root'), '/', "the caller's root is untouched (no pivot_root in its namespace)")
+  const made = mountsUnder(rootfs)
+  t.ok(made.includes(`${realpathSync(rootfs)}/proc`) && made.includes(`${realpathSync(rootfs)}/dev`), `its mounts are in the caller's namespace, under the rootfs: ${made.length}`)
+  t.equal((await rt(['start', 'no-ns'])).code, 0)
+  const ex = await rt(['exec', 'no-ns', 'cat', '/marker-no-ns'])
+  t.equal(ex.code, 0, ex.stderr)
+  t.equal(ex.stdout, 'inside the rootfs\n', "exec runs in the container's root (chroot'ed as PID 1 is), not the caller's")
+  t.equal((await rt(['kill', 'no-ns', 'KILL'])).code, 0)
+  await waitStopped('no-ns')
+  const d = await rt(['delete', 'no-ns'])
+  t.equal(d.code, 0, d.stderr)
+  t.same(mountsUnder(rootfs), [], 'delete: nothing left mounted')
+  t.notOk(existsSync(join(stateRoot, 'no-ns')), 'delete: no state left')
+
+  // Without a cgroup (nor a PID namespace), `kill --all` is PID 1 alone, never the caller's whole
+  // PID namespace; then a created (never started) one deleted by force: the validation's cleanup.
+  const b2 = noNs('no-ns-created', ['true'])
+  t.equal((await rt(['--cgroup-manager=disabled', 'create', '--bundle', b2, 'no-ns-created'])).code, 0)
+  t.ok(mountsUnder(join(b2, 'rootfs')).length > 1, 'mounted')
+  t.equal((await rt(['kill', '--all', 'no-ns-created', 'KILL'])).code, 0)
+  await waitStopped('no-ns-created')
+  t.equal(JSON.parse((await rt(['state', 'no-ns-created'])).stdout).status, 'stopped', 'kill --all reached PID 1')
+  t.equal((await rt(['delete', '--force', 'no-ns-created'])).code, 0)
+  t.same(mountsUnder(join(b2, 'rootfs')), [], 'delete --force of a created one: nothing left mounted')
+
+  // run in the foreground: the exit code, and the mounts gone with the --rm-like delete.
+  const b3 = noNs('no-ns-run', ['sh', '-c', 'cat /marker-no-ns; exit 3'])
+  writeFileSync(join(b3, 'rootfs', 'marker-no-ns'), 'run\n')
+  const r = await rt(['run', '--bundle', b3, 'no-ns-run'])
+  t.equal(r.code, 3, 'run: the exit code')
+  t.equal(r.stdout, 'run\n')
+  t.same(mountsUnder(join(b3, 'rootfs')), [], 'run: nothing left mounted')
+
+  // A create that fails after mounting (a bind from nowhere), and one that fails in PID 1 after the
+  // chroot (no such program): an error, and nothing left mounted nor in the state dir.
+  const cases: [string, string[], ((c: Record<string, any>) => void) | undefined, RegExp][] = [
+    ['no-ns-badmount', ['true'], (c) => c.mounts.push({ destination: '/x', type: 'bind', source: join(work, 'no-such-dir'), options: ['bind'] }), /no-such-dir/],
+    ['no-ns-noprog', ['/no-such-program'], undefined, /no-such-program/],
+  ]
+  for (const [name, args, edit, want] of cases) {
+    const bad = noNs(name, args, edit)
+    const e = await rt(['create', '--bundle', bad, name])
+    t.equal(e.code, 1, `${name}: exit 1`)
+    t.match(e.stderr, want, `${name}: ${e.stderr.trim()}`)
+    t.same(mountsUnder(join(bad, 'rootfs')), [], `${name}: nothing left mounted`)
+    t.notOk(existsSync(join(stateRoot, name)), `${name}: no state left`)
+  }
 })
 
 function processesNamed(comm: string): string[] {
