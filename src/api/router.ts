@@ -7,6 +7,9 @@
 //     checked against the route's schema (400 naming the field) before the handler sees it;
 //   - headers must arrive within `headersTimeoutMs` (a slowloris client is dropped), at most 16 KiB
 //     of them (Node's limit: 431); an idle keep-alive connection closes after 5 s;
+//   - at most `maxConnections` connections at once: a client opening thousands (or holding many
+//     half-sent requests) gets new ones refused, while the engine keeps its memory and its file
+//     descriptors for its containers;
 //   - nothing bounds how long a response may last: wait, logs -f, events and hijacked attach/exec
 //     streams stay open for hours (Node's requestTimeout only covers receiving the request, and is
 //     off here: streamed uploads such as image loads are bounded by their own idle timeout).
@@ -171,12 +174,22 @@ function lingeringClose(socket: Duplex): void {
 
 // ---- the server ----
 
+/**
+ * Connections open at once (streams such as logs -f, attach and events included): far above what
+ * clients hold (a docker CLI command 1-3, compose a few per service), far below what would cost
+ * the engine its memory (an idle connection is ~10 KiB in Node) or its fds (Node raises the soft
+ * RLIMIT_NOFILE to the hard limit).
+ */
+export const DEFAULT_MAX_CONNECTIONS = 4096
+
 export interface ServeOptions {
   debug?: boolean
   /** Headers must arrive within this (slowloris); default 60 s. */
   headersTimeoutMs?: number
   /** How often Node checks for that; default 5 s (tests use less). */
   checkIntervalMs?: number
+  /** Connections open at once, beyond which new ones are closed at accept; default DEFAULT_MAX_CONNECTIONS. */
+  maxConnections?: number
   /** The time limit of JSON bodies whose route sets none; default 60 s. */
   bodyTimeoutMs?: number
   /** A route with a streamed body ({ body: 'stream' }) drops a sender idle this long; default 5 min. */
@@ -301,6 +314,17 @@ export function serve(table: Route[], opts: ServeOptions = {}): Server {
     },
     (req, res) => void dispatch(req, res),
   )
+  // Go's http.Server (Docker's) has no such cap and relies on the socket being root's; ours is
+  // too, but a runaway script or a client that leaks connections must not take the engine's
+  // memory and fds with it. Past the cap Node closes a new connection as it is accepted (the
+  // client sees the connection reset); the engine says so on its log, once in a while.
+  server.maxConnections = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS
+  let lastDropLogged = 0
+  server.on('drop', () => {
+    if (Date.now() - lastDropLogged < 10_000) return
+    lastDropLogged = Date.now()
+    process.stderr.write(`tockerd: ${server.maxConnections} API connections are open, the most allowed: refusing new ones until some close\n`)
+  })
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     // A client that goes away mid-stream must never take the engine down with it.
     socket.on('error', () => socket.destroy())

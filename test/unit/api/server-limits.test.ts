@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import fc from 'fast-check'
 import t from 'tap'
 import { createApiServer } from '../../../src/api/server.js'
+import { DEFAULT_MAX_CONNECTIONS } from '../../../src/api/router.js'
 import { TockerError } from '../../../src/errors.js'
 import type { Engine } from '../../../src/engine/engine.js'
 import type { ClientConnection, OutputSink } from '../../../src/engine/streams.js'
@@ -134,6 +135,17 @@ function raw(bytes: string | Buffer, waitMs = 3000): Promise<{ text: string; clo
     s.on('error', () => finish(true))
     s.write(bytes)
   })
+}
+
+/** Poll `fn` until it returns something other than undefined, within `ms`. */
+async function until<T>(fn: () => T | undefined | Promise<T | undefined>, ms: number): Promise<T> {
+  const deadline = Date.now() + ms
+  for (;;) {
+    const v = await fn()
+    if (v !== undefined) return v
+    if (Date.now() > deadline) throw new Error(`not within ${ms} ms`)
+    await new Promise((r) => setTimeout(r, 20))
+  }
 }
 
 const unhandled: unknown[] = []
@@ -331,8 +343,67 @@ t.test('long-lived responses are never cut by the timeouts (logs -f, attach)', a
   t.match(attached, /typed late$/, `attach still echoes after ${quiet} ms of silence`)
 })
 
+t.test('connections are capped: hundreds of half-sent requests cannot hold the engine, and it serves again once they go', async (t) => {
+  const cap = 32
+  const capSock = join(dir, 'capped.sock')
+  const capped = createApiServer(engine, { maxConnections: cap, headersTimeoutMs: 60_000 })
+  await new Promise<void>((r) => capped.listen(capSock, r))
+  t.teardown(() => {
+    capped.close()
+    capped.closeAllConnections()
+  })
+  // 400 clients each send a request line and one header, then nothing (slowloris, all at once).
+  const clients: { s: Socket; closed: boolean }[] = []
+  await Promise.all(
+    Array.from({ length: 400 }, () =>
+      new Promise<void>((resolve) => {
+        const c = { s: connect(capSock), closed: false }
+        clients.push(c)
+        c.s.on('error', () => {})
+        c.s.on('close', () => (c.closed = true))
+        c.s.on('connect', () => {
+          c.s.write('GET /_ping HTTP/1.1\r\nHost: x\r\n')
+          resolve()
+        })
+        c.s.on('close', () => resolve())
+      })),
+  )
+  // The ones past the cap are closed by the server as they are accepted.
+  const open = await until(() => {
+    const n = clients.filter((c) => !c.closed).length
+    return n <= cap ? n : undefined
+  }, 5000)
+  t.ok(open <= cap, `${open} of 400 connections still open (cap ${cap})`)
+  const n = await new Promise<number>((resolve, reject) => capped.getConnections((err, count) => (err ? reject(err) : resolve(count))))
+  t.ok(n <= cap, `the server holds ${n} connections`)
+  // While the cap is reached, a new client is refused at once (not left hanging).
+  const refused = await new Promise<{ answered: boolean }>((resolve) => {
+    const s = connect(capSock)
+    let answered = false
+    s.on('data', () => (answered = true))
+    s.on('error', () => {})
+    s.on('close', () => resolve({ answered }))
+    s.on('connect', () => s.write('GET /_ping HTTP/1.1\r\nHost: x\r\n\r\n'))
+    setTimeout(() => s.destroy(), 5000)
+  })
+  t.notOk(refused.answered, 'a connection past the cap is closed without an answer')
+  for (const c of clients) c.s.destroy()
+  await until(async () => (await new Promise<number>((r) => capped.getConnections((_e, count) => r(count)))) === 0 || undefined, 5000)
+  const ping = await new Promise<number>((resolve, reject) => {
+    const req = request({ socketPath: capSock, agent: false, path: '/_ping' }, (res) => {
+      res.resume()
+      resolve(res.statusCode!)
+    })
+    req.on('error', reject)
+    req.end()
+  })
+  t.equal(ping, 200, 'once they are gone, the server answers again')
+})
+
 t.test('the production server has the timeouts set', async (t) => {
   const s = createApiServer(engine)
+  t.equal(s.maxConnections, DEFAULT_MAX_CONNECTIONS, `at most ${DEFAULT_MAX_CONNECTIONS} connections at once`)
+  t.ok(DEFAULT_MAX_CONNECTIONS >= 1024 && DEFAULT_MAX_CONNECTIONS <= 16384, 'a cap far above what clients hold, far below the fd limit')
   t.equal(s.headersTimeout, 60_000, 'headers within 60 s')
   t.equal(s.requestTimeout, 0, 'no limit on a whole request (streamed uploads, hijacked streams)')
   t.equal(s.keepAliveTimeout, 5_000)
