@@ -208,10 +208,14 @@ export function isSpecial(rec: VolumeRecord): boolean {
   return !!rec.Options.type || !!rec.Options.device
 }
 
+/**
+ * Whether a volume's data directory is empty (then the image's content is copied in). One that
+ * cannot be read is an error: read as "not empty", the create went on with nothing copied.
+ */
 function isEmptyDir(path: string): boolean {
   try {
     return readdirSync(path).length === 0
-  } catch {
-    return false
+  } catch (err) {
+    throw new TockerError(`cannot read the volume's data directory ${path}: ${(err as Error).message}`, { code: 'ESTATE', cause: err })
   }
 }
