@@ -179,8 +179,9 @@ function pulledManifest(store: ImageStore, image: ImageRecord): PulledManifest |
   let doc: ImageManifest
   try {
     doc = JSON.parse(bytes.toString('utf8')) as ImageManifest
-  } catch {
-    return undefined
+  } catch (err) {
+    // The store's own copy is damaged: say so, rather than push as if the image had never been pulled.
+    throw new TockerError(`cannot read the image store's manifest ${image.manifestDigest} of image ${image.id}: ${(err as Error).message}`, { code: 'ESTATE', daemon: true, cause: err })
   }
   if (doc?.config?.digest !== image.id || !Array.isArray(doc.layers) || doc.layers.length !== image.diffIDs.length) return undefined
   // A layer that is not compressed the usual way (foreign layers, urls) is sent as tocker makes it.
