@@ -17,6 +17,7 @@
 import { statSync, watch, type FSWatcher } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { basename, dirname } from 'node:path'
+import { TockerError } from '../errors.js'
 
 import { CHUNK, Lines, logFiles, openLog, parseLogLine, tailStart, wanted, wholeLinesEnd, type LogEntry, type LogReadOptions, type LogStats, type OpenLog } from './log-lines.js'
 
@@ -203,12 +204,22 @@ class LogStream {
   }
 }
 
+/**
+ * The inode the log's name stands for now; undefined between the shim's rename and create. Any
+ * other failure is an error: taken for a rotation, it sent follow back to the oldest file, which
+ * it then printed again.
+ */
 function nameIno(path: string): number | undefined {
   try {
     return statSync(path).ino
-  } catch {
-    return undefined // between the shim's rename and create
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw unreadableLog(path, err)
   }
+}
+
+function unreadableLog(path: string, cause: unknown): TockerError {
+  return new TockerError(`cannot read the container's log ${path}: ${(cause as Error).message}`, { code: 'ESTATE', cause })
 }
 
 /**
@@ -220,7 +231,10 @@ async function successor(path: string, ino: number): Promise<OpenLog | undefined
   const files = logFiles(path)
   let next = 0
   for (let i = 0; i < files.length; i++) {
-    const st = await stat(files[i]).catch(() => undefined)
+    const st = await stat(files[i]).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return undefined // rotated away meanwhile
+      throw unreadableLog(files[i], err)
+    })
     if (st?.ino === ino) {
       next = i + 1
       break

@@ -3,9 +3,9 @@
 // goes across rotations and ends when the container stops, and a slow client stops the reading
 // (backpressure) instead of filling memory. No engine, no root needed.
 import t from 'tap'
-import { appendFileSync, mkdtempSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs'
+import { appendFileSync, mkdtempSync, renameSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { parseLogLine, readLogEntries, streamLog, type LogEntry } from '../../../src/engine/logs.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'tocker-logs-unit-'))
@@ -130,6 +130,20 @@ t.test('follow: new lines, a line written in two pieces, rotation, then the cont
   exit()
   await done
   t.same(seen, ['one\n', 'two\n', 'three\n', 'four\n', 'five\n', 'six\n'])
+})
+
+t.test('follow: a log name that cannot be read is an error, not a rotation (which re-read the oldest file)', async (t) => {
+  const path = fresh()
+  writeFileSync(`${path}.1`, line('rotated earlier\n'))
+  writeFileSync(path, line('old\n'))
+  const seen: string[] = []
+  const done = streamLog(path, { stdout: true, stderr: true, tail: 0 }, async (es) => void seen.push(...texts(es)), { exited: new Promise(() => {}), cancelled: new Promise(() => {}) })
+  await new Promise((r) => setTimeout(r, 100))
+  // The name now fails to resolve (ELOOP here; EACCES or EIO on a damaged machine).
+  renameSync(path, `${path}.moved`)
+  symlinkSync(basename(path), path)
+  await t.rejects(done, { code: 'ESTATE', message: /^cannot read the container's log .*: ELOOP/ })
+  t.same(seen, [], 'nothing printed again')
 })
 
 t.test('follow: ends as soon as the container stopped (what was written before is delivered, no grace)', async (t) => {
