@@ -41,7 +41,11 @@ export async function adoptContainers(parts: AdoptionParts): Promise<void> {
         rec.Shim = undefined
         rec.Init = undefined
         await runtime.cleanup(rec).catch((e) => warn(`cleanup of ${rec.Id}: ${(e as Error).message}`))
-        table.saveOrDefer(rec)
+        await table.saveOrDefer(rec)
+      } else if (runtime.hasState?.(rec)) {
+        // Killed in a start after the runtime made the container but before its record (written
+        // while the network is attached) named the shim: the gate waits still; end it.
+        await runtime.cleanup(rec).catch((e) => warn(`cleanup of ${rec.Id}: ${(e as Error).message}`))
       }
       continue
     }
@@ -63,7 +67,7 @@ function adoptStarted(parts: AdoptionParts, rec: ContainerRecord, startedAt: str
   rec.State = { ...rec.State, Status: 'running', Running: true, Pid: rec.Init!.pid, ExitCode: 0, Error: '', OOMKilled: false, StartedAt: startedAt }
   const ns = parts.network?.settingsOf?.(rec)
   if (ns) rec.NetworkSettings = ns
-  parts.table.saveOrDefer(rec)
+  void parts.table.saveOrDefer(rec) // (never rejects; a write that fails is retried)
   parts.exits.watch(rec)
   parts.warn(`container ${rec.Id} was started by the previous engine, which did not record it: now recorded as running`)
 }

@@ -79,6 +79,8 @@ export interface RuntimeBackend {
    * container is gone): what an engine restarted in the middle of a start needs to know.
    */
   releasedAt?(rec: ContainerRecord): string | undefined
+  /** Whether the runtime holds anything of the container (its state directory exists). */
+  hasState?(rec: ContainerRecord): boolean
   /**
    * Call `onChange` when the shim's exit record may have appeared (inotify on its state
    * directory); undefined when it cannot be watched (the engine's sweep timer covers it then).
@@ -120,8 +122,14 @@ export interface NetworkBackend {
   renamed?(rec: ContainerRecord, oldName: string): Promise<void>
   /** Give a started container its network (veth, IP, port rules); returns inspect's settings. */
   attach(rec: ContainerRecord): Promise<NetworkSettings | undefined>
-  /** Release what attach made (idempotent). */
-  release(rec: ContainerRecord): Promise<void>
+  /**
+   * Release what attach made (idempotent). `afterwards`: resolve once the container's address,
+   * ports and names are free, and delete its veths and rules after that (the network's later
+   * operations wait for them); their failure goes to `afterwards`.
+   */
+  release(rec: ContainerRecord, opts?: { afterwards?: (err: Error) => void }): Promise<void>
+  /** Resolves once the releases under way (their veths and rules) are done. */
+  settled?(): Promise<void>
   /** inspect's settings of an attached container, from the network's own state (recovery). */
   settingsOf?(rec: ContainerRecord): NetworkSettings | undefined
   /** At engine start: drop rules/leases of containers that no longer run; what it could not do. */

@@ -7,20 +7,42 @@
 // A record that cannot be written (a full disk) never makes the engine's picture wrong: where the
 // change has already happened (a container started, or ended), the record stays right in memory
 // and its write is retried every second until it succeeds (saveOrDefer).
+//
+// Records are written off the engine's main thread (write + fdatasync on libuv's pool, then
+// rename: state.ts): an fsync took ~1.6 ms on a quiet disk and tens of ms on a busy one, every
+// one of them a stall for every client. The writes of one container are kept in order (a chain
+// per container): the text is taken when save is called, and a write that finds a later one
+// already on disk is skipped, since that one holds its change too. Whoever answers a client
+// awaits the write first, so what the client was told survives an engine killed right after.
 import { mkdirSync } from 'node:fs'
 import { TockerError } from '../errors.js'
 import { isFullId } from './ids.js'
 import { generateName, normalizeName } from './names.js'
-import { loadRecords, saveRecord, sweepContainersDir, type ContainerRecord } from './state.js'
+import { loadRecords, recordText, saveRecord, sweepContainersDir, type ContainerRecord } from './state.js'
 
 const RETRY_MS = 1000
+
+/** The writes of one container's record: the last text asked for, and what is on disk. */
+interface RecordWrites {
+  /** Counts the saves asked for; `text` is that of the last one. */
+  asked: number
+  text: string
+  /** The number of the save whose text is on disk (0: none of this series). */
+  written: number
+  /** Settles when every write asked for so far has ended. */
+  chain: Promise<void>
+  /** The container was removed: no write may bring its directory's record back. */
+  dropped: boolean
+}
 
 export class ContainerTable {
   readonly #records = new Map<string, ContainerRecord>()
   readonly #names = new Map<string, string>() // name → id (reserved names map to '')
   /** Records whose last write failed: what to do once one is written at last. */
   readonly #deferred = new Map<string, (() => void) | undefined>()
+  readonly #writes = new Map<string, RecordWrites>()
   #retry: NodeJS.Timeout | undefined
+  #retrying = false
 
   /** `dir`: <root>/containers, one directory per container. `log`: the engine's debug log. */
   constructor(
@@ -96,10 +118,20 @@ export class ContainerTable {
   delete(rec: ContainerRecord): void {
     this.#records.delete(rec.Id)
     this.#deferred.delete(rec.Id)
+    const w = this.#writes.get(rec.Id)
+    if (w) w.dropped = true
     this.releaseName(rec.Name, rec.Id)
   }
 
-  rename(rec: ContainerRecord, newName: string): void {
+  /**
+   * Resolves once every write of `id`'s record asked for so far has ended (written or failed):
+   * before its directory is deleted, so that no write lands in a directory being removed.
+   */
+  settled(id: string): Promise<void> {
+    return this.#writes.get(id)?.chain ?? Promise.resolve()
+  }
+
+  async rename(rec: ContainerRecord, newName: string): Promise<void> {
     if (!newName) throw new TockerError('Neither old nor new names may be empty', { status: 400, daemon: true })
     const name = normalizeName(newName)
     if (name === rec.Name) throw new TockerError('Renaming a container with the same name as its current name', { status: 400, daemon: true })
@@ -115,7 +147,7 @@ export class ContainerTable {
     this.#names.delete(old)
     rec.Name = name
     try {
-      this.save(rec)
+      await this.save(rec)
     } catch (err) {
       // Not written: the old name stays, on disk and here.
       this.#names.delete(name)
@@ -125,46 +157,81 @@ export class ContainerTable {
     }
   }
 
-  /** Write the record (atomically) after every change; throws when it cannot (see storeWriteError). */
-  save(rec: ContainerRecord): void {
-    saveRecord(this.dir, rec)
-    const writtenLater = this.#deferred.get(rec.Id)
-    this.#deferred.delete(rec.Id)
-    writtenLater?.()
+  /**
+   * Write the record as it is now (atomically, off the main thread); resolves once it is on disk.
+   * Rejects when it cannot be written (see storeWriteError). The caller's promise must be handled
+   * even when it answers its client without it (see Lifecycle: create and start overlap a write
+   * with other work and await it before they answer).
+   */
+  save(rec: ContainerRecord): Promise<void> {
+    const id = rec.Id
+    let w = this.#writes.get(id)
+    if (!w) this.#writes.set(id, w = { asked: 0, text: '', written: 0, chain: Promise.resolve(), dropped: false })
+    const writes = w
+    const mine = ++writes.asked
+    writes.text = recordText(rec)
+    const job = writes.chain.then(async () => {
+      if (writes.written >= mine || writes.dropped) return // a later text is on disk already, or the container is gone
+      const n = writes.asked
+      await saveRecord(this.dir, id, writes.text)
+      writes.written = n
+    })
+    const chain = (writes.chain = job.then(
+      () => undefined,
+      () => undefined, // the failure is the caller's (job, returned below); the next write tries again
+    ))
+    void chain.then(() => {
+      if (this.#writes.get(id) === writes && writes.chain === chain) this.#writes.delete(id)
+    })
+    return job.then(() => {
+      const writtenLater = this.#deferred.get(id)
+      this.#deferred.delete(id)
+      writtenLater?.()
+    })
   }
 
   /**
    * For a change that has happened whether or not it can be written (the container started, or
    * ended): write the record now (true), or keep retrying until the disk takes it (false), and
-   * then run `writtenLater`.
+   * then run `writtenLater`. Never rejects.
    */
-  saveOrDefer(rec: ContainerRecord, writtenLater?: () => void): boolean {
+  async saveOrDefer(rec: ContainerRecord, writtenLater?: () => void): Promise<boolean> {
     try {
-      this.save(rec)
+      await this.save(rec)
     } catch (err) {
+      if (!this.#records.has(rec.Id)) {
+        this.log(`record of ${rec.Id} not written (the container was removed meanwhile): ${(err as Error).message}`)
+        return false
+      }
       this.log(`record of ${rec.Id} not written (retrying every ${RETRY_MS / 1000} s): ${(err as Error).message}`)
       const earlier = this.#deferred.get(rec.Id)
       this.#deferred.set(rec.Id, earlier && writtenLater ? () => (earlier(), writtenLater()) : earlier ?? writtenLater)
-      this.#retry ??= setInterval(() => this.#retryDeferred(), RETRY_MS).unref()
+      this.#retry ??= setInterval(() => void this.#retryDeferred(), RETRY_MS).unref()
       return false
     }
     return true
   }
 
-  #retryDeferred(): void {
-    for (const id of [...this.#deferred.keys()]) {
-      const rec = this.#records.get(id)
-      if (!rec) {
-        this.#deferred.delete(id) // removed meanwhile
-        continue
+  async #retryDeferred(): Promise<void> {
+    if (this.#retrying) return
+    this.#retrying = true
+    try {
+      for (const id of [...this.#deferred.keys()]) {
+        const rec = this.#records.get(id)
+        if (!rec) {
+          this.#deferred.delete(id) // removed meanwhile
+          continue
+        }
+        try {
+          await this.save(rec) // runs its writtenLater
+        } catch {
+          return // still no space: the next tick tries again (the first failure was logged)
+        }
       }
-      try {
-        this.save(rec) // runs its writtenLater
-      } catch {
-        return // still no space: the next tick tries again
-      }
+      if (this.#deferred.size === 0) this.close()
+    } finally {
+      this.#retrying = false
     }
-    if (this.#deferred.size === 0) this.close()
   }
 
   /** Whether a record's last write failed and is still being retried. */
@@ -175,5 +242,10 @@ export class ContainerTable {
   close(): void {
     if (this.#retry) clearInterval(this.#retry)
     this.#retry = undefined
+  }
+
+  /** Resolves once every record write asked for so far has ended (engine shutdown). */
+  async flush(): Promise<void> {
+    await Promise.all([...this.#writes.values()].map((w) => w.chain))
   }
 }

@@ -51,7 +51,6 @@ import { inspectView, listView, type ListFilters } from './views.js'
 import { VolumeService, type VolumeUser } from './volumes/service.js'
 import { hostSnapshot, kernelChanges, kernelView, stepSnapshot, type KernelSnapshot } from './kernel-view.js'
 import type { StepSubject } from '../trace/scope.js'
-import { isTracing } from '../trace/trace.js'
 import { Builder, type BuildOutput, type BuildRequest } from './build/builder.js'
 import { engineBuildHost } from './build/host.js'
 import { adoptContainers } from './adoption.js'
@@ -117,12 +116,11 @@ export class Engine {
       },
       recorded: (rec) => {
         if (rec.HostConfig.AutoRemove && table.has(rec.Id) && !this.#lifecycle.restarting(rec.Id)) {
-          // `run --rm` is told once the container is forgotten, before its directory goes (a
-          // process start) — unless someone follows the trace (--explain): then its `rm -rf` must
-          // be seen before the answer, as a step of the removal.
-          void this.#mutex.run(rec.Id, () => this.#removal.remove(rec, { force: true, volumes: true, early: !isTracing() })).catch((e) => warn(`--rm of ${rec.Id}: ${(e as Error).message}`))
+          // `run --rm` is told once the container is gone, its directory included (removal.ts).
+          void this.#mutex.run(rec.Id, () => this.#removal.remove(rec, { force: true, volumes: true, autoRemove: true })).catch((e) => warn(`--rm of ${rec.Id}: ${(e as Error).message}`))
         }
       },
+      removalFollows: (rec) => (!!rec.HostConfig.AutoRemove && !this.#lifecycle.restarting(rec.Id)) || this.#removal.killing(rec.Id),
       log: warn,
     })
     this.#removal = new Removal(table, this.#exits, runtime, network, events, warn, (rec) => this.volumes.removeAnonymous(volumeUse(rec).anonymous, warn))
@@ -142,6 +140,7 @@ export class Engine {
     this.#execs.close()
     this.images.close()
     this.#table.close()
+    await this.#table.flush() // records being written (off the main thread) land before the engine goes
   }
 
   /**
@@ -198,10 +197,10 @@ export class Engine {
     const rec = this.#table.find(ref)
     return this.#mutex.run(rec.Id, async () => {
       const oldName = rec.Name
-      this.#table.rename(rec, newName)
+      await this.#table.rename(rec, newName)
       // Other containers on its networks now find it by its new name only.
       await this.opts.network?.renamed?.(rec, oldName)
-      this.#table.saveOrDefer(rec)
+      await this.#table.saveOrDefer(rec)
       this.#containerEvents.container(rec, 'rename', { oldName: `/${oldName}` })
     })
   }
@@ -222,7 +221,7 @@ export class Engine {
     const rec = this.#table.find(containerRef)
     return this.#mutex.run(rec.Id, async () => {
       await net.connect(rec, ref, cfg)
-      this.#table.saveOrDefer(rec)
+      await this.#table.saveOrDefer(rec)
     })
   }
 
@@ -232,7 +231,7 @@ export class Engine {
     const rec = this.#table.find(containerRef)
     return this.#mutex.run(rec.Id, async () => {
       await net.disconnect(rec, ref, force)
-      this.#table.saveOrDefer(rec)
+      await this.#table.saveOrDefer(rec)
     })
   }
 

@@ -6,7 +6,7 @@ import type { ContainerTable } from './container-table.js'
 import { signalName } from '../sys/signals.js'
 import { currentScope, runInScopeOnly, type TraceScope } from '../trace/scope.js'
 import { note } from '../trace/trace.js'
-import { stepPause } from '../trace/step.js'
+import { stepPause, stepping } from '../trace/step.js'
 import type { ContainerRecord } from './state.js'
 
 const EXIT_SHIM_GONE = 255 // Docker's code for a container whose state was lost (reboot, crashed shim)
@@ -16,6 +16,11 @@ export interface ExitHooks {
   ended(rec: ContainerRecord): void
   /** The exit is recorded and every waiter told (--rm removes the container here). */
   recorded(rec: ContainerRecord): void
+  /**
+   * A removal follows this exit (--rm, rm -f): nobody needs its veths and rules gone before the
+   * answer, so the network deletes them after (see NetworkBackend.release's `afterwards`).
+   */
+  removalFollows?(rec: ContainerRecord): boolean
   log(msg: string): void
 }
 
@@ -153,17 +158,22 @@ export class ExitMonitor {
       else if (code > 128 && code < 160) note('exit', 'explain.note.exit.signal', { path: rec.Path, code, n: code - 128, signal: signalName(code - 128) })
       else note('exit', 'explain.note.exit', { path: rec.Path, code })
       this.hooks.ended(rec)
-      await this.network?.release(rec).catch((e) => this.hooks.log(`network release: ${(e as Error).message}`))
+      const removalFollows = !!this.hooks.removalFollows?.(rec)
+      const releaseFailed = (e: Error) => this.hooks.log(`network release of ${rec.Id}: ${e.message}`)
+      await this.network?.release(rec, removalFollows ? { afterwards: releaseFailed } : {}).catch(releaseFailed)
       const cleanup = () => this.runtime.cleanup(rec).catch((e) => this.hooks.log(`cleanup ${rec.Id}: ${(e as Error).message}`))
       // The runtime's state (exit.json) is the exit's only copy on disk until the record is
       // written: on a full disk it stays, so that an engine restarted meanwhile finds the same
       // exit code; it goes once the record is written (unless a new run has begun by then).
-      // --rm: the record is not written (an fsync on the engine's one thread) since the removal
-      // follows at once. An engine that dies before the removal is done finds the record as the
-      // start left it ("running", its shim gone), records the exit then and removes it (init).
-      const written = !this.table.has(rec.Id) || !!rec.HostConfig.AutoRemove || this.table.saveOrDefer(rec, () => void (rec.Shim ? undefined : cleanup()))
+      // --rm and rm -f: the record is not written (a write the answer would wait for) since the
+      // removal follows at once. An engine that dies before the removal is done finds the record
+      // as the start left it ("running", its shim gone): init records the exit then (and removes
+      // an --rm one).
+      const written = !this.table.has(rec.Id) || !!rec.HostConfig.AutoRemove || removalFollows || (await this.table.saveOrDefer(rec, () => void (rec.Shim ? undefined : cleanup())))
       if (written) await cleanup()
-      // --step: what the exit took down (never holds the cleanup back: a client gone, it goes on).
+      // --step: what the exit took down (never holds the cleanup back: a client gone, it goes on),
+      // the veths and rules a removal lets go after its answer included: the pause shows it all.
+      if (stepping()) await this.network?.settled?.()
       await stepPause('cleanup', { containerId: rec.Id }, false)
     })()
     this.#exiting.set(rec.Id, p)

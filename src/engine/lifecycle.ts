@@ -20,7 +20,7 @@ import { parseSignal, signalName } from '../sys/signals.js'
 import { note } from '../trace/trace.js'
 import { stepPause } from '../trace/step.js'
 import { signalContainer } from './signals.js'
-import { containerDir, emptyState, removeContainerDir, storeWriteError, type ContainerRecord } from './state.js'
+import { containerDir, emptyState, makeContainerDir, removeContainerDir, storeWriteError, type ContainerRecord } from './state.js'
 
 export interface LifecycleDeps {
   table: ContainerTable
@@ -114,10 +114,16 @@ export class Lifecycle {
           throw err
         }
         try {
-          table.save(rec)
+          makeContainerDir(table.dir, id)
+          // The record's write (its fsync off the main thread) goes on while the runtime writes
+          // the bundle; both are done before the client hears of the container.
+          const saved = table.save(rec)
+          saved.catch(() => undefined) // awaited below; this only keeps a failure of prepare first from leaving it unheard
           await this.d.runtime.prepare(rec, image)
+          await saved
         } catch (err) {
           // Nothing of it stays (a record cut short by a full disk included), nor the volumes it made.
+          await table.settled(id)
           removeContainerDir(table.dir, id)
           await mounts?.undo()
           throw storeWriteError(err, `the files of container ${id}`, table.dir)
@@ -154,13 +160,19 @@ export class Lifecycle {
       started = await runtime.create(rec)
       rec.Shim = started.shim
       rec.Init = started.init
-      table.save(rec)
+      // The record names the shim before the program may run (an engine killed after this finds
+      // the container by it). Written while the network is attached; an engine killed before
+      // the write lands finds the runtime's state without a shim in the record and ends the
+      // gate (adoption.ts).
+      const saved = table.save(rec)
+      saved.catch(() => undefined) // awaited below, before begin; this only keeps an attach failing first from leaving it unheard
       // The network goes in while the first process still waits at its gate, so the program
       // finds eth0 up from its first instruction.
       if (network) {
         const ns = await network.attach(rec)
         if (ns) rec.NetworkSettings = ns
       }
+      await saved
       // --step: the network phase is over (a client that goes away now makes this start fail and undo).
       await stepPause('network', { pid: started.init.pid, containerId: rec.Id })
       await runtime.begin(rec)
@@ -174,7 +186,7 @@ export class Lifecycle {
       rec.Init = undefined
       rec.State.Error = msg
       rec.State.ExitCode = (err as TockerError).exitCode ?? 128
-      table.saveOrDefer(rec) // the start failed whether or not the disk can say so
+      await table.saveOrDefer(rec) // the start failed whether or not the disk can say so
       await runtime.cleanup(rec).catch((e) => this.d.warn(`cleanup of ${rec.Id} after a failed start: ${(e as Error).message}`))
       // --rm: Docker removes a container whose start failed, too.
       if (rec.HostConfig.AutoRemove) {
@@ -195,12 +207,14 @@ export class Lifecycle {
       OOMKilled: false,
       StartedAt: new Date().toISOString(),
     }
-    // It runs, written or not: its exit must be watched and the client told it started.
-    table.saveOrDefer(rec)
+    // It runs, written or not: its exit must be watched and the client told it started (once
+    // the record says so, or its write failed and is being retried).
+    const saved = table.saveOrDefer(rec)
     // "start" before the exit watch: a program that has already ended is recorded (and its "die"
     // sent) as soon as the watch begins.
     this.d.events.container(rec, 'start')
     this.d.exits.watch(rec)
+    await saved
     return true
   }
 

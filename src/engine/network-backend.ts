@@ -215,9 +215,13 @@ export class EngineNetwork implements NetworkBackend {
     }
   }
 
-  async release(rec: ContainerRecord): Promise<void> {
-    await this.manager.release(rec.Id)
+  async release(rec: ContainerRecord, opts: { afterwards?: (err: Error) => void } = {}): Promise<void> {
+    await this.manager.release(rec.Id, undefined, opts)
     rec.NetworkSettings = this.settingsOf(rec)
+  }
+
+  settled(): Promise<void> {
+    return this.manager.settled()
   }
 
   /** inspect's settings: every configured network, with its endpoint's addresses while attached. */

@@ -7,11 +7,13 @@ import type { ContainerTable } from './container-table.js'
 import type { ContainerEvents } from './events.js'
 import type { ExitMonitor } from './exits.js'
 import { signalContainer } from './signals.js'
-import { removeTree } from './remove-tree.js'
+import { removeContainerTree } from './remove-tree.js'
 import { containerDir, type ContainerRecord } from './state.js'
 
 export class Removal {
   readonly #listeners = new Map<string, Set<(error?: string) => void>>()
+  /** Containers being killed by a forced removal (their exit is followed by the removal). */
+  readonly #killing = new Set<string>()
 
   constructor(
     readonly table: ContainerTable,
@@ -25,6 +27,11 @@ export class Removal {
     readonly removeVolumes: (rec: ContainerRecord) => Promise<void> = async () => {},
   ) {}
 
+  /** Whether the container's exit now is one that `rm -f` caused (its removal follows). */
+  killing(id: string): boolean {
+    return this.#killing.has(id)
+  }
+
   /** Call `fn` once the container is removed, or with the error when its removal failed. */
   onRemoved(id: string, fn: (error?: string) => void): void {
     let set = this.#listeners.get(id)
@@ -33,13 +40,13 @@ export class Removal {
   }
 
   /**
-   * `early` (--rm, which nobody's DELETE waits on): the container is forgotten and its waiters
-   * (`run --rm` waits for "removed") are told as soon as nothing of it runs or holds a name, an
-   * address or a volume; its directory (record, writable layer, log) is deleted after that, off the
-   * critical path of `run --rm` (`rm -rf` is a process start). An explicit `rm` still answers only
-   * once the directory is gone, so that a failure to delete it reaches the user.
+   * `rm` (and `autoRemove`: --rm, at the exit). Whoever waits is answered once the container is
+   * gone whole: name, address, runtime, directory (record, writable layer, log), volumes with -v.
+   * The same order whether or not someone follows the trace (--explain shows the removal as it
+   * always happens); what made it cheap enough to keep the directory before the answer is that an
+   * unwritten container's directory is deleted in-process (remove-tree.ts), not by `rm -rf`.
    */
-  async remove(rec: ContainerRecord, o: { force: boolean; volumes: boolean; early?: boolean }): Promise<void> {
+  async remove(rec: ContainerRecord, o: { force: boolean; volumes: boolean; autoRemove?: boolean }): Promise<void> {
     if (!this.table.has(rec.Id)) return
     if (rec.State.Running) {
       if (!o.force) {
@@ -48,49 +55,48 @@ export class Removal {
           { status: 409, daemon: true },
         )
       }
-      signalContainer(this.runtime, rec, 9)
-      await this.exits.waitExit(rec, Infinity)
+      this.#killing.add(rec.Id)
+      try {
+        signalContainer(this.runtime, rec, 9)
+        await this.exits.waitExit(rec, Infinity)
+      } finally {
+        this.#killing.delete(rec.Id)
+      }
     }
     await this.exits.pending(rec.Id)
     rec.State.Status = 'removing'
     // The mark lets an engine killed mid-way finish the removal at its next start. On a full disk
-    // it cannot be written, and removing is what frees space: go on without it. --rm (`early`)
-    // needs no mark: its record still says "running" (see exits.ts), and an engine restarted
-    // mid-way records that run's end and removes it as --rm asks.
-    if (!o.early) this.table.saveOrDefer(rec)
-    if (o.early) return this.finish(rec, () => (o.volumes ? this.removeVolumes(rec) : Promise.resolve()))
+    // it cannot be written, and removing is what frees space: go on without it. --rm needs no
+    // mark: its record still says "running" (see exits.ts), and an engine restarted mid-way
+    // records that run's end and removes it as --rm asks.
+    if (o.autoRemove) return this.finish(rec, () => (o.volumes ? this.removeVolumes(rec) : Promise.resolve()))
+    await this.table.saveOrDefer(rec)
     await this.finish(rec)
     if (o.volumes) await this.removeVolumes(rec)
   }
 
   /**
-   * The part after the "removing" mark (also run at engine start for a removal cut short). With
-   * `beforeDir` (see remove's `early`): forget the container, run it, tell the waiters, and only
-   * then delete the directory. An engine killed before the directory is gone finds the "removing"
-   * mark in it at its next start and finishes the job.
+   * The part after the "removing" mark (also run at engine start for a removal cut short):
+   * release, clean up, delete the directory, forget the container; with `beforeGone` (--rm's
+   * anonymous volumes) run that, then tell the waiters.
    */
-  async finish(rec: ContainerRecord, beforeDir?: () => Promise<void>): Promise<void> {
+  async finish(rec: ContainerRecord, beforeGone?: () => Promise<void>): Promise<void> {
     await this.network?.release(rec).catch((e) => this.warn(`network release of ${rec.Id}: ${(e as Error).message}`))
     const dir = containerDir(this.table.dir, rec.Id)
-    const what = 'upper/ = its writable layer, config.json, the log; the image stays'
     try {
       await this.runtime.cleanup(rec)
       await this.runtime.destroy(rec)
-      // Off the engine's thread: see remove-tree.ts. With it goes upper/, the writable layer.
-      if (!beforeDir) await removeTree(dir, what)
+      // Not while a write of its record is under way (it would land in the directory being emptied).
+      await this.table.settled(rec.Id)
+      // With it goes upper/, the writable layer.
+      await removeContainerTree(dir, 'upper/ = its writable layer, config.json, the log; the image stays')
     } catch (err) {
       this.#failed(rec, err as Error)
       throw err
     }
-    if (beforeDir) {
-      this.table.delete(rec)
-      // The waiters are told whatever happens now: a volume left behind is reported, not waited on.
-      await beforeDir().catch((e) => this.warn(`removing the anonymous volumes of ${rec.Id}: ${(e as Error).message}`))
-      this.#gone(rec)
-      await removeTree(dir, what)
-      return
-    }
     this.table.delete(rec)
+    // The waiters are told whatever happens now: a volume left behind is reported, not waited on.
+    if (beforeGone) await beforeGone().catch((e) => this.warn(`removing the anonymous volumes of ${rec.Id}: ${(e as Error).message}`))
     this.#gone(rec)
   }
 
@@ -103,7 +109,7 @@ export class Removal {
   #failed(rec: ContainerRecord, err: Error): void {
     const message = `unable to remove container ${rec.Id}: ${err.message}`
     rec.State = { ...rec.State, Status: 'dead', Dead: true, Running: false, Error: message }
-    this.table.saveOrDefer(rec)
+    void this.table.saveOrDefer(rec) // (never rejects; a write that fails is retried)
     const listeners = this.#listeners.get(rec.Id)
     this.#listeners.delete(rec.Id)
     for (const fn of listeners ?? []) fn(message)

@@ -5,6 +5,8 @@
 // recursion limit, symlinks removed and never followed, --one-file-system: never into a mount),
 // while the engine goes on serving.
 import { execFile } from 'node:child_process'
+import { readdir, rm } from 'node:fs/promises'
+import { join } from 'node:path'
 import { TockerError } from '../errors.js'
 import { tracedAsync } from '../trace/trace.js'
 
@@ -17,4 +19,32 @@ export function removeTree(dir: string, what?: string): Promise<void> {
         reject(new TockerError(`removing ${dir}: ${String(stderr).trim().split('\n')[0] || err.message}`, { cause: err }))
       })
     }))
+}
+
+/**
+ * A container's directory (removal): when its writable layer is empty (upper/, the overlay's
+ * work/work and the rootfs/ mount point hold nothing: a container that wrote no file), what is
+ * left is what tocker made at create, a few dozen entries, deleted in this process with fs.rm
+ * (each unlink on libuv's pool: no process start, which cost more than the rest of a removal).
+ * Anything else goes to `rm -rf` (removeTree). --explain shows it as the same step either way.
+ */
+export async function removeContainerTree(dir: string, what: string): Promise<void> {
+  if (!((await holdsNothing(join(dir, 'upper'))) && (await holdsNothing(join(dir, 'rootfs'))) && (await holdsNothing(join(dir, 'work', 'work'))))) return removeTree(dir, what)
+  return tracedAsync('fs', 'rm', () => `-rf --one-file-system ${dir} (${what})`, async () => {
+    try {
+      await rm(dir, { recursive: true, force: true })
+    } catch (err) {
+      throw new TockerError(`removing ${dir}: ${(err as Error).message}`, { cause: err })
+    }
+  })
+}
+
+/** An empty directory, or none at all. */
+async function holdsNothing(dir: string): Promise<boolean> {
+  try {
+    return (await readdir(dir)).length === 0
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return true
+    throw err
+  }
 }

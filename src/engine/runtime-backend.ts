@@ -311,6 +311,10 @@ export class EngineRuntime implements RuntimeBackend {
     return { pid: p.pid, shim: { pid: p.shimPid, startTime: processStartTime(p.shimPid) ?? 0 }, stdin, stdout, stderr, exited: p.wait() }
   }
 
+  hasState(rec: ContainerRecord): boolean {
+    return existsSync(join(this.stateRoot, rec.Id))
+  }
+
   releasedAt(rec: ContainerRecord): string | undefined {
     let state
     try {

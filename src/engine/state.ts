@@ -1,12 +1,13 @@
 // A container's record on disk: <root>/containers/<id>/container.json, written atomically (a temp
-// file in the same directory, fsync, rename: a crash leaves either the old or the new record, never
-// half of one). The engine keeps the records in memory and writes one after every change.
+// file in the same directory, fdatasync, rename: a crash leaves either the old or the new record,
+// never half of one). The engine keeps the records in memory and writes one after every change,
+// off its main thread (container-table.ts orders the writes of one container).
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { TockerError } from '../errors.js'
 import type { ContainerConfig, ContainerState, HostConfig, MountPoint, NetworkSettings } from '../api/types.js'
 import { ZERO_TIME } from '../api/types.js'
-import { writeFileAtomic } from '../sys/atomic-file.js'
+import { writeFileAtomicAsync } from '../sys/atomic-file.js'
 import type { ProcessIdentity } from '../sys/proc-stat.js'
 import type { MountPlan } from './volumes/mounts.js'
 
@@ -75,13 +76,30 @@ export function containerDir(containersDir: string, id: string): string {
   return join(containersDir, id)
 }
 
-export function saveRecord(containersDir: string, rec: ContainerRecord): void {
-  const dir = containerDir(containersDir, rec.Id)
+/** The text of a record as it is written (taken at once: the record may change while it is being written). */
+export function recordText(rec: ContainerRecord): string {
+  return JSON.stringify(rec, null, 1)
+}
+
+/** The container's directory, made at create (before its first record). */
+export function makeContainerDir(containersDir: string, id: string): void {
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o710 })
-    writeFileAtomic(join(dir, 'container.json'), JSON.stringify(rec, null, 1), { mode: 0o600 })
+    mkdirSync(containerDir(containersDir, id), { recursive: true, mode: 0o710 })
   } catch (err) {
-    throw storeWriteError(err, `the record of container ${rec.Id}`, containersDir)
+    throw storeWriteError(err, `the directory of container ${id}`, containersDir)
+  }
+}
+
+/**
+ * Write a record (`text`: recordText of it) atomically, the fsync on libuv's thread pool. Into the
+ * container's existing directory only: a write that comes after the container was removed fails
+ * (ENOENT) instead of bringing its directory back.
+ */
+export async function saveRecord(containersDir: string, id: string, text: string): Promise<void> {
+  try {
+    await writeFileAtomicAsync(join(containerDir(containersDir, id), 'container.json'), text, { mode: 0o600 })
+  } catch (err) {
+    throw storeWriteError(err, `the record of container ${id}`, containersDir)
   }
 }
 

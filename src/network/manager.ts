@@ -317,15 +317,54 @@ export class NetworkManager {
     return settings
   }
 
-  /** Undo a container's attach (to one network, or to all): veths, iptables rules, leases, held ports. Idempotent. */
-  async release(containerId: string, networkId?: string): Promise<void> {
-    await this.#serial(async (state) => {
-      if (networkId) await this.#releaseLocked(state, containerId, networkId)
-      else for (const n of Object.values(state.networks)) if (n.endpoints[containerId]) await this.#releaseLocked(state, containerId, n.id)
-    })
+  /**
+   * Undo a container's attach (to one network, or to all): veths, iptables rules, leases, held ports. Idempotent.
+   *
+   * `afterwards` (a container that has ended: its exit, its removal): resolve as soon as the
+   * endpoints have left the state (written) and the held ports are closed; the veths and rules go
+   * after that (two or three process starts: most of a release's time), still in this manager's
+   * queue, so every later network operation (the next attach that could reuse the address, the
+   * port or the veth's name) waits for them. Their failure goes to `afterwards`. An engine killed
+   * before they are gone leaves a veth or rules no endpoint owns: reconcile, at its next start,
+   * deletes the veths nobody owns and rebuilds the rules from the state.
+   */
+  async release(containerId: string, networkId?: string, opts: { afterwards?: (err: Error) => void } = {}): Promise<void> {
+    const nets = (state: NetworkState) => (networkId ? [networkId] : Object.values(state.networks).filter((n) => n.endpoints[containerId]).map((n) => n.id))
+    const { afterwards } = opts
+    if (!this.endpointsOf(containerId).some((o) => !networkId || o.network.id === networkId)) {
+      // Nothing of it is attached (released at its exit already): no need to queue behind the
+      // veths and rules of other releases still being deleted.
+    } else if (!afterwards) {
+      await this.#serial(async (state) => {
+        for (const id of nets(state)) await this.#releaseLocked(state, containerId, id)
+      })
+    } else {
+      let forgotten!: () => void
+      const left = new Promise<void>((resolve) => (forgotten = resolve))
+      const run = this.#serial(async (state) => {
+        const undo: (() => Promise<void>)[] = []
+        for (const id of nets(state)) {
+          const u = this.#forgetLocked(state, containerId, id)
+          if (u) undo.push(u)
+        }
+        if (undo.length) this.#write(state)
+        forgotten()
+        try {
+          await allOrFirstError(undo.map((u) => u()))
+        } catch (err) {
+          afterwards(err as Error)
+        }
+      })
+      await Promise.race([left, run])
+    }
     const left = this.endpointsOf(containerId, this.cached())
     if (!left.some((o) => isUserDefined(o.network))) this.dns?.close(containerId)
     if (!left.length) this.dns?.forget(containerId)
+  }
+
+  /** Resolves once every operation queued so far (a release's veths and rules included) is done. */
+  async settled(): Promise<void> {
+    await this.#queue
   }
 
   /** Rename: the container's DNS names on every network it is on (its old name goes). */
@@ -406,9 +445,27 @@ export class NetworkManager {
     await this.#undo(net, e)
     delete net.endpoints[containerId]
     if (save) this.#write(state)
-    if (e.ports.length) note('release', 'explain.note.release.ports', { ip: e.ip, bridge: net.bridge ?? networkId, ports: e.ports.map((p) => p.hostPort).join(', ') })
-    else note('release', 'explain.note.release', { ip: e.ip, bridge: net.bridge ?? networkId })
-    this.#held.release(containerId, e.ports)
+    this.#released(net, e)
+  }
+
+  /**
+   * The endpoint leaves the state (the caller writes it) and its held ports close now; returns
+   * what deletes its veth and rules (release's `afterwards`), or undefined if it had none.
+   */
+  #forgetLocked(state: NetworkState, containerId: string, networkId: string): (() => Promise<void>) | undefined {
+    const net = state.networks[networkId]
+    const e = net?.endpoints[containerId]
+    if (!net || !e) return undefined
+    delete net.endpoints[containerId]
+    this.#released(net, e)
+    return () => this.#undo(net, e)
+  }
+
+  /** Told (--explain), and the held sockets of its ports closed. */
+  #released(net: NetworkRecord, e: Endpoint): void {
+    if (e.ports.length) note('release', 'explain.note.release.ports', { ip: e.ip, bridge: net.bridge ?? net.id, ports: e.ports.map((p) => p.hostPort).join(', ') })
+    else note('release', 'explain.note.release', { ip: e.ip, bridge: net.bridge ?? net.id })
+    this.#held.release(e.containerId, e.ports)
   }
 
   /** Delete an endpoint's veth and its rules (independent: both at once). */

@@ -3,6 +3,7 @@
 // directory tree, then rename(2) it over the target (rename is atomic within one file system).
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
+import { open, rename, rm } from 'node:fs/promises'
 import { dirname, basename, join } from 'node:path'
 
 /**
@@ -28,6 +29,34 @@ export function writeFileAtomic(path: string, data: Buffer | string, opts: { tmp
     renameSync(tmp, path)
   } catch (err) {
     rmSync(tmp, { force: true })
+    throw err
+  }
+}
+
+/**
+ * writeFileAtomic without blocking the caller's thread: the write and the fdatasync run on libuv's
+ * thread pool (an fsync on a busy disk takes tens of milliseconds, all of them a stall for an
+ * engine serving every client from one thread), then the rename. Same guarantee: after a crash
+ * the target holds the old or the new content, whole. Callers that write one file from several
+ * places must order their writes themselves (a later rename wins).
+ */
+export async function writeFileAtomicAsync(path: string, data: Buffer | string, opts: { mode?: number } = {}): Promise<void> {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
+  const fh = await open(tmp, 'wx', opts.mode ?? 0o644)
+  try {
+    await fh.writeFile(data)
+    await fh.datasync()
+  } catch (err) {
+    // The write's error is the one to report; a close that fails after it adds nothing.
+    await fh.close().catch(() => undefined)
+    await rm(tmp, { force: true })
+    throw err
+  }
+  await fh.close()
+  try {
+    await rename(tmp, path)
+  } catch (err) {
+    await rm(tmp, { force: true })
     throw err
   }
 }

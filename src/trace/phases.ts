@@ -87,6 +87,7 @@ export const RULES: { phase: PhaseId | null; when: EventPattern }[] = [
   { phase: 'cleanup', when: { kind: 'cgroup', op: 'rmdir' } },
   { phase: 'cleanup', when: { kind: 'net', detail: /link del |^--noflush <<< \*nat; -D |-D TOCKER/ } },
   { phase: 'remove', when: { kind: 'exec', op: 'rm' } },
+  { phase: 'remove', when: { kind: 'fs', op: 'rm' } }, // a container's directory removed in-process (engine/remove-tree.ts)
   { phase: 'remove', when: { kind: 'note', op: 'remove' } },
   { phase: 'rmi', when: { kind: 'note', op: 'rmi' } },
   // cgroups

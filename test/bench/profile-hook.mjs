@@ -82,18 +82,6 @@ async function hookEngine() {
       }
     }
   }
-  const syncSpan = (cls, method, name) => {
-    const orig = cls.prototype[method]
-    if (typeof orig !== 'function') throw new Error(`profile-hook: ${cls.name}.${method} is gone (update test/bench/profile-hook.mjs)`)
-    cls.prototype[method] = function(...args) {
-      const t0 = now()
-      try {
-        return orig.apply(this, args)
-      } finally {
-        record('span', { name, t0 })
-      }
-    }
-  }
   const [{ Lifecycle }, { EngineRuntime }, { EngineNetwork }, { ExitMonitor }, { Removal }, { ContainerTable }, trace] = await Promise.all([
     load('engine/lifecycle.js'),
     load('engine/runtime-backend.js'),
@@ -114,7 +102,7 @@ async function hookEngine() {
   span(EngineRuntime, 'cleanup', 'runtime cleanup (delete)')
   span(Removal, 'remove', 'removal (--rm)')
   span(Removal, 'finish', 'removal finish (release, cleanup, rm -rf)')
-  syncSpan(ContainerTable, 'save', 'record written (fsync)')
+  span(ContainerTable, 'save', 'record written (fsync, off the main thread)')
   if (process.env.TOCKER_BENCH_PROFILE_TRACE === '1') {
     trace.onTrace((e) => record('trace', { kind: e.kind, op: e.op, ms: e.ms ?? 0, detail: e.detail.slice(0, 80) }))
   }

@@ -10,7 +10,7 @@
 //      server side), the engine's create/start/exit/removal and the runtime's and network's steps,
 //      and the trace layer's kernel steps. Times are offsets from the CLI process's start.
 //
-//   node test/bench/run-profile.mjs [runs=15] [profiled=10] [--baseline DIR] [--trace]   (after npm run build; root)
+//   node test/bench/run-profile.mjs [runs=15] [profiled=10] [--baseline DIR [--ab-only]] [--trace]   (after npm run build; root)
 //
 // --baseline DIR: another built checkout (e.g. `git archive <commit> | tar -x -C DIR`, node_modules
 // linked, npm run build): its engine (own store) and CLI run in the same hyperfine run, as
@@ -30,7 +30,7 @@ import { waitForProcessesNaming } from '../helpers/leftover-processes.mjs'
 const CGROUP2_MAGIC = 0x63677270
 const self = fileURLToPath(import.meta.url)
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
-  process.stdout.write(`Usage: node test/bench/run-profile.mjs [runs=15] [profiled=10] [--baseline DIR] [--trace]   (root, after npm run build)
+  process.stdout.write(`Usage: node test/bench/run-profile.mjs [runs=15] [profiled=10] [--baseline DIR [--ab-only]] [--trace]   (root, after npm run build)
 
 The fast path of issue 14 in one run: hyperfine medians of node -e 0, tocker run --rm (--network none
 and bridge), ps, images and podman; CPU per run (engine, CLI); with --baseline an interleaved A/B
@@ -42,7 +42,8 @@ A quiet-window rerun (the coordinator's), ~3-4 min on 2 cores, before/after agai
   ln -s "$PWD/rootfs-cache/out" /tmp/fast-base/rootfs-cache/out && (cd /tmp/fast-base && npm run build)
   npm run build && node test/bench/run-profile.mjs 15 8 --baseline /tmp/fast-base
 Quote the "A/B interleaved" and CPU rows (the load moves hyperfine's blocks by +-30 %).
---trace adds the trace layer's kernel steps to the profile (a trace listener changes the --rm order).
+--ab-only (with --baseline): only the interleaved A/B rows (run --rm --network none, bridge, run -d -p + rm -f).
+--trace adds the trace layer's kernel steps to the profile.
 `)
   process.exit(0)
 }
@@ -65,6 +66,9 @@ const baseIdx = argv.indexOf('--baseline')
 const BASE = baseIdx >= 0 ? resolve(argv.splice(baseIdx, 2)[1]) : undefined
 const traceIdx = argv.indexOf('--trace')
 const TRACE = traceIdx >= 0 && argv.splice(traceIdx, 1).length > 0
+const abIdx = argv.indexOf('--ab-only')
+const AB_ONLY = abIdx >= 0 && argv.splice(abIdx, 1).length > 0
+if (AB_ONLY && !BASE) throw new Error('--ab-only needs --baseline DIR')
 const RUNS = Number(argv[0] ?? 15)
 const PROFILED = Number(argv[1] ?? 10)
 const work = mkdtempSync(join(tmpdir(), 'tocker-bench-run-'))
@@ -145,79 +149,82 @@ if (havePodman) {
   if (l.status !== 0) throw new Error(`podman load: ${l.stderr}`)
 }
 
-// ---- 1. one hyperfine run ----
-const t = (args) => [process.execPath, TOCKER, '--root', root, ...args].join(' ')
-const commands = [
-  ['node -e 0', `${process.execPath} -e 0`],
-  ['tocker run --rm --network none', t(['run', '--rm', '--network', 'none', 'busybox', 'true'])],
-  ['tocker run --rm (bridge)', t(['run', '--rm', 'busybox', 'true'])],
-  ['tocker ps', t(['ps'])],
-  ['tocker images', t(['images'])],
-]
-if (BASE) {
-  const b = (args) => [process.execPath, join(BASE, 'bin', 'tocker'), '--root', baseRoot, ...args].join(' ')
-  commands.push(
-    ['base: run --rm --network none', b(['run', '--rm', '--network', 'none', 'busybox', 'true'])],
-    ['base: run --rm (bridge)', b(['run', '--rm', 'busybox', 'true'])],
-    ['base: ps', b(['ps'])],
-    ['base: images', b(['images'])],
+let byName = {}
+if (!AB_ONLY) {
+  // ---- 1. one hyperfine run ----
+  const t = (args) => [process.execPath, TOCKER, '--root', root, ...args].join(' ')
+  const commands = [
+    ['node -e 0', `${process.execPath} -e 0`],
+    ['tocker run --rm --network none', t(['run', '--rm', '--network', 'none', 'busybox', 'true'])],
+    ['tocker run --rm (bridge)', t(['run', '--rm', 'busybox', 'true'])],
+    ['tocker ps', t(['ps'])],
+    ['tocker images', t(['images'])],
+  ]
+  if (BASE) {
+    const b = (args) => [process.execPath, join(BASE, 'bin', 'tocker'), '--root', baseRoot, ...args].join(' ')
+    commands.push(
+      ['base: run --rm --network none', b(['run', '--rm', '--network', 'none', 'busybox', 'true'])],
+      ['base: run --rm (bridge)', b(['run', '--rm', 'busybox', 'true'])],
+      ['base: ps', b(['ps'])],
+      ['base: images', b(['images'])],
+    )
+  }
+  if (havePodman) commands.push(['podman run --rm --network none', `podman ${podmanArgs.join(' ')} run --rm --network none --cgroups disabled busybox true`])
+  const out = join(work, 'hyperfine.json')
+  const hfArgs = ['-N', '--warmup', '3', '--runs', String(RUNS), '--export-json', out]
+  for (const [name, cmd] of commands) hfArgs.push('-n', name, cmd)
+  // podman reads CONTAINERS_CONF; it changes nothing for node and tocker.
+  const hf = spawnSync('hyperfine', hfArgs, { stdio: ['ignore', 'ignore', 'inherit'], env: podmanEnv })
+  if (hf.status !== 0) throw new Error('hyperfine failed')
+  const results = JSON.parse(readFileSync(out, 'utf8')).results.map((r) => ({ name: r.command, median: r.median * 1000, cpu: (r.user + r.system) * 1000 }))
+  byName = Object.fromEntries(results.map((r) => [r.name, r]))
+  const node = byName['node -e 0']
+  const podman = byName['podman run --rm --network none']
+  console.log(`\n1. wall time, median of ${RUNS} (hyperfine -N); cpu = user+sys of the client process (mean)`)
+  console.log(`${'command'.padEnd(34)} ${'median'.padStart(9)} ${'x node'.padStart(7)} ${'node+'.padStart(8)} ${'x podman'.padStart(9)} ${'cpu'.padStart(8)}`)
+  for (const r of results) {
+    const vsPodman = podman ? `${(r.median / podman.median).toFixed(2)}x` : '-'
+    console.log(`${r.name.padEnd(34)} ${r.median.toFixed(1).padStart(7)}ms ${(r.median / node.median).toFixed(2).padStart(6)}x ${(r.median - node.median).toFixed(1).padStart(6)}ms ${vsPodman.padStart(9)} ${r.cpu.toFixed(1).padStart(6)}ms`)
+  }
+  const none = byName['tocker run --rm --network none']
+  const bridge = byName['tocker run --rm (bridge)']
+  const goal = (label, ok) => `${label}: ${ok ? 'met' : 'NOT met'}`
+  console.log(
+    [
+      goal(`run --network none <= node + 40 ms (${(none.median - node.median).toFixed(1)})`, none.median - node.median <= 40),
+      podman ? goal(`<= 0.8x podman (${(none.median / podman.median).toFixed(2)})`, none.median / podman.median <= 0.8) : 'podman: not installed',
+      goal(`bridge <= node + 55 ms (${(bridge.median - node.median).toFixed(1)})`, bridge.median - node.median <= 55),
+      goal(`ps <= 1.2x (${(byName['tocker ps'].median / node.median).toFixed(2)})`, byName['tocker ps'].median / node.median <= 1.2),
+      goal(`images <= 1.2x (${(byName['tocker images'].median / node.median).toFixed(2)})`, byName['tocker images'].median / node.median <= 1.2),
+    ].join('\n'),
   )
-}
-if (havePodman) commands.push(['podman run --rm --network none', `podman ${podmanArgs.join(' ')} run --rm --network none --cgroups disabled busybox true`])
-const out = join(work, 'hyperfine.json')
-const hfArgs = ['-N', '--warmup', '3', '--runs', String(RUNS), '--export-json', out]
-for (const [name, cmd] of commands) hfArgs.push('-n', name, cmd)
-// podman reads CONTAINERS_CONF; it changes nothing for node and tocker.
-const hf = spawnSync('hyperfine', hfArgs, { stdio: ['ignore', 'ignore', 'inherit'], env: podmanEnv })
-if (hf.status !== 0) throw new Error('hyperfine failed')
-const results = JSON.parse(readFileSync(out, 'utf8')).results.map((r) => ({ name: r.command, median: r.median * 1000, cpu: (r.user + r.system) * 1000 }))
-const byName = Object.fromEntries(results.map((r) => [r.name, r]))
-const node = byName['node -e 0']
-const podman = byName['podman run --rm --network none']
-console.log(`\n1. wall time, median of ${RUNS} (hyperfine -N); cpu = user+sys of the client process (mean)`)
-console.log(`${'command'.padEnd(34)} ${'median'.padStart(9)} ${'x node'.padStart(7)} ${'node+'.padStart(8)} ${'x podman'.padStart(9)} ${'cpu'.padStart(8)}`)
-for (const r of results) {
-  const vsPodman = podman ? `${(r.median / podman.median).toFixed(2)}x` : '-'
-  console.log(`${r.name.padEnd(34)} ${r.median.toFixed(1).padStart(7)}ms ${(r.median / node.median).toFixed(2).padStart(6)}x ${(r.median - node.median).toFixed(1).padStart(6)}ms ${vsPodman.padStart(9)} ${r.cpu.toFixed(1).padStart(6)}ms`)
-}
-const none = byName['tocker run --rm --network none']
-const bridge = byName['tocker run --rm (bridge)']
-const goal = (label, ok) => `${label}: ${ok ? 'met' : 'NOT met'}`
-console.log(
-  [
-    goal(`run --network none <= node + 40 ms (${(none.median - node.median).toFixed(1)})`, none.median - node.median <= 40),
-    podman ? goal(`<= 0.8x podman (${(none.median / podman.median).toFixed(2)})`, none.median / podman.median <= 0.8) : 'podman: not installed',
-    goal(`bridge <= node + 55 ms (${(bridge.median - node.median).toFixed(1)})`, bridge.median - node.median <= 55),
-    goal(`ps <= 1.2x (${(byName['tocker ps'].median / node.median).toFixed(2)})`, byName['tocker ps'].median / node.median <= 1.2),
-    goal(`images <= 1.2x (${(byName['tocker images'].median / node.median).toFixed(2)})`, byName['tocker images'].median / node.median <= 1.2),
-  ].join('\n'),
-)
 
-// CPU per run, engine and CLI apart (user+sys from /proc: steadier than wall time on a loaded
-// machine): K runs one after the other against each engine.
-const ticks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100
-const cpuOf = (pid) => {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
-  return ((Number(f[11]) + Number(f[12])) * 1000) / ticks // utime + stime (fields 14, 15)
-}
-const childCpu = () => {
-  const f = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ')
-  return ((Number(f[13]) + Number(f[14])) * 1000) / ticks // cutime + cstime of waited-for children
-}
-function cpuPerRun(label, pid, cli, k = 10) {
-  const e0 = cpuOf(pid)
-  const c0 = childCpu()
-  for (let i = 0; i < k; i++) if (cli('run', '--rm', '--network', 'none', 'busybox', 'true').status !== 0) throw new Error(`${label}: run failed`)
-  const e = (cpuOf(pid) - e0) / k
-  const c = (childCpu() - c0) / k
-  console.log(`${label.padEnd(34)} engine ${e.toFixed(1).padStart(6)} ms  CLI ${c.toFixed(1).padStart(6)} ms  (CPU per run --rm --network none, ${k} runs)`)
-  return { e, c }
-}
-console.log('')
-const cpuMine = cpuPerRun('tocker', engine.pid, tocker)
-if (BASE) {
-  const cpuBase = cpuPerRun('base', baseEngine.pid, base)
-  console.log(`engine CPU ${(cpuMine.e / cpuBase.e).toFixed(2)}x of base, CLI CPU ${(cpuMine.c / cpuBase.c).toFixed(2)}x of base`)
+  // CPU per run, engine and CLI apart (user+sys from /proc: steadier than wall time on a loaded
+  // machine): K runs one after the other against each engine.
+  const ticks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100
+  const cpuOf = (pid) => {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+    return ((Number(f[11]) + Number(f[12])) * 1000) / ticks // utime + stime (fields 14, 15)
+  }
+  const childCpu = () => {
+    const f = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ')
+    return ((Number(f[13]) + Number(f[14])) * 1000) / ticks // cutime + cstime of waited-for children
+  }
+  function cpuPerRun(label, pid, cli, k = 10) {
+    const e0 = cpuOf(pid)
+    const c0 = childCpu()
+    for (let i = 0; i < k; i++) if (cli('run', '--rm', '--network', 'none', 'busybox', 'true').status !== 0) throw new Error(`${label}: run failed`)
+    const e = (cpuOf(pid) - e0) / k
+    const c = (childCpu() - c0) / k
+    console.log(`${label.padEnd(34)} engine ${e.toFixed(1).padStart(6)} ms  CLI ${c.toFixed(1).padStart(6)} ms  (CPU per run --rm --network none, ${k} runs)`)
+    return { e, c }
+  }
+  console.log('')
+  const cpuMine = cpuPerRun('tocker', engine.pid, tocker)
+  if (BASE) {
+    const cpuBase = cpuPerRun('base', baseEngine.pid, base)
+    console.log(`engine CPU ${(cpuMine.e / cpuBase.e).toFixed(2)}x of base, CLI CPU ${(cpuMine.c / cpuBase.c).toFixed(2)}x of base`)
+  }
 }
 
 // Interleaved A/B against the baseline (one of each in turn, so a load that comes and goes hurts
@@ -228,22 +235,32 @@ if (BASE) {
     if (fn().status !== 0) throw new Error('A/B run failed')
     return performance.now() - t0
   }
+  // `run -d -p` + `rm -f` (issue 14: <= 0.8x of the base): two CLI calls, a published port (a
+  // host port the kernel picks: both engines share this network namespace).
+  const detached = (cli) => () => {
+    const r = cli('run', '-d', '-p', '80', 'busybox', 'sleep', '1000')
+    if (r.status !== 0) return r
+    return cli('rm', '-f', r.stdout.trim())
+  }
   for (
     const [label, args] of [
       ['run --rm --network none', ['run', '--rm', '--network', 'none', 'busybox', 'true']],
       ['run --rm (bridge)', ['run', '--rm', 'busybox', 'true']],
+      ['run -d -p + rm -f', detached],
     ]
   ) {
     const mine = []
     const theirs = []
+    const of = (cli) => (typeof args === 'function' ? args(cli) : () => cli(...args))
     for (let i = 0; i < RUNS; i++) {
-      mine.push(wall(() => tocker(...args)))
-      theirs.push(wall(() => base(...args)))
+      mine.push(wall(of(tocker)))
+      theirs.push(wall(of(base)))
     }
     console.log(`A/B interleaved ${label.padEnd(26)} tocker ${median(mine).toFixed(1).padStart(7)} ms  base ${median(theirs).toFixed(1).padStart(7)} ms  = ${(median(mine) / median(theirs)).toFixed(2)}x (${RUNS} each)`)
   }
 }
 
+if (AB_ONLY) process.exit(0)
 if (BASE) {
   const vs = (mine, theirs) => `${mine}: ${(byName[mine].median / byName[theirs].median).toFixed(2)}x of base (${(byName[mine].median - byName[theirs].median).toFixed(1)} ms)`
   console.log(
@@ -260,8 +277,8 @@ if (BASE) {
 if (baseEngine) baseEngine.kill('SIGTERM')
 stopEngine()
 const engineLog = join(work, 'engine-profile.jsonl')
-// --trace: the kernel steps too. Off by default: a trace listener makes the engine explain-ready
-// (isTracing(): --rm then deletes the directory before answering, as --explain shows it).
+// --trace: the kernel steps too. Off by default: a trace listener makes the engine do the work of
+// describing every step (the order of what it does is the same either way).
 startEngine({ ...baseEnv, TOCKER_BENCH_PROFILE: engineLog, TOCKER_BENCH_PROFILE_TRACE: TRACE ? '1' : '' })
 const runs = []
 for (let i = 0; i < PROFILED + 2; i++) {

@@ -11,7 +11,8 @@ prepareNetSandbox()
 
 const { default: t } = await import('tap')
 const { spawn } = await import('node:child_process')
-const { readdirSync, readFileSync } = await import('node:fs')
+const { existsSync, readdirSync, readFileSync } = await import('node:fs')
+const { request } = await import('node:http')
 const { join } = await import('node:path')
 const { engineTestBed, TOCKER_BIN, until, processesOf } = await import('./harness.js')
 
@@ -111,17 +112,47 @@ t.test('foreground run: output, exit codes, --rm removes everything', async (t) 
   const before = (await env.ok(['ps', '-aq'])).split('\n').length
   t.equal((await env.tocker(['run', '--rm', BUSYBOX, 'true'])).code, 0)
   t.equal((await env.ok(['ps', '-aq'])).split('\n').length, before, '--rm left no container')
-  // --rm answers once the container is forgotten; its directory goes right after (issue 14).
+  // --rm answers once the container is gone, its directory included, whether or not anyone
+  // follows the trace (issue 14).
   const dirsBefore = readdirSync(join(env.root, 'containers')).length
   for (const round of [1, 2]) t.equal((await env.tocker(['run', '--rm', '--name', 'reused', BUSYBOX, 'true'])).code, 0, `run --rm --name reused (${round}): the name is free again at once`)
-  for (let i = 0; i < 100 && readdirSync(join(env.root, 'containers')).length > dirsBefore; i++) await new Promise((r) => setTimeout(r, 50))
   t.equal(readdirSync(join(env.root, 'containers')).length, dirsBefore, "--rm: the containers' directories are gone too")
+  // The same through the API, looked at the moment the answer of `wait condition=removed` ends
+  // (an engine that deleted the directory after answering fails this), with and without a file
+  // in the writable layer (deleted in-process, or by rm -rf).
+  for (const cmd of [['true'], ['sh', '-c', 'echo x > /made-a-file']]) {
+    const { Id } = JSON.parse((await api('POST', '/containers/create', { Image: BUSYBOX, Cmd: cmd, HostConfig: { AutoRemove: true, NetworkMode: 'none' } })).text)
+    const removed = api('POST', `/containers/${Id}/wait?condition=removed`, undefined, () => existsSync(join(env.root, 'containers', Id)))
+    await new Promise((r) => setTimeout(r, 200)) // the wait registered before the start
+    await api('POST', `/containers/${Id}/start`)
+    t.equal((await removed).atEnd, false, `${cmd.join(' ')}: the directory is gone when wait condition=removed answers`)
+  }
   const piped = await env.tocker(['run', '-i', '--rm', BUSYBOX, 'sh', '-c', 'tr a-z A-Z'], { input: 'shout\n' })
   t.same([piped.code, piped.stdout], [0, 'SHOUT\n'], '-i forwards stdin and closes it at its end')
   const notFound = await env.tocker(['run', '--rm', BUSYBOX, 'no-such-command'])
   t.equal(notFound.code, 127)
   t.match(notFound.stderr, /no-such-command/)
 })
+
+/** One request to the engine's API; `atEnd`: what `onEnd` returned the moment the whole answer had arrived. */
+function api(method: string, path: string, body?: unknown, onEnd?: () => unknown): Promise<{ text: string; atEnd: unknown }> {
+  return new Promise((resolve, reject) => {
+    const data = body === undefined ? undefined : JSON.stringify(body)
+    const headers = data ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) } : {}
+    const req = request({ socketPath: env.socket, path, method, headers, timeout: 60_000 }, (res) => {
+      let text = ''
+      res.on('data', (d) => (text += d))
+      res.on('end', () => {
+        const atEnd = onEnd?.()
+        if ((res.statusCode ?? 500) < 300) resolve({ text, atEnd })
+        else reject(new Error(`${method} ${path}: ${res.statusCode} ${text}`))
+      })
+    })
+    req.on('error', reject)
+    req.on('timeout', () => req.destroy(new Error(`${method} ${path}: timed out`)))
+    req.end(data)
+  })
+}
 
 /** Run the CLI under `script`, so that it has a real terminal; `keys` are typed after a second. */
 function inTerminal(args: string[], keys: string): Promise<{ code: number; out: string }> {
