@@ -1,6 +1,7 @@
 // The suite's leak check: what tocker's tests may leave on the machine, snapshotted before and after
 // the run. Anything new after the run (a mount, a cgroup, a link or rule in the host's namespace, a
-// process we start, a temp store) is a leak and fails the run.
+// process we start, a temp store, the default store /var/lib/tocker or /run/tocker where there was
+// none) is a leak and fails the run.
 import { execFileSync } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 
@@ -74,8 +75,17 @@ function tempStores() {
     .map((n) => `/tmp/${n}`)
 }
 
+/**
+ * The default store and run directory: a test must never make them (every test has a --root of its
+ * own; the guide binds temp dirs there in its own mount namespace). A run that made one had a CLI
+ * autostart an engine without --root, or a mkdir reach the host's filesystem.
+ */
+function defaultStores() {
+  return ['/var/lib/tocker', '/run/tocker'].filter((p) => existsSync(p))
+}
+
 export function snapshot() {
-  return { mounts: mounts(), cgroups: cgroups(), links: links(), rules: rules(), processes: processes(), tempStores: tempStores() }
+  return { mounts: mounts(), cgroups: cgroups(), links: links(), rules: rules(), processes: processes(), tempStores: tempStores(), defaultStores: defaultStores() }
 }
 
 /** What is in `after` and was not in `before`, per kind; empty object when nothing leaked. */

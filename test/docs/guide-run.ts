@@ -102,7 +102,21 @@ async function labMachine() {
   const run = join(scratch, 'run')
   const work = join(scratch, 'work')
   for (const d of [store, run, work]) mkdirSync(d, { recursive: true })
-  // The mount points exist on a machine set up by bin/lab; an empty directory is all we add.
+  // The mount points exist on a machine set up by bin/lab. Here they may not: a mkdir in /var/lib or
+  // /run would make them on the host's filesystem (a mount namespace has its own mounts, not its own
+  // directories), and they would outlive the test. So where one is missing, its parent is first
+  // covered, in this test's mount namespace only, by an overlay whose upper layer is a tmpfs of ours:
+  // the parent's content stays visible, and the new directory exists only in the overlay.
+  const shadow = join(scratch, 'shadow')
+  mkdirSync(shadow)
+  sh(`mount -t tmpfs tmpfs '${shadow}'`)
+  const shadowed: string[] = []
+  for (const dir of ['/var/lib', '/run']) {
+    if (existsSync(join(dir, 'tocker'))) continue
+    shadowed.push(dir)
+    const upper = join(shadow, dir.slice(1).replace(/\//g, '-'))
+    sh(`mkdir -p '${upper}/upper' '${upper}/work' && mount -t overlay overlay -o 'lowerdir=${dir},upperdir=${upper}/upper,workdir=${upper}/work' ${dir}`)
+  }
   sh(`mkdir -p /var/lib/tocker /run/tocker && mount --bind '${store}' /var/lib/tocker && mount --bind '${run}' /run/tocker`)
   symlinkSync(join(REPO, 'rootfs-cache'), join(work, 'rootfs-cache'))
   // curl shows no progress meter on a terminal; here its output is a pipe, so say it.
@@ -132,6 +146,8 @@ async function labMachine() {
     for (let i = 0; i < 100 && processesOf('/run/tocker').length; i++) await sleep(50)
     spawnSync('umount', ['-l', '/var/lib/tocker'])
     spawnSync('umount', ['-l', '/run/tocker'])
+    for (const dir of shadowed) spawnSync('umount', ['-l', dir])
+    spawnSync('umount', ['-l', shadow])
     rmSync(store, { recursive: true, force: true })
     rmSync(run, { recursive: true, force: true })
   }
