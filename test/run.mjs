@@ -16,6 +16,9 @@ export const UNIT_TIER = 'test/unit/**/*.test.ts'
 const NOBODY = 65534
 
 const args = process.argv.slice(2)
+// No test may have a CLI start an engine by itself (in whatever namespaces and store it runs):
+// each test starts the engines it uses. The autostart test says TOCKER_NO_AUTOSTART=0 itself.
+process.env.TOCKER_NO_AUTOSTART = '1'
 const before = snapshot()
 const counts = { passed: 0, failed: 0, skipped: 0 }
 let fileFailures = 0
@@ -59,7 +62,7 @@ if (args.length === 0 && process.getuid?.() === 0) {
   const home = mkdtempSync(join(tmpdir(), 'tocker-unit-home-'))
   chownSync(home, NOBODY, NOBODY)
   console.log(`# the unit tier (${UNIT_TIER}) as uid ${NOBODY}, without root`)
-  const env = { PATH: process.env.PATH, HOME: home, LANG: process.env.LANG ?? 'C.UTF-8' }
+  const env = { PATH: process.env.PATH, HOME: home, LANG: process.env.LANG ?? 'C.UTF-8', TOCKER_NO_AUTOSTART: '1' }
   code = await runTap('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath, 'node_modules/.bin/tap', '--reporter=tap', UNIT_TIER], env)
   rmSync(home, { recursive: true, force: true })
   chownTree('.tap', 0)

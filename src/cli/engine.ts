@@ -1,11 +1,13 @@
 // The CLI's way to the engine: a client on the engine's socket, starting the engine in the
 // background first when none answers (as a learner would expect from `sudo tocker ps` on a fresh
-// machine). Said once on stderr; the engine's own output goes to <root>/tockerd.log.
+// machine). Said once on stderr, with the engine's pid, store and log (<root>/tockerd.log, where its
+// own output goes). Tests and benchmarks set TOCKER_NO_AUTOSTART=1 (test/run.mjs for every test file).
 import { closeSync, mkdirSync, openSync } from 'node:fs'
 import { join } from 'node:path'
 import { EngineClient, isEngineDown } from '../api/client.js'
 import { engineAddress } from '../api/socket.js'
 import { TockerError } from '../errors.js'
+import { t } from '../i18n/index.js'
 import type { GlobalOptions } from './context.js'
 
 const STARTUP_TIMEOUT_MS = 15_000
@@ -26,15 +28,17 @@ export async function engineClient(g: GlobalOptions): Promise<EngineClient> {
 }
 
 async function startEngine(g: GlobalOptions, client: EngineClient): Promise<void> {
-  process.stderr.write('Starting the tocker engine…\n')
   mkdirSync(g.root, { recursive: true, mode: 0o711 })
-  const log = openSync(join(g.root, 'tockerd.log'), 'a', 0o600)
+  const logPath = join(g.root, 'tockerd.log')
+  const log = openSync(logPath, 'a', 0o600)
   const bin = (await import('../package-root.js')).packagePath('bin', 'tocker')
   const args = [bin, '--root', g.root, ...(g.host ? ['--host', g.host] : []), ...(g.debug ? ['--debug'] : []), 'daemon']
   // Detached in its own session: the engine must outlive this CLI and its terminal.
   const { spawn } = await import('node:child_process')
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log], cwd: '/', env: { ...process.env, TOCKER_AUTOSTARTED: '1' } })
   closeSync(log)
+  // Said once, with what to look at (or kill): nobody should find an engine they did not know of.
+  process.stderr.write(`${t('engine.starting', { pid: child.pid ?? '?', root: g.root, log: logPath })}\n`)
   let exited: number | null = null
   child.on('exit', (code) => (exited = code))
   child.unref()
@@ -49,7 +53,7 @@ async function startEngine(g: GlobalOptions, client: EngineClient): Promise<void
     }
     // Exit code 0 is another CLI's engine winning the race for this root: keep waiting for it.
     if ((exited !== null && exited !== 0) || Date.now() > deadline) {
-      throw new TockerError(`the tocker engine did not start (see ${join(g.root, 'tockerd.log')})`)
+      throw new TockerError(`the tocker engine did not start (see ${logPath})`)
     }
     await new Promise((r) => setTimeout(r, delay))
     delay = Math.min(delay * 2, 100)

@@ -18,7 +18,10 @@ export const MESSAGES = {
   'help.more': { en: "Run '{cmd} COMMAND --help' for more information on a command.", ko: "명령별 자세한 설명은 '{cmd} COMMAND --help'를 실행하세요." },
   'help.guide': { en: 'For the lab guide, see docs/lab/en/ (Korean: docs/lab/ko/).', ko: '실습 안내서는 docs/lab/ko/에 있습니다 (영어: docs/lab/en/).' },
   'run.forceExit': { en: '\ngot 3 SIGTERM/SIGINTs, forcefully exiting\n', ko: '\ngot 3 SIGTERM/SIGINTs, forcefully exiting\n' },
-  'engine.starting': { en: 'Starting the tocker engine…', ko: 'tocker 엔진을 시작합니다…' },
+  'engine.starting': {
+    en: 'Starting the tocker engine in the background: tockerd pid {pid}, store {root}, log {log}',
+    ko: 'tocker 엔진을 백그라운드에서 시작합니다: tockerd pid {pid}, 저장소 {root}, 로그 {log}',
+  },
   ...DASHBOARD_MESSAGES,
   ...EXPLAIN_MESSAGES,
 } as const

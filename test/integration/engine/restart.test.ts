@@ -112,7 +112,8 @@ t.test('with no engine answering, the CLI starts one in the background and says 
   try {
     const first = await spawnTocker(root, ['ps'], { env: { TOCKER_NO_AUTOSTART: '0' } })
     t.equal(first.code, 0, first.stderr)
-    t.equal(first.stderr, 'Starting the tocker engine…\n')
+    const pid = Number(readFileSync(join(root, 'tockerd.pid'), 'utf8'))
+    t.equal(first.stderr, `Starting the tocker engine in the background: tockerd pid ${pid}, store ${root}, log ${join(root, 'tockerd.log')}\n`, 'says which engine it started, where')
     t.match(first.stdout, /^CONTAINER ID/)
     t.ok(existsSync(join(root, 'tocker.sock')) && existsSync(join(root, 'tockerd.pid')))
     const second = await spawnTocker(root, ['ps', '-q'], { env: { TOCKER_NO_AUTOSTART: '0' } })
