@@ -44,28 +44,15 @@ import {
   type Stats,
 } from 'node:fs'
 import { join } from 'node:path'
-import { TockerError } from '../../errors.js'
-import { lgetxattr, lsetxattr, mknod, S_IFBLK, S_IFCHR, S_IFIFO } from '../../sys/fs.js'
+import { lsetxattr, mknod, S_IFBLK, S_IFCHR, S_IFIFO } from '../../sys/fs.js'
+import { DEFAULT_ACL, InodeDefaults } from './inode-defaults.js'
+import { checkedPath, isAtOrBelow, OPAQUE_MARKER, OPAQUE_XATTR, parentOf, UnsafeLayerError, WHITEOUT_PREFIX } from './layer-paths.js'
 import type { TarEntry, TarHandler } from './tar-reader.js'
 import type { TarSplitWriter } from './tar-split.js'
 
-export const WHITEOUT_PREFIX = '.wh.'
-export const OPAQUE_MARKER = '.wh..wh..opq'
-export const OPAQUE_XATTR = 'trusted.overlay.opaque'
-const DEFAULT_ACL = 'system.posix_acl_default'
+export { checkedPath, OPAQUE_MARKER, OPAQUE_XATTR, UnsafeLayerError, WHITEOUT_PREFIX } from './layer-paths.js'
 
 const CREATE_FLAGS = fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW
-
-/** A layer that tries to write outside its directory (or is otherwise not unpackable as is). */
-export class UnsafeLayerError extends TockerError {
-  constructor(
-    readonly entry: string,
-    reason: string,
-  ) {
-    super(`entry ${JSON.stringify(entry)}: ${reason}`, { code: 'EUNSAFELAYER', status: 400 })
-    this.name = 'UnsafeLayerError'
-  }
-}
 
 interface OpenFile {
   fd: number
@@ -88,15 +75,9 @@ export class LayerWriter implements TarHandler {
   // Every path this writer created. The layer directory starts empty, so a path not in here does
   // not exist: most entries need no lstat at all.
   #created = new Set<string>([''])
-  // Directories of this layer that are setgid now, with their group: what a new inode in them gets.
-  #sgid = new Map<string, number>()
-  // Directories given a default ACL by the layer, and whether the root inherited one (#unpredictable).
-  #aclDirs = new Set<string>()
-  #aclRoot: boolean
+  /** What the kernel gives a new inode here (owner, mode): fchown/fchmod only where it differs. */
+  #inodes: InodeDefaults
   #shadows = 0
-  readonly #umask: number
-  readonly #uid: number
-  readonly #gid: number
 
   /**
    * `literal`: the tar is not a layer but plain files (a build context, an archive ADD unpacks):
@@ -109,13 +90,10 @@ export class LayerWriter implements TarHandler {
     this.root = join(layerDir, 'diff')
     this.#shadowDir = join(layerDir, 'shadow')
     this.#split = split
-    // process.umask() only reads it (setting it is what worker threads may not do).
-    this.#umask = opts.umask ?? process.umask()
-    this.#uid = process.geteuid?.() ?? 0
-    this.#gid = process.getegid?.() ?? 0
     mkdirSync(this.root, { mode: 0o755 })
     chmodSync(this.root, 0o755)
-    this.#aclRoot = lgetxattr(this.root, DEFAULT_ACL) !== undefined
+    // process.umask() only reads it (setting it is what worker threads may not do).
+    this.#inodes = new InodeDefaults(this.root, opts.umask ?? process.umask())
   }
 
   raw(chunk: Buffer): void {
@@ -158,9 +136,9 @@ export class LayerWriter implements TarHandler {
     this.#file = undefined
     try {
       // chown first: the kernel clears setuid/setgid bits and security.capability on chown.
-      const chowned = this.#needsChown(f.entry, f.rel)
+      const chowned = this.#inodes.needsChown(f.entry, f.rel)
       if (chowned) fchownSync(f.fd, f.entry.uid, f.entry.gid)
-      if (chowned || this.#needsChmod(f.entry.mode, f.rel)) fchmodSync(f.fd, f.entry.mode)
+      if (chowned || this.#inodes.needsChmod(f.entry.mode, f.rel)) fchmodSync(f.fd, f.entry.mode)
       this.#xattrs(f.entry, f.rel)
       futimesSync(f.fd, f.entry.atime ?? f.entry.mtime, f.entry.mtime)
     } finally {
@@ -191,36 +169,6 @@ export class LayerWriter implements TarHandler {
 
   #lstat(rel: string): Stats | undefined {
     return this.#created.has(rel) ? lstatOrUndefined(this.#abs(rel)) : undefined
-  }
-
-  /** Does a new inode at rel differ in owner from the entry (see the header)? */
-  #needsChown(e: TarEntry, rel: string): boolean {
-    return e.uid !== this.#uid || e.gid !== (this.#sgid.get(parentOf(rel)) ?? this.#gid) || this.#unpredictable(rel)
-  }
-
-  /** Does a new inode at rel, created with mode's permission bits, end up with other bits than the entry's? */
-  #needsChmod(mode: number, rel: string): boolean {
-    return (mode & 0o7777) !== (mode & 0o777 & ~this.#umask) || this.#unpredictable(rel)
-  }
-
-  /**
-   * Under a directory with a default ACL the kernel derives a new inode's mode from the ACL, not
-   * from the umask: there (the layer's root may inherit one from the store's directories, a layer
-   * may set system.posix_acl_default on its own), owner and mode are always set explicitly.
-   */
-  #unpredictable(rel: string): boolean {
-    if (this.#aclRoot) return true
-    if (this.#aclDirs.size === 0) return false
-    for (let p = parentOf(rel);; p = parentOf(p)) {
-      if (this.#aclDirs.has(p)) return true
-      if (p === '') return false
-    }
-  }
-
-  /** Remember whether a directory of this layer is setgid now (new inodes in it take its group). */
-  #noteDir(rel: string, mode: number, gid: number): void {
-    if (mode & 0o2000) this.#sgid.set(rel, gid)
-    else this.#sgid.delete(rel)
   }
 
   #whiteout(e: TarEntry, rel: string, base: string): void {
@@ -258,17 +206,15 @@ export class LayerWriter implements TarHandler {
     if (made) {
       // New: the kernel gave it our owner (or a setgid parent's group, and the setgid bit) and the
       // entry's permission bits less the umask.
-      const parentGid = this.#sgid.get(parentOf(rel))
-      const chowned = this.#needsChown(e, rel)
+      const chowned = this.#inodes.needsChown(e, rel)
       if (chowned) lchownSync(abs, e.uid, e.gid)
-      const got = (e.mode & 0o777 & ~this.#umask) | (parentGid !== undefined ? 0o2000 : 0)
-      if (chowned || (e.mode & 0o7777) !== got || this.#unpredictable(rel)) chmodSync(abs, e.mode)
+      if (chowned || this.#inodes.dirNeedsChmod(e.mode, rel)) chmodSync(abs, e.mode)
     } else {
       // A directory that was there already (the root, or one made for an earlier entry inside it).
       lchownSync(abs, e.uid, e.gid)
       chmodSync(abs, e.mode)
     }
-    this.#noteDir(rel, e.mode, e.gid)
+    this.#inodes.noteDir(rel, e.mode, e.gid)
     this.#xattrs(e, rel)
     this.#dirTimes.set(rel, [e.atime ?? e.mtime, e.mtime])
   }
@@ -313,7 +259,7 @@ export class LayerWriter implements TarHandler {
     // absolute or "../" target is fine here; writing THROUGH it is what #ensureParent refuses.
     symlinkSync(e.linkpath, abs)
     this.#created.add(rel)
-    if (this.#needsChown(e, rel)) lchownSync(abs, e.uid, e.gid)
+    if (this.#inodes.needsChown(e, rel)) lchownSync(abs, e.uid, e.gid)
     this.#xattrs(e, rel)
     lutimesSync(abs, e.atime ?? e.mtime, e.mtime)
   }
@@ -336,7 +282,7 @@ export class LayerWriter implements TarHandler {
       // trusted.overlay.* steers overlayfs itself (opaque, redirect, metacopy): only the whiteout
       // translation above may set it, never the layer's own PAX records.
       if (name.startsWith('trusted.overlay.')) continue
-      if (name === DEFAULT_ACL) this.#aclDirs.add(rel)
+      if (name === DEFAULT_ACL) this.#inodes.noteAcl(rel)
       try {
         lsetxattr(this.#abs(rel), name, value)
       } catch (err) {
@@ -376,7 +322,7 @@ export class LayerWriter implements TarHandler {
   #implicitDir(rel: string): void {
     const abs = this.#abs(rel)
     mkdirSync(abs, 0o755)
-    if (this.#sgid.has(parentOf(rel)) || (0o755 & this.#umask) !== 0 || this.#unpredictable(rel)) chmodSync(abs, 0o755)
+    if (this.#inodes.inSetgidDir(rel) || (0o755 & this.#inodes.umask) !== 0 || this.#inodes.unpredictable(rel)) chmodSync(abs, 0o755)
     this.#created.add(rel)
   }
 
@@ -407,8 +353,7 @@ export class LayerWriter implements TarHandler {
       unlinkSync(abs)
       return
     }
-    const prefix = rel + '/'
-    const moved = [...this.#live].filter(([p]) => p === rel || p.startsWith(prefix))
+    const moved = [...this.#live].filter(([p]) => isAtOrBelow(p, rel))
     if (moved.length > 0) {
       // Content tar-split still refers to: keep it aside so `save` can rebuild the original tar.
       mkdirSync(this.#shadowDir, { recursive: true, mode: 0o700 })
@@ -425,32 +370,11 @@ export class LayerWriter implements TarHandler {
       unlinkSync(abs)
     }
     if (st.isDirectory()) {
-      for (const set of [this.#dirs, this.#whiteouts, this.#created]) for (const p of set) if (p === rel || p.startsWith(prefix)) set.delete(p)
-      for (const map of [this.#dirTimes, this.#sgid]) for (const p of map.keys()) if (p === rel || p.startsWith(prefix)) map.delete(p)
-      for (const p of this.#aclDirs) if (p === rel || p.startsWith(prefix)) this.#aclDirs.delete(p)
+      for (const set of [this.#dirs, this.#whiteouts, this.#created]) for (const p of set) if (isAtOrBelow(p, rel)) set.delete(p)
+      for (const p of this.#dirTimes.keys()) if (isAtOrBelow(p, rel)) this.#dirTimes.delete(p)
+      this.#inodes.forget(rel)
     }
   }
-}
-
-/**
- * The entry's name as a clean relative path ('' is the layer root), or an UnsafeLayerError.
- * "./a//b/" -> "a/b". Absolute names and ".." components are refused outright, even when they
- * would resolve inside the layer: no legitimate layer needs them.
- */
-export function checkedPath(entry: string, name: string, what = 'path'): string {
-  if (name.startsWith('/')) throw new UnsafeLayerError(entry, `absolute ${what} ${JSON.stringify(name)} would escape the layer`)
-  const parts: string[] = []
-  for (const part of name.split('/')) {
-    if (part === '' || part === '.') continue
-    if (part === '..') throw new UnsafeLayerError(entry, `${what} ${JSON.stringify(name)} has a ".." component that would escape the layer`)
-    parts.push(part)
-  }
-  return parts.join('/')
-}
-
-function parentOf(rel: string): string {
-  const i = rel.lastIndexOf('/')
-  return i === -1 ? '' : rel.slice(0, i)
 }
 
 function lstatOrUndefined(path: string): Stats | undefined {
