@@ -30,25 +30,6 @@
 #define TIOCGPTPEER _IO('T', 0x41)
 #endif
 
-static int send_master(int sock, int fd)
-{
-	static const char name[] = "/dev/ptmx";
-	char control[CMSG_SPACE(sizeof(int))];
-	memset(control, 0, sizeof control);
-	struct iovec iov = { .iov_base = (void *)name, .iov_len = sizeof name - 1 };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control };
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof fd);
-	ssize_t n;
-	do
-		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	return n < 0 ? -1 : 0;
-}
-
 int console_setup(int sock, unsigned rows, unsigned cols, int console, char *msg, size_t cap)
 {
 	char why[128];
@@ -92,7 +73,8 @@ int console_setup(int sock, unsigned rows, unsigned cols, int console, char *msg
 			goto fail;
 		}
 	}
-	if (send_master(sock, master) < 0) {
+	/* The message body is the pty's name, as runc's utils.SendFile sends it. */
+	if (send_fd(sock, master, "/dev/ptmx", sizeof "/dev/ptmx" - 1) < 0) {
 		snprintf(msg, cap, "send the console to the console socket: %s", go_strerror(errno, why, sizeof why));
 		goto fail;
 	}

@@ -60,17 +60,6 @@ struct hook_list *hooks_new(const char *name)
 	return l;
 }
 
-static int push(char ***list, size_t *n, char *s)
-{
-	char **grown = realloc(*list, (*n + 2) * sizeof **list);
-	if (!grown)
-		return -1;
-	grown[(*n)++] = s;
-	grown[*n] = NULL;
-	*list = grown;
-	return 0;
-}
-
 int hooks_field(struct hook_list *l, char tag, char *val)
 {
 	struct hook *cur = l->n ? &l->h[l->n - 1] : NULL;
@@ -94,7 +83,7 @@ int hooks_field(struct hook_list *l, char tag, char *val)
 			return 0;
 		if (tag == 'j')
 			cur->path = val;
-		else if (push(tag == 'J' ? &cur->argv : &cur->env, tag == 'J' ? &cur->argc : &cur->envc, val) < 0)
+		else if (strv_push(tag == 'J' ? &cur->argv : &cur->env, tag == 'J' ? &cur->argc : &cur->envc, val) < 0)
 			return -1;
 		return 1;
 	}

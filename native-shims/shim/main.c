@@ -248,15 +248,10 @@ static int enter_timens(int ctl, const char *which, const char *offsets)
 		 * only our future children), in one write of "<clock> <secs> <nanosecs>" lines; after the
 		 * first child the kernel answers EACCES (Linux 5.6, kernel/time/namespace.c). */
 		if (offsets && *offsets) {
-			int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
-			ssize_t len = (ssize_t)strlen(offsets);
-			if (fd < 0 || write(fd, offsets, (size_t)len) != len) {
+			if (write_file("/proc/self/timens_offsets", offsets) < 0) {
 				send_error(ctl, errno, 1, "write time namespace offsets (%s): %s", offsets, go_strerror(errno, why, sizeof why));
-				if (fd >= 0)
-					close(fd);
 				return -1;
 			}
-			close(fd);
 		}
 		return 0;
 	}
@@ -446,15 +441,10 @@ static int set_gate_limits(int ctl, struct options *o, pid_t gate)
 	if (o->oom_score_adj) {
 		char path[64];
 		snprintf(path, sizeof path, "/proc/%d/oom_score_adj", gate);
-		int fd = open(path, O_WRONLY | O_CLOEXEC);
-		ssize_t len = (ssize_t)strlen(o->oom_score_adj);
-		if (fd < 0 || write(fd, o->oom_score_adj, (size_t)len) != len) {
+		if (write_file(path, o->oom_score_adj) < 0) {
 			send_error(ctl, errno, 1, "set oom_score_adj: %s", go_strerror(errno, why, sizeof why));
-			if (fd >= 0)
-				close(fd);
 			return -1;
 		}
-		close(fd);
 	}
 	return 0;
 }

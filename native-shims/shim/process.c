@@ -89,17 +89,6 @@ struct process_spec {
 	char *buf;  /* owns every string above */
 };
 
-static int push(char ***list, size_t *n, char *s)
-{
-	char **grown = realloc(*list, (*n + 2) * sizeof **list);
-	if (!grown)
-		return -1;
-	grown[(*n)++] = s;
-	grown[*n] = NULL;
-	*list = grown;
-	return 0;
-}
-
 struct process_spec *parse_process_spec(const char *data, size_t len, char *err, size_t errcap)
 {
 	struct process_spec *s = calloc(1, sizeof *s);
@@ -125,11 +114,11 @@ struct process_spec *parse_process_spec(const char *data, size_t len, char *err,
 			continue;
 		switch (tag) {
 		case 'a':
-			if (push(&s->argv, &s->argc, val) < 0)
+			if (strv_push(&s->argv, &s->argc, val) < 0)
 				goto oom;
 			break;
 		case 'e':
-			if (push(&s->env, &s->envc, val) < 0)
+			if (strv_push(&s->env, &s->envc, val) < 0)
 				goto oom;
 			break;
 		case 'c':
@@ -207,7 +196,7 @@ struct process_spec *parse_process_spec(const char *data, size_t len, char *err,
 		snprintf(err, errcap, "args must not be empty");
 		return NULL;
 	}
-	if (!s->env && push(&s->env, &s->envc, NULL) < 0)
+	if (!s->env && strv_push(&s->env, &s->envc, NULL) < 0)
 		goto oom;
 	return s;
 oom:
@@ -350,12 +339,10 @@ int prepare_process(struct process_spec *s, int *err_no, int *exit_code, char *m
 		FAIL(1, "close inherited fds: %s", go_strerror(errno, why, sizeof why));
 	if (s->has_oom) {
 		t0 = trace_clock();
-		int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
 		char v[16];
-		int n = snprintf(v, sizeof v, "%d", s->oom_score_adj);
-		if (fd < 0 || write(fd, v, n) != n)
+		snprintf(v, sizeof v, "%d", s->oom_score_adj);
+		if (write_file("/proc/self/oom_score_adj", v) < 0)
 			FAIL(1, "set oom_score_adj: %s", go_strerror(errno, why, sizeof why));
-		close(fd);
 		trace_step(t0, "write", 0, NULL, "/proc/self/oom_score_adj <- %d", s->oom_score_adj);
 	}
 	for (size_t i = 0; i < s->nrlimits; i++) {

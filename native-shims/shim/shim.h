@@ -71,7 +71,15 @@ extern struct shim_fds shim_fds;
 
 /* channel.c */
 ssize_t recv_msg(int fd, char *buf, size_t cap);
+/* util.c: write s to path (a /proc file: one write(2), as the kernel wants it); 0, or -1 with errno. */
+int write_file(const char *path, const char *s);
+/* util.c: append s to the NULL-terminated array *list of *n strings; 0, or -1 (out of memory). */
+int strv_push(char ***list, size_t *n, char *s);
 int send_msg(int fd, char type, const char *payload, size_t len);
+/* An fd over a unix socket (SCM_RIGHTS), with body[0..len) as the message's bytes; 0, or -1 with errno. */
+int send_fd(int sock, int fd, const char *body, size_t len);
+/* The fd carried by one message on `sock`, or -1 (end of file, or a message without one). */
+int recv_fd(int sock);
 int send_ok(int fd);
 /* Report a failure: errno value, the exit code the caller should use, a printf-style message. */
 int send_error(int fd, int err, int exit_code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
