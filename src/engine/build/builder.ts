@@ -151,7 +151,7 @@ export class Builder {
 
   #stepLine(node: { original: string }): void {
     this.#step++
-    this.#print(`Step ${this.#step}/${this.#total} : ${stepText(node as never)}\n`)
+    this.#print(`Step ${this.#step}/${this.#total} : ${stepText(node)}\n`)
   }
 
   #expand(word: string, env: Map<string, string>): string {

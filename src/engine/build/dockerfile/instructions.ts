@@ -80,7 +80,7 @@ export const INSTRUCTIONS = [
 ] as const
 
 /** The instruction code as Docker prints it in "Step N/M : …". */
-export function stepText(node: DockerfileNode): string {
+export function stepText(node: Pick<DockerfileNode, 'original'>): string {
   return node.original.trim()
 }
 
