@@ -3,6 +3,8 @@
 // signal it, exec into it, clean up after it) and the network. runtime-backend.ts,
 // images/service.ts and network-backend.ts implement them over src/runtime, src/image and
 // src/network; keeping the seam here means the engine's logic reads without those details.
+import type { ContainerRoot, RootWanted } from '../runtime/container-root.js'
+import type { HostFacts } from '../runtime/host-facts.js'
 import type { ProcessKernelView } from '../runtime/kernel-view.js'
 import type { NetworkKernelView } from '../network/kernel-view.js'
 import type { NetworkSettings } from '../api/types.js'
@@ -63,6 +65,8 @@ export interface ExecHandle {
 }
 
 export interface RuntimeBackend {
+  /** What `docker info` reports of the host: cgroups, the store's filesystem, sysctls (runtime/host-facts.ts). */
+  hostFacts(): HostFacts
   /** Refuse resource limits this host cannot enforce, at create time as Docker does. */
   checkLimits(hc: ContainerRecord['HostConfig']): void
   /** The container's files (bundle, rootfs dirs, hostname/hosts/resolv.conf) before its first start. */
@@ -107,6 +111,11 @@ export interface RuntimeBackend {
   resize?(rec: ContainerRecord, rows: number, cols: number): void
   /** What /proc says of the running container's first process (`tocker kernel`). */
   kernel?(rec: ContainerRecord): Promise<ProcessKernelView>
+  /**
+   * The container's "/" for cp and export (runtime/container-root.ts): its PID 1's root while it
+   * runs ('live', 'write'), else its overlay mounted in a private mount namespace ('rootfs' always).
+   */
+  openRoot?(rec: ContainerRecord, want: RootWanted): Promise<ContainerRoot>
   /** Open the container's stdin (OpenStdin) for writing; closing it is the container's EOF. */
   openStdin?(rec: ContainerRecord): Promise<NodeJS.WritableStream | undefined>
 }

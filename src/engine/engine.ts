@@ -17,6 +17,7 @@
 // synchronously before any await, so of two `run --name x` at once exactly one gets the name.
 import { join } from 'node:path'
 import { TockerError } from '../errors.js'
+import type { ContainerRoot, RootWanted } from '../runtime/container-root.js'
 import { parseReference } from '../image/reference.js'
 import type { ContainerConfig } from '../image/types.js'
 import { storeLayout, type StoreLayout } from '../store/layout.js'
@@ -352,7 +353,12 @@ export class Engine {
 
   #archiveTarget(ref: string): ArchiveTarget {
     const rec = this.#table.find(ref)
-    return { rec, ref, dir: containerDir(this.layout.containers, rec.Id) }
+    const { runtime } = this.opts
+    const openRoot = (want: RootWanted): Promise<ContainerRoot> => {
+      if (!runtime.openRoot) throw new TockerError("this engine's runtime cannot open a container's files", { status: 501, daemon: true })
+      return runtime.openRoot(rec, want)
+    }
+    return { rec, ref, dir: containerDir(this.layout.containers, rec.Id), openRoot }
   }
 
   /** HEAD /containers/{id}/archive */
@@ -414,6 +420,7 @@ export class Engine {
       images: this.images,
       eventListeners: () => this.events.listeners,
       bridge: () => this.opts.network?.bridge?.(),
+      host: () => this.opts.runtime.hostFacts(),
     }
   }
 

@@ -17,6 +17,8 @@ import { DEFAULT_PATH_ENV, defaultSpec } from '../runtime/default-spec.js'
 import { OVERLAY_ANNOTATION, type Mount, type Spec } from '../runtime/spec.js'
 import { DEFAULT_STATE_ROOT, readState } from '../runtime/state.js'
 import { processKernelView, type ProcessKernelView } from '../runtime/kernel-view.js'
+import { openContainerRoot, type ContainerRoot, type RootWanted } from '../runtime/container-root.js'
+import { hostFacts, type HostFacts } from '../runtime/host-facts.js'
 import { execProcess, execStatus, removeExecStatus } from '../runtime/exec.js'
 import { top, type TopResult } from '../runtime/top.js'
 import { SOCK_CLOEXEC, SOCK_STREAM, socketpair } from '../sys/proc.js'
@@ -39,6 +41,10 @@ export class EngineRuntime implements RuntimeBackend {
   readonly stateRoot: string
   constructor(readonly root: string) {
     this.stateRoot = root.replace(/\/+$/, '') === DEFAULT_ROOT ? DEFAULT_STATE_ROOT : join(root, 'runtime')
+  }
+
+  hostFacts(): HostFacts {
+    return hostFacts(this.root)
   }
 
   dir(rec: ContainerRecord): string {
@@ -326,6 +332,13 @@ export class EngineRuntime implements RuntimeBackend {
     if (state.status !== 'running') return undefined
     // Releasing the gate unlinks <state>/start.sock: the state dir's mtime is that moment.
     return statSync(join(this.stateRoot, rec.Id)).mtime.toISOString()
+  }
+
+  async openRoot(rec: ContainerRecord, want: RootWanted): Promise<ContainerRoot> {
+    const dir = this.dir(rec)
+    const init = join(dir, INIT_LAYER)
+    const lowerDirs = [...(existsSync(init) ? [init] : []), ...rec.LowerDirs]
+    return openContainerRoot({ id: rec.Id, init: rec.State.Running ? rec.Init : undefined, lowerDirs, dir }, want)
   }
 
   async kernel(rec: ContainerRecord): Promise<ProcessKernelView> {

@@ -1,16 +1,15 @@
 // GET /version, GET /info, GET /system/df and the headers of /_ping, with Docker's shapes and this
 // machine's real values: counts from the engine's records and the image store, CPUs and memory
 // from the kernel, the OS from /etc/os-release, the storage and cgroup drivers tocker really uses,
-// the bridge's subnet. `docker info`/`docker version`/`docker system df` print these.
+// the bridge's subnet. The host's facts (cgroups, sysctls, mounts) come from the runtime backend. `docker info`/`docker version`/`docker system df` print these.
 import { execFile } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { availableParallelism, hostname, machine, release, totalmem } from 'node:os'
 import { join } from 'node:path'
 import type { ContainerSummary, DiskUsage } from '../api/types.js'
 import { API_VERSION, MIN_API_VERSION } from '../api/types.js'
-import { cgroupSupport } from '../cgroups/support.js'
-import { readMountinfo } from '../cgroups/mountinfo.js'
+import type { HostFacts } from '../runtime/host-facts.js'
 import { writeFileAtomic } from '../sys/atomic-file.js'
 import { loadDaemonConfig } from '../image/registry/config.js'
 import type { ImageService } from './images/service.js'
@@ -25,6 +24,8 @@ export interface SystemSources {
   eventListeners(): number
   /** The default bridge (its subnet once the first container chose one). */
   bridge?(): { name: string; subnet?: string; gateway?: string } | undefined
+  /** What the kernel says of the host (the runtime backend reads it). */
+  host(): HostFacts
 }
 
 const arch = () => (process.arch === 'x64' ? 'amd64' : process.arch)
@@ -64,33 +65,6 @@ function osRelease(): { name: string; version: string } {
   return { name: 'Linux', version: '' }
 }
 
-/** Docker's "Cgroup Version": 2 when /sys/fs/cgroup itself is cgroup2 (unified), else 1. */
-function cgroupVersion(): '1' | '2' {
-  const atRoot = readMountinfo().filter((m) => m.mountPoint === '/sys/fs/cgroup').pop()
-  return atRoot?.fsType === 'cgroup2' ? '2' : '1'
-}
-
-function readSysctl(path: string): boolean {
-  try {
-    return readFileSync(path, 'utf8').trim() === '1'
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false
-    throw err
-  }
-}
-
-/** The backing filesystem of the store root, as overlay2's DriverStatus names it. */
-function backingFilesystem(root: string): string {
-  const mounts = readMountinfo()
-  let best = { len: -1, fs: 'unknown' }
-  for (const m of mounts) {
-    if ((root === m.mountPoint || root.startsWith(m.mountPoint.endsWith('/') ? m.mountPoint : m.mountPoint + '/')) && m.mountPoint.length >= best.len) {
-      best = { len: m.mountPoint.length, fs: m.fsType === 'ext4' || m.fsType === 'ext3' ? 'extfs' : m.fsType }
-    }
-  }
-  return best.fs
-}
-
 /** A stable ID for this engine's store (Docker keeps one in engine-id). */
 function engineId(root: string): string {
   const path = join(root, 'engine-id')
@@ -108,7 +82,8 @@ export function info(s: SystemSources) {
   const recs = s.records()
   const running = recs.filter((r) => r.State.Running && !r.State.Paused).length
   const paused = recs.filter((r) => r.State.Paused).length
-  const cg = cgroupSupport()
+  const host = s.host()
+  const cg = host.cgroups
   const limits = cg.usable ? cg.controllers : []
   const os = osRelease()
   const daemon = loadDaemonConfig()
@@ -126,7 +101,7 @@ export function info(s: SystemSources) {
     Images: s.images.count(),
     Driver: 'overlay2',
     DriverStatus: [
-      ['Backing Filesystem', backingFilesystem(s.root)],
+      ['Backing Filesystem', host.backingFilesystem],
       ['Supports d_type', 'true'],
       ['Using metacopy', 'false'],
       ['Native Overlay Diff', 'true'],
@@ -141,16 +116,16 @@ export function info(s: SystemSources) {
     CPUSet: limits.includes('cpuset'),
     PidsLimit: limits.includes('pids'),
     OomKillDisable: false,
-    IPv4Forwarding: readSysctl('/proc/sys/net/ipv4/ip_forward'),
-    BridgeNfIptables: readSysctl('/proc/sys/net/bridge/bridge-nf-call-iptables'),
-    BridgeNfIp6tables: readSysctl('/proc/sys/net/bridge/bridge-nf-call-ip6tables'),
+    IPv4Forwarding: host.ipv4Forwarding,
+    BridgeNfIptables: host.bridgeNfIptables,
+    BridgeNfIp6tables: host.bridgeNfIp6tables,
     Debug: false,
-    NFd: readdirSync('/proc/self/fd').length,
+    NFd: host.openFds,
     NEventsListener: s.eventListeners(),
     SystemTime: new Date().toISOString(),
     LoggingDriver: 'json-file',
     CgroupDriver: 'cgroupfs',
-    CgroupVersion: cgroupVersion(),
+    CgroupVersion: host.cgroupVersion,
     KernelVersion: release(),
     OperatingSystem: os.name,
     OSVersion: os.version,

@@ -1,5 +1,5 @@
-// Where `cp` and `export` find a container's files: an O_PATH fd of the container's "/", which every
-// path is then resolved against with openat2(RESOLVE_IN_ROOT) (archive/in-root.ts), so that no
+// Where `cp` and `export` find a container's files (the engine asks through its runtime backend): an O_PATH fd of the container's "/", which every
+// path is then resolved against with openat2(RESOLVE_IN_ROOT) (engine/archive/in-root.ts), so that no
 // symlink or ".." the container made can lead the engine out of it.
 //
 //   running   /proc/<pid>/root of its PID 1: the container's own root as its mount namespace has
@@ -16,17 +16,29 @@
 //             beside a running container's own); a copy INTO a stopped container mounts the real
 //             upperdir/workdir, so overlayfs itself makes the copy-ups and whiteouts that `diff`
 //             and `commit` then read.
-import { closeSync, existsSync, openSync } from 'node:fs'
+import { closeSync, openSync } from 'node:fs'
 import { join } from 'node:path'
-import { TockerError } from '../../errors.js'
-import { isSameProcess } from '../../sys/proc-stat.js'
-import { O_CLOEXEC, O_DIRECTORY, O_PATH } from '../../sys/mount.js'
-import { CLONE_NEWNS, unshare } from '../../sys/ns.js'
-import { restoreNamespaces, saveNamespaces, warmThreadpool } from '../../runtime/namespaces.js'
-import { mountOverlay } from '../../runtime/overlay.js'
-import { makeRootPrivate } from '../../runtime/rootfs.js'
-import { note } from '../../trace/trace.js'
-import { INIT_LAYER, type ContainerRecord } from '../state.js'
+import { TockerError } from '../errors.js'
+import { isSameProcess, type ProcessIdentity } from '../sys/proc-stat.js'
+import { O_CLOEXEC, O_DIRECTORY, O_PATH } from '../sys/mount.js'
+import { CLONE_NEWNS, unshare } from '../sys/ns.js'
+import { restoreNamespaces, saveNamespaces, warmThreadpool } from './namespaces.js'
+import { mountOverlay } from './overlay.js'
+import { makeRootPrivate } from './rootfs.js'
+import { note } from '../trace/trace.js'
+
+/** The container whose root is wanted. */
+export interface RootSource {
+  id: string
+  /** Its PID 1 while it runs (pid and start time: a recycled pid is refused); undefined when stopped. */
+  init?: ProcessIdentity
+  /** The overlay's read-only layers, topmost first (its init layer, then the image's). */
+  lowerDirs: string[]
+  /** The container's directory on the host: upper/ (the writable layer), work/, rootfs/. */
+  dir: string
+}
+
+export type RootWanted = 'live' | 'rootfs' | 'write'
 
 export interface ContainerRoot {
   /** O_PATH|O_DIRECTORY fd of the container's "/". */
@@ -45,20 +57,20 @@ export interface ContainerRoot {
  * 'rootfs' = always its own overlay, read-only (export); 'write' = as 'live', but a stopped
  * container's overlay is mounted writable (the caller holds the container's lock).
  */
-export async function openContainerRoot(rec: ContainerRecord, containerDir: string, want: 'live' | 'rootfs' | 'write'): Promise<ContainerRoot> {
+export async function openContainerRoot(c: RootSource, want: RootWanted): Promise<ContainerRoot> {
+  const containerDir = c.dir
   const upperDir = join(containerDir, 'upper')
-  if (want !== 'rootfs' && rec.State.Running && rec.Init) {
-    const pid = rec.Init.pid
+  if (want !== 'rootfs' && c.init) {
+    const pid = c.init.pid
     const fd = openSync(`/proc/${pid}/root`, O_PATH | O_DIRECTORY | O_CLOEXEC)
-    if (!isSameProcess(rec.Init)) {
+    if (!isSameProcess(c.init)) {
       closeSync(fd)
-      throw new TockerError(`Container ${rec.Id} is not running`, { status: 409, daemon: true })
+      throw new TockerError(`Container ${c.id} is not running`, { status: 409, daemon: true })
     }
     note('cp', 'explain.note.cp.root.running', { pid, upper: upperDir })
     return { fd, how: 'running', upperDir, shown: `/proc/${pid}/root`, close: () => closeSync(fd) }
   }
-  const init = join(containerDir, INIT_LAYER)
-  const lowers = [...(existsSync(init) ? [init] : []), ...rec.LowerDirs]
+  const lowers = c.lowerDirs
   const writable = want === 'write'
   const overlay = writable ? { lowerdir: lowers, upperdir: upperDir, workdir: join(containerDir, 'work') } : { lowerdir: [upperDir, ...lowers] }
   const target = join(containerDir, 'rootfs')

@@ -16,7 +16,7 @@ import { posix } from 'node:path'
 import { TockerError } from '../../errors.js'
 import { O_CLOEXEC, O_DIRECTORY, O_NOFOLLOW, O_PATH, openat2, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS } from '../../sys/mount.js'
 import type { ContainerPathStat } from '../../api/types.js'
-import type { ContainerRoot } from './container-root.js'
+import type { ContainerRoot } from '../../runtime/container-root.js'
 
 export type { ContainerPathStat }
 

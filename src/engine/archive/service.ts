@@ -3,7 +3,7 @@
 //   GET  /containers/{id}/archive?path=P   P as a tar, named by P's last element
 //   PUT  /containers/{id}/archive?path=D   a tar extracted into the directory D
 //   GET  /containers/{id}/export           the container's root file system as one tar
-// Paths are the container's, resolved inside its root (container-root.ts, in-root.ts). P's last
+// Paths are the container's, resolved inside its root (runtime/container-root.ts, in-root.ts). P's last
 // element is not followed when it is a symlink (the link itself is copied) unless P ends in "/" or
 // "/."; D is followed (extracting "into a link to a directory" is extracting into that directory).
 import { closeSync, fstatSync, openSync, readFileSync, readlinkSync } from 'node:fs'
@@ -13,7 +13,7 @@ import { resolveUser } from '../../runtime/user.js'
 import { O_CLOEXEC, O_NOCTTY, O_NONBLOCK, O_RDONLY } from '../../sys/mount.js'
 import { note, traced } from '../../trace/trace.js'
 import type { ContainerRecord } from '../state.js'
-import { openContainerRoot, type ContainerRoot } from './container-root.js'
+import type { ContainerRoot, RootWanted } from '../../runtime/container-root.js'
 import { extractInto, type ExtractStats } from './extract.js'
 import { absContainerPath, canonicalInRoot, fdPath, openInRoot, pathStat, resolveError, type ContainerPathStat } from './in-root.js'
 import { tarOut, type TarOutStats } from './tar-out.js'
@@ -32,11 +32,13 @@ export interface ArchiveTarget {
   ref: string
   /** containers/<id>/ */
   dir: string
+  /** The container's "/" as an O_PATH fd (the runtime backend's openRoot). */
+  openRoot(want: RootWanted): Promise<ContainerRoot>
 }
 
 /** HEAD: the stat of a path. */
 export async function statContainerPath(t: ArchiveTarget, path: string): Promise<ContainerPathStat> {
-  const root = await openContainerRoot(t.rec, t.dir, 'live')
+  const root = await t.openRoot('live')
   try {
     const abs = absContainerPath(path)
     refuseStoppedVolume(t, root, abs)
@@ -53,7 +55,7 @@ export async function statContainerPath(t: ArchiveTarget, path: string): Promise
 
 /** GET: the stat and a tar of the path. The root stays open until the tar is read to its end (or dropped). */
 export async function archiveContainerPath(t: ArchiveTarget, path: string): Promise<ArchiveSource> {
-  const root = await openContainerRoot(t.rec, t.dir, 'live')
+  const root = await t.openRoot('live')
   let fd: number | undefined
   try {
     const abs = absContainerPath(path)
@@ -74,7 +76,7 @@ export async function archiveContainerPath(t: ArchiveTarget, path: string): Prom
 
 /** GET /export: the whole root file system of the container (without its volumes), as Docker exports it. */
 export async function exportContainer(t: ArchiveTarget): Promise<AsyncGenerator<Buffer>> {
-  const root = await openContainerRoot(t.rec, t.dir, 'rootfs')
+  const root = await t.openRoot('rootfs')
   let fd: number | undefined
   try {
     fd = open(root, t, '/', true)
@@ -89,7 +91,7 @@ export async function exportContainer(t: ArchiveTarget): Promise<AsyncGenerator<
 
 /** PUT: extract `body` (a tar) into the directory `path`. `lockedStopped`: the caller holds the container's lock. */
 export async function extractToContainer(t: ArchiveTarget, path: string, body: AsyncIterable<Buffer>, opts: { noOverwriteDirNonDir: boolean; copyUIDGID: boolean }): Promise<ExtractStats> {
-  const root = await openContainerRoot(t.rec, t.dir, 'write')
+  const root = await t.openRoot('write')
   try {
     const abs = absContainerPath(path)
     refuseStoppedVolume(t, root, abs)

@@ -7,6 +7,7 @@ import { appendFileSync } from 'node:fs'
 import type { ExecHandle, ExitRecord, ImageBackend, ResolvedImage, RuntimeBackend, StartedProcess } from '../../../src/engine/backend.js'
 import type { ContainerRecord, ProcessIdentity } from '../../../src/engine/state.js'
 import { TockerError } from '../../../src/errors.js'
+import type { HostFacts } from '../../../src/runtime/host-facts.js'
 
 export class FakeRuntime implements RuntimeBackend {
   /** "create <id12>", "signal <id12> 15", "cleanup <id12>", … in order. */
@@ -23,6 +24,18 @@ export class FakeRuntime implements RuntimeBackend {
     this.calls.push([what, rec.Id.slice(0, 12), ...more].join(' '))
   }
 
+  /** A cgroup v2 host on ext4 with forwarding on: fixed, so tests of `info` read no /proc. */
+  hostFacts(): HostFacts {
+    return {
+      cgroupVersion: '2',
+      cgroups: { usable: true, controllers: ['cpu', 'memory', 'pids'], v1Mounts: [] },
+      backingFilesystem: 'extfs',
+      ipv4Forwarding: true,
+      bridgeNfIptables: false,
+      bridgeNfIp6tables: false,
+      openFds: 10,
+    }
+  }
   checkLimits(): void {}
   async prepare(rec: ContainerRecord, _image: ResolvedImage): Promise<void> {
     this.#call('prepare', rec)
