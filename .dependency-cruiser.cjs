@@ -2,8 +2,13 @@
 //   cli → api → engine → image/runtime/network → cgroups/content/store/registry-credentials
 //       → sys/trace → native-shims
 // An import may skip layers downward, never point upward, and no module may import itself through
-// others (no cycles). Leaves every layer may use: errors.ts, human-duration.ts, json-schema.ts, i18n/, and the API's
-// wire formats (api/types.ts, api/json-message.ts: plain data shapes and their encoding, no I/O).
+// others (no cycles). Leaves every layer may use, each with no state and no kernel access: errors.ts
+// (the one error type), human-duration.ts and json-schema.ts (pure helpers), dockerignore.ts (the
+// .dockerignore matcher: the CLI's build context and the engine's builder both apply it),
+// package-root.ts (where the package's own files are: the CLI, the runtime CLI and the dashboard find
+// their assets through it), i18n/ (the learner's words), and the API's wire formats (api/types.ts,
+// api/json-message.ts: plain data shapes and their encoding, no I/O). A leaf imports only leaves, so
+// no layer can reach upward through one.
 // Static and dynamic imports alike. And the CLI is a thin client: it reaches state only through
 // the API. Besides api/ it may use pure helpers that do no I/O (reference parsing, -p specs, port
 // formatting, the trace formatter) and the client's own credential file; only the low-level
@@ -12,7 +17,7 @@
 // library directly, as runc does, and shares cli/'s parser.
 // The dashboard (`tocker dashboard`, a web server for the browser) sits under the CLI and is a client
 // of the API in the same way.
-const LEAVES = '^src/(errors\\.ts|human-duration\\.ts|json-schema\\.ts|dockerignore\\.ts|i18n/|api/types\\.ts|api/json-message\\.ts)'
+const LEAVES = '^src/(errors\\.ts|human-duration\\.ts|json-schema\\.ts|dockerignore\\.ts|package-root\\.ts|i18n/|api/types\\.ts|api/json-message\\.ts)'
 
 /** Layers from the top; each may import only those after it. */
 const LAYERS = [
@@ -44,6 +49,13 @@ module.exports = {
       to: { circular: true },
     },
     ...upward,
+    {
+      name: 'leaves-stay-leaves',
+      comment: 'a leaf every layer may use (errors, i18n, wire types, …) must import only other leaves: through it any layer could reach upward',
+      severity: 'error',
+      from: { path: LEAVES },
+      to: { path: '^(src|native-shims)/', pathNot: LEAVES },
+    },
     {
       name: 'cli-only-through-the-api',
       comment: 'a CLI command must not touch the store, the runtime or the engine directly: ask the engine through the API (src/api/client.ts)',
