@@ -10,23 +10,13 @@ if (!inNetSandbox()) process.exit(await reexecInNetSandbox())
 prepareNetSandbox()
 
 const { default: t } = await import('tap')
-const { execFileSync, spawn } = await import('node:child_process')
-const { engineTestBed, until } = await import('../engine/harness.js')
+const { spawn } = await import('node:child_process')
+const { until } = await import('../engine/harness.js')
+const { userNetworksBed } = await import('./user-networks-bed.js')
 const { api } = await import('../../helpers/engine-api.js')
 
-const { env, ref, cleanup } = await engineTestBed(['busybox', 'httpd'], 'tocker-user-networks-edges-')
+const { env, cleanup, BUSYBOX, HTTPD, sh, links, rules, inNet } = await userNetworksBed('tocker-user-networks-edges-')
 t.teardown(cleanup)
-const BUSYBOX = ref('busybox')
-const HTTPD = ref('httpd')
-await env.ok(['pull', '-q', BUSYBOX])
-await env.ok(['pull', '-q', HTTPD])
-
-const sh = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 'utf8' })
-const links = () => sh('ip', ['-o', 'link']).split('\n').map((l) => l.split(': ')[1]?.split('@')[0]).filter(Boolean) as string[]
-/** The rules, without iptables-save's dated comment lines. */
-const rules = () => (sh('iptables-save', []) + sh('iptables-save', ['-t', 'nat'])).split('\n').filter((l) => !l.startsWith('#')).join('\n')
-/** Run a command in a throw-away busybox container on `net`; its output and exit code. */
-const inNet = (net: string, script: string, extra: string[] = []) => env.tocker(['run', '--rm', '--network', net, ...extra, BUSYBOX, 'sh', '-c', script])
 
 t.test('--internal: no way out, no NAT', async (t) => {
   // "Outside": an address of the host that is on no bridge, with a server behind it.
