@@ -34,6 +34,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { gunzipSync } from 'node:zlib'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
 import { waitForProcessesNaming } from '../helpers/leftover-processes.mjs'
 import { inNetSandbox, prepareNetSandbox, reexecInNetSandbox } from '../helpers/netns-sandbox.mjs'
 import { hideHostState } from './docker-engine.mjs'
@@ -51,17 +52,13 @@ prepareNetSandbox()
 hideHostState()
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
-const argv = process.argv.slice(2)
-function option(name, fallback) {
-  const i = argv.indexOf(name)
-  return i >= 0 ? argv.splice(i, 2)[1] : fallback
-}
-const ONLY = option('--only', 'build,push').split(',')
 // --cpu-prof DIR: the engine and the CLI write V8 CPU profiles there (node --cpu-prof), to see where
-// tocker's time goes.
-const PROF = option('--cpu-prof', undefined)
+// tocker's time goes. Node's own parser (strict: an unknown option is an error).
+const { values: opts, positionals } = parseArgs({ options: { only: { type: 'string', default: 'build,push' }, 'cpu-prof': { type: 'string' } }, allowPositionals: true })
+const ONLY = opts.only.split(',')
+const PROF = opts['cpu-prof']
 const nodeProf = PROF ? ['--cpu-prof', '--cpu-prof-dir', resolve(PROF)] : []
-const RUNS = Number(argv[0] ?? 3)
+const RUNS = Number(positionals[0] ?? 3)
 const BIN = join(repoRoot, 'bin', 'tocker')
 const LAYOUTS = { busybox: join(repoRoot, 'rootfs-cache/out/busybox'), httpd: join(repoRoot, 'rootfs-cache/out/httpd') }
 

@@ -50,6 +50,7 @@ import { spawn, spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
 import { waitForProcessesNaming } from '../helpers/leftover-processes.mjs'
 import { inNetSandbox, prepareNetSandbox, reexecInNetSandbox } from '../helpers/netns-sandbox.mjs'
 import { dockerEngineBinaries, hideHostState, startDockerd } from './docker-engine.mjs'
@@ -82,31 +83,37 @@ within 10 minutes on 2 loaded cores (the configuration for a final measurement):
 a quick before/after of a change (about 4 min):
   node test/bench/pull.mjs 2 --only tocker,docker --baseline /path/to/built/checkout
 `
-if (process.argv.includes('--help') || process.argv.includes('-h')) {
+// Node's own parser (strict: an unknown option is an error, not silently a run count).
+const { values: opts, positionals } = parseArgs({
+  options: {
+    help: { type: 'boolean', short: 'h' },
+    only: { type: 'string', default: 'tocker,docker,podman,skopeo,floor' },
+    baseline: { type: 'string' },
+    settle: { type: 'string', default: '61' },
+    spread: { type: 'boolean', default: false },
+  },
+  allowPositionals: true,
+})
+if (opts.help) {
   process.stdout.write(HELP)
   process.exit(0)
 }
 
 if (!inNetSandbox()) {
   // Outside first: the sandbox has no network for apt-get to fetch Docker's engine with.
-  if (!process.argv.includes('--only') || process.argv[process.argv.indexOf('--only') + 1].includes('docker')) dockerEngineBinaries()
+  if (opts.only.split(',').includes('docker')) dockerEngineBinaries()
   process.exit(await reexecInNetSandbox())
 }
 prepareNetSandbox()
 hideHostState()
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
-const argv = process.argv.slice(2)
-function option(name, fallback) {
-  const i = argv.indexOf(name)
-  return i >= 0 ? argv.splice(i, 2)[1] : fallback
-}
 // Another checkout (built) to compare with in the same run, e.g. the commit before a change.
-const BASELINE = option('--baseline', undefined)
-const ONLY = option('--only', 'tocker,docker,podman,skopeo,floor').split(',')
-const SETTLE = Number(option('--settle', '61'))
-const SPREAD = argv.includes('--spread') ? argv.splice(argv.indexOf('--spread'), 1).length > 0 : false
-const RUNS = Number(argv[0] ?? 3)
+const BASELINE = opts.baseline
+const ONLY = opts.only.split(',')
+const SETTLE = Number(opts.settle)
+const SPREAD = opts.spread
+const RUNS = Number(positionals[0] ?? 3)
 
 // Short: dockerd's socket lives under it (108-byte limit on socket paths).
 const work = mkdtempSync('/tmp/tbp-')

@@ -208,3 +208,13 @@ export function tockerShell(env: TockerEnv, script: string): Promise<ClientRun> 
   const tocker = `${process.execPath} ${TOCKER_BIN} --root ${env.root}`
   return runClient('bash', ['-o', 'pipefail', '-c', script], { env: { ...process.env, TOCKER_NO_AUTOSTART: '1', TOCKER: tocker }, timeoutMs: 60_000 })
 }
+
+/** Lines "<12 hex>: <status>" of a push's output, as a map. */
+export function layerLines(out: string): Map<string, string> {
+  const m = new Map<string, string>()
+  for (const l of out.split('\n')) {
+    const x = /^([0-9a-f]{12}): (.*)$/.exec(l)
+    if (x) m.set(x[1], x[2])
+  }
+  return m
+}

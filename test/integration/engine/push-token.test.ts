@@ -25,7 +25,7 @@ const work = mkdtempSync(join(tmpdir(), 'tocker-push-token-test-'))
 process.env.TOCKER_CONFIG = join(work, 'tocker-config')
 mkdirSync(process.env.TOCKER_CONFIG)
 
-const { dockerCli, engineTestBed } = await import('./harness.js')
+const { dockerCli, engineTestBed, layerLines } = await import('./harness.js')
 const { runClient, clientEnv } = await import('../../helpers/clients.js')
 const { startRegistry, push, registryToolsMissing } = await import('../../helpers/registry.js')
 const { fixture } = await import('../../helpers/fixtures.js')
@@ -48,16 +48,6 @@ const requests = reg.token!.requests
 const skopeoEnv = clientEnv({ REGISTRY_AUTH_FILE: join(work, 'skopeo-auth.json') })
 const skopeo = (args: string[]) => runClient('skopeo', args, { env: skopeoEnv, timeoutMs: 60_000 })
 const tocker = (args: string[], input?: string) => env.tocker(args, { input, timeoutMs: 90_000 })
-
-/** Lines "<12 hex>: <status>" of a push's output, as a map. */
-function layerLines(out: string): Map<string, string> {
-  const m = new Map<string, string>()
-  for (const l of out.split('\n')) {
-    const x = /^([0-9a-f]{12}): (.*)$/.exec(l)
-    if (x) m.set(x[1], x[2])
-  }
-  return m
-}
 
 const configFile = join(process.env.TOCKER_CONFIG, 'config.json')
 

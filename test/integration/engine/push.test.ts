@@ -17,7 +17,7 @@ const { execFileSync } = await import('node:child_process')
 const { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } = await import('node:fs')
 const { tmpdir } = await import('node:os')
 const { join } = await import('node:path')
-const { dockerCli, engineTestBed, until } = await import('./harness.js')
+const { dockerCli, engineTestBed, layerLines, until } = await import('./harness.js')
 
 const { env, ref, cleanup } = await engineTestBed(['httpd'])
 t.teardown(cleanup)
@@ -34,16 +34,6 @@ function page(text: string) {
 }
 writeFileSync(join(ctx, 'Dockerfile'), `FROM ${HTTPD}\nRUN echo built > /built.txt\nCOPY index.html /usr/local/apache2/htdocs/\n`)
 page('hello from tocker')
-
-/** Lines "<12 hex>: <status>" of a push's output, as a map. */
-function layerLines(out: string): Map<string, string> {
-  const m = new Map<string, string>()
-  for (const l of out.split('\n')) {
-    const x = /^([0-9a-f]{12}): (.*)$/.exec(l)
-    if (x) m.set(x[1], x[2])
-  }
-  return m
-}
 
 const docker = dockerCli(env.socket, join(work, 'docker-config'))
 
