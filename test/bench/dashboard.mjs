@@ -13,59 +13,25 @@
 // Runs in a private network namespace (unshare --net --mount), like the tests. The images are the
 // offline busybox tarball loaded once and tagged 20 times; the containers are created (`tocker
 // create`), 10 of them started: a list of 50 to draw without 50 running processes on a shared machine.
-import { spawn, spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { launchBrowser, startDashboard } from '../helpers/dashboard.mjs'
-import { waitForProcessesNaming } from '../helpers/leftover-processes.mjs'
 import { inNetSandbox, prepareNetSandbox, reexecInNetSandbox } from '../helpers/netns-sandbox.mjs'
 import { buildRootfsCache, DEFAULT_OUT } from '../../rootfs-cache/build.mjs'
+import { engineBench } from './engine-bench.mjs'
 
 if (!inNetSandbox()) process.exit(await reexecInNetSandbox())
 prepareNetSandbox()
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
-const TOCKER = join(repoRoot, 'bin', 'tocker')
 const RUNS = Number(process.argv[2] ?? 5)
 const IDLE_S = 10
-const work = mkdtempSync(join(tmpdir(), 'tocker-bench-dashboard-'))
-const root = join(work, 'store')
-let engine
 let dash
 let browser
-
-function tocker(args) {
-  const r = spawnSync(process.execPath, [TOCKER, '--root', root, ...args], { encoding: 'utf8', env: { ...process.env, TOCKER_NO_AUTOSTART: '1' } })
-  if (r.status !== 0) throw new Error(`tocker ${args.join(' ')}: exit ${r.status}: ${r.stderr}`)
-  return r.stdout
-}
-
-function cleanup() {
-  try {
-    if (dash?.child.exitCode === null) dash.child.kill('SIGTERM')
-    if (engine) {
-      const ids = spawnSync(process.execPath, [TOCKER, '--root', root, 'ps', '-aq'], { encoding: 'utf8', env: { ...process.env, TOCKER_NO_AUTOSTART: '1' } }).stdout.split('\n').filter(Boolean)
-      if (ids.length) spawnSync(process.execPath, [TOCKER, '--root', root, 'rm', '-f', ...ids], { env: { ...process.env, TOCKER_NO_AUTOSTART: '1' } })
-      if (engine.exitCode === null) process.kill(engine.pid, 'SIGTERM')
-    }
-  } catch {}
-  // Synchronous (this runs in the 'exit' handler): wait until no process of this store is left.
-  waitForProcessesNaming(work)
-  rmSync(work, { recursive: true, force: true })
-}
-process.on('exit', cleanup)
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130))
-
-async function until(fn, what, ms = 20_000) {
-  const end = Date.now() + ms
-  while (Date.now() < end) {
-    if (fn()) return
-    await new Promise((r) => setTimeout(r, 50))
-  }
-  throw new Error(`timed out: ${what}`)
-}
+// The dashboard goes first at exit (the engine and its containers after it).
+const bench = engineBench('tocker-bench-dashboard-', () => {
+  if (dash?.child.exitCode === null) dash.child.kill('SIGTERM')
+})
+const { root, tocker } = bench
 
 /** user+sys CPU time of a process so far, in ms (/proc/PID/stat fields 14 and 15, in clock ticks of 10 ms). */
 function cpuMs(pid) {
@@ -78,8 +44,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 
 // --- set-up: an engine, 20 images, 50 containers (10 running), the dashboard, Chromium ---
 await buildRootfsCache({ outDir: DEFAULT_OUT, only: ['busybox'] })
-engine = spawn(process.execPath, [TOCKER, '--root', root, 'daemon'], { stdio: 'ignore' })
-await until(() => existsSync(join(root, 'tocker.sock')) && spawnSync(process.execPath, [TOCKER, '--root', root, 'ps'], { env: { ...process.env, TOCKER_NO_AUTOSTART: '1' } }).status === 0, 'engine')
+const engine = await bench.startEngine()
 tocker(['load', '-i', join(DEFAULT_OUT, 'busybox.tar')])
 for (let i = 1; i < 20; i++) tocker(['tag', 'busybox:latest', `bench/image-${i}:v${i}`])
 for (let i = 0; i < 50; i++) tocker(['create', '--name', `c${i}`, '-p', `${9000 + i}:80`, 'busybox:latest', 'sleep', '100000'])

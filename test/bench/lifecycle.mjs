@@ -13,55 +13,17 @@
 // Runs in a private network namespace (unshare --net --mount), like the tests: containers on the
 // default bridge get veths there. busybox comes from rootfs-cache, pushed to Debian's
 // docker-registry on 127.0.0.1 with skopeo, and pulled by tocker.
-import { spawn, spawnSync } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { waitForProcessesNaming } from '../helpers/leftover-processes.mjs'
+import { spawnSync } from 'node:child_process'
+import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { inNetSandbox, prepareNetSandbox, reexecInNetSandbox } from '../helpers/netns-sandbox.mjs'
-import { buildRootfsCache, DEFAULT_OUT } from '../../rootfs-cache/build.mjs'
+import { CLI_ENV, engineBench, timeMs, TOCKER } from './engine-bench.mjs'
 
 if (!inNetSandbox()) process.exit(await reexecInNetSandbox())
 prepareNetSandbox()
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
-const TOCKER = join(repoRoot, 'bin', 'tocker')
 const RUNS = Number(process.argv[2] ?? 15)
-const work = mkdtempSync(join(tmpdir(), 'tocker-bench-lifecycle-'))
-const root = join(work, 'store')
-let registry
-let engine
-
-function cleanup() {
-  try {
-    if (engine) {
-      const ids = spawnSync(process.execPath, [TOCKER, '--root', root, 'ps', '-aq'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean)
-      for (let i = 0; i < ids.length; i += 50) spawnSync(process.execPath, [TOCKER, '--root', root, 'rm', '-f', ...ids.slice(i, i + 50)])
-      if (engine.exitCode === null) process.kill(engine.pid, 'SIGTERM')
-    }
-    if (registry?.exitCode === null) process.kill(registry.pid, 'SIGTERM')
-  } catch {}
-  // Wait (synchronously: this runs in the 'exit' handler) until no process of this store is left.
-  waitForProcessesNaming(work)
-  rmSync(work, { recursive: true, force: true })
-}
-process.on('exit', cleanup)
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130))
-
-function tocker(args, opts = {}) {
-  const r = spawnSync(process.execPath, [TOCKER, '--root', root, ...args], { encoding: 'utf8', env: { ...process.env, TOCKER_NO_AUTOSTART: '1' }, ...opts })
-  if (r.status !== 0) throw new Error(`tocker ${args.join(' ')}: exit ${r.status}: ${r.stderr}`)
-  return r.stdout
-}
-
-function timeMs(fn) {
-  const t0 = process.hrtime.bigint()
-  fn()
-  return Number(process.hrtime.bigint() - t0) / 1e6
-}
+const bench = engineBench('tocker-bench-lifecycle-')
+const { root, tocker } = bench
 
 function stats(samples) {
   const s = [...samples].sort((a, b) => a - b)
@@ -92,46 +54,14 @@ function nodeProcesses() {
   return n
 }
 
-async function freePort() {
-  const s = createServer()
-  await new Promise((r) => s.listen(0, '127.0.0.1', r))
-  const { port } = s.address()
-  await new Promise((r) => s.close(r))
-  return port
-}
-
-async function until(fn, what, ms = 15000) {
-  const end = Date.now() + ms
-  while (Date.now() < end) {
-    if (fn()) return
-    await new Promise((r) => setTimeout(r, 50))
-  }
-  throw new Error(`timed out: ${what}`)
-}
-
 // --- set-up: registry with busybox, a store, an engine ---
-const port = await freePort()
-const addr = `127.0.0.1:${port}`
-const regDir = join(work, 'registry')
-mkdirSync(regDir)
-writeFileSync(
-  join(regDir, 'config.yml'),
-  `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${regDir}/data\nhttp:\n  addr: ${addr}\n  secret: ${randomBytes(8).toString('hex')}\n`,
-)
-registry = spawn('/usr/bin/docker-registry', ['serve', join(regDir, 'config.yml')], { stdio: 'ignore' })
-const built = await buildRootfsCache({ outDir: DEFAULT_OUT, only: ['busybox'] })
-await until(() => spawnSync('curl', ['-sf', `http://${addr}/v2/`]).status === 0, 'registry')
-const push = spawnSync('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `oci:${built.busybox.layout}:latest`, `docker://${addr}/library/busybox:latest`], { encoding: 'utf8' })
-if (push.status !== 0) throw new Error(`skopeo: ${push.stderr}`)
-const BUSYBOX = `${addr}/library/busybox`
-
-engine = spawn(process.execPath, [TOCKER, '--root', root, 'daemon'], { stdio: 'ignore' })
-await until(() => existsSync(join(root, 'tocker.sock')) && spawnSync(process.execPath, [TOCKER, '--root', root, 'ps'], { env: { ...process.env, TOCKER_NO_AUTOSTART: '1' } }).status === 0, 'engine')
+const BUSYBOX = await bench.busyboxRegistry()
+const engine = await bench.startEngine()
 tocker(['pull', BUSYBOX])
 
 /** CPU time (user+sys) of one run, from GNU time: steadier than wall time on a busy machine. */
 function cpuMs(cmd, args) {
-  const r = spawnSync('/usr/bin/time', ['-f', 'CPU %U %S', cmd, ...args], { encoding: 'utf8', env: { ...process.env, TOCKER_NO_AUTOSTART: '1' } })
+  const r = spawnSync('/usr/bin/time', ['-f', 'CPU %U %S', cmd, ...args], { encoding: 'utf8', env: CLI_ENV })
   const m = /CPU ([\d.]+) ([\d.]+)\s*$/.exec(r.stderr)
   return m ? (Number(m[1]) + Number(m[2])) * 1000 : NaN
 }

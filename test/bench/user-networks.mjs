@@ -12,57 +12,20 @@
 //   npm run build && node test/bench/user-networks.mjs [runs=5] [lookups=1000]
 //
 // Runs in a private network namespace (unshare --net --mount), like the tests.
-import { spawn, spawnSync } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
-import { loadavg, tmpdir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { waitForProcessesNaming } from '../helpers/leftover-processes.mjs'
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { loadavg } from 'node:os'
+import { join } from 'node:path'
 import { inNetSandbox, prepareNetSandbox, reexecInNetSandbox } from '../helpers/netns-sandbox.mjs'
-import { buildRootfsCache, DEFAULT_OUT } from '../../rootfs-cache/build.mjs'
+import { engineBench, timeMs } from './engine-bench.mjs'
 
 if (!inNetSandbox()) process.exit(await reexecInNetSandbox())
 prepareNetSandbox()
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
-const TOCKER = join(repoRoot, 'bin', 'tocker')
 const RUNS = Number(process.argv[2] ?? 5)
 const LOOKUPS = Number(process.argv[3] ?? 1000)
-const work = mkdtempSync(join(tmpdir(), 'tocker-bench-usernet-'))
-const root = join(work, 'store')
-let registry
-let engine
-
-function cleanup() {
-  try {
-    if (engine) {
-      const ids = spawnSync(process.execPath, [TOCKER, '--root', root, 'ps', '-aq'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean)
-      if (ids.length) spawnSync(process.execPath, [TOCKER, '--root', root, 'rm', '-f', ...ids])
-      spawnSync(process.execPath, [TOCKER, '--root', root, 'network', 'prune', '-f'])
-      if (engine.exitCode === null) process.kill(engine.pid, 'SIGTERM')
-    }
-    if (registry?.exitCode === null) process.kill(registry.pid, 'SIGTERM')
-  } catch {}
-  waitForProcessesNaming(work)
-  rmSync(work, { recursive: true, force: true })
-}
-process.on('exit', cleanup)
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130))
-
-const ENV = { ...process.env, TOCKER_NO_AUTOSTART: '1' }
-function tocker(args) {
-  const r = spawnSync(process.execPath, [TOCKER, '--root', root, ...args], { encoding: 'utf8', env: ENV })
-  if (r.status !== 0) throw new Error(`tocker ${args.join(' ')}: exit ${r.status}: ${r.stderr}`)
-  return r.stdout
-}
-
-function timeMs(fn) {
-  const t0 = process.hrtime.bigint()
-  fn()
-  return Number(process.hrtime.bigint() - t0) / 1e6
-}
+const bench = engineBench('tocker-bench-usernet-')
+const { work, root, tocker } = bench
 
 function measure(label, fn, runs = RUNS) {
   fn() // warm up
@@ -71,39 +34,9 @@ function measure(label, fn, runs = RUNS) {
   return s[Math.floor(s.length / 2)]
 }
 
-async function until(fn, what, ms = 15000) {
-  const end = Date.now() + ms
-  while (Date.now() < end) {
-    if (fn()) return
-    await new Promise((r) => setTimeout(r, 50))
-  }
-  throw new Error(`timed out: ${what}`)
-}
-
-async function freePort() {
-  const s = createServer()
-  await new Promise((r) => s.listen(0, '127.0.0.1', r))
-  const { port } = s.address()
-  await new Promise((r) => s.close(r))
-  return port
-}
-
 // --- set-up: a registry with busybox, a store, an engine ---
-const addr = `127.0.0.1:${await freePort()}`
-const regDir = join(work, 'registry')
-mkdirSync(regDir)
-writeFileSync(
-  join(regDir, 'config.yml'),
-  `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${regDir}/data\nhttp:\n  addr: ${addr}\n  secret: ${randomBytes(8).toString('hex')}\n`,
-)
-registry = spawn('/usr/bin/docker-registry', ['serve', join(regDir, 'config.yml')], { stdio: 'ignore' })
-const built = await buildRootfsCache({ outDir: DEFAULT_OUT, only: ['busybox'] })
-await until(() => spawnSync('curl', ['-sf', `http://${addr}/v2/`]).status === 0, 'registry')
-const push = spawnSync('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `oci:${built.busybox.layout}:latest`, `docker://${addr}/library/busybox:latest`], { encoding: 'utf8' })
-if (push.status !== 0) throw new Error(`skopeo: ${push.stderr}`)
-const BUSYBOX = `${addr}/library/busybox`
-engine = spawn(process.execPath, [TOCKER, '--root', root, 'daemon'], { stdio: 'ignore' })
-await until(() => existsSync(join(root, 'tocker.sock')) && spawnSync(process.execPath, [TOCKER, '--root', root, 'ps'], { env: ENV }).status === 0, 'engine')
+const BUSYBOX = await bench.busyboxRegistry()
+await bench.startEngine()
 tocker(['pull', BUSYBOX])
 
 console.log(`tocker user-defined networks benchmark (${RUNS} runs each, median [min-max]; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')})`)
