@@ -18,6 +18,15 @@ export interface ConfigStepContext {
   print(text: string): void
 }
 
+/**
+ * ArgsEscaped after CMD or ENTRYPOINT, as moby's resolveCmdLine: a Windows-only flag (the command
+ * line is already escaped for CreateProcess), so on Linux a command line clears it; an empty one
+ * (CMD []) keeps what the parent image said. Omitted when false, as Docker's JSON does.
+ */
+function argsEscaped(rc: StageState['runConfig'], cmdLine: string[]): void {
+  if (cmdLine.length) delete rc.ArgsEscaped
+}
+
 /** Apply a config instruction to state.runConfig; returns the step's history comment. RUN, WORKDIR, COPY and ADD are the builder's. */
 export function configStep(state: StageState, cmd: Instruction, ctx: ConfigStepContext): string {
   const x = ctx.expand
@@ -56,14 +65,14 @@ export function configStep(state: StageState, cmd: Instruction, ctx: ConfigStepC
     case 'cmd': {
       const c = commandLine(state, cmd.cmdLine, cmd.prependShell)
       rc.Cmd = c
-      rc.ArgsEscaped = true
+      argsEscaped(rc, cmd.cmdLine)
       if (cmd.cmdLine.length) state.cmdSet = true
       return `CMD ${goQuoteList(c ?? [])}`
     }
     case 'entrypoint': {
       const c = commandLine(state, cmd.cmdLine, cmd.prependShell)
       rc.Entrypoint = c
-      rc.ArgsEscaped = true
+      argsEscaped(rc, cmd.cmdLine)
       if (!state.cmdSet) rc.Cmd = null
       return `ENTRYPOINT ${goQuoteList(c ?? [])}`
     }
