@@ -190,25 +190,15 @@ async function runCommand(cmd: RuntimeCommand, argv: string[], globals: Record<s
 /** runc's --version: the program's version, then commit, spec, and the libraries that matter. */
 async function versionText(): Promise<string> {
   const { OCI_VERSION } = await import('../runtime/spec.js')
-  const pkg = { version: (await import('../package-root.js')).packageVersion() }
+  const { packageRoot, packageVersion } = await import('../package-root.js')
+  const { gitCommit } = await import('./git-commit.js')
+  const pkg = { version: packageVersion() }
   const { libseccompVersion } = await import('./features.js')
   return (
     `${basename(PROGRAM)} version ${pkg.version}\n` +
-    `commit: ${await gitCommit()}\n` +
+    `commit: ${gitCommit(packageRoot()) ?? 'unknown'}\n` +
     `spec: ${OCI_VERSION}\n` +
     `node: ${process.version}\n` +
     `libseccomp: ${libseccompVersion()}\n`
   )
-}
-
-async function gitCommit(): Promise<string> {
-  try {
-    const { readFileSync } = await import('node:fs')
-    const { packagePath } = await import('../package-root.js')
-    const head = readFileSync(packagePath('.git', 'HEAD'), 'utf8').trim()
-    if (!head.startsWith('ref: ')) return head.slice(0, 12)
-    return readFileSync(packagePath('.git', head.slice(5)), 'utf8').trim().slice(0, 12)
-  } catch {
-    return 'unknown'
-  }
 }
