@@ -67,7 +67,10 @@ function runOne(h: Hook, state: string): string | undefined {
   })
   const code = (r.error as NodeJS.ErrnoException | undefined)?.code
   if (code === 'ETIMEDOUT') return `hook ran past specified timeout of ${(h.timeout ?? 0).toFixed(1)}s`
-  if (r.error) {
+  // A hook that exits without reading all of the state on its stdin: spawnSync's write of it
+  // fails with EPIPE, yet the hook ran and its exit status is there. No error (Go's os/exec, and
+  // so runc, ignore EPIPE on stdin too; hooks.c does the same): judge it by that status.
+  if (r.error && !(code === 'EPIPE' && (r.status !== null || r.signal !== null))) {
     const errno = (r.error as NodeJS.ErrnoException).code
     const why = errno === 'ENOENT' ? 'no such file or directory' : errno === 'EACCES' ? 'permission denied' : r.error.message
     return `fork/exec ${h.path}: ${why}`

@@ -71,7 +71,7 @@ export function makeStateDir(root: string, id: string): string {
   try {
     mkdirSync(dir, { mode: 0o700 })
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new TockerError(`container with id exists: ${id}`, { code: 'EEXIST', status: 409 })
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new TockerError('container with given ID already exists', { code: 'EEXIST', status: 409 }) // runc 1.1's words
     throw err
   }
   return dir

@@ -28,7 +28,7 @@ const stateRoot = join(work, 'state')
 const env = { ...process.env }
 delete env.NODE_OPTIONS // tap's loaders are not for bin/tocker-runtime
 t.teardown(async () => {
-  for (const id of ['uns-run', 'uns-life', 'timens', 'timens-bad', 'hooks-post', 'seccomp-getcwd', 'no-ns', 'no-ns-created', 'no-ns-run']) await rt(['delete', '--force', id])
+  for (const id of ['uns-run', 'uns-life', 'timens', 'timens-bad', 'hooks-post', 'seccomp-getcwd', 'no-ns', 'no-ns-created', 'no-ns-run', 'id-used']) await rt(['delete', '--force', id])
   removeDir(work)
 })
 
@@ -257,6 +257,38 @@ t.test('a seccomp profile that refuses getcwd: the container still starts (the w
   const r = await rt(['run', '--bundle', b, 'seccomp-getcwd'])
   t.equal(r.code, 0, r.stderr)
   t.equal(r.stdout, 'started\n')
+})
+
+t.test("failing hooks and an id in use, in runc's words: exit 1, nothing left", async (t) => {
+  // A prestart hook that exits 3 without reading the state on its stdin (it closes it; the state is
+  // made larger than a pipe's buffer by an annotation): writing the state then fails with EPIPE,
+  // in about half the runs (measured: when the write is tried decides it), so five of them. The
+  // hook's own failure must be reported, as runc does, never the EPIPE.
+  const b = rawBundle('hook-fail', (c) => {
+    c.annotations = { 'test.big': 'x'.repeat(200_000) }
+    c.hooks = { prestart: [{ path: '/bin/sh', args: ['sh', '-c', 'exec 0<&-; sleep 0.1; echo out; echo err >&2; exit 3'] }] }
+  })
+  for (let i = 0; i < 5; i++) {
+    const r = await rt(['create', '--bundle', b, `hook-fail-${i}`])
+    t.equal(r.code, 1, 'prestart fails: exit 1')
+    t.match(r.stderr, /create failed: error running prestart hook #0: exit status 3, stdout: out\\n, stderr: err\\n"/, r.stderr.trim())
+    t.notOk(existsSync(join(stateRoot, `hook-fail-${i}`)), 'nothing left')
+  }
+  const missing = rawBundle('hook-missing', (c) => {
+    c.hooks = { createRuntime: [{ path: '/no-such-hook', args: ['x'] }] }
+  })
+  const m = await rt(['create', '--bundle', missing, 'hook-missing'])
+  t.equal(m.code, 1)
+  t.match(m.stderr, /error running createRuntime hook #0: fork\/exec \/no-such-hook: no such file or directory/)
+  t.notOk(existsSync(join(stateRoot, 'hook-missing')), 'nothing left')
+
+  const used = rawBundle('id-used', (c) => (c.process.args = ['sleep', '300']))
+  t.equal((await rt(['create', '--bundle', used, 'id-used'])).code, 0)
+  const again = await rt(['create', '--bundle', used, 'id-used'])
+  t.equal(again.code, 1, 'the same id again: exit 1')
+  t.match(again.stderr, /create failed: container with given ID already exists/, "runc 1.1's words")
+  t.equal(JSON.parse((await rt(['state', 'id-used'])).stdout).status, 'created', 'the first one is untouched')
+  t.equal((await rt(['delete', '--force', 'id-used'])).code, 0)
 })
 
 /** Until `state` says stopped, 15 s at most. */
