@@ -3,6 +3,7 @@
 import { join } from 'node:path'
 import { familiarOf } from '../image/reference.js'
 import type { ContainerInspect, ContainerSummary, Port } from '../api/types.js'
+import { TockerError } from '../errors.js'
 import { containerDir, type ContainerRecord } from './state.js'
 import { statusText } from './status.js'
 
@@ -46,9 +47,17 @@ export function inspectView(rec: ContainerRecord, containersDir: string, execIds
   }
 }
 
+/** The filters `GET /containers/json` accepts (moby's acceptedPsFilterTags); any other is a 400. */
+const PS_FILTERS = ['ancestor', 'before', 'expose', 'exited', 'health', 'id', 'isolation', 'is-task', 'label', 'name', 'network', 'publish', 'since', 'status', 'volume']
+const STATES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead']
+
 export function listView(records: ContainerRecord[], q: { all: boolean; limit?: number; filters: ListFilters }): ContainerSummary[] {
   const filters: Record<string, string[]> = {}
-  for (const [k, v] of Object.entries(q.filters ?? {})) filters[k] = Array.isArray(v) ? v : Object.keys(v).filter((x) => v[x])
+  for (const [k, v] of Object.entries(q.filters ?? {})) {
+    if (!PS_FILTERS.includes(k)) throw new TockerError(`invalid filter '${k}'`, { status: 400, daemon: true })
+    filters[k] = Array.isArray(v) ? v : Object.keys(v).filter((x) => v[x])
+  }
+  for (const v of filters.status ?? []) if (!STATES.includes(v)) throw new TockerError(`Unrecognised filter value for status: ${v}`, { status: 400, daemon: true })
   let recs = [...records].sort((a, b) => (a.Created < b.Created ? 1 : a.Created > b.Created ? -1 : 0))
   const limit = q.limit && q.limit > 0 ? q.limit : undefined
   // Docker: -n/-l (limit) and a status filter imply -a.
