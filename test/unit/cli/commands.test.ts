@@ -4,7 +4,7 @@
 // argument rules are Docker 28's (`docker <cmd> --help`, cli/required.go), with "tocker" for
 // "docker"; test/integration/cli/usage.test.ts compares a sample with the docker binary itself.
 import t from 'tap'
-import { main } from '../../../src/cli/main.js'
+import { cli, type Outcome } from './in-process.js'
 
 type Rule = 'none' | `exact${number}` | `min${number}` | `max${number}` | `range${number}-${number}`
 
@@ -122,41 +122,6 @@ function refusals(rule: Rule): { count: number; message: string; see: boolean }[
   const [lo, hi] = [Number(m[1]), Number(m[2])]
   return [lo - 1, hi + 1].map((count) => ({ count, message: `requires at least ${lo} and at most ${plural(hi)}`, see: false }))
 }
-
-interface Outcome {
-  code: number
-  stdout: string
-  stderr: string
-}
-
-/**
- * Runs main() with stdout and stderr captured. Every run happens before the first subtest (below),
- * so none of tap's own output can be captured with it.
- */
-async function cli(argv: string[]): Promise<Outcome> {
-  const out: string[] = []
-  const err: string[] = []
-  const writes = [process.stdout.write, process.stderr.write]
-  process.stdout.write = ((chunk: string | Uint8Array) => out.push(String(chunk)) > 0) as typeof process.stdout.write
-  process.stderr.write = ((chunk: string | Uint8Array) => err.push(String(chunk)) > 0) as typeof process.stderr.write
-  const listeners = [process.stdout.listeners('error'), process.stderr.listeners('error')]
-  try {
-    return { code: await main(argv), stdout: out.join(''), stderr: err.join('') }
-  } finally {
-    ;[process.stdout.write, process.stderr.write] = writes
-    // main() adds its broken-pipe handler once per process run; here it runs hundreds of times.
-    for (const [stream, before] of [[process.stdout, listeners[0]], [process.stderr, listeners[1]]] as const) {
-      for (const l of stream.listeners('error')) if (!before.includes(l)) stream.off('error', l as (e: Error) => void)
-    }
-  }
-}
-
-// Nothing below may reach an engine: each command line is refused by the parser before it runs.
-process.env.TOCKER_NO_AUTOSTART = '1'
-process.env.DOCKER_HOST = 'unix:///nonexistent/tocker-unit.sock'
-process.env.LANG = 'C'
-delete process.env.LC_ALL
-delete process.env.LC_MESSAGES
 
 const words = (path: string) => path.split(' ')
 const results = new Map<string, { args: Outcome[]; flag: Outcome; help: Outcome; shortHelp: Outcome }>()
