@@ -66,8 +66,21 @@ interface CachedToken {
   expiresAt: number
 }
 
-/** One process, one cache: a pull asks the token server once per repository scope. */
-const tokenCache = new Map<string, CachedToken>()
+/**
+ * A pull asks the token server once per repository scope. One cache per transport (a WeakMap on
+ * the fetch function: an engine's pulls share one), keyed by the registry endpoint too: a token
+ * is only ever sent back to the registry it was obtained for, over the transport it came by. (A
+ * registry whose challenge names another registry's realm and service must not be handed that
+ * registry's cached token.)
+ */
+const tokenCaches = new WeakMap<Fetch | typeof globalThis.fetch, Map<string, CachedToken>>()
+
+function tokenCacheOf(fetch: Fetch | undefined): Map<string, CachedToken> {
+  const transport = fetch ?? globalThis.fetch
+  let cache = tokenCaches.get(transport)
+  if (!cache) tokenCaches.set(transport, cache = new Map())
+  return cache
+}
 
 const MIN_TOKEN_LIFETIME_S = 60
 /** Docker has no upper bound; ours keeps a long-lived engine from trusting a token server's "forever". */
@@ -133,18 +146,19 @@ export class Authenticator {
     }
     // Keyed by the whole credential: a different password must not reuse the token of the right one.
     const who = creds ? `${creds.username}:${createHash('sha256').update(creds.password).digest('hex')}` : ''
-    const key = JSON.stringify([challenge.params.realm, challenge.params.service, scope, who])
+    const key = JSON.stringify([ep.base, challenge.params.realm, challenge.params.service, scope, who])
+    const tokenCache = tokenCacheOf(this.fetch)
     const cached = tokenCache.get(key)
     if (cached && !opts.refresh && cached.expiresAt - EXPIRY_MARGIN_MS > Date.now()) {
       return { header: `Bearer ${cached.token}`, fresh: false }
     }
     const token = await fetchToken(challenge, scope, creds, opts.signal, this.fetch)
-    cacheToken(key, token)
+    cacheToken(tokenCache, key, token)
     return { header: `Bearer ${token.token}`, fresh: true }
   }
 }
 
-function cacheToken(key: string, token: CachedToken): void {
+function cacheToken(tokenCache: Map<string, CachedToken>, key: string, token: CachedToken): void {
   const now = Date.now()
   for (const [k, t] of tokenCache) if (t.expiresAt <= now) tokenCache.delete(k)
   // Still full: drop the oldest (a Map iterates in insertion order).
