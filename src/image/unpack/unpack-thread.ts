@@ -36,10 +36,33 @@ let nextJob = 0
 // Run from the sources (tests load .ts through a loader the worker inherits) or from dist/.
 const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './unpack-worker.ts' : './unpack-worker.js', import.meta.url)
 
-// A worker starts with its parent's execArgv (tests' loaders must reach it), but --input-type is
-// for a script given with -e or on stdin: a worker started from one (`node --input-type=module -e
-// "…pull…"`) would refuse its own file with ERR_INPUT_TYPE_NOT_ALLOWED.
-const WORKER_EXEC_ARGV = process.execArgv.filter((a, i, all) => !a.startsWith('--input-type') && all[i - 1] !== '--input-type')
+/**
+ * The flags of ours a worker may start with: what loads and maps its code (tests' TypeScript loaders
+ * must reach it; source maps for its stack traces) and nothing else. Not --input-type (for a script
+ * given with -e: the worker would refuse its own file, ERR_INPUT_TYPE_NOT_ALLOWED), not -e/-p, not
+ * --inspect (a second debugger on the same port), --cpu-prof, heap limits (workers have their own,
+ * resourceLimits) or --require of a preload that expects the main thread.
+ */
+const WORKER_FLAGS = new Set(['--import', '--experimental-loader', '--loader', '--enable-source-maps', '--conditions', '-C', '--no-warnings', '--experimental-specifier-resolution'])
+/** Of those, the ones that take a value (as "--flag value" or "--flag=value"). */
+const WITH_VALUE = new Set(['--import', '--experimental-loader', '--loader', '--conditions', '-C', '--experimental-specifier-resolution'])
+
+/** execArgv filtered to WORKER_FLAGS (an allow-list), values kept with their flags. */
+export function workerExecArgv(execArgv: readonly string[]): string[] {
+  const out: string[] = []
+  for (let i = 0; i < execArgv.length; i++) {
+    const arg = execArgv[i]
+    const eq = arg.indexOf('=')
+    const flag = arg.startsWith('-') && eq > 0 ? arg.slice(0, eq) : arg
+    // A value-taking flag of any kind written as two words: its value goes with it.
+    const takesNext = eq < 0 && arg.startsWith('-') && i + 1 < execArgv.length && !execArgv[i + 1].startsWith('-') && (WITH_VALUE.has(flag) || !WORKER_FLAGS.has(flag))
+    if (WORKER_FLAGS.has(flag)) out.push(...(takesNext ? [arg, execArgv[i + 1]] : [arg]))
+    if (takesNext) i++
+  }
+  return out
+}
+
+const WORKER_EXEC_ARGV = workerExecArgv(process.execArgv)
 
 function spawnWorker(): Worker {
   const made = new Worker(WORKER_URL, { execArgv: WORKER_EXEC_ARGV })
