@@ -35,7 +35,7 @@ import { reservePorts } from './port-reservation.js'
 import { portRequests } from './port-spec.js'
 import { reconcileLocked } from './reconcile.js'
 import { isUserDefined, netnsPath, normalizeMode, type AttachRequest, type EndpointOf, type LiveContainer, type NetworkOptions, type ReconcileReport } from './requests.js'
-import { createdNow, defaultNetwork, newNetworkId, readState, removeState, statePaths, writeState, type StatePaths } from './state.js'
+import { createdNow, defaultNetwork, newNetworkId, readState, removeState, statePaths, writeState, writeStateAsync, type StatePaths } from './state.js'
 import { withLock } from '../sys/lock.js'
 import type { Endpoint, NetworkRecord, NetworkState } from './types.js'
 import { createVeth, deleteVeth, loopbackUp } from './veth.js'
@@ -92,9 +92,14 @@ export class NetworkManager {
     return run
   }
 
-  #write(state: NetworkState): void {
-    writeState(this.paths, state)
+  /**
+   * The state to disk, its fsync off the main thread. Every caller awaits it inside its #serial
+   * operation, so the next operation (which reads the file) finds it written, and no two writes
+   * of this file are ever under way at once.
+   */
+  async #write(state: NetworkState): Promise<void> {
     this.#cache = state
+    await writeStateAsync(this.paths, state)
   }
 
   /** Every network, as on disk. */
@@ -194,7 +199,7 @@ export class NetworkManager {
         await this.#bridges.ensureBase(state).catch(() => {})
         throw err
       }
-      this.#write(state)
+      await this.#write(state)
       return net
     })
   }
@@ -210,7 +215,7 @@ export class NetworkManager {
       }
       // The record goes first: a crash after it leaves a bridge that reconcile knows is nobody's.
       delete state.networks[net.id]
-      this.#write(state)
+      await this.#write(state)
       this.#bridges.forgetBridge(net.bridge!)
       await deleteBridge(net.bridge!)
       await this.#bridges.ensureBase(state)
@@ -282,7 +287,7 @@ export class NetworkManager {
         await this.#bridges.ensureBridge(net)
         await this.#bridges.ensureBase(state)
         net.endpoints[e.containerId] = e
-        this.#write(state)
+        await this.#write(state)
         // The veth (2 processes, one after the other) and the port rules (1 process) do not depend
         // on each other: a DNAT rule towards an address that does not exist yet is harmless.
         const tools = await this.iptables()
@@ -299,7 +304,7 @@ export class NetworkManager {
           // engine start's reconcile removes them).
           await this.#undo(net, e).catch((u) => this.#warn(`undoing the network of ${name} after a failed attach: ${(u as Error).message}`))
           delete net.endpoints[e.containerId]
-          this.#write(state)
+          await this.#write(state)
         }
         throw attachError(name, err)
       }
@@ -347,7 +352,7 @@ export class NetworkManager {
           const u = this.#forgetLocked(state, containerId, id)
           if (u) undo.push(u)
         }
-        if (undo.length) this.#write(state)
+        if (undo.length) await this.#write(state)
         forgotten()
         try {
           await allOrFirstError(undo.map((u) => u()))
@@ -378,7 +383,7 @@ export class NetworkManager {
         if (e.dnsNames) e.dnsNames = [newName, ...e.dnsNames.filter((x) => x !== oldName && x !== newName)]
         changed = true
       }
-      if (changed) this.#write(state)
+      if (changed) await this.#write(state)
     })
   }
 
@@ -397,7 +402,11 @@ export class NetworkManager {
       held: this.#held,
       iptables: () => this.iptables(),
       releaseLocked: (s: NetworkState, id: string, networkId: string) => this.#releaseLocked(s, id, networkId, false),
-      write: (s: NetworkState) => this.#write(s),
+      // (sync: reconcile runs once, at engine start, with nothing else under way)
+      write: (s: NetworkState) => {
+        writeState(this.paths, s)
+        this.#cache = s
+      },
     }
     await this.#serial((state) => reconcileLocked(host, state, liveById, report))
     // Name resolution for the containers on user-defined networks: their responders died with the engine.
@@ -444,7 +453,7 @@ export class NetworkManager {
     if (!net || !e) return
     await this.#undo(net, e)
     delete net.endpoints[containerId]
-    if (save) this.#write(state)
+    if (save) await this.#write(state)
     this.#released(net, e)
   }
 

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto'
 import { dirname, join } from 'node:path'
 import { TockerError } from '../errors.js'
 import { storeLayout } from '../store/layout.js'
-import { writeFileAtomic } from '../sys/atomic-file.js'
+import { writeFileAtomic, writeFileAtomicAsync } from '../sys/atomic-file.js'
 import type { Endpoint, NetworkRecord, NetworkState } from './types.js'
 
 export interface StatePaths {
@@ -103,6 +103,13 @@ export function readState(paths: StatePaths, bridge: string): NetworkState {
 export function writeState(paths: StatePaths, state: NetworkState): void {
   mkdirSync(dirname(paths.file), { recursive: true, mode: 0o700 })
   writeFileAtomic(paths.file, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 })
+}
+
+/** writeState with the fsync on libuv's pool (the engine's main thread goes on meanwhile). */
+export async function writeStateAsync(paths: StatePaths, state: NetworkState): Promise<void> {
+  const text = JSON.stringify(state, null, 2) + '\n'
+  mkdirSync(dirname(paths.file), { recursive: true, mode: 0o700 })
+  await writeFileAtomicAsync(paths.file, text, { mode: 0o600 })
 }
 
 export function removeState(paths: StatePaths): void {
