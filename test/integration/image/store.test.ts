@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Readable } from 'node:stream'
 import { gzipSync } from 'node:zlib'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { chainIDs, ImageStore } from '../../../src/image/store.js'
 import { MediaType } from '../../../src/image/types.js'
 import { buildTar, sha256, type TEntry } from '../../helpers/tar-builder.js'
@@ -162,7 +162,8 @@ t.test('rmi conflicts like Docker: several repositories by ID, containers using 
   t.equal(forced.deleted[0], a.id)
 })
 
-t.test('a layer pinned by a pull in progress survives garbage collection', async (t) => {
+/** A pull in progress (`puller`) that pinned top1, and another process's image x:1 made of it. */
+async function pinnedByAPull(t: Test) {
   const root = freshRoot()
   const puller = new ImageStore(root)
   const other = new ImageStore(root)
@@ -172,6 +173,11 @@ t.test('a layer pinned by a pull in progress survives garbage collection', async
   })
   await puller.addLayer(GZ, top1.diffID, Readable.from([top1.gz])) // pinned, no image yet
   const x = await commit(other, [top1], 'docker.io/library/x:1')
+  return { root, puller, other, x }
+}
+
+t.test('a layer pinned by a pull in progress survives garbage collection', async (t) => {
+  const { root, puller, other, x } = await pinnedByAPull(t)
   t.same(other.removeImage('x:1').deleted, [x.id], 'the pinned layer is kept')
   t.ok(other.layers.has(top1.diffID))
   puller.close() // the pull ends (or dies): its pins go with its session
@@ -196,28 +202,20 @@ t.test('a layer pinned by a pull in progress survives garbage collection', async
   t.ok(other.layers.has(base.diffID))
   other.removeImage('z:2')
   t.notOk(other.layers.has(base.diffID), 'orphan layers are collected by the next rmi')
+})
 
-  t.test("a live pull's pins that cannot be read stop the garbage collector (not read as 'no pins')", async (t) => {
-    const root = freshRoot()
-    const puller = new ImageStore(root)
-    const other = new ImageStore(root)
-    t.teardown(() => {
-      puller.close()
-      other.close()
-    })
-    await puller.addLayer(GZ, top1.diffID, Readable.from([top1.gz])) // pinned, no image yet
-    const x = await commit(other, [top1], 'docker.io/library/x:1')
-    // The pins directory fails to read (ELOOP here; EIO or EACCES on a real machine).
-    const pins = join(puller.session().dir, 'pins')
-    renameSync(pins, `${pins}.kept`)
-    symlinkSync('pins', pins)
-    t.throws(() => other.removeImage('x:1'), { code: 'ESTATE', message: /cannot read the image store's .*pins: ELOOP/ })
-    t.ok(other.layers.has(top1.diffID), 'the pinned layer is still there')
-    t.equal(other.resolveId('x:1'), x.id, 'and the image and its tag: rmi changed nothing')
-    rmSync(pins)
-    renameSync(`${pins}.kept`, pins)
-    t.same(other.removeImage('x:1').deleted, [x.id], 'readable again: the pin holds')
-  })
+t.test("a live pull's pins that cannot be read stop the garbage collector (not read as 'no pins')", async (t) => {
+  const { puller, other, x } = await pinnedByAPull(t)
+  // The pins directory fails to read (ELOOP here; EIO or EACCES on a real machine).
+  const pins = join(puller.session().dir, 'pins')
+  renameSync(pins, `${pins}.kept`)
+  symlinkSync('pins', pins)
+  t.throws(() => other.removeImage('x:1'), { code: 'ESTATE', message: /cannot read the image store's .*pins: ELOOP/ })
+  t.ok(other.layers.has(top1.diffID), 'the pinned layer is still there')
+  t.equal(other.resolveId('x:1'), x.id, 'and the image and its tag: rmi changed nothing')
+  rmSync(pins)
+  renameSync(`${pins}.kept`, pins)
+  t.same(other.removeImage('x:1').deleted, [x.id], 'readable again: the pin holds')
 })
 
 /** A layer big enough to be caught in the middle of its unpack. */
