@@ -101,7 +101,9 @@ export function routes(engine: Engine, sessions = new TraceSessions()): Route[] 
       res!.statusCode = 204
     }),
     route('POST', '/containers/{id}/wait', async (ctx) => {
-      const cond = (ctx.query.get('condition') ?? 'not-running') as 'not-running' | 'next-exit' | 'removed'
+      const cond = ctx.query.get('condition') || 'not-running'
+      // Docker's router refuses any other condition (400) before it waits.
+      if (cond !== 'not-running' && cond !== 'next-exit' && cond !== 'removed') throw new TockerError(`invalid condition: ${JSON.stringify(cond)}`, { status: 400 })
       // Docker sends the headers at once and the body when the container stops.
       const waiting = engine.wait(ctx.params.id, cond)
       await waiting.ready

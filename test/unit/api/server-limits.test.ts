@@ -400,6 +400,13 @@ t.test('connections are capped: hundreds of half-sent requests cannot hold the e
   t.equal(ping, 200, 'once they are gone, the server answers again')
 })
 
+t.test('wait: a condition other than not-running, next-exit or removed is a 400 before any wait, as Docker', async (t) => {
+  const r = await send('POST', '/containers/c0ffee/wait?condition=whenever')
+  t.equal(r.status, 400)
+  t.equal(JSON.parse(r.body).message, 'invalid condition: "whenever"')
+  t.notOk(calls.some((c) => c.op === 'wait'), 'the engine was not asked to wait')
+})
+
 t.test('the production server has the timeouts set', async (t) => {
   const s = createApiServer(engine)
   t.equal(s.maxConnections, DEFAULT_MAX_CONNECTIONS, `at most ${DEFAULT_MAX_CONNECTIONS} connections at once`)
