@@ -1,9 +1,10 @@
 // The typed client of the engine's API, used by the CLI: plain HTTP/1.1 over the unix socket
-// (node:http with socketPath), JSON bodies, Docker's error bodies turned into TockerErrors, and the
-// "hijacked" connections of attach/exec (HTTP Upgrade: tcp, then raw bytes both ways).
-import { request as httpRequest, type IncomingMessage } from 'node:http'
-import type { Duplex } from 'node:stream'
+// (http1.ts: a small client over node:net, which says why not node:http), JSON bodies, Docker's
+// error bodies turned into TockerErrors, and the "hijacked" connections of attach/exec (HTTP
+// Upgrade: tcp, then raw bytes both ways).
+import type { Duplex, Readable } from 'node:stream'
 import { TockerError } from '../errors.js'
+import { Http1Response, request as httpRequest } from './http1.js'
 import type { TraceEvent } from '../trace/trace.js'
 import type {
   ContainerCreateBody,
@@ -70,7 +71,7 @@ export class EngineClient {
   ) {}
 
   /** One request; resolves with the response (body unread). */
-  async raw(method: string, path: string, opts: { query?: Query; body?: unknown; headers?: Record<string, string> } = {}): Promise<IncomingMessage> {
+  async raw(method: string, path: string, opts: { query?: Query; body?: unknown; headers?: Record<string, string> } = {}): Promise<Http1Response> {
     try {
       return await this.#send(method, path, opts)
     } catch (err) {
@@ -88,25 +89,19 @@ export class EngineClient {
     return (this.#starting ??= this.startEngine!().finally(() => (this.#starting = undefined)))
   }
 
-  #send(method: string, path: string, opts: { query?: Query; body?: unknown; headers?: Record<string, string> }): Promise<IncomingMessage> {
+  #send(method: string, path: string, opts: { query?: Query; body?: unknown; headers?: Record<string, string> }): Promise<Http1Response> {
     const body = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body))
-    return new Promise((resolve, reject) => {
-      const req = httpRequest(
-        {
-          socketPath: this.socketPath,
-          method,
-          path: path + qs(opts.query),
-          headers: {
-            Host: 'tocker',
-            ...(body ? { 'Content-Type': 'application/json', 'Content-Length': String(body.length) } : {}),
-            ...(this.traceSession ? { 'X-Tocker-Session': this.traceSession } : {}),
-            ...opts.headers,
-          },
-        },
-        resolve,
-      )
-      req.on('error', reject)
-      req.end(body)
+    return httpRequest({
+      socketPath: this.socketPath,
+      method,
+      path: path + qs(opts.query),
+      headers: {
+        Host: 'tocker',
+        ...(body ? { 'Content-Type': 'application/json' } : {}),
+        ...(this.traceSession ? { 'X-Tocker-Session': this.traceSession } : {}),
+        ...opts.headers,
+      },
+      body,
     })
   }
 
@@ -115,37 +110,29 @@ export class EngineClient {
    * error on an error status, else hands over the response. `traced` sends the --explain session
    * (the requests whose kernel work --explain shows).
    */
-  #sendTar(method: string, path: string, tar: NodeJS.ReadableStream, o: { traced?: boolean; headers?: Record<string, string> } = {}): Promise<IncomingMessage> {
-    return new Promise((resolve, reject) => {
-      const req = httpRequest(
-        {
-          socketPath: this.socketPath,
-          method,
-          path,
-          headers: { Host: 'tocker', 'Content-Type': 'application/x-tar', ...(o.traced && this.traceSession ? { 'X-Tocker-Session': this.traceSession } : {}), ...o.headers },
-        },
-        (res) => {
-          if ((res.statusCode ?? 500) < 400) return resolve(res)
-          readBody(res).then((text) => reject(errorFrom(res.statusCode ?? 500, text)), reject)
-        },
-      )
-      req.on('error', reject)
-      tar.on('error', (err) => req.destroy(err))
-      tar.pipe(req)
+  async #sendTar(method: string, path: string, tar: NodeJS.ReadableStream, o: { traced?: boolean; headers?: Record<string, string> } = {}): Promise<Http1Response> {
+    const res = await httpRequest({
+      socketPath: this.socketPath,
+      method,
+      path,
+      headers: { Host: 'tocker', 'Content-Type': 'application/x-tar', ...(o.traced && this.traceSession ? { 'X-Tocker-Session': this.traceSession } : {}), ...o.headers },
+      body: tar,
     })
+    if (res.statusCode >= 400) throw errorFrom(res.statusCode, await readBody(res))
+    return res
   }
 
   async json<T>(method: string, path: string, opts: { query?: Query; body?: unknown } = {}): Promise<T> {
     const res = await this.raw(method, path, opts)
     const text = await readBody(res)
-    if ((res.statusCode ?? 500) >= 400) throw errorFrom(res.statusCode ?? 500, text)
+    if (res.statusCode >= 400) throw errorFrom(res.statusCode, text)
     return (text ? JSON.parse(text) : undefined) as T
   }
 
   /** A streamed response (logs): rejects on an error status, else hands over the body stream. */
-  async stream(method: string, path: string, query?: Query): Promise<IncomingMessage> {
+  async stream(method: string, path: string, query?: Query): Promise<Http1Response> {
     const res = await this.raw(method, path, { query })
-    if ((res.statusCode ?? 500) >= 400) throw errorFrom(res.statusCode ?? 500, await readBody(res))
+    if (res.statusCode >= 400) throw errorFrom(res.statusCode, await readBody(res))
     return res
   }
 
@@ -163,10 +150,10 @@ export class EngineClient {
     return this.#hijack(path, query, body)
   }
 
-  #hijack(path: string, query?: Query, body?: unknown): Promise<{ socket: Duplex; head: Buffer; multiplexed: boolean }> {
+  async #hijack(path: string, query?: Query, body?: unknown): Promise<{ socket: Duplex; head: Buffer; multiplexed: boolean }> {
     const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body))
-    return new Promise((resolve, reject) => {
-      const req = httpRequest({
+    const r = await httpRequest(
+      {
         socketPath: this.socketPath,
         method: 'POST',
         path: path + qs(query),
@@ -175,18 +162,15 @@ export class EngineClient {
           Connection: 'Upgrade',
           Upgrade: 'tcp',
           ...(this.traceSession ? { 'X-Tocker-Session': this.traceSession } : {}),
-          ...(data ? { 'Content-Type': 'application/json', 'Content-Length': String(data.length) } : {}),
+          ...(data ? { 'Content-Type': 'application/json' } : {}),
         },
-      })
-      req.on('upgrade', (res, socket, head) => {
-        resolve({ socket, head, multiplexed: res.headers['content-type'] === 'application/vnd.docker.multiplexed-stream' })
-      })
-      req.on('response', async (res) => {
-        reject(errorFrom(res.statusCode ?? 500, await readBody(res)))
-      })
-      req.on('error', reject)
-      req.end(data)
-    })
+        body: data,
+      },
+      true,
+    )
+    // Anything but "101 UPGRADED" is an answer instead of a stream: an error (404, 409, …).
+    if (r instanceof Http1Response) throw errorFrom(r.statusCode, await readBody(r))
+    return { socket: r.socket, head: r.head, multiplexed: r.response.headers['content-type'] === 'application/vnd.docker.multiplexed-stream' }
   }
 
   /**
@@ -198,7 +182,7 @@ export class EngineClient {
    */
   async followTrace(onEvent: (e: TraceEvent) => void, o: { session?: boolean; step?: boolean; onControl?: (c: TraceControl) => void } = {}): Promise<void> {
     const res = await this.raw('GET', '/tocker/trace', { query: o.session ? { session: 1, step: o.step ? 1 : undefined } : undefined })
-    if ((res.statusCode ?? 500) >= 400) throw errorFrom(res.statusCode ?? 500, await readBody(res))
+    if (res.statusCode >= 400) throw errorFrom(res.statusCode, await readBody(res))
     let buf = ''
     let first: ((id: string | undefined) => void) | undefined
     const ready = o.session ? new Promise<string | undefined>((r) => (first = r)) : undefined
@@ -253,11 +237,11 @@ export class EngineClient {
   async statContainerPath(id: string, path: string): Promise<ContainerPathStat> {
     const res = await this.raw('HEAD', `/containers/${encodeURIComponent(id)}/archive`, { query: { path } })
     const text = await readBody(res)
-    if ((res.statusCode ?? 500) >= 400) throw errorFrom(res.statusCode ?? 500, text)
+    if (res.statusCode >= 400) throw errorFrom(res.statusCode, text)
     return pathStatFrom(res)
   }
   /** GET /containers/{id}/archive: the path's stat and its tar (the response body). */
-  async copyFromContainer(id: string, path: string): Promise<{ stat: ContainerPathStat; tar: IncomingMessage }> {
+  async copyFromContainer(id: string, path: string): Promise<{ stat: ContainerPathStat; tar: Http1Response }> {
     const tar = await this.stream('GET', `/containers/${encodeURIComponent(id)}/archive`, { path })
     return { stat: pathStatFrom(tar), tar }
   }
@@ -269,7 +253,7 @@ export class EngineClient {
     await readBody(res)
   }
   /** GET /containers/{id}/export: the container's file system as a tar. */
-  exportContainer(id: string): Promise<IncomingMessage> {
+  exportContainer(id: string): Promise<Http1Response> {
     return this.stream('GET', `/containers/${encodeURIComponent(id)}/export`)
   }
   /** tocker's own GET /containers/{id}/kernel. */
@@ -299,7 +283,7 @@ export class EngineClient {
     const res = this.raw('POST', `/containers/${encodeURIComponent(id)}/wait`, { query: { condition } })
     const cancel = () => void res.then((r) => r.destroy()).catch(() => {})
     const ready = res.then(async (r) => {
-      if ((r.statusCode ?? 500) >= 400) throw errorFrom(r.statusCode ?? 500, await readBody(r))
+      if (r.statusCode >= 400) throw errorFrom(r.statusCode, await readBody(r))
     })
     const result = ready.then(() => res).then(async (r) => JSON.parse(await readBody(r)) as ContainerWaitResponse)
     result.catch(() => {})
@@ -317,7 +301,7 @@ export class EngineClient {
   async resizeContainer(id: string, h: number, w: number): Promise<void> {
     await this.json('POST', `/containers/${encodeURIComponent(id)}/resize`, { query: { h, w } })
   }
-  logs(id: string, query: Query): Promise<IncomingMessage> {
+  logs(id: string, query: Query): Promise<Http1Response> {
     return this.stream('GET', `/containers/${encodeURIComponent(id)}/logs`, query)
   }
   attach(id: string, query: Query) {
@@ -355,23 +339,23 @@ export class EngineClient {
     await this.json('POST', `/images/${imagePath(name)}/tag`, { query: { repo, tag } })
   }
   /** POST /images/create: Docker's JSON message stream (see json-message.ts); `auth` is X-Registry-Auth. */
-  async pullImage(q: { fromImage: string; tag?: string; platform?: string }, auth?: string): Promise<IncomingMessage> {
+  async pullImage(q: { fromImage: string; tag?: string; platform?: string }, auth?: string): Promise<Http1Response> {
     const res = await this.raw('POST', '/images/create', { query: q, headers: auth ? { 'X-Registry-Auth': auth } : {} })
-    if ((res.statusCode ?? 500) >= 400) throw errorFrom(res.statusCode ?? 500, await readBody(res))
+    if (res.statusCode >= 400) throw errorFrom(res.statusCode, await readBody(res))
     return res
   }
   /** POST /images/{name}/push?tag=…: Docker's JSON message stream; `auth` is X-Registry-Auth. */
-  async pushImage(name: string, tag: string | undefined, auth?: string): Promise<IncomingMessage> {
+  async pushImage(name: string, tag: string | undefined, auth?: string): Promise<Http1Response> {
     const res = await this.raw('POST', `/images/${imagePath(name)}/push`, { query: tag ? { tag } : {}, headers: { 'X-Registry-Auth': auth ?? Buffer.from('{}').toString('base64url') } })
-    if ((res.statusCode ?? 500) >= 400) throw errorFrom(res.statusCode ?? 500, await readBody(res))
+    if (res.statusCode >= 400) throw errorFrom(res.statusCode, await readBody(res))
     return res
   }
   /** GET /images/get: a tar of the images. */
-  saveImages(names: string[]): Promise<IncomingMessage> {
+  saveImages(names: string[]): Promise<Http1Response> {
     return this.stream('GET', `/images/get?${names.map((n) => `names=${encodeURIComponent(n)}`).join('&')}`)
   }
   /** POST /images/load with the archive as the body; answers with a JSON message stream. */
-  async loadImages(archive: NodeJS.ReadableStream, quiet: boolean): Promise<IncomingMessage> {
+  async loadImages(archive: NodeJS.ReadableStream, quiet: boolean): Promise<Http1Response> {
     await this.ping() // an engine that must be started first would find the body half-read
     return this.#sendTar('POST', `/images/load${qs({ quiet: quiet ? 1 : undefined })}`, archive)
   }
@@ -379,13 +363,13 @@ export class EngineClient {
    * POST /build with the context tar as the body; answers with Docker's JSON message stream.
    * `query` values may repeat (t=a&t=b); X-Registry-Config carries every stored credential.
    */
-  async build(context: NodeJS.ReadableStream, query: [string, string][], registryConfig?: string): Promise<IncomingMessage> {
+  async build(context: NodeJS.ReadableStream, query: [string, string][], registryConfig?: string): Promise<Http1Response> {
     await this.ping() // an engine that must be started first would find the body half-read
     const search = query.length ? `?${query.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&')}` : ''
     return this.#sendTar('POST', `/build${search}`, context, { headers: registryConfig ? { 'X-Registry-Config': registryConfig } : undefined })
   }
   /** POST /images/create?fromSrc=- with a tar of files as the body (`import`); a JSON message stream. */
-  async importImage(archive: NodeJS.ReadableStream, query: [string, string][]): Promise<IncomingMessage> {
+  async importImage(archive: NodeJS.ReadableStream, query: [string, string][]): Promise<Http1Response> {
     await this.ping() // an engine that must be started first would find the body half-read
     const search = query.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&')
     return this.#sendTar('POST', `/images/create?${search}`, archive, { traced: true })
@@ -456,7 +440,7 @@ function imagePath(name: string): string {
   return name.split('/').map(encodeURIComponent).join('/')
 }
 
-export function readBody(res: IncomingMessage): Promise<string> {
+export function readBody(res: Readable): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
     res.on('data', (c: Buffer) => chunks.push(c))
@@ -465,9 +449,8 @@ export function readBody(res: IncomingMessage): Promise<string> {
   })
 }
 
-function pathStatFrom(res: IncomingMessage): ContainerPathStat {
-  const h = res.headers['x-docker-container-path-stat']
-  const text = Buffer.from(String(Array.isArray(h) ? h[0] : h ?? ''), 'base64').toString('utf8')
+function pathStatFrom(res: Http1Response): ContainerPathStat {
+  const text = Buffer.from(res.headers['x-docker-container-path-stat'] ?? '', 'base64').toString('utf8')
   try {
     return JSON.parse(text) as ContainerPathStat
   } catch {

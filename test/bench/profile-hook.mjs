@@ -1,12 +1,13 @@
 // Preloaded (node --import) into the CLI and the engine by test/bench/run-profile.mjs when
 // TOCKER_BENCH_PROFILE names a file: appends one JSON line per event, stamped with the machine's
 // clock (performance.timeOrigin + now(), so the CLI's and the engine's stamps compare). Nothing in
-// src/ knows about it: the client's and the server's HTTP are wrapped here, and in the engine the
+// src/ knows about it: the client's connections (net) and the server's HTTP are wrapped here, and in the engine the
 // prototypes of the phases' classes (lifecycle, runtime, network, exit monitor, removal). With
 // TOCKER_BENCH_PROFILE_TRACE=1 the engine also subscribes to the trace layer (kernel steps with
 // their durations; subscribing makes the tracing itself cost a little).
 import { appendFileSync } from 'node:fs'
 import http from 'node:http'
+import net from 'node:net'
 import { syncBuiltinESMExports } from 'node:module'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -41,20 +42,29 @@ if (FILE) {
 }
 
 function hookClient() {
-  const request = http.request
-  http.request = function(...args) {
-    const o = args.find((a) => a && typeof a === 'object') ?? {}
-    const name = `${o.method ?? 'GET'} ${(o.path ?? '').split('?')[0].replace(/[0-9a-f]{64}/, '{id}')}`
-    record('req', { name })
-    const req = request.apply(this, args)
-    req.once('response', (res) => {
-      record('res-head', { name, status: res.statusCode })
-      res.once('end', () => record('res-end', { name }))
+  // The CLI's client (src/api/http1.ts) opens one connection per request with net.connect and
+  // writes the request line first; node:http (a baseline's CLI) goes through net.createConnection.
+  const connect = net.connect
+  net.connect = net.createConnection = function(...args) {
+    const socket = connect.apply(this, args)
+    let name
+    const write = socket.write
+    socket.write = function(chunk, ...rest) {
+      if (name === undefined) {
+        const [method, path] = Buffer.from(chunk).subarray(0, 512).toString('latin1').split('\r\n')[0].split(' ')
+        name = `${method} ${(path ?? '').split('?')[0].replace(/[0-9a-f]{64}/, '{id}')}`
+        record('req', { name })
+      }
+      return write.call(this, chunk, ...rest)
+    }
+    socket.once('data', (d) => {
+      const status = Number(d.toString('latin1', 9, 12))
+      record(status === 101 ? 'res-upgrade' : 'res-head', { name, status })
     })
-    req.once('upgrade', () => record('res-upgrade', { name }))
-    return req
+    socket.once('close', () => record('res-end', { name }))
+    return socket
   }
-  // The CLI imports { request } from 'node:http': make that named export the wrapped one.
+  // An ES module's `import { connect } from 'node:net'` (the tree, TOCKER_NO_BUNDLE): the wrapped one.
   syncBuiltinESMExports()
 }
 
