@@ -172,7 +172,8 @@ export function request(r: Http1Request, upgrade = false): Promise<Http1Response
     socket.on('data', onData)
     socket.on('end', onEnd)
     socket.on('error', onError)
-    socket.on('close', () => fail(hangUp()))
+    // Only when it matters: an Error (its stack trace) costs more than the rest of a short request.
+    socket.on('close', () => done || fail(hangUp()))
     if (body === undefined || whole) {
       socket.write(body?.length ? Buffer.concat([Buffer.from(head, 'latin1'), body]) : Buffer.from(head, 'latin1'))
       return
