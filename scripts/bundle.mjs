@@ -45,6 +45,15 @@ function withoutImportCalls(code) {
   return out.replace('\n', `\n${IMPORT_REQUIRE}\n`)
 }
 
+/**
+ * esbuild escapes non-ASCII characters in strings (charset: ascii) but keeps the few in comments it
+ * leaves (a "…"): one such character makes V8 hold the whole 400 KB source as a two-byte string
+ * (twice the memory, slower to scan when a function is compiled lazily). As escapes they are text.
+ */
+function asciiOnly(code) {
+  return code.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+}
+
 const leaveOut = {
   name: 'leave-out',
   setup(b) {
@@ -77,12 +86,12 @@ await Promise.all([
   build({ ...common, entryPoints: [join(tree, 'cli', 'main.js')], outfile: join(out, 'tocker.cjs'), plugins: [leaveOut], write: false }).then(({ outputFiles: [f] }) => {
     const code = withoutImportCalls(f.text).replaceAll(`import("${TREE_MARK}`, '__treeImport("')
     if (code.includes(TREE_MARK)) throw new Error(`${f.path}: a left-out module is imported in a way this script does not rewrite`)
-    writeFileSync(f.path, code.replace('\n', `\n${TREE_IMPORT}\n`))
+    writeFileSync(f.path, asciiOnly(code.replace('\n', `\n${TREE_IMPORT}\n`)))
   }),
   // tocker-runtime contains its packages but koffi (a native addon): every command needs the
   // runtime library, whose ajv (~60 files) cost more to find and read one by one than to parse here.
   build({ ...common, packages: undefined, external: ['koffi'], entryPoints: [join(tree, 'runtime-cli', 'main.js')], outfile: join(out, 'tocker-runtime.cjs'), write: false }).then(({ outputFiles: [f] }) => {
-    writeFileSync(f.path, withoutImportCalls(f.text))
+    writeFileSync(f.path, asciiOnly(withoutImportCalls(f.text)))
   }),
 ])
 console.log(`built ${relative(process.cwd(), out)}/tocker.cjs, tocker-runtime.cjs`)
