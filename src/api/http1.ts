@@ -8,7 +8,7 @@
 // CLI sends a handful of requests per command to one server we write ourselves; node:http's
 // agent, its header validation tables and its parser binding cost more to load than the whole
 // exchange, and undici's parser costs more still. What HTTP/1.1 needs here is small and is tested
-// on its own (test/api/http1.test.ts: responses split at every byte, chunked bodies, errors,
+// on its own (test/unit/api/http1.test.ts: responses split at every byte, chunked bodies, errors,
 // upgrade).
 import { connect, type Socket } from 'node:net'
 import { Readable } from 'node:stream'

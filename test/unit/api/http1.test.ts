@@ -12,9 +12,9 @@ import { createServer as createNetServer, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
-import { EngineClient, isEngineDown, readBody } from '../../src/api/client.js'
-import { request, ResponseParser, type ResponseHead } from '../../src/api/http1.js'
-import { isTockerError } from '../../src/errors.js'
+import { EngineClient, isEngineDown, readBody } from '../../../src/api/client.js'
+import { request, ResponseParser, type ResponseHead } from '../../../src/api/http1.js'
+import { isTockerError } from '../../../src/errors.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'tocker-http1-'))
 t.teardown(() => rmSync(dir, { recursive: true, force: true }))
