@@ -3,9 +3,9 @@
 // or cut transfer leaves no half archive (the engine cuts the connection when it fails half-way).
 import { once } from 'node:events'
 import * as fs from 'node:fs'
-import type { IncomingMessage } from 'node:http'
 import * as path from 'node:path'
 import { pipeline } from 'node:stream/promises'
+import type { Http1Response } from '../api/http1.js'
 import { TockerError } from '../errors.js'
 
 /** Docker's refusal to write an archive to a terminal: before anything is asked of the engine. */
@@ -14,7 +14,7 @@ export function refuseTerminal(output: string | undefined): void {
 }
 
 /** `what`: 'save' or 'export', for the temporary file's name; `code`: the error code of a cut transfer. */
-export async function writeArchive(tar: IncomingMessage, output: string | undefined, what: string, code: string): Promise<void> {
+export async function writeArchive(tar: Http1Response, output: string | undefined, what: string, code: string): Promise<void> {
   const cut = () => new TockerError('the engine stopped sending the archive before its end', { code })
   if (!output) {
     await pipeline(tar, process.stdout, { end: false }).catch(() => {
