@@ -51,7 +51,7 @@ function withoutImportCalls(code) {
  * (twice the memory, slower to scan when a function is compiled lazily). As escapes they are text.
  */
 function asciiOnly(code) {
-  return code.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+  return code.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
 }
 
 const leaveOut = {
