@@ -16,6 +16,28 @@ export interface AttachOptions {
   resize?: (rows: number, cols: number) => void
   /** --detach-keys (default ctrl-p,ctrl-q); read with a TTY and stdin only, as Docker does. */
   detachKeys?: string
+  /** The container's output is kept back until this gate is opened (see OutputGate). */
+  gate?: OutputGate
+}
+
+/**
+ * Holds the container's output back, in order, until opened. `--explain` prints the kernel's work
+ * on stderr from the engine's trace stream, the container writes on the attach stream: two
+ * connections, so without a gate the program's first lines could come before the phases that made
+ * its container (a learner reads them top to bottom). Opened once the trace caught up after start.
+ */
+export class OutputGate {
+  #held: [stream: number, data: Buffer][] | undefined = []
+  write(stream: number, data: Buffer, to: (stream: number, data: Buffer) => void): void {
+    if (this.#held) this.#held.push([stream, data])
+    else to(stream, data)
+  }
+  /** Writes what was held back (synchronously, in order) and lets the rest through. */
+  open(to: (stream: number, data: Buffer) => void): void {
+    const held = this.#held ?? []
+    this.#held = undefined
+    for (const [stream, data] of held) to(stream, data)
+  }
 }
 
 export interface AttachEnd {
@@ -33,12 +55,17 @@ function escapeKeys(spec: string | undefined): Buffer {
   }
 }
 
+/** The writer an OutputGate opens onto: our stdout and stderr. */
+export function attachedOutput(stream: number, data: Buffer): void {
+  ;(stream === STREAM.stderr ? process.stderr : process.stdout).write(data)
+}
+
 /** Resolves when the engine closes the stream (the process ended) or the user detached. */
 export function pipeAttached(o: AttachOptions): Promise<AttachEnd> {
   const { socket } = o
-  const write = o.multiplexed
-    ? demultiplex((stream, data) => (stream === STREAM.stderr ? process.stderr : process.stdout).write(data))
-    : (d: Buffer) => void process.stdout.write(d)
+  const { gate } = o
+  const out = gate ? (stream: number, data: Buffer) => gate.write(stream, data, attachedOutput) : attachedOutput
+  const write = o.multiplexed ? demultiplex(out) : (d: Buffer) => out(STREAM.stdout, d)
   if (o.head.length) write(o.head)
   socket.on('data', write)
 

@@ -17,6 +17,12 @@ import type { GlobalOptions } from './context.js'
 export interface ExplainSession {
   /** Follow the engine's work for this client (once per engine). */
   follow(client: EngineClient): Promise<void>
+  /**
+   * Watch for the end of one of our requests (its path matching) on the engine's trace; call before
+   * sending it. The function returned waits until it was seen, so everything the request did is
+   * printed (at most SYNC_TIMEOUT_MS from the call: the trace may be gone).
+   */
+  requestDone(path: RegExp): () => Promise<void>
   /** End of the command: wait until the engine's trace has caught up, print the rest, stop listening. */
   stop(): Promise<void>
 }
@@ -51,10 +57,13 @@ export async function beginExplain(g: GlobalOptions, o: { interactive?: boolean 
   const stopLocal = startExplain(renderer)
   const followed: { client: EngineClient }[] = []
   let syncing: (() => void) | undefined
+  const watched = new Set<{ path: RegExp; seen: () => void }>()
 
   const onEvent = (e: TraceEvent): void => {
     renderer.event(e, true)
-    if (e.kind === 'api' && e.detail === '/_ping') syncing?.()
+    if (e.kind !== 'api') return
+    if (e.detail === '/_ping') syncing?.()
+    for (const w of watched) if (w.path.test(e.detail ?? '')) w.seen()
   }
 
   return {
@@ -68,6 +77,18 @@ export async function beginExplain(g: GlobalOptions, o: { interactive?: boolean 
         if ('pause' in c) void pauseHere(renderer, client, c.pause, g.root)
       }
       await client.followTrace(onEvent, { session: true, step: g.step, onControl })
+    },
+    requestDone(path) {
+      let seen!: () => void
+      const done = new Promise<void>((resolve) => (seen = resolve))
+      const w = { path, seen }
+      watched.add(w)
+      return async () => {
+        let timer: NodeJS.Timeout | undefined
+        await Promise.race([done, new Promise<void>((resolve) => (timer = setTimeout(resolve, SYNC_TIMEOUT_MS)))])
+        clearTimeout(timer)
+        watched.delete(w)
+      }
     },
     async stop() {
       // Everything the engine did for us is on the trace stream before the answer to a ping we

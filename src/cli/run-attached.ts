@@ -4,7 +4,8 @@
 // friends are forwarded to the container (--sig-proxy); with -t they are bytes on the raw terminal.
 import type { EngineClient } from '../api/client.js'
 import { TockerError, isTockerError } from '../errors.js'
-import { pipeAttached } from './attach-stdio.js'
+import { OutputGate, attachedOutput, pipeAttached } from './attach-stdio.js'
+import type { ExplainSession } from './explain.js'
 import { exitCodeSurvivingRestart, isLostConnection, noteLostStream, startSurvivingRestart } from './reconnect.js'
 
 /**
@@ -28,6 +29,8 @@ export interface AttachRunOptions {
   detachKeys?: string
   /** attach: the detach keys end the command with Docker's "read escape sequence" (exit 1). */
   escapeIsError?: boolean
+  /** --explain: the container's output waits until the phases that made it are printed. */
+  explain?: ExplainSession
 }
 
 /** Docker's CLI gives up on the third SIGINT/SIGTERM even when the container ignores them. */
@@ -55,9 +58,14 @@ export async function attachAndRun(client: EngineClient, id: string, o: AttachRu
     void client.killContainer(id, sig).catch(() => {})
   }
   for (const s of proxied) process.on(s, forward)
+  // --explain: the program's output waits until the start's phases are printed (the engine's
+  // trace and the attach stream are two connections; either can be first).
+  const gate = o.explain && o.start ? new OutputGate() : undefined
+  const startExplained = gate ? o.explain!.requestDone(new RegExp(`/containers/${id}/start$`)) : undefined
   try {
     const piping = pipeAttached({
       ...conn,
+      gate,
       stdin: o.stdin,
       tty: o.tty,
       resize: o.tty ? (rows, cols) => void client.resizeContainer(id, rows, cols).catch(() => {}) : undefined,
@@ -73,6 +81,11 @@ export async function attachAndRun(client: EngineClient, id: string, o: AttachRu
         waiting.cancel()
         process.stdin.pause()
         throw withRunExitCode(err)
+      } finally {
+        if (gate) {
+          await startExplained!()
+          gate.open(attachedOutput)
+        }
       }
     }
     // The pty exists once the container runs: send our size (again) now, as Docker's CLI does.

@@ -50,6 +50,7 @@ export const run: Command = {
       removeAfter: !!o.rm,
       sigProxy: o['sig-proxy'] !== false,
       detachKeys: o['detach-keys'] as string | undefined,
+      explain: g.explain ? (await import('../explain.js')).explainSession() : undefined,
     }).catch(async (err) => {
       throw withHelp(await (await import('../missing-command.js')).withMissingCommandHint(err, client, body.Image, body.Cmd ?? []))
     })

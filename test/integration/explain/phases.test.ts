@@ -15,7 +15,7 @@ prepareNetSandbox()
 const { default: t } = await import('tap')
 const { readdirSync, readFileSync } = await import('node:fs')
 const { join } = await import('node:path')
-const { engineTestBed } = await import('../engine/harness.js')
+const { engineTestBed, tockerShell } = await import('../engine/harness.js')
 
 const { env, ref, cleanup } = await engineTestBed(['busybox', 'httpd'])
 const BUSYBOX = ref('busybox')
@@ -70,6 +70,21 @@ t.test('run --rm busybox true: every phase, in order, on one screen', async (t) 
   t.notMatch(r.stderr, /[0-9a-f]{64}/, 'ids shortened')
   t.notMatch(r.stderr, new RegExp(env.root), 'the store shown as <root>')
   t.match(r.lines.at(-1)!, /\(\d+ kernel-level actions in all: --explain=full shows each one\)/)
+})
+
+t.test("run: the program's output comes after the phases that made its container, every time", async (t) => {
+  // The phases come from the engine's trace connection, the output from the attach connection: the
+  // CLI holds the output until the start's phases are printed (a learner reads top to bottom).
+  // 2>&1 into one pipe, as a terminal shows them; several runs, since it was a race.
+  for (let i = 0; i < 6; i++) {
+    const r = await tockerShell(env, `LANG=C LC_ALL= $TOCKER --explain run --rm --network none ${BUSYBOX} sh -c 'echo output-line-1; echo output-line-2' 2>&1`)
+    t.equal(r.code, 0, r.stdout)
+    const lines = r.stdout.split('\n')
+    const starts = lines.findIndex((l) => l.startsWith('▸ The program starts'))
+    const out = lines.indexOf('output-line-1')
+    t.ok(starts >= 0 && out > starts, `run ${i + 1}: the output (line ${out}) after "The program starts" (line ${starts})`, { output: r.stdout })
+    t.equal(lines[out + 1], 'output-line-2', `run ${i + 1}: the output whole and in order`)
+  }
 })
 
 t.test('--explain=full still prints the complete trace, the shim and PID 1 in it', async (t) => {
