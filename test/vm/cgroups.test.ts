@@ -21,7 +21,7 @@ if (!qemuAvailable()) {
   ensureBuilt()
   // The seccomp check's probe (see test/integration/security/syscall-probe.c), built here: the guest sees the
   // host's files read-only.
-  execFileSync('cc', ['-O2', '-static', '-o', `${REPO}/test/.tmp/syscall-probe`, `${REPO}/test/security/syscall-probe.c`])
+  execFileSync('cc', ['-O2', '-static', '-o', `${REPO}/test/.tmp/syscall-probe`, `${REPO}/test/integration/security/syscall-probe.c`])
   const run = await runInVm('node test/vm/guest/cgroup-checks.mjs', { cwd: REPO, timeoutMs: 300_000 })
   const checks = new Map<string, Check>()
   for (const line of run.output.split('\n')) {
