@@ -5,7 +5,7 @@ import type { NetworkBackend, RuntimeBackend } from './backend.js'
 import type { ContainerTable } from './container-table.js'
 import { signalName } from '../sys/signals.js'
 import { currentScope, runInScopeOnly, type TraceScope } from '../trace/scope.js'
-import { note } from '../trace/trace.js'
+import { isTracing, note } from '../trace/trace.js'
 import { stepPause, stepping } from '../trace/step.js'
 import type { ContainerRecord } from './state.js'
 
@@ -173,7 +173,9 @@ export class ExitMonitor {
       if (written) await cleanup()
       // --step: what the exit took down (never holds the cleanup back: a client gone, it goes on),
       // the veths and rules a removal lets go after its answer included: the pause shows it all.
-      if (stepping()) await this.network?.settled?.()
+      // --explain too: its client stops listening once answered, and a learner must see the DNAT
+      // rule go (a traced run waits for the release; an untraced one is answered before it).
+      if (stepping() || (removalFollows && isTracing())) await this.network?.settled?.()
       await stepPause('cleanup', { containerId: rec.Id }, false)
     })()
     this.#exiting.set(rec.Id, p)
