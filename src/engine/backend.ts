@@ -137,8 +137,6 @@ export interface NetworkBackend {
    * operations wait for them); their failure goes to `afterwards`.
    */
   release(rec: ContainerRecord, opts?: { afterwards?: (err: Error) => void }): Promise<void>
-  /** Resolves once the releases under way (their veths and rules) are done. */
-  settled?(): Promise<void>
   /** inspect's settings of an attached container, from the network's own state (recovery). */
   settingsOf?(rec: ContainerRecord): NetworkSettings | undefined
   /** At engine start: drop rules/leases of containers that no longer run; what it could not do. */

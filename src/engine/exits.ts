@@ -6,7 +6,7 @@ import type { ContainerTable } from './container-table.js'
 import { signalName } from '../sys/signals.js'
 import { currentScope, runInScopeOnly, type TraceScope } from '../trace/scope.js'
 import { isTracing, note } from '../trace/trace.js'
-import { stepPause, stepping } from '../trace/step.js'
+import { stepPause } from '../trace/step.js'
 import type { ContainerRecord } from './state.js'
 
 const EXIT_SHIM_GONE = 255 // Docker's code for a container whose state was lost (reboot, crashed shim)
@@ -160,7 +160,11 @@ export class ExitMonitor {
       this.hooks.ended(rec)
       const removalFollows = !!this.hooks.removalFollows?.(rec)
       const releaseFailed = (e: Error) => this.hooks.log(`network release of ${rec.Id}: ${e.message}`)
-      await this.network?.release(rec, removalFollows ? { afterwards: releaseFailed } : {}).catch(releaseFailed)
+      // A removal follows: its veths and rules may go after the answer. Not when somebody traces
+      // it (--explain, --step): that client stops listening once answered, and a learner must see
+      // the DNAT rule and the veth go.
+      const releaseAfter = removalFollows && !isTracing()
+      await this.network?.release(rec, releaseAfter ? { afterwards: releaseFailed } : {}).catch(releaseFailed)
       const cleanup = () => this.runtime.cleanup(rec).catch((e) => this.hooks.log(`cleanup ${rec.Id}: ${(e as Error).message}`))
       // The runtime's state (exit.json) is the exit's only copy on disk until the record is
       // written: on a full disk it stays, so that an engine restarted meanwhile finds the same
@@ -171,11 +175,7 @@ export class ExitMonitor {
       // an --rm one).
       const written = !this.table.has(rec.Id) || !!rec.HostConfig.AutoRemove || removalFollows || (await this.table.saveOrDefer(rec, () => void (rec.Shim ? undefined : cleanup())))
       if (written) await cleanup()
-      // --step: what the exit took down (never holds the cleanup back: a client gone, it goes on),
-      // the veths and rules a removal lets go after its answer included: the pause shows it all.
-      // --explain too: its client stops listening once answered, and a learner must see the DNAT
-      // rule go (a traced run waits for the release; an untraced one is answered before it).
-      if (stepping() || (removalFollows && isTracing())) await this.network?.settled?.()
+      // --step: what the exit took down (never holds the cleanup back: a client gone, it goes on).
       await stepPause('cleanup', { containerId: rec.Id }, false)
     })()
     this.#exiting.set(rec.Id, p)

@@ -220,10 +220,6 @@ export class EngineNetwork implements NetworkBackend {
     rec.NetworkSettings = this.settingsOf(rec)
   }
 
-  settled(): Promise<void> {
-    return this.manager.settled()
-  }
-
   /** inspect's settings: every configured network, with its endpoint's addresses while attached. */
   settingsOf(rec: ContainerRecord): NetworkSettings {
     const mode = primaryNetwork(rec)

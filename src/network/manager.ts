@@ -367,11 +367,6 @@ export class NetworkManager {
     if (!left.length) this.dns?.forget(containerId)
   }
 
-  /** Resolves once every operation queued so far (a release's veths and rules included) is done. */
-  async settled(): Promise<void> {
-    await this.#queue
-  }
-
   /** Rename: the container's DNS names on every network it is on (its old name goes). */
   async renamed(containerId: string, oldName: string, newName: string): Promise<void> {
     await this.#serial(async (state) => {
