@@ -28,15 +28,15 @@ export interface AttachOptions {
  */
 export class OutputGate {
   #held: [stream: number, data: Buffer][] | undefined = []
-  write(stream: number, data: Buffer, to: (stream: number, data: Buffer) => void): void {
+  write(stream: number, data: Buffer): void {
     if (this.#held) this.#held.push([stream, data])
-    else to(stream, data)
+    else attachedOutput(stream, data)
   }
   /** Writes what was held back (synchronously, in order) and lets the rest through. */
-  open(to: (stream: number, data: Buffer) => void): void {
+  open(): void {
     const held = this.#held ?? []
     this.#held = undefined
-    for (const [stream, data] of held) to(stream, data)
+    for (const [stream, data] of held) attachedOutput(stream, data)
   }
 }
 
@@ -55,8 +55,8 @@ function escapeKeys(spec: string | undefined): Buffer {
   }
 }
 
-/** The writer an OutputGate opens onto: our stdout and stderr. */
-export function attachedOutput(stream: number, data: Buffer): void {
+/** The container's output to our stdout and stderr. */
+function attachedOutput(stream: number, data: Buffer): void {
   ;(stream === STREAM.stderr ? process.stderr : process.stdout).write(data)
 }
 
@@ -64,7 +64,7 @@ export function attachedOutput(stream: number, data: Buffer): void {
 export function pipeAttached(o: AttachOptions): Promise<AttachEnd> {
   const { socket } = o
   const { gate } = o
-  const out = gate ? (stream: number, data: Buffer) => gate.write(stream, data, attachedOutput) : attachedOutput
+  const out = gate ? (stream: number, data: Buffer) => gate.write(stream, data) : attachedOutput
   const write = o.multiplexed ? demultiplex(out) : (d: Buffer) => out(STREAM.stdout, d)
   if (o.head.length) write(o.head)
   socket.on('data', write)

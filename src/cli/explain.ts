@@ -56,14 +56,24 @@ export async function beginExplain(g: GlobalOptions, o: { interactive?: boolean 
   const renderer = new ExplainRenderer({ mode: g.explain, root: g.root, write: (l) => process.stderr.write(l + '\n') })
   const stopLocal = startExplain(renderer)
   const followed: { client: EngineClient }[] = []
-  let syncing: (() => void) | undefined
   const watched = new Set<{ path: RegExp; seen: () => void }>()
 
   const onEvent = (e: TraceEvent): void => {
     renderer.event(e, true)
-    if (e.kind !== 'api') return
-    if (e.detail === '/_ping') syncing?.()
-    for (const w of watched) if (w.path.test(e.detail ?? '')) w.seen()
+    if (e.kind === 'api') { for (const w of watched) if (w.path.test(e.detail ?? '')) w.seen() }
+  }
+  const requestDone = (path: RegExp): () => Promise<void> => {
+    let seen!: () => void
+    const done = new Promise<void>((resolve) => (seen = resolve))
+    const w = { path, seen }
+    watched.add(w)
+    return async () => {
+      // (The timer keeps this process alive meanwhile: the trace connection does not.)
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([done, new Promise<void>((resolve) => (timer = setTimeout(resolve, SYNC_TIMEOUT_MS)))])
+      clearTimeout(timer)
+      watched.delete(w)
+    }
   }
 
   return {
@@ -78,35 +88,18 @@ export async function beginExplain(g: GlobalOptions, o: { interactive?: boolean 
       }
       await client.followTrace(onEvent, { session: true, step: g.step, onControl })
     },
-    requestDone(path) {
-      let seen!: () => void
-      const done = new Promise<void>((resolve) => (seen = resolve))
-      const w = { path, seen }
-      watched.add(w)
-      return async () => {
-        let timer: NodeJS.Timeout | undefined
-        await Promise.race([done, new Promise<void>((resolve) => (timer = setTimeout(resolve, SYNC_TIMEOUT_MS)))])
-        clearTimeout(timer)
-        watched.delete(w)
-      }
-    },
+    requestDone,
     async stop() {
       // Everything the engine did for us is on the trace stream before the answer to a ping we
       // send now (one stream, in order): wait for that ping's own `api` event.
       for (const { client } of followed) {
-        // (The timer keeps this process alive meanwhile: the trace connection does not.)
-        let timer: NodeJS.Timeout | undefined
-        const seen = new Promise<void>((resolve) => {
-          syncing = resolve
-          timer = setTimeout(resolve, SYNC_TIMEOUT_MS)
-        }).finally(() => clearTimeout(timer))
+        const pinged = requestDone(/^\/_ping$/)
         try {
           await client.ping()
-          await seen
         } catch {
-          // the engine is gone: print what we have
+          continue // the engine is gone: print what we have
         }
-        syncing = undefined
+        await pinged()
       }
       renderer.end()
       stopLocal()

@@ -4,7 +4,7 @@
 // friends are forwarded to the container (--sig-proxy); with -t they are bytes on the raw terminal.
 import type { EngineClient } from '../api/client.js'
 import { TockerError, isTockerError } from '../errors.js'
-import { OutputGate, attachedOutput, pipeAttached } from './attach-stdio.js'
+import { OutputGate, pipeAttached } from './attach-stdio.js'
 import type { ExplainSession } from './explain.js'
 import { exitCodeSurvivingRestart, isLostConnection, noteLostStream, startSurvivingRestart } from './reconnect.js'
 
@@ -84,7 +84,7 @@ export async function attachAndRun(client: EngineClient, id: string, o: AttachRu
       } finally {
         if (gate) {
           await startExplained!()
-          gate.open(attachedOutput)
+          gate.open()
         }
       }
     }
