@@ -6,7 +6,7 @@
 // (the one error type), human-duration.ts and json-schema.ts (pure helpers), dockerignore.ts (the
 // .dockerignore matcher: the CLI's build context and the engine's builder both apply it),
 // package-root.ts (where the package's own files are: the CLI, the runtime CLI and the dashboard find
-// their assets through it), i18n/ (the learner's words), and the API's wire formats (api/types.ts,
+// their assets through it), i18n/ (the learner's words), and the API's wire formats (api/types.ts, api/wire/,
 // api/json-message.ts: plain data shapes and their encoding, no I/O). A leaf imports only leaves, so
 // no layer can reach upward through one.
 // Static and dynamic imports alike. And the CLI is a thin client: it reaches state only through
@@ -17,7 +17,7 @@
 // library directly, as runc does, and shares cli/'s parser.
 // The dashboard (`tocker dashboard`, a web server for the browser) sits under the CLI and is a client
 // of the API in the same way.
-const LEAVES = '^src/(errors\\.ts|human-duration\\.ts|json-schema\\.ts|dockerignore\\.ts|package-root\\.ts|i18n/|api/types\\.ts|api/json-message\\.ts)'
+const LEAVES = '^src/(errors\\.ts|human-duration\\.ts|json-schema\\.ts|dockerignore\\.ts|package-root\\.ts|i18n/|api/types\\.ts|api/wire/|api/json-message\\.ts)'
 
 /** Layers from the top; each may import only those after it. */
 const LAYERS = [
