@@ -14,6 +14,7 @@ import { join } from 'node:path'
 import { constants as osConstants } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { TockerError } from '../errors.js'
+import { flock, LOCK_NB, LOCK_SH } from '../sys/fs.js'
 import { setns } from '../sys/ns.js'
 import { kill, receiveFd, SOCK_CLOEXEC, SOCK_SEQPACKET, socketpair } from '../sys/proc.js'
 import { O_DIRECTORY, O_PATH } from '../sys/mount.js'
@@ -25,7 +26,7 @@ import { compileSeccomp, seccompHandover } from './seccomp/compile.js'
 import { INHERIT_STDIO, shimTraceArgs, spawnExecShim, type ShimChannel, type StdioFds } from './shim.js'
 import type { NamespaceType, Process } from './spec.js'
 import { mergeEnv } from './env.js'
-import { DEFAULT_STATE_ROOT, readState, stateDir, statusOf, type ExitStatus } from './state.js'
+import { DEFAULT_STATE_ROOT, execStatusDir, readState, stateDir, statusOf, type ExitStatus } from './state.js'
 import { resolveUser } from './user.js'
 import { sharesMountNamespace } from './shared-mounts.js'
 import { appArmorProfile } from './apparmor.js'
@@ -125,10 +126,10 @@ export async function execProcess(id: string, o: ExecOptions): Promise<ExecProce
     rootDir.close()
   }
 
+  const statusFd = o.statusName === undefined ? undefined : openExecStatusDir(stateRoot, id, o.statusName)
   const nsFds = JOINED.map((type) => ({ type, fd: openSync(`/proc/${st.pid}/ns/${NAMESPACES[type].file}`, 'r') }))
   const mntFd = openSync(`/proc/${st.pid}/ns/mnt`, 'r')
   const pidFd = openSync(`/proc/${st.pid}/ns/pid`, 'r')
-  const statusFd = o.statusName === undefined ? undefined : openExecStatusDir(stateRoot, id, o.statusName)
   // A user namespace of the container's own (userns.ts): the process enters it last, right before it
   // takes its uid (process.c), as PID 1 did.
   const usernsFd = readlinkSync(`/proc/${st.pid}/ns/user`) !== readlinkSync('/proc/self/ns/user') ? openSync(`/proc/${st.pid}/ns/user`, 'r') : undefined
@@ -218,12 +219,24 @@ function subCgroupOf(containerCgroup: string | undefined, sub: string) {
 
 const STATUS_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/
 
-/** <state dir>/execs/, made if needed, opened for the shim (which writes <name>.json into it). */
+/**
+ * <state dir>/execs/, made if needed, opened for the shim (which writes <name>.json into it), with
+ * a shared flock on it. The shim inherits this very open file description, and a flock belongs to
+ * the description: once we close our fd, the lock is the shim's until it exits. A removal of the
+ * container waits for it (deleteStateDir); while a removal holds it, no exec starts.
+ */
 function openExecStatusDir(stateRoot: string, id: string, name: string): number {
   if (!STATUS_NAME.test(name)) throw new TockerError(`invalid exec status name ${JSON.stringify(name)}`, { status: 400 })
-  const dir = join(stateDir(stateRoot, id), 'execs')
+  const dir = execStatusDir(stateRoot, id)
   mkdirSync(dir, { recursive: true, mode: 0o700 })
-  return openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY)
+  const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY)
+  try {
+    if (!flock(fd, LOCK_SH | LOCK_NB, dir)) throw new TockerError(`cannot exec in a stopped container: container ${id} is being removed`, { status: 409 })
+  } catch (err) {
+    closeSync(fd)
+    throw err
+  }
+  return fd
 }
 
 /** The exit status the shim recorded for an exec started with `statusName` (undefined while it runs). */

@@ -14,7 +14,7 @@ import { GO_BYTE, parseStartReply } from './shim.js'
 import { note, report } from '../trace/trace.js'
 import type { LinuxResources, State } from './spec.js'
 import { isSameProcess } from '../sys/proc-stat.js'
-import { listIds, publicState, readExit, readState, removeStateDir, stateDir, statusOf, type ExitStatus, type StoredState } from './state.js'
+import { listIds, publicState, deleteStateDir, readExit, readState, stateDir, statusOf, type ExitStatus, type StoredState } from './state.js'
 import { stateRootOf, type RuntimeOptions } from './options.js'
 import { sharesMountNamespace, unmountSharedRoot } from './shared-mounts.js'
 
@@ -197,7 +197,7 @@ export async function deleteContainer(id: string, opts: RuntimeOptions & { force
       unmountSharedRoot(stateDir(stateRoot, id), opts.warn ?? (() => {}))
       cgroupById(id)?.remove()
     } finally {
-      removeStateDir(stateRoot, id)
+      await deleteStateDir(stateRoot, id)
     }
     return
   }
@@ -225,7 +225,7 @@ export async function deleteContainer(id: string, opts: RuntimeOptions & { force
   try {
     openContainerCgroup(st.cgroupPath)?.remove()
   } finally {
-    removeStateDir(stateRoot, id)
+    await deleteStateDir(stateRoot, id)
   }
   // poststop: after everything is taken down; a failure is only a warning (lifecycle step 13).
   if (st.hooks?.poststop?.length) runHooksWarning('poststop', st.hooks.poststop, hookState(st, 'stopped'), opts.warn ?? (() => {}))

@@ -4,10 +4,14 @@
 //   start.sock   the gate waits on it until `start`; its existence means "created"
 //   exit.json    written by the shim when PID 1 ends: {"exitCode", "signal", "finishedAt"}, into
 //                exit.reserved, space the shim takes at create so that a full disk cannot lose it
+//   execs/       <name>.json: an exec's status, written by its shim (exec.ts); each exec shim
+//                holds a shared flock on this directory for as long as it lives
 // The status is never stored: it is read from the kernel each time (is PID 1 still the process
 // we started? has it been released?), so a crashed engine or CLI cannot leave it stale.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { flock, LOCK_EX, LOCK_NB } from '../sys/fs.js'
 import { TockerError } from '../errors.js'
 import { writeFileAtomic } from '../sys/atomic-file.js'
 import { isSameProcess } from '../sys/proc-stat.js'
@@ -106,8 +110,44 @@ export function readExit(root: string, id: string): ExitStatus | undefined {
   }
 }
 
+/** For a state directory no exec can have used yet (a create that failed half-way). */
 export function removeStateDir(root: string, id: string): void {
   rmSync(stateDir(root, id), { recursive: true, force: true })
+}
+
+/** The directory exec shims write their statuses into (see the top of this file). */
+export function execStatusDir(root: string, id: string): string {
+  return join(stateDir(root, id), 'execs')
+}
+
+/**
+ * Remove a container's state directory once no exec shim can write into it any more. An exec's
+ * shim lives outside the container's PID namespace: the kill that ends the container ends the
+ * exec'd process, and only then does its shim write the status into execs/. Removed while a shim
+ * wrote, the tree got a new file behind the walk and the last rmdir failed with ENOTEMPTY (`rm -f`
+ * answered "Directory not empty"). Each exec shim holds a shared flock on execs/ (exec.ts); an
+ * exclusive one is ours only once every shim has closed its fd, that is, exited. Waiting never
+ * blocks the event loop (LOCK_NB, retried); a shim still there after `timeoutMs` is an error.
+ */
+export async function deleteStateDir(root: string, id: string, timeoutMs = 10_000): Promise<void> {
+  const execs = execStatusDir(root, id)
+  let fd: number | undefined
+  try {
+    fd = openSync(execs, constants.O_RDONLY | constants.O_DIRECTORY)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new TockerError(`open ${execs}: ${(err as Error).message}`, { cause: err })
+  }
+  try {
+    const started = Date.now()
+    for (let tries = 0; fd !== undefined && !flock(fd, LOCK_EX | LOCK_NB, execs); tries++) {
+      if (Date.now() - started > timeoutMs) throw new TockerError(`container ${id}: an exec's shim did not exit (it still holds ${execs})`)
+      await (tries < 20 ? new Promise((r) => setImmediate(r)) : sleep(Math.min(2 ** (tries - 20), 50)))
+    }
+    // Held (or no exec ever ran): a new exec's shared flock now fails, so none can start writing.
+    removeStateDir(root, id)
+  } finally {
+    if (fd !== undefined) closeSync(fd)
+  }
 }
 
 export function listIds(root: string): string[] {
