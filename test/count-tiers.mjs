@@ -48,8 +48,8 @@ export function staticCount(file) {
 /** Runs one file as nobody; resolves with { passed, total, note }. */
 function runAsNobody(file, home) {
   return new Promise((resolve) => {
-    const env = { PATH: process.env.PATH, HOME: home, LANG: process.env.LANG ?? 'C.UTF-8', TOCKER_NO_AUTOSTART: '1', TS_NODE_TRANSPILE_ONLY: '1' }
-    const child = spawn('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath, '--import=@tapjs/typescript/import', file], {
+    const env = { PATH: process.env.PATH, HOME: home, LANG: process.env.LANG ?? 'C.UTF-8', TOCKER_NO_AUTOSTART: '1' }
+    const child = spawn('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath, '--enable-source-maps', '--import=./test/tap/ts-loader.mjs', file], {
       env,
       stdio: ['ignore', 'pipe', 'ignore'],
       detached: true,
