@@ -16,11 +16,16 @@ export function ellipsis(s: string, max: number): string {
   return chars.slice(0, max - 1).join('') + '…'
 }
 
+/** tcp, udp, sctp: code-point order, which localeCompare gives them after loading ICU's collation (ms). */
+function byType(a: Port, b: Port): number {
+  return a.Type < b.Type ? -1 : a.Type > b.Type ? 1 : 0
+}
+
 /** "0.0.0.0:8081->80/tcp, 443/tcp": published first as Docker groups them. */
 export function formatPorts(ports: Port[]): string {
   const parts = ports
     .slice()
-    .sort((a, b) => a.PrivatePort - b.PrivatePort || a.Type.localeCompare(b.Type) || (a.PublicPort ?? 0) - (b.PublicPort ?? 0))
+    .sort((a, b) => a.PrivatePort - b.PrivatePort || byType(a, b) || (a.PublicPort ?? 0) - (b.PublicPort ?? 0))
     .map((p) => {
       if (p.PublicPort) {
         const ip = p.IP && p.IP.includes(':') ? `[${p.IP}]` : p.IP ?? '0.0.0.0'
