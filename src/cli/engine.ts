@@ -7,7 +7,6 @@ import { join } from 'node:path'
 import { EngineClient, isEngineDown } from '../api/client.js'
 import { engineAddress } from '../api/socket.js'
 import { TockerError } from '../errors.js'
-import { t } from '../i18n/index.js'
 import type { GlobalOptions } from './context.js'
 
 const STARTUP_TIMEOUT_MS = 15_000
@@ -35,6 +34,8 @@ async function startEngine(g: GlobalOptions, client: EngineClient): Promise<void
   const args = [bin, '--root', g.root, ...(g.host ? ['--host', g.host] : []), ...(g.debug ? ['--debug'] : []), 'daemon']
   // Detached in its own session: the engine must outlive this CLI and its terminal.
   const { spawn } = await import('node:child_process')
+  // The message catalogue only here (before the spawn: no await between it and the 'exit' listener).
+  const { t } = await import('../i18n/index.js')
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log], cwd: '/', env: { ...process.env, TOCKER_AUTOSTARTED: '1' } })
   closeSync(log)
   // Said once, with what to look at (or kill): nobody should find an engine they did not know of.

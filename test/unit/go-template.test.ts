@@ -97,3 +97,33 @@ t.test('table and row formats keep working with the full templates', async (t) =
   t.match(formatRows('table {{.Names}}\\t{{len .Labels}}', rows, { Names: 'NAMES' }), /\nweb +1\ndb +0\n$/)
   t.equal(formatRows('{{if .Ports}}{{.Names}} publishes {{.Ports}}{{else}}{{.Names}} publishes nothing{{end}}', rows, {}), 'web publishes 80/tcp\ndb publishes nothing\n')
 })
+
+t.test('a template of fields only (rendered without the template engine) prints what the engine prints', async (t) => {
+  const rows = [
+    { ID: 'ab429a48eaf2', Repository: 'busybox', Tag: 'latest', Size: '1.98MB', Odd: 'a\\tb {{.ID}} }}', Count: 3, Labels: { a: '1' }, Empty: '' },
+    { ID: '0123456789ab', Repository: '<none>', Tag: '<none>', Size: '0B', Odd: '한국어 …', Count: 0, Labels: {}, Empty: '' },
+  ]
+  const templates = [
+    '{{.ID}}',
+    '{{ .Repository }}:{{.Tag}}\\t{{.Size}}\\n',
+    '{{.Odd}}|{{.Empty}}|',
+    'plain text, no action',
+    '{{.Count}} {{.ID}}', // a number: left to the engine
+    '{{.Labels}}', // a map: left to the engine
+    '{{.Nope}}', // a missing field: the engine's "<no value>"
+  ]
+  for (const tpl of templates) {
+    const byEngine = rows.map((r) => render(tpl, r) + '\n').join('')
+    t.equal(formatRows(tpl, rows, {}), byEngine, tpl)
+    const table = formatRows(`table ${tpl}`, rows, {})
+    t.equal(
+      table.split('\n').slice(1).join('\n'),
+      rows.map((r) => render(tpl, r).split('\t').map((c, i, a) => (i === a.length - 1 ? c : c.padEnd(Math.max(7, ...rows.map((x) => render(tpl, x).split('\t')[i]?.length ?? 0)) + 3))).join('').trimEnd() + '\n').join(''),
+      `table ${tpl}`,
+    )
+  }
+  t.equal(
+    formatRows('table {{.Repository}}\\t{{.Tag}}\\t{{.ID}}', rows, { Repository: 'REPOSITORY', Tag: 'TAG', ID: 'IMAGE ID' }),
+    'REPOSITORY   TAG       IMAGE ID\nbusybox      latest    ab429a48eaf2\n<none>       <none>    0123456789ab\n',
+  )
+})

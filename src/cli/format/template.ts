@@ -22,6 +22,29 @@ function unescape(s: string): string {
   return s.replace(/\\t/g, '\t').replace(/\\n/g, '\n')
 }
 
+/** A template of text and `{{.Field}}` only (no pipes, functions, trim markers or other braces). */
+const FIELDS_ONLY = /^(?:[^{}]|\{\{ *\.[A-Za-z_][A-Za-z0-9_]* *\}\})*$/
+const FIELD = /\{\{ *\.([A-Za-z_][A-Za-z0-9_]*) *\}\}/g
+
+/**
+ * `template` rendered with `row` without the template engine when it only names fields the row has
+ * as strings (every default --format of ps and images, and most of what learners type): what Go
+ * prints for a string field is the string. Anything else (a missing field, a number, a map) is
+ * left to execute(), which knows Go's rules for them.
+ */
+function renderFields(template: string, fieldsOnly: boolean, row: Row): string {
+  if (!fieldsOnly) return render(template, row)
+  let missing = false
+  // The text's typed "\t" and "\n" as the parser turns them (field names have no backslash).
+  const out = unescape(template).replace(FIELD, (_, name: string) => {
+    const v = Object.hasOwn(row, name) ? row[name] : undefined
+    if (typeof v === 'string') return v
+    missing = true
+    return ''
+  })
+  return missing ? render(template, row) : out
+}
+
 /**
  * Format rows: "table …" lays them out with a header (`headers` maps field names to titles),
  * anything else is one rendered line per row.
@@ -35,7 +58,9 @@ export function formatRows(format: string, rows: Row[], headers: Record<string, 
     const cols = unescape(body).split('\t')
     const header = cols.map((c) => c.replace(ACTION, (_, a: string) => headers[a.replace(/^\./, '')] ?? a.replace(/^\./, '').toUpperCase()))
     // Each row is the whole template rendered, cut into cells at its tabs (as tabwriter does).
-    return table(header, rows.map((r) => render(body, r).split('\t')), 10)
+    const simple = FIELDS_ONLY.test(body)
+    return table(header, rows.map((r) => renderFields(body, simple, r).split('\t')), 10)
   }
-  return rows.map((r) => render(trimmed, r) + '\n').join('')
+  const simple = FIELDS_ONLY.test(trimmed)
+  return rows.map((r) => renderFields(trimmed, simple, r) + '\n').join('')
 }
