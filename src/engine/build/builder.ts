@@ -17,27 +17,24 @@
 // Multi-stage: only the target stage (--target, else the last) and the stages it needs (its base,
 // COPY --from) are built. Nothing is left behind: every container is removed, failed or not, the
 // context and scratch space go with the build, and a layer that no image took is collected.
-import { mkdirSync, rmSync } from 'node:fs'
-import { join, posix } from 'node:path'
-import { sha256 } from '../../content/blobs.js'
+import { rmSync } from 'node:fs'
+import { join } from 'node:path'
 import { isUserFacing, TockerError } from '../../errors.js'
-import type { ContainerCreateBody } from '../../api/types.js'
-import { layerFromDir } from './layer-from-dir.js'
 import { LayerStack } from '../../image/diff/layer-stack.js'
-import { familiarString, fullString, parseReference, withDefaultTag } from '../../image/reference.js'
+import { familiarString, parseReference } from '../../image/reference.js'
 import { hostPlatform, parsePlatform } from '../../image/registry/platform.js'
 import type { ImageRecord } from '../../image/store.js'
-import type { ContainerConfig, ImageConfig } from '../../image/types.js'
-import { cleanPath } from '../../dockerignore.js'
+import type { ContainerConfig } from '../../image/types.js'
 import { BuildArgs } from './args.js'
 import { receiveContext } from './context.js'
-import { performCopy, prepareCopy, type CopySpec } from './copy.js'
 import { parseInstruction, parseInstructions, stepText, type Dockerfile, type Instruction, type Stage } from './dockerfile/instructions.js'
 import { parseDockerfile } from './dockerfile/parser.js'
 import { envMap, LexError, Lexer } from './dockerfile/lexer.js'
-import { cacheKey, childImageConfig, nopComment, nopCommentString } from './image-config.js'
-import { mkdirInUpper, neededStages } from './stages.js'
-import { commandLine, configStep, shellOf } from './config-steps.js'
+import { neededStages } from './stages.js'
+import { configStep } from './config-steps.js'
+import { imageFor, scratchImage } from './base-image.js'
+import { short, StepCommitter } from './step-commit.js'
+import { copyStep, runStep, workdirStep } from './steps.js'
 import type { BuildHost, BuildOutput, BuildRequest, StageState } from './types.js'
 
 // The builder's public surface, as before the split into types.ts and config-steps.ts.
@@ -61,6 +58,7 @@ export class Builder {
   #df!: Dockerfile
   readonly #args: BuildArgs
   readonly #platform: { os: string; architecture: string; variant?: string }
+  readonly #steps: StepCommitter
 
   constructor(
     readonly host: BuildHost,
@@ -70,6 +68,7 @@ export class Builder {
     this.#lexer = new Lexer()
     this.#args = BuildArgs.fromRecord(req.buildArgs)
     this.#platform = req.platform ? parsePlatform(req.platform) : hostPlatform()
+    this.#steps = new StepCommitter(host, req, out, this.#platform)
   }
 
   /** The client went away: stop at the next step, end a running step's container. */
@@ -237,34 +236,15 @@ export class Builder {
   }
 
   /** A FROM (or --from) image: the store's, or pulled (always with --pull). */
-  async #imageFor(name: string, platform: string | undefined): Promise<ImageRecord> {
-    let ref
-    try {
-      ref = withDefaultTag(parseReference(name))
-    } catch (err) {
-      throw new TockerError((err as Error).message, { code: 'EBUILD', status: 400 })
-    }
-    const full = ref.digest ? name : fullString(ref)
-    let img = this.req.pull ? undefined : this.host.images.store.resolve(full)
-    if (!img) {
-      const domain = ref.domain
-      const auth = this.req.authConfigs[domain] ?? this.req.authConfigs[`https://${domain}`] ?? (domain === 'docker.io' ? this.req.authConfigs['https://index.docker.io/v1/'] : undefined)
-      await this.host.pull(full, platform ?? this.req.platform, auth, (m) => this.out.send(m), this.#abort.signal)
-      img = this.host.images.store.resolve(full)
-      if (!img) throw new TockerError(`No such image: ${name}`, { code: 'ENOSUCHIMAGE', status: 404 })
-    }
-    return img
+  #imageFor(name: string, platform: string | undefined): Promise<ImageRecord> {
+    return imageFor(this.host, this.req, this.out, this.#abort.signal, name, platform)
   }
 
   /** The image of FROM scratch: no layers, no history (the first step's parent). */
   #scratchImage(): string {
     if (this.#emptyImage) return this.#emptyImage
-    const p = this.#platform
-    const config = Buffer.from(JSON.stringify({ architecture: p.architecture, config: {}, os: p.os, rootfs: { type: 'layers', diff_ids: [] }, ...(p.variant ? { variant: p.variant } : {}) }))
-    const digest = sha256(config)
-    this.#store.commitImage({ config, configDigest: digest })
-    this.#emptyImage = digest
-    return digest
+    this.#emptyImage = scratchImage(this.host, this.#platform)
+    return this.#emptyImage
   }
 
   #checkCancelled(): void {
@@ -284,194 +264,24 @@ export class Builder {
     const x = (w: string) => this.#expand(w, env)
     switch (cmd.kind) {
       case 'workdir':
-        return this.#workdir(state, x(cmd.path))
+        return workdirStep(this.#steps, state, x(cmd.path))
       case 'run':
-        return this.#runStep(state, cmd)
+        return runStep(this.#steps, state, cmd, this.#abort.signal)
       case 'copy':
       case 'add':
         return this.#copyStep(state, cmd, x)
     }
     const comment = configStep(state, cmd, { expand: x, words: (p) => this.#lexer.processWords(p, env), print: (t) => this.#print(t) })
-    return this.#commit(state, comment)
+    return this.#steps.commit(state, comment)
   }
 
-  /** A metadata step: a container made (not run) and committed, as Docker's classic builder does. */
-  async #commit(state: StageState, comment: string): Promise<void> {
-    const probe = { ...structuredClone(state.runConfig), Cmd: nopComment(shellOf(state), comment) }
-    if (this.#probeCache(state, probe)) return
-    const id = await this.#createContainer(state, probe)
-    await this.#commitContainer(state, id, probe)
-  }
-
-  /** Docker's ImageProber: a child of this image made by the same step. */
-  #probeCache(state: StageState, probe: ContainerConfig, extra = ''): boolean {
-    if (this.req.noCache) return false
-    const hit = this.#store.cachedChild(state.imageId, cacheKey(probe, extra))
-    if (!hit) return false
-    const img = this.#store.get(hit)
-    if (!img) return false
-    this.#print(' ---> Using cache\n')
-    state.imageId = img.id
-    state.image = img.config
-    return true
-  }
-
-  async #createContainer(state: StageState, config: ContainerConfig, overrides: Partial<ContainerCreateBody> = {}): Promise<string> {
-    const body: ContainerCreateBody = {
-      Image: state.imageId,
-      User: config.User,
-      Env: config.Env ?? [],
-      Cmd: config.Cmd ?? [],
-      Entrypoint: config.Entrypoint ?? null,
-      WorkingDir: config.WorkingDir,
-      Labels: config.Labels ?? {},
-      ...overrides,
-      HostConfig: { NetworkMode: networkMode(this.req.networkMode), LogConfig: { Type: 'json-file', Config: {} } },
-    }
-    const id = await this.host.createContainer(body)
-    this.#print(` ---> Running in ${short(id)}\n`)
-    return id
-  }
-
-  /**
-   * The container's upper directory becomes the step's layer (none when the step changed nothing),
-   * the image config gets the step's history entry; the container goes.
-   */
-  async #commitContainer(state: StageState, containerId: string, probe: ContainerConfig, extraKey = ''): Promise<void> {
-    try {
-      const diffID = await this.#layerFrom(this.host.upperDir(containerId), true)
-      this.#commitImage(state, diffID, probe.Cmd?.join(' ') ?? '', cacheKey(probe, extraKey))
-    } finally {
-      await this.#removeContainer(containerId)
-    }
-  }
-
-  async #removeContainer(id: string): Promise<void> {
-    await this.host.removeContainer(id)
-    this.#print(`Removing intermediate container ${short(id)}\n`)
-  }
-
-  /** A directory (a container's upper, or a COPY step's new files) to a layer; undefined when empty. */
-  #layerFrom(dir: string, overlay: boolean): Promise<string | undefined> {
-    return layerFromDir(this.#store, dir, overlay)
-  }
-
-  #commitImage(state: StageState, diffID: string | undefined, createdBy: string, buildKey: string): void {
-    const config = childImageConfig({
-      parent: state.image,
-      config: state.runConfig,
-      diffID,
-      createdBy,
-      author: state.maintainer || undefined,
-      created: new Date().toISOString(),
-      platform: this.#platform,
-    })
-    const id = sha256(config)
-    this.#store.commitImage({ config, configDigest: id, parent: state.imageId, buildKey })
-    state.imageId = id
-    state.image = JSON.parse(config.toString('utf8')) as ImageConfig
-  }
-
-  // ---- WORKDIR ----
-
-  async #workdir(state: StageState, requested: string): Promise<void> {
-    const rc = state.runConfig
-    rc.WorkingDir = requested.startsWith('/') ? cleanPath(requested) : cleanPath(posix.join('/', rc.WorkingDir || '/', requested))
-    const probe = { ...structuredClone(rc), Cmd: nopCommentString(shellOf(state), `WORKDIR ${rc.WorkingDir}`) }
-    if (this.#probeCache(state, probe)) return
-    const id = await this.#createContainer(state, probe)
-    // Docker makes the directory now (in the container's writable layer), owned by root, 0755.
-    mkdirInUpper(new LayerStack(this.#store.layerDirs(state.imageId)), this.host.upperDir(id), rc.WorkingDir)
-    await this.#commitContainer(state, id, probe)
-  }
-
-  // ---- RUN ----
-
-  async #runStep(state: StageState, cmd: Extract<Instruction, { kind: 'run' | 'cmd' | 'entrypoint' }>): Promise<void> {
-    if (cmd.flags.length) {
-      throw new TockerError(`the --${cmd.flags[0]} option requires BuildKit. Refer to https://docs.docker.com/go/buildkit/ to learn how to build images with BuildKit enabled`, { code: 'EBUILD', status: 400 })
-    }
-    const rc = state.runConfig
-    const cmdLine = commandLine(state, cmd.cmdLine, cmd.prependShell) ?? []
-    const buildArgs = state.args.filterAllowed(rc.Env ?? [])
-    let saveCmd = cmdLine
-    if (buildArgs.length) {
-      const shown = buildArgs.filter((e) => state.args.isReferencedOrNotBuiltin(e.split('=', 1)[0])).sort()
-      saveCmd = [`|${shown.length}`, ...shown, ...cmdLine]
-    }
-    const probe: ContainerConfig = { ...structuredClone(rc), Cmd: saveCmd, ...(saveCmd.length ? { Entrypoint: null } : {}) }
-    if (this.#probeCache(state, probe)) return
-    const id = await this.#createContainer(state, probe, {
-      Cmd: cmdLine,
-      Env: [...(rc.Env ?? []), ...buildArgs],
-      Entrypoint: [],
-    })
-    let code: number
-    try {
-      code = await this.host.runContainer(
-        id,
-        {
-          // Docker's classic builder shows a step's stderr in red.
-          write: (stream, data) => {
-            const text = data.toString('utf8')
-            this.out.send({ stream: stream === 'stderr' ? `\x1b[91m${text}\x1b[0m` : text })
-          },
-          ready: () => this.out.ready(),
-        },
-        this.#abort.signal,
-      )
-    } catch (err) {
-      await this.#removeContainer(id).catch(() => {})
-      throw err
-    }
-    if (code !== 0) {
-      await this.#removeContainer(id).catch(() => {})
-      throw new TockerError(`The command '${cmdLine.join(' ')}' returned a non-zero code: ${code}`, { code: 'EBUILDRUN', status: 500, exitCode: code })
-    }
-    await this.#commitContainer(state, id, probe)
-  }
-
-  // ---- COPY / ADD ----
-
+  /** COPY/ADD: --from resolved to a stage's or image's layers; the files go through copyStep. */
   async #copyStep(state: StageState, cmd: Extract<Instruction, { kind: 'copy' | 'add' }>, x: (w: string) => string): Promise<void> {
-    const name = cmd.kind === 'copy' ? 'COPY' : 'ADD'
     if (cmd.from !== undefined && /\$/.test(cmd.from)) throw new TockerError(`invalid from flag value ${cmd.from}: variable expansion is not supported for --from`, { code: 'EBUILD', status: 400 })
     const from = cmd.from ? await this.#fromSource(cmd.from) : undefined
-    const scratch = join(this.#work, `step-${this.#step}`)
-    mkdirSync(scratch, { recursive: true })
-    const spec: CopySpec = {
-      cmd: name,
-      sources: cmd.sources.map(x),
-      dest: x(cmd.dest),
-      workingDir: state.runConfig.WorkingDir ?? '/',
-      chown: cmd.chown ? x(cmd.chown) : undefined,
-      chmod: cmd.chmod ? x(cmd.chmod) : undefined,
-      source: from ? new LayerStack(from.layers) : this.#context,
-      fromImage: from !== undefined,
-      image: new LayerStack(this.#store.layerDirs(state.imageId)),
-      scratch,
-    }
-    const prepared = await prepareCopy(spec)
-    const chown = spec.chown ? `--chown=${spec.chown} ` : ''
-    const probe = { ...structuredClone(state.runConfig), Cmd: nopCommentString(shellOf(state), `${name} ${chown}${prepared.hash} in ${spec.dest} `) }
-    if (this.#probeCache(state, probe)) return
-    const target = join(scratch, 'layer')
-    mkdirSync(target)
-    await performCopy(spec, prepared, target)
-    const diffID = await this.#layerFrom(target, false)
-    this.#commitImage(state, diffID, probe.Cmd!.join(' '), cacheKey(probe))
-    rmSync(scratch, { recursive: true, force: true })
+    return copyStep(this.#steps, state, cmd, x, { from, context: this.#context, scratch: join(this.#work, `step-${this.#step}`) })
   }
 }
-
-function short(id: string): string {
-  return id.replace(/^sha256:/, '').slice(0, 12)
-}
-
-function networkMode(m: string | undefined): string {
-  return m === 'none' || m === 'host' ? m : 'bridge'
-}
-
 /** Errors for the stream: user-facing ones as they are, others worded. */
 export function buildErrorMessage(err: unknown): { message: string; code?: number } {
   if (isUserFacing(err)) return { message: err.message, code: err.code === 'EBUILDRUN' ? err.exitCode : undefined }
