@@ -2,7 +2,8 @@
 // comments, every instruction's argument rule, Docker's parse errors (with the line), and the shell
 // lexer's quoting and ${…} forms (BuildKit's semantics, Korean text included).
 import t from 'tap'
-import { DockerfileParseError, extractBuilderFlags, parseDockerfile, parseWords } from '../../../src/engine/build/dockerfile/parser.js'
+import { extractBuilderFlags, parseWords } from '../../../src/engine/build/dockerfile/arguments.js'
+import { DockerfileParseError, parseDockerfile } from '../../../src/engine/build/dockerfile/parser.js'
 import { parseInstructions, parseGoDuration, type Instruction } from '../../../src/engine/build/dockerfile/instructions.js'
 import { envMap, Lexer } from '../../../src/engine/build/dockerfile/lexer.js'
 

@@ -16,7 +16,7 @@
 // stays. processWords() also splits the result into words at unquoted blanks (after expansion:
 // a value with spaces splits, a quoted one does not).
 import { TockerError } from '../../../errors.js'
-import { isSpace } from './parser.js'
+import { isSpace } from './arguments.js'
 
 const SPECIAL_PARAMS = '@*#?-$!0'
 
