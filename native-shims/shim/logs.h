@@ -61,6 +61,7 @@ struct shim_stdio {
 	int tty;          /* 1: a pty instead of pipes */
 	const char *stdin_fifo;  /* FIFO name in the log dir, NULL: the container's stdin is /dev/null */
 	const char *resize_fifo; /* FIFO name in the log dir (tty only) */
+	unsigned rows, cols;     /* the pty's first window size (tty only; 0: none given) */
 	int stdin_once;
 	/* filled by stdio_prepare */
 	int logdir, devnull;

@@ -50,6 +50,10 @@ void parse_options(int argc, char **argv, struct options *o)
 			o->io.stdin_once = !strcmp(v, "1");
 		else if (!strcmp(a, "--resize-fifo"))
 			o->io.resize_fifo = v;
+		else if (!strcmp(a, "--tty-size")) {
+			if (sscanf(v, "%ux%u", &o->io.rows, &o->io.cols) != 2)
+				die("--tty-size %s: expected ROWSxCOLS", v);
+		}
 		else if (!strcmp(a, "--log-dir"))
 			o->log_dir = v;
 		else if (!strcmp(a, "--log-name"))

@@ -20,8 +20,9 @@
 #define TIOCGPTPEER _IO('T', 0x41) /* Linux 4.13 */
 #endif
 
-/* PID 1's end of the handoff socket (-t only), set by stdio_child. */
+/* PID 1's end of the handoff socket (-t only), set by stdio_child; the first window size. */
 static int tty_handoff_fd = -1;
+static struct winsize tty_size;
 
 int stdio_tty_handoff(void)
 {
@@ -33,6 +34,11 @@ int stdio_tty_handoff(void)
 		return -1;
 	int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
 	if (slave < 0)
+		return -1;
+	/* The client's size (Docker's HostConfig.ConsoleSize), set before the program runs: a resize
+	 * through the shim comes only after the handoff, and a program that asks at once (`stty
+	 * size` typed ahead, a full-screen program drawing its first screen) would see 0x0. */
+	if (tty_size.ws_row && tty_size.ws_col && ioctl(master, TIOCSWINSZ, &tty_size) < 0)
 		return -1;
 	/* A session of its own whose controlling terminal is the slave: ^C becomes SIGINT. */
 	if (setsid() < 0 || ioctl(slave, TIOCSCTTY, 0) < 0)
@@ -81,6 +87,7 @@ void stdio_child(struct shim_stdio *s)
 		/* Until stdio_tty_handoff, right before execve. */
 		close(s->handoff[0]);
 		tty_handoff_fd = s->handoff[1];
+		tty_size = (struct winsize){ .ws_row = (unsigned short)s->rows, .ws_col = (unsigned short)s->cols };
 		dup2(s->devnull, 0);
 		dup2(s->devnull, 1);
 		dup2(s->devnull, 2);

@@ -143,6 +143,8 @@ export async function createBody(o: Record<string, any>, positional: string[], d
       CpuShares: o['cpu-shares'] ?? 0,
       PidsLimit: o['pids-limit'] ?? null,
       AutoRemove: !!o.rm,
+      // -t from a terminal: its size goes with the create, as Docker's CLI sends it (API 1.42+).
+      ConsoleSize: o.tty && process.stdout.isTTY ? [process.stdout.rows ?? 24, process.stdout.columns ?? 80] : undefined,
       PortBindings: portBindings ?? {},
       PublishAllPorts: !!o['publish-all'],
       NetworkMode: network,

@@ -158,6 +158,9 @@ export class EngineRuntime implements RuntimeBackend {
         stdinFifo: rec.Config.OpenStdin ? STDIN_FIFO : undefined,
         stdinOnce: !!rec.Config.StdinOnce,
         resizeFifo: rec.Config.Tty ? RESIZE_FIFO : undefined,
+        // Docker's CLI sends its terminal's size with the create (API 1.42+): the pty has it
+        // before the program runs, not only after a resize that may come after the first keys.
+        ttySize: rec.Config.Tty && rec.HostConfig.ConsoleSize?.[0] && rec.HostConfig.ConsoleSize[1] ? { rows: rec.HostConfig.ConsoleSize[0], cols: rec.HostConfig.ConsoleSize[1] } : undefined,
       },
     })
     // The shim is our child only by accident of birth: let it (and the container) outlive us.

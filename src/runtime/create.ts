@@ -148,6 +148,7 @@ export async function create(opts: CreateOptions, checked: boolean): Promise<Con
         args.push('--stdio', opts.log.tty ? 'tty' : 'pipes', '--log-dir', opts.log.dir, '--log-name', opts.log.name)
         if (opts.log.stdinFifo) args.push('--stdin-fifo', opts.log.stdinFifo, '--stdin-once', opts.log.stdinOnce ? '1' : '0')
         if (opts.log.resizeFifo) args.push('--resize-fifo', opts.log.resizeFifo)
+        if (opts.log.tty && opts.log.ttySize?.rows && opts.log.ttySize.cols) args.push('--tty-size', `${opts.log.ttySize.rows}x${opts.log.ttySize.cols}`)
         if (opts.log.maxSize) args.push('--log-max-size', opts.log.maxSize)
         if (opts.log.maxFile) args.push('--log-max-file', String(opts.log.maxFile))
       }

@@ -24,6 +24,8 @@ export interface LogRelay {
   stdinOnce?: boolean
   /** A FIFO (in `dir`) taking "ROWS COLS" lines: the pty's window size (-t). */
   resizeFifo?: string
+  /** The pty's window size from its creation on, before the program runs (-t; Docker's HostConfig.ConsoleSize). */
+  ttySize?: { rows: number; cols: number }
 }
 
 export interface CreateOptions extends RuntimeOptions {

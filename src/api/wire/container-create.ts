@@ -48,6 +48,8 @@ export interface HostConfig {
   PortBindings?: PortMap | null
   PublishAllPorts?: boolean
   AutoRemove?: boolean
+  /** -t: the client terminal's [rows, columns] at create (Docker API 1.42+): the pty's size before the program runs. */
+  ConsoleSize?: number[] | null
   Memory?: number
   MemorySwap?: number
   NanoCpus?: number

@@ -171,6 +171,11 @@ function inTerminal(args: string[], keys: string): Promise<{ code: number; out: 
 }
 
 t.test('-it: run and exec get a terminal of their size; the exit code comes back', async (t) => {
+  // A program that asks for its size at once: the size came with the create (HostConfig.ConsoleSize),
+  // before the program ran (a resize after the start came too late for it: "0 0").
+  const first = await inTerminal(['run', '-it', '--rm', BUSYBOX, 'stty', 'size'], '')
+  t.equal(first.code, 0)
+  t.match(first.out, /^30 90\r*$/m, 'the size was there when the program started')
   const run = await inTerminal(['run', '-it', '--rm', BUSYBOX, 'sh'], 'echo answer=$((6*7)); stty size; tty; exit 3\r')
   t.equal(run.code, 3)
   t.match(run.out, 'answer=42')
