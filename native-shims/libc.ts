@@ -4,7 +4,7 @@
 // NULL-terminated, which is what execve and friends need.
 import koffi from 'koffi'
 import { constants as osConstants } from 'node:os'
-import { TockerError } from '../src/errors.js'
+import { codeOf, TockerError } from '../src/errors.js'
 
 export const libc = koffi.load('libc.so.6')
 export { koffi }
@@ -34,7 +34,7 @@ export class SyscallError extends TockerError {
 
   constructor(syscall: string, errno: number, path?: string) {
     const code = errnoName(errno)
-    super(`${syscall}${path ? ` ${path}` : ''}: ${code} (${strerror(errno) as string})`, { code, internal: true })
+    super(`${syscall}${path ? ` ${path}` : ''}: ${code} (${strerror(errno) as string})`, { code: codeOf({ code }, 'EIO'), internal: true })
     this.name = 'SyscallError'
     this.errno = errno
     this.syscall = syscall

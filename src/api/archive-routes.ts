@@ -16,7 +16,7 @@ const STAT_HEADER = 'X-Docker-Container-Path-Stat'
 
 function pathOf(query: URLSearchParams): string {
   const path = query.get('path')
-  if (!path) throw new TockerError('path is required', { status: 400, daemon: true })
+  if (!path) throw new TockerError('path is required', { code: 'EINVALID', daemon: true })
   return path
 }
 

@@ -26,8 +26,8 @@ export function buildHandler(engine: Engine) {
   return async ({ req, res, query }: Ctx): Promise<void> => {
     const response = res!
     const options = buildOptions(query)
-    if (query.get('remote')) throw new TockerError('a remote build context (remote=…) is not supported by tocker: send the context as the request body', { status: 501, daemon: true })
-    if (query.get('version') === '2') throw new TockerError('buildkit is not enabled on daemon: tocker has the classic builder only (DOCKER_BUILDKIT=0)', { status: 400, daemon: true })
+    if (query.get('remote')) throw new TockerError('a remote build context (remote=…) is not supported by tocker: send the context as the request body', { code: 'ENOTIMPLEMENTED', daemon: true })
+    if (query.get('version') === '2') throw new TockerError('buildkit is not enabled on daemon: tocker has the classic builder only (DOCKER_BUILDKIT=0)', { code: 'EINVALID', daemon: true })
     const quiet = bool(query, 'q')
     const w = new JsonMessageWriter(response)
     const held: JSONMessage[] = []
@@ -66,15 +66,15 @@ function buildOptions(q: URLSearchParams) {
     try {
       ref = parseReference(t)
     } catch (err) {
-      throw new TockerError(`invalid reference format: ${(err as Error).message.replace(/^invalid reference format:?\s*/, '') || t}`.replace(/: $/, ''), { status: 400, daemon: true })
+      throw new TockerError(`invalid reference format: ${(err as Error).message.replace(/^invalid reference format:?\s*/, '') || t}`.replace(/: $/, ''), { code: 'EINVALIDREF', status: 400, daemon: true })
     }
-    if (ref.digest !== undefined) throw new TockerError('refusing to create a tag with a digest reference', { status: 400, daemon: true })
+    if (ref.digest !== undefined) throw new TockerError('refusing to create a tag with a digest reference', { code: 'EINVALID', daemon: true })
     return fullString(withDefaultTag(ref))
   })
   const buildArgs = jsonQuery<Record<string, string | null>>(q, 'buildargs') ?? {}
   const labels = jsonQuery<Record<string, string>>(q, 'labels') ?? {}
-  for (const [k, v] of Object.entries(buildArgs)) if (v !== null && typeof v !== 'string') throw new TockerError(`error reading build args: the value of ${k} is not a string`, { status: 400, daemon: true })
-  for (const [k, v] of Object.entries(labels)) if (typeof v !== 'string') throw new TockerError(`error reading labels: the value of ${k} is not a string`, { status: 400, daemon: true })
+  for (const [k, v] of Object.entries(buildArgs)) if (v !== null && typeof v !== 'string') throw new TockerError(`error reading build args: the value of ${k} is not a string`, { code: 'EINVALID', daemon: true })
+  for (const [k, v] of Object.entries(labels)) if (typeof v !== 'string') throw new TockerError(`error reading labels: the value of ${k} is not a string`, { code: 'EINVALID', daemon: true })
   // Docker: rm defaults to true; forcerm implies rm.
   const rm = q.get('rm')
   return {

@@ -3,7 +3,7 @@
 // error bodies turned into TockerErrors, and the "hijacked" connections of attach/exec (HTTP
 // Upgrade: tcp, then raw bytes both ways).
 import type { Duplex, Readable } from 'node:stream'
-import { TockerError } from '../errors.js'
+import { codeOfStatus, TockerError } from '../errors.js'
 import { Http1Response, request as httpRequest } from './http1.js'
 import type { TraceEvent } from '../trace/trace.js'
 import type {
@@ -469,7 +469,7 @@ export function errorFrom(status: number, text: string): TockerError {
   } catch {
     /* not JSON: keep the text */
   }
-  return new TockerError(message || `engine answered ${status}`, { status, daemon: true, code: `HTTP${status}`, hint })
+  return new TockerError(message || `engine answered ${status}`, { code: codeOfStatus(status), status, daemon: true, hint })
 }
 
 export { demultiplex } from './framing.js'

@@ -28,7 +28,7 @@ export async function loadBackends(root: string): Promise<{ runtime: RuntimeBack
   const [{ createRuntimeBackend }, net] = await Promise.all([
     import('../engine/runtime-backend.js'),
     import('../engine/network-backend.js').catch((err: Error) => {
-      throw new TockerError(`cannot load the network layer: ${err.message}`, { cause: err, hint: 'The tocker installation is incomplete: rebuild it (npm run build).' })
+      throw new TockerError(`cannot load the network layer: ${err.message}`, { code: 'EINTERNAL', cause: err, hint: 'The tocker installation is incomplete: rebuild it (npm run build).' })
     }),
   ])
   return { runtime: await createRuntimeBackend(root), network: await net.createNetworkBackend(root) }
@@ -42,7 +42,7 @@ export async function runDaemon(o: DaemonOptions): Promise<number> {
   if (!lock) {
     // Two CLIs auto-starting at once: the second engine bows out quietly, the first one serves.
     if (process.env.TOCKER_AUTOSTARTED === '1') return 0
-    throw new TockerError(`another tocker engine is already running for ${o.root}`, { hint: `its pid is in ${pidFile}` })
+    throw new TockerError(`another tocker engine is already running for ${o.root}`, { code: 'EBUSY', hint: `its pid is in ${pidFile}` })
   }
 
   // An exception nobody caught means the engine's state may be half-changed: going on could act

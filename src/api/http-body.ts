@@ -61,7 +61,7 @@ export function readBody(req: IncomingMessage, l: BodyLimits): Promise<Buffer> {
     }
     const onEnd = () => done()
     const onError = (err: Error) => done(err)
-    const onAborted = () => done(new TockerError('the client closed the connection while sending the request body', { status: 400 }))
+    const onAborted = () => done(new TockerError('the client closed the connection while sending the request body', { code: 'EINVALID' }))
     const timer = setTimeout(() => done(tooSlow(l)), l.timeoutMs)
     req.on('data', onData)
     req.once('end', onEnd)
@@ -106,7 +106,7 @@ export async function readUpgradeBody(socket: Duplex, head: Buffer, req: Incomin
 }
 
 function badLength(): TockerError {
-  return new TockerError('invalid Content-Length header', { status: 400 })
+  return new TockerError('invalid Content-Length header', { code: 'EINVALID' })
 }
 
 /** A body's bytes as JSON (undefined for an empty body); 400 naming the problem otherwise. */

@@ -31,7 +31,7 @@ export function flag(q: URLSearchParams, k: string): boolean {
 function clientGone(res: ServerResponse): AbortSignal {
   const ac = new AbortController()
   res.on('close', () => {
-    if (!res.writableFinished) ac.abort(new TockerError('the client went away', { status: 499 }))
+    if (!res.writableFinished) ac.abort(new TockerError('the client went away', { code: 'ECANCELED', status: 499 }))
   })
   return ac.signal
 }
@@ -78,7 +78,7 @@ export function imageHandlers(engine: Engine) {
           ))
         return
       }
-      if (!fromImage) throw new TockerError('fromImage is required', { status: 400, daemon: true })
+      if (!fromImage) throw new TockerError('fromImage is required', { code: 'EINVALID', daemon: true })
       const signal = clientGone(res!)
       const auth = req.headers['x-registry-auth']
       await messageStream(res!, (w) =>
@@ -110,7 +110,7 @@ export function imageHandlers(engine: Engine) {
     /** POST /images/{name}/tag?repo=…&tag=… (201, no body) */
     tag: (async ({ params, query, res }) => {
       const repo = query.get('repo')
-      if (!repo) throw new TockerError('repository name must have at least one component', { status: 400, daemon: true })
+      if (!repo) throw new TockerError('repository name must have at least one component', { code: 'EINVALID', daemon: true })
       images.tag(params.name, repo, query.get('tag') ?? undefined)
       res!.statusCode = 201
     }) as Handler,

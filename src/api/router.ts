@@ -92,7 +92,7 @@ export function int(q: URLSearchParams, k: string): number | undefined {
   const v = q.get(k)
   if (v === null || v === '') return undefined
   const n = Number(v)
-  if (!Number.isFinite(n)) throw new TockerError(`invalid value for ${k}: ${v}`, { status: 400 })
+  if (!Number.isFinite(n)) throw new TockerError(`invalid value for ${k}: ${v}`, { code: 'EINVALID' })
   return n
 }
 
@@ -103,7 +103,7 @@ export function jsonQuery<T>(q: URLSearchParams, k: string): T | undefined {
   try {
     return JSON.parse(v) as T
   } catch {
-    throw new TockerError(`invalid ${k} parameter: not JSON: ${v.length > 80 ? v.slice(0, 80) + '…' : v}`, { status: 400 })
+    throw new TockerError(`invalid ${k} parameter: not JSON: ${v.length > 80 ? v.slice(0, 80) + '…' : v}`, { code: 'EINVALID' })
   }
 }
 
@@ -220,7 +220,7 @@ export function match(table: Route[], method: string, pathname: string): { route
     }
     return { route: r, params }
   }
-  throw new TockerError('page not found', { status: 404 })
+  throw new TockerError('page not found', { code: 'ENOTFOUND' })
 }
 
 export function serve(table: Route[], opts: ServeOptions = {}): Server {
@@ -275,7 +275,7 @@ export function serve(table: Route[], opts: ServeOptions = {}): Server {
         head: rest,
         params,
         query: url.searchParams,
-        body: () => bodyPromise ?? Promise.reject(new TockerError(`${method} ${url.pathname} streams its body: read ctx.req`, { status: 500 })),
+        body: () => bodyPromise ?? Promise.reject(new TockerError(`${method} ${url.pathname} streams its body: read ctx.req`, { code: 'EINTERNAL' })),
       }
       const value = await r.handler(ctx)
       if (r.raw || !res) return

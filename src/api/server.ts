@@ -103,7 +103,7 @@ export function routes(engine: Engine, sessions = new TraceSessions()): Route[] 
     route('POST', '/containers/{id}/wait', async (ctx) => {
       const cond = ctx.query.get('condition') || 'not-running'
       // Docker's router refuses any other condition (400) before it waits.
-      if (cond !== 'not-running' && cond !== 'next-exit' && cond !== 'removed') throw new TockerError(`invalid condition: ${JSON.stringify(cond)}`, { status: 400 })
+      if (cond !== 'not-running' && cond !== 'next-exit' && cond !== 'removed') throw new TockerError(`invalid condition: ${JSON.stringify(cond)}`, { code: 'EINVALID' })
       // Docker sends the headers at once and the body when the container stops.
       const waiting = engine.wait(ctx.params.id, cond)
       await waiting.ready
@@ -123,7 +123,7 @@ export function routes(engine: Engine, sessions = new TraceSessions()): Route[] 
     route('GET', '/containers/{id}/changes', async ({ params }) => engine.changes(params.id)),
     route('POST', '/commit', async ({ query, body, res }) => {
       const container = query.get('container')
-      if (!container) throw new TockerError('No such container: ', { status: 404, daemon: true })
+      if (!container) throw new TockerError('No such container: ', { code: 'ENOTFOUND', daemon: true })
       const config = ((await body()) ?? undefined) as Record<string, unknown> | undefined
       const id = await engine.commit(container, {
         repo: query.get('repo') || undefined,

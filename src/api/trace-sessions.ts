@@ -158,7 +158,7 @@ export class TraceSessions {
   /** POST /tocker/sessions/<id>/continue?n=N */
   continue(id: string, n: number): void {
     const s = this.#sessions.get(id)
-    if (!s) throw new TockerError(`no such trace session: ${id}`, { status: 404 })
-    if (!s.session.continue(n)) throw new TockerError(`trace session ${id} has no pause ${n} waiting`, { status: 409 })
+    if (!s) throw new TockerError(`no such trace session: ${id}`, { code: 'ENOTFOUND' })
+    if (!s.session.continue(n)) throw new TockerError(`trace session ${id} has no pause ${n} waiting`, { code: 'ECONFLICT' })
   }
 }

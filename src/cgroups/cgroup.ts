@@ -41,7 +41,7 @@ export class CgroupV2 implements ManagedCgroup {
     writeCgroupFile(`${this.path}/cgroup.freeze`, on ? '1' : '0')
     const deadline = Date.now() + 5000
     while (this.frozen() !== on) {
-      if (Date.now() > deadline) throw new TockerError(`${this.path}: the processes did not ${on ? 'freeze' : 'thaw'} within 5 s`)
+      if (Date.now() > deadline) throw new TockerError(`${this.path}: the processes did not ${on ? 'freeze' : 'thaw'} within 5 s`, { code: 'ETIMEDOUT' })
       sleepSync(2)
     }
   }
@@ -119,7 +119,7 @@ export class CgroupV2 implements ManagedCgroup {
           const code = (err as NodeJS.ErrnoException).code
           if (code === 'ENOENT') return
           if (code !== 'EBUSY' || Date.now() > deadline) {
-            throw new TockerError(`could not remove cgroup ${this.path}: ${(err as Error).message}`, { cause: err })
+            throw new TockerError(`could not remove cgroup ${this.path}: ${(err as Error).message}`, { code: 'ECGROUP', cause: err })
           }
         }
       }

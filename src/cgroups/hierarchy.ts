@@ -33,7 +33,7 @@ export function enableForChildren(dir: string, controllers: readonly string[]): 
       throw new TockerError(
         `cannot enable the ${missing.join(', ')} controller(s) in ${dir}: that cgroup holds processes, and cgroup v2 lets only ` +
           `a cgroup without processes (or the root) hand controllers to its children`,
-        { hint: 'Run tocker from the host itself (not from inside a container), or move the processes of that cgroup into a child cgroup first.', cause: err },
+        { code: 'ECGROUP', hint: 'Run tocker from the host itself (not from inside a container), or move the processes of that cgroup into a child cgroup first.', cause: err },
       )
     }
     throw err

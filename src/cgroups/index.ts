@@ -34,7 +34,7 @@ const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.+-]*$/
 export function createCgroup(id: string, limits: CgroupLimits = {}): ManagedCgroup | undefined {
   const support = assertLimitsSupported(limits)
   if (!support.usable) return undefined
-  if (!ID_PATTERN.test(id)) throw new TockerError(`invalid container id for a cgroup: ${JSON.stringify(id)}`, { status: 400 })
+  if (!ID_PATTERN.test(id)) throw new TockerError(`invalid container id for a cgroup: ${JSON.stringify(id)}`, { code: 'EINVALID' })
 
   const files = limitFiles(limits)
   const parent = prepareParent(support.mountpoint!, LIMIT_CONTROLLERS)
@@ -43,7 +43,7 @@ export function createCgroup(id: string, limits: CgroupLimits = {}): ManagedCgro
     makeCgroupDir(path)
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw new TockerError(`cgroup ${path} already exists (a container with this id is running, or one was not cleaned up)`, { status: 409, cause: err })
+      throw new TockerError(`cgroup ${path} already exists (a container with this id is running, or one was not cleaned up)`, { code: 'ECONFLICT', cause: err })
     }
     throw err
   }
@@ -56,7 +56,7 @@ export function createCgroup(id: string, limits: CgroupLimits = {}): ManagedCgro
       writeCgroupFile(`${path}/${file}`, value)
     } catch (err) {
       cgroup.remove() // nothing half-made
-      throw new TockerError(`cannot set ${file} to ${value} in ${path}: ${(err as Error).message}`, { cause: err })
+      throw new TockerError(`cannot set ${file} to ${value} in ${path}: ${(err as Error).message}`, { code: 'ECGROUP', cause: err })
     }
   }
   return cgroup
@@ -94,7 +94,7 @@ export function assertLimitsSupported(limits: CgroupLimits = {}): CgroupSupportR
 export function createCgroupAt(mountpoint: string, path: string, limits: CgroupLimits = {}): { cgroup: ManagedCgroup; created: boolean } {
   if (requestedLimits(limits).length) validateLimits(limits)
   const rel = path.split('/').filter(Boolean)
-  if (!rel.length || rel.includes('..') || rel.includes('.')) throw new TockerError(`invalid cgroupsPath ${JSON.stringify(path)}`, { status: 400 })
+  if (!rel.length || rel.includes('..') || rel.includes('.')) throw new TockerError(`invalid cgroupsPath ${JSON.stringify(path)}`, { code: 'EINVALID' })
   const files = limitFiles(limits)
   const controllers = [...new Set(files.map((f) => f.controller))]
   const available = readCgroupFile(`${mountpoint}/cgroup.controllers`).trim().split(/\s+/).filter(Boolean)
@@ -133,7 +133,7 @@ export function createCgroupAt(mountpoint: string, path: string, limits: CgroupL
       writeCgroupFile(`${leaf}/${file}`, value)
     } catch (err) {
       if (created) cgroup.remove()
-      throw new TockerError(`cannot set ${file} to ${value} in ${leaf}: ${(err as Error).message}`, { cause: err })
+      throw new TockerError(`cannot set ${file} to ${value} in ${leaf}: ${(err as Error).message}`, { code: 'ECGROUP', cause: err })
     }
   }
   return { cgroup, created }

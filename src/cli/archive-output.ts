@@ -6,15 +6,15 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import type { Http1Response } from '../api/http1.js'
-import { TockerError } from '../errors.js'
+import { type ErrorCode, TockerError } from '../errors.js'
 
 /** Docker's refusal to write an archive to a terminal: before anything is asked of the engine. */
 export function refuseTerminal(output: string | undefined): void {
-  if (!output && process.stdout.isTTY) throw new TockerError('cowardly refusing to save to a terminal. Use the -o flag or redirect', { exitCode: 1 })
+  if (!output && process.stdout.isTTY) throw new TockerError('cowardly refusing to save to a terminal. Use the -o flag or redirect', { code: 'EUSAGE', exitCode: 1 })
 }
 
 /** `what`: 'save' or 'export', for the temporary file's name; `code`: the error code of a cut transfer. */
-export async function writeArchive(tar: Http1Response, output: string | undefined, what: string, code: string): Promise<void> {
+export async function writeArchive(tar: Http1Response, output: string | undefined, what: string, code: ErrorCode): Promise<void> {
   const cut = () => new TockerError('the engine stopped sending the archive before its end', { code })
   if (!output) {
     await pipeline(tar, process.stdout, { end: false }).catch(() => {

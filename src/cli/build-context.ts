@@ -21,7 +21,7 @@ export interface PackedContext {
 }
 
 function prepareError(msg: string): TockerError {
-  return new TockerError(`unable to prepare context: ${msg}`)
+  return new TockerError(`unable to prepare context: ${msg}`, { code: 'EINVALID' })
 }
 
 /** `dockerfileArg`: -f as given (relative to the current directory), or undefined. */
@@ -54,7 +54,7 @@ export function packContext(dir: string, dockerfileArg: string | undefined): Pac
     try {
       matcher = dockerignoreMatcher(readFileSync(ignore, 'utf8'))
     } catch (err) {
-      throw new TockerError(`error reading .dockerignore: ${(err as Error).message}`)
+      throw new TockerError(`error reading .dockerignore: ${(err as Error).message}`, { code: 'EDOCKERIGNORE' })
     }
   }
   const files = contextFiles(root, matcher, new Set([dockerfile, '.dockerignore']))
@@ -98,7 +98,7 @@ function contextFiles(root: string, matcher: DockerignoreMatcher | undefined, al
     try {
       names = readdirSync(abs).sort()
     } catch (err) {
-      throw new TockerError(`error checking context: can't stat '${abs}'`, { cause: err })
+      throw new TockerError(`error checking context: can't stat '${abs}'`, { code: 'EINVALID', cause: err })
     }
     for (const name of names) {
       const path = rel ? `${rel}/${name}` : name
@@ -114,7 +114,7 @@ function contextFiles(root: string, matcher: DockerignoreMatcher | undefined, al
         try {
           accessSync(join(root, path), constants.R_OK)
         } catch {
-          throw new TockerError(`error checking context: can't open '${join(root, path)}': permission denied`)
+          throw new TockerError(`error checking context: can't open '${join(root, path)}': permission denied`, { code: 'EACCES' })
         }
       }
       if (st.isSocket()) continue

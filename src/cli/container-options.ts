@@ -64,7 +64,7 @@ function byName(a: OptionDef, b: OptionDef): number {
 /** Docker's RAMInBytes: "64m" → 67108864 (1024-based, optional trailing "b"). */
 export function parseBytes(s: string, flag: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*([kmgtp]?)b?$/i.exec(s.trim())
-  if (!m) throw new TockerError(`invalid argument "${s}" for "${flag}" flag: invalid size: '${s}'`, { exitCode: 125 })
+  if (!m) throw new TockerError(`invalid argument "${s}" for "${flag}" flag: invalid size: '${s}'`, { code: 'EINVALID', exitCode: 125 })
   const pow = ' kmgtp'.indexOf((m[2] || ' ').toLowerCase())
   return Math.floor(Number(m[1]) * 1024 ** pow)
 }
@@ -73,9 +73,9 @@ function parseLogOpts(opts: string[]): Record<string, string> {
   const out: Record<string, string> = {}
   for (const o of opts) {
     const i = o.indexOf('=')
-    if (i < 0) throw new TockerError(`invalid log opt format: ${o}`, { exitCode: 125 })
+    if (i < 0) throw new TockerError(`invalid log opt format: ${o}`, { code: 'EINVALID', exitCode: 125 })
     const k = o.slice(0, i)
-    if (k !== 'max-size' && k !== 'max-file') throw new TockerError(`unknown log opt '${k}' for json-file log driver`, { daemon: true, exitCode: 125 })
+    if (k !== 'max-size' && k !== 'max-file') throw new TockerError(`unknown log opt '${k}' for json-file log driver`, { code: 'EINVALID', daemon: true, exitCode: 125 })
     out[k] = o.slice(i + 1)
   }
   return out
@@ -83,8 +83,8 @@ function parseLogOpts(opts: string[]): Record<string, string> {
 
 export async function createBody(o: Record<string, any>, positional: string[], detach: boolean): Promise<ContainerCreateBody> {
   const [image, ...cmd] = positional
-  if (o.restart && o.restart !== 'no') throw new TockerError(`restart policies are not supported by tocker (got --restart ${o.restart})`, { exitCode: 125 })
-  if (o['log-driver'] && o['log-driver'] !== 'json-file') throw new TockerError(`logging driver "${o['log-driver']}" is not supported: tocker writes json-file logs`, { exitCode: 125 })
+  if (o.restart && o.restart !== 'no') throw new TockerError(`restart policies are not supported by tocker (got --restart ${o.restart})`, { code: 'ENOTIMPLEMENTED', exitCode: 125 })
+  if (o['log-driver'] && o['log-driver'] !== 'json-file') throw new TockerError(`logging driver "${o['log-driver']}" is not supported: tocker writes json-file logs`, { code: 'ENOTIMPLEMENTED', exitCode: 125 })
   let exposedPorts: Record<string, object> | undefined
   let portBindings: Record<string, { HostIp?: string; HostPort?: string }[] | null> | undefined
   if (o.publish?.length || o.expose?.length) {
@@ -97,7 +97,7 @@ export async function createBody(o: Record<string, any>, positional: string[], d
   const interactive = !!o.interactive
   const attach = !detach
   const cpus = o.cpus !== undefined ? Number(o.cpus) : undefined
-  if (cpus !== undefined && !(cpus > 0)) throw new TockerError(`invalid argument "${o.cpus}" for "--cpus" flag: range of CPUs is from 0.01 to the number of CPUs available`, { exitCode: 125 })
+  if (cpus !== undefined && !(cpus > 0)) throw new TockerError(`invalid argument "${o.cpus}" for "--cpus" flag: range of CPUs is from 0.01 to the number of CPUs available`, { code: 'EINVALID', exitCode: 125 })
   const labels: Record<string, string> = {}
   for (const l of o.label ?? []) {
     const i = l.indexOf('=')

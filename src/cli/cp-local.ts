@@ -41,7 +41,7 @@ export const ERR_NOT_DIRECTORY = 'not a directory'
 export const ERR_DIR_NOT_EXISTS = 'no such directory'
 export const ERR_CANNOT_COPY_DIR = 'cannot copy directory'
 
-const fail = (message: string) => new TockerError(message, { exitCode: 1 })
+const fail = (message: string) => new TockerError(message, { code: 'EINVALID', exitCode: 1 })
 
 export const hasTrailingSeparator = (p: string): boolean => p.endsWith('/')
 export const specifiesCurrentDir = (p: string): boolean => path.basename(p) === '.' || p.endsWith('/.')
@@ -248,7 +248,7 @@ export async function extractTar(dstDir: string, rename: (name: string) => strin
   const { Parser } = await import('tar')
   const dirTimes: [string, Date][] = []
   const dirs = new Set<string>([''])
-  const problem = (name: string, why: string) => new TockerError(`refusing to extract ${JSON.stringify(name)}: ${why}`, { exitCode: 1 })
+  const problem = (name: string, why: string) => new TockerError(`refusing to extract ${JSON.stringify(name)}: ${why}`, { code: 'EUNSAFEARCHIVE', exitCode: 1 })
   const checked = (raw: string, name: string): string => {
     if (name.startsWith('/')) throw problem(raw, 'its name is absolute')
     const parts = name.split('/').filter((p) => p !== '' && p !== '.')
@@ -270,7 +270,7 @@ export async function extractTar(dstDir: string, rename: (name: string) => strin
   }
   let failure: Error | undefined
   const parser = new Parser({ strict: true })
-  parser.on('error', (err: Error) => (failure ??= new TockerError(`the archive from the engine is not a valid tar: ${err.message}`, { exitCode: 1, cause: err })))
+  parser.on('error', (err: Error) => (failure ??= new TockerError(`the archive from the engine is not a valid tar: ${err.message}`, { code: 'ETARFORMAT', exitCode: 1, cause: err })))
   parser.on('entry', (entry: import('tar').ReadEntry) => {
     if (failure) return entry.resume()
     try {
@@ -282,8 +282,8 @@ export async function extractTar(dstDir: string, rename: (name: string) => strin
       if (rel !== '') ensureParents(raw, rel)
       const existing = rel === '' ? undefined : lstatSync(abs, { throwIfNoEntry: false })
       const isDir = entry.type === 'Directory'
-      if (existing?.isDirectory() && !isDir) throw new TockerError(`cannot overwrite directory ${JSON.stringify(abs)} with non-directory ${JSON.stringify(raw)}`, { exitCode: 1 })
-      if (existing && !existing.isDirectory() && isDir) throw new TockerError(`cannot overwrite non-directory ${JSON.stringify(abs)} with directory ${JSON.stringify(raw)}`, { exitCode: 1 })
+      if (existing?.isDirectory() && !isDir) throw new TockerError(`cannot overwrite directory ${JSON.stringify(abs)} with non-directory ${JSON.stringify(raw)}`, { code: 'EINVALID', exitCode: 1 })
+      if (existing && !existing.isDirectory() && isDir) throw new TockerError(`cannot overwrite non-directory ${JSON.stringify(abs)} with directory ${JSON.stringify(raw)}`, { code: 'EINVALID', exitCode: 1 })
       if (existing && !isDir) unlinkSync(abs)
       switch (entry.type) {
         case 'Directory':

@@ -54,7 +54,7 @@ async function startEngine(g: GlobalOptions, client: EngineClient): Promise<void
     }
     // Exit code 0 is another CLI's engine winning the race for this root: keep waiting for it.
     if ((exited !== null && exited !== 0) || Date.now() > deadline) {
-      throw new TockerError(`the tocker engine did not start (see ${logPath})`)
+      throw new TockerError(`the tocker engine did not start (see ${logPath})`, { code: 'EENGINEDOWN' })
     }
     await new Promise((r) => setTimeout(r, delay))
     delay = Math.min(delay * 2, 100)

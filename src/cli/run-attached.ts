@@ -16,7 +16,7 @@ export function withRunExitCode(err: unknown): unknown {
   if (!isTockerError(err)) return err
   const m = err.message
   const code = /executable file not found|no such file or directory/.test(m) ? 127 : /permission denied|operation not permitted/.test(m) ? 126 : undefined
-  return code === undefined ? err : new TockerError(m, { status: err.status, daemon: err.daemon, exitCode: code, hint: err.hint })
+  return code === undefined ? err : new TockerError(m, { code: err.code, status: err.status, daemon: err.daemon, exitCode: code, hint: err.hint })
 }
 
 export interface AttachRunOptions {

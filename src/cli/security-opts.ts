@@ -3,7 +3,7 @@
 // so its content is read and sent compacted ("seccomp={...}"); the engine never opens the path.
 // systempaths=unconfined is the client's too: it becomes empty MaskedPaths and ReadonlyPaths.
 import { readFileSync } from 'node:fs'
-import { TockerError } from '../errors.js'
+import { type ErrorCode, TockerError } from '../errors.js'
 import { withHelp } from './with-help.js'
 
 export interface ClientSecurityOpts {
@@ -13,7 +13,7 @@ export interface ClientSecurityOpts {
 }
 
 /** Docker prints these as "docker: <message>" and a pointer to --help, exit 125. */
-function invalid(message: string, code = 'ESECURITYOPT'): TockerError {
+function invalid(message: string, code: ErrorCode = 'ESECURITYOPT'): TockerError {
   return withHelp(new TockerError(message, { code, exitCode: 125 }))
 }
 

@@ -50,14 +50,14 @@ export function applyChanges(config: ContainerConfig, changes: string[]): Contai
     const parsed = parseDockerfile(line)
     for (const node of parsed.nodes) {
       // Docker's words, with the instruction as its parser keeps it (lower case).
-      if (!VALID_CHANGES.has(node.cmd)) throw new TockerError(`${node.cmd} is not a valid change command`, { status: 400, daemon: true })
+      if (!VALID_CHANGES.has(node.cmd)) throw new TockerError(`${node.cmd} is not a valid change command`, { code: 'EINVALID', daemon: true })
       const cmd = parseInstruction(node)
       const env = envMap(state.runConfig.Env ?? [])
       const expand = (w: string) => {
         try {
           return lexer.processWord(w, env)
         } catch (err) {
-          if (err instanceof LexError) throw new TockerError(err.message, { status: 400, daemon: true })
+          if (err instanceof LexError) throw new TockerError(err.message, { code: 'EINVALID', daemon: true })
           throw err
         }
       }
@@ -71,7 +71,7 @@ export function applyChanges(config: ContainerConfig, changes: string[]): Contai
         configStep(state, cmd, { expand, words: (w) => lexer.processWords(w, env), print: () => {} })
       } catch (err) {
         // A build step's error, as an API answer to the commit.
-        if (err instanceof TockerError && !err.daemon) throw new TockerError(err.message, { status: 400, daemon: true, cause: err })
+        if (err instanceof TockerError && !err.daemon) throw new TockerError(err.message, { code: 'EINVALID', daemon: true, cause: err })
         throw err
       }
     }
@@ -90,7 +90,7 @@ export interface CommitSource {
 /** Make the image; returns its ID. Tags it repo:tag when a repo is given. */
 export async function commitContainer(store: ImageStore, src: CommitSource, req: CommitRequest): Promise<string> {
   const parent = store.get(src.imageId)
-  if (!parent) throw new TockerError(`the container's image ${src.imageId} is no longer in the store`, { status: 409, daemon: true })
+  if (!parent) throw new TockerError(`the container's image ${src.imageId} is no longer in the store`, { code: 'ECONFLICT', daemon: true })
   let config: ContainerConfig = {}
   for (const k of COMMIT_FIELDS) if (src.config[k] !== undefined) (config as Record<string, unknown>)[k] = src.config[k]
   for (const k of COMMIT_FIELDS) if (req.config?.[k] !== undefined && req.config[k] !== null) (config as Record<string, unknown>)[k] = req.config[k]

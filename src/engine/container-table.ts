@@ -79,9 +79,9 @@ export class ContainerTable {
     if (/^[0-9a-f]+$/.test(r)) {
       const matches = [...this.#records.keys()].filter((id) => id.startsWith(r))
       if (matches.length === 1) return this.#records.get(matches[0])!
-      if (matches.length > 1) throw new TockerError(`multiple IDs found with provided prefix: ${r}`, { status: 400, daemon: true })
+      if (matches.length > 1) throw new TockerError(`multiple IDs found with provided prefix: ${r}`, { code: 'EINVALID', daemon: true })
     }
-    throw new TockerError(`No such container: ${ref}`, { status: 404, daemon: true })
+    throw new TockerError(`No such container: ${ref}`, { code: 'ENOTFOUND', daemon: true })
   }
 
   /** Claim `name` (or a generated one) for the container `id` being created; returns the name. */
@@ -93,7 +93,7 @@ export class ContainerTable {
       if (holder !== undefined) {
         throw new TockerError(
           `Conflict. The container name "/${finalName}" is already in use by container "${holder || 'another container being created'}". You have to remove (or rename) that container to be able to reuse that name.`,
-          { status: 409, daemon: true },
+          { code: 'ECONFLICT', daemon: true },
         )
       }
     } else {
@@ -132,14 +132,14 @@ export class ContainerTable {
   }
 
   async rename(rec: ContainerRecord, newName: string): Promise<void> {
-    if (!newName) throw new TockerError('Neither old nor new names may be empty', { status: 400, daemon: true })
+    if (!newName) throw new TockerError('Neither old nor new names may be empty', { code: 'EINVALID', daemon: true })
     const name = normalizeName(newName)
-    if (name === rec.Name) throw new TockerError('Renaming a container with the same name as its current name', { status: 400, daemon: true })
+    if (name === rec.Name) throw new TockerError('Renaming a container with the same name as its current name', { code: 'EINVALID', daemon: true })
     const holder = this.#names.get(name)
     if (holder !== undefined) {
       throw new TockerError(
         `Error when allocating new name: Conflict. The container name "/${name}" is already in use by container "${holder}". You have to remove (or rename) that container to be able to reuse that name.`,
-        { status: 409, daemon: true },
+        { code: 'ECONFLICT', daemon: true },
       )
     }
     const old = rec.Name

@@ -212,7 +212,7 @@ export class Engine {
   get networks(): EngineNetwork {
     // Duck-typed: the network layer is loaded dynamically (api/daemon.ts), never imported here.
     const n = this.opts.network as Partial<EngineNetwork> | undefined
-    if (!n || typeof n.list !== 'function' || typeof n.create !== 'function') throw new TockerError('networks are not available in this engine', { status: 500, daemon: true })
+    if (!n || typeof n.list !== 'function' || typeof n.create !== 'function') throw new TockerError('networks are not available in this engine', { code: 'EINTERNAL', daemon: true })
     return n as EngineNetwork
   }
 
@@ -254,7 +254,7 @@ export class Engine {
 
   async top(ref: string, psArgs = '-ef'): Promise<ContainerTopResponse> {
     const rec = this.#table.find(ref)
-    if (!rec.State.Running || !rec.Init) throw new TockerError(`container ${rec.Id} is not running`, { status: 409, daemon: true })
+    if (!rec.State.Running || !rec.Init) throw new TockerError(`container ${rec.Id} is not running`, { code: 'ECONFLICT', daemon: true })
     return this.opts.runtime.top(rec, psArgs)
   }
 
@@ -262,7 +262,7 @@ export class Engine {
   async kernel(ref: string): Promise<KernelView> {
     const rec = this.#table.find(ref)
     const { runtime, network } = this.opts
-    if (!rec.State.Running || !rec.Init || !runtime.kernel) throw new TockerError(`Container ${rec.Id} is not running`, { status: 409, daemon: true })
+    if (!rec.State.Running || !rec.Init || !runtime.kernel) throw new TockerError(`Container ${rec.Id} is not running`, { code: 'ECONFLICT', daemon: true })
     const [proc, net] = await Promise.all([runtime.kernel(rec), network?.kernel?.(rec.Id, rec.Init.pid)])
     return kernelView({ id: rec.Id, name: rec.Name, mergedDir: join(this.#table.dir, rec.Id, 'rootfs'), proc, net })
   }
@@ -330,7 +330,7 @@ export class Engine {
       try {
         parseReference(`${req.repo}:${req.tag || 'latest'}`)
       } catch (err) {
-        throw new TockerError((err as Error).message, { status: 400, daemon: true })
+        throw new TockerError((err as Error).message, { code: 'EINVALID', daemon: true })
       }
     }
     const platform = { os: 'linux', architecture: this.images.store.get(rec.ImageID)?.config.architecture ?? 'amd64' }
@@ -355,7 +355,7 @@ export class Engine {
     const rec = this.#table.find(ref)
     const { runtime } = this.opts
     const openRoot = (want: RootWanted): Promise<ContainerRoot> => {
-      if (!runtime.openRoot) throw new TockerError("this engine's runtime cannot open a container's files", { status: 501, daemon: true })
+      if (!runtime.openRoot) throw new TockerError("this engine's runtime cannot open a container's files", { code: 'ENOTIMPLEMENTED', daemon: true })
       return runtime.openRoot(rec, want)
     }
     return { rec, ref, dir: containerDir(this.layout.containers, rec.Id), openRoot }

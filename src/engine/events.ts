@@ -79,7 +79,7 @@ export class EventBus {
     const since = q.since ? parseTimestamp(q.since) : undefined
     const until = q.until ? parseTimestamp(q.until) : undefined
     if (since !== undefined && until !== undefined && since > until) {
-      throw new TockerError('`since` time cannot be after `until` time', { status: 400, daemon: true })
+      throw new TockerError('`since` time cannot be after `until` time', { code: 'EINVALID', daemon: true })
     }
     const wanted = (e: EventMessage) => matchEvent(e, filters)
     const past = since === undefined ? [] : this.#ring.filter((e) => e.timeNano >= since && (until === undefined || e.timeNano <= until) && wanted(e))

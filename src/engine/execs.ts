@@ -39,8 +39,8 @@ export class ExecRegistry {
   ) {}
 
   create(rec: ContainerRecord, body: ExecCreateBody): { Id: string } {
-    if (!rec.State.Running) throw new TockerError(`container ${rec.Id} is not running`, { status: 409, daemon: true })
-    if (!body?.Cmd?.length) throw new TockerError('No exec command specified', { status: 400, daemon: true })
+    if (!rec.State.Running) throw new TockerError(`container ${rec.Id} is not running`, { code: 'ECONFLICT', daemon: true })
+    if (!body?.Cmd?.length) throw new TockerError('No exec command specified', { code: 'EINVALID', daemon: true })
     const id = randomBytes(32).toString('hex')
     const e: ExecRecord = { id, containerId: rec.Id, body, running: false, exitCode: null, pid: 0 }
     try {
@@ -144,7 +144,7 @@ export class ExecRegistry {
 
   #get(id: string): ExecRecord {
     const e = this.#execs.get(id)
-    if (!e) throw new TockerError(`No such exec instance: ${id}`, { status: 404, daemon: true })
+    if (!e) throw new TockerError(`No such exec instance: ${id}`, { code: 'ENOTFOUND', daemon: true })
     return e
   }
 
@@ -166,9 +166,9 @@ export class ExecRegistry {
   /** Start the exec; attached (`conn`), resolves once it has ended and its output is delivered. */
   async start(id: string, conn: ClientConnection | undefined): Promise<void> {
     const e = this.#get(id)
-    if (e.running || e.exitCode !== null) throw new TockerError(`Error: Exec command ${id} is already running`, { status: 409, daemon: true })
+    if (e.running || e.exitCode !== null) throw new TockerError(`Error: Exec command ${id} is already running`, { code: 'ECONFLICT', daemon: true })
     const rec = this.container(e.containerId)
-    if (!rec.State.Running) throw new TockerError(`container ${rec.Id} is not running`, { status: 409, daemon: true })
+    if (!rec.State.Running) throw new TockerError(`container ${rec.Id} is not running`, { code: 'ECONFLICT', daemon: true })
     const b = e.body
     const handle = await this.runtime
       .exec(

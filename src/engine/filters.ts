@@ -14,15 +14,15 @@ export function parseFilters(raw: string | null | undefined, allowed: readonly s
   try {
     parsed = JSON.parse(raw)
   } catch {
-    throw new TockerError(`invalid filter: ${raw}`, { status: 400, daemon: true })
+    throw new TockerError(`invalid filter: ${raw}`, { code: 'EINVALID', daemon: true })
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new TockerError(`invalid filter: ${raw}`, { status: 400, daemon: true })
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new TockerError(`invalid filter: ${raw}`, { code: 'EINVALID', daemon: true })
   for (const [key, value] of Object.entries(parsed as Record<string, unknown>)) {
-    if (!allowed.includes(key)) throw new TockerError(`invalid filter '${key}'`, { status: 400, daemon: true })
+    if (!allowed.includes(key)) throw new TockerError(`invalid filter '${key}'`, { code: 'EINVALID', daemon: true })
     let values: string[]
     if (Array.isArray(value)) values = value.map(String)
     else if (value && typeof value === 'object') values = Object.keys(value).filter((k) => (value as Record<string, unknown>)[k])
-    else throw new TockerError(`invalid filter: ${raw}`, { status: 400, daemon: true })
+    else throw new TockerError(`invalid filter: ${raw}`, { code: 'EINVALID', daemon: true })
     if (values.length) out.set(key, values)
   }
   return out
@@ -33,10 +33,10 @@ export function boolFilter(f: Filters, key: string): boolean | undefined {
   const values = f.get(key)
   if (!values) return undefined
   const seen = new Set(values.map((v) => v.toLowerCase()))
-  for (const v of seen) if (!['true', 'false', '1', '0'].includes(v)) throw new TockerError(`invalid filter '${key}=${v}'`, { status: 400, daemon: true })
+  for (const v of seen) if (!['true', 'false', '1', '0'].includes(v)) throw new TockerError(`invalid filter '${key}=${v}'`, { code: 'EINVALID', daemon: true })
   const truthy = seen.has('true') || seen.has('1')
   const falsy = seen.has('false') || seen.has('0')
-  if (truthy && falsy) throw new TockerError(`invalid filter '${key}=${values.join(',')}'`, { status: 400, daemon: true })
+  if (truthy && falsy) throw new TockerError(`invalid filter '${key}=${values.join(',')}'`, { code: 'EINVALID', daemon: true })
   return truthy
 }
 
@@ -75,7 +75,7 @@ export function parseTimestamp(value: string, now = Date.now()): bigint {
   if (duration !== undefined) return BigInt(now) * 1_000_000n - duration
   const ms = Date.parse(v)
   if (!Number.isNaN(ms)) return BigInt(ms) * 1_000_000n
-  throw new TockerError(`failed to parse value as time or duration: "${value}"`, { status: 400, daemon: true })
+  throw new TockerError(`failed to parse value as time or duration: "${value}"`, { code: 'EINVALID', daemon: true })
 }
 
 /** Go's time.ParseDuration ("1h30m", "90s", "1.5h"), in nanoseconds; undefined if not one. */

@@ -14,7 +14,7 @@ import { checkSecurityOptions } from './security-opts.js'
 import { planMounts } from './volumes/mounts.js'
 
 function invalid(message: string): TockerError {
-  return new TockerError(message, { status: 400, daemon: true })
+  return new TockerError(message, { code: 'EINVALID', daemon: true })
 }
 
 /**

@@ -43,7 +43,7 @@ export class Lifecycle {
   // ---- create ----
 
   async create(body: ContainerCreateBody, name?: string): Promise<ContainerCreateResponse> {
-    if (!body || !body.Image) throw new TockerError('Config cannot be empty in order to create a container', { status: 400, daemon: true })
+    if (!body || !body.Image) throw new TockerError('Config cannot be empty in order to create a container', { code: 'EINVALID', daemon: true })
     const { table } = this.d
     const id = newContainerId()
     // Reserve the name before the first await: this is what makes two concurrent `--name x` safe.
@@ -52,21 +52,21 @@ export class Lifecycle {
       checkHostConfig(body.HostConfig)
       // From the resolve until the record is saved, no rmi can take the image's layers away.
       return await this.d.images.forCreate(body.Image, async (image) => {
-        if (!image) throw new TockerError(`No such image: ${familiarOf(body.Image)}`, { status: 404, daemon: true })
+        if (!image) throw new TockerError(`No such image: ${familiarOf(body.Image)}`, { code: 'ENOTFOUND', daemon: true })
         if (body.HostConfig) this.d.runtime.checkLimits(body.HostConfig)
         const ic = image.config ?? {}
         const entrypoint = body.Entrypoint != null && body.Entrypoint.length ? body.Entrypoint : body.Entrypoint != null ? [] : ic.Entrypoint ?? []
         // Docker: a user-given entrypoint resets the image's Cmd.
         const cmd = body.Cmd && body.Cmd.length ? body.Cmd : body.Entrypoint != null ? [] : ic.Cmd ?? []
         const argv = [...(entrypoint ?? []), ...(cmd ?? [])]
-        if (argv.length === 0) throw new TockerError('No command specified', { status: 400, daemon: true })
+        if (argv.length === 0) throw new TockerError('No command specified', { code: 'EINVALID', daemon: true })
         const env = mergeEnv(ic.Env ?? [], body.Env ?? [])
         const hc = body.HostConfig ?? {}
         const dir = containerDir(table.dir, id)
         // Volumes: named ones ensured, anonymous ones made, empty ones filled from the image.
         const plans = planMounts(hc, body.Volumes, ic.Volumes)
         const mounts = this.d.volumes ? await this.d.volumes.resolve(plans, image.layerDirs) : undefined
-        if (!mounts && plans.some((p) => p.Type === 'volume')) throw new TockerError('volumes are not available in this engine', { status: 500, daemon: true })
+        if (!mounts && plans.some((p) => p.Type === 'volume')) throw new TockerError('volumes are not available in this engine', { code: 'EINTERNAL', daemon: true })
         const volumes = { ...(ic.Volumes ?? {}), ...(body.Volumes ?? {}) }
         const rec: ContainerRecord = {
           Id: id,
@@ -150,7 +150,7 @@ export class Lifecycle {
   async #start(rec: ContainerRecord): Promise<boolean> {
     if (rec.State.Running) return false
     // Docker refuses both: one being removed, and one whose removal failed (Dead).
-    if (rec.State.Status === 'removing' || rec.State.Status === 'dead') throw new TockerError(`container is marked for removal and cannot be started`, { status: 409, daemon: true })
+    if (rec.State.Status === 'removing' || rec.State.Status === 'dead') throw new TockerError(`container is marked for removal and cannot be started`, { code: 'ECONFLICT', daemon: true })
     const { runtime, network, table } = this.d
     await this.d.exits.pending(rec.Id)
     rec.State.Error = ''
@@ -194,9 +194,9 @@ export class Lifecycle {
         await this.d.removal.finish(rec).catch((e) => this.d.warn(`--rm of ${rec.Id} after a failed start: ${(e as Error).message}`))
       }
       if (isUserFacing(err)) {
-        throw new TockerError(err.message, { status: err.status === 500 ? 400 : err.status, daemon: true, exitCode: err.exitCode, hint: err.hint })
+        throw new TockerError(err.message, { code: err.code, status: err.status === 500 ? 400 : err.status, daemon: true, exitCode: err.exitCode, hint: err.hint })
       }
-      throw new TockerError(`failed to start container ${rec.Id}: ${msg}`, { status: 500, daemon: true })
+      throw new TockerError(`failed to start container ${rec.Id}: ${msg}`, { code: 'ERUNTIME', daemon: true })
     }
     rec.State = {
       ...rec.State,
@@ -253,7 +253,7 @@ export class Lifecycle {
     const sig = parseSignal(signal, 'SIGKILL')
     return this.d.mutex.run(rec.Id, async () => {
       if (!rec.State.Running) {
-        throw new TockerError(`cannot kill container: ${ref}: container ${rec.Id} is not running`, { status: 409, daemon: true })
+        throw new TockerError(`cannot kill container: ${ref}: container ${rec.Id} is not running`, { code: 'ECONFLICT', daemon: true })
       }
       this.#signal(rec, sig)
       if (sig === 9) await this.d.exits.waitExit(rec, 10_000)
@@ -299,7 +299,7 @@ export class Lifecycle {
 
   async resize(ref: string, h: number, w: number): Promise<void> {
     const rec = this.d.table.find(ref)
-    if (!rec.State.Running) throw new TockerError(`Container ${rec.Id} is not running`, { status: 409, daemon: true })
+    if (!rec.State.Running) throw new TockerError(`Container ${rec.Id} is not running`, { code: 'ECONFLICT', daemon: true })
     this.d.runtime.resize?.(rec, h, w)
   }
 }

@@ -11,7 +11,7 @@ export function parseLink(link: string): { name: string; alias: string } {
   const [rawName, rawAlias] = link.split(':')
   const name = (rawName ?? '').replace(/^\//, '')
   const alias = rawAlias ? rawAlias.split('/').pop()! : name
-  if (!name || !alias || link.split(':').length > 2) throw new TockerError(`invalid link format: ${link}: expected NAME[:ALIAS]`, { status: 400, daemon: true })
+  if (!name || !alias || link.split(':').length > 2) throw new TockerError(`invalid link format: ${link}: expected NAME[:ALIAS]`, { code: 'EINVALID', daemon: true })
   return { name, alias }
 }
 

@@ -8,7 +8,7 @@ export const VALID_NAME = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/
 /** "/web" or "web" → "web"; throws Docker's error for anything else. */
 export function normalizeName(name: string): string {
   if (!VALID_NAME.test(name)) {
-    throw new TockerError(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`, { status: 400, daemon: true })
+    throw new TockerError(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`, { code: 'EINVALID', daemon: true })
   }
   return name.replace(/^\//, '')
 }

@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { ContainerCreateBody, EndpointConfigBody, NetworkCreateBody, NetworkCreateResponse, NetworkResource, NetworkSettings } from '../api/types.js'
-import { TockerError } from '../errors.js'
+import { type ErrorCode, TockerError } from '../errors.js'
 import { containerNetworkSettings, containerResolvConf, DNS_IP, hostResolvConf, hostsFile, isUserDefined, NetworkManager, networkResource, type NetworkRecord } from '../network/index.js'
 import type { NetworkBackend } from './backend.js'
 import { networkKernelView, type NetworkKernelView } from '../network/kernel-view.js'
@@ -23,8 +23,8 @@ export interface ContainerLookup {
 const LIST_FILTERS = ['dangling', 'driver', 'id', 'label', 'name', 'scope', 'type']
 const PRUNE_FILTERS = ['until', 'label', 'label!']
 
-function invalid(message: string, status = 400): TockerError {
-  return new TockerError(message, { status, daemon: true })
+function invalid(message: string, code: ErrorCode = 'EINVALID'): TockerError {
+  return new TockerError(message, { code, daemon: true })
 }
 
 /** HostConfig.NetworkMode -> the network's name ("default" is the default bridge). */
@@ -52,7 +52,7 @@ export class EngineNetwork implements NetworkBackend {
   }
 
   #lookup(): ContainerLookup {
-    if (!this.#containers) throw new TockerError('the network backend is not bound to an engine', { status: 500 })
+    if (!this.#containers) throw new TockerError('the network backend is not bound to an engine', { code: 'EINTERNAL' })
     return this.#containers
   }
 
@@ -124,7 +124,7 @@ export class EngineNetwork implements NetworkBackend {
       try {
         target = this.#lookup().find(name)
       } catch {
-        throw invalid(`could not get container for ${name}`, 404)
+        throw invalid(`could not get container for ${name}`, 'ENOTFOUND')
       }
       if (!target.State.Running) throw invalid(`Cannot link to a non running container: /${target.Name} AS /${rec.Name}/${alias}`)
       const ep = this.manager.endpoint(target.Id, 'bridge')
@@ -268,10 +268,10 @@ export class EngineNetwork implements NetworkBackend {
     const net = this.manager.findNetwork(ref)
     const mode = primaryNetwork(rec)
     if (mode === 'host' || mode === 'none' || net.driver !== 'bridge') {
-      throw invalid(`container cannot be disconnected from host network or connected to host network`, 400)
+      throw invalid(`container cannot be disconnected from host network or connected to host network`)
     }
     rec.Networks ??= Object.fromEntries(this.#configured(rec).map((c) => [c.name, c.attachment]))
-    if (rec.Networks[net.name]) throw invalid(`endpoint with name ${rec.Name} already exists in network ${net.name}`, 403)
+    if (rec.Networks[net.name]) throw invalid(`endpoint with name ${rec.Name} already exists in network ${net.name}`, 'EFORBIDDEN')
     const attachment = this.#attachment(rec, net, cfg ?? {}, [])
     rec.Networks[net.name] = attachment
     if (rec.State.Running && rec.Init) {
@@ -298,7 +298,7 @@ export class EngineNetwork implements NetworkBackend {
     const name = net?.name ?? ref
     if (!rec.Networks[name]) {
       if (force) return
-      throw invalid(`container ${rec.Id} is not connected to network ${name}`, 403)
+      throw invalid(`container ${rec.Id} is not connected to network ${name}`, 'EFORBIDDEN')
     }
     if (net && (net.driver === 'host' || net.driver === 'null')) throw invalid(`container cannot be disconnected from host network or connected to host network`)
     if (net && rec.State.Running) {

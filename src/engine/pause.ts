@@ -28,7 +28,7 @@ export function freezerOf(pid: number): { path: string } | { why: string } {
       .find((l) => l.startsWith('0::'))
       ?.slice(3)
   } catch (err) {
-    throw new TockerError(`cannot read the cgroup of the container's PID 1 (${pid}): ${(err as Error).message}`, { status: 500, daemon: true, cause: err })
+    throw new TockerError(`cannot read the cgroup of the container's PID 1 (${pid}): ${(err as Error).message}`, { code: 'ECGROUP', daemon: true, cause: err })
   }
   if (!rel || rel === '/' || rel.includes('..')) return { why: 'the container has no cgroup v2 of its own (it sits in the root cgroup)' }
   const path = `${support.mountpoint}${rel}`
@@ -40,7 +40,7 @@ async function setFrozen(path: string, on: boolean): Promise<void> {
   writeCgroupFile(`${path}/cgroup.freeze`, on ? '1' : '0')
   const deadline = Date.now() + FREEZE_TIMEOUT_MS
   while (/^frozen 1$/m.test(readFileSync(`${path}/cgroup.events`, 'utf8')) !== on) {
-    if (Date.now() > deadline) throw new TockerError(`${path}: the container's processes did not ${on ? 'freeze' : 'thaw'} within ${FREEZE_TIMEOUT_MS / 1000} s`, { status: 500, daemon: true })
+    if (Date.now() > deadline) throw new TockerError(`${path}: the container's processes did not ${on ? 'freeze' : 'thaw'} within ${FREEZE_TIMEOUT_MS / 1000} s`, { code: 'ETIMEDOUT', daemon: true })
     await sleep(5)
   }
 }

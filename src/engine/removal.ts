@@ -52,7 +52,7 @@ export class Removal {
       if (!o.force) {
         throw new TockerError(
           `cannot remove container "/${rec.Name}": container is running: stop the container before removing or force remove`,
-          { status: 409, daemon: true },
+          { code: 'ECONFLICT', daemon: true },
         )
       }
       this.#killing.add(rec.Id)

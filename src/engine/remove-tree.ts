@@ -16,7 +16,7 @@ export function removeTree(dir: string, what?: string): Promise<void> {
     new Promise<void>((resolve, reject) => {
       execFile('rm', ['-rf', '--one-file-system', '--', dir], { maxBuffer: 1 << 20 }, (err, _stdout, stderr) => {
         if (!err) return resolve()
-        reject(new TockerError(`removing ${dir}: ${String(stderr).trim().split('\n')[0] || err.message}`, { cause: err }))
+        reject(new TockerError(`removing ${dir}: ${String(stderr).trim().split('\n')[0] || err.message}`, { code: 'ESTATE', cause: err }))
       })
     }))
 }
@@ -34,7 +34,7 @@ export async function removeContainerTree(dir: string, what: string): Promise<vo
     try {
       await rm(dir, { recursive: true, force: true })
     } catch (err) {
-      throw new TockerError(`removing ${dir}: ${(err as Error).message}`, { cause: err })
+      throw new TockerError(`removing ${dir}: ${(err as Error).message}`, { code: 'ESTATE', cause: err })
     }
   })
 }

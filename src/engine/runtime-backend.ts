@@ -221,7 +221,7 @@ export class EngineRuntime implements RuntimeBackend {
       stdio: { stdin: 'ignore', stdout: 'ignore', stderr: 'ignore' },
     })
     p.detach()
-    if (p.console === undefined) throw new TockerError('exec -t: the process sent no terminal', { internal: true })
+    if (p.console === undefined) throw new TockerError('exec -t: the process sent no terminal', { code: 'ERUNTIME', internal: true })
     const pty = { master: p.console }
     const master = new ReadStream(pty.master)
     // The master reads EIO once the last process holding the slave is gone: that is its end.
@@ -345,7 +345,7 @@ export class EngineRuntime implements RuntimeBackend {
   }
 
   async kernel(rec: ContainerRecord): Promise<ProcessKernelView> {
-    if (!rec.Init) throw new TockerError(`Container ${rec.Id} is not running`, { status: 409, daemon: true })
+    if (!rec.Init) throw new TockerError(`Container ${rec.Id} is not running`, { code: 'ECONFLICT', daemon: true })
     const st = readState(this.stateRoot, rec.Id)
     return processKernelView(rec.Init, { cgroupDir: st?.cgroupPath })
   }

@@ -56,7 +56,7 @@ export class Streams {
   /** `open(tty)` is called once the request is known to be valid: it starts the response. */
   async logs(rec: ContainerRecord, q: LogsQuery, open: (tty: boolean) => OutputSink): Promise<void> {
     const tty = !!rec.Config.Tty
-    if (!q.stdout && !q.stderr) throw new TockerError('Bad parameters: you must choose at least one stream', { status: 400, daemon: true })
+    if (!q.stdout && !q.stderr) throw new TockerError('Bad parameters: you must choose at least one stream', { code: 'EINVALID', daemon: true })
     const out = open(tty)
     const opts = { stdout: q.stdout, stderr: q.stderr, since: q.since, until: q.until, tail: q.tail }
     const follow = q.follow && rec.State.Running ? { exited: this.#nextExit(rec), cancelled: out.closed } : undefined

@@ -54,10 +54,10 @@ const STATES = ['created', 'restarting', 'running', 'removing', 'paused', 'exite
 export function listView(records: ContainerRecord[], q: { all: boolean; limit?: number; filters: ListFilters }): ContainerSummary[] {
   const filters: Record<string, string[]> = {}
   for (const [k, v] of Object.entries(q.filters ?? {})) {
-    if (!PS_FILTERS.includes(k)) throw new TockerError(`invalid filter '${k}'`, { status: 400, daemon: true })
+    if (!PS_FILTERS.includes(k)) throw new TockerError(`invalid filter '${k}'`, { code: 'EINVALID', daemon: true })
     filters[k] = Array.isArray(v) ? v : Object.keys(v).filter((x) => v[x])
   }
-  for (const v of filters.status ?? []) if (!STATES.includes(v)) throw new TockerError(`Unrecognised filter value for status: ${v}`, { status: 400, daemon: true })
+  for (const v of filters.status ?? []) if (!STATES.includes(v)) throw new TockerError(`Unrecognised filter value for status: ${v}`, { code: 'EINVALID', daemon: true })
   let recs = [...records].sort((a, b) => (a.Created < b.Created ? 1 : a.Created > b.Created ? -1 : 0))
   const limit = q.limit && q.limit > 0 ? q.limit : undefined
   // Docker: -n/-l (limit) and a status filter imply -a.

@@ -87,14 +87,14 @@ export class BridgeSet {
     const wanted = this.#opts.subnet
     if (wanted !== undefined) {
       const c = parseCidr(wanted, true)
-      if (!c || c.prefix > 30) throw new TockerError(`invalid subnet ${wanted}: want an IPv4 CIDR such as 172.17.0.0/16`, { status: 400 })
+      if (!c || c.prefix > 30) throw new TockerError(`invalid subnet ${wanted}: want an IPv4 CIDR such as 172.17.0.0/16`, { code: 'EINVALID' })
       const text = formatCidr(c)
       // Like dockerd's --bip: "10.10.0.5/24" also says which address the bridge (gateway) takes.
       const given = parseIPv4(wanted.split('/')[0]!)!
       const gateway = formatIPv4(given === c.network ? c.network + 1 : given)
       if (net.subnet && (net.subnet !== text || net.gateway !== gateway)) {
         if (Object.keys(net.endpoints).length > 0) {
-          throw new TockerError(`the bridge ${bridge} uses ${net.subnet}; stop its containers before changing the subnet to ${text}`, { status: 409 })
+          throw new TockerError(`the bridge ${bridge} uses ${net.subnet}; stop its containers before changing the subnet to ${text}`, { code: 'ECONFLICT' })
         }
         await deleteBridge(bridge) // re-made with the new address
         this.#ready.delete(bridge)
@@ -117,7 +117,7 @@ export class BridgeSet {
       delete net.subnet
     }
     const free = chooseFreeSubnet(used)
-    if (!free) throw new TockerError(`no free subnet for ${bridge}: ${DEFAULT_SUBNET} and every other candidate overlap the host's routes`, { daemon: true })
+    if (!free) throw new TockerError(`no free subnet for ${bridge}: ${DEFAULT_SUBNET} and every other candidate overlap the host's routes`, { code: 'ENOADDR', daemon: true })
     setSubnet(net, formatCidr(free))
   }
 

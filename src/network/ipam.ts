@@ -30,7 +30,7 @@ export function allocateIp(net: NetworkRecord): string | undefined {
 /** --ip: the address must be in the network's subnet and free; Docker's words when it is not. */
 export function requestIp(net: NetworkRecord, wanted: string): string {
   const ip = parseIPv4(wanted)
-  if (ip === undefined) throw new TockerError(`invalid IPv4 address: ${wanted}`, { status: 400, daemon: true })
+  if (ip === undefined) throw new TockerError(`invalid IPv4 address: ${wanted}`, { code: 'EINVALID', daemon: true })
   const subnet = parseCidr(net.subnet!)!
   const { first, last } = hostRange(subnet)
   if (!cidrContains(subnet, ip) || ip < first || ip > last) {

@@ -67,7 +67,7 @@ export class NetworkManager {
   constructor(opts: NetworkOptions) {
     this.#opts = opts
     this.bridge = opts.bridge ?? 'tocker0'
-    if (!BRIDGE_NAME.test(this.bridge)) throw new TockerError(`invalid bridge name: ${this.bridge}`, { status: 400 })
+    if (!BRIDGE_NAME.test(this.bridge)) throw new TockerError(`invalid bridge name: ${this.bridge}`, { code: 'EINVALID' })
     this.paths = statePaths(opts.root)
     this.#bridges = new BridgeSet({ root: opts.root, bridge: this.bridge, subnet: opts.subnet, iptables: () => this.iptables() })
     this.dns = opts.dns === false ? undefined : new DnsResponder({ state: () => this.cached(), iptables: () => this.iptables(), log: opts.log })
@@ -208,7 +208,7 @@ export class NetworkManager {
   async removeNetwork(ref: string): Promise<NetworkRecord> {
     return this.#serial(async (state) => {
       const net = this.findNetwork(ref, state)
-      if (net.predefined) throw new TockerError(`${net.name} is a pre-defined network and cannot be removed`, { status: 403, daemon: true })
+      if (net.predefined) throw new TockerError(`${net.name} is a pre-defined network and cannot be removed`, { code: 'EFORBIDDEN', daemon: true })
       const ids = Object.keys(net.endpoints)
       if (ids.length) {
         throw new TockerError(`error while removing network: network ${net.name} id ${net.id} has active endpoints`, { status: 403, daemon: true, code: 'ENETWORKINUSE' })
@@ -236,13 +236,13 @@ export class NetworkManager {
     if (req.network === undefined) {
       const mode = normalizeMode(req.mode)
       if (mode === 'host') return networkSettings({ mode, running: true })
-      if (!netns) throw new TockerError(`attach ${req.containerId}: the container's network namespace is needed`, { status: 500 })
+      if (!netns) throw new TockerError(`attach ${req.containerId}: the container's network namespace is needed`, { code: 'EINTERNAL' })
       if (mode === 'none') {
         await loopbackUp(netns)
         return networkSettings({ mode, running: true, sandboxKey: netns })
       }
     }
-    if (!netns) throw new TockerError(`attach ${req.containerId}: the container's network namespace is needed`, { status: 500 })
+    if (!netns) throw new TockerError(`attach ${req.containerId}: the container's network namespace is needed`, { code: 'EINTERNAL' })
     // Parse before any work: a bad binding is the user's error and costs nothing.
     const requests = portRequests(req.portBindings, req.publishAll, req.exposedPorts)
     const settings = await this.#serial(async (state) => {

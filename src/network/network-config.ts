@@ -34,7 +34,7 @@ export function findNetwork(networks: NetworkRecord[], ref: string): NetworkReco
   if (/^[0-9a-f]+$/.test(ref)) {
     const matches = networks.filter((n) => n.id.startsWith(ref))
     if (matches.length === 1) return matches[0]
-    if (matches.length > 1) throw new TockerError(`network ${ref} is ambiguous (${matches.length} matches found based on ID prefix)`, { status: 400, daemon: true })
+    if (matches.length > 1) throw new TockerError(`network ${ref} is ambiguous (${matches.length} matches found based on ID prefix)`, { code: 'EINVALID', daemon: true })
   }
   return undefined
 }
@@ -73,8 +73,8 @@ export function checkCreate(req: CreateNetworkRequest, existing: NetworkRecord[]
   if (existing.some((n) => n.name === name)) throw new TockerError(`network with name ${name} already exists`, { status: 409, daemon: true, code: 'ENETWORKEXISTS' })
   const driver = req.driver || 'bridge'
   if (driver === 'host' || driver === 'null') throw invalid(`only one instance of "${driver}" network is allowed`, 403)
-  if (driver !== 'bridge') throw new TockerError(`plugin "${driver}" not found`, { status: 404, daemon: true })
-  if (req.ipamDriver && req.ipamDriver !== 'default') throw new TockerError(`plugin "${req.ipamDriver}" not found`, { status: 404, daemon: true })
+  if (driver !== 'bridge') throw new TockerError(`plugin "${driver}" not found`, { code: 'ENOTFOUND', daemon: true })
+  if (req.ipamDriver && req.ipamDriver !== 'default') throw new TockerError(`plugin "${req.ipamDriver}" not found`, { code: 'ENOTFOUND', daemon: true })
   if (req.enableIPv6) throw invalid('IPv6 networks are not supported by tocker (leave out --ipv6)')
   const out: CheckedNetworkConfig = {}
   const bridge = req.options?.[BRIDGE_NAME_OPTION]

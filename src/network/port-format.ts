@@ -123,11 +123,11 @@ export function portCommandLines(ports: LoosePortMap | null | undefined, contain
   if (privatePort !== undefined) {
     const [port, proto = 'tcp'] = privatePort.split('/')
     if (!/^[0-9]+$/.test(port!) || Number(port) > 65535) {
-      throw new TockerError(`Error: invalid port (${port}): strconv.ParseUint: parsing "${port}": invalid syntax`, { status: 400 })
+      throw new TockerError(`Error: invalid port (${port}): strconv.ParseUint: parsing "${port}": invalid syntax`, { code: 'EINVALID' })
     }
     const frontends = ports?.[`${Number(port)}/${proto}`]
     if (!frontends || frontends.length === 0) {
-      throw new TockerError(`Error: No public port '${privatePort}' published for ${container}`, { status: 404 })
+      throw new TockerError(`Error: No public port '${privatePort}' published for ${container}`, { code: 'ENOTFOUND' })
     }
     for (const f of frontends) out.push(`${f.HostIp ?? ''}:${f.HostPort ?? ''}`)
   } else {

@@ -92,9 +92,9 @@ function parseFlagError(err: unknown): string {
 
 function globalsOf(o: Record<string, any>): RuntimeGlobals {
   const rootless = String(o.rootless)
-  if (!['auto', 'true', 'false'].includes(rootless)) throw new TockerError(`invalid value "${rootless}" for flag -rootless: must be 'true', 'false' or 'auto'`)
+  if (!['auto', 'true', 'false'].includes(rootless)) throw new TockerError(`invalid value "${rootless}" for flag -rootless: must be 'true', 'false' or 'auto'`, { code: 'EINVALID' })
   const manager = o['cgroup-manager'] === undefined ? (o['systemd-cgroup'] ? 'systemd' : 'cgroupfs') : String(o['cgroup-manager'])
-  if (!['cgroupfs', 'systemd', 'disabled'].includes(manager)) throw new TockerError(`unknown cgroup manager ${JSON.stringify(manager)}: use cgroupfs, systemd or disabled`)
+  if (!['cgroupfs', 'systemd', 'disabled'].includes(manager)) throw new TockerError(`unknown cgroup manager ${JSON.stringify(manager)}: use cgroupfs, systemd or disabled`, { code: 'EINVALID' })
   return {
     root: String(o.root),
     debug: !!o.debug,

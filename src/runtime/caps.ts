@@ -93,6 +93,6 @@ export function capabilityNames(mask: bigint): string[] {
  */
 export function availableCapabilities(): string[] {
   const line = /^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))
-  if (!line) throw new TockerError('cannot read CapBnd from /proc/self/status')
+  if (!line) throw new TockerError('cannot read CapBnd from /proc/self/status', { code: 'EINTERNAL' })
   return capabilityNames(BigInt(`0x${line[1]}`))
 }

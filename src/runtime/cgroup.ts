@@ -64,7 +64,7 @@ export function unifiedHierarchy(): boolean {
 
 /** "machine-libpod.slice" → "machine.slice/machine-libpod.slice" (systemd's slice nesting). */
 function expandSlice(slice: string): string {
-  if (!slice.endsWith('.slice') || slice.includes('/')) throw new TockerError(`invalid slice name ${JSON.stringify(slice)}`, { status: 400 })
+  if (!slice.endsWith('.slice') || slice.includes('/')) throw new TockerError(`invalid slice name ${JSON.stringify(slice)}`, { code: 'EINVALID' })
   const name = slice.slice(0, -'.slice'.length)
   if (name === '-') return ''
   const parts = name.split('-')
@@ -75,7 +75,7 @@ function expandSlice(slice: string): string {
 export function cgroupPathOf(cgroupsPath: string, id: string, systemd = false): string {
   if (systemd) {
     const parts = cgroupsPath.split(':')
-    if (parts.length !== 3) throw new TockerError(`expected cgroupsPath to be of format "slice:prefix:name" for systemd cgroups, got "${cgroupsPath}" instead`, { status: 400 })
+    if (parts.length !== 3) throw new TockerError(`expected cgroupsPath to be of format "slice:prefix:name" for systemd cgroups, got "${cgroupsPath}" instead`, { code: 'EINVALID' })
     const [slice, prefix, name] = parts
     const unit = name.endsWith('.slice') ? name : `${prefix ? `${prefix}-` : ''}${name || id}.scope`
     return `/${[expandSlice(slice || 'system.slice'), unit].filter(Boolean).join('/')}`

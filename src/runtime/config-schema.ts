@@ -28,7 +28,7 @@ function load(): Validator {
       if (existsSync(c)) return createRequire(import.meta.url)(c) as Validator
     }
   }
-  throw new TockerError('the OCI config schema validator (dist/oci-schema/config-validator.cjs) is not built', { hint: "Run 'npm run build'." })
+  throw new TockerError('the OCI config schema validator (dist/oci-schema/config-validator.cjs) is not built', { code: 'EINTERNAL', hint: "Run 'npm run build'." })
 }
 
 /** Throws (400) naming the first field of `spec` that does not follow the schema. */

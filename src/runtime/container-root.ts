@@ -65,7 +65,7 @@ export async function openContainerRoot(c: RootSource, want: RootWanted): Promis
     const fd = openSync(`/proc/${pid}/root`, O_PATH | O_DIRECTORY | O_CLOEXEC)
     if (!isSameProcess(c.init)) {
       closeSync(fd)
-      throw new TockerError(`Container ${c.id} is not running`, { status: 409, daemon: true })
+      throw new TockerError(`Container ${c.id} is not running`, { code: 'ECONFLICT', daemon: true })
     }
     note('cp', 'explain.note.cp.root.running', { pid, upper: upperDir })
     return { fd, how: 'running', upperDir, shown: `/proc/${pid}/root`, close: () => closeSync(fd) }

@@ -68,20 +68,20 @@ export async function create(opts: CreateOptions, checked: boolean): Promise<Con
   // up, and pivot_root done, in that namespace, which the caller made for the container); or none,
   // sharing the caller's (shared-mounts.ts).
   const sharedMnt = !namespaceOf(namespaces, 'mount')
-  if (sharedMnt && namespaceOf(namespaces, 'user')) throw new TockerError('a user namespace needs a mount namespace with it (add a "mount" entry to linux.namespaces)', { status: 400 })
+  if (sharedMnt && namespaceOf(namespaces, 'user')) throw new TockerError('a user namespace needs a mount namespace with it (add a "mount" entry to linux.namespaces)', { code: 'EINVALID' })
   // Private: new, or joined by path but not the runtime's own (runc refuses the host's for these).
   const newNet = privateNamespace(namespaces, 'network')
   const newIpc = privateNamespace(namespaces, 'ipc')
   for (const key of Object.keys(spec.linux?.sysctl ?? {})) checkSysctl(key, newNet, newIpc)
   const newUts = privateNamespace(namespaces, 'uts')
-  if ((spec.hostname || spec.domainname) && !newUts) throw new TockerError('unable to set hostname without a private UTS namespace', { status: 400 })
+  if ((spec.hostname || spec.domainname) && !newUts) throw new TockerError('unable to set hostname without a private UTS namespace', { code: 'EINVALID' })
   if (proc.terminal && !opts.log?.tty && !opts.consoleSocket) {
-    throw new TockerError('cannot allocate tty if runc will detach without setting console socket', { status: 400 })
+    throw new TockerError('cannot allocate tty if runc will detach without setting console socket', { code: 'EINVALID' })
   }
-  if (!proc.terminal && opts.consoleSocket) throw new TockerError('cannot use console socket if runc will not detach or allocate tty', { status: 400 })
+  if (!proc.terminal && opts.consoleSocket) throw new TockerError('cannot use console socket if runc will not detach or allocate tty', { code: 'EINVALID' })
   const timeOffsets = timeOffsetsText(spec)
   const propagation = spec.linux?.rootfsPropagation ? propagationFlags(spec.linux.rootfsPropagation) : undefined
-  if (spec.linux?.rootfsPropagation && propagation === undefined) throw new TockerError(`invalid rootfsPropagation "${spec.linux.rootfsPropagation}"`, { status: 400 })
+  if (spec.linux?.rootfsPropagation && propagation === undefined) throw new TockerError(`invalid rootfsPropagation "${spec.linux.rootfsPropagation}"`, { code: 'EINVALID' })
 
   await warmThreadpool()
   const seccomp = spec.linux?.seccomp

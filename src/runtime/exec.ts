@@ -91,10 +91,10 @@ const JOINED: NamespaceType[] = ['ipc', 'uts', 'network', 'cgroup']
 export async function execProcess(id: string, o: ExecOptions): Promise<ExecProcess> {
   const stateRoot = o.stateRoot ?? DEFAULT_STATE_ROOT
   const st = readState(stateRoot, id)
-  if (!st) throw new TockerError(`container ${id} is still being created`, { status: 409 })
+  if (!st) throw new TockerError(`container ${id} is still being created`, { code: 'ECONFLICT' })
   const status = statusOf(stateRoot, st)
-  if (status === 'stopped') throw new TockerError(`cannot exec in a stopped container`, { status: 409 })
-  if (status === 'paused' && !o.ignorePaused) throw new TockerError('cannot exec in a paused container (use --ignore-paused to override)', { status: 409 })
+  if (status === 'stopped') throw new TockerError(`cannot exec in a stopped container`, { code: 'ECONFLICT' })
+  if (status === 'paused' && !o.ignorePaused) throw new TockerError('cannot exec in a paused container (use --ignore-paused to override)', { code: 'ECONFLICT' })
 
   const proc: Process = o.process ?? {
     ...st.process,
@@ -104,9 +104,9 @@ export async function execProcess(id: string, o: ExecOptions): Promise<ExecProce
     user: o.user ? { uid: 0, gid: 0, username: o.user } : st.process.user,
     ...(o.terminal ? { terminal: true, consoleSize: { height: o.terminal.rows, width: o.terminal.cols } } : {}),
   }
-  if (!proc.args?.length) throw new TockerError('args must not be empty', { status: 400 })
-  if (o.terminal && (o.process || o.consoleSocket)) throw new TockerError("terminal: the master is ours or the console socket's, not both", { status: 400, internal: true })
-  if (proc.terminal && !o.consoleSocket && !o.terminal) throw new TockerError('cannot allocate tty if runc will detach without setting console socket', { status: 400 })
+  if (!proc.args?.length) throw new TockerError('args must not be empty', { code: 'EINVALID' })
+  if (o.terminal && (o.process || o.consoleSocket)) throw new TockerError("terminal: the master is ours or the console socket's, not both", { code: 'EINVALID', internal: true })
+  if (proc.terminal && !o.consoleSocket && !o.terminal) throw new TockerError('cannot allocate tty if runc will detach without setting console socket', { code: 'EINVALID' })
   const subCgroup = o.subCgroup ? subCgroupOf(st.cgroupPath, o.subCgroup) : undefined
   await warmThreadpool()
   // The container's own filter, for every process that enters it (as runc exec does).
@@ -208,12 +208,12 @@ export async function execProcess(id: string, o: ExecOptions): Promise<ExecProce
 
 /** runc exec --cgroup: an existing cgroup below the container's (cgroup v2: a relative path). */
 function subCgroupOf(containerCgroup: string | undefined, sub: string) {
-  if (!containerCgroup) throw new TockerError(`--cgroup ${sub}: the container has no cgroup`, { status: 400 })
+  if (!containerCgroup) throw new TockerError(`--cgroup ${sub}: the container has no cgroup`, { code: 'EINVALID' })
   // runc's v2 form is "path" or ":path" (the controller list of v1 is empty).
   const rel = sub.replace(/^:/, '')
-  if (rel.startsWith('/') || rel.split('/').includes('..')) throw new TockerError(`--cgroup ${sub}: must be a path below the container's cgroup`, { status: 400 })
+  if (rel.startsWith('/') || rel.split('/').includes('..')) throw new TockerError(`--cgroup ${sub}: must be a path below the container's cgroup`, { code: 'EINVALID' })
   const cg = openContainerCgroup(join(containerCgroup, rel))
-  if (!cg) throw new TockerError(`--cgroup ${sub}: no such cgroup ${join(containerCgroup, rel)}`, { status: 400 })
+  if (!cg) throw new TockerError(`--cgroup ${sub}: no such cgroup ${join(containerCgroup, rel)}`, { code: 'EINVALID' })
   return cg
 }
 
@@ -226,12 +226,12 @@ const STATUS_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/
  * container waits for it (deleteStateDir); while a removal holds it, no exec starts.
  */
 function openExecStatusDir(stateRoot: string, id: string, name: string): number {
-  if (!STATUS_NAME.test(name)) throw new TockerError(`invalid exec status name ${JSON.stringify(name)}`, { status: 400 })
+  if (!STATUS_NAME.test(name)) throw new TockerError(`invalid exec status name ${JSON.stringify(name)}`, { code: 'EINVALID' })
   const dir = execStatusDir(stateRoot, id)
   mkdirSync(dir, { recursive: true, mode: 0o700 })
   const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY)
   try {
-    if (!flock(fd, LOCK_SH | LOCK_NB, dir)) throw new TockerError(`cannot exec in a stopped container: container ${id} is being removed`, { status: 409 })
+    if (!flock(fd, LOCK_SH | LOCK_NB, dir)) throw new TockerError(`cannot exec in a stopped container: container ${id} is being removed`, { code: 'ECONFLICT' })
   } catch (err) {
     closeSync(fd)
     throw err

@@ -107,7 +107,7 @@ export function encodeHooks(hooks: Hook[] | undefined, state: string): string[] 
   if (!hooks?.length) return []
   const fields: string[] = []
   const put = (tag: string, v: string): void => {
-    if (v.includes('\0')) throw new TockerError(`hook field contains a NUL byte: ${JSON.stringify(v)}`, { status: 400 })
+    if (v.includes('\0')) throw new TockerError(`hook field contains a NUL byte: ${JSON.stringify(v)}`, { code: 'EINVALID' })
     fields.push(tag + v + '\0')
   }
   for (const h of hooks) {

@@ -12,7 +12,7 @@
 // see device-policy.ts.
 import { readlinkSync, statSync } from 'node:fs'
 import { isAbsolute, resolve } from 'node:path'
-import { TockerError } from '../errors.js'
+import { codeOf, TockerError } from '../errors.js'
 import { describeMountFlags, idmappedMount, mount, MS_BIND, MS_NODEV, MS_RDONLY, MS_REC, MS_REMOUNT } from '../sys/mount.js'
 import { mapMountData, type UserNamespace } from './userns.js'
 import { forbidDevices, forcesNodev } from './device-policy.js'
@@ -48,7 +48,7 @@ export function mountAll(ctx: MountContext, mounts: Mount[]): MountSummary {
     } catch (err) {
       if (err instanceof GateError) throw err // the gate's mount: already worded so
       const e = err as Error
-      throw new TockerError(`error mounting "${m.source ?? m.type}" to rootfs at "${m.destination}": ${e.message}`, { cause: err, exitCode: (err as TockerError).exitCode })
+      throw new TockerError(`error mounting "${m.source ?? m.type}" to rootfs at "${m.destination}": ${e.message}`, { code: codeOf(err, 'ERUNTIME'), cause: err, exitCode: (err as TockerError).exitCode })
     }
     const dest = resolve('/', m.destination)
     if (dest === '/dev' && m.type === 'tmpfs') summary.devTmpfs = true
@@ -58,7 +58,7 @@ export function mountAll(ctx: MountContext, mounts: Mount[]): MountSummary {
 }
 
 function mountOne(ctx: MountContext, m: Mount): void {
-  if (!isAbsolute(m.destination)) throw new TockerError(`mount destination ${m.destination} is not absolute`, { status: 400 })
+  if (!isAbsolute(m.destination)) throw new TockerError(`mount destination ${m.destination} is not absolute`, { code: 'EINVALID' })
   const { root } = ctx
   const opts = parseMountOptions(m.options)
   const isBind = m.type === 'bind' || (opts.flags & MS_BIND) !== 0
@@ -98,13 +98,13 @@ function mountOne(ctx: MountContext, m: Mount): void {
 
 /** Bind a host file or directory into the rootfs; `ro` and friends need a second, remount call. */
 function bindMount(ctx: MountContext, m: Mount, flags: number, shown: string): void {
-  if (!m.source) throw new TockerError('bind mount without a source', { status: 400 })
+  if (!m.source) throw new TockerError('bind mount without a source', { code: 'EINVALID' })
   const source = isAbsolute(m.source) ? m.source : resolve(ctx.bundle, m.source)
   let st: ReturnType<typeof statSync>
   try {
     st = statSync(source)
   } catch {
-    throw new TockerError(`bind source path does not exist: ${source}`, { status: 400 })
+    throw new TockerError(`bind source path does not exist: ${source}`, { code: 'EINVALID' })
   }
   const isDir = st.isDirectory()
   // A device node bound on purpose (-v /dev/fuse:/dev/fuse) must open; so must anything under a
@@ -113,7 +113,7 @@ function bindMount(ctx: MountContext, m: Mount, flags: number, shown: string): v
   const nodev = !allowsDevices(m.options) && !st.isCharacterDevice() && !st.isBlockDevice()
   const target = isDir ? ctx.root.mkdirAll(m.destination) : ctx.root.ensureFile(m.destination)
   const idmap = m.options?.includes('idmap') || m.options?.includes('ridmap')
-  if (idmap && !ctx.userns) throw new TockerError('the "idmap" mount option needs a user namespace', { status: 400 })
+  if (idmap && !ctx.userns) throw new TockerError('the "idmap" mount option needs a user namespace', { code: 'EINVALID' })
   // crun's "idmap": the source as the container's user namespace sees it (userns.ts).
   if (idmap) idmappedMount(source, RootDir.fdPath(target), ctx.userns!.fd, !!m.options?.includes('ridmap') || (flags & MS_REC) !== 0, shown)
   else mount(source, RootDir.fdPath(target), null, MS_BIND | (flags & MS_REC), null, shown)

@@ -10,6 +10,6 @@ export function locateNativeHelper(name: string, envVar: string): string {
   let dir = dirname(fileURLToPath(import.meta.url))
   for (let i = 0; i < 4; i++, dir = dirname(dir)) candidates.push(join(dir, 'native-shims', 'out', name))
   const found = candidates.find((c) => c && existsSync(c))
-  if (!found) throw new TockerError(`tocker's native helper native-shims/out/${name} is not built`, { hint: "Run 'npm run build' (it compiles the native helpers; the seccomp one needs Debian's libseccomp-dev)." })
+  if (!found) throw new TockerError(`tocker's native helper native-shims/out/${name} is not built`, { code: 'EINTERNAL', hint: "Run 'npm run build' (it compiles the native helpers; the seccomp one needs Debian's libseccomp-dev)." })
   return found
 }

@@ -61,7 +61,7 @@ export async function startContainer(id: string, opts: RuntimeOptions = {}): Pro
       })
       sock.on('data', (d) => chunks.push(d))
       sock.on('end', () => resolve(Buffer.concat(chunks)))
-      sock.on('error', (err) => reject(new TockerError(`cannot start container ${id}: ${err.message}`, { cause: err })))
+      sock.on('error', (err) => reject(new TockerError(`cannot start container ${id}: ${err.message}`, { code: 'ERUNTIME', cause: err })))
     })
   } finally {
     closeSync(dirFd)
@@ -121,7 +121,7 @@ export function pauseContainer(id: string, pause: boolean, opts: RuntimeOptions 
   if (pause && status !== 'running') throw conflict(status === 'paused' ? 'container already paused' : 'container not running')
   if (!pause && status !== 'paused') throw conflict('container not paused')
   const cg = openContainerCgroup(st.cgroupPath)
-  if (!cg) throw new TockerError(`cannot ${pause ? 'pause' : 'resume'} container ${id}: it has no cgroup (cgroups are disabled, or /sys/fs/cgroup is not cgroup v2)`, { status: 409 })
+  if (!cg) throw new TockerError(`cannot ${pause ? 'pause' : 'resume'} container ${id}: it has no cgroup (cgroups are disabled, or /sys/fs/cgroup is not cgroup v2)`, { code: 'ECONFLICT' })
   cg.freeze(pause)
 }
 
@@ -129,9 +129,9 @@ export function pauseContainer(id: string, pause: boolean, opts: RuntimeOptions 
 export function updateContainer(id: string, resources: LinuxResources, opts: RuntimeOptions = {}): void {
   const st = loadState(opts, id)
   const cg = openContainerCgroup(st.cgroupPath)
-  if (!cg) throw new TockerError(`cannot update container ${id}: it has no cgroup (cgroups are disabled, or /sys/fs/cgroup is not cgroup v2)`, { status: 409 })
+  if (!cg) throw new TockerError(`cannot update container ${id}: it has no cgroup (cgroups are disabled, or /sys/fs/cgroup is not cgroup v2)`, { code: 'ECONFLICT' })
   const ignored = resourceFields(resources).filter((f) => !/^(memory\.(limit|swap)|cpu\.(shares|quota|period)|pids\.limit)$/.test(f))
-  if (ignored.length) throw new TockerError(`cannot update ${ignored.map((f) => `linux.resources.${f}`).join(', ')}: not supported by tocker`, { status: 400 })
+  if (ignored.length) throw new TockerError(`cannot update ${ignored.map((f) => `linux.resources.${f}`).join(', ')}: not supported by tocker`, { code: 'EINVALID' })
   applyLimits(cg, limitsFromResources(resources))
 }
 
@@ -211,7 +211,7 @@ export async function deleteContainer(id: string, opts: RuntimeOptions & { force
   // exits): look again at once a few times before sleeping between looks.
   const started = Date.now()
   for (let tries = 0; isSameProcess({ pid: st.pid, startTime: st.pidStartTime }) || isSameProcess({ pid: st.shimPid, startTime: st.shimStartTime }); tries++) {
-    if (Date.now() - started > 10_000) throw new TockerError(`container ${id} did not stop after SIGKILL`)
+    if (Date.now() - started > 10_000) throw new TockerError(`container ${id} did not stop after SIGKILL`, { code: 'ERUNTIME' })
     await (tries < 50 ? new Promise((r) => setImmediate(r)) : sleep(Math.min(2 ** (tries - 50), 50)))
   }
   // Nothing to unmount: every mount of the container lived in its mount namespace, and the kernel

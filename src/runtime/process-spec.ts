@@ -53,7 +53,7 @@ export function encodeProcess(proc: Process, user: ResolvedUser, env = processEn
   const fields: string[] = []
   const put = (tag: string, value: string | number | bigint): void => {
     const v = String(value)
-    if (v.includes('\0')) throw new TockerError(`process field contains a NUL byte: ${JSON.stringify(v)}`, { status: 400 })
+    if (v.includes('\0')) throw new TockerError(`process field contains a NUL byte: ${JSON.stringify(v)}`, { code: 'EINVALID' })
     fields.push(tag + v + '\0')
   }
   for (const a of proc.args) put('a', a)
@@ -87,7 +87,7 @@ export function rlimitTriples(proc: Process): [number, bigint, bigint][] {
   const lim = (n: number): bigint => (n < 0 || n >= Number.MAX_SAFE_INTEGER ? RLIM_INFINITY : BigInt(n))
   return (proc.rlimits ?? []).map((r) => {
     const res = RLIMITS[r.type]
-    if (res === undefined) throw new TockerError(`unknown rlimit type "${r.type}"`, { status: 400 })
+    if (res === undefined) throw new TockerError(`unknown rlimit type "${r.type}"`, { code: 'EINVALID' })
     return [res, lim(r.soft), lim(r.hard)]
   })
 }

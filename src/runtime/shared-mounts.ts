@@ -56,7 +56,7 @@ function readRecord(stateDir: string): SharedRoot | undefined {
   try {
     return JSON.parse(text) as SharedRoot
   } catch (err) {
-    throw new TockerError(`unreadable ${join(stateDir, FILE)}: ${(err as Error).message}`, { cause: err })
+    throw new TockerError(`unreadable ${join(stateDir, FILE)}: ${(err as Error).message}`, { code: 'ESTATE', cause: err })
   }
 }
 
@@ -74,7 +74,7 @@ export function sharedRootMounted(stateDir: string, rootfs: string): void {
   // the caller's / keeps its propagation.
   mount(null, real, null, MS_REC | MS_PRIVATE, null)
   const top = topMountAt(mounts(), real)
-  if (!top) throw new TockerError(`the container's root ${real} is not a mount point after mounting it`)
+  if (!top) throw new TockerError(`the container's root ${real} is not a mount point after mounting it`, { code: 'ERUNTIME' })
   writeFileSync(join(stateDir, FILE), JSON.stringify({ rootfs: real, mountId: top.mountId } satisfies SharedRoot))
 }
 

@@ -64,7 +64,7 @@ export class ShimChannel {
     const msg = this.receive()
     if (!msg) {
       this.reapFirst()
-      throw new TockerError(`the container's first process exited before ${waitingFor}`)
+      throw new TockerError(`the container's first process exited before ${waitingFor}`, { code: 'ERUNTIME' })
     }
     switch (msg[0]) {
       case MSG.trace:
@@ -82,7 +82,7 @@ export class ShimChannel {
         // Before R, an error is the shim's or the gate's own (it could not start): fatal.
         if (msg[0] === MSG.error && !this.ready) throw parseError(msg)
         const what = this.pending.shift()
-        if (what === undefined) throw new TockerError('the shim answered a request that was never made')
+        if (what === undefined) throw new TockerError('the shim answered a request that was never made', { code: 'ERUNTIME' })
         if (msg[0] === MSG.error && !this.failure) {
           const err = parseError(msg)
           this.failure = what ? new GateError(`${what}: ${err.message.replace(/^mount \S+ on \S+: /, '')}`, err.errno, err.gateExitCode) : err
@@ -90,7 +90,7 @@ export class ShimChannel {
         return
       }
       default:
-        throw new TockerError(`unexpected message '${String.fromCharCode(msg[0])}' from the shim`)
+        throw new TockerError(`unexpected message '${String.fromCharCode(msg[0])}' from the shim`, { code: 'ERUNTIME' })
     }
   }
 

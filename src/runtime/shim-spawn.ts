@@ -147,7 +147,7 @@ export function spawnExecShim(args: string[], stdio: StdioFds, extraFds: number[
   }
   if (child.pid === undefined) {
     closeSync(ours)
-    throw new TockerError(`cannot start ${argv0}`)
+    throw new TockerError(`cannot start ${argv0}`, { code: 'ERUNTIME' })
   }
   child.on('error', () => {}) // reported through the channel instead
   return { child, channel: new ShimChannel(ours) }

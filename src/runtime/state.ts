@@ -135,12 +135,12 @@ export async function deleteStateDir(root: string, id: string, timeoutMs = 10_00
   try {
     fd = openSync(execs, constants.O_RDONLY | constants.O_DIRECTORY)
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new TockerError(`open ${execs}: ${(err as Error).message}`, { cause: err })
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new TockerError(`open ${execs}: ${(err as Error).message}`, { code: 'ESTATE', cause: err })
   }
   try {
     const started = Date.now()
     for (let tries = 0; fd !== undefined && !flock(fd, LOCK_EX | LOCK_NB, execs); tries++) {
-      if (Date.now() - started > timeoutMs) throw new TockerError(`container ${id}: an exec's shim did not exit (it still holds ${execs})`)
+      if (Date.now() - started > timeoutMs) throw new TockerError(`container ${id}: an exec's shim did not exit (it still holds ${execs})`, { code: 'ETIMEDOUT' })
       await (tries < 20 ? new Promise((r) => setImmediate(r)) : sleep(Math.min(2 ** (tries - 20), 50)))
     }
     // Held (or no exec ever ran): a new exec's shared flock now fails, so none can start writing.

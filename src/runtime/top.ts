@@ -19,12 +19,12 @@ export async function top(initPid: number, psArgs: string): Promise<TopResult> {
     ps.stdout.on('data', (d) => (text += d))
     ps.stderr.on('data', (d) => (err += d))
     ps.on('error', reject)
-    ps.on('close', (code) => (code === 0 ? resolve(text) : reject(new TockerError(`ps: ${err.trim()}`, { status: 500, daemon: true }))))
+    ps.on('close', (code) => (code === 0 ? resolve(text) : reject(new TockerError(`ps: ${err.trim()}`, { code: 'ERUNTIME', daemon: true }))))
   })
   const lines = out.split('\n').filter(Boolean)
   const titles = lines[0].trim().split(/\s+/)
   const pidCol = titles.indexOf('PID')
-  if (pidCol < 0) throw new TockerError(`Couldn't find PID field in ps output`, { status: 500, daemon: true })
+  if (pidCol < 0) throw new TockerError(`Couldn't find PID field in ps output`, { code: 'ERUNTIME', daemon: true })
   const processes: string[][] = []
   for (const line of lines.slice(1)) {
     const fields = line.trim().split(/\s+/)

@@ -61,14 +61,14 @@ export function resolveUser(user: User, readFile: (path: string) => string | und
 
   if (user.username) {
     const [u, g] = user.username.split(':', 2)
-    if (!u) throw new TockerError(`invalid user "${user.username}"`, { status: 400 })
+    if (!u) throw new TockerError(`invalid user "${user.username}"`, { code: 'EINVALID' })
     if (isNumber(u)) {
       uid = Number(u)
       entry = users().find((e) => e.uid === uid)
       gid = entry?.gid ?? 0
     } else {
       entry = users().find((e) => e.name === u)
-      if (!entry) throw new TockerError(`unable to find user ${u}: no matching entries in passwd file`, { status: 400 })
+      if (!entry) throw new TockerError(`unable to find user ${u}: no matching entries in passwd file`, { code: 'EINVALID' })
       uid = entry.uid
       gid = entry.gid
     }
@@ -76,7 +76,7 @@ export function resolveUser(user: User, readFile: (path: string) => string | und
       if (isNumber(g)) gid = Number(g)
       else {
         const ge = groupList().find((e) => e.name === g)
-        if (!ge) throw new TockerError(`unable to find group ${g}: no matching entries in group file`, { status: 400 })
+        if (!ge) throw new TockerError(`unable to find group ${g}: no matching entries in group file`, { code: 'EINVALID' })
         gid = ge.gid
       }
     }
@@ -85,7 +85,7 @@ export function resolveUser(user: User, readFile: (path: string) => string | und
   } else {
     entry = users().find((e) => e.uid === uid)
   }
-  if (uid > 0xfffffffe || gid > 0xfffffffe) throw new TockerError(`uid or gid out of range in "${user.username ?? `${uid}:${gid}`}"`, { status: 400 })
+  if (uid > 0xfffffffe || gid > 0xfffffffe) throw new TockerError(`uid or gid out of range in "${user.username ?? `${uid}:${gid}`}"`, { code: 'EINVALID' })
   extra.delete(gid)
   return { uid, gid, groups: [...extra].sort((a, b) => a - b), home: entry?.home ?? '/' }
 }

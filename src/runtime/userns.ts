@@ -65,18 +65,18 @@ export function checkUserNamespace(spec: Spec): void {
   const user = l?.namespaces?.find((n) => n.type === 'user')
   const mapped = !!(l?.uidMappings?.length || l?.gidMappings?.length)
   if (!user) {
-    if (mapped) throw new TockerError("user namespace mappings specified, but USER namespace isn't enabled in the config", { status: 400 })
+    if (mapped) throw new TockerError("user namespace mappings specified, but USER namespace isn't enabled in the config", { code: 'EINVALID' })
     return
   }
   if (user.path) return
-  if (!l?.uidMappings?.length) throw new TockerError('user namespaces enabled, but no uid mappings found', { status: 400 })
-  if (!l?.gidMappings?.length) throw new TockerError('user namespaces enabled, but no gid mappings found', { status: 400 })
+  if (!l?.uidMappings?.length) throw new TockerError('user namespaces enabled, but no uid mappings found', { code: 'EINVALID' })
+  if (!l?.gidMappings?.length) throw new TockerError('user namespaces enabled, but no gid mappings found', { code: 'EINVALID' })
   for (const m of [...l.uidMappings, ...l.gidMappings]) {
-    if (![m.containerID, m.hostID, m.size].every((n) => Number.isInteger(n) && n >= 0) || m.size === 0) throw new TockerError(`invalid id mapping ${JSON.stringify(m)}`, { status: 400 })
+    if (![m.containerID, m.hostID, m.size].every((n) => Number.isInteger(n) && n >= 0) || m.size === 0) throw new TockerError(`invalid id mapping ${JSON.stringify(m)}`, { code: 'EINVALID' })
   }
   for (const m of spec.mounts ?? []) {
     if ((m as { uidMappings?: unknown }).uidMappings || (m as { gidMappings?: unknown }).gidMappings) {
-      throw new TockerError(`mount ${m.destination}: per-mount uidMappings/gidMappings are not supported by tocker; use the "idmap" option (the container's own mapping)`, { status: 400 })
+      throw new TockerError(`mount ${m.destination}: per-mount uidMappings/gidMappings are not supported by tocker; use the "idmap" option (the container's own mapping)`, { code: 'EINVALID' })
     }
   }
 }
@@ -156,7 +156,7 @@ function writeMap(pid: number, file: 'uid_map' | 'gid_map', mappings: IdMapping[
     // EINVAL: overlapping ranges, more than 340 lines, a range past 2^32; EPERM: a host id the
     // writer may not map.
     const why = (err as NodeJS.ErrnoException).code === 'EINVAL' ? ' (overlapping ranges, or more than 340 of them?)' : ''
-    throw new TockerError(`failed to write ${file} (${mappings.map((m) => `${m.containerID} ${m.hostID} ${m.size}`).join(', ')}) of the container's user namespace: ${(err as Error).message}${why}`, { status: 400, cause: err })
+    throw new TockerError(`failed to write ${file} (${mappings.map((m) => `${m.containerID} ${m.hostID} ${m.size}`).join(', ')}) of the container's user namespace: ${(err as Error).message}${why}`, { code: 'EINVALID', cause: err })
   }
 }
 
@@ -177,7 +177,7 @@ function readMap(path: string): IdMapping[] {
 export function rootfsNeedsIdmap(rootfs: string, ns: UserNamespace, annotation: string | undefined): boolean {
   if (annotation === 'true') return true
   if (annotation === 'false') return false
-  if (annotation !== undefined && annotation !== 'auto') throw new TockerError(`annotation ${ROOTFS_IDMAP_ANNOTATION}: "${annotation}" is not true, false or auto`, { status: 400 })
+  if (annotation !== undefined && annotation !== 'auto') throw new TockerError(`annotation ${ROOTFS_IDMAP_ANNOTATION}: "${annotation}" is not true, false or auto`, { code: 'EINVALID' })
   const st = statSync(rootfs)
   return st.uid === 0 && ns.uid(0) !== 0
 }
@@ -189,7 +189,7 @@ export function mapMountData(type: string, data: string, ns: UserNamespace): str
     const m = /^(uid|gid)=(\d+)$/.exec(p)
     if (!m) return p
     const host = m[1] === 'uid' ? ns.uid(Number(m[2])) : ns.gid(Number(m[2]))
-    if (host === undefined) throw new TockerError(`mount option ${p}: ${m[1]} ${m[2]} is not mapped in the container's user namespace`, { status: 400 })
+    if (host === undefined) throw new TockerError(`mount option ${p}: ${m[1]} ${m[2]} is not mapped in the container's user namespace`, { code: 'EINVALID' })
     return `${m[1]}=${host}`
   })
   if (type === 'tmpfs') {

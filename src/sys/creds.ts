@@ -21,7 +21,7 @@ export function asFsOwner<T>(uid: number, gid: number, fn: () => T): T {
   traced('syscall', 'setfsuid', () => `${uid}, setfsgid ${gid}, capset (effective = permitted): files the runtime makes now belong to the container's root`, () => {
     native.setfsgid(gid)
     native.setfsuid(uid)
-    if (native.setfsuid(uid) !== uid || native.setfsgid(gid) !== gid) throw new TockerError(`setfsuid/setfsgid ${uid}/${gid} did not take`, { internal: true })
+    if (native.setfsuid(uid) !== uid || native.setfsgid(gid) !== gid) throw new TockerError(`setfsuid/setfsgid ${uid}/${gid} did not take`, { code: 'EPERM', internal: true })
     native.raiseEffectiveToPermitted()
   })
   try {

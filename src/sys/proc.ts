@@ -23,7 +23,7 @@ export function socketpair(type: number): [number, number] {
 export function receiveFd(sock: number, what: string): number {
   const got = traced('syscall', 'recvmsg', () => `${sock}, MSG_DONTWAIT|MSG_CMSG_CLOEXEC (${what}, SCM_RIGHTS)`, () => native.recvFd(sock), (r) => (typeof r === 'number' ? `fd ${r}` : String(r)))
   if (typeof got === 'number') return got
-  throw new TockerError(`${what} was not received (${got === undefined ? 'a message without an fd' : got === 'eof' ? 'the sender closed the socket' : 'nothing was sent'})`, { internal: true })
+  throw new TockerError(`${what} was not received (${got === undefined ? 'a message without an fd' : got === 'eof' ? 'the sender closed the socket' : 'nothing was sent'})`, { code: 'EPROTO', internal: true })
 }
 
 export function setCloexec(fd: number, on: boolean): void {

@@ -69,7 +69,7 @@ function thrown(fn: () => unknown): Error & Record<string, any> {
   } catch (err) {
     return err as Error & Record<string, any>
   }
-  throw new TockerError('expected a throw', { code: 'ETEST' })
+  throw new TockerError('expected a throw', { code: 'EINTERNAL' })
 }
 
 t.test("native-shims: a libc call's errno is a SyscallError (a TockerError with Node's errno fields)", async (t) => {

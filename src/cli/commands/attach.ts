@@ -16,7 +16,7 @@ export const attach: Command = {
     const [{ engineClient }, { TockerError }] = await Promise.all([import('../engine.js'), import('../../errors.js')])
     const client = await engineClient(g)
     const info = await client.inspectContainer(args[0])
-    if (!info.State.Running) throw new TockerError('You cannot attach to a stopped container, start it first')
+    if (!info.State.Running) throw new TockerError('You cannot attach to a stopped container, start it first', { code: 'ECONFLICT' })
     const tty = !!info.Config.Tty
     ;(await import('../tty.js')).refuseTtyWithoutTerminal(!a['no-stdin'], tty)
     const { attachAndRun } = await import('../run-attached.js')

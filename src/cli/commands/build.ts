@@ -43,19 +43,19 @@ export const build: Command = {
       try {
         parseReference(t)
       } catch {
-        throw new TockerError(`invalid argument "${t}" for "-t, --tag" flag: invalid reference format`, { exitCode: 125 })
+        throw new TockerError(`invalid argument "${t}" for "-t, --tag" flag: invalid reference format`, { code: 'EINVALIDREF', exitCode: 125 })
       }
     }
     const target = args[0]
     if (/^(https?|git):\/\//.test(target) || target.startsWith('git@')) {
-      throw new TockerError(`unable to prepare context: a remote context (${target}) is not supported by tocker: clone or download it, then build the directory`)
+      throw new TockerError(`unable to prepare context: a remote context (${target}) is not supported by tocker: clone or download it, then build the directory`, { code: 'ENOTIMPLEMENTED' })
     }
     let context: NodeJS.ReadableStream
     let dockerfile = a.file as string | undefined
     let sent = () => 0
     let cleanup = () => {}
     if (target === '-') {
-      if (process.stdin.isTTY) throw new TockerError('unable to prepare context: the build context on stdin must be a tar archive')
+      if (process.stdin.isTTY) throw new TockerError('unable to prepare context: the build context on stdin must be a tar archive', { code: 'EINVALID' })
       context = process.stdin
     } else {
       const packed = packContext(target, dockerfile)

@@ -23,7 +23,7 @@ export const commit: Command = {
     let tag: string | undefined
     if (args[1] !== undefined) {
       const ref = parseReference(args[1])
-      if (ref.digest !== undefined) throw new TockerError('refusing to create a tag with a digest reference', { exitCode: 1 })
+      if (ref.digest !== undefined) throw new TockerError('refusing to create a tag with a digest reference', { code: 'EINVALIDREF', exitCode: 1 })
       repo = familiarName(ref)
       tag = ref.tag
     }

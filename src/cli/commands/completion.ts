@@ -13,7 +13,7 @@ export const completionCommand = (commands: CommandEntry[]): Command => ({
   needsRoot: false,
   options: [],
   async run({ args }) {
-    if (args[0] !== 'bash') throw new TockerError(`unsupported shell "${args[0]}": tocker completes bash only`)
+    if (args[0] !== 'bash') throw new TockerError(`unsupported shell "${args[0]}": tocker completes bash only`, { code: 'ENOTIMPLEMENTED' })
     process.stdout.write(await bashScript(commands))
   },
 })

@@ -27,7 +27,7 @@ export const cp: Command = {
   ],
   async run({ opts: a, args, g }) {
     const [{ engineClient }, local, { TockerError }] = await Promise.all([import('../engine.js'), import('../cp-local.js'), import('../../errors.js')])
-    const fail = (m: string) => new TockerError(m, { exitCode: 1 })
+    const fail = (m: string) => new TockerError(m, { code: 'EINVALID', exitCode: 1 })
     const [source, destination] = args
     if (!source) throw fail('source can not be empty')
     if (!destination) throw fail('destination can not be empty')
@@ -151,11 +151,11 @@ async function extractLocal(
   pipeline: typeof import('node:stream/promises').pipeline,
   counter: (t: { n: number }) => import('node:stream').Transform,
 ): Promise<void> {
-  const [{ extractTar, rebaseName }, { TockerError }] = await Promise.all([import('../cp-local.js'), import('../../errors.js')])
+  const [{ extractTar, rebaseName }, { codeOf, TockerError }] = await Promise.all([import('../cp-local.js'), import('../../errors.js')])
   const rename = (name: string) => renames.reduce((n, [from, to]) => rebaseName(n, from, to), name)
   try {
     await pipeline(tar, counter(total), await extractTar(dstDir, rename))
   } catch (err) {
-    throw err instanceof TockerError ? err : new TockerError((err as Error).message, { exitCode: 1, cause: err })
+    throw err instanceof TockerError ? err : new TockerError((err as Error).message, { code: codeOf(err, 'EIO'), exitCode: 1, cause: err })
   }
 }

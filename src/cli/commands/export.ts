@@ -15,6 +15,6 @@ export const exportCommand: Command = {
     const output = a.output as string | undefined
     refuseTerminal(output)
     const tar = await (await engineClient(g)).exportContainer(args[0])
-    await writeArchive(tar, output, 'export', 'EEXPORTCUT')
+    await writeArchive(tar, output, 'export', 'ESTREAMCLOSED')
   },
 }

@@ -10,7 +10,7 @@ async function run({ opts: a, args, g }: CommandContext): Promise<number> {
   const add = (k: string, v: string) => ((filters[k] ??= {})[v] = true)
   for (const f of (a.filter as string[] | undefined) ?? []) {
     const eq = f.indexOf('=')
-    if (eq <= 0) throw new (await import('../../errors.js')).TockerError('bad format of filter (expected name=value)')
+    if (eq <= 0) throw new (await import('../../errors.js')).TockerError('bad format of filter (expected name=value)', { code: 'EFILTER' })
     add(f.slice(0, eq).toLowerCase(), f.slice(eq + 1))
   }
   if (args[0]) add('reference', args[0])

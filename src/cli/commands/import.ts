@@ -18,7 +18,7 @@ export const importCommand: Command = {
     { name: 'platform', type: 'string', description: en('Set platform if server is multi-platform capable', '이미지의 플랫폼 (예: linux/amd64)') },
   ],
   async run({ opts: a, args, g }) {
-    const [{ engineClient }, { displayJsonMessages }, { parseReference, familiarName }, { TockerError }, fs] = await Promise.all([
+    const [{ engineClient }, { displayJsonMessages }, { parseReference, familiarName }, { codeOf, TockerError }, fs] = await Promise.all([
       import('../engine.js'),
       import('../format/pull-progress.js'),
       import('../../image/reference.js'),
@@ -29,7 +29,7 @@ export const importCommand: Command = {
     const query: [string, string][] = [['fromSrc', source === '-' ? '-' : source]]
     if (ref !== undefined) {
       const r = parseReference(ref)
-      if (r.digest !== undefined) throw new TockerError('refusing to create a tag with a digest reference', { exitCode: 1 })
+      if (r.digest !== undefined) throw new TockerError('refusing to create a tag with a digest reference', { code: 'EINVALIDREF', exitCode: 1 })
       query.push(['repo', familiarName(r)])
       if (r.tag) query.push(['tag', r.tag])
     }
@@ -38,7 +38,7 @@ export const importCommand: Command = {
     if (a.platform) query.push(['platform', a.platform as string])
     let body: NodeJS.ReadableStream
     if (source === '-') {
-      if (process.stdin.isTTY) throw new TockerError('the archive to import is read from stdin, which is a terminal: pipe a tar into it, or name a file', { exitCode: 1 })
+      if (process.stdin.isTTY) throw new TockerError('the archive to import is read from stdin, which is a terminal: pipe a tar into it, or name a file', { code: 'EUSAGE', exitCode: 1 })
       body = process.stdin
     } else if (/^https?:\/\//.test(source)) {
       body = (await import('node:stream')).Readable.from([])
@@ -47,7 +47,7 @@ export const importCommand: Command = {
         fs.accessSync(source, fs.constants.R_OK)
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code
-        throw new TockerError(`open ${source}: ${code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : String(code)}`, { exitCode: 1 })
+        throw new TockerError(`open ${source}: ${code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : String(code)}`, { code: codeOf(err, 'EIO'), exitCode: 1 })
       }
       query[0] = ['fromSrc', '-']
       body = fs.createReadStream(source, { highWaterMark: 1 << 20 })

@@ -28,7 +28,7 @@ export const containerInspect: Command = {
 
 async function inspectObjects({ opts: a, args, g }: CommandContext, type: string | undefined): Promise<number> {
   const [{ engineClient }, { render }, { isTockerError, TockerError }] = await Promise.all([import('../engine.js'), import('../format/template.js'), import('../../errors.js')])
-  if (type !== undefined && type !== 'container' && type !== 'image') throw new TockerError(`"${type}" is not a valid value for --type`)
+  if (type !== undefined && type !== 'container' && type !== 'image') throw new TockerError(`"${type}" is not a valid value for --type`, { code: 'EINVALID' })
   const client = type === 'image' ? undefined : await engineClient(g)
   const found: unknown[] = []
   let failed = false

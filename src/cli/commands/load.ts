@@ -12,7 +12,7 @@ export const load: Command = {
     { name: 'quiet', short: 'q', type: 'bool', description: { en: 'Suppress the load output', ko: '불러오는 과정을 출력하지 않습니다' } },
   ],
   async run({ opts: a, g }) {
-    const [{ engineClient }, { displayJsonMessages }, { TockerError }, fs] = await Promise.all([
+    const [{ engineClient }, { displayJsonMessages }, { codeOf, TockerError }, fs] = await Promise.all([
       import('../engine.js'),
       import('../format/pull-progress.js'),
       import('../../errors.js'),
@@ -25,11 +25,11 @@ export const load: Command = {
         fs.accessSync(input, fs.constants.R_OK)
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code
-        throw new TockerError(`open ${input}: ${code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : String(code)}`)
+        throw new TockerError(`open ${input}: ${code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : String(code)}`, { code: codeOf(err, 'EIO') })
       }
       stream = fs.createReadStream(input, { highWaterMark: 1 << 20 })
     } else {
-      if (process.stdin.isTTY) throw new TockerError('requested load from stdin, but stdin is empty')
+      if (process.stdin.isTTY) throw new TockerError('requested load from stdin, but stdin is empty', { code: 'ELOAD' })
       stream = process.stdin
     }
     const client = await engineClient(g)

@@ -45,19 +45,19 @@ export const login: Command = {
     let username = a.username as string | undefined
     let password = a.password as string | undefined
     if (a['password-stdin']) {
-      if (password !== undefined) throw new TockerError('--password and --password-stdin are mutually exclusive')
-      if (!username) throw new TockerError('Must provide --username with --password-stdin')
+      if (password !== undefined) throw new TockerError('--password and --password-stdin are mutually exclusive', { code: 'EUSAGE' })
+      if (!username) throw new TockerError('Must provide --username with --password-stdin', { code: 'EUSAGE' })
       password = await readStdin()
     } else if (password !== undefined) {
       process.stderr.write('WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n')
     }
     if (!username || password === undefined) {
-      if (!process.stdin.isTTY) throw new TockerError('Error: Cannot perform an interactive login from a non TTY device')
+      if (!process.stdin.isTTY) throw new TockerError('Error: Cannot perform an interactive login from a non TTY device', { code: 'ENOTTY' })
       if (!username) username = (await prompt('Username: ', false)).trim()
       if (password === undefined) password = await prompt('Password: ', true)
     }
-    if (!username) throw new TockerError('Error: Non-null Username Required')
-    if (!password) throw new TockerError('Error: Password Required')
+    if (!username) throw new TockerError('Error: Non-null Username Required', { code: 'EINVALID' })
+    if (!password) throw new TockerError('Error: Password Required', { code: 'EINVALID' })
     // The engine checks them against the registry (POST /auth); the client keeps them.
     await (await engineClient(g)).auth({ username, password, serveraddress: host })
     saveCredentials(host, { username, password })

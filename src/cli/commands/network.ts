@@ -16,7 +16,7 @@ async function filtersJson(values: string[]): Promise<string | undefined> {
   const out: Record<string, Record<string, boolean>> = {}
   for (const f of values) {
     const eq = f.indexOf('=')
-    if (eq <= 0) throw new (await import('../../errors.js')).TockerError(`bad format of filter (expected name=value)`, { exitCode: 1 })
+    if (eq <= 0) throw new (await import('../../errors.js')).TockerError(`bad format of filter (expected name=value)`, { code: 'EFILTER', exitCode: 1 })
     ;(out[f.slice(0, eq).toLowerCase()] ??= {})[f.slice(eq + 1)] = true
   }
   return Object.keys(out).length ? JSON.stringify(out) : undefined
@@ -46,7 +46,7 @@ export const networkCreate: Command = {
     const ranges = (a['ip-range'] as string[] | undefined) ?? []
     if (gateways.length > subnets.length || ranges.length > subnets.length) {
       const { TockerError } = await import('../../errors.js')
-      throw new TockerError(`every ip-range or gateway must have a corresponding subnet`, { exitCode: 1 })
+      throw new TockerError(`every ip-range or gateway must have a corresponding subnet`, { code: 'EINVALID', exitCode: 1 })
     }
     const client = await engineClient(g)
     const r = await client.createNetwork({

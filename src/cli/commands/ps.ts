@@ -20,7 +20,7 @@ export const ps: Command = {
     const filters: Record<string, string[]> = {}
     for (const f of (a.filter as string[] | undefined) ?? []) {
       const i = f.indexOf('=')
-      if (i < 0) throw new (await import('../../errors.js')).TockerError(`Bad format of filter (expected name=value)`)
+      if (i < 0) throw new (await import('../../errors.js')).TockerError(`Bad format of filter (expected name=value)`, { code: 'EFILTER' })
       ;(filters[f.slice(0, i)] ??= []).push(f.slice(i + 1))
     }
     const client = await engineClient(g)

@@ -27,9 +27,9 @@ export const push: Command = {
     ])
     const quiet = Boolean(a.quiet)
     let ref = parseReference(args[0])
-    if (ref.digest !== undefined) throw new TockerError('cannot push a digest reference', { exitCode: 1 })
+    if (ref.digest !== undefined) throw new TockerError('cannot push a digest reference', { code: 'EINVALIDREF', exitCode: 1 })
     if (a['all-tags']) {
-      if (ref.tag !== undefined) throw new TockerError("tag can't be used with --all-tags/-a", { exitCode: 1 })
+      if (ref.tag !== undefined) throw new TockerError("tag can't be used with --all-tags/-a", { code: 'EUSAGE', exitCode: 1 })
     } else if (ref.tag === undefined) {
       ref = withDefaultTag(ref)
       if (!quiet) process.stdout.write(`Using default tag: ${ref.tag}\n`)

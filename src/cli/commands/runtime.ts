@@ -42,7 +42,7 @@ const spec: Command = {
   async run({ opts: a }) {
     const { defaultSpec } = await lib()
     const file = resolve(a.bundle, 'config.json')
-    if (existsSync(file)) throw new TockerError('File config.json exists. Remove it first')
+    if (existsSync(file)) throw new TockerError('File config.json exists. Remove it first', { code: 'EEXIST' })
     writeFileSync(file, JSON.stringify(defaultSpec(), null, 2) + '\n')
   },
 }
@@ -167,7 +167,7 @@ const list: Command = {
     { name: 'quiet', short: 'q', type: 'bool', description: { en: 'Display only container IDs', ko: '컨테이너 ID만 출력합니다' } },
   ],
   async run({ opts: a }) {
-    if (a.format !== 'table' && a.format !== 'json') throw new TockerError(`invalid format option: ${a.format}`)
+    if (a.format !== 'table' && a.format !== 'json') throw new TockerError(`invalid format option: ${a.format}`, { code: 'EINVALID' })
     const { listContainers } = await lib()
     const all = listContainers({ stateRoot: stateRoot(a) })
     if (a.quiet) process.stdout.write(all.map((s) => s.id + '\n').join(''))

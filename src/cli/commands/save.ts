@@ -14,6 +14,6 @@ export const save: Command = {
     const output = a.output as string | undefined
     refuseTerminal(output)
     const archive = await (await engineClient(g)).saveImages(args)
-    await writeArchive(archive, output, 'save', 'ESAVECUT')
+    await writeArchive(archive, output, 'save', 'ESTREAMCLOSED')
   },
 }

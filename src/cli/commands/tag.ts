@@ -20,9 +20,9 @@ export const tag: Command = {
     try {
       ref = parseReference(target)
     } catch (err) {
-      throw new TockerError(`Error parsing reference: "${target}" is not a valid repository/tag: ${(err as Error).message}`)
+      throw new TockerError(`Error parsing reference: "${target}" is not a valid repository/tag: ${(err as Error).message}`, { code: 'EINVALIDREF' })
     }
-    if (ref.digest !== undefined) throw new TockerError('refusing to create a tag with a digest reference', { daemon: true, status: 400 })
+    if (ref.digest !== undefined) throw new TockerError('refusing to create a tag with a digest reference', { daemon: true, code: 'EINVALID' })
     const client = await engineClient(g)
     await client.tagImage(source, familiarName(ref), ref.tag ?? 'latest')
   },

@@ -10,7 +10,7 @@ async function filtersJson(values: string[]): Promise<string | undefined> {
   const out: Record<string, Record<string, boolean>> = {}
   for (const f of values) {
     const eq = f.indexOf('=')
-    if (eq <= 0) throw new (await import('../../errors.js')).TockerError(`bad format of filter (expected name=value)`, { exitCode: 1 })
+    if (eq <= 0) throw new (await import('../../errors.js')).TockerError(`bad format of filter (expected name=value)`, { code: 'EFILTER', exitCode: 1 })
     ;(out[f.slice(0, eq).toLowerCase()] ??= {})[f.slice(eq + 1)] = true
   }
   return Object.keys(out).length ? JSON.stringify(out) : undefined

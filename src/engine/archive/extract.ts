@@ -76,7 +76,7 @@ export async function extractInto(destFd: number, destShown: string, body: Async
 }
 
 function badTar(err: unknown): unknown {
-  return err instanceof TarFormatError ? new TockerError(`Error processing tar file: ${err.message}`, { status: 400, daemon: true, cause: err }) : err
+  return err instanceof TarFormatError ? new TockerError(`Error processing tar file: ${err.message}`, { code: 'EINVALID', daemon: true, cause: err }) : err
 }
 
 class Extractor {
@@ -116,10 +116,10 @@ class Extractor {
     if (existing) {
       const isDir = e.type === 'dir'
       if (this.opts.noOverwriteDirNonDir && existing.isDirectory() && !isDir) {
-        throw new TockerError(`cannot overwrite directory ${JSON.stringify(this.#shown(rel))} with non-directory ${JSON.stringify(e.path)}`, { status: 400, daemon: true })
+        throw new TockerError(`cannot overwrite directory ${JSON.stringify(this.#shown(rel))} with non-directory ${JSON.stringify(e.path)}`, { code: 'EINVALID', daemon: true })
       }
       if (this.opts.noOverwriteDirNonDir && !existing.isDirectory() && isDir) {
-        throw new TockerError(`cannot overwrite non-directory ${JSON.stringify(this.#shown(rel))} with directory ${JSON.stringify(e.path)}`, { status: 400, daemon: true })
+        throw new TockerError(`cannot overwrite non-directory ${JSON.stringify(this.#shown(rel))} with directory ${JSON.stringify(e.path)}`, { code: 'EINVALID', daemon: true })
       }
       if (!(existing.isDirectory() && isDir)) await this.#remove(parent, base, existing, rel)
     }
@@ -316,7 +316,7 @@ class Extractor {
 
 /** rm -r of parent/base, one held directory at a time (a link inside is removed, never followed). */
 async function removeTree(parent: number, base: string, shown: string, depth = 0): Promise<void> {
-  if (depth > 4096) throw new TockerError(`${shown}: too deep to remove`, { status: 400, daemon: true })
+  if (depth > 4096) throw new TockerError(`${shown}: too deep to remove`, { code: 'EINVALID', daemon: true })
   let fd: number
   try {
     fd = openDir(at(parent, base), shown)
@@ -346,7 +346,7 @@ function openDir(path: string, shown: string, st?: Stats): number {
     const now = fstatSync(fd)
     if (now.ino !== st.ino || now.dev !== st.dev) {
       closeSync(fd)
-      throw new TockerError(`${shown} changed in the container while it was being copied into`, { status: 409, daemon: true })
+      throw new TockerError(`${shown} changed in the container while it was being copied into`, { code: 'ECONFLICT', daemon: true })
     }
   }
   return fd

@@ -98,7 +98,7 @@ export async function extractToContainer(t: ArchiveTarget, path: string, body: A
     const fd = open(root, t, abs, true)
     try {
       const { st } = pathStat(root, abs, fd)
-      if (!st.isDirectory()) throw new TockerError('extraction point is not a directory', { status: 400, daemon: true })
+      if (!st.isDirectory()) throw new TockerError('extraction point is not a directory', { code: 'EINVALID', daemon: true })
       const where = canonicalInRoot(root, abs)
       note('cp', 'explain.note.cp.resolved', { path: abs, resolved: where })
       note('cp', root.how === 'running' ? 'explain.note.cp.upper.running' : 'explain.note.cp.upper.mounted', { upper: root.upperDir, path: where })
@@ -164,7 +164,7 @@ function refuseStoppedVolume(t: ArchiveTarget, root: ContainerRoot, abs: string)
     const d = m.Destination.replace(/\/+$/, '') || '/'
     if (where === d || where.startsWith(d + '/')) {
       throw new TockerError(`${abs} is on the volume mounted at ${d}, and container ${t.ref} is not running: tocker copies to and from a volume only while the container runs`, {
-        status: 409,
+        code: 'ECONFLICT',
         daemon: true,
         hint: 'Start the container (tocker start) and copy again. / 컨테이너를 시작한(tocker start) 뒤 다시 복사하세요: 멈춘 컨테이너의 볼륨은 복사에 쓰이지 않습니다.',
       })
@@ -189,7 +189,7 @@ function readSmallFile(root: ContainerRoot, path: string): string | undefined {
   }
   try {
     const st = fstatSync(pathFd)
-    if (!st.isFile() || st.size > 4 << 20) throw new TockerError(`unable to read ${path} in the container: not a regular file of at most 4 MiB`, { status: 400, daemon: true })
+    if (!st.isFile() || st.size > 4 << 20) throw new TockerError(`unable to read ${path} in the container: not a regular file of at most 4 MiB`, { code: 'EINVALID', daemon: true })
     const fd = openSync(fdPath(pathFd), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
     try {
       return readFileSync(fd, 'utf8').slice(0, 4 << 20)

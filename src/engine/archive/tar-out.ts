@@ -11,7 +11,7 @@
 // container (/proc, /sys, cgroups) are named but not entered. All reads are asynchronous (libuv's
 // threads), so the engine's main thread never waits on the container's disk.
 import { constants as fsc, promises as fsp, type Stats } from 'node:fs'
-import { TockerError } from '../../errors.js'
+import { codeOf, TockerError } from '../../errors.js'
 import { encodeHeader, END_OF_ARCHIVE, padding, type EntryType } from '../../image/diff/tar-header.js'
 import { O_CLOEXEC, O_NOCTTY, O_NONBLOCK, O_PATH } from '../../sys/mount.js'
 import { at, fdPath, pseudoFs } from './in-root.js'
@@ -137,7 +137,7 @@ async function* content(pathFd: number, st: Stats, shown: string): AsyncGenerato
       try {
         ;({ bytesRead: n } = await h.read(buf, 0, buf.length, null))
       } catch (err) {
-        throw new TockerError(`reading ${shown} in the container: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { status: 500, daemon: true, cause: err })
+        throw new TockerError(`reading ${shown} in the container: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { code: codeOf(err, 'EIO'), daemon: true, cause: err })
       }
       if (n === 0) {
         // Shorter than when it was listed (the container truncated it): zeros keep the archive valid.
@@ -153,7 +153,7 @@ async function* content(pathFd: number, st: Stats, shown: string): AsyncGenerato
 }
 
 function changed(shown: string, cause?: unknown): TockerError {
-  return new TockerError(`${shown} changed in the container while it was being copied`, { status: 409, daemon: true, cause })
+  return new TockerError(`${shown} changed in the container while it was being copied`, { code: 'ECONFLICT', daemon: true, cause })
 }
 
 function byteOrder(a: string, b: string): number {

@@ -17,7 +17,7 @@ import { familiar } from './views.js'
  * repository name, all of its tags); by ID, no tags (Docker's rules).
  */
 export function saveItems(store: ImageStore, names: string[]): SaveItem[] {
-  if (names.length === 0) throw new TockerError('no image names given', { status: 400, daemon: true })
+  if (names.length === 0) throw new TockerError('no image names given', { code: 'EINVALID', daemon: true })
   const items = new Map<string, SaveItem>()
   for (const name of names) {
     const img = store.resolve(name)

@@ -25,11 +25,11 @@ export interface ImportRequest {
 
 export async function importImage(store: ImageStore, body: Readable, req: ImportRequest): Promise<{ id: string; tag?: string }> {
   if (req.fromSrc !== '-') {
-    throw new TockerError(`importing from a URL (${req.fromSrc}) is not supported by tocker: download the file and import it from a file or stdin`, { status: 400, daemon: true })
+    throw new TockerError(`importing from a URL (${req.fromSrc}) is not supported by tocker: download the file and import it from a file or stdin`, { code: 'EINVALID', daemon: true })
   }
   const config = req.config
   const head = await peek(body)
-  if (head === null) throw new TockerError('EOF', { status: 400, daemon: true })
+  if (head === null) throw new TockerError('EOF', { code: 'EINVALID', daemon: true })
   const tar = new PassThrough({ highWaterMark: 1 << 20 })
   const feeding = pipeline(body, decompressor(sniffCompression(head)), tar)
   let diffID: string
@@ -63,7 +63,7 @@ export async function importImage(store: ImageStore, body: Readable, req: Import
 function importError(err: unknown): unknown {
   const code = (err as { code?: string }).code
   if (code === 'ETARFORMAT' || code === 'EUNSAFELAYER' || code === 'Z_DATA_ERROR') {
-    return new TockerError(`the archive is not a tar of files tocker can import: ${(err as Error).message}`, { status: 400, daemon: true, cause: err })
+    return new TockerError(`the archive is not a tar of files tocker can import: ${(err as Error).message}`, { code: 'EINVALID', daemon: true, cause: err })
   }
   return err
 }

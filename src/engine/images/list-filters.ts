@@ -20,7 +20,7 @@ export function filterImages(images: ImageRecord[], f: Filters, resolve: (name: 
     const names = f.get(key)
     if (!names) return undefined
     const img = resolve(names[0])
-    if (!img) throw new TockerError(`No such image: ${names[0]}`, { status: 404, daemon: true })
+    if (!img) throw new TockerError(`No such image: ${names[0]}`, { code: 'ENOTFOUND', daemon: true })
     return created(img)
   }
   const before = anchor('before')
@@ -66,7 +66,7 @@ function globToRegExp(pattern: string): RegExp {
     else if (c === '\\' && i + 1 < pattern.length) re += escapeRe(pattern[++i])
     else if (c === '[') {
       const end = pattern.indexOf(']', i + 1)
-      if (end === -1) throw new TockerError('syntax error in pattern', { status: 400, daemon: true })
+      if (end === -1) throw new TockerError('syntax error in pattern', { code: 'EINVALID', daemon: true })
       let cls = pattern.slice(i + 1, end)
       if (cls.startsWith('^')) cls = '^' + cls.slice(1).replace(/\\/g, '\\\\')
       else cls = cls.replace(/\\/g, '\\\\')

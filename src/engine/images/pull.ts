@@ -30,7 +30,7 @@ export function pullReference(fromImage: string, tag?: string): Reference {
   try {
     return joinReference(fromImage, tag)
   } catch (err) {
-    throw new TockerError((err as Error).message, { status: 400, daemon: true, cause: err })
+    throw new TockerError((err as Error).message, { code: 'EINVALID', daemon: true, cause: err })
   }
 }
 
@@ -56,7 +56,7 @@ export function decodeAuthHeader(header: string | undefined): AuthConfig | undef
   try {
     parsed = JSON.parse(Buffer.from(header, 'base64').toString('utf8'))
   } catch {
-    throw new TockerError('invalid X-Registry-Auth header: not base64-encoded JSON', { status: 400, daemon: true })
+    throw new TockerError('invalid X-Registry-Auth header: not base64-encoded JSON', { code: 'EINVALID', daemon: true })
   }
   if (!parsed || typeof parsed !== 'object') return undefined
   return parsed as AuthConfig

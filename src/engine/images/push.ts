@@ -26,9 +26,9 @@ export function pushReference(name: string, tag?: string): Reference {
   try {
     ref = parseReference(tag ? `${name}:${tag}` : name)
   } catch (err) {
-    throw new TockerError((err as Error).message, { status: 400, daemon: true, cause: err })
+    throw new TockerError((err as Error).message, { code: 'EINVALID', daemon: true, cause: err })
   }
-  if (ref.digest !== undefined) throw new TockerError('cannot push a digest reference', { status: 400, daemon: true })
+  if (ref.digest !== undefined) throw new TockerError('cannot push a digest reference', { code: 'EINVALID', daemon: true })
   return ref
 }
 
@@ -41,9 +41,9 @@ export async function pushToStream(store: ImageStore, req: PushRequest, send: (m
     .list()
     .flatMap((img) => img.repoTags.map((t) => ({ img, r: parseReference(t) })))
     .filter(({ r }) => fullName(r) === repo)
-  if (tags.length === 0) throw new TockerError(`An image does not exist locally with the tag: ${familiarName(ref)}`, { status: 404, daemon: true })
+  if (tags.length === 0) throw new TockerError(`An image does not exist locally with the tag: ${familiarName(ref)}`, { code: 'ENOTFOUND', daemon: true })
   const chosen = ref.tag !== undefined ? tags.filter(({ r }) => r.tag === ref.tag) : tags.sort((a, b) => (a.r.tag ?? '').localeCompare(b.r.tag ?? ''))
-  if (chosen.length === 0) throw new TockerError(`tag does not exist: ${familiarString(ref)}`, { status: 404, daemon: true })
+  if (chosen.length === 0) throw new TockerError(`tag does not exist: ${familiarString(ref)}`, { code: 'ENOTFOUND', daemon: true })
   const client = requestClient(decodeAuthHeader(req.auth))
   const done: string[] = []
   for (const { img, r } of chosen) {

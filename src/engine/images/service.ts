@@ -97,7 +97,7 @@ export class ImageService {
   /** POST /auth: are these credentials good for that registry? (The client stores them.) */
   async login(auth: AuthConfig): Promise<void> {
     const creds = credentialsOf(auth)
-    if (!creds) throw new TockerError('Error: Non-null Username Required', { status: 400, daemon: true })
+    if (!creds) throw new TockerError('Error: Non-null Username Required', { code: 'EINVALID', daemon: true })
     await requestClient(auth).checkLogin(registryHostOf(auth.serveraddress), creds)
   }
 
@@ -135,9 +135,9 @@ export class ImageService {
     try {
       target = parseReference(tag ? `${repo}:${tag}` : repo)
     } catch (err) {
-      throw new TockerError((err as Error).message, { status: 400, daemon: true })
+      throw new TockerError((err as Error).message, { code: 'EINVALID', daemon: true })
     }
-    if (target.digest !== undefined) throw new TockerError('refusing to create a tag with a digest reference', { status: 400, daemon: true })
+    if (target.digest !== undefined) throw new TockerError('refusing to create a tag with a digest reference', { code: 'EINVALID', daemon: true })
     target = withDefaultTag(target)
     this.store.tag(img.id, fullString(target))
     this.opts.events.emit('image', 'tag', img.id, { name: familiarString(target) })

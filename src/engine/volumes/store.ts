@@ -16,7 +16,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } fr
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { execFile } from 'node:child_process'
-import { TockerError } from '../../errors.js'
+import { type ErrorCode, TockerError } from '../../errors.js'
 import type { Volume, VolumeCreateBody } from '../../api/types.js'
 import { writeFileAtomic } from '../../sys/atomic-file.js'
 import { removeTree } from '../remove-tree.js'
@@ -39,8 +39,8 @@ export interface VolumeRecord {
   Options: Record<string, string>
 }
 
-function invalid(message: string, status = 400): TockerError {
-  return new TockerError(message, { status, daemon: true })
+function invalid(message: string, code: ErrorCode = 'EINVALID'): TockerError {
+  return new TockerError(message, { code, daemon: true })
 }
 
 export function noSuchVolume(name: string): TockerError {
@@ -150,7 +150,7 @@ export class VolumeStore {
         `create ${name}: "${name}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`,
       )
     }
-    if (driver !== 'local') throw invalid(`create ${name}: error looking up volume plugin ${driver}: plugin "${driver}" not found`, 404)
+    if (driver !== 'local') throw invalid(`create ${name}: error looking up volume plugin ${driver}: plugin "${driver}" not found`, 'ENOTFOUND')
     const existing = this.#records.get(name)
     if (existing) return [existing, false]
     const opts = { ...(body.DriverOpts ?? {}) }
@@ -166,7 +166,7 @@ export class VolumeStore {
       renameSync(tmp, join(this.dir, name))
     } catch (err) {
       rmSync(tmp, { recursive: true, force: true })
-      throw new TockerError(`create ${name}: ${(err as Error).message}`, { status: 500, daemon: true, cause: err })
+      throw new TockerError(`create ${name}: ${(err as Error).message}`, { code: 'ESTATE', daemon: true, cause: err })
     }
     this.#records.set(name, rec)
     return [rec, true]

@@ -1,7 +1,7 @@
 // Messages between the main thread and the unpacking thread (unpack-thread.ts, unpack-worker.ts),
 // and errors turned into plain data and back: structured clone keeps only an Error's message and
 // name, while callers decide by its code (EBADLAYER, EDIFFID, ENOSPC, …).
-import { TockerError } from '../../errors.js'
+import { codeOf, type ErrorCode, TockerError } from '../../errors.js'
 import type { TraceEvent } from '../../trace/trace.js'
 import type { DirTarStats } from '../diff/dir-tar.js'
 import type { UnpackOptions, UnpackResult } from './unpack.js'
@@ -33,7 +33,7 @@ export interface WireError {
   message: string
   name?: string
   stack?: string
-  tocker?: { code: string; status: number; exitCode?: number; hint?: string; daemon: boolean; internal: boolean }
+  tocker?: { code: ErrorCode; status: number; exitCode?: number; hint?: string; daemon: boolean; internal: boolean }
   errno?: { code?: string; errno?: number; syscall?: string; path?: string }
 }
 
@@ -56,7 +56,7 @@ export function errorFromWire(wire: WireError): Error {
   } else {
     // Node's own error (an fs call's errno, or a bug): its code, errno, syscall and path come back
     // on an internal TockerError, where callers find them as on Node's (err.code === 'ENOSPC').
-    err = new TockerError(wire.message, { code: wire.errno?.code ?? 'EUNPACKTHREAD', internal: true })
+    err = new TockerError(wire.message, { code: codeOf(wire.errno, 'EUNPACKTHREAD'), internal: true })
     if (wire.errno) Object.assign(err, wire.errno)
   }
   if (wire.name) err.name = wire.name

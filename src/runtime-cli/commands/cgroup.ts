@@ -41,19 +41,19 @@ export const ps: RuntimeCommand = {
   options: [opt('format', 'string', 'select one of: table or json (default: "table")', { short: 'f', default: 'table' })],
   async run({ opts, args, g }) {
     const st = readState(g.root, args[0])
-    if (!st) throw new TockerError('container is still being created')
+    if (!st) throw new TockerError('container is still being created', { code: 'ECONFLICT' })
     const pids = containerPids(st)
     if (opts.format === 'json') {
       process.stdout.write((pids.length ? JSON.stringify(pids) : 'null') + '\n')
       return
     }
-    if (opts.format !== 'table') throw new TockerError('invalid format option')
+    if (opts.format !== 'table') throw new TockerError('invalid format option', { code: 'EINVALID' })
     const psArgs = args.length > 1 ? args.slice(1) : ['-ef']
     const r = spawnSync('ps', psArgs, { encoding: 'utf8' })
-    if (r.error) throw new TockerError(`exec ps: ${r.error.message}`)
+    if (r.error) throw new TockerError(`exec ps: ${r.error.message}`, { code: 'ERUNTIME' })
     const lines = (r.stdout + r.stderr).split('\n')
     const pidIndex = lines[0].trim().split(/\s+/).indexOf('PID')
-    if (pidIndex < 0) throw new TockerError("couldn't find PID field in ps output")
+    if (pidIndex < 0) throw new TockerError("couldn't find PID field in ps output", { code: 'ERUNTIME' })
     const wanted = new Set(pids)
     let out = lines[0] + '\n'
     for (const line of lines.slice(1)) {
@@ -82,9 +82,9 @@ function runcStats(s: NonNullable<ReturnType<typeof containerStats>>): Record<st
 function parseDuration(s: string): number {
   const units: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
   let total = 0
-  if (!/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(s)) throw new TockerError(`time: invalid duration "${s}"`)
+  if (!/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(s)) throw new TockerError(`time: invalid duration "${s}"`, { code: 'EINVALID' })
   for (const m of s.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) total += Number(m[1]) * units[m[2]]
-  if (total <= 0) throw new TockerError('duration interval must be greater than 0')
+  if (total <= 0) throw new TockerError('duration interval must be greater than 0', { code: 'EINVALID' })
   return total
 }
 
@@ -130,7 +130,7 @@ function resourcesFromFlags(o: Record<string, any>): LinuxResourcesInput {
     if (v === undefined || v === '') return undefined
     const n = Number(String(v).replace(/[kKmMgG]$/, ''))
     const mult = /[kK]$/.test(String(v)) ? 1024 : /[mM]$/.test(String(v)) ? 1024 ** 2 : /[gG]$/.test(String(v)) ? 1024 ** 3 : 1
-    if (!Number.isFinite(n)) throw new TockerError(`invalid value for --${name}: ${v}`)
+    if (!Number.isFinite(n)) throw new TockerError(`invalid value for --${name}: ${v}`, { code: 'EINVALID' })
     return n * mult
   }
   const memory = { limit: int('memory'), swap: int('memory-swap'), reservation: int('memory-reservation') }
@@ -141,7 +141,7 @@ function resourcesFromFlags(o: Record<string, any>): LinuxResourcesInput {
   const pids = int('pids-limit')
   if (pids !== undefined) r.pids = { limit: pids }
   for (const name of ['blkio-weight', 'cpu-rt-period', 'cpu-rt-runtime', 'kernel-memory', 'kernel-memory-tcp', 'l3-cache-schema', 'mem-bw-schema']) {
-    if (o[name] !== undefined) throw new TockerError(`--${name} is not supported by tocker-runtime`)
+    if (o[name] !== undefined) throw new TockerError(`--${name} is not supported by tocker-runtime`, { code: 'ENOTIMPLEMENTED' })
   }
   return r
 }
@@ -178,7 +178,7 @@ export const update: RuntimeCommand = {
       try {
         resources = JSON.parse(text) as LinuxResourcesInput
       } catch (err) {
-        throw new TockerError(`decode resources: ${(err as Error).message}`)
+        throw new TockerError(`decode resources: ${(err as Error).message}`, { code: 'EINVALID' })
       }
     } else resources = resourcesFromFlags(opts)
     if (g.cgroupManager === 'disabled') {

@@ -13,7 +13,7 @@ import { forwardSignals, preservedFds, writePidFile } from './lifecycle.js'
 /** runc's -u: "uid[:gid]", numbers only. */
 function parseUser(u: string): { uid: number; gid: number } {
   const m = /^(\d+)(?::(\d+))?$/.exec(u)
-  if (!m) throw new TockerError(`parsing ${u} as int: invalid syntax`)
+  if (!m) throw new TockerError(`parsing ${u} as int: invalid syntax`, { code: 'EINVALID' })
   return { uid: Number(m[1]), gid: Number(m[2] ?? 0) }
 }
 
@@ -25,7 +25,7 @@ function processFromFlags(base: Process, o: Record<string, any>, args: string[])
   else p.user = { uid: base.user.uid, gid: base.user.gid, additionalGids: base.user.additionalGids, username: base.user.username }
   if (o['additional-gids']?.length) {
     const gids = (o['additional-gids'] as string[]).map((g) => {
-      if (!/^\d+$/.test(g)) throw new TockerError(`invalid additional-gids value ${g}`)
+      if (!/^\d+$/.test(g)) throw new TockerError(`invalid additional-gids value ${g}`, { code: 'EINVALID' })
       return Number(g)
     })
     p.user = { ...p.user, additionalGids: gids }
@@ -80,19 +80,19 @@ export const exec: RuntimeCommand = {
         try {
           proc = JSON.parse(readFileSync(o.process, 'utf8')) as Process
         } catch (err) {
-          throw new TockerError(`unable to load process ${o.process}: ${(err as Error).message}`, { cause: err })
+          throw new TockerError(`unable to load process ${o.process}: ${(err as Error).message}`, { code: 'EINVALID', cause: err })
         }
       } else {
-        if (!command.length) throw new TockerError('exec args cannot be empty')
+        if (!command.length) throw new TockerError('exec args cannot be empty', { code: 'EINVALID' })
         const st = readState(g.root, id)
-        if (!st) throw new TockerError(`container ${id} is still being created`)
+        if (!st) throw new TockerError(`container ${id} is still being created`, { code: 'ECONFLICT' })
         proc = processFromFlags(st.process, o, command)
       }
       if (o.process && o.tty) proc.terminal = true
       const preserved = preservedFds(Number(o['preserve-fds']))
       if (preserved.env.length) proc.env = [...(proc.env ?? []), ...preserved.env]
       const cgroups = (o.cgroup ?? []) as string[]
-      if (cgroups.length > 1) throw new TockerError('--cgroup: cgroup v2 takes one path')
+      if (cgroups.length > 1) throw new TockerError('--cgroup: cgroup v2 takes one path', { code: 'EINVALID' })
       const p = await execProcess(id, {
         stateRoot: g.root,
         args: proc.args,
@@ -114,7 +114,7 @@ export const exec: RuntimeCommand = {
         stop()
       }
     } catch (err) {
-      throw new TockerError(`exec failed: ${describe(err)}`, { cause: err })
+      throw new TockerError(`exec failed: ${describe(err)}`, { code: 'ERUNTIME', cause: err })
     }
   },
 }

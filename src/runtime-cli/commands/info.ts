@@ -48,7 +48,7 @@ export const list: RuntimeCommand = {
       process.stdout.write((items.length ? JSON.stringify(items) : 'null') + '\n')
       return
     }
-    if (opts.format !== 'table') throw new TockerError(`invalid format option`)
+    if (opts.format !== 'table') throw new TockerError(`invalid format option`, { code: 'EINVALID' })
     process.stdout.write(tabwriter([['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'], ...all.map((s) => [s.id, String(s.pid), s.status, s.bundle, s.created, s.owner])]))
   },
 }
@@ -79,7 +79,7 @@ export const spec: RuntimeCommand = {
   ],
   async run({ opts }) {
     const file = join(opts.bundle || '.', 'config.json')
-    if (existsSync(file)) throw new TockerError('File config.json exists. Remove it first')
+    if (existsSync(file)) throw new TockerError('File config.json exists. Remove it first', { code: 'EEXIST' })
     writeFileSync(file, JSON.stringify(runcSpec({ rootless: !!opts.rootless }), null, '\t'))
   },
 }
@@ -92,7 +92,7 @@ function unsupported(name: string, summary: string): RuntimeCommand {
     args: { exact: 1 },
     options: [opt('image-path', 'string', 'path for saving criu image files'), opt('work-path', 'string', 'path for saving work files and logs')],
     async run() {
-      throw new TockerError(`${name} is not supported by tocker-runtime: checkpoint and restore need CRIU, which tocker does not use`)
+      throw new TockerError(`${name} is not supported by tocker-runtime: checkpoint and restore need CRIU, which tocker does not use`, { code: 'ENOTIMPLEMENTED' })
     },
   }
 }

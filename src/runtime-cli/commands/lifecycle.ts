@@ -38,7 +38,7 @@ export function writePidFile(file: string | undefined, pid: number): void {
  * Returns them and the environment to add (LISTEN_FDS, LISTEN_PID=1: the program is PID 1).
  */
 export function preservedFds(n: number): { fds: number[]; env: string[] } {
-  if (!Number.isInteger(n) || n < 0) throw new TockerError(`invalid --preserve-fds ${n}`)
+  if (!Number.isInteger(n) || n < 0) throw new TockerError(`invalid --preserve-fds ${n}`, { code: 'EINVALID' })
   const fds: number[] = []
   const env: string[] = []
   const listen = Number(process.env.LISTEN_FDS ?? 0)
@@ -51,7 +51,7 @@ export function preservedFds(n: number): { fds: number[]; env: string[] } {
     try {
       statSync(`/proc/self/fd/${fd}`)
     } catch (err) {
-      throw new TockerError(`unable to stat preserved-fd ${fd - base} (of ${n}): ${(err as Error).message}`)
+      throw new TockerError(`unable to stat preserved-fd ${fd - base} (of ${n}): ${(err as Error).message}`, { code: 'EBADF' })
     }
     fds.push(fd)
   }
@@ -165,7 +165,7 @@ export function parseRuncSignal(raw: string): number {
   if (/^\d+$/.test(s)) return Number(s)
   const name = s.toUpperCase().replace(/^SIG/, '')
   const n = DEFAULT_SIGNALS[`SIG${name}`]
-  if (n === undefined) throw new TockerError(`unknown signal "${raw}"`)
+  if (n === undefined) throw new TockerError(`unknown signal "${raw}"`, { code: 'EINVALID' })
   return n
 }
 

@@ -54,7 +54,7 @@ export async function compileSeccomp(sc: LinuxSeccomp): Promise<CompiledSeccomp>
   })
   const [rules, instructions, unknownNames, flags, program] = out.trim().split(' ')
   const result: CompiledSeccomp = { rules: Number(rules), instructions: Number(instructions), unknownNames: Number(unknownNames), flags: Number(flags), program }
-  if (!/^[0-9a-f]+$/.test(program ?? '') || program.length !== result.instructions * 16) throw new TockerError(`seccomp: the compiler's answer is malformed: ${out.slice(0, 80)}`)
+  if (!/^[0-9a-f]+$/.test(program ?? '') || program.length !== result.instructions * 16) throw new TockerError(`seccomp: the compiler's answer is malformed: ${out.slice(0, 80)}`, { code: 'EINTERNAL' })
   compiled.set(key, result)
   report({
     kind: 'exec',

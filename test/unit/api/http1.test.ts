@@ -161,7 +161,7 @@ t.test('client: JSON both ways, query, headers, chunked response, Docker error b
   t.same(await client.json('GET', '/echo', { query: { a: 1 } }), { method: 'GET', host: 'tocker', ct: null, session: 's1', body: null })
   const err = await client.inspectContainer('nope').catch((e: unknown) => e)
   t.ok(isTockerError(err))
-  t.match(err, { message: 'No such container: nope', hint: 'try ps', status: 404, code: 'HTTP404' })
+  t.match(err, { message: 'No such container: nope', hint: 'try ps', status: 404, code: 'ENOTFOUND' })
 })
 
 t.test('client: a streamed request body (chunked) and a large streamed response arrive whole', { timeout: 20_000 }, async (t) => {

@@ -58,7 +58,7 @@ const recording = {
   },
   execTty(id: string): boolean {
     // Synchronous in the engine too.
-    throw new TockerError(`No such exec instance: ${id}`, { status: 404, daemon: true })
+    throw new TockerError(`No such exec instance: ${id}`, { code: 'ENOTFOUND', daemon: true })
   },
   async attachMode() {
     return 'raw'
@@ -73,7 +73,7 @@ const recording = {
 /** Anything else the routes ask of the engine answers as a real engine does for a name it lacks. */
 function notFound(): any {
   const fn = async () => {
-    throw new TockerError('No such container or image', { status: 404, daemon: true })
+    throw new TockerError('No such container or image', { code: 'ENOTFOUND', daemon: true })
   }
   return new Proxy(fn, { get: (target, k) => (k === 'then' ? undefined : k in target ? (target as any)[k] : notFound()) })
 }

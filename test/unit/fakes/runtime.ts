@@ -79,7 +79,7 @@ export class FakeRuntime implements RuntimeBackend {
     this.#call('destroy', rec)
   }
   async exec(): Promise<ExecHandle> {
-    throw new TockerError('exec is not faked', { status: 500 })
+    throw new TockerError('exec is not faked', { code: 'EINTERNAL' })
   }
 
   /** The container's first process ends with `code`; its shim records it and exits. */
