@@ -60,15 +60,6 @@ async function pullFailureHints(err: unknown, ref: Reference, client: EngineClie
   return withHintLines(err, lines, code)
 }
 
-export async function createWithPull<T>(create: () => Promise<T>, image: string, client: EngineClient, platform?: string): Promise<T> {
-  try {
-    return await create()
-  } catch (err) {
-    if (!isNoSuchImage(err)) throw err
-  }
-  return pullThenCreate(create, image, client, platform)
-}
-
 /** The image is missing (create answered "No such image"): pull it, then create again. */
 export async function pullThenCreate<T>(create: () => Promise<T>, image: string, client: EngineClient, platform?: string): Promise<T> {
   // Only now (the image is missing) load what a pull needs: `run` of a present image does not.

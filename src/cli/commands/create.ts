@@ -11,14 +11,16 @@ export const create: Command = {
   errorExitCode: 125,
   complete: 'images',
   async run({ opts: o, args, g }) {
-    const [{ engineClient }, { createBody }, { createWithPull }] = await Promise.all([
-      import('../engine.js'),
-      import('../container-options.js'),
-      import('../pull-image.js'),
-    ])
+    const [{ engineClient }, { createBody }] = await Promise.all([import('../engine.js'), import('../container-options.js')])
     const body = await createBody(o, args, false)
     const client = await engineClient(g)
-    const { Id } = await createWithPull(() => client.createContainer(body, o.name as string | undefined), body.Image, client, o.platform as string | undefined)
+    const create = () => client.createContainer(body, o.name as string | undefined)
+    // The pull code (and its message catalogue) is loaded only when the engine says the image is missing.
+    const { Id } = await create().catch(async (err) => {
+      const pull = await import('../pull-image.js')
+      if (!pull.isNoSuchImage(err)) throw err
+      return pull.pullThenCreate(create, body.Image, client, o.platform as string | undefined)
+    })
     process.stdout.write(`${Id}\n`)
   },
 }

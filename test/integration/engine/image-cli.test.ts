@@ -72,6 +72,19 @@ t.test('image prune: dangling only by default; -a takes every image no container
   await env.ok(['rm', 'keep'])
 })
 
+t.test('create pulls a missing image as run does, then creates', async (t) => {
+  await env.ok(['rmi', BUSYBOX])
+  const r = await env.tocker(['create', '--name', 'pulled-by-create', BUSYBOX, 'true'])
+  t.equal(r.code, 0, r.stderr)
+  t.match(r.stderr, `Unable to find image '${BUSYBOX}:latest' locally`)
+  t.match(r.stdout, /^[0-9a-f]{64}\n$/)
+  t.match(await env.ok(['images', '--format', '{{.Repository}}']), BUSYBOX)
+  const bad = await env.tocker(['create', '--name', 'pulled-by-create', BUSYBOX, 'true'])
+  t.not(bad.code, 0, "a second container of that name: the engine's refusal, not a pull")
+  t.notMatch(bad.stderr, 'Unable to find image')
+  await env.ok(['rm', 'pulled-by-create'])
+})
+
 t.test('-H names another engine: every image command goes there, nothing to the local store', async (t) => {
   const local = mkdtempSync(join(tmpdir(), 'tocker-image-cli-local-'))
   t.teardown(() => rmSync(local, { recursive: true, force: true }))
