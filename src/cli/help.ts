@@ -5,7 +5,7 @@
 import { displayWidth, t, text } from '../i18n/index.js'
 import type { Command, CommandEntry, OptionDef } from './spec.js'
 
-const TYPE_WORD: Record<OptionDef['type'], string> = { bool: '', string: 'string', list: 'list', int: 'int', decimal: 'decimal' }
+const TYPE_WORD: Record<OptionDef['type'], string> = { bool: '', string: 'string', list: 'list', filter: 'filter', int: 'int', decimal: 'decimal' }
 
 function width(): number {
   return (process.stdout.isTTY && process.stdout.columns) || 80

@@ -10,6 +10,7 @@
 // like options or negative numbers (`-n -1`, `-e -x`).
 import { parseArgs } from 'node:util'
 import type { ArgRule, OptionDef, ParsedArgs } from './spec.js'
+import { filterError } from './filters.js'
 import { FlagError } from './usage-error.js'
 
 export interface ParseOptions {
@@ -125,6 +126,12 @@ function setValue(opts: Record<string, any>, def: OptionDef, t: Extract<Token, {
     case 'list':
       ;(opts[def.name] ??= []).push(raw)
       return
+    case 'filter': {
+      const why = filterError(raw)
+      if (why) throw new FlagError(`invalid argument "${raw}" for "${flagLabel(def)}" flag: ${why}`)
+      ;(opts[def.name] ??= []).push(raw)
+      return
+    }
     case 'int':
       if (!/^[-+]?\d+$/.test(raw)) throw new FlagError(`invalid argument "${raw}" for "${flagLabel(def)}" flag: strconv.ParseInt: parsing "${raw}": invalid syntax`)
       opts[def.name] = Number(raw)

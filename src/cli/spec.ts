@@ -17,7 +17,8 @@ export interface Text {
  *   int     a whole number (negative ones too: `-n -1`)
  *   decimal a number with a fraction (`--cpus 0.5`)
  */
-export type OptionType = 'bool' | 'string' | 'list' | 'int' | 'decimal'
+/** 'filter': a list of `name=value` checked as Docker's --filter is (cli/filters.ts). */
+export type OptionType = 'bool' | 'string' | 'list' | 'filter' | 'int' | 'decimal'
 
 export interface OptionDef {
   /** The long name, without dashes: `publish` for --publish. */

@@ -1,21 +1,15 @@
 // tocker images [REPOSITORY[:TAG]] (also `image ls`): the images in the store, as Docker lists them:
 // REPOSITORY TAG IMAGE ID CREATED SIZE, newest first; -q IDs only, --digests, --no-trunc,
 // -f/--filter (dangling, reference, label, before, since), --format.
+import { filtersJson } from '../filters.js'
 import { LIST_FORMAT_HELP, type Command, type CommandContext } from '../spec.js'
 
 async function run({ opts: a, args, g }: CommandContext): Promise<number> {
   const [{ engineClient }, { imageRows, IMAGE_HEADERS }, { formatRows }] = await Promise.all([import('../engine.js'), import('../format/images.js'), import('../format/template.js')])
-  // Docker's CLI sends the filters to the engine as {"name": {"value": true}}.
-  const filters: Record<string, Record<string, boolean>> = {}
-  const add = (k: string, v: string) => ((filters[k] ??= {})[v] = true)
-  for (const f of (a.filter as string[] | undefined) ?? []) {
-    const eq = f.indexOf('=')
-    if (eq <= 0) throw new (await import('../../errors.js')).TockerError('bad format of filter (expected name=value)', { code: 'EFILTER' })
-    add(f.slice(0, eq).toLowerCase(), f.slice(eq + 1))
-  }
-  if (args[0]) add('reference', args[0])
+  const filters = [...((a.filter as string[] | undefined) ?? [])]
+  if (args[0]) filters.push(`reference=${args[0]}`)
   const client = await engineClient(g)
-  const list = await client.listImages({ all: !!a.all, filters: Object.keys(filters).length ? JSON.stringify(filters) : undefined })
+  const list = await client.listImages({ all: !!a.all, filters: filtersJson(filters) })
   const rows = imageRows(list, { digests: Boolean(a.digests), noTrunc: Boolean(a['no-trunc']) })
   let format: string
   if (a.quiet) format = '{{.ID}}'
@@ -34,7 +28,7 @@ export const images: Command = {
   options: [
     { name: 'all', short: 'a', type: 'bool', description: { en: 'Show all images (default hides intermediate images)', ko: '모든 이미지를 보여 줍니다 (기본은 중간 이미지를 숨김)' } },
     { name: 'digests', type: 'bool', description: { en: 'Show digests', ko: '다이제스트(sha256)도 보여 줍니다' } },
-    { name: 'filter', short: 'f', type: 'list', valueName: 'filter', description: { en: 'Filter output based on conditions provided', ko: '조건으로 걸러 냅니다 (dangling=, reference=, label=, before=, since=)' } },
+    { name: 'filter', short: 'f', type: 'filter', valueName: 'filter', description: { en: 'Filter output based on conditions provided', ko: '조건으로 걸러 냅니다 (dangling=, reference=, label=, before=, since=)' } },
     { name: 'format', type: 'string', description: LIST_FORMAT_HELP },
     { name: 'no-trunc', type: 'bool', description: { en: "Don't truncate output", ko: '출력을 줄이지 않습니다 (전체 ID)' } },
     { name: 'quiet', short: 'q', type: 'bool', description: { en: 'Only show image IDs', ko: '이미지 ID만 출력합니다' } },

@@ -1,6 +1,7 @@
 // tocker network create / ls / inspect / rm / connect / disconnect / prune: Docker's network
 // commands through the engine's /networks API, with Docker's output (the ID printed by create, the
 // "NETWORK ID  NAME  DRIVER  SCOPE" table sorted by name, inspect's JSON array, names printed by rm).
+import { filtersJson } from '../filters.js'
 import { LIST_FORMAT_HELP, OBJECT_FORMAT_HELP, type Command } from '../spec.js'
 
 function keyValues(list: string[] | undefined): Record<string, string> {
@@ -10,16 +11,6 @@ function keyValues(list: string[] | undefined): Record<string, string> {
     out[i < 0 ? l : l.slice(0, i)] = i < 0 ? '' : l.slice(i + 1)
   }
   return out
-}
-
-async function filtersJson(values: string[]): Promise<string | undefined> {
-  const out: Record<string, Record<string, boolean>> = {}
-  for (const f of values) {
-    const eq = f.indexOf('=')
-    if (eq <= 0) throw new (await import('../../errors.js')).TockerError(`bad format of filter (expected name=value)`, { code: 'EFILTER', exitCode: 1 })
-    ;(out[f.slice(0, eq).toLowerCase()] ??= {})[f.slice(eq + 1)] = true
-  }
-  return Object.keys(out).length ? JSON.stringify(out) : undefined
 }
 
 const t = (en: string, ko: string) => ({ en, ko })
@@ -69,7 +60,7 @@ export const networkLs: Command = {
   paths: ['network ls', 'network list'],
   args: { max: 0 },
   options: [
-    { name: 'filter', short: 'f', type: 'list', valueName: 'filter', description: t("Provide filter values (e.g. 'driver=bridge')", "조건으로 걸러 냅니다 (예: 'driver=bridge', 'name=…', 'type=custom')") },
+    { name: 'filter', short: 'f', type: 'filter', valueName: 'filter', description: t("Provide filter values (e.g. 'driver=bridge')", "조건으로 걸러 냅니다 (예: 'driver=bridge', 'name=…', 'type=custom')") },
     { name: 'format', type: 'string', description: LIST_FORMAT_HELP },
     { name: 'no-trunc', type: 'bool', description: t('Do not truncate the output', '출력을 줄이지 않습니다 (전체 ID)') },
     { name: 'quiet', short: 'q', type: 'bool', description: t('Only display network IDs', '네트워크 ID만 출력합니다') },
@@ -77,7 +68,7 @@ export const networkLs: Command = {
   async run({ opts: a, g }) {
     const [{ engineClient }, { formatRows }] = await Promise.all([import('../engine.js'), import('../format/template.js')])
     const client = await engineClient(g)
-    const list = await client.listNetworks(await filtersJson((a.filter as string[] | undefined) ?? []))
+    const list = await client.listNetworks(filtersJson((a.filter as string[] | undefined) ?? []))
     list.sort((x, y) => (x.Name < y.Name ? -1 : x.Name > y.Name ? 1 : 0))
     const rows = list.map((n) => ({
       ID: a['no-trunc'] ? n.Id : n.Id.slice(0, 12),
@@ -178,14 +169,14 @@ export const networkPrune: Command = {
   usage: '[OPTIONS]',
   args: { max: 0 },
   options: [
-    { name: 'filter', type: 'list', valueName: 'filter', description: t('Provide filter values (e.g. "until=<timestamp>")', '조건으로 걸러 냅니다 (예: "until=24h", "label=k=v")') },
+    { name: 'filter', type: 'filter', valueName: 'filter', description: t('Provide filter values (e.g. "until=<timestamp>")', '조건으로 걸러 냅니다 (예: "until=24h", "label=k=v")') },
     { name: 'force', short: 'f', type: 'bool', description: t('Do not prompt for confirmation', '확인을 묻지 않습니다') },
   ],
   async run({ opts: a, g }) {
     const [{ engineClient }, { confirm }] = await Promise.all([import('../engine.js'), import('./prune.js')])
     if (!a.force && !(await confirm('WARNING! This will remove all custom networks not used by at least one container.'))) return 0
     const client = await engineClient(g)
-    const r = await client.pruneNetworks(await filtersJson((a.filter as string[] | undefined) ?? []))
+    const r = await client.pruneNetworks(filtersJson((a.filter as string[] | undefined) ?? []))
     if (r.NetworksDeleted?.length) process.stdout.write(`Deleted Networks:\n${r.NetworksDeleted.join('\n')}\n`)
     return 0
   },

@@ -1,10 +1,11 @@
 // tocker image prune / container prune: the engine removes what nothing uses (POST /images/prune,
 // POST /containers/prune) after Docker's confirmation question (-f to skip it), and this prints
 // what went and the space it freed, as Docker does.
+import { filtersJson } from '../filters.js'
 import type { Command, CommandContext } from '../spec.js'
 
 const FORCE = { name: 'force', short: 'f', type: 'bool', description: { en: 'Do not prompt for confirmation', ko: '확인을 묻지 않습니다' } } as const
-const FILTER = { name: 'filter', type: 'list', valueName: 'filter', description: { en: 'Provide filter values (e.g. "until=<timestamp>")', ko: '조건으로 걸러 냅니다 (예: "until=24h", "label=k=v")' } } as const
+const FILTER = { name: 'filter', type: 'filter', valueName: 'filter', description: { en: 'Provide filter values (e.g. "until=<timestamp>")', ko: '조건으로 걸러 냅니다 (예: "until=24h", "label=k=v")' } } as const
 
 /** Docker's prompt: "Are you sure you want to continue? [y/N]"; anything but y/yes is no. */
 export async function confirm(warning: string): Promise<boolean> {
@@ -20,7 +21,7 @@ export async function confirm(warning: string): Promise<boolean> {
 }
 
 async function prune(ctx: CommandContext, kind: 'image' | 'container'): Promise<number> {
-  const [{ engineClient }, { filtersJson }, { humanSize }] = await Promise.all([import('../engine.js'), import('../format/images.js'), import('../output.js')])
+  const [{ engineClient }, { humanSize }] = await Promise.all([import('../engine.js'), import('../output.js')])
   const { opts: a, g } = ctx
   const filters = ((a.filter as string[] | undefined) ?? []).map(String)
   if (kind === 'image' && a.all) filters.push('dangling=false')

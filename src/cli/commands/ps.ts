@@ -1,4 +1,5 @@
 // tocker ps / container ls: list containers like `docker ps`.
+import { filtersJson } from '../filters.js'
 import { LIST_FORMAT_HELP, type Command } from '../spec.js'
 
 export const ps: Command = {
@@ -7,7 +8,7 @@ export const ps: Command = {
   args: { max: 0 },
   options: [
     { name: 'all', short: 'a', type: 'bool', description: { en: 'Show all containers (default shows just running)', ko: '멈춘 것까지 모든 컨테이너를 보여 줍니다 (기본은 실행 중인 것만)' } },
-    { name: 'filter', short: 'f', type: 'list', valueName: 'filter', description: { en: 'Filter output based on conditions provided', ko: '조건으로 걸러 냅니다 (status=, name=, id=, exited=, ancestor=, label=)' } },
+    { name: 'filter', short: 'f', type: 'filter', valueName: 'filter', description: { en: 'Filter output based on conditions provided', ko: '조건으로 걸러 냅니다 (status=, name=, id=, exited=, ancestor=, label=)' } },
     { name: 'format', type: 'string', description: LIST_FORMAT_HELP },
     { name: 'last', short: 'n', type: 'int', default: -1, description: { en: 'Show n last created containers (includes all states)', ko: '마지막으로 만든 n개의 컨테이너를 보여 줍니다 (모든 상태 포함)' } },
     { name: 'latest', short: 'l', type: 'bool', description: { en: 'Show the latest created container (includes all states)', ko: '가장 최근에 만든 컨테이너를 보여 줍니다 (모든 상태 포함)' } },
@@ -17,18 +18,12 @@ export const ps: Command = {
   ],
   async run({ opts: a, g }) {
     const [{ engineClient }, { formatPs }] = await Promise.all([import('../engine.js'), import('../format/ps.js')])
-    const filters: Record<string, string[]> = {}
-    for (const f of (a.filter as string[] | undefined) ?? []) {
-      const i = f.indexOf('=')
-      if (i < 0) throw new (await import('../../errors.js')).TockerError(`Bad format of filter (expected name=value)`, { code: 'EFILTER' })
-      ;(filters[f.slice(0, i)] ??= []).push(f.slice(i + 1))
-    }
     const client = await engineClient(g)
     const limit = a.latest ? 1 : (a.last as number | undefined)
     const list = await client.listContainers({
       all: !!a.all,
       limit: limit && limit > 0 ? limit : undefined,
-      filters: Object.keys(filters).length ? JSON.stringify(filters) : undefined,
+      filters: filtersJson((a.filter as string[] | undefined) ?? []),
     })
     process.stdout.write(formatPs(list, { quiet: !!a.quiet, noTrunc: !!a['no-trunc'], format: a.format as string | undefined }))
   },

@@ -1,20 +1,10 @@
 // tocker volume create / ls / inspect / rm / prune: Docker's volume commands, through the engine's
 // /volumes API, with Docker's output (names printed one per line, the "DRIVER  VOLUME NAME" table,
 // inspect's JSON array, prune's question and its "Total reclaimed space").
+import { filtersJson } from '../filters.js'
 import { LIST_FORMAT_HELP, OBJECT_FORMAT_HELP, type Command, type CommandContext } from '../spec.js'
 
-const FILTER = { name: 'filter', short: 'f', type: 'list', valueName: 'filter', description: { en: "Provide filter values (e.g. 'dangling=true')", ko: "조건으로 걸러 냅니다 (예: 'dangling=true', 'name=…', 'label=…')" } } as const
-
-/** Docker's CLI sends filters as {"name": {"value": true}}. */
-async function filtersJson(values: string[]): Promise<string | undefined> {
-  const out: Record<string, Record<string, boolean>> = {}
-  for (const f of values) {
-    const eq = f.indexOf('=')
-    if (eq <= 0) throw new (await import('../../errors.js')).TockerError(`bad format of filter (expected name=value)`, { code: 'EFILTER', exitCode: 1 })
-    ;(out[f.slice(0, eq).toLowerCase()] ??= {})[f.slice(eq + 1)] = true
-  }
-  return Object.keys(out).length ? JSON.stringify(out) : undefined
-}
+const FILTER = { name: 'filter', short: 'f', type: 'filter', valueName: 'filter', description: { en: "Provide filter values (e.g. 'dangling=true')", ko: "조건으로 걸러 냅니다 (예: 'dangling=true', 'name=…', 'label=…')" } } as const
 
 function keyValues(list: string[] | undefined): Record<string, string> {
   const out: Record<string, string> = {}
@@ -54,7 +44,7 @@ export const volumeLs: Command = {
   async run({ opts: a, g }) {
     const [{ engineClient }, { formatRows }] = await Promise.all([import('../engine.js'), import('../format/template.js')])
     const client = await engineClient(g)
-    const { Volumes } = await client.listVolumes(await filtersJson((a.filter as string[] | undefined) ?? []))
+    const { Volumes } = await client.listVolumes(filtersJson((a.filter as string[] | undefined) ?? []))
     const rows = (Volumes ?? []).map((v) => ({ ...v, Labels: Object.entries(v.Labels ?? {}).map(([k, x]) => `${k}=${x}`).join(','), Links: 'N/A', Size: 'N/A' }))
     const format = a.quiet ? '{{.Name}}' : a.format ? String(a.format) : 'table {{.Driver}}\t{{.Name}}'
     process.stdout.write(formatRows(format, rows, { Driver: 'DRIVER', Name: 'VOLUME NAME', Mountpoint: 'MOUNTPOINT', Labels: 'LABELS', Scope: 'SCOPE', CreatedAt: 'CREATED AT' }))
@@ -105,7 +95,7 @@ export const volumePrune: Command = {
   args: { max: 0 },
   options: [
     { name: 'all', short: 'a', type: 'bool', description: { en: 'Remove all unused volumes, not just anonymous ones', ko: '익명 볼륨뿐 아니라 쓰이지 않는 모든 볼륨을 지웁니다' } },
-    { name: 'filter', type: 'list', valueName: 'filter', description: { en: 'Provide filter values (e.g. "label=<label>")', ko: '조건으로 걸러 냅니다 (예: "label=<레이블>")' } },
+    { name: 'filter', type: 'filter', valueName: 'filter', description: { en: 'Provide filter values (e.g. "label=<label>")', ko: '조건으로 걸러 냅니다 (예: "label=<레이블>")' } },
     { name: 'force', short: 'f', type: 'bool', description: { en: 'Do not prompt for confirmation', ko: '확인을 묻지 않습니다' } },
   ],
   async run({ opts: a, g }) {
@@ -115,7 +105,7 @@ export const volumePrune: Command = {
     const warning = a.all ? 'WARNING! This will remove all local volumes not used by at least one container.' : 'WARNING! This will remove anonymous local volumes not used by at least one container.'
     if (!a.force && !(await confirm(warning))) return 0
     const client = await engineClient(g)
-    const r = await client.pruneVolumes(await filtersJson(filters))
+    const r = await client.pruneVolumes(filtersJson(filters))
     if (r.VolumesDeleted?.length) process.stdout.write(`Deleted Volumes:\n${r.VolumesDeleted.join('\n')}\n\n`)
     process.stdout.write(`Total reclaimed space: ${humanSize(r.SpaceReclaimed)}\n`)
     return 0

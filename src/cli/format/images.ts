@@ -1,7 +1,6 @@
 // `tocker images` rows as Docker's CLI builds them (cli/command/formatter/image.go): one row per
 // repository:tag; with --digests one per tag and digest of that repository; digest-only references
 // as "<none>" tags; images without any reference as "<none> <none>". Newest image first.
-import { TockerError } from '../../errors.js'
 import type { ImageSummary } from '../../api/types.js'
 import { familiarName, parseReference } from '../../image/reference.js'
 import { ago, humanSize } from '../output.js'
@@ -97,15 +96,4 @@ function row(img: ImageRow, repo: string, tag: string, digest: string, opts: Ima
 /** Go's time.Time.String() in UTC, as Docker's CreatedAt: "2024-05-01 10:11:12 +0000 UTC". */
 function goTime(d: Date): string {
   return d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' +0000 UTC')
-}
-
-/** `-f key=value` flags as the API's filters (a JSON object of lists), Docker's CLI way. */
-export function filtersJson(values: string[]): string | undefined {
-  const f: Record<string, string[]> = {}
-  for (const v of values) {
-    const eq = v.indexOf('=')
-    if (eq <= 0) throw new TockerError('bad format of filter (expected name=value)', { code: 'EFILTER' })
-    ;(f[v.slice(0, eq).toLowerCase()] ??= []).push(v.slice(eq + 1))
-  }
-  return Object.keys(f).length ? JSON.stringify(f) : undefined
 }

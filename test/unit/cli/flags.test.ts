@@ -2,7 +2,7 @@
 // each option the command's table declares is accepted by the parser (shown by the command then
 // failing only at its argument count, exit 1, never "unknown flag", 125), and a bad value for a bool
 // or int option is refused with pflag's words (strconv.ParseBool / ParseInt) and exit 125, as
-// Docker's CLI does. The runtime group (runc's syntax) is left out.
+// Docker's CLI does; so is a --filter without "=" (Docker's FilterOpt: "bad format of filter"). The runtime group (runc's syntax) is left out.
 import t from 'tap'
 import { COMMANDS } from '../../../src/cli/commands/index.js'
 import { checkArgs } from '../../../src/cli/parse.js'
@@ -21,6 +21,7 @@ function goodValue(o: OptionDef): string[] {
   if (o.type === 'bool') return [`--${o.name}`]
   if (o.type === 'int') return [`--${o.name}=1`]
   if (o.type === 'decimal') return [`--${o.name}=1.5`]
+  if (o.type === 'filter') return [`--${o.name}=name=v`]
   return [`--${o.name}=v`]
 }
 
@@ -43,11 +44,18 @@ async function collect(entries: CommandEntry[], parent: string[], out: Case[]): 
     const args = Array.from({ length: refusedCount(cmd) }, (_, i) => `arg${i}`)
     const accepted = await cli([...path, ...options.flatMap(goodValue), ...args])
     const bad = []
-    for (const option of options.filter((o) => o.type === 'bool' || o.type === 'int')) {
-      bad.push({ option, got: await cli([...path, `--${option.name}=${option.type === 'bool' ? 'maybe' : 'abc'}`, ...args]) })
+    for (const option of options.filter((o) => o.type in BAD)) {
+      bad.push({ option, got: await cli([...path, `--${option.name}=${BAD[option.type]!.value}`, ...args]) })
     }
     out.push({ path, cmd, accepted, bad })
   }
+}
+
+/** A value each checked type refuses, and pflag's (or Docker's FilterOpt's) reason. */
+const BAD: Partial<Record<OptionDef['type'], { value: string; why: string }>> = {
+  bool: { value: 'maybe', why: 'strconv.ParseBool: parsing "maybe": invalid syntax' },
+  int: { value: 'abc', why: 'strconv.ParseInt: parsing "abc": invalid syntax' },
+  filter: { value: 'dangling', why: 'bad format of filter (expected name=value)' },
 }
 
 const cases: Case[] = []
@@ -56,13 +64,12 @@ await collect(COMMANDS, [], cases)
 for (const { path, cmd, accepted, bad } of cases) {
   const name = `tocker ${path.join(' ')}`
   const usage = `\n\nUsage:  ${name} ${cmd.usage}\n\n`
-  t.test(`${name}: its ${cmd.options.length} option(s) parse; bad bool/int values get pflag's words`, async (t) => {
+  t.test(`${name}: its ${cmd.options.length} option(s) parse; bad bool/int/filter values get pflag's words`, async (t) => {
     t.equal(accepted.code, 1, 'every option accepted: the command stops at its argument count')
     t.match(accepted.stderr, new RegExp(`^tocker: '${name}' (requires|accepts) `), 'the argument-count error, not an unknown flag')
     for (const { option, got } of bad) {
       const flag = option.short ? `-${option.short}, --${option.name}` : `--${option.name}`
-      const value = option.type === 'bool' ? 'maybe' : 'abc'
-      const why = option.type === 'bool' ? `strconv.ParseBool: parsing "maybe": invalid syntax` : `strconv.ParseInt: parsing "abc": invalid syntax`
+      const { value, why } = BAD[option.type]!
       t.same([got.code, got.stderr], [125, `invalid argument "${value}" for "${flag}" flag: ${why}${usage}Run '${name} --help' for more information\n`], `--${option.name}=${value}`)
     }
   })
@@ -74,4 +81,6 @@ t.test('the commands above are all there are (the runtime group aside)', async (
     cases.some((c) => c.bad.length > 5),
     'run has many typed options',
   )
+  const filtered = cases.filter((c) => c.bad.some((b) => b.option.type === 'filter')).map((c) => c.path.join(' '))
+  t.ok(filtered.length >= 9, `--filter checked the same way in ${filtered.join(', ')}`)
 })
