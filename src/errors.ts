@@ -69,7 +69,6 @@ export const ERROR_CODES = {
   ECSV: 500, // a malformed CSV value (--mount)
   EDETACHED: 500, // the user typed the detach keys
   EDETACHKEYS: 400, // a bad --detach-keys
-  EFILTER: 500, // a bad --filter
   EFORMAT: 500, // a bad --format template
   ETEMPLATE: 500, // a Go template that does not parse or run (TemplateError)
   EINVALIDTIME: 400, // a time or duration that does not parse
