@@ -11,7 +11,8 @@
 // takes a container down and then up again (restart) is printed in that order: the first event
 // that brings a container up after events that took one down flushes what came before.
 import { lang, t, text, type Lang } from '../i18n/index.js'
-import { PHASE_BY_ID, PHASES, phaseOf, type PhaseId } from './phases.js'
+import { PHASE_BY_ID, PHASES, type PhaseId } from './phases.js'
+import { phaseOf } from './phase-rules.js'
 import { onTrace, type TraceEvent } from './trace.js'
 
 const LABEL: Record<TraceEvent['kind'], string> = {

@@ -8,7 +8,9 @@ import { kernelChanges, mountRole, type KernelSnapshot } from '../../src/engine/
 import { formatChanges } from '../../src/cli/format/kernel.js'
 import { parseStartReply, shimTraceEvent } from '../../src/runtime/shim.js'
 import { ExplainRenderer, formatEvent, shortenPaths } from '../../src/trace/explain.js'
-import { noteText, PHASES, phaseOf } from '../../src/trace/phases.js'
+import { noteText } from '../../src/trace/essential-lines.js'
+import { phaseOf } from '../../src/trace/phase-rules.js'
+import { PHASES } from '../../src/trace/phases.js'
 import { runInScope } from '../../src/trace/scope.js'
 import { isTracing, note, onTrace, report, type TraceEvent } from '../../src/trace/trace.js'
 
