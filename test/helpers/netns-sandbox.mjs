@@ -25,9 +25,10 @@ export function reexecInNetSandbox() {
       stdio: 'inherit',
       env: { ...process.env, [SANDBOX_ENV]: '1', [OUTER_ENV]: netnsOf('self') },
     })
+    // tap's timeout is SIGALRM, then SIGKILL 500 ms later: by default SIGALRM ended this process
+    // and left the copy inside (and its engine) running. It goes to the copy, which ends its test.
     const forward = (sig) => child.kill(sig)
-    process.on('SIGTERM', forward)
-    process.on('SIGINT', forward)
+    for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGALRM']) process.on(sig, forward)
     child.on('error', reject)
     child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 + 15 : 1)))
   })
@@ -49,6 +50,21 @@ export function prepareNetSandbox() {
   }
   const lo = spawnSync('ip', ['link', 'set', 'lo', 'up'], { encoding: 'utf8' })
   if (lo.status !== 0) throw new Error(`ip link set lo up: ${lo.stderr}`)
+  // The copy outside killed (tap's SIGKILL): exit too, so that the 'exit' handlers end what this
+  // test started (its engine, by PID) instead of leaving it orphaned. Our parent is that copy
+  // (unshare exec'd us); once it is gone the kernel gives us another one.
+  const parent = process.ppid
+  // A signal (tap's timeout SIGALRM, forwarded by the copy outside): tap reports the timeout in its
+  // own handler, then re-raises the signal when nobody else listens, and a process ended by a signal
+  // runs no 'exit' handler: its engine ran on. Listening here, we end it with process.exit() once
+  // tap has written its report, so the handlers run.
+  for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGALRM']) process.on(sig, () => setTimeout(() => process.exit(1), 300))
+  setInterval(() => {
+    if (process.ppid !== parent) {
+      process.stderr.write('netns sandbox: the test runner went away; ending this test\n')
+      process.exit(1)
+    }
+  }, 250).unref()
 }
 
 /**
