@@ -135,6 +135,7 @@ export const ERROR_CODES = {
   EGATE: 500, // the container's first process could not be started (GateError)
   EHOOK: 500, // an OCI hook failed
   ERUNTIME: 500, // the runtime could not do what was asked (start, stop, exec, talk to its shim)
+  ESTALESTATE: 409, // a runtime state.json a crash of the machine cut short (its processes are gone: delete --force)
   ECGROUP: 500, // a cgroup operation failed
   ECGROUPGUARD: 500, // a cgroup path refused before touching it
   ENOCGROUPV2: 500, // a limit that needs cgroup v2 or one of its controllers

@@ -14,7 +14,7 @@ import { GO_BYTE, parseStartReply } from './shim.js'
 import { note, report } from '../trace/trace.js'
 import type { LinuxResources, State } from './spec.js'
 import { isSameProcess } from '../sys/proc-stat.js'
-import { listIds, publicState, deleteStateDir, readExit, readState, stateDir, statusOf, type ExitStatus, type StoredState } from './state.js'
+import { listIds, publicState, deleteStateDir, readExit, readState, STALE_STATE, stateDir, statusOf, type ExitStatus, type StoredState } from './state.js'
 import { stateRootOf, type RuntimeOptions } from './options.js'
 import { sharesMountNamespace, unmountSharedRoot } from './shared-mounts.js'
 
@@ -188,7 +188,14 @@ export function containerPids(st: StoredState): number[] {
  */
 export async function deleteContainer(id: string, opts: RuntimeOptions & { force?: boolean } = {}): Promise<void> {
   const stateRoot = stateRootOf(opts)
-  const st = readState(stateRoot, id)
+  let st: StoredState | undefined
+  try {
+    st = readState(stateRoot, id)
+  } catch (err) {
+    // A state.json a crash of the machine cut short (state.ts): nothing of it runs; --force
+    // clears what is left, as for a create that never finished.
+    if ((err as TockerError).code !== STALE_STATE || !opts.force) throw err
+  }
   if (!st) {
     // No state.json: being created now, or its creator died half-way (its gate then exited too:
     // it lives only while its creator talks to it). Only --force removes what is left.

@@ -10,15 +10,20 @@ import { dirname, basename, join } from 'node:path'
  * Write `data` to `path` atomically. The temporary file sits next to the target (or in `tmpDir`,
  * which must be on the same file system) and is fsync'd before the rename, so that after a crash
  * the target holds either the old or the new content, never an empty file.
+ * `durable: false` skips the fsync: readers still never see half a file while the machine runs
+ * (a process that dies mid-way leaves its writes in the page cache, and the rename is atomic), but
+ * after a power loss or kernel crash the target may be empty (ext4 allocates the blocks of a new
+ * file late, after the rename may already be in the journal). Only for files whose content means
+ * nothing after a reboot, whose readers recognise that case (the runtime's state.json, state.ts).
  */
-export function writeFileAtomic(path: string, data: Buffer | string, opts: { tmpDir?: string; mode?: number } = {}): void {
+export function writeFileAtomic(path: string, data: Buffer | string, opts: { tmpDir?: string; mode?: number; durable?: boolean } = {}): void {
   const tmp = join(opts.tmpDir ?? dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
   const fd = openSync(tmp, 'wx', opts.mode ?? 0o644)
   try {
     const buf = typeof data === 'string' ? Buffer.from(data) : data
     let off = 0
     while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off)
-    fsyncSync(fd)
+    if (opts.durable !== false) fsyncSync(fd)
   } catch (err) {
     closeSync(fd)
     rmSync(tmp, { force: true })
