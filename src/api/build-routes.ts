@@ -14,6 +14,7 @@ import { fullString, parseReference, withDefaultTag } from '../image/reference.j
 import { TockerError } from '../errors.js'
 import { errorMessage, JsonMessageWriter, type JSONMessage } from './json-message.js'
 import { bool, jsonQuery } from './router.js'
+import { drained } from './streams.js'
 import type { AuthConfig } from './types.js'
 
 interface Ctx {
@@ -102,17 +103,4 @@ function registryConfig(req: IncomingMessage): Record<string, AuthConfig> {
   } catch {
     return {}
   }
-}
-
-function drained(res: ServerResponse): Promise<void> {
-  if (!res.writableNeedDrain || res.destroyed) return Promise.resolve()
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off('drain', done)
-      res.off('close', done)
-      resolve()
-    }
-    res.on('drain', done)
-    res.on('close', done)
-  })
 }

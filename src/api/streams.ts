@@ -15,7 +15,7 @@ function encode(tty: boolean, stream: StdStream, data: Buffer): Buffer {
 }
 
 /** Resolves once `w` has room again (its buffer drained below the high-water mark), or is gone. */
-function drained(w: Writable): Promise<void> {
+export function drained(w: Writable): Promise<void> {
   if (!w.writableNeedDrain || w.destroyed || w.writableEnded) return Promise.resolve()
   return new Promise((resolve) => {
     const done = () => {
