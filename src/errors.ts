@@ -113,7 +113,7 @@ export const ERROR_CODES = {
   EDENIED: null, // pull or push access denied (401 or 403)
   ECONFIG: 500, // a credentials file that is not JSON
   // Build.
-  EBUILD: null, // a build step that cannot run as written
+  EBUILD: 400, // a build step that cannot run as written
   EBUILDRUN: 500, // a RUN step's command failed
   EBADCONTEXT: 400, // a build context that is not a tar archive
   EDOCKERFILE: null, // a Dockerfile tocker cannot read

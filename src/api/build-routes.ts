@@ -67,7 +67,7 @@ function buildOptions(q: URLSearchParams) {
     try {
       ref = parseReference(t)
     } catch (err) {
-      throw new TockerError(`invalid reference format: ${(err as Error).message.replace(/^invalid reference format:?\s*/, '') || t}`.replace(/: $/, ''), { code: 'EINVALIDREF', status: 400, daemon: true })
+      throw new TockerError(`invalid reference format: ${(err as Error).message.replace(/^invalid reference format:?\s*/, '') || t}`.replace(/: $/, ''), { code: 'EINVALIDREF', daemon: true })
     }
     if (ref.digest !== undefined) throw new TockerError('refusing to create a tag with a digest reference', { code: 'EINVALID', daemon: true })
     return fullString(withDefaultTag(ref))

@@ -21,11 +21,11 @@ export interface BodyLimits {
 
 export function tooLarge(size: number | undefined, l: BodyLimits): TockerError {
   const got = size === undefined ? `more than ${l.limit} bytes` : `${size} bytes`
-  return new TockerError(`request body too large for ${l.what}: ${got}, at most ${l.limit} bytes`, { status: 413, code: 'EBODYTOOLARGE' })
+  return new TockerError(`request body too large for ${l.what}: ${got}, at most ${l.limit} bytes`, { code: 'EBODYTOOLARGE' })
 }
 
 function tooSlow(l: BodyLimits): TockerError {
-  return new TockerError(`timeout reading the request body of ${l.what}: not received within ${l.timeoutMs / 1000} s`, { status: 408, code: 'EBODYTIMEOUT' })
+  return new TockerError(`timeout reading the request body of ${l.what}: not received within ${l.timeoutMs / 1000} s`, { code: 'EBODYTIMEOUT' })
 }
 
 /** The declared Content-Length; NaN for a malformed one (node:http already refuses most of those). */
@@ -116,6 +116,6 @@ export function parseJsonBody(data: Buffer): unknown {
   try {
     return JSON.parse(text)
   } catch (err) {
-    throw new TockerError(`invalid JSON in the request body: ${(err as Error).message}`, { status: 400, code: 'EBADBODY' })
+    throw new TockerError(`invalid JSON in the request body: ${(err as Error).message}`, { code: 'EBADBODY' })
   }
 }

@@ -215,7 +215,7 @@ export function match(table: Route[], method: string, pathname: string): { route
       try {
         params[r.keys[i]] = decodeURIComponent(m[i + 1])
       } catch {
-        throw new TockerError(`invalid URL path: ${JSON.stringify(m[i + 1])} is not a valid percent-encoded UTF-8 string`, { status: 400, code: 'EBADPATH' })
+        throw new TockerError(`invalid URL path: ${JSON.stringify(m[i + 1])} is not a valid percent-encoded UTF-8 string`, { code: 'EBADPATH' })
       }
     }
     return { route: r, params }
@@ -242,7 +242,7 @@ export function serve(table: Route[], opts: ServeOptions = {}): Server {
       try {
         url = new URL(req.url ?? '/', 'http://tocker')
       } catch {
-        throw new TockerError(`invalid URL: ${JSON.stringify(req.url)}`, { status: 400, code: 'EBADPATH' })
+        throw new TockerError(`invalid URL: ${JSON.stringify(req.url)}`, { code: 'EBADPATH' })
       }
       const method = req.method ?? 'GET'
       const { route: r, params } = match(table, method, url.pathname)

@@ -18,7 +18,7 @@ export interface EngineAddress {
 export function parseHost(host: string): string {
   if (host.startsWith('unix://')) return host.slice('unix://'.length)
   if (host.startsWith('/')) return host
-  throw new TockerError(`unsupported host ${JSON.stringify(host)}: tocker engines listen on unix sockets (unix:///path/to/tocker.sock)`, { code: 'EHOST', status: 400 })
+  throw new TockerError(`unsupported host ${JSON.stringify(host)}: tocker engines listen on unix sockets (unix:///path/to/tocker.sock)`, { code: 'EHOST' })
 }
 
 export function engineAddress(root: string, host?: string): EngineAddress {

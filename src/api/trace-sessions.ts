@@ -115,7 +115,7 @@ class Session implements Stepper {
 }
 
 function stepAborted(why = 'the --step client went away'): TockerError {
-  return new TockerError(`${why}: the operation was stopped and undone`, { code: 'ESTEPABORTED', status: 409 })
+  return new TockerError(`${why}: the operation was stopped and undone`, { code: 'ESTEPABORTED' })
 }
 
 export class TraceSessions {

@@ -29,7 +29,7 @@ export function bodyValidator<T>(what: string, schema: JsonSchema): BodyValidato
     const cleaned = dropNulls(value, schema)
     const p = problem(cleaned)
     if (!p) return cleaned as T
-    throw new TockerError(describe(what, schema, cleaned, p), { status: 400, code: 'EBADBODY', daemon: true })
+    throw new TockerError(describe(what, schema, cleaned, p), { code: 'EBADBODY', daemon: true })
   }) as BodyValidator<T>
   Object.defineProperty(check, 'schema', { value: schema })
   return check

@@ -36,7 +36,7 @@ export function requestedLimits(limits: CgroupLimits | undefined): (keyof Cgroup
 
 /** Reject what Docker's daemon rejects, with its wording, before anything is created. */
 export function validateLimits(limits: CgroupLimits): void {
-  const bad = (message: string) => new TockerError(message, { daemon: true, status: 400, code: 'EINVALIDLIMIT' })
+  const bad = (message: string) => new TockerError(message, { daemon: true, code: 'EINVALIDLIMIT' })
   const { memoryBytes: memory, memorySwapBytes: swap, cpus, cpuShares } = limits
   for (const key of requestedLimits(limits)) {
     if (!Number.isFinite(limits[key])) throw bad(`invalid value for ${LIMIT_FLAGS[key]}: ${limits[key]}`)

@@ -17,7 +17,7 @@ export function parseDetachKeys(spec: string): Buffer {
     }
     const m = /^ctrl-(.)$/i.exec(key)
     const code = m ? CTRL.indexOf(m[1].toLowerCase()) : -1
-    if (code < 0) throw new TockerError(`Unknown character: '${key}'`, { code: 'EDETACHKEYS', status: 400 })
+    if (code < 0) throw new TockerError(`Unknown character: '${key}'`, { code: 'EDETACHKEYS' })
     out.push(code)
   }
   return Buffer.from(out)

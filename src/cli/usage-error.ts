@@ -20,7 +20,7 @@ export class FlagError extends TockerError {
 export class ArgsError extends TockerError {
   readonly see: boolean
   constructor(message: string, see: boolean) {
-    super(message, { code: 'EUSAGE_ARGS', exitCode: 1, status: 400 })
+    super(message, { code: 'EUSAGE_ARGS', exitCode: 1 })
     this.see = see
   }
 }
@@ -28,7 +28,7 @@ export class ArgsError extends TockerError {
 export class UnknownCommandError extends TockerError {
   readonly suggestions: string[]
   constructor(message: string, suggestions: string[]) {
-    super(message, { code: 'EUSAGE_COMMAND', exitCode: 1, status: 400 })
+    super(message, { code: 'EUSAGE_COMMAND', exitCode: 1 })
     this.suggestions = suggestions
   }
 }

@@ -33,7 +33,7 @@ export interface SecurityOptions {
 }
 
 function invalidOpt(n: 1 | 2, opt: string): TockerError {
-  return new TockerError(`invalid --security-opt ${n}: ${JSON.stringify(opt)}`, { code: 'ESECURITYOPT', status: 400, daemon: true })
+  return new TockerError(`invalid --security-opt ${n}: ${JSON.stringify(opt)}`, { code: 'ESECURITYOPT', daemon: true })
 }
 
 /** moby's parseSecurityOpt: the same keys, the same errors ("invalid --security-opt 1: …" when there is no separator). */
@@ -97,7 +97,7 @@ export function checkSecurityOptions(hc: HostConfig): void {
   try {
     checkSeccomp(sc)
   } catch (err) {
-    throw new TockerError(`Decoding seccomp profile failed: ${(err as Error).message.replace(/^seccomp: /, '')}`, { code: 'ESECCOMPPROFILE', status: 400, daemon: true, cause: err })
+    throw new TockerError(`Decoding seccomp profile failed: ${(err as Error).message.replace(/^seccomp: /, '')}`, { code: 'ESECCOMPPROFILE', daemon: true, cause: err })
   }
 }
 

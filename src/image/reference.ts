@@ -53,7 +53,7 @@ const DIGEST_HEX_LENGTH: Record<string, number> = { sha256: 64, sha384: 96, sha5
 const anchoredDigestRegexp = new RegExp(`^${digestPattern}$`)
 
 function invalid(message: string): TockerError {
-  return new TockerError(message, { code: 'EINVALIDREF', status: 400 })
+  return new TockerError(message, { code: 'EINVALIDREF' })
 }
 
 /**

@@ -215,5 +215,5 @@ function isSingleReference(refs: string[]): boolean {
 }
 
 function conflict(message: string): TockerError {
-  return new TockerError(message, { code: 'ECONFLICT', status: 409, daemon: true })
+  return new TockerError(message, { code: 'ECONFLICT', daemon: true })
 }

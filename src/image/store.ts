@@ -183,11 +183,11 @@ export class ImageStore {
     try {
       config = JSON.parse(a.config.toString('utf8')) as ImageConfig
     } catch {
-      throw new TockerError(`invalid image config ${id}: not JSON`, { code: 'EBADCONFIG', status: 400 })
+      throw new TockerError(`invalid image config ${id}: not JSON`, { code: 'EBADCONFIG' })
     }
     const diffIDs = config?.rootfs?.diff_ids
     if (!Array.isArray(diffIDs) || diffIDs.some((d) => typeof d !== 'string')) {
-      throw new TockerError(`invalid image config ${id}: no rootfs.diff_ids`, { code: 'EBADCONFIG', status: 400 })
+      throw new TockerError(`invalid image config ${id}: no rootfs.diff_ids`, { code: 'EBADCONFIG' })
     }
     const tag = a.tag === undefined ? undefined : this.#normalizeTag(a.tag)
     const repoDigest = a.repoDigest === undefined ? undefined : this.#normalizeDigestRef(a.repoDigest)
@@ -196,7 +196,7 @@ export class ImageStore {
     withLockSync(this.#records.lock, () => {
       for (const d of diffIDs) {
         if (!this.layers.has(d)) {
-          throw new TockerError(`layer ${d} of image ${id} is not in the store (removed meanwhile?): pull again`, { code: 'ELAYERMISSING', status: 500 })
+          throw new TockerError(`layer ${d} of image ${id} is not in the store (removed meanwhile?): pull again`, { code: 'ELAYERMISSING' })
         }
       }
       if (a.parent !== undefined && !this.#records.read(digestHex(a.parent))) {
@@ -335,13 +335,13 @@ export class ImageStore {
 
   #normalizeTag(ref: string): string {
     const r = parseReference(ref)
-    if (r.digest !== undefined) throw new TockerError('refusing to create a tag with a digest reference', { code: 'EINVALIDREF', status: 400 })
+    if (r.digest !== undefined) throw new TockerError('refusing to create a tag with a digest reference', { code: 'EINVALIDREF' })
     return fullString(withDefaultTag(r))
   }
 
   #normalizeDigestRef(ref: string): string {
     const r = parseReference(ref)
-    if (r.digest === undefined) throw new TockerError(`invalid repository digest reference ${JSON.stringify(ref)}`, { code: 'EINVALIDREF', status: 400 })
+    if (r.digest === undefined) throw new TockerError(`invalid repository digest reference ${JSON.stringify(ref)}`, { code: 'EINVALIDREF' })
     return refKey(r)
   }
 }

@@ -162,7 +162,7 @@ export class BridgeSet {
     if (attached > 0) {
       throw new TockerError(
         `the bridge ${bridge} is in use by the engine with --root ${other} (${attached} container${attached === 1 ? '' : 's'} attached); stop them first, or run this engine in its own network namespace`,
-        { code: 'EBRIDGEBUSY', daemon: true, status: 409 },
+        { code: 'EBRIDGEBUSY', daemon: true },
       )
     }
   }

@@ -34,7 +34,7 @@ export function requestIp(net: NetworkRecord, wanted: string): string {
   const subnet = parseCidr(net.subnet!)!
   const { first, last } = hostRange(subnet)
   if (!cidrContains(subnet, ip) || ip < first || ip > last) {
-    throw new TockerError(`invalid endpoint settings:\nno configured subnet or ip-range contain the IP address ${wanted}`, { status: 400, daemon: true, code: 'EADDROUTOFRANGE' })
+    throw new TockerError(`invalid endpoint settings:\nno configured subnet or ip-range contain the IP address ${wanted}`, { daemon: true, code: 'EADDROUTOFRANGE' })
   }
   if (taken(net).has(ip)) throw new TockerError(`Address already in use`, { status: 403, daemon: true, code: 'EADDRINUSE' })
   return wanted

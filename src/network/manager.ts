@@ -179,7 +179,7 @@ export class NetworkManager {
         if (!def.subnet) await this.#bridges.chooseSubnet(state, def)
         const subnet = await this.#bridges.freeSubnet(state)
         if (!subnet) {
-          throw new TockerError('could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network', { status: 403, daemon: true, code: 'ENOPOOL' })
+          throw new TockerError('could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network', { daemon: true, code: 'ENOPOOL' })
         }
         net.subnet = subnet
         net.gateway = formatIPv4(parseCidr(subnet)!.network + 1)
@@ -211,7 +211,7 @@ export class NetworkManager {
       if (net.predefined) throw new TockerError(`${net.name} is a pre-defined network and cannot be removed`, { code: 'EFORBIDDEN', daemon: true })
       const ids = Object.keys(net.endpoints)
       if (ids.length) {
-        throw new TockerError(`error while removing network: network ${net.name} id ${net.id} has active endpoints`, { status: 403, daemon: true, code: 'ENETWORKINUSE' })
+        throw new TockerError(`error while removing network: network ${net.name} id ${net.id} has active endpoints`, { daemon: true, code: 'ENETWORKINUSE' })
       }
       // The record goes first: a crash after it leaves a bridge that reconcile knows is nobody's.
       delete state.networks[net.id]

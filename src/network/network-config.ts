@@ -40,7 +40,7 @@ export function findNetwork(networks: NetworkRecord[], ref: string): NetworkReco
 }
 
 export function networkNotFound(ref: string): TockerError {
-  return new TockerError(`network ${ref} not found`, { status: 404, daemon: true, code: 'ENONETWORK' })
+  return new TockerError(`network ${ref} not found`, { daemon: true, code: 'ENONETWORK' })
 }
 
 function parseSubnet(text: string): Cidr {
@@ -70,7 +70,7 @@ export function checkCreate(req: CreateNetworkRequest, existing: NetworkRecord[]
     throw invalid(`operation is not permitted on predefined ${name} network `, 403)
   }
   if (name === 'default') throw invalid('operation is not permitted on predefined default network ', 403)
-  if (existing.some((n) => n.name === name)) throw new TockerError(`network with name ${name} already exists`, { status: 409, daemon: true, code: 'ENETWORKEXISTS' })
+  if (existing.some((n) => n.name === name)) throw new TockerError(`network with name ${name} already exists`, { daemon: true, code: 'ENETWORKEXISTS' })
   const driver = req.driver || 'bridge'
   if (driver === 'host' || driver === 'null') throw invalid(`only one instance of "${driver}" network is allowed`, 403)
   if (driver !== 'bridge') throw new TockerError(`plugin "${driver}" not found`, { code: 'ENOTFOUND', daemon: true })

@@ -29,7 +29,7 @@ export interface PortMapping {
 }
 
 function invalid(message: string): TockerError {
-  return new TockerError(message, { code: 'EINVALIDPORT', status: 400, exitCode: 125 })
+  return new TockerError(message, { code: 'EINVALIDPORT', exitCode: 125 })
 }
 
 /** "8000-8002" -> [8000, 8002]; "80" -> [80, 80]; undefined when not a port or a range. */

@@ -72,7 +72,7 @@ export interface EndpointOf {
 export function normalizeMode(mode: string | undefined): NetworkMode {
   if (mode === undefined || mode === '' || mode === 'default' || mode === 'bridge') return 'bridge'
   if (mode === 'none' || mode === 'host') return mode
-  throw new TockerError(`network ${mode} not found`, { code: 'ENONETWORK', daemon: true, status: 404 })
+  throw new TockerError(`network ${mode} not found`, { code: 'ENONETWORK', daemon: true })
 }
 
 export function netnsPath(netns: string | number | undefined): string | undefined {

@@ -19,7 +19,7 @@ export interface Bundle {
 }
 
 function invalid(message: string): TockerError {
-  return new TockerError(message, { code: 'EINVAL', status: 400 })
+  return new TockerError(message, { code: 'EINVALID' })
 }
 
 export function loadBundle(dir: string): Bundle {

@@ -71,7 +71,7 @@ export function capabilityBit(name: string): number {
   const upper = name.toUpperCase()
   const full = upper.startsWith('CAP_') ? upper : `CAP_${upper}`
   const bit = (CAPABILITIES as readonly string[]).indexOf(full)
-  if (bit < 0) throw new TockerError(`unknown capability "${name}"`, { code: 'EINVAL', status: 400 })
+  if (bit < 0) throw new TockerError(`unknown capability "${name}"`, { code: 'EINVALID' })
   return bit
 }
 

@@ -36,7 +36,7 @@ export function checkConfigSchema(spec: unknown, where: string): void {
   validator ??= load()
   if (validator(spec)) return
   const e = validator.errors?.[0]
-  if (!e) throw new TockerError(`${where} does not follow the OCI runtime spec`, { code: 'EINVAL', status: 400 })
+  if (!e) throw new TockerError(`${where} does not follow the OCI runtime spec`, { code: 'EINVALID' })
   const path = e.instancePath === '' ? [] : e.instancePath.slice(1).split('/').map((x) => x.replace(/~1/g, '/').replace(/~0/g, '~'))
   let problem = e.message ?? e.keyword
   if (e.keyword === 'required') {
@@ -46,5 +46,5 @@ export function checkConfigSchema(spec: unknown, where: string): void {
     problem = `must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`
   }
   const field = path.length ? dottedPath(path) : '(the document)'
-  throw new TockerError(`${where} does not follow the OCI runtime spec: ${field}: ${problem}`, { code: 'EINVAL', status: 400 })
+  throw new TockerError(`${where} does not follow the OCI runtime spec: ${field}: ${problem}`, { code: 'EINVALID' })
 }

@@ -77,7 +77,7 @@ export function copyUp(req: CopyUpRequest): Promise<void> {
         child.on('error', reject)
         child.on('close', (code) => {
           if (code === 0) return resolve()
-          reject(new TockerError(`copying the image's content at ${req.path} into the volume: ${stderr.trim() || `exit status ${code}`}`, { code: 'ECOPYUP', status: 500 }))
+          reject(new TockerError(`copying the image's content at ${req.path} into the volume: ${stderr.trim() || `exit status ${code}`}`, { code: 'ECOPYUP' }))
         })
       }),
   )

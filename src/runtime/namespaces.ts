@@ -98,7 +98,7 @@ export function joinNamespace(type: NamespaceType, path: string, what = path): v
   try {
     fd = openSync(path, 'r')
   } catch (err) {
-    throw new TockerError(`cannot open ${type} namespace ${path}: ${(err as Error).message}`, { code: 'EINVAL', status: 400, cause: err })
+    throw new TockerError(`cannot open ${type} namespace ${path}: ${(err as Error).message}`, { code: 'EINVALID', cause: err })
   }
   try {
     if (type === 'mount') sys.unshare(sys.CLONE_FS)
@@ -121,7 +121,7 @@ export function privateNamespace(list: Namespace[] | undefined, type: NamespaceT
     const b = statSync(`/proc/self/ns/${NAMESPACES[type].file}`)
     return a.ino !== b.ino || a.dev !== b.dev
   } catch (err) {
-    throw new TockerError(`cannot open ${type} namespace ${ns.path}: ${(err as Error).message}`, { code: 'EINVAL', status: 400, cause: err })
+    throw new TockerError(`cannot open ${type} namespace ${ns.path}: ${(err as Error).message}`, { code: 'EINVALID', cause: err })
   }
 }
 

@@ -58,7 +58,6 @@ export function planOverlayMount(o: OverlayRootfs): OverlayMountPlan {
     // (Its hint, in both languages, is in src/i18n/hints.ts.)
     throw new TockerError(`too many layers for one overlay mount: ${o.lowerdir.length} layers need ${bytes} bytes of mount options, the kernel takes ${MOUNT_DATA_MAX}`, {
       code: 'ETOOMANYLAYERS',
-      status: 400,
     })
   }
   return { data, cwd: base, shown: shownOptions(o, names, base) }

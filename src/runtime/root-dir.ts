@@ -263,7 +263,7 @@ function notADirectory(containerPath: string): TockerError {
 }
 
 function unsafeFile(containerPath: string, why: string, verb: 'read' | 'write' = 'read'): TockerError {
-  return new TockerError(`unable to ${verb} ${posix.resolve('/', containerPath)} in the container: ${why}`, { code: 'EUNSAFEFILE', status: 400, hint: UNSAFE_FILE_HINT })
+  return new TockerError(`unable to ${verb} ${posix.resolve('/', containerPath)} in the container: ${why}`, { code: 'EUNSAFEFILE', hint: UNSAFE_FILE_HINT })
 }
 
 function kindOf(st: Stats): string {

@@ -60,7 +60,7 @@ export interface ExitStatus {
 }
 
 export function checkId(id: string): void {
-  if (!id || !ID_PATTERN.test(id) || id === '.' || id === '..') throw new TockerError(`invalid container id format: ${id}`, { code: 'EINVAL', status: 400 })
+  if (!id || !ID_PATTERN.test(id) || id === '.' || id === '..') throw new TockerError(`invalid container id format: ${id}`, { code: 'EINVALID' })
 }
 
 export function stateDir(root: string, id: string): string {

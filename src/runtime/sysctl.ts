@@ -12,7 +12,7 @@ export function checkSysctl(key: string, newNet: boolean, newIpc: boolean): void
   const ipc = IPC_SYSCTLS.has(key) || key.startsWith('fs.mqueue.')
   const net = key.startsWith('net.')
   if ((ipc && newIpc) || (net && newNet)) return
-  throw new TockerError(`sysctl "${key}" is not in a separate kernel namespace`, { code: 'EINVAL', status: 400 })
+  throw new TockerError(`sysctl "${key}" is not in a separate kernel namespace`, { code: 'EINVALID' })
 }
 
 export function applySysctls(root: RootDir, sysctl: Record<string, string>, newNet: boolean, newIpc: boolean): void {

@@ -16,7 +16,7 @@ export function parseSignal(s: string | number | undefined, fallback = 'SIGTERM'
     const name = v.startsWith('SIG') ? v : `SIG${v}`
     if (SIGNALS[name] !== undefined) return SIGNALS[name]
   }
-  throw new TockerError(`Invalid signal: ${s}`, { code: 'EINVAL', status: 400, daemon: true })
+  throw new TockerError(`Invalid signal: ${s}`, { code: 'EINVALID', daemon: true })
 }
 
 /** 15 → "SIGTERM"; a number without a name stays a number. */

@@ -12,7 +12,7 @@ export function parseTimeArg(v: string, now = Date.now()): number {
     return (now - (Number(h) * 3600e3 + Number(m) * 60e3 + Number(s) * 1e3 + Number(ms))) / 1000
   }
   const t = Date.parse(v)
-  if (Number.isNaN(t)) throw new TockerError(`invalid value for "since": failed to parse value as time or duration: "${v}"`, { code: 'EINVALIDTIME', status: 400 })
+  if (Number.isNaN(t)) throw new TockerError(`invalid value for "since": failed to parse value as time or duration: "${v}"`, { code: 'EINVALIDTIME' })
   return t / 1000
 }
 

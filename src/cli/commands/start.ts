@@ -17,7 +17,7 @@ export const start: Command = {
     const [{ engineClient }, { forEachContainer }] = await Promise.all([import('../engine.js'), import('../each-container.js')])
     const client = await engineClient(g)
     if (!a.attach && !a.interactive) return forEachContainer(args, (c) => client.startContainer(c), client)
-    if (args.length > 1) throw new TockerError('you cannot start and attach multiple containers at once', { code: 'EATTACHMANY', status: 400 })
+    if (args.length > 1) throw new TockerError('you cannot start and attach multiple containers at once', { code: 'EATTACHMANY' })
     const { attachAndRun } = await import('../run-attached.js')
     const info = await client.inspectContainer(args[0])
     const tty = !!info.Config.Tty

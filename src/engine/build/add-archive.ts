@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process'
 import { posix } from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { TockerError } from '../../errors.js'
+import { codeOf, TockerError } from '../../errors.js'
 import { decompressor, peek, sniffCompression } from '../../image/unpack/decompress.js'
 import { LayerWriter } from '../../image/unpack/layer-writer.js'
 import { TarReader } from '../../image/unpack/tar-reader.js'
@@ -44,7 +44,7 @@ function externalDecompress(kind: 'bzip2' | 'xz', input: Readable): Readable {
   const child = spawn(kind, ['-dc'], { stdio: ['pipe', 'pipe', 'ignore'] })
   input.pipe(child.stdin)
   child.stdin.on('error', () => {})
-  child.on('error', (err) => child.stdout.destroy(new TockerError(`cannot unpack a ${kind} archive: ${err.message} (install ${kind})`, { code: 'EBUILD', cause: err })))
+  child.on('error', (err) => child.stdout.destroy(new TockerError(`cannot unpack a ${kind} archive: ${err.message} (install ${kind})`, { code: codeOf(err, 'ERUNTIME'), cause: err })))
   return child.stdout
 }
 
@@ -79,6 +79,6 @@ export async function unpackArchive(path: string, work: string): Promise<void> {
     writer.finish()
   } catch (err) {
     writer.abort()
-    throw new TockerError(`ADD failed: cannot unpack ${posix.basename(path)}: ${(err as Error).message}`, { code: 'EBUILD', status: 400, cause: err })
+    throw new TockerError(`ADD failed: cannot unpack ${posix.basename(path)}: ${(err as Error).message}`, { code: 'EBUILD', cause: err })
   }
 }

@@ -12,7 +12,7 @@ export async function imageFor(host: BuildHost, req: BuildRequest, out: BuildOut
   try {
     ref = withDefaultTag(parseReference(name))
   } catch (err) {
-    throw new TockerError((err as Error).message, { code: 'EBUILD', status: 400 })
+    throw new TockerError((err as Error).message, { code: 'EBUILD' })
   }
   const full = ref.digest ? name : fullString(ref)
   let img = req.pull ? undefined : host.images.store.resolve(full)

@@ -91,7 +91,7 @@ export class Builder {
       const ctx = await receiveContext(this.req.context, join(this.#work, 'context'), this.req.dockerfile || 'Dockerfile')
       this.#context = new LayerStack([ctx.dir], true)
       this.#df = parseInstructions(parseDockerfile(ctx.dockerfile))
-      if (this.#df.stages.length === 0) throw new TockerError('No image was generated. Is your Dockerfile empty?', { code: 'EBUILD', status: 400, daemon: true })
+      if (this.#df.stages.length === 0) throw new TockerError('No image was generated. Is your Dockerfile empty?', { code: 'EBUILD', daemon: true })
       for (const w of this.#df.warnings) this.out.send({ stream: `\x1b[91m${w}\n\x1b[0m` })
       this.#lexer = new Lexer(this.#df.escapeToken)
       return await this.#build()
@@ -108,7 +108,7 @@ export class Builder {
     if (this.req.target) {
       const t = this.req.target.toLowerCase()
       last = df.stages.findIndex((s) => s.name === t)
-      if (last < 0) throw new TockerError(`failed to reach build target ${this.req.target} in Dockerfile`, { code: 'EBUILD', status: 400, daemon: true })
+      if (last < 0) throw new TockerError(`failed to reach build target ${this.req.target} in Dockerfile`, { code: 'EBUILD', daemon: true })
     }
     // --label: LABEL steps at the end of the target stage, sorted by key (as Docker adds them).
     const target = df.stages[last]
@@ -157,7 +157,7 @@ export class Builder {
     try {
       return this.#lexer.processWord(word, env)
     } catch (err) {
-      if (err instanceof LexError) throw new TockerError(err.message, { code: 'EBUILD', status: 400 })
+      if (err instanceof LexError) throw new TockerError(err.message, { code: 'EBUILD' })
       throw err
     }
   }
@@ -183,7 +183,7 @@ export class Builder {
 
   async #initializeStage(stage: Stage): Promise<StageState> {
     const base = this.#expand(stage.baseName, envMap(this.#args.metaEnv()))
-    if (base === '') throw new TockerError(`base name (${stage.baseName}) should not be blank`, { code: 'EBUILD', status: 400 })
+    if (base === '') throw new TockerError(`base name (${stage.baseName}) should not be blank`, { code: 'EBUILD' })
     let image: ImageRecord | undefined
     const stageRef = this.#stageByName(base)
     if (stageRef) image = this.#store.get(stageRef.imageId)
@@ -200,7 +200,7 @@ export class Builder {
       this.#print(`# Executing ${triggers.length} build trigger${triggers.length > 1 ? 's' : ''}\n`)
       for (const t of triggers) {
         const nodes = parseDockerfile(t).nodes
-        if (nodes.length !== 1) throw new TockerError('onbuild trigger should be a single expression', { code: 'EBUILD', status: 400 })
+        if (nodes.length !== 1) throw new TockerError('onbuild trigger should be a single expression', { code: 'EBUILD' })
         await this.#dispatch(state, parseInstruction(nodes[0]))
       }
     }
@@ -218,7 +218,7 @@ export class Builder {
     if (/^\d+$/.test(from)) {
       const idx = Number(from)
       const built = this.#builtStageAt(idx)
-      if (!built) throw new TockerError(`invalid from flag value ${from}: index out of bounds`, { code: 'EBUILD', status: 400 })
+      if (!built) throw new TockerError(`invalid from flag value ${from}: index out of bounds`, { code: 'EBUILD' })
       return { layers: this.#store.layerDirs(built.imageId) }
     }
     const st = this.#stageByName(from)
@@ -277,7 +277,7 @@ export class Builder {
 
   /** COPY/ADD: --from resolved to a stage's or image's layers; the files go through copyStep. */
   async #copyStep(state: StageState, cmd: Extract<Instruction, { kind: 'copy' | 'add' }>, x: (w: string) => string): Promise<void> {
-    if (cmd.from !== undefined && /\$/.test(cmd.from)) throw new TockerError(`invalid from flag value ${cmd.from}: variable expansion is not supported for --from`, { code: 'EBUILD', status: 400 })
+    if (cmd.from !== undefined && /\$/.test(cmd.from)) throw new TockerError(`invalid from flag value ${cmd.from}: variable expansion is not supported for --from`, { code: 'EBUILD' })
     const from = cmd.from ? await this.#fromSource(cmd.from) : undefined
     return copyStep(this.#steps, state, cmd, x, { from, context: this.#context, scratch: join(this.#work, `step-${this.#step}`) })
   }

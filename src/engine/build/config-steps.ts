@@ -37,7 +37,7 @@ export function configStep(state: StageState, cmd: Instruction, ctx: ConfigStepC
       for (const { key, value } of cmd.pairs) {
         const k = x(key)
         const v = x(value)
-        if (k === '') throw new TockerError('ENV names can not be blank', { code: 'EBUILD', status: 400 })
+        if (k === '') throw new TockerError('ENV names can not be blank', { code: 'EBUILD' })
         parts.push(`${k}=${v}`)
         const list = rc.Env ?? []
         const i = list.findIndex((e) => e.split('=', 1)[0] === k)
@@ -93,7 +93,7 @@ export function configStep(state: StageState, cmd: Instruction, ctx: ConfigStepC
       return `USER ${rc.User}`
     case 'volume': {
       const vols = cmd.volumes.map(x)
-      if (vols.some((v) => v === '')) throw new TockerError('VOLUME specified can not be an empty string', { code: 'EBUILD', status: 400 })
+      if (vols.some((v) => v === '')) throw new TockerError('VOLUME specified can not be an empty string', { code: 'EBUILD' })
       rc.Volumes = { ...(rc.Volumes ?? {}) }
       for (const v of vols) rc.Volumes[v] = {}
       return `VOLUME ${goList(vols)}`

@@ -54,8 +54,8 @@ export async function receiveContext(body: Readable, work: string, dockerfileNam
       writer.abort()
       body.destroy()
       if (isUserFacing(err)) throw err
-      if (err instanceof TarFormatError) throw new TockerError(`the build context is not a valid tar archive: ${err.message}`, { code: 'EBADCONTEXT', status: 400, daemon: true })
-      throw new TockerError(`reading the build context: ${(err as Error).message}`, { code: 'EBADCONTEXT', status: 400, daemon: true, cause: err })
+      if (err instanceof TarFormatError) throw new TockerError(`the build context is not a valid tar archive: ${err.message}`, { code: 'EBADCONTEXT', daemon: true })
+      throw new TockerError(`reading the build context: ${(err as Error).message}`, { code: 'EBADCONTEXT', daemon: true, cause: err })
     }
   }
   const dir = writer.root
@@ -70,7 +70,7 @@ function findDockerfile(dir: string, name: string): string {
   const rel = safeRel(name)
   if (isRegular(join(dir, rel))) return rel
   if (name === 'Dockerfile' && isRegular(join(dir, 'dockerfile'))) return 'dockerfile'
-  throw new TockerError(`Cannot locate specified Dockerfile: ${name}`, { code: 'ENODOCKERFILE', status: 400, daemon: true })
+  throw new TockerError(`Cannot locate specified Dockerfile: ${name}`, { code: 'ENODOCKERFILE', daemon: true })
 }
 
 function readDockerfile(dir: string, rel: string): string {
@@ -95,7 +95,7 @@ function safeRel(name: string): string {
   try {
     return checkedPath(name, name.replace(/^\/+/, ''))
   } catch {
-    throw new TockerError(`Cannot locate specified Dockerfile: ${name}`, { code: 'ENODOCKERFILE', status: 400, daemon: true })
+    throw new TockerError(`Cannot locate specified Dockerfile: ${name}`, { code: 'ENODOCKERFILE', daemon: true })
   }
 }
 

@@ -99,7 +99,7 @@ export async function prepareCopy(spec: CopySpec): Promise<PreparedCopy> {
   }
   if (infos.length === 0) throw failed(spec.cmd, 'no source files were specified')
   if (infos.length > 1 && !spec.dest.endsWith('/')) {
-    throw new TockerError(`When using ${spec.cmd} with more than one source file, the destination must be a directory and end with a /`, { code: 'EBUILD', status: 400 })
+    throw new TockerError(`When using ${spec.cmd} with more than one source file, the destination must be a directory and end with a /`, { code: 'EBUILD' })
   }
   const hash = infos.length === 1 ? infos[0].hash : `multi:${sha256(infos.map((i) => i.hash).join(','))}`
   return { infos, hash, dest: normalizeDest(spec.workingDir, spec.dest) }
@@ -113,7 +113,7 @@ export function normalizeDest(workingDir: string, dest: string): string {
 }
 
 function failed(cmd: string, msg: string, cause?: unknown): TockerError {
-  return new TockerError(`${cmd} failed: ${msg}`, { code: 'EBUILD', status: 400, cause })
+  return new TockerError(`${cmd} failed: ${msg}`, { code: 'EBUILD', cause })
 }
 
 /** Every path under a root, parents first (for wildcard matching). */
@@ -222,7 +222,7 @@ export async function performCopy(spec: CopySpec, prepared: PreparedCopy, target
 // ---- --chown and --chmod ----
 
 function parseChmod(s: string): number {
-  if (!/^[0-7]{1,4}$/.test(s)) throw new TockerError(`invalid chmod parameter: '${s}'. it should be octal string and between 0 and 07777`, { code: 'EBUILD', status: 400 })
+  if (!/^[0-7]{1,4}$/.test(s)) throw new TockerError(`invalid chmod parameter: '${s}'. it should be octal string and between 0 and 07777`, { code: 'EBUILD' })
   return parseInt(s, 8)
 }
 
@@ -236,7 +236,7 @@ export function resolveChown(chown: string, image: LayerStack): Owner {
       const f = line.split(':')
       if (f[0] === name && f.length >= 3 && /^\d+$/.test(f[2])) return Number(f[2])
     }
-    throw new TockerError(`unable to convert uid/gid chown string to host mapping: can't find ${what} for ${kind} ${name}: no such ${kind}: ${name}`, { code: 'EBUILD', status: 400 })
+    throw new TockerError(`unable to convert uid/gid chown string to host mapping: can't find ${what} for ${kind} ${name}: no such ${kind}: ${name}`, { code: 'EBUILD' })
   }
   const uid = lookup('/etc/passwd', user, 'uid', 'user')
   // Docker: a user without a group gets the same number as its gid.

@@ -48,7 +48,7 @@ export class LayerFiles {
       if (here?.isDirectory()) continue
       const below = this.merged.tryLookup(at, false)
       if (here) rmSync(host, { recursive: true, force: true })
-      else if (below && !below.st.isDirectory()) throw new TockerError(`cannot copy to non-directory: ${at}`, { code: 'EBUILD', status: 400 })
+      else if (below && !below.st.isDirectory()) throw new TockerError(`cannot copy to non-directory: ${at}`, { code: 'EBUILD' })
       mkdirSync(host)
       if (below?.st.isDirectory()) {
         chmodSync(host, below.st.mode & 0o7777)
@@ -87,7 +87,7 @@ export class LayerFiles {
   async copyOne(e: StackEntry, to: string, owner: Owner | undefined, mode: number | undefined, links: Map<string, string>): Promise<void> {
     const host = join(this.target, to)
     const here = lstatSync(host, { throwIfNoEntry: false })
-    if (here?.isDirectory()) throw new TockerError(`cannot replace to directory ${to} with file`, { code: 'EBUILD', status: 400 })
+    if (here?.isDirectory()) throw new TockerError(`cannot replace to directory ${to} with file`, { code: 'EBUILD' })
     if (here) rmSync(host, { force: true })
     const st = e.st
     if (st.isFile() && st.nlink > 1) {

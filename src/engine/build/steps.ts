@@ -28,7 +28,7 @@ export async function workdirStep(c: StepCommitter, state: StageState, requested
 
 export async function runStep(c: StepCommitter, state: StageState, cmd: Extract<Instruction, { kind: 'run' | 'cmd' | 'entrypoint' }>, signal: AbortSignal): Promise<void> {
   if (cmd.flags.length) {
-    throw new TockerError(`the --${cmd.flags[0]} option requires BuildKit. Refer to https://docs.docker.com/go/buildkit/ to learn how to build images with BuildKit enabled`, { code: 'EBUILD', status: 400 })
+    throw new TockerError(`the --${cmd.flags[0]} option requires BuildKit. Refer to https://docs.docker.com/go/buildkit/ to learn how to build images with BuildKit enabled`, { code: 'EBUILD' })
   }
   const rc = state.runConfig
   const cmdLine = commandLine(state, cmd.cmdLine, cmd.prependShell) ?? []
@@ -65,7 +65,7 @@ export async function runStep(c: StepCommitter, state: StageState, cmd: Extract<
   }
   if (code !== 0) {
     await c.removeContainer(id).catch(() => {})
-    throw new TockerError(`The command '${cmdLine.join(' ')}' returned a non-zero code: ${code}`, { code: 'EBUILDRUN', status: 500, exitCode: code })
+    throw new TockerError(`The command '${cmdLine.join(' ')}' returned a non-zero code: ${code}`, { code: 'EBUILDRUN', exitCode: code })
   }
   await c.commitContainer(state, id, probe)
 }

@@ -35,7 +35,7 @@ export function pullReference(fromImage: string, tag?: string): Reference {
 }
 
 function joinReference(fromImage: string, tag?: string): Reference {
-  if (!fromImage) throw new TockerError('invalid reference format', { code: 'EINVALIDREF', status: 400 })
+  if (!fromImage) throw new TockerError('invalid reference format', { code: 'EINVALIDREF' })
   let ref = parseReference(fromImage)
   if (tag) {
     if (/^[a-z0-9]+(?:[+._-][a-z0-9]+)*:/.test(tag)) {

@@ -41,7 +41,7 @@ export interface MountPlan {
 }
 
 function invalid(message: string): TockerError {
-  return new TockerError(message, { status: 400, daemon: true, code: 'EINVALIDMOUNT' })
+  return new TockerError(message, { daemon: true, code: 'EINVALIDMOUNT' })
 }
 
 const MODES = new Set(['ro', 'rw', 'z', 'Z', 'nocopy', 'copy', 'private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave'])

@@ -44,7 +44,7 @@ function invalid(message: string, code: ErrorCode = 'EINVALID'): TockerError {
 }
 
 export function noSuchVolume(name: string): TockerError {
-  return new TockerError(`get ${name}: no such volume`, { status: 404, daemon: true, code: 'ENOSUCHVOLUME' })
+  return new TockerError(`get ${name}: no such volume`, { daemon: true, code: 'ENOSUCHVOLUME' })
 }
 
 /** Docker's CreatedAt: RFC 3339 in the engine's local time with its offset, to the second. */
@@ -201,7 +201,7 @@ export class VolumeStore {
     }
     const users = this.users(name)
     if (users.length || this.#claims.has(name)) {
-      throw new TockerError(`remove ${name}: volume is in use - [${users.join(', ') || 'a container being created'}]`, { status: 409, daemon: true, code: 'EVOLUMEINUSE' })
+      throw new TockerError(`remove ${name}: volume is in use - [${users.join(', ') || 'a container being created'}]`, { daemon: true, code: 'EVOLUMEINUSE' })
     }
     const trash = join(this.dir, `.trash-${randomBytes(8).toString('hex')}`)
     renameSync(join(this.dir, name), trash)

@@ -119,7 +119,7 @@ async function extract(input: Readable, work: string): Promise<ArchiveFiles> {
     { maxEntries: MAX_MEMBERS },
   )
   const head = await peek(input)
-  if (head === null) throw new TockerError('requested load from stdin, but stdin is empty', { code: 'ELOAD', status: 400 })
+  if (head === null) throw new TockerError('requested load from stdin, but stdin is empty', { code: 'ELOAD' })
   const compression = sniffCompression(head)
   const sink = reader.sink({ highWaterMark: 1 << 20 })
   try {
@@ -235,7 +235,7 @@ function pickManifest(files: ArchiveFiles, desc: Descriptor, depth = 0): Descrip
     .map((m) => ({ m, rank: platformRank(want, m.platform) }))
     .filter((x) => x.rank >= 0)
     .sort((a, b) => a.rank - b.rank)
-  if (ranked.length === 0) throw new TockerError(`no matching manifest for ${want.os}/${want.architecture} in the archive's index ${desc.digest}`, { code: 'ELOAD', status: 400 })
+  if (ranked.length === 0) throw new TockerError(`no matching manifest for ${want.os}/${want.architecture} in the archive's index ${desc.digest}`, { code: 'ELOAD' })
   return pickManifest(files, { ...ranked[0].m, annotations: desc.annotations }, depth + 1)
 }
 
@@ -353,5 +353,5 @@ function resolveRelative(p: string): string | undefined {
 }
 
 function invalidArchive(why: string, cause?: unknown): TockerError {
-  return new TockerError(`invalid archive: ${why}`, { code: 'ELOAD', status: 400, cause })
+  return new TockerError(`invalid archive: ${why}`, { code: 'ELOAD', cause })
 }

@@ -96,7 +96,7 @@ export class RegistryClient {
       await readBody(response, 1 << 20, 'registry answer')
       if (!response.ok) {
         // Docker's wording for a registry that refuses the credentials themselves (Basic auth).
-        throw new TockerError(`login attempt to ${url} failed with status: ${response.status} ${response.statusText}`, { code: 'EUNAUTHORIZED', status: 401, daemon: true })
+        throw new TockerError(`login attempt to ${url} failed with status: ${response.status} ${response.statusText}`, { code: 'EUNAUTHORIZED', daemon: true })
       }
     } catch (err) {
       throw failure('GET', url, err)
@@ -159,7 +159,7 @@ export class RegistryClient {
       if (err.errorCode === 'MANIFEST_UNKNOWN' || err.errorCode === 'NAME_UNKNOWN' || response.status === 404) {
         const what = familiarString({ ...ref, tag: tagOrDigest.includes(':') ? undefined : tagOrDigest, digest: tagOrDigest.includes(':') ? tagOrDigest : undefined })
         const known = err.errorCode ? err.description : 'manifest unknown: manifest unknown'
-        throw new TockerError(`manifest for ${what} not found: ${known}`, { code: 'ENOTFOUND', status: 404, daemon: true })
+        throw new TockerError(`manifest for ${what} not found: ${known}`, { code: 'ENOTFOUND', daemon: true })
       }
       if (err.errorCode === 'DENIED') {
         throw new TockerError(`pull access denied for ${familiarString({ domain: ref.domain, path: ref.path })}, repository does not exist or may require 'tocker login': ${err.description}`, { code: 'EDENIED', status: 403, daemon: true })
@@ -297,6 +297,6 @@ export function choosePlatform(index: ImageIndex, want: Platform): Descriptor {
   throw new TockerError(
     `no matching manifest for ${formatPlatform(normalizePlatform(want))} in the manifest list entries` +
       (available.length ? ` (available: ${[...new Set(available)].join(', ')})` : ''),
-    { code: 'ENOPLATFORM', status: 404, daemon: true },
+    { code: 'ENOPLATFORM', daemon: true },
   )
 }

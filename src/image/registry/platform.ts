@@ -61,7 +61,6 @@ export function parsePlatform(s: string): Platform {
   const bad = () =>
     new TockerError(`invalid platform "${s}": expected the form os/arch[/variant], e.g. linux/amd64 or linux/arm64`, {
       code: 'EINVALIDPLATFORM',
-      status: 400,
     })
   if (parts.length > 3 || parts.some((p) => !/^[A-Za-z0-9_.-]+$/.test(p))) throw bad()
   if (parts.length === 1) {

@@ -30,7 +30,7 @@ const LAYER_MEDIA_TYPES: Record<string, Compression> = {
 /** The compression a layer media type announces; a clear error for anything that is not a layer. */
 export function layerCompression(mediaType: string): Compression {
   const c = LAYER_MEDIA_TYPES[mediaType]
-  if (!c) throw new TockerError(`unsupported layer media type ${JSON.stringify(mediaType)}`, { code: 'EUNSUPPORTEDMEDIA', status: 400 })
+  if (!c) throw new TockerError(`unsupported layer media type ${JSON.stringify(mediaType)}`, { code: 'EUNSUPPORTEDMEDIA' })
   return c
 }
 
@@ -114,7 +114,6 @@ function zstdProcess(): Duplex {
   if (!bin) {
     throw new TockerError('unsupported layer media type "application/vnd.oci.image.layer.v1.tar+zstd": the zstd program is not installed (apt-get install zstd)', {
       code: 'EUNSUPPORTEDMEDIA',
-      status: 400,
     })
   }
   const child = spawn(bin, ['-d', '-c', '-q'], { stdio: ['pipe', 'pipe', 'pipe'] })

@@ -12,7 +12,7 @@ export class UnsafeLayerError extends TockerError {
     readonly entry: string,
     reason: string,
   ) {
-    super(`entry ${JSON.stringify(entry)}: ${reason}`, { code: 'EUNSAFELAYER', status: 400 })
+    super(`entry ${JSON.stringify(entry)}: ${reason}`, { code: 'EUNSAFELAYER' })
     this.name = 'UnsafeLayerError'
   }
 }

@@ -63,7 +63,7 @@ export async function unpackLayer(body: Readable, layerDir: string, opts: Unpack
   }
   const diffID = `sha256:${hash.digest('hex')}`
   if (opts.expectedDiffID && opts.expectedDiffID !== diffID) {
-    throw new TockerError(`layer content does not match its diff ID: expected ${opts.expectedDiffID}, got ${diffID}`, { code: 'EDIFFID', status: 400 })
+    throw new TockerError(`layer content does not match its diff ID: expected ${opts.expectedDiffID}, got ${diffID}`, { code: 'EDIFFID' })
   }
   return { diffID, size: writer.size, tarSize, entries: reader.entries, compression }
 }

@@ -47,7 +47,7 @@ export async function compileSeccomp(sc: LinuxSeccomp): Promise<CompiledSeccomp>
   const started = performance.now()
   const out = await new Promise<string>((resolve, reject) => {
     const child = execFile(bin, [], { maxBuffer: 1 << 20, env: {} }, (err, stdout, stderr) => {
-      if (err) reject(new TockerError(`seccomp: ${stderr.trim() || err.message}`.replace(/^seccomp: seccomp: /, 'seccomp: '), { code: 'EINVAL', status: 400, cause: err }))
+      if (err) reject(new TockerError(`seccomp: ${stderr.trim() || err.message}`.replace(/^seccomp: seccomp: /, 'seccomp: '), { code: 'EINVALID', cause: err }))
       else resolve(stdout)
     })
     child.stdin!.end(input)

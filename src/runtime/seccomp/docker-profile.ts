@@ -78,7 +78,7 @@ export function kernelVersion(text = release()): [number, number] {
 }
 
 function decodingFailed(what: string): TockerError {
-  return new TockerError(`Decoding seccomp profile failed: ${what}`, { code: 'ESECCOMPPROFILE', status: 400 })
+  return new TockerError(`Decoding seccomp profile failed: ${what}`, { code: 'ESECCOMPPROFILE' })
 }
 
 const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string')

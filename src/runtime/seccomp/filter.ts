@@ -47,7 +47,7 @@ export const SECCOMP_ARCHES = [
 export const SECCOMP_FLAGS = ['SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW']
 
 function invalid(message: string): TockerError {
-  return new TockerError(message, { code: 'EINVAL', status: 400 })
+  return new TockerError(message, { code: 'EINVALID' })
 }
 
 const isUint = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0
