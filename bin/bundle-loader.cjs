@@ -35,7 +35,10 @@ module.exports = function run(name, treeEntry) {
   try {
     cachedData = readFileSync(cacheFile)
   } catch {} // none yet (or unreadable): compiled from the source, as without a cache
-  const script = new vm.Script(require('node:module').wrap(source), {
+  // Module.wrap's own text (Node 20's Module.wrapper), spelled out: require('node:module') would
+  // load the ES module loader and the source-map support (3 internal modules) that a client
+  // command never uses.
+  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) { ${source}\n});`, {
     filename: file,
     cachedData,
   })
