@@ -1,10 +1,9 @@
-// The typed client of the engine's API, used by the CLI: plain HTTP/1.1 over the unix socket
-// (http1.ts: a small client over node:net, which says why not node:http), JSON bodies, Docker's
-// error bodies turned into TockerErrors, and the "hijacked" connections of attach/exec (HTTP
-// Upgrade: tcp, then raw bytes both ways).
-import type { Duplex, Readable } from 'node:stream'
-import { codeOfStatus, TockerError } from '../errors.js'
-import { Http1Response, request as httpRequest } from './http1.js'
+// The typed client of the engine's API, used by the CLI: one method an endpoint, the trace stream
+// (--explain, --step) and the archive path stat. The requests go through EngineTransport
+// (transport.ts: HTTP/1.1 over the unix socket, errors, hijacked connections).
+import { TockerError } from '../errors.js'
+import type { Http1Response } from './http1.js'
+import { EngineTransport, errorFrom, qs, readBody, type Query } from './transport.js'
 import type { TraceEvent } from '../trace/trace.js'
 import type {
   ContainerCreateBody,
@@ -37,142 +36,10 @@ import type {
   VolumePruneReport,
 } from './types.js'
 
-export type Query = Record<string, string | number | boolean | undefined>
-
-function qs(q?: Query): string {
-  if (!q) return ''
-  const parts = Object.entries(q)
-    .filter(([, v]) => v !== undefined)
-    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`)
-  return parts.length ? `?${parts.join('&')}` : ''
-}
-
-const NOT_RUNNING_CODES = new Set(['ECONNREFUSED', 'ENOENT'])
-
-export function isEngineDown(err: unknown): boolean {
-  return NOT_RUNNING_CODES.has((err as NodeJS.ErrnoException)?.code ?? '')
-}
-
 /** A line of the trace stream that is not an event: the session's id, a --step pause. */
 export type TraceControl = { session: string; step: boolean } | { pause: { n: number; phase: string; changes: unknown } }
 
-export class EngineClient {
-  #starting: Promise<void> | undefined
-  /** `tocker --explain`'s trace session: sent with every request (X-Tocker-Session) so the engine reports our work to it. */
-  traceSession: string | undefined
-
-  /**
-   * `startEngine`: called (once) when the first request finds no engine listening; the request
-   * is then sent again. No separate ping: a command costs one round trip.
-   */
-  constructor(
-    readonly socketPath: string,
-    readonly startEngine?: () => Promise<void>,
-  ) {}
-
-  /** One request; resolves with the response (body unread). */
-  async raw(method: string, path: string, opts: { query?: Query; body?: unknown; headers?: Record<string, string> } = {}): Promise<Http1Response> {
-    try {
-      return await this.#send(method, path, opts)
-    } catch (err) {
-      if (!this.startEngine || !isEngineDown(err)) throw err
-    }
-    await this.#engineStarted()
-    return this.#send(method, path, opts)
-  }
-
-  /**
-   * One start at a time (concurrent requests share it); once it has settled the next request that
-   * finds no engine asks again: an engine can go away and come back during one command.
-   */
-  #engineStarted(): Promise<void> {
-    return (this.#starting ??= this.startEngine!().finally(() => (this.#starting = undefined)))
-  }
-
-  #send(method: string, path: string, opts: { query?: Query; body?: unknown; headers?: Record<string, string> }): Promise<Http1Response> {
-    const body = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body))
-    return httpRequest({
-      socketPath: this.socketPath,
-      method,
-      path: path + qs(opts.query),
-      headers: {
-        Host: 'tocker',
-        ...(body ? { 'Content-Type': 'application/json' } : {}),
-        ...(this.traceSession ? { 'X-Tocker-Session': this.traceSession } : {}),
-        ...opts.headers,
-      },
-      body,
-    })
-  }
-
-  /**
-   * A request whose body is a tar stream (load, build, import, PUT archive): rejects with the engine's
-   * error on an error status, else hands over the response. `traced` sends the --explain session
-   * (the requests whose kernel work --explain shows).
-   */
-  async #sendTar(method: string, path: string, tar: NodeJS.ReadableStream, o: { traced?: boolean; headers?: Record<string, string> } = {}): Promise<Http1Response> {
-    const res = await httpRequest({
-      socketPath: this.socketPath,
-      method,
-      path,
-      headers: { Host: 'tocker', 'Content-Type': 'application/x-tar', ...(o.traced && this.traceSession ? { 'X-Tocker-Session': this.traceSession } : {}), ...o.headers },
-      body: tar,
-    })
-    if (res.statusCode >= 400) throw errorFrom(res.statusCode, await readBody(res))
-    return res
-  }
-
-  async json<T>(method: string, path: string, opts: { query?: Query; body?: unknown } = {}): Promise<T> {
-    const res = await this.raw(method, path, opts)
-    const text = await readBody(res)
-    if (res.statusCode >= 400) throw errorFrom(res.statusCode, text)
-    return (text ? JSON.parse(text) : undefined) as T
-  }
-
-  /** A streamed response (logs): rejects on an error status, else hands over the body stream. */
-  async stream(method: string, path: string, query?: Query): Promise<Http1Response> {
-    const res = await this.raw(method, path, { query })
-    if (res.statusCode >= 400) throw errorFrom(res.statusCode, await readBody(res))
-    return res
-  }
-
-  /**
-   * Docker's hijack: POST with "Connection: Upgrade, Upgrade: tcp"; the engine answers
-   * "101 UPGRADED" and the socket carries the container's stdio from then on.
-   */
-  async hijack(path: string, query?: Query, body?: unknown): Promise<{ socket: Duplex; head: Buffer; multiplexed: boolean }> {
-    try {
-      return await this.#hijack(path, query, body)
-    } catch (err) {
-      if (!this.startEngine || !isEngineDown(err)) throw err
-    }
-    await this.#engineStarted()
-    return this.#hijack(path, query, body)
-  }
-
-  async #hijack(path: string, query?: Query, body?: unknown): Promise<{ socket: Duplex; head: Buffer; multiplexed: boolean }> {
-    const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body))
-    const r = await httpRequest(
-      {
-        socketPath: this.socketPath,
-        method: 'POST',
-        path: path + qs(query),
-        headers: {
-          Host: 'tocker',
-          Connection: 'Upgrade',
-          Upgrade: 'tcp',
-          ...(this.traceSession ? { 'X-Tocker-Session': this.traceSession } : {}),
-          ...(data ? { 'Content-Type': 'application/json' } : {}),
-        },
-        body: data,
-      },
-      true,
-    )
-    // Anything but "101 UPGRADED" is an answer instead of a stream: an error (404, 409, …).
-    if (r instanceof Http1Response) throw errorFrom(r.statusCode, await readBody(r))
-    return { socket: r.socket, head: r.head, multiplexed: r.response.headers['content-type'] === 'application/vnd.docker.multiplexed-stream' }
-  }
-
+export class EngineClient extends EngineTransport {
   /**
    * Follow the engine's trace stream (kernel-level actions, see src/trace/); resolves once the
    * subscription is in place. With `session`, only this client's work is followed (the session id
@@ -249,7 +116,7 @@ export class EngineClient {
   async copyToContainer(id: string, path: string, tar: NodeJS.ReadableStream, o: { copyUIDGID?: boolean; noOverwriteDirNonDir?: boolean } = {}): Promise<void> {
     await this.ping() // an engine that must be started first would find the body half-read
     const q = qs({ path, noOverwriteDirNonDir: o.noOverwriteDirNonDir === false ? 'false' : 'true', copyUIDGID: o.copyUIDGID ? 'true' : undefined })
-    const res = await this.#sendTar('PUT', `/containers/${encodeURIComponent(id)}/archive${q}`, tar, { traced: true })
+    const res = await this.sendTar('PUT', `/containers/${encodeURIComponent(id)}/archive${q}`, tar, { traced: true })
     await readBody(res)
   }
   /** GET /containers/{id}/export: the container's file system as a tar. */
@@ -357,7 +224,7 @@ export class EngineClient {
   /** POST /images/load with the archive as the body; answers with a JSON message stream. */
   async loadImages(archive: NodeJS.ReadableStream, quiet: boolean): Promise<Http1Response> {
     await this.ping() // an engine that must be started first would find the body half-read
-    return this.#sendTar('POST', `/images/load${qs({ quiet: quiet ? 1 : undefined })}`, archive)
+    return this.sendTar('POST', `/images/load${qs({ quiet: quiet ? 1 : undefined })}`, archive)
   }
   /**
    * POST /build with the context tar as the body; answers with Docker's JSON message stream.
@@ -366,13 +233,13 @@ export class EngineClient {
   async build(context: NodeJS.ReadableStream, query: [string, string][], registryConfig?: string): Promise<Http1Response> {
     await this.ping() // an engine that must be started first would find the body half-read
     const search = query.length ? `?${query.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&')}` : ''
-    return this.#sendTar('POST', `/build${search}`, context, { headers: registryConfig ? { 'X-Registry-Config': registryConfig } : undefined })
+    return this.sendTar('POST', `/build${search}`, context, { headers: registryConfig ? { 'X-Registry-Config': registryConfig } : undefined })
   }
   /** POST /images/create?fromSrc=- with a tar of files as the body (`import`); a JSON message stream. */
   async importImage(archive: NodeJS.ReadableStream, query: [string, string][]): Promise<Http1Response> {
     await this.ping() // an engine that must be started first would find the body half-read
     const search = query.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&')
-    return this.#sendTar('POST', `/images/create?${search}`, archive, { traced: true })
+    return this.sendTar('POST', `/images/create?${search}`, archive, { traced: true })
   }
   auth(config: AuthConfig): Promise<{ Status: string; IdentityToken?: string }> {
     return this.json('POST', '/auth', { body: config })
@@ -440,15 +307,6 @@ function imagePath(name: string): string {
   return name.split('/').map(encodeURIComponent).join('/')
 }
 
-export function readBody(res: Readable): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    res.on('data', (c: Buffer) => chunks.push(c))
-    res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
-    res.on('error', reject)
-  })
-}
-
 function pathStatFrom(res: Http1Response): ContainerPathStat {
   const text = Buffer.from(res.headers['x-docker-container-path-stat'] ?? '', 'base64').toString('utf8')
   try {
@@ -458,18 +316,5 @@ function pathStatFrom(res: Http1Response): ContainerPathStat {
   }
 }
 
-/** Docker's error body {"message": "..."} → a TockerError the CLI prints as Docker does. */
-export function errorFrom(status: number, text: string): TockerError {
-  let message = text.trim()
-  let hint: string | undefined
-  try {
-    const body = JSON.parse(text) as { message?: string; hint?: string }
-    message = body.message ?? message
-    hint = body.hint
-  } catch {
-    /* not JSON: keep the text */
-  }
-  return new TockerError(message || `engine answered ${status}`, { code: codeOfStatus(status), status, daemon: true, hint })
-}
-
 export { demultiplex } from './framing.js'
+export { errorFrom, EngineTransport, isEngineDown, readBody, type Query } from './transport.js'

@@ -1,0 +1,164 @@
+// The engine API's transport: plain HTTP/1.1 over the unix socket (http1.ts: a small client over
+// node:net, which says why not node:http), JSON bodies, Docker's error bodies turned into
+// TockerErrors, the engine started on demand when no one listens, and the "hijacked" connections of
+// attach/exec (HTTP Upgrade: tcp, then raw bytes both ways). client.ts names the endpoints.
+import type { Duplex, Readable } from 'node:stream'
+import { codeOfStatus, TockerError } from '../errors.js'
+import { Http1Response, request as httpRequest } from './http1.js'
+
+export type Query = Record<string, string | number | boolean | undefined>
+
+export function qs(q?: Query): string {
+  if (!q) return ''
+  const parts = Object.entries(q)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`)
+  return parts.length ? `?${parts.join('&')}` : ''
+}
+
+const NOT_RUNNING_CODES = new Set(['ECONNREFUSED', 'ENOENT'])
+
+export function isEngineDown(err: unknown): boolean {
+  return NOT_RUNNING_CODES.has((err as NodeJS.ErrnoException)?.code ?? '')
+}
+
+export class EngineTransport {
+  #starting: Promise<void> | undefined
+  /** `tocker --explain`'s trace session: sent with every request (X-Tocker-Session) so the engine reports our work to it. */
+  traceSession: string | undefined
+
+  /**
+   * `startEngine`: called (once) when the first request finds no engine listening; the request
+   * is then sent again. No separate ping: a command costs one round trip.
+   */
+  constructor(
+    readonly socketPath: string,
+    readonly startEngine?: () => Promise<void>,
+  ) {}
+
+  /** One request; resolves with the response (body unread). */
+  async raw(method: string, path: string, opts: { query?: Query; body?: unknown; headers?: Record<string, string> } = {}): Promise<Http1Response> {
+    try {
+      return await this.#send(method, path, opts)
+    } catch (err) {
+      if (!this.startEngine || !isEngineDown(err)) throw err
+    }
+    await this.#engineStarted()
+    return this.#send(method, path, opts)
+  }
+
+  /**
+   * One start at a time (concurrent requests share it); once it has settled the next request that
+   * finds no engine asks again: an engine can go away and come back during one command.
+   */
+  #engineStarted(): Promise<void> {
+    return (this.#starting ??= this.startEngine!().finally(() => (this.#starting = undefined)))
+  }
+
+  #send(method: string, path: string, opts: { query?: Query; body?: unknown; headers?: Record<string, string> }): Promise<Http1Response> {
+    const body = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body))
+    return httpRequest({
+      socketPath: this.socketPath,
+      method,
+      path: path + qs(opts.query),
+      headers: {
+        Host: 'tocker',
+        ...(body ? { 'Content-Type': 'application/json' } : {}),
+        ...(this.traceSession ? { 'X-Tocker-Session': this.traceSession } : {}),
+        ...opts.headers,
+      },
+      body,
+    })
+  }
+
+  /**
+   * A request whose body is a tar stream (load, build, import, PUT archive): rejects with the engine's
+   * error on an error status, else hands over the response. `traced` sends the --explain session
+   * (the requests whose kernel work --explain shows).
+   */
+  protected async sendTar(method: string, path: string, tar: NodeJS.ReadableStream, o: { traced?: boolean; headers?: Record<string, string> } = {}): Promise<Http1Response> {
+    const res = await httpRequest({
+      socketPath: this.socketPath,
+      method,
+      path,
+      headers: { Host: 'tocker', 'Content-Type': 'application/x-tar', ...(o.traced && this.traceSession ? { 'X-Tocker-Session': this.traceSession } : {}), ...o.headers },
+      body: tar,
+    })
+    if (res.statusCode >= 400) throw errorFrom(res.statusCode, await readBody(res))
+    return res
+  }
+
+  async json<T>(method: string, path: string, opts: { query?: Query; body?: unknown } = {}): Promise<T> {
+    const res = await this.raw(method, path, opts)
+    const text = await readBody(res)
+    if (res.statusCode >= 400) throw errorFrom(res.statusCode, text)
+    return (text ? JSON.parse(text) : undefined) as T
+  }
+
+  /** A streamed response (logs): rejects on an error status, else hands over the body stream. */
+  async stream(method: string, path: string, query?: Query): Promise<Http1Response> {
+    const res = await this.raw(method, path, { query })
+    if (res.statusCode >= 400) throw errorFrom(res.statusCode, await readBody(res))
+    return res
+  }
+
+  /**
+   * Docker's hijack: POST with "Connection: Upgrade, Upgrade: tcp"; the engine answers
+   * "101 UPGRADED" and the socket carries the container's stdio from then on.
+   */
+  async hijack(path: string, query?: Query, body?: unknown): Promise<{ socket: Duplex; head: Buffer; multiplexed: boolean }> {
+    try {
+      return await this.#hijack(path, query, body)
+    } catch (err) {
+      if (!this.startEngine || !isEngineDown(err)) throw err
+    }
+    await this.#engineStarted()
+    return this.#hijack(path, query, body)
+  }
+
+  async #hijack(path: string, query?: Query, body?: unknown): Promise<{ socket: Duplex; head: Buffer; multiplexed: boolean }> {
+    const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body))
+    const r = await httpRequest(
+      {
+        socketPath: this.socketPath,
+        method: 'POST',
+        path: path + qs(query),
+        headers: {
+          Host: 'tocker',
+          Connection: 'Upgrade',
+          Upgrade: 'tcp',
+          ...(this.traceSession ? { 'X-Tocker-Session': this.traceSession } : {}),
+          ...(data ? { 'Content-Type': 'application/json' } : {}),
+        },
+        body: data,
+      },
+      true,
+    )
+    // Anything but "101 UPGRADED" is an answer instead of a stream: an error (404, 409, …).
+    if (r instanceof Http1Response) throw errorFrom(r.statusCode, await readBody(r))
+    return { socket: r.socket, head: r.head, multiplexed: r.response.headers['content-type'] === 'application/vnd.docker.multiplexed-stream' }
+  }
+}
+
+export function readBody(res: Readable): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    res.on('data', (c: Buffer) => chunks.push(c))
+    res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
+    res.on('error', reject)
+  })
+}
+
+/** Docker's error body {"message": "..."} → a TockerError the CLI prints as Docker does. */
+export function errorFrom(status: number, text: string): TockerError {
+  let message = text.trim()
+  let hint: string | undefined
+  try {
+    const body = JSON.parse(text) as { message?: string; hint?: string }
+    message = body.message ?? message
+    hint = body.hint
+  } catch {
+    /* not JSON: keep the text */
+  }
+  return new TockerError(message || `engine answered ${status}`, { code: codeOfStatus(status), status, daemon: true, hint })
+}
