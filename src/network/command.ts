@@ -1,13 +1,18 @@
 // Every change to the kernel's network state is a command a learner could type: iproute2's `ip`,
 // `iptables-restore`, `nsenter`. This file starts them (child_process: Node cannot fork, libuv can)
 // and reports each one through the trace layer, so `tocker --explain` prints the exact command line
-// (and, for a batch, the lines fed on stdin) with how long it took.
+// (and, for a batch, the lines fed on stdin) with how long it took. A container's own links,
+// address and route go over rtnetlink from the engine instead (runLinkOps: no process start, the
+// hot path of every `run` on a bridge), traced as the `ip` lines that would do the same.
 import { spawn } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { TockerError } from '../errors.js'
 import { linkUpIn } from '../sys/net.js'
+import { applyLinkOps, NetlinkError, opLine, type LinkOp } from '../sys/netlink.js'
 import { seam } from '../sys/seam.js'
-import { tracedAsync } from '../trace/trace.js'
+import { traced, tracedAsync } from '../trace/trace.js'
+
+export { opLine, type LinkOp } from '../sys/netlink.js'
 
 export interface CommandOptions {
   /** Written to the command's stdin (`ip -batch -`, `iptables-restore`). */
@@ -39,8 +44,8 @@ export function oneLine(lines: string[]): string {
 
 /**
  * The seam between the network layer and the host: what it asks of the kernel, as commands (ip,
- * iptables-save/-restore, nsenter), the /proc/sys/net switches, and bringing a link up inside a
- * namespace. The real one is `linuxNetworkHost`; unit tests install a fake that models links and
+ * iptables-save/-restore, nsenter), as rtnetlink requests (linkOps), the /proc/sys/net switches,
+ * and bringing a link up inside a namespace. The real one is `linuxNetworkHost`; unit tests install a fake that models links and
  * rules in memory and can fail any command (test/unit/fakes/network-host.ts). runCommand and
  * sysctl.ts trace above it, so `--explain` and the tests see the same commands.
  * Installed rather than passed down (see src/sys/syscalls.ts for the same choice): the bridge,
@@ -54,6 +59,12 @@ export interface NetworkHost {
   writeSysctl(key: string, value: string): void
   /** Bring link `ifname` up inside the network namespace at `netns` (no process started). */
   linkUpIn(netns: string, ifname: string): void
+  /**
+   * Apply link, address and route changes in order over rtnetlink (no process started), in the
+   * engine's namespace or in the one at `netns`; stop at the first refusal and throw it as a
+   * NetworkCommandError worded as `ip` words it ("RTNETLINK answers: File exists").
+   */
+  linkOps(netns: string | undefined, ops: LinkOp[]): void
 }
 
 function sysctlPath(key: string): string {
@@ -74,6 +85,16 @@ export const linuxNetworkHost: NetworkHost = {
     writeFileSync(sysctlPath(key), value + '\n')
   },
   linkUpIn,
+  linkOps(netns, ops) {
+    try {
+      applyLinkOps(netns, ops)
+    } catch (err) {
+      if (!(err instanceof NetlinkError)) throw err
+      const e = new NetworkCommandError('rtnetlink', [err.line], null, err.message.slice(err.line.length + 2))
+      e.cause = err
+      throw e
+    }
+  },
 }
 
 const host = seam<NetworkHost>(linuxNetworkHost)
@@ -88,6 +109,15 @@ export const useNetworkHost = host.use
 export function runCommand(file: string, args: string[], opts: CommandOptions = {}): Promise<string> {
   const op = file.split('/').pop()!
   return tracedAsync('net', op, opts.describe ?? (() => args.join(' ')), () => host.get().run(file, args, opts.input))
+}
+
+/**
+ * Apply `ops` over rtnetlink, traced as one step whose detail is the `ip` lines that do the same
+ * ("in NS: " before them when inside a container's namespace), as an `ip -batch` would show.
+ */
+export function runLinkOps(netns: string | undefined, ops: LinkOp[]): void {
+  const lines = () => oneLine(ops.map(opLine))
+  traced('net', 'rtnetlink', () => (netns === undefined ? lines() : `in ${netns}: ${lines()}`), () => host.get().linkOps(netns, ops))
 }
 
 function spawnCommand(file: string, args: string[], input?: string): Promise<string> {

@@ -1,7 +1,7 @@
 // iproute2 (`ip`) as the network layer uses it: single commands, batches (`ip -batch -` reads
-// several commands on stdin and applies them in one process, which is what keeps a container's
-// set-up to a couple of process starts), the same inside a container's network namespace through
-// `nsenter --net=<path>`, and the JSON queries (`ip -j`) that tell what already exists.
+// several commands on stdin and applies them in one process: a bridge's set-up), and the JSON
+// queries (`ip -j`) that tell what already exists. A container's own veth and addresses go over
+// rtnetlink from the engine instead (veth.ts, sys/netlink.ts): no process per container.
 import { NetworkCommandError, oneLine, runCommand } from './command.js'
 
 export const IP = 'ip'
@@ -12,18 +12,6 @@ export function ip(args: string[]): Promise<string> {
 
 export function ipBatch(lines: string[]): Promise<string> {
   return runCommand(IP, ['-batch', '-'], { input: lines.join('\n') + '\n', describe: () => `-batch - <<< ${oneLine(lines)}` })
-}
-
-/**
- * Run a batch inside another network namespace. `ip -n NAME` only knows names under
- * /run/netns; nsenter joins any namespace file (/proc/<pid>/ns/net or a bind mount of one) and
- * then execs ip, which never notices it is not in the host's namespace.
- */
-export function ipBatchIn(netns: string, lines: string[]): Promise<string> {
-  return runCommand('nsenter', [`--net=${netns}`, IP, '-batch', '-'], {
-    input: lines.join('\n') + '\n',
-    describe: () => `--net=${netns} ip -batch - <<< ${oneLine(lines)}`,
-  })
 }
 
 /** "Cannot find device" / "does not exist": the link is gone, which is what a delete wanted anyway. */

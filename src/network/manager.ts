@@ -15,8 +15,9 @@
 //      and, on the endpoint that carries the default route, the host ports: each checked against the
 //      other containers' ports and by really binding it (the socket is then kept, like Docker's)
 //   3. make sure the bridge, the sysctls and tocker's base iptables chains exist
-//   4. record the endpoint (so a crash from here on is cleaned up by reconcile), then
-//      create the veth pair + configure the interface (2 processes) and add the port rules (1 process)
+//   4. record the endpoint (so a crash from here on is cleaned up by reconcile), at the same time
+//      create the veth pair + configure the interface (rtnetlink, no process) and add the port
+//      rules (1 process)
 //   any failure in 4 undoes what 4 did and drops the record.
 import { randomBytes } from 'node:crypto'
 import { TockerError } from '../errors.js'
@@ -287,13 +288,17 @@ export class NetworkManager {
         await this.#bridges.ensureBridge(net)
         await this.#bridges.ensureBase(state)
         net.endpoints[e.containerId] = e
-        await this.#write(state)
-        // The veth (2 processes, one after the other) and the port rules (1 process) do not depend
-        // on each other: a DNAT rule towards an address that does not exist yet is harmless.
         const tools = await this.iptables()
+        // The record's write (its fsync in the thread pool), the port rules (1 process) and the
+        // veth (rtnetlink, on this thread) do not depend on each other: a DNAT rule towards an
+        // address that does not exist yet is harmless, and an engine killed before the record
+        // lands leaves a veth on our bridge that no endpoint owns and rules no endpoint names,
+        // which reconcile deletes at the next start (it rebuilds the port rules from the state).
+        // The write and the rules start first so that they run while the veth is being made.
         await allOrFirstError([
-          createVeth({ bridge: net.bridge!, hostVeth: e.hostVeth, netns, mac: e.mac, ip: e.ip, prefixLen: e.prefixLen, gateway: e.gateway, ifname: e.ifname, defaultRoute }),
+          this.#write(state),
           e.ports.length ? addPortRules(tools, net.bridge!, e) : Promise.resolve(),
+          createVeth({ bridge: net.bridge!, hostVeth: e.hostVeth, netns, mac: e.mac, ip: e.ip, prefixLen: e.prefixLen, gateway: e.gateway, ifname: e.ifname, defaultRoute }),
         ])
       } catch (err) {
         this.#bridges.forgetBase() // maybe someone deleted the bridge or flushed the chains: check again next time

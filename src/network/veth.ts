@@ -1,14 +1,15 @@
 // A veth pair is a virtual cable: what goes in one end comes out of the other. One end stays in
 // the host's namespace, plugged into the bridge; the other lives in the container's network
-// namespace as its eth0 (eth1, eth2… for each further network it joins). Two process starts per
-// container and network:
-//   1. (host)      ip -batch: link add vethXXXXXXX master tocker0 up type veth peer name eth0 address MAC netns NS
+// namespace as its eth0 (eth1, eth2… for each further network it joins). No process is started:
+// the requests go over rtnetlink from the engine (sys/netlink.ts), shown by --explain as the `ip`
+// lines that do the same:
+//   1. (host)      link add vethXXXXXXX master tocker0 up type veth peer name eth0 address MAC netns NS
 //      (+ hairpin on) creates both ends at once and creates the peer directly inside the container's namespace,
 //      already named eth0 (same result as "create, move with `ip link set … netns`, rename", in one
 //      netlink request, and the name eth0 never collides with the host's own eth0);
-//   2. (container) nsenter --net=NS ip -batch -: loopback up, the address, eth0 up, the default route.
-import { ip, ipBatch, ipBatchIn, isNoSuchDevice } from './iproute2.js'
-import { networkHost } from './command.js'
+//   2. (container) through a netlink socket made inside NS: loopback up, the address, eth0 up, the default route.
+import { networkHost, runLinkOps, type LinkOp } from './command.js'
+import { ip, isNoSuchDevice } from './iproute2.js'
 import { traced } from '../trace/trace.js'
 
 export interface VethSpec {
@@ -29,30 +30,35 @@ export interface VethSpec {
 export const CONTAINER_IFNAME = 'eth0'
 
 export async function createVeth(spec: VethSpec): Promise<void> {
-  await ipBatch([
-    `link add ${spec.hostVeth} master ${spec.bridge} up type veth peer name ${spec.ifname ?? CONTAINER_IFNAME} address ${spec.mac} netns ${spec.netns}`,
+  runLinkOps(undefined, [
+    { op: 'veth', name: spec.hostVeth, master: spec.bridge, peer: spec.ifname ?? CONTAINER_IFNAME, peerMac: spec.mac, peerNetns: spec.netns },
     // Hairpin: let the bridge send a frame back out of the port it came in on. Needed when a
     // container talks to its own published port (172.17.0.1:8081 -> DNAT -> itself): with
     // br_netfilter the DNATed frame is bridged, and a bridge never reflects a frame by default.
-    `link set dev ${spec.hostVeth} type bridge_slave hairpin on`,
+    { op: 'hairpin', name: spec.hostVeth },
   ])
   await configureContainerSide(spec)
 }
 
 export async function configureContainerSide(spec: Pick<VethSpec, 'netns' | 'ip' | 'prefixLen' | 'gateway' | 'ifname' | 'defaultRoute'>): Promise<void> {
   const dev = spec.ifname ?? CONTAINER_IFNAME
-  await ipBatchIn(spec.netns, [
-    'link set lo up',
+  const ops: LinkOp[] = [
+    { op: 'up', name: 'lo' },
     // `broadcast +`: the subnet's last address, as Docker sets it (`ip addr` shows "brd 172.17.255.255").
-    `addr add ${spec.ip}/${spec.prefixLen} dev ${dev} broadcast +`,
-    `link set ${dev} up`,
-    ...(spec.defaultRoute === false ? [] : [`route add default via ${spec.gateway}`]),
-  ])
+    { op: 'addr', dev, ip: spec.ip, prefixLen: spec.prefixLen },
+    { op: 'up', name: dev },
+  ]
+  if (spec.defaultRoute !== false) ops.push({ op: 'defaultRoute', via: spec.gateway })
+  runLinkOps(spec.netns, ops)
 }
 
 /**
  * Deleting either end deletes the pair. When the container's namespace has died (its last process
  * exited) the kernel already destroyed the pair with it, so "no such device" counts as done.
+ * This one stays a process (`ip link del`), unlike the set-up: the kernel makes the deleting
+ * caller wait for every CPU to pass a quiescent state (synchronize_net(), 15-25 ms measured here),
+ * and over our own netlink socket that wait would block the engine's event loop; `ip` waits in a
+ * process of its own.
  */
 export async function deleteVeth(hostVeth: string): Promise<void> {
   try {

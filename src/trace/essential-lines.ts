@@ -72,10 +72,10 @@ export function networkLines(events: TraceEvent[], l: Lang): string[] {
       const addr = /addr add (\S+) dev/.exec(d)?.[1]
       const forward = events.some((x) => x.op === 'sysctl' && /ip_forward=1/.test(x.detail))
       lines.push(`${t('explain.line.bridge', { bridge: /link add (\S+)/.exec(d)![1], addr: addr ?? '?', forward: forward ? '; ip_forward=1' : '' }, l)}${ok(e)}`)
-    } else if (e.op === 'ip' && /type veth peer name/.test(d)) {
+    } else if (e.op === 'rtnetlink' && /type veth peer name/.test(d)) {
       const m = /link add (\S+) master (\S+) .*peer name (\S+)/.exec(d)
       lines.push(m ? `${t('explain.line.veth', { host: m[1], bridge: m[2], peer: m[3] }, l)}${ok(e)}` : call(e))
-    } else if (e.op === 'nsenter' && /addr add/.test(d)) {
+    } else if (e.op === 'rtnetlink' && /addr add/.test(d)) {
       const addr = /addr add ([^;\s]+) dev ([^;\s]+)/.exec(d)
       const gw = /route add default via ([^;\s]+)/.exec(d)?.[1]
       lines.push(`${t('explain.line.address', { dev: addr?.[2] ?? '?', addr: addr?.[1] ?? '', gw: gw ? t('explain.line.gateway', { gw }, l) : '' }, l)}${ok(e)}`)

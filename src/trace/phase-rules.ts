@@ -58,6 +58,8 @@ export const RULES: { phase: PhaseId | null; when: EventPattern }[] = [
   // the runtime's thread going home and back (around a --step pause): machinery, not a step
   { phase: null, when: { kind: 'syscall', op: /^(setns|fchdir)$/, detail: /^(back into |saved )/ } },
   { phase: null, when: { kind: 'syscall', op: 'unshare', detail: /^CLONE_FS$/ } },
+  // the engine's thread visiting a container's network namespace to make its netlink socket (sys/netlink.ts)
+  { phase: 'network', when: { kind: 'syscall', op: 'setns', detail: /netlink socket/ } },
   // pull
   { phase: 'registry', when: { kind: 'note', op: 'config' } },
   { phase: 'layers', when: { kind: 'note', op: 'layer' } },

@@ -46,9 +46,9 @@ const RUN: TraceEvent[] = [
   { kind: 'syscall', op: 'setresuid', detail: 'uid 0, gid 0, 0 supplementary group(s) (setgroups, setresgid, setresuid)', result: 'ok', by: 'PID 1' },
   { kind: 'syscall', op: 'capset', detail: 'effective 0xa80425fb (14: CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID), permitted 0xa80425fb (14: CHOWN)', result: 'ok', by: 'PID 1' },
   { kind: 'syscall', op: 'chdir', detail: '"/"', result: 'ok', by: 'PID 1' },
-  { kind: 'net', op: 'ip', detail: '-batch - <<< link add vethabc master tocker0 up type veth peer name eth0 address 02:42:ac:11:00:02 netns /proc/11/ns/net', result: 'ok' },
+  { kind: 'net', op: 'rtnetlink', detail: 'link add vethabc master tocker0 up type veth peer name eth0 address 02:42:ac:11:00:02 netns /proc/11/ns/net; link set dev vethabc type bridge_slave hairpin on', result: 'ok' },
   { kind: 'net', op: 'iptables-restore', detail: '--noflush <<< *nat; -A TOCKER -p tcp -m tcp --dport 8080 -m comment --comment "tocker:dc8e04a832a2" -j DNAT --to-destination 172.17.0.2:80; COMMIT', result: 'ok' },
-  { kind: 'net', op: 'nsenter', detail: '--net=/proc/11/ns/net ip -batch - <<< link set lo up; addr add 172.17.0.2/16 dev eth0; link set eth0 up; route add default via 172.17.0.1', result: 'ok' },
+  { kind: 'net', op: 'rtnetlink', detail: 'in /proc/11/ns/net: link set lo up; addr add 172.17.0.2/16 dev eth0 broadcast +; link set eth0 up; route add default via 172.17.0.1', result: 'ok' },
   { kind: 'exec', op: 'execve', detail: '"/bin/true", ["true"]', result: 'ok (the process is now the program)', by: 'PID 1' },
   { kind: 'api', op: 'POST', detail: `/containers/${ID}/start`, result: '204' },
   { kind: 'note', op: 'exit', detail: 'PID 1 (true) exited with code 0', msg: { key: 'explain.note.exit', vars: { path: 'true', code: 0 } } },
@@ -79,7 +79,9 @@ t.test('every event of a run lands in the phase of its concept', async (t) => {
   t.equal(phase('pivot_root'), 'pivot')
   t.equal(phase('capset'), 'security')
   t.equal(phase('execve'), 'start')
-  t.equal(phase('nsenter'), 'network')
+  t.equal(phase('rtnetlink'), 'network')
+  t.equal(phaseOf({ kind: 'syscall', op: 'setns', detail: '/proc/11/ns/net (for a netlink socket there) → net:[4026532281], CLONE_NEWNET' }), 'network', "the engine's visit for a netlink socket is no exec's join")
+  t.equal(phaseOf({ kind: 'syscall', op: 'setns', detail: "the engine's own net ns (after the netlink socket) → net:[4026531840], CLONE_NEWNET" }), 'network', 'nor its way home a namespace of the container')
   t.equal(phaseOf(RUN.find((e) => /link del/.test(e.detail))!), 'cleanup')
   t.equal(phase('rm'), 'remove')
   t.equal(phase('openat2'), undefined, 'path checks go with their neighbour')

@@ -61,7 +61,7 @@ t.test('two containers on the bridge reach each other by IP', async (t) => {
   t.equal(displayablePorts(portSummaries(sa.Ports)), '0.0.0.0:8081->80/tcp')
   t.match(
     events.join('\n'),
-    /ip\(-batch - <<< link add veth[0-9a-f]{7} master tocker0 up type veth peer name eth0 address 02:42:ac:11:00:02 netns \/proc\/\d+\/ns\/net; link set dev veth[0-9a-f]{7} type bridge_slave hairpin on\)/,
+    /rtnetlink\(link add veth[0-9a-f]{7} master tocker0 up type veth peer name eth0 address 02:42:ac:11:00:02 netns \/proc\/\d+\/ns\/net; link set dev veth[0-9a-f]{7} type bridge_slave hairpin on\)/,
     'the veth command is traced',
   )
   t.match(events.join('\n'), /iptables(-legacy|-nft)?-restore\(--noflush <<< \*nat; -A TOCKER -p tcp -m tcp --dport 8081/, 'the DNAT rule is traced')

@@ -8,7 +8,7 @@
 // `snapshot()` before and after must then be equal. A command the model does not know fails the
 // test loudly (an unknown line is an error, never silently accepted).
 import type { Test } from 'tap'
-import { NetworkCommandError, useNetworkHost, type NetworkHost } from '../../../src/network/command.js'
+import { NetworkCommandError, opLine, useNetworkHost, type LinkOp, type NetworkHost } from '../../../src/network/command.js'
 
 interface Link {
   kind: 'bridge' | 'veth'
@@ -28,7 +28,7 @@ interface Table {
 const BUILTIN: Record<string, string[]> = { nat: ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'], filter: ['INPUT', 'FORWARD', 'OUTPUT'] }
 
 export interface Command {
-  /** "ip -batch -", "iptables-restore --noflush", "nsenter --net=/x ip -batch -" */
+  /** "ip -batch -", "iptables-restore --noflush", "rtnetlink" (linkOps), "rtnetlink --net=/x" (linkOps in a namespace) */
   line: string
   /** What went to its stdin, as lines. */
   input: string[]
@@ -106,6 +106,17 @@ export class FakeNetworkHost implements NetworkHost {
   writeSysctl(key: string, value: string): void {
     this.commands.push({ line: `sysctl -w ${key}=${value}`, input: [] })
     this.sysctls.set(key, value)
+  }
+  /** rtnetlink requests: modelled as the `ip` lines that do the same (opLine), like an `ip -batch`. */
+  linkOps(netns: string | undefined, ops: LinkOp[]): void {
+    const cmd: Command = { line: netns === undefined ? 'rtnetlink' : `rtnetlink --net=${netns}`, input: ops.map(opLine) }
+    this.commands.push(cmd)
+    const fail = (msg: string): never => {
+      throw new NetworkCommandError('rtnetlink', cmd.input, null, msg)
+    }
+    const i = this.#failures.findIndex((f) => f.match(cmd))
+    if (i >= 0) fail(this.#failures.splice(i, 1)[0]!.stderr)
+    this.#batch(cmd.input, fail, netns)
   }
   linkUpIn(netns: string, ifname: string): void {
     this.commands.push({ line: `link set ${ifname} up in ${netns}`, input: [] })
