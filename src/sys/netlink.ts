@@ -16,7 +16,7 @@
 import { closeSync, openSync } from 'node:fs'
 import { constants as osConstants } from 'node:os'
 import * as native from '../../native-shims/netlink.js'
-import { TockerError } from '../errors.js'
+import { codeOf, TockerError } from '../errors.js'
 import { CLONE_NEWNET, setns } from './ns.js'
 
 /** One change, as `ip` would be told it (opLine) and as the kernel is told it (encode). */
@@ -59,8 +59,8 @@ export class NetlinkError extends TockerError {
     readonly errno: number,
     readonly kernelMessage?: string,
   ) {
-    const code = ERRNO_NAMES[errno] ?? `errno ${errno}`
-    super(`${line}: RTNETLINK answers: ${STRERROR[code] ?? code}${kernelMessage ? ` (${kernelMessage})` : ''}`, { code, internal: true })
+    const name = ERRNO_NAMES[errno] ?? `errno ${errno}`
+    super(`${line}: RTNETLINK answers: ${STRERROR[name] ?? name}${kernelMessage ? ` (${kernelMessage})` : ''}`, { code: codeOf({ code: name }, 'EIO'), internal: true })
     this.name = 'NetlinkError'
   }
 }
