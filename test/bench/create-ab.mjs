@@ -2,7 +2,8 @@
 // The low-level runtime, this tree against another built checkout, interleaved in one process:
 // create / start / wait / delete of /bin/true (busybox), each phase timed, with the state root
 // on disk (where an engine with --root elsewhere than /var/lib/tocker keeps it: <root>/runtime)
-// and on a tmpfs (/run/tocker/runtime, the default store's). Alternating A and B run by run, so
+// and on a tmpfs (/run/tocker/runtime, the default store's); and 'log': `echo hello` with its
+// output relayed into a json-file log on disk, as the engine runs containers. Alternating A and B run by run, so
 // that the neighbours' load falls on both alike; medians and ratios.
 //
 //   node test/bench/create-ab.mjs --baseline DIR [iterations=60]      (root, after npm run build in both)
@@ -45,12 +46,25 @@ copyFileSync('/bin/busybox', join(bundle, 'rootfs', 'bin', 'busybox'))
 chmodSync(join(bundle, 'rootfs', 'bin', 'busybox'), 0o755)
 symlinkSync('busybox', join(bundle, 'rootfs', 'bin', 'true'))
 writeFileSync(join(bundle, 'config.json'), JSON.stringify(sides.tocker.defaultSpec(['/bin/true'])))
+// 'log': a container that prints a line, its output relayed by the shim into a json-file log on
+// disk (as the engine's containers/<id>/<id>-json.log), its state on a tmpfs: the exit path of a
+// `run --rm` that prints.
+const echo = join(work, 'echo')
+mkdirSync(echo)
+symlinkSync(join(bundle, 'rootfs'), join(echo, 'rootfs'))
+writeFileSync(join(echo, 'config.json'), JSON.stringify(sides.tocker.defaultSpec(['/bin/busybox', 'echo', 'hello'])))
+const logs = join(work, 'logs')
+mkdirSync(logs)
 
-const roots = { disk: join(work, 'state'), tmpfs: join(shm, 'state') }
+const roots = { disk: join(work, 'state'), tmpfs: join(shm, 'state'), log: join(shm, 'state-log') }
+const WHERE = Object.keys(roots)
 const times = {}
 async function once(side, where, i, keep) {
   const rt = sides[side]
-  const opts = { id: `ab-${side}-${i}`, bundle, stateRoot: roots[where], stdio: { stdin: 'ignore', stdout: 1, stderr: 2 } }
+  const id = `ab-${side}-${i}`
+  const opts = where === 'log'
+    ? { id, bundle: echo, stateRoot: roots[where], log: { dir: logs, name: `${id}-json.log` } }
+    : { id, bundle, stateRoot: roots[where], stdio: { stdin: 'ignore', stdout: 1, stderr: 2 } }
   const t0 = performance.now()
   const c = await rt.createContainer(opts)
   const t1 = performance.now()
@@ -69,7 +83,7 @@ async function once(side, where, i, keep) {
   times[k].total.push(t3 - t0)
 }
 for (let i = 0; i < N + 5; i++) {
-  for (const where of ['disk', 'tmpfs']) {
+  for (const where of WHERE) {
     const order = i % 2 ? ['tocker', 'base'] : ['base', 'tocker']
     for (const side of order) await once(side, where, i, i >= 5)
   }
@@ -77,7 +91,7 @@ for (let i = 0; i < N + 5; i++) {
 const med = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1]
 const phases = ['create', 'start+wait', 'delete', 'total']
 console.log(`\nmedians of ${N} runs each, ms (${'state root'.padEnd(5)})  ${phases.map((p) => p.padStart(11)).join('')}`)
-for (const where of ['disk', 'tmpfs']) {
+for (const where of WHERE) {
   for (const side of ['tocker', 'base']) console.log(`${`${where} ${side}`.padEnd(40)}  ${phases.map((p) => med(times[`${where} ${side}`][p]).toFixed(2).padStart(11)).join('')}`)
   console.log(`${`${where} tocker / base`.padEnd(40)}  ${phases.map((p) => `${(med(times[`${where} tocker`][p]) / med(times[`${where} base`][p])).toFixed(2)}x`.padStart(11)).join('')}`)
 }
