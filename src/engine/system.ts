@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import type { ContainerSummary, DiskUsage } from '../api/types.js'
 import { API_VERSION, MIN_API_VERSION } from '../api/types.js'
 import type { HostFacts } from '../runtime/host-facts.js'
+import { TockerError } from '../errors.js'
 import { writeFileAtomic } from '../sys/atomic-file.js'
 import { loadDaemonConfig } from '../image/registry/config.js'
 import type { ImageService } from './images/service.js'
@@ -178,8 +179,15 @@ export function info(s: SystemSources) {
  */
 export function writableLayerSize(upper: string): Promise<number> {
   if (!existsSync(upper)) return Promise.resolve(0)
-  return new Promise((resolve) => {
-    execFile('find', ['-P', upper, '-xdev', '-mindepth', '1', '!', '-type', 'd', '-printf', '%i %s\\n'], { timeout: 10_000, maxBuffer: 64 << 20 }, (err, stdout) => {
+  return new Promise((resolve, reject) => {
+    execFile('find', ['-P', upper, '-xdev', '-mindepth', '1', '!', '-type', 'd', '-printf', '%i %s\\n'], { timeout: 10_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      // find reports files that vanished under it (a running container deletes them) and exits 1:
+      // still a size. Anything else (the time bound, output past maxBuffer, a directory it could
+      // not read) is an error, not a smaller size.
+      const other = err ? unexpectedFindErrors(String(stderr)) : []
+      if (err && ((err as { killed?: boolean }).killed || typeof err.code !== 'number' || other.length)) {
+        return reject(new TockerError(`measuring the writable layer ${upper}: ${other[0] ?? err.message}`, { code: 'ESTATE', status: 500, cause: err }))
+      }
       const seen = new Set<string>()
       let total = 0
       for (const line of stdout.split('\n')) {
@@ -188,11 +196,14 @@ export function writableLayerSize(upper: string): Promise<number> {
         seen.add(ino)
         total += Number(size) || 0
       }
-      // find reports vanished files (a running container deletes them) on stderr: still a size.
-      void err
       resolve(total)
     })
   })
+}
+
+/** find's complaints on stderr other than "No such file or directory" (a file gone while it walked). */
+export function unexpectedFindErrors(stderr: string): string[] {
+  return stderr.split('\n').filter((l) => l.trim() && !/: No such file or directory$/.test(l))
 }
 
 export async function diskUsage(s: SystemSources, containers: ContainerSummary[]): Promise<DiskUsage> {

@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs'
 import { createSocket, type Socket as UdpSocket } from 'node:dgram'
 import { createServer, type Server } from 'node:net'
+import { TockerError } from '../errors.js'
 import { tracedAsync } from '../trace/trace.js'
 import { bindError, noFreePortError, portAllocatedError } from './errors.js'
 import { portOwner } from './ipam.js'
@@ -59,15 +60,22 @@ function bindPort(hostIp: string, hostPort: number, proto: Proto): Promise<HeldP
   return Promise.resolve({ hostIp, hostPort, proto, close: () => {} })
 }
 
-/** The kernel's range for ephemeral ports, where Docker also picks "-p 80" host ports. */
-export function dynamicPortRange(): [number, number] {
+/**
+ * The kernel's range for ephemeral ports, where Docker also picks "-p 80" host ports. No such file
+ * (a kernel without IPv4's sysctls): Docker's own default. Any other failure to read it, or a range
+ * that does not parse, is an error, never quietly the default.
+ */
+export function dynamicPortRange(path = '/proc/sys/net/ipv4/ip_local_port_range'): [number, number] {
+  let text: string
   try {
-    const [a, b] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number)
-    if (a && b && a <= b) return [a, b]
-  } catch {
-    // fall through to Docker's own default
+    text = readFileSync(path, 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [49153, 65535]
+    throw new TockerError(`reading the ephemeral port range (${path}): ${(err as Error).message}`, { code: 'ESTATE', status: 500, cause: err })
   }
-  return [49153, 65535]
+  const [a, b] = text.trim().split(/\s+/).map(Number)
+  if (!(Number.isInteger(a) && Number.isInteger(b) && a > 0 && a <= b && b <= 65535)) throw new TockerError(`${path}: not a port range: ${JSON.stringify(text.trim())}`, { code: 'ESTATE', status: 500 })
+  return [a, b]
 }
 
 /** Pick and bind every requested host port; on any refusal, close what was bound and throw. */
