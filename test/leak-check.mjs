@@ -22,7 +22,9 @@ function mounts() {
     .filter((m) => /tocker|overlay/.test(m))
 }
 
-function cgroups() {
+/** Every directory under /sys/fs/cgroup (3 levels) whose name mentions tocker, sorted (also used by
+ * test/integration/cgroups/host.test.ts: nothing may be left or written there). */
+export function tockerCgroupDirs() {
   const found = []
   const walk = (dir, depth) => {
     if (depth > 3 || !existsSync(dir)) return
@@ -40,7 +42,7 @@ function cgroups() {
     }
   }
   walk('/sys/fs/cgroup', 0)
-  return found
+  return found.sort()
 }
 
 function links() {
@@ -85,7 +87,7 @@ function defaultStores() {
 }
 
 export function snapshot() {
-  return { mounts: mounts(), cgroups: cgroups(), links: links(), rules: rules(), processes: processes(), tempStores: tempStores(), defaultStores: defaultStores() }
+  return { mounts: mounts(), cgroups: tockerCgroupDirs(), links: links(), rules: rules(), processes: processes(), tempStores: tempStores(), defaultStores: defaultStores() }
 }
 
 /** What is in `after` and was not in `before`, per kind; empty object when nothing leaked. */

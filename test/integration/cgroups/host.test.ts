@@ -13,30 +13,11 @@ import { TockerError } from '../../../src/errors.js'
 import { onTrace, type TraceEvent } from '../../../src/trace/trace.js'
 // @ts-expect-error plain ESM helper without type declarations
 import { ensureBuilt, REPO } from '../../vm/vm.mjs'
+// @ts-expect-error plain ESM helper without type declarations
+import { tockerCgroupDirs } from '../../leak-check.mjs'
 
 const support = cgroupSupport()
 const id = `tocker-test-${process.pid}`
-
-/** Every directory under /sys/fs/cgroup (3 levels) whose name mentions tocker. */
-function tockerCgroupDirs(): string[] {
-  const found: string[] = []
-  const walk = (dir: string, depth: number) => {
-    if (depth > 3) return
-    let entries
-    try {
-      entries = readdirSync(dir, { withFileTypes: true })
-    } catch {
-      return
-    }
-    for (const e of entries) {
-      if (!e.isDirectory()) continue
-      if (e.name.includes('tocker')) found.push(`${dir}/${e.name}`)
-      walk(`${dir}/${e.name}`, depth + 1)
-    }
-  }
-  walk('/sys/fs/cgroup', 0)
-  return found.sort()
-}
 
 function recordTrace(): { events: TraceEvent[]; stop: () => void } {
   const events: TraceEvent[] = []
