@@ -3,7 +3,7 @@
 //       → sys/trace → native-shims
 // An import may skip layers downward, never point upward, and no module may import itself through
 // others (no cycles). Leaves every layer may use, each with no state and no kernel access: errors.ts
-// (the one error type), human-duration.ts and json-schema.ts (pure helpers), dockerignore.ts (the
+// (the one error type), human-duration.ts, json-schema.ts and edit-distance.ts (pure helpers), dockerignore.ts (the
 // .dockerignore matcher: the CLI's build context and the engine's builder both apply it),
 // package-root.ts (where the package's own files are: the CLI, the runtime CLI and the dashboard find
 // their assets through it), i18n/ (the learner's words), and the API's wire formats (api/types.ts, api/wire/,
@@ -17,7 +17,7 @@
 // library directly, as runc does, and shares cli/'s parser.
 // The dashboard (`tocker dashboard`, a web server for the browser) sits under the CLI and is a client
 // of the API in the same way.
-const LEAVES = '^src/(errors\\.ts|human-duration\\.ts|json-schema\\.ts|dockerignore\\.ts|package-root\\.ts|i18n/|api/types\\.ts|api/wire/|api/json-message\\.ts)'
+const LEAVES = '^src/(errors\\.ts|edit-distance\\.ts|human-duration\\.ts|json-schema\\.ts|dockerignore\\.ts|package-root\\.ts|i18n/|api/types\\.ts|api/wire/|api/json-message\\.ts)'
 
 /** Layers from the top; each may import only those after it. */
 const LAYERS = [

@@ -8,6 +8,7 @@
 //
 // The parser throws these without knowing the command's name; main.ts adds the name and usage.
 import { TockerError } from '../errors.js'
+import { editDistance } from '../edit-distance.js'
 
 /** A bad option (unknown, missing value, wrong type): Docker exits 125. */
 export class FlagError extends TockerError {
@@ -56,25 +57,10 @@ export function formatUnknownCommand(err: UnknownCommandError, parent: string[],
   return out + `\nRun '${cmd} --help' for more information\n`
 }
 
-/** Levenshtein distance (cobra suggests names within 2 edits, or with the typed word as prefix). */
-export function distance(a: string, b: string): number {
-  const prev = Array.from({ length: b.length + 1 }, (_, j) => j)
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0]
-    prev[0] = i
-    for (let j = 1; j <= b.length; j++) {
-      const up = prev[j]
-      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1))
-      diag = up
-    }
-  }
-  return prev[b.length]
-}
-
 /** The closest names (within 2 edits, or starting with what was typed); only the closest ones. */
 export function suggest(typed: string, names: string[]): string[] {
   const t = typed.toLowerCase()
-  const scored = names.map((n) => ({ n, d: t.length > 1 && n.toLowerCase().startsWith(t) ? 0 : distance(t, n.toLowerCase()) })).filter((x) => x.d <= 2)
+  const scored = names.map((n) => ({ n, d: t.length > 1 && n.toLowerCase().startsWith(t) ? 0 : editDistance(t, n.toLowerCase()) })).filter((x) => x.d <= 2)
   const best = Math.min(...scored.map((x) => x.d))
   return scored.filter((x) => x.d === best).map((x) => x.n)
 }

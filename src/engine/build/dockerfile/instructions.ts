@@ -4,6 +4,7 @@
 // (did you mean RUN?)"). Values are still unexpanded: the builder expands them step by step,
 // because an ENV changes what the next instruction's $VAR means.
 import { DockerfileParseError, type DockerfileNode, type ParsedDockerfile } from './parser.js'
+import { editDistance } from '../../../edit-distance.js'
 
 export interface KeyValue {
   key: string
@@ -312,7 +313,7 @@ function suggestion(word: string): string {
   let min = 3
   for (const opt of INSTRUCTIONS) {
     if (opt === lower) return ''
-    const d = levenshtein(lower, opt)
+    const d = editDistance(lower, opt)
     if (d < min) {
       min = d
       best = opt
@@ -321,20 +322,6 @@ function suggestion(word: string): string {
   if (!best) return ''
   const shown = word === word.toLowerCase() ? best : word === word.toUpperCase() ? best.toUpperCase() : best
   return ` (did you mean ${shown}?)`
-}
-
-function levenshtein(a: string, b: string): number {
-  const prev = Array.from({ length: b.length + 1 }, (_, i) => i)
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0]
-    prev[0] = i
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = prev[j]
-      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1))
-      diag = tmp
-    }
-  }
-  return prev[b.length]
 }
 
 /** An instruction's --flags, as BuildKit's BFlags checks them. */

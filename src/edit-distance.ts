@@ -1,0 +1,17 @@
+// Levenshtein distance, for "did you mean …?": the CLI's misspelt commands and flags (cobra's
+// rule) and the builder's misspelt Dockerfile instructions (BuildKit's) both measure with it.
+
+/** The number of single-character insertions, deletions and substitutions turning `a` into `b`. */
+export function editDistance(a: string, b: string): number {
+  const prev = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0]
+    prev[0] = i
+    for (let j = 1; j <= b.length; j++) {
+      const up = prev[j]
+      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1))
+      diag = up
+    }
+  }
+  return prev[b.length]
+}
