@@ -35,6 +35,12 @@ export interface FollowOptions {
   exited: Promise<unknown>
   /** Resolves when the client went away: the stream ends at once. */
   cancelled: Promise<unknown>
+  /**
+   * Called once the point the stream starts from is fixed (the files opened, `tail` placed):
+   * whatever the container writes after this is streamed. attach connects the client's stdin only
+   * then, else a shell could answer a line typed at once before the start was placed past it.
+   */
+  positioned?: () => void
 }
 
 export const LOG_DEFAULTS = { maxSize: '10m', maxFile: 3 } as const
@@ -64,7 +70,7 @@ class LogStream {
 
   async run(follow?: FollowOptions): Promise<void> {
     void follow?.cancelled.then(() => (this.#stopped = true))
-    const { current, offset } = await this.#readNow()
+    const { current, offset } = await this.#readNow(follow?.positioned)
     if (!follow || this.#stopped) return void (await current?.fh.close())
     await this.#follow(current, offset, follow)
   }
@@ -73,7 +79,7 @@ class LogStream {
    * The log as it is now, a chunk at a time (with `tail`: from where its last N entries begin).
    * Returns the current file, still open, and where its whole lines end: follow goes on from there.
    */
-  async #readNow(): Promise<{ current?: OpenLog; offset: number }> {
+  async #readNow(positioned?: () => void): Promise<{ current?: OpenLog; offset: number }> {
     const files: OpenLog[] = []
     for (const file of logFiles(this.path)) {
       const f = await openLog(file)
@@ -86,6 +92,7 @@ class LogStream {
       if (tail !== undefined && tail >= 0) {
         start = tail === 0 ? { index: files.length - 1, offset: current ? await wholeLinesEnd(current) : 0 } : await tailStart(files, tail, this.o)
       }
+      positioned?.()
       let offset = 0
       for (let index = Math.max(start.index, 0); index < files.length && !this.#stopped; index++) {
         const f = files[index]

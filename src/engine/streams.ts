@@ -71,14 +71,18 @@ export class Streams {
    */
   async attach(rec: ContainerRecord, conn: ClientConnection, o: AttachOptions): Promise<void> {
     const opts = { stdout: o.stdout, stderr: o.stderr, tail: o.logs ? undefined : 0 }
+    let positioned: (() => void) | undefined
     if (o.stream) {
       if (o.stdin && rec.Config.OpenStdin && this.runtime.openStdin) {
-        void this.#pipeStdin(rec, conn)
+        // The client's bytes wait in the socket (paused) until the output's start is placed: a
+        // line typed at once could otherwise be answered before it, and the answer never shown.
+        conn.input.pause()
+        positioned = () => void this.#pipeStdin(rec, conn)
       } else {
         conn.input.resume() // discard
       }
     }
-    const follow = o.stream ? { exited: this.#nextExit(rec), cancelled: conn.closed } : undefined
+    const follow = o.stream ? { exited: this.#nextExit(rec), cancelled: conn.closed, positioned } : undefined
     await this.#stream(rec, opts, sinkEmit(conn, false), follow)
     conn.end()
   }

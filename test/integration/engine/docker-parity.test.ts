@@ -68,7 +68,7 @@ t.test('restart of an --rm container starts it again (Docker does not remove it 
 
 t.test('an --rm container whose removal fails: run says so (125) instead of hanging, the container is Dead, rm works later', async (t) => {
   // An immutable runtime state directory (chattr +i, ext4): the runtime cannot delete its files.
-  const run = spawn(process.execPath, [TOCKER_BIN, '--root', env.root, 'run', '--rm', '--network', 'none', '--name', 'stuck', BUSYBOX, 'sh', '-c', 'sleep 2; echo done'], {
+  const run = spawn(process.execPath, [TOCKER_BIN, '--root', env.root, 'run', '--rm', '--network', 'none', '--name', 'stuck', BUSYBOX, 'sh', '-c', 'i=0; while [ ! -e /go ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done; echo done'], {
     env: { ...process.env, TOCKER_NO_AUTOSTART: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
@@ -80,9 +80,15 @@ t.test('an --rm container whose removal fails: run says so (125) instead of hang
   const timer = setTimeout(() => run.kill('SIGKILL'), 60_000)
   const id = await until(async () => /^true (\w+)$/.exec((await env.tocker(['inspect', '-f', '{{.State.Running}} {{.Id}}', 'stuck'])).stdout.trim())?.[1], 'the container running')
   const state = join(env.root, 'runtime', id)
+  // An exec records its status under <state>/execs/: made now, before the directory is locked.
+  await env.ok(['exec', 'stuck', 'true'])
   execFileSync('chattr', ['+i', state])
   let locked = true
   t.teardown(() => void (locked && execFileSync('chattr', ['-i', state])))
+  // The container ends when told to (a file made through exec), not after a fixed sleep: at load 20 the
+  // inspect polling above took longer than a 2 s sleep, the container was removed before the chattr
+  // (CI: "chattr: No such file or directory").
+  await env.ok(['exec', 'stuck', 'touch', '/go'])
   const code = await ended
   clearTimeout(timer)
   t.equal(code, 125, 'run ended (before the fix it waited for the removal forever)')
