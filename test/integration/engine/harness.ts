@@ -3,6 +3,7 @@
 // real registry on 127.0.0.1 and pulled by tocker.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -217,4 +218,18 @@ export function layerLines(out: string): Map<string, string> {
     if (x) m.set(x[1], x[2])
   }
   return m
+}
+
+/** POST a JSON body to the engine on `socket`: the status and the parsed answer. */
+export function postJson(socket: string, path: string, body: unknown): Promise<{ status: number; json: { Id?: string } }> {
+  return new Promise((resolve, reject) => {
+    const data = JSON.stringify(body)
+    const req = request({ socketPath: socket, path, method: 'POST', headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) } }, (res) => {
+      let text = ''
+      res.on('data', (d) => (text += d))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: text ? JSON.parse(text) : {} }))
+    })
+    req.on('error', reject)
+    req.end(data)
+  })
 }

@@ -16,7 +16,7 @@ const { spawn } = await import('node:child_process')
 const { connect } = await import('node:net')
 const { readFileSync, statSync } = await import('node:fs')
 const { join } = await import('node:path')
-const { engineTestBed, TOCKER_BIN } = await import('./harness.js')
+const { engineTestBed, postJson, TOCKER_BIN } = await import('./harness.js')
 
 const { env, ref, cleanup } = await engineTestBed(['busybox'], 'tocker-engine-logcost-')
 const BUSYBOX = ref('busybox')
@@ -151,19 +151,8 @@ t.test('a logs -f client that stops reading: the engine does not buffer the log 
   await env.ok(['rm', '-f', 'spew2'])
 })
 
-/** POST with a JSON body; the parsed answer. */
-function post(path: string, body: unknown): Promise<{ status: number; json: { Id?: string } }> {
-  return new Promise((resolve, reject) => {
-    const data = JSON.stringify(body)
-    const req = request({ socketPath: env.socket, path, method: 'POST', headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) } }, (res) => {
-      let text = ''
-      res.on('data', (d) => (text += d))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: text ? JSON.parse(text) : {} }))
-    })
-    req.on('error', reject)
-    req.end(data)
-  })
-}
+/** POST with a JSON body to this engine; the parsed answer. */
+const post = (path: string, body: unknown) => postJson(env.socket, path, body)
 
 t.test('an exec whose client stops reading: the engine does not hold its output', async (t) => {
   await ensureEngine()

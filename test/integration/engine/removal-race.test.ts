@@ -12,10 +12,9 @@ prepareNetSandbox()
 
 const { default: t } = await import('tap')
 const { existsSync } = await import('node:fs')
-const { request } = await import('node:http')
 const { connect } = await import('node:net')
 const { join } = await import('node:path')
-const { engineTestBed } = await import('./harness.js')
+const { engineTestBed, postJson } = await import('./harness.js')
 
 const { env, ref, cleanup } = await engineTestBed(['busybox'], 'tocker-engine-rmrace-')
 t.teardown(cleanup)
@@ -23,19 +22,8 @@ const BUSYBOX = ref('busybox')
 const ROUNDS = 2
 const EXECS = 12
 
-/** POST with a JSON body; the parsed answer. */
-function post(path: string, body: unknown): Promise<{ status: number; json: { Id?: string } }> {
-  return new Promise((resolve, reject) => {
-    const data = JSON.stringify(body)
-    const req = request({ socketPath: env.socket, path, method: 'POST', headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) } }, (res) => {
-      let text = ''
-      res.on('data', (d) => (text += d))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: text ? JSON.parse(text) : {} }))
-    })
-    req.on('error', reject)
-    req.end(data)
-  })
-}
+/** POST with a JSON body to this engine; the parsed answer. */
+const post = (path: string, body: unknown) => postJson(env.socket, path, body)
 
 /** An attached exec (its shim waits for it and records its status), started through the API; the client's socket. */
 async function attachedExec(container: string): Promise<import('node:net').Socket> {
