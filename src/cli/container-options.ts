@@ -2,6 +2,7 @@
 // they become the body of POST /containers/create (Docker's Config + HostConfig).
 import type { ContainerCreateBody } from '../api/types.js'
 import { TockerError } from '../errors.js'
+import { kvMap } from './kv.js'
 import { clientSecurityOpts } from './security-opts.js'
 import type { OptionDef } from './spec.js'
 
@@ -98,11 +99,7 @@ export async function createBody(o: Record<string, any>, positional: string[], d
   const attach = !detach
   const cpus = o.cpus !== undefined ? Number(o.cpus) : undefined
   if (cpus !== undefined && !(cpus > 0)) throw new TockerError(`invalid argument "${o.cpus}" for "--cpus" flag: range of CPUs is from 0.01 to the number of CPUs available`, { code: 'EINVALID', exitCode: 125 })
-  const labels: Record<string, string> = {}
-  for (const l of o.label ?? []) {
-    const i = l.indexOf('=')
-    labels[i < 0 ? l : l.slice(0, i)] = i < 0 ? '' : l.slice(i + 1)
-  }
+  const labels = kvMap(o.label)
   const security = clientSecurityOpts(o['security-opt'] ?? [])
   const env = (o.env ?? []).map((e: string) => (e.includes('=') ? e : process.env[e] !== undefined ? `${e}=${process.env[e]}` : e))
   const { parseMountFlag, splitVolumeFlags, tmpfsFlags } = await import('./mount-spec.js')

@@ -3,6 +3,7 @@
 // daemon", and the engine builds (POST /build), streaming Docker's classic output: Step N/M, the
 // RUN output, " ---> <id>", "Successfully built/tagged". A failed RUN exits with its own code, as
 // Docker's CLI does.
+import { kvMap } from '../kv.js'
 import type { Command } from '../spec.js'
 
 const en = (s: string, ko: string) => ({ en: s, ko })
@@ -74,11 +75,7 @@ export const build: Command = {
       else buildArgs[kv] = process.env[kv] ?? null // Docker: KEY alone takes $KEY, if set
     }
     if (Object.keys(buildArgs).length) query.push(['buildargs', JSON.stringify(buildArgs)])
-    const labels: Record<string, string> = {}
-    for (const kv of (a.label as string[] | undefined) ?? []) {
-      const eq = kv.indexOf('=')
-      labels[eq < 0 ? kv : kv.slice(0, eq)] = eq < 0 ? '' : kv.slice(eq + 1)
-    }
+    const labels = kvMap(a.label as string[] | undefined)
     if (Object.keys(labels).length) query.push(['labels', JSON.stringify(labels)])
     if (a['no-cache']) query.push(['nocache', '1'])
     if (a.pull) query.push(['pull', '1'])

@@ -2,16 +2,8 @@
 // commands through the engine's /networks API, with Docker's output (the ID printed by create, the
 // "NETWORK ID  NAME  DRIVER  SCOPE" table sorted by name, inspect's JSON array, names printed by rm).
 import { filtersJson } from '../filters.js'
+import { kvMap } from '../kv.js'
 import { LIST_FORMAT_HELP, OBJECT_FORMAT_HELP, type Command } from '../spec.js'
-
-function keyValues(list: string[] | undefined): Record<string, string> {
-  const out: Record<string, string> = {}
-  for (const l of list ?? []) {
-    const i = l.indexOf('=')
-    out[i < 0 ? l : l.slice(0, i)] = i < 0 ? '' : l.slice(i + 1)
-  }
-  return out
-}
 
 const t = (en: string, ko: string) => ({ en, ko })
 
@@ -47,8 +39,8 @@ export const networkCreate: Command = {
       Attachable: !!a.attachable,
       EnableIPv6: !!a.ipv6,
       IPAM: { Driver: a['ipam-driver'] as string, Config: subnets.map((s, i) => ({ Subnet: s, ...(gateways[i] ? { Gateway: gateways[i] } : {}), ...(ranges[i] ? { IPRange: ranges[i] } : {}) })), Options: {} },
-      Options: keyValues(a.opt),
-      Labels: keyValues(a.label),
+      Options: kvMap(a.opt),
+      Labels: kvMap(a.label),
       CheckDuplicate: true,
     })
     process.stdout.write(`${r.Id}\n`)
@@ -149,7 +141,7 @@ export const networkConnect: Command = {
     const client = await engineClient(g)
     await client.connectNetwork(args[0]!, {
       Container: args[1]!,
-      EndpointConfig: { Aliases: (a.alias as string[] | undefined) ?? [], Links: (a.link as string[] | undefined) ?? [], IPAMConfig: a.ip ? { IPv4Address: String(a.ip) } : undefined, DriverOpts: keyValues(a['driver-opt']) },
+      EndpointConfig: { Aliases: (a.alias as string[] | undefined) ?? [], Links: (a.link as string[] | undefined) ?? [], IPAMConfig: a.ip ? { IPv4Address: String(a.ip) } : undefined, DriverOpts: kvMap(a['driver-opt']) },
     })
   },
 }

@@ -2,18 +2,10 @@
 // /volumes API, with Docker's output (names printed one per line, the "DRIVER  VOLUME NAME" table,
 // inspect's JSON array, prune's question and its "Total reclaimed space").
 import { filtersJson } from '../filters.js'
+import { kvMap } from '../kv.js'
 import { LIST_FORMAT_HELP, OBJECT_FORMAT_HELP, type Command, type CommandContext } from '../spec.js'
 
 const FILTER = { name: 'filter', short: 'f', type: 'filter', valueName: 'filter', description: { en: "Provide filter values (e.g. 'dangling=true')", ko: "조건으로 걸러 냅니다 (예: 'dangling=true', 'name=…', 'label=…')" } } as const
-
-function keyValues(list: string[] | undefined): Record<string, string> {
-  const out: Record<string, string> = {}
-  for (const l of list ?? []) {
-    const i = l.indexOf('=')
-    out[i < 0 ? l : l.slice(0, i)] = i < 0 ? '' : l.slice(i + 1)
-  }
-  return out
-}
 
 export const volumeCreate: Command = {
   usage: '[OPTIONS] [VOLUME]',
@@ -31,7 +23,7 @@ export const volumeCreate: Command = {
       throw new FlagError(`conflicting options: either specify --name or provide positional arg, not both`)
     }
     const client = await engineClient(g)
-    const v = await client.createVolume({ Name: args[0] ?? a.name ?? '', Driver: a.driver as string, DriverOpts: keyValues(a.opt), Labels: keyValues(a.label) })
+    const v = await client.createVolume({ Name: args[0] ?? a.name ?? '', Driver: a.driver as string, DriverOpts: kvMap(a.opt), Labels: kvMap(a.label) })
     process.stdout.write(`${v.Name}\n`)
   },
 }
