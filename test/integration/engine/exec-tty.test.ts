@@ -45,7 +45,18 @@ t.test("exec -t: the terminal is one of the container's own /dev/pts, not a host
   const before = hostPtys()
   // While the exec runs (the sleep), from the host: the host's devpts, and the terminals the
   // container's processes hold.
-  const during = new Promise<{ ptys: Set<string>; devs: number[] }>((resolve) => setTimeout(() => resolve({ ptys: hostPtys(), devs: terminalDevicesIn(pid) }), 2000))
+  // Looked at as soon as a new terminal shows among them (polled, bounded), not after a fixed 2 s: at
+  // load 20 the exec had not started 2 s after the CLI did (CI).
+  const baseline = new Set(terminalDevicesIn(pid))
+  const during = (async () => {
+    let devs: number[] = []
+    for (let i = 0; i < 300; i++) {
+      devs = terminalDevicesIn(pid)
+      if (devs.some((d) => !baseline.has(d))) break
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    return { ptys: hostPtys(), devs }
+  })()
   // stat -L on fd 0: the device of the devpts instance the terminal belongs to.
   const r = await env.tocker(['exec', '-t', 'term', 'sh', '-c', 'tty; echo pts=$(ls /dev/pts | tr "\\n" " "); echo dev=$(stat -L -c %d /proc/self/fd/0); sleep 3'])
   const seen = await during
