@@ -5,16 +5,13 @@
 // end was read, and the client never saw it (CI at load 20: terminal.test.ts's "the shell answers
 // after attach" timed out). Without root: the real API server and Engine over the recording fake
 // runtime, whose stdin here is `cat` (every line written back as stdout, as the shim would log it).
-import { mkdtempSync, rmSync } from 'node:fs'
 import { createConnection } from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import t from 'tap'
-import { createApiServer } from '../../../src/api/server.js'
-import { Engine } from '../../../src/engine/engine.js'
 import type { ContainerRecord } from '../../../src/engine/state.js'
-import { FakeRuntime, fakeImages } from '../fakes/runtime.js'
+import { bed } from '../fakes/api-bed.js'
+import { FakeRuntime } from '../fakes/runtime.js'
 
 /** The fake runtime with a container that echoes its stdin to its log: `cat`. */
 class CatRuntime extends FakeRuntime {
@@ -29,23 +26,10 @@ class CatRuntime extends FakeRuntime {
 }
 
 t.test('attach: a line sent with the request reaches the container, and its answer the client (10 tries)', async (t) => {
-  const root = mkdtempSync(join(tmpdir(), 'tocker-unit-attach-'))
-  const engine = new Engine({ root, runtime: new CatRuntime(), images: fakeImages(), version: '0.0.0-unit' })
-  await engine.init()
+  const { api, create, root } = await bed(t, new CatRuntime())
   const sock = join(root, 'api.sock')
-  const server = createApiServer(engine)
-  await new Promise<void>((r) => server.listen(sock, r))
-  t.teardown(async () => {
-    server.close()
-    server.closeAllConnections()
-    await engine.close()
-    rmSync(root, { recursive: true, force: true })
-  })
-  const call = (method: string, path: string, body?: unknown) =>
-    fetchLike(sock, `${method} ${path} HTTP/1.1\r\nHost: docker\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${body ? JSON.stringify(body).length : 0}\r\n\r\n${body ? JSON.stringify(body) : ''}`)
-  const made = await call('POST', '/containers/create?name=cat', { Image: 'busybox', Cmd: ['cat'], OpenStdin: true, AttachStdin: true })
-  t.match(made, /^HTTP\/1\.1 201/)
-  t.match(await call('POST', '/containers/cat/start'), /^HTTP\/1\.1 204/)
+  await create('cat', { Cmd: ['cat'], OpenStdin: true, AttachStdin: true })
+  t.equal((await api('POST', '/containers/cat/start')).status, 204)
   for (let i = 0; i < 10; i++) {
     const line = `typed-ahead-${i}\n`
     const seen = await new Promise<string>((resolve) => {
@@ -67,17 +51,5 @@ t.test('attach: a line sent with the request reaches the container, and its answ
     t.ok(seen.includes(line), `attach ${i}: the answer to the line typed ahead was shown (got ${JSON.stringify(seen.slice(-80))})`)
   }
   // The container's end ends the engine's side of the attaches (their log follows), so the engine can close.
-  t.match(await call('POST', '/containers/cat/kill'), /^HTTP\/1\.1 204/)
+  t.equal((await api('POST', '/containers/cat/kill')).status, 204)
 })
-
-/** One request on a fresh connection; the whole answer as text. */
-function fetchLike(sock: string, raw: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const c = createConnection(sock)
-    let got = ''
-    c.on('data', (d) => (got += d.toString()))
-    c.on('end', () => resolve(got))
-    c.on('error', reject)
-    c.write(raw)
-  })
-}
