@@ -37,14 +37,19 @@ export class EngineTransport {
   ) {}
 
   /** One request; resolves with the response (body unread). */
-  async raw(method: string, path: string, opts: { query?: Query; body?: unknown; headers?: Record<string, string> } = {}): Promise<Http1Response> {
+  raw(method: string, path: string, opts: { query?: Query; body?: unknown; headers?: Record<string, string> } = {}): Promise<Http1Response> {
+    return this.#withEngine(() => this.#send(method, path, opts))
+  }
+
+  /** `send`; if no engine was listening, once more after starting one (when this client may). */
+  async #withEngine<T>(send: () => Promise<T>): Promise<T> {
     try {
-      return await this.#send(method, path, opts)
+      return await send()
     } catch (err) {
       if (!this.startEngine || !isEngineDown(err)) throw err
     }
     await this.#engineStarted()
-    return this.#send(method, path, opts)
+    return send()
   }
 
   /**
@@ -106,14 +111,8 @@ export class EngineTransport {
    * Docker's hijack: POST with "Connection: Upgrade, Upgrade: tcp"; the engine answers
    * "101 UPGRADED" and the socket carries the container's stdio from then on.
    */
-  async hijack(path: string, query?: Query, body?: unknown): Promise<{ socket: Duplex; head: Buffer; multiplexed: boolean }> {
-    try {
-      return await this.#hijack(path, query, body)
-    } catch (err) {
-      if (!this.startEngine || !isEngineDown(err)) throw err
-    }
-    await this.#engineStarted()
-    return this.#hijack(path, query, body)
+  hijack(path: string, query?: Query, body?: unknown): Promise<{ socket: Duplex; head: Buffer; multiplexed: boolean }> {
+    return this.#withEngine(() => this.#hijack(path, query, body))
   }
 
   async #hijack(path: string, query?: Query, body?: unknown): Promise<{ socket: Duplex; head: Buffer; multiplexed: boolean }> {
