@@ -17,6 +17,7 @@ import { isSameProcess } from '../sys/proc-stat.js'
 import { listIds, publicState, deleteStateDir, readExit, readState, STALE_STATE, stateDir, statusOf, type ExitStatus, type StoredState } from './state.js'
 import { stateRootOf, type RuntimeOptions } from './options.js'
 import { sharesMountNamespace, unmountSharedRoot } from './shared-mounts.js'
+import { pollPause } from './poll.js'
 
 function conflict(message: string): TockerError {
   return new TockerError(message, { code: 'ESTATE', status: 409 })
@@ -219,7 +220,7 @@ export async function deleteContainer(id: string, opts: RuntimeOptions & { force
   const started = Date.now()
   for (let tries = 0; isSameProcess({ pid: st.pid, startTime: st.pidStartTime }) || isSameProcess({ pid: st.shimPid, startTime: st.shimStartTime }); tries++) {
     if (Date.now() - started > 10_000) throw new TockerError(`container ${id} did not stop after SIGKILL`, { code: 'ERUNTIME' })
-    await (tries < 50 ? new Promise((r) => setImmediate(r)) : sleep(Math.min(2 ** (tries - 50), 50)))
+    await pollPause(tries, 50)
   }
   // Nothing to unmount: every mount of the container lived in its mount namespace, and the kernel
   // took the namespace (and its mounts) down with the last process in it, the shim. Unless it had

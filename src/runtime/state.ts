@@ -10,11 +10,11 @@
 // we started? has it been released?), so a crashed engine or CLI cannot leave it stale.
 import { closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { flock, LOCK_EX, LOCK_NB } from '../sys/fs.js'
 import { TockerError } from '../errors.js'
 import { writeFileAtomic } from '../sys/atomic-file.js'
 import { isSameProcess } from '../sys/proc-stat.js'
+import { pollPause } from './poll.js'
 import { openCgroupPath } from '../cgroups/index.js'
 import { OCI_VERSION, type Hooks, type LinuxSeccomp, type Process, type State } from './spec.js'
 
@@ -173,7 +173,7 @@ export async function deleteStateDir(root: string, id: string, timeoutMs = 10_00
     const started = Date.now()
     for (let tries = 0; fd !== undefined && !flock(fd, LOCK_EX | LOCK_NB, execs); tries++) {
       if (Date.now() - started > timeoutMs) throw new TockerError(`container ${id}: an exec's shim did not exit (it still holds ${execs})`, { code: 'ETIMEDOUT' })
-      await (tries < 20 ? new Promise((r) => setImmediate(r)) : sleep(Math.min(2 ** (tries - 20), 50)))
+      await pollPause(tries, 20)
     }
     // Held (or no exec ever ran): a new exec's shared flock now fails, so none can start writing.
     removeStateDir(root, id)
