@@ -6,10 +6,9 @@
 // setns(2) moves only the calling thread (namespaces belong to threads: see runtime/namespaces.ts);
 // between the two setns calls nothing here waits or yields, so no other JavaScript runs while the
 // main thread is away.
-import { closeSync, openSync } from 'node:fs'
 import * as native from '../../native-shims/net.js'
 import { traced } from '../trace/trace.js'
-import { CLONE_NEWNET, setns } from './ns.js'
+import { inNetns } from './ns.js'
 
 export interface BoundSockets {
   udp: { fd: number; port: number }
@@ -21,30 +20,20 @@ export interface BoundSockets {
  * namespace at `netnsPath` (/proc/<pid>/ns/net). Non-blocking, close-on-exec.
  */
 export function socketsInNetns(netnsPath: string, ip: string): BoundSockets {
-  const target = openSync(netnsPath, 'r')
-  const own = openSync('/proc/thread-self/ns/net', 'r')
   const made: number[] = []
+  const make = (type: number, proto: string) =>
+    traced('syscall', 'socket', () => `AF_INET, ${proto}|SOCK_NONBLOCK|SOCK_CLOEXEC; bind ${ip}:0 (in ${netnsPath})`, () => {
+      const fd = native.socket(native.AF_INET, type | native.SOCK_NONBLOCK | native.SOCK_CLOEXEC)
+      made.push(fd)
+      native.bindInet(fd, ip, 0)
+      if (type === native.SOCK_STREAM) native.listen(fd, 64)
+      return { fd, port: native.boundPort(fd) }
+    }, (r) => `fd ${r.fd}, port ${r.port}`)
   try {
-    setns(target, CLONE_NEWNET, netnsPath)
-    try {
-      const make = (type: number, proto: string) =>
-        traced('syscall', 'socket', () => `AF_INET, ${proto}|SOCK_NONBLOCK|SOCK_CLOEXEC; bind ${ip}:0 (in ${netnsPath})`, () => {
-          const fd = native.socket(native.AF_INET, type | native.SOCK_NONBLOCK | native.SOCK_CLOEXEC)
-          made.push(fd)
-          native.bindInet(fd, ip, 0)
-          if (type === native.SOCK_STREAM) native.listen(fd, 64)
-          return { fd, port: native.boundPort(fd) }
-        }, (r) => `fd ${r.fd}, port ${r.port}`)
-      return { udp: make(native.SOCK_DGRAM, 'SOCK_DGRAM'), tcp: make(native.SOCK_STREAM, 'SOCK_STREAM') }
-    } finally {
-      setns(own, CLONE_NEWNET, "the engine's own net ns")
-    }
+    return inNetns(netnsPath, () => ({ udp: make(native.SOCK_DGRAM, 'SOCK_DGRAM'), tcp: make(native.SOCK_STREAM, 'SOCK_STREAM') }))
   } catch (err) {
     for (const fd of made) native.closeFd(fd)
     throw err
-  } finally {
-    closeSync(target)
-    closeSync(own)
   }
 }
 
@@ -54,20 +43,7 @@ export function socketsInNetns(netnsPath: string, ip: string): BoundSockets {
  * SIOCGIFFLAGS and SIOCSIFFLAGS with IFF_UP added, from home (the socket keeps its namespace).
  */
 export function linkUpIn(netnsPath: string, name: string): void {
-  const target = openSync(netnsPath, 'r')
-  const own = openSync('/proc/thread-self/ns/net', 'r')
-  let fd: number
-  try {
-    setns(target, CLONE_NEWNET, netnsPath)
-    try {
-      fd = traced('syscall', 'socket', () => `AF_INET, SOCK_DGRAM|SOCK_CLOEXEC (in ${netnsPath})`, () => native.socket(native.AF_INET, native.SOCK_DGRAM | native.SOCK_CLOEXEC), (r) => `fd ${r}`)
-    } finally {
-      setns(own, CLONE_NEWNET, "the engine's own net ns")
-    }
-  } finally {
-    closeSync(target)
-    closeSync(own)
-  }
+  const fd = inNetns(netnsPath, () => traced('syscall', 'socket', () => `AF_INET, SOCK_DGRAM|SOCK_CLOEXEC (in ${netnsPath})`, () => native.socket(native.AF_INET, native.SOCK_DGRAM | native.SOCK_CLOEXEC), (r) => `fd ${r}`))
   try {
     const flags = traced('syscall', 'ioctl', () => `${fd}, SIOCGIFFLAGS, {ifr_name "${name}"}`, () => native.getLinkFlags(fd, name), (f) => `flags 0x${f.toString(16)}`)
     if (flags & native.IFF_UP) return

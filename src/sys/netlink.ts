@@ -17,7 +17,7 @@ import { closeSync, openSync } from 'node:fs'
 import { constants as osConstants } from 'node:os'
 import * as native from '../../native-shims/netlink.js'
 import { codeOf, TockerError } from '../errors.js'
-import { CLONE_NEWNET, setns } from './ns.js'
+import { inNetns } from './ns.js'
 
 /** One change, as `ip` would be told it (opLine) and as the kernel is told it (encode). */
 export type LinkOp =
@@ -263,30 +263,13 @@ function extAckMessage(m: Buffer): string | undefined {
   return undefined
 }
 
-/** A route socket in the namespace at `netnsPath` (the main thread visits it for the socket(2) call only). */
-function socketIn(netnsPath: string): number {
-  const target = openSync(netnsPath, 'r')
-  const own = openSync('/proc/thread-self/ns/net', 'r')
-  try {
-    setns(target, CLONE_NEWNET, `${netnsPath} (for a netlink socket there)`)
-    try {
-      return native.openRoute()
-    } finally {
-      setns(own, CLONE_NEWNET, "the engine's own net ns (after the netlink socket)")
-    }
-  } finally {
-    closeSync(target)
-    closeSync(own)
-  }
-}
-
 /**
  * Apply `ops` in order in the engine's own network namespace (netns undefined) or in the one at
  * `netns`; stop at the first refusal (as `ip -batch` does: the earlier ones stay done) and throw
  * its NetlinkError.
  */
 export function applyLinkOps(netns: string | undefined, ops: LinkOp[]): void {
-  const fd = netns === undefined ? native.openRoute() : socketIn(netns)
+  const fd = netns === undefined ? native.openRoute() : inNetns(netns, () => native.openRoute(), 'the netlink socket')
   try {
     const s = new RouteSocket(fd)
     for (const o of ops) s.apply(o)
