@@ -74,8 +74,9 @@ export class Streams {
     let positioned: (() => void) | undefined
     if (o.stream) {
       if (o.stdin && rec.Config.OpenStdin && this.runtime.openStdin) {
-        // The client's bytes wait in the socket (paused) until the output's start is placed: a
-        // line typed at once could otherwise be answered before it, and the answer never shown.
+        // The client's bytes wait in the socket (paused) until the output's start is placed and the
+        // container's stdin is open: a line typed at once could otherwise be answered before that
+        // start, and the answer never shown.
         conn.input.pause()
         positioned = () => void this.#pipeStdin(rec, conn)
       } else {
@@ -102,9 +103,7 @@ export class Streams {
   }
 
   async #pipeStdin(rec: ContainerRecord, conn: ClientConnection): Promise<void> {
-    const input = conn.input
-    // The client's bytes wait in the socket (paused) until the container's stdin can take them.
-    input.pause()
+    const input = conn.input // paused by attach() until now
     const stdin = await this.runtime.openStdin!(rec).catch(() => undefined)
     if (!stdin) return void input.resume()
     input.on('data', (d: Buffer) => {
