@@ -27,22 +27,25 @@ const FIELDS_ONLY = /^(?:[^{}]|\{\{ *\.[A-Za-z_][A-Za-z0-9_]* *\}\})*$/
 const FIELD = /\{\{ *\.([A-Za-z_][A-Za-z0-9_]*) *\}\}/g
 
 /**
- * `template` rendered with `row` without the template engine when it only names fields the row has
- * as strings (every default --format of ps and images, and most of what learners type): what Go
- * prints for a string field is the string. Anything else (a missing field, a number, a map) is
- * left to execute(), which knows Go's rules for them.
+ * How to render `template` for each row. A template that only names fields (every default --format of
+ * ps and images, and most of what learners type) is filled in without the template engine when the
+ * row has those fields as strings: what Go prints for a string field is the string. Anything else
+ * (a missing field, a number, a map) is left to render(), which knows Go's rules for them.
  */
-function renderFields(template: string, fieldsOnly: boolean, row: Row): string {
-  if (!fieldsOnly) return render(template, row)
-  let missing = false
+function rowRenderer(template: string): (row: Row) => string {
+  if (!FIELDS_ONLY.test(template)) return (row) => render(template, row)
   // The text's typed "\t" and "\n" as the parser turns them (field names have no backslash).
-  const out = unescape(template).replace(FIELD, (_, name: string) => {
-    const v = Object.hasOwn(row, name) ? row[name] : undefined
-    if (typeof v === 'string') return v
-    missing = true
-    return ''
-  })
-  return missing ? render(template, row) : out
+  const text = unescape(template)
+  return (row) => {
+    let missing = false
+    const out = text.replace(FIELD, (_, name: string) => {
+      const v = Object.hasOwn(row, name) ? row[name] : undefined
+      if (typeof v === 'string') return v
+      missing = true
+      return ''
+    })
+    return missing ? render(template, row) : out
+  }
 }
 
 /**
@@ -58,9 +61,9 @@ export function formatRows(format: string, rows: Row[], headers: Record<string, 
     const cols = unescape(body).split('\t')
     const header = cols.map((c) => c.replace(ACTION, (_, a: string) => headers[a.replace(/^\./, '')] ?? a.replace(/^\./, '').toUpperCase()))
     // Each row is the whole template rendered, cut into cells at its tabs (as tabwriter does).
-    const simple = FIELDS_ONLY.test(body)
-    return table(header, rows.map((r) => renderFields(body, simple, r).split('\t')), 10)
+    const fill = rowRenderer(body)
+    return table(header, rows.map((r) => fill(r).split('\t')), 10)
   }
-  const simple = FIELDS_ONLY.test(trimmed)
-  return rows.map((r) => renderFields(trimmed, simple, r) + '\n').join('')
+  const fill = rowRenderer(trimmed)
+  return rows.map((r) => fill(r) + '\n').join('')
 }
