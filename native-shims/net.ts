@@ -27,8 +27,8 @@ function sockaddrIn(ipv4: string, port: number): Buffer {
   return b
 }
 
-export function socket(domain: number, type: number): number {
-  return check(socket_(domain, type, 0) as number, 'socket')
+export function socket(domain: number, type: number, protocol = 0, what = 'socket'): number {
+  return check(socket_(domain, type, protocol) as number, what)
 }
 
 export function bindInet(fd: number, ipv4: string, port: number): void {

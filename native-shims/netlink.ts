@@ -3,6 +3,9 @@
 // sendmsg(2) (the work is done, and the answer queued, by the time send returns), so a blocking
 // send then recv is one round trip with no waiting on anything but the kernel's own work.
 import { check, libc } from './libc.js'
+import { socket } from './net.js'
+
+export { closeFd } from './net.js'
 
 export const AF_NETLINK = 16
 export const SOCK_RAW = 3
@@ -11,15 +14,13 @@ export const NETLINK_ROUTE = 0
 const SOL_NETLINK = 270
 const NETLINK_EXT_ACK = 11
 
-const socket_ = libc.func('int socket(int domain, int type, int protocol)')
 const send_ = libc.func('long send(int fd, const uint8_t *buf, size_t len, int flags)')
 const recv_ = libc.func('long recv(int fd, _Out_ uint8_t *buf, size_t len, int flags)')
 const setsockopt_ = libc.func('int setsockopt(int fd, int level, int name, const int *value, uint32_t len)')
-const close_ = libc.func('int close(int fd)')
 
 /** A route netlink socket in the calling thread's network namespace (it keeps that namespace for life). */
 export function openRoute(): number {
-  const fd = check(socket_(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE) as number, 'socket(AF_NETLINK)')
+  const fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE, 'socket(AF_NETLINK)')
   // Extended acks: the kernel adds its own words to an error ("Device does not exist"); best effort.
   setsockopt_(fd, SOL_NETLINK, NETLINK_EXT_ACK, [1], 4)
   return fd
@@ -34,8 +35,4 @@ export function recv(fd: number, size = 32768): Buffer {
   const buf = Buffer.alloc(size)
   const n = check(Number(recv_(fd, buf, size, 0)), 'recv(AF_NETLINK)')
   return buf.subarray(0, n)
-}
-
-export function closeFd(fd: number): void {
-  close_(fd)
 }
