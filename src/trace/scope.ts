@@ -32,7 +32,9 @@ export interface StepSubject {
   containerId?: string
 }
 
-const storage = new AsyncLocalStorage<TraceScope>()
+// One per process, as trace.ts's listener list (two copies of this module can be loaded: see there).
+const STORAGE = Symbol.for('tocker.trace.scope')
+const storage: AsyncLocalStorage<TraceScope> = ((globalThis as { [STORAGE]?: AsyncLocalStorage<TraceScope> })[STORAGE] ??= new AsyncLocalStorage<TraceScope>())
 
 export function currentScope(): TraceScope | undefined {
   return storage.getStore()

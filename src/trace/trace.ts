@@ -43,7 +43,14 @@ interface Subscription {
   session?: string
 }
 
-const listeners: Subscription[] = []
+/**
+ * One list per process, not per copy of this module: the `tocker` CLI is one bundled file that
+ * loads the runtime library (`tocker runtime …`) from the compiled tree at run time
+ * (scripts/bundle.mjs), so two copies of this module live in that process. Kept in a module-level
+ * array, `--explain` subscribed to the bundle's copy and heard nothing the runtime's copy reported.
+ */
+const LISTENERS = Symbol.for('tocker.trace.listeners')
+const listeners: Subscription[] = ((globalThis as { [LISTENERS]?: Subscription[] })[LISTENERS] ??= [])
 
 /** Listen to every event, or (with `session`) only to those reported in that session's scope. */
 export function onTrace(listener: TraceListener, opts: { session?: string } = {}): () => void {

@@ -265,3 +265,15 @@ t.test('the runtime speaks through the one CLI parser: options before or after t
   t.same([badFlag.code, badFlag.stderr.split('\n')[0]], [125, 'unknown flag: --bogus'])
   t.same(stateDirs(stateRoot), [])
 })
+
+t.test('tocker runtime run --explain shows the kernel work of the runtime library', async (t) => {
+  // The CLI is one bundled file that loads the runtime library from the compiled tree: two copies of
+  // trace.ts in one process. --explain listened to the bundle's and printed "no kernel-level action".
+  const bundle = makeBundle(work, 'explained', ['true'])
+  const r = await cli(['run', '--explain', '--bundle', bundle, 'ex1'])
+  t.equal(r.code, 0, r.stderr)
+  t.notMatch(r.stderr, /no kernel-level action traced/)
+  t.match(r.stderr, /pivot_root\("\.", "\."\)/)
+  t.match(r.stderr, /execve\("\/bin\/true"/)
+  t.same(stateDirs(stateRoot), [])
+})
