@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { TockerError } from '../errors.js'
-import { linkUpIn } from '../sys/net.js'
+import { linkExists, linkUpIn } from '../sys/net.js'
 import { applyLinkOps, NetlinkError, opLine, type LinkOp } from '../sys/netlink.js'
 import { seam } from '../sys/seam.js'
 import { traced, tracedAsync } from '../trace/trace.js'
@@ -59,6 +59,8 @@ export interface NetworkHost {
   writeSysctl(key: string, value: string): void
   /** Bring link `ifname` up inside the network namespace at `netns` (no process started). */
   linkUpIn(netns: string, ifname: string): void
+  /** Is there a link named `name` in the engine's own namespace (no process started)? */
+  linkExists(name: string): boolean
   /**
    * Apply link, address and route changes in order over rtnetlink (no process started), in the
    * engine's namespace or in the one at `netns`; stop at the first refusal and throw it as a
@@ -85,6 +87,7 @@ export const linuxNetworkHost: NetworkHost = {
     writeFileSync(sysctlPath(key), value + '\n')
   },
   linkUpIn,
+  linkExists,
   linkOps(netns, ops) {
     try {
       applyLinkOps(netns, ops)

@@ -6,6 +6,7 @@
 // setns(2) moves only the calling thread (namespaces belong to threads: see runtime/namespaces.ts);
 // between the two setns calls nothing here waits or yields, so no other JavaScript runs while the
 // main thread is away.
+import { SyscallError } from '../../native-shims/libc.js'
 import * as native from '../../native-shims/net.js'
 import { traced } from '../trace/trace.js'
 import { inNetns } from './ns.js'
@@ -48,6 +49,26 @@ export function linkUpIn(netnsPath: string, name: string): void {
     const flags = traced('syscall', 'ioctl', () => `${fd}, SIOCGIFFLAGS, {ifr_name "${name}"}`, () => native.getLinkFlags(fd, name), (f) => `flags 0x${f.toString(16)}`)
     if (flags & native.IFF_UP) return
     traced('syscall', 'ioctl', () => `${fd}, SIOCSIFFLAGS, {ifr_name "${name}", flags 0x${(flags | native.IFF_UP).toString(16)} (+IFF_UP)}`, () => native.setLinkFlags(fd, name, flags | native.IFF_UP))
+  } finally {
+    native.closeFd(fd)
+  }
+}
+
+const ENODEV = 19
+
+/**
+ * Does the engine's own network namespace have a link named `name`? One SIOCGIFFLAGS ioctl on a
+ * datagram socket made here (no process, no rtnl lock): ENODEV means no. Untraced: the caller
+ * says what it asked and why.
+ */
+export function linkExists(name: string): boolean {
+  const fd = native.socket(native.AF_INET, native.SOCK_DGRAM | native.SOCK_CLOEXEC)
+  try {
+    native.getLinkFlags(fd, name)
+    return true
+  } catch (err) {
+    if (err instanceof SyscallError && err.errno === ENODEV) return false
+    throw err
   } finally {
     native.closeFd(fd)
   }

@@ -170,6 +170,10 @@ export const PHASES: Phase[] = [
           const veth = /link del (\S+)/.exec(e.detail)![1]
           return [e.failed ? t('explain.line.vethGone', { veth }, l) : `ip link del ${veth}`]
         }
+        // veth.ts asks first whether the host end is still there: gone (the usual case after an
+        // exit) is said as a failed `ip link del` is; still there, the `ip link del` line follows.
+        const asked = e.op === 'link' ? /^(\S+) still there\? .*ip link del only if so/.exec(e.detail) : null
+        if (asked) return e.result === 'gone' ? [t('explain.line.vethGone', { veth: asked[1] }, l)] : []
         if (e.op === 'iptables-restore') {
           return [...e.detail.matchAll(/-D (\S+) -p (\w+) -m \w+ --dport (\d+)[^;]*-j DNAT --to-destination ([^;\s]+)/g)].map((r) => `iptables -t nat -D ${r[1]} -p ${r[2]} --dport ${r[3]} -j DNAT --to-destination ${r[4]}${ok(e)}`)
         }

@@ -8,9 +8,13 @@
 //      profiled runs): the CLI and the engine are started with test/bench/profile-hook.mjs
 //      preloaded, which stamps Node's start, the first request, every API round trip (client and
 //      server side), the engine's create/start/exit/removal and the runtime's and network's steps,
-//      and the trace layer's kernel steps. Times are offsets from the CLI process's start.
+//      and the trace layer's kernel steps. Times are offsets from the CLI process's start. The same
+//      for `run --rm busybox true` on the default bridge.
+//   3. The floors under it, measured here and now (test/bench/floors.mjs): node -e 0, node loading the
+//      CLI bundle and nothing else, a bare client's one API round trip, the kernel's unshare+chroot+exec,
+//      a veth pair made and deleted by `ip`, by our rtnetlink, and by the kernel at its netns's death.
 //
-//   node test/bench/run-profile.mjs [runs=15] [profiled=10] [--baseline DIR [--ab-only]] [--trace]   (after npm run build; root)
+//   node test/bench/run-profile.mjs [runs=15] [profiled=10] [--baseline DIR [--ab-only]] [--trace] [--floors-only]   (after npm run build; root)
 //
 // --baseline DIR: another built checkout (e.g. `git archive <commit> | tar -x -C DIR`, node_modules
 // linked, npm run build): its engine (own store) and CLI run in the same hyperfine run, as
@@ -26,6 +30,7 @@ import { availableParallelism, tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { waitForProcessesNaming } from '../helpers/leftover-processes.mjs'
+import { printFloors } from './floors.mjs'
 
 const CGROUP2_MAGIC = 0x63677270
 const self = fileURLToPath(import.meta.url)
@@ -44,6 +49,7 @@ A quiet-window rerun (the coordinator's), ~3-4 min on 2 cores, before/after agai
 Quote the "A/B interleaved" and CPU rows (the load moves hyperfine's blocks by +-30 %).
 --ab-only (with --baseline): only the interleaved A/B rows (run --rm --network none, bridge, run -d -p + rm -f).
 --trace adds the trace layer's kernel steps to the profile.
+--floors-only: only part 3 (the floors), [profiled]+4 runs each.
 `)
   process.exit(0)
 }
@@ -68,6 +74,8 @@ const traceIdx = argv.indexOf('--trace')
 const TRACE = traceIdx >= 0 && argv.splice(traceIdx, 1).length > 0
 const abIdx = argv.indexOf('--ab-only')
 const AB_ONLY = abIdx >= 0 && argv.splice(abIdx, 1).length > 0
+const floorsIdx = argv.indexOf('--floors-only')
+const FLOORS_ONLY = floorsIdx >= 0 && argv.splice(floorsIdx, 1).length > 0
 if (AB_ONLY && !BASE) throw new Error('--ab-only needs --baseline DIR')
 const RUNS = Number(argv[0] ?? 15)
 const PROFILED = Number(argv[1] ?? 10)
@@ -123,6 +131,11 @@ if (loaded.status !== 0) throw new Error(`load: ${loaded.stderr}`)
 // Bring the default bridge up once, so the first bridge run does not pay for it.
 const first = tocker('run', '--rm', 'busybox', 'true')
 if (first.status !== 0) throw new Error(`run: ${first.stderr}`)
+
+if (FLOORS_ONLY) {
+  await printFloors({ repo, sock: join(root, 'tocker.sock'), work, bridge: 'tocker0', runs: PROFILED + 4 })
+  process.exit(0)
+}
 
 if (BASE) {
   baseEngine = spawn(process.execPath, [join(BASE, 'bin', 'tocker'), '--root', baseRoot, 'daemon'], { stdio: 'ignore', env: baseEnv })
@@ -280,16 +293,20 @@ const engineLog = join(work, 'engine-profile.jsonl')
 // --trace: the kernel steps too. Off by default: a trace listener makes the engine do the work of
 // describing every step (the order of what it does is the same either way).
 startEngine({ ...baseEnv, TOCKER_BENCH_PROFILE: engineLog, TOCKER_BENCH_PROFILE_TRACE: TRACE ? '1' : '' })
-const runs = []
-for (let i = 0; i < PROFILED + 2; i++) {
-  const cliLog = join(work, `cli-profile-${i}.jsonl`)
-  const r = spawnSync(process.execPath, ['--import', HOOK, TOCKER, '--root', root, 'run', '--rm', '--network', 'none', 'busybox', 'true'], {
-    encoding: 'utf8',
-    env: { ...baseEnv, TOCKER_BENCH_PROFILE: cliLog },
-    timeout: 60_000,
-  })
-  if (r.status !== 0) throw new Error(`profiled run: ${r.stderr}`)
-  if (i >= 2) runs.push(cliLog) // the first two warm the engine's JIT
+// Both networks, one after the other: the bridge's rows beside --network none's show what the
+// veth, its addresses and its release cost.
+const profiles = { none: [], bridge: [] }
+for (const mode of Object.keys(profiles)) {
+  for (let i = 0; i < PROFILED + 2; i++) {
+    const cliLog = join(work, `cli-profile-${mode}-${i}.jsonl`)
+    const r = spawnSync(process.execPath, ['--import', HOOK, TOCKER, '--root', root, 'run', '--rm', ...(mode === 'none' ? ['--network', 'none'] : []), 'busybox', 'true'], {
+      encoding: 'utf8',
+      env: { ...baseEnv, TOCKER_BENCH_PROFILE: cliLog },
+      timeout: 60_000,
+    })
+    if (r.status !== 0) throw new Error(`profiled run: ${r.stderr}`)
+    if (i >= 2) profiles[mode].push(cliLog) // the first two warm the engine's JIT
+  }
 }
 const engineEvents = readFileSync(engineLog, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
 
@@ -335,23 +352,26 @@ function rowsOf(cliLog) {
   return { rows, trace }
 }
 
-const perRun = runs.map(rowsOf)
-const labels = []
-for (const r of perRun) for (const [l] of r.rows) if (!labels.includes(l)) labels.push(l)
-const table = labels.map((l) => {
-  const got = perRun.map((r) => r.rows.find((x) => x[0] === l)).filter(Boolean)
-  return { l, start: median(got.map((x) => x[1])), dur: median(got.map((x) => x[2])), n: got.length }
-})
-table.sort((a, b) => (a.l.startsWith('total') ? 1 : b.l.startsWith('total') ? -1 : a.start - b.start))
-console.log(`\n2. profile of \`run --rm --network none busybox true\`, median of ${perRun.length} profiled runs (ms from the CLI's process start)`)
-console.log(`${'phase'.padEnd(62)} ${'starts'.padStart(8)} ${'takes'.padStart(8)}`)
-for (const r of table) console.log(`${r.l.padEnd(62)} ${r.start.toFixed(1).padStart(8)} ${r.dur.toFixed(1).padStart(8)}${r.n < perRun.length ? `  (${r.n} runs)` : ''}`)
-const kinds = {}
-for (const r of perRun) for (const [k, v] of Object.entries(r.trace)) (kinds[k] ??= []).push(v)
-const traceRows = Object.entries(kinds)
-  .map(([k, v]) => ({ k, n: median(v.map((x) => x.n)), ms: median(v.map((x) => x.ms)) }))
-  .sort((a, b) => b.ms - a.ms)
-if (TRACE) console.log(`\nkernel steps in the engine (trace layer; median per run of count and summed ms, top 12)`)
-if (TRACE) { for (const r of traceRows.slice(0, 12)) console.log(`  ${r.k.padEnd(40)} ${String(r.n).padStart(4)}x ${r.ms.toFixed(2).padStart(8)} ms`) }
+for (const [mode, runs] of Object.entries(profiles)) {
+  const perRun = runs.map(rowsOf)
+  const labels = []
+  for (const r of perRun) for (const [l] of r.rows) if (!labels.includes(l)) labels.push(l)
+  const table = labels.map((l) => {
+    const got = perRun.map((r) => r.rows.find((x) => x[0] === l)).filter(Boolean)
+    return { l, start: median(got.map((x) => x[1])), dur: median(got.map((x) => x[2])), n: got.length }
+  })
+  table.sort((a, b) => (a.l.startsWith('total') ? 1 : b.l.startsWith('total') ? -1 : a.start - b.start))
+  console.log(`\n2. profile of \`run --rm${mode === 'none' ? ' --network none' : ''} busybox true\`, median of ${perRun.length} profiled runs (ms from the CLI's process start)`)
+  console.log(`${'phase'.padEnd(62)} ${'starts'.padStart(8)} ${'takes'.padStart(8)}`)
+  for (const r of table) console.log(`${r.l.padEnd(62)} ${r.start.toFixed(1).padStart(8)} ${r.dur.toFixed(1).padStart(8)}${r.n < perRun.length ? `  (${r.n} runs)` : ''}`)
+  const kinds = {}
+  for (const r of perRun) for (const [k, v] of Object.entries(r.trace)) (kinds[k] ??= []).push(v)
+  const traceRows = Object.entries(kinds)
+    .map(([k, v]) => ({ k, n: median(v.map((x) => x.n)), ms: median(v.map((x) => x.ms)) }))
+    .sort((a, b) => b.ms - a.ms)
+  if (TRACE) console.log(`\nkernel steps in the engine (trace layer; median per run of count and summed ms, top 12)`)
+  if (TRACE) { for (const r of traceRows.slice(0, 12)) console.log(`  ${r.k.padEnd(40)} ${String(r.n).padStart(4)}x ${r.ms.toFixed(2).padStart(8)} ms`) }
+}
+await printFloors({ repo, sock: join(root, 'tocker.sock'), work, bridge: 'tocker0', runs: PROFILED + 4 })
 console.log(`\nload average at the end: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} (on ${availableParallelism()} CPUs)`)
 process.exit(0)

@@ -110,6 +110,14 @@ t.test('phases mode: one header per phase in the table order, essential lines on
   t.match(text, /ip link del vethabc: already gone \(a veth dies with its network namespace\)/, 'a failure that teaches, said so')
   t.match(text, /no_new_privs: not set/)
   t.notMatch(text, /openat2|flock|POST/, 'machinery and API round trips only with =full')
+  // The engine asks first (veth.ts): gone is said as the failed `ip link del` is; still there, only the command shows.
+  const asked = (result: string) => ({ kind: 'net' as const, op: 'link', detail: 'vethdef still there? (ioctl SIOCGIFFLAGS; ip link del only if so)', result })
+  const cleanup = (events: TraceEvent[]) => render([...RUN.slice(0, -3), ...events, ...RUN.slice(-2)]).join('\n')
+  t.equal(phaseOf(asked('gone')), 'cleanup')
+  t.match(cleanup([asked('gone')]), /ip link del vethdef: already gone \(a veth dies with its network namespace\)/, 'gone with its namespace: said so')
+  const still = cleanup([asked('yes'), { kind: 'net', op: 'ip', detail: 'link del vethdef', result: 'ok' }])
+  t.match(still, /^\s*ip link del vethdef$/m, 'still there: the command')
+  t.notMatch(still, /vethdef still there|vethdef: already gone/, 'the question itself is machinery')
   t.match(lines.at(-1)!, /\(\d+ kernel-level actions in all: --explain=full shows each one\)/)
 })
 

@@ -109,6 +109,12 @@ t.test('--explain=full still prints the complete trace, the shim and PID 1 in it
   t.match(r.stderr, /\[engine\] \[syscall\] capset\(effective 0xa80425fb \(14: CHOWN [^\n]*\[PID 1\]/)
   t.match(r.stderr, /\[engine\] \[exec\] execve\("\/bin\/true", \["true"\]\) = ok/)
   t.match(r.stderr, /\[engine\] \[api\] POST \/containers\/create → 201/)
+  // The exited container's veth: asked for with one ioctl; gone with its namespace (the usual case)
+  // means no `ip link del` process; still there, the process deletes it.
+  const asked = /\[engine\] \[net\] link\((veth\w+) still there\? [^\n]*\) = (gone|yes)/.exec(r.stderr)
+  t.ok(asked, 'the host end of the veth is looked for before any `ip link del`')
+  if (asked?.[2] === 'gone') t.notMatch(r.stderr, /\[net\] ip\(link del /, 'gone with its namespace: no process started for it')
+  else t.match(r.stderr, new RegExp(`\\[net\\] ip\\(link del ${asked?.[1]}\\)`), 'still there: ip link del')
   const order = ['unshare(CLONE_NEWNS', 'unshare(CLONE_NEWPID', 'fork(', 'mount("overlay"', 'mount("proc"', 'pivot_root(', 'seccomp(', 'capset(', 'execve(']
   const at = order.map((s) => events.findIndex((l) => l.includes(s)))
   t.same([...at].sort((a, b) => a - b), at, `in the order they happened: ${order.join(' < ')}`)

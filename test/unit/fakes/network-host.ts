@@ -123,6 +123,10 @@ export class FakeNetworkHost implements NetworkHost {
     this.#ns(netns).links.get(ifname)!.up = true
   }
 
+  linkExists(name: string): boolean {
+    return this.links.has(name)
+  }
+
   #ns(netns: string) {
     let ns = this.namespaces.get(netns)
     if (!ns) this.namespaces.set(netns, ns = { links: new Map([['lo', { up: false, addrs: ['127.0.0.1/8'] }]]) })
