@@ -22,33 +22,27 @@
 import { randomBytes } from 'node:crypto'
 import { TockerError } from '../errors.js'
 import { BRIDGE_NAME, deleteBridge } from './bridge.js'
-import { BridgeSet, randomMac } from './bridge-set.js'
-import { attachError, noAddressesError } from './errors.js'
+import { BridgeSet } from './bridge-set.js'
+import { attachError } from './errors.js'
+import { endpointIp, endpointRecord, endpointsOf } from './endpoint-plan.js'
 import type { NetworkSettings } from '../api/types.js'
 import { HeldPorts } from './held-ports.js'
 import { networkSettings } from './inspect.js'
-import { allocateIp, newVethName, requestIp } from './ipam.js'
-import { note } from '../trace/trace.js'
-import { addPortRules, detectIptables, removeAllRules, removePortRules, type IptablesTools } from './iptables.js'
-import { formatIPv4, macForIPv4, parseCidr, parseIPv4 } from './ipv4.js'
-import { checkCreate, findNetwork, networkNotFound, type CreateNetworkRequest } from './network-config.js'
+import { addPortRules, detectIptables, removeAllRules, type IptablesTools } from './iptables.js'
+import { findNetwork, networkNotFound, type CreateNetworkRequest } from './network-config.js'
+import { newNetworkRecord } from './network-record.js'
 import { reservePorts } from './port-reservation.js'
 import { portRequests } from './port-spec.js'
 import { reconcileLocked } from './reconcile.js'
 import { isUserDefined, netnsPath, normalizeMode, type AttachRequest, type EndpointOf, type LiveContainer, type NetworkOptions, type ReconcileReport } from './requests.js'
-import { createdNow, defaultNetwork, newNetworkId, readState, removeState, statePaths, writeState, writeStateAsync, type StatePaths } from './state.js'
+import { defaultNetwork, readState, removeState, statePaths, writeState, writeStateAsync, type StatePaths } from './state.js'
 import { withLock } from '../sys/lock.js'
 import type { Endpoint, NetworkRecord, NetworkState } from './types.js'
-import { createVeth, deleteVeth, loopbackUp } from './veth.js'
+import { createVeth, loopbackUp } from './veth.js'
+import { allOrFirstError, noteReleased, undoEndpoint } from './endpoint-undo.js'
 import { DnsResponder } from './dns/responder.js'
 
 export { isUserDefined, normalizeMode, type AttachRequest, type EndpointOf, type LiveContainer, type NetworkOptions, type ReconcileReport } from './requests.js'
-
-/** Wait for every step (so an undo never races a step still running), then throw the first failure. */
-async function allOrFirstError(steps: Promise<unknown>[]): Promise<void> {
-  const results = await Promise.allSettled(steps)
-  for (const r of results) if (r.status === 'rejected') throw r.reason
-}
 
 export class NetworkManager {
   readonly bridge: string
@@ -152,12 +146,7 @@ export class NetworkManager {
 
   /** Every endpoint of a container, the one with the default route first. */
   endpointsOf(containerId: string, state = this.snapshot()): EndpointOf[] {
-    const out: EndpointOf[] = []
-    for (const network of Object.values(state.networks)) {
-      const endpoint = network.endpoints[containerId]
-      if (endpoint) out.push({ network, endpoint })
-    }
-    return out.sort((a, b) => Number(b.endpoint.defaultRoute !== false) - Number(a.endpoint.defaultRoute !== false))
+    return endpointsOf(state, containerId)
   }
 
   // ---- networks ----
@@ -165,39 +154,8 @@ export class NetworkManager {
   /** docker network create: the record, its subnet, its bridge (up, addressed) and the isolation rules. */
   async createNetwork(req: CreateNetworkRequest): Promise<NetworkRecord> {
     return this.#serial(async (state) => {
-      const existing = Object.values(state.networks)
-      const checked = checkCreate(req, existing)
-      const id = newNetworkId()
-      const net: NetworkRecord = {
-        id,
-        name: req.name,
-        driver: 'bridge',
-        created: createdNow(),
-        internal: !!req.internal,
-        attachable: !!req.attachable,
-        labels: { ...(req.labels ?? {}) },
-        options: { ...(req.options ?? {}) },
-        bridge: checked.bridge ?? `br-${id.slice(0, 12)}`,
-        configured: !!checked.subnet,
-        endpoints: {},
-      }
-      if (checked.subnet) {
-        net.subnet = checked.subnet
-        net.gateway = checked.gateway
-        if (checked.ipRange) net.ipRange = checked.ipRange
-      } else {
-        // The default bridge keeps the first block (172.17.0.0/16) even before its first use, as
-        // Docker's does: user-defined networks start after it.
-        const def = defaultNetwork(state)
-        if (!def.subnet) await this.#bridges.chooseSubnet(state, def)
-        const subnet = await this.#bridges.freeSubnet(state)
-        if (!subnet) {
-          throw new TockerError('could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network', { daemon: true, code: 'ENOPOOL' })
-        }
-        net.subnet = subnet
-        net.gateway = formatIPv4(parseCidr(subnet)!.network + 1)
-      }
-      net.bridgeMac = randomMac()
+      const net = await newNetworkRecord(req, state, this.#bridges)
+      const id = net.id
       // The bridge (and the base chains with the new network's isolation) before the record: if this
       // fails nothing is recorded, and what was made is taken back.
       state.networks[id] = net
@@ -269,33 +227,12 @@ export class NetworkManager {
       if (net.predefined) await this.#bridges.chooseSubnet(state, net)
       const name = req.name ?? req.containerId.slice(0, 12)
       const endpointId = randomBytes(32).toString('hex')
-      const ip = req.ip ? requestIp(net, req.ip) : allocateIp(net)
-      if (!ip) throw noAddressesError(net.name)
-      const others = this.endpointsOf(req.containerId, state)
+      const ip = endpointIp(net, req)
+      const others = endpointsOf(state, req.containerId)
       // The container's first network that leads outside carries its default route and its ports.
       const defaultRoute = !net.internal && !others.some((o) => o.endpoint.defaultRoute !== false)
       const held = defaultRoute ? await reservePorts(state, requests, name, endpointId) : []
-      const usedIfnames = new Set(others.map((o) => o.endpoint.ifname ?? 'eth0'))
-      let n = 0
-      while (usedIfnames.has(`eth${n}`)) n++
-      const e: Endpoint = {
-        containerId: req.containerId,
-        name,
-        endpointId,
-        networkId: net.id,
-        ip,
-        prefixLen: parseCidr(net.subnet!)!.prefix,
-        gateway: net.gateway!,
-        mac: macForIPv4(parseIPv4(ip)!),
-        hostVeth: newVethName(state),
-        ifname: `eth${n}`,
-        netns,
-        ports: held.map((h) => h.port),
-        defaultRoute,
-        ...(req.ip ? { requestedIp: req.ip } : {}),
-        ...(isUserDefined(net) ? { dnsNames: req.dnsNames ?? [name, req.containerId.slice(0, 12)] } : {}),
-        ...(req.links && Object.keys(req.links).length ? { links: req.links } : {}),
-      }
+      const e = endpointRecord(state, { net, req, name, endpointId, ip, netns, others, ports: held.map((h) => h.port), defaultRoute })
       try {
         await this.#bridges.ensureBridge(net)
         await this.#bridges.ensureBase(state)
@@ -487,15 +424,12 @@ export class NetworkManager {
 
   /** Told (--explain), and the held sockets of its ports closed. */
   #released(net: NetworkRecord, e: Endpoint): void {
-    if (e.ports.length) note('release', 'explain.note.release.ports', { ip: e.ip, bridge: net.bridge ?? net.id, ports: e.ports.map((p) => p.hostPort).join(', ') })
-    else note('release', 'explain.note.release', { ip: e.ip, bridge: net.bridge ?? net.id })
+    noteReleased(net, e)
     this.#held.release(e.containerId, e.ports)
   }
 
-  /** Delete an endpoint's veth and its rules (independent: both at once). */
-  async #undo(net: NetworkRecord, e: Endpoint): Promise<void> {
-    const tools = e.ports.length ? await this.iptables() : undefined
-    await allOrFirstError([deleteVeth(e.hostVeth), tools ? removePortRules(tools, net.bridge!, e) : Promise.resolve()])
+  #undo(net: NetworkRecord, e: Endpoint): Promise<void> {
+    return undoEndpoint(() => this.iptables(), net, e)
   }
 
   #warn(msg: string): void {
