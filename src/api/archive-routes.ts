@@ -35,12 +35,12 @@ async function sendTar(res: ServerResponse, tar: AsyncGenerator<Buffer>, headers
 export function archiveHandlers(engine: Engine): Record<'stat' | 'get' | 'put' | 'export', Handler> {
   return {
     stat: async ({ params, query, res }) => {
-      const stat = await engine.archiveStat(params.id, pathOf(query))
+      const stat = await engine.files.archiveStat(params.id, pathOf(query))
       res!.writeHead(200, { [STAT_HEADER]: statHeader(stat), 'Content-Type': 'application/json' })
       res!.end()
     },
     get: async ({ params, query, res }) => {
-      const src = await engine.archiveGet(params.id, pathOf(query))
+      const src = await engine.files.archiveGet(params.id, pathOf(query))
       await sendTar(res!, src.tar, { [STAT_HEADER]: statHeader(src.stat) })
     },
     put: async ({ params, query, req, res }) => {
@@ -48,7 +48,7 @@ export function archiveHandlers(engine: Engine): Record<'stat' | 'get' | 'put' |
       try {
         // destroyOnReturn false: an extraction that stops early must not destroy the socket the
         // error goes back on.
-        await engine.archivePut(params.id, path, req.iterator({ destroyOnReturn: false }), { noOverwriteDirNonDir: bool(query, 'noOverwriteDirNonDir'), copyUIDGID: bool(query, 'copyUIDGID') })
+        await engine.files.archivePut(params.id, path, req.iterator({ destroyOnReturn: false }), { noOverwriteDirNonDir: bool(query, 'noOverwriteDirNonDir'), copyUIDGID: bool(query, 'copyUIDGID') })
       } catch (err) {
         // What the client still sends goes nowhere; the answer is the error, sent once the client
         // is done sending (or after 2 s), so that it reads it instead of a broken pipe.
@@ -60,7 +60,7 @@ export function archiveHandlers(engine: Engine): Record<'stat' | 'get' | 'put' |
       res!.end()
     },
     export: async ({ params, res }) => {
-      await sendTar(res!, await engine.export(params.id), {})
+      await sendTar(res!, await engine.files.export(params.id), {})
     },
   }
 }

@@ -120,12 +120,12 @@ export function routes(engine: Engine, sessions = new TraceSessions()): Route[] 
       await engine.rename(params.id, query.get('name') ?? '')
       res!.statusCode = 204
     }),
-    route('GET', '/containers/{id}/changes', async ({ params }) => engine.changes(params.id)),
+    route('GET', '/containers/{id}/changes', async ({ params }) => engine.files.changes(params.id)),
     route('POST', '/commit', async ({ query, body, res }) => {
       const container = query.get('container')
       if (!container) throw new TockerError('No such container: ', { code: 'ENOTFOUND', daemon: true })
       const config = ((await body()) ?? undefined) as Record<string, unknown> | undefined
-      const id = await engine.commit(container, {
+      const id = await engine.files.commit(container, {
         repo: query.get('repo') || undefined,
         tag: query.get('tag') || undefined,
         comment: query.get('comment') || undefined,

@@ -7,6 +7,7 @@
 //   removal.ts          rm, and a removal cut short by a killed engine
 //   views.ts            inspect and ps (filters, ports)
 //   streams.ts          logs and attach (output to an OutputSink; the wire framing is api/streams.ts)
+//   container-files.ts  diff, commit, cp and export (a container's files)
 //   execs.ts            the exec registry
 //   system.ts           version and info
 //   build/host.ts       what a build needs of the engine (its step containers)
@@ -17,9 +18,6 @@
 // synchronously before any await, so of two `run --name x` at once exactly one gets the name.
 import { join } from 'node:path'
 import { TockerError } from '../errors.js'
-import type { ContainerRoot, RootWanted } from '../runtime/container-root.js'
-import { parseReference } from '../image/reference.js'
-import type { ContainerConfig } from '../image/types.js'
 import { storeLayout, type StoreLayout } from '../store/layout.js'
 import type {
   KernelChanges,
@@ -55,14 +53,11 @@ import type { StepSubject } from '../trace/scope.js'
 import { Builder, type BuildOutput, type BuildRequest } from './build/builder.js'
 import { engineBuildHost } from './build/host.js'
 import { adoptContainers } from './adoption.js'
-import { containerDir, INIT_LAYER } from './state.js'
-import { containerChanges, type Change } from './changes.js'
-import { applyChanges, commitContainer, type CommitRequest } from './commit.js'
+import { applyChanges } from './commit.js'
+import { ContainerFiles } from './container-files.js'
 import type { ImportRequest } from './images/import.js'
 import type { JSONMessage } from '../api/json-message.js'
 import type { Readable } from 'node:stream'
-import { whileFrozen } from './pause.js'
-import { archiveContainerPath, exportContainer, extractToContainer, statContainerPath, type ArchiveSource, type ArchiveTarget, type ContainerPathStat } from './archive/service.js'
 import type { EngineNetwork } from './network-backend.js'
 
 export type { AttachOptions, ClientConnection, LogsQuery, OutputSink } from './streams.js'
@@ -93,6 +88,8 @@ export class Engine {
   readonly images: ImageService
   /** Volumes (/volumes, and the mounts of containers). */
   readonly volumes: VolumeService
+  /** A container's files: diff, commit, cp, export (container-files.ts). */
+  readonly files: ContainerFiles
 
   constructor(readonly opts: EngineOptions) {
     this.layout = storeLayout(opts.root)
@@ -126,6 +123,7 @@ export class Engine {
     })
     this.#removal = new Removal(table, this.#exits, runtime, network, events, warn, (rec) => this.volumes.removeAnonymous(volumeUse(rec).anonymous, warn))
     this.#lifecycle = new Lifecycle({ table, mutex: this.#mutex, exits: this.#exits, removal: this.#removal, images: opts.images ?? images, runtime, network, volumes: this.volumes, events, warn })
+    this.files = new ContainerFiles({ table, mutex: this.#mutex, runtime, images, events })
     this.#streams = new Streams(this.#exits, runtime, (msg) => opts.debug && process.stderr.write(`tockerd: ${msg}\n`))
   }
 
@@ -314,81 +312,12 @@ export class Engine {
     return this.#execs.inspect(id)
   }
 
-  // ---- diff / commit ----
-
-  /** GET /containers/{id}/changes: what the container changed (changes.ts). */
-  async changes(ref: string): Promise<Change[]> {
-    const rec = this.#table.find(ref)
-    const dir = containerDir(this.layout.containers, rec.Id)
-    return containerChanges(join(dir, 'upper'), [join(dir, INIT_LAYER), ...rec.LowerDirs])
-  }
-
-  /** POST /commit: the container's writable layer as a new image (commit.ts). No rmi meanwhile. */
-  async commit(ref: string, req: CommitRequest): Promise<string> {
-    const rec = this.#table.find(ref)
-    if (req.repo) {
-      try {
-        parseReference(`${req.repo}:${req.tag || 'latest'}`)
-      } catch (err) {
-        throw new TockerError((err as Error).message, { code: 'EINVALID', daemon: true })
-      }
-    }
-    const platform = { os: 'linux', architecture: this.images.store.get(rec.ImageID)?.config.architecture ?? 'amd64' }
-    // --pause (Docker's default): frozen while its layer is read, when it runs (pause.ts).
-    const pid = rec.State.Running && this.opts.runtime.isRunning(rec.Init) ? rec.Init!.pid : undefined
-    const id = await this.images.lock.read(() =>
-      whileFrozen(pid, req.pause !== false, () => commitContainer(this.images.store, { upperDir: join(containerDir(this.layout.containers, rec.Id), 'upper'), imageId: rec.ImageID, config: rec.Config as ContainerConfig, platform }, req))
-    )
-    this.events.emit('container', 'commit', rec.Id, { name: rec.Name, ...(req.comment ? { comment: req.comment } : {}) })
-    return id
-  }
+  // ---- import ----
 
   /** POST /images/create?fromSrc=-: the --change lines applied first (a bad one fails before the tar is read). */
   importImage(body: Readable, req: Omit<ImportRequest, 'config'> & { changes: string[] }, send: (m: JSONMessage) => void): Promise<void> {
     const { changes, ...rest } = req
     return this.images.import(body, { ...rest, config: applyChanges({}, changes) }, send)
-  }
-
-  // ---- cp / export (archive/service.ts) ----
-
-  #archiveTarget(ref: string): ArchiveTarget {
-    const rec = this.#table.find(ref)
-    const { runtime } = this.opts
-    const openRoot = (want: RootWanted): Promise<ContainerRoot> => {
-      if (!runtime.openRoot) throw new TockerError("this engine's runtime cannot open a container's files", { code: 'ENOTIMPLEMENTED', daemon: true })
-      return runtime.openRoot(rec, want)
-    }
-    return { rec, ref, dir: containerDir(this.layout.containers, rec.Id), openRoot }
-  }
-
-  /** HEAD /containers/{id}/archive */
-  archiveStat(ref: string, path: string): Promise<ContainerPathStat> {
-    return statContainerPath(this.#archiveTarget(ref), path)
-  }
-
-  /** GET /containers/{id}/archive */
-  async archiveGet(ref: string, path: string): Promise<ArchiveSource> {
-    const t = this.#archiveTarget(ref)
-    const src = await archiveContainerPath(t, path)
-    this.#containerEvents.container(t.rec, 'archive-path')
-    return src
-  }
-
-  /** PUT /containers/{id}/archive: under the container's lock, as Docker's (no start or rm meanwhile). */
-  archivePut(ref: string, path: string, body: AsyncIterable<Buffer>, opts: { noOverwriteDirNonDir: boolean; copyUIDGID: boolean }): Promise<void> {
-    const t = this.#archiveTarget(ref)
-    return this.#mutex.run(t.rec.Id, async () => {
-      await extractToContainer(t, path, body, opts)
-      this.#containerEvents.container(t.rec, 'extract-to-dir')
-    })
-  }
-
-  /** GET /containers/{id}/export */
-  async export(ref: string): Promise<AsyncGenerator<Buffer>> {
-    const t = this.#archiveTarget(ref)
-    const tar = await exportContainer(t)
-    this.#containerEvents.container(t.rec, 'export')
-    return tar
   }
 
   // ---- build ----
