@@ -6,11 +6,11 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { ContainerCreateBody, EndpointConfigBody, NetworkCreateBody, NetworkCreateResponse, NetworkResource, NetworkSettings } from '../api/types.js'
 import { type ErrorCode, TockerError } from '../errors.js'
-import { containerNetworkSettings, containerResolvConf, DNS_IP, hostResolvConf, hostsFile, isUserDefined, NetworkManager, networkResource, type NetworkRecord } from '../network/index.js'
+import { containerNetworkSettings, containerResolvConf, embeddedResolvConf, hostResolvConf, hostsFile, isUserDefined, NetworkManager, networkResource, type NetworkRecord } from '../network/index.js'
 import type { NetworkBackend } from './backend.js'
 import { networkKernelView, type NetworkKernelView } from '../network/kernel-view.js'
 import type { EventBus } from './events.js'
-import { boolFilter, matchLabels, parseFilters } from './filters.js'
+import { listNetworks, pruneNetworks } from './network-list.js'
 import { shortId } from './ids.js'
 import { linkEnv, linkHostsEntry, parseLink } from './links.js'
 import type { ContainerRecord, NetworkAttachment } from './state.js'
@@ -19,9 +19,6 @@ export interface ContainerLookup {
   find(ref: string): ContainerRecord
   all(): ContainerRecord[]
 }
-
-const LIST_FILTERS = ['dangling', 'driver', 'id', 'label', 'name', 'scope', 'type']
-const PRUNE_FILTERS = ['until', 'label', 'label!']
 
 function invalid(message: string, code: ErrorCode = 'EINVALID'): TockerError {
   return new TockerError(message, { code, daemon: true })
@@ -313,22 +310,7 @@ export class EngineNetwork implements NetworkBackend {
   // ---- the /networks API ----
 
   list(filtersRaw: string | null | undefined): NetworkResource[] {
-    const f = parseFilters(filtersRaw, LIST_FILTERS)
-    const dangling = boolFilter(f, 'dangling')
-    const used = this.#usedNetworks()
-    return this.manager
-      .networks()
-      .filter((n) => {
-        if (f.get('driver') && !f.get('driver')!.includes(n.driver)) return false
-        if (f.get('id') && !f.get('id')!.some((v) => n.id.startsWith(v))) return false
-        if (f.get('name') && !f.get('name')!.some((v) => n.name.includes(v))) return false
-        if (f.get('scope') && !f.get('scope')!.includes('local')) return false
-        if (f.get('type') && !f.get('type')!.some((v) => (v === 'custom' ? !n.predefined : v === 'builtin' ? !!n.predefined : false))) return false
-        if (dangling !== undefined && (n.predefined || used.has(n.id)) === dangling) return false
-        return matchLabels(f, n.labels)
-      })
-      .sort((a, b) => a.created.localeCompare(b.created))
-      .map((n) => networkResource(n, false))
+    return listNetworks(this.manager.networks(), this.#usedNetworks(), filtersRaw)
   }
 
   inspect(ref: string): NetworkResource {
@@ -360,22 +342,7 @@ export class EngineNetwork implements NetworkBackend {
 
   /** POST /networks/prune: user-defined networks no container is on (running or configured). */
   async prune(filtersRaw: string | null | undefined): Promise<{ NetworksDeleted: string[] | null }> {
-    const f = parseFilters(filtersRaw, PRUNE_FILTERS)
-    const used = this.#usedNetworks()
-    const until = f.get('until')?.[0]
-    const deleted: string[] = []
-    for (const n of this.manager.networks()) {
-      if (n.predefined || used.has(n.id) || Object.keys(n.endpoints).length) continue
-      if (!matchLabels(f, n.labels)) continue
-      if (f.get('label!')?.some((w) => (w.includes('=') ? n.labels?.[w.slice(0, w.indexOf('='))] === w.slice(w.indexOf('=') + 1) : w in (n.labels ?? {})))) continue
-      if (until && Date.parse(n.created) > Date.now() - untilMs(until)) continue
-      try {
-        await this.remove(n.id)
-        deleted.push(n.name)
-      } catch (err) {
-        if ((err as TockerError).status !== 403 && (err as TockerError).status !== 404) throw err
-      }
-    }
+    const deleted = await pruneNetworks(this.manager.networks(), this.#usedNetworks(), filtersRaw, (id) => this.remove(id))
     this.#events?.emit('network', 'prune', '', {})
     return { NetworksDeleted: deleted.length ? deleted : null }
   }
@@ -386,27 +353,6 @@ export class EngineNetwork implements NetworkBackend {
     for (const rec of this.#containers?.all() ?? []) for (const a of Object.values(rec.Networks ?? {})) out.add(a.NetworkID)
     return out
   }
-}
-
-function untilMs(v: string): number {
-  const m = /^(\d+)(s|m|h)$/.exec(v)
-  if (m) return Number(m[1]) * { s: 1e3, m: 60e3, h: 3600e3 }[m[2] as 's' | 'm' | 'h']
-  const t = Date.parse(v)
-  return Number.isNaN(t) ? 0 : Date.now() - t
-}
-
-/**
- * A container's resolv.conf on a user-defined network: the embedded DNS, with the host's search
- * domains, and ndots:0 (as Docker: a single-label name such as "web" is asked as it is first).
- */
-export function embeddedResolvConf(hostText: string): string {
-  const search = hostText.split('\n').filter((l) => /^\s*search\s/.test(l))
-  const options = hostText
-    .split('\n')
-    .filter((l) => /^\s*options\s/.test(l))
-    .flatMap((l) => l.trim().split(/\s+/).slice(1))
-    .filter((o) => !o.startsWith('ndots:'))
-  return [`# tocker's embedded DNS (container names on its networks; other names go to the host's resolvers)`, `nameserver ${DNS_IP}`, ...search, `options ndots:0${options.length ? ' ' + options.join(' ') : ''}`, ''].join('\n')
 }
 
 export async function createNetworkBackend(root: string, opts: { log?: (msg: string) => void } = {}): Promise<NetworkBackend> {

@@ -2,6 +2,7 @@
 // bind-mounts them from the container's own directory onto /etc/hosts and /etc/resolv.conf; this
 // file only computes their content (pure functions, plus one reader of the host's resolv.conf).
 import { readFileSync } from 'node:fs'
+import { DNS_IP } from './dns/names.js'
 import type { NetworkMode } from './types.js'
 
 /**
@@ -91,4 +92,18 @@ export function hostResolvConf(read: (path: string) => string = (p) => readFileS
 /** Both in one call, for the engine: the content of the container's /etc/resolv.conf. */
 export function containerResolvConf(mode: NetworkMode = 'bridge', read?: (path: string) => string): string {
   return resolvConf(hostResolvConf(read), mode)
+}
+
+/**
+ * A container's resolv.conf on a user-defined network: the embedded DNS, with the host's search
+ * domains, and ndots:0 (as Docker: a single-label name such as "web" is asked as it is first).
+ */
+export function embeddedResolvConf(hostText: string): string {
+  const search = hostText.split('\n').filter((l) => /^\s*search\s/.test(l))
+  const options = hostText
+    .split('\n')
+    .filter((l) => /^\s*options\s/.test(l))
+    .flatMap((l) => l.trim().split(/\s+/).slice(1))
+    .filter((o) => !o.startsWith('ndots:'))
+  return [`# tocker's embedded DNS (container names on its networks; other names go to the host's resolvers)`, `nameserver ${DNS_IP}`, ...search, `options ndots:0${options.length ? ' ' + options.join(' ') : ''}`, ''].join('\n')
 }

@@ -2,8 +2,8 @@
 // network), veth pairs, IP leases, iptables NAT and isolation, name resolution on user-defined
 // networks (dns/), and the Docker-shaped views of them (-p parsing, ps PORTS, inspect, /etc files).
 export { NetworkCommandError } from './command.js'
-export { DNS_IP } from './dns/responder.js'
-export { containerResolvConf, hostResolvConf, hostsFile, resolvConf, DEFAULT_NAMESERVERS } from './etc-files.js'
+export { DNS_IP } from './dns/names.js'
+export { containerResolvConf, embeddedResolvConf, hostResolvConf, hostsFile, resolvConf, DEFAULT_NAMESERVERS } from './etc-files.js'
 export { containerNetworkSettings, networkResource, networkSettings, type EndpointConfig } from './inspect.js'
 export { isUserDefined, NetworkManager, normalizeMode, type AttachRequest, type EndpointOf, type LiveContainer, type NetworkOptions, type ReconcileReport } from './manager.js'
 export { findNetwork, networkNotFound, type CreateNetworkRequest } from './network-config.js'

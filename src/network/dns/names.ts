@@ -10,6 +10,9 @@
 // Containers on the default bridge or on another network are never found: they are not reachable.
 import type { Endpoint, NetworkRecord, NetworkState } from '../types.js'
 
+/** The embedded DNS server's address inside every container on a user-defined network (Docker's). */
+export const DNS_IP = '127.0.0.11'
+
 function isUserNet(n: NetworkRecord): boolean {
   return !n.predefined && n.driver === 'bridge'
 }

@@ -28,10 +28,9 @@ import { oneLine, runCommand } from '../command.js'
 import { socketsInNetns } from '../../sys/net.js'
 import type { NetworkState } from '../types.js'
 import { forward, hostNameservers } from './forward.js'
-import { mayForward } from './names.js'
+import { DNS_IP, mayForward } from './names.js'
 import { decide, RCODE, reply } from './resolver.js'
 
-export const DNS_IP = '127.0.0.11'
 const OUT_CHAIN = 'TOCKER_DNS_OUTPUT'
 const POST_CHAIN = 'TOCKER_DNS_POSTROUTING'
 /** A TCP client gets this long to send its query. */
