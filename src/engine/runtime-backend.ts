@@ -13,8 +13,7 @@ import { TockerError } from '../errors.js'
 import { assertLimitsSupported } from '../cgroups/index.js'
 import { containerResolvConf, hostsFile } from '../network/etc-files.js'
 import { containerState, createContainer, deleteContainer, exitStatus, killContainer, oomKillCount, startContainer } from '../runtime/container.js'
-import { DEFAULT_PATH_ENV, defaultSpec } from '../runtime/default-spec.js'
-import { OVERLAY_ANNOTATION, type Mount, type Spec } from '../runtime/spec.js'
+import type { Spec } from '../runtime/spec.js'
 import { DEFAULT_STATE_ROOT, readState } from '../runtime/state.js'
 import { processKernelView, type ProcessKernelView } from '../runtime/kernel-view.js'
 import { openContainerRoot, type ContainerRoot, type RootWanted } from '../runtime/container-root.js'
@@ -24,14 +23,11 @@ import { top, type TopResult } from '../runtime/top.js'
 import { SOCK_CLOEXEC, SOCK_STREAM, socketpair } from '../sys/proc.js'
 import { DEFAULT_ROOT } from '../store/layout.js'
 import type { ExecHandle, ExecSpec, ExitRecord, ResolvedImage, RuntimeBackend, StartedProcess } from './backend.js'
-import { shortLowerDirs } from '../image/layer-links.js'
-import { storeLayout } from '../store/layout.js'
 import { parseLogFiles, parseLogSize } from './host-config.js'
-import { parseBind } from './volumes/mounts.js'
 import { LOG_DEFAULTS } from './logs.js'
 import { isSameProcess, processStartTime, type ProcessIdentity } from '../sys/proc-stat.js'
 import { containerDir, INIT_LAYER, type ContainerRecord } from './state.js'
-import { applySecurityOptions } from './security-opts.js'
+import { containerSpec, networkMode } from './container-spec.js'
 
 /** FIFOs in the container's directory, made by the shim (native-shims/shim/logs.c). */
 const STDIN_FIFO = 'stdin'
@@ -82,49 +78,9 @@ export class EngineRuntime implements RuntimeBackend {
     })
   }
 
-  /** The OCI spec: Docker's defaults, the image's config and the user's options. */
+  /** The OCI spec: Docker's defaults, the image's config and the user's options (container-spec.ts). */
   spec(rec: ContainerRecord): Spec {
-    const dir = this.dir(rec)
-    const spec = defaultSpec([rec.Path, ...rec.Args])
-    // Legacy links' variables first: the container's own -e/ENV win over them (Docker's order).
-    const own = new Set((rec.Config.Env ?? []).map((e) => e.split('=')[0]))
-    const env = [...(rec.LinkEnv ?? []).filter((e) => !own.has(e.split('=')[0])), ...(rec.Config.Env ?? [])]
-    if (!env.some((e) => e.startsWith('PATH='))) env.unshift(DEFAULT_PATH_ENV)
-    if (!env.some((e) => e.startsWith('HOSTNAME='))) env.push(`HOSTNAME=${rec.Config.Hostname}`)
-    if (rec.Config.Tty && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm')
-    spec.process!.env = env
-    spec.process!.cwd = rec.Config.WorkingDir || '/'
-    spec.process!.user = rec.Config.User ? { uid: 0, gid: 0, username: rec.Config.User } : { uid: 0, gid: 0 }
-    spec.process!.terminal = false
-    spec.hostname = rec.Config.Hostname
-    spec.root = { path: join(dir, 'rootfs'), readonly: false }
-    // The layers by their short links (layers/l/…): an image of 100+ layers fits in one mount.
-    // The record keeps the real directories, which inspect shows (as Docker's GraphDriver does).
-    // The init layer (see makeInitLayer) on top, when the container has one (older ones do not).
-    const init = join(dir, INIT_LAYER)
-    const lowerdir = [...(existsSync(init) ? [init] : []), ...shortLowerDirs(storeLayout(this.root).layers, rec.LowerDirs)]
-    spec.annotations = {
-      [OVERLAY_ANNOTATION]: JSON.stringify({ lowerdir, upperdir: join(dir, 'upper'), workdir: join(dir, 'work') }),
-    }
-    const binds = userMounts(rec, this.root)
-    const etc = (name: string): Mount => ({ destination: `/etc/${name}`, type: 'bind', source: join(dir, name), options: ['rbind', 'rprivate'] })
-    spec.mounts = [...(spec.mounts ?? []), etc('hostname'), etc('hosts'), etc('resolv.conf'), ...binds]
-    const hc = rec.HostConfig
-    const resources: NonNullable<Spec['linux']>['resources'] = {}
-    if (hc.Memory) resources.memory = { limit: hc.Memory, ...(hc.MemorySwap ? { swap: hc.MemorySwap } : {}) }
-    if (hc.NanoCpus || hc.CpuShares) {
-      resources.cpu = {
-        ...(hc.NanoCpus ? { quota: Math.round((hc.NanoCpus / 1e9) * 100_000), period: 100_000 } : {}),
-        ...(hc.CpuShares ? { shares: hc.CpuShares } : {}),
-      }
-    }
-    if (hc.PidsLimit && hc.PidsLimit > 0) resources.pids = { limit: hc.PidsLimit }
-    spec.linux = { ...spec.linux, resources }
-    if (networkMode(rec) === 'host') spec.linux.namespaces = spec.linux.namespaces?.filter((n) => n.type !== 'network')
-    // --security-opt, --privileged: seccomp (Docker's default profile unless told otherwise),
-    // no_new_privs, and what --privileged opens up.
-    applySecurityOptions(spec, hc)
-    return spec
+    return containerSpec(rec, this.root, this.dir(rec))
   }
 
   checkLimits(hc: ContainerRecord['HostConfig']): void {
@@ -361,28 +317,6 @@ export class EngineRuntime implements RuntimeBackend {
 }
 
 /**
- * The container's own mounts as OCI spec mounts: binds, volumes (their _data bound, or what a
- * volume made with -o type/device/o says), tmpfs with Docker's defaults (noexec, nosuid, nodev;
- * 64 MiB unless a size is given). Records from before volumes have only HostConfig.Binds.
- */
-export function userMounts(rec: ContainerRecord, root: string): Mount[] {
-  const plans = rec.MountPlans ?? (rec.HostConfig.Binds ?? []).map(parseBind)
-  return plans.map((p): Mount => {
-    const rw = p.RW ? 'rw' : 'ro'
-    if (p.Type === 'tmpfs') return { destination: p.Destination, type: 'tmpfs', source: 'tmpfs', options: ['noexec', 'nosuid', 'nodev', ...(p.Data ? p.Data.split(',') : ['size=65536k']), rw] }
-    if (p.Type === 'bind') return { destination: p.Destination, type: 'bind', source: p.Source, options: ['rbind', rw, ...(p.Propagation ? [p.Propagation] : [])] }
-    const o = p.DriverOpts
-    if (o?.type || o?.device) {
-      const words = (o.o ?? '').split(',').filter(Boolean)
-      if (words.includes('bind') || words.includes('rbind')) return { destination: p.Destination, type: 'bind', source: o.device, options: [...words, rw] }
-      if (o.size && o.type === 'tmpfs') words.push(`size=${o.size}`)
-      return { destination: p.Destination, type: o.type, source: o.device, options: [...words, rw] }
-    }
-    return { destination: p.Destination, type: 'bind', source: join(root, 'volumes', p.Source, '_data'), options: ['rbind', rw] }
-  })
-}
-
-/**
  * Docker's "-init" layer: the mount points the runtime needs in every container's root (/proc,
  * /sys, /dev, and the files /etc/hosts, /etc/hostname, /etc/resolv.conf are bind-mounted onto),
  * made in a read-only layer of their own between the image and the container's writable layer.
@@ -392,11 +326,6 @@ export function userMounts(rec: ContainerRecord, root: string): Mount[] {
 function makeInitLayer(dir: string): void {
   for (const d of ['', 'proc', 'sys', 'dev', 'etc']) mkdirSync(join(dir, d), { recursive: true, mode: 0o755 })
   for (const f of ['etc/hosts', 'etc/hostname', 'etc/resolv.conf']) writeFileSync(join(dir, f), '', { mode: 0o644 })
-}
-
-function networkMode(rec: ContainerRecord): 'bridge' | 'none' | 'host' {
-  const m = rec.HostConfig.NetworkMode
-  return m === 'none' || m === 'host' ? m : 'bridge'
 }
 
 export async function createRuntimeBackend(root: string): Promise<RuntimeBackend> {
