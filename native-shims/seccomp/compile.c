@@ -10,13 +10,7 @@
  *
  * libseccomp turns "allow socket if arg0 != AF_VSOCK" for every architecture of the profile
  * (x86_64, i386 and x32 programs all run on an x86_64 kernel, each with its own numbers) into
- * that program. One thing is added by hand, as runc does it: the ENOSYS stub. A syscall newer
- * than every syscall the profile names (a kernel newer than the profile, or a name this
- * libseccomp cannot resolve: 2.5.4 does not know mseal, statmount, listmount, the *xattrat calls
- * of 6.13, ...) answers ENOSYS instead of the default EPERM. ENOSYS means "this kernel has no such
- * call", and programs (glibc first) then fall back to an older call; EPERM would make them fail.
- * The stub is a few instructions put in front of libseccomp's program: per architecture,
- * "nr > highest known → ERRNO(ENOSYS)".
+ * that program. One thing is added by hand, as runc does it: the ENOSYS stub (enosys.c).
  *
  * Why a helper of its own rather than the gate: compiling Docker's profile costs 10-70 ms here
  * (mostly libseccomp's BPF generation for three architectures; 2 CPUs, loaded), which would be paid
@@ -25,6 +19,7 @@
  */
 #define _GNU_SOURCE
 #include "compile.h"
+#include "enosys.h"
 
 #include <errno.h>
 #include <linux/filter.h>
@@ -39,7 +34,6 @@
 
 #define MAX_ARCHES 8
 #define MAX_ARGS 6 /* a syscall has at most six arguments */
-#define X32_SYSCALL_BIT 0x40000000u
 
 struct seccomp_spec {
 	uint32_t default_action;
@@ -262,102 +256,6 @@ static size_t filter_arches(const struct seccomp_spec *s, uint32_t out[MAX_ARCHE
 	return n;
 }
 
-/* The highest syscall number among the rules, for one architecture (0 if none resolves). */
-static uint32_t highest_known(struct seccomp_spec *s, uint32_t arch, char **names, size_t n)
-{
-	uint32_t max = 0;
-	for (size_t i = 0; i < n; i++) {
-		int nr = seccomp_syscall_resolve_name_arch(arch, names[i]);
-		if (nr >= 0 && (uint32_t)nr > max)
-			max = (uint32_t)nr;
-	}
-	return max;
-}
-
-#define STMT(c, k) ((struct sock_filter)BPF_STMT((c), (k)))
-#define JUMP(c, k, t, f) ((struct sock_filter)BPF_JUMP((c), (k), (t), (f)))
-
-/*
- * Put runc's ENOSYS stub in front of libseccomp's program `orig` (see the top of this file):
- *
- *       ld  [arch]
- *       jeq ARCH_1 → sec_1            (one per architecture; x32 shares x86_64's audit arch and
- *       ...                            is told apart by bit 30 of the number)
- *       ja  → orig                    (an architecture we do not know: libseccomp's verdict)
- *   sec_i: ld [nr]; [jset X32_BIT → sec_x32]; jgt MAX_i → enosys; ja → orig
- *   enosys: ret ERRNO(ENOSYS)
- *   orig: ...libseccomp's program, unchanged (its jumps are relative)
- */
-static int add_enosys_stub(struct seccomp_spec *s, struct sock_filter *orig, size_t norig, char **names, size_t nnames)
-{
-	struct sock_filter stub[64];
-	size_t n = 0;
-	uint32_t arches[MAX_ARCHES + 1], maxes[MAX_ARCHES + 1], all[MAX_ARCHES + 1];
-	size_t narches = 0, nall = filter_arches(s, all);
-	uint32_t xmax = 0;
-	/* An architecture on which no rule's name resolves has nothing to be newer than: no stub. */
-	for (size_t i = 0; i < nall; i++) {
-		uint32_t max = highest_known(s, all[i], names, nnames);
-		if (all[i] == SCMP_ARCH_X32)
-			xmax = max;
-		else if (max > 0)
-			arches[narches] = all[i], maxes[narches++] = max;
-	}
-	int has_x32 = xmax > 0;
-	if (narches == 0) { /* nothing to stub: libseccomp's program alone */
-		struct sock_filter *prog = malloc(norig * sizeof *prog);
-		if (!prog)
-			return -1;
-		memcpy(prog, orig, norig * sizeof *prog);
-		s->prog.filter = prog;
-		s->prog.len = (unsigned short)norig;
-		return 0;
-	}
-	/* Sections are laid out after the dispatch: 1 (ld) + narches (jeq) + 1 (ja) instructions. */
-	size_t dispatch = 2 + narches;
-	size_t section_len[MAX_ARCHES + 1], section_at[MAX_ARCHES + 1];
-	size_t at = dispatch;
-	for (size_t i = 0; i < narches; i++) {
-		int x32 = arches[i] == SCMP_ARCH_X86_64 && has_x32;
-		section_len[i] = x32 ? 6 : 3;
-		section_at[i] = at;
-		at += section_len[i];
-	}
-	size_t enosys = at, total = at + 1;
-	if (total > sizeof stub / sizeof *stub)
-		return -1;
-	/* Jump offsets count from the instruction after the jump. */
-#define TO(target) ((target) - n - 1)
-	stub[n] = STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)), n++;
-	for (size_t i = 0; i < narches; i++)
-		stub[n] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, arches[i], (uint8_t)TO(section_at[i]), 0), n++;
-	stub[n] = STMT(BPF_JMP | BPF_JA, (uint32_t)TO(total)), n++;
-	for (size_t i = 0; i < narches; i++) {
-		int x32 = arches[i] == SCMP_ARCH_X86_64 && has_x32;
-		uint32_t max = maxes[i];
-		stub[n] = STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)), n++;
-		if (x32) /* bit 30 set: an x32 number, checked by the last two instructions */
-			stub[n] = JUMP(BPF_JMP | BPF_JSET | BPF_K, X32_SYSCALL_BIT, 2, 0), n++;
-		stub[n] = JUMP(BPF_JMP | BPF_JGT | BPF_K, max, (uint8_t)TO(enosys), 0), n++;
-		stub[n] = STMT(BPF_JMP | BPF_JA, (uint32_t)TO(total)), n++;
-		if (x32) {
-			stub[n] = JUMP(BPF_JMP | BPF_JGT | BPF_K, xmax, (uint8_t)TO(enosys), 0), n++;
-			stub[n] = STMT(BPF_JMP | BPF_JA, (uint32_t)TO(total)), n++;
-		}
-	}
-#undef TO
-	stub[n] = STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA)), n++;
-
-	struct sock_filter *prog = malloc((n + norig) * sizeof *prog);
-	if (!prog)
-		return -1;
-	memcpy(prog, stub, n * sizeof *prog);
-	memcpy(prog + n, orig, norig * sizeof *prog);
-	s->prog.filter = prog;
-	s->prog.len = (unsigned short)(n + norig);
-	return 0;
-}
-
 /* The action's "allows everything" kinds: no stub then (nothing to fall back from), as in runc. */
 static int is_permissive(uint32_t act)
 {
@@ -432,9 +330,15 @@ int seccomp_build_filter(struct seccomp_spec *s, char *err, size_t cap)
 		s->prog.filter = orig;
 		s->prog.len = (unsigned short)norig;
 		orig = NULL;
-	} else if (add_enosys_stub(s, orig, norig, (char **)names, s->nrules) < 0) {
-		snprintf(err, cap, "seccomp: out of memory");
-		goto out;
+	} else {
+		size_t len = 0;
+		struct sock_filter *prog = enosys_stub_prepend(arches, narches, orig, norig, (char **)names, s->nrules, &len);
+		if (!prog) {
+			snprintf(err, cap, "seccomp: out of memory");
+			goto out;
+		}
+		s->prog.filter = prog;
+		s->prog.len = (unsigned short)len;
 	}
 	if (s->prog.len > BPF_MAXINSNS) {
 		snprintf(err, cap, "seccomp: the filter has %u instructions, more than the kernel's %d", s->prog.len, BPF_MAXINSNS);
