@@ -22,30 +22,10 @@
 // moves forward, memory stays bounded whatever the input, and a bad member is refused with a
 // TarFormatError naming the entry and its byte offset. GNU sparse files are refused: no image tool
 // writes them (Go's archive/tar, which Docker and BuildKit use, cannot).
-// The header's fields and PAX records: tar-fields.ts.
+// The header's fields and PAX records: tar-fields.ts; a member's header made into an entry: tar-entry.ts.
 import { Writable } from 'node:stream'
-import {
-  BLOCK,
-  checkName,
-  cString,
-  ENTRY_TYPES,
-  isZero,
-  MAX_DEV,
-  MAX_ENTRIES,
-  MAX_ID,
-  MAX_META,
-  MAX_PENDING_META,
-  MAX_TIME,
-  MAX_XATTR_NAME,
-  MAX_XATTR_VALUE,
-  metaName,
-  pad,
-  parsePax,
-  readNumber,
-  TarFormatError,
-  verifyChecksum,
-  type TarEntry,
-} from './tar-fields.js'
+import { BLOCK, cString, isZero, MAX_ENTRIES, MAX_META, MAX_PENDING_META, metaName, pad, parsePax, TarFormatError, verifyChecksum, type TarEntry } from './tar-fields.js'
+import { buildEntry, headerNumber } from './tar-entry.js'
 
 // The reader's public surface, as before the split into tar-fields.ts.
 export { MAX_ENTRIES, MAX_META, MAX_PATH, MAX_PENDING_META, parsePax, readNumber, TarFormatError, type TarEntry, type TarEntryType } from './tar-fields.js'
@@ -224,7 +204,7 @@ export class TarReader {
     const typeflag = String.fromCharCode(block[156] || 0x30)
     // The name as far as the header tells, for messages (a long name may come later).
     const shownName = this.#longName ?? cString(block.subarray(0, 100))
-    const size = this.#number(block, 124, 12, 'size', shownName)
+    const size = headerNumber((what, e) => this.#fail(what, e), block, 124, 12, 'size', shownName)
     if (size < 0) throw this.#fail(`negative size ${size}`, shownName)
     if (typeflag === 'x' || typeflag === 'g' || typeflag === 'L' || typeflag === 'K') {
       if (size > MAX_META) throw this.#fail(`${size}-byte ${metaName(typeflag)}: more than the ${MAX_META} bytes any real one needs`, shownName)
@@ -241,7 +221,12 @@ export class TarReader {
       return
     }
     if (this.#entries >= this.#maxEntries) throw this.#fail(`more than ${this.#maxEntries} members: not a layer anyone builds`, shownName)
-    const entry = this.#buildEntry(block, typeflag, size)
+    const entry = buildEntry(block, typeflag, size, { pax: this.#globalPax.size ? new Map([...this.#globalPax, ...this.#pax]) : this.#pax, longName: this.#longName, longLink: this.#longLink }, (what, e) => this.#fail(what, e), () => {
+      this.#pax = new Map()
+      this.#longName = undefined
+      this.#longLink = undefined
+      this.#pendingMeta = 0
+    })
     this.#entries++
     this.handler.entry(entry)
     this.#remaining = entry.size
@@ -295,126 +280,5 @@ export class TarReader {
     } else {
       this.#state = 'header'
     }
-  }
-
-  /** A numeric header field, as a safe integer (octal or base-256); the error names the field. */
-  #number(block: Buffer, off: number, len: number, field: string, entry: string): number {
-    try {
-      return readNumber(block, off, len)
-    } catch (err) {
-      throw this.#fail(`${field}: ${(err as Error).message}`, entry)
-    }
-  }
-
-  #buildEntry(block: Buffer, typeflag: string, headerSize: number): TarEntry {
-    const magic = block.toString('latin1', 257, 263)
-    const ustar = magic === 'ustar\0' // POSIX; GNU's "ustar  " uses the prefix field for other things
-    let path = cString(block.subarray(0, 100))
-    if (ustar) {
-      const prefix = cString(block.subarray(345, 500))
-      if (prefix) path = `${prefix}/${path}`
-    }
-    let linkpath = cString(block.subarray(157, 257))
-    if (this.#longName !== undefined) path = this.#longName
-    if (this.#longLink !== undefined) linkpath = this.#longLink
-    const pax = this.#globalPax.size ? new Map([...this.#globalPax, ...this.#pax]) : this.#pax
-    // The name first: every later message names the entry.
-    const paxPath = pax.get('path')
-    if (paxPath !== undefined) path = this.#paxText('path', paxPath, path)
-    const paxLink = pax.get('linkpath')
-    if (paxLink !== undefined) linkpath = this.#paxText('linkpath', paxLink, path)
-
-    let size = headerSize
-    let uid = this.#number(block, 108, 8, 'uid', path)
-    let gid = this.#number(block, 116, 8, 'gid', path)
-    let mtime = this.#number(block, 136, 12, 'mtime', path)
-    let atime: number | undefined
-    const mode = this.#number(block, 100, 8, 'mode', path)
-    const xattrs = new Map<string, Buffer>()
-    for (const [key, value] of pax) {
-      if (key.startsWith('SCHILY.xattr.')) {
-        const name = key.slice('SCHILY.xattr.'.length)
-        if (name === '' || Buffer.byteLength(name) > MAX_XATTR_NAME) throw this.#fail(`extended attribute name ${JSON.stringify(name.slice(0, 64))} is empty or longer than ${MAX_XATTR_NAME} bytes`, path)
-        if (value.length > MAX_XATTR_VALUE) throw this.#fail(`extended attribute ${name}: ${value.length}-byte value, at most ${MAX_XATTR_VALUE}`, path)
-        xattrs.set(name, value)
-        continue
-      }
-      switch (key) {
-        case 'size':
-          size = this.#paxInteger(key, value, path)
-          break
-        case 'uid':
-          uid = this.#paxInteger(key, value, path)
-          break
-        case 'gid':
-          gid = this.#paxInteger(key, value, path)
-          break
-        case 'mtime':
-          mtime = this.#paxTime(key, value, path)
-          break
-        case 'atime':
-          atime = this.#paxTime(key, value, path)
-          break
-        default:
-          if (key.startsWith('GNU.sparse.')) throw this.#fail('GNU sparse file (not supported: no image tool writes them)', path)
-      }
-    }
-    this.#pax = new Map()
-    this.#longName = undefined
-    this.#longLink = undefined
-    this.#pendingMeta = 0
-    const type = ENTRY_TYPES[typeflag]
-    if (!type) {
-      const why = typeflag === 'S' ? 'GNU sparse file (not supported: no image tool writes them)' : `unsupported type flag ${JSON.stringify(typeflag)}`
-      throw this.#fail(why, path)
-    }
-    if (path === '') throw this.#fail('empty name')
-    checkName('name', path, (what) => this.#fail(what, path))
-    if (linkpath !== '' && (type === 'hardlink' || type === 'symlink')) checkName('link target', linkpath, (what) => this.#fail(what, path))
-    if (uid > MAX_ID || gid > MAX_ID) throw this.#fail(`owner ${uid}:${gid} out of range (at most ${MAX_ID})`, path)
-    for (const [what, t] of [['mtime', mtime], ['atime', atime]] as const) {
-      if (t !== undefined && !(Math.abs(t) <= MAX_TIME)) throw this.#fail(`${what} ${t} out of range`, path)
-    }
-    const devmajor = type === 'char' || type === 'block' ? this.#number(block, 329, 8, 'devmajor', path) : 0
-    const devminor = type === 'char' || type === 'block' ? this.#number(block, 337, 8, 'devminor', path) : 0
-    if (devmajor > MAX_DEV || devminor > MAX_DEV) throw this.#fail(`device number ${devmajor}:${devminor} out of range`, path)
-    for (const [what, v] of [['uid', uid], ['gid', gid], ['mode', mode], ['device number', Math.min(devmajor, devminor)]] as const) {
-      if (v < 0) throw this.#fail(`negative ${what} ${v}`, path)
-    }
-    return {
-      path,
-      type,
-      mode: mode & 0o7777,
-      uid,
-      gid,
-      // Like Go's archive/tar: only regular files have content, whatever the size field says.
-      size: type === 'file' ? size : 0,
-      mtime,
-      atime,
-      linkpath,
-      devmajor,
-      devminor,
-      xattrs,
-    }
-  }
-
-  /** PAX size/uid/gid: decimal digits only (no sign, blank, exponent or hex), a safe integer. */
-  #paxInteger(key: string, value: Buffer, entry: string): number {
-    const v = value.toString('latin1')
-    if (!/^[0-9]{1,16}$/.test(v) || !Number.isSafeInteger(Number(v))) throw this.#fail(`PAX record ${key}=${JSON.stringify(v.slice(0, 40))} is not a non-negative decimal integer`, entry)
-    return Number(v)
-  }
-
-  /** PAX times: "[-]seconds[.fraction]" in decimal (POSIX), e.g. "1700000000.123456789". */
-  #paxTime(key: string, value: Buffer, entry: string): number {
-    const v = value.toString('latin1')
-    if (!/^-?[0-9]{1,16}(\.[0-9]{0,30})?$/.test(v)) throw this.#fail(`PAX record ${key}=${JSON.stringify(v.slice(0, 40))} is not a decimal time`, entry)
-    return Number(v)
-  }
-
-  /** PAX path/linkpath: UTF-8 text without NUL (POSIX; a NUL would cut the name short in the kernel). */
-  #paxText(key: string, value: Buffer, entry: string): string {
-    if (value.includes(0)) throw this.#fail(`PAX record ${key} contains a NUL byte`, entry)
-    return value.toString('utf8')
   }
 }
