@@ -104,7 +104,9 @@ export class Streams {
 
   async #pipeStdin(rec: ContainerRecord, conn: ClientConnection): Promise<void> {
     const input = conn.input // paused by attach() until now
-    const stdin = await this.runtime.openStdin!(rec).catch(() => undefined)
+    // The container's output still reaches the client when its stdin cannot be opened (e.g. the
+    // container ended meanwhile): the reason goes to the debug log instead of vanishing.
+    const stdin = await this.runtime.openStdin!(rec).catch((err: Error) => void this.debug(`attach to ${rec.Id}: its stdin could not be opened: ${err.message}`))
     if (!stdin) return void input.resume()
     input.on('data', (d: Buffer) => {
       // The container's pace: when it does not read its stdin, the client waits (not the engine's memory).
@@ -121,7 +123,8 @@ export class Streams {
     }
     input.on('end', close)
     input.on('close', close)
-    stdin.on('error', () => {})
+    // EPIPE when the container closed its stdin or ended: the client's further bytes have nowhere to go.
+    stdin.on('error', (err) => this.debug(`attach to ${rec.Id}: writing its stdin: ${err.message}`))
     input.resume()
   }
 }
