@@ -6,7 +6,7 @@
 // under test/.tmp/fuzz/<target>/ and named here, so it can become a regression test.
 // TOCKER_FUZZ_SECONDS sets the time per target (default 25: 5 targets ≈ 2.5 minutes of CI).
 import { spawn } from 'node:child_process'
-import { cpSync, mkdirSync, readdirSync, rmSync } from 'node:fs'
+import { closeSync, cpSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 // @ts-ignore: plain JavaScript helper
@@ -64,15 +64,22 @@ for (const target of TARGETS) {
       // exit(), so a target's own process.on('exit') clean-up never runs.
       const tmp = join(work, 'tmp')
       mkdirSync(tmp, { recursive: true })
-      const child = spawn(process.execPath, args, { cwd: repo, env: { ...env, TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'] })
-      let text = ''
-      child.stdout.on('data', (d) => (text += d))
-      child.stderr.on('data', (d) => (text += d))
+      // The fuzzer writes into a file, not a pipe. Node's 'pipe' is a UNIX socket pair, and Node in
+      // the child makes it non-blocking (libuv sets O_NONBLOCK on fd 2, the same open file that
+      // libFuzzer's C stderr writes to). The socket holds only ~280 unread writes, and libFuzzer
+      // writes every field of a status line separately (≈ 20 lines, 3 KB): when this process falls
+      // that far behind reading (a loaded machine), libFuzzer's write(2) fails with EAGAIN and the
+      // text is dropped without a word. At the end that is the final stats: exit 0, "NaN inputs"
+      // (seen in CI). A file never says EAGAIN. test/fuzz/stdio-stall.mjs shows it both ways.
+      const log = join(work, 'fuzzer.log')
+      const fd = openSync(log, 'w')
+      const child = spawn(process.execPath, args, { cwd: repo, env: { ...env, TMPDIR: tmp }, stdio: ['ignore', fd, fd] })
+      closeSync(fd)
       // libFuzzer stops itself at max_total_time; this is the backstop for a stuck process.
       const timer = setTimeout(() => child.kill('SIGKILL'), (seconds + 60) * 1000)
       child.on('close', (code, signal) => {
         clearTimeout(timer)
-        resolve({ code, signal, text })
+        resolve({ code, signal, text: readFileSync(log, 'utf8') })
       })
     })
     const stat = (k: string) => Number(new RegExp(`stat::${k}:\\s+(\\d+)`).exec(out.text)?.[1] ?? NaN)
@@ -80,9 +87,9 @@ for (const target of TARGETS) {
     const runs = stat('number_of_executed_units')
     t.same(findings, [], findings.length ? `findings kept in ${artifacts}:\n${out.text.split('\n').slice(-40).join('\n')}` : 'no crash, hang or memory blow-up')
     t.equal(out.code, 0, `the fuzzer ended on its own, cleanly${out.code === 0 ? '' : ` (exit ${out.code}, signal ${out.signal}):\n${out.text.split('\n').slice(-15).join('\n')}`}`)
-    // Without its final stats (once in CI, exit 0, cause unknown) the fuzzer's last words are shown.
+    // Without its final stats the fuzzer's last words are shown and its whole output kept.
     const summary = `${runs} inputs, ${stat('average_exec_per_sec')}/s, ${stat('new_units_added')} new corpus entries, peak RSS ${stat('peak_rss_mb')} MB`
-    t.ok(runs > 0, runs > 0 ? summary : `${summary}; the fuzzer printed:\n${out.text.split('\n').slice(-25).join('\n')}`)
-    if (findings.length === 0) rmSync(work, { recursive: true, force: true })
+    t.ok(runs > 0, runs > 0 ? summary : `${summary}; the fuzzer's last lines (all in ${work}/fuzzer.log):\n${out.text.split('\n').slice(-25).join('\n')}`)
+    if (findings.length === 0 && out.code === 0 && runs > 0) rmSync(work, { recursive: true, force: true })
   })
 }
