@@ -163,7 +163,7 @@ type Errno = keyof typeof constants.errno
 export type ErrorCode = keyof typeof ERROR_CODES | Errno
 
 /** The status a code answers with (its kind's), where it has one; undefined where the site says. */
-export function statusOf(code: ErrorCode): number | undefined {
+export function httpStatusOf(code: ErrorCode): number | undefined {
   return (ERROR_CODES as Record<string, number | null>)[code] ?? undefined
 }
 
@@ -209,7 +209,7 @@ export class TockerError extends Error {
     this.code = opts.code
     this.exitCode = opts.exitCode
     this.hint = opts.hint
-    this.status = opts.status ?? statusOf(opts.code) ?? 500
+    this.status = opts.status ?? httpStatusOf(opts.code) ?? 500
     this.daemon = opts.daemon ?? false
     this.internal = opts.internal ?? false
     Object.defineProperty(this, BRAND, { value: true })

@@ -2,12 +2,13 @@
 // file in the same directory, fdatasync, rename: a crash leaves either the old or the new record,
 // never half of one). The engine keeps the records in memory and writes one after every change,
 // off its main thread (container-table.ts orders the writes of one container).
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { TockerError } from '../errors.js'
 import type { ContainerConfig, ContainerState, HostConfig, MountPoint, NetworkSettings } from '../api/types.js'
 import { ZERO_TIME } from '../api/types.js'
 import { writeFileAtomicAsync } from '../sys/atomic-file.js'
+import { readJsonRecord } from '../sys/record-file.js'
 import type { ProcessIdentity } from '../sys/proc-stat.js'
 import type { MountPlan } from './volumes/mounts.js'
 
@@ -167,21 +168,12 @@ export function loadRecords(containersDir: string): ContainerRecord[] {
   for (const id of ids) {
     if (!/^[0-9a-f]{64}$/.test(id)) continue
     const path = join(containersDir, id, 'container.json')
-    let text: string
-    try {
-      text = readFileSync(path, 'utf8')
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue
-      throw unreadableRecord(path, err)
-    }
-    let rec: ContainerRecord
-    try {
-      rec = JSON.parse(text) as ContainerRecord
-    } catch (err) {
-      throw unreadableRecord(path, err)
-    }
-    if (!rec || rec.Id !== id || typeof rec.Name !== 'string' || !rec.State) throw unreadableRecord(path, new TockerError('not a container record', { code: 'ESTATE', internal: true }))
-    out.push(rec)
+    const rec = readJsonRecord<ContainerRecord>(path, {
+      isRecord: (r) => r.Id === id && typeof r.Name === 'string' && !!r.State,
+      notRecord: () => new TockerError('not a container record', { code: 'ESTATE', internal: true }),
+      unreadable: (cause) => unreadableRecord(path, cause),
+    })
+    if (rec) out.push(rec)
   }
   return out
 }

@@ -7,6 +7,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { writeFileAtomic } from '../sys/atomic-file.js'
+import { readJsonRecord } from '../sys/record-file.js'
 import { digestHex, type BlobStore } from '../content/blobs.js'
 import { TockerError } from '../errors.js'
 import type { StoreLayout } from '../store/layout.js'
@@ -83,21 +84,11 @@ export class ImageRecords {
    */
   read(hex: string): ImageFile | undefined {
     const path = this.path(hex)
-    let text: string
-    try {
-      text = readFileSync(path, 'utf8')
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-      throw unreadableState(path, err)
-    }
-    let file: ImageFile
-    try {
-      file = JSON.parse(text) as ImageFile
-    } catch (err) {
-      throw unreadableState(path, err)
-    }
-    if (!file || typeof file.id !== 'string' || !Array.isArray(file.diffIDs)) throw unreadableState(path, new TockerError('not an image record', { code: 'EBADRECORD', internal: true }))
-    return file
+    return readJsonRecord<ImageFile>(path, {
+      isRecord: (f) => typeof f.id === 'string' && Array.isArray(f.diffIDs),
+      notRecord: () => new TockerError('not an image record', { code: 'EBADRECORD', internal: true }),
+      unreadable: (cause) => unreadableState(path, cause),
+    })
   }
 
   /** Only under the lock. */

@@ -10,7 +10,7 @@ import { join, relative } from 'node:path'
 import t from 'tap'
 import ts from 'typescript'
 import { errorFrom } from '../../src/api/client.js'
-import { codeOf, codeOfStatus, ERROR_CODES, type ErrorCode, statusOf, TockerError } from '../../src/errors.js'
+import { codeOf, codeOfStatus, ERROR_CODES, type ErrorCode, httpStatusOf, TockerError } from '../../src/errors.js'
 
 const repo = join(import.meta.dirname, '..', '..')
 
@@ -69,8 +69,8 @@ t.test('every literal code is documented (ERROR_CODES) or an errno name', async 
 })
 
 t.test('a status is written only where the code has none of its own (then it cannot disagree)', async (t) => {
-  const off = all.filter((s) => s.code && s.status && statusOf(s.code as ErrorCode) !== undefined)
-  t.strictSame(off.map((s) => `${s.where} ${s.code} status ${s.status}: the code's is ${statusOf(s.code as ErrorCode)}`), [])
+  const off = all.filter((s) => s.code && s.status && httpStatusOf(s.code as ErrorCode) !== undefined)
+  t.strictSame(off.map((s) => `${s.where} ${s.code} status ${s.status}: the code's is ${httpStatusOf(s.code as ErrorCode)}`), [])
 })
 
 t.test('every documented code is used somewhere (the set stays small)', async (t) => {
@@ -92,7 +92,7 @@ t.test("a TockerError's status comes from its code", async (t) => {
 })
 
 t.test("the kinds and the engine's statuses map both ways; the API client names an engine's answer by its kind", async (t) => {
-  for (const code of ['ENOTFOUND', 'ECONFLICT', 'EINVALID', 'EFORBIDDEN', 'ENOTIMPLEMENTED'] as const) t.equal(codeOfStatus(statusOf(code)!), code)
+  for (const code of ['ENOTFOUND', 'ECONFLICT', 'EINVALID', 'EFORBIDDEN', 'ENOTIMPLEMENTED'] as const) t.equal(codeOfStatus(httpStatusOf(code)!), code)
   t.equal(codeOfStatus(500), 'EENGINE')
   t.equal(codeOfStatus(413), 'EENGINE')
   const notFound = errorFrom(404, '{"message":"No such container: web"}')
