@@ -47,7 +47,7 @@ A quiet-window rerun (the coordinator's), ~3-4 min on 2 cores, before/after agai
   ln -s "$PWD/rootfs-cache/out" /tmp/fast-base/rootfs-cache/out && (cd /tmp/fast-base && npm run build)
   npm run build && node test/bench/run-profile.mjs 15 8 --baseline /tmp/fast-base
 Quote the "A/B interleaved" and CPU rows (the load moves hyperfine's blocks by +-30 %).
---ab-only (with --baseline): only the interleaved A/B rows (run --rm --network none, bridge, run -d -p + rm -f).
+--ab-only (with --baseline): only the CPU rows and the interleaved A/B rows (run --rm --network none, bridge, run -d -p + rm -f).
 --trace adds the trace layer's kernel steps to the profile.
 --floors-only: only part 3 (the floors), [profiled]+4 runs each.
 `)
@@ -211,32 +211,35 @@ if (!AB_ONLY) {
       goal(`images <= 1.2x (${(byName['tocker images'].median / node.median).toFixed(2)})`, byName['tocker images'].median / node.median <= 1.2),
     ].join('\n'),
   )
+}
 
-  // CPU per run, engine and CLI apart (user+sys from /proc: steadier than wall time on a loaded
-  // machine): K runs one after the other against each engine.
-  const ticks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100
-  const cpuOf = (pid) => {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
-    return ((Number(f[11]) + Number(f[12])) * 1000) / ticks // utime + stime (fields 14, 15)
-  }
-  const childCpu = () => {
-    const f = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ')
-    return ((Number(f[13]) + Number(f[14])) * 1000) / ticks // cutime + cstime of waited-for children
-  }
-  function cpuPerRun(label, pid, cli, k = 10) {
-    const e0 = cpuOf(pid)
-    const c0 = childCpu()
-    for (let i = 0; i < k; i++) if (cli('run', '--rm', '--network', 'none', 'busybox', 'true').status !== 0) throw new Error(`${label}: run failed`)
-    const e = (cpuOf(pid) - e0) / k
-    const c = (childCpu() - c0) / k
-    console.log(`${label.padEnd(34)} engine ${e.toFixed(1).padStart(6)} ms  CLI ${c.toFixed(1).padStart(6)} ms  (CPU per run --rm --network none, ${k} runs)`)
-    return { e, c }
-  }
-  console.log('')
-  const cpuMine = cpuPerRun('tocker', engine.pid, tocker)
+// CPU per run, engine and CLI apart (user+sys from /proc: steadier than wall time on a loaded
+// machine): K runs one after the other against each engine, --network none and bridge. "engine+"
+// adds the processes the engine started and reaped (ip, iptables-restore; the shims are not its
+// children): what a network step costs in processes shows there.
+const ticks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100
+const statOf = (pid) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+const cpuOf = (pid) => {
+  const f = statOf(pid)
+  return { own: ((Number(f[11]) + Number(f[12])) * 1000) / ticks, kids: ((Number(f[13]) + Number(f[14])) * 1000) / ticks } // utime+stime, cutime+cstime (fields 14-17)
+}
+function cpuPerRun(label, pid, cli, net, k = 10) {
+  const e0 = cpuOf(pid)
+  const c0 = cpuOf(process.pid).kids
+  for (let i = 0; i < k; i++) if (cli('run', '--rm', ...(net === 'none' ? ['--network', 'none'] : []), 'busybox', 'true').status !== 0) throw new Error(`${label}: run failed`)
+  const e1 = cpuOf(pid)
+  const e = (e1.own - e0.own) / k
+  const kids = (e1.kids - e0.kids) / k
+  const c = (cpuOf(process.pid).kids - c0) / k
+  console.log(`${label.padEnd(24)} engine ${e.toFixed(1).padStart(6)} ms  engine+ ${(e + kids).toFixed(1).padStart(6)} ms  CLI ${c.toFixed(1).padStart(6)} ms  (CPU per run --rm ${net === 'none' ? '--network none' : '(bridge)'}, ${k} runs)`)
+  return { e, c, all: e + kids }
+}
+console.log('')
+for (const net of ['none', 'bridge']) {
+  const cpuMine = cpuPerRun(`tocker ${net}`, engine.pid, tocker, net)
   if (BASE) {
-    const cpuBase = cpuPerRun('base', baseEngine.pid, base)
-    console.log(`engine CPU ${(cpuMine.e / cpuBase.e).toFixed(2)}x of base, CLI CPU ${(cpuMine.c / cpuBase.c).toFixed(2)}x of base`)
+    const cpuBase = cpuPerRun(`base ${net}`, baseEngine.pid, base, net)
+    console.log(`${net}: engine CPU ${(cpuMine.e / cpuBase.e).toFixed(2)}x of base (with its processes ${(cpuMine.all / cpuBase.all).toFixed(2)}x), CLI CPU ${(cpuMine.c / cpuBase.c).toFixed(2)}x of base`)
   }
 }
 
