@@ -52,12 +52,10 @@ export function closeFd(fd: number): void {
   close_(fd)
 }
 
-// An interface's flags through the SIOCGIFFLAGS/SIOCSIFFLAGS ioctls (netdevice(7)) on a datagram
-// socket: what `ip link set lo up` does, without starting a process. The interface an ioctl names
-// is looked up in the socket's network namespace.
+// An interface's flags through the SIOCGIFFLAGS ioctl (netdevice(7)) on a datagram socket: does
+// a link exist, without starting a process (setting flags goes over rtnetlink: sys/netlink.ts).
+// The interface an ioctl names is looked up in the socket's network namespace.
 export const SIOCGIFFLAGS = 0x8913
-export const SIOCSIFFLAGS = 0x8914
-export const IFF_UP = 0x1
 /** struct ifreq: char ifr_name[IFNAMSIZ = 16], then a 24-byte union whose first member is short ifr_flags. */
 const IFREQ_SIZE = 40
 const IFNAMSIZ = 16
@@ -75,10 +73,4 @@ export function getLinkFlags(fd: number, name: string): number {
   const req = ifreq(name)
   check(ioctl_(fd, SIOCGIFFLAGS, 'uint8_t *', req) as number, 'ioctl(SIOCGIFFLAGS)', name)
   return req.readUInt16LE(IFNAMSIZ)
-}
-
-export function setLinkFlags(fd: number, name: string, flags: number): void {
-  const req = ifreq(name)
-  req.writeUInt16LE(flags & 0xffff, IFNAMSIZ)
-  check(ioctl_(fd, SIOCSIFFLAGS, 'uint8_t *', req) as number, 'ioctl(SIOCSIFFLAGS)', name)
 }

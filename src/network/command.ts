@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { TockerError } from '../errors.js'
-import { linkExists, linkUpIn } from '../sys/net.js'
+import { linkExists } from '../sys/net.js'
 import { applyLinkOps, NetlinkError, opLine, type LinkOp } from '../sys/netlink.js'
 import { seam } from '../sys/seam.js'
 import { traced, tracedAsync } from '../trace/trace.js'
@@ -57,8 +57,6 @@ export interface NetworkHost {
   /** A /proc/sys value ("net.ipv4.ip_forward"), undefined when the key does not exist here. */
   readSysctl(key: string): string | undefined
   writeSysctl(key: string, value: string): void
-  /** Bring link `ifname` up inside the network namespace at `netns` (no process started). */
-  linkUpIn(netns: string, ifname: string): void
   /** Is there a link named `name` in the engine's own namespace (no process started)? */
   linkExists(name: string): boolean
   /**
@@ -86,7 +84,6 @@ export const linuxNetworkHost: NetworkHost = {
   writeSysctl(key, value) {
     writeFileSync(sysctlPath(key), value + '\n')
   },
-  linkUpIn,
   linkExists,
   linkOps(netns, ops) {
     try {

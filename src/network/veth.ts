@@ -75,11 +75,10 @@ export async function deleteVeth(hostVeth: string): Promise<void> {
 }
 
 /**
- * --network none: a fresh namespace has only `lo`, and it starts down. Brought up with two ioctls
- * (SIOCGIFFLAGS/SIOCSIFFLAGS) from a socket made inside the namespace, as `ip link set lo up` would
- * over netlink, without starting `nsenter ip` (a process start: most of a `run --network none`'s
- * network cost).
+ * --network none: a fresh namespace has only `lo`, and it starts down. Brought up over a netlink
+ * socket made inside the namespace (the same request as configureContainerSide's first), without
+ * starting `nsenter ip` (a process start: most of a `run --network none`'s network cost).
  */
 export async function loopbackUp(netns: string): Promise<void> {
-  traced('net', 'link', () => `set lo up in ${netns}`, () => networkHost().linkUpIn(netns, 'lo'))
+  runLinkOps(netns, [{ op: 'up', name: 'lo' }])
 }

@@ -38,22 +38,6 @@ export function socketsInNetns(netnsPath: string, ip: string): BoundSockets {
   }
 }
 
-/**
- * `ip link set NAME up` in the namespace at `netnsPath`, without starting a process: a datagram
- * socket made there (the thread joins the namespace for the socket(2) call only), then
- * SIOCGIFFLAGS and SIOCSIFFLAGS with IFF_UP added, from home (the socket keeps its namespace).
- */
-export function linkUpIn(netnsPath: string, name: string): void {
-  const fd = inNetns(netnsPath, () => traced('syscall', 'socket', () => `AF_INET, SOCK_DGRAM|SOCK_CLOEXEC (in ${netnsPath})`, () => native.socket(native.AF_INET, native.SOCK_DGRAM | native.SOCK_CLOEXEC), (r) => `fd ${r}`))
-  try {
-    const flags = traced('syscall', 'ioctl', () => `${fd}, SIOCGIFFLAGS, {ifr_name "${name}"}`, () => native.getLinkFlags(fd, name), (f) => `flags 0x${f.toString(16)}`)
-    if (flags & native.IFF_UP) return
-    traced('syscall', 'ioctl', () => `${fd}, SIOCSIFFLAGS, {ifr_name "${name}", flags 0x${(flags | native.IFF_UP).toString(16)} (+IFF_UP)}`, () => native.setLinkFlags(fd, name, flags | native.IFF_UP))
-  } finally {
-    native.closeFd(fd)
-  }
-}
-
 const ENODEV = 19
 
 /**

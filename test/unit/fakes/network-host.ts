@@ -118,10 +118,6 @@ export class FakeNetworkHost implements NetworkHost {
     if (i >= 0) fail(this.#failures.splice(i, 1)[0]!.stderr)
     this.#batch(cmd.input, fail, netns)
   }
-  linkUpIn(netns: string, ifname: string): void {
-    this.commands.push({ line: `link set ${ifname} up in ${netns}`, input: [] })
-    this.#ns(netns).links.get(ifname)!.up = true
-  }
 
   linkExists(name: string): boolean {
     return this.links.has(name)
