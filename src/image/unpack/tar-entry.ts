@@ -37,11 +37,9 @@ export function buildEntry(block: Buffer, typeflag: string, headerSize: number, 
   const paxLink = pax.get('linkpath')
   if (paxLink !== undefined) linkpath = paxText(fail, 'linkpath', paxLink, path)
 
-  let size = headerSize
-  let uid = headerNumber(fail, block, 108, 8, 'uid', path)
-  let gid = headerNumber(fail, block, 116, 8, 'gid', path)
-  let mtime = headerNumber(fail, block, 136, 12, 'mtime', path)
-  let atime: number | undefined
+  // The header's numbers; PAX records override them (values too large for the header, finer times).
+  const ints = { size: headerSize, uid: headerNumber(fail, block, 108, 8, 'uid', path), gid: headerNumber(fail, block, 116, 8, 'gid', path) }
+  const times: { mtime: number; atime?: number } = { mtime: headerNumber(fail, block, 136, 12, 'mtime', path) }
   const mode = headerNumber(fail, block, 100, 8, 'mode', path)
   const xattrs = new Map<string, Buffer>()
   for (const [key, value] of pax) {
@@ -52,27 +50,13 @@ export function buildEntry(block: Buffer, typeflag: string, headerSize: number, 
       xattrs.set(name, value)
       continue
     }
-    switch (key) {
-      case 'size':
-        size = paxInteger(fail, key, value, path)
-        break
-      case 'uid':
-        uid = paxInteger(fail, key, value, path)
-        break
-      case 'gid':
-        gid = paxInteger(fail, key, value, path)
-        break
-      case 'mtime':
-        mtime = paxTime(fail, key, value, path)
-        break
-      case 'atime':
-        atime = paxTime(fail, key, value, path)
-        break
-      default:
-        if (key.startsWith('GNU.sparse.')) throw fail('GNU sparse file (not supported: no image tool writes them)', path)
-    }
+    if (key === 'size' || key === 'uid' || key === 'gid') ints[key] = paxInteger(fail, key, value, path)
+    else if (key === 'mtime' || key === 'atime') times[key] = paxTime(fail, key, value, path)
+    else if (key.startsWith('GNU.sparse.')) throw fail('GNU sparse file (not supported: no image tool writes them)', path)
   }
   consumed()
+  const { size, uid, gid } = ints
+  const { mtime, atime } = times
   const type = ENTRY_TYPES[typeflag]
   if (!type) {
     const why = typeflag === 'S' ? 'GNU sparse file (not supported: no image tool writes them)' : `unsupported type flag ${JSON.stringify(typeflag)}`
