@@ -35,8 +35,8 @@ import { reservePorts } from './port-reservation.js'
 import { portRequests } from './port-spec.js'
 import { reconcileLocked } from './reconcile.js'
 import { isUserDefined, netnsPath, normalizeMode, type AttachRequest, type EndpointOf, type LiveContainer, type NetworkOptions, type ReconcileReport } from './requests.js'
-import { defaultNetwork, readState, removeState, statePaths, writeState, writeStateAsync, type StatePaths } from './state.js'
-import { withLock } from '../sys/lock.js'
+import { defaultNetwork, statePaths, type StatePaths } from './state.js'
+import { NetworkStateStore } from './state-store.js'
 import type { Endpoint, NetworkRecord, NetworkState } from './types.js'
 import { createVeth, loopbackUp } from './veth.js'
 import { allOrFirstError, noteReleased, undoEndpoint } from './endpoint-undo.js'
@@ -48,24 +48,22 @@ export class NetworkManager {
   readonly bridge: string
   readonly paths: StatePaths
   #opts: NetworkOptions
-  #queue: Promise<unknown> = Promise.resolve()
   #tools: Promise<IptablesTools> | undefined
   /** The bridges made or checked, the base chains last written, the default bridge's subnet. */
   #bridges: BridgeSet
   /** The sockets of the published host ports. */
   #held = new HeldPorts()
-  /** The state as last read or written under the lock: what name lookups read (no file read per query). */
-  #cache: NetworkState | undefined
+  /** The state file under its lock, the queue of operations, the state last seen (state-store.ts). */
+  #store: NetworkStateStore
   /** The embedded DNS server of the containers on user-defined networks (dns/responder.ts). */
   readonly dns: DnsResponder | undefined
-  /** Writes of the state under way: meanwhile the file may still hold the state before them. */
-  #writing = 0
 
   constructor(opts: NetworkOptions) {
     this.#opts = opts
     this.bridge = opts.bridge ?? 'tocker0'
     if (!BRIDGE_NAME.test(this.bridge)) throw new TockerError(`invalid bridge name: ${this.bridge}`, { code: 'EINVALID' })
     this.paths = statePaths(opts.root)
+    this.#store = new NetworkStateStore(this.paths, this.bridge)
     this.#bridges = new BridgeSet({ root: opts.root, bridge: this.bridge, subnet: opts.subnet, iptables: () => this.iptables() })
     this.dns = opts.dns === false ? undefined : new DnsResponder({ state: () => this.cached(), iptables: () => this.iptables(), log: opts.log })
   }
@@ -76,49 +74,14 @@ export class NetworkManager {
     return this.#tools
   }
 
-  /** Run `fn` after every earlier operation of this manager, under the store's network lock. */
-  #serial<T>(fn: (state: NetworkState) => Promise<T>): Promise<T> {
-    const run = this.#queue.then(() =>
-      withLock(this.paths.lock, () => {
-        const state = readState(this.paths, this.bridge)
-        this.#cache = state
-        return fn(state)
-      })
-    )
-    this.#queue = run.catch(() => {})
-    return run
-  }
-
-  /**
-   * The state to disk, its fsync off the main thread. Every caller awaits it inside its #serial
-   * operation, so the next operation (which reads the file) finds it written, and no two writes
-   * of this file are ever under way at once.
-   */
-  async #write(state: NetworkState): Promise<void> {
-    this.#cache = state
-    this.#writing++
-    try {
-      await writeStateAsync(this.paths, state)
-    } finally {
-      this.#writing--
-    }
-  }
-
-  /**
-   * Every network, as on disk; while a write of ours is under way, as it will be on disk (the
-   * cache): the write holds the store's lock until it lands, so no other process can have changed
-   * the file in between, and the file itself may still hold the state before it (see release).
-   */
+  /** Every network, as on disk (or as it will be, while a write of ours is under way: state-store.ts). */
   snapshot(): NetworkState {
-    if (this.#writing > 0 && this.#cache) return this.#cache
-    const s = readState(this.paths, this.bridge)
-    this.#cache = s
-    return s
+    return this.#store.snapshot()
   }
 
   /** The state last seen (for the DNS responder's lookups: no file read per query). */
   cached(): NetworkState {
-    return this.#cache ?? this.snapshot()
+    return this.#store.cached()
   }
 
   /** The default bridge network (subnet, gateway, endpoints), as on disk. */
@@ -153,7 +116,7 @@ export class NetworkManager {
 
   /** docker network create: the record, its subnet, its bridge (up, addressed) and the isolation rules. */
   async createNetwork(req: CreateNetworkRequest): Promise<NetworkRecord> {
-    return this.#serial(async (state) => {
+    return this.#store.serial(async (state) => {
       const net = await newNetworkRecord(req, state, this.#bridges)
       const id = net.id
       // The bridge (and the base chains with the new network's isolation) before the record: if this
@@ -170,14 +133,14 @@ export class NetworkManager {
         await this.#bridges.ensureBase(state).catch(() => {})
         throw err
       }
-      await this.#write(state)
+      await this.#store.write(state)
       return net
     })
   }
 
   /** docker network rm: refused for the predefined networks and while a container runs on it. */
   async removeNetwork(ref: string): Promise<NetworkRecord> {
-    return this.#serial(async (state) => {
+    return this.#store.serial(async (state) => {
       const net = this.findNetwork(ref, state)
       if (net.predefined) throw new TockerError(`${net.name} is a pre-defined network and cannot be removed`, { code: 'EFORBIDDEN', daemon: true })
       const ids = Object.keys(net.endpoints)
@@ -186,7 +149,7 @@ export class NetworkManager {
       }
       // The record goes first: a crash after it leaves a bridge that reconcile knows is nobody's.
       delete state.networks[net.id]
-      await this.#write(state)
+      await this.#store.write(state)
       this.#bridges.forgetBridge(net.bridge!)
       await deleteBridge(net.bridge!)
       await this.#bridges.ensureBase(state)
@@ -216,7 +179,7 @@ export class NetworkManager {
     if (!netns) throw new TockerError(`attach ${req.containerId}: the container's network namespace is needed`, { code: 'EINTERNAL' })
     // Parse before any work: a bad binding is the user's error and costs nothing.
     const requests = portRequests(req.portBindings, req.publishAll, req.exposedPorts)
-    const settings = await this.#serial(async (state) => {
+    const settings = await this.#store.serial(async (state) => {
       const net = req.network === undefined ? defaultNetwork(state) : this.findNetwork(req.network, state)
       if (net.driver === 'host') return networkSettings({ mode: 'host', running: true })
       if (net.driver === 'null') {
@@ -245,7 +208,7 @@ export class NetworkManager {
         // which reconcile deletes at the next start (it rebuilds the port rules from the state).
         // The write and the rules start first so that they run while the veth is being made.
         await allOrFirstError([
-          this.#write(state),
+          this.#store.write(state),
           e.ports.length ? addPortRules(tools, net.bridge!, e) : Promise.resolve(),
           createVeth({ bridge: net.bridge!, hostVeth: e.hostVeth, netns, mac: e.mac, ip: e.ip, prefixLen: e.prefixLen, gateway: e.gateway, ifname: e.ifname, defaultRoute }),
         ])
@@ -258,7 +221,7 @@ export class NetworkManager {
           // engine start's reconcile removes them).
           await this.#undo(net, e).catch((u) => this.#warn(`undoing the network of ${name} after a failed attach: ${(u as Error).message}`))
           delete net.endpoints[e.containerId]
-          await this.#write(state)
+          await this.#store.write(state)
         }
         throw attachError(name, err)
       }
@@ -296,19 +259,19 @@ export class NetworkManager {
       // Nothing of it is attached (released at its exit already): no need to queue behind the
       // veths and rules of other releases still being deleted.
     } else if (!afterwards) {
-      await this.#serial(async (state) => {
+      await this.#store.serial(async (state) => {
         for (const id of nets(state)) await this.#releaseLocked(state, containerId, id)
       })
     } else {
       let forgotten!: () => void
       const left = new Promise<void>((resolve) => (forgotten = resolve))
-      const run = this.#serial(async (state) => {
+      const run = this.#store.serial(async (state) => {
         const undo: (() => Promise<void>)[] = []
         for (const id of nets(state)) {
           const u = this.#forgetLocked(state, containerId, id)
           if (u) undo.push(u)
         }
-        const written = undo.length ? this.#write(state) : undefined
+        const written = undo.length ? this.#store.write(state) : undefined
         forgotten()
         try {
           await written
@@ -326,7 +289,7 @@ export class NetworkManager {
 
   /** Rename: the container's DNS names on every network it is on (its old name goes). */
   async renamed(containerId: string, oldName: string, newName: string): Promise<void> {
-    await this.#serial(async (state) => {
+    await this.#store.serial(async (state) => {
       let changed = false
       for (const n of Object.values(state.networks)) {
         const e = n.endpoints[containerId]
@@ -335,7 +298,7 @@ export class NetworkManager {
         if (e.dnsNames) e.dnsNames = [newName, ...e.dnsNames.filter((x) => x !== oldName && x !== newName)]
         changed = true
       }
-      if (changed) await this.#write(state)
+      if (changed) await this.#store.write(state)
     })
   }
 
@@ -355,12 +318,9 @@ export class NetworkManager {
       iptables: () => this.iptables(),
       releaseLocked: (s: NetworkState, id: string, networkId: string) => this.#releaseLocked(s, id, networkId, false),
       // (sync: reconcile runs once, at engine start, with nothing else under way)
-      write: (s: NetworkState) => {
-        writeState(this.paths, s)
-        this.#cache = s
-      },
+      write: (s: NetworkState) => this.#store.writeSync(s),
     }
-    await this.#serial((state) => reconcileLocked(host, state, liveById, report))
+    await this.#store.serial((state) => reconcileLocked(host, state, liveById, report))
     // Name resolution for the containers on user-defined networks: their responders died with the engine.
     for (const l of live) {
       const eps = this.endpointsOf(l.containerId, this.cached())
@@ -374,7 +334,7 @@ export class NetworkManager {
   /** Remove everything tocker made: endpoints, rules and chains, every bridge, the state (tests, uninstall). */
   async teardown(): Promise<void> {
     const containers = new Set<string>()
-    await this.#serial(async (state) => {
+    await this.#store.serial(async (state) => {
       for (const n of Object.values(state.networks)) {
         for (const id of Object.keys(n.endpoints)) {
           containers.add(id)
@@ -382,8 +342,7 @@ export class NetworkManager {
         }
       }
       this.#held.closeAll()
-      removeState(this.paths)
-      this.#cache = undefined
+      this.#store.remove()
       this.#bridges.forgetAll()
       for (const n of Object.values(state.networks)) if (n.bridge && !n.predefined) await deleteBridge(n.bridge)
       if (await this.#bridges.isForeign()) return // the bridge and chains serve another engine's containers
@@ -405,7 +364,7 @@ export class NetworkManager {
     if (!net || !e) return
     await this.#undo(net, e)
     delete net.endpoints[containerId]
-    if (save) await this.#write(state)
+    if (save) await this.#store.write(state)
     this.#released(net, e)
   }
 
