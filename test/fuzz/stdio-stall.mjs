@@ -1,4 +1,4 @@
-// Shows why test/fuzz/fuzz.test.ts gives the fuzzer a file for stdout and stderr, not a pipe.
+// Shows why test/fuzz/fuzz-target.ts gives the fuzzer a file for stdout and stderr, not a pipe.
 // Runs one target as the test does, `runs` times, once with the output read through a pipe (the test
 // before) and once into a file (the test now), while this process's event loop is blocked for the
 // whole run: a reader that is not scheduled, as on a loaded CI machine. Prints how many runs lost the
