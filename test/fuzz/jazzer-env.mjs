@@ -13,7 +13,7 @@
 //   3. Jazzer runs with that library in LD_PRELOAD and a require hook that loads the copy instead.
 // Everything is made under test/.tmp/jazzer/ and nothing in node_modules is touched.
 import { execFileSync, spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -92,6 +92,18 @@ function patchElf(bytes) {
   return b
 }
 
+/**
+ * Writes a file whole or not at all: made under a name of this process, then renamed into place.
+ * The fuzz test files run at the same time (tap's jobs), and each calls jazzerEnv(): a plain rewrite
+ * would truncate the addon or the library while another's fuzzer maps it (a short ELF, or SIGBUS);
+ * one who has it open keeps the old inode across the rename.
+ */
+function writeWhole(path, write) {
+  const tmp = `${path}.${process.pid}.tmp`
+  write(tmp)
+  renameSync(tmp, path)
+}
+
 /** The environment for running `jazzer` here (empty when the shipped addon loads as it is). */
 export function jazzerEnv() {
   const addon = addonPath()
@@ -102,20 +114,20 @@ export function jazzerEnv() {
   const shim = join(work, 'libjazzer-glibc-compat.so')
   const patched = join(work, 'fuzzer.node')
   if (!existsSync(shim)) {
-    writeFileSync(join(work, 'compat.c'), SHIM_C)
-    execFileSync('cc', ['-shared', '-fPIC', '-O2', '-o', shim, join(work, 'compat.c')])
+    const source = join(work, `compat.${process.pid}.c`)
+    writeFileSync(source, SHIM_C)
+    writeWhole(shim, (tmp) => execFileSync('cc', ['-shared', '-fPIC', '-O2', '-o', tmp, source]))
+    rmSync(source)
   }
-  writeFileSync(patched, patchElf(readFileSync(addon)))
+  writeWhole(patched, (tmp) => writeFileSync(tmp, patchElf(readFileSync(addon))))
   const hook = join(work, 'load-patched-addon.cjs')
-  writeFileSync(
-    hook,
-    `const M = require('module'); const orig = M._resolveFilename;
+  const hookSource = `const M = require('module'); const orig = M._resolveFilename;
 M._resolveFilename = function (request, ...rest) {
   const r = orig.call(this, request, ...rest)
   return r === ${JSON.stringify(addon)} ? ${JSON.stringify(patched)} : r
 }
-`,
-  )
+`
+  writeWhole(hook, (tmp) => writeFileSync(tmp, hookSource))
   const env = { LD_PRELOAD: shim, NODE_OPTIONS: `--require ${hook}` }
   const check = loads(addon, env)
   if (!check.ok) throw new Error(`the patched Jazzer.js addon does not load either: ${check.why}`)
