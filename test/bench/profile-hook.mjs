@@ -113,6 +113,7 @@ async function hookEngine() {
   span(Removal, 'remove', 'removal (--rm)')
   span(Removal, 'finish', 'removal finish (release, cleanup, rm -rf)')
   span(ContainerTable, 'save', 'record written (fsync, off the main thread)')
+  span(ContainerTable, 'settled', 'removal waits for record writes under way')
   if (process.env.TOCKER_BENCH_PROFILE_TRACE === '1') {
     trace.onTrace((e) => record('trace', { kind: e.kind, op: e.op, ms: e.ms ?? 0, detail: e.detail.slice(0, 80) }))
   }

@@ -14,7 +14,7 @@
 //      CLI bundle and nothing else, a bare client's one API round trip, the kernel's unshare+chroot+exec,
 //      a veth pair made and deleted by `ip`, by our rtnetlink, and by the kernel at its netns's death.
 //
-//   node test/bench/run-profile.mjs [runs=15] [profiled=10] [--baseline DIR [--ab-only]] [--trace] [--floors-only]   (after npm run build; root)
+//   node test/bench/run-profile.mjs [runs=15] [profiled=10] [--baseline DIR [--ab-only]] [--trace] [--timeline] [--floors-only]   (after npm run build; root)
 //
 // --baseline DIR: another built checkout (e.g. `git archive <commit> | tar -x -C DIR`, node_modules
 // linked, npm run build): its engine (own store) and CLI run in the same hyperfine run, as
@@ -49,6 +49,8 @@ A quiet-window rerun (the coordinator's), ~3-4 min on 2 cores, before/after agai
 Quote the "A/B interleaved" and CPU rows (the load moves hyperfine's blocks by +-30 %).
 --ab-only (with --baseline): only the CPU rows and the interleaved A/B rows (run --rm --network none, bridge, run -d -p + rm -f).
 --trace adds the trace layer's kernel steps to the profile.
+--profile-only: only part 2 (no hyperfine, CPU rows, A/B or floors).
+--timeline prints each profiled run's events in order (CLI requests, engine spans, trace steps).
 --floors-only: only part 3 (the floors), [profiled]+4 runs each.
 `)
   process.exit(0)
@@ -76,6 +78,10 @@ const abIdx = argv.indexOf('--ab-only')
 const AB_ONLY = abIdx >= 0 && argv.splice(abIdx, 1).length > 0
 const floorsIdx = argv.indexOf('--floors-only')
 const FLOORS_ONLY = floorsIdx >= 0 && argv.splice(floorsIdx, 1).length > 0
+const timelineIdx = argv.indexOf('--timeline')
+const TIMELINE = timelineIdx >= 0 && argv.splice(timelineIdx, 1).length > 0
+const profileOnlyIdx = argv.indexOf('--profile-only')
+const PROFILE_ONLY = profileOnlyIdx >= 0 && argv.splice(profileOnlyIdx, 1).length > 0
 if (AB_ONLY && !BASE) throw new Error('--ab-only needs --baseline DIR')
 const RUNS = Number(argv[0] ?? 15)
 const PROFILED = Number(argv[1] ?? 10)
@@ -163,7 +169,7 @@ if (havePodman) {
 }
 
 let byName = {}
-if (!AB_ONLY) {
+if (!AB_ONLY && !PROFILE_ONLY) {
   // ---- 1. one hyperfine run ----
   const t = (args) => [process.execPath, TOCKER, '--root', root, ...args].join(' ')
   const commands = [
@@ -235,7 +241,7 @@ function cpuPerRun(label, pid, cli, net, k = 10) {
   return { e, c, all: e + kids }
 }
 console.log('')
-for (const net of ['none', 'bridge']) {
+for (const net of PROFILE_ONLY ? [] : ['none', 'bridge']) {
   const cpuMine = cpuPerRun(`tocker ${net}`, engine.pid, tocker, net)
   if (BASE) {
     const cpuBase = cpuPerRun(`base ${net}`, baseEngine.pid, base, net)
@@ -245,7 +251,7 @@ for (const net of ['none', 'bridge']) {
 
 // Interleaved A/B against the baseline (one of each in turn, so a load that comes and goes hurts
 // both alike; hyperfine above runs each command's runs in one block).
-if (BASE) {
+if (BASE && !PROFILE_ONLY) {
   const wall = (fn) => {
     const t0 = performance.now()
     if (fn().status !== 0) throw new Error('A/B run failed')
@@ -277,7 +283,7 @@ if (BASE) {
 }
 
 if (AB_ONLY) process.exit(0)
-if (BASE) {
+if (BASE && !PROFILE_ONLY) {
   const vs = (mine, theirs) => `${mine}: ${(byName[mine].median / byName[theirs].median).toFixed(2)}x of base (${(byName[mine].median - byName[theirs].median).toFixed(1)} ms)`
   console.log(
     [
@@ -312,6 +318,29 @@ for (const mode of Object.keys(profiles)) {
   }
 }
 const engineEvents = readFileSync(engineLog, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
+
+/**
+ * --timeline: each profiled run's events in the order they happened (the medians above do not add
+ * up; one run's sequence shows what waits for what). Spans print at their start, with their end.
+ */
+function printTimeline(mode, runs) {
+  for (const [i, cliLog] of runs.entries()) {
+    const cli = readFileSync(cliLog, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
+    const t0 = cli.find((e) => e.ev === 'process-start').t
+    const end = cli.find((e) => e.ev === 'exit').t
+    const evs = [...cli, ...engineEvents.filter((e) => e.t >= t0 && e.t <= end + 50)]
+      .filter((e) => e.ev !== 'process-start')
+      .map((e) => ({
+        at: (e.t0 ?? e.t) - t0,
+        text: e.ev === 'span'
+          ? `  engine span ${e.name} ... ${(e.t - t0).toFixed(1)} (${(e.t - e.t0).toFixed(1)})`
+          : `${e.who === 'engine' ? '  engine' : 'cli'} ${e.ev}${e.name ? ` ${e.name}` : ''}${e.ev === 'trace' ? ` ${e.kind} ${e.op} ${e.ms.toFixed(2)} ms ${e.detail}` : ''}`,
+      }))
+      .sort((a, b) => a.at - b.at)
+    console.log(`\ntimeline of profiled run ${i + 1} (${mode}), ms from the CLI's process start`)
+    for (const e of evs) console.log(`${e.at.toFixed(1).padStart(8)}  ${e.text}`)
+  }
+}
 
 /** One run's rows: [label, start offset, duration] relative to the CLI's process start. */
 function rowsOf(cliLog) {
@@ -374,7 +403,8 @@ for (const [mode, runs] of Object.entries(profiles)) {
     .sort((a, b) => b.ms - a.ms)
   if (TRACE) console.log(`\nkernel steps in the engine (trace layer; median per run of count and summed ms, top 12)`)
   if (TRACE) { for (const r of traceRows.slice(0, 12)) console.log(`  ${r.k.padEnd(40)} ${String(r.n).padStart(4)}x ${r.ms.toFixed(2).padStart(8)} ms`) }
+  if (TIMELINE) printTimeline(mode, runs)
 }
-await printFloors({ repo, sock: join(root, 'tocker.sock'), work, bridge: 'tocker0', runs: PROFILED + 4 })
+if (!PROFILE_ONLY) await printFloors({ repo, sock: join(root, 'tocker.sock'), work, bridge: 'tocker0', runs: PROFILED + 4 })
 console.log(`\nload average at the end: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} (on ${availableParallelism()} CPUs)`)
 process.exit(0)
