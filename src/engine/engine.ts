@@ -39,6 +39,7 @@ import { ExecRegistry } from './execs.js'
 import { ExitMonitor } from './exits.js'
 import { Lifecycle } from './lifecycle.js'
 import { KeyedMutex } from './mutex.js'
+import { Trash } from './trash.js'
 import { Removal } from './removal.js'
 import type { ContainerRecord } from './state.js'
 import { Streams, type AttachOptions, type ClientConnection, type LogsQuery, type OutputSink } from './streams.js'
@@ -76,6 +77,7 @@ export class Engine {
   readonly layout: StoreLayout
   readonly #table: ContainerTable
   readonly #mutex = new KeyedMutex()
+  readonly #trash: Trash
   readonly #exits: ExitMonitor
   readonly #removal: Removal
   readonly #lifecycle: Lifecycle
@@ -121,7 +123,8 @@ export class Engine {
       removalFollows: (rec) => (!!rec.HostConfig.AutoRemove && !this.#lifecycle.restarting(rec.Id)) || this.#removal.killing(rec.Id),
       log: warn,
     })
-    this.#removal = new Removal(table, this.#exits, runtime, network, events, warn, (rec) => this.volumes.removeAnonymous(volumeUse(rec).anonymous, warn))
+    this.#trash = new Trash(this.layout.trash, warn)
+    this.#removal = new Removal(table, this.#exits, runtime, network, events, warn, (rec) => this.volumes.removeAnonymous(volumeUse(rec).anonymous, warn), this.#trash)
     this.#lifecycle = new Lifecycle({ table, mutex: this.#mutex, exits: this.#exits, removal: this.#removal, images: opts.images ?? images, runtime, network, volumes: this.volumes, events, warn })
     this.files = new ContainerFiles({ table, mutex: this.#mutex, runtime, images, events })
     this.#streams = new Streams(this.#exits, runtime, (msg) => opts.debug && process.stderr.write(`tockerd: ${msg}\n`))
@@ -131,6 +134,7 @@ export class Engine {
 
   async init(): Promise<void> {
     this.volumes.load()
+    this.#trash.sweep()
     await adoptContainers({ table: this.#table, removal: this.#removal, exits: this.#exits, execs: this.#execs, runtime: this.opts.runtime, network: this.opts.network, warn: (msg) => this.#warn(msg) })
   }
 
@@ -140,6 +144,7 @@ export class Engine {
     this.images.close()
     this.#table.close()
     await this.#table.flush() // records being written (off the main thread) land before the engine goes
+    await this.#trash.flush() // and removed containers' files are deleted
   }
 
   /**

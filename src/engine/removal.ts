@@ -9,6 +9,12 @@ import type { ExitMonitor } from './exits.js'
 import { signalContainer } from './signals.js'
 import { removeContainerTree } from './remove-tree.js'
 import { containerDir, type ContainerRecord } from './state.js'
+import type { Trash } from './trash.js'
+import { isTracing } from '../trace/trace.js'
+import { readdirSync } from 'node:fs'
+import { join } from 'node:path'
+
+const WHAT = 'upper/ = its writable layer, config.json, the log; the image stays'
 
 export class Removal {
   readonly #listeners = new Map<string, Set<(error?: string) => void>>()
@@ -25,6 +31,8 @@ export class Removal {
     readonly warn: (msg: string) => void,
     /** rm -v (and --rm): the container's anonymous volumes go with it. */
     readonly removeVolumes: (rec: ContainerRecord) => Promise<void> = async () => {},
+    /** Where a removed container's directory goes to be deleted after the answer (trash.ts). */
+    readonly trash?: Trash,
   ) {}
 
   /** Whether the container's exit now is one that `rm -f` caused (its removal follows). */
@@ -42,9 +50,9 @@ export class Removal {
   /**
    * `rm` (and `autoRemove`: --rm, at the exit). Whoever waits is answered once the container is
    * gone whole: name, address, runtime, directory (record, writable layer, log), volumes with -v.
-   * The same order whether or not someone follows the trace (--explain shows the removal as it
-   * always happens); what made it cheap enough to keep the directory before the answer is that an
-   * unwritten container's directory is deleted in-process (remove-tree.ts), not by `rm -rf`.
+   * The directory is gone from its place before the answer; its files are deleted after it
+   * (trash.ts), except when someone follows the trace (--explain, --step): that client stops
+   * listening once answered, and a learner must see the writable layer deleted.
    */
   async remove(rec: ContainerRecord, o: { force: boolean; volumes: boolean; autoRemove?: boolean }): Promise<void> {
     if (!this.table.has(rec.Id)) return
@@ -83,13 +91,17 @@ export class Removal {
   async finish(rec: ContainerRecord, beforeGone?: () => Promise<void>): Promise<void> {
     await this.network?.release(rec).catch((e) => this.warn(`network release of ${rec.Id}: ${(e as Error).message}`))
     const dir = containerDir(this.table.dir, rec.Id)
+    let aside: string | undefined
     try {
       await this.runtime.cleanup(rec)
       await this.runtime.destroy(rec)
       // Not while a write of its record is under way (it would land in the directory being emptied).
       await this.table.settled(rec.Id)
-      // With it goes upper/, the writable layer.
-      await removeContainerTree(dir, 'upper/ = its writable layer, config.json, the log; the image stays')
+      // With it goes upper/, the writable layer: moved aside now and deleted after the answer, or
+      // deleted here (traced; or something is still mounted on rootfs/: then a deletion that
+      // fails must leave the container "Dead", for `rm` to try again, not hidden in trash/).
+      if (this.trash && !isTracing() && isEmptyDir(join(dir, 'rootfs'))) aside = this.trash.moveAside(dir, rec.Id)
+      else await removeContainerTree(dir, WHAT)
     } catch (err) {
       this.#failed(rec, err as Error)
       throw err
@@ -98,6 +110,7 @@ export class Removal {
     // The waiters are told whatever happens now: a volume left behind is reported, not waited on.
     if (beforeGone) await beforeGone().catch((e) => this.warn(`removing the anonymous volumes of ${rec.Id}: ${(e as Error).message}`))
     this.#gone(rec)
+    if (aside) this.trash!.delete(aside, WHAT)
   }
 
   /**
@@ -122,5 +135,15 @@ export class Removal {
     this.#listeners.delete(rec.Id)
     for (const fn of listeners ?? []) fn()
     this.exits.release(rec.Id)
+  }
+}
+
+/** An empty directory, or none at all (its container's overlay is not mounted on it). */
+function isEmptyDir(dir: string): boolean {
+  try {
+    return readdirSync(dir).length === 0
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return true
+    throw err
   }
 }

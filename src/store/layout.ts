@@ -19,6 +19,8 @@ export interface StoreLayout {
   containers: string
   /** Work in progress (downloads, unpacks); anything here is garbage once its owner is gone. */
   tmp: string
+  /** Removed containers' directories, moved here to be deleted after the answer (engine/trash.ts). */
+  trash: string
   /** flock(2) files that serialise work on one layer / the tag file / one container. */
   locks: string
 }
@@ -32,6 +34,7 @@ export function storeLayout(root: string): StoreLayout {
     repositories: join(root, 'repositories.json'),
     containers: join(root, 'containers'),
     tmp: join(root, 'tmp'),
+    trash: join(root, 'trash'),
     locks: join(root, 'locks'),
   }
 }

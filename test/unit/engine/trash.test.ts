@@ -1,0 +1,62 @@
+// A removed container's directory is moved into <root>/trash and deleted after the answer
+// (src/engine/trash.ts): gone from its place when `rm` (or --rm's wait) answers, deleted by the time
+// the engine closes, and what an engine that died mid-deletion left is deleted at the next start.
+// With the fake runtime (no root); test/integration/engine/lifecycle.test.ts has the real one.
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import t, { type Test } from 'tap'
+import { Engine } from '../../../src/engine/engine.js'
+import { FakeRuntime, fakeImages } from '../fakes/runtime.js'
+
+function store(t: Test): string {
+  const root = mkdtempSync(join(tmpdir(), 'tocker-unit-trash-'))
+  t.teardown(() => rmSync(root, { recursive: true, force: true }))
+  return root
+}
+
+t.test('rm answers with the directory moved aside; its files are deleted after, and all by close', async (t) => {
+  const root = store(t)
+  const runtime = new FakeRuntime()
+  const engine = new Engine({ root, runtime, images: fakeImages() })
+  await engine.init()
+  const { Id } = await engine.create({ Image: 'busybox' }, 'web')
+  // What a container wrote: a writable layer with files (deleted by a process: rm -rf).
+  mkdirSync(join(root, 'containers', Id, 'upper', 'data'), { recursive: true })
+  for (let i = 0; i < 50; i++) writeFileSync(join(root, 'containers', Id, 'upper', 'data', `f${i}`), 'x')
+  await engine.remove('web', { force: false, volumes: false })
+  // No event-loop turn since the answer: the deletion (a process, or libuv's pool) cannot have ended.
+  t.notOk(existsSync(join(root, 'containers', Id)), 'gone from its place at the answer')
+  t.ok(existsSync(join(root, 'trash', Id, 'upper', 'data', 'f0')), 'its files are deleted after the answer, not before')
+  t.throws(() => engine.find('web'), { status: 404 })
+  await engine.create({ Image: 'busybox' }, 'web')
+  t.pass('the name is free at once')
+  await engine.close()
+  t.same(readdirSync(join(root, 'trash')), [], 'close waits for the deletions under way')
+})
+
+t.test('--rm: the same for the container that removes itself at its exit', async (t) => {
+  const root = store(t)
+  const runtime = new FakeRuntime()
+  const engine = new Engine({ root, runtime, images: fakeImages() })
+  await engine.init()
+  const { Id } = await engine.create({ Image: 'busybox', HostConfig: { AutoRemove: true } }, 'once')
+  await engine.start('once')
+  const w = engine.wait('once', 'removed')
+  runtime.exit(Id, 0)
+  t.same(await w.result, { StatusCode: 0, Error: null })
+  t.notOk(existsSync(join(root, 'containers', Id)), 'gone from its place when wait answers')
+  await engine.close()
+  t.same(readdirSync(join(root, 'trash')), [], 'deleted by close')
+})
+
+t.test('an engine that died mid-deletion: the next one deletes what it left in trash/', async (t) => {
+  const root = store(t)
+  const left = join(root, 'trash', 'a'.repeat(64))
+  mkdirSync(join(left, 'upper', 'deep', 'er'), { recursive: true })
+  writeFileSync(join(left, 'upper', 'deep', 'er', 'file'), 'x')
+  const engine = new Engine({ root, runtime: new FakeRuntime(), images: fakeImages() })
+  await engine.init()
+  await engine.close()
+  t.notOk(existsSync(left), 'swept at start (close waited for it)')
+})
