@@ -28,7 +28,7 @@ t.test('rm answers with the directory moved aside; its files are deleted after, 
   // No event-loop turn since the answer: the deletion (a process, or libuv's pool) cannot have ended.
   t.notOk(existsSync(join(root, 'containers', Id)), 'gone from its place at the answer')
   t.ok(existsSync(join(root, 'trash', Id, 'upper', 'data', 'f0')), 'its files are deleted after the answer, not before')
-  t.throws(() => engine.find('web'), { status: 404 })
+  t.throws(() => engine.find('web'), { status: 404, message: 'No such container: web' })
   await engine.create({ Image: 'busybox' }, 'web')
   t.pass('the name is free at once')
   await engine.close()
