@@ -8,6 +8,18 @@ const { join } = require('node:path')
 
 /** Run `main(argv)` of the bundle `name` (or of `treeEntry` under dist/src/); sets the exit code. */
 module.exports = function run(name, treeEntry) {
+  load(name, treeEntry).then(async ({ exports, ran }) => {
+    process.exitCode = await exports.main(process.argv.slice(2))
+    ran()
+  })
+}
+
+/**
+ * The exports of the bundle `name` (or of `treeEntry` under dist/src/), and `ran()`, to call once
+ * the command has run (it saves the code cache then). Also how one CLI runs another's commands:
+ * `tocker runtime …` runs tocker-runtime's (src/cli/commands/runtime.ts).
+ */
+function load(name, treeEntry) {
   const dist = join(__dirname, '..', 'dist')
   const file = join(dist, 'bundle', `${name}.cjs`)
   let source
@@ -23,12 +35,7 @@ module.exports = function run(name, treeEntry) {
       if (err.code !== 'ENOENT') throw err
     }
   }
-  if (source === undefined) {
-    import(join(dist, 'src', treeEntry)).then(async (cli) => {
-      process.exitCode = await cli.main(process.argv.slice(2))
-    })
-    return
-  }
+  if (source === undefined) return import(join(dist, 'src', treeEntry)).then((exports) => ({ exports, ran: () => {} }))
   const vm = require('node:vm')
   const cacheFile = `${file}.cache`
   let cachedData
@@ -46,12 +53,13 @@ module.exports = function run(name, treeEntry) {
   // to the bundle: imported from here, since code compiled by vm.Script cannot import() on Node 20.
   const mod = { exports: {}, treeImport: (path) => import(require('node:url').pathToFileURL(join(dist, 'bundle', path)).href) }
   script.runInThisContext()(mod.exports, require, mod, file, join(dist, 'bundle'))
-  mod.exports.main(process.argv.slice(2)).then((code) => {
-    process.exitCode = code
-    // Saved after the command ran, so the cache holds the functions it compiled on the way.
+  // Saved after the command ran, so the cache holds the functions it compiled on the way.
+  const ran = () => {
     if (cachedData === undefined || script.cachedDataRejected) saveCache(cacheFile, script.createCachedData())
-  })
+  }
+  return Promise.resolve({ exports: mod.exports, ran })
 }
+module.exports.load = load
 
 /** Best effort (a read-only checkout, another user): a run without the cache is only slower. */
 function saveCache(path, data) {

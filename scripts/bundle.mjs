@@ -8,9 +8,9 @@
 // dist/src/ instead, and a missing bundle falls back to it.
 //
 // What the `tocker` bundle leaves out (imported at run time from dist/src/): the engine (`tocker
-// daemon`), the dashboard and the runtime library behind `tocker runtime`: their commands load the
-// tree's modules when they run, so the client commands' file stays small (the engine's RSS is that
-// of the tree, as before).
+// daemon`) and the dashboard: their commands load the tree's modules when they run, so the client
+// commands' file stays small (the engine's RSS is that of the tree, as before). `tocker runtime`
+// runs tocker-runtime's commands from that CLI's own bundle (src/cli/commands/runtime.ts).
 import { build } from 'esbuild'
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
@@ -24,7 +24,7 @@ mkdirSync(out, { recursive: true })
 for (const f of readdirSync(out)) if (f.endsWith('.cache')) rmSync(join(out, f))
 
 /** Modules of the tree that the tocker bundle imports at run time instead of containing them. */
-const LEFT_OUT = ['api/daemon.js', 'dashboard/server.js', 'dashboard/guard.js', 'runtime/index.js'].map((p) => join(tree, p))
+const LEFT_OUT = ['api/daemon.js', 'dashboard/server.js', 'dashboard/guard.js'].map((p) => join(tree, p))
 
 // A left-out module's import() becomes __treeImport(path): a script compiled with vm.Script (as
 // bin/bundle-loader.cjs does, for the code cache) cannot call import() itself on Node 20 without

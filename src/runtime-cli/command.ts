@@ -14,6 +14,11 @@ export interface RuntimeGlobals {
   /** crun's --cgroup-manager (podman --cgroups=disabled passes "disabled"). */
   cgroupManager: 'cgroupfs' | 'systemd' | 'disabled'
   criu: string
+  /**
+   * Who speaks: bin/tocker-runtime (runc's words, for engines) or `tocker runtime` (a person at a
+   * shell; tocker-dialect.ts says what differs).
+   */
+  dialect: 'runc' | 'tocker'
 }
 
 export interface RuntimeContext {

@@ -20,6 +20,9 @@ import { appHelp, commandHelp } from './help.js'
 import { RuntimeLog } from './log.js'
 import { describeError } from './errors.js'
 
+// `tocker runtime …` loads this bundle and runs its commands through these (tocker-dialect.ts).
+export { runAsTocker, tockerRuntimeCommand } from './tocker-dialect.js'
+
 export const PROGRAM = 'tocker-runtime'
 export const DEFAULT_RUNTIME_ROOT = '/run/tocker-runtime'
 
@@ -102,6 +105,7 @@ function globalsOf(o: Record<string, any>): RuntimeGlobals {
     rootless: rootless as RuntimeGlobals['rootless'],
     cgroupManager: manager as RuntimeGlobals['cgroupManager'],
     criu: String(o.criu),
+    dialect: 'runc',
   }
 }
 

@@ -114,6 +114,9 @@ export const exec: RuntimeCommand = {
         stop()
       }
     } catch (err) {
+      // `tocker runtime exec`: the error itself, whose exit code says whether the program could not
+      // run (126, 127) or the runtime failed (125).
+      if (g.dialect === 'tocker') throw err
       throw new TockerError(`exec failed: ${describe(err)}`, { code: 'ERUNTIME', cause: err })
     }
   },

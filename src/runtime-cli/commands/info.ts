@@ -2,7 +2,7 @@
 import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { TockerError } from '../../errors.js'
-import { containerState, listContainers } from '../../runtime/index.js'
+import { containerState, defaultSpec, listContainers } from '../../runtime/index.js'
 import { runcSpec } from '../runc-spec.js'
 import { features } from '../features.js'
 import { opt, type RuntimeCommand } from '../command.js'
@@ -77,10 +77,12 @@ export const spec: RuntimeCommand = {
     opt('bundle', 'string', 'path to the root of the bundle directory', { short: 'b', default: '' }),
     opt('rootless', 'bool', 'generate a configuration for a rootless container'),
   ],
-  async run({ opts }) {
+  async run({ opts, g }) {
     const file = join(opts.bundle || '.', 'config.json')
     if (existsSync(file)) throw new TockerError('File config.json exists. Remove it first', { code: 'EEXIST' })
-    writeFileSync(file, JSON.stringify(runcSpec({ rootless: !!opts.rootless }), null, '\t'))
+    // `tocker runtime spec`: Docker's defaults, what `tocker run` gives a container.
+    if (g.dialect === 'tocker') writeFileSync(file, JSON.stringify(defaultSpec(), null, 2) + '\n')
+    else writeFileSync(file, JSON.stringify(runcSpec({ rootless: !!opts.rootless }), null, '\t'))
   },
 }
 

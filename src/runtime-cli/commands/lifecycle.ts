@@ -58,6 +58,13 @@ export function preservedFds(n: number): { fds: number[]; env: string[] } {
   return { fds, env }
 }
 
+/**
+ * PID 1's parent when this command leaves it running: runc's model (the caller, an engine or its
+ * shim, supervises it), or for `tocker runtime` tocker's shim, which waits for it and records its
+ * exit status: a person at a shell has no supervisor to reap it.
+ */
+const detachedParent = (ctx: RuntimeContext): 'caller' | 'shim' => (ctx.g.dialect === 'tocker' ? 'shim' : 'caller')
+
 async function createFor(ctx: RuntimeContext, parent: 'caller' | 'shim') {
   const { opts: o, args, g, log } = ctx
   const bundle = loadBundle(o.bundle || process.cwd())
@@ -88,7 +95,7 @@ export const create: RuntimeCommand = {
   failurePrefix: 'create failed',
   options: [BUNDLE, CONSOLE_SOCKET, PID_FILE, NO_PIVOT, NO_NEW_KEYRING, PRESERVE_FDS],
   async run(ctx) {
-    const c = await createFor(ctx, 'caller')
+    const c = await createFor(ctx, detachedParent(ctx))
     try {
       writePidFile(ctx.opts['pid-file'], c.pid)
     } catch (err) {
@@ -122,7 +129,7 @@ export const run: RuntimeCommand = {
   async run(ctx) {
     const { opts: o, g, log } = ctx
     const detach = !!o.detach
-    const c = await createFor(ctx, detach ? 'caller' : 'shim')
+    const c = await createFor(ctx, detach ? detachedParent(ctx) : 'shim')
     const lib = { stateRoot: g.root, warn: (m: string) => log.warn(m) }
     try {
       await c.start()
