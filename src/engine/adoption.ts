@@ -28,6 +28,15 @@ export async function adoptContainers(parts: AdoptionParts): Promise<void> {
       continue
     }
     if (!rec.State.Running) {
+      // Killed in a start: the record (written once the program runs) does not name the shim
+      // yet; the runtime's state does (lifecycle.ts).
+      if (!rec.Shim) {
+        const p = runtime.processes?.(rec)
+        if (p) {
+          rec.Shim = p.shim
+          rec.Init = p.init
+        }
+      }
       const releasedAt = rec.Shim && runtime.isRunning(rec.Init) ? runtime.releasedAt?.(rec) : undefined
       if (releasedAt) {
         // An engine killed in the middle of a start, after releasing the first process but
@@ -43,8 +52,7 @@ export async function adoptContainers(parts: AdoptionParts): Promise<void> {
         await runtime.cleanup(rec).catch((e) => warn(`cleanup of ${rec.Id}: ${(e as Error).message}`))
         await table.saveOrDefer(rec)
       } else if (runtime.hasState?.(rec)) {
-        // Killed in a start after the runtime made the container but before its record (written
-        // while the network is attached) named the shim: the gate waits still; end it.
+        // The runtime's state without its processes' identities (a create cut short): clean up.
         await runtime.cleanup(rec).catch((e) => warn(`cleanup of ${rec.Id}: ${(e as Error).message}`))
       }
       continue

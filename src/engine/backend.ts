@@ -83,6 +83,11 @@ export interface RuntimeBackend {
    * container is gone): what an engine restarted in the middle of a start needs to know.
    */
   releasedAt?(rec: ContainerRecord): string | undefined
+  /**
+   * The shim and PID 1 the runtime's state names (undefined: no state, or none named yet): how a
+   * restarted engine finds a container whose start it did not live to record.
+   */
+  processes?(rec: ContainerRecord): StartedProcess | undefined
   /** Whether the runtime holds anything of the container (its state directory exists). */
   hasState?(rec: ContainerRecord): boolean
   /**

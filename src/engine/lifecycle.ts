@@ -160,19 +160,17 @@ export class Lifecycle {
       started = await runtime.create(rec)
       rec.Shim = started.shim
       rec.Init = started.init
-      // The record names the shim before the program may run (an engine killed after this finds
-      // the container by it). Written while the network is attached; an engine killed before
-      // the write lands finds the runtime's state without a shim in the record and ends the
-      // gate (adoption.ts).
-      const saved = table.save(rec)
-      saved.catch(() => undefined) // awaited below, before begin; this only keeps an attach failing first from leaving it unheard
+      // No record is written here: the runtime's own state (written by create before the gate
+      // accepts its process) names the shim and PID 1, and that is what an engine killed from
+      // here on finds them by (adoption.ts): a gate still waiting is ended, a released one is
+      // adopted as running. The record is written once, "running", below. (Writing it here, to
+      // name the shim, cost an fsync of 2-6 ms before the gate could open.)
       // The network goes in while the first process still waits at its gate, so the program
       // finds eth0 up from its first instruction.
       if (network) {
         const ns = await network.attach(rec)
         if (ns) rec.NetworkSettings = ns
       }
-      await saved
       // --step: the network phase is over (a client that goes away now makes this start fail and undo).
       await stepPause('network', { pid: started.init.pid, containerId: rec.Id })
       await runtime.begin(rec)

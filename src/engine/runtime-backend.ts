@@ -14,7 +14,7 @@ import { assertLimitsSupported } from '../cgroups/index.js'
 import { containerResolvConf, hostsFile } from '../network/etc-files.js'
 import { containerState, createContainer, deleteContainer, exitStatus, killContainer, oomKillCount, startContainer } from '../runtime/container.js'
 import type { Spec } from '../runtime/spec.js'
-import { DEFAULT_STATE_ROOT, readState } from '../runtime/state.js'
+import { DEFAULT_STATE_ROOT, readState, STALE_STATE } from '../runtime/state.js'
 import { processKernelView, type ProcessKernelView } from '../runtime/kernel-view.js'
 import { openContainerRoot, type ContainerRoot, type RootWanted } from '../runtime/container-root.js'
 import { hostFacts, type HostFacts } from '../runtime/host-facts.js'
@@ -274,6 +274,19 @@ export class EngineRuntime implements RuntimeBackend {
     p.detach()
     const [stdin, stdout, stderr] = spec.stdin && attached ? ours : [undefined, ...ours]
     return { pid: p.pid, shim: { pid: p.shimPid, startTime: processStartTime(p.shimPid) ?? 0 }, stdin, stdout, stderr, exited: p.wait() }
+  }
+
+  processes(rec: ContainerRecord): StartedProcess | undefined {
+    let st
+    try {
+      st = readState(this.stateRoot, rec.Id)
+    } catch (err) {
+      // None, or one cut short by the crash that ended the previous boot (its processes are gone).
+      if ((err as TockerError).code === 'ENOENT' || (err as TockerError).code === STALE_STATE) return undefined
+      throw err
+    }
+    if (!st?.pid || !st.shimPid) return undefined
+    return { shim: { pid: st.shimPid, startTime: st.shimStartTime }, init: { pid: st.pid, startTime: st.pidStartTime } }
   }
 
   hasState(rec: ContainerRecord): boolean {

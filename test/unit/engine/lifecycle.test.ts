@@ -169,6 +169,35 @@ t.test('a restarted engine adopts what still runs and records what ended meanwhi
   t.equal(second.inspect('keeps').State.ExitCode, 0)
 })
 
+t.test('an engine killed in a start: a released gate is adopted as running, a waiting one is ended', async (t) => {
+  // The record is written once the program runs (lifecycle.ts): an engine killed before that finds
+  // the shim and PID 1 in the runtime's state (adoption.ts).
+  const runtime = new FakeRuntime()
+  const root = mkdtempSync(join(tmpdir(), 'tocker-unit-engine-'))
+  t.teardown(() => rmSync(root, { recursive: true, force: true }))
+  const first = new Engine({ root, runtime, images: fakeImages() })
+  await first.init()
+  const { Id: released } = await first.create({ Image: 'busybox' }, 'released')
+  const { Id: waiting } = await first.create({ Image: 'busybox' }, 'waiting')
+  runtime.hangBegin = true
+  void first.start('released') // the gate opens; the engine "dies" before it records the start
+  await until(() => runtime.calls.includes(`begin ${released.slice(0, 12)}`), 'the gate released')
+  await runtime.create(first.find('waiting')) // a start killed before begin: the gate waits
+  await first.close()
+  runtime.hangBegin = false
+  const second = new Engine({ root, runtime, images: fakeImages() })
+  await second.init()
+  t.teardown(() => second.close())
+  t.match(second.inspect('released').State, { Status: 'running', Running: true }, 'released: adopted as running')
+  t.ok(second.inspect('released').State.Pid > 0)
+  t.equal(second.inspect('waiting').State.Status, 'created', 'waiting: still created')
+  t.ok(runtime.calls.includes(`signal ${waiting.slice(0, 12)} 9`), 'its gate ended')
+  t.notOk(runtime.hasState(second.find('waiting')), 'and cleaned up')
+  runtime.exit(released, 3)
+  await until(() => !second.inspect('released').State.Running, 'the adopted container to be seen exiting')
+  t.equal(second.inspect('released').State.ExitCode, 3, 'its exit recorded')
+})
+
 t.test('logs: streams apart, --tail, -t with nine fractional digits, -f until the exit', async (t) => {
   const { engine, runtime } = await bed(t)
   const { Id } = await engine.create({ Image: 'busybox' }, 'talk')

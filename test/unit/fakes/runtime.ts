@@ -18,6 +18,11 @@ export class FakeRuntime implements RuntimeBackend {
   readonly #exits = new Map<string, ExitRecord>()
   readonly #watchers = new Map<string, () => void>()
   readonly #procs = new Map<string, { shim: number; init: number }>()
+  /** Containers the runtime holds state of (create until cleanup), and whose gate was released. */
+  readonly #state = new Set<string>()
+  readonly #released = new Set<string>()
+  /** begin releases the gate and then never returns (an engine killed right after it). */
+  hangBegin = false
   #nextPid = 4000
 
   #call(what: string, rec: ContainerRecord, ...more: (string | number)[]): void {
@@ -47,10 +52,25 @@ export class FakeRuntime implements RuntimeBackend {
     const init = this.#nextPid++
     this.#alive.add(shim).add(init)
     this.#procs.set(rec.Id, { shim, init })
+    this.#state.add(rec.Id)
+    this.#released.delete(rec.Id)
     return { shim: { pid: shim, startTime: 1 }, init: { pid: init, startTime: 1 } }
   }
   async begin(rec: ContainerRecord): Promise<void> {
     this.#call('begin', rec)
+    this.#released.add(rec.Id)
+    if (this.hangBegin) await new Promise<never>(() => {})
+  }
+  processes(rec: ContainerRecord): StartedProcess | undefined {
+    const p = this.#procs.get(rec.Id)
+    return p && this.#state.has(rec.Id) ? { shim: { pid: p.shim, startTime: 1 }, init: { pid: p.init, startTime: 1 } } : undefined
+  }
+  releasedAt(rec: ContainerRecord): string | undefined {
+    const p = this.#procs.get(rec.Id)
+    return p && this.#released.has(rec.Id) && this.#alive.has(p.init) ? new Date().toISOString() : undefined
+  }
+  hasState(rec: ContainerRecord): boolean {
+    return this.#state.has(rec.Id)
   }
   watchExit(rec: ContainerRecord, onChange: () => void): { close(): void } {
     this.#watchers.set(rec.Id, onChange)
@@ -74,6 +94,7 @@ export class FakeRuntime implements RuntimeBackend {
   }
   async cleanup(rec: ContainerRecord): Promise<void> {
     this.#call('cleanup', rec)
+    this.#state.delete(rec.Id)
   }
   async destroy(rec: ContainerRecord): Promise<void> {
     this.#call('destroy', rec)
