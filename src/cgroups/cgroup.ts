@@ -1,5 +1,6 @@
 // One container's cgroup: a directory such as /sys/fs/cgroup/tocker/<id>. Moving a process in is
 // writing its PID to cgroup.procs; its children are born inside and cannot leave on their own.
+import { setTimeout as sleep } from 'node:timers/promises'
 import { TockerError } from '../errors.js'
 import { cgroupHost } from './host.js'
 import { parseFlatKeyed, readCgroupFile, removeCgroupDir, sleepSync, writeCgroupFile } from './files.js'
@@ -7,6 +8,8 @@ import type { CgroupStats, ManagedCgroup } from './types.js'
 
 /** How long remove() waits for killed processes to be gone before giving up. */
 const REMOVE_WAIT_MS = 2000
+/** How long freeze() waits for cgroup.events to say the processes stopped (or run again). */
+const FREEZE_WAIT_MS = 5000
 
 export class CgroupV2 implements ManagedCgroup {
   constructor(readonly path: string) {}
@@ -38,20 +41,34 @@ export class CgroupV2 implements ManagedCgroup {
    * system call stops on its way out). 0 thaws them.
    */
   freeze(on: boolean): void {
+    const waited = this.#askFreeze(on)
+    while (!waited()) sleepSync(2)
+  }
+
+  /** freeze() for a thread that must not stop (the engine's): the wait gives the event loop its turns. */
+  async freezeAsync(on: boolean): Promise<void> {
+    const waited = this.#askFreeze(on)
+    while (!waited()) await sleep(5)
+  }
+
+  /** Write cgroup.freeze; the function returned says whether it is done (and throws once it is late). */
+  #askFreeze(on: boolean): () => boolean {
     writeCgroupFile(`${this.path}/cgroup.freeze`, on ? '1' : '0')
-    const deadline = Date.now() + 5000
-    while (this.frozen() !== on) {
-      if (Date.now() > deadline) throw new TockerError(`${this.path}: the processes did not ${on ? 'freeze' : 'thaw'} within 5 s`, { code: 'ETIMEDOUT' })
-      sleepSync(2)
+    const deadline = Date.now() + FREEZE_WAIT_MS
+    return () => {
+      if (this.frozen() === on) return true
+      if (Date.now() > deadline) throw new TockerError(`${this.path}: the processes did not ${on ? 'freeze' : 'thaw'} within ${FREEZE_WAIT_MS / 1000} s`, { code: 'ETIMEDOUT' })
+      return false
     }
   }
 
-  /** cgroup.events says "frozen 1". */
+  /** cgroup.events says "frozen 1" (a cgroup removed meanwhile is not frozen). */
   frozen(): boolean {
     try {
       return /^frozen 1$/m.test(readCgroupFile(`${this.path}/cgroup.events`))
-    } catch {
-      return false
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false
+      throw err
     }
   }
 

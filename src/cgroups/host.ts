@@ -1,5 +1,6 @@
 // The seam between the cgroup manager and the kernel's cgroup filesystem: every read, write, mkdir
-// and rmdir in cgroupfs, the statfs that tells cgroup2 from v1, the mount table, and the signal
+// and rmdir in cgroupfs, the statfs that tells cgroup2 from v1, the mount table, which cgroup a
+// process is in, and the signal
 // that kills what is left in a cgroup on an old kernel (libcgroups' test_manager.rs in youki plays
 // the same part). The real one is `linuxCgroupHost`; unit tests install a fake cgroupfs under a
 // temp dir (test/unit/fakes/cgroup-host.ts) that makes the interface files as the kernel does and
@@ -22,6 +23,8 @@ export interface CgroupHost {
   subdirs(dir: string): string[]
   /** /proc/self/mountinfo */
   mountinfo(): string
+  /** /proc/<pid>/cgroup: the cgroups process `pid` is in ("0::/tocker/<id>" for cgroup v2). */
+  procCgroup(pid: number): string
   kill(pid: number, signal: NodeJS.Signals): void
 }
 
@@ -41,6 +44,7 @@ export const linuxCgroupHost: CgroupHost = {
   exists: (path) => existsSync(path),
   subdirs: (dir) => readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name),
   mountinfo: () => readFileSync('/proc/self/mountinfo', 'utf8'),
+  procCgroup: (pid) => readFileSync(`/proc/${pid}/cgroup`, 'utf8'),
   kill: (pid, signal) => void process.kill(pid, signal),
 }
 

@@ -6,7 +6,6 @@
 // limits simply gets no cgroup: tocker never creates anything in the controller-less v2 tree of a
 // hybrid host, so nothing can be left behind there, and a container that asks for a limit fails
 // before anything is made, with a message that says why and how to enable cgroup v2.
-import { readFileSync } from 'node:fs'
 import { TockerError } from '../errors.js'
 import { CgroupV2 } from './cgroup.js'
 import { makeCgroupDir, readCgroupFile, writeCgroupFile } from './files.js'
@@ -173,10 +172,39 @@ export function openCgroupPath(path: string): ManagedCgroup | undefined {
 export function cgroupOfProcess(pid: number): ManagedCgroup | undefined {
   const support = cgroupSupport()
   if (!support.usable) return undefined
-  const line = readFileSync(`/proc/${pid}/cgroup`, 'utf8')
+  const path = processCgroupPath(pid, support.mountpoint!)
+  return path ? openCgroupPath(path) : undefined
+}
+
+/**
+ * The v2 cgroup process `pid` is in, as a path under the cgroup2 mount ("0::/tocker/<id>" in
+ * /proc/<pid>/cgroup); undefined when it sits in the v2 root.
+ */
+function processCgroupPath(pid: number, mountpoint: string): string | undefined {
+  let text: string
+  try {
+    text = cgroupHost().procCgroup(pid)
+  } catch (err) {
+    throw new TockerError(`cannot read the cgroup of process ${pid}: ${(err as Error).message}`, { code: 'ECGROUP', cause: err })
+  }
+  const rel = text
     .split('\n')
     .find((l) => l.startsWith('0::'))
-  const rel = line?.slice(3)
+    ?.slice(3)
   if (!rel || rel === '/' || rel.includes('..')) return undefined
-  return openCgroupPath(`${support.mountpoint}${rel}`)
+  return `${mountpoint}${rel}`
+}
+
+/**
+ * cgroup v2's freezer for the cgroup process `pid` (a container's PID 1) is in, or why there is
+ * none. It needs no controller, so a cgroup2 mount without any (a hybrid host's) would do; but
+ * tocker makes no cgroup there, and never writes to cgroup v1 (another manager owns it).
+ */
+export function freezerOf(pid: number): { cgroup: ManagedCgroup } | { why: string } {
+  const support = cgroupSupport()
+  if (!support.mountpoint) return { why: support.why ?? support.reason ?? 'no cgroup2 file system is mounted' }
+  const path = processCgroupPath(pid, support.mountpoint)
+  if (!path) return { why: 'the container has no cgroup v2 of its own (it sits in the root cgroup)' }
+  if (!cgroupHost().exists(`${path}/cgroup.freeze`)) return { why: `${path} has no cgroup.freeze (Linux 5.2+)` }
+  return { cgroup: new CgroupV2(path) }
 }

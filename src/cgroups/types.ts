@@ -58,6 +58,8 @@ export interface ManagedCgroup extends Cgroup {
   pids(): number[]
   /** cgroup v2's freezer: stop (true) or resume (false) every process, and wait until it is so. */
   freeze(on: boolean): void
+  /** freeze(), waiting without stopping the thread. */
+  freezeAsync(on: boolean): Promise<void>
   /** Are they frozen? */
   frozen(): boolean
   /** Counters for docker-stats-like output and for tests. */

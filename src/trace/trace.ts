@@ -45,9 +45,9 @@ interface Subscription {
 
 /**
  * One list per process, not per copy of this module: the `tocker` CLI is one bundled file that
- * loads the runtime library (`tocker runtime …`) from the compiled tree at run time
- * (scripts/bundle.mjs), so two copies of this module live in that process. Kept in a module-level
- * array, `--explain` subscribed to the bundle's copy and heard nothing the runtime's copy reported.
+ * runs `tocker runtime …` from tocker-runtime's bundle (src/cli/commands/runtime.ts), so two
+ * copies of this module live in that process. Kept in a module-level array, `--explain`
+ * subscribed to the CLI's copy and heard nothing the runtime's copy reported.
  */
 const LISTENERS = Symbol.for('tocker.trace.listeners')
 const listeners: Subscription[] = ((globalThis as { [LISTENERS]?: Subscription[] })[LISTENERS] ??= [])

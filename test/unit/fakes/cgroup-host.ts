@@ -166,6 +166,12 @@ export class FakeCgroupHost implements CgroupHost {
     return [`35 24 0:30 / ${this.root} rw,nosuid,nodev,noexec,relatime shared:9 - cgroup2 cgroup2 rw,nsdelegate`, ...(this.opts.mountinfo ?? [])].join('\n') + '\n'
   }
 
+  /** As the kernel: the cgroup whose cgroup.procs holds `pid` ("0::/" for any other process). */
+  procCgroup(pid: number): string {
+    const dir = this.#subtree(this.root).find((d) => d !== this.root && this.read(join(d, 'cgroup.procs')).split('\n').includes(String(pid)))
+    return `0::/${dir ? this.rel(dir) : ''}\n`
+  }
+
   kill(pid: number, signal: NodeJS.Signals): void {
     this.log.push(`kill ${pid} ${signal}`)
     // The process "dies": it leaves every cgroup.procs of the fake.
