@@ -56,6 +56,7 @@ export class Removal {
    */
   async remove(rec: ContainerRecord, o: { force: boolean; volumes: boolean; autoRemove?: boolean }): Promise<void> {
     if (!this.table.has(rec.Id)) return
+    let marked: Promise<boolean> | undefined
     if (rec.State.Running) {
       if (!o.force) {
         throw new TockerError(
@@ -63,9 +64,27 @@ export class Removal {
           { code: 'ECONFLICT', daemon: true },
         )
       }
+      // The mark (below) goes to disk while the container is killed and its exit is processed:
+      // its write, an fsync of 2-13 ms, was on rm -f's answer after them. Docker too marks it
+      // "removing" before the kill. An engine killed after the mark landed finishes the
+      // removal at its next start, killing what still runs (the runtime's forced delete).
+      if (!o.autoRemove) {
+        rec.State.Status = 'removing'
+        marked = this.table.saveOrDefer(rec)
+      }
       this.#killing.add(rec.Id)
       try {
-        signalContainer(this.runtime, rec, 9)
+        try {
+          signalContainer(this.runtime, rec, 9)
+        } catch (err) {
+          // Not killed: it runs on, and no restarted engine may finish a removal that failed.
+          if (marked) {
+            rec.State.Status = 'running'
+            await marked
+            await this.table.saveOrDefer(rec)
+          }
+          throw err
+        }
         await this.exits.waitExit(rec, Infinity)
       } finally {
         this.#killing.delete(rec.Id)
@@ -78,7 +97,7 @@ export class Removal {
     // mark: its record still says "running" (see exits.ts), and an engine restarted mid-way
     // records that run's end and removes it as --rm asks.
     if (o.autoRemove) return this.finish(rec, () => (o.volumes ? this.removeVolumes(rec) : Promise.resolve()))
-    await this.table.saveOrDefer(rec)
+    await (marked ?? this.table.saveOrDefer(rec))
     await this.finish(rec)
     if (o.volumes) await this.removeVolumes(rec)
   }

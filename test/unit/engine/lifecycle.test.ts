@@ -198,6 +198,26 @@ t.test('an engine killed in a start: a released gate is adopted as running, a wa
   t.equal(second.inspect('released').State.ExitCode, 3, 'its exit recorded')
 })
 
+t.test('rm -f marks the container "removing" on disk before its exit: an engine killed meanwhile, the next one finishes it', async (t) => {
+  const runtime = new FakeRuntime()
+  const root = mkdtempSync(join(tmpdir(), 'tocker-unit-engine-'))
+  t.teardown(() => rmSync(root, { recursive: true, force: true }))
+  const first = new Engine({ root, runtime, images: fakeImages() })
+  await first.init()
+  const { Id } = await first.create({ Image: 'busybox' }, 'stuck')
+  await first.start('stuck')
+  runtime.ignored.add(9) // its exit never comes: the engine is "killed" while rm -f waits for it
+  void first.remove('stuck', { force: true, volumes: false })
+  await until(() => runtime.calls.includes(`signal ${Id.slice(0, 12)} 9`), 'the kill')
+  t.equal(first.inspect('stuck').State.Status, 'removing', "Docker's status while it is removed")
+  await first.close() // waits for the record writes under way: the mark among them
+  const second = new Engine({ root, runtime, images: fakeImages() })
+  await second.init()
+  t.teardown(() => second.close())
+  t.throws(() => second.find('stuck'), { status: 404, message: 'No such container: stuck' }, 'the removal was finished')
+  t.notOk(existsSync(join(root, 'containers', Id)), 'its directory too')
+})
+
 t.test('logs: streams apart, --tail, -t with nine fractional digits, -f until the exit', async (t) => {
   const { engine, runtime } = await bed(t)
   const { Id } = await engine.create({ Image: 'busybox' }, 'talk')
