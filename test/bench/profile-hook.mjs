@@ -110,7 +110,7 @@ async function hookEngine() {
   span(ExitMonitor, 'processExit', 'exit recorded (incl. release, cleanup)')
   span(EngineNetwork, 'release', 'network release')
   span(EngineRuntime, 'cleanup', 'runtime cleanup (delete)')
-  span(Removal, 'remove', 'removal (--rm)')
+  span(Removal, 'remove', 'removal (--rm, rm)')
   span(Removal, 'finish', 'removal finish (release, cleanup, rm -rf)')
   span(ContainerTable, 'save', 'record written (fsync, off the main thread)')
   span(ContainerTable, 'settled', 'removal waits for record writes under way')

@@ -304,16 +304,22 @@ const engineLog = join(work, 'engine-profile.jsonl')
 startEngine({ ...baseEnv, TOCKER_BENCH_PROFILE: engineLog, TOCKER_BENCH_PROFILE_TRACE: TRACE ? '1' : '' })
 // Both networks, one after the other: the bridge's rows beside --network none's show what the
 // veth, its addresses and its release cost.
-const profiles = { none: [], bridge: [] }
-for (const mode of Object.keys(profiles)) {
+const profiles = { none: [], bridge: [], 'run -d -p': [], 'rm -f': [] }
+const profiled = (cliLog, args) => {
+  const r = spawnSync(process.execPath, ['--import', HOOK, TOCKER, '--root', root, ...args], { encoding: 'utf8', env: { ...baseEnv, TOCKER_BENCH_PROFILE: cliLog }, timeout: 60_000 })
+  if (r.status !== 0) throw new Error(`profiled ${args.join(' ')}: ${r.stderr}`)
+  return r.stdout.trim()
+}
+for (const mode of ['none', 'bridge', 'run -d -p']) {
   for (let i = 0; i < PROFILED + 2; i++) {
-    const cliLog = join(work, `cli-profile-${mode}-${i}.jsonl`)
-    const r = spawnSync(process.execPath, ['--import', HOOK, TOCKER, '--root', root, 'run', '--rm', ...(mode === 'none' ? ['--network', 'none'] : []), 'busybox', 'true'], {
-      encoding: 'utf8',
-      env: { ...baseEnv, TOCKER_BENCH_PROFILE: cliLog },
-      timeout: 60_000,
-    })
-    if (r.status !== 0) throw new Error(`profiled run: ${r.stderr}`)
+    const cliLog = join(work, `cli-profile-${mode.replace(/\W+/g, '')}-${i}.jsonl`)
+    if (mode === 'run -d -p') {
+      // `run -d -p 80` and then `rm -f` of it, each profiled: the A/B's third pair, phase by phase.
+      const id = profiled(cliLog, ['run', '-d', '-p', '80', 'busybox', 'sleep', '1000'])
+      const rmLog = join(work, `cli-profile-rmf-${i}.jsonl`)
+      profiled(rmLog, ['rm', '-f', id])
+      if (i >= 2) profiles['rm -f'].push(rmLog)
+    } else profiled(cliLog, ['run', '--rm', ...(mode === 'none' ? ['--network', 'none'] : []), 'busybox', 'true'])
     if (i >= 2) profiles[mode].push(cliLog) // the first two warm the engine's JIT
   }
 }
@@ -393,7 +399,8 @@ for (const [mode, runs] of Object.entries(profiles)) {
     return { l, start: median(got.map((x) => x[1])), dur: median(got.map((x) => x[2])), n: got.length }
   })
   table.sort((a, b) => (a.l.startsWith('total') ? 1 : b.l.startsWith('total') ? -1 : a.start - b.start))
-  console.log(`\n2. profile of \`run --rm${mode === 'none' ? ' --network none' : ''} busybox true\`, median of ${perRun.length} profiled runs (ms from the CLI's process start)`)
+  const what = mode === 'none' ? 'run --rm --network none busybox true' : mode === 'bridge' ? 'run --rm busybox true' : mode === 'run -d -p' ? 'run -d -p 80 busybox sleep 1000' : 'rm -f <that container>'
+  console.log(`\n2. profile of \`${what}\`, median of ${perRun.length} profiled runs (ms from the CLI's process start)`)
   console.log(`${'phase'.padEnd(62)} ${'starts'.padStart(8)} ${'takes'.padStart(8)}`)
   for (const r of table) console.log(`${r.l.padEnd(62)} ${r.start.toFixed(1).padStart(8)} ${r.dur.toFixed(1).padStart(8)}${r.n < perRun.length ? `  (${r.n} runs)` : ''}`)
   const kinds = {}
