@@ -1,5 +1,5 @@
 // Small synthetic images written as OCI image layouts, for the registry and pull tests: a few files
-// per layer, an uncompressed tar built here (ustar), gzip-compressed, digests computed on the spot.
+// per layer, an uncompressed tar (src/image/diff/tar-header.ts's headers), gzip-compressed, digests computed on the spot.
 // Deterministic for the same input (mtime 0), so two builds share layers byte for byte.
 //
 //   const img = writeImageLayout(dir, { layers: [[{ path: 'etc/hello', content: 'hi' }]] })
@@ -11,6 +11,7 @@ import { createCipheriv, createHash } from 'node:crypto'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
+import { encodeHeader, END_OF_ARCHIVE, padding } from '../../src/image/diff/tar-header.js'
 
 export interface TinyFile {
   path: string
@@ -47,42 +48,18 @@ export function sha256(data: Buffer | string): string {
   return 'sha256:' + createHash('sha256').update(data).digest('hex')
 }
 
-/** A ustar archive of `files` (owner 0:0, mtime 0). */
+/** A tar of `files` (owner 0:0, mtime 0), headers encoded as tocker encodes its own (tar-header.ts). */
 export function tarOf(files: TinyFile[]): Buffer {
   const blocks: Buffer[] = []
   for (const f of files) {
     const type = f.type ?? 'file'
     const body = type === 'file' ? Buffer.from(f.content ?? '') : Buffer.alloc(0)
-    const header = Buffer.alloc(512)
-    let name = f.path + (type === 'dir' && !f.path.endsWith('/') ? '/' : '')
-    let prefix = ''
-    if (Buffer.byteLength(name) > 100) {
-      const cut = name.lastIndexOf('/', name.length - 2)
-      prefix = name.slice(0, cut)
-      name = name.slice(cut + 1)
-    }
-    header.write(name, 0, 100)
-    header.write(octal(f.mode ?? (type === 'dir' ? 0o755 : type === 'symlink' ? 0o777 : 0o644), 8), 100)
-    header.write(octal(0, 8), 108)
-    header.write(octal(0, 8), 116)
-    header.write(octal(body.length, 12), 124)
-    header.write(octal(0, 12), 136)
-    header.write('        ', 148) // checksum placeholder
-    header.write(type === 'dir' ? '5' : type === 'symlink' ? '2' : '0', 156)
-    if (f.linkname) header.write(f.linkname, 157, 100)
-    header.write('ustar\u000000', 257)
-    header.write(prefix, 345, 155)
-    let sum = 0
-    for (const b of header) sum += b
-    header.write(octal(sum, 7) + ' ', 148)
-    blocks.push(header, body, Buffer.alloc((512 - (body.length % 512)) % 512))
+    const name = f.path + (type === 'dir' && !f.path.endsWith('/') ? '/' : '')
+    const mode = f.mode ?? (type === 'dir' ? 0o755 : type === 'symlink' ? 0o777 : 0o644)
+    blocks.push(encodeHeader({ name, type, mode, uid: 0, gid: 0, size: body.length, mtime: 0, linkname: f.linkname }), body, padding(body.length))
   }
-  blocks.push(Buffer.alloc(1024))
+  blocks.push(END_OF_ARCHIVE)
   return Buffer.concat(blocks)
-}
-
-function octal(n: number, width: number): string {
-  return n.toString(8).padStart(width - 1, '0') + '\u0000'
 }
 
 function writeBlob(dir: string, data: Buffer | string): { digest: string; size: number } {
