@@ -1,15 +1,15 @@
 // Every change to the kernel's network state is a command a learner could type: iproute2's `ip`,
-// `iptables-restore`, `nsenter`. This file starts them (child_process: Node cannot fork, libuv can)
+// `iptables-restore`, `nsenter`. This file starts them (posix_spawn: sys/spawn-capture.ts)
 // and reports each one through the trace layer, so `tocker --explain` prints the exact command line
 // (and, for a batch, the lines fed on stdin) with how long it took. A container's own links,
 // address and route go over rtnetlink from the engine instead (runLinkOps: no process start, the
 // hot path of every `run` on a bridge), traced as the `ip` lines that would do the same.
-import { spawn } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { TockerError } from '../errors.js'
 import { linkExists } from '../sys/net.js'
 import { applyLinkOps, NetlinkError, opLine, type LinkOp } from '../sys/netlink.js'
 import { seam } from '../sys/seam.js'
+import { spawnCapture } from '../sys/spawn-capture.js'
 import { traced, tracedAsync } from '../trace/trace.js'
 
 export { opLine, type LinkOp } from '../sys/netlink.js'
@@ -120,22 +120,8 @@ export function runLinkOps(netns: string | undefined, ops: LinkOp[]): void {
   traced('net', 'rtnetlink', () => (netns === undefined ? lines() : `in ${netns}: ${lines()}`), () => host.get().linkOps(netns, ops))
 }
 
-function spawnCommand(file: string, args: string[], input?: string): Promise<string> {
-  return new Promise<string>((resolve, reject) => {
-    const child = spawn(file, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] })
-    const out: Buffer[] = []
-    const err: Buffer[] = []
-    child.stdout!.on('data', (d: Buffer) => out.push(d))
-    child.stderr!.on('data', (d: Buffer) => err.push(d))
-    child.on('error', (e) => reject(e))
-    child.on('close', (code) => {
-      const stderr = Buffer.concat(err).toString()
-      if (code === 0) resolve(Buffer.concat(out).toString())
-      else reject(new NetworkCommandError(file, args, code, stderr))
-    })
-    if (input !== undefined) {
-      child.stdin!.on('error', () => {}) // a tool that exits early closes its stdin; the exit code tells
-      child.stdin!.end(input)
-    }
-  })
+async function spawnCommand(file: string, args: string[], input?: string): Promise<string> {
+  const r = await spawnCapture(file, args, input)
+  if (r.code === 0) return r.stdout
+  throw new NetworkCommandError(file, args, r.code, r.stderr)
 }
