@@ -135,7 +135,11 @@ export interface NetworkBackend {
   /** After a rename: the container's DNS names. */
   renamed?(rec: ContainerRecord, oldName: string): Promise<void>
   /** Give a started container its network (veth, IP, port rules); returns inspect's settings. */
-  attach(rec: ContainerRecord): Promise<NetworkSettings | undefined>
+  /**
+   * `portRulesLater`: resolve without waiting for the published ports' rules, whose promise goes
+   * there (the caller awaits it before it answers; on its failure it releases the network).
+   */
+  attach(rec: ContainerRecord, opts?: { portRulesLater?: (added: Promise<void>) => void }): Promise<NetworkSettings | undefined>
   /**
    * Release what attach made (idempotent). `afterwards`: resolve once the container's address,
    * ports and names are free, and delete its veths and rules after that (the network's later

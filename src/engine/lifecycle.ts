@@ -17,7 +17,7 @@ import type { VolumeService } from './volumes/service.js'
 import type { KeyedMutex } from './mutex.js'
 import type { Removal } from './removal.js'
 import { parseSignal, signalName } from '../sys/signals.js'
-import { note } from '../trace/trace.js'
+import { isTracing, note } from '../trace/trace.js'
 import { stepPause } from '../trace/step.js'
 import { signalContainer } from './signals.js'
 import { containerDir, emptyState, makeContainerDir, removeContainerDir, storeWriteError, type ContainerRecord } from './state.js'
@@ -167,13 +167,19 @@ export class Lifecycle {
       // name the shim, cost an fsync of 2-6 ms before the gate could open.)
       // The network goes in while the first process still waits at its gate, so the program
       // finds eth0 up from its first instruction.
+      // Published ports: their rules (an iptables-restore process, the longest part of the
+      // attach) go in while the program starts; the answer waits for them, and their failure
+      // undoes the start like any other. Traced, they are in before the gate opens, as the
+      // learner reads the steps.
+      const rules: Promise<void>[] = []
       if (network) {
-        const ns = await network.attach(rec)
+        const ns = await network.attach(rec, isTracing() ? {} : { portRulesLater: (added) => rules.push(added) })
         if (ns) rec.NetworkSettings = ns
       }
       // --step: the network phase is over (a client that goes away now makes this start fail and undo).
       await stepPause('network', { pid: started.init.pid, containerId: rec.Id })
       await runtime.begin(rec)
+      await Promise.all(rules)
     } catch (err) {
       const msg = (err as Error).message
       if (started) {

@@ -132,7 +132,7 @@ export class EngineNetwork implements NetworkBackend {
   }
 
   /** Give a started container every network it is configured for (its primary network first). */
-  async attach(rec: ContainerRecord): Promise<NetworkSettings | undefined> {
+  async attach(rec: ContainerRecord, opts: { portRulesLater?: (added: Promise<void>) => void } = {}): Promise<NetworkSettings | undefined> {
     if (!rec.Init) return undefined
     const mode = primaryNetwork(rec)
     if (mode === 'host' || mode === 'none') {
@@ -142,7 +142,7 @@ export class EngineNetwork implements NetworkBackend {
     }
     const configured = this.#configured(rec)
     try {
-      for (const { name, attachment } of configured) await this.#attachOne(rec, name, attachment)
+      for (const { name, attachment } of configured) await this.#attachOne(rec, name, attachment, opts.portRulesLater)
     } catch (err) {
       await this.manager.release(rec.Id).catch(() => {})
       throw err
@@ -151,7 +151,7 @@ export class EngineNetwork implements NetworkBackend {
     return this.settingsOf(rec)
   }
 
-  async #attachOne(rec: ContainerRecord, name: string, a: NetworkAttachment): Promise<void> {
+  async #attachOne(rec: ContainerRecord, name: string, a: NetworkAttachment, portRulesLater?: (added: Promise<void>) => void): Promise<void> {
     const net = this.manager.findNetwork(a.NetworkID, this.manager.snapshot())
     const links: Record<string, string> = {}
     for (const l of a.Links ?? []) {
@@ -169,6 +169,7 @@ export class EngineNetwork implements NetworkBackend {
       ip: a.IPv4Address,
       dnsNames: isUserDefined(net) ? [...new Set([rec.Name, shortId(rec.Id), ...(a.Aliases ?? [])])] : undefined,
       links,
+      portRulesLater,
     })
     void name
   }

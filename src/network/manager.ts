@@ -179,7 +179,7 @@ export class NetworkManager {
     if (!netns) throw new TockerError(`attach ${req.containerId}: the container's network namespace is needed`, { code: 'EINTERNAL' })
     // Parse before any work: a bad binding is the user's error and costs nothing.
     const requests = portRequests(req.portBindings, req.publishAll, req.exposedPorts)
-    const settings = await this.#store.serial(async (state) => {
+    const settings = await this.#store.serial(async (state, hold) => {
       const net = req.network === undefined ? defaultNetwork(state) : this.findNetwork(req.network, state)
       if (net.driver === 'host') return networkSettings({ mode: 'host', running: true })
       if (net.driver === 'null') {
@@ -196,6 +196,7 @@ export class NetworkManager {
       const defaultRoute = !net.internal && !others.some((o) => o.endpoint.defaultRoute !== false)
       const held = defaultRoute ? await reservePorts(state, requests, name, endpointId) : []
       const e = endpointRecord(state, { net, req, name, endpointId, ip, netns, others, ports: held.map((h) => h.port), defaultRoute })
+      let rules: Promise<void> | undefined
       try {
         await this.#bridges.ensureBridge(net)
         await this.#bridges.ensureBase(state)
@@ -207,12 +208,15 @@ export class NetworkManager {
         // lands leaves a veth on our bridge that no endpoint owns and rules no endpoint names,
         // which reconcile deletes at the next start (it rebuilds the port rules from the state).
         // The write and the rules start first so that they run while the veth is being made.
+        rules = e.ports.length ? addPortRules(tools, net.bridge!, e) : undefined
+        rules?.catch(() => {}) // (its failure is heard below, or by whoever portRulesLater gives it to)
         await allOrFirstError([
           this.#store.write(state),
-          e.ports.length ? addPortRules(tools, net.bridge!, e) : Promise.resolve(),
+          (req.portRulesLater ? undefined : rules) ?? Promise.resolve(),
           createVeth({ bridge: net.bridge!, hostVeth: e.hostVeth, netns, mac: e.mac, ip: e.ip, prefixLen: e.prefixLen, gateway: e.gateway, ifname: e.ifname, defaultRoute }),
         ])
       } catch (err) {
+        await rules?.catch(() => {}) // (the undo below removes them: not before they are in)
         this.#bridges.forgetBase() // maybe someone deleted the bridge or flushed the chains: check again next time
         this.#bridges.forgetBridge(net.bridge!)
         for (const h of held) h.held.close()
@@ -226,6 +230,10 @@ export class NetworkManager {
         throw attachError(name, err)
       }
       this.#held.add(e.containerId, held.map((h) => h.held))
+      if (rules && req.portRulesLater) {
+        hold(rules)
+        req.portRulesLater(rules)
+      }
       return networkSettings({ mode: 'bridge', networkName: net.name, networkId: net.id, endpoint: e, exposed: req.exposedPorts })
     })
     if (this.dns && this.endpointsOf(req.containerId, this.cached()).some((o) => isUserDefined(o.network))) {

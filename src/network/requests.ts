@@ -45,6 +45,13 @@ export interface AttachRequest {
   dnsNames?: string[]
   /** --link on a user-defined network: alias -> container name, for this container only. */
   links?: Record<string, string>
+  /**
+   * Given: attach returns without waiting for the published ports' rules (an iptables-restore
+   * process, 8-18 ms), and hands their promise here; the caller awaits it before it answers (its
+   * failure is the attach's: the caller undoes it with release). The next network operation
+   * waits for them all the same.
+   */
+  portRulesLater?: (added: Promise<void>) => void
 }
 
 export interface LiveContainer {

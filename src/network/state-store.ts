@@ -17,16 +17,21 @@ export class NetworkStateStore {
     readonly bridge: string,
   ) {}
 
-  /** Run `fn` after every earlier operation of this store, under the store's network lock. */
-  serial<T>(fn: (state: NetworkState) => Promise<T>): Promise<T> {
+  /**
+   * Run `fn` after every earlier operation of this store, under the store's network lock. `hold`:
+   * work `fn` leaves running when it returns (a port rule being added) that the next operation
+   * waits for all the same (it may undo what that work does).
+   */
+  serial<T>(fn: (state: NetworkState, hold: (p: Promise<unknown>) => void) => Promise<T>): Promise<T> {
+    const held: Promise<unknown>[] = []
     const run = this.#queue.then(() =>
       withLock(this.paths.lock, () => {
         const state = readState(this.paths, this.bridge)
         this.#cache = state
-        return fn(state)
+        return fn(state, (p) => held.push(p))
       })
     )
-    this.#queue = run.catch(() => {})
+    this.#queue = run.catch(() => {}).then(() => Promise.allSettled(held))
     return run
   }
 

@@ -113,6 +113,31 @@ t.test('a failure at any step of an attach leaves nothing behind: every step fai
   }
 })
 
+t.test("portRulesLater: attach answers before the port rules; their failure is the caller's, whose release takes all back", async (t) => {
+  const { host, net } = bed(t)
+  await net.attach({ containerId: A, name: 'a', netns: '/run/netns/a' })
+  const before = host.snapshot()
+  // The rules are in once their promise resolves, and the next operation waits for them.
+  let added: Promise<void> | undefined
+  await net.attach({ containerId: B, name: 'b', netns: '/run/netns/b', ...parsePortSpecs(['127.0.0.1::8080']), portRulesLater: (p) => (added = p) })
+  t.ok(added, 'the rules are handed over')
+  await added
+  t.ok(host.commands.some((c) => c.line === 'iptables-restore --noflush' && c.input.some((l) => l.includes('--dport 8080'))), 'the DNAT rule went in')
+  await net.release(B)
+  // Failing: attach still resolves (the veth and the record are in); the caller hears the failure
+  // from the promise and releases, which waits for the rules' end and leaves nothing.
+  host.failOn((c) => c.line === 'iptables-restore --noflush' && c.input.some((l) => l.includes('--dport 8080')))
+  let failed: Promise<void> | undefined
+  await net.attach({ containerId: B, name: 'b', netns: '/run/netns/b2', ...parsePortSpecs(['127.0.0.1::8080']), portRulesLater: (p) => (failed = p) })
+  await t.rejects(failed!, /Operation not permitted/)
+  await net.release(B)
+  const after = host.snapshot() as { namespaces: Record<string, unknown> }
+  delete after.namespaces['/run/netns/b']
+  delete after.namespaces['/run/netns/b2']
+  t.same(after, before, 'links and rules as before')
+  t.notOk(net.endpoint(B), 'no endpoint recorded')
+})
+
 t.test('a user-defined network: its own bridge and subnet, isolated from the default bridge; rm takes it all back', async (t) => {
   const { host, net } = bed(t)
   await net.attach({ containerId: A, name: 'a', netns: '/run/netns/a' })
