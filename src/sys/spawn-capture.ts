@@ -11,6 +11,7 @@
 import { accessSync, closeSync, constants, openSync } from 'node:fs'
 import { Socket } from 'node:net'
 import { join } from 'node:path'
+import { TockerError } from '../errors.js'
 import * as proc from '../../native-shims/proc.js'
 import { posixSpawn, waitpid, WNOHANG } from '../../native-shims/spawn.js'
 
@@ -39,7 +40,7 @@ function onPath(file: string): string {
     found.set(file, path)
     return path
   }
-  throw Object.assign(new Error(`spawn ${file} ENOENT`), { code: 'ENOENT', path: file })
+  throw new TockerError(`spawn ${file} ENOENT`, { code: 'ENOENT', internal: true })
 }
 
 /** Run `file args…` to its end; resolves with its exit and output (a non-zero exit is not an error). */
