@@ -41,7 +41,7 @@ import { encodeProcess, processEnv, rlimitTriples } from './process-spec.js'
 import { compileSeccomp, seccompHandover } from './seccomp/compile.js'
 import { RootDir } from './root-dir.js'
 import { makeRootPrivate, mountRootfs, remountRootReadonly } from './rootfs.js'
-import { INHERIT_STDIO, shimTraceArgs, spawnCreateShim, type ShimChannel } from './shim.js'
+import { INHERIT_STDIO, shimTraceArgs, spawnCreateShim, type CreateChannel } from './shim.js'
 import { isTracing, note } from '../trace/trace.js'
 import type { PhaseId } from '../trace/phases.js'
 import { stepPause, stepping } from '../trace/step.js'
@@ -89,7 +89,7 @@ export async function create(opts: CreateOptions, checked: boolean): Promise<Con
   const stateRoot = stateRootOf(opts)
   const dir = makeStateDir(stateRoot, opts.id)
   let exitFd: number | undefined
-  let channel: ShimChannel | undefined
+  let channel: CreateChannel | undefined
   let gatePid = 0
   let shimPid = 0
   let cgroup: ReturnType<typeof makeContainerCgroup>
@@ -344,10 +344,10 @@ function readExitSocket(fd: number): Promise<ExitStatus | undefined> {
   })
 }
 
-function handle(stateRoot: string, st: StoredState, channel: ShimChannel, exitFd: number | undefined, opts: RuntimeOptions): Container {
+function handle(stateRoot: string, st: StoredState, channel: CreateChannel, exitFd: number | undefined, opts: RuntimeOptions): Container {
   let exited: Promise<number> | undefined
   let fd = exitFd
-  let control: ShimChannel | undefined = channel
+  let control: CreateChannel | undefined = channel
   return {
     id: st.id,
     pid: st.pid,

@@ -9,6 +9,12 @@ import { report, type TraceEvent } from '../trace/trace.js'
 import { GateError, parseError } from './gate-error.js'
 import { MSG, shimTraceEvent } from './shim-messages.js'
 
+/**
+ * What create asks of its shim and gate over the channel: the seam a unit test's recording fake
+ * implements (test/unit/fakes/shim.ts, installed with useCreateShim).
+ */
+export type CreateChannel = Pick<ShimChannel, 'expectPids' | 'expectPidAndReady' | 'cgroupNamespace' | 'mount' | 'chroot' | 'describeNext' | 'runHooks' | 'flush' | 'sendSpec' | 'sendSpecLater' | 'go' | 'close'>
+
 export class ShimChannel {
   private readonly buf = Buffer.alloc(64 * 1024)
   private closed = false

@@ -9,7 +9,8 @@ import { sealedCopy } from '../sys/memfd.js'
 import { POSIX_SPAWN_SETSID, posixSpawn } from '../sys/spawn.js'
 import { traced } from '../trace/trace.js'
 import { locateNativeHelper } from './native-helper.js'
-import { ShimChannel } from './shim-channel.js'
+import { seam } from '../sys/seam.js'
+import { ShimChannel, type CreateChannel } from './shim-channel.js'
 
 let shimPath: string | undefined
 
@@ -49,10 +50,21 @@ export interface SpawnedShim {
 
 export interface CreatedShim {
   /** Also reaps the shim's first process, which exits at once, once the second has reported. */
-  channel: ShimChannel
+  channel: CreateChannel
   /** Our end of the exit socket: the shim writes its exit.json there last (see main.c). */
   exitFd: number
 }
+
+type CreateShim = (args: string[], stdio: StdioFds, preserveFds?: number[], usernsFd?: number) => CreatedShim
+
+/** The create shim's seam: the real spawn below, or (unit tests) a recording fake of the channel. */
+const createShim = seam<CreateShim>((...a) => spawnRealCreateShim(...a))
+
+/** Start the shim for a create (see spawnRealCreateShim), through the installed implementation. */
+export const spawnCreateShim: CreateShim = (...a) => createShim.get()(...a)
+
+/** Install a fake create shim until the returned function is called (tests only). */
+export const useCreateShim = createShim.use
 
 /** A file descriptor for each stdio entry ('ignore' becomes /dev/null); `opened` are ours to close. */
 function stdioFds(stdio: StdioFds, opened: number[]): number[] {
@@ -70,7 +82,7 @@ function stdioFds(stdio: StdioFds, opened: number[]): number[] {
  * reap that one here, and the shim that stays is not our child. Synchronous: everything exists
  * when this returns, in whatever namespaces the calling thread is in.
  */
-export function spawnCreateShim(args: string[], stdio: StdioFds, preserveFds: number[] = [], usernsFd?: number): CreatedShim {
+function spawnRealCreateShim(args: string[], stdio: StdioFds, preserveFds: number[] = [], usernsFd?: number): CreatedShim {
   const { path, argv0 } = shimExecutable()
   const [ctlOurs, ctlTheirs] = socketpair(SOCK_SEQPACKET | SOCK_CLOEXEC)
   const [exitOurs, exitTheirs] = socketpair(SOCK_STREAM | SOCK_CLOEXEC)
