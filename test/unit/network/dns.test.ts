@@ -3,6 +3,7 @@
 // host's nameservers given by its `upstream` option. The sockets in the container's namespace and
 // the NAT rules to 127.0.0.11:53 are the kernel's side: test/integration/network/ (root).
 import dnsPacket, { type Answer, type DecodedPacket } from 'dns-packet'
+import assert from 'node:assert/strict'
 import t from 'tap'
 import { dnsNatRules, DnsResponder } from '../../../src/network/dns/responder.js'
 import { forward } from '../../../src/network/dns/forward.js'
@@ -45,7 +46,7 @@ async function ask(asker: string, name: string, type: 'A' | 'AAAA' | 'PTR' | 'MX
   const out = await responder().answer(asker, query, false)
   if (!out) throw new Error('no answer')
   const r = dnsPacket.decode(out)
-  t.equal(r.id, query.readUInt16BE(0), 'the answer carries the query id')
+  assert.equal(r.id, query.readUInt16BE(0), 'the answer carries the query id')
   return r
 }
 const rcode = (r: DecodedPacket): number => (r.flags ?? 0) & 0xf
