@@ -20,6 +20,27 @@ async function bed(t: Test, runtime = new FakeRuntime(), root = mkdtempSync(join
   return { engine, runtime, root }
 }
 
+/**
+ * An engine on a store of its own, and `restart`: it closes (its containers keep running), `meanwhile`
+ * happens, and a second engine starts on the same store and runtime.
+ */
+async function restartable(t: Test) {
+  const runtime = new FakeRuntime()
+  const root = mkdtempSync(join(tmpdir(), 'tocker-unit-engine-'))
+  t.teardown(() => rmSync(root, { recursive: true, force: true }))
+  const first = new Engine({ root, runtime, images: fakeImages() })
+  await first.init()
+  const restart = async (meanwhile: () => void = () => {}) => {
+    await first.close()
+    meanwhile()
+    const second = new Engine({ root, runtime, images: fakeImages() })
+    await second.init()
+    t.teardown(() => second.close())
+    return second
+  }
+  return { runtime, root, first, restart }
+}
+
 /** Resolves when `fn` is true (the engine records exits asynchronously), within a second. */
 async function until(fn: () => boolean, what: string): Promise<void> {
   for (let i = 0; i < 200 && !fn(); i++) await new Promise((r) => setTimeout(r, 5))
@@ -145,22 +166,16 @@ t.test('rename, and names found with or without the leading slash', async (t) =>
 })
 
 t.test('a restarted engine adopts what still runs and records what ended meanwhile', async (t) => {
-  const runtime = new FakeRuntime()
-  const root = mkdtempSync(join(tmpdir(), 'tocker-unit-engine-'))
-  t.teardown(() => rmSync(root, { recursive: true, force: true }))
-  const first = new Engine({ root, runtime, images: fakeImages() })
-  await first.init()
+  const { runtime, first, restart } = await restartable(t)
   const ids = {} as Record<string, string>
   for (const name of ['keeps', 'ends', 'vanishes']) {
     ids[name] = (await first.create({ Image: 'busybox' }, name)).Id
     await first.start(name)
   }
-  await first.close() // the engine goes away; the containers keep running
-  runtime.exit(ids.ends, 7)
-  runtime.vanish(ids.vanishes)
-  const second = new Engine({ root, runtime, images: fakeImages() })
-  await second.init()
-  t.teardown(() => second.close())
+  const second = await restart(() => {
+    runtime.exit(ids.ends, 7)
+    runtime.vanish(ids.vanishes)
+  })
   t.equal(second.inspect('keeps').State.Status, 'running', 'adopted')
   t.match(second.inspect('ends').State, { Status: 'exited', ExitCode: 7 }, 'the exit recorded while the engine was away')
   t.match(second.inspect('vanishes').State, { Status: 'exited', ExitCode: 255, Error: /shim is gone/ }, "a shim that left no exit: Docker's 255")
@@ -172,22 +187,14 @@ t.test('a restarted engine adopts what still runs and records what ended meanwhi
 t.test('an engine killed in a start: a released gate is adopted as running, a waiting one is ended', async (t) => {
   // The record is written once the program runs (lifecycle.ts): an engine killed before that finds
   // the shim and PID 1 in the runtime's state (adoption.ts).
-  const runtime = new FakeRuntime()
-  const root = mkdtempSync(join(tmpdir(), 'tocker-unit-engine-'))
-  t.teardown(() => rmSync(root, { recursive: true, force: true }))
-  const first = new Engine({ root, runtime, images: fakeImages() })
-  await first.init()
+  const { runtime, first, restart } = await restartable(t)
   const { Id: released } = await first.create({ Image: 'busybox' }, 'released')
   const { Id: waiting } = await first.create({ Image: 'busybox' }, 'waiting')
   runtime.hangBegin = true
   void first.start('released') // the gate opens; the engine "dies" before it records the start
   await until(() => runtime.calls.includes(`begin ${released.slice(0, 12)}`), 'the gate released')
   await runtime.create(first.find('waiting')) // a start killed before begin: the gate waits
-  await first.close()
-  runtime.hangBegin = false
-  const second = new Engine({ root, runtime, images: fakeImages() })
-  await second.init()
-  t.teardown(() => second.close())
+  const second = await restart(() => (runtime.hangBegin = false))
   t.match(second.inspect('released').State, { Status: 'running', Running: true }, 'released: adopted as running')
   t.ok(second.inspect('released').State.Pid > 0)
   t.equal(second.inspect('waiting').State.Status, 'created', 'waiting: still created')
@@ -199,21 +206,14 @@ t.test('an engine killed in a start: a released gate is adopted as running, a wa
 })
 
 t.test('rm -f marks the container "removing" on disk before its exit: an engine killed meanwhile, the next one finishes it', async (t) => {
-  const runtime = new FakeRuntime()
-  const root = mkdtempSync(join(tmpdir(), 'tocker-unit-engine-'))
-  t.teardown(() => rmSync(root, { recursive: true, force: true }))
-  const first = new Engine({ root, runtime, images: fakeImages() })
-  await first.init()
+  const { runtime, root, first, restart } = await restartable(t)
   const { Id } = await first.create({ Image: 'busybox' }, 'stuck')
   await first.start('stuck')
   runtime.ignored.add(9) // its exit never comes: the engine is "killed" while rm -f waits for it
   void first.remove('stuck', { force: true, volumes: false })
   await until(() => runtime.calls.includes(`signal ${Id.slice(0, 12)} 9`), 'the kill')
   t.equal(first.inspect('stuck').State.Status, 'removing', "Docker's status while it is removed")
-  await first.close() // waits for the record writes under way: the mark among them
-  const second = new Engine({ root, runtime, images: fakeImages() })
-  await second.init()
-  t.teardown(() => second.close())
+  const second = await restart() // (the first one's close waits for the record writes under way: the mark among them)
   t.throws(() => second.find('stuck'), { status: 404, message: 'No such container: stuck' }, 'the removal was finished')
   t.notOk(existsSync(join(root, 'containers', Id)), 'its directory too')
 })
