@@ -2,16 +2,15 @@
 // per layer, an uncompressed tar (src/image/diff/tar-header.ts's headers), gzip-compressed, digests computed on the spot.
 // Deterministic for the same input (mtime 0), so two builds share layers byte for byte.
 //
-//   const img = writeImageLayout(dir, { layers: [[{ path: 'etc/hello', content: 'hi' }]] })
-//   const idx = writeImageLayout(dir, { platforms: [{ architecture: 'amd64', layers }, { architecture: 'arm64', layers }] })
+//   const img = await writeImageLayout(dir, { layers: [[{ path: 'etc/hello', content: 'hi' }]] })
+//   const idx = await writeImageLayout(dir, { platforms: [{ architecture: 'amd64', layers }, { architecture: 'arm64', layers }] })
 //   await push(dir, `${reg.addr}/x/y:1`, { all: true })
 //
 // (test/helpers/fixtures.ts builds the real busybox/httpd fixtures; these are just enough for the client.)
 import { createCipheriv, createHash } from 'node:crypto'
-import { mkdirSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { encodeHeader, END_OF_ARCHIVE, padding } from '../../src/image/diff/tar-header.js'
+import { OciLayoutWriter } from '../../rootfs-cache/lib/oci-layout.mjs'
 
 export interface TinyFile {
   path: string
@@ -62,88 +61,49 @@ export function tarOf(files: TinyFile[]): Buffer {
   return Buffer.concat(blocks)
 }
 
-function writeBlob(dir: string, data: Buffer | string): { digest: string; size: number } {
-  const digest = sha256(data)
-  const blobs = join(dir, 'blobs', 'sha256')
-  mkdirSync(blobs, { recursive: true })
-  writeFileSync(join(blobs, digest.slice(7)), data)
-  return { digest, size: Buffer.byteLength(data) }
-}
+type Written = WrittenImage & { manifestMediaType: string; manifestPlatform: object }
 
-function writeImage(dir: string, img: TinyImage): WrittenImage & { manifestMediaType: string } {
-  const layers = img.layers.map((files) => {
-    const tar = tarOf(files)
-    const gz = gzipSync(tar, { level: 1 })
-    return { diffID: sha256(tar), ...writeBlob(dir, gz) }
-  })
-  const os = img.os ?? 'linux'
-  const architecture = img.architecture ?? 'amd64'
-  const config = {
-    architecture,
-    os,
-    ...(img.variant ? { variant: img.variant } : {}),
-    created: '2024-01-01T00:00:00Z',
+async function writeImage(w: OciLayoutWriter, img: TinyImage): Promise<Written> {
+  const layers = await Promise.all(
+    img.layers.map(async (files) => {
+      const tar = tarOf(files)
+      return { ...(await w.blob(gzipSync(tar, { level: 1 }))), diffId: sha256(tar) }
+    }),
+  )
+  const platform = { os: img.os ?? 'linux', architecture: img.architecture ?? 'amd64', ...(img.variant ? { variant: img.variant } : {}) }
+  const m = await w.image({
+    layers,
     config: { Cmd: img.cmd ?? ['sh'], Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'] },
-    rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffID) },
-    history: layers.map((_, i) => ({ created: '2024-01-01T00:00:00Z', created_by: `tiny-images layer ${i}` })),
-  }
-  const cfg = writeBlob(dir, JSON.stringify(config))
-  const manifest = {
-    schemaVersion: 2,
-    mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: cfg.digest, size: cfg.size },
-    layers: layers.map((l) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: l.digest, size: l.size })),
-  }
-  const m = writeBlob(dir, JSON.stringify(manifest))
+    created: Date.parse('2024-01-01T00:00:00Z') / 1000,
+    platform,
+    history: layers.map((_, i) => `tiny-images layer ${i}`),
+  })
   return {
     manifestDigest: m.digest,
     manifestSize: m.size,
-    manifestMediaType: manifest.mediaType,
-    configDigest: cfg.digest,
-    layerDigests: layers.map((l) => l.digest),
-    diffIDs: layers.map((l) => l.diffID),
-    platform: [os, architecture, img.variant].filter(Boolean).join('/'),
+    manifestMediaType: m.mediaType,
+    manifestPlatform: m.platform,
+    configDigest: m.configDigest,
+    layerDigests: m.layerDigests,
+    diffIDs: layers.map((l) => l.diffId),
+    platform: [platform.os, platform.architecture, img.variant].filter(Boolean).join('/'),
   }
 }
 
 /**
  * Write an OCI layout at `dir` holding one image (or, with `platforms`, a multi-arch index) under
- * the ref name `refName` (default "latest"). Push it with push(dir, …) or push(`oci:${dir}:${refName}`, …).
+ * the ref name `refName` (default "latest"), with the layout writer rootfs-cache and the fixtures use
+ * (rootfs-cache/lib/oci-layout.mjs). Push it with push(dir, …) or push(`oci:${dir}:${refName}`, …).
  */
-export function writeImageLayout(dir: string, spec: TinyImage | { platforms: TinyImage[] }, refName = 'latest'): WrittenLayout {
-  mkdirSync(dir, { recursive: true })
-  writeFileSync(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }))
-  let top: { mediaType: string; digest: string; size: number }
-  let images: WrittenImage[]
-  if ('platforms' in spec) {
-    const written = spec.platforms.map((p) => writeImage(dir, p))
-    const index = {
-      schemaVersion: 2,
-      mediaType: 'application/vnd.oci.image.index.v1+json',
-      manifests: written.map((w, i) => ({
-        mediaType: w.manifestMediaType,
-        digest: w.manifestDigest,
-        size: w.manifestSize,
-        platform: {
-          architecture: spec.platforms[i].architecture ?? 'amd64',
-          os: spec.platforms[i].os ?? 'linux',
-          ...(spec.platforms[i].variant ? { variant: spec.platforms[i].variant } : {}),
-        },
-      })),
-    }
-    top = { mediaType: index.mediaType, ...writeBlob(dir, JSON.stringify(index)) }
-    images = written
-  } else {
-    const w = writeImage(dir, spec)
-    top = { mediaType: w.manifestMediaType, digest: w.manifestDigest, size: w.manifestSize }
-    images = [w]
-  }
-  const outer = {
-    schemaVersion: 2,
-    manifests: [{ ...top, annotations: { 'org.opencontainers.image.ref.name': refName } }],
-  }
-  writeFileSync(join(dir, 'index.json'), JSON.stringify(outer))
-  return { digest: top.digest, images }
+export async function writeImageLayout(dir: string, spec: TinyImage | { platforms: TinyImage[] }, refName = 'latest'): Promise<WrittenLayout> {
+  const w = await new OciLayoutWriter(dir).init()
+  const images: Written[] = []
+  for (const img of 'platforms' in spec ? spec.platforms : [spec]) images.push(await writeImage(w, img))
+  const top = 'platforms' in spec
+    ? await w.platformIndex(images.map((i) => ({ mediaType: i.manifestMediaType, digest: i.manifestDigest, size: i.manifestSize, platform: i.manifestPlatform })))
+    : { mediaType: images[0]!.manifestMediaType, digest: images[0]!.manifestDigest, size: images[0]!.manifestSize }
+  await w.indexJson([{ descriptor: top, tag: refName }])
+  return { digest: top.digest, images: images.map(({ manifestMediaType: _t, manifestPlatform: _p, ...i }) => i) }
 }
 
 /** Deterministic incompressible bytes (AES-CTR keystream of the seed), for layers of a given size. */

@@ -28,7 +28,7 @@ const tmp = join(env.root, 'tmp')
 // An image with one 6 MB layer (incompressible), pulled through a proxy that holds the layer's
 // body after its first half until release().
 const layoutDir = mkdtempSync(join(tmpdir(), 'tocker-test-pull-garbage-'))
-const big = writeImageLayout(layoutDir, { layers: [[{ path: 'big', content: noise(6 << 20, 'pull-garbage') }]] })
+const big = await writeImageLayout(layoutDir, { layers: [[{ path: 'big', content: noise(6 << 20, 'pull-garbage') }]] })
 await push(layoutDir, `${registryAddr}/lab/big:latest`)
 rmSync(layoutDir, { recursive: true })
 const layerDigests = new Set(big.images[0].layerDigests)

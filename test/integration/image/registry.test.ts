@@ -29,10 +29,10 @@ const work = mkdtempSync(join(tmpdir(), 'tocker-registry-test-'))
 t.teardown(() => rmSync(work, { recursive: true, force: true }))
 process.env.TOCKER_CONFIG = join(work, 'config')
 
-const one = writeImageLayout(join(work, 'one'), {
+const one = await writeImageLayout(join(work, 'one'), {
   layers: [[{ path: 'etc/hello', content: 'hello\n' }], [{ path: 'big', content: noise(300_000) }]],
 })
-const multi = writeImageLayout(join(work, 'multi'), {
+const multi = await writeImageLayout(join(work, 'multi'), {
   platforms: [
     { architecture: 'amd64', layers: [[{ path: 'etc/arch', content: 'amd64\n' }]] },
     { architecture: 'arm64', variant: 'v8', layers: [[{ path: 'etc/arch', content: 'arm64\n' }]] },
