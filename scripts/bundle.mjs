@@ -1,17 +1,17 @@
 #!/usr/bin/env node
-// `npm run build`'s last step: one CommonJS file per CLI (dist/bundle/tocker.cjs,
-// dist/bundle/tocker-runtime.cjs), made by esbuild from the compiled tree (dist/src/). Why: a
-// command's start-up was mostly Node loading ~20-60 ES modules one by one (resolve, read, compile,
-// link each); one CommonJS file is read and compiled in one go, and bin/bundle-loader.cjs keeps
-// V8's code cache of it, so a later start skips the compile too (Node 20 has no
-// module.enableCompileCache). The tree stays runnable as it is: TOCKER_NO_BUNDLE=1 runs
+// `npm run build`'s last step: the CLIs as CommonJS (dist/bundle/tocker.cjs with its chunks in
+// dist/bundle/tocker/, dist/bundle/tocker-runtime.cjs one file), made by esbuild from the compiled
+// tree (dist/src/). Why: a command's start-up was mostly Node loading ~20-60 ES modules one by one
+// (resolve, read, compile, link each); a few CommonJS files are read and compiled in one go each,
+// and bin/bundle-loader.cjs keeps V8's code cache of each, so a later start skips the compile too
+// (Node 20 has no module.enableCompileCache). The tree stays runnable as it is: TOCKER_NO_BUNDLE=1 runs
 // dist/src/ instead, and a missing bundle falls back to it.
 //
 // What the `tocker` bundle leaves out (imported at run time from dist/src/): the engine (`tocker
 // daemon`) and the dashboard: their commands load the tree's modules when they run, so the client
 // commands' file stays small (the engine's RSS is that of the tree, as before). `tocker runtime`
 // runs tocker-runtime's commands from that CLI's own bundle (src/cli/commands/runtime.ts).
-import { build } from 'esbuild'
+import { build, transform } from 'esbuild'
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -26,12 +26,11 @@ for (const f of readdirSync(out)) if (f.endsWith('.cache')) rmSync(join(out, f))
 /** Modules of the tree that the tocker bundle imports at run time instead of containing them. */
 const LEFT_OUT = ['api/daemon.js', 'dashboard/server.js', 'dashboard/guard.js'].map((p) => join(tree, p))
 
-// A left-out module's import() becomes __treeImport(path): a script compiled with vm.Script (as
-// bin/bundle-loader.cjs does, for the code cache) cannot call import() itself on Node 20 without
-// --experimental-vm-modules, so the loader hands it one (module.treeImport); required as a plain
-// CommonJS file, the bundle imports by itself.
+// A left-out module's import() becomes __treeImport(path), path relative to dist/bundle/: a script
+// compiled with vm.Script (as bin/bundle-loader.cjs does, for the code cache) cannot call import()
+// itself on Node 20 without --experimental-vm-modules, so the loader hands it one
+// (module.treeImport).
 const TREE_MARK = 'tocker-tree:'
-const TREE_IMPORT = "const __treeImport = module.treeImport ?? ((p) => import(require('node:url').pathToFileURL(require('node:path').join(__dirname, p)).href));"
 
 /**
  * import("node:fs"), import("tar") → require() (the same module; `default` is module.exports, as
@@ -53,6 +52,18 @@ function withoutImportCalls(code) {
 function asciiOnly(code) {
   return code.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
 }
+
+/**
+ * A bundle file as bin/bundle-loader.cjs compiles it: CommonJS code inside Node's module wrapper
+ * (Module.wrap's text), written here once so the loader hands V8 the file's text as it is. Joined
+ * at run time (as before), the wrapper cost a second copy of every file in V8's young generation:
+ * with a command's ~15 chunks that was enough to set off a scavenge (2-9 ms) in every `tocker ps`.
+ * So the files are not modules to require() themselves: only the loader runs them.
+ */
+function wrapped(code) {
+  return `${WRAPPER}${asciiOnly(code)}\n});`
+}
+const WRAPPER = '(function (exports, require, module, __filename, __dirname) { '
 
 const leaveOut = {
   name: 'leave-out',
@@ -82,16 +93,52 @@ const common = {
   legalComments: 'none',
 }
 
-await Promise.all([
-  build({ ...common, entryPoints: [join(tree, 'cli', 'main.js')], outfile: join(out, 'tocker.cjs'), plugins: [leaveOut], write: false }).then(({ outputFiles: [f] }) => {
-    const code = withoutImportCalls(f.text).replaceAll(`import("${TREE_MARK}`, '__treeImport("')
+/** Where the tocker bundle's chunks go (beside its entry, dist/bundle/tocker.cjs). */
+const CHUNKS = 'tocker'
+
+/**
+ * The tocker CLI, split (esbuild's code splitting, on ES modules) into an entry and one chunk per
+ * command and per group of shared modules, each then turned into CommonJS (import/export become
+ * require/exports, import() a require in a promise): a command reads and deserializes only its own
+ * chunks' code, not every command's. Why it matters: in one `tocker ps` the single 466 KB file took
+ * ~4.5 ms to read into a string and ~4 ms to deserialize from its code cache (quiet machine; a
+ * fresh process pays for every page it touches), about half of ps's own JavaScript.
+ */
+async function buildTocker() {
+  const { outputFiles } = await build({
+    ...common,
+    format: 'esm',
+    splitting: true,
+    entryPoints: { tocker: join(tree, 'cli', 'main.js') },
+    outdir: out,
+    chunkNames: `${CHUNKS}/[name]-[hash]`,
+    entryNames: '[name]',
+    outExtension: { '.js': '.cjs' },
+    banner: undefined,
+    plugins: [leaveOut],
+    write: false,
+  })
+  rmSync(join(out, CHUNKS), { recursive: true, force: true })
+  mkdirSync(join(out, CHUNKS))
+  await Promise.all(outputFiles.map(async (f) => {
+    let code = f.text.replace(/\bimport\("tocker-tree:([^"]+)"\)/g, '__treeImport("$1")')
     if (code.includes(TREE_MARK)) throw new Error(`${f.path}: a left-out module is imported in a way this script does not rewrite`)
-    writeFileSync(f.path, asciiOnly(code.replace('\n', `\n${TREE_IMPORT}\n`)))
-  }),
+    // import() of a chunk, a package or a builtin: a require() in a promise (vm.Script cannot import()).
+    code = (await transform(code, { format: 'cjs', target: 'node20', platform: 'node', supported: { 'dynamic-import': false }, logLevel: 'warning' })).code
+    if (/\bimport\(/.test(code)) throw new Error(`${f.path} keeps an import(): code compiled by vm.Script cannot import() (bin/bundle-loader.cjs)`)
+    const prelude = ["'use strict';"]
+    if (code.includes('__bundle_url')) prelude.push("const __bundle_url = require('node:url').pathToFileURL(__filename).href;")
+    if (code.includes('__treeImport(')) prelude.push('const __treeImport = module.treeImport;')
+    writeFileSync(f.path, wrapped(`${prelude.join('\n')}\n${code}`))
+  }))
+}
+
+await Promise.all([
+  buildTocker(),
   // tocker-runtime contains its packages but koffi (a native addon): every command needs the
   // runtime library, whose ajv (~60 files) cost more to find and read one by one than to parse here.
   build({ ...common, packages: undefined, external: ['koffi'], entryPoints: [join(tree, 'runtime-cli', 'main.js')], outfile: join(out, 'tocker-runtime.cjs'), write: false }).then(({ outputFiles: [f] }) => {
-    writeFileSync(f.path, asciiOnly(withoutImportCalls(f.text)))
+    writeFileSync(f.path, wrapped(withoutImportCalls(f.text)))
   }),
 ])
-console.log(`built ${relative(process.cwd(), out)}/tocker.cjs, tocker-runtime.cjs`)
+console.log(`built ${relative(process.cwd(), out)}/tocker.cjs (+ ${CHUNKS}/), tocker-runtime.cjs`)

@@ -1,5 +1,5 @@
 // The checkout's root (the directory of package.json), found from where this module's code runs:
-// src/ (tests), dist/src/ (the compiled tree) or dist/bundle/ (the CLIs' bundles, one file each, so
+// src/ (tests), dist/src/ (the compiled tree) or dist/bundle/ (the CLIs' bundles and their chunks, so
 // a path relative to a module's own place would be wrong there). The walk stops at the first
 // package.json upwards; dist/ holds none.
 import { existsSync, readFileSync } from 'node:fs'

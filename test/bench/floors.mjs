@@ -71,19 +71,13 @@ export async function printFloors({ repo, sock, work, bridge, runs = 15 }) {
   copyFileSync('/bin/busybox', join(rootfs, 'bin', 'busybox'))
   chmodSync(join(rootfs, 'bin', 'busybox'), 0o755)
   symlinkSync('busybox', join(rootfs, 'bin', 'true'))
-  // bin/bundle-loader.cjs without the command: the bundle compiled from its code cache (read only)
-  // and its modules' top level run; main() is not called.
+  // bin/bundle-loader.cjs without the command: the bundle's entry and the chunks it requires,
+  // compiled from their code caches (read only), their top level run; main() is not called.
   const loadOnly = join(work, 'load-only.cjs')
-  const bundle = join(repo, 'dist', 'bundle', 'tocker.cjs')
   writeFileSync(
     loadOnly,
-    `const { readFileSync } = require('node:fs'); const vm = require('node:vm')
-let cachedData; try { cachedData = readFileSync(${JSON.stringify(bundle + '.cache')}) } catch {}
-const source = readFileSync(${JSON.stringify(bundle)}, 'utf8')
-const script = new vm.Script('(function (exports, require, module, __filename, __dirname) { ' + source + '\\n});', { filename: ${JSON.stringify(bundle)}, cachedData })
-const mod = { exports: {}, treeImport: () => { throw new Error('not here') } }
-script.runInThisContext()(mod.exports, require, mod, ${JSON.stringify(bundle)}, ${JSON.stringify(join(repo, 'dist', 'bundle'))})
-if (typeof mod.exports.main !== 'function') process.exit(1)\n`,
+    `const cli = require(${JSON.stringify(join(repo, 'bin', 'bundle-loader.cjs'))}).loadBundle('tocker')
+if (typeof cli?.main !== 'function') process.exit(1)\n`,
   )
   const procs = [
     ['node -e 0', process.execPath, ['-e', '0']],

@@ -1,0 +1,96 @@
+// The CLI as bin/tocker runs it: from the bundle npm run build writes (scripts/bundle.mjs), split
+// into an entry and chunks, each compiled through its V8 code cache by bin/bundle-loader.cjs.
+// Checked on the built files with real Node processes (no engine, no root): a command reads only
+// the chunks it needs, the caches written by one run are taken by the next, and what the command
+// prints and its exit code are the compiled tree's (TOCKER_NO_BUNDLE=1).
+import { spawnSync } from 'node:child_process'
+import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import t from 'tap'
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
+const TOCKER = join(repo, 'bin', 'tocker')
+const BUNDLE = join(repo, 'dist', 'bundle')
+const LOADER = join(repo, 'bin', 'bundle-loader.cjs')
+
+/** bin/tocker's run, with which of the bundle's files it read and whether V8 took their caches. */
+const PROBE = `
+const fs = require('node:fs'), vm = require('node:vm')
+const read = [], scripts = []
+const readFileSync = fs.readFileSync
+fs.readFileSync = function (p, ...rest) { if (String(p).startsWith(${JSON.stringify(BUNDLE)})) read.push(String(p)); return readFileSync.call(this, p, ...rest) }
+const Script = vm.Script
+vm.Script = class extends Script { constructor(src, o) { super(src, o); scripts.push([o.filename, o.cachedData !== undefined, this.cachedDataRejected === true]) } }
+process.on('exit', () => process.stderr.write('PROBE' + JSON.stringify({ read, scripts })))
+process.argv.splice(1, 0, ${JSON.stringify(TOCKER)})
+require(${JSON.stringify(LOADER)})('tocker', 'cli/main.js')
+`
+
+interface Probed {
+  status: number | null
+  stdout: string
+  stderr: string
+  read: string[]
+  scripts: [string, boolean, boolean][]
+}
+
+function probe(...args: string[]): Probed {
+  const r = spawnSync(process.execPath, ['-e', PROBE, '--', ...args], { encoding: 'utf8', env: { ...process.env, TOCKER_NO_BUNDLE: '' } })
+  const at = r.stderr.lastIndexOf('PROBE')
+  const seen = JSON.parse(r.stderr.slice(at + 'PROBE'.length)) as { read: string[]; scripts: [string, boolean, boolean][] }
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr.slice(0, at), ...seen }
+}
+
+function tree(...args: string[]) {
+  return spawnSync(process.execPath, [TOCKER, ...args], { encoding: 'utf8', env: { ...process.env, TOCKER_NO_BUNDLE: '1' } })
+}
+
+const chunks = readdirSync(join(BUNDLE, 'tocker')).filter((f) => f.endsWith('.cjs'))
+const sizeOf = (f: string) => statSync(f).size
+const wholeBundle = sizeOf(join(BUNDLE, 'tocker.cjs')) + chunks.reduce((n, f) => n + sizeOf(join(BUNDLE, 'tocker', f)), 0)
+
+t.test('every file of the bundle is its code inside Node module wrapper, ASCII only', async (t) => {
+  for (const f of ['tocker.cjs', 'tocker-runtime.cjs', ...chunks.map((c) => join('tocker', c))]) {
+    const text = readFileSync(join(BUNDLE, f), 'latin1')
+    t.ok(text.startsWith('(function (exports, require, module, __filename, __dirname) { '), `${f} starts with the wrapper`)
+    t.ok(text.endsWith('\n});'), `${f} ends it`)
+    t.notOk(/[^ -~\t\n\r]/.test(text), `${f} is ASCII`)
+  }
+})
+
+t.test('a command reads its own chunks, not every command', async (t) => {
+  const version = probe('--version')
+  t.equal(version.status, 0)
+  t.match(version.stdout, /^tocker version \d+\.\d+\.\d+\n$/)
+  const help = probe('ps', '--help')
+  t.equal(help.status, 0)
+  for (const p of [version, help]) {
+    const sources = p.read.filter((f) => f.endsWith('.cjs'))
+    const bytes = sources.reduce((n, f) => n + sizeOf(f), 0)
+    t.ok(bytes < wholeBundle / 2, `${bytes} of the bundle's ${wholeBundle} bytes read`)
+    t.notOk(sources.some((f) => /\/(build|cp-local|network|volume)-[A-Z0-9]+\.cjs$/.test(f)), 'no other command chunk')
+  }
+  // --help of ps loads ps's table and the help printer, which --version does not.
+  t.ok(help.read.length > version.read.length)
+})
+
+t.test('the code caches one run writes are taken by the next', async (t) => {
+  probe('--version')
+  const p = probe('--version')
+  t.ok(p.scripts.length > 1, 'the entry and its chunks')
+  for (const [file, cached, rejected] of p.scripts) {
+    t.ok(cached, `${file} read with its cache`)
+    t.notOk(rejected, `${file}'s cache taken`)
+  }
+})
+
+t.test('output and exit codes are those of the compiled tree', async (t) => {
+  for (const args of [['--version'], ['--help'], ['ps', '--help'], ['nosuchcommand'], ['ps', '--nosuchflag'], ['run']]) {
+    const b = probe(...args)
+    const s = tree(...args)
+    t.equal(b.status, s.status, `${args.join(' ')}: exit ${s.status}`)
+    t.equal(b.stdout, s.stdout, `${args.join(' ')}: stdout`)
+    t.equal(b.stderr, s.stderr, `${args.join(' ')}: stderr`)
+  }
+})
