@@ -102,10 +102,11 @@ export async function createBody(o: Record<string, any>, positional: string[], d
   const labels = kvMap(o.label)
   const security = clientSecurityOpts(o['security-opt'] ?? [])
   const env = (o.env ?? []).map((e: string) => (e.includes('=') ? e : process.env[e] !== undefined ? `${e}=${process.env[e]}` : e))
-  const { parseMountFlag, splitVolumeFlags, tmpfsFlags } = await import('./mount-spec.js')
-  const { binds, volumes } = splitVolumeFlags(o.volume ?? [])
-  const mounts = ((o.mount as string[] | undefined) ?? []).map(parseMountFlag)
-  const tmpfs = tmpfsFlags(o.tmpfs ?? [])
+  // The mount flags' parser only for a command line that has some (one file less to load for most runs).
+  const spec = o.volume?.length || o.mount?.length || o.tmpfs?.length ? await import('./mount-spec.js') : undefined
+  const { binds, volumes } = spec ? spec.splitVolumeFlags(o.volume ?? []) : { binds: [], volumes: {} }
+  const mounts = spec ? ((o.mount as string[] | undefined) ?? []).map(spec.parseMountFlag) : []
+  const tmpfs = spec ? spec.tmpfsFlags(o.tmpfs ?? []) : {}
   const network: string = o.network ?? o.net ?? 'default'
   // --network-alias and --ip go to the container's network (Docker's NetworkingConfig).
   const aliases: string[] = o['network-alias'] ?? []

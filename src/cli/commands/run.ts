@@ -14,19 +14,20 @@ export const run: Command = {
   complete: 'images',
   async run({ opts: o, args, g }) {
     const detach = !!o.detach
-    const { refuseTtyWithoutTerminal } = await import('../tty.js')
-    if (!detach) refuseTtyWithoutTerminal(!!o.interactive, !!o.tty)
-    const [{ engineClient }, { createBody }, { withHelp }, { withRunExitCode, attachAndRun }] = await Promise.all([
-      import('../engine.js'),
-      import('../container-options.js'),
-      import('../with-help.js'),
-      import('../run-attached.js'),
-    ])
+    // Only -it can need a terminal (the check's module is not loaded otherwise).
+    if (!detach && o.tty && o.interactive) (await import('../tty.js')).refuseTtyWithoutTerminal(true, true)
+    const [{ engineClient }, { createBody }, { withHelp }] = await Promise.all([import('../engine.js'), import('../container-options.js'), import('../with-help.js')])
     const body = await createBody(o, args, detach)
     const client = await engineClient(g)
     const create = () => client.createContainer(body, o.name as string | undefined)
+    const creating = create()
+    // The attach, wait and copy code loads while the engine creates the container: from
+    // setImmediate, so after the event loop's poll has connected and sent the create (loaded at
+    // once, its compile would hold the request back).
+    const runAttached = new Promise((r) => setImmediate(r)).then(() => import('../run-attached.js'))
+    runAttached.catch(() => {}) // awaited below unless the create fails first
     // The pull code (and its hints) is loaded only when the engine says the image is missing.
-    const { Id } = await create()
+    const { Id } = await creating
       .catch(async (err) => {
         const pull = await import('../pull-image.js')
         if (!pull.isNoSuchImage(err)) throw err
@@ -35,6 +36,7 @@ export const run: Command = {
       .catch((err) => {
         throw withHelp(err)
       })
+    const { withRunExitCode, attachAndRun } = await runAttached
     if (detach) {
       // Its answer may be lost (the engine restarted): the engine then says whether it started.
       await (await import('../reconnect.js')).startSurvivingRestart(client, Id).catch((err) => {
