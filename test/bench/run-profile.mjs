@@ -47,7 +47,7 @@ A quiet-window rerun (the coordinator's), ~3-4 min on 2 cores, before/after agai
   ln -s "$PWD/rootfs-cache/out" /tmp/fast-base/rootfs-cache/out && (cd /tmp/fast-base && npm run build)
   npm run build && node test/bench/run-profile.mjs 15 8 --baseline /tmp/fast-base
 Quote the "A/B interleaved" and CPU rows (the load moves hyperfine's blocks by +-30 %).
---ab-only (with --baseline): only the CPU rows and the interleaved A/B rows (run --rm --network none, bridge, run -d -p + rm -f).
+--ab-only (with --baseline): only the CPU rows and the interleaved A/B rows (run --rm --network none, bridge, run -d -p + rm -f; ps and images beside node -e 0).
 --trace adds the trace layer's kernel steps to the profile.
 --profile-only: only part 2 (no hyperfine, CPU rows, A/B or floors).
 --timeline prints each profiled run's events in order (CLI requests, engine spans, trace steps).
@@ -279,6 +279,30 @@ if (BASE && !PROFILE_ONLY) {
       theirs.push(wall(of(base)))
     }
     console.log(`A/B interleaved ${label.padEnd(26)} tocker ${median(mine).toFixed(1).padStart(7)} ms  base ${median(theirs).toFixed(1).padStart(7)} ms  = ${(median(mine) / median(theirs)).toFixed(2)}x (${RUNS} each)`)
+  }
+  // ps and images beside `node -e 0` in the same turns (the goal is <= 1.2x node), wall and CPU
+  // (user+sys of the process, from this process's reaped children).
+  const ownKids = () => cpuOf(process.pid).kids
+  const timed = (fn) => {
+    const c0 = ownKids()
+    const w = wall(fn)
+    return { w, c: ownKids() - c0 }
+  }
+  const node = () => spawnSync(process.execPath, ['-e', '0'])
+  for (const cmd of ['ps', 'images']) {
+    const rows = { node: [], mine: [], theirs: [] }
+    for (let i = 0; i < 2 * RUNS; i++) {
+      rows.node.push(timed(node))
+      rows.mine.push(timed(() => tocker(cmd)))
+      rows.theirs.push(timed(() => base(cmd)))
+    }
+    const w = (k) => median(rows[k].map((r) => r.w))
+    const c = (k) => rows[k].reduce((n, r) => n + r.c, 0) / rows[k].length
+    console.log(
+      `A/B interleaved ${cmd.padEnd(26)} tocker ${w('mine').toFixed(1).padStart(7)} ms  base ${w('theirs').toFixed(1).padStart(7)} ms  node -e 0 ${w('node').toFixed(1)} ms: ${(w('mine') / w('node')).toFixed(2)}x node (base ${
+        (w('theirs') / w('node')).toFixed(2)
+      }x); CPU ${c('mine').toFixed(1)} / ${c('theirs').toFixed(1)} / node ${c('node').toFixed(1)} ms (${2 * RUNS} each)`,
+    )
   }
 }
 
