@@ -119,8 +119,9 @@ export class Removal {
       // With it goes upper/, the writable layer: moved aside now and deleted after the answer, or
       // deleted here (traced; or something is still mounted on rootfs/: then a deletion that
       // fails must leave the container "Dead", for `rm` to try again, not hidden in trash/).
-      if (this.trash && !isTracing() && isEmptyDir(join(dir, 'rootfs'))) aside = this.trash.moveAside(dir, rec.Id)
-      else await removeContainerTree(dir, WHAT)
+      const moved = this.trash && !isTracing() && isEmptyDir(join(dir, 'rootfs')) ? this.trash.moveAside(dir, rec.Id) : null
+      if (moved === null) await removeContainerTree(dir, WHAT)
+      else aside = moved
     } catch (err) {
       this.#failed(rec, err as Error)
       throw err

@@ -23,14 +23,22 @@ export class Trash {
     readonly warn: (msg: string) => void,
   ) {}
 
-  /** Move `path` (a container's directory) into trash/ under `id`; where it is now (undefined: there was none). */
-  moveAside(path: string, id: string): string | undefined {
+  /**
+   * Move `path` (a container's directory) into trash/ under `id`; where it is now (undefined: there
+   * was none; null: it cannot move, and the caller deletes it in place). rename(2) moves a name
+   * within one mount only: a directory on another file system than trash/ (its own mount, as a
+   * size-limited tmpfs on containers/) fails with EXDEV, and a directory that is itself a mount
+   * point with EBUSY.
+   */
+  moveAside(path: string, id: string): string | null | undefined {
     const to = join(this.dir, id)
     mkdirSync(this.dir, { recursive: true, mode: 0o700 })
     try {
       renameSync(path, to)
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+      const code = (err as NodeJS.ErrnoException).code
+      if (code === 'ENOENT') return undefined
+      if (code === 'EXDEV' || code === 'EBUSY') return null
       throw err
     }
     return to

@@ -2,7 +2,7 @@
 // (src/engine/trash.ts): gone from its place when `rm` (or --rm's wait) answers, deleted by the time
 // the engine closes, and what an engine that died mid-deletion left is deleted at the next start.
 // With the fake runtime (no root); test/integration/engine/lifecycle.test.ts has the real one.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
@@ -59,4 +59,24 @@ t.test('an engine that died mid-deletion: the next one deletes what it left in t
   await engine.init()
   await engine.close()
   t.notOk(existsSync(left), 'swept at start (close waited for it)')
+})
+
+// rename(2) cannot move a name to another file system (EXDEV), nor move a mount point (EBUSY):
+// the store's containers/ on a mount of its own (test/integration/engine/logs-enospc.test.ts puts
+// a size-limited tmpfs there) must still remove, deleting the directory in place. Here containers/
+// is a link to a directory under /dev/shm (a tmpfs), trash/ stays on the store's file system.
+t.test('a container directory on another file system than trash/ is deleted in place', async (t) => {
+  const root = store(t)
+  const shm = mkdtempSync(join('/dev/shm', 'tocker-unit-trash-'))
+  t.teardown(() => rmSync(shm, { recursive: true, force: true }))
+  symlinkSync(shm, join(root, 'containers'))
+  const engine = new Engine({ root, runtime: new FakeRuntime(), images: fakeImages() })
+  await engine.init()
+  const { Id } = await engine.create({ Image: 'busybox' }, 'web')
+  writeFileSync(join(root, 'containers', Id, 'upper-file'), 'x')
+  await engine.remove('web', { force: false, volumes: false })
+  t.notOk(existsSync(join(shm, Id)), 'deleted where it was')
+  t.throws(() => engine.find('web'), { status: 404, message: 'No such container: web' })
+  await engine.close()
+  t.same(readdirSync(join(root, 'trash')), [], 'nothing in trash/')
 })
