@@ -5,10 +5,10 @@
 //      --network none --cgroups disabled busybox true`, `tocker ps`, `tocker images`; printed as
 //      medians and as ratios (to node, to podman) and as "node + N ms".
 //   2. The profile of one `run --rm --network none busybox true`, phase by phase (median of the
-//      profiled runs): the CLI and the engine are started with test/bench/profile-hook.mjs
-//      preloaded, which stamps Node's start, the first request, every API round trip (client and
-//      server side), the engine's create/start/exit/removal and the runtime's and network's steps,
-//      and the trace layer's kernel steps. Times are offsets from the CLI process's start. The same
+//      profiled runs): the CLI and the engine are started with test/bench/profile-hook-cli.cjs (-r)
+//      and profile-hook.mjs (--import) preloaded, which stamp Node's start, the first request,
+//      every API round trip (client and server side), the engine's create/start/exit/removal and
+//      the runtime's and network's steps, and the trace layer's kernel steps. Times are offsets from the CLI process's start. The same
 //      for `run --rm busybox true` on the default bridge.
 //   3. The floors under it, measured here and now (test/bench/floors.mjs): node -e 0, node loading the
 //      CLI bundle and nothing else, a bare client's one API round trip, the kernel's unshare+chroot+exec,
@@ -69,6 +69,8 @@ if (!process.env.TOCKER_BENCH_WRAPPED) {
 const repo = resolve(dirname(self), '..', '..')
 const TOCKER = join(repo, 'bin', 'tocker')
 const HOOK = join(repo, 'test', 'bench', 'profile-hook.mjs')
+// The CLI's: CommonJS, with -r (profile-hook-cli.cjs says why).
+const CLI_HOOK = join(repo, 'test', 'bench', 'profile-hook-cli.cjs')
 const argv = process.argv.slice(2)
 const baseIdx = argv.indexOf('--baseline')
 const BASE = baseIdx >= 0 ? resolve(argv.splice(baseIdx, 2)[1]) : undefined
@@ -330,7 +332,7 @@ startEngine({ ...baseEnv, TOCKER_BENCH_PROFILE: engineLog, TOCKER_BENCH_PROFILE_
 // veth, its addresses and its release cost.
 const profiles = { none: [], bridge: [], 'run -d -p': [], 'rm -f': [] }
 const profiled = (cliLog, args) => {
-  const r = spawnSync(process.execPath, ['--import', HOOK, TOCKER, '--root', root, ...args], { encoding: 'utf8', env: { ...baseEnv, TOCKER_BENCH_PROFILE: cliLog }, timeout: 60_000 })
+  const r = spawnSync(process.execPath, ['-r', CLI_HOOK, TOCKER, '--root', root, ...args], { encoding: 'utf8', env: { ...baseEnv, TOCKER_BENCH_PROFILE: cliLog }, timeout: 60_000 })
   if (r.status !== 0) throw new Error(`profiled ${args.join(' ')}: ${r.stderr}`)
   return r.stdout.trim()
 }
