@@ -41,7 +41,17 @@ export interface FollowOptions {
    * then, else a shell could answer a line typed at once before the start was placed past it.
    */
   positioned?: () => void
+  /**
+   * attach: hold up to this many log files that appeared ahead of the reader, so that a reader
+   * slower than the container loses nothing to rotation (see #follow); the disk they hold is at most
+   * this many times max-size. `logs -f`: none, as Docker's json-file follower, which stays current
+   * and loses what was rotated away under it.
+   */
+  holdAhead?: number
 }
+
+/** attach's holdAhead: 16 files (160 MB of held log at the default max-size 10m). */
+export const ATTACH_HOLD_AHEAD = 16
 
 export const LOG_DEFAULTS = { maxSize: '10m', maxFile: 3 } as const
 
@@ -154,10 +164,32 @@ class LogStream {
     // every attached `run` that long after its container ended.)
     void f.exited.then(exit, exit)
     void f.cancelled.then(wake)
+    // attach (holdAhead): each file that appears under the log's name is opened at once and held: a follower slower
+    // than the container (attach of a program that prints tens of MB) may fall more than max-file
+    // rotations behind, and the shim then unlinks files it has not read yet. An open descriptor
+    // keeps an unlinked file's data readable (the inode lives until its last close), so nothing
+    // the container wrote is lost to the reader, as with Docker's attach (which does not read the
+    // log at all). Before, follow looked for the next file only when it reached the end of its
+    // own, and what had been rotated away meanwhile was gone.
+    const ahead: OpenLog[] = []
+    let opening: Promise<void> = Promise.resolve()
+    let openFailed: unknown
+    const hold = f.holdAhead ?? 0
+    const appeared = () => {
+      opening = opening.then(async () => {
+        const o = await openLog(this.path)
+        if (!o) return // rotated again meanwhile: that one's own event follows
+        if (o.ino === log?.ino || ahead.some((a) => a.ino === o.ino)) await o.fh.close()
+        else ahead.push(o)
+        // Past the bound the oldest held file goes: what the reader has not read of it is lost.
+        while (ahead.length > hold) await ahead.shift()!.fh.close()
+      }).catch((err: unknown) => void (openFailed ??= err))
+    }
     let watcher: FSWatcher | undefined
     try {
       // inotify on the directory sees writes, creates and renames of the log files.
-      watcher = watch(dirname(this.path), (_event, file) => {
+      watcher = watch(dirname(this.path), (event, file) => {
+        if (hold > 0 && event === 'rename' && String(file) === basename(this.path)) appeared()
         if (!file || String(file).startsWith(basename(this.path))) wake()
       })
       watcher.on('error', () => {}) // the directory went away (rm -f): the timer and `exited` end it
@@ -171,7 +203,8 @@ class LogStream {
     try {
       while (!this.#stopped) {
         if (!log) {
-          log = await openLog(this.path)
+          await opening
+          log = ahead.shift() ?? (await openLog(this.path))
           offset = 0
           if (!log) {
             if (exited) break
@@ -194,9 +227,17 @@ class LogStream {
             continue
           }
           lines.drop(this.stats)
-          const next = await successor(this.path, log.ino)
+          await opening
+          if (openFailed) throw unreadableLog(this.path, openFailed)
+          // The next file opened when it appeared; without one (no inotify, or its events
+          // overflowed), the next by name.
+          const next = ahead.shift() ?? (await successor(this.path, log.ino))
           await log.fh.close()
           log = next
+          for (const a of ahead.filter((a) => a.ino === next?.ino)) {
+            ahead.splice(ahead.indexOf(a), 1)
+            await a.fh.close()
+          }
           offset = 0
           continue
         }
@@ -207,6 +248,8 @@ class LogStream {
       clearInterval(timer)
       watcher?.close()
       await log?.fh.close()
+      await opening
+      for (const a of ahead.splice(0)) await a.fh.close()
     }
   }
 }

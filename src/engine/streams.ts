@@ -6,7 +6,7 @@
 import { TockerError } from '../errors.js'
 import type { RuntimeBackend } from './backend.js'
 import type { ExitMonitor } from './exits.js'
-import { streamLog, type LogEmit, type LogEntry, type LogStats } from './logs.js'
+import { ATTACH_HOLD_AHEAD, streamLog, type LogEmit, type LogEntry, type LogStats } from './logs.js'
 import type { ContainerRecord } from './state.js'
 
 export type StdStream = 'stdout' | 'stderr'
@@ -83,7 +83,7 @@ export class Streams {
         conn.input.resume() // discard
       }
     }
-    const follow = o.stream ? { exited: this.#nextExit(rec), cancelled: conn.closed, positioned } : undefined
+    const follow = o.stream ? { exited: this.#nextExit(rec), cancelled: conn.closed, positioned, holdAhead: ATTACH_HOLD_AHEAD } : undefined
     await this.#stream(rec, opts, sinkEmit(conn, false), follow)
     conn.end()
   }

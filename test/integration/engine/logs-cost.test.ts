@@ -214,6 +214,21 @@ t.test('logs --tail 5 of a 30 MB log reads only its end; a full logs streams it'
   await env.ok(['rm', 'big'])
 })
 
+// The attach of `run` follows the container's json-file log. A program printing 3 MB of 2-byte
+// lines makes ~75 MB of json, seven rotations at the default max-size 10m / max-file 3, faster than
+// the engine turns it into the client's stream: the shim unlinked files the follower had not read,
+// and `run` printed 0.8-1.9 MB of the 3 MB (Docker's attach does not read the log and loses nothing).
+t.test('run (attached) of a program printing 3 MB of short lines: every byte arrives across rotations', async (t) => {
+  await ensureEngine()
+  for (const rm of [['--rm'], []]) {
+    const r = await env.tocker(['run', ...rm, '--network', 'none', BUSYBOX, 'sh', '-c', 'yes | head -c 3000000'])
+    t.equal(r.code, 0)
+    t.equal(r.stdout.length, 3000000, `run ${rm.join(' ')}: every byte arrived`)
+    t.ok(/^(y\n)+$/.test(r.stdout), 'in order, none twice')
+  }
+  await env.ok(['container', 'prune', '-f'])
+})
+
 t.test('clean up', async () => {
   await cleanup()
 })

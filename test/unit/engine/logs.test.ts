@@ -6,7 +6,7 @@ import t from 'tap'
 import { appendFileSync, mkdtempSync, renameSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
-import { parseLogLine, readLogEntries, streamLog, type LogEntry } from '../../../src/engine/logs.js'
+import { ATTACH_HOLD_AHEAD, parseLogLine, readLogEntries, streamLog, type LogEntry } from '../../../src/engine/logs.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'tocker-logs-unit-'))
 t.teardown(() => rmSync(dir, { recursive: true, force: true }))
@@ -178,4 +178,44 @@ t.test('follow: a client that leaves ends it at once', async (t) => {
   const t0 = Date.now()
   await done
   t.ok(Date.now() - t0 < 1000)
+})
+
+// A follower slower than the container (attach of `yes | head -c 3000000`: 75 MB of json lines)
+// falls more than max-file rotations behind; the shim unlinks the oldest file, and what the
+// follower had not read of it was lost (run printed 0.8-1.9 MB of the 3 MB). Each file is opened
+// when it appears and held, so its data stays readable after the unlink.
+t.test('follow for attach: a slow reader loses nothing when the writer rotates past max-file', async (t) => {
+  const path = fresh()
+  writeFileSync(path, '')
+  const seen: string[] = []
+  let exit!: () => void
+  const exited = new Promise<void>((r) => (exit = r))
+  const wait = (ms: number) => new Promise((r) => setTimeout(r, ms))
+  // A slow client: 20 ms per batch of entries.
+  const done = streamLog(path, { stdout: true, stderr: true, tail: 0 }, async (es) => {
+    seen.push(...texts(es))
+    await wait(20)
+  }, { exited, cancelled: new Promise(() => {}), holdAhead: ATTACH_HOLD_AHEAD })
+  await wait(50)
+  // The shim's rotation with max-file 2: the oldest rotated file is unlinked, the current one
+  // renamed to .1, a new one created. 12 files of 2000 lines, a pause for the event loop between.
+  const expected: string[] = []
+  for (let f = 0; f < 12; f++) {
+    let text = ''
+    for (let i = 0; i < 2000; i++) {
+      const l = `f${f} line ${i}\n`
+      expected.push(l)
+      text += line(l)
+    }
+    appendFileSync(path, text)
+    await wait(5)
+    rmSync(`${path}.1`, { force: true })
+    renameSync(path, `${path}.1`)
+    writeFileSync(path, '')
+    await wait(5)
+  }
+  exit()
+  await done
+  t.equal(seen.length, expected.length, 'every line arrived')
+  t.same(seen, expected, 'in order, once each')
 })
