@@ -1,17 +1,22 @@
-// A small, deterministic tar (ustar + PAX) writer for image layers.
+// A deterministic tar writer for image layers: the entries it is given, in the order given, with no
+// path clean-up.
 //
-// Why our own: every byte of a layer must be reproducible (fixed mtimes, uid/gid 0, no uname/gname,
-// no atime/ctime), and the test fixtures need layers that tar libraries refuse to write on purpose:
-// "../escape", "/escape", writes through a symlink, hardlinks pointing outside. This writer writes
-// exactly the entries it is given, in the order given, with no path clean-up.
+// Why not a tar library: every byte of a layer must be reproducible (fixed mtimes, uid/gid 0, no
+// uname/gname), and the test fixtures need layers that tar libraries refuse to write on purpose:
+// "../escape", "/escape", writes through a symlink, hardlinks pointing outside.
 //
-// Format: each entry is a 512-byte ustar header, then its data padded to 512 bytes. Names or link
-// targets longer than 100 bytes, and xattrs, go in a PAX extended header ('x') just before the
-// entry, as records "<len> <key>=<value>\n". The archive ends with two zero blocks.
+// The headers are tocker's own (src/image/diff/tar-header.ts, the one encoder: USTAR, and a PAX
+// header as Go's archive/tar writes it when a field does not fit or an entry has xattrs), imported
+// from tocker's build: bin/lab and the tests run `npm run build` before this. This file adds the
+// entry shape, streaming content from host files, and the canonical order.
 import { createReadStream } from 'node:fs'
 
-const BLOCK = 512
-const TYPEFLAG = { file: '0', hardlink: '1', symlink: '2', char: '3', block: '4', dir: '5', fifo: '6' }
+const tarHeader = new URL('../../dist/src/image/diff/tar-header.js', import.meta.url)
+const { encodeHeader, padding, END_OF_ARCHIVE } = await import(tarHeader.href).catch((err) => {
+  throw new Error(`rootfs-cache writes tar headers with tocker's encoder; build tocker first (npm run build): ${err.message}`)
+})
+
+const TYPES = new Set(['file', 'hardlink', 'symlink', 'char', 'block', 'dir', 'fifo'])
 
 /**
  * @typedef {object} TarEntry
@@ -30,57 +35,9 @@ const TYPEFLAG = { file: '0', hardlink: '1', symlink: '2', char: '3', block: '4'
  * @property {Record<string,string|Buffer>} [xattrs]
  */
 
-function octal(value, width) {
-  // width includes the trailing NUL
-  const s = Math.trunc(value).toString(8)
-  if (s.length > width - 1) throw new Error(`tar: value ${value} does not fit in ${width - 1} octal digits`)
-  return s.padStart(width - 1, '0') + '\0'
-}
-
-function putString(buf, offset, width, s) {
-  const b = Buffer.from(s, 'utf8')
-  if (b.length > width) throw new Error(`tar: "${s}" is longer than ${width} bytes`)
-  b.copy(buf, offset)
-}
-
-function header({ name, mode, uid, gid, size, mtime, typeflag, linkname = '', devmajor = 0, devminor = 0 }) {
-  const h = Buffer.alloc(BLOCK)
-  putString(h, 0, 100, name)
-  putString(h, 100, 8, octal(mode, 8))
-  putString(h, 108, 8, octal(uid, 8))
-  putString(h, 116, 8, octal(gid, 8))
-  putString(h, 124, 12, octal(size, 12))
-  putString(h, 136, 12, octal(mtime, 12))
-  h.fill(' ', 148, 156) // the checksum is computed with its own field as spaces
-  putString(h, 156, 1, typeflag)
-  putString(h, 157, 100, linkname)
-  putString(h, 257, 6, 'ustar\0')
-  putString(h, 263, 2, '00')
-  putString(h, 329, 8, octal(devmajor, 8))
-  putString(h, 337, 8, octal(devminor, 8))
-  let sum = 0
-  for (const byte of h) sum += byte
-  putString(h, 148, 8, sum.toString(8).padStart(6, '0') + '\0 ')
-  return h
-}
-
-function paxRecord(key, value) {
-  const body = Buffer.concat([Buffer.from(` ${key}=`), Buffer.isBuffer(value) ? value : Buffer.from(value), Buffer.from('\n')])
-  // The length prefix counts itself: find the fixed point.
-  let len = body.length + 1
-  while (String(len).length + body.length !== len) len = String(len).length + body.length
-  return Buffer.concat([Buffer.from(String(len)), body])
-}
-
-function padding(size) {
-  const rest = size % BLOCK
-  return rest === 0 ? Buffer.alloc(0) : Buffer.alloc(BLOCK - rest)
-}
-
 /** Headers and inline data of one entry (streamed content of sourceFile excluded). */
 function entryHead(e) {
-  const typeflag = TYPEFLAG[e.type]
-  if (!typeflag) throw new Error(`tar: unknown entry type ${e.type} for ${e.path}`)
+  if (!TYPES.has(e.type)) throw new Error(`tar: unknown entry type ${e.type} for ${e.path}`)
   const isDir = e.type === 'dir'
   let name = e.path
   if (isDir && !name.endsWith('/')) name += '/'
@@ -89,31 +46,22 @@ function entryHead(e) {
   const mode = e.mode ?? (isDir ? 0o755 : e.type === 'symlink' ? 0o777 : 0o644)
   const linkname = e.linkname ?? ''
 
-  const pax = []
-  if (Buffer.byteLength(name) > 100) pax.push(paxRecord('path', name))
-  if (Buffer.byteLength(linkname) > 100) pax.push(paxRecord('linkpath', linkname))
-  for (const key of Object.keys(e.xattrs ?? {}).sort()) pax.push(paxRecord(`SCHILY.xattr.${key}`, e.xattrs[key]))
-
-  const parts = []
-  const mtime = e.mtime ?? 0
-  if (pax.length) {
-    const body = Buffer.concat(pax)
-    parts.push(header({ name: 'PaxHeader', mode: 0o644, uid: 0, gid: 0, size: body.length, mtime, typeflag: 'x' }), body, padding(body.length))
-  }
-  parts.push(
-    header({
-      name: Buffer.byteLength(name) > 100 ? Buffer.from(name).subarray(0, 100).toString('latin1').replace(/[^\x20-\x7e]/g, '_') : name,
+  const parts = [
+    encodeHeader({
+      name,
+      type: e.type,
       mode,
       uid: e.uid ?? 0,
       gid: e.gid ?? 0,
       size,
-      mtime,
-      typeflag,
-      linkname: Buffer.byteLength(linkname) > 100 ? linkname.slice(0, 100) : linkname,
+      mtime: e.mtime ?? 0,
+      linkname,
       devmajor: e.devmajor,
       devminor: e.devminor,
+      // Values are bytes (security.capability is binary): a string is taken as UTF-8.
+      xattrs: new Map(Object.entries(e.xattrs ?? {}).map(([k, v]) => [k, Buffer.from(v)])),
     }),
-  )
+  ]
   if (data) parts.push(data, padding(size))
   return { head: Buffer.concat(parts), size, streamed: e.type === 'file' && !data && e.sourceFile }
 }
@@ -139,7 +87,7 @@ export async function writeTar(entries, write) {
       await write(padding(size))
     }
   }
-  await write(Buffer.alloc(2 * BLOCK))
+  await write(END_OF_ARCHIVE)
 }
 
 /** Canonical order: component by component, so a directory comes right before its contents. */
