@@ -18,17 +18,11 @@ import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/p
 import { join } from 'node:path'
 import { sortEntries, writeTar } from './tar-writer.mjs'
 
-export const MediaType = {
-  OciManifest: 'application/vnd.oci.image.manifest.v1+json',
-  OciIndex: 'application/vnd.oci.image.index.v1+json',
-  OciConfig: 'application/vnd.oci.image.config.v1+json',
-  OciLayerGzip: 'application/vnd.oci.image.layer.v1.tar+gzip',
-  OciLayerTar: 'application/vnd.oci.image.layer.v1.tar',
-  DockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
-  DockerManifestList: 'application/vnd.docker.distribution.manifest.list.v2+json',
-  DockerConfig: 'application/vnd.docker.container.image.v1+json',
-  DockerLayerGzip: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
-}
+// The media types are tocker's own table (src/image/types.ts), from its build, as the tar headers are.
+const { MediaType } = await import(new URL('../../dist/src/image/types.js', import.meta.url).href).catch((err) => {
+  throw new Error(`rootfs-cache uses tocker's media types; build tocker first (npm run build): ${err.message}`)
+})
+export { MediaType }
 
 /** Annotations that make `tocker load` / `docker load` tag the image, and `oci:DIR:TAG` find it. */
 export function nameAnnotations(imageName) {
