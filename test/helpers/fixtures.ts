@@ -31,6 +31,8 @@ import { execFile } from 'node:child_process'
 import { readFile, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+// A tar entry as the rootfs-cache writer takes it (typed in tar-writer.d.mts).
+import type { TarEntry } from '../../rootfs-cache/lib/tar-writer.mjs'
 // @ts-ignore: plain JavaScript modules shared with the offline image build and the benchmarks
 import { busyboxBaseEntries, buildRootfsCache, DEFAULT_OUT } from '../../rootfs-cache/build.mjs'
 // @ts-ignore
@@ -66,21 +68,6 @@ export type FixtureName =
   | 'layers-125'
   | 'bench'
   | 'bench-sibling'
-
-/** A tar entry as the rootfs-cache writer takes it (see rootfs-cache/lib/tar-writer.mjs). */
-export interface TarEntry {
-  path: string
-  type: 'file' | 'dir' | 'symlink' | 'hardlink' | 'char' | 'block' | 'fifo'
-  mode?: number
-  uid?: number
-  gid?: number
-  mtime?: number
-  data?: string | Buffer
-  sourceFile?: string
-  size?: number
-  linkname?: string
-  xattrs?: Record<string, string>
-}
 
 interface Layer {
   digest: string
