@@ -13,7 +13,7 @@
 // digests. Node's zlib is not used for layers: its deflate output may differ between CPUs.
 import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { createWriteStream } from 'node:fs'
+import { createReadStream, createWriteStream } from 'node:fs'
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { sortEntries, writeTar } from './tar-writer.mjs'
@@ -192,9 +192,11 @@ export class OciLayoutWriter {
 
 /**
  * Tars a layout directory (files sorted, fixed mtime, root-owned) into `outFile`, uncompressed like
- * `docker save`. Written under a temporary name and renamed, so a reader never sees half a file.
+ * `docker save`, with the TarWriter `tocker save` streams its layout through. Written under a
+ * temporary name and renamed, so a reader never sees half a file.
  */
 export async function tarLayout(dir, outFile, mtime) {
+  const { TarWriter } = await import(new URL('../../dist/src/image/archive/tar-writer.js', import.meta.url).href)
   const entries = []
   async function walk(rel) {
     for (const name of (await readdir(join(dir, rel))).sort()) {
@@ -202,16 +204,21 @@ export async function tarLayout(dir, outFile, mtime) {
       if (name.startsWith('.tmp-')) continue
       const st = await stat(join(dir, r))
       if (st.isDirectory()) {
-        entries.push({ path: r, type: 'dir', mode: 0o755, mtime })
+        entries.push({ path: r, type: 'dir' })
         await walk(r)
-      } else entries.push({ path: r, type: 'file', mode: 0o644, mtime, sourceFile: join(dir, r), size: st.size })
+      } else entries.push({ path: r, type: 'file', size: st.size })
     }
   }
   await walk('')
   const tmp = `${outFile}.tmp-${process.pid}`
   const out = createWriteStream(tmp)
   try {
-    await writeTar(sortEntries(entries), (chunk) => out.write(chunk) ? Promise.resolve() : new Promise((resolve) => out.once('drain', resolve)))
+    const tar = new TarWriter(out, new Date(mtime * 1000))
+    for (const e of sortEntries(entries)) {
+      if (e.type === 'dir') await tar.dir(e.path)
+      else await tar.stream(e.path, e.size, createReadStream(join(dir, e.path)))
+    }
+    await tar.end()
     await new Promise((resolve, reject) => out.end((err) => (err ? reject(err) : resolve())))
     await rename(tmp, outFile)
   } catch (err) {
@@ -231,7 +238,6 @@ export async function readLayout(dir) {
 /** Digest (sha256:hex) of a file on disk. */
 export async function fileDigest(path) {
   const h = createHash('sha256')
-  const { createReadStream } = await import('node:fs')
   for await (const chunk of createReadStream(path)) h.update(chunk)
   return `sha256:${h.digest('hex')}`
 }
