@@ -32,3 +32,5 @@ export declare class OciLayoutWriter {
 }
 
 export declare function retagLayout(src: string, dst: string, imageName: string): Promise<string>
+
+export declare function nameAnnotations(imageName: string): Record<string, string>

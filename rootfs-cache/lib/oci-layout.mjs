@@ -23,12 +23,9 @@ const { MediaType } = await import(new URL('../../dist/src/image/types.js', impo
   throw new Error(`rootfs-cache uses tocker's media types; build tocker first (npm run build): ${err.message}`)
 })
 export { MediaType }
-
-/** Annotations that make `tocker load` / `docker load` tag the image, and `oci:DIR:TAG` find it. */
-export function nameAnnotations(imageName) {
-  const tag = imageName.includes(':') && !imageName.slice(imageName.lastIndexOf(':')).includes('/') ? imageName.slice(imageName.lastIndexOf(':') + 1) : 'latest'
-  return { 'io.containerd.image.name': imageName, 'org.opencontainers.image.ref.name': tag }
-}
+// index.json's naming annotations and manifest.json's entries: the same code as `tocker save`'s.
+const { archiveManifestEntry, nameAnnotations } = await import(new URL('../../dist/src/image/archive/layout-documents.js', import.meta.url).href)
+export { nameAnnotations }
 
 const sha256hex = (buf) => createHash('sha256').update(buf).digest('hex')
 const json = (value) => Buffer.from(JSON.stringify(value))
@@ -181,11 +178,7 @@ export class OciLayoutWriter {
    * @param {{ configDigest: string, layerDigests: string[], repoTags: string[] }[]} images
    */
   async dockerArchiveManifest(images) {
-    const manifest = images.map((i) => ({
-      Config: `blobs/sha256/${i.configDigest.slice(7)}`,
-      RepoTags: i.repoTags,
-      Layers: i.layerDigests.map((d) => `blobs/sha256/${d.slice(7)}`),
-    }))
+    const manifest = images.map((i) => archiveManifestEntry(i.configDigest, i.layerDigests, i.repoTags))
     await writeFile(join(this.dir, 'manifest.json'), json(manifest))
   }
 }

@@ -15,6 +15,7 @@ import { familiarName, familiarString, parseReference } from '../reference.js'
 import type { ImageRecord, ImageStore } from '../store.js'
 import { MediaType } from '../types.js'
 import { assembleTar, hasTarSplit } from '../unpack/tar-split.js'
+import { archiveManifestEntry, nameAnnotations } from './layout-documents.js'
 import { TarWriter } from './tar-writer.js'
 
 export interface SaveItem {
@@ -71,15 +72,11 @@ export async function saveImages(store: ImageStore, items: SaveItem[], out: Writ
       const ref = parseReference(full)
       indexEntries.push({
         ...manifestDesc,
-        annotations: { 'io.containerd.image.name': full, 'org.opencontainers.image.ref.name': ref.tag ?? 'latest' },
+        annotations: nameAnnotations(full),
       })
       ;(repositories[familiarName(ref)] ??= {})[ref.tag ?? 'latest'] = digestHex(image.id)
     }
-    manifestJson.push({
-      Config: `blobs/sha256/${digestHex(image.id)}`,
-      RepoTags: tags.length ? tags.map((t) => familiarString(parseReference(t))) : null,
-      Layers: image.diffIDs.map((d) => `blobs/sha256/${digestHex(d)}`),
-    })
+    manifestJson.push(archiveManifestEntry(image.id, image.diffIDs, tags.length ? tags.map((t) => familiarString(parseReference(t))) : null))
   }
 
   await tar.file('index.json', Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: indexEntries }) + '\n'))
