@@ -4,7 +4,8 @@
 // the chunks it needs, the caches written by one run are taken by the next, and what the command
 // prints and its exit code are the compiled tree's (TOCKER_NO_BUNDLE=1).
 import { spawnSync } from 'node:child_process'
-import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
@@ -12,19 +13,18 @@ import t from 'tap'
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
 const TOCKER = join(repo, 'bin', 'tocker')
 const BUNDLE = join(repo, 'dist', 'bundle')
-const LOADER = join(repo, 'bin', 'bundle-loader.cjs')
 
-/** bin/tocker's run, with which of the bundle's files it read and whether V8 took their caches. */
-const PROBE = `
+/** bin/tocker's run (of the checkout at `at`), with which of the bundle's files it read and whether V8 took their caches. */
+const probeScript = (at: string) => `
 const fs = require('node:fs'), vm = require('node:vm')
 const read = [], scripts = []
 const readFileSync = fs.readFileSync
-fs.readFileSync = function (p, ...rest) { if (String(p).startsWith(${JSON.stringify(BUNDLE)})) read.push(String(p)); return readFileSync.call(this, p, ...rest) }
+fs.readFileSync = function (p, ...rest) { if (String(p).startsWith(${JSON.stringify(join(at, 'dist', 'bundle'))})) read.push(String(p)); return readFileSync.call(this, p, ...rest) }
 const Script = vm.Script
 vm.Script = class extends Script { constructor(src, o) { super(src, o); scripts.push([o.filename, o.cachedData !== undefined, this.cachedDataRejected === true]) } }
 process.on('exit', () => process.stderr.write('PROBE' + JSON.stringify({ read, scripts })))
-process.argv.splice(1, 0, ${JSON.stringify(TOCKER)})
-require(${JSON.stringify(LOADER)})('tocker', 'cli/main.js')
+process.argv.splice(1, 0, ${JSON.stringify(join(at, 'bin', 'tocker'))})
+require(${JSON.stringify(join(at, 'bin', 'bundle-loader.cjs'))})('tocker', 'cli/main.js')
 `
 
 interface Probed {
@@ -36,7 +36,11 @@ interface Probed {
 }
 
 function probe(...args: string[]): Probed {
-  const r = spawnSync(process.execPath, ['-e', PROBE, '--', ...args], { encoding: 'utf8', env: { ...process.env, TOCKER_NO_BUNDLE: '' } })
+  return probeAt(repo, ...args)
+}
+
+function probeAt(checkout: string, ...args: string[]): Probed {
+  const r = spawnSync(process.execPath, ['-e', probeScript(checkout), '--', ...args], { encoding: 'utf8', env: { ...process.env, TOCKER_NO_BUNDLE: '' } })
   const at = r.stderr.lastIndexOf('PROBE')
   const seen = JSON.parse(r.stderr.slice(at + 'PROBE'.length)) as { read: string[]; scripts: [string, boolean, boolean][] }
   return { status: r.status, stdout: r.stdout, stderr: r.stderr.slice(0, at), ...seen }
@@ -75,9 +79,17 @@ t.test('a command reads its own chunks, not every command', async (t) => {
   t.ok(help.read.length > version.read.length)
 })
 
+// In a copy of the bundle without its caches, owned by whoever runs the test: the unit tier runs as
+// uid 65534, which cannot write caches beside root's build (the loader then runs without them,
+// only slower), and the checkout's caches may already exist.
 t.test('the code caches one run writes are taken by the next', async (t) => {
-  probe('--version')
-  const p = probe('--version')
+  const at = mkdtempSync(join(tmpdir(), 'tocker-unit-bundle-'))
+  t.teardown(() => rmSync(at, { recursive: true, force: true }))
+  for (const f of ['bin/tocker', 'bin/bundle-loader.cjs', 'package.json']) cpSync(join(repo, f), join(at, f))
+  cpSync(BUNDLE, join(at, 'dist', 'bundle'), { recursive: true, filter: (f) => !f.endsWith('.cache') })
+  const first = probeAt(at, '--version')
+  t.ok(first.scripts.every(([, cached]) => !cached), 'the first run: no cache yet')
+  const p = probeAt(at, '--version')
   t.ok(p.scripts.length > 1, 'the entry and its chunks')
   for (const [file, cached, rejected] of p.scripts) {
     t.ok(cached, `${file} read with its cache`)
