@@ -14,7 +14,7 @@
 // Torn lines (the writer died or the disk filled mid-entry; see logs.c) are skipped at the next
 // newline and counted; an entry glued to a torn one on the same line is still found.
 // Lines, parsing and reading backwards: log-lines.ts.
-import { statSync, watch, type FSWatcher } from 'node:fs'
+import { closeSync, constants, fstatSync, openSync, statSync, watch, type FSWatcher } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { basename, dirname } from 'node:path'
 import { TockerError } from '../errors.js'
@@ -171,19 +171,35 @@ class LogStream {
     // the container wrote is lost to the reader, as with Docker's attach (which does not read the
     // log at all). Before, follow looked for the next file only when it reached the end of its
     // own, and what had been rotated away meanwhile was gone.
-    const ahead: OpenLog[] = []
-    let opening: Promise<void> = Promise.resolve()
+    // Opened synchronously, in the inotify event's own turn of the event loop (an open through
+    // libuv's pool waited behind the follower's reads while the shim rotated on, and missed files):
+    // the descriptor is what keeps the file; it is read through /proc/self/fd/N when its turn comes.
+    const ahead: { fd: number; ino: number }[] = []
     let openFailed: unknown
     const hold = f.holdAhead ?? 0
     const appeared = () => {
-      opening = opening.then(async () => {
-        const o = await openLog(this.path)
-        if (!o) return // rotated again meanwhile: that one's own event follows
-        if (o.ino === log?.ino || ahead.some((a) => a.ino === o.ino)) await o.fh.close()
-        else ahead.push(o)
-        // Past the bound the oldest held file goes: what the reader has not read of it is lost.
-        while (ahead.length > hold) await ahead.shift()!.fh.close()
-      }).catch((err: unknown) => void (openFailed ??= err))
+      let fd: number
+      try {
+        fd = openSync(this.path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') openFailed ??= err
+        return // ENOENT: between the shim's rename and its create; the create's own event follows
+      }
+      const { ino } = fstatSync(fd)
+      if (ino === log?.ino || ahead.some((a) => a.ino === ino)) return closeSync(fd)
+      ahead.push({ fd, ino })
+      // Past the bound the oldest held file goes: what the reader has not read of it is lost.
+      while (ahead.length > hold) closeSync(ahead.shift()!.fd)
+    }
+    /** The next held file, open for reading (undefined: none held). */
+    const takeAhead = async (): Promise<OpenLog | undefined> => {
+      const a = ahead.shift()
+      if (!a) return undefined
+      try {
+        return await openLog(`/proc/self/fd/${a.fd}`)
+      } finally {
+        closeSync(a.fd)
+      }
     }
     let watcher: FSWatcher | undefined
     try {
@@ -203,8 +219,7 @@ class LogStream {
     try {
       while (!this.#stopped) {
         if (!log) {
-          await opening
-          log = ahead.shift() ?? (await openLog(this.path))
+          log = (await takeAhead()) ?? (await openLog(this.path))
           offset = 0
           if (!log) {
             if (exited) break
@@ -227,16 +242,15 @@ class LogStream {
             continue
           }
           lines.drop(this.stats)
-          await opening
           if (openFailed) throw unreadableLog(this.path, openFailed)
           // The next file opened when it appeared; without one (no inotify, or its events
           // overflowed), the next by name.
-          const next = ahead.shift() ?? (await successor(this.path, log.ino))
+          const next = (await takeAhead()) ?? (await successor(this.path, log.ino))
           await log.fh.close()
           log = next
           for (const a of ahead.filter((a) => a.ino === next?.ino)) {
             ahead.splice(ahead.indexOf(a), 1)
-            await a.fh.close()
+            closeSync(a.fd)
           }
           offset = 0
           continue
@@ -248,8 +262,7 @@ class LogStream {
       clearInterval(timer)
       watcher?.close()
       await log?.fh.close()
-      await opening
-      for (const a of ahead.splice(0)) await a.fh.close()
+      for (const a of ahead.splice(0)) closeSync(a.fd)
     }
   }
 }

@@ -15,7 +15,7 @@ prepareNetSandbox()
 const { default: t } = await import('tap')
 const { request } = await import('node:http')
 const { execFile } = await import('node:child_process')
-const { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } = await import('node:fs')
+const { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } = await import('node:fs')
 const { tmpdir } = await import('node:os')
 const { join } = await import('node:path')
 const { promisify } = await import('node:util')
@@ -196,7 +196,12 @@ async function startPlanter(): Promise<void> {
 }
 
 async function plant(script: string): Promise<void> {
-  writeFileSync(join(ctl, 'cmd'), script + '\n')
+  // Written whole under another name, then renamed: the planter polls for /ctl/cmd and could
+  // otherwise run a file seen between its creation and the write (an empty or partial script; the
+  // CI once ran the /etc/passwd line of GOOD_PASSWD without its /etc/group line: exec -u root:root
+  // then exited 126, no group "root").
+  writeFileSync(join(ctl, 'cmd.new'), script + '\n')
+  renameSync(join(ctl, 'cmd.new'), join(ctl, 'cmd'))
   for (let i = 0; i < 200 && existsSync(join(ctl, 'cmd')); i++) await new Promise((r) => setTimeout(r, 50))
   if (existsSync(join(ctl, 'cmd'))) throw new Error('the container did not run the planted script')
 }
