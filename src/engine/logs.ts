@@ -164,16 +164,13 @@ class LogStream {
     // every attached `run` that long after its container ended.)
     void f.exited.then(exit, exit)
     void f.cancelled.then(wake)
-    // attach (holdAhead): each file that appears under the log's name is opened at once and held: a follower slower
-    // than the container (attach of a program that prints tens of MB) may fall more than max-file
-    // rotations behind, and the shim then unlinks files it has not read yet. An open descriptor
-    // keeps an unlinked file's data readable (the inode lives until its last close), so nothing
-    // the container wrote is lost to the reader, as with Docker's attach (which does not read the
-    // log at all). Before, follow looked for the next file only when it reached the end of its
-    // own, and what had been rotated away meanwhile was gone.
-    // Opened synchronously, in the inotify event's own turn of the event loop (an open through
-    // libuv's pool waited behind the follower's reads while the shim rotated on, and missed files):
-    // the descriptor is what keeps the file; it is read through /proc/self/fd/N when its turn comes.
+    // attach (holdAhead): a follower slower than the container (a program printing tens of MB)
+    // may fall more than max-file rotations behind, and the shim then unlinks files it has not
+    // read. So each file that appears under the log's name is opened at once and its descriptor
+    // held: an unlinked file's data stays readable until the last close, and is read through
+    // /proc/self/fd/N when its turn comes (as Docker's attach, which does not read the log at all,
+    // loses nothing). The open is synchronous, in the inotify event's own turn of the event loop:
+    // one through libuv's pool waited behind the follower's own reads while the shim rotated on.
     const ahead: { fd: number; ino: number }[] = []
     let openFailed: unknown
     const hold = f.holdAhead ?? 0
