@@ -3,7 +3,7 @@
 // as "<none>" tags; images without any reference as "<none> <none>". Newest image first.
 import type { ImageSummary } from '../../api/types.js'
 import { familiarName, parseReference } from '../../image/reference.js'
-import { ago, humanSize } from '../output.js'
+import { ago, goTimeUtc, humanSize } from '../output.js'
 import type { Row } from './template.js'
 
 export interface ImageRowOptions {
@@ -84,16 +84,11 @@ function row(img: ImageRow, repo: string, tag: string, digest: string, opts: Ima
     Tag: tag,
     Digest: digest,
     CreatedSince: Number.isNaN(created) ? 'N/A' : ago(created, opts.now),
-    CreatedAt: Number.isNaN(created) ? '' : goTime(new Date(created)),
+    CreatedAt: Number.isNaN(created) ? '' : goTimeUtc(created),
     Size: humanSize(img.size),
     Containers: img.containers >= 0 ? String(img.containers) : 'N/A',
     SharedSize: 'N/A',
     UniqueSize: 'N/A',
     VirtualSize: humanSize(img.size),
   }
-}
-
-/** Go's time.Time.String() in UTC, as Docker's CreatedAt: "2024-05-01 10:11:12 +0000 UTC". */
-function goTime(d: Date): string {
-  return d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' +0000 UTC')
 }

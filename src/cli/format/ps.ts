@@ -1,7 +1,7 @@
 // `tocker ps` output as Docker prints it: CONTAINER ID, IMAGE, COMMAND (quoted, cut to 20
 // characters with "…"), CREATED ("5 minutes ago"), STATUS, PORTS, NAMES; --no-trunc, -q, --format.
 import type { ContainerSummary, Port } from '../../api/types.js'
-import { ago, table } from '../output.js'
+import { ago, goTimeUtc, table } from '../output.js'
 import { formatRows, type Row } from './template.js'
 
 /** Go's strconv.Quote for the characters commands contain. */
@@ -45,7 +45,7 @@ export function psRow(c: ContainerSummary, trunc: boolean, now = Date.now()): Ro
     ID: id,
     Image: image,
     Command: command,
-    CreatedAt: new Date(c.Created * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' +0000 UTC'),
+    CreatedAt: goTimeUtc(c.Created * 1000),
     RunningFor: ago(c.Created * 1000, now),
     Ports: formatPorts(c.Ports),
     State: c.State,
