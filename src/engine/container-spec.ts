@@ -33,8 +33,11 @@ export function containerSpec(rec: ContainerRecord, root: string, dir: string): 
   // The init layer (runtime-backend.ts, makeInitLayer) on top, when the container has one (older ones do not).
   const init = join(dir, INIT_LAYER)
   const lowerdir = [...(existsSync(init) ? [init] : []), ...shortLowerDirs(storeLayout(root).layers, rec.LowerDirs)]
+  // --rm: a writable layer nobody keeps is mounted "volatile", without the sync of the whole upper
+  // file system that unmounting it costs at the exit (runtime/overlay.ts), as podman does.
+  const volatile = rec.HostConfig.AutoRemove ? { volatile: true } : {}
   spec.annotations = {
-    [OVERLAY_ANNOTATION]: JSON.stringify({ lowerdir, upperdir: join(dir, 'upper'), workdir: join(dir, 'work') }),
+    [OVERLAY_ANNOTATION]: JSON.stringify({ lowerdir, upperdir: join(dir, 'upper'), workdir: join(dir, 'work'), ...volatile }),
   }
   const binds = userMounts(rec, root)
   const etc = (name: string): Mount => ({ destination: `/etc/${name}`, type: 'bind', source: join(dir, name), options: ['rbind', 'rprivate'] })

@@ -132,6 +132,8 @@ export const EXPLAIN_MESSAGES = {
   'explain.line.overlay.one': { en: 'mount overlay on {target}: 1 image layer (read-only)', ko: '{target}에 overlay 마운트: 이미지 레이어 1개 (읽기 전용)' },
   'explain.line.overlay.init': { en: ' + init/ (its mount points)', ko: ' + init/ (마운트 지점)' },
   'explain.line.overlay.upper': { en: ' + {upper}/ (writable)', ko: ' + {upper}/ (쓰기 가능)' },
+  // --rm (runtime/overlay.ts): the writable layer is never synced to disk, not even when it is unmounted.
+  'explain.line.overlay.upper.volatile': { en: ' + {upper}/ (writable, volatile: no sync to disk at unmount)', ko: ' + {upper}/ (쓰기 가능, volatile: 언마운트 때 디스크 동기화 없음)' },
   'explain.line.hostPid': { en: 'pid {pid} on the host', ko: '호스트에서 본 pid {pid}' },
   'explain.line.mknod': { en: 'mknod /dev/{{nodes}}: its only devices', ko: 'mknod /dev/{{nodes}}: 컨테이너가 가진 장치는 이것뿐' },
   'explain.line.masked': { en: 'masked {paths}', ko: '가림 {paths}' },

@@ -76,6 +76,7 @@ export function parseOverlay(value: string | undefined): OverlayRootfs | undefin
   }
   if (!Array.isArray(o.lowerdir) || o.lowerdir.length === 0) throw invalid(`annotation ${OVERLAY_ANNOTATION}: lowerdir must list at least one directory`)
   if ((o.upperdir === undefined) !== (o.workdir === undefined)) throw invalid(`annotation ${OVERLAY_ANNOTATION}: upperdir and workdir go together`)
+  if (o.volatile !== undefined && typeof o.volatile !== 'boolean') throw invalid(`annotation ${OVERLAY_ANNOTATION}: volatile must be true or false`)
   for (const dir of [...o.lowerdir, o.upperdir, o.workdir]) {
     if (dir === undefined) continue
     if (typeof dir !== 'string' || !isAbsolute(dir)) throw invalid(`annotation ${OVERLAY_ANNOTATION}: ${JSON.stringify(dir)} is not an absolute path`)

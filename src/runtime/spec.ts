@@ -7,7 +7,8 @@ export const OCI_VERSION = '1.0.2'
  * Annotation naming the layers of an overlay root filesystem. When a bundle's config.json has it,
  * the runtime mounts overlayfs at root.path instead of bind-mounting root.path itself. The value
  * is JSON: {"lowerdir": ["/top/layer", ..., "/bottom/layer"], "upperdir": "/abs", "workdir": "/abs"}
- * (lowerdir top first, as overlayfs wants it; without upperdir the root is read-only).
+ * (lowerdir top first, as overlayfs wants it; without upperdir the root is read-only), and
+ * "volatile": true for a writable layer nobody keeps (overlay.ts says what it saves).
  * Mounted inside the container's own mount namespace, the overlay disappears with the container's
  * last process: no mount is ever left on the host.
  */
@@ -17,6 +18,8 @@ export interface OverlayRootfs {
   lowerdir: string[]
   upperdir?: string
   workdir?: string
+  /** overlayfs's "volatile": no sync of the writable layer, at unmount either (see overlay.ts). */
+  volatile?: boolean
 }
 
 export interface User {

@@ -37,8 +37,9 @@ export function overlayLine(e: TraceEvent, l: Lang): string {
   const init = /^[^:]*\/containers\/[0-9a-f]{12,64}\/init(:|$)/.test(lower)
   const layers = (counted ? Number(counted[1]) : lower ? lower.split(':').length : 0) - (init ? 1 : 0)
   const upper = /upperdir=([^,]*)/.exec(data)?.[1]
+  const volatile = /(^|,)volatile(,|$)/.test(data)
   return `${t(layers === 1 ? 'explain.line.overlay.one' : 'explain.line.overlay', { target, n: layers }, l)}${init ? t('explain.line.overlay.init', {}, l) : ''}${
-    upper ? t('explain.line.overlay.upper', { upper: upper.replace(/^.*\//, '') }, l) : ''
+    upper ? t(volatile ? 'explain.line.overlay.upper.volatile' : 'explain.line.overlay.upper', { upper: upper.replace(/^.*\//, '') }, l) : ''
   }${ok(e)}`
 }
 

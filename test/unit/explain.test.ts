@@ -173,6 +173,17 @@ t.test('Korean titles and whys under a Korean locale', async (t) => {
   }
 })
 
+t.test('--rm: its volatile writable layer is said so, in both languages', async (t) => {
+  const volatile = RUN.map((e) => (e.kind === 'mount' && e.detail.includes('"overlay"') ? { ...e, detail: e.detail.replace('/work"', '/work,volatile"') } : e))
+  t.match(render(volatile).join('\n'), /\+ upper\/ \(writable, volatile: no sync to disk at unmount\)/)
+  const lines: string[] = []
+  const r = new ExplainRenderer({ mode: 'phases', root: ROOT, write: (l) => lines.push(l), lang: 'ko' })
+  for (const e of volatile) r.event(e, true)
+  r.end()
+  t.match(lines.join('\n'), /\+ upper\/ \(쓰기 가능, volatile: 언마운트 때 디스크 동기화 없음\)/)
+  t.notMatch(render(RUN).join('\n'), /volatile/, 'a layer that stays: no such word')
+})
+
 t.test('Korean: the notes and the explanations on the lines too, not only the titles', async (t) => {
   const lines: string[] = []
   const r = new ExplainRenderer({ mode: 'phases', root: ROOT, write: (l) => lines.push(l), lang: 'ko' })

@@ -60,7 +60,11 @@ t.test('run --rm busybox true: every phase, in order, on one screen', async (t) 
   t.equal(r.code, 0, r.stderr)
   t.same(r.headers, RUN_PHASES, 'the phases, in the order of the tutorials')
   t.ok(r.lines.length <= 40, `${r.lines.length} lines (at most 40)`)
-  t.match(r.stderr, /mount overlay on <root>\/containers\/[0-9a-f]{12}\/rootfs: 1 image layer \(read-only\) \+ init\/ \(its mount points\) \+ upper\/ \(writable\)/, "busybox's one layer")
+  t.match(
+    r.stderr,
+    /mount overlay on <root>\/containers\/[0-9a-f]{12}\/rootfs: 1 image layer \(read-only\) \+ init\/ \(its mount points\) \+ upper\/ \(writable, volatile: no sync to disk at unmount\)/,
+    "busybox's one layer; --rm: volatile",
+  )
   t.match(r.stderr, /shim: unshare\(CLONE_NEWPID\)  → pid/, "the PID namespace, from the shim's own report")
   t.match(r.stderr, /shim: fork\(\) = pid \d+ on the host/, 'the fork of PID 1')
   t.match(r.stderr, /PID 1: mount\("proc", \/proc, "proc"\)/, "PID 1's /proc")

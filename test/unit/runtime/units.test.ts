@@ -11,7 +11,7 @@ import { encodeProcess } from '../../../src/runtime/process-spec.js'
 import { RootDir } from '../../../src/runtime/root-dir.js'
 import { parseSignal } from '../../../src/sys/signals.js'
 import { resolveUser } from '../../../src/runtime/user.js'
-import { commonDirectory, MOUNT_DATA_MAX, overlayOptions, planOverlayMount } from '../../../src/runtime/overlay.js'
+import { clearVolatileMark, commonDirectory, MOUNT_DATA_MAX, overlayOptions, planOverlayMount } from '../../../src/runtime/overlay.js'
 import { MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REC, MS_SLAVE } from '../../../src/sys/mount.js'
 import { removeDir, tempDir } from '../../helpers/bundle.js'
 
@@ -69,11 +69,28 @@ t.test('overlay annotation: checked, and turned into overlayfs options', async (
   const o = parseOverlay(JSON.stringify({ lowerdir: ['/l/top', '/l/bottom'], upperdir: '/u', workdir: '/w' }))!
   t.equal(overlayOptions(o), 'lowerdir=/l/top:/l/bottom,upperdir=/u,workdir=/w')
   t.equal(overlayOptions({ lowerdir: ['/a', '/b'] }), 'lowerdir=/a:/b', 'read-only without upperdir')
+  t.equal(overlayOptions({ ...o, volatile: true }), 'lowerdir=/l/top:/l/bottom,upperdir=/u,workdir=/w,volatile', 'volatile: a writable layer nobody keeps')
+  t.equal(overlayOptions({ lowerdir: ['/a'], volatile: true }), 'lowerdir=/a', 'nothing to sync without upperdir')
+  t.equal(parseOverlay(JSON.stringify({ lowerdir: ['/a'], upperdir: '/u', workdir: '/w', volatile: true }))!.volatile, true)
+  t.throws(() => parseOverlay(JSON.stringify({ lowerdir: ['/a'], upperdir: '/u', workdir: '/w', volatile: 'yes' })), /volatile must be true or false/)
   t.throws(() => parseOverlay('{'), /not valid JSON/)
   t.throws(() => parseOverlay(JSON.stringify({ lowerdir: [] })), /at least one/)
   t.throws(() => parseOverlay(JSON.stringify({ lowerdir: ['/a'], upperdir: '/u' })), /upperdir and workdir go together/)
   t.throws(() => parseOverlay(JSON.stringify({ lowerdir: ['/a:b'] })), /overlayfs cannot take/)
   t.throws(() => parseOverlay(JSON.stringify({ lowerdir: ['rel'] })), /not an absolute path/)
+})
+
+t.test('a workdir a volatile mount left is cleared, and mounted volatile again (overlayfs allows no other way)', async (t) => {
+  const dir = tempDir('volatile')
+  t.teardown(() => removeDir(dir))
+  const o = { lowerdir: ['/l'], upperdir: join(dir, 'upper'), workdir: join(dir, 'work') }
+  t.equal(clearVolatileMark(o), o, 'no mark: unchanged')
+  mkdirSync(join(dir, 'work', 'work', 'incompat', 'volatile'), { recursive: true })
+  writeFileSync(join(dir, 'work', 'work', 'incompat', 'volatile', 'dirty'), '')
+  t.same(clearVolatileMark(o), { ...o, volatile: true })
+  t.notOk(existsSync(join(dir, 'work', 'work', 'incompat', 'volatile')), 'the mark is gone')
+  t.ok(existsSync(join(dir, 'work', 'work', 'incompat')))
+  t.equal(clearVolatileMark({ lowerdir: ['/l'] }).volatile, undefined, 'read-only: no workdir')
 })
 
 t.test("overlay of many layers: relative to the links' directory once absolute paths exceed a page", async (t) => {
