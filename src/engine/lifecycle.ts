@@ -182,10 +182,9 @@ export class Lifecycle {
       await Promise.all(rules)
     } catch (err) {
       const msg = (err as Error).message
-      if (started) {
-        signalContainer(runtime, rec, 9)
-        await network?.release(rec).catch((e) => this.d.warn(`network release of ${rec.Id} after a failed start: ${(e as Error).message}`))
-      }
+      if (started) signalContainer(runtime, rec, 9)
+      // (also without a process: prepareStart reserves the endpoints before the runtime's create)
+      await network?.release(rec).catch((e) => this.d.warn(`network release of ${rec.Id} after a failed start: ${(e as Error).message}`))
       rec.Shim = undefined
       rec.Init = undefined
       rec.State.Error = msg

@@ -6,7 +6,8 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { ContainerCreateBody, EndpointConfigBody, NetworkCreateBody, NetworkCreateResponse, NetworkResource, NetworkSettings } from '../api/types.js'
 import { type ErrorCode, TockerError } from '../errors.js'
-import { containerNetworkSettings, containerResolvConf, embeddedResolvConf, hostResolvConf, hostsFile, isUserDefined, NetworkManager, networkResource, type NetworkRecord } from '../network/index.js'
+import { type AttachRequest, containerNetworkSettings, containerResolvConf, embeddedResolvConf, hostResolvConf, hostsFile, isUserDefined, NetworkManager, networkResource, type NetworkRecord } from '../network/index.js'
+import { isTracing } from '../trace/trace.js'
 import type { NetworkBackend } from './backend.js'
 import { networkKernelView, type NetworkKernelView } from '../network/kernel-view.js'
 import type { EventBus } from './events.js'
@@ -102,14 +103,27 @@ export class EngineNetwork implements NetworkBackend {
 
   /**
    * Before the container's first process is made: its legacy links (the linked containers must
-   * run, on the default bridge), whose variables go into its environment.
+   * run, on the default bridge), whose variables go into its environment; and its endpoints
+   * reserved (NetworkManager.reserve: address, ports, the record's write and the port rules under
+   * way while the runtime creates the container; attach then plugs the veths in). Traced, all of
+   * it stays in attach, in the order the learner reads the steps. A refusal (a port taken) throws
+   * here with nothing reserved; what was reserved goes with release().
    */
   async prepareStart(rec: ContainerRecord): Promise<void> {
     rec.LinkEnv = undefined
-    if (primaryNetwork(rec) !== 'bridge' || !rec.HostConfig.Links?.length) return
-    const env: string[] = []
-    for (const l of this.#legacyLinks(rec)) env.push(...linkEnv({ alias: l.alias, linkName: `/${rec.Name}/${l.alias}`, ip: l.ip, exposed: l.target.Config.ExposedPorts, env: l.target.Config.Env }))
-    rec.LinkEnv = env
+    const mode = primaryNetwork(rec)
+    if (mode === 'bridge' && rec.HostConfig.Links?.length) {
+      const env: string[] = []
+      for (const l of this.#legacyLinks(rec)) env.push(...linkEnv({ alias: l.alias, linkName: `/${rec.Name}/${l.alias}`, ip: l.ip, exposed: l.target.Config.ExposedPorts, env: l.target.Config.Env }))
+      rec.LinkEnv = env
+    }
+    if (mode === 'host' || mode === 'none' || isTracing()) return
+    try {
+      for (const { attachment } of this.#configured(rec)) await this.manager.reserve(this.#request(rec, attachment))
+    } catch (err) {
+      await this.manager.release(rec.Id).catch(() => {})
+      throw err
+    }
   }
 
   /** The default bridge's links of a container, each with its running target and its address there. */
@@ -142,7 +156,7 @@ export class EngineNetwork implements NetworkBackend {
     }
     const configured = this.#configured(rec)
     try {
-      for (const { name, attachment } of configured) await this.#attachOne(rec, name, attachment, opts.portRulesLater)
+      for (const { attachment } of configured) await this.#attachOne(rec, attachment, opts.portRulesLater)
     } catch (err) {
       await this.manager.release(rec.Id).catch(() => {})
       throw err
@@ -151,27 +165,29 @@ export class EngineNetwork implements NetworkBackend {
     return this.settingsOf(rec)
   }
 
-  async #attachOne(rec: ContainerRecord, name: string, a: NetworkAttachment, portRulesLater?: (added: Promise<void>) => void): Promise<void> {
+  async #attachOne(rec: ContainerRecord, a: NetworkAttachment, portRulesLater?: (added: Promise<void>) => void): Promise<void> {
+    await this.manager.attach({ ...this.#request(rec, a), netns: rec.Init!.pid, portRulesLater })
+  }
+
+  /** What the network layer is asked for one of the container's networks (attach, reserve). */
+  #request(rec: ContainerRecord, a: NetworkAttachment): AttachRequest {
     const net = this.manager.findNetwork(a.NetworkID, this.manager.snapshot())
     const links: Record<string, string> = {}
     for (const l of a.Links ?? []) {
       const { name: target, alias } = parseLink(l)
       links[alias] = target
     }
-    await this.manager.attach({
+    return {
       containerId: rec.Id,
       name: rec.Name,
       network: net.id,
-      netns: rec.Init!.pid,
       portBindings: rec.HostConfig.PortBindings,
       exposedPorts: rec.Config.ExposedPorts,
       publishAll: rec.HostConfig.PublishAllPorts,
       ip: a.IPv4Address,
       dnsNames: isUserDefined(net) ? [...new Set([rec.Name, shortId(rec.Id), ...(a.Aliases ?? [])])] : undefined,
       links,
-      portRulesLater,
-    })
-    void name
+    }
   }
 
   /** The networks a record is configured for, its primary one first (records from before: the primary alone). */
@@ -274,7 +290,7 @@ export class EngineNetwork implements NetworkBackend {
     rec.Networks[net.name] = attachment
     if (rec.State.Running && rec.Init) {
       try {
-        await this.#attachOne(rec, net.name, attachment)
+        await this.#attachOne(rec, attachment)
       } catch (err) {
         delete rec.Networks[net.name]
         throw err

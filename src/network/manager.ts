@@ -15,32 +15,34 @@
 //      and, on the endpoint that carries the default route, the host ports: each checked against the
 //      other containers' ports and by really binding it (the socket is then kept, like Docker's)
 //   3. make sure the bridge, the sysctls and tocker's base iptables chains exist
-//   4. record the endpoint (so a crash from here on is cleaned up by reconcile), at the same time
-//      create the veth pair + configure the interface (rtnetlink, no process) and add the port
-//      rules (1 process)
-//   any failure in 4 undoes what 4 did and drops the record.
-import { randomBytes } from 'node:crypto'
+//   4. record the endpoint (so a crash from here on is cleaned up by reconcile) and add the port
+//      rules (1 process), both left running
+//   5. once the container's namespace exists: create the veth pair + configure the interface
+//      (rtnetlink, no process), and wait for 4
+//   any failure in 4-5 undoes what they did and drops the record. 1-4 need no namespace: the
+//   engine runs them (reserve) before the runtime creates the container (endpoint-attach.ts).
 import { TockerError } from '../errors.js'
 import { BRIDGE_NAME, deleteBridge } from './bridge.js'
 import { BridgeSet } from './bridge-set.js'
 import { attachError } from './errors.js'
-import { endpointIp, endpointRecord, endpointsOf } from './endpoint-plan.js'
+import { endpointsOf } from './endpoint-plan.js'
 import type { NetworkSettings } from '../api/types.js'
 import { HeldPorts } from './held-ports.js'
 import { networkSettings } from './inspect.js'
-import { addPortRules, detectIptables, removeAllRules, type IptablesTools } from './iptables.js'
+import { detectIptables, removeAllRules, type IptablesTools } from './iptables.js'
 import { findNetwork, networkNotFound, type CreateNetworkRequest } from './network-config.js'
 import { newNetworkRecord } from './network-record.js'
-import { reservePorts } from './port-reservation.js'
-import { portRequests } from './port-spec.js'
 import { reconcileLocked } from './reconcile.js'
 import { isUserDefined, netnsPath, normalizeMode, type AttachRequest, type EndpointOf, type LiveContainer, type NetworkOptions, type ReconcileReport } from './requests.js'
 import { defaultNetwork, statePaths, type StatePaths } from './state.js'
 import { NetworkStateStore } from './state-store.js'
 import type { Endpoint, NetworkRecord, NetworkState } from './types.js'
-import { createVeth, loopbackUp } from './veth.js'
+import { loopbackUp } from './veth.js'
+import { planEndpoint, plugEndpoint, type AttachHost, type Planned } from './endpoint-attach.js'
 import { allOrFirstError, noteReleased, undoEndpoint } from './endpoint-undo.js'
 import { DnsResponder } from './dns/responder.js'
+
+const reservationKey = (containerId: string, network: string | undefined) => `${containerId}/${network ?? ''}`
 
 export { isUserDefined, normalizeMode, type AttachRequest, type EndpointOf, type LiveContainer, type NetworkOptions, type ReconcileReport } from './requests.js'
 
@@ -57,6 +59,8 @@ export class NetworkManager {
   #store: NetworkStateStore
   /** The embedded DNS server of the containers on user-defined networks (dns/responder.ts). */
   readonly dns: DnsResponder | undefined
+  /** Endpoints reserved before their container's namespace existed, by container and network (reserve). */
+  #reserved = new Map<string, Planned>()
 
   constructor(opts: NetworkOptions) {
     this.#opts = opts
@@ -66,6 +70,20 @@ export class NetworkManager {
     this.#store = new NetworkStateStore(this.paths, this.bridge)
     this.#bridges = new BridgeSet({ root: opts.root, bridge: this.bridge, subnet: opts.subnet, iptables: () => this.iptables() })
     this.dns = opts.dns === false ? undefined : new DnsResponder({ state: () => this.cached(), iptables: () => this.iptables(), log: opts.log })
+  }
+
+  /** What attach's two halves (endpoint-attach.ts) need of this manager. */
+  get #attachHost(): AttachHost {
+    return {
+      store: this.#store,
+      bridges: this.#bridges,
+      held: this.#held,
+      iptables: () => this.iptables(),
+      findNetwork: (ref, state) => this.findNetwork(ref, state),
+      releaseLocked: (state, id, networkId) => this.#releaseLocked(state, id, networkId),
+      undo: (net, e) => this.#undo(net, e),
+      warn: (msg) => this.#warn(msg),
+    }
   }
 
   /** Which iptables this engine drives ("iptables v1.8.9 (nf_tables)"). */
@@ -160,6 +178,20 @@ export class NetworkManager {
   // ---- endpoints ----
 
   /**
+   * The first half of attach, for a container whose network namespace does not exist yet (the
+   * engine calls it before the runtime creates the container): the endpoint is planned and
+   * recorded, its host ports bound and their rules started, so that the record's write (its fsync,
+   * in the thread pool) and the rules' process run while the runtime creates the container on the
+   * main thread. attach() then only plugs the veth in. Resolves once the endpoint is planned (its
+   * write under way); a refusal (a port taken, no address left) throws here, with nothing left
+   * behind. What it reserved goes with release() (e.g. when the runtime's create fails).
+   */
+  async reserve(req: Omit<AttachRequest, 'netns' | 'portRulesLater'>): Promise<void> {
+    const planned = await planEndpoint(this.#attachHost, req)
+    if (typeof planned === 'object') this.#reserved.set(reservationKey(req.containerId, req.network), planned)
+  }
+
+  /**
    * Give a container its place on one network; call it once the container's network namespace
    * exists (and, for its first network, before its program runs). Returns inspect's NetworkSettings
    * of this endpoint. Throws TockerError (Docker's wording) with nothing left behind when a port is
@@ -177,65 +209,17 @@ export class NetworkManager {
       }
     }
     if (!netns) throw new TockerError(`attach ${req.containerId}: the container's network namespace is needed`, { code: 'EINTERNAL' })
-    // Parse before any work: a bad binding is the user's error and costs nothing.
-    const requests = portRequests(req.portBindings, req.publishAll, req.exposedPorts)
-    const settings = await this.#store.serial(async (state, hold) => {
-      const net = req.network === undefined ? defaultNetwork(state) : this.findNetwork(req.network, state)
-      if (net.driver === 'host') return networkSettings({ mode: 'host', running: true })
-      if (net.driver === 'null') {
-        await loopbackUp(netns)
-        return networkSettings({ mode: 'none', running: true, sandboxKey: netns })
-      }
-      if (net.endpoints[req.containerId]) await this.#releaseLocked(state, req.containerId, net.id) // a leftover of an earlier start
-      if (net.predefined) await this.#bridges.chooseSubnet(state, net)
-      const name = req.name ?? req.containerId.slice(0, 12)
-      const endpointId = randomBytes(32).toString('hex')
-      const ip = endpointIp(net, req)
-      const others = endpointsOf(state, req.containerId)
-      // The container's first network that leads outside carries its default route and its ports.
-      const defaultRoute = !net.internal && !others.some((o) => o.endpoint.defaultRoute !== false)
-      const held = defaultRoute ? await reservePorts(state, requests, name, endpointId) : []
-      const e = endpointRecord(state, { net, req, name, endpointId, ip, netns, others, ports: held.map((h) => h.port), defaultRoute })
-      let rules: Promise<void> | undefined
-      try {
-        await this.#bridges.ensureBridge(net)
-        await this.#bridges.ensureBase(state)
-        net.endpoints[e.containerId] = e
-        const tools = await this.iptables()
-        // The record's write (its fsync in the thread pool), the port rules (1 process) and the
-        // veth (rtnetlink, on this thread) do not depend on each other: a DNAT rule towards an
-        // address that does not exist yet is harmless, and an engine killed before the record
-        // lands leaves a veth on our bridge that no endpoint owns and rules no endpoint names,
-        // which reconcile deletes at the next start (it rebuilds the port rules from the state).
-        // The write and the rules start first so that they run while the veth is being made.
-        rules = e.ports.length ? addPortRules(tools, net.bridge!, e) : undefined
-        rules?.catch(() => {}) // (its failure is heard below, or by whoever portRulesLater gives it to)
-        await allOrFirstError([
-          this.#store.write(state),
-          (req.portRulesLater ? undefined : rules) ?? Promise.resolve(),
-          createVeth({ bridge: net.bridge!, hostVeth: e.hostVeth, netns, mac: e.mac, ip: e.ip, prefixLen: e.prefixLen, gateway: e.gateway, ifname: e.ifname, defaultRoute }),
-        ])
-      } catch (err) {
-        await rules?.catch(() => {}) // (the undo below removes them: not before they are in)
-        this.#bridges.forgetBase() // maybe someone deleted the bridge or flushed the chains: check again next time
-        this.#bridges.forgetBridge(net.bridge!)
-        for (const h of held) h.held.close()
-        if (net.endpoints[e.containerId]) {
-          // A failed undo leaves a veth or rules the state no longer lists: say so (the next
-          // engine start's reconcile removes them).
-          await this.#undo(net, e).catch((u) => this.#warn(`undoing the network of ${name} after a failed attach: ${(u as Error).message}`))
-          delete net.endpoints[e.containerId]
-          await this.#store.write(state)
-        }
-        throw attachError(name, err)
-      }
-      this.#held.add(e.containerId, held.map((h) => h.held))
-      if (rules && req.portRulesLater) {
-        hold(rules)
-        req.portRulesLater(rules)
-      }
-      return networkSettings({ mode: 'bridge', networkName: net.name, networkId: net.id, endpoint: e, exposed: req.exposedPorts })
-    })
+    const key = reservationKey(req.containerId, req.network)
+    const planned = this.#reserved.get(key) ?? (await planEndpoint(this.#attachHost, req))
+    this.#reserved.delete(key)
+    let settings: Required<NetworkSettings>
+    if (planned === 'host') return networkSettings({ mode: 'host', running: true })
+    if (planned === 'none') {
+      await loopbackUp(netns)
+      settings = networkSettings({ mode: 'none', running: true, sandboxKey: netns })
+    } else {
+      settings = await plugEndpoint(this.#attachHost, planned, netns, req.portRulesLater)
+    }
     if (this.dns && this.endpointsOf(req.containerId, this.cached()).some((o) => isUserDefined(o.network))) {
       try {
         await this.dns.ensure(req.containerId, netns)
@@ -263,6 +247,7 @@ export class NetworkManager {
   async release(containerId: string, networkId?: string, opts: { afterwards?: (err: Error) => void } = {}): Promise<void> {
     const nets = (state: NetworkState) => (networkId ? [networkId] : Object.values(state.networks).filter((n) => n.endpoints[containerId]).map((n) => n.id))
     const { afterwards } = opts
+    for (const [key, p] of this.#reserved) if (p.endpoint.containerId === containerId && (!networkId || p.net.id === networkId)) this.#reserved.delete(key)
     if (!this.endpointsOf(containerId).some((o) => !networkId || o.network.id === networkId)) {
       // Nothing of it is attached (released at its exit already): no need to queue behind the
       // veths and rules of other releases still being deleted.

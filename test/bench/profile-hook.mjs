@@ -54,6 +54,7 @@ async function hookEngine() {
   span(EngineRuntime, 'prepare', 'runtime prepare (bundle, files)')
   span(Lifecycle, 'start', 'engine start')
   span(EngineRuntime, 'create', 'runtime create (shim, namespaces, rootfs, gate)')
+  span(EngineNetwork, 'prepareStart', 'network reserve (before the runtime create)')
   span(EngineNetwork, 'attach', 'network attach')
   span(EngineRuntime, 'begin', 'runtime begin (gate released)')
   span(ExitMonitor, 'processExit', 'exit recorded (incl. release, cleanup)')

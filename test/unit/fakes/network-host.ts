@@ -194,6 +194,7 @@ export class FakeNetworkHost implements NetworkHost {
       return ''
     }
     if ((m = /^-j -d link show dev (\S+)$/.exec(a))) return JSON.stringify([show(m[1]!, this.links.get(m[1]!) ?? fail(`Device "${m[1]}" does not exist.`))])
+    if (a === '-j -d link show type bridge') return JSON.stringify([...this.links].filter(([, l]) => l.kind === 'bridge').map(([n, l]) => show(n, l)))
     if ((m = /^-j link show master (\S+)$/.exec(a))) {
       if (!this.links.has(m[1]!)) fail(`Device "${m[1]}" does not exist.`)
       return JSON.stringify([...this.links].filter(([, l]) => l.master === m![1]).map(([n, l]) => show(n, l)))

@@ -2,7 +2,7 @@
 // (test/unit/fakes/network-host.ts): no root, no bridge, no iptables — the fake models links and
 // rules in memory and can fail any command. What the kernel does with the real commands is tested
 // in test/integration/network/ (root, in a network namespace of the test's own).
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
@@ -136,6 +136,45 @@ t.test("portRulesLater: attach answers before the port rules; their failure is t
   delete after.namespaces['/run/netns/b2']
   t.same(after, before, 'links and rules as before')
   t.notOk(net.endpoint(B), 'no endpoint recorded')
+})
+
+t.test('reserve, before the namespace exists: address, ports, record and port rules; attach then only plugs the veth in; release takes a reservation back', async (t) => {
+  const { host, net, root } = bed(t)
+  await net.attach({ containerId: A, name: 'a', netns: '/run/netns/a' })
+  const before = host.snapshot()
+  host.commands.length = 0
+  const ports = parsePortSpecs(['127.0.0.1::8080'])
+  await net.reserve({ containerId: B, name: 'b', ...ports })
+  t.equal(net.endpoint(B)?.ip, '172.17.0.3', 'the address is taken at once')
+  await net.renamed(B, 'b', 'b') // (the next operation: it waits for the reservation's write and rules)
+  const onDisk = JSON.parse(readFileSync(join(root, 'network', 'state.json'), 'utf8')) as { networks: Record<string, { endpoints: Record<string, { ip: string; netns: string }> }> }
+  const recorded = Object.values(onDisk.networks).map((n) => n.endpoints[B]).find(Boolean)
+  t.same({ ip: recorded?.ip, netns: recorded?.netns }, { ip: '172.17.0.3', netns: '' }, 'the record landed before the namespace exists')
+  t.ok(host.commands.some((c) => c.line === 'iptables-restore --noflush' && c.input.some((l) => l.includes('--dport 8080'))), 'the port rules went in')
+  t.notOk(host.commands.some((c) => c.input.some((l) => l.includes('peer name eth0') && l.includes('02:42:ac:11:00:03'))), 'no veth yet')
+  host.commands.length = 0
+  const s = await net.attach({ containerId: B, name: 'b', netns: '/run/netns/b', ...ports })
+  t.equal(s.IPAddress, '172.17.0.3', 'attach uses the reservation')
+  t.same(host.commands.map(key).sort(), ['rtnetlink --net=NS | link set', 'rtnetlink | link add'], 'attach: the veth pair and its side, nothing else')
+  t.equal(s.SandboxKey, '/run/netns/b', 'the namespace filled in')
+  await net.release(B)
+  // A reservation whose container never got its namespace (the runtime's create failed): release
+  // takes back its address, its port (held socket and rules) and its record.
+  await net.reserve({ containerId: B, name: 'b', ...ports })
+  const got = net.endpoint(B)!.ports[0]!.hostPort
+  await net.release(B)
+  t.notOk(net.endpoint(B), 'no endpoint recorded')
+  const after = host.snapshot() as { namespaces: Record<string, unknown> }
+  delete after.namespaces['/run/netns/b']
+  t.same(after, before, 'links and rules as before')
+  // …and its port is free again: the next reservation of it gets it; one more is refused, leaving nothing.
+  const C = 'c'.repeat(64)
+  const again = parsePortSpecs([`127.0.0.1:${got}:80`])
+  await net.reserve({ containerId: C, name: 'c', ...again })
+  t.equal(net.endpoint(C)?.ports[0]?.hostPort, got, 'the released port reserved again')
+  const state = net.snapshot()
+  await t.rejects(net.reserve({ containerId: B, name: 'b', ...again }), { message: /port is already allocated/ })
+  t.same(net.snapshot(), state, 'nothing reserved')
 })
 
 t.test('a user-defined network: its own bridge and subnet, isolated from the default bridge; rm takes it all back', async (t) => {
