@@ -9,7 +9,7 @@ import type { ContainerConfig, ContainerState, HostConfig, MountPoint, NetworkSe
 import { ZERO_TIME } from '../api/types.js'
 import { writeFileAtomicAsync } from '../sys/atomic-file.js'
 import { readJsonRecord } from '../sys/record-file.js'
-import type { ProcessIdentity } from '../sys/proc-stat.js'
+import { bootTimeMs, type ProcessIdentity } from '../sys/proc-stat.js'
 import type { MountPlan } from './volumes/mounts.js'
 
 export type { ProcessIdentity } from '../sys/proc-stat.js'
@@ -94,11 +94,12 @@ export function makeContainerDir(containersDir: string, id: string): void {
 /**
  * Write a record (`text`: recordText of it) atomically, the fsync on libuv's thread pool. Into the
  * container's existing directory only: a write that comes after the container was removed fails
- * (ENOENT) instead of bringing its directory back.
+ * (ENOENT) instead of bringing its directory back. `durable: false` (an --rm container's record,
+ * see ContainerTable.save) leaves the fsync out.
  */
-export async function saveRecord(containersDir: string, id: string, text: string): Promise<void> {
+export async function saveRecord(containersDir: string, id: string, text: string, durable = true): Promise<void> {
   try {
-    await writeFileAtomicAsync(join(containerDir(containersDir, id), 'container.json'), text, { mode: 0o600 })
+    await writeFileAtomicAsync(join(containerDir(containersDir, id), 'container.json'), text, { mode: 0o600, durable })
   } catch (err) {
     throw storeWriteError(err, `the record of container ${id}`, containersDir)
   }
@@ -151,12 +152,25 @@ export function sweepContainersDir(containersDir: string): string[] {
 }
 
 /**
+ * A record that does not parse (`err`: readJsonRecord's) and was written before this boot: the
+ * machine went down before the kernel had written it out. Only an --rm container's record is
+ * written without an fsync (ContainerTable.save); any other record is whole after a crash, old or
+ * new (fsync, then rename), and one that does not parse stays an error. Docker removes an --rm
+ * container that does not run at its start (daemon.restore): nothing is lost that Docker keeps.
+ */
+function cutShortByCrash(path: string, err: unknown): boolean {
+  return (err as TockerError).cause instanceof SyntaxError && statSync(path).mtimeMs < bootTimeMs()
+}
+
+/**
  * Every container's record. A directory without a record is a create that died before writing its
  * first one (records are written whole, by rename): nothing of it is usable, it is skipped. A record
  * that exists but cannot be read is an error: skipping it would make the engine treat a live
- * container as gone (and, for one, release its network endpoint at start).
+ * container as gone (and, for one, release its network endpoint at start). Except an --rm
+ * container's record that the crash of the previous boot cut short (cutShortByCrash): its directory
+ * is removed and `dropped` told.
  */
-export function loadRecords(containersDir: string): ContainerRecord[] {
+export function loadRecords(containersDir: string, dropped: (id: string) => void = () => {}): ContainerRecord[] {
   let ids: string[]
   try {
     ids = readdirSync(containersDir)
@@ -168,11 +182,19 @@ export function loadRecords(containersDir: string): ContainerRecord[] {
   for (const id of ids) {
     if (!/^[0-9a-f]{64}$/.test(id)) continue
     const path = join(containersDir, id, 'container.json')
-    const rec = readJsonRecord<ContainerRecord>(path, {
-      isRecord: (r) => r.Id === id && typeof r.Name === 'string' && !!r.State,
-      notRecord: () => new TockerError('not a container record', { code: 'ESTATE', internal: true }),
-      unreadable: (cause) => unreadableRecord(path, cause),
-    })
+    let rec: ContainerRecord | undefined
+    try {
+      rec = readJsonRecord<ContainerRecord>(path, {
+        isRecord: (r) => r.Id === id && typeof r.Name === 'string' && !!r.State,
+        notRecord: () => new TockerError('not a container record', { code: 'ESTATE', internal: true }),
+        unreadable: (cause) => unreadableRecord(path, cause),
+      })
+    } catch (err) {
+      if (!cutShortByCrash(path, err)) throw err
+      rmSync(join(containersDir, id), { recursive: true, force: true })
+      dropped(id)
+      continue
+    }
     if (rec) out.push(rec)
   }
   return out

@@ -13,7 +13,7 @@ import { join } from 'node:path'
 import { flock, LOCK_EX, LOCK_NB } from '../sys/fs.js'
 import { TockerError } from '../errors.js'
 import { writeFileAtomic } from '../sys/atomic-file.js'
-import { isSameProcess } from '../sys/proc-stat.js'
+import { bootTimeMs, isSameProcess } from '../sys/proc-stat.js'
 import { pollPause } from './poll.js'
 import { openCgroupPath } from '../cgroups/index.js'
 import { OCI_VERSION, type Hooks, type LinuxSeccomp, type Process, type State } from './spec.js'
@@ -121,13 +121,6 @@ export function readState(root: string, id: string): StoredState | undefined {
     }
     throw new TockerError(`container ${id}: cannot read ${file}: ${(err as Error).message}`, { code: 'ESTATE', cause: err })
   }
-}
-
-/** When this boot began (btime in /proc/stat, whole seconds: rounded up, so "before" is sure). */
-function bootTimeMs(): number {
-  const m = /^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))
-  if (!m) throw new TockerError('no btime line in /proc/stat', { code: 'ESTATE' })
-  return Number(m[1]) * 1000
 }
 
 export function notFound(id: string): TockerError {

@@ -43,14 +43,16 @@ export function writeFileAtomic(path: string, data: Buffer | string, opts: { tmp
  * thread pool (an fsync on a busy disk takes tens of milliseconds, all of them a stall for an
  * engine serving every client from one thread), then the rename. Same guarantee: after a crash
  * the target holds the old or the new content, whole. Callers that write one file from several
- * places must order their writes themselves (a later rename wins).
+ * places must order their writes themselves (a later rename wins). `durable: false` leaves the
+ * fdatasync out: readers still see the old or the new content whole, but after a crash of the
+ * machine the file may be empty or cut short (the caller must know such a file for what it is).
  */
-export async function writeFileAtomicAsync(path: string, data: Buffer | string, opts: { mode?: number } = {}): Promise<void> {
+export async function writeFileAtomicAsync(path: string, data: Buffer | string, opts: { mode?: number; durable?: boolean } = {}): Promise<void> {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
   const fh = await open(tmp, 'wx', opts.mode ?? 0o644)
   try {
     await fh.writeFile(data)
-    await fh.datasync()
+    if (opts.durable !== false) await fh.datasync()
   } catch (err) {
     // The write's error is the one to report; a close that fails after it adds nothing.
     await fh.close().catch(() => undefined)

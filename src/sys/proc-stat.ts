@@ -2,6 +2,7 @@
 // recorded PID alone may name some other program by now. Field 22 of /proc/<pid>/stat (starttime,
 // clock ticks after boot) differs for the new process; runc and the engine record both.
 import { existsSync, readFileSync } from 'node:fs'
+import { TockerError } from '../errors.js'
 
 /** Which process we started, and how to tell it is still the same process after a restart. */
 export interface ProcessIdentity {
@@ -31,4 +32,11 @@ export function isSameProcess(id: ProcessIdentity | undefined): boolean {
   if (!id || !(id.pid > 0) || id.startTime === '') return false
   const st = processStartTime(id.pid)
   return st !== undefined && st === Number(id.startTime)
+}
+
+/** When this boot began (btime in /proc/stat, whole seconds): a file older than it was written before a crash or shutdown. */
+export function bootTimeMs(): number {
+  const m = /^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))
+  if (!m) throw new TockerError('no btime line in /proc/stat', { code: 'ESTATE' })
+  return Number(m[1]) * 1000
 }

@@ -2,7 +2,8 @@
 // root, no kernel, no processes. What the real runtime does is tested in test/integration/engine/ (root); here
 // the engine's own logic: names, states and exit codes, stop's escalation, --rm, wait, removal,
 // re-adoption by a restarted engine, logs, ps filters.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
+import { open } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
@@ -264,3 +265,36 @@ t.test('ps: only running unless -a; filters; newest first; limit', async (t) => 
   t.same((await engine.top('bb')).Titles, ['PID', 'CMD'])
   await t.rejects(engine.top('aa'), { status: 409, message: /is not running/ })
 })
+
+t.test('--rm: its record is written without an fsync; one the crash of the previous boot cut short goes at the next start, as Docker removes such containers', async (t) => {
+  // A spy on Node's FileHandle.datasync (it calls through): what the table asks of the disk.
+  const probe = await open(process.execPath, 'r')
+  const proto = Object.getPrototypeOf(probe) as { datasync: () => Promise<void> }
+  await probe.close()
+  const datasync = proto.datasync
+  let syncs = 0
+  proto.datasync = function(this: unknown) {
+    syncs++
+    return datasync.call(this)
+  }
+  t.teardown(() => void (proto.datasync = datasync))
+  const { root, first, restart } = await restartable(t)
+  const once = await first.create({ Image: 'busybox', HostConfig: { AutoRemove: true } }, 'once')
+  t.equal(syncs, 0, '--rm: create wrote its record without an fsync')
+  const kept = await first.create({ Image: 'busybox' }, 'kept')
+  t.equal(syncs, 1, 'any other container: the record is fsynced')
+  const record = (id: string) => join(root, 'containers', id, 'container.json')
+  const beforeBoot = new Date(bootTime() - 3600_000)
+  const second = await restart(() => {
+    // What a crash of the machine can leave of a record written without an fsync: nothing, or a part.
+    writeFileSync(record(once.Id), '')
+    utimesSync(record(once.Id), beforeBoot, beforeBoot)
+  })
+  t.same(second.list({ all: true, filters: {} }).map((c) => c.Names[0]), ['/kept'], 'the --rm container is gone, the other one stays')
+  t.notOk(existsSync(join(root, 'containers', once.Id)), 'its directory too')
+  t.equal(second.find(kept.Id).Name, 'kept')
+})
+
+function bootTime(): number {
+  return Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))![1]) * 1000
+}
