@@ -5,7 +5,8 @@ import { filtersJson } from '../filters.js'
 import { LIST_FORMAT_HELP, type Command, type CommandContext } from '../spec.js'
 
 async function run({ opts: a, args, g }: CommandContext): Promise<number> {
-  const [{ engineClient }, { imageRows, IMAGE_HEADERS }, { formatRows }] = await Promise.all([import('../engine.js'), import('../format/images.js'), import('../format/template.js')])
+  // The Go template engine (format/template.js) only for a --format that needs it (field-rows.ts).
+  const [{ engineClient }, { imageRows, IMAGE_HEADERS }, { formatFieldRows }] = await Promise.all([import('../engine.js'), import('../format/images.js'), import('../format/field-rows.js')])
   const filters = [...((a.filter as string[] | undefined) ?? [])]
   if (args[0]) filters.push(`reference=${args[0]}`)
   const client = await engineClient(g)
@@ -16,7 +17,7 @@ async function run({ opts: a, args, g }: CommandContext): Promise<number> {
   else if (a.format) format = String(a.format)
   else if (a.digests) format = 'table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}'
   else format = 'table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}'
-  process.stdout.write(formatRows(format, rows, IMAGE_HEADERS))
+  process.stdout.write(formatFieldRows(format, rows, IMAGE_HEADERS) ?? (await import('../format/template.js')).formatRows(format, rows, IMAGE_HEADERS))
   return 0
 }
 

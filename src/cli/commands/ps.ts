@@ -25,6 +25,6 @@ export const ps: Command = {
       limit: limit && limit > 0 ? limit : undefined,
       filters: filtersJson((a.filter as string[] | undefined) ?? []),
     })
-    process.stdout.write(formatPs(list, { quiet: !!a.quiet, noTrunc: !!a['no-trunc'], format: a.format as string | undefined }))
+    process.stdout.write(await formatPs(list, { quiet: !!a.quiet, noTrunc: !!a['no-trunc'], format: a.format as string | undefined }))
   },
 }

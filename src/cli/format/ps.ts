@@ -2,7 +2,7 @@
 // characters with "…"), CREATED ("5 minutes ago"), STATUS, PORTS, NAMES; --no-trunc, -q, --format.
 import type { ContainerSummary, Port } from '../../api/types.js'
 import { ago, goTimeUtc, table } from '../output.js'
-import { formatRows, type Row } from './template.js'
+import { formatFieldRows, type Row } from './field-rows.js'
 
 /** Go's strconv.Quote for the characters commands contain. */
 function goQuote(s: string): string {
@@ -74,11 +74,15 @@ const HEADERS: Record<string, string> = {
   Size: 'SIZE',
 }
 
-export function formatPs(list: ContainerSummary[], o: { quiet?: boolean; noTrunc?: boolean; format?: string }): string {
+/**
+ * `tocker ps`'s output. The Go template engine (template.ts) loads only for a --format that needs it
+ * (more than text and string fields).
+ */
+export async function formatPs(list: ContainerSummary[], o: { quiet?: boolean; noTrunc?: boolean; format?: string }): Promise<string> {
   const trunc = !o.noTrunc
   if (o.quiet) return list.map((c) => (trunc ? c.Id.slice(0, 12) : c.Id) + '\n').join('')
   const rows = list.map((c) => psRow(c, trunc))
-  if (o.format && o.format !== 'table') return formatRows(o.format, rows, HEADERS)
+  if (o.format && o.format !== 'table') return formatFieldRows(o.format, rows, HEADERS) ?? (await import('./template.js')).formatRows(o.format, rows, HEADERS)
   return table(
     ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'],
     rows.map((r) => [r.ID, r.Image, r.Command, r.RunningFor, r.Status, r.Ports, r.Names] as string[]),

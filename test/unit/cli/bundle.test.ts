@@ -14,8 +14,13 @@ const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
 const TOCKER = join(repo, 'bin', 'tocker')
 const BUNDLE = join(repo, 'dist', 'bundle')
 
-/** bin/tocker's run (of the checkout at `at`), with which of the bundle's files it read and whether V8 took their caches. */
-const probeScript = (at: string) => `
+/**
+ * bin/tocker's run (of the checkout at `at`), with which of the bundle's files it read and whether V8
+ * took their caches. `asRoot`: process.getuid() says 0, so that a command that needs root runs its
+ * own code as far as it gets without an engine (the unit tier runs as uid 65534).
+ */
+const probeScript = (at: string, asRoot = false) =>
+  `${asRoot ? 'process.getuid = () => 0' : ''}
 const fs = require('node:fs'), vm = require('node:vm')
 const read = [], scripts = []
 const readFileSync = fs.readFileSync
@@ -40,7 +45,11 @@ function probe(...args: string[]): Probed {
 }
 
 function probeAt(checkout: string, ...args: string[]): Probed {
-  const r = spawnSync(process.execPath, ['-e', probeScript(checkout), '--', ...args], { encoding: 'utf8', env: { ...process.env, TOCKER_NO_BUNDLE: '' } })
+  return probeWith(checkout, false, {}, args)
+}
+
+function probeWith(checkout: string, asRoot: boolean, env: Record<string, string>, args: string[]): Probed {
+  const r = spawnSync(process.execPath, ['-e', probeScript(checkout, asRoot), '--', ...args], { encoding: 'utf8', env: { ...process.env, TOCKER_NO_BUNDLE: '', ...env } })
   const at = r.stderr.lastIndexOf('PROBE')
   const seen = JSON.parse(r.stderr.slice(at + 'PROBE'.length)) as { read: string[]; scripts: [string, boolean, boolean][] }
   return { status: r.status, stdout: r.stdout, stderr: r.stderr.slice(0, at), ...seen }
@@ -77,6 +86,22 @@ t.test('a command reads its own chunks, not every command', async (t) => {
   }
   // --help of ps loads ps's table and the help printer, which --version does not.
   t.ok(help.read.length > version.read.length)
+})
+
+// Their default tables and field-only --format templates are filled in by format/field-rows.ts: the Go
+// template engine (~20 KB of code) loads only for a --format that needs it.
+t.test('ps and images read no template engine for their tables', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'tocker-unit-bundle-root-'))
+  t.teardown(() => rmSync(root, { recursive: true, force: true }))
+  for (const cmd of ['ps', 'images']) {
+    // No engine there: the command loads its code, then fails to connect.
+    const p = probeWith(repo, true, { TOCKER_NO_AUTOSTART: '1' }, ['--root', root, cmd])
+    t.equal(p.status, 1, `${cmd}: exit 1`)
+    t.match(p.stderr, /^Cannot connect to the tocker engine/, `${cmd}: no engine`)
+    const texts = p.read.filter((f) => f.endsWith('.cjs')).map((f) => readFileSync(f, 'latin1'))
+    t.ok(texts.some((s) => /function (formatPs|imageRows)\(/.test(s)), `${cmd}: its table code was read`)
+    t.notOk(texts.some((s) => s.includes('var TemplateError = class')), `${cmd}: the template engine was not`)
+  }
 })
 
 // In a copy of the bundle without its caches, owned by whoever runs the test: the unit tier runs as

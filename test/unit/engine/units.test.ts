@@ -57,12 +57,12 @@ t.test('ps looks like docker ps', async (t) => {
     HostConfig: { NetworkMode: 'default' },
     Mounts: [],
   }
-  const out = formatPs([c], {})
+  const out = await formatPs([c], {})
   t.match(out, /^CONTAINER ID   IMAGE     COMMAND              CREATED         STATUS         PORTS     NAMES\n/)
   t.match(out, /aaaaaaaaaaaa   httpd     "httpd-foreground"   5 minutes ago   Up 5 minutes             ws2\n$/)
-  t.equal(formatPs([c], { quiet: true }), 'aaaaaaaaaaaa\n')
-  t.equal(formatPs([c], { format: '{{.ID}} {{.Names}} {{.Status}}' }), 'aaaaaaaaaaaa ws2 Up 5 minutes\n')
-  t.equal(formatPs([c], { format: 'table {{.Names}}\\t{{.Image}}' }), 'NAMES     IMAGE\nws2       httpd\n')
+  t.equal(await formatPs([c], { quiet: true }), 'aaaaaaaaaaaa\n')
+  t.equal(await formatPs([c], { format: '{{.ID}} {{.Names}} {{.Status}}' }), 'aaaaaaaaaaaa ws2 Up 5 minutes\n')
+  t.equal(await formatPs([c], { format: 'table {{.Names}}\\t{{.Image}}' }), 'NAMES     IMAGE\nws2       httpd\n')
   t.equal(render('{{.State.Status}} {{json .Config.Cmd}}', { State: { Status: 'exited' }, Config: { Cmd: ['sh'] } }), 'exited ["sh"]')
   t.equal(formatRows('{{.A}}', [{ A: 1 }, { A: 2 }], {}), '1\n2\n')
 })
