@@ -26,7 +26,8 @@
 // with it as the cause. isUserFacing() tells the two apart; where an internal error reaches a
 // person unworded, it is printed as a plain "Error: …" line (and the API answers 500 with its
 // message).
-import { constants } from 'node:os'
+import { createRequire } from 'node:module'
+import type { constants } from 'node:os'
 
 // Codes. A TockerError's `code` is one of two kinds, and the compiler holds it to them (ErrorCode):
 // - an errno name ("EPERM", "ENOENT", "EEXIST", "ETIMEDOUT"…, os.constants.errno) where the failure
@@ -170,7 +171,18 @@ export function httpStatusOf(code: ErrorCode): number | undefined {
 /** `err`'s code where it is one of ours or an errno name (a TockerError's, Node's ErrnoException's), else `otherwise`. */
 export function codeOf(err: unknown, otherwise: ErrorCode): ErrorCode {
   const code = (err as { code?: unknown } | null | undefined)?.code
-  return typeof code === 'string' && (Object.hasOwn(ERROR_CODES, code) || Object.hasOwn(constants.errno, code)) ? (code as ErrorCode) : otherwise
+  return typeof code === 'string' && (Object.hasOwn(ERROR_CODES, code) || Object.hasOwn(errnoNames(), code)) ? (code as ErrorCode) : otherwise
+}
+
+let errno: typeof constants.errno | undefined
+/**
+ * os.constants.errno, from node:os loaded at the first call: every CLI command loads this file, and
+ * node:os at its start cost each one ~0.5 ms and 10 KB of young heap (which brought `tocker
+ * images` past the size at which V8 schedules a young-generation GC, 3-9 ms).
+ */
+function errnoNames(): typeof constants.errno {
+  errno ??= (createRequire(import.meta.url)('node:os') as typeof import('node:os')).constants.errno
+  return errno
 }
 
 /** The code for an HTTP status an engine answered with: a kind where one has that status, else EENGINE. */
