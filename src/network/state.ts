@@ -105,11 +105,16 @@ export function writeState(paths: StatePaths, state: NetworkState): void {
   writeFileAtomic(paths.file, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 })
 }
 
-/** writeState with the fsync on libuv's pool (the engine's main thread goes on meanwhile). */
+/**
+ * writeState with the fsync on libuv's pool (the engine's main thread goes on meanwhile). The
+ * file is written at once and only the fdatasync is left to the pool (writeNow), so that it runs
+ * while the engine's thread is held by the runtime's create (the reservation is written just
+ * before it: NetworkManager.reserve).
+ */
 export async function writeStateAsync(paths: StatePaths, state: NetworkState): Promise<void> {
   const text = JSON.stringify(state, null, 2) + '\n'
   mkdirSync(dirname(paths.file), { recursive: true, mode: 0o700 })
-  await writeFileAtomicAsync(paths.file, text, { mode: 0o600 })
+  await writeFileAtomicAsync(paths.file, text, { mode: 0o600, writeNow: true })
 }
 
 export function removeState(paths: StatePaths): void {
