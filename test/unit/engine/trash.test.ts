@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { Engine } from '../../../src/engine/engine.js'
+import { removeContainerTree } from '../../../src/engine/remove-tree.js'
+import { onTrace } from '../../../src/trace/trace.js'
 import { FakeRuntime, fakeImages } from '../fakes/runtime.js'
 
 function store(t: Test): string {
@@ -79,4 +81,33 @@ t.test('a container directory on another file system than trash/ is deleted in p
   t.throws(() => engine.find('web'), { status: 404, message: 'No such container: web' })
   await engine.close()
   t.same(readdirSync(join(root, 'trash')), [], 'nothing in trash/')
+})
+
+// A volatile mount (--rm: runtime/overlay.ts) leaves work/work/incompat/volatile/dirty: still a
+// container that wrote nothing, deleted in this process. Through `rm -rf` the engine forked (15 ms
+// of system time at 100 MB RSS) and rm ran (10 ms), per `run --rm`.
+t.test("a volatile mount's mark alone in work/work: deleted in-process, no rm -rf process", async (t) => {
+  const root = store(t)
+  const kinds = async (make: (dir: string) => void): Promise<string[]> => {
+    const dir = mkdtempSync(join(root, 'ctr-'))
+    for (const d of ['upper', 'rootfs', 'work/work']) mkdirSync(join(dir, d), { recursive: true })
+    make(dir)
+    const seen: string[] = []
+    const off = onTrace((e) => seen.push(`${e.kind} ${e.op}`))
+    try {
+      await removeContainerTree(dir, 'test')
+    } finally {
+      off()
+    }
+    t.notOk(existsSync(dir), 'deleted')
+    return seen
+  }
+  const mark = (dir: string) => {
+    mkdirSync(join(dir, 'work/work/incompat/volatile'), { recursive: true })
+    writeFileSync(join(dir, 'work/work/incompat/volatile/dirty'), '')
+  }
+  t.same(await kinds(() => {}), ['fs rm'], 'nothing written: in-process')
+  t.same(await kinds(mark), ['fs rm'], 'only the volatile mark: in-process')
+  t.same(await kinds((dir) => (mark(dir), writeFileSync(join(dir, 'work/work/incompat/other'), ''))), ['exec rm'], 'anything more in work/work: rm -rf')
+  t.same(await kinds((dir) => writeFileSync(join(dir, 'upper/file'), '')), ['exec rm'], 'a file written: rm -rf')
 })
