@@ -58,6 +58,11 @@ module.exports.loadBundle = loadBundle
 
 /** The bundles' files loaded so far (this process's require cache for them), by path. */
 const loaded = new Map()
+/**
+ * Chunks that came inside their entry (scripts/bundle.mjs: the ones every engine command loads), as
+ * module functions by the path of their file, which is then not read.
+ */
+const embedded = new Map()
 
 /**
  * The exports of the bundle file `file` (undefined when an `entry` is not there). Its requires of
@@ -67,6 +72,14 @@ const loaded = new Map()
 function loadFile(file, bundleDir, entry = false) {
   const known = loaded.get(file)
   if (known) return known.module.exports
+  const dir = dirname(file)
+  const inEntry = embedded.get(file)
+  if (inEntry) {
+    const mod = newModule(bundleDir, dir)
+    loaded.set(file, { file, module: mod })
+    inEntry(mod.exports, chunkRequire(dir, bundleDir), mod, file, dir)
+    return mod.exports
+  }
   let source
   try {
     // Read as bytes and made a one-byte string: scripts/bundle.mjs writes ASCII only, and a latin1
@@ -83,16 +96,31 @@ function loadFile(file, bundleDir, entry = false) {
   } catch {} // none yet (or unreadable): compiled from the source, as without a cache
   // The file is its code inside Module.wrap's text already (scripts/bundle.mjs says why).
   const script = new vm.Script(source, { filename: file, cachedData })
-  // The tree's modules the bundle leaves out (the engine, the dashboard), by paths relative to
-  // dist/bundle/: imported from here, since code compiled by vm.Script cannot import() on Node 20.
-  const mod = { exports: {}, treeImport: (path) => import(require('node:url').pathToFileURL(join(bundleDir, path)).href) }
+  const mod = newModule(bundleDir, dir)
   // In the map before it runs, as Node's require does: chunks that require each other get the
   // exports filled in so far (esbuild's CommonJS output sets them first).
   loaded.set(file, { file, script, cachedData, module: mod })
-  const dir = dirname(file)
-  const chunkRequire = (id) => (id.startsWith('./') || id.startsWith('../') ? loadFile(join(dir, id), bundleDir) : require(id))
-  script.runInThisContext()(mod.exports, chunkRequire, mod, file, dir)
+  script.runInThisContext()(mod.exports, chunkRequire(dir, bundleDir), mod, file, dir)
   return mod.exports
+}
+
+/** A bundle file's `module`. */
+function newModule(bundleDir, dir) {
+  return {
+    exports: {},
+    // The tree's modules the bundle leaves out (the engine, the dashboard), by paths relative to
+    // dist/bundle/: imported from here, since code compiled by vm.Script cannot import() on Node 20.
+    treeImport: (path) => import(require('node:url').pathToFileURL(join(bundleDir, path)).href),
+    // An entry's chunks inside it, by paths relative to it.
+    embed: (fns) => {
+      for (const [rel, fn] of Object.entries(fns)) embedded.set(join(dir, rel), fn)
+    },
+  }
+}
+
+/** The `require` of a bundle file in `dir`: its chunks (./, ../) loaded here, anything else Node's. */
+function chunkRequire(dir, bundleDir) {
+  return (id) => (id.startsWith('./') || id.startsWith('../') ? loadFile(join(dir, id), bundleDir) : require(id))
 }
 
 /**
@@ -101,7 +129,7 @@ function loadFile(file, bundleDir, entry = false) {
  */
 function saveCaches() {
   for (const m of loaded.values()) {
-    if (!m.saved && (m.cachedData === undefined || m.script.cachedDataRejected)) {
+    if (m.script && !m.saved && (m.cachedData === undefined || m.script.cachedDataRejected)) {
       m.saved = true // once (`tocker runtime` saves at beforeExit, then tocker's own run)
       saveCache(`${m.file}.cache`, m.script.createCachedData())
     }

@@ -105,9 +105,10 @@ const CHUNKS = 'tocker'
  * fresh process pays for every page it touches), about half of ps's own JavaScript.
  */
 async function buildTocker() {
-  const { outputFiles } = await build({
+  const { outputFiles, metafile } = await build({
     ...common,
     format: 'esm',
+    metafile: true,
     splitting: true,
     entryPoints: { tocker: join(tree, 'cli', 'main.js') },
     outdir: out,
@@ -120,6 +121,7 @@ async function buildTocker() {
   })
   rmSync(join(out, CHUNKS), { recursive: true, force: true })
   mkdirSync(join(out, CHUNKS))
+  const codes = new Map()
   await Promise.all(outputFiles.map(async (f) => {
     let code = f.text.replace(/\bimport\("tocker-tree:([^"]+)"\)/g, '__treeImport("$1")')
     if (code.includes(TREE_MARK)) throw new Error(`${f.path}: a left-out module is imported in a way this script does not rewrite`)
@@ -129,9 +131,65 @@ async function buildTocker() {
     const prelude = ["'use strict';"]
     if (code.includes('__bundle_url')) prelude.push("const __bundle_url = require('node:url').pathToFileURL(__filename).href;")
     if (code.includes('__treeImport(')) prelude.push('const __treeImport = module.treeImport;')
-    writeFileSync(f.path, wrapped(`${prelude.join('\n')}\n${code}`))
+    codes.set(f.path, `${prelude.join('\n')}\n${code}`)
   }))
+  const entry = join(out, 'tocker.cjs')
+  const inEntry = withStaticRequires([entry, ...IN_ENTRY.map((m) => chunkOf(metafile, m))], codes)
+  inEntry.delete(entry)
+  for (const [path, code] of codes) writeFileSync(path, wrapped(path === entry ? embedding(code, inEntry, codes) : code))
 }
+
+/**
+ * Modules (of dist/src/) whose chunks go inside the entry with the entry's own static requires: the
+ * API client (every engine command's) and what `ps` and `images` print with (embedding() says why).
+ */
+const IN_ENTRY = ['cli/engine.js', 'cli/output.js', 'api/json-message.js', 'cli/format/field-rows.js']
+
+/** The path of the chunk (or dynamic entry) of the bundle that holds the tree's module `module`. */
+function chunkOf(metafile, module) {
+  const input = relative(process.cwd(), join(tree, module))
+  const found = Object.entries(metafile.outputs).find(([, o]) => o.entryPoint === input || Object.hasOwn(o.inputs, input))
+  if (!found) throw new Error(`no chunk of ${module} in the tocker bundle`)
+  return resolve(found[0])
+}
+
+/**
+ * `files` and the chunks they require() at their top (`var import_x = require("./…")`, not in a
+ * promise: those are import()s), transitively.
+ */
+function withStaticRequires(files, codes) {
+  const all = new Set()
+  const add = (file) => {
+    if (all.has(file)) return
+    all.add(file)
+    for (const [, rel] of codes.get(file).matchAll(/^var import_\w+ = require\("(\.\.?\/[^"]+)"\);$/gm)) add(join(dirname(file), rel))
+  }
+  for (const f of files) add(f)
+  return all
+}
+
+/**
+ * The entry's code with the chunks every command loads inside it (its own static requires, and
+ * IN_ENTRY's chunks with theirs), each as the module function the loader would make
+ * of its file: bin/bundle-loader.cjs runs these instead of reading those files (which stay, for
+ * nothing else reads them). The file is then at least LARGE_STRING bytes long. Why: V8 puts each
+ * file's source string in its young generation, and a command's ~15 files with ~110 KB of source
+ * took `tocker ps` past the size (80 % of the 1 MB young space) at which V8 schedules a scavenge:
+ * it ran in the loop turn after the request's connect() and before the connect callback that writes
+ * the request (epoll reported the task's eventfd first), 3-9 ms on the critical path of every ps and
+ * images. A string of 128 KB or more goes to V8's large object space instead, which that trigger does
+ * not count (the old single 466 KB bundle never had this scavenge); and fewer files cost fewer
+ * young objects (~3 KB each in the loader) and system calls.
+ */
+function embedding(code, files, codes) {
+  const fns = [...files].sort().map((f) => `${JSON.stringify(relative(out, f))}: function (exports, require, module, __filename, __dirname) {\n${codes.get(f)}\n}`)
+  const [strict, ...rest] = code.split('\n')
+  const text = `${strict}\nmodule.embed({\n${fns.join(',\n')}\n});\n${rest.join('\n')}`
+  const short = LARGE_STRING - WRAPPER.length - text.length - 4
+  return short > 0 ? `${text}\n/*${' '.repeat(short)}*/` : text
+}
+/** V8's kMaxRegularHeapObjectSize (Node 20: 128 KB pages of 256 KB): longer strings are large objects. */
+const LARGE_STRING = 128 * 1024 + 64
 
 await Promise.all([
   buildTocker(),
