@@ -151,6 +151,15 @@ static void do_hooks(int ctl, char *p, size_t len)
 	send_ok(ctl);
 }
 
+/*
+ * Whether the creator said D: its state.json is on disk, so whoever comes later (`start`, `delete`,
+ * a restarted engine) can find us. Until then the creator's end of file means it died half-way,
+ * and nobody knows this container exists: we exit (and the shim, reaping us, with us), even after
+ * the spec was accepted. After D, end of file means `create` returned (runc semantics: a created
+ * container outlives it) and only start.sock can release us.
+ */
+static int state_saved;
+
 /* Serve the runtime until the process spec is accepted; returns it. Exits if the runtime goes. */
 static struct process_spec *serve(int ctl)
 {
@@ -173,6 +182,9 @@ static struct process_spec *serve(int ctl)
 			break;
 		case MSG_CHROOT:
 			do_chroot(ctl, payload);
+			break;
+		case MSG_SAVED: /* --step: the state is saved before the spec is sent; no answer */
+			state_saved = 1;
 			break;
 		case MSG_SPEC: {
 			char err[256];
@@ -233,7 +245,8 @@ void gate_create(int ctl, int lsock)
 	struct process_spec *spec = serve(ctl);
 	/* Wait for `start`: G on the control socket (the runtime that created us, in the same
 	 * process: `run`), or G from a connection to the start socket (any other process). When the
-	 * creator goes away (end of file on the control socket), only the start socket is left. */
+	 * creator goes away (end of file on the control socket) after it saved the state (D), only
+	 * the start socket is left; before that, nobody would ever know of us: exit. */
 	struct pollfd fds[2] = { { .fd = lsock, .events = POLLIN }, { .fd = ctl, .events = POLLIN } };
 	int nfds = 2;
 	for (;;) {
@@ -244,8 +257,15 @@ void gate_create(int ctl, int lsock)
 		}
 		char go;
 		if (nfds == 2 && fds[1].revents) {
-			if (recv_msg(ctl, &go, 1) == 1 && go == MSG_GO)
+			ssize_t n = recv_msg(ctl, &go, 1);
+			if (n == 1 && go == MSG_GO)
 				release(ctl, 0, spec);
+			if (n == 1 && go == MSG_SAVED) {
+				state_saved = 1;
+				continue;
+			}
+			if (!state_saved)
+				_exit(1); /* the creator died before its state.json existed: see state_saved */
 			close(ctl); /* the creator is gone (or said something else): only `start` can release us now */
 			trace_to(-1, 0);
 			nfds = 1;

@@ -14,7 +14,11 @@
  *   [Node: /dev, binds, masks, pivot_root]
  *   S <process spec> ─────────────────────────────────────────────▶ user, caps, rlimits, cwd,
  *                                                                    find the program     ─▶ K|E
- *   (create returns; the gate polls the control socket and <state>/start.sock)
+ *   [Node: writes state.json]
+ *   D (durable: the state is saved) ──────────────────────────────▶ (no answer)
+ *   (create returns; the gate polls the control socket and <state>/start.sock. End of file on the
+ *    control socket before D: the creator died before anyone could know of the container, and the
+ *    gate exits; after D: only `start` can release it now. With --step, D comes before S.)
  *   `start` connects (stream socket), sends G ─────────────────────▶ execve; the socket is
  *        ◀─────────────── EOF (close-on-exec: it ran) or E errno,exit code,message (it did not)
  *   (or, in the process that created it: G on the control socket, same answer there)
@@ -54,6 +58,7 @@ enum msg_type {
 	MSG_SPEC = 'S',     /* runtime → gate: the process to run (see process.c) */
 	MSG_HOOKS = 'H',    /* runtime → gate: run these hooks now, in here (createContainer; hooks.c) */
 	MSG_CHROOT = 'J',   /* runtime → gate: chroot into this path (no mount namespace of its own: gate.c) */
+	MSG_SAVED = 'D',    /* runtime → gate: state.json is saved, outlive me (no answer; gate.c state_saved) */
 	MSG_GO = 'G',       /* start → gate: execve now */
 	MSG_OK = 'K',
 	MSG_ERROR = 'E',    /* "<errno>\0<exit code>\0<message>" */

@@ -284,9 +284,11 @@ export async function create(opts: CreateOptions, checked: boolean): Promise<Con
       keyring: opts.noNewKeyring ? undefined : `_ses.${opts.id}`,
       hooks: spec.hooks?.poststart?.length || spec.hooks?.poststop?.length ? { poststart: spec.hooks.poststart, poststop: spec.hooks.poststop } : undefined,
     }
-    // The state goes to disk before the gate has accepted its process: from then on the gate
-    // outlives us (it waits for `start`), and whoever finds it must know what it is.
+    // The state goes to disk, then the gate hears it may outlive us (it waits for `start`):
+    // whoever finds it must know what it is. Should we die before that (the spec may already be
+    // with it), the end of file on the control socket makes the gate exit (gate.c state_saved).
     writeState(stateRoot, st)
+    channel.stateSaved()
     if (step) {
       await stepPause('pivot', { pid: gatePid, cgroupPath: cgroup?.path })
       channel.sendSpec(encoded)

@@ -13,7 +13,7 @@ import { MSG, shimTraceEvent } from './shim-messages.js'
  * What create asks of its shim and gate over the channel: the seam a unit test's recording fake
  * implements (test/unit/fakes/shim.ts, installed with useCreateShim).
  */
-export type CreateChannel = Pick<ShimChannel, 'expectPids' | 'expectPidAndReady' | 'cgroupNamespace' | 'mount' | 'chroot' | 'describeNext' | 'runHooks' | 'flush' | 'sendSpec' | 'sendSpecLater' | 'go' | 'close'>
+export type CreateChannel = Pick<ShimChannel, 'expectPids' | 'expectPidAndReady' | 'cgroupNamespace' | 'mount' | 'chroot' | 'describeNext' | 'runHooks' | 'flush' | 'sendSpec' | 'sendSpecLater' | 'stateSaved' | 'go' | 'close'>
 
 export class ShimChannel {
   private readonly buf = Buffer.alloc(64 * 1024)
@@ -205,6 +205,21 @@ export class ShimChannel {
   sendSpecLater(encoded: Buffer): void {
     this.send(MSG.spec, encoded)
     this.pending.push('')
+  }
+
+  /**
+   * create mode: state.json is on disk, so the gate may outlive us now (it waits for `start`).
+   * Until it hears this, end of file on the control socket makes it exit: a creator that died
+   * before saving the state would leave a container nobody knows of (gate.c state_saved). One
+   * write, no answer: no round trip. A gate that already failed (its E waits for flush()) is gone,
+   * and the write finds the socket closed.
+   */
+  stateSaved(): void {
+    try {
+      this.send(MSG.saved)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EPIPE') throw err
+    }
   }
 
   /** exec mode: release the gate and wait until its execve succeeded (end of file) or failed. */

@@ -5,7 +5,7 @@ import { isTracing, type TraceEvent } from '../trace/trace.js'
 import { capabilityNames } from './caps.js'
 import { parseError, type GateError } from './gate-error.js'
 
-export const MSG = { pid: 0x50, ready: 0x52, cgroupns: 0x43, mount: 0x4d, hooks: 0x48, chroot: 0x4a, spec: 0x53, go: 0x47, ok: 0x4b, error: 0x45, trace: 0x54 } // 'P' 'R' ...
+export const MSG = { pid: 0x50, ready: 0x52, cgroupns: 0x43, mount: 0x4d, hooks: 0x48, chroot: 0x4a, spec: 0x53, saved: 0x44, go: 0x47, ok: 0x4b, error: 0x45, trace: 0x54 } // 'P' 'R' ...
 
 /** The shim's arguments that make it report its steps (trace.c), when somebody listens here. */
 export function shimTraceArgs(): string[] {

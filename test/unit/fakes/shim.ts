@@ -95,6 +95,12 @@ export class FakeCreateShim implements CreateChannel {
   sendSpecLater(): void {
     this.#note('spec later')
   }
+  /** Called when create says the state is saved (a test looks at the disk then). */
+  onStateSaved: (() => void) | undefined
+  stateSaved(): void {
+    this.#note('state saved')
+    this.onStateSaved?.()
+  }
   go(): void {
     this.#note('go')
   }

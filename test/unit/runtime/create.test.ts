@@ -37,6 +37,8 @@ function at(t: { fail(m: string): void }, lines: string[], re: RegExp): number {
 
 t.test("create: namespaces, the shim, the rootfs, the gate's mounts, devices, pivot_root, home again, in that order", async (t) => {
   const { bundle, rootfs, stateRoot, shim } = setUp(t)
+  let savedBefore: boolean | undefined
+  shim.onStateSaved = () => (savedBefore = existsSync(join(stateRoot, 'u1', 'state.json')))
   const c = await createContainer({ id: 'u1', bundle, stateRoot, cgroupsDisabled: true, stdio: IGNORE })
   t.teardown(() => c.detach())
   const lines = shim.timeline()
@@ -57,12 +59,14 @@ t.test("create: namespaces, the shim, the rootfs, the gate's mounts, devices, pi
     /^umount2 \. MNT_DETACH$/, // the host's root detached
     /^shim: spec later$/, // the process spec goes to the gate …
     /^setns \d+ CLONE_NEWNS$/, // … while the thread goes home (the mount namespace last)
+    /^shim: state saved$/, // state.json is written: from now on the gate may outlive us
   ]
   const where = order.map((re) => at(t, lines, re))
   t.same(where, [...where].sort((a, b) => a - b), `in this order:\n${lines.join('\n')}`)
   t.equal(lines[at(t, lines, /^shim: pids, ready$/) + 1], 'shim: flush', "the gate's mounts are done before the masks and pivot_root")
   t.equal(lines[at(t, lines, /^shim: gate: mount proc /) + 1], 'shim: flush', '/proc is there before /dev is mounted beside it')
-  t.equal(lines.at(-1), 'shim: flush', "a checked create ends reading the gate's answer")
+  t.same(lines.slice(-2), ['shim: state saved', 'shim: flush'], "a checked create ends reading the gate's answer")
+  t.equal(savedBefore, true, 'the gate hears "saved" only once state.json is on disk (before, a creator that dies takes the gate with it)')
   t.same(shim.args, ['create', '--state-dir', join(stateRoot, 'u1')], 'a new PID namespace: no --pidns')
   const st = JSON.parse(readFileSync(join(stateRoot, 'u1', 'state.json'), 'utf8'))
   t.match(st, { id: 'u1', pid: FAKE_GATE_PID, shimPid: FAKE_SHIM_PID, bundle, rootfs })
