@@ -141,9 +141,10 @@ async function buildTocker() {
 
 /**
  * Modules (of dist/src/) whose chunks go inside the entry with the entry's own static requires: the
- * API client (every engine command's) and what `ps` and `images` print with (embedding() says why).
+ * API client (every engine command's), what `ps` and `images` print with, and what `run` loads
+ * before its create (embedding() says why).
  */
-const IN_ENTRY = ['cli/engine.js', 'cli/output.js', 'api/json-message.js', 'cli/format/field-rows.js']
+const IN_ENTRY = ['cli/engine.js', 'cli/output.js', 'api/json-message.js', 'cli/format/field-rows.js', 'cli/commands/run.js', 'cli/container-options.js', 'cli/with-help.js']
 
 /** The path of the chunk (or dynamic entry) of the bundle that holds the tree's module `module`. */
 function chunkOf(metafile, module) {
