@@ -55,6 +55,10 @@ export async function adoptContainers(parts: AdoptionParts): Promise<void> {
         // The runtime's state without its processes' identities (a create cut short): clean up.
         await runtime.cleanup(rec).catch((e) => warn(`cleanup of ${rec.Id}: ${(e as Error).message}`))
       }
+      // --rm and not running: Docker removes it at its start (daemon.restore), created or ended. Its
+      // record was written without an fsync (container-table.ts): after a crash of the machine it
+      // may say "created" for a container that ran.
+      if (rec.HostConfig.AutoRemove) await removal.remove(rec, { force: true, volumes: true, autoRemove: true }).catch((e) => warn(`--rm of ${rec.Id}: ${(e as Error).message}`))
       continue
     }
     if (runtime.isRunning(rec.Shim) && !runtime.readExit(rec)) {

@@ -298,3 +298,16 @@ t.test('--rm: its record is written without an fsync; one the crash of the previ
 function bootTime(): number {
   return Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))![1]) * 1000
 }
+
+t.test('a restarted engine removes the --rm containers that do not run, as Docker does (daemon.restore); the others stay', async (t) => {
+  const { root, runtime, first, restart } = await restartable(t)
+  const created = await first.create({ Image: 'busybox', HostConfig: { AutoRemove: true } }, 'never-started')
+  const running = await first.create({ Image: 'busybox', HostConfig: { AutoRemove: true } }, 'still-running')
+  await first.start('still-running')
+  await first.create({ Image: 'busybox' }, 'kept')
+  const second = await restart()
+  t.same(second.list({ all: true, filters: {} }).map((c) => c.Names[0]).sort(), ['/kept', '/still-running'], 'the created --rm one is gone; the running one stays (it goes at its exit)')
+  t.notOk(existsSync(join(root, 'containers', created.Id)), 'its directory too')
+  runtime.exit(running.Id, 0)
+  await until(() => second.list({ all: true, filters: {} }).length === 1, 'the running --rm one to be removed at its exit')
+})
