@@ -110,14 +110,15 @@ t.test('DELETE /containers/{id}: 409 while running, 204 with force; then 404; th
 
 t.test('POST rename: 204; 409 for a name in use; the old name is gone', async (t) => {
   const { api, create } = await bed(t)
-  await create('aa')
-  await create('bb')
-  const clash = await api('POST', '/containers/aa/rename?name=bb')
+  // Names that are no hex: "aa" is also an ID prefix, and found a container whose ID began with it.
+  await create('ax')
+  await create('bx')
+  const clash = await api('POST', '/containers/ax/rename?name=bx')
   t.equal(clash.status, 409)
-  t.match(clash.json.message, /^Error when allocating new name: Conflict\. The container name "\/bb" is already in use/)
-  t.equal((await api('POST', '/containers/aa/rename?name=cc')).status, 204)
-  t.equal((await api('GET', '/containers/cc/json')).json.Name, '/cc')
-  t.equal((await api('GET', '/containers/aa/json')).status, 404)
+  t.match(clash.json.message, /^Error when allocating new name: Conflict\. The container name "\/bx" is already in use/)
+  t.equal((await api('POST', '/containers/ax/rename?name=cx')).status, 204)
+  t.equal((await api('GET', '/containers/cx/json')).json.Name, '/cx')
+  t.equal((await api('GET', '/containers/ax/json')).status, 404)
 })
 
 t.test('POST restart: a stopped container runs again, a running one is stopped first', async (t) => {
