@@ -124,7 +124,7 @@ export class Engine {
       log: warn,
     })
     this.#trash = new Trash(this.layout.trash, warn)
-    this.#removal = new Removal(table, this.#exits, runtime, network, events, warn, (rec) => this.volumes.removeAnonymous(volumeUse(rec).anonymous, warn), this.#trash)
+    this.#removal = new Removal(table, this.#exits, runtime, network, events, warn, (rec) => this.volumes.removeAnonymous(volumeUse(rec).anonymous, warn), this.#trash, (id) => this.#streams.attachesDone(id))
     this.#lifecycle = new Lifecycle({ table, mutex: this.#mutex, exits: this.#exits, removal: this.#removal, images: opts.images ?? images, runtime, network, volumes: this.volumes, events, warn })
     this.files = new ContainerFiles({ table, mutex: this.#mutex, runtime, images, events })
     this.#streams = new Streams(this.#exits, runtime, (msg) => opts.debug && process.stderr.write(`tockerd: ${msg}\n`))

@@ -33,6 +33,8 @@ export class Removal {
     readonly removeVolumes: (rec: ContainerRecord) => Promise<void> = async () => {},
     /** Where a removed container's directory goes to be deleted after the answer (trash.ts). */
     readonly trash?: Trash,
+    /** Resolves once the container's attach streams have delivered its log (streams.ts attachesDone). */
+    readonly attachesDone: (id: string) => Promise<void> = async () => {},
   ) {}
 
   /** Whether the container's exit now is one that `rm -f` caused (its removal follows). */
@@ -108,6 +110,8 @@ export class Removal {
    * anonymous volumes) run that, then tell the waiters.
    */
   async finish(rec: ContainerRecord, beforeGone?: () => Promise<void>): Promise<void> {
+    // Its log goes with the directory: not before the attached clients have had what it holds.
+    const delivered = this.attachesDone(rec.Id)
     await this.network?.release(rec).catch((e) => this.warn(`network release of ${rec.Id}: ${(e as Error).message}`))
     const dir = containerDir(this.table.dir, rec.Id)
     let aside: string | undefined
@@ -116,6 +120,7 @@ export class Removal {
       await this.runtime.destroy(rec)
       // Not while a write of its record is under way (it would land in the directory being emptied).
       await this.table.settled(rec.Id)
+      await delivered
       // With it goes upper/, the writable layer: moved aside now and deleted after the answer, or
       // deleted here (traced; or something is still mounted on rootfs/: then a deletion that
       // fails must leave the container "Dead", for `rm` to try again, not hidden in trash/).

@@ -45,7 +45,17 @@ export interface AttachOptions {
   stderr: boolean
 }
 
+/**
+ * How long a removal waits for the container's attach streams to deliver what its log holds: they
+ * end at its exit once the log is read to its end; only a client that does not read takes longer,
+ * and it keeps the log open (a descriptor outlives the removal), so the removal goes on then.
+ */
+export const ATTACH_DRAIN_MS = 2000
+
 export class Streams {
+  /** Per container, its attach streams still delivering (attachesDone). */
+  readonly #attaching = new Map<string, Set<Promise<void>>>()
+
   constructor(
     readonly exits: ExitMonitor,
     readonly runtime: RuntimeBackend,
@@ -84,8 +94,36 @@ export class Streams {
       }
     }
     const follow = o.stream ? { exited: this.#nextExit(rec), cancelled: conn.closed, positioned, holdAhead: ATTACH_HOLD_AHEAD } : undefined
-    await this.#stream(rec, opts, sinkEmit(conn, false), follow)
+    const streaming = this.#stream(rec, opts, sinkEmit(conn, false), follow)
+    if (follow) this.#track(rec.Id, streaming)
+    await streaming
     conn.end()
+  }
+
+  /**
+   * Resolves once every attach stream of the container has delivered what its log holds, or after
+   * `boundMs`. The removal waits for this before it moves the container's directory (and its log)
+   * away: an attachment made before the start may not have found the log yet when a quick program
+   * has already ended (its follower is still placing its start, a turn of the event loop or a
+   * thread-pool open behind the start's work), and would find nothing once the log is gone.
+   */
+  attachesDone(id: string, boundMs = ATTACH_DRAIN_MS): Promise<void> {
+    const streams = this.#attaching.get(id)
+    if (!streams?.size) return Promise.resolve()
+    let timer: NodeJS.Timeout | undefined
+    const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, boundMs)))
+    return Promise.race([Promise.allSettled([...streams]).then(() => {}), bound]).finally(() => clearTimeout(timer))
+  }
+
+  #track(id: string, streaming: Promise<void>): void {
+    let streams = this.#attaching.get(id)
+    if (!streams) this.#attaching.set(id, streams = new Set())
+    streams.add(streaming)
+    const done = () => {
+      streams.delete(streaming)
+      if (!streams.size && this.#attaching.get(id) === streams) this.#attaching.delete(id)
+    }
+    streaming.then(done, done)
   }
 
   #nextExit(rec: ContainerRecord): Promise<void> {
