@@ -218,7 +218,7 @@ export class ShimChannel {
     try {
       this.send(MSG.saved)
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EPIPE') throw err
+      if (!peerGone(err)) throw err
     }
   }
 
@@ -230,7 +230,7 @@ export class ShimChannel {
     try {
       this.send(MSG.go)
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EPIPE') throw err
+      if (!peerGone(err)) throw err
     }
     this.flush()
     // Its execve report (with --trace) comes first, then end of file (it ran) or E.
@@ -253,4 +253,14 @@ export class ShimChannel {
     closeSync(this.fd)
     this.reapFirst()
   }
+}
+
+/**
+ * A write to a gate that has exited (after its E, which flush() reads): EPIPE, or ECONNRESET when
+ * it exited with messages of ours still unread in its queue (a UNIX socket whose peer closes with
+ * data unread resets: unix_release_sock; seen when the spec failed, e.g. exec permission denied).
+ */
+function peerGone(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code
+  return code === 'EPIPE' || code === 'ECONNRESET'
 }
