@@ -39,9 +39,8 @@ export function containerSpec(rec: ContainerRecord, root: string, dir: string): 
   // build, same load; the exit was seen before the log's last lines could be read). Why is not
   // understood yet: see the closing note of session 9. runtime/overlay.ts still honours the
   // annotation's volatile for a bundle that asks for it.
-  const volatile = {}
   spec.annotations = {
-    [OVERLAY_ANNOTATION]: JSON.stringify({ lowerdir, upperdir: join(dir, 'upper'), workdir: join(dir, 'work'), ...volatile }),
+    [OVERLAY_ANNOTATION]: JSON.stringify({ lowerdir, upperdir: join(dir, 'upper'), workdir: join(dir, 'work') }),
   }
   const binds = userMounts(rec, root)
   const etc = (name: string): Mount => ({ destination: `/etc/${name}`, type: 'bind', source: join(dir, name), options: ['rbind', 'rprivate'] })

@@ -17,12 +17,10 @@ import { dirname, basename, join } from 'node:path'
  * nothing after a reboot, whose readers recognise that case (the runtime's state.json, state.ts).
  */
 export function writeFileAtomic(path: string, data: Buffer | string, opts: { tmpDir?: string; mode?: number; durable?: boolean } = {}): void {
-  const tmp = join(opts.tmpDir ?? dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
+  const tmp = tempPath(path, opts.tmpDir)
   const fd = openSync(tmp, 'wx', opts.mode ?? 0o644)
   try {
-    const buf = typeof data === 'string' ? Buffer.from(data) : data
-    let off = 0
-    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off)
+    writeAll(fd, data)
     if (opts.durable !== false) fsyncSync(fd)
   } catch (err) {
     closeSync(fd)
@@ -49,7 +47,7 @@ export function writeFileAtomic(path: string, data: Buffer | string, opts: { tmp
  */
 export async function writeFileAtomicAsync(path: string, data: Buffer | string, opts: { mode?: number; durable?: boolean; writeNow?: boolean } = {}): Promise<void> {
   if (opts.writeNow && opts.durable !== false) return writeNowSyncLater(path, data, opts.mode)
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
+  const tmp = tempPath(path)
   const fh = await open(tmp, 'wx', opts.mode ?? 0o644)
   try {
     await fh.writeFile(data)
@@ -78,12 +76,10 @@ export async function writeFileAtomicAsync(path: string, data: Buffer | string, 
  * The close and the rename follow the fsync, as above.
  */
 async function writeNowSyncLater(path: string, data: Buffer | string, mode = 0o644): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
+  const tmp = tempPath(path)
   const fd = openSync(tmp, 'wx', mode)
   try {
-    const buf = typeof data === 'string' ? Buffer.from(data) : data
-    let off = 0
-    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off)
+    writeAll(fd, data)
     await new Promise<void>((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve())))
   } catch (err) {
     closeSync(fd)
@@ -97,4 +93,16 @@ async function writeNowSyncLater(path: string, data: Buffer | string, mode = 0o6
     await rm(tmp, { force: true })
     throw err
   }
+}
+
+/** The temporary file beside `path` (or in `dir`), named so that concurrent writers never meet. */
+function tempPath(path: string, dir = dirname(path)): string {
+  return join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
+}
+
+/** All of `data` into `fd`, on this thread (writeSync may write less than asked). */
+function writeAll(fd: number, data: Buffer | string): void {
+  const buf = typeof data === 'string' ? Buffer.from(data) : data
+  let off = 0
+  while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off)
 }
