@@ -167,8 +167,9 @@ export function routes(engine: Engine, sessions = new TraceSessions()): Route[] 
     }, true),
     route('POST', '/containers/{id}/attach', async (ctx) => {
       const mode = await engine.attachMode(ctx.params.id)
-      const conn = connectionSink(hijack(ctx, mode), mode === 'raw')
-      await engine.attach(ctx.params.id, conn, {
+      // The 101 goes out once the engine has placed the stream's start (the client starts the
+      // container on it): before that, an error is still an HTTP answer.
+      await engine.attach(ctx.params.id, () => connectionSink(hijack(ctx, mode), mode === 'raw'), {
         stream: bool(ctx.query, 'stream'),
         logs: bool(ctx.query, 'logs'),
         stdin: bool(ctx.query, 'stdin'),

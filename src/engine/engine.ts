@@ -291,8 +291,9 @@ export class Engine {
     return this.#table.find(ref).Config.Tty ? 'raw' : 'multiplexed'
   }
 
-  async attach(ref: string, conn: ClientConnection, o: AttachOptions): Promise<void> {
-    return this.#streams.attach(this.#table.find(ref), conn, o)
+  /** `connect` opens the client's connection once the stream's start is placed (see Streams.attach). */
+  async attach(ref: string, connect: ClientConnection | (() => ClientConnection), o: AttachOptions): Promise<void> {
+    return this.#streams.attach(this.#table.find(ref), connect, o)
   }
 
   // ---- exec ----

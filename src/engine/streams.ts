@@ -78,26 +78,41 @@ export class Streams {
    * Attach to the container's stdio: what it writes from now on (read from its log file, which
    * the shim writes even when nobody is attached) and, with stdin, the connection's bytes into
    * its stdin. Ends when the current (or, if not running, the next) run ends.
+   *
+   * `connect` opens the client's connection (the API's "101 UPGRADED"): it is called once the
+   * point the stream starts from is placed, not before. Docker's CLI (and ours) starts the
+   * container when it has the 101; a 101 sent before the start was placed let a restarted
+   * container (`start -a`) write before the end of its old log was taken as the start, and its
+   * first output was skipped.
    */
-  async attach(rec: ContainerRecord, conn: ClientConnection, o: AttachOptions): Promise<void> {
+  async attach(rec: ContainerRecord, connect: ClientConnection | (() => ClientConnection), o: AttachOptions): Promise<void> {
     const opts = { stdout: o.stdout, stderr: o.stderr, tail: o.logs ? undefined : 0 }
-    let positioned: (() => void) | undefined
-    if (o.stream) {
-      if (o.stdin && rec.Config.OpenStdin && this.runtime.openStdin) {
-        // The client's bytes wait in the socket (paused) until the output's start is placed and the
-        // container's stdin is open: a line typed at once could otherwise be answered before that
-        // start, and the answer never shown.
-        conn.input.pause()
-        positioned = () => void this.#pipeStdin(rec, conn)
-      } else {
-        conn.input.resume() // discard
+    let cancel!: () => void
+    const cancelled = new Promise<void>((resolve) => (cancel = resolve))
+    let conn: ClientConnection | undefined
+    const open = (): ClientConnection => {
+      if (conn) return conn
+      conn = typeof connect === 'function' ? connect() : connect
+      void conn.closed.then(cancel)
+      if (o.stream) {
+        if (o.stdin && rec.Config.OpenStdin && this.runtime.openStdin) {
+          // The client's bytes go to the container's stdin from here on: the output's start is
+          // placed, so a line typed at once is answered after that start and the answer shown.
+          conn.input.pause()
+          void this.#pipeStdin(rec, conn)
+        } else {
+          conn.input.resume() // discard
+        }
       }
+      return conn
     }
-    const follow = o.stream ? { exited: this.#nextExit(rec), cancelled: conn.closed, positioned, holdAhead: ATTACH_HOLD_AHEAD } : undefined
-    const streaming = this.#stream(rec, opts, sinkEmit(conn, false), follow)
+    const follow = o.stream ? { exited: this.#nextExit(rec), cancelled, positioned: () => void open(), holdAhead: ATTACH_HOLD_AHEAD } : undefined
+    if (!follow) open()
+    let emit: LogEmit | undefined
+    const streaming = this.#stream(rec, opts, (entries) => (emit ??= sinkEmit(open(), false))(entries), follow)
     if (follow) this.#track(rec.Id, streaming)
     await streaming
-    conn.end()
+    open().end()
   }
 
   /**

@@ -63,7 +63,9 @@ const recording = {
   async attachMode() {
     return 'raw'
   },
-  async attach(_id: string, conn: ClientConnection) {
+  async attach(_id: string, connect: () => ClientConnection) {
+    // The engine opens the connection (the 101) once the stream's start is placed: at once here.
+    const conn = connect()
     // Echo what the client types, for as long as the connection lives.
     conn.input!.on('data', (d: Buffer) => conn.write('stdout', d))
     await conn.closed
