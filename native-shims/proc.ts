@@ -69,3 +69,32 @@ export function recvFd(sock: number): number | 'empty' | 'eof' | undefined {
   for (const e of extra) closeSync(e)
   return fd
 }
+
+// pidfd_open(2) (Linux 5.3): the same number on every architecture (it came after their tables
+// were unified). glibc has a wrapper only since 2.36: through syscall(2).
+const SYS_PIDFD_OPEN = 434
+const syscall_ = libc.func('long syscall(long nr, ...)')
+const eventfd_ = libc.func('int eventfd(unsigned int initval, int flags)')
+const poll_ = libc.func('int poll(_Inout_ uint8_t *fds, unsigned long nfds, int timeout)')
+
+export const EFD_CLOEXEC = 0o2000000
+export const EFD_NONBLOCK = 0o4000
+export const POLLIN = 1
+
+/** A pidfd for `pid` (close-on-exec; the kernel always sets it). */
+export function pidfdOpen(pid: number): number {
+  return Number(check(Number(syscall_(SYS_PIDFD_OPEN, 'int', pid, 'unsigned int', 0)), 'pidfd_open'))
+}
+
+export function eventfd(flags: number): number {
+  return check(eventfd_(0, flags) as number, 'eventfd')
+}
+
+/**
+ * poll(2) on one of libuv's pool threads (koffi's asynchronous call): the event loop goes on and
+ * `done` gets poll's result. `fds` holds struct pollfd entries (int fd, short events, short
+ * revents: 8 bytes each); the kernel fills in revents. The pool thread is held until then.
+ */
+export function pollOnPool(fds: Buffer, timeoutMs: number, done: (err: Error | null, ready: number) => void): void {
+  poll_.async(fds, fds.length / 8, timeoutMs, done)
+}

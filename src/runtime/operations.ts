@@ -18,6 +18,14 @@ import { listIds, publicState, deleteStateDir, readExit, readState, STALE_STATE,
 import { stateRootOf, type RuntimeOptions } from './options.js'
 import { sharesMountNamespace, unmountSharedRoot } from './shared-mounts.js'
 import { pollPause } from './poll.js'
+import { whenEnded } from '../sys/process-end.js'
+
+/** How long delete waits for a killed container's processes to be gone. */
+const STOP_TIMEOUT_MS = 10_000
+
+function stopTimeout(id: string): TockerError {
+  return new TockerError(`container ${id} did not stop after SIGKILL`, { code: 'ERUNTIME' })
+}
 
 function conflict(message: string): TockerError {
   return new TockerError(message, { code: 'ESTATE', status: 409 })
@@ -214,13 +222,23 @@ export async function deleteContainer(id: string, opts: RuntimeOptions & { force
   if (status !== 'stopped') {
     sysKill(st.pid, 9)
   }
-  // Wait for PID 1 and the shim: the shim is the last process in the container's mount namespace.
-  // Usually they are already on their way out (the shim closes its sockets just before it
-  // exits): look again at once a few times before sleeping between looks.
-  const started = Date.now()
-  for (let tries = 0; isSameProcess({ pid: st.pid, startTime: st.pidStartTime }) || isSameProcess({ pid: st.shimPid, startTime: st.shimStartTime }); tries++) {
-    if (Date.now() - started > 10_000) throw new TockerError(`container ${id} did not stop after SIGKILL`, { code: 'ERUNTIME' })
-    await pollPause(tries, 50)
+  // Wait for PID 1 and the shim: the shim is the last process in the container's mount namespace,
+  // and its end is the end of that namespace's mounts (sys/process-end.ts: the kernel unmounts them
+  // in the shim's exit, before it wakes us). Usually they are on their way out already: the shim
+  // writes exit.json, and its exit takes 1-8 ms more (the overlay's unmount syncs the upper file
+  // system). Without pidfds, look again at once a few times, then sleep between looks.
+  const procs = [
+    { pid: st.pid, startTime: st.pidStartTime },
+    { pid: st.shimPid, startTime: st.shimStartTime },
+  ]
+  const ended = await whenEnded(procs, STOP_TIMEOUT_MS)
+  if (ended === false) throw stopTimeout(id)
+  if (ended === 'unsupported') {
+    const started = Date.now()
+    for (let tries = 0; procs.some(isSameProcess); tries++) {
+      if (Date.now() - started > STOP_TIMEOUT_MS) throw stopTimeout(id)
+      await pollPause(tries, 50)
+    }
   }
   // Nothing to unmount: every mount of the container lived in its mount namespace, and the kernel
   // took the namespace (and its mounts) down with the last process in it, the shim. Unless it had
