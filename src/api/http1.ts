@@ -16,6 +16,11 @@ import { TockerError } from '../errors.js'
 
 export interface Http1Request {
   socketPath: string
+  /**
+   * A connection to socketPath opened beforehand (EngineTransport.preconnect), used instead of a
+   * new one: once connected, the request's bytes go out within this call.
+   */
+  socket?: Socket
   method: string
   /** The request target: path and query, already percent-encoded. */
   path: string
@@ -102,9 +107,15 @@ export function request(r: Http1Request, upgrade = false): Promise<Http1Response
     : whole
     ? `Content-Length: ${body.length}\r\n`
     : 'Transfer-Encoding: chunked\r\n'
-  const head = requestHead(r, framing + (upgrade ? '' : 'Connection: close\r\n'))
+  let head: string
+  try {
+    head = requestHead(r, framing + (upgrade ? '' : 'Connection: close\r\n'))
+  } catch (err) {
+    r.socket?.destroy() // a spare connection would otherwise keep the process alive
+    throw err
+  }
   return new Promise((resolve, reject) => {
-    const socket = connect(r.socketPath)
+    const socket = r.socket ?? connect(r.socketPath)
     const res = new Http1Response(socket)
     let settled = false
     let done = false // the whole response is in: what the socket does next does not matter

@@ -2,6 +2,7 @@
 // node:net, which says why not node:http), JSON bodies, Docker's error bodies turned into
 // TockerErrors, the engine started on demand when no one listens, and the "hijacked" connections of
 // attach/exec (HTTP Upgrade: tcp, then raw bytes both ways). client.ts names the endpoints.
+import { connect, type Socket } from 'node:net'
 import type { Duplex, Readable } from 'node:stream'
 import { codeOfStatus, TockerError } from '../errors.js'
 import { Http1Response, request as httpRequest } from './http1.js'
@@ -16,6 +17,9 @@ export function qs(q?: Query): string {
   return parts.length ? `?${parts.join('&')}` : ''
 }
 
+/** A spare connection older than this is closed unused (the engine drops idle ones after its headers timeout). */
+const SPARE_MAX_AGE_MS = 1000
+
 const NOT_RUNNING_CODES = new Set(['ECONNREFUSED', 'ENOENT'])
 
 export function isEngineDown(err: unknown): boolean {
@@ -26,6 +30,8 @@ export class EngineTransport {
   #starting: Promise<void> | undefined
   /** `tocker --explain`'s trace session: sent with every request (X-Tocker-Session) so the engine reports our work to it. */
   traceSession: string | undefined
+  /** Connections opened ahead of the requests about to use them (preconnect), oldest first. */
+  #spares: { socket: Socket; at: number }[] = []
 
   /**
    * `startEngine`: called (once) when the first request finds no engine listening; the request
@@ -35,6 +41,42 @@ export class EngineTransport {
     readonly socketPath: string,
     readonly startEngine?: () => Promise<void>,
   ) {}
+
+  /**
+   * Open `n` connections now, for the next `n` requests (of #send and hijack), and resolve once
+   * they are connected or failed (never rejects: a request on a failed one connects anew and gets
+   * the error itself). Why: a unix socket connects within connect(2), but node:net reports it only
+   * in a later turn of the event loop, and a request written before that waits for the turn, behind
+   * whatever else that turn runs first (in `run`, V8's young-generation GC, 3-10 ms, scheduled by the
+   * code that built the request). Written on a connection that is already open, the request's bytes
+   * go out within the write call. Unused spares do not keep the process alive.
+   */
+  preconnect(n = 1): Promise<void> {
+    const opened: Promise<void>[] = []
+    for (let i = 0; i < n; i++) {
+      const socket = connect(this.socketPath)
+      socket.unref()
+      // An unused spare's error (no engine) is nobody's: a request connects anew and reports it.
+      socket.on('error', () => {})
+      this.#spares.push({ socket, at: performance.now() })
+      opened.push(
+        new Promise((resolve) => {
+          socket.once('connect', resolve)
+          socket.once('close', () => resolve())
+        }),
+      )
+    }
+    return Promise.all(opened).then(() => {})
+  }
+
+  /** The oldest spare connection still open and young enough, or undefined (then a request connects). */
+  #spare(): Socket | undefined {
+    for (let s = this.#spares.shift(); s; s = this.#spares.shift()) {
+      if (!s.socket.destroyed && performance.now() - s.at < SPARE_MAX_AGE_MS) return s.socket.ref()
+      s.socket.destroy()
+    }
+    return undefined
+  }
 
   /** One request; resolves with the response (body unread). */
   raw(method: string, path: string, opts: { query?: Query; body?: unknown; headers?: Record<string, string> } = {}): Promise<Http1Response> {
@@ -64,6 +106,7 @@ export class EngineTransport {
     const body = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body))
     return httpRequest({
       socketPath: this.socketPath,
+      socket: this.#spare(),
       method,
       path: path + qs(opts.query),
       headers: {
@@ -120,6 +163,7 @@ export class EngineTransport {
     const r = await httpRequest(
       {
         socketPath: this.socketPath,
+        socket: this.#spare(),
         method: 'POST',
         path: path + qs(query),
         headers: {

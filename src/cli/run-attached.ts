@@ -41,6 +41,8 @@ export async function attachAndRun(client: EngineClient, id: string, o: AttachRu
   // does), and not one after the other: two round trips at once instead of in a row.
   const waiting = client.waitStream(id, o.removeAfter ? 'removed' : o.start ? 'next-exit' : 'not-running')
   const attaching = client.attach(id, { stream: 1, stdin: o.stdin ? 1 : undefined, stdout: 1, stderr: 1 })
+  // The start's connection opens during their round trips (EngineTransport.preconnect says why).
+  if (o.start) void client.preconnect()
   const [registered, attached] = await Promise.allSettled([waiting.ready, attaching])
   if (registered.status === 'rejected' || attached.status === 'rejected') {
     if (attached.status === 'fulfilled') attached.value.socket.destroy()

@@ -1,8 +1,6 @@
 // tocker run: create a container from an image (pulling it if needed) and start it; -d prints the
 // full ID and returns, otherwise the terminal is attached until the container exits and its exit
 // code becomes ours.
-import diagnostics_channel from 'node:diagnostics_channel'
-import type { Socket } from 'node:net'
 import { RUN_OPTIONS } from '../container-options.js'
 import type { Command } from '../spec.js'
 
@@ -21,14 +19,16 @@ export const run: Command = {
     const [{ engineClient }, { createBody }, { withHelp }] = await Promise.all([import('../engine.js'), import('../container-options.js'), import('../with-help.js')])
     const body = await createBody(o, args, detach)
     const client = await engineClient(g)
+    // The create goes out on a connection that is open already (preconnect says why), so its bytes
+    // leave within create(); the next requests' connections (wait and attach, or -d's start) open
+    // while the engine creates the container.
+    await client.preconnect()
     const create = () => client.createContainer(body, o.name as string | undefined)
-    // The attach, wait and copy code loads while the engine creates the container, once the create
-    // is sent: node:net writes a request only from its socket's 'connect' callback, which comes in a
-    // later turn of the event loop than connect(); loaded before that (as from a setImmediate when
-    // the create starts in the loop's poll phase), its ~15 ms held the create back.
-    const sent = createSent()
     const creating = create()
-    const runAttached = sent.then(() => import('../run-attached.js'))
+    void client.preconnect(detach ? 1 : 2)
+    // The attach, wait and copy code loads while the engine creates the container, once the create
+    // is sent (loaded before, its ~15 ms held the create back).
+    const runAttached = import('../run-attached.js')
     runAttached.catch(() => {}) // awaited below unless the create fails first
     // The pull code (and its hints) is loaded only when the engine says the image is missing.
     const { Id } = await creating
@@ -64,23 +64,4 @@ export const run: Command = {
     if (code === 139) (await import('../missing-command.js')).hintCrashedProgram([...(body.Entrypoint ?? []), ...(body.Cmd ?? [])])
     return code
   },
-}
-
-/**
- * Resolves once the next client connection this process opens has connected, and its request
- * (written before, so queued by node:net until then) is sent: node:net announces each client socket
- * on the 'net.client.socket' diagnostics channel.
- */
-function createSent(): Promise<void> {
-  return new Promise((resolve) => {
-    const channel = diagnostics_channel.channel('net.client.socket')
-    const onSocket = (message: unknown) => {
-      channel.unsubscribe(onSocket)
-      const { socket } = message as { socket: Socket }
-      // After the 'connect' listener node:net added for the queued write, then a turn later.
-      socket.once('connect', () => setImmediate(resolve))
-      socket.once('close', () => resolve())
-    }
-    channel.subscribe(onSocket)
-  })
 }

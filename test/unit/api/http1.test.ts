@@ -3,12 +3,13 @@
 // body-less, 1xx first, upgrade with bytes behind the head), what it must refuse, and the client
 // against a real node:http server on a unix socket: JSON both ways, Docker's error body, a streamed
 // (chunked) request body, a large streamed response, the hijack (101 then raw bytes both ways),
-// no engine (ENOENT / ECONNREFUSED), a connection cut before or inside a response. No root needed.
+// no engine (ENOENT / ECONNREFUSED), a connection cut before or inside a response, connections
+// opened ahead (preconnect). No root needed.
 import t, { type Test } from 'tap'
 import { createHash } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import { createServer as createNetServer, type Socket } from 'node:net'
+import { connect as netConnect, createServer as createNetServer, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
@@ -277,4 +278,48 @@ t.test('client: no engine (ENOENT, ECONNREFUSED), a connection cut before or ins
   for (const bad of unsafe) {
     t.throws(() => request({ socketPath: sock, method: 'GET', path: '/ok', headers: {}, ...bad }), { code: 'EHTTPREQUEST' }, JSON.stringify(bad))
   }
+})
+
+t.test('client: preconnect: requests go out on the connections opened before, within the write call; stale or failed spares are not used', { timeout: 20_000 }, async (t) => {
+  // The server's 'connection' listener sees every connection as it is accepted.
+  const accepted: Socket[] = []
+  const probe = join(dir, `pre${++n}.sock`)
+  const server = createServer((req, res) => res.end(JSON.stringify({ url: req.url, conn: accepted.indexOf(req.socket) })))
+  server.on('connection', (s: Socket) => accepted.push(s))
+  await new Promise<void>((r) => server.listen(probe, r))
+  t.teardown(() => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))))
+
+  // The server accepts a connection in its own turn, after the client saw it connected.
+  const acceptedAll = async (k: number) => {
+    for (let i = 0; i < 200 && accepted.length < k; i++) await new Promise((r) => setTimeout(r, 5))
+    return accepted.length
+  }
+  const client = new EngineClient(probe)
+  await client.preconnect(2)
+  t.equal(await acceptedAll(2), 2, 'two connections open before any request')
+  t.same(await client.json('GET', '/a'), { url: '/a', conn: 0 }, 'the first request on the first spare')
+  t.same(await client.json('GET', '/b'), { url: '/b', conn: 1 }, 'the second on the second')
+  t.same(await client.json('GET', '/c'), { url: '/c', conn: 2 }, 'then a connection of its own')
+
+  // On a connected spare the request's bytes leave within request(): nothing waits for the loop.
+  await client.preconnect()
+  const spare = (await acceptedAll(4)) - 1
+  const s = netConnect(probe)
+  await new Promise((r) => s.once('connect', r))
+  const pending = request({ socketPath: probe, socket: s, method: 'GET', path: '/now', headers: { Host: 'tocker' } })
+  t.ok(s.bytesWritten > 0 && s.writableLength === 0, 'written synchronously')
+  t.equal(await readBody(await pending), JSON.stringify({ url: '/now', conn: spare + 1 }))
+  t.same(await client.json('GET', '/d'), { url: '/d', conn: spare }, 'the spare opened before is still used')
+
+  // A spare older than a second is closed unused (the engine drops idle connections in time).
+  await client.preconnect()
+  const old = (await acceptedAll(7)) - 1
+  await new Promise((r) => setTimeout(r, 1100))
+  t.same(await client.json('GET', '/e'), { url: '/e', conn: old + 1 }, 'a fresh connection, not the stale spare')
+
+  // No engine: preconnect does not fail; the request connects anew and reports it (the CLI starts an engine on that).
+  const none = new EngineClient(join(dir, 'none-pre.sock'))
+  await none.preconnect(2)
+  const err = await none.ping().catch((e: unknown) => e)
+  t.ok(isEngineDown(err), `no engine: ${(err as NodeJS.ErrnoException).code}`)
 })
