@@ -121,7 +121,13 @@ export function pipeAttached(o: AttachOptions): Promise<AttachEnd> {
       })
       process.stdin.resume()
     }
-    socket.on('end', done)
+    // The engine ended the stream: the output is all in. Closed at once, as Docker's CLI closes the
+    // hijacked connection then, rather than half-closed first (node:net's default on 'end': a
+    // shutdown(2), then the close a loop turn later; the command exits only once it is closed).
+    socket.on('end', () => {
+      socket.destroy()
+      done()
+    })
     socket.on('close', done)
     socket.on('error', done)
   })
