@@ -215,11 +215,18 @@ class LogStream {
     const lines = new Lines()
     try {
       while (!this.#stopped) {
+        // The end comes only from a look that began after the exit was known. An open or a read
+        // runs on libuv's pool and its answer comes back turns later: the pread may have found
+        // the end of the file before the shim's last write, and the exit (read from exit.json,
+        // written after that write) have been recorded meanwhile. Taking that stale end for the
+        // last one lost the end of the output (`run --rm … echo` printed nothing, ~1 run in 80
+        // when the exit was recorded fastest). exit() wakes `changed`: one more look follows.
+        const exitKnown = exited
         if (!log) {
           log = (await takeAhead()) ?? (await openLog(this.path))
           offset = 0
           if (!log) {
-            if (exited) break
+            if (exitKnown) break
             await changed()
             continue
           }
@@ -252,7 +259,7 @@ class LogStream {
           offset = 0
           continue
         }
-        if (exited) break
+        if (exitKnown) break
         await changed()
       }
     } finally {

@@ -6,6 +6,7 @@ import t from 'tap'
 import { appendFileSync, mkdtempSync, renameSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
+import { open } from 'node:fs/promises'
 import { ATTACH_HOLD_AHEAD, parseLogLine, readLogEntries, streamLog, type LogEntry } from '../../../src/engine/logs.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'tocker-logs-unit-'))
@@ -166,6 +167,39 @@ t.test('follow: ends as soon as the container stopped (what was written before i
     t.same(seen, ['last\n'])
   }
   t.ok(best < 30, `follow ended ${best.toFixed(1)} ms after the exit (best of 5)`)
+})
+
+t.test('follow: a read that found the end before the last write, answered after the exit, is not the end', async (t) => {
+  // The pool thread's pread returns 0 (the shim has not written its last line yet); before that
+  // answer reaches the event loop, the shim writes the line and exit.json, and the engine records
+  // the exit. The follower must look once more, not take that stale end for the last one.
+  const path = fresh()
+  writeFileSync(path, line('before\n'))
+  const seen: string[] = []
+  let exit!: () => void
+  const exited = new Promise<void>((r) => (exit = r))
+  const probe = await open(path, 'r')
+  const proto = Object.getPrototypeOf(probe) as { read: (...args: unknown[]) => Promise<{ bytesRead: number }> }
+  await probe.close()
+  const read = proto.read
+  let armed = false
+  proto.read = async function(this: unknown, ...args: unknown[]) {
+    const r = await read.apply(this, args)
+    if (armed && r.bytesRead === 0) {
+      armed = false
+      appendFileSync(path, line('last\n'))
+      exit()
+      await new Promise((resolve) => setTimeout(resolve, 10)) // the exit is recorded before this answer comes
+    }
+    return r
+  }
+  t.teardown(() => void (proto.read = read))
+  const done = streamLog(path, { stdout: true, stderr: true, tail: 0 }, async (es) => void seen.push(...texts(es)), { exited, cancelled: new Promise(() => {}) })
+  await new Promise((r) => setTimeout(r, 20)) // following, at the end of the file
+  armed = true
+  appendFileSync(path, line('middle\n')) // wakes the follower: it reads 'middle', then finds the end
+  await done
+  t.same(seen, ['middle\n', 'last\n'])
 })
 
 t.test('follow: a client that leaves ends it at once', async (t) => {
