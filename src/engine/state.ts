@@ -92,14 +92,15 @@ export function makeContainerDir(containersDir: string, id: string): void {
 }
 
 /**
- * Write a record (`text`: recordText of it) atomically, the fsync on libuv's thread pool. Into the
+ * Write a record (`text`: recordText of it) atomically: at once on this thread (a few kB into the
+ * page cache), the fsync on libuv's thread pool (writeNow). Into the
  * container's existing directory only: a write that comes after the container was removed fails
  * (ENOENT) instead of bringing its directory back. `durable: false` (an --rm container's record,
  * see ContainerTable.save) leaves the fsync out.
  */
 export async function saveRecord(containersDir: string, id: string, text: string, durable = true): Promise<void> {
   try {
-    await writeFileAtomicAsync(join(containerDir(containersDir, id), 'container.json'), text, { mode: 0o600, durable })
+    await writeFileAtomicAsync(join(containerDir(containersDir, id), 'container.json'), text, { mode: 0o600, durable, writeNow: true })
   } catch (err) {
     throw storeWriteError(err, `the record of container ${id}`, containersDir)
   }

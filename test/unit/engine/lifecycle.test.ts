@@ -4,12 +4,15 @@
 // re-adoption by a restarted engine, logs, ps filters.
 import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
 import { open } from 'node:fs/promises'
+import { createRequire, syncBuiltinESMExports } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { Engine } from '../../../src/engine/engine.js'
 import type { OutputSink } from '../../../src/engine/streams.js'
 import { FakeRuntime, fakeImages } from '../fakes/runtime.js'
+
+const fs = createRequire(import.meta.url)('node:fs') as typeof import('node:fs')
 
 async function bed(t: Test, runtime = new FakeRuntime(), root = mkdtempSync(join(tmpdir(), 'tocker-unit-engine-'))) {
   const engine = new Engine({ root, runtime, images: fakeImages() })
@@ -267,7 +270,8 @@ t.test('ps: only running unless -a; filters; newest first; limit', async (t) => 
 })
 
 t.test('--rm: its record is written without an fsync; one the crash of the previous boot cut short goes at the next start, as Docker removes such containers', async (t) => {
-  // A spy on Node's FileHandle.datasync (it calls through): what the table asks of the disk.
+  // Spies on Node's FileHandle.datasync and fs.fdatasync (they call through): what the table asks
+  // of the disk. The record is written at once and fdatasync'd on libuv's pool (writeNow).
   const probe = await open(process.execPath, 'r')
   const proto = Object.getPrototypeOf(probe) as { datasync: () => Promise<void> }
   await probe.close()
@@ -277,7 +281,17 @@ t.test('--rm: its record is written without an fsync; one the crash of the previ
     syncs++
     return datasync.call(this)
   }
-  t.teardown(() => void (proto.datasync = datasync))
+  const fdatasync = fs.fdatasync
+  fs.fdatasync = ((...args: Parameters<typeof fs.fdatasync>) => {
+    syncs++
+    return fdatasync(...args)
+  }) as typeof fs.fdatasync
+  syncBuiltinESMExports() // (an ES module's `import { fdatasync } from 'node:fs'` sees the spy)
+  t.teardown(() => {
+    proto.datasync = datasync
+    fs.fdatasync = fdatasync
+    syncBuiltinESMExports()
+  })
   const { root, first, restart } = await restartable(t)
   const once = await first.create({ Image: 'busybox', HostConfig: { AutoRemove: true } }, 'once')
   t.equal(syncs, 0, '--rm: create wrote its record without an fsync')
