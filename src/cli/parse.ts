@@ -1,14 +1,17 @@
-// The one argument parser: Node's util.parseArgs (tokens mode) reads the command line against a
-// command's table (spec.ts); this file adds what Docker's parser (spf13/pflag) does differently:
+// The one argument parser: the command line read against a command's table (spec.ts) the way
+// Node's util.parseArgs reads it (tokens mode, strict off; tokenize() below does what Node 20's
+// argsToTokens), plus what Docker's parser (spf13/pflag) does differently:
 //   - options end at the first argument for run/exec/create (SetInterspersed(false)): everything
 //     from the image on is the container's, even `-d` or `--rm` (`run busybox top -d 1`);
 //   - `-e=K=V`, `-d=false`: a short flag with "=" (parseArgs would read "=K=V", or split
 //     "-d=false" into the letters d, =, f, a, l, s, e);
 //   - typed values with pflag's messages ("invalid argument … for "-n, --last" flag: …");
 //   - the error wording of unknown and incomplete flags ("unknown shorthand flag: 'x' in -x").
-// parseArgs already does the rest: `-it`, `-itd`, `-p8080:80`, `--name=x`, `--`, values that look
-// like options or negative numbers (`-n -1`, `-e -x`).
-import { parseArgs } from 'node:util'
+// The token rules are parseArgs' own: `-it`, `-itd`, `-p8080:80`, `--name=x`, `--`, values that
+// look like options or negative numbers (`-n -1`, `-e -x`). Not parseArgs itself: it validates the
+// whole table on every call (three checks an option, each with its own message string) and looks a
+// short letter up by listing the table, ~1 ms and ~60 KB of young garbage for run's ~110 options
+// before its first request; test/unit/cli/parse.test.ts holds this tokenizer to parseArgs' tokens.
 import type { ArgRule, OptionDef, ParsedArgs } from './spec.js'
 import { filterError } from './filters.js'
 import { FlagError } from './usage-error.js'
@@ -18,38 +21,109 @@ export interface ParseOptions {
   interspersed?: boolean
 }
 
-type ParseArgsConfig = NonNullable<Parameters<typeof parseArgs>[0]>['options']
-
-/** The table as parseArgs wants it, plus lookups by long and short name. */
+/** The table with lookups by long and short name. */
 export interface CompiledTable {
-  config: NonNullable<ParseArgsConfig>
   byName: Map<string, OptionDef>
   byShort: Map<string, OptionDef>
 }
 
 export function compileTable(options: OptionDef[]): CompiledTable {
-  const config: NonNullable<ParseArgsConfig> = {}
   const byName = new Map<string, OptionDef>()
   const byShort = new Map<string, OptionDef>()
   for (const o of options) {
     // The first definition of a name or letter wins: a command's own -h (hostname) or -l (label)
     // over a global flag's.
     if (byName.has(o.name)) continue
-    const short = o.short && !byShort.has(o.short) ? o.short : undefined
     byName.set(o.name, o)
-    if (short) byShort.set(short, o)
-    // Flags with an optional value are switches to parseArgs; their "=value" arrives inline.
-    const type = o.type === 'bool' || o.bareValue !== undefined ? 'boolean' : 'string'
-    config[o.name] = short ? { type, short } : { type }
+    if (o.short && !byShort.has(o.short)) byShort.set(o.short, o)
   }
-  return { config, byName, byShort }
+  return { byName, byShort }
+}
+
+/** One word (or part of a -abc group) of the command line, as util.parseArgs' tokens say it. */
+export type Token =
+  | { kind: 'option'; name: string; rawName: string; index: number; value: string | undefined; inlineValue: boolean | undefined }
+  | { kind: 'positional'; index: number; value: string }
+  | { kind: 'option-terminator'; index: number }
+
+/**
+ * Node 20's argsToTokens (lib/internal/util/parse_args/parse_args.js) over our table: a flag takes
+ * a value when the table says it does, which is not for bools and flags with an optional value
+ * (their "=value" arrives inline); an unknown letter is its own name.
+ */
+export function tokenize(args: string[], table: CompiledTable): Token[] {
+  const longOf = (letter: string) => table.byShort.get(letter)?.name ?? letter
+  const takesValue = (name: string) => {
+    const def = table.byName.get(name)
+    return def !== undefined && def.type !== 'bool' && def.bareValue === undefined
+  }
+  const tokens: Token[] = []
+  const rest = [...args]
+  let index = -1
+  let groupCount = 0
+  while (rest.length > 0) {
+    const arg = rest.shift()!
+    const next = rest[0]
+    if (groupCount > 0) groupCount--
+    else index++
+    if (arg === '--') {
+      tokens.push({ kind: 'option-terminator', index })
+      for (const value of rest) tokens.push({ kind: 'positional', index: ++index, value })
+      break
+    }
+    const short = arg.length >= 2 && arg[0] === '-' && arg[1] !== '-'
+    if (short && arg.length === 2) {
+      // -f, or -f VALUE
+      const name = longOf(arg[1])
+      const value = takesValue(name) && next !== undefined ? rest.shift() : undefined
+      tokens.push({ kind: 'option', name, rawName: arg, index, value, inlineValue: value === undefined ? undefined : false })
+      if (value !== undefined) index++
+      continue
+    }
+    if (short && !takesValue(longOf(arg[1]))) {
+      // -abc: -a -b -c, and a letter that takes a value takes the rest (-abfFILE: -a -b -fFILE)
+      const expanded: string[] = []
+      for (let i = 1; i < arg.length; i++) {
+        if (!takesValue(longOf(arg[i])) || i === arg.length - 1) expanded.push(`-${arg[i]}`)
+        else {
+          expanded.push(`-${arg.slice(i)}`)
+          break
+        }
+      }
+      rest.unshift(...expanded)
+      groupCount = expanded.length
+      continue
+    }
+    if (short) {
+      // -fFILE
+      tokens.push({ kind: 'option', name: longOf(arg[1]), rawName: `-${arg[1]}`, index, value: arg.slice(2), inlineValue: true })
+      continue
+    }
+    if (arg.length > 2 && arg.startsWith('--')) {
+      const eq = arg.indexOf('=', 3)
+      if (eq < 0) {
+        // --foo, or --foo VALUE
+        const name = arg.slice(2)
+        const value = takesValue(name) && next !== undefined ? rest.shift() : undefined
+        tokens.push({ kind: 'option', name, rawName: arg, index, value, inlineValue: value === undefined ? undefined : false })
+        if (value !== undefined) index++
+      } else {
+        // --foo=bar
+        const name = arg.slice(2, eq)
+        tokens.push({ kind: 'option', name, rawName: `--${name}`, index, value: arg.slice(eq + 1), inlineValue: true })
+      }
+      continue
+    }
+    tokens.push({ kind: 'positional', index, value: arg })
+  }
+  return tokens
 }
 
 /** Parse `argv` (the words after the command's name) against a compiled table. */
 export function parseWith(table: CompiledTable, argv: string[], o: ParseOptions = {}): ParsedArgs {
   const args = [...argv]
   for (;;) {
-    const { tokens } = parseArgs({ args, options: table.config, strict: false, allowPositionals: true, tokens: true })
+    const tokens = tokenize(args, table)
     const fixAt = shortWithEquals(tokens, args, table)
     if (fixAt >= 0) {
       // -X=value → --long=value, then read the line again (everything before it is unchanged).
@@ -59,8 +133,6 @@ export function parseWith(table: CompiledTable, argv: string[], o: ParseOptions 
     return collect(tokens, args, table, o.interspersed !== false)
   }
 }
-
-type Token = NonNullable<ReturnType<typeof parseArgs>['tokens']>[number]
 
 /** The index of the first option word of the form -X=… with a known X (before any cut), or -1. */
 function shortWithEquals(tokens: Token[], args: string[], table: CompiledTable): number {

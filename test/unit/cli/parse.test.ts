@@ -1,6 +1,7 @@
 // The CLI's parser, help and messages without root, an engine or a process: the tables, pflag's
 // rules (Docker's parser), Docker's usage wording, the help layout, detach keys, the catalogue.
 import { spawnSync } from 'node:child_process'
+import { parseArgs } from 'node:util'
 import t from 'tap'
 import { COMMANDS } from '../../../src/cli/commands/index.js'
 import { bashScript } from '../../../src/cli/commands/completion.js'
@@ -8,7 +9,7 @@ import { RUN_OPTIONS } from '../../../src/cli/container-options.js'
 import { EscapeProxy, parseDetachKeys } from '../../../src/cli/detach-keys.js'
 import { commandHelp, optionLines, wrap } from '../../../src/cli/help.js'
 import { wantedPackageManager } from '../../../src/cli/missing-command.js'
-import { checkArgs, compileTable, parseWith } from '../../../src/cli/parse.js'
+import { checkArgs, compileTable, parseWith, tokenize } from '../../../src/cli/parse.js'
 import { bytesSize, serverInfoText } from '../../../src/cli/format/system.js'
 import { GLOBAL_OPTIONS, type OptionDef } from '../../../src/cli/spec.js'
 import { formatUnknownCommand, formatUsageError, suggest, ArgsError, FlagError, UnknownCommandError } from '../../../src/cli/usage-error.js'
@@ -47,6 +48,41 @@ t.test('pflag forms: clusters, =values, repeats, negative numbers, bool values',
   const ps = compileTable(COMMANDS_TABLE('ps'))
   t.same(parseWith(ps, ['-a', 'stray', '-q']), { opts: { all: true, quiet: true }, args: ['stray'] }, 'other commands take options anywhere')
   t.same(parseWith(ps, ['--', '-a']).args, ['-a'])
+})
+
+t.test("the tokenizer reads a command line as util.parseArgs' tokens do (strict off), for every table", async (t) => {
+  // Words of every shape the rules tell apart: letters alone, grouped, with a value glued or after
+  // "=", long flags with and without "=", values that look like flags, "--", "-", unknown flags.
+  const words = [
+    ...'-d -i -t -it -itd -ti -e -eK=V -e=K=V -d=false -p8080:80 -p -dp80 -h -q -a -aq -n -1 -n-1 -x -xyz -Z - -- --- ---x --rm --rm=false --name --name=x --name= --env --explain --explain=full --no-such --no-such=1 --help --all --filter status=exited busybox ls K=V = -= --=x'
+      .split(' '),
+    '',
+  ]
+  let seed = 14
+  const random = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n)
+  const tables: [string, OptionDef[]][] = [['(root)', GLOBAL_OPTIONS], ...[...TABLES].map(([name, options]): [string, OptionDef[]] => [name, [...options, ...GLOBAL_OPTIONS]])]
+  let cases = 0
+  let differ = 0
+  for (const [name, options] of tables) {
+    const table = compileTable(options)
+    // util.parseArgs' table as this file built it before (the first definition of a name or letter wins).
+    const config: Record<string, { type: 'string' | 'boolean'; short?: string }> = {}
+    const letters = new Set<string>()
+    for (const o of options) {
+      if (Object.hasOwn(config, o.name)) continue
+      const short = o.short && !letters.has(o.short) ? o.short : undefined
+      if (short) letters.add(short)
+      const type = o.type === 'bool' || o.bareValue !== undefined ? 'boolean' : 'string'
+      config[o.name] = short ? { type, short } : { type }
+    }
+    for (let i = 0; i < (name === 'run' || name === '(root)' ? 4000 : 300); i++) {
+      const argv = Array.from({ length: random(7) }, () => words[random(words.length)])
+      const want = parseArgs({ args: argv, options: config, strict: false, allowPositionals: true, tokens: true }).tokens
+      cases++
+      if (JSON.stringify(tokenize(argv, table)) !== JSON.stringify(want) && differ++ < 5) t.same(tokenize(argv, table), want, `${name} ${JSON.stringify(argv)}`)
+    }
+  }
+  t.equal(differ, 0, `${cases} command lines over ${tables.length} tables, the same tokens`)
 })
 
 t.test("bad options: Docker 28's words", async (t) => {
