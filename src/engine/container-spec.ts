@@ -33,14 +33,15 @@ export function containerSpec(rec: ContainerRecord, root: string, dir: string): 
   // The init layer (runtime-backend.ts, makeInitLayer) on top, when the container has one (older ones do not).
   const init = join(dir, INIT_LAYER)
   const lowerdir = [...(existsSync(init) ? [init] : []), ...shortLowerDirs(storeLayout(root).layers, rec.LowerDirs)]
-  // Not "volatile", also for --rm (podman mounts --rm volatile; d30d7f0 did too, to spare the
-  // sync of the upper file system at the exit, ~4 ms): with it, an attached `run --rm` lost the
-  // end of its output 1 run in ~80 (3-4 of 300 at load ~4, against 0 of 300 without it, same
-  // build, same load; the exit was seen before the log's last lines could be read). Why is not
-  // understood yet: see the closing note of session 9. runtime/overlay.ts still honours the
-  // annotation's volatile for a bundle that asks for it.
+  // --rm: a writable layer nobody keeps is mounted "volatile", without the sync of the whole upper
+  // file system that unmounting it costs at the exit (runtime/overlay.ts), as podman does. (Taken
+  // back for a while, 3c773bb: an attached `run --rm` lost the end of its output with it, 1 run in
+  // ~80. The cause was the log follower, which took an end of file read before the shim's last
+  // write for the last one when the exit was recorded meanwhile (engine/logs.ts): the faster exit
+  // only made it more frequent.)
+  const volatile = rec.HostConfig.AutoRemove ? { volatile: true } : {}
   spec.annotations = {
-    [OVERLAY_ANNOTATION]: JSON.stringify({ lowerdir, upperdir: join(dir, 'upper'), workdir: join(dir, 'work') }),
+    [OVERLAY_ANNOTATION]: JSON.stringify({ lowerdir, upperdir: join(dir, 'upper'), workdir: join(dir, 'work'), ...volatile }),
   }
   const binds = userMounts(rec, root)
   const etc = (name: string): Mount => ({ destination: `/etc/${name}`, type: 'bind', source: join(dir, name), options: ['rbind', 'rprivate'] })

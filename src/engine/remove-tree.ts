@@ -27,8 +27,7 @@ export function removeTree(dir: string, what?: string): Promise<void> {
  * left is what tocker made at create, a few dozen entries, deleted in this process with fs.rm
  * (each unlink on libuv's pool: no process start, which cost more than the rest of a removal:
  * the engine's fork alone took 15 ms of system time per `run --rm` at 100 MB RSS, and rm 10 ms).
- * work/work may hold the mark of a volatile mount (runtime/overlay.ts; not asked for by the engine
- * since 3c773bb, but left by containers made before), three entries.
+ * work/work may hold the mark of a volatile mount (--rm: runtime/overlay.ts), three entries.
  * Anything else goes to `rm -rf` (removeTree). --explain shows it as the same step either way.
  */
 export async function removeContainerTree(dir: string, what: string): Promise<void> {

@@ -28,10 +28,9 @@
 // after it, and `run --rm` answers only after the shim has exited. Measured here (Linux 6.18,
 // ext4, load ~4, 30 exits each): the last process of a mount namespace holding an overlay with one
 // file written took 6.2-6.4 ms (median) from _exit to its parent's waitpid; 1.4-2.7 ms with the
-// mount option "volatile" (Linux 5.10+), which leaves those syncs out; 1.0-2.6 ms with no overlay. The runtime mounts volatile when a bundle's overlay annotation asks
-// for it. podman does so for --rm (its specgen sets Volatile from --rm); tocker's engine did too,
-// and no longer does: with it an attached `run --rm` lost the end of its output about 1 run in 80,
-// not understood yet (engine/container-spec.ts). A volatile mount leaves
+// mount option "volatile" (Linux 5.10+), which leaves those syncs out; 1.0-2.6 ms with no overlay. tocker uses it for a writable layer nobody keeps (`run --rm`: the container is
+// removed when it ends, and an engine restarted after a crash of the machine removes it too), as
+// podman does for --rm (its specgen sets Volatile from --rm). A volatile mount leaves
 // work/incompat/volatile in its workdir, and overlayfs refuses to mount that workdir again until
 // it is gone (the mark says "this upper may have lost writes in a crash"): the same container
 // started again (`restart`) clears it first, as containers/storage's overlay driver does, and

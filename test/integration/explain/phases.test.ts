@@ -62,8 +62,8 @@ t.test('run --rm busybox true: every phase, in order, on one screen', async (t) 
   t.ok(r.lines.length <= 40, `${r.lines.length} lines (at most 40)`)
   t.match(
     r.stderr,
-    /mount overlay on <root>\/containers\/[0-9a-f]{12}\/rootfs: 1 image layer \(read-only\) \+ init\/ \(its mount points\) \+ upper\/ \(writable\)/,
-    "busybox's one layer; --rm too is synced at the exit (not volatile)",
+    /mount overlay on <root>\/containers\/[0-9a-f]{12}\/rootfs: 1 image layer \(read-only\) \+ init\/ \(its mount points\) \+ upper\/ \(writable, volatile: no sync to disk at unmount\)/,
+    "busybox's one layer; --rm: volatile",
   )
   t.match(r.stderr, /shim: unshare\(CLONE_NEWPID\)  → pid/, "the PID namespace, from the shim's own report")
   t.match(r.stderr, /shim: fork\(\) = pid \d+ on the host/, 'the fork of PID 1')
