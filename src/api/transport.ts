@@ -5,7 +5,7 @@
 import { connect, type Socket } from 'node:net'
 import type { Duplex, Readable } from 'node:stream'
 import { codeOfStatus, TockerError } from '../errors.js'
-import { Http1Response, request as httpRequest } from './http1.js'
+import { type Http1Answer, type Http1Request, Http1Response, request as httpRequest, requestWhole } from './http1.js'
 
 export type Query = Record<string, string | number | boolean | undefined>
 
@@ -103,8 +103,12 @@ export class EngineTransport {
   }
 
   #send(method: string, path: string, opts: { query?: Query; body?: unknown; headers?: Record<string, string> }): Promise<Http1Response> {
+    return httpRequest(this.#request(method, path, opts))
+  }
+
+  #request(method: string, path: string, opts: { query?: Query; body?: unknown; headers?: Record<string, string> }): Http1Request {
     const body = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body))
-    return httpRequest({
+    return {
       socketPath: this.socketPath,
       socket: this.#spare(),
       method,
@@ -116,7 +120,7 @@ export class EngineTransport {
         ...opts.headers,
       },
       body,
-    })
+    }
   }
 
   /**
@@ -137,8 +141,8 @@ export class EngineTransport {
   }
 
   async json<T>(method: string, path: string, opts: { query?: Query; body?: unknown } = {}): Promise<T> {
-    const res = await this.raw(method, path, opts)
-    const text = await readBody(res)
+    const res: Http1Answer = await this.#withEngine(() => requestWhole(this.#request(method, path, opts)))
+    const text = res.body.toString('utf8')
     if (res.statusCode >= 400) throw errorFrom(res.statusCode, text)
     return (text ? JSON.parse(text) : undefined) as T
   }
