@@ -8,6 +8,7 @@
 //
 // Runs in a private network namespace with its own store and engine; busybox is loaded from
 // rootfs-cache/out/busybox.tar.
+import './node-env.mjs'
 import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'

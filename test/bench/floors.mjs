@@ -15,6 +15,7 @@
 //                                      namespace, enslaved to the bridge; by `ip` (a process each) and
 //                                      by our rtnetlink (in-process); and how long the kernel takes to
 //                                      delete the pair by itself once the peer's namespace dies
+import './node-env.mjs'
 import { spawn, spawnSync } from 'node:child_process'
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs'
 import net from 'node:net'

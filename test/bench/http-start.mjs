@@ -11,6 +11,7 @@
 // as the bundle runs it, node:http, undici's Client (package, and esbuilt into one file), Node's
 // built-in fetch over TCP (it cannot reach a unix socket without the undici package), node:http over
 // TCP. undici is whatever node_modules holds (a dev dependency's dependency; skipped if absent).
+import './node-env.mjs'
 import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'

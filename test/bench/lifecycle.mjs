@@ -13,6 +13,7 @@
 // Runs in a private network namespace (unshare --net --mount), like the tests: containers on the
 // default bridge get veths there. busybox comes from rootfs-cache, pushed to Debian's
 // docker-registry on 127.0.0.1 with skopeo, and pulled by tocker.
+import './node-env.mjs'
 import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { inNetSandbox, prepareNetSandbox, reexecInNetSandbox } from '../helpers/netns-sandbox.mjs'

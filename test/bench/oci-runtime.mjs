@@ -17,6 +17,7 @@
 // /sys/fs/cgroup is the cgroup2 hierarchy (this host is hybrid: its v1 hierarchies are never
 // touched), and /run and /var/lib/containers are tmpfs: podman's and the runtimes' state vanish
 // with the namespace.
+import './node-env.mjs'
 import { spawnSync } from 'node:child_process'
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statfsSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'

@@ -24,6 +24,7 @@
 // hybrid cgroup host /sys/fs/cgroup is the controller-less cgroup2 hierarchy inside (podman and
 // crun refuse hybrid mode) and /run, /var/lib/containers are private tmpfs, as
 // test/helpers/oci-engines.ts does. podman gets ulimits this VM can grant and no pids limit.
+import './node-env.mjs'
 import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs'
 import { availableParallelism, tmpdir } from 'node:os'

@@ -16,6 +16,7 @@
 // hybrid cgroup host ("cgroups in hybrid mode not supported") even with the cgroup manager
 // disabled, so on such a host this script re-runs itself in a private mount namespace where
 // /sys/fs/cgroup is the (controller-less) cgroup2 hierarchy; nothing of that is visible outside.
+import './node-env.mjs'
 import { spawnSync } from 'node:child_process'
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, statfsSync, symlinkSync, writeFileSync } from 'node:fs'
 import { availableParallelism, tmpdir } from 'node:os'
