@@ -47,7 +47,9 @@ export function responseSink(req: IncomingMessage, res: ServerResponse, tty: boo
 
 /** A hijacked connection (attach, exec): output framed unless `tty`; writes stop once it is gone. */
 export function connectionSink(conn: Duplex, tty: boolean): ClientConnection {
-  const closed = new Promise<void>((resolve) => conn.on('close', resolve))
+  // Already gone: attach opens its connection only once the stream's start is placed, and the
+  // client may have left meanwhile ('close' was emitted before anyone listened).
+  const closed = new Promise<void>((resolve) => (conn.destroyed ? resolve() : conn.on('close', resolve)))
   conn.on('error', () => {})
   return {
     write: (stream, data) => {

@@ -38,3 +38,20 @@ t.test('a writer that goes away releases the wait; a gone writer never waits', a
   t.equal(await state(p), 'resolved', 'closed while waiting')
   t.equal(await state(drained(w)), 'resolved', 'already destroyed')
 })
+
+// attach opens its connection (the 101) only once the stream's start is placed (85c5790): a client
+// can be gone by then. Its sink must say so, or the engine follows the log for nobody until the
+// container ends (its `closed` listened for a 'close' that had already been emitted).
+t.test('connectionSink of a connection already closed: closed resolves, writes are dropped', async (t) => {
+  const { Duplex } = await import('node:stream')
+  const { connectionSink } = await import('../../../src/api/streams.js')
+  const written: Buffer[] = []
+  const conn = new Duplex({ read() {}, write: (chunk, _enc, cb) => void (written.push(chunk), cb()) })
+  conn.destroy()
+  await new Promise((r) => setImmediate(r)) // its 'close' has been emitted
+  const sink = connectionSink(conn, true)
+  t.equal(await state(sink.closed), 'resolved', 'the client is known to be gone')
+  sink.write('stdout', Buffer.from('x'))
+  sink.end()
+  t.same(written, [], 'nothing written to it')
+})
