@@ -163,24 +163,7 @@ export class EngineTransport {
   }
 
   async #hijack(path: string, query?: Query, body?: unknown): Promise<{ socket: Duplex; head: Buffer; multiplexed: boolean }> {
-    const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body))
-    const r = await httpRequest(
-      {
-        socketPath: this.socketPath,
-        socket: this.#spare(),
-        method: 'POST',
-        path: path + qs(query),
-        headers: {
-          Host: 'tocker',
-          Connection: 'Upgrade',
-          Upgrade: 'tcp',
-          ...(this.traceSession ? { 'X-Tocker-Session': this.traceSession } : {}),
-          ...(data ? { 'Content-Type': 'application/json' } : {}),
-        },
-        body: data,
-      },
-      true,
-    )
+    const r = await httpRequest(this.#request('POST', path, { query, body, headers: { Connection: 'Upgrade', Upgrade: 'tcp' } }), true)
     // Anything but "101 UPGRADED" is an answer instead of a stream: an error (404, 409, …).
     if (r instanceof Http1Response) throw errorFrom(r.statusCode, await readBody(r))
     return { socket: r.socket, head: r.head, multiplexed: r.response.headers['content-type'] === 'application/vnd.docker.multiplexed-stream' }
