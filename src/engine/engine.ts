@@ -292,7 +292,7 @@ export class Engine {
   }
 
   /** `connect` opens the client's connection once the stream's start is placed (see Streams.attach). */
-  async attach(ref: string, connect: ClientConnection | (() => ClientConnection), o: AttachOptions): Promise<void> {
+  async attach(ref: string, connect: () => ClientConnection, o: AttachOptions): Promise<void> {
     return this.#streams.attach(this.#table.find(ref), connect, o)
   }
 

@@ -85,14 +85,14 @@ export class Streams {
    * container (`start -a`) write before the end of its old log was taken as the start, and its
    * first output was skipped.
    */
-  async attach(rec: ContainerRecord, connect: ClientConnection | (() => ClientConnection), o: AttachOptions): Promise<void> {
+  async attach(rec: ContainerRecord, connect: () => ClientConnection, o: AttachOptions): Promise<void> {
     const opts = { stdout: o.stdout, stderr: o.stderr, tail: o.logs ? undefined : 0 }
     let cancel!: () => void
     const cancelled = new Promise<void>((resolve) => (cancel = resolve))
     let conn: ClientConnection | undefined
     const open = (): ClientConnection => {
       if (conn) return conn
-      conn = typeof connect === 'function' ? connect() : connect
+      conn = connect()
       void conn.closed.then(cancel)
       if (o.stream) {
         if (o.stdin && rec.Config.OpenStdin && this.runtime.openStdin) {

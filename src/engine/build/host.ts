@@ -17,7 +17,7 @@ export interface BuildEngine {
   start(ref: string): Promise<boolean>
   kill(ref: string, signal: string): Promise<void>
   wait(ref: string, condition: 'next-exit'): { ready: Promise<void>; result: Promise<ContainerWaitResponse> }
-  attach(ref: string, conn: ClientConnection, o: AttachOptions): Promise<void>
+  attach(ref: string, connect: () => ClientConnection, o: AttachOptions): Promise<void>
   remove(ref: string, o: { force: boolean; volumes: boolean }): Promise<void>
 }
 
@@ -45,7 +45,7 @@ async function runBuildContainer(engine: BuildEngine, id: string, out: StepOutpu
   }
   const waiting = engine.wait(id, 'next-exit')
   await waiting.ready
-  const attached = engine.attach(id, conn, { stream: true, logs: false, stdin: false, stdout: true, stderr: true })
+  const attached = engine.attach(id, () => conn, { stream: true, logs: false, stdin: false, stdout: true, stderr: true })
   const onAbort = () => void engine.kill(id, 'SIGKILL').catch(() => {})
   signal.addEventListener('abort', onAbort, { once: true })
   try {

@@ -38,7 +38,7 @@ t.test('run --rm attached: the output of a container that ends at once is delive
     // As the CLI: the wait and the attachment go in before the start; the attachment's stream
     // runs on its own (the engine's side of a hijacked connection).
     const w = engine.wait(name, 'removed')
-    const attached = engine.attach(name, conn, { stream: true, logs: false, stdin: false, stdout: true, stderr: true })
+    const attached = engine.attach(name, () => conn, { stream: true, logs: false, stdin: false, stdout: true, stderr: true })
     await engine.start(name)
     runtime.output(engine.find(name), 'stdout', `hello ${i}\n`)
     runtime.exit(Id, 0)
