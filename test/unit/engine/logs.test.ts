@@ -17,6 +17,15 @@ const texts = (es: LogEntry[]) => es.map((e) => e.log)
 let n = 0
 const fresh = () => join(dir, `c${++n}-json.log`)
 
+/** Follow `path` from its end (attach's start) until exit(); `seen`: the texts delivered, in order. */
+function follower(path: string) {
+  const seen: string[] = []
+  let exit!: () => void
+  const exited = new Promise<void>((r) => (exit = r))
+  const done = streamLog(path, { stdout: true, stderr: true, tail: 0 }, async (es) => void seen.push(...texts(es)), { exited, cancelled: new Promise(() => {}) })
+  return { seen, exit, done }
+}
+
 t.test('tail N: the last N entries across rotated files; more than there is: everything', async (t) => {
   const path = fresh()
   writeFileSync(`${path}.2`, line('a\n') + line('b\n'))
@@ -110,10 +119,7 @@ t.test('a slow client stops the reading: one chunk at a time, never the whole lo
 t.test('follow: new lines, a line written in two pieces, rotation, then the container stops', async (t) => {
   const path = fresh()
   writeFileSync(path, line('old\n'))
-  const seen: string[] = []
-  let exit!: () => void
-  const exited = new Promise<void>((r) => (exit = r))
-  const done = streamLog(path, { stdout: true, stderr: true, tail: 0 }, async (es) => void seen.push(...texts(es)), { exited, cancelled: new Promise(() => {}) })
+  const { seen, exit, done } = follower(path)
   const wait = (ms: number) => new Promise((r) => setTimeout(r, ms))
   await wait(100)
   appendFileSync(path, line('one\n'))
@@ -137,8 +143,7 @@ t.test('follow: a log name that cannot be read is an error, not a rotation (whic
   const path = fresh()
   writeFileSync(`${path}.1`, line('rotated earlier\n'))
   writeFileSync(path, line('old\n'))
-  const seen: string[] = []
-  const done = streamLog(path, { stdout: true, stderr: true, tail: 0 }, async (es) => void seen.push(...texts(es)), { exited: new Promise(() => {}), cancelled: new Promise(() => {}) })
+  const { seen, done } = follower(path) // the container never stops here
   await new Promise((r) => setTimeout(r, 100))
   // The name now fails to resolve (ELOOP here; EACCES or EIO on a damaged machine).
   renameSync(path, `${path}.moved`)
@@ -154,10 +159,7 @@ t.test('follow: ends as soon as the container stopped (what was written before i
   for (let i = 0; i < 5; i++) {
     const path = fresh()
     writeFileSync(path, line('before\n'))
-    const seen: string[] = []
-    let exit!: () => void
-    const exited = new Promise<void>((r) => (exit = r))
-    const done = streamLog(path, { stdout: true, stderr: true, tail: 0 }, async (es) => void seen.push(...texts(es)), { exited, cancelled: new Promise(() => {}) })
+    const { seen, exit, done } = follower(path)
     await new Promise((r) => setTimeout(r, 20))
     appendFileSync(path, line('last\n'))
     const t0 = performance.now()
@@ -175,9 +177,6 @@ t.test('follow: a read that found the end before the last write, answered after 
   // the exit. The follower must look once more, not take that stale end for the last one.
   const path = fresh()
   writeFileSync(path, line('before\n'))
-  const seen: string[] = []
-  let exit!: () => void
-  const exited = new Promise<void>((r) => (exit = r))
   const probe = await open(path, 'r')
   const proto = Object.getPrototypeOf(probe) as { read: (...args: unknown[]) => Promise<{ bytesRead: number }> }
   await probe.close()
@@ -194,7 +193,7 @@ t.test('follow: a read that found the end before the last write, answered after 
     return r
   }
   t.teardown(() => void (proto.read = read))
-  const done = streamLog(path, { stdout: true, stderr: true, tail: 0 }, async (es) => void seen.push(...texts(es)), { exited, cancelled: new Promise(() => {}) })
+  const { seen, exit, done } = follower(path)
   await new Promise((r) => setTimeout(r, 20)) // following, at the end of the file
   armed = true
   appendFileSync(path, line('middle\n')) // wakes the follower: it reads 'middle', then finds the end
