@@ -11,7 +11,7 @@
 // on its own (test/unit/api/http1.test.ts: responses split at every byte, chunked bodies, errors,
 // upgrade).
 import { connect, type Socket } from 'node:net'
-import { Readable } from 'node:stream'
+import { type Duplex, Readable } from 'node:stream'
 import { TockerError } from '../errors.js'
 
 export interface Http1Request {
@@ -46,9 +46,38 @@ export class Http1Response extends Readable {
     this.socket.resume() // backpressure: the socket is paused while our buffer is full
   }
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
-    this.socket.destroy()
+    // Read to its end (a Readable destroys itself after 'end'): the connection is done with.
+    if (this.complete && !err) letGo(this.socket)
+    else this.socket.destroy()
     cb(err)
   }
+}
+
+/** How long a connection whose answer is all in stays open before it is closed (letGo says why). */
+const LET_GO_MS = 1000
+const lettingGo = new Set<Duplex>()
+let closing: NodeJS.Timeout | undefined
+
+/**
+ * A connection whose answer is all in (or an attach stream the engine ended): unref'd and closed
+ * a while later (LET_GO_MS, all at once), not destroyed now. A one-shot command (ps, images, run)
+ * has exited by then and the kernel closes the socket with the process. Why: a destroy's close
+ * callback comes a loop turn later and the process waits for it before it can exit (~0.7 ms at
+ * the end of an attached `run`, timeline of 12 runs), and node:net's first destroy creates
+ * process.stderr (its _destroy compares `this !== process.stderr`), a stream of its own that a
+ * command which prints nothing on stderr never needs. allowHalfOpen: the engine's FIN (it closes
+ * after each answer) would otherwise make node:net end and destroy the socket by itself. A
+ * long-lived command (run -it, logs -f, stats) still closes its answered connections, a second later.
+ */
+export function letGo(socket: Duplex): void {
+  socket.allowHalfOpen = true
+  ;(socket as Partial<Socket>).unref?.()
+  lettingGo.add(socket)
+  closing ??= setTimeout(() => {
+    closing = undefined
+    for (const s of lettingGo) s.destroy()
+    lettingGo.clear()
+  }, LET_GO_MS).unref()
 }
 
 export interface Http1Upgraded {
@@ -170,7 +199,7 @@ function exchange(r: Http1Request, mode: 'stream' | 'upgrade' | 'whole'): Promis
           res.complete = true
           res.push(null)
         }
-        socket.destroy()
+        letGo(socket)
       },
       upgrade: (rest) => {
         settled = done = true

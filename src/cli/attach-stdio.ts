@@ -3,6 +3,7 @@
 // on every exit path), the terminal's size kept in sync.
 import type { Duplex } from 'node:stream'
 import { demultiplex } from '../api/client.js'
+import { letGo } from '../api/http1.js'
 import { STREAM } from '../api/types.js'
 import { DEFAULT_DETACH_KEYS, EscapeProxy, parseDetachKeys } from './detach-keys.js'
 
@@ -121,11 +122,12 @@ export function pipeAttached(o: AttachOptions): Promise<AttachEnd> {
       })
       process.stdin.resume()
     }
-    // The engine ended the stream: the output is all in. Closed at once, as Docker's CLI closes the
-    // hijacked connection then, rather than half-closed first (node:net's default on 'end': a
-    // shutdown(2), then the close a loop turn later; the command exits only once it is closed).
+    // The engine ended the stream: the output is all in. Not half-closed (node:net's default on
+    // 'end': a shutdown(2), then the close a loop turn later, which the command's exit waited for)
+    // and not closed now either: let go of (api/http1.ts, letGo), so the command ends at once and
+    // the kernel closes the connection with the process (a long-lived one closes it a second later).
     socket.on('end', () => {
-      socket.destroy()
+      letGo(socket)
       done()
     })
     socket.on('close', done)

@@ -60,7 +60,12 @@ function hookClient() {
       const status = Number(d.toString('latin1', 9, 12))
       record(status === 101 ? 'res-upgrade' : 'res-head', { name, status })
     })
-    socket.once('close', () => record('res-end', { name }))
+    // The answer's end: the engine's FIN (it closes after each answer), or the close when the CLI
+    // closes first. The CLI does not close a connection whose answer is in (api/http1.ts, letGo).
+    let ended = false
+    const end = () => ended || ((ended = true), record('res-end', { name }))
+    socket.once('end', end)
+    socket.once('close', end)
     return socket
   }
   // An ES module's `import { connect } from 'node:net'` (the tree, TOCKER_NO_BUNDLE) sees the

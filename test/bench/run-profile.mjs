@@ -404,7 +404,8 @@ function rowsOf(cliLog) {
   const beganAt = eng.find((e) => e.ev === 'span' && e.name.startsWith('runtime begin'))
   const exitAt = eng.find((e) => e.ev === 'span' && e.name.startsWith('exit recorded'))
   if (beganAt && exitAt) rows.push(['  engine: container runs, exit noticed (begin end to exit)', beganAt.t - t0, exitAt.t0 - beganAt.t])
-  const lastRes = cli.filter((e) => e.ev === 'res-end').pop()
+  // The engine's FIN after an answer (profile-hook-cli.cjs): one that had not come by the exit is not there.
+  const lastRes = cli.filter((e) => e.ev === 'res-end').pop() ?? cli.filter((e) => e.ev === 'res-head').pop()
   rows.push(['cli: after the last answer until exit', at(lastRes), end - lastRes.t])
   rows.push(['total: CLI process start to exit', 0, end - t0])
   const trace = {}

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { EngineClient, isEngineDown, readBody } from '../../../src/api/client.js'
-import { request, ResponseParser, type ResponseHead } from '../../../src/api/http1.js'
+import { request, requestWhole, ResponseParser, type ResponseHead } from '../../../src/api/http1.js'
 import { isTockerError } from '../../../src/errors.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'tocker-http1-'))
@@ -322,4 +322,57 @@ t.test('client: preconnect: requests go out on the connections opened before, wi
   await none.preconnect(2)
   const err = await none.ping().catch((e: unknown) => e)
   t.ok(isEngineDown(err), `no engine: ${(err as NodeJS.ErrnoException).code}`)
+})
+
+t.test("client: a connection whose answer is all in is let go (unref'd, closed a second later), not closed at once", { timeout: 20_000 }, async (t) => {
+  // A server that ends each answer (as the engine does: Connection: close) and then sees when the
+  // client closes its side (allowHalfOpen: its own end does not close the connection).
+  const probe = join(dir, `letgo${++n}.sock`)
+  const closedAt = new Map<string, number>()
+  const conns: Socket[] = []
+  const server = createNetServer({ allowHalfOpen: true }, (s) => {
+    conns.push(s)
+    let path = ''
+    s.once('data', (d) => {
+      path = d.toString('latin1').split(' ')[1]
+      const body = JSON.stringify({ url: path })
+      // /cut: the head and part of the body; the rest never comes.
+      if (path === '/cut') s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length + 10}\r\n\r\n${body}`)
+      else s.end(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`)
+    })
+    s.on('end', () => closedAt.set(path, performance.now()))
+    s.on('close', () => closedAt.has(path) || closedAt.set(path, performance.now()))
+    s.on('error', () => {})
+  })
+  await new Promise<void>((r) => server.listen(probe, r))
+  t.teardown(() => new Promise<void>((r) => (conns.forEach((c) => c.destroy()), server.close(() => r()))))
+  const open = async () => {
+    const s = netConnect(probe)
+    await new Promise((r) => s.once('connect', r))
+    return s
+  }
+
+  // A whole (JSON) answer, and a streamed one read to its end.
+  const whole = await open()
+  const answer = await requestWhole({ socketPath: probe, socket: whole, method: 'GET', path: '/whole', headers: { Host: 'tocker' } })
+  t.equal(answer.body.toString(), JSON.stringify({ url: '/whole' }))
+  const streamed = await open()
+  t.equal(await readBody(await request({ socketPath: probe, socket: streamed, method: 'GET', path: '/stream', headers: { Host: 'tocker' } })), JSON.stringify({ url: '/stream' }))
+  const answeredAt = performance.now()
+  // The server's FIN has come meanwhile: node:net would end and close the socket on it by itself.
+  await new Promise((r) => setTimeout(r, 100))
+  t.notOk(whole.destroyed, "the whole answer's connection is still open 100 ms later")
+  t.notOk(streamed.destroyed, "the streamed answer's too")
+  t.same([...closedAt.keys()], [], 'the server saw no close yet')
+  // Closed a second after (a long-lived command does not keep its answered connections).
+  for (let i = 0; i < 300 && closedAt.size < 2; i++) await new Promise((r) => setTimeout(r, 10))
+  t.ok(whole.destroyed && streamed.destroyed, 'both closed later')
+  t.same([...closedAt.keys()].sort(), ['/stream', '/whole'], 'the server saw both close')
+  t.ok(Math.min(...closedAt.values()) - answeredAt > 500, `closed ${(Math.min(...closedAt.values()) - answeredAt).toFixed(0)} ms after the answers`)
+
+  // An answer given up on before its end: its connection is closed at once, as before.
+  const cut = await open()
+  const res = await request({ socketPath: probe, socket: cut, method: 'GET', path: '/cut', headers: { Host: 'tocker' } })
+  res.destroy()
+  t.ok(cut.destroyed, 'a response given up on closes its connection at once')
 })
