@@ -11,7 +11,7 @@ prepareNetSandbox()
 
 const { default: t } = await import('tap')
 const { spawn } = await import('node:child_process')
-const { existsSync, readdirSync, readFileSync } = await import('node:fs')
+const { existsSync, readdirSync, readFileSync, readlinkSync } = await import('node:fs')
 const { request } = await import('node:http')
 const { join } = await import('node:path')
 const { engineTestBed, TOCKER_BIN, until, processesOf } = await import('./harness.js')
@@ -132,6 +132,31 @@ t.test('foreground run: output, exit codes, --rm removes everything', async (t) 
   const notFound = await env.tocker(['run', '--rm', BUSYBOX, 'no-such-command'])
   t.equal(notFound.code, 127)
   t.match(notFound.stderr, /no-such-command/)
+})
+
+t.test("start releases the gate over the create's control socket: none of its sockets stays open in the engine, started or failed", async (t) => {
+  // The runtime keeps the shim's control and exit sockets from its create until the start's
+  // release (runtime-backend.ts begin), or until a start that failed before it is cleaned up.
+  const enginePid = Number(readFileSync(join(env.root, 'tockerd.pid'), 'utf8'))
+  const sockets = () =>
+    readdirSync(`/proc/${enginePid}/fd`).filter((fd) => {
+      try {
+        return readlinkSync(`/proc/${enginePid}/fd/${fd}`).startsWith('socket:')
+      } catch {
+        return false // closed while we looked
+      }
+    }).length
+  await new Promise((r) => setTimeout(r, 300)) // the previous test's CLI connections closed
+  const before = sockets()
+  for (const net of ['none', 'bridge']) {
+    for (let i = 0; i < 4; i++) t.equal((await env.tocker(['run', '--rm', '--network', net, BUSYBOX, 'true'])).code, 0, `${net}: run --rm true`)
+    // The gate refuses the process in the runtime's create: a start that fails before the release.
+    const missing = await env.tocker(['run', '--rm', '--network', net, BUSYBOX, 'no-such-command'])
+    t.same([missing.code, /no-such-command/.test(missing.stderr)], [127, true], `${net}: a missing program is reported by the start`)
+  }
+  // The CLI's connections end with the CLI (a moment after its exit): what stays is the engine's.
+  // One or two per run would stay if the runtime kept them (until fails after 10 s).
+  t.ok(await until(() => (sockets() <= before ? true : undefined), 'the engine back to its sockets before the runs'), 'no more sockets than before the runs')
 })
 
 t.test('--rm: the writable layer is mounted volatile (no sync of the disk at the exit); restart mounts it again', async (t) => {
