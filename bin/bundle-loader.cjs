@@ -1,6 +1,7 @@
 // Runs a CLI from its bundle (dist/bundle/<name>.cjs, written by `npm run build`: scripts/bundle.mjs
 // says why) through V8's code cache: the first run compiles it and saves the compiled code beside it
-// (<name>.cjs.cache), later runs read that instead of compiling (Node 20 has no compile cache of its
+// (<name>.cjs.cache; the tocker entry's per command, tocker.cjs.<command>.cache: commandWord says
+// why), later runs read that instead of compiling (Node 20 has no compile cache of its
 // own). The tocker bundle is split: its entry requires chunks (dist/bundle/tocker/*.cjs, a command's
 // own and the shared ones), each loaded here the same way with a cache of its own, so a command
 // reads only its chunks. A missing bundle, or TOCKER_NO_BUNDLE=1, runs the compiled tree
@@ -17,7 +18,8 @@ module.exports = function run(name, treeEntry) {
   // `daemon` that is some other word of the command line, e.g. an image's argument, only costs that
   // command the bundle's speed.)
   const daemon = name === 'tocker' && process.argv.includes('daemon')
-  const entry = process.env.TOCKER_NO_BUNDLE || daemon ? undefined : loadBundle(name)
+  const key = name === 'tocker' ? commandWord(process.argv.slice(2)) : undefined
+  const entry = process.env.TOCKER_NO_BUNDLE || daemon ? undefined : loadBundle(name, key)
   if (entry === undefined) {
     import(join(dist, 'src', treeEntry)).then(async (cli) => {
       process.exitCode = await cli.main(process.argv.slice(2))
@@ -49,10 +51,28 @@ function load(name, treeEntry) {
 }
 module.exports.load = load
 
-/** The exports of the bundle `name` (dist/bundle/<name>.cjs), its main not run; undefined without one. */
-function loadBundle(name) {
+/**
+ * The exports of the bundle `name` (dist/bundle/<name>.cjs), its main not run; undefined without
+ * one. `key`: the entry's code cache is <entry>.<key>.cache (commandWord says why).
+ */
+function loadBundle(name, key) {
   const bundleDir = join(__dirname, '..', 'dist', 'bundle')
-  return loadFile(join(bundleDir, `${name}.cjs`), bundleDir, true)
+  return loadFile(join(bundleDir, `${name}.cjs`), bundleDir, true, key)
+}
+
+/**
+ * The word of a tocker command line that names its command, as far as one can tell without its
+ * parser: the first that looks like a command's name (`tocker --root /x run …`: run; an option's
+ * value can pass for one, `--log-level debug ps`: debug, which only keys that command line's cache).
+ * Why the entry's code cache is kept per command: V8 saves the functions compiled so far, and the
+ * entry holds the code of several commands (scripts/bundle.mjs, IN_ENTRY). With one cache, the
+ * first command after a build decided for all: run, after ps had written it, compiled its own
+ * functions from the source in every run (~10 M instructions, callgrind; ~1 ms before the create
+ * is sent), and a cache written by run made ps deserialize run's code. A command's first run
+ * compiles the entry from its source once and writes its own.
+ */
+function commandWord(argv) {
+  return argv.find((w) => /^[a-z][a-z0-9-]{1,19}$/.test(w))
 }
 module.exports.loadBundle = loadBundle
 
@@ -69,7 +89,7 @@ const embedded = new Map()
  * ./ paths are its chunks, loaded the same way; anything else (node:*, packages) is Node's require.
  * `bundleDir`: where the left-out tree modules' paths start (module.treeImport).
  */
-function loadFile(file, bundleDir, entry = false) {
+function loadFile(file, bundleDir, entry = false, key = undefined) {
   const known = loaded.get(file)
   if (known) return known.module.exports
   const dir = dirname(file)
@@ -90,16 +110,17 @@ function loadFile(file, bundleDir, entry = false) {
     throw err
   }
   const vm = require('node:vm')
+  const cache = key === undefined ? `${file}.cache` : `${file}.${key}.cache`
   let cachedData
   try {
-    cachedData = readFileSync(`${file}.cache`)
+    cachedData = readFileSync(cache)
   } catch {} // none yet (or unreadable): compiled from the source, as without a cache
   // The file is its code inside Module.wrap's text already (scripts/bundle.mjs says why).
   const script = new vm.Script(source, { filename: file, cachedData })
   const mod = newModule(bundleDir, dir)
   // In the map before it runs, as Node's require does: chunks that require each other get the
   // exports filled in so far (esbuild's CommonJS output sets them first).
-  loaded.set(file, { file, script, cachedData, module: mod })
+  loaded.set(file, { file, cache, script, cachedData, module: mod })
   script.runInThisContext()(mod.exports, chunkRequire(dir, bundleDir), mod, file, dir)
   return mod.exports
 }
@@ -142,7 +163,7 @@ function saveCaches() {
   for (const m of loaded.values()) {
     if (m.script && !m.saved && (m.cachedData === undefined || m.script.cachedDataRejected)) {
       m.saved = true // once (`tocker runtime` saves at beforeExit, then tocker's own run)
-      saveCache(`${m.file}.cache`, m.script.createCachedData())
+      saveCache(m.cache, m.script.createCachedData())
     }
   }
 }

@@ -4,7 +4,7 @@
 // the chunks it needs, the caches written by one run are taken by the next, and what the command
 // prints and its exit code are the compiled tree's (TOCKER_NO_BUNDLE=1).
 import { spawnSync } from 'node:child_process'
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -120,6 +120,19 @@ t.test('the code caches one run writes are taken by the next', async (t) => {
     t.ok(cached, `${file} read with its cache`)
     t.notOk(rejected, `${file}'s cache taken`)
   }
+
+  // The entry's cache is the command's own (bin/bundle-loader.cjs, commandWord): ps's first run
+  // compiles the entry from its source, not through --version's cache, and writes tocker.cjs.ps.cache.
+  const entry = join(at, 'dist', 'bundle', 'tocker.cjs')
+  const noEngine = ['--root', join(at, 'no-root')]
+  const firstPs = probeWith(at, true, { TOCKER_NO_AUTOSTART: '1' }, [...noEngine, 'ps'])
+  t.match(firstPs.stderr, /^Cannot connect to the tocker engine/, 'ps ran its code (no engine)')
+  t.same(firstPs.scripts.find(([f]) => f === entry), [entry, false, false], 'ps: the entry compiled from its source the first time')
+  t.ok(existsSync(`${entry}.ps.cache`), 'ps wrote its own cache of the entry')
+  const ps = probeWith(at, true, { TOCKER_NO_AUTOSTART: '1' }, [...noEngine, 'ps'])
+  t.ok(ps.read.includes(`${entry}.ps.cache`) && !ps.read.includes(`${entry}.cache`), 'the next ps reads its own cache')
+  t.same(ps.scripts.find(([f]) => f === entry), [entry, true, false], 'and V8 takes it')
+  t.ok(probeAt(at, '--version').read.includes(`${entry}.cache`), '--version (no command word) keeps the shared one')
 })
 
 t.test('output and exit codes are those of the compiled tree', async (t) => {
