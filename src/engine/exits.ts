@@ -1,7 +1,7 @@
 // The exit monitor: notices that a container's first process ended (inotify on the shim's state
 // directory, through the runtime backend, plus a slow sweep for a shim that died without writing
 // its exit file), records the exit once, cleans up after it and tells whoever waits.
-import type { NetworkBackend, RuntimeBackend } from './backend.js'
+import type { ExitRecord, NetworkBackend, RuntimeBackend } from './backend.js'
 import type { ContainerTable } from './container-table.js'
 import { signalName } from '../sys/signals.js'
 import { currentScope, runInScopeOnly, type TraceScope } from '../trace/scope.js'
@@ -26,6 +26,8 @@ export interface ExitHooks {
 
 export class ExitMonitor {
   readonly #listeners = new Map<string, Set<() => void>>()
+  /** Told as soon as the exit is known (onNextExit's 'ended'), before the release and cleanup. */
+  readonly #endListeners = new Map<string, Set<() => void>>()
   readonly #watchers = new Map<string, { close(): void }>()
   readonly #exiting = new Map<string, Promise<void>>()
   /**
@@ -61,12 +63,18 @@ export class ExitMonitor {
     return this.#exiting.get(id)
   }
 
-  /** Call `fn` when the current (or, if not running, the next) run has ended and been recorded. */
-  onNextExit(id: string, fn: () => void): () => void {
+  /**
+   * Call `fn` when the current (or, if not running, the next) run has ended and been recorded;
+   * with 'ended', as soon as its end is known (its exit file read), before its network and runtime
+   * are released: a log follower's last look (the shim wrote the log before the exit file) then
+   * goes on while the runtime is deleted, not after it, on `run --rm`'s way to its answer.
+   */
+  onNextExit(id: string, fn: () => void, when: 'ended' | 'recorded' = 'recorded'): () => void {
     const scope = currentScope()
     if (scope) this.#waiterScope.set(id, scope)
-    let set = this.#listeners.get(id)
-    if (!set) this.#listeners.set(id, set = new Set())
+    const listeners = when === 'ended' ? this.#endListeners : this.#listeners
+    let set = listeners.get(id)
+    if (!set) listeners.set(id, set = new Set())
     set.add(fn)
     return () => set!.delete(fn)
   }
@@ -76,6 +84,13 @@ export class ExitMonitor {
     const listeners = this.#listeners.get(id)
     this.#listeners.delete(id)
     this.#waiterScope.delete(id)
+    this.#tellEnded(id)
+    for (const fn of listeners ?? []) fn()
+  }
+
+  #tellEnded(id: string): void {
+    const listeners = this.#endListeners.get(id)
+    this.#endListeners.delete(id)
     for (const fn of listeners ?? []) fn()
   }
 
@@ -116,26 +131,27 @@ export class ExitMonitor {
 
   #checkExit(rec: ContainerRecord): void {
     if (!rec.State.Running || this.#exiting.has(rec.Id)) return
-    const ended = this.runtime.readExit(rec) !== undefined || !this.runtime.isRunning(rec.Shim)
-    if (ended) void this.processExit(rec)
+    // (The exit read here is the one recorded: each read parses state.json and the cgroup's files.)
+    const exit = this.runtime.readExit(rec)
+    if (exit !== undefined || !this.runtime.isRunning(rec.Shim)) void this.processExit(rec, exit)
   }
 
-  /** Record the end of the current run (idempotent), clean up, tell the waiters. */
-  processExit(rec: ContainerRecord): Promise<void> {
+  /** Record the end of the current run (idempotent), clean up, tell the waiters. `read`: its exit, if just read. */
+  processExit(rec: ContainerRecord, read?: ExitRecord): Promise<void> {
     const existing = this.#exiting.get(rec.Id)
     if (existing) return existing
     const scope = this.#waiterScope.get(rec.Id) ?? this.#startScope.get(rec.Id)
     this.#startScope.delete(rec.Id)
-    return runInScopeOnly(scope, () => this.#processExit(rec))
+    return runInScopeOnly(scope, () => this.#processExit(rec, read))
   }
 
-  #processExit(rec: ContainerRecord): Promise<void> {
+  #processExit(rec: ContainerRecord, read: ExitRecord | undefined): Promise<void> {
     const p = (async () => {
       this.#watchers.get(rec.Id)?.close()
       this.#watchers.delete(rec.Id)
       // The shim writes its exit file after its last log line, and exits right after: give a
       // shim that is still alive a moment to finish, so that the exit code is the real one.
-      let exit = this.runtime.readExit(rec)
+      let exit = read ?? this.runtime.readExit(rec)
       for (let i = 0; !exit && i < 20 && this.runtime.isRunning(rec.Shim); i++) {
         await new Promise((r) => setTimeout(r, 25))
         exit = this.runtime.readExit(rec)
@@ -158,6 +174,7 @@ export class ExitMonitor {
       else if (code > 128 && code < 160) note('exit', 'explain.note.exit.signal', { path: rec.Path, code, n: code - 128, signal: signalName(code - 128) })
       else note('exit', 'explain.note.exit', { path: rec.Path, code })
       this.hooks.ended(rec)
+      this.#tellEnded(rec.Id)
       const removalFollows = !!this.hooks.removalFollows?.(rec)
       const releaseFailed = (e: Error) => this.hooks.log(`network release of ${rec.Id}: ${e.message}`)
       // A removal follows: its veths and rules may go after the answer. Not when somebody traces

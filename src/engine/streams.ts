@@ -141,8 +141,9 @@ export class Streams {
     streaming.then(done, done)
   }
 
+  /** The end of the current (or next) run, as soon as it is known: the log then holds all of it. */
   #nextExit(rec: ContainerRecord): Promise<void> {
-    return new Promise<void>((resolve) => this.exits.onNextExit(rec.Id, resolve))
+    return new Promise<void>((resolve) => this.exits.onNextExit(rec.Id, resolve, 'ended'))
   }
 
   /** The log through `emit` (logs.ts bounds the cost); torn lines met on the way go to the debug log. */

@@ -48,3 +48,27 @@ t.test('run --rm attached: the output of a container that ends at once is delive
   }
   t.equal(lost, 0, `no run lost its output (${lost} of 20 did)`)
 })
+
+t.test('run --rm attached: the stream ends as soon as the exit is known, while the runtime is still being deleted', async (t) => {
+  const { engine, runtime } = await bed(t)
+  const { Id } = await engine.create({ Image: 'busybox', HostConfig: { AutoRemove: true } }, 'slow-delete')
+  const conn = connection()
+  const w = engine.wait('slow-delete', 'removed')
+  const attached = engine.attach('slow-delete', () => conn, { stream: true, logs: false, stdin: false, stdout: true, stderr: true })
+  await engine.start('slow-delete')
+  runtime.output(engine.find('slow-delete'), 'stdout', 'bye\n')
+  // The runtime's delete waits for the shim's end (1-4 ms on the real one): here, until released.
+  let release!: () => void
+  runtime.cleanupHold = new Promise<void>((r) => (release = r))
+  runtime.exit(Id, 0)
+  const first = await Promise.race([
+    attached.then(() => 'the attach stream ended'),
+    w.result.then(() => 'the wait answered'),
+    new Promise((r) => setTimeout(r, 2000)).then(() => 'neither, within 2 s'),
+  ])
+  t.equal(first, 'the attach stream ended', "the log follower's last look does not wait for the runtime's delete")
+  t.equal(conn.got, 'bye\n', 'with all of the output')
+  runtime.cleanupHold = undefined
+  release()
+  t.same(await w.result, { StatusCode: 0, Error: null }, 'the wait answers once the container is removed')
+})

@@ -23,6 +23,8 @@ export class FakeRuntime implements RuntimeBackend {
   readonly #released = new Set<string>()
   /** begin releases the gate and then never returns (an engine killed right after it). */
   hangBegin = false
+  /** cleanup (the runtime's delete) waits for this, as the real one waits for the shim to be gone. */
+  cleanupHold: Promise<void> | undefined
   #nextPid = 4000
 
   #call(what: string, rec: ContainerRecord, ...more: (string | number)[]): void {
@@ -94,6 +96,7 @@ export class FakeRuntime implements RuntimeBackend {
   }
   async cleanup(rec: ContainerRecord): Promise<void> {
     this.#call('cleanup', rec)
+    await this.cleanupHold
     this.#state.delete(rec.Id)
   }
   async destroy(rec: ContainerRecord): Promise<void> {
