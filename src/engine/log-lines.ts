@@ -25,6 +25,11 @@ export interface LogReadOptions {
 export interface LogStats {
   /** Lines that were not a whole entry (each loses at most that one entry). */
   torn: number
+  /**
+   * Given: a follower's stream ends without waiting for its file's close (an answer of libuv's
+   * pool, turns later), and a close that fails is reported here, after the end.
+   */
+  lateError?: (err: Error) => void
 }
 
 /** Bytes per read. */

@@ -148,7 +148,7 @@ export class Streams {
 
   /** The log through `emit` (logs.ts bounds the cost); torn lines met on the way go to the debug log. */
   async #stream(rec: ContainerRecord, opts: Parameters<typeof streamLog>[1], emit: LogEmit, follow: Parameters<typeof streamLog>[3]): Promise<void> {
-    const stats: LogStats = { torn: 0 }
+    const stats: LogStats = { torn: 0, lateError: (err) => this.debug(`logs of ${rec.Id}: closing ${rec.LogPath}: ${err.message}`) }
     try {
       await streamLog(rec.LogPath, opts, emit, follow, stats)
     } finally {

@@ -6,6 +6,11 @@
 // load (the final CI: commit-options, docs/guide-2). The removal now waits for the container's
 // attach streams to deliver what is in the log (a client that does not read holds it only up to a
 // bound). Without root: the real Engine over the recording fake runtime.
+import { execFileSync } from 'node:child_process'
+import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs'
+import { open } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import t from 'tap'
 import type { ClientConnection, StdStream } from '../../../src/engine/streams.js'
@@ -71,4 +76,37 @@ t.test('run --rm attached: the stream ends as soon as the exit is known, while t
   runtime.cleanupHold = undefined
   release()
   t.same(await w.result, { StatusCode: 0, Error: null }, 'the wait answers once the container is removed')
+})
+
+t.test("run --rm attached: after the exit the stream's last look and its end do not wait for libuv's pool", async (t) => {
+  const { engine, runtime } = await bed(t)
+  const { Id } = await engine.create({ Image: 'busybox', HostConfig: { AutoRemove: true } }, 'busy-pool')
+  const conn = connection()
+  const w = engine.wait('busy-pool', 'removed')
+  const attached = engine.attach('busy-pool', () => conn, { stream: true, logs: false, stdin: false, stdout: true, stderr: true })
+  await engine.start('busy-pool')
+  runtime.output(engine.find('busy-pool'), 'stdout', 'first\n')
+  for (let i = 0; i < 200 && conn.got !== 'first\n'; i++) await new Promise((r) => setTimeout(r, 10))
+  t.equal(conn.got, 'first\n', 'the follower delivered what was written while it ran')
+  // Every pool thread blocked: each opens a FIFO nobody writes to (a thread per open, until a writer comes).
+  const dir = mkdtempSync(join(tmpdir(), 'tocker-busy-pool-'))
+  const threads = Number(process.env.UV_THREADPOOL_SIZE ?? 4)
+  const fifos = Array.from({ length: threads }, (_, i) => join(dir, `f${i}`))
+  for (const f of fifos) execFileSync('mkfifo', [f])
+  const blocked = fifos.map((f) => open(f, 'r'))
+  try {
+    await new Promise((r) => setTimeout(r, 50)) // the opens have taken the threads
+    runtime.output(engine.find('busy-pool'), 'stdout', 'last\n')
+    runtime.exit(Id, 0)
+    const first = await Promise.race([attached.then(() => 'ended'), new Promise((r) => setTimeout(r, 2000)).then(() => 'still waiting after 2 s')])
+    t.equal(first, 'ended', 'the stream ended with the pool busy')
+    t.equal(conn.got, 'first\nlast\n', 'with all of the output')
+  } finally {
+    // A writer for each FIFO lets its open finish: the threads are free again.
+    const writers = fifos.map((f) => openSync(f, 'w'))
+    for (const h of await Promise.all(blocked)) await h.close()
+    for (const fd of writers) closeSync(fd)
+    rmSync(dir, { recursive: true })
+  }
+  t.same(await w.result, { StatusCode: 0, Error: null })
 })
