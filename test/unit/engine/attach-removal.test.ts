@@ -12,7 +12,7 @@ import { open } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import type { ClientConnection, StdStream } from '../../../src/engine/streams.js'
 import { bed } from '../fakes/api-bed.js'
 
@@ -54,14 +54,20 @@ t.test('run --rm attached: the output of a container that ends at once is delive
   t.equal(lost, 0, `no run lost its output (${lost} of 20 did)`)
 })
 
-t.test('run --rm attached: the stream ends as soon as the exit is known, while the runtime is still being deleted', async (t) => {
+/** As the CLI's run --rm: create, wait (removed) and attach before the start, then start. */
+async function attachedRun(t: Test, name: string) {
   const { engine, runtime } = await bed(t)
-  const { Id } = await engine.create({ Image: 'busybox', HostConfig: { AutoRemove: true } }, 'slow-delete')
+  const { Id } = await engine.create({ Image: 'busybox', HostConfig: { AutoRemove: true } }, name)
   const conn = connection()
-  const w = engine.wait('slow-delete', 'removed')
-  const attached = engine.attach('slow-delete', () => conn, { stream: true, logs: false, stdin: false, stdout: true, stderr: true })
-  await engine.start('slow-delete')
-  runtime.output(engine.find('slow-delete'), 'stdout', 'bye\n')
+  const w = engine.wait(name, 'removed')
+  const attached = engine.attach(name, () => conn, { stream: true, logs: false, stdin: false, stdout: true, stderr: true })
+  await engine.start(name)
+  return { runtime, rec: engine.find(name), Id, conn, w, attached }
+}
+
+t.test('run --rm attached: the stream ends as soon as the exit is known, while the runtime is still being deleted', async (t) => {
+  const { runtime, rec, Id, conn, w, attached } = await attachedRun(t, 'slow-delete')
+  runtime.output(rec, 'stdout', 'bye\n')
   // The runtime's delete waits for the shim's end (1-4 ms on the real one): here, until released.
   let release!: () => void
   runtime.cleanupHold = new Promise<void>((r) => (release = r))
@@ -79,13 +85,8 @@ t.test('run --rm attached: the stream ends as soon as the exit is known, while t
 })
 
 t.test("run --rm attached: after the exit the stream's last look and its end do not wait for libuv's pool", async (t) => {
-  const { engine, runtime } = await bed(t)
-  const { Id } = await engine.create({ Image: 'busybox', HostConfig: { AutoRemove: true } }, 'busy-pool')
-  const conn = connection()
-  const w = engine.wait('busy-pool', 'removed')
-  const attached = engine.attach('busy-pool', () => conn, { stream: true, logs: false, stdin: false, stdout: true, stderr: true })
-  await engine.start('busy-pool')
-  runtime.output(engine.find('busy-pool'), 'stdout', 'first\n')
+  const { runtime, rec, Id, conn, w, attached } = await attachedRun(t, 'busy-pool')
+  runtime.output(rec, 'stdout', 'first\n')
   for (let i = 0; i < 200 && conn.got !== 'first\n'; i++) await new Promise((r) => setTimeout(r, 10))
   t.equal(conn.got, 'first\n', 'the follower delivered what was written while it ran')
   // Every pool thread blocked: each opens a FIFO nobody writes to (a thread per open, until a writer comes).
@@ -96,7 +97,7 @@ t.test("run --rm attached: after the exit the stream's last look and its end do 
   const blocked = fifos.map((f) => open(f, 'r'))
   try {
     await new Promise((r) => setTimeout(r, 50)) // the opens have taken the threads
-    runtime.output(engine.find('busy-pool'), 'stdout', 'last\n')
+    runtime.output(rec, 'stdout', 'last\n')
     runtime.exit(Id, 0)
     const first = await Promise.race([attached.then(() => 'ended'), new Promise((r) => setTimeout(r, 2000)).then(() => 'still waiting after 2 s')])
     t.equal(first, 'ended', 'the stream ended with the pool busy')
