@@ -2,6 +2,7 @@
 // REPOSITORY TAG IMAGE ID CREATED SIZE, newest first; -q IDs only, --digests, --no-trunc,
 // -f/--filter (dangling, reference, label, before, since), --format.
 import { filtersJson } from '../filters.js'
+import { writeStdout } from '../output.js'
 import { LIST_FORMAT_HELP, type Command, type CommandContext } from '../spec.js'
 
 async function run({ opts: a, args, g }: CommandContext): Promise<number> {
@@ -17,7 +18,7 @@ async function run({ opts: a, args, g }: CommandContext): Promise<number> {
   else if (a.format) format = String(a.format)
   else if (a.digests) format = 'table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}'
   else format = 'table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}'
-  process.stdout.write(formatFieldRows(format, rows, IMAGE_HEADERS) ?? (await import('../format/template.js')).formatRows(format, rows, IMAGE_HEADERS))
+  writeStdout(formatFieldRows(format, rows, IMAGE_HEADERS) ?? (await import('../format/template.js')).formatRows(format, rows, IMAGE_HEADERS))
   return 0
 }
 

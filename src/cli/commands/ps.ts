@@ -1,5 +1,6 @@
 // tocker ps / container ls: list containers like `docker ps`.
 import { filtersJson } from '../filters.js'
+import { writeStdout } from '../output.js'
 import { LIST_FORMAT_HELP, type Command } from '../spec.js'
 
 export const ps: Command = {
@@ -25,6 +26,6 @@ export const ps: Command = {
       limit: limit && limit > 0 ? limit : undefined,
       filters: filtersJson((a.filter as string[] | undefined) ?? []),
     })
-    process.stdout.write(await formatPs(list, { quiet: !!a.quiet, noTrunc: !!a['no-trunc'], format: a.format as string | undefined }))
+    writeStdout(await formatPs(list, { quiet: !!a.quiet, noTrunc: !!a['no-trunc'], format: a.format as string | undefined }))
   },
 }
