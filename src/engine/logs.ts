@@ -177,27 +177,55 @@ class LogStream {
     // read. So each file that appears under the log's name is opened at once and its descriptor
     // held: an unlinked file's data stays readable until the last close, and is read through
     // /proc/self/fd/N when its turn comes (as Docker's attach, which does not read the log at all,
-    // loses nothing). The open is synchronous, in the inotify event's own turn of the event loop:
+    // loses nothing). The opens are synchronous, in the inotify event's own turn of the event loop:
     // one through libuv's pool waited behind the follower's own reads while the shim rotated on.
     const ahead: { fd: number; ino: number }[] = []
     let openFailed: unknown
     const hold = f.holdAhead ?? 0
-    const appeared = () => {
-      let fd: number
-      try {
-        fd = openSync(this.path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') openFailed ??= err
-        return // ENOENT: between the shim's rename and its create; the create's own event follows
+    // The newest file known: held, or being read. Its descriptor is open, so its inode number
+    // cannot be given to a new file meanwhile.
+    let newest = log?.ino
+    /**
+     * Hold every file written after the newest one known, oldest first. An engine that was busy
+     * (a long turn, or descheduled at load 10) handles inotify's events after several rotations:
+     * the log's name then stands for a file two or more ahead, and holding only that one skipped
+     * the files between (a whole 10 MB of json lost, or read twice: `run` printed 2,443,638 or
+     * 3,278,198 bytes of 3,000,000). So the names are looked at, newest first: log, log.1, log.2…
+     * (logs.c renames log.1 → log.2, then log → log.1, then creates log), until the newest known
+     * file. Newest first because a rotation only moves a file to an older name: a walk towards
+     * older names meets a file again (skipped: held already) but never passes one it has not seen,
+     * as a walk from the oldest would when a rotation moved a file behind it. A name missing for a
+     * moment (between two renames) is passed over.
+     */
+    const holdNew = () => {
+      const found: { fd: number; ino: number }[] = []
+      for (let i = 0; i <= hold + 1; i++) {
+        let fd: number
+        try {
+          fd = openSync(i === 0 ? this.path : `${this.path}.${i}`, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') openFailed ??= err
+          if (openFailed) break
+          continue
+        }
+        const { ino } = fstatSync(fd)
+        if (ino === newest) {
+          closeSync(fd)
+          break
+        }
+        if (found.some((a) => a.ino === ino) || ahead.some((a) => a.ino === ino)) closeSync(fd)
+        else found.push({ fd, ino })
       }
-      const { ino } = fstatSync(fd)
-      if (ino === log?.ino || ahead.some((a) => a.ino === ino)) return closeSync(fd)
-      ahead.push({ fd, ino })
+      for (const a of found.reverse()) {
+        ahead.push(a)
+        newest = a.ino
+      }
       // Past the bound the oldest held file goes: what the reader has not read of it is lost.
       while (ahead.length > hold) closeSync(ahead.shift()!.fd)
     }
     /** The next held file, open for reading (undefined: none held). */
     const takeAhead = async (): Promise<OpenLog | undefined> => {
+      if (hold > 0) holdNew()
       const a = ahead.shift()
       if (!a) return undefined
       try {
@@ -210,7 +238,7 @@ class LogStream {
     try {
       // inotify on the directory sees writes, creates and renames of the log files.
       watcher = watch(dirname(this.path), (event, file) => {
-        if (hold > 0 && event === 'rename' && String(file) === basename(this.path)) appeared()
+        if (hold > 0 && event === 'rename' && String(file) === basename(this.path)) holdNew()
         if (!file || String(file).startsWith(basename(this.path))) wake()
       })
       watcher.on('error', () => {}) // the directory went away (rm -f): the timer and `exited` end it
@@ -231,7 +259,10 @@ class LogStream {
         // when the exit was recorded fastest). exit() wakes `changed`: one more look follows.
         const exitKnown = exited
         if (!log) {
-          log = (await takeAhead()) ?? (await openLog(this.path))
+          // (attach: only the files held, in order. An open by name raced the event's hold of
+          // the same file, which was then read twice.)
+          log = (await takeAhead()) ?? (hold > 0 ? undefined : await openLog(this.path))
+          newest ??= log?.ino
           offset = 0
           if (!log) {
             if (exitKnown) break
@@ -257,9 +288,15 @@ class LogStream {
           }
           lines.drop(this.stats)
           if (openFailed) throw unreadableLog(this.path, openFailed)
-          // The next file opened when it appeared; without one (no inotify, or its events
-          // overflowed), the next by name.
-          const next = (await takeAhead()) ?? (await successor(this.path, log.ino))
+          // attach: the next file held (looked for again now: inotify's events may come late or
+          // overflow). Not there yet (between the shim's rename and create): stay on this one,
+          // open, until it is. logs -f: the next by name.
+          const next = hold > 0 ? await takeAhead() : await successor(this.path, log.ino)
+          if (!next && hold > 0) {
+            if (exitKnown) break
+            await changed()
+            continue
+          }
           await log.fh.close()
           log = next
           for (const a of ahead.filter((a) => a.ino === next?.ino)) {
