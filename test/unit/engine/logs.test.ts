@@ -16,6 +16,7 @@ const line = (log: string, stream = 'stdout', time = '2026-01-01T00:00:01.5Z') =
 const texts = (es: LogEntry[]) => es.map((e) => e.log)
 let n = 0
 const fresh = () => join(dir, `c${++n}-json.log`)
+const wait = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 /** Follow `path` from its end (attach's start) until exit(); `seen`: the texts delivered, in order. */
 function follower(path: string) {
@@ -120,7 +121,6 @@ t.test('follow: new lines, a line written in two pieces, rotation, then the cont
   const path = fresh()
   writeFileSync(path, line('old\n'))
   const { seen, exit, done } = follower(path)
-  const wait = (ms: number) => new Promise((r) => setTimeout(r, ms))
   await wait(100)
   appendFileSync(path, line('one\n'))
   const two = line('two\n')
@@ -213,22 +213,27 @@ t.test('follow: a client that leaves ends it at once', async (t) => {
   t.ok(Date.now() - t0 < 1000)
 })
 
+/** attach's follower (holdAhead) of a new, empty log at `path`, for a slow client: `ms` per batch. */
+function slowAttachFollower(path: string, ms: number) {
+  writeFileSync(path, '')
+  const seen: string[] = []
+  let exit!: () => void
+  const exited = new Promise<void>((r) => (exit = r))
+  const done = streamLog(path, { stdout: true, stderr: true, tail: 0 }, async (es) => {
+    seen.push(...texts(es))
+    await wait(ms)
+  }, { exited, cancelled: new Promise(() => {}), holdAhead: ATTACH_HOLD_AHEAD })
+  return { seen, exit, done }
+}
+
 // A follower slower than the container (attach of `yes | head -c 3000000`: 75 MB of json lines)
 // falls more than max-file rotations behind; the shim unlinks the oldest file, and what the
 // follower had not read of it was lost (run printed 0.8-1.9 MB of the 3 MB). Each file is opened
 // when it appears and held, so its data stays readable after the unlink.
 t.test('follow for attach: a slow reader loses nothing when the writer rotates past max-file', async (t) => {
   const path = fresh()
-  writeFileSync(path, '')
-  const seen: string[] = []
-  let exit!: () => void
-  const exited = new Promise<void>((r) => (exit = r))
-  const wait = (ms: number) => new Promise((r) => setTimeout(r, ms))
   // A slow client: 20 ms per batch of entries.
-  const done = streamLog(path, { stdout: true, stderr: true, tail: 0 }, async (es) => {
-    seen.push(...texts(es))
-    await wait(20)
-  }, { exited, cancelled: new Promise(() => {}), holdAhead: ATTACH_HOLD_AHEAD })
+  const { seen, exit, done } = slowAttachFollower(path, 20)
   await wait(50)
   // The shim's rotation with max-file 2: the oldest rotated file is unlinked, the current one
   // renamed to .1, a new one created. 12 files of 2000 lines, a pause for the event loop between.
@@ -260,15 +265,7 @@ t.test('follow for attach: a slow reader loses nothing when the writer rotates p
 // event loop (logs.c's order with max-file 3: log.1 → log.2, log → log.1, a new log).
 t.test('follow for attach: two rotations before the engine looks, nothing skipped or read twice', async (t) => {
   const path = fresh()
-  writeFileSync(path, '')
-  const seen: string[] = []
-  let exit!: () => void
-  const exited = new Promise<void>((r) => (exit = r))
-  const wait = (ms: number) => new Promise((r) => setTimeout(r, ms))
-  const done = streamLog(path, { stdout: true, stderr: true, tail: 0 }, async (es) => {
-    seen.push(...texts(es))
-    await wait(10)
-  }, { exited, cancelled: new Promise(() => {}), holdAhead: ATTACH_HOLD_AHEAD })
+  const { seen, exit, done } = slowAttachFollower(path, 10)
   await wait(50)
   const rotate = () => {
     if (existsSync(`${path}.1`)) renameSync(`${path}.1`, `${path}.2`)
