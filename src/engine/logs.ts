@@ -262,7 +262,6 @@ class LogStream {
           // (attach: only the files held, in order. An open by name raced the event's hold of
           // the same file, which was then read twice.)
           log = (await takeAhead()) ?? (hold > 0 ? undefined : await openLog(this.path))
-          newest ??= log?.ino
           offset = 0
           if (!log) {
             if (exitKnown) break
@@ -299,10 +298,6 @@ class LogStream {
           }
           await log.fh.close()
           log = next
-          for (const a of ahead.filter((a) => a.ino === next?.ino)) {
-            ahead.splice(ahead.indexOf(a), 1)
-            closeSync(a.fd)
-          }
           offset = 0
           continue
         }
