@@ -213,6 +213,17 @@ t.test('follow: a client that leaves ends it at once', async (t) => {
   t.ok(Date.now() - t0 < 1000)
 })
 
+/** `count` numbered lines of file number `f` appended to the log at `path`; their texts go to `expected`. */
+function appendLines(path: string, f: number, count: number, expected: string[]): void {
+  let text = ''
+  for (let i = 0; i < count; i++) {
+    const l = `f${f} line ${i}\n`
+    expected.push(l)
+    text += line(l)
+  }
+  appendFileSync(path, text)
+}
+
 /** attach's follower (holdAhead) of a new, empty log at `path`, for a slow client: `ms` per batch. */
 function slowAttachFollower(path: string, ms: number) {
   writeFileSync(path, '')
@@ -239,13 +250,7 @@ t.test('follow for attach: a slow reader loses nothing when the writer rotates p
   // renamed to .1, a new one created. 12 files of 2000 lines, a pause for the event loop between.
   const expected: string[] = []
   for (let f = 0; f < 12; f++) {
-    let text = ''
-    for (let i = 0; i < 2000; i++) {
-      const l = `f${f} line ${i}\n`
-      expected.push(l)
-      text += line(l)
-    }
-    appendFileSync(path, text)
+    appendLines(path, f, 2000, expected)
     await wait(5)
     rmSync(`${path}.1`, { force: true })
     renameSync(path, `${path}.1`)
@@ -273,15 +278,7 @@ t.test('follow for attach: two rotations before the engine looks, nothing skippe
     writeFileSync(path, '')
   }
   const expected: string[] = []
-  const fill = (f: number) => {
-    let text = ''
-    for (let i = 0; i < 500; i++) {
-      const l = `f${f} line ${i}\n`
-      expected.push(l)
-      text += line(l)
-    }
-    appendFileSync(path, text)
-  }
+  const fill = (f: number) => appendLines(path, f, 500, expected)
   for (let f = 0; f < 12; f += 2) {
     // Two files written and rotated away in one turn: the events come after both.
     fill(f)
