@@ -13,6 +13,8 @@
 //   3. The floors under it, measured here and now (test/bench/floors.mjs): node -e 0, node loading the
 //      CLI bundle and nothing else, a bare client's one API round trip, the kernel's unshare+chroot+exec,
 //      a veth pair made and deleted by `ip`, by our rtnetlink, and by the kernel at its netns's death.
+//      3b. runtime create's own floor (test/bench/create-floor.mjs): a created container's kernel calls
+//      replayed from C, phase by phase, beside the runtime library and the engine's runtime create.
 //
 //   node test/bench/run-profile.mjs [runs=15] [profiled=10] [--baseline DIR [--ab-only]] [--trace] [--timeline] [--floors-only]   (after npm run build; root)
 //
@@ -32,6 +34,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { waitForProcessesNaming } from '../helpers/leftover-processes.mjs'
 import { printFloors } from './floors.mjs'
+import { printCreateFloor } from './create-floor.mjs'
 
 const CGROUP2_MAGIC = 0x63677270
 const self = fileURLToPath(import.meta.url)
@@ -52,7 +55,7 @@ Quote the "A/B interleaved" and CPU rows (the load moves hyperfine's blocks by +
 --trace adds the trace layer's kernel steps to the profile.
 --profile-only: only part 2 (no hyperfine, CPU rows, A/B or floors).
 --timeline prints each profiled run's events in order (CLI requests, engine spans, trace steps).
---floors-only: only part 3 (the floors), [profiled]+4 runs each.
+--floors-only: only part 3 (the floors, 3b: runtime create's kernel calls from C), [profiled]+4 runs each.
 `)
   process.exit(0)
 }
@@ -143,6 +146,7 @@ if (first.status !== 0) throw new Error(`run: ${first.stderr}`)
 
 if (FLOORS_ONLY) {
   await printFloors({ repo, sock: join(root, 'tocker.sock'), work, bridge: 'tocker0', runs: PROFILED + 4 })
+  await printCreateFloor({ repo, tocker, root, work, runs: PROFILED + 4 })
   process.exit(0)
 }
 
@@ -418,6 +422,8 @@ function rowsOf(cliLog) {
   return { rows, trace }
 }
 
+/** The engine's "runtime create" (median, --network none), for part 3b's ratio to its floor. */
+let engineCreate
 for (const [mode, runs] of Object.entries(profiles)) {
   const perRun = runs.map(rowsOf)
   const labels = []
@@ -427,6 +433,7 @@ for (const [mode, runs] of Object.entries(profiles)) {
     return { l, start: median(got.map((x) => x[1])), dur: median(got.map((x) => x[2])), n: got.length }
   })
   table.sort((a, b) => (a.l.startsWith('total') ? 1 : b.l.startsWith('total') ? -1 : a.start - b.start))
+  if (mode === 'none') engineCreate = table.find((r) => r.l.startsWith('  engine: runtime create'))?.dur
   const what = mode === 'none' ? 'run --rm --network none busybox true' : mode === 'bridge' ? 'run --rm busybox true' : mode === 'run -d -p' ? 'run -d -p 80 busybox sleep 1000' : 'rm -f <that container>'
   console.log(`\n2. profile of \`${what}\`, median of ${perRun.length} profiled runs (ms from the CLI's process start)`)
   console.log(`${'phase'.padEnd(62)} ${'starts'.padStart(8)} ${'takes'.padStart(8)}`)
@@ -440,6 +447,9 @@ for (const [mode, runs] of Object.entries(profiles)) {
   if (TRACE) { for (const r of traceRows.slice(0, 12)) console.log(`  ${r.k.padEnd(40)} ${String(r.n).padStart(4)}x ${r.ms.toFixed(2).padStart(8)} ms`) }
   if (TIMELINE) printTimeline(mode, runs)
 }
-if (!PROFILE_ONLY) await printFloors({ repo, sock: join(root, 'tocker.sock'), work, bridge: 'tocker0', runs: PROFILED + 4 })
+if (!PROFILE_ONLY) {
+  await printFloors({ repo, sock: join(root, 'tocker.sock'), work, bridge: 'tocker0', runs: PROFILED + 4 })
+  await printCreateFloor({ repo, tocker, root, work, runs: PROFILED + 4, engineCreate })
+}
 console.log(`\nload average at the end: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} (on ${availableParallelism()} CPUs)`)
 process.exit(0)
