@@ -13,8 +13,12 @@ export async function allOrFirstError(steps: Promise<unknown>[]): Promise<void> 
 
 /** Delete an endpoint's veth and its rules (independent: both at once). */
 export async function undoEndpoint(iptables: () => Promise<IptablesTools>, net: NetworkRecord, e: Endpoint): Promise<void> {
-  const tools = e.ports.length ? await iptables() : undefined
-  await allOrFirstError([deleteVeth(e.hostVeth), tools ? removePortRules(tools, net.bridge!, e) : Promise.resolve()])
+  await allOrFirstError([deleteVeth(e.hostVeth), undoPortRules(iptables, net, e)])
+}
+
+/** Delete an endpoint's port rules (DNAT and ACCEPT), if it published any. */
+export async function undoPortRules(iptables: () => Promise<IptablesTools>, net: NetworkRecord, e: Endpoint): Promise<void> {
+  if (e.ports.length) await removePortRules(await iptables(), net.bridge!, e)
 }
 
 /** --explain: the endpoint's address (and host ports) are given back. */

@@ -37,9 +37,9 @@ import { isUserDefined, netnsPath, normalizeMode, type AttachRequest, type Endpo
 import { defaultNetwork, statePaths, type StatePaths } from './state.js'
 import { NetworkStateStore } from './state-store.js'
 import type { Endpoint, NetworkRecord, NetworkState } from './types.js'
-import { loopbackUp } from './veth.js'
+import { deleteVeth, loopbackUp } from './veth.js'
 import { planEndpoint, plugEndpoint, type AttachHost, type Planned } from './endpoint-attach.js'
-import { allOrFirstError, noteReleased, undoEndpoint } from './endpoint-undo.js'
+import { allOrFirstError, noteReleased, undoEndpoint, undoPortRules } from './endpoint-undo.js'
 import { DnsResponder } from './dns/responder.js'
 
 const reservationKey = (containerId: string, network: string | undefined) => `${containerId}/${network ?? ''}`
@@ -237,10 +237,12 @@ export class NetworkManager {
    * `afterwards` (a container that has ended: its exit, its removal): resolve as soon as the
    * endpoints have left the state (in memory: its write to disk, an fsync of 4 ms median and tens
    * under load, goes on after, still under the store's lock, and snapshot() answers from memory
-   * until it has landed) and the held ports are closed; the veths and rules go after the write
-   * (the veth is usually gone with the container's namespace; rules are one process), still in this manager's
-   * queue, so every later network operation (the next attach that could reuse the address, the
-   * port or the veth's name) waits for them. Their failure goes to `afterwards`. An engine killed
+   * until it has landed), the held ports are closed and the port rules are gone (one
+   * iptables-restore, only for a container that published ports: as with Docker, once `rm -f`
+   * has answered, `iptables -t nat -S` no longer shows its DNAT rule); the veths go after the
+   * write (usually already gone with the container's namespace), still in this manager's queue,
+   * so every later network operation (the next attach that could reuse the address or the veth's
+   * name) waits for them. Their failure, and the rules', goes to `afterwards`. An engine killed
    * before they are gone leaves a veth or rules no endpoint owns: reconcile, at its next start,
    * deletes the veths nobody owns and rebuilds the rules from the state.
    */
@@ -259,16 +261,19 @@ export class NetworkManager {
       let forgotten!: () => void
       const left = new Promise<void>((resolve) => (forgotten = resolve))
       const run = this.#store.serial(async (state) => {
-        const undo: (() => Promise<void>)[] = []
+        const forgot: { net: NetworkRecord; e: Endpoint }[] = []
         for (const id of nets(state)) {
-          const u = this.#forgetLocked(state, containerId, id)
-          if (u) undo.push(u)
+          const f = this.#forgetLocked(state, containerId, id)
+          if (f) forgot.push(f)
         }
-        const written = undo.length ? this.#store.write(state) : undefined
+        const written = forgot.length ? this.#store.write(state) : undefined
+        written?.catch(() => {}) // awaited below; its failure is reported there
+        const rules = await allOrFirstError(forgot.map((f) => undoPortRules(() => this.iptables(), f.net, f.e))).then(() => undefined, (err: Error) => err)
         forgotten()
         try {
           await written
-          await allOrFirstError(undo.map((u) => u()))
+          await allOrFirstError(forgot.map((f) => deleteVeth(f.e.hostVeth)))
+          if (rules) throw rules
         } catch (err) {
           afterwards(err as Error)
         }
@@ -365,13 +370,13 @@ export class NetworkManager {
    * The endpoint leaves the state (the caller writes it) and its held ports close now; returns
    * what deletes its veth and rules (release's `afterwards`), or undefined if it had none.
    */
-  #forgetLocked(state: NetworkState, containerId: string, networkId: string): (() => Promise<void>) | undefined {
+  #forgetLocked(state: NetworkState, containerId: string, networkId: string): { net: NetworkRecord; e: Endpoint } | undefined {
     const net = state.networks[networkId]
     const e = net?.endpoints[containerId]
     if (!net || !e) return undefined
     delete net.endpoints[containerId]
     this.#released(net, e)
-    return () => this.#undo(net, e)
+    return { net, e }
   }
 
   /** Told (--explain), and the held sockets of its ports closed. */

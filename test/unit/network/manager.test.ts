@@ -138,6 +138,33 @@ t.test("portRulesLater: attach answers before the port rules; their failure is t
   t.notOk(net.endpoint(B), 'no endpoint recorded')
 })
 
+t.test("release(afterwards), a removal's: the port rules are gone when it resolves (as Docker's rm -f); the veth may go after; a failure goes to afterwards", async (t) => {
+  const { host, net } = bed(t)
+  const dnat = () => host.rules('nat').filter((r) => r.includes('-j DNAT'))
+  const accept = () => host.rules('filter').filter((r) => r.includes('tocker:bbbbbbbbbbbb'))
+  await net.attach({ containerId: B, name: 'b', netns: '/run/netns/b', ...parsePortSpecs(['127.0.0.1:8080:80']) })
+  t.equal(dnat().length, 1, 'the DNAT rule is in')
+  const failures: Error[] = []
+  await net.release(B, undefined, { afterwards: (e) => failures.push(e) })
+  // The lab guide's chapter 3 lists the NAT table right after `rm -f`: the rule must be gone then.
+  t.same(dnat(), [], 'no DNAT rule once release has resolved')
+  t.same(accept(), [], 'no ACCEPT rule either')
+  t.notOk(net.endpoint(B), 'the endpoint is forgotten')
+  await net.attach({ containerId: A, name: 'a', netns: '/run/netns/a' }) // queued behind the veth's deletion
+  t.equal([...host.links].filter(([, l]) => l.kind === 'veth').length, 1, "B's veth is gone, A's is in")
+  t.same(failures, [], 'nothing failed')
+
+  // A failing iptables-restore still lets the answer go (the endpoint is forgotten), and its
+  // error reaches afterwards, after the veth's deletion was tried.
+  await net.attach({ containerId: B, name: 'b', netns: '/run/netns/b2', ...parsePortSpecs(['127.0.0.1:8081:80']) })
+  // Twice: the deletion by rule, then its fallback by comment (iptables.ts removePortRules).
+  for (let i = 0; i < 2; i++) host.failOn((c) => c.line.startsWith('iptables-restore') && c.input.some((l) => l.startsWith('-D ')))
+  await net.release(B, undefined, { afterwards: (e) => failures.push(e) })
+  t.notOk(net.endpoint(B), 'forgotten although its rules failed')
+  await net.release(A) // queued behind the failed release's afterwards
+  t.match(failures, [/Operation not permitted/], 'the failure went to afterwards')
+})
+
 t.test('reserve, before the namespace exists: address, ports, record and port rules; attach then only plugs the veth in; release takes a reservation back', async (t) => {
   const { host, net, root } = bed(t)
   await net.attach({ containerId: A, name: 'a', netns: '/run/netns/a' })
