@@ -11,6 +11,7 @@
  * PLAN, one step per line, fields separated by tabs ('-' = none):
  *   cgroup DIR                       a cgroup2 directory to make, put PID 1 in, remove at the end
  *                                    (tocker makes one only where cgroup v2 is usable)
+ *   unmark DIR                       rmdir a volatile overlay's mark in its workdir (overlay.ts)
  *   hostname NAME
  *   overlay ROOTFS DATA              mount("overlay", ROOTFS, "overlay", MS_NODEV, DATA)
  *   mount TYPE SOURCE DEST FLAGS DATA PROPAGATION   (proc and cgroup2: by PID 1, as tocker's gate)
@@ -35,6 +36,7 @@
  * a posix_spawn of a binary (Node cannot fork; that exec is tocker's, and shows in the difference).
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/audit.h>
@@ -164,6 +166,23 @@ static int ensure_file(const char *path)
 		die("create %s", path);
 	close(w);
 	return in_root(path, O_PATH | O_NOFOLLOW, 0);
+}
+
+/* rm -r of a volatile overlay's mark: a directory of files (overlay.ts clearVolatileMark). */
+static void remove_mark(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d) {
+		if (errno == ENOENT)
+			return;
+		die("open %s", dir);
+	}
+	for (struct dirent *e; (e = readdir(d));)
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && unlinkat(dirfd(d), e->d_name, 0) < 0)
+			die("unlink %s/%s", dir, e->d_name);
+	closedir(d);
+	if (rmdir(dir) < 0)
+		die("rmdir %s", dir);
 }
 
 static void must_mount(const char *src, const char *target, const char *type, unsigned long flags, const char *data)
@@ -338,9 +357,12 @@ int main(int argc, char **argv)
 		die("no overlay line in the plan");
 	}
 	double t0 = now_ms(), t;
-	/* 1. the cgroup (runtime/cgroup.ts), the namespaces to come home to */
+	/* 1. the cgroup (runtime/cgroup.ts), a volatile overlay's mark, the namespaces to come home to */
 	if (cgroup && mkdir(cgroup, 0755) < 0)
 		die("mkdir %s", cgroup);
+	for (int i = 0; i < nplan; i++)
+		if (is(i, "unmark"))
+			remove_mark(field(i, 1));
 	const char *nsnames[] = { "net", "ipc", "uts", "mnt" };
 	int nstypes[] = { CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNS };
 	int saved[4];

@@ -1,5 +1,5 @@
 // The floor of the runtime's create (issue 14), measured beside tocker in the same run: a container
-// the engine created (`tocker create --network none busybox true`, not started) gives its own
+// the engine created (`tocker create --rm --network none busybox true`, not started) gives its own
 // config.json; test/bench/create-floor.c makes exactly that container's kernel calls (namespaces,
 // overlay, the spec's mounts, /dev, masks, pivot_root, setns home, then PID 1's execve and the
 // cgroup's removal) with nothing around them, and the runtime library (dist/src/runtime, what the
@@ -43,6 +43,8 @@ async function planOf(repo, spec, cgroup, program) {
   if (cgroup) line('cgroup', cgroup)
   if (spec.hostname) line('hostname', spec.hostname)
   const overlay = JSON.parse(spec.annotations['dev.tocker.rootfs.overlay'])
+  // (--rm: volatile. The mark a volatile mount leaves must go before the next mount: overlay.ts.)
+  if (overlay.volatile) line('unmark', join(overlay.workdir, 'work', 'incompat', 'volatile'))
   const plan = planOverlayMount(overlay)
   if (plan.cwd) throw new Error('create-floor: an overlay whose options need a cwd (too many layers) is not replayed')
   line('overlay', spec.root.path, plan.data)
@@ -83,7 +85,8 @@ async function planOf(repo, spec, cgroup, program) {
  * "runtime create" median from the profile of this run, if there was one.
  */
 export async function printCreateFloor({ repo, tocker, root, work, runs = 15, engineCreate }) {
-  const made = tocker('create', '--network', 'none', 'busybox', 'true')
+  // --rm, as the run measured: its writable layer is mounted volatile (no sync at the unmount).
+  const made = tocker('create', '--rm', '--network', 'none', 'busybox', 'true')
   if (made.status !== 0) throw new Error(`create-floor: tocker create: ${made.stderr}`)
   const id = made.stdout.trim()
   const cgroupDir = join('/sys/fs/cgroup', `tocker-create-floor-${process.pid}`)
