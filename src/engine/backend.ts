@@ -79,6 +79,11 @@ export interface RuntimeBackend {
   /** Release the gate: the user's program runs. Throws (exitCode 126/127) when it cannot. */
   begin(rec: ContainerRecord): Promise<void>
   /**
+   * Between create and begin: throw the gate's refusal of the process, if it refused it (create
+   * does not wait for the gate's word: the network is attached while the gate prepares).
+   */
+  check?(rec: ContainerRecord): void
+  /**
    * When the gate was released (begin went through), or undefined while it still waits (or the
    * container is gone): what an engine restarted in the middle of a start needs to know.
    */

@@ -173,7 +173,13 @@ export class Lifecycle {
       // learner reads the steps.
       const rules: Promise<void>[] = []
       if (network) {
-        const ns = await network.attach(rec, isTracing() ? {} : { portRulesLater: (added) => rules.push(added) })
+        // The gate prepares the process meanwhile (runtime-backend.ts create): an attach that fails
+        // because the gate refused the process and exited (taking its namespace) reports the gate's
+        // reason ("executable file not found", 127), not the namespace's absence.
+        const ns = await network.attach(rec, isTracing() ? {} : { portRulesLater: (added) => rules.push(added) }).catch((err: unknown) => {
+          runtime.check?.(rec)
+          throw err
+        })
         if (ns) rec.NetworkSettings = ns
       }
       // --step: the network phase is over (a client that goes away now makes this start fail and undo).

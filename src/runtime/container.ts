@@ -27,6 +27,15 @@ export function createContainer(opts: CreateOptions): Promise<Container> {
 }
 
 /**
+ * create without waiting for the gate's word on the process (the program exists, the user and cwd
+ * work): the gate prepares it while the caller goes on, and a refusal is thrown by start(), or by
+ * check() before it. The engine attaches the network meanwhile.
+ */
+export function createContainerUnchecked(opts: CreateOptions): Promise<Container> {
+  return create(opts, false)
+}
+
+/**
  * create + start + wait, then delete: `runc run`. Returns the container's exit code; a program
  * that cannot be run throws GateError with exitCode 126 or 127.
  */

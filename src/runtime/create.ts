@@ -368,6 +368,7 @@ function handle(stateRoot: string, st: StoredState, channel: CreateChannel, exit
       }
       runPoststart(st, opts.warn)
     },
+    check: () => control?.flush(),
     wait: () => {
       if (!exited && fd !== undefined) {
         const socket = fd

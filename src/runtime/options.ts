@@ -62,6 +62,11 @@ export interface Container {
   stateDir: string
   /** Release the gate: the user's program runs (what startContainer does, without start.sock). */
   start(): Promise<void>
+  /**
+   * Before start, after an unchecked create: wait for the gate's word on the process and throw its
+   * refusal (GateError, exitCode 126/127), as a checked create would have. Nothing after start.
+   */
+  check(): void
   /** The exit code once PID 1 has ended (128+n for a signal, as Docker reports it). */
   wait(): Promise<number>
   /** Let this process exit while the container runs on (the CLI's create). */

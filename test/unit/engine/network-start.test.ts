@@ -15,9 +15,16 @@ import { TockerError } from '../../../src/errors.js'
 import { FakeNetworkHost } from '../fakes/network-host.js'
 import { FakeRuntime, fakeImages } from '../fakes/runtime.js'
 
-/** A runtime that notes what the network had when its create ran, and can fail that create. */
+/**
+ * A runtime that notes what the network had when its create ran, and can fail that create; or let
+ * it succeed with a gate that refuses the process (`gateRefuses`: check() and begin() throw it, as
+ * the real runtime's unchecked create does), calling `afterCreate` then.
+ */
 class WatchedRuntime extends FakeRuntime {
   failCreate = false
+  gateRefuses: TockerError | undefined
+  afterCreate: (() => void) | undefined
+  checked = 0
   seenAtCreate: (string | undefined)[] = []
   constructor(readonly network: () => EngineNetwork) {
     super()
@@ -25,7 +32,17 @@ class WatchedRuntime extends FakeRuntime {
   override async create(rec: ContainerRecord): Promise<StartedProcess> {
     this.seenAtCreate.push(this.network().manager.endpoint(rec.Id)?.ip)
     if (this.failCreate) throw new TockerError('the runtime could not create it', { code: 'ERUNTIME' })
-    return super.create(rec)
+    const started = await super.create(rec)
+    this.afterCreate?.()
+    return started
+  }
+  check(): void {
+    this.checked++
+    if (this.gateRefuses) throw this.gateRefuses
+  }
+  override async begin(rec: ContainerRecord): Promise<void> {
+    if (this.gateRefuses) throw this.gateRefuses
+    return super.begin(rec)
   }
 }
 
@@ -57,6 +74,27 @@ t.test("start: the endpoint is reserved before the runtime's create and plugged 
   t.equal(c.NetworkSettings.Ports['80/tcp']?.[0]?.HostPort, String(e.ports[0]!.hostPort), 'the published port in inspect')
   t.same(host.namespaces.get(`/proc/${c.State.Pid}/ns/net`)?.links.get('eth0'), { up: true, addrs: ['172.17.0.2/16'] }, "eth0 in the container's namespace")
   t.ok(host.rules('nat').some((r) => r.includes(`--dport ${e.ports[0]!.hostPort}`) && r.includes('-j DNAT')), 'the port rule is in')
+})
+
+t.test("a gate that refused the process while the network was attached: the start fails with the gate's reason, not the attach's", async (t) => {
+  // The runtime's create no longer waits for the gate's word on the process; a gate that refuses
+  // it exits, and the attach into its network namespace (gone with it) may fail first.
+  const { engine, runtime, network, host } = await bed(t)
+  const { Id } = await engine.create({ Image: 'busybox', Cmd: ['no-such-command'] }, 'refused')
+  runtime.gateRefuses = new TockerError('exec: "no-such-command": executable file not found in $PATH', { code: 'ERUNTIME', exitCode: 127 })
+  runtime.afterCreate = () => host.failOn(() => true, 'Cannot open network namespace "/proc/4001/ns/net": No such file or directory')
+  await t.rejects(engine.start(Id), { message: /no-such-command.*executable file not found/ })
+  t.equal(runtime.checked, 1, "the gate's word was asked for once the attach failed")
+  t.equal(engine.inspect(Id).State.ExitCode, 127, "the gate's exit code")
+  t.match(engine.inspect(Id).State.Error, /executable file not found/)
+  t.notOk(network.manager.endpoint(Id), 'no endpoint left')
+  // An attach that fails for its own reason, with a gate that accepted the process: the attach's error.
+  runtime.gateRefuses = undefined
+  runtime.afterCreate = () => host.failOn(() => true, 'RTNETLINK answers: Operation not permitted')
+  await t.rejects(engine.start(Id), { message: /Operation not permitted/ })
+  runtime.afterCreate = undefined
+  await engine.start(Id)
+  t.ok(engine.inspect(Id).State.Running, 'then it starts')
 })
 
 t.test('a runtime create that fails after the reservation: the start fails and gives back the address, the port and its rules', async (t) => {
