@@ -2,10 +2,23 @@
 // node:net, which says why not node:http), JSON bodies, Docker's error bodies turned into
 // TockerErrors, the engine started on demand when no one listens, and the "hijacked" connections of
 // attach/exec (HTTP Upgrade: tcp, then raw bytes both ways). client.ts names the endpoints.
-import { connect, type Socket } from 'node:net'
+import type { Socket } from 'node:net'
 import type { Duplex, Readable } from 'node:stream'
 import { codeOfStatus, TockerError } from '../errors.js'
-import { type Http1Answer, type Http1Request, Http1Response, request as httpRequest, requestWhole } from './http1.js'
+import type { Http1Answer, Http1Request } from './http1-message.js'
+import type { Http1Response } from './http1.js'
+import { pipeUsable, requestOnPipe } from './pipe-request.js'
+
+/**
+ * The node:net client (http1.ts), loaded by the first request that needs it: one that streams
+ * (logs, attach, tar bodies, --explain's trace) or goes out on a connection opened beforehand
+ * (preconnect). A command whose requests are whole JSON ones (ps, images, inspect) never loads
+ * node:net (pipe-request.ts says why) when libuv's pipe handle can carry them.
+ */
+let http1: typeof import('./http1.js') | undefined
+async function netClient(): Promise<typeof import('./http1.js')> {
+  return (http1 ??= await import('./http1.js'))
+}
 
 export type Query = Record<string, string | number | boolean | undefined>
 
@@ -51,7 +64,8 @@ export class EngineTransport {
    * code that built the request). Written on a connection that is already open, the request's bytes
    * go out within the write call. Unused spares do not keep the process alive.
    */
-  preconnect(n = 1): Promise<void> {
+  async preconnect(n = 1): Promise<void> {
+    const { connect } = http1 ?? (await netClient())
     const opened: Promise<void>[] = []
     for (let i = 0; i < n; i++) {
       const socket = connect(this.socketPath)
@@ -66,7 +80,7 @@ export class EngineTransport {
         }),
       )
     }
-    return Promise.all(opened).then(() => {})
+    await Promise.all(opened)
   }
 
   /** The oldest spare connection still open and young enough, or undefined (then a request connects). */
@@ -103,7 +117,20 @@ export class EngineTransport {
   }
 
   #send(method: string, path: string, opts: { query?: Query; body?: unknown; headers?: Record<string, string> }): Promise<Http1Response> {
-    return httpRequest(this.#request(method, path, opts))
+    const r = this.#request(method, path, opts)
+    // Once loaded, the request leaves within this call (as on a spare: preconnect says why).
+    return http1 ? http1.request(r) : netClient().then((h) => h.request(r))
+  }
+
+  /**
+   * A whole request: on a spare connection through node:net (already loaded: preconnect loaded
+   * it), else on libuv's pipe handle when it can be used, else through node:net.
+   */
+  #whole(method: string, path: string, opts: { query?: Query; body?: unknown }): Promise<Http1Answer> {
+    const r = this.#request(method, path, opts)
+    if (r.socket) return http1!.requestWhole(r)
+    if (pipeUsable()) return requestOnPipe(r)
+    return netClient().then((h) => h.requestWhole(r))
   }
 
   #request(method: string, path: string, opts: { query?: Query; body?: unknown; headers?: Record<string, string> }): Http1Request {
@@ -129,7 +156,7 @@ export class EngineTransport {
    * (the requests whose kernel work --explain shows).
    */
   protected async sendTar(method: string, path: string, tar: NodeJS.ReadableStream, o: { traced?: boolean; headers?: Record<string, string> } = {}): Promise<Http1Response> {
-    const res = await httpRequest({
+    const res = await (http1 ?? (await netClient())).request({
       socketPath: this.socketPath,
       method,
       path,
@@ -141,7 +168,7 @@ export class EngineTransport {
   }
 
   async json<T>(method: string, path: string, opts: { query?: Query; body?: unknown } = {}): Promise<T> {
-    const res: Http1Answer = await this.#withEngine(() => requestWhole(this.#request(method, path, opts)))
+    const res: Http1Answer = await this.#withEngine(() => this.#whole(method, path, opts))
     const text = res.body.toString('utf8')
     if (res.statusCode >= 400) throw errorFrom(res.statusCode, text)
     return (text ? JSON.parse(text) : undefined) as T
@@ -163,9 +190,10 @@ export class EngineTransport {
   }
 
   async #hijack(path: string, query?: Query, body?: unknown): Promise<{ socket: Duplex; head: Buffer; multiplexed: boolean }> {
-    const r = await httpRequest(this.#request('POST', path, { query, body, headers: { Connection: 'Upgrade', Upgrade: 'tcp' } }), true)
+    const h = http1 ?? (await netClient())
+    const r = await h.request(this.#request('POST', path, { query, body, headers: { Connection: 'Upgrade', Upgrade: 'tcp' } }), true)
     // Anything but "101 UPGRADED" is an answer instead of a stream: an error (404, 409, …).
-    if (r instanceof Http1Response) throw errorFrom(r.statusCode, await readBody(r))
+    if (r instanceof h.Http1Response) throw errorFrom(r.statusCode, await readBody(r))
     return { socket: r.socket, head: r.head, multiplexed: r.response.headers['content-type'] === 'application/vnd.docker.multiplexed-stream' }
   }
 }

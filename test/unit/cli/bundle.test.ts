@@ -3,8 +3,9 @@
 // Checked on the built files with real Node processes (no engine, no root): a command reads only
 // the chunks it needs, the caches written by one run are taken by the next, and what the command
 // prints and its exit code are the compiled tree's (TOCKER_NO_BUNDLE=1).
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -101,6 +102,35 @@ t.test('ps and images read no template engine for their tables', async (t) => {
     const texts = p.read.filter((f) => f.endsWith('.cjs')).map((f) => readFileSync(f, 'latin1'))
     t.ok(texts.some((s) => /function (formatPs|imageRows)\(/.test(s)), `${cmd}: its table code was read`)
     t.notOk(texts.some((s) => s.includes('var TemplateError = class')), `${cmd}: the template engine was not`)
+  }
+})
+
+// Their one request goes over libuv's pipe handle (src/api/unix-pipe.ts says why): node:net and
+// node:stream are never loaded. Against a stand-in engine (node:http on <root>/tocker.sock) so
+// that nothing is printed on stderr (a pipe's process.stderr is a net.Socket).
+t.test('ps and images load neither node:net nor node:stream', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'tocker-unit-bundle-root-'))
+  t.teardown(() => rmSync(root, { recursive: true, force: true }))
+  const engine = createServer((_req, res) => res.end('[]'))
+  await new Promise<void>((r) => engine.listen(join(root, 'tocker.sock'), r))
+  t.teardown(() => new Promise<void>((r) => (engine.closeAllConnections(), engine.close(() => r()))))
+  const script = `process.getuid = () => 0
+process.on('exit', () => require('node:fs').writeSync(1, 'MODULES' + JSON.stringify(process.moduleLoadList)))
+process.argv.splice(1, 0, ${JSON.stringify(TOCKER)})
+require(${JSON.stringify(join(repo, 'bin', 'bundle-loader.cjs'))})('tocker', 'cli/main.js')`
+  for (const cmd of ['ps', 'images']) {
+    // Through env -u: tap's process tracking puts its loaders (which load node:net) in NODE_OPTIONS.
+    const child = spawn('env', ['-u', 'NODE_OPTIONS', process.execPath, '-e', script, '--', '--root', root, cmd], { env: { ...process.env, TOCKER_NO_BUNDLE: '' } })
+    let out = ''
+    let err = ''
+    child.stdout.on('data', (d: Buffer) => (out += d))
+    child.stderr.on('data', (d: Buffer) => (err += d))
+    const status = await new Promise((r) => child.on('close', r))
+    t.equal(status, 0, `${cmd}: exit 0 ${err}`)
+    const modules = JSON.parse(out.slice(out.indexOf('MODULES') + 'MODULES'.length)) as string[]
+    t.match(out, /^(CONTAINER ID|REPOSITORY) /, `${cmd}: its table`)
+    t.notOk(modules.includes('NativeModule net'), `${cmd}: node:net not loaded`)
+    t.notOk(modules.includes('NativeModule stream'), `${cmd}: node:stream not loaded`)
   }
 })
 
