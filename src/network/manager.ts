@@ -239,7 +239,11 @@ export class NetworkManager {
    * under load, goes on after, still under the store's lock, and snapshot() answers from memory
    * until it has landed), the held ports are closed and the port rules are gone (one
    * iptables-restore, only for a container that published ports: as with Docker, once `rm -f`
-   * has answered, `iptables -t nat -S` no longer shows its DNAT rule); the veths go after the
+   * has answered, `iptables -t nat -S` no longer shows its DNAT rule). That costs the answer
+   * ~13 ms per table, nat and filter (measured, iptables 1.8.9 nf_tables, kernel 6.x; an add is
+   * ~3.5 ms): after a rule's deletion, iptables-restore's close() of its netlink socket blocks
+   * 5-15 ms (strace -T; ~5 us after an add), the kernel finishing the deleted rule's release
+   * before the socket goes. The veths go after the
    * write (usually already gone with the container's namespace), still in this manager's queue,
    * so every later network operation (the next attach that could reuse the address or the veth's
    * name) waits for them. Their failure, and the rules', goes to `afterwards`. An engine killed
