@@ -15,6 +15,13 @@
 //                                      namespace, enslaved to the bridge; by `ip` (a process each) and
 //                                      by our rtnetlink (in-process); and how long the kernel takes to
 //                                      delete the pair by itself once the peer's namespace dies
+//   bridge attach, netlink alone        the network attach's kernel calls as the engine makes them
+//                                      (network/veth.ts: the pair + hairpin, then in the peer's
+//                                      namespace lo up, the address, eth0 up, the default route), by
+//                                      our rtnetlink, timed alone: what `network attach` has under it
+//   a DNAT rule, iptables-restore       a published port's rule added and deleted (a process each), as
+//                                      the engine does; wall and the process's CPU (the difference is
+//                                      the kernel's nf_tables commit waiting, not work)
 import './node-env.mjs'
 import { spawn, spawnSync } from 'node:child_process'
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs'
@@ -102,7 +109,7 @@ if (typeof cli?.main !== 'function') process.exit(1)\n`,
   // veth: the real case's shape (peer in another namespace, host end on the bridge).
   const netlink = await import(pathToFileURL(join(repo, 'dist', 'src', 'sys', 'netlink.js')).href)
   const { linkExists } = await import(pathToFileURL(join(repo, 'dist', 'src', 'sys', 'net.js')).href)
-  const veth = { ipAdd: [], ipDel: [], nlAdd: [], nlDel: [], nsDeath: [] }
+  const veth = { ipAdd: [], ipDel: [], nlAdd: [], nlDel: [], nsDeath: [], attach: [] }
   const holder = () => spawn('unshare', ['--net', 'sleep', '600'], { stdio: 'ignore' })
   const nsOf = async (p) => {
     // unshare execs sleep once the namespace is made: wait for that.
@@ -135,6 +142,12 @@ if (typeof cli?.main !== 'function') process.exit(1)\n`,
       t0 = performance.now()
       netlink.applyLinkOps(undefined, [{ op: 'del', name: 'vfloor1' }])
       veth.nlDel.push(performance.now() - t0)
+      // The whole attach's netlink (network/veth.ts createVeth + configureContainerSide).
+      t0 = performance.now()
+      netlink.applyLinkOps(undefined, [{ op: 'veth', name: 'vfloor3', master: bridge, peer: 'eth9', peerMac: mac, peerNetns: ns }, { op: 'hairpin', name: 'vfloor3' }])
+      netlink.applyLinkOps(ns, [{ op: 'up', name: 'lo' }, { op: 'addr', dev: 'eth9', ip: '172.17.255.250', prefixLen: 16 }, { op: 'up', name: 'eth9' }, { op: 'defaultRoute', via: '172.17.0.1' }])
+      veth.attach.push(performance.now() - t0)
+      netlink.applyLinkOps(undefined, [{ op: 'del', name: 'vfloor3' }])
       // The pair again, then the namespace's death (its only process killed): the kernel deletes
       // the pair by itself. From the holder's reaping to the host end's disappearance.
       netlink.applyLinkOps(undefined, [{ op: 'veth', name: 'vfloor2', master: bridge, peer: 'eth9', peerMac: mac, peerNetns: ns }])
@@ -150,8 +163,29 @@ if (typeof cli?.main !== 'function') process.exit(1)\n`,
         p.kill('SIGKILL')
         await ended(p)
       }
-      for (const l of ['vfloor0', 'vfloor1', 'vfloor2']) if (linkExists(l)) spawnSync('ip', ['link', 'del', l])
+      for (const l of ['vfloor0', 'vfloor1', 'vfloor2', 'vfloor3']) if (linkExists(l)) spawnSync('ip', ['link', 'del', l])
     }
+  }
+
+  // A published port's DNAT rule, added and deleted by iptables-restore as the engine does it, in
+  // a chain of our own in this (private) namespace's nat table.
+  const rule = (op) => `*nat\n${op} TOCKER-FLOOR -p tcp -m tcp --dport 32999 -m comment --comment "tocker floor" -j DNAT --to-destination 172.17.255.250:80\nCOMMIT\n`
+  const nft = { add: [], del: [], addCpu: [], delCpu: [] }
+  runOnceOrThrow('iptables', ['-t', 'nat', '-N', 'TOCKER-FLOOR'])
+  try {
+    for (let i = 0; i < runs; i++) {
+      for (const [op, wall, cpu] of [['-A', nft.add, nft.addCpu], ['-D', nft.del, nft.delCpu]]) {
+        const c0 = childCpu()
+        const t0 = performance.now()
+        const r = spawnSync('iptables-restore', ['--noflush'], { input: rule(op), encoding: 'utf8' })
+        wall.push(performance.now() - t0)
+        cpu.push(childCpu() - c0)
+        if (r.status !== 0) throw new Error(`floor: iptables-restore ${op}: ${r.stderr}`)
+      }
+    }
+  } finally {
+    spawnSync('iptables', ['-t', 'nat', '-F', 'TOCKER-FLOOR'])
+    spawnSync('iptables', ['-t', 'nat', '-X', 'TOCKER-FLOOR'])
   }
 
   console.log(`\n3. floors, in this run (wall: median of ${runs}, interleaved; cpu: mean user+sys of the process)`)
@@ -167,6 +201,9 @@ if (typeof cli?.main !== 'function') process.exit(1)\n`,
   v('veth pair create: rtnetlink, in-process', veth.nlAdd)
   v('veth pair delete: rtnetlink, in-process (blocks)', veth.nlDel)
   v("veth pair deleted by the kernel after its netns's death", veth.nsDeath)
+  v('bridge attach, netlink alone (veth+hairpin, lo/addr/eth0 up, route)', veth.attach)
+  console.log(`${'DNAT rule added: iptables-restore (a process)'.padEnd(50)} ${median(nft.add).toFixed(1).padStart(6)}ms   (cpu ${mean(nft.addCpu).toFixed(1)} ms, ${runs} runs)`)
+  console.log(`${'DNAT rule deleted: iptables-restore (a process)'.padEnd(50)} ${median(nft.del).toFixed(1).padStart(6)}ms   (cpu ${mean(nft.delCpu).toFixed(1)} ms, ${runs} runs)`)
 }
 
 function runOnceOrThrow(file, args) {
