@@ -38,10 +38,9 @@ export function imageRows(images: ImageSummary[], opts: ImageRowOptions): Row[] 
     }
     const tagsByRepo = new Map<string, string[]>()
     for (const t of img.repoTags) {
-      const ref = parseReference(t)
-      if (ref.tag === undefined) continue
-      const name = familiarName(ref)
-      tagsByRepo.set(name, [...(tagsByRepo.get(name) ?? []), ref.tag])
+      const [name, tag] = repoAndTag(t)
+      if (tag === undefined) continue
+      tagsByRepo.set(name, [...(tagsByRepo.get(name) ?? []), tag])
     }
     const digestsByRepo = new Map<string, string[]>()
     for (const d of img.repoDigests) {
@@ -64,6 +63,28 @@ export function imageRows(images: ImageSummary[], opts: ImageRowOptions): Row[] 
     }
   }
   return rows
+}
+
+/**
+ * An official image's "name:tag" (what the engine lists for busybox, alpine…): its one path
+ * component and its tag, as distribution/reference's grammar has them (path-component,
+ * tag). Anything else is undefined and goes through parseReference.
+ */
+const OFFICIAL_TAGGED = /^([a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*):([\w][\w.-]{0,127})$/
+
+/**
+ * A RepoTags entry's familiar repository name and tag. "name:tag" of an official image is split
+ * here: its meaning is plain (docker.io/library/<name>, which Docker shows as <name>), and
+ * parseReference's full grammar costs the first call ~1.2 M instructions (compiling its regular
+ * expressions), ~5 % of a `tocker images`. The same answer as parseReference + familiarName
+ * (test/unit/cli/format: every reference of its table both ways).
+ */
+export function repoAndTag(t: string): [name: string, tag: string | undefined] {
+  const m = OFFICIAL_TAGGED.exec(t)
+  // 247: the path is "library/<name>", at most 255 characters.
+  if (m && m[1].length <= 247) return [m[1], m[2]]
+  const ref = parseReference(t)
+  return [familiarName(ref), ref.tag]
 }
 
 interface ImageRow {
