@@ -136,6 +136,7 @@ async function buildTocker() {
       prelude.push("const __bundle_url = () => require('node:url').pathToFileURL(__filename).href;")
     }
     if (code.includes('__treeImport(')) prelude.push('const __treeImport = module.treeImport;')
+    code = lazyBuiltins(code, prelude)
     codes.set(f.path, `${prelude.join('\n')}\n${code}`)
   }))
   const entry = join(out, 'tocker.cjs')
@@ -154,6 +155,30 @@ async function buildTocker() {
  * instructions).
  */
 const IN_ENTRY = ['cli/engine.js', 'api/http1.js', 'cli/output.js', 'api/json-message.js', 'cli/format/field-rows.js', 'cli/commands/run.js', 'cli/container-options.js', 'cli/with-help.js']
+
+/**
+ * Node's built-in modules a chunk imports, required at their first use instead of when the chunk
+ * loads, but for the few that every command uses anyway (EAGER_BUILTINS: Node has loaded them
+ * before the CLI's first line, and their require costs nothing). Why: a chunk's imports load with
+ * it, whether or not the command gets to the code that uses them, and a user-land require of a
+ * built-in costs even when Node loaded it for itself (its ES module facade is made then):
+ * errors.ts's node:module cost every command ~0.7 M instructions (callgrind; `tocker ps` uses
+ * none of it). esbuild writes a named import as `var import_node_x = require("node:x")` and each
+ * use as a property of it (`import_node_x.name`), so a proxy that requires on its first property
+ * read stands in for the module.
+ */
+const EAGER_BUILTINS = new Set(['node:fs', 'node:path', 'node:util', 'node:events', 'node:buffer'])
+const LAZY_BUILTIN = 'const __lazyBuiltin = (id) => { let m; return new Proxy({}, { get: (_, key) => (m ??= require(id))[key] }) };'
+function lazyBuiltins(code, prelude) {
+  let lazy = false
+  const out = code.replace(/^var (import_\w+) = require\("(node:[\w/]+)"\);$/gm, (line, name, id) => {
+    if (EAGER_BUILTINS.has(id)) return line
+    lazy = true
+    return `var ${name} = __lazyBuiltin(${JSON.stringify(id)});`
+  })
+  if (lazy) prelude.push(LAZY_BUILTIN)
+  return out
+}
 
 /** The path of the chunk (or dynamic entry) of the bundle that holds the tree's module `module`. */
 function chunkOf(metafile, module) {
