@@ -388,10 +388,20 @@ function rowsOf(cliLog) {
   const rows = []
   const at = (e) => e.t - t0
   const preload = cli.find((e) => e.ev === 'preload')
-  const firstReq = cli.find((e) => e.ev === 'req')
+  // A whole JSON request (rm, ps, ...) goes over libuv's pipe handle (src/api/pipe-request.ts),
+  // which profile-hook-cli.cjs does not see: then the engine's side stands for it, from its
+  // arrival to its answer (the CLI's own send and read are not in the rows).
+  const cliReqs = cli.filter((e) => e.ev === 'req')
+  const firstReq = cliReqs[0] ?? eng.find((e) => e.ev === 'srv-req')
   rows.push(['cli: Node start (exec to first line of JS)', 0, at(preload)])
-  rows.push(['cli: module loading, parsing, request body', at(preload), firstReq.t - preload.t])
-  for (const req of cli.filter((e) => e.ev === 'req')) {
+  if (firstReq) rows.push([`cli: module loading, parsing, request body${cliReqs.length ? '' : ' (to its arrival)'}`, at(preload), firstReq.t - preload.t])
+  if (!cliReqs.length) {
+    for (const srv of eng.filter((e) => e.ev === 'srv-req')) {
+      const res = eng.find((e) => e.ev === 'srv-res' && e.name === srv.name && e.t >= srv.t)
+      if (res) rows.push([`api: ${srv.name} (engine side, on the pipe handle)`, at(srv), res.t - srv.t])
+    }
+  }
+  for (const req of cliReqs) {
     const done = cli.find((e) => e.t >= req.t && e.name === req.name && (e.ev === 'res-end' || e.ev === 'res-upgrade'))
     const head = cli.find((e) => e.t >= req.t && e.name === req.name && e.ev === 'res-head')
     const label = req.name.startsWith('POST /containers/{id}/wait') ? 'api: POST wait (until the answer)' : `api: ${req.name}`
@@ -409,8 +419,8 @@ function rowsOf(cliLog) {
   const exitAt = eng.find((e) => e.ev === 'span' && e.name.startsWith('exit recorded'))
   if (beganAt && exitAt) rows.push(['  engine: container runs, exit noticed (begin end to exit)', beganAt.t - t0, exitAt.t0 - beganAt.t])
   // The engine's FIN after an answer (profile-hook-cli.cjs): one that had not come by the exit is not there.
-  const lastRes = cli.filter((e) => e.ev === 'res-end').pop() ?? cli.filter((e) => e.ev === 'res-head').pop()
-  rows.push(['cli: after the last answer until exit', at(lastRes), end - lastRes.t])
+  const lastRes = cli.filter((e) => e.ev === 'res-end').pop() ?? cli.filter((e) => e.ev === 'res-head').pop() ?? eng.filter((e) => e.ev === 'srv-res').pop()
+  if (lastRes) rows.push([`cli: after the last answer until exit${cliReqs.length ? '' : " (from the engine's answer)"}`, at(lastRes), end - lastRes.t])
   rows.push(['total: CLI process start to exit', 0, end - t0])
   const trace = {}
   for (const e of eng.filter((x) => x.ev === 'trace')) {
