@@ -11,6 +11,8 @@
  * PLAN, one step per line, fields separated by tabs ('-' = none):
  *   cgroup DIR                       a cgroup2 directory to make, put PID 1 in, remove at the end
  *                                    (tocker makes one only where cgroup v2 is usable)
+ *   cgroup-at-fork                   with cgroup: PID 1 is forked into it (clone3 CLONE_INTO_CGROUP)
+ *                                    instead of moved there by a write to cgroup.procs
  *   unmark DIR                       rmdir a volatile overlay's mark in its workdir (overlay.ts)
  *   hostname NAME
  *   overlay ROOTFS DATA              mount("overlay", ROOTFS, "overlay", MS_NODEV, DATA)
@@ -44,7 +46,9 @@
 #include <linux/mount.h>
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
+#include <linux/sched.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -257,11 +261,22 @@ static void gate(int ctl)
 
 /* The shim: PID 1's parent. It reports PID 1's end on `ex` (tocker's exit socket) before it exits
  * itself: its exit tears down the mount namespace, after the report, as in tocker. */
+/* fork(), or with a cgroup fd, clone3 straight into that cgroup (Linux 5.7+): no later move. */
+static pid_t fork_into(int cgroup_fd)
+{
+	if (cgroup_fd < 0)
+		return fork();
+	struct clone_args a = { .flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD, .cgroup = (uint64_t)cgroup_fd };
+	return (pid_t)syscall(SYS_clone3, &a, sizeof a);
+}
+
+static int cgroup_fd = -1;
+
 static void shim(int ctl, int ex)
 {
 	if (unshare(CLONE_NEWPID) < 0)
 		die("unshare CLONE_NEWPID");
-	pid_t pid = fork();
+	pid_t pid = fork_into(cgroup_fd);
 	if (pid < 0)
 		die("fork");
 	if (pid == 0)
@@ -346,9 +361,12 @@ int main(int argc, char **argv)
 	}
 	read_plan(argv[1]);
 	const char *cgroup = NULL, *rootfs = NULL;
+	int at_fork = 0;
 	for (int i = 0; i < nplan; i++) {
 		if (is(i, "cgroup"))
 			cgroup = field(i, 1);
+		if (is(i, "cgroup-at-fork"))
+			at_fork = 1;
 		if (is(i, "overlay"))
 			rootfs = field(i, 1);
 	}
@@ -360,6 +378,8 @@ int main(int argc, char **argv)
 	/* 1. the cgroup (runtime/cgroup.ts), a volatile overlay's mark, the namespaces to come home to */
 	if (cgroup && mkdir(cgroup, 0755) < 0)
 		die("mkdir %s", cgroup);
+	if (cgroup && at_fork && (cgroup_fd = open(cgroup, O_DIRECTORY | O_RDONLY | O_CLOEXEC)) < 0)
+		die("open %s", cgroup);
 	for (int i = 0; i < nplan; i++)
 		if (is(i, "unmark"))
 			remove_mark(field(i, 1));
@@ -423,7 +443,7 @@ int main(int argc, char **argv)
 			if (!strcmp(type, "proc") || !strcmp(type, "cgroup2")) {
 				if (!strcmp(type, "cgroup2") && !joined) {
 					expect_pid();
-					if (cgroup) {
+					if (cgroup && !at_fork) {
 						char procs[512], pid[16];
 						snprintf(procs, sizeof procs, "%s/cgroup.procs", cgroup);
 						int fd = open(procs, O_WRONLY | O_CLOEXEC);
@@ -611,6 +631,8 @@ int main(int argc, char **argv)
 	/* 12. delete: the cgroup (the namespaces and mounts went with their last process) */
 	t = now_ms();
 	close(ctl);
+	if (cgroup_fd >= 0)
+		close(cgroup_fd);
 	if (cgroup && rmdir(cgroup) < 0)
 		die("rmdir %s", cgroup);
 	double m_delete = now_ms() - t;

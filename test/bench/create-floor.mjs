@@ -27,7 +27,7 @@ function buildFloor(work) {
 }
 
 /** The plan create-floor.c follows, from the spec, with the runtime's own flag arithmetic. */
-async function planOf(repo, spec, cgroup, program) {
+async function planOf(repo, spec, cgroup, program, atFork = false) {
   const load = (p) => import(pathToFileURL(join(repo, 'dist', 'src', p)).href)
   const [{ parseMountOptions, allowsDevices }, { forcesNodev }, { DEFAULT_DEVICES }, { planOverlayMount }, { compileSeccomp }, { capabilityMask }, mnt] = await Promise.all([
     load('runtime/mount-options.js'),
@@ -41,6 +41,7 @@ async function planOf(repo, spec, cgroup, program) {
   const lines = []
   const line = (...f) => lines.push(f.map((x) => (x === undefined || x === null || x === '' ? '-' : String(x))).join('\t'))
   if (cgroup) line('cgroup', cgroup)
+  if (cgroup && atFork) line('cgroup-at-fork')
   if (spec.hostname) line('hostname', spec.hostname)
   const overlay = JSON.parse(spec.annotations['dev.tocker.rootfs.overlay'])
   // (--rm: volatile. The mark a volatile mount leaves must go before the next mount: overlay.ts.)
@@ -104,6 +105,9 @@ export async function printCreateFloor({ repo, tocker, root, work, runs = 15, en
     writeFileSync(planFile, await planOf(repo, spec, usable ? cgroupDir : undefined, '/bin/true'))
     const cgPlanFile = !usable && probeRoot ? join(work, 'create-floor-cgroup.plan') : undefined
     if (cgPlanFile) writeFileSync(cgPlanFile, await planOf(repo, spec, cgroupDir, '/bin/true'))
+    // The same cgroup, PID 1 forked straight into it (clone3 CLONE_INTO_CGROUP): no move afterwards.
+    const forkPlanFile = cgPlanFile && join(work, 'create-floor-cgroup-at-fork.plan')
+    if (forkPlanFile) writeFileSync(forkPlanFile, await planOf(repo, spec, cgroupDir, '/bin/true', true))
 
     const runtime = await import(pathToFileURL(join(repo, 'dist', 'src', 'runtime', 'container.js')).href)
     const stateRoot = join(work, 'create-floor-state')
@@ -135,10 +139,12 @@ export async function printCreateFloor({ repo, tocker, root, work, runs = 15, en
     const floor = []
     const lib = []
     const withCgroup = []
+    const atFork = []
     for (let i = 0; i < runs; i++) {
       floor.push(floorOnce())
       lib.push(await libraryOnce())
       if (cgPlanFile) withCgroup.push(floorOnce(cgPlanFile))
+      if (forkPlanFile) atFork.push(floorOnce(forkPlanFile))
     }
     const f = (k) => median(floor.map((x) => x[k]))
     const l = (k) => median(lib.map((x) => x[k]))
@@ -162,6 +168,8 @@ export async function printCreateFloor({ repo, tocker, root, work, runs = 15, en
     if (withCgroup.length) {
       const g = (k) => median(withCgroup.map((x) => x[k]))
       row('floor with a cgroup (cgroup v2 hosts): create, whole', g('create'), `  (+${(g('create') - f('create')).toFixed(2)} ms: the move into it; tocker makes none here)`)
+      const k = (x) => median(atFork.map((r) => r[x]))
+      row('  the same, PID 1 forked into it (clone3 CLONE_INTO_CGROUP)', k('create'), `  (+${(k('create') - f('create')).toFixed(2)} ms)`)
     }
     row('runtime library: create (in-process, same bundle)', l('create'), `  = ${(l('create') / f('create')).toFixed(2)}x the floor, +${(l('create') - f('create')).toFixed(2)} ms`)
     row('runtime library: start + wait', l('run'), `  = ${(l('run') / f('run')).toFixed(2)}x the floor`)
