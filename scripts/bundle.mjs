@@ -147,14 +147,28 @@ async function buildTocker() {
 
 /**
  * Modules (of dist/src/) whose chunks go inside the entry with the entry's own static requires: the
- * API client (every engine command's), what `ps` and `images` print with, and what `run` loads
- * before its create (embedding() says why). api/http1.js (the node:net client) is imported only
+ * API client (every engine command's), `ps` and `images` with what they print with (their own
+ * chunk files were 2-3 more files to open, read and compile for each: ~0.4-0.9 M instructions, and
+ * the system calls), and what `run` loads before its create (embedding() says why). api/http1.js (the node:net client) is imported only
  * when a command first needs node:net (src/api/transport.ts): inside the entry it keeps the
  * entry's per-command code cache; a chunk file of its own would have one cache for every command,
  * written by whichever ran first (`run` compiled its functions from source in every run: +12 M
  * instructions).
  */
-const IN_ENTRY = ['cli/engine.js', 'api/http1.js', 'cli/output.js', 'api/json-message.js', 'cli/format/field-rows.js', 'cli/commands/run.js', 'cli/container-options.js', 'cli/with-help.js']
+const IN_ENTRY = [
+  'cli/engine.js',
+  'api/http1.js',
+  'cli/output.js',
+  'api/json-message.js',
+  'cli/format/field-rows.js',
+  'cli/commands/ps.js',
+  'cli/format/ps.js',
+  'cli/commands/images.js',
+  'cli/format/images.js',
+  'cli/commands/run.js',
+  'cli/container-options.js',
+  'cli/with-help.js',
+]
 
 /**
  * Node's built-in modules a chunk imports, required at their first use instead of when the chunk
