@@ -7,6 +7,15 @@
  * max-size, name.(N-2) → name.(N-1), …, name → name.1 and a new name is started; with
  * max-file 1 the file is truncated instead.
  *
+ * While name.attached exists (the engine's pin: an attach is reading the log, engine/log-pin.ts),
+ * rotation keeps HOLD_EXTRA more files than max-file before it drops one. attach does not read a
+ * pipe of the container, as Docker's does: it reads these files, holding each new one open
+ * as inotify tells it of it. An engine that does not run for max-file rotations (descheduled at
+ * load 9, or stopped) learned of the files only once the rename had already unlinked them, and
+ * `run` lost whole 10 MB files of output. With the pin, the files stay under their names until
+ * the engine walks them (it looks at name … name.(holdAhead+1)). Once the pin is gone, the next
+ * rotation drops the extra files again.
+ *
  * Whole lines or none. The entries of one read are gathered and written with one write(2) (a
  * container writing at full speed costs a syscall per 64 KiB, not per line). When the disk is
  * full a write stops part-way (a short write, then ENOSPC): the file is cut back with ftruncate
@@ -122,13 +131,22 @@ static int rotate(struct log_file *lf)
 	if (lf->fd >= 0)
 		close(lf->fd);
 	lf->fd = -1;
-	if (lf->opts->max_file <= 1) {
+	snprintf(from, sizeof from, "%s.attached", lf->opts->name);
+	int pinned = faccessat(lf->dirfd, from, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+	int keep = lf->opts->max_file + (pinned ? HOLD_EXTRA : 0);
+	/* The files kept past max-file while pinned, or past the pin: dropped once it is gone. */
+	for (int i = keep; i < lf->opts->max_file + HOLD_EXTRA; i++) {
+		snprintf(to, sizeof to, "%s.%d", lf->opts->name, i);
+		if (unlinkat(lf->dirfd, to, 0) < 0 && errno != ENOENT)
+			return -1;
+	}
+	if (keep <= 1) {
 		/* Only one file allowed: start it again. */
 		int fd = openat(lf->dirfd, lf->opts->name, O_WRONLY | O_TRUNC | O_CLOEXEC);
 		if (fd >= 0)
 			close(fd);
 	} else {
-		for (int i = lf->opts->max_file - 1; i >= 1; i--) {
+		for (int i = keep - 1; i >= 1; i--) {
 			if (i == 1)
 				snprintf(from, sizeof from, "%s", lf->opts->name);
 			else

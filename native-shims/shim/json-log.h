@@ -8,6 +8,10 @@
 
 /* The longest line in one entry: longer ones are split into partial entries, as Docker does. */
 #define MAX_LINE 16384
+/* Rotated files kept past max-file while the engine's pin (name.attached) is there: attach's
+ * holdAhead (engine/logs.ts ATTACH_HOLD_AHEAD), so a file is never dropped before the engine
+ * could have held it. */
+#define HOLD_EXTRA 16
 /* Entries gathered before one write(2); always room for one more entry. */
 #define OUT_CAP (256 * 1024)
 

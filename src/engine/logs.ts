@@ -19,6 +19,7 @@ import { stat } from 'node:fs/promises'
 import { basename, dirname } from 'node:path'
 import { TockerError } from '../errors.js'
 
+import { pinLog } from './log-pin.js'
 import { CHUNK, Lines, logFiles, openLog, parseLogLine, tailStart, wanted, wholeLinesEnd, type LogEntry, type LogReadOptions, type LogStats, type OpenLog } from './log-lines.js'
 
 // The log reader's public surface, as before the split into log-lines.ts.
@@ -249,7 +250,12 @@ class LogStream {
     timer.unref()
 
     const lines = new Lines()
+    let unpin: (() => void) | undefined
     try {
+      // Holding each file as inotify tells of it is not enough on its own: an engine that does
+      // not run for max-file rotations learns of a file only after the shim's rename dropped it.
+      // The pin makes the shim keep `hold` more files until this follower is done (log-pin.ts).
+      unpin = hold > 0 ? pinLog(this.path) : undefined
       while (!this.#stopped) {
         // The end comes only from a look that began after the exit was known. An open or a read
         // runs on libuv's pool and its answer comes back turns later: the pread may have found
@@ -313,6 +319,7 @@ class LogStream {
       if (log && late) void log.fh.close().catch(late)
       else await log?.fh.close()
       for (const a of ahead.splice(0)) closeSync(a.fd)
+      unpin?.()
     }
   }
 }
