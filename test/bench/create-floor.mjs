@@ -7,6 +7,15 @@
 // run by run; the rows are medians, phase by phase, and the ratio of tocker to the floor.
 // Imported by run-profile.mjs (part 3, also --floors-only), which runs it in its private network and
 // mount namespaces, with the engine up and busybox loaded.
+//
+// What it printed on the 2-CPU VM (`run-profile.mjs 0 12 --floors-only`, main a632bf9, load 2.3-2.7,
+// medians of 16): floor create 1.83 ms whole (unshare 0.38, shim fork 0.10, / private + hostname +
+// overlay 0.60, the spec's mounts 0.33, /dev 0.07, masks 0.09, pivot_root 0.09, waiting for PID 1
+// 0.14), start to exit noticed 2.50, the mount namespace's teardown 0.16; with a cgroup joined by a
+// write to cgroup.procs 10.40 (+8.58: an RCU grace period), forked into it with CLONE_INTO_CGROUP
+// 1.83 (+0.01); the runtime library's create of the same bundle 6.12 ms = 3.35x the floor (+4.29),
+// start+wait 1.46, delete 0.55. With run-profile's part 2 the engine's own runtime create prints
+// beside it (6.6 ms = 3.4x at load ~3).
 import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, lstatSync, mkdirSync, readFileSync, rmdirSync, statfsSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
