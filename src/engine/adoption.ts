@@ -6,6 +6,7 @@ import type { ContainerTable } from './container-table.js'
 import type { ExecRegistry } from './execs.js'
 import type { ExitMonitor } from './exits.js'
 import type { Removal } from './removal.js'
+import { dropStalePin } from './log-pin.js'
 import { signalContainer } from './signals.js'
 import type { ContainerRecord } from './state.js'
 
@@ -23,6 +24,7 @@ export async function adoptContainers(parts: AdoptionParts): Promise<void> {
   const { runtime, network, table, exits, removal, execs, warn } = parts
   const records = table.load()
   for (const rec of records) {
+    if (rec.LogPath) dropStalePin(rec.LogPath)
     if (rec.State.Status === 'removing') {
       await removal.finish(rec).catch((e) => warn(`finishing the removal of ${rec.Id}: ${(e as Error).message}`))
       continue

@@ -26,11 +26,20 @@ export function pinLog(path: string): () => void {
     const left = pins.get(path)! - 1
     if (left > 0) return void pins.set(path, left)
     pins.delete(path)
-    try {
-      unlinkSync(`${path}.attached`)
-    } catch (err) {
-      // The container's directory went first (rm -f while attached): nothing left to unpin.
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
-    }
+    // ENOENT: the container's directory went first (rm -f while attached).
+    dropStalePin(path)
+  }
+}
+
+/**
+ * At engine start: a pin no follower of this engine made (one that died with its attaches) goes,
+ * or that log would keep its 16 extra files for as long as the container runs.
+ */
+export function dropStalePin(path: string): void {
+  if (pins.has(path)) return
+  try {
+    unlinkSync(`${path}.attached`)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
   }
 }
