@@ -5,7 +5,7 @@
 // beforehand, when the handle can be used.
 import { TockerError } from '../errors.js'
 import { type Http1Answer, type Http1Request, type ResponseHead, requestHeadOf, ResponseParser } from './http1-message.js'
-import { pipeBindings, pipeConnect } from './unix-pipe.js'
+import { pipeBindings, pipeConnect, type PipeConnection } from './unix-pipe.js'
 
 /** Whether requestOnPipe can carry requests in this process. */
 export function pipeUsable(): boolean {
@@ -13,10 +13,11 @@ export function pipeUsable(): boolean {
 }
 
 /**
- * Send `r` (a whole body or none, no `socket`) and resolve with the whole answer. Throws
- * (EHTTPREQUEST) on a request that must not be sent; call only when pipeUsable().
+ * Send `r` (a whole body or none, no `socket`) on `conn` (a spare: EngineTransport.preconnect) or a
+ * new connection, and resolve with the whole answer. Throws (EHTTPREQUEST) on a request that must
+ * not be sent; call only when pipeUsable().
  */
-export function requestOnPipe(r: Http1Request): Promise<Http1Answer> {
+export function requestOnPipe(r: Http1Request, conn?: PipeConnection): Promise<Http1Answer> {
   if (r.socket || (r.body !== undefined && !Buffer.isBuffer(r.body))) throw new TockerError('requestOnPipe: a whole request on a new connection only', { code: 'EINTERNAL', internal: true })
   const head = Buffer.from(requestHeadOf(r, false), 'latin1')
   const bytes = r.body?.length ? Buffer.concat([head, r.body as Buffer]) : head
@@ -30,7 +31,7 @@ export function requestOnPipe(r: Http1Request): Promise<Http1Answer> {
       },
       data: (d) => pieces.push(d),
       end: () => {
-        conn.close()
+        c.close()
         resolve({ statusCode: answer!.status, headers: answer!.headers, body: pieces.length === 1 ? pieces[0] : Buffer.concat(pieces) })
       },
       // Never called: head() above never asks for an upgrade.
@@ -41,14 +42,15 @@ export function requestOnPipe(r: Http1Request): Promise<Http1Answer> {
       try {
         step()
       } catch (err) {
-        conn.close()
+        c.close()
         reject(err as Error)
       }
     }
-    const conn = pipeConnect(r.socketPath, bytes, {
+    const c = conn ?? pipeConnect(r.socketPath)!
+    c.send(bytes, {
       data: (d) => guarded(() => parser.feed(d)),
       end: () => guarded(() => parser.finish()),
       error: reject,
-    })!
+    })
   })
 }

@@ -8,6 +8,7 @@ import { codeOfStatus, TockerError } from '../errors.js'
 import type { Http1Answer, Http1Request } from './http1-message.js'
 import type { Http1Response } from './http1.js'
 import { pipeUsable, requestOnPipe } from './pipe-request.js'
+import { pipeConnect, type PipeConnection } from './unix-pipe.js'
 
 /**
  * The node:net client (http1.ts), loaded by the first request that needs it: one that streams
@@ -45,6 +46,8 @@ export class EngineTransport {
   traceSession: string | undefined
   /** Connections opened ahead of the requests about to use them (preconnect), oldest first. */
   #spares: { socket: Socket; at: number }[] = []
+  /** The same on libuv's pipe handle, for whole requests (preconnect's `whole`). */
+  #pipeSpares: { pipe: PipeConnection; at: number }[] = []
 
   /**
    * `startEngine`: called (once) when the first request finds no engine listening; the request
@@ -64,7 +67,20 @@ export class EngineTransport {
    * code that built the request). Written on a connection that is already open, the request's bytes
    * go out within the write call. Unused spares do not keep the process alive.
    */
-  async preconnect(n = 1): Promise<void> {
+  async preconnect(n = 1, o: { whole?: boolean } = {}): Promise<void> {
+    // `whole`: the next n requests are whole ones (create, start): on the pipe handle they need no
+    // node:net, which then loads after the first of them is sent (run's create), not before.
+    if (o.whole && pipeUsable()) {
+      const opened: Promise<void>[] = []
+      for (let i = 0; i < n; i++) {
+        const pipe = pipeConnect(this.socketPath)!
+        pipe.unref()
+        this.#pipeSpares.push({ pipe, at: performance.now() })
+        opened.push(pipe.ready)
+      }
+      await Promise.all(opened)
+      return
+    }
     const { connect } = http1 ?? (await netClient())
     const opened: Promise<void>[] = []
     for (let i = 0; i < n; i++) {
@@ -88,6 +104,15 @@ export class EngineTransport {
     for (let s = this.#spares.shift(); s; s = this.#spares.shift()) {
       if (!s.socket.destroyed && performance.now() - s.at < SPARE_MAX_AGE_MS) return s.socket.ref()
       s.socket.destroy()
+    }
+    return undefined
+  }
+
+  /** The oldest spare pipe connection still good and young enough, or undefined. */
+  #pipeSpare(): PipeConnection | undefined {
+    for (let s = this.#pipeSpares.shift(); s; s = this.#pipeSpares.shift()) {
+      if (s.pipe.usable() && performance.now() - s.at < SPARE_MAX_AGE_MS) return s.pipe
+      s.pipe.close()
     }
     return undefined
   }
@@ -127,17 +152,20 @@ export class EngineTransport {
    * it), else on libuv's pipe handle when it can be used, else through node:net.
    */
   #whole(method: string, path: string, opts: { query?: Query; body?: unknown }): Promise<Http1Answer> {
+    const pipe = this.#pipeSpare()
+    if (pipe) return requestOnPipe(this.#request(method, path, opts, false), pipe)
     const r = this.#request(method, path, opts)
     if (r.socket) return http1!.requestWhole(r)
     if (pipeUsable()) return requestOnPipe(r)
     return netClient().then((h) => h.requestWhole(r))
   }
 
-  #request(method: string, path: string, opts: { query?: Query; body?: unknown; headers?: Record<string, string> }): Http1Request {
+  /** `spare`: on a node:net spare connection when there is one. */
+  #request(method: string, path: string, opts: { query?: Query; body?: unknown; headers?: Record<string, string> }, spare = true): Http1Request {
     const body = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body))
     return {
       socketPath: this.socketPath,
-      socket: this.#spare(),
+      socket: spare ? this.#spare() : undefined,
       method,
       path: path + qs(opts.query),
       headers: {

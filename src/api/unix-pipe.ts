@@ -26,6 +26,14 @@ export interface PipeEvents {
 }
 
 export interface PipeConnection {
+  /** Resolves once the connection is made or has failed (never rejects). */
+  ready: Promise<void>
+  /** Send one request's `bytes` (now when connected, else once connected) and report its answer. */
+  send(bytes: Buffer, on: PipeEvents): void
+  /** Not failed, not closed, no request sent yet: a spare (transport.ts, preconnect) still good. */
+  usable(): boolean
+  /** The connection does not keep the process alive until a request is sent on it. */
+  unref(): void
   /** Stop reading and close the handle (no event comes after). */
   close(): void
 }
@@ -36,6 +44,8 @@ interface Handle {
   readStart(): number
   readStop(): number
   close(): void
+  ref(): void
+  unref(): void
   /** Node's C++ side accepts only a function here (anything else aborts the process). */
   onread: (ab: ArrayBuffer | undefined) => void
 }
@@ -100,15 +110,21 @@ function uvError(status: number, syscall: string, address?: string): TockerError
 }
 
 /**
- * Connect to the unix socket `path`, write `bytes` once connected, then report what comes back;
- * undefined when the handle cannot be used here (pipeBindings). Errors (no engine: ENOENT,
- * ECONNREFUSED) come as node:net's do, through `on.error`, never thrown.
+ * Connect to the unix socket `path`; undefined when the handle cannot be used here (pipeBindings).
+ * unix(7) connects within connect(2), but libuv reports it in the loop's next turn: a request sent
+ * before then goes out at that report. Errors (no engine: ENOENT, ECONNREFUSED) come as node:net's
+ * do, through the events of the request sent, never thrown.
  */
-export function pipeConnect(path: string, bytes: Buffer, on: PipeEvents): PipeConnection | undefined {
+export function pipeConnect(path: string): PipeConnection | undefined {
   const b = pipeBindings()
   if (!b) return undefined
   const handle = new b.Pipe(b.socketType)
   let open = true
+  let connected = false
+  let failure: TockerError | undefined
+  let sent: { bytes: Buffer; on: PipeEvents } | undefined
+  let settle: () => void
+  const ready = new Promise<void>((resolve) => (settle = resolve))
   // The request objects stay referenced until the connection is done with (libuv holds them).
   const requests: object[] = []
   const close = () => {
@@ -121,15 +137,13 @@ export function pipeConnect(path: string, bytes: Buffer, on: PipeEvents): PipeCo
     handle.close()
   }
   const fail = (err: TockerError) => {
+    failure ??= err
+    const on = sent?.on
     if (!open) return
     close()
-    on.error(err)
+    on?.error(err)
   }
-  const connecting = new b.PipeConnectWrap()
-  requests.push(connecting)
-  connecting.oncomplete = (status: number) => {
-    if (!open) return
-    if (status < 0) return fail(uvError(status, 'connect', path))
+  const exchange = (bytes: Buffer, on: PipeEvents) => {
     handle.onread = (ab) => {
       const n = b.state[b.kReadBytesOrError]
       if (n === UV_EOF) {
@@ -155,10 +169,36 @@ export function pipeConnect(path: string, bytes: Buffer, on: PipeEvents): PipeCo
     const w = handle.writeBuffer(writing, bytes)
     if (w < 0) return fail(uvError(w, 'write'))
   }
+  const connecting = new b.PipeConnectWrap()
+  requests.push(connecting)
+  connecting.oncomplete = (status: number) => {
+    settle()
+    if (!open) return
+    if (status < 0) return fail(uvError(status, 'connect', path))
+    connected = true
+    if (sent) exchange(sent.bytes, sent.on)
+  }
   const c = handle.connect(connecting, path)
   if (c < 0) {
     // Reported in a later turn, as node:net reports it.
-    queueMicrotask(() => fail(uvError(c, 'connect', path)))
+    queueMicrotask(() => {
+      settle()
+      fail(uvError(c, 'connect', path))
+    })
   }
-  return { close }
+  return {
+    ready,
+    send(bytes, on) {
+      if (sent) throw new TockerError('a pipe connection carries one request', { code: 'EINTERNAL', internal: true })
+      sent = { bytes, on }
+      handle.ref()
+      if (failure) {
+        const err = failure
+        queueMicrotask(() => on.error(err))
+      } else if (connected) exchange(bytes, on)
+    },
+    usable: () => open && !failure && !sent,
+    unref: () => handle.unref(),
+    close,
+  }
 }

@@ -39,10 +39,81 @@ if (FILE) {
 }
 
 function hookClient() {
+  hookNet()
+  hookPipe()
+}
+
+/** The request's name from its first bytes: "POST /containers/{id}/start". */
+function requestName(chunk) {
+  const [method, path] = Buffer.from(chunk).subarray(0, 512).toString('latin1').split('\r\n')[0].split(' ')
+  return `${method} ${(path ?? '').split('?')[0].replace(/[0-9a-f]{64}/, '{id}')}`
+}
+
+/**
+ * The CLI's whole requests on libuv's pipe handle (src/api/unix-pipe.ts): the request is one
+ * writeBuffer, its answer the reads that follow (the end: EOF, or the CLI's close once the answer
+ * is whole). Hooked on the binding's prototype, without loading node:net (the CLI may never load it).
+ */
+function hookPipe() {
+  let Pipe
+  try {
+    Pipe = process.binding('pipe_wrap').Pipe
+  } catch {
+    return // a Node without it: the CLI uses node:net, hooked below
+  }
+  const writeBuffer = Pipe.prototype.writeBuffer
+  const close = Pipe.prototype.close
+  Pipe.prototype.writeBuffer = function(req, data) {
+    const name = requestName(data)
+    record('req', { name })
+    const onread = this.onread
+    let first = true
+    let ended = false
+    this.onread = function(ab) {
+      if (first) {
+        first = false
+        const status = Number(Buffer.from(ab ?? new ArrayBuffer(0)).toString('latin1', 9, 12))
+        record('res-head', { name, status })
+      }
+      return onread.call(this, ab)
+    }
+    this.close = function(...args) {
+      if (!ended) {
+        ended = true
+        record('res-end', { name })
+      }
+      return close.apply(this, args)
+    }
+    return writeBuffer.call(this, req, data)
+  }
+}
+
+/**
+ * node:net's connections (streams, hijacks, spares; a baseline's every request), hooked when the
+ * CLI first requires node:net, so that the profiled CLI loads it when it would anyway.
+ */
+function hookNet() {
+  const Module = module.constructor // node:module's Module, without requiring node:module
+  const load = Module._load
+  Module._load = function(request, ...rest) {
+    const exports = load.call(this, request, ...rest)
+    if ((request === 'node:net' || request === 'net') && !exports.__tockerHooked) {
+      exports.__tockerHooked = true
+      hookNetModule(exports)
+    }
+    return exports
+  }
+  // An ES module's `import { connect } from 'node:net'` (the tree, TOCKER_NO_BUNDLE) does not come
+  // through require: hooked now for it.
+  if (process.env.TOCKER_NO_BUNDLE) {
+    hookNetModule(require('node:net'))
+    require('node:module').syncBuiltinESMExports()
+  }
+}
+
+function hookNetModule(net) {
   // The CLI's client (src/api/http1.ts) opens one connection per request with net.connect and
   // writes the request line first; node:http (a baseline's CLI) goes through net.createConnection.
-  // (node:net loads here, after 'preload': the CLI would load it for its first request anyway.)
-  const net = require('node:net')
   const connect = net.connect
   net.connect = net.createConnection = function(...args) {
     const socket = connect.apply(this, args)
@@ -50,8 +121,7 @@ function hookClient() {
     const write = socket.write
     socket.write = function(chunk, ...rest) {
       if (name === undefined) {
-        const [method, path] = Buffer.from(chunk).subarray(0, 512).toString('latin1').split('\r\n')[0].split(' ')
-        name = `${method} ${(path ?? '').split('?')[0].replace(/[0-9a-f]{64}/, '{id}')}`
+        name = requestName(chunk)
         record('req', { name })
       }
       return write.call(this, chunk, ...rest)
@@ -68,7 +138,4 @@ function hookClient() {
     socket.once('close', end)
     return socket
   }
-  // An ES module's `import { connect } from 'node:net'` (the tree, TOCKER_NO_BUNDLE) sees the
-  // wrapped one only after this (node:module costs the bundle's CLI nothing it would not load).
-  if (process.env.TOCKER_NO_BUNDLE) require('node:module').syncBuiltinESMExports()
 }

@@ -21,12 +21,13 @@ export const run: Command = {
     const client = await engineClient(g)
     // The create goes out on a connection that is open already (preconnect says why), so its bytes
     // leave within create(); the next requests' connections (wait and attach, or -d's start) open
-    // while the engine creates the container.
-    await client.preconnect()
+    // while the engine creates the container. Whole requests (the create, -d's start) go on libuv's
+    // pipe handle: node:net loads only for the wait and attach, after the create is sent.
+    await client.preconnect(1, { whole: true })
     const create = () => client.createContainer(body, o.name as string | undefined)
     const creating = create()
     if (!detach) youngGcDue()
-    void client.preconnect(detach ? 1 : 2)
+    void client.preconnect(detach ? 1 : 2, { whole: detach })
     // The attach, wait and copy code loads while the engine creates the container, once the create
     // is sent (loaded before, its ~15 ms held the create back).
     const runAttached = import('../run-attached.js')

@@ -79,6 +79,26 @@ t.test('a body larger than the socket buffer goes out whole; Docker error bodies
   t.same(result.none, { message: `connect ENOENT ${join(dir, 'none.sock')}`, code: 'ENOENT', syscall: 'connect', address: join(dir, 'none.sock') })
 })
 
+t.test('preconnect(n, { whole: true }): whole requests go out on the pipe connections opened before, in order; no node:net', async (t) => {
+  const accepted: unknown[] = []
+  const path = join(dir, 'pre.sock')
+  const pre = createServer((req, res) => res.end(JSON.stringify({ url: req.url, conn: accepted.indexOf(req.socket) })))
+  pre.on('connection', (s) => accepted.push(s))
+  await new Promise<void>((r) => pre.listen(path, r))
+  t.teardown(() => new Promise<void>((r) => (pre.closeAllConnections(), pre.close(() => r()))))
+  const { result, loaded } = await inChild(`
+    const c = new EngineClient(${JSON.stringify(path)})
+    await c.preconnect(2, { whole: true })
+    // The server accepts in its own turn: both connections are in before any request.
+    await new Promise((r) => setTimeout(r, 200))
+    const a = await c.json('GET', '/a')
+    const b = await c.json('GET', '/b')
+    const d = await c.json('GET', '/c')
+    return [a, b, d]`)
+  t.same(result, [{ url: '/a', conn: 0 }, { url: '/b', conn: 1 }, { url: '/c', conn: 2 }], 'the first two on the spares, the third on a connection of its own')
+  t.notOk(loaded.includes('net'), 'node:net not loaded')
+})
+
 t.test('--pending-deprecation (process.binding warns then): node:net carries the request, no warning', async (t) => {
   for (const [args, env] of [[['--pending-deprecation'], {}], [[], { NODE_PENDING_DEPRECATION: '1' }]] as const) {
     const { result, loaded, stderr } = await inChild(`return await client.json('GET', '/ok')`, [...args], env)
