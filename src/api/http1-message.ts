@@ -134,10 +134,7 @@ export class ResponseParser {
           continue
         }
         case 'length': {
-          const n = Math.min(this.#left, b.length)
-          this.on.data(b.subarray(0, n))
-          b = b.subarray(n)
-          this.#left -= n
+          b = this.#take(b)
           if (this.#left === 0) return this.#end()
           continue
         }
@@ -165,10 +162,7 @@ export class ResponseParser {
           continue
         }
         case 'chunk-data': {
-          const n = Math.min(this.#left, b.length)
-          this.on.data(b.subarray(0, n))
-          b = b.subarray(n)
-          this.#left -= n
+          b = this.#take(b)
           if (this.#left === 0) this.#state = 'chunk-crlf'
           continue
         }
@@ -187,6 +181,14 @@ export class ResponseParser {
           return // bytes after the response (the engine closes the connection): ignored
       }
     }
+  }
+
+  /** Hand on the part of `b` that belongs to the body's current piece (#left bytes at most); the rest of `b`. */
+  #take(b: Buffer): Buffer {
+    const n = Math.min(this.#left, b.length)
+    this.on.data(b.subarray(0, n))
+    this.#left -= n
+    return b.subarray(n)
   }
 
   /** The connection ended: the end of a close-delimited body, else too early. */
