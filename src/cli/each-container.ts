@@ -2,6 +2,7 @@
 // like Docker: the argument is printed on success, each failure on stderr, and the exit code is 1
 // when any failed. A name that is not there gets "did you mean" the closest names (did-you-mean.ts).
 import type { EngineClient } from '../api/client.js'
+import { writeStdout } from './output.js'
 
 export async function forEachContainer(refs: string[], fn: (ref: string) => Promise<string | void>, client?: EngineClient): Promise<number> {
   let failed = 0
@@ -15,7 +16,8 @@ export async function forEachContainer(refs: string[], fn: (ref: string) => Prom
   const errorText = results.some((r) => r.status === 'rejected') ? (await import('./report.js')).errorText : undefined
   results.forEach((r, i) => {
     if (r.status === 'fulfilled') {
-      process.stdout.write(`${r.value ?? refs[i]}\n`)
+      // Not through process.stdout: on a pipe that stream is a net.Socket (output.ts, writeStdout).
+      writeStdout(`${r.value ?? refs[i]}\n`)
     } else {
       failed++
       process.stderr.write(errorText!(r.reason))

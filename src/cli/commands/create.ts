@@ -1,5 +1,6 @@
 // tocker create: make a container (record, rootfs dirs, config) without starting it; prints its ID.
 import { CREATE_OPTIONS } from '../container-options.js'
+import { writeStdout } from '../output.js'
 import type { Command } from '../spec.js'
 
 export const create: Command = {
@@ -21,6 +22,6 @@ export const create: Command = {
       if (!pull.isNoSuchImage(err)) throw err
       return pull.pullThenCreate(create, body.Image, client, o.platform as string | undefined)
     })
-    process.stdout.write(`${Id}\n`)
+    writeStdout(`${Id}\n`)
   },
 }

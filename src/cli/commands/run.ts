@@ -48,7 +48,10 @@ export const run: Command = {
       await (await import('../reconnect.js')).startSurvivingRestart(client, Id).catch((err) => {
         throw withHelp(withRunExitCode(err))
       })
-      process.stdout.write(`${Id}\n`)
+      // Not through process.stdout: on a pipe that stream is a net.Socket, which `run -d` does not
+      // load otherwise (output.ts, writeStdout).
+      const { writeStdout } = await import('../output.js')
+      writeStdout(`${Id}\n`)
       return 0
     }
     const code = await attachAndRun(client, Id, {
