@@ -238,17 +238,33 @@ int create_mode(int ctl, struct options *o)
 	int lsock = bind_start_socket(ctl, dirfd, o->state_dir);
 	if (lsock < 0)
 		return 1;
+	/* The container's cgroup (--cgroup): PID 1 is born in it when the kernel can (cgroup-fork.c).
+	 * In a user namespace the gate is forked by mid, inside it: there the runtime moves it. */
+	int cgfd = -1;
+	if (o->cgroup && !in_userns && (cgfd = open_cgroup_dir(o->cgroup)) < 0) {
+		send_error(ctl, errno, 1, "open cgroup %s: %s", o->cgroup, go_strerror(errno, why, sizeof why));
+		return 1;
+	}
+	int born_in = 0, fallback = 0;
 	t0 = trace_clock();
-	pid_t pid = in_userns ? fork_gate_in_userns(ctl, o, lsock) : fork();
+	pid_t pid = in_userns ? fork_gate_in_userns(ctl, o, lsock) : fork_into_cgroup(cgfd, &born_in, &fallback);
 	if (pid < 0) {
 		if (!in_userns) {
-			trace_step(t0, "fork", errno, NULL, "the container's first process");
-			send_error(ctl, errno, 1, "fork: %s", go_strerror(errno, why, sizeof why));
+			const char *op = cgfd >= 0 && !fallback ? "clone3" : "fork";
+			trace_step(t0, op, errno, NULL, "the container's first process%s", op[0] == 'c' ? ", CLONE_INTO_CGROUP" : "");
+			send_error(ctl, errno, 1, "%s: %s", op, go_strerror(errno, why, sizeof why));
 		}
 		return 1;
 	}
-	if (pid == 0)
+	if (pid == 0) {
+		if (cgfd >= 0)
+			close(cgfd); /* a host directory: never the gate's (hygiene.c) */
 		become_gate(ctl, o, lsock);
+	}
+	if (cgfd >= 0)
+		close(cgfd);
+	if (fallback)
+		trace_step(0, "clone3", fallback, NULL, "CLONE_INTO_CGROUP, %s: this kernel cannot; fork() instead, the runtime moves PID 1 (cgroup.procs)", o->cgroup);
 	if (in_userns && set_gate_limits(ctl, o, pid) < 0) {
 		kill(pid, SIGKILL);
 		return 1;
@@ -257,10 +273,19 @@ int create_mode(int ctl, struct options *o)
 	{
 		char res[64];
 		snprintf(res, sizeof res, "pid %d on the host", pid);
-		trace_step(t0, "fork", 0, res, "the container's first process: PID 1 in its new PID namespace");
+		if (born_in)
+			trace_step(t0, "clone3", 0, res, "CLONE_INTO_CGROUP, %s: the container's first process, born in its cgroup: PID 1 in its new PID namespace", o->cgroup);
+		else
+			trace_step(t0, "fork", 0, res, "the container's first process: PID 1 in its new PID namespace");
 	}
 
-	step_aside(ctl, pid, devnull);
+	/* How PID 1 got into its cgroup, for the runtime: "born", or why not (it moves it then). */
+	char how[32] = "";
+	if (born_in)
+		strcpy(how, "born");
+	else if (fallback)
+		snprintf(how, sizeof how, "%s", strerrorname_np(fallback) ? strerrorname_np(fallback) : "error");
+	step_aside(ctl, pid, devnull, how[0] ? how : NULL);
 	if (o->caller_parent)
 		return 0; /* the gate is the caller's now (see the top of this file) */
 

@@ -134,7 +134,7 @@ int exec_mode(int ctl, struct options *o)
 		snprintf(res, sizeof res, "pid %d on the host", pid);
 		trace_step(t0, "fork", 0, res, "the exec'd process, born inside the container's mount and PID namespaces");
 	}
-	step_aside(ctl, pid, devnull);
+	step_aside(ctl, pid, devnull, NULL);
 	if (o->detach)
 		return 0;
 	struct sigaction sa = { .sa_handler = forward_signal };

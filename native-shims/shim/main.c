@@ -30,6 +30,8 @@
  *       exec: [--console-fd N] (the same, on a socket already connected: the engine's socketpair)
  *       [--preserve-base B --preserve-fds N] (fds B.. become the program's 3..3+N-1)
  *       create: [--parent caller] (runc's process model, below)
+ *       create, without --userns-fd: [--cgroup DIR] (PID 1 is born in this cgroup v2 dir when the
+ *       kernel can: clone3 CLONE_INTO_CGROUP, cgroup-fork.c)
  *       create, with --userns-fd: [--prlimits RES:SOFT:HARD,...] [--oom-score-adj N] (see
  *       fork_gate_in_userns: set on the gate from outside, with the host's powers)
  * Both: [--trace 1] (report each step on the control socket for `tocker --explain`, trace.c)
@@ -82,10 +84,10 @@ struct shim_fds shim_fds = { .console = -1, .preserve_base = -1, .userns = -1 };
  * our copy goes. Our stdio goes too: the container's output pipes must close when the container's
  * processes are gone, not when we are.
  */
-void step_aside(int ctl, pid_t child, int devnull)
+void step_aside(int ctl, pid_t child, int devnull, const char *cgroup_how)
 {
-	char p[64];
-	int len = snprintf(p, sizeof p, "%d %d", child, getpid());
+	char p[96];
+	int len = cgroup_how ? snprintf(p, sizeof p, "%d %d %s", child, getpid(), cgroup_how) : snprintf(p, sizeof p, "%d %d", child, getpid());
 	send_msg(ctl, MSG_PID, p, (size_t)len);
 	close(ctl);
 	/* The console socket and preserved fds are the child's: a caller waiting for the end of

@@ -18,6 +18,7 @@ struct options {
 	const char *timens_offsets; /* --timens-offsets "monotonic S N\nboottime S N": written after unshare */
 	const char *prlimits;       /* create, user namespace: --prlimits "RES:SOFT:HARD,..." (applied from outside) */
 	const char *oom_score_adj;  /* create, user namespace: --oom-score-adj N (written from outside) */
+	const char *cgroup;         /* create: --cgroup DIR, the container's cgroup v2 dir: PID 1 is born in it (cgroup-fork.c) */
 	int detach;        /* exec --detach 1 */
 	const char *state_dir;
 	const char *pidns;
@@ -37,8 +38,12 @@ void parse_options(int argc, char **argv, struct options *o);
 int create_mode(int ctl, struct options *o);
 int exec_mode(int ctl, struct options *o);
 int userns_mode(int ctl, struct options *o);
-/* After forking the container's process: report its PID and ours, close what is the child's (main.c). */
-void step_aside(int ctl, pid_t child, int devnull);
+/* After forking the container's process: report its PID and ours, and (create) how it got into its
+ * cgroup ("born", an errno name, or NULL); close what is the child's (main.c). */
+void step_aside(int ctl, pid_t child, int devnull, const char *cgroup_how);
+/* The container's cgroup dir as an O_PATH fd, and fork() of PID 1 into it (cgroup-fork.c). */
+int open_cgroup_dir(const char *path);
+pid_t fork_into_cgroup(int cgroup_fd, int *born_in, int *fallback_errno);
 /* --timens new|PATH (mode-setup.c). */
 int enter_timens(int ctl, const char *which, const char *offsets);
 /* --console-socket PATH, connected while the host's paths are visible (mode-setup.c). */

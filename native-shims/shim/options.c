@@ -99,6 +99,8 @@ void parse_options(int argc, char **argv, struct options *o)
 			o->timens_offsets = v;
 		else if (!strcmp(a, "--prlimits"))
 			o->prlimits = v;
+		else if (!strcmp(a, "--cgroup"))
+			o->cgroup = v;
 		else if (!strcmp(a, "--oom-score-adj"))
 			o->oom_score_adj = v;
 		else if (!strcmp(a, "--unshare"))

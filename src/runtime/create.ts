@@ -152,6 +152,9 @@ export async function create(opts: CreateOptions, checked: boolean): Promise<Con
         if (opts.log.maxSize) args.push('--log-max-size', opts.log.maxSize)
         if (opts.log.maxFile) args.push('--log-max-file', String(opts.log.maxFile))
       }
+      // PID 1 is born in its cgroup where the kernel can (the shim's cgroup-fork.c): no move, no
+      // RCU grace period to wait for. Not in a user namespace: the gate is forked inside it there.
+      if (cgroup && !userns) args.push('--cgroup', cgroup.path)
       if (opts.parent === 'caller') args.push('--parent', 'caller')
       if (opts.consoleSocket) args.push('--console-socket', opts.consoleSocket)
       args.push(...shimTraceArgs())
@@ -171,18 +174,19 @@ export async function create(opts: CreateOptions, checked: boolean): Promise<Con
       if (userns && rootfsNeedsIdmap(bundle.rootfs, userns, spec.annotations?.[ROOTFS_IDMAP_ANNOTATION])) idmappedMount(bundle.rootfs, bundle.rootfs, userns.fd, false)
       if (step) await pauseOutside('rootfs')
 
-      // 4. The gate joins the cgroup (before anything else happens in there), then its cgroup
-      //    namespace, whose root is the cgroup the gate is in at that moment. Done when the
-      //    gate is first needed for it (a cgroup mount), or after the mounts: until then the
-      //    gate gets ready on its own while we mount.
+      // 4. The gate is in the cgroup before anything else happens in there (born in it, or moved
+      //    in now), then enters its cgroup namespace, whose root is the cgroup the gate is in at
+      //    that moment. Done when the gate is first needed for it (a cgroup mount), or after the
+      //    mounts: until then the gate gets ready on its own while we mount.
       const ch = channel
       const cgroupNs = namespaceOf(namespaces, 'cgroup')
       let joined = false
       const joinCgroup = (): void => {
         if (joined) return
         joined = true
-        ;({ pid: gatePid, shimPid } = ch.expectPids())
-        cgroup?.addProcess(gatePid)
+        const made = ch.expectPids()
+        ;({ pid: gatePid, shimPid } = made)
+        if (cgroup) placeGate(cgroup, gatePid, made.cgroup)
         if (cgroupNs) ch.cgroupNamespace(cgroupNs.path)
       }
 
@@ -314,6 +318,18 @@ export async function create(opts: CreateOptions, checked: boolean): Promise<Con
     await undoCreate(stateRoot, opts.id, gatePid, exitFd, cgroup)
     throw err
   }
+}
+
+/**
+ * PID 1 in its cgroup: born there (the shim's clone3 CLONE_INTO_CGROUP said "born"), or moved in
+ * by a write to cgroup.procs (the kernel refused clone3's cgroup, `how` is its errno name; or no
+ * --cgroup was asked for, in a user namespace). --explain says which.
+ */
+function placeGate(cgroup: NonNullable<ReturnType<typeof makeContainerCgroup>>, pid: number, how: string | undefined): void {
+  if (how === 'born') return note('cgroup', 'explain.note.cgroup.born', { pid, path: cgroup.path })
+  if (how) note('cgroup', 'explain.note.cgroup.moved', { pid, path: cgroup.path, errno: how })
+  else note('cgroup', 'explain.note.cgroup.movedUserns', { pid, path: cgroup.path })
+  cgroup.addProcess(pid)
 }
 
 /** Take back everything a failed create made: PID 1, the shim, the cgroup, the state dir. */

@@ -61,6 +61,12 @@ export class ShimChannel {
   private gatePid = 0
   private shimPid = 0
   private ready = false
+  /**
+   * create with --cgroup (expectPids' `cgroup`): how the gate got into the container's cgroup:
+   * "born" (forked into it: clone3 CLONE_INTO_CGROUP), or the errno name of the kernel's refusal
+   * (it was fork()ed where the shim is, and the runtime must move it).
+   */
+  private cgroupHow: string | undefined
   /** Requests sent to the gate whose answers have not been read yet; '' = report as is. */
   private readonly pending: string[] = []
   private failure: GateError | undefined
@@ -76,10 +82,13 @@ export class ShimChannel {
       case MSG.trace:
         this.traceReport(msg.subarray(1))
         return
-      case MSG.pid:
-        ;[this.gatePid, this.shimPid] = msg.subarray(1).toString().split(' ').map(Number)
+      case MSG.pid: {
+        const [gate, shim, cgroup] = msg.subarray(1).toString().split(' ')
+        ;[this.gatePid, this.shimPid] = [Number(gate), Number(shim)]
+        this.cgroupHow = cgroup
         this.reapFirst() // the second shim is running, so the first has exited (or is exiting)
         return
+      }
       case MSG.ready:
         this.ready = true
         return
@@ -106,9 +115,9 @@ export class ShimChannel {
    * pivot_root (the gate binds start.sock by a host path), and every answer of the gate to a
    * request comes after it, so flush() before pivot_root covers it.
    */
-  expectPids(): { pid: number; shimPid: number } {
+  expectPids(): { pid: number; shimPid: number; cgroup?: string } {
     while (!this.gatePid) this.pump('it reported its pid')
-    return { pid: this.gatePid, shimPid: this.shimPid }
+    return { pid: this.gatePid, shimPid: this.shimPid, cgroup: this.cgroupHow }
   }
 
   /** Like expectPids, and the gate is ready too. */

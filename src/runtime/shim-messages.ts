@@ -20,7 +20,7 @@ export function shimTraceArgs(): string[] {
  */
 export function shimTraceEvent(payload: Buffer, describe?: string): TraceEvent {
   const [op = '?', detail = '', result = '', errno = '0', usec = '0', who = 'shim'] = payload.toString().split('\0')
-  const kind: TraceEvent['kind'] = op === 'mount' ? 'mount' : op === 'fork' || op === 'execve' ? 'exec' : 'syscall'
+  const kind: TraceEvent['kind'] = op === 'mount' ? 'mount' : op === 'fork' || op === 'clone3' || op === 'execve' ? 'exec' : 'syscall'
   return {
     kind,
     op,

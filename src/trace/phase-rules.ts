@@ -78,8 +78,9 @@ export const RULES: { phase: PhaseId | null; when: EventPattern }[] = [
   { phase: 'remove', when: { kind: 'fs', op: 'rm' } }, // a container's directory removed in-process (engine/remove-tree.ts)
   { phase: 'remove', when: { kind: 'note', op: 'remove' } },
   { phase: 'rmi', when: { kind: 'note', op: 'rmi' } },
-  // cgroups
+  // cgroups (the note: how PID 1 got into its cgroup, runtime/create.ts)
   { phase: 'cgroup', when: { kind: 'cgroup' } },
+  { phase: 'cgroup', when: { kind: 'note', op: 'cgroup' } },
   // exec: Node joins the container's namespaces, the shim the mount and PID ones, then forks
   { phase: 'join', when: { kind: 'syscall', op: 'setns', detail: /^\/proc\/\d+\/ns\//, by: '' } },
   { phase: 'join', when: { kind: 'exec', op: 'spawn', detail: /shim exec / } },
@@ -89,7 +90,7 @@ export const RULES: { phase: PhaseId | null; when: EventPattern }[] = [
   { phase: 'namespaces', when: { kind: 'syscall', op: /^(sethostname|setdomainname)$/ } },
   { phase: 'pid1', when: { kind: 'exec', op: /^(posix_spawn|spawn)$/, detail: /shim/ } },
   { phase: 'pid1', when: { kind: 'syscall', op: 'memfd_create' } },
-  { phase: 'pid1', when: { op: 'fork', by: SHIM } },
+  { phase: 'pid1', when: { op: /^(fork|clone3)$/, by: SHIM } },
   { phase: 'pid1', when: { kind: 'mount', detail: /^"proc"/ } },
   // the root filesystem
   { phase: 'rootfs', when: { kind: 'mount', detail: /^"overlay"/ } },

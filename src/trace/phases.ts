@@ -57,7 +57,11 @@ export const PHASES: Phase[] = [
     id: 'cgroup',
     title: MESSAGES['explain.phase.cgroup.title'],
     why: MESSAGES['explain.phase.cgroup.why'],
-    essentials: (ev) => ev.filter((e) => e.kind === 'cgroup' && e.op !== 'rmdir').map((e) => `${e.op} ${e.detail.replace(/^\/sys\/fs\/cgroup\//, '')}${ok(e)}`).slice(0, 6),
+    // The writes, then how PID 1 got in (born there by clone3, or moved: the note, create.ts).
+    essentials: (ev, l) => [
+      ...ev.filter((e) => e.kind === 'cgroup' && e.op !== 'rmdir').map((e) => `${e.op} ${e.detail.replace(/^\/sys\/fs\/cgroup\//, '')}${ok(e)}`).slice(0, 6),
+      ...notes(pick(ev, { kind: 'note', op: 'cgroup' }), l),
+    ],
   },
   {
     id: 'namespaces',
@@ -80,9 +84,11 @@ export const PHASES: Phase[] = [
     why: MESSAGES['explain.phase.pid1.why'],
     essentials: (ev, l) => {
       const spawned = ev.find((e) => e.kind === 'exec' && /^(posix_spawn|spawn)$/.test(e.op))
-      const fork = ev.find((e) => e.op === 'fork')
+      // fork(), or clone3(CLONE_INTO_CGROUP) where PID 1 is born in its cgroup (a refused clone3 is --explain=full's)
+      const fork = ev.find((e) => e.op === 'fork' || (e.op === 'clone3' && !e.failed)) ?? ev.find((e) => e.op === 'clone3')
       const lines: string[] = []
-      if (spawned || fork) lines.push(`${spawned ? `posix_spawn(tocker-shim)${ok(spawned)}, ` : ''}${fork ? `${by(fork)}fork() = ${hostPid(fork, l)}${ok(fork)}` : ''}`)
+      const call3 = (e: TraceEvent): string => (e.op === 'clone3' ? 'clone3(CLONE_INTO_CGROUP)' : 'fork()')
+      if (spawned || fork) lines.push(`${spawned ? `posix_spawn(tocker-shim)${ok(spawned)}, ` : ''}${fork ? `${by(fork)}${call3(fork)} = ${hostPid(fork, l)}${ok(fork)}` : ''}`)
       for (const e of pick(ev, { kind: 'mount' })) lines.push(`${by(e)}mount("proc", /proc, "proc")${ok(e)}`)
       return lines
     },

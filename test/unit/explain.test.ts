@@ -146,6 +146,44 @@ t.test('no mount namespace in the config (tocker-runtime, runc mode): the pivot 
   }
 })
 
+t.test('a cgroup v2 host: PID 1 born in its cgroup (clone3 CLONE_INTO_CGROUP), or moved in where the kernel cannot; said in English and Korean', async (t) => {
+  const cg = `/sys/fs/cgroup/tocker/${ID}`
+  const spawn = RUN[4]
+  const limits: TraceEvent = { kind: 'cgroup', op: 'write', detail: `${cg}/memory.max ← 33554432`, result: 'ok' }
+  const born: TraceEvent[] = [
+    limits,
+    spawn,
+    { kind: 'exec', op: 'clone3', detail: `CLONE_INTO_CGROUP, ${cg}: the container's first process, born in its cgroup: PID 1 in its new PID namespace`, result: 'pid 11 on the host', by: 'shim' },
+    { kind: 'note', op: 'cgroup', detail: MESSAGES['explain.note.cgroup.born'].en, msg: { key: 'explain.note.cgroup.born', vars: { pid: 11, path: cg } } },
+  ]
+  t.equal(phaseOf(born[2]), 'pid1', "the shim's clone3")
+  t.equal(phaseOf(born[3]), 'cgroup', 'the note')
+  const text = render(born).join('\n')
+  t.match(text, /shim: clone3\(CLONE_INTO_CGROUP\) = pid 11 on the host/)
+  t.match(text, /▸ cgroup limits[^\n]*\n\s+write tocker\/dc8e04a832a2\/memory\.max ← 33554432\n\s+PID 1 \(pid 11\) was born in its cgroup \/sys\/fs\/cgroup\/tocker\/dc8e04a832a2\S*: /, 'the cgroup phase: the limit, then how PID 1 got in')
+  t.match(text, /clone3\(CLONE_INTO_CGROUP\) forked it there, so nothing is written to cgroup\.procs/)
+  const ko: string[] = []
+  const r = new ExplainRenderer({ mode: 'phases', root: ROOT, write: (l) => ko.push(l), lang: 'ko' })
+  for (const e of born) r.event(e, true)
+  r.end()
+  t.match(ko.join('\n'), /PID 1 \(pid 11\)은 처음부터 cgroup \S+ 안에서 태어났습니다: clone3\(CLONE_INTO_CGROUP\)/)
+
+  // An old kernel: clone3 refused (ENOSYS), fork() instead, and the runtime's cgroup.procs write.
+  const moved: TraceEvent[] = [
+    limits,
+    spawn,
+    { kind: 'exec', op: 'fork', detail: "the container's first process: PID 1 in its new PID namespace", result: 'pid 11 on the host', by: 'shim' },
+    { kind: 'exec', op: 'clone3', detail: `CLONE_INTO_CGROUP, ${cg}: this kernel cannot; fork() instead, the runtime moves PID 1 (cgroup.procs)`, result: 'ENOSYS (function not implemented)', failed: true, by: 'shim' },
+    { kind: 'note', op: 'cgroup', detail: MESSAGES['explain.note.cgroup.moved'].en, msg: { key: 'explain.note.cgroup.moved', vars: { pid: 11, path: cg, errno: 'ENOSYS' } } },
+    { kind: 'cgroup', op: 'write', detail: `${cg}/cgroup.procs ← 11`, result: 'ok' },
+  ]
+  const old = render(moved).join('\n')
+  t.match(old, /shim: fork\(\) = pid 11 on the host/, "the fork is the line; the refused clone3 is --explain=full's")
+  t.notMatch(old, /clone3\(CLONE_INTO_CGROUP\) =/)
+  t.match(old, /write tocker\/dc8e04a832a2\/cgroup\.procs ← 11/)
+  t.match(old, /by writing its pid to cgroup\.procs: this kernel cannot fork into a cgroup \(clone3 CLONE_INTO_CGROUP: ENOSYS\)/)
+})
+
 t.test('full mode: every event, complete, in order, with a header when the phase changes', async (t) => {
   const lines = render(RUN, 'full')
   const events = lines.filter((l) => l.startsWith('[engine] '))

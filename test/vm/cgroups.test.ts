@@ -122,13 +122,25 @@ if (!qemuAvailable()) {
     t.equal(c.cgroupLeft, false, 'the container cgroup is removed with the container')
     t.same(c.stateLeft, [], 'no runtime state left')
   }
+  /** PID 1 forked straight into its cgroup (clone3 CLONE_INTO_CGROUP): never moved by a cgroup.procs write. */
+  const bornInCgroup = (t: Test, c: Check) => {
+    const made = (c.pid1 as { op: string; failed: boolean; result: string; cgroup?: string }[]).filter((p) => !p.failed)
+    t.equal(made.length, 1, `one PID 1 made: ${JSON.stringify(c.pid1)}`)
+    t.equal(made[0]?.op, 'clone3', 'made by clone3, not fork')
+    t.equal(made[0]?.cgroup, `0::/tocker/${c.name}`, "/proc/<PID 1>/cgroup as soon as the runtime hears of it (before start): already the container's")
+    t.same(c.placed, ['explain.note.cgroup.born'], '--explain says PID 1 was born in its cgroup')
+    t.notOk(
+      c.traced.some((w) => /\/cgroup\.procs ← /.test(w)),
+      'no cgroup.procs write (moving a running process waits for an RCU grace period)',
+    )
+  }
 
   checkTest('rt-memory', 'runtime: memory.limit 32 MiB → the process over it is OOM-killed, the shell sees 137', (t, c) => {
     t.equal(c.code, 137, `exit code (output: ${c.output})`)
     t.match(c.output, /^33554432$/m, 'memory.max as the container sees it')
     t.match(c.output, /^oom_kill [1-9]/m, 'memory.events oom_kill from inside')
     t.match(c.output, /^0::\/$/m, 'cgroup namespace: the container is at the root of its own view')
-    t.ok(c.traced.some((w) => /\/tocker\/rt-memory\/cgroup\.procs ← \d+$/.test(w)), 'PID 1 was moved in by the runtime')
+    bornInCgroup(t, c)
     inContainer(t, c)
   })
 
@@ -143,6 +155,7 @@ if (!qemuAvailable()) {
     t.match(c.output, /^16$/m, 'pids.max as the container sees it')
     t.ok(c.seen.peak <= 16 && c.seen.peak >= 14, `pids.current peaked at ${c.seen.peak}`)
     t.ok(c.seen.refusedForks > 0, `pids.events max = ${c.seen.refusedForks}`)
+    bornInCgroup(t, c)
     inContainer(t, c)
   })
 
@@ -152,6 +165,7 @@ if (!qemuAvailable()) {
     t.match(c.output, /^59$/m)
     const throttled = Number(/^nr_throttled (\d+)$/m.exec(c.output)?.[1])
     t.ok(throttled > 0, `cpu.stat nr_throttled = ${throttled}`)
+    bornInCgroup(t, c)
     inContainer(t, c)
   })
 

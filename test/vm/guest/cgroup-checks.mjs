@@ -32,10 +32,31 @@ function removeTimed(cg) {
   return { ms: Math.round(performance.now() - t), gone: !existsSync(cg.path) }
 }
 
+/** /proc/<pid>/cgroup's cgroup v2 line ("0::/tocker/<id>"), or the error reading it. */
+function cgroupOf(pid) {
+  try {
+    return read(`/proc/${pid}/cgroup`)
+  } catch (err) {
+    return String(err?.code ?? err)
+  }
+}
+
 async function check(name, fn) {
   const start = performance.now()
   const writes = []
-  const stop = onTrace((e) => e.kind === 'cgroup' && writes.push(`${e.op} ${e.detail}${e.failed ? ` (${e.result})` : ''}`))
+  // How the runtime's PID 1 got into its cgroup: the shim's fork/clone3 report (with PID 1's cgroup
+  // read the moment the runtime hears of it: before start, before any cgroup.procs write) and the
+  // runtime's note saying which way it went.
+  const pid1 = []
+  const placed = []
+  const stop = onTrace((e) => {
+    if (e.kind === 'cgroup') writes.push(`${e.op} ${e.detail}${e.failed ? ` (${e.result})` : ''}`)
+    else if (e.kind === 'note' && e.op === 'cgroup') placed.push(e.msg?.key ?? e.detail)
+    else if (e.by === 'shim' && (e.op === 'fork' || e.op === 'clone3')) {
+      const pid = /^pid (\d+) on the host$/.exec(e.result ?? '')?.[1]
+      pid1.push({ op: e.op, failed: !!e.failed, result: e.result, cgroup: pid ? cgroupOf(pid) : undefined })
+    }
+  })
   let facts
   try {
     facts = await fn()
@@ -44,7 +65,7 @@ async function check(name, fn) {
   } finally {
     stop()
   }
-  console.log(`CHECK ${JSON.stringify({ name, ms: Math.round(performance.now() - start), ...facts, traced: writes })}`)
+  console.log(`CHECK ${JSON.stringify({ name, ms: Math.round(performance.now() - start), ...facts, traced: writes, pid1, placed })}`)
 }
 
 const only = process.argv[2] ? new Set(process.argv[2].split(',')) : undefined
