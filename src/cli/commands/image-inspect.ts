@@ -1,4 +1,5 @@
 // tocker image inspect IMAGE...: the engine's GET /images/{name}/json (an array), or -f/--format.
+import { writeStdout } from '../output.js'
 import { OBJECT_FORMAT_HELP, type Command } from '../spec.js'
 
 export const imageInspect: Command = {
@@ -20,9 +21,9 @@ export const imageInspect: Command = {
       }
     }
     if (a.format) {
-      for (const o of found) process.stdout.write(render(String(a.format), o) + '\n')
+      for (const o of found) writeStdout(render(String(a.format), o) + '\n')
     } else {
-      process.stdout.write(JSON.stringify(found, null, 4) + '\n')
+      writeStdout(JSON.stringify(found, null, 4) + '\n')
     }
     for (const m of missing) process.stderr.write(`Error: No such image: ${m}\n`)
     return missing.length ? 1 : 0

@@ -1,5 +1,6 @@
 // tocker info (also `system info`): Docker's layout of GET /info — containers by state, images,
 // storage and cgroup drivers, kernel, OS, CPUs, memory, the store root, the bridge — or --format.
+import { writeStdout } from '../output.js'
 import { OBJECT_FORMAT_HELP, type Command } from '../spec.js'
 
 export const info: Command = {
@@ -27,15 +28,15 @@ export const info: Command = {
     if (a.format) {
       if (failure) throw await failureOf(failure, g)
       const { render } = await import('../format/template.js')
-      process.stdout.write((a.format === 'json' ? JSON.stringify(server) : render(String(a.format), server)) + '\n')
+      writeStdout((a.format === 'json' ? JSON.stringify(server) : render(String(a.format), server)) + '\n')
       return
     }
-    process.stdout.write(`Client:\n Version:    ${await clientVersion()}\n Context:    default\n Debug Mode: ${g.debug}\n\n`)
+    writeStdout(`Client:\n Version:    ${await clientVersion()}\n Context:    default\n Debug Mode: ${g.debug}\n\n`)
     if (failure) {
-      process.stdout.write('Server:\n')
+      writeStdout('Server:\n')
       throw await failureOf(failure, g)
     }
-    process.stdout.write(fmt.serverInfoText(server))
+    writeStdout(fmt.serverInfoText(server))
   },
 }
 

@@ -1,4 +1,5 @@
 // tocker inspect / container inspect: Docker-shaped JSON of containers (an array), or --format.
+import { writeStdout } from '../output.js'
 import { OBJECT_FORMAT_HELP, type Command, type CommandContext } from '../spec.js'
 
 const FORMAT = { name: 'format', short: 'f', type: 'string', description: OBJECT_FORMAT_HELP } as const
@@ -51,9 +52,9 @@ async function inspectObjects({ opts: a, args, g }: CommandContext, type: string
     }
   }
   if (a.format) {
-    for (const o of found) process.stdout.write(render(String(a.format), o) + '\n')
+    for (const o of found) writeStdout(render(String(a.format), o) + '\n')
   } else {
-    process.stdout.write(JSON.stringify(found, null, 4) + '\n')
+    writeStdout(JSON.stringify(found, null, 4) + '\n')
   }
   return failed ? 1 : 0
 }

@@ -1,5 +1,6 @@
 // tocker version: Docker's "Client:" / "Server:" sections (the client's own facts, the engine's
 // from GET /version), or --format with a Go template over {Client, Server} / "json".
+import { writeStdout } from '../output.js'
 import { OBJECT_FORMAT_HELP, type Command } from '../spec.js'
 
 export const version: Command = {
@@ -37,10 +38,10 @@ export const version: Command = {
     }
     if (a.format) {
       const data = { Client: client, Server: server }
-      process.stdout.write((a.format === 'json' ? JSON.stringify(data) : (await import('../format/template.js')).render(String(a.format), data)) + '\n')
+      writeStdout((a.format === 'json' ? JSON.stringify(data) : (await import('../format/template.js')).render(String(a.format), data)) + '\n')
     } else {
-      process.stdout.write(fmt.clientVersionText(client))
-      if (server) process.stdout.write(fmt.serverVersionText(server))
+      writeStdout(fmt.clientVersionText(client))
+      if (server) writeStdout(fmt.serverVersionText(server))
     }
     if (failure) throw isTockerError(failure) ? failure : await engineDown(g)
   },
