@@ -64,6 +64,8 @@ function hookPipe() {
   const writeBuffer = Pipe.prototype.writeBuffer
   const close = Pipe.prototype.close
   Pipe.prototype.writeBuffer = function(req, data) {
+    // A net.Socket's own handle (its reads go to node:net's onStreamRead): hookNet sees it.
+    if (this.onread?.name === 'onStreamRead') return writeBuffer.call(this, req, data)
     const name = requestName(data)
     record('req', { name })
     const onread = this.onread
