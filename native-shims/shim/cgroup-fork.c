@@ -39,11 +39,13 @@ int open_cgroup_dir(const char *path)
 }
 
 /*
- * Errors that mean "this kernel cannot do it" (fall back to fork + cgroup.procs): ENOSYS, no
- * clone3 (< 5.3, or a seccomp filter); E2BIG, a struct clone_args without the cgroup field
- * (< 5.7); EINVAL, CLONE_INTO_CGROUP unknown or the fd not a cgroup v2 directory; EOPNOTSUPP, a
- * cgroup v1 hierarchy. Anything else (EBUSY, EACCES, EAGAIN of pids.max ...) is the real answer:
- * writing cgroup.procs would have failed the same way.
+ * Errors after which we fall back to fork + the runtime's cgroup.procs write: ENOSYS, no clone3
+ * (< 5.3, or a seccomp filter); E2BIG, a struct clone_args without the cgroup field (5.3-5.6);
+ * EINVAL, a flag this kernel does not know; EOPNOTSUPP, a cgroup that takes no process this way
+ * (not a valid domain: the write then fails the same way, and says so). Anything else is the real
+ * answer: EBUSY, EACCES, EAGAIN of pids.max (the write would fail alike), and EBADF, a directory
+ * that is not cgroup v2 (the kernel's answer for a cgroup v1 one): tocker never writes to cgroup
+ * v1, so that must not fall back to a write there (the runtime passes cgroup v2 dirs alone).
  */
 static int kernel_cannot(int err)
 {
