@@ -191,8 +191,17 @@ export async function execProcess(id: string, o: ExecOptions): Promise<ExecProce
     if (consoleFd !== undefined) closeSync(consoleFd)
     if (consolePair) closeSync(consolePair[0])
     channel.close()
-    kill(child.pid!, 9)
-    await Promise.race([new Promise((r) => child!.once('exit', r)), sleep(5000, undefined, { ref: false })])
+    // The exec'd process ends when the channel closes (a refused one has ended already), and the
+    // shim reaps it and ends: wait for that, so that the error is answered once the process is gone.
+    // Killing the shim first orphaned the process to the container's PID 1: a `ps` in the container
+    // right after the answer listed a dying "[tocker-exec]" (CI's lab guide run, chapter 4), and a
+    // PID 1 that never reaps would keep it as a zombie. A shim that does not end soon is killed.
+    const shim = child!
+    const ended = shim.exitCode !== null || shim.signalCode !== null ? Promise.resolve(true) : new Promise<boolean>((r) => shim.once('exit', () => r(true)))
+    if (!(await Promise.race([ended, sleep(1000, false, { ref: false })]))) {
+      kill(shim.pid!, 9)
+      await Promise.race([ended, sleep(5000, undefined, { ref: false })])
+    }
     throw err
   }
   channel.close()
