@@ -197,7 +197,7 @@ export async function execProcess(id: string, o: ExecOptions): Promise<ExecProce
     // right after the answer listed a dying "[tocker-exec]" (CI's lab guide run, chapter 4), and a
     // PID 1 that never reaps would keep it as a zombie. A shim that does not end soon is killed.
     const shim = child!
-    const ended = shim.exitCode !== null || shim.signalCode !== null ? Promise.resolve(true) : new Promise<boolean>((r) => shim.once('exit', () => r(true)))
+    const ended = shimExit(shim).then(() => true)
     if (!(await Promise.race([ended, sleep(1000, false, { ref: false })]))) {
       kill(shim.pid!, 9)
       await Promise.race([ended, sleep(5000, undefined, { ref: false })])
@@ -207,12 +207,17 @@ export async function execProcess(id: string, o: ExecOptions): Promise<ExecProce
   channel.close()
   if (consolePair) closeSync(consolePair[0])
   const c = child
-  const exited = new Promise<number>((resolve) => {
+  const exited = shimExit(c)
+  return { pid, shimPid: c.pid!, console: consoleFd, wait: () => exited, detach: () => c.unref() }
+}
+
+/** The exec shim's end, as an exit code (128+n for a signal), also when it has ended already. */
+function shimExit(c: ChildProcess): Promise<number> {
+  return new Promise<number>((resolve) => {
     const done = (code: number | null, signal: NodeJS.Signals | null): void => resolve(code ?? 128 + (signal ? ((osConstants.signals as Record<string, number>)[signal] ?? 0) : 0))
     if (c.exitCode !== null || c.signalCode !== null) done(c.exitCode, c.signalCode)
     else c.once('exit', done)
   })
-  return { pid, shimPid: c.pid!, console: consoleFd, wait: () => exited, detach: () => c.unref() }
 }
 
 /** runc exec --cgroup: an existing cgroup below the container's (cgroup v2: a relative path). */
