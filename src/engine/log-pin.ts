@@ -26,8 +26,7 @@ export function pinLog(path: string): () => void {
     const left = pins.get(path)! - 1
     if (left > 0) return void pins.set(path, left)
     pins.delete(path)
-    // ENOENT: the container's directory went first (rm -f while attached).
-    dropStalePin(path)
+    removePinFile(path)
   }
 }
 
@@ -36,7 +35,11 @@ export function pinLog(path: string): () => void {
  * or that log would keep its 16 extra files for as long as the container runs.
  */
 export function dropStalePin(path: string): void {
-  if (pins.has(path)) return
+  if (!pins.has(path)) removePinFile(path)
+}
+
+/** ENOENT is fine: none was left, or the container's directory went first (rm -f while attached). */
+function removePinFile(path: string): void {
   try {
     unlinkSync(`${path}.attached`)
   } catch (err) {

@@ -243,10 +243,9 @@ export class NetworkManager {
    * ~13 ms per table, nat and filter (measured, iptables 1.8.9 nf_tables, kernel 6.x; an add is
    * ~3.5 ms): after a rule's deletion, iptables-restore's close() of its netlink socket blocks
    * 5-15 ms (strace -T; ~5 us after an add), the kernel finishing the deleted rule's release
-   * before the socket goes. The veths go after the
-   * write (usually already gone with the container's namespace), still in this manager's queue,
-   * so every later network operation (the next attach that could reuse the address or the veth's
-   * name) waits for them. Their failure, and the rules', goes to `afterwards`. An engine killed
+   * before the socket goes. The veths go after the write (usually already gone with the
+   * container's namespace), still in this manager's queue, so every later network operation (the
+   * next attach that could reuse the address or the veth's name) waits for them. Their failure, and the rules', goes to `afterwards`. An engine killed
    * before they are gone leaves a veth or rules no endpoint owns: reconcile, at its next start,
    * deletes the veths nobody owns and rebuilds the rules from the state.
    */
@@ -371,8 +370,9 @@ export class NetworkManager {
   }
 
   /**
-   * The endpoint leaves the state (the caller writes it) and its held ports close now; returns
-   * what deletes its veth and rules (release's `afterwards`), or undefined if it had none.
+   * The endpoint leaves the state (the caller writes it) and its held ports close now; returns it
+   * and its network, for release (`afterwards`) to delete its rules and veth, or undefined if it
+   * had none.
    */
   #forgetLocked(state: NetworkState, containerId: string, networkId: string): { net: NetworkRecord; e: Endpoint } | undefined {
     const net = state.networks[networkId]
