@@ -8,13 +8,17 @@
  * max-file 1 the file is truncated instead.
  *
  * While name.attached exists (the engine's pin: an attach is reading the log, engine/log-pin.ts),
- * rotation keeps HOLD_EXTRA more files than max-file before it drops one. attach does not read a
+ * rotation keeps opts->pin_files names (if more than max-file) before it drops one: the names
+ * attach's follower looks at, a number the engine passes (--log-pin-files), so the two cannot
+ * disagree. (With a number of its own here, 16 + max-file, a pinned shim kept log.18 at max-file
+ * 3 while the follower looked no further than log.17.) attach does not read a
  * pipe of the container, as Docker's does: it reads these files, holding each new one open
  * as inotify tells it of it. An engine that does not run for max-file rotations (descheduled at
  * load 9, or stopped) learned of the files only once the rename had already unlinked them, and
  * `run` lost whole 10 MB files of output. With the pin, the files stay under their names until
  * the engine walks them (it looks at name … name.(holdAhead+1)). Once the pin is gone, the next
- * rotation drops the extra files again.
+ * rotation drops the extra files again; the rotations after it try no unlinkat(2) of names that
+ * are not there (it did 16 of them, each ENOENT, at every rotation of every container).
  *
  * Whole lines or none. The entries of one read are gathered and written with one write(2) (a
  * container writing at full speed costs a syscall per 64 KiB, not per line). When the disk is
@@ -132,14 +136,18 @@ static int rotate(struct log_file *lf)
 		close(lf->fd);
 	lf->fd = -1;
 	snprintf(from, sizeof from, "%s.attached", lf->opts->name);
-	int pinned = faccessat(lf->dirfd, from, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
-	int keep = lf->opts->max_file + (pinned ? HOLD_EXTRA : 0);
-	/* The files kept past max-file while pinned, or past the pin: dropped once it is gone. */
-	for (int i = keep; i < lf->opts->max_file + HOLD_EXTRA; i++) {
+	int max_file = lf->opts->max_file, pin_files = lf->opts->pin_files;
+	int pinned = pin_files > max_file && faccessat(lf->dirfd, from, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+	int keep = pinned ? pin_files : max_file;
+	/* The names kept for a pin that is gone: dropped (the first rotation of this shim does not
+	 * know what an earlier one kept, and looks at all of them). */
+	int kept_before = lf->kept > 0 ? lf->kept : (pin_files > max_file ? pin_files : max_file);
+	for (int i = keep; i < kept_before; i++) {
 		snprintf(to, sizeof to, "%s.%d", lf->opts->name, i);
 		if (unlinkat(lf->dirfd, to, 0) < 0 && errno != ENOENT)
 			return -1;
 	}
+	lf->kept = keep;
 	if (keep <= 1) {
 		/* Only one file allowed: start it again. */
 		int fd = openat(lf->dirfd, lf->opts->name, O_WRONLY | O_TRUNC | O_CLOEXEC);

@@ -8,10 +8,6 @@
 
 /* The longest line in one entry: longer ones are split into partial entries, as Docker does. */
 #define MAX_LINE 16384
-/* Rotated files kept past max-file while the engine's pin (name.attached) is there: attach's
- * holdAhead (engine/logs.ts ATTACH_HOLD_AHEAD), so a file is never dropped before the engine
- * could have held it. */
-#define HOLD_EXTRA 16
 /* Entries gathered before one write(2); always room for one more entry. */
 #define OUT_CAP (256 * 1024)
 
@@ -23,6 +19,9 @@ struct log_file {
 	char out[OUT_CAP];  /* entries not written yet */
 	size_t out_len;
 	const struct log_opts *opts;
+	/* The names the last rotation kept; 0: none yet, so the first one also drops what an earlier
+	 * shim of this container kept for a pin (a restarted container's log). */
+	int kept;
 };
 
 /* Open (create) dirfd/opts->name for appending and look whether its last line is torn; -1 with errno. */

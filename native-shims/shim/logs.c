@@ -128,6 +128,7 @@ int relay_io(struct relay_io *io, int dirfd, const struct log_opts *opts)
 	lf.need_newline = 0;
 	lf.out_len = 0;
 	lf.opts = opts;
+	lf.kept = 0;
 	static struct stream out, err;
 	static char pending[65536];
 	size_t pending_len = 0;

@@ -8,6 +8,10 @@ struct log_opts {
 	const char *name;  /* file name inside the container's dir, e.g. "<id>-json.log" */
 	long long max_size; /* bytes before rotation; <= 0: never rotate (Docker's json-file default) */
 	int max_file;       /* files kept, current one included (Docker's max-file; >= 1) */
+	/* Names kept while the engine's pin (name.attached) is there, current one included: the
+	 * names attach's follower looks at (engine/logs.ts heldNames(ATTACH_HOLD_AHEAD), passed as
+	 * --log-pin-files). 0: the pin is not looked at (a runtime without an engine's attach). */
+	int pin_files;
 };
 
 /* tocker's defaults (Docker has none: its json-file grows without bound unless --log-opt is given). */

@@ -20,7 +20,8 @@
  *
  * Usage (the runtime passes the control socket as fd 3, see shim.h):
  *   shim create --state-dir DIR [--exit-fd 4] [--pidns PATH] [--stdio inherit|pipes|tty]
- *               [--log-dir DIR --log-name NAME [--log-max-size SIZE] [--log-max-file N]]
+ *               [--log-dir DIR --log-name NAME [--log-max-size SIZE] [--log-max-file N]
+ *                [--log-pin-files N]] (names kept while NAME.attached exists, json-log.c)
  *               [--stdin-fifo NAME [--stdin-once 1]] [--resize-fifo NAME]   (FIFOs in --log-dir)
  *   shim userns --unshare FLAGS [--userns-path PATH]   (the user namespace's holder, below)
  *   shim exec --mntns-fd N [--pidns-fd N] [--root-fd N] [--status-dir-fd N --status-name NAME] [--detach 1]

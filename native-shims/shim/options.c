@@ -73,6 +73,14 @@ void parse_options(int argc, char **argv, struct options *o)
 				die("invalid --log-max-file %s", v);
 			o->log.max_file = (int)n;
 		}
+		else if (!strcmp(a, "--log-pin-files"))
+		{
+			char *end;
+			long n = strtol(v, &end, 10);
+			if (*v == '\0' || *end != '\0' || n < 0 || n > 1000000)
+				die("invalid --log-pin-files %s", v);
+			o->log.pin_files = (int)n;
+		}
 		else if (!strcmp(a, "--mntns-fd"))
 			o->mntns_fd = atoi(v);
 		else if (!strcmp(a, "--pidns-fd"))

@@ -1,6 +1,7 @@
 // The pin that asks the shim to keep a container's rotated log files for attach: while
-// <log>.attached exists, the shim's rotation keeps HOLD_EXTRA (16) files past max-file
-// (native-shims/shim/json-log.c says why). One file per log, however many attaches read it: the
+// <log>.attached exists, the shim's rotation keeps the names attach's follower looks at
+// (ATTACH_PIN_FILES, engine/logs.ts, given to the shim at create; native-shims/shim/json-log.c says
+// why). One file per log, however many attaches read it: the
 // engine, the one owner of the container's directory, counts them here.
 import { closeSync, constants, openSync, unlinkSync } from 'node:fs'
 import { TockerError } from '../errors.js'
@@ -32,7 +33,7 @@ export function pinLog(path: string): () => void {
 
 /**
  * At engine start: a pin no follower of this engine made (one that died with its attaches) goes,
- * or that log would keep its 16 extra files for as long as the container runs.
+ * or that log would keep its extra files for as long as the container runs.
  */
 export function dropStalePin(path: string): void {
   if (!pins.has(path)) removePinFile(path)

@@ -54,6 +54,21 @@ export interface FollowOptions {
 /** attach's holdAhead: 16 files (160 MB of held log at the default max-size 10m). */
 export const ATTACH_HOLD_AHEAD = 16
 
+/**
+ * The log's names a follower holding `hold` files looks at for files it has not held yet (holdNew):
+ * name, name.1 … name.(hold+1). The hold newest, one more for a rotation during the walk, and one
+ * more to meet the newest file known.
+ */
+export function heldNames(hold: number): number {
+  return hold + 2
+}
+
+/**
+ * The names the shim keeps while an attach pins the log (its --log-pin-files, json-log.c): exactly
+ * those attach's follower looks at. The shim gets the number from here, not a constant of its own.
+ */
+export const ATTACH_PIN_FILES = heldNames(ATTACH_HOLD_AHEAD)
+
 export const LOG_DEFAULTS = { maxSize: '10m', maxFile: 3 } as const
 
 /** inotify can miss events under pressure: look at the file this often anyway. */
@@ -200,7 +215,7 @@ class LogStream {
      */
     const holdNew = () => {
       const found: { fd: number; ino: number }[] = []
-      for (let i = 0; i <= hold + 1; i++) {
+      for (let i = 0; i < heldNames(hold); i++) {
         let fd: number
         try {
           fd = openSync(i === 0 ? this.path : `${this.path}.${i}`, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)

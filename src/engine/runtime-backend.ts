@@ -24,7 +24,7 @@ import { SOCK_CLOEXEC, SOCK_STREAM, socketpair } from '../sys/proc.js'
 import { DEFAULT_ROOT } from '../store/layout.js'
 import type { ExecHandle, ExecSpec, ExitRecord, ResolvedImage, RuntimeBackend, StartedProcess } from './backend.js'
 import { parseLogFiles, parseLogSize } from './host-config.js'
-import { LOG_DEFAULTS } from './logs.js'
+import { ATTACH_PIN_FILES, LOG_DEFAULTS } from './logs.js'
 import { isSameProcess, processStartTime, type ProcessIdentity } from '../sys/proc-stat.js'
 import { containerDir, INIT_LAYER, type ContainerRecord } from './state.js'
 import { containerSpec, networkMode } from './container-spec.js'
@@ -123,6 +123,8 @@ export class EngineRuntime implements RuntimeBackend {
         // Checked at create (host-config.ts); the shim gets plain numbers.
         maxSize: String(parseLogSize(opts['max-size'] ?? LOG_DEFAULTS.maxSize)),
         maxFile: opts['max-file'] !== undefined ? parseLogFiles(opts['max-file']) : LOG_DEFAULTS.maxFile,
+        // While an attach pins the log, the shim keeps the names its follower looks at.
+        pinFiles: ATTACH_PIN_FILES,
         tty: !!rec.Config.Tty,
         stdinFifo: rec.Config.OpenStdin ? STDIN_FIFO : undefined,
         stdinOnce: !!rec.Config.StdinOnce,

@@ -151,6 +151,7 @@ export async function create(opts: CreateOptions, checked: boolean): Promise<Con
         if (opts.log.tty && opts.log.ttySize?.rows && opts.log.ttySize.cols) args.push('--tty-size', `${opts.log.ttySize.rows}x${opts.log.ttySize.cols}`)
         if (opts.log.maxSize) args.push('--log-max-size', opts.log.maxSize)
         if (opts.log.maxFile) args.push('--log-max-file', String(opts.log.maxFile))
+        if (opts.log.pinFiles) args.push('--log-pin-files', String(opts.log.pinFiles))
       }
       // PID 1 is born in its cgroup where the kernel can (the shim's cgroup-fork.c): no move, no
       // RCU grace period to wait for. Not in a user namespace: the gate is forked inside it there.

@@ -16,6 +16,11 @@ export interface LogRelay {
   name: string
   maxSize?: string
   maxFile?: number
+  /**
+   * Names the shim keeps (current one included) while `<name>.attached` exists, the engine's pin
+   * for an attach reading the log (engine/log-pin.ts). Default: the pin is not looked at.
+   */
+  pinFiles?: number
   /** A pty instead of pipes (-t): its output is logged as "stdout". */
   tty?: boolean
   /** A FIFO (in `dir`) whose bytes become the container's stdin (-i); without it stdin is /dev/null. */

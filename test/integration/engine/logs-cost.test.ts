@@ -14,9 +14,9 @@ const { default: t } = await import('tap')
 const { request } = await import('node:http')
 const { spawn } = await import('node:child_process')
 const { connect } = await import('node:net')
-const { readdirSync, readFileSync, statSync } = await import('node:fs')
+const { readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } = await import('node:fs')
 const { join } = await import('node:path')
-const { engineTestBed, postJson, TOCKER_BIN } = await import('./harness.js')
+const { engineTestBed, postJson, TOCKER_BIN, until } = await import('./harness.js')
 
 const { env, ref, cleanup } = await engineTestBed(['busybox'], 'tocker-engine-logcost-')
 const BUSYBOX = ref('busybox')
@@ -226,7 +226,7 @@ t.test('run (attached) of a program printing 3 MB of short lines: every byte arr
     t.equal(r.stdout.length, 3000000, `run ${rm.join(' ')}: every byte arrived`)
     t.ok(/^(y\n)+$/.test(r.stdout), 'in order, none twice')
   }
-  // The attach's pin went with it (a pin left would keep 16 more files of that log).
+  // The attach's pin went with it (a pin left would keep up to 15 more files of that log).
   const dirs = readdirSync(join(env.root, 'containers'))
   t.equal(dirs.length, 1, 'the run without --rm is there')
   t.same(readdirSync(join(env.root, 'containers', dirs[0]!)).filter((f) => f.endsWith('.attached')), [], 'no pin left')
@@ -262,6 +262,68 @@ t.test('run (attached): an engine stopped while the shim rotates past max-file s
   t.equal(await exited, 0, err)
   t.equal(out.length, 6 + 400000, 'every byte arrived')
   t.ok(/^start\n(y\n)+$/.test(out), 'in order, none twice')
+})
+
+// What the pin makes the shim keep is the engine's number (ATTACH_PIN_FILES, given to the shim at
+// create), the names attach's follower looks at: log … log.17. A number of the shim's own (16 past
+// max-file) kept log.18 too at max-file 3, a file no follower would look at. Once the pin is gone
+// one rotation drops the extra files, and the rotations after it unlink nothing: the shim tried 16
+// unlinkat(2)s of names not there (ENOENT) at each rotation.
+t.test('pinned, the shim keeps exactly the names the follower looks at; unpinned, no unlinkat of names not there', async (t) => {
+  await ensureEngine()
+  const wait = (file: string) => `while [ ! -e /tmp/${file} ]; do sleep 0.05; done`
+  // 10000 short lines: ~75 rotations at max-size 10k; then one burst (a rotation or two) per signal.
+  const script = `yes | head -c 20000; touch /tmp/burst; ${wait('go')}; yes | head -c 300; touch /tmp/burst2; ${wait('go2')}; yes | head -c 300; touch /tmp/burst3; exec sleep 600`
+  const id = (await env.ok(['create', '--name', 'pinned', '--network', 'none', '--log-opt', 'max-size=10k', '--log-opt', 'max-file=3', BUSYBOX, 'sh', '-c', script])).trim()
+  const log = join(env.root, 'containers', id, `${id}-json.log`)
+  const base = `${id}-json.log`
+  /** The log's names there now, as numbers: 0 for the log itself, n for log.n. */
+  const names = () =>
+    readdirSync(join(env.root, 'containers', id))
+      .map((f) => (f === base ? 0 : f.startsWith(`${base}.`) && /^\d+$/.test(f.slice(base.length + 1)) ? Number(f.slice(base.length + 1)) : -1))
+      .filter((n) => n >= 0)
+      .sort((a, b) => a - b)
+  /** Wait until the container touched /tmp/<file> and the shim has written what came before it. */
+  const burstDone = async (file: string) => {
+    await until(async () => (await env.tocker(['exec', 'pinned', 'test', '-e', `/tmp/${file}`])).code === 0, file)
+    let last = ''
+    await until(async () => {
+      const now = `${names().join()} ${statSync(log).size}`
+      const same = now === last
+      last = now
+      await new Promise((r) => setTimeout(r, 200))
+      return same
+    }, 'the log to settle')
+  }
+  writeFileSync(`${log}.attached`, '') // an attach's pin, as engine/log-pin.ts makes it
+  await env.ok(['start', 'pinned'])
+  await burstDone('burst')
+  t.same(names(), Array.from({ length: 18 }, (_, i) => i), 'pinned: log, log.1 … log.17 (ATTACH_PIN_FILES), no log.18')
+
+  // The unpinned rotations, seen by strace on the shim (PID 1's parent).
+  const pid1 = Number((await env.ok(['inspect', '--format', '{{.State.Pid}}', 'pinned'])).trim())
+  const shim = Number(/^PPid:\s+(\d+)$/m.exec(readFileSync(`/proc/${pid1}/status`, 'utf8'))![1])
+  const strace = spawn('strace', ['-f', '-e', 'trace=unlinkat', '-p', String(shim)], { stdio: ['ignore', 'ignore', 'pipe'] })
+  let traced = ''
+  strace.stderr.setEncoding('utf8').on('data', (d: string) => (traced += d))
+  const straceEnded = new Promise((r) => strace.once('exit', r))
+  try {
+    await until(() => /attached/.test(traced), `strace to attach to the shim (${traced})`)
+    unlinkSync(`${log}.attached`)
+    await env.ok(['exec', 'pinned', 'touch', '/tmp/go'])
+    await burstDone('burst2')
+    t.same(names(), [0, 1, 2], 'the pin gone: one rotation drops the extra files (max-file 3)')
+    await env.ok(['exec', 'pinned', 'touch', '/tmp/go2'])
+    await burstDone('burst3')
+  } finally {
+    strace.kill('SIGINT')
+    await straceEnded
+  }
+  const unlinks = traced.split('\n').filter((l) => l.includes('unlinkat('))
+  t.equal(unlinks.filter((l) => /ENOENT/.test(l)).length, 0, `no unlinkat of a name not there (strace: ${unlinks.length} unlinkat calls)`)
+  t.equal(unlinks.length, 15, 'log.3 … log.17 unlinked, once')
+  t.same(names(), [0, 1, 2])
+  await env.ok(['rm', '-f', 'pinned'])
 })
 
 t.test('clean up', async () => {
