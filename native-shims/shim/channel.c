@@ -2,6 +2,7 @@
  * channel.c: messages on the control socket and on the start socket (see shim.h for the protocol).
  */
 #define _GNU_SOURCE
+#include "errno-text.h"
 #include "shim.h"
 
 #include <ctype.h>
@@ -71,7 +72,7 @@ void die(const char *fmt, ...)
 
 const char *go_strerror(int err, char *buf, size_t cap)
 {
-	snprintf(buf, cap, "%s", strerror(err));
+	snprintf(buf, cap, "%s", errno_text(err));
 	if (buf[0])
 		buf[0] = (char)tolower((unsigned char)buf[0]);
 	return buf;

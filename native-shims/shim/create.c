@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include "modes.h"
+#include "errno-text.h"
 #include "shim.h"
 
 #include <errno.h>
@@ -180,7 +181,7 @@ int create_mode(int ctl, struct options *o)
 	if (!o->caller_parent) {
 		pid_t first = fork();
 		if (first < 0)
-			die("fork: %s", strerror(errno));
+			die("fork: %s", errno_text(errno));
 		if (first > 0)
 			_exit(0);
 	}
@@ -190,7 +191,7 @@ int create_mode(int ctl, struct options *o)
 	int dirfd = open(o->state_dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
 	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (dirfd < 0 || devnull < 0)
-		die("open %s: %s", o->state_dir, strerror(errno));
+		die("open %s: %s", o->state_dir, errno_text(errno));
 	/* The exit status's space, taken now: the container may end on a full disk (exit.c). */
 	int reserved = o->caller_parent ? -1 : exit_reserve(dirfd, "exit");
 	if (reserved < 0 && !o->caller_parent) {
@@ -202,7 +203,7 @@ int create_mode(int ctl, struct options *o)
 			die("--stdio pipes|tty needs --log-dir and --log-name");
 		o->io.tty = o->stdio == STDIO_TTY;
 		if (stdio_prepare(&o->io, o->log_dir) < 0)
-			die("log relay: %s", strerror(errno));
+			die("log relay: %s", errno_text(errno));
 	}
 
 	if (o->console_socket && connect_console(ctl, o->console_socket) < 0)
@@ -284,7 +285,7 @@ int create_mode(int ctl, struct options *o)
 	if (born_in)
 		strcpy(how, "born");
 	else if (fallback)
-		snprintf(how, sizeof how, "%s", strerrorname_np(fallback) ? strerrorname_np(fallback) : "error");
+		snprintf(how, sizeof how, "%s", errno_name(fallback) ? errno_name(fallback) : "error");
 	step_aside(ctl, pid, devnull, how[0] ? how : NULL);
 	if (o->caller_parent)
 		return 0; /* the gate is the caller's now (see the top of this file) */

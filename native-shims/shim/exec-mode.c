@@ -3,6 +3,7 @@
  */
 #define _GNU_SOURCE
 #include "modes.h"
+#include "errno-text.h"
 #include "shim.h"
 
 #include <errno.h>
@@ -48,7 +49,7 @@ int exec_mode(int ctl, struct options *o)
 	/* The host's /dev/null, opened before we enter the container (its /dev is the container's). */
 	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (devnull < 0)
-		die("open /dev/null: %s", strerror(errno));
+		die("open /dev/null: %s", errno_text(errno));
 	/* With --status-dir-fd: the process's exit status goes to <dir>/<name>.json when it ends, for
 	 * a runtime that was not there to see it (an engine restarted meanwhile). Its space is taken
 	 * now (exit.c); the fd stays ours, the process never gets it (hygiene.c). */

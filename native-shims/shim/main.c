@@ -57,6 +57,7 @@
  */
 #define _GNU_SOURCE
 #include "modes.h"
+#include "errno-text.h"
 #include "shim.h"
 
 #include <errno.h>
@@ -113,7 +114,7 @@ int main(int argc, char **argv)
 	/* And /proc/<pid>/exe is a sealed copy in memory, never the host's file (sealed.c). */
 	run_sealed(argv);
 	if (chdir("/") < 0)
-		die("chdir /: %s", strerror(errno));
+		die("chdir /: %s", errno_text(errno));
 	if (argc < 2)
 		die("usage: shim create|exec [options]");
 	struct options o = { 0 };
@@ -123,7 +124,7 @@ int main(int argc, char **argv)
 	fds_keep(keep, sizeof keep / sizeof keep[0]);
 	fds_keep_range(shim_fds.preserve_base, shim_fds.preserve_n);
 	if (fds_close_others() < 0)
-		die("close inherited fds: %s", strerror(errno));
+		die("close inherited fds: %s", errno_text(errno));
 	if (!strcmp(argv[1], "create"))
 		return create_mode(CONTROL_FD, &o);
 	if (!strcmp(argv[1], "exec"))

@@ -14,6 +14,7 @@
  * execve per start.
  */
 #define _GNU_SOURCE
+#include "errno-text.h"
 #include "shim.h"
 
 #include <errno.h>
@@ -36,7 +37,7 @@ void run_sealed(char **argv)
 {
 	int self = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
 	if (self < 0)
-		die("open /proc/self/exe: %s (is /proc mounted?)", strerror(errno));
+		die("open /proc/self/exe: %s (is /proc mounted?)", errno_text(errno));
 	int seals = fcntl(self, F_GET_SEALS);
 	if (seals >= 0 && (seals & SEALS) == SEALS) {
 		close(self);
@@ -44,19 +45,19 @@ void run_sealed(char **argv)
 	}
 	struct stat st;
 	if (fstat(self, &st) < 0)
-		die("stat /proc/self/exe: %s", strerror(errno));
+		die("stat /proc/self/exe: %s", errno_text(errno));
 	int mem = memfd_create("tocker-shim", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
 	if (mem < 0 && errno == EINVAL)
 		mem = memfd_create("tocker-shim", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (mem < 0)
-		die("memfd_create: %s", strerror(errno));
+		die("memfd_create: %s", errno_text(errno));
 	for (off_t off = 0; off < st.st_size;)
 		if (sendfile(mem, self, &off, (size_t)(st.st_size - off)) <= 0)
-			die("copy /proc/self/exe to a memfd: %s", strerror(errno ? errno : EIO));
+			die("copy /proc/self/exe to a memfd: %s", errno_text(errno ? errno : EIO));
 	if (fcntl(mem, F_ADD_SEALS, SEALS) < 0)
-		die("seal the memfd: %s", strerror(errno));
+		die("seal the memfd: %s", errno_text(errno));
 	close(self);
 	/* Close-on-exec is fine for an ELF file (the kernel holds it before closing fds). */
 	fexecve(mem, argv, environ);
-	die("execute the sealed copy: %s", strerror(errno));
+	die("execute the sealed copy: %s", errno_text(errno));
 }

@@ -13,6 +13,7 @@
  * stays unframed: it is always the last thing said on that connection).
  */
 #define _GNU_SOURCE
+#include "errno-text.h"
 #include "shim.h"
 
 #include <errno.h>
@@ -87,7 +88,7 @@ void trace_step(uint64_t start, const char *op, int err, const char *result, con
 	char res[256], why[128], num[2][32];
 	if (!result) {
 		if (err)
-			snprintf(res, sizeof res, "%s (%s)", strerrorname_np(err) ? strerrorname_np(err) : "error", go_strerror(err, why, sizeof why));
+			snprintf(res, sizeof res, "%s (%s)", errno_name(err) ? errno_name(err) : "error", go_strerror(err, why, sizeof why));
 		else
 			snprintf(res, sizeof res, "ok");
 		result = res;
