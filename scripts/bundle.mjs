@@ -137,6 +137,7 @@ async function buildTocker() {
     }
     if (code.includes('__treeImport(')) prelude.push('const __treeImport = module.treeImport;')
     code = lazyBuiltins(code, prelude)
+    code = getterExports(code, f.path)
     codes.set(f.path, `${prelude.join('\n')}\n${code}`)
   }))
   const entry = join(out, 'tocker.cjs')
@@ -191,6 +192,39 @@ function lazyBuiltins(code, prelude) {
     return `var ${name} = __lazyBuiltin(${JSON.stringify(id)});`
   })
   if (lazy) prelude.push(LAZY_BUILTIN)
+  return out
+}
+
+/**
+ * A chunk's exports as one object of getters, instead of esbuild's CommonJS form: `__export` puts a
+ * getter per name on an object, then `__toCommonJS` copies each onto the exports object as another
+ * getter (reading the first one's descriptor), two closures and two Object.defineProperty calls per
+ * name, each define a slow path of V8's (a map transition to an accessor). A command loads ~20
+ * chunks with ~80 exports: ~1.8 M instructions of every `tocker ps` (callgrind) and ~18 KB of its
+ * code cache. An object literal of getters is the same exports object for every reader: the same
+ * names, each a getter of the live binding (so chunks that require each other still see what is
+ * set so far), `__esModule` non-enumerable as esbuild makes it. A chunk whose exports are not in the
+ * form below is left as it is; one that still calls __toCommonJS on its exports after this fails
+ * the build (a new esbuild output to look at).
+ */
+function getterExports(code, path) {
+  const form = /^var stdin_exports = \{\};\n__export\(stdin_exports, \{\n((?: {2}[\w$]+: \(\) => [\w$.]+,?\n)*)\}\);\nmodule\.exports = __toCommonJS\(stdin_exports\);$/m
+  const m = code.match(form)
+  if (!m) {
+    if (code.includes('__toCommonJS(stdin_exports)')) throw new Error(`${path}: esbuild's exports are not in the form getterExports() rewrites`)
+    return code
+  }
+  const getters = m[1].trimEnd().split('\n').filter(Boolean).map((line) => {
+    const [, name, local] = line.match(/^ {2}([\w$]+): \(\) => ([\w$.]+),?$/)
+    return `  get ${name}() {\n    return ${local};\n  }`
+  })
+  let out = code.replace(m[0], `module.exports = __defProp({\n${getters.join(',\n')}\n}, "__esModule", { value: true });`)
+  // esbuild's helpers this leaves unused (each a closure or a property read at the chunk's start).
+  for (const helper of ['__export', '__toCommonJS', '__copyProps', '__getOwnPropNames', '__hasOwnProp', '__getOwnPropDesc']) {
+    const def = new RegExp(`^var ${helper} = (?:[^\\n]*;\\n|[^\\n]*\\{\\n(?:.*\\n)*?^\\};\\n)`, 'm')
+    const found = out.match(def)
+    if (found && !new RegExp(`\\b${helper}\\b`).test(out.replace(found[0], ''))) out = out.replace(found[0], '')
+  }
   return out
 }
 
