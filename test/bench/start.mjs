@@ -10,6 +10,8 @@
 //   (b) CLI         bin/tocker runtime run ID                  (the whole command, Node's start included)
 //   floors          node -e 0;  unshare -m -u -i -n -p -f chroot ROOTFS /bin/true
 // Goals: (a) ≤ 0.7 × crun;  (b) ≤ node -e 0 + 40 ms.
+// Then, where perf is installed, the same start phase by phase for crun, (a) and the chroot floor,
+// cut at the kernel's process events (start-phases.mjs; --no-phases skips it).
 //
 // Process-level commands are timed with hyperfine (-N, no shell), in several rounds interleaved
 // with the library's iterations; all samples are pooled. crun refuses to run on a
@@ -29,6 +31,7 @@ const runsIdx = args.indexOf('--runs')
 const RUNS = runsIdx >= 0 ? Number(args.splice(runsIdx, 2)[1]) : 40
 const roundsIdx = args.indexOf('--rounds')
 const ROUNDS = roundsIdx >= 0 ? Number(args.splice(roundsIdx, 2)[1]) : 4
+const noPhases = args.includes('--no-phases')
 const ITER = Number(args.find((a) => /^\d+$/.test(a)) ?? 100)
 const CGROUP2_MAGIC = 0x63677270
 
@@ -172,4 +175,15 @@ const over = r.cli.median - r.node.median
 console.log(`\n(a) / crun            = ${ratio.toFixed(2)}x   (goal <= 0.70x: ${ratio <= 0.7 ? 'met' : 'NOT met'})`)
 console.log(`(b) - node -e 0       = ${over.toFixed(1)} ms   (goal <= 40 ms: ${over <= 40 ? 'met' : 'NOT met'})`)
 console.log(`(a) / chroot floor    = ${(r.lib.median / r.chroot.median).toFixed(2)}x`)
-console.log(`load average at the end: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} (on ${availableParallelism()} CPUs)`)
+const loadavg = () => `${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} (on ${availableParallelism()} CPUs)`
+console.log(`load average at the end: ${loadavg()}`)
+
+if (noPhases) process.exit(0)
+if (spawnSync('perf', ['--version'], { stdio: 'ignore' }).status !== 0) {
+  console.log('\n(no phase breakdown: perf is not installed)')
+  process.exit(0)
+}
+const { phaseBreakdown, printPhases } = await import('./start-phases.mjs')
+printPhases(phaseBreakdown({ bundle, rootfs, stateRoot, crunRoot, runs: 30, rounds: 3 }))
+console.log('(the library side runs in a Node process of its own there: 30 warm-up runs, then the measured ones)')
+console.log(`load average at the end: ${loadavg()}`)
