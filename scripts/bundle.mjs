@@ -137,7 +137,7 @@ async function buildTocker() {
     }
     if (code.includes('__treeImport(')) prelude.push('const __treeImport = module.treeImport;')
     code = lazyBuiltins(code, prelude)
-    code = getterExports(code, f.path)
+    code = dropUnusedHelpers(chunkImports(getterExports(code, f.path)))
     codes.set(f.path, `${prelude.join('\n')}\n${code}`)
   }))
   const entry = join(out, 'tocker.cjs')
@@ -218,10 +218,26 @@ function getterExports(code, path) {
     const [, name, local] = line.match(/^ {2}([\w$]+): \(\) => ([\w$.]+),?$/)
     return `  get ${name}() {\n    return ${local};\n  }`
   })
-  let out = code.replace(m[0], `module.exports = __defProp({\n${getters.join(',\n')}\n}, "__esModule", { value: true });`)
-  // esbuild's helpers this leaves unused (each a closure or a property read at the chunk's start).
-  for (const helper of ['__export', '__toCommonJS', '__copyProps', '__getOwnPropNames', '__hasOwnProp', '__getOwnPropDesc']) {
-    const def = new RegExp(`^var ${helper} = (?:[^\\n]*;\\n|[^\\n]*\\{\\n(?:.*\\n)*?^\\};\\n)`, 'm')
+  return code.replace(m[0], `module.exports = __defProp({\n${getters.join(',\n')}\n}, "__esModule", { value: true });`)
+}
+
+/**
+ * A chunk's import() of another chunk as that chunk's exports object itself, not esbuild's
+ * `__toESM` of it: a new object with each export copied on as one more getter (a closure and an
+ * Object.defineProperty each, at every dynamic import of a command's run). Every chunk is an ES
+ * module esbuild made CommonJS (`__esModule` set), for which __toESM adds no `default` and the copy
+ * reads the same names: the object itself is the same namespace for `m.name` and destructuring.
+ * Built-ins and packages keep __toESM (their `default` is their module.exports).
+ */
+function chunkImports(code) {
+  return code.replace(/\b__toESM\((require\("\.\.?\/[^"]+\.cjs"\))\)/g, '$1')
+}
+
+/** esbuild's helpers that the rewrites above leave unused (each a closure or a property read at a chunk's start). */
+function dropUnusedHelpers(code) {
+  let out = code
+  for (const helper of ['__toESM', '__create', '__getProtoOf', '__export', '__toCommonJS', '__copyProps', '__getOwnPropNames', '__hasOwnProp', '__getOwnPropDesc']) {
+    const def = new RegExp(`^var ${helper} = (?:[^\\n]*;\\n|[^\\n]*\\{\\n(?:.*\\n)*?^\\};\\n|[^\\n]*\\(\\n(?:.*\\n)*?^\\)\\);\\n)`, 'm')
     const found = out.match(def)
     if (found && !new RegExp(`\\b${helper}\\b`).test(out.replace(found[0], ''))) out = out.replace(found[0], '')
   }
@@ -265,9 +281,11 @@ function withStaticRequires(files, codes) {
  * young objects (~3 KB each in the loader) and system calls.
  */
 function embedding(code, files, codes) {
-  const fns = [...files].sort().map((f) => `${JSON.stringify(relative(out, f))}: function (exports, require, module, __filename, __dirname) {\n${codes.get(f)}\n}`)
+  // An array of path, function, path, function…: an object literal of ~27 properties was built one
+  // map transition at a time, then listed by Object.entries, at every command's start.
+  const fns = [...files].sort().map((f) => `${JSON.stringify(relative(out, f))}, function (exports, require, module, __filename, __dirname) {\n${codes.get(f)}\n}`)
   const [strict, ...rest] = code.split('\n')
-  const text = `${strict}\nmodule.embed({\n${fns.join(',\n')}\n});\n${rest.join('\n')}`
+  const text = `${strict}\nmodule.embed([\n${fns.join(',\n')}\n]);\n${rest.join('\n')}`
   const short = LARGE_STRING - WRAPPER.length - text.length - 4
   return short > 0 ? `${text}\n/*${' '.repeat(short)}*/` : text
 }
