@@ -1,7 +1,7 @@
 /*
- * cgroup-fork.c: fork the container's PID 1 straight into its cgroup (clone3 with
- * CLONE_INTO_CGROUP, Linux >= 5.7), or fork() it where the kernel cannot, leaving the move to the
- * runtime (a write of its pid to cgroup.procs, src/cgroups/cgroup.ts).
+ * cgroup-fork.c: fork the container's PID 1, or exec's process, straight into its cgroup (clone3
+ * with CLONE_INTO_CGROUP, Linux >= 5.7), or fork() it where the kernel cannot, leaving the move to
+ * the runtime (a write of its pid to cgroup.procs, src/cgroups/cgroup.ts).
  *
  * Why: moving a running process into another cgroup v2 cgroup (cgroup.procs) makes the kernel
  * wait for an RCU grace period (cgroup_attach_lock: percpu_down_write of cgroup_threadgroup_rwsem),
@@ -12,12 +12,14 @@
  * atfork handlers do not run, which is fine here: the shim has one thread and no locks held.
  */
 #define _GNU_SOURCE
+#include "errno-text.h"
 #include "modes.h"
 #include "shim.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -68,4 +70,16 @@ pid_t fork_into_cgroup(int cgroup_fd, int *born_in, int *fallback_errno)
 		return -1;
 	*fallback_errno = errno;
 	return fork();
+}
+
+/* For the runtime (the P message): "born", the errno name of the refusal (it moves the process
+ * then), or NULL when no cgroup was asked for. */
+const char *cgroup_how(int born_in, int fallback_errno, char *buf, size_t len)
+{
+	if (born_in)
+		return "born";
+	if (!fallback_errno)
+		return NULL;
+	snprintf(buf, len, "%s", errno_name(fallback_errno) ? errno_name(fallback_errno) : "error");
+	return buf;
 }

@@ -281,12 +281,8 @@ int create_mode(int ctl, struct options *o)
 	}
 
 	/* How PID 1 got into its cgroup, for the runtime: "born", or why not (it moves it then). */
-	char how[32] = "";
-	if (born_in)
-		strcpy(how, "born");
-	else if (fallback)
-		snprintf(how, sizeof how, "%s", errno_name(fallback) ? errno_name(fallback) : "error");
-	step_aside(ctl, pid, devnull, how[0] ? how : NULL);
+	char how[32];
+	step_aside(ctl, pid, devnull, cgroup_how(born_in, fallback, how, sizeof how));
 	if (o->caller_parent)
 		return 0; /* the gate is the caller's now (see the top of this file) */
 

@@ -32,6 +32,30 @@ static void forward_signal(int sig)
 }
 
 /*
+ * The exec'd process joins the container's cgroup namespace itself, right after its birth. A
+ * cgroup namespace is a view whose root is the container's cgroup, and where cgroup2 is mounted
+ * nsdelegate (systemd's default) the kernel lets a process in it move or fork a process only
+ * between cgroups below that root: clone3(CLONE_INTO_CGROUP) by a shim inside the container's
+ * cgroup namespace (the runtime used to join it before spawning us) is refused with ENOENT, our
+ * own cgroup, the source, being outside it (seen in the VM tier, kernel 6.1). So: born where it
+ * belongs first, then the view. (When clone3 fell back to fork, it joins before the runtime's
+ * move, as the shim's whole exec did before.) Exits on failure: the runtime hears the error
+ * before the process is ready.
+ */
+static void join_cgroupns(int ctl, int fd, int born_in)
+{
+	char why[128];
+	uint64_t t0 = trace_clock();
+	if (setns(fd, CLONE_NEWCGROUP) < 0) {
+		trace_step(t0, "setns", errno, NULL, "the container's cgroup namespace, CLONE_NEWCGROUP");
+		send_error(ctl, errno, 1, "join cgroup namespace: %s", go_strerror(errno, why, sizeof why));
+		_exit(1);
+	}
+	close(fd);
+	trace_step(t0, "setns", 0, NULL, "the container's cgroup namespace, CLONE_NEWCGROUP%s", born_in ? " (once born in its cgroup: that cgroup is its root)" : "");
+}
+
+/*
  * exec: join the container's mount namespace, then its PID namespace, and only then fork the
  * process (gate_exec in the child). Why this order and the fork: a process in the container's PID
  * namespace is visible in the container's /proc, and /proc/<pid>/root, /cwd, /exe and /fd of it
@@ -107,15 +131,23 @@ int exec_mode(int ctl, struct options *o)
 		close(o->pidns_fd);
 		trace_step(t0, "setns", 0, NULL, "the container's PID namespace, CLONE_NEWPID (for the process we fork next)");
 	}
+	/* --cgroup-fd: the process is born in the container's cgroup (cgroup-fork.c), as PID 1 was,
+	 * where the kernel can: no cgroup.procs write, which waits for an RCU grace period (8-12 ms). */
+	int born_in = 0, fallback = 0;
 	t0 = trace_clock();
-	pid_t pid = fork();
+	pid_t pid = fork_into_cgroup(o->cgroup_fd, &born_in, &fallback);
 	if (pid < 0) {
-		trace_step(t0, "fork", errno, NULL, "the exec'd process");
-		send_error(ctl, errno, 1, "fork: %s", go_strerror(errno, why, sizeof why));
+		const char *op = o->cgroup_fd >= 0 && !fallback ? "clone3" : "fork";
+		trace_step(t0, op, errno, NULL, "the exec'd process%s", op[0] == 'c' ? ", CLONE_INTO_CGROUP" : "");
+		send_error(ctl, errno, 1, "%s: %s", op, go_strerror(errno, why, sizeof why));
 		return 1;
 	}
 	if (pid == 0) {
 		trace_actor("process");
+		if (o->cgroup_fd >= 0)
+			close(o->cgroup_fd); /* a host directory: never the process's */
+		if (o->cgroupns_fd >= 0)
+			join_cgroupns(ctl, o->cgroupns_fd, born_in);
 		/* Killing us (the runtime gives up) takes the process with it; detached, we exit at once
 		 * and it lives on under the caller's subreaper. */
 		if (!o->detach)
@@ -130,12 +162,22 @@ int exec_mode(int ctl, struct options *o)
 		gate_exec(ctl);
 	}
 	exec_child = pid;
+	if (o->cgroup_fd >= 0)
+		close(o->cgroup_fd);
+	if (o->cgroupns_fd >= 0)
+		close(o->cgroupns_fd);
+	if (fallback)
+		trace_step(0, "clone3", fallback, NULL, "CLONE_INTO_CGROUP: this kernel cannot; fork() instead, the runtime moves the exec'd process (cgroup.procs)");
 	{
 		char res[64];
 		snprintf(res, sizeof res, "pid %d on the host", pid);
-		trace_step(t0, "fork", 0, res, "the exec'd process, born inside the container's mount and PID namespaces");
+		if (born_in)
+			trace_step(t0, "clone3", 0, res, "CLONE_INTO_CGROUP: the exec'd process, born in the container's cgroup, inside its mount and PID namespaces");
+		else
+			trace_step(t0, "fork", 0, res, "the exec'd process, born inside the container's mount and PID namespaces");
 	}
-	step_aside(ctl, pid, devnull, NULL);
+	char how[32];
+	step_aside(ctl, pid, devnull, cgroup_how(born_in, fallback, how, sizeof how));
 	if (o->detach)
 		return 0;
 	struct sigaction sa = { .sa_handler = forward_signal };

@@ -36,7 +36,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define MAX_KEPT 8
+#define MAX_KEPT 16 /* more than main.c ever asks to keep (10): one past it would be closed */
 
 static int kept[MAX_KEPT];
 static size_t nkept;

@@ -25,6 +25,8 @@
  *               [--stdin-fifo NAME [--stdin-once 1]] [--resize-fifo NAME]   (FIFOs in --log-dir)
  *   shim userns --unshare FLAGS [--userns-path PATH]   (the user namespace's holder, below)
  *   shim exec --mntns-fd N [--pidns-fd N] [--root-fd N] [--status-dir-fd N --status-name NAME] [--detach 1]
+ *             [--cgroup-fd N] (the process is born in this cgroup v2 dir when the kernel can, cgroup-fork.c)
+ *             [--cgroupns-fd N] (the container's cgroup namespace: the process joins it after its birth)
  * Both: [--timens new|PATH] (a time namespace, which like a PID namespace applies to our children)
  *   [--timens-offsets "monotonic S N\nboottime S N"] (linux.timeOffsets, with --timens new)
  *       [--console-socket PATH] (process.terminal: where the pty master goes, console.c)
@@ -120,7 +122,7 @@ int main(int argc, char **argv)
 	struct options o = { 0 };
 	parse_options(argc, argv, &o);
 	/* Whatever our parent let us inherit beyond what we were given goes (hygiene.c). */
-	int keep[] = { CONTROL_FD, o.exit_fd, o.mntns_fd, o.pidns_fd, o.root_fd, o.status_dir_fd, shim_fds.userns, shim_fds.console };
+	int keep[] = { CONTROL_FD, o.exit_fd, o.mntns_fd, o.pidns_fd, o.root_fd, o.status_dir_fd, o.cgroup_fd, o.cgroupns_fd, shim_fds.userns, shim_fds.console };
 	fds_keep(keep, sizeof keep / sizeof keep[0]);
 	fds_keep_range(shim_fds.preserve_base, shim_fds.preserve_n);
 	if (fds_close_others() < 0)

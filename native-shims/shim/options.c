@@ -30,6 +30,8 @@ void parse_options(int argc, char **argv, struct options *o)
 	o->root_fd = -1;
 	o->status_dir_fd = -1;
 	o->exit_fd = -1;
+	o->cgroup_fd = -1;
+	o->cgroupns_fd = -1;
 	o->log.max_size = LOG_DEFAULT_MAX_SIZE;
 	o->log.max_file = LOG_DEFAULT_MAX_FILE;
 	for (int i = 2; i < argc; i++) {
@@ -109,6 +111,10 @@ void parse_options(int argc, char **argv, struct options *o)
 			o->prlimits = v;
 		else if (!strcmp(a, "--cgroup"))
 			o->cgroup = v;
+		else if (!strcmp(a, "--cgroup-fd"))
+			o->cgroup_fd = atoi(v);
+		else if (!strcmp(a, "--cgroupns-fd"))
+			o->cgroupns_fd = atoi(v);
 		else if (!strcmp(a, "--oom-score-adj"))
 			o->oom_score_adj = v;
 		else if (!strcmp(a, "--unshare"))

@@ -132,6 +132,15 @@ export const EXPLAIN_MESSAGES = {
     en: 'PID 1 (pid {pid}) is moved into its cgroup {path} by writing its pid to cgroup.procs: with a user namespace it is forked by a helper inside that namespace, not into its cgroup',
     ko: 'PID 1 (pid {pid})의 pid를 cgroup.procs에 써서 cgroup {path}(으)로 옮깁니다: 사용자 네임스페이스가 있으면 그 안의 도우미 프로세스가 fork 하므로 cgroup 안으로 바로 태어나지 않습니다',
   },
+  'explain.note.cgroup.execBorn': {
+    en: "the exec'd process (pid {pid}) was born in the container's cgroup {path}: clone3(CLONE_INTO_CGROUP) forked it there, so nothing is written to cgroup.procs (moving a running process waits for an RCU grace period, ~10 ms)",
+    ko:
+      'exec로 실행한 프로세스 (pid {pid})는 처음부터 컨테이너의 cgroup {path} 안에서 태어났습니다: clone3(CLONE_INTO_CGROUP)로 그 안에 fork 했으므로 cgroup.procs에 쓰지 않습니다 (실행 중인 프로세스를 옮기면 RCU grace period를 기다립니다, 약 10 ms)',
+  },
+  'explain.note.cgroup.execMoved': {
+    en: "the exec'd process (pid {pid}) is moved into the container's cgroup {path} by writing its pid to cgroup.procs: this kernel cannot fork into a cgroup (clone3 CLONE_INTO_CGROUP: {errno})",
+    ko: 'exec로 실행한 프로세스 (pid {pid})의 pid를 cgroup.procs에 써서 컨테이너의 cgroup {path}(으)로 옮깁니다: 이 커널은 cgroup 안으로 fork 할 수 없습니다 (clone3 CLONE_INTO_CGROUP: {errno})',
+  },
   'explain.note.release': { en: "address {ip} returned to {bridge}'s pool", ko: '주소 {ip}: {bridge}의 주소 풀로 돌려주었습니다' },
   'explain.note.release.ports': { en: "address {ip} returned to {bridge}'s pool; host port {ports} freed", ko: '주소 {ip}: {bridge}의 주소 풀로 돌려주었습니다. 호스트 포트 {ports}: 놓아주었습니다' },
   'explain.note.rmi.deleted': { en: 'layer {id}: deleted (layers/{id}/): no image uses it any more', ko: '레이어 {id}: 삭제 (layers/{id}/): 이제 어떤 이미지도 쓰지 않습니다' },

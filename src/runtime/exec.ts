@@ -1,9 +1,11 @@
 // exec: run another process in a running container, `runc exec` / `docker exec`.
 //
 // The new process must be in *all* of the container's namespaces and its cgroup. Node's main
-// thread setns()es into its IPC, UTS, network and cgroup namespaces and spawns the shim in exec
-// mode; the shim joins the mount namespace, then the PID namespace, and forks the process, which
-// gets the same preparation as PID 1 (user, capabilities, cwd, ...). Why not Node for the mount
+// thread setns()es into its IPC, UTS and network namespaces and spawns the shim in exec mode; the
+// shim joins the mount namespace, then the PID namespace, and forks the process into the
+// container's cgroup (clone3 CLONE_INTO_CGROUP where the kernel can, as PID 1 is: no cgroup.procs
+// write, no RCU grace period), which joins the cgroup namespace itself, once born (exec-mode.c
+// says why), and gets the same preparation as PID 1 (user, capabilities, cwd, ...). Why not Node for the mount
 // namespace: the shim would then be started by a path looked up inside the container's root,
 // which the container controls. Why not Node for the PID namespace: the shim would then be a
 // process of the container (visible in its /proc) while its root is still the host's
@@ -18,6 +20,8 @@ import { flock, LOCK_NB, LOCK_SH } from '../sys/fs.js'
 import { setns } from '../sys/ns.js'
 import { kill, receiveFd, SOCK_CLOEXEC, SOCK_SEQPACKET, socketpair } from '../sys/proc.js'
 import { O_DIRECTORY, O_PATH } from '../sys/mount.js'
+import type { ManagedCgroup } from '../cgroups/index.js'
+import { note } from '../trace/trace.js'
 import { openContainerCgroup } from './cgroup.js'
 import { NAMESPACES, restoreNamespaces, saveNamespaces, warmThreadpool } from './namespaces.js'
 import { encodeProcess, processEnv } from './process-spec.js'
@@ -85,8 +89,8 @@ export interface ExecProcess {
   detach(): void
 }
 
-/** The namespaces Node joins for exec (mount and pid are joined by the shim, see above). */
-const JOINED: NamespaceType[] = ['ipc', 'uts', 'network', 'cgroup']
+/** The namespaces Node joins for exec (mount and pid by the shim, cgroup by the process: see above). */
+const JOINED: NamespaceType[] = ['ipc', 'uts', 'network']
 
 export async function execProcess(id: string, o: ExecOptions): Promise<ExecProcess> {
   const stateRoot = o.stateRoot ?? DEFAULT_STATE_ROOT
@@ -107,7 +111,7 @@ export async function execProcess(id: string, o: ExecOptions): Promise<ExecProce
   if (!proc.args?.length) throw new TockerError('args must not be empty', { code: 'EINVALID' })
   if (o.terminal && (o.process || o.consoleSocket)) throw new TockerError("terminal: the master is ours or the console socket's, not both", { code: 'EINVALID', internal: true })
   if (proc.terminal && !o.consoleSocket && !o.terminal) throw new TockerError('cannot allocate tty if runc will detach without setting console socket', { code: 'EINVALID' })
-  const subCgroup = o.subCgroup ? subCgroupOf(st.cgroupPath, o.subCgroup) : undefined
+  const cgroup = o.subCgroup ? subCgroupOf(st.cgroupPath, o.subCgroup) : openContainerCgroup(st.cgroupPath)
   await warmThreadpool()
   // The container's own filter, for every process that enters it (as runc exec does).
   const filter = st.seccomp ? await compileSeccomp(st.seccomp) : undefined
@@ -130,6 +134,10 @@ export async function execProcess(id: string, o: ExecOptions): Promise<ExecProce
   const nsFds = JOINED.map((type) => ({ type, fd: openSync(`/proc/${st.pid}/ns/${NAMESPACES[type].file}`, 'r') }))
   const mntFd = openSync(`/proc/${st.pid}/ns/mnt`, 'r')
   const pidFd = openSync(`/proc/${st.pid}/ns/pid`, 'r')
+  const cgroupnsFd = openSync(`/proc/${st.pid}/ns/cgroup`, 'r')
+  // The cgroup (v2: openContainerCgroup checks) the process is born in, named by an fd: the shim
+  // opens no host path once in the container's mount namespace.
+  const cgroupFd = cgroup ? openSync(cgroup.path, O_PATH | O_DIRECTORY) : undefined
   // A user namespace of the container's own (userns.ts): the process enters it last, right before it
   // takes its uid (process.c), as PID 1 did.
   const usernsFd = readlinkSync(`/proc/${st.pid}/ns/user`) !== readlinkSync('/proc/self/ns/user') ? openSync(`/proc/${st.pid}/ns/user`, 'r') : undefined
@@ -148,6 +156,8 @@ export async function execProcess(id: string, o: ExecOptions): Promise<ExecProce
       const args = ['exec', '--mntns-fd', '4', '--pidns-fd', '5']
       if (statusFd !== undefined) args.push('--status-dir-fd', '6', '--status-name', o.statusName!)
       const extra = statusFd === undefined ? [mntFd, pidFd] : [mntFd, pidFd, statusFd]
+      args.push('--cgroupns-fd', String(4 + extra.push(cgroupnsFd) - 1))
+      if (cgroupFd !== undefined) args.push('--cgroup-fd', String(4 + extra.push(cgroupFd) - 1))
       if (usernsFd !== undefined) args.push('--userns-fd', String(4 + extra.push(usernsFd) - 1))
       if (consolePair) args.push('--console-fd', String(4 + extra.push(consolePair[1]) - 1))
       if (rootFd !== undefined) args.push('--root-fd', String(4 + extra.push(rootFd) - 1))
@@ -166,6 +176,8 @@ export async function execProcess(id: string, o: ExecOptions): Promise<ExecProce
     for (const { fd } of nsFds) closeSync(fd)
     closeSync(mntFd)
     closeSync(pidFd)
+    closeSync(cgroupnsFd)
+    if (cgroupFd !== undefined) closeSync(cgroupFd)
     if (statusFd !== undefined) closeSync(statusFd)
     if (usernsFd !== undefined) closeSync(usernsFd)
     if (consolePair) closeSync(consolePair[1])
@@ -180,8 +192,10 @@ export async function execProcess(id: string, o: ExecOptions): Promise<ExecProce
     // (with --trace): /proc/<pid>/ns/mnt, then pid, then the fork.
     channel.describeNext('setns', `/proc/${st.pid}/ns/mnt, CLONE_NEWNS (by the shim, pid ${child.pid}, its first act)`)
     channel.describeNext('setns', `/proc/${st.pid}/ns/pid, CLONE_NEWPID (by the shim, for the process it forks)`)
-    ;({ pid } = channel.expectPidAndReady())
-    ;(subCgroup ?? openContainerCgroup(st.cgroupPath))?.addProcess(pid)
+    channel.describeNext('setns', `/proc/${st.pid}/ns/cgroup, CLONE_NEWCGROUP (by the process, once in its cgroup)`)
+    let how: string | undefined
+    ;({ pid, cgroup: how } = channel.expectPidAndReady())
+    if (cgroup) placeExec(cgroup, pid, how)
     if (st.seccomp && filter) channel.describeNext('seccomp', seccompHandover(st.seccomp, filter, !!proc.noNewPrivileges))
     channel.sendSpec(encoded)
     // The process set its terminal up before it answered the spec: the master is queued.
@@ -209,6 +223,17 @@ export async function execProcess(id: string, o: ExecOptions): Promise<ExecProce
   const c = child
   const exited = shimExit(c)
   return { pid, shimPid: c.pid!, console: consoleFd, wait: () => exited, detach: () => c.unref() }
+}
+
+/**
+ * The exec'd process in its cgroup: born there (the shim's clone3 CLONE_INTO_CGROUP said "born"),
+ * or moved in by a write to cgroup.procs (the kernel refused clone3's cgroup: `how` is its errno
+ * name). --explain says which.
+ */
+function placeExec(cgroup: ManagedCgroup, pid: number, how: string | undefined): void {
+  if (how === 'born') return note('cgroup', 'explain.note.cgroup.execBorn', { pid, path: cgroup.path })
+  note('cgroup', 'explain.note.cgroup.execMoved', { pid, path: cgroup.path, errno: how ?? '?' })
+  cgroup.addProcess(pid)
 }
 
 /** The exec shim's end, as an exit code (128+n for a signal), also when it has ended already. */

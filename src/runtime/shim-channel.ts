@@ -62,9 +62,10 @@ export class ShimChannel {
   private shimPid = 0
   private ready = false
   /**
-   * create with --cgroup (expectPids' `cgroup`): how the gate got into the container's cgroup:
-   * "born" (forked into it: clone3 CLONE_INTO_CGROUP), or the errno name of the kernel's refusal
-   * (it was fork()ed where the shim is, and the runtime must move it).
+   * create with --cgroup, exec with --cgroup-fd (expectPids' and expectPidAndReady's `cgroup`): how
+   * the gate or exec's process got into the container's cgroup: "born" (forked into it: clone3
+   * CLONE_INTO_CGROUP), or the errno name of the kernel's refusal (it was fork()ed where the shim
+   * is, and the runtime must move it).
    */
   private cgroupHow: string | undefined
   /** Requests sent to the gate whose answers have not been read yet; '' = report as is. */
@@ -121,9 +122,9 @@ export class ShimChannel {
   }
 
   /** Like expectPids, and the gate is ready too. */
-  expectPidAndReady(): { pid: number; shimPid: number } {
+  expectPidAndReady(): { pid: number; shimPid: number; cgroup?: string } {
     while (!this.gatePid || !this.ready) this.pump('it was ready')
-    return { pid: this.gatePid, shimPid: this.shimPid }
+    return { pid: this.gatePid, shimPid: this.shimPid, cgroup: this.cgroupHow }
   }
 
   /** exec mode: the shim itself is the process; it says when it is ready. */

@@ -85,6 +85,8 @@ export const RULES: { phase: PhaseId | null; when: EventPattern }[] = [
   { phase: 'join', when: { kind: 'syscall', op: 'setns', detail: /^\/proc\/\d+\/ns\//, by: '' } },
   { phase: 'join', when: { kind: 'exec', op: 'spawn', detail: /shim exec / } },
   { phase: 'join', when: { by: 'exec shim' } },
+  // ... and the process, once born (in the container's cgroup), its cgroup namespace
+  { phase: 'join', when: { op: 'setns', detail: /CLONE_NEWCGROUP/, by: 'process' } },
   // the shim, PID 1, namespaces
   { phase: 'namespaces', when: { kind: 'syscall', op: /^(unshare|setns)$/, detail: /CLONE_NEW/, by: /^(|shim|PID 1)$/ } },
   { phase: 'namespaces', when: { kind: 'syscall', op: /^(sethostname|setdomainname)$/ } },

@@ -126,7 +126,9 @@ export const PHASES: Phase[] = [
     essentials: (ev, l) => {
       const joined = pick(ev, { op: 'setns' }).map((e) => nsNames(e.detail))
       const lines = joined.length ? [t('explain.line.join', { namespaces: joined.join(', ') }, l)] : []
-      for (const e of pick(ev, { op: 'fork' })) lines.push(`${by(e)}fork() = ${hostPid(e, l)}${ok(e)}`)
+      // fork(), or clone3(CLONE_INTO_CGROUP) where the process is born in the container's cgroup (a refused clone3 is --explain=full's)
+      const made = pick(ev, { op: /^(fork|clone3)$/ }).filter((e) => !e.failed)
+      for (const e of made.length ? made : pick(ev, { op: /^(fork|clone3)$/ })) lines.push(`${by(e)}${e.op === 'clone3' ? 'clone3(CLONE_INTO_CGROUP)' : 'fork()'} = ${hostPid(e, l)}${ok(e)}`)
       return lines
     },
   },

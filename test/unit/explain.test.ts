@@ -184,6 +184,54 @@ t.test('a cgroup v2 host: PID 1 born in its cgroup (clone3 CLONE_INTO_CGROUP), o
   t.match(old, /by writing its pid to cgroup\.procs: this kernel cannot fork into a cgroup \(clone3 CLONE_INTO_CGROUP: ENOSYS\)/)
 })
 
+t.test("exec on a cgroup v2 host: the exec'd process born in the container's cgroup, or moved in; then its cgroup namespace; said in English and Korean", async (t) => {
+  const cg = `/sys/fs/cgroup/tocker/${ID}`
+  const joins: TraceEvent[] = [
+    { kind: 'syscall', op: 'setns', detail: '/proc/11/ns/ipc, CLONE_NEWIPC', result: 'ok' },
+    { kind: 'syscall', op: 'setns', detail: '/proc/11/ns/uts, CLONE_NEWUTS', result: 'ok' },
+    { kind: 'syscall', op: 'setns', detail: '/proc/11/ns/net, CLONE_NEWNET', result: 'ok' },
+    { kind: 'exec', op: 'spawn', detail: 'tocker-shim exec --mntns-fd 4 --pidns-fd 5', result: 'pid 20' },
+    { kind: 'syscall', op: 'setns', detail: '/proc/11/ns/mnt, CLONE_NEWNS (by the shim, pid 20, its first act)', result: 'ok', by: 'exec shim' },
+    { kind: 'syscall', op: 'setns', detail: '/proc/11/ns/pid, CLONE_NEWPID (by the shim, for the process it forks)', result: 'ok', by: 'exec shim' },
+  ]
+  const cgroupns: TraceEvent = { kind: 'syscall', op: 'setns', detail: '/proc/11/ns/cgroup, CLONE_NEWCGROUP (by the process, once in its cgroup)', result: 'ok', by: 'process' }
+  const born: TraceEvent[] = [
+    ...joins,
+    { kind: 'exec', op: 'clone3', detail: "CLONE_INTO_CGROUP: the exec'd process, born in the container's cgroup, inside its mount and PID namespaces", result: 'pid 21 on the host', by: 'exec shim' },
+    cgroupns,
+    { kind: 'note', op: 'cgroup', detail: MESSAGES['explain.note.cgroup.execBorn'].en, msg: { key: 'explain.note.cgroup.execBorn', vars: { pid: 21, path: cg } } },
+  ]
+  t.equal(phaseOf(cgroupns), 'join', "the process's own setns of the cgroup namespace is part of entering the container")
+  const text = render(born).join('\n')
+  t.match(text, /setns\(\) into the container's ipc, uts, net, mnt, pid, cgroup namespaces\n\s+exec shim: clone3\(CLONE_INTO_CGROUP\) = pid 21 on the host/)
+  t.match(text, /▸ cgroup limits[^\n]*\n\s+the exec'd process \(pid 21\) was born in the container's cgroup \/sys\/fs\/cgroup\/tocker\/dc8e04a832a2\S*: clone3\(CLONE_INTO_CGROUP\) forked it there, so nothing is written to cgroup\.procs/)
+  const ko: string[] = []
+  const r = new ExplainRenderer({ mode: 'phases', root: ROOT, write: (l) => ko.push(l), lang: 'ko' })
+  for (const e of born) r.event(e, true)
+  r.end()
+  t.match(ko.join('\n'), /exec로 실행한 프로세스 \(pid 21\)는 처음부터 컨테이너의 cgroup \S+ 안에서 태어났습니다: clone3\(CLONE_INTO_CGROUP\)/)
+
+  // An old kernel: clone3 refused (ENOSYS), fork() instead, and the runtime's cgroup.procs write.
+  const moved: TraceEvent[] = [
+    ...joins,
+    { kind: 'exec', op: 'fork', detail: "the exec'd process, born inside the container's mount and PID namespaces", result: 'pid 21 on the host', by: 'exec shim' },
+    { kind: 'exec', op: 'clone3', detail: "CLONE_INTO_CGROUP: this kernel cannot; fork() instead, the runtime moves the exec'd process (cgroup.procs)", result: 'ENOSYS (function not implemented)', failed: true, by: 'exec shim' },
+    cgroupns,
+    { kind: 'note', op: 'cgroup', detail: MESSAGES['explain.note.cgroup.execMoved'].en, msg: { key: 'explain.note.cgroup.execMoved', vars: { pid: 21, path: cg, errno: 'ENOSYS' } } },
+    { kind: 'cgroup', op: 'write', detail: `${cg}/cgroup.procs ← 21`, result: 'ok' },
+  ]
+  const old = render(moved).join('\n')
+  t.match(old, /exec shim: fork\(\) = pid 21 on the host/, "the fork is the line; the refused clone3 is --explain=full's")
+  t.notMatch(old, /clone3\(CLONE_INTO_CGROUP\) =/)
+  t.match(old, /the exec'd process \(pid 21\) is moved into the container's cgroup \S+ by writing its pid to cgroup\.procs: this kernel cannot fork into a cgroup \(clone3 CLONE_INTO_CGROUP: ENOSYS\)/)
+  t.match(old, /write tocker\/dc8e04a832a2\/cgroup\.procs ← 21/)
+  const koOld: string[] = []
+  const r2 = new ExplainRenderer({ mode: 'phases', root: ROOT, write: (l) => koOld.push(l), lang: 'ko' })
+  for (const e of moved) r2.event(e, true)
+  r2.end()
+  t.match(koOld.join('\n'), /exec로 실행한 프로세스 \(pid 21\)의 pid를 cgroup\.procs에 써서 컨테이너의 cgroup \S+\(으\)로 옮깁니다: 이 커널은 cgroup 안으로 fork 할 수 없습니다 \(clone3 CLONE_INTO_CGROUP: ENOSYS\)/)
+})
+
 t.test('full mode: every event, complete, in order, with a header when the phase changes', async (t) => {
   const lines = render(RUN, 'full')
   const events = lines.filter((l) => l.startsWith('[engine] '))

@@ -169,6 +169,29 @@ if (!qemuAvailable()) {
     inContainer(t, c)
   })
 
+  // `tocker exec` on cgroup v2: the exec'd process is born in the container's cgroup as PID 1 is
+  // (clone3 CLONE_INTO_CGROUP), not moved in by a cgroup.procs write (8-12 ms: an RCU grace period).
+  checkTest('rt-exec', 'runtime exec: the process is born in the container cgroup (no cgroup.procs write), then joins its cgroup namespace', (t, c) => {
+    t.equal(c.code, 137, `PID 1 killed once the exec was done (output: ${c.output})`)
+    const exec = c.seen as { pid?: number; code?: number; output?: string; error?: string; execMs?: number[] }
+    t.comment(`execProcess of cat /dev/null until it runs, 5 times, sorted: ${exec.execMs?.join(', ')} ms`)
+    t.notOk(exec.error, `the exec ran (${exec.error})`)
+    t.equal(exec.code, 0, 'cat /proc/self/cgroup exited 0')
+    t.equal(exec.output, '0::/\n', "inside: its cgroup namespace's root is the container's cgroup")
+    const execd = c.execd as { op: string; failed: boolean; cgroup?: string; by?: string }[]
+    const made = execd.filter((p) => p.op !== 'setns' && !p.failed)
+    t.equal(made.length, 6, `six exec'd processes made (cat, then cat /dev/null 5 times): ${JSON.stringify(execd)}`)
+    t.same(made.map((p) => p.op), Array(6).fill('clone3'), 'each made by clone3, not fork')
+    t.same(made.map((p) => p.cgroup), Array(6).fill(`0::/tocker/${c.name}`), "/proc/<pid>/cgroup as soon as the runtime hears of it (before any write): already the container's")
+    t.equal(execd.filter((p) => p.op === 'setns' && p.by === 'process' && !p.failed).length, 6, 'each process itself joined the cgroup namespace, once born')
+    t.ok(c.placed.includes('explain.note.cgroup.execBorn'), `--explain says the exec'd process was born in its cgroup (${c.placed.join(', ')})`)
+    t.notOk(
+      c.traced.some((w) => /\/cgroup\.procs ← /.test(w)),
+      `no cgroup.procs write, for PID 1 or the exec'd process (${c.traced.join('; ')})`,
+    )
+    inContainer(t, c)
+  })
+
   checkTest('seccomp', "Docker's default seccomp profile on Debian's kernel: apt, dpkg, bash, python threads run; keyctl, unshare, mount, io_uring refused", (t, c) => {
     t.equal(c.code, 0, `exit code (kernel ${c.kernel}, output: ${c.output})`)
     t.match(c.output, /^apt \d+\.\d+/m, 'apt --version')

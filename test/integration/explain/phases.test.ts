@@ -143,7 +143,7 @@ t.test('run -p, exec, the kernel view, stop and rm', async (t) => {
   const exec = await explain(['exec', '--explain', 'web', 'true'], { name: 'exec' })
   t.equal(exec.code, 0, exec.stderr)
   t.same(exec.headers, ['Entering the container', 'Capabilities, seccomp', 'The program starts'])
-  t.match(exec.stderr, /setns\(\) into the container's ipc, uts, net, cgroup, mnt, pid namespaces/)
+  t.match(exec.stderr, /setns\(\) into the container's ipc, uts, net, mnt, pid, cgroup namespaces/)
   t.match(exec.stderr, /exec shim: fork\(\) = pid \d+/)
   t.match(exec.stderr, /process: [^\n]*execve\("\/bin\/true", \["true"\]\)/)
 

@@ -47,15 +47,17 @@ async function check(name, fn) {
   // How the runtime's PID 1 got into its cgroup: the shim's fork/clone3 report (with PID 1's cgroup
   // read the moment the runtime hears of it: before start, before any cgroup.procs write) and the
   // runtime's note saying which way it went.
+  // The same for exec's process (the exec shim's fork/clone3), and where it joined its cgroup namespace.
   const pid1 = []
+  const execd = []
   const placed = []
   const stop = onTrace((e) => {
     if (e.kind === 'cgroup') writes.push(`${e.op} ${e.detail}${e.failed ? ` (${e.result})` : ''}`)
     else if (e.kind === 'note' && e.op === 'cgroup') placed.push(e.msg?.key ?? e.detail)
-    else if (e.by === 'shim' && (e.op === 'fork' || e.op === 'clone3')) {
+    else if ((e.by === 'shim' || e.by === 'exec shim') && (e.op === 'fork' || e.op === 'clone3')) {
       const pid = /^pid (\d+) on the host$/.exec(e.result ?? '')?.[1]
-      pid1.push({ op: e.op, failed: !!e.failed, result: e.result, cgroup: pid ? cgroupOf(pid) : undefined })
-    }
+      ;(e.by === 'shim' ? pid1 : execd).push({ op: e.op, failed: !!e.failed, result: e.result, cgroup: pid ? cgroupOf(pid) : undefined })
+    } else if (e.op === 'setns' && /CLONE_NEWCGROUP/.test(e.detail)) execd.push({ op: 'setns', by: e.by ?? '', failed: !!e.failed })
   })
   let facts
   try {
@@ -65,7 +67,7 @@ async function check(name, fn) {
   } finally {
     stop()
   }
-  console.log(`CHECK ${JSON.stringify({ name, ms: Math.round(performance.now() - start), ...facts, traced: writes, pid1, placed })}`)
+  console.log(`CHECK ${JSON.stringify({ name, ms: Math.round(performance.now() - start), ...facts, traced: writes, pid1, execd, placed })}`)
 }
 
 const only = process.argv[2] ? new Set(process.argv[2].split(',')) : undefined
@@ -313,6 +315,54 @@ if (runtimeAvailable) {
         cpu: { quota: 50000, period: 100000, shares: 512 },
       })
       return await runtimeRun('rt-cpu', bundle)
+    })
+  }
+
+  if (want('rt-exec')) {
+    await check('rt-exec', async () => {
+      // An exec into a running container with a cgroup (the engine's `tocker exec` path): the
+      // process is born in the container's cgroup, then joins its cgroup namespace ("0::/" inside).
+      const { containerState, execProcess, killContainer } = await import(new URL('runtime/index.js', dist).href)
+      const id = 'rt-exec'
+      const bundle = await makeBundle(id, ['sleep', '60'], { pids: { limit: 50 } })
+      return await runtimeRun(id, bundle, {
+        during: async (_path, done) => {
+          let ended = false
+          done.then(() => (ended = true))
+          /** Its status; undefined until runContainer has written its state. */
+          const status = () => {
+            try {
+              return containerState(id, { stateRoot: STATE_ROOT }).status
+            } catch (err) {
+              if (err.code === 'ENOENT') return undefined
+              throw err
+            }
+          }
+          while (!ended && status() !== 'running') await sleep(50)
+          const file = `/tmp/bundles/${id}.exec.out`
+          const fd = openSync(file, 'w')
+          const exec = {}
+          try {
+            const p = await execProcess(id, { stateRoot: STATE_ROOT, args: ['cat', '/proc/self/cgroup'], stdio: { stdin: 'ignore', stdout: fd, stderr: fd } })
+            Object.assign(exec, { pid: p.pid, code: await p.wait() })
+            // What an exec takes until its process runs (execProcess answers once it has exec'd): cat /dev/null, 5 times.
+            const ms = []
+            for (let i = 0; i < 5; i++) {
+              const t = performance.now()
+              const q = await execProcess(id, { stateRoot: STATE_ROOT, args: ['cat', '/dev/null'], stdio: { stdin: 'ignore', stdout: fd, stderr: fd } })
+              ms.push(performance.now() - t)
+              await q.wait()
+            }
+            exec.execMs = ms.sort((a, b) => a - b).map((x) => Math.round(x * 10) / 10)
+          } catch (err) {
+            exec.error = `${err?.constructor?.name}: ${err?.message}`
+          } finally {
+            closeSync(fd)
+            killContainer(id, 9, { stateRoot: STATE_ROOT })
+          }
+          return { ...exec, output: readFileSync(file, 'utf8') }
+        },
+      })
     })
   }
 
