@@ -11,7 +11,8 @@
 //   exit           /bin/true's exit (PID 1 of the container, so its PID namespace goes with it)
 //   end            crun / unshare: its exit; the library: runContainer returned (deleted too)
 // and two sides are split further: crun's execve of itself again (from a sealed copy, /dev/fd/N:
-// its CVE-2019-5736 defence), and the library's posix_spawn of the shim (Node's fork event).
+// its CVE-2019-5736 defence), and the library at its posix_spawn of the shim (Node's fork event)
+// and at its own steps' ends (create returned, start returned, the exit status read).
 //
 //   node test/bench/start-phases.mjs BUNDLE STATE_ROOT CRUN_ROOT [runs]      (root, after npm run build)
 // start.mjs prints it after its own table. Without perf, it says so and prints nothing else.
@@ -97,7 +98,10 @@ function libraryRuns(bundle, stateRoot, runs, work) {
   const events = recordEvents([process.execPath, here, '--library-child', bundle, stateRoot, String(runs), marks, pidFile], bundle, work, 'library', pidFile)
   const nodePid = Number(readFileSync(pidFile, 'utf8'))
   const windows = JSON.parse(readFileSync(marks, 'utf8'))
-  return windows.map(([s, e]) => cut(events, s, e, nodePid)).filter(Boolean)
+  return windows.map(([s, e, created, started, exited]) => {
+    const run = cut(events, s, e, nodePid)
+    return run && { ...run, created, started, exited }
+  }).filter(Boolean)
 }
 
 /**
@@ -133,8 +137,12 @@ export function phaseBreakdown({ bundle, rootfs, stateRoot, crunRoot, runs = 30,
         row('  library: start → posix_spawn of the shim', (r) => (r.spawn ? r.spawn - r.start : NaN)),
         row('  library: shim spawned → PID 1 forked', (r) => (r.spawn ? r.fork - r.spawn : NaN)),
         row('PID 1 forked → execve /bin/true', (r) => r.exec - r.fork),
+        row('  library: PID 1 forked → create returned', (r) => (r.created ? r.created - r.fork : NaN)),
+        row('  library: create returned → execve (start)', (r) => (r.created ? r.exec - r.created : NaN)),
         row('/bin/true: execve → exit', (r) => r.exit - r.exec),
         row('exit → end (reaped, state removed)', (r) => r.end - r.exit),
+        row("  library: exit → the shim's exit status read", (r) => (r.exited ? r.exited - r.exit : NaN)),
+        row('  library: exit status read → deleted', (r) => (r.exited ? r.end - r.exited : NaN)),
         row('total', (r) => r.end - r.start),
       ],
     }
@@ -151,18 +159,33 @@ export function printPhases(result) {
   for (const [label, ...v] of result.rows) console.log(`${label.padEnd(50)} ${v.map(f).join(' ')}`)
 }
 
-/** The library's runs, in this process, marked with CLOCK_MONOTONIC (what perf -k mono uses). */
+/**
+ * The library's runs, in this process, marked with CLOCK_MONOTONIC (what perf -k mono uses): what
+ * runContainer does (create without the gate's word, start, wait, delete), with a mark between
+ * each step: [start, created, started, exit heard, end].
+ */
 async function libraryChild(bundle, stateRoot, runs, marksFile, pidFile) {
   writeFileSync(pidFile, String(process.pid))
-  const { runContainer } = await import(join(repo, 'dist/src/runtime/index.js'))
+  const { createContainerUnchecked, deleteContainer } = await import(join(repo, 'dist/src/runtime/container.js'))
   const windows = []
   const ms = () => Number(process.hrtime.bigint()) / 1e6
   for (let i = 0; i < runs + WARMUP; i++) {
+    const opts = { id: `bench-phases-${i}`, bundle, stateRoot, stdio: { stdin: 'ignore', stdout: 1, stderr: 2 } }
     const start = ms()
-    const code = await runContainer({ id: `bench-phases-${i}`, bundle, stateRoot, stdio: { stdin: 'ignore', stdout: 1, stderr: 2 } })
+    const c = await createContainerUnchecked(opts)
+    const created = ms()
+    let code, started, exited
+    try {
+      await c.start()
+      started = ms()
+      code = await c.wait()
+      exited = ms()
+    } finally {
+      await deleteContainer(opts.id, { ...opts, force: true })
+    }
     const end = ms()
     if (code !== 0) throw new Error(`/bin/true exited ${code}`)
-    if (i >= WARMUP) windows.push([start, end]) // the first ones warm up the JIT and the caches
+    if (i >= WARMUP) windows.push([start, end, created, started, exited]) // the first ones warm up the JIT and the caches
   }
   writeFileSync(marksFile, JSON.stringify(windows))
 }
