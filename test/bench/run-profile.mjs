@@ -35,6 +35,7 @@ import { fileURLToPath } from 'node:url'
 import { waitForProcessesNaming } from '../helpers/leftover-processes.mjs'
 import { printFloors } from './floors.mjs'
 import { printCreateFloor } from './create-floor.mjs'
+import { exitNoticed, ownedEvents as ownedEventsOf } from './profile-runs.mjs'
 
 const CGROUP2_MAGIC = 0x63677270
 const self = fileURLToPath(import.meta.url)
@@ -336,7 +337,10 @@ startEngine({ ...baseEnv, TOCKER_BENCH_PROFILE: engineLog, TOCKER_BENCH_PROFILE_
 // Both networks, one after the other: the bridge's rows beside --network none's show what the
 // veth, its addresses and its release cost.
 const profiles = { none: [], bridge: [], 'run -d -p': [], 'rm -f': [] }
+/** Every profiled CLI's log, warm-up runs too, in the order they ran (ownedEvents: where one run ends). */
+const ranLogs = []
 const profiled = (cliLog, args) => {
+  ranLogs.push(cliLog)
   const r = spawnSync(process.execPath, ['-r', CLI_HOOK, TOCKER, '--root', root, ...args], { encoding: 'utf8', env: { ...baseEnv, TOCKER_BENCH_PROFILE: cliLog }, timeout: 60_000 })
   if (r.status !== 0) throw new Error(`profiled ${args.join(' ')}: ${r.stderr}`)
   return r.stdout.trim()
@@ -355,6 +359,11 @@ for (const mode of ['none', 'bridge', 'run -d -p']) {
   }
 }
 const engineEvents = readFileSync(engineLog, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
+const readCli = (cliLog) => readFileSync(cliLog, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
+const cliStarts = ranLogs.map((l) => readCli(l).find((e) => e.ev === 'process-start').t)
+
+/** The engine's events of one profiled run (profile-runs.mjs says which). */
+const ownedEvents = (t0, end) => ownedEventsOf(engineEvents, cliStarts, t0, end)
 
 /**
  * --timeline: each profiled run's events in the order they happened (the medians above do not add
@@ -362,10 +371,10 @@ const engineEvents = readFileSync(engineLog, 'utf8').split('\n').filter(Boolean)
  */
 function printTimeline(mode, runs) {
   for (const [i, cliLog] of runs.entries()) {
-    const cli = readFileSync(cliLog, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
+    const cli = readCli(cliLog)
     const t0 = cli.find((e) => e.ev === 'process-start').t
     const end = cli.find((e) => e.ev === 'exit').t
-    const evs = [...cli, ...engineEvents.filter((e) => e.t >= t0 && e.t <= end + 50)]
+    const evs = [...cli, ...ownedEvents(t0, end)]
       .filter((e) => e.ev !== 'process-start')
       .map((e) => ({
         at: (e.t0 ?? e.t) - t0,
@@ -381,10 +390,10 @@ function printTimeline(mode, runs) {
 
 /** One run's rows: [label, start offset, duration] relative to the CLI's process start. */
 function rowsOf(cliLog) {
-  const cli = readFileSync(cliLog, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
+  const cli = readCli(cliLog)
   const t0 = cli.find((e) => e.ev === 'process-start').t
   const end = cli.find((e) => e.ev === 'exit').t
-  const eng = engineEvents.filter((e) => e.t >= t0 && e.t <= end + 50)
+  const eng = ownedEvents(t0, end)
   const rows = []
   const at = (e) => e.t - t0
   const preload = cli.find((e) => e.ev === 'preload')
@@ -415,9 +424,8 @@ function rowsOf(cliLog) {
     const n = (seen[s.name] = (seen[s.name] ?? 0) + 1)
     rows.push([`  engine: ${s.name}${n > 1 ? ` (#${n})` : ''}`, s.t0 - t0, s.t - s.t0])
   }
-  const beganAt = eng.find((e) => e.ev === 'span' && e.name.startsWith('runtime begin'))
-  const exitAt = eng.find((e) => e.ev === 'span' && e.name.startsWith('exit recorded'))
-  if (beganAt && exitAt) rows.push(['  engine: container runs, exit noticed (begin end to exit)', beganAt.t - t0, exitAt.t0 - beganAt.t])
+  const ran = exitNoticed(eng)
+  if (ran) rows.push(['  engine: container runs, exit noticed (begin end to exit)', ran.at - t0, ran.ms])
   // The engine's FIN after an answer (profile-hook-cli.cjs): one that had not come by the exit is not there.
   const lastRes = cli.filter((e) => e.ev === 'res-end').pop() ?? cli.filter((e) => e.ev === 'res-head').pop() ?? eng.filter((e) => e.ev === 'srv-res').pop()
   if (lastRes) rows.push([`cli: after the last answer until exit${cliReqs.length ? '' : " (from the engine's answer)"}`, at(lastRes), end - lastRes.t])
