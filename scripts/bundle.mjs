@@ -12,7 +12,7 @@
 // commands' file stays small (the engine's RSS is that of the tree, as before). `tocker runtime`
 // runs tocker-runtime's commands from that CLI's own bundle (src/cli/commands/runtime.ts).
 import { build, transform } from 'esbuild'
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -291,6 +291,10 @@ function embedding(code, files, codes) {
 }
 /** V8's kMaxRegularHeapObjectSize (Node 20: 128 KB pages of 256 KB): longer strings are large objects. */
 const LARGE_STRING = 128 * 1024 + 64
+
+// The loader (bin/loader.cjs) as a bundle file: bin/tocker runs it through a code cache of its own
+// (bin/tocker says why); old caches go with every build, as above.
+writeFileSync(join(out, 'loader.cjs'), wrapped(readFileSync(join(repo, 'bin', 'loader.cjs'), 'utf8')))
 
 await Promise.all([
   buildTocker(),
