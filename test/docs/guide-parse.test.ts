@@ -4,7 +4,7 @@
 import t from 'tap'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { linePattern, matchInOrder, matchLines, pairChapters, parseChapter, readChapter, sessionShape, terminalLines, ttyScript } from './guide.js'
+import { linePattern, looksAgain, matchInOrder, matchLines, pairChapters, parseChapter, readChapter, sessionShape, terminalLines, ttyScript } from './guide.js'
 import { repoPath } from '../helpers/paths.js'
 
 const md = (s: string) => s.replace(/^ {2}/gm, '')
@@ -122,4 +122,20 @@ t.test('every numbered chapter is run by guide-1.test.ts or guide-2.test.ts', as
   const parts = ['guide-1.test.ts', 'guide-2.test.ts'].flatMap((f) => /GUIDE_PART = '([^']*)'/.exec(readFileSync(join(here, f), 'utf8'))?.[1].split(',') ?? [])
   const lab = repoPath('docs', 'lab', 'en') + '/'
   for (const f of readdirSync(lab).filter((f) => /^\d\d-.*\.md$/.test(f))) t.ok(parts.includes(f.slice(0, 2)), `${f} is in a GUIDE_PART`)
+})
+
+t.test("what the test looks at again while it does not match yet: ip's links (a removed container's veth goes just after rm's answer)", async (t) => {
+  t.ok(looksAgain('ip -br link show master tocker0 | wc -l'), 'the veths of the bridge, after rm -f (chapter 3)')
+  t.ok(looksAgain('ip -br link show master tocker0'))
+  t.notOk(looksAgain('sudo iptables -t nat -S TOCKER | grep DNAT | wc -l'), 'the rule is gone when rm answers: checked once')
+  t.notOk(looksAgain('ip -br addr show tocker0'))
+  t.notOk(looksAgain('sudo tocker rm -f ws ws2'))
+  // Chapter 3 still checks the veths after its removal, in both languages.
+  for (const lang of ['en', 'ko']) {
+    const ch = readChapter(repoPath(`docs/lab/${lang}/03-ports.md`))
+    const cmds = ch.blocks.flatMap((b) => b.commands)
+    const rm = cmds.findIndex((c) => c.text === 'sudo tocker rm -f ws ws2')
+    const after = cmds.slice(rm + 1).find((c) => looksAgain(c.text))
+    t.same(after && { text: after.text, expected: after.expected }, { text: 'ip -br link show master tocker0 | wc -l', expected: ['0'] }, `${lang}: the veths listed after rm -f, none`)
+  }
 })

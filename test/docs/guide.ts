@@ -133,6 +133,16 @@ export function matchLines(expected: string[], actual: string[]): string | undef
 }
 
 /** Shell prompts of the images the guide uses: busybox's `/ # `, bash's `root@<id>:<dir># `. */
+/**
+ * A command the test types again for a few seconds while what it prints does not match the chapter
+ * yet, as a learner, slower than the test, would see it: `ip … link …` right after a removal (tocker
+ * answers `rm` before deleting a veth the kernel has not yet deleted with the container's network
+ * namespace; Docker answers after). (curl's "could not connect" is guide-run.ts's own retry.)
+ */
+export function looksAgain(command: string): boolean {
+  return /^ip\b.*\blink\b/.test(command)
+}
+
 export const PROMPT = /^(\/\S*|root@[^:\s]*:\S*) ?# /
 
 /** A tty block's typed lines and the lines that must appear, in order. */
