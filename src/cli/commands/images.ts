@@ -7,7 +7,7 @@ import { LIST_FORMAT_HELP, type Command, type CommandContext } from '../spec.js'
 
 async function run({ opts: a, args, g }: CommandContext): Promise<number> {
   // The Go template engine (format/template.js) only for a --format that needs it (field-rows.ts).
-  const [{ engineClient }, { imageRows, IMAGE_HEADERS }, { formatFieldRows }] = await Promise.all([import('../engine.js'), import('../format/images.js'), import('../format/field-rows.js')])
+  const [{ engineClient }, { imageRows, IMAGE_HEADERS, DEFAULT_IMAGES_FORMAT, defaultImagesTable }] = await Promise.all([import('../engine.js'), import('../format/images.js')])
   const filters = [...((a.filter as string[] | undefined) ?? [])]
   if (args[0]) filters.push(`reference=${args[0]}`)
   const client = await engineClient(g)
@@ -17,7 +17,12 @@ async function run({ opts: a, args, g }: CommandContext): Promise<number> {
   if (a.quiet) format = '{{.ID}}'
   else if (a.format) format = String(a.format)
   else if (a.digests) format = 'table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}'
-  else format = 'table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}'
+  else format = DEFAULT_IMAGES_FORMAT
+  if (format === DEFAULT_IMAGES_FORMAT) {
+    writeStdout(defaultImagesTable(rows))
+    return 0
+  }
+  const { formatFieldRows } = await import('../format/field-rows.js')
   writeStdout(formatFieldRows(format, rows, IMAGE_HEADERS) ?? (await import('../format/template.js')).formatRows(format, rows, IMAGE_HEADERS))
   return 0
 }

@@ -3,8 +3,22 @@
 // as "<none>" tags; images without any reference as "<none> <none>". Newest image first.
 import type { ImageSummary } from '../../api/types.js'
 import { familiarName, parseReference } from '../../image/reference.js'
-import { ago, goTimeUtc, humanSize } from '../output.js'
+import { ago, goTimeUtc, humanSize, table } from '../output.js'
 import type { Row } from './template.js'
+
+/** `tocker images`' table when no --format, -q or --digests asks for another. */
+export const DEFAULT_IMAGES_FORMAT = 'table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}'
+
+/**
+ * DEFAULT_IMAGES_FORMAT's text, laid out from the rows as `tocker ps` lays out its table: what
+ * field-rows.ts makes of that template (its fields are strings without tabs in every row:
+ * test/unit/cli/image-rows), without the five regular expressions that reading a template
+ * compiles at their first use, nor loading field-rows.ts: ~0.7 M instructions of a plain
+ * `tocker images` (callgrind).
+ */
+export function defaultImagesTable(rows: Row[]): string {
+  return table(['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'], rows.map((r) => [r.Repository, r.Tag, r.ID, r.CreatedSince, r.Size] as string[]), 10)
+}
 
 export interface ImageRowOptions {
   digests: boolean

@@ -2,7 +2,8 @@
 // (src/cli/format/images.ts, repoAndTag): the same repository and tag as parseReference +
 // familiarName for every kind of reference, and the same error for what is not one.
 import t from 'tap'
-import { repoAndTag } from '../../../src/cli/format/images.js'
+import { DEFAULT_IMAGES_FORMAT, defaultImagesTable, IMAGE_HEADERS, imageRows, repoAndTag } from '../../../src/cli/format/images.js'
+import { formatFieldRows } from '../../../src/cli/format/field-rows.js'
 import { familiarName, parseReference } from '../../../src/image/reference.js'
 
 const REFS = [
@@ -47,4 +48,22 @@ t.test('what is not a reference fails as parseReference fails', async (t) => {
     t.ok(want instanceof Error, `${r}: not a reference`)
     t.throws(() => repoAndTag(r), { message: (want as Error).message }, r)
   }
+})
+
+// A plain `tocker images` lays its table out from the rows (defaultImagesTable) instead of reading
+// its default template: the same text as field-rows.ts makes of that template, for every kind of row.
+t.test('the default table is what its template gives', async (t) => {
+  const id = (n: number) => `sha256:${String(n).repeat(64).slice(0, 64)}`
+  const summaries = [
+    { Id: id(1), RepoTags: ['busybox:latest', 'busybox:1.36', 'lab/tools/busybox:1.35'], RepoDigests: ['busybox@sha256:' + 'a'.repeat(64)], Created: 1_700_000_000, Size: 4_261_550, Containers: 2 },
+    { Id: id(2), RepoTags: [], RepoDigests: [], Created: 0, Size: 0, Containers: -1 },
+    { Id: id(3), RepoTags: [], RepoDigests: ['127.0.0.1:5000/x/y@sha256:' + 'b'.repeat(64)], Created: 1_600_000_000, Size: 1_234_567_890, Containers: 0 },
+    { Id: id(4), RepoTags: ['localhost:5000/a-very-long-repository-name/with/parts:a-long-tag-name'], Created: 1_500_000_000, Size: 999, Containers: 0 },
+  ]
+  for (const noTrunc of [false, true]) {
+    const rows = imageRows(summaries as never, { digests: false, noTrunc, now: 1_700_100_000_000 })
+    t.ok(rows.length >= 5, `${rows.length} rows`)
+    t.equal(defaultImagesTable(rows), formatFieldRows(DEFAULT_IMAGES_FORMAT, rows, IMAGE_HEADERS), `noTrunc ${noTrunc}`)
+  }
+  t.equal(defaultImagesTable([]), formatFieldRows(DEFAULT_IMAGES_FORMAT, [], IMAGE_HEADERS), 'no images: the header alone')
 })
