@@ -220,6 +220,8 @@ class LogStream {
         try {
           fd = openSync(i === 0 ? this.path : `${this.path}.${i}`, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
         } catch (err) {
+          // A name missing is a rotation under way; any other failure stops the walk, and the
+          // follower reports it (takeAhead, or at its end).
           if ((err as NodeJS.ErrnoException).code !== 'ENOENT') openFailed ??= err
           if (openFailed) break
           continue
@@ -239,9 +241,14 @@ class LogStream {
       // Past the bound the oldest held file goes: what the reader has not read of it is lost.
       while (ahead.length > hold) closeSync(ahead.shift()!.fd)
     }
-    /** The next held file, open for reading (undefined: none held). */
+    /**
+     * The next held file, open for reading (undefined: none held). A name the walk could not open
+     * (not ENOENT: EACCES, ELOOP, EMFILE...) is an error here: the walk stopped at it, so the files
+     * past it were never held, and waiting on would end the attach as if all had been read.
+     */
     const takeAhead = async (): Promise<OpenLog | undefined> => {
       if (hold > 0) holdNew()
+      if (openFailed) throw unreadableLog(this.path, openFailed)
       const a = ahead.shift()
       if (!a) return undefined
       try {
@@ -325,6 +332,8 @@ class LogStream {
         if (exitKnown) break
         await changed()
       }
+      // A walk that failed (in an inotify event's turn) after the last file was taken: reported.
+      if (openFailed && !this.#stopped) throw unreadableLog(this.path, openFailed)
     } finally {
       clearInterval(timer)
       watcher?.close()

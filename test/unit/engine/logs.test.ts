@@ -152,6 +152,20 @@ t.test('follow: a log name that cannot be read is an error, not a rotation (whic
   t.same(seen, [], 'nothing printed again')
 })
 
+// attach's follower walks the log's names for files to hold (holdNew); a name it cannot open stops
+// the walk. That error was kept for a rotation seen on the file being read: an attach that began
+// before the log existed never saw one, waited for files it could no longer hold, and ended at the
+// exit as if everything had been read.
+t.test('follow for attach: a log name the walk cannot open is reported, not waited past', async (t) => {
+  const path = fresh() // not written yet: the container has not started
+  symlinkSync(basename(path) + '.gone', `${path}.1`) // O_NOFOLLOW: ELOOP (EACCES, EMFILE on a damaged machine)
+  let exit!: () => void
+  const exited = new Promise<void>((r) => (exit = r))
+  const done = streamLog(path, { stdout: true, stderr: true, tail: 0 }, async () => {}, { exited, cancelled: new Promise(() => {}), holdAhead: ATTACH_HOLD_AHEAD })
+  setTimeout(exit, 100)
+  await t.rejects(done, { code: 'ESTATE', message: /^cannot read the container's log .*: ELOOP/ })
+})
+
 t.test('follow: ends as soon as the container stopped (what was written before is delivered, no grace)', async (t) => {
   // The shim records the exit only after the log is whole, so follow has no reason to wait. The
   // best of 5 tries (the machine is shared: one try can be descheduled); a 50 ms grace failed it.
