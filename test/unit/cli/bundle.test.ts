@@ -118,7 +118,9 @@ t.test('ps, images and rm load neither node:net nor node:stream', async (t) => {
   await new Promise<void>((r) => engine.listen(join(root, 'tocker.sock'), r))
   t.teardown(() => new Promise<void>((r) => (engine.closeAllConnections(), engine.close(() => r()))))
   const script = `process.getuid = () => 0
-process.on('exit', () => require('node:fs').writeSync(1, 'MODULES' + JSON.stringify(process.moduleLoadList)))
+const fs = require('node:fs'), read = [], readFileSync = fs.readFileSync
+fs.readFileSync = function (p, ...rest) { if (String(p).startsWith(${JSON.stringify(BUNDLE)}) && String(p).endsWith('.cjs')) read.push(String(p)); return readFileSync.call(this, p, ...rest) }
+process.on('exit', () => fs.writeSync(1, 'MODULES' + JSON.stringify({ modules: process.moduleLoadList, read })))
 process.argv.splice(1, 0, ${JSON.stringify(TOCKER)})
 require(${JSON.stringify(join(repo, 'bin', 'bundle-loader.cjs'))})('tocker', 'cli/main.js')`
   // rm prints the container's name as each-container.ts does: by write(2), not through
@@ -132,10 +134,13 @@ require(${JSON.stringify(join(repo, 'bin', 'bundle-loader.cjs'))})('tocker', 'cl
     child.stderr.on('data', (d: Buffer) => (err += d))
     const status = await new Promise((r) => child.on('close', r))
     t.equal(status, 0, `${cmd}: exit 0 ${err}`)
-    const modules = JSON.parse(out.slice(out.indexOf('MODULES') + 'MODULES'.length)) as string[]
+    const { modules, read } = JSON.parse(out.slice(out.indexOf('MODULES') + 'MODULES'.length)) as { modules: string[]; read: string[] }
     t.match(out.slice(0, out.indexOf('MODULES')), printed, `${cmd}: its output`)
     t.notOk(modules.includes('NativeModule net'), `${cmd}: node:net not loaded`)
     t.notOk(modules.includes('NativeModule stream'), `${cmd}: node:stream not loaded`)
+    // ps and images run from the entry alone (scripts/bundle.mjs, IN_ENTRY): no chunk file of their
+    // own or of the template engine is opened (each would be one more file to read and compile).
+    if (cmd[0] !== 'rm') t.same(read, [join(BUNDLE, 'loader.cjs'), join(BUNDLE, 'tocker.cjs')], `${cmd}: only the loader and the entry read`)
   }
 })
 
@@ -169,6 +174,11 @@ t.test('the code caches one run writes are taken by the next', async (t) => {
   const ps = probeWith(at, true, { TOCKER_NO_AUTOSTART: '1' }, [...noEngine, 'ps'])
   t.ok(ps.read.includes(`${entry}.ps.cache`) && !ps.read.includes(`${entry}.cache`), 'the next ps reads its own cache')
   t.same(ps.scripts.find(([f]) => f === entry), [entry, true, false], 'and V8 takes it')
+  // images the same way: its own cache, taken from its second run on.
+  probeWith(at, true, { TOCKER_NO_AUTOSTART: '1' }, [...noEngine, 'images'])
+  const images = probeWith(at, true, { TOCKER_NO_AUTOSTART: '1' }, [...noEngine, 'images'])
+  t.same(images.scripts.find(([f]) => f === entry), [entry, true, false], 'images: the entry through its own cache, taken')
+  t.ok(images.read.includes(`${entry}.images.cache`), 'images read tocker.cjs.images.cache')
   t.ok(probeAt(at, '--version').read.includes(`${entry}.cache`), '--version (no command word) keeps the shared one')
 })
 
