@@ -3,7 +3,6 @@
 import { connect } from 'node:net'
 import { closeSync, openSync, readdirSync, readlinkSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { TockerError } from '../errors.js'
 import { kill as sysKill } from '../sys/proc.js'
 import { O_DIRECTORY, O_PATH } from '../sys/mount.js'
@@ -19,6 +18,9 @@ import { stateRootOf, type RuntimeOptions } from './options.js'
 import { sharesMountNamespace, unmountSharedRoot } from './shared-mounts.js'
 import { pollPause } from './poll.js'
 import { whenEnded } from '../sys/process-end.js'
+import { waitForExit } from './wait-exit.js'
+
+export { waitForExit }
 
 /** How long delete waits for a killed container's processes to be gone. */
 const STOP_TIMEOUT_MS = 10_000
@@ -29,16 +31,6 @@ function stopTimeout(id: string): TockerError {
 
 function conflict(message: string): TockerError {
   return new TockerError(message, { code: 'ESTATE', status: 409 })
-}
-
-/** Wait for a container some other process created: the shim's exit.json, or the shim's end. */
-export async function waitForExit(stateRoot: string, st: StoredState): Promise<number> {
-  for (let delay = 2;; delay = Math.min(delay * 2, 100)) {
-    const exit = readExit(stateRoot, st.id)
-    if (exit) return exit.exitCode
-    if (!isSameProcess({ pid: st.shimPid, startTime: st.shimStartTime }) && !isSameProcess({ pid: st.pid, startTime: st.pidStartTime })) return readExit(stateRoot, st.id)?.exitCode ?? 255
-    await sleep(delay)
-  }
 }
 
 function loadState(opts: RuntimeOptions, id: string): StoredState {
