@@ -2,12 +2,19 @@
 // ps [OPTIONS]", the summary, "Aliases:", "Options:" with the flag column padded and descriptions
 // wrapped to the terminal's width (80 when not a terminal), " (default …)" as pflag adds it.
 // With a Korean locale the summaries, descriptions and headings are Korean.
+import { fstatSync } from 'node:fs'
 import { displayWidth, t, text } from '../i18n/index.js'
 import type { Command, CommandEntry, OptionDef } from './spec.js'
 
 const TYPE_WORD: Record<OptionDef['type'], string> = { bool: '', string: 'string', list: 'list', filter: 'filter', int: 'int', decimal: 'decimal' }
 
+/**
+ * The terminal's width, 80 when stdout is not a terminal. Only a character device can be one: a
+ * pipe or a file is told by fstat, without making process.stdout (on a pipe a net.Socket, which
+ * loads node:net and node:stream for help that is then written by writeStdout).
+ */
 function width(): number {
+  if (!fstatSync(1).isCharacterDevice()) return 80
   return (process.stdout.isTTY && process.stdout.columns) || 80
 }
 

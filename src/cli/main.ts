@@ -9,6 +9,7 @@ import { globalOptions, type GlobalOptions } from './context.js'
 import { checkArgs, compileTable, parseWith, withDefaults } from './parse.js'
 import { GLOBAL_OPTIONS, HELP_OPTION, type Command, type CommandEntry, type OptionDef } from './spec.js'
 import { ArgsError, UnknownCommandError, suggest } from './usage-error.js'
+import { writeStdout } from './output.js'
 
 /** The error printer, loaded only when there is something to print. */
 async function reportError(err: unknown, ctx: import('./report.js').ReportContext): Promise<number> {
@@ -31,7 +32,7 @@ export async function main(argv: string[]): Promise<number> {
     return reportError(err, { path: [], usage: '[OPTIONS] COMMAND' })
   }
   if (root.opts.version) {
-    process.stdout.write(`tocker version ${await packageVersion()}\n`)
+    writeStdout(`tocker version ${await packageVersion()}\n`)
     return 0
   }
   const [name, ...rest] = root.args
@@ -54,7 +55,7 @@ function unknownCommand(parent: string[], word: string, entries: CommandEntry[])
 
 async function printRootHelp(): Promise<number> {
   const { rootHelp } = await import('./help.js')
-  process.stdout.write(rootHelp(COMMANDS, GLOBAL_OPTIONS))
+  writeStdout(rootHelp(COMMANDS, GLOBAL_OPTIONS))
   return 0
 }
 
@@ -76,7 +77,7 @@ async function helpFor(words: string[]): Promise<number> {
     entries = cmd.subcommands ?? []
   }
   const { commandHelp } = await import('./help.js')
-  process.stdout.write(commandHelp(path, entry!, cmd!))
+  writeStdout(commandHelp(path, entry!, cmd!))
   return 0
 }
 
@@ -106,14 +107,14 @@ async function runEntry(
   const opts = mergeOptions(inherited, parsed.opts)
   if (opts.help) {
     const { commandHelp } = await import('./help.js')
-    process.stdout.write(commandHelp(path, entry, cmd))
+    writeStdout(commandHelp(path, entry, cmd))
     return 0
   }
   if (cmd.subcommands) {
     const [sub, ...rest] = parsed.args
     if (sub === undefined) {
       const { commandHelp } = await import('./help.js')
-      process.stdout.write(commandHelp(path, entry, cmd))
+      writeStdout(commandHelp(path, entry, cmd))
       return 0
     }
     const subEntry = lookup(cmd.subcommands, sub)

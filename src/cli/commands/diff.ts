@@ -2,6 +2,7 @@
 // (GET /containers/{id}/changes), one line each as Docker prints them: "A /tmp/new", "C /tmp",
 // "D /etc/group" — Added, Changed, Deleted — sorted by path.
 import type { Command } from '../spec.js'
+import { writeStdout } from '../output.js'
 
 export const diff: Command = {
   usage: 'CONTAINER',
@@ -13,6 +14,6 @@ export const diff: Command = {
     const { engineClient } = await import('../engine.js')
     const changes = (await (await engineClient(g)).containerChanges(args[0])) ?? []
     const kind = ['C', 'A', 'D']
-    process.stdout.write(changes.map((c) => `${kind[c.Kind]} ${c.Path}\n`).join(''))
+    writeStdout(changes.map((c) => `${kind[c.Kind]} ${c.Path}\n`).join(''))
   },
 }

@@ -2,6 +2,7 @@
 // /images/{name}/history), as Docker prints it: IMAGE CREATED CREATED BY SIZE COMMENT, the
 // command shortened to 45 characters unless --no-trunc; -H=false for exact dates and bytes.
 import { LIST_FORMAT_HELP, type Command } from '../spec.js'
+import { writeStdout } from '../output.js'
 
 const HEADERS: Record<string, string> = { ID: 'IMAGE', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT', CreatedBy: 'CREATED BY', Size: 'SIZE', Comment: 'COMMENT' }
 
@@ -40,6 +41,6 @@ export const history: Command = {
     let format = 'table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}'
     if (a.quiet) format = '{{.ID}}'
     else if (a.format) format = String(a.format)
-    process.stdout.write(formatRows(format, rows, HEADERS))
+    writeStdout(formatRows(format, rows, HEADERS))
   },
 }

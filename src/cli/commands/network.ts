@@ -4,6 +4,7 @@
 import { filtersJson } from '../filters.js'
 import { kvMap } from '../kv.js'
 import { LIST_FORMAT_HELP, OBJECT_FORMAT_HELP, type Command } from '../spec.js'
+import { writeStdout } from '../output.js'
 
 const t = (en: string, ko: string) => ({ en, ko })
 
@@ -43,7 +44,7 @@ export const networkCreate: Command = {
       Labels: kvMap(a.label),
       CheckDuplicate: true,
     })
-    process.stdout.write(`${r.Id}\n`)
+    writeStdout(`${r.Id}\n`)
   },
 }
 
@@ -73,7 +74,7 @@ export const networkLs: Command = {
       CreatedAt: n.Created,
     }))
     const format = a.quiet ? '{{.ID}}' : a.format ? String(a.format) : 'table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}'
-    process.stdout.write(formatRows(format, rows, { ID: 'NETWORK ID', Name: 'NAME', Driver: 'DRIVER', Scope: 'SCOPE', IPv6: 'IPV6', Internal: 'INTERNAL', Labels: 'LABELS', CreatedAt: 'CREATED AT' }))
+    writeStdout(formatRows(format, rows, { ID: 'NETWORK ID', Name: 'NAME', Driver: 'DRIVER', Scope: 'SCOPE', IPv6: 'IPV6', Internal: 'INTERNAL', Labels: 'LABELS', CreatedAt: 'CREATED AT' }))
   },
 }
 
@@ -97,8 +98,8 @@ export const networkInspect: Command = {
         process.stderr.write(errorText(err))
       }
     }
-    if (a.format) { for (const o of found) process.stdout.write(render(String(a.format), o) + '\n') }
-    else process.stdout.write(JSON.stringify(found, null, 4) + '\n')
+    if (a.format) { for (const o of found) writeStdout(render(String(a.format), o) + '\n') }
+    else writeStdout(JSON.stringify(found, null, 4) + '\n')
     return failed ? 1 : 0
   },
 }
@@ -116,7 +117,7 @@ export const networkRm: Command = {
     for (const name of args) {
       try {
         await client.removeNetwork(name)
-        process.stdout.write(`${name}\n`)
+        writeStdout(`${name}\n`)
       } catch (err) {
         if (a.force && (err as { status?: number }).status === 404) continue
         failed = true
@@ -169,7 +170,7 @@ export const networkPrune: Command = {
     if (!a.force && !(await confirm('WARNING! This will remove all custom networks not used by at least one container.'))) return 0
     const client = await engineClient(g)
     const r = await client.pruneNetworks(filtersJson((a.filter as string[] | undefined) ?? []))
-    if (r.NetworksDeleted?.length) process.stdout.write(`Deleted Networks:\n${r.NetworksDeleted.join('\n')}\n`)
+    if (r.NetworksDeleted?.length) writeStdout(`Deleted Networks:\n${r.NetworksDeleted.join('\n')}\n`)
     return 0
   },
 }

@@ -1,6 +1,7 @@
 // tocker port CONTAINER [PRIVATE_PORT[/PROTO]]: the published ports of a container, as Docker
 // prints them ("80/tcp -> 0.0.0.0:8081", or "0.0.0.0:8081" for one port), read from inspect.
 import type { Command } from '../spec.js'
+import { writeStdout } from '../output.js'
 
 export const port: Command = {
   usage: 'CONTAINER [PRIVATE_PORT[/PROTO]]',
@@ -14,6 +15,6 @@ export const port: Command = {
     const c = await client.inspectContainer(args[0])
     const privatePort = args[1]
     const lines = portCommandLines(c.NetworkSettings?.Ports, args[0], privatePort)
-    if (lines.length) process.stdout.write(lines.join('\n') + '\n')
+    if (lines.length) writeStdout(lines.join('\n') + '\n')
   },
 }
