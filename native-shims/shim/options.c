@@ -22,6 +22,16 @@
 #include <time.h>
 #include <unistd.h>
 
+/* A number of log files (--log-max-file, --log-pin-files): a whole decimal from `min` to 1000000. */
+static int file_count(const char *opt, const char *v, long min)
+{
+	char *end;
+	long n = strtol(v, &end, 10);
+	if (*v == '\0' || *end != '\0' || n < min || n > 1000000)
+		die("invalid %s %s", opt, v);
+	return (int)n;
+}
+
 void parse_options(int argc, char **argv, struct options *o)
 {
 	o->stdio = STDIO_INHERIT;
@@ -68,21 +78,9 @@ void parse_options(int argc, char **argv, struct options *o)
 				die("invalid --log-max-size %s", v);
 		}
 		else if (!strcmp(a, "--log-max-file"))
-		{
-			char *end;
-			long n = strtol(v, &end, 10);
-			if (*v == '\0' || *end != '\0' || n < 1 || n > 1000000)
-				die("invalid --log-max-file %s", v);
-			o->log.max_file = (int)n;
-		}
+			o->log.max_file = file_count(a, v, 1);
 		else if (!strcmp(a, "--log-pin-files"))
-		{
-			char *end;
-			long n = strtol(v, &end, 10);
-			if (*v == '\0' || *end != '\0' || n < 0 || n > 1000000)
-				die("invalid --log-pin-files %s", v);
-			o->log.pin_files = (int)n;
-		}
+			o->log.pin_files = file_count(a, v, 0);
 		else if (!strcmp(a, "--mntns-fd"))
 			o->mntns_fd = atoi(v);
 		else if (!strcmp(a, "--pidns-fd"))

@@ -3,13 +3,14 @@
 // Checked on the built files with real Node processes (no engine, no root): a command reads only
 // the chunks it needs, the caches written by one run are taken by the next, and what the command
 // prints and its exit code are the compiled tree's (TOCKER_NO_BUNDLE=1).
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
+import { runPiped } from './piped-run.js'
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
 const TOCKER = join(repo, 'bin', 'tocker')
@@ -126,13 +127,7 @@ require(${JSON.stringify(join(repo, 'bin', 'bundle-loader.cjs'))})('tocker', 'cl
   // rm prints the container's name as each-container.ts does: by write(2), not through
   // process.stdout (on a pipe, as here, a net.Socket).
   for (const [cmd, printed] of [[['ps'], /^CONTAINER ID /], [['images'], /^REPOSITORY /], [['rm', '-f', 'c1'], /^c1\n$/]] as const) {
-    // Through env -u: tap's process tracking puts its loaders (which load node:net) in NODE_OPTIONS.
-    const child = spawn('env', ['-u', 'NODE_OPTIONS', process.execPath, '-e', script, '--', '--root', root, ...cmd], { env: { ...process.env, TOCKER_NO_BUNDLE: '' } })
-    let out = ''
-    let err = ''
-    child.stdout.on('data', (d: Buffer) => (out += d))
-    child.stderr.on('data', (d: Buffer) => (err += d))
-    const status = await new Promise((r) => child.on('close', r))
+    const { status, out, err } = await runPiped(script, ['--root', root, ...cmd])
     t.equal(status, 0, `${cmd}: exit 0 ${err}`)
     const { modules, read } = JSON.parse(out.slice(out.indexOf('MODULES') + 'MODULES'.length)) as { modules: string[]; read: string[] }
     t.match(out.slice(0, out.indexOf('MODULES')), printed, `${cmd}: its output`)

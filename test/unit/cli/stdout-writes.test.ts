@@ -3,13 +3,13 @@
 // is a net.Socket, --version, help, history, network ls, port and diff loaded node:net and
 // node:stream for their one write (help also for its width: help.ts asks fstat first). Run from the bundle with stdout a pipe, against a stand-in
 // engine (node:http on <root>/tocker.sock); a 'MODULES' line at exit lists what was loaded.
-import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
+import { runPiped } from './piped-run.js'
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
 const TOCKER = join(repo, 'bin', 'tocker')
@@ -42,13 +42,7 @@ require(${JSON.stringify(join(repo, 'bin', 'bundle-loader.cjs'))})('tocker', 'cl
     [['diff', 'c1'], /^A \/tmp\/new\n$/],
   ]
   for (const [cmd, printed] of cases) {
-    // Through env -u: tap's process tracking puts its loaders (which load node:net) in NODE_OPTIONS.
-    const child = spawn('env', ['-u', 'NODE_OPTIONS', process.execPath, '-e', script, '--', '--root', root, ...cmd], { env: { ...process.env, TOCKER_NO_BUNDLE: '' } })
-    let out = ''
-    let err = ''
-    child.stdout.on('data', (d: Buffer) => (out += d))
-    child.stderr.on('data', (d: Buffer) => (err += d))
-    const status = await new Promise((r) => child.on('close', r))
+    const { status, out, err } = await runPiped(script, ['--root', root, ...cmd])
     t.equal(status, 0, `${cmd.join(' ')}: exit 0 ${err}`)
     const at = out.indexOf('MODULES')
     t.match(out.slice(0, at), printed, `${cmd.join(' ')}: its output`)
