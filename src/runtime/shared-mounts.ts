@@ -15,7 +15,7 @@
 //     right after mounting (shared-root.json), so that delete, a failed create and a
 //     `delete --force` after a creator killed half-way all take the whole tree down with one
 //     umount2(rootfs, MNT_DETACH) — and only if the mount there is still the one we made.
-import { readFileSync, realpathSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, realpathSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseMountinfo, type MountEntry } from '../cgroups/mountinfo.js'
 import { TockerError } from '../errors.js'
@@ -46,6 +46,9 @@ export function sharesMountNamespace(stateDir: string): boolean {
 }
 
 function readRecord(stateDir: string): SharedRoot | undefined {
+  // Asked at every delete, and most containers have a mount namespace of their own: access(2)
+  // first, as readFileSync's ENOENT costs a thrown Error.
+  if (!existsSync(join(stateDir, FILE))) return undefined
   let text: string
   try {
     text = readFileSync(join(stateDir, FILE), 'utf8')

@@ -8,11 +8,12 @@
 //                holds a shared flock on this directory for as long as it lives
 // The status is never stored: it is read from the kernel each time (is PID 1 still the process
 // we started? has it been released?), so a crashed engine or CLI cannot leave it stale.
-import { closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { flock, LOCK_EX, LOCK_NB } from '../sys/fs.js'
 import { TockerError } from '../errors.js'
 import { writeFileAtomic } from '../sys/atomic-file.js'
+import { removeTree } from '../sys/remove-tree.js'
 import { bootTimeMs, isSameProcess } from '../sys/proc-stat.js'
 import { pollPause } from './poll.js'
 import { openCgroupPath } from '../cgroups/index.js'
@@ -137,7 +138,7 @@ export function readExit(root: string, id: string): ExitStatus | undefined {
 
 /** For a state directory no exec can have used yet (a create that failed half-way). */
 export function removeStateDir(root: string, id: string): void {
-  rmSync(stateDir(root, id), { recursive: true, force: true })
+  removeTree(stateDir(root, id))
 }
 
 /** The directory exec shims write their statuses into (see the top of this file). */
@@ -157,8 +158,10 @@ export function execStatusDir(root: string, id: string): string {
 export async function deleteStateDir(root: string, id: string, timeoutMs = 10_000): Promise<void> {
   const execs = execStatusDir(root, id)
   let fd: number | undefined
+  // Most containers never ran an exec: look first (access(2)), as an open's ENOENT costs a thrown
+  // Error. One made right after the look is the race the open alone has too.
   try {
-    fd = openSync(execs, constants.O_RDONLY | constants.O_DIRECTORY)
+    if (existsSync(execs)) fd = openSync(execs, constants.O_RDONLY | constants.O_DIRECTORY)
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new TockerError(`open ${execs}: ${(err as Error).message}`, { code: 'ESTATE', cause: err })
   }
