@@ -7,7 +7,8 @@
 //   legacy   cgroup v1 only: not usable.
 // tocker never writes to a v1 hierarchy: other software on such hosts (systemd, a process manager)
 // owns it, and v1's semantics differ (memory.limit_in_bytes, cpu.shares, ...).
-import { cgroupHost } from './host.js'
+import { watchMountTable, type MountTableWatch } from '../sys/mount-table.js'
+import { cgroupHost, linuxCgroupHost } from './host.js'
 import type { CgroupSupport } from './types.js'
 import { type MountEntry, readMountinfo } from './mountinfo.js'
 
@@ -27,7 +28,20 @@ export interface CgroupSupportReport extends CgroupSupport {
 
 /** Read the host's mounts and the v2 root's cgroup.controllers. */
 export function cgroupSupport(): CgroupSupportReport {
-  return detectCgroupSupport(readMountinfo(), (dir) => cgroupHost().read(`${dir}/cgroup.controllers`))
+  return detectCgroupSupport(hostMounts(), (dir) => cgroupHost().read(`${dir}/cgroup.controllers`))
+}
+
+// Asked at every create: the mount table is read and parsed again only once it has changed (40 µs
+// a create on a 20-mount host, more with more mounts). cgroup.controllers is read each time: its
+// content can change without a mount. A fake cgroup host (tests) is read each time, as before.
+let mountWatch: MountTableWatch | undefined
+let mounts: MountEntry[] = []
+
+function hostMounts(): MountEntry[] {
+  if (cgroupHost() !== linuxCgroupHost) return readMountinfo()
+  mountWatch ??= watchMountTable()
+  if (mountWatch.changed()) mounts = readMountinfo()
+  return mounts
 }
 
 /** The decision itself, from a mount table and a way to read cgroup.controllers (pure given its inputs). */
