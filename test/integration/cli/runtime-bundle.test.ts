@@ -14,7 +14,7 @@ import t from 'tap'
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
 
 t.test('tocker runtime list runs from the CLI bundle', async (t) => {
-  const root = mkdtempSync(join(tmpdir(), 'tocker-unit-runtime-bundle-'))
+  const root = mkdtempSync(join(tmpdir(), 'tocker-runtime-bundle-'))
   t.teardown(() => rmSync(root, { recursive: true, force: true }))
   const env = { ...process.env }
   delete env.TOCKER_NO_BUNDLE
